@@ -1,0 +1,330 @@
+// `.edgeq` serialization: Graph <-> header + FlatBuffer + aligned constant segments.
+//
+// Writing builds the FlatBuffer with segment offsets relative to the data section,
+// so the FlatBuffer's size does not depend on where the data lands. Reading trusts
+// nothing: header fields are bounds-checked with overflow-safe arithmetic, the
+// FlatBuffer goes through the generated verifier, enums are range-checked (the
+// verifier does not), segment bounds and alignment are checked, and finally
+// validate_graph() checks meaning.
+#include "graph/format.h"
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+#include "edgeq_generated.h"
+#include "graph/shape.h"
+
+namespace edgeq {
+namespace {
+
+constexpr char kMagic[8] = {'E', 'D', 'G', 'E', 'Q', 'M', 'D', 'L'};
+constexpr size_t kHeaderSize = 64;
+constexpr size_t kAlign = 64;
+constexpr int64_t kMaxElements = int64_t{1} << 31;
+
+size_t align_up(size_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
+
+void put_u32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
+void put_u64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
+uint32_t get_u32(const uint8_t* p) { uint32_t v; std::memcpy(&v, p, 4); return v; }
+uint64_t get_u64(const uint8_t* p) { uint64_t v; std::memcpy(&v, p, 8); return v; }
+
+fb::Activation make_act(const Attrs& a) { return fb::Activation(a.act_min, a.act_max); }
+
+// Which option table each op carries.
+fb::Options options_type(OpType op) {
+  switch (op) {
+    case OpType::kConv2D: return fb::Options::Conv2DOptions;
+    case OpType::kFullyConnected: return fb::Options::FullyConnectedOptions;
+    case OpType::kAdd: case OpType::kSub: case OpType::kMul: case OpType::kDiv:
+      return fb::Options::BinaryOptions;
+    case OpType::kRelu: case OpType::kClip: case OpType::kLeakyRelu: case OpType::kSigmoid:
+    case OpType::kHardSigmoid: case OpType::kHardSwish: case OpType::kTanh:
+      return fb::Options::UnaryOptions;
+    case OpType::kSoftmax: case OpType::kConcat: case OpType::kSplit:
+      return fb::Options::AxisOptions;
+    case OpType::kMaxPool2D: case OpType::kAvgPool2D: case OpType::kGlobalAvgPool:
+      return fb::Options::PoolOptions;
+    case OpType::kTranspose: return fb::Options::TransposeOptions;
+    case OpType::kPad: return fb::Options::PadOptions;
+    case OpType::kSlice: return fb::Options::SliceOptions;
+    case OpType::kResizeNearest: return fb::Options::ResizeOptions;
+    default: return fb::Options::NONE;
+  }
+}
+
+flatbuffers::Offset<void> build_options(flatbuffers::FlatBufferBuilder& b, const Node& n) {
+  const Attrs& a = n.attrs;
+  fb::Activation act = make_act(a);
+  switch (options_type(n.op)) {
+    case fb::Options::Conv2DOptions:
+      return fb::CreateConv2DOptions(b, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w,
+                                     a.pad_top, a.pad_left, a.pad_bottom, a.pad_right, a.groups,
+                                     &act).Union();
+    case fb::Options::FullyConnectedOptions:
+      return fb::CreateFullyConnectedOptions(b, &act).Union();
+    case fb::Options::BinaryOptions: return fb::CreateBinaryOptions(b, &act).Union();
+    case fb::Options::UnaryOptions: return fb::CreateUnaryOptions(b, a.alpha, a.beta).Union();
+    case fb::Options::AxisOptions: return fb::CreateAxisOptions(b, a.axis).Union();
+    case fb::Options::PoolOptions:
+      return fb::CreatePoolOptions(b, a.kernel_h, a.kernel_w, a.stride_h, a.stride_w,
+                                   a.dilation_h, a.dilation_w, a.pad_top, a.pad_left,
+                                   a.pad_bottom, a.pad_right, a.count_include_pad, &act).Union();
+    case fb::Options::TransposeOptions:
+      return fb::CreateTransposeOptions(b, b.CreateVector(a.perm)).Union();
+    case fb::Options::PadOptions:
+      return fb::CreatePadOptions(b, b.CreateVector(a.pads), a.pad_value).Union();
+    case fb::Options::SliceOptions:
+      return fb::CreateSliceOptions(b, b.CreateVector(a.starts), b.CreateVector(a.steps)).Union();
+    case fb::Options::ResizeOptions:
+      return fb::CreateResizeOptions(b, a.scale_h, a.scale_w).Union();
+    default: return 0;
+  }
+}
+
+template <typename T>
+std::vector<T> to_vector(const flatbuffers::Vector<T>* v) {
+  return v ? std::vector<T>(v->begin(), v->end()) : std::vector<T>();
+}
+
+void read_act(const fb::Activation* act, Attrs* a) {
+  if (act) {
+    a->act_min = act->min();
+    a->act_max = act->max();
+  }
+}
+
+Status read_options(const fb::Node* fn, Node* n) {
+  fb::Options expected = options_type(n->op);
+  if (fn->options_type() != expected)
+    return InvalidModel("node '" + n->name + "' (" + op_name(n->op) + "): options of the wrong kind");
+  Attrs& a = n->attrs;
+  switch (expected) {
+    case fb::Options::Conv2DOptions: {
+      auto* o = fn->options_as_Conv2DOptions();
+      a.stride_h = o->stride_h(); a.stride_w = o->stride_w();
+      a.dilation_h = o->dilation_h(); a.dilation_w = o->dilation_w();
+      a.pad_top = o->pad_top(); a.pad_left = o->pad_left();
+      a.pad_bottom = o->pad_bottom(); a.pad_right = o->pad_right();
+      a.groups = o->groups();
+      read_act(o->act(), &a);
+      break;
+    }
+    case fb::Options::FullyConnectedOptions:
+      read_act(fn->options_as_FullyConnectedOptions()->act(), &a);
+      break;
+    case fb::Options::BinaryOptions: read_act(fn->options_as_BinaryOptions()->act(), &a); break;
+    case fb::Options::UnaryOptions: {
+      auto* o = fn->options_as_UnaryOptions();
+      a.alpha = o->alpha(); a.beta = o->beta();
+      break;
+    }
+    case fb::Options::AxisOptions: a.axis = fn->options_as_AxisOptions()->axis(); break;
+    case fb::Options::PoolOptions: {
+      auto* o = fn->options_as_PoolOptions();
+      a.kernel_h = o->kernel_h(); a.kernel_w = o->kernel_w();
+      a.stride_h = o->stride_h(); a.stride_w = o->stride_w();
+      a.dilation_h = o->dilation_h(); a.dilation_w = o->dilation_w();
+      a.pad_top = o->pad_top(); a.pad_left = o->pad_left();
+      a.pad_bottom = o->pad_bottom(); a.pad_right = o->pad_right();
+      a.count_include_pad = o->count_include_pad();
+      read_act(o->act(), &a);
+      break;
+    }
+    case fb::Options::TransposeOptions:
+      a.perm = to_vector(fn->options_as_TransposeOptions()->perm());
+      break;
+    case fb::Options::PadOptions: {
+      auto* o = fn->options_as_PadOptions();
+      a.pads = to_vector(o->pads());
+      a.pad_value = o->value();
+      break;
+    }
+    case fb::Options::SliceOptions: {
+      auto* o = fn->options_as_SliceOptions();
+      a.starts = to_vector(o->starts());
+      a.steps = to_vector(o->steps());
+      break;
+    }
+    case fb::Options::ResizeOptions: {
+      auto* o = fn->options_as_ResizeOptions();
+      a.scale_h = o->scale_h(); a.scale_w = o->scale_w();
+      break;
+    }
+    default: break;
+  }
+  return Status::Ok();
+}
+
+std::string tensor_label(const Tensor& t, size_t i) {
+  return "tensor " + std::to_string(i) + " '" + t.name + "'";
+}
+
+}  // namespace
+
+Status serialize_graph(const Graph& g, std::vector<uint8_t>* out) {
+  flatbuffers::FlatBufferBuilder b(1 << 16);
+  std::vector<fb::Segment> segments;
+  size_t data_size = 0;
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
+  for (const Tensor& t : g.tensors) {
+    int32_t segment = -1;
+    if (t.is_constant()) {
+      if (t.nbytes != t.byte_size())
+        return InvalidArgument("tensor '" + t.name + "': data size " + std::to_string(t.nbytes) +
+                               " does not match its shape (" + std::to_string(t.byte_size()) + ")");
+      segment = static_cast<int32_t>(segments.size());
+      segments.emplace_back(data_size, t.nbytes);
+      data_size = align_up(data_size + t.nbytes);
+    }
+    flatbuffers::Offset<fb::Quantization> quant = 0;
+    if (!t.quant.empty())
+      quant = fb::CreateQuantization(b, b.CreateVector(t.quant.scale),
+                                     b.CreateVector(t.quant.zero_point), t.quant.axis);
+    tensors.push_back(fb::CreateTensor(b, b.CreateString(t.name), static_cast<fb::DType>(t.dtype),
+                                       b.CreateVector(t.shape), quant, segment));
+  }
+  std::vector<flatbuffers::Offset<fb::Node>> nodes;
+  for (const Node& n : g.nodes) {
+    fb::Options type = options_type(n.op);
+    nodes.push_back(fb::CreateNode(b, b.CreateString(n.name), static_cast<fb::OpType>(n.op),
+                                   b.CreateVector(n.inputs), b.CreateVector(n.outputs), type,
+                                   build_options(b, n)));
+  }
+  auto model = fb::CreateModel(b, kFormatVersion, b.CreateString(g.producer),
+                               static_cast<fb::RequantScheme>(g.requant), b.CreateVector(tensors),
+                               b.CreateVector(nodes), b.CreateVector(g.inputs),
+                               b.CreateVector(g.outputs), b.CreateVectorOfStructs(segments));
+  b.Finish(model, fb::ModelIdentifier());
+
+  const size_t fb_offset = kHeaderSize;
+  const size_t fb_size = b.GetSize();
+  const size_t data_offset = align_up(fb_offset + fb_size);
+  out->assign(data_offset + data_size, 0);
+  uint8_t* p = out->data();
+  std::memcpy(p, kMagic, 8);
+  put_u32(p + 8, kFormatVersion);
+  put_u64(p + 16, fb_offset);
+  put_u64(p + 24, fb_size);
+  put_u64(p + 32, data_offset);
+  put_u64(p + 40, data_size);
+  std::memcpy(p + fb_offset, b.GetBufferPointer(), fb_size);
+  size_t seg = 0;
+  for (const Tensor& t : g.tensors) {
+    if (!t.is_constant()) continue;
+    if (t.nbytes) std::memcpy(p + data_offset + segments[seg].offset(), t.data, t.nbytes);
+    ++seg;
+  }
+  return Status::Ok();
+}
+
+Status write_graph_file(const Graph& g, const std::string& path) {
+  std::vector<uint8_t> bytes;
+  EDGEQ_RETURN_IF_ERROR(serialize_graph(g, &bytes));
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) return IoError("cannot open '" + tmp + "' for writing");
+    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!f.flush()) return IoError("cannot write '" + tmp + "'");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return IoError("cannot rename '" + tmp + "' to '" + path + "'");
+  }
+  return Status::Ok();
+}
+
+Status parse_graph(const uint8_t* data, size_t size, Graph* g) {
+  if (data == nullptr) return InvalidArgument("null model data");
+  if (size < kHeaderSize) return InvalidModel("file too small for an .edgeq header (" + std::to_string(size) + " bytes)");
+  if (std::memcmp(data, kMagic, 8) != 0) return InvalidModel("not an .edgeq file (bad magic)");
+  const uint32_t version = get_u32(data + 8);
+  if (version != kFormatVersion)
+    return InvalidModel("unsupported .edgeq format version " + std::to_string(version) +
+                        " (this build reads version " + std::to_string(kFormatVersion) + ")");
+  const uint64_t fb_offset = get_u64(data + 16), fb_size = get_u64(data + 24);
+  const uint64_t data_offset = get_u64(data + 32), data_size = get_u64(data + 40);
+  if (fb_offset < kHeaderSize || fb_offset % 8 != 0 || fb_offset > size || fb_size > size - fb_offset)
+    return InvalidModel("header: model table out of file bounds");
+  if (data_offset % kAlign != 0 || data_offset > size || data_size > size - data_offset ||
+      data_offset < fb_offset + fb_size)
+    return InvalidModel("header: data section out of bounds or misaligned");
+  if (reinterpret_cast<uintptr_t>(data) % kAlign != 0)
+    return InvalidArgument("model memory must be 64-byte aligned");
+
+  const uint8_t* fbp = data + fb_offset;
+  flatbuffers::Verifier verifier(fbp, fb_size, /*max_depth=*/64, /*max_tables=*/4000000);
+  if (!fb::VerifyModelBuffer(verifier)) return InvalidModel("model table failed verification (corrupt file)");
+  const fb::Model* m = fb::GetModel(fbp);
+  if (m->version() != kFormatVersion) return InvalidModel("model table version mismatch");
+  if (static_cast<uint8_t>(m->requant()) > static_cast<uint8_t>(fb::RequantScheme::MAX))
+    return InvalidModel("unknown requantization scheme");
+
+  Graph out;
+  out.producer = m->producer() ? m->producer()->str() : "";
+  out.requant = static_cast<RequantScheme>(m->requant());
+  const auto* segs = m->segments();
+  const size_t nseg = segs ? segs->size() : 0;
+  const auto* tensors = m->tensors();
+  const size_t ntensors = tensors ? tensors->size() : 0;
+  out.tensors.resize(ntensors);
+  for (size_t i = 0; i < ntensors; ++i) {
+    const fb::Tensor* ft = tensors->Get(i);
+    Tensor& t = out.tensors[i];
+    t.name = ft->name() ? ft->name()->str() : "";
+    if (static_cast<uint8_t>(ft->dtype()) > static_cast<uint8_t>(fb::DType::MAX))
+      return InvalidModel(tensor_label(t, i) + ": unknown dtype");
+    t.dtype = static_cast<DType>(ft->dtype());
+    t.shape = to_vector(ft->shape());
+    if (t.shape.size() > 8) return InvalidModel(tensor_label(t, i) + ": rank above 8");
+    int64_t elements = 1;
+    for (int32_t d : t.shape) {
+      if (d <= 0) return InvalidModel(tensor_label(t, i) + ": dimension " + std::to_string(d) + " is not positive");
+      elements *= d;
+      if (elements > kMaxElements) return InvalidModel(tensor_label(t, i) + ": too many elements");
+    }
+    if (const fb::Quantization* q = ft->quant()) {
+      t.quant.scale = to_vector(q->scale());
+      t.quant.zero_point = to_vector(q->zero_point());
+      t.quant.axis = q->axis();
+    }
+    const int32_t seg = ft->segment();
+    if (seg >= 0) {
+      if (static_cast<size_t>(seg) >= nseg) return InvalidModel(tensor_label(t, i) + ": segment index out of range");
+      const fb::Segment* s = segs->Get(static_cast<flatbuffers::uoffset_t>(seg));
+      if (s->offset() % kAlign != 0 || s->offset() > data_size || s->length() > data_size - s->offset())
+        return InvalidModel(tensor_label(t, i) + ": constant segment out of bounds or misaligned");
+      if (s->length() != t.byte_size())
+        return InvalidModel(tensor_label(t, i) + ": constant segment holds " + std::to_string(s->length()) +
+                            " bytes, its shape needs " + std::to_string(t.byte_size()));
+      t.data = data + data_offset + s->offset();
+      t.nbytes = static_cast<size_t>(s->length());
+    } else if (seg != -1) {
+      return InvalidModel(tensor_label(t, i) + ": bad segment index");
+    }
+  }
+  const auto* nodes = m->nodes();
+  const size_t nnodes = nodes ? nodes->size() : 0;
+  out.nodes.resize(nnodes);
+  for (size_t i = 0; i < nnodes; ++i) {
+    const fb::Node* fn = nodes->Get(i);
+    Node& n = out.nodes[i];
+    n.name = fn->name() ? fn->name()->str() : "";
+    if (static_cast<uint8_t>(fn->op()) >= static_cast<uint8_t>(OpType::kCount))
+      return InvalidModel("node " + std::to_string(i) + " '" + n.name + "': unknown op " +
+                          std::to_string(static_cast<int>(fn->op())));
+    n.op = static_cast<OpType>(fn->op());
+    n.inputs = to_vector(fn->inputs());
+    n.outputs = to_vector(fn->outputs());
+    EDGEQ_RETURN_IF_ERROR(read_options(fn, &n));
+  }
+  out.inputs = to_vector(m->inputs());
+  out.outputs = to_vector(m->outputs());
+  EDGEQ_RETURN_IF_ERROR(validate_graph(out));
+  *g = std::move(out);
+  return Status::Ok();
+}
+
+}  // namespace edgeq

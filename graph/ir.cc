@@ -1,0 +1,50 @@
+// Names and sizes for the IR's enums; small helpers on tensors and graphs.
+#include "graph/ir.h"
+
+namespace edgeq {
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::kF32: return "f32";
+    case DType::kS8: return "s8";
+    case DType::kU8: return "u8";
+    case DType::kS32: return "s32";
+  }
+  return "?";
+}
+
+size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::kF32: return 4;
+    case DType::kS8: return 1;
+    case DType::kU8: return 1;
+    case DType::kS32: return 4;
+  }
+  return 0;
+}
+
+const char* op_name(OpType op) {
+  static const char* const kNames[] = {
+      "Conv2D", "FullyConnected", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "LeakyRelu",
+      "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Softmax", "MaxPool2D", "AvgPool2D",
+      "GlobalAvgPool", "Concat", "Reshape", "Transpose", "Pad", "ResizeNearest", "Split",
+      "Slice", "Quantize", "Dequantize", "Requantize"};
+  static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(OpType::kCount),
+                "op name table out of date");
+  auto i = static_cast<size_t>(op);
+  return i < static_cast<size_t>(OpType::kCount) ? kNames[i] : "?";
+}
+
+int64_t Tensor::num_elements() const {
+  int64_t n = 1;
+  for (int32_t d : shape) n *= d;
+  return n;
+}
+
+int32_t Graph::find_tensor(const std::string& name) const {
+  for (size_t i = 0; i < tensors.size(); ++i)
+    if (tensors[i].name == name) return static_cast<int32_t>(i);
+  return -1;
+}
+
+}  // namespace edgeq

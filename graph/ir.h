@@ -1,0 +1,199 @@
+// edgeq graph IR: the in-memory form of a model, shared by the importer (which builds
+// and rewrites it), the `.edgeq` writer, the loader (which fills it from a mapped file,
+// constants pointing into the mapping) and the session (which plans and runs it).
+//
+// Conventions every producer and consumer relies on:
+//  * Activations of rank 4 are NHWC. The importer transposes NCHW models once.
+//  * Tensor shapes are static and stored for every tensor (inputs, outputs and
+//    intermediates); the loader re-derives each node's output shape and rejects
+//    a file whose stored shapes disagree.
+//  * A node is quantized when its activation tensors are S8/U8; its semantics are
+//    then those of "dequantize inputs, run the float op, quantize the output",
+//    computed in integers as documented per op below.
+//  * Fused activations (ReLU, ReLU6, Clip folded into the producer) live in
+//    Attrs::act_min/act_max, in real (float) units. For a quantized node the
+//    kernel clamps to [qmin, qmax] = [max(type_min, zp + round(act_min / s)),
+//    min(type_max, zp + round(act_max / s))].
+//
+// This header has no dependency beyond the standard library: the runtime links it
+// without protobuf or ONNX.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace edgeq {
+
+enum class DType : uint8_t { kF32 = 0, kS8 = 1, kU8 = 2, kS32 = 3 };
+
+const char* dtype_name(DType t);
+size_t dtype_size(DType t);
+inline bool is_quantized_type(DType t) { return t == DType::kS8 || t == DType::kU8; }
+inline int32_t dtype_min(DType t) { return t == DType::kS8 ? -128 : (t == DType::kU8 ? 0 : std::numeric_limits<int32_t>::min()); }
+inline int32_t dtype_max(DType t) { return t == DType::kS8 ? 127 : (t == DType::kU8 ? 255 : std::numeric_limits<int32_t>::max()); }
+
+// Affine quantization: real = scale * (q - zero_point).
+// Per-tensor when scale.size() == 1; per-axis (per-channel) along `axis` otherwise,
+// with one scale and one zero point per index of that axis.
+struct QuantParams {
+  std::vector<float> scale;
+  std::vector<int32_t> zero_point;
+  int32_t axis = 0;
+  bool empty() const { return scale.empty(); }
+  bool per_tensor() const { return scale.size() == 1; }
+};
+
+struct Tensor {
+  std::string name;
+  DType dtype = DType::kF32;
+  std::vector<int32_t> shape;
+  QuantParams quant;
+  // Constant data (weights, biases, tables). `data` is null for activations.
+  // `data` points either into `owned` or into memory kept alive by the Model
+  // (an mmapped file); it is little-endian, densely packed in `shape` order.
+  const uint8_t* data = nullptr;
+  size_t nbytes = 0;
+  std::vector<uint8_t> owned;
+
+  Tensor() = default;
+  Tensor(Tensor&&) = default;
+  Tensor& operator=(Tensor&&) = default;  // moving a vector keeps its buffer: data stays valid
+  Tensor(const Tensor& o) { *this = o; }
+  Tensor& operator=(const Tensor& o) {
+    if (this == &o) return *this;
+    name = o.name;
+    dtype = o.dtype;
+    shape = o.shape;
+    quant = o.quant;
+    owned = o.owned;
+    const bool in_owned = !o.owned.empty() && o.data == o.owned.data();
+    data = in_owned ? owned.data() : o.data;  // a copy's data must not point into o.owned
+    nbytes = o.nbytes;
+    return *this;
+  }
+
+  bool is_constant() const { return data != nullptr; }
+  int64_t num_elements() const;
+  size_t byte_size() const { return static_cast<size_t>(num_elements()) * dtype_size(dtype); }
+  void set_data(std::vector<uint8_t> bytes) {
+    owned = std::move(bytes);
+    data = owned.data();
+    nbytes = owned.size();
+  }
+  template <typename T>
+  const T* as() const { return reinterpret_cast<const T*>(data); }
+};
+
+// Every op edgeq executes. Semantics (X: first input, Y: first output):
+//  kConv2D          in: X[N,H,W,Cin], W[Cout,KH,KW,Cin/groups], B[Cout] (optional; F32 for a
+//                   float conv, S32 with scale s_x*s_w[c] and zero point 0 for a quantized
+//                   one). W is S8 (per-tensor or per-channel along axis 0) when quantized.
+//                   Padding is filled with X's zero point. Out: Y[N,OH,OW,Cout].
+//                   attrs: stride, dilation, pad_*, groups, act_min/max.
+//  kFullyConnected  in: X[..., K], W[N,K], B[N] (optional). Out: Y[..., N]. act_min/max.
+//  kAdd kSub kMul kDiv  numpy broadcasting of A and B. act_min/max.
+//  kRelu kClip kLeakyRelu kSigmoid kHardSigmoid kHardSwish kTanh
+//                   elementwise; Clip: [alpha, beta] = [min, max]; LeakyRelu: alpha;
+//                   HardSigmoid: max(0, min(1, alpha*x + beta)). Quantized: a 256-entry
+//                   table built at session creation.
+//  kSoftmax         along `axis` (non-negative).
+//  kMaxPool2D kAvgPool2D  NHWC; kernel_h/w, stride, dilation (max only), pad_*,
+//                   count_include_pad (avg only), act_min/max.
+//  kGlobalAvgPool   X[N,H,W,C] -> Y[N,1,1,C]. act_min/max.
+//  kConcat          along `axis`; quantized inputs are requantized to Y's params.
+//  kReshape         Y has X's data in X's order with Y's shape (a view at run time).
+//  kTranspose       `perm`: Y.shape[i] = X.shape[perm[i]].
+//  kPad             constant mode; `pads` = [begin_0..begin_{r-1}, end_0..end_{r-1}],
+//                   all >= 0; fill `pad_value` (real units; quantized: round(v/s)+zp).
+//  kResizeNearest   X[N,H,W,C] -> Y[N,H*scale_h,W*scale_w,C], Y[n,y,x,c] = X[n,y/sh,x/sw,c].
+//  kSplit           along `axis`; sizes are the outputs' sizes along it.
+//  kSlice           `starts`, `steps` per dimension (full rank, normalized: 0 <= start <
+//                   dim, step != 0); the output's shape gives the count per dimension.
+//  kQuantize        F32 -> S8/U8 with Y's params: clamp(round_half_even(x/s) + zp).
+//  kDequantize      S8/U8/S32 -> F32: (q - zp) * s.
+//  kRequantize      S8/U8 -> S8/U8 with other params: clamp(round((s_x/s_y)(q-zx)) + zy).
+enum class OpType : uint8_t {
+  kConv2D = 0,
+  kFullyConnected,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kRelu,
+  kClip,
+  kLeakyRelu,
+  kSigmoid,
+  kHardSigmoid,
+  kHardSwish,
+  kTanh,
+  kSoftmax,
+  kMaxPool2D,
+  kAvgPool2D,
+  kGlobalAvgPool,
+  kConcat,
+  kReshape,
+  kTranspose,
+  kPad,
+  kResizeNearest,
+  kSplit,
+  kSlice,
+  kQuantize,
+  kDequantize,
+  kRequantize,
+  kCount  // not an op
+};
+
+const char* op_name(OpType op);
+
+// Attributes of all ops in one struct; each op reads only the fields its comment
+// in OpType names. Defaults are the neutral values.
+struct Attrs {
+  int32_t kernel_h = 0, kernel_w = 0;
+  int32_t stride_h = 1, stride_w = 1;
+  int32_t dilation_h = 1, dilation_w = 1;
+  int32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int32_t groups = 1;
+  bool count_include_pad = false;
+  float act_min = -std::numeric_limits<float>::infinity();
+  float act_max = std::numeric_limits<float>::infinity();
+  float alpha = 0.f, beta = 0.f;
+  int32_t axis = 0;
+  std::vector<int32_t> perm;    // kTranspose
+  std::vector<int32_t> pads;    // kPad
+  float pad_value = 0.f;        // kPad
+  std::vector<int32_t> starts;  // kSlice
+  std::vector<int32_t> steps;   // kSlice
+  int32_t scale_h = 1, scale_w = 1;  // kResizeNearest
+};
+
+struct Node {
+  std::string name;
+  OpType op = OpType::kCount;
+  std::vector<int32_t> inputs;   // tensor indices; -1 for an absent optional input
+  std::vector<int32_t> outputs;  // tensor indices
+  Attrs attrs;
+};
+
+enum class RequantScheme : uint8_t { kFp32 = 0, kFixedPoint = 1 };
+
+// A whole model. Nodes are stored in a valid execution (topological) order.
+struct Graph {
+  std::vector<Tensor> tensors;
+  std::vector<Node> nodes;
+  std::vector<int32_t> inputs;   // graph input tensor indices
+  std::vector<int32_t> outputs;  // graph output tensor indices
+  RequantScheme requant = RequantScheme::kFp32;
+  std::string producer;          // free text, e.g. "edgeq convert 0.1 from foo.onnx"
+
+  int32_t add_tensor(Tensor t) {
+    tensors.push_back(std::move(t));
+    return static_cast<int32_t>(tensors.size() - 1);
+  }
+  int32_t find_tensor(const std::string& name) const;
+};
+
+}  // namespace edgeq

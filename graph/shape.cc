@@ -1,0 +1,441 @@
+// Graph validation and shape inference (see shape.h). Runs once per load; nothing
+// here is on the hot path. Every check returns an error naming the node or tensor
+// rather than trusting the file: the kernels assume what is checked here.
+#include "graph/shape.h"
+
+#include <cmath>
+#include <limits>
+
+namespace edgeq {
+namespace {
+
+using Shape = std::vector<int32_t>;
+constexpr int32_t kMaxAttr = 1 << 16;  // bound on kernel sizes, strides, pads, scales
+
+std::string shape_str(const Shape& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+class NodeChecker {
+ public:
+  NodeChecker(const Graph& g, const Node& n) : g_(g), n_(n) {}
+
+  Status fail(const std::string& what) const {
+    return InvalidModel("node '" + n_.name + "' (" + op_name(n_.op) + "): " + what);
+  }
+  const Tensor& in(size_t i) const { return g_.tensors[static_cast<size_t>(n_.inputs[i])]; }
+  const Tensor& out(size_t i) const { return g_.tensors[static_cast<size_t>(n_.outputs[i])]; }
+  bool has_in(size_t i) const { return i < n_.inputs.size() && n_.inputs[i] >= 0; }
+
+  Status counts(size_t min_in, size_t max_in, size_t min_out, size_t max_out) const {
+    if (n_.inputs.size() < min_in || n_.inputs.size() > max_in)
+      return fail("has " + std::to_string(n_.inputs.size()) + " inputs");
+    if (n_.outputs.size() < min_out || n_.outputs.size() > max_out)
+      return fail("has " + std::to_string(n_.outputs.size()) + " outputs");
+    return Status::Ok();
+  }
+  Status rank(const Tensor& t, size_t r) const {
+    if (t.shape.size() != r)
+      return fail("tensor '" + t.name + "' has rank " + std::to_string(t.shape.size()) +
+                  ", expected " + std::to_string(r));
+    return Status::Ok();
+  }
+  Status act_range() const {
+    const Attrs& a = n_.attrs;
+    if (std::isnan(a.act_min) || std::isnan(a.act_max) || a.act_min > a.act_max)
+      return fail("activation range is empty or NaN");
+    return Status::Ok();
+  }
+  Status positive(int32_t v, const char* what) const {
+    if (v < 1 || v > kMaxAttr) return fail(std::string(what) + " " + std::to_string(v) + " out of range");
+    return Status::Ok();
+  }
+  Status non_negative(int32_t v, const char* what) const {
+    if (v < 0 || v > kMaxAttr) return fail(std::string(what) + " " + std::to_string(v) + " out of range");
+    return Status::Ok();
+  }
+  // Activation tensors of a node: all float, or all the same quantized dtype, per-tensor.
+  Status same_kind(const Tensor& a, const Tensor& b) const {
+    if (a.dtype != b.dtype)
+      return fail("tensors '" + a.name + "' (" + dtype_name(a.dtype) + ") and '" + b.name + "' (" +
+                  dtype_name(b.dtype) + ") differ in dtype");
+    return Status::Ok();
+  }
+  Status activation(const Tensor& t) const {
+    if (t.dtype == DType::kF32) return Status::Ok();
+    if (!is_quantized_type(t.dtype)) return fail("tensor '" + t.name + "' has dtype " + dtype_name(t.dtype));
+    if (!t.quant.per_tensor()) return fail("tensor '" + t.name + "' needs per-tensor quantization");
+    return Status::Ok();
+  }
+  Status same_quant(const Tensor& a, const Tensor& b) const {
+    if (a.dtype != b.dtype || (is_quantized_type(a.dtype) &&
+                               (a.quant.scale != b.quant.scale || a.quant.zero_point != b.quant.zero_point)))
+      return fail("'" + a.name + "' and '" + b.name + "' must have the same dtype and quantization");
+    return Status::Ok();
+  }
+
+ private:
+  const Graph& g_;
+  const Node& n_;
+};
+
+int32_t conv_out(int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t pad_a, int32_t pad_b) {
+  const int64_t eff = int64_t{dilation} * (k - 1) + 1;
+  const int64_t span = int64_t{in} + pad_a + pad_b - eff;
+  return span < 0 ? 0 : static_cast<int32_t>(span / stride + 1);
+}
+
+Status infer_conv(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(2, 3, 1, 1));
+  const Tensor &x = c.in(0), &w = c.in(1), &y = c.out(0);
+  EDGEQ_RETURN_IF_ERROR(c.rank(x, 4));
+  EDGEQ_RETURN_IF_ERROR(c.rank(w, 4));
+  if (!w.is_constant()) return c.fail("weights must be constant");
+  const Attrs& a = n.attrs;
+  for (auto [v, what] : {std::pair{a.stride_h, "stride"}, {a.stride_w, "stride"},
+                         {a.dilation_h, "dilation"}, {a.dilation_w, "dilation"}, {a.groups, "groups"}})
+    EDGEQ_RETURN_IF_ERROR(c.positive(v, what));
+  for (int32_t p : {a.pad_top, a.pad_left, a.pad_bottom, a.pad_right}) EDGEQ_RETURN_IF_ERROR(c.non_negative(p, "pad"));
+  EDGEQ_RETURN_IF_ERROR(c.act_range());
+  const int32_t cin = x.shape[3], cout = w.shape[0];
+  if (cin % a.groups != 0 || cout % a.groups != 0 || w.shape[3] * a.groups != cin)
+    return c.fail("channels (in " + std::to_string(cin) + ", out " + std::to_string(cout) + ", weights " +
+                  shape_str(w.shape) + ") do not match groups " + std::to_string(a.groups));
+  if (c.has_in(2)) {
+    const Tensor& b = c.in(2);
+    if (!b.is_constant() || b.shape != Shape{cout}) return c.fail("bias must be a constant of shape [" + std::to_string(cout) + "]");
+  }
+  EDGEQ_RETURN_IF_ERROR(c.activation(x));
+  EDGEQ_RETURN_IF_ERROR(c.same_kind(x, y));
+  if (x.dtype == DType::kF32) {
+    if (w.dtype != DType::kF32 || (c.has_in(2) && c.in(2).dtype != DType::kF32))
+      return c.fail("a float convolution needs f32 weights and bias");
+  } else {
+    if (w.dtype != DType::kS8) return c.fail("a quantized convolution needs s8 weights");
+    if (!(w.quant.per_tensor() || (w.quant.axis == 0 && w.quant.scale.size() == static_cast<size_t>(cout))))
+      return c.fail("weights must be quantized per tensor or per output channel (axis 0)");
+    if (c.has_in(2) && c.in(2).dtype != DType::kS32) return c.fail("a quantized convolution needs an s32 bias");
+  }
+  const int32_t oh = conv_out(x.shape[1], w.shape[1], a.stride_h, a.dilation_h, a.pad_top, a.pad_bottom);
+  const int32_t ow = conv_out(x.shape[2], w.shape[2], a.stride_w, a.dilation_w, a.pad_left, a.pad_right);
+  if (oh < 1 || ow < 1) return c.fail("kernel larger than the padded input");
+  outs->push_back({x.shape[0], oh, ow, cout});
+  return Status::Ok();
+}
+
+Status infer_fc(const NodeChecker& c, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(2, 3, 1, 1));
+  const Tensor &x = c.in(0), &w = c.in(1), &y = c.out(0);
+  EDGEQ_RETURN_IF_ERROR(c.rank(w, 2));
+  if (!w.is_constant()) return c.fail("weights must be constant");
+  if (x.shape.empty() || x.shape.back() != w.shape[1])
+    return c.fail("input " + shape_str(x.shape) + " does not match weights " + shape_str(w.shape));
+  EDGEQ_RETURN_IF_ERROR(c.act_range());
+  const int32_t n = w.shape[0];
+  if (c.has_in(2)) {
+    const Tensor& b = c.in(2);
+    if (!b.is_constant() || b.shape != Shape{n}) return c.fail("bias must be a constant of shape [" + std::to_string(n) + "]");
+  }
+  EDGEQ_RETURN_IF_ERROR(c.activation(x));
+  EDGEQ_RETURN_IF_ERROR(c.same_kind(x, y));
+  if (x.dtype == DType::kF32) {
+    if (w.dtype != DType::kF32 || (c.has_in(2) && c.in(2).dtype != DType::kF32))
+      return c.fail("a float fully-connected op needs f32 weights and bias");
+  } else {
+    if (w.dtype != DType::kS8) return c.fail("a quantized fully-connected op needs s8 weights");
+    if (!(w.quant.per_tensor() || (w.quant.axis == 0 && w.quant.scale.size() == static_cast<size_t>(n))))
+      return c.fail("weights must be quantized per tensor or per output channel (axis 0)");
+    if (c.has_in(2) && c.in(2).dtype != DType::kS32) return c.fail("a quantized fully-connected op needs an s32 bias");
+  }
+  Shape s(x.shape.begin(), x.shape.end() - 1);
+  s.push_back(n);
+  outs->push_back(s);
+  return Status::Ok();
+}
+
+Status infer_binary(const NodeChecker& c, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(2, 2, 1, 1));
+  const Tensor &a = c.in(0), &b = c.in(1), &y = c.out(0);
+  for (const Tensor* t : {&a, &b, &y}) EDGEQ_RETURN_IF_ERROR(c.activation(*t));
+  EDGEQ_RETURN_IF_ERROR(c.same_kind(a, y));
+  EDGEQ_RETURN_IF_ERROR(c.same_kind(b, y));
+  EDGEQ_RETURN_IF_ERROR(c.act_range());
+  const size_t r = std::max(a.shape.size(), b.shape.size());
+  if (r > 6) return c.fail("rank above 6");
+  Shape s(r);
+  for (size_t i = 0; i < r; ++i) {
+    const int32_t da = i < r - a.shape.size() ? 1 : a.shape[i - (r - a.shape.size())];
+    const int32_t db = i < r - b.shape.size() ? 1 : b.shape[i - (r - b.shape.size())];
+    if (da != db && da != 1 && db != 1)
+      return c.fail("shapes " + shape_str(a.shape) + " and " + shape_str(b.shape) + " do not broadcast");
+    s[i] = std::max(da, db);
+  }
+  outs->push_back(s);
+  return Status::Ok();
+}
+
+Status infer_pool(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+  const Tensor &x = c.in(0), &y = c.out(0);
+  EDGEQ_RETURN_IF_ERROR(c.rank(x, 4));
+  EDGEQ_RETURN_IF_ERROR(c.activation(x));
+  EDGEQ_RETURN_IF_ERROR(c.activation(y));
+  EDGEQ_RETURN_IF_ERROR(c.same_kind(x, y));
+  EDGEQ_RETURN_IF_ERROR(c.act_range());
+  if (n.op == OpType::kGlobalAvgPool) {
+    outs->push_back({x.shape[0], 1, 1, x.shape[3]});
+    return Status::Ok();
+  }
+  const Attrs& a = n.attrs;
+  for (auto [v, what] : {std::pair{a.kernel_h, "kernel"}, {a.kernel_w, "kernel"}, {a.stride_h, "stride"},
+                         {a.stride_w, "stride"}, {a.dilation_h, "dilation"}, {a.dilation_w, "dilation"}})
+    EDGEQ_RETURN_IF_ERROR(c.positive(v, what));
+  for (int32_t p : {a.pad_top, a.pad_left, a.pad_bottom, a.pad_right}) EDGEQ_RETURN_IF_ERROR(c.non_negative(p, "pad"));
+  // Every window must hold at least one real input element.
+  const int64_t ekh = int64_t{a.dilation_h} * (a.kernel_h - 1) + 1, ekw = int64_t{a.dilation_w} * (a.kernel_w - 1) + 1;
+  if (a.pad_top >= ekh || a.pad_bottom >= ekh || a.pad_left >= ekw || a.pad_right >= ekw)
+    return c.fail("padding must be smaller than the kernel");
+  if (n.op == OpType::kAvgPool2D && (a.dilation_h != 1 || a.dilation_w != 1))
+    return c.fail("average pooling does not take a dilation");
+  const int32_t oh = conv_out(x.shape[1], a.kernel_h, a.stride_h, a.dilation_h, a.pad_top, a.pad_bottom);
+  const int32_t ow = conv_out(x.shape[2], a.kernel_w, a.stride_w, a.dilation_w, a.pad_left, a.pad_right);
+  if (oh < 1 || ow < 1) return c.fail("kernel larger than the padded input");
+  outs->push_back({x.shape[0], oh, ow, x.shape[3]});
+  return Status::Ok();
+}
+
+Status normalize_axis(const NodeChecker& c, int32_t axis, size_t rank) {
+  if (axis < 0 || static_cast<size_t>(axis) >= rank)
+    return c.fail("axis " + std::to_string(axis) + " out of range for rank " + std::to_string(rank));
+  return Status::Ok();
+}
+
+Status infer_node(const Graph& g, const Node& n, std::vector<Shape>* outs) {
+  NodeChecker c(g, n);
+  const Attrs& a = n.attrs;
+  switch (n.op) {
+    case OpType::kConv2D: return infer_conv(c, n, outs);
+    case OpType::kFullyConnected: return infer_fc(c, outs);
+    case OpType::kAdd: case OpType::kSub: case OpType::kMul: case OpType::kDiv:
+      return infer_binary(c, outs);
+    case OpType::kRelu: case OpType::kClip: case OpType::kLeakyRelu: case OpType::kSigmoid:
+    case OpType::kHardSigmoid: case OpType::kHardSwish: case OpType::kTanh: {
+      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+      EDGEQ_RETURN_IF_ERROR(c.activation(c.in(0)));
+      EDGEQ_RETURN_IF_ERROR(c.activation(c.out(0)));
+      EDGEQ_RETURN_IF_ERROR(c.same_kind(c.in(0), c.out(0)));
+      if (!std::isfinite(a.alpha) || !std::isfinite(a.beta)) return c.fail("alpha/beta not finite");
+      if (n.op == OpType::kClip && a.alpha > a.beta) return c.fail("clip min above max");
+      outs->push_back(c.in(0).shape);
+      return Status::Ok();
+    }
+    case OpType::kSoftmax: {
+      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+      EDGEQ_RETURN_IF_ERROR(c.activation(c.in(0)));
+      EDGEQ_RETURN_IF_ERROR(c.activation(c.out(0)));
+      EDGEQ_RETURN_IF_ERROR(c.same_kind(c.in(0), c.out(0)));
+      EDGEQ_RETURN_IF_ERROR(normalize_axis(c, a.axis, c.in(0).shape.size()));
+      outs->push_back(c.in(0).shape);
+      return Status::Ok();
+    }
+    case OpType::kMaxPool2D: case OpType::kAvgPool2D: case OpType::kGlobalAvgPool:
+      return infer_pool(c, n, outs);
+    case OpType::kConcat: {
+      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1024, 1, 1));
+      const Tensor& y = c.out(0);
+      EDGEQ_RETURN_IF_ERROR(c.activation(y));
+      const Shape& s0 = c.in(0).shape;
+      EDGEQ_RETURN_IF_ERROR(normalize_axis(c, a.axis, s0.size()));
+      Shape s = s0;
+      s[a.axis] = 0;
+      for (size_t i = 0; i < n.inputs.size(); ++i) {
+        const Tensor& t = c.in(i);
+        EDGEQ_RETURN_IF_ERROR(c.activation(t));
+        EDGEQ_RETURN_IF_ERROR(c.same_kind(t, y));
+        if (t.shape.size() != s0.size()) return c.fail("inputs differ in rank");
+        for (size_t d = 0; d < s0.size(); ++d)
+          if (static_cast<int32_t>(d) != a.axis && t.shape[d] != s0[d])
+            return c.fail("input " + shape_str(t.shape) + " does not match " + shape_str(s0));
+        s[a.axis] += t.shape[a.axis];
+      }
+      outs->push_back(s);
+      return Status::Ok();
+    }
+    case OpType::kReshape: {
+      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+      EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
+      if (c.in(0).num_elements() != c.out(0).num_elements())
+        return c.fail("cannot reshape " + shape_str(c.in(0).shape) + " to " + shape_str(c.out(0).shape));
+      outs->push_back(c.out(0).shape);
+      return Status::Ok();
+    }
+    case OpType::kTranspose: {
+      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+      EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
+      const Shape& x = c.in(0).shape;
+      if (a.perm.size() != x.size() || x.size() > 6) return c.fail("perm does not match the input rank");
+      std::vector<bool> seen(x.size(), false);
+      Shape s;
+      for (int32_t p : a.perm) {
+        if (p < 0 || static_cast<size_t>(p) >= x.size() || seen[p]) return c.fail("perm is not a permutation");
+        seen[p] = true;
+        s.push_back(x[p]);
+      }
+      outs->push_back(s);
+      return Status::Ok();
+    }
+    case OpType::kPad: {
+      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+      EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
+      const Shape& x = c.in(0).shape;
+      if (a.pads.size() != 2 * x.size() || x.size() > 6) return c.fail("pads do not match the input rank");
+      if (!std::isfinite(a.pad_value)) return c.fail("pad value not finite");
+      Shape s = x;
+      for (size_t d = 0; d < x.size(); ++d) {
+        EDGEQ_RETURN_IF_ERROR(c.non_negative(a.pads[d], "pad"));
+        EDGEQ_RETURN_IF_ERROR(c.non_negative(a.pads[d + x.size()], "pad"));
+        s[d] += a.pads[d] + a.pads[d + x.size()];
+      }
+      outs->push_back(s);
+      return Status::Ok();
+    }
+    case OpType::kResizeNearest: {
+      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+      EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
+      EDGEQ_RETURN_IF_ERROR(c.rank(c.in(0), 4));
+      EDGEQ_RETURN_IF_ERROR(c.positive(a.scale_h, "scale"));
+      EDGEQ_RETURN_IF_ERROR(c.positive(a.scale_w, "scale"));
+      const Shape& x = c.in(0).shape;
+      outs->push_back({x[0], x[1] * a.scale_h, x[2] * a.scale_w, x[3]});
+      return Status::Ok();
+    }
+    case OpType::kSplit: {
+      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1024));
+      const Shape& x = c.in(0).shape;
+      EDGEQ_RETURN_IF_ERROR(normalize_axis(c, a.axis, x.size()));
+      int64_t total = 0;
+      for (size_t i = 0; i < n.outputs.size(); ++i) {
+        const Tensor& t = c.out(i);
+        EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), t));
+        if (t.shape.size() != x.size()) return c.fail("output differs in rank");
+        for (size_t d = 0; d < x.size(); ++d)
+          if (static_cast<int32_t>(d) != a.axis && t.shape[d] != x[d]) return c.fail("output " + shape_str(t.shape) + " does not match the input");
+        total += t.shape[a.axis];
+        outs->push_back(t.shape);
+      }
+      if (total != x[a.axis]) return c.fail("output sizes do not add up to the input's");
+      return Status::Ok();
+    }
+    case OpType::kSlice: {
+      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+      EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
+      const Shape &x = c.in(0).shape, &y = c.out(0).shape;
+      if (a.starts.size() != x.size() || a.steps.size() != x.size() || y.size() != x.size() || x.size() > 6)
+        return c.fail("starts/steps do not match the input rank");
+      for (size_t d = 0; d < x.size(); ++d) {
+        const int64_t last = int64_t{a.starts[d]} + int64_t{y[d] - 1} * a.steps[d];
+        if (a.steps[d] == 0 || a.starts[d] < 0 || a.starts[d] >= x[d] || last < 0 || last >= x[d])
+          return c.fail("slice out of bounds in dimension " + std::to_string(d));
+      }
+      outs->push_back(y);
+      return Status::Ok();
+    }
+    case OpType::kQuantize: case OpType::kDequantize: case OpType::kRequantize: {
+      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+      const Tensor &x = c.in(0), &y = c.out(0);
+      const bool ok =
+          n.op == OpType::kQuantize ? x.dtype == DType::kF32 && is_quantized_type(y.dtype) && y.quant.per_tensor()
+          : n.op == OpType::kDequantize ? x.dtype != DType::kF32 && !x.quant.empty() && y.dtype == DType::kF32
+                                        : is_quantized_type(x.dtype) && is_quantized_type(y.dtype) &&
+                                              x.quant.per_tensor() && y.quant.per_tensor();
+      if (!ok) return c.fail(std::string("unsupported dtypes ") + dtype_name(x.dtype) + " -> " + dtype_name(y.dtype));
+      outs->push_back(x.shape);
+      return Status::Ok();
+    }
+    case OpType::kCount: break;
+  }
+  return c.fail("unknown op");
+}
+
+Status check_quant(const Tensor& t, size_t i) {
+  const std::string label = "tensor " + std::to_string(i) + " '" + t.name + "'";
+  const QuantParams& q = t.quant;
+  if (q.empty()) {
+    if (is_quantized_type(t.dtype)) return InvalidModel(label + ": quantized dtype without scale");
+    if (!q.zero_point.empty()) return InvalidModel(label + ": zero points without scales");
+    return Status::Ok();
+  }
+  if (t.dtype == DType::kF32) return InvalidModel(label + ": a float tensor with quantization");
+  if (q.zero_point.size() != q.scale.size()) return InvalidModel(label + ": scale and zero point counts differ");
+  if (q.scale.size() > 1) {
+    if (q.axis < 0 || static_cast<size_t>(q.axis) >= t.shape.size() ||
+        static_cast<size_t>(t.shape[q.axis]) != q.scale.size())
+      return InvalidModel(label + ": per-axis quantization does not match axis " + std::to_string(q.axis));
+  }
+  for (float s : q.scale)
+    if (!(s > 0.f) || !std::isfinite(s) || s < std::numeric_limits<float>::min())
+      return InvalidModel(label + ": scale " + std::to_string(s) + " is not a positive finite number");
+  for (int32_t z : q.zero_point)
+    if (z < dtype_min(t.dtype) || z > dtype_max(t.dtype) || (t.dtype == DType::kS32 && z != 0))
+      return InvalidModel(label + ": zero point " + std::to_string(z) + " outside " + dtype_name(t.dtype));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status infer_shapes(const Graph& g, const Node& n, std::vector<std::vector<int32_t>>* out_shapes) {
+  const int32_t nt = static_cast<int32_t>(g.tensors.size());
+  for (int32_t i : n.inputs)
+    if (i < -1 || i >= nt) return InvalidModel("node '" + n.name + "': input index " + std::to_string(i) + " out of range");
+  for (int32_t i : n.outputs)
+    if (i < 0 || i >= nt) return InvalidModel("node '" + n.name + "': output index " + std::to_string(i) + " out of range");
+  // Only the optional bias of Conv2D / FullyConnected may be absent.
+  const bool has_bias_slot = n.op == OpType::kConv2D || n.op == OpType::kFullyConnected;
+  for (size_t k = 0; k < n.inputs.size(); ++k)
+    if (n.inputs[k] < 0 && !(has_bias_slot && k == 2))
+      return InvalidModel("node '" + n.name + "': input " + std::to_string(k) + " is missing");
+  out_shapes->clear();
+  return infer_node(g, n, out_shapes);
+}
+
+Status validate_graph(const Graph& g) {
+  const size_t nt = g.tensors.size();
+  for (size_t i = 0; i < nt; ++i) EDGEQ_RETURN_IF_ERROR(check_quant(g.tensors[i], i));
+  // available[i]: tensor i has a value before the current node runs.
+  std::vector<bool> available(nt, false), produced(nt, false);
+  for (size_t i = 0; i < nt; ++i) available[i] = g.tensors[i].is_constant();
+  if (g.inputs.empty() || g.outputs.empty()) return InvalidModel("graph has no inputs or no outputs");
+  for (int32_t i : g.inputs) {
+    if (i < 0 || static_cast<size_t>(i) >= nt) return InvalidModel("graph input index out of range");
+    if (g.tensors[i].is_constant()) return InvalidModel("graph input '" + g.tensors[i].name + "' is a constant");
+    available[i] = true;
+  }
+  std::vector<Shape> shapes;
+  for (const Node& n : g.nodes) {
+    EDGEQ_RETURN_IF_ERROR(infer_shapes(g, n, &shapes));
+    for (int32_t i : n.inputs)
+      if (i >= 0 && !available[i])
+        return InvalidModel("node '" + n.name + "': input '" + g.tensors[i].name +
+                            "' is not computed before it (nodes out of order or a cycle)");
+    for (size_t k = 0; k < n.outputs.size(); ++k) {
+      const int32_t o = n.outputs[k];
+      const Tensor& t = g.tensors[o];
+      if (t.is_constant() || available[o] || produced[o])
+        return InvalidModel("node '" + n.name + "': output '" + t.name + "' is a constant, an input or produced twice");
+      if (t.shape != shapes[k])
+        return InvalidModel("node '" + n.name + "' (" + op_name(n.op) + "): output '" + t.name + "' has shape " +
+                            shape_str(t.shape) + ", the op gives " + shape_str(shapes[k]));
+      produced[o] = available[o] = true;
+    }
+  }
+  for (int32_t o : g.outputs) {
+    if (o < 0 || static_cast<size_t>(o) >= nt) return InvalidModel("graph output index out of range");
+    if (!available[o] || g.tensors[o].is_constant())
+      return InvalidModel("graph output '" + g.tensors[o].name + "' is never computed");
+  }
+  return Status::Ok();
+}
+
+}  // namespace edgeq

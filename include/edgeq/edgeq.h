@@ -1,0 +1,113 @@
+/* edgeq public C API.
+ *
+ * A model (edgeq_model) is an immutable, loaded `.edgeq` file: its weights are used in
+ * place from the mapped file. A session (edgeq_session) holds everything one inference
+ * needs: the planned arena, prepared ops and kernel choices.
+ *
+ * Threading: a loaded model may be shared by any number of sessions, created and run
+ * on different threads at the same time; the model is never written after loading
+ * and a session keeps its own reference to it, so edgeq_model_release() may be called
+ * while sessions still use the model. One session must not be used by two threads at
+ * once.
+ *
+ * Errors: every fallible call returns an edgeq_status; edgeq_last_error() gives the
+ * message of the last failure on the calling thread (it names the tensor or node for
+ * model errors). No C++ exception crosses this interface.
+ *
+ * Typical use:
+ *   edgeq_model* model;  edgeq_session* session;
+ *   if (edgeq_model_load_file("net.edgeq", &model) != EDGEQ_OK) { puts(edgeq_last_error()); ... }
+ *   edgeq_session_create(model, NULL, &session);
+ *   edgeq_session_set_input_f32(session, 0, pixels, pixel_count);
+ *   edgeq_session_run(session);
+ *   edgeq_session_get_output_f32(session, 0, scores, score_count);
+ *   edgeq_session_destroy(session);  edgeq_model_release(model);
+ */
+#ifndef EDGEQ_EDGEQ_H_
+#define EDGEQ_EDGEQ_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum edgeq_status {
+  EDGEQ_OK = 0,
+  EDGEQ_INVALID_ARGUMENT = 1, /* null pointer, bad index, wrong size or shape */
+  EDGEQ_INVALID_MODEL = 2,    /* malformed, corrupt or inconsistent model */
+  EDGEQ_UNSUPPORTED = 3,      /* valid but not supported by this build or CPU */
+  EDGEQ_IO_ERROR = 4,         /* file missing or unreadable */
+  EDGEQ_OUT_OF_MEMORY = 5,
+  EDGEQ_INTERNAL = 6
+} edgeq_status;
+
+typedef enum edgeq_dtype { EDGEQ_F32 = 0, EDGEQ_S8 = 1, EDGEQ_U8 = 2, EDGEQ_S32 = 3 } edgeq_dtype;
+
+typedef struct edgeq_model edgeq_model;
+typedef struct edgeq_session edgeq_session;
+
+/* Session options. Initialize with edgeq_session_options_init() before setting fields. */
+typedef struct edgeq_session_options {
+  uint32_t struct_size; /* sizeof(edgeq_session_options), for compatibility */
+  int32_t num_threads;  /* 0: one per core; 1: no thread pool */
+  const char* isa;      /* kernel level to force ("ref"), or NULL for the best the CPU has */
+} edgeq_session_options;
+
+/* Describes a graph input or output. Pointers stay valid while the session lives. */
+typedef struct edgeq_tensor_info {
+  const char* name;
+  edgeq_dtype dtype;
+  int32_t rank;
+  const int32_t* shape;
+  size_t num_elements;
+  size_t byte_size;
+  int32_t num_scales; /* 0 for float tensors, 1 for per-tensor quantization */
+  const float* scales;
+  const int32_t* zero_points;
+} edgeq_tensor_info;
+
+/* Message of the last failed call on this thread ("" if none). */
+const char* edgeq_last_error(void);
+const char* edgeq_status_string(edgeq_status status);
+const char* edgeq_version(void);
+
+/* Loading. _file maps the file (or reads it into aligned memory where mapping fails);
+ * _memory copies the bytes. Both verify the file completely. */
+edgeq_status edgeq_model_load_file(const char* path, edgeq_model** model);
+edgeq_status edgeq_model_load_memory(const void* data, size_t size, edgeq_model** model);
+void edgeq_model_release(edgeq_model* model);
+
+void edgeq_session_options_init(edgeq_session_options* options);
+edgeq_status edgeq_session_create(const edgeq_model* model, const edgeq_session_options* options,
+                                  edgeq_session** session);
+void edgeq_session_destroy(edgeq_session* session);
+
+size_t edgeq_session_input_count(const edgeq_session* session);
+size_t edgeq_session_output_count(const edgeq_session* session);
+edgeq_status edgeq_session_input_info(const edgeq_session* session, size_t index, edgeq_tensor_info* info);
+edgeq_status edgeq_session_output_info(const edgeq_session* session, size_t index, edgeq_tensor_info* info);
+edgeq_status edgeq_session_find_input(const edgeq_session* session, const char* name, size_t* index);
+edgeq_status edgeq_session_find_output(const edgeq_session* session, const char* name, size_t* index);
+
+/* Inputs. _f32 takes float values and quantizes them for a quantized input; _raw takes
+ * the tensor's own dtype (int8, uint8 or float) and its exact byte size. `count` is
+ * the number of elements and must equal the tensor's. */
+edgeq_status edgeq_session_set_input_f32(edgeq_session* session, size_t index, const float* data, size_t count);
+edgeq_status edgeq_session_set_input_raw(edgeq_session* session, size_t index, const void* data, size_t bytes);
+
+edgeq_status edgeq_session_run(edgeq_session* session);
+
+/* Outputs. _f32 dequantizes a quantized output; _raw copies the tensor's own bytes. */
+edgeq_status edgeq_session_get_output_f32(const edgeq_session* session, size_t index, float* data, size_t count);
+edgeq_status edgeq_session_get_output_raw(const edgeq_session* session, size_t index, void* data, size_t bytes);
+
+/* Bytes of the planned arena (all intermediate tensors) of this session. */
+size_t edgeq_session_arena_bytes(const edgeq_session* session);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* EDGEQ_EDGEQ_H_ */

@@ -1,0 +1,251 @@
+// Portable scalar reference kernels: the oracle every optimized kernel must equal bit
+// for bit. Written for clarity, not speed: plain loops over NHWC tensors.
+//
+// Contract (shared with later SIMD kernels): raw pointers and a params struct, no
+// allocation, no threads, no error paths. Callers validated everything when the
+// session was created; kernels only assert.
+//
+// Requantization (a quantized op's int32 accumulator -> output type), two schemes:
+//  * fp32 (default; matches ONNX QuantizeLinear and ONNX Runtime):
+//      y = clamp(round_half_even(float(acc) * scale) + zp, qmin, qmax)
+//    where scale = (s_in * s_w[c]) / s_out computed in float in that order.
+//  * fixed point (TFLite / gemmlowp): scale as int32 multiplier M (Q0.31) and
+//    exponent e (scale = M * 2^(e-31)); y = clamp(RDBP(SRDHM(acc << max(e,0), M),
+//    max(-e,0)) + zp, qmin, qmax): saturating rounding doubling high multiply
+//    followed by rounding (half away from zero) divide by power of two.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace edgeq {
+namespace ref {
+
+// ---------------------------------------------------------------- requantization
+
+enum class Scheme : uint8_t { kFp32 = 0, kFixedPoint = 1 };
+
+// Splits a positive real multiplier into (multiplier, exponent) with multiplier in
+// [2^30, 2^31) and real = multiplier * 2^(exponent - 31). Multipliers too small to
+// represent give (0, 0); callers reject a real <= 0 or not finite beforehand.
+void quantize_multiplier(double real, int32_t* multiplier, int32_t* exponent);
+
+int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b);
+int32_t rounding_divide_by_pot(int32_t x, int32_t exponent);
+
+// Per-output-channel requantization parameters. Arrays hold one entry when
+// per_channel is false, out_channels entries otherwise.
+struct Requant {
+  Scheme scheme = Scheme::kFp32;
+  bool per_channel = false;
+  const float* scale = nullptr;        // fp32 scheme
+  const int32_t* multiplier = nullptr;  // fixed-point scheme
+  const int32_t* exponent = nullptr;    // fixed-point scheme
+  int32_t zero_point = 0;
+  int32_t qmin = -128, qmax = 127;
+};
+
+int32_t requantize_fp32(int32_t acc, float scale, int32_t zero_point, int32_t qmin, int32_t qmax);
+int32_t requantize_fixed(int32_t acc, int32_t multiplier, int32_t exponent, int32_t zero_point,
+                         int32_t qmin, int32_t qmax);
+// Requantizes with channel c's parameters of `rq`.
+int32_t requantize(int32_t acc, const Requant& rq, size_t c);
+
+// round_half_even(x / scale) + zero_point, saturated to [qmin, qmax]
+// (ONNX QuantizeLinear; NaN maps to zero_point).
+int32_t quantize_value(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax);
+
+// ---------------------------------------------------------------- convolution
+
+struct ConvShape {
+  int32_t batch, in_h, in_w, in_c;
+  int32_t out_h, out_w, out_c;
+  int32_t kernel_h, kernel_w;
+  int32_t stride_h, stride_w;
+  int32_t dilation_h, dilation_w;
+  int32_t pad_top, pad_left;  // bottom/right padding is implied by out_h/out_w
+  int32_t groups;             // in_c and out_c are multiples of groups
+};
+
+// Quantized 2D convolution, NHWC. weight: [out_c][kernel_h][kernel_w][in_c/groups].
+// weight_zero_point: one entry, or out_c entries when weight_zp_per_channel.
+// bias: out_c int32 or null. Input positions outside the image count as
+// input_zero_point (contribute zero).
+// acc[c] = bias[c] + sum (x - input_zp) * (w - w_zp[c]); y = requantize(acc, rq, c).
+// acc is int32: an exact sum that does not fit wraps modulo 2^32 (as an int32 SIMD
+// accumulator does, whatever its summation order).
+template <typename T>
+void qconv2d(const ConvShape& s, const T* input, int32_t input_zero_point, const int8_t* weight,
+             const int32_t* weight_zero_point, bool weight_zp_per_channel, const int32_t* bias,
+             const Requant& rq, T* output);
+
+// Float 2D convolution, NHWC, same layouts; output clamped to [act_min, act_max].
+void conv2d_f32(const ConvShape& s, const float* input, const float* weight, const float* bias,
+                float act_min, float act_max, float* output);
+
+// ---------------------------------------------------------------- fully connected
+
+// output[m][n] = requantize(bias[n] + sum_k (x[m][k] - input_zp) * (w[n][k] - w_zp[n]), rq, n)
+template <typename T>
+void qfully_connected(int32_t m, int32_t n, int32_t k, const T* input, int32_t input_zero_point,
+                      const int8_t* weight, const int32_t* weight_zero_point,
+                      bool weight_zp_per_channel, const int32_t* bias, const Requant& rq,
+                      T* output);
+
+void fully_connected_f32(int32_t m, int32_t n, int32_t k, const float* input, const float* weight,
+                         const float* bias, float act_min, float act_max, float* output);
+
+// ---------------------------------------------------------------- broadcasting elementwise
+
+constexpr int kMaxDims = 6;
+
+// Output index -> input offsets for numpy broadcasting, right-aligned to kMaxDims.
+// Build with make_broadcast(); dims of size 1 in an input get stride 0.
+struct Broadcast {
+  int32_t out_shape[kMaxDims];
+  int64_t a_stride[kMaxDims];
+  int64_t b_stride[kMaxDims];
+};
+// Returns false when an input does not broadcast to out_shape (its rank exceeds
+// out_rank, or a right-aligned dim is neither 1 nor the output's) or rank > kMaxDims.
+bool make_broadcast(const int32_t* a_shape, int a_rank, const int32_t* b_shape, int b_rank,
+                    const int32_t* out_shape, int out_rank, Broadcast* bc);
+
+enum class BinaryOp : uint8_t { kAdd, kSub, kMul, kDiv };
+
+void binary_f32(BinaryOp op, const Broadcast& bc, const float* a, const float* b, float act_min,
+                float act_max, float* out);
+
+// Quantized binary op with each operand's own scale and zero point.
+// fp32 scheme: real values a' = s_a(a - z_a), b' likewise; y = quantize_value(a' op b', s_y, z_y,
+// qmin, qmax) computed in float. Fixed-point scheme (add/sub as TFLite: inputs shifted left by
+// 20 bits and rescaled to a common scale with quantize_multiplier multipliers; mul: the
+// product (a-z_a)(b-z_b) rescaled by s_a*s_b/s_y); kDiv always uses the fp32 formula.
+// The exact integer steps are spelled out at the top of kernels/ref/elementwise.cc.
+struct BinaryQParams {
+  float a_scale, b_scale, out_scale;
+  int32_t a_zero_point, b_zero_point, out_zero_point;
+  int32_t qmin, qmax;
+  Scheme scheme;
+};
+template <typename T>
+void qbinary(BinaryOp op, const Broadcast& bc, const T* a, const T* b, const BinaryQParams& p,
+             T* out);
+
+// ---------------------------------------------------------------- unary
+
+enum class UnaryOp : uint8_t {
+  kRelu,
+  kClip,
+  kLeakyRelu,
+  kSigmoid,
+  kHardSigmoid,
+  kHardSwish,
+  kTanh
+};
+
+// The float function, for both the float kernel and table construction.
+// Clip: [alpha, beta]; LeakyRelu: alpha; HardSigmoid: alpha, beta.
+float unary_value(UnaryOp op, float x, float alpha, float beta);
+void unary_f32(UnaryOp op, float alpha, float beta, size_t n, const float* in, float* out);
+
+// table[i] for the input byte i (int8 inputs index by (uint8_t)q) =
+// quantize_value(f(s_in * (q - z_in)), s_out, z_out, dtype range).
+template <typename T>
+void build_unary_table(UnaryOp op, float alpha, float beta, float in_scale, int32_t in_zero_point,
+                       float out_scale, int32_t out_zero_point, T table[256]);
+template <typename T>
+void lookup(size_t n, const T* in, const T table[256], T* out);
+
+// ---------------------------------------------------------------- softmax
+
+// outer x axis_size x inner layout; softmax over the middle dimension.
+void softmax_f32(int64_t outer, int32_t axis_size, int64_t inner, const float* in, float* out);
+// Dequantize, softmax in float, quantize to the output params.
+template <typename T>
+void qsoftmax(int64_t outer, int32_t axis_size, int64_t inner, const T* in, float in_scale,
+              int32_t in_zero_point, float out_scale, int32_t out_zero_point, T* out);
+
+// ---------------------------------------------------------------- pooling
+
+struct PoolShape {
+  int32_t batch, in_h, in_w, channels;
+  int32_t out_h, out_w;
+  int32_t kernel_h, kernel_w;
+  int32_t stride_h, stride_w;
+  int32_t dilation_h, dilation_w;
+  int32_t pad_top, pad_left;
+  bool count_include_pad;  // average pool: divide by kernel area (true) or by valid taps
+};
+
+// Max over valid taps (padding never wins), then clamp to [act_min, act_max].
+void maxpool_f32(const PoolShape& s, const float* in, float act_min, float act_max, float* out);
+void avgpool_f32(const PoolShape& s, const float* in, float act_min, float act_max, float* out);
+
+// Quantized pools. Max pool: the window max m is requantized like requantize_tensor,
+// y = quantize_value(s_in * (m - z_in), s_out, z_out, qmin, qmax); when the in and out
+// scale and zero point are equal, y = clamp(m, qmin, qmax) (a pure copy with a clamp).
+// Average pool (and global): the real average s_in * sum_valid(q - z_in) / cnt (padding
+// counts as real 0) quantized to (s_out, z_out), computed exactly as
+// y = requantize_fp32(sum_valid(q - z_in), s_in / (s_out * float(cnt)), z_out, qmin, qmax)
+// with that scale computed in float in that order; cnt = the in-image taps, or
+// kernel_h * kernel_w when count_include_pad (hw for global). A window without
+// in-image taps: max gives the type's lowest value, average the real value 0.
+struct PoolQParams {
+  float in_scale, out_scale;
+  int32_t in_zero_point, out_zero_point;
+  int32_t qmin, qmax;
+};
+template <typename T>
+void qmaxpool(const PoolShape& s, const T* in, const PoolQParams& p, T* out);
+template <typename T>
+void qavgpool(const PoolShape& s, const T* in, const PoolQParams& p, T* out);
+
+void global_avgpool_f32(int32_t batch, int32_t hw, int32_t channels, const float* in,
+                        float act_min, float act_max, float* out);
+template <typename T>
+void qglobal_avgpool(int32_t batch, int32_t hw, int32_t channels, const T* in,
+                     const PoolQParams& p, T* out);
+
+// ---------------------------------------------------------------- quantize / requantize
+
+template <typename T>
+void quantize(size_t n, const float* in, float scale, int32_t zero_point, T* out);
+// dequantize and dequantize_per_axis also exist for T = int32_t (biases); (q - zp) is
+// formed exactly before the conversion to float.
+template <typename T>
+void dequantize(size_t n, const T* in, float scale, int32_t zero_point, float* out);
+// Per-axis dequantize (e.g. of weights): outer x axis_size x inner layout.
+template <typename T>
+void dequantize_per_axis(int64_t outer, int32_t axis_size, int64_t inner, const T* in,
+                         const float* scale, const int32_t* zero_point, float* out);
+// y = quantize_value(s_in * (x - z_in), s_out, z_out, qmin, qmax)
+template <typename TI, typename TO>
+void requantize_tensor(size_t n, const TI* in, float in_scale, int32_t in_zero_point,
+                       float out_scale, int32_t out_zero_point, int32_t qmin, int32_t qmax,
+                       TO* out);
+
+// ---------------------------------------------------------------- data movement
+// Element size in bytes is a parameter: these serve every dtype. Ranks are <= kMaxDims.
+
+// out = in permuted: out.shape[i] = in_shape[perm[i]].
+void transpose(int rank, const int32_t* in_shape, const int32_t* perm, size_t elem_size,
+               const void* in, void* out);
+// Concatenates `count` inputs along axis. Each input is outer x in_axis[i]*inner elements.
+void concat(int64_t outer, int64_t inner, int count, const int32_t* in_axis_sizes,
+            const void* const* inputs, size_t elem_size, void* out);
+// Inverse of concat.
+void split(int64_t outer, int64_t inner, int32_t in_axis, int count, const int32_t* out_axis_sizes,
+           const void* in, size_t elem_size, void* const* outputs);
+// Constant pad; `fill` is one element of elem_size bytes. pads: [begins..., ends...].
+void pad(int rank, const int32_t* in_shape, const int32_t* pads, size_t elem_size,
+         const void* fill, const void* in, void* out);
+// out[i] = in[start + i*step] per dimension, out_shape gives the counts.
+void slice(int rank, const int32_t* in_shape, const int32_t* out_shape, const int32_t* starts,
+           const int32_t* steps, size_t elem_size, const void* in, void* out);
+// Nearest-neighbour upsampling of NHWC by integer factors.
+void resize_nearest(int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t scale_h,
+                    int32_t scale_w, size_t elem_size, const void* in, void* out);
+
+}  // namespace ref
+}  // namespace edgeq

@@ -1,0 +1,758 @@
+// Prepared ops on the reference kernels (see ops.h).
+//
+// Each op family has a small class holding what its kernel needs; quantized ones are
+// templates on the activation type (int8_t / uint8_t). The registry at the bottom maps
+// every OpType to its prepare function; validate_graph() has already checked operand
+// counts, dtypes and shapes, so preparing only computes parameters and rejects what
+// the numbers make impossible (e.g. a requantization scale that is not finite).
+#include "runtime/ops.h"
+
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+#include "kernels/ref/ref.h"
+
+namespace edgeq {
+namespace {
+
+template <typename T>
+T* at(uint8_t* const* ptrs, int32_t index) {
+  return reinterpret_cast<T*>(ptrs[index]);
+}
+
+Status op_error(const Node& n, const std::string& what) {
+  return Unsupported("node '" + n.name + "' (" + op_name(n.op) + "): " + what);
+}
+
+struct QParam {
+  float scale;
+  int32_t zero_point;
+};
+QParam qparam(const Tensor& t) { return {t.quant.scale[0], t.quant.zero_point[0]}; }
+
+int64_t product(const std::vector<int32_t>& s, size_t begin, size_t end) {
+  int64_t p = 1;
+  for (size_t i = begin; i < end && i < s.size(); ++i) p *= s[i];
+  return p;
+}
+
+ref::Scheme scheme_of(const Graph& g) {
+  return g.requant == RequantScheme::kFixedPoint ? ref::Scheme::kFixedPoint : ref::Scheme::kFp32;
+}
+
+// Requantization parameters per output channel, owned by the op.
+struct RequantStore {
+  std::vector<float> scale;
+  std::vector<int32_t> multiplier, exponent;
+  ref::Requant rq;
+
+  // acc has scale s_in * s_w[c]; the output has scale s_out.
+  Status init(const Node& n, ref::Scheme scheme, float s_in, const std::vector<float>& s_w, const Tensor& y,
+              float act_min, float act_max) {
+    const QParam out = qparam(y);
+    for (float sw : s_w) {
+      const float s = (s_in * sw) / out.scale;  // float, in this order, as ONNX Runtime does
+      if (!std::isfinite(s) || !(s > 0.f))
+        return op_error(n, "requantization scale " + std::to_string(s) + " is not a positive finite number");
+      scale.push_back(s);
+      int32_t m = 0, e = 0;
+      ref::quantize_multiplier(static_cast<double>(s_in) * sw / out.scale, &m, &e);
+      if (scheme == ref::Scheme::kFixedPoint && e > 31)
+        return op_error(n, "requantization scale too large for the fixed-point scheme");
+      multiplier.push_back(m);
+      exponent.push_back(e);
+    }
+    rq.scheme = scheme;
+    rq.per_channel = s_w.size() > 1;
+    rq.scale = scale.data();
+    rq.multiplier = multiplier.data();
+    rq.exponent = exponent.data();
+    rq.zero_point = out.zero_point;
+    quantized_output_range(y, act_min, act_max, &rq.qmin, &rq.qmax);
+    return Status::Ok();
+  }
+};
+
+// ------------------------------------------------------------------ convolution
+
+ref::ConvShape conv_shape(const Graph& g, const Node& n) {
+  const auto& x = g.tensors[n.inputs[0]].shape;
+  const auto& w = g.tensors[n.inputs[1]].shape;
+  const auto& y = g.tensors[n.outputs[0]].shape;
+  const Attrs& a = n.attrs;
+  return ref::ConvShape{x[0], x[1], x[2], x[3], y[1], y[2], y[3], w[1], w[2], a.stride_h, a.stride_w,
+                        a.dilation_h, a.dilation_w, a.pad_top, a.pad_left, a.groups};
+}
+
+class ConvF32 : public PreparedOp {
+ public:
+  ConvF32(const Graph& g, const Node& n) : n_(n), s_(conv_shape(g, n)) {}
+  void run(uint8_t* const* p) override {
+    ref::conv2d_f32(s_, at<float>(p, n_.inputs[0]), at<float>(p, n_.inputs[1]),
+                    n_.inputs.size() > 2 && n_.inputs[2] >= 0 ? at<float>(p, n_.inputs[2]) : nullptr,
+                    n_.attrs.act_min, n_.attrs.act_max, at<float>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  ref::ConvShape s_;
+};
+
+// Shared by quantized conv and fully connected: weight zero points, bias, requant.
+struct QWeights {
+  std::vector<int32_t> w_zero_point;
+  const int32_t* bias = nullptr;
+  int32_t x_zero_point = 0;
+  RequantStore rs;
+
+  Status init(const Graph& g, const Node& n) {
+    const Tensor &x = g.tensors[n.inputs[0]], &w = g.tensors[n.inputs[1]], &y = g.tensors[n.outputs[0]];
+    w_zero_point = w.quant.zero_point;
+    for (int32_t z : w_zero_point)
+      if (z < -128 || z > 127) return op_error(n, "weight zero point outside int8");
+    if (n.inputs.size() > 2 && n.inputs[2] >= 0) bias = g.tensors[n.inputs[2]].as<int32_t>();
+    x_zero_point = qparam(x).zero_point;
+    return rs.init(n, scheme_of(g), qparam(x).scale, w.quant.scale, y, n.attrs.act_min, n.attrs.act_max);
+  }
+  bool per_channel() const { return w_zero_point.size() > 1; }
+};
+
+template <typename T>
+class QConv : public PreparedOp {
+ public:
+  QConv(const Graph& g, const Node& n) : n_(n), s_(conv_shape(g, n)) {}
+  Status init(const Graph& g) { return qw_.init(g, n_); }
+  void run(uint8_t* const* p) override {
+    ref::qconv2d<T>(s_, at<T>(p, n_.inputs[0]), qw_.x_zero_point, at<int8_t>(p, n_.inputs[1]),
+                    qw_.w_zero_point.data(), qw_.per_channel(), qw_.bias, qw_.rs.rq, at<T>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  ref::ConvShape s_;
+  QWeights qw_;
+};
+
+// ------------------------------------------------------------------ fully connected
+
+struct FcDims {
+  int32_t m, n, k;
+  FcDims(const Graph& g, const Node& node) {
+    const auto& x = g.tensors[node.inputs[0]].shape;
+    const auto& w = g.tensors[node.inputs[1]].shape;
+    k = w[1];
+    n = w[0];
+    m = static_cast<int32_t>(product(x, 0, x.size() - 1));
+  }
+};
+
+class FcF32 : public PreparedOp {
+ public:
+  FcF32(const Graph& g, const Node& n) : n_(n), d_(g, n) {}
+  void run(uint8_t* const* p) override {
+    ref::fully_connected_f32(d_.m, d_.n, d_.k, at<float>(p, n_.inputs[0]), at<float>(p, n_.inputs[1]),
+                             n_.inputs.size() > 2 && n_.inputs[2] >= 0 ? at<float>(p, n_.inputs[2]) : nullptr,
+                             n_.attrs.act_min, n_.attrs.act_max, at<float>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  FcDims d_;
+};
+
+template <typename T>
+class QFc : public PreparedOp {
+ public:
+  QFc(const Graph& g, const Node& n) : n_(n), d_(g, n) {}
+  Status init(const Graph& g) { return qw_.init(g, n_); }
+  void run(uint8_t* const* p) override {
+    ref::qfully_connected<T>(d_.m, d_.n, d_.k, at<T>(p, n_.inputs[0]), qw_.x_zero_point,
+                             at<int8_t>(p, n_.inputs[1]), qw_.w_zero_point.data(), qw_.per_channel(), qw_.bias,
+                             qw_.rs.rq, at<T>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  FcDims d_;
+  QWeights qw_;
+};
+
+// ------------------------------------------------------------------ binary
+
+ref::BinaryOp binary_kind(OpType op) {
+  switch (op) {
+    case OpType::kSub: return ref::BinaryOp::kSub;
+    case OpType::kMul: return ref::BinaryOp::kMul;
+    case OpType::kDiv: return ref::BinaryOp::kDiv;
+    default: return ref::BinaryOp::kAdd;
+  }
+}
+
+Status make_bc(const Graph& g, const Node& n, ref::Broadcast* bc) {
+  const auto &a = g.tensors[n.inputs[0]].shape, &b = g.tensors[n.inputs[1]].shape, &y = g.tensors[n.outputs[0]].shape;
+  if (!ref::make_broadcast(a.data(), static_cast<int>(a.size()), b.data(), static_cast<int>(b.size()), y.data(),
+                           static_cast<int>(y.size()), bc))
+    return op_error(n, "shapes do not broadcast");
+  return Status::Ok();
+}
+
+class BinaryF32 : public PreparedOp {
+ public:
+  explicit BinaryF32(const Node& n) : n_(n) {}
+  Status init(const Graph& g) { return make_bc(g, n_, &bc_); }
+  void run(uint8_t* const* p) override {
+    ref::binary_f32(binary_kind(n_.op), bc_, at<float>(p, n_.inputs[0]), at<float>(p, n_.inputs[1]),
+                    n_.attrs.act_min, n_.attrs.act_max, at<float>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  ref::Broadcast bc_;
+};
+
+template <typename T>
+class QBinary : public PreparedOp {
+ public:
+  explicit QBinary(const Node& n) : n_(n) {}
+  Status init(const Graph& g) {
+    EDGEQ_RETURN_IF_ERROR(make_bc(g, n_, &bc_));
+    const QParam a = qparam(g.tensors[n_.inputs[0]]), b = qparam(g.tensors[n_.inputs[1]]);
+    const Tensor& y = g.tensors[n_.outputs[0]];
+    p_.a_scale = a.scale;
+    p_.b_scale = b.scale;
+    p_.out_scale = qparam(y).scale;
+    p_.a_zero_point = a.zero_point;
+    p_.b_zero_point = b.zero_point;
+    p_.out_zero_point = qparam(y).zero_point;
+    p_.scheme = scheme_of(g);
+    quantized_output_range(y, n_.attrs.act_min, n_.attrs.act_max, &p_.qmin, &p_.qmax);
+    return Status::Ok();
+  }
+  void run(uint8_t* const* p) override {
+    ref::qbinary<T>(binary_kind(n_.op), bc_, at<T>(p, n_.inputs[0]), at<T>(p, n_.inputs[1]), p_,
+                    at<T>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  ref::Broadcast bc_;
+  ref::BinaryQParams p_;
+};
+
+// ------------------------------------------------------------------ unary
+
+ref::UnaryOp unary_kind(OpType op) {
+  switch (op) {
+    case OpType::kClip: return ref::UnaryOp::kClip;
+    case OpType::kLeakyRelu: return ref::UnaryOp::kLeakyRelu;
+    case OpType::kSigmoid: return ref::UnaryOp::kSigmoid;
+    case OpType::kHardSigmoid: return ref::UnaryOp::kHardSigmoid;
+    case OpType::kHardSwish: return ref::UnaryOp::kHardSwish;
+    case OpType::kTanh: return ref::UnaryOp::kTanh;
+    default: return ref::UnaryOp::kRelu;
+  }
+}
+
+class UnaryF32 : public PreparedOp {
+ public:
+  UnaryF32(const Graph& g, const Node& n) : n_(n), count_(static_cast<size_t>(g.tensors[n.outputs[0]].num_elements())) {}
+  void run(uint8_t* const* p) override {
+    ref::unary_f32(unary_kind(n_.op), n_.attrs.alpha, n_.attrs.beta, count_, at<float>(p, n_.inputs[0]),
+                   at<float>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  size_t count_;
+};
+
+template <typename T>
+class QUnary : public PreparedOp {
+ public:
+  QUnary(const Graph& g, const Node& n) : n_(n), count_(static_cast<size_t>(g.tensors[n.outputs[0]].num_elements())) {
+    const QParam x = qparam(g.tensors[n.inputs[0]]), y = qparam(g.tensors[n.outputs[0]]);
+    ref::build_unary_table<T>(unary_kind(n.op), n.attrs.alpha, n.attrs.beta, x.scale, x.zero_point, y.scale,
+                              y.zero_point, table_);
+  }
+  void run(uint8_t* const* p) override {
+    ref::lookup<T>(count_, at<T>(p, n_.inputs[0]), table_, at<T>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  size_t count_;
+  T table_[256];
+};
+
+// ------------------------------------------------------------------ softmax
+
+struct AxisDims {
+  int64_t outer, inner;
+  int32_t axis_size;
+  AxisDims(const std::vector<int32_t>& s, int32_t axis)
+      : outer(product(s, 0, axis)), inner(product(s, axis + 1, s.size())), axis_size(s[axis]) {}
+};
+
+class Softmax : public PreparedOp {
+ public:
+  Softmax(const Graph& g, const Node& n)
+      : n_(n), d_(g.tensors[n.inputs[0]].shape, n.attrs.axis), dtype_(g.tensors[n.inputs[0]].dtype) {
+    if (dtype_ != DType::kF32) {
+      in_ = qparam(g.tensors[n.inputs[0]]);
+      out_ = qparam(g.tensors[n.outputs[0]]);
+    }
+  }
+  void run(uint8_t* const* p) override {
+    const int32_t x = n_.inputs[0], y = n_.outputs[0];
+    if (dtype_ == DType::kF32)
+      ref::softmax_f32(d_.outer, d_.axis_size, d_.inner, at<float>(p, x), at<float>(p, y));
+    else if (dtype_ == DType::kS8)
+      ref::qsoftmax<int8_t>(d_.outer, d_.axis_size, d_.inner, at<int8_t>(p, x), in_.scale, in_.zero_point,
+                            out_.scale, out_.zero_point, at<int8_t>(p, y));
+    else
+      ref::qsoftmax<uint8_t>(d_.outer, d_.axis_size, d_.inner, at<uint8_t>(p, x), in_.scale, in_.zero_point,
+                             out_.scale, out_.zero_point, at<uint8_t>(p, y));
+  }
+
+ private:
+  const Node& n_;
+  AxisDims d_;
+  DType dtype_;
+  QParam in_{1.f, 0}, out_{1.f, 0};
+};
+
+// ------------------------------------------------------------------ pooling
+
+ref::PoolShape pool_shape(const Graph& g, const Node& n) {
+  const auto& x = g.tensors[n.inputs[0]].shape;
+  const auto& y = g.tensors[n.outputs[0]].shape;
+  const Attrs& a = n.attrs;
+  return ref::PoolShape{x[0], x[1], x[2], x[3], y[1], y[2], a.kernel_h, a.kernel_w, a.stride_h, a.stride_w,
+                        a.dilation_h, a.dilation_w, a.pad_top, a.pad_left, a.count_include_pad};
+}
+
+ref::PoolQParams pool_qparams(const Graph& g, const Node& n) {
+  const Tensor& y = g.tensors[n.outputs[0]];
+  const QParam x = qparam(g.tensors[n.inputs[0]]), yq = qparam(y);
+  ref::PoolQParams p{x.scale, yq.scale, x.zero_point, yq.zero_point, 0, 0};
+  quantized_output_range(y, n.attrs.act_min, n.attrs.act_max, &p.qmin, &p.qmax);
+  return p;
+}
+
+class PoolF32 : public PreparedOp {
+ public:
+  PoolF32(const Graph& g, const Node& n) : n_(n), s_(pool_shape(g, n)) {}
+  void run(uint8_t* const* p) override {
+    const float* x = at<float>(p, n_.inputs[0]);
+    float* y = at<float>(p, n_.outputs[0]);
+    if (n_.op == OpType::kMaxPool2D)
+      ref::maxpool_f32(s_, x, n_.attrs.act_min, n_.attrs.act_max, y);
+    else if (n_.op == OpType::kAvgPool2D)
+      ref::avgpool_f32(s_, x, n_.attrs.act_min, n_.attrs.act_max, y);
+    else
+      ref::global_avgpool_f32(s_.batch, s_.in_h * s_.in_w, s_.channels, x, n_.attrs.act_min, n_.attrs.act_max, y);
+  }
+
+ private:
+  const Node& n_;
+  ref::PoolShape s_;
+};
+
+template <typename T>
+class QPool : public PreparedOp {
+ public:
+  QPool(const Graph& g, const Node& n) : n_(n), s_(pool_shape(g, n)), q_(pool_qparams(g, n)) {}
+  void run(uint8_t* const* p) override {
+    const T* x = at<T>(p, n_.inputs[0]);
+    T* y = at<T>(p, n_.outputs[0]);
+    if (n_.op == OpType::kMaxPool2D)
+      ref::qmaxpool<T>(s_, x, q_, y);
+    else if (n_.op == OpType::kAvgPool2D)
+      ref::qavgpool<T>(s_, x, q_, y);
+    else
+      ref::qglobal_avgpool<T>(s_.batch, s_.in_h * s_.in_w, s_.channels, x, q_, y);
+  }
+
+ private:
+  const Node& n_;
+  ref::PoolShape s_;
+  ref::PoolQParams q_;
+};
+
+// ------------------------------------------------------------------ data movement
+
+class Concat : public PreparedOp {
+ public:
+  Concat(const Graph& g, const Node& n) : n_(n) {
+    const Tensor& y = g.tensors[n.outputs[0]];
+    const int32_t axis = n.attrs.axis;
+    outer_ = product(y.shape, 0, axis);
+    inner_ = product(y.shape, axis + 1, y.shape.size());
+    elem_ = dtype_size(y.dtype);
+    dtype_ = y.dtype;
+    for (int32_t i : n.inputs) {
+      const Tensor& t = g.tensors[i];
+      sizes_.push_back(t.shape[axis]);
+      const bool same = !is_quantized_type(y.dtype) ||
+                        (t.quant.scale == y.quant.scale && t.quant.zero_point == y.quant.zero_point);
+      if (!same) requant_ = true;
+      in_q_.push_back(is_quantized_type(t.dtype) ? qparam(t) : QParam{1.f, 0});
+    }
+    if (is_quantized_type(y.dtype)) out_q_ = qparam(y);
+    inputs_.resize(n.inputs.size());
+  }
+  void run(uint8_t* const* p) override {
+    for (size_t i = 0; i < inputs_.size(); ++i) inputs_[i] = p[n_.inputs[i]];
+    uint8_t* y = p[n_.outputs[0]];
+    if (!requant_) {
+      ref::concat(outer_, inner_, static_cast<int>(inputs_.size()), sizes_.data(), inputs_.data(), elem_, y);
+    } else if (dtype_ == DType::kS8) {
+      requant_concat<int8_t>(y);
+    } else {
+      requant_concat<uint8_t>(y);
+    }
+  }
+
+ private:
+  // Inputs with other quantization than the output are requantized into their slice.
+  template <typename T>
+  void requant_concat(uint8_t* y_bytes) {
+    T* y = reinterpret_cast<T*>(y_bytes);
+    int64_t total = 0;
+    for (int32_t s : sizes_) total += s;
+    int64_t offset = 0;
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      const int64_t row = sizes_[i] * inner_;
+      const T* x = static_cast<const T*>(inputs_[i]);
+      for (int64_t o = 0; o < outer_; ++o)
+        ref::requantize_tensor<T, T>(static_cast<size_t>(row), x + o * row, in_q_[i].scale, in_q_[i].zero_point,
+                                     out_q_.scale, out_q_.zero_point, dtype_min(dtype_), dtype_max(dtype_),
+                                     y + o * total * inner_ + offset);
+      offset += row;
+    }
+  }
+
+  const Node& n_;
+  int64_t outer_ = 1, inner_ = 1;
+  size_t elem_ = 1;
+  DType dtype_ = DType::kF32;
+  bool requant_ = false;
+  std::vector<int32_t> sizes_;
+  std::vector<QParam> in_q_;
+  QParam out_q_{1.f, 0};
+  std::vector<const void*> inputs_;
+};
+
+// Reshape outputs share their input's memory (planner): nothing to do.
+class Reshape : public PreparedOp {
+ public:
+  void run(uint8_t* const*) override {}
+};
+
+class Transpose : public PreparedOp {
+ public:
+  Transpose(const Graph& g, const Node& n) : n_(n), shape_(g.tensors[n.inputs[0]].shape), elem_(dtype_size(g.tensors[n.inputs[0]].dtype)) {}
+  void run(uint8_t* const* p) override {
+    ref::transpose(static_cast<int>(shape_.size()), shape_.data(), n_.attrs.perm.data(), elem_, p[n_.inputs[0]],
+                   p[n_.outputs[0]]);
+  }
+
+ private:
+  const Node& n_;
+  std::vector<int32_t> shape_;
+  size_t elem_;
+};
+
+class Pad : public PreparedOp {
+ public:
+  Pad(const Graph& g, const Node& n) : n_(n) {
+    const Tensor& x = g.tensors[n.inputs[0]];
+    shape_ = x.shape;
+    elem_ = dtype_size(x.dtype);
+    if (x.dtype == DType::kF32) {
+      std::memcpy(fill_, &n.attrs.pad_value, 4);
+    } else {
+      const QParam q = qparam(x);
+      const int32_t v = ref::quantize_value(n.attrs.pad_value, q.scale, q.zero_point, dtype_min(x.dtype), dtype_max(x.dtype));
+      if (x.dtype == DType::kS8) {
+        const int8_t b = static_cast<int8_t>(v);
+        std::memcpy(fill_, &b, 1);
+      } else {
+        const uint8_t b = static_cast<uint8_t>(v);
+        std::memcpy(fill_, &b, 1);
+      }
+    }
+  }
+  void run(uint8_t* const* p) override {
+    ref::pad(static_cast<int>(shape_.size()), shape_.data(), n_.attrs.pads.data(), elem_, fill_, p[n_.inputs[0]],
+             p[n_.outputs[0]]);
+  }
+
+ private:
+  const Node& n_;
+  std::vector<int32_t> shape_;
+  size_t elem_;
+  uint8_t fill_[4] = {0, 0, 0, 0};
+};
+
+class Resize : public PreparedOp {
+ public:
+  Resize(const Graph& g, const Node& n) : n_(n), shape_(g.tensors[n.inputs[0]].shape), elem_(dtype_size(g.tensors[n.inputs[0]].dtype)) {}
+  void run(uint8_t* const* p) override {
+    ref::resize_nearest(shape_[0], shape_[1], shape_[2], shape_[3], n_.attrs.scale_h, n_.attrs.scale_w, elem_,
+                        p[n_.inputs[0]], p[n_.outputs[0]]);
+  }
+
+ private:
+  const Node& n_;
+  std::vector<int32_t> shape_;
+  size_t elem_;
+};
+
+class Split : public PreparedOp {
+ public:
+  Split(const Graph& g, const Node& n) : n_(n) {
+    const Tensor& x = g.tensors[n.inputs[0]];
+    outer_ = product(x.shape, 0, n.attrs.axis);
+    inner_ = product(x.shape, n.attrs.axis + 1, x.shape.size());
+    in_axis_ = x.shape[n.attrs.axis];
+    elem_ = dtype_size(x.dtype);
+    for (int32_t o : n.outputs) sizes_.push_back(g.tensors[o].shape[n.attrs.axis]);
+    outputs_.resize(n.outputs.size());
+  }
+  void run(uint8_t* const* p) override {
+    for (size_t i = 0; i < outputs_.size(); ++i) outputs_[i] = p[n_.outputs[i]];
+    ref::split(outer_, inner_, in_axis_, static_cast<int>(outputs_.size()), sizes_.data(), p[n_.inputs[0]], elem_,
+               outputs_.data());
+  }
+
+ private:
+  const Node& n_;
+  int64_t outer_ = 1, inner_ = 1;
+  int32_t in_axis_ = 0;
+  size_t elem_ = 1;
+  std::vector<int32_t> sizes_;
+  std::vector<void*> outputs_;
+};
+
+class Slice : public PreparedOp {
+ public:
+  Slice(const Graph& g, const Node& n)
+      : n_(n), in_(g.tensors[n.inputs[0]].shape), out_(g.tensors[n.outputs[0]].shape),
+        elem_(dtype_size(g.tensors[n.inputs[0]].dtype)) {}
+  void run(uint8_t* const* p) override {
+    ref::slice(static_cast<int>(in_.size()), in_.data(), out_.data(), n_.attrs.starts.data(), n_.attrs.steps.data(),
+               elem_, p[n_.inputs[0]], p[n_.outputs[0]]);
+  }
+
+ private:
+  const Node& n_;
+  std::vector<int32_t> in_, out_;
+  size_t elem_;
+};
+
+// ------------------------------------------------------------------ (de/re)quantize
+
+template <typename T>
+class Quantize : public PreparedOp {
+ public:
+  Quantize(const Graph& g, const Node& n)
+      : n_(n), count_(static_cast<size_t>(g.tensors[n.inputs[0]].num_elements())), q_(qparam(g.tensors[n.outputs[0]])) {}
+  void run(uint8_t* const* p) override {
+    ref::quantize<T>(count_, at<float>(p, n_.inputs[0]), q_.scale, q_.zero_point, at<T>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  size_t count_;
+  QParam q_;
+};
+
+template <typename T>
+class Dequantize : public PreparedOp {
+ public:
+  Dequantize(const Graph& g, const Node& n) : n_(n) {
+    const Tensor& x = g.tensors[n.inputs[0]];
+    const int32_t axis = x.quant.per_tensor() ? 0 : x.quant.axis;
+    dims_ = {product(x.shape, 0, axis), product(x.shape, axis + 1, x.shape.size()),
+             x.quant.per_tensor() ? static_cast<int32_t>(x.num_elements()) : x.shape[axis]};
+    if (x.quant.per_tensor()) dims_.inner = 1;
+    scale_ = x.quant.scale;
+    zero_point_ = x.quant.zero_point;
+  }
+  void run(uint8_t* const* p) override {
+    const T* x = at<T>(p, n_.inputs[0]);
+    float* y = at<float>(p, n_.outputs[0]);
+    if (scale_.size() == 1) {
+      for (int64_t i = 0; i < dims_.outer * dims_.axis_size * dims_.inner; ++i)
+        y[i] = static_cast<float>(static_cast<int64_t>(x[i]) - zero_point_[0]) * scale_[0];
+    } else {
+      for (int64_t o = 0; o < dims_.outer; ++o)
+        for (int32_t c = 0; c < dims_.axis_size; ++c)
+          for (int64_t i = 0; i < dims_.inner; ++i) {
+            const int64_t k = (o * dims_.axis_size + c) * dims_.inner + i;
+            y[k] = static_cast<float>(static_cast<int64_t>(x[k]) - zero_point_[c]) * scale_[c];
+          }
+    }
+  }
+
+ private:
+  struct Dims {
+    int64_t outer, inner;
+    int32_t axis_size;
+  };
+  const Node& n_;
+  Dims dims_{1, 1, 1};
+  std::vector<float> scale_;
+  std::vector<int32_t> zero_point_;
+};
+
+template <typename TI, typename TO>
+class Requantize : public PreparedOp {
+ public:
+  Requantize(const Graph& g, const Node& n)
+      : n_(n), count_(static_cast<size_t>(g.tensors[n.inputs[0]].num_elements())),
+        in_(qparam(g.tensors[n.inputs[0]])), out_(qparam(g.tensors[n.outputs[0]])) {
+    const DType t = g.tensors[n.outputs[0]].dtype;
+    qmin_ = dtype_min(t);
+    qmax_ = dtype_max(t);
+  }
+  void run(uint8_t* const* p) override {
+    ref::requantize_tensor<TI, TO>(count_, at<TI>(p, n_.inputs[0]), in_.scale, in_.zero_point, out_.scale,
+                                   out_.zero_point, qmin_, qmax_, at<TO>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  size_t count_;
+  QParam in_, out_;
+  int32_t qmin_ = 0, qmax_ = 0;
+};
+
+// ------------------------------------------------------------------ registry
+
+template <typename Op>
+struct HasInit {
+  template <typename U>
+  static auto test(int) -> decltype(std::declval<U&>().init(std::declval<const Graph&>()), std::true_type());
+  template <typename>
+  static std::false_type test(...);
+  static constexpr bool value = decltype(test<Op>(0))::value;
+};
+
+template <typename Op>
+Status own(std::unique_ptr<Op> op, const Graph& g, std::unique_ptr<PreparedOp>* out) {
+  if constexpr (HasInit<Op>::value) EDGEQ_RETURN_IF_ERROR(op->init(g));
+  *out = std::move(op);
+  return Status::Ok();
+}
+
+template <template <typename> class Op, typename... Args>
+Status own_typed(DType t, const Graph& g, std::unique_ptr<PreparedOp>* out, const Args&... args) {
+  if (t == DType::kS8) return own(std::make_unique<Op<int8_t>>(args...), g, out);
+  return own(std::make_unique<Op<uint8_t>>(args...), g, out);
+}
+
+using PrepareFn = Status (*)(const Graph&, const Node&, std::unique_ptr<PreparedOp>*);
+
+Status prepare_conv(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  const DType t = g.tensors[n.inputs[0]].dtype;
+  if (t == DType::kF32) return own(std::make_unique<ConvF32>(g, n), g, out);
+  return own_typed<QConv>(t, g, out, g, n);
+}
+Status prepare_fc(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  const DType t = g.tensors[n.inputs[0]].dtype;
+  if (t == DType::kF32) return own(std::make_unique<FcF32>(g, n), g, out);
+  return own_typed<QFc>(t, g, out, g, n);
+}
+Status prepare_binary(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  const DType t = g.tensors[n.inputs[0]].dtype;
+  if (t == DType::kF32) return own(std::make_unique<BinaryF32>(n), g, out);
+  return own_typed<QBinary>(t, g, out, n);
+}
+Status prepare_unary(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  const DType t = g.tensors[n.inputs[0]].dtype;
+  if (t == DType::kF32) return own(std::make_unique<UnaryF32>(g, n), g, out);
+  return own_typed<QUnary>(t, g, out, g, n);
+}
+Status prepare_softmax(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Softmax>(g, n), g, out);
+}
+Status prepare_pool(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  const DType t = g.tensors[n.inputs[0]].dtype;
+  if (t == DType::kF32) return own(std::make_unique<PoolF32>(g, n), g, out);
+  return own_typed<QPool>(t, g, out, g, n);
+}
+Status prepare_concat(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Concat>(g, n), g, out);
+}
+Status prepare_reshape(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Reshape>(), g, out);
+}
+Status prepare_transpose(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Transpose>(g, n), g, out);
+}
+Status prepare_pad(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Pad>(g, n), g, out);
+}
+Status prepare_resize(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Resize>(g, n), g, out);
+}
+Status prepare_split(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Split>(g, n), g, out);
+}
+Status prepare_slice(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Slice>(g, n), g, out);
+}
+Status prepare_quantize(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  return own_typed<Quantize>(g.tensors[n.outputs[0]].dtype, g, out, g, n);
+}
+Status prepare_dequantize(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  switch (g.tensors[n.inputs[0]].dtype) {
+    case DType::kS8: return own(std::make_unique<Dequantize<int8_t>>(g, n), g, out);
+    case DType::kU8: return own(std::make_unique<Dequantize<uint8_t>>(g, n), g, out);
+    default: return own(std::make_unique<Dequantize<int32_t>>(g, n), g, out);
+  }
+}
+Status prepare_requantize(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  const DType ti = g.tensors[n.inputs[0]].dtype, to = g.tensors[n.outputs[0]].dtype;
+  if (ti == DType::kS8 && to == DType::kS8) return own(std::make_unique<Requantize<int8_t, int8_t>>(g, n), g, out);
+  if (ti == DType::kS8) return own(std::make_unique<Requantize<int8_t, uint8_t>>(g, n), g, out);
+  if (to == DType::kS8) return own(std::make_unique<Requantize<uint8_t, int8_t>>(g, n), g, out);
+  return own(std::make_unique<Requantize<uint8_t, uint8_t>>(g, n), g, out);
+}
+
+// The op table, one entry per OpType in enum order.
+constexpr PrepareFn kRegistry[] = {
+    prepare_conv,    prepare_fc,        prepare_binary,  prepare_binary,   prepare_binary,   prepare_binary,
+    prepare_unary,   prepare_unary,     prepare_unary,   prepare_unary,    prepare_unary,    prepare_unary,
+    prepare_unary,   prepare_softmax,   prepare_pool,    prepare_pool,     prepare_pool,     prepare_concat,
+    prepare_reshape, prepare_transpose, prepare_pad,     prepare_resize,   prepare_split,    prepare_slice,
+    prepare_quantize, prepare_dequantize, prepare_requantize,
+};
+static_assert(sizeof(kRegistry) / sizeof(kRegistry[0]) == static_cast<size_t>(OpType::kCount),
+              "every op needs a registry entry");
+
+}  // namespace
+
+void quantized_output_range(const Tensor& y, float act_min, float act_max, int32_t* qmin, int32_t* qmax) {
+  const QParam q = qparam(y);
+  const double lo = dtype_min(y.dtype), hi = dtype_max(y.dtype);
+  auto map = [&](float v) {
+    if (std::isinf(v)) return v < 0 ? lo : hi;
+    const double r = std::nearbyint(static_cast<double>(v) / q.scale) + q.zero_point;
+    return std::min(hi, std::max(lo, r));
+  };
+  *qmin = static_cast<int32_t>(map(act_min));
+  *qmax = static_cast<int32_t>(map(act_max));
+}
+
+Status prepare_op(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  const auto i = static_cast<size_t>(n.op);
+  if (i >= static_cast<size_t>(OpType::kCount)) return op_error(n, "unknown op");
+  return kRegistry[i](g, n, out);
+}
+
+}  // namespace edgeq

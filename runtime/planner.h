@@ -1,0 +1,53 @@
+// Static memory planning: every intermediate tensor of a graph gets an offset in one
+// arena, known before the first run.
+//
+// How: tensors that are views (Reshape outputs) are merged with their source into one
+// buffer. Each buffer lives from the step that first writes it to the last step that
+// reads it (graph inputs from the start, graph outputs to the end). Buffers are
+// placed largest first, each at the lowest 64-byte-aligned offset that overlaps no
+// already-placed buffer whose lifetime intersects its own (greedy by size, first fit).
+// The arena ends with kArenaSlack bytes so kernels may read (never write) past a
+// tensor's end.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "graph/ir.h"
+
+namespace edgeq {
+
+constexpr size_t kArenaAlign = 64;
+constexpr size_t kArenaSlack = 64;
+
+struct BufferRequest {
+  size_t size = 0;
+  int32_t first = 0;  // first step (inclusive) the buffer must hold its value
+  int32_t last = 0;   // last step (inclusive)
+};
+
+struct MemoryPlan {
+  std::vector<size_t> offsets;  // per buffer
+  size_t arena_size = 0;        // bytes, including kArenaSlack
+  size_t naive_size = 0;        // sum of all buffers (each aligned)
+  size_t lower_bound = 0;       // largest total of buffers alive at one step (aligned)
+};
+
+// Plans arbitrary buffers (the algorithm; exposed for tests).
+MemoryPlan plan_buffers(const std::vector<BufferRequest>& requests);
+
+struct GraphMemoryPlan {
+  // For every tensor: the buffer holding it, or -1 for constants and for views of
+  // constants (tensor_alias gives the constant they view).
+  std::vector<int32_t> tensor_buffer;
+  std::vector<int32_t> tensor_alias;  // view -> the tensor whose memory it shares, else itself
+  std::vector<BufferRequest> buffers;
+  MemoryPlan plan;
+};
+
+// Steps are node indices; graph inputs are alive from step 0, graph outputs to the
+// last step, so nothing overwrites them.
+GraphMemoryPlan plan_graph(const Graph& g);
+
+}  // namespace edgeq

@@ -1,0 +1,213 @@
+// Model loading and session execution (see session.h).
+#include "runtime/session.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "graph/format.h"
+#include "kernels/ref/ref.h"
+
+namespace edgeq {
+namespace {
+
+uint8_t* aligned_alloc64(size_t size) {
+  const size_t rounded = (std::max<size_t>(size, 1) + 63) / 64 * 64;
+  return static_cast<uint8_t*>(std::aligned_alloc(64, rounded));
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+// Reads a whole file into aligned memory (used when mmap is not possible).
+Status read_file(int fd, const std::string& path, uint8_t** out, size_t* size) {
+  std::vector<uint8_t> bytes;
+  uint8_t chunk[1 << 16];
+  for (;;) {
+    const ssize_t r = ::read(fd, chunk, sizeof(chunk));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return IoError("cannot read '" + path + "': " + errno_text());
+    }
+    if (r == 0) break;
+    bytes.insert(bytes.end(), chunk, chunk + r);
+  }
+  uint8_t* buffer = aligned_alloc64(bytes.size());
+  if (!buffer) return Status(StatusCode::kOutOfMemory, "out of memory reading '" + path + "'");
+  if (!bytes.empty()) std::memcpy(buffer, bytes.data(), bytes.size());
+  *out = buffer;
+  *size = bytes.size();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Model::~Model() {
+  if (map_) ::munmap(map_, size_);
+  std::free(buffer_);
+}
+
+Status Model::load_file(const std::string& path, std::shared_ptr<const Model>* out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open '" + path + "': " + errno_text());
+  std::shared_ptr<Model> m(new (std::nothrow) Model());
+  if (!m) {
+    ::close(fd);
+    return Status(StatusCode::kOutOfMemory, "out of memory");
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return IoError("cannot stat '" + path + "': " + errno_text());
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return IoError("'" + path + "' is a directory");
+  }
+  const uint8_t* data = nullptr;
+  if (S_ISREG(st.st_mode) && st.st_size > 0) {
+    void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p != MAP_FAILED) {
+      m->map_ = p;
+      m->size_ = static_cast<size_t>(st.st_size);
+      data = static_cast<const uint8_t*>(p);
+    }
+  }
+  if (!data) {
+    Status st_read = read_file(fd, path, &m->buffer_, &m->size_);
+    if (!st_read.ok()) {
+      ::close(fd);
+      return st_read;
+    }
+    data = m->buffer_;
+  }
+  ::close(fd);
+  Status s = parse_graph(data, m->size_, &m->graph_);
+  if (!s.ok()) return Status(s.code(), "'" + path + "': " + s.message());
+  *out = std::move(m);
+  return Status::Ok();
+}
+
+Status Model::load_memory(const void* data, size_t size, std::shared_ptr<const Model>* out) {
+  if (!data && size) return InvalidArgument("null model data");
+  std::shared_ptr<Model> m(new (std::nothrow) Model());
+  if (!m) return Status(StatusCode::kOutOfMemory, "out of memory");
+  m->buffer_ = aligned_alloc64(size);
+  if (!m->buffer_) return Status(StatusCode::kOutOfMemory, "out of memory copying the model");
+  if (size) std::memcpy(m->buffer_, data, size);
+  m->size_ = size;
+  EDGEQ_RETURN_IF_ERROR(parse_graph(m->buffer_, size, &m->graph_));
+  *out = std::move(m);
+  return Status::Ok();
+}
+
+Session::~Session() { std::free(arena_); }
+
+Status Session::create(std::shared_ptr<const Model> model, const SessionOptions& options,
+                       std::unique_ptr<Session>* out) {
+  if (!model) return InvalidArgument("null model");
+  if (options.num_threads < 0) return InvalidArgument("num_threads must be >= 0");
+  if (!(options.isa.empty() || options.isa == "auto" || options.isa == "ref"))
+    return Unsupported("ISA '" + options.isa + "' is not available in this build (available: ref)");
+  std::unique_ptr<Session> s(new (std::nothrow) Session());
+  if (!s) return Status(StatusCode::kOutOfMemory, "out of memory");
+  s->model_ = std::move(model);
+  s->num_threads_ = options.num_threads;
+  const Graph& g = s->model_->graph();
+
+  s->plan_ = plan_graph(g);
+  s->arena_ = aligned_alloc64(s->plan_.plan.arena_size);
+  if (!s->arena_) return Status(StatusCode::kOutOfMemory, "cannot allocate a " + std::to_string(s->plan_.plan.arena_size) + "-byte arena");
+  std::memset(s->arena_, 0, s->plan_.plan.arena_size);
+
+  s->ptrs_.assign(g.tensors.size(), nullptr);
+  for (size_t i = 0; i < g.tensors.size(); ++i) {
+    const Tensor& root = g.tensors[s->plan_.tensor_alias[i]];
+    if (root.is_constant())
+      s->ptrs_[i] = const_cast<uint8_t*>(root.data);  // kernels never write inputs
+    else if (s->plan_.tensor_buffer[i] >= 0)
+      s->ptrs_[i] = s->arena_ + s->plan_.plan.offsets[s->plan_.tensor_buffer[i]];
+  }
+  s->ops_.reserve(g.nodes.size());
+  for (const Node& n : g.nodes) {
+    std::unique_ptr<PreparedOp> op;
+    EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, &op));
+    s->ops_.push_back(std::move(op));
+  }
+  *out = std::move(s);
+  return Status::Ok();
+}
+
+Status Session::set_input_f32(size_t index, const float* data, size_t count) {
+  if (index >= graph().inputs.size()) return InvalidArgument("input index " + std::to_string(index) + " out of range");
+  const Tensor& t = input(index);
+  if (!data) return InvalidArgument("null input data");
+  if (count != static_cast<size_t>(t.num_elements()))
+    return InvalidArgument("input '" + t.name + "' has " + std::to_string(t.num_elements()) + " elements, got " +
+                           std::to_string(count));
+  uint8_t* dst = ptrs_[graph().inputs[index]];
+  switch (t.dtype) {
+    case DType::kF32: std::memcpy(dst, data, count * 4); break;
+    case DType::kS8:
+      ref::quantize<int8_t>(count, data, t.quant.scale[0], t.quant.zero_point[0], reinterpret_cast<int8_t*>(dst));
+      break;
+    case DType::kU8:
+      ref::quantize<uint8_t>(count, data, t.quant.scale[0], t.quant.zero_point[0], dst);
+      break;
+    default: return Unsupported("input '" + t.name + "' has dtype " + dtype_name(t.dtype) + ", not settable from float");
+  }
+  return Status::Ok();
+}
+
+Status Session::set_input_raw(size_t index, const void* data, size_t bytes) {
+  if (index >= graph().inputs.size()) return InvalidArgument("input index " + std::to_string(index) + " out of range");
+  const Tensor& t = input(index);
+  if (!data) return InvalidArgument("null input data");
+  if (bytes != t.byte_size())
+    return InvalidArgument("input '" + t.name + "' takes " + std::to_string(t.byte_size()) + " bytes of " +
+                           dtype_name(t.dtype) + ", got " + std::to_string(bytes));
+  std::memcpy(ptrs_[graph().inputs[index]], data, bytes);
+  return Status::Ok();
+}
+
+void Session::run() {
+  uint8_t* const* p = ptrs_.data();
+  for (auto& op : ops_) op->run(p);
+}
+
+Status Session::get_output_f32(size_t index, float* data, size_t count) const {
+  if (index >= graph().outputs.size()) return InvalidArgument("output index " + std::to_string(index) + " out of range");
+  const Tensor& t = output(index);
+  if (!data) return InvalidArgument("null output buffer");
+  if (count != static_cast<size_t>(t.num_elements()))
+    return InvalidArgument("output '" + t.name + "' has " + std::to_string(t.num_elements()) + " elements, got room for " +
+                           std::to_string(count));
+  const uint8_t* src = ptrs_[graph().outputs[index]];
+  switch (t.dtype) {
+    case DType::kF32: std::memcpy(data, src, count * 4); break;
+    case DType::kS8:
+      ref::dequantize<int8_t>(count, reinterpret_cast<const int8_t*>(src), t.quant.scale[0], t.quant.zero_point[0], data);
+      break;
+    case DType::kU8: ref::dequantize<uint8_t>(count, src, t.quant.scale[0], t.quant.zero_point[0], data); break;
+    default: return Unsupported("output '" + t.name + "' has dtype " + dtype_name(t.dtype) + ", not readable as float");
+  }
+  return Status::Ok();
+}
+
+Status Session::get_output_raw(size_t index, void* data, size_t bytes) const {
+  if (index >= graph().outputs.size()) return InvalidArgument("output index " + std::to_string(index) + " out of range");
+  const Tensor& t = output(index);
+  if (!data) return InvalidArgument("null output buffer");
+  if (bytes != t.byte_size())
+    return InvalidArgument("output '" + t.name + "' has " + std::to_string(t.byte_size()) + " bytes, got room for " +
+                           std::to_string(bytes));
+  std::memcpy(data, ptrs_[graph().outputs[index]], bytes);
+  return Status::Ok();
+}
+
+}  // namespace edgeq

@@ -1,0 +1,84 @@
+// Model and Session: the C++ core behind the C API.
+//
+// Model: a loaded `.edgeq` file. load_file() mmaps it read-only (falling back to
+// reading it into 64-byte-aligned memory); parse_graph() verifies it and the graph's
+// constant tensors point into that memory. Immutable after loading, so any number of
+// sessions on any threads may share one through shared_ptr.
+//
+// Session: plans the arena (runtime/planner.h), builds the table of tensor pointers
+// (arena offsets, constants in the model, Reshape views aliasing their source) and
+// prepares one op per node (runtime/ops.h). run() calls the ops in order.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "graph/ir.h"
+#include "graph/status.h"
+#include "runtime/ops.h"
+#include "runtime/planner.h"
+
+namespace edgeq {
+
+class Model {
+ public:
+  static Status load_file(const std::string& path, std::shared_ptr<const Model>* out);
+  // Copies the bytes into aligned memory owned by the model.
+  static Status load_memory(const void* data, size_t size, std::shared_ptr<const Model>* out);
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const Graph& graph() const { return graph_; }
+  size_t file_bytes() const { return size_; }
+
+ private:
+  Model() = default;
+  Graph graph_;
+  void* map_ = nullptr;      // mmapped file, or null
+  uint8_t* buffer_ = nullptr;  // aligned copy, or null
+  size_t size_ = 0;
+};
+
+struct SessionOptions {
+  int32_t num_threads = 1;  // 0: one per core
+  std::string isa;          // "" or "auto": best available; "ref": scalar reference kernels
+};
+
+class Session {
+ public:
+  static Status create(std::shared_ptr<const Model> model, const SessionOptions& options,
+                       std::unique_ptr<Session>* out);
+  ~Session();
+
+  const Graph& graph() const { return model_->graph(); }
+  const Tensor& input(size_t i) const { return graph().tensors[graph().inputs[i]]; }
+  const Tensor& output(size_t i) const { return graph().tensors[graph().outputs[i]]; }
+
+  Status set_input_f32(size_t index, const float* data, size_t count);
+  Status set_input_raw(size_t index, const void* data, size_t bytes);
+  void run();
+  Status get_output_f32(size_t index, float* data, size_t count) const;
+  Status get_output_raw(size_t index, void* data, size_t bytes) const;
+
+  // Memory of tensor i (null for unused tensors). For tests and tools.
+  const uint8_t* tensor_data(size_t i) const { return ptrs_[i]; }
+  const GraphMemoryPlan& memory_plan() const { return plan_; }
+  size_t arena_bytes() const { return plan_.plan.arena_size; }
+  int32_t num_threads() const { return num_threads_; }
+  const std::string& isa() const { return isa_; }
+
+ private:
+  Session() = default;
+  std::shared_ptr<const Model> model_;
+  GraphMemoryPlan plan_;
+  uint8_t* arena_ = nullptr;
+  std::vector<uint8_t*> ptrs_;
+  std::vector<std::unique_ptr<PreparedOp>> ops_;
+  int32_t num_threads_ = 1;
+  std::string isa_ = "ref";
+};
+
+}  // namespace edgeq

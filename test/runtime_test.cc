@@ -1,0 +1,477 @@
+// Tests of the .edgeq format, graph validation, the memory planner, sessions and the
+// C API, on graphs built in code (test_graphs.h). Model-file tests that need the
+// importer live in model_test.cc.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "edgeq/edgeq.h"
+#include "edgeq/edgeq.hpp"
+#include "graph/format.h"
+#include "graph/shape.h"
+#include "runtime/planner.h"
+#include "runtime/session.h"
+#include "test/planner_check.h"
+#include "test/test_graphs.h"
+
+namespace edgeq {
+namespace {
+
+using testing_graphs::small_net;
+
+// 64-byte-aligned copy of a serialized model.
+struct Aligned {
+  explicit Aligned(const std::vector<uint8_t>& b) : size(b.size()) {
+    p = static_cast<uint8_t*>(std::aligned_alloc(64, (b.size() + 63) / 64 * 64 + 64));
+    if (!b.empty()) std::memcpy(p, b.data(), b.size());
+  }
+  ~Aligned() { std::free(p); }
+  uint8_t* p;
+  size_t size;
+};
+
+std::vector<uint8_t> serialize(const Graph& g) {
+  std::vector<uint8_t> bytes;
+  EXPECT_TRUE(serialize_graph(g, &bytes).ok());
+  return bytes;
+}
+
+Status parse(const std::vector<uint8_t>& bytes, Graph* g) {
+  Aligned a(bytes);
+  Graph tmp;
+  Status s = parse_graph(a.p, a.size, &tmp);
+  if (s.ok()) {  // detach constants from the temporary buffer
+    for (Tensor& t : tmp.tensors)
+      if (t.is_constant()) t.set_data(std::vector<uint8_t>(t.data, t.data + t.nbytes));
+    *g = std::move(tmp);
+  }
+  return s;
+}
+
+TEST(Format, RoundTripKeepsEverything) {
+  for (bool q : {false, true}) {
+    const Graph g = small_net(q);
+    Graph back;
+    ASSERT_TRUE(parse(serialize(g), &back).ok());
+    ASSERT_EQ(back.tensors.size(), g.tensors.size());
+    for (size_t i = 0; i < g.tensors.size(); ++i) {
+      const Tensor &a = g.tensors[i], &b = back.tensors[i];
+      EXPECT_EQ(a.name, b.name);
+      EXPECT_EQ(a.dtype, b.dtype);
+      EXPECT_EQ(a.shape, b.shape);
+      EXPECT_EQ(a.quant.scale, b.quant.scale);
+      EXPECT_EQ(a.quant.zero_point, b.quant.zero_point);
+      ASSERT_EQ(a.nbytes, b.nbytes);
+      if (a.nbytes) {
+        EXPECT_EQ(0, std::memcmp(a.data, b.data, a.nbytes));
+      }
+    }
+    ASSERT_EQ(back.nodes.size(), g.nodes.size());
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      EXPECT_EQ(g.nodes[i].op, back.nodes[i].op);
+      EXPECT_EQ(g.nodes[i].inputs, back.nodes[i].inputs);
+      EXPECT_EQ(g.nodes[i].attrs.pad_top, back.nodes[i].attrs.pad_top);
+      EXPECT_EQ(g.nodes[i].attrs.act_min, back.nodes[i].attrs.act_min);
+      EXPECT_EQ(g.nodes[i].attrs.act_max, back.nodes[i].attrs.act_max);
+    }
+    EXPECT_EQ(back.inputs, g.inputs);
+    EXPECT_EQ(back.outputs, g.outputs);
+  }
+}
+
+TEST(Format, ConstantsAre64ByteAlignedInPlace) {
+  const std::vector<uint8_t> bytes = serialize(small_net(true));
+  Aligned a(bytes);
+  Graph g;
+  ASSERT_TRUE(parse_graph(a.p, a.size, &g).ok());
+  int constants = 0;
+  for (const Tensor& t : g.tensors) {
+    if (!t.is_constant()) continue;
+    ++constants;
+    EXPECT_GE(t.data, a.p);
+    EXPECT_LT(t.data, a.p + a.size);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data) % 64, 0u) << t.name;
+  }
+  EXPECT_EQ(constants, 3);
+}
+
+TEST(Format, EveryTruncationIsAnError) {
+  const std::vector<uint8_t> bytes = serialize(small_net(true));
+  for (size_t len = 0; len < bytes.size(); len += (len < 256 ? 1 : 7)) {
+    Graph g;
+    std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + len);
+    EXPECT_FALSE(parse(cut, &g).ok()) << "length " << len;
+  }
+}
+
+TEST(Format, FlippedBytesNeverCrash) {
+  const std::vector<uint8_t> bytes = serialize(small_net(true));
+  std::mt19937 rng(7);
+  int rejected = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::vector<uint8_t> bad = bytes;
+    const int flips = 1 + trial % 4;
+    for (int f = 0; f < flips; ++f) bad[rng() % bad.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    Graph g;
+    Status s = parse(bad, &g);
+    if (!s.ok()) {
+      ++rejected;
+      EXPECT_FALSE(s.message().empty());
+      continue;
+    }
+    // A flip that survives verification must still give a valid, runnable graph.
+    ASSERT_TRUE(validate_graph(g).ok());
+    auto model_bytes = std::make_shared<std::vector<uint8_t>>(bad);
+    std::shared_ptr<const Model> m;
+    if (!Model::load_memory(model_bytes->data(), model_bytes->size(), &m).ok()) continue;
+    std::unique_ptr<Session> session;
+    if (Session::create(m, SessionOptions(), &session).ok()) session->run();
+  }
+  EXPECT_GT(rejected, 100);
+}
+
+TEST(Format, RejectsWrongMagicAndVersion) {
+  std::vector<uint8_t> bytes = serialize(small_net(false));
+  Graph g;
+  std::vector<uint8_t> bad = bytes;
+  bad[0] = 'X';
+  Status s = parse(bad, &g);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidModel);
+  EXPECT_NE(s.message().find("magic"), std::string::npos);
+  bad = bytes;
+  bad[8] = 99;  // format version
+  s = parse(bad, &g);
+  EXPECT_NE(s.message().find("version 99"), std::string::npos) << s.message();
+}
+
+TEST(Validate, AcceptsTheTestNets) {
+  EXPECT_TRUE(validate_graph(small_net(false)).ok());
+  EXPECT_TRUE(validate_graph(small_net(true)).ok());
+}
+
+TEST(Validate, WrongStoredShapeNamesTheNode) {
+  Graph g = small_net(true);
+  g.tensors[g.nodes[1].outputs[0]].shape = {1, 5, 4, 6};
+  Status s = validate_graph(g);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("'pool'"), std::string::npos) << s.message();
+}
+
+TEST(Validate, OutOfOrderNodesAreRejected) {
+  Graph g = small_net(false);
+  std::swap(g.nodes[0], g.nodes[1]);
+  Status s = validate_graph(g);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("not computed before"), std::string::npos) << s.message();
+}
+
+TEST(Validate, BadQuantizationIsRejected) {
+  for (float bad_scale : {0.f, -1.f, NAN, INFINITY}) {
+    Graph g = small_net(true);
+    g.tensors[0].quant.scale[0] = bad_scale;
+    Status s = validate_graph(g);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidModel);
+    EXPECT_NE(s.message().find("'x'"), std::string::npos) << s.message();
+  }
+  Graph g = small_net(true);
+  g.tensors[0].quant.zero_point[0] = 128;  // outside s8
+  EXPECT_FALSE(validate_graph(g).ok());
+  g = small_net(true);
+  g.tensors[1].quant.scale.pop_back();  // per-channel count != channels
+  EXPECT_FALSE(validate_graph(g).ok());
+}
+
+TEST(Validate, BadAttributesAndOperands) {
+  Graph g = small_net(true);
+  g.nodes[0].attrs.stride_h = 0;
+  EXPECT_FALSE(validate_graph(g).ok());
+  g = small_net(true);
+  g.nodes[0].attrs.groups = 4;  // 3 input channels
+  EXPECT_FALSE(validate_graph(g).ok());
+  g = small_net(true);
+  g.nodes[0].inputs[0] = 1000;
+  EXPECT_FALSE(validate_graph(g).ok());
+  g = small_net(true);
+  g.nodes[1].inputs.clear();
+  EXPECT_FALSE(validate_graph(g).ok());
+  g = small_net(true);
+  g.nodes[0].attrs.act_min = 2.f;
+  g.nodes[0].attrs.act_max = 1.f;
+  EXPECT_FALSE(validate_graph(g).ok());
+}
+
+TEST(Validate, UnknownOpInFileIsRejected) {
+  Graph g = small_net(false);
+  g.nodes[1].op = OpType::kCount;
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(serialize_graph(g, &bytes).ok());
+  Graph back;
+  Status s = parse(bytes, &back);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("unknown op"), std::string::npos) << s.message();
+}
+
+TEST(Planner, RandomBuffersNeverOverlapWhileAlive) {
+  std::mt19937 rng(3);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<BufferRequest> reqs(1 + rng() % 40);
+    for (auto& r : reqs) {
+      r.size = 1 + rng() % 5000;
+      r.first = static_cast<int32_t>(rng() % 30);
+      r.last = r.first + static_cast<int32_t>(rng() % 10);
+    }
+    const MemoryPlan p = plan_buffers(reqs);
+    EXPECT_GE(p.arena_size, p.lower_bound + kArenaSlack);
+    EXPECT_LE(p.arena_size, p.naive_size + kArenaSlack);
+    for (size_t i = 0; i < reqs.size(); ++i) {
+      EXPECT_EQ(p.offsets[i] % kArenaAlign, 0u);
+      EXPECT_LE(p.offsets[i] + reqs[i].size + kArenaSlack, p.arena_size);
+      for (size_t j = i + 1; j < reqs.size(); ++j) {
+        const bool live = reqs[i].first <= reqs[j].last && reqs[j].first <= reqs[i].last;
+        const bool mem = p.offsets[i] < p.offsets[j] + reqs[j].size && p.offsets[j] < p.offsets[i] + reqs[i].size;
+        EXPECT_FALSE(live && mem) << "trial " << trial << " buffers " << i << "," << j;
+      }
+    }
+  }
+}
+
+TEST(Planner, ChainReusesMemory) {
+  // a -> b -> c -> d, equal sizes: two buffers suffice.
+  std::vector<BufferRequest> reqs = {{1000, 0, 0}, {1000, 0, 1}, {1000, 1, 2}, {1000, 2, 2}};
+  const MemoryPlan p = plan_buffers(reqs);
+  EXPECT_EQ(p.arena_size, 2 * 1024 + kArenaSlack);
+  EXPECT_EQ(p.naive_size, 4 * 1024u);
+  EXPECT_EQ(p.lower_bound, 2 * 1024u);
+}
+
+TEST(Planner, GraphTensorsAliveTogetherDoNotOverlap) {
+  for (bool q : {false, true}) {
+    const Graph g = small_net(q);
+    EXPECT_TRUE(check_plan_no_overlap(g)) << "quantized=" << q;
+    const GraphMemoryPlan p = plan_graph(g);
+    // The Reshape output is a view of its input.
+    const Node& reshape = g.nodes[3];
+    EXPECT_EQ(p.tensor_buffer[reshape.inputs[0]], p.tensor_buffer[reshape.outputs[0]]);
+  }
+}
+
+// Float reference of small_net, written out directly (double accumulation).
+std::vector<float> small_net_float_reference(const Graph& g, const std::vector<float>& x) {
+  auto deq = [&](const Tensor& t, size_t i) -> float {
+    if (t.dtype == DType::kF32) return t.as<float>()[i];
+    const size_t c = t.quant.per_tensor() ? 0 : i / (t.shape[1] * t.shape[2] * t.shape[3]);
+    if (t.dtype == DType::kS32) return float(t.as<int32_t>()[i]) * g.tensors[0].quant.scale[0] * t.quant.scale[c];
+    return float(t.as<int8_t>()[i] - t.quant.zero_point[c]) * t.quant.scale[c];
+  };
+  const Tensor &w = g.tensors[1], &b = g.tensors[2], &fw = g.tensors[g.nodes[4].inputs[1]];
+  std::vector<double> conv(8 * 8 * 6);
+  for (int y = 0; y < 8; ++y)
+    for (int xx = 0; xx < 8; ++xx)
+      for (int o = 0; o < 6; ++o) {
+        double acc = b.dtype == DType::kS32 ? double(b.as<int32_t>()[o]) * g.tensors[0].quant.scale[0] * w.quant.scale[o]
+                                            : b.as<float>()[o];
+        for (int ky = 0; ky < 3; ++ky)
+          for (int kx = 0; kx < 3; ++kx)
+            for (int c = 0; c < 3; ++c) {
+              const int iy = y + ky - 1, ix = xx + kx - 1;
+              if (iy < 0 || iy >= 8 || ix < 0 || ix >= 8) continue;
+              acc += double(x[(iy * 8 + ix) * 3 + c]) * deq(w, ((o * 3 + ky) * 3 + kx) * 3 + c);
+            }
+        conv[(y * 8 + xx) * 6 + o] = std::max(0.0, acc);
+      }
+  std::vector<double> gap(6, 0.0);
+  for (int y = 0; y < 4; ++y)
+    for (int xx = 0; xx < 4; ++xx)
+      for (int c = 0; c < 6; ++c) {
+        double m = -1e30;
+        for (int dy = 0; dy < 2; ++dy)
+          for (int dx = 0; dx < 2; ++dx) m = std::max(m, conv[((2 * y + dy) * 8 + 2 * xx + dx) * 6 + c]);
+        gap[c] += m / 16.0;
+      }
+  std::vector<float> out(4);
+  for (int n = 0; n < 4; ++n) {
+    double acc = 0;
+    for (int k = 0; k < 6; ++k) acc += gap[k] * deq(fw, n * 6 + k);
+    out[n] = float(acc);
+  }
+  return out;
+}
+
+std::vector<float> random_input(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-1.f, 1.5f);
+  std::vector<float> v(n);
+  for (auto& e : v) e = d(rng);
+  return v;
+}
+
+std::shared_ptr<const Model> load(const Graph& g) {
+  std::vector<uint8_t> bytes;
+  EXPECT_TRUE(serialize_graph(g, &bytes).ok());
+  std::shared_ptr<const Model> m;
+  Status s = Model::load_memory(bytes.data(), bytes.size(), &m);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return m;
+}
+
+TEST(Session, FloatNetMatchesDirectComputation) {
+  const Graph g = small_net(false);
+  auto m = load(g);
+  std::unique_ptr<Session> s;
+  ASSERT_TRUE(Session::create(m, SessionOptions(), &s).ok());
+  const std::vector<float> x = random_input(192, 11);
+  ASSERT_TRUE(s->set_input_f32(0, x.data(), x.size()).ok());
+  s->run();
+  std::vector<float> y(4);
+  ASSERT_TRUE(s->get_output_f32(0, y.data(), 4).ok());
+  const std::vector<float> ref = small_net_float_reference(g, x);
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(y[i], ref[i], 1e-4f * (1 + std::fabs(ref[i]))) << i;
+}
+
+TEST(Session, QuantizedNetTracksFloatWithinAFewSteps) {
+  const Graph g = small_net(true);
+  auto m = load(g);
+  std::unique_ptr<Session> s;
+  ASSERT_TRUE(Session::create(m, SessionOptions(), &s).ok());
+  const std::vector<float> x = random_input(192, 12);
+  ASSERT_TRUE(s->set_input_f32(0, x.data(), x.size()).ok());
+  s->run();
+  std::vector<float> y(4);
+  ASSERT_TRUE(s->get_output_f32(0, y.data(), 4).ok());
+  // The float reference sees the quantized input, as the int8 net does.
+  std::vector<float> xq(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const float q = std::min(127.f, std::max(-128.f, std::nearbyint(x[i] / 0.02f) + 3));
+    xq[i] = (q - 3) * 0.02f;
+  }
+  const std::vector<float> ref = small_net_float_reference(g, xq);
+  const float out_scale = 0.05f;
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(y[i], ref[i], 3 * out_scale) << i;
+}
+
+TEST(Session, ModelSharedBySessionsOnThreads) {
+  const Graph g = small_net(true);
+  auto m = load(g);
+  const std::vector<float> x = random_input(192, 13);
+  std::unique_ptr<Session> s0;
+  ASSERT_TRUE(Session::create(m, SessionOptions(), &s0).ok());
+  ASSERT_TRUE(s0->set_input_f32(0, x.data(), x.size()).ok());
+  s0->run();
+  std::vector<int8_t> want(4);
+  ASSERT_TRUE(s0->get_output_raw(0, want.data(), 4).ok());
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      std::unique_ptr<Session> s;
+      if (!Session::create(m, SessionOptions(), &s).ok()) {
+        mismatches[t] = -1;
+        return;
+      }
+      for (int r = 0; r < 200; ++r) {
+        std::vector<int8_t> got(4);
+        if (!s->set_input_f32(0, x.data(), x.size()).ok()) ++mismatches[t];
+        s->run();
+        if (!s->get_output_raw(0, got.data(), 4).ok() || got != want) ++mismatches[t];
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
+}
+
+TEST(Session, WrongInputsAreErrors) {
+  auto m = load(small_net(true));
+  std::unique_ptr<Session> s;
+  ASSERT_TRUE(Session::create(m, SessionOptions(), &s).ok());
+  std::vector<float> x(192);
+  EXPECT_EQ(s->set_input_f32(0, x.data(), 191).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s->set_input_f32(1, x.data(), 192).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s->set_input_f32(0, nullptr, 192).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s->set_input_raw(0, x.data(), 193).code(), StatusCode::kInvalidArgument);
+  std::vector<float> y(3);
+  EXPECT_EQ(s->get_output_f32(0, y.data(), 3).code(), StatusCode::kInvalidArgument);
+  SessionOptions bad;
+  bad.isa = "avx9000";
+  std::unique_ptr<Session> s2;
+  Status st = Session::create(m, bad, &s2);
+  EXPECT_EQ(st.code(), StatusCode::kUnsupported);
+  EXPECT_NE(st.message().find("avx9000"), std::string::npos);
+}
+
+TEST(CApi, EndToEndAndErrors) {
+  const Graph g = small_net(true);
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(serialize_graph(g, &bytes).ok());
+  edgeq_model* model = nullptr;
+  ASSERT_EQ(edgeq_model_load_memory(bytes.data(), bytes.size(), &model), EDGEQ_OK);
+  edgeq_session* session = nullptr;
+  ASSERT_EQ(edgeq_session_create(model, nullptr, &session), EDGEQ_OK);
+  edgeq_model_release(model);  // the session keeps the model alive
+  EXPECT_EQ(edgeq_session_input_count(session), 1u);
+  edgeq_tensor_info info;
+  ASSERT_EQ(edgeq_session_input_info(session, 0, &info), EDGEQ_OK);
+  EXPECT_STREQ(info.name, "x");
+  EXPECT_EQ(info.dtype, EDGEQ_S8);
+  EXPECT_EQ(info.rank, 4);
+  EXPECT_EQ(info.num_elements, 192u);
+  ASSERT_EQ(info.num_scales, 1);
+  EXPECT_FLOAT_EQ(info.scales[0], 0.02f);
+  size_t index = 99;
+  EXPECT_EQ(edgeq_session_find_output(session, "y", &index), EDGEQ_OK);
+  EXPECT_EQ(index, 0u);
+  EXPECT_EQ(edgeq_session_find_output(session, "nope", &index), EDGEQ_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(edgeq_last_error()).find("nope"), std::string::npos);
+
+  const std::vector<float> x = random_input(192, 5);
+  EXPECT_EQ(edgeq_session_set_input_f32(session, 0, x.data(), 10), EDGEQ_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(edgeq_last_error()).find("192"), std::string::npos);
+  ASSERT_EQ(edgeq_session_set_input_f32(session, 0, x.data(), x.size()), EDGEQ_OK);
+  ASSERT_EQ(edgeq_session_run(session), EDGEQ_OK);
+  float y[4];
+  int8_t yq[4];
+  ASSERT_EQ(edgeq_session_get_output_f32(session, 0, y, 4), EDGEQ_OK);
+  ASSERT_EQ(edgeq_session_get_output_raw(session, 0, yq, 4), EDGEQ_OK);
+  for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(y[i], (yq[i] - 5) * 0.05f);
+  EXPECT_GT(edgeq_session_arena_bytes(session), 0u);
+  edgeq_session_destroy(session);
+
+  // Null arguments and bad files.
+  EXPECT_EQ(edgeq_model_load_file(nullptr, &model), EDGEQ_INVALID_ARGUMENT);
+  EXPECT_EQ(edgeq_model_load_memory(bytes.data(), bytes.size(), nullptr), EDGEQ_INVALID_ARGUMENT);
+  EXPECT_EQ(edgeq_model_load_file("/nonexistent/model.edgeq", &model), EDGEQ_IO_ERROR);
+  EXPECT_EQ(model, nullptr);
+  EXPECT_NE(std::string(edgeq_last_error()).find("/nonexistent/model.edgeq"), std::string::npos);
+  EXPECT_EQ(edgeq_model_load_file("/", &model), EDGEQ_IO_ERROR);
+  const char junk[] = "definitely not a model";
+  EXPECT_EQ(edgeq_model_load_memory(junk, sizeof(junk), &model), EDGEQ_INVALID_MODEL);
+  EXPECT_EQ(edgeq_session_create(nullptr, nullptr, &session), EDGEQ_INVALID_ARGUMENT);
+  EXPECT_EQ(edgeq_session_run(nullptr), EDGEQ_INVALID_ARGUMENT);
+  EXPECT_EQ(edgeq_session_input_count(nullptr), 0u);
+  edgeq_session_options opts{};  // not initialized
+  ASSERT_EQ(edgeq_model_load_memory(bytes.data(), bytes.size(), &model), EDGEQ_OK);
+  EXPECT_EQ(edgeq_session_create(model, &opts, &session), EDGEQ_INVALID_ARGUMENT);
+  edgeq_session_options_init(&opts);
+  opts.isa = "neon";
+  EXPECT_EQ(edgeq_session_create(model, &opts, &session), EDGEQ_UNSUPPORTED);
+  edgeq_model_release(model);
+}
+
+TEST(CApi, LoadFileFromDisk) {
+  const Graph g = small_net(false);
+  const std::string path = ::testing::TempDir() + "/small_net.edgeq";
+  ASSERT_TRUE(write_graph_file(g, path).ok());
+  api::Model model;
+  ASSERT_EQ(model.load(path), EDGEQ_OK) << api::error();
+  api::Session session;
+  ASSERT_EQ(session.create(model), EDGEQ_OK) << api::error();
+  ASSERT_EQ(session.set_input(0, random_input(192, 9)), EDGEQ_OK);
+  ASSERT_EQ(session.run(), EDGEQ_OK);
+  EXPECT_EQ(session.output_f32(0).size(), 4u);
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace edgeq
