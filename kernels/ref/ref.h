@@ -12,7 +12,9 @@
 //  * fixed point (TFLite / gemmlowp): scale as int32 multiplier M (Q0.31) and
 //    exponent e (scale = M * 2^(e-31)); y = clamp(RDBP(SRDHM(acc << max(e,0), M),
 //    max(-e,0)) + zp, qmin, qmax): saturating rounding doubling high multiply
-//    followed by rounding (half away from zero) divide by power of two.
+//    followed by rounding (half away from zero) divide by power of two. The left
+//    shift saturates to int32; SRDHM rounds a*b/2^31 to nearest, ties toward +inf
+//    (gemmlowp's nudge), and saturates INT32_MIN*INT32_MIN to INT32_MAX.
 #pragma once
 
 #include <cstddef>
@@ -52,7 +54,7 @@ int32_t requantize_fixed(int32_t acc, int32_t multiplier, int32_t exponent, int3
 int32_t requantize(int32_t acc, const Requant& rq, size_t c);
 
 // round_half_even(x / scale) + zero_point, saturated to [qmin, qmax]
-// (ONNX QuantizeLinear; NaN maps to zero_point).
+// (ONNX QuantizeLinear; NaN maps to zero_point clamped to [qmin, qmax]; +-inf saturate).
 int32_t quantize_value(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax);
 
 // ---------------------------------------------------------------- convolution
@@ -185,11 +187,14 @@ void avgpool_f32(const PoolShape& s, const float* in, float act_min, float act_m
 // Quantized pools. Max pool: the window max m is requantized like requantize_tensor,
 // y = quantize_value(s_in * (m - z_in), s_out, z_out, qmin, qmax); when the in and out
 // scale and zero point are equal, y = clamp(m, qmin, qmax) (a pure copy with a clamp).
-// Average pool (and global): the real average s_in * sum_valid(q - z_in) / cnt (padding
-// counts as real 0) quantized to (s_out, z_out), computed exactly as
-// y = requantize_fp32(sum_valid(q - z_in), s_in / (s_out * float(cnt)), z_out, qmin, qmax)
-// with that scale computed in float in that order; cnt = the in-image taps, or
-// kernel_h * kernel_w when count_include_pad (hw for global). A window without
+// Average pool, as ONNX Runtime's QLinearAveragePool computes it: every in-image tap is
+// dequantized in float, s_in * float(q - z_in), the taps are summed in float in window
+// order (rows, then columns), the sum is divided by float(cnt), and
+// y = clamp(round_half_even(avg / s_out + float(z_out)), qmin, qmax): the zero point is
+// added before rounding, which decides exact ties. cnt = the in-image taps, or
+// kernel_h * kernel_w when count_include_pad. Global average pool, as ONNX Runtime's
+// QLinearGlobalAveragePool: y = requantize_fp32(sum(q - z_in), s_in / (s_out * float(hw)),
+// z_out, qmin, qmax), that scale computed in float in that order. A window without
 // in-image taps: max gives the type's lowest value, average the real value 0.
 struct PoolQParams {
   float in_scale, out_scale;

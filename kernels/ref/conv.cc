@@ -1,0 +1,159 @@
+// Reference convolution and fully connected kernels, quantized and float.
+//
+// Direct loops over NHWC: for each output element, walk the kernel window of its
+// group's input channels and skip taps that fall outside the image (they stand
+// for the input zero point, so they add nothing to sum (x - zp_x) * (w - zp_w)).
+//
+// Quantized accumulators: the exact sum is formed in int64 and then reduced modulo
+// 2^32 to the int32 accumulator the contract defines. For any layer whose exact
+// sum fits int32 this is the exact sum; beyond that it is what an int32 SIMD
+// accumulator computes in any summation order.
+//
+// Float kernels accumulate in double (bias first, then taps in kernel-row,
+// kernel-column, channel order) and round once to float before the clamp; they are
+// the accurate side of a tolerance comparison, not a bit-exact target.
+#include <cassert>
+#include <cstdint>
+
+#include "kernels/ref/internal.h"
+#include "kernels/ref/ref.h"
+
+namespace edgeq {
+namespace ref {
+
+namespace {
+
+void assert_conv_shape(const ConvShape& s) {
+  assert(s.batch >= 0 && s.in_h >= 0 && s.in_w >= 0 && s.out_h >= 0 && s.out_w >= 0);
+  assert(s.groups >= 1 && s.in_c % s.groups == 0 && s.out_c % s.groups == 0);
+  assert(s.kernel_h >= 1 && s.kernel_w >= 1 && s.stride_h >= 1 && s.stride_w >= 1);
+  assert(s.dilation_h >= 1 && s.dilation_w >= 1);
+  (void)s;
+}
+
+// Calls tap(input_offset, weight_offset) for every in-image tap of output element
+// (n, oh, ow, oc); offsets are in elements.
+template <typename Tap>
+void for_each_tap(const ConvShape& s, int32_t n, int32_t oh, int32_t ow, int32_t oc,
+                  const Tap& tap) {
+  const int32_t group_in_c = s.in_c / s.groups;
+  const int32_t group_out_c = s.out_c / s.groups;
+  const int32_t first_ic = (oc / group_out_c) * group_in_c;
+  for (int32_t kh = 0; kh < s.kernel_h; ++kh) {
+    const int64_t ih =
+        static_cast<int64_t>(oh) * s.stride_h - s.pad_top + static_cast<int64_t>(kh) * s.dilation_h;
+    if (ih < 0 || ih >= s.in_h) continue;
+    for (int32_t kw = 0; kw < s.kernel_w; ++kw) {
+      const int64_t iw = static_cast<int64_t>(ow) * s.stride_w - s.pad_left +
+                         static_cast<int64_t>(kw) * s.dilation_w;
+      if (iw < 0 || iw >= s.in_w) continue;
+      const int64_t in_base =
+          ((static_cast<int64_t>(n) * s.in_h + ih) * s.in_w + iw) * s.in_c + first_ic;
+      const int64_t w_base =
+          ((static_cast<int64_t>(oc) * s.kernel_h + kh) * s.kernel_w + kw) * group_in_c;
+      for (int32_t ic = 0; ic < group_in_c; ++ic) tap(in_base + ic, w_base + ic);
+    }
+  }
+}
+
+int64_t output_offset(const ConvShape& s, int32_t n, int32_t oh, int32_t ow, int32_t oc) {
+  return ((static_cast<int64_t>(n) * s.out_h + oh) * s.out_w + ow) * s.out_c + oc;
+}
+
+}  // namespace
+
+template <typename T>
+void qconv2d(const ConvShape& s, const T* input, int32_t input_zero_point, const int8_t* weight,
+             const int32_t* weight_zero_point, bool weight_zp_per_channel, const int32_t* bias,
+             const Requant& rq, T* output) {
+  assert_conv_shape(s);
+  internal::assert_range<T>(rq.qmin, rq.qmax);
+  for (int32_t n = 0; n < s.batch; ++n) {
+    for (int32_t oh = 0; oh < s.out_h; ++oh) {
+      for (int32_t ow = 0; ow < s.out_w; ++ow) {
+        for (int32_t oc = 0; oc < s.out_c; ++oc) {
+          const int32_t w_zp = weight_zero_point[weight_zp_per_channel ? oc : 0];
+          int64_t sum = bias != nullptr ? bias[oc] : 0;
+          for_each_tap(s, n, oh, ow, oc, [&](int64_t i, int64_t w) {
+            sum += (static_cast<int64_t>(input[i]) - input_zero_point) *
+                   (static_cast<int64_t>(weight[w]) - w_zp);
+          });
+          const int32_t acc = internal::wrap_i32(sum);
+          output[output_offset(s, n, oh, ow, oc)] =
+              static_cast<T>(requantize(acc, rq, static_cast<size_t>(oc)));
+        }
+      }
+    }
+  }
+}
+
+void conv2d_f32(const ConvShape& s, const float* input, const float* weight, const float* bias,
+                float act_min, float act_max, float* output) {
+  assert_conv_shape(s);
+  for (int32_t n = 0; n < s.batch; ++n) {
+    for (int32_t oh = 0; oh < s.out_h; ++oh) {
+      for (int32_t ow = 0; ow < s.out_w; ++ow) {
+        for (int32_t oc = 0; oc < s.out_c; ++oc) {
+          double sum = bias != nullptr ? static_cast<double>(bias[oc]) : 0.0;
+          for_each_tap(s, n, oh, ow, oc, [&](int64_t i, int64_t w) {
+            sum += static_cast<double>(input[i]) * static_cast<double>(weight[w]);
+          });
+          output[output_offset(s, n, oh, ow, oc)] =
+              internal::clamp_f32(static_cast<float>(sum), act_min, act_max);
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+void qfully_connected(int32_t m, int32_t n, int32_t k, const T* input, int32_t input_zero_point,
+                      const int8_t* weight, const int32_t* weight_zero_point,
+                      bool weight_zp_per_channel, const int32_t* bias, const Requant& rq,
+                      T* output) {
+  assert(m >= 0 && n >= 0 && k >= 0);
+  internal::assert_range<T>(rq.qmin, rq.qmax);
+  for (int32_t row = 0; row < m; ++row) {
+    const T* x = input + static_cast<int64_t>(row) * k;
+    for (int32_t col = 0; col < n; ++col) {
+      const int8_t* w = weight + static_cast<int64_t>(col) * k;
+      const int32_t w_zp = weight_zero_point[weight_zp_per_channel ? col : 0];
+      int64_t sum = bias != nullptr ? bias[col] : 0;
+      for (int32_t i = 0; i < k; ++i) {
+        sum +=
+            (static_cast<int64_t>(x[i]) - input_zero_point) * (static_cast<int64_t>(w[i]) - w_zp);
+      }
+      output[static_cast<int64_t>(row) * n + col] =
+          static_cast<T>(requantize(internal::wrap_i32(sum), rq, static_cast<size_t>(col)));
+    }
+  }
+}
+
+void fully_connected_f32(int32_t m, int32_t n, int32_t k, const float* input, const float* weight,
+                         const float* bias, float act_min, float act_max, float* output) {
+  assert(m >= 0 && n >= 0 && k >= 0);
+  for (int32_t row = 0; row < m; ++row) {
+    const float* x = input + static_cast<int64_t>(row) * k;
+    for (int32_t col = 0; col < n; ++col) {
+      const float* w = weight + static_cast<int64_t>(col) * k;
+      double sum = bias != nullptr ? static_cast<double>(bias[col]) : 0.0;
+      for (int32_t i = 0; i < k; ++i) sum += static_cast<double>(x[i]) * static_cast<double>(w[i]);
+      output[static_cast<int64_t>(row) * n + col] =
+          internal::clamp_f32(static_cast<float>(sum), act_min, act_max);
+    }
+  }
+}
+
+template void qconv2d<int8_t>(const ConvShape&, const int8_t*, int32_t, const int8_t*,
+                              const int32_t*, bool, const int32_t*, const Requant&, int8_t*);
+template void qconv2d<uint8_t>(const ConvShape&, const uint8_t*, int32_t, const int8_t*,
+                               const int32_t*, bool, const int32_t*, const Requant&, uint8_t*);
+template void qfully_connected<int8_t>(int32_t, int32_t, int32_t, const int8_t*, int32_t,
+                                       const int8_t*, const int32_t*, bool, const int32_t*,
+                                       const Requant&, int8_t*);
+template void qfully_connected<uint8_t>(int32_t, int32_t, int32_t, const uint8_t*, int32_t,
+                                        const int8_t*, const int32_t*, bool, const int32_t*,
+                                        const Requant&, uint8_t*);
+
+}  // namespace ref
+}  // namespace edgeq

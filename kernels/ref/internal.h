@@ -1,0 +1,98 @@
+// Helpers shared by the reference kernels (not part of the kernel contract).
+//
+// Everything here is about doing integer and float arithmetic without undefined
+// behaviour: saturating conversions from float and int64 to a [qmin, qmax] range,
+// clamps that let NaN through, and the TFLite-style fixed-point multiply used by
+// both the requantizer and the fixed-point binary ops.
+//
+// Floating-point determinism: the kernels are an oracle for bit-exact comparison, so
+// a float expression must not be contracted into a fused multiply-add. Clang would
+// do that inside one expression by default, hence the pragma below; GCC contracts
+// only with -ffp-contract=fast, which is not the default in ISO C++ mode
+// (CMAKE_CXX_EXTENSIONS OFF). The kernels also assume the default rounding mode
+// (round to nearest, ties to even) and FLT_EVAL_METHOD == 0.
+#pragma once
+
+#include <cassert>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "kernels/ref/ref.h"
+
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+
+namespace edgeq {
+namespace ref {
+namespace internal {
+
+template <typename T>
+constexpr int32_t type_min() {
+  return static_cast<int32_t>(std::numeric_limits<T>::lowest());
+}
+template <typename T>
+constexpr int32_t type_max() {
+  return static_cast<int32_t>(std::numeric_limits<T>::max());
+}
+
+// Clamps an exact integer to [lo, hi] (lo <= hi).
+inline int32_t clamp_i64(int64_t v, int32_t lo, int32_t hi) {
+  if (v < lo) return lo;
+  if (v > hi) return hi;
+  return static_cast<int32_t>(v);
+}
+
+inline int32_t saturate_i32(int64_t v) {
+  return clamp_i64(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
+}
+
+// Reduces an exact sum modulo 2^32 to int32 (two's complement wrap-around), the
+// behaviour of an int32 SIMD accumulator. Written with unsigned arithmetic so that
+// it is defined behaviour in every C++ version.
+inline int32_t wrap_i32(int64_t v) {
+  const uint32_t u = static_cast<uint32_t>(static_cast<uint64_t>(v));
+  if (u <= static_cast<uint32_t>(std::numeric_limits<int32_t>::max())) {
+    return static_cast<int32_t>(u);
+  }
+  return static_cast<int32_t>(static_cast<int64_t>(u) - (int64_t{1} << 32));
+}
+
+// Clamp to [lo, hi] that propagates NaN (a NaN compares false with both bounds).
+inline float clamp_f32(float v, float lo, float hi) {
+  if (v < lo) v = lo;
+  if (v > hi) v = hi;
+  return v;
+}
+
+// round_half_even(v) + zero_point, saturated to [qmin, qmax]; NaN gives zero_point
+// (clamped). v is first clamped to +-2^40 in the float domain: both bounds are
+// exact floats and integers, far outside any int32 sum, so the clamp changes no
+// result and the conversion to int64 below is always defined.
+inline int32_t round_add_saturate(float v, int32_t zero_point, int32_t qmin, int32_t qmax) {
+  assert(qmin <= qmax);
+  if (std::isnan(v)) return clamp_i64(zero_point, qmin, qmax);
+  constexpr float kLimit = 1099511627776.0f;  // 2^40
+  v = clamp_f32(v, -kLimit, kLimit);
+  const float r = std::nearbyint(v);  // default rounding mode: ties to even
+  return clamp_i64(static_cast<int64_t>(r) + zero_point, qmin, qmax);
+}
+
+// RDBP(SRDHM(x * 2^max(e, 0), m), max(-e, 0)) with the left shift saturating to
+// int32: TFLite's MultiplyByQuantizedMultiplier, without its overflow.
+int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t exponent);
+
+// Parameters of a quantized tensor op on T asserted to fit T's range.
+template <typename T>
+inline void assert_range(int32_t qmin, int32_t qmax) {
+  assert(qmin <= qmax);
+  assert(qmin >= type_min<T>() && qmax <= type_max<T>());
+  (void)qmin;
+  (void)qmax;
+}
+
+}  // namespace internal
+}  // namespace ref
+}  // namespace edgeq
