@@ -1,0 +1,34 @@
+// ONNX -> edgeq graph IR. Reads a float model, or an int8 one in QDQ form
+// (DequantizeLinear -> op -> QuantizeLinear, as PyTorch and ONNX Runtime write them) or
+// QOperator form (QLinearConv, QLinearMatMul, ...), and produces a Graph that follows
+// graph/ir.h: NHWC activations, permuted weights, quantized ops fused from their QDQ
+// patterns, constants folded, every tensor with a static shape.
+//
+// Graph inputs and outputs keep the ONNX shape and element order (NCHW for rank 4).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "graph/ir.h"
+#include "graph/status.h"
+
+namespace edgeq {
+
+struct ImportOptions {
+  // Absorb a graph input's sole QuantizeLinear consumer and a graph output's
+  // DequantizeLinear producer: the IR input/output becomes the int8 tensor with its
+  // quantization parameters (the runtime API quantizes / dequantizes for the user).
+  bool quantized_io = true;
+  RequantScheme requant = RequantScheme::kFp32;
+  // Value given to a symbolic (named or unknown) leading dimension of a graph input.
+  int32_t batch = 1;
+};
+
+// Imports the model in the file at `path` into `*out` (replaced on success).
+Status import_onnx_file(const std::string& path, const ImportOptions& opts, Graph* out);
+// Imports a serialized onnx.ModelProto.
+Status import_onnx_bytes(const void* data, size_t size, const ImportOptions& opts, Graph* out);
+
+}  // namespace edgeq

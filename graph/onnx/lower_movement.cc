@@ -1,0 +1,471 @@
+// Lowering of ONNX data-movement ops (Concat, Reshape/Flatten/Squeeze/Unsqueeze,
+// Transpose, Pad, Resize, Split, Slice) and of BatchNormalization, Identity, Dropout and
+// Cast. Conventions as in lower_ops.cc: rank-4 runtime tensors are NHWC, so axes, pads,
+// slice starts and permutations are remapped; reshapes of rank-4 tensors read NCHW
+// element order through a transpose when the orders differ. Movement of quantized
+// tensors keeps their dtype and parameters.
+#include <algorithm>
+#include <cmath>
+
+#include "graph/onnx/internal.h"
+
+namespace edgeq {
+namespace onnx_import {
+
+using onnx::TensorProto;
+using Ints = std::vector<int64_t>;
+// ------------------------------------------------------------------ data movement
+
+Status Importer::LowerConcat(const onnx::NodeProto& n) {
+  if (n.input_size() < 1) return Fail(n, StatusCode::kInvalidModel, "no inputs");
+  Value* x0;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x0));
+  const size_t r = x0->shape.size();
+  int64_t axis;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "axis", 0, &axis));
+  Status s = normalize_axis(axis, r, &axis);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  Shape out_shape = x0->shape;
+  out_shape[axis] = 0;
+  std::vector<int32_t> ins;
+  for (int k = 0; k < n.input_size(); ++k) {
+    Value* v;
+    EDGEQ_RETURN_IF_ERROR(Input(n, k, &v));
+    if (v->shape.size() != r || v->type != x0->type)
+      return Fail(n, StatusCode::kInvalidModel, "inputs differ in rank or type");
+    for (size_t d = 0; d < r; ++d)
+      if (static_cast<int64_t>(d) != axis && v->shape[d] != x0->shape[d])
+        return Fail(n, StatusCode::kInvalidModel, "input shapes differ off the axis");
+    out_shape[axis] += v->shape[axis];
+    int32_t ir;
+    EDGEQ_RETURN_IF_ERROR(AsTensor(n, v, &ir));
+    ins.push_back(ir);
+  }
+  if (x0->type != TensorProto::FLOAT) {
+    for (int32_t t : ins)
+      if (g_->tensors[t].dtype != g_->tensors[ins[0]].dtype ||
+          !same_quant_params(g_->tensors[t].quant, g_->tensors[ins[0]].quant) ||
+          g_->tensors[t].quant.empty())
+        return Fail(n, StatusCode::kUnsupported,
+                    "concatenating quantized tensors with different parameters");
+  }
+  int32_t out;
+  s = NewTensorLike(ins[0], n.output(0), true, to_ir_shape(out_shape), &out);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  DefineTensor(n.output(0), x0->type, out_shape, out);
+  Attrs a;
+  a.axis = static_cast<int32_t>(to_ir_axis(axis, r));
+  Emit(n, "", OpType::kConcat, ins, {out}, a);
+  return Status::Ok();
+}
+
+Status Importer::LowerReshapeFamily(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  const std::string& op = n.op_type();
+  Shape out_shape;
+  Status s;
+  if (op == "Reshape") {
+    Ints spec;
+    bool have;
+    EDGEQ_RETURN_IF_ERROR(ConstInts(n, 1, &spec, &have));
+    if (!have) return Fail(n, StatusCode::kInvalidModel, "shape input missing");
+    int64_t allowzero = 0;
+    if (opset_ >= 14) EDGEQ_RETURN_IF_ERROR(attr_int(n, "allowzero", 0, &allowzero));
+    s = reshape_shape(x->shape, spec, allowzero != 0, &out_shape);
+  } else if (op == "Flatten") {
+    int64_t axis;
+    EDGEQ_RETURN_IF_ERROR(attr_int(n, "axis", 1, &axis));
+    const int64_t r = static_cast<int64_t>(x->shape.size());
+    if (axis < -r || axis > r) return Fail(n, StatusCode::kInvalidModel, "axis out of range");
+    if (axis < 0) axis += r;
+    int64_t a = 1, b = 1;
+    for (int64_t k = 0; k < r; ++k) (k < axis ? a : b) *= x->shape[k];
+    out_shape = {a, b};
+  } else {
+    Ints axes;
+    bool have;
+    if (opset_ >= 13)
+      EDGEQ_RETURN_IF_ERROR(ConstInts(n, 1, &axes, &have));
+    else
+      EDGEQ_RETURN_IF_ERROR(attr_ints(n, "axes", &axes, &have));
+    if (op == "Squeeze") {
+      s = squeeze_shape(x->shape, axes, !have, &out_shape);
+    } else {
+      if (!have) return Fail(n, StatusCode::kInvalidModel, "axes missing");
+      s = unsqueeze_shape(x->shape, axes, &out_shape);
+    }
+  }
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  int32_t out;
+  EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, *x, out_shape, n.output(0), &out));
+  DefineTensor(n.output(0), x->type, out_shape, out);
+  return Status::Ok();
+}
+
+Status Importer::LowerTranspose(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  const size_t r = x->shape.size();
+  Ints perm;
+  bool have;
+  EDGEQ_RETURN_IF_ERROR(attr_ints(n, "perm", &perm, &have));
+  if (!have)
+    for (int64_t k = static_cast<int64_t>(r) - 1; k >= 0; --k) perm.push_back(k);
+  if (perm.size() != r) return Fail(n, StatusCode::kInvalidModel, "perm has the wrong length");
+  std::vector<bool> seen(r, false);
+  for (int64_t p : perm) {
+    if (p < 0 || p >= static_cast<int64_t>(r) || seen[p])
+      return Fail(n, StatusCode::kInvalidModel, "perm is not a permutation");
+    seen[p] = true;
+  }
+  Shape out_shape(r);
+  for (size_t k = 0; k < r; ++k) out_shape[k] = x->shape[perm[k]];
+  Ints q = perm;
+  if (r == 4)
+    for (size_t k = 0; k < 4; ++k) q[k] = kNchwToNhwcAxis[perm[kNhwcFromNchw[k]]];
+  int32_t x_ir, out;
+  EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
+  const Shape in_ir = to_ir_shape(x->shape);
+  bool identity = true;
+  for (size_t k = 0; k < r; ++k) identity &= q[k] == static_cast<int64_t>(k);
+  if (identity) {
+    DefineTensor(n.output(0), x->type, out_shape, x_ir);
+    return Status::Ok();
+  }
+  Status s = NewTensorLike(x_ir, n.output(0), true, to_ir_shape(out_shape), &out);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (perm_is_view(in_ir, q)) {
+    Emit(n, "", OpType::kReshape, {x_ir}, {out});
+  } else {
+    Attrs a;
+    for (int64_t p : q) a.perm.push_back(static_cast<int32_t>(p));
+    Emit(n, "", OpType::kTranspose, {x_ir}, {out}, a);
+  }
+  DefineTensor(n.output(0), x->type, out_shape, out);
+  return Status::Ok();
+}
+
+Status Importer::LowerPad(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  const size_t r = x->shape.size();
+  std::string mode;
+  EDGEQ_RETURN_IF_ERROR(attr_string(n, "mode", "constant", &mode));
+  if (mode != "constant")
+    return Fail(n, StatusCode::kUnsupported, "pad mode '" + mode + "' is not supported");
+  Ints pads;
+  float value = 0.f;
+  if (opset_ < 11) {
+    EDGEQ_RETURN_IF_ERROR(attr_ints(n, "pads", &pads, nullptr));
+    EDGEQ_RETURN_IF_ERROR(attr_float(n, "value", 0.f, &value));
+  } else {
+    bool have, have_v;
+    EDGEQ_RETURN_IF_ERROR(ConstInts(n, 1, &pads, &have));
+    std::vector<float> v;
+    EDGEQ_RETURN_IF_ERROR(ConstFloats(n, 2, &v, &have_v));
+    if (have_v) {
+      if (v.size() != 1)
+        return Fail(n, StatusCode::kInvalidModel, "constant_value must be a scalar");
+      value = v[0];
+    }
+    Ints axes;
+    bool have_axes = false;
+    EDGEQ_RETURN_IF_ERROR(ConstInts(n, 3, &axes, &have_axes));
+    if (have_axes) {
+      if (pads.size() != 2 * axes.size())
+        return Fail(n, StatusCode::kInvalidModel, "pads do not match axes");
+      Ints full(2 * r, 0);
+      for (size_t k = 0; k < axes.size(); ++k) {
+        int64_t ax;
+        Status s = normalize_axis(axes[k], r, &ax);
+        if (!s.ok()) return Fail(n, s.code(), s.message());
+        full[ax] = pads[k];
+        full[ax + r] = pads[k + axes.size()];
+      }
+      pads = full;
+    }
+  }
+  if (pads.size() != 2 * r)
+    return Fail(n, StatusCode::kInvalidModel,
+                "pads must have " + std::to_string(2 * r) + " values");
+  if (!std::isfinite(value)) return Fail(n, StatusCode::kUnsupported, "non-finite pad value");
+  Shape out_shape = x->shape;
+  bool zero = true;
+  for (size_t k = 0; k < r; ++k) {
+    if (pads[k] < 0 || pads[k + r] < 0)
+      return Fail(n, StatusCode::kUnsupported, "negative pads are not supported");
+    if (pads[k] > kMaxElements || pads[k + r] > kMaxElements)
+      return Fail(n, StatusCode::kInvalidModel, "pad out of range");
+    out_shape[k] += pads[k] + pads[k + r];
+    zero &= pads[k] == 0 && pads[k + r] == 0;
+  }
+  int32_t x_ir, out;
+  EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
+  if (zero) {
+    DefineTensor(n.output(0), x->type, x->shape, x_ir);
+    return Status::Ok();
+  }
+  Status s = NewTensorLike(x_ir, n.output(0), true, to_ir_shape(out_shape), &out);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  Attrs a;
+  a.pads.resize(2 * r);
+  for (size_t k = 0; k < r; ++k) {
+    const size_t src = r == 4 ? static_cast<size_t>(kNhwcFromNchw[k]) : k;
+    a.pads[k] = static_cast<int32_t>(pads[src]);
+    a.pads[k + r] = static_cast<int32_t>(pads[src + r]);
+  }
+  a.pad_value = value;
+  Emit(n, "", OpType::kPad, {x_ir}, {out}, a);
+  DefineTensor(n.output(0), x->type, out_shape, out);
+  return Status::Ok();
+}
+
+Status Importer::LowerResize(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  if (x->shape.size() != 4)
+    return Fail(n, StatusCode::kUnsupported, "only rank-4 inputs are supported");
+  std::string mode, ctm, nearest;
+  EDGEQ_RETURN_IF_ERROR(attr_string(n, "mode", "nearest", &mode));
+  EDGEQ_RETURN_IF_ERROR(attr_string(n, "coordinate_transformation_mode",
+                                    opset_ >= 11 ? "half_pixel" : "asymmetric", &ctm));
+  EDGEQ_RETURN_IF_ERROR(
+      attr_string(n, "nearest_mode", opset_ >= 11 ? "round_prefer_floor" : "floor", &nearest));
+  if (opset_ < 11) nearest = "floor", ctm = "asymmetric";
+  if (mode != "nearest")
+    return Fail(n, StatusCode::kUnsupported, "resize mode '" + mode + "' is not supported");
+  int64_t antialias = 0;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "antialias", 0, &antialias));
+  if (antialias) return Fail(n, StatusCode::kUnsupported, "antialias is not supported");
+  if (find_attr(n, "axes"))
+    return Fail(n, StatusCode::kUnsupported, "the axes attribute is not supported");
+  std::vector<float> scales;
+  Ints sizes;
+  bool have_scales = false, have_sizes = false;
+  const int scales_idx = opset_ >= 11 ? 2 : 1;
+  EDGEQ_RETURN_IF_ERROR(ConstFloats(n, scales_idx, &scales, &have_scales));
+  if (opset_ >= 11) EDGEQ_RETURN_IF_ERROR(ConstInts(n, 3, &sizes, &have_sizes));
+  if (have_scales && scales.empty()) have_scales = false;  // empty scales: sizes is used
+  Shape out_shape;
+  if (have_scales) {
+    if (scales.size() != 4) return Fail(n, StatusCode::kInvalidModel, "scales must have 4 values");
+    for (size_t k = 0; k < 4; ++k) {
+      const double o = std::floor(static_cast<double>(x->shape[k]) * scales[k]);
+      if (!(o >= 1 && o <= kMaxElements))
+        return Fail(n, StatusCode::kInvalidModel, "invalid scale");
+      out_shape.push_back(static_cast<int64_t>(o));
+    }
+  } else if (have_sizes) {
+    if (sizes.size() != 4) return Fail(n, StatusCode::kInvalidModel, "sizes must have 4 values");
+    out_shape = sizes;
+  } else {
+    return Fail(n, StatusCode::kInvalidModel, "neither scales nor sizes given");
+  }
+  for (int64_t d : out_shape)
+    if (d < 1 || d > kMaxElements) return Fail(n, StatusCode::kInvalidModel, "invalid output size");
+  if (out_shape[0] != x->shape[0] || out_shape[1] != x->shape[1])
+    return Fail(n, StatusCode::kUnsupported, "only the H and W dimensions may be resized");
+  const int64_t H = x->shape[2], W = x->shape[3];
+  if (out_shape[2] % H != 0 || out_shape[3] % W != 0 ||
+      (have_scales && (scales[2] != static_cast<float>(out_shape[2] / H) ||
+                       scales[3] != static_cast<float>(out_shape[3] / W))))
+    return Fail(n, StatusCode::kUnsupported, "only integer upsampling factors are supported");
+  const int64_t sh = out_shape[2] / H, sw = out_shape[3] / W;
+  int32_t x_ir, out;
+  EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
+  if (sh == 1 && sw == 1) {
+    DefineTensor(n.output(0), x->type, x->shape, x_ir);
+    return Status::Ok();
+  }
+  // With an integer factor s, output index o = k*s + r (0 <= r < s) must read input k:
+  // asymmetric o/s floors to k; half_pixel (o+0.5)/s-0.5 lies within 0.5 of k, so both
+  // round_prefer_* pick k; tf_half_pixel_for_nn (o+0.5)/s floors to k.
+  const bool ok = (ctm == "asymmetric" && nearest == "floor") ||
+                  ((ctm == "half_pixel" || ctm == "pytorch_half_pixel") &&
+                   (nearest == "round_prefer_floor" || nearest == "round_prefer_ceil")) ||
+                  (ctm == "tf_half_pixel_for_nn" && nearest == "floor");
+  if (!ok)
+    return Fail(n, StatusCode::kUnsupported,
+                "coordinate_transformation_mode '" + ctm + "' with nearest_mode '" + nearest +
+                    "' is not a plain nearest upsampling");
+  Status s = NewTensorLike(x_ir, n.output(0), true, to_ir_shape(out_shape), &out);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  Attrs a;
+  a.scale_h = static_cast<int32_t>(sh);
+  a.scale_w = static_cast<int32_t>(sw);
+  Emit(n, "", OpType::kResizeNearest, {x_ir}, {out}, a);
+  DefineTensor(n.output(0), x->type, out_shape, out);
+  return Status::Ok();
+}
+
+Status Importer::LowerSplit(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  const size_t r = x->shape.size();
+  int64_t axis;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "axis", 0, &axis));
+  Status s = normalize_axis(axis, r, &axis);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  Ints sizes;
+  bool have = false;
+  if (opset_ >= 13)
+    EDGEQ_RETURN_IF_ERROR(ConstInts(n, 1, &sizes, &have));
+  else
+    EDGEQ_RETURN_IF_ERROR(attr_ints(n, "split", &sizes, &have));
+  const int64_t dim = x->shape[axis];
+  const int64_t cnt = n.output_size();
+  if (cnt < 1) return Fail(n, StatusCode::kInvalidModel, "no outputs");
+  if (!have) {
+    int64_t num = cnt;
+    if (opset_ >= 18) EDGEQ_RETURN_IF_ERROR(attr_int(n, "num_outputs", cnt, &num));
+    if (num != cnt) return Fail(n, StatusCode::kInvalidModel, "num_outputs mismatch");
+    const int64_t chunk = (dim + cnt - 1) / cnt;
+    if (opset_ < 18 && dim % cnt != 0)
+      return Fail(n, StatusCode::kInvalidModel, "dimension does not split evenly");
+    for (int64_t k = 0; k < cnt; ++k) sizes.push_back(std::min(chunk, dim - k * chunk));
+  }
+  if (static_cast<int64_t>(sizes.size()) != cnt)
+    return Fail(n, StatusCode::kInvalidModel, "split sizes do not match the outputs");
+  int64_t total = 0;
+  for (int64_t v : sizes) {
+    if (v < 1) return Fail(n, StatusCode::kUnsupported, "empty split outputs are not supported");
+    if (v > dim) return Fail(n, StatusCode::kInvalidModel, "split sizes exceed the dimension");
+    total += v;
+  }
+  if (total != dim) return Fail(n, StatusCode::kInvalidModel, "split sizes do not add up");
+  int32_t x_ir;
+  EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
+  std::vector<int32_t> outs;
+  for (int64_t k = 0; k < cnt; ++k) {
+    Shape os = x->shape;
+    os[axis] = sizes[k];
+    const std::string name = n.output(static_cast<int>(k)).empty()
+                                 ? node_name_ + ".out" + std::to_string(k)
+                                 : n.output(static_cast<int>(k));
+    int32_t o;
+    s = NewTensorLike(x_ir, name, !n.output(static_cast<int>(k)).empty(), to_ir_shape(os), &o);
+    if (!s.ok()) return Fail(n, s.code(), s.message());
+    outs.push_back(o);
+    if (!n.output(static_cast<int>(k)).empty()) DefineTensor(name, x->type, os, o);
+  }
+  Attrs a;
+  a.axis = static_cast<int32_t>(to_ir_axis(axis, r));
+  Emit(n, "", OpType::kSplit, {x_ir}, outs, a);
+  return Status::Ok();
+}
+
+Status Importer::LowerSlice(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  const size_t r = x->shape.size();
+  Ints starts, ends, axes, steps;
+  if (opset_ < 10) {
+    EDGEQ_RETURN_IF_ERROR(attr_ints(n, "starts", &starts, nullptr));
+    EDGEQ_RETURN_IF_ERROR(attr_ints(n, "ends", &ends, nullptr));
+    EDGEQ_RETURN_IF_ERROR(attr_ints(n, "axes", &axes, nullptr));
+  } else {
+    EDGEQ_RETURN_IF_ERROR(ConstInts(n, 1, &starts, nullptr));
+    EDGEQ_RETURN_IF_ERROR(ConstInts(n, 2, &ends, nullptr));
+    EDGEQ_RETURN_IF_ERROR(ConstInts(n, 3, &axes, nullptr));
+    EDGEQ_RETURN_IF_ERROR(ConstInts(n, 4, &steps, nullptr));
+  }
+  SliceParams sp;
+  Status s = slice_params(x->shape, starts, ends, axes, steps, &sp);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  bool identity = true;
+  for (size_t k = 0; k < r; ++k) {
+    if (sp.count[k] == 0)
+      return Fail(n, StatusCode::kUnsupported, "empty slices are not supported");
+    identity &= sp.first[k] == 0 && sp.step[k] == 1 && sp.count[k] == x->shape[k];
+  }
+  int32_t x_ir, out;
+  EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
+  const Shape& out_shape = sp.count;
+  if (identity) {
+    DefineTensor(n.output(0), x->type, x->shape, x_ir);
+    return Status::Ok();
+  }
+  s = NewTensorLike(x_ir, n.output(0), true, to_ir_shape(out_shape), &out);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  Attrs a;
+  for (size_t k = 0; k < r; ++k) {
+    const size_t src = r == 4 ? static_cast<size_t>(kNhwcFromNchw[k]) : k;
+    if (sp.step[src] > INT32_MAX || sp.step[src] < -INT32_MAX)
+      return Fail(n, StatusCode::kUnsupported, "slice step out of range");
+    a.starts.push_back(static_cast<int32_t>(sp.first[src]));
+    a.steps.push_back(static_cast<int32_t>(sp.step[src]));
+  }
+  Emit(n, "", OpType::kSlice, {x_ir}, {out}, a);
+  DefineTensor(n.output(0), x->type, out_shape, out);
+  return Status::Ok();
+}
+
+Status Importer::LowerBatchNorm(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+  int64_t training = 0;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "training_mode", 0, &training));
+  if (training) return Fail(n, StatusCode::kUnsupported, "training_mode=1 is not supported");
+  for (int k = 1; k < n.output_size(); ++k)
+    if (!n.output(k).empty() && live_.count(n.output(k)))
+      return Fail(n, StatusCode::kUnsupported, "training outputs are not supported");
+  float eps;
+  EDGEQ_RETURN_IF_ERROR(attr_float(n, "epsilon", 1e-5f, &eps));
+  if (x->shape.size() < 2) return Fail(n, StatusCode::kInvalidModel, "input rank must be >= 2");
+  const int64_t C = x->shape[1];
+  std::vector<float> p[4];
+  for (int k = 0; k < 4; ++k) {
+    bool have;
+    EDGEQ_RETURN_IF_ERROR(ConstFloats(n, k + 1, &p[k], &have));
+    if (!have || static_cast<int64_t>(p[k].size()) != C)
+      return Fail(n, StatusCode::kInvalidModel,
+                  "scale, B, mean and var must be constants of " + std::to_string(C) + " values");
+  }
+  Value mul, add;
+  mul.kind = add.kind = ValueKind::kConst;
+  Shape cs(x->shape.size() - 1, 1);
+  cs[0] = C;
+  mul.shape = add.shape = mul.c.dims = add.c.dims = cs;
+  for (int64_t c = 0; c < C; ++c) {
+    const float a = p[0][c] / std::sqrt(p[3][c] + eps);
+    mul.c.f.push_back(a);
+    add.c.f.push_back(p[1][c] - p[2][c] * a);
+  }
+  mul.name = n.output(0) + ".bn_scale";
+  add.name = n.output(0) + ".bn_shift";
+  int32_t x_ir, m_ir, a_ir, tmp, out;
+  const size_t r = x->shape.size();
+  EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
+  EDGEQ_RETURN_IF_ERROR(BroadcastOperand(n, &mul, r, &m_ir));
+  EDGEQ_RETURN_IF_ERROR(BroadcastOperand(n, &add, r, &a_ir));
+  Status s = NewTensor(n.output(0) + ".scaled", false, DType::kF32, to_ir_shape(x->shape), &tmp);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, x->shape, &out));
+  Emit(n, "scale", OpType::kMul, {x_ir, m_ir}, {tmp});
+  Emit(n, "", OpType::kAdd, {tmp, a_ir}, {out});
+  return Status::Ok();
+}
+
+Status Importer::LowerPassThrough(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  if (n.op_type() == "Dropout" && n.output_size() > 1 && !n.output(1).empty() &&
+      live_.count(n.output(1)))
+    return Fail(n, StatusCode::kUnsupported, "the mask output is not supported");
+  if (n.op_type() == "Cast") {
+    int64_t to;
+    EDGEQ_RETURN_IF_ERROR(attr_int(n, "to", 0, &to));
+    if (to != x->type)
+      return Fail(n, StatusCode::kUnsupported,
+                  std::string("casting a runtime tensor from ") + onnx_type_name(x->type) + " to " +
+                      onnx_type_name(static_cast<int32_t>(to)) + " is not supported");
+  }
+  Value v = *x;
+  v.name.clear();
+  values_[n.output(0)] = std::move(v);
+  return Status::Ok();
+}
+
+}  // namespace onnx_import
+}  // namespace edgeq
