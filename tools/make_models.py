@@ -1,0 +1,918 @@
+#!/usr/bin/env python3
+"""Build the ONNX test models for edgeq, their inputs, and ONNX Runtime goldens.
+
+Every model is made from fixed seeds, so a re-run gives the same files. For each
+model NAME the script writes, next to NAME.onnx:
+
+  NAME.input.npy   (or NAME.input0.npy, NAME.input1.npy, ... for several inputs)
+  NAME.ort.npy     (or NAME.ort0.npy, ...): ONNX Runtime's outputs for those inputs
+
+and at the end (re)writes OUT/manifest.json listing every model found under OUT
+(see write_manifest).
+
+Model groups (use with --only; single model names work too, see --list):
+  big    mobilenet_v2_int8, resnet18_int8, mobilenet_v2_f32, resnet18_f32:
+         torchvision networks with random weights (fixed seed), quantized with
+         PyTorch FX (qnnpack qconfig mapping, static, calibrated on synthetic
+         images) and exported to ONNX opset 13 in QDQ form; batch 1, 3x224x224.
+         Too big to commit: they are made at test time into a build directory.
+  small  small_qdq (batch 2), small_qdq_perchannel (batch 1, per-channel
+         weights) and small_f32 (batch 2): a small CNN made the same way.
+  ops    single-op / few-op float models for importer coverage, in OUT/ops/.
+  committed = small + ops (what lives in test/data; tools/make_test_data.sh
+         also runs tools/make_qop_models.py for OUT/qop/).
+  all    everything above (the default).
+
+Usage (use the system Python that has torch 1.13, torchvision, onnx, numpy):
+  /usr/bin/python3 tools/make_models.py --out DIR [--only NAME[,NAME...]]
+        [--no-golden] [--no-manifest] [--ort-dir DIR] [--list]
+  /usr/bin/python3 tools/make_models.py --out DIR --manifest-only
+
+ONNX Runtime runs through node and tools/ort/ort_run.js; install it first with
+tools/setup_ort.sh (or point --ort-dir / EDGEQ_ORT_DIR at another install).
+"""
+
+import argparse
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+TOOLS_DIR = Path(__file__).resolve().parent
+ORT_RUN_JS = TOOLS_DIR / "ort" / "ort_run.js"
+ORT_PACKAGE_JSON = TOOLS_DIR / "ort" / "package.json"
+
+# Seeds: one per network so that building a subset gives the same files.
+SEED_MOBILENET = 1001
+SEED_RESNET = 1002
+SEED_SMALL = 1003
+
+# ImageNet normalisation, used to make inputs that look like a normalised image.
+IMAGE_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+IMAGE_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+
+
+# ---------------------------------------------------------------------------
+# Files, inputs and ONNX Runtime
+# ---------------------------------------------------------------------------
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def io_file_names(model_path, kind, count):
+    """NAME.input.npy / NAME.ort.npy for one tensor, NAME.input0.npy ... for several."""
+    stem = str(model_path)[: -len(".onnx")]
+    if count == 1:
+        return [Path(f"{stem}.{kind}.npy")]
+    return [Path(f"{stem}.{kind}{i}.npy") for i in range(count)]
+
+
+def save_inputs(model_path, arrays):
+    """Write the model's input arrays next to it; returns the file paths."""
+    paths = io_file_names(model_path, "input", len(arrays))
+    for path, arr in zip(paths, arrays):
+        np.save(path, np.ascontiguousarray(arr))
+    return paths
+
+
+def run_ort(model_path, input_paths, output_paths, ort_dir=None, opt_level="all"):
+    """Run ONNX Runtime on the model through ort_run.js; raises on failure."""
+    cmd = ["node", str(ORT_RUN_JS), str(model_path), "--threads", "1", "--quiet",
+           "--opt-level", opt_level]
+    for p in input_paths:
+        cmd += ["--input", str(p)]
+    for p in output_paths:
+        cmd += ["--output", str(p)]
+    env = dict(os.environ)
+    if ort_dir:
+        env["EDGEQ_ORT_DIR"] = str(ort_dir)
+    try:
+        res = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise RuntimeError("node is not installed; it is needed to run ONNX Runtime")
+    if res.returncode != 0:
+        hint = ""
+        if "not installed" in res.stderr:
+            hint = "\n(install ONNX Runtime with tools/setup_ort.sh)"
+        raise RuntimeError(f"ONNX Runtime failed on {model_path}:\n{res.stderr.strip()}{hint}")
+
+
+def graph_output_count(model_path):
+    return len(onnx.load(str(model_path), load_external_data=False).graph.output)
+
+
+def finish_model(model_path, inputs, opts):
+    """Save inputs for a written model and, unless disabled, its ORT goldens."""
+    input_paths = save_inputs(model_path, inputs)
+    if opts.golden:
+        outputs = io_file_names(model_path, "ort", graph_output_count(model_path))
+        run_ort(model_path, input_paths, outputs, opts.ort_dir)
+    size_kb = model_path.stat().st_size / 1024
+    log(f"  {model_path.name}: {size_kb:.1f} KB")
+
+
+def seed_of(name):
+    """Stable per-name seed (independent of which models are built)."""
+    return zlib.crc32(name.encode("utf-8")) & 0x7FFFFFFF
+
+
+# ---------------------------------------------------------------------------
+# Synthetic image data
+# ---------------------------------------------------------------------------
+
+def synthetic_images(count, size, seed):
+    """Float32 NCHW batch that looks like normalised natural images.
+
+    Smooth random colour fields (low-resolution noise upsampled bilinearly) plus
+    a little pixel noise, in [0, 1], then normalised with ImageNet mean/std.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    gen = torch.Generator().manual_seed(seed)
+    coarse = torch.rand(count, 3, max(2, size // 16), max(2, size // 16), generator=gen)
+    medium = torch.rand(count, 3, max(2, size // 4), max(2, size // 4), generator=gen)
+    img = 0.7 * F.interpolate(coarse, size=(size, size), mode="bilinear", align_corners=False)
+    img += 0.25 * F.interpolate(medium, size=(size, size), mode="bilinear", align_corners=False)
+    img += 0.05 * torch.rand(count, 3, size, size, generator=gen)
+    img = img.clamp(0.0, 1.0)
+    mean = torch.from_numpy(IMAGE_MEAN).view(1, 3, 1, 1)
+    std = torch.from_numpy(IMAGE_STD).view(1, 3, 1, 1)
+    return ((img - mean) / std).contiguous()
+
+
+# ---------------------------------------------------------------------------
+# Torch networks: random but realistic weights
+# ---------------------------------------------------------------------------
+
+def randomize_norm_and_bias(model, seed):
+    """Give BatchNorm affine parameters and zero biases random values.
+
+    Freshly initialised networks have BN gamma=1, beta=0 and often zero Linear
+    biases; randomising them (gamma in [0.8, 1.2], beta ~ N(0, 0.2)) makes the
+    folded conv biases non-zero, as in a trained network.
+    """
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for mod in model.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.weight.copy_(0.8 + 0.4 * torch.rand(mod.weight.shape, generator=gen))
+                mod.bias.copy_(0.2 * torch.randn(mod.bias.shape, generator=gen))
+            elif isinstance(mod, torch.nn.Linear) and mod.bias is not None:
+                if torch.count_nonzero(mod.bias) == 0:
+                    mod.bias.copy_(0.05 * torch.randn(mod.bias.shape, generator=gen))
+
+
+def recalibrate_batchnorm(model, images):
+    """Set BN running statistics from data, layer by layer, in one forward pass.
+
+    Without this a random network's activations shrink or blow up layer after
+    layer and the quantized output collapses to a single value. Each BN gets
+    the per-channel mean of its input but one variance for the whole layer (the
+    mean of the channel variances): per-channel variances would scale weak
+    channels up by large factors when BN is folded into the conv, and with
+    per-tensor weight quantization that turns a deep random network into a
+    noise amplifier where one rounding difference early on grows into tens of
+    quantization steps at the output.
+    """
+    import torch
+
+    def set_stats(bn, inputs):
+        x = inputs[0]
+        bn.running_mean.copy_(x.mean(dim=(0, 2, 3)))
+        bn.running_var.fill_(float(x.var(dim=(0, 2, 3), unbiased=False).mean()))
+
+    hooks = [m.register_forward_pre_hook(set_stats)
+             for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    model.eval()
+    with torch.no_grad():
+        model(images)
+    for h in hooks:
+        h.remove()
+
+
+def prepare_float_network(model, seed, image_size, calib_count):
+    """Randomise norms/biases and fit BN statistics; returns the model in eval mode."""
+    randomize_norm_and_bias(model, seed)
+    recalibrate_batchnorm(model, synthetic_images(calib_count, image_size, seed + 1))
+    return model.eval()
+
+
+def quantized_cat(tensors, dim=0):
+    """Concatenate quantized tensors with an op the ONNX exporter understands.
+
+    PyTorch 1.13 FX keeps torch.cat on quantized tensors (inputs and output share
+    qparams), but the ONNX exporter has no quantized aten::cat; quantized::cat
+    with the shared qparams computes the same thing and exports as DQ-Concat-Q.
+    """
+    import torch
+
+    return torch.ops.quantized.cat(tensors, dim, tensors[0].q_scale(), tensors[0].q_zero_point())
+
+
+def replace_quantized_cat(graph_module):
+    """Point torch.cat calls of a converted FX model at quantized_cat."""
+    import torch
+
+    changed = False
+    for node in graph_module.graph.nodes:
+        if node.op == "call_function" and node.target is torch.cat:
+            node.target = quantized_cat
+            changed = True
+    if changed:
+        graph_module.recompile()
+    return graph_module
+
+
+def qconfig_mapping(per_channel):
+    """FX qconfig mapping: PyTorch's qnnpack default, optionally with per-channel weights."""
+    from torch.ao.quantization import QConfig, get_default_qconfig_mapping
+    from torch.ao.quantization.observer import HistogramObserver, default_per_channel_weight_observer
+
+    mapping = get_default_qconfig_mapping("qnnpack")
+    if per_channel:
+        # Swap the default qconfig wherever it is used (global and the module /
+        # function types listed in the mapping) so fused patterns stay consistent.
+        default = mapping.global_qconfig
+        qc = QConfig(activation=HistogramObserver.with_args(reduce_range=False),
+                     weight=default_per_channel_weight_observer)
+        mapping = mapping.set_global(qc)
+        for key, value in list(mapping.object_type_qconfigs.items()):
+            if value is default:
+                mapping = mapping.set_object_type(key, qc)
+    return mapping
+
+
+def quantize_fx(model, example, calib_batches, per_channel=False):
+    """Static post-training quantization with FX, qnnpack engine."""
+    import torch
+    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+
+    torch.backends.quantized.engine = "qnnpack"
+    prepared = prepare_fx(copy.deepcopy(model).eval(), qconfig_mapping(per_channel), (example,))
+    with torch.no_grad():
+        for batch in calib_batches:
+            prepared(batch)
+    return replace_quantized_cat(convert_fx(prepared))
+
+
+def export_onnx(model, example, path, opset=13):
+    """torch.onnx.export with fixed I/O names; the graph is kept as exported."""
+    import torch
+    import warnings
+
+    with warnings.catch_warnings():
+        # 1.13 warns about prim::TupleConstruct shape inference on quantized graphs.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (example,), str(path), opset_version=opset,
+                          input_names=["input"], output_names=["output"])
+
+
+# ---------------------------------------------------------------------------
+# Big networks (MobileNetV2, ResNet-18)
+# ---------------------------------------------------------------------------
+
+def build_backbone(arch):
+    """torchvision network with fixed-seed random weights, ready for inference."""
+    import torch
+    import torchvision
+
+    seed = {"mobilenet_v2": SEED_MOBILENET, "resnet18": SEED_RESNET}[arch]
+    torch.manual_seed(seed)
+    model = getattr(torchvision.models, arch)(weights=None)
+    return prepare_float_network(model, seed, 224, calib_count=8), seed
+
+
+def make_backbone(arch, out_dir, opts, want):
+    """Write ARCH_f32.onnx and/or ARCH_int8.onnx with input and goldens."""
+    model, seed = build_backbone(arch)
+    x = synthetic_images(1, 224, seed + 2)
+    if f"{arch}_f32" in want:
+        path = out_dir / f"{arch}_f32.onnx"
+        export_onnx(model, x, path)
+        finish_model(path, [x.numpy()], opts)
+    if f"{arch}_int8" in want:
+        calib = [synthetic_images(2, 224, seed + 10 + i) for i in range(4)]
+        qmodel = quantize_fx(model, x, calib)
+        path = out_dir / f"{arch}_int8.onnx"
+        export_onnx(qmodel, x, path)
+        finish_model(path, [x.numpy()], opts)
+
+
+# ---------------------------------------------------------------------------
+# Small CNN
+# ---------------------------------------------------------------------------
+
+def small_net():
+    """A small CNN touching the layer types edgeq must handle (input 3x32x32)."""
+    import torch
+    from torch import nn
+
+    def conv_bn(cin, cout, k, stride=1, groups=1, act=None):
+        layers = [nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
+                  nn.BatchNorm2d(cout)]
+        if act is not None:
+            layers.append(act)
+        return nn.Sequential(*layers)
+
+    class SmallNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = conv_bn(3, 16, 3, act=nn.ReLU())
+            self.dw = conv_bn(16, 16, 3, groups=16, act=nn.ReLU6())
+            self.pw = conv_bn(16, 16, 1)
+            self.down = conv_bn(16, 32, 3, stride=2, act=nn.ReLU())
+            self.maxpool = nn.MaxPool2d(2)
+            self.proj = conv_bn(32, 16, 1, act=nn.Hardswish())
+            self.avgpool = nn.AvgPool2d(2)
+            self.head = conv_bn(48, 32, 3)
+            self.gate = nn.Sigmoid()
+            self.gap = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(32, 10)
+
+        def forward(self, x):
+            x = self.stem(x)
+            x = x + self.pw(self.dw(x))            # residual add
+            x = self.down(x)                       # stride-2 conv + ReLU
+            x = torch.cat([self.maxpool(x), self.avgpool(self.proj(x))], 1)
+            x = self.head(x)
+            x = x * self.gate(x)                   # sigmoid gating (SiLU-like)
+            x = torch.flatten(self.gap(x), 1)
+            return self.fc(x)
+
+    return SmallNet()
+
+
+def make_small(out_dir, opts, want):
+    """small_f32 / small_qdq (batch 2) and small_qdq_perchannel (batch 1)."""
+    import torch
+
+    torch.manual_seed(SEED_SMALL)
+    model = prepare_float_network(small_net(), SEED_SMALL, 32, calib_count=32)
+    x2 = synthetic_images(2, 32, SEED_SMALL + 2)
+    x1 = synthetic_images(1, 32, SEED_SMALL + 3)
+    calib = [synthetic_images(8, 32, SEED_SMALL + 10 + i) for i in range(4)]
+    if "small_f32" in want:
+        path = out_dir / "small_f32.onnx"
+        export_onnx(model, x2, path)
+        finish_model(path, [x2.numpy()], opts)
+    if "small_qdq" in want:
+        path = out_dir / "small_qdq.onnx"
+        export_onnx(quantize_fx(model, x2, calib), x2, path)
+        finish_model(path, [x2.numpy()], opts)
+    if "small_qdq_perchannel" in want:
+        path = out_dir / "small_qdq_perchannel.onnx"
+        export_onnx(quantize_fx(model, x1, calib, per_channel=True), x1, path)
+        finish_model(path, [x1.numpy()], opts)
+
+
+# ---------------------------------------------------------------------------
+# Single-op float models (onnx.helper)
+# ---------------------------------------------------------------------------
+
+class OpModel:
+    """Builder for a tiny float model: inputs, constants, nodes, outputs."""
+
+    def __init__(self, name, opset=13):
+        self.name = name
+        self.opset = opset
+        self.rng = np.random.RandomState(seed_of(name))
+        self.inputs = []       # (ValueInfoProto, array)
+        self.initializers = []
+        self.nodes = []
+        self.outputs = []
+
+    def input(self, name, shape, low=None, high=None):
+        if low is None:
+            arr = self.rng.standard_normal(shape).astype(np.float32)
+        else:
+            arr = self.rng.uniform(low, high, shape).astype(np.float32)
+        self.inputs.append((helper.make_tensor_value_info(name, TensorProto.FLOAT, list(shape)), arr))
+        return name
+
+    def const(self, name, arr):
+        self.initializers.append(numpy_helper.from_array(np.asarray(arr), name))
+        return name
+
+    def weight(self, name, shape, scale=0.3, low=None):
+        """Random float32 constant (uniform in [low, low+1] if low is given)."""
+        if low is None:
+            arr = (scale * self.rng.standard_normal(shape)).astype(np.float32)
+        else:
+            arr = self.rng.uniform(low, low + 1.0, shape).astype(np.float32)
+        return self.const(name, arr)
+
+    def node(self, op, inputs, outputs, **attrs):
+        self.nodes.append(helper.make_node(op, inputs, outputs, **attrs))
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def output(self, name):
+        # Shape left to ONNX Runtime / the importer; element type is float.
+        self.outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
+
+    def build(self):
+        graph = helper.make_graph(self.nodes, self.name, [vi for vi, _ in self.inputs],
+                                  self.outputs, self.initializers)
+        model = helper.make_model(graph, producer_name="edgeq-tools",
+                                  opset_imports=[helper.make_operatorsetid("", self.opset)])
+        model = onnx.shape_inference.infer_shapes(model)
+        onnx.checker.check_model(model, full_check=True)
+        return model, [arr for _, arr in self.inputs]
+
+
+def single_op(name, op, shape, opset=13, **attrs):
+    m = OpModel(name, opset)
+    m.node(op, [m.input("x", shape)], ["y"], **attrs)
+    m.output("y")
+    return m
+
+
+def conv_model(name, cin, cout, k, hw=8, groups=1, bias=True, bn=False, **attrs):
+    m = OpModel(name)
+    ins = [m.input("x", [1, cin, hw, hw]), m.weight("w", [cout, cin // groups, k, k])]
+    if bias:
+        ins.append(m.weight("b", [cout]))
+    y = m.node("Conv", ins, ["conv_out" if bn else "y"], kernel_shape=[k, k], group=groups, **attrs)
+    if bn:
+        m.node("BatchNormalization",
+               [y, m.weight("bn_scale", [cout], low=0.5), m.weight("bn_bias", [cout]),
+                m.weight("bn_mean", [cout], scale=0.2), m.weight("bn_var", [cout], low=0.5)],
+               ["y"], epsilon=1e-5)
+    m.output("y")
+    return m
+
+
+def op_models():
+    """All single-op models, as OpModel builders (names are the file names)."""
+    models = [
+        conv_model("conv_basic", 3, 8, 3, pads=[1, 1, 1, 1]),
+        conv_model("conv_1x1_nobias", 8, 16, 1, bias=False),
+        conv_model("conv_group", 8, 12, 3, groups=2, pads=[1, 1, 1, 1]),
+        conv_model("conv_depthwise", 8, 8, 3, groups=8, pads=[1, 1, 1, 1]),
+        conv_model("conv_depthwise_stride2", 8, 8, 3, hw=9, groups=8, strides=[2, 2],
+                   pads=[1, 1, 1, 1]),
+        conv_model("conv_dilation", 4, 6, 3, hw=10, dilations=[2, 2], pads=[2, 2, 2, 2]),
+        conv_model("conv_stride2_pads", 4, 6, 3, hw=9, strides=[2, 2], pads=[0, 0, 1, 2]),
+        conv_model("conv_autopad_same_upper", 4, 6, 3, strides=[2, 2], auto_pad="SAME_UPPER"),
+        conv_model("conv_bn", 4, 8, 3, pads=[1, 1, 1, 1], bn=True),
+    ]
+
+    m = OpModel("gemm")
+    m.node("Gemm", [m.input("x", [2, 16]), m.weight("w", [8, 16]), m.weight("c", [8])], ["y"],
+           transB=1)
+    m.output("y")
+    models.append(m)
+
+    m = OpModel("gemm_alpha_beta")
+    m.node("Gemm", [m.input("x", [3, 16]), m.weight("w", [16, 8]), m.weight("c", [1, 8])], ["y"],
+           alpha=0.5, beta=2.0)
+    m.output("y")
+    models.append(m)
+
+    m = OpModel("matmul_const_weight")
+    m.node("MatMul", [m.input("x", [1, 16]), m.weight("w", [16, 8])], ["y"])
+    m.output("y")
+    models.append(m)
+
+    m = OpModel("matmul_3d_const_weight")
+    m.node("MatMul", [m.input("x", [2, 5, 16]), m.weight("w", [16, 8])], ["y"])
+    m.output("y")
+    models.append(m)
+
+    # Elementwise with a constant operand, broadcasting.
+    for name, op, xshape, cshape, low in [
+        ("add_const_channel", "Add", [1, 8, 4, 4], [8, 1, 1], None),
+        ("sub_const_scalar", "Sub", [1, 8, 4, 4], [], None),
+        ("mul_const_row", "Mul", [2, 6], [6], None),
+        ("div_const_channel", "Div", [1, 8, 4, 4], [1, 8, 1, 1], 0.5),
+    ]:
+        m = OpModel(name)
+        m.node(op, [m.input("x", xshape), m.weight("c", cshape, low=low)], ["y"])
+        m.output("y")
+        models.append(m)
+
+    m = OpModel("add_two_inputs")
+    m.node("Add", [m.input("a", [1, 8, 4, 4]), m.input("b", [1, 8, 4, 4])], ["y"])
+    m.output("y")
+    models.append(m)
+
+    # Activations.
+    act_shape = [1, 8, 6, 6]
+    models.append(single_op("relu", "Relu", act_shape))
+    m = OpModel("clip_relu6")
+    m.node("Clip", [m.input("x", act_shape, -8.0, 8.0), m.const("lo", np.float32(0.0)),
+                    m.const("hi", np.float32(6.0))], ["y"])
+    m.output("y")
+    models.append(m)
+    m = OpModel("clip_min_only")
+    m.node("Clip", [m.input("x", act_shape), m.const("lo", np.float32(-0.5))], ["y"])
+    m.output("y")
+    models.append(m)
+    models.append(single_op("leaky_relu", "LeakyRelu", act_shape, alpha=0.1))
+    models.append(single_op("sigmoid", "Sigmoid", act_shape))
+    models.append(single_op("hard_sigmoid", "HardSigmoid", act_shape))
+    models.append(single_op("hard_sigmoid_alpha_sixth", "HardSigmoid", act_shape,
+                            alpha=1.0 / 6.0, beta=0.5))
+    models.append(single_op("hard_swish", "HardSwish", act_shape, opset=14))
+    models.append(single_op("tanh", "Tanh", act_shape))
+    models.append(single_op("softmax", "Softmax", [2, 10], axis=-1))
+    models.append(single_op("softmax_axis1_4d", "Softmax", [1, 5, 3, 3], axis=1))
+
+    # Pooling.
+    models.append(single_op("maxpool_k2s2", "MaxPool", [1, 4, 8, 8], kernel_shape=[2, 2],
+                            strides=[2, 2]))
+    models.append(single_op("maxpool_k3s2p1", "MaxPool", [1, 4, 9, 9], kernel_shape=[3, 3],
+                            strides=[2, 2], pads=[1, 1, 1, 1]))
+    models.append(single_op("avgpool_k2s2", "AveragePool", [1, 4, 8, 8], kernel_shape=[2, 2],
+                            strides=[2, 2]))
+    models.append(single_op("avgpool_pads_exclude_pad", "AveragePool", [1, 4, 7, 7],
+                            kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1],
+                            count_include_pad=0))
+    models.append(single_op("avgpool_pads_include_pad", "AveragePool", [1, 4, 7, 7],
+                            kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+                            count_include_pad=1))
+    models.append(single_op("global_avgpool", "GlobalAveragePool", [1, 8, 5, 5]))
+
+    # Shape and layout ops.
+    m = OpModel("concat")
+    m.node("Concat", [m.input("a", [1, 4, 6, 6]), m.input("b", [1, 3, 6, 6]),
+                      m.weight("c", [1, 2, 6, 6])], ["y"], axis=1)
+    m.output("y")
+    models.append(m)
+
+    m = OpModel("reshape")
+    m.node("Reshape", [m.input("x", [1, 8, 2, 2]), m.const("shape", np.array([0, -1], np.int64))],
+           ["y"])
+    m.output("y")
+    models.append(m)
+
+    models.append(single_op("flatten", "Flatten", [1, 8, 2, 2], axis=1))
+    models.append(single_op("transpose_nchw_to_nhwc", "Transpose", [1, 3, 4, 5], perm=[0, 2, 3, 1]))
+
+    m = OpModel("squeeze")
+    m.node("Squeeze", [m.input("x", [1, 8, 1, 4]), m.const("axes", np.array([2], np.int64))], ["y"])
+    m.output("y")
+    models.append(m)
+
+    m = OpModel("unsqueeze")
+    m.node("Unsqueeze", [m.input("x", [1, 8]), m.const("axes", np.array([2, 3], np.int64))], ["y"])
+    m.output("y")
+    models.append(m)
+
+    m = OpModel("pad_constant")
+    m.node("Pad", [m.input("x", [1, 3, 4, 4]),
+                   m.const("pads", np.array([0, 0, 1, 2, 0, 0, 2, 1], np.int64))], ["y"],
+           mode="constant")
+    m.output("y")
+    models.append(m)
+
+    m = OpModel("pad_constant_value")
+    m.node("Pad", [m.input("x", [1, 3, 4, 4]),
+                   m.const("pads", np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64)),
+                   m.const("value", np.float32(1.5))], ["y"], mode="constant")
+    m.output("y")
+    models.append(m)
+
+    m = OpModel("resize_nearest_x2")
+    m.node("Resize", [m.input("x", [1, 3, 4, 5]), "",
+                      m.const("scales", np.array([1, 1, 2, 2], np.float32))], ["y"],
+           mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    m.output("y")
+    models.append(m)
+
+    m = OpModel("resize_nearest_x2_default_attrs")
+    m.node("Resize", [m.input("x", [1, 3, 4, 5]), "",
+                      m.const("scales", np.array([1, 1, 2, 2], np.float32))], ["y"],
+           mode="nearest")
+    m.output("y")
+    models.append(m)
+
+    m = OpModel("split")
+    m.node("Split", [m.input("x", [1, 8, 3, 3]), m.const("split", np.array([3, 5], np.int64))],
+           ["y0", "y1"], axis=1)
+    m.output("y0")
+    m.output("y1")
+    models.append(m)
+
+    m = OpModel("slice")
+    m.node("Slice", [m.input("x", [1, 8, 10, 10]),
+                     m.const("starts", np.array([2, 1, -8], np.int64)),
+                     m.const("ends", np.array([6, 9, 100], np.int64)),
+                     m.const("axes", np.array([1, 2, 3], np.int64)),
+                     m.const("steps", np.array([1, 2, 1], np.int64))], ["y"])
+    m.output("y")
+    models.append(m)
+
+    m = OpModel("batchnorm")
+    m.node("BatchNormalization",
+           [m.input("x", [1, 8, 5, 5]), m.weight("scale", [8], low=0.5), m.weight("bias", [8]),
+            m.weight("mean", [8], scale=0.2), m.weight("var", [8], low=0.5)], ["y"], epsilon=1e-5)
+    m.output("y")
+    models.append(m)
+
+    return {m.name: m for m in models}
+
+
+def make_ops(out_dir, opts, want):
+    ops_dir = out_dir / "ops"
+    ops_dir.mkdir(parents=True, exist_ok=True)
+    for name, builder in op_models().items():
+        if name not in want:
+            continue
+        model, inputs = builder.build()
+        path = ops_dir / f"{name}.onnx"
+        onnx.save(model, str(path))
+        finish_model(path, inputs, opts)
+
+
+# ---------------------------------------------------------------------------
+# Manifest
+# ---------------------------------------------------------------------------
+
+QOP_OPS = {"QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger",
+           "DynamicQuantizeLinear", "QLinearAdd", "QLinearMul"}
+QDQ_OPS = {"QuantizeLinear", "DequantizeLinear"}
+NP_TYPE_NAMES = {TensorProto.UINT8: "uint8", TensorProto.INT8: "int8", TensorProto.INT32: "int32"}
+
+
+def model_kind(model):
+    ops = {n.op_type for n in model.graph.node}
+    if ops & QOP_OPS:
+        return "qop"
+    if ops & QDQ_OPS:
+        return "qdq"
+    return "float"
+
+
+def constant_values(model):
+    """Map tensor name -> numpy value for initializers, Constant and Identity-of-constant."""
+    values = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Constant":
+            for attr in node.attribute:
+                if attr.name == "value":
+                    values[node.output[0]] = numpy_helper.to_array(attr.t)
+        elif node.op_type == "Identity" and node.input[0] in values:
+            values[node.output[0]] = values[node.input[0]]
+    return values
+
+
+def quant_params(scale, zero_point, qtype):
+    """JSON-friendly scale / zero point (scalars, or lists when per-axis)."""
+    s = np.asarray(scale, dtype=np.float64).reshape(-1)
+    z = np.asarray(zero_point).reshape(-1).astype(np.int64)
+    return {
+        "scale": float(s[0]) if s.size == 1 else [float(v) for v in s],
+        "zero_point": int(z[0]) if z.size == 1 else [int(v) for v in z],
+        "quant_type": qtype,
+    }
+
+
+def dq_params(node, values):
+    """Scale / zero point / type of a DequantizeLinear or QuantizeLinear node."""
+    scale = values.get(node.input[1])
+    zp_name = node.input[2] if len(node.input) > 2 and node.input[2] else None
+    zp = values.get(zp_name) if zp_name else np.uint8(0)
+    if scale is None or zp is None:
+        return None
+    qtype = {np.dtype(np.uint8): "uint8", np.dtype(np.int8): "int8",
+             np.dtype(np.int32): "int32"}.get(np.asarray(zp).dtype, str(np.asarray(zp).dtype))
+    return quant_params(scale, zp, qtype)
+
+
+def output_quant(model, values):
+    """For each graph output: qparams of the DequantizeLinear producing it, else None."""
+    producers = {o: n for n in model.graph.node for o in n.output}
+    result = []
+    for out in model.graph.output:
+        node = producers.get(out.name)
+        result.append(dq_params(node, values) if node is not None and
+                      node.op_type == "DequantizeLinear" else None)
+    return result
+
+
+def input_quant(model, values):
+    """For each graph input: qparams of the first QuantizeLinear reading it, else None."""
+    result = []
+    for inp in model.graph.input:
+        q = next((n for n in model.graph.node
+                  if n.op_type == "QuantizeLinear" and n.input[0] == inp.name), None)
+        result.append(dq_params(q, values) if q is not None else None)
+    return result
+
+
+def tensor_shape(value_info):
+    dims = value_info.type.tensor_type.shape.dim
+    return [d.dim_value if d.HasField("dim_value") else d.dim_param for d in dims]
+
+
+def natural_key(path):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path))]
+
+
+def find_io_files(model_path, kind):
+    stem = model_path.name[: -len(".onnx")]
+    pattern = re.compile(re.escape(stem) + r"\." + kind + r"(\d*)\.npy$")
+    found = [p for p in model_path.parent.iterdir() if pattern.match(p.name)]
+    return sorted(found, key=natural_key)
+
+
+def ort_spread(model_path, input_paths, golden_paths, outputs_q, ort_dir):
+    """How far ONNX Runtime's own float-simulated QDQ run is from its golden.
+
+    The golden comes from the default (fully optimised) session, where QDQ
+    groups become integer kernels. With optimisation level "basic" the same
+    graph runs DequantizeLinear -> float op -> QuantizeLinear instead. The
+    difference between the two, in output quantization steps, shows how much
+    the model amplifies rounding differences: a useful floor for tolerances.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        other = [Path(tmp) / f"out{i}.npy" for i in range(len(golden_paths))]
+        run_ort(model_path, input_paths, other, ort_dir, opt_level="basic")
+        diffs = []
+        for gold, alt, q in zip(golden_paths, other, outputs_q):
+            a, b = np.load(gold).astype(np.float64), np.load(alt).astype(np.float64)
+            diffs.append(np.abs(np.round(a / q["scale"]) - np.round(b / q["scale"])).ravel())
+    d = np.concatenate(diffs)
+    return {
+        "compared_with": "onnxruntime, graph optimization level basic",
+        "equal": round(float(np.mean(d == 0)), 6),
+        "within_1_step": round(float(np.mean(d <= 1)), 6),
+        "max_steps": int(d.max()),
+    }
+
+
+def manifest_entry(model_path, root, ort_dir=None, spread=True):
+    model = onnx.load(str(model_path))
+    values = constant_values(model)
+    init_names = {t.name for t in model.graph.initializer}
+    graph_inputs = [i for i in model.graph.input if i.name not in init_names]
+    rel = lambda p: p.relative_to(root).as_posix()
+    inputs_q = input_quant(model, values)
+    outputs_q = output_quant(model, values)
+    input_files = find_io_files(model_path, "input")
+    golden_files = find_io_files(model_path, "ort")
+    entry = {
+        "name": model_path.name[: -len(".onnx")],
+        "file": rel(model_path),
+        "kind": model_kind(model),
+        "opset": max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx")),
+        "inputs": [rel(p) for p in input_files],
+        "goldens": [rel(p) for p in golden_files],
+        "graph_inputs": [
+            {"name": i.name, "shape": tensor_shape(i), "quant": q}
+            for i, q in zip(graph_inputs, inputs_q)
+        ],
+        "graph_outputs": [
+            {"name": o.name, "shape": tensor_shape(o), "quant": q}
+            for o, q in zip(model.graph.output, outputs_q)
+        ],
+    }
+    quantized_outputs = bool(outputs_q) and all(q is not None for q in outputs_q)
+    if (spread and entry["kind"] != "float" and quantized_outputs and input_files
+            and len(golden_files) == len(outputs_q)):
+        entry["ort_spread"] = ort_spread(model_path, input_files, golden_files, outputs_q, ort_dir)
+    return entry
+
+
+def manifest_json(manifest):
+    """Indented JSON with lists of numbers (shapes) kept on one line."""
+    text = json.dumps(manifest, indent=2)
+    one_line = lambda m: "[" + ", ".join(v.strip() for v in m.group(1).split(",")) + "]"
+    return re.sub(r"\[\s+([-0-9.eE+,\s]+?)\s+\]", one_line, text) + "\n"
+
+
+def write_manifest(root, ort_dir=None, spread=True):
+    """Write ROOT/manifest.json describing every *.onnx below ROOT.
+
+    For each model: file, kind (float / qdq / qop), input and golden NPY files
+    (paths relative to ROOT, in graph input / output order), and per graph
+    input/output its shape and, when a QuantizeLinear reads the input or a
+    DequantizeLinear writes the output, its scale / zero_point / quant_type, so
+    a test can map a float golden y back to quantized steps:
+    q = round(y / scale) + zero_point.
+
+    For quantized models with goldens, "ort_spread" gives how closely ONNX
+    Runtime agrees with itself across optimisation levels (see ort_spread).
+    """
+    root = Path(root)
+    models = sorted(root.rglob("*.onnx"),
+                    key=lambda p: (len(p.relative_to(root).parts), natural_key(p.relative_to(root))))
+    ort_version = json.loads(ORT_PACKAGE_JSON.read_text())["dependencies"]["onnxruntime-node"]
+    manifest = {
+        "description": "edgeq test models; goldens are ONNX Runtime outputs for the inputs",
+        "onnxruntime": ort_version,
+        "models": [manifest_entry(p, root, ort_dir, spread) for p in models],
+    }
+    (root / "manifest.json").write_text(manifest_json(manifest))
+    log(f"wrote {root / 'manifest.json'} ({len(manifest['models'])} models)")
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+BIG = ["mobilenet_v2_int8", "resnet18_int8", "mobilenet_v2_f32", "resnet18_f32"]
+SMALL = ["small_qdq", "small_qdq_perchannel", "small_f32"]
+
+
+def groups():
+    ops = list(op_models())
+    return {"big": BIG, "small": SMALL, "ops": ops, "committed": SMALL + ops,
+            "all": BIG + SMALL + ops}
+
+
+def resolve_selection(spec):
+    g = groups()
+    chosen = []
+    for item in (s.strip() for s in spec.split(",")):
+        if not item:
+            continue
+        if item in g:
+            chosen += g[item]
+        elif item in g["all"]:
+            chosen.append(item)
+        else:
+            raise SystemExit(f"make_models.py: unknown model or group '{item}' (see --list)")
+    return set(chosen)
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, help="output directory (created if missing)")
+    ap.add_argument("--only", default="all",
+                    help="comma-separated model names or groups (big, small, ops, committed, all)")
+    ap.add_argument("--list", action="store_true", help="list groups and model names, then exit")
+    ap.add_argument("--no-golden", dest="golden", action="store_false",
+                    help="do not run ONNX Runtime (no NAME.ort.npy)")
+    ap.add_argument("--no-manifest", dest="manifest", action="store_false",
+                    help="do not rewrite OUT/manifest.json")
+    ap.add_argument("--manifest-only", action="store_true",
+                    help="only rewrite OUT/manifest.json from the files present")
+    ap.add_argument("--ort-dir", type=Path, default=os.environ.get("EDGEQ_ORT_DIR"),
+                    help="directory holding node_modules/onnxruntime-node "
+                         "(default: EDGEQ_ORT_DIR or tools/ort)")
+    opts = ap.parse_args(argv)
+    if not opts.list and opts.out is None:
+        ap.error("--out is required")
+    return opts
+
+
+def require_torch():
+    try:
+        import torch  # noqa: F401
+        import torchvision  # noqa: F401
+    except ImportError as err:
+        raise SystemExit(f"make_models.py: {err}: the PyTorch models need torch and torchvision "
+                         "(on Debian: python3-torch, python3-torchvision; run with /usr/bin/python3)")
+
+
+def main(argv=None):
+    opts = parse_args(argv)
+    if opts.list:
+        for name, members in groups().items():
+            print(f"{name}: {' '.join(members)}")
+        return 0
+    out_dir = opts.out.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not opts.manifest_only:
+        want = resolve_selection(opts.only)
+        if want & set(BIG + SMALL):
+            require_torch()
+        start = time.time()
+        if want & set(SMALL):
+            log("small CNN")
+            make_small(out_dir, opts, want)
+        if want & set(groups()["ops"]):
+            log("single-op models")
+            make_ops(out_dir, opts, want)
+        for arch in ("mobilenet_v2", "resnet18"):
+            if want & {f"{arch}_int8", f"{arch}_f32"}:
+                log(arch)
+                make_backbone(arch, out_dir, opts, want)
+        log(f"done in {time.time() - start:.1f} s")
+    if opts.manifest or opts.manifest_only:
+        write_manifest(out_dir, opts.ort_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except RuntimeError as err:
+        print(f"make_models.py: error: {err}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,408 @@
+#!/usr/bin/env python3
+"""Build hand-made QOperator-form ONNX test models (opset 13) with ONNX Runtime goldens.
+
+Each model takes float input(s) and gives float output(s):
+
+    x -> QuantizeLinear -> <integer op(s)> -> DequantizeLinear -> y
+
+so the same float NPY files work for edgeq and ONNX Runtime, and the manifest
+records the output's scale / zero point for step-wise comparison. Models:
+
+  qlinearconv_u8_pertensor       uint8 activations, int8 weights, one scale
+  qlinearconv_u8_perchannel      uint8 activations, int8 per-channel weights, stride 2
+  qlinearconv_u8_u8weights       uint8 activations, uint8 weights with zero point != 0
+  qlinearconv_s8_pertensor_b2    int8 activations, 1x1 conv, batch 2
+  qlinearconv_s8_perchannel_dw   int8 activations, depthwise, per-channel weights
+  qlinearmatmul_u8s8             uint8 x int8 -> uint8, 2-D
+  qlinearmatmul_s8s8_3d          int8 x int8 -> int8, 3-D input
+  convinteger_u8s8               ConvInteger -> Cast(float) -> Mul(scale) -> Add(bias),
+                                 then QuantizeLinear/DequantizeLinear at the output
+  matmulinteger_u8s8             MatMulInteger -> Cast -> Mul -> Add, same framing
+  matmulinteger_dynamic          what ONNX Runtime's dynamic quantizer writes:
+                                 DynamicQuantizeLinear -> MatMulInteger -> Cast ->
+                                 Mul(Mul(x_scale, w_scale)) -> Add; float output
+  convinteger_dynamic            the same for Conv
+
+Files go to OUT/qop/ (NAME.onnx, NAME.input.npy, NAME.ort.npy) and
+OUT/manifest.json is rewritten (see make_models.write_manifest).
+
+Usage (Python with numpy and onnx; ONNX Runtime from tools/setup_ort.sh):
+  /usr/bin/python3 tools/make_qop_models.py --out DIR [--only NAME[,NAME...]]
+        [--no-golden] [--no-manifest] [--ort-dir DIR] [--list]
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_models import finish_model, log, seed_of, write_manifest  # noqa: E402
+
+QRANGE = {np.uint8: (0, 255), np.int8: (-128, 127)}
+
+
+# ---------------------------------------------------------------------------
+# Quantization helpers (round half to even, as QuantizeLinear does)
+# ---------------------------------------------------------------------------
+
+def choose_qparams(lo, hi, qtype):
+    """Asymmetric scale / zero point covering [lo, hi] (always including 0)."""
+    qmin, qmax = QRANGE[qtype]
+    lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
+    scale = np.float32((hi - lo) / (qmax - qmin))
+    zp = int(np.clip(np.round(qmin - lo / scale), qmin, qmax))
+    return scale, qtype(zp)
+
+
+def quantize(x, scale, zp, qtype, axis=None):
+    qmin, qmax = QRANGE[qtype]
+    scale = np.asarray(scale, np.float32)
+    zp = np.asarray(zp).astype(np.int32)
+    if axis is not None:
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        scale, zp = scale.reshape(shape), zp.reshape(shape)
+    return np.clip(np.round(x / scale) + zp, qmin, qmax).astype(qtype)
+
+
+def dequantize(q, scale, zp, axis=None):
+    scale = np.asarray(scale, np.float32)
+    zp = np.asarray(zp).astype(np.int32)
+    if axis is not None:
+        shape = [1] * q.ndim
+        shape[axis] = -1
+        scale, zp = scale.reshape(shape), zp.reshape(shape)
+    return ((q.astype(np.int32) - zp) * scale).astype(np.float32)
+
+
+def weight_qparams(w, qtype, per_channel):
+    """Symmetric int8 (zero point 0) or asymmetric uint8 weight qparams."""
+    axes = tuple(range(1, w.ndim)) if per_channel else None
+    if qtype is np.int8:
+        amax = np.abs(w).max(axis=axes)
+        scale = (np.maximum(amax, 1e-8) / 127.0).astype(np.float32)
+        zp = np.zeros_like(scale, dtype=np.int8)
+        return scale, zp
+    lo, hi = w.min(axis=axes), w.max(axis=axes)
+    if per_channel:
+        pairs = [choose_qparams(a, b, np.uint8) for a, b in zip(lo, hi)]
+        return (np.array([p[0] for p in pairs], np.float32),
+                np.array([p[1] for p in pairs], np.uint8))
+    return choose_qparams(lo, hi, np.uint8)
+
+
+# ---------------------------------------------------------------------------
+# Float references (to pick output quantization ranges)
+# ---------------------------------------------------------------------------
+
+def conv_ref(x, w, b, strides, pads, group):
+    """Plain NCHW convolution in float64 (pads: top, left, bottom, right)."""
+    n, cin, h, wd = x.shape
+    cout, cin_g, kh, kw = w.shape
+    sh, sw = strides
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    oh = (xp.shape[2] - kh) // sh + 1
+    ow = (xp.shape[3] - kw) // sw + 1
+    y = np.zeros((n, cout, oh, ow))
+    cout_g = cout // group
+    for g in range(group):
+        xg = xp[:, g * cin_g:(g + 1) * cin_g]
+        wg = w[g * cout_g:(g + 1) * cout_g].astype(np.float64)
+        for i in range(kh):
+            for j in range(kw):
+                patch = xg[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
+                y[:, g * cout_g:(g + 1) * cout_g] += np.einsum("nchw,oc->nohw", patch, wg[:, :, i, j])
+    if b is not None:
+        y += np.asarray(b, np.float64).reshape(1, -1, 1, 1)
+    return y.astype(np.float32)
+
+
+def matmul_ref(a, b, bias=None):
+    y = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    if bias is not None:
+        y = y + bias
+    return y.astype(np.float32)
+
+
+# ---------------------------------------------------------------------------
+# Graph building
+# ---------------------------------------------------------------------------
+
+class QopBuilder:
+    """Collects nodes / initializers of one model and saves it with its input."""
+
+    def __init__(self, name):
+        self.name = name
+        self.rng = np.random.RandomState(seed_of(name))
+        self.nodes, self.inits, self.inputs, self.outputs = [], [], [], []
+        self.feeds = []
+        self.reference = None  # float reference output, for a sanity check
+        self.out_qparams = None  # (scale, zero point) of the output grid, if any
+
+    def input(self, name, shape, lo=-3.0, hi=3.0):
+        x = self.rng.uniform(lo, hi, shape).astype(np.float32)
+        self.inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, list(shape)))
+        self.feeds.append(x)
+        return name, x
+
+    def const(self, name, value):
+        self.inits.append(numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def node(self, op, inputs, outputs, **attrs):
+        self.nodes.append(helper.make_node(op, inputs, outputs, name=outputs[0], **attrs))
+        return outputs[0]
+
+    def output(self, name, shape):
+        self.outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, list(shape)))
+
+    def quantize_input(self, x_name, x, qtype):
+        scale, zp = choose_qparams(x.min(), x.max(), qtype)
+        q = self.node("QuantizeLinear", [x_name, self.const("x_scale", scale),
+                                         self.const("x_zero_point", zp)], ["x_q"])
+        return q, scale, zp
+
+    def dequantize_output(self, q_name, scale_name, zp_name, shape):
+        self.node("DequantizeLinear", [q_name, scale_name, zp_name], ["y"])
+        self.output("y", shape)
+
+    def save(self, out_dir, opts):
+        graph = helper.make_graph(self.nodes, self.name, self.inputs, self.outputs, self.inits)
+        model = helper.make_model(graph, producer_name="edgeq-tools",
+                                  opset_imports=[helper.make_operatorsetid("", 13)])
+        onnx.checker.check_model(model, full_check=True)
+        path = out_dir / f"{self.name}.onnx"
+        onnx.save(model, str(path))
+        finish_model(path, self.feeds, opts)
+        if opts.golden and self.reference is not None:
+            self.check_against_reference(path)
+
+    def check_against_reference(self, path):
+        """Log how far ONNX Runtime is from the float reference (in output steps)."""
+        ort = np.load(str(path)[: -len(".onnx")] + ".ort.npy")
+        ref = self.reference.reshape(ort.shape)
+        if self.out_qparams is None:
+            log(f"    vs float reference: max abs diff {np.abs(ort - ref).max():.3g}")
+            return
+        scale, _ = self.out_qparams
+        steps = np.abs(ort.astype(np.float64) - ref) / scale
+        log(f"    vs float reference: max {steps.max():.2f} steps, "
+            f"{np.mean(steps <= 1.0) * 100:.1f}% within 1 step")
+
+
+def output_qparams(b, y_ref, qtype):
+    """Output scale / zero point covering the reference range; remembered on b."""
+    b.reference = y_ref
+    b.out_qparams = choose_qparams(y_ref.min(), y_ref.max(), qtype)
+    return b.out_qparams
+
+
+# ---------------------------------------------------------------------------
+# QLinearConv / QLinearMatMul
+# ---------------------------------------------------------------------------
+
+def qlinearconv(name, act, wtype, per_channel, x_shape, cout, k, strides=(1, 1),
+                pads=(0, 0, 0, 0), group=1):
+    b = QopBuilder(name)
+    x_name, x = b.input("x", x_shape)
+    cin = x_shape[1]
+    w = (b.rng.standard_normal((cout, cin // group, k, k)) * 0.4).astype(np.float32)
+    bias = (b.rng.standard_normal(cout) * 0.5).astype(np.float32)
+
+    xq, xs, xzp = b.quantize_input(x_name, x, act)
+    ws, wzp = weight_qparams(w, wtype, per_channel)
+    axis = 0 if per_channel else None
+    wq = quantize(w, ws, wzp, wtype, axis)
+    bias_scale = (xs * np.asarray(ws, np.float32)).astype(np.float32)
+    bias_q = np.round(bias / bias_scale).astype(np.int32)
+
+    # Reference in float from the quantized operands (what the integer op computes).
+    y_ref = conv_ref(dequantize(quantize(x, xs, xzp, act), xs, xzp),
+                     dequantize(wq, ws, wzp, axis), (bias_q * bias_scale).astype(np.float32),
+                     strides, pads, group)
+    ys, yzp = output_qparams(b, y_ref, act)
+    attrs = dict(kernel_shape=[k, k], strides=list(strides), pads=list(pads), group=group)
+    yq = b.node("QLinearConv",
+                [xq, "x_scale", "x_zero_point", b.const("w", wq), b.const("w_scale", ws),
+                 b.const("w_zero_point", wzp), b.const("y_scale", ys),
+                 b.const("y_zero_point", yzp), b.const("bias", bias_q)],
+                ["y_q"], **attrs)
+    b.dequantize_output(yq, "y_scale", "y_zero_point", y_ref.shape)
+    return b
+
+
+def qlinearmatmul(name, act, a_shape, n):
+    b = QopBuilder(name)
+    x_name, x = b.input("x", a_shape)
+    kdim = a_shape[-1]
+    w = (b.rng.standard_normal((kdim, n)) * 0.3).astype(np.float32)
+    xq, xs, xzp = b.quantize_input(x_name, x, act)
+    ws, wzp = weight_qparams(w, np.int8, per_channel=False)
+    wq = quantize(w, ws, wzp, np.int8)
+    y_ref = matmul_ref(dequantize(quantize(x, xs, xzp, act), xs, xzp), dequantize(wq, ws, wzp))
+    ys, yzp = output_qparams(b, y_ref, act)
+    yq = b.node("QLinearMatMul",
+                [xq, "x_scale", "x_zero_point", b.const("w", wq), b.const("w_scale", ws),
+                 b.const("w_zero_point", wzp), b.const("y_scale", ys),
+                 b.const("y_zero_point", yzp)], ["y_q"])
+    b.dequantize_output(yq, "y_scale", "y_zero_point", y_ref.shape)
+    return b
+
+
+# ---------------------------------------------------------------------------
+# ConvInteger / MatMulInteger with Cast + Mul dequantization
+# ---------------------------------------------------------------------------
+
+def integer_tail(b, acc, scale_name, bias, out_name):
+    """int32 accumulator -> Cast(float) -> Mul(scale) -> Add(bias): the float result."""
+    f = b.node("Cast", [acc], ["acc_float"], to=TensorProto.FLOAT)
+    f = b.node("Mul", [f, scale_name], ["acc_scaled"])
+    return b.node("Add", [f, b.const("bias", bias)], [out_name])
+
+
+def requantize_output(b, y_float_name, y_ref, act):
+    """QuantizeLinear -> DequantizeLinear at the output, so the result is on a grid."""
+    ys, yzp = output_qparams(b, y_ref, act)
+    yq = b.node("QuantizeLinear", [y_float_name, b.const("y_scale", ys),
+                                   b.const("y_zero_point", yzp)], ["y_q"])
+    b.dequantize_output(yq, "y_scale", "y_zero_point", y_ref.shape)
+
+
+def quantize_activation(b, x_name, x, dynamic, w_scale):
+    """Quantize x to uint8, statically (QuantizeLinear) or at run time
+    (DynamicQuantizeLinear); returns (x_q name, combined scale name, x_scale, x_zp)
+    where the last two are the values used to compute the float reference."""
+    if dynamic:
+        b.node("DynamicQuantizeLinear", [x_name], ["x_q", "x_scale", "x_zero_point"])
+        scale = b.node("Mul", ["x_scale", b.const("w_scale", w_scale)], ["x_w_scale"])
+        # DynamicQuantizeLinear picks the same range-covering uint8 parameters.
+        xs, xzp = choose_qparams(x.min(), x.max(), np.uint8)
+        return "x_q", scale, xs, xzp
+    xq, xs, xzp = b.quantize_input(x_name, x, np.uint8)
+    return xq, b.const("x_w_scale", np.float32(xs * w_scale)), xs, xzp
+
+
+def finish_integer_model(b, y_name, y_ref, dynamic):
+    if dynamic:
+        b.reference = y_ref
+        b.output(y_name, y_ref.shape)  # float output, as the dynamic quantizer leaves it
+    else:
+        requantize_output(b, y_name, y_ref, np.uint8)
+
+
+def convinteger(name, x_shape, cout, k, wtype, pads=(1, 1, 1, 1), dynamic=False):
+    b = QopBuilder(name)
+    x_name, x = b.input("x", x_shape)
+    w = (b.rng.standard_normal((cout, x_shape[1], k, k)) * 0.4).astype(np.float32)
+    bias = (b.rng.standard_normal((1, cout, 1, 1)) * 0.5).astype(np.float32)
+    ws, wzp = weight_qparams(w, wtype, per_channel=False)
+    wq = quantize(w, ws, wzp, wtype)
+    xq, scale, xs, xzp = quantize_activation(b, x_name, x, dynamic, ws)
+    acc = b.node("ConvInteger", [xq, b.const("w", wq), "x_zero_point",
+                                 b.const("w_zero_point", wzp)],
+                 ["acc"], kernel_shape=[k, k], pads=list(pads))
+    y = integer_tail(b, acc, scale, bias, "y" if dynamic else "y_float")
+    y_ref = conv_ref(dequantize(quantize(x, xs, xzp, np.uint8), xs, xzp),
+                     dequantize(wq, ws, wzp), None, (1, 1), pads, 1) + bias
+    finish_integer_model(b, y, y_ref, dynamic)
+    return b
+
+
+def matmulinteger(name, a_shape, n, wtype, dynamic=False):
+    b = QopBuilder(name)
+    x_name, x = b.input("x", a_shape)
+    w = (b.rng.standard_normal((a_shape[-1], n)) * 0.3).astype(np.float32)
+    bias = (b.rng.standard_normal(n) * 0.5).astype(np.float32)
+    ws, wzp = weight_qparams(w, wtype, per_channel=False)
+    wq = quantize(w, ws, wzp, wtype)
+    xq, scale, xs, xzp = quantize_activation(b, x_name, x, dynamic, ws)
+    acc = b.node("MatMulInteger", [xq, b.const("w", wq), "x_zero_point",
+                                   b.const("w_zero_point", wzp)], ["acc"])
+    y = integer_tail(b, acc, scale, bias, "y" if dynamic else "y_float")
+    y_ref = matmul_ref(dequantize(quantize(x, xs, xzp, np.uint8), xs, xzp),
+                       dequantize(wq, ws, wzp), bias)
+    finish_integer_model(b, y, y_ref, dynamic)
+    return b
+
+
+# ---------------------------------------------------------------------------
+# Model list and command line
+# ---------------------------------------------------------------------------
+
+MODELS = {
+    "qlinearconv_u8_pertensor": lambda: qlinearconv(
+        "qlinearconv_u8_pertensor", np.uint8, np.int8, False, [1, 4, 8, 8], 8, 3,
+        pads=(1, 1, 1, 1)),
+    "qlinearconv_u8_perchannel": lambda: qlinearconv(
+        "qlinearconv_u8_perchannel", np.uint8, np.int8, True, [1, 4, 9, 9], 8, 3,
+        strides=(2, 2), pads=(1, 1, 1, 1)),
+    "qlinearconv_u8_u8weights": lambda: qlinearconv(
+        "qlinearconv_u8_u8weights", np.uint8, np.uint8, False, [1, 4, 8, 8], 6, 3,
+        pads=(1, 1, 1, 1)),
+    "qlinearconv_s8_pertensor_b2": lambda: qlinearconv(
+        "qlinearconv_s8_pertensor_b2", np.int8, np.int8, False, [2, 8, 6, 6], 16, 1),
+    "qlinearconv_s8_perchannel_dw": lambda: qlinearconv(
+        "qlinearconv_s8_perchannel_dw", np.int8, np.int8, True, [1, 8, 8, 8], 8, 3,
+        pads=(1, 1, 1, 1), group=8),
+    "qlinearmatmul_u8s8": lambda: qlinearmatmul("qlinearmatmul_u8s8", np.uint8, [2, 16], 8),
+    "qlinearmatmul_s8s8_3d": lambda: qlinearmatmul("qlinearmatmul_s8s8_3d", np.int8,
+                                                   [2, 3, 16], 8),
+    "convinteger_u8s8": lambda: convinteger("convinteger_u8s8", [1, 4, 8, 8], 8, 3, np.int8),
+    "convinteger_u8u8": lambda: convinteger("convinteger_u8u8", [1, 4, 8, 8], 8, 3, np.uint8),
+    "matmulinteger_u8s8": lambda: matmulinteger("matmulinteger_u8s8", [2, 16], 8, np.int8),
+    "matmulinteger_u8u8": lambda: matmulinteger("matmulinteger_u8u8", [2, 16], 8, np.uint8),
+    "matmulinteger_dynamic": lambda: matmulinteger("matmulinteger_dynamic", [2, 16], 8,
+                                                   np.int8, dynamic=True),
+    "convinteger_dynamic": lambda: convinteger("convinteger_dynamic", [1, 4, 8, 8], 8, 3,
+                                               np.uint8, dynamic=True),
+}
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, help="output root; models go to OUT/qop/")
+    ap.add_argument("--only", default="all", help="comma-separated model names (default: all)")
+    ap.add_argument("--list", action="store_true", help="list model names and exit")
+    ap.add_argument("--no-golden", dest="golden", action="store_false",
+                    help="do not run ONNX Runtime (no NAME.ort.npy)")
+    ap.add_argument("--no-manifest", dest="manifest", action="store_false",
+                    help="do not rewrite OUT/manifest.json")
+    ap.add_argument("--ort-dir", type=Path, default=os.environ.get("EDGEQ_ORT_DIR"),
+                    help="directory holding node_modules/onnxruntime-node")
+    opts = ap.parse_args(argv)
+    if not opts.list and opts.out is None:
+        ap.error("--out is required")
+    return opts
+
+
+def main(argv=None):
+    opts = parse_args(argv)
+    if opts.list:
+        print("\n".join(MODELS))
+        return 0
+    names = list(MODELS) if opts.only == "all" else [n.strip() for n in opts.only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        raise SystemExit(f"make_qop_models.py: unknown model(s): {', '.join(unknown)} (see --list)")
+    root = opts.out.resolve()
+    out_dir = root / "qop"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log("QOperator models")
+    for name in names:
+        MODELS[name]().save(out_dir, opts)
+    if opts.manifest:
+        write_manifest(root, opts.ort_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except RuntimeError as err:
+        print(f"make_qop_models.py: error: {err}", file=sys.stderr)
+        sys.exit(1)
