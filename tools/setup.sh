@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine for edgeq and runs it. Two modes:
+#
+#   tools/setup.sh demo   install what is missing, build, convert the int8 model shipped
+#                         in test/data to .edgeq, run it on the shipped input, print it
+#   tools/setup.sh test   install what is missing (Debian packages, and ONNX Runtime from
+#                         npm for the peer comparison), build, run every test with ctest
+#
+# Environment: EDGEQ_BUILD_DIR (default: build), EDGEQ_JOBS (default: nproc).
+# Packages are installed with apt-get only when missing (root, or sudo).
+set -euo pipefail
+
+mode="${1:-}"
+case "$mode" in
+  demo|test) ;;
+  *) echo "usage: tools/setup.sh demo|test" >&2; exit 2 ;;
+esac
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${EDGEQ_BUILD_DIR:-$root/build}"
+jobs="${EDGEQ_JOBS:-$(nproc)}"
+step() { printf '\n== %s\n' "$*"; }
+
+# ---- Debian packages
+packages=(cmake ninja-build g++ pkg-config
+  libcpuinfo-dev libpthreadpool-dev libxnnpack-dev libgtest-dev libbenchmark-dev
+  libflatbuffers-dev flatbuffers-compiler libonnx-dev libprotobuf-dev libcli11-dev)
+if [ "$mode" = test ]; then
+  # Model making (PyTorch) and the ONNX Runtime peer (node + npm).
+  packages+=(python3 python3-numpy python3-torch python3-torchvision python3-onnx)
+  command -v node >/dev/null 2>&1 || packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  step "installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# ---- build
+step "configuring and building in $build"
+generator=()
+[ -f "$build/CMakeCache.txt" ] || generator=(-G Ninja)
+cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j "$jobs"
+
+edgeq="$build/edgeq"
+if [ "$mode" = demo ]; then
+  model="$root/test/data/small_qdq.onnx"
+  step "edgeq convert $(basename "$model")"
+  "$edgeq" convert "$model" -o "$build/small_qdq.edgeq"
+  step "edgeq info (summary)"
+  "$edgeq" info "$build/small_qdq.edgeq" | sed -n '1,6p;/^memory:/,$p'
+  step "edgeq run on test/data/small_qdq.input.npy"
+  "$edgeq" run "$build/small_qdq.edgeq" --input "$root/test/data/small_qdq.input.npy" \
+    --output "$build/small_qdq.out.npy"
+  echo "wrote $build/small_qdq.out.npy"
+  exit 0
+fi
+
+step "installing ONNX Runtime (npm onnxruntime-node) into $build/ort"
+bash "$root/tools/setup_ort.sh" "$build/ort"
+step "running the tests"
+cd "$build"
+EDGEQ_ORT_DIR="$build/ort" ctest --output-on-failure -j "$jobs" --timeout 1200
