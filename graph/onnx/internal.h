@@ -233,6 +233,8 @@ class Importer {
   std::string UniqueTensorName(const std::string& base);
   std::string UniqueNodeName(const std::string& base);
   Status Fail(const onnx::NodeProto& n, StatusCode code, const std::string& msg) const;
+  Status CheckWindowAttrs(const onnx::NodeProto& n, std::vector<int64_t>* strides, std::vector<int64_t>* dilations,
+                          std::vector<int64_t>* pads) const;
 
   const ImportOptions& opts_;
   Graph* g_;

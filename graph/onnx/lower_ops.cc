@@ -465,19 +465,7 @@ Status Importer::ConvCore(const onnx::NodeProto& n, const Value& x_in, const Val
                     std::to_string(C) + " and weight " + shape_str(w_in.shape));
   if (have_kernel && kernel != Ints{KH, KW})
     return Fail(n, StatusCode::kInvalidModel, "kernel_shape does not match the weight");
-  if (strides.empty()) strides = {1, 1};
-  if (dilations.empty()) dilations = {1, 1};
-  if (pads.empty()) pads = {0, 0, 0, 0};
-  if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
-    return Fail(n, StatusCode::kInvalidModel, "strides, dilations or pads have the wrong length");
-  for (int64_t v : strides)
-    if (v < 1 || v > kMaxAttr) return Fail(n, StatusCode::kInvalidModel, "stride out of range");
-  for (int64_t v : dilations)
-    if (v < 1 || v > kMaxAttr) return Fail(n, StatusCode::kInvalidModel, "dilation out of range");
-  for (int64_t v : pads) {
-    if (v < 0) return Fail(n, StatusCode::kUnsupported, "negative pads are not supported");
-    if (v > kMaxAttr) return Fail(n, StatusCode::kInvalidModel, "pad out of range");
-  }
+  EDGEQ_RETURN_IF_ERROR(CheckWindowAttrs(n, &strides, &dilations, &pads));
   if (KH > kMaxAttr || KW > kMaxAttr) return Fail(n, StatusCode::kInvalidModel, "kernel too large");
   int64_t OH, OW;
   Status s = pool_dims(H, KH, strides[0], dilations[0], &pads[0], &pads[2], auto_pad, false, &OH);
@@ -990,21 +978,9 @@ Status Importer::LowerPool(const onnx::NodeProto& n) {
   EDGEQ_RETURN_IF_ERROR(attr_int(n, "count_include_pad", 0, &include_pad));
   if (kernel.size() != 2)
     return Fail(n, StatusCode::kInvalidModel, "kernel_shape must have 2 values");
-  if (strides.empty()) strides = {1, 1};
-  if (dilations.empty()) dilations = {1, 1};
-  if (pads.empty()) pads = {0, 0, 0, 0};
-  if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
-    return Fail(n, StatusCode::kInvalidModel, "strides, dilations or pads have the wrong length");
   for (int64_t v : kernel)
     if (v < 1 || v > kMaxAttr) return Fail(n, StatusCode::kInvalidModel, "kernel out of range");
-  for (int64_t v : strides)
-    if (v < 1 || v > kMaxAttr) return Fail(n, StatusCode::kInvalidModel, "stride out of range");
-  for (int64_t v : dilations)
-    if (v < 1 || v > kMaxAttr) return Fail(n, StatusCode::kInvalidModel, "dilation out of range");
-  for (int64_t v : pads) {
-    if (v < 0) return Fail(n, StatusCode::kUnsupported, "negative pads are not supported");
-    if (v > kMaxAttr) return Fail(n, StatusCode::kInvalidModel, "pad out of range");
-  }
+  EDGEQ_RETURN_IF_ERROR(CheckWindowAttrs(n, &strides, &dilations, &pads));
   if (!is_max && (dilations[0] != 1 || dilations[1] != 1))
     return Fail(n, StatusCode::kUnsupported, "dilated average pooling is not supported");
   const int64_t H = x->shape[2], W = x->shape[3];
@@ -1184,6 +1160,25 @@ Status Importer::Lower(const onnx::NodeProto& n) {
   if (n.output_size() < 1 || n.output(0).empty())
     return Fail(n, StatusCode::kInvalidModel, "missing output");
   return (this->*(it->second))(n);
+}
+
+// Defaults and range checks shared by Conv and the pools: 2-D strides, dilations and
+// [top, left, bottom, right] pads.
+Status Importer::CheckWindowAttrs(const onnx::NodeProto& n, Ints* strides, Ints* dilations, Ints* pads) const {
+  if (strides->empty()) *strides = {1, 1};
+  if (dilations->empty()) *dilations = {1, 1};
+  if (pads->empty()) *pads = {0, 0, 0, 0};
+  if (strides->size() != 2 || dilations->size() != 2 || pads->size() != 4)
+    return Fail(n, StatusCode::kInvalidModel, "strides, dilations or pads have the wrong length");
+  for (int64_t v : *strides)
+    if (v < 1 || v > kMaxAttr) return Fail(n, StatusCode::kInvalidModel, "stride out of range");
+  for (int64_t v : *dilations)
+    if (v < 1 || v > kMaxAttr) return Fail(n, StatusCode::kInvalidModel, "dilation out of range");
+  for (int64_t v : *pads) {
+    if (v < 0) return Fail(n, StatusCode::kUnsupported, "negative pads are not supported");
+    if (v > kMaxAttr) return Fail(n, StatusCode::kInvalidModel, "pad out of range");
+  }
+  return Status::Ok();
 }
 
 }  // namespace onnx_import
