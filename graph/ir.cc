@@ -35,6 +35,12 @@ const char* op_name(OpType op) {
   return i < static_cast<size_t>(OpType::kCount) ? kNames[i] : "?";
 }
 
+std::string shape_string(const std::vector<int32_t>& shape) {
+  std::string r = "[";
+  for (size_t i = 0; i < shape.size(); ++i) r += (i ? "," : "") + std::to_string(shape[i]);
+  return r + "]";
+}
+
 int64_t Tensor::num_elements() const {
   int64_t n = 1;
   for (int32_t d : shape) n *= d;

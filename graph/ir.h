@@ -31,6 +31,8 @@ namespace edgeq {
 enum class DType : uint8_t { kF32 = 0, kS8 = 1, kU8 = 2, kS32 = 3 };
 
 const char* dtype_name(DType t);
+// "[1,3,224,224]": how messages and tools print a shape.
+std::string shape_string(const std::vector<int32_t>& shape);
 size_t dtype_size(DType t);
 inline bool is_quantized_type(DType t) { return t == DType::kS8 || t == DType::kU8; }
 inline int32_t dtype_min(DType t) { return t == DType::kS8 ? -128 : (t == DType::kU8 ? 0 : std::numeric_limits<int32_t>::min()); }

@@ -12,12 +12,6 @@ namespace {
 using Shape = std::vector<int32_t>;
 constexpr int32_t kMaxAttr = 1 << 16;  // bound on kernel sizes, strides, pads, scales
 
-std::string shape_str(const Shape& s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
-  return r + "]";
-}
-
 class NodeChecker {
  public:
   NodeChecker(const Graph& g, const Node& n) : g_(g), n_(n) {}
@@ -102,7 +96,7 @@ Status infer_conv(const NodeChecker& c, const Node& n, std::vector<Shape>* outs)
   const int32_t cin = x.shape[3], cout = w.shape[0];
   if (cin % a.groups != 0 || cout % a.groups != 0 || w.shape[3] * a.groups != cin)
     return c.fail("channels (in " + std::to_string(cin) + ", out " + std::to_string(cout) + ", weights " +
-                  shape_str(w.shape) + ") do not match groups " + std::to_string(a.groups));
+                  shape_string(w.shape) + ") do not match groups " + std::to_string(a.groups));
   if (c.has_in(2)) {
     const Tensor& b = c.in(2);
     if (!b.is_constant() || b.shape != Shape{cout}) return c.fail("bias must be a constant of shape [" + std::to_string(cout) + "]");
@@ -131,7 +125,7 @@ Status infer_fc(const NodeChecker& c, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.rank(w, 2));
   if (!w.is_constant()) return c.fail("weights must be constant");
   if (x.shape.empty() || x.shape.back() != w.shape[1])
-    return c.fail("input " + shape_str(x.shape) + " does not match weights " + shape_str(w.shape));
+    return c.fail("input " + shape_string(x.shape) + " does not match weights " + shape_string(w.shape));
   EDGEQ_RETURN_IF_ERROR(c.act_range());
   const int32_t n = w.shape[0];
   if (c.has_in(2)) {
@@ -169,7 +163,7 @@ Status infer_binary(const NodeChecker& c, std::vector<Shape>* outs) {
     const int32_t da = i < r - a.shape.size() ? 1 : a.shape[i - (r - a.shape.size())];
     const int32_t db = i < r - b.shape.size() ? 1 : b.shape[i - (r - b.shape.size())];
     if (da != db && da != 1 && db != 1)
-      return c.fail("shapes " + shape_str(a.shape) + " and " + shape_str(b.shape) + " do not broadcast");
+      return c.fail("shapes " + shape_string(a.shape) + " and " + shape_string(b.shape) + " do not broadcast");
     s[i] = std::max(da, db);
   }
   outs->push_back(s);
@@ -257,7 +251,7 @@ Status infer_node(const Graph& g, const Node& n, std::vector<Shape>* outs) {
         if (t.shape.size() != s0.size()) return c.fail("inputs differ in rank");
         for (size_t d = 0; d < s0.size(); ++d)
           if (static_cast<int32_t>(d) != a.axis && t.shape[d] != s0[d])
-            return c.fail("input " + shape_str(t.shape) + " does not match " + shape_str(s0));
+            return c.fail("input " + shape_string(t.shape) + " does not match " + shape_string(s0));
         s[a.axis] += t.shape[a.axis];
       }
       outs->push_back(s);
@@ -267,7 +261,7 @@ Status infer_node(const Graph& g, const Node& n, std::vector<Shape>* outs) {
       EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
       EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
       if (c.in(0).num_elements() != c.out(0).num_elements())
-        return c.fail("cannot reshape " + shape_str(c.in(0).shape) + " to " + shape_str(c.out(0).shape));
+        return c.fail("cannot reshape " + shape_string(c.in(0).shape) + " to " + shape_string(c.out(0).shape));
       outs->push_back(c.out(0).shape);
       return Status::Ok();
     }
@@ -321,7 +315,7 @@ Status infer_node(const Graph& g, const Node& n, std::vector<Shape>* outs) {
         EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), t));
         if (t.shape.size() != x.size()) return c.fail("output differs in rank");
         for (size_t d = 0; d < x.size(); ++d)
-          if (static_cast<int32_t>(d) != a.axis && t.shape[d] != x[d]) return c.fail("output " + shape_str(t.shape) + " does not match the input");
+          if (static_cast<int32_t>(d) != a.axis && t.shape[d] != x[d]) return c.fail("output " + shape_string(t.shape) + " does not match the input");
         total += t.shape[a.axis];
         outs->push_back(t.shape);
       }
@@ -426,7 +420,7 @@ Status validate_graph(const Graph& g) {
         return InvalidModel("node '" + n.name + "': output '" + t.name + "' is a constant, an input or produced twice");
       if (t.shape != shapes[k])
         return InvalidModel("node '" + n.name + "' (" + op_name(n.op) + "): output '" + t.name + "' has shape " +
-                            shape_str(t.shape) + ", the op gives " + shape_str(shapes[k]));
+                            shape_string(t.shape) + ", the op gives " + shape_string(shapes[k]));
       produced[o] = available[o] = true;
     }
   }

@@ -143,10 +143,17 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
   return Status::Ok();
 }
 
+Status Session::check_io(size_t index, bool input, const void* data) const {
+  const size_t count = input ? graph().inputs.size() : graph().outputs.size();
+  const char* kind = input ? "input" : "output";
+  if (index >= count) return InvalidArgument(std::string(kind) + " index " + std::to_string(index) + " out of range");
+  if (!data) return InvalidArgument(input ? "null input data" : "null output buffer");
+  return Status::Ok();
+}
+
 Status Session::set_input_f32(size_t index, const float* data, size_t count) {
-  if (index >= graph().inputs.size()) return InvalidArgument("input index " + std::to_string(index) + " out of range");
+  EDGEQ_RETURN_IF_ERROR(check_io(index, true, data));
   const Tensor& t = input(index);
-  if (!data) return InvalidArgument("null input data");
   if (count != static_cast<size_t>(t.num_elements()))
     return InvalidArgument("input '" + t.name + "' has " + std::to_string(t.num_elements()) + " elements, got " +
                            std::to_string(count));
@@ -165,9 +172,8 @@ Status Session::set_input_f32(size_t index, const float* data, size_t count) {
 }
 
 Status Session::set_input_raw(size_t index, const void* data, size_t bytes) {
-  if (index >= graph().inputs.size()) return InvalidArgument("input index " + std::to_string(index) + " out of range");
+  EDGEQ_RETURN_IF_ERROR(check_io(index, true, data));
   const Tensor& t = input(index);
-  if (!data) return InvalidArgument("null input data");
   if (bytes != t.byte_size())
     return InvalidArgument("input '" + t.name + "' takes " + std::to_string(t.byte_size()) + " bytes of " +
                            dtype_name(t.dtype) + ", got " + std::to_string(bytes));
@@ -181,9 +187,8 @@ void Session::run() {
 }
 
 Status Session::get_output_f32(size_t index, float* data, size_t count) const {
-  if (index >= graph().outputs.size()) return InvalidArgument("output index " + std::to_string(index) + " out of range");
+  EDGEQ_RETURN_IF_ERROR(check_io(index, false, data));
   const Tensor& t = output(index);
-  if (!data) return InvalidArgument("null output buffer");
   if (count != static_cast<size_t>(t.num_elements()))
     return InvalidArgument("output '" + t.name + "' has " + std::to_string(t.num_elements()) + " elements, got room for " +
                            std::to_string(count));
@@ -200,9 +205,8 @@ Status Session::get_output_f32(size_t index, float* data, size_t count) const {
 }
 
 Status Session::get_output_raw(size_t index, void* data, size_t bytes) const {
-  if (index >= graph().outputs.size()) return InvalidArgument("output index " + std::to_string(index) + " out of range");
+  EDGEQ_RETURN_IF_ERROR(check_io(index, false, data));
   const Tensor& t = output(index);
-  if (!data) return InvalidArgument("null output buffer");
   if (bytes != t.byte_size())
     return InvalidArgument("output '" + t.name + "' has " + std::to_string(t.byte_size()) + " bytes, got room for " +
                            std::to_string(bytes));

@@ -72,6 +72,8 @@ class Session {
 
  private:
   Session() = default;
+  // Checks an input (or output) index and its buffer pointer for the I/O calls.
+  Status check_io(size_t index, bool input, const void* data) const;
   std::shared_ptr<const Model> model_;
   GraphMemoryPlan plan_;
   uint8_t* arena_ = nullptr;

@@ -26,12 +26,6 @@ int report(const Status& s) {
   return 1;
 }
 
-std::string shape_str(const std::vector<int32_t>& s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
-  return r + "]";
-}
-
 std::string quant_str(const QuantParams& q) {
   if (q.empty()) return "";
   char buf[96];
@@ -91,7 +85,7 @@ int cmd_info(const std::string& path) {
   auto io = [&](const char* what, const std::vector<int32_t>& list) {
     for (int32_t i : list) {
       const Tensor& t = g.tensors[i];
-      std::printf("  %s '%s' %s %s %s\n", what, t.name.c_str(), dtype_name(t.dtype), shape_str(t.shape).c_str(),
+      std::printf("  %s '%s' %s %s %s\n", what, t.name.c_str(), dtype_name(t.dtype), shape_string(t.shape).c_str(),
                   quant_str(t.quant).c_str());
     }
   };
@@ -112,7 +106,7 @@ int cmd_info(const std::string& path) {
       act = buf;
     }
     std::printf("  %4zu %-15s %-40s (%s) -> (%s) %s %s%s\n", i, op_name(n.op), n.name.c_str(), ins.c_str(),
-                outs.c_str(), dtype_name(y.dtype), shape_str(y.shape).c_str(), act.c_str());
+                outs.c_str(), dtype_name(y.dtype), shape_string(y.shape).c_str(), act.c_str());
   }
 
   std::printf("\ntensors (%zu):\n", g.tensors.size());
@@ -120,7 +114,7 @@ int cmd_info(const std::string& path) {
   for (size_t i = 0; i < g.tensors.size(); ++i) {
     const Tensor& t = g.tensors[i];
     weights += t.nbytes;
-    std::printf("  %4zu %-40s %-4s %-18s %s%s\n", i, t.name.c_str(), dtype_name(t.dtype), shape_str(t.shape).c_str(),
+    std::printf("  %4zu %-40s %-4s %-18s %s%s\n", i, t.name.c_str(), dtype_name(t.dtype), shape_string(t.shape).c_str(),
                 quant_str(t.quant).c_str(), t.is_constant() ? (" const " + human_bytes(t.nbytes)).c_str() : "");
   }
 
@@ -154,7 +148,7 @@ Status set_input(Session& s, size_t i, const NpyArray& a, const std::string& pat
     std::string got = "[";
     for (size_t k = 0; k < a.shape.size(); ++k) got += (k ? "," : "") + std::to_string(a.shape[k]);
     return InvalidArgument("'" + path + "' has shape " + got + "], input '" + t.name + "' needs " +
-                           shape_str(t.shape));
+                           shape_string(t.shape));
   }
   if (a.dtype == "f4")
     return s.set_input_f32(i, reinterpret_cast<const float*>(a.data.data()), static_cast<size_t>(a.num_elements()));
@@ -166,7 +160,7 @@ Status set_input(Session& s, size_t i, const NpyArray& a, const std::string& pat
 }
 
 void print_output(const std::vector<float>& v, const Tensor& t, int top) {
-  std::printf("output '%s' %s:", t.name.c_str(), shape_str(t.shape).c_str());
+  std::printf("output '%s' %s:", t.name.c_str(), shape_string(t.shape).c_str());
   if (t.shape.size() == 2 && t.shape[1] > 1 && top > 0) {
     const int32_t classes = t.shape[1];
     for (int32_t b = 0; b < t.shape[0]; ++b) {
