@@ -1,8 +1,23 @@
-# Reference (scalar) kernels; the oracle for every optimized kernel.
+# Kernels: the scalar reference (the oracle), run-time dispatch, and the optimized
+# kernels of the target architecture, each ISA in its own files with its own flags.
 set(EDGEQ_KERNEL_SOURCES
   kernels/ref/requant.cc
   kernels/ref/conv.cc
   kernels/ref/elementwise.cc
   kernels/ref/pool.cc
   kernels/ref/data.cc
+  kernels/dispatch.cc
+  kernels/qconv.cc
 )
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(EDGEQ_ARCH x86)
+  include(kernels/x86/gemm.cmake)
+  include(kernels/x86/misc.cmake)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|armv7.*|arm)$" AND EXISTS ${CMAKE_CURRENT_LIST_DIR}/arm/arm.cmake)
+  set(EDGEQ_ARCH arm)
+  include(kernels/arm/arm.cmake)
+else()
+  set(EDGEQ_ARCH generic)
+  list(APPEND EDGEQ_KERNEL_SOURCES kernels/generic_register.cc)
+endif()
+message(STATUS "edgeq: optimized kernels for ${EDGEQ_ARCH}")

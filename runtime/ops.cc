@@ -655,68 +655,68 @@ Status own_typed(DType t, const Graph& g, std::unique_ptr<PreparedOp>* out, cons
   return own(std::make_unique<Op<uint8_t>>(args...), g, out);
 }
 
-using PrepareFn = Status (*)(const Graph&, const Node&, std::unique_ptr<PreparedOp>*);
+using PrepareFn = Status (*)(const Graph&, const Node&, const OpContext&, std::unique_ptr<PreparedOp>*);
 
-Status prepare_conv(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_conv(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
   if (t == DType::kF32) return own(std::make_unique<ConvF32>(g, n), g, out);
   return own_typed<QConv>(t, g, out, g, n);
 }
-Status prepare_fc(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_fc(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
   if (t == DType::kF32) return own(std::make_unique<FcF32>(g, n), g, out);
   return own_typed<QFc>(t, g, out, g, n);
 }
-Status prepare_binary(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_binary(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
   if (t == DType::kF32) return own(std::make_unique<BinaryF32>(n), g, out);
   return own_typed<QBinary>(t, g, out, n);
 }
-Status prepare_unary(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_unary(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
   if (t == DType::kF32) return own(std::make_unique<UnaryF32>(g, n), g, out);
   return own_typed<QUnary>(t, g, out, g, n);
 }
-Status prepare_softmax(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_softmax(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<Softmax>(g, n), g, out);
 }
-Status prepare_pool(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_pool(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
   if (t == DType::kF32) return own(std::make_unique<PoolF32>(g, n), g, out);
   return own_typed<QPool>(t, g, out, g, n);
 }
-Status prepare_concat(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_concat(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<Concat>(g, n), g, out);
 }
-Status prepare_reshape(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_reshape(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<Reshape>(), g, out);
 }
-Status prepare_transpose(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_transpose(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<Transpose>(g, n), g, out);
 }
-Status prepare_pad(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_pad(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<Pad>(g, n), g, out);
 }
-Status prepare_resize(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_resize(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<Resize>(g, n), g, out);
 }
-Status prepare_split(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_split(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<Split>(g, n), g, out);
 }
-Status prepare_slice(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_slice(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<Slice>(g, n), g, out);
 }
-Status prepare_quantize(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_quantize(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own_typed<Quantize>(g.tensors[n.outputs[0]].dtype, g, out, g, n);
 }
-Status prepare_dequantize(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_dequantize(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   switch (g.tensors[n.inputs[0]].dtype) {
     case DType::kS8: return own(std::make_unique<Dequantize<int8_t>>(g, n), g, out);
     case DType::kU8: return own(std::make_unique<Dequantize<uint8_t>>(g, n), g, out);
     default: return own(std::make_unique<Dequantize<int32_t>>(g, n), g, out);
   }
 }
-Status prepare_requantize(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_requantize(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType ti = g.tensors[n.inputs[0]].dtype, to = g.tensors[n.outputs[0]].dtype;
   if (ti == DType::kS8 && to == DType::kS8) return own(std::make_unique<Requantize<int8_t, int8_t>>(g, n), g, out);
   if (ti == DType::kS8) return own(std::make_unique<Requantize<int8_t, uint8_t>>(g, n), g, out);
@@ -749,10 +749,10 @@ void quantized_output_range(const Tensor& y, float act_min, float act_max, int32
   *qmax = static_cast<int32_t>(map(act_max));
 }
 
-Status prepare_op(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+Status prepare_op(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const auto i = static_cast<size_t>(n.op);
   if (i >= static_cast<size_t>(OpType::kCount)) return op_error(n, "unknown op");
-  return kRegistry[i](g, n, out);
+  return kRegistry[i](g, n, ctx, out);
 }
 
 }  // namespace edgeq

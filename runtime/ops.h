@@ -7,11 +7,14 @@
 // Ops are registered explicitly in one table in ops.cc (no static constructors).
 #pragma once
 
+#include <pthreadpool.h>
+
 #include <cstdint>
 #include <memory>
 
 #include "graph/ir.h"
 #include "graph/status.h"
+#include "kernels/kernels.h"
 
 namespace edgeq {
 
@@ -20,10 +23,20 @@ class PreparedOp {
   virtual ~PreparedOp() = default;
   // `ptrs[i]` is the memory of tensor i (arena, constant data or a view).
   virtual void run(uint8_t* const* ptrs) = 0;
+  // Bytes the op allocated at preparation (packed weights, tables, indirection).
+  virtual size_t packed_bytes() const { return 0; }
+  // Name of the optimized kernel the op runs, or "ref".
+  virtual const char* kernel_name() const { return "ref"; }
+};
+
+// What a session gives every op it prepares; both outlive the op.
+struct OpContext {
+  const kern::KernelSet* kernels = nullptr;  // the session's ISA level
+  pthreadpool_t pool = nullptr;              // null: run on the calling thread
 };
 
 // Prepares node `n` of validated graph `g`.
-Status prepare_op(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out);
+Status prepare_op(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
 
 // The output clamp of a quantized op: the folded activation range [act_min, act_max]
 // in real units mapped into y's quantized domain and intersected with its dtype.

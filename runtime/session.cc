@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -106,18 +107,59 @@ Status Model::load_memory(const void* data, size_t size, std::shared_ptr<const M
   return Status::Ok();
 }
 
-Session::~Session() { std::free(arena_); }
+Session::~Session() {
+  ops_.clear();  // ops may reference the pool
+  if (pool_) pthreadpool_destroy(pool_);
+  std::free(arena_);
+}
+
+namespace {
+
+// The level a session runs: the option, else EDGEQ_ISA, else the best supported.
+Status choose_isa(const std::string& option, kern::Isa* out) {
+  std::string name = option;
+  const char* origin = "session option";
+  if (name.empty() || name == "auto") {
+    const char* env = std::getenv("EDGEQ_ISA");
+    name = env ? env : "";
+    origin = "EDGEQ_ISA";
+  }
+  if (name.empty() || name == "auto") {
+    *out = kern::best_isa();
+    return Status::Ok();
+  }
+  if (!kern::parse_isa(name, out))
+    return InvalidArgument(std::string(origin) + ": unknown ISA '" + name + "' (supported here: " +
+                           kern::supported_isa_names() + ")");
+  if (!kern::isa_supported(*out))
+    return Unsupported(std::string(origin) + ": ISA '" + name + "' is not supported by this CPU or build (supported here: " +
+                       kern::supported_isa_names() + ")");
+  return Status::Ok();
+}
+
+}  // namespace
 
 Status Session::create(std::shared_ptr<const Model> model, const SessionOptions& options,
                        std::unique_ptr<Session>* out) {
   if (!model) return InvalidArgument("null model");
   if (options.num_threads < 0) return InvalidArgument("num_threads must be >= 0");
-  if (!(options.isa.empty() || options.isa == "auto" || options.isa == "ref"))
-    return Unsupported("ISA '" + options.isa + "' is not available in this build (available: ref)");
+  kern::Isa isa = kern::Isa::kRef;
+  EDGEQ_RETURN_IF_ERROR(choose_isa(options.isa, &isa));
   std::unique_ptr<Session> s(new (std::nothrow) Session());
   if (!s) return Status(StatusCode::kOutOfMemory, "out of memory");
   s->model_ = std::move(model);
+  s->isa_ = kern::isa_name(isa);
+  // One thread runs on the caller with no pool at all; more share a pthreadpool.
   s->num_threads_ = options.num_threads;
+  if (s->num_threads_ != 1) {
+    s->pool_ = pthreadpool_create(static_cast<size_t>(s->num_threads_));
+    if (!s->pool_) return Status(StatusCode::kOutOfMemory, "cannot create a thread pool");
+    s->num_threads_ = static_cast<int32_t>(pthreadpool_get_threads_count(s->pool_));
+    if (s->num_threads_ == 1) {
+      pthreadpool_destroy(s->pool_);
+      s->pool_ = nullptr;
+    }
+  }
   const Graph& g = s->model_->graph();
 
   s->plan_ = plan_graph(g);
@@ -134,9 +176,12 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
       s->ptrs_[i] = s->arena_ + s->plan_.plan.offsets[s->plan_.tensor_buffer[i]];
   }
   s->ops_.reserve(g.nodes.size());
+  OpContext ctx;
+  ctx.kernels = &kern::kernel_set(isa);
+  ctx.pool = s->pool_;
   for (const Node& n : g.nodes) {
     std::unique_ptr<PreparedOp> op;
-    EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, &op));
+    EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, ctx, &op));
     s->ops_.push_back(std::move(op));
   }
   *out = std::move(s);
@@ -184,6 +229,23 @@ Status Session::set_input_raw(size_t index, const void* data, size_t bytes) {
 void Session::run() {
   uint8_t* const* p = ptrs_.data();
   for (auto& op : ops_) op->run(p);
+}
+
+void Session::run_profiled(std::vector<double>* node_seconds) {
+  using Clock = std::chrono::steady_clock;
+  node_seconds->resize(ops_.size());
+  uint8_t* const* p = ptrs_.data();
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    const auto t0 = Clock::now();
+    ops_[i]->run(p);
+    (*node_seconds)[i] = std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+}
+
+size_t Session::packed_bytes() const {
+  size_t total = 0;
+  for (const auto& op : ops_) total += op->packed_bytes();
+  return total;
 }
 
 Status Session::get_output_f32(size_t index, float* data, size_t count) const {

@@ -44,7 +44,9 @@ class Model {
 
 struct SessionOptions {
   int32_t num_threads = 1;  // 0: one per core
-  std::string isa;          // "" or "auto": best available; "ref": scalar reference kernels
+  // "" or "auto": the EDGEQ_ISA environment variable if set, else the best level the
+  // CPU runs; otherwise a level name (kern::isa_name), which must be supported.
+  std::string isa;
 };
 
 class Session {
@@ -60,6 +62,8 @@ class Session {
   Status set_input_f32(size_t index, const float* data, size_t count);
   Status set_input_raw(size_t index, const void* data, size_t bytes);
   void run();
+  // run(), timing every node: node_seconds[i] is node i's wall time (resized to fit).
+  void run_profiled(std::vector<double>* node_seconds);
   Status get_output_f32(size_t index, float* data, size_t count) const;
   Status get_output_raw(size_t index, void* data, size_t bytes) const;
 
@@ -69,6 +73,9 @@ class Session {
   size_t arena_bytes() const { return plan_.plan.arena_size; }
   int32_t num_threads() const { return num_threads_; }
   const std::string& isa() const { return isa_; }
+  // Bytes the prepared ops allocated (packed weights, tables, indirection buffers).
+  size_t packed_bytes() const;
+  const PreparedOp& op(size_t node) const { return *ops_[node]; }
 
  private:
   Session() = default;
@@ -81,6 +88,7 @@ class Session {
   std::vector<std::unique_ptr<PreparedOp>> ops_;
   int32_t num_threads_ = 1;
   std::string isa_ = "ref";
+  pthreadpool_t pool_ = nullptr;
 };
 
 }  // namespace edgeq

@@ -397,7 +397,7 @@ TEST(Session, WrongInputsAreErrors) {
   bad.isa = "avx9000";
   std::unique_ptr<Session> s2;
   Status st = Session::create(m, bad, &s2);
-  EXPECT_EQ(st.code(), StatusCode::kUnsupported);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("avx9000"), std::string::npos);
 }
 

@@ -248,7 +248,7 @@ int main_impl(int argc, char** argv) {
   r->add_option("-o,--output", run.outputs, "output NPY, one per model output");
   r->add_flag("--raw", run.raw, "write quantized outputs as int8/uint8 instead of dequantized float32");
   r->add_option("--threads", run.threads, "threads (0: one per core)")->check(CLI::Range(0, 256));
-  r->add_option("--isa", run.isa, "force a kernel level (ref)");
+  r->add_option("--isa", run.isa, "force a kernel level: ref, avx2, avxvnni, avx512vnni, neon, neondot, neoni8mm (default: EDGEQ_ISA, else the best the CPU runs)");
   r->add_option("--top", run.top, "print the top-k classes of a [batch, classes] output")->check(CLI::Range(0, 100));
 
   try {

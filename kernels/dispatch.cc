@@ -1,0 +1,128 @@
+// Run-time dispatch: detects the CPU once with cpuinfo and builds one KernelSet per
+// supported level on first use.
+//
+// Debian's cpuinfo predates AVX-VNNI and i8mm, so those two are read directly: CPUID
+// leaf 7 sub-leaf 1 (EAX bit 4) on x86, getauxval(AT_HWCAP2) on AArch64 Linux.
+#include <cpuinfo.h>
+
+#include <mutex>
+
+#include "kernels/kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+
+namespace edgeq {
+namespace kern {
+namespace {
+
+constexpr const char* kNames[] = {"ref", "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "neoni8mm"};
+static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(Isa::kCount), "one name per level");
+
+bool cpu_ready() {
+  static const bool ok = cpuinfo_initialize();
+  return ok;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+bool x86_avxvnni() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) return false;
+  return (eax >> 4) & 1u;
+}
+#endif
+
+#if defined(__aarch64__) && defined(__linux__)
+bool arm_i8mm() {
+  constexpr unsigned long kHwcap2I8mm = 1ul << 13;  // HWCAP2_I8MM
+  return (getauxval(AT_HWCAP2) & kHwcap2I8mm) != 0;
+}
+#endif
+
+// Whether the host CPU runs `isa` (whether this build has kernels for it is separate).
+bool host_runs(Isa isa) {
+  if (isa == Isa::kRef) return true;
+  if (!cpu_ready()) return false;
+  switch (isa) {
+#if defined(__x86_64__) || defined(__i386__)
+    case Isa::kAvx2: return cpuinfo_has_x86_avx2();
+    case Isa::kAvxVnni: return cpuinfo_has_x86_avx2() && x86_avxvnni();
+    case Isa::kAvx512Vnni:
+      return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx512vl() &&
+             cpuinfo_has_x86_avx512vnni();
+#endif
+#if defined(__aarch64__) || defined(__arm__)
+    case Isa::kNeon: return cpuinfo_has_arm_neon();
+    case Isa::kNeonDot: return cpuinfo_has_arm_neon() && cpuinfo_has_arm_neon_dot();
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+    case Isa::kNeonI8mm: return cpuinfo_has_arm_neon_dot() && arm_i8mm();
+#endif
+    default: return false;
+  }
+}
+
+KernelSet* sets() {
+  static KernelSet s[static_cast<size_t>(Isa::kCount)];
+  return s;
+}
+
+const KernelSet& build(Isa isa) {
+  static std::once_flag once[static_cast<size_t>(Isa::kCount)];
+  const size_t i = static_cast<size_t>(isa);
+  std::call_once(once[i], [isa, i] {
+    KernelSet& k = sets()[i];
+    k.isa = isa;
+    if (isa != Isa::kRef) {
+      register_gemm_kernels(isa, &k);
+      register_misc_kernels(isa, &k);
+    }
+  });
+  return sets()[i];
+}
+
+}  // namespace
+
+const char* isa_name(Isa isa) {
+  const size_t i = static_cast<size_t>(isa);
+  return i < static_cast<size_t>(Isa::kCount) ? kNames[i] : "unknown";
+}
+
+bool parse_isa(const std::string& name, Isa* out) {
+  for (size_t i = 0; i < static_cast<size_t>(Isa::kCount); ++i)
+    if (name == kNames[i]) {
+      *out = static_cast<Isa>(i);
+      return true;
+    }
+  return false;
+}
+
+bool isa_supported(Isa isa) {
+  if (isa == Isa::kRef) return true;
+  if (static_cast<size_t>(isa) >= static_cast<size_t>(Isa::kCount) || !host_runs(isa)) return false;
+  // A level counts as built in when its registration provides a GEMM kernel.
+  return build(isa).gemm.u8 != nullptr;
+}
+
+Isa best_isa() {
+  Isa best = Isa::kRef;
+  for (size_t i = 1; i < static_cast<size_t>(Isa::kCount); ++i)
+    if (isa_supported(static_cast<Isa>(i))) best = static_cast<Isa>(i);
+  return best;
+}
+
+std::string supported_isa_names() {
+  std::string s;
+  for (size_t i = 0; i < static_cast<size_t>(Isa::kCount); ++i)
+    if (isa_supported(static_cast<Isa>(i))) s += (s.empty() ? "" : ", ") + std::string(kNames[i]);
+  return s;
+}
+
+const KernelSet& kernel_set(Isa isa) { return build(isa); }
+
+}  // namespace kern
+}  // namespace edgeq

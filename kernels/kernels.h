@@ -1,0 +1,95 @@
+// The optimized int8 kernels: ISA-neutral contracts and run-time dispatch.
+//
+// Every ISA (x86: AVX2, AVX-VNNI, AVX512-VNNI; ARM: NEON, dotprod, i8mm) fills one
+// KernelSet of function pointers. The CPU is detected once (cpuinfo); a session picks
+// the best set the host runs, or the level forced by its options or by EDGEQ_ISA.
+// A null pointer in a set means "no optimized kernel here: use kernels/ref/".
+//
+// Every kernel equals the scalar reference (kernels/ref/) bit for bit.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "kernels/misc.h"
+#include "kernels/ref/ref.h"
+
+namespace edgeq {
+namespace kern {
+
+enum class Isa : uint8_t { kRef, kAvx2, kAvxVnni, kAvx512Vnni, kNeon, kNeonDot, kNeonI8mm, kCount };
+
+const char* isa_name(Isa isa);  // "ref", "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "neoni8mm"
+bool parse_isa(const std::string& name, Isa* out);
+// True when this build has kernels for `isa` and the host CPU runs them (kRef: always).
+bool isa_supported(Isa isa);
+// The fastest supported level.
+Isa best_isa();
+// Comma-separated names of the supported levels, best last (for error messages).
+std::string supported_isa_names();
+
+// ------------------------------------------------------------------ requantization epilogue
+
+// What a kernel needs to turn int32 accumulators into output bytes (kernels/ref/ref.h
+// documents both schemes). Arrays hold one entry per output channel, padded with copies
+// of the last channel's values to a multiple of the kernel's nr, so kernels may load
+// whole vectors.
+struct QuantEpilogue {
+  ref::Scheme scheme = ref::Scheme::kFp32;
+  const float* scale = nullptr;         // fp32 scheme
+  const int32_t* multiplier = nullptr;  // fixed-point scheme
+  const int32_t* exponent = nullptr;    // fixed-point scheme
+  int32_t zero_point = 0;
+  int32_t qmin = -128, qmax = 127;
+};
+
+// ------------------------------------------------------------------ indirect GEMM
+
+// Computes an mr x nc tile of C (mr <= MR, nc <= NR) of a convolution or matrix
+// product written as an indirect GEMM:
+//   acc[i][j] = packed_bias[j] + sum_{t < ks} sum_{k < kc} A(t, i)[k] * W(t, k, j)
+//   C[i][j]   = requantize(acc[i][j], channel n0 + j)
+// a:   ks * MR pointers, tap-major: a[t * MR + i] is row i's kc activation bytes for
+//      tap t. Rows i >= mr repeat a valid pointer. Kernels may read up to 64 bytes
+//      past round_up(kc, kr) of every row (the arena and the zero buffer have slack).
+// w:   one packed NR-channel block: int32 packed_bias[NR], then int8
+//      W[ks][round_up(kc, kr) / kr][NR][kr], zero where k >= kc or the channel >= n.
+// c:   row i of the tile starts at c + i * c_stride bytes; nc output bytes per row.
+// The input zero point is folded into packed_bias by the packer:
+//   packed_bias[j] = bias[j] - (x_zp + act_offset) * sum_{t,k} W(t, k, j)
+// where act_offset is the QGemmKernel's s8_act_offset for int8 activations (128 for
+// kernels that flip int8 activations to uint8 with x ^ 0x80) and 0 for uint8.
+// Accumulation wraps modulo 2^32, like the reference.
+using QIgemmUkernel = void (*)(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a,
+                               const void* w, void* c, size_t c_stride, size_t n0, const QuantEpilogue* q);
+
+struct QGemmKernel {
+  const char* name = nullptr;  // e.g. "qu8_igemm_minmax_8x32c4__avx512vnni"
+  uint32_t mr = 0, nr = 0, kr = 0;
+  int32_t s8_act_offset = 0;
+  QIgemmUkernel u8 = nullptr;  // uint8 activations
+  QIgemmUkernel s8 = nullptr;  // int8 activations
+};
+
+// ------------------------------------------------------------------ kernel sets
+
+// All optimized kernels of one ISA level.
+struct KernelSet {
+  Isa isa = Isa::kRef;
+  QGemmKernel gemm;
+  DwKernels dw;
+  MiscKernels misc;
+};
+
+// The kernels of a supported level (isa_supported(isa) must hold). kRef gives a set of
+// null pointers.
+const KernelSet& kernel_set(Isa isa);
+
+// Filled by each ISA family's registration file (kernels/x86/, kernels/arm/): add the
+// kernels of `isa` to `set`; levels of another architecture leave it unchanged.
+void register_gemm_kernels(Isa isa, KernelSet* set);
+void register_misc_kernels(Isa isa, KernelSet* set);
+
+}  // namespace kern
+}  // namespace edgeq

@@ -1,0 +1,56 @@
+// Quantized convolution and fully connected on an optimized indirect-GEMM kernel.
+//
+// Life cycle: init() once when a session is created (packs the weights into the
+// kernel's layout with the zero-point correction folded into the bias, expands the
+// requantization parameters to padded per-channel arrays, sizes the indirection
+// buffer); run() per inference (rebuilds the indirection buffer only when the input
+// pointer changed, then computes output tiles, split over a pthreadpool).
+//
+// A fully connected layer is a 1x1 convolution over m "pixels": batch 1, in_h 1,
+// in_w m, in_c k, out_c n.
+#pragma once
+
+#include <pthreadpool.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kernels/kernels.h"
+
+namespace edgeq {
+namespace kern {
+
+struct QConvParams {
+  ref::ConvShape shape;       // groups must be 1
+  bool act_s8 = false;        // int8 (true) or uint8 (false) activations, input and output
+  int32_t x_zero_point = 0;   // input zero point
+  const int8_t* weight = nullptr;  // [out_c][kernel_h][kernel_w][in_c], weight zero point 0
+  const int32_t* bias = nullptr;   // out_c entries, or null
+  ref::Requant rq;            // per-tensor or per-channel, qmin/qmax = the fused activation
+};
+
+class QConvOp {
+ public:
+  QConvOp();
+  ~QConvOp();
+  QConvOp(const QConvOp&) = delete;
+  QConvOp& operator=(const QConvOp&) = delete;
+
+  // False when `kernel` cannot run these parameters (then the caller keeps the
+  // reference kernel): groups != 1, or a kernel without the activation type.
+  bool init(const QConvParams& params, const QGemmKernel& kernel);
+  // x: NHWC input of shape.batch x in_h x in_w x in_c; y: NHWC output.
+  // pool may be null (runs on the calling thread).
+  void run(const void* x, void* y, pthreadpool_t pool);
+  // Bytes of packed weights, bias and requantization arrays (for edgeq bench).
+  size_t packed_bytes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kern
+}  // namespace edgeq
