@@ -56,7 +56,7 @@ expect_error "run wrong shape" "shape" "$edgeq" run "$m" --input "$data/small_qd
 expect_error "run missing input file" "cannot open" "$edgeq" run "$m" --input "$work/none.npy"
 expect_error "run not npy" "NPY" "$edgeq" run "$m" --input "$work/garbage.onnx"
 expect_error "run too many inputs" "inputs" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --input "$data/small_qdq.input.npy"
-expect_error "run bad isa" "not available" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --isa avx9000
+expect_error "run bad isa" "unknown ISA" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --isa avx9000
 expect_error "bad threads" "threads" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --threads -3
 
 echo "cli: $passed passed, $failed failed"
