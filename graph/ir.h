@@ -198,4 +198,8 @@ struct Graph {
   int32_t find_tensor(const std::string& name) const;
 };
 
+// Node-order-preserving compaction: drops nodes whose op is OpType::kCount and tensors
+// that no node or graph input/output references, renumbering the rest.
+void compact_graph(Graph* g);
+
 }  // namespace edgeq
