@@ -37,7 +37,30 @@ expect_ok "run --raw" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --ou
 head -c 64 "$work/yq.npy" | grep -q "'|u1'\|'|i1'" && ok || bad "--raw did not write int8/uint8"
 expect_ok "convert --requant fixed" "$edgeq" convert "$data/small_qdq.onnx" -o "$work/fixed.edgeq" --requant fixed
 expect_ok "run fixed-point model" "$edgeq" run "$work/fixed.edgeq" --input "$data/small_qdq.input.npy"
-for sub in convert info run; do expect_ok "$sub --help" "$edgeq" "$sub" --help; done
+for sub in convert info run eval; do expect_ok "$sub --help" "$edgeq" "$sub" --help; done
+
+# Many samples: a directory of two batch-sized files runs as two batches into one NPY,
+# and eval scores the model against its own top-1 (100%) and against shifted labels.
+mkdir -p "$work/batches"
+cp "$data/small_qdq.input.npy" "$work/batches/a.npy"; cp "$data/small_qdq.input.npy" "$work/batches/b.npy"
+expect_ok "run two batches" "$edgeq" run "$m" --input "$work/batches" --output "$work/y2.npy"
+grep -q "ran 2 batches (4 samples)" "$work/out" && ok || bad "run did not report 2 batches: $(cat "$work/out")"
+/usr/bin/python3 - "$work" <<'PY' && ok || bad "two-batch output is not the one-batch output twice, or labels failed"
+import sys, numpy as np
+w = sys.argv[1]
+y1, y2 = np.load(w + "/y.npy"), np.load(w + "/y2.npy")
+assert y2.shape == (2 * y1.shape[0],) + y1.shape[1:], (y1.shape, y2.shape)
+assert (y2[: len(y1)] == y1).all() and (y2[len(y1):] == y1).all()
+labels = y2.argmax(axis=1).astype(np.int64)
+np.save(w + "/labels.npy", labels)
+np.save(w + "/wrong.npy", (labels + 1) % y2.shape[1])
+PY
+expect_ok "eval" "$edgeq" eval "$m" --input "$work/batches" --labels "$work/labels.npy"
+grep -q "top-1: 100.00% (4)" "$work/out" && ok || bad "eval on its own predictions: $(cat "$work/out")"
+expect_ok "eval wrong labels" "$edgeq" eval "$m" --input "$work/batches" --labels "$work/wrong.npy"
+grep -q "top-1: 0.00% (0)" "$work/out" && ok || bad "eval on shifted labels: $(cat "$work/out")"
+expect_error "eval label count" "labels for" "$edgeq" eval "$m" --input "$data/small_qdq.input.npy" --labels "$work/labels.npy"
+expect_error "eval float labels" "integers" "$edgeq" eval "$m" --input "$data/small_qdq.input.npy" --labels "$work/y.npy"
 
 # Bad input.
 expect_error "no subcommand" "subcommand" "$edgeq"
