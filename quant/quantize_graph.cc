@@ -214,6 +214,21 @@ class Rewriter {
   std::vector<QuantParams> final_q_;
 };
 
+// Dynamic quantization: int8 weights for every FullyConnected, nothing else changes.
+Status quantize_dynamic(const Graph& g, const GraphQuantOptions& opts, Graph* out) {
+  *out = g;
+  out->requant = opts.requant;
+  for (Node& n : out->nodes) {
+    if (n.op != OpType::kFullyConnected) continue;
+    const Tensor& w = out->tensors[n.inputs[1]];
+    if (!w.is_constant() || w.dtype != DType::kF32) continue;
+    Tensor wq = quantize_weight(w, opts.per_channel_weights);
+    n.inputs[1] = out->add_tensor(std::move(wq));
+  }
+  compact_graph(out);
+  return validate_graph(*out);
+}
+
 }  // namespace
 
 Status quantize_graph(const Graph& g, const std::vector<QuantParams>& act_qparams, const GraphQuantOptions& opts,
@@ -226,6 +241,7 @@ Status quantize_graph(const Graph& g, const std::vector<QuantParams>& act_qparam
     for (int32_t t : n.outputs)
       if (g.tensors[t].dtype != DType::kF32)
         return InvalidArgument("node '" + n.name + "' is not a float node: quantize a float model");
+  if (opts.dynamic) return quantize_dynamic(g, opts, out);
   *out = Graph();
   Rewriter r(g, act_qparams, opts, out);
   return r.run();

@@ -33,6 +33,10 @@ struct GraphQuantOptions {
   bool per_channel_weights = true;
   RequantScheme requant = RequantScheme::kFp32;
   std::vector<bool> float_nodes;  // per node index: keep in float (empty: none)
+  // Dynamic quantization instead: only FullyConnected weights become int8 (per channel
+  // or per tensor); activations stay float and each row is quantized at run time. No
+  // activation qparams are needed.
+  bool dynamic = false;
 };
 
 // `act_qparams` has one entry per tensor of `g`: the per-tensor scale and zero point

@@ -197,6 +197,27 @@ class FcF32 : public PreparedOp {
   FcDims d_;
 };
 
+// Dynamically quantized fully connected: float rows quantized at run time, int8 weights.
+class DynamicFc : public PreparedOp {
+ public:
+  DynamicFc(const Graph& g, const Node& n) : n_(n), d_(g, n), w_scale_(g.tensors[n.inputs[1]].quant.scale) {
+    row_.resize(static_cast<size_t>(d_.k));
+  }
+  void run(uint8_t* const* p) override {
+    ref::dynamic_fully_connected(d_.m, d_.n, d_.k, at<float>(p, n_.inputs[0]), at<int8_t>(p, n_.inputs[1]),
+                                 w_scale_.data(), w_scale_.size() > 1,
+                                 n_.inputs.size() > 2 && n_.inputs[2] >= 0 ? at<float>(p, n_.inputs[2]) : nullptr,
+                                 n_.attrs.act_min, n_.attrs.act_max, row_.data(), at<float>(p, n_.outputs[0]));
+  }
+  size_t packed_bytes() const override { return row_.size(); }
+
+ private:
+  const Node& n_;
+  FcDims d_;
+  std::vector<float> w_scale_;
+  std::vector<uint8_t> row_;
+};
+
 // Quantized fully connected: a 1x1 convolution over m pixels on the GEMM engine when it
 // takes the node, else the reference.
 template <typename T>
@@ -712,6 +733,8 @@ Status prepare_conv(const Graph& g, const Node& n, const OpContext& ctx, std::un
 }
 Status prepare_fc(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
+  if (t == DType::kF32 && g.tensors[n.inputs[1]].dtype == DType::kS8)
+    return own(std::make_unique<DynamicFc>(g, n), g, ctx, out);
   if (t == DType::kF32) return own(std::make_unique<FcF32>(g, n), g, ctx, out);
   return own_typed<QFc>(t, g, ctx, out, g, n);
 }

@@ -138,6 +138,37 @@ TEST(QuantizeGraph, FloatIslandsGetQuantizeAndDequantizeAtTheirEdges) {
   EXPECT_EQ(qg.tensors[qg.outputs[0]].dtype, DType::kF32);
 }
 
+TEST(QuantizeGraph, DynamicQuantizesOnlyFullyConnectedWeights) {
+  const Graph fg = small_net(false);
+  quant::GraphQuantOptions opts;
+  opts.dynamic = true;
+  Graph qg;
+  Status s = quant::quantize_graph(fg, std::vector<QuantParams>(fg.tensors.size()), opts, &qg);
+  ASSERT_TRUE(s.ok()) << s.message();
+  for (const Node& n : qg.nodes) {
+    for (int32_t t : n.outputs) EXPECT_EQ(qg.tensors[t].dtype, DType::kF32);
+    const DType w = qg.tensors[n.inputs.size() > 1 ? n.inputs[1] : n.inputs[0]].dtype;
+    if (n.op == OpType::kFullyConnected || n.op == OpType::kConv2D) {
+      EXPECT_EQ(w, n.op == OpType::kFullyConnected ? DType::kS8 : DType::kF32) << n.name;
+    }
+  }
+  // The output is float: compare in units of 1% of the largest float output.
+  auto fs = make_session(fg), qs = make_session(qg);
+  for (int b = 0; b < 4; ++b) {
+    const auto x = random_batch(192, 300 + b);
+    ASSERT_TRUE(fs->set_input_f32(0, x.data(), x.size()).ok());
+    ASSERT_TRUE(qs->set_input_f32(0, x.data(), x.size()).ok());
+    fs->run();
+    qs->run();
+    std::vector<float> yf(4), yq(4);
+    ASSERT_TRUE(fs->get_output_f32(0, yf.data(), 4).ok());
+    ASSERT_TRUE(qs->get_output_f32(0, yq.data(), 4).ok());
+    float big = 0.f;
+    for (float v : yf) big = std::max(big, std::fabs(v));
+    for (int i = 0; i < 4; ++i) EXPECT_NEAR(yq[i], yf[i], 0.02f * big) << i;
+  }
+}
+
 TEST(QuantizeGraph, MissingRangesAndBadArgumentsAreErrors) {
   const Graph fg = small_net(false);
   auto q = calibrate_minmax(fg, 1);
