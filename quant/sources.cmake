@@ -2,4 +2,5 @@
 # rewrite. Part of the runtime library (on-device calibration needs no importer).
 set(EDGEQ_QUANT_SOURCES
   quant/quantize_graph.cc
+  quant/report.cc
 )

@@ -2,6 +2,7 @@
 // that validates, runs, and tracks the float outputs within a few quantization steps;
 // float islands get Dequantize/Quantize at their edges.
 #include "quant/quantize_graph.h"
+#include "quant/report.h"
 
 #include <gtest/gtest.h>
 
@@ -166,6 +167,57 @@ TEST(QuantizeGraph, DynamicQuantizesOnlyFullyConnectedWeights) {
     float big = 0.f;
     for (float v : yf) big = std::max(big, std::fabs(v));
     for (int i = 0; i < 4; ++i) EXPECT_NEAR(yq[i], yf[i], 0.02f * big) << i;
+  }
+}
+
+std::shared_ptr<const Model> as_model(const Graph& g) {
+  std::vector<uint8_t> bytes;
+  EXPECT_TRUE(serialize_graph(g, &bytes).ok());
+  std::shared_ptr<const Model> m;
+  EXPECT_TRUE(Model::load_memory(bytes.data(), bytes.size(), &m).ok());
+  return m;
+}
+
+TEST(ErrorReport, ComparesEveryLayerIsolatedAndPropagated) {
+  const Graph fg = small_net(false);
+  const auto q = calibrate_minmax(fg, 8);
+  Graph qg;
+  ASSERT_TRUE(quant::quantize_graph(fg, q, {}, &qg).ok());
+  std::unique_ptr<quant::ErrorReport> r;
+  Status s = quant::ErrorReport::create(as_model(fg), as_model(qg), SessionOptions(), &r);
+  ASSERT_TRUE(s.ok()) << s.message();
+  for (int b = 0; b < 4; ++b) {
+    const auto x = random_batch(192, 100 + b);
+    ASSERT_TRUE(r->add_batch({x.data()}).ok());
+  }
+  ASSERT_EQ(r->layers().size(), fg.nodes.size());
+  for (const auto& l : r->layers()) {
+    SCOPED_TRACE(l.node);
+    EXPECT_TRUE(l.quantized);
+    EXPECT_GT(l.propagated.count, 0);
+    EXPECT_GT(l.isolated.count, 0);
+    // uint8 activations: tens of dB, never perfect, never garbage.
+    EXPECT_GT(l.propagated.sqnr_db(), 20.0);
+    EXPECT_LT(l.propagated.sqnr_db(), 80.0);
+    EXPECT_GT(l.isolated.cosine(), 0.99);
+  }
+  // The first layer's input is the float input itself: isolated == propagated there.
+  EXPECT_DOUBLE_EQ(r->layers()[0].isolated.ee, r->layers()[0].propagated.ee);
+  EXPECT_TRUE(r->classifier());
+  EXPECT_EQ(r->samples(), 4);
+  EXPECT_GE(r->top1_agreement(), 3);
+
+  // A model kept entirely in float matches exactly: infinite SQNR, cosine 1.
+  quant::GraphQuantOptions all_float;
+  all_float.float_nodes.assign(fg.nodes.size(), true);
+  ASSERT_TRUE(quant::quantize_graph(fg, q, all_float, &qg).ok());
+  ASSERT_TRUE(quant::ErrorReport::create(as_model(fg), as_model(qg), SessionOptions(), &r).ok());
+  const auto x = random_batch(192, 7);
+  ASSERT_TRUE(r->add_batch({x.data()}).ok());
+  for (const auto& l : r->layers()) {
+    EXPECT_FALSE(l.quantized);
+    EXPECT_TRUE(std::isinf(l.propagated.sqnr_db()) && l.propagated.sqnr_db() > 0) << l.node;
+    EXPECT_DOUBLE_EQ(l.propagated.cosine(), 1.0);
   }
 }
 
