@@ -102,10 +102,12 @@ template <size_t MR, size_t NV, class Epilogue>
 inline void store_tile(const __m512i (&acc)[MR][NV], size_t mr, size_t nc, uint8_t* c, size_t c_stride, size_t n0,
                        const QuantEpilogue& q) {
   Epilogue epi(q);
+  #pragma GCC unroll 16
   for (size_t j = 0; j < NV; ++j) {
     epi.channels(q, n0 + 16 * j);
     const size_t left = nc > 16 * j ? nc - 16 * j : 0;
     const __mmask16 mask = left >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
+    #pragma GCC unroll 16
     for (size_t i = 0; i < MR; ++i) {
       if (i < mr) _mm_mask_storeu_epi8(c + i * c_stride + 16 * j, mask, _mm512_cvtepi32_epi8(epi.apply(acc[i][j])));
     }

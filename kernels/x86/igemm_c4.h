@@ -33,23 +33,30 @@ inline void accumulate_c4(size_t kc, size_t ks, const void* const* a, const void
                           typename V::Vec (&acc)[MR][NV]) {
   constexpr size_t kNr = V::kLanes * NV;
   const int32_t* bias = static_cast<const int32_t*>(w);
+  #pragma GCC unroll 16
   for (size_t j = 0; j < NV; ++j) acc[0][j] = V::load(bias + V::kLanes * j);
+  #pragma GCC unroll 16
   for (size_t i = 1; i < MR; ++i)
+    #pragma GCC unroll 16
     for (size_t j = 0; j < NV; ++j) acc[i][j] = acc[0][j];
 
   const int8_t* wp = reinterpret_cast<const int8_t*>(bias + kNr);
   const size_t kc4 = (kc + 3) & ~size_t{3};
   do {
     const uint8_t* ap[MR];
+    #pragma GCC unroll 16
     for (size_t i = 0; i < MR; ++i) ap[i] = static_cast<const uint8_t*>(a[i]);
     a += MR;
     for (size_t k = 0; k < kc4; k += 4) {
       typename V::Vec wv[NV];
+      #pragma GCC unroll 16
       for (size_t j = 0; j < NV; ++j) wv[j] = V::load(wp + 4 * V::kLanes * j);
       wp += 4 * kNr;
+      #pragma GCC unroll 16
       for (size_t i = 0; i < MR; ++i) {
         typename V::Vec av = V::broadcast32(load_i32(ap[i] + k));
         if (kFlip) av = V::flip(av);
+        #pragma GCC unroll 16
         for (size_t j = 0; j < NV; ++j) acc[i][j] = V::dot(acc[i][j], av, wv[j]);
       }
     }
