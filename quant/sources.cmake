@@ -1,0 +1,12 @@
+# Quantization math, observers and weight quantization: part of the runtime library
+# (calibration runs on the device), so these use only the standard library, graph/
+# and kernels/. No FMA contraction: qparams and the histogram search must round each
+# float32 step exactly as PyTorch does.
+set(EDGEQ_QUANT_SOURCES
+  quant/qparams.cc
+  quant/histogram.cc
+  quant/observer.cc
+  quant/stats_io.cc
+  quant/weights.cc
+)
+set_source_files_properties(${EDGEQ_QUANT_SOURCES} PROPERTIES COMPILE_OPTIONS "-ffp-contract=off")
