@@ -147,8 +147,8 @@ void RunningHistogram::add(const HistogramOptions& o, const ChannelView& v, floa
     std::vector<double> moved(static_cast<size_t>(bins), 0.0);
     const double w_new = (static_cast<double>(fhi) - flo) / bins, w_old = (static_cast<double>(max) - min) / bins;
     for (int32_t k = 0; k < bins; ++k)
-      spread(&moved, w_new, min - static_cast<double>(flo) + k * w_old, min - static_cast<double>(flo) + (k + 1) * w_old,
-             counts[k]);
+      spread(&moved, w_new, min - static_cast<double>(flo) + k * w_old,
+             min - static_cast<double>(flo) + (k + 1) * w_old, counts[k]);
     for (int32_t k = 0; k < bins; ++k) fresh[k] += static_cast<float>(moved[k]);
     counts.swap(fresh);
     min = flo;

@@ -12,21 +12,37 @@ namespace quant {
 
 namespace {
 
-// Running min/max of the finite values of p[0:len) into *lo/*hi; returns the count of
-// non-finite values. Branch-free selects so the compiler can vectorize.
-size_t minmax_finite(const float* p, size_t len, float* lo, float* hi) {
+// Running min/max of the finite values of p[0:len) into *lo/*hi, counting non-finite
+// values into *bad and exact zeros into *zeros. Branch-free selects so the compiler
+// can vectorize.
+void minmax_finite(const float* p, size_t len, float* lo, float* hi, uint64_t* bad, uint64_t* zeros) {
   float mn = *lo, mx = *hi;
-  size_t bad = 0;
+  uint64_t nb = 0, nz = 0;
   for (size_t i = 0; i < len; ++i) {
     const float x = p[i];
     const bool finite = std::fabs(x) <= FLT_MAX;  // false for NaN and +-inf
-    bad += !finite;
+    nb += !finite;
+    nz += x == 0.f;
     mn = (finite && x < mn) ? x : mn;
     mx = (finite && x > mx) ? x : mx;
   }
   *lo = mn;
   *hi = mx;
-  return bad;
+  *bad += nb;
+  *zeros += nz;
+}
+
+// The running histogram without the mass of exact zeros (ncnn leaves zeros out of its
+// entropy histogram: after ReLU they are a spike the KL search would chase). The zeros
+// sit in the bin holding 0.
+RunningHistogram without_zeros(const ChannelStats& ch) {
+  RunningHistogram h = ch.hist;
+  if (ch.zeros == 0 || !(h.min <= 0.f && h.max >= 0.f) || !(h.max > h.min)) return h;
+  const int64_t bins = static_cast<int64_t>(h.counts.size());
+  const int64_t k =
+      std::min<int64_t>(static_cast<int64_t>(((0.f - h.min) * static_cast<float>(bins)) / (h.max - h.min)), bins - 1);
+  h.counts[k] = std::max(0.f, h.counts[k] - static_cast<float>(ch.zeros));
+  return h;
 }
 
 std::string channel_prefix(const TensorStats& s, size_t c) {
@@ -38,8 +54,8 @@ bool schemes_match(const TensorStats& stats, const QScheme& scheme) {
 }
 
 // The search of one channel for the histogram-based methods.
-Status histogram_range(Method method, const ChannelStats& ch, const TensorStats& stats,
-                       const ObserverOptions& options, const QScheme& scheme, float* lo, float* hi) {
+Status histogram_range(Method method, const ChannelStats& ch, const TensorStats& stats, const ObserverOptions& options,
+                       const QScheme& scheme, float* lo, float* hi) {
   const RunningHistogram& h = ch.hist;
   int32_t qmin = 0, qmax = 0;
   EDGEQ_RETURN_IF_ERROR(quant_range(scheme, &qmin, &qmax));
@@ -54,7 +70,7 @@ Status histogram_range(Method method, const ChannelStats& ch, const TensorStats&
       if (scheme.symmetric) {
         float amax = 0.f;
         const std::vector<double> folded = fold_abs(h, static_cast<int32_t>(h.counts.size()), &amax);
-        const float t = histogram_quantile(folded, 0.0, amax, p);
+        const float t = std::min(histogram_quantile(folded, 0.0, amax, p), std::max(-ch.min, ch.max));
         *lo = -t;
         *hi = t;
       } else {
@@ -66,12 +82,14 @@ Status histogram_range(Method method, const ChannelStats& ch, const TensorStats&
     case Method::kEntropy: {
       if (options.entropy_bins < 2) return InvalidArgument("entropy_bins must be at least 2");
       float amax = 0.f;
-      const std::vector<double> folded = fold_abs(h, options.entropy_bins, &amax);
+      const std::vector<double> folded = fold_abs(without_zeros(ch), options.entropy_bins, &amax);
       const bool one_sided = ch.min >= 0.f || ch.max <= 0.f;
       const int32_t codes = qmax - qmin + 1;
       const int32_t levels = (!scheme.symmetric && one_sided) ? codes : codes / 2;
       const int32_t bin = kl_threshold_bin(folded, levels);
-      const float t = static_cast<float>(static_cast<double>(amax) * bin / options.entropy_bins);
+      // The histogram's range may reach past the data (PyTorch widens its max side).
+      const float data_amax = std::max(std::fabs(ch.min), std::fabs(ch.max));
+      const float t = std::min(static_cast<float>(static_cast<double>(amax) * bin / options.entropy_bins), data_amax);
       if (scheme.symmetric) {
         *lo = -t;
         *hi = t;
@@ -148,19 +166,25 @@ Status histogram_range(Method method, const ChannelStats& ch, const TensorStats&
 
 const char* method_name(Method m) {
   switch (m) {
-    case Method::kMinMax: return "minmax";
-    case Method::kMovingAverage: return "moving_average";
-    case Method::kHistogram: return "histogram";
-    case Method::kPercentile: return "percentile";
-    case Method::kEntropy: return "entropy";
-    case Method::kMse: return "mse";
+    case Method::kMinMax:
+      return "minmax";
+    case Method::kMovingAverage:
+      return "moving_average";
+    case Method::kHistogram:
+      return "histogram";
+    case Method::kPercentile:
+      return "percentile";
+    case Method::kEntropy:
+      return "entropy";
+    case Method::kMse:
+      return "mse";
   }
   return "?";
 }
 
 bool parse_method(const std::string& name, Method* out) {
-  for (Method m : {Method::kMinMax, Method::kMovingAverage, Method::kHistogram, Method::kPercentile,
-                   Method::kEntropy, Method::kMse}) {
+  for (Method m : {Method::kMinMax, Method::kMovingAverage, Method::kHistogram, Method::kPercentile, Method::kEntropy,
+                   Method::kMse}) {
     if (name == method_name(m)) {
       *out = m;
       return true;
@@ -192,7 +216,8 @@ Status Observer::observe(const float* data, const int32_t* shape, int rank) {
   if (!std::isfinite(stats_.averaging_constant)) return InvalidArgument("observe: averaging constant is not finite");
   int64_t n = 1;
   for (int i = 0; i < rank; ++i) {
-    if (shape[i] < 0) return InvalidArgument("observe: negative dimension in shape " + shape_string({shape, shape + rank}));
+    if (shape[i] < 0)
+      return InvalidArgument("observe: negative dimension in shape " + shape_string({shape, shape + rank}));
     n *= shape[i];
   }
   if (n == 0) return Status::Ok();
@@ -220,23 +245,27 @@ Status Observer::observe(const float* data, const int32_t* shape, int rank) {
   batch_min_.assign(channels, std::numeric_limits<float>::infinity());
   batch_max_.assign(channels, -std::numeric_limits<float>::infinity());
   std::vector<uint64_t>& bad = bad_scratch_;
+  std::vector<uint64_t>& zeros = zero_scratch_;
   bad.assign(channels, 0);
+  zeros.assign(channels, 0);
   for (size_t o = 0; o < outer; ++o) {
     const float* row = data + o * channels * inner;
     if (inner == 1) {  // channel-last: one value per channel per row, vectorized across channels
       float* mn = batch_min_.data();
       float* mx = batch_max_.data();
       uint64_t* nb = bad.data();
+      uint64_t* nz = zeros.data();
       for (size_t c = 0; c < channels; ++c) {
         const float x = row[c];
         const bool finite = std::fabs(x) <= FLT_MAX;
         nb[c] += !finite;
+        nz[c] += x == 0.f;
         mn[c] = (finite && x < mn[c]) ? x : mn[c];
         mx[c] = (finite && x > mx[c]) ? x : mx[c];
       }
     } else {
       for (size_t c = 0; c < channels; ++c)
-        bad[c] += minmax_finite(row + c * inner, inner, &batch_min_[c], &batch_max_[c]);
+        minmax_finite(row + c * inner, inner, &batch_min_[c], &batch_max_[c], &bad[c], &zeros[c]);
     }
   }
 
@@ -258,6 +287,7 @@ Status Observer::observe(const float* data, const int32_t* shape, int rank) {
       ch.ma_max = ch.ma_max + avg * (bmax - ch.ma_max);
     }
     ch.count += finite;
+    ch.zeros += zeros[c];
     if (stats_.has_histogram) {
       ChannelView v;
       v.base = data + c * inner;

@@ -34,7 +34,10 @@ Status quant_range(const QScheme& s, int32_t* qmin, int32_t* qmax, bool* custom)
   int32_t lo = s8 ? -128 : 0, hi = s8 ? 127 : 255;
   if (s.narrow_range) {
     // A narrowed range is a customized one in PyTorch's terms: reduce_range halves it.
-    if (s8) lo = -127; else lo = 1;
+    if (s8)
+      lo = -127;
+    else
+      lo = 1;
     if (s.reduce_range) {
       lo = floor_div2(lo);
       hi = floor_div2(hi);

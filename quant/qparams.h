@@ -55,8 +55,8 @@ Status quant_range(const QScheme& s, int32_t* qmin, int32_t* qmax, bool* custom 
 Status choose_qparams(const QScheme& s, float min, float max, float* scale, int32_t* zero_point);
 
 // One (scale, zero_point) per range: n ranges (n == 1 for per-tensor).
-Status choose_qparams(const QScheme& s, const float* min, const float* max, size_t n,
-                      std::vector<float>* scale, std::vector<int32_t>* zero_point);
+Status choose_qparams(const QScheme& s, const float* min, const float* max, size_t n, std::vector<float>* scale,
+                      std::vector<int32_t>* zero_point);
 
 }  // namespace quant
 }  // namespace edgeq

@@ -3,7 +3,7 @@
 // A record is whitespace-separated tokens:
 //   stats 1 axis A channels C batches B nonfinite N averaging_constant F
 //   histogram H bins K upsample U int_edges E
-//   then per channel: channel I count N min F max F ma_min F ma_max F
+//   then per channel: channel I count N zeros Z min F max F ma_min F ma_max F
 //   and, when H is 1 and the channel saw values: hist MIN MAX NNZ bin:count ...
 //   end
 // Floats use 9 significant digits, which read back to the same float32 ("inf" too).
@@ -134,8 +134,9 @@ std::string stats_to_text(const TensorStats& s) {
          std::to_string(s.histogram.torch_1_13_int_edges ? 1 : 0) + "\n";
   for (size_t c = 0; c < s.channels.size(); ++c) {
     const ChannelStats& ch = s.channels[c];
-    out += "channel " + std::to_string(c) + " count " + std::to_string(ch.count) + " min " + fmt(ch.min) + " max " +
-           fmt(ch.max) + " ma_min " + fmt(ch.ma_min) + " ma_max " + fmt(ch.ma_max) + "\n";
+    out += "channel " + std::to_string(c) + " count " + std::to_string(ch.count) + " zeros " +
+           std::to_string(ch.zeros) + " min " + fmt(ch.min) + " max " + fmt(ch.max) + " ma_min " + fmt(ch.ma_min) +
+           " ma_max " + fmt(ch.ma_max) + "\n";
     if (!ch.hist.counts.empty()) {
       size_t nnz = 0;
       for (float v : ch.hist.counts) nnz += v != 0.f;
@@ -177,6 +178,8 @@ Status stats_from_text(const std::string& text, size_t* pos, TensorStats* out) {
     EDGEQ_RETURN_IF_ERROR(tk.read_u64("channel", &index));
     if (index != c) return tk.error("channel " + std::to_string(index) + " out of order");
     EDGEQ_RETURN_IF_ERROR(tk.read_u64("count", &ch.count));
+    EDGEQ_RETURN_IF_ERROR(tk.read_u64("zeros", &ch.zeros));
+    if (ch.zeros > ch.count) return tk.error("more zeros than values");
     EDGEQ_RETURN_IF_ERROR(tk.read_f32("min", &ch.min));
     EDGEQ_RETURN_IF_ERROR(tk.read_f32("max", &ch.max));
     EDGEQ_RETURN_IF_ERROR(tk.read_f32("ma_min", &ch.ma_min));

@@ -72,7 +72,8 @@ Status quantize_bias(const float* bias, size_t n, float input_scale, const std::
     if (!(ws > 0.f) || !std::isfinite(ws) || !(s > 0.f) || !std::isfinite(s))
       return InvalidArgument("quantize_bias: channel " + std::to_string(c) + ": bias scale " +
                              std::to_string(input_scale) + " * " + std::to_string(ws) + " is not positive and finite");
-    if (!std::isfinite(bias[c])) return InvalidArgument("quantize_bias: non-finite bias in channel " + std::to_string(c));
+    if (!std::isfinite(bias[c]))
+      return InvalidArgument("quantize_bias: non-finite bias in channel " + std::to_string(c));
     const double r = std::nearbyint(static_cast<double>(bias[c] / s));  // float division, then round half even
     const double lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
     (*q)[c] = static_cast<int32_t>(std::min(std::max(r, lo), hi));

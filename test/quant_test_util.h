@@ -3,10 +3,9 @@
 // without storing them), the goldens file, and scheme construction.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
