@@ -11,12 +11,12 @@
 //    sub-bins per bin, placed at its offset, and re-summed into the new bins
 //    (_combine_histograms, cumulative sums in double). If the range did not change
 //    the counts are simply added.
-// Counts are float32 as in PyTorch, and each step uses PyTorch's float32 / double
-// arithmetic so that the state, and the L2 search result, equal PyTorch's.
-// PyTorch 1.13 alone passes int(min) and int(max) to torch.histc, which truncates the
-// binning range (values outside are dropped; a range inside (-1, 1) becomes the
-// batch's own range); other releases pass the float range. `torch_1_13_int_edges`
-// reproduces 1.13 for tests against that release; leave it off otherwise.
+// Counts are float32 as in PyTorch (and, like PyTorch's, may end a hair below zero
+// after a combine: its differences of a double and a float32-rounded running sum), and each step uses PyTorch's float32
+// / double arithmetic so that the state, and the L2 search result, equal PyTorch's. PyTorch 1.13 alone passes int(min)
+// and int(max) to torch.histc, which truncates the binning range (values outside are dropped; a range inside (-1, 1)
+// becomes the batch's own range); other releases pass the float range. `torch_1_13_int_edges` reproduces 1.13 for tests
+// against that release; leave it off otherwise.
 //
 // Non-finite values are never passed in: callers skip them (observer.cc).
 #pragma once
