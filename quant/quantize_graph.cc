@@ -15,6 +15,7 @@
 #include <limits>
 
 #include "graph/shape.h"
+#include "quant/weights.h"
 
 namespace edgeq {
 namespace quant {
@@ -42,59 +43,41 @@ std::vector<float> floats_of(const Tensor& t) {
   return v;
 }
 
-// Symmetric int8 weights in narrow range [-127, 127], per output channel (axis 0) or per
-// tensor: scale = max|w| / 127 (at least FLT_EPSILON, as PyTorch's observers floor it),
-// q = round_half_even(w / scale).
-Tensor quantize_weight(const Tensor& w, bool per_channel) {
+// Symmetric int8 weights in narrow range [-127, 127] along axis 0 (quant/weights.h);
+// per tensor is the same with all values as one channel.
+Status quantize_weight(const Tensor& w, bool per_channel, Tensor* out) {
   const std::vector<float> f = floats_of(w);
-  const int64_t channels = per_channel ? w.shape[0] : 1;
-  const int64_t inner = static_cast<int64_t>(f.size()) / std::max<int64_t>(channels, 1);
-  Tensor q;
-  q.name = w.name + "_quantized";
-  q.dtype = DType::kS8;
-  q.shape = w.shape;
-  q.quant.axis = 0;
-  std::vector<uint8_t> bytes(f.size());
-  for (int64_t c = 0; c < channels; ++c) {
-    float amax = 0.f;
-    for (int64_t i = 0; i < inner; ++i) amax = std::max(amax, std::fabs(f[c * inner + i]));
-    const float scale = std::max(amax / 127.f, FLT_EPSILON);
-    q.quant.scale.push_back(scale);
-    q.quant.zero_point.push_back(0);
-    for (int64_t i = 0; i < inner; ++i) {
-      const float v = std::nearbyint(f[c * inner + i] / scale);
-      bytes[c * inner + i] = static_cast<uint8_t>(static_cast<int8_t>(std::min(127.f, std::max(-127.f, v))));
-    }
-  }
-  q.set_data(std::move(bytes));
-  return q;
+  const std::vector<int32_t> shape = per_channel ? w.shape : std::vector<int32_t>{1, static_cast<int32_t>(f.size())};
+  std::vector<int8_t> q;
+  std::vector<float> scale;
+  Status s = quantize_weights_per_channel(f.data(), shape, 0, &q, &scale);
+  if (!s.ok()) return Status(s.code(), "weights '" + w.name + "': " + s.message());
+  out->name = w.name + "_quantized";
+  out->dtype = DType::kS8;
+  out->shape = w.shape;
+  out->quant.axis = 0;
+  out->quant.scale = scale;
+  out->quant.zero_point.assign(scale.size(), 0);
+  out->set_data(std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(q.data()),
+                                     reinterpret_cast<const uint8_t*>(q.data()) + q.size()));
+  return Status::Ok();
 }
 
-// int32 bias with scale s_in * s_w[c] and zero point 0, rounded half to even and
-// saturated.
-Tensor quantize_bias(const Tensor& b, float s_in, const QuantParams& wq) {
+// int32 bias with scale s_in * s_w[c] and zero point 0 (quant/weights.h).
+Status quantize_bias_tensor(const Tensor& b, float s_in, const QuantParams& wq, Tensor* out) {
   const std::vector<float> f = floats_of(b);
-  Tensor q;
-  q.name = b.name + "_quantized";
-  q.dtype = DType::kS32;
-  q.shape = b.shape;
-  q.quant.axis = 0;
-  std::vector<uint8_t> bytes(f.size() * 4);
-  for (size_t c = 0; c < f.size(); ++c) {
-    const float s = s_in * wq.scale[wq.per_tensor() ? 0 : c];
-    q.quant.scale.push_back(s);
-    q.quant.zero_point.push_back(0);
-    double v = std::nearbyint(static_cast<double>(f[c]) / s);
-    v = std::min(2147483647.0, std::max(-2147483648.0, v));
-    const int32_t i = static_cast<int32_t>(v);
-    std::memcpy(&bytes[c * 4], &i, 4);
-  }
-  if (wq.per_tensor()) {  // one scale for all
-    q.quant.scale.resize(1);
-    q.quant.zero_point.resize(1);
-  }
-  q.set_data(std::move(bytes));
-  return q;
+  std::vector<int32_t> q;
+  Status s = quantize_bias(f.data(), f.size(), s_in, wq.scale, &q);
+  if (!s.ok()) return Status(s.code(), "bias '" + b.name + "': " + s.message());
+  out->name = b.name + "_quantized";
+  out->dtype = DType::kS32;
+  out->shape = b.shape;
+  out->quant.axis = 0;
+  for (float sw : wq.scale) out->quant.scale.push_back(s_in * sw);
+  out->quant.zero_point.assign(out->quant.scale.size(), 0);
+  out->set_data(std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(q.data()),
+                                     reinterpret_cast<const uint8_t*>(q.data()) + q.size() * 4));
+  return Status::Ok();
 }
 
 class Rewriter {
@@ -193,11 +176,13 @@ class Rewriter {
     if (q && (n.op == OpType::kConv2D || n.op == OpType::kFullyConnected)) {
       const Tensor& w = g_.tensors[g_.nodes[i].inputs[1]];
       if (!w.is_constant()) return Unsupported("node '" + n.name + "': weights are not constant");
-      Tensor wq = quantize_weight(w, opts_.per_channel_weights);
+      Tensor wq;
+      EDGEQ_RETURN_IF_ERROR(quantize_weight(w, opts_.per_channel_weights, &wq));
       const float s_in = out_->tensors[n.inputs[0]].quant.scale[0];
       if (n.inputs.size() > 2 && n.inputs[2] >= 0) {
-        const Tensor& b = g_.tensors[g_.nodes[i].inputs[2]];
-        n.inputs[2] = out_->add_tensor(quantize_bias(b, s_in, wq.quant));
+        Tensor bq;
+        EDGEQ_RETURN_IF_ERROR(quantize_bias_tensor(g_.tensors[g_.nodes[i].inputs[2]], s_in, wq.quant, &bq));
+        n.inputs[2] = out_->add_tensor(std::move(bq));
       }
       n.inputs[1] = out_->add_tensor(std::move(wq));
     }
@@ -222,7 +207,8 @@ Status quantize_dynamic(const Graph& g, const GraphQuantOptions& opts, Graph* ou
     if (n.op != OpType::kFullyConnected) continue;
     const Tensor& w = out->tensors[n.inputs[1]];
     if (!w.is_constant() || w.dtype != DType::kF32) continue;
-    Tensor wq = quantize_weight(w, opts.per_channel_weights);
+    Tensor wq;
+    EDGEQ_RETURN_IF_ERROR(quantize_weight(w, opts.per_channel_weights, &wq));
     n.inputs[1] = out->add_tensor(std::move(wq));
   }
   compact_graph(out);
@@ -233,6 +219,7 @@ Status quantize_dynamic(const Graph& g, const GraphQuantOptions& opts, Graph* ou
 
 Status quantize_graph(const Graph& g, const std::vector<QuantParams>& act_qparams, const GraphQuantOptions& opts,
                       Graph* out) {
+  if (opts.dynamic) return quantize_dynamic(g, opts, out);
   if (act_qparams.size() != g.tensors.size())
     return InvalidArgument("quantize_graph: " + std::to_string(act_qparams.size()) + " qparams for " +
                            std::to_string(g.tensors.size()) + " tensors");
@@ -241,7 +228,6 @@ Status quantize_graph(const Graph& g, const std::vector<QuantParams>& act_qparam
     for (int32_t t : n.outputs)
       if (g.tensors[t].dtype != DType::kF32)
         return InvalidArgument("node '" + n.name + "' is not a float node: quantize a float model");
-  if (opts.dynamic) return quantize_dynamic(g, opts, out);
   *out = Graph();
   Rewriter r(g, act_qparams, opts, out);
   return r.run();

@@ -11,5 +11,6 @@ set(EDGEQ_QUANT_SOURCES
   quant/weights.cc
   quant/quantize_graph.cc
   quant/report.cc
+  quant/calibrator.cc
 )
 set_source_files_properties(${EDGEQ_QUANT_SOURCES} PROPERTIES COMPILE_OPTIONS "-ffp-contract=off")

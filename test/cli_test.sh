@@ -82,5 +82,32 @@ expect_error "run too many inputs" "inputs" "$edgeq" run "$m" --input "$data/sma
 expect_error "run bad isa" "unknown ISA" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --isa avx9000
 expect_error "bad threads" "threads" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --threads -3
 
+# Calibration: a float model and random data; every method; the statistics cache gives
+# the same model as a fresh run; fallback keeps layers in float; quant-report prints
+# per-layer figures.
+f32="$work/small_f32.edgeq"
+expect_ok "convert float" "$edgeq" convert "$data/small_f32.onnx" -o "$f32"
+/usr/bin/python3 -c "import numpy as np; np.random.seed(0); np.save('$work/calib.npy', (np.random.rand(16, 3, 32, 32) * 2 - 1).astype('float32'))" \
+  && ok || bad "could not make calibration data"
+for method in minmax ema histogram percentile entropy mse; do
+  expect_ok "calibrate $method" "$edgeq" calibrate "$f32" --data "$work/calib.npy" --method "$method" -o "$work/q_$method.edgeq" --stats "$work/stats.txt"
+  grep -q "int8 ops, 0 float ops" "$work/out" && ok || bad "calibrate $method: $(cat "$work/out")"
+done
+expect_ok "calibrate from stats" "$edgeq" calibrate "$f32" --stats "$work/stats.txt" --method mse -o "$work/q_cached.edgeq"
+cmp -s "$work/q_cached.edgeq" "$work/q_mse.edgeq" && ok || bad "the stats cache gave another model than the data"
+expect_ok "calibrate fallback" "$edgeq" calibrate "$f32" --data "$work/calib.npy" --fallback 2 -o "$work/q_fb.edgeq"
+grep -q "2 float ops" "$work/out" && ok || bad "--fallback 2 did not keep 2 float ops: $(cat "$work/out")"
+expect_ok "calibrate per-tensor int8" "$edgeq" calibrate "$f32" --data "$work/calib.npy" --per-tensor --act-dtype int8 -o "$work/q_pt.edgeq"
+expect_ok "calibrate dynamic" "$edgeq" calibrate "$f32" --dynamic -o "$work/q_dyn.edgeq"
+expect_ok "quant-report" "$edgeq" quant-report "$f32" "$work/q_minmax.edgeq" --data "$work/calib.npy"
+grep -q "SQNR iso" "$work/out" && grep -q "top-1 agreement" "$work/out" && ok || bad "quant-report output: $(cat "$work/out")"
+expect_ok "run calibrated" "$edgeq" run "$work/q_fb.edgeq" --input "$work/calib.npy"
+expect_error "calibrate without data" "--data" "$edgeq" calibrate "$f32" -o "$work/z.edgeq"
+expect_error "calibrate int8 model" "not a float model" "$edgeq" calibrate "$m" --data "$work/calib.npy" -o "$work/z.edgeq"
+expect_error "calibrate bad exclude" "no node named" "$edgeq" calibrate "$f32" --data "$work/calib.npy" --exclude nope -o "$work/z.edgeq"
+expect_error "calibrate bad method" "method" "$edgeq" calibrate "$f32" --data "$work/calib.npy" --method magic -o "$work/z.edgeq"
+printf 'garbage\n' > "$work/bad_stats.txt"
+expect_error "calibrate bad stats" "stats\|statistics" "$edgeq" calibrate "$f32" --stats "$work/bad_stats.txt" -o "$work/z.edgeq"
+
 echo "cli: $passed passed, $failed failed"
 [ $failed -eq 0 ]

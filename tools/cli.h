@@ -52,7 +52,8 @@ class Progress {
   double start_;
 };
 
-void add_run_commands(CLI::App& app, Commands* commands);  // run, eval
+void add_run_commands(CLI::App& app, Commands* commands);    // run, eval (run_cmd.cc)
+void add_quant_commands(CLI::App& app, Commands* commands);  // calibrate, quant-report (quant_cmd.cc)
 
 }  // namespace cli
 }  // namespace edgeq

@@ -146,6 +146,7 @@ int main_impl(int argc, char** argv) {
 
   cli::Commands commands;
   cli::add_run_commands(app, &commands);
+  cli::add_quant_commands(app, &commands);
 
   try {
     app.parse(argc, argv);
