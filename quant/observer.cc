@@ -12,24 +12,54 @@ namespace quant {
 
 namespace {
 
+// One value into a running (min, max, non-finite count, zero count): selects only,
+// so loops of it vectorize (packed compares and blends).
+template <typename Count>
+inline void observe_value(float x, float* mn, float* mx, Count* bad, Count* zeros) {
+  const int32_t finite = std::fabs(x) <= FLT_MAX ? 1 : 0;  // 0 for NaN and +-inf
+  *bad += static_cast<Count>(1 - finite);
+  *zeros += static_cast<Count>(x == 0.f ? 1 : 0);
+  const float xl = finite ? x : *mn;
+  const float xh = finite ? x : *mx;
+  *mn = xl < *mn ? xl : *mn;
+  *mx = xh > *mx ? xh : *mx;
+}
+
 // Running min/max of the finite values of p[0:len) into *lo/*hi, counting non-finite
-// values into *bad and exact zeros into *zeros. Branch-free selects so the compiler
-// can vectorize.
+// values into *bad and exact zeros into *zeros. Eight independent lanes (no
+// cross-iteration min reduction, which GCC only vectorizes under -ffast-math).
 void minmax_finite(const float* p, size_t len, float* lo, float* hi, uint64_t* bad, uint64_t* zeros) {
-  float mn = *lo, mx = *hi;
-  uint64_t nb = 0, nz = 0;
-  for (size_t i = 0; i < len; ++i) {
-    const float x = p[i];
-    const bool finite = std::fabs(x) <= FLT_MAX;  // false for NaN and +-inf
-    nb += !finite;
-    nz += x == 0.f;
-    mn = (finite && x < mn) ? x : mn;
-    mx = (finite && x > mx) ? x : mx;
+  constexpr size_t kLanes = 8;
+  float mn[kLanes], mx[kLanes];
+  int32_t nb[kLanes] = {}, nz[kLanes] = {};
+  for (size_t l = 0; l < kLanes; ++l) {
+    mn[l] = *lo;
+    mx[l] = *hi;
   }
-  *lo = mn;
-  *hi = mx;
-  *bad += nb;
-  *zeros += nz;
+  uint64_t total_bad = 0, total_zeros = 0;
+  constexpr size_t kChunk = size_t{1} << 20;  // keeps the 32-bit lane counters from overflowing
+  size_t i = 0;
+  while (i + kLanes <= len) {
+    const size_t end = std::min(len - len % kLanes, i + kChunk);
+    for (; i < end; i += kLanes) {
+      for (size_t l = 0; l < kLanes; ++l) observe_value(p[i + l], &mn[l], &mx[l], &nb[l], &nz[l]);
+    }
+    for (size_t l = 0; l < kLanes; ++l) {
+      total_bad += static_cast<uint64_t>(nb[l]);
+      total_zeros += static_cast<uint64_t>(nz[l]);
+      nb[l] = nz[l] = 0;
+    }
+  }
+  float rmn = mn[0], rmx = mx[0];
+  for (size_t l = 1; l < kLanes; ++l) {
+    rmn = mn[l] < rmn ? mn[l] : rmn;
+    rmx = mx[l] > rmx ? mx[l] : rmx;
+  }
+  for (; i < len; ++i) observe_value(p[i], &rmn, &rmx, &total_bad, &total_zeros);
+  *lo = rmn;
+  *hi = rmx;
+  *bad += total_bad;
+  *zeros += total_zeros;
 }
 
 // The running histogram without the mass of exact zeros (ncnn leaves zeros out of its
@@ -54,8 +84,8 @@ bool schemes_match(const TensorStats& stats, const QScheme& scheme) {
 }
 
 // The search of one channel for the histogram-based methods.
-Status histogram_range(Method method, const ChannelStats& ch, const TensorStats& stats, const ObserverOptions& options,
-                       const QScheme& scheme, float* lo, float* hi) {
+Status histogram_range(Method method, const ChannelStats& ch, const ObserverOptions& options, const QScheme& scheme,
+                       float* lo, float* hi) {
   const RunningHistogram& h = ch.hist;
   int32_t qmin = 0, qmax = 0;
   EDGEQ_RETURN_IF_ERROR(quant_range(scheme, &qmin, &qmax));
@@ -158,7 +188,6 @@ Status histogram_range(Method method, const ChannelStats& ch, const TensorStats&
     default:
       break;
   }
-  (void)stats;
   return Status(StatusCode::kInternal, "histogram_range: not a histogram method");
 }
 
@@ -255,14 +284,7 @@ Status Observer::observe(const float* data, const int32_t* shape, int rank) {
       float* mx = batch_max_.data();
       uint64_t* nb = bad.data();
       uint64_t* nz = zeros.data();
-      for (size_t c = 0; c < channels; ++c) {
-        const float x = row[c];
-        const bool finite = std::fabs(x) <= FLT_MAX;
-        nb[c] += !finite;
-        nz[c] += x == 0.f;
-        mn[c] = (finite && x < mn[c]) ? x : mn[c];
-        mx[c] = (finite && x > mx[c]) ? x : mx[c];
-      }
+      for (size_t c = 0; c < channels; ++c) observe_value(row[c], &mn[c], &mx[c], &nb[c], &nz[c]);
     } else {
       for (size_t c = 0; c < channels; ++c)
         minmax_finite(row + c * inner, inner, &batch_min_[c], &batch_max_[c], &bad[c], &zeros[c]);
@@ -364,7 +386,7 @@ Status compute_range(Method method, const TensorStats& stats, const ObserverOpti
         (*max)[c] = ch.ma_max;
         break;
       default: {
-        Status st = histogram_range(method, ch, stats, options, scheme, &(*min)[c], &(*max)[c]);
+        Status st = histogram_range(method, ch, options, scheme, &(*min)[c], &(*max)[c]);
         if (!st.ok()) return Status(st.code(), channel_prefix(stats, c) + st.message());
       }
     }
