@@ -25,6 +25,9 @@ using Commands = std::vector<Command>;
 // Prints "edgeq: error: ..." on stderr; returns 0 for Ok, 1 otherwise.
 int report(const Status& s);
 
+// "512 B", "3.4 KiB", "1.25 MiB".
+std::string human_bytes(size_t bytes);
+
 // The options every command that runs a model takes.
 struct SessionArgs {
   int threads = 1;
@@ -52,7 +55,8 @@ class Progress {
   double start_;
 };
 
-void add_run_commands(CLI::App& app, Commands* commands);  // run, eval
+void add_run_commands(CLI::App& app, Commands* commands);    // run, eval (run_cmd.cc)
+void add_bench_commands(CLI::App& app, Commands* commands);  // bench (bench_cmd.cc)
 
 }  // namespace cli
 }  // namespace edgeq
