@@ -248,7 +248,7 @@ def parse_list(text, allowed, what):
     items = [x.strip() for x in text.split(",") if x.strip()]
     bad = [x for x in items if x not in allowed]
     if bad or not items:
-        raise argparse.ArgumentTypeError(f"{what}: {text!r} (choose from {', '.join(allowed)})")
+        raise argparse.ArgumentTypeError(f"{text!r}: choose from {', '.join(allowed)}")
     return items
 
 
@@ -298,7 +298,8 @@ def main():
     peers = [p for p in PEERS if p in a.peers]
     if "edgeq" in peers and not (build / "edgeq").exists():
         die(f"{build / 'edgeq'} not found: build edgeq first (ninja -C {a.build_dir} edgeq_cli)")
-    if not (ort_dir / "node_modules" / "onnxruntime-node").exists():
+    need_ort = "onnxruntime" in peers or any(not (build / "models" / f"{m}_int8.onnx").exists() for m in a.models)
+    if need_ort and not (ort_dir / "node_modules" / "onnxruntime-node").exists():
         die(f"ONNX Runtime is not installed in {ort_dir}: run tools/setup_ort.sh {ort_dir}")
     out.mkdir(parents=True, exist_ok=True)
 
@@ -312,7 +313,8 @@ def main():
         "edgeq_isa": "-", "edgeq_kernels": "-",
     }
     onnx = ensure_models(a.models, build / "models", ort_dir)
-    log(f"preparing {', '.join(peers)} on {', '.join(a.models)} (PyTorch quantizes each network once) ...")
+    log(f"preparing {', '.join(peers)} on {', '.join(a.models)}"
+        + (" (PyTorch quantizes each network once)" if "pytorch" in peers else "") + " ...")
     runners = {}
     try:
         for p in peers:
