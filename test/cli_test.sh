@@ -37,7 +37,7 @@ expect_ok "run --raw" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --ou
 head -c 64 "$work/yq.npy" | grep -q "'|u1'\|'|i1'" && ok || bad "--raw did not write int8/uint8"
 expect_ok "convert --requant fixed" "$edgeq" convert "$data/small_qdq.onnx" -o "$work/fixed.edgeq" --requant fixed
 expect_ok "run fixed-point model" "$edgeq" run "$work/fixed.edgeq" --input "$data/small_qdq.input.npy"
-for sub in convert info run eval; do expect_ok "$sub --help" "$edgeq" "$sub" --help; done
+for sub in convert info run eval bench; do expect_ok "$sub --help" "$edgeq" "$sub" --help; done
 
 # Many samples: a directory of two batch-sized files runs as two batches into one NPY,
 # and eval scores the model against its own top-1 (100%) and against shifted labels.
@@ -62,6 +62,39 @@ grep -q "top-1: 0.00% (0)" "$work/out" && ok || bad "eval on shifted labels: $(c
 expect_error "eval label count" "labels for" "$edgeq" eval "$m" --input "$data/small_qdq.input.npy" --labels "$work/labels.npy"
 expect_error "eval float labels" "integers" "$edgeq" eval "$m" --input "$data/small_qdq.input.npy" --labels "$work/y.npy"
 
+# bench: a short --json run parses and holds every figure; the text report and the
+# profile; the MACs of the stem conv (16 x 3 x 3x3 over 2 x 32x32 pixels) and of the FC.
+expect_ok "bench --json" "$edgeq" bench "$m" --runs 3 --warmup 1 --json --profile
+/usr/bin/python3 - "$work/out" <<'PY' && ok || bad "bench --json output: $(head -c 600 "$work/out")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+for k in ["model", "isa", "threads", "load_ms", "session_ms", "arena_bytes", "packed_bytes", "peak_rss_bytes",
+          "first_run_ms", "latency_ms", "samples_ms", "runs", "macs", "kernels", "profile"]:
+    assert k in j, k
+assert j["runs"] == 3 and len(j["samples_ms"]) == 3 and j["threads"] == 1 and j["isa"]
+lat = j["latency_ms"]
+assert 0 < lat["min"] <= lat["median"] <= lat["p90"] <= lat["p99"] <= lat["max"], lat
+assert j["arena_bytes"] > 0 and j["peak_rss_bytes"] > 0 and j["load_ms"] > 0 and j["session_ms"] > 0
+assert sum(j["kernels"].values()) == j["nodes"]
+nodes = j["profile"]["nodes"]
+assert len(nodes) == j["nodes"] and sorted(n["index"] for n in nodes) == list(range(j["nodes"]))
+assert all(a["median_ms"] >= b["median_ms"] for a, b in zip(nodes, nodes[1:])), "not sorted by time"
+assert abs(sum(n["share_pct"] for n in nodes) - 100) < 0.01
+macs = {n["name"]: n["macs"] for n in nodes}
+assert macs["/0/Conv"] == 2 * 32 * 32 * 16 * 3 * 3 * 3, macs["/0/Conv"]
+assert macs["/fc/Gemm"] == 2 * 10 * 32, macs["/fc/Gemm"]
+assert j["macs"] == sum(macs.values())
+types = {t["op"]: t for t in j["profile"]["op_types"]}
+assert types["Conv2D dw"]["count"] == 1 and types["Conv2D"]["count"] == 5, types
+PY
+expect_ok "bench text" "$edgeq" bench "$m" --runs 2 --warmup 0 --profile --threads 2
+for want in "session creation" "peak RSS" "median" "p99" "threads:          2" "per-node profile" "per op type"; do
+  grep -q "$want" "$work/out" && ok || bad "bench text lacks '$want': $(cat "$work/out")"
+done
+expect_ok "bench --min-time" "$edgeq" bench "$m" --runs 1 --warmup 0 --min-time 0.05 --json
+/usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert sum(j['samples_ms']) >= 50" \
+  "$work/out" && ok || bad "bench --min-time stopped early: $(head -c 300 "$work/out")"
+
 # Bad input.
 expect_error "no subcommand" "subcommand" "$edgeq"
 expect_error "unknown flag" "--frobnicate" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --frobnicate
@@ -80,6 +113,14 @@ expect_error "run missing input file" "cannot open" "$edgeq" run "$m" --input "$
 expect_error "run not npy" "NPY" "$edgeq" run "$m" --input "$work/garbage.onnx"
 expect_error "run too many inputs" "inputs" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --input "$data/small_qdq.input.npy"
 expect_error "run bad isa" "unknown ISA" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --isa avx9000
+expect_error "bench missing file" "cannot open" "$edgeq" bench "$work/nope.edgeq" --runs 1
+expect_error "bench truncated" "error" "$edgeq" bench "$work/truncated.edgeq" --runs 1
+expect_error "bench runs 0" "runs" "$edgeq" bench "$m" --runs 0
+expect_error "bench runs not a number" "runs" "$edgeq" bench "$m" --runs many
+expect_error "bench negative warmup" "warmup" "$edgeq" bench "$m" --warmup -1
+expect_error "bench unknown flag" "--frobnicate" "$edgeq" bench "$m" --frobnicate
+expect_error "bench bad isa" "unknown ISA" "$edgeq" bench "$m" --isa avx9000
+expect_error "bench no model" "model" "$edgeq" bench
 expect_error "bad threads" "threads" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --threads -3
 
 # Calibration: a float model and random data; every method; the statistics cache gives

@@ -6,8 +6,6 @@
 #    compares edgeq's outputs (needs tools/setup_ort.sh run into EDGEQ_ORT_DIR);
 #  * cli: the edgeq tool's commands and its errors on bad input.
 include(GoogleTest)
-find_path(NLOHMANN_JSON_INCLUDE_DIR nlohmann/json.hpp)
-edgeq_require(NLOHMANN_JSON_INCLUDE_DIR "nlohmann-json" "nlohmann-json3-dev")
 
 file(GLOB EDGEQ_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/test/*_test.cc)
 add_executable(edgeq_tests ${EDGEQ_TEST_SOURCES})

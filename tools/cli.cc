@@ -29,6 +29,17 @@ void SessionArgs::add_to(CLI::App* app) {
                   "(default: EDGEQ_ISA, else the best the CPU runs)");
 }
 
+std::string human_bytes(size_t b) {
+  char buf[32];
+  if (b >= (1u << 20))
+    std::snprintf(buf, sizeof(buf), "%.2f MiB", b / 1048576.0);
+  else if (b >= 1024)
+    std::snprintf(buf, sizeof(buf), "%.1f KiB", b / 1024.0);
+  else
+    std::snprintf(buf, sizeof(buf), "%zu B", b);
+  return buf;
+}
+
 SessionOptions SessionArgs::options() const {
   SessionOptions o;
   o.num_threads = threads;

@@ -25,6 +25,9 @@ using Commands = std::vector<Command>;
 // Prints "edgeq: error: ..." on stderr; returns 0 for Ok, 1 otherwise.
 int report(const Status& s);
 
+// "512 B", "3.4 KiB", "1.25 MiB".
+std::string human_bytes(size_t bytes);
+
 // The options every command that runs a model takes.
 struct SessionArgs {
   int threads = 1;
@@ -54,6 +57,7 @@ class Progress {
 
 void add_run_commands(CLI::App& app, Commands* commands);    // run, eval (run_cmd.cc)
 void add_quant_commands(CLI::App& app, Commands* commands);  // calibrate, quant-report (quant_cmd.cc)
+void add_bench_commands(CLI::App& app, Commands* commands);  // bench (bench_cmd.cc)
 
 }  // namespace cli
 }  // namespace edgeq

@@ -2,6 +2,7 @@
 //   edgeq convert model.onnx -o model.edgeq   ONNX -> .edgeq
 //   edgeq info model.edgeq                    ops, tensors, qparams, memory plan
 //   edgeq run model.edgeq --input x.npy --output y.npy   (run_cmd.cc; also eval)
+//   edgeq bench model.edgeq [--threads N] [--profile]   (bench_cmd.cc)
 // Each subcommand has --help. Errors go to stderr with a non-zero exit status.
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -21,6 +22,7 @@
 namespace edgeq {
 namespace {
 
+using cli::human_bytes;
 using cli::report;
 
 std::string quant_str(const QuantParams& q) {
@@ -32,17 +34,6 @@ std::string quant_str(const QuantParams& q) {
   }
   const auto [lo, hi] = std::minmax_element(q.scale.begin(), q.scale.end());
   std::snprintf(buf, sizeof(buf), "per-axis(axis=%d, %zu): scale %.3g..%.3g", q.axis, q.scale.size(), *lo, *hi);
-  return buf;
-}
-
-std::string human_bytes(size_t b) {
-  char buf[32];
-  if (b >= (1u << 20))
-    std::snprintf(buf, sizeof(buf), "%.2f MiB", b / 1048576.0);
-  else if (b >= 1024)
-    std::snprintf(buf, sizeof(buf), "%.1f KiB", b / 1024.0);
-  else
-    std::snprintf(buf, sizeof(buf), "%zu B", b);
   return buf;
 }
 
@@ -147,6 +138,7 @@ int main_impl(int argc, char** argv) {
   cli::Commands commands;
   cli::add_run_commands(app, &commands);
   cli::add_quant_commands(app, &commands);
+  cli::add_bench_commands(app, &commands);
 
   try {
     app.parse(argc, argv);
