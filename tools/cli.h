@@ -52,7 +52,8 @@ class Progress {
   double start_;
 };
 
-void add_run_commands(CLI::App& app, Commands* commands);  // run, eval
+void add_run_commands(CLI::App& app, Commands* commands);     // run, eval
+void add_export_commands(CLI::App& app, Commands* commands);  // export-onnx
 
 }  // namespace cli
 }  // namespace edgeq

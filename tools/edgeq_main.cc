@@ -2,6 +2,7 @@
 //   edgeq convert model.onnx -o model.edgeq   ONNX -> .edgeq
 //   edgeq info model.edgeq                    ops, tensors, qparams, memory plan
 //   edgeq run model.edgeq --input x.npy --output y.npy   (run_cmd.cc; also eval)
+//   edgeq export-onnx model.edgeq -o model.onnx          (export_cmd.cc)
 // Each subcommand has --help. Errors go to stderr with a non-zero exit status.
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -146,6 +147,7 @@ int main_impl(int argc, char** argv) {
 
   cli::Commands commands;
   cli::add_run_commands(app, &commands);
+  cli::add_export_commands(app, &commands);
 
   try {
     app.parse(argc, argv);
