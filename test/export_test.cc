@@ -178,6 +178,8 @@ void dump(const Graph& g, const std::vector<std::vector<float>>& inputs, const s
   }
 }
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 class ExportRoundTrip : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ExportRoundTrip, CommittedModelIsByteIdentical) {
@@ -199,6 +201,14 @@ TEST_P(ExportRoundTrip, QuantizedOpModelIsByteIdentical) {
     quant::GraphQuantOptions opts;
     opts.act_dtype = dt;
     opts.per_channel_weights = dt == DType::kS8;
+    // Ops other than conv/FC with a constant operand stay float (quantize_graph quantizes
+    // only conv/FC constants): a mixed float/int8 graph.
+    opts.float_nodes.assign(g.nodes.size(), false);
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node& n = g.nodes[i];
+      if (n.op == OpType::kConv2D || n.op == OpType::kFullyConnected) continue;
+      for (int32_t t : n.inputs) opts.float_nodes[i] = opts.float_nodes[i] || (t >= 0 && g.tensors[t].is_constant());
+    }
     Graph q;
     s = quant::quantize_graph(g, calibrate(g, inputs, dt), opts, &q);
     ASSERT_TRUE(s.ok()) << s.message();
@@ -225,13 +235,14 @@ TEST(Export, DynamicFullyConnectedBecomesFloatGemm) {
     ASSERT_TRUE(import_onnx_file(data_dir() + "/ops/" + name + ".onnx", ImportOptions(), &g).ok());
     quant::GraphQuantOptions opts;
     opts.dynamic = true;
-    ASSERT_TRUE(quant::quantize_graph(g, {}, opts, &dyn).ok());
+    Status s = quant::quantize_graph(g, std::vector<QuantParams>(g.tensors.size()), opts, &dyn);
+    ASSERT_TRUE(s.ok()) << s.message();
     bool has_dynamic_fc = false;
     for (const Node& n : dyn.nodes)
       has_dynamic_fc |= n.op == OpType::kFullyConnected && dyn.tensors[n.inputs[1]].dtype == DType::kS8;
     ASSERT_TRUE(has_dynamic_fc);
     std::string bytes;
-    Status s = export_onnx_bytes(dyn, &bytes);
+    s = export_onnx_bytes(dyn, &bytes);
     ASSERT_TRUE(s.ok()) << s.message();
     ASSERT_TRUE(import_onnx_bytes(bytes.data(), bytes.size(), ImportOptions(), &back).ok());
     const auto inputs = read_inputs(c);

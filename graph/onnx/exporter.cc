@@ -285,16 +285,30 @@ Status Exporter::FloatNchw(int32_t t, std::string* name) {
   return Status::Ok();
 }
 
+// True when act_min/act_max change the result: always for a float result; for a
+// quantized one only when [zp + round(act_min / s), zp + round(act_max / s)] cuts into the
+// type's range (a ReLU into a tensor whose zero point is the type minimum does not).
+// Leaving out a clamp without effect lets ONNX Runtime fuse DequantizeLinear -> op ->
+// QuantizeLinear into its integer op.
+bool act_matters(const Tensor& y, bool quantize, const Attrs* a) {
+  if (!a || !act_bounded(*a)) return false;
+  if (!quantize || y.quant.scale.size() != 1) return true;
+  const double s = y.quant.scale[0], zp = y.quant.zero_point[0];
+  const bool lo = std::isfinite(a->act_min) && zp + std::nearbyint(a->act_min / s) > dtype_min(y.dtype);
+  const bool hi = std::isfinite(a->act_max) && zp + std::nearbyint(a->act_max / s) < dtype_max(y.dtype);
+  return lo || hi;
+}
+
 std::string Exporter::Target(int32_t t, const Post& p) {
   const bool quantize = p.quantize && g_.tensors[t].dtype != DType::kF32;
-  const bool steps = (p.act && act_bounded(*p.act)) || quantize || !p.perm.empty() || p.reshape;
+  const bool steps = act_matters(g_.tensors[t], quantize, p.act) || quantize || !p.perm.empty() || p.reshape;
   return steps ? Fresh(g_.tensors[t].name + "_float") : raw_[t];
 }
 
 Status Exporter::Finish(int32_t t, const std::string& value, const Post& p) {
   const Tensor& y = g_.tensors[t];
-  const bool act = p.act && act_bounded(*p.act);
   const bool quantize = p.quantize && y.dtype != DType::kF32;
+  const bool act = act_matters(y, quantize, p.act);
   int steps = act + quantize + !p.perm.empty() + p.reshape;
   std::string v = value;
   auto next = [&](const std::string& suffix) { return --steps == 0 ? raw_[t] : Fresh(y.name + suffix); };
