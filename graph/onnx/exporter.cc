@@ -11,6 +11,9 @@
 // nodes and are written as they are; ONNX Runtime's transpose optimizer cancels the
 // pairs.
 //
+// A clamp that changes the quantized result is written as op -> Q -> DQ -> Relu/Clip -> Q
+// (the integer clamp of edgeq's kernels, exactly); one that does not is left out.
+//
 // Values: each IR tensor has one ONNX value in its own element type ("raw": float, or
 // the int8/uint8/int32 data) and, when quantized, a DequantizeLinear of it made on first
 // use and shared by all float consumers. A quantized node writes its float result, then
@@ -312,6 +315,14 @@ Status Exporter::Finish(int32_t t, const std::string& value, const Post& p) {
   int steps = act + quantize + !p.perm.empty() + p.reshape;
   std::string v = value;
   auto next = [&](const std::string& suffix) { return --steps == 0 ? raw_[t] : Fresh(y.name + suffix); };
+  if (act && quantize) {
+    // Quantize, then clamp the integers: DQ -> Relu/Clip -> Q with the same parameters
+    // (exact, as DQ -> Q is), which leaves op -> Q for ONNX Runtime to fuse.
+    const std::string q = Fresh(y.name + "_unclamped");
+    EDGEQ_RETURN_IF_ERROR(Quantize(t, v, q));
+    v = Fresh(y.name + "_unclamped_dequantized");
+    EDGEQ_RETURN_IF_ERROR(Dequantize(t, q, v));
+  }
   if (act) {
     const Attrs& a = *p.act;
     const std::string out = next("_clipped");
