@@ -72,8 +72,8 @@ cmp -s "$work/y.npy" "$work/y_exported.npy" && ok || bad "the exported model's o
 # Bad input.
 expect_error "export-onnx missing model" "cannot open" "$edgeq" export-onnx "$work/nope.edgeq" -o "$work/nope.onnx"
 [ ! -e "$work/nope.onnx" ] && ok || bad "a failed export left a file"
-echo "not a model" > "$work/garbage.edgeq"
-expect_error "export-onnx not a model" "error" "$edgeq" export-onnx "$work/garbage.edgeq" -o "$work/garbage_export.onnx"
+echo "not a model" > "$work/notmodel.edgeq"
+expect_error "export-onnx not a model" "error" "$edgeq" export-onnx "$work/notmodel.edgeq" -o "$work/garbage_export.onnx"
 [ ! -e "$work/garbage_export.onnx" ] && ok || bad "a failed export left a file"
 expect_error "export-onnx unwritable output" "cannot write" "$edgeq" export-onnx "$m" -o "$work/no/such/dir/x.onnx"
 expect_error "export-onnx no output" "output" "$edgeq" export-onnx "$m"
