@@ -14,7 +14,7 @@ set -u
 edgeq="$1"; tests="$2"; data="$3"; models="$4"; ort_dir="$5"; work="$6"
 here="$(cd "$(dirname "$0")" && pwd)"
 rm -rf "$work"; mkdir -p "$work/ops"
-EDGEQ_EXPORT_DUMP_DIR="$work/ops" "$tests" --gtest_filter='CommittedModels/ExportRoundTrip.QuantizedOpModel*' \
+EDGEQ_EXPORT_DUMP_DIR="$work/ops" "$tests" --gtest_filter='FloatOpModels/QuantizedExportRoundTrip.*' \
   >"$work/gtest.log" 2>&1 || { echo "FAIL: the export gtest failed:"; tail -20 "$work/gtest.log"; exit 1; }
 EDGEQ_ORT_DIR="$ort_dir" exec /usr/bin/python3 - "$edgeq" "$data" "$models" "$work" "$here/../tools/ort/ort_run.js" <<'PY'
 import glob, json, os, subprocess, sys

@@ -42,10 +42,14 @@ const Ints kToNhwc = {0, 2, 3, 1};
 
 int32_t onnx_type(DType t) {
   switch (t) {
-    case DType::kS8: return TensorProto::INT8;
-    case DType::kU8: return TensorProto::UINT8;
-    case DType::kS32: return TensorProto::INT32;
-    default: return TensorProto::FLOAT;
+    case DType::kS8:
+      return TensorProto::INT8;
+    case DType::kU8:
+      return TensorProto::UINT8;
+    case DType::kS32:
+      return TensorProto::INT32;
+    default:
+      return TensorProto::FLOAT;
   }
 }
 
@@ -77,8 +81,8 @@ class Exporter {
   static void AttrFloat(onnx::NodeProto* n, const std::string& name, float v);
   static void AttrInts(onnx::NodeProto* n, const std::string& name, const Ints& v);
   static void AttrString(onnx::NodeProto* n, const std::string& name, const std::string& v);
-  std::string Initializer(const std::string& base, int32_t type, const Ints& dims, const void* data,
-                          size_t bytes, bool exact_name = false);
+  std::string Initializer(const std::string& base, int32_t type, const Ints& dims, const void* data, size_t bytes,
+                          bool exact_name = false);
   std::string IntsConst(const std::string& base, const Ints& v);
   std::string FloatsConst(const std::string& base, const std::vector<float>& v, bool scalar);
 
@@ -379,8 +383,8 @@ Status Exporter::Conv(const Node& n) {
       for (int64_t y = 0; y < kh; ++y)
         for (int64_t xx = 0; xx < kw; ++xx)
           for (int64_t c = 0; c < ci; ++c)
-            std::memcpy(&p[(((o * ci + c) * kh + y) * kw + xx) * es], wt.data + (((o * kh + y) * kw + xx) * ci + c) * es,
-                        es);
+            std::memcpy(&p[(((o * ci + c) * kh + y) * kw + xx) * es],
+                        wt.data + (((o * kh + y) * kw + xx) * ci + c) * es, es);
     wv = Initializer(wt.name, onnx_type(wt.dtype), {co, ci, kh, kw}, p.data(), p.size());
     if (wt.dtype != DType::kF32) {
       const std::string out = Fresh(wt.name + "_dequantized");
@@ -458,7 +462,9 @@ Status Exporter::Window(const Node& n) {
   Post p;
   p.act = &a;
   p.perm = kToNhwc;
-  const char* op = n.op == OpType::kMaxPool2D ? "MaxPool" : n.op == OpType::kAvgPool2D ? "AveragePool" : "GlobalAveragePool";
+  const char* op = n.op == OpType::kMaxPool2D   ? "MaxPool"
+                   : n.op == OpType::kAvgPool2D ? "AveragePool"
+                                                : "GlobalAveragePool";
   onnx::NodeProto* o = Add(op, {x}, {Target(y, p)});
   if (n.op != OpType::kGlobalAvgPool) {
     AttrInts(o, "kernel_shape", {a.kernel_h, a.kernel_w});
@@ -476,7 +482,8 @@ Status Exporter::Window(const Node& n) {
 Status Exporter::Movement(const Node& n) {
   const Tensor& xt = g_.tensors[n.inputs[0]];
   bool raw = n.op != OpType::kPad || xt.dtype == DType::kF32;  // a quantized pad fills in real units
-  for (int32_t o : n.outputs) raw &= same_params(xt, g_.tensors[o]) || (xt.dtype == DType::kF32 && g_.tensors[o].dtype == DType::kF32);
+  for (int32_t o : n.outputs)
+    raw &= same_params(xt, g_.tensors[o]) || (xt.dtype == DType::kF32 && g_.tensors[o].dtype == DType::kF32);
   const Attrs& a = n.attrs;
   std::string x;
   Post p;
@@ -501,8 +508,12 @@ Status Exporter::Movement(const Node& n) {
   const Ints y_shape(g_.tensors[n.outputs[0]].shape.begin(), g_.tensors[n.outputs[0]].shape.end());
   const int64_t r = static_cast<int64_t>(xt.shape.size());
   switch (n.op) {
-    case OpType::kReshape: Add("Reshape", {x, IntsConst(base + "_shape", y_shape)}, outs); break;
-    case OpType::kTranspose: AttrInts(Add("Transpose", {x}, outs), "perm", Ints(a.perm.begin(), a.perm.end())); break;
+    case OpType::kReshape:
+      Add("Reshape", {x, IntsConst(base + "_shape", y_shape)}, outs);
+      break;
+    case OpType::kTranspose:
+      AttrInts(Add("Transpose", {x}, outs), "perm", Ints(a.perm.begin(), a.perm.end()));
+      break;
     case OpType::kPad: {
       if (static_cast<int64_t>(a.pads.size()) != 2 * r) return Fail(n, "pads do not match the rank");
       const std::string pads = IntsConst(base + "_pads", Ints(a.pads.begin(), a.pads.end()));
@@ -543,7 +554,8 @@ Status Exporter::Movement(const Node& n) {
           outs);
       break;
     }
-    default: return Fail(n, "not a movement op");
+    default:
+      return Fail(n, "not a movement op");
   }
   for (size_t k = 0; k < outs.size(); ++k) EDGEQ_RETURN_IF_ERROR(Finish(n.outputs[k], outs[k], p));
   return Status::Ok();
@@ -580,20 +592,34 @@ Status Exporter::ExportNode(const Node& n) {
     return Finish(y, o->output(0), p);
   };
   switch (n.op) {
-    case OpType::kConv2D: return Conv(n);
-    case OpType::kFullyConnected: return FullyConnected(n);
-    case OpType::kAdd: return simple("Add", 2);
-    case OpType::kSub: return simple("Sub", 2);
-    case OpType::kMul: return simple("Mul", 2);
-    case OpType::kDiv: return simple("Div", 2);
-    case OpType::kRelu: return simple("Relu", 1);
-    case OpType::kLeakyRelu: return simple("LeakyRelu", 1);
-    case OpType::kSigmoid: return simple("Sigmoid", 1);
-    case OpType::kHardSigmoid: return simple("HardSigmoid", 1);
-    case OpType::kHardSwish: return simple("HardSwish", 1);
-    case OpType::kTanh: return simple("Tanh", 1);
-    case OpType::kSoftmax: return simple("Softmax", 1);
-    case OpType::kConcat: return simple("Concat", n.inputs.size());
+    case OpType::kConv2D:
+      return Conv(n);
+    case OpType::kFullyConnected:
+      return FullyConnected(n);
+    case OpType::kAdd:
+      return simple("Add", 2);
+    case OpType::kSub:
+      return simple("Sub", 2);
+    case OpType::kMul:
+      return simple("Mul", 2);
+    case OpType::kDiv:
+      return simple("Div", 2);
+    case OpType::kRelu:
+      return simple("Relu", 1);
+    case OpType::kLeakyRelu:
+      return simple("LeakyRelu", 1);
+    case OpType::kSigmoid:
+      return simple("Sigmoid", 1);
+    case OpType::kHardSigmoid:
+      return simple("HardSigmoid", 1);
+    case OpType::kHardSwish:
+      return simple("HardSwish", 1);
+    case OpType::kTanh:
+      return simple("Tanh", 1);
+    case OpType::kSoftmax:
+      return simple("Softmax", 1);
+    case OpType::kConcat:
+      return simple("Concat", n.inputs.size());
     case OpType::kClip: {
       EDGEQ_RETURN_IF_ERROR(floats(1));
       ins.push_back(FloatsConst(g_.tensors[y].name + "_clip_min", {a.alpha}, true));
@@ -603,13 +629,15 @@ Status Exporter::ExportNode(const Node& n) {
     }
     case OpType::kMaxPool2D:
     case OpType::kAvgPool2D:
-    case OpType::kGlobalAvgPool: return Window(n);
+    case OpType::kGlobalAvgPool:
+      return Window(n);
     case OpType::kReshape:
     case OpType::kTranspose:
     case OpType::kPad:
     case OpType::kResizeNearest:
     case OpType::kSplit:
-    case OpType::kSlice: return Movement(n);
+    case OpType::kSlice:
+      return Movement(n);
     case OpType::kQuantize:
     case OpType::kRequantize: {
       if (g_.tensors[y].dtype == DType::kF32) return Fail(n, "the output is not quantized");
@@ -625,7 +653,8 @@ Status Exporter::ExportNode(const Node& n) {
       defined_.insert(y);
       return Status::Ok();
     }
-    default: return Fail(n, "the op has no ONNX form");
+    default:
+      return Fail(n, "the op has no ONNX form");
   }
 }
 
