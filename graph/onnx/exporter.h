@@ -5,8 +5,9 @@
 // Every quantized activation is written as QuantizeLinear -> DequantizeLinear around
 // the float op; int8 weights and int32 biases as integer initializers with a
 // DequantizeLinear; fused activations (act_min/act_max) as Relu or Clip (on a quantized
-// result: Q -> DQ -> Relu/Clip -> Q, or nothing when the clamp has no effect). Graph inputs and outputs are float: a
-// quantized IR input becomes a float input followed by QuantizeLinear, a quantized output a DequantizeLinear, so
+// result: Q -> DQ -> Relu/Clip -> Q, or nothing when the clamp has no effect). Graph
+// inputs and outputs are float: a quantized IR input becomes a float input followed by
+// QuantizeLinear, a quantized output a DequantizeLinear, so
 // edgeq's importer reads the file back into the same graph. See exporter.cc for the
 // layout (tensors keep their IR shapes; spatial ops are wrapped in Transposes).
 #pragma once
