@@ -37,7 +37,7 @@ expect_ok "run --raw" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --ou
 head -c 64 "$work/yq.npy" | grep -q "'|u1'\|'|i1'" && ok || bad "--raw did not write int8/uint8"
 expect_ok "convert --requant fixed" "$edgeq" convert "$data/small_qdq.onnx" -o "$work/fixed.edgeq" --requant fixed
 expect_ok "run fixed-point model" "$edgeq" run "$work/fixed.edgeq" --input "$data/small_qdq.input.npy"
-for sub in convert info run eval bench; do expect_ok "$sub --help" "$edgeq" "$sub" --help; done
+for sub in convert info run eval bench export-onnx; do expect_ok "$sub --help" "$edgeq" "$sub" --help; done
 
 # Many samples: a directory of two batch-sized files runs as two batches into one NPY,
 # and eval scores the model against its own top-1 (100%) and against shifted labels.
@@ -95,7 +95,21 @@ expect_ok "bench --min-time" "$edgeq" bench "$m" --runs 1 --warmup 0 --min-time 
 /usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert sum(j['samples_ms']) >= 50" \
   "$work/out" && ok || bad "bench --min-time stopped early: $(head -c 300 "$work/out")"
 
+# export-onnx: the model back to QDQ ONNX, which converts again and gives the same output.
+expect_ok "export-onnx" "$edgeq" export-onnx "$m" -o "$work/exported.onnx"
+grep -q "wrote .*exported.onnx" "$work/out" && ok || bad "export-onnx printed no summary: $(cat "$work/out")"
+expect_ok "convert exported" "$edgeq" convert "$work/exported.onnx" -o "$work/exported.edgeq"
+expect_ok "run exported" "$edgeq" run "$work/exported.edgeq" --input "$data/small_qdq.input.npy" --output "$work/y_exported.npy"
+cmp -s "$work/y.npy" "$work/y_exported.npy" && ok || bad "the exported model's output differs from the original's"
+
 # Bad input.
+expect_error "export-onnx missing model" "cannot open" "$edgeq" export-onnx "$work/nope.edgeq" -o "$work/nope.onnx"
+[ ! -e "$work/nope.onnx" ] && ok || bad "a failed export left a file"
+echo "not a model" > "$work/notmodel.edgeq"
+expect_error "export-onnx not a model" "error" "$edgeq" export-onnx "$work/notmodel.edgeq" -o "$work/garbage_export.onnx"
+[ ! -e "$work/garbage_export.onnx" ] && ok || bad "a failed export left a file"
+expect_error "export-onnx unwritable output" "cannot write" "$edgeq" export-onnx "$m" -o "$work/no/such/dir/x.onnx"
+expect_error "export-onnx no output" "output" "$edgeq" export-onnx "$m"
 expect_error "no subcommand" "subcommand" "$edgeq"
 expect_error "unknown flag" "--frobnicate" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --frobnicate
 expect_error "convert missing file" "does not exist\|not exist" "$edgeq" convert "$work/nope.onnx" -o "$work/x.edgeq"

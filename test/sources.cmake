@@ -4,6 +4,8 @@
 #  * make_torchvision_models + torchvision_vs_onnxruntime: regenerates the int8 and
 #    float MobileNetV2 / ResNet-18 with PyTorch, runs ONNX Runtime on them, and
 #    compares edgeq's outputs (needs tools/setup_ort.sh run into EDGEQ_ORT_DIR);
+#  * export_vs_onnxruntime: `edgeq export-onnx` on the committed models, the quantized op
+#    graphs and the torchvision models, run by edgeq and by ONNX Runtime;
 #  * cli: the edgeq tool's commands and its errors on bad input.
 include(GoogleTest)
 
@@ -28,6 +30,14 @@ set_tests_properties(make_torchvision_models PROPERTIES FIXTURES_SETUP torchvisi
 add_test(NAME torchvision_vs_onnxruntime COMMAND edgeq_tests --gtest_filter=GeneratedModels/*)
 set_tests_properties(torchvision_vs_onnxruntime PROPERTIES FIXTURES_REQUIRED torchvision LABELS e2e TIMEOUT 900
   ENVIRONMENT EDGEQ_MODEL_DIR=${EDGEQ_MODEL_DIR})
+
+if(TARGET edgeq_cli)
+  add_test(NAME export_vs_onnxruntime
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test/export_ort_test.sh $<TARGET_FILE:edgeq_cli> $<TARGET_FILE:edgeq_tests>
+            ${CMAKE_CURRENT_SOURCE_DIR}/test/data ${EDGEQ_MODEL_DIR} ${EDGEQ_ORT_DIR_DEFAULT}
+            ${CMAKE_CURRENT_BINARY_DIR}/export_ort_test)
+  set_tests_properties(export_vs_onnxruntime PROPERTIES FIXTURES_REQUIRED torchvision LABELS e2e TIMEOUT 900)
+endif()
 
 if(TARGET edgeq_cli)
   add_test(NAME cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test/cli_test.sh $<TARGET_FILE:edgeq_cli>

@@ -55,9 +55,10 @@ class Progress {
   double start_;
 };
 
-void add_run_commands(CLI::App& app, Commands* commands);    // run, eval (run_cmd.cc)
-void add_quant_commands(CLI::App& app, Commands* commands);  // calibrate, quant-report (quant_cmd.cc)
-void add_bench_commands(CLI::App& app, Commands* commands);  // bench (bench_cmd.cc)
+void add_run_commands(CLI::App& app, Commands* commands);     // run, eval (run_cmd.cc)
+void add_quant_commands(CLI::App& app, Commands* commands);   // calibrate, quant-report (quant_cmd.cc)
+void add_bench_commands(CLI::App& app, Commands* commands);   // bench (bench_cmd.cc)
+void add_export_commands(CLI::App& app, Commands* commands);  // export-onnx (export_cmd.cc)
 
 }  // namespace cli
 }  // namespace edgeq

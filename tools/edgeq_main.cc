@@ -3,6 +3,7 @@
 //   edgeq info model.edgeq                    ops, tensors, qparams, memory plan
 //   edgeq run model.edgeq --input x.npy --output y.npy   (run_cmd.cc; also eval)
 //   edgeq bench model.edgeq [--threads N] [--profile]   (bench_cmd.cc)
+//   edgeq export-onnx model.edgeq -o model.onnx          (export_cmd.cc)
 // Each subcommand has --help. Errors go to stderr with a non-zero exit status.
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -139,6 +140,7 @@ int main_impl(int argc, char** argv) {
   cli::add_run_commands(app, &commands);
   cli::add_quant_commands(app, &commands);
   cli::add_bench_commands(app, &commands);
+  cli::add_export_commands(app, &commands);
 
   try {
     app.parse(argc, argv);
