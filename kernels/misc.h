@@ -56,14 +56,23 @@ using DwRowUkernel = void (*)(const DwArgs* args);
 // kernel keeps in its scratch: a layer needs (kernel_w - 1) * dilation_w + 1 columns.
 constexpr size_t kDwScratchBytes = 32768;
 
-struct DwKernels {
+struct DwKernel {
   const char* name = nullptr;      // e.g. "dw_rows_32c4__avxvnni"
   uint32_t tile = 0;               // channels per tile
   uint32_t group = 0;              // kernel rows per group: 2 or 4
   int32_t s8_act_offset = 0;       // added to int8 activations by the kernel (x ^ 0x80 = x + 128)
   const uint8_t* order = nullptr;  // tile entries: accumulator position -> channel in the tile
+  uint32_t tile_cost = 1;          // relative time per tile, to choose among a level's kernels
   DwRowUkernel u8 = nullptr;
   DwRowUkernel s8 = nullptr;
+};
+
+// The depthwise kernels of one level, widest tile first; unused entries are null. A
+// layer runs on the one with the least tiles * tile_cost for its channel count (the
+// widest on a tie).
+struct DwKernels {
+  static constexpr int kMax = 2;
+  DwKernel kernel[kMax];
 };
 
 // ------------------------------------------------------------------ elementwise, pooling, data

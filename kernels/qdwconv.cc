@@ -42,7 +42,7 @@ bool epilogue_supported(const ref::Requant& rq, int32_t channels) {
 
 struct QDwConvOp::Impl {
   ref::ConvShape s;
-  DwKernels kernel;
+  DwKernel kernel;
   DwRowUkernel ukernel = nullptr;
   int32_t groups = 0;
   int32_t x_zero_point = 0;
@@ -145,7 +145,7 @@ void QDwConvOp::Impl::run_row(size_t row) const {
 QDwConvOp::QDwConvOp() = default;
 QDwConvOp::~QDwConvOp() = default;
 
-bool QDwConvOp::init(const QDwConvParams& p, const DwKernels& kernel) {
+bool QDwConvOp::init(const QDwConvParams& p, const DwKernel& kernel) {
   impl_.reset();
   const ref::ConvShape& s = p.shape;
   const DwRowUkernel uk = p.act_s8 ? kernel.s8 : kernel.u8;
@@ -195,6 +195,21 @@ void QDwConvOp::run(const void* x, void* y, pthreadpool_t pool) {
   }
   pthreadpool_parallelize_1d(
       pool, [](void* ctx, size_t r) { static_cast<const Impl*>(ctx)->run_row(r); }, impl, rows, 0);
+}
+
+bool QDwConvOp::init(const QDwConvParams& p, const DwKernels& set) {
+  const DwKernel* best = nullptr;
+  size_t best_cost = 0;
+  const size_t c = p.shape.in_c > 0 ? static_cast<size_t>(p.shape.in_c) : 1;
+  for (const DwKernel& k : set.kernel) {
+    if ((p.act_s8 ? k.s8 : k.u8) == nullptr || k.tile == 0) continue;
+    const size_t cost = (c + k.tile - 1) / k.tile * k.tile_cost;
+    if (best == nullptr || cost < best_cost) {
+      best = &k;
+      best_cost = cost;
+    }
+  }
+  return best != nullptr && init(p, *best);
 }
 
 size_t QDwConvOp::packed_bytes() const { return impl_ ? impl_->packed_size + impl_->zero_size : 0; }

@@ -40,7 +40,9 @@ class QDwConvOp {
   // wider than the kernel's scratch, or requantization parameters outside what the
   // vector epilogue reproduces (a zero point beyond +-2^24, a fixed-point multiplier
   // of INT32_MIN or a right shift above 31, a scale that is not finite).
-  bool init(const QDwConvParams& params, const DwKernels& kernel);
+  bool init(const QDwConvParams& params, const DwKernel& kernel);
+  // The same with the kernel of `set` that is fastest for the channel count (misc.h).
+  bool init(const QDwConvParams& params, const DwKernels& set);
   // x: NHWC input of shape.batch x in_h x in_w x in_c; y: NHWC output.
   // pool may be null (runs on the calling thread).
   void run(const void* x, void* y, pthreadpool_t pool);

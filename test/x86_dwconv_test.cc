@@ -25,10 +25,14 @@ namespace {
 
 using kern::Isa;
 
-std::vector<Isa> dw_levels() {
-  std::vector<Isa> v;
+// Every depthwise kernel of every level the host runs.
+std::vector<const kern::DwKernel*> dw_kernels() {
+  std::vector<const kern::DwKernel*> v;
   for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDot, Isa::kNeonI8mm}) {
-    if (kern::isa_supported(isa) && kern::kernel_set(isa).dw.u8 != nullptr) v.push_back(isa);
+    if (!kern::isa_supported(isa)) continue;
+    for (const kern::DwKernel& k : kern::kernel_set(isa).dw.kernel) {
+      if (k.u8 != nullptr) v.push_back(&k);
+    }
   }
   return v;
 }
@@ -134,7 +138,7 @@ std::vector<uint8_t> run_ref(const Prepared& p) {
   return y;
 }
 
-void check_case(const DwCase& k, Isa isa, const std::vector<pthreadpool_t>& pools) {
+void check_case(const DwCase& k, const kern::DwKernel* dk, const std::vector<pthreadpool_t>& pools) {
   const Prepared p = prepare(k);
   const std::vector<uint8_t> want = k.s8 ? run_ref<int8_t>(p) : run_ref<uint8_t>(p);
   kern::QDwConvParams params;
@@ -145,13 +149,13 @@ void check_case(const DwCase& k, Isa isa, const std::vector<pthreadpool_t>& pool
   params.bias = p.bias.data();
   params.rq = p.rq;
   kern::QDwConvOp op;
-  ASSERT_TRUE(op.init(params, kern::kernel_set(isa).dw)) << kern::isa_name(isa) << " " << k.str();
+  ASSERT_TRUE(op.init(params, *dk)) << dk->name << " " << k.str();
   for (pthreadpool_t pool : pools) {
     std::vector<uint8_t> got(want.size(), 0xA5);
     op.run(p.x.data(), got.data(), pool);
     size_t bad = 0;
     while (bad < got.size() && got[bad] == want[bad]) ++bad;
-    ASSERT_EQ(bad, got.size()) << kern::isa_name(isa) << " " << k.str() << " threads "
+    ASSERT_EQ(bad, got.size()) << dk->name << " " << k.str() << " threads "
                                << (pool ? pthreadpool_get_threads_count(pool) : 0) << ": first mismatch at byte " << bad
                                << " (channel " << bad % k.c << "): got " << int(got[bad]) << " want " << int(want[bad]);
   }
@@ -160,8 +164,8 @@ void check_case(const DwCase& k, Isa isa, const std::vector<pthreadpool_t>& pool
 class DwConvTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    levels_ = dw_levels();
-    if (levels_.empty()) GTEST_SKIP() << "no depthwise kernel on this host";
+    kernels_ = dw_kernels();
+    if (kernels_.empty()) GTEST_SKIP() << "no depthwise kernel on this host";
     pool2_ = pthreadpool_create(2);
     pool3_ = pthreadpool_create(3);
   }
@@ -169,7 +173,7 @@ class DwConvTest : public ::testing::Test {
     if (pool2_) pthreadpool_destroy(pool2_);
     if (pool3_) pthreadpool_destroy(pool3_);
   }
-  std::vector<Isa> levels_;
+  std::vector<const kern::DwKernel*> kernels_;
   pthreadpool_t pool2_ = nullptr, pool3_ = nullptr;
 };
 
@@ -183,7 +187,7 @@ TEST_F(DwConvTest, WindowsAndChannels) {
                        {3, 3, 1, 1, 2, 2}, {3, 3, 2, 1, 1, 1}, {1, 1, 1, 1, 1, 1}, {2, 3, 1, 2, 1, 1},
                        {7, 7, 1, 1, 1, 1}, {4, 1, 3, 1, 1, 1}, {3, 5, 1, 3, 2, 1}, {6, 2, 2, 2, 1, 3}};
   uint32_t seed = 1;
-  for (Isa isa : levels_) {
+  for (const kern::DwKernel* dk : kernels_) {
     for (int32_t c : {1, 3, 15, 17, 33, 64, 65, 100}) {
       for (const W& w : windows) {
         for (int variant = 0; variant < 4; ++variant) {
@@ -203,7 +207,7 @@ TEST_F(DwConvTest, WindowsAndChannels) {
           k.fixed = variant & 2;
           k.per_channel = (c + variant) % 2;
           k.seed = seed++;
-          check_case(k, isa, {nullptr});
+          check_case(k, dk, {nullptr});
         }
       }
     }
@@ -216,7 +220,7 @@ TEST_F(DwConvTest, RandomSweepThreaded) {
   std::mt19937 rng(2024);
   auto uni = [&](int32_t lo, int32_t hi) { return std::uniform_int_distribution<int32_t>(lo, hi)(rng); };
   const int32_t channels[] = {1, 3, 15, 16, 17, 32, 33, 48, 100};
-  for (Isa isa : levels_) {
+  for (const kern::DwKernel* dk : kernels_) {
     for (int i = 0; i < 150; ++i) {
       DwCase k;
       k.batch = uni(1, 2);
@@ -246,9 +250,9 @@ TEST_F(DwConvTest, RandomSweepThreaded) {
       k.seed = static_cast<uint32_t>(1000 + i);
       // Threaded runs on a quarter of the cases (thread pools are slow on a loaded host).
       if (i % 4 == 0) {
-        check_case(k, isa, {nullptr, pool2_, pool3_});
+        check_case(k, dk, {nullptr, pool2_, pool3_});
       } else {
-        check_case(k, isa, {nullptr});
+        check_case(k, dk, {nullptr});
       }
     }
   }
@@ -261,7 +265,7 @@ TEST_F(DwConvTest, MobileNetLayers) {
   };
   const L layers[] = {{28, 32, 1}, {28, 96, 2}, {14, 144, 1}, {14, 144, 2}, {7, 960, 1}, {9, 576, 2}};
   uint32_t seed = 500;
-  for (Isa isa : levels_) {
+  for (const kern::DwKernel* dk : kernels_) {
     for (const L& l : layers) {
       for (int variant = 0; variant < 4; ++variant) {
         DwCase k;
@@ -275,7 +279,7 @@ TEST_F(DwConvTest, MobileNetLayers) {
         k.per_channel = true;
         k.narrow = variant == 0;
         k.seed = seed++;
-        check_case(k, isa, {nullptr, pool3_});
+        check_case(k, dk, {nullptr, pool3_});
       }
     }
   }
@@ -292,8 +296,8 @@ TEST_F(DwConvTest, InitRefuses) {
   params.weight = p.w.data();
   params.bias = p.bias.data();
   params.rq = p.rq;
-  for (Isa isa : levels_) {
-    const kern::DwKernels& dw = kern::kernel_set(isa).dw;
+  for (const kern::DwKernel* dk : kernels_) {
+    const kern::DwKernel& dw = *dk;
     kern::QDwConvOp op;
     EXPECT_TRUE(op.init(params, dw));
     kern::QDwConvParams bad = params;
@@ -310,6 +314,35 @@ TEST_F(DwConvTest, InitRefuses) {
     bad.rq.per_channel = false;
     bad.rq.scale = inf_scale.data();
     EXPECT_FALSE(op.init(bad, dw));
+  }
+}
+
+// A level's set picks the kernel with the least tiles * tile_cost, the widest on a tie.
+TEST_F(DwConvTest, SetPicksCheapest) {
+  const Prepared p = prepare(DwCase());
+  for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDot, Isa::kNeonI8mm}) {
+    if (!kern::isa_supported(isa)) continue;
+    const kern::DwKernels& set = kern::kernel_set(isa).dw;
+    for (int32_t c : {3, 32, 64, 96, 144, 960}) {
+      const kern::DwKernel* want = nullptr;
+      uint32_t want_cost = 0;
+      for (const kern::DwKernel& k : set.kernel) {
+        if (k.u8 == nullptr) continue;
+        const uint32_t cost = (c + k.tile - 1) / k.tile * k.tile_cost;
+        if (want == nullptr || cost < want_cost) want = &k, want_cost = cost;
+      }
+      kern::QDwConvParams params;
+      params.shape = p.shape;
+      params.shape.in_c = params.shape.out_c = params.shape.groups = c;
+      params.act_s8 = true;
+      std::vector<int8_t> w(static_cast<size_t>(c) * 9, 1);
+      params.weight = w.data();
+      params.rq = p.rq;
+      params.rq.per_channel = false;
+      kern::QDwConvOp op;
+      ASSERT_TRUE(op.init(params, set));
+      EXPECT_STREQ(op.kernel_name(), want->name) << c;
+    }
   }
 }
 

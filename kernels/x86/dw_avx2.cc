@@ -30,6 +30,7 @@ struct DwPairsAvx2 : DwYmm4 {
   template <typename T>
   static void build(const uint8_t* const* src, uint8_t* dst) {
     __m256i* d = reinterpret_cast<__m256i*>(dst);
+#pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       const __m256i x0 = widen<T>(src[0] + 16 * h);
       const __m256i x1 = widen<T>(src[1] + 16 * h);
@@ -41,9 +42,17 @@ struct DwPairsAvx2 : DwYmm4 {
   static void mac(Acc& acc, const uint8_t* col, const uint8_t* w) {
     const __m256i* x = reinterpret_cast<const __m256i*>(col);
     const __m256i* k = reinterpret_cast<const __m256i*>(w);
+#pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) {
       acc.v[i] = _mm256_add_epi32(acc.v[i], _mm256_madd_epi16(_mm256_load_si256(x + i), _mm256_load_si256(k + i)));
     }
+  }
+
+  // Accumulator position i = 8v + 4l + e -> channel 16(v / 2) + 8l + 4(v % 2) + e.
+  static const uint8_t* order() {
+    static constexpr uint8_t kOrder[32] = {0,  1,  2,  3,  8,  9,  10, 11, 4,  5,  6,  7,  12, 13, 14, 15,
+                                           16, 17, 18, 19, 24, 25, 26, 27, 20, 21, 22, 23, 28, 29, 30, 31};
+    return kOrder;
   }
 
   template <typename T>
@@ -55,22 +64,12 @@ struct DwPairsAvx2 : DwYmm4 {
   }
 };
 
-// Accumulator position i -> channel: i = 8v + 4l + e (vector v, lane l, element e).
-constexpr uint8_t kOrder[32] = {0,  1,  2,  3,  8,  9,  10, 11, 4,  5,  6,  7,  12, 13, 14, 15,
-                                16, 17, 18, 19, 24, 25, 26, 27, 20, 21, 22, 23, 28, 29, 30, 31};
-
 }  // namespace
 
 DwKernels dw_kernels_avx2() {
-  DwKernels k;
-  k.name = "dw_rows_32c2__avx2";
-  k.tile = DwPairsAvx2::kTile;
-  k.group = DwPairsAvx2::kGroup;
-  k.s8_act_offset = 0;
-  k.order = kOrder;
-  k.u8 = dw_rows_dispatch<DwPairsAvx2, uint8_t>;
-  k.s8 = dw_rows_dispatch<DwPairsAvx2, int8_t>;
-  return k;
+  DwKernels set;
+  set.kernel[0] = dw_kernel_of<DwPairsAvx2>("dw_rows_32c2__avx2", 0, 1);
+  return set;
 }
 
 }  // namespace kern

@@ -2,11 +2,15 @@
 // quads: the AVX-VNNI kernel (dw_avxvnni.cc) on zmm registers. The byte interleave
 // works per 128-bit lane, so the accumulators hold channels {16l + 4v .. 16l + 4v + 3}
 // for lanes l = 0..3, and the store's two pack steps restore the order.
-// The requantization is requant_avx2.h's, written for zmm.
+// The requantization is requant_avx2.h's, written for zmm. A zmm tile costs about
+// 1.25 ymm tiles (measured on Zen 4 with edgeq_misc_bench), so channel counts of at
+// most 32 (mod 64 nothing else) get the ymm quads kernel (dw_quads_ymm.h), compiled
+// here with the EVEX vpdpbusd.
 #include <immintrin.h>
 
 #include <cstdint>
 
+#include "kernels/x86/dw_quads_ymm.h"
 #include "kernels/x86/dw_rows.h"
 #include "kernels/x86/misc_x86.h"
 
@@ -42,6 +46,7 @@ __m512i shl_sat_avx512(__m512i x, __m512i shift) {
 struct DwQuadsAvx512Vnni {
   static constexpr int kTile = 64;
   static constexpr int kGroup = 4;
+  static constexpr bool kMaskedTail = true;
   struct Acc {
     __m512i v[4];
   };
@@ -57,14 +62,11 @@ struct DwQuadsAvx512Vnni {
   };
 
   template <typename T>
-  static __m512i load(const uint8_t* p) {
-    const __m512i x = _mm512_loadu_si512(p);
+  static __m512i flip(__m512i x) {
     return static_cast<T>(-1) < 0 ? _mm512_xor_si512(x, _mm512_set1_epi8(-128)) : x;
   }
 
-  template <typename T>
-  static void build(const uint8_t* const* src, uint8_t* dst) {
-    const __m512i x0 = load<T>(src[0]), x1 = load<T>(src[1]), x2 = load<T>(src[2]), x3 = load<T>(src[3]);
+  static void interleave(__m512i x0, __m512i x1, __m512i x2, __m512i x3, uint8_t* dst) {
     const __m512i lo01 = _mm512_unpacklo_epi8(x0, x1), hi01 = _mm512_unpackhi_epi8(x0, x1);
     const __m512i lo23 = _mm512_unpacklo_epi8(x2, x3), hi23 = _mm512_unpackhi_epi8(x2, x3);
     _mm512_store_si512(dst, _mm512_unpacklo_epi16(lo01, lo23));
@@ -73,11 +75,58 @@ struct DwQuadsAvx512Vnni {
     _mm512_store_si512(dst + 192, _mm512_unpackhi_epi16(hi01, hi23));
   }
 
+  template <typename T>
+  static void build(const uint8_t* const* src, uint8_t* dst) {
+    interleave(flip<T>(_mm512_loadu_si512(src[0])), flip<T>(_mm512_loadu_si512(src[1])),
+               flip<T>(_mm512_loadu_si512(src[2])), flip<T>(_mm512_loadu_si512(src[3])), dst);
+  }
+
+  static __mmask64 first(size_t n) { return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1; }
+
+  // The first `valid` channels of each row; the other lanes read as zero.
+  template <typename T>
+  static void build_masked(const uint8_t* const* src, size_t valid, uint8_t* dst) {
+    const __mmask64 m = first(valid);
+    interleave(flip<T>(_mm512_maskz_loadu_epi8(m, src[0])), flip<T>(_mm512_maskz_loadu_epi8(m, src[1])),
+               flip<T>(_mm512_maskz_loadu_epi8(m, src[2])), flip<T>(_mm512_maskz_loadu_epi8(m, src[3])), dst);
+  }
+
+  template <typename T>
+  static __m512i pack(const Acc& acc) {
+    const __m512i a = _mm512_packs_epi32(acc.v[0], acc.v[1]);
+    const __m512i b = _mm512_packs_epi32(acc.v[2], acc.v[3]);
+    return static_cast<T>(-1) < 0 ? _mm512_packs_epi16(a, b) : _mm512_packus_epi16(a, b);
+  }
+
+  template <typename T>
+  static void store(const Acc& acc, T* dst) {
+    _mm512_storeu_si512(dst, pack<T>(acc));
+  }
+
+  template <typename T>
+  static void store_masked(const Acc& acc, T* dst, size_t valid) {
+    _mm512_mask_storeu_epi8(dst, first(valid), pack<T>(acc));
+  }
+
+  // Accumulator position i = 16v + 4l + e -> channel 16l + 4v + e.
+  static const uint8_t* order() {
+    struct Table {
+      uint8_t v[64];
+      constexpr Table() : v() {
+        for (int i = 0; i < 64; ++i) v[i] = static_cast<uint8_t>(16 * ((i % 16) / 4) + 4 * (i / 16) + i % 4);
+      }
+    };
+    static constexpr Table kOrder;
+    return kOrder.v;
+  }
+
   static void load_bias(Acc& acc, const int32_t* bias) {
+#pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) acc.v[i] = _mm512_load_si512(bias + 16 * i);
   }
 
   static void mac(Acc& acc, const uint8_t* col, const uint8_t* w) {
+#pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) {
       acc.v[i] = _mm512_dpbusd_epi32(acc.v[i], _mm512_load_si512(col + 64 * i), _mm512_load_si512(w + 64 * i));
     }
@@ -85,12 +134,14 @@ struct DwQuadsAvx512Vnni {
 
   static void requant(Acc& acc, const uint8_t* rq, ref::Scheme scheme, const Epilogue& e) {
     if (scheme == ref::Scheme::kFp32) {
+#pragma GCC unroll 4
       for (int i = 0; i < 4; ++i) {
         __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc.v[i]), _mm512_load_ps(rq + 64 * i));
         f = _mm512_min_ps(_mm512_max_ps(f, e.lo_f), e.hi_f);
         acc.v[i] = _mm512_add_epi32(_mm512_cvtps_epi32(f), e.zp);
       }
     } else {
+#pragma GCC unroll 4
       for (int i = 0; i < 4; ++i) {
         __m512i x = shl_sat_avx512(acc.v[i], _mm512_load_si512(rq + 256 + 64 * i));
         x = srdhm_avx512(x, _mm512_load_si512(rq + 64 * i));
@@ -99,37 +150,15 @@ struct DwQuadsAvx512Vnni {
       }
     }
   }
-
-  template <typename T>
-  static void store(const Acc& acc, T* dst) {
-    const __m512i a = _mm512_packs_epi32(acc.v[0], acc.v[1]);
-    const __m512i b = _mm512_packs_epi32(acc.v[2], acc.v[3]);
-    const __m512i bytes = static_cast<T>(-1) < 0 ? _mm512_packs_epi16(a, b) : _mm512_packus_epi16(a, b);
-    _mm512_storeu_si512(dst, bytes);
-  }
 };
-
-// Accumulator position i = 16v + 4l + e -> channel 16l + 4v + e.
-struct Order64 {
-  uint8_t v[64];
-  constexpr Order64() : v() {
-    for (int i = 0; i < 64; ++i) v[i] = static_cast<uint8_t>(16 * ((i % 16) / 4) + 4 * (i / 16) + i % 4);
-  }
-};
-constexpr Order64 kOrder;
 
 }  // namespace
 
 DwKernels dw_kernels_avx512vnni() {
-  DwKernels k;
-  k.name = "dw_rows_64c4__avx512vnni";
-  k.tile = DwQuadsAvx512Vnni::kTile;
-  k.group = DwQuadsAvx512Vnni::kGroup;
-  k.s8_act_offset = 128;
-  k.order = kOrder.v;
-  k.u8 = dw_rows_dispatch<DwQuadsAvx512Vnni, uint8_t>;
-  k.s8 = dw_rows_dispatch<DwQuadsAvx512Vnni, int8_t>;
-  return k;
+  DwKernels set;
+  set.kernel[0] = dw_kernel_of<DwQuadsAvx512Vnni>("dw_rows_64c4__avx512vnni", 128, 5);
+  set.kernel[1] = dw_kernel_of<DwQuadsYmm>("dw_rows_32c4__avx512vnni", 128, 4);
+  return set;
 }
 
 }  // namespace kern

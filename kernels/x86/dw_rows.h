@@ -2,7 +2,8 @@
 // traits K, included by each ISA's translation unit (anonymous namespace: one copy
 // per ISA, see requant_avx2.h).
 //
-// K provides: kTile (channels per tile), kGroup (kernel rows per group), Acc (the
+// K provides: kTile (channels per tile), kGroup (kernel rows per group), order() (the
+// accumulator order, misc.h), kMaskedTail (see below), Acc (the
 // tile's int32 accumulators), Epilogue (clamp and zero point vectors), and
 //   build<T>(src[kGroup], dst)   interleave kGroup rows' tile bytes into kTile * 4 bytes
 //   load_bias(acc, bias)         acc = the packed bias
@@ -13,8 +14,11 @@
 // Per output row: the columns the row's windows cover are built once per tile into a
 // stack scratch ([column][group][kTile * 4]), in chunks of output columns that fit
 // kDwScratchBytes; each output pixel then sums kernel_w * groups column products.
-// A tile past the last channel is read through a zeroed copy and written through a
-// buffer, so no byte outside the rows' channels is read or written.
+// The last tile of a channel count that is not a multiple of kTile reads up to kTile
+// bytes (the lanes past the channels have zero weights) where the input row has them,
+// else a zeroed copy, and writes through a buffer; traits with kMaskedTail use masked
+// loads and stores (build_masked, store_masked) instead. No byte outside the rows is
+// read and none outside the output's channels written.
 #pragma once
 
 #include <algorithm>
@@ -64,20 +68,33 @@ void dw_rows(const DwArgs* args) {
     for (size_t t = 0; t < tiles; ++t) {
       const size_t c0 = t * kTile;
       const size_t valid = std::min<size_t>(kTile, c - c0);
+      const bool partial = valid < static_cast<size_t>(kTile);
+      const size_t row_left = static_cast<size_t>(a.in_w) * c - c0;  // minus iw * c: bytes left
       const uint8_t* pk = static_cast<const uint8_t*>(a.packed) + block * t;
       for (int j = 0; j < ncols; ++j) {
         const int64_t iw = iw0 + j;
         const bool inside = iw >= 0 && iw < a.in_w;
+#pragma GCC unroll 4
         for (int g = 0; g < ng; ++g) {
           const uint8_t* src[kGroup];
+#pragma GCC unroll 4
           for (int r = 0; r < kGroup; ++r) {
             src[r] = (inside ? rows[g * kGroup + r] + static_cast<size_t>(iw) * c : zero) + c0;
-            if (valid < static_cast<size_t>(kTile)) {
+            // A partial tile reads the next pixel's bytes (zero weights) while the
+            // row has kTile bytes left; near the row's end it reads a copy.
+            if (!K::kMaskedTail && partial && inside && row_left - static_cast<size_t>(iw) * c < kTile) {
               std::memcpy(tail[r], src[r], valid);
               src[r] = tail[r];
             }
           }
-          K::template build<T>(src, scratch + static_cast<size_t>(j) * col_bytes + g * kColGroup);
+          uint8_t* dst = scratch + static_cast<size_t>(j) * col_bytes + g * kColGroup;
+          if constexpr (K::kMaskedTail) {
+            if (partial) {
+              K::template build_masked<T>(src, valid, dst);
+              continue;
+            }
+          }
+          K::template build<T>(src, dst);
         }
       }
       const int32_t* bias = reinterpret_cast<const int32_t*>(pk);
@@ -87,7 +104,9 @@ void dw_rows(const DwArgs* args) {
         typename K::Acc acc;
         K::load_bias(acc, bias);
         const uint8_t* col = scratch + static_cast<size_t>(ow - ow0) * sw * col_bytes;
+#pragma GCC unroll 8
         for (int kw = 0; kw < kw_n; ++kw) {
+#pragma GCC unroll 4
           for (int g = 0; g < ng; ++g) {
             K::mac(acc, col + static_cast<size_t>(kw) * dw * col_bytes + g * kColGroup,
                    w + (static_cast<size_t>(g) * kw_n + kw) * kColGroup);
@@ -95,8 +114,10 @@ void dw_rows(const DwArgs* args) {
         }
         K::requant(acc, rq, a.scheme, epi);
         T* dst = out + static_cast<size_t>(ow) * c + c0;
-        if (valid == static_cast<size_t>(kTile)) {
+        if (!partial) {
           K::template store<T>(acc, dst);
+        } else if constexpr (K::kMaskedTail) {
+          K::template store_masked<T>(acc, dst, valid);
         } else {
           K::template store<T>(acc, out_tail);
           std::memcpy(dst, out_tail, valid * sizeof(T));
@@ -117,6 +138,20 @@ void dw_rows_dispatch(const DwArgs* a) {
   if (a->kernel_w == 5 && a->groups == kG5 && a->stride_w == 1) return dw_rows<K, T, 5, kG5, 1>(a);
   if (a->kernel_w == 5 && a->groups == kG5 && a->stride_w == 2) return dw_rows<K, T, 5, kG5, 2>(a);
   return dw_rows<K, T, 0, 0, 0>(a);
+}
+
+template <class K>
+DwKernel dw_kernel_of(const char* name, int32_t s8_act_offset, uint32_t tile_cost) {
+  DwKernel k;
+  k.tile_cost = tile_cost;
+  k.name = name;
+  k.tile = K::kTile;
+  k.group = K::kGroup;
+  k.s8_act_offset = s8_act_offset;
+  k.order = K::order();
+  k.u8 = dw_rows_dispatch<K, uint8_t>;
+  k.s8 = dw_rows_dispatch<K, int8_t>;
+  return k;
 }
 
 }  // namespace

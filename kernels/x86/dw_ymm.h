@@ -16,12 +16,14 @@ namespace {
 
 struct DwYmm4 {
   static constexpr int kTile = 32;
+  static constexpr bool kMaskedTail = false;
   struct Acc {
     __m256i v[4];
   };
   using Epilogue = EpilogueAvx2;
 
   static void load_bias(Acc& acc, const int32_t* bias) {
+#pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) acc.v[i] = _mm256_load_si256(reinterpret_cast<const __m256i*>(bias) + i);
   }
 
@@ -29,10 +31,12 @@ struct DwYmm4 {
   static void requant(Acc& acc, const uint8_t* rq, ref::Scheme scheme, const Epilogue& e) {
     const __m256i* p = reinterpret_cast<const __m256i*>(rq);
     if (scheme == ref::Scheme::kFp32) {
+#pragma GCC unroll 4
       for (int i = 0; i < 4; ++i) {
         acc.v[i] = requant_fp32_avx2(acc.v[i], _mm256_castsi256_ps(_mm256_load_si256(p + i)), e.lo_f, e.hi_f, e.zp);
       }
     } else {
+#pragma GCC unroll 4
       for (int i = 0; i < 4; ++i) {
         acc.v[i] = requant_fixed_avx2(acc.v[i], _mm256_load_si256(p + i), _mm256_load_si256(p + 4 + i),
                                       _mm256_load_si256(p + 8 + i), e.lo_i, e.hi_i, e.zp);
