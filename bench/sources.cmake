@@ -13,3 +13,14 @@ if(EDGEQ_HAVE_XNNPACK)
   target_link_libraries(edgeq_kernels_bench PRIVATE ${XNNPACK_LIBRARY})
   target_compile_definitions(edgeq_kernels_bench PRIVATE EDGEQ_BENCH_XNNPACK=1)
 endif()
+
+# Depthwise convolution and misc kernels per ISA level, with XNNPACK's depthwise
+# convolution side by side when XNNPACK is found.
+add_executable(edgeq_misc_bench bench/misc_bench.cc)
+target_link_libraries(edgeq_misc_bench PRIVATE edgeq_internal benchmark::benchmark)
+target_include_directories(edgeq_misc_bench PRIVATE ${PTHREADPOOL_INCLUDE_DIR})
+if(EDGEQ_HAVE_XNNPACK)
+  target_include_directories(edgeq_misc_bench PRIVATE ${XNNPACK_INCLUDE_DIR})
+  target_link_libraries(edgeq_misc_bench PRIVATE ${XNNPACK_LIBRARY} ${PTHREADPOOL_LIBRARY} ${CPUINFO_LINK_LIBRARIES})
+  target_compile_definitions(edgeq_misc_bench PRIVATE EDGEQ_HAVE_XNNPACK)
+endif()
