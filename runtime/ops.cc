@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "kernels/qconv.h"
+#include "kernels/qdwconv.h"
 #include "kernels/ref/ref.h"
 
 namespace edgeq {
@@ -41,6 +42,16 @@ int64_t product(const std::vector<int32_t>& s, size_t begin, size_t end) {
 
 ref::Scheme scheme_of(const Graph& g) {
   return g.requant == RequantScheme::kFixedPoint ? ref::Scheme::kFixedPoint : ref::Scheme::kFp32;
+}
+
+// The int8 or the uint8 variant of an optimized kernel, or `fallback` (the reference)
+// when the session's level has none.
+template <typename T, template <typename> class Fn>
+Fn<T> pick(Fn<int8_t> s8, Fn<uint8_t> u8, Fn<T> fallback) {
+  Fn<T> f = nullptr;
+  if constexpr (std::is_same<T, int8_t>::value) f = s8;
+  else f = u8;
+  return f ? f : fallback;
 }
 
 // Requantization parameters per output channel, owned by the op.
@@ -123,24 +134,42 @@ struct QWeights {
   // cannot run it (the reference kernel runs then).
   pthreadpool_t pool = nullptr;
   const char* gemm_name = "ref";
-  std::unique_ptr<kern::QConvOp> try_gemm(const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8,
-                                          const OpContext& ctx) {
-    if (!ctx.kernels || !ctx.kernels->gemm.u8 || shape.groups != 1) return nullptr;
-    if (!g.tensors[n.inputs[1]].is_constant()) return nullptr;
+  // Whether an optimized kernel may take the node: constant weights, zero points 0.
+  bool optimizable(const Graph& g, const Node& n, const OpContext& ctx) const {
+    if (!ctx.kernels || !g.tensors[n.inputs[1]].is_constant()) return false;
     for (int32_t z : w_zero_point)
-      if (z != 0) return nullptr;
-    kern::QConvParams p;
+      if (z != 0) return false;
+    return true;
+  }
+  // Builds and initializes an engine (kern::QConvOp or kern::QDwConvOp) from this
+  // node's parameters; null when it declines them.
+  template <typename Op, typename Params, typename Kernels>
+  std::unique_ptr<Op> make_engine(const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8,
+                                  const OpContext& ctx, const Kernels& kernels) {
+    Params p;
     p.shape = shape;
     p.act_s8 = act_s8;
     p.x_zero_point = x_zero_point;
     p.weight = g.tensors[n.inputs[1]].as<int8_t>();
     p.bias = bias;
     p.rq = rs.rq;
-    auto op = std::make_unique<kern::QConvOp>();
-    if (!op->init(p, ctx.kernels->gemm)) return nullptr;
+    auto op = std::make_unique<Op>();
+    if (!op->init(p, kernels)) return nullptr;
     pool = ctx.pool;
-    gemm_name = ctx.kernels->gemm.name;
     return op;
+  }
+  std::unique_ptr<kern::QConvOp> try_gemm(const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8,
+                                          const OpContext& ctx) {
+    if (!optimizable(g, n, ctx) || !ctx.kernels->gemm.u8 || shape.groups != 1) return nullptr;
+    gemm_name = ctx.kernels->gemm.name;
+    return make_engine<kern::QConvOp, kern::QConvParams>(g, n, shape, act_s8, ctx, ctx.kernels->gemm);
+  }
+  // The depthwise engine (groups == in_c == out_c), or null.
+  std::unique_ptr<kern::QDwConvOp> try_dw(const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8,
+                                          const OpContext& ctx) {
+    if (!optimizable(g, n, ctx) || shape.groups == 1 || shape.groups != shape.in_c || shape.out_c != shape.in_c)
+      return nullptr;
+    return make_engine<kern::QDwConvOp, kern::QDwConvParams>(g, n, shape, act_s8, ctx, ctx.kernels->dw);
   }
 };
 
@@ -153,21 +182,26 @@ class QConv : public PreparedOp {
   Status init(const Graph& g, const OpContext& ctx) {
     EDGEQ_RETURN_IF_ERROR(qw_.init(g, n_));
     gemm_ = qw_.try_gemm(g, n_, s_, std::is_same<T, int8_t>::value, ctx);
+    if (!gemm_) dw_ = qw_.try_dw(g, n_, s_, std::is_same<T, int8_t>::value, ctx);
     return Status::Ok();
   }
   void run(uint8_t* const* p) override {
     if (gemm_) return gemm_->run(at<T>(p, n_.inputs[0]), at<T>(p, n_.outputs[0]), qw_.pool);
+    if (dw_) return dw_->run(at<T>(p, n_.inputs[0]), at<T>(p, n_.outputs[0]), qw_.pool);
     ref::qconv2d<T>(s_, at<T>(p, n_.inputs[0]), qw_.x_zero_point, at<int8_t>(p, n_.inputs[1]),
                     qw_.w_zero_point.data(), qw_.per_channel(), qw_.bias, qw_.rs.rq, at<T>(p, n_.outputs[0]));
   }
-  size_t packed_bytes() const override { return gemm_ ? gemm_->packed_bytes() : 0; }
-  const char* kernel_name() const override { return gemm_ ? qw_.gemm_name : "ref"; }
+  size_t packed_bytes() const override {
+    return gemm_ ? gemm_->packed_bytes() : (dw_ ? dw_->packed_bytes() : 0);
+  }
+  const char* kernel_name() const override { return gemm_ ? qw_.gemm_name : (dw_ ? dw_->kernel_name() : "ref"); }
 
  private:
   const Node& n_;
   ref::ConvShape s_;
   QWeights qw_;
   std::unique_ptr<kern::QConvOp> gemm_;
+  std::unique_ptr<kern::QDwConvOp> dw_;
 };
 
 // ------------------------------------------------------------------ fully connected
@@ -283,7 +317,7 @@ template <typename T>
 class QBinary : public PreparedOp {
  public:
   explicit QBinary(const Node& n) : n_(n) {}
-  Status init(const Graph& g, const OpContext&) {
+  Status init(const Graph& g, const OpContext& ctx) {
     EDGEQ_RETURN_IF_ERROR(make_bc(g, n_, &bc_));
     const QParam a = qparam(g.tensors[n_.inputs[0]]), b = qparam(g.tensors[n_.inputs[1]]);
     const Tensor& y = g.tensors[n_.outputs[0]];
@@ -295,17 +329,19 @@ class QBinary : public PreparedOp {
     p_.out_zero_point = qparam(y).zero_point;
     p_.scheme = scheme_of(g);
     quantized_output_range(y, n_.attrs.act_min, n_.attrs.act_max, &p_.qmin, &p_.qmax);
+    fn_ = pick<T, kern::QBinaryFn>(ctx.kernels->misc.qbinary_s8, ctx.kernels->misc.qbinary_u8, &ref::qbinary<T>);
     return Status::Ok();
   }
   void run(uint8_t* const* p) override {
-    ref::qbinary<T>(binary_kind(n_.op), bc_, at<T>(p, n_.inputs[0]), at<T>(p, n_.inputs[1]), p_,
-                    at<T>(p, n_.outputs[0]));
+    fn_(binary_kind(n_.op), bc_, at<T>(p, n_.inputs[0]), at<T>(p, n_.inputs[1]), p_, at<T>(p, n_.outputs[0]));
   }
+  const char* kernel_name() const override { return fn_ == &ref::qbinary<T> ? "ref" : "x86 vector"; }
 
  private:
   const Node& n_;
   ref::Broadcast bc_;
   ref::BinaryQParams p_;
+  kern::QBinaryFn<T> fn_ = nullptr;
 };
 
 // ------------------------------------------------------------------ unary
@@ -343,13 +379,17 @@ class QUnary : public PreparedOp {
     ref::build_unary_table<T>(unary_kind(n.op), n.attrs.alpha, n.attrs.beta, x.scale, x.zero_point, y.scale,
                               y.zero_point, table_);
   }
-  void run(uint8_t* const* p) override {
-    ref::lookup<T>(count_, at<T>(p, n_.inputs[0]), table_, at<T>(p, n_.outputs[0]));
+  Status init(const Graph&, const OpContext& ctx) {
+    fn_ = pick<T, kern::LookupFn>(ctx.kernels->misc.lookup_s8, ctx.kernels->misc.lookup_u8, &ref::lookup<T>);
+    return Status::Ok();
   }
+  void run(uint8_t* const* p) override { fn_(count_, at<T>(p, n_.inputs[0]), table_, at<T>(p, n_.outputs[0])); }
+  const char* kernel_name() const override { return fn_ == &ref::lookup<T> ? "ref" : "x86 vector"; }
 
  private:
   const Node& n_;
   size_t count_;
+  kern::LookupFn<T> fn_ = nullptr;
   T table_[256];
 };
 
@@ -431,21 +471,36 @@ template <typename T>
 class QPool : public PreparedOp {
  public:
   QPool(const Graph& g, const Node& n) : n_(n), s_(pool_shape(g, n)), q_(pool_qparams(g, n)) {}
+  Status init(const Graph&, const OpContext& ctx) {
+    const kern::MiscKernels& k = ctx.kernels->misc;
+    max_ = pick<T, kern::QPoolFn>(k.qmaxpool_s8, k.qmaxpool_u8, &ref::qmaxpool<T>);
+    avg_ = pick<T, kern::QPoolFn>(k.qavgpool_s8, k.qavgpool_u8, &ref::qavgpool<T>);
+    gap_ = pick<T, kern::QGlobalPoolFn>(k.qglobal_avgpool_s8, k.qglobal_avgpool_u8, &ref::qglobal_avgpool<T>);
+    return Status::Ok();
+  }
   void run(uint8_t* const* p) override {
     const T* x = at<T>(p, n_.inputs[0]);
     T* y = at<T>(p, n_.outputs[0]);
     if (n_.op == OpType::kMaxPool2D)
-      ref::qmaxpool<T>(s_, x, q_, y);
+      max_(s_, x, q_, y);
     else if (n_.op == OpType::kAvgPool2D)
-      ref::qavgpool<T>(s_, x, q_, y);
+      avg_(s_, x, q_, y);
     else
-      ref::qglobal_avgpool<T>(s_.batch, s_.in_h * s_.in_w, s_.channels, x, q_, y);
+      gap_(s_.batch, s_.in_h * s_.in_w, s_.channels, x, q_, y);
+  }
+  const char* kernel_name() const override {
+    const bool ref = n_.op == OpType::kMaxPool2D   ? max_ == &ref::qmaxpool<T>
+                     : n_.op == OpType::kAvgPool2D ? avg_ == &ref::qavgpool<T>
+                                                   : gap_ == &ref::qglobal_avgpool<T>;
+    return ref ? "ref" : "x86 vector";
   }
 
  private:
   const Node& n_;
   ref::PoolShape s_;
   ref::PoolQParams q_;
+  kern::QPoolFn<T> max_ = nullptr, avg_ = nullptr;
+  kern::QGlobalPoolFn<T> gap_ = nullptr;
 };
 
 // ------------------------------------------------------------------ data movement
@@ -470,11 +525,15 @@ class Concat : public PreparedOp {
     if (is_quantized_type(y.dtype)) out_q_ = qparam(y);
     inputs_.resize(n.inputs.size());
   }
+  Status init(const Graph&, const OpContext& ctx) {
+    if (ctx.kernels->misc.concat) concat_ = ctx.kernels->misc.concat;
+    return Status::Ok();
+  }
   void run(uint8_t* const* p) override {
     for (size_t i = 0; i < inputs_.size(); ++i) inputs_[i] = p[n_.inputs[i]];
     uint8_t* y = p[n_.outputs[0]];
     if (!requant_) {
-      ref::concat(outer_, inner_, static_cast<int>(inputs_.size()), sizes_.data(), inputs_.data(), elem_, y);
+      concat_(outer_, inner_, static_cast<int>(inputs_.size()), sizes_.data(), inputs_.data(), elem_, y);
     } else if (dtype_ == DType::kS8) {
       requant_concat<int8_t>(y);
     } else {
@@ -483,6 +542,7 @@ class Concat : public PreparedOp {
   }
 
  private:
+  kern::ConcatFn concat_ = &ref::concat;
   // Inputs with other quantization than the output are requantized into their slice.
   template <typename T>
   void requant_concat(uint8_t* y_bytes) {

@@ -1,5 +1,5 @@
 // AVX2 requantization helpers of the x86 depthwise and elementwise kernels: the vector
-// ref::requantize_fp32 / ref::requantize_fixed and of the fixed-point steps behind
+// forms of ref::requantize_fp32 / ref::requantize_fixed and of the fixed-point steps behind
 // them (SRDHM, rounding divide by a power of two, saturating left shift).
 //
 // Everything sits in an anonymous namespace on purpose: each ISA's translation unit
