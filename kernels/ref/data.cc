@@ -56,6 +56,21 @@ void copy_element(void* dst, int64_t dst_index, const void* src, int64_t src_ind
               elem_size);
 }
 
+// Transpose rows: for every index of the output's leading dims, the innermost output
+// dim is gathered with one stride. E is an integer type of the element's size.
+template <typename E>
+void transpose_rows(int rank, const int32_t* out_shape, const int64_t* in_stride_of_out_dim, const E* in, E* out) {
+  const int32_t n = out_shape[rank - 1];
+  const int64_t stride = in_stride_of_out_dim[rank - 1];
+  for_each_index(rank - 1, out_shape, [&](int64_t o, const int64_t* idx) {
+    int64_t src = 0;
+    for (int d = 0; d < rank - 1; ++d) src += idx[d] * in_stride_of_out_dim[d];
+    E* dst = out + o * n;
+    const E* from = in + src;
+    for (int32_t j = 0; j < n; ++j) dst[j] = from[j * stride];
+  });
+}
+
 }  // namespace
 
 void transpose(int rank, const int32_t* in_shape, const int32_t* perm, size_t elem_size,
@@ -70,11 +85,27 @@ void transpose(int rank, const int32_t* in_shape, const int32_t* perm, size_t el
     out_shape[d] = in_shape[perm[d]];
     in_stride_of_out_dim[d] = in_strides[perm[d]];
   }
-  for_each_index(rank, out_shape, [&](int64_t o, const int64_t* idx) {
-    int64_t src = 0;
-    for (int d = 0; d < rank; ++d) src += idx[d] * in_stride_of_out_dim[d];
-    copy_element(out, o, in, src, elem_size);
-  });
+  if (rank == 0) {
+    std::memcpy(out, in, elem_size);
+    return;
+  }
+  switch (elem_size) {
+    case 1:
+      return transpose_rows(rank, out_shape, in_stride_of_out_dim, static_cast<const uint8_t*>(in),
+                            static_cast<uint8_t*>(out));
+    case 2:
+      return transpose_rows(rank, out_shape, in_stride_of_out_dim, static_cast<const uint16_t*>(in),
+                            static_cast<uint16_t*>(out));
+    case 4:
+      return transpose_rows(rank, out_shape, in_stride_of_out_dim, static_cast<const uint32_t*>(in),
+                            static_cast<uint32_t*>(out));
+    default:
+      for_each_index(rank, out_shape, [&](int64_t o, const int64_t* idx) {
+        int64_t src = 0;
+        for (int d = 0; d < rank; ++d) src += idx[d] * in_stride_of_out_dim[d];
+        copy_element(out, o, in, src, elem_size);
+      });
+  }
 }
 
 void concat(int64_t outer, int64_t inner, int count, const int32_t* in_axis_sizes,
