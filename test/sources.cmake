@@ -14,6 +14,10 @@ add_executable(edgeq_tests ${EDGEQ_TEST_SOURCES})
 target_include_directories(edgeq_tests PRIVATE ${NLOHMANN_JSON_INCLUDE_DIR})
 target_link_libraries(edgeq_tests PRIVATE edgeq_importer edgeq_npy GTest::gtest GTest::gtest_main)
 target_compile_definitions(edgeq_tests PRIVATE EDGEQ_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
+if(EDGEQ_HAVE_XNNPACK)
+  # test/xnn_float_test.cc then requires the float path to be on XNNPACK.
+  target_compile_definitions(edgeq_tests PRIVATE EDGEQ_HAVE_XNNPACK=1)
+endif()
 gtest_discover_tests(edgeq_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
 
 # Debian's python3 (with python3-torch), not another python3 that may come first on PATH.
