@@ -15,6 +15,7 @@
 #include "kernels/qconv.h"
 #include "kernels/qdwconv.h"
 #include "kernels/ref/ref.h"
+#include "runtime/xnn_float.h"
 
 namespace edgeq {
 namespace {
@@ -883,6 +884,12 @@ void quantized_output_range(const Tensor& y, float act_min, float act_max, int32
 Status prepare_op(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const auto i = static_cast<size_t>(n.op);
   if (i >= static_cast<size_t>(OpType::kCount)) return op_error(n, "unknown op");
+  // Float nodes run on XNNPACK where it has the op, except at the reference level,
+  // which is the scalar reference everywhere.
+  if (ctx.kernels->isa != kern::Isa::kRef) {
+    EDGEQ_RETURN_IF_ERROR(prepare_xnn_float_op(g, n, ctx, out));
+    if (*out) return Status::Ok();
+  }
   return kRegistry[i](g, n, ctx, out);
 }
 

@@ -31,7 +31,7 @@ class PreparedOp {
 
 // What a session gives every op it prepares; both outlive the op.
 struct OpContext {
-  const kern::KernelSet* kernels = nullptr;  // the session's ISA level
+  const kern::KernelSet* kernels = &kern::kernel_set(kern::Isa::kRef);  // the session's ISA level
   pthreadpool_t pool = nullptr;              // null: run on the calling thread
 };
 

@@ -352,9 +352,12 @@ constexpr PrepareFn kXnnOps[] = {
 };
 static_assert(sizeof(kXnnOps) / sizeof(kXnnOps[0]) == static_cast<size_t>(OpType::kCount), "every op needs an entry");
 
+// Every operand float (a FullyConnected with int8 weights is dynamically quantized).
 bool float_node(const Graph& g, const Node& n) {
   if (n.inputs.empty() || n.inputs[0] < 0 || n.outputs.size() != 1) return false;
-  return g.tensors[n.inputs[0]].dtype == DType::kF32 && g.tensors[n.outputs[0]].dtype == DType::kF32;
+  for (int32_t t : n.inputs)
+    if (t >= 0 && g.tensors[t].dtype != DType::kF32) return false;
+  return g.tensors[n.outputs[0]].dtype == DType::kF32;
 }
 
 }  // namespace

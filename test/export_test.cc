@@ -70,7 +70,11 @@ std::unique_ptr<Session> make_session(const Graph& g) {
   EXPECT_TRUE(s.ok()) << s.message();
   if (!s.ok()) return nullptr;
   std::unique_ptr<Session> session;
-  s = Session::create(m, SessionOptions(), &session);  // reference kernels, one thread
+  // The reference level: the float path is then the same scalar code on both sides,
+  // whatever graph shape the round trip gives (XNNPACK picks kernels by shape).
+  SessionOptions opts;
+  opts.isa = "ref";
+  s = Session::create(m, opts, &session);
   EXPECT_TRUE(s.ok()) << s.message();
   return session;
 }
