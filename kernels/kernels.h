@@ -61,6 +61,8 @@ struct QuantEpilogue {
 // where act_offset is the QGemmKernel's s8_act_offset for int8 activations (128 for
 // kernels that flip int8 activations to uint8 with x ^ 0x80) and 0 for uint8.
 // Accumulation wraps modulo 2^32, like the reference.
+// q: with the fp32 scheme, |qmin - zero_point| and |qmax - zero_point| must be at most
+//    2^24 (the x86 kernels clamp in float before rounding; the driver checks this).
 using QIgemmUkernel = void (*)(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a,
                                const void* w, void* c, size_t c_stride, size_t n0, const QuantEpilogue* q);
 
@@ -70,6 +72,11 @@ struct QGemmKernel {
   int32_t s8_act_offset = 0;
   QIgemmUkernel u8 = nullptr;  // uint8 activations
   QIgemmUkernel s8 = nullptr;  // int8 activations
+  // Optional single-row variants for tiles with mr == 1 (a fully connected layer on one
+  // row): the same contract, packing and pointer layout (row 0 of tap t is a[t * MR],
+  // MR being this struct's mr), only faster. Null: the driver calls u8 / s8 with mr = 1.
+  QIgemmUkernel u8_row = nullptr;
+  QIgemmUkernel s8_row = nullptr;
 };
 
 // ------------------------------------------------------------------ kernel sets

@@ -55,6 +55,7 @@ bool fp32_bounds_exact(const ref::Requant& rq) {
 struct QConvOp::Impl {
   ref::ConvShape s{};
   QIgemmUkernel ukernel = nullptr;
+  QIgemmUkernel ukernel_row = nullptr;  // for tiles of one row
   size_t mr = 0, nr = 0;
   size_t m = 0, n = 0, kc = 0, ks = 0, m_tiles = 0, n_blocks = 0;
   size_t block_bytes = 0;  // one packed NR-channel block
@@ -148,7 +149,7 @@ void QConvOp::Impl::build_indirection(const void* x) {
 }
 
 void QConvOp::Impl::run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const {
-  ukernel(mc, nc, kc, ks, indirection.data() + (m0 / mr) * ks * mr, packed.get() + (n0 / nr) * block_bytes,
+  (mc == 1 ? ukernel_row : ukernel)(mc, nc, kc, ks, indirection.data() + (m0 / mr) * ks * mr, packed.get() + (n0 / nr) * block_bytes,
           y + m0 * n + n0, n, n0, &q);
 }
 
@@ -180,6 +181,8 @@ bool QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
   auto impl = std::make_unique<Impl>();
   impl->s = s;
   impl->ukernel = ukernel;
+  impl->ukernel_row = (p.act_s8 ? kernel.s8_row : kernel.u8_row) != nullptr ? (p.act_s8 ? kernel.s8_row : kernel.u8_row)
+                                                                          : ukernel;
   impl->mr = kernel.mr;
   impl->nr = kernel.nr;
   impl->m = static_cast<size_t>(s.batch) * s.out_h * s.out_w;

@@ -35,9 +35,9 @@ void igemm(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, con
            size_t n0, const QuantEpilogue* q) {
   constexpr size_t kNr = 8;
   __m256i acc[MR][4];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (size_t i = 0; i < MR; ++i)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (size_t p = 0; p < 4; ++p) acc[i][p] = _mm256_setzero_si256();
 
   const int32_t* bias = static_cast<const int32_t*>(w);
@@ -45,20 +45,20 @@ void igemm(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, con
   const size_t kc8 = (kc + 7) & ~size_t{7};
   do {
     const uint8_t* ap[MR];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (size_t i = 0; i < MR; ++i) ap[i] = static_cast<const uint8_t*>(a[i]);
     a += MR;
     for (size_t k = 0; k < kc8; k += 8) {
       __m256i av[MR];
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (size_t i = 0; i < MR; ++i) {
         const __m128i raw = _mm_set1_epi64x(load_i64(ap[i] + k));
         av[i] = kS8 ? _mm256_cvtepi8_epi16(raw) : _mm256_cvtepu8_epi16(raw);
       }
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (size_t p = 0; p < 4; ++p) {
         const __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wp + 16 * p)));
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (size_t i = 0; i < MR; ++i) acc[i][p] = _mm256_add_epi32(acc[i][p], _mm256_madd_epi16(av[i], wv));
       }
       wp += 8 * kNr;
@@ -69,7 +69,7 @@ void igemm(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, con
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias));
   __m256i sums[MR][1];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (size_t i = 0; i < MR; ++i) {
     const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(acc[i][0], acc[i][1]), _mm256_hadd_epi32(acc[i][2], acc[i][3]));
     // h = [c0 c2 c4 c6 | c1 c3 c5 c7]

@@ -126,7 +126,7 @@ inline void store_tile_x8(const __m256i (&acc)[MR][NV], size_t mr, size_t nc, ui
   e0.channels(q, n0);
   Epilogue e1 = e0;
   if (NV == 2) e1.channels(q, n0 + 8);
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (size_t i = 0; i < MR && i < mr; ++i) {
     const __m256i v0 = e0.apply(acc[i][0]);
     const __m256i v1 = NV == 2 ? e1.apply(acc[i][NV - 1]) : v0;
