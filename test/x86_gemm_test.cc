@@ -424,13 +424,16 @@ TEST_P(X86Gemm, MicrokernelPartialTile) {
         for (int8_t& b : wt) b = static_cast<int8_t>(rng());
         std::vector<int32_t> bias(nr, 0);
         for (size_t j = 0; j < nc; ++j) bias[j] = static_cast<int32_t>(rng() % 20001) - 10000;
-        std::vector<uint8_t> packed(nr * 4 + ks * kc_r * nr, 0);
+        const size_t w_bytes = k.wide_weights ? 2 : 1;
+        std::vector<uint8_t> packed(nr * 4 + ks * kc_r * nr * w_bytes, 0);
         std::memcpy(packed.data(), bias.data(), nr * 4);
-        int8_t* wp = reinterpret_cast<int8_t*>(packed.data() + nr * 4);
         for (size_t t = 0; t < ks; ++t)
           for (size_t kk = 0; kk < kc; ++kk)
-            for (size_t j = 0; j < nc; ++j)
-              wp[((t * (kc_r / kr) + kk / kr) * nr + j) * kr + kk % kr] = wt[(t * kc + kk) * nc + j];
+            for (size_t j = 0; j < nc; ++j) {
+              const size_t at = ((t * (kc_r / kr) + kk / kr) * nr + j) * kr + kk % kr;
+              const int16_t v = wt[(t * kc + kk) * nc + j];
+              std::memcpy(packed.data() + nr * 4 + at * w_bytes, &v, w_bytes);  // little endian
+            }
         std::vector<float> scale(nr, 0.003f);
         QuantEpilogue q;
         q.scheme = ref::Scheme::kFp32;

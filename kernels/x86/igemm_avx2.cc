@@ -3,8 +3,9 @@
 // vpmaddubsw would saturate its int16 pair sums (255 * 127 * 2 > 32767), so these
 // kernels widen instead: 8 activation bytes of a row are broadcast to both 128-bit
 // lanes and widened to int16 (zero-extended for uint8, sign-extended for int8, so
-// int8 activations need no offset), the 16 weight bytes of two channels are
-// sign-extended to int16, and vpmaddwd forms exact int32 sums of product pairs
+// int8 activations need no offset), the packer stored the weights as int16 (two
+// channels x 8 k per vector, no widening in the loop), and vpmaddwd forms exact int32
+// sums of product pairs
 // (|pair sum| <= 2 * 255 * 128) that vpaddd accumulates modulo 2^32. Each of the 4
 // accumulators per row holds 2 channels x 4 partial sums; after the last tap three
 // vphaddd and a vpermd turn them into the row's 8 channel sums, plus the packed bias.
@@ -41,7 +42,7 @@ void igemm(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, con
     for (size_t p = 0; p < 4; ++p) acc[i][p] = _mm256_setzero_si256();
 
   const int32_t* bias = static_cast<const int32_t*>(w);
-  const int8_t* wp = reinterpret_cast<const int8_t*>(bias + kNr);
+  const int16_t* wp = reinterpret_cast<const int16_t*>(bias + kNr);
   const size_t kc8 = (kc + 7) & ~size_t{7};
   do {
     const uint8_t* ap[MR];
@@ -57,7 +58,7 @@ void igemm(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, con
       }
 #pragma GCC unroll 16
       for (size_t p = 0; p < 4; ++p) {
-        const __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wp + 16 * p)));
+        const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp + 16 * p));
 #pragma GCC unroll 16
         for (size_t i = 0; i < MR; ++i) acc[i][p] = _mm256_add_epi32(acc[i][p], _mm256_madd_epi16(av[i], wv));
       }
