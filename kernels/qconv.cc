@@ -156,8 +156,8 @@ void QConvOp::Impl::build_indirection(const void* x) {
 }
 
 void QConvOp::Impl::run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const {
-  (mc == 1 ? ukernel_row : ukernel)(mc, nc, kc, ks, indirection.data() + (m0 / mr) * ks * mr, packed.get() + (n0 / nr) * block_bytes,
-          y + m0 * n + n0, n, n0, &q);
+  (mc == 1 ? ukernel_row : ukernel)(mc, nc, kc, ks, indirection.data() + (m0 / mr) * ks * mr,
+                                    packed.get() + (n0 / nr) * block_bytes, y + m0 * n + n0, n, n0, &q);
 }
 
 QConvOp::QConvOp() = default;
@@ -168,8 +168,8 @@ bool QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
   const ref::ConvShape& s = p.shape;
   const QIgemmUkernel ukernel = p.act_s8 ? kernel.s8 : kernel.u8;
   if (ukernel == nullptr || kernel.mr == 0 || kernel.nr == 0 || kernel.kr == 0) return false;
-  if (s.groups != 1 || s.batch <= 0 || s.out_h <= 0 || s.out_w <= 0 || s.out_c <= 0 || s.in_c <= 0 ||
-      s.in_h <= 0 || s.in_w <= 0 || s.kernel_h <= 0 || s.kernel_w <= 0 || p.weight == nullptr)
+  if (s.groups != 1 || s.batch <= 0 || s.out_h <= 0 || s.out_w <= 0 || s.out_c <= 0 || s.in_c <= 0 || s.in_h <= 0 ||
+      s.in_w <= 0 || s.kernel_h <= 0 || s.kernel_w <= 0 || p.weight == nullptr)
     return false;
   if (p.rq.scheme == ref::Scheme::kFp32 ? p.rq.scale == nullptr || !fp32_bounds_exact(p.rq)
                                         : p.rq.multiplier == nullptr || p.rq.exponent == nullptr)
@@ -177,19 +177,18 @@ bool QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
   // Padding taps read the zero buffer, whose bytes must equal the input zero point.
   const int32_t zp_lo = p.act_s8 ? -128 : 0, zp_hi = p.act_s8 ? 127 : 255;
   if (p.x_zero_point < zp_lo || p.x_zero_point > zp_hi) {
-    const bool padded = s.pad_top > 0 || s.pad_left > 0 ||
-                        int64_t{s.out_h - 1} * s.stride_h + int64_t{s.kernel_h - 1} * s.dilation_h - s.pad_top >=
-                            s.in_h ||
-                        int64_t{s.out_w - 1} * s.stride_w + int64_t{s.kernel_w - 1} * s.dilation_w - s.pad_left >=
-                            s.in_w;
+    const bool padded =
+        s.pad_top > 0 || s.pad_left > 0 ||
+        int64_t{s.out_h - 1} * s.stride_h + int64_t{s.kernel_h - 1} * s.dilation_h - s.pad_top >= s.in_h ||
+        int64_t{s.out_w - 1} * s.stride_w + int64_t{s.kernel_w - 1} * s.dilation_w - s.pad_left >= s.in_w;
     if (padded) return false;
   }
 
   auto impl = std::make_unique<Impl>();
   impl->s = s;
   impl->ukernel = ukernel;
-  impl->ukernel_row = (p.act_s8 ? kernel.s8_row : kernel.u8_row) != nullptr ? (p.act_s8 ? kernel.s8_row : kernel.u8_row)
-                                                                          : ukernel;
+  impl->ukernel_row =
+      (p.act_s8 ? kernel.s8_row : kernel.u8_row) != nullptr ? (p.act_s8 ? kernel.s8_row : kernel.u8_row) : ukernel;
   impl->mr = kernel.mr;
   impl->nr = kernel.nr;
   impl->m = static_cast<size_t>(s.batch) * s.out_h * s.out_w;

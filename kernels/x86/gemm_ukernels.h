@@ -19,9 +19,9 @@ namespace edgeq {
 namespace kern {
 namespace x86 {
 
-#define EDGEQ_X86_DECLARE_IGEMM(name)                                                                         \
-  void name(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c, \
-            size_t c_stride, size_t n0, const QuantEpilogue* q)
+#define EDGEQ_X86_DECLARE_IGEMM(name)                                                                                  \
+  void name(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c, size_t c_stride, \
+            size_t n0, const QuantEpilogue* q)
 
 // Exact AVX2: bytes widened to int16, vpmaddwd (never saturates for u8/s8 x s8);
 // weights packed as int16.
@@ -43,14 +43,14 @@ EDGEQ_X86_DECLARE_IGEMM(qs8_igemm_minmax_ukernel_1x32c4__avx512vnni);
 
 // Function names are unqualified: expand the list inside namespace edgeq::kern::x86.
 // X(isa, mr, nr, kr, s8_act_offset, wide_weights, u8, s8, u8 single-row or nullptr, s8 single-row or nullptr)
-#define EDGEQ_X86_GEMM_UKERNELS(X)                                                                          \
-  X(Isa::kAvx2, 3, 8, 8, 0, true, qu8_igemm_minmax_ukernel_3x8c8__avx2, qs8_igemm_minmax_ukernel_3x8c8__avx2,       \
-    nullptr, nullptr)                                                                                       \
-  X(Isa::kAvxVnni, 6, 16, 4, 128, false, qu8_igemm_minmax_ukernel_6x16c4__avxvnni,                                 \
-    qs8_igemm_minmax_ukernel_6x16c4__avxvnni, qu8_igemm_minmax_ukernel_1x16c4__avxvnni,                     \
-    qs8_igemm_minmax_ukernel_1x16c4__avxvnni)                                                               \
-  X(Isa::kAvx512Vnni, 8, 32, 4, 128, false, qu8_igemm_minmax_ukernel_8x32c4__avx512vnni,                           \
-    qs8_igemm_minmax_ukernel_8x32c4__avx512vnni, qu8_igemm_minmax_ukernel_1x32c4__avx512vnni,               \
+#define EDGEQ_X86_GEMM_UKERNELS(X)                                                                                     \
+  X(Isa::kAvx2, 3, 8, 8, 0, true, qu8_igemm_minmax_ukernel_3x8c8__avx2, qs8_igemm_minmax_ukernel_3x8c8__avx2, nullptr, \
+    nullptr)                                                                                                           \
+  X(Isa::kAvxVnni, 6, 16, 4, 128, false, qu8_igemm_minmax_ukernel_6x16c4__avxvnni,                                     \
+    qs8_igemm_minmax_ukernel_6x16c4__avxvnni, qu8_igemm_minmax_ukernel_1x16c4__avxvnni,                                \
+    qs8_igemm_minmax_ukernel_1x16c4__avxvnni)                                                                          \
+  X(Isa::kAvx512Vnni, 8, 32, 4, 128, false, qu8_igemm_minmax_ukernel_8x32c4__avx512vnni,                               \
+    qs8_igemm_minmax_ukernel_8x32c4__avx512vnni, qu8_igemm_minmax_ukernel_1x32c4__avx512vnni,                          \
     qs8_igemm_minmax_ukernel_1x32c4__avx512vnni)
 
 }  // namespace x86

@@ -72,7 +72,8 @@ void igemm(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, con
   __m256i sums[MR][1];
 #pragma GCC unroll 16
   for (size_t i = 0; i < MR; ++i) {
-    const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(acc[i][0], acc[i][1]), _mm256_hadd_epi32(acc[i][2], acc[i][3]));
+    const __m256i h =
+        _mm256_hadd_epi32(_mm256_hadd_epi32(acc[i][0], acc[i][1]), _mm256_hadd_epi32(acc[i][2], acc[i][3]));
     // h = [c0 c2 c4 c6 | c1 c3 c5 c7]
     sums[i][0] = _mm256_add_epi32(_mm256_permutevar8x32_epi32(h, order), b);
   }

@@ -82,8 +82,7 @@ struct Fixed {
 
     const __m512i half = _mm512_set1_epi64(int64_t{1} << 30);
     const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(s, mult), half);
-    const __m512i odd =
-        _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(s, 32), _mm512_srli_epi64(mult, 32)), half);
+    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(s, 32), _mm512_srli_epi64(mult, 32)), half);
     __m512i h = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 31), _mm512_slli_epi64(odd, 1));
     h = _mm512_mask_mov_epi32(h, _mm512_cmpeq_epi32_mask(h, int_min), int_max);
 
@@ -117,8 +116,8 @@ inline void store_tile(const __m512i (&acc)[MR][NV], size_t mr, size_t nc, uint8
 }
 
 template <size_t MR, size_t NV>
-inline void requantize_store(const __m512i (&acc)[MR][NV], size_t mr, size_t nc, void* c, size_t c_stride,
-                             size_t n0, const QuantEpilogue* q) {
+inline void requantize_store(const __m512i (&acc)[MR][NV], size_t mr, size_t nc, void* c, size_t c_stride, size_t n0,
+                             const QuantEpilogue* q) {
   uint8_t* out = static_cast<uint8_t*>(c);
   if (q->scheme == ref::Scheme::kFp32) {
     store_tile<MR, NV, Fp32>(acc, mr, nc, out, c_stride, n0, *q);

@@ -34,8 +34,7 @@ inline int32_t load_i32(const uint8_t* p) {
 }
 
 template <class V, size_t MR, size_t NV, bool kFlip>
-inline void accumulate_c4(size_t kc, size_t ks, const void* const* a, const void* w,
-                          typename V::Vec (&acc)[MR][NV]) {
+inline void accumulate_c4(size_t kc, size_t ks, const void* const* a, const void* w, typename V::Vec (&acc)[MR][NV]) {
   constexpr size_t kNr = V::kLanes * NV;
   const int32_t* bias = static_cast<const int32_t*>(w);
 #pragma GCC unroll 16
@@ -91,8 +90,7 @@ inline void accumulate_c4_row(size_t kc, size_t ks, const void* const* a, const 
         typename V::Vec av = V::broadcast32(load_i32(ap + k + 4 * u));
         if (kFlip) av = V::flip(av);
 #pragma GCC unroll 16
-        for (size_t j = 0; j < NV; ++j)
-          acc[u][j] = V::dot(acc[u][j], av, V::load(wp + 4 * (u * kNr + V::kLanes * j)));
+        for (size_t j = 0; j < NV; ++j) acc[u][j] = V::dot(acc[u][j], av, V::load(wp + 4 * (u * kNr + V::kLanes * j)));
       }
       wp += 4 * U * kNr;
     }
