@@ -13,12 +13,17 @@
 //  * <net>/<layer>/xnnpack: XNNPACK's qc8 convolution / qs8 fully-connected operator on
 //    the same shape, one thread (when the build found XNNPACK), so ratios come from
 //    one run.
+//  * resnet18_all_layers/<best isa>/threads:N: all of ResNet-18's GEMM layers of one
+//    inference on N threads, wall time (the 1 / 2 thread ratio is the scaling; needs
+//    otherwise idle cores to mean anything).
 // A level the CPU lacks is not registered.
 #include <benchmark/benchmark.h>
+#include <pthreadpool.h>
 #include <time.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -43,18 +48,18 @@ __attribute__((target("avx512f,avx512vnni"))) double peak_loop_avx512vnni(uint64
       "vpxord %%zmm31, %%zmm31, %%zmm31\n\t"
       "1:\n\t"
 #define EDGEQ_DP(r) "vpdpbusd %%zmm31, %%zmm30, %%zmm" #r "\n\t"
-      EDGEQ_DP(0) EDGEQ_DP(1) EDGEQ_DP(2) EDGEQ_DP(3) EDGEQ_DP(4) EDGEQ_DP(5) EDGEQ_DP(6) EDGEQ_DP(7)
-      EDGEQ_DP(8) EDGEQ_DP(9) EDGEQ_DP(10) EDGEQ_DP(11) EDGEQ_DP(12) EDGEQ_DP(13) EDGEQ_DP(14) EDGEQ_DP(15)
-      EDGEQ_DP(16) EDGEQ_DP(17) EDGEQ_DP(18) EDGEQ_DP(19) EDGEQ_DP(20) EDGEQ_DP(21) EDGEQ_DP(22) EDGEQ_DP(23)
+      EDGEQ_DP(0) EDGEQ_DP(1) EDGEQ_DP(2) EDGEQ_DP(3) EDGEQ_DP(4) EDGEQ_DP(5) EDGEQ_DP(6) EDGEQ_DP(7) EDGEQ_DP(8)
+          EDGEQ_DP(9) EDGEQ_DP(10) EDGEQ_DP(11) EDGEQ_DP(12) EDGEQ_DP(13) EDGEQ_DP(14) EDGEQ_DP(15) EDGEQ_DP(16)
+              EDGEQ_DP(17) EDGEQ_DP(18) EDGEQ_DP(19) EDGEQ_DP(20) EDGEQ_DP(21) EDGEQ_DP(22) EDGEQ_DP(23)
 #undef EDGEQ_DP
-      "dec %0\n\t"
-      "jnz 1b\n\t"
-      "vzeroupper\n\t"
+                  "dec %0\n\t"
+                  "jnz 1b\n\t"
+                  "vzeroupper\n\t"
       : "+r"(iters)
       :
-      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
-        "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23",
-        "xmm30", "xmm31");
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
+        "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm30",
+        "xmm31");
   return 24.0 * 64.0;
 }
 
@@ -64,16 +69,16 @@ double peak_loop_avxvnni(uint64_t iters) {
       "vpxor %%ymm15, %%ymm15, %%ymm15\n\t"
       "1:\n\t"
 #define EDGEQ_DP(r) "%{vex%} vpdpbusd %%ymm15, %%ymm14, %%ymm" #r "\n\t"
-      EDGEQ_DP(0) EDGEQ_DP(1) EDGEQ_DP(2) EDGEQ_DP(3) EDGEQ_DP(4) EDGEQ_DP(5) EDGEQ_DP(6)
-      EDGEQ_DP(7) EDGEQ_DP(8) EDGEQ_DP(9) EDGEQ_DP(10) EDGEQ_DP(11) EDGEQ_DP(12) EDGEQ_DP(13)
+      EDGEQ_DP(0) EDGEQ_DP(1) EDGEQ_DP(2) EDGEQ_DP(3) EDGEQ_DP(4) EDGEQ_DP(5) EDGEQ_DP(6) EDGEQ_DP(7) EDGEQ_DP(8)
+          EDGEQ_DP(9) EDGEQ_DP(10) EDGEQ_DP(11) EDGEQ_DP(12) EDGEQ_DP(13)
 #undef EDGEQ_DP
-      "dec %0\n\t"
-      "jnz 1b\n\t"
-      "vzeroupper\n\t"
+              "dec %0\n\t"
+              "jnz 1b\n\t"
+              "vzeroupper\n\t"
       : "+r"(iters)
       :
-      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
-        "xmm12", "xmm13", "xmm14", "xmm15");
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
+        "xmm13", "xmm14", "xmm15");
   return 14.0 * 32.0;
 }
 
@@ -86,15 +91,15 @@ double peak_loop_avx2(uint64_t iters) {
       "1:\n\t"
 #define EDGEQ_MA(t, a) "vpmaddwd %%ymm15, %%ymm14, %%ymm" #t "\n\tvpaddd %%ymm" #t ", %%ymm" #a ", %%ymm" #a "\n\t"
       EDGEQ_MA(0, 7) EDGEQ_MA(1, 8) EDGEQ_MA(2, 9) EDGEQ_MA(3, 10) EDGEQ_MA(4, 11) EDGEQ_MA(5, 12) EDGEQ_MA(6, 13)
-      EDGEQ_MA(0, 7) EDGEQ_MA(1, 8) EDGEQ_MA(2, 9) EDGEQ_MA(3, 10) EDGEQ_MA(4, 11) EDGEQ_MA(5, 12) EDGEQ_MA(6, 13)
+          EDGEQ_MA(0, 7) EDGEQ_MA(1, 8) EDGEQ_MA(2, 9) EDGEQ_MA(3, 10) EDGEQ_MA(4, 11) EDGEQ_MA(5, 12) EDGEQ_MA(6, 13)
 #undef EDGEQ_MA
-      "dec %0\n\t"
-      "jnz 1b\n\t"
-      "vzeroupper\n\t"
+              "dec %0\n\t"
+              "jnz 1b\n\t"
+              "vzeroupper\n\t"
       : "+r"(iters)
       :
-      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
-        "xmm12", "xmm13", "xmm14", "xmm15");
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
+        "xmm13", "xmm14", "xmm15");
   return 14.0 * 16.0;
 }
 
@@ -102,10 +107,14 @@ using PeakLoop = double (*)(uint64_t);
 
 PeakLoop peak_loop(Isa isa) {
   switch (isa) {
-    case Isa::kAvx2: return peak_loop_avx2;
-    case Isa::kAvxVnni: return peak_loop_avxvnni;
-    case Isa::kAvx512Vnni: return peak_loop_avx512vnni;
-    default: return nullptr;
+    case Isa::kAvx2:
+      return peak_loop_avx2;
+    case Isa::kAvxVnni:
+      return peak_loop_avxvnni;
+    case Isa::kAvx512Vnni:
+      return peak_loop_avx512vnni;
+    default:
+      return nullptr;
   }
 }
 
@@ -225,9 +234,8 @@ void report(benchmark::State& state, const Layer& l, double seconds, double peak
   if (peak > 0) state.counters["%peak"] = 100.0 * gmacs / peak;
 }
 
-void bench_qconv(benchmark::State& state, Isa isa, const Layer& l) {
-  const double peak = peak_gmacs(isa);
-  Operands d(l);
+// QConvOp for layer `l` on `isa` over `d`'s operands (uint8, per-channel fp32).
+bool init_layer(edgeq::kern::QConvOp* op, Isa isa, const Layer& l, const Operands& d) {
   edgeq::kern::QConvParams p;
   edgeq::ref::ConvShape& s = p.shape;
   s.batch = 1;
@@ -250,8 +258,14 @@ void bench_qconv(benchmark::State& state, Isa isa, const Layer& l) {
   p.rq.zero_point = 128;
   p.rq.qmin = 0;
   p.rq.qmax = 255;
+  return op->init(p, edgeq::kern::kernel_set(isa).gemm);
+}
+
+void bench_qconv(benchmark::State& state, Isa isa, const Layer& l) {
+  const double peak = peak_gmacs(isa);
+  Operands d(l);
   edgeq::kern::QConvOp op;
-  if (!op.init(p, edgeq::kern::kernel_set(isa).gemm)) {
+  if (!init_layer(&op, isa, l, d)) {
     state.SkipWithError("QConvOp::init refused the layer");
     return;
   }
@@ -259,6 +273,41 @@ void bench_qconv(benchmark::State& state, Isa isa, const Layer& l) {
   const double t0 = thread_seconds();
   for (auto _ : state) op.run(d.x.data(), d.y.data(), nullptr);
   report(state, l, (thread_seconds() - t0), peak);
+}
+
+// Every ResNet-18 GEMM layer of one inference (each distinct shape once per use in the
+// network) on a pool of `threads` threads, in wall time: the 1-thread / 2-thread
+// ratio is the engine's scaling.
+void bench_resnet18_threads(benchmark::State& state, Isa isa, size_t threads) {
+  struct Use {
+    const char* name;
+    int count;  // times the shape occurs in ResNet-18
+  };
+  const Use uses[] = {{"conv1_7x7s2_3x64", 1},  {"l1_3x3_56x64x64", 4},        {"l2_3x3s2_56x64x128", 1},
+                      {"l2_3x3_28x128x128", 3}, {"l2_ds_1x1s2_56x64x128", 1},  {"l3_3x3s2_28x128x256", 1},
+                      {"l3_3x3_14x256x256", 3}, {"l3_ds_1x1s2_28x128x256", 1}, {"l4_3x3s2_14x256x512", 1},
+                      {"l4_3x3_7x512x512", 3},  {"l4_ds_1x1s2_14x256x512", 1}, {"fc_512x1000", 1}};
+  std::vector<std::unique_ptr<Operands>> data;
+  std::vector<std::unique_ptr<edgeq::kern::QConvOp>> ops;
+  std::vector<int> counts;
+  for (const Use& u : uses) {
+    for (const Layer& l : kLayers) {
+      if (std::string(l.net) != "resnet18" || std::string(l.name) != u.name) continue;
+      data.push_back(std::make_unique<Operands>(l));
+      ops.push_back(std::make_unique<edgeq::kern::QConvOp>());
+      counts.push_back(u.count);
+      if (!init_layer(ops.back().get(), isa, l, *data.back())) {
+        state.SkipWithError("QConvOp::init refused a layer");
+        return;
+      }
+    }
+  }
+  pthreadpool_t pool = threads > 1 ? pthreadpool_create(threads) : nullptr;
+  for (auto _ : state) {
+    for (size_t i = 0; i < ops.size(); ++i)
+      for (int c = 0; c < counts[i]; ++c) ops[i]->run(data[i]->x.data(), data[i]->y.data(), pool);
+  }
+  if (pool != nullptr) pthreadpool_destroy(pool);
 }
 
 #ifdef EDGEQ_BENCH_XNNPACK
@@ -280,10 +329,9 @@ void bench_xnnpack(benchmark::State& state, const Layer& l) {
   } else {
     const uint32_t pad = static_cast<uint32_t>(l.pad);
     st = xnn_create_convolution2d_nhwc_qc8(pad, pad, pad, pad, l.kernel, l.kernel, l.stride, l.stride, 1, 1, 1, l.in_c,
-                                           l.out_c, l.in_c, l.out_c, 0, 1.0f, d.scale.data(), d.w.data(),
-                                           d.bias.data(), 0, 1.0f, -128, 127, 0, &op);
-    if (st == xnn_status_success)
-      st = xnn_setup_convolution2d_nhwc_qc8(op, 1, l.in_hw, l.in_hw, x, y, nullptr);
+                                           l.out_c, l.in_c, l.out_c, 0, 1.0f, d.scale.data(), d.w.data(), d.bias.data(),
+                                           0, 1.0f, -128, 127, 0, &op);
+    if (st == xnn_status_success) st = xnn_setup_convolution2d_nhwc_qc8(op, 1, l.in_hw, l.in_hw, x, y, nullptr);
   }
   if (st != xnn_status_success) {
     state.SkipWithError("XNNPACK refused the layer");
@@ -317,6 +365,16 @@ int main(int argc, char** argv) {
 #ifdef EDGEQ_BENCH_XNNPACK
     benchmark::RegisterBenchmark((base + "xnnpack").c_str(), bench_xnnpack, l)->Unit(benchmark::kMicrosecond);
 #endif
+  }
+  const Isa best = edgeq::kern::best_isa();
+  if (best != Isa::kRef) {
+    for (size_t threads : {1, 2}) {
+      const std::string name =
+          std::string("resnet18_all_layers/") + edgeq::kern::isa_name(best) + "/threads:" + std::to_string(threads);
+      benchmark::RegisterBenchmark(name.c_str(), bench_resnet18_threads, best, threads)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+    }
   }
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

@@ -54,13 +54,16 @@ struct QuantEpilogue {
 //      tap t. Rows i >= mr repeat a valid pointer. Kernels may read up to 64 bytes
 //      past round_up(kc, kr) of every row (the arena and the zero buffer have slack).
 // w:   one packed NR-channel block: int32 packed_bias[NR], then int8
-//      W[ks][round_up(kc, kr) / kr][NR][kr], zero where k >= kc or the channel >= n.
+//      W[ks][round_up(kc, kr) / kr][NR][kr], zero where k >= kc or the channel >= n
+//      (int16 elements, the same values sign-extended, for kernels with wide_weights).
 // c:   row i of the tile starts at c + i * c_stride bytes; nc output bytes per row.
 // The input zero point is folded into packed_bias by the packer:
 //   packed_bias[j] = bias[j] - (x_zp + act_offset) * sum_{t,k} W(t, k, j)
 // where act_offset is the QGemmKernel's s8_act_offset for int8 activations (128 for
 // kernels that flip int8 activations to uint8 with x ^ 0x80) and 0 for uint8.
 // Accumulation wraps modulo 2^32, like the reference.
+// q: with the fp32 scheme, |qmin - zero_point| and |qmax - zero_point| must be at most
+//    2^24 (the x86 kernels clamp in float before rounding; the driver checks this).
 using QIgemmUkernel = void (*)(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a,
                                const void* w, void* c, size_t c_stride, size_t n0, const QuantEpilogue* q);
 
@@ -68,8 +71,16 @@ struct QGemmKernel {
   const char* name = nullptr;  // e.g. "qu8_igemm_minmax_8x32c4__avx512vnni"
   uint32_t mr = 0, nr = 0, kr = 0;
   int32_t s8_act_offset = 0;
+  // W is packed as int16 (kernels that multiply in int16 and would otherwise widen
+  // every weight vector in their inner loop).
+  bool wide_weights = false;
   QIgemmUkernel u8 = nullptr;  // uint8 activations
   QIgemmUkernel s8 = nullptr;  // int8 activations
+  // Optional single-row variants for tiles with mr == 1 (a fully connected layer on one
+  // row): the same contract, packing and pointer layout (row 0 of tap t is a[t * MR],
+  // MR being this struct's mr), only faster. Null: the driver calls u8 / s8 with mr = 1.
+  QIgemmUkernel u8_row = nullptr;
+  QIgemmUkernel s8_row = nullptr;
 };
 
 // ------------------------------------------------------------------ kernel sets

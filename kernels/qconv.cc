@@ -8,7 +8,8 @@
 //
 // init() packs once:
 //  * weights into NR-channel blocks: int32 bias[NR], then W[tap][k / kr][NR][kr]
-//    (zero beyond in_c and beyond out_c), bias corrected for the input zero point:
+//    (int8, or int16 for wide_weights kernels; zero beyond in_c and beyond out_c),
+//    bias corrected for the input zero point:
 //      bias'[j] = bias[j] - (x_zp + act_offset) * sum_{tap,k} W[j][tap][k]   (mod 2^32);
 //  * the requantization parameters into per-channel arrays padded to a multiple of NR;
 //  * the zero buffer (in_c rounded up to kr, plus the kernels' read slack).
@@ -55,6 +56,7 @@ bool fp32_bounds_exact(const ref::Requant& rq) {
 struct QConvOp::Impl {
   ref::ConvShape s{};
   QIgemmUkernel ukernel = nullptr;
+  QIgemmUkernel ukernel_row = nullptr;  // for tiles of one row
   size_t mr = 0, nr = 0;
   size_t m = 0, n = 0, kc = 0, ks = 0, m_tiles = 0, n_blocks = 0;
   size_t block_bytes = 0;  // one packed NR-channel block
@@ -71,15 +73,15 @@ struct QConvOp::Impl {
   const void* indirect_x = nullptr;
   uint8_t* y = nullptr;
 
-  void pack_weights(const QConvParams& p, size_t kr, int32_t act_offset);
+  void pack_weights(const QConvParams& p, size_t kr, bool wide, int32_t act_offset);
   void pack_epilogue(const ref::Requant& rq);
   void build_indirection(const void* x);
   void run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const;
 };
 
-void QConvOp::Impl::pack_weights(const QConvParams& p, size_t kr, int32_t act_offset) {
+void QConvOp::Impl::pack_weights(const QConvParams& p, size_t kr, bool wide, int32_t act_offset) {
   const size_t kc_r = round_up(kc, kr);
-  block_bytes = round_up(nr * sizeof(int32_t) + ks * kc_r * nr, kAlign);
+  block_bytes = round_up(nr * sizeof(int32_t) + ks * kc_r * nr * (wide ? sizeof(int16_t) : 1), kAlign);
   packed = aligned_bytes(n_blocks * block_bytes);
   std::memset(packed.get(), 0, n_blocks * block_bytes);
   // (x_zp + act_offset) and the correction are formed modulo 2^32, like the accumulators.
@@ -87,6 +89,7 @@ void QConvOp::Impl::pack_weights(const QConvParams& p, size_t kr, int32_t act_of
   for (size_t nb = 0; nb < n_blocks; ++nb) {
     uint8_t* block = packed.get() + nb * block_bytes;
     int8_t* wp = reinterpret_cast<int8_t*>(block + nr * sizeof(int32_t));
+    int16_t* wp16 = reinterpret_cast<int16_t*>(block + nr * sizeof(int32_t));
     for (size_t j = 0; j < nr && nb * nr + j < n; ++j) {
       const size_t ch = nb * nr + j;
       const int8_t* src = p.weight + ch * ks * kc;  // [out_c][taps][in_c]
@@ -95,7 +98,12 @@ void QConvOp::Impl::pack_weights(const QConvParams& p, size_t kr, int32_t act_of
         for (size_t k = 0; k < kc; ++k) {
           const int8_t v = src[t * kc + k];
           wsum += static_cast<uint32_t>(static_cast<int32_t>(v));
-          wp[((t * (kc_r / kr) + k / kr) * nr + j) * kr + k % kr] = v;
+          const size_t at = ((t * (kc_r / kr) + k / kr) * nr + j) * kr + k % kr;
+          if (wide) {
+            wp16[at] = v;
+          } else {
+            wp[at] = v;
+          }
         }
       }
       const uint32_t b = p.bias != nullptr ? static_cast<uint32_t>(p.bias[ch]) : 0u;
@@ -148,8 +156,8 @@ void QConvOp::Impl::build_indirection(const void* x) {
 }
 
 void QConvOp::Impl::run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const {
-  ukernel(mc, nc, kc, ks, indirection.data() + (m0 / mr) * ks * mr, packed.get() + (n0 / nr) * block_bytes,
-          y + m0 * n + n0, n, n0, &q);
+  (mc == 1 ? ukernel_row : ukernel)(mc, nc, kc, ks, indirection.data() + (m0 / mr) * ks * mr,
+                                    packed.get() + (n0 / nr) * block_bytes, y + m0 * n + n0, n, n0, &q);
 }
 
 QConvOp::QConvOp() = default;
@@ -160,8 +168,8 @@ bool QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
   const ref::ConvShape& s = p.shape;
   const QIgemmUkernel ukernel = p.act_s8 ? kernel.s8 : kernel.u8;
   if (ukernel == nullptr || kernel.mr == 0 || kernel.nr == 0 || kernel.kr == 0) return false;
-  if (s.groups != 1 || s.batch <= 0 || s.out_h <= 0 || s.out_w <= 0 || s.out_c <= 0 || s.in_c <= 0 ||
-      s.in_h <= 0 || s.in_w <= 0 || s.kernel_h <= 0 || s.kernel_w <= 0 || p.weight == nullptr)
+  if (s.groups != 1 || s.batch <= 0 || s.out_h <= 0 || s.out_w <= 0 || s.out_c <= 0 || s.in_c <= 0 || s.in_h <= 0 ||
+      s.in_w <= 0 || s.kernel_h <= 0 || s.kernel_w <= 0 || p.weight == nullptr)
     return false;
   if (p.rq.scheme == ref::Scheme::kFp32 ? p.rq.scale == nullptr || !fp32_bounds_exact(p.rq)
                                         : p.rq.multiplier == nullptr || p.rq.exponent == nullptr)
@@ -169,17 +177,18 @@ bool QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
   // Padding taps read the zero buffer, whose bytes must equal the input zero point.
   const int32_t zp_lo = p.act_s8 ? -128 : 0, zp_hi = p.act_s8 ? 127 : 255;
   if (p.x_zero_point < zp_lo || p.x_zero_point > zp_hi) {
-    const bool padded = s.pad_top > 0 || s.pad_left > 0 ||
-                        int64_t{s.out_h - 1} * s.stride_h + int64_t{s.kernel_h - 1} * s.dilation_h - s.pad_top >=
-                            s.in_h ||
-                        int64_t{s.out_w - 1} * s.stride_w + int64_t{s.kernel_w - 1} * s.dilation_w - s.pad_left >=
-                            s.in_w;
+    const bool padded =
+        s.pad_top > 0 || s.pad_left > 0 ||
+        int64_t{s.out_h - 1} * s.stride_h + int64_t{s.kernel_h - 1} * s.dilation_h - s.pad_top >= s.in_h ||
+        int64_t{s.out_w - 1} * s.stride_w + int64_t{s.kernel_w - 1} * s.dilation_w - s.pad_left >= s.in_w;
     if (padded) return false;
   }
 
   auto impl = std::make_unique<Impl>();
   impl->s = s;
   impl->ukernel = ukernel;
+  impl->ukernel_row =
+      (p.act_s8 ? kernel.s8_row : kernel.u8_row) != nullptr ? (p.act_s8 ? kernel.s8_row : kernel.u8_row) : ukernel;
   impl->mr = kernel.mr;
   impl->nr = kernel.nr;
   impl->m = static_cast<size_t>(s.batch) * s.out_h * s.out_w;
@@ -189,7 +198,7 @@ bool QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
   impl->m_tiles = (impl->m + impl->mr - 1) / impl->mr;
   impl->n_blocks = (impl->n + impl->nr - 1) / impl->nr;
   impl->n_outer = impl->n > impl->m;
-  impl->pack_weights(p, kernel.kr, p.act_s8 ? kernel.s8_act_offset : 0);
+  impl->pack_weights(p, kernel.kr, kernel.wide_weights, p.act_s8 ? kernel.s8_act_offset : 0);
   impl->pack_epilogue(p.rq);
   impl->zero_bytes = round_up(impl->kc, kernel.kr) + kReadSlack;
   impl->zero = aligned_bytes(impl->zero_bytes);

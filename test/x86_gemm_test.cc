@@ -43,8 +43,8 @@ enum class Extremes { kNone, kSome };
 // Per-channel (or one) parameters around `typical` (a real multiplier giving outputs
 // spread over the 8-bit range). kSome mixes in ties, saturating, zero, huge, inf/NaN
 // (fp32) and shift-saturating / INT32_MIN / very small (fixed point) parameters.
-RequantData make_requant(ref::Scheme scheme, bool per_channel, int32_t out_c, double typical, int32_t zp,
-                         int32_t qmin, int32_t qmax, Extremes extremes, std::mt19937& rng) {
+RequantData make_requant(ref::Scheme scheme, bool per_channel, int32_t out_c, double typical, int32_t zp, int32_t qmin,
+                         int32_t qmax, Extremes extremes, std::mt19937& rng) {
   RequantData d;
   const size_t count = per_channel ? static_cast<size_t>(out_c) : 1;
   std::uniform_real_distribution<double> spread(0.5, 2.0);
@@ -53,8 +53,15 @@ RequantData make_requant(ref::Scheme scheme, bool per_channel, int32_t out_c, do
     if (scheme == ref::Scheme::kFp32) {
       float s = static_cast<float>(real);
       if (extremes == Extremes::kSome) {
-        const float special[] = {0.5f, 0.25f, 1.0f, 3e9f, 1e-30f, 0.0f, std::numeric_limits<float>::infinity(),
-                                 std::numeric_limits<float>::quiet_NaN(), -s};
+        const float special[] = {0.5f,
+                                 0.25f,
+                                 1.0f,
+                                 3e9f,
+                                 1e-30f,
+                                 0.0f,
+                                 std::numeric_limits<float>::infinity(),
+                                 std::numeric_limits<float>::quiet_NaN(),
+                                 -s};
         if (c % 3 == 1) s = special[(c / 3) % (sizeof(special) / sizeof(special[0]))];
       }
       d.scale.push_back(s);
@@ -62,9 +69,8 @@ RequantData make_requant(ref::Scheme scheme, bool per_channel, int32_t out_c, do
       int32_t m = 0, e = 0;
       ref::quantize_multiplier(real, &m, &e);
       if (extremes == Extremes::kSome && c % 3 == 1) {
-        const int32_t special[][2] = {{m, 5},        {m, 31},       {m, 40},          {INT32_MIN, 3},
-                                      {INT32_MIN, 0}, {m, -31},      {m, -32},         {m, -45},
-                                      {1 << 30, 1},   {INT32_MAX, 0}, {-(1 << 30), -2}, {0, 0}};
+        const int32_t special[][2] = {{m, 5},   {m, 31},  {m, 40},      {INT32_MIN, 3}, {INT32_MIN, 0},   {m, -31},
+                                      {m, -32}, {m, -45}, {1 << 30, 1}, {INT32_MAX, 0}, {-(1 << 30), -2}, {0, 0}};
         const size_t i = (c / 3) % (sizeof(special) / sizeof(special[0]));
         m = special[i][0];
         e = special[i][1];
@@ -135,8 +141,8 @@ struct Problem {
     if (fc) {
       const int32_t m = shape.in_w, n = shape.out_c, k = shape.in_c;
       if (act_s8) {
-        ref::qfully_connected<int8_t>(m, n, k, reinterpret_cast<const int8_t*>(x.data()), x_zp, w.data(), &w_zp,
-                                      false, b, rq.rq, reinterpret_cast<int8_t*>(y.data()));
+        ref::qfully_connected<int8_t>(m, n, k, reinterpret_cast<const int8_t*>(x.data()), x_zp, w.data(), &w_zp, false,
+                                      b, rq.rq, reinterpret_cast<int8_t*>(y.data()));
       } else {
         ref::qfully_connected<uint8_t>(m, n, k, x.data(), x_zp, w.data(), &w_zp, false, b, rq.rq, y.data());
       }
@@ -167,8 +173,8 @@ std::vector<Variant> all_variants() {
       for (int pc = 0; pc < 2; ++pc)
         for (int bias = 0; bias < 2; ++bias)
           for (int clamp = 0; clamp < 2; ++clamp)
-            v.push_back({s8 != 0, fixed ? ref::Scheme::kFixedPoint : ref::Scheme::kFp32, pc != 0, bias != 0,
-                         clamp != 0, (pc != 0 && bias != 0) ? Extremes::kSome : Extremes::kNone});
+            v.push_back({s8 != 0, fixed ? ref::Scheme::kFixedPoint : ref::Scheme::kFp32, pc != 0, bias != 0, clamp != 0,
+                         (pc != 0 && bias != 0) ? Extremes::kSome : Extremes::kNone});
   return v;
 }
 
@@ -217,8 +223,8 @@ std::string describe(const ref::ConvShape& s, const Variant& v) {
                 "%d extremes %d",
                 s.batch, s.in_h, s.in_w, s.in_c, s.out_h, s.out_w, s.out_c, s.kernel_h, s.kernel_w, s.stride_h,
                 s.dilation_h, s.pad_top, s.pad_left, v.act_s8 ? "s8" : "u8",
-                v.scheme == ref::Scheme::kFp32 ? "fp32" : "fixed", v.per_channel ? "per-channel" : "per-tensor",
-                v.bias, v.clamp, v.extremes == Extremes::kSome);
+                v.scheme == ref::Scheme::kFp32 ? "fp32" : "fixed", v.per_channel ? "per-channel" : "per-tensor", v.bias,
+                v.clamp, v.extremes == Extremes::kSome);
   return buf;
 }
 
@@ -419,18 +425,22 @@ TEST_P(X86Gemm, MicrokernelPartialTile) {
         for (uint8_t& b : act) b = static_cast<uint8_t>(rng());
         std::vector<const void*> a(ks * mr_max);
         for (size_t t = 0; t < ks; ++t)
-          for (size_t i = 0; i < mr_max; ++i) a[t * mr_max + i] = act.data() + (t * mr_max + std::min(i, mr - 1)) * kc_r;
+          for (size_t i = 0; i < mr_max; ++i)
+            a[t * mr_max + i] = act.data() + (t * mr_max + std::min(i, mr - 1)) * kc_r;
         std::vector<int8_t> wt(ks * kc * nc);  // W[t][k][j]
         for (int8_t& b : wt) b = static_cast<int8_t>(rng());
         std::vector<int32_t> bias(nr, 0);
         for (size_t j = 0; j < nc; ++j) bias[j] = static_cast<int32_t>(rng() % 20001) - 10000;
-        std::vector<uint8_t> packed(nr * 4 + ks * kc_r * nr, 0);
+        const size_t w_bytes = k.wide_weights ? 2 : 1;
+        std::vector<uint8_t> packed(nr * 4 + ks * kc_r * nr * w_bytes, 0);
         std::memcpy(packed.data(), bias.data(), nr * 4);
-        int8_t* wp = reinterpret_cast<int8_t*>(packed.data() + nr * 4);
         for (size_t t = 0; t < ks; ++t)
           for (size_t kk = 0; kk < kc; ++kk)
-            for (size_t j = 0; j < nc; ++j)
-              wp[((t * (kc_r / kr) + kk / kr) * nr + j) * kr + kk % kr] = wt[(t * kc + kk) * nc + j];
+            for (size_t j = 0; j < nc; ++j) {
+              const size_t at = ((t * (kc_r / kr) + kk / kr) * nr + j) * kr + kk % kr;
+              const int16_t v = wt[(t * kc + kk) * nc + j];
+              std::memcpy(packed.data() + nr * 4 + at * w_bytes, &v, w_bytes);  // little endian
+            }
         std::vector<float> scale(nr, 0.003f);
         QuantEpilogue q;
         q.scheme = ref::Scheme::kFp32;
@@ -452,8 +462,8 @@ TEST_P(X86Gemm, MicrokernelPartialTile) {
               for (size_t kk = 0; kk < kc; ++kk)
                 acc += int64_t{static_cast<const uint8_t*>(a[t * mr_max + i])[kk]} * wt[(t * kc + kk) * nc + j];
             const int32_t want = ref::requantize_fp32(static_cast<int32_t>(acc), 0.003f, 100, 0, 255);
-            ASSERT_EQ(c[i * stride + j], want) << "mr " << mr << " nc " << nc << " kc " << kc << " row " << i
-                                               << " col " << j;
+            ASSERT_EQ(c[i * stride + j], want)
+                << "mr " << mr << " nc " << nc << " kc " << kc << " row " << i << " col " << j;
           }
         }
       }

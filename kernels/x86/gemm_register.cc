@@ -11,17 +11,20 @@ namespace x86 {
 namespace {
 
 #define EDGEQ_X86_STRINGIFY(x) #x
-#define EDGEQ_X86_GEMM_ENTRY(level, mr_, nr_, kr_, offset, u8_fn, s8_fn)    \
-  if (isa == level) {                                                        \
-    QGemmKernel k;                                                           \
-    k.name = EDGEQ_X86_STRINGIFY(u8_fn);                                     \
-    k.mr = mr_;                                                              \
-    k.nr = nr_;                                                              \
-    k.kr = kr_;                                                              \
-    k.s8_act_offset = offset;                                                \
-    k.u8 = u8_fn;                                                            \
-    k.s8 = s8_fn;                                                            \
-    return k;                                                                \
+#define EDGEQ_X86_GEMM_ENTRY(level, mr_, nr_, kr_, offset, wide, u8_fn, s8_fn, u8_row_fn, s8_row_fn) \
+  if (isa == level) {                                                                                \
+    QGemmKernel k;                                                                                   \
+    k.name = EDGEQ_X86_STRINGIFY(u8_fn);                                                             \
+    k.mr = mr_;                                                                                      \
+    k.nr = nr_;                                                                                      \
+    k.kr = kr_;                                                                                      \
+    k.s8_act_offset = offset;                                                                        \
+    k.wide_weights = wide;                                                                           \
+    k.u8 = u8_fn;                                                                                    \
+    k.s8 = s8_fn;                                                                                    \
+    k.u8_row = u8_row_fn;                                                                            \
+    k.s8_row = s8_row_fn;                                                                            \
+    return k;                                                                                        \
   }
 
 QGemmKernel gemm_kernel(Isa isa) {

@@ -3,7 +3,7 @@
 // EDGEQ_X86_GEMM_UKERNELS is the one list of them: registration (gemm_register.cc),
 // the tests and the benchmarks all expand it, so a kernel added here is registered,
 // tested and benchmarked. Each entry is
-//   X(isa, mr, nr, kr, s8_act_offset, u8 function, s8 function)
+//   X(isa, mr, nr, kr, s8_act_offset, wide_weights, u8, s8, u8 single-row, s8 single-row)
 // Each ISA's kernels live in their own file compiled with that ISA's flags
 // (kernels/x86/gemm.cmake); nothing here may be called before dispatch checked the CPU.
 //
@@ -19,29 +19,39 @@ namespace edgeq {
 namespace kern {
 namespace x86 {
 
-#define EDGEQ_X86_DECLARE_IGEMM(name)                                                                         \
-  void name(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c, \
-            size_t c_stride, size_t n0, const QuantEpilogue* q)
+#define EDGEQ_X86_DECLARE_IGEMM(name)                                                                                  \
+  void name(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c, size_t c_stride, \
+            size_t n0, const QuantEpilogue* q)
 
-// Exact AVX2: bytes widened to int16, vpmaddwd (never saturates for u8/s8 x s8).
+// Exact AVX2: bytes widened to int16, vpmaddwd (never saturates for u8/s8 x s8);
+// weights packed as int16.
 EDGEQ_X86_DECLARE_IGEMM(qu8_igemm_minmax_ukernel_3x8c8__avx2);
 EDGEQ_X86_DECLARE_IGEMM(qs8_igemm_minmax_ukernel_3x8c8__avx2);
 // AVX-VNNI: 256-bit vpdpbusd (u8 x s8 into int32, no saturation); int8 activations xor 0x80.
+// The 1x16 kernels are the single-row variants (pointer layout of the 6-row kernels).
 EDGEQ_X86_DECLARE_IGEMM(qu8_igemm_minmax_ukernel_6x16c4__avxvnni);
 EDGEQ_X86_DECLARE_IGEMM(qs8_igemm_minmax_ukernel_6x16c4__avxvnni);
-// AVX512-VNNI: 512-bit vpdpbusd; int8 activations xor 0x80.
+EDGEQ_X86_DECLARE_IGEMM(qu8_igemm_minmax_ukernel_1x16c4__avxvnni);
+EDGEQ_X86_DECLARE_IGEMM(qs8_igemm_minmax_ukernel_1x16c4__avxvnni);
+// AVX512-VNNI: 512-bit vpdpbusd; int8 activations xor 0x80. 1x32: single-row variants.
 EDGEQ_X86_DECLARE_IGEMM(qu8_igemm_minmax_ukernel_8x32c4__avx512vnni);
 EDGEQ_X86_DECLARE_IGEMM(qs8_igemm_minmax_ukernel_8x32c4__avx512vnni);
+EDGEQ_X86_DECLARE_IGEMM(qu8_igemm_minmax_ukernel_1x32c4__avx512vnni);
+EDGEQ_X86_DECLARE_IGEMM(qs8_igemm_minmax_ukernel_1x32c4__avx512vnni);
 
 #undef EDGEQ_X86_DECLARE_IGEMM
 
 // Function names are unqualified: expand the list inside namespace edgeq::kern::x86.
-#define EDGEQ_X86_GEMM_UKERNELS(X)                                                                            \
-  X(Isa::kAvx2, 3, 8, 8, 0, qu8_igemm_minmax_ukernel_3x8c8__avx2, qs8_igemm_minmax_ukernel_3x8c8__avx2)         \
-  X(Isa::kAvxVnni, 6, 16, 4, 128, qu8_igemm_minmax_ukernel_6x16c4__avxvnni,                                   \
-    qs8_igemm_minmax_ukernel_6x16c4__avxvnni)                                                                 \
-  X(Isa::kAvx512Vnni, 8, 32, 4, 128, qu8_igemm_minmax_ukernel_8x32c4__avx512vnni,                             \
-    qs8_igemm_minmax_ukernel_8x32c4__avx512vnni)
+// X(isa, mr, nr, kr, s8_act_offset, wide_weights, u8, s8, u8 single-row or nullptr, s8 single-row or nullptr)
+#define EDGEQ_X86_GEMM_UKERNELS(X)                                                                                     \
+  X(Isa::kAvx2, 3, 8, 8, 0, true, qu8_igemm_minmax_ukernel_3x8c8__avx2, qs8_igemm_minmax_ukernel_3x8c8__avx2, nullptr, \
+    nullptr)                                                                                                           \
+  X(Isa::kAvxVnni, 6, 16, 4, 128, false, qu8_igemm_minmax_ukernel_6x16c4__avxvnni,                                     \
+    qs8_igemm_minmax_ukernel_6x16c4__avxvnni, qu8_igemm_minmax_ukernel_1x16c4__avxvnni,                                \
+    qs8_igemm_minmax_ukernel_1x16c4__avxvnni)                                                                          \
+  X(Isa::kAvx512Vnni, 8, 32, 4, 128, false, qu8_igemm_minmax_ukernel_8x32c4__avx512vnni,                               \
+    qs8_igemm_minmax_ukernel_8x32c4__avx512vnni, qu8_igemm_minmax_ukernel_1x32c4__avx512vnni,                          \
+    qs8_igemm_minmax_ukernel_1x32c4__avx512vnni)
 
 }  // namespace x86
 }  // namespace kern

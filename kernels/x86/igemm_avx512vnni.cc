@@ -31,6 +31,8 @@ struct Zmm {
   static Vec broadcast32(int32_t v) { return _mm512_set1_epi32(v); }
   static Vec flip(Vec x) { return _mm512_xor_si512(x, _mm512_set1_epi32(static_cast<int32_t>(0x80808080u))); }
   static Vec dot(Vec acc, Vec a, Vec w) { return _mm512_dpbusd_epi32(acc, a, w); }
+  static Vec zero() { return _mm512_setzero_si512(); }
+  static Vec add(Vec x, Vec y) { return _mm512_add_epi32(x, y); }
 };
 
 // The two schemes of requant_avx2.h on 16 lanes (the steps are explained there).
@@ -80,8 +82,7 @@ struct Fixed {
 
     const __m512i half = _mm512_set1_epi64(int64_t{1} << 30);
     const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(s, mult), half);
-    const __m512i odd =
-        _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(s, 32), _mm512_srli_epi64(mult, 32)), half);
+    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(s, 32), _mm512_srli_epi64(mult, 32)), half);
     __m512i h = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 31), _mm512_slli_epi64(odd, 1));
     h = _mm512_mask_mov_epi32(h, _mm512_cmpeq_epi32_mask(h, int_min), int_max);
 
@@ -102,15 +103,26 @@ template <size_t MR, size_t NV, class Epilogue>
 inline void store_tile(const __m512i (&acc)[MR][NV], size_t mr, size_t nc, uint8_t* c, size_t c_stride, size_t n0,
                        const QuantEpilogue& q) {
   Epilogue epi(q);
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (size_t j = 0; j < NV; ++j) {
     epi.channels(q, n0 + 16 * j);
     const size_t left = nc > 16 * j ? nc - 16 * j : 0;
     const __mmask16 mask = left >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (size_t i = 0; i < MR; ++i) {
       if (i < mr) _mm_mask_storeu_epi8(c + i * c_stride + 16 * j, mask, _mm512_cvtepi32_epi8(epi.apply(acc[i][j])));
     }
+  }
+}
+
+template <size_t MR, size_t NV>
+inline void requantize_store(const __m512i (&acc)[MR][NV], size_t mr, size_t nc, void* c, size_t c_stride, size_t n0,
+                             const QuantEpilogue* q) {
+  uint8_t* out = static_cast<uint8_t*>(c);
+  if (q->scheme == ref::Scheme::kFp32) {
+    store_tile<MR, NV, Fp32>(acc, mr, nc, out, c_stride, n0, *q);
+  } else {
+    store_tile<MR, NV, Fixed>(acc, mr, nc, out, c_stride, n0, *q);
   }
 }
 
@@ -119,12 +131,16 @@ void igemm(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, con
            size_t n0, const QuantEpilogue* q) {
   __m512i acc[MR][NV];
   accumulate_c4<Zmm, MR, NV, kFlip>(kc, ks, a, w, acc);
-  uint8_t* out = static_cast<uint8_t*>(c);
-  if (q->scheme == ref::Scheme::kFp32) {
-    store_tile<MR, NV, Fp32>(acc, mr, nc, out, c_stride, n0, *q);
-  } else {
-    store_tile<MR, NV, Fixed>(acc, mr, nc, out, c_stride, n0, *q);
-  }
+  requantize_store<MR, NV>(acc, mr, nc, c, c_stride, n0, q);
+}
+
+// One row, pointer layout of the MR-row kernel, 4 accumulator sets.
+template <size_t MR, size_t NV, bool kFlip>
+void igemm_row(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c,
+               size_t c_stride, size_t n0, const QuantEpilogue* q) {
+  __m512i acc[1][NV];
+  accumulate_c4_row<Zmm, MR, NV, kFlip, 4>(kc, ks, a, w, acc);
+  requantize_store<1, NV>(acc, 1, nc, c, c_stride, n0, q);
 }
 
 }  // namespace
@@ -139,6 +155,18 @@ void qs8_igemm_minmax_ukernel_8x32c4__avx512vnni(size_t mr, size_t nc, size_t kc
                                                  const void* w, void* c, size_t c_stride, size_t n0,
                                                  const QuantEpilogue* q) {
   igemm<8, 2, true>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
+}
+
+void qu8_igemm_minmax_ukernel_1x32c4__avx512vnni(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a,
+                                                 const void* w, void* c, size_t c_stride, size_t n0,
+                                                 const QuantEpilogue* q) {
+  igemm_row<8, 2, false>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
+}
+
+void qs8_igemm_minmax_ukernel_1x32c4__avx512vnni(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a,
+                                                 const void* w, void* c, size_t c_stride, size_t n0,
+                                                 const QuantEpilogue* q) {
+  igemm_row<8, 2, true>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
 }
 
 }  // namespace x86

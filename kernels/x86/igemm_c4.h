@@ -5,10 +5,15 @@
 //   V::broadcast32(p)      4 activation bytes broadcast to every lane
 //   V::flip(x)             x ^ 0x80 in every byte (int8 -> uint8 activations)
 //   V::dot(acc, a, w)      acc + vpdpbusd(a unsigned, w signed)
+//   V::zero(), V::add(x, y)
 //
 // For every tap, each row's pointer is read once; for every group of 4 input channels,
 // the NV weight vectors are loaded once and each row's broadcast activations meet
 // them in NV vpdpbusd. The accumulators start at the packed bias.
+// The single-row loop (mr == 1, e.g. a fully connected layer on one row) has only NV
+// dependency chains, too few to hide vpdpbusd's latency, so it keeps U accumulator
+// sets for U consecutive k groups and adds them at the end (integer addition wraps,
+// so the order does not matter).
 //
 // Include only from a VNNI translation unit; internal linkage, as requant_avx2.h says.
 #pragma once
@@ -29,38 +34,80 @@ inline int32_t load_i32(const uint8_t* p) {
 }
 
 template <class V, size_t MR, size_t NV, bool kFlip>
-inline void accumulate_c4(size_t kc, size_t ks, const void* const* a, const void* w,
-                          typename V::Vec (&acc)[MR][NV]) {
+inline void accumulate_c4(size_t kc, size_t ks, const void* const* a, const void* w, typename V::Vec (&acc)[MR][NV]) {
   constexpr size_t kNr = V::kLanes * NV;
   const int32_t* bias = static_cast<const int32_t*>(w);
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (size_t j = 0; j < NV; ++j) acc[0][j] = V::load(bias + V::kLanes * j);
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (size_t i = 1; i < MR; ++i)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (size_t j = 0; j < NV; ++j) acc[i][j] = acc[0][j];
 
   const int8_t* wp = reinterpret_cast<const int8_t*>(bias + kNr);
   const size_t kc4 = (kc + 3) & ~size_t{3};
   do {
     const uint8_t* ap[MR];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (size_t i = 0; i < MR; ++i) ap[i] = static_cast<const uint8_t*>(a[i]);
     a += MR;
     for (size_t k = 0; k < kc4; k += 4) {
       typename V::Vec wv[NV];
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (size_t j = 0; j < NV; ++j) wv[j] = V::load(wp + 4 * V::kLanes * j);
       wp += 4 * kNr;
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (size_t i = 0; i < MR; ++i) {
         typename V::Vec av = V::broadcast32(load_i32(ap[i] + k));
         if (kFlip) av = V::flip(av);
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (size_t j = 0; j < NV; ++j) acc[i][j] = V::dot(acc[i][j], av, wv[j]);
       }
     }
   } while (--ks != 0);
+}
+
+template <class V, size_t MR, size_t NV, bool kFlip, size_t U>
+inline void accumulate_c4_row(size_t kc, size_t ks, const void* const* a, const void* w,
+                              typename V::Vec (&out)[1][NV]) {
+  constexpr size_t kNr = V::kLanes * NV;
+  const int32_t* bias = static_cast<const int32_t*>(w);
+  typename V::Vec acc[U][NV];
+#pragma GCC unroll 16
+  for (size_t u = 0; u < U; ++u)
+#pragma GCC unroll 16
+    for (size_t j = 0; j < NV; ++j) acc[u][j] = u == 0 ? V::load(bias + V::kLanes * j) : V::zero();
+
+  const int8_t* wp = reinterpret_cast<const int8_t*>(bias + kNr);
+  const size_t kc4 = (kc + 3) & ~size_t{3};
+  do {
+    const uint8_t* ap = static_cast<const uint8_t*>(a[0]);
+    a += MR;
+    size_t k = 0;
+    for (; k + 4 * U <= kc4; k += 4 * U) {
+#pragma GCC unroll 16
+      for (size_t u = 0; u < U; ++u) {
+        typename V::Vec av = V::broadcast32(load_i32(ap + k + 4 * u));
+        if (kFlip) av = V::flip(av);
+#pragma GCC unroll 16
+        for (size_t j = 0; j < NV; ++j) acc[u][j] = V::dot(acc[u][j], av, V::load(wp + 4 * (u * kNr + V::kLanes * j)));
+      }
+      wp += 4 * U * kNr;
+    }
+    for (; k < kc4; k += 4) {
+      typename V::Vec av = V::broadcast32(load_i32(ap + k));
+      if (kFlip) av = V::flip(av);
+#pragma GCC unroll 16
+      for (size_t j = 0; j < NV; ++j) acc[0][j] = V::dot(acc[0][j], av, V::load(wp + 4 * V::kLanes * j));
+      wp += 4 * kNr;
+    }
+  } while (--ks != 0);
+#pragma GCC unroll 16
+  for (size_t j = 0; j < NV; ++j) {
+    out[0][j] = acc[0][j];
+#pragma GCC unroll 16
+    for (size_t u = 1; u < U; ++u) out[0][j] = V::add(out[0][j], acc[u][j]);
+  }
 }
 
 }  // namespace

@@ -97,8 +97,7 @@ struct Fixedx8 {
 
     const __m256i half = _mm256_set1_epi64x(int64_t{1} << 30);
     const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(s, mult), half);
-    const __m256i odd =
-        _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(s, 32), _mm256_srli_epi64(mult, 32)), half);
+    const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(s, 32), _mm256_srli_epi64(mult, 32)), half);
     __m256i h = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
     h = _mm256_xor_si256(h, _mm256_cmpeq_epi32(h, int_min));
 
@@ -118,15 +117,15 @@ struct Fixedx8 {
 // bytes each. Requantized values lie in [qmin, qmax], inside the output type, so the
 // saturating packs below are exact.
 template <size_t MR, size_t NV, class Epilogue, bool kS8>
-inline void store_tile_x8(const __m256i (&acc)[MR][NV], size_t mr, size_t nc, uint8_t* c, size_t c_stride,
-                          size_t n0, const QuantEpilogue& q) {
+inline void store_tile_x8(const __m256i (&acc)[MR][NV], size_t mr, size_t nc, uint8_t* c, size_t c_stride, size_t n0,
+                          const QuantEpilogue& q) {
   static_assert(NV == 1 || NV == 2, "8 or 16 channels per tile");
   constexpr size_t kNr = 8 * NV;
   Epilogue e0(q);
   e0.channels(q, n0);
   Epilogue e1 = e0;
   if (NV == 2) e1.channels(q, n0 + 8);
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (size_t i = 0; i < MR && i < mr; ++i) {
     const __m256i v0 = e0.apply(acc[i][0]);
     const __m256i v1 = NV == 2 ? e1.apply(acc[i][NV - 1]) : v0;
@@ -151,8 +150,8 @@ inline void store_tile_x8(const __m256i (&acc)[MR][NV], size_t mr, size_t nc, ui
 
 // Runs the epilogue q->scheme selects.
 template <size_t MR, size_t NV, bool kS8>
-inline void requantize_store_x8(const __m256i (&acc)[MR][NV], size_t mr, size_t nc, void* c, size_t c_stride,
-                                size_t n0, const QuantEpilogue* q) {
+inline void requantize_store_x8(const __m256i (&acc)[MR][NV], size_t mr, size_t nc, void* c, size_t c_stride, size_t n0,
+                                const QuantEpilogue* q) {
   uint8_t* out = static_cast<uint8_t*>(c);
   if (q->scheme == ref::Scheme::kFp32) {
     store_tile_x8<MR, NV, Fp32x8, kS8>(acc, mr, nc, out, c_stride, n0, *q);
