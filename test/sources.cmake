@@ -43,6 +43,16 @@ if(TARGET edgeq_cli)
   set_tests_properties(export_vs_onnxruntime PROPERTIES FIXTURES_REQUIRED torchvision LABELS e2e TIMEOUT 900)
 endif()
 
+# Calibration on real data: Fashion-MNIST (Debian's dataset-fashion-mnist), both committed
+# float models, every method, per-channel and per-tensor; int8 must stay within 0.3 / 0.5
+# points of float and at least match PyTorch's own post-training quantization.
+if(TARGET edgeq_cli)
+  add_test(NAME fmnist_accuracy
+    COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tools/fmnist/accuracy.py --edgeq $<TARGET_FILE:edgeq_cli>
+            --work ${CMAKE_CURRENT_BINARY_DIR}/fmnist --check)
+  set_tests_properties(fmnist_accuracy PROPERTIES LABELS e2e TIMEOUT 600)
+endif()
+
 if(TARGET edgeq_cli)
   add_test(NAME cli COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test/cli_test.sh $<TARGET_FILE:edgeq_cli>
                              ${CMAKE_CURRENT_SOURCE_DIR}/test/data ${CMAKE_CURRENT_BINARY_DIR}/cli_test)
