@@ -132,8 +132,11 @@ class PyTorch:
     name = "pytorch"
 
     def __init__(self):
+        # The worker lives through the whole comparison: its idle OpenMP threads must sleep,
+        # not spin, or they take a core from the peer measured next.
+        env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
         self.worker = subprocess.Popen([SYSTEM_PYTHON, str(HERE / "torch_bench.py"), "serve"],
-                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
 
     def request(self, **req):
         self.worker.stdin.write(json.dumps(req) + "\n")
