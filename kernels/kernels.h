@@ -59,7 +59,8 @@ struct QuantEpilogue {
 // The input zero point is folded into packed_bias by the packer:
 //   packed_bias[j] = bias[j] - (x_zp + act_offset) * sum_{t,k} W(t, k, j)
 // where act_offset is the QGemmKernel's s8_act_offset for int8 activations (128 for
-// kernels that flip int8 activations to uint8 with x ^ 0x80) and 0 for uint8.
+// kernels that flip int8 activations to uint8 with x ^ 0x80) and its u8_act_offset for
+// uint8 ones (-128 for kernels that flip uint8 activations to int8 with x ^ 0x80).
 // Accumulation wraps modulo 2^32, like the reference.
 using QIgemmUkernel = void (*)(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a,
                                const void* w, void* c, size_t c_stride, size_t n0, const QuantEpilogue* q);
@@ -68,6 +69,7 @@ struct QGemmKernel {
   const char* name = nullptr;  // e.g. "qu8_igemm_minmax_8x32c4__avx512vnni"
   uint32_t mr = 0, nr = 0, kr = 0;
   int32_t s8_act_offset = 0;
+  int32_t u8_act_offset = 0;
   QIgemmUkernel u8 = nullptr;  // uint8 activations
   QIgemmUkernel s8 = nullptr;  // int8 activations
 };

@@ -11,9 +11,10 @@
 # armhf (build-armhf/, toolchains/arm-linux-gnueabihf.cmake) runs once, ARMv7-A with
 # NEON (-cpu cortex-a15) -> neon.
 # Cross builds have no ONNX importer, so the suites that need it (importer, model files,
-# the PyTorch / ONNX Runtime comparisons, the CLI) are not configured; every other test
-# runs. The dependencies come from Debian's ARM packages unpacked into
-# build-<arch>/sysroot by tools/arm_sysroot.sh (nothing ARM is installed system-wide).
+# the PyTorch / ONNX Runtime comparisons, the CLI) are not configured, nor are the
+# benchmarks (not run here); every other test runs. The dependencies come from Debian's
+# ARM packages unpacked into build-<arch>/sysroot by tools/arm_sysroot.sh (nothing ARM
+# is installed system-wide).
 #
 # Missing host packages (cross compilers, qemu-user, cmake, ninja, pkg-config, flatc)
 # are installed with apt-get (root, or sudo). Environment: EDGEQ_JOBS (default: nproc),
@@ -67,7 +68,8 @@ for arch in "${arches[@]}"; do
   generator=()
   [ -f "$build/CMakeCache.txt" ] || generator=(-G Ninja)
   cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_TOOLCHAIN_FILE="$root/toolchains/$toolchain.cmake" -DEDGEQ_SYSROOT="$build/sysroot" >/dev/null
+    -DCMAKE_TOOLCHAIN_FILE="$root/toolchains/$toolchain.cmake" -DEDGEQ_SYSROOT="$build/sysroot" \
+    -DEDGEQ_BUILD_BENCHMARKS=OFF >/dev/null
   # QEMU_CPU also applies to the GoogleTest discovery that runs after linking.
   QEMU_CPU="${runs[0]%% *}" cmake --build "$build" -j "$jobs"
   for run in "${runs[@]}"; do

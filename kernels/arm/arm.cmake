@@ -1,0 +1,13 @@
+# ARM kernels (AArch64, and ARMv7-A with NEON). Each ISA's files get that ISA's flags;
+# the rest of the project stays at the target's baseline, and dispatch.cc picks a level
+# at run time (EDGEQ_ISA=neon|neondot|neoni8mm forces one).
+list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/gemm_register.cc kernels/arm/misc_register.cc
+  kernels/arm/q8_igemm_c8_neon.cc)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+  list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/q8_igemm_4x16c4_neondot.cc kernels/arm/q8_igemm_4x16c8_neoni8mm.cc)
+  set_source_files_properties(kernels/arm/q8_igemm_4x16c4_neondot.cc PROPERTIES COMPILE_OPTIONS "-march=armv8.2-a+dotprod")
+  set_source_files_properties(kernels/arm/q8_igemm_4x16c8_neoni8mm.cc PROPERTIES COMPILE_OPTIONS "-march=armv8.2-a+i8mm")
+else()
+  # Debian's armhf baseline has no NEON: only these files get it.
+  set_source_files_properties(kernels/arm/q8_igemm_c8_neon.cc PROPERTIES COMPILE_OPTIONS "-mfpu=neon")
+endif()
