@@ -16,6 +16,10 @@
 namespace edgeq {
 namespace kern {
 
+// Full unrolling of the loops over a tile's rows and channels, so that accumulators
+// stay in registers (GCC's -O2 does not unroll loops that contain loops by itself).
+#define EDGEQ_UNROLL _Pragma("GCC unroll 16")
+
 #define EDGEQ_ARM_IGEMM_ARGS                                                                                 \
   size_t mr, size_t nc, size_t kc, size_t ks, const void *const *a, const void *w, void *c, size_t c_stride, \
       size_t n0, const QuantEpilogue *q

@@ -78,24 +78,31 @@ template <size_t MR, size_t NV>
 inline void neon_requantize_store(int32x4_t (&acc)[MR][NV], size_t mr, size_t nc, void* c, size_t c_stride, size_t n0,
                                   const QuantEpilogue& q) {
   if (q.scheme == ref::Scheme::kFp32) {
+    EDGEQ_UNROLL
     for (size_t v = 0; v < NV; ++v) {
       const float32x4_t scale = vld1q_f32(q.scale + n0 + 4 * v);
+      EDGEQ_UNROLL
       for (size_t i = 0; i < MR; ++i) acc[i][v] = neon_round_fp32(acc[i][v], scale);
     }
   } else {
+    EDGEQ_UNROLL
     for (size_t v = 0; v < NV; ++v) {
       const NeonFixed p = neon_fixed_params(q.multiplier + n0 + 4 * v, q.exponent + n0 + 4 * v);
+      EDGEQ_UNROLL
       for (size_t i = 0; i < MR; ++i) acc[i][v] = neon_round_fixed(acc[i][v], p);
     }
   }
   const int32x4_t zp = vdupq_n_s32(q.zero_point);
   const int32x4_t lo = vdupq_n_s32(q.qmin);
   const int32x4_t hi = vdupq_n_s32(q.qmax);
+  EDGEQ_UNROLL
   for (size_t i = 0; i < MR && i < mr; ++i) {
     int16x4_t half[NV + 1];
+    EDGEQ_UNROLL
     for (size_t v = 0; v < NV; ++v) half[v] = vmovn_s32(vminq_s32(vmaxq_s32(vqaddq_s32(acc[i][v], zp), lo), hi));
     half[NV] = half[NV - 1];  // pads an odd NV; never stored past nc
     uint8_t row[8 * ((NV + 1) / 2)];
+    EDGEQ_UNROLL
     for (size_t v = 0; v < NV; v += 2) {
       vst1_u8(row + 4 * v, vreinterpret_u8_s8(vmovn_s16(vcombine_s16(half[v], half[v + 1]))));
     }

@@ -4,11 +4,13 @@
 // exactly the layout `sdot vd.4s, vn.16b, vm.4b[lane]` multiplies with 4 k of one row
 // (the lane). 16 accumulators hold the 4 x 16 tile, initialized with the packed bias.
 // The main loop takes 16 k per row (one 16-byte load, four lanes); the last 4, 8 or 12
-// k of round_up(kc, 4) use the lanes they need (the load reads within the rows' slack).
+// k of round_up(kc, 4) go 4 at a time.
 //
 // uint8 activations are flipped to int8 with x ^ 0x80 (u8_act_offset = -128).
 // Compiled with -march=armv8.2-a+dotprod; dispatch runs it only where the CPU has it.
 #include <arm_neon.h>
+
+#include <cstring>
 
 #include "kernels/arm/gemm_ukernels.h"
 #include "kernels/arm/neon_epilogue.h"
@@ -21,9 +23,11 @@ constexpr size_t kMr = 4, kNr = 16, kKr = 4;
 
 template <int kLane>
 inline void dot_lane(int32x4_t (&acc)[kMr][kNr / 4], const int8x16_t (&x)[kMr], const int8_t*& b) {
+  EDGEQ_UNROLL
   for (size_t v = 0; v < kNr / 4; ++v) {
-    const int8x16_t wv = vld1q_s8(b);
+    const int8x16_t wv = vld1q_s8(b);  // 4 channels x 4 k
     b += 16;
+    EDGEQ_UNROLL
     for (size_t i = 0; i < kMr; ++i) acc[i][v] = vdotq_laneq_s32(acc[i][v], wv, x[i], kLane);
   }
 }
@@ -37,17 +41,21 @@ void igemm_4x16c4(size_t mr, size_t nc, size_t kc, size_t ks, const void* const*
   const int8x16_t flip = vdupq_n_s8(kFlip ? -128 : 0);
 
   int32x4_t acc[kMr][kNr / 4];
+  EDGEQ_UNROLL
   for (size_t v = 0; v < kNr / 4; ++v) {
     const int32x4_t bv = vld1q_s32(bias + 4 * v);
+    EDGEQ_UNROLL
     for (size_t i = 0; i < kMr; ++i) acc[i][v] = bv;
   }
 
   for (size_t t = 0; t < ks; ++t) {
     const int8_t* row[kMr];
+    EDGEQ_UNROLL
     for (size_t i = 0; i < kMr; ++i) row[i] = static_cast<const int8_t*>(a[t * kMr + i]);
-    int8x16_t x[kMr];
     size_t k = kp;
     for (; k >= 16; k -= 16) {
+      int8x16_t x[kMr];
+      EDGEQ_UNROLL
       for (size_t i = 0; i < kMr; ++i) {
         x[i] = veorq_s8(vld1q_s8(row[i]), flip);
         row[i] += 16;
@@ -57,11 +65,16 @@ void igemm_4x16c4(size_t mr, size_t nc, size_t kc, size_t ks, const void* const*
       dot_lane<2>(acc, x, b);
       dot_lane<3>(acc, x, b);
     }
-    if (k != 0) {
-      for (size_t i = 0; i < kMr; ++i) x[i] = veorq_s8(vld1q_s8(row[i]), flip);
+    for (; k != 0; k -= 4) {  // the last 4, 8 or 12 k, 4 at a time
+      int8x16_t x[kMr];
+      EDGEQ_UNROLL
+      for (size_t i = 0; i < kMr; ++i) {
+        int32_t four;
+        std::memcpy(&four, row[i], sizeof(four));
+        x[i] = veorq_s8(vreinterpretq_s8_s32(vdupq_n_s32(four)), flip);
+        row[i] += 4;
+      }
       dot_lane<0>(acc, x, b);
-      if (k >= 8) dot_lane<1>(acc, x, b);
-      if (k >= 12) dot_lane<2>(acc, x, b);
     }
   }
   neon_requantize_store(acc, mr, nc, c, c_stride, n0, *q);

@@ -31,11 +31,15 @@ inline int32x4_t mmla(int32x4_t acc, int8x16_t x, int8x16_t w) {
 // One k-block of 8: x01 / x23 hold rows (0, 1) and (2, 3).
 template <bool kU8>
 inline void mmla_block(int32x4_t (&acc)[kMr / 2][kNr / 2], int8x16_t x01, int8x16_t x23, const int8_t*& b) {
-  for (size_t p = 0; p < kNr / 2; ++p) {
-    const int8x16_t wv = vld1q_s8(b);
-    b += 16;
-    acc[0][p] = mmla<kU8>(acc[0][p], x01, wv);
-    acc[1][p] = mmla<kU8>(acc[1][p], x23, wv);
+  EDGEQ_UNROLL
+  for (size_t h = 0; h < 2; ++h) {
+    const int8x16x4_t wv = vld1q_s8_x4(b);  // 4 channel pairs x 8 k in one ld1
+    b += 64;
+    EDGEQ_UNROLL
+    for (size_t p = 0; p < 4; ++p) {
+      acc[0][4 * h + p] = mmla<kU8>(acc[0][4 * h + p], x01, wv.val[p]);
+      acc[1][4 * h + p] = mmla<kU8>(acc[1][4 * h + p], x23, wv.val[p]);
+    }
   }
 }
 
@@ -54,6 +58,7 @@ void igemm_4x16c8(size_t mr, size_t nc, size_t kc, size_t ks, const void* const*
   const size_t kp = (kc + kKr - 1) / kKr * kKr;
 
   int32x4_t acc[kMr / 2][kNr / 2];
+  EDGEQ_UNROLL
   for (size_t p = 0; p < kNr / 2; ++p) {
     const int32x2_t pair = vld1_s32(bias + 2 * p);
     acc[0][p] = acc[1][p] = vcombine_s32(pair, pair);
@@ -61,10 +66,12 @@ void igemm_4x16c8(size_t mr, size_t nc, size_t kc, size_t ks, const void* const*
 
   for (size_t t = 0; t < ks; ++t) {
     const int8_t* row[kMr];
+    EDGEQ_UNROLL
     for (size_t i = 0; i < kMr; ++i) row[i] = static_cast<const int8_t*>(a[t * kMr + i]);
     size_t k = kp;
     for (; k >= 16; k -= 16) {
       int8x16_t x[kMr];
+      EDGEQ_UNROLL
       for (size_t i = 0; i < kMr; ++i) {
         x[i] = vld1q_s8(row[i]);
         row[i] += 16;
@@ -80,7 +87,9 @@ void igemm_4x16c8(size_t mr, size_t nc, size_t kc, size_t ks, const void* const*
   }
 
   int32x4_t out[kMr][kNr / 4];
+  EDGEQ_UNROLL
   for (size_t p = 0; p < kMr / 2; ++p) {
+    EDGEQ_UNROLL
     for (size_t v = 0; v < kNr / 4; ++v) {
       const int64x2_t lo = vreinterpretq_s64_s32(acc[p][2 * v]);
       const int64x2_t hi = vreinterpretq_s64_s32(acc[p][2 * v + 1]);

@@ -10,8 +10,12 @@
 // bias added.
 //
 // uint8 activations are flipped to int8 with x ^ 0x80 (u8_act_offset = -128); the
-// bytes read past kc meet zero weights, flipped or not.
+// bytes read past kc meet zero weights, flipped or not. On AArch64 the 8 activations
+// are loaded into both halves at once (ld1r) and the 8 channels' weights of a k-block
+// with one 64-byte ld1.
 #include <arm_neon.h>
+
+#include <cstring>
 
 #include "kernels/arm/gemm_ukernels.h"
 #include "kernels/arm/neon_epilogue.h"
@@ -49,37 +53,59 @@ void igemm_c8(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, 
   const int8x8_t flip = vdup_n_s8(kFlip ? -128 : 0);
 
   int32x4_t acc[kMr][kNr];
-  for (size_t i = 0; i < kMr; ++i)
-    for (size_t j = 0; j < kNr; ++j) acc[i][j] = vdupq_n_s32(0);
+  EDGEQ_UNROLL
+  for (size_t i = 0; i < kMr; ++i) EDGEQ_UNROLL
+  for (size_t j = 0; j < kNr; ++j) acc[i][j] = vdupq_n_s32(0);
 
   for (size_t t = 0; t < ks; ++t) {
     const int8_t* row[kMr];
+    EDGEQ_UNROLL
     for (size_t i = 0; i < kMr; ++i) row[i] = static_cast<const int8_t*>(a[t * kMr + i]);
     for (size_t kb = 0; kb < blocks; ++kb) {
       int8x16_t x[kMr];  // the row's 8 activations in both halves (for smull2)
+      EDGEQ_UNROLL
       for (size_t i = 0; i < kMr; ++i) {
+#if defined(__aarch64__)
+        int64_t bytes;
+        std::memcpy(&bytes, row[i], sizeof(bytes));
+        x[i] = veorq_s8(vreinterpretq_s8_s64(vdupq_n_s64(bytes)), vcombine_s8(flip, flip));  // ld1r
+#else
         const int8x8_t v = veor_s8(vld1_s8(row[i]), flip);
         x[i] = vcombine_s8(v, v);
+#endif
         row[i] += kKr;
       }
-      for (size_t j = 0; j < kNr; j += 2) {
-        const int8x16_t wv = vld1q_s8(b);  // channels j and j + 1
-        b += 2 * kKr;
-        for (size_t i = 0; i < kMr; ++i) {
-          acc[i][j] = vpadalq_s16(acc[i][j], vmull_s8(vget_low_s8(x[i]), vget_low_s8(wv)));
 #if defined(__aarch64__)
-          acc[i][j + 1] = vpadalq_s16(acc[i][j + 1], vmull_high_s8(x[i], wv));
-#else
-          acc[i][j + 1] = vpadalq_s16(acc[i][j + 1], vmull_s8(vget_high_s8(x[i]), vget_high_s8(wv)));
-#endif
+      const int8x16x4_t wv = vld1q_s8_x4(b);  // channels 2p, 2p + 1 in wv.val[p]
+      b += kNr * kKr;
+      EDGEQ_UNROLL
+      for (size_t p = 0; p < kNr / 2; ++p) {
+        EDGEQ_UNROLL
+        for (size_t i = 0; i < kMr; ++i) {
+          acc[i][2 * p] = vpadalq_s16(acc[i][2 * p], vmull_s8(vget_low_s8(x[i]), vget_low_s8(wv.val[p])));
+          acc[i][2 * p + 1] = vpadalq_s16(acc[i][2 * p + 1], vmull_high_s8(x[i], wv.val[p]));
         }
       }
+#else
+      EDGEQ_UNROLL
+      for (size_t p = 0; p < kNr / 2; ++p) {
+        const int8x16_t wv = vld1q_s8(b);  // channels 2p and 2p + 1
+        b += 2 * kKr;
+        EDGEQ_UNROLL
+        for (size_t i = 0; i < kMr; ++i) {
+          acc[i][2 * p] = vpadalq_s16(acc[i][2 * p], vmull_s8(vget_low_s8(x[i]), vget_low_s8(wv)));
+          acc[i][2 * p + 1] = vpadalq_s16(acc[i][2 * p + 1], vmull_s8(vget_high_s8(x[i]), vget_high_s8(wv)));
+        }
+      }
+#endif
     }
   }
 
   int32x4_t out[kMr][kNr / 4];
+  EDGEQ_UNROLL
   for (size_t v = 0; v < kNr / 4; ++v) {
     const int32x4_t bv = vld1q_s32(bias + 4 * v);
+    EDGEQ_UNROLL
     for (size_t i = 0; i < kMr; ++i) {
       out[i][v] = vaddq_s32(bv, reduce4(acc[i][4 * v], acc[i][4 * v + 1], acc[i][4 * v + 2], acc[i][4 * v + 3]));
     }
