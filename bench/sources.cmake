@@ -1,3 +1,26 @@
 # Google Benchmark binaries.
 add_executable(edgeq_model_bench bench/model_bench.cc)
 target_link_libraries(edgeq_model_bench PRIVATE edgeq_internal benchmark::benchmark)
+
+# Kernel benchmarks: peak MAC rate per ISA level, the int8 convolution engine on real
+# layer shapes, and XNNPACK's int8 operators on the same shapes (XNNPACK is linked into
+# this benchmark only).
+add_executable(edgeq_kernels_bench bench/kernels_bench.cc)
+target_include_directories(edgeq_kernels_bench PRIVATE ${PTHREADPOOL_INCLUDE_DIR})
+target_link_libraries(edgeq_kernels_bench PRIVATE edgeq_internal benchmark::benchmark)
+if(EDGEQ_HAVE_XNNPACK)
+  target_include_directories(edgeq_kernels_bench PRIVATE ${XNNPACK_INCLUDE_DIR})
+  target_link_libraries(edgeq_kernels_bench PRIVATE ${XNNPACK_LIBRARY})
+  target_compile_definitions(edgeq_kernels_bench PRIVATE EDGEQ_BENCH_XNNPACK=1)
+endif()
+
+# Depthwise convolution and misc kernels per ISA level, with XNNPACK's depthwise
+# convolution side by side when XNNPACK is found.
+add_executable(edgeq_misc_bench bench/misc_bench.cc)
+target_link_libraries(edgeq_misc_bench PRIVATE edgeq_internal benchmark::benchmark)
+target_include_directories(edgeq_misc_bench PRIVATE ${PTHREADPOOL_INCLUDE_DIR})
+if(EDGEQ_HAVE_XNNPACK)
+  target_include_directories(edgeq_misc_bench PRIVATE ${XNNPACK_INCLUDE_DIR})
+  target_link_libraries(edgeq_misc_bench PRIVATE ${XNNPACK_LIBRARY} ${PTHREADPOOL_LIBRARY} ${CPUINFO_LINK_LIBRARIES})
+  target_compile_definitions(edgeq_misc_bench PRIVATE EDGEQ_HAVE_XNNPACK)
+endif()

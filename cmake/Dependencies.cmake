@@ -66,6 +66,13 @@ if(EDGEQ_BUILD_IMPORTER)
 endif()
 
 option(EDGEQ_BUILD_TESTS "Build the tests" ON)
+
+# nlohmann-json (header only): `edgeq bench --json` and the tests
+if(EDGEQ_BUILD_IMPORTER OR EDGEQ_BUILD_TESTS)
+  find_path(NLOHMANN_JSON_INCLUDE_DIR nlohmann/json.hpp)
+  edgeq_require(NLOHMANN_JSON_INCLUDE_DIR "nlohmann-json" "nlohmann-json3-dev")
+endif()
+
 if(EDGEQ_BUILD_TESTS)
   find_package(GTest QUIET)
   edgeq_require(GTest_FOUND "GoogleTest" "libgtest-dev")

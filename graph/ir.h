@@ -97,6 +97,8 @@ struct Tensor {
 //                   Padding is filled with X's zero point. Out: Y[N,OH,OW,Cout].
 //                   attrs: stride, dilation, pad_*, groups, act_min/max.
 //  kFullyConnected  in: X[..., K], W[N,K], B[N] (optional). Out: Y[..., N]. act_min/max.
+//                   Float X and Y with S8 W (zero point 0) and F32 B: dynamically quantized,
+//                   each row of X quantized at run time (ref::dynamic_fully_connected).
 //  kAdd kSub kMul kDiv  numpy broadcasting of A and B. act_min/max.
 //  kRelu kClip kLeakyRelu kSigmoid kHardSigmoid kHardSwish kTanh
 //                   elementwise; Clip: [alpha, beta] = [min, max]; LeakyRelu: alpha;
@@ -197,5 +199,9 @@ struct Graph {
   }
   int32_t find_tensor(const std::string& name) const;
 };
+
+// Node-order-preserving compaction: drops nodes whose op is OpType::kCount and tensors
+// that no node or graph input/output references, renumbering the rest.
+void compact_graph(Graph* g);
 
 }  // namespace edgeq

@@ -134,9 +134,17 @@ Status infer_fc(const NodeChecker& c, std::vector<Shape>* outs) {
   }
   EDGEQ_RETURN_IF_ERROR(c.activation(x));
   EDGEQ_RETURN_IF_ERROR(c.same_kind(x, y));
-  if (x.dtype == DType::kF32) {
+  if (x.dtype == DType::kF32 && w.dtype == DType::kS8) {
+    // Dynamically quantized: float activations, int8 weights with zero point 0, float bias.
+    if (!(w.quant.per_tensor() || (w.quant.axis == 0 && w.quant.scale.size() == static_cast<size_t>(n))))
+      return c.fail("weights must be quantized per tensor or per output channel (axis 0)");
+    for (int32_t z : w.quant.zero_point)
+      if (z != 0) return c.fail("a dynamically quantized fully-connected op needs weight zero point 0");
+    if (c.has_in(2) && c.in(2).dtype != DType::kF32)
+      return c.fail("a dynamically quantized fully-connected op needs an f32 bias");
+  } else if (x.dtype == DType::kF32) {
     if (w.dtype != DType::kF32 || (c.has_in(2) && c.in(2).dtype != DType::kF32))
-      return c.fail("a float fully-connected op needs f32 weights and bias");
+      return c.fail("a float fully-connected op needs f32 (or, dynamically quantized, s8) weights and f32 bias");
   } else {
     if (w.dtype != DType::kS8) return c.fail("a quantized fully-connected op needs s8 weights");
     if (!(w.quant.per_tensor() || (w.quant.axis == 0 && w.quant.scale.size() == static_cast<size_t>(n))))

@@ -104,8 +104,8 @@ bool parse_isa(const std::string& name, Isa* out) {
 bool isa_supported(Isa isa) {
   if (isa == Isa::kRef) return true;
   if (static_cast<size_t>(isa) >= static_cast<size_t>(Isa::kCount) || !host_runs(isa)) return false;
-  // A level counts as built in when its registration provides a GEMM kernel.
-  return build(isa).gemm.u8 != nullptr;
+  // A level counts as built in when its registration provides a GEMM or depthwise kernel.
+  return build(isa).gemm.u8 != nullptr || build(isa).dw.kernel[0].u8 != nullptr;
 }
 
 Isa best_isa() {

@@ -1,6 +1,18 @@
 // Contracts of the optimized depthwise-convolution, elementwise, pooling, lookup and
 // concat kernels (the part of a KernelSet that is not GEMM). A null pointer means the
 // reference kernel runs.
+//
+// Depthwise convolution works one output row at a time (kernels/qdwconv.h drives it).
+// The channels are cut into tiles of `tile` channels; the kernel rows into groups of
+// `group` rows (2: the taps of two rows are multiplied as int16 pairs, 4: as byte
+// quads with a u8 x s8 dot product). For each tile the row kernel interleaves the
+// group's input rows column by column into a scratch buffer of its own stack, then
+// every output pixel of the row is a sum over (kernel column, group) of one
+// multiply-accumulate of a scratch column with a packed weight column.
+//
+// MiscKernels hold function pointers with the signatures of the kernels/ref functions
+// they replace; they equal them bit for bit on every input, calling the reference
+// themselves for the cases they do not vectorize.
 #pragma once
 
 #include <cstddef>
@@ -11,9 +23,86 @@
 namespace edgeq {
 namespace kern {
 
-struct DwKernels {};
+// ------------------------------------------------------------------ depthwise
 
-struct MiscKernels {};
+// Packed depthwise weights: one block per tile of `tile` channels, each
+//   int32 bias[tile]                      bias - (x_zp + act_offset) * sum of the channel's taps
+//   int32 rq0[tile], rq1[tile], rq2[tile] fp32: float scale, unused, unused;
+//                                         fixed point: multiplier, left shift, right shift
+//   weights[groups][kernel_w][tile * 4 bytes]
+// in "accumulator order": entry i of a tile is channel tile_start + order[i]. In the
+// weights, entry i holds the group's rows r = 0..group-1 of that channel and kernel
+// column: as int16 (group 2) or int8 (group 4). Channels >= the channel count and rows
+// >= kernel_h have zero weights and bias; their requantization entries copy a valid
+// channel's.
+struct DwArgs {
+  // groups * group pointers, one per kernel row rounded up to whole groups: the start
+  // (pixel 0, channel 0) of the input row the kernel row reads, or of a row of x_zp
+  // bytes (in_w * channels of them) for rows outside the image and rows >= kernel_h.
+  const void* const* rows;
+  const void* zero;    // one pixel of x_zp bytes (input columns outside the image)
+  const void* packed;  // packed weights as above
+  void* out;           // the output row: out_w * channels bytes
+  size_t channels;
+  int32_t in_w, out_w;
+  int32_t kernel_w, groups;  // groups = ceil(kernel_h / group)
+  int32_t stride_w, dilation_w, pad_left;
+  ref::Scheme scheme;
+  int32_t zero_point, qmin, qmax;  // output zero point and clamp
+};
+using DwRowUkernel = void (*)(const DwArgs* args);
+
+// Largest number of input columns times bytes per column (groups * tile * 4) a row
+// kernel keeps in its scratch: a layer needs (kernel_w - 1) * dilation_w + 1 columns.
+constexpr size_t kDwScratchBytes = 32768;
+
+struct DwKernel {
+  const char* name = nullptr;      // e.g. "dw_rows_32c4__avxvnni"
+  uint32_t tile = 0;               // channels per tile
+  uint32_t group = 0;              // kernel rows per group: 2 or 4
+  int32_t s8_act_offset = 0;       // added to int8 activations by the kernel (x ^ 0x80 = x + 128)
+  const uint8_t* order = nullptr;  // tile entries: accumulator position -> channel in the tile
+  uint32_t tile_cost = 1;          // relative time per tile, to choose among a level's kernels
+  DwRowUkernel u8 = nullptr;
+  DwRowUkernel s8 = nullptr;
+};
+
+// The depthwise kernels of one level, widest tile first; unused entries are null. A
+// layer runs on the one with the least tiles * tile_cost for its channel count (the
+// widest on a tie).
+struct DwKernels {
+  static constexpr int kMax = 2;
+  DwKernel kernel[kMax];
+};
+
+// ------------------------------------------------------------------ elementwise, pooling, data
+
+template <typename T>
+using QBinaryFn = void (*)(ref::BinaryOp op, const ref::Broadcast& bc, const T* a, const T* b,
+                           const ref::BinaryQParams& p, T* out);
+template <typename T>
+using QPoolFn = void (*)(const ref::PoolShape& s, const T* in, const ref::PoolQParams& p, T* out);
+template <typename T>
+using QGlobalPoolFn = void (*)(int32_t batch, int32_t hw, int32_t channels, const T* in, const ref::PoolQParams& p,
+                               T* out);
+template <typename T>
+using LookupFn = void (*)(size_t n, const T* in, const T table[256], T* out);
+using ConcatFn = void (*)(int64_t outer, int64_t inner, int count, const int32_t* in_axis_sizes,
+                          const void* const* inputs, size_t elem_size, void* out);
+
+struct MiscKernels {
+  QBinaryFn<int8_t> qbinary_s8 = nullptr;  // ref::qbinary
+  QBinaryFn<uint8_t> qbinary_u8 = nullptr;
+  QPoolFn<int8_t> qmaxpool_s8 = nullptr;  // ref::qmaxpool
+  QPoolFn<uint8_t> qmaxpool_u8 = nullptr;
+  QPoolFn<int8_t> qavgpool_s8 = nullptr;  // ref::qavgpool
+  QPoolFn<uint8_t> qavgpool_u8 = nullptr;
+  QGlobalPoolFn<int8_t> qglobal_avgpool_s8 = nullptr;  // ref::qglobal_avgpool
+  QGlobalPoolFn<uint8_t> qglobal_avgpool_u8 = nullptr;
+  LookupFn<int8_t> lookup_s8 = nullptr;  // ref::lookup
+  LookupFn<uint8_t> lookup_u8 = nullptr;
+  ConcatFn concat = nullptr;  // ref::concat
+};
 
 }  // namespace kern
 }  // namespace edgeq

@@ -1,16 +1,233 @@
-// Indirect-GEMM driver for quantized convolution (see qconv.h).
+// Indirect-GEMM driver for quantized convolution and fully connected (see qconv.h).
+//
+// A convolution is a GEMM with M = batch * out_h * out_w output pixels, N = out_c
+// channels and K = kernel_h * kernel_w taps x in_c channels. Instead of copying
+// patches (im2col), the kernel reads every (pixel, tap) row of in_c bytes straight
+// from the input through an indirection buffer of pointers; taps that fall into the
+// padding point at a zero buffer filled with the input zero point.
+//
+// init() packs once:
+//  * weights into NR-channel blocks: int32 bias[NR], then W[tap][k / kr][NR][kr]
+//    (zero beyond in_c and beyond out_c), bias corrected for the input zero point:
+//      bias'[j] = bias[j] - (x_zp + act_offset) * sum_{tap,k} W[j][tap][k]   (mod 2^32),
+//    act_offset being the kernel's s8_act_offset or u8_act_offset (kernels.h);
+//  * the requantization parameters into per-channel arrays padded to a multiple of NR;
+//  * the zero buffer (in_c rounded up to kr, plus the kernels' read slack).
+// run() rebuilds the indirection buffer only when the input pointer changed (the
+// session's arena keeps it stable), then splits the output into MR x NR tiles over
+// the thread pool, one microkernel call per tile. The tile order keeps the larger
+// operand in cache: pixel tiles outer when the weights are smaller than the gathered
+// activations, channel blocks outer otherwise.
 #include "kernels/qconv.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
 
 namespace edgeq {
 namespace kern {
+namespace {
 
-struct QConvOp::Impl {};
+constexpr size_t kAlign = 64;
+constexpr size_t kReadSlack = 64;  // kernels read up to 64 bytes past round_up(kc, kr)
+
+size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+using AlignedBytes = std::unique_ptr<uint8_t, FreeDeleter>;
+
+AlignedBytes aligned_bytes(size_t bytes) {
+  return AlignedBytes(static_cast<uint8_t*>(std::aligned_alloc(kAlign, round_up(std::max<size_t>(bytes, 1), kAlign))));
+}
+
+// The fp32 epilogue rounds after clamping the product to [qmin - zp, qmax - zp] in
+// float, which needs both bounds to be exact floats.
+bool fp32_bounds_exact(const ref::Requant& rq) {
+  constexpr int64_t kExact = int64_t{1} << 24;
+  const int64_t lo = int64_t{rq.qmin} - rq.zero_point, hi = int64_t{rq.qmax} - rq.zero_point;
+  return lo >= -kExact && lo <= kExact && hi >= -kExact && hi <= kExact;
+}
+
+}  // namespace
+
+struct QConvOp::Impl {
+  ref::ConvShape s{};
+  QIgemmUkernel ukernel = nullptr;
+  size_t mr = 0, nr = 0;
+  size_t m = 0, n = 0, kc = 0, ks = 0, m_tiles = 0, n_blocks = 0;
+  size_t block_bytes = 0;  // one packed NR-channel block
+  bool n_outer = false;
+
+  AlignedBytes packed;
+  std::vector<float> scale;
+  std::vector<int32_t> multiplier, exponent;
+  QuantEpilogue q;
+  AlignedBytes zero;
+  size_t zero_bytes = 0;
+
+  std::vector<const void*> indirection;  // [m_tiles][ks][mr]
+  const void* indirect_x = nullptr;
+  uint8_t* y = nullptr;
+
+  void pack_weights(const QConvParams& p, size_t kr, int32_t act_offset);
+  void pack_epilogue(const ref::Requant& rq);
+  void build_indirection(const void* x);
+  void run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const;
+};
+
+void QConvOp::Impl::pack_weights(const QConvParams& p, size_t kr, int32_t act_offset) {
+  const size_t kc_r = round_up(kc, kr);
+  block_bytes = round_up(nr * sizeof(int32_t) + ks * kc_r * nr, kAlign);
+  packed = aligned_bytes(n_blocks * block_bytes);
+  std::memset(packed.get(), 0, n_blocks * block_bytes);
+  // (x_zp + act_offset) and the correction are formed modulo 2^32, like the accumulators.
+  const uint32_t x_offset = static_cast<uint32_t>(p.x_zero_point) + static_cast<uint32_t>(act_offset);
+  for (size_t nb = 0; nb < n_blocks; ++nb) {
+    uint8_t* block = packed.get() + nb * block_bytes;
+    int8_t* wp = reinterpret_cast<int8_t*>(block + nr * sizeof(int32_t));
+    for (size_t j = 0; j < nr && nb * nr + j < n; ++j) {
+      const size_t ch = nb * nr + j;
+      const int8_t* src = p.weight + ch * ks * kc;  // [out_c][taps][in_c]
+      uint32_t wsum = 0;
+      for (size_t t = 0; t < ks; ++t) {
+        for (size_t k = 0; k < kc; ++k) {
+          const int8_t v = src[t * kc + k];
+          wsum += static_cast<uint32_t>(static_cast<int32_t>(v));
+          wp[((t * (kc_r / kr) + k / kr) * nr + j) * kr + k % kr] = v;
+        }
+      }
+      const uint32_t b = p.bias != nullptr ? static_cast<uint32_t>(p.bias[ch]) : 0u;
+      const uint32_t folded = b - x_offset * wsum;
+      std::memcpy(block + j * sizeof(int32_t), &folded, sizeof(folded));
+    }
+  }
+}
+
+void QConvOp::Impl::pack_epilogue(const ref::Requant& rq) {
+  const size_t padded = n_blocks * nr;
+  q.scheme = rq.scheme;
+  q.zero_point = rq.zero_point;
+  q.qmin = rq.qmin;
+  q.qmax = rq.qmax;
+  auto expand = [&](auto* src, auto& dst) {
+    dst.resize(padded);
+    for (size_t c = 0; c < padded; ++c) dst[c] = src[rq.per_channel ? std::min(c, n - 1) : 0];
+  };
+  if (rq.scheme == ref::Scheme::kFp32) {
+    expand(rq.scale, scale);
+    q.scale = scale.data();
+  } else {
+    expand(rq.multiplier, multiplier);
+    expand(rq.exponent, exponent);
+    q.multiplier = multiplier.data();
+    q.exponent = exponent.data();
+  }
+}
+
+void QConvOp::Impl::build_indirection(const void* x) {
+  const uint8_t* in = static_cast<const uint8_t*>(x);
+  const size_t pixels = static_cast<size_t>(s.out_h) * s.out_w;
+  for (size_t mt = 0; mt < m_tiles; ++mt) {
+    for (size_t i = 0; i < mr; ++i) {
+      const size_t pix = std::min(mt * mr + i, m - 1);  // rows past m repeat the last pixel
+      const int64_t b = static_cast<int64_t>(pix / pixels);
+      const int64_t oh = static_cast<int64_t>(pix % pixels) / s.out_w;
+      const int64_t ow = static_cast<int64_t>(pix % pixels) % s.out_w;
+      for (size_t t = 0; t < ks; ++t) {
+        const int64_t ih = oh * s.stride_h - s.pad_top + static_cast<int64_t>(t / s.kernel_w) * s.dilation_h;
+        const int64_t iw = ow * s.stride_w - s.pad_left + static_cast<int64_t>(t % s.kernel_w) * s.dilation_w;
+        const void* row = zero.get();
+        if (ih >= 0 && ih < s.in_h && iw >= 0 && iw < s.in_w) row = in + ((b * s.in_h + ih) * s.in_w + iw) * s.in_c;
+        indirection[(mt * ks + t) * mr + i] = row;
+      }
+    }
+  }
+  indirect_x = x;
+}
+
+void QConvOp::Impl::run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const {
+  ukernel(mc, nc, kc, ks, indirection.data() + (m0 / mr) * ks * mr, packed.get() + (n0 / nr) * block_bytes,
+          y + m0 * n + n0, n, n0, &q);
+}
 
 QConvOp::QConvOp() = default;
 QConvOp::~QConvOp() = default;
-bool QConvOp::init(const QConvParams&, const QGemmKernel&) { return false; }
-void QConvOp::run(const void*, void*, pthreadpool_t) {}
-size_t QConvOp::packed_bytes() const { return 0; }
+
+bool QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
+  impl_.reset();
+  const ref::ConvShape& s = p.shape;
+  const QIgemmUkernel ukernel = p.act_s8 ? kernel.s8 : kernel.u8;
+  if (ukernel == nullptr || kernel.mr == 0 || kernel.nr == 0 || kernel.kr == 0) return false;
+  if (s.groups != 1 || s.batch <= 0 || s.out_h <= 0 || s.out_w <= 0 || s.out_c <= 0 || s.in_c <= 0 ||
+      s.in_h <= 0 || s.in_w <= 0 || s.kernel_h <= 0 || s.kernel_w <= 0 || p.weight == nullptr)
+    return false;
+  if (p.rq.scheme == ref::Scheme::kFp32 ? p.rq.scale == nullptr || !fp32_bounds_exact(p.rq)
+                                        : p.rq.multiplier == nullptr || p.rq.exponent == nullptr)
+    return false;
+  // Padding taps read the zero buffer, whose bytes must equal the input zero point.
+  const int32_t zp_lo = p.act_s8 ? -128 : 0, zp_hi = p.act_s8 ? 127 : 255;
+  if (p.x_zero_point < zp_lo || p.x_zero_point > zp_hi) {
+    const bool padded = s.pad_top > 0 || s.pad_left > 0 ||
+                        int64_t{s.out_h - 1} * s.stride_h + int64_t{s.kernel_h - 1} * s.dilation_h - s.pad_top >=
+                            s.in_h ||
+                        int64_t{s.out_w - 1} * s.stride_w + int64_t{s.kernel_w - 1} * s.dilation_w - s.pad_left >=
+                            s.in_w;
+    if (padded) return false;
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->s = s;
+  impl->ukernel = ukernel;
+  impl->mr = kernel.mr;
+  impl->nr = kernel.nr;
+  impl->m = static_cast<size_t>(s.batch) * s.out_h * s.out_w;
+  impl->n = static_cast<size_t>(s.out_c);
+  impl->kc = static_cast<size_t>(s.in_c);
+  impl->ks = static_cast<size_t>(s.kernel_h) * s.kernel_w;
+  impl->m_tiles = (impl->m + impl->mr - 1) / impl->mr;
+  impl->n_blocks = (impl->n + impl->nr - 1) / impl->nr;
+  impl->n_outer = impl->n > impl->m;
+  impl->pack_weights(p, kernel.kr, p.act_s8 ? kernel.s8_act_offset : kernel.u8_act_offset);
+  impl->pack_epilogue(p.rq);
+  impl->zero_bytes = round_up(impl->kc, kernel.kr) + kReadSlack;
+  impl->zero = aligned_bytes(impl->zero_bytes);
+  std::memset(impl->zero.get(), static_cast<uint8_t>(p.x_zero_point), impl->zero_bytes);
+  impl->indirection.assign(impl->m_tiles * impl->ks * impl->mr, nullptr);
+  impl_ = std::move(impl);
+  return true;
+}
+
+void QConvOp::run(const void* x, void* y, pthreadpool_t pool) {
+  Impl& impl = *impl_;
+  if (x != impl.indirect_x) impl.build_indirection(x);
+  impl.y = static_cast<uint8_t*>(y);
+  if (impl.n_outer) {
+    pthreadpool_parallelize_2d_tile_2d(
+        pool,
+        [](void* ctx, size_t n0, size_t m0, size_t nc, size_t mc) {
+          static_cast<const Impl*>(ctx)->run_tile(m0, n0, mc, nc);
+        },
+        &impl, impl.n, impl.m, impl.nr, impl.mr, 0);
+  } else {
+    pthreadpool_parallelize_2d_tile_2d(
+        pool,
+        [](void* ctx, size_t m0, size_t n0, size_t mc, size_t nc) {
+          static_cast<const Impl*>(ctx)->run_tile(m0, n0, mc, nc);
+        },
+        &impl, impl.m, impl.n, impl.mr, impl.nr, 0);
+  }
+}
+
+size_t QConvOp::packed_bytes() const {
+  if (!impl_) return 0;
+  const Impl& impl = *impl_;
+  return impl.n_blocks * impl.block_bytes + impl.zero_bytes +
+         (impl.scale.size() + impl.multiplier.size() + impl.exponent.size()) * sizeof(int32_t) +
+         impl.indirection.size() * sizeof(const void*);
+}
 
 }  // namespace kern
 }  // namespace edgeq

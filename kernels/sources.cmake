@@ -8,6 +8,7 @@ set(EDGEQ_KERNEL_SOURCES
   kernels/ref/data.cc
   kernels/dispatch.cc
   kernels/qconv.cc
+  kernels/qdwconv.cc
 )
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(EDGEQ_ARCH x86)

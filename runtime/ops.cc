@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "kernels/qconv.h"
 #include "kernels/ref/ref.h"
 
 namespace edgeq {
@@ -117,22 +118,56 @@ struct QWeights {
     return rs.init(n, scheme_of(g), qparam(x).scale, w.quant.scale, y, n.attrs.act_min, n.attrs.act_max);
   }
   bool per_channel() const { return w_zero_point.size() > 1; }
+
+  // The optimized GEMM engine for this node, or null when the ISA level has none or
+  // cannot run it (the reference kernel runs then).
+  pthreadpool_t pool = nullptr;
+  const char* gemm_name = "ref";
+  std::unique_ptr<kern::QConvOp> try_gemm(const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8,
+                                          const OpContext& ctx) {
+    if (!ctx.kernels || !ctx.kernels->gemm.u8 || shape.groups != 1) return nullptr;
+    if (!g.tensors[n.inputs[1]].is_constant()) return nullptr;
+    for (int32_t z : w_zero_point)
+      if (z != 0) return nullptr;
+    kern::QConvParams p;
+    p.shape = shape;
+    p.act_s8 = act_s8;
+    p.x_zero_point = x_zero_point;
+    p.weight = g.tensors[n.inputs[1]].as<int8_t>();
+    p.bias = bias;
+    p.rq = rs.rq;
+    auto op = std::make_unique<kern::QConvOp>();
+    if (!op->init(p, ctx.kernels->gemm)) return nullptr;
+    pool = ctx.pool;
+    gemm_name = ctx.kernels->gemm.name;
+    return op;
+  }
 };
 
+// Quantized convolution: the ISA's indirect-GEMM engine (kern::QConvOp) when it takes
+// the node (groups 1, weight zero point 0, a constant weight), else the reference.
 template <typename T>
 class QConv : public PreparedOp {
  public:
   QConv(const Graph& g, const Node& n) : n_(n), s_(conv_shape(g, n)) {}
-  Status init(const Graph& g) { return qw_.init(g, n_); }
+  Status init(const Graph& g, const OpContext& ctx) {
+    EDGEQ_RETURN_IF_ERROR(qw_.init(g, n_));
+    gemm_ = qw_.try_gemm(g, n_, s_, std::is_same<T, int8_t>::value, ctx);
+    return Status::Ok();
+  }
   void run(uint8_t* const* p) override {
+    if (gemm_) return gemm_->run(at<T>(p, n_.inputs[0]), at<T>(p, n_.outputs[0]), qw_.pool);
     ref::qconv2d<T>(s_, at<T>(p, n_.inputs[0]), qw_.x_zero_point, at<int8_t>(p, n_.inputs[1]),
                     qw_.w_zero_point.data(), qw_.per_channel(), qw_.bias, qw_.rs.rq, at<T>(p, n_.outputs[0]));
   }
+  size_t packed_bytes() const override { return gemm_ ? gemm_->packed_bytes() : 0; }
+  const char* kernel_name() const override { return gemm_ ? qw_.gemm_name : "ref"; }
 
  private:
   const Node& n_;
   ref::ConvShape s_;
   QWeights qw_;
+  std::unique_ptr<kern::QConvOp> gemm_;
 };
 
 // ------------------------------------------------------------------ fully connected
@@ -162,12 +197,43 @@ class FcF32 : public PreparedOp {
   FcDims d_;
 };
 
+// Dynamically quantized fully connected: float rows quantized at run time, int8 weights.
+class DynamicFc : public PreparedOp {
+ public:
+  DynamicFc(const Graph& g, const Node& n) : n_(n), d_(g, n), w_scale_(g.tensors[n.inputs[1]].quant.scale) {
+    row_.resize(static_cast<size_t>(d_.k));
+  }
+  void run(uint8_t* const* p) override {
+    ref::dynamic_fully_connected(d_.m, d_.n, d_.k, at<float>(p, n_.inputs[0]), at<int8_t>(p, n_.inputs[1]),
+                                 w_scale_.data(), w_scale_.size() > 1,
+                                 n_.inputs.size() > 2 && n_.inputs[2] >= 0 ? at<float>(p, n_.inputs[2]) : nullptr,
+                                 n_.attrs.act_min, n_.attrs.act_max, row_.data(), at<float>(p, n_.outputs[0]));
+  }
+  size_t packed_bytes() const override { return row_.size(); }
+
+ private:
+  const Node& n_;
+  FcDims d_;
+  std::vector<float> w_scale_;
+  std::vector<uint8_t> row_;
+};
+
+// Quantized fully connected: a 1x1 convolution over m pixels on the GEMM engine when it
+// takes the node, else the reference.
 template <typename T>
 class QFc : public PreparedOp {
  public:
   QFc(const Graph& g, const Node& n) : n_(n), d_(g, n) {}
-  Status init(const Graph& g) { return qw_.init(g, n_); }
+  Status init(const Graph& g, const OpContext& ctx) {
+    EDGEQ_RETURN_IF_ERROR(qw_.init(g, n_));
+    const ref::ConvShape s{1, 1, d_.m, d_.k, 1, d_.m, d_.n, 1, 1, 1, 1, 1, 1, 0, 0, 1};
+    gemm_ = qw_.try_gemm(g, n_, s, std::is_same<T, int8_t>::value, ctx);
+    return Status::Ok();
+  }
+  size_t packed_bytes() const override { return gemm_ ? gemm_->packed_bytes() : 0; }
+  const char* kernel_name() const override { return gemm_ ? qw_.gemm_name : "ref"; }
   void run(uint8_t* const* p) override {
+    if (gemm_) return gemm_->run(at<T>(p, n_.inputs[0]), at<T>(p, n_.outputs[0]), qw_.pool);
     ref::qfully_connected<T>(d_.m, d_.n, d_.k, at<T>(p, n_.inputs[0]), qw_.x_zero_point,
                              at<int8_t>(p, n_.inputs[1]), qw_.w_zero_point.data(), qw_.per_channel(), qw_.bias,
                              qw_.rs.rq, at<T>(p, n_.outputs[0]));
@@ -177,6 +243,7 @@ class QFc : public PreparedOp {
   const Node& n_;
   FcDims d_;
   QWeights qw_;
+  std::unique_ptr<kern::QConvOp> gemm_;
 };
 
 // ------------------------------------------------------------------ binary
@@ -201,7 +268,7 @@ Status make_bc(const Graph& g, const Node& n, ref::Broadcast* bc) {
 class BinaryF32 : public PreparedOp {
  public:
   explicit BinaryF32(const Node& n) : n_(n) {}
-  Status init(const Graph& g) { return make_bc(g, n_, &bc_); }
+  Status init(const Graph& g, const OpContext&) { return make_bc(g, n_, &bc_); }
   void run(uint8_t* const* p) override {
     ref::binary_f32(binary_kind(n_.op), bc_, at<float>(p, n_.inputs[0]), at<float>(p, n_.inputs[1]),
                     n_.attrs.act_min, n_.attrs.act_max, at<float>(p, n_.outputs[0]));
@@ -216,7 +283,7 @@ template <typename T>
 class QBinary : public PreparedOp {
  public:
   explicit QBinary(const Node& n) : n_(n) {}
-  Status init(const Graph& g) {
+  Status init(const Graph& g, const OpContext&) {
     EDGEQ_RETURN_IF_ERROR(make_bc(g, n_, &bc_));
     const QParam a = qparam(g.tensors[n_.inputs[0]]), b = qparam(g.tensors[n_.inputs[1]]);
     const Tensor& y = g.tensors[n_.outputs[0]];
@@ -636,92 +703,96 @@ class Requantize : public PreparedOp {
 template <typename Op>
 struct HasInit {
   template <typename U>
-  static auto test(int) -> decltype(std::declval<U&>().init(std::declval<const Graph&>()), std::true_type());
+  static auto test(int) -> decltype(std::declval<U&>().init(std::declval<const Graph&>(), std::declval<const OpContext&>()),
+                                        std::true_type());
   template <typename>
   static std::false_type test(...);
   static constexpr bool value = decltype(test<Op>(0))::value;
 };
 
 template <typename Op>
-Status own(std::unique_ptr<Op> op, const Graph& g, std::unique_ptr<PreparedOp>* out) {
-  if constexpr (HasInit<Op>::value) EDGEQ_RETURN_IF_ERROR(op->init(g));
+Status own(std::unique_ptr<Op> op, const Graph& g, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  if constexpr (HasInit<Op>::value) EDGEQ_RETURN_IF_ERROR(op->init(g, ctx));
   *out = std::move(op);
   return Status::Ok();
 }
 
 template <template <typename> class Op, typename... Args>
-Status own_typed(DType t, const Graph& g, std::unique_ptr<PreparedOp>* out, const Args&... args) {
-  if (t == DType::kS8) return own(std::make_unique<Op<int8_t>>(args...), g, out);
-  return own(std::make_unique<Op<uint8_t>>(args...), g, out);
+Status own_typed(DType t, const Graph& g, const OpContext& ctx, std::unique_ptr<PreparedOp>* out,
+                 const Args&... args) {
+  if (t == DType::kS8) return own(std::make_unique<Op<int8_t>>(args...), g, ctx, out);
+  return own(std::make_unique<Op<uint8_t>>(args...), g, ctx, out);
 }
 
 using PrepareFn = Status (*)(const Graph&, const Node&, const OpContext&, std::unique_ptr<PreparedOp>*);
 
 Status prepare_conv(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
-  if (t == DType::kF32) return own(std::make_unique<ConvF32>(g, n), g, out);
-  return own_typed<QConv>(t, g, out, g, n);
+  if (t == DType::kF32) return own(std::make_unique<ConvF32>(g, n), g, ctx, out);
+  return own_typed<QConv>(t, g, ctx, out, g, n);
 }
 Status prepare_fc(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
-  if (t == DType::kF32) return own(std::make_unique<FcF32>(g, n), g, out);
-  return own_typed<QFc>(t, g, out, g, n);
+  if (t == DType::kF32 && g.tensors[n.inputs[1]].dtype == DType::kS8)
+    return own(std::make_unique<DynamicFc>(g, n), g, ctx, out);
+  if (t == DType::kF32) return own(std::make_unique<FcF32>(g, n), g, ctx, out);
+  return own_typed<QFc>(t, g, ctx, out, g, n);
 }
 Status prepare_binary(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
-  if (t == DType::kF32) return own(std::make_unique<BinaryF32>(n), g, out);
-  return own_typed<QBinary>(t, g, out, n);
+  if (t == DType::kF32) return own(std::make_unique<BinaryF32>(n), g, ctx, out);
+  return own_typed<QBinary>(t, g, ctx, out, n);
 }
 Status prepare_unary(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
-  if (t == DType::kF32) return own(std::make_unique<UnaryF32>(g, n), g, out);
-  return own_typed<QUnary>(t, g, out, g, n);
+  if (t == DType::kF32) return own(std::make_unique<UnaryF32>(g, n), g, ctx, out);
+  return own_typed<QUnary>(t, g, ctx, out, g, n);
 }
 Status prepare_softmax(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
-  return own(std::make_unique<Softmax>(g, n), g, out);
+  return own(std::make_unique<Softmax>(g, n), g, ctx, out);
 }
 Status prepare_pool(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
-  if (t == DType::kF32) return own(std::make_unique<PoolF32>(g, n), g, out);
-  return own_typed<QPool>(t, g, out, g, n);
+  if (t == DType::kF32) return own(std::make_unique<PoolF32>(g, n), g, ctx, out);
+  return own_typed<QPool>(t, g, ctx, out, g, n);
 }
 Status prepare_concat(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
-  return own(std::make_unique<Concat>(g, n), g, out);
+  return own(std::make_unique<Concat>(g, n), g, ctx, out);
 }
 Status prepare_reshape(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
-  return own(std::make_unique<Reshape>(), g, out);
+  return own(std::make_unique<Reshape>(), g, ctx, out);
 }
 Status prepare_transpose(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
-  return own(std::make_unique<Transpose>(g, n), g, out);
+  return own(std::make_unique<Transpose>(g, n), g, ctx, out);
 }
 Status prepare_pad(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
-  return own(std::make_unique<Pad>(g, n), g, out);
+  return own(std::make_unique<Pad>(g, n), g, ctx, out);
 }
 Status prepare_resize(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
-  return own(std::make_unique<Resize>(g, n), g, out);
+  return own(std::make_unique<Resize>(g, n), g, ctx, out);
 }
 Status prepare_split(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
-  return own(std::make_unique<Split>(g, n), g, out);
+  return own(std::make_unique<Split>(g, n), g, ctx, out);
 }
 Status prepare_slice(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
-  return own(std::make_unique<Slice>(g, n), g, out);
+  return own(std::make_unique<Slice>(g, n), g, ctx, out);
 }
 Status prepare_quantize(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
-  return own_typed<Quantize>(g.tensors[n.outputs[0]].dtype, g, out, g, n);
+  return own_typed<Quantize>(g.tensors[n.outputs[0]].dtype, g, ctx, out, g, n);
 }
 Status prepare_dequantize(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   switch (g.tensors[n.inputs[0]].dtype) {
-    case DType::kS8: return own(std::make_unique<Dequantize<int8_t>>(g, n), g, out);
-    case DType::kU8: return own(std::make_unique<Dequantize<uint8_t>>(g, n), g, out);
-    default: return own(std::make_unique<Dequantize<int32_t>>(g, n), g, out);
+    case DType::kS8: return own(std::make_unique<Dequantize<int8_t>>(g, n), g, ctx, out);
+    case DType::kU8: return own(std::make_unique<Dequantize<uint8_t>>(g, n), g, ctx, out);
+    default: return own(std::make_unique<Dequantize<int32_t>>(g, n), g, ctx, out);
   }
 }
 Status prepare_requantize(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType ti = g.tensors[n.inputs[0]].dtype, to = g.tensors[n.outputs[0]].dtype;
-  if (ti == DType::kS8 && to == DType::kS8) return own(std::make_unique<Requantize<int8_t, int8_t>>(g, n), g, out);
-  if (ti == DType::kS8) return own(std::make_unique<Requantize<int8_t, uint8_t>>(g, n), g, out);
-  if (to == DType::kS8) return own(std::make_unique<Requantize<uint8_t, int8_t>>(g, n), g, out);
-  return own(std::make_unique<Requantize<uint8_t, uint8_t>>(g, n), g, out);
+  if (ti == DType::kS8 && to == DType::kS8) return own(std::make_unique<Requantize<int8_t, int8_t>>(g, n), g, ctx, out);
+  if (ti == DType::kS8) return own(std::make_unique<Requantize<int8_t, uint8_t>>(g, n), g, ctx, out);
+  if (to == DType::kS8) return own(std::make_unique<Requantize<uint8_t, int8_t>>(g, n), g, ctx, out);
+  return own(std::make_unique<Requantize<uint8_t, uint8_t>>(g, n), g, ctx, out);
 }
 
 // The op table, one entry per OpType in enum order.

@@ -242,6 +242,14 @@ void Session::run_profiled(std::vector<double>* node_seconds) {
   }
 }
 
+void Session::run_observed(const std::function<void(size_t node)>& after_node) {
+  uint8_t* const* p = ptrs_.data();
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    ops_[i]->run(p);
+    after_node(i);
+  }
+}
+
 size_t Session::packed_bytes() const {
   size_t total = 0;
   for (const auto& op : ops_) total += op->packed_bytes();

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +65,9 @@ class Session {
   void run();
   // run(), timing every node: node_seconds[i] is node i's wall time (resized to fit).
   void run_profiled(std::vector<double>* node_seconds);
+  // run(), calling after_node(i) once node i has run, while its outputs are still in
+  // the arena (tensor_data()). Calibration observes activations this way, in place.
+  void run_observed(const std::function<void(size_t node)>& after_node);
   Status get_output_f32(size_t index, float* data, size_t count) const;
   Status get_output_raw(size_t index, void* data, size_t bytes) const;
 

@@ -37,9 +37,79 @@ expect_ok "run --raw" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --ou
 head -c 64 "$work/yq.npy" | grep -q "'|u1'\|'|i1'" && ok || bad "--raw did not write int8/uint8"
 expect_ok "convert --requant fixed" "$edgeq" convert "$data/small_qdq.onnx" -o "$work/fixed.edgeq" --requant fixed
 expect_ok "run fixed-point model" "$edgeq" run "$work/fixed.edgeq" --input "$data/small_qdq.input.npy"
-for sub in convert info run; do expect_ok "$sub --help" "$edgeq" "$sub" --help; done
+for sub in convert info run eval bench export-onnx; do expect_ok "$sub --help" "$edgeq" "$sub" --help; done
+
+# Many samples: a directory of two batch-sized files runs as two batches into one NPY,
+# and eval scores the model against its own top-1 (100%) and against shifted labels.
+mkdir -p "$work/batches"
+cp "$data/small_qdq.input.npy" "$work/batches/a.npy"; cp "$data/small_qdq.input.npy" "$work/batches/b.npy"
+expect_ok "run two batches" "$edgeq" run "$m" --input "$work/batches" --output "$work/y2.npy"
+grep -q "ran 2 batches (4 samples)" "$work/out" && ok || bad "run did not report 2 batches: $(cat "$work/out")"
+/usr/bin/python3 - "$work" <<'PY' && ok || bad "two-batch output is not the one-batch output twice, or labels failed"
+import sys, numpy as np
+w = sys.argv[1]
+y1, y2 = np.load(w + "/y.npy"), np.load(w + "/y2.npy")
+assert y2.shape == (2 * y1.shape[0],) + y1.shape[1:], (y1.shape, y2.shape)
+assert (y2[: len(y1)] == y1).all() and (y2[len(y1):] == y1).all()
+labels = y2.argmax(axis=1).astype(np.int64)
+np.save(w + "/labels.npy", labels)
+np.save(w + "/wrong.npy", (labels + 1) % y2.shape[1])
+PY
+expect_ok "eval" "$edgeq" eval "$m" --input "$work/batches" --labels "$work/labels.npy"
+grep -q "top-1: 100.00% (4)" "$work/out" && ok || bad "eval on its own predictions: $(cat "$work/out")"
+expect_ok "eval wrong labels" "$edgeq" eval "$m" --input "$work/batches" --labels "$work/wrong.npy"
+grep -q "top-1: 0.00% (0)" "$work/out" && ok || bad "eval on shifted labels: $(cat "$work/out")"
+expect_error "eval label count" "labels for" "$edgeq" eval "$m" --input "$data/small_qdq.input.npy" --labels "$work/labels.npy"
+expect_error "eval float labels" "integers" "$edgeq" eval "$m" --input "$data/small_qdq.input.npy" --labels "$work/y.npy"
+
+# bench: a short --json run parses and holds every figure; the text report and the
+# profile; the MACs of the stem conv (16 x 3 x 3x3 over 2 x 32x32 pixels) and of the FC.
+expect_ok "bench --json" "$edgeq" bench "$m" --runs 3 --warmup 1 --json --profile
+/usr/bin/python3 - "$work/out" <<'PY' && ok || bad "bench --json output: $(head -c 600 "$work/out")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+for k in ["model", "isa", "threads", "load_ms", "session_ms", "arena_bytes", "packed_bytes", "peak_rss_bytes",
+          "first_run_ms", "latency_ms", "samples_ms", "runs", "macs", "kernels", "profile"]:
+    assert k in j, k
+assert j["runs"] == 3 and len(j["samples_ms"]) == 3 and j["threads"] == 1 and j["isa"]
+lat = j["latency_ms"]
+assert 0 < lat["min"] <= lat["median"] <= lat["p90"] <= lat["p99"] <= lat["max"], lat
+assert j["arena_bytes"] > 0 and j["peak_rss_bytes"] > 0 and j["load_ms"] > 0 and j["session_ms"] > 0
+assert sum(j["kernels"].values()) == j["nodes"]
+nodes = j["profile"]["nodes"]
+assert len(nodes) == j["nodes"] and sorted(n["index"] for n in nodes) == list(range(j["nodes"]))
+assert all(a["median_ms"] >= b["median_ms"] for a, b in zip(nodes, nodes[1:])), "not sorted by time"
+assert abs(sum(n["share_pct"] for n in nodes) - 100) < 0.01
+macs = {n["name"]: n["macs"] for n in nodes}
+assert macs["/0/Conv"] == 2 * 32 * 32 * 16 * 3 * 3 * 3, macs["/0/Conv"]
+assert macs["/fc/Gemm"] == 2 * 10 * 32, macs["/fc/Gemm"]
+assert j["macs"] == sum(macs.values())
+types = {t["op"]: t for t in j["profile"]["op_types"]}
+assert types["Conv2D dw"]["count"] == 1 and types["Conv2D"]["count"] == 5, types
+PY
+expect_ok "bench text" "$edgeq" bench "$m" --runs 2 --warmup 0 --profile --threads 2
+for want in "session creation" "peak RSS" "median" "p99" "threads:          2" "per-node profile" "per op type"; do
+  grep -q "$want" "$work/out" && ok || bad "bench text lacks '$want': $(cat "$work/out")"
+done
+expect_ok "bench --min-time" "$edgeq" bench "$m" --runs 1 --warmup 0 --min-time 0.05 --json
+/usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert sum(j['samples_ms']) >= 50" \
+  "$work/out" && ok || bad "bench --min-time stopped early: $(head -c 300 "$work/out")"
+
+# export-onnx: the model back to QDQ ONNX, which converts again and gives the same output.
+expect_ok "export-onnx" "$edgeq" export-onnx "$m" -o "$work/exported.onnx"
+grep -q "wrote .*exported.onnx" "$work/out" && ok || bad "export-onnx printed no summary: $(cat "$work/out")"
+expect_ok "convert exported" "$edgeq" convert "$work/exported.onnx" -o "$work/exported.edgeq"
+expect_ok "run exported" "$edgeq" run "$work/exported.edgeq" --input "$data/small_qdq.input.npy" --output "$work/y_exported.npy"
+cmp -s "$work/y.npy" "$work/y_exported.npy" && ok || bad "the exported model's output differs from the original's"
 
 # Bad input.
+expect_error "export-onnx missing model" "cannot open" "$edgeq" export-onnx "$work/nope.edgeq" -o "$work/nope.onnx"
+[ ! -e "$work/nope.onnx" ] && ok || bad "a failed export left a file"
+echo "not a model" > "$work/notmodel.edgeq"
+expect_error "export-onnx not a model" "error" "$edgeq" export-onnx "$work/notmodel.edgeq" -o "$work/garbage_export.onnx"
+[ ! -e "$work/garbage_export.onnx" ] && ok || bad "a failed export left a file"
+expect_error "export-onnx unwritable output" "cannot write" "$edgeq" export-onnx "$m" -o "$work/no/such/dir/x.onnx"
+expect_error "export-onnx no output" "output" "$edgeq" export-onnx "$m"
 expect_error "no subcommand" "subcommand" "$edgeq"
 expect_error "unknown flag" "--frobnicate" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --frobnicate
 expect_error "convert missing file" "does not exist\|not exist" "$edgeq" convert "$work/nope.onnx" -o "$work/x.edgeq"
@@ -56,8 +126,43 @@ expect_error "run wrong shape" "shape" "$edgeq" run "$m" --input "$data/small_qd
 expect_error "run missing input file" "cannot open" "$edgeq" run "$m" --input "$work/none.npy"
 expect_error "run not npy" "NPY" "$edgeq" run "$m" --input "$work/garbage.onnx"
 expect_error "run too many inputs" "inputs" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --input "$data/small_qdq.input.npy"
-expect_error "run bad isa" "not available" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --isa avx9000
+expect_error "run bad isa" "unknown ISA" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --isa avx9000
+expect_error "bench missing file" "cannot open" "$edgeq" bench "$work/nope.edgeq" --runs 1
+expect_error "bench truncated" "error" "$edgeq" bench "$work/truncated.edgeq" --runs 1
+expect_error "bench runs 0" "runs" "$edgeq" bench "$m" --runs 0
+expect_error "bench runs not a number" "runs" "$edgeq" bench "$m" --runs many
+expect_error "bench negative warmup" "warmup" "$edgeq" bench "$m" --warmup -1
+expect_error "bench unknown flag" "--frobnicate" "$edgeq" bench "$m" --frobnicate
+expect_error "bench bad isa" "unknown ISA" "$edgeq" bench "$m" --isa avx9000
+expect_error "bench no model" "model" "$edgeq" bench
 expect_error "bad threads" "threads" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --threads -3
+
+# Calibration: a float model and random data; every method; the statistics cache gives
+# the same model as a fresh run; fallback keeps layers in float; quant-report prints
+# per-layer figures.
+f32="$work/small_f32.edgeq"
+expect_ok "convert float" "$edgeq" convert "$data/small_f32.onnx" -o "$f32"
+/usr/bin/python3 -c "import numpy as np; np.random.seed(0); np.save('$work/calib.npy', (np.random.rand(16, 3, 32, 32) * 2 - 1).astype('float32'))" \
+  && ok || bad "could not make calibration data"
+for method in minmax ema histogram percentile entropy mse; do
+  expect_ok "calibrate $method" "$edgeq" calibrate "$f32" --data "$work/calib.npy" --method "$method" -o "$work/q_$method.edgeq" --stats "$work/stats.txt"
+  grep -q "int8 ops, 0 float ops" "$work/out" && ok || bad "calibrate $method: $(cat "$work/out")"
+done
+expect_ok "calibrate from stats" "$edgeq" calibrate "$f32" --stats "$work/stats.txt" --method mse -o "$work/q_cached.edgeq"
+cmp -s "$work/q_cached.edgeq" "$work/q_mse.edgeq" && ok || bad "the stats cache gave another model than the data"
+expect_ok "calibrate fallback" "$edgeq" calibrate "$f32" --data "$work/calib.npy" --fallback 2 -o "$work/q_fb.edgeq"
+grep -q "2 float ops" "$work/out" && ok || bad "--fallback 2 did not keep 2 float ops: $(cat "$work/out")"
+expect_ok "calibrate per-tensor int8" "$edgeq" calibrate "$f32" --data "$work/calib.npy" --per-tensor --act-dtype int8 -o "$work/q_pt.edgeq"
+expect_ok "calibrate dynamic" "$edgeq" calibrate "$f32" --dynamic -o "$work/q_dyn.edgeq"
+expect_ok "quant-report" "$edgeq" quant-report "$f32" "$work/q_minmax.edgeq" --data "$work/calib.npy"
+grep -q "SQNR iso" "$work/out" && grep -q "top-1 agreement" "$work/out" && ok || bad "quant-report output: $(cat "$work/out")"
+expect_ok "run calibrated" "$edgeq" run "$work/q_fb.edgeq" --input "$work/calib.npy"
+expect_error "calibrate without data" "--data" "$edgeq" calibrate "$f32" -o "$work/z.edgeq"
+expect_error "calibrate int8 model" "not a float model" "$edgeq" calibrate "$m" --data "$work/calib.npy" -o "$work/z.edgeq"
+expect_error "calibrate bad exclude" "no node named" "$edgeq" calibrate "$f32" --data "$work/calib.npy" --exclude nope -o "$work/z.edgeq"
+expect_error "calibrate bad method" "method" "$edgeq" calibrate "$f32" --data "$work/calib.npy" --method magic -o "$work/z.edgeq"
+printf 'garbage\n' > "$work/bad_stats.txt"
+expect_error "calibrate bad stats" "stats\|statistics" "$edgeq" calibrate "$f32" --stats "$work/bad_stats.txt" -o "$work/z.edgeq"
 
 echo "cli: $passed passed, $failed failed"
 [ $failed -eq 0 ]

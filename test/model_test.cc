@@ -1,7 +1,9 @@
 // End-to-end model tests against ONNX Runtime. For every model in a manifest
 // (test/data/manifest.json, written by tools/make_models.py with ONNX Runtime's
 // outputs as goldens): import the ONNX file, check the memory plan, write and reload
-// the .edgeq bytes, run the inputs, and compare with ONNX Runtime.
+// the .edgeq bytes, run the inputs, and compare with ONNX Runtime. Every model runs at
+// every ISA level the host supports (with one thread and two): quantized outputs must
+// be byte-identical to the reference level's.
 //   quantized outputs: in quantization steps, q = round(y / scale) + zero_point;
 //                      prints the fraction equal, within one step, and the largest
 //                      difference; every element must be within one step.
@@ -21,6 +23,7 @@
 #include "graph/format.h"
 #include "graph/onnx/importer.h"
 #include "graph/shape.h"
+#include "kernels/kernels.h"
 #include "runtime/session.h"
 #include "test/planner_check.h"
 #include "tools/npy.h"
@@ -69,49 +72,18 @@ std::string case_name(const ::testing::TestParamInfo<ModelCase>& info) {
 
 class ModelTest : public ::testing::TestWithParam<ModelCase> {};
 
-void run_case(const ModelCase& c) {
-  Graph g;
-  Status s = import_onnx_file(c.dir + "/" + c.file, ImportOptions(), &g);
-  if (needs_dynamic_quantization(c)) {
-    EXPECT_EQ(s.code(), StatusCode::kUnsupported) << c.name;
-    EXPECT_NE(s.message().find("DynamicQuantizeLinear"), std::string::npos) << s.message();
-    return;
-  }
-  ASSERT_TRUE(s.ok()) << s.message();
-  ASSERT_TRUE(validate_graph(g).ok());
-  EXPECT_TRUE(check_plan_no_overlap(g));
-
-  std::vector<uint8_t> bytes;
-  ASSERT_TRUE(serialize_graph(g, &bytes).ok());
-  std::shared_ptr<const Model> model;
-  s = Model::load_memory(bytes.data(), bytes.size(), &model);
-  ASSERT_TRUE(s.ok()) << s.message();
-  std::unique_ptr<Session> session;
-  s = Session::create(model, SessionOptions(), &session);
-  ASSERT_TRUE(s.ok()) << s.message();
-
-  const Graph& mg = model->graph();
-  ASSERT_EQ(mg.inputs.size(), c.inputs.size());
-  ASSERT_EQ(mg.outputs.size(), c.goldens.size());
-  for (size_t i = 0; i < c.inputs.size(); ++i) {
-    NpyArray a;
-    s = read_npy(c.dir + "/" + c.inputs[i], &a);
-    ASSERT_TRUE(s.ok()) << s.message();
-    ASSERT_EQ(a.dtype, "f4");
-    s = session->set_input_f32(i, reinterpret_cast<const float*>(a.data.data()), static_cast<size_t>(a.num_elements()));
-    ASSERT_TRUE(s.ok()) << s.message();
-  }
-  session->run();
-
+// Compares a session's outputs with ONNX Runtime's goldens (see the top of the file).
+void compare_with_goldens(const ModelCase& c, const Session& session) {
+  Status s;
   for (size_t o = 0; o < c.goldens.size(); ++o) {
     NpyArray gold;
     s = read_npy(c.dir + "/" + c.goldens[o], &gold);
     ASSERT_TRUE(s.ok()) << s.message();
     ASSERT_EQ(gold.dtype, "f4");
-    const Tensor& t = session->output(o);
+    const Tensor& t = session.output(o);
     ASSERT_EQ(static_cast<int64_t>(t.num_elements()), gold.num_elements());
     std::vector<float> got(static_cast<size_t>(t.num_elements()));
-    ASSERT_TRUE(session->get_output_f32(o, got.data(), got.size()).ok());
+    ASSERT_TRUE(session.get_output_f32(o, got.data(), got.size()).ok());
     const float* want = reinterpret_cast<const float*>(gold.data.data());
     const nlohmann::json& q = c.output_quant[o];
     if (!q.is_null()) {
@@ -140,6 +112,69 @@ void run_case(const ModelCase& c) {
                   c.name.c_str(), o, got.size(), max_err, max_err / max_ref);
       EXPECT_LE(max_err / max_ref, 1e-4) << c.name;
     }
+  }
+}
+
+void run_case(const ModelCase& c) {
+  Graph g;
+  Status s = import_onnx_file(c.dir + "/" + c.file, ImportOptions(), &g);
+  if (needs_dynamic_quantization(c)) {
+    EXPECT_EQ(s.code(), StatusCode::kUnsupported) << c.name;
+    EXPECT_NE(s.message().find("DynamicQuantizeLinear"), std::string::npos) << s.message();
+    return;
+  }
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_TRUE(validate_graph(g).ok());
+  EXPECT_TRUE(check_plan_no_overlap(g));
+
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(serialize_graph(g, &bytes).ok());
+  std::shared_ptr<const Model> model;
+  s = Model::load_memory(bytes.data(), bytes.size(), &model);
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::vector<NpyArray> inputs(c.inputs.size());
+  const Graph& mg = model->graph();
+  ASSERT_EQ(mg.inputs.size(), c.inputs.size());
+  ASSERT_EQ(mg.outputs.size(), c.goldens.size());
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    s = read_npy(c.dir + "/" + c.inputs[i], &inputs[i]);
+    ASSERT_TRUE(s.ok()) << s.message();
+    ASSERT_EQ(inputs[i].dtype, "f4");
+  }
+
+  // Every ISA level the host runs, one thread and two: the reference level first; the
+  // others must give byte-identical outputs.
+  std::vector<std::pair<std::string, int>> configs = {{"ref", 1}};
+  for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l)
+    if (kern::isa_supported(static_cast<kern::Isa>(l))) {
+      configs.push_back({kern::isa_name(static_cast<kern::Isa>(l)), 1});
+      configs.push_back({kern::isa_name(static_cast<kern::Isa>(l)), 2});
+    }
+  std::vector<std::vector<uint8_t>> ref_outputs;
+  for (const auto& cfg : configs) {
+    SCOPED_TRACE("isa " + cfg.first + ", " + std::to_string(cfg.second) + " thread(s)");
+    SessionOptions opts;
+    opts.isa = cfg.first;
+    opts.num_threads = cfg.second;
+    std::unique_ptr<Session> session;
+    s = Session::create(model, opts, &session);
+    ASSERT_TRUE(s.ok()) << s.message();
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      s = session->set_input_f32(i, reinterpret_cast<const float*>(inputs[i].data.data()),
+                                 static_cast<size_t>(inputs[i].num_elements()));
+      ASSERT_TRUE(s.ok()) << s.message();
+    }
+    session->run();
+    for (size_t o = 0; o < c.goldens.size(); ++o) {
+      std::vector<uint8_t> raw(session->output(o).byte_size());
+      ASSERT_TRUE(session->get_output_raw(o, raw.data(), raw.size()).ok());
+      if (ref_outputs.size() < c.goldens.size()) {
+        ref_outputs.push_back(raw);
+      } else if (!c.output_quant[o].is_null()) {
+        EXPECT_TRUE(raw == ref_outputs[o]) << c.name << " output " << o << " differs from the reference level";
+      }
+    }
+    compare_with_goldens(c, *session);
   }
 }
 

@@ -308,6 +308,30 @@ TEST(RefQConv2d, DepthwiseMultiplierChannelMapping) {
   EXPECT_EQ(out[3], 80);
 }
 
+// Dynamic FC, worked by hand: row {-1, 0, 0.5, 1.5} -> s = 2.5/255, z = 102,
+// q = {0, 102, 153, 255}, so with weights {1, 1, 1, 1} acc = -102 + 0 + 51 + 153 = 102 and
+// with {2, 0, 0, -1} acc = -204 - 153 = -357; y = acc * (s * w_scale) + bias. An all-zero
+// row gives 0 + bias.
+TEST(RefDynamicFullyConnected, HandComputed) {
+  const float x[8] = {-1.f, 0.f, 0.5f, 1.5f, 0.f, 0.f, 0.f, 0.f};
+  const int8_t w[8] = {1, 1, 1, 1, 2, 0, 0, -1};
+  const float w_scale[2] = {0.5f, 0.25f}, bias[2] = {0.125f, -1.f};
+  float y[4];
+  uint8_t row[4];
+  const float inf = std::numeric_limits<float>::infinity();
+  ref::dynamic_fully_connected(2, 2, 4, x, w, w_scale, true, bias, -inf, inf, row, y);
+  const float s = 2.5f / 255.f;
+  EXPECT_FLOAT_EQ(y[0], 102.f * (s * 0.5f) + 0.125f);
+  EXPECT_FLOAT_EQ(y[1], -357.f * (s * 0.25f) - 1.f);
+  EXPECT_FLOAT_EQ(y[2], 0.125f);
+  EXPECT_FLOAT_EQ(y[3], -1.f);
+  // Per-tensor weight scale and a fused clamp.
+  ref::dynamic_fully_connected(2, 2, 4, x, w, w_scale, false, nullptr, -0.5f, 0.1f, row, y);
+  EXPECT_FLOAT_EQ(y[0], 0.1f);
+  EXPECT_FLOAT_EQ(y[1], std::max(-0.5f, -357.f * (s * 0.5f)));
+  EXPECT_FLOAT_EQ(y[2], 0.f);
+}
+
 TEST(RefConv2dF32, MatchesNaive) {
   std::mt19937 rng(102);
   for (const ConvCase& c : kCases) {

@@ -300,13 +300,7 @@ std::vector<float> small_net_float_reference(const Graph& g, const std::vector<f
   return out;
 }
 
-std::vector<float> random_input(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1.f, 1.5f);
-  std::vector<float> v(n);
-  for (auto& e : v) e = d(rng);
-  return v;
-}
+std::vector<float> random_input(size_t n, uint32_t seed) { return testing_graphs::random_floats(n, seed, -1.f, 1.5f); }
 
 std::shared_ptr<const Model> load(const Graph& g) {
   std::vector<uint8_t> bytes;

@@ -4,18 +4,19 @@
 #  * make_torchvision_models + torchvision_vs_onnxruntime: regenerates the int8 and
 #    float MobileNetV2 / ResNet-18 with PyTorch, runs ONNX Runtime on them, and
 #    compares edgeq's outputs (needs tools/setup_ort.sh run into EDGEQ_ORT_DIR);
+#  * export_vs_onnxruntime: `edgeq export-onnx` on the committed models, the quantized op
+#    graphs and the torchvision models, run by edgeq and by ONNX Runtime;
 #  * cli: the edgeq tool's commands and its errors on bad input.
 # Builds without the importer (cross builds, tools/arm_test.sh) have only the suites
 # that need no ONNX file; cross builds run them through CMAKE_CROSSCOMPILING_EMULATOR.
 include(GoogleTest)
-find_path(NLOHMANN_JSON_INCLUDE_DIR nlohmann/json.hpp)
-edgeq_require(NLOHMANN_JSON_INCLUDE_DIR "nlohmann-json" "nlohmann-json3-dev")
 
 file(GLOB EDGEQ_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/test/*_test.cc)
 # Suites that convert ONNX files need the importer; builds without it (cross builds)
 # leave them out.
 set(EDGEQ_IMPORTER_TEST_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test/importer_test.cc
-                                ${CMAKE_CURRENT_SOURCE_DIR}/test/model_test.cc)
+                                ${CMAKE_CURRENT_SOURCE_DIR}/test/model_test.cc
+                                ${CMAKE_CURRENT_SOURCE_DIR}/test/export_test.cc)
 if(NOT EDGEQ_BUILD_IMPORTER)
   list(REMOVE_ITEM EDGEQ_TEST_SOURCES ${EDGEQ_IMPORTER_TEST_SOURCES})
 endif()
@@ -45,6 +46,14 @@ if(EDGEQ_BUILD_IMPORTER AND NOT CMAKE_CROSSCOMPILING)
   add_test(NAME torchvision_vs_onnxruntime COMMAND edgeq_tests --gtest_filter=GeneratedModels/*)
   set_tests_properties(torchvision_vs_onnxruntime PROPERTIES FIXTURES_REQUIRED torchvision LABELS e2e TIMEOUT 900
     ENVIRONMENT EDGEQ_MODEL_DIR=${EDGEQ_MODEL_DIR})
+endif()
+
+if(TARGET edgeq_cli)
+  add_test(NAME export_vs_onnxruntime
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test/export_ort_test.sh $<TARGET_FILE:edgeq_cli> $<TARGET_FILE:edgeq_tests>
+            ${CMAKE_CURRENT_SOURCE_DIR}/test/data ${EDGEQ_MODEL_DIR} ${EDGEQ_ORT_DIR_DEFAULT}
+            ${CMAKE_CURRENT_BINARY_DIR}/export_ort_test)
+  set_tests_properties(export_vs_onnxruntime PROPERTIES FIXTURES_REQUIRED torchvision LABELS e2e TIMEOUT 900)
 endif()
 
 if(TARGET edgeq_cli)

@@ -20,6 +20,15 @@ std::vector<uint8_t> bytes_of(const std::vector<T>& v) {
   return b;
 }
 
+// n uniform random floats in [lo, hi) from a fixed seed.
+inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo, float hi) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& e : v) e = d(rng);
+  return v;
+}
+
 inline Tensor make_tensor(const std::string& name, DType dtype, std::vector<int32_t> shape, float scale = 0.f,
                           int32_t zp = 0) {
   Tensor t;

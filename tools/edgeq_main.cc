@@ -1,7 +1,9 @@
 // The `edgeq` command-line tool.
 //   edgeq convert model.onnx -o model.edgeq   ONNX -> .edgeq
 //   edgeq info model.edgeq                    ops, tensors, qparams, memory plan
-//   edgeq run model.edgeq --input x.npy --output y.npy
+//   edgeq run model.edgeq --input x.npy --output y.npy   (run_cmd.cc; also eval)
+//   edgeq bench model.edgeq [--threads N] [--profile]   (bench_cmd.cc)
+//   edgeq export-onnx model.edgeq -o model.onnx          (export_cmd.cc)
 // Each subcommand has --help. Errors go to stderr with a non-zero exit status.
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -15,16 +17,14 @@
 #include "graph/format.h"
 #include "graph/onnx/importer.h"
 #include "runtime/session.h"
+#include "tools/cli.h"
 #include "tools/npy.h"
 
 namespace edgeq {
 namespace {
 
-int report(const Status& s) {
-  if (s.ok()) return 0;
-  std::fprintf(stderr, "edgeq: error: %s\n", s.message().c_str());
-  return 1;
-}
+using cli::human_bytes;
+using cli::report;
 
 std::string quant_str(const QuantParams& q) {
   if (q.empty()) return "";
@@ -35,17 +35,6 @@ std::string quant_str(const QuantParams& q) {
   }
   const auto [lo, hi] = std::minmax_element(q.scale.begin(), q.scale.end());
   std::snprintf(buf, sizeof(buf), "per-axis(axis=%d, %zu): scale %.3g..%.3g", q.axis, q.scale.size(), *lo, *hi);
-  return buf;
-}
-
-std::string human_bytes(size_t b) {
-  char buf[32];
-  if (b >= (1u << 20))
-    std::snprintf(buf, sizeof(buf), "%.2f MiB", b / 1048576.0);
-  else if (b >= 1024)
-    std::snprintf(buf, sizeof(buf), "%.1f KiB", b / 1024.0);
-  else
-    std::snprintf(buf, sizeof(buf), "%zu B", b);
   return buf;
 }
 
@@ -130,99 +119,6 @@ int cmd_info(const std::string& path) {
   return 0;
 }
 
-// ------------------------------------------------------------------ run
-
-struct RunArgs {
-  std::string model;
-  std::vector<std::string> inputs, outputs;
-  bool raw = false;
-  int threads = 1;
-  std::string isa;
-  int top = 5;
-};
-
-Status set_input(Session& s, size_t i, const NpyArray& a, const std::string& path) {
-  const Tensor& t = s.input(i);
-  std::vector<int32_t> shape(a.shape.begin(), a.shape.end());
-  if (a.num_elements() != t.num_elements() || shape != t.shape) {
-    std::string got = "[";
-    for (size_t k = 0; k < a.shape.size(); ++k) got += (k ? "," : "") + std::to_string(a.shape[k]);
-    return InvalidArgument("'" + path + "' has shape " + got + "], input '" + t.name + "' needs " +
-                           shape_string(t.shape));
-  }
-  if (a.dtype == "f4")
-    return s.set_input_f32(i, reinterpret_cast<const float*>(a.data.data()), static_cast<size_t>(a.num_elements()));
-  const bool match = (a.dtype == "i1" && t.dtype == DType::kS8) || (a.dtype == "u1" && t.dtype == DType::kU8);
-  if (!match)
-    return InvalidArgument("'" + path + "' holds " + a.dtype + ", input '" + t.name + "' takes float32 or " +
-                           dtype_name(t.dtype));
-  return s.set_input_raw(i, a.data.data(), a.data.size());
-}
-
-void print_output(const std::vector<float>& v, const Tensor& t, int top) {
-  std::printf("output '%s' %s:", t.name.c_str(), shape_string(t.shape).c_str());
-  if (t.shape.size() == 2 && t.shape[1] > 1 && top > 0) {
-    const int32_t classes = t.shape[1];
-    for (int32_t b = 0; b < t.shape[0]; ++b) {
-      std::vector<int32_t> idx(classes);
-      std::iota(idx.begin(), idx.end(), 0);
-      const float* row = v.data() + static_cast<size_t>(b) * classes;
-      const int k = std::min<int>(top, classes);
-      std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int32_t x, int32_t y) { return row[x] > row[y]; });
-      std::printf("\n  batch %d top-%d:", b, k);
-      for (int j = 0; j < k; ++j) std::printf(" %d (%.4f)", idx[j], row[idx[j]]);
-    }
-    std::printf("\n");
-  } else {
-    const size_t n = std::min<size_t>(v.size(), 8);
-    for (size_t j = 0; j < n; ++j) std::printf(" %.5g", v[j]);
-    std::printf("%s\n", v.size() > n ? " ..." : "");
-  }
-}
-
-int cmd_run(const RunArgs& a) {
-  std::shared_ptr<const Model> model;
-  if (int rc = report(Model::load_file(a.model, &model))) return rc;
-  SessionOptions opts;
-  opts.num_threads = a.threads;
-  opts.isa = a.isa;
-  std::unique_ptr<Session> s;
-  if (int rc = report(Session::create(model, opts, &s))) return rc;
-  const Graph& g = s->graph();
-  if (a.inputs.size() != g.inputs.size())
-    return report(InvalidArgument("the model has " + std::to_string(g.inputs.size()) + " inputs, " +
-                                  std::to_string(a.inputs.size()) + " --input given"));
-  if (!a.outputs.empty() && a.outputs.size() != g.outputs.size())
-    return report(InvalidArgument("the model has " + std::to_string(g.outputs.size()) + " outputs, " +
-                                  std::to_string(a.outputs.size()) + " --output given"));
-  for (size_t i = 0; i < a.inputs.size(); ++i) {
-    NpyArray arr;
-    if (int rc = report(read_npy(a.inputs[i], &arr))) return rc;
-    if (int rc = report(set_input(*s, i, arr, a.inputs[i]))) return rc;
-  }
-  s->run();
-  for (size_t i = 0; i < g.outputs.size(); ++i) {
-    const Tensor& t = s->output(i);
-    std::vector<float> values(static_cast<size_t>(t.num_elements()));
-    if (int rc = report(s->get_output_f32(i, values.data(), values.size()))) return rc;
-    print_output(values, t, a.top);
-    if (a.outputs.empty()) continue;
-    NpyArray out;
-    out.shape.assign(t.shape.begin(), t.shape.end());
-    if (a.raw && is_quantized_type(t.dtype)) {
-      out.dtype = t.dtype == DType::kS8 ? "i1" : "u1";
-      out.data.resize(t.byte_size());
-      if (int rc = report(s->get_output_raw(i, out.data.data(), out.data.size()))) return rc;
-    } else {
-      out.dtype = "f4";
-      out.data.resize(values.size() * 4);
-      std::memcpy(out.data.data(), values.data(), out.data.size());
-    }
-    if (int rc = report(write_npy(a.outputs[i], out))) return rc;
-  }
-  return 0;
-}
-
 int main_impl(int argc, char** argv) {
   CLI::App app{"edgeq: int8 inference for edge CPUs"};
   app.require_subcommand(1);
@@ -240,16 +136,11 @@ int main_impl(int argc, char** argv) {
   auto* i = app.add_subcommand("info", "Print a model's ops, tensors, quantization and memory plan");
   i->add_option("model", info_path, ".edgeq file")->required();
 
-  RunArgs run;
-  auto* r = app.add_subcommand("run", "Run a model on NPY inputs");
-  r->add_option("model", run.model, ".edgeq file")->required();
-  r->add_option("-i,--input", run.inputs, "input NPY (float32, or int8/uint8 for a quantized input), one per model input")
-      ->required();
-  r->add_option("-o,--output", run.outputs, "output NPY, one per model output");
-  r->add_flag("--raw", run.raw, "write quantized outputs as int8/uint8 instead of dequantized float32");
-  r->add_option("--threads", run.threads, "threads (0: one per core)")->check(CLI::Range(0, 256));
-  r->add_option("--isa", run.isa, "force a kernel level: ref, avx2, avxvnni, avx512vnni, neon, neondot, neoni8mm (default: EDGEQ_ISA, else the best the CPU runs)");
-  r->add_option("--top", run.top, "print the top-k classes of a [batch, classes] output")->check(CLI::Range(0, 100));
+  cli::Commands commands;
+  cli::add_run_commands(app, &commands);
+  cli::add_quant_commands(app, &commands);
+  cli::add_bench_commands(app, &commands);
+  cli::add_export_commands(app, &commands);
 
   try {
     app.parse(argc, argv);
@@ -258,7 +149,9 @@ int main_impl(int argc, char** argv) {
   }
   if (*c) return cmd_convert(conv);
   if (*i) return cmd_info(info_path);
-  return cmd_run(run);
+  for (const auto& cmd : commands)
+    if (*cmd.app) return cmd.action();
+  return 2;
 }
 
 }  // namespace

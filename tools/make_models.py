@@ -295,17 +295,28 @@ def build_backbone(arch):
     return prepare_float_network(model, seed, 224, calib_count=8), seed
 
 
+def backbone_input(seed):
+    """The image ARCH_*.onnx are exported with and saved beside as their input."""
+    return synthetic_images(1, 224, seed + 2)
+
+
+def quantize_backbone(model, seed):
+    """The network of ARCH_int8.onnx: `model` (from build_backbone) quantized with FX,
+    calibrated on fixed-seed images. bench/peers/ times it in PyTorch too."""
+    calib = [synthetic_images(2, 224, seed + 10 + i) for i in range(4)]
+    return quantize_fx(model, backbone_input(seed), calib)
+
+
 def make_backbone(arch, out_dir, opts, want):
     """Write ARCH_f32.onnx and/or ARCH_int8.onnx with input and goldens."""
     model, seed = build_backbone(arch)
-    x = synthetic_images(1, 224, seed + 2)
+    x = backbone_input(seed)
     if f"{arch}_f32" in want:
         path = out_dir / f"{arch}_f32.onnx"
         export_onnx(model, x, path)
         finish_model(path, [x.numpy()], opts)
     if f"{arch}_int8" in want:
-        calib = [synthetic_images(2, 224, seed + 10 + i) for i in range(4)]
-        qmodel = quantize_fx(model, x, calib)
+        qmodel = quantize_backbone(model, seed)
         path = out_dir / f"{arch}_int8.onnx"
         export_onnx(qmodel, x, path)
         finish_model(path, [x.numpy()], opts)

@@ -24,7 +24,8 @@ step() { printf '\n== %s\n' "$*"; }
 # ---- Debian packages
 packages=(cmake ninja-build g++ pkg-config
   libcpuinfo-dev libpthreadpool-dev libxnnpack-dev libgtest-dev libbenchmark-dev
-  libflatbuffers-dev flatbuffers-compiler libonnx-dev libprotobuf-dev libcli11-dev)
+  libflatbuffers-dev flatbuffers-compiler libonnx-dev libprotobuf-dev libcli11-dev
+  nlohmann-json3-dev libstb-dev)
 if [ "$mode" = test ]; then
   # Model making (PyTorch) and the ONNX Runtime peer (node + npm).
   packages+=(python3 python3-numpy python3-torch python3-torchvision python3-onnx)

@@ -270,9 +270,5 @@ bool perm_is_view(const Shape& shape, const std::vector<int64_t>& perm);
 // IR-level rewrites run after lowering (ir_passes.cc).
 Status optimize_graph(const ImportOptions& opts, Graph* g);
 
-// Node-order-preserving compaction: drops nodes whose op is OpType::kCount and tensors
-// that no node or graph input/output references.
-void compact_graph(Graph* g);
-
 }  // namespace onnx_import
 }  // namespace edgeq

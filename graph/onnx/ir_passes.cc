@@ -667,36 +667,6 @@ bool run(Graph* g, Rewrite fn) {
 
 }  // namespace
 
-void compact_graph(Graph* g) {
-  std::vector<Node> nodes;
-  for (Node& n : g->nodes)
-    if (n.op != kDead) nodes.push_back(std::move(n));
-  g->nodes = std::move(nodes);
-  std::vector<int32_t> remap(g->tensors.size(), -1);
-  std::vector<bool> used(g->tensors.size(), false);
-  for (const Node& n : g->nodes) {
-    for (int32_t t : n.inputs)
-      if (t >= 0) used[t] = true;
-    for (int32_t t : n.outputs) used[t] = true;
-  }
-  for (int32_t t : g->inputs) used[t] = true;
-  for (int32_t t : g->outputs) used[t] = true;
-  std::vector<Tensor> tensors;
-  for (size_t t = 0; t < g->tensors.size(); ++t) {
-    if (!used[t]) continue;
-    remap[t] = static_cast<int32_t>(tensors.size());
-    tensors.push_back(std::move(g->tensors[t]));
-  }
-  g->tensors = std::move(tensors);
-  for (Node& n : g->nodes) {
-    for (int32_t& t : n.inputs)
-      if (t >= 0) t = remap[t];
-    for (int32_t& t : n.outputs) t = remap[t];
-  }
-  for (int32_t& t : g->inputs) t = remap[t];
-  for (int32_t& t : g->outputs) t = remap[t];
-}
-
 Status optimize_graph(const ImportOptions& opts, Graph* g) {
   static const Rewrite kPasses[] = {fold_affine,     fuse_hard_swish,  fuse_qdq,
                                     sink_dequantize, hoist_quantize,   cancel_dq_q,

@@ -6,9 +6,10 @@ list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/gemm_register.cc kernels/arm/misc_r
 # GCC's first scheduling pass hoists every multiply of an unrolled tile ahead of its
 # accumulations and runs out of the 32 vector registers (spills in the inner loop);
 # without it the loops keep each product next to its use. See tools/arm_mac_report.sh.
-set(EDGEQ_ARM_GEMM_FLAGS)
+# No float multiply and add may fuse (the epilogue equals kernels/ref bit for bit).
+set(EDGEQ_ARM_GEMM_FLAGS -ffp-contract=off)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-  set(EDGEQ_ARM_GEMM_FLAGS -fno-schedule-insns)
+  set(EDGEQ_ARM_GEMM_FLAGS -fno-schedule-insns -ffp-contract=off)
 endif()
 set_source_files_properties(kernels/arm/q8_igemm_c8_neon.cc PROPERTIES COMPILE_OPTIONS "${EDGEQ_ARM_GEMM_FLAGS}")
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")

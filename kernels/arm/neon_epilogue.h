@@ -3,18 +3,22 @@
 // requant.cc bit for bit.
 //
 //  * fp32: float(acc) * scale rounded half to even. AArch64 has vcvtnq_s32_f32; ARMv7
-//    has no rounding conversion, so the product is clamped to +-2^22 (far outside any
-//    output range, so the clamp changes no result) and rounded by adding and removing
-//    1.5 * 2^23, where the float spacing is 1: the addition itself rounds to nearest
-//    even. NEON on ARMv7 flushes denormals to zero; a product that small rounds to 0
-//    in the reference too.
+//    has no rounding conversion, so magnitudes below 2^23 are rounded by adding and
+//    removing 2^23 (where the float spacing is 1, the addition itself rounds to nearest
+//    even) and larger ones are integers already; the truncating conversion then
+//    saturates like vcvtnq. NEON on ARMv7 flushes denormals to zero; a product that
+//    small rounds to 0 in the reference too. A NaN product (a NaN or infinite scale,
+//    which validation rejects) gives the zero point, as in the reference; vcvtnq_s32_f32
+//    does that itself. A saturated int32 plus the zero point clamps like the
+//    reference's exact sum as long as |zero point| < 2^30 (the driver refuses fp32
+//    zero points far beyond the output range).
 //  * fixed point: vqshlq_s32 (left shift, saturating), vqrdmulhq_s32 (SRDHM: rounds ties
 //    toward +inf, saturates INT32_MIN * INT32_MIN, exactly the reference), then a
 //    rounding right shift. vrshlq_s32 rounds ties up; the reference's RDBP rounds them
 //    away from zero, so negative values are first lowered by one, which turns "ties up"
 //    into "ties down" for them: floor((x - 1 + 2^(s-1)) / 2^s) = -floor((-x + 2^(s-1)) / 2^s)
-//    for every s >= 1. The lowering saturates; SRDHM with a multiplier >= 0 (every
-//    multiplier quantize_multiplier makes) never returns INT32_MIN, so it never does.
+//    for every s >= 1. The lowering saturates, but never does: SRDHM never returns
+//    INT32_MIN (its lowest result is -(2^31 - 1), from INT32_MIN * INT32_MAX).
 //    Shift amounts are clamped to what the reference distinguishes (left <= 32,
 //    right <= 63), since NEON reads only a shift's low byte.
 // Then + zero point (saturating), clamp to [qmin, qmax], narrow to bytes: the clamp
@@ -43,10 +47,15 @@ inline int32x4_t neon_round_fp32(int32x4_t acc, float32x4_t scale) {
 #if defined(__aarch64__)
   return vcvtnq_s32_f32(v);
 #else
-  const float32x4_t limit = vdupq_n_f32(4194304.0f);  // 2^22
-  const float32x4_t clamped = vminq_f32(vmaxq_f32(v, vnegq_f32(limit)), limit);
-  const float32x4_t magic = vdupq_n_f32(12582912.0f);  // 1.5 * 2^23, bits 0x4B400000
-  return vsubq_s32(vreinterpretq_s32_f32(vaddq_f32(clamped, magic)), vreinterpretq_s32_f32(magic));
+  // |v| < 2^23: |v| + 2^23 lies where floats are the integers, so the addition rounds
+  // half to even; |v| >= 2^23 is an integer already. The sign goes back on after.
+  const float32x4_t number = vbslq_f32(vceqq_f32(v, v), v, vdupq_n_f32(0.0f));  // NaN -> 0, as the reference
+  const float32x4_t magnitude = vabsq_f32(number);
+  const float32x4_t two23 = vdupq_n_f32(8388608.0f);
+  const float32x4_t small = vsubq_f32(vaddq_f32(magnitude, two23), two23);
+  const float32x4_t rounded = vbslq_f32(vcltq_f32(magnitude, two23), small, magnitude);
+  const uint32x4_t sign = vandq_u32(vreinterpretq_u32_f32(number), vdupq_n_u32(0x80000000u));
+  return vcvtq_s32_f32(vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(rounded), sign)));  // saturates
 #endif
 }
 

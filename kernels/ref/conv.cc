@@ -12,7 +12,9 @@
 // Float kernels accumulate in double (bias first, then taps in kernel-row,
 // kernel-column, channel order) and round once to float before the clamp; they are
 // the accurate side of a tolerance comparison, not a bit-exact target.
+#include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <cstdint>
 
 #include "kernels/ref/internal.h"
@@ -140,6 +142,34 @@ void fully_connected_f32(int32_t m, int32_t n, int32_t k, const float* input, co
       for (int32_t i = 0; i < k; ++i) sum += static_cast<double>(x[i]) * static_cast<double>(w[i]);
       output[static_cast<int64_t>(row) * n + col] =
           internal::clamp_f32(static_cast<float>(sum), act_min, act_max);
+    }
+  }
+}
+
+void dynamic_fully_connected(int32_t m, int32_t n, int32_t k, const float* input, const int8_t* weight,
+                             const float* weight_scale, bool per_channel, const float* bias, float act_min,
+                             float act_max, uint8_t* row, float* output) {
+  assert(m >= 0 && n >= 0 && k >= 0);
+  for (int32_t r = 0; r < m; ++r) {
+    const float* x = input + static_cast<int64_t>(r) * k;
+    float lo = 0.f, hi = 0.f;
+    for (int32_t i = 0; i < k; ++i) {
+      lo = std::min(lo, x[i]);
+      hi = std::max(hi, x[i]);
+    }
+    float scale = (hi - lo) / 255.f;
+    if (!(scale > 0.f) || !std::isfinite(scale)) scale = 1.f;
+    const int32_t zp = static_cast<int32_t>(std::min(255.f, std::max(0.f, std::nearbyint(-lo / scale))));
+    for (int32_t i = 0; i < k; ++i) row[i] = static_cast<uint8_t>(quantize_value(x[i], scale, zp, 0, 255));
+    for (int32_t col = 0; col < n; ++col) {
+      const int8_t* w = weight + static_cast<int64_t>(col) * k;
+      uint32_t acc = 0;  // wraps modulo 2^32
+      for (int32_t i = 0; i < k; ++i)
+        acc += static_cast<uint32_t>((static_cast<int32_t>(row[i]) - zp) * static_cast<int32_t>(w[i]));
+      const float s = scale * weight_scale[per_channel ? col : 0];
+      float y = static_cast<float>(static_cast<int32_t>(acc)) * s;
+      if (bias) y += bias[col];
+      output[static_cast<int64_t>(r) * n + col] = internal::clamp_f32(y, act_min, act_max);
     }
   }
 }

@@ -97,6 +97,18 @@ void qfully_connected(int32_t m, int32_t n, int32_t k, const T* input, int32_t i
 void fully_connected_f32(int32_t m, int32_t n, int32_t k, const float* input, const float* weight,
                          const float* bias, float act_min, float act_max, float* output);
 
+// Dynamically quantized fully connected: float in and out, int8 weights (zero point 0,
+// scale per tensor or per output channel). Each input row is quantized at run time to
+// uint8 with its own affine parameters: [lo, hi] = [min(0, row min), max(0, row max)],
+// s = (hi - lo) / 255 (1 when the row is all zeros), z = clamp(round_half_even(-lo / s),
+// 0, 255), q = quantize_value(x, s, z, 0, 255). Then per output n, in int32 (wrapping):
+// acc = sum_k (q[k] - z) * w[n][k], and y = clamp(float(acc) * (s * w_scale[n]) + bias[n],
+// act_min, act_max), the product s * w_scale[n] computed in float first. `row` is
+// scratch space for k bytes.
+void dynamic_fully_connected(int32_t m, int32_t n, int32_t k, const float* input, const int8_t* weight,
+                             const float* weight_scale, bool per_channel, const float* bias, float act_min,
+                             float act_max, uint8_t* row, float* output);
+
 // ---------------------------------------------------------------- broadcasting elementwise
 
 constexpr int kMaxDims = 6;

@@ -1,10 +1,41 @@
-// x86 GEMM kernels per level (filled in as the microkernels land).
+// x86 GEMM kernels per level: expands the one kernel list (gemm_ukernels.h) into the
+// KernelSet of the requested level. Dispatch (kernels/dispatch.cc) only asks for the
+// levels the CPU runs.
 #include "kernels/kernels.h"
+#include "kernels/x86/gemm_ukernels.h"
 
 namespace edgeq {
 namespace kern {
 
-void register_gemm_kernels(Isa isa, KernelSet* set) { (void)isa; (void)set; }
+namespace x86 {
+namespace {
+
+#define EDGEQ_X86_STRINGIFY(x) #x
+#define EDGEQ_X86_GEMM_ENTRY(level, mr_, nr_, kr_, offset, u8_fn, s8_fn)    \
+  if (isa == level) {                                                        \
+    QGemmKernel k;                                                           \
+    k.name = EDGEQ_X86_STRINGIFY(u8_fn);                                     \
+    k.mr = mr_;                                                              \
+    k.nr = nr_;                                                              \
+    k.kr = kr_;                                                              \
+    k.s8_act_offset = offset;                                                \
+    k.u8 = u8_fn;                                                            \
+    k.s8 = s8_fn;                                                            \
+    return k;                                                                \
+  }
+
+QGemmKernel gemm_kernel(Isa isa) {
+  EDGEQ_X86_GEMM_UKERNELS(EDGEQ_X86_GEMM_ENTRY)
+  return QGemmKernel();
+}
+
+#undef EDGEQ_X86_GEMM_ENTRY
+#undef EDGEQ_X86_STRINGIFY
+
+}  // namespace
+}  // namespace x86
+
+void register_gemm_kernels(Isa isa, KernelSet* set) { set->gemm = x86::gemm_kernel(isa); }
 
 }  // namespace kern
 }  // namespace edgeq

@@ -1,2 +1,14 @@
-# x86 depthwise, elementwise, pooling, lookup and concat kernels, per-ISA flags.
-list(APPEND EDGEQ_KERNEL_SOURCES kernels/x86/misc_register.cc)
+# x86 depthwise, elementwise, pooling, lookup and concat kernels. Each ISA's files get
+# that ISA's flags; the rest of the project stays at baseline x86-64. No file here may
+# contract a float multiply and add into an FMA (the kernels equal kernels/ref bit for
+# bit), hence -ffp-contract=off.
+set(EDGEQ_X86_MISC_AVX2 kernels/x86/dw_avx2.cc kernels/x86/misc_avx2.cc)
+set(EDGEQ_X86_MISC_AVXVNNI kernels/x86/dw_avxvnni.cc)
+set(EDGEQ_X86_MISC_AVX512VNNI kernels/x86/dw_avx512vnni.cc)
+set_source_files_properties(${EDGEQ_X86_MISC_AVX2} PROPERTIES COMPILE_OPTIONS "-mavx2;-ffp-contract=off")
+set_source_files_properties(${EDGEQ_X86_MISC_AVXVNNI} PROPERTIES COMPILE_OPTIONS "-mavx2;-mavxvnni;-ffp-contract=off")
+# GCC 12's avx512fintrin.h trips -Wmaybe-uninitialized in its own intrinsics.
+set_source_files_properties(${EDGEQ_X86_MISC_AVX512VNNI} PROPERTIES
+  COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512vnni;-ffp-contract=off;-Wno-maybe-uninitialized")
+list(APPEND EDGEQ_KERNEL_SOURCES kernels/x86/misc_register.cc ${EDGEQ_X86_MISC_AVX2} ${EDGEQ_X86_MISC_AVXVNNI}
+  ${EDGEQ_X86_MISC_AVX512VNNI})

@@ -181,36 +181,56 @@ function usage() {
     '--output OUT.npy [--output ...] [--threads N] [--opt-level L] [--quiet]';
 }
 
-function parseArgs(argv) {
-  const opts = { model: null, inputs: [], outputs: [], threads: 1, optLevel: 'all', quiet: false };
+/** The integer value of option `flag`, at least `min`. */
+function integerOption(flag, v, min) {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got '${v}'`);
+  return n;
+}
+
+/** The value of --opt-level, checked. */
+function optLevelOption(v) {
+  if (!['disabled', 'basic', 'extended', 'all'].includes(v)) {
+    throw new UsageError(`--opt-level must be disabled, basic, extended or all, got '${v}'`);
+  }
+  return v;
+}
+
+/**
+ * Walks a command line: flags[name](value) handles option `name`, calling value() for
+ * its argument; --help prints `usageText`; the one bare argument is the model, which
+ * is returned.
+ */
+function parseCommandLine(argv, usageText, flags) {
+  let model = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
-      if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value\n${usage()}`);
+      if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value\n${usageText}`);
       return argv[++i];
     };
-    if (a === '--input' || a === '-i') opts.inputs.push(value());
-    else if (a === '--output' || a === '-o') opts.outputs.push(value());
-    else if (a === '--threads') {
-      const v = value();
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--threads must be a positive integer, got '${v}'`);
-      opts.threads = n;
-    } else if (a === '--opt-level') {
-      const v = value();
-      if (!['disabled', 'basic', 'extended', 'all'].includes(v)) {
-        throw new UsageError(`--opt-level must be disabled, basic, extended or all, got '${v}'`);
-      }
-      opts.optLevel = v;
-    } else if (a === '--quiet' || a === '-q') opts.quiet = true;
-    else if (a === '--help' || a === '-h') {
-      console.log(usage());
+    if (a === '--help' || a === '-h') {
+      console.log(usageText);
       process.exit(0);
-    } else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}\n${usage()}`);
-    else if (opts.model === null) opts.model = a;
-    else throw new UsageError(`unexpected argument ${a}\n${usage()}`);
+    } else if (Object.prototype.hasOwnProperty.call(flags, a)) flags[a](value);
+    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}\n${usageText}`);
+    else if (model === null) model = a;
+    else throw new UsageError(`unexpected argument ${a}\n${usageText}`);
   }
-  if (opts.model === null) throw new UsageError(`no model given\n${usage()}`);
+  if (model === null) throw new UsageError(`no model given\n${usageText}`);
+  return model;
+}
+
+function parseArgs(argv) {
+  const opts = { model: null, inputs: [], outputs: [], threads: 1, optLevel: 'all', quiet: false };
+  const input = (value) => opts.inputs.push(value());
+  const output = (value) => opts.outputs.push(value());
+  const quiet = () => { opts.quiet = true; };
+  opts.model = parseCommandLine(argv, usage(), {
+    '--input': input, '-i': input, '--output': output, '-o': output, '--quiet': quiet, '-q': quiet,
+    '--threads': (value) => { opts.threads = integerOption('--threads', value(), 1); },
+    '--opt-level': (value) => { opts.optLevel = optLevelOption(value()); },
+  });
   if (opts.inputs.length === 0) throw new UsageError(`no --input given\n${usage()}`);
   if (opts.outputs.length === 0) throw new UsageError(`no --output given\n${usage()}`);
   if (!fs.existsSync(opts.model)) throw new UsageError(`model file not found: ${opts.model}`);
@@ -292,22 +312,25 @@ function loadOrt() {
   }
 }
 
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const ort = loadOrt();
-
-  let session;
+/** A CPU session: `threads` intra-op threads, one inter-op thread, sequential execution. */
+async function createSession(ort, model, threads, optLevel) {
   try {
-    session = await ort.InferenceSession.create(opts.model, {
+    return await ort.InferenceSession.create(model, {
       executionProviders: ['cpu'],
-      graphOptimizationLevel: opts.optLevel,
-      intraOpNumThreads: opts.threads,
+      graphOptimizationLevel: optLevel,
+      intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
     });
   } catch (e) {
-    throw new Error(`ONNX Runtime could not load ${opts.model}: ${e.message}`);
+    throw new Error(`ONNX Runtime could not load ${model}: ${e.message}`);
   }
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const ort = loadOrt();
+  const session = await createSession(ort, opts.model, opts.threads, opts.optLevel);
 
   const inputs = bindNames(opts.inputs, session.inputNames, 'input');
   if (inputs.length !== session.inputNames.length) {
@@ -340,7 +363,13 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(`ort_run.js: error: ${e.message}`);
-  process.exit(e instanceof UsageError ? 2 : 1);
-});
+// Other scripts (bench/peers/ort_bench.js) reuse the loader, the session set-up, the
+// command-line helpers and the NPY reader.
+module.exports = { loadOrt, createSession, readNpy, parseCommandLine, integerOption, optLevelOption, UsageError };
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(`ort_run.js: error: ${e.message}`);
+    process.exit(e instanceof UsageError ? 2 : 1);
+  });
+}

@@ -1,0 +1,325 @@
+// Kernel-level benchmarks of the int8 convolution / fully-connected engine.
+//
+//   edgeq_kernels_bench [--benchmark_filter=...] [--benchmark_repetitions=5 --benchmark_report_aggregates_only=true]
+//
+//  * peak/<isa>: the machine's int8 multiply-accumulate peak per ISA level, from
+//    independent accumulator chains in inline assembly (AVX512-VNNI: zmm vpdpbusd,
+//    64 MACs each; AVX-VNNI: ymm vpdpbusd, 32; exact AVX2: ymm vpmaddwd + vpaddd,
+//    counted as the 16 int8 products of a vpmaddwd).
+//  * <net>/<layer>/<isa>: QConvOp (kernels/qconv.h) on the real layer shapes of
+//    ResNet-18 and MobileNetV2 at 224x224 (uint8 activations, per-channel fp32
+//    requantization, one thread), for every level the CPU runs. Counters: GMAC/s and
+//    %peak of that level's peak (measured once in this binary).
+//  * <net>/<layer>/xnnpack: XNNPACK's qc8 convolution / qs8 fully-connected operator on
+//    the same shape, one thread (when the build found XNNPACK), so ratios come from
+//    one run.
+// A level the CPU lacks is not registered.
+#include <benchmark/benchmark.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "kernels/qconv.h"
+
+#ifdef EDGEQ_BENCH_XNNPACK
+#include <xnnpack.h>
+#endif
+
+namespace {
+
+using edgeq::kern::Isa;
+
+// ------------------------------------------------------------------ peak
+
+// Each loop runs `iters` iterations of independent chains; returns the MACs done.
+__attribute__((target("avx512f,avx512vnni"))) double peak_loop_avx512vnni(uint64_t iters) {
+  asm volatile(
+      "vpxord %%zmm30, %%zmm30, %%zmm30\n\t"
+      "vpxord %%zmm31, %%zmm31, %%zmm31\n\t"
+      "1:\n\t"
+#define EDGEQ_DP(r) "vpdpbusd %%zmm31, %%zmm30, %%zmm" #r "\n\t"
+      EDGEQ_DP(0) EDGEQ_DP(1) EDGEQ_DP(2) EDGEQ_DP(3) EDGEQ_DP(4) EDGEQ_DP(5) EDGEQ_DP(6) EDGEQ_DP(7)
+      EDGEQ_DP(8) EDGEQ_DP(9) EDGEQ_DP(10) EDGEQ_DP(11) EDGEQ_DP(12) EDGEQ_DP(13) EDGEQ_DP(14) EDGEQ_DP(15)
+      EDGEQ_DP(16) EDGEQ_DP(17) EDGEQ_DP(18) EDGEQ_DP(19) EDGEQ_DP(20) EDGEQ_DP(21) EDGEQ_DP(22) EDGEQ_DP(23)
+#undef EDGEQ_DP
+      "dec %0\n\t"
+      "jnz 1b\n\t"
+      "vzeroupper\n\t"
+      : "+r"(iters)
+      :
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+        "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23",
+        "xmm30", "xmm31");
+  return 24.0 * 64.0;
+}
+
+double peak_loop_avxvnni(uint64_t iters) {
+  asm volatile(
+      "vpxor %%ymm14, %%ymm14, %%ymm14\n\t"
+      "vpxor %%ymm15, %%ymm15, %%ymm15\n\t"
+      "1:\n\t"
+#define EDGEQ_DP(r) "%{vex%} vpdpbusd %%ymm15, %%ymm14, %%ymm" #r "\n\t"
+      EDGEQ_DP(0) EDGEQ_DP(1) EDGEQ_DP(2) EDGEQ_DP(3) EDGEQ_DP(4) EDGEQ_DP(5) EDGEQ_DP(6)
+      EDGEQ_DP(7) EDGEQ_DP(8) EDGEQ_DP(9) EDGEQ_DP(10) EDGEQ_DP(11) EDGEQ_DP(12) EDGEQ_DP(13)
+#undef EDGEQ_DP
+      "dec %0\n\t"
+      "jnz 1b\n\t"
+      "vzeroupper\n\t"
+      : "+r"(iters)
+      :
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+        "xmm12", "xmm13", "xmm14", "xmm15");
+  return 14.0 * 32.0;
+}
+
+// The exact AVX2 step is a vpmaddwd (16 int8 products widened to int16) plus the
+// vpaddd that accumulates it: 7 independent pairs, twice per iteration.
+double peak_loop_avx2(uint64_t iters) {
+  asm volatile(
+      "vpxor %%ymm14, %%ymm14, %%ymm14\n\t"
+      "vpxor %%ymm15, %%ymm15, %%ymm15\n\t"
+      "1:\n\t"
+#define EDGEQ_MA(t, a) "vpmaddwd %%ymm15, %%ymm14, %%ymm" #t "\n\tvpaddd %%ymm" #t ", %%ymm" #a ", %%ymm" #a "\n\t"
+      EDGEQ_MA(0, 7) EDGEQ_MA(1, 8) EDGEQ_MA(2, 9) EDGEQ_MA(3, 10) EDGEQ_MA(4, 11) EDGEQ_MA(5, 12) EDGEQ_MA(6, 13)
+      EDGEQ_MA(0, 7) EDGEQ_MA(1, 8) EDGEQ_MA(2, 9) EDGEQ_MA(3, 10) EDGEQ_MA(4, 11) EDGEQ_MA(5, 12) EDGEQ_MA(6, 13)
+#undef EDGEQ_MA
+      "dec %0\n\t"
+      "jnz 1b\n\t"
+      "vzeroupper\n\t"
+      : "+r"(iters)
+      :
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+        "xmm12", "xmm13", "xmm14", "xmm15");
+  return 14.0 * 16.0;
+}
+
+using PeakLoop = double (*)(uint64_t);
+
+PeakLoop peak_loop(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx2: return peak_loop_avx2;
+    case Isa::kAvxVnni: return peak_loop_avxvnni;
+    case Isa::kAvx512Vnni: return peak_loop_avx512vnni;
+    default: return nullptr;
+  }
+}
+
+// Rates use the calling thread's CPU time: the benchmarks are single-threaded, and on a
+// shared machine wall time would also count other processes' turns.
+double thread_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// GMAC/s of `isa`, measured once (best of 5 runs).
+double peak_gmacs(Isa isa) {
+  static double cache[static_cast<size_t>(Isa::kCount)] = {};
+  double& peak = cache[static_cast<size_t>(isa)];
+  if (peak == 0.0) {
+    const PeakLoop loop = peak_loop(isa);
+    constexpr uint64_t kIters = 2000000;
+    loop(kIters / 10);  // warm up
+    for (int run = 0; run < 5; ++run) {
+      const double t0 = thread_seconds();
+      const double macs = loop(kIters) * kIters;
+      peak = std::max(peak, macs / (thread_seconds() - t0) * 1e-9);
+    }
+  }
+  return peak;
+}
+
+void bench_peak(benchmark::State& state, Isa isa) {
+  const PeakLoop loop = peak_loop(isa);
+  constexpr uint64_t kIters = 100000;
+  double macs = 0;
+  const double t0 = thread_seconds();
+  for (auto _ : state) macs += loop(kIters) * kIters;
+  state.counters["GMAC/s"] = macs / (thread_seconds() - t0) * 1e-9;
+}
+
+// ------------------------------------------------------------------ layers
+
+struct Layer {
+  const char* net;
+  const char* name;
+  int32_t in_hw, in_c, out_c, kernel, stride, pad;
+  bool fc;  // fully connected: in_c -> out_c, batch 1
+};
+
+// ResNet-18 and MobileNetV2 at 224 x 224 (each distinct shape once; MobileNetV2's
+// depthwise convolutions are not GEMMs and not here).
+const Layer kLayers[] = {
+    {"resnet18", "conv1_7x7s2_3x64", 224, 3, 64, 7, 2, 3, false},
+    {"resnet18", "l1_3x3_56x64x64", 56, 64, 64, 3, 1, 1, false},
+    {"resnet18", "l2_3x3s2_56x64x128", 56, 64, 128, 3, 2, 1, false},
+    {"resnet18", "l2_3x3_28x128x128", 28, 128, 128, 3, 1, 1, false},
+    {"resnet18", "l2_ds_1x1s2_56x64x128", 56, 64, 128, 1, 2, 0, false},
+    {"resnet18", "l3_3x3s2_28x128x256", 28, 128, 256, 3, 2, 1, false},
+    {"resnet18", "l3_3x3_14x256x256", 14, 256, 256, 3, 1, 1, false},
+    {"resnet18", "l3_ds_1x1s2_28x128x256", 28, 128, 256, 1, 2, 0, false},
+    {"resnet18", "l4_3x3s2_14x256x512", 14, 256, 512, 3, 2, 1, false},
+    {"resnet18", "l4_3x3_7x512x512", 7, 512, 512, 3, 1, 1, false},
+    {"resnet18", "l4_ds_1x1s2_14x256x512", 14, 256, 512, 1, 2, 0, false},
+    {"resnet18", "fc_512x1000", 1, 512, 1000, 1, 1, 0, true},
+    {"mobilenetv2", "conv0_3x3s2_3x32", 224, 3, 32, 3, 2, 1, false},
+    {"mobilenetv2", "b0_project_112x32x16", 112, 32, 16, 1, 1, 0, false},
+    {"mobilenetv2", "b1_expand_112x16x96", 112, 16, 96, 1, 1, 0, false},
+    {"mobilenetv2", "b1_project_56x96x24", 56, 96, 24, 1, 1, 0, false},
+    {"mobilenetv2", "b2_expand_56x24x144", 56, 24, 144, 1, 1, 0, false},
+    {"mobilenetv2", "b2_project_56x144x24", 56, 144, 24, 1, 1, 0, false},
+    {"mobilenetv2", "b3_project_28x144x32", 28, 144, 32, 1, 1, 0, false},
+    {"mobilenetv2", "b4_expand_28x32x192", 28, 32, 192, 1, 1, 0, false},
+    {"mobilenetv2", "b4_project_28x192x32", 28, 192, 32, 1, 1, 0, false},
+    {"mobilenetv2", "b6_project_14x192x64", 14, 192, 64, 1, 1, 0, false},
+    {"mobilenetv2", "b7_expand_14x64x384", 14, 64, 384, 1, 1, 0, false},
+    {"mobilenetv2", "b7_project_14x384x64", 14, 384, 64, 1, 1, 0, false},
+    {"mobilenetv2", "b10_project_14x384x96", 14, 384, 96, 1, 1, 0, false},
+    {"mobilenetv2", "b11_expand_14x96x576", 14, 96, 576, 1, 1, 0, false},
+    {"mobilenetv2", "b11_project_14x576x96", 14, 576, 96, 1, 1, 0, false},
+    {"mobilenetv2", "b13_project_7x576x160", 7, 576, 160, 1, 1, 0, false},
+    {"mobilenetv2", "b14_expand_7x160x960", 7, 160, 960, 1, 1, 0, false},
+    {"mobilenetv2", "b14_project_7x960x160", 7, 960, 160, 1, 1, 0, false},
+    {"mobilenetv2", "b16_project_7x960x320", 7, 960, 320, 1, 1, 0, false},
+    {"mobilenetv2", "conv_last_7x320x1280", 7, 320, 1280, 1, 1, 0, false},
+    {"mobilenetv2", "fc_1280x1000", 1, 1280, 1000, 1, 1, 0, true},
+};
+
+int32_t out_size(const Layer& l) { return l.fc ? 1 : (l.in_hw + 2 * l.pad - l.kernel) / l.stride + 1; }
+
+double layer_macs(const Layer& l) {
+  const double o = out_size(l);
+  return o * o * l.out_c * l.in_c * l.kernel * l.kernel;
+}
+
+// Operands shared by both engines: random weights in OHWI order, bias, per-channel scales.
+struct Operands {
+  std::vector<uint8_t> x, y;
+  std::vector<int8_t> w;
+  std::vector<int32_t> bias;
+  std::vector<float> scale;
+  explicit Operands(const Layer& l) {
+    std::mt19937 rng(1);
+    const size_t in_hw = l.fc ? 1 : static_cast<size_t>(l.in_hw);
+    x.resize(in_hw * in_hw * l.in_c + 256);
+    for (uint8_t& v : x) v = static_cast<uint8_t>(rng());
+    const size_t o = static_cast<size_t>(out_size(l));
+    y.resize(o * o * l.out_c);
+    w.resize(static_cast<size_t>(l.out_c) * l.kernel * l.kernel * l.in_c);
+    for (int8_t& v : w) v = static_cast<int8_t>(rng());
+    bias.resize(static_cast<size_t>(l.out_c));
+    for (int32_t& v : bias) v = static_cast<int32_t>(rng() % 20001) - 10000;
+    scale.resize(static_cast<size_t>(l.out_c));
+    for (float& v : scale) v = 1e-4f * static_cast<float>(1 + rng() % 16);
+  }
+};
+
+void report(benchmark::State& state, const Layer& l, double seconds, double peak) {
+  const double gmacs = layer_macs(l) * static_cast<double>(state.iterations()) / seconds * 1e-9;
+  state.counters["GMAC/s"] = gmacs;
+  if (peak > 0) state.counters["%peak"] = 100.0 * gmacs / peak;
+}
+
+void bench_qconv(benchmark::State& state, Isa isa, const Layer& l) {
+  const double peak = peak_gmacs(isa);
+  Operands d(l);
+  edgeq::kern::QConvParams p;
+  edgeq::ref::ConvShape& s = p.shape;
+  s.batch = 1;
+  s.in_h = s.in_w = l.fc ? 1 : l.in_hw;
+  s.in_c = l.in_c;
+  s.out_h = s.out_w = out_size(l);
+  s.out_c = l.out_c;
+  s.kernel_h = s.kernel_w = l.kernel;
+  s.stride_h = s.stride_w = l.stride;
+  s.dilation_h = s.dilation_w = 1;
+  s.pad_top = s.pad_left = l.pad;
+  s.groups = 1;
+  p.act_s8 = false;
+  p.x_zero_point = 128;
+  p.weight = d.w.data();
+  p.bias = d.bias.data();
+  p.rq.scheme = edgeq::ref::Scheme::kFp32;
+  p.rq.per_channel = true;
+  p.rq.scale = d.scale.data();
+  p.rq.zero_point = 128;
+  p.rq.qmin = 0;
+  p.rq.qmax = 255;
+  edgeq::kern::QConvOp op;
+  if (!op.init(p, edgeq::kern::kernel_set(isa).gemm)) {
+    state.SkipWithError("QConvOp::init refused the layer");
+    return;
+  }
+  op.run(d.x.data(), d.y.data(), nullptr);  // builds the indirection buffer
+  const double t0 = thread_seconds();
+  for (auto _ : state) op.run(d.x.data(), d.y.data(), nullptr);
+  report(state, l, (thread_seconds() - t0), peak);
+}
+
+#ifdef EDGEQ_BENCH_XNNPACK
+void bench_xnnpack(benchmark::State& state, const Layer& l) {
+  static const bool ready = xnn_initialize(nullptr) == xnn_status_success;
+  if (!ready) {
+    state.SkipWithError("xnn_initialize failed");
+    return;
+  }
+  Operands d(l);
+  xnn_operator_t op = nullptr;
+  xnn_status st;
+  const auto* x = reinterpret_cast<const int8_t*>(d.x.data());
+  auto* y = reinterpret_cast<int8_t*>(d.y.data());
+  if (l.fc) {
+    st = xnn_create_fully_connected_nc_qs8(l.in_c, l.out_c, l.in_c, l.out_c, 0, 1.0f, d.scale[0], d.w.data(),
+                                           d.bias.data(), 0, 1.0f, -128, 127, 0, &op);
+    if (st == xnn_status_success) st = xnn_setup_fully_connected_nc_qs8(op, 1, x, y, nullptr);
+  } else {
+    const uint32_t pad = static_cast<uint32_t>(l.pad);
+    st = xnn_create_convolution2d_nhwc_qc8(pad, pad, pad, pad, l.kernel, l.kernel, l.stride, l.stride, 1, 1, 1, l.in_c,
+                                           l.out_c, l.in_c, l.out_c, 0, 1.0f, d.scale.data(), d.w.data(),
+                                           d.bias.data(), 0, 1.0f, -128, 127, 0, &op);
+    if (st == xnn_status_success)
+      st = xnn_setup_convolution2d_nhwc_qc8(op, 1, l.in_hw, l.in_hw, x, y, nullptr);
+  }
+  if (st != xnn_status_success) {
+    state.SkipWithError("XNNPACK refused the layer");
+    if (op != nullptr) xnn_delete_operator(op);
+    return;
+  }
+  xnn_run_operator(op, nullptr);
+  const double t0 = thread_seconds();
+  for (auto _ : state) xnn_run_operator(op, nullptr);
+  report(state, l, (thread_seconds() - t0), 0.0);
+  xnn_delete_operator(op);
+}
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Isa levels[] = {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni};
+  for (Isa isa : levels) {
+    if (!edgeq::kern::isa_supported(isa)) continue;
+    benchmark::RegisterBenchmark((std::string("peak/") + edgeq::kern::isa_name(isa)).c_str(), bench_peak, isa)
+        ->Unit(benchmark::kMicrosecond);
+  }
+  for (const Layer& l : kLayers) {
+    const std::string base = std::string(l.net) + "/" + l.name + "/";
+    for (Isa isa : levels) {
+      if (!edgeq::kern::isa_supported(isa)) continue;
+      benchmark::RegisterBenchmark((base + edgeq::kern::isa_name(isa)).c_str(), bench_qconv, isa, l)
+          ->Unit(benchmark::kMicrosecond);
+    }
+#ifdef EDGEQ_BENCH_XNNPACK
+    benchmark::RegisterBenchmark((base + "xnnpack").c_str(), bench_xnnpack, l)->Unit(benchmark::kMicrosecond);
+#endif
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,229 @@
+// Kernel benchmarks of the depthwise convolution and the misc kernels, single thread.
+//   edgeq_misc_bench [--benchmark_filter=dw/...] [--benchmark_* flags]
+// Depthwise: MobileNetV2's depthwise layers (3x3, pad 1, int8 activations, per-channel
+// weights, fp32 requantization, ReLU6-like clamp) on every depthwise kernel the host
+// runs (every kernel of every level, named after the kernel), the reference, and XNNPACK's qc8 convolution with groups
+// = channels (when built with XNNPACK), side by side. Counter GMAC/s: 9 * out_h * out_w * C per run. Misc: same-shape
+// and per-channel int8 add, global average pool, lookup, against the reference.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "kernels/qdwconv.h"
+#include "kernels/ref/ref.h"
+
+#ifdef EDGEQ_HAVE_XNNPACK
+#include <xnnpack.h>
+#endif
+
+namespace {
+
+using edgeq::kern::Isa;
+namespace ref = edgeq::ref;
+namespace kern = edgeq::kern;
+
+struct Layer {
+  int32_t hw, c, stride;
+};
+constexpr Layer kLayers[] = {{112, 32, 1}, {112, 96, 2}, {56, 144, 1}, {56, 144, 2}, {28, 192, 1},
+                             {28, 192, 2}, {14, 384, 1}, {14, 576, 1}, {14, 576, 2}, {7, 960, 1}};
+
+// One depthwise layer's data: input, weights, bias and requantization.
+struct DwData {
+  ref::ConvShape s;
+  std::vector<int8_t> x, w, y;
+  std::vector<int32_t> bias;
+  std::vector<float> w_scale, scale;
+  float x_scale = 0.02f, y_scale = 0.05f;
+  int32_t x_zp = -3, y_zp = -128;
+  ref::Requant rq;
+
+  explicit DwData(const Layer& l) {
+    s = ref::ConvShape{
+        1, l.hw, l.hw, l.c, (l.hw - 1) / l.stride + 1, (l.hw - 1) / l.stride + 1, l.c, 3, 3, l.stride, l.stride, 1,
+        1, 1,    1,    l.c};
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<int> byte(-128, 127);
+    x.resize(static_cast<size_t>(l.hw) * l.hw * l.c);
+    for (auto& v : x) v = static_cast<int8_t>(byte(rng));
+    w.resize(static_cast<size_t>(l.c) * 9);
+    for (auto& v : w) v = static_cast<int8_t>(byte(rng));
+    bias.resize(static_cast<size_t>(l.c));
+    for (auto& v : bias) v = byte(rng) * 50;
+    for (int32_t c = 0; c < l.c; ++c) {
+      w_scale.push_back(0.001f * static_cast<float>(1 + c % 7));
+      scale.push_back(x_scale * w_scale.back() / y_scale);
+    }
+    y.resize(static_cast<size_t>(s.out_h) * s.out_w * l.c);
+    rq.scheme = ref::Scheme::kFp32;
+    rq.per_channel = true;
+    rq.scale = scale.data();
+    rq.zero_point = y_zp;
+    rq.qmin = -128;
+    rq.qmax = 0;  // a ReLU6-like clamp
+  }
+  double macs() const { return 9.0 * s.out_h * s.out_w * s.out_c; }
+};
+
+void set_gmacs(benchmark::State& state, double macs) {
+  state.counters["GMAC/s"] =
+      benchmark::Counter(macs * 1e-9 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+void bench_dw(benchmark::State& state, Layer l, const kern::DwKernel* kernel) {
+  DwData d(l);
+  kern::QDwConvParams p;
+  p.shape = d.s;
+  p.act_s8 = true;
+  p.x_zero_point = d.x_zp;
+  p.weight = d.w.data();
+  p.bias = d.bias.data();
+  p.rq = d.rq;
+  kern::QDwConvOp op;
+  if (!op.init(p, *kernel)) {
+    state.SkipWithError("init refused");
+    return;
+  }
+  for (auto _ : state) {
+    op.run(d.x.data(), d.y.data(), nullptr);
+    benchmark::ClobberMemory();
+  }
+  set_gmacs(state, d.macs());
+}
+
+void bench_dw_ref(benchmark::State& state, Layer l) {
+  DwData d(l);
+  const int32_t wzp = 0;
+  for (auto _ : state) {
+    ref::qconv2d<int8_t>(d.s, d.x.data(), d.x_zp, d.w.data(), &wzp, false, d.bias.data(), d.rq, d.y.data());
+    benchmark::ClobberMemory();
+  }
+  set_gmacs(state, d.macs());
+}
+
+#ifdef EDGEQ_HAVE_XNNPACK
+void bench_dw_xnnpack(benchmark::State& state, Layer l) {
+  DwData d(l);
+  if (xnn_initialize(nullptr) != xnn_status_success) {
+    state.SkipWithError("xnn_initialize failed");
+    return;
+  }
+  const uint32_t pad_end = l.stride == 1 ? 1 : 0;  // the same output size as edgeq's shape
+  xnn_operator_t op = nullptr;
+  xnn_status st = xnn_create_convolution2d_nhwc_qc8(
+      1, pad_end, pad_end, 1, 3, 3, l.stride, l.stride, 1, 1, l.c, 1, 1, l.c, l.c, static_cast<int8_t>(d.x_zp),
+      d.x_scale, d.w_scale.data(), d.w.data(), d.bias.data(), static_cast<int8_t>(d.y_zp), d.y_scale, -128, 0, 0, &op);
+  if (st == xnn_status_success) {
+    st = xnn_setup_convolution2d_nhwc_qc8(op, 1, l.hw, l.hw, d.x.data(), d.y.data(), nullptr);
+  }
+  if (st != xnn_status_success) {
+    state.SkipWithError("XNNPACK refused the layer");
+    if (op) xnn_delete_operator(op);
+    return;
+  }
+  for (auto _ : state) {
+    xnn_run_operator(op, nullptr);
+    benchmark::ClobberMemory();
+  }
+  xnn_delete_operator(op);
+  set_gmacs(state, d.macs());
+}
+#endif
+
+// ------------------------------------------------------------------ misc kernels
+
+void bench_add(benchmark::State& state, Isa isa, bool per_channel) {
+  const int32_t shape[4] = {1, 56, 56, 24};
+  const int32_t channel_shape[1] = {24};
+  ref::Broadcast bc;
+  if (per_channel) {
+    ref::make_broadcast(shape, 4, channel_shape, 1, shape, 4, &bc);
+  } else {
+    ref::make_broadcast(shape, 4, shape, 4, shape, 4, &bc);
+  }
+  const size_t n = 56 * 56 * 24;
+  std::vector<int8_t> a(n), b(n), y(n);
+  std::mt19937 rng(3);
+  for (size_t i = 0; i < n; ++i) a[i] = static_cast<int8_t>(rng()), b[i] = static_cast<int8_t>(rng());
+  const ref::BinaryQParams p{0.03f, 0.05f, 0.07f, 3, -5, 2, -128, 127, ref::Scheme::kFp32};
+  auto fn = isa == Isa::kRef ? ref::qbinary<int8_t> : kern::kernel_set(isa).misc.qbinary_s8;
+  for (auto _ : state) {
+    fn(ref::BinaryOp::kAdd, bc, a.data(), b.data(), p, y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n));
+}
+
+void bench_global_avgpool(benchmark::State& state, Isa isa) {
+  const int32_t hw = 49, c = 1280;
+  std::vector<int8_t> x(static_cast<size_t>(hw) * c), y(c);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int8_t>(i * 7);
+  const ref::PoolQParams p{0.02f, 0.01f, 4, -2, -128, 127};
+  auto fn = isa == Isa::kRef ? ref::qglobal_avgpool<int8_t> : kern::kernel_set(isa).misc.qglobal_avgpool_s8;
+  for (auto _ : state) {
+    fn(1, hw, c, x.data(), p, y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * x.size()));
+}
+
+void bench_lookup(benchmark::State& state, Isa isa) {
+  const size_t n = 56 * 56 * 24;
+  std::vector<uint8_t> x(n), y(n), table(256);
+  for (size_t i = 0; i < n; ++i) x[i] = static_cast<uint8_t>(i * 13);
+  for (int i = 0; i < 256; ++i) table[i] = static_cast<uint8_t>(255 - i);
+  auto fn = isa == Isa::kRef ? ref::lookup<uint8_t> : kern::kernel_set(isa).misc.lookup_u8;
+  for (auto _ : state) {
+    fn(n, x.data(), table.data(), y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n));
+}
+
+void register_all() {
+  std::vector<Isa> levels;
+  for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDot, Isa::kNeonI8mm}) {
+    if (kern::isa_supported(isa)) levels.push_back(isa);
+  }
+  for (const Layer& l : kLayers) {
+    const std::string name = "dw/" + std::to_string(l.hw) + "x" + std::to_string(l.hw) + "x" + std::to_string(l.c) +
+                             "_s" + std::to_string(l.stride);
+    for (Isa isa : levels) {
+      for (const kern::DwKernel& k : kern::kernel_set(isa).dw.kernel) {
+        if (k.s8 == nullptr) continue;
+        benchmark::RegisterBenchmark((name + "/" + k.name).c_str(), bench_dw, l, &k)->Unit(benchmark::kMicrosecond);
+      }
+    }
+#ifdef EDGEQ_HAVE_XNNPACK
+    benchmark::RegisterBenchmark((name + "/xnnpack").c_str(), bench_dw_xnnpack, l)->Unit(benchmark::kMicrosecond);
+#endif
+    benchmark::RegisterBenchmark((name + "/ref").c_str(), bench_dw_ref, l)->Unit(benchmark::kMicrosecond);
+  }
+  levels.insert(levels.begin(), Isa::kRef);
+  for (Isa isa : levels) {
+    if (isa != Isa::kRef && kern::kernel_set(isa).misc.qbinary_s8 == nullptr) continue;
+    const std::string level = kern::isa_name(isa);
+    benchmark::RegisterBenchmark(("add_s8/56x56x24/" + level).c_str(), bench_add, isa, false)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("add_s8/56x56x24+24/" + level).c_str(), bench_add, isa, true)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("global_avgpool_s8/7x7x1280/" + level).c_str(), bench_global_avgpool, isa)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("lookup_u8/75264/" + level).c_str(), bench_lookup, isa)
+        ->Unit(benchmark::kMicrosecond);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,220 @@
+// Depthwise convolution driver (see qdwconv.h): weight packing and row scheduling.
+#include "kernels/qdwconv.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+namespace edgeq {
+namespace kern {
+
+namespace {
+
+constexpr int32_t kMaxRows = 64;  // kernel rows, rounded up to whole groups
+
+struct AlignedFree {
+  void operator()(void* p) const { std::free(p); }
+};
+using AlignedBytes = std::unique_ptr<uint8_t, AlignedFree>;
+
+AlignedBytes aligned_bytes(size_t n) {
+  const size_t size = (n + 63) / 64 * 64 + 64;
+  return AlignedBytes(static_cast<uint8_t*>(std::aligned_alloc(64, size)));
+}
+
+// Whether the vector epilogue reproduces ref::requantize for every channel.
+bool epilogue_supported(const ref::Requant& rq, int32_t channels) {
+  constexpr int32_t kZpLimit = 1 << 24;  // qmin - zp and qmax - zp stay exact floats
+  if (rq.zero_point < -kZpLimit || rq.zero_point > kZpLimit || rq.qmin > rq.qmax) return false;
+  const int32_t n = rq.per_channel ? channels : 1;
+  for (int32_t i = 0; i < n; ++i) {
+    if (rq.scheme == ref::Scheme::kFixedPoint) {
+      if (rq.multiplier[i] == std::numeric_limits<int32_t>::min() || rq.exponent[i] < -31) return false;
+    } else if (!std::isfinite(rq.scale[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+struct QDwConvOp::Impl {
+  ref::ConvShape s;
+  DwKernel kernel;
+  DwRowUkernel ukernel = nullptr;
+  int32_t groups = 0;
+  int32_t x_zero_point = 0;
+  ref::Scheme scheme = ref::Scheme::kFp32;
+  int32_t zero_point = 0, qmin = 0, qmax = 0;
+  size_t packed_size = 0, zero_size = 0;
+  AlignedBytes packed;
+  AlignedBytes zero_row;  // in_w * channels bytes of x_zp
+  const uint8_t* x = nullptr;
+  uint8_t* y = nullptr;
+
+  void pack(const QDwConvParams& p, int32_t act_offset);
+  void run_row(size_t row) const;
+};
+
+void QDwConvOp::Impl::pack(const QDwConvParams& p, int32_t act_offset) {
+  const int32_t c_total = s.in_c, kh_n = s.kernel_h, kw_n = s.kernel_w;
+  const int32_t tile = static_cast<int32_t>(kernel.tile), group = static_cast<int32_t>(kernel.group);
+  const size_t block = static_cast<size_t>(tile) * 4 * (4 + static_cast<size_t>(groups) * kw_n);
+  const int32_t tiles = (c_total + tile - 1) / tile;
+  packed_size = block * static_cast<size_t>(tiles);
+  packed = aligned_bytes(packed_size);
+  std::memset(packed.get(), 0, packed_size);
+  const ref::Requant& rq = p.rq;
+  for (int32_t t = 0; t < tiles; ++t) {
+    uint8_t* b = packed.get() + block * static_cast<size_t>(t);
+    int32_t* bias = reinterpret_cast<int32_t*>(b);
+    int32_t* rq0 = bias + tile;
+    int32_t* rq1 = rq0 + tile;
+    int32_t* rq2 = rq1 + tile;
+    uint8_t* w = b + static_cast<size_t>(tile) * 16;
+    for (int32_t i = 0; i < tile; ++i) {
+      const int32_t c = t * tile + kernel.order[i];
+      const bool valid = c < c_total;
+      const int32_t rc = rq.per_channel ? (valid ? c : c_total - 1) : 0;
+      if (rq.scheme == ref::Scheme::kFixedPoint) {
+        rq0[i] = rq.multiplier[rc];
+        rq1[i] = rq.exponent[rc] > 0 ? rq.exponent[rc] : 0;
+        rq2[i] = rq.exponent[rc] > 0 ? 0 : -rq.exponent[rc];
+      } else {
+        std::memcpy(&rq0[i], &rq.scale[rc], sizeof(float));
+      }
+      if (!valid) continue;
+      uint32_t wsum = 0;  // modulo 2^32, like the accumulator
+      for (int32_t kh = 0; kh < kh_n; ++kh) {
+        const int32_t g = kh / group, r = kh % group;
+        for (int32_t kw = 0; kw < kw_n; ++kw) {
+          const int8_t v = p.weight[(static_cast<size_t>(c) * kh_n + kh) * kw_n + kw];
+          wsum += static_cast<uint32_t>(static_cast<int32_t>(v));
+          uint8_t* dst = w + (static_cast<size_t>(g) * kw_n + kw) * tile * 4 + static_cast<size_t>(i) * 4;
+          if (group == 2) {
+            const int16_t v16 = v;
+            std::memcpy(dst + r * 2, &v16, sizeof(v16));
+          } else {
+            dst[r] = static_cast<uint8_t>(v);
+          }
+        }
+      }
+      const uint32_t b0 = p.bias != nullptr ? static_cast<uint32_t>(p.bias[c]) : 0u;
+      const uint32_t folded = b0 - static_cast<uint32_t>(p.x_zero_point + act_offset) * wsum;
+      std::memcpy(&bias[i], &folded, sizeof(folded));
+    }
+  }
+}
+
+void QDwConvOp::Impl::run_row(size_t row) const {
+  const size_t c = static_cast<size_t>(s.in_c);
+  const int32_t n = static_cast<int32_t>(row / static_cast<size_t>(s.out_h));
+  const int32_t oh = static_cast<int32_t>(row % static_cast<size_t>(s.out_h));
+  const void* rows[kMaxRows];
+  const int32_t group = static_cast<int32_t>(kernel.group);
+  for (int32_t kh = 0; kh < groups * group; ++kh) {
+    const int64_t ih = static_cast<int64_t>(oh) * s.stride_h - s.pad_top + static_cast<int64_t>(kh) * s.dilation_h;
+    if (kh < s.kernel_h && ih >= 0 && ih < s.in_h) {
+      rows[kh] = x + (static_cast<size_t>(n) * s.in_h + static_cast<size_t>(ih)) * s.in_w * c;
+    } else {
+      rows[kh] = zero_row.get();
+    }
+  }
+  DwArgs a;
+  a.rows = rows;
+  a.zero = zero_row.get();
+  a.packed = packed.get();
+  a.out = y + row * static_cast<size_t>(s.out_w) * c;
+  a.channels = c;
+  a.in_w = s.in_w;
+  a.out_w = s.out_w;
+  a.kernel_w = s.kernel_w;
+  a.groups = groups;
+  a.stride_w = s.stride_w;
+  a.dilation_w = s.dilation_w;
+  a.pad_left = s.pad_left;
+  a.scheme = scheme;
+  a.zero_point = zero_point;
+  a.qmin = qmin;
+  a.qmax = qmax;
+  ukernel(&a);
+}
+
+QDwConvOp::QDwConvOp() = default;
+QDwConvOp::~QDwConvOp() = default;
+
+bool QDwConvOp::init(const QDwConvParams& p, const DwKernel& kernel) {
+  impl_.reset();
+  const ref::ConvShape& s = p.shape;
+  const DwRowUkernel uk = p.act_s8 ? kernel.s8 : kernel.u8;
+  if (uk == nullptr || kernel.tile == 0 || (kernel.group != 2 && kernel.group != 4)) return false;
+  if (s.groups != s.in_c || s.out_c != s.in_c || s.in_c < 1 || p.weight == nullptr) return false;
+  if (s.kernel_h < 1 || s.kernel_w < 1 || s.stride_h < 1 || s.stride_w < 1 || s.dilation_h < 1 || s.dilation_w < 1 ||
+      s.batch < 0 || s.in_h < 0 || s.in_w < 0 || s.out_h < 0 || s.out_w < 0) {
+    return false;
+  }
+  if (!epilogue_supported(p.rq, s.out_c)) return false;
+  // Padding taps read x_zp as an activation byte: it must be one.
+  if (p.x_zero_point < (p.act_s8 ? -128 : 0) || p.x_zero_point > (p.act_s8 ? 127 : 255)) return false;
+  const int32_t group = static_cast<int32_t>(kernel.group);
+  const int32_t groups = (s.kernel_h + group - 1) / group;
+  if (groups * group > kMaxRows) return false;
+  const size_t col_bytes = static_cast<size_t>(groups) * kernel.tile * 4;
+  const size_t cols = static_cast<size_t>(s.kernel_w - 1) * static_cast<size_t>(s.dilation_w) + 1;
+  if (cols > kDwScratchBytes / col_bytes) return false;
+
+  auto impl = std::make_unique<Impl>();
+  impl->s = s;
+  impl->kernel = kernel;
+  impl->ukernel = uk;
+  impl->groups = groups;
+  impl->x_zero_point = p.x_zero_point;
+  impl->scheme = p.rq.scheme;
+  impl->zero_point = p.rq.zero_point;
+  impl->qmin = p.rq.qmin;
+  impl->qmax = p.rq.qmax;
+  impl->pack(p, p.act_s8 ? kernel.s8_act_offset : 0);
+  impl->zero_size = static_cast<size_t>(s.in_w > 0 ? s.in_w : 1) * static_cast<size_t>(s.in_c);
+  impl->zero_row = aligned_bytes(impl->zero_size);
+  std::memset(impl->zero_row.get(), static_cast<uint8_t>(p.x_zero_point), impl->zero_size + 64);
+  impl_ = std::move(impl);
+  return true;
+}
+
+void QDwConvOp::run(const void* x, void* y, pthreadpool_t pool) {
+  Impl* impl = impl_.get();
+  impl->x = static_cast<const uint8_t*>(x);
+  impl->y = static_cast<uint8_t*>(y);
+  const size_t rows = static_cast<size_t>(impl->s.batch) * static_cast<size_t>(impl->s.out_h);
+  if (rows == 0 || impl->s.out_w == 0) return;
+  if (pool == nullptr) {
+    for (size_t r = 0; r < rows; ++r) impl->run_row(r);
+    return;
+  }
+  pthreadpool_parallelize_1d(
+      pool, [](void* ctx, size_t r) { static_cast<const Impl*>(ctx)->run_row(r); }, impl, rows, 0);
+}
+
+bool QDwConvOp::init(const QDwConvParams& p, const DwKernels& set) {
+  const DwKernel* best = nullptr;
+  size_t best_cost = 0;
+  const size_t c = p.shape.in_c > 0 ? static_cast<size_t>(p.shape.in_c) : 1;
+  for (const DwKernel& k : set.kernel) {
+    if ((p.act_s8 ? k.s8 : k.u8) == nullptr || k.tile == 0) continue;
+    const size_t cost = (c + k.tile - 1) / k.tile * k.tile_cost;
+    if (best == nullptr || cost < best_cost) {
+      best = &k;
+      best_cost = cost;
+    }
+  }
+  return best != nullptr && init(p, *best);
+}
+
+size_t QDwConvOp::packed_bytes() const { return impl_ ? impl_->packed_size + impl_->zero_size : 0; }
+
+const char* QDwConvOp::kernel_name() const { return impl_ ? impl_->kernel.name : "ref"; }
+
+}  // namespace kern
+}  // namespace edgeq

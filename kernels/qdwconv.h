@@ -1,0 +1,59 @@
+// Quantized depthwise convolution (groups == in_c == out_c, depth multiplier 1) on an
+// optimized row kernel (kernels/misc.h, DwKernels).
+//
+// Life cycle: init() once when a session is created: packs the weights per channel
+// tile into the kernel's accumulator order, folds the input zero point into the bias
+// (padding taps read a row of x_zp bytes, so they cancel exactly as the reference's
+// skipped taps), and expands the requantization to per-channel arrays. run() per
+// inference: one task per output row (batch * out_h), split over a pthreadpool.
+#pragma once
+
+#include <pthreadpool.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "kernels/kernels.h"
+
+namespace edgeq {
+namespace kern {
+
+struct QDwConvParams {
+  ref::ConvShape shape;            // groups == in_c == out_c
+  bool act_s8 = false;             // int8 (true) or uint8 (false) activations, input and output
+  int32_t x_zero_point = 0;        // input zero point
+  const int8_t* weight = nullptr;  // [channels][kernel_h][kernel_w][1], weight zero point 0
+  const int32_t* bias = nullptr;   // channels entries, or null
+  ref::Requant rq;                 // per-tensor or per-channel, qmin/qmax = the fused activation
+};
+
+class QDwConvOp {
+ public:
+  QDwConvOp();
+  ~QDwConvOp();
+  QDwConvOp(const QDwConvOp&) = delete;
+  QDwConvOp& operator=(const QDwConvOp&) = delete;
+
+  // False when `kernel` cannot run these parameters (the caller keeps the reference):
+  // not depthwise with multiplier 1, a kernel without the activation type, a window
+  // wider than the kernel's scratch, or requantization parameters outside what the
+  // vector epilogue reproduces (a zero point beyond +-2^24, a fixed-point multiplier
+  // of INT32_MIN or a right shift above 31, a scale that is not finite).
+  bool init(const QDwConvParams& params, const DwKernel& kernel);
+  // The same with the kernel of `set` that is fastest for the channel count (misc.h).
+  bool init(const QDwConvParams& params, const DwKernels& set);
+  // x: NHWC input of shape.batch x in_h x in_w x in_c; y: NHWC output.
+  // pool may be null (runs on the calling thread).
+  void run(const void* x, void* y, pthreadpool_t pool);
+  // Bytes of packed weights, bias, requantization arrays and the x_zp row.
+  size_t packed_bytes() const;
+  const char* kernel_name() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kern
+}  // namespace edgeq

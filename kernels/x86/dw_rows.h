@@ -1,0 +1,159 @@
+// The depthwise row kernel (kernels/misc.h, DwArgs) as a template over an ISA's
+// traits K, included by each ISA's translation unit (anonymous namespace: one copy
+// per ISA, see requant_misc_avx2.h).
+//
+// K provides: kTile (channels per tile), kGroup (kernel rows per group), order() (the
+// accumulator order, misc.h), kMaskedTail (see below), Acc (the
+// tile's int32 accumulators), Epilogue (clamp and zero point vectors), and
+//   build<T>(src[kGroup], dst)   interleave kGroup rows' tile bytes into kTile * 4 bytes
+//   load_bias(acc, bias)         acc = the packed bias
+//   mac(acc, column, weights)    acc += column . weights (kTile * 4 bytes each)
+//   requant(acc, rq, scheme, e)  acc = requantized outputs (clamped, zero point added)
+//   store<T>(acc, dst)           the kTile outputs in channel order
+//
+// Per output row: the columns the row's windows cover are built once per tile into a
+// stack scratch ([column][group][kTile * 4]), in chunks of output columns that fit
+// kDwScratchBytes; each output pixel then sums kernel_w * groups column products.
+// The last tile of a channel count that is not a multiple of kTile reads up to kTile
+// bytes (the lanes past the channels have zero weights) where the input row has them,
+// else a zeroed copy, and writes through a buffer; traits with kMaskedTail use masked
+// loads and stores (build_masked, store_masked) instead. No byte outside the rows is
+// read and none outside the output's channels written.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/misc.h"
+
+namespace edgeq {
+namespace kern {
+namespace {
+
+// KW, NG, SW: kernel width, groups and stride fixed at compile time, or 0 to read them
+// from the arguments.
+template <class K, typename T, int KW, int NG, int SW>
+void dw_rows(const DwArgs* args) {
+  const DwArgs& a = *args;
+  constexpr int kTile = K::kTile;
+  constexpr int kGroup = K::kGroup;
+  constexpr size_t kColGroup = static_cast<size_t>(kTile) * 4;
+  const int kw_n = KW > 0 ? KW : a.kernel_w;
+  const int ng = NG > 0 ? NG : a.groups;
+  const int sw = SW > 0 ? SW : a.stride_w;
+  const int dw = a.dilation_w;
+  const size_t c = a.channels;
+  const size_t col_bytes = static_cast<size_t>(ng) * kColGroup;
+  const int span = (kw_n - 1) * dw + 1;
+  const int max_cols = static_cast<int>(kDwScratchBytes / col_bytes);
+  const int chunk = (max_cols - span) / sw + 1;
+  const size_t block = kColGroup * (4 + static_cast<size_t>(ng) * kw_n);
+  const size_t tiles = (c + kTile - 1) / kTile;
+  const uint8_t* const* rows = reinterpret_cast<const uint8_t* const*>(a.rows);
+  const uint8_t* zero = static_cast<const uint8_t*>(a.zero);
+  T* out = static_cast<T*>(a.out);
+  const typename K::Epilogue epi(a.zero_point, a.qmin, a.qmax);
+
+  alignas(64) uint8_t scratch[kDwScratchBytes];
+  alignas(64) uint8_t tail[kGroup][kTile];
+  alignas(64) T out_tail[kTile];
+  std::memset(tail, 0, sizeof(tail));
+
+  for (int ow0 = 0; ow0 < a.out_w; ow0 += chunk) {
+    const int ow1 = std::min(a.out_w, ow0 + chunk);
+    const int ncols = (ow1 - 1 - ow0) * sw + span;
+    const int64_t iw0 = static_cast<int64_t>(ow0) * sw - a.pad_left;
+    for (size_t t = 0; t < tiles; ++t) {
+      const size_t c0 = t * kTile;
+      const size_t valid = std::min<size_t>(kTile, c - c0);
+      const bool partial = valid < static_cast<size_t>(kTile);
+      const size_t row_left = static_cast<size_t>(a.in_w) * c - c0;  // minus iw * c: bytes left
+      const uint8_t* pk = static_cast<const uint8_t*>(a.packed) + block * t;
+      for (int j = 0; j < ncols; ++j) {
+        const int64_t iw = iw0 + j;
+        const bool inside = iw >= 0 && iw < a.in_w;
+#pragma GCC unroll 4
+        for (int g = 0; g < ng; ++g) {
+          const uint8_t* src[kGroup];
+#pragma GCC unroll 4
+          for (int r = 0; r < kGroup; ++r) {
+            src[r] = (inside ? rows[g * kGroup + r] + static_cast<size_t>(iw) * c : zero) + c0;
+            // A partial tile reads the next pixel's bytes (zero weights) while the
+            // row has kTile bytes left; near the row's end it reads a copy.
+            if (!K::kMaskedTail && partial && inside && row_left - static_cast<size_t>(iw) * c < kTile) {
+              std::memcpy(tail[r], src[r], valid);
+              src[r] = tail[r];
+            }
+          }
+          uint8_t* dst = scratch + static_cast<size_t>(j) * col_bytes + g * kColGroup;
+          if constexpr (K::kMaskedTail) {
+            if (partial) {
+              K::template build_masked<T>(src, valid, dst);
+              continue;
+            }
+          }
+          K::template build<T>(src, dst);
+        }
+      }
+      const int32_t* bias = reinterpret_cast<const int32_t*>(pk);
+      const uint8_t* rq = pk + kColGroup;
+      const uint8_t* w = pk + 4 * kColGroup;
+      for (int ow = ow0; ow < ow1; ++ow) {
+        typename K::Acc acc;
+        K::load_bias(acc, bias);
+        const uint8_t* col = scratch + static_cast<size_t>(ow - ow0) * sw * col_bytes;
+#pragma GCC unroll 8
+        for (int kw = 0; kw < kw_n; ++kw) {
+#pragma GCC unroll 4
+          for (int g = 0; g < ng; ++g) {
+            K::mac(acc, col + static_cast<size_t>(kw) * dw * col_bytes + g * kColGroup,
+                   w + (static_cast<size_t>(g) * kw_n + kw) * kColGroup);
+          }
+        }
+        K::requant(acc, rq, a.scheme, epi);
+        T* dst = out + static_cast<size_t>(ow) * c + c0;
+        if (!partial) {
+          K::template store<T>(acc, dst);
+        } else if constexpr (K::kMaskedTail) {
+          K::template store_masked<T>(acc, dst, valid);
+        } else {
+          K::template store<T>(acc, out_tail);
+          std::memcpy(dst, out_tail, valid * sizeof(T));
+        }
+      }
+    }
+  }
+}
+
+// The row kernel for activation type T: specialised for 3x3 and 5x5 windows with
+// stride 1 or 2 (any dilation), generic otherwise.
+template <class K, typename T>
+void dw_rows_dispatch(const DwArgs* a) {
+  constexpr int kG3 = (3 + K::kGroup - 1) / K::kGroup;
+  constexpr int kG5 = (5 + K::kGroup - 1) / K::kGroup;
+  if (a->kernel_w == 3 && a->groups == kG3 && a->stride_w == 1) return dw_rows<K, T, 3, kG3, 1>(a);
+  if (a->kernel_w == 3 && a->groups == kG3 && a->stride_w == 2) return dw_rows<K, T, 3, kG3, 2>(a);
+  if (a->kernel_w == 5 && a->groups == kG5 && a->stride_w == 1) return dw_rows<K, T, 5, kG5, 1>(a);
+  if (a->kernel_w == 5 && a->groups == kG5 && a->stride_w == 2) return dw_rows<K, T, 5, kG5, 2>(a);
+  return dw_rows<K, T, 0, 0, 0>(a);
+}
+
+template <class K>
+DwKernel dw_kernel_of(const char* name, int32_t s8_act_offset, uint32_t tile_cost) {
+  DwKernel k;
+  k.tile_cost = tile_cost;
+  k.name = name;
+  k.tile = K::kTile;
+  k.group = K::kGroup;
+  k.s8_act_offset = s8_act_offset;
+  k.order = K::order();
+  k.u8 = dw_rows_dispatch<K, uint8_t>;
+  k.s8 = dw_rows_dispatch<K, int8_t>;
+  return k;
+}
+
+}  // namespace
+}  // namespace kern
+}  // namespace edgeq

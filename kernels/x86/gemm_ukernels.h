@@ -1,0 +1,48 @@
+// The x86 indirect-GEMM microkernels (contract: QIgemmUkernel in kernels/kernels.h).
+//
+// EDGEQ_X86_GEMM_UKERNELS is the one list of them: registration (gemm_register.cc),
+// the tests and the benchmarks all expand it, so a kernel added here is registered,
+// tested and benchmarked. Each entry is
+//   X(isa, mr, nr, kr, s8_act_offset, u8 function, s8 function)
+// Each ISA's kernels live in their own file compiled with that ISA's flags
+// (kernels/x86/gemm.cmake); nothing here may be called before dispatch checked the CPU.
+//
+// Requantization: every kernel reads q->scheme and runs the fp32 or fixed-point
+// epilogue (one branch per tile, outside the accumulation loop).
+#pragma once
+
+#include <cstddef>
+
+#include "kernels/kernels.h"
+
+namespace edgeq {
+namespace kern {
+namespace x86 {
+
+#define EDGEQ_X86_DECLARE_IGEMM(name)                                                                         \
+  void name(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c, \
+            size_t c_stride, size_t n0, const QuantEpilogue* q)
+
+// Exact AVX2: bytes widened to int16, vpmaddwd (never saturates for u8/s8 x s8).
+EDGEQ_X86_DECLARE_IGEMM(qu8_igemm_minmax_ukernel_3x8c8__avx2);
+EDGEQ_X86_DECLARE_IGEMM(qs8_igemm_minmax_ukernel_3x8c8__avx2);
+// AVX-VNNI: 256-bit vpdpbusd (u8 x s8 into int32, no saturation); int8 activations xor 0x80.
+EDGEQ_X86_DECLARE_IGEMM(qu8_igemm_minmax_ukernel_6x16c4__avxvnni);
+EDGEQ_X86_DECLARE_IGEMM(qs8_igemm_minmax_ukernel_6x16c4__avxvnni);
+// AVX512-VNNI: 512-bit vpdpbusd; int8 activations xor 0x80.
+EDGEQ_X86_DECLARE_IGEMM(qu8_igemm_minmax_ukernel_8x32c4__avx512vnni);
+EDGEQ_X86_DECLARE_IGEMM(qs8_igemm_minmax_ukernel_8x32c4__avx512vnni);
+
+#undef EDGEQ_X86_DECLARE_IGEMM
+
+// Function names are unqualified: expand the list inside namespace edgeq::kern::x86.
+#define EDGEQ_X86_GEMM_UKERNELS(X)                                                                            \
+  X(Isa::kAvx2, 3, 8, 8, 0, qu8_igemm_minmax_ukernel_3x8c8__avx2, qs8_igemm_minmax_ukernel_3x8c8__avx2)         \
+  X(Isa::kAvxVnni, 6, 16, 4, 128, qu8_igemm_minmax_ukernel_6x16c4__avxvnni,                                   \
+    qs8_igemm_minmax_ukernel_6x16c4__avxvnni)                                                                 \
+  X(Isa::kAvx512Vnni, 8, 32, 4, 128, qu8_igemm_minmax_ukernel_8x32c4__avx512vnni,                             \
+    qs8_igemm_minmax_ukernel_8x32c4__avx512vnni)
+
+}  // namespace x86
+}  // namespace kern
+}  // namespace edgeq

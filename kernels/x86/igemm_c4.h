@@ -1,0 +1,69 @@
+// The accumulation loop shared by the VNNI indirect-GEMM microkernels (weights packed
+// c4), written once over a vector-traits class V:
+//   V::Vec                 the int32 accumulator vector (V::kLanes channels)
+//   V::load(p)             unaligned vector load
+//   V::broadcast32(p)      4 activation bytes broadcast to every lane
+//   V::flip(x)             x ^ 0x80 in every byte (int8 -> uint8 activations)
+//   V::dot(acc, a, w)      acc + vpdpbusd(a unsigned, w signed)
+//
+// For every tap, each row's pointer is read once; for every group of 4 input channels,
+// the NV weight vectors are loaded once and each row's broadcast activations meet
+// them in NV vpdpbusd. The accumulators start at the packed bias.
+//
+// Include only from a VNNI translation unit; internal linkage, as requant_avx2.h says.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace edgeq {
+namespace kern {
+namespace x86 {
+namespace {
+
+inline int32_t load_i32(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+template <class V, size_t MR, size_t NV, bool kFlip>
+inline void accumulate_c4(size_t kc, size_t ks, const void* const* a, const void* w,
+                          typename V::Vec (&acc)[MR][NV]) {
+  constexpr size_t kNr = V::kLanes * NV;
+  const int32_t* bias = static_cast<const int32_t*>(w);
+  #pragma GCC unroll 16
+  for (size_t j = 0; j < NV; ++j) acc[0][j] = V::load(bias + V::kLanes * j);
+  #pragma GCC unroll 16
+  for (size_t i = 1; i < MR; ++i)
+    #pragma GCC unroll 16
+    for (size_t j = 0; j < NV; ++j) acc[i][j] = acc[0][j];
+
+  const int8_t* wp = reinterpret_cast<const int8_t*>(bias + kNr);
+  const size_t kc4 = (kc + 3) & ~size_t{3};
+  do {
+    const uint8_t* ap[MR];
+    #pragma GCC unroll 16
+    for (size_t i = 0; i < MR; ++i) ap[i] = static_cast<const uint8_t*>(a[i]);
+    a += MR;
+    for (size_t k = 0; k < kc4; k += 4) {
+      typename V::Vec wv[NV];
+      #pragma GCC unroll 16
+      for (size_t j = 0; j < NV; ++j) wv[j] = V::load(wp + 4 * V::kLanes * j);
+      wp += 4 * kNr;
+      #pragma GCC unroll 16
+      for (size_t i = 0; i < MR; ++i) {
+        typename V::Vec av = V::broadcast32(load_i32(ap[i] + k));
+        if (kFlip) av = V::flip(av);
+        #pragma GCC unroll 16
+        for (size_t j = 0; j < NV; ++j) acc[i][j] = V::dot(acc[i][j], av, wv[j]);
+      }
+    }
+  } while (--ks != 0);
+}
+
+}  // namespace
+}  // namespace x86
+}  // namespace kern
+}  // namespace edgeq

@@ -1,0 +1,477 @@
+// AVX2 elementwise, pooling, lookup and concat kernels (kernels/misc.h, MiscKernels),
+// each equal to its kernels/ref function bit for bit.
+//
+//  * qbinary: the broadcast is collapsed to rows in which each operand is either
+//    contiguous or one repeated element; a row is computed 16 elements at a time with
+//    the reference's formulas (fp32 scheme: dequantize, op and divide in float;
+//    fixed point: the TFLite steps with the requant_misc_avx2.h helpers). kDiv, and zero
+//    points or scales outside what the vector code reproduces, go to ref::qbinary.
+//  * pools: vectorized across channels, so every channel's sum keeps the reference's
+//    order (average pool: float sum in window order).
+//  * lookup: 32 bytes at a time with 16 vpshufb on 16-entry slices of the table (two
+//    halves of 8 slices, prefix-XORed so that the slices an index does not select
+//    cancel out), the half chosen by the index's top bit.
+//  * concat: the reference's copies, with short ones inlined instead of memcpy calls.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "kernels/ref/ref.h"
+#include "kernels/x86/misc_x86.h"
+#include "kernels/x86/requant_misc_avx2.h"
+
+namespace edgeq {
+namespace kern {
+namespace {
+
+constexpr int32_t kZpLimit = 1 << 24;  // output zero points: qmin - zp stays an exact float
+
+template <typename T>
+constexpr bool is_signed() {
+  return static_cast<T>(-1) < 0;
+}
+
+template <typename T>
+int32_t type_min() {
+  return std::numeric_limits<T>::lowest();
+}
+
+// 8 elements at p widened to int32.
+template <typename T>
+__m256i widen8(const T* p) {
+  const __m128i x = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+  return is_signed<T>() ? _mm256_cvtepi8_epi32(x) : _mm256_cvtepu8_epi32(x);
+}
+
+// Two vectors of 8 int32 in the output range to 16 bytes.
+template <typename T>
+void store16(__m256i lo, __m256i hi, T* dst) {
+  const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xD8);
+  const __m128i a = _mm256_castsi256_si128(w), b = _mm256_extracti128_si256(w, 1);
+  const __m128i bytes = is_signed<T>() ? _mm_packs_epi16(a, b) : _mm_packus_epi16(a, b);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
+}
+
+// quantize_value(v, ...) for a vector of v = r / out_scale: NaN gives the zero point,
+// then round half to even and clamp (see requant_misc_avx2.h on the clamp order).
+__m256i round_add_clamp(__m256 v, const EpilogueAvx2& e) {
+  v = _mm256_andnot_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q), v);
+  v = _mm256_min_ps(_mm256_max_ps(v, e.lo_f), e.hi_f);
+  return _mm256_add_epi32(_mm256_cvtps_epi32(v), e.zp);
+}
+
+// ------------------------------------------------------------------ binary
+
+bool finite_positive(float s) { return std::isfinite(s) && s > 0.f; }
+
+// The reference's formulas for one element pair of int32 vectors.
+struct BinaryMath {
+  ref::BinaryOp op;
+  bool fixed;
+  EpilogueAvx2 e;
+  __m256i za, zb;
+  __m256 sa, sb, sy;               // fp32
+  __m256i am, al, ar, bm, bl, br;  // fixed add/sub: operand multipliers and shifts
+  __m256i ym, yl, yr;              // fixed: output multiplier and shifts
+
+  explicit BinaryMath(ref::BinaryOp o, const ref::BinaryQParams& p)
+      : op(o), fixed(p.scheme == ref::Scheme::kFixedPoint), e(p.out_zero_point, p.qmin, p.qmax) {
+    za = _mm256_set1_epi32(p.a_zero_point);
+    zb = _mm256_set1_epi32(p.b_zero_point);
+    sa = _mm256_set1_ps(p.a_scale);
+    sb = _mm256_set1_ps(p.b_scale);
+    sy = _mm256_set1_ps(p.out_scale);
+    int32_t m = 0, x = 0;
+    if (fixed && op == ref::BinaryOp::kMul) {
+      ref::quantize_multiplier(
+          static_cast<double>(p.a_scale) * static_cast<double>(p.b_scale) / static_cast<double>(p.out_scale), &m, &x);
+      set_shift(m, x, &ym, &yl, &yr);
+    } else if (fixed) {
+      const double twice_max = 2.0 * std::max(static_cast<double>(p.a_scale), static_cast<double>(p.b_scale));
+      ref::quantize_multiplier(static_cast<double>(p.a_scale) / twice_max, &m, &x);
+      set_shift(m, x, &am, &al, &ar);
+      ref::quantize_multiplier(static_cast<double>(p.b_scale) / twice_max, &m, &x);
+      set_shift(m, x, &bm, &bl, &br);
+      ref::quantize_multiplier(twice_max / (static_cast<double>(int64_t{1} << 20) * p.out_scale), &m, &x);
+      set_shift(m, x, &ym, &yl, &yr);
+    }
+  }
+
+  static void set_shift(int32_t m, int32_t x, __m256i* vm, __m256i* vl, __m256i* vr) {
+    *vm = _mm256_set1_epi32(m);
+    *vl = _mm256_set1_epi32(x > 0 ? x : 0);
+    *vr = _mm256_set1_epi32(x > 0 ? 0 : -x);
+  }
+
+  __m256i operator()(__m256i a, __m256i b) const {
+    const __m256i ca = _mm256_sub_epi32(a, za), cb = _mm256_sub_epi32(b, zb);
+    if (fixed) {
+      __m256i raw;
+      if (op == ref::BinaryOp::kMul) {
+        raw = _mm256_mullo_epi32(ca, cb);
+      } else {
+        const __m256i a1 = mbqm_avx2(_mm256_slli_epi32(ca, 20), am, al, ar);
+        const __m256i b1 = mbqm_avx2(_mm256_slli_epi32(cb, 20), bm, bl, br);
+        raw = op == ref::BinaryOp::kSub ? _mm256_sub_epi32(a1, b1) : _mm256_add_epi32(a1, b1);
+      }
+      return requant_fixed_avx2(raw, ym, yl, yr, e.lo_i, e.hi_i, e.zp);
+    }
+    const __m256 ra = _mm256_mul_ps(sa, _mm256_cvtepi32_ps(ca));
+    const __m256 rb = _mm256_mul_ps(sb, _mm256_cvtepi32_ps(cb));
+    __m256 r;
+    if (op == ref::BinaryOp::kAdd) {
+      r = _mm256_add_ps(ra, rb);
+    } else if (op == ref::BinaryOp::kSub) {
+      r = _mm256_sub_ps(ra, rb);
+    } else {
+      r = _mm256_mul_ps(ra, rb);
+    }
+    return round_add_clamp(_mm256_div_ps(r, sy), e);
+  }
+};
+
+// n output elements; an operand with step 0 repeats its one element.
+template <typename T>
+void binary_row(const BinaryMath& f, size_t n, const T* a, bool a_step, const T* b, bool b_step, T* out) {
+  const __m256i a_rep = _mm256_set1_epi32(a[0]), b_rep = _mm256_set1_epi32(b[0]);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256i a0 = a_step ? widen8(a + i) : a_rep, a1 = a_step ? widen8(a + i + 8) : a_rep;
+    const __m256i b0 = b_step ? widen8(b + i) : b_rep, b1 = b_step ? widen8(b + i + 8) : b_rep;
+    store16(f(a0, b0), f(a1, b1), out + i);
+  }
+  if (i < n) {
+    const size_t rest = n - i;
+    T ta[16] = {}, tb[16] = {}, to[16];
+    if (a_step) std::memcpy(ta, a + i, rest * sizeof(T));
+    if (b_step) std::memcpy(tb, b + i, rest * sizeof(T));
+    const __m256i a0 = a_step ? widen8(ta) : a_rep, a1 = a_step ? widen8(ta + 8) : a_rep;
+    const __m256i b0 = b_step ? widen8(tb) : b_rep, b1 = b_step ? widen8(tb + 8) : b_rep;
+    store16(f(a0, b0), f(a1, b1), to);
+    std::memcpy(out + i, to, rest * sizeof(T));
+  }
+}
+
+template <typename T>
+void qbinary_avx2(ref::BinaryOp op, const ref::Broadcast& bc, const T* a, const T* b, const ref::BinaryQParams& p,
+                  T* out) {
+  constexpr int32_t kInZpLimit = 1024;  // (q - z) << 20 fits int32
+  const bool supported = op != ref::BinaryOp::kDiv && std::abs(p.a_zero_point) <= kInZpLimit &&
+                         std::abs(p.b_zero_point) <= kInZpLimit && std::abs(p.out_zero_point) <= kZpLimit &&
+                         finite_positive(p.a_scale) && finite_positive(p.b_scale) && finite_positive(p.out_scale);
+  if (!supported) return ref::qbinary(op, bc, a, b, p, out);
+  // Collapse dimensions (innermost first) where both operands continue contiguously.
+  int64_t size[ref::kMaxDims], sa[ref::kMaxDims], sb[ref::kMaxDims];
+  int dims = 0;
+  for (int d = ref::kMaxDims - 1; d >= 0; --d) {
+    const int64_t n = bc.out_shape[d];
+    if (n == 0) return;
+    if (n == 1) continue;
+    if (dims > 0 && bc.a_stride[d] == sa[dims - 1] * size[dims - 1] &&
+        bc.b_stride[d] == sb[dims - 1] * size[dims - 1]) {
+      size[dims - 1] *= n;
+      continue;
+    }
+    size[dims] = n;
+    sa[dims] = bc.a_stride[d];
+    sb[dims] = bc.b_stride[d];
+    ++dims;
+  }
+  const BinaryMath f(op, p);
+  if (dims == 0) return binary_row(f, 1, a, false, b, false, out);
+  // The innermost row: an operand's stride there is 1 (its own dimension) or 0.
+  const size_t row = static_cast<size_t>(size[0]);
+  int64_t idx[ref::kMaxDims] = {};
+  int64_t a_off = 0, b_off = 0;
+  for (T* o = out;; o += row) {
+    binary_row(f, row, a + a_off, sa[0] != 0, b + b_off, sb[0] != 0, o);
+    int d = 1;
+    for (; d < dims; ++d) {
+      a_off += sa[d];
+      b_off += sb[d];
+      if (++idx[d] < size[d]) break;
+      a_off -= sa[d] * size[d];
+      b_off -= sb[d] * size[d];
+      idx[d] = 0;
+    }
+    if (d == dims) return;
+  }
+}
+
+// ------------------------------------------------------------------ pooling
+
+// Calls fn(out_offset, taps, count) for every output pixel, taps being the element
+// offsets of its in-image window pixels (channel 0) in window order.
+template <typename Fn>
+void for_each_pool_pixel(const ref::PoolShape& s, const Fn& fn) {
+  const int64_t taps_max = static_cast<int64_t>(s.kernel_h) * s.kernel_w;
+  constexpr int kStackTaps = 256;
+  int64_t stack_taps[kStackTaps];
+  if (taps_max > kStackTaps) return;  // callers check
+  for (int32_t n = 0; n < s.batch; ++n) {
+    for (int32_t oh = 0; oh < s.out_h; ++oh) {
+      for (int32_t ow = 0; ow < s.out_w; ++ow) {
+        int count = 0;
+        for (int32_t kh = 0; kh < s.kernel_h; ++kh) {
+          const int64_t ih =
+              static_cast<int64_t>(oh) * s.stride_h - s.pad_top + static_cast<int64_t>(kh) * s.dilation_h;
+          if (ih < 0 || ih >= s.in_h) continue;
+          for (int32_t kw = 0; kw < s.kernel_w; ++kw) {
+            const int64_t iw =
+                static_cast<int64_t>(ow) * s.stride_w - s.pad_left + static_cast<int64_t>(kw) * s.dilation_w;
+            if (iw < 0 || iw >= s.in_w) continue;
+            stack_taps[count++] = ((static_cast<int64_t>(n) * s.in_h + ih) * s.in_w + iw) * s.channels;
+          }
+        }
+        fn(((static_cast<int64_t>(n) * s.out_h + oh) * s.out_w + ow) * s.channels, stack_taps, count);
+      }
+    }
+  }
+}
+
+// Applies fn(src, dst) to 32-channel blocks of the channels: src(tap) points at a
+// block's bytes of one tap; a last partial block goes through zero-padded copies.
+template <typename T, typename Fn>
+void for_each_channel_block(int32_t channels, const T* in, const int64_t* taps, int count, T* out, const Fn& fn) {
+  int32_t c0 = 0;
+  for (; c0 + 32 <= channels; c0 += 32) {
+    fn([&](int t) { return in + taps[t] + c0; }, out + c0);
+  }
+  if (c0 < channels) {
+    const size_t rest = static_cast<size_t>(channels - c0);
+    T tail[256][32];
+    T dst[32];
+    for (int t = 0; t < count; ++t) {
+      std::memset(tail[t], 0, sizeof(tail[t]));
+      std::memcpy(tail[t], in + taps[t] + c0, rest * sizeof(T));
+    }
+    fn([&](int t) { return static_cast<const T*>(tail[t]); }, dst);
+    std::memcpy(out + c0, dst, rest * sizeof(T));
+  }
+}
+
+bool pool_supported(const ref::PoolShape& s, const ref::PoolQParams& p) {
+  return static_cast<int64_t>(s.kernel_h) * s.kernel_w <= 256 && std::abs(p.in_zero_point) <= kZpLimit &&
+         std::abs(p.out_zero_point) <= kZpLimit;
+}
+
+template <typename T>
+__m256i max_bytes(__m256i a, __m256i b) {
+  return is_signed<T>() ? _mm256_max_epi8(a, b) : _mm256_max_epu8(a, b);
+}
+template <typename T>
+__m256i min_bytes(__m256i a, __m256i b) {
+  return is_signed<T>() ? _mm256_min_epi8(a, b) : _mm256_min_epu8(a, b);
+}
+
+template <typename T>
+void qmaxpool_avx2(const ref::PoolShape& s, const T* in, const ref::PoolQParams& p, T* out) {
+  if (!pool_supported(s, p)) return ref::qmaxpool(s, in, p, out);
+  const bool same = p.in_scale == p.out_scale && p.in_zero_point == p.out_zero_point;
+  const __m256i lowest = _mm256_set1_epi8(static_cast<char>(type_min<T>()));
+  const __m256i qmin = _mm256_set1_epi8(static_cast<char>(p.qmin)), qmax = _mm256_set1_epi8(static_cast<char>(p.qmax));
+  const EpilogueAvx2 e(p.out_zero_point, p.qmin, p.qmax);
+  const __m256i zin = _mm256_set1_epi32(p.in_zero_point);
+  const __m256 sin = _mm256_set1_ps(p.in_scale), sout = _mm256_set1_ps(p.out_scale);
+  for_each_pool_pixel(s, [&](int64_t o, const int64_t* taps, int count) {
+    for_each_channel_block(s.channels, in, taps, count, out + o, [&](const auto& src, T* dst) {
+      __m256i m = lowest;
+      for (int t = 0; t < count; ++t) m = max_bytes<T>(m, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src(t))));
+      if (same) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), min_bytes<T>(max_bytes<T>(m, qmin), qmax));
+        return;
+      }
+      alignas(32) T bytes[32];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(bytes), m);
+      for (int h = 0; h < 32; h += 16) {
+        __m256i r[2];
+        for (int k = 0; k < 2; ++k) {
+          const __m256 real = _mm256_mul_ps(sin, _mm256_cvtepi32_ps(_mm256_sub_epi32(widen8(bytes + h + 8 * k), zin)));
+          r[k] = round_add_clamp(_mm256_div_ps(real, sout), e);
+        }
+        store16(r[0], r[1], dst + h);
+      }
+    });
+  });
+}
+
+template <typename T>
+void qavgpool_avx2(const ref::PoolShape& s, const T* in, const ref::PoolQParams& p, T* out) {
+  if (!pool_supported(s, p)) return ref::qavgpool(s, in, p, out);
+  const EpilogueAvx2 e(0, p.qmin, p.qmax);
+  const __m256i zin = _mm256_set1_epi32(p.in_zero_point);
+  const __m256 sin = _mm256_set1_ps(p.in_scale), sout = _mm256_set1_ps(p.out_scale);
+  const __m256 zout = _mm256_set1_ps(static_cast<float>(p.out_zero_point));
+  const __m256i empty = _mm256_set1_epi32(std::min(std::max(p.out_zero_point, p.qmin), p.qmax));
+  for_each_pool_pixel(s, [&](int64_t o, const int64_t* taps, int count) {
+    const int32_t divisor = s.count_include_pad ? s.kernel_h * s.kernel_w : count;
+    const __m256 fcount = _mm256_set1_ps(static_cast<float>(divisor));
+    for_each_channel_block(s.channels, in, taps, count, out + o, [&](const auto& src, T* dst) {
+      __m256 sum[4];
+      for (int k = 0; k < 4; ++k) sum[k] = _mm256_setzero_ps();
+      for (int t = 0; t < count; ++t) {
+        const T* x = src(t);
+        for (int k = 0; k < 4; ++k) {
+          const __m256 real = _mm256_mul_ps(sin, _mm256_cvtepi32_ps(_mm256_sub_epi32(widen8(x + 8 * k), zin)));
+          sum[k] = _mm256_add_ps(sum[k], real);
+        }
+      }
+      __m256i r[4];
+      for (int k = 0; k < 4; ++k) {
+        if (divisor == 0) {
+          r[k] = empty;
+          continue;
+        }
+        __m256 v = _mm256_add_ps(_mm256_div_ps(_mm256_div_ps(sum[k], fcount), sout), zout);
+        v = _mm256_blendv_ps(v, zout, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        r[k] = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v, e.lo_f), e.hi_f));
+      }
+      store16(r[0], r[1], dst);
+      store16(r[2], r[3], dst + 16);
+    });
+  });
+}
+
+template <typename T>
+void qglobal_avgpool_avx2(int32_t batch, int32_t hw, int32_t channels, const T* in, const ref::PoolQParams& p, T* out) {
+  // The centred sum must be an exact int32 for every channel.
+  const bool supported =
+      hw > 0 &&
+      static_cast<int64_t>(hw) * (std::abs(static_cast<int64_t>(p.in_zero_point)) + 256) < (int64_t{1} << 31) &&
+      std::abs(p.out_zero_point) <= kZpLimit;
+  if (!supported) return ref::qglobal_avgpool(batch, hw, channels, in, p, out);
+  const float divisor = p.out_scale * static_cast<float>(hw);
+  const __m256 scale = _mm256_set1_ps(p.in_scale / divisor);
+  const EpilogueAvx2 e(p.out_zero_point, p.qmin, p.qmax);
+  const __m256i offset = _mm256_set1_epi32(hw * p.in_zero_point);
+  for (int32_t n = 0; n < batch; ++n) {
+    const T* x = in + static_cast<int64_t>(n) * hw * channels;
+    T* y = out + static_cast<int64_t>(n) * channels;
+    for (int32_t c0 = 0; c0 < channels; c0 += 16) {
+      const int32_t width = std::min(16, channels - c0);
+      __m256i acc[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+      T tmp[16] = {};
+      for (int32_t i = 0; i < hw; ++i) {
+        const T* px = x + static_cast<int64_t>(i) * channels + c0;
+        if (width < 16) {
+          std::memcpy(tmp, px, static_cast<size_t>(width) * sizeof(T));
+          px = tmp;
+        }
+        acc[0] = _mm256_add_epi32(acc[0], widen8(px));
+        acc[1] = _mm256_add_epi32(acc[1], widen8(px + 8));
+      }
+      __m256i r[2];
+      for (int k = 0; k < 2; ++k) {
+        r[k] = requant_fp32_avx2(_mm256_sub_epi32(acc[k], offset), scale, e.lo_f, e.hi_f, e.zp);
+      }
+      T res[16];
+      store16(r[0], r[1], res);
+      std::memcpy(y + c0, res, static_cast<size_t>(width) * sizeof(T));
+    }
+  }
+}
+
+// ------------------------------------------------------------------ lookup
+
+template <typename T>
+void lookup_avx2(size_t n, const T* in, const T table[256], T* out) {
+  const uint8_t* t = reinterpret_cast<const uint8_t*>(table);
+  __m256i lo[8], hi[8];
+  for (int k = 0; k < 8; ++k) {
+    lo[k] = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t + 16 * k)));
+    hi[k] = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t + 128 + 16 * k)));
+  }
+  for (int k = 7; k > 0; --k) {
+    lo[k] = _mm256_xor_si256(lo[k], lo[k - 1]);
+    hi[k] = _mm256_xor_si256(hi[k], hi[k - 1]);
+  }
+  const __m256i step = _mm256_set1_epi8(16), flip = _mm256_set1_epi8(-128);
+  auto lookup32 = [&](__m256i idx) {
+    __m256i vl = idx, vh = _mm256_xor_si256(idx, flip);
+    __m256i rl = _mm256_shuffle_epi8(lo[0], vl), rh = _mm256_shuffle_epi8(hi[0], vh);
+    for (int k = 1; k < 8; ++k) {
+      vl = _mm256_sub_epi8(vl, step);
+      vh = _mm256_sub_epi8(vh, step);
+      rl = _mm256_xor_si256(rl, _mm256_shuffle_epi8(lo[k], vl));
+      rh = _mm256_xor_si256(rh, _mm256_shuffle_epi8(hi[k], vh));
+    }
+    return _mm256_blendv_epi8(rl, rh, idx);
+  };
+  const uint8_t* x = reinterpret_cast<const uint8_t*>(in);
+  uint8_t* y = reinterpret_cast<uint8_t*>(out);
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256i r = lookup32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), r);
+  }
+  if (i < n) {
+    alignas(32) uint8_t tmp[32] = {};
+    std::memcpy(tmp, x + i, n - i);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), lookup32(_mm256_load_si256(reinterpret_cast<__m256i*>(tmp))));
+    std::memcpy(y + i, tmp, n - i);
+  }
+}
+
+// ------------------------------------------------------------------ concat
+
+// memcpy for short runs without the call: two possibly overlapping loads and stores.
+inline void copy_bytes(char* dst, const char* src, size_t n) {
+  if (n >= 32 && n <= 64) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + n - 32));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), a);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + n - 32), b);
+  } else if (n >= 16 && n < 32) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + n - 16));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), a);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + n - 16), b);
+  } else if (n >= 8 && n < 16) {
+    uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + n - 8, &b, 8);
+  } else if (n < 8) {
+    for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+  } else {
+    std::memcpy(dst, src, n);
+  }
+}
+
+void concat_avx2(int64_t outer, int64_t inner, int count, const int32_t* in_axis_sizes, const void* const* inputs,
+                 size_t elem_size, void* out) {
+  char* dst = static_cast<char*>(out);
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int i = 0; i < count; ++i) {
+      const size_t bytes = static_cast<size_t>(in_axis_sizes[i] * inner) * elem_size;
+      copy_bytes(dst, static_cast<const char*>(inputs[i]) + static_cast<size_t>(o) * bytes, bytes);
+      dst += bytes;
+    }
+  }
+}
+
+}  // namespace
+
+MiscKernels misc_kernels_avx2() {
+  MiscKernels k;
+  k.qbinary_s8 = qbinary_avx2<int8_t>;
+  k.qbinary_u8 = qbinary_avx2<uint8_t>;
+  k.qmaxpool_s8 = qmaxpool_avx2<int8_t>;
+  k.qmaxpool_u8 = qmaxpool_avx2<uint8_t>;
+  k.qavgpool_s8 = qavgpool_avx2<int8_t>;
+  k.qavgpool_u8 = qavgpool_avx2<uint8_t>;
+  k.qglobal_avgpool_s8 = qglobal_avgpool_avx2<int8_t>;
+  k.qglobal_avgpool_u8 = qglobal_avgpool_avx2<uint8_t>;
+  k.lookup_s8 = lookup_avx2<int8_t>;
+  k.lookup_u8 = lookup_avx2<uint8_t>;
+  k.concat = concat_avx2;
+  return k;
+}
+
+}  // namespace kern
+}  // namespace edgeq

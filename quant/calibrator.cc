@@ -1,0 +1,155 @@
+// Calibration mode (see calibrator.h).
+//
+// Every float activation (graph inputs and node outputs) gets one observer that keeps
+// the method-independent statistics record (min/max, moving-average min/max and
+// PyTorch's running histogram), so any method can be applied afterwards and the record
+// can be cached. The float session runs with Session::run_observed(): each output is
+// observed in the arena right after its producer ran, with no copy of the graph or of
+// the data.
+#include "quant/calibrator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "quant/report.h"
+
+namespace edgeq {
+namespace quant {
+
+Calibrator::~Calibrator() = default;
+
+const Graph& Calibrator::graph() const { return session_->graph(); }
+
+Status Calibrator::create(std::shared_ptr<const Model> float_model, const SessionOptions& options,
+                          const ObserverOptions& collect, std::unique_ptr<Calibrator>* out) {
+  if (!float_model) return InvalidArgument("null model");
+  const Graph& g = float_model->graph();
+  for (const Node& n : g.nodes)
+    for (int32_t t : n.outputs)
+      if (g.tensors[t].dtype != DType::kF32)
+        return InvalidArgument("calibration needs a float model; node '" + n.name + "' produces " +
+                               dtype_name(g.tensors[t].dtype));
+  std::unique_ptr<Calibrator> c(new Calibrator());
+  EDGEQ_RETURN_IF_ERROR(Session::create(std::move(float_model), options, &c->session_));
+  std::vector<bool> seen(g.tensors.size(), false);
+  auto add = [&](int32_t t) {
+    if (t < 0 || seen[t] || g.tensors[t].is_constant() || g.tensors[t].dtype != DType::kF32) return;
+    seen[t] = true;
+    c->observed_.push_back(t);
+  };
+  for (int32_t t : g.inputs) add(t);
+  for (const Node& n : g.nodes)
+    for (int32_t t : n.outputs) add(t);
+  ObserverOptions o = collect;
+  o.axis = -1;                 // activations: per tensor
+  o.collect_histogram = true;  // every method can be computed from the record
+  for (size_t i = 0; i < c->observed_.size(); ++i) c->observers_.push_back(make_observer(Method::kMinMax, o));
+  *out = std::move(c);
+  return Status::Ok();
+}
+
+Status Calibrator::add_batch(const std::vector<const float*>& inputs) {
+  const Graph& g = graph();
+  if (inputs.size() != g.inputs.size())
+    return InvalidArgument("the model has " + std::to_string(g.inputs.size()) + " inputs, " +
+                           std::to_string(inputs.size()) + " given");
+  for (size_t i = 0; i < inputs.size(); ++i)
+    EDGEQ_RETURN_IF_ERROR(
+        session_->set_input_f32(i, inputs[i], static_cast<size_t>(g.tensors[g.inputs[i]].num_elements())));
+  std::vector<int32_t> slot(g.tensors.size(), -1);
+  for (size_t i = 0; i < observed_.size(); ++i) slot[observed_[i]] = static_cast<int32_t>(i);
+  Status st;
+  auto observe = [&](int32_t t) {
+    if (slot[t] < 0 || !st.ok()) return;
+    st = observers_[slot[t]]->observe(reinterpret_cast<const float*>(session_->tensor_data(t)), g.tensors[t].shape);
+  };
+  for (int32_t t : g.inputs) observe(t);
+  session_->run_observed([&](size_t node) {
+    for (int32_t t : g.nodes[node].outputs) observe(t);
+  });
+  EDGEQ_RETURN_IF_ERROR(st);
+  ++batches_;
+  return Status::Ok();
+}
+
+Status Calibrator::save_stats(const std::string& path) const {
+  NamedStats named;
+  for (size_t i = 0; i < observed_.size(); ++i)
+    named.push_back({graph().tensors[observed_[i]].name, observers_[i]->stats()});
+  return write_stats_file(path, named);
+}
+
+Status Calibrator::load_stats(const std::string& path) {
+  NamedStats named;
+  EDGEQ_RETURN_IF_ERROR(read_stats_file(path, &named));
+  const Graph& g = graph();
+  std::vector<bool> loaded(observed_.size(), false);
+  uint64_t batches = 0;
+  for (auto& [name, stats] : named) {
+    const int32_t t = g.find_tensor(name);
+    const auto it = std::find(observed_.begin(), observed_.end(), t);
+    if (t < 0 || it == observed_.end())
+      return InvalidArgument("'" + path + "' has statistics for '" + name + "', which is not an activation of this model");
+    const size_t i = static_cast<size_t>(it - observed_.begin());
+    batches = std::max(batches, stats.batches);
+    Status s = observers_[i]->set_stats(std::move(stats));
+    if (!s.ok()) return Status(s.code(), "'" + path + "', tensor '" + name + "': " + s.message());
+    loaded[i] = true;
+  }
+  for (size_t i = 0; i < observed_.size(); ++i)
+    if (!loaded[i])
+      return InvalidArgument("'" + path + "' has no statistics for '" + g.tensors[observed_[i]].name +
+                             "': it was made for another model");
+  batches_ = static_cast<int64_t>(batches);
+  return Status::Ok();
+}
+
+Status Calibrator::quantize(const CalibrationOptions& options, Graph* out) const {
+  const Graph& g = graph();
+  if (batches_ == 0) return InvalidArgument("no calibration data observed");
+  QScheme scheme;
+  scheme.dtype = options.act_dtype;
+  std::vector<QuantParams> q(g.tensors.size());
+  for (size_t i = 0; i < observed_.size(); ++i) {
+    const TensorStats& stats = observers_[i]->stats();
+    if (stats.channels.empty() || stats.channels[0].count == 0) continue;  // never saw a finite value
+    QuantParams& p = q[observed_[i]];
+    Status s = compute_qparams(options.method, stats, options.observer, scheme, &p.scale, &p.zero_point);
+    if (!s.ok()) return Status(s.code(), "tensor '" + g.tensors[observed_[i]].name + "': " + s.message());
+  }
+  GraphQuantOptions go;
+  go.act_dtype = options.act_dtype;
+  go.per_channel_weights = options.per_channel_weights;
+  go.requant = options.requant;
+  go.float_nodes = options.float_nodes;
+  go.float_nodes.resize(g.nodes.size(), false);
+  for (const std::string& name : options.exclude) {
+    const auto it = std::find_if(g.nodes.begin(), g.nodes.end(), [&](const Node& n) { return n.name == name; });
+    if (it == g.nodes.end()) return InvalidArgument("--exclude: the model has no node named '" + name + "'");
+    go.float_nodes[static_cast<size_t>(it - g.nodes.begin())] = true;
+  }
+  return quantize_graph(g, q, go, out);
+}
+
+std::vector<bool> choose_fallback(const Graph& float_graph, const ErrorReport& report, int32_t count,
+                                  double sqnr_db) {
+  std::vector<bool> keep(float_graph.nodes.size(), false);
+  auto mark = [&](const LayerError& l) {
+    for (size_t i = 0; i < float_graph.nodes.size(); ++i)
+      if (float_graph.nodes[i].name == l.node) keep[i] = true;
+  };
+  std::vector<const LayerError*> layers;
+  for (const LayerError& l : report.layers())
+    if (l.quantized && l.isolated.count > 0) layers.push_back(&l);
+  std::stable_sort(layers.begin(), layers.end(),
+                   [](const LayerError* a, const LayerError* b) { return a->isolated.mse() > b->isolated.mse(); });
+  for (size_t i = 0; i < layers.size() && i < static_cast<size_t>(std::max(count, 0)); ++i) mark(*layers[i]);
+  if (!std::isnan(sqnr_db))
+    for (const LayerError* l : layers)
+      if (l->isolated.sqnr_db() < sqnr_db) mark(*l);
+  return keep;
+}
+
+}  // namespace quant
+}  // namespace edgeq

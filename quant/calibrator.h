@@ -1,0 +1,74 @@
+// Calibration mode: a float model runs on representative data while an observer
+// watches every activation in place; the observed statistics then give each
+// activation its qparams and quantize_graph() writes the int8 model.
+//
+//   Calibrator::create(float_model) -> add_batch(...) per batch -> quantize(options)
+//
+// Statistics can be saved (save_stats) and loaded into a new calibrator for the same
+// model (load_stats), so re-quantizing with another method, exclusion list or fallback
+// does not need the data again. Mixed precision: layers named in `exclude`, the
+// `fallback` most sensitive ones (largest isolated output MSE, measured by
+// quant::ErrorReport on the batches given to choose_fallback) and every layer under
+// `fallback_sqnr_db` stay in float.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "graph/ir.h"
+#include "graph/status.h"
+#include "quant/observer.h"
+#include "quant/quantize_graph.h"
+#include "quant/report.h"
+#include "runtime/session.h"
+
+namespace edgeq {
+namespace quant {
+
+struct CalibrationOptions {
+  Method method = Method::kMinMax;
+  ObserverOptions observer;
+  DType act_dtype = DType::kU8;       // activations: uint8 or int8 (asymmetric)
+  bool per_channel_weights = true;    // weights: symmetric int8, narrow range
+  RequantScheme requant = RequantScheme::kFp32;
+  std::vector<std::string> exclude;   // node names kept in float
+  std::vector<bool> float_nodes;      // per float-graph node, kept in float (fallback)
+};
+
+class Calibrator {
+ public:
+  // `collect` sets what the statistics record holds: the moving-average constant and
+  // the histogram's bins (it is always collected).
+  static Status create(std::shared_ptr<const Model> float_model, const SessionOptions& options,
+                       const ObserverOptions& collect, std::unique_ptr<Calibrator>* out);
+  ~Calibrator();
+
+  const Graph& graph() const;
+  // One batch: inputs[i] holds graph input i (float32, the input's shape).
+  Status add_batch(const std::vector<const float*>& inputs);
+  int64_t batches() const { return batches_; }
+
+  Status save_stats(const std::string& path) const;
+  Status load_stats(const std::string& path);
+
+  // The int8 graph for these options from the statistics gathered so far.
+  Status quantize(const CalibrationOptions& options, Graph* out) const;
+
+ private:
+  Calibrator() = default;
+  std::unique_ptr<Session> session_;
+  std::vector<int32_t> observed_;  // activation tensors with a statistics record
+  std::vector<std::unique_ptr<Observer>> observers_;  // per observed_ entry
+  int64_t batches_ = 0;
+};
+
+// Nodes (of the float graph) to keep in float: the `count` layers with the largest
+// isolated MSE and every quantized layer whose isolated SQNR is below `sqnr_db` (NaN:
+// no threshold), from a report of the all-int8 model.
+std::vector<bool> choose_fallback(const Graph& float_graph, const ErrorReport& report, int32_t count,
+                                  double sqnr_db);
+
+}  // namespace quant
+}  // namespace edgeq

@@ -1,0 +1,237 @@
+// Float graph -> int8 graph (see quantize_graph.h).
+//
+// The rewrite walks the nodes in execution order. Each activation tensor has a home
+// domain, quantized or float, set by its producer (graph inputs: quantized when any
+// quantized node reads them). A node that needs a tensor in the other domain gets a
+// converted copy, made once by a Quantize or Dequantize node emitted just before the
+// first node that needs it; later readers reuse it. Weights and biases of quantized
+// Conv2D / FullyConnected nodes are quantized in place of the float constants.
+#include "quant/quantize_graph.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "graph/shape.h"
+#include "quant/weights.h"
+
+namespace edgeq {
+namespace quant {
+namespace {
+
+// Ops whose output values are a selection of the input's values (or, for Pad, the
+// fill value): their output shares the input's qparams. A max pool with a fused clamp
+// changes the range, so it keeps its own.
+bool range_preserving(const Node& n) {
+  switch (n.op) {
+    case OpType::kReshape:
+    case OpType::kTranspose:
+    case OpType::kSplit:
+    case OpType::kSlice:
+    case OpType::kPad:
+    case OpType::kResizeNearest: return true;
+    case OpType::kMaxPool2D: return std::isinf(n.attrs.act_min) && std::isinf(n.attrs.act_max);
+    default: return false;
+  }
+}
+
+std::vector<float> floats_of(const Tensor& t) {
+  std::vector<float> v(static_cast<size_t>(t.num_elements()));
+  if (!v.empty()) std::memcpy(v.data(), t.data, v.size() * sizeof(float));
+  return v;
+}
+
+// Symmetric int8 weights in narrow range [-127, 127] along axis 0 (quant/weights.h);
+// per tensor is the same with all values as one channel.
+Status quantize_weight(const Tensor& w, bool per_channel, Tensor* out) {
+  const std::vector<float> f = floats_of(w);
+  const std::vector<int32_t> shape = per_channel ? w.shape : std::vector<int32_t>{1, static_cast<int32_t>(f.size())};
+  std::vector<int8_t> q;
+  std::vector<float> scale;
+  Status s = quantize_weights_per_channel(f.data(), shape, 0, &q, &scale);
+  if (!s.ok()) return Status(s.code(), "weights '" + w.name + "': " + s.message());
+  out->name = w.name + "_quantized";
+  out->dtype = DType::kS8;
+  out->shape = w.shape;
+  out->quant.axis = 0;
+  out->quant.scale = scale;
+  out->quant.zero_point.assign(scale.size(), 0);
+  out->set_data(std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(q.data()),
+                                     reinterpret_cast<const uint8_t*>(q.data()) + q.size()));
+  return Status::Ok();
+}
+
+// int32 bias with scale s_in * s_w[c] and zero point 0 (quant/weights.h).
+Status quantize_bias_tensor(const Tensor& b, float s_in, const QuantParams& wq, Tensor* out) {
+  const std::vector<float> f = floats_of(b);
+  std::vector<int32_t> q;
+  Status s = quantize_bias(f.data(), f.size(), s_in, wq.scale, &q);
+  if (!s.ok()) return Status(s.code(), "bias '" + b.name + "': " + s.message());
+  out->name = b.name + "_quantized";
+  out->dtype = DType::kS32;
+  out->shape = b.shape;
+  out->quant.axis = 0;
+  for (float sw : wq.scale) out->quant.scale.push_back(s_in * sw);
+  out->quant.zero_point.assign(out->quant.scale.size(), 0);
+  out->set_data(std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(q.data()),
+                                     reinterpret_cast<const uint8_t*>(q.data()) + q.size() * 4));
+  return Status::Ok();
+}
+
+class Rewriter {
+ public:
+  Rewriter(const Graph& g, const std::vector<QuantParams>& q, const GraphQuantOptions& o, Graph* out)
+      : g_(g), act_q_(q), opts_(o), out_(out) {}
+
+  Status run() {
+    out_->tensors = g_.tensors;
+    out_->requant = opts_.requant;
+    out_->producer = g_.producer;
+    const size_t nt = g_.tensors.size();
+    quantized_.assign(nt, false);
+    other_.assign(nt, -1);
+    final_q_ = act_q_;
+    final_q_.resize(nt);
+
+    // Home domains: producers decide; graph inputs follow their first reader.
+    std::vector<int> producer(nt, -1);
+    for (size_t i = 0; i < g_.nodes.size(); ++i)
+      for (int32_t t : g_.nodes[i].outputs) producer[t] = static_cast<int>(i);
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      const Node& n = g_.nodes[i];
+      for (int32_t t : n.inputs)
+        if (t >= 0 && producer[t] < 0 && !g_.tensors[t].is_constant() && is_quantized_node(i)) quantized_[t] = true;
+      for (int32_t t : n.outputs) quantized_[t] = is_quantized_node(i);
+    }
+    // Range-preserving ops pass their input's qparams on, in execution order.
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      const Node& n = g_.nodes[i];
+      if (!is_quantized_node(i) || !range_preserving(n)) continue;
+      for (int32_t t : n.outputs) final_q_[t] = final_q_[n.inputs[0]];
+    }
+    for (size_t t = 0; t < nt; ++t)
+      if (quantized_[t]) EDGEQ_RETURN_IF_ERROR(set_quantized(static_cast<int32_t>(t)));
+
+    for (size_t i = 0; i < g_.nodes.size(); ++i) EDGEQ_RETURN_IF_ERROR(emit(i));
+    out_->inputs = g_.inputs;
+    out_->outputs = g_.outputs;
+    compact_graph(out_);  // drops the float weights the quantized ones replaced
+    return validate_graph(*out_);
+  }
+
+ private:
+  bool is_quantized_node(size_t i) const {
+    if (i < opts_.float_nodes.size() && opts_.float_nodes[i]) return false;
+    const Node& n = g_.nodes[i];
+    // Nodes already in the integer domain (none in a float model) are left alone.
+    return n.op != OpType::kQuantize && n.op != OpType::kDequantize && n.op != OpType::kRequantize;
+  }
+
+  Status set_quantized(int32_t t) {
+    Tensor& x = out_->tensors[t];
+    const QuantParams& q = final_q_[t];
+    if (q.empty())
+      return InvalidArgument("tensor '" + x.name + "' has no calibrated range (was it reached by the calibration data?)");
+    if (x.dtype != DType::kF32) return InvalidArgument("tensor '" + x.name + "' is not float");
+    x.dtype = opts_.act_dtype;
+    x.quant = q;
+    return Status::Ok();
+  }
+
+  // The index of tensor t in the domain `want_quantized`, converting it once if needed.
+  int32_t in_domain(int32_t t, bool want_quantized) {
+    if (t < 0 || g_.tensors[t].is_constant() || quantized_[t] == want_quantized) return t;
+    if (other_[t] >= 0) return other_[t];
+    const Tensor& src = out_->tensors[t];
+    Tensor c;
+    c.name = src.name + (want_quantized ? "_quantized" : "_dequantized");
+    c.shape = src.shape;
+    if (want_quantized) {
+      c.dtype = opts_.act_dtype;
+      c.quant = final_q_[t];
+    }
+    Node conv;
+    conv.name = c.name;
+    conv.op = want_quantized ? OpType::kQuantize : OpType::kDequantize;
+    const int32_t idx = out_->add_tensor(std::move(c));
+    conv.inputs = {t};
+    conv.outputs = {idx};
+    out_->nodes.push_back(std::move(conv));
+    other_[t] = idx;
+    return idx;
+  }
+
+  Status emit(size_t i) {
+    Node n = g_.nodes[i];
+    const bool q = is_quantized_node(i);
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      const int32_t t = n.inputs[k];
+      if (t < 0 || g_.tensors[t].is_constant()) continue;
+      if (q && final_q_[t].empty() && !quantized_[t])
+        return InvalidArgument("tensor '" + g_.tensors[t].name + "' has no calibrated range");
+      n.inputs[k] = in_domain(t, q);
+    }
+    if (q && (n.op == OpType::kConv2D || n.op == OpType::kFullyConnected)) {
+      const Tensor& w = g_.tensors[g_.nodes[i].inputs[1]];
+      if (!w.is_constant()) return Unsupported("node '" + n.name + "': weights are not constant");
+      Tensor wq;
+      EDGEQ_RETURN_IF_ERROR(quantize_weight(w, opts_.per_channel_weights, &wq));
+      const float s_in = out_->tensors[n.inputs[0]].quant.scale[0];
+      if (n.inputs.size() > 2 && n.inputs[2] >= 0) {
+        Tensor bq;
+        EDGEQ_RETURN_IF_ERROR(quantize_bias_tensor(g_.tensors[g_.nodes[i].inputs[2]], s_in, wq.quant, &bq));
+        n.inputs[2] = out_->add_tensor(std::move(bq));
+      }
+      n.inputs[1] = out_->add_tensor(std::move(wq));
+    }
+    out_->nodes.push_back(std::move(n));
+    return Status::Ok();
+  }
+
+  const Graph& g_;
+  const std::vector<QuantParams>& act_q_;
+  const GraphQuantOptions& opts_;
+  Graph* out_;
+  std::vector<bool> quantized_;   // per original tensor: home domain is quantized
+  std::vector<int32_t> other_;    // per original tensor: its copy in the other domain
+  std::vector<QuantParams> final_q_;
+};
+
+// Dynamic quantization: int8 weights for every FullyConnected, nothing else changes.
+Status quantize_dynamic(const Graph& g, const GraphQuantOptions& opts, Graph* out) {
+  *out = g;
+  out->requant = opts.requant;
+  for (Node& n : out->nodes) {
+    if (n.op != OpType::kFullyConnected) continue;
+    const Tensor& w = out->tensors[n.inputs[1]];
+    if (!w.is_constant() || w.dtype != DType::kF32) continue;
+    Tensor wq;
+    EDGEQ_RETURN_IF_ERROR(quantize_weight(w, opts.per_channel_weights, &wq));
+    n.inputs[1] = out->add_tensor(std::move(wq));
+  }
+  compact_graph(out);
+  return validate_graph(*out);
+}
+
+}  // namespace
+
+Status quantize_graph(const Graph& g, const std::vector<QuantParams>& act_qparams, const GraphQuantOptions& opts,
+                      Graph* out) {
+  if (opts.dynamic) return quantize_dynamic(g, opts, out);
+  if (act_qparams.size() != g.tensors.size())
+    return InvalidArgument("quantize_graph: " + std::to_string(act_qparams.size()) + " qparams for " +
+                           std::to_string(g.tensors.size()) + " tensors");
+  if (!is_quantized_type(opts.act_dtype)) return InvalidArgument("activation dtype must be int8 or uint8");
+  for (const Node& n : g.nodes)
+    for (int32_t t : n.outputs)
+      if (g.tensors[t].dtype != DType::kF32)
+        return InvalidArgument("node '" + n.name + "' is not a float node: quantize a float model");
+  *out = Graph();
+  Rewriter r(g, act_qparams, opts, out);
+  return r.run();
+}
+
+}  // namespace quant
+}  // namespace edgeq

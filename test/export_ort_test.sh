@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# `edgeq export-onnx` against ONNX Runtime: every model is converted to .edgeq (or
+# taken as a .edgeq), exported to QDQ ONNX, and run by edgeq (reference kernels) and by
+# ONNX Runtime (tools/ort/ort_run.js, all graph optimizations) on the same input.
+#   quantized outputs: both outputs in steps of the output's scale; at least 99.9% of
+#                      the elements must be within 1 step (the line printed per model
+#                      gives the fraction equal, within 1 step, and the largest diff);
+#   float outputs:     max |edgeq - ort| <= 1e-4 * max(1, max |ort|).
+# Models: the committed QDQ/QOperator and float models of test/data, the quantized op
+# graphs the export gtest writes (EDGEQ_EXPORT_DUMP_DIR), and the torchvision models in
+# MODEL_DIR when its manifest exists.
+# Usage: export_ort_test.sh EDGEQ EDGEQ_TESTS DATA_DIR MODEL_DIR ORT_DIR WORK_DIR
+set -u
+edgeq="$1"; tests="$2"; data="$3"; models="$4"; ort_dir="$5"; work="$6"
+here="$(cd "$(dirname "$0")" && pwd)"
+rm -rf "$work"; mkdir -p "$work/ops"
+EDGEQ_EXPORT_DUMP_DIR="$work/ops" "$tests" --gtest_filter='FloatOpModels/QuantizedExportRoundTrip.*' \
+  >"$work/gtest.log" 2>&1 || { echo "FAIL: the export gtest failed:"; tail -20 "$work/gtest.log"; exit 1; }
+EDGEQ_ORT_DIR="$ort_dir" exec /usr/bin/python3 - "$edgeq" "$data" "$models" "$work" "$here/../tools/ort/ort_run.js" <<'PY'
+import glob, json, os, subprocess, sys
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+edgeq, data, models, work, ort_run = sys.argv[1:6]
+failed = []
+
+def run(cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(" ".join(cmd) + ":\n" + r.stderr.strip())
+
+def output_quant(path):
+    """(scale, zero_point) of each graph output made by a DequantizeLinear, else None."""
+    m = onnx.load(path)
+    inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+    prod = {o: n for n in m.graph.node for o in n.output}
+    res = []
+    for o in m.graph.output:
+        n = prod.get(o.name)
+        if n is not None and n.op_type == "DequantizeLinear":
+            res.append((float(inits[n.input[1]]), int(inits[n.input[2]])))
+        else:
+            res.append(None)
+    return res
+
+def check(name, model, inputs):
+    """model: .edgeq file; inputs: float32 NPY files."""
+    exported = os.path.join(work, name + ".qdq.onnx")
+    run([edgeq, "export-onnx", model, "-o", exported])
+    quant = output_quant(exported)
+    mine = [os.path.join(work, f"{name}.edgeq{k}.npy") for k in range(len(quant))]
+    theirs = [os.path.join(work, f"{name}.ort{k}.npy") for k in range(len(quant))]
+    cmd = [edgeq, "run", model]
+    for i in inputs: cmd += ["--input", i]
+    for o in mine: cmd += ["--output", o]
+    run(cmd)
+    cmd = ["node", ort_run, exported, "--threads", "1", "--quiet", "--opt-level", "all"]
+    for i in inputs: cmd += ["--input", i]
+    for o in theirs: cmd += ["--output", o]
+    run(cmd)
+    for k, q in enumerate(quant):
+        a, b = np.load(mine[k]).astype(np.float64), np.load(theirs[k]).astype(np.float64)
+        if a.shape != b.shape:
+            failed.append(f"{name} output {k}: shape {a.shape} vs {b.shape}")
+            continue
+        if q:
+            s, z = q
+            d = np.abs(np.rint(a / s) - np.rint(b / s)).astype(np.int64)
+            within = float((d <= 1).mean())
+            print(f"[ export ] {name} output {k}: {d.size} elements, {100 * (d == 0).mean():.2f}% equal to "
+                  f"ONNX Runtime, {100 * within:.3f}% within 1 step, max diff {d.max()} steps")
+            if within < 0.999:
+                failed.append(f"{name} output {k}: only {100 * within:.3f}% within 1 step")
+        else:
+            err = float(np.abs(a - b).max())
+            ref = max(1.0, float(np.abs(b).max()))
+            print(f"[ export ] {name} output {k}: {a.size} float elements, max abs error {err:.3g}")
+            if err > 1e-4 * ref:
+                failed.append(f"{name} output {k}: float error {err:.3g}")
+
+def manifest_models(d):
+    p = os.path.join(d, "manifest.json")
+    if not os.path.exists(p):
+        return []
+    return [(e, d) for e in json.load(open(p))["models"] if "_dynamic" not in e["name"]]
+
+cases = manifest_models(data) + manifest_models(models)
+if os.path.isdir(models) and not manifest_models(models):
+    failed.append(f"no models in {models}/manifest.json")
+for e, d in cases:
+    name = e["name"]
+    try:
+        model = os.path.join(work, name + ".edgeq")
+        run([edgeq, "convert", os.path.join(d, e["file"]), "-o", model])
+        check(name, model, [os.path.join(d, i) for i in e["inputs"]])
+    except Exception as ex:
+        failed.append(f"{name}: {ex}")
+dumped = sorted(glob.glob(os.path.join(work, "ops", "*.edgeq")))
+if not dumped:
+    failed.append("the export gtest wrote no quantized op graphs")
+for model in dumped:
+    name = os.path.basename(model)[:-len(".edgeq")]
+    try:
+        check(name, model, sorted(glob.glob(os.path.join(work, "ops", name + ".input*.npy"))))
+    except Exception as ex:
+        failed.append(f"{name}: {ex}")
+print(f"export vs ONNX Runtime: {len(cases) + len(dumped)} models, {len(failed)} failures")
+for f in failed:
+    print("FAIL:", f)
+sys.exit(1 if failed else 0)
+PY

@@ -1,0 +1,477 @@
+// The x86 indirect-GEMM engine (kernels/qconv.h on every x86 level the host runs)
+// against the scalar reference, bit for bit.
+//
+// Sweeps: k (in_c x taps) below, equal to and above the kernels' k block; partial tiles
+// in m and n; 1x1, 3x3, 5x5, 7x7 kernels; strides, dilation, asymmetric padding;
+// batch 2; fully connected; clamps; fp32 and fixed-point requantization with ties,
+// saturating and extreme parameters; int8 and uint8 activations; per-tensor and
+// per-channel; weights including -128; extreme zero points; bias null and non-null;
+// 2 and 3 threads equal to 1. A direct microkernel call checks partial mr/nc stores
+// against a tile packed here by the layout contract, and that nothing outside the
+// tile is written.
+#include <gtest/gtest.h>
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "kernels/qconv.h"
+
+namespace edgeq {
+namespace kern {
+namespace {
+
+#if defined(__aarch64__) || defined(__arm__)
+constexpr Isa kLevels[] = {Isa::kNeon, Isa::kNeonDot, Isa::kNeonI8mm};  // the same driver on ARM's kernels
+#else
+constexpr Isa kLevels[] = {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni};
+#endif
+constexpr size_t kSlack = 128;  // input read slack given to the kernels (>= kr + 64)
+
+// Requantization parameters with storage.
+struct RequantData {
+  ref::Requant rq;
+  std::vector<float> scale;
+  std::vector<int32_t> multiplier, exponent;
+};
+
+enum class Extremes { kNone, kSome };
+
+// Per-channel (or one) parameters around `typical` (a real multiplier giving outputs
+// spread over the 8-bit range). kSome mixes in ties, saturating, zero, huge, inf/NaN
+// (fp32) and shift-saturating / INT32_MIN / very small (fixed point) parameters.
+RequantData make_requant(ref::Scheme scheme, bool per_channel, int32_t out_c, double typical, int32_t zp,
+                         int32_t qmin, int32_t qmax, Extremes extremes, std::mt19937& rng) {
+  RequantData d;
+  const size_t count = per_channel ? static_cast<size_t>(out_c) : 1;
+  std::uniform_real_distribution<double> spread(0.5, 2.0);
+  for (size_t c = 0; c < count; ++c) {
+    const double real = typical * spread(rng);
+    if (scheme == ref::Scheme::kFp32) {
+      float s = static_cast<float>(real);
+      if (extremes == Extremes::kSome) {
+        const float special[] = {0.5f, 0.25f, 1.0f, 3e9f, 1e-30f, 0.0f, std::numeric_limits<float>::infinity(),
+                                 std::numeric_limits<float>::quiet_NaN(), -s};
+        if (c % 3 == 1) s = special[(c / 3) % (sizeof(special) / sizeof(special[0]))];
+      }
+      d.scale.push_back(s);
+    } else {
+      int32_t m = 0, e = 0;
+      ref::quantize_multiplier(real, &m, &e);
+      if (extremes == Extremes::kSome && c % 3 == 1) {
+        const int32_t special[][2] = {{m, 5},        {m, 31},       {m, 40},          {INT32_MIN, 3},
+                                      {INT32_MIN, 0}, {m, -31},      {m, -32},         {m, -45},
+                                      {1 << 30, 1},   {INT32_MAX, 0}, {-(1 << 30), -2}, {0, 0}};
+        const size_t i = (c / 3) % (sizeof(special) / sizeof(special[0]));
+        m = special[i][0];
+        e = special[i][1];
+      }
+      d.multiplier.push_back(m);
+      d.exponent.push_back(e);
+    }
+  }
+  d.rq.scheme = scheme;
+  d.rq.per_channel = per_channel;
+  d.rq.scale = d.scale.empty() ? nullptr : d.scale.data();
+  d.rq.multiplier = d.multiplier.empty() ? nullptr : d.multiplier.data();
+  d.rq.exponent = d.exponent.empty() ? nullptr : d.exponent.data();
+  d.rq.zero_point = zp;
+  d.rq.qmin = qmin;
+  d.rq.qmax = qmax;
+  return d;
+}
+
+ref::ConvShape conv_shape(int32_t batch, int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_c, int32_t kh,
+                          int32_t kw, int32_t stride, int32_t dilation, int32_t pad_top, int32_t pad_left,
+                          int32_t pad_bottom, int32_t pad_right) {
+  ref::ConvShape s{};
+  s.batch = batch;
+  s.in_h = in_h;
+  s.in_w = in_w;
+  s.in_c = in_c;
+  s.out_c = out_c;
+  s.kernel_h = kh;
+  s.kernel_w = kw;
+  s.stride_h = s.stride_w = stride;
+  s.dilation_h = s.dilation_w = dilation;
+  s.pad_top = pad_top;
+  s.pad_left = pad_left;
+  s.out_h = (in_h + pad_top + pad_bottom - dilation * (kh - 1) - 1) / stride + 1;
+  s.out_w = (in_w + pad_left + pad_right - dilation * (kw - 1) - 1) / stride + 1;
+  s.groups = 1;
+  return s;
+}
+
+// One convolution problem and its operands.
+struct Problem {
+  ref::ConvShape shape{};
+  bool fc = false;  // compare with ref::qfully_connected instead of ref::qconv2d
+  bool act_s8 = false;
+  int32_t x_zp = 0;
+  std::vector<uint8_t> x;  // input bytes + kSlack
+  std::vector<int8_t> w;
+  std::vector<int32_t> bias;  // empty: null
+  RequantData rq;
+
+  size_t in_bytes() const { return static_cast<size_t>(shape.batch) * shape.in_h * shape.in_w * shape.in_c; }
+  size_t out_bytes() const { return static_cast<size_t>(shape.batch) * shape.out_h * shape.out_w * shape.out_c; }
+  QConvParams params() const {
+    QConvParams p;
+    p.shape = shape;
+    p.act_s8 = act_s8;
+    p.x_zero_point = x_zp;
+    p.weight = w.data();
+    p.bias = bias.empty() ? nullptr : bias.data();
+    p.rq = rq.rq;
+    return p;
+  }
+  std::vector<uint8_t> reference() const {
+    std::vector<uint8_t> y(out_bytes());
+    const int32_t w_zp = 0;
+    const int32_t* b = bias.empty() ? nullptr : bias.data();
+    if (fc) {
+      const int32_t m = shape.in_w, n = shape.out_c, k = shape.in_c;
+      if (act_s8) {
+        ref::qfully_connected<int8_t>(m, n, k, reinterpret_cast<const int8_t*>(x.data()), x_zp, w.data(), &w_zp,
+                                      false, b, rq.rq, reinterpret_cast<int8_t*>(y.data()));
+      } else {
+        ref::qfully_connected<uint8_t>(m, n, k, x.data(), x_zp, w.data(), &w_zp, false, b, rq.rq, y.data());
+      }
+    } else if (act_s8) {
+      ref::qconv2d<int8_t>(shape, reinterpret_cast<const int8_t*>(x.data()), x_zp, w.data(), &w_zp, false, b, rq.rq,
+                           reinterpret_cast<int8_t*>(y.data()));
+    } else {
+      ref::qconv2d<uint8_t>(shape, x.data(), x_zp, w.data(), &w_zp, false, b, rq.rq, y.data());
+    }
+    return y;
+  }
+};
+
+// Settings swept for every shape.
+struct Variant {
+  bool act_s8;
+  ref::Scheme scheme;
+  bool per_channel;
+  bool bias;
+  bool clamp;  // a narrow [qmin, qmax] instead of the type's range
+  Extremes extremes;
+};
+
+std::vector<Variant> all_variants() {
+  std::vector<Variant> v;
+  for (int s8 = 0; s8 < 2; ++s8)
+    for (int fixed = 0; fixed < 2; ++fixed)
+      for (int pc = 0; pc < 2; ++pc)
+        for (int bias = 0; bias < 2; ++bias)
+          for (int clamp = 0; clamp < 2; ++clamp)
+            v.push_back({s8 != 0, fixed ? ref::Scheme::kFixedPoint : ref::Scheme::kFp32, pc != 0, bias != 0,
+                         clamp != 0, (pc != 0 && bias != 0) ? Extremes::kSome : Extremes::kNone});
+  return v;
+}
+
+Problem make_problem(const ref::ConvShape& shape, const Variant& v, std::mt19937& rng) {
+  Problem p;
+  p.shape = shape;
+  p.act_s8 = v.act_s8;
+  const int32_t lo = v.act_s8 ? -128 : 0, hi = v.act_s8 ? 127 : 255;
+  std::uniform_int_distribution<int32_t> byte(0, 255), type_value(lo, hi), weight(-128, 127);
+  p.x.resize(p.in_bytes() + kSlack);
+  for (uint8_t& b : p.x) b = static_cast<uint8_t>(byte(rng));
+  const int32_t zp_choices[] = {lo, hi, type_value(rng), type_value(rng)};
+  p.x_zp = zp_choices[rng() % 4];
+  const size_t k = static_cast<size_t>(shape.kernel_h) * shape.kernel_w * shape.in_c;
+  p.w.resize(static_cast<size_t>(shape.out_c) * k);
+  for (size_t i = 0; i < p.w.size(); ++i) {
+    const uint32_t r = rng() % 16;  // some runs of the extremes, -128 included
+    p.w[i] = static_cast<int8_t>(r == 0 ? -128 : r == 1 ? 127 : weight(rng));
+  }
+  if (!p.w.empty() && shape.out_c > 1) {  // one channel entirely -128: the largest |sum|
+    for (size_t i = 0; i < k; ++i) p.w[k + i] = -128;
+  }
+  if (v.bias) {
+    std::uniform_int_distribution<int32_t> b(-100000, 100000);
+    p.bias.resize(static_cast<size_t>(shape.out_c));
+    for (int32_t& x : p.bias) x = b(rng);
+    p.bias[0] = std::numeric_limits<int32_t>::max();  // wraps with any positive sum
+  }
+  std::uniform_int_distribution<int32_t> zp_dist(lo, hi);
+  const int32_t y_zp = zp_dist(rng);
+  int32_t qmin = lo, qmax = hi;
+  if (v.clamp) {
+    qmin = std::min(std::max(y_zp - 5, lo), hi);
+    qmax = std::min(qmin + 60, hi);
+  }
+  // Typical |acc| ~ sqrt(k) * 74 * 74; map it to about +-100.
+  const double typical = 100.0 / (std::sqrt(static_cast<double>(k)) * 74.0 * 74.0);
+  p.rq = make_requant(v.scheme, v.per_channel, shape.out_c, typical, y_zp, qmin, qmax, v.extremes, rng);
+  return p;
+}
+
+std::string describe(const ref::ConvShape& s, const Variant& v) {
+  char buf[320];
+  std::snprintf(buf, sizeof(buf),
+                "batch %d in %dx%dx%d out %dx%dx%d kernel %dx%d stride %d dil %d pad %d,%d | %s %s %s bias %d clamp "
+                "%d extremes %d",
+                s.batch, s.in_h, s.in_w, s.in_c, s.out_h, s.out_w, s.out_c, s.kernel_h, s.kernel_w, s.stride_h,
+                s.dilation_h, s.pad_top, s.pad_left, v.act_s8 ? "s8" : "u8",
+                v.scheme == ref::Scheme::kFp32 ? "fp32" : "fixed", v.per_channel ? "per-channel" : "per-tensor",
+                v.bias, v.clamp, v.extremes == Extremes::kSome);
+  return buf;
+}
+
+// Runs `p` through QConvOp on `isa` and compares with the reference; the output
+// buffer has guard bytes that must stay untouched.
+void expect_equal_to_reference(Isa isa, const Problem& p, pthreadpool_t pool, const std::string& what) {
+  QConvOp op;
+  ASSERT_TRUE(op.init(p.params(), kernel_set(isa).gemm)) << what;
+  EXPECT_GT(op.packed_bytes(), 0u);
+  const std::vector<uint8_t> want = p.reference();
+  constexpr size_t kGuard = 64;
+  std::vector<uint8_t> got(p.out_bytes() + kGuard, 0xA5);
+  op.run(p.x.data(), got.data(), pool);
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (got[i] != want[i]) {
+      const size_t c = i % p.shape.out_c;
+      ADD_FAILURE() << isa_name(isa) << " " << what << ": output " << i << " (pixel " << i / p.shape.out_c
+                    << ", channel " << c << ") is " << int(got[i]) << ", reference " << int(want[i]);
+      return;
+    }
+  }
+  for (size_t i = want.size(); i < got.size(); ++i) ASSERT_EQ(got[i], 0xA5) << what << ": wrote past the output";
+  // A second input buffer: the indirection buffer must follow the new pointer.
+  Problem q = p;
+  std::mt19937 rng(7);
+  for (uint8_t& b : q.x) b = static_cast<uint8_t>(rng());
+  std::vector<uint8_t> got2(p.out_bytes());
+  op.run(q.x.data(), got2.data(), pool);
+  ASSERT_EQ(got2, q.reference()) << isa_name(isa) << " " << what << " (second input)";
+}
+
+class X86Gemm : public ::testing::TestWithParam<Isa> {
+ protected:
+  void SetUp() override {
+    if (!isa_supported(GetParam())) GTEST_SKIP() << isa_name(GetParam()) << " not supported by this CPU";
+  }
+  const QGemmKernel& kernel() const { return kernel_set(GetParam()).gemm; }
+  void sweep(const std::vector<ref::ConvShape>& shapes, uint32_t seed) {
+    std::mt19937 rng(seed);
+    for (const ref::ConvShape& s : shapes)
+      for (const Variant& v : all_variants()) {
+        const Problem p = make_problem(s, v, rng);
+        expect_equal_to_reference(GetParam(), p, nullptr, describe(s, v));
+        if (HasFailure()) return;
+      }
+  }
+};
+
+TEST_P(X86Gemm, KernelIsRegistered) {
+  const QGemmKernel& k = kernel();
+  ASSERT_NE(k.name, nullptr);
+  EXPECT_NE(k.u8, nullptr);
+  EXPECT_NE(k.s8, nullptr);
+  EXPECT_GT(k.mr, 0u);
+  EXPECT_GT(k.nr, 0u);
+  EXPECT_GT(k.kr, 0u);
+}
+
+// k = in_c around the k block (kr), n around nr, m around mr, on 1x1 convolutions.
+TEST_P(X86Gemm, PointwiseKAndTileEdges) {
+  const QGemmKernel& k = kernel();
+  const int32_t kr = static_cast<int32_t>(k.kr), nr = static_cast<int32_t>(k.nr), mr = static_cast<int32_t>(k.mr);
+  std::vector<ref::ConvShape> shapes;
+  for (int32_t in_c : {1, kr - 1, kr, kr + 1, 2 * kr + 3, 64})
+    for (int32_t out_c : {1, nr - 1, nr, nr + 1, 2 * nr + 5})
+      shapes.push_back(conv_shape(1, 1, mr * 2 + 1, std::max(in_c, 1), out_c, 1, 1, 1, 1, 0, 0, 0, 0));
+  shapes.push_back(conv_shape(1, 3, 3, 16, 24, 1, 1, 1, 1, 0, 0, 0, 0));
+  shapes.push_back(conv_shape(1, 1, mr - 1, 5, nr + 3, 1, 1, 1, 1, 0, 0, 0, 0));
+  sweep(shapes, 1);
+}
+
+TEST_P(X86Gemm, SpatialKernels) {
+  std::vector<ref::ConvShape> shapes = {
+      conv_shape(1, 7, 7, 8, 17, 3, 3, 1, 1, 1, 1, 1, 1),    // 3x3 same
+      conv_shape(1, 9, 8, 5, 33, 3, 3, 2, 1, 1, 1, 1, 1),    // 3x3 stride 2
+      conv_shape(1, 8, 8, 3, 20, 5, 5, 1, 1, 2, 2, 2, 2),    // 5x5
+      conv_shape(1, 15, 13, 3, 64, 7, 7, 2, 1, 3, 3, 3, 3),  // conv1-like 7x7 / 2, in_c 3
+      conv_shape(1, 9, 9, 7, 9, 3, 3, 1, 2, 2, 2, 2, 2),     // dilation 2
+      conv_shape(1, 6, 7, 12, 31, 3, 3, 1, 1, 0, 1, 2, 0),   // asymmetric padding
+      conv_shape(2, 5, 6, 9, 40, 3, 3, 1, 1, 1, 1, 1, 1),    // batch 2
+      conv_shape(2, 8, 8, 16, 12, 1, 1, 2, 1, 0, 0, 0, 0),   // 1x1 stride 2 (downsample)
+      conv_shape(1, 4, 4, 33, 7, 3, 3, 1, 1, 0, 0, 0, 0),    // valid, k above the block
+      conv_shape(1, 3, 3, 2, 5, 3, 3, 1, 1, 1, 1, 1, 1),     // everything tiny
+  };
+  sweep(shapes, 2);
+}
+
+TEST_P(X86Gemm, FullyConnected) {
+  std::mt19937 rng(3);
+  for (int32_t m : {1, 3, 9})
+    for (int32_t k : {1, 7, 64, 300})
+      for (int32_t n : {1, 13, 40, 100}) {
+        ref::ConvShape s = conv_shape(1, 1, m, k, n, 1, 1, 1, 1, 0, 0, 0, 0);
+        for (const Variant& v : all_variants()) {
+          if (v.clamp) continue;
+          Problem p = make_problem(s, v, rng);
+          p.fc = true;
+          expect_equal_to_reference(GetParam(), p, nullptr, "fc " + describe(s, v));
+          if (HasFailure()) return;
+        }
+      }
+}
+
+// Input zero points outside the activation type: fine without padding (the bias
+// absorbs them, accumulators wrap), refused with padding (the zero buffer cannot hold
+// them) so that the caller keeps the reference kernel. Extreme output zero points.
+TEST_P(X86Gemm, ExtremeZeroPoints) {
+  std::mt19937 rng(4);
+  const ref::ConvShape valid = conv_shape(1, 5, 5, 19, 21, 3, 3, 1, 1, 0, 0, 0, 0);
+  const ref::ConvShape padded = conv_shape(1, 5, 5, 19, 21, 3, 3, 1, 1, 1, 1, 1, 1);
+  for (const Variant& v : all_variants()) {
+    for (int32_t x_zp : {-(1 << 30), 1000, INT32_MAX, INT32_MIN}) {
+      Problem p = make_problem(valid, v, rng);
+      p.x_zp = x_zp;
+      expect_equal_to_reference(GetParam(), p, nullptr, "x_zp " + std::to_string(x_zp) + " " + describe(valid, v));
+      Problem q = make_problem(padded, v, rng);
+      q.x_zp = x_zp;
+      QConvOp op;
+      EXPECT_FALSE(op.init(q.params(), kernel()));
+    }
+    // Output zero points far outside the type (the clamp still applies).
+    for (int32_t y_zp : {-100000, 100000, (1 << 24) - 300}) {
+      Problem p = make_problem(valid, v, rng);
+      p.rq.rq.zero_point = y_zp;
+      expect_equal_to_reference(GetParam(), p, nullptr, "y_zp " + std::to_string(y_zp) + " " + describe(valid, v));
+    }
+    if (HasFailure()) return;
+  }
+  // Output zero points beyond 2^24 from the clamp: exact in the fixed-point scheme,
+  // refused in the fp32 scheme (its float clamp bounds would not be exact).
+  for (int32_t y_zp : {INT32_MIN, INT32_MAX, -(1 << 30)}) {
+    for (ref::Scheme scheme : {ref::Scheme::kFp32, ref::Scheme::kFixedPoint}) {
+      Variant v{false, scheme, true, true, false, Extremes::kSome};
+      Problem p = make_problem(valid, v, rng);
+      p.rq.rq.zero_point = y_zp;
+      if (scheme == ref::Scheme::kFixedPoint) {
+        expect_equal_to_reference(GetParam(), p, nullptr, "fixed y_zp " + std::to_string(y_zp));
+      } else {
+        QConvOp op;
+        EXPECT_FALSE(op.init(p.params(), kernel()));
+      }
+    }
+  }
+}
+
+TEST_P(X86Gemm, RefusesGroups) {
+  std::mt19937 rng(5);
+  ref::ConvShape s = conv_shape(1, 4, 4, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1);
+  Problem p = make_problem(s, all_variants()[0], rng);
+  p.shape.groups = 2;
+  QConvOp op;
+  EXPECT_FALSE(op.init(p.params(), kernel()));
+  EXPECT_EQ(op.packed_bytes(), 0u);
+}
+
+// 2 and 3 threads equal 1 thread (and the reference), on shapes with many tiles in
+// both pixel-outer and channel-outer order.
+TEST_P(X86Gemm, ThreadsEqualOneThread) {
+  std::mt19937 rng(6);
+  const std::vector<ref::ConvShape> shapes = {
+      conv_shape(2, 13, 11, 24, 70, 3, 3, 1, 1, 1, 1, 1, 1),  // many pixels: pixel tiles outer
+      conv_shape(1, 3, 3, 40, 200, 3, 3, 1, 1, 1, 1, 1, 1),   // few pixels: channel blocks outer
+  };
+  for (size_t threads : {2, 3}) {
+    pthreadpool_t pool = pthreadpool_create(threads);
+    ASSERT_NE(pool, nullptr);
+    for (const ref::ConvShape& s : shapes) {
+      for (const Variant& v : {Variant{false, ref::Scheme::kFp32, true, true, true, Extremes::kNone},
+                               Variant{true, ref::Scheme::kFixedPoint, false, false, false, Extremes::kNone}}) {
+        const Problem p = make_problem(s, v, rng);
+        QConvOp op;
+        ASSERT_TRUE(op.init(p.params(), kernel()));
+        std::vector<uint8_t> one(p.out_bytes()), many(p.out_bytes());
+        op.run(p.x.data(), one.data(), nullptr);
+        op.run(p.x.data(), many.data(), pool);
+        EXPECT_EQ(one, many) << threads << " threads, " << describe(s, v);
+        expect_equal_to_reference(GetParam(), p, pool, std::to_string(threads) + " threads " + describe(s, v));
+      }
+    }
+    pthreadpool_destroy(pool);
+  }
+}
+
+// A direct call for partial tiles: mr < MR rows, nc < NR channels, an output stride
+// wider than nc with guard bytes; the tile is packed here from the layout contract in
+// kernels.h (an independent reading of it), so a packer and kernel that agreed on a
+// wrong layout would fail here.
+TEST_P(X86Gemm, MicrokernelPartialTile) {
+  const QGemmKernel& k = kernel();
+  const size_t mr_max = k.mr, nr = k.nr, kr = k.kr;
+  std::mt19937 rng(8);
+  for (size_t mr = 1; mr <= mr_max; mr += (mr_max > 4 ? 3 : 1)) {
+    for (size_t nc : {size_t{1}, nr / 2 + 1, nr}) {
+      for (size_t kc : {size_t{1}, kr, kr + 3}) {
+        const size_t ks = 3, kc_r = (kc + kr - 1) / kr * kr;
+        // Rows: ks * MR pointers into one activation array (with read slack).
+        std::vector<uint8_t> act(ks * mr_max * kc_r + 128);
+        for (uint8_t& b : act) b = static_cast<uint8_t>(rng());
+        std::vector<const void*> a(ks * mr_max);
+        for (size_t t = 0; t < ks; ++t)
+          for (size_t i = 0; i < mr_max; ++i) a[t * mr_max + i] = act.data() + (t * mr_max + std::min(i, mr - 1)) * kc_r;
+        std::vector<int8_t> wt(ks * kc * nc);  // W[t][k][j]
+        for (int8_t& b : wt) b = static_cast<int8_t>(rng());
+        std::vector<int32_t> bias(nr, 0);
+        for (size_t j = 0; j < nc; ++j) bias[j] = static_cast<int32_t>(rng() % 20001) - 10000;
+        // The packed bias folds the kernel's uint8 activation offset (x_zp is 0 here).
+        std::vector<int32_t> packed_bias(bias);
+        for (size_t j = 0; j < nc; ++j)
+          for (size_t i = 0; i < ks * kc; ++i) packed_bias[j] -= k.u8_act_offset * wt[i * nc + j];
+        std::vector<uint8_t> packed(nr * 4 + ks * kc_r * nr, 0);
+        std::memcpy(packed.data(), packed_bias.data(), nr * 4);
+        int8_t* wp = reinterpret_cast<int8_t*>(packed.data() + nr * 4);
+        for (size_t t = 0; t < ks; ++t)
+          for (size_t kk = 0; kk < kc; ++kk)
+            for (size_t j = 0; j < nc; ++j)
+              wp[((t * (kc_r / kr) + kk / kr) * nr + j) * kr + kk % kr] = wt[(t * kc + kk) * nc + j];
+        std::vector<float> scale(nr, 0.003f);
+        QuantEpilogue q;
+        q.scheme = ref::Scheme::kFp32;
+        q.scale = scale.data();
+        q.zero_point = 100;
+        q.qmin = 0;
+        q.qmax = 255;
+        const size_t stride = nr + 7;
+        std::vector<uint8_t> c(mr_max * stride, 0x5A);
+        k.u8(mr, nc, kc, ks, a.data(), packed.data(), c.data(), stride, 0, &q);
+        for (size_t i = 0; i < mr_max; ++i) {
+          for (size_t j = 0; j < stride; ++j) {
+            if (i >= mr || j >= nc) {
+              ASSERT_EQ(c[i * stride + j], 0x5A) << "wrote outside the tile: row " << i << " col " << j;
+              continue;
+            }
+            int64_t acc = bias[j];
+            for (size_t t = 0; t < ks; ++t)
+              for (size_t kk = 0; kk < kc; ++kk)
+                acc += int64_t{static_cast<const uint8_t*>(a[t * mr_max + i])[kk]} * wt[(t * kc + kk) * nc + j];
+            const int32_t want = ref::requantize_fp32(static_cast<int32_t>(acc), 0.003f, 100, 0, 255);
+            ASSERT_EQ(c[i * stride + j], want) << "mr " << mr << " nc " << nc << " kc " << kc << " row " << i
+                                               << " col " << j;
+          }
+        }
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Levels, X86Gemm, ::testing::ValuesIn(kLevels),
+                         [](const ::testing::TestParamInfo<Isa>& info) { return std::string(isa_name(info.param)); });
+
+}  // namespace
+}  // namespace kern
+}  // namespace edgeq

@@ -1,0 +1,77 @@
+// Shared pieces of the `edgeq` command-line tool (see cli.h).
+#include "tools/cli.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+namespace edgeq {
+namespace cli {
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+int report(const Status& s) {
+  if (s.ok()) return 0;
+  std::fprintf(stderr, "edgeq: error: %s\n", s.message().c_str());
+  return 1;
+}
+
+void SessionArgs::add_to(CLI::App* app) {
+  app->add_option("--threads", threads, "threads (0: one per core)")->check(CLI::Range(0, 256));
+  app->add_option("--isa", isa,
+                  "force a kernel level: ref, avx2, avxvnni, avx512vnni, neon, neondot, neoni8mm "
+                  "(default: EDGEQ_ISA, else the best the CPU runs)");
+}
+
+std::string human_bytes(size_t b) {
+  char buf[32];
+  if (b >= (1u << 20))
+    std::snprintf(buf, sizeof(buf), "%.2f MiB", b / 1048576.0);
+  else if (b >= 1024)
+    std::snprintf(buf, sizeof(buf), "%.1f KiB", b / 1024.0);
+  else
+    std::snprintf(buf, sizeof(buf), "%zu B", b);
+  return buf;
+}
+
+SessionOptions SessionArgs::options() const {
+  SessionOptions o;
+  o.num_threads = threads;
+  o.isa = isa;
+  return o;
+}
+
+Status open_session(const std::string& path, const SessionArgs& args, std::unique_ptr<Session>* out) {
+  std::shared_ptr<const Model> model;
+  EDGEQ_RETURN_IF_ERROR(Model::load_file(path, &model));
+  return Session::create(model, args.options(), out);
+}
+
+Progress::Progress(std::string label, int64_t total)
+    : label_(std::move(label)), total_(total), tty_(::isatty(2) != 0), start_(now_seconds()) {}
+
+void Progress::update(int64_t done) {
+  if (total_ <= 0) return;
+  const int64_t tenth = done * 10 / total_;
+  if (!tty_ && tenth == last_tenth_) return;
+  last_tenth_ = tenth;
+  const double elapsed = now_seconds() - start_;
+  const double eta = done > 0 ? elapsed * static_cast<double>(total_ - done) / static_cast<double>(done) : 0.0;
+  std::fprintf(stderr, "%s%s %lld/%lld (%3d%%)  %.1fs elapsed, ETA %.1fs%s", tty_ ? "\r" : "", label_.c_str(),
+               static_cast<long long>(done), static_cast<long long>(total_), static_cast<int>(100 * done / total_),
+               elapsed, eta, tty_ ? "   " : "\n");
+  std::fflush(stderr);
+}
+
+void Progress::done() {
+  if (tty_ && total_ > 0) std::fprintf(stderr, "\n");
+}
+
+}  // namespace cli
+}  // namespace edgeq
