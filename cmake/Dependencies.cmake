@@ -44,8 +44,12 @@ edgeq_require(FLATBUFFERS_INCLUDE_DIR "FlatBuffers headers" "libflatbuffers-dev"
 find_program(FLATC_EXECUTABLE flatc)
 edgeq_require(FLATC_EXECUTABLE "flatc" "flatbuffers-compiler")
 
-# ONNX + protobuf: importer only
-option(EDGEQ_BUILD_IMPORTER "Build the ONNX importer (needs ONNX and protobuf)" ON)
+# ONNX + protobuf: importer only; off by default in cross builds (convert on the host)
+if(CMAKE_CROSSCOMPILING)
+  option(EDGEQ_BUILD_IMPORTER "Build the ONNX importer (needs ONNX and protobuf)" OFF)
+else()
+  option(EDGEQ_BUILD_IMPORTER "Build the ONNX importer (needs ONNX and protobuf)" ON)
+endif()
 if(EDGEQ_BUILD_IMPORTER)
   find_package(Protobuf QUIET)
   edgeq_require(Protobuf_FOUND "protobuf" "libprotobuf-dev")

@@ -60,7 +60,8 @@ struct QuantEpilogue {
 // The input zero point is folded into packed_bias by the packer:
 //   packed_bias[j] = bias[j] - (x_zp + act_offset) * sum_{t,k} W(t, k, j)
 // where act_offset is the QGemmKernel's s8_act_offset for int8 activations (128 for
-// kernels that flip int8 activations to uint8 with x ^ 0x80) and 0 for uint8.
+// kernels that flip int8 activations to uint8 with x ^ 0x80) and its u8_act_offset for
+// uint8 ones (-128 for kernels that flip uint8 activations to int8 with x ^ 0x80).
 // Accumulation wraps modulo 2^32, like the reference.
 // q: with the fp32 scheme, |qmin - zero_point| and |qmax - zero_point| must be at most
 //    2^24 (the x86 kernels clamp in float before rounding; the driver checks this).
@@ -71,6 +72,7 @@ struct QGemmKernel {
   const char* name = nullptr;  // e.g. "qu8_igemm_minmax_8x32c4__avx512vnni"
   uint32_t mr = 0, nr = 0, kr = 0;
   int32_t s8_act_offset = 0;
+  int32_t u8_act_offset = 0;  // the same for uint8 activations (-128 for kernels that flip them to int8)
   // W is packed as int16 (kernels that multiply in int16 and would otherwise widen
   // every weight vector in their inner loop).
   bool wide_weights = false;

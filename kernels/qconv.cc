@@ -10,7 +10,8 @@
 //  * weights into NR-channel blocks: int32 bias[NR], then W[tap][k / kr][NR][kr]
 //    (int8, or int16 for wide_weights kernels; zero beyond in_c and beyond out_c),
 //    bias corrected for the input zero point:
-//      bias'[j] = bias[j] - (x_zp + act_offset) * sum_{tap,k} W[j][tap][k]   (mod 2^32);
+//      bias'[j] = bias[j] - (x_zp + act_offset) * sum_{tap,k} W[j][tap][k]   (mod 2^32),
+//    act_offset being the kernel's s8_act_offset or u8_act_offset (kernels.h);
 //  * the requantization parameters into per-channel arrays padded to a multiple of NR;
 //  * the zero buffer (in_c rounded up to kr, plus the kernels' read slack).
 // run() rebuilds the indirection buffer only when the input pointer changed (the
@@ -198,7 +199,7 @@ bool QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
   impl->m_tiles = (impl->m + impl->mr - 1) / impl->mr;
   impl->n_blocks = (impl->n + impl->nr - 1) / impl->nr;
   impl->n_outer = impl->n > impl->m;
-  impl->pack_weights(p, kernel.kr, kernel.wide_weights, p.act_s8 ? kernel.s8_act_offset : 0);
+  impl->pack_weights(p, kernel.kr, kernel.wide_weights, p.act_s8 ? kernel.s8_act_offset : kernel.u8_act_offset);
   impl->pack_epilogue(p.rq);
   impl->zero_bytes = round_up(impl->kc, kernel.kr) + kReadSlack;
   impl->zero = aligned_bytes(impl->zero_bytes);

@@ -7,12 +7,25 @@
 #  * export_vs_onnxruntime: `edgeq export-onnx` on the committed models, the quantized op
 #    graphs and the torchvision models, run by edgeq and by ONNX Runtime;
 #  * cli: the edgeq tool's commands and its errors on bad input.
+# Builds without the importer (cross builds, tools/arm_test.sh) have only the suites
+# that need no ONNX file; cross builds run them through CMAKE_CROSSCOMPILING_EMULATOR.
 include(GoogleTest)
 
 file(GLOB EDGEQ_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/test/*_test.cc)
+# Suites that convert ONNX files need the importer; builds without it (cross builds)
+# leave them out.
+set(EDGEQ_IMPORTER_TEST_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test/importer_test.cc
+                                ${CMAKE_CURRENT_SOURCE_DIR}/test/model_test.cc
+                                ${CMAKE_CURRENT_SOURCE_DIR}/test/export_test.cc)
+if(NOT EDGEQ_BUILD_IMPORTER)
+  list(REMOVE_ITEM EDGEQ_TEST_SOURCES ${EDGEQ_IMPORTER_TEST_SOURCES})
+endif()
 add_executable(edgeq_tests ${EDGEQ_TEST_SOURCES})
 target_include_directories(edgeq_tests PRIVATE ${NLOHMANN_JSON_INCLUDE_DIR})
-target_link_libraries(edgeq_tests PRIVATE edgeq_importer edgeq_npy GTest::gtest GTest::gtest_main)
+target_link_libraries(edgeq_tests PRIVATE edgeq_internal edgeq_npy GTest::gtest GTest::gtest_main)
+if(EDGEQ_BUILD_IMPORTER)
+  target_link_libraries(edgeq_tests PRIVATE edgeq_importer)
+endif()
 target_compile_definitions(edgeq_tests PRIVATE EDGEQ_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
 if(EDGEQ_HAVE_XNNPACK)
   # test/xnn_float_test.cc then requires the float path to be on XNNPACK.
@@ -20,20 +33,24 @@ if(EDGEQ_HAVE_XNNPACK)
 endif()
 gtest_discover_tests(edgeq_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
 
-# Debian's python3 (with python3-torch), not another python3 that may come first on PATH.
-find_program(EDGEQ_SYSTEM_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
-if(NOT EDGEQ_SYSTEM_PYTHON)
-  find_program(EDGEQ_SYSTEM_PYTHON python3)
+# The model tests need the importer, PyTorch and ONNX Runtime on the machine that runs
+# them: not in builds without the importer, nor in cross builds.
+if(EDGEQ_BUILD_IMPORTER AND NOT CMAKE_CROSSCOMPILING)
+  # Debian's python3 (with python3-torch), not another python3 that may come first on PATH.
+  find_program(EDGEQ_SYSTEM_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
+  if(NOT EDGEQ_SYSTEM_PYTHON)
+    find_program(EDGEQ_SYSTEM_PYTHON python3)
+  endif()
+  set(EDGEQ_MODEL_DIR ${CMAKE_CURRENT_BINARY_DIR}/models)
+  set(EDGEQ_ORT_DIR_DEFAULT ${CMAKE_CURRENT_BINARY_DIR}/ort)
+  add_test(NAME make_torchvision_models
+    COMMAND ${EDGEQ_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/tools/make_models.py
+            --out ${EDGEQ_MODEL_DIR} --only big --ort-dir ${EDGEQ_ORT_DIR_DEFAULT})
+  set_tests_properties(make_torchvision_models PROPERTIES FIXTURES_SETUP torchvision LABELS e2e TIMEOUT 1500)
+  add_test(NAME torchvision_vs_onnxruntime COMMAND edgeq_tests --gtest_filter=GeneratedModels/*)
+  set_tests_properties(torchvision_vs_onnxruntime PROPERTIES FIXTURES_REQUIRED torchvision LABELS e2e TIMEOUT 900
+    ENVIRONMENT EDGEQ_MODEL_DIR=${EDGEQ_MODEL_DIR})
 endif()
-set(EDGEQ_MODEL_DIR ${CMAKE_CURRENT_BINARY_DIR}/models)
-set(EDGEQ_ORT_DIR_DEFAULT ${CMAKE_CURRENT_BINARY_DIR}/ort)
-add_test(NAME make_torchvision_models
-  COMMAND ${EDGEQ_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/tools/make_models.py
-          --out ${EDGEQ_MODEL_DIR} --only big --ort-dir ${EDGEQ_ORT_DIR_DEFAULT})
-set_tests_properties(make_torchvision_models PROPERTIES FIXTURES_SETUP torchvision LABELS e2e TIMEOUT 1500)
-add_test(NAME torchvision_vs_onnxruntime COMMAND edgeq_tests --gtest_filter=GeneratedModels/*)
-set_tests_properties(torchvision_vs_onnxruntime PROPERTIES FIXTURES_REQUIRED torchvision LABELS e2e TIMEOUT 900
-  ENVIRONMENT EDGEQ_MODEL_DIR=${EDGEQ_MODEL_DIR})
 
 if(TARGET edgeq_cli)
   add_test(NAME export_vs_onnxruntime

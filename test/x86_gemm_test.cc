@@ -28,7 +28,11 @@ namespace edgeq {
 namespace kern {
 namespace {
 
+#if defined(__aarch64__) || defined(__arm__)
+constexpr Isa kLevels[] = {Isa::kNeon, Isa::kNeonDot, Isa::kNeonI8mm};  // the same driver on ARM's kernels
+#else
 constexpr Isa kLevels[] = {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni};
+#endif
 constexpr size_t kSlack = 128;  // input read slack given to the kernels (>= kr + 64)
 
 // Requantization parameters with storage.
@@ -432,8 +436,12 @@ TEST_P(X86Gemm, MicrokernelPartialTile) {
         std::vector<int32_t> bias(nr, 0);
         for (size_t j = 0; j < nc; ++j) bias[j] = static_cast<int32_t>(rng() % 20001) - 10000;
         const size_t w_bytes = k.wide_weights ? 2 : 1;
+        // The packed bias folds the kernel's uint8 activation offset (x_zp is 0 here).
+        std::vector<int32_t> packed_bias(bias);
+        for (size_t j = 0; j < nc; ++j)
+          for (size_t i = 0; i < ks * kc; ++i) packed_bias[j] -= k.u8_act_offset * wt[i * nc + j];
         std::vector<uint8_t> packed(nr * 4 + ks * kc_r * nr * w_bytes, 0);
-        std::memcpy(packed.data(), bias.data(), nr * 4);
+        std::memcpy(packed.data(), packed_bias.data(), nr * 4);
         for (size_t t = 0; t < ks; ++t)
           for (size_t kk = 0; kk < kc; ++kk)
             for (size_t j = 0; j < nc; ++j) {

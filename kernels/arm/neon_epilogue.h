@@ -1,0 +1,129 @@
+// The requantization epilogue shared by the ARM GEMM microkernels: int32 accumulators
+// (4 output channels per vector) -> clamped 8-bit outputs, equal to kernels/ref/
+// requant.cc bit for bit.
+//
+//  * fp32: float(acc) * scale rounded half to even. AArch64 has vcvtnq_s32_f32; ARMv7
+//    has no rounding conversion, so magnitudes below 2^23 are rounded by adding and
+//    removing 2^23 (where the float spacing is 1, the addition itself rounds to nearest
+//    even) and larger ones are integers already; the truncating conversion then
+//    saturates like vcvtnq. NEON on ARMv7 flushes denormals to zero; a product that
+//    small rounds to 0 in the reference too. A NaN product (a NaN or infinite scale,
+//    which validation rejects) gives the zero point, as in the reference; vcvtnq_s32_f32
+//    does that itself. A saturated int32 plus the zero point clamps like the
+//    reference's exact sum as long as |zero point| < 2^30 (the driver refuses fp32
+//    zero points far beyond the output range).
+//  * fixed point: vqshlq_s32 (left shift, saturating), vqrdmulhq_s32 (SRDHM: rounds ties
+//    toward +inf, saturates INT32_MIN * INT32_MIN, exactly the reference), then a
+//    rounding right shift. vrshlq_s32 rounds ties up; the reference's RDBP rounds them
+//    away from zero, so negative values are first lowered by one, which turns "ties up"
+//    into "ties down" for them: floor((x - 1 + 2^(s-1)) / 2^s) = -floor((-x + 2^(s-1)) / 2^s)
+//    for every s >= 1. The lowering saturates, but never does: SRDHM never returns
+//    INT32_MIN (its lowest result is -(2^31 - 1), from INT32_MIN * INT32_MAX).
+//    Shift amounts are clamped to what the reference distinguishes (left <= 32,
+//    right <= 63), since NEON reads only a shift's low byte.
+// Then + zero point (saturating), clamp to [qmin, qmax], narrow to bytes: the clamp
+// puts every value in the output type's range, so the low byte is the int8 or uint8
+// result alike.
+//
+// Everything here is in an anonymous namespace on purpose: each ISA's translation unit
+// compiles its own copy with its own -march, so the linker can never pick a copy built
+// for a newer ISA than the caller's.
+#pragma once
+
+#include <arm_neon.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/kernels.h"
+
+namespace edgeq {
+namespace kern {
+namespace {
+
+inline int32x4_t neon_round_fp32(int32x4_t acc, float32x4_t scale) {
+  const float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc), scale);
+#if defined(__aarch64__)
+  return vcvtnq_s32_f32(v);
+#else
+  // |v| < 2^23: |v| + 2^23 lies where floats are the integers, so the addition rounds
+  // half to even; |v| >= 2^23 is an integer already. The sign goes back on after.
+  const float32x4_t number = vbslq_f32(vceqq_f32(v, v), v, vdupq_n_f32(0.0f));  // NaN -> 0, as the reference
+  const float32x4_t magnitude = vabsq_f32(number);
+  const float32x4_t two23 = vdupq_n_f32(8388608.0f);
+  const float32x4_t small = vsubq_f32(vaddq_f32(magnitude, two23), two23);
+  const float32x4_t rounded = vbslq_f32(vcltq_f32(magnitude, two23), small, magnitude);
+  const uint32x4_t sign = vandq_u32(vreinterpretq_u32_f32(number), vdupq_n_u32(0x80000000u));
+  return vcvtq_s32_f32(vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(rounded), sign)));  // saturates
+#endif
+}
+
+// Fixed-point parameters of 4 channels, prepared once per tile.
+struct NeonFixed {
+  int32x4_t multiplier, left, right, negative_fixup;
+};
+
+inline NeonFixed neon_fixed_params(const int32_t* multiplier, const int32_t* exponent) {
+  const int32x4_t e = vld1q_s32(exponent);
+  const int32x4_t zero = vdupq_n_s32(0);
+  NeonFixed p;
+  p.multiplier = vld1q_s32(multiplier);
+  p.left = vminq_s32(vmaxq_s32(e, zero), vdupq_n_s32(32));
+  p.right = vmaxq_s32(vminq_s32(e, zero), vdupq_n_s32(-63));     // vrshl shifts right by -amount
+  p.negative_fixup = vreinterpretq_s32_u32(vcltq_s32(e, zero));  // lower negatives only when shifting right
+  return p;
+}
+
+inline int32x4_t neon_round_fixed(int32x4_t acc, const NeonFixed& p) {
+  int32x4_t x = vqrdmulhq_s32(vqshlq_s32(acc, p.left), p.multiplier);
+  x = vqaddq_s32(x, vandq_s32(vshrq_n_s32(x, 31), p.negative_fixup));
+  return vrshlq_s32(x, p.right);
+}
+
+// Requantizes an MR x (4 * NV) tile of accumulators (acc[i][v] holds row i, channels
+// 4v..4v+3 of the tile) and stores its first mr rows and nc columns.
+template <size_t MR, size_t NV>
+inline void neon_requantize_store(int32x4_t (&acc)[MR][NV], size_t mr, size_t nc, void* c, size_t c_stride, size_t n0,
+                                  const QuantEpilogue& q) {
+  if (q.scheme == ref::Scheme::kFp32) {
+    EDGEQ_UNROLL
+    for (size_t v = 0; v < NV; ++v) {
+      const float32x4_t scale = vld1q_f32(q.scale + n0 + 4 * v);
+      EDGEQ_UNROLL
+      for (size_t i = 0; i < MR; ++i) acc[i][v] = neon_round_fp32(acc[i][v], scale);
+    }
+  } else {
+    EDGEQ_UNROLL
+    for (size_t v = 0; v < NV; ++v) {
+      const NeonFixed p = neon_fixed_params(q.multiplier + n0 + 4 * v, q.exponent + n0 + 4 * v);
+      EDGEQ_UNROLL
+      for (size_t i = 0; i < MR; ++i) acc[i][v] = neon_round_fixed(acc[i][v], p);
+    }
+  }
+  const int32x4_t zp = vdupq_n_s32(q.zero_point);
+  const int32x4_t lo = vdupq_n_s32(q.qmin);
+  const int32x4_t hi = vdupq_n_s32(q.qmax);
+  EDGEQ_UNROLL
+  for (size_t i = 0; i < MR && i < mr; ++i) {
+    int16x4_t half[NV + 1];
+    EDGEQ_UNROLL
+    for (size_t v = 0; v < NV; ++v) half[v] = vmovn_s32(vminq_s32(vmaxq_s32(vqaddq_s32(acc[i][v], zp), lo), hi));
+    half[NV] = half[NV - 1];  // pads an odd NV; never stored past nc
+    uint8_t row[8 * ((NV + 1) / 2)];
+    EDGEQ_UNROLL
+    for (size_t v = 0; v < NV; v += 2) {
+      vst1_u8(row + 4 * v, vreinterpret_u8_s8(vmovn_s16(vcombine_s16(half[v], half[v + 1]))));
+    }
+    uint8_t* out = static_cast<uint8_t*>(c) + i * c_stride;
+    if (nc == 4 * NV) {
+      std::memcpy(out, row, 4 * NV);
+    } else {
+      std::memcpy(out, row, nc);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kern
+}  // namespace edgeq

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Reads the ARM GEMM microkernels' machine code and reports, for each kernel's inner
+# loop, the multiply-accumulates per instruction against the ideal of its ISA.
+#
+#   tools/arm_mac_report.sh [BUILD_DIR...]     (default: build-arm64 and build-armhf)
+#
+# The inner loop of a kernel is the innermost loop (a backward branch with no other
+# backward branch inside it) holding the most multiply instructions: the main k loop.
+# MACs per instruction (8-bit multiplies, int32 sums):
+#   smull / smull2 / vmull.s8   8  (8 x int8 -> 8 x int16; the following sadalp/vpadal
+#                                   adds them into int32 and counts 0)
+#   smlal / smlal2 (.8b/.16b)   8  (the NEON ideal: one 8 x 8-bit multiply-add per instr)
+#   sdot / udot / usdot        16  (4 lanes x 4 products: the dotprod ideal)
+#   smmla / ummla / usmmla     32  (2x8 by 8x2: the i8mm ideal)
+# Reported: MACs per loop iteration, instructions per iteration (all of them: loads,
+# flips, address updates, the branch), their ratio, and that ratio over the ideal.
+# Also flags stack accesses inside the loop (register spills).
+# The NEON kernels pair every smull with a sadalp (summing two int16 products with
+# smlal would overflow for (-128) x (-128) twice), so their ceiling is 4 MACs/instr, half
+# the smlal ideal; the rest of every loop is loads, the uint8 flip and loop control.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ $# -eq 0 ]; then
+  set -- "$root/build-arm64" "$root/build-armhf"
+fi
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+
+for build in "$@"; do
+  objdir="$build/CMakeFiles/edgeq_runtime.dir/kernels/arm"
+  [ -d "$objdir" ] || { echo "(no ARM kernel objects in $build: build it with tools/arm_test.sh)"; continue; }
+  if grep -q 'aarch64' "$build/CMakeCache.txt"; then objdump=aarch64-linux-gnu-objdump; else objdump=arm-linux-gnueabihf-objdump; fi
+  echo "== $build ($objdump)"
+  for obj in "$objdir"/q8_igemm_*.o; do
+    "$objdump" -d --no-show-raw-insn -C "$obj"
+  done | "$python" -c '
+import re, sys
+
+MACS = {"smull": 8, "smull2": 8, "smlal": 8, "smlal2": 8, "vmull.s8": 8, "vmlal.s8": 8,
+        "sdot": 16, "udot": 16, "usdot": 16, "vsdot.s8": 16, "smmla": 32, "ummla": 32, "usmmla": 32}
+IDEAL = [("smmla", 32), ("usmmla", 32), ("sdot", 16), ("udot", 16), ("usdot", 16)]
+BRANCH = re.compile(r"^(b\.\w+|cbz|cbnz|tbz|tbnz|b(ne|eq|cc|cs|lo|hs|hi|ls|gt|lt|ge|le|mi|pl)?(\.[nw])?)$")
+
+funcs, cur = {}, None
+for line in sys.stdin:
+    m = re.match(r"^[0-9a-f]+ <(.*)>:$", line)
+    if m:
+        cur = m.group(1)
+        funcs[cur] = []
+        continue
+    m = re.match(r"^\s*([0-9a-f]+):\s+(\S+)\s*(.*)$", line)
+    if m and cur is not None:
+        funcs[cur].append((int(m.group(1), 16), m.group(2), m.group(3)))
+
+def macs(mn, ops):
+    if mn in ("smlal", "smlal2") and ".8h" not in ops:
+        return 0  # 16-bit operands: not an 8-bit multiply
+    return MACS.get(mn, 0)
+
+rows = []
+for name, ins in funcs.items():
+    if "igemm" not in name or "requantize" in name:
+        continue
+    loops = []
+    for idx, (addr, mn, ops) in enumerate(ins):
+        if BRANCH.match(mn):
+            t = re.search(r"(?:^|,\s*)([0-9a-f]+) <", ops)
+            if t and int(t.group(1), 16) < addr:
+                start = int(t.group(1), 16)
+                body = [x for x in ins if start <= x[0] <= addr]
+                loops.append((start, addr, body))
+    inner = [l for l in loops if not any(o is not l and l[0] <= o[0] and o[1] < l[1] for o in loops)]
+    if not inner:
+        continue
+    start, end, body = max(inner, key=lambda l: sum(macs(mn, ops) > 0 for _, mn, ops in l[2]))
+    total = sum(macs(mn, ops) for _, mn, ops in body)
+    if total == 0:
+        continue
+    kinds = sorted({mn for _, mn, ops in body if macs(mn, ops)})
+    ideal = max([v for k, v in IDEAL if k in kinds] or [8])
+    spills = sum("[sp" in ops or "sp]" in ops or ", sp" in ops for _, mn, ops in body)
+    short = re.sub(r"\(anonymous namespace\)::|^void |edgeq::kern::", "", name).split("(")[0]
+    short = short.replace("<true>", " (uint8 activations)").replace("<false>", " (int8 activations)")
+    rows.append((short, total, len(body), "/".join(kinds), ideal, spills))
+
+for short, total, n, kinds, ideal, spills in rows:
+    ratio = total / n
+    print(f"{short}")
+    print(f"  inner loop: {n} instructions, {total} MACs per iteration ({kinds}); "
+          f"{ratio:.2f} MACs/instr vs ideal {ideal} ({100 * ratio / ideal:.0f}%)"
+          + (f"; {spills} stack accesses (spills)" if spills else "; no spills"))
+'
+done
