@@ -202,10 +202,11 @@ void measure(Session& s, const BenchArgs& a, Measurement* m) {
 
   m->node_ms.assign(a.profile ? s.graph().nodes.size() : 0, {});
   Progress progress("run", a.runs >= 2 ? a.runs : 0);
-  const auto start = Clock::now();
   const double cpu_start = process_cpu_ms();
-  while (static_cast<int>(m->run_ms.size()) < a.runs || ms_since(start) < 1000.0 * a.min_time) {
+  double timed_ms = 0.0;  // --min-time counts the timed runs themselves, not the loop around them
+  while (static_cast<int>(m->run_ms.size()) < a.runs || timed_ms < 1000.0 * a.min_time) {
     m->run_ms.push_back(one_run(a.profile));
+    timed_ms += m->run_ms.back();
     for (size_t i = 0; i < m->node_ms.size(); ++i) m->node_ms[i].push_back(1000.0 * node_seconds[i]);
     if (static_cast<int>(m->run_ms.size()) <= a.runs) progress.update(static_cast<int64_t>(m->run_ms.size()));
   }
