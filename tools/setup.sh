@@ -4,7 +4,9 @@
 #   tools/setup.sh demo   install what is missing, build, convert the int8 model shipped
 #                         in test/data to .edgeq, run it on the shipped input, print it
 #   tools/setup.sh test   install what is missing (Debian packages, and ONNX Runtime from
-#                         npm for the peer comparison), build, run every test with ctest
+#                         npm for the peer comparison), build, run every test with ctest,
+#                         then cross-build for AArch64 and ARMv7 and run the tests under
+#                         qemu (tools/arm_test.sh)
 #
 # Environment: EDGEQ_BUILD_DIR (default: build), EDGEQ_JOBS (default: nproc).
 # Packages are installed with apt-get only when missing (root, or sudo).
@@ -70,3 +72,5 @@ bash "$root/tools/setup_ort.sh" "$build/ort"
 step "running the tests"
 cd "$build"
 EDGEQ_ORT_DIR="$build/ort" ctest --output-on-failure -j "$jobs" --timeout 1200
+step "ARM: cross builds (AArch64, ARMv7) and the test suite under qemu"
+bash "$root/tools/arm_test.sh" all
