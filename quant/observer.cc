@@ -212,6 +212,10 @@ const char* method_name(Method m) {
 }
 
 bool parse_method(const std::string& name, Method* out) {
+  if (name == "ema") {  // the short name the CLI uses
+    *out = Method::kMovingAverage;
+    return true;
+  }
   for (Method m : {Method::kMinMax, Method::kMovingAverage, Method::kHistogram, Method::kPercentile, Method::kEntropy,
                    Method::kMse}) {
     if (name == method_name(m)) {

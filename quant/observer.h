@@ -72,7 +72,7 @@ namespace quant {
 enum class Method : uint8_t { kMinMax, kMovingAverage, kHistogram, kPercentile, kEntropy, kMse };
 
 const char* method_name(Method m);  // "minmax", "moving_average", "histogram", "percentile", "entropy", "mse"
-bool parse_method(const std::string& name, Method* out);
+bool parse_method(const std::string& name, Method* out);  // also accepts "ema"
 bool method_needs_histogram(Method m);
 
 struct ObserverOptions {

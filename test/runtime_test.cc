@@ -457,6 +457,59 @@ TEST(CApi, EndToEndAndErrors) {
   edgeq_model_release(model);
 }
 
+// Calibration through the C API: a float model, a few batches, an int8 model written to
+// disk that loads and tracks the float outputs; bad arguments are errors.
+TEST(CApi, CalibratesAFloatModel) {
+  const Graph g = small_net(false);
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(serialize_graph(g, &bytes).ok());
+  edgeq_model* model = nullptr;
+  ASSERT_EQ(edgeq_model_load_memory(bytes.data(), bytes.size(), &model), EDGEQ_OK);
+  edgeq_calibrator* cal = nullptr;
+  ASSERT_EQ(edgeq_calibrator_create(model, nullptr, &cal), EDGEQ_OK) << edgeq_last_error();
+  std::vector<std::vector<float>> batches;
+  for (uint32_t b = 0; b < 8; ++b) {
+    batches.push_back(random_input(192, 40 + b));
+    const float* in[1] = {batches.back().data()};
+    ASSERT_EQ(edgeq_calibrator_add_batch(cal, in, 1), EDGEQ_OK) << edgeq_last_error();
+  }
+  const float* two[2] = {batches[0].data(), batches[1].data()};
+  EXPECT_EQ(edgeq_calibrator_add_batch(cal, two, 2), EDGEQ_INVALID_ARGUMENT);
+  edgeq_calibration_options opts;
+  edgeq_calibration_options_init(&opts);
+  opts.method = "histogram";
+  const std::string path = ::testing::TempDir() + "/capi_int8.edgeq";
+  ASSERT_EQ(edgeq_calibrator_write(cal, &opts, path.c_str()), EDGEQ_OK) << edgeq_last_error();
+  opts.method = "magic";
+  EXPECT_EQ(edgeq_calibrator_write(cal, &opts, path.c_str()), EDGEQ_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(edgeq_last_error()).find("magic"), std::string::npos);
+  const std::string stats = ::testing::TempDir() + "/capi.stats";
+  EXPECT_EQ(edgeq_calibrator_save_stats(cal, stats.c_str()), EDGEQ_OK) << edgeq_last_error();
+  EXPECT_EQ(edgeq_calibrator_load_stats(cal, "/nonexistent/stats"), EDGEQ_IO_ERROR);
+  edgeq_calibrator_destroy(cal);
+  EXPECT_EQ(edgeq_calibrator_create(nullptr, nullptr, &cal), EDGEQ_INVALID_ARGUMENT);
+
+  // The int8 model loads, is int8 inside, and stays close to the float one.
+  api::Model fmodel, qmodel;
+  ASSERT_EQ(fmodel.load(bytes.data(), bytes.size()), EDGEQ_OK);
+  edgeq_model_release(model);
+  ASSERT_EQ(qmodel.load(path), EDGEQ_OK) << api::error();
+  api::Session fs, qs;
+  ASSERT_EQ(fs.create(fmodel), EDGEQ_OK);
+  ASSERT_EQ(qs.create(qmodel), EDGEQ_OK);
+  EXPECT_EQ(qs.input_info(0).dtype, EDGEQ_U8);
+  ASSERT_EQ(fs.set_input(0, batches[0]), EDGEQ_OK);
+  ASSERT_EQ(qs.set_input(0, batches[0]), EDGEQ_OK);
+  ASSERT_EQ(fs.run(), EDGEQ_OK);
+  ASSERT_EQ(qs.run(), EDGEQ_OK);
+  const std::vector<float> yf = fs.output_f32(0), yq = qs.output_f32(0);
+  ASSERT_EQ(yf.size(), 4u);
+  ASSERT_EQ(yq.size(), 4u);
+  float big = 0.f;
+  for (float v : yf) big = std::max(big, std::fabs(v));
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(yq[i], yf[i], 0.05f * big) << i;
+}
+
 TEST(CApi, LoadFileFromDisk) {
   const Graph g = small_net(false);
   const std::string path = ::testing::TempDir() + "/small_net.edgeq";

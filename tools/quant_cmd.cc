@@ -157,19 +157,6 @@ struct CalibrateArgs {
   SessionArgs session;
 };
 
-Status method_from_flag(const std::string& name, quant::Method* out) {
-  static const std::pair<const char*, quant::Method> kMethods[] = {
-      {"minmax", quant::Method::kMinMax},         {"ema", quant::Method::kMovingAverage},
-      {"histogram", quant::Method::kHistogram},   {"percentile", quant::Method::kPercentile},
-      {"entropy", quant::Method::kEntropy},       {"mse", quant::Method::kMse}};
-  for (const auto& m : kMethods)
-    if (name == m.first) {
-      *out = m.second;
-      return Status::Ok();
-    }
-  return InvalidArgument("unknown --method '" + name + "'");
-}
-
 Status calibrate(const CalibrateArgs& a) {
   std::shared_ptr<const Model> model;
   EDGEQ_RETURN_IF_ERROR(load_model(a.model, &model));
@@ -178,7 +165,7 @@ Status calibrate(const CalibrateArgs& a) {
       return InvalidArgument("'" + a.model + "' is not a float model (input '" + model->graph().tensors[t].name +
                              "' is " + dtype_name(model->graph().tensors[t].dtype) + ")");
   quant::CalibrationOptions opts;
-  EDGEQ_RETURN_IF_ERROR(method_from_flag(a.method, &opts.method));
+  if (!quant::parse_method(a.method, &opts.method)) return InvalidArgument("unknown --method '" + a.method + "'");
   opts.observer.percentile = a.percentile;
   opts.observer.averaging_constant = a.ema;
   opts.observer.histogram.bins = a.bins;

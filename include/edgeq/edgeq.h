@@ -106,6 +106,42 @@ edgeq_status edgeq_session_get_output_raw(const edgeq_session* session, size_t i
 /* Bytes of the planned arena (all intermediate tensors) of this session. */
 size_t edgeq_session_arena_bytes(const edgeq_session* session);
 
+/* ---- Calibration on the device: a float model -> an int8 model, with no importer.
+ *
+ *   edgeq_calibrator* cal;
+ *   edgeq_calibrator_create(float_model, NULL, &cal);
+ *   for each representative batch: edgeq_calibrator_add_batch(cal, inputs, input_count);
+ *   edgeq_calibration_options o; edgeq_calibration_options_init(&o); o.method = "histogram";
+ *   edgeq_calibrator_write(cal, &o, "model_int8.edgeq");   (then load it as any model)
+ *   edgeq_calibrator_destroy(cal);
+ *
+ * Statistics of every activation are kept per tensor (min/max, moving average,
+ * histogram), so edgeq_calibrator_write may be called again with other options, and
+ * edgeq_calibrator_save_stats / _load_stats cache them in a file. */
+typedef struct edgeq_calibrator edgeq_calibrator;
+
+typedef struct edgeq_calibration_options {
+  uint32_t struct_size;   /* sizeof(edgeq_calibration_options) */
+  const char* method;     /* "minmax" (default), "ema", "histogram", "percentile", "entropy", "mse" */
+  int32_t per_channel;    /* 1 (default): per-channel int8 weights; 0: per tensor */
+  edgeq_dtype act_dtype;  /* EDGEQ_U8 (default) or EDGEQ_S8 activations */
+  double percentile;      /* "percentile": the percentile kept (default 99.999) */
+  const char* exclude;    /* comma-separated node names kept in float, or NULL */
+} edgeq_calibration_options;
+
+void edgeq_calibration_options_init(edgeq_calibration_options* options);
+/* session_options: threads and ISA of the float runs (NULL: defaults). */
+edgeq_status edgeq_calibrator_create(const edgeq_model* float_model, const edgeq_session_options* session_options,
+                                     edgeq_calibrator** calibrator);
+/* One batch: inputs[i] holds graph input i as float32 in the input's shape. */
+edgeq_status edgeq_calibrator_add_batch(edgeq_calibrator* calibrator, const float* const* inputs,
+                                        size_t input_count);
+edgeq_status edgeq_calibrator_save_stats(const edgeq_calibrator* calibrator, const char* path);
+edgeq_status edgeq_calibrator_load_stats(edgeq_calibrator* calibrator, const char* path);
+edgeq_status edgeq_calibrator_write(const edgeq_calibrator* calibrator, const edgeq_calibration_options* options,
+                                    const char* path);
+void edgeq_calibrator_destroy(edgeq_calibrator* calibrator);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
