@@ -138,18 +138,28 @@ void edgeq_session_options_init(edgeq_session_options* options) {
   options->isa = nullptr;
 }
 
+namespace {
+
+// Checks and converts C session options (null: the defaults).
+edgeq_status session_options(const edgeq_session_options* options, edgeq::SessionOptions* out) {
+  if (options && options->struct_size != sizeof(edgeq_session_options))
+    return fail(EDGEQ_INVALID_ARGUMENT, "edgeq_session_options not initialized (call edgeq_session_options_init)");
+  if (options) {
+    out->num_threads = options->num_threads;
+    out->isa = options->isa ? options->isa : "";
+  }
+  return EDGEQ_OK;
+}
+
+}  // namespace
+
 edgeq_status edgeq_session_create(const edgeq_model* model, const edgeq_session_options* options,
                                   edgeq_session** session) {
   if (!model || !session) return fail(EDGEQ_INVALID_ARGUMENT, "null argument to edgeq_session_create");
   *session = nullptr;
-  if (options && options->struct_size != sizeof(edgeq_session_options))
-    return fail(EDGEQ_INVALID_ARGUMENT, "edgeq_session_options not initialized (call edgeq_session_options_init)");
+  edgeq::SessionOptions o;
+  if (edgeq_status st = session_options(options, &o)) return st;
   return guarded([&] {
-    edgeq::SessionOptions o;
-    if (options) {
-      o.num_threads = options->num_threads;
-      o.isa = options->isa ? options->isa : "";
-    }
     std::unique_ptr<edgeq::Session> s;
     edgeq_status st = to_c(edgeq::Session::create(model->model, o, &s));
     if (st == EDGEQ_OK) *session = new edgeq_session{std::move(s)};
@@ -225,18 +235,13 @@ void edgeq_calibration_options_init(edgeq_calibration_options* options) {
   options->percentile = 99.999;
 }
 
-edgeq_status edgeq_calibrator_create(const edgeq_model* float_model, const edgeq_session_options* session_options,
+edgeq_status edgeq_calibrator_create(const edgeq_model* float_model, const edgeq_session_options* options,
                                      edgeq_calibrator** calibrator) {
   if (!float_model || !calibrator) return fail(EDGEQ_INVALID_ARGUMENT, "null argument to edgeq_calibrator_create");
   *calibrator = nullptr;
-  if (session_options && session_options->struct_size != sizeof(edgeq_session_options))
-    return fail(EDGEQ_INVALID_ARGUMENT, "edgeq_session_options not initialized (call edgeq_session_options_init)");
+  edgeq::SessionOptions o;
+  if (edgeq_status st = session_options(options, &o)) return st;
   return guarded([&] {
-    edgeq::SessionOptions o;
-    if (session_options) {
-      o.num_threads = session_options->num_threads;
-      o.isa = session_options->isa ? session_options->isa : "";
-    }
     std::unique_ptr<edgeq::quant::Calibrator> c;
     edgeq_status st =
         to_c(edgeq::quant::Calibrator::create(float_model->model, o, edgeq::quant::ObserverOptions(), &c));
