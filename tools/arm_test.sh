@@ -46,17 +46,9 @@ for arch in "${arches[@]}"; do
     armhf) packages+=(g++-arm-linux-gnueabihf) ;;
   esac
 done
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  step "installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+# shellcheck source=tools/apt_install.sh
+source "$root/tools/apt_install.sh"
+apt_install "${packages[@]}"
 
 # ---- build and test each architecture
 failed=0
