@@ -61,6 +61,7 @@ struct DwKernel {
   uint32_t tile = 0;               // channels per tile
   uint32_t group = 0;              // kernel rows per group: 2 or 4
   int32_t s8_act_offset = 0;       // added to int8 activations by the kernel (x ^ 0x80 = x + 128)
+  int32_t u8_act_offset = 0;       // added to uint8 activations by the kernel (x ^ 0x80 = x - 128)
   const uint8_t* order = nullptr;  // tile entries: accumulator position -> channel in the tile
   uint32_t tile_cost = 1;          // relative time per tile, to choose among a level's kernels
   DwRowUkernel u8 = nullptr;

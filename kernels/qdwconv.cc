@@ -175,7 +175,7 @@ bool QDwConvOp::init(const QDwConvParams& p, const DwKernel& kernel) {
   impl->zero_point = p.rq.zero_point;
   impl->qmin = p.rq.qmin;
   impl->qmax = p.rq.qmax;
-  impl->pack(p, p.act_s8 ? kernel.s8_act_offset : 0);
+  impl->pack(p, p.act_s8 ? kernel.s8_act_offset : kernel.u8_act_offset);
   impl->zero_size = static_cast<size_t>(s.in_w > 0 ? s.in_w : 1) * static_cast<size_t>(s.in_c);
   impl->zero_row = aligned_bytes(impl->zero_size);
   std::memset(impl->zero_row.get(), static_cast<uint8_t>(p.x_zero_point), impl->zero_size + 64);

@@ -1,12 +1,24 @@
 // ARM depthwise, elementwise, pooling and lookup kernels per level.
+#include "kernels/arm/dw_kernels.h"
 #include "kernels/kernels.h"
 
 namespace edgeq {
 namespace kern {
 
 void register_misc_kernels(Isa isa, KernelSet* set) {
-  (void)isa;
-  (void)set;
+  switch (isa) {
+    case Isa::kNeon:
+      set->dw = dw_kernels_neon();
+      break;
+#if defined(__aarch64__)
+    case Isa::kNeonDot:
+    case Isa::kNeonI8mm:  // every i8mm core has dotprod (dispatch.cc requires both)
+      set->dw = dw_kernels_neondot();
+      break;
+#endif
+    default:
+      return;
+  }
 }
 
 }  // namespace kern

@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/arm/gemm_ukernels.h"  // EDGEQ_UNROLL
 #include "kernels/kernels.h"
 
 namespace edgeq {

@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "kernels/x86/dw_rows.h"
+#include "kernels/dw_rows.h"
 #include "kernels/x86/dw_ymm.h"
 #include "kernels/x86/misc_x86.h"
 
@@ -68,7 +68,7 @@ struct DwPairsAvx2 : DwYmm4 {
 
 DwKernels dw_kernels_avx2() {
   DwKernels set;
-  set.kernel[0] = dw_kernel_of<DwPairsAvx2>("dw_rows_32c2__avx2", 0, 1);
+  set.kernel[0] = dw_kernel_of<DwPairsAvx2>("dw_rows_32c2__avx2", 0, 0, 1);
   return set;
 }
 

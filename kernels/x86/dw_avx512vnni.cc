@@ -11,7 +11,7 @@
 #include <cstdint>
 
 #include "kernels/x86/dw_quads_ymm.h"
-#include "kernels/x86/dw_rows.h"
+#include "kernels/dw_rows.h"
 #include "kernels/x86/misc_x86.h"
 
 namespace edgeq {
@@ -156,8 +156,8 @@ struct DwQuadsAvx512Vnni {
 
 DwKernels dw_kernels_avx512vnni() {
   DwKernels set;
-  set.kernel[0] = dw_kernel_of<DwQuadsAvx512Vnni>("dw_rows_64c4__avx512vnni", 128, 5);
-  set.kernel[1] = dw_kernel_of<DwQuadsYmm>("dw_rows_32c4__avx512vnni", 128, 4);
+  set.kernel[0] = dw_kernel_of<DwQuadsAvx512Vnni>("dw_rows_64c4__avx512vnni", 128, 0, 5);
+  set.kernel[1] = dw_kernel_of<DwQuadsYmm>("dw_rows_32c4__avx512vnni", 128, 0, 4);
   return set;
 }
 

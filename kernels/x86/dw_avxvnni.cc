@@ -1,7 +1,7 @@
 // AVX-VNNI depthwise row kernel: dw_rows.h with the ymm byte-quad traits
 // (dw_quads_ymm.h), 32-channel tiles.
 #include "kernels/x86/dw_quads_ymm.h"
-#include "kernels/x86/dw_rows.h"
+#include "kernels/dw_rows.h"
 #include "kernels/x86/misc_x86.h"
 
 namespace edgeq {
@@ -9,7 +9,7 @@ namespace kern {
 
 DwKernels dw_kernels_avxvnni() {
   DwKernels set;
-  set.kernel[0] = dw_kernel_of<DwQuadsYmm>("dw_rows_32c4__avxvnni", 128, 1);
+  set.kernel[0] = dw_kernel_of<DwQuadsYmm>("dw_rows_32c4__avxvnni", 128, 0, 1);
   return set;
 }
 

@@ -1,6 +1,6 @@
 // The depthwise row kernel (kernels/misc.h, DwArgs) as a template over an ISA's
-// traits K, included by each ISA's translation unit (anonymous namespace: one copy
-// per ISA, see requant_misc_avx2.h).
+// traits K, included by each ISA's translation unit, x86 and ARM alike (anonymous
+// namespace: one copy per ISA, compiled with that ISA's flags).
 //
 // K provides: kTile (channels per tile), kGroup (kernel rows per group), order() (the
 // accumulator order, misc.h), kMaskedTail (see below), Acc (the
@@ -141,13 +141,14 @@ void dw_rows_dispatch(const DwArgs* a) {
 }
 
 template <class K>
-DwKernel dw_kernel_of(const char* name, int32_t s8_act_offset, uint32_t tile_cost) {
+DwKernel dw_kernel_of(const char* name, int32_t s8_act_offset, int32_t u8_act_offset, uint32_t tile_cost) {
   DwKernel k;
   k.tile_cost = tile_cost;
   k.name = name;
   k.tile = K::kTile;
   k.group = K::kGroup;
   k.s8_act_offset = s8_act_offset;
+  k.u8_act_offset = u8_act_offset;
   k.order = K::order();
   k.u8 = dw_rows_dispatch<K, uint8_t>;
   k.s8 = dw_rows_dispatch<K, int8_t>;

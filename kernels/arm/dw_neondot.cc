@@ -1,0 +1,60 @@
+// ARMv8.2 dotprod depthwise row kernels (kernels/dw_rows.h): kernel rows in quads.
+//
+// A scratch column holds, per channel, the 4 rows' bytes of one input column (vst4q
+// interleaves four rows' 16 bytes at once), the layout of the packed weights
+// (misc.h), so one sdot multiplies 4 channels' 4 taps and adds them into 4 int32
+// lanes: 16 MACs an instruction. sdot multiplies int8 by int8, so uint8 activations
+// are flipped to int8 (x ^ 0x80 = x - 128; the packed bias folds the -128 in).
+// 32-channel tiles (8 accumulators) and 16-channel ones.
+#include <arm_neon.h>
+
+#include <cstdint>
+
+#include "kernels/arm/dw_kernels.h"
+#include "kernels/arm/dw_neon.h"
+#include "kernels/dw_rows.h"
+
+namespace edgeq {
+namespace kern {
+namespace {
+
+template <int NV>
+struct DwQuadsNeonDot : DwNeonBase<NV> {
+  using Base = DwNeonBase<NV>;
+  using typename Base::Acc;
+  static constexpr int kGroup = 4;
+  static_assert(Base::kTile % 16 == 0, "whole 16-byte rows");
+
+  template <typename T>
+  static void build(const uint8_t* const* src, uint8_t* dst) {
+#pragma GCC unroll 2
+    for (int h = 0; h < Base::kTile / 16; ++h) {
+      uint8x16x4_t q;
+#pragma GCC unroll 4
+      for (int r = 0; r < 4; ++r) {
+        q.val[r] = vld1q_u8(src[r] + 16 * h);
+        if (static_cast<T>(-1) > 0) q.val[r] = veorq_u8(q.val[r], vdupq_n_u8(0x80));
+      }
+      vst4q_u8(dst + 64 * h, q);
+    }
+  }
+
+  static void mac(Acc& acc, const uint8_t* col, const uint8_t* w) {
+    const int8_t* x = reinterpret_cast<const int8_t*>(col);
+    const int8_t* k = reinterpret_cast<const int8_t*>(w);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) acc.v[v] = vdotq_s32(acc.v[v], vld1q_s8(x + 16 * v), vld1q_s8(k + 16 * v));
+  }
+};
+
+}  // namespace
+
+DwKernels dw_kernels_neondot() {
+  DwKernels set;
+  set.kernel[0] = dw_kernel_of<DwQuadsNeonDot<8>>("dw_rows_32c4__neondot", 0, -128, 2);
+  set.kernel[1] = dw_kernel_of<DwQuadsNeonDot<4>>("dw_rows_16c4__neondot", 0, -128, 1);
+  return set;
+}
+
+}  // namespace kern
+}  // namespace edgeq
