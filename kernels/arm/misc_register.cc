@@ -1,4 +1,5 @@
 // ARM depthwise, elementwise, pooling and lookup kernels per level.
+#include "kernels/arm/misc_neon.h"
 #include "kernels/kernels.h"
 
 namespace edgeq {
@@ -7,6 +8,7 @@ namespace kern {
 void register_misc_kernels(Isa isa, KernelSet* set) {
   (void)isa;
   (void)set;
+  if (isa == Isa::kNeon || isa == Isa::kNeonDot || isa == Isa::kNeonI8mm) set->misc = misc_kernels_neon();
 }
 
 }  // namespace kern
