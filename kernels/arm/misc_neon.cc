@@ -33,6 +33,7 @@
 #include <cfloat>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 #include "kernels/arm/neon_epilogue.h"
 #include "kernels/misc_loops.h"
