@@ -12,6 +12,9 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   set(EDGEQ_ARM_GEMM_FLAGS -fno-schedule-insns -ffp-contract=off)
 endif()
 set_source_files_properties(kernels/arm/q8_igemm_c8_neon.cc kernels/arm/dw_neon.cc PROPERTIES COMPILE_OPTIONS "${EDGEQ_ARM_GEMM_FLAGS}")
+# Elementwise, pooling, lookup and concat kernels: NEON at every level, bit-exact float.
+list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/misc_neon.cc)
+set(EDGEQ_ARM_MISC_FLAGS -ffp-contract=off)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
   list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/q8_igemm_4x16c4_neondot.cc kernels/arm/q8_igemm_4x16c8_neoni8mm.cc
     kernels/arm/dw_neondot.cc)
@@ -20,4 +23,6 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
 else()
   # Debian's armhf baseline has no NEON: only these files get it.
   set_source_files_properties(kernels/arm/q8_igemm_c8_neon.cc kernels/arm/dw_neon.cc PROPERTIES COMPILE_OPTIONS "-mfpu=neon;${EDGEQ_ARM_GEMM_FLAGS}")
+  set(EDGEQ_ARM_MISC_FLAGS -mfpu=neon -ffp-contract=off)
 endif()
+set_source_files_properties(kernels/arm/misc_neon.cc PROPERTIES COMPILE_OPTIONS "${EDGEQ_ARM_MISC_FLAGS}")

@@ -1,5 +1,7 @@
-// ARM depthwise, elementwise, pooling and lookup kernels per level.
+// ARM depthwise, elementwise, pooling, lookup and concat kernels per level. The
+// elementwise, pooling, lookup and concat kernels are NEON at every level.
 #include "kernels/arm/dw_kernels.h"
+#include "kernels/arm/misc_neon.h"
 #include "kernels/kernels.h"
 
 namespace edgeq {
@@ -19,6 +21,7 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
     default:
       return;
   }
+  set->misc = misc_kernels_neon();
 }
 
 }  // namespace kern

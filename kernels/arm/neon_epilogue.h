@@ -1,6 +1,7 @@
 // The requantization epilogue shared by the ARM GEMM microkernels: int32 accumulators
 // (4 output channels per vector) -> clamped 8-bit outputs, equal to kernels/ref/
-// requant.cc bit for bit.
+// requant.cc bit for bit. Its rounding steps (neon_round_nearest, neon_round_fixed)
+// also serve the elementwise and pooling kernels (kernels/arm/misc_neon.cc).
 //
 //  * fp32: float(acc) * scale rounded half to even. AArch64 has vcvtnq_s32_f32; ARMv7
 //    has no rounding conversion, so magnitudes below 2^23 are rounded by adding and
@@ -43,8 +44,8 @@ namespace edgeq {
 namespace kern {
 namespace {
 
-inline int32x4_t neon_round_fp32(int32x4_t acc, float32x4_t scale) {
-  const float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc), scale);
+// v rounded half to even to int32, saturating; NaN gives 0.
+inline int32x4_t neon_round_nearest(float32x4_t v) {
 #if defined(__aarch64__)
   return vcvtnq_s32_f32(v);
 #else
@@ -60,20 +61,27 @@ inline int32x4_t neon_round_fp32(int32x4_t acc, float32x4_t scale) {
 #endif
 }
 
+inline int32x4_t neon_round_fp32(int32x4_t acc, float32x4_t scale) {
+  return neon_round_nearest(vmulq_f32(vcvtq_f32_s32(acc), scale));
+}
+
 // Fixed-point parameters of 4 channels, prepared once per tile.
 struct NeonFixed {
   int32x4_t multiplier, left, right, negative_fixup;
 };
 
-inline NeonFixed neon_fixed_params(const int32_t* multiplier, const int32_t* exponent) {
-  const int32x4_t e = vld1q_s32(exponent);
+inline NeonFixed neon_fixed_params(int32x4_t multiplier, int32x4_t e) {
   const int32x4_t zero = vdupq_n_s32(0);
   NeonFixed p;
-  p.multiplier = vld1q_s32(multiplier);
+  p.multiplier = multiplier;
   p.left = vminq_s32(vmaxq_s32(e, zero), vdupq_n_s32(32));
   p.right = vmaxq_s32(vminq_s32(e, zero), vdupq_n_s32(-63));     // vrshl shifts right by -amount
   p.negative_fixup = vreinterpretq_s32_u32(vcltq_s32(e, zero));  // lower negatives only when shifting right
   return p;
+}
+
+inline NeonFixed neon_fixed_params(const int32_t* multiplier, const int32_t* exponent) {
+  return neon_fixed_params(vld1q_s32(multiplier), vld1q_s32(exponent));
 }
 
 inline int32x4_t neon_round_fixed(int32x4_t acc, const NeonFixed& p) {

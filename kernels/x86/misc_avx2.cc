@@ -20,6 +20,7 @@
 #include <cstring>
 #include <limits>
 
+#include "kernels/misc_loops.h"
 #include "kernels/ref/ref.h"
 #include "kernels/x86/misc_x86.h"
 #include "kernels/x86/requant_misc_avx2.h"
@@ -27,8 +28,6 @@
 namespace edgeq {
 namespace kern {
 namespace {
-
-constexpr int32_t kZpLimit = 1 << 24;  // output zero points: qmin - zp stays an exact float
 
 template <typename T>
 constexpr bool is_signed() {
@@ -65,8 +64,6 @@ __m256i round_add_clamp(__m256 v, const EpilogueAvx2& e) {
 }
 
 // ------------------------------------------------------------------ binary
-
-bool finite_positive(float s) { return std::isfinite(s) && s > 0.f; }
 
 // The reference's formulas for one element pair of int32 vectors.
 struct BinaryMath {
@@ -159,105 +156,14 @@ void binary_row(const BinaryMath& f, size_t n, const T* a, bool a_step, const T*
 template <typename T>
 void qbinary_avx2(ref::BinaryOp op, const ref::Broadcast& bc, const T* a, const T* b, const ref::BinaryQParams& p,
                   T* out) {
-  constexpr int32_t kInZpLimit = 1024;  // (q - z) << 20 fits int32
-  const bool supported = op != ref::BinaryOp::kDiv && std::abs(p.a_zero_point) <= kInZpLimit &&
-                         std::abs(p.b_zero_point) <= kInZpLimit && std::abs(p.out_zero_point) <= kZpLimit &&
-                         finite_positive(p.a_scale) && finite_positive(p.b_scale) && finite_positive(p.out_scale);
-  if (!supported) return ref::qbinary(op, bc, a, b, p, out);
-  // Collapse dimensions (innermost first) where both operands continue contiguously.
-  int64_t size[ref::kMaxDims], sa[ref::kMaxDims], sb[ref::kMaxDims];
-  int dims = 0;
-  for (int d = ref::kMaxDims - 1; d >= 0; --d) {
-    const int64_t n = bc.out_shape[d];
-    if (n == 0) return;
-    if (n == 1) continue;
-    if (dims > 0 && bc.a_stride[d] == sa[dims - 1] * size[dims - 1] &&
-        bc.b_stride[d] == sb[dims - 1] * size[dims - 1]) {
-      size[dims - 1] *= n;
-      continue;
-    }
-    size[dims] = n;
-    sa[dims] = bc.a_stride[d];
-    sb[dims] = bc.b_stride[d];
-    ++dims;
-  }
+  if (!binary_supported(op, p)) return ref::qbinary(op, bc, a, b, p, out);
   const BinaryMath f(op, p);
-  if (dims == 0) return binary_row(f, 1, a, false, b, false, out);
-  // The innermost row: an operand's stride there is 1 (its own dimension) or 0.
-  const size_t row = static_cast<size_t>(size[0]);
-  int64_t idx[ref::kMaxDims] = {};
-  int64_t a_off = 0, b_off = 0;
-  for (T* o = out;; o += row) {
-    binary_row(f, row, a + a_off, sa[0] != 0, b + b_off, sb[0] != 0, o);
-    int d = 1;
-    for (; d < dims; ++d) {
-      a_off += sa[d];
-      b_off += sb[d];
-      if (++idx[d] < size[d]) break;
-      a_off -= sa[d] * size[d];
-      b_off -= sb[d] * size[d];
-      idx[d] = 0;
-    }
-    if (d == dims) return;
-  }
+  for_each_binary_row(bc, a, b, out, [&](size_t n, const T* ra, bool a_step, const T* rb, bool b_step, T* o) {
+    binary_row(f, n, ra, a_step, rb, b_step, o);
+  });
 }
 
 // ------------------------------------------------------------------ pooling
-
-// Calls fn(out_offset, taps, count) for every output pixel, taps being the element
-// offsets of its in-image window pixels (channel 0) in window order.
-template <typename Fn>
-void for_each_pool_pixel(const ref::PoolShape& s, const Fn& fn) {
-  const int64_t taps_max = static_cast<int64_t>(s.kernel_h) * s.kernel_w;
-  constexpr int kStackTaps = 256;
-  int64_t stack_taps[kStackTaps];
-  if (taps_max > kStackTaps) return;  // callers check
-  for (int32_t n = 0; n < s.batch; ++n) {
-    for (int32_t oh = 0; oh < s.out_h; ++oh) {
-      for (int32_t ow = 0; ow < s.out_w; ++ow) {
-        int count = 0;
-        for (int32_t kh = 0; kh < s.kernel_h; ++kh) {
-          const int64_t ih =
-              static_cast<int64_t>(oh) * s.stride_h - s.pad_top + static_cast<int64_t>(kh) * s.dilation_h;
-          if (ih < 0 || ih >= s.in_h) continue;
-          for (int32_t kw = 0; kw < s.kernel_w; ++kw) {
-            const int64_t iw =
-                static_cast<int64_t>(ow) * s.stride_w - s.pad_left + static_cast<int64_t>(kw) * s.dilation_w;
-            if (iw < 0 || iw >= s.in_w) continue;
-            stack_taps[count++] = ((static_cast<int64_t>(n) * s.in_h + ih) * s.in_w + iw) * s.channels;
-          }
-        }
-        fn(((static_cast<int64_t>(n) * s.out_h + oh) * s.out_w + ow) * s.channels, stack_taps, count);
-      }
-    }
-  }
-}
-
-// Applies fn(src, dst) to 32-channel blocks of the channels: src(tap) points at a
-// block's bytes of one tap; a last partial block goes through zero-padded copies.
-template <typename T, typename Fn>
-void for_each_channel_block(int32_t channels, const T* in, const int64_t* taps, int count, T* out, const Fn& fn) {
-  int32_t c0 = 0;
-  for (; c0 + 32 <= channels; c0 += 32) {
-    fn([&](int t) { return in + taps[t] + c0; }, out + c0);
-  }
-  if (c0 < channels) {
-    const size_t rest = static_cast<size_t>(channels - c0);
-    T tail[256][32];
-    T dst[32];
-    for (int t = 0; t < count; ++t) {
-      std::memset(tail[t], 0, sizeof(tail[t]));
-      std::memcpy(tail[t], in + taps[t] + c0, rest * sizeof(T));
-    }
-    fn([&](int t) { return static_cast<const T*>(tail[t]); }, dst);
-    std::memcpy(out + c0, dst, rest * sizeof(T));
-  }
-}
-
-bool pool_supported(const ref::PoolShape& s, const ref::PoolQParams& p) {
-  return static_cast<int64_t>(s.kernel_h) * s.kernel_w <= 256 && std::abs(p.in_zero_point) <= kZpLimit &&
-         std::abs(p.out_zero_point) <= kZpLimit;
-}
 
 template <typename T>
 __m256i max_bytes(__m256i a, __m256i b) {
@@ -278,7 +184,7 @@ void qmaxpool_avx2(const ref::PoolShape& s, const T* in, const ref::PoolQParams&
   const __m256i zin = _mm256_set1_epi32(p.in_zero_point);
   const __m256 sin = _mm256_set1_ps(p.in_scale), sout = _mm256_set1_ps(p.out_scale);
   for_each_pool_pixel(s, [&](int64_t o, const int64_t* taps, int count) {
-    for_each_channel_block(s.channels, in, taps, count, out + o, [&](const auto& src, T* dst) {
+    for_each_channel_block<32>(s.channels, in, taps, count, out + o, [&](const auto& src, T* dst) {
       __m256i m = lowest;
       for (int t = 0; t < count; ++t) m = max_bytes<T>(m, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src(t))));
       if (same) {
@@ -310,7 +216,7 @@ void qavgpool_avx2(const ref::PoolShape& s, const T* in, const ref::PoolQParams&
   for_each_pool_pixel(s, [&](int64_t o, const int64_t* taps, int count) {
     const int32_t divisor = s.count_include_pad ? s.kernel_h * s.kernel_w : count;
     const __m256 fcount = _mm256_set1_ps(static_cast<float>(divisor));
-    for_each_channel_block(s.channels, in, taps, count, out + o, [&](const auto& src, T* dst) {
+    for_each_channel_block<32>(s.channels, in, taps, count, out + o, [&](const auto& src, T* dst) {
       __m256 sum[4];
       for (int k = 0; k < 4; ++k) sum[k] = _mm256_setzero_ps();
       for (int t = 0; t < count; ++t) {
@@ -338,12 +244,7 @@ void qavgpool_avx2(const ref::PoolShape& s, const T* in, const ref::PoolQParams&
 
 template <typename T>
 void qglobal_avgpool_avx2(int32_t batch, int32_t hw, int32_t channels, const T* in, const ref::PoolQParams& p, T* out) {
-  // The centred sum must be an exact int32 for every channel.
-  const bool supported =
-      hw > 0 &&
-      static_cast<int64_t>(hw) * (std::abs(static_cast<int64_t>(p.in_zero_point)) + 256) < (int64_t{1} << 31) &&
-      std::abs(p.out_zero_point) <= kZpLimit;
-  if (!supported) return ref::qglobal_avgpool(batch, hw, channels, in, p, out);
+  if (!global_pool_supported(hw, p)) return ref::qglobal_avgpool(batch, hw, channels, in, p, out);
   const float divisor = p.out_scale * static_cast<float>(hw);
   const __m256 scale = _mm256_set1_ps(p.in_scale / divisor);
   const EpilogueAvx2 e(p.out_zero_point, p.qmin, p.qmax);
@@ -445,14 +346,7 @@ inline void copy_bytes(char* dst, const char* src, size_t n) {
 
 void concat_avx2(int64_t outer, int64_t inner, int count, const int32_t* in_axis_sizes, const void* const* inputs,
                  size_t elem_size, void* out) {
-  char* dst = static_cast<char*>(out);
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int i = 0; i < count; ++i) {
-      const size_t bytes = static_cast<size_t>(in_axis_sizes[i] * inner) * elem_size;
-      copy_bytes(dst, static_cast<const char*>(inputs[i]) + static_cast<size_t>(o) * bytes, bytes);
-      dst += bytes;
-    }
-  }
+  concat_copies(outer, inner, count, in_axis_sizes, inputs, elem_size, out, copy_bytes);
 }
 
 }  // namespace

@@ -2,11 +2,13 @@
 // against the kernels/ref functions they replace, byte for byte.
 //
 // Sweeps: binary add/sub/mul/div with same shapes, scalar and per-channel broadcasts
-// (either side) and mixed broadcasts, lengths around the vector width, both schemes,
+// (either side) and mixed broadcasts, every row length up to 50, both schemes,
 // int8/uint8, clamps, extreme scales (products and quotients that overflow to inf,
-// inf - inf = NaN) and zero points; max/average pools over kernels, strides, padding
-// (windows entirely in padding), dilation, count_include_pad and odd channel counts;
-// global average pool; lookup over every byte; concat of short and long runs.
+// inf - inf = NaN; scales near the smallest normal float) and zero points, exact halves
+// for round half to even, fixed-point shifts beyond 31 either way; max/average pools
+// over kernels, strides, padding (windows entirely in padding), dilation,
+// count_include_pad, every channel count up to 70 and tiny scales; global average pool;
+// lookup over every byte and every length up to 130; concat of short and long runs.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -71,6 +73,26 @@ int64_t count(const std::vector<int32_t>& s) {
   return n;
 }
 
+// The level's binary kernel against ref::qbinary on one case (n outputs).
+template <typename T>
+::testing::AssertionResult binary_matches(Isa isa, ref::BinaryOp op, const ref::Broadcast& bc, const T* a, const T* b,
+                                          const ref::BinaryQParams& p, size_t n) {
+  std::vector<T> want(n), got(n + 1, static_cast<T>(0x5A));
+  ref::qbinary(op, bc, a, b, p, want.data());
+  binary_fn<T>(kern::kernel_set(isa).misc)(op, bc, a, b, p, got.data());
+  if (got[n] != static_cast<T>(0x5A)) return ::testing::AssertionFailure() << "wrote past the end";
+  for (size_t i = 0; i < n; ++i) {
+    if (got[i] != want[i]) {
+      return ::testing::AssertionFailure()
+             << kern::isa_name(isa) << " op " << int(op) << " scheme " << int(p.scheme) << " element " << i << " of "
+             << n << ": " << int(got[i]) << " instead of " << int(want[i]) << "; scales " << p.a_scale << " "
+             << p.b_scale << " " << p.out_scale << " zps " << p.a_zero_point << " " << p.b_zero_point << " "
+             << p.out_zero_point << " clamp " << p.qmin << ".." << p.qmax;
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
 template <typename T>
 void check_binary(MiscTest* t, Isa isa, const Shapes& sh, uint32_t seed) {
   auto fn = binary_fn<T>(kern::kernel_set(isa).misc);
@@ -108,16 +130,7 @@ void check_binary(MiscTest* t, Isa isa, const Shapes& sh, uint32_t seed) {
       p.qmin = uni(lo, (lo + hi) / 2);
       p.qmax = uni(p.qmin, hi);
     }
-    std::vector<T> want(n), got(n + 1, static_cast<T>(0x5A));
-    ref::qbinary(op, bc, a.data(), b.data(), p, want.data());
-    fn(op, bc, a.data(), b.data(), p, got.data());
-    ASSERT_EQ(got[n], static_cast<T>(0x5A)) << "wrote past the end";
-    for (size_t i = 0; i < n; ++i) {
-      ASSERT_EQ(int(got[i]), int(want[i]))
-          << kern::isa_name(isa) << " op " << int(op) << " scheme " << int(p.scheme) << " element " << i << " of " << n
-          << " scales " << p.a_scale << " " << p.b_scale << " " << p.out_scale << " zps " << p.a_zero_point << " "
-          << p.b_zero_point << " " << p.out_zero_point << " clamp " << p.qmin << ".." << p.qmax;
-    }
+    ASSERT_TRUE(binary_matches(isa, op, bc, a.data(), b.data(), p, n));
   }
   (void)t;
 }
@@ -163,6 +176,100 @@ TEST_F(MiscTest, BinaryZeroPointLimits) {
           ref::qbinary(op, bc, a.data(), b.data(), p, want.data());
           fn(op, bc, a.data(), b.data(), p, got.data());
           ASSERT_EQ(got, want) << kern::isa_name(isa) << " zp " << zp << " scheme " << int(scheme);
+        }
+      }
+    }
+  }
+}
+
+// Every level that runs here has all of its misc kernels: the sweeps below skip
+// null ones, so a level that lost a kernel would otherwise pass unnoticed.
+TEST_F(MiscTest, EveryLevelHasKernels) {
+  for (Isa isa : levels_) {
+    const kern::MiscKernels& m = kern::kernel_set(isa).misc;
+    EXPECT_TRUE(m.qbinary_s8 && m.qbinary_u8 && m.qmaxpool_s8 && m.qmaxpool_u8 && m.qavgpool_s8 && m.qavgpool_u8 &&
+                m.qglobal_avgpool_s8 && m.qglobal_avgpool_u8 && m.lookup_s8 && m.lookup_u8 && m.concat)
+        << kern::isa_name(isa);
+  }
+}
+
+// Contiguous rows and rows against a repeated element, every length up to three
+// vectors of 16 (each tail) plus a few, with random parameters.
+TEST_F(MiscTest, BinaryEveryTail) {
+  uint32_t seed = 7;
+  for (Isa isa : levels_) {
+    for (int32_t n = 1; n <= 50; ++n) {
+      for (const Shapes& s : {Shapes{{n}, {n}, {n}}, Shapes{{n}, {1}, {n}}, Shapes{{1}, {n}, {n}}}) {
+        check_binary<int8_t>(this, isa, s, seed++);
+        check_binary<uint8_t>(this, isa, s, seed++);
+      }
+    }
+  }
+}
+
+// Scales that are powers of two (and three halves of them) make many exact halves:
+// round half to even must pick the even neighbour on both signs, also after adding the
+// output zero point (its limits: 2^24 the vector paths take, beyond it the reference).
+TEST_F(MiscTest, BinaryRoundingTies) {
+  const int32_t shape[1] = {256};
+  ref::Broadcast bc;
+  ASSERT_TRUE(ref::make_broadcast(shape, 1, shape, 1, shape, 1, &bc));
+  std::vector<int8_t> a(256), b(256);
+  for (int i = 0; i < 256; ++i) {
+    a[i] = static_cast<int8_t>(i);
+    b[i] = static_cast<int8_t>(i * 37 + 11);
+  }
+  for (Isa isa : levels_) {
+    for (float sa : {0.5f, 0.25f, 1.5f, 0.75f, 3.0f}) {
+      for (float sy : {1.0f, 0.5f, 2.0f, 4.0f, 0.375f}) {
+        for (int32_t zy : {0, 1, -7, 100, 1 << 24, -(1 << 24), (1 << 24) + 1}) {
+          for (ref::BinaryOp op : {ref::BinaryOp::kAdd, ref::BinaryOp::kSub, ref::BinaryOp::kMul}) {
+            const ref::BinaryQParams p{sa, 0.5f, sy, 3, -5, zy, -128, 127, ref::Scheme::kFp32};
+            ASSERT_TRUE(binary_matches(isa, op, bc, a.data(), b.data(), p, 256));
+          }
+        }
+      }
+    }
+  }
+}
+
+// Scales around the smallest normal float (2^-126): denormal intermediates, which a
+// vector unit that flushes them to zero (ARMv7 NEON) must not run, and large ratios.
+TEST_F(MiscTest, BinaryTinyScales) {
+  const int32_t shape[1] = {300};
+  ref::Broadcast bc;
+  ASSERT_TRUE(ref::make_broadcast(shape, 1, shape, 1, shape, 1, &bc));
+  std::vector<uint8_t> a = bytes<uint8_t>(300), b = bytes<uint8_t>(300);
+  const float kScales[] = {0x1.8p-126f, 0x1p-126f, 0x1p-127f, 0x1p-149f, 0x1p-125f, 0x1p-124f, 0x1.8p-124f, 0x1p-100f,
+                           0x1p-60f,    0.5f};
+  for (Isa isa : levels_) {
+    for (float sa : kScales) {
+      for (float sb : kScales) {
+        for (float sy : kScales) {
+          for (ref::BinaryOp op : {ref::BinaryOp::kAdd, ref::BinaryOp::kSub, ref::BinaryOp::kMul}) {
+            const ref::BinaryQParams p{sa, sb, sy, 128, 127, 120, 0, 255, ref::Scheme::kFp32};
+            ASSERT_TRUE(binary_matches(isa, op, bc, a.data(), b.data(), p, 300));
+          }
+        }
+      }
+    }
+  }
+}
+
+// Fixed point over output scales from 2^-45 to 2^45: multipliers whose exponent asks
+// for left shifts of 32 and more (saturation) and right shifts beyond 31.
+TEST_F(MiscTest, BinaryFixedPointShifts) {
+  const int32_t shape[1] = {257};
+  ref::Broadcast bc;
+  ASSERT_TRUE(ref::make_broadcast(shape, 1, shape, 1, shape, 1, &bc));
+  std::vector<int8_t> a = bytes<int8_t>(257), b = bytes<int8_t>(257);
+  for (Isa isa : levels_) {
+    for (int e = -45; e <= 45; ++e) {
+      for (float sa : {1.0f, 0.3f, 1e-3f}) {
+        const float sy = std::ldexp(0.7f, e);
+        for (ref::BinaryOp op : {ref::BinaryOp::kAdd, ref::BinaryOp::kSub, ref::BinaryOp::kMul}) {
+          const ref::BinaryQParams p{sa, 0.02f, sy, -3, 9, uni(-128, 127), -128, 127, ref::Scheme::kFixedPoint};
+          ASSERT_TRUE(binary_matches(isa, op, bc, a.data(), b.data(), p, 257)) << "out scale 0.7 * 2^" << e;
         }
       }
     }
@@ -246,13 +353,67 @@ TEST_F(MiscTest, Pools) {
   }
 }
 
+// Max and average pool of one level against the reference on input x.
+template <typename T>
+::testing::AssertionResult pools_match(Isa isa, const ref::PoolShape& s, const T* x, const ref::PoolQParams& p) {
+  const kern::MiscKernels& m = kern::kernel_set(isa).misc;
+  kern::QPoolFn<T> fns[2];
+  if constexpr (std::is_same<T, int8_t>::value) {
+    fns[0] = m.qmaxpool_s8;
+    fns[1] = m.qavgpool_s8;
+  } else {
+    fns[0] = m.qmaxpool_u8;
+    fns[1] = m.qavgpool_u8;
+  }
+  const size_t n = static_cast<size_t>(s.batch) * s.out_h * s.out_w * s.channels;
+  for (int kind = 0; kind < 2; ++kind) {
+    std::vector<T> want(n), got(n + 1, static_cast<T>(0x5A));
+    (kind == 0 ? ref::qmaxpool<T> : ref::qavgpool<T>)(s, x, p, want.data());
+    fns[kind](s, x, p, got.data());
+    if (got[n] != static_cast<T>(0x5A)) return ::testing::AssertionFailure() << "wrote past the end";
+    for (size_t i = 0; i < n; ++i) {
+      if (got[i] != want[i]) {
+        return ::testing::AssertionFailure() << kern::isa_name(isa) << (kind ? " avg" : " max") << " element " << i
+                                             << ": " << int(got[i]) << " instead of " << int(want[i]) << "; c "
+                                             << s.channels << " scales " << p.in_scale << " " << p.out_scale;
+      }
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Every channel count up to 70 (each tail of the 16- and 32-channel blocks), and in
+// and out scales around the smallest normal float (2^-126) and 2^-100: denormal
+// products, sums and quotients, which a vector unit that flushes them to zero (ARMv7
+// NEON) must not produce where they change a result.
+TEST_F(MiscTest, PoolsChannelsAndTinyScales) {
+  const float kIn[] = {0.02f, 0x1p-100f, 0x1p-101f, 0x1p-126f, 0x1.8p-126f, 0x1p-127f};
+  const float kOut[] = {0.3f, 0x1p-124f, 0x1p-126f, 0x1p-127f, 0x1p-140f, 0x1p-110f};
+  for (Isa isa : levels_) {
+    for (int32_t c = 1; c <= 70; ++c) {
+      const ref::PoolShape s{1, 4, 5, c, 4, 5, 3, 3, 1, 1, 1, 1, 1, 1, c % 2 == 0};
+      const std::vector<uint8_t> x = bytes<uint8_t>(static_cast<size_t>(4 * 5 * c));
+      const float in_scale = kIn[c % 6], out_scale = kOut[(c / 6) % 6];
+      const int32_t in_zp = uni(0, 255);
+      for (const ref::PoolQParams& p : {ref::PoolQParams{in_scale, out_scale, in_zp, uni(0, 255), 0, 255},
+                                        ref::PoolQParams{in_scale, in_scale, in_zp, in_zp, uni(0, 60), uni(200, 255)}}) {
+        ASSERT_TRUE(pools_match(isa, s, x.data(), p));
+        // int8: the same bytes, zero points and clamp shifted into the signed range
+        const ref::PoolQParams ps{p.in_scale,   p.out_scale,  p.in_zero_point - 128, p.out_zero_point - 128,
+                                  p.qmin - 128, p.qmax - 128};
+        ASSERT_TRUE(pools_match(isa, s, reinterpret_cast<const int8_t*>(x.data()), ps));
+      }
+    }
+  }
+}
+
 TEST_F(MiscTest, GlobalAveragePool) {
   for (Isa isa : levels_) {
     const kern::MiscKernels& m = kern::kernel_set(isa).misc;
     if (m.qglobal_avgpool_s8 == nullptr || m.qglobal_avgpool_u8 == nullptr) continue;  // the reference runs
-    for (int i = 0; i < 60; ++i) {
+    for (int i = 0; i < 150; ++i) {
       const int32_t batch = uni(1, 2), hw = std::vector<int32_t>{0, 1, 4, 49, 100}[uni(0, 4)];
-      const int32_t c = std::vector<int32_t>{1, 3, 15, 16, 17, 33, 1280}[uni(0, 6)];
+      const int32_t c = uni(0, 3) ? uni(1, 40) : std::vector<int32_t>{1, 3, 15, 16, 17, 33, 1280}[uni(0, 6)];
       ref::PoolQParams p;
       p.in_scale = log_uniform(-10, 2);
       p.out_scale = uni(0, 5) ? log_uniform(-10, 2) : 1e-38f;
@@ -282,7 +443,9 @@ TEST_F(MiscTest, Lookup) {
   for (Isa isa : levels_) {
     const kern::MiscKernels& m = kern::kernel_set(isa).misc;
     if (m.lookup_s8 == nullptr || m.lookup_u8 == nullptr) continue;  // the reference runs
-    for (size_t n : {size_t{0}, size_t{1}, size_t{31}, size_t{32}, size_t{33}, size_t{256}, size_t{1000}}) {
+    std::vector<size_t> lengths = {256, 1000};
+    for (size_t n = 0; n <= 130; ++n) lengths.push_back(n);  // every tail of 16, 32 and 64
+    for (size_t n : lengths) {
       for (int rep = 0; rep < 3; ++rep) {
         std::vector<uint8_t> table = bytes<uint8_t>(256), x = bytes<uint8_t>(n);
         if (n >= 256) {

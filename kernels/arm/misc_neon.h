@@ -1,0 +1,13 @@
+// Registration entry point of the NEON elementwise, pooling, lookup and concat kernels
+// (kernels/arm/misc_neon.cc); kernels/arm/misc_register.cc fills the KernelSets with them.
+#pragma once
+
+#include "kernels/misc.h"
+
+namespace edgeq {
+namespace kern {
+
+MiscKernels misc_kernels_neon();
+
+}  // namespace kern
+}  // namespace edgeq

@@ -1,0 +1,156 @@
+// The ISA-independent loops of the optimized misc kernels (kernels/misc.h): which
+// cases they vectorize, how a broadcast collapses into rows, and how a pool visits its
+// windows and channel blocks. Each ISA's misc file (kernels/x86/misc_avx2.cc,
+// kernels/arm/misc_neon.cc) supplies the vector code that runs inside them.
+//
+// Everything sits in an anonymous namespace on purpose: each ISA's translation unit
+// (compiled with its own flags) gets its own copy, so the linker can never pick a copy
+// built for a wider ISA than the caller's.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels/ref/ref.h"
+
+namespace edgeq {
+namespace kern {
+namespace {
+
+constexpr int32_t kMiscZpLimit = 1 << 24;    // output zero points: qmin - zp stays an exact float
+constexpr int32_t kMiscInZpLimit = 1024;     // binary input zero points: (q - z) << 20 fits int32
+constexpr int kMiscMaxPoolTaps = 256;        // pool windows the vector kernels take
+
+inline bool misc_finite_positive(float s) { return std::isfinite(s) && s > 0.f; }
+
+// The binary ops and parameters the vector kernels reproduce (kDiv never).
+inline bool binary_supported(ref::BinaryOp op, const ref::BinaryQParams& p) {
+  return op != ref::BinaryOp::kDiv && std::abs(p.a_zero_point) <= kMiscInZpLimit &&
+         std::abs(p.b_zero_point) <= kMiscInZpLimit && std::abs(p.out_zero_point) <= kMiscZpLimit &&
+         misc_finite_positive(p.a_scale) && misc_finite_positive(p.b_scale) && misc_finite_positive(p.out_scale);
+}
+
+inline bool pool_supported(const ref::PoolShape& s, const ref::PoolQParams& p) {
+  return static_cast<int64_t>(s.kernel_h) * s.kernel_w <= kMiscMaxPoolTaps &&
+         std::abs(p.in_zero_point) <= kMiscZpLimit && std::abs(p.out_zero_point) <= kMiscZpLimit;
+}
+
+// Global average pool: the centred sum must be an exact int32 for every channel.
+inline bool global_pool_supported(int32_t hw, const ref::PoolQParams& p) {
+  return hw > 0 &&
+         static_cast<int64_t>(hw) * (std::abs(static_cast<int64_t>(p.in_zero_point)) + 256) < (int64_t{1} << 31) &&
+         std::abs(p.out_zero_point) <= kMiscZpLimit;
+}
+
+// Walks a broadcast as rows: dimensions (innermost first) where both operands continue
+// contiguously are merged, and row(n, a, a_step, b, b_step, out) is called for each
+// innermost row of n outputs, an operand with a_step / b_step false repeating its one
+// element. A broadcast of one element is one row of 1; an empty one calls nothing.
+template <typename T, typename RowFn>
+void for_each_binary_row(const ref::Broadcast& bc, const T* a, const T* b, T* out, const RowFn& row) {
+  int64_t size[ref::kMaxDims], sa[ref::kMaxDims], sb[ref::kMaxDims];
+  int dims = 0;
+  for (int d = ref::kMaxDims - 1; d >= 0; --d) {
+    const int64_t n = bc.out_shape[d];
+    if (n == 0) return;
+    if (n == 1) continue;
+    if (dims > 0 && bc.a_stride[d] == sa[dims - 1] * size[dims - 1] &&
+        bc.b_stride[d] == sb[dims - 1] * size[dims - 1]) {
+      size[dims - 1] *= n;
+      continue;
+    }
+    size[dims] = n;
+    sa[dims] = bc.a_stride[d];
+    sb[dims] = bc.b_stride[d];
+    ++dims;
+  }
+  if (dims == 0) return row(size_t{1}, a, false, b, false, out);
+  // The innermost row: an operand's stride there is 1 (its own dimension) or 0.
+  const size_t n = static_cast<size_t>(size[0]);
+  int64_t idx[ref::kMaxDims] = {};
+  int64_t a_off = 0, b_off = 0;
+  for (T* o = out;; o += n) {
+    row(n, a + a_off, sa[0] != 0, b + b_off, sb[0] != 0, o);
+    int d = 1;
+    for (; d < dims; ++d) {
+      a_off += sa[d];
+      b_off += sb[d];
+      if (++idx[d] < size[d]) break;
+      a_off -= sa[d] * size[d];
+      b_off -= sb[d] * size[d];
+      idx[d] = 0;
+    }
+    if (d == dims) return;
+  }
+}
+
+// Calls fn(out_offset, taps, count) for every output pixel, taps being the element
+// offsets of its in-image window pixels (channel 0) in window order. Windows of more
+// than kMiscMaxPoolTaps taps are not visited (pool_supported excludes them).
+template <typename Fn>
+void for_each_pool_pixel(const ref::PoolShape& s, const Fn& fn) {
+  int64_t taps[kMiscMaxPoolTaps];
+  if (static_cast<int64_t>(s.kernel_h) * s.kernel_w > kMiscMaxPoolTaps) return;
+  for (int32_t n = 0; n < s.batch; ++n) {
+    for (int32_t oh = 0; oh < s.out_h; ++oh) {
+      for (int32_t ow = 0; ow < s.out_w; ++ow) {
+        int count = 0;
+        for (int32_t kh = 0; kh < s.kernel_h; ++kh) {
+          const int64_t ih =
+              static_cast<int64_t>(oh) * s.stride_h - s.pad_top + static_cast<int64_t>(kh) * s.dilation_h;
+          if (ih < 0 || ih >= s.in_h) continue;
+          for (int32_t kw = 0; kw < s.kernel_w; ++kw) {
+            const int64_t iw =
+                static_cast<int64_t>(ow) * s.stride_w - s.pad_left + static_cast<int64_t>(kw) * s.dilation_w;
+            if (iw < 0 || iw >= s.in_w) continue;
+            taps[count++] = ((static_cast<int64_t>(n) * s.in_h + ih) * s.in_w + iw) * s.channels;
+          }
+        }
+        fn(((static_cast<int64_t>(n) * s.out_h + oh) * s.out_w + ow) * s.channels, taps, count);
+      }
+    }
+  }
+}
+
+// Applies fn(src, dst) to blocks of kBlock channels: src(tap) points at a block's
+// elements of one tap, dst at its kBlock outputs; a last partial block goes through
+// zero-padded copies.
+template <int kBlock, typename T, typename Fn>
+void for_each_channel_block(int32_t channels, const T* in, const int64_t* taps, int count, T* out, const Fn& fn) {
+  int32_t c0 = 0;
+  for (; c0 + kBlock <= channels; c0 += kBlock) {
+    fn([&](int t) { return in + taps[t] + c0; }, out + c0);
+  }
+  if (c0 < channels) {
+    const size_t rest = static_cast<size_t>(channels - c0);
+    T tail[kMiscMaxPoolTaps][kBlock];
+    T dst[kBlock];
+    for (int t = 0; t < count; ++t) {
+      std::memset(tail[t], 0, sizeof(tail[t]));
+      std::memcpy(tail[t], in + taps[t] + c0, rest * sizeof(T));
+    }
+    fn([&](int t) { return static_cast<const T*>(tail[t]); }, dst);
+    std::memcpy(out + c0, dst, rest * sizeof(T));
+  }
+}
+
+// ref::concat's copies in its order, each by copy(dst, src, bytes) (the ISA's memcpy for
+// short runs).
+template <typename CopyFn>
+void concat_copies(int64_t outer, int64_t inner, int count, const int32_t* in_axis_sizes, const void* const* inputs,
+                   size_t elem_size, void* out, const CopyFn& copy) {
+  char* dst = static_cast<char*>(out);
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int i = 0; i < count; ++i) {
+      const size_t bytes = static_cast<size_t>(in_axis_sizes[i] * inner) * elem_size;
+      copy(dst, static_cast<const char*>(inputs[i]) + static_cast<size_t>(o) * bytes, bytes);
+      dst += bytes;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kern
+}  // namespace edgeq
