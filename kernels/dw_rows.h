@@ -25,12 +25,38 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/misc.h"
 
 namespace edgeq {
 namespace kern {
 namespace {
+
+// Copies n < 64 bytes in constant-size pieces, which compile to plain loads and stores
+// (a memcpy call in the pixel loop would make the compiler save and restore live
+// vector registers around it inside the loop).
+template <size_t kPiece>
+inline void copy_piece(uint8_t*& d, const uint8_t*& s, size_t n) {
+  if (n & kPiece) {
+    std::memcpy(d, s, kPiece);
+    d += kPiece;
+    s += kPiece;
+  }
+}
+
+template <typename T>
+inline void copy_short(T* dst, const T* src, size_t n) {
+  uint8_t* d = reinterpret_cast<uint8_t*>(dst);
+  const uint8_t* s = reinterpret_cast<const uint8_t*>(src);
+  n *= sizeof(T);
+  copy_piece<32>(d, s, n);
+  copy_piece<16>(d, s, n);
+  copy_piece<8>(d, s, n);
+  copy_piece<4>(d, s, n);
+  copy_piece<2>(d, s, n);
+  copy_piece<1>(d, s, n);
+}
 
 // KW, NG, SW: kernel width, groups and stride fixed at compile time, or 0 to read them
 // from the arguments.
@@ -100,28 +126,38 @@ void dw_rows(const DwArgs* args) {
       const int32_t* bias = reinterpret_cast<const int32_t*>(pk);
       const uint8_t* rq = pk + kColGroup;
       const uint8_t* w = pk + 4 * kColGroup;
-      for (int ow = ow0; ow < ow1; ++ow) {
-        typename K::Acc acc;
-        K::load_bias(acc, bias);
-        const uint8_t* col = scratch + static_cast<size_t>(ow - ow0) * sw * col_bytes;
+      // One loop per requantization scheme, so that each holds only its own epilogue.
+      const auto pixels = [&](auto fixed_point) {
+        constexpr ref::Scheme kScheme = decltype(fixed_point)::value ? ref::Scheme::kFixedPoint : ref::Scheme::kFp32;
+        for (int ow = ow0; ow < ow1; ++ow) {
+          typename K::Acc acc;
+          K::load_bias(acc, bias);
+          const uint8_t* col = scratch + static_cast<size_t>(ow - ow0) * sw * col_bytes;
 #pragma GCC unroll 8
-        for (int kw = 0; kw < kw_n; ++kw) {
+          for (int kw = 0; kw < kw_n; ++kw) {
 #pragma GCC unroll 4
-          for (int g = 0; g < ng; ++g) {
-            K::mac(acc, col + static_cast<size_t>(kw) * dw * col_bytes + g * kColGroup,
-                   w + (static_cast<size_t>(g) * kw_n + kw) * kColGroup);
+            for (int g = 0; g < ng; ++g) {
+              K::mac(acc, col + static_cast<size_t>(kw) * dw * col_bytes + g * kColGroup,
+                     w + (static_cast<size_t>(g) * kw_n + kw) * kColGroup);
+            }
+          }
+          K::requant(acc, rq, kScheme, epi);
+          T* dst = out + static_cast<size_t>(ow) * c + c0;
+          if (!partial) {
+            K::template store<T>(acc, dst);
+          } else if constexpr (K::kMaskedTail) {
+            K::template store_masked<T>(acc, dst, valid);
+          } else {
+            static_assert(K::kTile <= 64, "copy_short copies fewer than 64 bytes");
+            K::template store<T>(acc, out_tail);
+            copy_short(dst, out_tail, valid);
           }
         }
-        K::requant(acc, rq, a.scheme, epi);
-        T* dst = out + static_cast<size_t>(ow) * c + c0;
-        if (!partial) {
-          K::template store<T>(acc, dst);
-        } else if constexpr (K::kMaskedTail) {
-          K::template store_masked<T>(acc, dst, valid);
-        } else {
-          K::template store<T>(acc, out_tail);
-          std::memcpy(dst, out_tail, valid * sizeof(T));
-        }
+      };
+      if (a.scheme == ref::Scheme::kFixedPoint) {
+        pixels(std::true_type());
+      } else {
+        pixels(std::false_type());
       }
     }
   }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Reads the ARM GEMM microkernels' machine code and reports, for each kernel's inner
-# loop, the multiply-accumulates per instruction against the ideal of its ISA.
+# Reads the ARM GEMM microkernels' and depthwise row kernels' machine code and reports,
+# for each kernel's inner loop, the multiply-accumulates per instruction against the
+# ideal of its ISA.
 #
 #   tools/arm_mac_report.sh [BUILD_DIR...]     (default: build-arm64 and build-armhf)
 #
@@ -12,6 +13,12 @@
 #   smlal / smlal2 (.8b/.16b)   8  (the NEON ideal: one 8 x 8-bit multiply-add per instr)
 #   sdot / udot / usdot        16  (4 lanes x 4 products: the dotprod ideal)
 #   smmla / ummla / usmmla     32  (2x8 by 8x2: the i8mm ideal)
+#   smlal / smlal2 (.4h/.8h),   4  (int16 x int16 -> int32: the NEON depthwise kernels,
+#   vmlal.s16                       which widen activations and weights to int16)
+# Depthwise: the kernels specialised for 3x3 and 5x5 windows at stride 1; their inner
+# loop is one output pixel of a channel tile, every tap unrolled. A 3x3 window is two
+# row pairs (NEON) or one row quad (dotprod), so a quarter of those MACs multiply the
+# zero weights of the missing fourth row; 5x5 is three pairs or two quads (1/6, 3/8).
 # Reported: MACs per loop iteration, instructions per iteration (all of them: loads,
 # flips, address updates, the branch), their ratio, and that ratio over the ideal.
 # Also flags stack accesses inside the loop (register spills).
@@ -32,12 +39,12 @@ for build in "$@"; do
   [ -d "$objdir" ] || { echo "(no ARM kernel objects in $build: build it with tools/arm_test.sh)"; continue; }
   if grep -q 'aarch64' "$build/CMakeCache.txt"; then objdump=aarch64-linux-gnu-objdump; else objdump=arm-linux-gnueabihf-objdump; fi
   echo "== $build ($objdump)"
-  for obj in "$objdir"/q8_igemm_*.o; do
+  for obj in "$objdir"/q8_igemm_*.o "$objdir"/dw_neon*.o; do
     "$objdump" -d --no-show-raw-insn -C "$obj"
   done | "$python" -c '
 import re, sys
 
-MACS = {"smull": 8, "smull2": 8, "smlal": 8, "smlal2": 8, "vmull.s8": 8, "vmlal.s8": 8,
+MACS = {"smull": 8, "smull2": 8, "smlal": 8, "smlal2": 8, "vmull.s8": 8, "vmlal.s8": 8, "vmlal.s16": 4,
         "sdot": 16, "udot": 16, "usdot": 16, "vsdot.s8": 16, "smmla": 32, "ummla": 32, "usmmla": 32}
 IDEAL = [("smmla", 32), ("usmmla", 32), ("sdot", 16), ("udot", 16), ("usdot", 16)]
 BRANCH = re.compile(r"^(b\.\w+|cbz|cbnz|tbz|tbnz|b(ne|eq|cc|cs|lo|hs|hi|ls|gt|lt|ge|le|mi|pl)?(\.[nw])?)$")
@@ -55,12 +62,15 @@ for line in sys.stdin:
 
 def macs(mn, ops):
     if mn in ("smlal", "smlal2") and ".8h" not in ops:
-        return 0  # 16-bit operands: not an 8-bit multiply
+        return 4 if ".4s" in ops else 0  # int16 operands: 4 lanes
     return MACS.get(mn, 0)
+
+DW = re.compile(r"dw_rows<[^<]*::(\w+)<(\d+)>, (signed|unsigned) char, ([35]), \d+, 1>")
 
 rows = []
 for name, ins in funcs.items():
-    if "igemm" not in name or "requantize" in name:
+    dw = DW.search(name)
+    if ("igemm" not in name or "requantize" in name) and not dw:
         continue
     loops = []
     for idx, (addr, mn, ops) in enumerate(ins):
@@ -80,8 +90,16 @@ for name, ins in funcs.items():
     kinds = sorted({mn for _, mn, ops in body if macs(mn, ops)})
     ideal = max([v for k, v in IDEAL if k in kinds] or [8])
     spills = sum("[sp" in ops or "sp]" in ops or ", sp" in ops for _, mn, ops in body)
-    short = re.sub(r"\(anonymous namespace\)::|^void |edgeq::kern::", "", name).split("(")[0]
-    short = short.replace("<true>", " (uint8 activations)").replace("<false>", " (int8 activations)")
+    if dw:
+        traits, nv, sign, k = dw.groups()
+        isa = "neondot" if "Dot" in traits else "neon"
+        group = "c4" if "Quads" in traits else "c2"
+        act = "uint8" if sign == "unsigned" else "int8"
+        short = f"dw_rows_{4 * int(nv)}{group}__{isa} {k}x{k} stride 1 ({act} activations; one output pixel)"
+        ideal = 16 if "Dot" in traits else 8
+    else:
+        short = re.sub(r"\(anonymous namespace\)::|^void |edgeq::kern::", "", name).split("(")[0]
+        short = short.replace("<true>", " (uint8 activations)").replace("<false>", " (int8 activations)")
     rows.append((short, total, len(body), "/".join(kinds), ideal, spills))
 
 for short, total, n, kinds, ideal, spills in rows:

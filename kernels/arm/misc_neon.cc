@@ -297,7 +297,7 @@ void qavgpool_neon(const ref::PoolShape& s, const T* in, const ref::PoolQParams&
             continue;
           }
           float32x4_t v = vaddq_f32(div_n(div_n(sum[4 * h + k], fcount), p.out_scale), zout);
-          v = vbslq_f32(vceqq_f32(v, v), v, zout);  // NaN gives the zero point
+          v = vbslq_f32(neon_nan_mask(v), zout, v);  // NaN gives the zero point
           r[k] = clamp(neon_round_nearest(v));
         }
         narrow16(r, dst + 16 * h);

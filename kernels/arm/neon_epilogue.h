@@ -44,6 +44,13 @@ namespace edgeq {
 namespace kern {
 namespace {
 
+// All ones in the lanes of v that hold a NaN. An integer compare of the bits: GCC
+// turns ARMv7 NEON float compares (vceq/vclt .f32) into scalar VFP compares, one lane
+// at a time.
+inline uint32x4_t neon_nan_mask(float32x4_t v) {
+  return vcgtq_u32(vandq_u32(vreinterpretq_u32_f32(v), vdupq_n_u32(0x7FFFFFFFu)), vdupq_n_u32(0x7F800000u));
+}
+
 // v rounded half to even to int32, saturating; NaN gives 0.
 inline int32x4_t neon_round_nearest(float32x4_t v) {
 #if defined(__aarch64__)
@@ -51,12 +58,17 @@ inline int32x4_t neon_round_nearest(float32x4_t v) {
 #else
   // |v| < 2^23: |v| + 2^23 lies where floats are the integers, so the addition rounds
   // half to even; |v| >= 2^23 is an integer already. The sign goes back on after.
-  const float32x4_t number = vbslq_f32(vceqq_f32(v, v), v, vdupq_n_f32(0.0f));  // NaN -> 0, as the reference
-  const float32x4_t magnitude = vabsq_f32(number);
+  // The tests on v are integer compares of its bits (see neon_nan_mask).
+  const uint32x4_t bits = vreinterpretq_u32_f32(v);
+  const uint32x4_t abs_bits = vandq_u32(bits, vdupq_n_u32(0x7FFFFFFFu));
+  const uint32x4_t nan = neon_nan_mask(v);  // NaN -> 0, as the reference
+  const uint32x4_t magnitude_bits = vbicq_u32(abs_bits, nan);
+  const float32x4_t magnitude = vreinterpretq_f32_u32(magnitude_bits);
   const float32x4_t two23 = vdupq_n_f32(8388608.0f);
   const float32x4_t small = vsubq_f32(vaddq_f32(magnitude, two23), two23);
-  const float32x4_t rounded = vbslq_f32(vcltq_f32(magnitude, two23), small, magnitude);
-  const uint32x4_t sign = vandq_u32(vreinterpretq_u32_f32(number), vdupq_n_u32(0x80000000u));
+  const uint32x4_t is_small = vcltq_u32(magnitude_bits, vdupq_n_u32(0x4B000000u));  // the bits of 2^23
+  const float32x4_t rounded = vbslq_f32(is_small, small, magnitude);
+  const uint32x4_t sign = vbicq_u32(vandq_u32(bits, vdupq_n_u32(0x80000000u)), nan);
   return vcvtq_s32_f32(vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(rounded), sign)));  // saturates
 #endif
 }
