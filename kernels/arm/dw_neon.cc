@@ -6,8 +6,8 @@
 // back into the two rows' vectors, and four widening multiply-accumulates (smlal,
 // 4 MACs each) add both rows' products for the 8 channels. |x * w| <= 255 * 128, so
 // every product is exact and the int32 sums wrap like the reference's.
-// AArch64 has 32-channel tiles (8 accumulators) and 16-channel ones; ARMv7, with half
-// the vector registers, 16 and 8.
+// Tiles of 16 and 8 channels: 32-channel tiles (8 accumulators) spill on AArch64 in
+// the 5x5 loops (tools/arm_mac_report.sh).
 #include <arm_neon.h>
 
 #include <cstdint>
@@ -71,13 +71,8 @@ struct DwPairsNeon : DwNeonBase<NV> {
 
 DwKernels dw_kernels_neon() {
   DwKernels set;
-#if defined(__aarch64__)
-  set.kernel[0] = dw_kernel_of<DwPairsNeon<8>>("dw_rows_32c2__neon", 0, 0, 2);
-  set.kernel[1] = dw_kernel_of<DwPairsNeon<4>>("dw_rows_16c2__neon", 0, 0, 1);
-#else
   set.kernel[0] = dw_kernel_of<DwPairsNeon<4>>("dw_rows_16c2__neon", 0, 0, 2);
   set.kernel[1] = dw_kernel_of<DwPairsNeon<2>>("dw_rows_8c2__neon", 0, 0, 1);
-#endif
   return set;
 }
 
