@@ -61,8 +61,9 @@ for line in sys.stdin:
         funcs[cur].append((int(m.group(1), 16), m.group(2), m.group(3)))
 
 def macs(mn, ops):
-    if mn in ("smlal", "smlal2") and ".8h" not in ops:
-        return 4 if ".4s" in ops else 0  # int16 operands: 4 lanes
+    if mn in ("smlal", "smlal2"):
+        dest = ops.split(",")[0]
+        return 8 if dest.endswith(".8h") else 4 if dest.endswith(".4s") else 0  # int8 / int16 operands
     return MACS.get(mn, 0)
 
 DW = re.compile(r"dw_rows<[^<]*::(\w+)<(\d+)>, (signed|unsigned) char, ([35]), \d+, 1>")
