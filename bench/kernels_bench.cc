@@ -3,9 +3,9 @@
 //   edgeq_kernels_bench [--benchmark_filter=...] [--benchmark_repetitions=5 --benchmark_report_aggregates_only=true]
 //
 //  * peak/<isa>: the machine's int8 multiply-accumulate peak per ISA level, from
-//    independent accumulator chains in inline assembly (AVX512-VNNI: zmm vpdpbusd,
-//    64 MACs each; AVX-VNNI: ymm vpdpbusd, 32; exact AVX2: ymm vpmaddwd + vpaddd,
-//    counted as the 16 int8 products of a vpmaddwd).
+//    independent accumulator chains in inline assembly (bench/peak.h; x86: AVX512-VNNI
+//    zmm vpdpbusd, 64 MACs each; AVX-VNNI ymm vpdpbusd, 32; exact AVX2 vpmaddwd +
+//    vpaddd, 16. ARM: i8mm smmla, 32; dotprod sdot, 16; NEON smull + sadalp, 8).
 //  * <net>/<layer>/<isa>: QConvOp (kernels/qconv.h) on the real layer shapes of
 //    ResNet-18 and MobileNetV2 at 224x224 (uint8 activations, per-channel fp32
 //    requantization, one thread), for every level the CPU runs. Counters: GMAC/s and
@@ -16,7 +16,8 @@
 //  * resnet18_all_layers/<best isa>/threads:N: all of ResNet-18's GEMM layers of one
 //    inference on N threads, wall time (the 1 / 2 thread ratio is the scaling; needs
 //    otherwise idle cores to mean anything).
-// A level the CPU lacks is not registered.
+// Every level the CPU runs is registered (the same code on x86 and ARM); a level the
+// CPU lacks is not. Under an emulator the figures mean nothing.
 #include <benchmark/benchmark.h>
 #include <pthreadpool.h>
 #include <time.h>
@@ -28,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/peak.h"
 #include "kernels/kernels.h"
 #include "kernels/qconv.h"
 
@@ -41,78 +43,29 @@ using edgeq::kern::Isa;
 
 // ------------------------------------------------------------------ peak
 
-// Each loop runs `iters` iterations of independent chains; returns the MACs done.
-__attribute__((target("avx512f,avx512vnni"))) double peak_loop_avx512vnni(uint64_t iters) {
-  asm volatile(
-      "vpxord %%zmm30, %%zmm30, %%zmm30\n\t"
-      "vpxord %%zmm31, %%zmm31, %%zmm31\n\t"
-      "1:\n\t"
-#define EDGEQ_DP(r) "vpdpbusd %%zmm31, %%zmm30, %%zmm" #r "\n\t"
-      EDGEQ_DP(0) EDGEQ_DP(1) EDGEQ_DP(2) EDGEQ_DP(3) EDGEQ_DP(4) EDGEQ_DP(5) EDGEQ_DP(6) EDGEQ_DP(7) EDGEQ_DP(8)
-          EDGEQ_DP(9) EDGEQ_DP(10) EDGEQ_DP(11) EDGEQ_DP(12) EDGEQ_DP(13) EDGEQ_DP(14) EDGEQ_DP(15) EDGEQ_DP(16)
-              EDGEQ_DP(17) EDGEQ_DP(18) EDGEQ_DP(19) EDGEQ_DP(20) EDGEQ_DP(21) EDGEQ_DP(22) EDGEQ_DP(23)
-#undef EDGEQ_DP
-                  "dec %0\n\t"
-                  "jnz 1b\n\t"
-                  "vzeroupper\n\t"
-      : "+r"(iters)
-      :
-      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
-        "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm30",
-        "xmm31");
-  return 24.0 * 64.0;
-}
+using edgeq::bench::PeakLoop;
 
-double peak_loop_avxvnni(uint64_t iters) {
-  asm volatile(
-      "vpxor %%ymm14, %%ymm14, %%ymm14\n\t"
-      "vpxor %%ymm15, %%ymm15, %%ymm15\n\t"
-      "1:\n\t"
-#define EDGEQ_DP(r) "%{vex%} vpdpbusd %%ymm15, %%ymm14, %%ymm" #r "\n\t"
-      EDGEQ_DP(0) EDGEQ_DP(1) EDGEQ_DP(2) EDGEQ_DP(3) EDGEQ_DP(4) EDGEQ_DP(5) EDGEQ_DP(6) EDGEQ_DP(7) EDGEQ_DP(8)
-          EDGEQ_DP(9) EDGEQ_DP(10) EDGEQ_DP(11) EDGEQ_DP(12) EDGEQ_DP(13)
-#undef EDGEQ_DP
-              "dec %0\n\t"
-              "jnz 1b\n\t"
-              "vzeroupper\n\t"
-      : "+r"(iters)
-      :
-      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
-        "xmm13", "xmm14", "xmm15");
-  return 14.0 * 32.0;
-}
-
-// The exact AVX2 step is a vpmaddwd (16 int8 products widened to int16) plus the
-// vpaddd that accumulates it: 7 independent pairs, twice per iteration.
-double peak_loop_avx2(uint64_t iters) {
-  asm volatile(
-      "vpxor %%ymm14, %%ymm14, %%ymm14\n\t"
-      "vpxor %%ymm15, %%ymm15, %%ymm15\n\t"
-      "1:\n\t"
-#define EDGEQ_MA(t, a) "vpmaddwd %%ymm15, %%ymm14, %%ymm" #t "\n\tvpaddd %%ymm" #t ", %%ymm" #a ", %%ymm" #a "\n\t"
-      EDGEQ_MA(0, 7) EDGEQ_MA(1, 8) EDGEQ_MA(2, 9) EDGEQ_MA(3, 10) EDGEQ_MA(4, 11) EDGEQ_MA(5, 12) EDGEQ_MA(6, 13)
-          EDGEQ_MA(0, 7) EDGEQ_MA(1, 8) EDGEQ_MA(2, 9) EDGEQ_MA(3, 10) EDGEQ_MA(4, 11) EDGEQ_MA(5, 12) EDGEQ_MA(6, 13)
-#undef EDGEQ_MA
-              "dec %0\n\t"
-              "jnz 1b\n\t"
-              "vzeroupper\n\t"
-      : "+r"(iters)
-      :
-      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
-        "xmm13", "xmm14", "xmm15");
-  return 14.0 * 16.0;
-}
-
-using PeakLoop = double (*)(uint64_t);
-
+// The peak loop of `isa` in this build (bench/peak.h), or null.
 PeakLoop peak_loop(Isa isa) {
   switch (isa) {
+#if defined(__x86_64__)
     case Isa::kAvx2:
-      return peak_loop_avx2;
+      return edgeq::bench::peak_loop_avx2;
     case Isa::kAvxVnni:
-      return peak_loop_avxvnni;
+      return edgeq::bench::peak_loop_avxvnni;
     case Isa::kAvx512Vnni:
-      return peak_loop_avx512vnni;
+      return edgeq::bench::peak_loop_avx512vnni;
+#elif defined(__aarch64__)
+    case Isa::kNeon:
+      return edgeq::bench::peak_loop_neon;
+    case Isa::kNeonDot:
+      return edgeq::bench::peak_loop_neondot;
+    case Isa::kNeonI8mm:
+      return edgeq::bench::peak_loop_neoni8mm;
+#elif defined(__arm__)
+    case Isa::kNeon:
+      return edgeq::bench::peak_loop_neon;
+#endif
     default:
       return nullptr;
   }
@@ -126,12 +79,13 @@ double thread_seconds() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
-// GMAC/s of `isa`, measured once (best of 5 runs).
+// GMAC/s of `isa`, measured once (best of 5 runs); 0 when this build has no peak
+// loop for it.
 double peak_gmacs(Isa isa) {
   static double cache[static_cast<size_t>(Isa::kCount)] = {};
   double& peak = cache[static_cast<size_t>(isa)];
-  if (peak == 0.0) {
-    const PeakLoop loop = peak_loop(isa);
+  const PeakLoop loop = peak_loop(isa);
+  if (peak == 0.0 && loop != nullptr) {
     constexpr uint64_t kIters = 2000000;
     loop(kIters / 10);  // warm up
     for (int run = 0; run < 5; ++run) {
@@ -349,16 +303,20 @@ void bench_xnnpack(benchmark::State& state, const Layer& l) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Isa levels[] = {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni};
+  // The levels this CPU runs that have a GEMM kernel in this build, best last.
+  std::vector<Isa> levels;
+  for (size_t i = 1; i < static_cast<size_t>(Isa::kCount); ++i) {
+    const Isa isa = static_cast<Isa>(i);
+    if (edgeq::kern::isa_supported(isa) && edgeq::kern::kernel_set(isa).gemm.u8 != nullptr) levels.push_back(isa);
+  }
   for (Isa isa : levels) {
-    if (!edgeq::kern::isa_supported(isa)) continue;
+    if (peak_loop(isa) == nullptr) continue;
     benchmark::RegisterBenchmark((std::string("peak/") + edgeq::kern::isa_name(isa)).c_str(), bench_peak, isa)
         ->Unit(benchmark::kMicrosecond);
   }
   for (const Layer& l : kLayers) {
     const std::string base = std::string(l.net) + "/" + l.name + "/";
     for (Isa isa : levels) {
-      if (!edgeq::kern::isa_supported(isa)) continue;
       benchmark::RegisterBenchmark((base + edgeq::kern::isa_name(isa)).c_str(), bench_qconv, isa, l)
           ->Unit(benchmark::kMicrosecond);
     }
@@ -366,8 +324,8 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark((base + "xnnpack").c_str(), bench_xnnpack, l)->Unit(benchmark::kMicrosecond);
 #endif
   }
-  const Isa best = edgeq::kern::best_isa();
-  if (best != Isa::kRef) {
+  if (!levels.empty()) {
+    const Isa best = levels.back();
     for (size_t threads : {1, 2}) {
       const std::string name =
           std::string("resnet18_all_layers/") + edgeq::kern::isa_name(best) + "/threads:" + std::to_string(threads);

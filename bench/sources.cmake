@@ -2,10 +2,24 @@
 add_executable(edgeq_model_bench bench/model_bench.cc)
 target_link_libraries(edgeq_model_bench PRIVATE edgeq_internal benchmark::benchmark)
 
-# Kernel benchmarks: peak MAC rate per ISA level, the int8 convolution engine on real
-# layer shapes, and XNNPACK's int8 operators on the same shapes (XNNPACK is linked into
-# this benchmark only).
-add_executable(edgeq_kernels_bench bench/kernels_bench.cc)
+# Kernel benchmarks: peak MAC rate per ISA level (x86 and ARM), the int8 convolution
+# engine on real layer shapes, and XNNPACK's int8 operators on the same shapes (XNNPACK
+# is linked into this benchmark only). The peak loops (bench/peak.h) are the target architecture's, each ISA level in its
+# own file with that level's flags, like the kernels (kernels/arm/arm.cmake).
+set(EDGEQ_PEAK_SOURCES)
+if(EDGEQ_ARCH STREQUAL "x86")
+  list(APPEND EDGEQ_PEAK_SOURCES bench/peak_x86.cc)
+elseif(EDGEQ_ARCH STREQUAL "arm")
+  list(APPEND EDGEQ_PEAK_SOURCES bench/peak_arm_neon.cc)
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+    list(APPEND EDGEQ_PEAK_SOURCES bench/peak_arm_dot.cc bench/peak_arm_i8mm.cc)
+    set_source_files_properties(bench/peak_arm_dot.cc PROPERTIES COMPILE_OPTIONS "-march=armv8.2-a+dotprod")
+    set_source_files_properties(bench/peak_arm_i8mm.cc PROPERTIES COMPILE_OPTIONS "-march=armv8.2-a+i8mm")
+  else()
+    set_source_files_properties(bench/peak_arm_neon.cc PROPERTIES COMPILE_OPTIONS "-mfpu=neon")
+  endif()
+endif()
+add_executable(edgeq_kernels_bench bench/kernels_bench.cc ${EDGEQ_PEAK_SOURCES})
 target_include_directories(edgeq_kernels_bench PRIVATE ${PTHREADPOOL_INCLUDE_DIR})
 target_link_libraries(edgeq_kernels_bench PRIVATE edgeq_internal benchmark::benchmark)
 if(EDGEQ_HAVE_XNNPACK)

@@ -66,9 +66,12 @@ if(EDGEQ_BUILD_IMPORTER)
 endif()
 
 option(EDGEQ_BUILD_TESTS "Build the tests" ON)
+# The edgeq tool (tools/): every command with the importer, the ones that work on
+# .edgeq files without it (cross builds).
+option(EDGEQ_BUILD_CLI "Build the edgeq command-line tool" ON)
 
 # nlohmann-json (header only): `edgeq bench --json` and the tests
-if(EDGEQ_BUILD_IMPORTER OR EDGEQ_BUILD_TESTS)
+if(EDGEQ_BUILD_CLI OR EDGEQ_BUILD_TESTS)
   find_path(NLOHMANN_JSON_INCLUDE_DIR nlohmann/json.hpp)
   edgeq_require(NLOHMANN_JSON_INCLUDE_DIR "nlohmann-json" "nlohmann-json3-dev")
 endif()

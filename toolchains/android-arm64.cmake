@@ -11,8 +11,10 @@
 # environment variable). ANDROID_PLATFORM defaults to android-24.
 # EDGEQ_ANDROID_PREFIX: an install prefix holding Android arm64 builds of cpuinfo (with
 # its pkg-config file), pthreadpool and the FlatBuffers headers; Debian has none.
-# The importer, the tests and the benchmarks are off (there is no emulator here); flatc
-# comes from the host.
+# The importer, the tests, the benchmarks and the edgeq tool are off (there is no
+# emulator here); flatc comes from the host. The tool and the benchmarks can be turned
+# on (-DEDGEQ_BUILD_CLI=ON -DEDGEQ_BUILD_BENCHMARKS=ON) when the prefix also holds
+# CLI11, nlohmann-json, stb_image and Google Benchmark for Android.
 foreach(_var ANDROID_NDK ANDROID_NDK_ROOT ANDROID_NDK_HOME)
   if(NOT ANDROID_NDK AND DEFINED ENV{${_var}})
     set(ANDROID_NDK "$ENV{${_var}}")
@@ -41,3 +43,4 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(EDGEQ_BUILD_IMPORTER OFF CACHE BOOL "The ONNX importer (off for Android)")
 set(EDGEQ_BUILD_TESTS OFF CACHE BOOL "Tests (off for Android: no emulator)")
 set(EDGEQ_BUILD_BENCHMARKS OFF CACHE BOOL "Benchmarks (off for Android)")
+set(EDGEQ_BUILD_CLI OFF CACHE BOOL "The edgeq tool (off for Android)")

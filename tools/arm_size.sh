@@ -43,7 +43,7 @@ generator=()
 [ -f "$build/CMakeCache.txt" ] || generator=(-G Ninja)
 cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_TOOLCHAIN_FILE="$root/toolchains/$triplet.cmake" \
   -DEDGEQ_SYSROOT="$sysroot" -DCMAKE_BUILD_TYPE=MinSizeRel -DEDGEQ_BUILD_IMPORTER=OFF -DEDGEQ_USE_XNNPACK=OFF \
-  -DEDGEQ_BUILD_TESTS=OFF -DEDGEQ_BUILD_BENCHMARKS=OFF \
+  -DEDGEQ_BUILD_TESTS=OFF -DEDGEQ_BUILD_BENCHMARKS=OFF -DEDGEQ_BUILD_CLI=OFF \
   -DCMAKE_C_FLAGS="$size_flags" -DCMAKE_CXX_FLAGS="$size_flags -fno-rtti" >/dev/null
 cmake --build "$build" -j "$jobs" --target edgeq_runtime >/dev/null
 

@@ -5,9 +5,9 @@
 #
 #   tools/arm_sysroot.sh arm64|armhf DIR
 #
-# What goes in: cpuinfo, pthreadpool, GoogleTest, Google Benchmark, the FlatBuffers
-# headers, nlohmann-json, stb_image (tools/dataset.cc) and XNNPACK when Debian builds
-# it for ARCH, each -dev package with its runtime library. libc, libstdc++ and libgcc come from the
+# What goes in: cpuinfo, pthreadpool, GoogleTest, Google Benchmark (bench/), the
+# FlatBuffers headers, nlohmann-json, CLI11 (the edgeq tool), stb_image (tools/dataset.cc)
+# and XNNPACK when Debian builds it for ARCH, each -dev package with its runtime library. libc, libstdc++ and libgcc come from the
 # cross toolchain (/usr/<triplet>), not from here; flatc is the host's.
 #
 # How: the ARCH -dev packages cannot be installed next to the amd64 ones, so nothing
@@ -58,7 +58,7 @@ fi
 
 packages=(libcpuinfo-dev libcpuinfo0 libpthreadpool-dev libpthreadpool0 libgtest-dev
   libbenchmark-dev libbenchmark1debian libflatbuffers-dev libflatbuffers2 nlohmann-json3-dev
-  libstb-dev libstb0)
+  libcli11-dev libstb-dev libstb0)
 for optional in libxnnpack-dev libxnnpack0; do
   if apt-cache "${apt_opts[@]}" show "$optional" >/dev/null 2>&1; then
     packages+=("$optional")

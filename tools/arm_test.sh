@@ -15,14 +15,27 @@
 # armhf (build-armhf/, toolchains/arm-linux-gnueabihf.cmake) runs the whole suite once,
 # ARMv7-A with NEON (-cpu cortex-a15) -> neon.
 # Cross builds have no ONNX importer, so the suites that need it (importer, model files,
-# the PyTorch / ONNX Runtime comparisons, the CLI) are not configured, nor are the
-# benchmarks (not run here); every other test runs. The dependencies come from Debian's
-# ARM packages unpacked into build-<arch>/sysroot by tools/arm_sysroot.sh (nothing ARM
-# is installed system-wide).
+# the PyTorch / ONNX Runtime comparisons, the CLI tests, which convert ONNX files) are
+# not configured; every other test runs. The dependencies come from Debian's ARM
+# packages unpacked into build-<arch>/sysroot by tools/arm_sysroot.sh (nothing ARM is
+# installed system-wide).
+#
+# The builds also make what goes on a device: the `edgeq` tool (without the importer:
+# `convert` and `export-onnx` only say so) and the benchmarks (bench/), gathered with
+# the libraries they need into build-<arch>/device by tools/arm_bundle.sh. Before the
+# tests, a smoke check runs each of them from there once under qemu (the first CPU
+# above) on tiny work: `edgeq convert` must refuse; `edgeq info`, `run` and `bench` and
+# edgeq_model_bench run test/data/small_qdq.onnx converted by the host's edgeq
+# (EDGEQ_HOST_EDGEQ, default <repo>/build/edgeq; without it these are reported as
+# skipped), and `run` must give the host's output byte for byte; edgeq_kernels_bench
+# and edgeq_misc_bench run a few filtered benchmarks with a tiny --benchmark_min_time,
+# and the peak and GEMM benchmarks of the expected level must be there. This only
+# checks that they run: timings under qemu mean nothing.
 #
 # Missing host packages (cross compilers, qemu-user, cmake, ninja, pkg-config, flatc)
 # are installed with apt-get (root, or sudo). Environment: EDGEQ_JOBS (default: nproc),
-# EDGEQ_ARM_BUILD_PREFIX (default: <repo>/build, giving build-arm64 and build-armhf).
+# EDGEQ_ARM_BUILD_PREFIX (default: <repo>/build, giving build-arm64 and build-armhf),
+# EDGEQ_HOST_EDGEQ (default: <repo>/build/edgeq).
 set -euo pipefail
 
 which="${1:-all}"
@@ -36,7 +49,60 @@ esac
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 prefix="${EDGEQ_ARM_BUILD_PREFIX:-$root/build}"
 jobs="${EDGEQ_JOBS:-$(nproc)}"
+host_edgeq="${EDGEQ_HOST_EDGEQ:-$root/build/edgeq}"
 step() { printf '\n== %s\n' "$*"; }
+
+# smoke BUILD TRIPLET QEMU CPU ISA: runs the tool and the benchmarks of BUILD once each
+# under qemu on tiny work (see the top of this file); returns non-zero on a failure.
+smoke() {
+  local build="$1" triplet="$2" qemu="$3" cpu="$4" isa="$5"
+  local work="$build/smoke" data="$root/test/data" bin="$build/device/bin" bad=0
+  # What a board gets (tools/arm_bundle.sh): the binaries and libraries of BUILD/device,
+  # with only glibc and libstdc++ from the system (qemu -L: the cross toolchain's).
+  local run=("$qemu" -L "/usr/$triplet" -E "LD_LIBRARY_PATH=$build/device/lib" -cpu "$cpu")
+  rm -rf "$work"
+  mkdir -p "$work"
+  check() {  # check WHAT CMD...: CMD must exit 0; its output is kept in $work/out
+    local what="$1" rc=0
+    shift
+    "$@" >"$work/out" 2>&1 || rc=$?
+    if [ "$rc" = 0 ]; then echo "  ok: $what"; else echo "  FAILED: $what (exit $rc)"; sed 's/^/    /' "$work/out"; bad=1; fi
+  }
+  expect() {  # expect WHAT PATTERN: PATTERN (grep -E) in the last output
+    if grep -Eq -- "$2" "$work/out"; then echo "  ok: $1"; else echo "  FAILED: $1: no '$2' in:"; sed 's/^/    /' "$work/out"; bad=1; fi
+  }
+  check "edgeq --help" "${run[@]}" "$bin/edgeq" --help
+  expect "edgeq lists bench" '^ +bench '
+  if "${run[@]}" "$bin/edgeq" convert "$data/small_qdq.onnx" -o "$work/x.edgeq" >"$work/out" 2>&1; then
+    echo "  FAILED: edgeq convert succeeded in a build without the importer"; bad=1
+  else
+    expect "edgeq convert refuses" 'no ONNX importer'
+  fi
+  if [ -x "$host_edgeq" ]; then
+    local m="$work/small_qdq.edgeq"
+    "$host_edgeq" convert "$data/small_qdq.onnx" -o "$m" >/dev/null 2>&1 || { echo "  FAILED: host edgeq convert"; return 1; }
+    "$host_edgeq" run "$m" --input "$data/small_qdq.input.npy" --output "$work/host.npy" >/dev/null
+    check "edgeq info" "${run[@]}" "$bin/edgeq" info "$m"
+    check "edgeq run" "${run[@]}" "$bin/edgeq" run "$m" --input "$data/small_qdq.input.npy" --output "$work/arm.npy"
+    if cmp -s "$work/host.npy" "$work/arm.npy"; then echo "  ok: edgeq run output = the host's"; else
+      echo "  FAILED: edgeq run output differs from the host's"; bad=1; fi
+    check "edgeq bench" "${run[@]}" "$bin/edgeq" bench "$m" --runs 2 --warmup 1
+    expect "edgeq bench picks $isa" "^isa: +$isa\$"
+    check "edgeq_model_bench" "${run[@]}" "$bin/edgeq_model_bench" "$m" --benchmark_min_time=0.001
+    expect "edgeq_model_bench ran the model" '^model/.*small_qdq.edgeq +[0-9.]+ ms'
+  else
+    echo "  SKIPPED: edgeq info/run/bench and edgeq_model_bench (no host edgeq at $host_edgeq to convert"
+    echo "           test/data/small_qdq.onnx; build the host first or set EDGEQ_HOST_EDGEQ)"
+  fi
+  check "edgeq_kernels_bench" "${run[@]}" "$bin/edgeq_kernels_bench" --benchmark_min_time=0.001 \
+    --benchmark_filter='^peak/|^resnet18/fc_512x1000/'
+  expect "edgeq_kernels_bench peak/$isa" "^peak/$isa +[0-9.]+ us .*GMAC/s="
+  expect "edgeq_kernels_bench resnet18/fc_512x1000/$isa" "^resnet18/fc_512x1000/$isa +[0-9.]+ us .*%peak="
+  check "edgeq_misc_bench" "${run[@]}" "$bin/edgeq_misc_bench" --benchmark_min_time=0.001 \
+    --benchmark_filter='^dw/7x7x960_s1/|/7x7x1280/'
+  expect "edgeq_misc_bench ran" '^global_avgpool_s8/7x7x1280/ref +[0-9.]+ us'
+  return "$bad"
+}
 
 # ---- host packages
 packages=(cmake ninja-build pkg-config flatbuffers-compiler qemu-user)
@@ -54,8 +120,9 @@ apt_install "${packages[@]}"
 failed=0
 for arch in "${arches[@]}"; do
   case "$arch" in
-    arm64) toolchain=aarch64-linux-gnu; runs=("max neoni8mm all" "cortex-a76 neondot level" "cortex-a53 neon level") ;;
-    armhf) toolchain=arm-linux-gnueabihf; runs=("cortex-a15 neon all") ;;
+    arm64) toolchain=aarch64-linux-gnu; qemu=qemu-aarch64
+      runs=("max neoni8mm all" "cortex-a76 neondot level" "cortex-a53 neon level") ;;
+    armhf) toolchain=arm-linux-gnueabihf; qemu=qemu-arm; runs=("cortex-a15 neon all") ;;
   esac
   build="$prefix-$arch"
   step "$arch: sysroot $build/sysroot"
@@ -64,10 +131,16 @@ for arch in "${arches[@]}"; do
   generator=()
   [ -f "$build/CMakeCache.txt" ] || generator=(-G Ninja)
   cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_TOOLCHAIN_FILE="$root/toolchains/$toolchain.cmake" -DEDGEQ_SYSROOT="$build/sysroot" \
-    -DEDGEQ_BUILD_BENCHMARKS=OFF >/dev/null
+    -DCMAKE_TOOLCHAIN_FILE="$root/toolchains/$toolchain.cmake" -DEDGEQ_SYSROOT="$build/sysroot" >/dev/null
   # QEMU_CPU also applies to the GoogleTest discovery that runs after linking.
   QEMU_CPU="${runs[0]%% *}" cmake --build "$build" -j "$jobs"
+  bash "$root/tools/arm_bundle.sh" "$build"
+  read -r cpu isa _ <<<"${runs[0]}"
+  step "$arch: smoke check of the edgeq tool and the benchmarks under qemu -cpu $cpu (timings mean nothing)"
+  if ! smoke "$build" "$toolchain" "$qemu" "$cpu" "$isa"; then
+    echo "FAILED: $arch smoke check" >&2
+    failed=1
+  fi
   for run in "${runs[@]}"; do
     read -r cpu isa which_tests <<<"$run"
     select=()

@@ -5,6 +5,9 @@
 //   edgeq bench model.edgeq [--threads N] [--profile]   (bench_cmd.cc)
 //   edgeq export-onnx model.edgeq -o model.onnx          (export_cmd.cc)
 // Each subcommand has --help. Errors go to stderr with a non-zero exit status.
+// A build without the ONNX importer (EDGEQ_HAVE_IMPORTER unset: cross builds for a
+// device) keeps every command that works on .edgeq files; `convert` and `export-onnx`
+// stay on the command line only to say that this build cannot do them.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
@@ -15,7 +18,9 @@
 #include <vector>
 
 #include "graph/format.h"
+#ifdef EDGEQ_HAVE_IMPORTER
 #include "graph/onnx/importer.h"
+#endif
 #include "runtime/session.h"
 #include "tools/cli.h"
 #include "tools/npy.h"
@@ -40,6 +45,7 @@ std::string quant_str(const QuantParams& q) {
 
 // ------------------------------------------------------------------ convert
 
+#ifdef EDGEQ_HAVE_IMPORTER
 struct ConvertArgs {
   std::string input, output, requant = "fp32";
   bool float_io = false;
@@ -61,6 +67,42 @@ int cmd_convert(const ConvertArgs& a) {
               g.tensors.size(), human_bytes(weights).c_str());
   return 0;
 }
+
+void add_convert_command(CLI::App& app, cli::Commands* commands) {
+  auto conv = std::make_shared<ConvertArgs>();
+  auto* c = app.add_subcommand("convert", "Convert an ONNX model (float, QDQ or QOperator) to .edgeq");
+  c->add_option("model", conv->input, "ONNX file")->required()->check(CLI::ExistingFile);
+  c->add_option("-o,--output", conv->output, "output .edgeq file")->required();
+  c->add_option("--requant", conv->requant, "requantization scheme of the int8 ops")
+      ->check(CLI::IsMember({"fp32", "fixed"}));
+  c->add_flag("--float-io", conv->float_io, "keep float graph inputs/outputs (quantize inside the model)");
+  c->add_option("--batch", conv->batch, "batch size for a symbolic batch dimension")->check(CLI::Range(1, 4096));
+  commands->push_back({c, [conv] { return cmd_convert(*conv); }});
+}
+#else
+// The commands that read or write ONNX, present only to refuse: any arguments are
+// accepted (and --help too), so the answer is always this error.
+void add_onnx_refusals(CLI::App& app, cli::Commands* commands) {
+  struct Refusal {
+    const char* name;
+    const char* instead;
+  };
+  const Refusal refusals[] = {
+      {"convert", "convert on a host (edgeq convert model.onnx -o model.edgeq) and copy the .edgeq file here"},
+      {"export-onnx", "run `edgeq export-onnx` on a host with the .edgeq file"},
+  };
+  for (const Refusal& r : refusals) {
+    auto* c = app.add_subcommand(r.name, "(not in this build: it has no ONNX importer)");
+    c->allow_extras();
+    c->set_help_flag();
+    commands->push_back({c, [r] {
+                           std::fprintf(stderr, "edgeq: error: this build has no ONNX importer (no `edgeq %s`); %s\n",
+                                        r.name, r.instead);
+                           return 1;
+                         }});
+  }
+}
+#endif
 
 // ------------------------------------------------------------------ info
 
@@ -123,32 +165,30 @@ int main_impl(int argc, char** argv) {
   CLI::App app{"edgeq: int8 inference for edge CPUs"};
   app.require_subcommand(1);
 
-  ConvertArgs conv;
-  auto* c = app.add_subcommand("convert", "Convert an ONNX model (float, QDQ or QOperator) to .edgeq");
-  c->add_option("model", conv.input, "ONNX file")->required()->check(CLI::ExistingFile);
-  c->add_option("-o,--output", conv.output, "output .edgeq file")->required();
-  c->add_option("--requant", conv.requant, "requantization scheme of the int8 ops")
-      ->check(CLI::IsMember({"fp32", "fixed"}));
-  c->add_flag("--float-io", conv.float_io, "keep float graph inputs/outputs (quantize inside the model)");
-  c->add_option("--batch", conv.batch, "batch size for a symbolic batch dimension")->check(CLI::Range(1, 4096));
+  cli::Commands commands;
+#ifdef EDGEQ_HAVE_IMPORTER
+  add_convert_command(app, &commands);
+#endif
 
   std::string info_path;
   auto* i = app.add_subcommand("info", "Print a model's ops, tensors, quantization and memory plan");
   i->add_option("model", info_path, ".edgeq file")->required();
+  commands.push_back({i, [&info_path] { return cmd_info(info_path); }});
 
-  cli::Commands commands;
   cli::add_run_commands(app, &commands);
   cli::add_quant_commands(app, &commands);
   cli::add_bench_commands(app, &commands);
+#ifdef EDGEQ_HAVE_IMPORTER
   cli::add_export_commands(app, &commands);
+#else
+  add_onnx_refusals(app, &commands);
+#endif
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (*c) return cmd_convert(conv);
-  if (*i) return cmd_info(info_path);
   for (const auto& cmd : commands)
     if (*cmd.app) return cmd.action();
   return 2;

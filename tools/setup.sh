@@ -65,4 +65,4 @@ step "running the tests"
 cd "$build"
 EDGEQ_ORT_DIR="$build/ort" ctest --output-on-failure -j "$jobs" --timeout 1200
 step "ARM: cross builds (AArch64, ARMv7) and the test suite under qemu"
-bash "$root/tools/arm_test.sh" all
+EDGEQ_HOST_EDGEQ="$edgeq" bash "$root/tools/arm_test.sh" all
