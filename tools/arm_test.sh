@@ -32,6 +32,13 @@
 # and the peak and GEMM benchmarks of the expected level must be there. This only
 # checks that they run: timings under qemu mean nothing.
 #
+# End to end, against x86 (tools/arm_models.py): the host's edgeq converts every model
+# the host tests run (the quantized op graphs of the export gtest, the committed QDQ /
+# QOperator and float models, the int8 torchvision models of <host build>/models) and
+# runs them; the ARM `edgeq run` must give the same output bytes under the first CPU
+# above at every level it has (ref up to its best), and with 2 threads; float models at
+# ref (the optimized float path is XNNPACK, whose kernels differ by architecture).
+#
 # Missing host packages (cross compilers, qemu-user, cmake, ninja, pkg-config, flatc)
 # are installed with apt-get (root, or sudo). Environment: EDGEQ_JOBS (default: nproc),
 # EDGEQ_ARM_BUILD_PREFIX (default: <repo>/build, giving build-arm64 and build-armhf),
@@ -116,8 +123,21 @@ done
 source "$root/tools/apt_install.sh"
 apt_install "${packages[@]}"
 
-# ---- build and test each architecture
+# ---- the models of the end-to-end check, converted and run on the host
 failed=0
+models_work="$prefix-arm-models"
+if [ -x "$host_edgeq" ]; then
+  step "host: converting and running the models the ARM builds must reproduce (tools/arm_models.py)"
+  host_build="$(dirname "$host_edgeq")"
+  rm -rf "$models_work"
+  if ! /usr/bin/python3 "$root/tools/arm_models.py" prepare --host-build "$host_build" --out "$models_work" \
+      --models "$host_build/models" | grep -v '^  host: '; then
+    echo "FAILED: preparing the models on the host" >&2
+    failed=1
+  fi
+fi
+
+# ---- build and test each architecture
 for arch in "${arches[@]}"; do
   case "$arch" in
     arm64) toolchain=aarch64-linux-gnu; qemu=qemu-aarch64
@@ -140,6 +160,22 @@ for arch in "${arches[@]}"; do
   if ! smoke "$build" "$toolchain" "$qemu" "$cpu" "$isa"; then
     echo "FAILED: $arch smoke check" >&2
     failed=1
+  fi
+  step "$arch: every model at every level under qemu -cpu $cpu against the host's outputs (tools/arm_models.py)"
+  if [ -f "$models_work/cases.json" ]; then
+    case "$isa" in
+      neoni8mm) levels=ref,neon,neondot,neoni8mm ;;
+      neondot) levels=ref,neon,neondot ;;
+      *) levels=ref,neon ;;
+    esac
+    if ! /usr/bin/python3 "$root/tools/arm_models.py" check --cases "$models_work/cases.json" --tag "$arch-$cpu" \
+        --edgeq "$build/device/bin/edgeq" --levels "$levels" --jobs "$jobs" \
+        --emulator "$qemu -L /usr/$toolchain -E LD_LIBRARY_PATH=$build/device/lib -cpu $cpu"; then
+      echo "FAILED: $arch models against the host" >&2
+      failed=1
+    fi
+  else
+    echo "  SKIPPED: no host models (the host build at $(dirname "$host_edgeq") is needed to convert them and run them)"
   fi
   for run in "${runs[@]}"; do
     read -r cpu isa which_tests <<<"$run"
