@@ -19,6 +19,11 @@
 // else a zeroed copy, and writes through a buffer; traits with kMaskedTail use masked
 // loads and stores (build_masked, store_masked) instead. No byte outside the rows is
 // read and none outside the output's channels written.
+//
+// Traits with kRuntimeActType = true take the activation type at run time instead:
+// one function serves int8 and uint8 (DwKernel::u8 == s8, reading DwArgs::act_s8),
+// with build(src, dst, flip) given flip_of(act_s8), so that only the column build
+// differs between the types (a byte XOR), not a second copy of every loop.
 #pragma once
 
 #include <algorithm>
@@ -26,6 +31,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "kernels/misc.h"
 
@@ -58,6 +64,11 @@ inline void copy_short(T* dst, const T* src, size_t n) {
   copy_piece<1>(d, s, n);
 }
 
+template <class K, class = void>
+struct RuntimeActType : std::false_type {};
+template <class K>
+struct RuntimeActType<K, std::void_t<decltype(K::kRuntimeActType)>> : std::bool_constant<K::kRuntimeActType> {};
+
 // KW, NG, SW: kernel width, groups and stride fixed at compile time, or 0 to read them
 // from the arguments.
 template <class K, typename T, int KW, int NG, int SW>
@@ -80,6 +91,14 @@ void dw_rows(const DwArgs* args) {
   const uint8_t* const* rows = reinterpret_cast<const uint8_t* const*>(a.rows);
   const uint8_t* zero = static_cast<const uint8_t*>(a.zero);
   T* out = static_cast<T*>(a.out);
+  const auto flip = [&] {
+    if constexpr (RuntimeActType<K>::value) {
+      return K::flip_of(a.act_s8);
+    } else {
+      return 0;
+    }
+  }();
+  (void)flip;
   const typename K::Epilogue epi(a.zero_point, a.qmin, a.qmax);
 
   alignas(64) uint8_t scratch[kDwScratchBytes];
@@ -120,7 +139,11 @@ void dw_rows(const DwArgs* args) {
               continue;
             }
           }
-          K::template build<T>(src, dst);
+          if constexpr (RuntimeActType<K>::value) {
+            K::build(src, dst, flip);
+          } else {
+            K::template build<T>(src, dst);
+          }
         }
       }
       const int32_t* bias = reinterpret_cast<const int32_t*>(pk);
@@ -186,8 +209,12 @@ DwKernel dw_kernel_of(const char* name, int32_t s8_act_offset, int32_t u8_act_of
   k.s8_act_offset = s8_act_offset;
   k.u8_act_offset = u8_act_offset;
   k.order = K::order();
-  k.u8 = dw_rows_dispatch<K, uint8_t>;
-  k.s8 = dw_rows_dispatch<K, int8_t>;
+  if constexpr (RuntimeActType<K>::value) {
+    k.u8 = k.s8 = dw_rows_dispatch<K, uint8_t>;  // outputs are written as bytes either way
+  } else {
+    k.u8 = dw_rows_dispatch<K, uint8_t>;
+    k.s8 = dw_rows_dispatch<K, int8_t>;
+  }
   return k;
 }
 

@@ -49,6 +49,7 @@ struct DwArgs {
   int32_t stride_w, dilation_w, pad_left;
   ref::Scheme scheme;
   int32_t zero_point, qmin, qmax;  // output zero point and clamp
+  bool act_s8;                     // int8 activations (else uint8), for kernels that take both
 };
 using DwRowUkernel = void (*)(const DwArgs* args);
 
@@ -64,7 +65,7 @@ struct DwKernel {
   int32_t u8_act_offset = 0;       // added to uint8 activations by the kernel (x ^ 0x80 = x - 128)
   const uint8_t* order = nullptr;  // tile entries: accumulator position -> channel in the tile
   uint32_t tile_cost = 1;          // relative time per tile, to choose among a level's kernels
-  DwRowUkernel u8 = nullptr;
+  DwRowUkernel u8 = nullptr;  // may be the same function as s8: it reads DwArgs::act_s8
   DwRowUkernel s8 = nullptr;
 };
 

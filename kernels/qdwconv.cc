@@ -48,6 +48,7 @@ struct QDwConvOp::Impl {
   int32_t x_zero_point = 0;
   ref::Scheme scheme = ref::Scheme::kFp32;
   int32_t zero_point = 0, qmin = 0, qmax = 0;
+  bool act_s8 = false;
   size_t packed_size = 0, zero_size = 0;
   AlignedBytes packed;
   AlignedBytes zero_row;  // in_w * channels bytes of x_zp
@@ -139,6 +140,7 @@ void QDwConvOp::Impl::run_row(size_t row) const {
   a.zero_point = zero_point;
   a.qmin = qmin;
   a.qmax = qmax;
+  a.act_s8 = act_s8;
   ukernel(&a);
 }
 
@@ -175,6 +177,7 @@ bool QDwConvOp::init(const QDwConvParams& p, const DwKernel& kernel) {
   impl->zero_point = p.rq.zero_point;
   impl->qmin = p.rq.qmin;
   impl->qmax = p.rq.qmax;
+  impl->act_s8 = p.act_s8;
   impl->pack(p, p.act_s8 ? kernel.s8_act_offset : kernel.u8_act_offset);
   impl->zero_size = static_cast<size_t>(s.in_w > 0 ? s.in_w : 1) * static_cast<size_t>(s.in_c);
   impl->zero_row = aligned_bytes(impl->zero_size);

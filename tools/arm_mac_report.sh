@@ -95,8 +95,7 @@ for name, ins in funcs.items():
         traits, nv, sign, k = dw.groups()
         isa = "neondot" if "Dot" in traits else "neon"
         group = "c4" if "Quads" in traits else "c2"
-        act = "uint8" if sign == "unsigned" else "int8"
-        short = f"dw_rows_{4 * int(nv)}{group}__{isa} {k}x{k} stride 1 ({act} activations; one output pixel)"
+        short = f"dw_rows_{4 * int(nv)}{group}__{isa} {k}x{k} stride 1 (int8 and uint8 activations; one output pixel)"
         ideal = 16 if "Dot" in traits else 8
     else:
         short = re.sub(r"\(anonymous namespace\)::|^void |edgeq::kern::", "", name).split("(")[0]

@@ -4,8 +4,10 @@
 // A scratch column holds, per 8 channels, the first row's 8 int16 then the second's.
 // The packed weights hold each channel's pair interleaved (misc.h); vld2q splits them
 // back into the two rows' vectors, and four widening multiply-accumulates (smlal,
-// 4 MACs each) add both rows' products for the 8 channels. |x * w| <= 255 * 128, so
-// every product is exact and the int32 sums wrap like the reference's.
+// 4 MACs each) add both rows' products for the 8 channels. uint8 activations are
+// flipped to int8 as they are widened (x ^ 0x80 = x - 128; the packed bias folds the
+// -128 in), so one function serves both types. |x * w| <= 128 * 128: every product is
+// exact and the int32 sums wrap like the reference's.
 // Tiles of 16 and 8 channels: 32-channel tiles (8 accumulators) spill on AArch64 in
 // the 5x5 loops (tools/arm_mac_report.sh).
 #include <arm_neon.h>
@@ -27,20 +29,21 @@ struct DwPairsNeon : DwNeonBase<NV> {
   static constexpr int kGroup = 2;
   static constexpr int kHalves = Base::kTile / 8;
 
-  template <typename T>
-  static int16x8_t widen(const uint8_t* p) {
-    const uint8x8_t x = vld1_u8(p);
-    if (static_cast<T>(-1) < 0) return vmovl_s8(vreinterpret_s8_u8(x));
-    return vreinterpretq_s16_u16(vmovl_u8(x));
+  static constexpr bool kRuntimeActType = true;
+
+  static uint8x8_t flip_of(bool act_s8) { return vdup_n_u8(act_s8 ? 0 : 0x80); }
+
+  // 8 activations as int8 (uint8 ones flipped: x ^ 0x80 = x - 128), widened.
+  static int16x8_t widen(const uint8_t* p, uint8x8_t flip) {
+    return vmovl_s8(vreinterpret_s8_u8(veor_u8(vld1_u8(p), flip)));
   }
 
-  template <typename T>
-  static void build(const uint8_t* const* src, uint8_t* dst) {
+  static void build(const uint8_t* const* src, uint8_t* dst, uint8x8_t flip) {
     int16_t* d = reinterpret_cast<int16_t*>(dst);
 #pragma GCC unroll 4
     for (int h = 0; h < kHalves; ++h) {
-      vst1q_s16(d + 16 * h, widen<T>(src[0] + 8 * h));
-      vst1q_s16(d + 16 * h + 8, widen<T>(src[1] + 8 * h));
+      vst1q_s16(d + 16 * h, widen(src[0] + 8 * h, flip));
+      vst1q_s16(d + 16 * h + 8, widen(src[1] + 8 * h, flip));
     }
   }
 
@@ -71,8 +74,8 @@ struct DwPairsNeon : DwNeonBase<NV> {
 
 DwKernels dw_kernels_neon() {
   DwKernels set;
-  set.kernel[0] = dw_kernel_of<DwPairsNeon<4>>("dw_rows_16c2__neon", 0, 0, 2);
-  set.kernel[1] = dw_kernel_of<DwPairsNeon<2>>("dw_rows_8c2__neon", 0, 0, 1);
+  set.kernel[0] = dw_kernel_of<DwPairsNeon<4>>("dw_rows_16c2__neon", 0, -128, 2);
+  set.kernel[1] = dw_kernel_of<DwPairsNeon<2>>("dw_rows_8c2__neon", 0, -128, 1);
   return set;
 }
 

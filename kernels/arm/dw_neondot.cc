@@ -4,7 +4,8 @@
 // interleaves four rows' 16 bytes at once), the layout of the packed weights
 // (misc.h), so one sdot multiplies 4 channels' 4 taps and adds them into 4 int32
 // lanes: 16 MACs an instruction. sdot multiplies int8 by int8, so uint8 activations
-// are flipped to int8 (x ^ 0x80 = x - 128; the packed bias folds the -128 in).
+// are flipped to int8 (x ^ 0x80 = x - 128; the packed bias folds the -128 in); int8
+// ones are XORed with 0, so that one function serves both types.
 // 32-channel tiles (8 accumulators) and 16-channel ones.
 #include <arm_neon.h>
 
@@ -25,16 +26,16 @@ struct DwQuadsNeonDot : DwNeonBase<NV> {
   static constexpr int kGroup = 4;
   static_assert(Base::kTile % 16 == 0, "whole 16-byte rows");
 
-  template <typename T>
-  static void build(const uint8_t* const* src, uint8_t* dst) {
+  static constexpr bool kRuntimeActType = true;
+
+  static uint8x16_t flip_of(bool act_s8) { return vdupq_n_u8(act_s8 ? 0 : 0x80); }
+
+  static void build(const uint8_t* const* src, uint8_t* dst, uint8x16_t flip) {
 #pragma GCC unroll 2
     for (int h = 0; h < Base::kTile / 16; ++h) {
       uint8x16x4_t q;
 #pragma GCC unroll 4
-      for (int r = 0; r < 4; ++r) {
-        q.val[r] = vld1q_u8(src[r] + 16 * h);
-        if (static_cast<T>(-1) > 0) q.val[r] = veorq_u8(q.val[r], vdupq_n_u8(0x80));
-      }
+      for (int r = 0; r < 4; ++r) q.val[r] = veorq_u8(vld1q_u8(src[r] + 16 * h), flip);
       vst4q_u8(dst + 64 * h, q);
     }
   }
