@@ -7,6 +7,7 @@
 // the numbers make impossible (e.g. a requantization scale that is not finite).
 #include "runtime/ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -314,6 +315,37 @@ class BinaryF32 : public PreparedOp {
   ref::Broadcast bc_;
 };
 
+// ------------------------------------------------------------------ splitting an op over the pool
+
+// Below this many output elements an elementwise or pooling op runs on the caller: a
+// pool dispatch would cost more than it saves.
+constexpr int64_t kParallelMinElements = int64_t{1} << 15;
+
+// Calls fn(begin, end) on consecutive ranges covering [0, n): on the pool, about four
+// ranges a thread, or once on the caller when there is no pool or `elements` is small.
+// The ranges only split work whose parts are independent, so results do not depend on
+// the thread count.
+template <typename Fn>
+void parallel_ranges(pthreadpool_t pool, int64_t n, int64_t elements, Fn&& fn) {
+  const int64_t threads = pool != nullptr ? static_cast<int64_t>(pthreadpool_get_threads_count(pool)) : 1;
+  if (threads <= 1 || n < 2 || elements < kParallelMinElements) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  struct Ranges {
+    std::remove_reference_t<Fn>* fn;
+    int64_t n, count;
+  } ranges{&fn, n, std::min<int64_t>(n, 4 * threads)};
+  pthreadpool_parallelize_1d(
+      pool,
+      [](void* ctx, size_t i) {
+        const Ranges& r = *static_cast<const Ranges*>(ctx);
+        const int64_t t = static_cast<int64_t>(i);
+        (*r.fn)(r.n * t / r.count, r.n * (t + 1) / r.count);
+      },
+      &ranges, static_cast<size_t>(ranges.count), 0);
+}
+
 template <typename T>
 class QBinary : public PreparedOp {
  public:
@@ -331,10 +363,22 @@ class QBinary : public PreparedOp {
     p_.scheme = scheme_of(g);
     quantized_output_range(y, n_.attrs.act_min, n_.attrs.act_max, &p_.qmin, &p_.qmax);
     fn_ = pick<T, kern::QBinaryFn>(ctx.kernels->misc.qbinary_s8, ctx.kernels->misc.qbinary_u8, &ref::qbinary<T>);
+    pool_ = ctx.pool;
+    // Split along the outermost output dimension larger than 1.
+    while (split_ < ref::kMaxDims - 1 && bc_.out_shape[split_] == 1) ++split_;
+    for (int d = split_ + 1; d < ref::kMaxDims; ++d) inner_ *= bc_.out_shape[d];
     return Status::Ok();
   }
   void run(uint8_t* const* p) override {
-    fn_(binary_kind(n_.op), bc_, at<T>(p, n_.inputs[0]), at<T>(p, n_.inputs[1]), p_, at<T>(p, n_.outputs[0]));
+    const T* a = at<T>(p, n_.inputs[0]);
+    const T* b = at<T>(p, n_.inputs[1]);
+    T* y = at<T>(p, n_.outputs[0]);
+    const int64_t n = bc_.out_shape[split_];
+    parallel_ranges(pool_, n, n * inner_, [&](int64_t i0, int64_t i1) {
+      ref::Broadcast bc = bc_;
+      bc.out_shape[split_] = static_cast<int32_t>(i1 - i0);
+      fn_(binary_kind(n_.op), bc, a + i0 * bc_.a_stride[split_], b + i0 * bc_.b_stride[split_], p_, y + i0 * inner_);
+    });
   }
   const char* kernel_name() const override { return fn_ == &ref::qbinary<T> ? "ref" : "x86 vector"; }
 
@@ -343,6 +387,9 @@ class QBinary : public PreparedOp {
   ref::Broadcast bc_;
   ref::BinaryQParams p_;
   kern::QBinaryFn<T> fn_ = nullptr;
+  pthreadpool_t pool_ = nullptr;
+  int split_ = 0;       // the dimension split over the pool
+  int64_t inner_ = 1;   // output elements per index of that dimension
 };
 
 // ------------------------------------------------------------------ unary
@@ -477,17 +524,44 @@ class QPool : public PreparedOp {
     max_ = pick<T, kern::QPoolFn>(k.qmaxpool_s8, k.qmaxpool_u8, &ref::qmaxpool<T>);
     avg_ = pick<T, kern::QPoolFn>(k.qavgpool_s8, k.qavgpool_u8, &ref::qavgpool<T>);
     gap_ = pick<T, kern::QGlobalPoolFn>(k.qglobal_avgpool_s8, k.qglobal_avgpool_u8, &ref::qglobal_avgpool<T>);
+    pool_ = ctx.pool;
     return Status::Ok();
   }
   void run(uint8_t* const* p) override {
     const T* x = at<T>(p, n_.inputs[0]);
     T* y = at<T>(p, n_.outputs[0]);
-    if (n_.op == OpType::kMaxPool2D)
-      max_(s_, x, q_, y);
-    else if (n_.op == OpType::kAvgPool2D)
-      avg_(s_, x, q_, y);
-    else
+    if (n_.op == OpType::kGlobalAvgPool) {
       gap_(s_.batch, s_.in_h * s_.in_w, s_.channels, x, q_, y);
+      return;
+    }
+    const kern::QPoolFn<T> fn = n_.op == OpType::kMaxPool2D ? max_ : avg_;
+    // Every window must start above the input's last row for the rows to be cut into
+    // shorter images (else the whole op runs at once).
+    const bool splittable = static_cast<int64_t>(s_.out_h - 1) * s_.stride_h - s_.pad_top < s_.in_h;
+    const int64_t rows = static_cast<int64_t>(s_.batch) * s_.out_h;
+    const int64_t row_elements = static_cast<int64_t>(s_.out_w) * s_.channels;
+    if (!splittable || rows == 0) {
+      fn(s_, x, q_, y);
+      return;
+    }
+    parallel_ranges(pool_, rows, rows * row_elements, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1;) {
+        // Output rows [oh0, oh1) of image b: an image of the input rows from the first
+        // one their windows read, with the padding above that row only.
+        const int64_t b = r / s_.out_h, oh0 = r % s_.out_h;
+        const int64_t oh1 = std::min<int64_t>(s_.out_h, oh0 + (r1 - r));
+        const int64_t first = oh0 * s_.stride_h - s_.pad_top;
+        const int64_t start = first > 0 ? first : 0;
+        ref::PoolShape s = s_;
+        s.batch = 1;
+        s.out_h = static_cast<int32_t>(oh1 - oh0);
+        s.in_h = static_cast<int32_t>(s_.in_h - start);
+        s.pad_top = static_cast<int32_t>(start - first);
+        const int64_t in_row = static_cast<int64_t>(s_.in_w) * s_.channels;
+        fn(s, x + (b * s_.in_h + start) * in_row, q_, y + (b * s_.out_h + oh0) * row_elements);
+        r += oh1 - oh0;
+      }
+    });
   }
   const char* kernel_name() const override {
     const bool ref = n_.op == OpType::kMaxPool2D   ? max_ == &ref::qmaxpool<T>
@@ -502,6 +576,7 @@ class QPool : public PreparedOp {
   ref::PoolQParams q_;
   kern::QPoolFn<T> max_ = nullptr, avg_ = nullptr;
   kern::QGlobalPoolFn<T> gap_ = nullptr;
+  pthreadpool_t pool_ = nullptr;
 };
 
 // ------------------------------------------------------------------ data movement

@@ -526,3 +526,78 @@ TEST(CApi, LoadFileFromDisk) {
 
 }  // namespace
 }  // namespace edgeq
+
+namespace edgeq {
+namespace {
+
+// x[2,45,47,32] -MaxPool3x3 s2 pad 1-> m[2,23,24,32] -AvgPool3x3 s1 pad 1 (valid taps
+// only)-> a -Add(a, m)-> y: big enough that sessions with a pool split the pools and
+// the add into row ranges (runtime/ops.cc), whose outputs must equal the one-thread run
+// and the reference level's byte for byte, for int8 and uint8.
+Graph split_ops_net(DType act) {
+  using testing_graphs::make_tensor;
+  const int32_t zp = act == DType::kS8 ? -5 : 120;
+  Graph g;
+  g.producer = "test";
+  const int32_t x = g.add_tensor(make_tensor("x", act, {2, 45, 47, 32}, 0.02f, zp));
+  const int32_t m = g.add_tensor(make_tensor("m", act, {2, 23, 24, 32}, 0.02f, zp));
+  const int32_t a = g.add_tensor(make_tensor("a", act, {2, 23, 24, 32}, 0.015f, zp + 3));
+  const int32_t y = g.add_tensor(make_tensor("y", act, {2, 23, 24, 32}, 0.03f, zp - 2));
+  Node maxpool;
+  maxpool.name = "maxpool";
+  maxpool.op = OpType::kMaxPool2D;
+  maxpool.inputs = {x};
+  maxpool.outputs = {m};
+  maxpool.attrs.kernel_h = maxpool.attrs.kernel_w = 3;
+  maxpool.attrs.stride_h = maxpool.attrs.stride_w = 2;
+  maxpool.attrs.pad_top = maxpool.attrs.pad_left = maxpool.attrs.pad_bottom = maxpool.attrs.pad_right = 1;
+  g.nodes.push_back(maxpool);
+  Node avgpool = maxpool;
+  avgpool.name = "avgpool";
+  avgpool.op = OpType::kAvgPool2D;
+  avgpool.inputs = {m};
+  avgpool.outputs = {a};
+  avgpool.attrs.stride_h = avgpool.attrs.stride_w = 1;
+  avgpool.attrs.count_include_pad = false;
+  g.nodes.push_back(avgpool);
+  Node add;
+  add.name = "add";
+  add.op = OpType::kAdd;
+  add.inputs = {a, m};
+  add.outputs = {y};
+  g.nodes.push_back(add);
+  g.inputs = {x};
+  g.outputs = {y};
+  return g;
+}
+
+TEST(Session, SplitPoolsAndAddsEqualOneThread) {
+  for (DType act : {DType::kS8, DType::kU8}) {
+    auto m = load(split_ops_net(act));
+    const std::vector<float> x = random_input(2 * 45 * 47 * 32, 21);
+    const size_t out_bytes = 2 * 23 * 24 * 32;
+    std::vector<uint8_t> want;
+    for (const char* isa : {"ref", ""}) {
+      for (int32_t threads : {1, 2, 3}) {
+        SessionOptions opts;
+        opts.isa = isa;
+        opts.num_threads = threads;
+        std::unique_ptr<Session> s;
+        ASSERT_TRUE(Session::create(m, opts, &s).ok());
+        ASSERT_TRUE(s->set_input_f32(0, x.data(), x.size()).ok());
+        s->run();
+        std::vector<uint8_t> y(out_bytes);
+        ASSERT_TRUE(s->get_output_raw(0, y.data(), y.size()).ok());
+        if (want.empty()) {
+          want = y;
+          continue;
+        }
+        EXPECT_EQ(y, want) << "isa '" << isa << "', " << threads << " threads, "
+                           << (act == DType::kS8 ? "int8" : "uint8");
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace edgeq
