@@ -315,6 +315,15 @@ class BinaryF32 : public PreparedOp {
   ref::Broadcast bc_;
 };
 
+// What kernel_name() says for the elementwise, pooling and lookup kernels of a level
+// (kern::MiscKernels), which have no names of their own: they are one set per
+// architecture.
+#if defined(__aarch64__) || defined(__arm__)
+constexpr const char* kVectorKernelName = "neon vector";
+#else
+constexpr const char* kVectorKernelName = "x86 vector";
+#endif
+
 // ------------------------------------------------------------------ splitting an op over the pool
 
 // Below this many output elements an elementwise or pooling op runs on the caller: a
@@ -380,7 +389,7 @@ class QBinary : public PreparedOp {
       fn_(binary_kind(n_.op), bc, a + i0 * bc_.a_stride[split_], b + i0 * bc_.b_stride[split_], p_, y + i0 * inner_);
     });
   }
-  const char* kernel_name() const override { return fn_ == &ref::qbinary<T> ? "ref" : "x86 vector"; }
+  const char* kernel_name() const override { return fn_ == &ref::qbinary<T> ? "ref" : kVectorKernelName; }
 
  private:
   const Node& n_;
@@ -432,7 +441,7 @@ class QUnary : public PreparedOp {
     return Status::Ok();
   }
   void run(uint8_t* const* p) override { fn_(count_, at<T>(p, n_.inputs[0]), table_, at<T>(p, n_.outputs[0])); }
-  const char* kernel_name() const override { return fn_ == &ref::lookup<T> ? "ref" : "x86 vector"; }
+  const char* kernel_name() const override { return fn_ == &ref::lookup<T> ? "ref" : kVectorKernelName; }
 
  private:
   const Node& n_;
@@ -567,7 +576,7 @@ class QPool : public PreparedOp {
     const bool ref = n_.op == OpType::kMaxPool2D   ? max_ == &ref::qmaxpool<T>
                      : n_.op == OpType::kAvgPool2D ? avg_ == &ref::qavgpool<T>
                                                    : gap_ == &ref::qglobal_avgpool<T>;
-    return ref ? "ref" : "x86 vector";
+    return ref ? "ref" : kVectorKernelName;
   }
 
  private:
