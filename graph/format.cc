@@ -32,24 +32,24 @@ uint64_t get_u64(const uint8_t* p) { uint64_t v; std::memcpy(&v, p, 8); return v
 
 fb::Activation make_act(const Attrs& a) { return fb::Activation(a.act_min, a.act_max); }
 
-// Which option table each op carries.
+// The file's OpType enum (graph/edgeq.fbs) must be the op table's, name for name and
+// value for value: a file written by one build is read by another.
+#define EDGEQ_OP_FB_CHECK(Name, Options, Shape, Prepare, Flags)                              \
+  static_assert(static_cast<int>(fb::OpType::Name) == static_cast<int>(OpType::k##Name), \
+                "graph/edgeq.fbs OpType differs from graph/op_table.h at " #Name);
+EDGEQ_OPS(EDGEQ_OP_FB_CHECK)
+#undef EDGEQ_OP_FB_CHECK
+static_assert(static_cast<int>(fb::OpType::MAX) + 1 == static_cast<int>(OpType::kCount),
+              "graph/edgeq.fbs OpType has ops that graph/op_table.h does not");
+
+// Which option table each op carries (the op table's Options column).
 fb::Options options_type(OpType op) {
   switch (op) {
-    case OpType::kConv2D: return fb::Options::Conv2DOptions;
-    case OpType::kFullyConnected: return fb::Options::FullyConnectedOptions;
-    case OpType::kAdd: case OpType::kSub: case OpType::kMul: case OpType::kDiv:
-      return fb::Options::BinaryOptions;
-    case OpType::kRelu: case OpType::kClip: case OpType::kLeakyRelu: case OpType::kSigmoid:
-    case OpType::kHardSigmoid: case OpType::kHardSwish: case OpType::kTanh:
-      return fb::Options::UnaryOptions;
-    case OpType::kSoftmax: case OpType::kConcat: case OpType::kSplit:
-      return fb::Options::AxisOptions;
-    case OpType::kMaxPool2D: case OpType::kAvgPool2D: case OpType::kGlobalAvgPool:
-      return fb::Options::PoolOptions;
-    case OpType::kTranspose: return fb::Options::TransposeOptions;
-    case OpType::kPad: return fb::Options::PadOptions;
-    case OpType::kSlice: return fb::Options::SliceOptions;
-    case OpType::kResizeNearest: return fb::Options::ResizeOptions;
+#define EDGEQ_OP_OPTIONS(Name, Opts, Shape, Prepare, Flags) \
+  case OpType::k##Name:                                   \
+    return fb::Options::Opts;
+    EDGEQ_OPS(EDGEQ_OP_OPTIONS)
+#undef EDGEQ_OP_OPTIONS
     default: return fb::Options::NONE;
   }
 }

@@ -25,14 +25,22 @@ size_t dtype_size(DType t) {
 
 const char* op_name(OpType op) {
   static const char* const kNames[] = {
-      "Conv2D", "FullyConnected", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "LeakyRelu",
-      "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Softmax", "MaxPool2D", "AvgPool2D",
-      "GlobalAvgPool", "Concat", "Reshape", "Transpose", "Pad", "ResizeNearest", "Split",
-      "Slice", "Quantize", "Dequantize", "Requantize"};
-  static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(OpType::kCount),
-                "op name table out of date");
-  auto i = static_cast<size_t>(op);
+#define EDGEQ_OP_NAME(Name, Options, Shape, Prepare, Flags) #Name,
+      EDGEQ_OPS(EDGEQ_OP_NAME)
+#undef EDGEQ_OP_NAME
+  };
+  const auto i = static_cast<size_t>(op);
   return i < static_cast<size_t>(OpType::kCount) ? kNames[i] : "?";
+}
+
+uint32_t op_flags(OpType op) {
+  static constexpr uint32_t kFlags[] = {
+#define EDGEQ_OP_FLAGS(Name, Options, Shape, Prepare, Flags) (Flags),
+      EDGEQ_OPS(EDGEQ_OP_FLAGS)
+#undef EDGEQ_OP_FLAGS
+  };
+  const auto i = static_cast<size_t>(op);
+  return i < static_cast<size_t>(OpType::kCount) ? kFlags[i] : 0u;
 }
 
 std::string shape_string(const std::vector<int32_t>& shape) {

@@ -15,8 +15,8 @@
 //    kernel clamps to [qmin, qmax] = [max(type_min, zp + round(act_min / s)),
 //    min(type_max, zp + round(act_max / s))].
 //
-// This header has no dependency beyond the standard library: the runtime links it
-// without protobuf or ONNX.
+// This header has no dependency beyond the standard library (and the op table): the
+// runtime links it without protobuf or ONNX.
 #pragma once
 
 #include <cstddef>
@@ -25,6 +25,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "graph/op_table.h"
 
 namespace edgeq {
 
@@ -90,68 +92,20 @@ struct Tensor {
   const T* as() const { return reinterpret_cast<const T*>(data); }
 };
 
-// Every op edgeq executes. Semantics (X: first input, Y: first output):
-//  kConv2D          in: X[N,H,W,Cin], W[Cout,KH,KW,Cin/groups], B[Cout] (optional; F32 for a
-//                   float conv, S32 with scale s_x*s_w[c] and zero point 0 for a quantized
-//                   one). W is S8 (per-tensor or per-channel along axis 0) when quantized.
-//                   Padding is filled with X's zero point. Out: Y[N,OH,OW,Cout].
-//                   attrs: stride, dilation, pad_*, groups, act_min/max.
-//  kFullyConnected  in: X[..., K], W[N,K], B[N] (optional). Out: Y[..., N]. act_min/max.
-//                   Float X and Y with S8 W (zero point 0) and F32 B: dynamically quantized,
-//                   each row of X quantized at run time (ref::dynamic_fully_connected).
-//  kAdd kSub kMul kDiv  numpy broadcasting of A and B. act_min/max.
-//  kRelu kClip kLeakyRelu kSigmoid kHardSigmoid kHardSwish kTanh
-//                   elementwise; Clip: [alpha, beta] = [min, max]; LeakyRelu: alpha;
-//                   HardSigmoid: max(0, min(1, alpha*x + beta)). Quantized: a 256-entry
-//                   table built at session creation.
-//  kSoftmax         along `axis` (non-negative).
-//  kMaxPool2D kAvgPool2D  NHWC; kernel_h/w, stride, dilation (max only), pad_*,
-//                   count_include_pad (avg only), act_min/max.
-//  kGlobalAvgPool   X[N,H,W,C] -> Y[N,1,1,C]. act_min/max.
-//  kConcat          along `axis`; quantized inputs are requantized to Y's params.
-//  kReshape         Y has X's data in X's order with Y's shape (a view at run time).
-//  kTranspose       `perm`: Y.shape[i] = X.shape[perm[i]].
-//  kPad             constant mode; `pads` = [begin_0..begin_{r-1}, end_0..end_{r-1}],
-//                   all >= 0; fill `pad_value` (real units; quantized: round(v/s)+zp).
-//  kResizeNearest   X[N,H,W,C] -> Y[N,H*scale_h,W*scale_w,C], Y[n,y,x,c] = X[n,y/sh,x/sw,c].
-//  kSplit           along `axis`; sizes are the outputs' sizes along it.
-//  kSlice           `starts`, `steps` per dimension (full rank, normalized: 0 <= start <
-//                   dim, step != 0); the output's shape gives the count per dimension.
-//  kQuantize        F32 -> S8/U8 with Y's params: clamp(round_half_even(x/s) + zp).
-//  kDequantize      S8/U8/S32 -> F32: (q - zp) * s.
-//  kRequantize      S8/U8 -> S8/U8 with other params: clamp(round((s_x/s_y)(q-zx)) + zy).
+// Every op edgeq executes, from the op table (graph/op_table.h, which documents each
+// op's semantics and properties). kCount is not an op; the importer also uses it to
+// mark a node as dead while rewriting.
 enum class OpType : uint8_t {
-  kConv2D = 0,
-  kFullyConnected,
-  kAdd,
-  kSub,
-  kMul,
-  kDiv,
-  kRelu,
-  kClip,
-  kLeakyRelu,
-  kSigmoid,
-  kHardSigmoid,
-  kHardSwish,
-  kTanh,
-  kSoftmax,
-  kMaxPool2D,
-  kAvgPool2D,
-  kGlobalAvgPool,
-  kConcat,
-  kReshape,
-  kTranspose,
-  kPad,
-  kResizeNearest,
-  kSplit,
-  kSlice,
-  kQuantize,
-  kDequantize,
-  kRequantize,
+#define EDGEQ_OP_ENUM(Name, Options, Shape, Prepare, Flags) k##Name,
+  EDGEQ_OPS(EDGEQ_OP_ENUM)
+#undef EDGEQ_OP_ENUM
   kCount  // not an op
 };
 
 const char* op_name(OpType op);
+// The op's Flags column of the op table (0 for kCount).
+uint32_t op_flags(OpType op);
+inline bool op_has(OpType op, uint32_t flags) { return (op_flags(op) & flags) == flags; }
 
 // Attributes of all ops in one struct; each op reads only the fields its comment
 // in OpType names. Defaults are the neutral values.

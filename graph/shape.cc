@@ -119,7 +119,7 @@ Status infer_conv(const NodeChecker& c, const Node& n, std::vector<Shape>* outs)
   return Status::Ok();
 }
 
-Status infer_fc(const NodeChecker& c, std::vector<Shape>* outs) {
+Status infer_fully_connected(const NodeChecker& c, const Node&, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(2, 3, 1, 1));
   const Tensor &x = c.in(0), &w = c.in(1), &y = c.out(0);
   EDGEQ_RETURN_IF_ERROR(c.rank(w, 2));
@@ -157,7 +157,7 @@ Status infer_fc(const NodeChecker& c, std::vector<Shape>* outs) {
   return Status::Ok();
 }
 
-Status infer_binary(const NodeChecker& c, std::vector<Shape>* outs) {
+Status infer_binary(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(2, 2, 1, 1));
   const Tensor &a = c.in(0), &b = c.in(1), &y = c.out(0);
   for (const Tensor* t : {&a, &b, &y}) EDGEQ_RETURN_IF_ERROR(c.activation(*t));
@@ -214,148 +214,164 @@ Status normalize_axis(const NodeChecker& c, int32_t axis, size_t rank) {
   return Status::Ok();
 }
 
+Status infer_unary(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  const Attrs& a = n.attrs;
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+  EDGEQ_RETURN_IF_ERROR(c.activation(c.in(0)));
+  EDGEQ_RETURN_IF_ERROR(c.activation(c.out(0)));
+  EDGEQ_RETURN_IF_ERROR(c.same_kind(c.in(0), c.out(0)));
+  if (!std::isfinite(a.alpha) || !std::isfinite(a.beta)) return c.fail("alpha/beta not finite");
+  if (n.op == OpType::kClip && a.alpha > a.beta) return c.fail("clip min above max");
+  outs->push_back(c.in(0).shape);
+  return Status::Ok();
+}
+
+Status infer_softmax(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  const Attrs& a = n.attrs;
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+  EDGEQ_RETURN_IF_ERROR(c.activation(c.in(0)));
+  EDGEQ_RETURN_IF_ERROR(c.activation(c.out(0)));
+  EDGEQ_RETURN_IF_ERROR(c.same_kind(c.in(0), c.out(0)));
+  EDGEQ_RETURN_IF_ERROR(normalize_axis(c, a.axis, c.in(0).shape.size()));
+  outs->push_back(c.in(0).shape);
+  return Status::Ok();
+}
+
+Status infer_concat(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  const Attrs& a = n.attrs;
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1024, 1, 1));
+  const Tensor& y = c.out(0);
+  EDGEQ_RETURN_IF_ERROR(c.activation(y));
+  const Shape& s0 = c.in(0).shape;
+  EDGEQ_RETURN_IF_ERROR(normalize_axis(c, a.axis, s0.size()));
+  Shape s = s0;
+  s[a.axis] = 0;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const Tensor& t = c.in(i);
+    EDGEQ_RETURN_IF_ERROR(c.activation(t));
+    EDGEQ_RETURN_IF_ERROR(c.same_kind(t, y));
+    if (t.shape.size() != s0.size()) return c.fail("inputs differ in rank");
+    for (size_t d = 0; d < s0.size(); ++d)
+      if (static_cast<int32_t>(d) != a.axis && t.shape[d] != s0[d])
+        return c.fail("input " + shape_string(t.shape) + " does not match " + shape_string(s0));
+    s[a.axis] += t.shape[a.axis];
+  }
+  outs->push_back(s);
+  return Status::Ok();
+}
+
+Status infer_reshape(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+  EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
+  if (c.in(0).num_elements() != c.out(0).num_elements())
+    return c.fail("cannot reshape " + shape_string(c.in(0).shape) + " to " + shape_string(c.out(0).shape));
+  outs->push_back(c.out(0).shape);
+  return Status::Ok();
+}
+
+Status infer_transpose(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  const Attrs& a = n.attrs;
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+  EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
+  const Shape& x = c.in(0).shape;
+  if (a.perm.size() != x.size() || x.size() > 6) return c.fail("perm does not match the input rank");
+  std::vector<bool> seen(x.size(), false);
+  Shape s;
+  for (int32_t p : a.perm) {
+    if (p < 0 || static_cast<size_t>(p) >= x.size() || seen[p]) return c.fail("perm is not a permutation");
+    seen[p] = true;
+    s.push_back(x[p]);
+  }
+  outs->push_back(s);
+  return Status::Ok();
+}
+
+Status infer_pad(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  const Attrs& a = n.attrs;
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+  EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
+  const Shape& x = c.in(0).shape;
+  if (a.pads.size() != 2 * x.size() || x.size() > 6) return c.fail("pads do not match the input rank");
+  if (!std::isfinite(a.pad_value)) return c.fail("pad value not finite");
+  Shape s = x;
+  for (size_t d = 0; d < x.size(); ++d) {
+    EDGEQ_RETURN_IF_ERROR(c.non_negative(a.pads[d], "pad"));
+    EDGEQ_RETURN_IF_ERROR(c.non_negative(a.pads[d + x.size()], "pad"));
+    s[d] += a.pads[d] + a.pads[d + x.size()];
+  }
+  outs->push_back(s);
+  return Status::Ok();
+}
+
+Status infer_resize_nearest(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  const Attrs& a = n.attrs;
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+  EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
+  EDGEQ_RETURN_IF_ERROR(c.rank(c.in(0), 4));
+  EDGEQ_RETURN_IF_ERROR(c.positive(a.scale_h, "scale"));
+  EDGEQ_RETURN_IF_ERROR(c.positive(a.scale_w, "scale"));
+  const Shape& x = c.in(0).shape;
+  outs->push_back({x[0], x[1] * a.scale_h, x[2] * a.scale_w, x[3]});
+  return Status::Ok();
+}
+
+Status infer_split(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  const Attrs& a = n.attrs;
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1024));
+  const Shape& x = c.in(0).shape;
+  EDGEQ_RETURN_IF_ERROR(normalize_axis(c, a.axis, x.size()));
+  int64_t total = 0;
+  for (size_t i = 0; i < n.outputs.size(); ++i) {
+    const Tensor& t = c.out(i);
+    EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), t));
+    if (t.shape.size() != x.size()) return c.fail("output differs in rank");
+    for (size_t d = 0; d < x.size(); ++d)
+      if (static_cast<int32_t>(d) != a.axis && t.shape[d] != x[d]) return c.fail("output " + shape_string(t.shape) + " does not match the input");
+    total += t.shape[a.axis];
+    outs->push_back(t.shape);
+  }
+  if (total != x[a.axis]) return c.fail("output sizes do not add up to the input's");
+  return Status::Ok();
+}
+
+Status infer_slice(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  const Attrs& a = n.attrs;
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+  EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
+  const Shape &x = c.in(0).shape, &y = c.out(0).shape;
+  if (a.starts.size() != x.size() || a.steps.size() != x.size() || y.size() != x.size() || x.size() > 6)
+    return c.fail("starts/steps do not match the input rank");
+  for (size_t d = 0; d < x.size(); ++d) {
+    const int64_t last = int64_t{a.starts[d]} + int64_t{y[d] - 1} * a.steps[d];
+    if (a.steps[d] == 0 || a.starts[d] < 0 || a.starts[d] >= x[d] || last < 0 || last >= x[d])
+      return c.fail("slice out of bounds in dimension " + std::to_string(d));
+  }
+  outs->push_back(y);
+  return Status::Ok();
+}
+
+Status infer_conversion(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+  const Tensor &x = c.in(0), &y = c.out(0);
+  const bool ok =
+      n.op == OpType::kQuantize ? x.dtype == DType::kF32 && is_quantized_type(y.dtype) && y.quant.per_tensor()
+      : n.op == OpType::kDequantize ? x.dtype != DType::kF32 && !x.quant.empty() && y.dtype == DType::kF32
+                                    : is_quantized_type(x.dtype) && is_quantized_type(y.dtype) &&
+                                          x.quant.per_tensor() && y.quant.per_tensor();
+  if (!ok) return c.fail(std::string("unsupported dtypes ") + dtype_name(x.dtype) + " -> " + dtype_name(y.dtype));
+  outs->push_back(x.shape);
+  return Status::Ok();
+}
+
+// Validates node n and gives its output shapes: the op table's shape rule for its op.
 Status infer_node(const Graph& g, const Node& n, std::vector<Shape>* outs) {
   NodeChecker c(g, n);
-  const Attrs& a = n.attrs;
   switch (n.op) {
-    case OpType::kConv2D: return infer_conv(c, n, outs);
-    case OpType::kFullyConnected: return infer_fc(c, outs);
-    case OpType::kAdd: case OpType::kSub: case OpType::kMul: case OpType::kDiv:
-      return infer_binary(c, outs);
-    case OpType::kRelu: case OpType::kClip: case OpType::kLeakyRelu: case OpType::kSigmoid:
-    case OpType::kHardSigmoid: case OpType::kHardSwish: case OpType::kTanh: {
-      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
-      EDGEQ_RETURN_IF_ERROR(c.activation(c.in(0)));
-      EDGEQ_RETURN_IF_ERROR(c.activation(c.out(0)));
-      EDGEQ_RETURN_IF_ERROR(c.same_kind(c.in(0), c.out(0)));
-      if (!std::isfinite(a.alpha) || !std::isfinite(a.beta)) return c.fail("alpha/beta not finite");
-      if (n.op == OpType::kClip && a.alpha > a.beta) return c.fail("clip min above max");
-      outs->push_back(c.in(0).shape);
-      return Status::Ok();
-    }
-    case OpType::kSoftmax: {
-      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
-      EDGEQ_RETURN_IF_ERROR(c.activation(c.in(0)));
-      EDGEQ_RETURN_IF_ERROR(c.activation(c.out(0)));
-      EDGEQ_RETURN_IF_ERROR(c.same_kind(c.in(0), c.out(0)));
-      EDGEQ_RETURN_IF_ERROR(normalize_axis(c, a.axis, c.in(0).shape.size()));
-      outs->push_back(c.in(0).shape);
-      return Status::Ok();
-    }
-    case OpType::kMaxPool2D: case OpType::kAvgPool2D: case OpType::kGlobalAvgPool:
-      return infer_pool(c, n, outs);
-    case OpType::kConcat: {
-      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1024, 1, 1));
-      const Tensor& y = c.out(0);
-      EDGEQ_RETURN_IF_ERROR(c.activation(y));
-      const Shape& s0 = c.in(0).shape;
-      EDGEQ_RETURN_IF_ERROR(normalize_axis(c, a.axis, s0.size()));
-      Shape s = s0;
-      s[a.axis] = 0;
-      for (size_t i = 0; i < n.inputs.size(); ++i) {
-        const Tensor& t = c.in(i);
-        EDGEQ_RETURN_IF_ERROR(c.activation(t));
-        EDGEQ_RETURN_IF_ERROR(c.same_kind(t, y));
-        if (t.shape.size() != s0.size()) return c.fail("inputs differ in rank");
-        for (size_t d = 0; d < s0.size(); ++d)
-          if (static_cast<int32_t>(d) != a.axis && t.shape[d] != s0[d])
-            return c.fail("input " + shape_string(t.shape) + " does not match " + shape_string(s0));
-        s[a.axis] += t.shape[a.axis];
-      }
-      outs->push_back(s);
-      return Status::Ok();
-    }
-    case OpType::kReshape: {
-      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
-      EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
-      if (c.in(0).num_elements() != c.out(0).num_elements())
-        return c.fail("cannot reshape " + shape_string(c.in(0).shape) + " to " + shape_string(c.out(0).shape));
-      outs->push_back(c.out(0).shape);
-      return Status::Ok();
-    }
-    case OpType::kTranspose: {
-      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
-      EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
-      const Shape& x = c.in(0).shape;
-      if (a.perm.size() != x.size() || x.size() > 6) return c.fail("perm does not match the input rank");
-      std::vector<bool> seen(x.size(), false);
-      Shape s;
-      for (int32_t p : a.perm) {
-        if (p < 0 || static_cast<size_t>(p) >= x.size() || seen[p]) return c.fail("perm is not a permutation");
-        seen[p] = true;
-        s.push_back(x[p]);
-      }
-      outs->push_back(s);
-      return Status::Ok();
-    }
-    case OpType::kPad: {
-      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
-      EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
-      const Shape& x = c.in(0).shape;
-      if (a.pads.size() != 2 * x.size() || x.size() > 6) return c.fail("pads do not match the input rank");
-      if (!std::isfinite(a.pad_value)) return c.fail("pad value not finite");
-      Shape s = x;
-      for (size_t d = 0; d < x.size(); ++d) {
-        EDGEQ_RETURN_IF_ERROR(c.non_negative(a.pads[d], "pad"));
-        EDGEQ_RETURN_IF_ERROR(c.non_negative(a.pads[d + x.size()], "pad"));
-        s[d] += a.pads[d] + a.pads[d + x.size()];
-      }
-      outs->push_back(s);
-      return Status::Ok();
-    }
-    case OpType::kResizeNearest: {
-      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
-      EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
-      EDGEQ_RETURN_IF_ERROR(c.rank(c.in(0), 4));
-      EDGEQ_RETURN_IF_ERROR(c.positive(a.scale_h, "scale"));
-      EDGEQ_RETURN_IF_ERROR(c.positive(a.scale_w, "scale"));
-      const Shape& x = c.in(0).shape;
-      outs->push_back({x[0], x[1] * a.scale_h, x[2] * a.scale_w, x[3]});
-      return Status::Ok();
-    }
-    case OpType::kSplit: {
-      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1024));
-      const Shape& x = c.in(0).shape;
-      EDGEQ_RETURN_IF_ERROR(normalize_axis(c, a.axis, x.size()));
-      int64_t total = 0;
-      for (size_t i = 0; i < n.outputs.size(); ++i) {
-        const Tensor& t = c.out(i);
-        EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), t));
-        if (t.shape.size() != x.size()) return c.fail("output differs in rank");
-        for (size_t d = 0; d < x.size(); ++d)
-          if (static_cast<int32_t>(d) != a.axis && t.shape[d] != x[d]) return c.fail("output " + shape_string(t.shape) + " does not match the input");
-        total += t.shape[a.axis];
-        outs->push_back(t.shape);
-      }
-      if (total != x[a.axis]) return c.fail("output sizes do not add up to the input's");
-      return Status::Ok();
-    }
-    case OpType::kSlice: {
-      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
-      EDGEQ_RETURN_IF_ERROR(c.same_quant(c.in(0), c.out(0)));
-      const Shape &x = c.in(0).shape, &y = c.out(0).shape;
-      if (a.starts.size() != x.size() || a.steps.size() != x.size() || y.size() != x.size() || x.size() > 6)
-        return c.fail("starts/steps do not match the input rank");
-      for (size_t d = 0; d < x.size(); ++d) {
-        const int64_t last = int64_t{a.starts[d]} + int64_t{y[d] - 1} * a.steps[d];
-        if (a.steps[d] == 0 || a.starts[d] < 0 || a.starts[d] >= x[d] || last < 0 || last >= x[d])
-          return c.fail("slice out of bounds in dimension " + std::to_string(d));
-      }
-      outs->push_back(y);
-      return Status::Ok();
-    }
-    case OpType::kQuantize: case OpType::kDequantize: case OpType::kRequantize: {
-      EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
-      const Tensor &x = c.in(0), &y = c.out(0);
-      const bool ok =
-          n.op == OpType::kQuantize ? x.dtype == DType::kF32 && is_quantized_type(y.dtype) && y.quant.per_tensor()
-          : n.op == OpType::kDequantize ? x.dtype != DType::kF32 && !x.quant.empty() && y.dtype == DType::kF32
-                                        : is_quantized_type(x.dtype) && is_quantized_type(y.dtype) &&
-                                              x.quant.per_tensor() && y.quant.per_tensor();
-      if (!ok) return c.fail(std::string("unsupported dtypes ") + dtype_name(x.dtype) + " -> " + dtype_name(y.dtype));
-      outs->push_back(x.shape);
-      return Status::Ok();
-    }
+#define EDGEQ_OP_SHAPE(Name, Options, Shape, Prepare, Flags) \
+  case OpType::k##Name:                                    \
+    return infer_##Shape(c, n, outs);
+    EDGEQ_OPS(EDGEQ_OP_SHAPE)
+#undef EDGEQ_OP_SHAPE
     case OpType::kCount: break;
   }
   return c.fail("unknown op");
@@ -394,7 +410,7 @@ Status infer_shapes(const Graph& g, const Node& n, std::vector<std::vector<int32
   for (int32_t i : n.outputs)
     if (i < 0 || i >= nt) return InvalidModel("node '" + n.name + "': output index " + std::to_string(i) + " out of range");
   // Only the optional bias of Conv2D / FullyConnected may be absent.
-  const bool has_bias_slot = n.op == OpType::kConv2D || n.op == OpType::kFullyConnected;
+  const bool has_bias_slot = op_has(n.op, kOpWeights);
   for (size_t k = 0; k < n.inputs.size(); ++k)
     if (n.inputs[k] < 0 && !(has_bias_slot && k == 2))
       return InvalidModel("node '" + n.name + "': input " + std::to_string(k) + " is missing");

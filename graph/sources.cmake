@@ -3,6 +3,7 @@ set(EDGEQ_GRAPH_CORE_SOURCES
   graph/ir.cc
   graph/format.cc
   graph/shape.cc
+  graph/ir_util.cc
 )
 # ONNX importer: a separate library, the only code that needs ONNX and protobuf.
 file(GLOB EDGEQ_IMPORTER_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/graph/onnx/*.cc)

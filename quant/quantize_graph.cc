@@ -14,34 +14,13 @@
 #include <cstring>
 #include <limits>
 
+#include "graph/ir_util.h"
 #include "graph/shape.h"
 #include "quant/weights.h"
 
 namespace edgeq {
 namespace quant {
 namespace {
-
-// Ops whose output values are a selection of the input's values (or, for Pad, the
-// fill value): their output shares the input's qparams. A max pool with a fused clamp
-// changes the range, so it keeps its own.
-bool range_preserving(const Node& n) {
-  switch (n.op) {
-    case OpType::kReshape:
-    case OpType::kTranspose:
-    case OpType::kSplit:
-    case OpType::kSlice:
-    case OpType::kPad:
-    case OpType::kResizeNearest: return true;
-    case OpType::kMaxPool2D: return std::isinf(n.attrs.act_min) && std::isinf(n.attrs.act_max);
-    default: return false;
-  }
-}
-
-std::vector<float> floats_of(const Tensor& t) {
-  std::vector<float> v(static_cast<size_t>(t.num_elements()));
-  if (!v.empty()) std::memcpy(v.data(), t.data, v.size() * sizeof(float));
-  return v;
-}
 
 // Symmetric int8 weights in narrow range [-127, 127] along axis 0 (quant/weights.h);
 // per tensor is the same with all values as one channel.
@@ -96,9 +75,7 @@ class Rewriter {
     final_q_.resize(nt);
 
     // Home domains: producers decide; graph inputs follow their first reader.
-    std::vector<int> producer(nt, -1);
-    for (size_t i = 0; i < g_.nodes.size(); ++i)
-      for (int32_t t : g_.nodes[i].outputs) producer[t] = static_cast<int>(i);
+    const std::vector<int> producer = compute_uses(g_).producer;
     for (size_t i = 0; i < g_.nodes.size(); ++i) {
       const Node& n = g_.nodes[i];
       for (int32_t t : n.inputs)
@@ -108,7 +85,7 @@ class Rewriter {
     // Range-preserving ops pass their input's qparams on, in execution order.
     for (size_t i = 0; i < g_.nodes.size(); ++i) {
       const Node& n = g_.nodes[i];
-      if (!is_quantized_node(i) || !range_preserving(n)) continue;
+      if (!is_quantized_node(i) || !preserves_range(n)) continue;
       for (int32_t t : n.outputs) final_q_[t] = final_q_[n.inputs[0]];
     }
     for (size_t t = 0; t < nt; ++t)
@@ -126,7 +103,7 @@ class Rewriter {
     if (i < opts_.float_nodes.size() && opts_.float_nodes[i]) return false;
     const Node& n = g_.nodes[i];
     // Nodes already in the integer domain (none in a float model) are left alone.
-    return n.op != OpType::kQuantize && n.op != OpType::kDequantize && n.op != OpType::kRequantize;
+    return op_has(n.op, kOpQuantizable);
   }
 
   Status set_quantized(int32_t t) {
@@ -173,7 +150,7 @@ class Rewriter {
         return InvalidArgument("tensor '" + g_.tensors[t].name + "' has no calibrated range");
       n.inputs[k] = in_domain(t, q);
     }
-    if (q && (n.op == OpType::kConv2D || n.op == OpType::kFullyConnected)) {
+    if (q && op_has(n.op, kOpWeights)) {
       const Tensor& w = g_.tensors[g_.nodes[i].inputs[1]];
       if (!w.is_constant()) return Unsupported("node '" + n.name + "': weights are not constant");
       Tensor wq;

@@ -40,10 +40,6 @@ double ErrorSums::cosine() const {
 
 namespace {
 
-bool is_conversion(OpType op) {
-  return op == OpType::kQuantize || op == OpType::kDequantize || op == OpType::kRequantize;
-}
-
 // The float tensor an int8-model tensor stands for: the same name, or the name before
 // quantize_graph() added a "_quantized" / "_dequantized" suffix.
 int32_t float_counterpart(const Graph& fg, const std::string& name) {
@@ -110,7 +106,7 @@ Status ErrorReport::create(std::shared_ptr<const Model> float_model, std::shared
 
   for (size_t j = 0; j < qg.nodes.size(); ++j) {
     const Node& n = qg.nodes[j];
-    if (is_conversion(n.op)) continue;
+    if (op_has(n.op, kOpConversion)) continue;
     const Tensor& t = qg.tensors[n.outputs[0]];
     const int32_t ft = fg.find_tensor(t.name);
     if (ft < 0 || fg.tensors[ft].shape != t.shape || t.dtype == DType::kS32) continue;

@@ -57,29 +57,5 @@ Status quantize_weights_per_channel(const float* w, const std::vector<int32_t>& 
   return Status::Ok();
 }
 
-Status quantize_bias(const float* bias, size_t n, float input_scale, const std::vector<float>& weight_scale,
-                     std::vector<int32_t>* q) {
-  if (n > 0 && bias == nullptr) return InvalidArgument("quantize_bias: null data");
-  if (weight_scale.size() != n && weight_scale.size() != 1)
-    return InvalidArgument("quantize_bias: " + std::to_string(weight_scale.size()) + " weight scales for " +
-                           std::to_string(n) + " biases");
-  if (!(input_scale > 0.f) || !std::isfinite(input_scale))
-    return InvalidArgument("quantize_bias: input scale must be positive and finite");
-  q->resize(n);
-  for (size_t c = 0; c < n; ++c) {
-    const float ws = weight_scale.size() == 1 ? weight_scale[0] : weight_scale[c];
-    const float s = input_scale * ws;
-    if (!(ws > 0.f) || !std::isfinite(ws) || !(s > 0.f) || !std::isfinite(s))
-      return InvalidArgument("quantize_bias: channel " + std::to_string(c) + ": bias scale " +
-                             std::to_string(input_scale) + " * " + std::to_string(ws) + " is not positive and finite");
-    if (!std::isfinite(bias[c]))
-      return InvalidArgument("quantize_bias: non-finite bias in channel " + std::to_string(c));
-    const double r = std::nearbyint(static_cast<double>(bias[c] / s));  // float division, then round half even
-    const double lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
-    (*q)[c] = static_cast<int32_t>(std::min(std::max(r, lo), hi));
-  }
-  return Status::Ok();
-}
-
 }  // namespace quant
 }  // namespace edgeq

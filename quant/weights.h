@@ -8,14 +8,14 @@
 // values are quantized as ONNX QuantizeLinear (and ref::quantize_value):
 // clamp(round_half_even(w / scale), -127, 127).
 //
-// Biases: int32 with scale s_in * s_w[c] (the float product, as the converter stores
-// it) and zero point 0: q = round_half_even(b / (s_in * s_w[c])) computed in float as
-// ONNX Runtime's quantizer does, saturated to int32.
+// Biases: int32 with scale s_in * s_w[c], quantized by edgeq::quantize_bias
+// (graph/ir_util.h), the one bias quantization the importer shares.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "graph/ir_util.h"  // quantize_bias
 #include "graph/status.h"
 
 namespace edgeq {
@@ -25,11 +25,6 @@ namespace quant {
 // layout) and scale (one per channel). Fails on non-finite weights or a bad axis.
 Status quantize_weights_per_channel(const float* w, const std::vector<int32_t>& shape, int32_t axis,
                                     std::vector<int8_t>* q, std::vector<float>* scale);
-
-// bias: n floats; weight_scale: n scales (or one, per-tensor). Fails on non-finite
-// values or scales that are not positive and finite.
-Status quantize_bias(const float* bias, size_t n, float input_scale, const std::vector<float>& weight_scale,
-                     std::vector<int32_t>* q);
 
 }  // namespace quant
 }  // namespace edgeq

@@ -66,9 +66,9 @@ GraphMemoryPlan plan_graph(const Graph& g) {
   const int32_t last_step = static_cast<int32_t>(g.nodes.size()) - 1;
   gp.tensor_alias.resize(nt);
   std::iota(gp.tensor_alias.begin(), gp.tensor_alias.end(), 0);
-  // Views: a Reshape output shares its input's memory (follow chains to the root).
+  // Views (kOpView: Reshape) share their input's memory (follow chains to the root).
   for (const Node& n : g.nodes)
-    if (n.op == OpType::kReshape) gp.tensor_alias[n.outputs[0]] = gp.tensor_alias[n.inputs[0]];
+    if (op_has(n.op, kOpView)) gp.tensor_alias[n.outputs[0]] = gp.tensor_alias[n.inputs[0]];
 
   gp.tensor_buffer.assign(nt, -1);
   std::vector<int32_t> root_buffer(nt, -1);

@@ -239,7 +239,7 @@ Status calibrate(const CalibrateArgs& a) {
   EDGEQ_RETURN_IF_ERROR(write_graph_file(out, a.output));
   int quantized = 0, floating = 0;
   for (const Node& n : out.nodes) {
-    if (n.op == OpType::kQuantize || n.op == OpType::kDequantize) continue;
+    if (op_has(n.op, kOpConversion)) continue;
     (out.tensors[n.outputs[0]].dtype == DType::kF32 ? floating : quantized)++;
   }
   std::printf("wrote '%s': %d int8 ops, %d float ops\n", a.output.c_str(), quantized, floating);

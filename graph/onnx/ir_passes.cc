@@ -24,6 +24,7 @@
 #include <cstring>
 #include <limits>
 
+#include "graph/ir_util.h"
 #include "graph/onnx/internal.h"
 
 namespace edgeq {
@@ -32,45 +33,6 @@ namespace onnx_import {
 namespace {
 
 constexpr OpType kDead = OpType::kCount;
-
-struct Uses {
-  std::vector<int> producer;
-  std::vector<std::vector<int>> consumers;
-  std::vector<bool> graph_output, graph_input;
-};
-
-Uses compute_uses(const Graph& g) {
-  Uses u;
-  const size_t nt = g.tensors.size();
-  u.producer.assign(nt, -1);
-  u.consumers.assign(nt, {});
-  u.graph_output.assign(nt, false);
-  u.graph_input.assign(nt, false);
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const Node& n = g.nodes[i];
-    if (n.op == kDead) continue;
-    for (int32_t t : n.outputs) u.producer[t] = static_cast<int>(i);
-    for (int32_t t : n.inputs)
-      if (t >= 0) u.consumers[t].push_back(static_cast<int>(i));
-  }
-  for (int32_t t : g.outputs) u.graph_output[t] = true;
-  for (int32_t t : g.inputs) u.graph_input[t] = true;
-  return u;
-}
-
-bool single_use(const Uses& u, int32_t t) {
-  return u.consumers[t].size() == 1 && !u.graph_output[t];
-}
-
-void replace_uses(Graph* g, int32_t from, int32_t to) {
-  for (Node& n : g->nodes) {
-    if (n.op == kDead) continue;
-    for (int32_t& t : n.inputs)
-      if (t == from) t = to;
-  }
-  for (int32_t& t : g->outputs)
-    if (t == from) t = to;
-}
 
 bool is_f32(const Graph& g, int32_t t) { return t >= 0 && g.tensors[t].dtype == DType::kF32; }
 
@@ -107,21 +69,6 @@ std::string unique_node_name(const Graph& g, const std::string& base) {
   return name;
 }
 
-bool has_act(OpType op) {
-  switch (op) {
-    case OpType::kConv2D:
-    case OpType::kFullyConnected:
-    case OpType::kAdd:
-    case OpType::kSub:
-    case OpType::kMul:
-    case OpType::kDiv:
-    case OpType::kMaxPool2D:
-    case OpType::kAvgPool2D:
-    case OpType::kGlobalAvgPool: return true;
-    default: return false;
-  }
-}
-
 bool act_range(const Node& n, float* lo, float* hi) {
   if (n.op == OpType::kRelu) {
     *lo = 0.f;
@@ -137,18 +84,6 @@ bool act_range(const Node& n, float* lo, float* hi) {
 }
 
 bool act_unbounded(const Attrs& a) { return std::isinf(a.act_min) && std::isinf(a.act_max); }
-
-std::vector<float> floats_of(const Tensor& t) {
-  std::vector<float> v(t.num_elements());
-  if (!v.empty()) std::memcpy(v.data(), t.data, v.size() * 4);
-  return v;
-}
-
-std::vector<uint8_t> bytes_of(const std::vector<float>& f) {
-  std::vector<uint8_t> b(f.size() * 4);
-  if (!f.empty()) std::memcpy(b.data(), f.data(), b.size());
-  return b;
-}
 
 // Integer value k of a quantized constant tensor.
 int32_t qvalue(const Tensor& t, int64_t k) {
@@ -174,7 +109,7 @@ int64_t axis_index(const Tensor& t, int32_t axis, int64_t k) {
 // ------------------------------------------------------------------ rewrites
 
 // Float Conv2D / FullyConnected -> Mul/Add/Sub by a per-output-channel constant.
-bool fold_affine(Graph* g, const Uses& u, int i) {
+bool fold_affine(Graph* g, const GraphUses& u, int i) {
   Node& p = g->nodes[i];
   if (p.op != OpType::kConv2D && p.op != OpType::kFullyConnected) return false;
   if (!is_f32(*g, p.inputs[0]) || !is_f32(*g, p.outputs[0]) || !act_unbounded(p.attrs))
@@ -185,7 +120,7 @@ bool fold_affine(Graph* g, const Uses& u, int i) {
   if (b_ir >= 0 && (!g->tensors[b_ir].is_constant() || g->tensors[b_ir].dtype != DType::kF32))
     return false;
   const int32_t out = p.outputs[0];
-  if (!single_use(u, out)) return false;
+  if (!u.single_use(out)) return false;
   const int j = u.consumers[out][0];
   Node& m = g->nodes[j];
   if (m.op != OpType::kMul && m.op != OpType::kAdd && m.op != OpType::kSub) return false;
@@ -237,7 +172,7 @@ bool fold_affine(Graph* g, const Uses& u, int i) {
 }
 
 // The quantized input behind float tensor t: the input of its kDequantize producer.
-int32_t dq_source(const Graph& g, const Uses& u, int32_t t) {
+int32_t dq_source(const Graph& g, const GraphUses& u, int32_t t) {
   if (t < 0) return -1;
   const int p = u.producer[t];
   if (p < 0 || g.nodes[p].op != OpType::kDequantize) return -1;
@@ -260,40 +195,37 @@ int32_t weight_to_s8(Graph* g, int32_t w) {
   return nw;
 }
 
-// Builds the int32 bias of a quantized conv/fc with scale s_x * s_w[c].
-int32_t make_bias(Graph* g, const Uses& u, int32_t b_float, float sx, const QuantParams& wq,
+// Builds the int32 bias of a quantized conv/fc with scale s_x * s_w[c]: the int32 bias
+// the model gives when its scale is that one, else its real values (a float bias, or
+// an int32 one of another scale, s * q in float) quantized by quantize_bias().
+int32_t make_bias(Graph* g, const GraphUses& u, int32_t b_float, float sx, const QuantParams& wq,
                   int64_t cout, const std::string& name) {
   std::vector<float> expect(wq.scale.size());
   for (size_t c = 0; c < wq.scale.size(); ++c) expect[c] = sx * wq.scale[c];
   auto exp_at = [&](int64_t c) { return expect.size() == 1 ? expect[0] : expect[c]; };
-  std::vector<double> real(cout);
+  std::vector<float> real(cout);
   const int32_t src = dq_source(*g, u, b_float);
-  bool reuse = false;
   if (src >= 0) {
     const Tensor& b = g->tensors[src];
     if (b.dtype != DType::kS32 || !b.is_constant() || b.num_elements() != cout) return -2;
     for (int32_t z : b.quant.zero_point)
       if (z != 0) return -2;
-    reuse = true;
+    bool reuse = true;
     for (int64_t c = 0; c < cout; ++c) {
       const float s = b.quant.scale.size() == 1 ? b.quant.scale[0] : b.quant.scale[c];
-      real[c] = static_cast<double>(s) * qvalue(b, c);
+      real[c] = s * static_cast<float>(qvalue(b, c));
       if (std::fabs(s - exp_at(c)) > 1e-6f * exp_at(c)) reuse = false;
     }
     if (reuse && (b.quant.scale.size() == expect.size() || expect.size() == 1)) return src;
   } else {
     const Tensor& b = g->tensors[b_float];
     if (!b.is_constant() || b.dtype != DType::kF32 || b.num_elements() != cout) return -2;
-    std::vector<float> f = floats_of(b);
-    for (int64_t c = 0; c < cout; ++c) real[c] = f[c];
+    real = floats_of(b);
   }
+  std::vector<int32_t> q;
+  if (!quantize_bias(real.data(), real.size(), sx, wq.scale, &q).ok()) return -2;
   std::vector<uint8_t> bytes(cout * 4);
-  for (int64_t c = 0; c < cout; ++c) {
-    double q = std::nearbyint(real[c] / exp_at(c));
-    q = std::min<double>(std::max<double>(q, -2147483647.0), 2147483647.0);
-    int32_t v = static_cast<int32_t>(q);
-    std::memcpy(&bytes[c * 4], &v, 4);
-  }
+  std::memcpy(bytes.data(), q.data(), bytes.size());
   Tensor t;
   t.name = name;
   for (int k = 1; g->find_tensor(t.name) >= 0; ++k) t.name = name + "_" + std::to_string(k);
@@ -306,7 +238,7 @@ int32_t make_bias(Graph* g, const Uses& u, int32_t b_float, float sx, const Quan
   return g->add_tensor(std::move(t));
 }
 
-bool fuse_qdq(Graph* g, const Uses& u, int i) {
+bool fuse_qdq(Graph* g, const GraphUses& u, int i) {
   const Node& n = g->nodes[i];
   bool conv_like = n.op == OpType::kConv2D || n.op == OpType::kFullyConnected;
   switch (n.op) {
@@ -336,7 +268,7 @@ bool fuse_qdq(Graph* g, const Uses& u, int i) {
   float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
   int32_t t = n.outputs[0];
   int q = -1;
-  while (single_use(u, t)) {
+  while (u.single_use(t)) {
     const int c = u.consumers[t][0];
     const Node& cn = g->nodes[c];
     if (cn.op == OpType::kQuantize) {
@@ -344,7 +276,7 @@ bool fuse_qdq(Graph* g, const Uses& u, int i) {
       break;
     }
     float a, b;
-    if (!has_act(n.op) || !act_range(cn, &a, &b) || !is_f32(*g, cn.outputs[0])) return false;
+    if (!op_has(n.op, kOpActRange) || !act_range(cn, &a, &b) || !is_f32(*g, cn.outputs[0])) return false;
     lo = std::max(lo, a);
     hi = std::min(hi, b);
     chain.push_back(c);
@@ -395,21 +327,9 @@ bool fuse_qdq(Graph* g, const Uses& u, int i) {
   return true;
 }
 
-bool is_movement(const Node& n) {
-  switch (n.op) {
-    case OpType::kReshape:
-    case OpType::kTranspose:
-    case OpType::kSlice:
-    case OpType::kSplit:
-    case OpType::kResizeNearest: return true;
-    case OpType::kPad: return n.attrs.pad_value == 0.f;
-    default: return false;
-  }
-}
-
-bool sink_dequantize(Graph* g, const Uses& u, int i) {
+bool sink_dequantize(Graph* g, const GraphUses& u, int i) {
   const Node& n = g->nodes[i];
-  if (!is_movement(n) || !is_f32(*g, n.inputs[0])) return false;
+  if (!is_data_movement(n) || !is_f32(*g, n.inputs[0])) return false;
   const int32_t src = dq_source(*g, u, n.inputs[0]);
   if (src < 0 || !per_tensor_q(g->tensors[src]) || g->tensors[src].is_constant()) return false;
   std::vector<Node> deqs;
@@ -433,12 +353,12 @@ bool sink_dequantize(Graph* g, const Uses& u, int i) {
   return true;
 }
 
-bool hoist_quantize(Graph* g, const Uses& u, int i) {
+bool hoist_quantize(Graph* g, const GraphUses& u, int i) {
   const Node& n = g->nodes[i];
-  if (!is_movement(n) || n.op == OpType::kSplit || !is_f32(*g, n.inputs[0])) return false;
+  if (!is_data_movement(n) || n.op == OpType::kSplit || !is_f32(*g, n.inputs[0])) return false;
   if (g->tensors[n.inputs[0]].is_constant()) return false;
   const int32_t o = n.outputs[0];
-  if (!single_use(u, o)) return false;
+  if (!u.single_use(o)) return false;
   const int q = u.consumers[o][0];
   if (g->nodes[q].op != OpType::kQuantize) return false;
   const int32_t y = g->nodes[q].outputs[0];
@@ -460,7 +380,7 @@ bool hoist_quantize(Graph* g, const Uses& u, int i) {
   return true;
 }
 
-bool cancel_dq_q(Graph* g, const Uses& u, int i) {
+bool cancel_dq_q(Graph* g, const GraphUses& u, int i) {
   Node& q = g->nodes[i];
   if (q.op != OpType::kQuantize) return false;
   const int32_t x = dq_source(*g, u, q.inputs[0]);
@@ -477,13 +397,13 @@ bool cancel_dq_q(Graph* g, const Uses& u, int i) {
   return true;
 }
 
-bool fold_activation(Graph* g, const Uses& u, int i) {
+bool fold_activation(Graph* g, const GraphUses& u, int i) {
   const Node& r = g->nodes[i];
   float lo, hi;
   if (!act_range(r, &lo, &hi)) return false;
   const int32_t t = r.inputs[0];
   const int p = u.producer[t];
-  if (p < 0 || !has_act(g->nodes[p].op) || !single_use(u, t)) return false;
+  if (p < 0 || !op_has(g->nodes[p].op, kOpActRange) || !u.single_use(t)) return false;
   const Tensor& tt = g->tensors[t];
   const Tensor& ot = g->tensors[r.outputs[0]];
   if (tt.dtype == DType::kF32) {
@@ -499,7 +419,7 @@ bool fold_activation(Graph* g, const Uses& u, int i) {
   return true;
 }
 
-bool collapse_movement(Graph* g, const Uses& u, int i) {
+bool collapse_movement(Graph* g, const GraphUses& u, int i) {
   Node& n = g->nodes[i];
   if (n.op != OpType::kReshape && n.op != OpType::kTranspose) return false;
   const int32_t x = n.inputs[0], y = n.outputs[0];
@@ -518,7 +438,7 @@ bool collapse_movement(Graph* g, const Uses& u, int i) {
     n.inputs[0] = pn.inputs[0];
     return true;
   }
-  if (n.op == OpType::kTranspose && pn.op == OpType::kTranspose && single_use(u, x)) {
+  if (n.op == OpType::kTranspose && pn.op == OpType::kTranspose && u.single_use(x)) {
     std::vector<int32_t> perm(n.attrs.perm.size());
     for (size_t k = 0; k < perm.size(); ++k) perm[k] = pn.attrs.perm[n.attrs.perm[k]];
     n.inputs[0] = pn.inputs[0];
@@ -533,13 +453,13 @@ bool collapse_movement(Graph* g, const Uses& u, int i) {
 
 // x * HardSigmoid(x) with alpha 1/6 and beta 1/2 (how HardSwish is exported before
 // opset 14) -> kHardSwish(x), which has a quantized (table) form.
-bool fuse_hard_swish(Graph* g, const Uses& u, int i) {
+bool fuse_hard_swish(Graph* g, const GraphUses& u, int i) {
   const Node& m = g->nodes[i];
   if (m.op != OpType::kMul || m.inputs.size() != 2 || !is_f32(*g, m.outputs[0])) return false;
   for (int k = 0; k < 2; ++k) {
     const int32_t h = m.inputs[k], x = m.inputs[1 - k];
     const int p = u.producer[h];
-    if (p < 0 || !single_use(u, h)) continue;
+    if (p < 0 || !u.single_use(h)) continue;
     const Node& hs = g->nodes[p];
     if (hs.op != OpType::kHardSigmoid || hs.inputs[0] != x) continue;
     if (std::fabs(hs.attrs.alpha - 1.f / 6.f) > 1e-6f || hs.attrs.beta != 0.5f) continue;
@@ -556,7 +476,7 @@ bool fuse_hard_swish(Graph* g, const Uses& u, int i) {
 
 // Graph inputs consumed only by a kQuantize, and outputs produced by a kDequantize,
 // become the quantized tensors.
-bool quantized_io(Graph* g, const Uses& u, int i) {
+bool quantized_io(Graph* g, const GraphUses& u, int i) {
   Node& n = g->nodes[i];
   if (n.op == OpType::kQuantize) {
     const int32_t x = n.inputs[0], y = n.outputs[0];
@@ -575,7 +495,7 @@ bool quantized_io(Graph* g, const Uses& u, int i) {
     g->tensors[y].dtype = g->tensors[x].dtype;
     g->tensors[y].quant = g->tensors[x].quant;
     const int p = u.producer[x];
-    if (p >= 0 && single_use(u, x) && !u.graph_input[x]) {
+    if (p >= 0 && u.single_use(x) && !u.graph_input[x]) {
       for (int32_t& o : g->nodes[p].outputs)
         if (o == x) o = y;
       n.op = kDead;
@@ -588,7 +508,7 @@ bool quantized_io(Graph* g, const Uses& u, int i) {
 }
 
 // kDequantize of a constant (weights of an op left in float) -> float constant.
-bool fold_const_dequantize(Graph* g, const Uses& u, int i) {
+bool fold_const_dequantize(Graph* g, const GraphUses& u, int i) {
   Node& n = g->nodes[i];
   if (n.op != OpType::kDequantize) return false;
   const Tensor& x = g->tensors[n.inputs[0]];
@@ -609,9 +529,9 @@ bool fold_const_dequantize(Graph* g, const Uses& u, int i) {
 
 // Quantized tensors around pure data movement share parameters; copy them where a
 // side has none (e.g. an int8 graph input first given parameters by its consumer).
-bool propagate_quant(Graph* g, const Uses&, int i) {
+bool propagate_quant(Graph* g, const GraphUses&, int i) {
   const Node& n = g->nodes[i];
-  if (!is_movement(n) && n.op != OpType::kConcat && n.op != OpType::kPad) return false;
+  if (!is_data_movement(n) && n.op != OpType::kConcat && n.op != OpType::kPad) return false;
   bool changed = false;
   std::vector<int32_t> all = n.inputs;
   all.insert(all.end(), n.outputs.begin(), n.outputs.end());
@@ -647,14 +567,14 @@ void dead_code_elimination(Graph* g) {
   }
 }
 
-using Rewrite = bool (*)(Graph*, const Uses&, int);
+using Rewrite = bool (*)(Graph*, const GraphUses&, int);
 
 // Applies `fn` wherever it matches; true when anything changed.
 bool run(Graph* g, Rewrite fn) {
   bool any = false;
   for (;;) {
     dead_code_elimination(g);
-    Uses u = compute_uses(*g);
+    GraphUses u = compute_uses(*g);
     bool changed = false;
     for (size_t i = 0; i < g->nodes.size() && !changed; ++i) {
       if (g->nodes[i].op == kDead) continue;

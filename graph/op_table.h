@@ -1,0 +1,111 @@
+// The op table: one line per operator edgeq executes, and everything that is said of
+// an operator anywhere in the tree comes from that line.
+//
+// EDGEQ_OPS(X) calls X(Name, Options, Shape, Prepare, Flags) once per op, in the order
+// of the file format's enum (graph/edgeq.fbs; graph/format.cc static_asserts that the
+// two agree name for name and value for value). From it come:
+//   * OpType::k<Name> and op_name() ("Conv2D")                     graph/ir.h, ir.cc
+//   * the options table a node carries in the file: fb::Options::<Options>
+//     (NONE for none)                                              graph/format.cc
+//   * the shape rule: infer_<Shape>() validates operands and gives output shapes
+//                                                                  graph/shape.cc
+//   * the runtime registration: prepare_<Prepare>() builds the prepared op
+//                                                                  runtime/ops/registry.cc
+//   * the properties below, asked through op_has() by the importer's passes, the
+//     quantizer, the planner and the validator instead of local switches.
+//
+// Semantics (X: first input, Y: first output; activations of rank 4 are NHWC):
+//  Conv2D          in: X[N,H,W,Cin], W[Cout,KH,KW,Cin/groups], B[Cout] (optional; F32 for a
+//                  float conv, S32 with scale s_x*s_w[c] and zero point 0 for a quantized
+//                  one). W is S8 (per-tensor or per-channel along axis 0) when quantized.
+//                  Padding is filled with X's zero point. Out: Y[N,OH,OW,Cout].
+//                  attrs: stride, dilation, pad_*, groups, act_min/max.
+//  FullyConnected  in: X[..., K], W[N,K], B[N] (optional). Out: Y[..., N]. act_min/max.
+//                  Float X and Y with S8 W (zero point 0) and F32 B: dynamically quantized,
+//                  each row of X quantized at run time (ref::dynamic_fully_connected).
+//  Add Sub Mul Div numpy broadcasting of A and B. act_min/max.
+//  Relu Clip LeakyRelu Sigmoid HardSigmoid HardSwish Tanh
+//                  elementwise; Clip: [alpha, beta] = [min, max]; LeakyRelu: alpha;
+//                  HardSigmoid: max(0, min(1, alpha*x + beta)). Quantized: a 256-entry
+//                  table built at session creation.
+//  Softmax         along `axis` (non-negative).
+//  MaxPool2D AvgPool2D  NHWC; kernel_h/w, stride, dilation (max only), pad_*,
+//                  count_include_pad (avg only), act_min/max.
+//  GlobalAvgPool   X[N,H,W,C] -> Y[N,1,1,C]. act_min/max.
+//  Concat          along `axis`; quantized inputs are requantized to Y's params.
+//  Reshape         Y has X's data in X's order with Y's shape (a view at run time).
+//  Transpose       `perm`: Y.shape[i] = X.shape[perm[i]].
+//  Pad             constant mode; `pads` = [begin_0..begin_{r-1}, end_0..end_{r-1}],
+//                  all >= 0; fill `pad_value` (real units; quantized: round(v/s)+zp).
+//  ResizeNearest   X[N,H,W,C] -> Y[N,H*scale_h,W*scale_w,C], Y[n,y,x,c] = X[n,y/sh,x/sw,c].
+//  Split           along `axis`; sizes are the outputs' sizes along it.
+//  Slice           `starts`, `steps` per dimension (full rank, normalized: 0 <= start <
+//                  dim, step != 0); the output's shape gives the count per dimension.
+//  Quantize        F32 -> S8/U8 with Y's params: clamp(round_half_even(x/s) + zp).
+//  Dequantize      S8/U8/S32 -> F32: (q - zp) * s.
+//  Requantize      S8/U8 -> S8/U8 with other params: clamp(round((s_x/s_y)(q-zx)) + zy).
+//
+// Adding an op: docs/adding-an-op.md.
+#pragma once
+
+#include <cstdint>
+
+namespace edgeq {
+
+// Properties of an op (the Flags column).
+enum OpFlag : uint32_t {
+  // The op clamps its output to [act_min, act_max]: a following ReLU / ReLU6 / Clip
+  // folds into it (and into its quantized output range).
+  kOpActRange = 1u << 0,
+  // Input 1 is a weight tensor and input 2 an optional bias (the only input that may
+  // be absent); quantized as int8 weights and an int32 bias of scale s_x * s_w.
+  kOpWeights = 1u << 1,
+  // Moves or copies data and computes nothing, so it commutes with per-tensor
+  // (de)quantization (a Pad only when its fill value is 0: see is_data_movement()).
+  kOpMovement = 1u << 2,
+  // The output is the input's memory seen with another shape (no kernel runs).
+  kOpView = 1u << 3,
+  // Every output value is one of the input's values (or a Pad's fill): the output
+  // keeps the input's quantization parameters (an op with a clamp only while the clamp
+  // is unbounded: see preserves_range()).
+  kOpRangePreserving = 1u << 4,
+  // Converts between the float and the integer domain (or between two integer
+  // parameter sets): never quantized by calibration, skipped by error reports.
+  kOpConversion = 1u << 5,
+  // Calibration may run the op in int8 (it has a quantized reference kernel).
+  kOpQuantizable = 1u << 6,
+};
+
+// X(Name, Options, Shape, Prepare, Flags)
+#define EDGEQ_OPS(X)                                                                                             \
+  X(Conv2D, Conv2DOptions, conv, conv, kOpActRange | kOpWeights | kOpQuantizable)                                \
+  X(FullyConnected, FullyConnectedOptions, fully_connected, fully_connected,                                     \
+    kOpActRange | kOpWeights | kOpQuantizable)                                                                   \
+  X(Add, BinaryOptions, binary, binary, kOpActRange | kOpQuantizable)                                            \
+  X(Sub, BinaryOptions, binary, binary, kOpActRange | kOpQuantizable)                                            \
+  X(Mul, BinaryOptions, binary, binary, kOpActRange | kOpQuantizable)                                            \
+  X(Div, BinaryOptions, binary, binary, kOpActRange | kOpQuantizable)                                            \
+  X(Relu, UnaryOptions, unary, unary, kOpQuantizable)                                                            \
+  X(Clip, UnaryOptions, unary, unary, kOpQuantizable)                                                            \
+  X(LeakyRelu, UnaryOptions, unary, unary, kOpQuantizable)                                                       \
+  X(Sigmoid, UnaryOptions, unary, unary, kOpQuantizable)                                                         \
+  X(HardSigmoid, UnaryOptions, unary, unary, kOpQuantizable)                                                     \
+  X(HardSwish, UnaryOptions, unary, unary, kOpQuantizable)                                                       \
+  X(Tanh, UnaryOptions, unary, unary, kOpQuantizable)                                                            \
+  X(Softmax, AxisOptions, softmax, softmax, kOpQuantizable)                                                      \
+  X(MaxPool2D, PoolOptions, pool, pool, kOpActRange | kOpRangePreserving | kOpQuantizable)                       \
+  X(AvgPool2D, PoolOptions, pool, pool, kOpActRange | kOpQuantizable)                                            \
+  X(GlobalAvgPool, PoolOptions, pool, pool, kOpActRange | kOpQuantizable)                                        \
+  X(Concat, AxisOptions, concat, concat, kOpQuantizable)                                                         \
+  X(Reshape, NONE, reshape, reshape, kOpMovement | kOpView | kOpRangePreserving | kOpQuantizable)                \
+  X(Transpose, TransposeOptions, transpose, transpose, kOpMovement | kOpRangePreserving | kOpQuantizable)        \
+  X(Pad, PadOptions, pad, pad, kOpMovement | kOpRangePreserving | kOpQuantizable)                                \
+  X(ResizeNearest, ResizeOptions, resize_nearest, resize_nearest,                                                \
+    kOpMovement | kOpRangePreserving | kOpQuantizable)                                                           \
+  X(Split, AxisOptions, split, split, kOpMovement | kOpRangePreserving | kOpQuantizable)                         \
+  X(Slice, SliceOptions, slice, slice, kOpMovement | kOpRangePreserving | kOpQuantizable)                        \
+  X(Quantize, NONE, conversion, quantize, kOpConversion)                                                         \
+  X(Dequantize, NONE, conversion, dequantize, kOpConversion)                                                     \
+  X(Requantize, NONE, conversion, requantize, kOpConversion)
+
+}  // namespace edgeq
