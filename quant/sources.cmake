@@ -13,5 +13,6 @@ set(EDGEQ_QUANT_SOURCES
   quant/quantize_graph.cc
   quant/report.cc
   quant/calibrator.cc
+  quant/calibrator_c_api.cc
 )
 set_source_files_properties(${EDGEQ_QUANT_SOURCES} PROPERTIES COMPILE_OPTIONS "-ffp-contract=off;-O3")

@@ -1,6 +1,8 @@
 // The C API (include/edgeq/edgeq.h) over Model and Session. Every entry point checks
 // its pointers, converts Status to edgeq_status, records the message in a
-// thread-local last error, and catches everything so no exception leaves the library.
+// thread-local last error, and catches everything so no exception leaves the library
+// (runtime/c_api_internal.h). The calibrator's entry points live beside the
+// calibrator, in quant/calibrator_c_api.cc.
 #include "edgeq/edgeq.h"
 
 #include <algorithm>
@@ -10,56 +12,54 @@
 #include <string>
 
 #include "graph/format.h"
-#include "quant/calibrator.h"
+#include "runtime/c_api_internal.h"
 #include "runtime/session.h"
 
-struct edgeq_model {
-  std::shared_ptr<const edgeq::Model> model;
-};
+namespace edgeq {
+namespace capi {
 
-struct edgeq_session {
-  std::unique_ptr<edgeq::Session> session;
-};
+std::string& last_error() {
+  thread_local std::string message;
+  return message;
+}
 
-struct edgeq_calibrator {
-  std::unique_ptr<edgeq::quant::Calibrator> calibrator;
-};
-
-namespace {
-
-thread_local std::string g_last_error;
-
-edgeq_status to_c(const edgeq::Status& s) {
+edgeq_status to_c(const Status& s) {
   if (s.ok()) return EDGEQ_OK;
-  g_last_error = s.message();
+  last_error() = s.message();
   switch (s.code()) {
-    case edgeq::StatusCode::kInvalidArgument: return EDGEQ_INVALID_ARGUMENT;
-    case edgeq::StatusCode::kInvalidModel: return EDGEQ_INVALID_MODEL;
-    case edgeq::StatusCode::kUnsupported: return EDGEQ_UNSUPPORTED;
-    case edgeq::StatusCode::kIoError: return EDGEQ_IO_ERROR;
-    case edgeq::StatusCode::kOutOfMemory: return EDGEQ_OUT_OF_MEMORY;
+    case StatusCode::kInvalidArgument: return EDGEQ_INVALID_ARGUMENT;
+    case StatusCode::kInvalidModel: return EDGEQ_INVALID_MODEL;
+    case StatusCode::kUnsupported: return EDGEQ_UNSUPPORTED;
+    case StatusCode::kIoError: return EDGEQ_IO_ERROR;
+    case StatusCode::kOutOfMemory: return EDGEQ_OUT_OF_MEMORY;
     default: return EDGEQ_INTERNAL;
   }
 }
 
 edgeq_status fail(edgeq_status code, const char* message) {
-  g_last_error = message;
+  last_error() = message;
   return code;
 }
 
-// Runs f, turning exceptions (allocation failures in std containers) into statuses.
-template <typename F>
-edgeq_status guarded(F&& f) {
-  try {
-    return f();
-  } catch (const std::bad_alloc&) {
-    return fail(EDGEQ_OUT_OF_MEMORY, "out of memory");
-  } catch (const std::exception& e) {
-    return fail(EDGEQ_INTERNAL, e.what());
-  } catch (...) {
-    return fail(EDGEQ_INTERNAL, "unknown internal error");
+// Checks and converts C session options (null: the defaults).
+edgeq_status session_options(const edgeq_session_options* options, SessionOptions* out) {
+  if (options && options->struct_size != sizeof(edgeq_session_options))
+    return fail(EDGEQ_INVALID_ARGUMENT, "edgeq_session_options not initialized (call edgeq_session_options_init)");
+  if (options) {
+    out->num_threads = options->num_threads;
+    out->isa = options->isa ? options->isa : "";
   }
+  return EDGEQ_OK;
 }
+
+}  // namespace capi
+}  // namespace edgeq
+
+namespace {
+
+using edgeq::capi::fail;
+using edgeq::capi::guarded;
+using edgeq::capi::to_c;
 
 void fill_info(const edgeq::Tensor& t, edgeq_tensor_info* info) {
   info->name = t.name.c_str();
@@ -82,15 +82,14 @@ edgeq_status find_by_name(const edgeq_session* s, const char* name, size_t* inde
       *index = i;
       return EDGEQ_OK;
     }
-  g_last_error = std::string("no ") + (inputs ? "input" : "output") + " named '" + name + "'";
-  return EDGEQ_INVALID_ARGUMENT;
+  return fail(EDGEQ_INVALID_ARGUMENT, (std::string("no ") + (inputs ? "input" : "output") + " named '" + name + "'").c_str());
 }
 
 }  // namespace
 
 extern "C" {
 
-const char* edgeq_last_error(void) { return g_last_error.c_str(); }
+const char* edgeq_last_error(void) { return edgeq::capi::last_error().c_str(); }
 
 const char* edgeq_status_string(edgeq_status status) {
   switch (status) {
@@ -138,27 +137,13 @@ void edgeq_session_options_init(edgeq_session_options* options) {
   options->isa = nullptr;
 }
 
-namespace {
-
-// Checks and converts C session options (null: the defaults).
-edgeq_status session_options(const edgeq_session_options* options, edgeq::SessionOptions* out) {
-  if (options && options->struct_size != sizeof(edgeq_session_options))
-    return fail(EDGEQ_INVALID_ARGUMENT, "edgeq_session_options not initialized (call edgeq_session_options_init)");
-  if (options) {
-    out->num_threads = options->num_threads;
-    out->isa = options->isa ? options->isa : "";
-  }
-  return EDGEQ_OK;
-}
-
-}  // namespace
 
 edgeq_status edgeq_session_create(const edgeq_model* model, const edgeq_session_options* options,
                                   edgeq_session** session) {
   if (!model || !session) return fail(EDGEQ_INVALID_ARGUMENT, "null argument to edgeq_session_create");
   *session = nullptr;
   edgeq::SessionOptions o;
-  if (edgeq_status st = session_options(options, &o)) return st;
+  if (edgeq_status st = edgeq::capi::session_options(options, &o)) return st;
   return guarded([&] {
     std::unique_ptr<edgeq::Session> s;
     edgeq_status st = to_c(edgeq::Session::create(model->model, o, &s));
@@ -222,85 +207,3 @@ edgeq_status edgeq_session_get_output_raw(const edgeq_session* s, size_t index, 
 size_t edgeq_session_arena_bytes(const edgeq_session* s) { return s ? s->session->arena_bytes() : 0; }
 
 }  // extern "C"
-
-// ---------------------------------------------------------------- calibration
-
-void edgeq_calibration_options_init(edgeq_calibration_options* options) {
-  if (!options) return;
-  std::memset(options, 0, sizeof(*options));
-  options->struct_size = sizeof(*options);
-  options->method = "minmax";
-  options->per_channel = 1;
-  options->act_dtype = EDGEQ_U8;
-  options->percentile = 99.999;
-}
-
-edgeq_status edgeq_calibrator_create(const edgeq_model* float_model, const edgeq_session_options* options,
-                                     edgeq_calibrator** calibrator) {
-  if (!float_model || !calibrator) return fail(EDGEQ_INVALID_ARGUMENT, "null argument to edgeq_calibrator_create");
-  *calibrator = nullptr;
-  edgeq::SessionOptions o;
-  if (edgeq_status st = session_options(options, &o)) return st;
-  return guarded([&] {
-    std::unique_ptr<edgeq::quant::Calibrator> c;
-    edgeq_status st =
-        to_c(edgeq::quant::Calibrator::create(float_model->model, o, edgeq::quant::ObserverOptions(), &c));
-    if (st == EDGEQ_OK) *calibrator = new edgeq_calibrator{std::move(c)};
-    return st;
-  });
-}
-
-edgeq_status edgeq_calibrator_add_batch(edgeq_calibrator* calibrator, const float* const* inputs,
-                                        size_t input_count) {
-  if (!calibrator || (!inputs && input_count)) return fail(EDGEQ_INVALID_ARGUMENT, "null argument");
-  for (size_t i = 0; i < input_count; ++i)
-    if (!inputs[i]) return fail(EDGEQ_INVALID_ARGUMENT, "null input data");
-  return guarded([&] {
-    return to_c(calibrator->calibrator->add_batch(std::vector<const float*>(inputs, inputs + input_count)));
-  });
-}
-
-edgeq_status edgeq_calibrator_save_stats(const edgeq_calibrator* calibrator, const char* path) {
-  if (!calibrator || !path) return fail(EDGEQ_INVALID_ARGUMENT, "null argument");
-  return guarded([&] { return to_c(calibrator->calibrator->save_stats(path)); });
-}
-
-edgeq_status edgeq_calibrator_load_stats(edgeq_calibrator* calibrator, const char* path) {
-  if (!calibrator || !path) return fail(EDGEQ_INVALID_ARGUMENT, "null argument");
-  return guarded([&] { return to_c(calibrator->calibrator->load_stats(path)); });
-}
-
-edgeq_status edgeq_calibrator_write(const edgeq_calibrator* calibrator, const edgeq_calibration_options* options,
-                                    const char* path) {
-  if (!calibrator || !path) return fail(EDGEQ_INVALID_ARGUMENT, "null argument");
-  if (options && options->struct_size != sizeof(edgeq_calibration_options))
-    return fail(EDGEQ_INVALID_ARGUMENT, "edgeq_calibration_options not initialized (call edgeq_calibration_options_init)");
-  edgeq_calibration_options defaults;
-  edgeq_calibration_options_init(&defaults);
-  const edgeq_calibration_options& c = options ? *options : defaults;
-  return guarded([&] {
-    edgeq::quant::CalibrationOptions o;
-    if (!edgeq::quant::parse_method(c.method ? c.method : "minmax", &o.method))
-      return to_c(edgeq::InvalidArgument(std::string("unknown calibration method '") + c.method + "'"));
-    if (c.act_dtype != EDGEQ_U8 && c.act_dtype != EDGEQ_S8)
-      return to_c(edgeq::InvalidArgument("act_dtype must be EDGEQ_U8 or EDGEQ_S8"));
-    o.act_dtype = c.act_dtype == EDGEQ_S8 ? edgeq::DType::kS8 : edgeq::DType::kU8;
-    o.per_channel_weights = c.per_channel != 0;
-    o.observer.percentile = c.percentile;
-    if (c.exclude) {
-      std::string list = c.exclude;
-      for (size_t at = 0; at <= list.size();) {
-        const size_t comma = std::min(list.find(',', at), list.size());
-        if (comma > at) o.exclude.push_back(list.substr(at, comma - at));
-        at = comma + 1;
-      }
-    }
-    edgeq::Graph g;
-    edgeq_status st = to_c(calibrator->calibrator->quantize(o, &g));
-    if (st != EDGEQ_OK) return st;
-    g.producer = "edgeq_calibrator_write " + std::string(c.method ? c.method : "minmax");
-    return to_c(edgeq::write_graph_file(g, path));
-  });
-}
-
-void edgeq_calibrator_destroy(edgeq_calibrator* calibrator) { delete calibrator; }
