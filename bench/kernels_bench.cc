@@ -32,6 +32,7 @@
 #include "bench/peak.h"
 #include "kernels/kernels.h"
 #include "kernels/qconv.h"
+#include "runtime/schedule.h"
 
 #ifdef EDGEQ_BENCH_XNNPACK
 #include <xnnpack.h>
@@ -223,9 +224,9 @@ void bench_qconv(benchmark::State& state, Isa isa, const Layer& l) {
     state.SkipWithError("QConvOp::init refused the layer");
     return;
   }
-  op.run(d.x.data(), d.y.data(), nullptr);  // builds the indirection buffer
+  op.run(d.x.data(), d.y.data());  // builds the indirection buffer
   const double t0 = thread_seconds();
-  for (auto _ : state) op.run(d.x.data(), d.y.data(), nullptr);
+  for (auto _ : state) op.run(d.x.data(), d.y.data());
   report(state, l, (thread_seconds() - t0), peak);
 }
 
@@ -259,7 +260,7 @@ void bench_resnet18_threads(benchmark::State& state, Isa isa, size_t threads) {
   pthreadpool_t pool = threads > 1 ? pthreadpool_create(threads) : nullptr;
   for (auto _ : state) {
     for (size_t i = 0; i < ops.size(); ++i)
-      for (int c = 0; c < counts[i]; ++c) ops[i]->run(data[i]->x.data(), data[i]->y.data(), pool);
+      for (int c = 0; c < counts[i]; ++c) edgeq::Scheduler(pool).run(*ops[i], data[i]->x.data(), data[i]->y.data());
   }
   if (pool != nullptr) pthreadpool_destroy(pool);
 }

@@ -89,7 +89,7 @@ void bench_dw(benchmark::State& state, Layer l, const kern::DwKernel* kernel) {
     return;
   }
   for (auto _ : state) {
-    op.run(d.x.data(), d.y.data(), nullptr);
+    op.run(d.x.data(), d.y.data());
     benchmark::ClobberMemory();
   }
   set_gmacs(state, d.macs());

@@ -14,11 +14,12 @@
 //    act_offset being the kernel's s8_act_offset or u8_act_offset (kernels.h);
 //  * the requantization parameters into per-channel arrays padded to a multiple of NR;
 //  * the zero buffer (in_c rounded up to kr, plus the kernels' read slack).
-// run() rebuilds the indirection buffer only when the input pointer changed (the
-// session's arena keeps it stable), then splits the output into MR x NR tiles over
-// the thread pool, one microkernel call per tile. The tile order keeps the larger
-// operand in cache: pixel tiles outer when the weights are smaller than the gathered
-// activations, channel blocks outer otherwise.
+// bind() rebuilds the indirection buffer only when the input pointer changed (the
+// session's arena keeps it stable); the output is then cut into MR x NR tiles, one
+// microkernel call per tile, which the scheduler (runtime/schedule.h) spreads over
+// the thread pool. grid() says which order keeps the larger operand in cache: pixel
+// tiles outer when the weights are smaller than the gathered activations, channel
+// blocks outer otherwise.
 #include "kernels/qconv.h"
 
 #include <algorithm>
@@ -209,25 +210,25 @@ bool QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
   return true;
 }
 
-void QConvOp::run(const void* x, void* y, pthreadpool_t pool) {
+QConvOp::Grid QConvOp::grid() const {
+  const Impl& impl = *impl_;
+  return Grid{impl.m, impl.n, impl.mr, impl.nr, impl.n_outer};
+}
+
+void QConvOp::bind(const void* x, void* y) {
   Impl& impl = *impl_;
   if (x != impl.indirect_x) impl.build_indirection(x);
   impl.y = static_cast<uint8_t*>(y);
-  if (impl.n_outer) {
-    pthreadpool_parallelize_2d_tile_2d(
-        pool,
-        [](void* ctx, size_t n0, size_t m0, size_t nc, size_t mc) {
-          static_cast<const Impl*>(ctx)->run_tile(m0, n0, mc, nc);
-        },
-        &impl, impl.n, impl.m, impl.nr, impl.mr, 0);
-  } else {
-    pthreadpool_parallelize_2d_tile_2d(
-        pool,
-        [](void* ctx, size_t m0, size_t n0, size_t mc, size_t nc) {
-          static_cast<const Impl*>(ctx)->run_tile(m0, n0, mc, nc);
-        },
-        &impl, impl.m, impl.n, impl.mr, impl.nr, 0);
-  }
+}
+
+void QConvOp::run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const { impl_->run_tile(m0, n0, mc, nc); }
+
+void QConvOp::run(const void* x, void* y) {
+  bind(x, y);
+  const Impl& impl = *impl_;
+  for (size_t m0 = 0; m0 < impl.m; m0 += impl.mr)
+    for (size_t n0 = 0; n0 < impl.n; n0 += impl.nr)
+      impl.run_tile(m0, n0, std::min(impl.mr, impl.m - m0), std::min(impl.nr, impl.n - n0));
 }
 
 size_t QConvOp::packed_bytes() const {

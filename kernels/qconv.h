@@ -3,14 +3,14 @@
 // Life cycle: init() once when a session is created (packs the weights into the
 // kernel's layout with the zero-point correction folded into the bias, expands the
 // requantization parameters to padded per-channel arrays, sizes the indirection
-// buffer); run() per inference (rebuilds the indirection buffer only when the input
-// pointer changed, then computes output tiles, split over a pthreadpool).
+// buffer); per inference, bind() (rebuilds the indirection buffer only when the input
+// pointer changed), then run_tile() for every tile of grid(). The driver has no
+// threads: runtime/schedule.h spreads the tiles over a pool; run() is the serial
+// equivalent.
 //
 // A fully connected layer is a 1x1 convolution over m "pixels": batch 1, in_h 1,
 // in_w m, in_c k, out_c n.
 #pragma once
-
-#include <pthreadpool.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -41,9 +41,21 @@ class QConvOp {
   // False when `kernel` cannot run these parameters (then the caller keeps the
   // reference kernel): groups != 1, or a kernel without the activation type.
   bool init(const QConvParams& params, const QGemmKernel& kernel);
+  // The output as a grid of tiles: m rows (pixels) by n columns (channels) in tiles of
+  // mr x nr. n_outer: the channel blocks should be the outer loop (the weights are the
+  // larger operand), else the pixel tiles.
+  struct Grid {
+    size_t m, n, mr, nr;
+    bool n_outer;
+  };
+  Grid grid() const;
   // x: NHWC input of shape.batch x in_h x in_w x in_c; y: NHWC output.
-  // pool may be null (runs on the calling thread).
-  void run(const void* x, void* y, pthreadpool_t pool);
+  void bind(const void* x, void* y);
+  // Output rows [m0, m0 + mc), channels [n0, n0 + nc) of the bound tensors; m0 and n0
+  // multiples of mr and nr, mc <= mr, nc <= nr. Tiles may run concurrently.
+  void run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const;
+  // bind(), then every tile on the calling thread.
+  void run(const void* x, void* y);
   // Bytes of packed weights, bias and requantization arrays (for edgeq bench).
   size_t packed_bytes() const;
 

@@ -186,18 +186,23 @@ bool QDwConvOp::init(const QDwConvParams& p, const DwKernel& kernel) {
   return true;
 }
 
-void QDwConvOp::run(const void* x, void* y, pthreadpool_t pool) {
-  Impl* impl = impl_.get();
-  impl->x = static_cast<const uint8_t*>(x);
-  impl->y = static_cast<uint8_t*>(y);
-  const size_t rows = static_cast<size_t>(impl->s.batch) * static_cast<size_t>(impl->s.out_h);
-  if (rows == 0 || impl->s.out_w == 0) return;
-  if (pool == nullptr) {
-    for (size_t r = 0; r < rows; ++r) impl->run_row(r);
-    return;
-  }
-  pthreadpool_parallelize_1d(
-      pool, [](void* ctx, size_t r) { static_cast<const Impl*>(ctx)->run_row(r); }, impl, rows, 0);
+void QDwConvOp::bind(const void* x, void* y) {
+  impl_->x = static_cast<const uint8_t*>(x);
+  impl_->y = static_cast<uint8_t*>(y);
+}
+
+size_t QDwConvOp::rows() const {
+  const ref::ConvShape& s = impl_->s;
+  return s.out_w == 0 ? 0 : static_cast<size_t>(s.batch) * static_cast<size_t>(s.out_h);
+}
+
+void QDwConvOp::run_rows(size_t r0, size_t r1) const {
+  for (size_t r = r0; r < r1; ++r) impl_->run_row(r);
+}
+
+void QDwConvOp::run(const void* x, void* y) {
+  bind(x, y);
+  run_rows(0, rows());
 }
 
 bool QDwConvOp::init(const QDwConvParams& p, const DwKernels& set) {

@@ -4,11 +4,10 @@
 // Life cycle: init() once when a session is created: packs the weights per channel
 // tile into the kernel's accumulator order, folds the input zero point into the bias
 // (padding taps read a row of x_zp bytes, so they cancel exactly as the reference's
-// skipped taps), and expands the requantization to per-channel arrays. run() per
-// inference: one task per output row (batch * out_h), split over a pthreadpool.
+// skipped taps), and expands the requantization to per-channel arrays. Per inference,
+// bind(), then run_rows() over the rows() output rows (batch * out_h), which the
+// scheduler (runtime/schedule.h) spreads over a pool; run() is the serial equivalent.
 #pragma once
-
-#include <pthreadpool.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -44,8 +43,13 @@ class QDwConvOp {
   // The same with the kernel of `set` that is fastest for the channel count (misc.h).
   bool init(const QDwConvParams& params, const DwKernels& set);
   // x: NHWC input of shape.batch x in_h x in_w x in_c; y: NHWC output.
-  // pool may be null (runs on the calling thread).
-  void run(const void* x, void* y, pthreadpool_t pool);
+  void bind(const void* x, void* y);
+  // Output rows (batch * out_h; 0 when there is nothing to compute).
+  size_t rows() const;
+  // Output rows [r0, r1) of the bound tensors. Ranges may run concurrently.
+  void run_rows(size_t r0, size_t r1) const;
+  // bind(), then every row on the calling thread.
+  void run(const void* x, void* y);
   // Bytes of packed weights, bias, requantization arrays and the x_zp row.
   size_t packed_bytes() const;
   const char* kernel_name() const;

@@ -178,7 +178,8 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
   s->ops_.reserve(g.nodes.size());
   OpContext ctx;
   ctx.kernels = &kern::kernel_set(isa);
-  ctx.pool = s->pool_;
+  s->scheduler_ = Scheduler(s->pool_);
+  ctx.scheduler = &s->scheduler_;
   for (const Node& n : g.nodes) {
     std::unique_ptr<PreparedOp> op;
     EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, ctx, &op));

@@ -7,7 +7,7 @@
 //
 // Session: plans the arena (runtime/planner.h), builds the table of tensor pointers
 // (arena offsets, constants in the model, Reshape views aliasing their source) and
-// prepares one op per node (runtime/ops.h). run() calls the ops in order.
+// prepares one op per node (runtime/ops/ops.h). run() calls the ops in order.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +18,8 @@
 
 #include "graph/ir.h"
 #include "graph/status.h"
-#include "runtime/ops.h"
+#include "runtime/ops/ops.h"
+#include "runtime/schedule.h"
 #include "runtime/planner.h"
 
 namespace edgeq {
@@ -93,6 +94,7 @@ class Session {
   int32_t num_threads_ = 1;
   std::string isa_ = "ref";
   pthreadpool_t pool_ = nullptr;
+  Scheduler scheduler_;  // splits work over pool_ (runtime/schedule.h)
 };
 
 }  // namespace edgeq

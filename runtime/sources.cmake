@@ -1,14 +1,22 @@
-# Loader, session, memory planner, executor and the C API.
+# Loader, session, memory planner, scheduler, the op layer (one file per op family)
+# and the C API.
 set(EDGEQ_RUNTIME_SOURCES
   runtime/planner.cc
-  runtime/ops.cc
+  runtime/schedule.cc
   runtime/session.cc
   runtime/c_api.cc
+  runtime/ops/registry.cc
+  runtime/ops/gemm.cc
+  runtime/ops/depthwise.cc
+  runtime/ops/elementwise.cc
+  runtime/ops/pool.cc
+  runtime/ops/movement.cc
+  runtime/ops/quantize.cc
 )
-# The float path on XNNPACK (runtime/xnn_float.h), or its stand-in that handles no node.
-# CMakeLists.txt adds XNNPACK's headers, library and EDGEQ_HAVE_XNNPACK=1 to the runtime.
+# The float path on XNNPACK (runtime/ops/float_xnn.h), or its stand-in that handles no
+# node. CMakeLists.txt adds XNNPACK's headers, library and EDGEQ_HAVE_XNNPACK=1 to the runtime.
 if(EDGEQ_HAVE_XNNPACK)
-  list(APPEND EDGEQ_RUNTIME_SOURCES runtime/xnn_float.cc)
+  list(APPEND EDGEQ_RUNTIME_SOURCES runtime/ops/float_xnn.cc)
 else()
-  list(APPEND EDGEQ_RUNTIME_SOURCES runtime/xnn_float_none.cc)
+  list(APPEND EDGEQ_RUNTIME_SOURCES runtime/ops/float_xnn_none.cc)
 endif()

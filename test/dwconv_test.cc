@@ -18,6 +18,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/qdwconv.h"
+#include "runtime/schedule.h"
 #include "kernels/ref/ref.h"
 
 namespace edgeq {
@@ -152,7 +153,7 @@ void check_case(const DwCase& k, const kern::DwKernel* dk, const std::vector<pth
   ASSERT_TRUE(op.init(params, *dk)) << dk->name << " " << k.str();
   for (pthreadpool_t pool : pools) {
     std::vector<uint8_t> got(want.size(), 0xA5);
-    op.run(p.x.data(), got.data(), pool);
+    Scheduler(pool).run(op, p.x.data(), got.data());
     size_t bad = 0;
     while (bad < got.size() && got[bad] == want[bad]) ++bad;
     ASSERT_EQ(bad, got.size()) << dk->name << " " << k.str() << " threads "

@@ -532,7 +532,7 @@ namespace {
 
 // x[2,45,47,32] -MaxPool3x3 s2 pad 1-> m[2,23,24,32] -AvgPool3x3 s1 pad 1 (valid taps
 // only)-> a -Add(a, m)-> y: big enough that sessions with a pool split the pools and
-// the add into row ranges (runtime/ops.cc), whose outputs must equal the one-thread run
+// the add into row ranges (runtime/ops/elementwise.cc, runtime/schedule.h), whose outputs must equal the one-thread run
 // and the reference level's byte for byte, for int8 and uint8.
 Graph split_ops_net(DType act) {
   using testing_graphs::make_tensor;

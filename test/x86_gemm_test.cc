@@ -23,6 +23,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/qconv.h"
+#include "runtime/schedule.h"
 
 namespace edgeq {
 namespace kern {
@@ -241,7 +242,7 @@ void expect_equal_to_reference(Isa isa, const Problem& p, pthreadpool_t pool, co
   const std::vector<uint8_t> want = p.reference();
   constexpr size_t kGuard = 64;
   std::vector<uint8_t> got(p.out_bytes() + kGuard, 0xA5);
-  op.run(p.x.data(), got.data(), pool);
+  Scheduler(pool).run(op, p.x.data(), got.data());
   for (size_t i = 0; i < want.size(); ++i) {
     if (got[i] != want[i]) {
       const size_t c = i % p.shape.out_c;
@@ -256,7 +257,7 @@ void expect_equal_to_reference(Isa isa, const Problem& p, pthreadpool_t pool, co
   std::mt19937 rng(7);
   for (uint8_t& b : q.x) b = static_cast<uint8_t>(rng());
   std::vector<uint8_t> got2(p.out_bytes());
-  op.run(q.x.data(), got2.data(), pool);
+  Scheduler(pool).run(op, q.x.data(), got2.data());
   ASSERT_EQ(got2, q.reference()) << isa_name(isa) << " " << what << " (second input)";
 }
 
@@ -402,8 +403,8 @@ TEST_P(X86Gemm, ThreadsEqualOneThread) {
         QConvOp op;
         ASSERT_TRUE(op.init(p.params(), kernel()));
         std::vector<uint8_t> one(p.out_bytes()), many(p.out_bytes());
-        op.run(p.x.data(), one.data(), nullptr);
-        op.run(p.x.data(), many.data(), pool);
+        op.run(p.x.data(), one.data());
+        Scheduler(pool).run(op, p.x.data(), many.data());
         EXPECT_EQ(one, many) << threads << " threads, " << describe(s, v);
         expect_equal_to_reference(GetParam(), p, pool, std::to_string(threads) + " threads " + describe(s, v));
       }

@@ -1,4 +1,4 @@
-// Tests of the float path on XNNPACK (runtime/xnn_float.h). Each case is a one-node float
+// Tests of the float path on XNNPACK (runtime/ops/float_xnn.h). Each case is a one-node float
 // graph with seeded random data, prepared twice: as the reference op (prepare_op with
 // EDGEQ_XNNPACK=0, so the test stays a comparison with the reference even once prepare_op
 // tries XNNPACK first) and by prepare_xnn_float_op. Both run on the same inputs; the XNNPACK
@@ -21,7 +21,7 @@
 //    (C + a few) u < 1e-5): |d| <= 1e-5 |ref| + 2^-124, since XNNPACK returns 0 for
 //    exponentials at the bottom of float's normal range (it builds 2^n in the exponent
 //    bits), where the reference still gives values down to 2^-126 and below.
-#include "runtime/xnn_float.h"
+#include "runtime/ops/float_xnn.h"
 
 #include <gtest/gtest.h>
 #include <pthreadpool.h>
@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "graph/shape.h"
-#include "runtime/ops.h"
+#include "runtime/ops/ops.h"
 
 #ifndef EDGEQ_HAVE_XNNPACK
 #define EDGEQ_HAVE_XNNPACK 0
@@ -226,8 +226,9 @@ void expect_agree(const Case& c, const std::vector<float>& xnn, const std::vecto
 void check(Case& c, Bound bound, pthreadpool_t pool = nullptr) {
   const Status fs = c.finish();
   ASSERT_TRUE(fs.ok()) << fs.message();
+  const Scheduler scheduler(pool);
   OpContext ctx;
-  ctx.pool = pool;
+  ctx.scheduler = &scheduler;
   std::unique_ptr<PreparedOp> op;
   const Status s = prepare_xnn_float_op(c.g, c.the_node(), ctx, &op);
   ASSERT_TRUE(s.ok()) << s.message();

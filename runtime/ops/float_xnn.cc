@@ -1,4 +1,4 @@
-// XNNPACK f32 operators behind edgeq's float nodes (see xnn_float.h).
+// XNNPACK f32 operators behind edgeq's float nodes (see float_xnn.h).
 //
 // One PreparedOp class, XnnOp, owns an xnn_operator_t and a setup function that binds one
 // or two inputs and the output; each op family below checks the node, creates the operator
@@ -18,7 +18,7 @@
 // order, with FMA where the CPU has it, and its sigmoid/softmax use polynomial exponentials;
 // the reference sums in double and calls std::exp. Results agree to a few float rounding
 // errors, not bit for bit; test/xnn_float_test.cc states and checks the bounds.
-#include "runtime/xnn_float.h"
+#include "runtime/ops/float_xnn.h"
 
 #include <xnnpack.h>
 
@@ -342,15 +342,33 @@ Status prepare_pool(const Prep& p) {
 
 using PrepareFn = Status (*)(const Prep&);
 
-// One entry per OpType in enum order; null where this XNNPACK has no operator (data
-// movement and quantization ops keep the reference op).
+// XNNPACK's operator for each op family that has one (the op table's Prepare column);
+// null for the others (data movement and quantization ops keep the reference op).
+namespace family {
+#define EDGEQ_OP_FAMILY(Name, Opts, Shape, Prepare, Flags) struct Prepare;
+EDGEQ_OPS(EDGEQ_OP_FAMILY)
+#undef EDGEQ_OP_FAMILY
+}  // namespace family
+template <typename Family>
+constexpr PrepareFn kXnnFamily = nullptr;
+template <>
+constexpr PrepareFn kXnnFamily<family::conv> = &prepare_conv;
+template <>
+constexpr PrepareFn kXnnFamily<family::fully_connected> = &prepare_fc;
+template <>
+constexpr PrepareFn kXnnFamily<family::binary> = &prepare_binary;
+template <>
+constexpr PrepareFn kXnnFamily<family::unary> = &prepare_unary;
+template <>
+constexpr PrepareFn kXnnFamily<family::softmax> = &prepare_softmax;
+template <>
+constexpr PrepareFn kXnnFamily<family::pool> = &prepare_pool;
+
 constexpr PrepareFn kXnnOps[] = {
-    prepare_conv,  prepare_fc,    prepare_binary, prepare_binary, prepare_binary, prepare_binary, prepare_unary,
-    prepare_unary, prepare_unary, prepare_unary,  prepare_unary,  prepare_unary,  prepare_unary,  prepare_softmax,
-    prepare_pool,  prepare_pool,  prepare_pool,   nullptr,        nullptr,        nullptr,        nullptr,
-    nullptr,       nullptr,       nullptr,        nullptr,        nullptr,        nullptr,
+#define EDGEQ_OP_XNN(Name, Opts, Shape, Prepare, Flags) kXnnFamily<family::Prepare>,
+    EDGEQ_OPS(EDGEQ_OP_XNN)
+#undef EDGEQ_OP_XNN
 };
-static_assert(sizeof(kXnnOps) / sizeof(kXnnOps[0]) == static_cast<size_t>(OpType::kCount), "every op needs an entry");
 
 // Every operand float (a FullyConnected with int8 weights is dynamically quantized).
 bool float_node(const Graph& g, const Node& n) {
@@ -373,7 +391,7 @@ Status prepare_xnn_float_op(const Graph& g, const Node& n, const OpContext& ctx,
   if (!float_node(g, n) || !xnn_float_available()) return Status::Ok();
   const auto i = static_cast<size_t>(n.op);
   if (i >= static_cast<size_t>(OpType::kCount) || kXnnOps[i] == nullptr) return Status::Ok();
-  return kXnnOps[i](Prep{g, n, ctx.pool, out});
+  return kXnnOps[i](Prep{g, n, ctx.scheduler->pool(), out});
 }
 
 }  // namespace edgeq

@@ -4,10 +4,13 @@
 // and rejects what the kernels cannot do, naming the node. Running only calls
 // kernels: no allocation, no checks, no error paths.
 //
-// Ops are registered explicitly in one table in ops.cc (no static constructors).
+// One file per family prepares its ops (gemm.cc: convolution and fully connected;
+// depthwise.cc; elementwise.cc: binary ops, unary tables, softmax; pool.cc;
+// movement.cc; quantize.cc; float_xnn.cc: float nodes on XNNPACK). registry.cc maps
+// every op to its family's prepare_<Prepare>() through the op table
+// (graph/op_table.h): explicit registration, no static constructors. Work is split
+// over threads only through the session's Scheduler (runtime/schedule.h).
 #pragma once
-
-#include <pthreadpool.h>
 
 #include <cstdint>
 #include <memory>
@@ -15,6 +18,7 @@
 #include "graph/ir.h"
 #include "graph/status.h"
 #include "kernels/kernels.h"
+#include "runtime/schedule.h"
 
 namespace edgeq {
 
@@ -32,7 +36,9 @@ class PreparedOp {
 // What a session gives every op it prepares; both outlive the op.
 struct OpContext {
   const kern::KernelSet* kernels = &kern::kernel_set(kern::Isa::kRef);  // the session's ISA level
-  pthreadpool_t pool = nullptr;              // null: run on the calling thread
+  const Scheduler* scheduler = &kSerial;     // splits work over the session's threads
+
+  static const Scheduler kSerial;            // runs everything on the calling thread
 };
 
 // Prepares node `n` of validated graph `g`.

@@ -8,7 +8,7 @@
 // session's thread pool. Everything else keeps the reference op.
 //
 // Built with XNNPACK only when CMake found it (EDGEQ_HAVE_XNNPACK); otherwise
-// runtime/xnn_float_none.cc answers "not handled" for every node. Setting the environment
+// runtime/ops/float_xnn_none.cc answers "not handled" for every node. Setting the environment
 // variable EDGEQ_XNNPACK=0 also turns the path off (to compare with the reference).
 #pragma once
 
@@ -16,7 +16,7 @@
 
 #include "graph/ir.h"
 #include "graph/status.h"
-#include "runtime/ops.h"
+#include "runtime/ops/ops.h"
 
 namespace edgeq {
 

@@ -1,6 +1,6 @@
-// The float path of a build without XNNPACK (see xnn_float.h): no node is handled here,
+// The float path of a build without XNNPACK (see float_xnn.h): no node is handled here,
 // so every float node keeps its reference op.
-#include "runtime/xnn_float.h"
+#include "runtime/ops/float_xnn.h"
 
 namespace edgeq {
 

@@ -1,0 +1,180 @@
+// What the op families of the runtime's op layer share (see ops.h): operand access,
+// quantization parameters, the requantization of GEMM-like ops, the weights of
+// quantized conv / fully connected nodes, and the glue that builds a prepared op.
+// Included by runtime/ops/*.cc only.
+#pragma once
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "kernels/ref/ref.h"
+#include "runtime/ops/ops.h"
+
+namespace edgeq {
+namespace ops {
+
+template <typename T>
+T* at(uint8_t* const* ptrs, int32_t index) {
+  return reinterpret_cast<T*>(ptrs[index]);
+}
+
+inline Status op_error(const Node& n, const std::string& what) {
+  return Unsupported("node '" + n.name + "' (" + op_name(n.op) + "): " + what);
+}
+
+struct QParam {
+  float scale;
+  int32_t zero_point;
+};
+inline QParam qparam(const Tensor& t) { return {t.quant.scale[0], t.quant.zero_point[0]}; }
+
+inline int64_t product(const std::vector<int32_t>& s, size_t begin, size_t end) {
+  int64_t p = 1;
+  for (size_t i = begin; i < end && i < s.size(); ++i) p *= s[i];
+  return p;
+}
+
+inline ref::Scheme scheme_of(const Graph& g) {
+  return g.requant == RequantScheme::kFixedPoint ? ref::Scheme::kFixedPoint : ref::Scheme::kFp32;
+}
+
+// The int8 or the uint8 variant of an optimized kernel, or `fallback` (the reference)
+// when the session's level has none.
+template <typename T, template <typename> class Fn>
+Fn<T> pick(Fn<int8_t> s8, Fn<uint8_t> u8, Fn<T> fallback) {
+  Fn<T> f = nullptr;
+  if constexpr (std::is_same<T, int8_t>::value) f = s8;
+  else f = u8;
+  return f ? f : fallback;
+}
+
+// Requantization parameters per output channel, owned by the op.
+struct RequantStore {
+  std::vector<float> scale;
+  std::vector<int32_t> multiplier, exponent;
+  ref::Requant rq;
+
+  // acc has scale s_in * s_w[c]; the output has scale s_out.
+  Status init(const Node& n, ref::Scheme scheme, float s_in, const std::vector<float>& s_w, const Tensor& y,
+              float act_min, float act_max) {
+    const QParam out = qparam(y);
+    for (float sw : s_w) {
+      const float s = (s_in * sw) / out.scale;  // float, in this order, as ONNX Runtime does
+      if (!std::isfinite(s) || !(s > 0.f))
+        return op_error(n, "requantization scale " + std::to_string(s) + " is not a positive finite number");
+      scale.push_back(s);
+      int32_t m = 0, e = 0;
+      ref::quantize_multiplier(static_cast<double>(s_in) * sw / out.scale, &m, &e);
+      if (scheme == ref::Scheme::kFixedPoint && e > 31)
+        return op_error(n, "requantization scale too large for the fixed-point scheme");
+      multiplier.push_back(m);
+      exponent.push_back(e);
+    }
+    rq.scheme = scheme;
+    rq.per_channel = s_w.size() > 1;
+    rq.scale = scale.data();
+    rq.multiplier = multiplier.data();
+    rq.exponent = exponent.data();
+    rq.zero_point = out.zero_point;
+    quantized_output_range(y, act_min, act_max, &rq.qmin, &rq.qmax);
+    return Status::Ok();
+  }
+};
+
+// Shared by quantized conv and fully connected: weight zero points, bias, requant.
+struct QWeights {
+  std::vector<int32_t> w_zero_point;
+  const int32_t* bias = nullptr;
+  int32_t x_zero_point = 0;
+  RequantStore rs;
+
+  Status init(const Graph& g, const Node& n) {
+    const Tensor &x = g.tensors[n.inputs[0]], &w = g.tensors[n.inputs[1]], &y = g.tensors[n.outputs[0]];
+    w_zero_point = w.quant.zero_point;
+    for (int32_t z : w_zero_point)
+      if (z < -128 || z > 127) return op_error(n, "weight zero point outside int8");
+    if (n.inputs.size() > 2 && n.inputs[2] >= 0) bias = g.tensors[n.inputs[2]].as<int32_t>();
+    x_zero_point = qparam(x).zero_point;
+    return rs.init(n, scheme_of(g), qparam(x).scale, w.quant.scale, y, n.attrs.act_min, n.attrs.act_max);
+  }
+  bool per_channel() const { return w_zero_point.size() > 1; }
+
+  // Whether an optimized kernel may take the node: constant weights, zero points 0.
+  bool optimizable(const Graph& g, const Node& n, const OpContext& ctx) const {
+    if (!ctx.kernels || !g.tensors[n.inputs[1]].is_constant()) return false;
+    for (int32_t z : w_zero_point)
+      if (z != 0) return false;
+    return true;
+  }
+  // Builds and initializes an engine (kern::QConvOp or kern::QDwConvOp) from this
+  // node's parameters; null when it declines them.
+  template <typename Op, typename Params, typename Kernels>
+  std::unique_ptr<Op> make_engine(const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8, const Kernels& kernels) {
+    Params p;
+    p.shape = shape;
+    p.act_s8 = act_s8;
+    p.x_zero_point = x_zero_point;
+    p.weight = g.tensors[n.inputs[1]].as<int8_t>();
+    p.bias = bias;
+    p.rq = rs.rq;
+    auto op = std::make_unique<Op>();
+    if (!op->init(p, kernels)) return nullptr;
+    return op;
+  }
+};
+
+// What kernel_name() says for the elementwise, pooling and lookup kernels of a level
+// (kern::MiscKernels), which have no names of their own: they are one set per
+// architecture.
+#if defined(__aarch64__) || defined(__arm__)
+constexpr const char* kVectorKernelName = "neon vector";
+#else
+constexpr const char* kVectorKernelName = "x86 vector";
+#endif
+
+// ------------------------------------------------------------------ building a prepared op
+
+template <typename Op>
+struct HasInit {
+  template <typename U>
+  static auto test(int) -> decltype(std::declval<U&>().init(std::declval<const Graph&>(), std::declval<const OpContext&>()),
+                                        std::true_type());
+  template <typename>
+  static std::false_type test(...);
+  static constexpr bool value = decltype(test<Op>(0))::value;
+};
+
+template <typename Op>
+Status own(std::unique_ptr<Op> op, const Graph& g, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  if constexpr (HasInit<Op>::value) EDGEQ_RETURN_IF_ERROR(op->init(g, ctx));
+  *out = std::move(op);
+  return Status::Ok();
+}
+
+template <template <typename> class Op, typename... Args>
+Status own_typed(DType t, const Graph& g, const OpContext& ctx, std::unique_ptr<PreparedOp>* out,
+                 const Args&... args) {
+  if (t == DType::kS8) return own(std::make_unique<Op<int8_t>>(args...), g, ctx, out);
+  return own(std::make_unique<Op<uint8_t>>(args...), g, ctx, out);
+}
+
+// The prepare function of every op family (the Prepare column of graph/op_table.h):
+// prepare_<Prepare>(g, n, ctx, out), defined in the family's file.
+#define EDGEQ_OP_PREPARE_DECL(Name, Opts, Shape, Prepare, Flags) \
+  Status prepare_##Prepare(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
+EDGEQ_OPS(EDGEQ_OP_PREPARE_DECL)
+#undef EDGEQ_OP_PREPARE_DECL
+
+// A Conv2D node's shape for the kernels (gemm.cc).
+ref::ConvShape conv_shape(const Graph& g, const Node& n);
+
+// The depthwise engine for a quantized Conv2D with groups == in_c == out_c: *out null
+// when the node is not depthwise or the level's depthwise kernels decline it.
+Status prepare_depthwise(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
+
+}  // namespace ops
+}  // namespace edgeq

@@ -1,0 +1,197 @@
+// The elementwise family of the op layer: binary ops with broadcasting (Add, Sub,
+// Mul, Div), unary ops (float on the reference, quantized as a 256-entry lookup table
+// built here), and Softmax. Quantized binary ops split their outermost output
+// dimension over the session's threads through the scheduler.
+#include <memory>
+
+#include "runtime/ops/common.h"
+
+namespace edgeq {
+namespace ops {
+namespace {
+
+// ------------------------------------------------------------------ binary
+
+ref::BinaryOp binary_kind(OpType op) {
+  switch (op) {
+    case OpType::kSub: return ref::BinaryOp::kSub;
+    case OpType::kMul: return ref::BinaryOp::kMul;
+    case OpType::kDiv: return ref::BinaryOp::kDiv;
+    default: return ref::BinaryOp::kAdd;
+  }
+}
+
+Status make_bc(const Graph& g, const Node& n, ref::Broadcast* bc) {
+  const auto &a = g.tensors[n.inputs[0]].shape, &b = g.tensors[n.inputs[1]].shape, &y = g.tensors[n.outputs[0]].shape;
+  if (!ref::make_broadcast(a.data(), static_cast<int>(a.size()), b.data(), static_cast<int>(b.size()), y.data(),
+                           static_cast<int>(y.size()), bc))
+    return op_error(n, "shapes do not broadcast");
+  return Status::Ok();
+}
+
+class BinaryF32 : public PreparedOp {
+ public:
+  explicit BinaryF32(const Node& n) : n_(n) {}
+  Status init(const Graph& g, const OpContext&) { return make_bc(g, n_, &bc_); }
+  void run(uint8_t* const* p) override {
+    ref::binary_f32(binary_kind(n_.op), bc_, at<float>(p, n_.inputs[0]), at<float>(p, n_.inputs[1]),
+                    n_.attrs.act_min, n_.attrs.act_max, at<float>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  ref::Broadcast bc_;
+};
+
+template <typename T>
+class QBinary : public PreparedOp {
+ public:
+  explicit QBinary(const Node& n) : n_(n) {}
+  Status init(const Graph& g, const OpContext& ctx) {
+    EDGEQ_RETURN_IF_ERROR(make_bc(g, n_, &bc_));
+    const QParam a = qparam(g.tensors[n_.inputs[0]]), b = qparam(g.tensors[n_.inputs[1]]);
+    const Tensor& y = g.tensors[n_.outputs[0]];
+    p_.a_scale = a.scale;
+    p_.b_scale = b.scale;
+    p_.out_scale = qparam(y).scale;
+    p_.a_zero_point = a.zero_point;
+    p_.b_zero_point = b.zero_point;
+    p_.out_zero_point = qparam(y).zero_point;
+    p_.scheme = scheme_of(g);
+    quantized_output_range(y, n_.attrs.act_min, n_.attrs.act_max, &p_.qmin, &p_.qmax);
+    fn_ = pick<T, kern::QBinaryFn>(ctx.kernels->misc.qbinary_s8, ctx.kernels->misc.qbinary_u8, &ref::qbinary<T>);
+    scheduler_ = ctx.scheduler;
+    // Split along the outermost output dimension larger than 1.
+    while (split_ < ref::kMaxDims - 1 && bc_.out_shape[split_] == 1) ++split_;
+    for (int d = split_ + 1; d < ref::kMaxDims; ++d) inner_ *= bc_.out_shape[d];
+    return Status::Ok();
+  }
+  void run(uint8_t* const* p) override {
+    const T* a = at<T>(p, n_.inputs[0]);
+    const T* b = at<T>(p, n_.inputs[1]);
+    T* y = at<T>(p, n_.outputs[0]);
+    const int64_t n = bc_.out_shape[split_];
+    scheduler_->ranges(n, n * inner_, [&](int64_t i0, int64_t i1) {
+      ref::Broadcast bc = bc_;
+      bc.out_shape[split_] = static_cast<int32_t>(i1 - i0);
+      fn_(binary_kind(n_.op), bc, a + i0 * bc_.a_stride[split_], b + i0 * bc_.b_stride[split_], p_, y + i0 * inner_);
+    });
+  }
+  const char* kernel_name() const override { return fn_ == &ref::qbinary<T> ? "ref" : kVectorKernelName; }
+
+ private:
+  const Node& n_;
+  ref::Broadcast bc_;
+  ref::BinaryQParams p_;
+  kern::QBinaryFn<T> fn_ = nullptr;
+  const Scheduler* scheduler_ = nullptr;
+  int split_ = 0;       // the dimension split over the pool
+  int64_t inner_ = 1;   // output elements per index of that dimension
+};
+
+// ------------------------------------------------------------------ unary
+
+ref::UnaryOp unary_kind(OpType op) {
+  switch (op) {
+    case OpType::kClip: return ref::UnaryOp::kClip;
+    case OpType::kLeakyRelu: return ref::UnaryOp::kLeakyRelu;
+    case OpType::kSigmoid: return ref::UnaryOp::kSigmoid;
+    case OpType::kHardSigmoid: return ref::UnaryOp::kHardSigmoid;
+    case OpType::kHardSwish: return ref::UnaryOp::kHardSwish;
+    case OpType::kTanh: return ref::UnaryOp::kTanh;
+    default: return ref::UnaryOp::kRelu;
+  }
+}
+
+class UnaryF32 : public PreparedOp {
+ public:
+  UnaryF32(const Graph& g, const Node& n) : n_(n), count_(static_cast<size_t>(g.tensors[n.outputs[0]].num_elements())) {}
+  void run(uint8_t* const* p) override {
+    ref::unary_f32(unary_kind(n_.op), n_.attrs.alpha, n_.attrs.beta, count_, at<float>(p, n_.inputs[0]),
+                   at<float>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  size_t count_;
+};
+
+template <typename T>
+class QUnary : public PreparedOp {
+ public:
+  QUnary(const Graph& g, const Node& n) : n_(n), count_(static_cast<size_t>(g.tensors[n.outputs[0]].num_elements())) {
+    const QParam x = qparam(g.tensors[n.inputs[0]]), y = qparam(g.tensors[n.outputs[0]]);
+    ref::build_unary_table<T>(unary_kind(n.op), n.attrs.alpha, n.attrs.beta, x.scale, x.zero_point, y.scale,
+                              y.zero_point, table_);
+  }
+  Status init(const Graph&, const OpContext& ctx) {
+    fn_ = pick<T, kern::LookupFn>(ctx.kernels->misc.lookup_s8, ctx.kernels->misc.lookup_u8, &ref::lookup<T>);
+    return Status::Ok();
+  }
+  void run(uint8_t* const* p) override { fn_(count_, at<T>(p, n_.inputs[0]), table_, at<T>(p, n_.outputs[0])); }
+  const char* kernel_name() const override { return fn_ == &ref::lookup<T> ? "ref" : kVectorKernelName; }
+
+ private:
+  const Node& n_;
+  size_t count_;
+  kern::LookupFn<T> fn_ = nullptr;
+  T table_[256];
+};
+
+// ------------------------------------------------------------------ softmax
+
+struct AxisDims {
+  int64_t outer, inner;
+  int32_t axis_size;
+  AxisDims(const std::vector<int32_t>& s, int32_t axis)
+      : outer(product(s, 0, axis)), inner(product(s, axis + 1, s.size())), axis_size(s[axis]) {}
+};
+
+class Softmax : public PreparedOp {
+ public:
+  Softmax(const Graph& g, const Node& n)
+      : n_(n), d_(g.tensors[n.inputs[0]].shape, n.attrs.axis), dtype_(g.tensors[n.inputs[0]].dtype) {
+    if (dtype_ != DType::kF32) {
+      in_ = qparam(g.tensors[n.inputs[0]]);
+      out_ = qparam(g.tensors[n.outputs[0]]);
+    }
+  }
+  void run(uint8_t* const* p) override {
+    const int32_t x = n_.inputs[0], y = n_.outputs[0];
+    if (dtype_ == DType::kF32)
+      ref::softmax_f32(d_.outer, d_.axis_size, d_.inner, at<float>(p, x), at<float>(p, y));
+    else if (dtype_ == DType::kS8)
+      ref::qsoftmax<int8_t>(d_.outer, d_.axis_size, d_.inner, at<int8_t>(p, x), in_.scale, in_.zero_point,
+                            out_.scale, out_.zero_point, at<int8_t>(p, y));
+    else
+      ref::qsoftmax<uint8_t>(d_.outer, d_.axis_size, d_.inner, at<uint8_t>(p, x), in_.scale, in_.zero_point,
+                             out_.scale, out_.zero_point, at<uint8_t>(p, y));
+  }
+
+ private:
+  const Node& n_;
+  AxisDims d_;
+  DType dtype_;
+  QParam in_{1.f, 0}, out_{1.f, 0};
+};
+
+}  // namespace
+
+Status prepare_binary(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  const DType t = g.tensors[n.inputs[0]].dtype;
+  if (t == DType::kF32) return own(std::make_unique<BinaryF32>(n), g, ctx, out);
+  return own_typed<QBinary>(t, g, ctx, out, n);
+}
+
+Status prepare_unary(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  const DType t = g.tensors[n.inputs[0]].dtype;
+  if (t == DType::kF32) return own(std::make_unique<UnaryF32>(g, n), g, ctx, out);
+  return own_typed<QUnary>(t, g, ctx, out, g, n);
+}
+
+Status prepare_softmax(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Softmax>(g, n), g, ctx, out);
+}
+
+}  // namespace ops
+}  // namespace edgeq

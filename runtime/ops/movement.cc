@@ -1,0 +1,214 @@
+// The data-movement family of the op layer: Concat (requantizing inputs whose
+// parameters differ from the output's), Reshape (a view: the planner aliases its
+// output, nothing runs), Transpose, Pad, ResizeNearest, Split and Slice, on the
+// reference kernels (Concat on the level's copy kernel).
+#include <cstring>
+#include <memory>
+
+#include "runtime/ops/common.h"
+
+namespace edgeq {
+namespace ops {
+namespace {
+
+class Concat : public PreparedOp {
+ public:
+  Concat(const Graph& g, const Node& n) : n_(n) {
+    const Tensor& y = g.tensors[n.outputs[0]];
+    const int32_t axis = n.attrs.axis;
+    outer_ = product(y.shape, 0, axis);
+    inner_ = product(y.shape, axis + 1, y.shape.size());
+    elem_ = dtype_size(y.dtype);
+    dtype_ = y.dtype;
+    for (int32_t i : n.inputs) {
+      const Tensor& t = g.tensors[i];
+      sizes_.push_back(t.shape[axis]);
+      const bool same = !is_quantized_type(y.dtype) ||
+                        (t.quant.scale == y.quant.scale && t.quant.zero_point == y.quant.zero_point);
+      if (!same) requant_ = true;
+      in_q_.push_back(is_quantized_type(t.dtype) ? qparam(t) : QParam{1.f, 0});
+    }
+    if (is_quantized_type(y.dtype)) out_q_ = qparam(y);
+    inputs_.resize(n.inputs.size());
+  }
+  Status init(const Graph&, const OpContext& ctx) {
+    if (ctx.kernels->misc.concat) concat_ = ctx.kernels->misc.concat;
+    return Status::Ok();
+  }
+  void run(uint8_t* const* p) override {
+    for (size_t i = 0; i < inputs_.size(); ++i) inputs_[i] = p[n_.inputs[i]];
+    uint8_t* y = p[n_.outputs[0]];
+    if (!requant_) {
+      concat_(outer_, inner_, static_cast<int>(inputs_.size()), sizes_.data(), inputs_.data(), elem_, y);
+    } else if (dtype_ == DType::kS8) {
+      requant_concat<int8_t>(y);
+    } else {
+      requant_concat<uint8_t>(y);
+    }
+  }
+
+ private:
+  kern::ConcatFn concat_ = &ref::concat;
+  // Inputs with other quantization than the output are requantized into their slice.
+  template <typename T>
+  void requant_concat(uint8_t* y_bytes) {
+    T* y = reinterpret_cast<T*>(y_bytes);
+    int64_t total = 0;
+    for (int32_t s : sizes_) total += s;
+    int64_t offset = 0;
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      const int64_t row = sizes_[i] * inner_;
+      const T* x = static_cast<const T*>(inputs_[i]);
+      for (int64_t o = 0; o < outer_; ++o)
+        ref::requantize_tensor<T, T>(static_cast<size_t>(row), x + o * row, in_q_[i].scale, in_q_[i].zero_point,
+                                     out_q_.scale, out_q_.zero_point, dtype_min(dtype_), dtype_max(dtype_),
+                                     y + o * total * inner_ + offset);
+      offset += row;
+    }
+  }
+
+  const Node& n_;
+  int64_t outer_ = 1, inner_ = 1;
+  size_t elem_ = 1;
+  DType dtype_ = DType::kF32;
+  bool requant_ = false;
+  std::vector<int32_t> sizes_;
+  std::vector<QParam> in_q_;
+  QParam out_q_{1.f, 0};
+  std::vector<const void*> inputs_;
+};
+
+// Reshape outputs share their input's memory (planner): nothing to do.
+class Reshape : public PreparedOp {
+ public:
+  void run(uint8_t* const*) override {}
+};
+
+class Transpose : public PreparedOp {
+ public:
+  Transpose(const Graph& g, const Node& n) : n_(n), shape_(g.tensors[n.inputs[0]].shape), elem_(dtype_size(g.tensors[n.inputs[0]].dtype)) {}
+  void run(uint8_t* const* p) override {
+    ref::transpose(static_cast<int>(shape_.size()), shape_.data(), n_.attrs.perm.data(), elem_, p[n_.inputs[0]],
+                   p[n_.outputs[0]]);
+  }
+
+ private:
+  const Node& n_;
+  std::vector<int32_t> shape_;
+  size_t elem_;
+};
+
+class Pad : public PreparedOp {
+ public:
+  Pad(const Graph& g, const Node& n) : n_(n) {
+    const Tensor& x = g.tensors[n.inputs[0]];
+    shape_ = x.shape;
+    elem_ = dtype_size(x.dtype);
+    if (x.dtype == DType::kF32) {
+      std::memcpy(fill_, &n.attrs.pad_value, 4);
+    } else {
+      const QParam q = qparam(x);
+      const int32_t v = ref::quantize_value(n.attrs.pad_value, q.scale, q.zero_point, dtype_min(x.dtype), dtype_max(x.dtype));
+      if (x.dtype == DType::kS8) {
+        const int8_t b = static_cast<int8_t>(v);
+        std::memcpy(fill_, &b, 1);
+      } else {
+        const uint8_t b = static_cast<uint8_t>(v);
+        std::memcpy(fill_, &b, 1);
+      }
+    }
+  }
+  void run(uint8_t* const* p) override {
+    ref::pad(static_cast<int>(shape_.size()), shape_.data(), n_.attrs.pads.data(), elem_, fill_, p[n_.inputs[0]],
+             p[n_.outputs[0]]);
+  }
+
+ private:
+  const Node& n_;
+  std::vector<int32_t> shape_;
+  size_t elem_;
+  uint8_t fill_[4] = {0, 0, 0, 0};
+};
+
+class Resize : public PreparedOp {
+ public:
+  Resize(const Graph& g, const Node& n) : n_(n), shape_(g.tensors[n.inputs[0]].shape), elem_(dtype_size(g.tensors[n.inputs[0]].dtype)) {}
+  void run(uint8_t* const* p) override {
+    ref::resize_nearest(shape_[0], shape_[1], shape_[2], shape_[3], n_.attrs.scale_h, n_.attrs.scale_w, elem_,
+                        p[n_.inputs[0]], p[n_.outputs[0]]);
+  }
+
+ private:
+  const Node& n_;
+  std::vector<int32_t> shape_;
+  size_t elem_;
+};
+
+class Split : public PreparedOp {
+ public:
+  Split(const Graph& g, const Node& n) : n_(n) {
+    const Tensor& x = g.tensors[n.inputs[0]];
+    outer_ = product(x.shape, 0, n.attrs.axis);
+    inner_ = product(x.shape, n.attrs.axis + 1, x.shape.size());
+    in_axis_ = x.shape[n.attrs.axis];
+    elem_ = dtype_size(x.dtype);
+    for (int32_t o : n.outputs) sizes_.push_back(g.tensors[o].shape[n.attrs.axis]);
+    outputs_.resize(n.outputs.size());
+  }
+  void run(uint8_t* const* p) override {
+    for (size_t i = 0; i < outputs_.size(); ++i) outputs_[i] = p[n_.outputs[i]];
+    ref::split(outer_, inner_, in_axis_, static_cast<int>(outputs_.size()), sizes_.data(), p[n_.inputs[0]], elem_,
+               outputs_.data());
+  }
+
+ private:
+  const Node& n_;
+  int64_t outer_ = 1, inner_ = 1;
+  int32_t in_axis_ = 0;
+  size_t elem_ = 1;
+  std::vector<int32_t> sizes_;
+  std::vector<void*> outputs_;
+};
+
+class Slice : public PreparedOp {
+ public:
+  Slice(const Graph& g, const Node& n)
+      : n_(n), in_(g.tensors[n.inputs[0]].shape), out_(g.tensors[n.outputs[0]].shape),
+        elem_(dtype_size(g.tensors[n.inputs[0]].dtype)) {}
+  void run(uint8_t* const* p) override {
+    ref::slice(static_cast<int>(in_.size()), in_.data(), out_.data(), n_.attrs.starts.data(), n_.attrs.steps.data(),
+               elem_, p[n_.inputs[0]], p[n_.outputs[0]]);
+  }
+
+ private:
+  const Node& n_;
+  std::vector<int32_t> in_, out_;
+  size_t elem_;
+};
+
+}  // namespace
+
+Status prepare_concat(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Concat>(g, n), g, ctx, out);
+}
+Status prepare_reshape(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Reshape>(), g, ctx, out);
+}
+Status prepare_transpose(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Transpose>(g, n), g, ctx, out);
+}
+Status prepare_pad(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Pad>(g, n), g, ctx, out);
+}
+Status prepare_resize_nearest(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Resize>(g, n), g, ctx, out);
+}
+Status prepare_split(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Split>(g, n), g, ctx, out);
+}
+Status prepare_slice(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Slice>(g, n), g, ctx, out);
+}
+
+}  // namespace ops
+}  // namespace edgeq

@@ -1,0 +1,94 @@
+// The scheduler: the one place that splits work over a session's thread pool.
+//
+// Kernels and the kernel drivers (kernels/qconv.h, kernels/qdwconv.h) are thread-free:
+// they compute a range of rows or one output tile on the calling thread, as
+// pthreadpool's documented serial equivalents of its parallelize calls. The ops of the
+// runtime (runtime/ops/) say how an op's work divides; the Scheduler decides how it
+// runs: on the caller when the session has one thread or the work is small, else over
+// the pool. Every split cuts only work whose parts are independent, so results never
+// depend on the thread count.
+#pragma once
+
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace edgeq {
+namespace kern {
+class QConvOp;
+class QDwConvOp;
+}  // namespace kern
+
+class Scheduler {
+ public:
+  // Below this many output elements a ranges() split runs on the caller: a pool
+  // dispatch would cost more than it saves.
+  static constexpr int64_t kMinParallelElements = int64_t{1} << 15;
+
+  Scheduler() = default;  // runs everything on the caller
+  explicit Scheduler(pthreadpool_t pool) : pool_(pool) {}
+
+  // The pool (null: none), for libraries that take one themselves (XNNPACK).
+  pthreadpool_t pool() const { return pool_; }
+  size_t threads() const { return pool_ != nullptr ? pthreadpool_get_threads_count(pool_) : 1; }
+
+  // fn(begin, end) on consecutive ranges covering [0, n): about four ranges a thread,
+  // or once on the caller when there is no pool, n < 2 or the op writes fewer than
+  // kMinParallelElements `elements`.
+  template <typename Fn>
+  void ranges(int64_t n, int64_t elements, Fn&& fn) const {
+    const int64_t threads = static_cast<int64_t>(this->threads());
+    if (threads <= 1 || n < 2 || elements < kMinParallelElements) {
+      fn(int64_t{0}, n);
+      return;
+    }
+    struct Ctx {
+      std::remove_reference_t<Fn>* fn;
+      int64_t n, count;
+    } ctx{&fn, n, std::min<int64_t>(n, 4 * threads)};
+    pthreadpool_parallelize_1d(
+        pool_,
+        [](void* p, size_t i) {
+          const Ctx& c = *static_cast<const Ctx*>(p);
+          const int64_t t = static_cast<int64_t>(i);
+          (*c.fn)(c.n * t / c.count, c.n * (t + 1) / c.count);
+        },
+        &ctx, static_cast<size_t>(ctx.count), 0);
+  }
+
+  // fn(i) for every i in [0, n), one task each.
+  template <typename Fn>
+  void each(size_t n, Fn&& fn) const {
+    if (pool_ == nullptr) {
+      for (size_t i = 0; i < n; ++i) fn(i);
+      return;
+    }
+    pthreadpool_parallelize_1d(
+        pool_, [](void* p, size_t i) { (*static_cast<std::remove_reference_t<Fn>*>(p))(i); }, &fn, n, 0);
+  }
+
+  // fn(i0, j0, ni, nj) for every tile of [0, range_i) x [0, range_j) in tiles of
+  // tile_i x tile_j (the last ones shorter), i the outer loop.
+  template <typename Fn>
+  void tiles_2d(size_t range_i, size_t range_j, size_t tile_i, size_t tile_j, Fn&& fn) const {
+    pthreadpool_parallelize_2d_tile_2d(
+        pool_,
+        [](void* p, size_t i0, size_t j0, size_t ni, size_t nj) {
+          (*static_cast<std::remove_reference_t<Fn>*>(p))(i0, j0, ni, nj);
+        },
+        &fn, range_i, range_j, tile_i, tile_j, 0);
+  }
+
+  // The kernel drivers: every output tile of a convolution / fully connected layer,
+  // every output row of a depthwise convolution.
+  void run(kern::QConvOp& op, const void* x, void* y) const;
+  void run(kern::QDwConvOp& op, const void* x, void* y) const;
+
+ private:
+  pthreadpool_t pool_ = nullptr;
+};
+
+}  // namespace edgeq
