@@ -4,7 +4,7 @@
 # tool and the benchmark binaries, with the shared libraries they need from the
 # build's sysroot (cpuinfo, pthreadpool, XNNPACK, stb, Google Benchmark), into
 # BUILD/device/bin and BUILD/device/lib (debug information stripped). Copy that directory to the board and run the
-# binaries with LD_LIBRARY_PATH=lib (README: "Running on a device").
+# binaries with LD_LIBRARY_PATH=lib (docs/arm.md: "Running on a device").
 #
 #   tools/arm_bundle.sh BUILD_DIR
 #
