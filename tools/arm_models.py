@@ -18,7 +18,9 @@ host's outputs byte for byte.
       one, and every float case at `ref` (the reference float path is the same C++ on
       both; the optimized float path is XNNPACK, whose kernels differ by architecture),
       through the emulator, and compares each output file with the host's byte for
-      byte. Big models run at the last level only. Exits 1 on any difference.
+      byte. Big models run at the last level only (--every-level: at every level too).
+      Exits 1 on any difference. tools/compare_builds.sh uses the same two steps to hold
+      one x86 build to another's outputs.
 """
 import argparse
 import concurrent.futures
@@ -137,7 +139,7 @@ def check(args):
         if c["float"]:
             runs.append((c, "ref", 1))
             continue
-        for level in ([levels[-1]] if c.get("big") else levels):
+        for level in ([levels[-1]] if c.get("big") and not args.every_level else levels):
             runs.append((c, level, 1))
         runs.append((c, levels[-1], 2))
 
@@ -191,6 +193,7 @@ def main():
     c.add_argument("--emulator", default="")
     c.add_argument("--tag", default="run", help="name of the output directory next to cases.json")
     c.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    c.add_argument("--every-level", action="store_true", help="run the big models at every level too")
     args = ap.parse_args()
     try:
         return prepare(args) or 0 if args.cmd == "prepare" else check(args)

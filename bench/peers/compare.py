@@ -4,6 +4,7 @@
   /usr/bin/python3 bench/peers/compare.py [--threads 1,2] [--rounds 3] [--runs 30]
       [--warmup 5] [--models resnet18,mobilenet_v2] [--build-dir build] [--out DIR]
       [--isa LEVEL] [--peers edgeq,onnxruntime,pytorch] [--ort-dir DIR]
+      [--baseline-build DIR]
 
 The networks are torchvision ResNet-18 and MobileNetV2 with fixed-seed weights,
 quantized with PyTorch FX (qnnpack) by tools/make_models.py, batch 1, 3x224x224:
@@ -16,6 +17,9 @@ quantized with PyTorch FX (qnnpack) by tools/make_models.py, batch 1, 3x224x224:
     make_models.py's own functions, with the qnnpack engine (bench/peers/torch_bench.py,
     one worker process for the whole comparison).
 Missing ONNX files are made first with tools/make_models.py.
+--baseline-build DIR adds another edgeq build (say, one of the commit before a change)
+as one more peer, converted and timed exactly as edgeq, interleaved with the others: a
+change's speed is compared with its base in the same run.
 
 Measurements are interleaved: every round times every model, thread count and peer
 once (W warm-ups, then R timed runs, in a fresh process for edgeq and ONNX Runtime),
@@ -89,6 +93,7 @@ class Edgeq:
     def __init__(self, build, out, isa):
         self.binary = build / "edgeq"
         self.out = out
+        out.mkdir(parents=True, exist_ok=True)
         self.isa = isa
         self.models = {}
 
@@ -170,6 +175,8 @@ def peer_label(peer, answers):
     a = answers[0] if answers else {}
     if peer == "edgeq":
         return f"edgeq ({a.get('isa', '?')})"
+    if peer == "baseline":
+        return f"edgeq baseline ({a.get('isa', '?')})"
     if peer == "onnxruntime":
         return f"ONNX Runtime {a.get('version', '')}".strip()
     return f"PyTorch {a.get('version', '')} qnnpack".strip()
@@ -292,6 +299,8 @@ def main():
     ap.add_argument("--out", type=Path, help="where the table, JSON and chart go (default BUILD/peers)")
     ap.add_argument("--ort-dir", type=Path, help="onnxruntime-node install (default BUILD/ort)")
     ap.add_argument("--isa", help="force edgeq's kernel level (edgeq bench --isa), e.g. avx2")
+    ap.add_argument("--baseline-build", type=Path,
+                    help="another edgeq build directory, timed as one more peer ('edgeq baseline')")
     a = ap.parse_args()
     if a.rounds < 1 or a.runs < 1 or a.warmup < 0:
         ap.error("--rounds and --runs must be >= 1, --warmup >= 0")
@@ -299,6 +308,11 @@ def main():
     out = (a.out or build / "peers").resolve()
     ort_dir = (a.ort_dir or build / "ort").resolve()
     peers = [p for p in PEERS if p in a.peers]
+    baseline = a.baseline_build.resolve() if a.baseline_build else None
+    if baseline is not None:
+        if not (baseline / "edgeq").exists():
+            die(f"{baseline / 'edgeq'} not found: build the baseline's edgeq first")
+        peers.append("baseline")
     if "edgeq" in peers and not (build / "edgeq").exists():
         die(f"{build / 'edgeq'} not found: build edgeq first (ninja -C {a.build_dir} edgeq_cli)")
     need_ort = "onnxruntime" in peers or any(not (build / "models" / f"{m}_int8.onnx").exists() for m in a.models)
@@ -322,7 +336,8 @@ def main():
     try:
         for p in peers:
             runners[p] = {"edgeq": lambda: Edgeq(build, out, a.isa), "onnxruntime": lambda: OnnxRuntime(ort_dir),
-                          "pytorch": PyTorch}[p]()
+                          "pytorch": PyTorch,
+                          "baseline": lambda: Edgeq(baseline, out / "baseline", a.isa)}[p]()
             for arch in a.models:
                 runners[p].prepare(arch, onnx[arch])
 
