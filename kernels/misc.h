@@ -58,7 +58,7 @@ using DwRowUkernel = void (*)(const DwArgs* args);
 constexpr size_t kDwScratchBytes = 32768;
 
 struct DwKernel {
-  const char* name = nullptr;      // e.g. "dw_rows_32c4__avxvnni"
+  const char* name = nullptr;      // family name (kernels.h), e.g. "q8_dwconv_minmax_ukernel_32c4__avxvnni"
   uint32_t tile = 0;               // channels per tile
   uint32_t group = 0;              // kernel rows per group: 2 or 4
   int32_t s8_act_offset = 0;       // added to int8 activations by the kernel (x ^ 0x80 = x + 128)

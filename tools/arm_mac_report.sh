@@ -95,7 +95,8 @@ for name, ins in funcs.items():
         traits, nv, sign, k = dw.groups()
         isa = "neondot" if "Dot" in traits else "neon"
         group = "c4" if "Quads" in traits else "c2"
-        short = f"dw_rows_{4 * int(nv)}{group}__{isa} {k}x{k} stride 1 (int8 and uint8 activations; one output pixel)"
+        short = (f"q8_dwconv_minmax_ukernel_{4 * int(nv)}{group}__{isa} {k}x{k} stride 1 "
+                 "(int8 and uint8 activations; one output pixel)")
         ideal = 16 if "Dot" in traits else 8
     else:
         short = re.sub(r"\(anonymous namespace\)::|^void |edgeq::kern::", "", name).split("(")[0]
