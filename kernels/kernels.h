@@ -32,9 +32,9 @@
 //    function's symbol is the same with qs8, the single-row variants' the same with MR 1.
 //    Each file defining GEMM kernels is named after them (kernels/arm/) or after its ISA
 //    (kernels/x86/igemm_<isa>.cc).
-//  * DwKernel::name names a family: its functions are template instances
-//    (kernels/dw_rows.h) without a readable symbol, one name for the uint8 and int8
-//    instances, hence dtype q8.
+//  * DwKernel::name and MiscKernels::names name families: their functions are template
+//    instances (kernels/dw_rows.h, the misc_<isa>.cc files) without a readable symbol,
+//    one name for the uint8 and int8 instances, hence dtype q8, x8 or xx.
 #pragma once
 
 #include <cstddef>
