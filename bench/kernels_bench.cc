@@ -8,8 +8,9 @@
 //    vpaddd, 16. ARM: i8mm smmla, 32; dotprod sdot, 16; NEON smull + sadalp, 8).
 //  * <net>/<layer>/<isa>: QConvOp (kernels/qconv.h) on the real layer shapes of
 //    ResNet-18 and MobileNetV2 at 224x224 (uint8 activations, per-channel fp32
-//    requantization, one thread), for every level the CPU runs. Counters: GMAC/s and
-//    %peak of that level's peak (measured once in this binary).
+//    requantization, one thread), for every level the CPU runs, labelled with the
+//    level's kernel (its registered name, the u8 function's symbol: kernels/kernels.h).
+//    Counters: GMAC/s and %peak of that level's peak (measured once in this binary).
 //  * <net>/<layer>/xnnpack: XNNPACK's qc8 convolution / qs8 fully-connected operator on
 //    the same shape, one thread (when the build found XNNPACK), so ratios come from
 //    one run.
@@ -224,6 +225,7 @@ void bench_qconv(benchmark::State& state, Isa isa, const Layer& l) {
     state.SkipWithError("QConvOp::init refused the layer");
     return;
   }
+  state.SetLabel(edgeq::kern::kernel_set(isa).gemm.name);
   op.run(d.x.data(), d.y.data());  // builds the indirection buffer
   const double t0 = thread_seconds();
   for (auto _ : state) op.run(d.x.data(), d.y.data());

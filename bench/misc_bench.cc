@@ -4,7 +4,8 @@
 // weights, fp32 requantization, ReLU6-like clamp) on every depthwise kernel the host
 // runs (every kernel of every level, named after the kernel), the reference, and XNNPACK's qc8 convolution with groups
 // = channels (when built with XNNPACK), side by side. Counter GMAC/s: 9 * out_h * out_w * C per run. Misc: same-shape
-// and per-channel int8 add, global average pool, lookup, against the reference.
+// and per-channel int8 add, global average pool, lookup, against the reference, labelled
+// with the kernel family's name (kern::MiscKernels::names).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -151,6 +152,7 @@ void bench_add(benchmark::State& state, Isa isa, bool per_channel) {
   for (size_t i = 0; i < n; ++i) a[i] = static_cast<int8_t>(rng()), b[i] = static_cast<int8_t>(rng());
   const ref::BinaryQParams p{0.03f, 0.05f, 0.07f, 3, -5, 2, -128, 127, ref::Scheme::kFp32};
   auto fn = isa == Isa::kRef ? ref::qbinary<int8_t> : kern::kernel_set(isa).misc.qbinary_s8;
+  state.SetLabel(isa == Isa::kRef ? "ref" : kern::kernel_set(isa).misc.names.qbinary);
   for (auto _ : state) {
     fn(ref::BinaryOp::kAdd, bc, a.data(), b.data(), p, y.data());
     benchmark::ClobberMemory();
@@ -164,6 +166,7 @@ void bench_global_avgpool(benchmark::State& state, Isa isa) {
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int8_t>(i * 7);
   const ref::PoolQParams p{0.02f, 0.01f, 4, -2, -128, 127};
   auto fn = isa == Isa::kRef ? ref::qglobal_avgpool<int8_t> : kern::kernel_set(isa).misc.qglobal_avgpool_s8;
+  state.SetLabel(isa == Isa::kRef ? "ref" : kern::kernel_set(isa).misc.names.qglobal_avgpool);
   for (auto _ : state) {
     fn(1, hw, c, x.data(), p, y.data());
     benchmark::ClobberMemory();
@@ -177,6 +180,7 @@ void bench_lookup(benchmark::State& state, Isa isa) {
   for (size_t i = 0; i < n; ++i) x[i] = static_cast<uint8_t>(i * 13);
   for (int i = 0; i < 256; ++i) table[i] = static_cast<uint8_t>(255 - i);
   auto fn = isa == Isa::kRef ? ref::lookup<uint8_t> : kern::kernel_set(isa).misc.lookup_u8;
+  state.SetLabel(isa == Isa::kRef ? "ref" : kern::kernel_set(isa).misc.names.lookup);
   for (auto _ : state) {
     fn(n, x.data(), table.data(), y.data());
     benchmark::ClobberMemory();

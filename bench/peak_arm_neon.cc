@@ -1,5 +1,5 @@
 // NEON peak loop (bench/peak.h), for AArch64 and ARMv7-A. The exact NEON int8 step of
-// the baseline kernels (kernels/arm/q8_igemm_c8_neon.cc) is a widening multiply of 8
+// the baseline kernels (kernels/arm/q8_igemm_c8_neon.h) is a widening multiply of 8
 // int8 pairs into int16 (smull; vmull.s8 on ARMv7) plus the pairwise add of those
 // products into int32 accumulators (sadalp; vpadal.s16): 8 MACs per pair. smlal
 // would be one instruction, but two int8 products summed in int16 can overflow, so no

@@ -6,6 +6,35 @@
 // A null pointer in a set means "no optimized kernel here: use kernels/ref/".
 //
 // Every kernel equals the scalar reference (kernels/ref/) bit for bit.
+//
+// Kernel names (XNNPACK's microkernel naming convention), the same on every architecture:
+//   <dtype>_<op>_<activation>[_<requant>]_ukernel[_<tile>]__<isa>
+//   dtype       qu8: uint8 activations and outputs (int8 weights); qs8: int8 activations
+//               and outputs; q8: a family with a uint8 and an int8 instance; x8: any 8-bit
+//               type; xx: any element size
+//   op          igemm (indirect GEMM), dwconv (depthwise convolution, one output row a
+//               call), vbinary (add, sub, mul, div), maxpool, avgpool, gavgpool (global
+//               average pool), lut (256-entry table lookup), concat
+//   activation  minmax: the outputs are clamped to [qmin, qmax]; none for ops without a clamp
+//   requant     fp32 or fixed for a kernel that implements only that scheme; none for a
+//               kernel that reads the scheme per call (every kernel today)
+//   tile        GEMM <MR>x<NR>c<KR>: MR rows x NR channels, KR consecutive k per packed
+//               weight group; depthwise <tile>c<group>: channels per tile, kernel rows
+//               summed per lane (2: int16 pairs, 4: byte quads); none for kernels that
+//               have no tile (elementwise, pooling, lookup, concat)
+//   isa         the instructions the code uses: avx2, avxvnni, avx512vnni, neon, neondot,
+//               neoni8mm (a level may run a lower ISA's kernel: the x86 misc kernels are
+//               AVX2 at every x86 level)
+// A registered name is what a profile prints and a benchmark is called, and it can be
+// found in the source and the binary:
+//  * QGemmKernel::name and name_s8 are the C++ symbols of its u8 and s8 functions (in
+//    edgeq::kern, or edgeq::kern::x86): registration stringifies the functions it
+//    registers. The single-row variants' symbols are the same with MR 1.
+//    Each file defining GEMM kernels is named after them (kernels/arm/) or after its ISA
+//    (kernels/x86/igemm_<isa>.cc).
+//  * DwKernel::name and MiscKernels::names name families: their functions are template
+//    instances (kernels/dw_rows.h, the misc_<isa>.cc files) without a readable symbol,
+//    one name for the uint8 and int8 instances, hence dtype q8, x8 or xx.
 #pragma once
 
 #include <cstddef>
@@ -69,7 +98,8 @@ using QIgemmUkernel = void (*)(size_t mr, size_t nc, size_t kc, size_t ks, const
                                const void* w, void* c, size_t c_stride, size_t n0, const QuantEpilogue* q);
 
 struct QGemmKernel {
-  const char* name = nullptr;  // e.g. "qu8_igemm_minmax_8x32c4__avx512vnni"
+  const char* name = nullptr;     // the u8 function's symbol, e.g. "qu8_igemm_minmax_ukernel_8x32c4__avx512vnni"
+  const char* name_s8 = nullptr;  // the s8 function's symbol ("qs8_igemm_minmax_ukernel_8x32c4__avx512vnni")
   uint32_t mr = 0, nr = 0, kr = 0;
   int32_t s8_act_offset = 0;
   int32_t u8_act_offset = 0;  // the same for uint8 activations (-128 for kernels that flip them to int8)

@@ -58,7 +58,7 @@ using DwRowUkernel = void (*)(const DwArgs* args);
 constexpr size_t kDwScratchBytes = 32768;
 
 struct DwKernel {
-  const char* name = nullptr;      // e.g. "dw_rows_32c4__avxvnni"
+  const char* name = nullptr;      // family name (kernels.h), e.g. "q8_dwconv_minmax_ukernel_32c4__avxvnni"
   uint32_t tile = 0;               // channels per tile
   uint32_t group = 0;              // kernel rows per group: 2 or 4
   int32_t s8_act_offset = 0;       // added to int8 activations by the kernel (x ^ 0x80 = x + 128)
@@ -92,7 +92,36 @@ using LookupFn = void (*)(size_t n, const T* in, const T table[256], T* out);
 using ConcatFn = void (*)(int64_t outer, int64_t inner, int count, const int32_t* in_axis_sizes,
                           const void* const* inputs, size_t elem_size, void* out);
 
+// The names of a level's misc kernels, one per family (its int8 and uint8 functions), by
+// the rule of kernels.h: "q8_vbinary_minmax_ukernel__avx2", "q8_maxpool_minmax_ukernel__avx2",
+// "q8_avgpool_minmax_ukernel__avx2", "q8_gavgpool_minmax_ukernel__avx2",
+// "x8_lut_ukernel__avx2", "xx_concat_ukernel__avx2" (__neon on ARM). The suffix is the
+// ISA of the functions, which may be below the level's (the x86 levels all run AVX2's).
+// How the runtime uses them: the kernel name a node reports (profiles, `edgeq bench`)
+// is its family's name here (names.qbinary for Add / Sub / Mul / Div, names.lookup for
+// a table lookup, ...) when the node runs that family's function, and "ref" when the
+// pointer is null and the reference runs (runtime/ops/common.h, misc_kernel_name). A
+// kernel may still hand the cases it does not vectorize to the reference itself; the
+// node still reports the kernel.
+struct MiscKernelNames {
+  const char* qbinary = nullptr;  // qbinary_s8, qbinary_u8
+  const char* qmaxpool = nullptr;
+  const char* qavgpool = nullptr;
+  const char* qglobal_avgpool = nullptr;
+  const char* lookup = nullptr;
+  const char* concat = nullptr;
+};
+
+// The names of a level whose misc kernels are all of one ISA: isa is a string literal,
+// e.g. EDGEQ_MISC_KERNEL_NAMES("neon").
+#define EDGEQ_MISC_KERNEL_NAMES(isa)                                                                         \
+  ::edgeq::kern::MiscKernelNames {                                                                           \
+    "q8_vbinary_minmax_ukernel__" isa, "q8_maxpool_minmax_ukernel__" isa, "q8_avgpool_minmax_ukernel__" isa, \
+        "q8_gavgpool_minmax_ukernel__" isa, "x8_lut_ukernel__" isa, "xx_concat_ukernel__" isa                \
+  }
+
 struct MiscKernels {
+  MiscKernelNames names;                   // null where the family's pointers are
   QBinaryFn<int8_t> qbinary_s8 = nullptr;  // ref::qbinary
   QBinaryFn<uint8_t> qbinary_u8 = nullptr;
   QPoolFn<int8_t> qmaxpool_s8 = nullptr;  // ref::qmaxpool

@@ -599,5 +599,28 @@ TEST(Session, SplitPoolsAndAddsEqualOneThread) {
   }
 }
 
+// Profiles name the kernel each node runs: the GEMM function's symbol for the
+// activation type, the misc family's name, or "ref" at the reference level.
+TEST(Session, KernelNames) {
+  for (const char* isa : {"ref", ""}) {
+    SessionOptions opts;
+    opts.isa = isa;
+    std::unique_ptr<Session> s;
+    ASSERT_TRUE(Session::create(load(split_ops_net(DType::kS8)), opts, &s).ok());
+    const kern::KernelSet& k = kern::kernel_set(kern::best_isa());
+    const bool ref = std::string(isa) == "ref" || k.misc.qmaxpool_s8 == nullptr;
+    EXPECT_STREQ(s->op(0).kernel_name(), ref ? "ref" : k.misc.names.qmaxpool);
+    EXPECT_STREQ(s->op(1).kernel_name(), ref ? "ref" : k.misc.names.qavgpool);
+    EXPECT_STREQ(s->op(2).kernel_name(), ref ? "ref" : k.misc.names.qbinary);
+
+    ASSERT_TRUE(Session::create(load(testing_graphs::small_net(true)), opts, &s).ok());
+    const bool gemm = std::string(isa) != "ref" && k.gemm.s8 != nullptr;
+    EXPECT_STREQ(s->op(0).kernel_name(), gemm ? k.gemm.name_s8 : "ref");  // an int8 convolution
+    if (gemm) {
+      EXPECT_EQ(std::string(k.gemm.name_s8).rfind("qs8_igemm_", 0), 0u) << k.gemm.name_s8;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace edgeq

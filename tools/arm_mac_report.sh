@@ -40,6 +40,7 @@ for build in "$@"; do
   if grep -q 'aarch64' "$build/CMakeCache.txt"; then objdump=aarch64-linux-gnu-objdump; else objdump=arm-linux-gnueabihf-objdump; fi
   echo "== $build ($objdump)"
   for obj in "$objdir"/q8_igemm_*.o "$objdir"/dw_neon*.o; do
+    echo "@@ $(basename "$obj" .cc.o)"  # the file, named after its kernels
     "$objdump" -d --no-show-raw-insn -C "$obj"
   done | "$python" -c '
 import re, sys
@@ -49,12 +50,16 @@ MACS = {"smull": 8, "smull2": 8, "smlal": 8, "smlal2": 8, "vmull.s8": 8, "vmlal.
 IDEAL = [("smmla", 32), ("usmmla", 32), ("sdot", 16), ("udot", 16), ("usdot", 16)]
 BRANCH = re.compile(r"^(b\.\w+|cbz|cbnz|tbz|tbnz|b(ne|eq|cc|cs|lo|hs|hi|ls|gt|lt|ge|le|mi|pl)?(\.[nw])?)$")
 
-funcs, cur = {}, None
+funcs, file_of, cur, cur_file = {}, {}, None, ""
 for line in sys.stdin:
+    if line.startswith("@@ "):
+        cur_file = line[3:].strip()
+        continue
     m = re.match(r"^[0-9a-f]+ <(.*)>:$", line)
     if m:
         cur = m.group(1)
         funcs[cur] = []
+        file_of[cur] = cur_file
         continue
     m = re.match(r"^\s*([0-9a-f]+):\s+(\S+)\s*(.*)$", line)
     if m and cur is not None:
@@ -95,11 +100,15 @@ for name, ins in funcs.items():
         traits, nv, sign, k = dw.groups()
         isa = "neondot" if "Dot" in traits else "neon"
         group = "c4" if "Quads" in traits else "c2"
-        short = f"dw_rows_{4 * int(nv)}{group}__{isa} {k}x{k} stride 1 (int8 and uint8 activations; one output pixel)"
+        short = (f"q8_dwconv_minmax_ukernel_{4 * int(nv)}{group}__{isa} {k}x{k} stride 1 "
+                 "(int8 and uint8 activations; one output pixel)")
         ideal = 16 if "Dot" in traits else 8
     else:
         short = re.sub(r"\(anonymous namespace\)::|^void |edgeq::kern::", "", name).split("(")[0]
-        short = short.replace("<true>", " (uint8 activations)").replace("<false>", " (int8 activations)")
+        kernel = file_of[name]
+        if kernel.startswith("q8_igemm_") and ("<true>" in short or "<false>" in short):
+            # The body template of the kernel of the file (not inlined into it): name the kernel.
+            short = ("qu8" if "<true>" in short else "qs8") + kernel[2:]
     rows.append((short, total, len(body), "/".join(kinds), ideal, spills))
 
 for short, total, n, kinds, ideal, spills in rows:

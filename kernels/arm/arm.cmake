@@ -1,8 +1,9 @@
 # ARM kernels (AArch64, and ARMv7-A with NEON). Each ISA's files get that ISA's flags;
 # the rest of the project stays at the target's baseline, and dispatch.cc picks a level
 # at run time (EDGEQ_ISA=neon|neondot|neoni8mm forces one).
-list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/gemm_register.cc kernels/arm/misc_register.cc
-  kernels/arm/q8_igemm_c8_neon.cc kernels/arm/dw_neon.cc)
+# GEMM kernel files are named after their functions (kernels/arm/gemm_ukernels.h); the
+# NEON one has a tile per target: 2x8c8 on AArch64, 2x4c8 on ARMv7.
+list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/gemm_register.cc kernels/arm/misc_register.cc kernels/arm/dw_neon.cc)
 # GCC's first scheduling pass hoists every multiply of an unrolled tile ahead of its
 # accumulations and runs out of the 32 vector registers (spills in the inner loop);
 # without it the loops keep each product next to its use. See tools/arm_mac_report.sh.
@@ -11,18 +12,21 @@ set(EDGEQ_ARM_GEMM_FLAGS -ffp-contract=off)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   set(EDGEQ_ARM_GEMM_FLAGS -fno-schedule-insns -ffp-contract=off)
 endif()
-set_source_files_properties(kernels/arm/q8_igemm_c8_neon.cc kernels/arm/dw_neon.cc PROPERTIES COMPILE_OPTIONS "${EDGEQ_ARM_GEMM_FLAGS}")
+set_source_files_properties(kernels/arm/dw_neon.cc PROPERTIES COMPILE_OPTIONS "${EDGEQ_ARM_GEMM_FLAGS}")
 # Elementwise, pooling, lookup and concat kernels: NEON at every level, bit-exact float.
 list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/misc_neon.cc)
 set(EDGEQ_ARM_MISC_FLAGS -ffp-contract=off)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
-  list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/q8_igemm_4x16c4_neondot.cc kernels/arm/q8_igemm_4x16c8_neoni8mm.cc
+  list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/q8_igemm_minmax_ukernel_2x8c8__neon.cc
+    kernels/arm/q8_igemm_minmax_ukernel_4x16c4__neondot.cc kernels/arm/q8_igemm_minmax_ukernel_4x16c8__neoni8mm.cc
     kernels/arm/dw_neondot.cc)
-  set_source_files_properties(kernels/arm/q8_igemm_4x16c4_neondot.cc kernels/arm/dw_neondot.cc PROPERTIES COMPILE_OPTIONS "-march=armv8.2-a+dotprod;${EDGEQ_ARM_GEMM_FLAGS}")
-  set_source_files_properties(kernels/arm/q8_igemm_4x16c8_neoni8mm.cc PROPERTIES COMPILE_OPTIONS "-march=armv8.2-a+i8mm;${EDGEQ_ARM_GEMM_FLAGS}")
+  set_source_files_properties(kernels/arm/q8_igemm_minmax_ukernel_2x8c8__neon.cc PROPERTIES COMPILE_OPTIONS "${EDGEQ_ARM_GEMM_FLAGS}")
+  set_source_files_properties(kernels/arm/q8_igemm_minmax_ukernel_4x16c4__neondot.cc kernels/arm/dw_neondot.cc PROPERTIES COMPILE_OPTIONS "-march=armv8.2-a+dotprod;${EDGEQ_ARM_GEMM_FLAGS}")
+  set_source_files_properties(kernels/arm/q8_igemm_minmax_ukernel_4x16c8__neoni8mm.cc PROPERTIES COMPILE_OPTIONS "-march=armv8.2-a+i8mm;${EDGEQ_ARM_GEMM_FLAGS}")
 else()
+  list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/q8_igemm_minmax_ukernel_2x4c8__neon.cc)
   # Debian's armhf baseline has no NEON: only these files get it.
-  set_source_files_properties(kernels/arm/q8_igemm_c8_neon.cc kernels/arm/dw_neon.cc PROPERTIES COMPILE_OPTIONS "-mfpu=neon;${EDGEQ_ARM_GEMM_FLAGS}")
+  set_source_files_properties(kernels/arm/q8_igemm_minmax_ukernel_2x4c8__neon.cc kernels/arm/dw_neon.cc PROPERTIES COMPILE_OPTIONS "-mfpu=neon;${EDGEQ_ARM_GEMM_FLAGS}")
   set(EDGEQ_ARM_MISC_FLAGS -mfpu=neon -ffp-contract=off)
 endif()
 set_source_files_properties(kernels/arm/misc_neon.cc PROPERTIES COMPILE_OPTIONS "${EDGEQ_ARM_MISC_FLAGS}")

@@ -74,8 +74,8 @@ struct DwPairsNeon : DwNeonBase<NV> {
 
 DwKernels dw_kernels_neon() {
   DwKernels set;
-  set.kernel[0] = dw_kernel_of<DwPairsNeon<4>>("dw_rows_16c2__neon", 0, -128, 2);
-  set.kernel[1] = dw_kernel_of<DwPairsNeon<2>>("dw_rows_8c2__neon", 0, -128, 1);
+  set.kernel[0] = dw_kernel_of<DwPairsNeon<4>>("q8_dwconv_minmax_ukernel_16c2__neon", 0, -128, 2);
+  set.kernel[1] = dw_kernel_of<DwPairsNeon<2>>("q8_dwconv_minmax_ukernel_8c2__neon", 0, -128, 1);
   return set;
 }
 

@@ -52,8 +52,8 @@ struct DwQuadsNeonDot : DwNeonBase<NV> {
 
 DwKernels dw_kernels_neondot() {
   DwKernels set;
-  set.kernel[0] = dw_kernel_of<DwQuadsNeonDot<8>>("dw_rows_32c4__neondot", 0, -128, 2);
-  set.kernel[1] = dw_kernel_of<DwQuadsNeonDot<4>>("dw_rows_16c4__neondot", 0, -128, 1);
+  set.kernel[0] = dw_kernel_of<DwQuadsNeonDot<8>>("q8_dwconv_minmax_ukernel_32c4__neondot", 0, -128, 2);
+  set.kernel[1] = dw_kernel_of<DwQuadsNeonDot<4>>("q8_dwconv_minmax_ukernel_16c4__neondot", 0, -128, 1);
   return set;
 }
 

@@ -1,6 +1,6 @@
-// ARM GEMM kernels per level: the best kernel of each level this build has. AArch64
-// has neon, neondot and neoni8mm; ARMv7 has neon (its dotprod needs ARMv8.2 AArch32,
-// not a target of this build).
+// ARM GEMM kernels per level: expands the one kernel list (gemm_ukernels.h) into the
+// KernelSet of the requested level, each kernel registered under its u8 function's
+// name. AArch64 has neon, neondot and neoni8mm; ARMv7 has neon.
 #include "kernels/arm/gemm_ukernels.h"
 #include "kernels/kernels.h"
 
@@ -8,10 +8,11 @@ namespace edgeq {
 namespace kern {
 namespace {
 
-QGemmKernel make(const char* name, uint32_t mr, uint32_t nr, uint32_t kr, int32_t u8_act_offset, QIgemmUkernel u8,
-                 QIgemmUkernel s8) {
+QGemmKernel make(const char* name, const char* name_s8, uint32_t mr, uint32_t nr, uint32_t kr, int32_t u8_act_offset,
+                 QIgemmUkernel u8, QIgemmUkernel s8) {
   QGemmKernel k;
   k.name = name;
+  k.name_s8 = name_s8;
   k.mr = mr;
   k.nr = nr;
   k.kr = kr;
@@ -22,33 +23,19 @@ QGemmKernel make(const char* name, uint32_t mr, uint32_t nr, uint32_t kr, int32_
   return k;
 }
 
+#define EDGEQ_ARM_GEMM_ENTRY(level, mr, nr, kr, u8_act_offset, u8_fn, s8_fn) \
+  if (isa == level) return make(#u8_fn, #s8_fn, mr, nr, kr, u8_act_offset, u8_fn, s8_fn);
+
+QGemmKernel gemm_kernel(Isa isa) {
+  EDGEQ_ARM_GEMM_UKERNELS(EDGEQ_ARM_GEMM_ENTRY)
+  return QGemmKernel();
+}
+
+#undef EDGEQ_ARM_GEMM_ENTRY
+
 }  // namespace
 
-void register_gemm_kernels(Isa isa, KernelSet* set) {
-  switch (isa) {
-#if defined(__aarch64__)
-    case Isa::kNeon:
-      set->gemm = make("q8_igemm_minmax_2x8c8__neon", 2, 8, 8, -128, qu8_igemm_minmax_2x8c8__neon,
-                       qs8_igemm_minmax_2x8c8__neon);
-      break;
-    case Isa::kNeonDot:
-      set->gemm = make("q8_igemm_minmax_4x16c4__neondot", 4, 16, 4, -128, qu8_igemm_minmax_4x16c4__neondot,
-                       qs8_igemm_minmax_4x16c4__neondot);
-      break;
-    case Isa::kNeonI8mm:
-      set->gemm = make("q8_igemm_minmax_4x16c8__neoni8mm", 4, 16, 8, 0, qu8_igemm_minmax_4x16c8__neoni8mm,
-                       qs8_igemm_minmax_4x16c8__neoni8mm);
-      break;
-#else
-    case Isa::kNeon:
-      set->gemm = make("q8_igemm_minmax_2x4c8__neon", 2, 4, 8, -128, qu8_igemm_minmax_2x4c8__neon,
-                       qs8_igemm_minmax_2x4c8__neon);
-      break;
-#endif
-    default:
-      break;
-  }
-}
+void register_gemm_kernels(Isa isa, KernelSet* set) { set->gemm = gemm_kernel(isa); }
 
 }  // namespace kern
 }  // namespace edgeq

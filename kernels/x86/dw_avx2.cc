@@ -68,7 +68,7 @@ struct DwPairsAvx2 : DwYmm4 {
 
 DwKernels dw_kernels_avx2() {
   DwKernels set;
-  set.kernel[0] = dw_kernel_of<DwPairsAvx2>("dw_rows_32c2__avx2", 0, 0, 1);
+  set.kernel[0] = dw_kernel_of<DwPairsAvx2>("q8_dwconv_minmax_ukernel_32c2__avx2", 0, 0, 1);
   return set;
 }
 

@@ -156,8 +156,8 @@ struct DwQuadsAvx512Vnni {
 
 DwKernels dw_kernels_avx512vnni() {
   DwKernels set;
-  set.kernel[0] = dw_kernel_of<DwQuadsAvx512Vnni>("dw_rows_64c4__avx512vnni", 128, 0, 5);
-  set.kernel[1] = dw_kernel_of<DwQuadsYmm>("dw_rows_32c4__avx512vnni", 128, 0, 4);
+  set.kernel[0] = dw_kernel_of<DwQuadsAvx512Vnni>("q8_dwconv_minmax_ukernel_64c4__avx512vnni", 128, 0, 5);
+  set.kernel[1] = dw_kernel_of<DwQuadsYmm>("q8_dwconv_minmax_ukernel_32c4__avx512vnni", 128, 0, 4);
   return set;
 }
 

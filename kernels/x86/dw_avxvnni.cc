@@ -9,7 +9,7 @@ namespace kern {
 
 DwKernels dw_kernels_avxvnni() {
   DwKernels set;
-  set.kernel[0] = dw_kernel_of<DwQuadsYmm>("dw_rows_32c4__avxvnni", 128, 0, 1);
+  set.kernel[0] = dw_kernel_of<DwQuadsYmm>("q8_dwconv_minmax_ukernel_32c4__avxvnni", 128, 0, 1);
   return set;
 }
 

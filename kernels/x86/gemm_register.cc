@@ -15,6 +15,7 @@ namespace {
   if (isa == level) {                                                                                \
     QGemmKernel k;                                                                                   \
     k.name = EDGEQ_X86_STRINGIFY(u8_fn);                                                             \
+    k.name_s8 = EDGEQ_X86_STRINGIFY(s8_fn);                                                          \
     k.mr = mr_;                                                                                      \
     k.nr = nr_;                                                                                      \
     k.kr = kr_;                                                                                      \

@@ -1,8 +1,9 @@
 // The x86 indirect-GEMM microkernels (contract: QIgemmUkernel in kernels/kernels.h).
 //
-// EDGEQ_X86_GEMM_UKERNELS is the one list of them: registration (gemm_register.cc),
-// the tests and the benchmarks all expand it, so a kernel added here is registered,
-// tested and benchmarked. Each entry is
+// EDGEQ_X86_GEMM_UKERNELS is the one list of them: registration (gemm_register.cc)
+// expands it and registers each entry under its u8 function's name (kernels.h naming
+// rule), and the tests and the benchmarks take every level's registered kernel, so a
+// kernel added here is registered, tested and benchmarked. Each entry is
 //   X(isa, mr, nr, kr, s8_act_offset, wide_weights, u8, s8, u8 single-row, s8 single-row)
 // Each ISA's kernels live in their own file compiled with that ISA's flags
 // (kernels/x86/gemm.cmake); nothing here may be called before dispatch checked the CPU.

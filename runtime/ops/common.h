@@ -127,14 +127,18 @@ struct QWeights {
   }
 };
 
-// What kernel_name() says for the elementwise, pooling and lookup kernels of a level
-// (kern::MiscKernels), which have no names of their own: they are one set per
-// architecture.
-#if defined(__aarch64__) || defined(__arm__)
-constexpr const char* kVectorKernelName = "neon vector";
-#else
-constexpr const char* kVectorKernelName = "x86 vector";
-#endif
+// What kernel_name() says for an op on a level's misc kernel: the family's name
+// (kern::MiscKernelNames) when `fn` is not the reference `ref_fn`, else "ref".
+template <typename Fn>
+const char* misc_kernel_name(Fn fn, Fn ref_fn, const char* family) {
+  return fn == ref_fn || family == nullptr ? "ref" : family;
+}
+
+// The GEMM kernel's name for the activation type T (its u8 or s8 symbol).
+template <typename T>
+const char* gemm_kernel_name(const kern::QGemmKernel& k) {
+  return std::is_same<T, int8_t>::value ? k.name_s8 : k.name;
+}
 
 // ------------------------------------------------------------------ building a prepared op
 

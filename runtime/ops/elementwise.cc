@@ -60,6 +60,7 @@ class QBinary : public PreparedOp {
     p_.scheme = scheme_of(g);
     quantized_output_range(y, n_.attrs.act_min, n_.attrs.act_max, &p_.qmin, &p_.qmax);
     fn_ = pick<T, kern::QBinaryFn>(ctx.kernels->misc.qbinary_s8, ctx.kernels->misc.qbinary_u8, &ref::qbinary<T>);
+    name_ = ctx.kernels->misc.names.qbinary;
     scheduler_ = ctx.scheduler;
     // Split along the outermost output dimension larger than 1.
     while (split_ < ref::kMaxDims - 1 && bc_.out_shape[split_] == 1) ++split_;
@@ -77,13 +78,14 @@ class QBinary : public PreparedOp {
       fn_(binary_kind(n_.op), bc, a + i0 * bc_.a_stride[split_], b + i0 * bc_.b_stride[split_], p_, y + i0 * inner_);
     });
   }
-  const char* kernel_name() const override { return fn_ == &ref::qbinary<T> ? "ref" : kVectorKernelName; }
+  const char* kernel_name() const override { return misc_kernel_name<kern::QBinaryFn<T>>(fn_, &ref::qbinary<T>, name_); }
 
  private:
   const Node& n_;
   ref::Broadcast bc_;
   ref::BinaryQParams p_;
   kern::QBinaryFn<T> fn_ = nullptr;
+  const char* name_ = nullptr;
   const Scheduler* scheduler_ = nullptr;
   int split_ = 0;       // the dimension split over the pool
   int64_t inner_ = 1;   // output elements per index of that dimension
@@ -126,15 +128,17 @@ class QUnary : public PreparedOp {
   }
   Status init(const Graph&, const OpContext& ctx) {
     fn_ = pick<T, kern::LookupFn>(ctx.kernels->misc.lookup_s8, ctx.kernels->misc.lookup_u8, &ref::lookup<T>);
+    name_ = ctx.kernels->misc.names.lookup;
     return Status::Ok();
   }
   void run(uint8_t* const* p) override { fn_(count_, at<T>(p, n_.inputs[0]), table_, at<T>(p, n_.outputs[0])); }
-  const char* kernel_name() const override { return fn_ == &ref::lookup<T> ? "ref" : kVectorKernelName; }
+  const char* kernel_name() const override { return misc_kernel_name<kern::LookupFn<T>>(fn_, &ref::lookup<T>, name_); }
 
  private:
   const Node& n_;
   size_t count_;
   kern::LookupFn<T> fn_ = nullptr;
+  const char* name_ = nullptr;
   T table_[256];
 };
 

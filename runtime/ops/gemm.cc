@@ -53,7 +53,7 @@ class QConv : public PreparedOp {
   Status init(const Graph& g, const OpContext& ctx) {
     EDGEQ_RETURN_IF_ERROR(qw_.init(g, n_));
     gemm_ = try_gemm(qw_, g, n_, s_, std::is_same<T, int8_t>::value, ctx);
-    if (gemm_) gemm_name_ = ctx.kernels->gemm.name;
+    if (gemm_) gemm_name_ = gemm_kernel_name<T>(ctx.kernels->gemm);
     scheduler_ = ctx.scheduler;
     return Status::Ok();
   }
@@ -132,7 +132,7 @@ class QFc : public PreparedOp {
     EDGEQ_RETURN_IF_ERROR(qw_.init(g, n_));
     const ref::ConvShape s{1, 1, d_.m, d_.k, 1, d_.m, d_.n, 1, 1, 1, 1, 1, 1, 0, 0, 1};
     gemm_ = try_gemm(qw_, g, n_, s, std::is_same<T, int8_t>::value, ctx);
-    if (gemm_) gemm_name_ = ctx.kernels->gemm.name;
+    if (gemm_) gemm_name_ = gemm_kernel_name<T>(ctx.kernels->gemm);
     scheduler_ = ctx.scheduler;
     return Status::Ok();
   }

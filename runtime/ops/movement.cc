@@ -33,7 +33,11 @@ class Concat : public PreparedOp {
   }
   Status init(const Graph&, const OpContext& ctx) {
     if (ctx.kernels->misc.concat) concat_ = ctx.kernels->misc.concat;
+    name_ = ctx.kernels->misc.names.concat;
     return Status::Ok();
+  }
+  const char* kernel_name() const override {
+    return requant_ ? "ref" : misc_kernel_name<kern::ConcatFn>(concat_, &ref::concat, name_);
   }
   void run(uint8_t* const* p) override {
     for (size_t i = 0; i < inputs_.size(); ++i) inputs_[i] = p[n_.inputs[i]];
@@ -49,6 +53,7 @@ class Concat : public PreparedOp {
 
  private:
   kern::ConcatFn concat_ = &ref::concat;
+  const char* name_ = nullptr;
   // Inputs with other quantization than the output are requantized into their slice.
   template <typename T>
   void requant_concat(uint8_t* y_bytes) {

@@ -55,6 +55,7 @@ class QPool : public PreparedOp {
     max_ = pick<T, kern::QPoolFn>(k.qmaxpool_s8, k.qmaxpool_u8, &ref::qmaxpool<T>);
     avg_ = pick<T, kern::QPoolFn>(k.qavgpool_s8, k.qavgpool_u8, &ref::qavgpool<T>);
     gap_ = pick<T, kern::QGlobalPoolFn>(k.qglobal_avgpool_s8, k.qglobal_avgpool_u8, &ref::qglobal_avgpool<T>);
+    names_ = k.names;
     scheduler_ = ctx.scheduler;
     return Status::Ok();
   }
@@ -95,10 +96,9 @@ class QPool : public PreparedOp {
     });
   }
   const char* kernel_name() const override {
-    const bool ref = n_.op == OpType::kMaxPool2D   ? max_ == &ref::qmaxpool<T>
-                     : n_.op == OpType::kAvgPool2D ? avg_ == &ref::qavgpool<T>
-                                                   : gap_ == &ref::qglobal_avgpool<T>;
-    return ref ? "ref" : kVectorKernelName;
+    if (n_.op == OpType::kMaxPool2D) return misc_kernel_name<kern::QPoolFn<T>>(max_, &ref::qmaxpool<T>, names_.qmaxpool);
+    if (n_.op == OpType::kAvgPool2D) return misc_kernel_name<kern::QPoolFn<T>>(avg_, &ref::qavgpool<T>, names_.qavgpool);
+    return misc_kernel_name<kern::QGlobalPoolFn<T>>(gap_, &ref::qglobal_avgpool<T>, names_.qglobal_avgpool);
   }
 
  private:
@@ -107,6 +107,7 @@ class QPool : public PreparedOp {
   ref::PoolQParams q_;
   kern::QPoolFn<T> max_ = nullptr, avg_ = nullptr;
   kern::QGlobalPoolFn<T> gap_ = nullptr;
+  kern::MiscKernelNames names_;
   const Scheduler* scheduler_ = nullptr;
 };
 

@@ -1,4 +1,5 @@
-// AArch64 int8 matrix-multiply (ARMv8.6 i8mm) indirect-GEMM microkernel, 4x16c8.
+// qu8_igemm_minmax_ukernel_4x16c8__neoni8mm and qs8_igemm_minmax_ukernel_4x16c8__neoni8mm:
+// the AArch64 int8 matrix-multiply (ARMv8.6 i8mm) indirect-GEMM microkernel, 4x16c8.
 //
 // `smmla vd.4s, vn.16b, vm.16b` multiplies a 2x8 int8 matrix (vn: two rows of 8 k) by
 // the transpose of another (vm: two channels of 8 k) into a 2x2 int32 block
@@ -102,12 +103,8 @@ void igemm_4x16c8(size_t mr, size_t nc, size_t kc, size_t ks, const void* const*
 
 }  // namespace
 
-void qu8_igemm_minmax_4x16c8__neoni8mm(EDGEQ_ARM_IGEMM_ARGS) {
-  igemm_4x16c8<true>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
-}
-void qs8_igemm_minmax_4x16c8__neoni8mm(EDGEQ_ARM_IGEMM_ARGS) {
-  igemm_4x16c8<false>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
-}
+EDGEQ_ARM_IGEMM_DEFINE(qu8_igemm_minmax_ukernel_4x16c8__neoni8mm, qs8_igemm_minmax_ukernel_4x16c8__neoni8mm,
+                       igemm_4x16c8)
 
 }  // namespace kern
 }  // namespace edgeq

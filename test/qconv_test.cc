@@ -1,14 +1,16 @@
-// The x86 indirect-GEMM engine (kernels/qconv.h on every x86 level the host runs)
-// against the scalar reference, bit for bit.
+// The indirect-GEMM driver (QConvOp, kernels/qconv.h) on every level of this build's
+// architecture that the host runs, against the scalar reference, bit for bit. The
+// microkernels themselves are tested directly in gemm_ukernel_test.cc.
 //
 // Sweeps: k (in_c x taps) below, equal to and above the kernels' k block; partial tiles
 // in m and n; 1x1, 3x3, 5x5, 7x7 kernels; strides, dilation, asymmetric padding;
 // batch 2; fully connected; clamps; fp32 and fixed-point requantization with ties,
 // saturating and extreme parameters; int8 and uint8 activations; per-tensor and
 // per-channel; weights including -128; extreme zero points; bias null and non-null;
-// 2 and 3 threads equal to 1. A direct microkernel call checks partial mr/nc stores
-// against a tile packed here by the layout contract, and that nothing outside the
-// tile is written.
+// a second input buffer (the indirection buffer follows it); 2 and 3 threads equal to 1;
+// groups refused.
+#include "kernels/qconv.h"
+
 #include <gtest/gtest.h>
 #include <pthreadpool.h>
 
@@ -22,99 +24,14 @@
 #include <vector>
 
 #include "kernels/kernels.h"
-#include "kernels/qconv.h"
 #include "runtime/schedule.h"
+#include "test/gemm_tester.h"
 
 namespace edgeq {
 namespace kern {
 namespace {
 
-#if defined(__aarch64__) || defined(__arm__)
-constexpr Isa kLevels[] = {Isa::kNeon, Isa::kNeonDot, Isa::kNeonI8mm};  // the same driver on ARM's kernels
-#else
-constexpr Isa kLevels[] = {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni};
-#endif
 constexpr size_t kSlack = 128;  // input read slack given to the kernels (>= kr + 64)
-
-// Requantization parameters with storage.
-struct RequantData {
-  ref::Requant rq;
-  std::vector<float> scale;
-  std::vector<int32_t> multiplier, exponent;
-};
-
-enum class Extremes { kNone, kSome };
-
-// Per-channel (or one) parameters around `typical` (a real multiplier giving outputs
-// spread over the 8-bit range). kSome mixes in ties, saturating, zero, huge, inf/NaN
-// (fp32) and shift-saturating / INT32_MIN / very small (fixed point) parameters.
-RequantData make_requant(ref::Scheme scheme, bool per_channel, int32_t out_c, double typical, int32_t zp, int32_t qmin,
-                         int32_t qmax, Extremes extremes, std::mt19937& rng) {
-  RequantData d;
-  const size_t count = per_channel ? static_cast<size_t>(out_c) : 1;
-  std::uniform_real_distribution<double> spread(0.5, 2.0);
-  for (size_t c = 0; c < count; ++c) {
-    const double real = typical * spread(rng);
-    if (scheme == ref::Scheme::kFp32) {
-      float s = static_cast<float>(real);
-      if (extremes == Extremes::kSome) {
-        const float special[] = {0.5f,
-                                 0.25f,
-                                 1.0f,
-                                 3e9f,
-                                 1e-30f,
-                                 0.0f,
-                                 std::numeric_limits<float>::infinity(),
-                                 std::numeric_limits<float>::quiet_NaN(),
-                                 -s};
-        if (c % 3 == 1) s = special[(c / 3) % (sizeof(special) / sizeof(special[0]))];
-      }
-      d.scale.push_back(s);
-    } else {
-      int32_t m = 0, e = 0;
-      ref::quantize_multiplier(real, &m, &e);
-      if (extremes == Extremes::kSome && c % 3 == 1) {
-        const int32_t special[][2] = {{m, 5},   {m, 31},  {m, 40},      {INT32_MIN, 3}, {INT32_MIN, 0},   {m, -31},
-                                      {m, -32}, {m, -45}, {1 << 30, 1}, {INT32_MAX, 0}, {-(1 << 30), -2}, {0, 0}};
-        const size_t i = (c / 3) % (sizeof(special) / sizeof(special[0]));
-        m = special[i][0];
-        e = special[i][1];
-      }
-      d.multiplier.push_back(m);
-      d.exponent.push_back(e);
-    }
-  }
-  d.rq.scheme = scheme;
-  d.rq.per_channel = per_channel;
-  d.rq.scale = d.scale.empty() ? nullptr : d.scale.data();
-  d.rq.multiplier = d.multiplier.empty() ? nullptr : d.multiplier.data();
-  d.rq.exponent = d.exponent.empty() ? nullptr : d.exponent.data();
-  d.rq.zero_point = zp;
-  d.rq.qmin = qmin;
-  d.rq.qmax = qmax;
-  return d;
-}
-
-ref::ConvShape conv_shape(int32_t batch, int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_c, int32_t kh,
-                          int32_t kw, int32_t stride, int32_t dilation, int32_t pad_top, int32_t pad_left,
-                          int32_t pad_bottom, int32_t pad_right) {
-  ref::ConvShape s{};
-  s.batch = batch;
-  s.in_h = in_h;
-  s.in_w = in_w;
-  s.in_c = in_c;
-  s.out_c = out_c;
-  s.kernel_h = kh;
-  s.kernel_w = kw;
-  s.stride_h = s.stride_w = stride;
-  s.dilation_h = s.dilation_w = dilation;
-  s.pad_top = pad_top;
-  s.pad_left = pad_left;
-  s.out_h = (in_h + pad_top + pad_bottom - dilation * (kh - 1) - 1) / stride + 1;
-  s.out_w = (in_w + pad_left + pad_right - dilation * (kw - 1) - 1) / stride + 1;
-  s.groups = 1;
-  return s;
-}
 
 // One convolution problem and its operands.
 struct Problem {
@@ -215,9 +132,12 @@ Problem make_problem(const ref::ConvShape& shape, const Variant& v, std::mt19937
     qmin = std::min(std::max(y_zp - 5, lo), hi);
     qmax = std::min(qmin + 60, hi);
   }
-  // Typical |acc| ~ sqrt(k) * 74 * 74; map it to about +-100.
+  // Typical |acc| ~ sqrt(k) * 74 * 74; map it to about +-100, spread per channel.
   const double typical = 100.0 / (std::sqrt(static_cast<double>(k)) * 74.0 * 74.0);
-  p.rq = make_requant(v.scheme, v.per_channel, shape.out_c, typical, y_zp, qmin, qmax, v.extremes, rng);
+  std::uniform_real_distribution<double> spread(0.5, 2.0);
+  p.rq = make_requant(
+      v.scheme, v.per_channel, shape.out_c, [&](size_t) { return typical * spread(rng); }, y_zp, qmin, qmax,
+      v.extremes);
   return p;
 }
 
@@ -261,7 +181,7 @@ void expect_equal_to_reference(Isa isa, const Problem& p, pthreadpool_t pool, co
   ASSERT_EQ(got2, q.reference()) << isa_name(isa) << " " << what << " (second input)";
 }
 
-class X86Gemm : public ::testing::TestWithParam<Isa> {
+class QConvTest : public ::testing::TestWithParam<Isa> {
  protected:
   void SetUp() override {
     if (!isa_supported(GetParam())) GTEST_SKIP() << isa_name(GetParam()) << " not supported by this CPU";
@@ -278,18 +198,8 @@ class X86Gemm : public ::testing::TestWithParam<Isa> {
   }
 };
 
-TEST_P(X86Gemm, KernelIsRegistered) {
-  const QGemmKernel& k = kernel();
-  ASSERT_NE(k.name, nullptr);
-  EXPECT_NE(k.u8, nullptr);
-  EXPECT_NE(k.s8, nullptr);
-  EXPECT_GT(k.mr, 0u);
-  EXPECT_GT(k.nr, 0u);
-  EXPECT_GT(k.kr, 0u);
-}
-
 // k = in_c around the k block (kr), n around nr, m around mr, on 1x1 convolutions.
-TEST_P(X86Gemm, PointwiseKAndTileEdges) {
+TEST_P(QConvTest, PointwiseKAndTileEdges) {
   const QGemmKernel& k = kernel();
   const int32_t kr = static_cast<int32_t>(k.kr), nr = static_cast<int32_t>(k.nr), mr = static_cast<int32_t>(k.mr);
   std::vector<ref::ConvShape> shapes;
@@ -301,7 +211,7 @@ TEST_P(X86Gemm, PointwiseKAndTileEdges) {
   sweep(shapes, 1);
 }
 
-TEST_P(X86Gemm, SpatialKernels) {
+TEST_P(QConvTest, SpatialKernels) {
   std::vector<ref::ConvShape> shapes = {
       conv_shape(1, 7, 7, 8, 17, 3, 3, 1, 1, 1, 1, 1, 1),    // 3x3 same
       conv_shape(1, 9, 8, 5, 33, 3, 3, 2, 1, 1, 1, 1, 1),    // 3x3 stride 2
@@ -317,7 +227,7 @@ TEST_P(X86Gemm, SpatialKernels) {
   sweep(shapes, 2);
 }
 
-TEST_P(X86Gemm, FullyConnected) {
+TEST_P(QConvTest, FullyConnected) {
   std::mt19937 rng(3);
   for (int32_t m : {1, 3, 9})
     for (int32_t k : {1, 7, 64, 300})
@@ -336,7 +246,7 @@ TEST_P(X86Gemm, FullyConnected) {
 // Input zero points outside the activation type: fine without padding (the bias
 // absorbs them, accumulators wrap), refused with padding (the zero buffer cannot hold
 // them) so that the caller keeps the reference kernel. Extreme output zero points.
-TEST_P(X86Gemm, ExtremeZeroPoints) {
+TEST_P(QConvTest, ExtremeZeroPoints) {
   std::mt19937 rng(4);
   const ref::ConvShape valid = conv_shape(1, 5, 5, 19, 21, 3, 3, 1, 1, 0, 0, 0, 0);
   const ref::ConvShape padded = conv_shape(1, 5, 5, 19, 21, 3, 3, 1, 1, 1, 1, 1, 1);
@@ -375,7 +285,7 @@ TEST_P(X86Gemm, ExtremeZeroPoints) {
   }
 }
 
-TEST_P(X86Gemm, RefusesGroups) {
+TEST_P(QConvTest, RefusesGroups) {
   std::mt19937 rng(5);
   ref::ConvShape s = conv_shape(1, 4, 4, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1);
   Problem p = make_problem(s, all_variants()[0], rng);
@@ -387,7 +297,7 @@ TEST_P(X86Gemm, RefusesGroups) {
 
 // 2 and 3 threads equal 1 thread (and the reference), on shapes with many tiles in
 // both pixel-outer and channel-outer order.
-TEST_P(X86Gemm, ThreadsEqualOneThread) {
+TEST_P(QConvTest, ThreadsEqualOneThread) {
   std::mt19937 rng(6);
   const std::vector<ref::ConvShape> shapes = {
       conv_shape(2, 13, 11, 24, 70, 3, 3, 1, 1, 1, 1, 1, 1),  // many pixels: pixel tiles outer
@@ -413,74 +323,7 @@ TEST_P(X86Gemm, ThreadsEqualOneThread) {
   }
 }
 
-// A direct call for partial tiles: mr < MR rows, nc < NR channels, an output stride
-// wider than nc with guard bytes; the tile is packed here from the layout contract in
-// kernels.h (an independent reading of it), so a packer and kernel that agreed on a
-// wrong layout would fail here.
-TEST_P(X86Gemm, MicrokernelPartialTile) {
-  const QGemmKernel& k = kernel();
-  const size_t mr_max = k.mr, nr = k.nr, kr = k.kr;
-  std::mt19937 rng(8);
-  for (size_t mr = 1; mr <= mr_max; mr += (mr_max > 4 ? 3 : 1)) {
-    for (size_t nc : {size_t{1}, nr / 2 + 1, nr}) {
-      for (size_t kc : {size_t{1}, kr, kr + 3}) {
-        const size_t ks = 3, kc_r = (kc + kr - 1) / kr * kr;
-        // Rows: ks * MR pointers into one activation array (with read slack).
-        std::vector<uint8_t> act(ks * mr_max * kc_r + 128);
-        for (uint8_t& b : act) b = static_cast<uint8_t>(rng());
-        std::vector<const void*> a(ks * mr_max);
-        for (size_t t = 0; t < ks; ++t)
-          for (size_t i = 0; i < mr_max; ++i)
-            a[t * mr_max + i] = act.data() + (t * mr_max + std::min(i, mr - 1)) * kc_r;
-        std::vector<int8_t> wt(ks * kc * nc);  // W[t][k][j]
-        for (int8_t& b : wt) b = static_cast<int8_t>(rng());
-        std::vector<int32_t> bias(nr, 0);
-        for (size_t j = 0; j < nc; ++j) bias[j] = static_cast<int32_t>(rng() % 20001) - 10000;
-        const size_t w_bytes = k.wide_weights ? 2 : 1;
-        // The packed bias folds the kernel's uint8 activation offset (x_zp is 0 here).
-        std::vector<int32_t> packed_bias(bias);
-        for (size_t j = 0; j < nc; ++j)
-          for (size_t i = 0; i < ks * kc; ++i) packed_bias[j] -= k.u8_act_offset * wt[i * nc + j];
-        std::vector<uint8_t> packed(nr * 4 + ks * kc_r * nr * w_bytes, 0);
-        std::memcpy(packed.data(), packed_bias.data(), nr * 4);
-        for (size_t t = 0; t < ks; ++t)
-          for (size_t kk = 0; kk < kc; ++kk)
-            for (size_t j = 0; j < nc; ++j) {
-              const size_t at = ((t * (kc_r / kr) + kk / kr) * nr + j) * kr + kk % kr;
-              const int16_t v = wt[(t * kc + kk) * nc + j];
-              std::memcpy(packed.data() + nr * 4 + at * w_bytes, &v, w_bytes);  // little endian
-            }
-        std::vector<float> scale(nr, 0.003f);
-        QuantEpilogue q;
-        q.scheme = ref::Scheme::kFp32;
-        q.scale = scale.data();
-        q.zero_point = 100;
-        q.qmin = 0;
-        q.qmax = 255;
-        const size_t stride = nr + 7;
-        std::vector<uint8_t> c(mr_max * stride, 0x5A);
-        k.u8(mr, nc, kc, ks, a.data(), packed.data(), c.data(), stride, 0, &q);
-        for (size_t i = 0; i < mr_max; ++i) {
-          for (size_t j = 0; j < stride; ++j) {
-            if (i >= mr || j >= nc) {
-              ASSERT_EQ(c[i * stride + j], 0x5A) << "wrote outside the tile: row " << i << " col " << j;
-              continue;
-            }
-            int64_t acc = bias[j];
-            for (size_t t = 0; t < ks; ++t)
-              for (size_t kk = 0; kk < kc; ++kk)
-                acc += int64_t{static_cast<const uint8_t*>(a[t * mr_max + i])[kk]} * wt[(t * kc + kk) * nc + j];
-            const int32_t want = ref::requantize_fp32(static_cast<int32_t>(acc), 0.003f, 100, 0, 255);
-            ASSERT_EQ(c[i * stride + j], want)
-                << "mr " << mr << " nc " << nc << " kc " << kc << " row " << i << " col " << j;
-          }
-        }
-      }
-    }
-  }
-}
-
-INSTANTIATE_TEST_SUITE_P(Levels, X86Gemm, ::testing::ValuesIn(kLevels),
+INSTANTIATE_TEST_SUITE_P(Levels, QConvTest, ::testing::ValuesIn(arch_levels()),
                          [](const ::testing::TestParamInfo<Isa>& info) { return std::string(isa_name(info.param)); });
 
 }  // namespace

@@ -1,4 +1,5 @@
-// AArch64 dot-product (ARMv8.2 dotprod) indirect-GEMM microkernel, 4x16c4.
+// qu8_igemm_minmax_ukernel_4x16c4__neondot and qs8_igemm_minmax_ukernel_4x16c4__neondot:
+// the AArch64 dot-product (ARMv8.2 dotprod) indirect-GEMM microkernel, 4x16c4.
 //
 // Weights are packed with kr = 4: one 16-byte load is 4 channels x 4 consecutive k,
 // exactly the layout `sdot vd.4s, vn.16b, vm.4b[lane]` multiplies with 4 k of one row
@@ -82,12 +83,7 @@ void igemm_4x16c4(size_t mr, size_t nc, size_t kc, size_t ks, const void* const*
 
 }  // namespace
 
-void qu8_igemm_minmax_4x16c4__neondot(EDGEQ_ARM_IGEMM_ARGS) {
-  igemm_4x16c4<true>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
-}
-void qs8_igemm_minmax_4x16c4__neondot(EDGEQ_ARM_IGEMM_ARGS) {
-  igemm_4x16c4<false>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
-}
+EDGEQ_ARM_IGEMM_DEFINE(qu8_igemm_minmax_ukernel_4x16c4__neondot, qs8_igemm_minmax_ukernel_4x16c4__neondot, igemm_4x16c4)
 
 }  // namespace kern
 }  // namespace edgeq

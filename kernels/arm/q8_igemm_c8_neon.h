@@ -1,4 +1,7 @@
-// NEON baseline indirect-GEMM microkernels (AArch64 2x8c8, ARMv7 2x4c8).
+// The NEON baseline indirect-GEMM microkernel body, included by the two files named
+// after its functions: q8_igemm_minmax_ukernel_2x8c8__neon.cc (AArch64) and
+// q8_igemm_minmax_ukernel_2x4c8__neon.cc (ARMv7, whose 16 q registers hold 8
+// accumulators). Anonymous namespace: one copy in the one translation unit of each target.
 //
 // Weights are packed with kr = 8: each k-block holds 8 consecutive k of every channel,
 // so one 16-byte load gives two channels. Per k-block and (row, channel) pair one smull
@@ -13,6 +16,8 @@
 // bytes read past kc meet zero weights, flipped or not. On AArch64 the 8 activations
 // are loaded into both halves at once (ld1r) and the 8 channels' weights of a k-block
 // with one 64-byte ld1.
+#pragma once
+
 #include <arm_neon.h>
 
 #include <cstring>
@@ -114,14 +119,5 @@ void igemm_c8(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, 
 }
 
 }  // namespace
-
-#if defined(__aarch64__)
-void qu8_igemm_minmax_2x8c8__neon(EDGEQ_ARM_IGEMM_ARGS) { igemm_c8<true>(mr, nc, kc, ks, a, w, c, c_stride, n0, q); }
-void qs8_igemm_minmax_2x8c8__neon(EDGEQ_ARM_IGEMM_ARGS) { igemm_c8<false>(mr, nc, kc, ks, a, w, c, c_stride, n0, q); }
-#else
-void qu8_igemm_minmax_2x4c8__neon(EDGEQ_ARM_IGEMM_ARGS) { igemm_c8<true>(mr, nc, kc, ks, a, w, c, c_stride, n0, q); }
-void qs8_igemm_minmax_2x4c8__neon(EDGEQ_ARM_IGEMM_ARGS) { igemm_c8<false>(mr, nc, kc, ks, a, w, c, c_stride, n0, q); }
-#endif
-
 }  // namespace kern
 }  // namespace edgeq
