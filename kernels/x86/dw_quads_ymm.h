@@ -9,7 +9,7 @@
 // packer folds the extra 128 * sum(w) into the bias. The accumulators hold channels
 // {0-3, 16-19}, {4-7, 20-23}, {8-11, 24-27}, {12-15, 28-31}; the two pack steps of
 // the store put them back in order with no permute.
-// Anonymous namespace: one copy per ISA translation unit (see requant_misc_avx2.h).
+// Anonymous namespace: one copy per ISA translation unit (see epilogue_avx2.h).
 #pragma once
 
 #include <immintrin.h>

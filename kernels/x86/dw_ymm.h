@@ -1,6 +1,6 @@
 // The parts of the AVX2 and AVX-VNNI depthwise traits (dw_rows.h) that are the same:
 // four ymm accumulators (a 32-channel tile), the bias load and the requantization.
-// Anonymous namespace: one copy per ISA translation unit (see requant_misc_avx2.h).
+// Anonymous namespace: one copy per ISA translation unit (see epilogue_avx2.h).
 #pragma once
 
 #include <immintrin.h>
@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "kernels/ref/ref.h"
-#include "kernels/x86/requant_misc_avx2.h"
+#include "kernels/x86/epilogue_avx2.h"
 
 namespace edgeq {
 namespace kern {
@@ -20,7 +20,7 @@ struct DwYmm4 {
   struct Acc {
     __m256i v[4];
   };
-  using Epilogue = EpilogueAvx2;
+  using Epilogue = OutputClamp<Lanes8>;
 
   static void load_bias(Acc& acc, const int32_t* bias) {
 #pragma GCC unroll 4
@@ -29,19 +29,7 @@ struct DwYmm4 {
 
   // rq: the tile's three requantization arrays (misc.h).
   static void requant(Acc& acc, const uint8_t* rq, ref::Scheme scheme, const Epilogue& e) {
-    const __m256i* p = reinterpret_cast<const __m256i*>(rq);
-    if (scheme == ref::Scheme::kFp32) {
-#pragma GCC unroll 4
-      for (int i = 0; i < 4; ++i) {
-        acc.v[i] = requant_fp32_avx2(acc.v[i], _mm256_castsi256_ps(_mm256_load_si256(p + i)), e.lo_f, e.hi_f, e.zp);
-      }
-    } else {
-#pragma GCC unroll 4
-      for (int i = 0; i < 4; ++i) {
-        acc.v[i] = requant_fixed_avx2(acc.v[i], _mm256_load_si256(p + i), _mm256_load_si256(p + 4 + i),
-                                      _mm256_load_si256(p + 8 + i), e.lo_i, e.hi_i, e.zp);
-      }
-    }
+    requantize_dw_tile<Lanes8>(acc.v, rq, scheme, e);
   }
 
   // Packs int32 in [-128, 255] to bytes: signed saturation for int8, unsigned for uint8.

@@ -11,14 +11,14 @@
 // vphaddd and a vpermd turn them into the row's 8 channel sums, plus the packed bias.
 // 3 rows x 4 = 12 accumulators, 3 activation vectors and one weight vector: the
 // 16 ymm registers.
-// Epilogue: requant_avx2.h. Compiled with -mavx2 (kernels/x86/gemm.cmake).
+// Epilogue: epilogue_avx2.h. Compiled with -mavx2 (kernels/x86/gemm.cmake).
 #include <immintrin.h>
 
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/x86/epilogue_avx2.h"
 #include "kernels/x86/gemm_ukernels.h"
-#include "kernels/x86/requant_avx2.h"
 
 namespace edgeq {
 namespace kern {

@@ -5,15 +5,15 @@
 // vpdpbusd (u8 x s8, no saturation, wraps modulo 2^32 like the reference) adds them
 // into 8 channels per ymm. 6 rows x 2 ymm = 12 accumulators, 2 weight vectors and one
 // broadcast fit the 16 ymm registers. Int8 activations are flipped to uint8 with
-// xor 0x80 (the packer folded 128 * sum(w) into the bias). Epilogue: requant_avx2.h.
+// xor 0x80 (the packer folded 128 * sum(w) into the bias). Epilogue: epilogue_avx2.h.
 // Compiled with -mavx2 -mavxvnni (kernels/x86/gemm.cmake).
 #include <immintrin.h>
 
 #include <cstdint>
 
+#include "kernels/x86/epilogue_avx2.h"
 #include "kernels/x86/gemm_ukernels.h"
 #include "kernels/x86/igemm_c4.h"
-#include "kernels/x86/requant_avx2.h"
 
 namespace edgeq {
 namespace kern {

@@ -15,7 +15,7 @@
 // sets for U consecutive k groups and adds them at the end (integer addition wraps,
 // so the order does not matter).
 //
-// Include only from a VNNI translation unit; internal linkage, as requant_avx2.h says.
+// Include only from a VNNI translation unit; internal linkage, as epilogue_avx2.h says.
 #pragma once
 
 #include <cstddef>

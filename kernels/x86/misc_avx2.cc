@@ -4,7 +4,7 @@
 //  * qbinary: the broadcast is collapsed to rows in which each operand is either
 //    contiguous or one repeated element; a row is computed 16 elements at a time with
 //    the reference's formulas (fp32 scheme: dequantize, op and divide in float;
-//    fixed point: the TFLite steps with the requant_misc_avx2.h helpers). kDiv, and zero
+//    fixed point: the TFLite steps with epilogue_avx2.h's FixedPoint). kDiv, and zero
 //    points or scales outside what the vector code reproduces, go to ref::qbinary.
 //  * pools: vectorized across channels, so every channel's sum keeps the reference's
 //    order (average pool: float sum in window order).
@@ -22,8 +22,8 @@
 
 #include "kernels/misc_loops.h"
 #include "kernels/ref/ref.h"
+#include "kernels/x86/epilogue_avx2.h"
 #include "kernels/x86/misc_x86.h"
-#include "kernels/x86/requant_misc_avx2.h"
 
 namespace edgeq {
 namespace kern {
@@ -55,13 +55,12 @@ void store16(__m256i lo, __m256i hi, T* dst) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
 }
 
+using Clamp = OutputClamp<Lanes8>;
+using Fixed = FixedPoint<Lanes8>;
+
 // quantize_value(v, ...) for a vector of v = r / out_scale: NaN gives the zero point,
-// then round half to even and clamp (see requant_misc_avx2.h on the clamp order).
-__m256i round_add_clamp(__m256 v, const EpilogueAvx2& e) {
-  v = _mm256_andnot_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q), v);
-  v = _mm256_min_ps(_mm256_max_ps(v, e.lo_f), e.hi_f);
-  return _mm256_add_epi32(_mm256_cvtps_epi32(v), e.zp);
-}
+// then round half to even and clamp.
+__m256i round_add_clamp(__m256 v, const Clamp& e) { return e.round(Lanes8::zero_nan(v)); }
 
 // ------------------------------------------------------------------ binary
 
@@ -69,11 +68,11 @@ __m256i round_add_clamp(__m256 v, const EpilogueAvx2& e) {
 struct BinaryMath {
   ref::BinaryOp op;
   bool fixed;
-  EpilogueAvx2 e;
+  Clamp e;
   __m256i za, zb;
-  __m256 sa, sb, sy;               // fp32
-  __m256i am, al, ar, bm, bl, br;  // fixed add/sub: operand multipliers and shifts
-  __m256i ym, yl, yr;              // fixed: output multiplier and shifts
+  __m256 sa, sb, sy;  // fp32
+  Fixed am, bm;       // fixed add/sub: the operands' multipliers
+  Fixed ym;           // fixed: the output multiplier
 
   explicit BinaryMath(ref::BinaryOp o, const ref::BinaryQParams& p)
       : op(o), fixed(p.scheme == ref::Scheme::kFixedPoint), e(p.out_zero_point, p.qmin, p.qmax) {
@@ -86,22 +85,20 @@ struct BinaryMath {
     if (fixed && op == ref::BinaryOp::kMul) {
       ref::quantize_multiplier(
           static_cast<double>(p.a_scale) * static_cast<double>(p.b_scale) / static_cast<double>(p.out_scale), &m, &x);
-      set_shift(m, x, &ym, &yl, &yr);
+      ym = fixed_point(m, x);
     } else if (fixed) {
       const double twice_max = 2.0 * std::max(static_cast<double>(p.a_scale), static_cast<double>(p.b_scale));
       ref::quantize_multiplier(static_cast<double>(p.a_scale) / twice_max, &m, &x);
-      set_shift(m, x, &am, &al, &ar);
+      am = fixed_point(m, x);
       ref::quantize_multiplier(static_cast<double>(p.b_scale) / twice_max, &m, &x);
-      set_shift(m, x, &bm, &bl, &br);
+      bm = fixed_point(m, x);
       ref::quantize_multiplier(twice_max / (static_cast<double>(int64_t{1} << 20) * p.out_scale), &m, &x);
-      set_shift(m, x, &ym, &yl, &yr);
+      ym = fixed_point(m, x);
     }
   }
 
-  static void set_shift(int32_t m, int32_t x, __m256i* vm, __m256i* vl, __m256i* vr) {
-    *vm = _mm256_set1_epi32(m);
-    *vl = _mm256_set1_epi32(x > 0 ? x : 0);
-    *vr = _mm256_set1_epi32(x > 0 ? 0 : -x);
+  static Fixed fixed_point(int32_t m, int32_t x) {
+    return Fixed::from_exponent(_mm256_set1_epi32(m), _mm256_set1_epi32(x));
   }
 
   __m256i operator()(__m256i a, __m256i b) const {
@@ -111,11 +108,11 @@ struct BinaryMath {
       if (op == ref::BinaryOp::kMul) {
         raw = _mm256_mullo_epi32(ca, cb);
       } else {
-        const __m256i a1 = mbqm_avx2(_mm256_slli_epi32(ca, 20), am, al, ar);
-        const __m256i b1 = mbqm_avx2(_mm256_slli_epi32(cb, 20), bm, bl, br);
+        const __m256i a1 = am.apply(_mm256_slli_epi32(ca, 20));
+        const __m256i b1 = bm.apply(_mm256_slli_epi32(cb, 20));
         raw = op == ref::BinaryOp::kSub ? _mm256_sub_epi32(a1, b1) : _mm256_add_epi32(a1, b1);
       }
-      return requant_fixed_avx2(raw, ym, yl, yr, e.lo_i, e.hi_i, e.zp);
+      return e.add_zero_point(ym.apply(raw));
     }
     const __m256 ra = _mm256_mul_ps(sa, _mm256_cvtepi32_ps(ca));
     const __m256 rb = _mm256_mul_ps(sb, _mm256_cvtepi32_ps(cb));
@@ -180,7 +177,7 @@ void qmaxpool_avx2(const ref::PoolShape& s, const T* in, const ref::PoolQParams&
   const bool same = p.in_scale == p.out_scale && p.in_zero_point == p.out_zero_point;
   const __m256i lowest = _mm256_set1_epi8(static_cast<char>(type_min<T>()));
   const __m256i qmin = _mm256_set1_epi8(static_cast<char>(p.qmin)), qmax = _mm256_set1_epi8(static_cast<char>(p.qmax));
-  const EpilogueAvx2 e(p.out_zero_point, p.qmin, p.qmax);
+  const Clamp e(p.out_zero_point, p.qmin, p.qmax);
   const __m256i zin = _mm256_set1_epi32(p.in_zero_point);
   const __m256 sin = _mm256_set1_ps(p.in_scale), sout = _mm256_set1_ps(p.out_scale);
   for_each_pool_pixel(s, [&](int64_t o, const int64_t* taps, int count) {
@@ -208,7 +205,7 @@ void qmaxpool_avx2(const ref::PoolShape& s, const T* in, const ref::PoolQParams&
 template <typename T>
 void qavgpool_avx2(const ref::PoolShape& s, const T* in, const ref::PoolQParams& p, T* out) {
   if (!pool_supported(s, p)) return ref::qavgpool(s, in, p, out);
-  const EpilogueAvx2 e(0, p.qmin, p.qmax);
+  const Clamp e(0, p.qmin, p.qmax);
   const __m256i zin = _mm256_set1_epi32(p.in_zero_point);
   const __m256 sin = _mm256_set1_ps(p.in_scale), sout = _mm256_set1_ps(p.out_scale);
   const __m256 zout = _mm256_set1_ps(static_cast<float>(p.out_zero_point));
@@ -246,8 +243,8 @@ template <typename T>
 void qglobal_avgpool_avx2(int32_t batch, int32_t hw, int32_t channels, const T* in, const ref::PoolQParams& p, T* out) {
   if (!global_pool_supported(hw, p)) return ref::qglobal_avgpool(batch, hw, channels, in, p, out);
   const float divisor = p.out_scale * static_cast<float>(hw);
-  const __m256 scale = _mm256_set1_ps(p.in_scale / divisor);
-  const EpilogueAvx2 e(p.out_zero_point, p.qmin, p.qmax);
+  const __m256 scale = finite_scale<Lanes8>(_mm256_set1_ps(p.in_scale / divisor));
+  const Clamp e(p.out_zero_point, p.qmin, p.qmax);
   const __m256i offset = _mm256_set1_epi32(hw * p.in_zero_point);
   for (int32_t n = 0; n < batch; ++n) {
     const T* x = in + static_cast<int64_t>(n) * hw * channels;
@@ -266,8 +263,10 @@ void qglobal_avgpool_avx2(int32_t batch, int32_t hw, int32_t channels, const T* 
         acc[1] = _mm256_add_epi32(acc[1], widen8(px + 8));
       }
       __m256i r[2];
+      // Unrolled, so that acc stays in registers through the loop above.
+#pragma GCC unroll 2
       for (int k = 0; k < 2; ++k) {
-        r[k] = requant_fp32_avx2(_mm256_sub_epi32(acc[k], offset), scale, e.lo_f, e.hi_f, e.zp);
+        r[k] = e.requantize(_mm256_sub_epi32(acc[k], offset), scale);
       }
       T res[16];
       store16(r[0], r[1], res);
