@@ -3,9 +3,10 @@
 // Writing builds the FlatBuffer with segment offsets relative to the data section,
 // so the FlatBuffer's size does not depend on where the data lands. Reading trusts
 // nothing: header fields are bounds-checked with overflow-safe arithmetic, the
-// FlatBuffer goes through the generated verifier, enums are range-checked (the
-// verifier does not), segment bounds and alignment are checked, and finally
-// validate_graph() checks meaning.
+// FlatBuffer goes through the generated verifier, then what the verifier lets through
+// is checked too: enums are range-checked, a node's options table must be present,
+// segment bounds and alignment are checked, and finally validate_graph() checks
+// meaning.
 #include "graph/format.h"
 
 #include <cmath>
@@ -99,6 +100,14 @@ Status read_options(const fb::Node* fn, Node* n) {
   fb::Options expected = options_type(n->op);
   if (fn->options_type() != expected)
     return InvalidModel("node '" + n->name + "' (" + op_name(n->op) + "): options of the wrong kind");
+  // A union's table is optional to the verifier: a node may name its options type and
+  // carry no table. The writer always writes one, and most of the schema's defaults
+  // (stride 0, kernel 0, an empty perm) are invalid anyway, so an absent table is a
+  // corrupt file, whatever the union member. Checked here once, so every
+  // options_as_*() below is non-null.
+  if (expected != fb::Options::NONE && fn->options() == nullptr)
+    return InvalidModel("node '" + n->name + "' (" + op_name(n->op) + "): options type " +
+                        fb::EnumNameOptions(expected) + " without an options table");
   Attrs& a = n->attrs;
   switch (expected) {
     case fb::Options::Conv2DOptions: {

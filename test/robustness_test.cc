@@ -1,0 +1,263 @@
+// Regression tests of hostile and unlucky conditions, each made from the input or
+// condition that once crashed, hung or misbehaved: crafted files that pass the
+// FlatBuffers verifier, misaligned tables, failed allocations, failed thread creation,
+// absurd thread counts, files changed after loading, NaN and infinite inputs.
+//
+// Crafted files are made by editing a valid file's FlatBuffer the way an attacker
+// would: bytes are appended to it and an offset is pointed at them (CraftedFile).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "edgeq_generated.h"
+#include "graph/format.h"
+#include "runtime/session.h"
+#include "test/test_graphs.h"
+
+namespace edgeq {
+namespace {
+
+using testing_graphs::bytes_of;
+using testing_graphs::make_tensor;
+
+constexpr size_t kHeaderSize = 64;
+
+// ------------------------------------------------------------------ test graphs
+
+Tensor constant_f32(const std::string& name, std::vector<int32_t> shape, uint32_t seed) {
+  Tensor t = make_tensor(name, DType::kF32, shape);
+  t.set_data(bytes_of(testing_graphs::random_floats(static_cast<size_t>(t.num_elements()), seed, -1.f, 1.f)));
+  return t;
+}
+
+Node make_node(const std::string& name, OpType op, std::vector<int32_t> inputs, std::vector<int32_t> outputs) {
+  Node n;
+  n.name = name;
+  n.op = op;
+  n.inputs = std::move(inputs);
+  n.outputs = std::move(outputs);
+  return n;
+}
+
+// A float chain with a node of every options table of the file format:
+//   x[1,4,4,2] -Conv3x3 pad 1-> [1,4,4,3] -Relu-> -MaxPool2x2-> [1,2,2,3]
+//   -Pad(h, w +1 before)-> [1,3,3,3] -Slice-> [1,2,2,3] -Transpose(h<->w)->
+//   -ResizeNearest x2-> [1,4,4,3] -Add const-> "mixed" [1,4,4,3] (graph output)
+//   -GlobalAvgPool-> [1,1,1,3] -Reshape-> [1,3] -FC-> [1,5] -Softmax-> "probs" (graph output)
+// A NaN at x[0,0,0,0] reaches conv pixels (0..1, 0..1), pooled pixel (0,0), padded and
+// sliced pixel (1,1), "mixed" pixels (2..3, 2..3), and every element of "probs".
+Graph every_options_net() {
+  Graph g;
+  g.producer = "test";
+  const DType f = DType::kF32;
+  const int32_t x = g.add_tensor(make_tensor("x", f, {1, 4, 4, 2}));
+  const int32_t w = g.add_tensor(constant_f32("conv_w", {3, 3, 3, 2}, 11));
+  const int32_t b = g.add_tensor(constant_f32("conv_b", {3}, 12));
+  const int32_t c = g.add_tensor(make_tensor("conv_out", f, {1, 4, 4, 3}));
+  Node conv = make_node("conv", OpType::kConv2D, {x, w, b}, {c});
+  conv.attrs.pad_top = conv.attrs.pad_left = conv.attrs.pad_bottom = conv.attrs.pad_right = 1;
+  g.nodes.push_back(conv);
+
+  const int32_t r = g.add_tensor(make_tensor("relu_out", f, {1, 4, 4, 3}));
+  g.nodes.push_back(make_node("relu", OpType::kRelu, {c}, {r}));
+
+  const int32_t p = g.add_tensor(make_tensor("pool_out", f, {1, 2, 2, 3}));
+  Node pool = make_node("pool", OpType::kMaxPool2D, {r}, {p});
+  pool.attrs.kernel_h = pool.attrs.kernel_w = 2;
+  pool.attrs.stride_h = pool.attrs.stride_w = 2;
+  g.nodes.push_back(pool);
+
+  const int32_t pd = g.add_tensor(make_tensor("pad_out", f, {1, 3, 3, 3}));
+  Node pad = make_node("pad", OpType::kPad, {p}, {pd});
+  pad.attrs.pads = {0, 1, 1, 0, 0, 0, 0, 0};
+  g.nodes.push_back(pad);
+
+  const int32_t sl = g.add_tensor(make_tensor("slice_out", f, {1, 2, 2, 3}));
+  Node slice = make_node("slice", OpType::kSlice, {pd}, {sl});
+  slice.attrs.starts = {0, 0, 0, 0};
+  slice.attrs.steps = {1, 1, 1, 1};
+  g.nodes.push_back(slice);
+
+  const int32_t tr = g.add_tensor(make_tensor("transpose_out", f, {1, 2, 2, 3}));
+  Node transpose = make_node("transpose", OpType::kTranspose, {sl}, {tr});
+  transpose.attrs.perm = {0, 2, 1, 3};
+  g.nodes.push_back(transpose);
+
+  const int32_t rs = g.add_tensor(make_tensor("resize_out", f, {1, 4, 4, 3}));
+  Node resize = make_node("resize", OpType::kResizeNearest, {tr}, {rs});
+  resize.attrs.scale_h = resize.attrs.scale_w = 2;
+  g.nodes.push_back(resize);
+
+  const int32_t k = g.add_tensor(constant_f32("add_const", {3}, 13));
+  const int32_t mixed = g.add_tensor(make_tensor("mixed", f, {1, 4, 4, 3}));
+  g.nodes.push_back(make_node("add", OpType::kAdd, {rs, k}, {mixed}));
+
+  const int32_t gp = g.add_tensor(make_tensor("gap_out", f, {1, 1, 1, 3}));
+  g.nodes.push_back(make_node("gap", OpType::kGlobalAvgPool, {mixed}, {gp}));
+
+  const int32_t fl = g.add_tensor(make_tensor("flat", f, {1, 3}));
+  g.nodes.push_back(make_node("flatten", OpType::kReshape, {gp}, {fl}));
+
+  const int32_t fw = g.add_tensor(constant_f32("fc_w", {5, 3}, 14));
+  const int32_t logits = g.add_tensor(make_tensor("logits", f, {1, 5}));
+  g.nodes.push_back(make_node("fc", OpType::kFullyConnected, {fl, fw, -1}, {logits}));
+
+  const int32_t probs = g.add_tensor(make_tensor("probs", f, {1, 5}));
+  Node softmax = make_node("softmax", OpType::kSoftmax, {logits}, {probs});
+  softmax.attrs.axis = 1;
+  g.nodes.push_back(softmax);
+
+  g.inputs = {x};
+  g.outputs = {mixed, probs};
+  return g;
+}
+
+std::vector<uint8_t> serialize(const Graph& g) {
+  std::vector<uint8_t> bytes;
+  EXPECT_TRUE(serialize_graph(g, &bytes).ok());
+  return bytes;
+}
+
+// Loads a file's bytes as a model (copied into aligned memory by load_memory).
+Status load(const std::vector<uint8_t>& file, std::shared_ptr<const Model>* model) {
+  return Model::load_memory(file.data(), file.size(), model);
+}
+
+// Every output of one run of `model` on input `x`, as float.
+std::vector<std::vector<float>> run_model(const std::shared_ptr<const Model>& model, const std::vector<float>& x,
+                                          const SessionOptions& options = SessionOptions()) {
+  std::unique_ptr<Session> s;
+  const Status st = Session::create(model, options, &s);
+  EXPECT_TRUE(st.ok()) << st.message();
+  if (!st.ok()) return {};
+  EXPECT_TRUE(s->set_input_f32(0, x.data(), x.size()).ok());
+  s->run();
+  std::vector<std::vector<float>> outs;
+  for (size_t i = 0; i < s->graph().outputs.size(); ++i) {
+    outs.emplace_back(static_cast<size_t>(s->output(i).num_elements()));
+    EXPECT_TRUE(s->get_output_f32(i, outs.back().data(), outs.back().size()).ok());
+  }
+  return outs;
+}
+
+// ------------------------------------------------------------------ crafting files
+
+uint64_t get_u64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+void put_u64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
+
+// A valid .edgeq file taken apart to be edited: its header, its FlatBuffer and its
+// constant data. join() lays them out again as the writer does (the data section at
+// the next 64-byte boundary after the FlatBuffer), with the header's sizes updated.
+class CraftedFile {
+ public:
+  explicit CraftedFile(const std::vector<uint8_t>& file) {
+    const uint64_t fb_offset = get_u64(&file[16]), fb_size = get_u64(&file[24]);
+    const uint64_t data_offset = get_u64(&file[32]), data_size = get_u64(&file[40]);
+    header_.assign(file.begin(), file.begin() + kHeaderSize);
+    fb_.assign(file.begin() + fb_offset, file.begin() + fb_offset + fb_size);
+    data_.assign(file.begin() + data_offset, file.begin() + data_offset + data_size);
+    EXPECT_EQ(fb_offset, kHeaderSize);
+  }
+
+  const fb::Model* model() const { return fb::GetModel(fb_.data()); }
+  // Position in the FlatBuffer of something inside it.
+  size_t pos(const void* p) const { return static_cast<size_t>(static_cast<const uint8_t*>(p) - fb_.data()); }
+  uint8_t* at(size_t pos) { return fb_.data() + pos; }
+
+  // Appends `n` bytes to the FlatBuffer at a position p with p % 8 == rem (zero
+  // padding before them); returns p. The FlatBuffer starts 64-byte aligned in the
+  // file, so p % 8 is also the address's alignment once loaded.
+  size_t append(const uint8_t* bytes, size_t n, size_t rem) {
+    while (fb_.size() % 8 != rem) fb_.push_back(0);
+    const size_t p = fb_.size();
+    fb_.insert(fb_.end(), bytes, bytes + n);
+    return p;
+  }
+
+  std::vector<uint8_t> join() const {
+    const size_t data_offset = (kHeaderSize + fb_.size() + 63) / 64 * 64;
+    std::vector<uint8_t> file(data_offset + data_.size(), 0);
+    std::memcpy(file.data(), header_.data(), kHeaderSize);
+    put_u64(&file[24], fb_.size());
+    put_u64(&file[32], data_offset);
+    std::memcpy(&file[kHeaderSize], fb_.data(), fb_.size());
+    if (!data_.empty()) std::memcpy(&file[data_offset], data_.data(), data_.size());
+    return file;
+  }
+
+ private:
+  std::vector<uint8_t> header_, fb_, data_;
+};
+
+// ------------------------------------------------------------------ 1. absent options tables
+
+TEST(HostileFile, CraftingKeepsAValidFileValid) {
+  const Graph g = every_options_net();
+  const std::vector<uint8_t> file = serialize(g);
+  CraftedFile crafted(file);
+  EXPECT_EQ(crafted.join(), file);
+  std::shared_ptr<const Model> m;
+  ASSERT_TRUE(load(file, &m).ok());
+  const auto outs = run_model(m, testing_graphs::random_floats(32, 5, -1.f, 1.f));
+  ASSERT_EQ(outs.size(), 2u);
+  for (float v : outs[1]) EXPECT_TRUE(std::isfinite(v));
+}
+
+// A node whose options type is set but whose options table is absent passes the
+// FlatBuffers verifier (a union's table is optional to it); the loader once read the
+// null table. Made for every node of a net that holds every options table: the node's
+// vtable is copied to the end of the FlatBuffer with the options field cleared, and
+// the node pointed at the copy (vtables are shared between nodes, so editing one in
+// place would strip several).
+TEST(HostileFile, OptionsTypeWithoutTableIsAnErrorNamingTheNode) {
+  const Graph g = every_options_net();
+  const std::vector<uint8_t> file = serialize(g);
+  std::set<fb::Options> covered;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    CraftedFile crafted(file);
+    const fb::Node* node = crafted.model()->nodes()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    if (node->options_type() == fb::Options::NONE) continue;
+    covered.insert(node->options_type());
+    const size_t table = crafted.pos(node);
+    int32_t soffset;
+    std::memcpy(&soffset, crafted.at(table), 4);
+    const size_t vtable = table - static_cast<size_t>(soffset);
+    uint16_t vsize;
+    std::memcpy(&vsize, crafted.at(vtable), 2);
+    ASSERT_GT(vsize, fb::Node::VT_OPTIONS) << "the writer wrote no options field";
+    std::vector<uint8_t> copy(crafted.at(vtable), crafted.at(vtable) + vsize);
+    std::memset(&copy[fb::Node::VT_OPTIONS], 0, 2);  // the field is absent
+    const size_t new_vtable = crafted.append(copy.data(), copy.size(), 0);
+    const int32_t new_soffset = static_cast<int32_t>(static_cast<int64_t>(table) - static_cast<int64_t>(new_vtable));
+    std::memcpy(crafted.at(table), &new_soffset, 4);
+    const std::vector<uint8_t> bad = crafted.join();
+
+    // The verifier accepts it; the loader must not.
+    flatbuffers::Verifier verifier(bad.data() + kHeaderSize, bad.size() - kHeaderSize, 64, 4000000);
+    ASSERT_TRUE(fb::VerifyModelBuffer(verifier)) << g.nodes[i].name;
+    const fb::Node* edited = fb::GetModel(bad.data() + kHeaderSize)->nodes()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    ASSERT_EQ(edited->options(), nullptr);
+    ASSERT_NE(edited->options_type(), fb::Options::NONE);
+
+    std::shared_ptr<const Model> m;
+    const Status st = load(bad, &m);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidModel) << g.nodes[i].name;
+    EXPECT_NE(st.message().find("'" + g.nodes[i].name + "'"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("without an options table"), std::string::npos) << st.message();
+  }
+  // Every member of the union was covered.
+  for (int t = static_cast<int>(fb::Options::MIN) + 1; t <= static_cast<int>(fb::Options::MAX); ++t)
+    EXPECT_TRUE(covered.count(static_cast<fb::Options>(t))) << fb::EnumNameOptions(static_cast<fb::Options>(t));
+}
+
+}  // namespace
+}  // namespace edgeq
