@@ -5,13 +5,14 @@
 // nothing: header fields are bounds-checked with overflow-safe arithmetic, the
 // FlatBuffer goes through the generated verifier, then what the verifier lets through
 // is checked too: enums are range-checked, a node's options table must be present,
-// segment bounds and alignment are checked, and finally validate_graph() checks
-// meaning.
+// segments are copied out (their vector may be misaligned) and their bounds and
+// alignment checked, and finally validate_graph() checks meaning.
 #include "graph/format.h"
 
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <type_traits>
 
 #include "edgeq_generated.h"
 #include "graph/shape.h"
@@ -166,6 +167,17 @@ Status read_options(const fb::Node* fn, Node* n) {
   return Status::Ok();
 }
 
+// Segment i of the model table, copied out. A Segment holds 8-byte integers, but the
+// verifier only checks a vector of structs for 4-byte alignment, so a file may place the
+// vector at an address that is 4 mod 8: reading through a misaligned fb::Segment pointer
+// would be undefined behaviour (and a fault on some ARMv7 cores), copying the bytes is not.
+static_assert(std::is_trivially_copyable<fb::Segment>::value, "fb::Segment is read with memcpy");
+fb::Segment read_segment(const flatbuffers::Vector<const fb::Segment*>& segs, size_t i) {
+  fb::Segment s;
+  std::memcpy(&s, segs.Data() + i * sizeof(fb::Segment), sizeof(fb::Segment));
+  return s;
+}
+
 std::string tensor_label(const Tensor& t, size_t i) {
   return "tensor " + std::to_string(i) + " '" + t.name + "'";
 }
@@ -302,14 +314,14 @@ Status parse_graph(const uint8_t* data, size_t size, Graph* g) {
     const int32_t seg = ft->segment();
     if (seg >= 0) {
       if (static_cast<size_t>(seg) >= nseg) return InvalidModel(tensor_label(t, i) + ": segment index out of range");
-      const fb::Segment* s = segs->Get(static_cast<flatbuffers::uoffset_t>(seg));
-      if (s->offset() % kAlign != 0 || s->offset() > data_size || s->length() > data_size - s->offset())
+      const fb::Segment s = read_segment(*segs, static_cast<size_t>(seg));
+      if (s.offset() % kAlign != 0 || s.offset() > data_size || s.length() > data_size - s.offset())
         return InvalidModel(tensor_label(t, i) + ": constant segment out of bounds or misaligned");
-      if (s->length() != t.byte_size())
-        return InvalidModel(tensor_label(t, i) + ": constant segment holds " + std::to_string(s->length()) +
+      if (s.length() != t.byte_size())
+        return InvalidModel(tensor_label(t, i) + ": constant segment holds " + std::to_string(s.length()) +
                             " bytes, its shape needs " + std::to_string(t.byte_size()));
-      t.data = data + data_offset + s->offset();
-      t.nbytes = static_cast<size_t>(s->length());
+      t.data = data + data_offset + s.offset();
+      t.nbytes = static_cast<size_t>(s.length());
     } else if (seg != -1) {
       return InvalidModel(tensor_label(t, i) + ": bad segment index");
     }
