@@ -214,7 +214,7 @@ bool init_layer(edgeq::kern::QConvOp* op, Isa isa, const Layer& l, const Operand
   p.rq.zero_point = 128;
   p.rq.qmin = 0;
   p.rq.qmax = 255;
-  return op->init(p, edgeq::kern::kernel_set(isa).gemm);
+  return static_cast<bool>(op->init(p, edgeq::kern::kernel_set(isa).gemm));
 }
 
 void bench_qconv(benchmark::State& state, Isa isa, const Layer& l) {

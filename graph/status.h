@@ -36,6 +36,7 @@ inline Status InvalidArgument(std::string m) { return Status(StatusCode::kInvali
 inline Status InvalidModel(std::string m) { return Status(StatusCode::kInvalidModel, std::move(m)); }
 inline Status Unsupported(std::string m) { return Status(StatusCode::kUnsupported, std::move(m)); }
 inline Status IoError(std::string m) { return Status(StatusCode::kIoError, std::move(m)); }
+inline Status OutOfMemory(std::string m) { return Status(StatusCode::kOutOfMemory, std::move(m)); }
 
 #define EDGEQ_RETURN_IF_ERROR(expr)        \
   do {                                     \

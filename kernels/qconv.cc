@@ -23,7 +23,6 @@
 #include "kernels/qconv.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -35,15 +34,6 @@ constexpr size_t kAlign = 64;
 constexpr size_t kReadSlack = 64;  // kernels read up to 64 bytes past round_up(kc, kr)
 
 size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
-
-struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
-};
-using AlignedBytes = std::unique_ptr<uint8_t, FreeDeleter>;
-
-AlignedBytes aligned_bytes(size_t bytes) {
-  return AlignedBytes(static_cast<uint8_t*>(std::aligned_alloc(kAlign, round_up(std::max<size_t>(bytes, 1), kAlign))));
-}
 
 // The fp32 epilogue rounds after clamping the product to [qmin - zp, qmax - zp] in
 // float, which needs both bounds to be exact floats.
@@ -64,27 +54,29 @@ struct QConvOp::Impl {
   size_t block_bytes = 0;  // one packed NR-channel block
   bool n_outer = false;
 
-  AlignedBytes packed;
+  AlignedBuffer packed;
   std::vector<float> scale;
   std::vector<int32_t> multiplier, exponent;
   QuantEpilogue q;
-  AlignedBytes zero;
+  AlignedBuffer zero;
   size_t zero_bytes = 0;
 
   std::vector<const void*> indirection;  // [m_tiles][ks][mr]
   const void* indirect_x = nullptr;
   uint8_t* y = nullptr;
 
-  void pack_weights(const QConvParams& p, size_t kr, bool wide, int32_t act_offset);
+  // False when the packed buffer cannot be allocated.
+  bool pack_weights(const QConvParams& p, size_t kr, bool wide, int32_t act_offset);
   void pack_epilogue(const ref::Requant& rq);
   void build_indirection(const void* x);
   void run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const;
 };
 
-void QConvOp::Impl::pack_weights(const QConvParams& p, size_t kr, bool wide, int32_t act_offset) {
+bool QConvOp::Impl::pack_weights(const QConvParams& p, size_t kr, bool wide, int32_t act_offset) {
   const size_t kc_r = round_up(kc, kr);
   block_bytes = round_up(nr * sizeof(int32_t) + ks * kc_r * nr * (wide ? sizeof(int16_t) : 1), kAlign);
-  packed = aligned_bytes(n_blocks * block_bytes);
+  packed = aligned_buffer(n_blocks * block_bytes, kAlign);
+  if (!packed) return false;
   std::memset(packed.get(), 0, n_blocks * block_bytes);
   // (x_zp + act_offset) and the correction are formed modulo 2^32, like the accumulators.
   const uint32_t x_offset = static_cast<uint32_t>(p.x_zero_point) + static_cast<uint32_t>(act_offset);
@@ -113,6 +105,7 @@ void QConvOp::Impl::pack_weights(const QConvParams& p, size_t kr, bool wide, int
       std::memcpy(block + j * sizeof(int32_t), &folded, sizeof(folded));
     }
   }
+  return true;
 }
 
 void QConvOp::Impl::pack_epilogue(const ref::Requant& rq) {
@@ -165,17 +158,17 @@ void QConvOp::Impl::run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const {
 QConvOp::QConvOp() = default;
 QConvOp::~QConvOp() = default;
 
-bool QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
+InitResult QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
   impl_.reset();
   const ref::ConvShape& s = p.shape;
   const QIgemmUkernel ukernel = p.act_s8 ? kernel.s8 : kernel.u8;
-  if (ukernel == nullptr || kernel.mr == 0 || kernel.nr == 0 || kernel.kr == 0) return false;
+  if (ukernel == nullptr || kernel.mr == 0 || kernel.nr == 0 || kernel.kr == 0) return InitResult::kDeclined;
   if (s.groups != 1 || s.batch <= 0 || s.out_h <= 0 || s.out_w <= 0 || s.out_c <= 0 || s.in_c <= 0 || s.in_h <= 0 ||
       s.in_w <= 0 || s.kernel_h <= 0 || s.kernel_w <= 0 || p.weight == nullptr)
-    return false;
+    return InitResult::kDeclined;
   if (p.rq.scheme == ref::Scheme::kFp32 ? p.rq.scale == nullptr || !fp32_bounds_exact(p.rq)
                                         : p.rq.multiplier == nullptr || p.rq.exponent == nullptr)
-    return false;
+    return InitResult::kDeclined;
   // Padding taps read the zero buffer, whose bytes must equal the input zero point.
   const int32_t zp_lo = p.act_s8 ? -128 : 0, zp_hi = p.act_s8 ? 127 : 255;
   if (p.x_zero_point < zp_lo || p.x_zero_point > zp_hi) {
@@ -183,7 +176,7 @@ bool QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
         s.pad_top > 0 || s.pad_left > 0 ||
         int64_t{s.out_h - 1} * s.stride_h + int64_t{s.kernel_h - 1} * s.dilation_h - s.pad_top >= s.in_h ||
         int64_t{s.out_w - 1} * s.stride_w + int64_t{s.kernel_w - 1} * s.dilation_w - s.pad_left >= s.in_w;
-    if (padded) return false;
+    if (padded) return InitResult::kDeclined;
   }
 
   auto impl = std::make_unique<Impl>();
@@ -200,14 +193,16 @@ bool QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
   impl->m_tiles = (impl->m + impl->mr - 1) / impl->mr;
   impl->n_blocks = (impl->n + impl->nr - 1) / impl->nr;
   impl->n_outer = impl->n > impl->m;
-  impl->pack_weights(p, kernel.kr, kernel.wide_weights, p.act_s8 ? kernel.s8_act_offset : kernel.u8_act_offset);
+  if (!impl->pack_weights(p, kernel.kr, kernel.wide_weights, p.act_s8 ? kernel.s8_act_offset : kernel.u8_act_offset))
+    return InitResult::kOutOfMemory;
   impl->pack_epilogue(p.rq);
   impl->zero_bytes = round_up(impl->kc, kernel.kr) + kReadSlack;
-  impl->zero = aligned_bytes(impl->zero_bytes);
+  impl->zero = aligned_buffer(impl->zero_bytes, kAlign);
+  if (!impl->zero) return InitResult::kOutOfMemory;
   std::memset(impl->zero.get(), static_cast<uint8_t>(p.x_zero_point), impl->zero_bytes);
   impl->indirection.assign(impl->m_tiles * impl->ks * impl->mr, nullptr);
   impl_ = std::move(impl);
-  return true;
+  return InitResult::kReady;
 }
 
 QConvOp::Grid QConvOp::grid() const {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "kernels/memory.h"
 
 namespace edgeq {
 namespace kern {
@@ -38,9 +39,10 @@ class QConvOp {
   QConvOp(const QConvOp&) = delete;
   QConvOp& operator=(const QConvOp&) = delete;
 
-  // False when `kernel` cannot run these parameters (then the caller keeps the
-  // reference kernel): groups != 1, or a kernel without the activation type.
-  bool init(const QConvParams& params, const QGemmKernel& kernel);
+  // kDeclined when `kernel` cannot run these parameters (then the caller keeps the
+  // reference kernel): groups != 1, or a kernel without the activation type;
+  // kOutOfMemory when the packed buffers cannot be allocated.
+  InitResult init(const QConvParams& params, const QGemmKernel& kernel);
   // The output as a grid of tiles: m rows (pixels) by n columns (channels) in tiles of
   // mr x nr. n_outer: the channel blocks should be the outer loop (the weights are the
   // larger operand), else the pixel tiles.

@@ -2,7 +2,6 @@
 #include "kernels/qdwconv.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -13,15 +12,8 @@ namespace {
 
 constexpr int32_t kMaxRows = 64;  // kernel rows, rounded up to whole groups
 
-struct AlignedFree {
-  void operator()(void* p) const { std::free(p); }
-};
-using AlignedBytes = std::unique_ptr<uint8_t, AlignedFree>;
-
-AlignedBytes aligned_bytes(size_t n) {
-  const size_t size = (n + 63) / 64 * 64 + 64;
-  return AlignedBytes(static_cast<uint8_t*>(std::aligned_alloc(64, size)));
-}
+// n bytes and 64 bytes of slack the row kernels may read past the end.
+AlignedBuffer aligned_bytes(size_t n) { return aligned_buffer(n + 64); }
 
 // Whether the vector epilogue reproduces ref::requantize for every channel.
 bool epilogue_supported(const ref::Requant& rq, int32_t channels) {
@@ -50,22 +42,24 @@ struct QDwConvOp::Impl {
   int32_t zero_point = 0, qmin = 0, qmax = 0;
   bool act_s8 = false;
   size_t packed_size = 0, zero_size = 0;
-  AlignedBytes packed;
-  AlignedBytes zero_row;  // in_w * channels bytes of x_zp
+  AlignedBuffer packed;
+  AlignedBuffer zero_row;  // in_w * channels bytes of x_zp
   const uint8_t* x = nullptr;
   uint8_t* y = nullptr;
 
-  void pack(const QDwConvParams& p, int32_t act_offset);
+  // False when the packed buffer cannot be allocated.
+  bool pack(const QDwConvParams& p, int32_t act_offset);
   void run_row(size_t row) const;
 };
 
-void QDwConvOp::Impl::pack(const QDwConvParams& p, int32_t act_offset) {
+bool QDwConvOp::Impl::pack(const QDwConvParams& p, int32_t act_offset) {
   const int32_t c_total = s.in_c, kh_n = s.kernel_h, kw_n = s.kernel_w;
   const int32_t tile = static_cast<int32_t>(kernel.tile), group = static_cast<int32_t>(kernel.group);
   const size_t block = static_cast<size_t>(tile) * 4 * (4 + static_cast<size_t>(groups) * kw_n);
   const int32_t tiles = (c_total + tile - 1) / tile;
   packed_size = block * static_cast<size_t>(tiles);
   packed = aligned_bytes(packed_size);
+  if (!packed) return false;
   std::memset(packed.get(), 0, packed_size);
   const ref::Requant& rq = p.rq;
   for (int32_t t = 0; t < tiles; ++t) {
@@ -107,6 +101,7 @@ void QDwConvOp::Impl::pack(const QDwConvParams& p, int32_t act_offset) {
       std::memcpy(&bias[i], &folded, sizeof(folded));
     }
   }
+  return true;
 }
 
 void QDwConvOp::Impl::run_row(size_t row) const {
@@ -147,25 +142,25 @@ void QDwConvOp::Impl::run_row(size_t row) const {
 QDwConvOp::QDwConvOp() = default;
 QDwConvOp::~QDwConvOp() = default;
 
-bool QDwConvOp::init(const QDwConvParams& p, const DwKernel& kernel) {
+InitResult QDwConvOp::init(const QDwConvParams& p, const DwKernel& kernel) {
   impl_.reset();
   const ref::ConvShape& s = p.shape;
   const DwRowUkernel uk = p.act_s8 ? kernel.s8 : kernel.u8;
-  if (uk == nullptr || kernel.tile == 0 || (kernel.group != 2 && kernel.group != 4)) return false;
-  if (s.groups != s.in_c || s.out_c != s.in_c || s.in_c < 1 || p.weight == nullptr) return false;
+  if (uk == nullptr || kernel.tile == 0 || (kernel.group != 2 && kernel.group != 4)) return InitResult::kDeclined;
+  if (s.groups != s.in_c || s.out_c != s.in_c || s.in_c < 1 || p.weight == nullptr) return InitResult::kDeclined;
   if (s.kernel_h < 1 || s.kernel_w < 1 || s.stride_h < 1 || s.stride_w < 1 || s.dilation_h < 1 || s.dilation_w < 1 ||
       s.batch < 0 || s.in_h < 0 || s.in_w < 0 || s.out_h < 0 || s.out_w < 0) {
-    return false;
+    return InitResult::kDeclined;
   }
-  if (!epilogue_supported(p.rq, s.out_c)) return false;
+  if (!epilogue_supported(p.rq, s.out_c)) return InitResult::kDeclined;
   // Padding taps read x_zp as an activation byte: it must be one.
-  if (p.x_zero_point < (p.act_s8 ? -128 : 0) || p.x_zero_point > (p.act_s8 ? 127 : 255)) return false;
+  if (p.x_zero_point < (p.act_s8 ? -128 : 0) || p.x_zero_point > (p.act_s8 ? 127 : 255)) return InitResult::kDeclined;
   const int32_t group = static_cast<int32_t>(kernel.group);
   const int32_t groups = (s.kernel_h + group - 1) / group;
-  if (groups * group > kMaxRows) return false;
+  if (groups * group > kMaxRows) return InitResult::kDeclined;
   const size_t col_bytes = static_cast<size_t>(groups) * kernel.tile * 4;
   const size_t cols = static_cast<size_t>(s.kernel_w - 1) * static_cast<size_t>(s.dilation_w) + 1;
-  if (cols > kDwScratchBytes / col_bytes) return false;
+  if (cols > kDwScratchBytes / col_bytes) return InitResult::kDeclined;
 
   auto impl = std::make_unique<Impl>();
   impl->s = s;
@@ -178,12 +173,13 @@ bool QDwConvOp::init(const QDwConvParams& p, const DwKernel& kernel) {
   impl->qmin = p.rq.qmin;
   impl->qmax = p.rq.qmax;
   impl->act_s8 = p.act_s8;
-  impl->pack(p, p.act_s8 ? kernel.s8_act_offset : kernel.u8_act_offset);
+  if (!impl->pack(p, p.act_s8 ? kernel.s8_act_offset : kernel.u8_act_offset)) return InitResult::kOutOfMemory;
   impl->zero_size = static_cast<size_t>(s.in_w > 0 ? s.in_w : 1) * static_cast<size_t>(s.in_c);
   impl->zero_row = aligned_bytes(impl->zero_size);
+  if (!impl->zero_row) return InitResult::kOutOfMemory;
   std::memset(impl->zero_row.get(), static_cast<uint8_t>(p.x_zero_point), impl->zero_size + 64);
   impl_ = std::move(impl);
-  return true;
+  return InitResult::kReady;
 }
 
 void QDwConvOp::bind(const void* x, void* y) {
@@ -205,7 +201,7 @@ void QDwConvOp::run(const void* x, void* y) {
   run_rows(0, rows());
 }
 
-bool QDwConvOp::init(const QDwConvParams& p, const DwKernels& set) {
+InitResult QDwConvOp::init(const QDwConvParams& p, const DwKernels& set) {
   const DwKernel* best = nullptr;
   size_t best_cost = 0;
   const size_t c = p.shape.in_c > 0 ? static_cast<size_t>(p.shape.in_c) : 1;
@@ -217,7 +213,8 @@ bool QDwConvOp::init(const QDwConvParams& p, const DwKernels& set) {
       best_cost = cost;
     }
   }
-  return best != nullptr && init(p, *best);
+  if (best == nullptr) return InitResult::kDeclined;
+  return init(p, *best);
 }
 
 size_t QDwConvOp::packed_bytes() const { return impl_ ? impl_->packed_size + impl_->zero_size : 0; }

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "kernels/kernels.h"
+#include "kernels/memory.h"
 
 namespace edgeq {
 namespace kern {
@@ -34,14 +35,15 @@ class QDwConvOp {
   QDwConvOp(const QDwConvOp&) = delete;
   QDwConvOp& operator=(const QDwConvOp&) = delete;
 
-  // False when `kernel` cannot run these parameters (the caller keeps the reference):
-  // not depthwise with multiplier 1, a kernel without the activation type, a window
-  // wider than the kernel's scratch, or requantization parameters outside what the
-  // vector epilogue reproduces (a zero point beyond +-2^24, a fixed-point multiplier
-  // of INT32_MIN or a right shift above 31, a scale that is not finite).
-  bool init(const QDwConvParams& params, const DwKernel& kernel);
+  // kDeclined when `kernel` cannot run these parameters (the caller keeps the
+  // reference): not depthwise with multiplier 1, a kernel without the activation type,
+  // a window wider than the kernel's scratch, or requantization parameters outside
+  // what the vector epilogue reproduces (a zero point beyond +-2^24, a fixed-point
+  // multiplier of INT32_MIN or a right shift above 31, a scale that is not finite);
+  // kOutOfMemory when the packed buffers cannot be allocated.
+  InitResult init(const QDwConvParams& params, const DwKernel& kernel);
   // The same with the kernel of `set` that is fastest for the channel count (misc.h).
-  bool init(const QDwConvParams& params, const DwKernels& set);
+  InitResult init(const QDwConvParams& params, const DwKernels& set);
   // x: NHWC input of shape.batch x in_h x in_w x in_c; y: NHWC output.
   void bind(const void* x, void* y);
   // Output rows (batch * out_h; 0 when there is nothing to compute).

@@ -13,15 +13,11 @@
 #include <new>
 
 #include "graph/format.h"
+#include "kernels/memory.h"
 #include "kernels/ref/ref.h"
 
 namespace edgeq {
 namespace {
-
-uint8_t* aligned_alloc64(size_t size) {
-  const size_t rounded = (std::max<size_t>(size, 1) + 63) / 64 * 64;
-  return static_cast<uint8_t*>(std::aligned_alloc(64, rounded));
-}
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -38,8 +34,8 @@ Status read_file(int fd, const std::string& path, uint8_t** out, size_t* size) {
     if (r == 0) break;
     bytes.insert(bytes.end(), chunk, chunk + r);
   }
-  uint8_t* buffer = aligned_alloc64(bytes.size());
-  if (!buffer) return Status(StatusCode::kOutOfMemory, "out of memory reading '" + path + "'");
+  uint8_t* buffer = kern::aligned_malloc(bytes.size());
+  if (!buffer) return OutOfMemory("out of memory reading '" + path + "'");
   if (!bytes.empty()) std::memcpy(buffer, bytes.data(), bytes.size());
   *out = buffer;
   *size = bytes.size();
@@ -59,7 +55,7 @@ Status Model::load_file(const std::string& path, std::shared_ptr<const Model>* o
   std::shared_ptr<Model> m(new (std::nothrow) Model());
   if (!m) {
     ::close(fd);
-    return Status(StatusCode::kOutOfMemory, "out of memory");
+    return OutOfMemory("out of memory");
   }
   struct stat st;
   if (::fstat(fd, &st) != 0) {
@@ -97,9 +93,9 @@ Status Model::load_file(const std::string& path, std::shared_ptr<const Model>* o
 Status Model::load_memory(const void* data, size_t size, std::shared_ptr<const Model>* out) {
   if (!data && size) return InvalidArgument("null model data");
   std::shared_ptr<Model> m(new (std::nothrow) Model());
-  if (!m) return Status(StatusCode::kOutOfMemory, "out of memory");
-  m->buffer_ = aligned_alloc64(size);
-  if (!m->buffer_) return Status(StatusCode::kOutOfMemory, "out of memory copying the model");
+  if (!m) return OutOfMemory("out of memory");
+  m->buffer_ = kern::aligned_malloc(size);
+  if (!m->buffer_) return OutOfMemory("out of memory copying the model");
   if (size) std::memcpy(m->buffer_, data, size);
   m->size_ = size;
   EDGEQ_RETURN_IF_ERROR(parse_graph(m->buffer_, size, &m->graph_));
@@ -146,14 +142,14 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
   kern::Isa isa = kern::Isa::kRef;
   EDGEQ_RETURN_IF_ERROR(choose_isa(options.isa, &isa));
   std::unique_ptr<Session> s(new (std::nothrow) Session());
-  if (!s) return Status(StatusCode::kOutOfMemory, "out of memory");
+  if (!s) return OutOfMemory("out of memory");
   s->model_ = std::move(model);
   s->isa_ = kern::isa_name(isa);
   // One thread runs on the caller with no pool at all; more share a pthreadpool.
   s->num_threads_ = options.num_threads;
   if (s->num_threads_ != 1) {
     s->pool_ = pthreadpool_create(static_cast<size_t>(s->num_threads_));
-    if (!s->pool_) return Status(StatusCode::kOutOfMemory, "cannot create a thread pool");
+    if (!s->pool_) return OutOfMemory("cannot create a thread pool");
     s->num_threads_ = static_cast<int32_t>(pthreadpool_get_threads_count(s->pool_));
     if (s->num_threads_ == 1) {
       pthreadpool_destroy(s->pool_);
@@ -163,8 +159,8 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
   const Graph& g = s->model_->graph();
 
   s->plan_ = plan_graph(g);
-  s->arena_ = aligned_alloc64(s->plan_.plan.arena_size);
-  if (!s->arena_) return Status(StatusCode::kOutOfMemory, "cannot allocate a " + std::to_string(s->plan_.plan.arena_size) + "-byte arena");
+  s->arena_ = kern::aligned_malloc(s->plan_.plan.arena_size);
+  if (!s->arena_) return OutOfMemory("cannot allocate a " + std::to_string(s->plan_.plan.arena_size) + "-byte arena");
   std::memset(s->arena_, 0, s->plan_.plan.arena_size);
 
   s->ptrs_.assign(g.tensors.size(), nullptr);

@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "edgeq/edgeq.h"
 #include "edgeq_generated.h"
 #include "graph/format.h"
+#include "kernels/memory.h"
 #include "runtime/session.h"
 #include "test/test_graphs.h"
 
@@ -115,6 +117,52 @@ Graph every_options_net() {
   g.inputs = {x};
   g.outputs = {mixed, probs};
   return g;
+}
+
+// Quantized (s8) x[1,8,8,3] -Conv3x3 pad 1-> [1,8,8,8] -depthwise Conv3x3 pad 1->
+// [1,8,8,8] -GlobalAvgPool-> -Reshape-> [1,8] -FC-> y[1,4]: one node for each kernel
+// driver that packs weights (GEMM conv, depthwise, GEMM fully connected).
+Graph conv_dw_fc_net() {
+  Graph g;
+  g.producer = "test";
+  const DType q = DType::kS8;
+  std::vector<int8_t> wv(8 * 3 * 3 * 8);
+  for (size_t i = 0; i < wv.size(); ++i) wv[i] = static_cast<int8_t>(static_cast<int>(i * 37 % 255) - 127);
+  auto weights = [&](const std::string& name, std::vector<int32_t> shape) {
+    Tensor t = make_tensor(name, DType::kS8, shape, 0.01f, 0);
+    t.set_data(std::vector<uint8_t>(wv.begin(), wv.begin() + make_tensor("", q, shape).num_elements()));
+    return t;
+  };
+  const int32_t x = g.add_tensor(make_tensor("x", q, {1, 8, 8, 3}, 0.02f, 3));
+  const int32_t w1 = g.add_tensor(weights("conv_w", {8, 3, 3, 3}));
+  const int32_t c1 = g.add_tensor(make_tensor("conv_out", q, {1, 8, 8, 8}, 0.03f, -5));
+  Node conv = make_node("conv", OpType::kConv2D, {x, w1, -1}, {c1});
+  conv.attrs.pad_top = conv.attrs.pad_left = conv.attrs.pad_bottom = conv.attrs.pad_right = 1;
+  g.nodes.push_back(conv);
+  const int32_t w2 = g.add_tensor(weights("dw_w", {8, 3, 3, 1}));
+  const int32_t c2 = g.add_tensor(make_tensor("dw_out", q, {1, 8, 8, 8}, 0.03f, 2));
+  Node dw = make_node("dw", OpType::kConv2D, {c1, w2, -1}, {c2});
+  dw.attrs.pad_top = dw.attrs.pad_left = dw.attrs.pad_bottom = dw.attrs.pad_right = 1;
+  dw.attrs.groups = 8;
+  g.nodes.push_back(dw);
+  const int32_t gp = g.add_tensor(make_tensor("gap_out", q, {1, 1, 1, 8}, 0.02f, 0));
+  g.nodes.push_back(make_node("gap", OpType::kGlobalAvgPool, {c2}, {gp}));
+  const int32_t fl = g.add_tensor(make_tensor("flat", q, {1, 8}, 0.02f, 0));
+  g.nodes.push_back(make_node("flatten", OpType::kReshape, {gp}, {fl}));
+  const int32_t w3 = g.add_tensor(weights("fc_w", {4, 8}));
+  const int32_t y = g.add_tensor(make_tensor("y", q, {1, 4}, 0.05f, 1));
+  g.nodes.push_back(make_node("fc", OpType::kFullyConnected, {fl, w3, -1}, {y}));
+  g.inputs = {x};
+  g.outputs = {y};
+  return g;
+}
+
+// The kernel levels this host runs, the reference first.
+std::vector<std::string> supported_levels() {
+  std::vector<std::string> levels;
+  for (int l = 0; l < static_cast<int>(kern::Isa::kCount); ++l)
+    if (kern::isa_supported(static_cast<kern::Isa>(l))) levels.push_back(kern::isa_name(static_cast<kern::Isa>(l)));
+  return levels;
 }
 
 std::vector<uint8_t> serialize(const Graph& g) {
@@ -299,6 +347,83 @@ TEST(HostileFile, SegmentsFourByteAlignedLoadCorrectly) {
   }
   const std::vector<float> x = testing_graphs::random_floats(32, 6, -1.f, 1.f);
   EXPECT_EQ(run_model(original, x), run_model(edited, x));
+}
+
+// ------------------------------------------------------------------ 3. out of memory
+
+// Every aligned allocation of loading and session creation (the model copy, the arena,
+// each driver's packed weights and zero buffer) failed in turn, N = 1, 2, ... until
+// creation succeeds, at every kernel level, with one and two threads: each must end in
+// EDGEQ_OUT_OF_MEMORY with a message, never a crash. The GEMM and depthwise drivers
+// once wrote through the null pointer of an unchecked aligned_alloc.
+TEST(OutOfMemory, EveryAlignedAllocationOfLoadAndSessionCreation) {
+  const std::vector<uint8_t> file = serialize(conv_dw_fc_net());
+  for (const std::string& level : supported_levels()) {
+    for (int32_t threads : {1, 2}) {
+      SCOPED_TRACE(level + ", " + std::to_string(threads) + " threads");
+      edgeq_session_options o;
+      edgeq_session_options_init(&o);
+      o.num_threads = threads;
+      o.isa = level.c_str();
+      int64_t n = 1;
+      for (;; ++n) {
+        kern::fail_nth_allocation(n);
+        edgeq_model* model = nullptr;
+        edgeq_session* session = nullptr;
+        edgeq_status st = edgeq_model_load_memory(file.data(), file.size(), &model);
+        if (st == EDGEQ_OK) st = edgeq_session_create(model, &o, &session);
+        const bool failed = kern::allocation_failure_happened();
+        kern::fail_nth_allocation(0);
+        if (failed) {
+          EXPECT_EQ(st, EDGEQ_OUT_OF_MEMORY) << "allocation " << n << ": " << edgeq_last_error();
+          EXPECT_NE(std::string(edgeq_last_error()), "") << "allocation " << n;
+          EXPECT_EQ(session, nullptr);
+        } else {
+          ASSERT_EQ(st, EDGEQ_OK) << edgeq_last_error();
+          std::vector<int8_t> x(8 * 8 * 3, 7), y(4);
+          EXPECT_EQ(edgeq_session_set_input_raw(session, 0, x.data(), x.size()), EDGEQ_OK);
+          EXPECT_EQ(edgeq_session_run(session), EDGEQ_OK);
+          EXPECT_EQ(edgeq_session_get_output_raw(session, 0, y.data(), y.size()), EDGEQ_OK);
+        }
+        edgeq_session_destroy(session);
+        edgeq_model_release(model);
+        if (!failed) break;
+      }
+      // The walk saw the model copy, the arena, and the packed weights and zero buffer
+      // of every conv / fully connected node the level's drivers took.
+      std::shared_ptr<const Model> m;
+      std::unique_ptr<Session> s;
+      SessionOptions so;
+      so.isa = level;
+      ASSERT_TRUE(load(file, &m).ok());
+      ASSERT_TRUE(Session::create(m, so, &s).ok());
+      int64_t engines = 0;
+      for (size_t i = 0; i < s->graph().nodes.size(); ++i)
+        if (op_has(s->graph().nodes[i].op, kOpWeights) && std::string(s->op(i).kernel_name()) != "ref") ++engines;
+#if defined(__x86_64__)
+      if (level != "ref") {
+        EXPECT_EQ(engines, 3);  // every x86 level takes the conv, the depthwise and the fc
+      }
+#endif
+      EXPECT_EQ(n - 1, 2 + 2 * engines);
+    }
+  }
+}
+
+// The node an out-of-memory error comes from is named.
+TEST(OutOfMemory, PackingErrorNamesTheNode) {
+  const std::vector<uint8_t> file = serialize(conv_dw_fc_net());
+  std::shared_ptr<const Model> m;
+  ASSERT_TRUE(load(file, &m).ok());
+  SessionOptions o;
+  o.isa = supported_levels().back();
+  if (o.isa == "ref") GTEST_SKIP() << "no optimized level on this host";
+  std::unique_ptr<Session> s;
+  kern::fail_nth_allocation(2);  // the arena is first, then the conv's packed weights
+  const Status st = Session::create(m, o, &s);
+  kern::fail_nth_allocation(0);
+  EXPECT_EQ(st.code(), StatusCode::kOutOfMemory);
+  EXPECT_NE(st.message().find("'conv'"), std::string::npos) << st.message();
 }
 
 }  // namespace

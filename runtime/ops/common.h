@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/memory.h"
 #include "kernels/ref/ref.h"
 #include "runtime/ops/ops.h"
 
@@ -111,9 +112,12 @@ struct QWeights {
     return true;
   }
   // Builds and initializes an engine (kern::QConvOp or kern::QDwConvOp) from this
-  // node's parameters; null when it declines them.
+  // node's parameters into *out; *out null when it declines them, an out-of-memory
+  // error naming the node when it cannot allocate its packed buffers.
   template <typename Op, typename Params, typename Kernels>
-  std::unique_ptr<Op> make_engine(const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8, const Kernels& kernels) {
+  Status make_engine(const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8, const Kernels& kernels,
+                     std::unique_ptr<Op>* out) {
+    out->reset();
     Params p;
     p.shape = shape;
     p.act_s8 = act_s8;
@@ -122,8 +126,11 @@ struct QWeights {
     p.bias = bias;
     p.rq = rs.rq;
     auto op = std::make_unique<Op>();
-    if (!op->init(p, kernels)) return nullptr;
-    return op;
+    const kern::InitResult r = op->init(p, kernels);
+    if (r.code() == kern::InitResult::kOutOfMemory)
+      return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory packing the weights");
+    if (r) *out = std::move(op);
+    return Status::Ok();
   }
 };
 

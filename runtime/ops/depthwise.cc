@@ -37,8 +37,8 @@ Status prepare_depthwise(const Graph& g, const Node& n, const OpContext& ctx, st
   EDGEQ_RETURN_IF_ERROR(qw.init(g, n));
   if (!qw.optimizable(g, n, ctx)) return Status::Ok();
   const bool act_s8 = g.tensors[n.inputs[0]].dtype == DType::kS8;
-  std::unique_ptr<kern::QDwConvOp> dw =
-      qw.make_engine<kern::QDwConvOp, kern::QDwConvParams>(g, n, s, act_s8, ctx.kernels->dw);
+  std::unique_ptr<kern::QDwConvOp> dw;
+  EDGEQ_RETURN_IF_ERROR((qw.make_engine<kern::QDwConvOp, kern::QDwConvParams>(g, n, s, act_s8, ctx.kernels->dw, &dw)));
   if (!dw) return Status::Ok();
   if (act_s8)
     *out = std::make_unique<QDwConv<int8_t>>(n, std::move(qw), std::move(dw), ctx.scheduler);

@@ -35,12 +35,14 @@ class ConvF32 : public PreparedOp {
   ref::ConvShape s_;
 };
 
-// The GEMM engine for a quantized conv / fully connected node, or null when the level
-// has none or it declines the node (groups != 1, nonzero weight zero points, ...).
-std::unique_ptr<kern::QConvOp> try_gemm(QWeights& qw, const Graph& g, const Node& n, const ref::ConvShape& shape,
-                                        bool act_s8, const OpContext& ctx) {
-  if (!qw.optimizable(g, n, ctx) || !ctx.kernels->gemm.u8 || shape.groups != 1) return nullptr;
-  return qw.make_engine<kern::QConvOp, kern::QConvParams>(g, n, shape, act_s8, ctx.kernels->gemm);
+// The GEMM engine for a quantized conv / fully connected node into *gemm, left null when
+// the level has none or it declines the node (groups != 1, nonzero weight zero points,
+// ...); an error when it runs out of memory.
+Status try_gemm(QWeights& qw, const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8,
+                const OpContext& ctx, std::unique_ptr<kern::QConvOp>* gemm) {
+  gemm->reset();
+  if (!qw.optimizable(g, n, ctx) || !ctx.kernels->gemm.u8 || shape.groups != 1) return Status::Ok();
+  return qw.make_engine<kern::QConvOp, kern::QConvParams>(g, n, shape, act_s8, ctx.kernels->gemm, gemm);
 }
 
 // Quantized convolution: the ISA's indirect-GEMM engine (kern::QConvOp) when it takes
@@ -52,7 +54,7 @@ class QConv : public PreparedOp {
   QConv(const Graph& g, const Node& n) : n_(n), s_(conv_shape(g, n)) {}
   Status init(const Graph& g, const OpContext& ctx) {
     EDGEQ_RETURN_IF_ERROR(qw_.init(g, n_));
-    gemm_ = try_gemm(qw_, g, n_, s_, std::is_same<T, int8_t>::value, ctx);
+    EDGEQ_RETURN_IF_ERROR(try_gemm(qw_, g, n_, s_, std::is_same<T, int8_t>::value, ctx, &gemm_));
     if (gemm_) gemm_name_ = gemm_kernel_name<T>(ctx.kernels->gemm);
     scheduler_ = ctx.scheduler;
     return Status::Ok();
@@ -131,7 +133,7 @@ class QFc : public PreparedOp {
   Status init(const Graph& g, const OpContext& ctx) {
     EDGEQ_RETURN_IF_ERROR(qw_.init(g, n_));
     const ref::ConvShape s{1, 1, d_.m, d_.k, 1, d_.m, d_.n, 1, 1, 1, 1, 1, 1, 0, 0, 1};
-    gemm_ = try_gemm(qw_, g, n_, s, std::is_same<T, int8_t>::value, ctx);
+    EDGEQ_RETURN_IF_ERROR(try_gemm(qw_, g, n_, s, std::is_same<T, int8_t>::value, ctx, &gemm_));
     if (gemm_) gemm_name_ = gemm_kernel_name<T>(ctx.kernels->gemm);
     scheduler_ = ctx.scheduler;
     return Status::Ok();
