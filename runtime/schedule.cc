@@ -1,10 +1,86 @@
-// The scheduler's kernel-driver runs (see schedule.h).
+// The scheduler's kernel-driver runs and the creation of a session's thread pool (see
+// schedule.h).
+//
+// Creating the pool: pthreadpool_create() (Debian's 2021 pthreadpool) ignores the
+// result of pthread_create() and then waits for every worker to check in, so a thread
+// that could not be created (address-space or thread limits) makes it wait forever.
+// create_thread_pool() therefore first creates the same number of threads itself, with
+// the same default attributes, holds them until all exist and joins them: if one
+// cannot be created it returns an error and pthreadpool is never called. glibc keeps
+// the stacks of joined threads in its cache and gives them to the next threads of the
+// same size, so the pool's threads reuse what the probe just obtained. What remains is
+// a race with another thread of the process taking the memory in between.
 #include "runtime/schedule.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include "kernels/qconv.h"
 #include "kernels/qdwconv.h"
 
 namespace edgeq {
+namespace {
+
+int32_t online_cores() {
+  const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return n >= 1 && n <= (1 << 20) ? static_cast<int32_t>(n) : 1;
+}
+
+// Threads of the probe wait at the gate until all have been created.
+struct Gate {
+  std::mutex mutex;
+  std::condition_variable opened;
+  bool open = false;
+};
+
+void* wait_at_gate(void* arg) {
+  Gate& gate = *static_cast<Gate*>(arg);
+  std::unique_lock<std::mutex> lock(gate.mutex);
+  gate.opened.wait(lock, [&] { return gate.open; });
+  return nullptr;
+}
+
+// Creates `count` threads with default attributes, all alive at once, then joins
+// them. 0, or the error of the first pthread_create() that failed.
+int probe_threads(size_t count) {
+  Gate gate;
+  std::vector<pthread_t> threads;
+  threads.reserve(count);
+  int error = 0;
+  for (size_t i = 0; i < count && error == 0; ++i) {
+    pthread_t t;
+    error = pthread_create(&t, nullptr, &wait_at_gate, &gate);
+    if (error == 0) threads.push_back(t);
+  }
+  {
+    std::lock_guard<std::mutex> lock(gate.mutex);
+    gate.open = true;
+  }
+  gate.opened.notify_all();
+  for (pthread_t t : threads) pthread_join(t, nullptr);
+  return error;
+}
+
+}  // namespace
+
+int32_t thread_count(int32_t requested) { return requested == 0 ? online_cores() : requested; }
+
+Status create_thread_pool(int32_t threads, pthreadpool_t* pool) {
+  *pool = nullptr;
+  // The caller is worker 0: pthreadpool creates threads - 1.
+  if (const int error = probe_threads(static_cast<size_t>(threads) - 1))
+    return OutOfMemory("cannot create the " + std::to_string(threads - 1) + " worker threads of a " +
+                       std::to_string(threads) + "-thread pool: " + std::strerror(error));
+  *pool = pthreadpool_create(static_cast<size_t>(threads));
+  if (*pool == nullptr) return OutOfMemory("cannot create a " + std::to_string(threads) + "-thread pool");
+  return Status::Ok();
+}
 
 void Scheduler::run(kern::QConvOp& op, const void* x, void* y) const {
   op.bind(x, y);

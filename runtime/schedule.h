@@ -16,11 +16,21 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "graph/status.h"
+
 namespace edgeq {
 namespace kern {
 class QConvOp;
 class QDwConvOp;
 }  // namespace kern
+
+// The threads a session asking for `requested` (0: one per online core) runs.
+int32_t thread_count(int32_t requested);
+
+// A pool of `threads` (> 1) threads, the caller counting as one. Fails with an
+// out-of-memory status, instead of hanging, when the threads cannot be created
+// (schedule.cc says why this needs care).
+Status create_thread_pool(int32_t threads, pthreadpool_t* pool);
 
 class Scheduler {
  public:

@@ -146,16 +146,8 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
   s->model_ = std::move(model);
   s->isa_ = kern::isa_name(isa);
   // One thread runs on the caller with no pool at all; more share a pthreadpool.
-  s->num_threads_ = options.num_threads;
-  if (s->num_threads_ != 1) {
-    s->pool_ = pthreadpool_create(static_cast<size_t>(s->num_threads_));
-    if (!s->pool_) return OutOfMemory("cannot create a thread pool");
-    s->num_threads_ = static_cast<int32_t>(pthreadpool_get_threads_count(s->pool_));
-    if (s->num_threads_ == 1) {
-      pthreadpool_destroy(s->pool_);
-      s->pool_ = nullptr;
-    }
-  }
+  s->num_threads_ = thread_count(options.num_threads);
+  if (s->num_threads_ > 1) EDGEQ_RETURN_IF_ERROR(create_thread_pool(s->num_threads_, &s->pool_));
   const Graph& g = s->model_->graph();
 
   s->plan_ = plan_graph(g);

@@ -6,8 +6,12 @@
 // Crafted files are made by editing a valid file's FlatBuffer the way an attacker
 // would: bytes are appended to it and an offset is pointed at them (CraftedFile).
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <set>
@@ -424,6 +428,49 @@ TEST(OutOfMemory, PackingErrorNamesTheNode) {
   kern::fail_nth_allocation(0);
   EXPECT_EQ(st.code(), StatusCode::kOutOfMemory);
   EXPECT_NE(st.message().find("'conv'"), std::string::npos) << st.message();
+}
+
+// ------------------------------------------------------------------ 4. thread creation failure
+
+// In a child process: creates a 4-thread session with 1 MiB of address space left and
+// exits 1 when that fails with an out-of-memory error about threads (0: created; 2:
+// another out-of-memory error; 3: another status; 10 and up: setup failed). An alarm
+// kills the child if creation hangs.
+[[noreturn]] void create_session_under_address_space_limit(const std::vector<uint8_t>& file) {
+  alarm(10);
+  edgeq_model* model = nullptr;
+  if (edgeq_model_load_memory(file.data(), file.size(), &model) != EDGEQ_OK) _exit(10);
+  edgeq_session_options o;
+  edgeq_session_options_init(&o);
+  o.num_threads = 4;
+  // Address space in use now, from /proc/self/statm (pages).
+  FILE* statm = std::fopen("/proc/self/statm", "r");
+  unsigned long pages = 0;
+  if (!statm || std::fscanf(statm, "%lu", &pages) != 1) _exit(11);
+  std::fclose(statm);
+  const rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (1 << 20);
+  const struct rlimit rl = {limit, limit};
+  if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(12);
+  edgeq_session* session = nullptr;
+  const edgeq_status st = edgeq_session_create(model, &o, &session);
+  if (st == EDGEQ_OK) _exit(0);
+  if (st == EDGEQ_OUT_OF_MEMORY && std::strstr(edgeq_last_error(), "thread")) _exit(1);
+  _exit(st == EDGEQ_OUT_OF_MEMORY ? 2 : 3);
+}
+
+// With a low address-space limit the pool's threads cannot get stacks; pthreadpool
+// ignored the failed pthread_create() and waited for the missing workers forever, so
+// session creation hung. In a child process (the limit must not touch this one) that
+// is a fresh execution of the test binary ("threadsafe" death-test style: a forked
+// child would inherit the thread stacks glibc cached for earlier tests, and the pool
+// would get them without new memory), creation must return that error, not hang.
+TEST(ThreadCreation, FailureUnderAnAddressSpaceLimitIsAnErrorNotAHang) {
+  const std::vector<uint8_t> file = serialize(conv_dw_fc_net());
+  const std::string style = GTEST_FLAG_GET(death_test_style);
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(create_session_under_address_space_limit(file), ::testing::ExitedWithCode(1), "")
+      << "exit 0: created; 2: another out-of-memory error; 3: another status; killed by SIGALRM: it hung";
+  GTEST_FLAG_SET(death_test_style, style);
 }
 
 }  // namespace
