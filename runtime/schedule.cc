@@ -69,7 +69,11 @@ int probe_threads(size_t count) {
 
 }  // namespace
 
-int32_t thread_count(int32_t requested) { return requested == 0 ? online_cores() : requested; }
+int32_t thread_count(int32_t requested) {
+  const int32_t cores = online_cores();
+  if (requested == 0) return cores;
+  return static_cast<int32_t>(std::min<int64_t>(requested, int64_t{cores} * kMaxThreadsPerCore));
+}
 
 Status create_thread_pool(int32_t threads, pthreadpool_t* pool) {
   *pool = nullptr;

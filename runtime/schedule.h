@@ -24,7 +24,13 @@ class QConvOp;
 class QDwConvOp;
 }  // namespace kern
 
-// The threads a session asking for `requested` (0: one per online core) runs.
+// A session runs at most this many threads per online core (see thread_count()).
+constexpr int32_t kMaxThreadsPerCore = 4;
+
+// The threads a session asking for `requested` (0: one per core) runs: at most
+// kMaxThreadsPerCore per online core. More threads than cores only take turns on them:
+// results never depend on the count, so a cap changes speed, never results, and keeps
+// a large request from exhausting the machine's threads.
 int32_t thread_count(int32_t requested);
 
 // A pool of `threads` (> 1) threads, the caller counting as one. Fails with an

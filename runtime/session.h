@@ -45,7 +45,7 @@ class Model {
 };
 
 struct SessionOptions {
-  int32_t num_threads = 1;  // 0: one per core
+  int32_t num_threads = 1;  // 0: one per core; capped at kMaxThreadsPerCore per core (schedule.h)
   // "" or "auto": the EDGEQ_ISA environment variable if set, else the best level the
   // CPU runs; otherwise a level name (kern::isa_name), which must be supported.
   std::string isa;

@@ -5,6 +5,7 @@
 //
 // Crafted files are made by editing a valid file's FlatBuffer the way an attacker
 // would: bytes are appended to it and an offset is pointed at them (CraftedFile).
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -22,6 +23,7 @@
 #include "edgeq_generated.h"
 #include "graph/format.h"
 #include "kernels/memory.h"
+#include "runtime/schedule.h"
 #include "runtime/session.h"
 #include "test/test_graphs.h"
 
@@ -471,6 +473,62 @@ TEST(ThreadCreation, FailureUnderAnAddressSpaceLimitIsAnErrorNotAHang) {
   EXPECT_EXIT(create_session_under_address_space_limit(file), ::testing::ExitedWithCode(1), "")
       << "exit 0: created; 2: another out-of-memory error; 3: another status; killed by SIGALRM: it hung";
   GTEST_FLAG_SET(death_test_style, style);
+}
+
+// ------------------------------------------------------------------ 5. thread count bound
+
+// Threads of this process now (Linux: the entries of /proc/self/task).
+int count_threads() {
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return -1;
+  int n = 0;
+  while (const dirent* e = readdir(dir))
+    if (e->d_name[0] != '.') ++n;
+  closedir(dir);
+  return n;
+}
+
+// num_threads had no upper bound in the C API: 3,000 created 3,000 threads and a run
+// did not finish in two minutes; 100,000 exhausted the machine's thread limit. A
+// session now runs at most kMaxThreadsPerCore threads per online core, with the same
+// results as one thread; a negative count is an error.
+TEST(ThreadCount, RequestsAboveTheCapAreCappedThroughTheCApi) {
+  const std::vector<uint8_t> file = serialize(conv_dw_fc_net());
+  edgeq_model* model = nullptr;
+  ASSERT_EQ(edgeq_model_load_memory(file.data(), file.size(), &model), EDGEQ_OK);
+  const int32_t cap = static_cast<int32_t>(sysconf(_SC_NPROCESSORS_ONLN)) * kMaxThreadsPerCore;
+  std::vector<int8_t> x(8 * 8 * 3);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int8_t>(i * 13);
+  auto run = [&](int32_t threads, int* created) {
+    edgeq_session_options o;
+    edgeq_session_options_init(&o);
+    o.num_threads = threads;
+    const int before = count_threads();
+    edgeq_session* session = nullptr;
+    EXPECT_EQ(edgeq_session_create(model, &o, &session), EDGEQ_OK) << threads << ": " << edgeq_last_error();
+    *created = count_threads() - before;
+    std::vector<int8_t> y(4);
+    if (session) {
+      EXPECT_EQ(edgeq_session_set_input_raw(session, 0, x.data(), x.size()), EDGEQ_OK);
+      EXPECT_EQ(edgeq_session_run(session), EDGEQ_OK);
+      EXPECT_EQ(edgeq_session_get_output_raw(session, 0, y.data(), y.size()), EDGEQ_OK);
+    }
+    edgeq_session_destroy(session);
+    return y;
+  };
+  int created = 0;
+  const std::vector<int8_t> one = run(1, &created);
+  EXPECT_EQ(created, 0);
+  for (int32_t threads : {3000, 100000, std::numeric_limits<int32_t>::max()}) {
+    EXPECT_EQ(run(threads, &created), one) << threads;
+    EXPECT_EQ(created, cap - 1) << threads << " threads asked";  // the caller is the cap-th
+  }
+  edgeq_session_options o;
+  edgeq_session_options_init(&o);
+  o.num_threads = -1;
+  edgeq_session* session = nullptr;
+  EXPECT_EQ(edgeq_session_create(model, &o, &session), EDGEQ_INVALID_ARGUMENT);
+  edgeq_model_release(model);
 }
 
 }  // namespace

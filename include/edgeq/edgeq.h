@@ -48,10 +48,18 @@ typedef enum edgeq_dtype { EDGEQ_F32 = 0, EDGEQ_S8 = 1, EDGEQ_U8 = 2, EDGEQ_S32 
 typedef struct edgeq_model edgeq_model;
 typedef struct edgeq_session edgeq_session;
 
-/* Session options. Initialize with edgeq_session_options_init() before setting fields. */
+/* Session options. Initialize with edgeq_session_options_init() before setting fields.
+ *
+ * num_threads: 1 (the default) runs on the calling thread with no pool; 0 means one
+ * thread per online core; a negative count is EDGEQ_INVALID_ARGUMENT. A count above
+ * 4 per online core is capped there, not refused: results never depend on the thread
+ * count and threads beyond the cores only take turns on them, so the cap costs
+ * nothing, while thousands of threads would exhaust the machine's. When the threads
+ * cannot be created (address-space or thread limits), edgeq_session_create returns
+ * EDGEQ_OUT_OF_MEMORY. */
 typedef struct edgeq_session_options {
   uint32_t struct_size; /* sizeof(edgeq_session_options), for compatibility */
-  int32_t num_threads;  /* 0: one per core; 1: no thread pool */
+  int32_t num_threads;  /* 1: no thread pool; 0: one per core; at most 4 per core */
   const char* isa;      /* kernel level to force ("ref"), or NULL for the best the CPU has */
 } edgeq_session_options;
 
