@@ -11,11 +11,11 @@
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <type_traits>
 
 #include "edgeq_generated.h"
 #include "graph/shape.h"
+#include "graph/write_file.h"
 
 namespace edgeq {
 namespace {
@@ -243,18 +243,7 @@ Status serialize_graph(const Graph& g, std::vector<uint8_t>* out) {
 Status write_graph_file(const Graph& g, const std::string& path) {
   std::vector<uint8_t> bytes;
   EDGEQ_RETURN_IF_ERROR(serialize_graph(g, &bytes));
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return IoError("cannot open '" + tmp + "' for writing");
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!f.flush()) return IoError("cannot write '" + tmp + "'");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return IoError("cannot rename '" + tmp + "' to '" + path + "'");
-  }
-  return Status::Ok();
+  return write_file(path, bytes.data(), bytes.size());
 }
 
 Status parse_graph(const uint8_t* data, size_t size, Graph* g) {

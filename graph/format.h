@@ -19,6 +19,7 @@ constexpr uint32_t kFormatVersion = 1;
 
 // Serializes `g` (constants copied into the returned buffer).
 Status serialize_graph(const Graph& g, std::vector<uint8_t>* out);
+// Writes the file complete or not at all (graph/write_file.h).
 Status write_graph_file(const Graph& g, const std::string& path);
 
 // Parses `size` bytes at `data` into `g`. Constant tensors point into `data`, which

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <string>
 
+#include "graph/write_file.h"
 #include "quant/observer.h"
 
 namespace edgeq {
@@ -260,13 +261,8 @@ Status parse_stats_file(const std::string& text, NamedStats* tensors) {
 }
 
 Status write_stats_file(const std::string& path, const NamedStats& tensors) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) return IoError("cannot open '" + path + "' for writing");
   const std::string text = stats_file_text(tensors);
-  f.write(text.data(), static_cast<std::streamsize>(text.size()));
-  f.close();
-  if (!f) return IoError("cannot write '" + path + "'");
-  return Status::Ok();
+  return write_file(path, text.data(), text.size());
 }
 
 Status read_stats_file(const std::string& path, NamedStats* tensors) {

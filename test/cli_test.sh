@@ -164,5 +164,22 @@ expect_error "calibrate bad method" "method" "$edgeq" calibrate "$f32" --data "$
 printf 'garbage\n' > "$work/bad_stats.txt"
 expect_error "calibrate bad stats" "stats\|statistics" "$edgeq" calibrate "$f32" --stats "$work/bad_stats.txt" -o "$work/z.edgeq"
 
+# Partial files: a write that fails part-way (here the file size limit, ulimit -f 8,
+# i.e. 8 KiB) must fail with an error and leave nothing behind: no temporary file, no
+# truncated output. The tool ignores SIGXFSZ, so the write fails with EFBIG and the
+# cleanup runs instead of the signal killing the process (an exit of 153).
+fsz="$work/fsize"; mkdir -p "$fsz"
+/usr/bin/python3 -c "import numpy as np; np.random.seed(1); np.save('$work/many.npy', (np.random.rand(256, 3, 32, 32) * 2 - 1).astype('float32'))" \
+  && ok || bad "could not make 256 samples"
+limited() { bash -c 'ulimit -f 8 && exec "$@"' limited "$@"; }
+expect_error "convert past the file size limit" "cannot write" limited "$edgeq" convert "$data/small_qdq.onnx" -o "$fsz/c.edgeq"
+expect_error "calibrate stats past the file size limit" "cannot write" \
+  limited "$edgeq" calibrate "$f32" --data "$work/calib.npy" -o "$fsz/q.edgeq" --stats "$fsz/stats.txt"
+expect_error "calibrate past the file size limit" "cannot write" limited "$edgeq" calibrate "$f32" --data "$work/calib.npy" -o "$fsz/q.edgeq"
+expect_error "run -o past the file size limit" "cannot write" limited "$edgeq" run "$f32" --input "$work/many.npy" -o "$fsz/y.npy"
+expect_error "export-onnx past the file size limit" "cannot write" limited "$edgeq" export-onnx "$m" -o "$fsz/e.onnx"
+left=$(ls -A "$fsz")
+[ -z "$left" ] && ok || bad "failed writes left files: $left"
+
 echo "cli: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -307,16 +308,18 @@ TEST(Export, UnwritablePathLeavesNoFile) {
   const std::string dir = ::testing::TempDir() + "/edgeq_export_no_such_dir";
   Status s = export_onnx(g, dir + "/m.onnx");
   EXPECT_EQ(s.code(), StatusCode::kIoError);
-  std::ifstream f(dir + "/m.onnx.partial");
-  EXPECT_FALSE(f.good());
 
-  const std::string ok_path = ::testing::TempDir() + "/edgeq_export_ok.onnx";
-  ASSERT_TRUE(export_onnx(g, ok_path).ok());
+  // A written file leaves no temporary file ("<path>.tmp.*") beside it.
+  const std::string dir_ok = ::testing::TempDir() + "/edgeq_export_ok";
+  std::filesystem::remove_all(dir_ok);
+  std::filesystem::create_directory(dir_ok);
+  ASSERT_TRUE(export_onnx(g, dir_ok + "/m.onnx").ok());
   Graph back;
-  EXPECT_TRUE(import_onnx_file(ok_path, ImportOptions(), &back).ok());
-  std::ifstream partial(ok_path + ".partial");
-  EXPECT_FALSE(partial.good());
-  std::remove(ok_path.c_str());
+  EXPECT_TRUE(import_onnx_file(dir_ok + "/m.onnx", ImportOptions(), &back).ok());
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ok)) names.push_back(e.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"m.onnx"});
+  std::filesystem::remove_all(dir_ok);
 }
 
 }  // namespace

@@ -11,9 +11,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <set>
 #include <string>
@@ -22,6 +24,7 @@
 #include "edgeq/edgeq.h"
 #include "edgeq_generated.h"
 #include "graph/format.h"
+#include "graph/write_file.h"
 #include "kernels/memory.h"
 #include "runtime/schedule.h"
 #include "runtime/session.h"
@@ -529,6 +532,61 @@ TEST(ThreadCount, RequestsAboveTheCapAreCappedThroughTheCApi) {
   edgeq_session* session = nullptr;
   EXPECT_EQ(edgeq_session_create(model, &o, &session), EDGEQ_INVALID_ARGUMENT);
   edgeq_model_release(model);
+}
+
+// ------------------------------------------------------------------ 6. partial files
+
+// Names in a directory, sorted.
+std::vector<std::string> list_dir(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string read_whole(const std::string& path) {
+  std::string text;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof(buf), f)) > 0;) text.append(buf, n);
+    std::fclose(f);
+  }
+  return text;
+}
+
+// Writes that fail part-way (the file size limit, with SIGXFSZ ignored as the edgeq
+// tool does) once left an 8 KiB temporary file, or a truncated file in place. Every
+// writer goes through write_file(): on failure the destination keeps its old bytes and
+// nothing else is left in the directory; on success only the destination is there.
+TEST(PartialFiles, AFailedWriteLeavesTheOldFileAndNothingElse) {
+  const std::string dir = ::testing::TempDir() + "/edgeq_partial_files";
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(std::filesystem::create_directory(dir));
+  const std::string path = dir + "/out.bin";
+  const std::string old_bytes = "the old file";
+  ASSERT_TRUE(write_file(path, old_bytes.data(), old_bytes.size()).ok());
+  EXPECT_EQ(list_dir(dir), std::vector<std::string>{"out.bin"});
+  EXPECT_EQ(read_whole(path), old_bytes);
+
+  // In a child process (the limit must not touch this one): 16 KiB past an 8 KiB limit.
+  const std::string big(16 << 10, 'x');
+  auto write_past_the_limit = [&] {
+    signal(SIGXFSZ, SIG_IGN);
+    const struct rlimit rl = {8 << 10, 8 << 10};
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(10);
+    const Status st = write_file(path, big.data(), big.size());
+    _exit(st.code() == StatusCode::kIoError && st.message().find("File too large") != std::string::npos ? 0 : 1);
+  };
+  EXPECT_EXIT(write_past_the_limit(), ::testing::ExitedWithCode(0), "") << "not an IoError saying EFBIG";
+  EXPECT_EQ(list_dir(dir), std::vector<std::string>{"out.bin"});
+  EXPECT_EQ(read_whole(path), old_bytes);
+
+  // No such directory: an error, nothing created.
+  EXPECT_EQ(write_file(dir + "/no/such/dir/f", big.data(), big.size()).code(), StatusCode::kIoError);
+  ASSERT_TRUE(write_file(path, big.data(), big.size()).ok());
+  EXPECT_EQ(read_whole(path), big);
+  EXPECT_EQ(list_dir(dir), std::vector<std::string>{"out.bin"});
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

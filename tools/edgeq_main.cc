@@ -10,6 +10,7 @@
 // stay on the command line only to say that this build cannot do them.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -198,6 +199,10 @@ int main_impl(int argc, char** argv) {
 }  // namespace edgeq
 
 int main(int argc, char** argv) {
+  // A write past the file size limit (ulimit -f) would raise SIGXFSZ and kill the tool
+  // mid-write, leaving the temporary file behind; ignored, the write fails with EFBIG,
+  // and the writer removes the temporary file and reports the error (graph/write_file.h).
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     return edgeq::main_impl(argc, argv);
   } catch (const std::exception& e) {

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "graph/write_file.h"
+
 namespace edgeq {
 namespace {
 
@@ -124,16 +126,12 @@ Status write_npy(const std::string& path, const NpyArray& a) {
   const size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) return IoError("cannot open '" + path + "' for writing");
   const uint16_t len = static_cast<uint16_t>(header.size());
-  f.write("\x93NUMPY\x01\x00", 8);
-  const char len_bytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
-  f.write(len_bytes, 2);
-  f << header;
-  f.write(reinterpret_cast<const char*>(a.data.data()), static_cast<std::streamsize>(a.data.size()));
-  if (!f.flush()) return IoError("cannot write '" + path + "'");
-  return Status::Ok();
+  std::vector<uint8_t> bytes = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<uint8_t>(len & 0xff),
+                                static_cast<uint8_t>(len >> 8)};
+  bytes.insert(bytes.end(), header.begin(), header.end());
+  bytes.insert(bytes.end(), a.data.begin(), a.data.end());
+  return write_file(path, bytes.data(), bytes.size());
 }
 
 }  // namespace edgeq

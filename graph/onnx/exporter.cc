@@ -26,10 +26,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <set>
+
+#include "graph/write_file.h"
 
 namespace edgeq {
 namespace {
@@ -727,22 +728,7 @@ Status export_onnx_bytes(const Graph& g, std::string* bytes) {
 Status export_onnx(const Graph& g, const std::string& path) {
   std::string bytes;
   EDGEQ_RETURN_IF_ERROR(export_onnx_bytes(g, &bytes));
-  const std::string tmp = path + ".partial";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return IoError("cannot write '" + path + "'");
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    f.close();
-    if (!f) {
-      std::remove(tmp.c_str());
-      return IoError("cannot write '" + path + "'");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return IoError("cannot write '" + path + "'");
-  }
-  return Status::Ok();
+  return write_file(path, bytes.data(), bytes.size());
 }
 
 }  // namespace edgeq

@@ -125,7 +125,13 @@ size_t edgeq_session_arena_bytes(const edgeq_session* session);
  *
  * Statistics of every activation are kept per tensor (min/max, moving average,
  * histogram), so edgeq_calibrator_write may be called again with other options, and
- * edgeq_calibrator_save_stats / _load_stats cache them in a file. */
+ * edgeq_calibrator_save_stats / _load_stats cache them in a file.
+ *
+ * Files are written complete or not at all: to a temporary file in the same directory,
+ * renamed over `path` when complete, removed on any failure (EDGEQ_IO_ERROR). A write
+ * past the process's file size limit raises SIGXFSZ, which kills the process unless
+ * it ignores the signal (then the write fails with an error); edgeq leaves signal
+ * dispositions to the application. */
 typedef struct edgeq_calibrator edgeq_calibrator;
 
 typedef struct edgeq_calibration_options {
