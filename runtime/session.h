@@ -2,7 +2,9 @@
 //
 // Model: a loaded `.edgeq` file. load_file() mmaps it read-only (falling back to
 // reading it into 64-byte-aligned memory); parse_graph() verifies it and the graph's
-// constant tensors point into that memory. Immutable after loading, so any number of
+// constant tensors point into that memory. A mapped file truncated while the model
+// lives makes the next touch of a lost page raise SIGBUS (documented in edgeq.h);
+// load_memory() copies and is immune. Immutable after loading, so any number of
 // sessions on any threads may share one through shared_ptr.
 //
 // Session: plans the arena (runtime/planner.h), builds the table of tensor pointers

@@ -589,5 +589,45 @@ TEST(PartialFiles, AFailedWriteLeavesTheOldFileAndNothingElse) {
   std::filesystem::remove_all(dir);
 }
 
+// ------------------------------------------------------------------ 7. files changed after loading
+
+// A mapped model file shrunk after loading killed the process with SIGBUS inside
+// edgeq_session_create (documented in edgeq.h). edgeq_model_load_memory copies the
+// bytes: truncating the file after loading (then replacing it) must change nothing.
+TEST(ChangedFile, LoadMemoryIsUnaffectedByTruncatingTheFile) {
+  const std::string dir = ::testing::TempDir() + "/edgeq_changed_file";
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(std::filesystem::create_directory(dir));
+  const std::string path = dir + "/m.edgeq";
+  const Graph g = conv_dw_fc_net();
+  ASSERT_TRUE(write_graph_file(g, path).ok());
+  const std::string bytes = read_whole(path);
+  ASSERT_EQ(bytes.size(), serialize(g).size());
+
+  edgeq_model* model = nullptr;
+  ASSERT_EQ(edgeq_model_load_memory(bytes.data(), bytes.size(), &model), EDGEQ_OK);
+  ASSERT_EQ(truncate(path.c_str(), 0), 0);
+  ASSERT_TRUE(write_file(path, "junk", 4).ok());
+  edgeq_session* session = nullptr;
+  ASSERT_EQ(edgeq_session_create(model, nullptr, &session), EDGEQ_OK) << edgeq_last_error();
+  std::vector<int8_t> x(8 * 8 * 3), y(4), expected(4);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int8_t>(i * 7);
+  EXPECT_EQ(edgeq_session_set_input_raw(session, 0, x.data(), x.size()), EDGEQ_OK);
+  EXPECT_EQ(edgeq_session_run(session), EDGEQ_OK);
+  EXPECT_EQ(edgeq_session_get_output_raw(session, 0, y.data(), y.size()), EDGEQ_OK);
+  edgeq_session_destroy(session);
+  edgeq_model_release(model);
+
+  std::shared_ptr<const Model> m;
+  std::unique_ptr<Session> s;
+  ASSERT_TRUE(load(serialize(g), &m).ok());
+  ASSERT_TRUE(Session::create(m, SessionOptions(), &s).ok());
+  ASSERT_TRUE(s->set_input_raw(0, x.data(), x.size()).ok());
+  s->run();
+  ASSERT_TRUE(s->get_output_raw(0, expected.data(), expected.size()).ok());
+  EXPECT_EQ(y, expected);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace edgeq

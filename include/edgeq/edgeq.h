@@ -82,7 +82,17 @@ const char* edgeq_status_string(edgeq_status status);
 const char* edgeq_version(void);
 
 /* Loading. _file maps the file (or reads it into aligned memory where mapping fails);
- * _memory copies the bytes. Both verify the file completely. */
+ * _memory copies the bytes. Both verify the file completely.
+ *
+ * A mapped file must not change while the model or any session made from it lives:
+ * weights are read in place from the mapping, and if the file is truncated (or
+ * rewritten in place) meanwhile, touching a page it no longer has raises SIGBUS, which
+ * kills the process (inside edgeq_session_create or edgeq_session_run, say). This is a
+ * property of mapped files that no status can report. Replace a model file by writing
+ * a new file and renaming it over the old one (as the edgeq tool does): the mapping
+ * keeps the old file. An application that cannot rule out in-place changes loads with
+ * edgeq_model_load_memory: it copies the bytes (the model's size in memory) and is
+ * then independent of the file. */
 edgeq_status edgeq_model_load_file(const char* path, edgeq_model** model);
 edgeq_status edgeq_model_load_memory(const void* data, size_t size, edgeq_model** model);
 void edgeq_model_release(edgeq_model* model);
