@@ -21,6 +21,20 @@ namespace {
 
 std::string errno_text() { return std::strerror(errno); }
 
+// Whether none of the n floats at `data` (any alignment) is NaN or infinite (all
+// exponent bits set), in a form the compiler vectorizes: it runs on every float input
+// a caller sets.
+bool all_finite(const void* data, size_t n) {
+  const uint8_t* p = static_cast<const uint8_t*>(data);
+  uint32_t nonfinite = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, p + i * sizeof(bits), sizeof(bits));
+    nonfinite |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return nonfinite == 0;
+}
+
 // Reads a whole file into aligned memory (used when mmap is not possible).
 Status read_file(int fd, const std::string& path, uint8_t** out, size_t* size) {
   std::vector<uint8_t> bytes;
@@ -105,6 +119,7 @@ Status Model::load_memory(const void* data, size_t size, std::shared_ptr<const M
 
 Session::~Session() {
   ops_.clear();  // ops may reference the pool
+  ieee_ops_.clear();
   if (pool_) pthreadpool_destroy(pool_);
   std::free(arena_);
 }
@@ -164,14 +179,20 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
       s->ptrs_[i] = s->arena_ + s->plan_.plan.offsets[s->plan_.tensor_buffer[i]];
   }
   s->ops_.reserve(g.nodes.size());
+  s->ieee_ops_.reserve(g.nodes.size());
+  s->input_nonfinite_.assign(g.inputs.size(), 0);
   OpContext ctx;
   ctx.kernels = &kern::kernel_set(isa);
   s->scheduler_ = Scheduler(s->pool_);
   ctx.scheduler = &s->scheduler_;
+  OpContext ref_ctx = ctx;
+  ref_ctx.kernels = &kern::kernel_set(kern::Isa::kRef);
   for (const Node& n : g.nodes) {
-    std::unique_ptr<PreparedOp> op;
+    std::unique_ptr<PreparedOp> op, ieee;
     EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, ctx, &op));
+    if (!op->propagates_nonfinite()) EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, ref_ctx, &ieee));
     s->ops_.push_back(std::move(op));
+    s->ieee_ops_.push_back(std::move(ieee));
   }
   *out = std::move(s);
   return Status::Ok();
@@ -193,7 +214,10 @@ Status Session::set_input_f32(size_t index, const float* data, size_t count) {
                            std::to_string(count));
   uint8_t* dst = ptrs_[graph().inputs[index]];
   switch (t.dtype) {
-    case DType::kF32: std::memcpy(dst, data, count * 4); break;
+    case DType::kF32:
+      std::memcpy(dst, data, count * 4);
+      input_nonfinite_[index] = !all_finite(data, count);
+      break;
     case DType::kS8:
       ref::quantize<int8_t>(count, data, t.quant.scale[0], t.quant.zero_point[0], reinterpret_cast<int8_t*>(dst));
       break;
@@ -212,29 +236,39 @@ Status Session::set_input_raw(size_t index, const void* data, size_t bytes) {
     return InvalidArgument("input '" + t.name + "' takes " + std::to_string(t.byte_size()) + " bytes of " +
                            dtype_name(t.dtype) + ", got " + std::to_string(bytes));
   std::memcpy(ptrs_[graph().inputs[index]], data, bytes);
+  if (t.dtype == DType::kF32) input_nonfinite_[index] = !all_finite(data, bytes / sizeof(float));
   return Status::Ok();
+}
+
+bool Session::nonfinite_inputs() const {
+  for (uint8_t v : input_nonfinite_)
+    if (v) return true;
+  return false;
 }
 
 void Session::run() {
   uint8_t* const* p = ptrs_.data();
-  for (auto& op : ops_) op->run(p);
+  const bool nonfinite = nonfinite_inputs();
+  for (size_t i = 0; i < ops_.size(); ++i) op_to_run(i, nonfinite).run(p);
 }
 
 void Session::run_profiled(std::vector<double>* node_seconds) {
   using Clock = std::chrono::steady_clock;
   node_seconds->resize(ops_.size());
   uint8_t* const* p = ptrs_.data();
+  const bool nonfinite = nonfinite_inputs();
   for (size_t i = 0; i < ops_.size(); ++i) {
     const auto t0 = Clock::now();
-    ops_[i]->run(p);
+    op_to_run(i, nonfinite).run(p);
     (*node_seconds)[i] = std::chrono::duration<double>(Clock::now() - t0).count();
   }
 }
 
 void Session::run_observed(const std::function<void(size_t node)>& after_node) {
   uint8_t* const* p = ptrs_.data();
+  const bool nonfinite = nonfinite_inputs();
   for (size_t i = 0; i < ops_.size(); ++i) {
-    ops_[i]->run(p);
+    op_to_run(i, nonfinite).run(p);
     after_node(i);
   }
 }

@@ -10,6 +10,12 @@
 // Session: plans the arena (runtime/planner.h), builds the table of tensor pointers
 // (arena offsets, constants in the model, Reshape views aliasing their source) and
 // prepares one op per node (runtime/ops/ops.h). run() calls the ops in order.
+//
+// NaN and infinities: setting a float input notes whether it holds a value that is
+// not finite. Nodes whose op does not propagate those as IEEE arithmetic does (the
+// float ops on XNNPACK) also get their reference op at creation, and a run with such an
+// input runs those reference ops instead, so a NaN reaches every output that depends
+// on it (include/edgeq/edgeq.h). Finite runs are untouched.
 #pragma once
 
 #include <cstdint>
@@ -88,11 +94,21 @@ class Session {
   Session() = default;
   // Checks an input (or output) index and its buffer pointer for the I/O calls.
   Status check_io(size_t index, bool input, const void* data) const;
+  // The op to run for node i: its IEEE reference op when the inputs are not all
+  // finite and it has one.
+  PreparedOp& op_to_run(size_t i, bool nonfinite) const {
+    return nonfinite && ieee_ops_[i] ? *ieee_ops_[i] : *ops_[i];
+  }
+  bool nonfinite_inputs() const;
   std::shared_ptr<const Model> model_;
   GraphMemoryPlan plan_;
   uint8_t* arena_ = nullptr;
   std::vector<uint8_t*> ptrs_;
   std::vector<std::unique_ptr<PreparedOp>> ops_;
+  // Per node: the reference op for runs with non-finite inputs, where ops_[i] does not
+  // propagate them (PreparedOp::propagates_nonfinite()); else null.
+  std::vector<std::unique_ptr<PreparedOp>> ieee_ops_;
+  std::vector<uint8_t> input_nonfinite_;  // per graph input: its last value held NaN or inf
   int32_t num_threads_ = 1;
   std::string isa_ = "ref";
   pthreadpool_t pool_ = nullptr;

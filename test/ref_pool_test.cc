@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -259,13 +260,18 @@ TEST(RefQPool, EmptyWindow) {
 }
 
 TEST(RefPoolF32, InfinitiesAndNaN) {
-  // One 1x3 window over [-inf, NaN, -inf]: NaN is ignored, the max is -inf.
+  // One 1x3 window: a NaN tap anywhere gives NaN, whatever the clamp; infinities win.
   PoolShape s{1, 1, 3, 1, 1, 1, 1, 3, 1, 1, 1, 1, 0, 0, false};
-  const float in[3] = {-kInf, std::numeric_limits<float>::quiet_NaN(), -kInf};
+  const float nan = std::numeric_limits<float>::quiet_NaN();
   float out;
-  maxpool_f32(s, in, -kInf, kInf, &out);
-  EXPECT_EQ(out, -kInf);
-  const float in2[3] = {1.f, std::numeric_limits<float>::quiet_NaN(), kInf};
+  for (const auto& in : {std::array<float, 3>{-kInf, nan, -kInf}, std::array<float, 3>{nan, 1.f, kInf},
+                         std::array<float, 3>{1.f, kInf, nan}}) {
+    maxpool_f32(s, in.data(), -kInf, kInf, &out);
+    EXPECT_TRUE(std::isnan(out));
+    maxpool_f32(s, in.data(), 0.f, 6.f, &out);
+    EXPECT_TRUE(std::isnan(out));
+  }
+  const float in2[3] = {1.f, -kInf, kInf};
   maxpool_f32(s, in2, -kInf, kInf, &out);
   EXPECT_EQ(out, kInf);
   maxpool_f32(s, in2, -kInf, 6.f, &out);

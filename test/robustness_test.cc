@@ -629,5 +629,137 @@ TEST(ChangedFile, LoadMemoryIsUnaffectedByTruncatingTheFile) {
   std::filesystem::remove_all(dir);
 }
 
+// ------------------------------------------------------------------ 8. NaN and infinities
+
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+const float kInf = std::numeric_limits<float>::infinity();
+
+// Equal element for element, a NaN equal to a NaN.
+bool same_floats(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
+  return true;
+}
+
+// One NaN input element of a float model once vanished at the optimized levels: 0 of 20
+// outputs were NaN, because XNNPACK's clamps map NaN to a bound (and the reference max
+// pool skipped NaN taps). It must reach exactly the outputs that depend on it, at every
+// level and thread count; such a run uses the reference ops, so it equals the
+// reference level's run. Infinite inputs likewise give the reference level's outputs.
+TEST(NanAndInf, NanReachesEveryOutputThatDependsOnIt) {
+  std::shared_ptr<const Model> m;
+  ASSERT_TRUE(load(serialize(every_options_net()), &m).ok());
+  std::vector<float> x = testing_graphs::random_floats(32, 8, -1.f, 1.f);
+  x[0] = kNaN;  // x[0, 0, 0, 0]
+  std::vector<float> pinf = x, ninf = x;
+  pinf[0] = kInf;
+  ninf[0] = -kInf;
+  SessionOptions ref;
+  ref.isa = "ref";
+  const auto want = run_model(m, x, ref), want_pinf = run_model(m, pinf, ref), want_ninf = run_model(m, ninf, ref);
+  ASSERT_EQ(want.size(), 2u);
+  for (int32_t h = 0; h < 4; ++h)
+    for (int32_t w = 0; w < 4; ++w)
+      for (int32_t c = 0; c < 3; ++c)
+        EXPECT_EQ(std::isnan(want[0][(h * 4 + w) * 3 + c]), h >= 2 && w >= 2) << h << " " << w << " " << c;
+  for (float v : want[1]) EXPECT_TRUE(std::isnan(v));
+  for (const std::string& level : supported_levels()) {
+    for (int32_t threads : {1, 2}) {
+      SessionOptions o;
+      o.isa = level;
+      o.num_threads = threads;
+      const auto got = run_model(m, x, o);
+      ASSERT_EQ(got.size(), 2u);
+      for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(same_floats(got[i], want[i])) << level << " output " << i;
+      for (size_t i = 0; i < got.size(); ++i) {
+        EXPECT_TRUE(same_floats(run_model(m, pinf, o)[i], want_pinf[i])) << level << " +inf output " << i;
+        EXPECT_TRUE(same_floats(run_model(m, ninf, o)[i], want_ninf[i])) << level << " -inf output " << i;
+      }
+    }
+  }
+}
+
+// Quantizing a float to int8 or uint8 (a Quantize node, or setting a quantized input
+// from float) gives NaN -> the zero point, +inf -> the type's maximum, -inf -> its
+// minimum, at every level (ref::quantize_value: no float-to-int conversion of NaN).
+TEST(NanAndInf, QuantizedNanIsTheZeroPointAtEveryLevel) {
+  const std::vector<float> x = {kNaN, kInf, -kInf, 1.f, -kNaN, 0.f, 1e30f, -2.f};
+  for (DType t : {DType::kS8, DType::kU8}) {
+    const int32_t zp = t == DType::kS8 ? 3 : 200;
+    const int32_t lo = t == DType::kS8 ? -128 : 0, hi = t == DType::kS8 ? 127 : 255;
+    const std::vector<int32_t> want = {zp, hi, lo, zp + 2, zp, zp, hi, zp - 4};  // scale 0.5
+    Graph g;
+    const int32_t xi = g.add_tensor(make_tensor("x", DType::kF32, {1, 8}));
+    const int32_t q = g.add_tensor(make_tensor("q", t, {1, 8}, 0.5f, zp));
+    const int32_t y = g.add_tensor(make_tensor("y", DType::kF32, {1, 8}));
+    g.nodes.push_back(make_node("quantize", OpType::kQuantize, {xi}, {q}));
+    g.nodes.push_back(make_node("dequantize", OpType::kDequantize, {q}, {y}));
+    g.inputs = {xi};
+    g.outputs = {q, y};
+    std::shared_ptr<const Model> m;
+    ASSERT_TRUE(load(serialize(g), &m).ok());
+    for (const std::string& level : supported_levels()) {
+      SessionOptions o;
+      o.isa = level;
+      const auto got = run_model(m, x, o);
+      ASSERT_EQ(got.size(), 2u);
+      for (size_t i = 0; i < x.size(); ++i) {
+        EXPECT_EQ(got[0][i], 0.5f * static_cast<float>(want[i] - zp)) << level << " element " << i;
+        EXPECT_EQ(got[1][i], 0.5f * static_cast<float>(want[i] - zp)) << level << " element " << i;
+      }
+    }
+  }
+  // A quantized input set from float.
+  std::shared_ptr<const Model> m;
+  ASSERT_TRUE(load(serialize(conv_dw_fc_net()), &m).ok());  // x: s8, scale 0.02, zero point 3
+  for (const std::string& level : supported_levels()) {
+    SessionOptions o;
+    o.isa = level;
+    std::unique_ptr<Session> s;
+    ASSERT_TRUE(Session::create(m, o, &s).ok());
+    std::vector<float> in(8 * 8 * 3, 0.f);
+    in[0] = kNaN;
+    in[1] = kInf;
+    in[2] = -kInf;
+    ASSERT_TRUE(s->set_input_f32(0, in.data(), in.size()).ok());
+    const int8_t* raw = reinterpret_cast<const int8_t*>(s->tensor_data(s->graph().inputs[0]));
+    EXPECT_EQ(raw[0], 3) << level;
+    EXPECT_EQ(raw[1], 127) << level;
+    EXPECT_EQ(raw[2], -128) << level;
+  }
+}
+
+// A dynamically quantized fully connected layer (float in and out, int8 weights) once
+// quantized a row holding NaN to the zero point and gave finite outputs. Such a row is
+// computed in float: NaN gives NaN in the row's outputs; other rows are unchanged.
+TEST(NanAndInf, DynamicFullyConnectedRowWithNanGivesNan) {
+  Graph g;
+  const int32_t xi = g.add_tensor(make_tensor("x", DType::kF32, {2, 4}));
+  Tensor w = make_tensor("w", DType::kS8, {3, 4}, 0.05f, 0);
+  w.set_data({1, 2, 3, 4, 255, 254, 253, 252, 10, 0, 246, 5});
+  const int32_t wi = g.add_tensor(w);
+  const int32_t bi = g.add_tensor(constant_f32("b", {3}, 21));
+  const int32_t y = g.add_tensor(make_tensor("y", DType::kF32, {2, 3}));
+  g.nodes.push_back(make_node("fc", OpType::kFullyConnected, {xi, wi, bi}, {y}));
+  g.inputs = {xi};
+  g.outputs = {y};
+  std::shared_ptr<const Model> m;
+  ASSERT_TRUE(load(serialize(g), &m).ok());
+  const std::vector<float> clean = {0.5f, -1.f, 2.f, 0.25f, 1.f, 2.f, -3.f, 4.f};
+  std::vector<float> x = clean;
+  x[1] = kNaN;
+  for (const std::string& level : supported_levels()) {
+    SessionOptions o;
+    o.isa = level;
+    const auto want = run_model(m, clean, o), got = run_model(m, x, o);
+    ASSERT_EQ(got.size(), 1u);
+    for (int c = 0; c < 3; ++c) {
+      EXPECT_TRUE(std::isnan(got[0][c])) << level << " column " << c;
+      EXPECT_EQ(got[0][3 + c], want[0][3 + c]) << level << " column " << c;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace edgeq

@@ -111,7 +111,22 @@ edgeq_status edgeq_session_find_output(const edgeq_session* session, const char*
 
 /* Inputs. _f32 takes float values and quantizes them for a quantized input; _raw takes
  * the tensor's own dtype (int8, uint8 or float) and its exact byte size. `count` is
- * the number of elements and must equal the tensor's. */
+ * the number of elements and must equal the tensor's.
+ *
+ * NaN and infinities, at every kernel level and thread count:
+ *  - Float tensors propagate them as IEEE arithmetic does: a NaN reaches every output
+ *    element that depends on it, through every op (ReLU, clamps and max pooling of a
+ *    NaN give NaN; softmax over a NaN gives NaN for the whole slice), and infinities
+ *    follow float arithmetic (inf - inf and 0 * inf give NaN). XNNPACK, which runs the
+ *    float ops at the optimized levels, maps NaN to its output clamp's bound, so a run
+ *    whose float inputs hold a NaN or an infinity runs the float ops on the reference
+ *    kernels instead; its finite outputs may then differ from an all-finite run's by
+ *    the few float roundings that separate the two. A dynamically quantized fully
+ *    connected layer computes an input row holding a NaN or an infinity in float.
+ *  - Quantizing a float (_set_input_f32 on an int8 or uint8 input, or a Quantize op
+ *    inside the model) gives the zero point for NaN, the type's maximum for +inf and
+ *    its minimum for -inf (finite values saturate the same way). Everything after that
+ *    is integer arithmetic. */
 edgeq_status edgeq_session_set_input_f32(edgeq_session* session, size_t index, const float* data, size_t count);
 edgeq_status edgeq_session_set_input_raw(edgeq_session* session, size_t index, const void* data, size_t bytes);
 

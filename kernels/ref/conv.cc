@@ -153,9 +153,23 @@ void dynamic_fully_connected(int32_t m, int32_t n, int32_t k, const float* input
   for (int32_t r = 0; r < m; ++r) {
     const float* x = input + static_cast<int64_t>(r) * k;
     float lo = 0.f, hi = 0.f;
+    bool finite = true;
     for (int32_t i = 0; i < k; ++i) {
       lo = std::min(lo, x[i]);
       hi = std::max(hi, x[i]);
+      finite = finite && std::isfinite(x[i]);
+    }
+    if (!finite) {  // no quantization can hold the row: float arithmetic, in double
+      for (int32_t col = 0; col < n; ++col) {
+        const int8_t* w = weight + static_cast<int64_t>(col) * k;
+        const double ws = weight_scale[per_channel ? col : 0];
+        double sum = 0.0;
+        for (int32_t i = 0; i < k; ++i) sum += static_cast<double>(x[i]) * (static_cast<double>(w[i]) * ws);
+        float y = static_cast<float>(sum);
+        if (bias) y += bias[col];
+        output[static_cast<int64_t>(r) * n + col] = internal::clamp_f32(y, act_min, act_max);
+      }
+      continue;
     }
     float scale = (hi - lo) / 255.f;
     if (!(scale > 0.f) || !std::isfinite(scale)) scale = 1.f;

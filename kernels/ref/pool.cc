@@ -5,8 +5,10 @@
 // the in-image taps and divides by the count: the number of in-image taps, or
 // kernel_h * kernel_w when count_include_pad (padding then counts as zeros).
 //
-// Float max pool ignores NaN taps (a NaN never compares greater), so a window whose
-// in-image taps are all NaN gives -inf. Windows without any in-image tap (possible
+// Float max pool propagates NaN: a window with a NaN tap gives NaN (IEEE 754
+// maximum(), as PyTorch's max pool; ONNX Runtime's skips NaN taps), so a NaN input
+// reaches every output that depends on it (include/edgeq/edgeq.h, "NaN and
+// infinities"). Windows without any in-image tap (possible
 // only with dilation or padding at least as large as the kernel): max pool yields
 // the type's lowest value (float: -FLT_MAX, as ONNX Runtime), then the usual clamp
 // or requantization; average pool with a zero count yields the real value 0.
@@ -19,6 +21,7 @@
 // when the input and output scale and zero point are equal this is exactly
 // clamp(m, qmin, qmax), which the kernel uses directly.
 #include <cassert>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -100,7 +103,7 @@ void maxpool_f32(const PoolShape& s, const float* in, float act_min, float act_m
   for_each_window(s, [&](int64_t o, const auto& window) {
     float m = -std::numeric_limits<float>::infinity();
     const int32_t valid = window([&](int64_t i) {
-      if (in[i] > m) m = in[i];  // NaN taps never win (as ONNX Runtime)
+      if (in[i] > m || std::isnan(in[i])) m = in[i];  // once m is NaN, nothing compares greater
     });
     if (valid == 0) m = std::numeric_limits<float>::lowest();
     out[o] = internal::clamp_f32(m, act_min, act_max);

@@ -103,8 +103,10 @@ void fully_connected_f32(int32_t m, int32_t n, int32_t k, const float* input, co
 // s = (hi - lo) / 255 (1 when the row is all zeros), z = clamp(round_half_even(-lo / s),
 // 0, 255), q = quantize_value(x, s, z, 0, 255). Then per output n, in int32 (wrapping):
 // acc = sum_k (q[k] - z) * w[n][k], and y = clamp(float(acc) * (s * w_scale[n]) + bias[n],
-// act_min, act_max), the product s * w_scale[n] computed in float first. `row` is
-// scratch space for k bytes.
+// act_min, act_max), the product s * w_scale[n] computed in float first. A row holding
+// a NaN or an infinity has no quantization: it is computed in double instead,
+// y = clamp(float(sum_k x[k] * w[n][k] * w_scale[n]) + bias[n]), so NaN and infinities
+// propagate as in float arithmetic. `row` is scratch space for k bytes.
 void dynamic_fully_connected(int32_t m, int32_t n, int32_t k, const float* input, const int8_t* weight,
                              const float* weight_scale, bool per_channel, const float* bias, float act_min,
                              float act_max, uint8_t* row, float* output);
@@ -192,7 +194,8 @@ struct PoolShape {
   bool count_include_pad;  // average pool: divide by kernel area (true) or by valid taps
 };
 
-// Max over valid taps (padding never wins), then clamp to [act_min, act_max].
+// Max over valid taps (padding never wins; a NaN tap gives NaN), then clamp to
+// [act_min, act_max].
 void maxpool_f32(const PoolShape& s, const float* in, float act_min, float act_max, float* out);
 void avgpool_f32(const PoolShape& s, const float* in, float act_min, float act_max, float* out);
 

@@ -17,7 +17,11 @@
 // Numerics: XNNPACK sums convolutions, matrix products and pools in float, in its own
 // order, with FMA where the CPU has it, and its sigmoid/softmax use polynomial exponentials;
 // the reference sums in double and calls std::exp. Results agree to a few float rounding
-// errors, not bit for bit; test/xnn_float_test.cc states and checks the bounds.
+// errors, not bit for bit; test/xnn_float_test.cc states and checks the bounds. NaN is
+// another matter: XNNPACK's output clamps (present even when unbounded) turn a NaN into
+// the clamp's bound, so every op here says it does not propagate non-finite values and
+// a session runs the reference ops for a run whose inputs hold NaN or infinities
+// (runtime/session.h).
 #include "runtime/ops/float_xnn.h"
 
 #include <xnnpack.h>
@@ -97,6 +101,8 @@ class XnnOp : public PreparedOp {
   }
   size_t packed_bytes() const override { return packed_; }
   const char* kernel_name() const override { return name_; }
+  // XNNPACK's min/max clamps (even unbounded ones) return the bound for a NaN.
+  bool propagates_nonfinite() const override { return false; }
 
  private:
   Operator op_;

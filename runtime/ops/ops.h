@@ -31,6 +31,10 @@ class PreparedOp {
   virtual size_t packed_bytes() const { return 0; }
   // Name of the optimized kernel the op runs, or "ref".
   virtual const char* kernel_name() const { return "ref"; }
+  // False when the op's kernel does not propagate NaN and infinities as IEEE float
+  // arithmetic does (XNNPACK's output clamps turn NaN into a bound): the session then
+  // runs the node's reference op on inputs that are not all finite (session.h).
+  virtual bool propagates_nonfinite() const { return true; }
 };
 
 // What a session gives every op it prepares; both outlive the op.
