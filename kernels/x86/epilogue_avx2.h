@@ -35,11 +35,11 @@
 //      than the magnitude form (|x| >> R plus bit R-1 of |x|, sign restored) and
 //      gemmlowp's remainder/threshold form, which both need that fix besides.
 //  * + zp: the value is clamped to [qmin - zp, qmax - zp] (saturated to int32), then
-//    the zero point added. That equals the reference for every int32 value and zero
-//    point: where a bound saturates, the other bound keeps the sum in range. When
-//    even the saturated range is empty (qmin - zp > INT32_MAX, or qmax - zp <
-//    INT32_MIN), every output is qmin (qmax): the clamp is to [0, 0] and qmin (qmax)
-//    is added instead.
+//    the zero point added: equal to the reference's clamp of the exact sum, since
+//    where one bound saturates the other keeps the sum in range. A zero point below
+//    qmin - INT32_MAX makes every output qmin, and so does qmin - INT32_MAX itself;
+//    likewise above qmax - INT32_MIN for qmax. Such zero points are first moved to
+//    those limits, from where at most one of the bounds leaves int32.
 //
 // Include only from translation units compiled with at least -mavx2. Everything here
 // has internal linkage (unnamed namespace) on purpose: each ISA's file gets its own
@@ -120,17 +120,11 @@ struct OutputClamp {
 
   OutputClamp(int32_t zero_point, int32_t qmin, int32_t qmax) {
     constexpr int64_t kMin = std::numeric_limits<int32_t>::min(), kMax = std::numeric_limits<int32_t>::max();
-    int64_t l = int64_t{qmin} - zero_point, h = int64_t{qmax} - zero_point;
-    int32_t z = zero_point;
-    if (l > kMax || h < kMin) {  // every output is qmin, or every one qmax
-      z = l > kMax ? qmin : qmax;
-      l = h = 0;
-    }
-    l = std::max(l, kMin);
-    h = std::min(h, kMax);
+    const int64_t z = std::min(std::max(int64_t{zero_point}, qmin - kMax), qmax - kMin);
+    const int64_t l = std::max(qmin - z, kMin), h = std::min(qmax - z, kMax);
     lo = V::set1(static_cast<int32_t>(l));
     hi = V::set1(static_cast<int32_t>(h));
-    zp = V::set1(z);
+    zp = V::set1(static_cast<int32_t>(z));
     lo_f = V::set1_ps(static_cast<float>(l));
     hi_f = V::set1_ps(static_cast<float>(h));
   }
