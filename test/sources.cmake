@@ -27,6 +27,11 @@ if(EDGEQ_BUILD_IMPORTER)
   target_link_libraries(edgeq_tests PRIVATE edgeq_importer)
 endif()
 target_compile_definitions(edgeq_tests PRIVATE EDGEQ_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
+if(CMAKE_CROSSCOMPILING)
+  # Cross builds run their tests under qemu-user (CMAKE_CROSSCOMPILING_EMULATOR): tests
+  # that need a native process (re-executing the binary, kernel resource limits) skip.
+  target_compile_definitions(edgeq_tests PRIVATE EDGEQ_TESTS_CROSS_BUILD=1)
+endif()
 if(EDGEQ_HAVE_XNNPACK)
   # test/xnn_float_test.cc then requires the float path to be on XNNPACK.
   target_compile_definitions(edgeq_tests PRIVATE EDGEQ_HAVE_XNNPACK=1)
