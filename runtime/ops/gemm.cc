@@ -35,15 +35,33 @@ class ConvF32 : public PreparedOp {
   ref::ConvShape s_;
 };
 
-// The GEMM engine for a quantized conv / fully connected node into *gemm, left null when
-// the level has none or it declines the node (groups != 1, nonzero weight zero points,
-// ...); an error when it runs out of memory.
-Status try_gemm(QWeights& qw, const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8,
-                const OpContext& ctx, std::unique_ptr<kern::QConvOp>* gemm) {
-  gemm->reset();
-  if (!qw.optimizable(g, n, ctx) || !ctx.kernels->gemm.u8 || shape.groups != 1) return Status::Ok();
-  return qw.make_engine<kern::QConvOp, kern::QConvParams>(g, n, shape, act_s8, ctx.kernels->gemm, gemm);
-}
+// The GEMM engine of a quantized conv / fully connected node, when the level has one
+// that takes the node (groups 1, zero weight zero points, constant weights), with the
+// name it reports and the scheduler that spreads its tiles; empty otherwise, and the
+// op runs the reference.
+template <typename T>
+struct GemmEngine {
+  std::unique_ptr<kern::QConvOp> op;
+  const char* name = "ref";
+  const Scheduler* scheduler = nullptr;
+
+  // An error only when the engine runs out of memory.
+  Status init(QWeights& qw, const Graph& g, const Node& n, const ref::ConvShape& shape, const OpContext& ctx) {
+    if (!qw.optimizable(g, n, ctx) || !ctx.kernels->gemm.u8 || shape.groups != 1) return Status::Ok();
+    EDGEQ_RETURN_IF_ERROR((qw.make_engine<kern::QConvOp, kern::QConvParams>(
+        g, n, shape, std::is_same<T, int8_t>::value, ctx.kernels->gemm, &op)));
+    if (op) name = gemm_kernel_name<T>(ctx.kernels->gemm);
+    scheduler = ctx.scheduler;
+    return Status::Ok();
+  }
+  // Runs the node on the engine; false when there is none.
+  bool run(uint8_t* const* p, const Node& n) const {
+    if (!op) return false;
+    scheduler->run(*op, at<T>(p, n.inputs[0]), at<T>(p, n.outputs[0]));
+    return true;
+  }
+  size_t packed_bytes() const { return op ? op->packed_bytes() : 0; }
+};
 
 // Quantized convolution: the ISA's indirect-GEMM engine (kern::QConvOp) when it takes
 // the node (groups 1, weight zero point 0, a constant weight), else the reference.
@@ -54,26 +72,21 @@ class QConv : public PreparedOp {
   QConv(const Graph& g, const Node& n) : n_(n), s_(conv_shape(g, n)) {}
   Status init(const Graph& g, const OpContext& ctx) {
     EDGEQ_RETURN_IF_ERROR(qw_.init(g, n_));
-    EDGEQ_RETURN_IF_ERROR(try_gemm(qw_, g, n_, s_, std::is_same<T, int8_t>::value, ctx, &gemm_));
-    if (gemm_) gemm_name_ = gemm_kernel_name<T>(ctx.kernels->gemm);
-    scheduler_ = ctx.scheduler;
-    return Status::Ok();
+    return gemm_.init(qw_, g, n_, s_, ctx);
   }
   void run(uint8_t* const* p) override {
-    if (gemm_) return scheduler_->run(*gemm_, at<T>(p, n_.inputs[0]), at<T>(p, n_.outputs[0]));
+    if (gemm_.run(p, n_)) return;
     ref::qconv2d<T>(s_, at<T>(p, n_.inputs[0]), qw_.x_zero_point, at<int8_t>(p, n_.inputs[1]),
                     qw_.w_zero_point.data(), qw_.per_channel(), qw_.bias, qw_.rs.rq, at<T>(p, n_.outputs[0]));
   }
-  size_t packed_bytes() const override { return gemm_ ? gemm_->packed_bytes() : 0; }
-  const char* kernel_name() const override { return gemm_name_; }
+  size_t packed_bytes() const override { return gemm_.packed_bytes(); }
+  const char* kernel_name() const override { return gemm_.name; }
 
  private:
   const Node& n_;
   ref::ConvShape s_;
   QWeights qw_;
-  std::unique_ptr<kern::QConvOp> gemm_;
-  const char* gemm_name_ = "ref";
-  const Scheduler* scheduler_ = nullptr;
+  GemmEngine<T> gemm_;
 };
 
 // ------------------------------------------------------------------ fully connected
@@ -133,15 +146,12 @@ class QFc : public PreparedOp {
   Status init(const Graph& g, const OpContext& ctx) {
     EDGEQ_RETURN_IF_ERROR(qw_.init(g, n_));
     const ref::ConvShape s{1, 1, d_.m, d_.k, 1, d_.m, d_.n, 1, 1, 1, 1, 1, 1, 0, 0, 1};
-    EDGEQ_RETURN_IF_ERROR(try_gemm(qw_, g, n_, s, std::is_same<T, int8_t>::value, ctx, &gemm_));
-    if (gemm_) gemm_name_ = gemm_kernel_name<T>(ctx.kernels->gemm);
-    scheduler_ = ctx.scheduler;
-    return Status::Ok();
+    return gemm_.init(qw_, g, n_, s, ctx);
   }
-  size_t packed_bytes() const override { return gemm_ ? gemm_->packed_bytes() : 0; }
-  const char* kernel_name() const override { return gemm_name_; }
+  size_t packed_bytes() const override { return gemm_.packed_bytes(); }
+  const char* kernel_name() const override { return gemm_.name; }
   void run(uint8_t* const* p) override {
-    if (gemm_) return scheduler_->run(*gemm_, at<T>(p, n_.inputs[0]), at<T>(p, n_.outputs[0]));
+    if (gemm_.run(p, n_)) return;
     ref::qfully_connected<T>(d_.m, d_.n, d_.k, at<T>(p, n_.inputs[0]), qw_.x_zero_point,
                              at<int8_t>(p, n_.inputs[1]), qw_.w_zero_point.data(), qw_.per_channel(), qw_.bias,
                              qw_.rs.rq, at<T>(p, n_.outputs[0]));
@@ -151,9 +161,7 @@ class QFc : public PreparedOp {
   const Node& n_;
   FcDims d_;
   QWeights qw_;
-  std::unique_ptr<kern::QConvOp> gemm_;
-  const char* gemm_name_ = "ref";
-  const Scheduler* scheduler_ = nullptr;
+  GemmEngine<T> gemm_;
 };
 
 }  // namespace
