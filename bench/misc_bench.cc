@@ -4,7 +4,8 @@
 // weights, fp32 requantization, ReLU6-like clamp) on every depthwise kernel the host
 // runs (every kernel of every level, named after the kernel), the reference, and XNNPACK's qc8 convolution with groups
 // = channels (when built with XNNPACK), side by side. Counter GMAC/s: 9 * out_h * out_w * C per run. Misc: same-shape
-// and per-channel int8 add, global average pool, lookup, against the reference, labelled
+// and per-channel int8 add, global average pool, lookup, quantize, dequantize and the
+// input's channels-last transpose, against the reference, labelled
 // with the kernel family's name (kern::MiscKernels::names).
 #include <benchmark/benchmark.h>
 
@@ -188,6 +189,50 @@ void bench_lookup(benchmark::State& state, Isa isa) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n));
 }
 
+// A 224x224 RGB image: quantized (float -> uint8), its NCHW -> NHWC transpose, and a
+// 56x56x24 tensor dequantized (int8 -> float).
+void bench_quantize(benchmark::State& state, Isa isa) {
+  const size_t n = 3 * 224 * 224;
+  std::vector<float> x(n);
+  std::vector<uint8_t> y(n);
+  for (size_t i = 0; i < n; ++i) x[i] = static_cast<float>(static_cast<int>(i % 1001) - 500) / 211.f;
+  auto fn = isa == Isa::kRef ? ref::quantize<uint8_t> : kern::kernel_set(isa).misc.quantize_u8;
+  state.SetLabel(isa == Isa::kRef ? "ref" : kern::kernel_set(isa).misc.names.quantize);
+  for (auto _ : state) {
+    fn(n, x.data(), 0.0187f, 114, y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
+}
+
+void bench_dequantize(benchmark::State& state, Isa isa) {
+  const size_t n = 56 * 56 * 24;
+  std::vector<int8_t> x(n);
+  std::vector<float> y(n);
+  for (size_t i = 0; i < n; ++i) x[i] = static_cast<int8_t>(i * 7);
+  auto fn = isa == Isa::kRef ? ref::dequantize<int8_t> : kern::kernel_set(isa).misc.dequantize_s8;
+  state.SetLabel(isa == Isa::kRef ? "ref" : kern::kernel_set(isa).misc.names.dequantize);
+  for (auto _ : state) {
+    fn(n, x.data(), 0.0213f, -7, y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
+}
+
+void bench_transpose(benchmark::State& state, Isa isa) {
+  const int32_t shape[4] = {1, 3, 224, 224}, perm[4] = {0, 2, 3, 1};
+  const size_t n = 3 * 224 * 224;
+  std::vector<uint8_t> x(n), y(n);
+  for (size_t i = 0; i < n; ++i) x[i] = static_cast<uint8_t>(i * 13);
+  auto fn = isa == Isa::kRef ? ref::transpose : kern::kernel_set(isa).misc.transpose;
+  state.SetLabel(isa == Isa::kRef ? "ref" : kern::kernel_set(isa).misc.names.transpose);
+  for (auto _ : state) {
+    fn(4, shape, perm, 1, x.data(), y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n));
+}
+
 void register_all() {
   std::vector<Isa> levels;
   for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDot, Isa::kNeonI8mm}) {
@@ -218,6 +263,13 @@ void register_all() {
     benchmark::RegisterBenchmark(("global_avgpool_s8/7x7x1280/" + level).c_str(), bench_global_avgpool, isa)
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("lookup_u8/75264/" + level).c_str(), bench_lookup, isa)
+        ->Unit(benchmark::kMicrosecond);
+    if (isa != Isa::kRef && kern::kernel_set(isa).misc.quantize_u8 == nullptr) continue;
+    benchmark::RegisterBenchmark(("quantize_u8/3x224x224/" + level).c_str(), bench_quantize, isa)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("dequantize_s8/56x56x24/" + level).c_str(), bench_dequantize, isa)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("transpose_nchw_nhwc_u8/3x224x224/" + level).c_str(), bench_transpose, isa)
         ->Unit(benchmark::kMicrosecond);
   }
 }

@@ -91,11 +91,18 @@ template <typename T>
 using LookupFn = void (*)(size_t n, const T* in, const T table[256], T* out);
 using ConcatFn = void (*)(int64_t outer, int64_t inner, int count, const int32_t* in_axis_sizes,
                           const void* const* inputs, size_t elem_size, void* out);
+using TransposeFn = void (*)(int rank, const int32_t* in_shape, const int32_t* perm, size_t elem_size,
+                             const void* in, void* out);
+template <typename T>
+using QuantizeFn = void (*)(size_t n, const float* in, float scale, int32_t zero_point, T* out);
+template <typename T>
+using DequantizeFn = void (*)(size_t n, const T* in, float scale, int32_t zero_point, float* out);
 
 // The names of a level's misc kernels, one per family (its int8 and uint8 functions), by
 // the rule of kernels.h: "q8_vbinary_minmax_ukernel__avx2", "q8_maxpool_minmax_ukernel__avx2",
 // "q8_avgpool_minmax_ukernel__avx2", "q8_gavgpool_minmax_ukernel__avx2",
-// "x8_lut_ukernel__avx2", "xx_concat_ukernel__avx2" (__neon on ARM). The suffix is the
+// "x8_lut_ukernel__avx2", "xx_concat_ukernel__avx2", "f32_q8_vcvt_ukernel__avx2" (quantize),
+// "q8_f32_vcvt_ukernel__avx2" (dequantize), "xx_transpose_ukernel__avx2" (__neon on ARM). The suffix is the
 // ISA of the functions, which may be below the level's (the x86 levels all run AVX2's).
 // How the runtime uses them: the kernel name a node reports (profiles, `edgeq bench`)
 // is its family's name here (names.qbinary for Add / Sub / Mul / Div, names.lookup for
@@ -110,6 +117,9 @@ struct MiscKernelNames {
   const char* qglobal_avgpool = nullptr;
   const char* lookup = nullptr;
   const char* concat = nullptr;
+  const char* quantize = nullptr;    // quantize_s8, quantize_u8
+  const char* dequantize = nullptr;  // dequantize_s8, dequantize_u8
+  const char* transpose = nullptr;
 };
 
 // The names of a level whose misc kernels are all of one ISA: isa is a string literal,
@@ -117,7 +127,8 @@ struct MiscKernelNames {
 #define EDGEQ_MISC_KERNEL_NAMES(isa)                                                                         \
   ::edgeq::kern::MiscKernelNames {                                                                           \
     "q8_vbinary_minmax_ukernel__" isa, "q8_maxpool_minmax_ukernel__" isa, "q8_avgpool_minmax_ukernel__" isa, \
-        "q8_gavgpool_minmax_ukernel__" isa, "x8_lut_ukernel__" isa, "xx_concat_ukernel__" isa                \
+        "q8_gavgpool_minmax_ukernel__" isa, "x8_lut_ukernel__" isa, "xx_concat_ukernel__" isa,               \
+        "f32_q8_vcvt_ukernel__" isa, "q8_f32_vcvt_ukernel__" isa, "xx_transpose_ukernel__" isa               \
   }
 
 struct MiscKernels {
@@ -133,6 +144,11 @@ struct MiscKernels {
   LookupFn<int8_t> lookup_s8 = nullptr;  // ref::lookup
   LookupFn<uint8_t> lookup_u8 = nullptr;
   ConcatFn concat = nullptr;  // ref::concat
+  QuantizeFn<int8_t> quantize_s8 = nullptr;  // ref::quantize
+  QuantizeFn<uint8_t> quantize_u8 = nullptr;
+  DequantizeFn<int8_t> dequantize_s8 = nullptr;  // ref::dequantize (per tensor)
+  DequantizeFn<uint8_t> dequantize_u8 = nullptr;
+  TransposeFn transpose = nullptr;  // ref::transpose (NCHW <-> NHWC faster, the rest by it)
 };
 
 }  // namespace kern

@@ -8,6 +8,7 @@
 // built for a wider ISA than the caller's.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -22,6 +23,14 @@ namespace {
 constexpr int32_t kMiscZpLimit = 1 << 24;    // output zero points: qmin - zp stays an exact float
 constexpr int32_t kMiscInZpLimit = 1024;     // binary input zero points: (q - z) << 20 fits int32
 constexpr int kMiscMaxPoolTaps = 256;        // pool windows the vector kernels take
+
+// |zp| <= limit, written so that no zero point overflows.
+inline bool zero_point_within(int32_t zp, int32_t limit) { return zp >= -limit && zp <= limit; }
+
+// The zero points the quantize and dequantize kernels take: quantize's bounds
+// qmin - zp stay exact floats; dequantize's q - zp is an exact int32 whose float
+// conversion rounds like the reference's int64 one.
+inline bool convert_supported(int32_t zero_point) { return zero_point_within(zero_point, kMiscZpLimit); }
 
 inline bool misc_finite_positive(float s) { return std::isfinite(s) && s > 0.f; }
 
@@ -133,6 +142,103 @@ void for_each_channel_block(int32_t channels, const T* in, const int64_t* taps, 
     }
     fn([&](int t) { return static_cast<const T*>(tail[t]); }, dst);
     std::memcpy(out + c0, dst, rest * sizeof(T));
+  }
+}
+
+// Calls block(src, dst) on every whole block of kBlock elements of in / out, and once on
+// zero-padded copies for a last partial block (kernels read and write whole blocks).
+template <int kBlock, typename TI, typename TO, typename Fn>
+void for_each_block(size_t n, const TI* in, TO* out, const Fn& block) {
+  size_t i = 0;
+  for (; i + kBlock <= n; i += kBlock) block(in + i, out + i);
+  if (i < n) {
+    TI src[kBlock] = {};
+    TO dst[kBlock];
+    std::memcpy(src, in + i, (n - i) * sizeof(TI));
+    block(static_cast<const TI*>(src), static_cast<TO*>(dst));
+    std::memcpy(out + i, dst, (n - i) * sizeof(TO));
+  }
+}
+
+// ------------------------------------------------------------------ channels-last transpose
+
+// perm = {0, 2, 3, ..., rank - 1, 1}: NC(spatial) -> N(spatial)C, the layout change at
+// a model's input (the importer keeps ONNX's NCHW graph inputs and outputs and
+// transposes them), and its inverse {0, rank - 1, 1, ..., rank - 2} at an output.
+inline bool is_channels_last_perm(int rank, const int32_t* perm) {
+  if (rank < 3 || perm[0] != 0 || perm[rank - 1] != 1) return false;
+  for (int d = 1; d < rank - 1; ++d) {
+    if (perm[d] != d + 1) return false;
+  }
+  return true;
+}
+inline bool is_channels_first_perm(int rank, const int32_t* perm) {
+  if (rank < 3 || perm[0] != 0 || perm[1] != rank - 1) return false;
+  for (int d = 2; d < rank; ++d) {
+    if (perm[d] != d - 1) return false;
+  }
+  return true;
+}
+
+// One image of hw pixels and c channels: in[k * in_k + i * in_i] -> out[k * out_k +
+// i * out_i] for channel k and pixel i, one side planar (stride hw per channel), the
+// other interleaved (stride c per pixel). A fixed small channel count (images have 1
+// to 4) lets the compiler unroll and vectorize the (de)interleave; wider ones go in
+// square tiles so that reads and writes both stay in cache lines.
+template <typename E, int kC>
+void move_channels(int64_t hw, const E* in, int64_t in_k, int64_t in_i, E* out, int64_t out_k, int64_t out_i) {
+  for (int64_t i = 0; i < hw; ++i) {
+    for (int k = 0; k < kC; ++k) out[k * out_k + i * out_i] = in[k * in_k + i * in_i];
+  }
+}
+
+template <typename E>
+void move_channels_tiled(int64_t hw, int32_t c, const E* in, int64_t in_k, int64_t in_i, E* out, int64_t out_k,
+                         int64_t out_i) {
+  constexpr int32_t kTile = 32;
+  for (int64_t i0 = 0; i0 < hw; i0 += kTile) {
+    const int64_t i1 = std::min<int64_t>(hw, i0 + kTile);
+    for (int32_t c0 = 0; c0 < c; c0 += kTile) {
+      const int32_t c1 = std::min(c, c0 + kTile);
+      for (int64_t i = i0; i < i1; ++i) {
+        for (int32_t k = c0; k < c1; ++k) out[k * out_k + i * out_i] = in[k * in_k + i * in_i];
+      }
+    }
+  }
+}
+
+// Planar -> interleaved (to_last) or back, image by image.
+template <typename E>
+void change_layout(bool to_last, int64_t batch, int32_t c, int64_t hw, const E* in, E* out) {
+  const int64_t planar_k = hw, planar_i = 1, inter_k = 1, inter_i = c;
+  const int64_t in_k = to_last ? planar_k : inter_k, in_i = to_last ? planar_i : inter_i;
+  const int64_t out_k = to_last ? inter_k : planar_k, out_i = to_last ? inter_i : planar_i;
+  for (int64_t b = 0; b < batch; ++b, in += c * hw, out += c * hw) {
+    switch (c) {
+      case 1: std::memcpy(out, in, static_cast<size_t>(hw) * sizeof(E)); break;
+      case 2: move_channels<E, 2>(hw, in, in_k, in_i, out, out_k, out_i); break;
+      case 3: move_channels<E, 3>(hw, in, in_k, in_i, out, out_k, out_i); break;
+      case 4: move_channels<E, 4>(hw, in, in_k, in_i, out, out_k, out_i); break;
+      default: move_channels_tiled(hw, c, in, in_k, in_i, out, out_k, out_i); break;
+    }
+  }
+}
+
+// ref::transpose: the channels-last permutation and its inverse on 1- and 4-byte
+// elements here, every other case by the reference.
+inline void transpose_channels_last(int rank, const int32_t* in_shape, const int32_t* perm, size_t elem_size,
+                                    const void* in, void* out) {
+  const bool to_last = is_channels_last_perm(rank, perm);
+  if ((!to_last && !is_channels_first_perm(rank, perm)) || (elem_size != 1 && elem_size != 4)) {
+    return ref::transpose(rank, in_shape, perm, elem_size, in, out);
+  }
+  const int32_t c = to_last ? in_shape[1] : in_shape[rank - 1];
+  int64_t hw = 1;
+  for (int d = to_last ? 2 : 1; d < (to_last ? rank : rank - 1); ++d) hw *= in_shape[d];
+  if (elem_size == 1) {
+    change_layout(to_last, in_shape[0], c, hw, static_cast<const uint8_t*>(in), static_cast<uint8_t*>(out));
+  } else {
+    change_layout(to_last, in_shape[0], c, hw, static_cast<const uint32_t*>(in), static_cast<uint32_t*>(out));
   }
 }
 

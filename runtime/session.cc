@@ -183,6 +183,7 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
   s->input_nonfinite_.assign(g.inputs.size(), 0);
   OpContext ctx;
   ctx.kernels = &kern::kernel_set(isa);
+  s->kernels_ = ctx.kernels;
   s->scheduler_ = Scheduler(s->pool_);
   ctx.scheduler = &s->scheduler_;
   OpContext ref_ctx = ctx;
@@ -218,12 +219,16 @@ Status Session::set_input_f32(size_t index, const float* data, size_t count) {
       std::memcpy(dst, data, count * 4);
       input_nonfinite_[index] = !all_finite(data, count);
       break;
-    case DType::kS8:
-      ref::quantize<int8_t>(count, data, t.quant.scale[0], t.quant.zero_point[0], reinterpret_cast<int8_t*>(dst));
+    case DType::kS8: {  // the level's quantize kernel (equal to the reference)
+      const kern::QuantizeFn<int8_t> fn = kernels_->misc.quantize_s8 ? kernels_->misc.quantize_s8 : &ref::quantize<int8_t>;
+      fn(count, data, t.quant.scale[0], t.quant.zero_point[0], reinterpret_cast<int8_t*>(dst));
       break;
-    case DType::kU8:
-      ref::quantize<uint8_t>(count, data, t.quant.scale[0], t.quant.zero_point[0], dst);
+    }
+    case DType::kU8: {
+      const kern::QuantizeFn<uint8_t> fn = kernels_->misc.quantize_u8 ? kernels_->misc.quantize_u8 : &ref::quantize<uint8_t>;
+      fn(count, data, t.quant.scale[0], t.quant.zero_point[0], dst);
       break;
+    }
     default: return Unsupported("input '" + t.name + "' has dtype " + dtype_name(t.dtype) + ", not settable from float");
   }
   return Status::Ok();
@@ -288,10 +293,18 @@ Status Session::get_output_f32(size_t index, float* data, size_t count) const {
   const uint8_t* src = ptrs_[graph().outputs[index]];
   switch (t.dtype) {
     case DType::kF32: std::memcpy(data, src, count * 4); break;
-    case DType::kS8:
-      ref::dequantize<int8_t>(count, reinterpret_cast<const int8_t*>(src), t.quant.scale[0], t.quant.zero_point[0], data);
+    case DType::kS8: {
+      const kern::DequantizeFn<int8_t> fn =
+          kernels_->misc.dequantize_s8 ? kernels_->misc.dequantize_s8 : &ref::dequantize<int8_t>;
+      fn(count, reinterpret_cast<const int8_t*>(src), t.quant.scale[0], t.quant.zero_point[0], data);
       break;
-    case DType::kU8: ref::dequantize<uint8_t>(count, src, t.quant.scale[0], t.quant.zero_point[0], data); break;
+    }
+    case DType::kU8: {
+      const kern::DequantizeFn<uint8_t> fn =
+          kernels_->misc.dequantize_u8 ? kernels_->misc.dequantize_u8 : &ref::dequantize<uint8_t>;
+      fn(count, src, t.quant.scale[0], t.quant.zero_point[0], data);
+      break;
+    }
     default: return Unsupported("output '" + t.name + "' has dtype " + dtype_name(t.dtype) + ", not readable as float");
   }
   return Status::Ok();

@@ -111,6 +111,7 @@ class Session {
   std::vector<uint8_t> input_nonfinite_;  // per graph input: its last value held NaN or inf
   int32_t num_threads_ = 1;
   std::string isa_ = "ref";
+  const kern::KernelSet* kernels_ = &kern::kernel_set(kern::Isa::kRef);  // the level's (quantized inputs and outputs)
   pthreadpool_t pool_ = nullptr;
   Scheduler scheduler_;  // splits work over pool_ (runtime/schedule.h)
 };

@@ -8,11 +8,17 @@
 // for round half to even, fixed-point shifts beyond 31 either way; max/average pools
 // over kernels, strides, padding (windows entirely in padding), dilation,
 // count_include_pad, every channel count up to 70 and tiny scales; global average pool;
-// lookup over every byte and every length up to 130; concat of short and long runs.
+// lookup over every byte and every length up to 130; concat of short and long runs;
+// quantize and dequantize over every length up to 130 with NaN, infinite, huge,
+// denormal and exact-half inputs, zero, denormal, huge, infinite and NaN scales, and
+// zero points up to the int32 limits.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -34,7 +40,7 @@ std::vector<Isa> misc_levels() {
 }
 
 class MiscTest : public ::testing::Test {
- protected:
+ public:
   void SetUp() override {
     levels_ = misc_levels();
     if (levels_.empty()) GTEST_SKIP() << "no optimized level on this host";
@@ -188,7 +194,8 @@ TEST_F(MiscTest, EveryLevelHasKernels) {
   for (Isa isa : levels_) {
     const kern::MiscKernels& m = kern::kernel_set(isa).misc;
     EXPECT_TRUE(m.qbinary_s8 && m.qbinary_u8 && m.qmaxpool_s8 && m.qmaxpool_u8 && m.qavgpool_s8 && m.qavgpool_u8 &&
-                m.qglobal_avgpool_s8 && m.qglobal_avgpool_u8 && m.lookup_s8 && m.lookup_u8 && m.concat)
+                m.qglobal_avgpool_s8 && m.qglobal_avgpool_u8 && m.lookup_s8 && m.lookup_u8 && m.concat &&
+                m.quantize_s8 && m.quantize_u8 && m.dequantize_s8 && m.dequantize_u8 && m.transpose)
         << kern::isa_name(isa);
   }
 }
@@ -464,6 +471,151 @@ TEST_F(MiscTest, Lookup) {
                     gs.data());
         ASSERT_EQ(gs, ws) << kern::isa_name(isa) << " n " << n;
       }
+    }
+  }
+}
+
+// Scales and zero points for the conversion sweeps: ordinary ones, and every extreme
+// the reference defines (docs/reliability.md: NaN quantizes to the zero point, +-inf
+// and huge values saturate).
+struct ConvertParams {
+  float scale;
+  int32_t zero_point;
+};
+
+std::vector<ConvertParams> convert_params(MiscTest* t, int32_t lo, int32_t hi) {
+  std::vector<ConvertParams> v;
+  for (int i = 0; i < 12; ++i) v.push_back({t->log_uniform(-20.f, 4.f), t->uni(lo, hi)});
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  for (float s : {1.f, 0.5f, 1e-30f, 3e37f, 1e-40f, 0.f, -0.25f, inf, nan, std::numeric_limits<float>::max()}) {
+    v.push_back({s, t->uni(lo, hi)});
+  }
+  for (int32_t z : {lo, hi, 1 << 24, -(1 << 24), (1 << 24) + 1, -(1 << 24) - 1, 1 << 30,
+                    std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()}) {
+    v.push_back({0.1f, z});
+  }
+  return v;
+}
+
+template <typename T>
+kern::QuantizeFn<T> quantize_fn(const kern::MiscKernels& m) {
+  if constexpr (std::is_same<T, int8_t>::value) {
+    return m.quantize_s8;
+  } else {
+    return m.quantize_u8;
+  }
+}
+template <typename T>
+kern::DequantizeFn<T> dequantize_fn(const kern::MiscKernels& m) {
+  if constexpr (std::is_same<T, int8_t>::value) {
+    return m.dequantize_s8;
+  } else {
+    return m.dequantize_u8;
+  }
+}
+
+template <typename T>
+void check_quantize(MiscTest* t, Isa isa) {
+  const kern::QuantizeFn<T> fn = quantize_fn<T>(kern::kernel_set(isa).misc);
+  if (fn == nullptr) return;  // the reference runs
+  const int32_t lo = std::numeric_limits<T>::lowest(), hi = std::numeric_limits<T>::max();
+  std::vector<size_t> lengths = {300, 1000};
+  for (size_t n = 0; n <= 130; ++n) lengths.push_back(n);
+  const float special[] = {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+                           std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                           3e38f, -3e38f, 1e-45f, -1e-45f, 0.f, -0.f, 2147483648.f, -2147483904.f, 1e12f};
+  for (const ConvertParams& p : convert_params(t, lo, hi)) {
+    for (size_t n : lengths) {
+      std::vector<float> x(n);
+      for (size_t i = 0; i < n; ++i) {
+        const int kind = t->uni(0, 9);
+        if (kind == 0) {
+          x[i] = special[t->uni(0, static_cast<int32_t>(sizeof(special) / sizeof(special[0])) - 1)];
+        } else if (kind <= 3) {  // exact halves of the scale: round half to even decides
+          x[i] = (static_cast<float>(t->uni(-300, 300)) + 0.5f) * p.scale;
+        } else {
+          x[i] = static_cast<float>(t->uni(-200000, 200000)) / 1000.f * (std::isfinite(p.scale) ? p.scale : 1.f);
+        }
+      }
+      std::vector<T> want(n), got(n + 1, static_cast<T>(0x5A));
+      ref::quantize(n, x.data(), p.scale, p.zero_point, want.data());
+      fn(n, x.data(), p.scale, p.zero_point, got.data());
+      ASSERT_EQ(got[n], static_cast<T>(0x5A)) << "wrote past the end";
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(int(got[i]), int(want[i])) << kern::isa_name(isa) << " n " << n << " element " << i << " x " << x[i]
+                                             << " scale " << p.scale << " zp " << p.zero_point;
+      }
+    }
+  }
+}
+
+template <typename T>
+void check_dequantize(MiscTest* t, Isa isa) {
+  const kern::DequantizeFn<T> fn = dequantize_fn<T>(kern::kernel_set(isa).misc);
+  if (fn == nullptr) return;  // the reference runs
+  const int32_t lo = std::numeric_limits<T>::lowest(), hi = std::numeric_limits<T>::max();
+  std::vector<size_t> lengths = {300, 1000};
+  for (size_t n = 0; n <= 130; ++n) lengths.push_back(n);
+  for (const ConvertParams& p : convert_params(t, lo, hi)) {
+    for (size_t n : lengths) {
+      const std::vector<T> x = t->bytes<T>(n);
+      std::vector<float> want(n), got(n + 1, 42.f);
+      ref::dequantize(n, x.data(), p.scale, p.zero_point, want.data());
+      fn(n, x.data(), p.scale, p.zero_point, got.data());
+      ASSERT_EQ(got[n], 42.f) << "wrote past the end";
+      for (size_t i = 0; i < n; ++i) {  // the bits: NaN payloads and the sign of zero too
+        uint32_t g, w;
+        std::memcpy(&g, &got[i], 4);
+        std::memcpy(&w, &want[i], 4);
+        ASSERT_EQ(g, w) << kern::isa_name(isa) << " n " << n << " element " << i << " q " << int(x[i]) << " scale "
+                        << p.scale << " zp " << p.zero_point << ": " << got[i] << " instead of " << want[i];
+      }
+    }
+  }
+}
+
+TEST_F(MiscTest, Quantize) {
+  for (Isa isa : levels_) {
+    check_quantize<int8_t>(this, isa);
+    check_quantize<uint8_t>(this, isa);
+  }
+}
+
+TEST_F(MiscTest, Dequantize) {
+  for (Isa isa : levels_) {
+    check_dequantize<int8_t>(this, isa);
+    check_dequantize<uint8_t>(this, isa);
+  }
+}
+
+// The channels-last permutation and its inverse (every channel count up to 40, 1-, 2-
+// and 4-byte elements, ranks 3 to 5) and other permutations (the reference's path)
+// against ref::transpose.
+TEST_F(MiscTest, Transpose) {
+  for (Isa isa : levels_) {
+    const kern::TransposeFn fn = kern::kernel_set(isa).misc.transpose;
+    if (fn == nullptr) continue;
+    for (int i = 0; i < 200; ++i) {
+      const int rank = uni(3, 5);
+      std::vector<int32_t> shape(rank), perm(rank);
+      shape[0] = uni(1, 3);
+      shape[1] = i < 80 ? i % 40 + 1 : uni(1, 70);
+      for (int d = 2; d < rank; ++d) shape[d] = uni(1, 13);
+      for (int d = 0; d < rank; ++d) perm[d] = d == 0 ? 0 : d == rank - 1 ? 1 : d + 1;  // channels-last
+      if (i % 5 == 3) {  // its inverse, channels-first: the channel count is the last dimension
+        std::swap(shape[1], shape[rank - 1]);
+        for (int d = 0; d < rank; ++d) perm[d] = d == 0 ? 0 : d == 1 ? rank - 1 : d - 1;
+      }
+      if (i % 5 == 4) std::shuffle(perm.begin(), perm.end(), rng_);  // mostly neither
+      const size_t elem = std::vector<size_t>{1, 4, 2}[i % 3];
+      const size_t bytes_n = static_cast<size_t>(count(shape)) * elem;
+      const std::vector<uint8_t> x = this->bytes<uint8_t>(bytes_n);
+      std::vector<uint8_t> want(bytes_n), got(bytes_n + 1, 0x5A);
+      ref::transpose(rank, shape.data(), perm.data(), elem, x.data(), want.data());
+      fn(rank, shape.data(), perm.data(), elem, x.data(), got.data());
+      ASSERT_EQ(got[bytes_n], 0x5A) << "wrote past the end";
+      got.pop_back();
+      ASSERT_EQ(got, want) << kern::isa_name(isa) << " case " << i;
     }
   }
 }

@@ -1,4 +1,4 @@
-// NEON elementwise, pooling, lookup and concat kernels (kernels/misc.h, MiscKernels) for
+// NEON elementwise, pooling, lookup, concat, quantize and dequantize kernels (kernels/misc.h, MiscKernels) for
 // AArch64 and ARMv7-A, each equal to its kernels/ref function bit for bit. The loops
 // and the cases they take are kernels/misc_loops.h's, shared with the x86 kernels.
 //
@@ -12,6 +12,10 @@
 //    (one tbl, then tbx on the index minus 64, 128, 192: out-of-range indices keep what
 //    is there). ARMv7 does the same with vtbl4/vtbx4 on eight 32-byte eighths.
 //  * concat: the reference's copies, with short ones inlined instead of memcpy calls.
+//  * quantize: 16 floats at a time, divided by the scale and rounded half to even
+//    (neon_round_nearest: NaN gives 0, large values saturate), then the zero point added
+//    saturating and clamped; dequantize: (q - zp) converted and multiplied. Zero points
+//    beyond 2^24 go to the reference.
 //
 // Float on ARMv7. NEON there has no division, and flushes denormal operands and results
 // to zero. Divisions therefore run lane by lane on the VFP, which is IEEE like the
@@ -24,6 +28,9 @@
 // the zero point to a flushed quotient below 2^-126 changes no rounded result. Max pool
 // needs only s_in normal. Global average pool multiplies an integer by its scale once:
 // a flushed scale or product is below 2^-95 in magnitude and rounds to 0 anyway.
+// Quantize divides on the VFP and rounds a flushed denormal quotient to 0, as the
+// reference rounds it. Dequantize takes only normal finite scales on ARMv7: a nonzero
+// integer times one is normal or infinite, never flushed.
 // AArch64 NEON is IEEE (flush-to-zero off) and divides itself.
 #include "kernels/arm/misc_neon.h"
 
@@ -31,6 +38,7 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -442,6 +450,32 @@ void concat_neon(int64_t outer, int64_t inner, int count, const int32_t* in_axis
   concat_copies(outer, inner, count, in_axis_sizes, inputs, elem_size, out, copy_bytes);
 }
 
+// ------------------------------------------------------------------ quantize, dequantize
+
+template <typename T>
+void quantize_neon(size_t n, const float* in, float scale, int32_t zero_point, T* out) {
+  if (!convert_supported(zero_point)) return ref::quantize(n, in, scale, zero_point, out);
+  const OutClamp e(zero_point, std::numeric_limits<T>::lowest(), std::numeric_limits<T>::max());
+  for_each_block<16>(n, in, out, [&](const float* x, T* y) {
+    int32x4_t r[4];
+    for (int k = 0; k < 4; ++k) r[k] = e(neon_round_nearest(div_n(vld1q_f32(x + 4 * k), scale)));
+    narrow16(r, y);
+  });
+}
+
+template <typename T>
+void dequantize_neon(size_t n, const T* in, float scale, int32_t zero_point, float* out) {
+  const bool flush_safe = !kFlushesDenormals || (std::isfinite(scale) && std::fabs(scale) >= FLT_MIN);
+  if (!convert_supported(zero_point) || !flush_safe) return ref::dequantize(n, in, scale, zero_point, out);
+  const int32x4_t z = vdupq_n_s32(zero_point);
+  const float32x4_t s = vdupq_n_f32(scale);
+  for_each_block<16>(n, in, out, [&](const T* x, float* y) {
+    int32x4_t v[4];
+    widen16<T>(Bytes<T>::load(x), v);
+    for (int k = 0; k < 4; ++k) vst1q_f32(y + 4 * k, vmulq_f32(vcvtq_f32_s32(vsubq_s32(v[k], z)), s));
+  });
+}
+
 }  // namespace
 
 MiscKernels misc_kernels_neon() {
@@ -457,6 +491,11 @@ MiscKernels misc_kernels_neon() {
   k.lookup_s8 = lookup_neon<int8_t>;
   k.lookup_u8 = lookup_neon<uint8_t>;
   k.concat = concat_neon;
+  k.quantize_s8 = quantize_neon<int8_t>;
+  k.quantize_u8 = quantize_neon<uint8_t>;
+  k.dequantize_s8 = dequantize_neon<int8_t>;
+  k.dequantize_u8 = dequantize_neon<uint8_t>;
+  k.transpose = transpose_channels_last;  // kernels/misc_loops.h, compiled with this file's flags
   return k;
 }
 

@@ -1,4 +1,4 @@
-// AVX2 elementwise, pooling, lookup and concat kernels (kernels/misc.h, MiscKernels),
+// AVX2 elementwise, pooling, lookup, concat, quantize and dequantize kernels (kernels/misc.h, MiscKernels),
 // each equal to its kernels/ref function bit for bit.
 //
 //  * qbinary: the broadcast is collapsed to rows in which each operand is either
@@ -12,6 +12,10 @@
 //    halves of 8 slices, prefix-XORed so that the slices an index does not select
 //    cancel out), the half chosen by the index's top bit.
 //  * concat: the reference's copies, with short ones inlined instead of memcpy calls.
+//  * quantize: 32 floats at a time, divided by the scale (a division, as the reference)
+//    and rounded with the epilogue's clamp (NaN gives the zero point); dequantize:
+//    (q - zp) converted and multiplied, 32 at a time. Zero points beyond 2^24 go to the
+//    reference.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -348,6 +352,35 @@ void concat_avx2(int64_t outer, int64_t inner, int count, const int32_t* in_axis
   concat_copies(outer, inner, count, in_axis_sizes, inputs, elem_size, out, copy_bytes);
 }
 
+// ------------------------------------------------------------------ quantize, dequantize
+
+template <typename T>
+void quantize_avx2(size_t n, const float* in, float scale, int32_t zero_point, T* out) {
+  if (!convert_supported(zero_point)) return ref::quantize(n, in, scale, zero_point, out);
+  const Clamp e(zero_point, type_min<T>(), std::numeric_limits<T>::max());
+  const __m256 s = _mm256_set1_ps(scale);
+  for_each_block<32>(n, in, out, [&](const float* x, T* y) {
+    __m256i r[4];
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) r[k] = round_add_clamp(_mm256_div_ps(_mm256_loadu_ps(x + 8 * k), s), e);
+    store16(r[0], r[1], y);
+    store16(r[2], r[3], y + 16);
+  });
+}
+
+template <typename T>
+void dequantize_avx2(size_t n, const T* in, float scale, int32_t zero_point, float* out) {
+  if (!convert_supported(zero_point)) return ref::dequantize(n, in, scale, zero_point, out);
+  const __m256i z = _mm256_set1_epi32(zero_point);
+  const __m256 s = _mm256_set1_ps(scale);
+  for_each_block<32>(n, in, out, [&](const T* x, float* y) {
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      _mm256_storeu_ps(y + 8 * k, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(widen8(x + 8 * k), z)), s));
+    }
+  });
+}
+
 }  // namespace
 
 MiscKernels misc_kernels_avx2() {
@@ -363,6 +396,11 @@ MiscKernels misc_kernels_avx2() {
   k.lookup_s8 = lookup_avx2<int8_t>;
   k.lookup_u8 = lookup_avx2<uint8_t>;
   k.concat = concat_avx2;
+  k.quantize_s8 = quantize_avx2<int8_t>;
+  k.quantize_u8 = quantize_avx2<uint8_t>;
+  k.dequantize_s8 = dequantize_avx2<int8_t>;
+  k.dequantize_u8 = dequantize_avx2<uint8_t>;
+  k.transpose = transpose_channels_last;  // kernels/misc_loops.h, compiled with this file's flags
   return k;
 }
 

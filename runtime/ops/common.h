@@ -4,6 +4,7 @@
 // Included by runtime/ops/*.cc only.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -139,6 +140,17 @@ struct QWeights {
 template <typename Fn>
 const char* misc_kernel_name(Fn fn, Fn ref_fn, const char* family) {
   return fn == ref_fn || family == nullptr ? "ref" : family;
+}
+
+// fn(begin, end) over [0, count) elements on the scheduler, in ranges of whole chunks
+// (chunk: a multiple of the kernels' blocks) so that no split cuts a vector block.
+template <typename Fn>
+void element_ranges(const Scheduler* scheduler, int64_t count, int64_t chunk, const Fn& fn) {
+  const int64_t chunks = (count + chunk - 1) / chunk;
+  scheduler->ranges(chunks, count, [&](int64_t c0, int64_t c1) {
+    const int64_t begin = c0 * chunk, end = std::min(count, c1 * chunk);
+    if (begin < end) fn(static_cast<size_t>(begin), static_cast<size_t>(end));
+  });
 }
 
 // The GEMM kernel's name for the activation type T (its u8 or s8 symbol).

@@ -1,7 +1,8 @@
 // The data-movement family of the op layer: Concat (requantizing inputs whose
 // parameters differ from the output's), Reshape (a view: the planner aliases its
 // output, nothing runs), Transpose, Pad, ResizeNearest, Split and Slice, on the
-// reference kernels (Concat on the level's copy kernel).
+// reference kernels (Concat on the level's copy kernel, Transpose on the level's
+// transpose kernel, which is faster for the channels-last change of a model's input).
 #include <cstring>
 #include <memory>
 
@@ -92,15 +93,22 @@ class Reshape : public PreparedOp {
 class Transpose : public PreparedOp {
  public:
   Transpose(const Graph& g, const Node& n) : n_(n), shape_(g.tensors[n.inputs[0]].shape), elem_(dtype_size(g.tensors[n.inputs[0]].dtype)) {}
-  void run(uint8_t* const* p) override {
-    ref::transpose(static_cast<int>(shape_.size()), shape_.data(), n_.attrs.perm.data(), elem_, p[n_.inputs[0]],
-                   p[n_.outputs[0]]);
+  Status init(const Graph&, const OpContext& ctx) {
+    fn_ = ctx.kernels->misc.transpose ? ctx.kernels->misc.transpose : &ref::transpose;
+    name_ = ctx.kernels->misc.names.transpose;
+    return Status::Ok();
   }
+  void run(uint8_t* const* p) override {
+    fn_(static_cast<int>(shape_.size()), shape_.data(), n_.attrs.perm.data(), elem_, p[n_.inputs[0]], p[n_.outputs[0]]);
+  }
+  const char* kernel_name() const override { return misc_kernel_name<kern::TransposeFn>(fn_, &ref::transpose, name_); }
 
  private:
   const Node& n_;
   std::vector<int32_t> shape_;
   size_t elem_;
+  kern::TransposeFn fn_ = nullptr;
+  const char* name_ = nullptr;
 };
 
 class Pad : public PreparedOp {

@@ -1,7 +1,10 @@
 // The conversion family of the op layer: Quantize (float -> int8/uint8), Dequantize
 // (int8/uint8/int32 -> float, per tensor or per axis) and Requantize (between two
-// integer parameter sets), on the reference kernels.
+// integer parameter sets). Quantize and int8/uint8 Dequantize run the level's vector
+// kernels (kern::MiscKernels), split over the session's threads in ranges of
+// elements; int32 Dequantize and Requantize run the reference.
 #include <memory>
+#include <type_traits>
 
 #include "runtime/ops/common.h"
 
@@ -9,20 +12,49 @@ namespace edgeq {
 namespace ops {
 namespace {
 
+// Elements per range of a split over threads.
+constexpr int64_t kConvertChunk = 1024;
+
 template <typename T>
 class Quantize : public PreparedOp {
  public:
   Quantize(const Graph& g, const Node& n)
-      : n_(n), count_(static_cast<size_t>(g.tensors[n.inputs[0]].num_elements())), q_(qparam(g.tensors[n.outputs[0]])) {}
+      : n_(n), count_(g.tensors[n.inputs[0]].num_elements()), q_(qparam(g.tensors[n.outputs[0]])) {}
+  Status init(const Graph&, const OpContext& ctx) {
+    fn_ = pick<T, kern::QuantizeFn>(ctx.kernels->misc.quantize_s8, ctx.kernels->misc.quantize_u8, &ref::quantize<T>);
+    name_ = ctx.kernels->misc.names.quantize;
+    scheduler_ = ctx.scheduler;
+    return Status::Ok();
+  }
   void run(uint8_t* const* p) override {
-    ref::quantize<T>(count_, at<float>(p, n_.inputs[0]), q_.scale, q_.zero_point, at<T>(p, n_.outputs[0]));
+    const float* x = at<float>(p, n_.inputs[0]);
+    T* y = at<T>(p, n_.outputs[0]);
+    element_ranges(scheduler_, count_, kConvertChunk,
+                   [&](size_t i0, size_t i1) { fn_(i1 - i0, x + i0, q_.scale, q_.zero_point, y + i0); });
+  }
+  const char* kernel_name() const override {
+    return misc_kernel_name<kern::QuantizeFn<T>>(fn_, &ref::quantize<T>, name_);
   }
 
  private:
   const Node& n_;
-  size_t count_;
+  int64_t count_;
   QParam q_;
+  kern::QuantizeFn<T> fn_ = nullptr;
+  const char* name_ = nullptr;
+  const Scheduler* scheduler_ = nullptr;
 };
+
+// The vector kernel of an int8 / uint8 input; int32 (biases) has none.
+template <typename T>
+kern::DequantizeFn<T> dequantize_kernel(const kern::MiscKernels& m) {
+  if constexpr (std::is_same<T, int32_t>::value) {
+    (void)m;
+    return &ref::dequantize<T>;
+  } else {
+    return pick<T, kern::DequantizeFn>(m.dequantize_s8, m.dequantize_u8, &ref::dequantize<T>);
+  }
+}
 
 template <typename T>
 class Dequantize : public PreparedOp {
@@ -40,9 +72,29 @@ class Dequantize : public PreparedOp {
       inner_ = product(x.shape, x.quant.axis + 1, x.shape.size());
     }
   }
+  Status init(const Graph&, const OpContext& ctx) {
+    fn_ = dequantize_kernel<T>(ctx.kernels->misc);
+    name_ = ctx.kernels->misc.names.dequantize;
+    scheduler_ = ctx.scheduler;
+    return Status::Ok();
+  }
   void run(uint8_t* const* p) override {
-    ref::dequantize_per_axis<T>(outer_, axis_size_, inner_, at<T>(p, n_.inputs[0]), scale_.data(), zero_point_.data(),
-                                at<float>(p, n_.outputs[0]));
+    const T* x = at<T>(p, n_.inputs[0]);
+    float* y = at<float>(p, n_.outputs[0]);
+    if (axis_size_ == 1) {  // per tensor: one run of outer_ * inner_ elements
+      element_ranges(scheduler_, outer_ * inner_, kConvertChunk,
+                     [&](size_t i0, size_t i1) { fn_(i1 - i0, x + i0, scale_[0], zero_point_[0], y + i0); });
+      return;
+    }
+    for (int64_t o = 0; o < outer_; ++o) {
+      for (int32_t a = 0; a < axis_size_; ++a) {
+        const int64_t base = (o * axis_size_ + a) * inner_;
+        fn_(static_cast<size_t>(inner_), x + base, scale_[a], zero_point_[a], y + base);
+      }
+    }
+  }
+  const char* kernel_name() const override {
+    return misc_kernel_name<kern::DequantizeFn<T>>(fn_, &ref::dequantize<T>, name_);
   }
 
  private:
@@ -51,6 +103,9 @@ class Dequantize : public PreparedOp {
   int32_t axis_size_ = 1;
   std::vector<float> scale_;
   std::vector<int32_t> zero_point_;
+  kern::DequantizeFn<T> fn_ = nullptr;
+  const char* name_ = nullptr;
+  const Scheduler* scheduler_ = nullptr;
 };
 
 template <typename TI, typename TO>
