@@ -24,10 +24,11 @@
 //                  Float X and Y with S8 W (zero point 0) and F32 B: dynamically quantized,
 //                  each row of X quantized at run time (ref::dynamic_fully_connected).
 //  Add Sub Mul Div numpy broadcasting of A and B. act_min/max.
-//  Relu Clip LeakyRelu Sigmoid HardSigmoid HardSwish Tanh
+//  Relu Clip LeakyRelu Sigmoid HardSigmoid HardSwish Tanh Erf Softplus Elu Gelu Mish
 //                  elementwise; Clip: [alpha, beta] = [min, max]; LeakyRelu: alpha;
-//                  HardSigmoid: max(0, min(1, alpha*x + beta)). Quantized: a 256-entry
-//                  table built at session creation.
+//                  HardSigmoid: max(0, min(1, alpha*x + beta)); Elu: alpha; Gelu: alpha 0
+//                  the erf form, 1 the tanh approximation; Mish: x * tanh(softplus(x)).
+//                  Quantized: a 256-entry table built at session creation.
 //  Softmax         along `axis` (non-negative).
 //  MaxPool2D AvgPool2D  NHWC; kernel_h/w, stride, dilation (max only), pad_*,
 //                  count_include_pad (avg only), act_min/max.
@@ -44,6 +45,9 @@
 //  Quantize        F32 -> S8/U8 with Y's params: clamp(round_half_even(x/s) + zp).
 //  Dequantize      S8/U8/S32 -> F32: (q - zp) * s.
 //  Requantize      S8/U8 -> S8/U8 with other params: clamp(round((s_x/s_y)(q-zx)) + zy).
+//  Lookup          in: X (S8/U8), T[256] constant of X's dtype. Y[i] = T[(uint8)X[i]]: a
+//                  dequantize -> float elementwise functions of X -> quantize island,
+//                  evaluated once on the 256 inputs (graph/onnx/ir_passes.cc).
 //
 // Adding an op: docs/adding-an-op.md.
 #pragma once
@@ -106,6 +110,12 @@ enum OpFlag : uint32_t {
   X(Slice, SliceOptions, slice, slice, kOpMovement | kOpRangePreserving | kOpQuantizable)                        \
   X(Quantize, NONE, conversion, quantize, kOpConversion)                                                         \
   X(Dequantize, NONE, conversion, dequantize, kOpConversion)                                                     \
-  X(Requantize, NONE, conversion, requantize, kOpConversion)
+  X(Requantize, NONE, conversion, requantize, kOpConversion)                                                     \
+  X(Lookup, NONE, lookup, lookup, 0)                                                                             \
+  X(Erf, UnaryOptions, unary, unary, kOpQuantizable)                                                             \
+  X(Softplus, UnaryOptions, unary, unary, kOpQuantizable)                                                        \
+  X(Elu, UnaryOptions, unary, unary, kOpQuantizable)                                                             \
+  X(Gelu, UnaryOptions, unary, unary, kOpQuantizable)                                                            \
+  X(Mish, UnaryOptions, unary, unary, kOpQuantizable)
 
 }  // namespace edgeq

@@ -226,6 +226,19 @@ Status infer_unary(const NodeChecker& c, const Node& n, std::vector<Shape>* outs
   return Status::Ok();
 }
 
+Status infer_lookup(const NodeChecker& c, const Node&, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(2, 2, 1, 1));
+  const Tensor &x = c.in(0), &t = c.in(1), &y = c.out(0);
+  if (!is_quantized_type(x.dtype)) return c.fail("the input must be int8 or uint8");
+  EDGEQ_RETURN_IF_ERROR(c.activation(x));
+  EDGEQ_RETURN_IF_ERROR(c.activation(y));
+  EDGEQ_RETURN_IF_ERROR(c.same_kind(x, y));
+  EDGEQ_RETURN_IF_ERROR(c.same_kind(x, t));
+  if (!t.is_constant() || t.shape != Shape{256}) return c.fail("the table must be a constant of shape [256]");
+  outs->push_back(x.shape);
+  return Status::Ok();
+}
+
 Status infer_softmax(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   const Attrs& a = n.attrs;
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));

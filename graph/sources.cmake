@@ -5,6 +5,7 @@ set(EDGEQ_GRAPH_CORE_SOURCES
   graph/format.cc
   graph/shape.cc
   graph/ir_util.cc
+  graph/unary_island.cc
   graph/write_file.cc
 )
 # ONNX importer: a separate library, the only code that needs ONNX and protobuf.

@@ -16,6 +16,7 @@
 
 #include "graph/ir_util.h"
 #include "graph/shape.h"
+#include "graph/unary_island.h"
 #include "quant/weights.h"
 
 namespace edgeq {
@@ -176,6 +177,52 @@ class Rewriter {
   std::vector<QuantParams> final_q_;
 };
 
+// Unary islands (graph/unary_island.h) of two or more nodes: their nodes stay float, so
+// the rewrite puts a Dequantize before and a Quantize after each, and fuse_islands()
+// then turns each into one Lookup (exactly the float chain, where quantizing each node
+// on its own would round between them). Found from their last node backwards; only
+// islands whose root comes from a quantized node (or is a graph input) and whose end
+// feeds one.
+void mark_unary_islands(const Graph& g, std::vector<bool>* float_nodes) {
+  const GraphUses u = compute_uses(g);
+  float_nodes->resize(g.nodes.size(), false);
+  auto quantized = [&](int i) { return !(*float_nodes)[i] && op_has(g.nodes[i].op, kOpQuantizable); };
+  std::vector<int> nodes;
+  std::vector<int32_t> roots;
+  for (int i = static_cast<int>(g.nodes.size()) - 1; i >= 0; --i) {
+    if ((*float_nodes)[i] || g.nodes[i].outputs.size() != 1) continue;
+    const int32_t end = g.nodes[i].outputs[0];
+    if (!find_unary_island(g, u, end, &nodes, &roots) || nodes.size() < 2 || nodes.back() != i) continue;
+    if (roots.size() != 1 || !u.single_use(end) || !quantized(u.consumers[end][0])) continue;
+    const int p = u.producer[roots[0]];
+    if (p >= 0 && !quantized(p)) continue;
+    bool free = true;
+    for (int n : nodes) free = free && !(*float_nodes)[n];
+    if (!free) continue;
+    for (int n : nodes) (*float_nodes)[n] = true;
+  }
+}
+
+// Each Dequantize -> island -> Quantize of the rewritten graph becomes a Lookup; the
+// Dequantizes left unread go too.
+void fuse_islands(Graph* g) {
+  for (bool changed = true; changed;) {
+    changed = false;
+    const GraphUses u = compute_uses(*g);
+    for (size_t i = 0; i < g->nodes.size() && !changed; ++i) changed = fuse_unary_island(g, u, static_cast<int>(i));
+  }
+  for (bool changed = true; changed;) {
+    changed = false;
+    const GraphUses u = compute_uses(*g);
+    for (Node& n : g->nodes) {
+      if (n.op == OpType::kDequantize && u.consumers[n.outputs[0]].empty() && !u.graph_output[n.outputs[0]]) {
+        n.op = kDeadOp;
+        changed = true;
+      }
+    }
+  }
+}
+
 // Dynamic quantization: int8 weights for every FullyConnected, nothing else changes.
 Status quantize_dynamic(const Graph& g, const GraphQuantOptions& opts, Graph* out) {
   *out = g;
@@ -206,8 +253,13 @@ Status quantize_graph(const Graph& g, const std::vector<QuantParams>& act_qparam
       if (g.tensors[t].dtype != DType::kF32)
         return InvalidArgument("node '" + n.name + "' is not a float node: quantize a float model");
   *out = Graph();
-  Rewriter r(g, act_qparams, opts, out);
-  return r.run();
+  GraphQuantOptions with_islands = opts;
+  mark_unary_islands(g, &with_islands.float_nodes);
+  Rewriter r(g, act_qparams, with_islands, out);
+  EDGEQ_RETURN_IF_ERROR(r.run());
+  fuse_islands(out);
+  compact_graph(out);
+  return validate_graph(*out);
 }
 
 }  // namespace quant

@@ -8,6 +8,8 @@
 //    quantized form of every op;
 //  * dynamically quantized fully connected graphs export as DequantizeLinear(W) + Gemm
 //    in float; their re-import (a float FC) tracks them within the row quantization;
+//  * models whose import has a Lookup (test/data/island) only export (the Cast + Gather
+//    form is checked against ONNX Runtime by test/export_ort_test.sh);
 //  * errors: a graph ONNX cannot hold in this form, an unwritable path (no file left).
 // With EDGEQ_EXPORT_DUMP_DIR set, the quantized op graphs are also written there as
 // .edgeq files with their inputs, for the ONNX Runtime check (test/export_ort_test.sh).
@@ -187,11 +189,25 @@ void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class ExportRoundTrip : public ::testing::TestWithParam<Case> {};
 
+bool has_op(const Graph& g, OpType op) {
+  return std::any_of(g.nodes.begin(), g.nodes.end(), [&](const Node& n) { return n.op == op; });
+}
+
 TEST_P(ExportRoundTrip, CommittedModelIsByteIdentical) {
   const Case& c = GetParam();
   Graph g;
   Status s = import_onnx_file(data_dir() + "/" + c.file, ImportOptions(), &g);
   ASSERT_TRUE(s.ok()) << s.message();
+  if (has_op(g, OpType::kLookup)) {
+    // A Lookup (a float island's table) exports as Cast + Gather of the dequantized
+    // table, which ONNX Runtime runs (test/export_ort_test.sh compares it) but edgeq's
+    // importer does not read back: check only that it exports, as that form.
+    std::string bytes;
+    s = export_onnx_bytes(g, &bytes);
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_NE(bytes.find("Gather"), std::string::npos);
+    return;
+  }
   round_trip(g, read_inputs(c), c.name);
 }
 

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>  // onnx-ml.pb.h with ONNX_ML
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -713,7 +714,8 @@ TEST(ImporterTest, DequantizeQuantizePairs) {
   EXPECT_EQ(tensor(g, g.outputs[0]).quant.zero_point, std::vector<int32_t>{-3});
 }
 
-// An op without a quantized pattern stays float between explicit DQ and Q nodes.
+// An op without a quantized pattern stays float between explicit DQ and Q nodes: here
+// the Sigmoid's float output is also a graph output, so the island cannot become a table.
 TEST(ImporterTest, UnfusedOpStaysFloat) {
   ModelBuilder b;
   b.input("x", {1, 4});
@@ -722,18 +724,144 @@ TEST(ImporterTest, UnfusedOpStaysFloat) {
   b.node("QuantizeLinear", {"x", "s", "z"}, {"q"});
   b.node("DequantizeLinear", {"q", "s", "z"}, {"d"});
   b.node("Sigmoid", {"d"}, {"sg"});
-  b.node("Mul", {"d", "sg"}, {"m"});  // input from Sigmoid, not a DQ: no pattern
+  b.node("Mul", {"d", "sg"}, {"m"});
   b.node("QuantizeLinear", {"m", "s", "z"}, {"q2"});
   b.node("DequantizeLinear", {"q2", "s", "z"}, {"y"});
   b.output("y");
+  b.output("sg");
   Graph g;
   ASSERT_TRUE(b.import(&g).ok());
   expect_valid(g);
   const Node* mul = find_op(g, OpType::kMul);
   ASSERT_NE(mul, nullptr);
   EXPECT_EQ(tensor(g, mul->outputs[0]).dtype, DType::kF32);
-  EXPECT_EQ(count_ops(g, OpType::kDequantize), 1);
+  EXPECT_EQ(count_ops(g, OpType::kLookup), 0);
   EXPECT_EQ(count_ops(g, OpType::kQuantize), 1);
+}
+
+// DQ -> float functions of that one tensor -> Q: one Lookup whose table is the island
+// on the 256 inputs, within one output step of the functions computed in double.
+struct IslandCase {
+  const char* name;
+  int opset;
+  std::function<void(ModelBuilder*)> build;  // reads "d", writes "m"
+  std::function<double(double)> f;
+};
+
+std::vector<IslandCase> island_cases() {
+  const double kPi = 3.14159265358979323846;
+  auto sigmoid = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+  auto softplus = [](double x) { return std::log1p(std::exp(x)); };
+  return {
+      {"silu", 13,
+       [](ModelBuilder* b) {
+         b->node("Sigmoid", {"d"}, {"sg"});
+         b->node("Mul", {"d", "sg"}, {"m"});
+       },
+       [=](double x) { return x * sigmoid(x); }},
+      {"gelu_erf", 13,
+       [](ModelBuilder* b) {
+         b->scalar_f("c_sqrt2", 1.4142135381698608f);
+         b->scalar_f("c_one", 1.f);
+         b->scalar_f("c_half", 0.5f);
+         b->node("Div", {"d", "c_sqrt2"}, {"t1"});
+         b->node("Erf", {"t1"}, {"t2"});
+         b->node("Add", {"t2", "c_one"}, {"t3"});
+         b->node("Mul", {"d", "t3"}, {"t4"});
+         b->node("Mul", {"t4", "c_half"}, {"m"});
+       },
+       [](double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }},
+      {"gelu_tanh", 13,
+       [](ModelBuilder* b) {
+         b->scalar_f("c_k", 0.044715f);
+         b->scalar_f("c_s", 0.7978845834732056f);
+         b->scalar_f("c_one", 1.f);
+         b->scalar_f("c_half", 0.5f);
+         b->node("Mul", {"d", "d"}, {"x2"});
+         b->node("Mul", {"x2", "d"}, {"x3"});
+         b->node("Mul", {"x3", "c_k"}, {"kx3"});
+         b->node("Add", {"d", "kx3"}, {"inner"});
+         b->node("Mul", {"inner", "c_s"}, {"arg"});
+         b->node("Tanh", {"arg"}, {"th"});
+         b->node("Add", {"th", "c_one"}, {"t3"});
+         b->node("Mul", {"d", "t3"}, {"t4"});
+         b->node("Mul", {"t4", "c_half"}, {"m"});
+       },
+       [=](double x) { return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / kPi) * (x + 0.044715 * x * x * x))); }},
+      {"mish", 13,
+       [](ModelBuilder* b) {
+         b->node("Softplus", {"d"}, {"sp"});
+         b->node("Tanh", {"sp"}, {"th"});
+         b->node("Mul", {"d", "th"}, {"m"});
+       },
+       [=](double x) { return x * std::tanh(softplus(x)); }},
+      {"mish_op", 18, [](ModelBuilder* b) { b->node("Mish", {"d"}, {"m"}); },
+       [=](double x) { return x * std::tanh(softplus(x)); }},
+      {"hardswish_decomposed", 13,
+       [](ModelBuilder* b) {
+         b->scalar_f("c3", 3.f);
+         b->scalar_f("c0", 0.f);
+         b->scalar_f("c6", 6.f);
+         b->node("Add", {"d", "c3"}, {"t1"});
+         b->node("Clip", {"t1", "c0", "c6"}, {"t2"});
+         b->node("Div", {"t2", "c6"}, {"t3"});
+         b->node("Mul", {"d", "t3"}, {"m"});
+       },
+       [](double x) { return x * std::min(std::max(x + 3.0, 0.0), 6.0) / 6.0; }},
+      {"elu", 13,
+       [](ModelBuilder* b) {
+         auto* n = b->node("Elu", {"d"}, {"m"});
+         ModelBuilder::float_attr(n, "alpha", 0.7f);
+       },
+       [](double x) { return x < 0 ? 0.7 * std::expm1(x) : x; }},
+      {"sigmoid_tanh_chain", 13,
+       [](ModelBuilder* b) {
+         b->node("Sigmoid", {"d"}, {"sg"});
+         b->node("Tanh", {"sg"}, {"m"});
+       },
+       [=](double x) { return std::tanh(sigmoid(x)); }},
+  };
+}
+
+TEST(ImporterTest, UnaryIslandsBecomeLookups) {
+  for (const IslandCase& c : island_cases()) {
+    for (int dtype : {TensorProto::UINT8, TensorProto::INT8}) {
+      SCOPED_TRACE(std::string(c.name) + (dtype == TensorProto::INT8 ? " int8" : " uint8"));
+      const bool s8 = dtype == TensorProto::INT8;
+      const float s_in = 0.047f, s_out = 0.031f;
+      const int z_in = s8 ? 3 : 131, z_out = s8 ? -90 : 38;
+      ModelBuilder b(c.opset);
+      b.input("x", {1, 8, 4, 4});
+      b.scalar_f("s", s_in);
+      b.init_int("z", dtype, {}, {z_in});
+      b.scalar_f("s2", s_out);
+      b.init_int("z2", dtype, {}, {z_out});
+      b.node("QuantizeLinear", {"x", "s", "z"}, {"q"});
+      b.node("DequantizeLinear", {"q", "s", "z"}, {"d"});
+      c.build(&b);
+      b.node("QuantizeLinear", {"m", "s2", "z2"}, {"q2"});
+      b.node("DequantizeLinear", {"q2", "s2", "z2"}, {"y"});
+      b.output("y");
+      Graph g;
+      const Status st = b.import(&g);
+      ASSERT_TRUE(st.ok()) << st.message();
+      expect_valid(g);
+      ASSERT_EQ(g.nodes.size(), 1u);
+      const Node& lookup = g.nodes[0];
+      ASSERT_EQ(lookup.op, OpType::kLookup);
+      const Tensor& table = tensor(g, lookup.inputs[1]);
+      ASSERT_TRUE(table.is_constant());
+      ASSERT_EQ(table.num_elements(), 256);
+      const int qmin = s8 ? -128 : 0, qmax = s8 ? 127 : 255;
+      for (int byte = 0; byte < 256; ++byte) {
+        const int q = s8 && byte >= 128 ? byte - 256 : byte;
+        const double want = std::nearbyint(c.f(static_cast<double>(s_in) * (q - z_in)) / s_out) + z_out;
+        const int want_q = static_cast<int>(std::min<double>(std::max<double>(want, qmin), qmax));
+        const int got = s8 ? static_cast<int>(static_cast<int8_t>(table.data[byte])) : table.data[byte];
+        ASSERT_LE(std::abs(got - want_q), 1) << "byte " << byte << " (x = " << s_in * (q - z_in) << ")";
+      }
+    }
+  }
 }
 
 TEST(ImporterTest, QLinearConvExpandsAndFuses) {
@@ -921,13 +1049,13 @@ TEST(ImporterTest, UnknownOpNamesNodeAndType) {
   ModelBuilder b;
   b.input("x", {1, 4});
   b.node("Relu", {"x"}, {"r"});
-  b.node("Erf", {"r"}, {"y"}, "my_erf");
+  b.node("Sinh", {"r"}, {"y"}, "my_sinh");
   b.output("y");
   Graph g;
   Status s = b.import(&g);
   EXPECT_EQ(s.code(), StatusCode::kUnsupported);
-  EXPECT_NE(s.message().find("my_erf"), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("Erf"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("my_sinh"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("Sinh"), std::string::npos) << s.message();
 }
 
 TEST(ImporterTest, MissingInitializer) {

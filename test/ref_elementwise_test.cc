@@ -372,9 +372,9 @@ TEST(RefQBinary, DivideSameInBothSchemesAndByZero) {
 
 // ---------------------------------------------------------------- unary
 
-const UnaryOp kUnaryOps[] = {UnaryOp::kRelu,    UnaryOp::kClip,        UnaryOp::kLeakyRelu,
-                             UnaryOp::kSigmoid, UnaryOp::kHardSigmoid, UnaryOp::kHardSwish,
-                             UnaryOp::kTanh};
+const UnaryOp kUnaryOps[] = {UnaryOp::kRelu,    UnaryOp::kClip,        UnaryOp::kLeakyRelu, UnaryOp::kSigmoid,
+                             UnaryOp::kHardSigmoid, UnaryOp::kHardSwish, UnaryOp::kTanh,   UnaryOp::kErf,
+                             UnaryOp::kSoftplus,    UnaryOp::kElu,       UnaryOp::kGelu,   UnaryOp::kMish};
 
 TEST(RefUnary, ExactValues) {
   EXPECT_EQ(unary_value(UnaryOp::kRelu, -1.f, 0, 0), 0.f);
@@ -402,6 +402,20 @@ TEST(RefUnary, ExactValues) {
   EXPECT_EQ(unary_value(UnaryOp::kTanh, 0.f, 0, 0), 0.f);
   EXPECT_EQ(unary_value(UnaryOp::kTanh, 50.f, 0, 0), 1.f);
   EXPECT_EQ(unary_value(UnaryOp::kTanh, -50.f, 0, 0), -1.f);
+  EXPECT_EQ(unary_value(UnaryOp::kErf, 0.f, 0, 0), 0.f);
+  EXPECT_EQ(unary_value(UnaryOp::kErf, 10.f, 0, 0), 1.f);
+  EXPECT_EQ(unary_value(UnaryOp::kSoftplus, 200.f, 0, 0), 200.f);  // no overflow of exp
+  EXPECT_EQ(unary_value(UnaryOp::kSoftplus, -200.f, 0, 0), 0.f);
+  EXPECT_EQ(unary_value(UnaryOp::kSoftplus, 0.f, 0, 0), static_cast<float>(std::log(2.0)));
+  EXPECT_EQ(unary_value(UnaryOp::kElu, 2.f, 0.5f, 0), 2.f);
+  EXPECT_EQ(unary_value(UnaryOp::kElu, -kInf, 0.5f, 0), -0.5f);
+  EXPECT_EQ(unary_value(UnaryOp::kGelu, 0.f, 0, 0), 0.f);
+  EXPECT_EQ(unary_value(UnaryOp::kGelu, 50.f, 0, 0), 50.f);
+  EXPECT_EQ(unary_value(UnaryOp::kGelu, 50.f, 1, 0), 50.f);
+  EXPECT_EQ(unary_value(UnaryOp::kMish, 0.f, 0, 0), 0.f);
+  EXPECT_EQ(unary_value(UnaryOp::kMish, 100.f, 0, 0), 100.f);
+  EXPECT_EQ(unary_value(UnaryOp::kMish, kInf, 0, 0), kInf);
+  EXPECT_EQ(unary_value(UnaryOp::kMish, -kInf, 0, 0), 0.f);
   for (UnaryOp op : kUnaryOps) EXPECT_TRUE(std::isnan(unary_value(op, kNaN, 0.f, 6.f)));
 }
 
@@ -437,6 +451,21 @@ TEST(RefUnary, CloseToFloatFormulas) {
           break;
         case UnaryOp::kTanh:
           e = std::tanh(v);
+          break;
+        case UnaryOp::kErf:
+          e = std::erf(v);
+          break;
+        case UnaryOp::kSoftplus:
+          e = std::log(1.0 + std::exp(v));
+          break;
+        case UnaryOp::kElu:
+          e = v < 0 ? 0.2 * (std::exp(v) - 1.0) : v;
+          break;
+        case UnaryOp::kGelu:  // alpha 0.2 != 0: the tanh form
+          e = 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)));
+          break;
+        case UnaryOp::kMish:
+          e = v * std::tanh(std::log(1.0 + std::exp(v)));
           break;
       }
       ASSERT_NEAR(y[i], e, 1e-6 * (1 + std::fabs(e))) << static_cast<int>(op) << " x=" << v;

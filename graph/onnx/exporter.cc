@@ -584,7 +584,7 @@ Status Exporter::ExportNode(const Node& n) {
   auto simple = [&](const std::string& op, size_t count) -> Status {
     EDGEQ_RETURN_IF_ERROR(floats(count));
     onnx::NodeProto* o = Add(op, ins, {Target(y, p)});
-    if (op == "LeakyRelu") AttrFloat(o, "alpha", a.alpha);
+    if (op == "LeakyRelu" || op == "Elu") AttrFloat(o, "alpha", a.alpha);
     if (op == "HardSigmoid") {
       AttrFloat(o, "alpha", a.alpha);
       AttrFloat(o, "beta", a.beta);
@@ -617,6 +617,30 @@ Status Exporter::ExportNode(const Node& n) {
       return simple("HardSwish", 1);
     case OpType::kTanh:
       return simple("Tanh", 1);
+    case OpType::kLookup: {
+      // The table's entries dequantized with the output's parameters, gathered by the
+      // input's values (Gather counts a negative int8 index from the end: byte 256 + q),
+      // then quantized again, which gives back the table's bytes.
+      std::string x;
+      EDGEQ_RETURN_IF_ERROR(Raw(n.inputs[0], &x));
+      const Tensor &t = g_.tensors[n.inputs[1]], &yt = g_.tensors[y];
+      if (yt.quant.empty()) return Fail(n, "the output has no quantization parameters");
+      std::vector<float> table(256);
+      for (size_t b = 0; b < table.size(); ++b) {
+        const int32_t q = t.dtype == DType::kS8 ? static_cast<int8_t>(t.data[b]) : t.data[b];
+        table[b] = static_cast<float>(q - yt.quant.zero_point[0]) * yt.quant.scale[0];
+      }
+      const std::string index = Fresh(yt.name + "_index");
+      AttrInt(Add("Cast", {x}, {index}), "to", TensorProto::INT32);
+      onnx::NodeProto* o = Add("Gather", {FloatsConst(yt.name + "_table", table, false), index}, {Target(y, p)});
+      return Finish(y, o->output(0), p);
+    }
+    case OpType::kErf:
+      return simple("Erf", 1);
+    case OpType::kSoftplus:
+      return simple("Softplus", 1);
+    case OpType::kElu:
+      return simple("Elu", 1);
     case OpType::kSoftmax:
       return simple("Softmax", 1);
     case OpType::kConcat:

@@ -8,6 +8,9 @@
 //  * sink_dequantize / hoist_quantize: pure data movement (Reshape, Transpose, Slice,
 //    Split, ResizeNearest, zero Pad) commutes with (de)quantization, so it moves to the
 //    int8 side.
+//  * fuse_unary_island (graph/unary_island.h): kDequantize -> float elementwise functions
+//    of that one tensor (SiLU, GELU, Mish, ...) -> kQuantize becomes one kLookup, after
+//    fuse_qdq has taken the single ops that have a quantized form.
 //  * cancel_dq_q: kDequantize -> kQuantize becomes nothing (equal parameters) or
 //    kRequantize.
 //  * fold_activation: Relu/Clip into the producer's act_min/act_max (float, or
@@ -26,6 +29,7 @@
 
 #include "graph/ir_util.h"
 #include "graph/onnx/internal.h"
+#include "graph/unary_island.h"
 
 namespace edgeq {
 namespace onnx_import {
@@ -588,9 +592,9 @@ bool run(Graph* g, Rewrite fn) {
 }  // namespace
 
 Status optimize_graph(const ImportOptions& opts, Graph* g) {
-  static const Rewrite kPasses[] = {fold_affine,     fuse_hard_swish,  fuse_qdq,
-                                    sink_dequantize, hoist_quantize,   cancel_dq_q,
-                                    fold_activation, collapse_movement};
+  static const Rewrite kPasses[] = {fold_affine,     fuse_hard_swish, fuse_qdq,        fuse_unary_island,
+                                    sink_dequantize, hoist_quantize,  cancel_dq_q,     fold_activation,
+                                    collapse_movement};
   for (int round = 0; round < 64; ++round) {
     bool changed = false;
     for (Rewrite fn : kPasses) changed |= run(g, fn);

@@ -877,6 +877,22 @@ Status Importer::LowerUnary(const onnx::NodeProto& n) {
     t = OpType::kTanh;
   } else if (op == "HardSwish") {
     t = OpType::kHardSwish;
+  } else if (op == "Erf") {
+    t = OpType::kErf;
+  } else if (op == "Softplus") {
+    t = OpType::kSoftplus;
+  } else if (op == "Mish") {
+    t = OpType::kMish;
+  } else if (op == "Elu") {
+    t = OpType::kElu;
+    EDGEQ_RETURN_IF_ERROR(attr_float(n, "alpha", 1.f, &a.alpha));
+  } else if (op == "Gelu") {
+    t = OpType::kGelu;
+    std::string approximate;
+    EDGEQ_RETURN_IF_ERROR(attr_string(n, "approximate", "none", &approximate));
+    if (approximate != "none" && approximate != "tanh")
+      return Fail(n, StatusCode::kInvalidModel, "approximate must be \"none\" or \"tanh\"");
+    a.alpha = approximate == "tanh" ? 1.f : 0.f;
   } else if (op == "LeakyRelu") {
     t = OpType::kLeakyRelu;
     EDGEQ_RETURN_IF_ERROR(attr_float(n, "alpha", 0.01f, &a.alpha));
@@ -1126,6 +1142,11 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"HardSigmoid", &Importer::LowerUnary},
       {"HardSwish", &Importer::LowerUnary},
       {"Tanh", &Importer::LowerUnary},
+      {"Erf", &Importer::LowerUnary},
+      {"Softplus", &Importer::LowerUnary},
+      {"Elu", &Importer::LowerUnary},
+      {"Gelu", &Importer::LowerUnary},
+      {"Mish", &Importer::LowerUnary},
       {"Softmax", &Importer::LowerSoftmax},
       {"MaxPool", &Importer::LowerPool},
       {"AveragePool", &Importer::LowerPool},

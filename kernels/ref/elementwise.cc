@@ -197,6 +197,13 @@ void qbinary(BinaryOp op, const Broadcast& bc, const T* a, const T* b, const Bin
 
 // ---------------------------------------------------------------- unary
 
+namespace {
+
+// log(1 + exp(x)) without overflow: x + log1p(exp(-x)) for positive x.
+double softplus(double x) { return x > 0.0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+
+}  // namespace
+
 float unary_value(UnaryOp op, float x, float alpha, float beta) {
   switch (op) {
     case UnaryOp::kRelu:
@@ -221,6 +228,25 @@ float unary_value(UnaryOp op, float x, float alpha, float beta) {
     }
     case UnaryOp::kTanh:
       return static_cast<float>(std::tanh(static_cast<double>(x)));
+    case UnaryOp::kErf:
+      return static_cast<float>(std::erf(static_cast<double>(x)));
+    case UnaryOp::kSoftplus:
+      return static_cast<float>(softplus(static_cast<double>(x)));
+    case UnaryOp::kElu: {
+      const double xd = static_cast<double>(x);
+      return xd < 0.0 ? static_cast<float>(static_cast<double>(alpha) * std::expm1(xd)) : x;
+    }
+    case UnaryOp::kGelu: {
+      const double xd = static_cast<double>(x);
+      if (alpha == 0.f) return static_cast<float>(0.5 * xd * (1.0 + std::erf(xd / std::sqrt(2.0))));
+      const double k = std::sqrt(2.0 / 3.14159265358979323846);
+      return static_cast<float>(0.5 * xd * (1.0 + std::tanh(k * (xd + 0.044715 * xd * xd * xd))));
+    }
+    case UnaryOp::kMish: {
+      const double xd = static_cast<double>(x);
+      if (std::isinf(xd)) return xd < 0.0 ? 0.f : x;  // -inf * tanh(0) would be NaN
+      return static_cast<float>(xd * std::tanh(softplus(xd)));
+    }
   }
   assert(false && "unknown UnaryOp");
   return 0.f;

@@ -157,11 +157,18 @@ enum class UnaryOp : uint8_t {
   kSigmoid,
   kHardSigmoid,
   kHardSwish,
-  kTanh
+  kTanh,
+  kErf,
+  kSoftplus,  // log(1 + exp(x))
+  kElu,       // x < 0: alpha * (exp(x) - 1)
+  kGelu,      // alpha 0: x/2 * (1 + erf(x/sqrt(2))); 1: x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
+  kMish       // x * tanh(softplus(x))
 };
 
-// The float function, for both the float kernel and table construction.
-// Clip: [alpha, beta]; LeakyRelu: alpha; HardSigmoid: alpha, beta.
+// The float function, for both the float kernel and table construction, computed in
+// double and rounded to float once.
+// Clip: [alpha, beta]; LeakyRelu: alpha; HardSigmoid: alpha, beta; Elu: alpha; Gelu:
+// alpha selects the form.
 float unary_value(UnaryOp op, float x, float alpha, float beta);
 void unary_f32(UnaryOp op, float alpha, float beta, size_t n, const float* in, float* out);
 

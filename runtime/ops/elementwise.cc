@@ -1,9 +1,12 @@
 // The elementwise family of the op layer: binary ops with broadcasting (Add, Sub,
 // Mul, Div), unary ops (float on the reference, quantized as a 256-entry lookup table
-// built here), and Softmax. Quantized binary ops split their outermost output
-// dimension over the session's threads through the scheduler.
+// built here), Lookup (a table the importer computed), and Softmax. Quantized binary
+// ops split their outermost output dimension, table lookups their elements, over the
+// session's threads through the scheduler.
+#include <cstring>
 #include <memory>
 
+#include "graph/unary_island.h"
 #include "runtime/ops/common.h"
 
 namespace edgeq {
@@ -94,15 +97,9 @@ class QBinary : public PreparedOp {
 // ------------------------------------------------------------------ unary
 
 ref::UnaryOp unary_kind(OpType op) {
-  switch (op) {
-    case OpType::kClip: return ref::UnaryOp::kClip;
-    case OpType::kLeakyRelu: return ref::UnaryOp::kLeakyRelu;
-    case OpType::kSigmoid: return ref::UnaryOp::kSigmoid;
-    case OpType::kHardSigmoid: return ref::UnaryOp::kHardSigmoid;
-    case OpType::kHardSwish: return ref::UnaryOp::kHardSwish;
-    case OpType::kTanh: return ref::UnaryOp::kTanh;
-    default: return ref::UnaryOp::kRelu;
-  }
+  ref::UnaryOp kind = ref::UnaryOp::kRelu;
+  unary_op_kind(op, &kind);  // validation let only unary ops reach here
+  return kind;
 }
 
 class UnaryF32 : public PreparedOp {
@@ -118,10 +115,16 @@ class UnaryF32 : public PreparedOp {
   size_t count_;
 };
 
+// A quantized unary op, or a Lookup node (its table is its second input): a table
+// lookup per element.
 template <typename T>
 class QUnary : public PreparedOp {
  public:
   QUnary(const Graph& g, const Node& n) : n_(n), count_(static_cast<size_t>(g.tensors[n.outputs[0]].num_elements())) {
+    if (n.op == OpType::kLookup) {
+      std::memcpy(table_, g.tensors[n.inputs[1]].data, sizeof(table_));
+      return;
+    }
     const QParam x = qparam(g.tensors[n.inputs[0]]), y = qparam(g.tensors[n.outputs[0]]);
     ref::build_unary_table<T>(unary_kind(n.op), n.attrs.alpha, n.attrs.beta, x.scale, x.zero_point, y.scale,
                               y.zero_point, table_);
@@ -129,16 +132,24 @@ class QUnary : public PreparedOp {
   Status init(const Graph&, const OpContext& ctx) {
     fn_ = pick<T, kern::LookupFn>(ctx.kernels->misc.lookup_s8, ctx.kernels->misc.lookup_u8, &ref::lookup<T>);
     name_ = ctx.kernels->misc.names.lookup;
+    scheduler_ = ctx.scheduler;
     return Status::Ok();
   }
-  void run(uint8_t* const* p) override { fn_(count_, at<T>(p, n_.inputs[0]), table_, at<T>(p, n_.outputs[0])); }
+  void run(uint8_t* const* p) override {
+    const T* x = at<T>(p, n_.inputs[0]);
+    T* y = at<T>(p, n_.outputs[0]);
+    element_ranges(scheduler_, static_cast<int64_t>(count_), kChunk,
+                   [&](size_t i0, size_t i1) { fn_(i1 - i0, x + i0, table_, y + i0); });
+  }
   const char* kernel_name() const override { return misc_kernel_name<kern::LookupFn<T>>(fn_, &ref::lookup<T>, name_); }
 
  private:
   const Node& n_;
   size_t count_;
+  static constexpr int64_t kChunk = 4096;  // elements per range of a split over threads
   kern::LookupFn<T> fn_ = nullptr;
   const char* name_ = nullptr;
+  const Scheduler* scheduler_ = nullptr;
   T table_[256];
 };
 
@@ -191,6 +202,10 @@ Status prepare_unary(const Graph& g, const Node& n, const OpContext& ctx, std::u
   const DType t = g.tensors[n.inputs[0]].dtype;
   if (t == DType::kF32) return own(std::make_unique<UnaryF32>(g, n), g, ctx, out);
   return own_typed<QUnary>(t, g, ctx, out, g, n);
+}
+
+Status prepare_lookup(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own_typed<QUnary>(g.tensors[n.inputs[0]].dtype, g, ctx, out, g, n);
 }
 
 Status prepare_softmax(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
