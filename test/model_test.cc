@@ -10,7 +10,9 @@
 //   float outputs:     max |edgeq - ort| <= 1e-4 * max(1, max |ort|).
 // The committed models run as the suite CommittedModels. The torchvision models,
 // generated at test time, run as GeneratedModels from the manifest in the directory
-// named by EDGEQ_MODEL_DIR (ctest sets it; see test/sources.cmake).
+// named by EDGEQ_MODEL_DIR (ctest sets it; see test/sources.cmake). The island_* models
+// (tools/make_island_models.py) also check that at every optimized level no node with
+// an int8 or uint8 output runs the reference kernel.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -115,6 +117,15 @@ void compare_with_goldens(const ModelCase& c, const Session& session) {
   }
 }
 
+// Every node with an int8 / uint8 output runs an optimized kernel (views run nothing).
+void expect_no_int8_node_on_ref(const Graph& g, const Session& session) {
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    if (op_has(n.op, kOpView) || !is_quantized_type(g.tensors[n.outputs[0]].dtype)) continue;
+    EXPECT_STRNE(session.op(i).kernel_name(), "ref") << "node '" << n.name << "' (" << op_name(n.op) << ")";
+  }
+}
+
 void run_case(const ModelCase& c) {
   Graph g;
   Status s = import_onnx_file(c.dir + "/" + c.file, ImportOptions(), &g);
@@ -164,6 +175,7 @@ void run_case(const ModelCase& c) {
                                  static_cast<size_t>(inputs[i].num_elements()));
       ASSERT_TRUE(s.ok()) << s.message();
     }
+    if (cfg.first != "ref" && c.name.rfind("island_", 0) == 0) expect_no_int8_node_on_ref(mg, *session);
     session->run();
     for (size_t o = 0; o < c.goldens.size(); ++o) {
       std::vector<uint8_t> raw(session->output(o).byte_size());

@@ -7,6 +7,7 @@
 #   OUT/small_*.onnx      small CNN: float, QDQ, QDQ with per-channel weights
 #   OUT/ops/*.onnx        single-op float models
 #   OUT/qop/*.onnx        hand-built QOperator models
+#   OUT/island/*.onnx     QDQ float islands that become int8 tables (make_island_models.py)
 #   OUT/manifest.json     list of models, inputs, goldens, output qparams
 # each model with NAME.input*.npy and NAME.ort*.npy (ONNX Runtime's outputs).
 #
@@ -25,11 +26,12 @@ python="${PYTHON:-/usr/bin/python3}"
 "$here/setup_ort.sh" >/dev/null
 
 # Start from a clean tree so stale files never linger in the manifest.
-rm -rf "$out/ops" "$out/qop"
+rm -rf "$out/ops" "$out/qop" "$out/island"
 rm -f "$out"/small_*.onnx "$out"/small_*.npy "$out/manifest.json"
 mkdir -p "$out"
 
 "$python" "$here/make_models.py" --out "$out" --only committed --no-manifest
 "$python" "$here/make_qop_models.py" --out "$out" --no-manifest
+"$python" "$here/make_island_models.py" --out "$out"
 "$python" "$here/make_models.py" --out "$out" --manifest-only
 du -sh "$out"
