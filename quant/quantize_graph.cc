@@ -13,6 +13,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <set>
+#include <string>
 
 #include "graph/ir_util.h"
 #include "graph/shape.h"
@@ -181,8 +183,7 @@ class Rewriter {
 // the rewrite puts a Dequantize before and a Quantize after each, and fuse_islands()
 // then turns each into one Lookup (exactly the float chain, where quantizing each node
 // on its own would round between them). Found from their last node backwards; only
-// islands whose root comes from a quantized node (or is a graph input) and whose end
-// feeds one.
+// islands whose root comes from a quantized node and whose end feeds one.
 void mark_unary_islands(const Graph& g, std::vector<bool>* float_nodes) {
   const GraphUses u = compute_uses(g);
   float_nodes->resize(g.nodes.size(), false);
@@ -193,9 +194,12 @@ void mark_unary_islands(const Graph& g, std::vector<bool>* float_nodes) {
     if ((*float_nodes)[i] || g.nodes[i].outputs.size() != 1) continue;
     const int32_t end = g.nodes[i].outputs[0];
     if (!find_unary_island(g, u, end, &nodes, &roots) || nodes.size() < 2 || nodes.back() != i) continue;
-    if (roots.size() != 1 || !u.single_use(end) || !quantized(u.consumers[end][0])) continue;
+    if (roots.size() != 1 || u.graph_output[end] || u.consumers[end].empty()) continue;
+    bool read_quantized = true;  // every reader of the end is quantized: one Quantize feeds them
+    for (int c : u.consumers[end]) read_quantized = read_quantized && quantized(c);
+    if (!read_quantized) continue;
     const int p = u.producer[roots[0]];
-    if (p >= 0 && !quantized(p)) continue;
+    if (p < 0 || !quantized(p)) continue;
     bool free = true;
     for (int n : nodes) free = free && !(*float_nodes)[n];
     if (!free) continue;
@@ -203,13 +207,22 @@ void mark_unary_islands(const Graph& g, std::vector<bool>* float_nodes) {
   }
 }
 
-// Each Dequantize -> island -> Quantize of the rewritten graph becomes a Lookup; the
-// Dequantizes left unread go too.
-void fuse_islands(Graph* g) {
+// Each Dequantize -> island -> Quantize of the rewritten graph whose island nodes are
+// all ones mark_unary_islands() kept float (`marked`, by name) becomes a Lookup; the
+// Dequantizes left unread go too. Other float nodes between conversions stay as they are.
+void fuse_islands(const std::set<std::string>& marked, Graph* g) {
+  std::vector<int> nodes;
+  std::vector<int32_t> roots;
   for (bool changed = true; changed;) {
     changed = false;
     const GraphUses u = compute_uses(*g);
-    for (size_t i = 0; i < g->nodes.size() && !changed; ++i) changed = fuse_unary_island(g, u, static_cast<int>(i));
+    for (size_t i = 0; i < g->nodes.size() && !changed; ++i) {
+      const Node& q = g->nodes[i];
+      if (q.op != OpType::kQuantize || !find_unary_island(*g, u, q.inputs[0], &nodes, &roots)) continue;
+      bool all_marked = true;
+      for (int n : nodes) all_marked = all_marked && marked.count(g->nodes[n].name) > 0;
+      changed = all_marked && fuse_unary_island(g, u, static_cast<int>(i));
+    }
   }
   for (bool changed = true; changed;) {
     changed = false;
@@ -255,9 +268,14 @@ Status quantize_graph(const Graph& g, const std::vector<QuantParams>& act_qparam
   *out = Graph();
   GraphQuantOptions with_islands = opts;
   mark_unary_islands(g, &with_islands.float_nodes);
+  std::set<std::string> marked;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const bool user_float = i < opts.float_nodes.size() && opts.float_nodes[i];
+    if (with_islands.float_nodes[i] && !user_float) marked.insert(g.nodes[i].name);
+  }
   Rewriter r(g, act_qparams, with_islands, out);
   EDGEQ_RETURN_IF_ERROR(r.run());
-  fuse_islands(out);
+  fuse_islands(marked, out);
   compact_graph(out);
   return validate_graph(*out);
 }

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "graph/format.h"
+#include "graph/shape.h"
 #include "runtime/session.h"
 #include "test/test_graphs.h"
 
@@ -237,6 +238,52 @@ TEST(QuantizeGraph, MissingRangesAndBadArgumentsAreErrors) {
   const Graph already = small_net(true);
   EXPECT_EQ(quant::quantize_graph(already, std::vector<QuantParams>(already.tensors.size()), {}, &qg).code(),
             StatusCode::kInvalidArgument);
+}
+
+// x -MaxPool 2x2-> a -Sigmoid-> s, Mul(a, s) = SiLU(a) -Add(m, m)-> y: the SiLU island
+// (two nodes, root a from a quantized node, end read by a quantized node) stays float
+// through the rewrite and then becomes one Lookup, which tracks the float graph.
+TEST(QuantizeGraph, UnaryIslandBecomesLookup) {
+  using testing_graphs::make_tensor;
+  Graph fg;
+  fg.producer = "test";
+  const std::vector<int32_t> shape = {1, 4, 4, 8};
+  const int32_t x = fg.add_tensor(make_tensor("x", DType::kF32, {1, 8, 8, 8}));
+  const int32_t a = fg.add_tensor(make_tensor("a", DType::kF32, shape));
+  const int32_t sg = fg.add_tensor(make_tensor("s", DType::kF32, shape));
+  const int32_t m = fg.add_tensor(make_tensor("m", DType::kF32, shape));
+  const int32_t y = fg.add_tensor(make_tensor("y", DType::kF32, shape));
+  auto node = [&](const char* name, OpType op, std::vector<int32_t> ins, int32_t out) {
+    Node n;
+    n.name = name;
+    n.op = op;
+    n.inputs = std::move(ins);
+    n.outputs = {out};
+    fg.nodes.push_back(n);
+  };
+  node("pool", OpType::kMaxPool2D, {x}, a);
+  Attrs& pool = fg.nodes.back().attrs;
+  pool.kernel_h = pool.kernel_w = pool.stride_h = pool.stride_w = 2;
+  node("sigmoid", OpType::kSigmoid, {a}, sg);
+  node("silu", OpType::kMul, {a, sg}, m);
+  node("twice", OpType::kAdd, {m, m}, y);
+  fg.inputs = {x};
+  fg.outputs = {y};
+  ASSERT_TRUE(validate_graph(fg).ok());
+  const auto q = calibrate_minmax(fg, 8);
+  Graph qg;
+  Status s = quant::quantize_graph(fg, q, quant::GraphQuantOptions(), &qg);
+  ASSERT_TRUE(s.ok()) << s.message();
+  int lookups = 0;
+  for (const Node& n : qg.nodes) {
+    lookups += n.op == OpType::kLookup;
+    EXPECT_NE(n.op, OpType::kSigmoid);
+    EXPECT_NE(n.op, OpType::kMul);
+    EXPECT_NE(n.op, OpType::kQuantize);
+    EXPECT_NE(n.op, OpType::kDequantize);
+  }
+  EXPECT_EQ(lookups, 1);
+  EXPECT_LE(max_steps(fg, qg), 4.0);
 }
 
 }  // namespace
