@@ -78,6 +78,20 @@ def test_calibrate_from_data_equals_cli_data_route(small, work, calib, cli):
     assert_same_model(py_out, cli_out, samples[:3])
 
 
+def test_collection_options_equal_cli(small, work, calib, cli):
+    samples, npy = calib
+    cal = edgeq.Calibrator(small["float"], method="ema", ema_constant=0.2, bins=256)
+    cal.calibrate(samples, progress=False)
+    cal.quantize(os.path.join(work, "ema_py.edgeq"))
+    cli("calibrate", small["float"], "--data", npy, "--method", "ema", "--ema-constant", "0.2", "--bins", "256",
+        "-o", os.path.join(work, "ema_cli.edgeq"))
+    assert_same_model(os.path.join(work, "ema_py.edgeq"), os.path.join(work, "ema_cli.edgeq"), samples[:3])
+    cal.quantize(os.path.join(work, "hist_py.edgeq"), method="histogram")
+    cli("calibrate", small["float"], "--data", npy, "--method", "histogram", "--ema-constant", "0.2", "--bins", "256",
+        "-o", os.path.join(work, "hist_cli.edgeq"))
+    assert_same_model(os.path.join(work, "hist_py.edgeq"), os.path.join(work, "hist_cli.edgeq"), samples[:3])
+
+
 def test_batches_of_any_size_and_torch_loader(small, calib):
     torch = pytest.importorskip("torch")
     samples, _ = calib

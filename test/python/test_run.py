@@ -209,6 +209,35 @@ def test_one_session_shared_by_threads_never_races(small):
     assert len(outcomes) == 100 and all(outcomes)
 
 
+def test_run_releases_the_gil(small):
+    """While one thread is inside run (the GIL released), another thread gets to call
+    the same session and is told it is busy. Were the GIL held through the run, the
+    second call could only ever come between runs, and never see it busy."""
+    s = edgeq.Model(small["int8"]).session()
+    x = first_batch(s, small["input"])
+    stop = threading.Event()
+
+    def runner():
+        while not stop.is_set():
+            s.run(x)
+
+    t = threading.Thread(target=runner)
+    t.start()
+    busy = 0
+    try:
+        for _ in range(20000):
+            try:
+                s.run(x)
+            except edgeq.InvalidArgument as e:
+                assert "another thread" in str(e)
+                busy += 1
+                break
+    finally:
+        stop.set()
+        t.join()
+    assert busy == 1
+
+
 def test_bench_figures(small):
     m = edgeq.Model(small["int8"])
     r = edgeq.bench(m, runs=5, warmup=1, profile=True)
