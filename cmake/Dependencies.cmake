@@ -108,4 +108,6 @@ if(EDGEQ_BUILD_PYTHON)
   edgeq_require(Python3_FOUND "Python 3 and its headers" "python3-dev")
   find_package(pybind11 CONFIG QUIET)
   edgeq_require(pybind11_FOUND "pybind11" "pybind11-dev")
+  find_path(NLOHMANN_JSON_INCLUDE_DIR nlohmann/json.hpp)  # edgeq.bench() reads the bench JSON
+  edgeq_require(NLOHMANN_JSON_INCLUDE_DIR "nlohmann-json" "nlohmann-json3-dev")
 endif()

@@ -23,7 +23,6 @@
 #include <pybind11/stl.h>
 
 #include <chrono>
-#include <cmath>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -57,6 +56,17 @@ void check(const Status& s) {
 }
 
 [[noreturn]] void invalid(const std::string& message) { throw StatusError{StatusCode::kInvalidArgument, message}; }
+
+// Runs f (returning a Status) with the GIL released, then raises its error if any.
+template <typename F>
+void without_gil(F&& f) {
+  Status st;
+  {
+    py::gil_scoped_release nogil;
+    st = f();
+  }
+  check(st);
+}
 
 // The exception classes, created once in the module (owned by it).
 PyObject* g_errors[7] = {};
@@ -177,12 +187,7 @@ struct PyModel {
 std::unique_ptr<PyModel> load_file(const std::string& path) {
   auto m = std::make_unique<PyModel>();
   m->source = "'" + path + "'";
-  Status s;
-  {
-    py::gil_scoped_release nogil;
-    s = Model::load_file(path, &m->model);
-  }
-  check(s);
+  without_gil([&] { return Model::load_file(path, &m->model); });
   return m;
 }
 
@@ -191,12 +196,7 @@ std::unique_ptr<PyModel> load_bytes(const py::buffer& data) {
   if (b.ndim != 1 && !(b.ndim == 0 && b.size == 1)) invalid("model bytes must be a one-dimensional buffer");
   auto m = std::make_unique<PyModel>();
   m->source = "(from bytes)";
-  Status s;
-  {
-    py::gil_scoped_release nogil;
-    s = Model::load_memory(b.ptr, static_cast<size_t>(b.size * b.itemsize), &m->model);
-  }
-  check(s);
+  without_gil([&] { return Model::load_memory(b.ptr, static_cast<size_t>(b.size * b.itemsize), &m->model); });
   return m;
 }
 
@@ -246,12 +246,7 @@ std::unique_ptr<PySession> create_session(const PyModel& m, int threads, const s
   auto s = std::make_unique<PySession>();
   const SessionOptions o = session_options(threads, isa);
   std::shared_ptr<const Model> model = m.get();
-  Status st;
-  {
-    py::gil_scoped_release nogil;
-    st = Session::create(model, o, &s->session);
-  }
-  check(st);
+  without_gil([&] { return Session::create(model, o, &s->session); });
   return s;
 }
 
@@ -283,9 +278,8 @@ std::vector<py::array> run_session(PySession& ps, const py::sequence& inputs, bo
 
   std::unique_lock<std::mutex> lock(ps.busy, std::try_to_lock);
   if (!lock.owns_lock()) invalid("the session is running on another thread (create one session per thread)");
-  Status st;
-  {
-    py::gil_scoped_release nogil;
+  without_gil([&] {
+    Status st;
     for (size_t i = 0; i < in_ptrs.size() && st.ok(); ++i) {
       const Tensor& t = s.input(i);
       st = f32[i] ? s.set_input_f32(i, static_cast<const float*>(in_ptrs[i]), static_cast<size_t>(t.num_elements()))
@@ -297,8 +291,8 @@ std::vector<py::array> run_session(PySession& ps, const py::sequence& inputs, bo
       st = raw ? s.get_output_raw(i, out_ptrs[i], t.byte_size())
                : s.get_output_f32(i, static_cast<float*>(out_ptrs[i]), static_cast<size_t>(t.num_elements()));
     }
-  }
-  check(st);
+    return st;
+  });
   return outputs;
 }
 
@@ -315,6 +309,17 @@ std::vector<const float*> float_batch(const Graph& g, const py::sequence& inputs
     ptrs.push_back(static_cast<const float*>(arrays->back().data()));
   }
   return ptrs;
+}
+
+// Checks one batch of float inputs and gives it to add(pointers) with the GIL
+// released; one thread at a time (`what` names the object in the error).
+template <typename F>
+void add_float_batch(std::mutex& busy, const Graph& g, const py::sequence& inputs, const char* what, F&& add) {
+  std::vector<py::array> arrays;
+  const std::vector<const float*> ptrs = float_batch(g, inputs, &arrays);
+  std::unique_lock<std::mutex> lock(busy, std::try_to_lock);
+  if (!lock.owns_lock()) invalid(std::string("the ") + what + " is in use on another thread");
+  without_gil([&] { return add(ptrs); });
 }
 
 // ------------------------------------------------------------------ calibrator
@@ -340,26 +345,13 @@ std::unique_ptr<PyCalibrator> create_calibrator(const PyModel& m, int threads, c
   c->collect.histogram.bins = bins;
   c->collect.entropy_bins = bins;
   const SessionOptions o = session_options(threads, isa);
-  Status st;
-  {
-    py::gil_scoped_release nogil;
-    st = quant::Calibrator::create(c->model, o, c->collect, &c->calibrator);
-  }
-  check(st);
+  without_gil([&] { return quant::Calibrator::create(c->model, o, c->collect, &c->calibrator); });
   return c;
 }
 
 void calibrator_add_batch(PyCalibrator& c, const py::sequence& inputs) {
-  std::vector<py::array> arrays;
-  const std::vector<const float*> ptrs = float_batch(c.model->graph(), inputs, &arrays);
-  std::unique_lock<std::mutex> lock(c.busy, std::try_to_lock);
-  if (!lock.owns_lock()) invalid("the calibrator is in use on another thread");
-  Status st;
-  {
-    py::gil_scoped_release nogil;
-    st = c.calibrator->add_batch(ptrs);
-  }
-  check(st);
+  add_float_batch(c.busy, c.model->graph(), inputs, "calibrator",
+                  [&c](const std::vector<const float*>& p) { return c.calibrator->add_batch(p); });
 }
 
 // Node indices of the float graph for these names (each must exist).
@@ -390,13 +382,11 @@ DType act_dtype(const std::string& name) {
 py::bytes finish(Graph* g, const std::string& producer, const std::string& path) {
   g->producer = producer;
   std::vector<uint8_t> bytes;
-  Status st;
-  {
-    py::gil_scoped_release nogil;
-    st = serialize_graph(*g, &bytes);
+  without_gil([&] {
+    Status st = serialize_graph(*g, &bytes);
     if (st.ok() && !path.empty()) st = write_graph_file(*g, path);
-  }
-  check(st);
+    return st;
+  });
   return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
@@ -416,12 +406,7 @@ py::bytes calibrator_quantize(PyCalibrator& c, const std::string& method, bool p
   if (!float_nodes.empty()) o.float_nodes = node_set(c.model->graph(), float_nodes, "fallback");
   if (c.calibrator->batches() == 0) invalid("no statistics yet: calibrate on data first, or load statistics");
   Graph g;
-  Status st;
-  {
-    py::gil_scoped_release nogil;
-    st = c.calibrator->quantize(o, &g);
-  }
-  check(st);
+  without_gil([&] { return c.calibrator->quantize(o, &g); });
   return finish(&g, "edgeq.Calibrator " + method + " from " + c.model->graph().producer, path);
 }
 
@@ -432,12 +417,7 @@ py::bytes quantize_dynamic(const PyModel& m, bool per_channel, const std::string
   o.per_channel_weights = per_channel;
   o.requant = requant_scheme(requant);
   Graph g;
-  Status st;
-  {
-    py::gil_scoped_release nogil;
-    st = quant::quantize_graph(model->graph(), {}, o, &g);
-  }
-  check(st);
+  without_gil([&] { return quant::quantize_graph(model->graph(), {}, o, &g); });
   return finish(&g, "edgeq.quantize_dynamic from " + model->graph().producer, path);
 }
 
@@ -454,26 +434,13 @@ std::unique_ptr<PyReport> create_report(const PyModel& f, const PyModel& q, int 
   r->float_model = f.get();
   std::shared_ptr<const Model> int8 = q.get();
   const SessionOptions o = session_options(threads, isa);
-  Status st;
-  {
-    py::gil_scoped_release nogil;
-    st = quant::ErrorReport::create(r->float_model, int8, o, &r->report);
-  }
-  check(st);
+  without_gil([&] { return quant::ErrorReport::create(r->float_model, int8, o, &r->report); });
   return r;
 }
 
 void report_add_batch(PyReport& r, const py::sequence& inputs) {
-  std::vector<py::array> arrays;
-  const std::vector<const float*> ptrs = float_batch(r.float_model->graph(), inputs, &arrays);
-  std::unique_lock<std::mutex> lock(r.busy, std::try_to_lock);
-  if (!lock.owns_lock()) invalid("the report is in use on another thread");
-  Status st;
-  {
-    py::gil_scoped_release nogil;
-    st = r.report->add_batch(ptrs);
-  }
-  check(st);
+  add_float_batch(r.busy, r.float_model->graph(), inputs, "report",
+                  [&r](const std::vector<const float*>& p) { return r.report->add_batch(p); });
 }
 
 py::dict error_sums(const quant::ErrorSums& e) {
@@ -523,13 +490,11 @@ py::dict convert(const std::string& onnx_path, const std::string& edgeq_path, bo
   o.batch = batch;
   o.requant = requant_scheme(requant);
   Graph g;
-  Status st;
-  {
-    py::gil_scoped_release nogil;
-    st = import_onnx_file(onnx_path, o, &g);
+  without_gil([&] {
+    Status st = import_onnx_file(onnx_path, o, &g);
     if (st.ok()) st = write_graph_file(g, edgeq_path);
-  }
-  check(st);
+    return st;
+  });
   size_t constants = 0;
   for (const Tensor& t : g.tensors) constants += t.nbytes;
   py::dict d;
@@ -539,21 +504,9 @@ py::dict convert(const std::string& onnx_path, const std::string& edgeq_path, bo
   return d;
 }
 
-py::dict stats_dict(const bench::Stats& s) {
-  py::dict d;
-  d["min"] = s.min;
-  d["median"] = s.median;
-  d["mean"] = s.mean;
-  d["p90"] = s.p90;
-  d["p99"] = s.p99;
-  d["max"] = s.max;
-  d["stddev"] = s.stddev;
-  return d;
-}
-
-// The figures of `edgeq bench --json` (tools/bench_measure.h), as a dict.
-py::dict run_bench(const PyModel& m, int threads, const std::string& isa, int warmup, int runs, double min_time,
-                   bool profile) {
+// The figures of `edgeq bench --json` (tools/bench_measure.h), as that JSON text.
+std::string run_bench(const PyModel& m, int threads, const std::string& isa, int warmup, int runs, double min_time,
+                      bool profile) {
   if (warmup < 0 || runs < 1 || !(min_time >= 0.0)) invalid("warmup >= 0, runs >= 1 and min_time >= 0 are required");
   const std::shared_ptr<const Model>& model = m.get();
   const SessionOptions so = session_options(threads, isa);
@@ -562,77 +515,21 @@ py::dict run_bench(const PyModel& m, int threads, const std::string& isa, int wa
   mo.runs = runs;
   mo.min_time = min_time;
   mo.profile = profile;
-  bench::Measurement meas;
-  std::unique_ptr<Session> s;
-  bench::Facts facts;
-  Status st;
-  {
-    py::gil_scoped_release nogil;
+  std::string json;
+  without_gil([&] {
+    bench::Measurement meas;
+    std::unique_ptr<Session> s;
     const auto t0 = std::chrono::steady_clock::now();
-    st = Session::create(model, so, &s);
+    Status st = Session::create(model, so, &s);
     meas.session_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (st.ok()) st = bench::fill_inputs(*s);
     if (st.ok()) {
       bench::measure(*s, mo, &meas);
-      facts = bench::gather_facts(*model, *s);
+      json = bench::report_json(m.source, *s, bench::gather_facts(*model, *s), meas, warmup, profile);
     }
-  }
-  check(st);
-  const bench::Stats lat = bench::summarize(meas.run_ms);
-  py::dict d;
-  d["model_bytes"] = facts.model_bytes;
-  d["nodes"] = s->graph().nodes.size();
-  d["cpu"] = facts.cpu;
-  d["isa"] = s->isa();
-  d["threads"] = s->num_threads();
-  d["session_ms"] = meas.session_ms;
-  d["arena_bytes"] = s->arena_bytes();
-  d["packed_bytes"] = s->packed_bytes();
-  d["constant_bytes"] = facts.constant_bytes;
-  d["peak_rss_bytes"] = facts.peak_rss;
-  d["warmup"] = warmup;
-  d["runs"] = meas.run_ms.size();
-  d["first_run_ms"] = meas.first_run_ms;
-  d["warmup_mean_ms"] = meas.warmup_mean_ms;
-  d["latency_ms"] = stats_dict(lat);
-  d["samples_ms"] = meas.run_ms;
-  d["cpu_ms_per_run"] = meas.cpu_ms_per_run;
-  d["macs"] = facts.macs;
-  d["gmac_per_s"] = bench::gmac_per_s(facts.macs, lat.median);
-  d["kernels"] = facts.kernels;
-  std::vector<py::dict> nodes, types;
-  if (profile) {
-    std::vector<bench::NodeRow> node_rows;
-    std::vector<bench::TypeRow> type_rows;
-    double total = 0;
-    bench::build_profile(*s, meas, &node_rows, &type_rows, &total);
-    for (const bench::NodeRow& r : node_rows) {
-      py::dict n;
-      n["index"] = r.index;
-      n["name"] = r.node->name;
-      n["op"] = r.op;
-      n["output_shape"] = r.shape;
-      n["kernel"] = r.kernel;
-      n["median_ms"] = r.median_ms;
-      n["share_pct"] = bench::share(r.median_ms, total);
-      n["macs"] = r.macs;
-      n["gmac_per_s"] = bench::gmac_per_s(r.macs, r.median_ms);
-      nodes.push_back(n);
-    }
-    for (const bench::TypeRow& t : type_rows) {
-      py::dict n;
-      n["op"] = t.op;
-      n["count"] = t.count;
-      n["median_ms"] = t.median_ms;
-      n["share_pct"] = bench::share(t.median_ms, total);
-      n["macs"] = t.macs;
-      n["gmac_per_s"] = bench::gmac_per_s(t.macs, t.median_ms);
-      types.push_back(n);
-    }
-  }
-  d["profile_nodes"] = nodes;
-  d["profile_op_types"] = types;
-  return d;
+    return st;
+  });
+  return json;
 }
 
 }  // namespace
@@ -690,8 +587,12 @@ PYBIND11_MODULE(_edgeq, m) {
            py::arg("ema_constant") = 0.01, py::arg("bins") = 2048)
       .def("add_batch", &calibrator_add_batch, py::arg("inputs"))
       .def_property_readonly("batches", [](const PyCalibrator& c) { return c.calibrator->batches(); })
-      .def("save_stats", [](const PyCalibrator& c, const std::string& path) { check(c.calibrator->save_stats(path)); })
-      .def("load_stats", [](PyCalibrator& c, const std::string& path) { check(c.calibrator->load_stats(path)); })
+      .def("save_stats", [](const PyCalibrator& c, const std::string& path) {
+        without_gil([&] { return c.calibrator->save_stats(path); });
+      })
+      .def("load_stats", [](PyCalibrator& c, const std::string& path) {
+        without_gil([&] { return c.calibrator->load_stats(path); });
+      })
       .def("quantize", &calibrator_quantize, py::arg("method"), py::arg("per_channel"), py::arg("act_dtype"),
            py::arg("requant"), py::arg("percentile"), py::arg("exclude"), py::arg("float_nodes"), py::arg("path"));
 

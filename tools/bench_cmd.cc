@@ -19,7 +19,6 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "tools/bench_measure.h"
 #include "tools/cli.h"
@@ -29,7 +28,6 @@ namespace cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using Json = nlohmann::ordered_json;
 using namespace ::edgeq::bench;  // NOLINT: the measurement this file prints
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
@@ -52,62 +50,8 @@ struct BenchArgs {
   }
 };
 
-Json stats_json(const Stats& s) {
-  return Json{{"min", s.min}, {"median", s.median}, {"mean", s.mean},    {"p90", s.p90},
-              {"p99", s.p99}, {"max", s.max},       {"stddev", s.stddev}};
-}
-
 void print_json(const BenchArgs& a, const Session& s, const Facts& f, const Measurement& m) {
-  const Stats lat = summarize(m.run_ms);
-  Json j;
-  j["model"] = a.model;
-  j["model_bytes"] = f.model_bytes;
-  j["nodes"] = s.graph().nodes.size();
-  j["cpu"] = f.cpu;
-  j["isa"] = s.isa();
-  j["threads"] = s.num_threads();
-  j["load_ms"] = m.load_ms;
-  j["session_ms"] = m.session_ms;
-  j["arena_bytes"] = s.arena_bytes();
-  j["packed_bytes"] = s.packed_bytes();
-  j["constant_bytes"] = f.constant_bytes;
-  j["peak_rss_bytes"] = f.peak_rss;
-  j["warmup"] = a.warmup;
-  j["runs"] = m.run_ms.size();
-  j["first_run_ms"] = m.first_run_ms;
-  j["warmup_mean_ms"] = m.warmup_mean_ms;
-  j["latency_ms"] = stats_json(lat);
-  j["samples_ms"] = m.run_ms;
-  j["cpu_ms_per_run"] = m.cpu_ms_per_run;
-  j["macs"] = f.macs;
-  j["gmac_per_s"] = gmac_per_s(f.macs, lat.median);
-  j["kernels"] = f.kernels;
-  if (a.profile) {
-    std::vector<NodeRow> nodes;
-    std::vector<TypeRow> types;
-    double total = 0;
-    build_profile(s, m, &nodes, &types, &total);
-    Json jn = Json::array(), jt = Json::array();
-    for (const NodeRow& r : nodes)
-      jn.push_back({{"index", r.index},
-                    {"name", r.node->name},
-                    {"op", r.op},
-                    {"output_shape", r.shape},
-                    {"kernel", r.kernel},
-                    {"median_ms", r.median_ms},
-                    {"share_pct", share(r.median_ms, total)},
-                    {"macs", r.macs},
-                    {"gmac_per_s", gmac_per_s(r.macs, r.median_ms)}});
-    for (const TypeRow& t : types)
-      jt.push_back({{"op", t.op},
-                    {"count", t.count},
-                    {"median_ms", t.median_ms},
-                    {"share_pct", share(t.median_ms, total)},
-                    {"macs", t.macs},
-                    {"gmac_per_s", gmac_per_s(t.macs, t.median_ms)}});
-    j["profile"] = {{"sum_of_node_medians_ms", total}, {"nodes", jn}, {"op_types", jt}};
-  }
-  std::printf("%s\n", j.dump(2).c_str());
+  std::printf("%s\n", report_json(a.model, s, f, m, a.warmup, a.profile).c_str());
 }
 
 void print_profile(const Session& s, const Measurement& m) {

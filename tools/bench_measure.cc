@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 
 namespace edgeq {
@@ -15,6 +16,7 @@ namespace bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using Json = nlohmann::ordered_json;
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
@@ -224,6 +226,65 @@ Facts gather_facts(const Model& model, const Session& s) {
   }
   f.peak_rss = peak_rss_bytes();
   return f;
+}
+
+static Json stats_json(const Stats& s) {
+  return Json{{"min", s.min}, {"median", s.median}, {"mean", s.mean},    {"p90", s.p90},
+              {"p99", s.p99}, {"max", s.max},       {"stddev", s.stddev}};
+}
+
+std::string report_json(const std::string& model, const Session& s, const Facts& f, const Measurement& m, int warmup,
+                        bool profile) {
+  const Stats lat = summarize(m.run_ms);
+  Json j;
+  j["model"] = model;
+  j["model_bytes"] = f.model_bytes;
+  j["nodes"] = s.graph().nodes.size();
+  j["cpu"] = f.cpu;
+  j["isa"] = s.isa();
+  j["threads"] = s.num_threads();
+  j["load_ms"] = m.load_ms;
+  j["session_ms"] = m.session_ms;
+  j["arena_bytes"] = s.arena_bytes();
+  j["packed_bytes"] = s.packed_bytes();
+  j["constant_bytes"] = f.constant_bytes;
+  j["peak_rss_bytes"] = f.peak_rss;
+  j["warmup"] = warmup;
+  j["runs"] = m.run_ms.size();
+  j["first_run_ms"] = m.first_run_ms;
+  j["warmup_mean_ms"] = m.warmup_mean_ms;
+  j["latency_ms"] = stats_json(lat);
+  j["samples_ms"] = m.run_ms;
+  j["cpu_ms_per_run"] = m.cpu_ms_per_run;
+  j["macs"] = f.macs;
+  j["gmac_per_s"] = gmac_per_s(f.macs, lat.median);
+  j["kernels"] = f.kernels;
+  if (profile) {
+    std::vector<NodeRow> nodes;
+    std::vector<TypeRow> types;
+    double total = 0;
+    build_profile(s, m, &nodes, &types, &total);
+    Json jn = Json::array(), jt = Json::array();
+    for (const NodeRow& r : nodes)
+      jn.push_back({{"index", r.index},
+                    {"name", r.node->name},
+                    {"op", r.op},
+                    {"output_shape", r.shape},
+                    {"kernel", r.kernel},
+                    {"median_ms", r.median_ms},
+                    {"share_pct", share(r.median_ms, total)},
+                    {"macs", r.macs},
+                    {"gmac_per_s", gmac_per_s(r.macs, r.median_ms)}});
+    for (const TypeRow& t : types)
+      jt.push_back({{"op", t.op},
+                    {"count", t.count},
+                    {"median_ms", t.median_ms},
+                    {"share_pct", share(t.median_ms, total)},
+                    {"macs", t.macs},
+                    {"gmac_per_s", gmac_per_s(t.macs, t.median_ms)}});
+    j["profile"] = {{"sum_of_node_medians_ms", total}, {"nodes", jn}, {"op_types", jt}};
+  }
+  return j.dump(2);
 }
 
 }  // namespace bench

@@ -1,6 +1,6 @@
 // Whole-model measurement behind `edgeq bench` and the Python module's edgeq.bench():
 // latency over timed runs, an optional per-node profile, and the facts about the model
-// and session (memory, kernels, MACs). No printing: the callers format the figures.
+// and session (memory, kernels, MACs), and the JSON report of them all. No printing.
 //
 //   fill_inputs(session);                      // fixed-seed random inputs
 //   measure(session, options, &m, progress);   // warm-ups, then the timed runs
@@ -86,6 +86,11 @@ struct Facts {
   std::map<std::string, int> kernels;  // kernel name -> node count
 };
 Facts gather_facts(const Model& model, const Session& s);
+
+// Every figure as one JSON object (`edgeq bench --json`; the Python module's
+// edgeq.bench() reads the same), indented by 2. `model` is the file's name.
+std::string report_json(const std::string& model, const Session& s, const Facts& f, const Measurement& m, int warmup,
+                        bool profile);
 
 }  // namespace bench
 }  // namespace edgeq

@@ -13,8 +13,11 @@ if(EDGEQ_BUILD_CLI OR EDGEQ_BUILD_TESTS)
 endif()
 
 # Whole-model measurement (tools/bench_measure.h): `edgeq bench` and the Python module.
-add_library(edgeq_bench STATIC tools/bench_measure.cc)
-target_link_libraries(edgeq_bench PUBLIC edgeq_internal)
+if(EDGEQ_BUILD_CLI OR EDGEQ_BUILD_PYTHON)
+  add_library(edgeq_bench STATIC tools/bench_measure.cc)
+  target_include_directories(edgeq_bench PRIVATE ${NLOHMANN_JSON_INCLUDE_DIR})
+  target_link_libraries(edgeq_bench PUBLIC edgeq_internal)
+endif()
 
 if(EDGEQ_BUILD_CLI)
   find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp)

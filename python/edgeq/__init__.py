@@ -28,6 +28,7 @@ numeric-suite style sensitivity and keeping layers in float is ``fallback(...)``
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 import tempfile
@@ -644,7 +645,7 @@ class OpTypeProfile:
 
 @dataclasses.dataclass(frozen=True)
 class BenchResult:
-    """The figures of ``edgeq bench`` (its ``--json`` fields): latency over the timed
+    """The figures of ``edgeq bench`` (its ``--json`` fields, from the same code): latency over the timed
     runs, memory (arena, packed weights, constants, the process's peak RSS), the ISA
     level, threads and kernels, and with ``profile`` the per-node and per-op tables
     (slowest first)."""
@@ -683,7 +684,8 @@ def bench(model: Union[Model, PathLike], *, threads: int = 1, isa: Optional[str]
         t0 = time.perf_counter()
         model = Model(model)
         load_ms = 1000.0 * (time.perf_counter() - t0)
-    d = _edgeq.bench(model._m, threads, isa or "", warmup, runs, min_time, profile)
+    d = json.loads(_edgeq.bench(model._m, threads, isa or "", warmup, runs, min_time, profile))
+    prof = d.get("profile", {})
     return BenchResult(
         latency_ms=LatencyStats(**d["latency_ms"]), samples_ms=list(d["samples_ms"]), runs=d["runs"],
         warmup=d["warmup"], first_run_ms=d["first_run_ms"], warmup_mean_ms=d["warmup_mean_ms"],
@@ -691,5 +693,5 @@ def bench(model: Union[Model, PathLike], *, threads: int = 1, isa: Optional[str]
         model_bytes=d["model_bytes"], nodes=d["nodes"], cpu=d["cpu"], isa=d["isa"], threads=d["threads"],
         arena_bytes=d["arena_bytes"], packed_bytes=d["packed_bytes"], constant_bytes=d["constant_bytes"],
         peak_rss_bytes=d["peak_rss_bytes"], macs=d["macs"], gmac_per_s=d["gmac_per_s"], kernels=dict(d["kernels"]),
-        profile=[NodeProfile(**n) for n in d["profile_nodes"]],
-        op_types=[OpTypeProfile(**t) for t in d["profile_op_types"]])
+        profile=[NodeProfile(**n) for n in prof.get("nodes", [])],
+        op_types=[OpTypeProfile(**t) for t in prof.get("op_types", [])])
