@@ -92,11 +92,11 @@ endif()
 # Debian's /usr/bin/python3 (the one apt's python3-numpy, python3-torch and pybind11
 # serve), not another python3 that may come first on PATH; -DPython3_EXECUTABLE=...
 # chooses another.
+set(EDGEQ_PYTHON_DEFAULT OFF)
 if(EDGEQ_BUILD_IMPORTER AND NOT CMAKE_CROSSCOMPILING)
-  option(EDGEQ_BUILD_PYTHON "Build the Python package (needs pybind11 and the importer)" ON)
-else()
-  option(EDGEQ_BUILD_PYTHON "Build the Python package (needs pybind11 and the importer)" OFF)
+  set(EDGEQ_PYTHON_DEFAULT ON)
 endif()
+option(EDGEQ_BUILD_PYTHON "Build the Python package (needs pybind11 and the importer)" ${EDGEQ_PYTHON_DEFAULT})
 if(EDGEQ_BUILD_PYTHON)
   if(NOT EDGEQ_BUILD_IMPORTER)
     message(FATAL_ERROR "edgeq: EDGEQ_BUILD_PYTHON needs EDGEQ_BUILD_IMPORTER")
