@@ -310,11 +310,14 @@ def from_torch(module: Any, example_inputs: Any, edgeq_path: PathLike, *, input_
 # --------------------------------------------------------------------------- data
 
 class _Progress:
-    """A progress bar on stderr: tqdm's when it is installed, else one line redrawn."""
+    """A progress bar on stderr: tqdm's when it is installed; else one line redrawn in
+    place on a terminal, and a line at every tenth of the total (or one at the end)
+    otherwise, as the edgeq tool does."""
 
     def __init__(self, label: str, total: Optional[int], enabled: bool):
         self.enabled, self.label, self.total, self.n = enabled, label, total, 0
         self.bar = None
+        self.tty = enabled and sys.stderr.isatty()
         self.start = time.monotonic()
         if enabled:
             try:
@@ -323,24 +326,32 @@ class _Progress:
             except ImportError:
                 pass
 
+    def _line(self, end: str) -> None:
+        total = "/%d" % self.total if self.total else ""
+        sys.stderr.write("%s%s %d%s batches, %.1fs%s" % ("\r" if self.tty else "", self.label, self.n, total,
+                                                         time.monotonic() - self.start, end))
+        sys.stderr.flush()
+
     def update(self) -> None:
         self.n += 1
         if not self.enabled:
             return
         if self.bar is not None:
             self.bar.update(1)
-        else:
-            total = "/%d" % self.total if self.total else ""
-            sys.stderr.write("\r%s %d%s %.1fs" % (self.label, self.n, total, time.monotonic() - self.start))
-            sys.stderr.flush()
+        elif self.tty:
+            self._line("")
+        elif self.total and (10 * self.n) // self.total != (10 * (self.n - 1)) // self.total:
+            self._line("\n")
 
     def close(self) -> None:
         if not self.enabled:
             return
         if self.bar is not None:
             self.bar.close()
-        else:
+        elif self.tty:
             sys.stderr.write("\n")
+        elif not self.total:
+            self._line("\n")
 
 
 def _batch_inputs(batch: Any, names: List[str]) -> List[Any]:

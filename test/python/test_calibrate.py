@@ -4,6 +4,7 @@ for every observer method and option; reports are data equal to the tool's figur
 
 import os
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -209,3 +210,14 @@ def test_from_torch(work):
         ref = net(x).numpy()
     np.testing.assert_allclose(m.session().run(x)[0], ref, rtol=1e-4, atol=1e-5)
     assert net.training  # the helper puts the module back in its mode
+
+
+def test_progress_without_tqdm(small, calib, monkeypatch, capsys):
+    samples, _ = calib
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # `from tqdm import tqdm` raises ImportError
+    cal = edgeq.Calibrator(small["float"])
+    cal.calibrate(samples[:10])
+    err = capsys.readouterr().err
+    assert "calibrating 1/10 batches" in err and "calibrating 10/10 batches" in err
+    cal.calibrate(iter(samples[:3]))  # no length: one line at the end
+    assert "calibrating 3 batches" in capsys.readouterr().err
