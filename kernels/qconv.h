@@ -26,7 +26,7 @@ namespace edgeq {
 namespace kern {
 
 struct QConvParams {
-  ref::ConvShape shape;       // groups must be 1
+  ref::ConvShape shape;       // any group count (in_c and out_c multiples of it)
   bool act_s8 = false;        // int8 (true) or uint8 (false) activations, input and output
   int32_t x_zero_point = 0;   // input zero point
   const int8_t* weight = nullptr;  // [out_c][kernel_h][kernel_w][in_c], weight zero point 0
@@ -53,7 +53,8 @@ class QConvPacked {
   // null, is the weight blocks packed earlier (pre-packed file, 64-byte aligned, living
   // as long as this object): used in place when it holds exactly weight_bytes(), else
   // kBadSize. kDeclined when the kernel cannot run these parameters (then the caller
-  // keeps the reference kernel): groups != 1, unsupported requantization;
+  // keeps the reference kernel): input zero points outside the type with padding,
+  // grouped kernels of more than 1024 / mr taps, unsupported requantization;
   // kOutOfMemory when a buffer cannot be allocated.
   enum Result { kReady, kDeclined, kOutOfMemory, kBadSize };
   Result init(const QConvParams& params, const QGemmKernel& kernel, const uint8_t* prepacked = nullptr,
@@ -79,9 +80,9 @@ class QConvOp {
   QConvOp& operator=(const QConvOp&) = delete;
 
   // Packs its own weights, then as below. kDeclined when `kernel` cannot run these
-  // parameters (then the caller keeps the reference kernel): groups != 1, or a kernel
-  // without the activation type; kOutOfMemory when the packed buffers cannot be
-  // allocated.
+  // parameters (then the caller keeps the reference kernel): a kernel without the
+  // activation type, or as QConvPacked::init; kOutOfMemory when the packed buffers
+  // cannot be allocated.
   InitResult init(const QConvParams& params, const QGemmKernel& kernel);
   // Runs on weights packed for `kernel`'s layout (shared with other ops), allocating
   // the indirection buffer. kDeclined when `kernel` lacks the activation type or has

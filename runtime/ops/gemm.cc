@@ -74,14 +74,14 @@ Status pack_gemm(const QWeights& qw, const Graph& g, const Node& n, const ref::C
   return Status::Ok();
 }
 
-// Whether the GEMM engine of a level may take node n: groups 1, constant weights
-// with zero points 0.
-bool gemm_takes(const QWeights& qw, const Graph& g, const Node& n, const ref::ConvShape& shape, const OpContext& ctx) {
-  return qw.optimizable(g, n, ctx) && shape.groups == 1;
+// Whether the GEMM engine of a level may take node n: constant weights with zero
+// points 0 (any group count).
+bool gemm_takes(const QWeights& qw, const Graph& g, const Node& n, const OpContext& ctx) {
+  return qw.optimizable(g, n, ctx);
 }
 
 // The GEMM engine of a quantized conv / fully connected node, when the level has one
-// that takes the node (groups 1, zero weight zero points, constant weights), with the
+// that takes the node (zero weight zero points, constant weights), with the
 // name it reports and the scheduler that spreads its tiles; empty otherwise, and the
 // op runs the reference. The packed weights are the model's, shared by its sessions.
 template <typename T>
@@ -93,7 +93,7 @@ struct GemmEngine {
   // An error only when the engine runs out of memory or a pre-packed segment is bad.
   Status init(QWeights& qw, const Graph& g, const Node& n, const ref::ConvShape& shape, const OpContext& ctx) {
     const kern::QGemmKernel& k = ctx.kernels->gemm;
-    if (!gemm_takes(qw, g, n, shape, ctx) || !k.u8) return Status::Ok();
+    if (!gemm_takes(qw, g, n, ctx) || !k.u8) return Status::Ok();
     constexpr bool act_s8 = std::is_same<T, int8_t>::value;
     std::shared_ptr<const kern::QConvPacked> packed;
     EDGEQ_RETURN_IF_ERROR((shared_packed<kern::QConvPacked>(
@@ -128,7 +128,7 @@ struct GemmEngine {
 };
 
 // Quantized convolution: the ISA's indirect-GEMM engine (kern::QConvOp) when it takes
-// the node (groups 1, weight zero point 0, a constant weight), else the reference.
+// the node (weight zero point 0, a constant weight; any group count), else the reference.
 // (Depthwise convolutions are prepared in depthwise.cc when its engine takes them.)
 template <typename T>
 class QConv : public PreparedOp {
@@ -257,7 +257,9 @@ Status prepack_gemm(const Graph& g, const kern::QGemmKernel& layout, std::vector
     const ref::ConvShape shape = n.op == OpType::kConv2D ? ops::conv_shape(g, n) : ops::fc_shape(ops::FcDims(g, n));
     ops::QWeights qw;
     EDGEQ_RETURN_IF_ERROR(qw.init(g, n));
-    if (!ops::gemm_takes(qw, g, n, shape, ctx)) continue;
+    if (!ops::gemm_takes(qw, g, n, ctx)) continue;
+    // Depthwise nodes go to the depthwise engine, which packs at run time.
+    if (shape.groups > 1 && shape.groups == shape.in_c && shape.out_c == shape.in_c) continue;
     const bool act_s8 = g.tensors[n.inputs[0]].dtype == DType::kS8;
     std::shared_ptr<const kern::QConvPacked> packed;
     size_t bytes = 0;
