@@ -144,7 +144,7 @@ Session::~Session() {
   ops_.clear();  // ops may reference the pool
   ieee_ops_.clear();
   if (pool_) pthreadpool_destroy(pool_);
-  std::free(arena_);
+  kern::zeroed_free(arena_, plan_.plan.arena_size);
 }
 
 namespace {
@@ -190,9 +190,9 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
   const Graph& g = s->model_->graph();
 
   s->plan_ = plan_graph(g);
-  s->arena_ = kern::aligned_malloc(s->plan_.plan.arena_size);
+  // Zeroed without a pass over it: its pages come as the first run touches them.
+  s->arena_ = kern::zeroed_alloc(s->plan_.plan.arena_size);
   if (!s->arena_) return OutOfMemory("cannot allocate a " + std::to_string(s->plan_.plan.arena_size) + "-byte arena");
-  std::memset(s->arena_, 0, s->plan_.plan.arena_size);
 
   s->ptrs_.assign(g.tensors.size(), nullptr);
   for (size_t i = 0; i < g.tensors.size(); ++i) {
