@@ -20,16 +20,8 @@ namespace edgeq {
 namespace {
 
 using testing_graphs::bytes_of;
+using testing_graphs::make_node;
 using testing_graphs::make_tensor;
-
-Node make_node(const std::string& name, OpType op, std::vector<int32_t> in, std::vector<int32_t> out) {
-  Node n;
-  n.name = name;
-  n.op = op;
-  n.inputs = std::move(in);
-  n.outputs = std::move(out);
-  return n;
-}
 
 // s8 x[1,12,12,16] -Conv3x3 pad 1-> [1,12,12,40] -depthwise 3x3 pad 1-> -GAP-> -Reshape->
 // [1,40] -FC-> y[1,10]: every driver that packs (GEMM conv, depthwise, GEMM fully
