@@ -117,6 +117,9 @@ def disassemble(path, extra=()):
         if not m or cur is None:
             continue
         mn, ops = m.group(2), m.group(3)
+        if mn.startswith("{") and ops:  # an encoding prefix ({vex}): the mnemonic follows
+            mn, _, ops = ops.partition("\t") if "\t" in ops else ops.partition(" ")
+            mn, ops = mn.strip(), ops.strip()
         if mn.startswith("<") or mn in (".word", ".byte", ".short", ".long"):
             continue
         target = None
@@ -219,6 +222,9 @@ class GemmModel:
         self.main = max(inner, key=lambda l: (loop_macs(l[2]), -l[0]))
         self.main_macs = loop_macs(self.main[2])
         self.kstep = self.main_macs / (mr * nr)
+        if self.kstep != int(self.kstep) or int(self.kstep) % kr:
+            raise RuntimeError(f"{name}: the loop found ({self.main_macs} MACs) is not a whole k step of a "
+                               f"{mr}x{nr}c{kr} tile: the loop search no longer fits the code")
         enclosing = [l for l in loops if l[0] <= self.main[0] and self.main[1] <= l[1] and l is not self.main]
         self.tap = min(enclosing, key=lambda l: l[1] - l[0]) if enclosing else None
         rest = [l for l in inner if l is not self.main and (self.tap is None or self.tap[0] <= l[0] <= self.tap[1])]
@@ -320,6 +326,8 @@ class DwModel:
         fp32 = [l for l in pix if any(x.mn in ("scvtf", "vcvt.f32.s32", "cvtdq2ps", "vcvtdq2ps") for x in l[2])]
         self.pixel = (fp32 or pix)[0]
         self.pixel_macs = best
+        if best % (tile * 4):
+            raise RuntimeError(f"{name}: the pixel loop found ({best} MACs) does not fit a {tile}-channel tile")
         # The column build: the nearest loop before the pixel loop that stores and multiplies nothing.
         builds = [l for l in inner if not mul_count(l[2]) and l[1] < self.pixel[0]
                   and any(x.mn.startswith(("st", "vst")) for x in l[2])]
@@ -761,50 +769,100 @@ def bench_layers(source):
     return out
 
 
+def bench_medians(path):
+    """{benchmark name: median real time in us} of a Google Benchmark JSON file (medians
+    of repetitions, or the single run when there were none)."""
+    out = {}
+    for b in json.load(open(path))["benchmarks"]:
+        agg = b.get("aggregate_name")
+        if agg not in (None, "median"):
+            continue
+        name = b.get("run_name", b["name"])
+        if agg is None and name in out:
+            continue
+        unit = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[b.get("time_unit", "ns")]
+        out[name] = b["cpu_time"] * unit  # the thread's CPU time: the machine may be shared
+    return out
+
+
+def compare_layers(levels, mca, cpu, ghz, measured):
+    """Rows of modeled vs measured kernel-benchmark layer times, and |error| per level."""
+    layers = bench_layers(os.path.join(ROOT, "bench", "kernels_bench.cc"))
+    rows, errs, cache = [], {}, {}
+    for level, models in levels.items():
+        for l in layers:
+            km = models["row"] if l["fc"] and models.get("row") else models["gemm"]
+            if id(km) not in cache:
+                cache[id(km)] = km.costs(mca, cpu)
+            us = km.layer_cycles(cache[id(km)], l) / ghz / 1e3
+            key = f"{l['net']}/{l['name']}/{level}"
+            meas = measured.get(key)
+            if meas:
+                errs.setdefault(level, []).append((us - meas) / meas)
+            rows.append([key, f"{macs(l) / 1e6:.1f}", f"{us:.1f}", f"{meas:.1f}" if meas else "-",
+                         f"{(us - meas) / meas * 100:+.0f}%" if meas else "-"])
+    out = table(["layer/level", "MMACs", "modeled us", "measured us (median)", "error"], rows)
+    for level, e in errs.items():
+        a = sorted(abs(x) for x in e)
+        out.append(f"\n{level}: {len(e)} layers; |error| median {a[len(a) // 2] * 100:.0f}%, max {a[-1] * 100:.0f}%; "
+                   f"sum of modeled / sum of measured: see the rows above")
+    return out
+
+
 def x86_cmd(args):
     levels = x86_kernels(args.host)
     if not levels:
         raise SystemExit(f"no x86 kernel objects in {args.host}")
-    mca = Mca("x86_64")
     ghz = args.ghz
     if ghz is None:
         mhz = [float(l.split(":")[1]) for l in open("/proc/cpuinfo") if l.startswith("cpu MHz")]
         ghz = mhz[0] / 1000 if mhz else 2.0
+    measured = bench_medians(args.bench_json) if args.bench_json else {}
+    print(f"llvm-mca -mcpu={args.mcpu}, times at {ghz:.3f} GHz; measured: medians of edgeq_kernels_bench\n")
+    for level, models in levels.items():
+        for kind in ("gemm", "row"):
+            if models.get(kind):
+                print(f"* {level}: {models[kind].name}: {models[kind].describe()}")
+    print()
+    print("\n".join(compare_layers(levels, Mca("x86_64"), args.mcpu, ghz, measured)))
+
+
+def compare_cmd(args):
+    """Measured figures from a board (tools/arm_board_bench.sh) beside the model."""
+    arch = "armhf" if args.armhf_build else "arm64"
+    build = args.armhf_build or args.arm64
+    a = ARCH[arch]
+    mca = Mca(a["triple"], a["mattr"])
+    levels = edgeq_kernels(build, act="unsigned char")  # the benchmarks run uint8 activations
+    for models in levels.values():
+        models["row"] = None
     measured = {}
-    if args.bench_json:
-        for b in json.load(open(args.bench_json))["benchmarks"]:
-            if b.get("aggregate_name", "median") == "median" and b.get("run_type") != "iteration" or \
-                    "aggregate_name" not in b:
-                name = b.get("run_name", b["name"])
-                unit = {"ns": 1e-3, "us": 1.0, "ms": 1e3}[b.get("time_unit", "ns")]
-                if b.get("aggregate_name", "median") == "median":
-                    measured[name] = b["real_time"] * unit
-    layers = bench_layers(os.path.join(ROOT, "bench", "kernels_bench.cc"))
-    print(f"llvm-mca -mcpu={args.mcpu}, times at {ghz:.3f} GHz; measured: medians of edgeq_kernels_bench")
-    for level, models in levels.items():
-        g = models["gemm"]
-        print(f"{level}: {g.name}: {g.describe()}")
-        if models["row"]:
-            print(f"{level}: {models['row'].name}: {models['row'].describe()}")
-    rows, errs = [], {}
-    cache = {}
-    for level, models in levels.items():
-        for l in layers:
-            km = models["row"] if l["fc"] and models["row"] else models["gemm"]
-            if id(km) not in cache:
-                cache[id(km)] = km.costs(mca, args.mcpu)
-            cyc = km.layer_cycles(cache[id(km)], l)
-            us = cyc / ghz / 1e3
-            key = f"{l['net']}/{l['name']}/{level}"
-            meas = measured.get(key)
-            err = f"{(us - meas) / meas * 100:+.0f}%" if meas else "-"
-            if meas:
-                errs.setdefault(level, []).append(abs(us - meas) / meas)
-            rows.append([key, f"{macs(l) / 1e6:.1f}", f"{us:.1f}", f"{meas:.1f}" if meas else "-", err])
-    print("\n".join(table(["layer/level", "MMACs", "modeled us", "measured us (median)", "error"], rows)))
-    for level, e in errs.items():
-        e = sorted(e)
-        print(f"{level}: {len(e)} layers, median |error| {e[len(e) // 2] * 100:.0f}%, max {e[-1] * 100:.0f}%")
+    for f in glob.glob(os.path.join(args.results, "kernels-*.json")):
+        measured.update(bench_medians(f))
+    print(f"Board results {args.results}; model: llvm-mca -mcpu={args.cpu} at {args.ghz} GHz\n")
+    print("\n".join(compare_layers({k: v for k, v in levels.items() if args.cpu in a["cpus"].get(k, [args.cpu])},
+                                   mca, args.cpu, args.ghz, measured)))
+    rows = []
+    for f in sorted(glob.glob(os.path.join(args.results, "model-*.json"))):
+        j = json.load(open(f))
+        net = "resnet18" if "resnet18" in j["model"] else "mobilenetv2" if "mobilenet_v2" in j["model"] else None
+        level = j["isa"]
+        modeled = "-"
+        if net and level in levels:
+            models = dict(levels[level])
+            cache = {}
+
+            def costs_of(km, cache=cache):
+                if id(km) not in cache:
+                    cache[id(km)] = km.costs(mca, args.cpu)
+                return cache[id(km)]
+            per = model_network(NETWORKS[net](), models, costs_of)
+            modeled = f"{sum(c for _, c in per) / args.ghz / 1e6:.2f}"
+        rows.append([os.path.basename(j["model"]), level, str(j["threads"]), f"{j['latency_ms']['median']:.2f}",
+                     modeled])
+    print()
+    print("\n".join(table(["model", "level", "threads", "measured ms (median)",
+                           "modeled ms (convolutions, one core)"], rows)))
 
 
 def main():
@@ -818,6 +876,12 @@ def main():
             s.add_argument("--ghz", type=float, default=2.4, help="clock of the modeled times (default 2.4)")
             s.add_argument("--layers", action="store_true", help="also the per-layer table")
             s.add_argument("--no-xnnpack", action="store_true", help="leave XNNPACK out")
+    s = sub.add_parser("compare", help="board results (tools/arm_board_bench.sh) beside the model")
+    s.add_argument("--arm64", default=os.path.join(ROOT, "build-arm64"), help="AArch64 cross build")
+    s.add_argument("--armhf-build", default=None, help="ARMv7 cross build (for an armhf board)")
+    s.add_argument("--results", required=True, help="directory of kernels-*.json and model-*.json")
+    s.add_argument("--cpu", required=True, help="llvm-mca CPU of the board's core, e.g. cortex-a76")
+    s.add_argument("--ghz", type=float, required=True, help="the core's clock")
     s = sub.add_parser("x86")
     s.add_argument("--host", default=os.path.join(ROOT, "build"), help="host build")
     s.add_argument("--mcpu", default="znver4", help="llvm-mca CPU of this machine (default znver4)")
@@ -827,7 +891,7 @@ def main():
     for tool in (MCA, OBJDUMP):
         if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode:
             raise SystemExit(f"{tool} not found: apt-get install llvm-19 (or set EDGEQ_LLVM_MCA / EDGEQ_LLVM_OBJDUMP)")
-    {"kernels": kernels_cmd, "report": report, "x86": x86_cmd}[args.cmd](args)
+    {"kernels": kernels_cmd, "report": report, "x86": x86_cmd, "compare": compare_cmd}[args.cmd](args)
 
 
 if __name__ == "__main__":
