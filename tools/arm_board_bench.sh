@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
     *) echo "arm_board_bench: unknown argument $1" >&2; usage ;;
   esac
 done
-[ -n "$cpu" ] && [ -n "$ghz" ] || { echo "arm_board_bench: --cpu and --ghz are required" >&2; usage; }
+if [ -z "$cpu" ] || [ -z "$ghz" ]; then echo "arm_board_bench: --cpu and --ghz are required" >&2; usage; fi
 case "$arch" in
   arm64) : "${levels:=neon,neondot,neoni8mm}" ;;
   armhf) : "${levels:=neon}" ;;

@@ -326,7 +326,7 @@ class DwModel:
         fp32 = [l for l in pix if any(x.mn in ("scvtf", "vcvt.f32.s32", "cvtdq2ps", "vcvtdq2ps") for x in l[2])]
         self.pixel = (fp32 or pix)[0]
         self.pixel_macs = best
-        if best % (tile * 4):
+        if best % tile:
             raise RuntimeError(f"{name}: the pixel loop found ({best} MACs) does not fit a {tile}-channel tile")
         # The column build: the nearest loop before the pixel loop that stores and multiplies nothing.
         builds = [l for l in inner if not mul_count(l[2]) and l[1] < self.pixel[0]
