@@ -526,7 +526,7 @@ PROBE_KINDS = ["gemm", "igemm", "dw3s1", "dw3s2", "dw5s1", "dw5s2"]
 ARCH = {"arm64": {"triplet": "aarch64-linux-gnu", "qemu": "qemu-aarch64", "triple": "aarch64",
                   "mattr": "+dotprod,+i8mm", "qemu_cpu": {"neon": "cortex-a53", "neondot": "cortex-a76",
                                                           "neoni8mm": "max"}, "cpus": ARM64_CPUS},
-        "armhf": {"triplet": "arm-linux-gnueabihf", "qemu": "qemu-arm", "triple": "armv7a",
+        "armhf": {"triplet": "arm-linux-gnueabihf", "qemu": "qemu-arm", "triple": "thumbv7a", "xnn_triple": "armv7a",
                   "mattr": "+neon", "qemu_cpu": {"neon": "cortex-a15"}, "cpus": ARMHF_CPUS}}
 
 
@@ -643,7 +643,9 @@ def report(args):
         if not build or not os.path.isdir(build):
             continue
         a = ARCH[arch]
-        mca = Mca(a["triple"], a["mattr"])
+        mca = Mca(a["triple"], a["mattr"])  # edgeq's ARMv7 code is Thumb-2 (GCC's armhf default)
+        # XNNPACK's stripped library has no mapping symbols: its code is read, and modeled, as A32.
+        xmca = Mca(a.get("xnn_triple", a["triple"]), a["mattr"])
         levels = edgeq_kernels(build)
         for level, models in levels.items():
             xl = None
@@ -662,7 +664,7 @@ def report(args):
                 if xl:
                     for kind, v in xl.items():
                         if v:
-                            xc[kind] = mca.cycles([clean(x) for x in v[0]], cpu, True)
+                            xc[kind] = xmca.cycles([clean(x) for x in v[0]], cpu, True)
                 tag = f"{arch} {level} {cpu}"
                 row = [tag, g.name, f"{g.main_macs / len(g.main[2]):.2f}",
                        f"{gc['main'] / g.main_macs * 1000:.1f}"]
