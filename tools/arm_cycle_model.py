@@ -637,7 +637,8 @@ def edgeq_loop_only(level_models, costs_of, layer):
 def report(args):
     ghz = args.ghz
     lines = [f"Modeled with llvm-mca ({MCA}); times at {ghz} GHz, one core, int8 activations, "
-             "per-channel fp32 requantization. No cache or memory model: see docs/arm-cycle-model.md.", ""]
+             "per-channel requantization (GEMM epilogue: its fixed-point path; depthwise: the fp32 pixel loop); "
+             "XNNPACK: the sysroot's Debian build. No cache or memory model: see docs/arm-cycle-model.md.", ""]
     kernel_rows, net_rows, layer_rows = [], [], []
     for arch, build in (("arm64", args.arm64), ("armhf", args.armhf)):
         if not build or not os.path.isdir(build):
