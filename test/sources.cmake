@@ -63,7 +63,7 @@ if(EDGEQ_BUILD_IMPORTER AND NOT CMAKE_CROSSCOMPILING)
   add_test(NAME make_zoo_models
     COMMAND ${EDGEQ_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/tools/make_zoo.py
             --out ${EDGEQ_ZOO_DIR} --tiny --ort-dir ${EDGEQ_ORT_DIR_DEFAULT})
-  set_tests_properties(make_zoo_models PROPERTIES FIXTURES_SETUP zoo LABELS e2e TIMEOUT 900)
+  set_tests_properties(make_zoo_models PROPERTIES FIXTURES_SETUP zoo LABELS e2e TIMEOUT 1500)
   add_test(NAME zoo_vs_onnxruntime COMMAND edgeq_tests --gtest_filter=ZooModels/*)
   set_tests_properties(zoo_vs_onnxruntime PROPERTIES FIXTURES_REQUIRED zoo LABELS e2e TIMEOUT 600
     ENVIRONMENT EDGEQ_ZOO_DIR=${EDGEQ_ZOO_DIR})
