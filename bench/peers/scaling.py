@@ -51,6 +51,16 @@ def ensure_models(model, sizes, batches, out_dir, ort_dir):
     return files
 
 
+def positive_ints(text):
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers separated by commas, got {text!r}")
+    return values
+
+
 def plateau(per_image):
     """per_image: [(batch, ms per image)] by batch. The first batch from which the next
     larger one gains less than GAIN, or None when every step still gains."""
@@ -93,9 +103,9 @@ def markdown(rows, meta, model, sizes, threads):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="resnet18", choices=list(compare.ZOO), help="zoo network (default resnet18)")
-    ap.add_argument("--sizes", type=compare.parse_threads, default=[112, 224, 448], help="input sizes")
-    ap.add_argument("--batches", type=compare.parse_threads, default=[1, 4, 16], help="batch sizes")
-    ap.add_argument("--threads", type=compare.parse_threads, default=[1, 2], help="thread counts (default 1,2)")
+    ap.add_argument("--sizes", type=positive_ints, default=[112, 224, 448], help="input sizes")
+    ap.add_argument("--batches", type=positive_ints, default=[1, 4, 16], help="batch sizes")
+    ap.add_argument("--threads", type=positive_ints, default=[1, 2], help="thread counts (default 1,2)")
     ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds (default 2)")
     ap.add_argument("--runs", type=int, default=10, help="timed runs per peer and round (default 10)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed runs before them (default 3)")
