@@ -10,8 +10,8 @@ every input size and batch, made into BUILD/scaling when missing) is timed at ev
 size x batch x thread count, by `edgeq bench --json` and by ONNX Runtime
 (bench/peers/ort_bench.js), interleaved round by round as bench/peers/compare.py does.
 Each figure is the median of all timed runs; time per image is that median over the
-batch. For each size and thread count the table marks where time per image stops
-improving: the first batch from which a larger one gains less than 5%.
+batch. For each size and thread count the table gives where time per image stops
+improving: the smallest batch within 5% of the best time per image of all batches.
 
 Writes OUT/scaling.md (the table), OUT/scaling.json (every sample), and prints the
 table. Minutes of work (448x448 at batch 16 is 16 x 4 times a 224 image): a manual
@@ -62,12 +62,10 @@ def positive_ints(text):
 
 
 def plateau(per_image):
-    """per_image: [(batch, ms per image)] by batch. The first batch from which the next
-    larger one gains less than GAIN, or None when every step still gains."""
-    for (b, t), (_, t_next) in zip(per_image, per_image[1:]):
-        if t_next > (1 - GAIN) * t:
-            return b
-    return None
+    """per_image: [(batch, ms per image)] by batch. The smallest batch whose time per
+    image is within GAIN of the best of all batches: larger batches gain less."""
+    best = min(t for _, t in per_image)
+    return next(b for b, t in per_image if t <= (1 + GAIN) * best)
 
 
 def markdown(rows, meta, model, sizes, threads):
@@ -84,7 +82,8 @@ def markdown(rows, meta, model, sizes, threads):
         lines.append(f"| {r['size']}x{r['size']} | {b} | {r['threads']} | {e:.2f} | {e / b:.2f} | {o:.2f} | "
                      f"{o / b:.2f} | {e / o:.2f} |")
     lines.append("")
-    lines.append(f"Where time per image stops improving (a larger batch gains less than {GAIN:.0%} per image):")
+    lines.append(f"Where time per image stops improving (the smallest batch within {GAIN:.0%} of the best time "
+                 "per image):")
     lines.append("")
     for s in sizes:
         for t in threads:
@@ -92,7 +91,7 @@ def markdown(rows, meta, model, sizes, threads):
                 pts = [(r["batch"], r["median_ms"][peer] / r["batch"]) for r in rows
                        if r["size"] == s and r["threads"] == t]
                 b = plateau(pts)
-                where = f"from batch {b}" if b is not None else "still improving at the largest batch"
+                where = f"from batch {b}" if b != pts[-1][0] else "still improving at the largest batch"
                 lines.append(f"* {s}x{s}, {t} thread{'s' if t > 1 else ''}, {label}: {where} "
                              f"({', '.join(f'b{bb} {ms:.2f}' for bb, ms in pts)} ms per image)")
     lines.append("")
