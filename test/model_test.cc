@@ -10,15 +10,18 @@
 //   float outputs:     max |edgeq - ort| <= 1e-4 * max(1, max |ort|).
 // The committed models run as the suite CommittedModels. The torchvision models,
 // generated at test time, run as GeneratedModels from the manifest in the directory
-// named by EDGEQ_MODEL_DIR (ctest sets it; see test/sources.cmake). The island_* models
-// (tools/make_island_models.py) also check that at every optimized level no node with
-// an int8 or uint8 output runs the reference kernel.
+// named by EDGEQ_MODEL_DIR (ctest sets it; see test/sources.cmake). The small variants
+// of the model zoo (tools/make_zoo.py --tiny) run as ZooModels from EDGEQ_ZOO_DIR. The
+// zoo and the island_* models (tools/make_island_models.py) have one more check: at
+// every SIMD level, no node that reads or writes an 8-bit tensor may run on the scalar
+// reference kernels.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -117,32 +120,55 @@ void compare_with_goldens(const ModelCase& c, const Session& session) {
   }
 }
 
-// Every node with an int8 / uint8 output runs an optimized kernel (views run nothing).
-void expect_no_int8_node_on_ref(const Graph& g, const Session& session) {
+// The nodes of g that read or write an 8-bit tensor and run the reference kernels in
+// `session`, as "Op xN, ..." (empty: none), and the first one's name. A node whose
+// output is a view of its input (the planner aliases it: Reshape) runs no kernel.
+std::string int8_nodes_on_ref(const Graph& g, const Session& session, std::string* first) {
+  const auto& alias = session.memory_plan().tensor_alias;
+  auto touches_int8 = [&](const Node& n) {
+    for (const auto* list : {&n.inputs, &n.outputs})
+      for (int32_t t : *list)
+        if (t >= 0 && is_quantized_type(g.tensors[t].dtype)) return true;
+    return false;
+  };
+  std::map<std::string, int> on_ref;  // op name -> nodes
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
-    if (op_has(n.op, kOpView) || !is_quantized_type(g.tensors[n.outputs[0]].dtype)) continue;
-    EXPECT_STRNE(session.op(i).kernel_name(), "ref") << "node '" << n.name << "' (" << op_name(n.op) << ")";
+    const bool view = n.outputs.size() == 1 && alias[n.outputs[0]] != n.outputs[0];
+    if (!touches_int8(n) || view || std::string(session.op(i).kernel_name()) != "ref") continue;
+    on_ref[op_name(n.op)] += 1;
+    if (first->empty()) *first = n.name;
   }
+  std::string list;
+  for (const auto& kv : on_ref) list += (list.empty() ? "" : ", ") + kv.first + " x" + std::to_string(kv.second);
+  return list;
+}
+
+// Imports c's ONNX file, checks the graph and its plan, and loads the .edgeq bytes.
+void import_and_load(const ModelCase& c, std::shared_ptr<const Model>* model) {
+  Graph g;
+  Status s = import_onnx_file(c.dir + "/" + c.file, ImportOptions(), &g);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_TRUE(validate_graph(g).ok());
+  EXPECT_TRUE(check_plan_no_overlap(g));
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(serialize_graph(g, &bytes).ok());
+  s = Model::load_memory(bytes.data(), bytes.size(), model);
+  ASSERT_TRUE(s.ok()) << s.message();
 }
 
 void run_case(const ModelCase& c) {
-  Graph g;
-  Status s = import_onnx_file(c.dir + "/" + c.file, ImportOptions(), &g);
   if (needs_dynamic_quantization(c)) {
+    Graph g;
+    Status s = import_onnx_file(c.dir + "/" + c.file, ImportOptions(), &g);
     EXPECT_EQ(s.code(), StatusCode::kUnsupported) << c.name;
     EXPECT_NE(s.message().find("DynamicQuantizeLinear"), std::string::npos) << s.message();
     return;
   }
-  ASSERT_TRUE(s.ok()) << s.message();
-  ASSERT_TRUE(validate_graph(g).ok());
-  EXPECT_TRUE(check_plan_no_overlap(g));
-
-  std::vector<uint8_t> bytes;
-  ASSERT_TRUE(serialize_graph(g, &bytes).ok());
   std::shared_ptr<const Model> model;
-  s = Model::load_memory(bytes.data(), bytes.size(), &model);
-  ASSERT_TRUE(s.ok()) << s.message();
+  import_and_load(c, &model);
+  if (::testing::Test::HasFatalFailure()) return;
+  Status s;
   std::vector<NpyArray> inputs(c.inputs.size());
   const Graph& mg = model->graph();
   ASSERT_EQ(mg.inputs.size(), c.inputs.size());
@@ -175,7 +201,10 @@ void run_case(const ModelCase& c) {
                                  static_cast<size_t>(inputs[i].num_elements()));
       ASSERT_TRUE(s.ok()) << s.message();
     }
-    if (cfg.first != "ref" && c.name.rfind("island_", 0) == 0) expect_no_int8_node_on_ref(mg, *session);
+    if (cfg.first != "ref" && c.name.rfind("island_", 0) == 0) {
+      std::string first;
+      EXPECT_EQ(int8_nodes_on_ref(mg, *session, &first), "") << "first: " << first;
+    }
     session->run();
     for (size_t o = 0; o < c.goldens.size(); ++o) {
       std::vector<uint8_t> raw(session->output(o).byte_size());
@@ -199,8 +228,10 @@ INSTANTIATE_TEST_SUITE_P(CommittedModels, ModelTest,
 class GeneratedModelTest : public ModelTest {};
 TEST_P(GeneratedModelTest, MatchesOnnxRuntime) { run_case(GetParam()); }
 
-std::vector<ModelCase> generated_models() {
-  const char* dir = std::getenv("EDGEQ_MODEL_DIR");
+// The models listed in the manifest of the directory named by the environment variable
+// `env`; none when it is unset.
+std::vector<ModelCase> models_from_env(const char* env) {
+  const char* dir = std::getenv(env);
   if (!dir) return {};
   std::vector<ModelCase> cases = read_manifest(dir);
   if (cases.empty()) {  // the generator failed: a case that fails, never an empty pass
@@ -214,7 +245,41 @@ std::vector<ModelCase> generated_models() {
 }
 // Instantiated only where ctest provides the generated models (the e2e test).
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(GeneratedModelTest);
-INSTANTIATE_TEST_SUITE_P(GeneratedModels, GeneratedModelTest, ::testing::ValuesIn(generated_models()), case_name);
+INSTANTIATE_TEST_SUITE_P(GeneratedModels, GeneratedModelTest,
+                         ::testing::ValuesIn(models_from_env("EDGEQ_MODEL_DIR")), case_name);
+
+// The model zoo: torchvision architectures (tools/make_zoo.py --tiny), same checks as
+// above, and every node that reads or writes an 8-bit tensor on an optimized kernel at
+// every SIMD level the host has.
+class ZooModelTest : public ModelTest {};
+TEST_P(ZooModelTest, MatchesOnnxRuntime) { run_case(GetParam()); }
+
+TEST_P(ZooModelTest, NoInt8NodeOnReferenceKernels) {
+  const ModelCase& c = GetParam();
+  std::shared_ptr<const Model> model;
+  import_and_load(c, &model);
+  if (::testing::Test::HasFatalFailure()) return;
+  const Graph& g = model->graph();
+  int levels = 0;
+  for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l) {
+    const auto isa = static_cast<kern::Isa>(l);
+    if (!kern::isa_supported(isa)) continue;
+    ++levels;
+    SessionOptions opts;
+    opts.isa = kern::isa_name(isa);
+    std::unique_ptr<Session> session;
+    Status s = Session::create(model, opts, &session);
+    ASSERT_TRUE(s.ok()) << s.message();
+    std::string first;
+    const std::string list = int8_nodes_on_ref(g, *session, &first);
+    EXPECT_EQ(list, "") << c.name << " at " << opts.isa << ": int8 nodes on the reference kernels: " << list
+                        << " (first: " << first << ")";
+  }
+  if (levels == 0) GTEST_SKIP() << "this CPU has no SIMD level beyond the reference";
+}
+
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ZooModelTest);
+INSTANTIATE_TEST_SUITE_P(ZooModels, ZooModelTest, ::testing::ValuesIn(models_from_env("EDGEQ_ZOO_DIR")), case_name);
 
 TEST(CommittedModels, ManifestIsPresentAndComplete) {
   const auto cases = read_manifest(std::string(EDGEQ_SOURCE_DIR) + "/test/data");

@@ -4,6 +4,9 @@
 #  * make_torchvision_models + torchvision_vs_onnxruntime: regenerates the int8 and
 #    float MobileNetV2 / ResNet-18 with PyTorch, runs ONNX Runtime on them, and
 #    compares edgeq's outputs (needs tools/setup_ort.sh run into EDGEQ_ORT_DIR);
+#  * make_zoo_models + zoo_vs_onnxruntime: the small variants of the model zoo
+#    (tools/make_zoo.py --tiny, 3x32x32), compared with ONNX Runtime at every level, and
+#    no int8 node on the reference kernels at any SIMD level;
 #  * export_vs_onnxruntime: `edgeq export-onnx` on the committed models, the quantized op
 #    graphs and the torchvision models, run by edgeq and by ONNX Runtime;
 #  * cli: the edgeq tool's commands and its errors on bad input;
@@ -56,6 +59,14 @@ if(EDGEQ_BUILD_IMPORTER AND NOT CMAKE_CROSSCOMPILING)
   add_test(NAME torchvision_vs_onnxruntime COMMAND edgeq_tests --gtest_filter=GeneratedModels/*)
   set_tests_properties(torchvision_vs_onnxruntime PROPERTIES FIXTURES_REQUIRED torchvision LABELS e2e TIMEOUT 900
     ENVIRONMENT EDGEQ_MODEL_DIR=${EDGEQ_MODEL_DIR})
+  set(EDGEQ_ZOO_DIR ${CMAKE_CURRENT_BINARY_DIR}/zoo_tiny)
+  add_test(NAME make_zoo_models
+    COMMAND ${EDGEQ_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/tools/make_zoo.py
+            --out ${EDGEQ_ZOO_DIR} --tiny --ort-dir ${EDGEQ_ORT_DIR_DEFAULT})
+  set_tests_properties(make_zoo_models PROPERTIES FIXTURES_SETUP zoo LABELS e2e TIMEOUT 1500)
+  add_test(NAME zoo_vs_onnxruntime COMMAND edgeq_tests --gtest_filter=ZooModels/*)
+  set_tests_properties(zoo_vs_onnxruntime PROPERTIES FIXTURES_REQUIRED zoo LABELS e2e TIMEOUT 600
+    ENVIRONMENT EDGEQ_ZOO_DIR=${EDGEQ_ZOO_DIR})
 endif()
 
 # The tests of the edgeq tool convert ONNX files: they need the importer in the tool.

@@ -5,6 +5,7 @@
       [--warmup 5] [--models resnet18,mobilenet_v2] [--build-dir build] [--out DIR]
       [--isa LEVEL] [--peers edgeq,onnxruntime,pytorch] [--ort-dir DIR]
       [--baseline-build DIR]
+  /usr/bin/python3 bench/peers/compare.py --zoo [--models NAME,...] [...same options]
 
 The networks are torchvision ResNet-18 and MobileNetV2 with fixed-seed weights,
 quantized with PyTorch FX (qnnpack) by tools/make_models.py, batch 1, 3x224x224:
@@ -29,6 +30,14 @@ runs of all rounds. Writes OUT/peers.md (a Markdown table: date, CPU model, edge
 ISA, medians in ms and each peer's ratio to edgeq), OUT/peers.json (every sample) and
 OUT/peers.png (a bar chart, with python3-matplotlib), and prints the table.
 
+--zoo times the int8 model zoo instead (tools/make_zoo.py: thirteen torchvision
+architectures, batch 1, 3x224x224, made into BUILD/zoo when missing) on edgeq and ONNX
+Runtime only (PyTorch's worker knows only the two networks above), and writes
+OUT/zoo.md (the same table, a column saying what each model covers, and the number of
+nodes each model runs on edgeq's reference kernels), OUT/zoo_readme.md (the README's
+short table: edgeq's latency over ONNX Runtime's), OUT/zoo.json and OUT/zoo.png (that
+ratio per model and thread count, with the 0.8 target line).
+
 This takes minutes (edgeq on its scalar reference kernels needs about a second per
 ResNet-18 run): a manual command, not part of the tests.
 """
@@ -47,10 +56,25 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 MAKE_MODELS = ROOT / "tools" / "make_models.py"
+MAKE_ZOO = ROOT / "tools" / "make_zoo.py"
 SYSTEM_PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
 
 ARCHS = {"resnet18": "ResNet-18", "mobilenet_v2": "MobileNetV2"}
 PEERS = ("edgeq", "onnxruntime", "pytorch")
+# tools/make_zoo.py's models (same names) and what each covers.
+ZOO = {
+    "resnet18": "residual", "resnet50": "residual, bottleneck", "mobilenet_v2": "inverted residual",
+    "mobilenet_v3_small": "SE, hardswish", "mobilenet_v3_large": "SE, hardswish",
+    "efficientnet_b0": "SiLU, SE", "regnet_x_400mf": "grouped conv", "regnet_y_400mf": "grouped conv, SE",
+    "shufflenet_v2_x1_0": "channel shuffle", "densenet121": "dense concat", "mnasnet1_0": "inverted residual",
+    "squeezenet1_1": "fire (concat)", "googlenet": "inception",
+}
+# Whole-graph names of the networks above, in the tables.
+TITLES = dict(ARCHS, resnet50="ResNet-50", mobilenet_v3_small="MobileNetV3-small",
+              mobilenet_v3_large="MobileNetV3-large", efficientnet_b0="EfficientNet-B0",
+              regnet_x_400mf="RegNetX-400MF", regnet_y_400mf="RegNetY-400MF",
+              shufflenet_v2_x1_0="ShuffleNetV2 x1.0", densenet121="DenseNet-121", mnasnet1_0="MnasNet 1.0",
+              squeezenet1_1="SqueezeNet 1.1", googlenet="GoogLeNet")
 
 
 def log(msg):
@@ -186,8 +210,9 @@ def ratio_text(peer_ms, edgeq_ms):
     return f"{peer_ms / edgeq_ms:.3g}x" if edgeq_ms else "-"
 
 
-def markdown(results, meta, peers):
-    """The table: one row per model and thread count, each peer's median and ratio."""
+def markdown(results, meta, peers, zoo=False):
+    """The table: one row per model and thread count, each peer's median and ratio (for
+    the zoo also what the model covers and edgeq's nodes on the reference kernels)."""
     labels = {p: peer_label(p, [a for r in results for a in r["answers"].get(p, [])]) for p in peers}
     lines = [
         f"Median latency (ms) of one batch-1 inference, int8. {meta['date']}, {meta['cpu']} "
@@ -196,23 +221,30 @@ def markdown(results, meta, peers):
         f"(load average {meta['loadavg']} at the start).",
         "",
     ]
-    head = ["model", "threads"]
+    head = ["model", "covers", "threads"] if zoo else ["model", "threads"]
     for p in peers:
         head.append(labels[p])
         if p != "edgeq" and "edgeq" in peers:
             head.append("ratio")
+    if zoo and "edgeq" in peers:
+        head.append("edgeq ref nodes")
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join(" --- " for _ in head) + "|")
     for r in results:
-        row = [ARCHS[r["arch"]], str(r["threads"])]
+        row = [TITLES[r["arch"]]] + ([ZOO[r["arch"]]] if zoo else []) + [str(r["threads"])]
         for p in peers:
             row.append(f"{r['median_ms'][p]:.2f}")
             if p != "edgeq" and "edgeq" in peers:
                 row.append(ratio_text(r["median_ms"][p], r["median_ms"]["edgeq"]))
+        if zoo and "edgeq" in peers:
+            row.append(str(r["answers"]["edgeq"][0]["kernels"].get("ref", 0)))
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     if "edgeq" in peers:
         lines.append("ratio = the peer's median / edgeq's median: above 1, edgeq is faster.")
+    if zoo and "edgeq" in peers:
+        lines.append("edgeq ref nodes: nodes edgeq runs on its scalar reference kernels at that level "
+                     "(float nodes included; `edgeq bench --profile` names them).")
     lines.append(f"Command: `{meta['command']}`")
     return "\n".join(lines) + "\n"
 
@@ -226,7 +258,7 @@ def chart(results, meta, peers, path):
     except ImportError:
         log("  (no chart: python3-matplotlib is not installed)")
         return False
-    groups = [f"{ARCHS[r['arch']]}\n{r['threads']} thread{'s' if r['threads'] > 1 else ''}" for r in results]
+    groups = [f"{TITLES[r['arch']]}\n{r['threads']} thread{'s' if r['threads'] > 1 else ''}" for r in results]
     width = 0.8 / len(peers)
     fig, ax = plt.subplots(figsize=(max(6, 1.8 * len(groups)), 4.5))
     values = []
@@ -244,6 +276,61 @@ def chart(results, meta, peers, path):
     ax.set_ylabel("median latency (ms)" + (", log scale" if log_scale else "") + "; lower is better")
     ax.set_title(f"int8, batch 1 — {meta['cpu']}, {meta['date']}", fontsize=9)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(peers), frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def zoo_summary(results, meta):
+    """The README's short zoo table: per model, edgeq and ONNX Runtime medians and edgeq's
+    latency over ONNX Runtime's at each thread count."""
+    threads = sorted({r["threads"] for r in results})
+    by = {(r["arch"], r["threads"]): r["median_ms"] for r in results}
+    head = ["model", "covers"] + [f"{t} thread{'s' if t > 1 else ''}: edgeq / ORT (ms)" for t in threads]
+    lines = [f"{meta['date']}, {meta['cpu']}, edgeq {meta['edgeq_isa']}, ONNX Runtime "
+             f"{meta.get('ort_version', '')}.".replace(" .", "."), "",
+             "| " + " | ".join(head) + " |", "|" + "|".join(" --- " for _ in head) + "|"]
+    for arch in dict.fromkeys(r["arch"] for r in results):
+        row = [TITLES[arch], ZOO[arch]]
+        for t in threads:
+            m = by.get((arch, t))
+            row.append(f"**{m['edgeq'] / m['onnxruntime']:.2f}** ({m['edgeq']:.2f} / {m['onnxruntime']:.2f})"
+                       if m else "-")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def zoo_chart(results, meta, path):
+    """The zoo's chart: edgeq's median over ONNX Runtime's, per model and thread count."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("  (no chart: python3-matplotlib is not installed)")
+        return False
+    archs = list(dict.fromkeys(r["arch"] for r in results))
+    threads = sorted({r["threads"] for r in results})
+    width = 0.8 / len(threads)
+    fig, ax = plt.subplots(figsize=(max(7, 0.5 * len(archs) * len(threads)), 4.8))
+    for i, t in enumerate(threads):
+        rows = {r["arch"]: r for r in results if r["threads"] == t}
+        ys = [rows[a]["median_ms"]["edgeq"] / rows[a]["median_ms"]["onnxruntime"] if a in rows else 0
+              for a in archs]
+        xs = [g + (i - (len(threads) - 1) / 2) * width for g in range(len(archs))]
+        bars = ax.bar(xs, ys, width, label=f"{t} thread{'s' if t > 1 else ''}")
+        ax.bar_label(bars, labels=[f"{y:.2f}" for y in ys], fontsize=6, padding=1)
+    ax.axhline(1.0, color="grey", linewidth=0.8)
+    ax.axhline(0.8, color="red", linewidth=0.8, linestyle="--", label="target 0.8")
+    if max(ax.get_ylim()) > 8:
+        ax.set_yscale("log")
+    ax.set_xticks(range(len(archs)), [TITLES[a] for a in archs], rotation=35, ha="right", fontsize=8)
+    ax.set_ylabel("edgeq latency / ONNX Runtime latency\n(lower is better)")
+    ax.set_title(f"int8 zoo, batch 1, 224x224 - {meta['cpu']}, edgeq {meta['edgeq_isa']}, {meta['date']}",
+                 fontsize=9)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -272,6 +359,18 @@ def parse_threads(text):
     return threads
 
 
+def ensure_zoo(archs, zoo_dir, ort_dir):
+    """BUILD/zoo/NAME.onnx, made with make_zoo.py when missing."""
+    missing = [a for a in archs if not (zoo_dir / f"{a}.onnx").exists()]
+    if missing:
+        log(f"making {', '.join(missing)} in {zoo_dir} with tools/make_zoo.py (minutes) ...")
+        res = subprocess.run([SYSTEM_PYTHON, str(MAKE_ZOO), "--out", str(zoo_dir), "--only", ",".join(missing),
+                              "--ort-dir", str(ort_dir)])
+        if res.returncode != 0:
+            die("tools/make_zoo.py failed")
+    return {a: zoo_dir / f"{a}.onnx" for a in archs}
+
+
 def ensure_models(archs, model_dir, ort_dir):
     """BUILD/models/ARCH_int8.onnx, made with make_models.py when missing."""
     missing = [a for a in archs if not (model_dir / f"{a}_int8.onnx").exists()]
@@ -291,10 +390,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     ap.add_argument("--runs", type=int, default=30, help="timed runs per peer and round (default 30)")
     ap.add_argument("--warmup", type=int, default=5, help="untimed runs before them (default 5)")
-    ap.add_argument("--models", type=lambda t: parse_list(t, list(ARCHS), "--models"),
-                    default=list(ARCHS), help="resnet18,mobilenet_v2 (default both)")
-    ap.add_argument("--peers", type=lambda t: parse_list(t, list(PEERS), "--peers"), default=list(PEERS),
-                    help="edgeq,onnxruntime,pytorch (default all)")
+    ap.add_argument("--zoo", action="store_true",
+                    help="the model zoo of tools/make_zoo.py, on edgeq and ONNX Runtime")
+    ap.add_argument("--models", help="resnet18,mobilenet_v2 (default both); with --zoo, zoo names "
+                    "(default all: " + ",".join(ZOO) + ")")
+    ap.add_argument("--peers", type=lambda t: parse_list(t, list(PEERS), "--peers"),
+                    help="edgeq,onnxruntime,pytorch (default all; with --zoo edgeq,onnxruntime)")
     ap.add_argument("--build-dir", type=Path, default=ROOT / "build", help="edgeq's build directory (default build)")
     ap.add_argument("--out", type=Path, help="where the table, JSON and chart go (default BUILD/peers)")
     ap.add_argument("--ort-dir", type=Path, help="onnxruntime-node install (default BUILD/ort)")
@@ -304,6 +405,15 @@ def main():
     a = ap.parse_args()
     if a.rounds < 1 or a.runs < 1 or a.warmup < 0:
         ap.error("--rounds and --runs must be >= 1, --warmup >= 0")
+    choices = list(ZOO) if a.zoo else list(ARCHS)
+    try:
+        a.models = parse_list(a.models, choices, "--models") if a.models else choices
+    except argparse.ArgumentTypeError as e:
+        ap.error(f"--models: {e}")
+    if a.peers is None:
+        a.peers = ["edgeq", "onnxruntime"] if a.zoo else list(PEERS)
+    if a.zoo and "pytorch" in a.peers:
+        ap.error("--zoo: PyTorch times only resnet18 and mobilenet_v2; use --peers edgeq,onnxruntime")
     build = a.build_dir.resolve()
     out = (a.out or build / "peers").resolve()
     ort_dir = (a.ort_dir or build / "ort").resolve()
@@ -315,7 +425,8 @@ def main():
         peers.append("baseline")
     if "edgeq" in peers and not (build / "edgeq").exists():
         die(f"{build / 'edgeq'} not found: build edgeq first (ninja -C {a.build_dir} edgeq_cli)")
-    need_ort = "onnxruntime" in peers or any(not (build / "models" / f"{m}_int8.onnx").exists() for m in a.models)
+    model_files = [build / "zoo" / f"{m}.onnx" if a.zoo else build / "models" / f"{m}_int8.onnx" for m in a.models]
+    need_ort = "onnxruntime" in peers or any(not f.exists() for f in model_files)
     if need_ort and not (ort_dir / "node_modules" / "onnxruntime-node").exists():
         die(f"ONNX Runtime is not installed in {ort_dir}: run tools/setup_ort.sh {ort_dir}")
     out.mkdir(parents=True, exist_ok=True)
@@ -329,7 +440,10 @@ def main():
         "command": "bench/peers/compare.py " + " ".join(sys.argv[1:]),
         "edgeq_isa": "-", "edgeq_kernels": "-",
     }
-    onnx = ensure_models(a.models, build / "models", ort_dir)
+    if a.zoo:
+        onnx = ensure_zoo(a.models, build / "zoo", ort_dir)
+    else:
+        onnx = ensure_models(a.models, build / "models", ort_dir)
     log(f"preparing {', '.join(peers)} on {', '.join(a.models)}"
         + (" (PyTorch quantizes each network once)" if "pytorch" in peers else "") + " ...")
     runners = {}
@@ -368,13 +482,22 @@ def main():
             first = r["answers"]["edgeq"][0]
             meta["edgeq_isa"] = first["isa"]
             kernels[r["arch"]] = ", ".join(f"{k} x{v}" for k, v in first["kernels"].items())
-        meta["edgeq_kernels"] = "; ".join(f"{ARCHS[k]} {v}" for k, v in kernels.items())
-    table = markdown(results, meta, peers)
-    (out / "peers.md").write_text(table)
-    (out / "peers.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
-    drew = chart(results, meta, peers, out / "peers.png")
+        meta["edgeq_kernels"] = "; ".join(f"{TITLES[k]} {v}" for k, v in kernels.items())
+    stem = "zoo" if a.zoo else "peers"
+    if a.zoo:
+        # Thirteen kernel lists do not fit a caption: they stay in zoo.json.
+        meta["edgeq_kernels"] = f"per model in {stem}.json"
+    table = markdown(results, meta, peers, zoo=a.zoo)
+    (out / f"{stem}.md").write_text(table)
+    (out / f"{stem}.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
+    if a.zoo and "edgeq" in peers and "onnxruntime" in peers:
+        meta["ort_version"] = results[0]["answers"]["onnxruntime"][0].get("version", "")
+        (out / "zoo_readme.md").write_text(zoo_summary(results, meta))
+        drew = zoo_chart(results, meta, out / f"{stem}.png")
+    else:
+        drew = chart(results, meta, peers, out / f"{stem}.png")
     print(table)
-    log(f"wrote {out / 'peers.md'}, {out / 'peers.json'}" + (f", {out / 'peers.png'}" if drew else ""))
+    log(f"wrote {out / (stem + '.md')}, {out / (stem + '.json')}" + (f", {out / (stem + '.png')}" if drew else ""))
 
 
 if __name__ == "__main__":
