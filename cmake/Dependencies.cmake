@@ -86,3 +86,28 @@ if(EDGEQ_BUILD_BENCHMARKS)
   find_package(benchmark QUIET)
   edgeq_require(benchmark_FOUND "Google Benchmark" "libbenchmark-dev")
 endif()
+
+# The Python package (python/): pybind11 over the runtime, importer and calibrator. On
+# by default where the importer is built (not in cross builds). The interpreter is
+# Debian's /usr/bin/python3 (the one apt's python3-numpy, python3-torch and pybind11
+# serve), not another python3 that may come first on PATH; -DPython3_EXECUTABLE=...
+# chooses another.
+set(EDGEQ_PYTHON_DEFAULT OFF)
+if(EDGEQ_BUILD_IMPORTER AND NOT CMAKE_CROSSCOMPILING)
+  set(EDGEQ_PYTHON_DEFAULT ON)
+endif()
+option(EDGEQ_BUILD_PYTHON "Build the Python package (needs pybind11 and the importer)" ${EDGEQ_PYTHON_DEFAULT})
+if(EDGEQ_BUILD_PYTHON)
+  if(NOT EDGEQ_BUILD_IMPORTER)
+    message(FATAL_ERROR "edgeq: EDGEQ_BUILD_PYTHON needs EDGEQ_BUILD_IMPORTER")
+  endif()
+  if(NOT Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
+    set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "The Python the edgeq package is built for and tested with")
+  endif()
+  find_package(Python3 COMPONENTS Interpreter Development.Module QUIET)
+  edgeq_require(Python3_FOUND "Python 3 and its headers" "python3-dev")
+  find_package(pybind11 CONFIG QUIET)
+  edgeq_require(pybind11_FOUND "pybind11" "pybind11-dev")
+  find_path(NLOHMANN_JSON_INCLUDE_DIR nlohmann/json.hpp)  # edgeq.bench() reads the bench JSON
+  edgeq_require(NLOHMANN_JSON_INCLUDE_DIR "nlohmann-json" "nlohmann-json3-dev")
+endif()

@@ -17,7 +17,16 @@
 // bind() rebuilds the indirection buffer only when the input pointer changed (the
 // session's arena keeps it stable); the output is then cut into MR x NR tiles, one
 // microkernel call per tile, which the scheduler (runtime/schedule.h) spreads over
-// the thread pool. grid() says which order keeps the larger operand in cache: pixel
+// the thread pool.
+//
+// A grouped convolution (groups G > 1) is G independent GEMMs with K = taps x in_c / G
+// and N = out_c / G. Each group's channels are packed into blocks of their own (a
+// block never straddles two groups), so the tile grid runs over G x blocks-per-group
+// "virtual" columns; the requantization arrays are expanded over the same virtual
+// columns. The indirection buffer points at pixel starts, as for G = 1; a tile of
+// group g calls the microkernel with a copy of its tile's pointers moved by
+// g x in_c / G bytes (the padding taps keep pointing at the zero buffer). That copy
+// is ks x MR pointers per tile, against ks x MR x NR x in_c / G multiply-adds. grid() says which order keeps the larger operand in cache: pixel
 // tiles outer when the weights are smaller than the gathered activations, channel
 // blocks outer otherwise.
 #include "kernels/qconv.h"
@@ -32,6 +41,9 @@ namespace {
 
 constexpr size_t kAlign = 64;
 constexpr size_t kReadSlack = 64;  // kernels read up to 64 bytes past round_up(kc, kr)
+// The tile's moved pointers of a grouped convolution live on the stack: taps x MR of at
+// most this many (an 11x11 kernel with MR 8 fits).
+constexpr size_t kMaxGroupedTilePointers = 1024;
 
 size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
@@ -51,6 +63,7 @@ struct QConvOp::Impl {
   QIgemmUkernel ukernel_row = nullptr;  // for tiles of one row
   size_t mr = 0, nr = 0;
   size_t m = 0, n = 0, kc = 0, ks = 0, m_tiles = 0, n_blocks = 0;
+  size_t groups = 1, group_n = 0, group_blocks = 0;  // group_n = out_c / groups channels per group
   size_t block_bytes = 0;  // one packed NR-channel block
   bool n_outer = false;
 
@@ -84,8 +97,9 @@ bool QConvOp::Impl::pack_weights(const QConvParams& p, size_t kr, bool wide, int
     uint8_t* block = packed.get() + nb * block_bytes;
     int8_t* wp = reinterpret_cast<int8_t*>(block + nr * sizeof(int32_t));
     int16_t* wp16 = reinterpret_cast<int16_t*>(block + nr * sizeof(int32_t));
-    for (size_t j = 0; j < nr && nb * nr + j < n; ++j) {
-      const size_t ch = nb * nr + j;
+    const size_t g = nb / group_blocks, first = (nb % group_blocks) * nr;  // group, its first channel in it
+    for (size_t j = 0; j < nr && first + j < group_n; ++j) {
+      const size_t ch = g * group_n + first + j;
       const int8_t* src = p.weight + ch * ks * kc;  // [out_c][taps][in_c]
       uint32_t wsum = 0;
       for (size_t t = 0; t < ks; ++t) {
@@ -114,9 +128,12 @@ void QConvOp::Impl::pack_epilogue(const ref::Requant& rq) {
   q.zero_point = rq.zero_point;
   q.qmin = rq.qmin;
   q.qmax = rq.qmax;
+  // Virtual column c is channel (c % (group_blocks * nr)) of group c / (group_blocks * nr).
+  const size_t group_cols = group_blocks * nr;
   auto expand = [&](auto* src, auto& dst) {
     dst.resize(padded);
-    for (size_t c = 0; c < padded; ++c) dst[c] = src[rq.per_channel ? std::min(c, n - 1) : 0];
+    for (size_t c = 0; c < padded; ++c)
+      dst[c] = src[rq.per_channel ? c / group_cols * group_n + std::min(c % group_cols, group_n - 1) : 0];
   };
   if (rq.scheme == ref::Scheme::kFp32) {
     expand(rq.scale, scale);
@@ -151,8 +168,20 @@ void QConvOp::Impl::build_indirection(const void* x) {
 }
 
 void QConvOp::Impl::run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const {
-  (mc == 1 ? ukernel_row : ukernel)(mc, nc, kc, ks, indirection.data() + (m0 / mr) * ks * mr,
-                                    packed.get() + (n0 / nr) * block_bytes, y + m0 * n + n0, n, n0, &q);
+  const QIgemmUkernel k = mc == 1 ? ukernel_row : ukernel;
+  const void* const* a = indirection.data() + (m0 / mr) * ks * mr;
+  const uint8_t* w = packed.get() + (n0 / nr) * block_bytes;
+  if (groups == 1) {
+    k(mc, nc, kc, ks, a, w, y + m0 * n + n0, n, n0, &q);
+    return;
+  }
+  // n0 is a virtual column: group g, its channel `first` (see the file comment).
+  const size_t g = n0 / (group_blocks * nr), first = n0 % (group_blocks * nr);
+  const void* moved[kMaxGroupedTilePointers];
+  const size_t offset = g * kc;
+  for (size_t i = 0; i < ks * mr; ++i)
+    moved[i] = a[i] == zero.get() ? a[i] : static_cast<const uint8_t*>(a[i]) + offset;
+  k(mc, std::min(nc, group_n - first), kc, ks, moved, w, y + m0 * n + g * group_n + first, n, n0, &q);
 }
 
 QConvOp::QConvOp() = default;
@@ -163,7 +192,7 @@ InitResult QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
   const ref::ConvShape& s = p.shape;
   const QIgemmUkernel ukernel = p.act_s8 ? kernel.s8 : kernel.u8;
   if (ukernel == nullptr || kernel.mr == 0 || kernel.nr == 0 || kernel.kr == 0) return InitResult::kDeclined;
-  if (s.groups != 1 || s.batch <= 0 || s.out_h <= 0 || s.out_w <= 0 || s.out_c <= 0 || s.in_c <= 0 || s.in_h <= 0 ||
+  if (s.groups <= 0 || s.in_c % s.groups != 0 || s.out_c % s.groups != 0 || s.batch <= 0 || s.out_h <= 0 || s.out_w <= 0 || s.out_c <= 0 || s.in_c <= 0 || s.in_h <= 0 ||
       s.in_w <= 0 || s.kernel_h <= 0 || s.kernel_w <= 0 || p.weight == nullptr)
     return InitResult::kDeclined;
   if (p.rq.scheme == ref::Scheme::kFp32 ? p.rq.scale == nullptr || !fp32_bounds_exact(p.rq)
@@ -188,10 +217,14 @@ InitResult QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
   impl->nr = kernel.nr;
   impl->m = static_cast<size_t>(s.batch) * s.out_h * s.out_w;
   impl->n = static_cast<size_t>(s.out_c);
-  impl->kc = static_cast<size_t>(s.in_c);
+  impl->groups = static_cast<size_t>(s.groups);
+  impl->kc = static_cast<size_t>(s.in_c) / impl->groups;
   impl->ks = static_cast<size_t>(s.kernel_h) * s.kernel_w;
+  if (impl->groups > 1 && impl->ks * impl->mr > kMaxGroupedTilePointers) return InitResult::kDeclined;
   impl->m_tiles = (impl->m + impl->mr - 1) / impl->mr;
-  impl->n_blocks = (impl->n + impl->nr - 1) / impl->nr;
+  impl->group_n = impl->n / impl->groups;
+  impl->group_blocks = (impl->group_n + impl->nr - 1) / impl->nr;
+  impl->n_blocks = impl->groups * impl->group_blocks;
   impl->n_outer = impl->n > impl->m;
   if (!impl->pack_weights(p, kernel.kr, kernel.wide_weights, p.act_s8 ? kernel.s8_act_offset : kernel.u8_act_offset))
     return InitResult::kOutOfMemory;
@@ -207,7 +240,7 @@ InitResult QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
 
 QConvOp::Grid QConvOp::grid() const {
   const Impl& impl = *impl_;
-  return Grid{impl.m, impl.n, impl.mr, impl.nr, impl.n_outer};
+  return Grid{impl.m, impl.groups == 1 ? impl.n : impl.n_blocks * impl.nr, impl.mr, impl.nr, impl.n_outer};
 }
 
 void QConvOp::bind(const void* x, void* y) {
@@ -221,9 +254,9 @@ void QConvOp::run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const { impl_
 void QConvOp::run(const void* x, void* y) {
   bind(x, y);
   const Impl& impl = *impl_;
-  for (size_t m0 = 0; m0 < impl.m; m0 += impl.mr)
-    for (size_t n0 = 0; n0 < impl.n; n0 += impl.nr)
-      impl.run_tile(m0, n0, std::min(impl.mr, impl.m - m0), std::min(impl.nr, impl.n - n0));
+  const Grid g = grid();
+  for (size_t m0 = 0; m0 < g.m; m0 += g.mr)
+    for (size_t n0 = 0; n0 < g.n; n0 += g.nr) impl.run_tile(m0, n0, std::min(g.mr, g.m - m0), std::min(g.nr, g.n - n0));
 }
 
 size_t QConvOp::packed_bytes() const {

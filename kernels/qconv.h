@@ -24,7 +24,7 @@ namespace edgeq {
 namespace kern {
 
 struct QConvParams {
-  ref::ConvShape shape;       // groups must be 1
+  ref::ConvShape shape;       // any group count (in_c and out_c multiples of it)
   bool act_s8 = false;        // int8 (true) or uint8 (false) activations, input and output
   int32_t x_zero_point = 0;   // input zero point
   const int8_t* weight = nullptr;  // [out_c][kernel_h][kernel_w][in_c], weight zero point 0
@@ -40,7 +40,8 @@ class QConvOp {
   QConvOp& operator=(const QConvOp&) = delete;
 
   // kDeclined when `kernel` cannot run these parameters (then the caller keeps the
-  // reference kernel): groups != 1, or a kernel without the activation type;
+  // reference kernel): a kernel without the activation type, input zero points outside
+  // the type with padding, grouped kernels of more than 1024 / mr taps;
   // kOutOfMemory when the packed buffers cannot be allocated.
   InitResult init(const QConvParams& params, const QGemmKernel& kernel);
   // The output as a grid of tiles: m rows (pixels) by n columns (channels) in tiles of

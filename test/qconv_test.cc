@@ -8,7 +8,8 @@
 // saturating and extreme parameters; int8 and uint8 activations; per-tensor and
 // per-channel; weights including -128; extreme zero points; bias null and non-null;
 // a second input buffer (the indirection buffer follows it); 2 and 3 threads equal to 1;
-// groups refused.
+// grouped convolutions (groups below, equal to and above the tile sizes, channel
+// multipliers, 1x1 and spatial), and the kernel size beyond which groups are declined.
 #include "kernels/qconv.h"
 
 #include <gtest/gtest.h>
@@ -110,7 +111,7 @@ Problem make_problem(const ref::ConvShape& shape, const Variant& v, std::mt19937
   for (uint8_t& b : p.x) b = static_cast<uint8_t>(byte(rng));
   const int32_t zp_choices[] = {lo, hi, type_value(rng), type_value(rng)};
   p.x_zp = zp_choices[rng() % 4];
-  const size_t k = static_cast<size_t>(shape.kernel_h) * shape.kernel_w * shape.in_c;
+  const size_t k = static_cast<size_t>(shape.kernel_h) * shape.kernel_w * (shape.in_c / shape.groups);
   p.w.resize(static_cast<size_t>(shape.out_c) * k);
   for (size_t i = 0; i < p.w.size(); ++i) {
     const uint32_t r = rng() % 16;  // some runs of the extremes, -128 included
@@ -144,9 +145,10 @@ Problem make_problem(const ref::ConvShape& shape, const Variant& v, std::mt19937
 std::string describe(const ref::ConvShape& s, const Variant& v) {
   char buf[320];
   std::snprintf(buf, sizeof(buf),
-                "batch %d in %dx%dx%d out %dx%dx%d kernel %dx%d stride %d dil %d pad %d,%d | %s %s %s bias %d clamp "
+                "batch %d in %dx%dx%d out %dx%dx%d groups %d kernel %dx%d stride %d dil %d pad %d,%d | %s %s %s bias %d "
+                "clamp "
                 "%d extremes %d",
-                s.batch, s.in_h, s.in_w, s.in_c, s.out_h, s.out_w, s.out_c, s.kernel_h, s.kernel_w, s.stride_h,
+                s.batch, s.in_h, s.in_w, s.in_c, s.out_h, s.out_w, s.out_c, s.groups, s.kernel_h, s.kernel_w, s.stride_h,
                 s.dilation_h, s.pad_top, s.pad_left, v.act_s8 ? "s8" : "u8",
                 v.scheme == ref::Scheme::kFp32 ? "fp32" : "fixed", v.per_channel ? "per-channel" : "per-tensor", v.bias,
                 v.clamp, v.extremes == Extremes::kSome);
@@ -285,14 +287,40 @@ TEST_P(QConvTest, ExtremeZeroPoints) {
   }
 }
 
-TEST_P(QConvTest, RefusesGroups) {
-  std::mt19937 rng(5);
-  ref::ConvShape s = conv_shape(1, 4, 4, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1);
-  Problem p = make_problem(s, all_variants()[0], rng);
-  p.shape.groups = 2;
+ref::ConvShape grouped(ref::ConvShape s, int32_t groups) {
+  s.groups = groups;
+  return s;
+}
+
+// Grouped convolutions: per-group channels below, at and above nr (blocks never
+// straddle groups), per-group k below, at and above kr, channel multipliers
+// (in_c / groups = 1), 1x1 (channel-shuffle networks) and spatial kernels.
+TEST_P(QConvTest, GroupedConvolutions) {
+  const int32_t nr = static_cast<int32_t>(kernel().nr), kr = static_cast<int32_t>(kernel().kr);
+  std::vector<ref::ConvShape> shapes = {
+      grouped(conv_shape(1, 4, 4, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1), 2),
+      grouped(conv_shape(1, 9, 8, 16, 32, 3, 3, 2, 1, 1, 1, 1, 1), 4),           // 8 channels a group, stride 2
+      grouped(conv_shape(1, 5, 6, 3 * kr, 3 * (nr + 1), 3, 3, 1, 1, 1, 1, 1, 1), 3),  // two blocks a group
+      grouped(conv_shape(1, 6, 6, 5, 10, 3, 3, 1, 1, 1, 1, 1, 1), 5),             // channel multiplier 2
+      grouped(conv_shape(1, 7, 7, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1), 8),            // RegNet-like, 8 a group
+      grouped(conv_shape(1, 5, 5, 24, 48, 1, 1, 1, 1, 0, 0, 0, 0), 3),            // 1x1 grouped
+      grouped(conv_shape(2, 8, 9, 6, 9, 5, 5, 1, 2, 4, 4, 4, 4), 3),              // batch 2, 5x5, dilation 2
+      grouped(conv_shape(1, 3, 4, 2 * (kr + 1), 2 * (2 * nr - 1), 3, 3, 1, 1, 0, 1, 2, 0), 2),  // odd k and n
+  };
+  sweep(shapes, 5);
+}
+
+// The pointers of one tile of a grouped convolution are moved on the stack: kernels
+// with more taps than fit are declined (the caller keeps the reference), ungrouped
+// ones with the same kernel are not.
+TEST_P(QConvTest, DeclinesGroupsWithTooManyTaps) {
+  std::mt19937 rng(8);
+  const ref::ConvShape big = conv_shape(1, 33, 33, 4, 4, 33, 33, 1, 1, 0, 0, 0, 0);
+  Problem p = make_problem(grouped(big, 2), all_variants()[0], rng);
   QConvOp op;
   EXPECT_FALSE(op.init(p.params(), kernel()));
   EXPECT_EQ(op.packed_bytes(), 0u);
+  expect_equal_to_reference(GetParam(), make_problem(big, all_variants()[0], rng), nullptr, "33x33 ungrouped");
 }
 
 // 2 and 3 threads equal 1 thread (and the reference), on shapes with many tiles in
@@ -302,6 +330,7 @@ TEST_P(QConvTest, ThreadsEqualOneThread) {
   const std::vector<ref::ConvShape> shapes = {
       conv_shape(2, 13, 11, 24, 70, 3, 3, 1, 1, 1, 1, 1, 1),  // many pixels: pixel tiles outer
       conv_shape(1, 3, 3, 40, 200, 3, 3, 1, 1, 1, 1, 1, 1),   // few pixels: channel blocks outer
+      grouped(conv_shape(1, 10, 10, 48, 96, 3, 3, 1, 1, 1, 1, 1, 1), 6),  // grouped
   };
   for (size_t threads : {2, 3}) {
     pthreadpool_t pool = pthreadpool_create(threads);

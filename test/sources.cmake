@@ -6,7 +6,8 @@
 #    compares edgeq's outputs (needs tools/setup_ort.sh run into EDGEQ_ORT_DIR);
 #  * export_vs_onnxruntime: `edgeq export-onnx` on the committed models, the quantized op
 #    graphs and the torchvision models, run by edgeq and by ONNX Runtime;
-#  * cli: the edgeq tool's commands and its errors on bad input.
+#  * cli: the edgeq tool's commands and its errors on bad input;
+#  * python, python_pip_install: the Python package (pytest) and its `pip install .`.
 # Builds without the importer (cross builds, tools/arm_test.sh) have only the suites
 # that need no ONNX file; cross builds run them through CMAKE_CROSSCOMPILING_EMULATOR.
 include(GoogleTest)
@@ -92,4 +93,19 @@ if(EDGEQ_CLI_CONVERTS)
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test/install_test.sh ${CMAKE_CURRENT_BINARY_DIR}
             ${CMAKE_CURRENT_SOURCE_DIR} $<TARGET_FILE:edgeq_cli> ${CMAKE_CURRENT_BINARY_DIR}/install_test)
   set_tests_properties(install_and_link PROPERTIES LABELS install TIMEOUT 600)
+endif()
+
+# The Python package (python/, built into build/python): pytest over every call, checked
+# against the edgeq tool on the same files (test/python/), and `pip install .` into a
+# virtual environment (test/python/pip_install_test.sh). The interpreter is the one the
+# module was built for (Python3_EXECUTABLE: Debian's, with python3-pytest and PyTorch).
+if(EDGEQ_BUILD_PYTHON AND EDGEQ_CLI_CONVERTS)
+  add_test(NAME python
+    COMMAND ${Python3_EXECUTABLE} -m pytest -q -p no:cacheprovider ${CMAKE_CURRENT_SOURCE_DIR}/test/python)
+  set_tests_properties(python PROPERTIES LABELS python TIMEOUT 600
+    ENVIRONMENT "PYTHONPATH=${EDGEQ_PYTHON_DIR};EDGEQ_CLI=$<TARGET_FILE:edgeq_cli>;EDGEQ_TEST_WORK=${CMAKE_CURRENT_BINARY_DIR}/python_test;OMP_NUM_THREADS=1")
+  add_test(NAME python_pip_install
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test/python/pip_install_test.sh ${CMAKE_CURRENT_SOURCE_DIR}
+            ${CMAKE_CURRENT_BINARY_DIR} ${Python3_EXECUTABLE} ${CMAKE_CURRENT_BINARY_DIR}/pip_install_test)
+  set_tests_properties(python_pip_install PROPERTIES LABELS python TIMEOUT 600)
 endif()

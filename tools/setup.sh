@@ -28,10 +28,13 @@ step() { printf '\n== %s\n' "$*"; }
 packages=(cmake ninja-build g++ pkg-config
   libcpuinfo-dev libpthreadpool-dev libxnnpack-dev libgtest-dev libbenchmark-dev
   libflatbuffers-dev flatbuffers-compiler libonnx-dev libprotobuf-dev libcli11-dev
-  nlohmann-json3-dev libstb-dev dataset-fashion-mnist)
+  nlohmann-json3-dev libstb-dev dataset-fashion-mnist
+  python3-dev pybind11-dev python3-numpy)  # the Python package (python/)
 if [ "$mode" = test ]; then
-  # Model making (PyTorch) and the ONNX Runtime peer (node + npm).
-  packages+=(python3 python3-numpy python3-torch python3-torchvision python3-onnx)
+  # Model making (PyTorch), the ONNX Runtime peer (node + npm), the Python package's
+  # tests (pytest) and its `pip install .` into a venv (setuptools, wheel, venv).
+  packages+=(python3 python3-torch python3-torchvision python3-onnx
+    python3-pytest python3-setuptools python3-wheel python3-venv python3-pybind11)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
   # The sanitizer builds and the fuzzers (tools/sanitize.sh): clang with its runtimes.

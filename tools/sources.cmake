@@ -12,10 +12,18 @@ if(EDGEQ_BUILD_CLI OR EDGEQ_BUILD_TESTS OR EDGEQ_FUZZ)
   target_link_libraries(edgeq_npy PUBLIC edgeq_internal PRIVATE ${STB_LIBRARY})
 endif()
 
+# Whole-model measurement (tools/bench_measure.h): `edgeq bench` and the Python module.
+if(EDGEQ_BUILD_CLI OR EDGEQ_BUILD_PYTHON)
+  add_library(edgeq_bench STATIC tools/bench_measure.cc)
+  target_include_directories(edgeq_bench PRIVATE ${NLOHMANN_JSON_INCLUDE_DIR})
+  target_link_libraries(edgeq_bench PUBLIC edgeq_internal)
+endif()
+
 if(EDGEQ_BUILD_CLI)
   find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp)
   edgeq_require(CLI11_INCLUDE_DIR "CLI11" "libcli11-dev")
   add_executable(edgeq_cli tools/edgeq_main.cc tools/cli.cc tools/run_cmd.cc tools/quant_cmd.cc tools/bench_cmd.cc)
+  target_link_libraries(edgeq_cli PRIVATE edgeq_bench)
   target_include_directories(edgeq_cli PRIVATE ${CLI11_INCLUDE_DIR} ${NLOHMANN_JSON_INCLUDE_DIR})
   target_link_libraries(edgeq_cli PRIVATE edgeq_npy)
   if(EDGEQ_BUILD_IMPORTER)

@@ -36,7 +36,7 @@ class ConvF32 : public PreparedOp {
 };
 
 // The GEMM engine of a quantized conv / fully connected node, when the level has one
-// that takes the node (groups 1, zero weight zero points, constant weights), with the
+// that takes the node (zero weight zero points, constant weights), with the
 // name it reports and the scheduler that spreads its tiles; empty otherwise, and the
 // op runs the reference.
 template <typename T>
@@ -47,7 +47,7 @@ struct GemmEngine {
 
   // An error only when the engine runs out of memory.
   Status init(QWeights& qw, const Graph& g, const Node& n, const ref::ConvShape& shape, const OpContext& ctx) {
-    if (!qw.optimizable(g, n, ctx) || !ctx.kernels->gemm.u8 || shape.groups != 1) return Status::Ok();
+    if (!qw.optimizable(g, n, ctx) || !ctx.kernels->gemm.u8) return Status::Ok();
     EDGEQ_RETURN_IF_ERROR((qw.make_engine<kern::QConvOp, kern::QConvParams>(
         g, n, shape, std::is_same<T, int8_t>::value, ctx.kernels->gemm, &op)));
     if (op) name = gemm_kernel_name<T>(ctx.kernels->gemm);
@@ -64,7 +64,7 @@ struct GemmEngine {
 };
 
 // Quantized convolution: the ISA's indirect-GEMM engine (kern::QConvOp) when it takes
-// the node (groups 1, weight zero point 0, a constant weight), else the reference.
+// the node (weight zero point 0, a constant weight; any group count), else the reference.
 // (Depthwise convolutions are prepared in depthwise.cc when its engine takes them.)
 template <typename T>
 class QConv : public PreparedOp {
