@@ -48,7 +48,7 @@ configure() {  # DIR SANITIZERS CMAKE_ARGS...
   [ -f "$dir/CMakeCache.txt" ] || generator=(-G Ninja)
   CC=clang CXX=clang++ cmake -S "$root" -B "$dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Sanitize \
     -DCMAKE_C_FLAGS_SANITIZE="-O1 -gline-tables-only" -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -gline-tables-only" \
-    -DEDGEQ_SANITIZE="$sanitizers" -DEDGEQ_BUILD_BENCHMARKS=OFF -DEDGEQ_USE_XNNPACK=ON "$@" >/dev/null
+    -DEDGEQ_SANITIZE="$sanitizers" -DEDGEQ_BUILD_BENCHMARKS=OFF -DEDGEQ_BUILD_PYTHON=OFF "$@" >/dev/null
 }
 
 asan() {
