@@ -6,8 +6,7 @@
 #   tools/setup.sh test   install what is missing (Debian packages, and ONNX Runtime from
 #                         npm for the peer comparison), build, run every test with ctest,
 #                         then cross-build for AArch64 and ARMv7 and run the tests under
-#                         qemu (tools/arm_test.sh), then the sanitizer builds and the
-#                         fuzzers (tools/sanitize.sh)
+#                         qemu (tools/arm_test.sh)
 #
 # Environment: EDGEQ_BUILD_DIR (default: build), EDGEQ_JOBS (default: nproc).
 # Packages are installed with apt-get only when missing (root, or sudo).
@@ -37,8 +36,6 @@ if [ "$mode" = test ]; then
     python3-pytest python3-setuptools python3-wheel python3-venv python3-pybind11)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
-  # The sanitizer builds and the fuzzers (tools/sanitize.sh): clang with its runtimes.
-  packages+=(clang libclang-rt-dev)
 fi
 # shellcheck source=tools/apt_install.sh
 source "$root/tools/apt_install.sh"
@@ -72,5 +69,3 @@ cd "$build"
 EDGEQ_ORT_DIR="$build/ort" ctest --output-on-failure -j "$jobs" --timeout 1200
 step "ARM: cross builds (AArch64, ARMv7) and the test suite under qemu"
 EDGEQ_HOST_EDGEQ="$edgeq" bash "$root/tools/arm_test.sh" all
-step "sanitizers: ASan + UBSan (unit and tool tests), the fuzzers, TSan (tools/sanitize.sh)"
-EDGEQ_JOBS="$jobs" bash "$root/tools/sanitize.sh" all
