@@ -10,7 +10,7 @@
 #                            any finding fails
 #   tools/sanitize.sh tsan   build-tsan: the runtime and the unit tests with TSan (no
 #                            importer: its suites are single-threaded), every unit test
-#   tools/sanitize.sh all    the three, in that order (what `tools/setup.sh test` runs)
+#   tools/sanitize.sh all    the three, in that order (meant for CI)
 #
 # Environment: EDGEQ_SANITIZE_DIR (default: the repository root) holds the build
 # directories; EDGEQ_JOBS (default: nproc). Each step prints its wall time.
