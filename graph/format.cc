@@ -182,6 +182,45 @@ std::string tensor_label(const Tensor& t, size_t i) {
   return "tensor " + std::to_string(i) + " '" + t.name + "'";
 }
 
+// The pre-packed weights (graph/ir.h, PackedWeights): each on a quantized Conv2D or
+// FullyConnected node with constant weights, a named layout, a 64-byte aligned range
+// of the data section, one per (node, layout). Whether the bytes fit the node and the
+// layout's version is for the runtime, which knows the layouts.
+Status read_packed(const fb::Model* m, const uint8_t* data, uint64_t data_size, Graph* g) {
+  const auto* packed = m->packed();
+  if (!packed) return Status::Ok();
+  for (flatbuffers::uoffset_t i = 0; i < packed->size(); ++i) {
+    const fb::PackedWeights* fp = packed->Get(i);
+    const std::string label = "pre-packed weights " + std::to_string(i);
+    const int32_t node = fp->node();
+    if (node < 0 || static_cast<size_t>(node) >= g->nodes.size())
+      return InvalidModel(label + ": node index " + std::to_string(node) + " out of range");
+    const Node& n = g->nodes[static_cast<size_t>(node)];
+    if ((n.op != OpType::kConv2D && n.op != OpType::kFullyConnected) || n.inputs.size() < 2 ||
+        g->tensors[static_cast<size_t>(n.inputs[1])].data == nullptr ||
+        g->tensors[static_cast<size_t>(n.inputs[0])].dtype == DType::kF32)
+      return InvalidModel(label + ": node '" + n.name + "' is not a quantized convolution or fully connected "
+                          "node with constant weights");
+    if (!fp->kernel() || fp->kernel()->size() == 0) return InvalidModel(label + ": no layout name");
+    if (!fp->segment()) return InvalidModel(label + ": no segment");
+    fb::Segment s;
+    std::memcpy(&s, fp->segment(), sizeof(s));  // may be misaligned (read_segment says why)
+    if (s.offset() % kAlign != 0 || s.offset() > data_size || s.length() > data_size - s.offset() || s.length() == 0)
+      return InvalidModel(label + " (node '" + n.name + "'): segment out of bounds, empty or misaligned");
+    PackedWeights pw;
+    pw.node = node;
+    pw.kernel = fp->kernel()->str();
+    pw.layout = fp->layout();
+    pw.data = data + s.offset();
+    pw.nbytes = static_cast<size_t>(s.length());
+    for (const PackedWeights& other : g->packed)
+      if (other.node == node && other.kernel == pw.kernel)
+        return InvalidModel(label + " (node '" + n.name + "'): a second segment for layout " + pw.kernel);
+    g->packed.push_back(std::move(pw));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status serialize_graph(const Graph& g, std::vector<uint8_t>* out) {
@@ -206,6 +245,12 @@ Status serialize_graph(const Graph& g, std::vector<uint8_t>* out) {
     tensors.push_back(fb::CreateTensor(b, b.CreateString(t.name), static_cast<fb::DType>(t.dtype),
                                        b.CreateVector(t.shape), quant, segment));
   }
+  std::vector<flatbuffers::Offset<fb::PackedWeights>> packed;
+  for (const PackedWeights& pw : g.packed) {
+    const fb::Segment seg(data_size, pw.nbytes);
+    data_size = align_up(data_size + pw.nbytes);
+    packed.push_back(fb::CreatePackedWeights(b, pw.node, b.CreateString(pw.kernel), pw.layout, &seg));
+  }
   std::vector<flatbuffers::Offset<fb::Node>> nodes;
   for (const Node& n : g.nodes) {
     fb::Options type = options_type(n.op);
@@ -216,7 +261,8 @@ Status serialize_graph(const Graph& g, std::vector<uint8_t>* out) {
   auto model = fb::CreateModel(b, kFormatVersion, b.CreateString(g.producer),
                                static_cast<fb::RequantScheme>(g.requant), b.CreateVector(tensors),
                                b.CreateVector(nodes), b.CreateVector(g.inputs),
-                               b.CreateVector(g.outputs), b.CreateVectorOfStructs(segments));
+                               b.CreateVector(g.outputs), b.CreateVectorOfStructs(segments),
+                               g.packed.empty() ? 0 : b.CreateVector(packed));
   b.Finish(model, fb::ModelIdentifier());
 
   const size_t fb_offset = kHeaderSize;
@@ -237,6 +283,11 @@ Status serialize_graph(const Graph& g, std::vector<uint8_t>* out) {
     if (t.nbytes) std::memcpy(p + data_offset + segments[seg].offset(), t.data, t.nbytes);
     ++seg;
   }
+  const auto* fm = fb::GetModel(p + fb_offset);
+  for (size_t i = 0; i < g.packed.size(); ++i)
+    if (g.packed[i].nbytes)
+      std::memcpy(p + data_offset + fm->packed()->Get(static_cast<flatbuffers::uoffset_t>(i))->segment()->offset(),
+                  g.packed[i].data, g.packed[i].nbytes);
   return Status::Ok();
 }
 
@@ -333,6 +384,7 @@ Status parse_graph(const uint8_t* data, size_t size, Graph* g) {
   out.inputs = to_vector(m->inputs());
   out.outputs = to_vector(m->outputs());
   EDGEQ_RETURN_IF_ERROR(validate_graph(out));
+  EDGEQ_RETURN_IF_ERROR(read_packed(m, data + data_offset, data_size, &out));
   *g = std::move(out);
   return Status::Ok();
 }

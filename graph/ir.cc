@@ -62,6 +62,7 @@ int32_t Graph::find_tensor(const std::string& name) const {
 }
 
 void compact_graph(Graph* g) {
+  g->packed.clear();  // node indices change
   std::vector<Node> nodes;
   for (Node& n : g->nodes)
     if (n.op != OpType::kCount) nodes.push_back(std::move(n));

@@ -139,6 +139,20 @@ struct Node {
 enum class RequantScheme : uint8_t { kFp32 = 0, kFixedPoint = 1 };
 
 // A whole model. Nodes are stored in a valid execution (topological) order.
+// Weights of one node packed ahead of time for one kernel layout (a pre-packed file:
+// `edgeq convert --pack`), used in place by sessions on that layout. `kernel` names
+// the layout (the kernel function that reads it, e.g.
+// "qs8_igemm_minmax_ukernel_4x16c4__neondot"), `layout` its version (the runtime
+// ignores other versions); the runtime checks the size against the node.
+struct PackedWeights {
+  int32_t node = -1;
+  std::string kernel;
+  uint32_t layout = 0;
+  const uint8_t* data = nullptr;  // 64-byte aligned: into the model's memory, or `owner`'s
+  size_t nbytes = 0;
+  std::shared_ptr<const void> owner;  // keeps `data` alive when packed in memory
+};
+
 struct Graph {
   std::vector<Tensor> tensors;
   std::vector<Node> nodes;
@@ -146,6 +160,9 @@ struct Graph {
   std::vector<int32_t> outputs;  // graph output tensor indices
   RequantScheme requant = RequantScheme::kFp32;
   std::string producer;          // free text, e.g. "edgeq convert 0.1 from foo.onnx"
+  // Pre-packed weights. They hold node indices and derive from the nodes' weights and
+  // quantization: a pass that changes nodes drops them (compact_graph() does).
+  std::vector<PackedWeights> packed;
 
   int32_t add_tensor(Tensor t) {
     tensors.push_back(std::move(t));

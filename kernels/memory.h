@@ -22,6 +22,13 @@ namespace kern {
 // multiple of sizeof(void*); null when out of memory. Release with std::free.
 uint8_t* aligned_malloc(size_t bytes, size_t align = 64);
 
+// `bytes` of zeroed, page-aligned memory whose pages the system provides on first
+// touch (an anonymous mapping): a session's arena costs nothing at creation, its pages
+// arrive as the first run writes them. Null when out of memory (the test hook below
+// counts it). Release with zeroed_free(p, bytes).
+uint8_t* zeroed_alloc(size_t bytes);
+void zeroed_free(uint8_t* p, size_t bytes);
+
 struct AlignedFree {
   void operator()(void* p) const { std::free(p); }
 };

@@ -1,12 +1,14 @@
 // Quantized convolution and fully connected on an optimized indirect-GEMM kernel.
 //
-// Life cycle: init() once when a session is created (packs the weights into the
-// kernel's layout with the zero-point correction folded into the bias, expands the
-// requantization parameters to padded per-channel arrays, sizes the indirection
-// buffer); per inference, bind() (rebuilds the indirection buffer only when the input
-// pointer changed), then run_tile() for every tile of grid(). The driver has no
-// threads: runtime/schedule.h spreads the tiles over a pool; run() is the serial
-// equivalent.
+// Two objects: QConvPacked, the immutable data of one node for one kernel layout (the
+// weights packed with the zero-point correction folded into the bias, the
+// requantization parameters expanded to padded per-channel arrays, the zero buffer),
+// built once and shared by every session of a model on any thread (the model owns it,
+// runtime/pack_cache.h), or read in place from a pre-packed file; and QConvOp, one
+// session's state over it (the indirection buffer and the bound pointers). Per
+// inference, bind() (rebuilds the indirection buffer only when the input pointer
+// changed), then run_tile() for every tile of grid(). The driver has no threads:
+// runtime/schedule.h spreads the tiles over a pool; run() is the serial equivalent.
 //
 // A fully connected layer is a 1x1 convolution over m "pixels": batch 1, in_h 1,
 // in_w m, in_c k, out_c n.
@@ -32,6 +34,44 @@ struct QConvParams {
   ref::Requant rq;            // per-tensor or per-channel, qmin/qmax = the fused activation
 };
 
+// Version of the packed weight layout below (qconv.cc): a pre-packed file records it,
+// and a file packed with another version is packed again at run time.
+constexpr uint32_t kQConvPackLayout = 1;
+
+// The packed, immutable data of one convolution for one kernel layout: what depends
+// only on the node and on the kernel's nr, kr, wide_weights and activation offset.
+// Thread-safe to share once init() returned.
+class QConvPacked {
+ public:
+  QConvPacked();
+  ~QConvPacked();
+  QConvPacked(const QConvPacked&) = delete;
+  QConvPacked& operator=(const QConvPacked&) = delete;
+
+  // Packs `params` for `kernel`'s layout (its function pointers are not needed, so a
+  // layout of another architecture packs too: pack_layout.h). `prepacked`, when not
+  // null, is the weight blocks packed earlier (pre-packed file, 64-byte aligned, living
+  // as long as this object): used in place when it holds exactly weight_bytes(), else
+  // kBadSize. kDeclined when the kernel cannot run these parameters (then the caller
+  // keeps the reference kernel): input zero points outside the type with padding,
+  // grouped kernels of more than 1024 / mr taps, unsupported requantization;
+  // kOutOfMemory when a buffer cannot be allocated.
+  enum Result { kReady, kDeclined, kOutOfMemory, kBadSize };
+  Result init(const QConvParams& params, const QGemmKernel& kernel, const uint8_t* prepacked = nullptr,
+              size_t prepacked_bytes = 0);
+  // The packed weight blocks (the part a pre-packed file stores) and their size.
+  const uint8_t* weights() const;
+  size_t weight_bytes() const;
+  // Heap bytes this object holds (weights packed here, requantization arrays, zero
+  // buffer; not weights used in place).
+  size_t heap_bytes() const;
+
+ private:
+  friend class QConvOp;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 class QConvOp {
  public:
   QConvOp();
@@ -39,11 +79,17 @@ class QConvOp {
   QConvOp(const QConvOp&) = delete;
   QConvOp& operator=(const QConvOp&) = delete;
 
-  // kDeclined when `kernel` cannot run these parameters (then the caller keeps the
-  // reference kernel): a kernel without the activation type, input zero points outside
-  // the type with padding, grouped kernels of more than 1024 / mr taps;
-  // kOutOfMemory when the packed buffers cannot be allocated.
+  // Packs its own weights, then as below. kDeclined when `kernel` cannot run these
+  // parameters (then the caller keeps the reference kernel): a kernel without the
+  // activation type, or as QConvPacked::init; kOutOfMemory when the packed buffers
+  // cannot be allocated.
   InitResult init(const QConvParams& params, const QGemmKernel& kernel);
+  // Runs on weights packed for `kernel`'s layout (shared with other ops), allocating
+  // the indirection buffer. kDeclined when `kernel` lacks the activation type or has
+  // another layout; kOutOfMemory.
+  // `shape` and `act_s8` those `packed` was built from.
+  InitResult init(std::shared_ptr<const QConvPacked> packed, const ref::ConvShape& shape, bool act_s8,
+                  const QGemmKernel& kernel);
   // The output as a grid of tiles: m rows (pixels) by n columns (channels) in tiles of
   // mr x nr. n_outer: the channel blocks should be the outer loop (the weights are the
   // larger operand), else the pixel tiles.
@@ -59,8 +105,11 @@ class QConvOp {
   void run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const;
   // bind(), then every tile on the calling thread.
   void run(const void* x, void* y);
-  // Bytes of packed weights, bias and requantization arrays (for edgeq bench).
+  // Bytes of packed weights, bias and requantization arrays plus the indirection
+  // buffer (for edgeq bench); own_bytes(): the indirection buffer only, what this op
+  // adds to weights it shares.
   size_t packed_bytes() const;
+  size_t own_bytes() const;
 
  private:
   struct Impl;

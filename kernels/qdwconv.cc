@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
 
 namespace edgeq {
 namespace kern {
@@ -44,12 +45,10 @@ struct QDwConvOp::Impl {
   size_t packed_size = 0, zero_size = 0;
   AlignedBuffer packed;
   AlignedBuffer zero_row;  // in_w * channels bytes of x_zp
-  const uint8_t* x = nullptr;
-  uint8_t* y = nullptr;
 
   // False when the packed buffer cannot be allocated.
   bool pack(const QDwConvParams& p, int32_t act_offset);
-  void run_row(size_t row) const;
+  void run_row(size_t row, const uint8_t* x, uint8_t* y) const;
 };
 
 bool QDwConvOp::Impl::pack(const QDwConvParams& p, int32_t act_offset) {
@@ -104,7 +103,7 @@ bool QDwConvOp::Impl::pack(const QDwConvParams& p, int32_t act_offset) {
   return true;
 }
 
-void QDwConvOp::Impl::run_row(size_t row) const {
+void QDwConvOp::Impl::run_row(size_t row, const uint8_t* x, uint8_t* y) const {
   const size_t c = static_cast<size_t>(s.in_c);
   const int32_t n = static_cast<int32_t>(row / static_cast<size_t>(s.out_h));
   const int32_t oh = static_cast<int32_t>(row % static_cast<size_t>(s.out_h));
@@ -183,8 +182,14 @@ InitResult QDwConvOp::init(const QDwConvParams& p, const DwKernel& kernel) {
 }
 
 void QDwConvOp::bind(const void* x, void* y) {
-  impl_->x = static_cast<const uint8_t*>(x);
-  impl_->y = static_cast<uint8_t*>(y);
+  x_ = static_cast<const uint8_t*>(x);
+  y_ = static_cast<uint8_t*>(y);
+}
+
+std::unique_ptr<QDwConvOp> QDwConvOp::share() const {
+  std::unique_ptr<QDwConvOp> op(new (std::nothrow) QDwConvOp());
+  if (op) op->impl_ = impl_;
+  return op;
 }
 
 size_t QDwConvOp::rows() const {
@@ -193,7 +198,7 @@ size_t QDwConvOp::rows() const {
 }
 
 void QDwConvOp::run_rows(size_t r0, size_t r1) const {
-  for (size_t r = r0; r < r1; ++r) impl_->run_row(r);
+  for (size_t r = r0; r < r1; ++r) impl_->run_row(r, x_, y_);
 }
 
 void QDwConvOp::run(const void* x, void* y) {

@@ -1,7 +1,8 @@
 // Quantized depthwise convolution (groups == in_c == out_c, depth multiplier 1) on an
 // optimized row kernel (kernels/misc.h, DwKernels).
 //
-// Life cycle: init() once when a session is created: packs the weights per channel
+// Life cycle: init() once per model and kernel (share() gives each session its own op
+// over the same packed data): packs the weights per channel
 // tile into the kernel's accumulator order, folds the input zero point into the bias
 // (padding taps read a row of x_zp bytes, so they cancel exactly as the reference's
 // skipped taps), and expands the requantization to per-channel arrays. Per inference,
@@ -52,13 +53,20 @@ class QDwConvOp {
   void run_rows(size_t r0, size_t r1) const;
   // bind(), then every row on the calling thread.
   void run(const void* x, void* y);
-  // Bytes of packed weights, bias, requantization arrays and the x_zp row.
+  // A new op over the same packed data (immutable, shared: a model's sessions share
+  // it, runtime/pack_cache.h), with its own bound pointers; null when out of memory.
+  // Must be initialized.
+  std::unique_ptr<QDwConvOp> share() const;
+  // Bytes of packed weights, bias, requantization arrays and the x_zp row (shared by
+  // the ops share() made).
   size_t packed_bytes() const;
   const char* kernel_name() const;
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<const Impl> impl_;
+  const uint8_t* x_ = nullptr;
+  uint8_t* y_ = nullptr;
 };
 
 }  // namespace kern

@@ -10,6 +10,7 @@ set(EDGEQ_KERNEL_SOURCES
   kernels/memory.cc
   kernels/qconv.cc
   kernels/qdwconv.cc
+  kernels/pack_layout.cc
 )
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(EDGEQ_ARCH x86)

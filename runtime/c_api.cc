@@ -206,4 +206,27 @@ edgeq_status edgeq_session_get_output_raw(const edgeq_session* s, size_t index, 
 
 size_t edgeq_session_arena_bytes(const edgeq_session* s) { return s ? s->session->arena_bytes() : 0; }
 
+edgeq_status edgeq_model_get_stats(const edgeq_model* m, edgeq_model_stats* stats) {
+  if (!m || !stats) return fail(EDGEQ_INVALID_ARGUMENT, "null argument");
+  if (stats->struct_size != sizeof(edgeq_model_stats))
+    return fail(EDGEQ_INVALID_ARGUMENT, "edgeq_model_stats.struct_size must be sizeof(edgeq_model_stats)");
+  const edgeq::Model& model = *m->model;
+  stats->load_seconds = model.load_seconds();
+  stats->file_bytes = model.file_bytes();
+  stats->packed_bytes = model.pack_cache().heap_bytes();
+  stats->prepacked_bytes = model.prepacked_bytes();
+  stats->packed_layers = model.pack_cache().builds();
+  return EDGEQ_OK;
+}
+
+edgeq_status edgeq_session_get_stats(const edgeq_session* s, edgeq_session_stats* stats) {
+  if (!s || !stats) return fail(EDGEQ_INVALID_ARGUMENT, "null argument");
+  if (stats->struct_size != sizeof(edgeq_session_stats))
+    return fail(EDGEQ_INVALID_ARGUMENT, "edgeq_session_stats.struct_size must be sizeof(edgeq_session_stats)");
+  stats->create_seconds = s->session->create_seconds();
+  stats->arena_bytes = s->session->arena_bytes();
+  stats->own_bytes = s->session->packed_bytes();
+  return EDGEQ_OK;
+}
+
 }  // extern "C"

@@ -14,6 +14,7 @@
 
 #include "graph/format.h"
 #include "kernels/memory.h"
+#include "kernels/qconv.h"
 #include "kernels/ref/ref.h"
 
 namespace edgeq {
@@ -64,6 +65,7 @@ Model::~Model() {
 }
 
 Status Model::load_file(const std::string& path, std::shared_ptr<const Model>* out) {
+  const auto t0 = std::chrono::steady_clock::now();
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return IoError("cannot open '" + path + "': " + errno_text());
   std::shared_ptr<Model> m(new (std::nothrow) Model());
@@ -100,11 +102,15 @@ Status Model::load_file(const std::string& path, std::shared_ptr<const Model>* o
   ::close(fd);
   Status s = parse_graph(data, m->size_, &m->graph_);
   if (!s.ok()) return Status(s.code(), "'" + path + "': " + s.message());
+  if (m->map_) m->cache_.set_mapping(static_cast<const uint8_t*>(m->map_), m->size_);
+  m->finish_load("'" + path + "'");
+  m->load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   *out = std::move(m);
   return Status::Ok();
 }
 
 Status Model::load_memory(const void* data, size_t size, std::shared_ptr<const Model>* out) {
+  const auto t0 = std::chrono::steady_clock::now();
   if (!data && size) return InvalidArgument("null model data");
   std::shared_ptr<Model> m(new (std::nothrow) Model());
   if (!m) return OutOfMemory("out of memory");
@@ -113,15 +119,32 @@ Status Model::load_memory(const void* data, size_t size, std::shared_ptr<const M
   if (size) std::memcpy(m->buffer_, data, size);
   m->size_ = size;
   EDGEQ_RETURN_IF_ERROR(parse_graph(m->buffer_, size, &m->graph_));
+  m->finish_load("model");
+  m->load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   *out = std::move(m);
   return Status::Ok();
+}
+
+void Model::finish_load(const std::string& label) {
+  for (const PackedWeights& pw : graph_.packed)
+    if (pw.layout != kern::kQConvPackLayout)
+      notes_.push_back(label + ": pre-packed weights of node '" + graph_.nodes[pw.node].name + "' for " + pw.kernel +
+                       " have layout version " + std::to_string(pw.layout) + ", this build packs version " +
+                       std::to_string(kern::kQConvPackLayout) + ": packed at session creation instead");
+}
+
+size_t Model::prepacked_bytes() const {
+  size_t total = 0;
+  for (const PackedWeights& pw : graph_.packed)
+    if (pw.layout == kern::kQConvPackLayout) total += pw.nbytes;
+  return total;
 }
 
 Session::~Session() {
   ops_.clear();  // ops may reference the pool
   ieee_ops_.clear();
   if (pool_) pthreadpool_destroy(pool_);
-  std::free(arena_);
+  kern::zeroed_free(arena_, plan_.plan.arena_size);
 }
 
 namespace {
@@ -152,6 +175,7 @@ Status choose_isa(const std::string& option, kern::Isa* out) {
 
 Status Session::create(std::shared_ptr<const Model> model, const SessionOptions& options,
                        std::unique_ptr<Session>* out) {
+  const auto t0 = std::chrono::steady_clock::now();
   if (!model) return InvalidArgument("null model");
   if (options.num_threads < 0) return InvalidArgument("num_threads must be >= 0");
   kern::Isa isa = kern::Isa::kRef;
@@ -166,9 +190,9 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
   const Graph& g = s->model_->graph();
 
   s->plan_ = plan_graph(g);
-  s->arena_ = kern::aligned_malloc(s->plan_.plan.arena_size);
+  // Zeroed without a pass over it: its pages come as the first run touches them.
+  s->arena_ = kern::zeroed_alloc(s->plan_.plan.arena_size);
   if (!s->arena_) return OutOfMemory("cannot allocate a " + std::to_string(s->plan_.plan.arena_size) + "-byte arena");
-  std::memset(s->arena_, 0, s->plan_.plan.arena_size);
 
   s->ptrs_.assign(g.tensors.size(), nullptr);
   for (size_t i = 0; i < g.tensors.size(); ++i) {
@@ -185,6 +209,7 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
   ctx.kernels = &kern::kernel_set(isa);
   s->scheduler_ = Scheduler(s->pool_);
   ctx.scheduler = &s->scheduler_;
+  ctx.cache = &s->model_->pack_cache();
   OpContext ref_ctx = ctx;
   ref_ctx.kernels = &kern::kernel_set(kern::Isa::kRef);
   for (const Node& n : g.nodes) {
@@ -194,6 +219,7 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
     s->ops_.push_back(std::move(op));
     s->ieee_ops_.push_back(std::move(ieee));
   }
+  s->create_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   *out = std::move(s);
   return Status::Ok();
 }

@@ -5,7 +5,10 @@
 // constant tensors point into that memory. A mapped file truncated while the model
 // lives makes the next touch of a lost page raise SIGBUS (documented in edgeq.h);
 // load_memory() copies and is immune. Immutable after loading, so any number of
-// sessions on any threads may share one through shared_ptr.
+// sessions on any threads may share one through shared_ptr, except for its cache of
+// packed weights (runtime/pack_cache.h), which is thread-safe: every session of a
+// model packs through it, so the model holds one packed copy per node and kernel
+// layout however many sessions use it.
 //
 // Session: plans the arena (runtime/planner.h), builds the table of tensor pointers
 // (arena offsets, constants in the model, Reshape views aliasing their source) and
@@ -27,6 +30,7 @@
 #include "graph/ir.h"
 #include "graph/status.h"
 #include "runtime/ops/ops.h"
+#include "runtime/pack_cache.h"
 #include "runtime/schedule.h"
 #include "runtime/planner.h"
 
@@ -43,10 +47,22 @@ class Model {
 
   const Graph& graph() const { return graph_; }
   size_t file_bytes() const { return size_; }
+  // Seconds load_file() / load_memory() took.
+  double load_seconds() const { return load_seconds_; }
+  // The packed weights shared by this model's sessions.
+  PackCache& pack_cache() const { return cache_; }
+  // Bytes of pre-packed weights in the file whose layout version this build packs.
+  size_t prepacked_bytes() const;
+  // Why pre-packed weights of the file go unused (another layout version), one line each.
+  const std::vector<std::string>& notes() const { return notes_; }
 
  private:
   Model() = default;
+  void finish_load(const std::string& label);
   Graph graph_;
+  mutable PackCache cache_;
+  std::vector<std::string> notes_;
+  double load_seconds_ = 0;
   void* map_ = nullptr;      // mmapped file, or null
   uint8_t* buffer_ = nullptr;  // aligned copy, or null
   size_t size_ = 0;
@@ -86,9 +102,14 @@ class Session {
   size_t arena_bytes() const { return plan_.plan.arena_size; }
   int32_t num_threads() const { return num_threads_; }
   const std::string& isa() const { return isa_; }
-  // Bytes the prepared ops allocated (packed weights, tables, indirection buffers).
+  // Bytes the prepared ops allocated for this session alone (tables, indirection
+  // buffers), beside the arena; the packed weights they share are the model's
+  // (Model::pack_cache()).
   size_t packed_bytes() const;
   const PreparedOp& op(size_t node) const { return *ops_[node]; }
+  // Seconds create() took.
+  double create_seconds() const { return create_seconds_; }
+  const Model& model() const { return *model_; }
 
  private:
   Session() = default;
@@ -110,6 +131,7 @@ class Session {
   std::vector<std::unique_ptr<PreparedOp>> ieee_ops_;
   std::vector<uint8_t> input_nonfinite_;  // per graph input: its last value held NaN or inf
   int32_t num_threads_ = 1;
+  double create_seconds_ = 0;
   std::string isa_ = "ref";
   pthreadpool_t pool_ = nullptr;
   Scheduler scheduler_;  // splits work over pool_ (runtime/schedule.h)

@@ -37,7 +37,7 @@ expect_ok "run --raw" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --ou
 head -c 64 "$work/yq.npy" | grep -q "'|u1'\|'|i1'" && ok || bad "--raw did not write int8/uint8"
 expect_ok "convert --requant fixed" "$edgeq" convert "$data/small_qdq.onnx" -o "$work/fixed.edgeq" --requant fixed
 expect_ok "run fixed-point model" "$edgeq" run "$work/fixed.edgeq" --input "$data/small_qdq.input.npy"
-for sub in convert info run eval bench export-onnx; do expect_ok "$sub --help" "$edgeq" "$sub" --help; done
+for sub in convert info run eval bench export-onnx pack; do expect_ok "$sub --help" "$edgeq" "$sub" --help; done
 
 # Many samples: a directory of two batch-sized files runs as two batches into one NPY,
 # and eval scores the model against its own top-1 (100%) and against shifted labels.
@@ -94,6 +94,30 @@ done
 expect_ok "bench --min-time" "$edgeq" bench "$m" --runs 1 --warmup 0 --min-time 0.05 --json
 /usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert sum(j['samples_ms']) >= 50" \
   "$work/out" && ok || bad "bench --min-time stopped early: $(head -c 300 "$work/out")"
+
+# pack / convert --pack: weights pre-packed for every level (the ARM ones too, on this
+# host) give the same output bytes; a session on a packed level uses them in place.
+expect_ok "pack" "$edgeq" pack "$m" avx2,avxvnni,avx512vnni,neon,neondot,neoni8mm -o "$work/packed.edgeq"
+grep -q "pre-packed for" "$work/out" && ok || bad "pack printed no summary: $(cat "$work/out")"
+expect_ok "run pre-packed" "$edgeq" run "$work/packed.edgeq" --input "$data/small_qdq.input.npy" \
+  --output "$work/yqp.npy" --raw
+cmp -s "$work/yq.npy" "$work/yqp.npy" && ok || bad "the pre-packed model's output differs"
+expect_ok "convert --pack" "$edgeq" convert "$data/small_qdq.onnx" -o "$work/cpacked.edgeq" --pack neondot,avx2
+expect_ok "bench pre-packed" "$edgeq" bench "$work/packed.edgeq" --runs 1 --warmup 0 --sessions 3 --json
+/usr/bin/python3 - "$work/out" <<'PY' && ok || bad "bench --sessions output: $(head -c 600 "$work/out")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert len(j["later_session_ms"]) == 2 and len(j["later_session_cpu_ms"]) == 2, j
+if j["isa"] != "ref":
+    assert j["prepacked_bytes"] > 0, j
+PY
+expect_error "pack bad level" "unknown kernel level" "$edgeq" pack "$m" avx2,avx9000 -o "$work/x.edgeq"
+expect_error "pack ref" "unknown kernel level" "$edgeq" pack "$m" ref -o "$work/x.edgeq"
+expect_error "pack missing file" "cannot open" "$edgeq" pack "$work/nope.edgeq" avx2 -o "$work/x.edgeq"
+expect_error "convert --pack bad level" "unknown kernel level" "$edgeq" convert "$data/small_qdq.onnx" \
+  -o "$work/x.edgeq" --pack neon,
+[ ! -e "$work/x.edgeq" ] && ok || bad "a failed pack left an output file"
+expect_error "bench sessions 0" "sessions" "$edgeq" bench "$m" --sessions 0
 
 # export-onnx: the model back to QDQ ONNX, which converts again and gives the same output.
 expect_ok "export-onnx" "$edgeq" export-onnx "$m" -o "$work/exported.onnx"

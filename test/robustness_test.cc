@@ -36,6 +36,7 @@ namespace edgeq {
 namespace {
 
 using testing_graphs::bytes_of;
+using testing_graphs::make_node;
 using testing_graphs::make_tensor;
 
 constexpr size_t kHeaderSize = 64;
@@ -46,15 +47,6 @@ Tensor constant_f32(const std::string& name, std::vector<int32_t> shape, uint32_
   Tensor t = make_tensor(name, DType::kF32, shape);
   t.set_data(bytes_of(testing_graphs::random_floats(static_cast<size_t>(t.num_elements()), seed, -1.f, 1.f)));
   return t;
-}
-
-Node make_node(const std::string& name, OpType op, std::vector<int32_t> inputs, std::vector<int32_t> outputs) {
-  Node n;
-  n.name = name;
-  n.op = op;
-  n.inputs = std::move(inputs);
-  n.outputs = std::move(outputs);
-  return n;
 }
 
 // A float chain with a node of every options table of the file format:

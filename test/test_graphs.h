@@ -42,6 +42,16 @@ inline Tensor make_tensor(const std::string& name, DType dtype, std::vector<int3
   return t;
 }
 
+inline Node make_node(const std::string& name, OpType op, std::vector<int32_t> inputs,
+                      std::vector<int32_t> outputs) {
+  Node n;
+  n.name = name;
+  n.op = op;
+  n.inputs = std::move(inputs);
+  n.outputs = std::move(outputs);
+  return n;
+}
+
 // x[1,8,8,3] -Conv3x3(pad 1, relu)-> [1,8,8,6] -MaxPool2x2-> [1,4,4,6] -GAP-> [1,1,1,6]
 // -Reshape-> [1,6] -FC-> y[1,4]. Quantized (s8, per-channel weights) or float.
 inline Graph small_net(bool quantized, uint32_t seed = 1) {

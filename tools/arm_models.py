@@ -11,7 +11,10 @@ host's outputs byte for byte.
         * the committed QDQ / QOperator models of test/data;
         * the int8 torchvision models (ResNet-18, MobileNetV2) of MODEL_DIR when its
           manifest is there (tools/make_models.py; the host tests make them);
-        * the committed float models, run at the reference level only (see check).
+        * the committed float models, run at the reference level only (see check);
+        * each quantized model of the last three pre-packed for the ARM levels by the
+          host (`edgeq pack ... neon,neondot,neoni8mm`), expected to give the unpacked
+          model's host outputs.
   arm_models.py check --cases DIR/cases.json --edgeq ARM_EDGEQ --levels L1,L2,...
                       [--emulator "qemu-aarch64 -L ... -cpu max"] [--jobs N]
       Runs every quantized case at every level given and with 2 threads at the last
@@ -93,10 +96,22 @@ def prepare(args):
             continue
         cases.append({"name": c["name"], "model": model, "inputs": c["inputs"], "float": c["float"],
                       "big": c["name"].startswith(BIG)})
+        if c["float"]:
+            continue
+        # The same model with its weights pre-packed on this host for the ARM levels
+        # (`edgeq pack`): the device must use them in place and give the same bytes as
+        # the host's run of the unpacked file.
+        packed = os.path.join(out, c["name"] + ".prepacked.edgeq")
+        run([edgeq, "pack", model, "neon,neondot,neoni8mm", "-o", packed], "host pack " + c["name"])
+        cases.append({"name": c["name"] + ".prepacked", "model": packed, "inputs": c["inputs"], "float": False,
+                      "big": c["name"].startswith(BIG), "same_as": c["name"]})
 
-    # The host's outputs: quantized ones raw (int8/uint8), float ones float32.
+    # The host's outputs: quantized ones raw (int8/uint8), float ones float32; a
+    # pre-packed case expects its unpacked model's.
+    by_name = {}
     for c in cases:
-        c["expected"] = host_outputs(edgeq, c, out)
+        c["expected"] = by_name[c["same_as"]]["expected"] if "same_as" in c else host_outputs(edgeq, c, out)
+        by_name[c["name"]] = c
         print(f"  host: {c['name']} ({len(c['expected'])} output(s))", flush=True)
     with open(os.path.join(out, "cases.json"), "w") as f:
         json.dump({"cases": cases}, f, indent=1)

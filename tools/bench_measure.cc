@@ -101,8 +101,7 @@ size_t peak_rss_bytes() {
 #endif
 }
 
-// CPU time (user + system, all threads) the process has used, in milliseconds.
-static double process_cpu_ms() {
+double process_cpu_ms() {
   struct rusage u {};
   if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
   auto ms = [](const timeval& t) {
@@ -245,8 +244,15 @@ std::string report_json(const std::string& model, const Session& s, const Facts&
   j["threads"] = s.num_threads();
   j["load_ms"] = m.load_ms;
   j["session_ms"] = m.session_ms;
+  j["later_session_ms"] = m.later_session_ms;
+  j["load_cpu_ms"] = m.load_cpu_ms;
+  j["session_cpu_ms"] = m.session_cpu_ms;
+  j["later_session_cpu_ms"] = m.later_session_cpu_ms;
   j["arena_bytes"] = s.arena_bytes();
-  j["packed_bytes"] = s.packed_bytes();
+  // The packed weights are the model's, shared by its sessions; a session adds its own.
+  j["packed_bytes"] = s.model().pack_cache().heap_bytes();
+  j["prepacked_bytes"] = s.model().prepacked_bytes();
+  j["session_bytes"] = s.packed_bytes();
   j["constant_bytes"] = f.constant_bytes;
   j["peak_rss_bytes"] = f.peak_rss;
   j["warmup"] = warmup;

@@ -33,6 +33,8 @@ std::string op_label(const Graph& g, const Node& n);
 std::string cpu_model_name();
 // The most memory the process has held (resident), in bytes.
 size_t peak_rss_bytes();
+// CPU time (user + system, all threads) the process has used, in milliseconds.
+double process_cpu_ms();
 
 // Fills every input from a fixed seed: uniform bytes for int8/uint8 inputs, standard
 // normal values for float ones. Kernel speed does not depend on the values.
@@ -47,6 +49,11 @@ struct MeasureOptions {
 
 struct Measurement {
   double load_ms = 0, session_ms = 0, first_run_ms = 0, warmup_mean_ms = 0;
+  std::vector<double> later_session_ms;      // sessions after the first (edgeq bench --sessions)
+  // CPU time of the process for the same steps: on a busy machine wall time includes
+  // waiting for a core, CPU time does not.
+  double load_cpu_ms = 0, session_cpu_ms = 0;
+  std::vector<double> later_session_cpu_ms;
   double cpu_ms_per_run = 0;                 // CPU time of all threads, mean over the timed runs
   std::vector<double> run_ms;                // one per timed run
   std::vector<std::vector<double>> node_ms;  // [node][timed run], with profile

@@ -1,8 +1,11 @@
 // Shared pieces of the `edgeq` command-line tool (see cli.h).
 #include "tools/cli.h"
 
+#include "kernels/pack_layout.h"
+
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -45,6 +48,28 @@ SessionOptions SessionArgs::options() const {
   o.num_threads = threads;
   o.isa = isa;
   return o;
+}
+
+Status add_packed_levels(const std::string& levels, Graph* g, size_t* bytes) {
+  *bytes = 0;
+  size_t begin = 0;
+  while (begin <= levels.size()) {
+    const size_t comma = std::min(levels.find(',', begin), levels.size());
+    const std::string name = levels.substr(begin, comma - begin);
+    begin = comma + 1;
+    kern::Isa isa;
+    if (!kern::parse_isa(name, &isa) || isa == kern::Isa::kRef)
+      return InvalidArgument("--pack: unknown kernel level '" + name +
+                             "' (avx2, avxvnni, avx512vnni, neon, neondot, neoni8mm)");
+    for (const kern::QGemmKernel& layout : kern::gemm_pack_layouts(isa)) {
+      auto same_layout = [&](const PackedWeights& pw) { return pw.kernel == layout.name || pw.kernel == layout.name_s8; };
+      g->packed.erase(std::remove_if(g->packed.begin(), g->packed.end(), same_layout), g->packed.end());
+      const size_t first = g->packed.size();
+      EDGEQ_RETURN_IF_ERROR(prepack_gemm(*g, layout, &g->packed));
+      for (size_t i = first; i < g->packed.size(); ++i) *bytes += g->packed[i].nbytes;
+    }
+  }
+  return Status::Ok();
 }
 
 Status open_session(const std::string& path, const SessionArgs& args, std::unique_ptr<Session>* out) {

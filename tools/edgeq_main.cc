@@ -48,7 +48,7 @@ std::string quant_str(const QuantParams& q) {
 
 #ifdef EDGEQ_HAVE_IMPORTER
 struct ConvertArgs {
-  std::string input, output, requant = "fp32";
+  std::string input, output, requant = "fp32", pack;
   bool float_io = false;
   int batch = 1;
 };
@@ -61,11 +61,16 @@ int cmd_convert(const ConvertArgs& a) {
   Graph g;
   std::fprintf(stderr, "importing %s ...\n", a.input.c_str());
   if (int rc = report(import_onnx_file(a.input, opts, &g))) return rc;
+  size_t packed = 0;
+  if (!a.pack.empty())
+    if (int rc = report(cli::add_packed_levels(a.pack, &g, &packed))) return rc;
   if (int rc = report(write_graph_file(g, a.output))) return rc;
   size_t weights = 0;
   for (const Tensor& t : g.tensors) weights += t.nbytes;
-  std::printf("wrote %s: %zu nodes, %zu tensors, %s of constants\n", a.output.c_str(), g.nodes.size(),
+  std::printf("wrote %s: %zu nodes, %zu tensors, %s of constants", a.output.c_str(), g.nodes.size(),
               g.tensors.size(), human_bytes(weights).c_str());
+  if (!a.pack.empty()) std::printf(", %s of weights pre-packed for %s", human_bytes(packed).c_str(), a.pack.c_str());
+  std::printf("\n");
   return 0;
 }
 
@@ -78,6 +83,8 @@ void add_convert_command(CLI::App& app, cli::Commands* commands) {
       ->check(CLI::IsMember({"fp32", "fixed"}));
   c->add_flag("--float-io", conv->float_io, "keep float graph inputs/outputs (quantize inside the model)");
   c->add_option("--batch", conv->batch, "batch size for a symbolic batch dimension")->check(CLI::Range(1, 4096));
+  c->add_option("--pack", conv->pack,
+                "store the weights pre-packed for these kernel levels (comma-separated, e.g. avx512vnni,neondot)");
   commands->push_back({c, [conv] { return cmd_convert(*conv); }});
 }
 #else
@@ -162,6 +169,26 @@ int cmd_info(const std::string& path) {
   return 0;
 }
 
+// ------------------------------------------------------------------ pack
+
+struct PackArgs {
+  std::string input, output, levels;
+};
+
+// Adds pre-packed weights for kernel levels to an .edgeq file (on any host, for any
+// level, ARM ones included).
+int cmd_pack(const PackArgs& a) {
+  std::shared_ptr<const Model> model;
+  if (int rc = report(Model::load_file(a.input, &model))) return rc;
+  Graph g = model->graph();  // constants and packed data still point into `model`
+  size_t packed = 0;
+  if (int rc = report(cli::add_packed_levels(a.levels, &g, &packed))) return rc;
+  if (int rc = report(write_graph_file(g, a.output))) return rc;
+  std::printf("wrote %s: %s of weights pre-packed for %s\n", a.output.c_str(), human_bytes(packed).c_str(),
+              a.levels.c_str());
+  return 0;
+}
+
 int main_impl(int argc, char** argv) {
   CLI::App app{"edgeq: int8 inference for edge CPUs"};
   app.require_subcommand(1);
@@ -175,6 +202,13 @@ int main_impl(int argc, char** argv) {
   auto* i = app.add_subcommand("info", "Print a model's ops, tensors, quantization and memory plan");
   i->add_option("model", info_path, ".edgeq file")->required();
   commands.push_back({i, [&info_path] { return cmd_info(info_path); }});
+
+  PackArgs pack_args;
+  auto* pk = app.add_subcommand("pack", "Store a model's weights pre-packed for kernel levels (any architecture's)");
+  pk->add_option("model", pack_args.input, ".edgeq file")->required();
+  pk->add_option("levels", pack_args.levels, "comma-separated kernel levels, e.g. avx512vnni,neondot")->required();
+  pk->add_option("-o,--output", pack_args.output, "output .edgeq file (may be the input)")->required();
+  commands.push_back({pk, [&pack_args] { return cmd_pack(pack_args); }});
 
   cli::add_run_commands(app, &commands);
   cli::add_quant_commands(app, &commands);

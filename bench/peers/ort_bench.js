@@ -15,7 +15,8 @@
  * monotonic clock around `session.run`.
  *
  * Prints one JSON object on stdout: peer, version, model, threads, opt_level, load_ms
- * (session creation), warmup, runs, samples_ms (every timed run) and median_ms.
+ * (session creation), load_cpu_ms (its CPU time, all threads), warmup, runs, samples_ms
+ * (every timed run) and median_ms.
  * onnxruntime-node is found as tools/ort/ort_run.js finds it (EDGEQ_ORT_DIR first;
  * tools/setup_ort.sh installs it). Exit status: 0, 2 on bad arguments, 1 on failure.
  */
@@ -106,8 +107,11 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const ort = loadOrt();
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const session = await createSession(ort, opts.model, opts.threads, opts.optLevel);
   const loadMs = msSince(t0);
+  const cpu = process.cpuUsage(cpu0);  // microseconds, every thread of the process
+  const loadCpuMs = (cpu.user + cpu.system) / 1e3;
   const feeds = feedsFor(ort, session, opts);
   for (let i = 0; i < opts.warmup; i++) await session.run(feeds);
   const samples = [];
@@ -124,6 +128,7 @@ async function main() {
     threads: opts.threads,
     opt_level: opts.optLevel,
     load_ms: loadMs,
+    load_cpu_ms: loadCpuMs,
     warmup: opts.warmup,
     runs: opts.runs,
     samples_ms: samples,

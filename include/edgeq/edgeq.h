@@ -139,6 +139,32 @@ edgeq_status edgeq_session_get_output_raw(const edgeq_session* session, size_t i
 /* Bytes of the planned arena (all intermediate tensors) of this session. */
 size_t edgeq_session_arena_bytes(const edgeq_session* session);
 
+/* Time and memory of a model and of a session, for apps that budget start-up and
+ * resident memory. The weights of conv / fully connected / depthwise nodes run packed
+ * in each kernel level's layout; those packed weights belong to the model: the first
+ * session on a level packs them (unless the file carries them pre-packed for it:
+ * `edgeq pack`, `edgeq convert --pack`, used in place from the mapped file) and every
+ * other session of the model, on any thread, shares them. So N sessions of one model
+ * hold one packed copy (packed_bytes below) plus N times their own (arena_bytes +
+ * own_bytes). Set struct_size to the struct's size before the call. */
+typedef struct edgeq_model_stats {
+  uint32_t struct_size;   /* sizeof(edgeq_model_stats), set by the caller */
+  double load_seconds;    /* edgeq_model_load_file / _memory */
+  size_t file_bytes;      /* the file (mapped) or its copy */
+  size_t packed_bytes;    /* weights the model packed so far, shared by all its sessions */
+  size_t prepacked_bytes; /* weights pre-packed in the file for this build's layouts (in place) */
+  size_t packed_layers;   /* (node, layout) pairs packed or found pre-packed so far */
+} edgeq_model_stats;
+edgeq_status edgeq_model_get_stats(const edgeq_model* model, edgeq_model_stats* stats);
+
+typedef struct edgeq_session_stats {
+  uint32_t struct_size;  /* sizeof(edgeq_session_stats), set by the caller */
+  double create_seconds; /* edgeq_session_create, packing included when it packed */
+  size_t arena_bytes;    /* as edgeq_session_arena_bytes */
+  size_t own_bytes;      /* allocated for this session alone (indirection buffers, tables) */
+} edgeq_session_stats;
+edgeq_status edgeq_session_get_stats(const edgeq_session* session, edgeq_session_stats* stats);
+
 /* ---- Calibration on the device: a float model -> an int8 model, with no importer.
  *
  *   edgeq_calibrator* cal;

@@ -43,6 +43,13 @@ class Model {
     return edgeq_model_load_memory(data, size, &model_);
   }
   const edgeq_model* get() const { return model_; }
+  // Load time, file bytes and the packed weights the model holds (zeros on error).
+  edgeq_model_stats stats() const {
+    edgeq_model_stats s{};
+    s.struct_size = sizeof(s);
+    if (edgeq_model_get_stats(model_, &s) != EDGEQ_OK) s = edgeq_model_stats{};
+    return s;
+  }
 
  private:
   void reset() {
@@ -103,6 +110,13 @@ class Session {
     return edgeq_session_get_output_raw(session_, i, data, bytes);
   }
   size_t arena_bytes() const { return edgeq_session_arena_bytes(session_); }
+  // Creation time, arena and own bytes (zeros on error).
+  edgeq_session_stats stats() const {
+    edgeq_session_stats s{};
+    s.struct_size = sizeof(s);
+    if (edgeq_session_get_stats(session_, &s) != EDGEQ_OK) s = edgeq_session_stats{};
+    return s;
+  }
   edgeq_session* get() { return session_; }
 
  private:

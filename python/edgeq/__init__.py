@@ -218,7 +218,8 @@ class Session:
 
     @property
     def packed_bytes(self) -> int:
-        """Bytes the prepared ops allocated (packed weights, tables)."""
+        """Bytes this session's ops hold alone (indirection buffers, tables); the packed
+        weights belong to the model and are shared by its sessions."""
         return self._s.packed_bytes
 
     @property

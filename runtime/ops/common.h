@@ -14,6 +14,7 @@
 #include "kernels/memory.h"
 #include "kernels/ref/ref.h"
 #include "runtime/ops/ops.h"
+#include "runtime/pack_cache.h"
 
 namespace edgeq {
 namespace ops {
@@ -133,6 +134,20 @@ struct QWeights {
     return Status::Ok();
   }
 };
+
+inline int32_t node_index(const Graph& g, const Node& n) { return static_cast<int32_t>(&n - g.nodes.data()); }
+
+// Node n's packed data for layout `key`: the model's shared copy (ctx.cache), built by
+// make(&value, &heap_bytes) on first use, or without a cache built here for this op.
+template <typename T, typename Make>
+Status shared_packed(const Graph& g, const Node& n, const OpContext& ctx, const std::string& key, Make&& make,
+                     std::shared_ptr<const T>* out) {
+  if (ctx.cache == nullptr) {
+    size_t bytes = 0;
+    return make(out, &bytes);
+  }
+  return ctx.cache->get<T>(node_index(g, n), key, make, out);
+}
 
 // What kernel_name() says for an op on a level's misc kernel: the family's name
 // (kern::MiscKernelNames) when `fn` is not the reference `ref_fn`, else "ref".

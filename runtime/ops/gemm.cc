@@ -35,22 +35,86 @@ class ConvF32 : public PreparedOp {
   ref::ConvShape s_;
 };
 
+// The pre-packed segment of node n for layout `key` at this build's layout version,
+// or null.
+const PackedWeights* find_prepacked(const Graph& g, const Node& n, const std::string& key) {
+  for (const PackedWeights& pw : g.packed)
+    if (pw.node == node_index(g, n) && pw.layout == kern::kQConvPackLayout && pw.kernel == key) return &pw;
+  return nullptr;
+}
+
+// Node n's weights packed for `layout` (its s8 or u8 layout as act_s8 says), in place
+// from the graph's pre-packed segment for it when there is one: *out null when the
+// layout declines the node; an error when out of memory or when the segment's size
+// does not fit the node. *heap_bytes: what the packed data allocated.
+Status pack_gemm(const QWeights& qw, const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8,
+                 const kern::QGemmKernel& layout, std::shared_ptr<const kern::QConvPacked>* out, size_t* heap_bytes) {
+  out->reset();
+  kern::QConvParams p;
+  p.shape = shape;
+  p.act_s8 = act_s8;
+  p.x_zero_point = qw.x_zero_point;
+  p.weight = g.tensors[n.inputs[1]].as<int8_t>();
+  p.bias = qw.bias;
+  p.rq = qw.rs.rq;
+  const std::string key = act_s8 ? layout.name_s8 : layout.name;
+  const PackedWeights* pre = find_prepacked(g, n, key);
+  auto packed = std::make_shared<kern::QConvPacked>();
+  switch (packed->init(p, layout, pre ? pre->data : nullptr, pre ? pre->nbytes : 0)) {
+    case kern::QConvPacked::kReady: break;
+    case kern::QConvPacked::kDeclined: return Status::Ok();
+    case kern::QConvPacked::kOutOfMemory:
+      return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory packing the weights");
+    case kern::QConvPacked::kBadSize:
+      return InvalidModel("node '" + n.name + "' (" + op_name(n.op) + "): its pre-packed weights for " + key +
+                          " hold " + std::to_string(pre->nbytes) + " bytes, which is not the size of its packed layout");
+  }
+  *heap_bytes = packed->heap_bytes();
+  *out = std::move(packed);
+  return Status::Ok();
+}
+
+// Whether the GEMM engine of a level may take node n: constant weights with zero
+// points 0 (any group count).
+bool gemm_takes(const QWeights& qw, const Graph& g, const Node& n, const OpContext& ctx) {
+  return qw.optimizable(g, n, ctx);
+}
+
 // The GEMM engine of a quantized conv / fully connected node, when the level has one
 // that takes the node (zero weight zero points, constant weights), with the
 // name it reports and the scheduler that spreads its tiles; empty otherwise, and the
-// op runs the reference.
+// op runs the reference. The packed weights are the model's, shared by its sessions.
 template <typename T>
 struct GemmEngine {
   std::unique_ptr<kern::QConvOp> op;
   const char* name = "ref";
   const Scheduler* scheduler = nullptr;
 
-  // An error only when the engine runs out of memory.
+  // An error only when the engine runs out of memory or a pre-packed segment is bad.
   Status init(QWeights& qw, const Graph& g, const Node& n, const ref::ConvShape& shape, const OpContext& ctx) {
-    if (!qw.optimizable(g, n, ctx) || !ctx.kernels->gemm.u8) return Status::Ok();
-    EDGEQ_RETURN_IF_ERROR((qw.make_engine<kern::QConvOp, kern::QConvParams>(
-        g, n, shape, std::is_same<T, int8_t>::value, ctx.kernels->gemm, &op)));
-    if (op) name = gemm_kernel_name<T>(ctx.kernels->gemm);
+    const kern::QGemmKernel& k = ctx.kernels->gemm;
+    if (!gemm_takes(qw, g, n, ctx) || !k.u8) return Status::Ok();
+    constexpr bool act_s8 = std::is_same<T, int8_t>::value;
+    std::shared_ptr<const kern::QConvPacked> packed;
+    EDGEQ_RETURN_IF_ERROR((shared_packed<kern::QConvPacked>(
+        g, n, ctx, gemm_kernel_name<T>(k),
+        [&](std::shared_ptr<const kern::QConvPacked>* out, size_t* bytes) {
+          EDGEQ_RETURN_IF_ERROR(pack_gemm(qw, g, n, shape, act_s8, k, out, bytes));
+          // Packed from the raw weights: the sessions read the packed copy only.
+          const Tensor& w = g.tensors[n.inputs[1]];
+          if (*out && ctx.cache != nullptr && !find_prepacked(g, n, gemm_kernel_name<T>(k)))
+            ctx.cache->drop_pages(w.data, w.nbytes);
+          return Status::Ok();
+        },
+        &packed)));
+    if (!packed) return Status::Ok();
+    auto engine = std::make_unique<kern::QConvOp>();
+    const kern::InitResult r = engine->init(std::move(packed), shape, act_s8, k);
+    if (r.code() == kern::InitResult::kOutOfMemory)
+      return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory for the indirection buffer");
+    if (!r) return Status::Ok();
+    op = std::move(engine);
+    name = gemm_kernel_name<T>(k);
     scheduler = ctx.scheduler;
     return Status::Ok();
   }
@@ -60,7 +124,7 @@ struct GemmEngine {
     scheduler->run(*op, at<T>(p, n.inputs[0]), at<T>(p, n.outputs[0]));
     return true;
   }
-  size_t packed_bytes() const { return op ? op->packed_bytes() : 0; }
+  size_t packed_bytes() const { return op ? op->own_bytes() : 0; }
 };
 
 // Quantized convolution: the ISA's indirect-GEMM engine (kern::QConvOp) when it takes
@@ -101,6 +165,9 @@ struct FcDims {
     m = static_cast<int32_t>(product(x, 0, x.size() - 1));
   }
 };
+
+// A fully connected layer as a 1x1 convolution over m pixels.
+ref::ConvShape fc_shape(const FcDims& d) { return {1, 1, d.m, d.k, 1, d.m, d.n, 1, 1, 1, 1, 1, 1, 0, 0, 1}; }
 
 class FcF32 : public PreparedOp {
  public:
@@ -145,8 +212,7 @@ class QFc : public PreparedOp {
   QFc(const Graph& g, const Node& n) : n_(n), d_(g, n) {}
   Status init(const Graph& g, const OpContext& ctx) {
     EDGEQ_RETURN_IF_ERROR(qw_.init(g, n_));
-    const ref::ConvShape s{1, 1, d_.m, d_.k, 1, d_.m, d_.n, 1, 1, 1, 1, 1, 1, 0, 0, 1};
-    return gemm_.init(qw_, g, n_, s, ctx);
+    return gemm_.init(qw_, g, n_, fc_shape(d_), ctx);
   }
   size_t packed_bytes() const override { return gemm_.packed_bytes(); }
   const char* kernel_name() const override { return gemm_.name; }
@@ -183,4 +249,32 @@ Status prepare_fully_connected(const Graph& g, const Node& n, const OpContext& c
 }
 
 }  // namespace ops
+Status prepack_gemm(const Graph& g, const kern::QGemmKernel& layout, std::vector<PackedWeights>* out) {
+  OpContext ctx;  // optimizable() needs a level; any non-null one
+  for (const Node& n : g.nodes) {
+    if (n.op != OpType::kConv2D && n.op != OpType::kFullyConnected) continue;
+    if (g.tensors[n.inputs[0]].dtype == DType::kF32) continue;
+    const ref::ConvShape shape = n.op == OpType::kConv2D ? ops::conv_shape(g, n) : ops::fc_shape(ops::FcDims(g, n));
+    ops::QWeights qw;
+    EDGEQ_RETURN_IF_ERROR(qw.init(g, n));
+    if (!ops::gemm_takes(qw, g, n, ctx)) continue;
+    // Depthwise nodes go to the depthwise engine, which packs at run time.
+    if (shape.groups > 1 && shape.groups == shape.in_c && shape.out_c == shape.in_c) continue;
+    const bool act_s8 = g.tensors[n.inputs[0]].dtype == DType::kS8;
+    std::shared_ptr<const kern::QConvPacked> packed;
+    size_t bytes = 0;
+    EDGEQ_RETURN_IF_ERROR(ops::pack_gemm(qw, g, n, shape, act_s8, layout, &packed, &bytes));
+    if (!packed) continue;
+    PackedWeights pw;
+    pw.node = ops::node_index(g, n);
+    pw.kernel = act_s8 ? layout.name_s8 : layout.name;
+    pw.layout = kern::kQConvPackLayout;
+    pw.data = packed->weights();
+    pw.nbytes = packed->weight_bytes();
+    pw.owner = packed;
+    out->push_back(std::move(pw));
+  }
+  return Status::Ok();
+}
+
 }  // namespace edgeq

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "graph/ir.h"
 #include "graph/status.h"
@@ -27,7 +28,8 @@ class PreparedOp {
   virtual ~PreparedOp() = default;
   // `ptrs[i]` is the memory of tensor i (arena, constant data or a view).
   virtual void run(uint8_t* const* ptrs) = 0;
-  // Bytes the op allocated at preparation (packed weights, tables, indirection).
+  // Bytes the op allocated at preparation for itself (tables, indirection buffers),
+  // not counting packed weights it shares with the model's other sessions.
   virtual size_t packed_bytes() const { return 0; }
   // Name of the optimized kernel the op runs, or "ref".
   virtual const char* kernel_name() const { return "ref"; }
@@ -37,13 +39,24 @@ class PreparedOp {
   virtual bool propagates_nonfinite() const { return true; }
 };
 
-// What a session gives every op it prepares; both outlive the op.
+class PackCache;
+
+// What a session gives every op it prepares; all outlive the op.
 struct OpContext {
   const kern::KernelSet* kernels = &kern::kernel_set(kern::Isa::kRef);  // the session's ISA level
   const Scheduler* scheduler = &kSerial;     // splits work over the session's threads
+  // The model's packed weights, shared by its sessions (runtime/pack_cache.h); null:
+  // the op packs its own.
+  PackCache* cache = nullptr;
 
   static const Scheduler kSerial;            // runs everything on the calling thread
 };
+
+// The weights of every node of `g` that the GEMM engine of `layout` takes, packed for
+// it (a pre-packed file: graph/ir.h, PackedWeights), appended to *out. `layout` needs
+// the packing parameters and names only (kern::gemm_pack_layouts gives those of any
+// level, so the host packs for ARM).
+Status prepack_gemm(const Graph& g, const kern::QGemmKernel& layout, std::vector<PackedWeights>* out);
 
 // Prepares node `n` of validated graph `g`.
 Status prepare_op(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);

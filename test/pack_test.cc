@@ -1,0 +1,408 @@
+// Packed weights owned by the model: one packed copy per (node, kernel layout) shared by
+// every session of a model on any thread, pre-packed files (edgeq pack / convert
+// --pack) used in place, and what happens with pre-packed segments that do not fit.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "edgeq/edgeq.h"
+#include "graph/format.h"
+#include "kernels/memory.h"
+#include "kernels/pack_layout.h"
+#include "runtime/session.h"
+#include "test/test_graphs.h"
+
+namespace edgeq {
+namespace {
+
+using testing_graphs::bytes_of;
+using testing_graphs::make_node;
+using testing_graphs::make_tensor;
+
+// s8 x[1,12,12,16] -Conv3x3 pad 1-> [1,12,12,40] -depthwise 3x3 pad 1-> -GAP-> -Reshape->
+// [1,40] -FC-> y[1,10]: every driver that packs (GEMM conv, depthwise, GEMM fully
+// connected), channel counts that leave partial blocks at every level.
+Graph pack_net() {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> w8(-127, 127);
+  auto weights = [&](const std::string& name, std::vector<int32_t> shape) {
+    Tensor t = make_tensor(name, DType::kS8, shape, 0.01f, 0);
+    std::vector<int8_t> v(static_cast<size_t>(t.num_elements()));
+    for (auto& e : v) e = static_cast<int8_t>(w8(rng));
+    t.set_data(bytes_of(v));
+    return t;
+  };
+  auto bias = [&](const std::string& name, int32_t n) {
+    Tensor t = make_tensor(name, DType::kS32, {n});
+    std::vector<int32_t> v(static_cast<size_t>(n));
+    for (auto& e : v) e = w8(rng) * 20;
+    t.set_data(bytes_of(v));
+    return t;
+  };
+  const DType q = DType::kS8;
+  Graph g;
+  g.producer = "test";
+  const int32_t x = g.add_tensor(make_tensor("x", q, {1, 12, 12, 16}, 0.02f, 3));
+  const int32_t w1 = g.add_tensor(weights("conv_w", {40, 3, 3, 16})), b1 = g.add_tensor(bias("conv_b", 40));
+  const int32_t c1 = g.add_tensor(make_tensor("conv_out", q, {1, 12, 12, 40}, 0.2f, -5));
+  Node conv = make_node("conv", OpType::kConv2D, {x, w1, b1}, {c1});
+  conv.attrs.pad_top = conv.attrs.pad_left = conv.attrs.pad_bottom = conv.attrs.pad_right = 1;
+  g.nodes.push_back(conv);
+  const int32_t w2 = g.add_tensor(weights("dw_w", {40, 3, 3, 1})), b2 = g.add_tensor(bias("dw_b", 40));
+  const int32_t c2 = g.add_tensor(make_tensor("dw_out", q, {1, 12, 12, 40}, 0.1f, 2));
+  Node dw = make_node("dw", OpType::kConv2D, {c1, w2, b2}, {c2});
+  dw.attrs.pad_top = dw.attrs.pad_left = dw.attrs.pad_bottom = dw.attrs.pad_right = 1;
+  dw.attrs.groups = 40;
+  g.nodes.push_back(dw);
+  const int32_t gp = g.add_tensor(make_tensor("gap_out", q, {1, 1, 1, 40}, 0.05f, 0));
+  g.nodes.push_back(make_node("gap", OpType::kGlobalAvgPool, {c2}, {gp}));
+  const int32_t fl = g.add_tensor(make_tensor("flat", q, {1, 40}, 0.05f, 0));
+  g.nodes.push_back(make_node("flatten", OpType::kReshape, {gp}, {fl}));
+  const int32_t w3 = g.add_tensor(weights("fc_w", {10, 40})), b3 = g.add_tensor(bias("fc_b", 10));
+  const int32_t y = g.add_tensor(make_tensor("y", q, {1, 10}, 0.1f, 1));
+  g.nodes.push_back(make_node("fc", OpType::kFullyConnected, {fl, w3, b3}, {y}));
+  g.inputs = {x};
+  g.outputs = {y};
+  return g;
+}
+
+std::vector<uint8_t> serialize(const Graph& g) {
+  std::vector<uint8_t> bytes;
+  const Status s = serialize_graph(g, &bytes);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return bytes;
+}
+
+Status load(const std::vector<uint8_t>& file, std::shared_ptr<const Model>* m) {
+  return Model::load_memory(file.data(), file.size(), m);
+}
+
+std::vector<std::string> optimized_levels() {
+  std::vector<std::string> levels;
+  for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l)
+    if (kern::isa_supported(static_cast<kern::Isa>(l))) levels.push_back(kern::isa_name(static_cast<kern::Isa>(l)));
+  return levels;
+}
+
+const std::vector<int8_t>& input() {
+  static const std::vector<int8_t> x = [] {
+    std::mt19937 rng(3);
+    std::vector<int8_t> v(12 * 12 * 16);
+    for (auto& e : v) e = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+    return v;
+  }();
+  return x;
+}
+
+// The output of a session on `level` (Status error: empty).
+std::vector<int8_t> run(const std::shared_ptr<const Model>& m, const std::string& level, Status* status = nullptr) {
+  SessionOptions o;
+  o.isa = level;
+  std::unique_ptr<Session> s;
+  const Status st = Session::create(m, o, &s);
+  if (status) *status = st;
+  if (!st.ok()) return {};
+  EXPECT_TRUE(s->set_input_raw(0, input().data(), input().size()).ok());
+  s->run();
+  std::vector<int8_t> y(10);
+  EXPECT_TRUE(s->get_output_raw(0, y.data(), y.size()).ok());
+  return y;
+}
+
+// The reference level's output, from a model of its own.
+std::vector<int8_t> reference_output() {
+  std::shared_ptr<const Model> m;
+  EXPECT_TRUE(load(serialize(pack_net()), &m).ok());
+  return run(m, "ref");
+}
+
+// The graph with weights pre-packed for `levels`' layouts.
+Graph prepacked(const std::vector<kern::Isa>& levels) {
+  Graph g = pack_net();
+  for (kern::Isa isa : levels)
+    for (const kern::QGemmKernel& layout : kern::gemm_pack_layouts(isa))
+      EXPECT_TRUE(prepack_gemm(g, layout, &g.packed).ok());
+  return g;
+}
+
+TEST(PackLayout, TableEqualsTheRegisteredKernels) {
+  for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l) {
+    const kern::Isa isa = static_cast<kern::Isa>(l);
+    const std::vector<kern::QGemmKernel> layouts = kern::gemm_pack_layouts(isa);
+    EXPECT_FALSE(layouts.empty()) << kern::isa_name(isa);
+    if (!kern::isa_supported(isa)) continue;
+    const kern::QGemmKernel& k = kern::kernel_set(isa).gemm;
+    int found = 0;
+    for (const kern::QGemmKernel& p : layouts) {
+      if (std::string(p.name) != k.name) continue;
+      ++found;
+      EXPECT_STREQ(p.name_s8, k.name_s8);
+      EXPECT_EQ(p.mr, k.mr);
+      EXPECT_EQ(p.nr, k.nr);
+      EXPECT_EQ(p.kr, k.kr);
+      EXPECT_EQ(p.s8_act_offset, k.s8_act_offset);
+      EXPECT_EQ(p.u8_act_offset, k.u8_act_offset);
+      EXPECT_EQ(p.wide_weights, k.wide_weights);
+    }
+    EXPECT_EQ(found, 1) << kern::isa_name(isa) << ": no layout named " << k.name;
+  }
+}
+
+// Four sessions of one model hold one packed copy: the model's packed bytes do not
+// grow after the first session, and each session's own bytes are a small part.
+TEST(SharedPacking, FourSessionsHoldOnePackedCopy) {
+  const std::vector<std::string> levels = optimized_levels();
+  if (levels.empty()) GTEST_SKIP() << "no optimized level on this host";
+  const std::vector<uint8_t> file = serialize(pack_net());
+  const std::vector<int8_t> want = reference_output();
+  edgeq_model* model = nullptr;
+  ASSERT_EQ(edgeq_model_load_memory(file.data(), file.size(), &model), EDGEQ_OK);
+  edgeq_model_stats ms;
+  ms.struct_size = sizeof(ms);
+  ASSERT_EQ(edgeq_model_get_stats(model, &ms), EDGEQ_OK);
+  EXPECT_EQ(ms.packed_bytes, 0u);
+  EXPECT_EQ(ms.packed_layers, 0u);
+  EXPECT_EQ(ms.file_bytes, file.size());
+  edgeq_session* sessions[4] = {};
+  size_t after_first = 0, own = 0;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(edgeq_session_create(model, nullptr, &sessions[i]), EDGEQ_OK) << edgeq_last_error();
+    ASSERT_EQ(edgeq_model_get_stats(model, &ms), EDGEQ_OK);
+    if (i == 0) after_first = ms.packed_bytes;
+    EXPECT_EQ(ms.packed_bytes, after_first) << "session " << i;
+    EXPECT_EQ(ms.packed_layers, 3u) << "session " << i;  // conv, depthwise, fc
+    edgeq_session_stats ss;
+    ss.struct_size = sizeof(ss);
+    ASSERT_EQ(edgeq_session_get_stats(sessions[i], &ss), EDGEQ_OK);
+    EXPECT_GT(ss.create_seconds, 0.0);
+    EXPECT_EQ(ss.arena_bytes, edgeq_session_arena_bytes(sessions[i]));
+    if (i == 0) own = ss.own_bytes;
+    EXPECT_GT(ss.own_bytes, 0u);  // the indirection buffers: each session its own
+    EXPECT_EQ(ss.own_bytes, own) << "session " << i;
+  }
+  // The conv's weights alone, packed: at least 40 x 144 bytes.
+  EXPECT_GE(after_first, 40u * 144u);
+  for (edgeq_session* s : sessions) {
+    std::vector<int8_t> y(10);
+    ASSERT_EQ(edgeq_session_set_input_raw(s, 0, input().data(), input().size()), EDGEQ_OK);
+    ASSERT_EQ(edgeq_session_run(s), EDGEQ_OK);
+    ASSERT_EQ(edgeq_session_get_output_raw(s, 0, y.data(), y.size()), EDGEQ_OK);
+    EXPECT_EQ(y, want);
+  }
+  // The packed data outlives the sessions that used it; a new session still shares it.
+  for (edgeq_session* s : sessions) edgeq_session_destroy(s);
+  edgeq_session* again = nullptr;
+  ASSERT_EQ(edgeq_session_create(model, nullptr, &again), EDGEQ_OK);
+  ASSERT_EQ(edgeq_model_get_stats(model, &ms), EDGEQ_OK);
+  EXPECT_EQ(ms.packed_bytes, after_first);
+  edgeq_session_destroy(again);
+  edgeq_model_release(model);
+
+  edgeq_model_stats bad;
+  bad.struct_size = 3;
+  EXPECT_EQ(edgeq_model_get_stats(nullptr, &bad), EDGEQ_INVALID_ARGUMENT);
+}
+
+// Sessions on every level, created at the same time from many threads, each run a few
+// times: every level's data is packed once, every output equals the reference.
+TEST(SharedPacking, ConcurrentSessionsOnEveryLevel) {
+  std::vector<std::string> levels = optimized_levels();
+  levels.push_back("ref");
+  const std::vector<int8_t> want = reference_output();
+  std::shared_ptr<const Model> m;
+  ASSERT_TRUE(load(serialize(pack_net()), &m).ok());
+  constexpr int kPerLevel = 4;
+  std::vector<std::thread> threads;
+  std::vector<int> bad(levels.size() * kPerLevel, 0);
+  for (size_t l = 0; l < levels.size(); ++l)
+    for (int t = 0; t < kPerLevel; ++t)
+      threads.emplace_back([&, l, t] {
+        SessionOptions o;
+        o.isa = levels[l];
+        o.num_threads = t % 2 + 1;
+        std::unique_ptr<Session> s;
+        int& b = bad[l * kPerLevel + t];
+        if (!Session::create(m, o, &s).ok()) {
+          b = -1;
+          return;
+        }
+        for (int r = 0; r < 5; ++r) {
+          std::vector<int8_t> y(10);
+          if (!s->set_input_raw(0, input().data(), input().size()).ok()) ++b;
+          s->run();
+          if (!s->get_output_raw(0, y.data(), y.size()).ok() || y != want) ++b;
+        }
+      });
+  for (auto& th : threads) th.join();
+  for (size_t i = 0; i < bad.size(); ++i) EXPECT_EQ(bad[i], 0) << levels[i / kPerLevel] << " #" << i % kPerLevel;
+  EXPECT_EQ(m->pack_cache().builds(), 3 * (levels.size() - 1));
+}
+
+// A failed allocation while packing keeps nothing: the next session packs and runs.
+TEST(SharedPacking, OutOfMemoryWhilePackingLeavesTheModelUsable) {
+  const std::vector<std::string> levels = optimized_levels();
+  if (levels.empty()) GTEST_SKIP() << "no optimized level on this host";
+  std::shared_ptr<const Model> m;
+  ASSERT_TRUE(load(serialize(pack_net()), &m).ok());
+  for (int64_t n = 2; n <= 4; ++n) {
+    kern::fail_nth_allocation(n);
+    Status st;
+    run(m, levels.back(), &st);
+    const bool failed = kern::allocation_failure_happened();
+    kern::fail_nth_allocation(0);
+    EXPECT_TRUE(failed);
+    EXPECT_EQ(st.code(), StatusCode::kOutOfMemory) << st.message();
+  }
+  EXPECT_EQ(run(m, levels.back()), reference_output());
+}
+
+// A file pre-packed for the host's levels (and for ARM's, unused here): the sessions
+// use the GEMM weights in place, so the model packs only what the file lacks (the
+// depthwise node, requantization arrays, zero buffers), and outputs are unchanged.
+TEST(Prepacked, UsedInPlaceWithTheSameOutputs) {
+  const std::vector<std::string> levels = optimized_levels();
+  if (levels.empty()) GTEST_SKIP() << "no optimized level on this host";
+  std::vector<kern::Isa> all;
+  for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l) all.push_back(static_cast<kern::Isa>(l));
+  const Graph g = prepacked(all);
+  EXPECT_EQ(g.packed.size(), 2 * 7u);  // conv and fc for every layout (neon has two)
+  const std::vector<uint8_t> file = serialize(g);
+  const std::vector<int8_t> want = reference_output();
+  for (const std::string& level : levels) {
+    SCOPED_TRACE(level);
+    std::shared_ptr<const Model> plain, packed;
+    ASSERT_TRUE(load(serialize(pack_net()), &plain).ok());
+    ASSERT_TRUE(load(file, &packed).ok());
+    EXPECT_TRUE(packed->notes().empty());
+    EXPECT_EQ(run(plain, level), want);
+    EXPECT_EQ(run(packed, level), want);
+    // Exactly the GEMM weight blocks of this level are not on the heap.
+    kern::Isa isa;
+    ASSERT_TRUE(kern::parse_isa(level, &isa));
+    size_t in_place = 0;
+    for (const PackedWeights& pw : packed->graph().packed)
+      if (pw.kernel == kern::kernel_set(isa).gemm.name_s8) in_place += pw.nbytes;
+    EXPECT_GT(in_place, 0u);
+    EXPECT_EQ(packed->pack_cache().heap_bytes() + in_place, plain->pack_cache().heap_bytes());
+    EXPECT_EQ(packed->pack_cache().builds(), plain->pack_cache().builds());
+  }
+  // The reference level ignores them.
+  std::shared_ptr<const Model> m;
+  ASSERT_TRUE(load(file, &m).ok());
+  EXPECT_EQ(run(m, "ref"), want);
+  // Round trip: a file written from the loaded graph carries the same segments.
+  Graph copy = m->graph();
+  const std::vector<uint8_t> again = serialize(copy);
+  EXPECT_EQ(again, file);
+}
+
+// Pre-packed weights of another layout version are ignored with a note; outputs do not
+// change.
+TEST(Prepacked, OtherLayoutVersionIsIgnoredWithANote) {
+  const std::vector<std::string> levels = optimized_levels();
+  if (levels.empty()) GTEST_SKIP() << "no optimized level on this host";
+  kern::Isa isa;
+  ASSERT_TRUE(kern::parse_isa(levels.back(), &isa));
+  Graph g = prepacked({isa});
+  ASSERT_FALSE(g.packed.empty());
+  for (PackedWeights& pw : g.packed) {
+    pw.layout += 1;
+    // Bytes that would give a wrong answer if they were used.
+    auto junk = std::make_shared<std::vector<uint8_t>>(pw.nbytes + 64, 0x5a);
+    pw.data = junk->data() + (64 - reinterpret_cast<uintptr_t>(junk->data()) % 64) % 64;
+    pw.owner = junk;
+  }
+  std::shared_ptr<const Model> m;
+  ASSERT_TRUE(load(serialize(g), &m).ok());
+  EXPECT_EQ(m->notes().size(), g.packed.size());
+  EXPECT_NE(m->notes()[0].find("layout version"), std::string::npos) << m->notes()[0];
+  EXPECT_EQ(m->prepacked_bytes(), 0u);
+  EXPECT_EQ(run(m, levels.back()), reference_output());
+}
+
+// A pre-packed segment whose size does not fit its node and layout is an error naming
+// the node, at session creation; the reference level, which does not read it, runs.
+TEST(Prepacked, WrongSizeIsAnErrorNamingTheNode) {
+  const std::vector<std::string> levels = optimized_levels();
+  if (levels.empty()) GTEST_SKIP() << "no optimized level on this host";
+  kern::Isa isa;
+  ASSERT_TRUE(kern::parse_isa(levels.back(), &isa));
+  for (int64_t delta : {-64, 64}) {
+    Graph g = prepacked({isa});
+    ASSERT_EQ(g.packed.size(), 2u);
+    auto bytes = std::make_shared<std::vector<uint8_t>>(g.packed[0].nbytes + 128, 0);
+    std::memcpy(bytes->data(), g.packed[0].data, g.packed[0].nbytes);
+    g.packed[0].nbytes = static_cast<size_t>(static_cast<int64_t>(g.packed[0].nbytes) + delta);
+    g.packed[0].data = bytes->data();
+    g.packed[0].owner = bytes;
+    std::shared_ptr<const Model> m;
+    ASSERT_TRUE(load(serialize(g), &m).ok());
+    Status st;
+    run(m, levels.back(), &st);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidModel);
+    EXPECT_NE(st.message().find("'conv'"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("pre-packed"), std::string::npos) << st.message();
+    EXPECT_EQ(run(m, "ref"), reference_output());
+  }
+}
+
+// What the loader checks itself: node index, node kind, layout name, duplicates, bounds.
+TEST(Prepacked, BadSegmentsAreLoadErrors) {
+  const kern::Isa isa = kern::Isa::kNeonDot;  // packed on any host
+  auto expect_error = [](const Graph& g, const std::string& what) {
+    std::shared_ptr<const Model> m;
+    const Status st = load(serialize(g), &m);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidModel) << what;
+    EXPECT_NE(st.message().find("pre-packed"), std::string::npos) << what << ": " << st.message();
+  };
+  {
+    Graph g = prepacked({isa});
+    g.packed[0].node = 99;
+    expect_error(g, "node out of range");
+  }
+  {
+    Graph g = prepacked({isa});
+    g.packed[0].node = 2;  // the global average pool
+    expect_error(g, "not a conv or fc");
+  }
+  {
+    Graph g = prepacked({isa});
+    g.packed[0].kernel.clear();
+    expect_error(g, "no layout name");
+  }
+  {
+    Graph g = prepacked({isa});
+    g.packed.push_back(g.packed[0]);
+    expect_error(g, "duplicate");
+  }
+  {
+    // The data section's size cut short of the last (packed) segment: out of bounds.
+    const Graph g = prepacked({isa});
+    std::vector<uint8_t> file = serialize(g);
+    uint64_t data_size;
+    std::memcpy(&data_size, file.data() + 40, 8);
+    data_size -= 64;
+    std::memcpy(file.data() + 40, &data_size, 8);
+    std::shared_ptr<const Model> m;
+    const Status st = load(file, &m);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidModel);
+    EXPECT_NE(st.message().find("out of bounds"), std::string::npos) << st.message();
+  }
+  // Flipped bytes anywhere in a pre-packed file: an error or a file that loads, never a
+  // crash; a file that loads runs at the reference level.
+  const std::vector<uint8_t> file = serialize(prepacked({isa}));
+  std::mt19937 rng(5);
+  for (int i = 0; i < 300; ++i) {
+    std::vector<uint8_t> bad = file;
+    bad[rng() % bad.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    std::shared_ptr<const Model> m;
+    if (load(bad, &m).ok()) run(m, "ref");
+  }
+}
+
+}  // namespace
+}  // namespace edgeq
