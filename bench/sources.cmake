@@ -38,3 +38,7 @@ if(EDGEQ_HAVE_XNNPACK)
   target_link_libraries(edgeq_misc_bench PRIVATE ${XNNPACK_LIBRARY} ${PTHREADPOOL_LIBRARY} ${CPUINFO_LINK_LIBRARIES})
   target_compile_definitions(edgeq_misc_bench PRIVATE EDGEQ_HAVE_XNNPACK)
 endif()
+
+# The soak benchmark (docs/reliability.md): a million inferences, the resident set sampled.
+add_executable(edgeq_soak bench/soak.cc)
+target_link_libraries(edgeq_soak PRIVATE edgeq_runtime)

@@ -46,8 +46,13 @@ void histc(const ChannelView& v, int32_t bins, float lo, float hi, std::vector<u
     for (size_t i = 0; i < v.len; ++i) {
       const float x = p[i];
       if (!(x >= lo && x <= hi)) continue;
-      const int64_t pos = static_cast<int64_t>(((x - lo) * fb) / range);
-      ++cnt[std::min(pos, last)];
+      // Near the float limits the product or the range overflows (inf, or inf / inf =
+      // NaN), and converting that to an integer is undefined: such a value's position
+      // is computed in double, where neither overflows.
+      const float q = ((x - lo) * fb) / range;
+      const double pos = std::isfinite(q) ? static_cast<double>(q)
+                                          : (static_cast<double>(x) - lo) * fb / (static_cast<double>(hi) - lo);
+      ++cnt[std::min(static_cast<int64_t>(pos), last)];
     }
   }
   out->resize(static_cast<size_t>(bins));

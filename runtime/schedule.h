@@ -18,7 +18,56 @@
 
 #include "graph/status.h"
 
+// ThreadSanitizer and the pool. pthreadpool is a C library built without TSan, and it
+// hands work to its threads through atomics and futexes that TSan does not see, so
+// every write of the caller read by a task on a worker looks like a race (84 such
+// reports). pool_sync states the pool's documented contract to TSan instead:
+// everything the caller did before a parallelize call happens before each task, and
+// each task happens before the call returns. Tasks of one call get no order between
+// them, so races between tasks (the ones a split could cause) are still reported.
+// Without TSan these compile to nothing.
+#if defined(__SANITIZE_THREAD__)
+#define EDGEQ_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define EDGEQ_TSAN 1
+#endif
+#endif
+#ifdef EDGEQ_TSAN
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+#endif
+
 namespace edgeq {
+namespace pool_sync {
+// The caller, before a parallelize call / each task, first and last / the caller,
+// after it; `token` identifies the call (any address unique to it).
+inline void publish(void* token) {
+#ifdef EDGEQ_TSAN
+  __tsan_release(token);
+#endif
+  (void)token;
+}
+inline void task_begin(void* token) {
+#ifdef EDGEQ_TSAN
+  __tsan_acquire(token);
+#endif
+  (void)token;
+}
+inline void task_end(void* token) {
+#ifdef EDGEQ_TSAN
+  __tsan_release(static_cast<char*>(token) + 1);
+#endif
+  (void)token;
+}
+inline void join(void* token) {
+#ifdef EDGEQ_TSAN
+  __tsan_acquire(static_cast<char*>(token) + 1);
+#endif
+  (void)token;
+}
+}  // namespace pool_sync
+
 namespace kern {
 class QConvOp;
 class QDwConvOp;
@@ -65,14 +114,18 @@ class Scheduler {
       std::remove_reference_t<Fn>* fn;
       int64_t n, count;
     } ctx{&fn, n, std::min<int64_t>(n, 4 * threads)};
+    pool_sync::publish(&ctx);
     pthreadpool_parallelize_1d(
         pool_,
         [](void* p, size_t i) {
+          pool_sync::task_begin(p);
           const Ctx& c = *static_cast<const Ctx*>(p);
           const int64_t t = static_cast<int64_t>(i);
           (*c.fn)(c.n * t / c.count, c.n * (t + 1) / c.count);
+          pool_sync::task_end(p);
         },
         &ctx, static_cast<size_t>(ctx.count), 0);
+    pool_sync::join(&ctx);
   }
 
   // fn(i) for every i in [0, n), one task each.
@@ -82,20 +135,32 @@ class Scheduler {
       for (size_t i = 0; i < n; ++i) fn(i);
       return;
     }
+    pool_sync::publish(&fn);
     pthreadpool_parallelize_1d(
-        pool_, [](void* p, size_t i) { (*static_cast<std::remove_reference_t<Fn>*>(p))(i); }, &fn, n, 0);
+        pool_,
+        [](void* p, size_t i) {
+          pool_sync::task_begin(p);
+          (*static_cast<std::remove_reference_t<Fn>*>(p))(i);
+          pool_sync::task_end(p);
+        },
+        &fn, n, 0);
+    pool_sync::join(&fn);
   }
 
   // fn(i0, j0, ni, nj) for every tile of [0, range_i) x [0, range_j) in tiles of
   // tile_i x tile_j (the last ones shorter), i the outer loop.
   template <typename Fn>
   void tiles_2d(size_t range_i, size_t range_j, size_t tile_i, size_t tile_j, Fn&& fn) const {
+    pool_sync::publish(&fn);
     pthreadpool_parallelize_2d_tile_2d(
         pool_,
         [](void* p, size_t i0, size_t j0, size_t ni, size_t nj) {
+          pool_sync::task_begin(p);
           (*static_cast<std::remove_reference_t<Fn>*>(p))(i0, j0, ni, nj);
+          pool_sync::task_end(p);
         },
         &fn, range_i, range_j, tile_i, tile_j, 0);
+    pool_sync::join(&fn);
   }
 
   // The kernel drivers: every output tile of a convolution / fully connected layer,

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -274,6 +275,23 @@ TEST(QuantMethods, HistogramSurvivesHugeRangeGrowth) {
   std::vector<float> sc;
   std::vector<int32_t> zp;
   EXPECT_TRUE(obs->compute(make_scheme(DType::kU8, false), &sc, &zp).ok());
+}
+
+// Values near the float limits: (x - lo) * bins and hi - lo overflow float32, and the
+// bin position was inf or NaN converted to an integer (undefined behaviour, found by
+// fuzz/calibrate_fuzzer.cc). Each value must land in the bin of its place in the range.
+TEST(QuantMethods, HistogramOfValuesNearTheFloatLimits) {
+  const float big = std::numeric_limits<float>::max();
+  for (const std::vector<float>& x : {std::vector<float>{-big, 0.f, big}, std::vector<float>{0.f, big / 2, big}}) {
+    std::unique_ptr<Observer> obs = make_observer(Method::kHistogram, ObserverOptions());
+    ASSERT_TRUE(obs->observe(x.data(), {3}).ok());
+    const RunningHistogram& h = obs->stats().channels[0].hist;
+    ASSERT_EQ(h.counts.size(), 2048u);
+    EXPECT_EQ(h.total(), 3.0);
+    EXPECT_EQ(h.counts.front(), 1.f);
+    EXPECT_EQ(h.counts[1024], 1.f);
+    EXPECT_EQ(h.counts.back(), 1.f);
+  }
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 # files (info, run, eval, bench, calibrate, quant-report), and `convert` and
 # `export-onnx` answer with an error that says to convert on a host.
 # NPY files and datasets (NPY files or image directories) for the CLI and tests.
-if(EDGEQ_BUILD_CLI OR EDGEQ_BUILD_TESTS)
+if(EDGEQ_BUILD_CLI OR EDGEQ_BUILD_TESTS OR EDGEQ_FUZZ)
   find_path(STB_INCLUDE_DIR stb/stb_image.h)
   find_library(STB_LIBRARY stb)
   edgeq_require(STB_LIBRARY "stb_image" "libstb-dev")

@@ -85,6 +85,9 @@ void transpose(int rank, const int32_t* in_shape, const int32_t* perm, size_t el
     out_shape[d] = in_shape[perm[d]];
     in_stride_of_out_dim[d] = in_strides[perm[d]];
   }
+  // An empty tensor has nothing to move, and its buffers may be null: the row loop
+  // below would still step through the leading dims and offset them.
+  if (num_elements(rank, out_shape) == 0) return;
   if (rank == 0) {
     std::memcpy(out, in, elem_size);
     return;

@@ -129,9 +129,12 @@ struct Prep {
 
   // Takes the result of an xnn_create_* call and finishes the op. `b_input`: the node
   // input bound as the second operand, or -1. `packed`: bytes of weights XNNPACK copied.
-  Status finish(xnn_status created, xnn_operator_t raw, SetupFn setup, const char* name, int b_input = -1,
+  // The caller owns the operator (`owner`) from the moment it is created: the other
+  // arguments (the setup function's captures) may allocate, and a failure there must
+  // not leak it.
+  Status finish(xnn_status created, Operator& owner, SetupFn setup, const char* name, int b_input = -1,
                 size_t packed = 0) const {
-    Operator op(raw);
+    Operator op(std::move(owner));
     bool go_on = false;
     EDGEQ_RETURN_IF_ERROR(accept(n, created, "operator creation", &go_on));
     if (!go_on) return Status::Ok();
@@ -170,8 +173,9 @@ Status prepare_conv(const Prep& p) {
       a.dilation_w, static_cast<uint32_t>(groups), cin / groups, cout / groups, cin, cout, p.in(1).as<float>(),
       bias_of(p), a.act_min, a.act_max, 0, &op);
   const size_t n = xs[0], h = xs[1], w = xs[2];
+  Operator owner(op);
   return p.finish(
-      s, op,
+      s, owner,
       [=](xnn_operator_t o, const float* x, const float*, float* y, pthreadpool_t pool) {
         return xnn_setup_convolution2d_nhwc_f32(o, n, h, w, x, y, pool);
       },
@@ -186,8 +190,9 @@ Status prepare_fc(const Prep& p) {
   xnn_operator_t op = nullptr;
   const xnn_status s = xnn_create_fully_connected_nc_f32(k, n, k, n, p.in(1).as<float>(), bias_of(p), p.n.attrs.act_min,
                                                          p.n.attrs.act_max, 0, &op);
+  Operator owner(op);
   return p.finish(
-      s, op,
+      s, owner,
       [=](xnn_operator_t o, const float* x, const float*, float* y, pthreadpool_t pool) {
         return xnn_setup_fully_connected_nc_f32(o, m, x, y, pool);
       },
@@ -229,8 +234,9 @@ Status prepare_binary(const Prep& p) {
   if (a.size() > XNN_MAX_TENSOR_DIMS || b.size() > XNN_MAX_TENSOR_DIMS) return Status::Ok();
   xnn_operator_t op = nullptr;
   const xnn_status s = create(p.n.attrs.act_min, p.n.attrs.act_max, 0, &op);
+  Operator owner(op);
   return p.finish(
-      s, op,
+      s, owner,
       [=](xnn_operator_t o, const float* x0, const float* x1, float* y, pthreadpool_t pool) {
         return setup(o, a.size(), a.data(), b.size(), b.data(), x0, x1, y, pool);
       },
@@ -242,11 +248,11 @@ Status prepare_binary(const Prep& p) {
 using NcSetup = xnn_status (*)(xnn_operator_t, size_t, const float*, float*, pthreadpool_t);
 
 // Finishes an [rows, channels] operator created with `channels` = the innermost dimension.
-Status finish_nc(const Prep& p, xnn_status created, xnn_operator_t op, NcSetup setup, size_t channels,
+Status finish_nc(const Prep& p, xnn_status created, Operator& owner, NcSetup setup, size_t channels,
                  const char* name) {
   const size_t rows = static_cast<size_t>(p.y().num_elements()) / channels;
   return p.finish(
-      created, op,
+      created, owner,
       [=](xnn_operator_t o, const float* x, const float*, float* y, pthreadpool_t pool) {
         return setup(o, rows, x, y, pool);
       },
@@ -291,7 +297,8 @@ Status prepare_unary(const Prep& p) {
     default:
       return Status::Ok();  // HardSigmoid, Tanh
   }
-  return finish_nc(p, s, op, setup, c, name);
+  Operator owner(op);
+  return finish_nc(p, s, owner, setup, c, name);
 }
 
 Status prepare_softmax(const Prep& p) {
@@ -301,7 +308,8 @@ Status prepare_softmax(const Prep& p) {
   if (c == 0 || x.num_elements() == 0) return Status::Ok();
   xnn_operator_t op = nullptr;
   const xnn_status s = xnn_create_softmax_nc_f32(c, c, c, 0, &op);
-  return finish_nc(p, s, op, xnn_setup_softmax_nc_f32, c, "xnnpack_softmax_nc_f32");
+  Operator owner(op);
+  return finish_nc(p, s, owner, xnn_setup_softmax_nc_f32, c, "xnnpack_softmax_nc_f32");
 }
 
 // ------------------------------------------------------------------ pooling
@@ -315,8 +323,9 @@ Status prepare_pool(const Prep& p) {
   xnn_operator_t op = nullptr;
   if (p.n.op == OpType::kGlobalAvgPool) {
     const xnn_status s = xnn_create_global_average_pooling_nwc_f32(c, c, c, a.act_min, a.act_max, 0, &op);
+    Operator owner(op);
     return p.finish(
-        s, op,
+        s, owner,
         [=](xnn_operator_t o, const float* x, const float*, float* y, pthreadpool_t pool) {
           return xnn_setup_global_average_pooling_nwc_f32(o, n, h * w, x, y, pool);
         },
@@ -338,8 +347,9 @@ Status prepare_pool(const Prep& p) {
     setup = xnn_setup_average_pooling2d_nhwc_f32;
     name = "xnnpack_average_pooling2d_nhwc_f32";
   }
+  Operator owner(op);
   return p.finish(
-      s, op,
+      s, owner,
       [=](xnn_operator_t o, const float* x, const float*, float* y, pthreadpool_t pool) {
         return setup(o, n, h, w, x, y, pool);
       },

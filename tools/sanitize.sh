@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Sanitizer and fuzzing runs (docs/reliability.md), each in its own build directory,
+# with clang (Debian's clang and libclang-rt-dev; tools/setup.sh installs them):
+#
+#   tools/sanitize.sh asan   build-asan: every target with ASan + UBSan (any report
+#                            fatal); runs the unit tests and the tool's tests (ctest -L
+#                            'unit|cli'), leaks checked at every exit
+#   tools/sanitize.sh fuzz   the fuzzers of build-asan (fuzz/) on their committed seed
+#                            corpora for EDGEQ_FUZZ_RUNS runs each (default 20000);
+#                            any finding fails
+#   tools/sanitize.sh tsan   build-tsan: the runtime and the unit tests with TSan (no
+#                            importer: its suites are single-threaded), every unit test
+#   tools/sanitize.sh all    the three, in that order (meant for CI)
+#
+# Environment: EDGEQ_SANITIZE_DIR (default: the repository root) holds the build
+# directories; EDGEQ_JOBS (default: nproc). Each step prints its wall time.
+set -euo pipefail
+
+mode="${1:-all}"
+case "$mode" in
+  asan|fuzz|tsan|all) ;;
+  *) echo "usage: tools/sanitize.sh asan|fuzz|tsan|all" >&2; exit 2 ;;
+esac
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dirs="${EDGEQ_SANITIZE_DIR:-$root}"
+jobs="${EDGEQ_JOBS:-$(nproc)}"
+runs="${EDGEQ_FUZZ_RUNS:-20000}"
+asan_dir="$dirs/build-asan"
+tsan_dir="$dirs/build-tsan"
+step() { printf '\n== %s\n' "$*"; }
+timed() {
+  local start=$SECONDS
+  "$@"
+  echo "-- $((SECONDS - start)) s"
+}
+
+# Every report ends the process with a signal (abort), so a tool test that expects a
+# clean error exit cannot mistake a sanitizer's exit status for one.
+export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:check_initialization_order=1:strict_string_checks=1"
+export UBSAN_OPTIONS="abort_on_error=1:halt_on_error=1:print_stacktrace=1"
+export TSAN_OPTIONS="abort_on_error=1:halt_on_error=1:second_deadlock_stack=1"
+
+# -O1 and line tables only: quick to build, fast enough to run, readable stacks.
+configure() {  # DIR SANITIZERS CMAKE_ARGS...
+  local dir="$1" sanitizers="$2"
+  shift 2
+  local generator=()
+  [ -f "$dir/CMakeCache.txt" ] || generator=(-G Ninja)
+  CC=clang CXX=clang++ cmake -S "$root" -B "$dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Sanitize \
+    -DCMAKE_C_FLAGS_SANITIZE="-O1 -gline-tables-only" -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -gline-tables-only" \
+    -DEDGEQ_SANITIZE="$sanitizers" -DEDGEQ_BUILD_BENCHMARKS=OFF -DEDGEQ_BUILD_PYTHON=OFF "$@" >/dev/null
+}
+
+asan() {
+  step "ASan + UBSan: building in $asan_dir"
+  configure "$asan_dir" address,undefined -DEDGEQ_FUZZ=ON
+  timed cmake --build "$asan_dir" -j "$jobs"
+  step "ASan + UBSan: ctest -L 'unit|cli'"
+  (cd "$asan_dir" && timed ctest --output-on-failure -j "$jobs" -L 'unit|cli' --timeout 600)
+}
+
+fuzz() {
+  step "fuzzers: $runs runs each on the seed corpora (fuzz/corpus)"
+  local work name
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' RETURN
+  for name in load onnx npy stats calibrate; do
+    [ -x "$asan_dir/edgeq_fuzz_$name" ] || { echo "missing $asan_dir/edgeq_fuzz_$name: run tools/sanitize.sh asan first" >&2; return 1; }
+    mkdir -p "$work/$name"
+    echo "-- $name"
+    # New inputs go to a scratch directory; the committed corpus is only read.
+    local start=$SECONDS status=0
+    "$asan_dir/edgeq_fuzz_$name" -runs="$runs" -timeout=10 -max_len=16384 -seed=1 \
+      -artifact_prefix="$work/$name-" "$work/$name" "$root/fuzz/corpus/$name" >"$work/$name.log" 2>&1 || status=$?
+    grep -E '^Done' "$work/$name.log" || true
+    echo "-- $((SECONDS - start)) s"
+    if [ "$status" -ne 0 ] || ls "$work/$name"-* >/dev/null 2>&1; then
+      tail -n 60 "$work/$name.log" >&2
+      echo "fuzz: edgeq_fuzz_$name failed (exit $status); the failing input:" "$work/$name"-* >&2
+      return 1
+    fi
+  done
+}
+
+tsan() {
+  step "TSan: building in $tsan_dir"
+  configure "$tsan_dir" thread -DEDGEQ_BUILD_IMPORTER=OFF -DEDGEQ_BUILD_CLI=OFF
+  timed cmake --build "$tsan_dir" -j "$jobs" --target edgeq_tests
+  step "TSan: edgeq_tests"
+  timed "$tsan_dir/edgeq_tests" --gtest_brief=1
+}
+
+case "$mode" in
+  asan) asan ;;
+  fuzz) fuzz ;;
+  tsan) tsan ;;
+  all) asan; fuzz; tsan ;;
+esac
