@@ -12,6 +12,8 @@
 #include "edgeq/edgeq.hpp"
 #include "graph/format.h"
 #include "graph/shape.h"
+#include "kernels/kernels.h"
+#include "kernels/ref/ref.h"
 #include "runtime/planner.h"
 #include "runtime/session.h"
 #include "test/planner_check.h"
@@ -21,6 +23,8 @@ namespace edgeq {
 namespace {
 
 using testing_graphs::small_net;
+using testing_graphs::make_node;
+using testing_graphs::make_tensor;
 
 // 64-byte-aligned copy of a serialized model.
 struct Aligned {
@@ -323,6 +327,57 @@ TEST(Session, FloatNetMatchesDirectComputation) {
   ASSERT_TRUE(s->get_output_f32(0, y.data(), 4).ok());
   const std::vector<float> ref = small_net_float_reference(g, x);
   for (int i = 0; i < 4; ++i) EXPECT_NEAR(y[i], ref[i], 1e-4f * (1 + std::fabs(ref[i]))) << i;
+}
+
+// Requantize between every pair of 8-bit types, at every level the host runs: each of
+// the 256 input bytes (and a second pass, so that the lookup kernels' vector and tail
+// paths both run) gives the reference's requantization; the level runs no `ref` kernel.
+TEST(Session, RequantizeEqualsTheReferenceAtEveryLevel) {
+  const std::pair<DType, DType> pairs[] = {
+      {DType::kS8, DType::kS8}, {DType::kS8, DType::kU8}, {DType::kU8, DType::kS8}, {DType::kU8, DType::kU8}};
+  constexpr int32_t kCount = 256 * 2 + 37;
+  std::vector<uint8_t> x(kCount);
+  for (int32_t i = 0; i < kCount; ++i) x[i] = static_cast<uint8_t>(i * 7 + i / 256);
+  for (const auto& [ti, to] : pairs) {
+    Graph g;
+    g.tensors.push_back(make_tensor("x", ti, {1, kCount}, 0.037f, ti == DType::kS8 ? -3 : 131));
+    g.tensors.push_back(make_tensor("y", to, {1, kCount}, 0.05f, to == DType::kS8 ? 9 : 120));
+    g.nodes.push_back(make_node("rq", OpType::kRequantize, {0}, {1}));
+    g.inputs = {0};
+    g.outputs = {1};
+    std::vector<uint8_t> want(kCount);
+    const int32_t qmin = dtype_min(to), qmax = dtype_max(to);
+    auto reference = [&](auto in_tag, auto out_tag) {
+      using TI = decltype(in_tag);
+      using TO = decltype(out_tag);
+      ref::requantize_tensor<TI, TO>(kCount, reinterpret_cast<const TI*>(x.data()), 0.037f,
+                                     ti == DType::kS8 ? -3 : 131, 0.05f, to == DType::kS8 ? 9 : 120, qmin, qmax,
+                                     reinterpret_cast<TO*>(want.data()));
+    };
+    if (ti == DType::kS8 && to == DType::kS8) reference(int8_t{}, int8_t{});
+    if (ti == DType::kS8 && to == DType::kU8) reference(int8_t{}, uint8_t{});
+    if (ti == DType::kU8 && to == DType::kS8) reference(uint8_t{}, int8_t{});
+    if (ti == DType::kU8 && to == DType::kU8) reference(uint8_t{}, uint8_t{});
+    auto m = load(g);
+    ASSERT_NE(m, nullptr);
+    for (int l = 0; l < static_cast<int>(kern::Isa::kCount); ++l) {
+      const auto isa = static_cast<kern::Isa>(l);
+      if (!kern::isa_supported(isa)) continue;
+      SCOPED_TRACE(std::string(kern::isa_name(isa)) + " " + dtype_name(ti) + " -> " + dtype_name(to));
+      SessionOptions opts;
+      opts.isa = kern::isa_name(isa);
+      std::unique_ptr<Session> s;
+      ASSERT_TRUE(Session::create(m, opts, &s).ok());
+      if (isa != kern::Isa::kRef) {
+        EXPECT_STRNE(s->op(0).kernel_name(), "ref");
+      }
+      ASSERT_TRUE(s->set_input_raw(0, x.data(), x.size()).ok());
+      s->run();
+      std::vector<uint8_t> got(kCount);
+      ASSERT_TRUE(s->get_output_raw(0, got.data(), got.size()).ok());
+      EXPECT_EQ(got, want);
+    }
+  }
 }
 
 TEST(Session, QuantizedNetTracksFloatWithinAFewSteps) {

@@ -115,14 +115,39 @@ class UnaryF32 : public PreparedOp {
   size_t count_;
 };
 
-// A quantized unary op, or a Lookup node (its table is its second input): a table
-// lookup per element.
+// The 256 output bytes of a Requantize from TI to TO, indexed by the input's byte: the
+// reference's requantization of every input value.
+template <typename TI, typename TO>
+void requantize_table(const Graph& g, const Node& n, uint8_t table[256]) {
+  const QParam x = qparam(g.tensors[n.inputs[0]]), y = qparam(g.tensors[n.outputs[0]]);
+  const DType t = g.tensors[n.outputs[0]].dtype;
+  TI in[256];
+  TO out[256];
+  for (int b = 0; b < 256; ++b) in[b] = static_cast<TI>(static_cast<uint8_t>(b));
+  ref::requantize_tensor<TI, TO>(256, in, x.scale, x.zero_point, y.scale, y.zero_point, dtype_min(t), dtype_max(t),
+                                 out);
+  std::memcpy(table, out, 256);
+}
+
+// A quantized unary op, a Lookup node (its table is its second input), or a Requantize
+// between 8-bit types (as QUnary<uint8_t> on the bytes, whatever their signedness): a
+// table lookup per element.
 template <typename T>
 class QUnary : public PreparedOp {
  public:
   QUnary(const Graph& g, const Node& n) : n_(n), count_(static_cast<size_t>(g.tensors[n.outputs[0]].num_elements())) {
     if (n.op == OpType::kLookup) {
       std::memcpy(table_, g.tensors[n.inputs[1]].data, sizeof(table_));
+      return;
+    }
+    if (n.op == OpType::kRequantize) {
+      static_assert(sizeof(T) == 1, "a requantization table maps bytes");
+      const bool s8_in = g.tensors[n.inputs[0]].dtype == DType::kS8, s8_out = g.tensors[n.outputs[0]].dtype == DType::kS8;
+      uint8_t* t = reinterpret_cast<uint8_t*>(table_);
+      if (s8_in && s8_out) requantize_table<int8_t, int8_t>(g, n, t);
+      else if (s8_in) requantize_table<int8_t, uint8_t>(g, n, t);
+      else if (s8_out) requantize_table<uint8_t, int8_t>(g, n, t);
+      else requantize_table<uint8_t, uint8_t>(g, n, t);
       return;
     }
     const QParam x = qparam(g.tensors[n.inputs[0]]), y = qparam(g.tensors[n.outputs[0]]);
@@ -206,6 +231,12 @@ Status prepare_unary(const Graph& g, const Node& n, const OpContext& ctx, std::u
 
 Status prepare_lookup(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own_typed<QUnary>(g.tensors[n.inputs[0]].dtype, g, ctx, out, g, n);
+}
+
+// Requantize between int8 / uint8 tensors (the only ones it takes: infer_conversion)
+// is a 256-entry table on the bytes.
+Status prepare_requantize(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<QUnary<uint8_t>>(g, n), g, ctx, out);
 }
 
 Status prepare_softmax(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {

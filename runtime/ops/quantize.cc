@@ -1,8 +1,8 @@
 // The conversion family of the op layer: Quantize (float -> int8/uint8), Dequantize
-// (int8/uint8/int32 -> float, per tensor or per axis) and Requantize (between two
-// integer parameter sets). Quantize and int8/uint8 Dequantize run the level's vector
-// kernels (kern::MiscKernels), split over the session's threads in ranges of
-// elements; int32 Dequantize and Requantize run the reference.
+// (int8/uint8/int32 -> float, per tensor or per axis). Quantize and int8/uint8
+// Dequantize run the level's vector kernels (kern::MiscKernels), split over the
+// session's threads in ranges of elements; int32 Dequantize runs the reference.
+// Requantize (between two 8-bit parameter sets) is a table lookup: elementwise.cc.
 #include <memory>
 #include <type_traits>
 
@@ -108,28 +108,6 @@ class Dequantize : public PreparedOp {
   const Scheduler* scheduler_ = nullptr;
 };
 
-template <typename TI, typename TO>
-class Requantize : public PreparedOp {
- public:
-  Requantize(const Graph& g, const Node& n)
-      : n_(n), count_(static_cast<size_t>(g.tensors[n.inputs[0]].num_elements())),
-        in_(qparam(g.tensors[n.inputs[0]])), out_(qparam(g.tensors[n.outputs[0]])) {
-    const DType t = g.tensors[n.outputs[0]].dtype;
-    qmin_ = dtype_min(t);
-    qmax_ = dtype_max(t);
-  }
-  void run(uint8_t* const* p) override {
-    ref::requantize_tensor<TI, TO>(count_, at<TI>(p, n_.inputs[0]), in_.scale, in_.zero_point, out_.scale,
-                                   out_.zero_point, qmin_, qmax_, at<TO>(p, n_.outputs[0]));
-  }
-
- private:
-  const Node& n_;
-  size_t count_;
-  QParam in_, out_;
-  int32_t qmin_ = 0, qmax_ = 0;
-};
-
 }  // namespace
 
 Status prepare_quantize(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
@@ -141,13 +119,6 @@ Status prepare_dequantize(const Graph& g, const Node& n, const OpContext& ctx, s
     case DType::kU8: return own(std::make_unique<Dequantize<uint8_t>>(g, n), g, ctx, out);
     default: return own(std::make_unique<Dequantize<int32_t>>(g, n), g, ctx, out);
   }
-}
-Status prepare_requantize(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
-  const DType ti = g.tensors[n.inputs[0]].dtype, to = g.tensors[n.outputs[0]].dtype;
-  if (ti == DType::kS8 && to == DType::kS8) return own(std::make_unique<Requantize<int8_t, int8_t>>(g, n), g, ctx, out);
-  if (ti == DType::kS8) return own(std::make_unique<Requantize<int8_t, uint8_t>>(g, n), g, ctx, out);
-  if (to == DType::kS8) return own(std::make_unique<Requantize<uint8_t, int8_t>>(g, n), g, ctx, out);
-  return own(std::make_unique<Requantize<uint8_t, uint8_t>>(g, n), g, ctx, out);
 }
 
 }  // namespace ops
