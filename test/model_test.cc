@@ -6,7 +6,10 @@
 // be byte-identical to the reference level's.
 //   quantized outputs: in quantization steps, q = round(y / scale) + zero_point;
 //                      prints the fraction equal, within one step, and the largest
-//                      difference; every element must be within one step.
+//                      difference; every element must be within one step, or,
+//                      where the manifest records that ONNX Runtime's fused
+//                      integer run and its float-simulated (DQ -> op -> Q) run
+//                      of the model differ by k > 1 steps ("ort_spread"), k.
 //   float outputs:     max |edgeq - ort| <= 1e-4 * max(1, max |ort|).
 // The committed models run as the suite CommittedModels. The torchvision models,
 // generated at test time, run as GeneratedModels from the manifest in the directory
@@ -40,6 +43,9 @@ struct ModelCase {
   std::string dir, name, file;
   std::vector<std::string> inputs, goldens;
   std::vector<nlohmann::json> output_quant;  // null for float outputs
+  // Quantization steps allowed between edgeq and ONNX Runtime: 1, or how far ONNX
+  // Runtime's own two execution modes of the model are apart ("ort_spread").
+  long tolerance_steps = 1;
 };
 
 void PrintTo(const ModelCase& c, std::ostream* os) { *os << c.name; }
@@ -63,6 +69,7 @@ std::vector<ModelCase> read_manifest(const std::string& dir) {
     for (const auto& s : e["inputs"]) c.inputs.push_back(s.get<std::string>());
     for (const auto& s : e["goldens"]) c.goldens.push_back(s.get<std::string>());
     for (const auto& o : e["graph_outputs"]) c.output_quant.push_back(o.contains("quant") ? o["quant"] : nullptr);
+    if (e.contains("ort_spread")) c.tolerance_steps = std::max(1L, e["ort_spread"]["max_steps"].get<long>());
     cases.push_back(c);
   }
   return cases;
@@ -106,7 +113,11 @@ void compare_with_goldens(const ModelCase& c, const Session& session) {
       std::printf("[ compare ] %s output %zu: %zu elements, %.2f%% equal to ONNX Runtime, %.2f%% within 1 step, "
                   "max diff %ld steps\n",
                   c.name.c_str(), o, got.size(), 100.0 * equal / got.size(), 100.0 * within1 / got.size(), max_diff);
-      EXPECT_LE(max_diff, 1) << c.name;
+      if (c.tolerance_steps > 1)
+        std::printf("[ compare ] %s: ONNX Runtime's fused and float-simulated runs of this model differ by up to "
+                    "%ld steps; that is the tolerance\n",
+                    c.name.c_str(), c.tolerance_steps);
+      EXPECT_LE(max_diff, c.tolerance_steps) << c.name;
     } else {
       double max_err = 0, max_ref = 1;
       for (size_t i = 0; i < got.size(); ++i) {
