@@ -124,5 +124,58 @@ std::string supported_isa_names() {
 
 const KernelSet& kernel_set(Isa isa) { return build(isa); }
 
+bool is_channels_last_perm(int rank, const int32_t* perm) {
+  if (rank < 3 || perm[0] != 0 || perm[rank - 1] != 1) return false;
+  for (int d = 1; d < rank - 1; ++d) {
+    if (perm[d] != d + 1) return false;
+  }
+  return true;
+}
+
+bool is_channels_first_perm(int rank, const int32_t* perm) {
+  if (rank < 3 || perm[0] != 0 || perm[1] != rank - 1) return false;
+  for (int d = 2; d < rank; ++d) {
+    if (perm[d] != d - 1) return false;
+  }
+  return true;
+}
+
+int collapse_transpose(int rank, const int32_t* in_shape, const int32_t* perm, int32_t* shape_out,
+                       int32_t* perm_out) {
+  int32_t kept[ref::kMaxDims];  // input dimension -> its index among those kept, -1: size 1
+  int n_kept = 0;
+  for (int d = 0; d < rank; ++d) kept[d] = in_shape[d] == 1 ? -1 : n_kept++;
+  // Output order, kept dimensions only; a group is a run of them consecutive in the input.
+  int32_t first[ref::kMaxDims];  // each group's first input dimension (kept index)
+  int64_t size[ref::kMaxDims];
+  int groups = 0, previous = -2;
+  for (int d = 0; d < rank; ++d) {
+    const int k = kept[perm[d]];
+    if (k < 0) continue;
+    if (k == previous + 1) {
+      size[groups - 1] *= in_shape[perm[d]];
+    } else {
+      first[groups] = k;
+      size[groups++] = in_shape[perm[d]];
+    }
+    previous = k;
+  }
+  for (int g = 0; g < groups; ++g) {  // a group's input position: groups starting before it
+    int position = 0;
+    for (int h = 0; h < groups; ++h) position += first[h] < first[g];
+    perm_out[g] = position;
+    shape_out[position] = static_cast<int32_t>(size[g]);
+  }
+  return groups;
+}
+
+bool transpose_kernel_covers(int rank, const int32_t* in_shape, const int32_t* perm, size_t elem_size) {
+  if ((elem_size == 1 || elem_size == 4) && (is_channels_last_perm(rank, perm) || is_channels_first_perm(rank, perm)))
+    return true;
+  int32_t shape[ref::kMaxDims], p[ref::kMaxDims];
+  const int r = collapse_transpose(rank, in_shape, perm, shape, p);
+  return r <= 1 || p[r - 1] == r - 1;
+}
+
 }  // namespace kern
 }  // namespace edgeq

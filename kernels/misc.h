@@ -93,6 +93,8 @@ using ConcatFn = void (*)(int64_t outer, int64_t inner, int count, const int32_t
                           const void* const* inputs, size_t elem_size, void* out);
 using TransposeFn = void (*)(int rank, const int32_t* in_shape, const int32_t* perm, size_t elem_size,
                              const void* in, void* out);
+using SliceFn = void (*)(int rank, const int32_t* in_shape, const int32_t* out_shape, const int32_t* starts,
+                         const int32_t* steps, size_t elem_size, const void* in, void* out);
 template <typename T>
 using QuantizeFn = void (*)(size_t n, const float* in, float scale, int32_t zero_point, T* out);
 template <typename T>
@@ -102,7 +104,8 @@ using DequantizeFn = void (*)(size_t n, const T* in, float scale, int32_t zero_p
 // the rule of kernels.h: "q8_vbinary_minmax_ukernel__avx2", "q8_maxpool_minmax_ukernel__avx2",
 // "q8_avgpool_minmax_ukernel__avx2", "q8_gavgpool_minmax_ukernel__avx2",
 // "x8_lut_ukernel__avx2", "xx_concat_ukernel__avx2", "f32_q8_vcvt_ukernel__avx2" (quantize),
-// "q8_f32_vcvt_ukernel__avx2" (dequantize), "xx_transpose_ukernel__avx2" (__neon on ARM). The suffix is the
+// "q8_f32_vcvt_ukernel__avx2" (dequantize), "xx_transpose_ukernel__avx2",
+// "xx_slice_ukernel__avx2" (__neon on ARM). The suffix is the
 // ISA of the functions, which may be below the level's (the x86 levels all run AVX2's).
 // How the runtime uses them: the kernel name a node reports (profiles, `edgeq bench`)
 // is its family's name here (names.qbinary for Add / Sub / Mul / Div, names.lookup for
@@ -120,6 +123,7 @@ struct MiscKernelNames {
   const char* quantize = nullptr;    // quantize_s8, quantize_u8
   const char* dequantize = nullptr;  // dequantize_s8, dequantize_u8
   const char* transpose = nullptr;
+  const char* slice = nullptr;
 };
 
 // The names of a level whose misc kernels are all of one ISA: isa is a string literal,
@@ -128,8 +132,25 @@ struct MiscKernelNames {
   ::edgeq::kern::MiscKernelNames {                                                                           \
     "q8_vbinary_minmax_ukernel__" isa, "q8_maxpool_minmax_ukernel__" isa, "q8_avgpool_minmax_ukernel__" isa, \
         "q8_gavgpool_minmax_ukernel__" isa, "x8_lut_ukernel__" isa, "xx_concat_ukernel__" isa,               \
-        "f32_q8_vcvt_ukernel__" isa, "q8_f32_vcvt_ukernel__" isa, "xx_transpose_ukernel__" isa               \
+        "f32_q8_vcvt_ukernel__" isa, "q8_f32_vcvt_ukernel__" isa, "xx_transpose_ukernel__" isa,              \
+        "xx_slice_ukernel__" isa                                                                             \
   }
+
+// Transposes, for the level kernels and for the kernel name a Transpose node reports
+// (kernels/dispatch.cc; baseline code, called once a transpose).
+// perm = {0, 2, 3, ..., rank - 1, 1}: NC(spatial) -> N(spatial)C, the layout change at
+// a model's input, and its inverse {0, rank - 1, 1, ..., rank - 2} at an output.
+bool is_channels_last_perm(int rank, const int32_t* perm);
+bool is_channels_first_perm(int rank, const int32_t* perm);
+// The same transpose on fewer dimensions: size-1 dimensions dropped, and input
+// dimensions that stay adjacent and in order in the output merged into one. Writes the
+// collapsed input shape and permutation (at most rank entries each); returns their rank.
+int collapse_transpose(int rank, const int32_t* in_shape, const int32_t* perm, int32_t* shape_out,
+                       int32_t* perm_out);
+// Whether the level transpose kernels move this transpose themselves: the channels-last
+// change and its inverse (1- and 4-byte elements), and every transpose whose collapsed
+// innermost dimension stays innermost (runs of bytes). Others go to ref::transpose.
+bool transpose_kernel_covers(int rank, const int32_t* in_shape, const int32_t* perm, size_t elem_size);
 
 struct MiscKernels {
   MiscKernelNames names;                   // null where the family's pointers are
@@ -148,7 +169,8 @@ struct MiscKernels {
   QuantizeFn<uint8_t> quantize_u8 = nullptr;
   DequantizeFn<int8_t> dequantize_s8 = nullptr;  // ref::dequantize (per tensor)
   DequantizeFn<uint8_t> dequantize_u8 = nullptr;
-  TransposeFn transpose = nullptr;  // ref::transpose (NCHW <-> NHWC faster, the rest by it)
+  TransposeFn transpose = nullptr;  // ref::transpose (transpose_kernel_covers() faster, the rest by it)
+  SliceFn slice = nullptr;          // ref::slice
 };
 
 }  // namespace kern

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/misc.h"
 #include "kernels/ref/ref.h"
 
 namespace edgeq {
@@ -162,24 +163,6 @@ void for_each_block(size_t n, const TI* in, TO* out, const Fn& block) {
 
 // ------------------------------------------------------------------ channels-last transpose
 
-// perm = {0, 2, 3, ..., rank - 1, 1}: NC(spatial) -> N(spatial)C, the layout change at
-// a model's input (the importer keeps ONNX's NCHW graph inputs and outputs and
-// transposes them), and its inverse {0, rank - 1, 1, ..., rank - 2} at an output.
-inline bool is_channels_last_perm(int rank, const int32_t* perm) {
-  if (rank < 3 || perm[0] != 0 || perm[rank - 1] != 1) return false;
-  for (int d = 1; d < rank - 1; ++d) {
-    if (perm[d] != d + 1) return false;
-  }
-  return true;
-}
-inline bool is_channels_first_perm(int rank, const int32_t* perm) {
-  if (rank < 3 || perm[0] != 0 || perm[1] != rank - 1) return false;
-  for (int d = 2; d < rank; ++d) {
-    if (perm[d] != d - 1) return false;
-  }
-  return true;
-}
-
 // One image of hw pixels and c channels: in[k * in_k + i * in_i] -> out[k * out_k +
 // i * out_i] for channel k and pixel i, one side planar (stride hw per channel), the
 // other interleaved (stride c per pixel). A fixed small channel count (images have 1
@@ -224,12 +207,45 @@ void change_layout(bool to_last, int64_t batch, int32_t c, int64_t hw, const E* 
   }
 }
 
+// A transpose whose collapsed innermost dimension stays innermost (collapse_transpose,
+// misc.h): the output in order, one memcpy of the innermost input rows at a time.
+inline void transpose_runs(int rank, const int32_t* shape, const int32_t* perm, size_t elem_size, const void* in,
+                           void* out) {
+  int64_t stride[ref::kMaxDims] = {};  // bytes of one step of each input dimension
+  int64_t bytes = static_cast<int64_t>(elem_size);
+  for (int d = rank - 1; d >= 0; --d) {
+    stride[d] = bytes;
+    bytes *= shape[d];
+  }
+  if (rank <= 1) {
+    std::memcpy(out, in, static_cast<size_t>(bytes));
+    return;
+  }
+  const int64_t run = stride[rank - 2];  // one innermost row
+  const uint8_t* src = static_cast<const uint8_t*>(in);
+  uint8_t* dst = static_cast<uint8_t*>(out);
+  int64_t idx[ref::kMaxDims] = {};
+  for (int64_t done = 0; done < bytes; done += run) {
+    int64_t at = 0;
+    for (int d = 0; d < rank - 1; ++d) at += idx[d] * stride[perm[d]];
+    std::memcpy(dst + done, src + at, static_cast<size_t>(run));
+    for (int d = rank - 2; d >= 0 && ++idx[d] == shape[perm[d]]; --d) idx[d] = 0;
+  }
+}
+
 // ref::transpose: the channels-last permutation and its inverse on 1- and 4-byte
-// elements here, every other case by the reference.
+// elements, and transposes that keep the innermost rows (transpose_runs), here; every
+// other case by the reference (transpose_kernel_covers in misc.h says which).
 inline void transpose_channels_last(int rank, const int32_t* in_shape, const int32_t* perm, size_t elem_size,
                                     const void* in, void* out) {
   const bool to_last = is_channels_last_perm(rank, perm);
   if ((!to_last && !is_channels_first_perm(rank, perm)) || (elem_size != 1 && elem_size != 4)) {
+    int64_t elements = 1;
+    for (int d = 0; d < rank; ++d) elements *= in_shape[d];
+    if (elements == 0) return;  // nothing to move; the buffers may be null
+    int32_t shape[ref::kMaxDims], p[ref::kMaxDims];
+    const int r = collapse_transpose(rank, in_shape, perm, shape, p);
+    if (r <= 1 || p[r - 1] == r - 1) return transpose_runs(r, shape, p, elem_size, in, out);
     return ref::transpose(rank, in_shape, perm, elem_size, in, out);
   }
   const int32_t c = to_last ? in_shape[1] : in_shape[rank - 1];
@@ -254,6 +270,43 @@ void concat_copies(int64_t outer, int64_t inner, int count, const int32_t* in_ax
       copy(dst, static_cast<const char*>(inputs[i]) + static_cast<size_t>(o) * bytes, bytes);
       dst += bytes;
     }
+  }
+}
+
+// ------------------------------------------------------------------ slice
+
+// ref::slice, copying runs of bytes: the innermost dimensions taken whole, and the one
+// outside them when its step is 1, form one contiguous run of the input; the dimensions
+// outside the run are walked with an odometer, one memcpy a run. A channel split of an
+// NHWC tensor (ShuffleNet's) is one memcpy of the kept channels a pixel.
+inline void slice_runs(int rank, const int32_t* in_shape, const int32_t* out_shape, const int32_t* starts,
+                       const int32_t* steps, size_t elem_size, const void* in, void* out) {
+  int64_t total = 1;
+  for (int d = 0; d < rank; ++d) total *= out_shape[d];
+  if (total == 0) return;  // nothing to move; the buffers may be null
+  int64_t stride[ref::kMaxDims] = {};  // bytes of one step of each input dimension
+  int64_t bytes = static_cast<int64_t>(elem_size);
+  for (int d = rank - 1; d >= 0; --d) {
+    stride[d] = bytes;
+    bytes *= in_shape[d];
+  }
+  int outer = rank;  // dimensions [outer, rank) lie inside one run
+  while (outer > 0 && starts[outer - 1] == 0 && steps[outer - 1] == 1 && out_shape[outer - 1] == in_shape[outer - 1])
+    --outer;
+  int64_t run = outer == 0 ? bytes : stride[outer - 1], base = 0;
+  if (outer > 0 && steps[outer - 1] == 1) {
+    --outer;
+    base = static_cast<int64_t>(starts[outer]) * stride[outer];
+    run *= out_shape[outer];
+  }
+  const uint8_t* src = static_cast<const uint8_t*>(in);
+  uint8_t* dst = static_cast<uint8_t*>(out);
+  int64_t idx[ref::kMaxDims] = {};
+  for (int64_t done = 0; done < total * static_cast<int64_t>(elem_size); done += run) {
+    int64_t at = base;
+    for (int d = 0; d < outer; ++d) at += (starts[d] + idx[d] * steps[d]) * stride[d];
+    std::memcpy(dst + done, src + at, static_cast<size_t>(run));
+    for (int d = outer - 1; d >= 0 && ++idx[d] == out_shape[d]; --d) idx[d] = 0;
   }
 }
 

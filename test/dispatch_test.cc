@@ -108,6 +108,10 @@ TEST(DispatchTest, MiscKernelNames) {
          "q8_gavgpool_minmax_ukernel__"},
         {"lookup", m.names.lookup, m.lookup_s8 && m.lookup_u8, "x8_lut_ukernel__"},
         {"concat", m.names.concat, m.concat != nullptr, "xx_concat_ukernel__"},
+        {"quantize", m.names.quantize, m.quantize_s8 && m.quantize_u8, "f32_q8_vcvt_ukernel__"},
+        {"dequantize", m.names.dequantize, m.dequantize_s8 && m.dequantize_u8, "q8_f32_vcvt_ukernel__"},
+        {"transpose", m.names.transpose, m.transpose != nullptr, "xx_transpose_ukernel__"},
+        {"slice", m.names.slice, m.slice != nullptr, "xx_slice_ukernel__"},
     };
     for (const Family& f : families) {
       if (!f.has_functions) {

@@ -195,7 +195,7 @@ TEST_F(MiscTest, EveryLevelHasKernels) {
     const kern::MiscKernels& m = kern::kernel_set(isa).misc;
     EXPECT_TRUE(m.qbinary_s8 && m.qbinary_u8 && m.qmaxpool_s8 && m.qmaxpool_u8 && m.qavgpool_s8 && m.qavgpool_u8 &&
                 m.qglobal_avgpool_s8 && m.qglobal_avgpool_u8 && m.lookup_s8 && m.lookup_u8 && m.concat &&
-                m.quantize_s8 && m.quantize_u8 && m.dequantize_s8 && m.dequantize_u8 && m.transpose)
+                m.quantize_s8 && m.quantize_u8 && m.dequantize_s8 && m.dequantize_u8 && m.transpose && m.slice)
         << kern::isa_name(isa);
   }
 }
@@ -613,6 +613,83 @@ TEST_F(MiscTest, Transpose) {
       std::vector<uint8_t> want(bytes_n), got(bytes_n + 1, 0x5A);
       ref::transpose(rank, shape.data(), perm.data(), elem, x.data(), want.data());
       fn(rank, shape.data(), perm.data(), elem, x.data(), got.data());
+      ASSERT_EQ(got[bytes_n], 0x5A) << "wrote past the end";
+      got.pop_back();
+      ASSERT_EQ(got, want) << kern::isa_name(isa) << " case " << i;
+    }
+  }
+}
+
+// Transposes that keep the innermost rows (ShuffleNet's channel shuffle, transposes
+// with size-1 dimensions) move runs of bytes: against ref::transpose, and the collapsed
+// transpose (kern::collapse_transpose) moves the same bytes as the original.
+TEST_F(MiscTest, TransposeRuns) {
+  for (int i = 0; i < 300; ++i) {
+    const int rank = uni(1, 6);
+    std::vector<int32_t> shape(rank), perm(rank);
+    for (int d = 0; d < rank; ++d) shape[d] = uni(0, 3) == 0 ? 1 : uni(1, 7);
+    for (int d = 0; d < rank; ++d) perm[d] = d;
+    std::shuffle(perm.begin(), perm.end() - (i % 2 == 0 ? 1 : 0), rng_);  // even i: the last stays last
+    const size_t elem = std::vector<size_t>{1, 2, 4}[i % 3];
+    const size_t bytes_n = static_cast<size_t>(count(shape)) * elem;
+    const std::vector<uint8_t> x = this->bytes<uint8_t>(bytes_n);
+    std::vector<uint8_t> want(bytes_n), collapsed(bytes_n);
+    ref::transpose(rank, shape.data(), perm.data(), elem, x.data(), want.data());
+    int32_t cs[ref::kMaxDims], cp[ref::kMaxDims];
+    const int r = kern::collapse_transpose(rank, shape.data(), perm.data(), cs, cp);
+    ASSERT_LE(r, rank);
+    ref::transpose(r, cs, cp, elem, x.data(), collapsed.data());
+    ASSERT_EQ(collapsed, want) << "case " << i << ": the collapsed transpose differs";
+    if (i % 2 == 0 && shape[rank - 1] > 1) {  // (a last dimension of 1 is dropped)
+      EXPECT_TRUE(kern::transpose_kernel_covers(rank, shape.data(), perm.data(), elem)) << i;
+    }
+    for (Isa isa : levels_) {
+      const kern::TransposeFn fn = kern::kernel_set(isa).misc.transpose;
+      if (fn == nullptr) continue;
+      std::vector<uint8_t> got(bytes_n + 1, 0x5A);
+      fn(rank, shape.data(), perm.data(), elem, x.data(), got.data());
+      ASSERT_EQ(got[bytes_n], 0x5A) << "wrote past the end";
+      got.pop_back();
+      ASSERT_EQ(got, want) << kern::isa_name(isa) << " case " << i;
+    }
+  }
+  // A transpose of the innermost dimension that is not the layout change is not covered
+  // (the reference moves it).
+  const int32_t shape[] = {2, 3, 4, 5}, swap_last[] = {0, 1, 3, 2};
+  EXPECT_FALSE(kern::transpose_kernel_covers(4, shape, swap_last, 1));
+}
+
+// Slices of ranks 1 to 5 against ref::slice: whole inner dimensions (one long run),
+// partial ones with step 1 (a run a row), steps above 1 and negative steps (an element
+// a run), empty outputs, 1-, 2- and 4-byte elements.
+TEST_F(MiscTest, Slice) {
+  for (Isa isa : levels_) {
+    const kern::SliceFn fn = kern::kernel_set(isa).misc.slice;
+    if (fn == nullptr) continue;
+    for (int i = 0; i < 400; ++i) {
+      const int rank = uni(1, 5);
+      std::vector<int32_t> in(rank), out(rank), starts(rank), steps(rank);
+      for (int d = 0; d < rank; ++d) {
+        in[d] = uni(1, 9);
+        const int kind = uni(0, 4);  // whole, step 1 partial, step > 1, negative step, empty
+        if (kind == 0 || (kind == 4 && i % 7 != 0)) {
+          starts[d] = 0, steps[d] = 1, out[d] = in[d];
+        } else if (kind == 1) {
+          starts[d] = uni(0, in[d] - 1), steps[d] = 1, out[d] = uni(1, in[d] - starts[d]);
+        } else if (kind == 2) {
+          steps[d] = uni(2, 3), starts[d] = uni(0, in[d] - 1), out[d] = (in[d] - 1 - starts[d]) / steps[d] + 1;
+        } else if (kind == 3) {
+          steps[d] = -uni(1, 2), starts[d] = uni(0, in[d] - 1), out[d] = starts[d] / -steps[d] + 1;
+        } else {
+          starts[d] = 0, steps[d] = 1, out[d] = 0;
+        }
+      }
+      const size_t elem = std::vector<size_t>{1, 4, 2}[i % 3];
+      const std::vector<uint8_t> x = this->bytes<uint8_t>(static_cast<size_t>(count(in)) * elem);
+      const size_t bytes_n = static_cast<size_t>(count(out)) * elem;
+      std::vector<uint8_t> want(bytes_n), got(bytes_n + 1, 0x5A);
+      ref::slice(rank, in.data(), out.data(), starts.data(), steps.data(), elem, x.data(), want.data());
+      fn(rank, in.data(), out.data(), starts.data(), steps.data(), elem, x.data(), got.data());
       ASSERT_EQ(got[bytes_n], 0x5A) << "wrote past the end";
       got.pop_back();
       ASSERT_EQ(got, want) << kern::isa_name(isa) << " case " << i;

@@ -2,7 +2,8 @@
 // parameters differ from the output's), Reshape (a view: the planner aliases its
 // output, nothing runs), Transpose, Pad, ResizeNearest, Split and Slice, on the
 // reference kernels (Concat on the level's copy kernel, Transpose on the level's
-// transpose kernel, which is faster for the channels-last change of a model's input).
+// transpose kernel, which is faster for the channels-last change of a model's input,
+// Slice on the level's slice kernel, which copies contiguous runs).
 #include <cstring>
 #include <memory>
 
@@ -101,7 +102,12 @@ class Transpose : public PreparedOp {
   void run(uint8_t* const* p) override {
     fn_(static_cast<int>(shape_.size()), shape_.data(), n_.attrs.perm.data(), elem_, p[n_.inputs[0]], p[n_.outputs[0]]);
   }
-  const char* kernel_name() const override { return misc_kernel_name<kern::TransposeFn>(fn_, &ref::transpose, name_); }
+  // The level's kernel hands some permutations to the reference (kern::transpose_kernel_covers).
+  const char* kernel_name() const override {
+    if (!kern::transpose_kernel_covers(static_cast<int>(shape_.size()), shape_.data(), n_.attrs.perm.data(), elem_))
+      return "ref";
+    return misc_kernel_name<kern::TransposeFn>(fn_, &ref::transpose, name_);
+  }
 
  private:
   const Node& n_;
@@ -188,15 +194,23 @@ class Slice : public PreparedOp {
   Slice(const Graph& g, const Node& n)
       : n_(n), in_(g.tensors[n.inputs[0]].shape), out_(g.tensors[n.outputs[0]].shape),
         elem_(dtype_size(g.tensors[n.inputs[0]].dtype)) {}
-  void run(uint8_t* const* p) override {
-    ref::slice(static_cast<int>(in_.size()), in_.data(), out_.data(), n_.attrs.starts.data(), n_.attrs.steps.data(),
-               elem_, p[n_.inputs[0]], p[n_.outputs[0]]);
+  Status init(const Graph&, const OpContext& ctx) {
+    fn_ = ctx.kernels->misc.slice ? ctx.kernels->misc.slice : &ref::slice;
+    name_ = ctx.kernels->misc.names.slice;
+    return Status::Ok();
   }
+  void run(uint8_t* const* p) override {
+    fn_(static_cast<int>(in_.size()), in_.data(), out_.data(), n_.attrs.starts.data(), n_.attrs.steps.data(), elem_,
+        p[n_.inputs[0]], p[n_.outputs[0]]);
+  }
+  const char* kernel_name() const override { return misc_kernel_name<kern::SliceFn>(fn_, &ref::slice, name_); }
 
  private:
   const Node& n_;
   std::vector<int32_t> in_, out_;
   size_t elem_;
+  kern::SliceFn fn_ = nullptr;
+  const char* name_ = nullptr;
 };
 
 }  // namespace
