@@ -234,7 +234,8 @@ inline void transpose_runs(int rank, const int32_t* shape, const int32_t* perm, 
 }
 
 // ref::transpose: the channels-last permutation and its inverse on 1- and 4-byte
-// elements, and transposes that keep the innermost rows (transpose_runs), here; every
+// elements, transposes that keep the innermost rows (transpose_runs) and, on 1- and
+// 4-byte elements, those that collapse to a (batched) matrix transpose, here; every
 // other case by the reference (transpose_kernel_covers in misc.h says which).
 inline void transpose_channels_last(int rank, const int32_t* in_shape, const int32_t* perm, size_t elem_size,
                                     const void* in, void* out) {
@@ -246,6 +247,16 @@ inline void transpose_channels_last(int rank, const int32_t* in_shape, const int
     int32_t shape[ref::kMaxDims], p[ref::kMaxDims];
     const int r = collapse_transpose(rank, in_shape, perm, shape, p);
     if (r <= 1 || p[r - 1] == r - 1) return transpose_runs(r, shape, p, elem_size, in, out);
+    if ((elem_size == 1 || elem_size == 4) && is_batched_matrix_transpose(r, p)) {
+      // [batch][rows][cols] -> [batch][cols][rows]: rows "channels" of cols "pixels" each.
+      const int64_t batch = r == 3 ? shape[0] : 1;
+      if (elem_size == 1) {
+        return change_layout(true, batch, shape[r - 2], shape[r - 1], static_cast<const uint8_t*>(in),
+                             static_cast<uint8_t*>(out));
+      }
+      return change_layout(true, batch, shape[r - 2], shape[r - 1], static_cast<const uint32_t*>(in),
+                           static_cast<uint32_t*>(out));
+    }
     return ref::transpose(rank, in_shape, perm, elem_size, in, out);
   }
   const int32_t c = to_last ? in_shape[1] : in_shape[rank - 1];

@@ -621,7 +621,8 @@ TEST_F(MiscTest, Transpose) {
 }
 
 // Transposes that keep the innermost rows (ShuffleNet's channel shuffle, transposes
-// with size-1 dimensions) move runs of bytes: against ref::transpose, and the collapsed
+// with size-1 dimensions) move runs of bytes, and those that collapse to a batched
+// matrix transpose move it tile by tile: against ref::transpose, and the collapsed
 // transpose (kern::collapse_transpose) moves the same bytes as the original.
 TEST_F(MiscTest, TransposeRuns) {
   for (int i = 0; i < 300; ++i) {
@@ -630,6 +631,10 @@ TEST_F(MiscTest, TransposeRuns) {
     for (int d = 0; d < rank; ++d) shape[d] = uni(0, 3) == 0 ? 1 : uni(1, 7);
     for (int d = 0; d < rank; ++d) perm[d] = d;
     std::shuffle(perm.begin(), perm.end() - (i % 2 == 0 ? 1 : 0), rng_);  // even i: the last stays last
+    if (i % 4 == 1 && rank >= 2) {  // a matrix transpose of the last two, size-1 dimensions around
+      for (int d = 0; d < rank; ++d) perm[d] = d;
+      std::swap(perm[rank - 1], perm[rank - 2]);
+    }
     const size_t elem = std::vector<size_t>{1, 2, 4}[i % 3];
     const size_t bytes_n = static_cast<size_t>(count(shape)) * elem;
     const std::vector<uint8_t> x = this->bytes<uint8_t>(bytes_n);
@@ -653,10 +658,12 @@ TEST_F(MiscTest, TransposeRuns) {
       ASSERT_EQ(got, want) << kern::isa_name(isa) << " case " << i;
     }
   }
-  // A transpose of the innermost dimension that is not the layout change is not covered
-  // (the reference moves it).
-  const int32_t shape[] = {2, 3, 4, 5}, swap_last[] = {0, 1, 3, 2};
-  EXPECT_FALSE(kern::transpose_kernel_covers(4, shape, swap_last, 1));
+  // A permutation that collapses to neither form is not covered (the reference moves it),
+  // nor is a matrix transpose of 2-byte elements.
+  const int32_t shape[] = {2, 3, 4, 5}, rotate[] = {2, 0, 3, 1}, swap_last[] = {0, 1, 3, 2};
+  EXPECT_FALSE(kern::transpose_kernel_covers(4, shape, rotate, 1));
+  EXPECT_TRUE(kern::transpose_kernel_covers(4, shape, swap_last, 1));
+  EXPECT_FALSE(kern::transpose_kernel_covers(4, shape, swap_last, 2));
 }
 
 // Slices of ranks 1 to 5 against ref::slice: whole inner dimensions (one long run),
