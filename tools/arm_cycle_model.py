@@ -276,18 +276,22 @@ def walk(funcs, func, skip, depth=0, limit=600):
     for name, body in funcs.items():
         if body:
             callee_of[body[0].addr] = name
+    def descend(target):  # the straight-line text of a called function, its loops left out
+        callee = callee_of.get(target)
+        if not callee or callee == func or depth >= 2:
+            return []
+        sub_skip = set()
+        for l in loops_of(funcs[callee]):
+            sub_skip.update(y.addr for y in l[2])
+        return walk(funcs, callee, sub_skip, depth + 1, limit - len(out))
+
     while i < len(ins) and len(out) < limit and i not in seen:
         seen.add(i)
         x = ins[i]
         if x.is_ret():
             break
         if x.mn in CALLS:
-            callee = callee_of.get(x.target)
-            if callee and callee != func and depth < 2:
-                sub_skip = set()
-                for l in loops_of(funcs[callee]):
-                    sub_skip.update(y.addr for y in l[2])
-                out += walk(funcs, callee, sub_skip, depth + 1, limit - len(out))
+            out += descend(x.target)
             i += 1
             continue
         if x.mn in UNCOND and x.target is not None:
@@ -295,12 +299,7 @@ def walk(funcs, func, skip, depth=0, limit=600):
                 i = by_addr[x.target]
                 continue
             if x.target in starts or x.target not in by_addr:  # a tail call
-                callee = callee_of.get(x.target)
-                if callee and callee != func and depth < 2:
-                    sub_skip = set()
-                    for l in loops_of(funcs[callee]):
-                        sub_skip.update(y.addr for y in l[2])
-                    out += walk(funcs, callee, sub_skip, depth + 1, limit - len(out))
+                out += descend(x.target)
                 break
         if x.addr not in skip and not x.is_branch():
             out.append(clean(x))
