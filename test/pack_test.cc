@@ -3,6 +3,7 @@
 // --pack) used in place, and what happens with pre-packed segments that do not fit.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <string>
@@ -333,12 +334,19 @@ TEST(Prepacked, WrongSizeIsAnErrorNamingTheNode) {
   ASSERT_TRUE(kern::parse_isa(levels.back(), &isa));
   for (int64_t delta : {-64, 64}) {
     Graph g = prepacked({isa});
-    ASSERT_EQ(g.packed.size(), 2u);
-    auto bytes = std::make_shared<std::vector<uint8_t>>(g.packed[0].nbytes + 128, 0);
-    std::memcpy(bytes->data(), g.packed[0].data, g.packed[0].nbytes);
-    g.packed[0].nbytes = static_cast<size_t>(static_cast<int64_t>(g.packed[0].nbytes) + delta);
-    g.packed[0].data = bytes->data();
-    g.packed[0].owner = bytes;
+    // The conv's segment of the layout this host's session uses (a level may list
+    // several layouts: neon has AArch64's and ARMv7's).
+    const kern::QGemmKernel& k = kern::kernel_set(isa).gemm;
+    auto it = std::find_if(g.packed.begin(), g.packed.end(), [&](const PackedWeights& pw) {
+      return (pw.kernel == k.name || pw.kernel == k.name_s8) && g.nodes[pw.node].name == "conv";
+    });
+    ASSERT_NE(it, g.packed.end()) << k.name;
+    PackedWeights& pw = *it;
+    auto bytes = std::make_shared<std::vector<uint8_t>>(pw.nbytes + 128, 0);
+    std::memcpy(bytes->data(), pw.data, pw.nbytes);
+    pw.nbytes = static_cast<size_t>(static_cast<int64_t>(pw.nbytes) + delta);
+    pw.data = bytes->data();
+    pw.owner = bytes;
     std::shared_ptr<const Model> m;
     ASSERT_TRUE(load(serialize(g), &m).ok());
     Status st;
