@@ -11,6 +11,7 @@
 // leak nothing. Allocations inside the C libraries (pthreadpool, XNNPACK) use malloc
 // and are not injected; the failure of thread creation is tested in robustness_test.cc.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
@@ -130,7 +131,8 @@ class Scenario {
   Scenario()
       : int8_file_(serialize(testing_graphs::small_net(true))),
         float_file_(serialize(testing_graphs::small_net(false))),
-        dir_(::testing::TempDir() + "/edgeq_alloc_failure"),
+        // One directory a process: ctest runs the tests of this file at the same time.
+        dir_(::testing::TempDir() + "/edgeq_alloc_failure." + std::to_string(::getpid())),
         path_(dir_ + "/int8.edgeq") {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directory(dir_);
