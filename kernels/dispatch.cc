@@ -169,6 +169,10 @@ int collapse_transpose(int rank, const int32_t* in_shape, const int32_t* perm, i
   return groups;
 }
 
+bool is_batched_matrix_transpose(int rank, const int32_t* perm) {
+  return (rank == 2 && perm[0] == 1 && perm[1] == 0) || (rank == 3 && perm[0] == 0 && perm[1] == 2 && perm[2] == 1);
+}
+
 bool transpose_kernel_covers(int rank, const int32_t* in_shape, const int32_t* perm, size_t elem_size) {
   if ((elem_size == 1 || elem_size == 4) && (is_channels_last_perm(rank, perm) || is_channels_first_perm(rank, perm)))
     return true;

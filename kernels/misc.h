@@ -149,9 +149,7 @@ int collapse_transpose(int rank, const int32_t* in_shape, const int32_t* perm, i
                        int32_t* perm_out);
 // A collapsed permutation that swaps the last two of two or three dimensions:
 // [rows][cols] -> [cols][rows], or the same for each of a leading batch dimension.
-inline bool is_batched_matrix_transpose(int rank, const int32_t* perm) {
-  return (rank == 2 && perm[0] == 1 && perm[1] == 0) || (rank == 3 && perm[0] == 0 && perm[1] == 2 && perm[2] == 1);
-}
+bool is_batched_matrix_transpose(int rank, const int32_t* perm);
 // Whether the level transpose kernels move this transpose themselves: the channels-last
 // change and its inverse (1- and 4-byte elements), every transpose whose collapsed
 // innermost dimension stays innermost (runs of bytes), and, on 1- and 4-byte elements,
