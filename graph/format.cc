@@ -65,7 +65,10 @@ flatbuffers::Offset<void> build_options(flatbuffers::FlatBufferBuilder& b, const
                                      a.pad_top, a.pad_left, a.pad_bottom, a.pad_right, a.groups,
                                      &act).Union();
     case fb::Options::FullyConnectedOptions:
-      return fb::CreateFullyConnectedOptions(b, &act).Union();
+      return fb::CreateFullyConnectedOptions(b, &act, static_cast<uint8_t>(a.dynamic)).Union();
+    case fb::Options::MatMulOptions:
+      return fb::CreateMatMulOptions(b, static_cast<uint8_t>(a.dynamic)).Union();
+    case fb::Options::LayerNormOptions: return fb::CreateLayerNormOptions(b, a.epsilon).Union();
     case fb::Options::BinaryOptions: return fb::CreateBinaryOptions(b, &act).Union();
     case fb::Options::UnaryOptions: return fb::CreateUnaryOptions(b, a.alpha, a.beta).Union();
     case fb::Options::AxisOptions: return fb::CreateAxisOptions(b, a.axis).Union();
@@ -123,7 +126,10 @@ Status read_options(const fb::Node* fn, Node* n) {
     }
     case fb::Options::FullyConnectedOptions:
       read_act(fn->options_as_FullyConnectedOptions()->act(), &a);
+      a.dynamic = fn->options_as_FullyConnectedOptions()->dynamic();
       break;
+    case fb::Options::MatMulOptions: a.dynamic = fn->options_as_MatMulOptions()->dynamic(); break;
+    case fb::Options::LayerNormOptions: a.epsilon = fn->options_as_LayerNormOptions()->epsilon(); break;
     case fb::Options::BinaryOptions: read_act(fn->options_as_BinaryOptions()->act(), &a); break;
     case fb::Options::UnaryOptions: {
       auto* o = fn->options_as_UnaryOptions();

@@ -9,6 +9,7 @@ const char* dtype_name(DType t) {
     case DType::kS8: return "s8";
     case DType::kU8: return "u8";
     case DType::kS32: return "s32";
+    case DType::kS64: return "s64";
   }
   return "?";
 }
@@ -19,6 +20,7 @@ size_t dtype_size(DType t) {
     case DType::kS8: return 1;
     case DType::kU8: return 1;
     case DType::kS32: return 4;
+    case DType::kS64: return 8;
   }
   return 0;
 }

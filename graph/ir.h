@@ -30,7 +30,8 @@
 
 namespace edgeq {
 
-enum class DType : uint8_t { kF32 = 0, kS8 = 1, kU8 = 2, kS32 = 3 };
+enum class DType : uint8_t { kF32 = 0, kS8 = 1, kU8 = 2, kS32 = 3, kS64 = 4 };
+inline bool is_index_type(DType t) { return t == DType::kS32 || t == DType::kS64; }
 
 const char* dtype_name(DType t);
 // "[1,3,224,224]": how messages and tools print a shape.
@@ -126,6 +127,8 @@ struct Attrs {
   std::vector<int32_t> starts;  // kSlice
   std::vector<int32_t> steps;   // kSlice
   int32_t scale_h = 1, scale_w = 1;  // kResizeNearest
+  int32_t dynamic = 0;          // kFullyConnected, kMatMul: run-time quantization mode
+  float epsilon = 1e-5f;        // kLayerNorm
 };
 
 struct Node {

@@ -48,6 +48,27 @@
 //  Lookup          in: X (S8/U8), T[256] constant of X's dtype. Y[i] = T[(uint8)X[i]]: a
 //                  dequantize -> float elementwise functions of X -> quantize island,
 //                  evaluated once on the 256 inputs (graph/onnx/ir_passes.cc).
+//  MatMul          in: A[..., M, K], B[..., K, N], both activations; the batch dimensions
+//                  broadcast (numpy). Out: Y[..., M, N]. Float: A, B, Y F32 (`dynamic` 0).
+//                  Quantized: A and B each S8 or U8 per tensor with their own zero points,
+//                  Y S8/U8: requantized sum over k of (a - za)(b - zb).
+//                  Dynamically quantized (A, B, Y F32, `dynamic` != 0): see FullyConnected.
+//  FullyConnected and MatMul `dynamic`: how float activations are quantized at run time.
+//                  1: ONNX DynamicQuantizeLinear exactly (uint8, per tensor: the range
+//                  [min(0, min x), max(0, max x)] over 255 steps, zero point
+//                  round_half_even(-min/scale) saturated), the int32 result times
+//                  s_x * s_w in float. 2 (and 0 on FullyConnected): edgeq's per-row mode
+//                  (each row of A, and each column of B, its own scale).
+//  LayerNorm       in: X[..., C], gamma[C] (F32 constant), beta[C] (F32 constant, optional).
+//                  Y = (x - mean) / sqrt(var + epsilon) * gamma + beta over the last axis
+//                  (var: the biased variance). Quantized: X, Y S8/U8 per tensor; the mean
+//                  and variance in integer arithmetic (kernels/ref/ref.h).
+//  Gather          in: T[V, D...] constant table (F32, or S8/U8 per tensor), I (S32/S64)
+//                  indices. Out: Y[I.shape..., D...] = T[I[...]], with T's dtype and
+//                  quantization (an embedding lookup). An index outside [0, V) is a run-time
+//                  error naming the tensor, never a read outside the table.
+//  Cast            value conversion between F32, S32, S64 (and S8/U8 without quantization):
+//                  float -> integer truncates toward zero and saturates.
 //
 // Adding an op: docs/adding-an-op.md.
 #pragma once
@@ -116,6 +137,10 @@ enum OpFlag : uint32_t {
   X(Softplus, UnaryOptions, unary, unary, kOpQuantizable)                                                        \
   X(Elu, UnaryOptions, unary, unary, kOpQuantizable)                                                             \
   X(Gelu, UnaryOptions, unary, unary, kOpQuantizable)                                                            \
-  X(Mish, UnaryOptions, unary, unary, kOpQuantizable)
+  X(Mish, UnaryOptions, unary, unary, kOpQuantizable)                                                            \
+  X(MatMul, MatMulOptions, matmul, matmul, kOpQuantizable)                                                       \
+  X(LayerNorm, LayerNormOptions, layer_norm, layer_norm, kOpQuantizable)                                         \
+  X(Gather, NONE, gather, gather, kOpRangePreserving | kOpQuantizable)                                           \
+  X(Cast, NONE, cast, cast, kOpConversion)
 
 }  // namespace edgeq

@@ -119,7 +119,7 @@ Status infer_conv(const NodeChecker& c, const Node& n, std::vector<Shape>* outs)
   return Status::Ok();
 }
 
-Status infer_fully_connected(const NodeChecker& c, const Node&, std::vector<Shape>* outs) {
+Status infer_fully_connected(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(2, 3, 1, 1));
   const Tensor &x = c.in(0), &w = c.in(1), &y = c.out(0);
   EDGEQ_RETURN_IF_ERROR(c.rank(w, 2));
@@ -127,32 +127,36 @@ Status infer_fully_connected(const NodeChecker& c, const Node&, std::vector<Shap
   if (x.shape.empty() || x.shape.back() != w.shape[1])
     return c.fail("input " + shape_string(x.shape) + " does not match weights " + shape_string(w.shape));
   EDGEQ_RETURN_IF_ERROR(c.act_range());
-  const int32_t n = w.shape[0];
+  const int32_t cout = w.shape[0];
   if (c.has_in(2)) {
     const Tensor& b = c.in(2);
-    if (!b.is_constant() || b.shape != Shape{n}) return c.fail("bias must be a constant of shape [" + std::to_string(n) + "]");
+    if (!b.is_constant() || b.shape != Shape{cout})
+      return c.fail("bias must be a constant of shape [" + std::to_string(cout) + "]");
   }
   EDGEQ_RETURN_IF_ERROR(c.activation(x));
   EDGEQ_RETURN_IF_ERROR(c.same_kind(x, y));
   if (x.dtype == DType::kF32 && w.dtype == DType::kS8) {
     // Dynamically quantized: float activations, int8 weights with zero point 0, float bias.
-    if (!(w.quant.per_tensor() || (w.quant.axis == 0 && w.quant.scale.size() == static_cast<size_t>(n))))
+    if (!(w.quant.per_tensor() || (w.quant.axis == 0 && w.quant.scale.size() == static_cast<size_t>(cout))))
       return c.fail("weights must be quantized per tensor or per output channel (axis 0)");
     for (int32_t z : w.quant.zero_point)
       if (z != 0) return c.fail("a dynamically quantized fully-connected op needs weight zero point 0");
     if (c.has_in(2) && c.in(2).dtype != DType::kF32)
       return c.fail("a dynamically quantized fully-connected op needs an f32 bias");
+    if (n.attrs.dynamic < 0 || n.attrs.dynamic > 2) return c.fail("unknown dynamic quantization mode");
+  } else if (n.attrs.dynamic != 0) {
+    return c.fail("dynamic quantization needs f32 activations and s8 weights");
   } else if (x.dtype == DType::kF32) {
     if (w.dtype != DType::kF32 || (c.has_in(2) && c.in(2).dtype != DType::kF32))
       return c.fail("a float fully-connected op needs f32 (or, dynamically quantized, s8) weights and f32 bias");
   } else {
     if (w.dtype != DType::kS8) return c.fail("a quantized fully-connected op needs s8 weights");
-    if (!(w.quant.per_tensor() || (w.quant.axis == 0 && w.quant.scale.size() == static_cast<size_t>(n))))
+    if (!(w.quant.per_tensor() || (w.quant.axis == 0 && w.quant.scale.size() == static_cast<size_t>(cout))))
       return c.fail("weights must be quantized per tensor or per output channel (axis 0)");
     if (c.has_in(2) && c.in(2).dtype != DType::kS32) return c.fail("a quantized fully-connected op needs an s32 bias");
   }
   Shape s(x.shape.begin(), x.shape.end() - 1);
-  s.push_back(n);
+  s.push_back(cout);
   outs->push_back(s);
   return Status::Ok();
 }
@@ -376,6 +380,90 @@ Status infer_conversion(const NodeChecker& c, const Node& n, std::vector<Shape>*
   return Status::Ok();
 }
 
+// numpy broadcast of the leading (batch) dimensions of a and b, which keep their last
+// `keep` dimensions out of it; false when they do not broadcast.
+bool broadcast_batch(const Shape& a, const Shape& b, size_t keep, Shape* out) {
+  const size_t ra = a.size() - keep, rb = b.size() - keep, r = std::max(ra, rb);
+  out->assign(r, 1);
+  for (size_t i = 0; i < r; ++i) {
+    const int32_t da = i < r - ra ? 1 : a[i - (r - ra)];
+    const int32_t db = i < r - rb ? 1 : b[i - (r - rb)];
+    if (da != db && da != 1 && db != 1) return false;
+    (*out)[i] = std::max(da, db);
+  }
+  return true;
+}
+
+Status infer_matmul(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(2, 2, 1, 1));
+  const Tensor &a = c.in(0), &b = c.in(1), &y = c.out(0);
+  if (a.shape.size() < 2 || b.shape.size() < 2 || a.shape.size() > 6 || b.shape.size() > 6)
+    return c.fail("operands must have rank 2 to 6");
+  for (const Tensor* t : {&a, &b, &y}) EDGEQ_RETURN_IF_ERROR(c.activation(*t));
+  const int32_t m = a.shape[a.shape.size() - 2], k = a.shape.back(), nn = b.shape.back();
+  if (b.shape[b.shape.size() - 2] != k)
+    return c.fail("shapes " + shape_string(a.shape) + " and " + shape_string(b.shape) + " do not multiply");
+  Shape s;
+  if (!broadcast_batch(a.shape, b.shape, 2, &s))
+    return c.fail("batch dimensions of " + shape_string(a.shape) + " and " + shape_string(b.shape) +
+                  " do not broadcast");
+  const bool fl = a.dtype == DType::kF32;
+  if ((b.dtype == DType::kF32) != fl || (y.dtype == DType::kF32) != fl)
+    return c.fail("operands and result must be all float or all quantized");
+  if (n.attrs.dynamic < 0 || n.attrs.dynamic > 2 || (n.attrs.dynamic != 0 && !fl))
+    return c.fail("dynamic quantization mode " + std::to_string(n.attrs.dynamic) + " needs float operands");
+  s.push_back(m);
+  s.push_back(nn);
+  outs->push_back(s);
+  return Status::Ok();
+}
+
+Status infer_layer_norm(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(2, 3, 1, 1));
+  const Tensor &x = c.in(0), &y = c.out(0);
+  if (x.shape.empty()) return c.fail("input has rank 0");
+  EDGEQ_RETURN_IF_ERROR(c.activation(x));
+  EDGEQ_RETURN_IF_ERROR(c.activation(y));
+  EDGEQ_RETURN_IF_ERROR(c.same_kind(x, y));
+  const Shape ch{x.shape.back()};
+  for (size_t i = 1; i < 3; ++i) {
+    if (!c.has_in(i)) continue;
+    const Tensor& p = c.in(i);
+    if (!p.is_constant() || p.dtype != DType::kF32 || p.shape != ch)
+      return c.fail(std::string(i == 1 ? "scale" : "bias") + " must be an f32 constant of shape " +
+                    shape_string(ch));
+  }
+  if (!(n.attrs.epsilon >= 0.f) || !std::isfinite(n.attrs.epsilon)) return c.fail("epsilon is negative or not finite");
+  outs->push_back(x.shape);
+  return Status::Ok();
+}
+
+Status infer_gather(const NodeChecker& c, const Node&, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(2, 2, 1, 1));
+  const Tensor &t = c.in(0), &i = c.in(1), &y = c.out(0);
+  if (!t.is_constant() || t.shape.empty() || t.shape[0] < 1)
+    return c.fail("the table must be a constant of rank 1 or more");
+  EDGEQ_RETURN_IF_ERROR(c.activation(t));
+  EDGEQ_RETURN_IF_ERROR(c.same_quant(t, y));
+  if (!is_index_type(i.dtype)) return c.fail("indices '" + i.name + "' must be s32 or s64");
+  if (i.is_constant()) return c.fail("indices are constant (fold the lookup when importing)");
+  Shape s = i.shape;
+  s.insert(s.end(), t.shape.begin() + 1, t.shape.end());
+  if (s.size() > 6) return c.fail("result rank above 6");
+  outs->push_back(s);
+  return Status::Ok();
+}
+
+Status infer_cast(const NodeChecker& c, const Node&, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+  const Tensor &x = c.in(0), &y = c.out(0);
+  for (const Tensor* t : {&x, &y})
+    if (!t->quant.empty()) return c.fail("tensor '" + t->name + "' is quantized: use Quantize/Dequantize");
+  if (x.dtype == y.dtype) return c.fail("casts to its own dtype");
+  outs->push_back(x.shape);
+  return Status::Ok();
+}
+
 // Validates node n and gives its output shapes: the op table's shape rule for its op.
 Status infer_node(const Graph& g, const Node& n, std::vector<Shape>* outs) {
   NodeChecker c(g, n);
@@ -398,7 +486,8 @@ Status check_quant(const Tensor& t, size_t i) {
     if (!q.zero_point.empty()) return InvalidModel(label + ": zero points without scales");
     return Status::Ok();
   }
-  if (t.dtype == DType::kF32) return InvalidModel(label + ": a float tensor with quantization");
+  if (t.dtype == DType::kF32 || t.dtype == DType::kS64)
+    return InvalidModel(label + ": " + dtype_name(t.dtype) + " tensor with quantization");
   if (q.zero_point.size() != q.scale.size()) return InvalidModel(label + ": scale and zero point counts differ");
   if (q.scale.size() > 1) {
     if (q.axis < 0 || static_cast<size_t>(q.axis) >= t.shape.size() ||

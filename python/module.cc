@@ -115,6 +115,7 @@ py::dtype numpy_dtype(DType t) {
     case DType::kS8: return py::dtype::of<int8_t>();
     case DType::kU8: return py::dtype::of<uint8_t>();
     case DType::kS32: return py::dtype::of<int32_t>();
+    case DType::kS64: return py::dtype::of<int64_t>();
   }
   return py::dtype::of<float>();
 }

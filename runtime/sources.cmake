@@ -13,6 +13,9 @@ set(EDGEQ_RUNTIME_SOURCES
   runtime/ops/pool.cc
   runtime/ops/movement.cc
   runtime/ops/quantize.cc
+  runtime/ops/matmul.cc
+  runtime/ops/layer_norm.cc
+  runtime/ops/gather.cc
 )
 # The float path on XNNPACK (runtime/ops/float_xnn.h), or its stand-in that handles no
 # node. CMakeLists.txt adds XNNPACK's headers, library and EDGEQ_HAVE_XNNPACK=1 to the runtime.

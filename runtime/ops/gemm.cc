@@ -242,8 +242,10 @@ Status prepare_conv(const Graph& g, const Node& n, const OpContext& ctx, std::un
 
 Status prepare_fully_connected(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
-  if (t == DType::kF32 && g.tensors[n.inputs[1]].dtype == DType::kS8)
+  if (t == DType::kF32 && g.tensors[n.inputs[1]].dtype == DType::kS8) {
+    if (n.attrs.dynamic == 1) return op_error(n, "per-tensor dynamic quantization is not implemented yet");
     return own(std::make_unique<DynamicFc>(g, n), g, ctx, out);
+  }
   if (t == DType::kF32) return own(std::make_unique<FcF32>(g, n), g, ctx, out);
   return own_typed<QFc>(t, g, ctx, out, g, n);
 }
