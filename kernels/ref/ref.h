@@ -274,5 +274,20 @@ void slice(int rank, const int32_t* in_shape, const int32_t* out_shape, const in
 void resize_nearest(int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t scale_h,
                     int32_t scale_w, size_t elem_size, const void* in, void* out);
 
+// ---------------------------------------------------------------- gather and cast (gather.cc)
+
+// Position of the first index outside [0, rows), or `count` when all are inside.
+template <typename I>
+size_t first_index_out_of_range(size_t count, const I* idx, int64_t rows);
+// Row i of out = row idx[i] of table; rows of row_bytes bytes (any dtype). Every index
+// must be in range (checked beforehand with first_index_out_of_range). I: int32/int64.
+template <typename I>
+void gather_rows(size_t count, const I* idx, const void* table, size_t row_bytes, void* out);
+// Value conversion between float, int32 and int64: float -> integer truncates toward
+// zero and saturates (NaN gives 0); int64 -> int32 saturates; integer -> float rounds
+// to nearest even.
+template <typename From, typename To>
+void cast(size_t n, const From* in, To* out);
+
 }  // namespace ref
 }  // namespace edgeq
