@@ -138,7 +138,8 @@ edgeq_status edgeq_session_set_input_raw(edgeq_session* session, size_t index, c
 edgeq_status edgeq_session_set_input_s64(edgeq_session* session, size_t index, const int64_t* data, size_t count);
 edgeq_status edgeq_session_set_input_s32(edgeq_session* session, size_t index, const int32_t* data, size_t count);
 
-/* Runs the model. Index inputs are checked as the run reaches the op that uses them:
+/* Runs the model. The arena reuses an input's memory once the last op reading it has
+ * run, so set every input again before each run. Index inputs are checked as the run reaches the op that uses them:
  * a Gather index outside its table (negative, or >= the table's rows) stops the run
  * with EDGEQ_INVALID_ARGUMENT and a message naming the node and the index tensor; the
  * outputs are then undefined. Nothing is ever read outside a table. */
