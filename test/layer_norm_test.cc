@@ -319,6 +319,27 @@ class NormLevels : public ::testing::Test {
 
 TEST_F(NormLevels, QLayerNormInt8) { qln_sweep<int8_t>(); }
 TEST_F(NormLevels, QLayerNormUint8) { qln_sweep<uint8_t>(); }
+// Rows longer than the kernels keep table entries for (2048) and than one uint32 lane
+// sum holds (256 entries of 2^23 a lane): all equal (the largest sum) and random.
+TEST_F(NormLevels, QSoftmaxLongRows) {
+  for (int32_t n : {2047, 2048, 2049, 2061, 4100, 20000}) {
+    for (bool equal : {true, false}) {
+      std::vector<int8_t> q = random_ints<int8_t>(&rng_, 2 * n, -128, 127);
+      if (equal) std::fill(q.begin(), q.end(), int8_t{9});
+      uint32_t table[256];
+      ref::qsoftmax_table(0.05f, table);
+      const float s_out = 1.f / 65536;  // small enough that the outputs are not all 0
+      std::vector<int8_t> want(q.size()), got(q.size());
+      ref::qsoftmax_rows<int8_t>(2, n, q.data(), table, s_out, -128, want.data());
+      for (Isa isa : levels_) {
+        std::fill(got.begin(), got.end(), int8_t{0});
+        kern::kernel_set(isa).misc.qsoftmax_s8(2, n, q.data(), table, s_out, -128, got.data());
+        ASSERT_EQ(0, std::memcmp(want.data(), got.data(), got.size())) << kern::isa_name(isa) << " n " << n;
+      }
+    }
+  }
+}
+
 TEST_F(NormLevels, QSoftmaxInt8) { softmax_sweep<int8_t>(); }
 TEST_F(NormLevels, QSoftmaxUint8) { softmax_sweep<uint8_t>(); }
 

@@ -3,8 +3,8 @@
 // function bit for bit (the numerics are in kernels/ref/ref.h). AArch64 and ARMv7.
 //
 //  * softmax: the row maximum 16 bytes at a time; NEON has no gather, so the table
-//    entries are read one by one (integer sums: exact in any order) and the outputs
-//    computed 8 at a time (one float multiply, rounding half to even as
+//    entries are read one by one (integer sums: exact in any order) and kept for the
+//    outputs, computed 8 at a time (one float multiply, rounding half to even as
 //    neon_epilogue.h's neon_round_nearest).
 //  * quantized layer norm: sum (vpadal) and sum of squares (vmlal) of 16 bytes at a
 //    time as int16 (int32 lanes cannot overflow for channels <= 65536), then
@@ -66,15 +66,27 @@ void qsoftmax_rows_neon(int64_t rows, int32_t n, const T* in, const uint32_t tab
   const int32x4_t lo = vdupq_n_s32(std::numeric_limits<T>::lowest());
   const int32x4_t hi = vdupq_n_s32(std::numeric_limits<T>::max());
   const float32x4_t cap = vdupq_n_f32(65536.f);
+  // The first pass keeps the table entries of the first kBuffered elements for the second.
+  constexpr int32_t kBuffered = 2048;
+  uint32_t e_buf[kBuffered + 8];
   for (int64_t r = 0; r < rows; ++r) {
     const T* x = in + r * n;
     const int32_t max_q = row_max(x, n);
     uint64_t sum = 0;
-    for (int32_t j = 0; j < n; ++j) sum += table[max_q - x[j]];
+    for (int32_t j = 0; j < n; ++j) {
+      const uint32_t e = table[max_q - x[j]];
+      if (j < kBuffered) e_buf[j] = e;
+      sum += e;
+    }
+    std::fill(e_buf + std::min(n, kBuffered), e_buf + std::min(n, kBuffered) + 8, 0u);  // the last block's padding
     const float32x4_t scale = vdupq_n_f32(ref::qsoftmax_row_multiplier(sum, out_scale));
-    blocks_of_8<T>(n, x, out + r * n, static_cast<T>(max_q), [&](const T* xb, T* yb, int32_t) {
-      uint32_t e[8];
-      for (int i = 0; i < 8; ++i) e[i] = table[max_q - xb[i]];
+    blocks_of_8<T>(n, x, out + r * n, static_cast<T>(max_q), [&](const T* xb, T* yb, int32_t at) {
+      uint32_t fetched[8];
+      const uint32_t* e = e_buf + at;
+      if (at + 8 > kBuffered) {
+        for (int i = 0; i < 8; ++i) fetched[i] = table[max_q - xb[i]];
+        e = fetched;
+      }
       int32x4_t q[2];
       for (int h = 0; h < 2; ++h) {
         const float32x4_t v = vminq_f32(vmulq_f32(vcvtq_f32_u32(vld1q_u32(e + 4 * h)), scale), cap);
