@@ -5,13 +5,15 @@
 //  * fold_lanes16: the reference layer norm's 16 float summation lanes (ref.h), given
 //    as stored vectors plus the elements past the last whole block of 16, folded by
 //    halves into one sum exactly as kernels/ref/norm.cc does.
-//  * layer_norm_f32_rows: the float layer norm around an ISA's vector steps.
+//  * qlayer_norm_rows, layer_norm_f32_rows: the layer norms around an ISA's vector steps.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+
+#include "kernels/ref/ref.h"
 
 namespace edgeq {
 namespace kern {
@@ -36,6 +38,34 @@ inline float fold_lanes16(float lane[16], const float* rest, int32_t rest_count)
     for (int l = 0; l < width; ++l) lane[l] += lane[l + width];
   }
   return lane[0];
+}
+
+// The quantized layer norm (ref::qlayer_norm) of `rows` rows around an ISA's steps, V for
+// elements of type T: V::sums(x, body, &sum, &sum_squares) over the first `body` (a
+// multiple of 16) elements; V::Row V::row(channels, p, multiplier, sum), the row's vector
+// constants; V::out8(row, x, g, b, y), 8 outputs. The last partial block of 8 reads
+// padded copies of g and b (its padded lanes are discarded).
+template <typename T, typename V>
+void qlayer_norm_rows(int64_t rows, int32_t channels, const T* in, const ref::QLayerNormParams& p, T* out) {
+  const int32_t body = channels & ~15, tail_start = channels & ~7;
+  float g_tail[8] = {}, b_tail[8] = {};
+  std::copy(p.gamma + tail_start, p.gamma + channels, g_tail);
+  std::copy(p.beta + tail_start, p.beta + channels, b_tail);
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* x = in + r * channels;
+    int64_t sum = 0, sum_squares = 0;
+    V::sums(x, body, &sum, &sum_squares);
+    for (int32_t c = body; c < channels; ++c) {
+      sum += x[c];
+      sum_squares += static_cast<int32_t>(x[c]) * x[c];
+    }
+    const float m = ref::qlayer_norm_row_multiplier(channels, sum, sum_squares, p.in_scale, p.epsilon);
+    const typename V::Row row = V::row(channels, p, m, static_cast<int32_t>(sum));
+    blocks_of_8<T>(channels, x, out + r * channels, T(0), [&](const T* xb, T* yb, int32_t j) {
+      const bool tail = j == tail_start;
+      V::out8(row, xb, tail ? g_tail : p.gamma + j, tail ? b_tail : p.beta + j, yb);
+    });
+  }
 }
 
 // The float layer norm (ref::layer_norm_f32) of `rows` rows on an ISA's 16-lane vectors:

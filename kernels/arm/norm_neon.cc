@@ -97,20 +97,17 @@ void qsoftmax_rows_neon(int64_t rows, int32_t n, const T* in, const uint32_t tab
   }
 }
 
+// The int8 / uint8 layer norm's vector steps (kernels/norm_blocks.h).
 template <typename T>
-void qlayer_norm_neon(int64_t rows, int32_t channels, const T* in, const ref::QLayerNormParams& p, T* out) {
-  const int32x4_t zp = vdupq_n_s32(p.out_zero_point);
-  const float32x4_t lo = vdupq_n_f32(static_cast<float>(p.qmin - p.out_zero_point));
-  const float32x4_t hi = vdupq_n_f32(static_cast<float>(p.qmax - p.out_zero_point));
-  const int32_t tail_start = channels & ~7;
-  float g_tail[8] = {}, b_tail[8] = {};
-  std::copy(p.gamma + tail_start, p.gamma + channels, g_tail);
-  std::copy(p.beta + tail_start, p.beta + channels, b_tail);
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* x = in + r * channels;
+struct QLnNeon {
+  struct Row {
+    int32_t channels;
+    int32x4_t sum, zp;
+    float32x4_t multiplier, lo, hi;
+  };
+  static void sums(const T* x, int32_t body, int64_t* sum, int64_t* sum_squares) {
     int32x4_t s1 = vdupq_n_s32(0), s2 = vdupq_n_s32(0);
-    int32_t c = 0;
-    for (; c + 16 <= channels; c += 16) {
+    for (int32_t c = 0; c < body; c += 16) {
       const int16x8_t a = load8_s16(x + c), b = load8_s16(x + c + 8);
       s1 = vpadalq_s16(vpadalq_s16(s1, a), b);
       s2 = vmlal_s16(vmlal_s16(s2, vget_low_s16(a), vget_low_s16(a)), vget_high_s16(a), vget_high_s16(a));
@@ -119,32 +116,31 @@ void qlayer_norm_neon(int64_t rows, int32_t channels, const T* in, const ref::QL
     int32_t l1[4], l2[4];
     vst1q_s32(l1, s1);
     vst1q_s32(l2, s2);
-    int64_t sum = int64_t{l1[0]} + l1[1] + l1[2] + l1[3];
-    int64_t sum_squares = int64_t{l2[0]} + l2[1] + l2[2] + l2[3];
-    for (; c < channels; ++c) {
-      sum += x[c];
-      sum_squares += static_cast<int32_t>(x[c]) * x[c];
-    }
-    const float32x4_t m = vdupq_n_f32(ref::qlayer_norm_row_multiplier(channels, sum, sum_squares, p.in_scale, p.epsilon));
-    const int32x4_t s = vdupq_n_s32(static_cast<int32_t>(sum));
-    blocks_of_8<T>(channels, x, out + r * channels, T(0), [&](const T* xb, T* yb, int32_t j) {
-      const bool tail = j == tail_start;
-      const float* g = tail ? g_tail : p.gamma + j;
-      const float* b = tail ? b_tail : p.beta + j;
-      const int16x8_t v = load8_s16(xb);
-      const int32x4_t half[2] = {vmovl_s16(vget_low_s16(v)), vmovl_s16(vget_high_s16(v))};
-      int32x4_t q[2];
-      for (int h = 0; h < 2; ++h) {
-        const int32x4_t t = vsubq_s32(vmulq_n_s32(half[h], channels), s);
-        float32x4_t w = vmulq_f32(vmulq_f32(vcvtq_f32_s32(t), m), vld1q_f32(g + 4 * h));
-        w = vaddq_f32(w, vld1q_f32(b + 4 * h));
-        w = vminq_f32(vmaxq_f32(w, lo), hi);  // no NaN here: the same as the reference's compares
-        q[h] = vaddq_s32(neon_round_nearest(w), zp);
-      }
-      store8(yb, q[0], q[1]);
-    });
+    *sum = int64_t{l1[0]} + l1[1] + l1[2] + l1[3];
+    *sum_squares = int64_t{l2[0]} + l2[1] + l2[2] + l2[3];
   }
-}
+  static Row row(int32_t channels, const ref::QLayerNormParams& p, float multiplier, int32_t sum) {
+    return {channels,
+            vdupq_n_s32(sum),
+            vdupq_n_s32(p.out_zero_point),
+            vdupq_n_f32(multiplier),
+            vdupq_n_f32(static_cast<float>(p.qmin - p.out_zero_point)),
+            vdupq_n_f32(static_cast<float>(p.qmax - p.out_zero_point))};
+  }
+  static void out8(const Row& r, const T* x, const float* g, const float* b, T* y) {
+    const int16x8_t v = load8_s16(x);
+    const int32x4_t half[2] = {vmovl_s16(vget_low_s16(v)), vmovl_s16(vget_high_s16(v))};
+    int32x4_t q[2];
+    for (int h = 0; h < 2; ++h) {
+      const int32x4_t t = vsubq_s32(vmulq_n_s32(half[h], r.channels), r.sum);
+      float32x4_t w = vmulq_f32(vmulq_f32(vcvtq_f32_s32(t), r.multiplier), vld1q_f32(g + 4 * h));
+      w = vaddq_f32(w, vld1q_f32(b + 4 * h));
+      w = vminq_f32(vmaxq_f32(w, r.lo), r.hi);  // no NaN here: the same as the reference's compares
+      q[h] = vaddq_s32(neon_round_nearest(w), r.zp);
+    }
+    store8(y, q[0], q[1]);
+  }
+};
 
 // The reference's 16 summation lanes as four vectors (kernels/norm_blocks.h).
 struct F32Neon {
@@ -187,8 +183,8 @@ struct F32Neon {
 void add_norm_kernels_neon(MiscKernels* k) {
   k->qsoftmax_s8 = qsoftmax_rows_neon<int8_t>;
   k->qsoftmax_u8 = qsoftmax_rows_neon<uint8_t>;
-  k->qlayer_norm_s8 = qlayer_norm_neon<int8_t>;
-  k->qlayer_norm_u8 = qlayer_norm_neon<uint8_t>;
+  k->qlayer_norm_s8 = qlayer_norm_rows<int8_t, QLnNeon<int8_t>>;
+  k->qlayer_norm_u8 = qlayer_norm_rows<uint8_t, QLnNeon<uint8_t>>;
   k->layer_norm_f32 = layer_norm_f32_rows<F32Neon>;
 }
 

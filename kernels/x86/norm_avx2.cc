@@ -137,45 +137,40 @@ __m256i load16_epi16(const T* p) {
   return is_signed<T>() ? _mm256_cvtepi8_epi16(b) : _mm256_cvtepu8_epi16(b);
 }
 
+// The int8 / uint8 layer norm's vector steps (kernels/norm_blocks.h).
 template <typename T>
-void qlayer_norm_avx2(int64_t rows, int32_t channels, const T* in, const ref::QLayerNormParams& p, T* out) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  const __m256i count = _mm256_set1_epi32(channels);
-  const __m256i zp = _mm256_set1_epi32(p.out_zero_point);
-  const __m256 lo = _mm256_set1_ps(static_cast<float>(p.qmin - p.out_zero_point));
-  const __m256 hi = _mm256_set1_ps(static_cast<float>(p.qmax - p.out_zero_point));
-  // gamma and beta of the last partial block, padded (the padded lanes are discarded).
-  const int32_t tail_start = channels & ~7;
-  float g_tail[8] = {}, b_tail[8] = {};
-  std::copy(p.gamma + tail_start, p.gamma + channels, g_tail);
-  std::copy(p.beta + tail_start, p.beta + channels, b_tail);
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* x = in + r * channels;
+struct QLnAvx2 {
+  struct Row {
+    __m256i count, sum, zp;
+    __m256 multiplier, lo, hi;
+  };
+  static void sums(const T* x, int32_t body, int64_t* sum, int64_t* sum_squares) {
+    const __m256i ones = _mm256_set1_epi16(1);
     __m256i s1 = _mm256_setzero_si256(), s2 = _mm256_setzero_si256();
-    int32_t c = 0;
-    for (; c + 16 <= channels; c += 16) {
+    for (int32_t c = 0; c < body; c += 16) {
       const __m256i v = load16_epi16(x + c);
       s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(v, ones));
       s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(v, v));
     }
-    int64_t sum = horizontal_sum<int32_t>(s1), sum_squares = horizontal_sum<int32_t>(s2);
-    for (; c < channels; ++c) {
-      sum += x[c];
-      sum_squares += static_cast<int32_t>(x[c]) * x[c];
-    }
-    const __m256 m = _mm256_set1_ps(ref::qlayer_norm_row_multiplier(channels, sum, sum_squares, p.in_scale, p.epsilon));
-    const __m256i s = _mm256_set1_epi32(static_cast<int32_t>(sum));
-    blocks_of_8<T>(channels, x, out + r * channels, T(0), [&](const T* xb, T* yb, int32_t j) {
-      const bool tail = j == tail_start;
-      const __m256 g = _mm256_loadu_ps(tail ? g_tail : p.gamma + j);
-      const __m256 b = _mm256_loadu_ps(tail ? b_tail : p.beta + j);
-      const __m256i t = _mm256_sub_epi32(_mm256_mullo_epi32(load8_epi32(xb), count), s);
-      __m256 w = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(t), m), g), b);
-      w = _mm256_min_ps(_mm256_max_ps(w, lo), hi);  // max(w, lo) = w > lo ? w : lo, as the reference
-      store8(yb, _mm256_add_epi32(_mm256_cvtps_epi32(w), zp));
-    });
+    *sum = horizontal_sum<int32_t>(s1);
+    *sum_squares = horizontal_sum<int32_t>(s2);
   }
-}
+  static Row row(int32_t channels, const ref::QLayerNormParams& p, float multiplier, int32_t sum) {
+    return {_mm256_set1_epi32(channels),
+            _mm256_set1_epi32(sum),
+            _mm256_set1_epi32(p.out_zero_point),
+            _mm256_set1_ps(multiplier),
+            _mm256_set1_ps(static_cast<float>(p.qmin - p.out_zero_point)),
+            _mm256_set1_ps(static_cast<float>(p.qmax - p.out_zero_point))};
+  }
+  static void out8(const Row& r, const T* x, const float* g, const float* b, T* y) {
+    const __m256i t = _mm256_sub_epi32(_mm256_mullo_epi32(load8_epi32(x), r.count), r.sum);
+    __m256 w = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(t), r.multiplier), _mm256_loadu_ps(g));
+    w = _mm256_add_ps(w, _mm256_loadu_ps(b));
+    w = _mm256_min_ps(_mm256_max_ps(w, r.lo), r.hi);  // max(w, lo) = w > lo ? w : lo, as the reference
+    store8(y, _mm256_add_epi32(_mm256_cvtps_epi32(w), r.zp));
+  }
+};
 
 // The reference's 16 summation lanes as two vectors (kernels/norm_blocks.h).
 struct F32Avx2 {
@@ -215,8 +210,8 @@ struct F32Avx2 {
 void add_norm_kernels_avx2(MiscKernels* k) {
   k->qsoftmax_s8 = qsoftmax_rows_avx2<int8_t>;
   k->qsoftmax_u8 = qsoftmax_rows_avx2<uint8_t>;
-  k->qlayer_norm_s8 = qlayer_norm_avx2<int8_t>;
-  k->qlayer_norm_u8 = qlayer_norm_avx2<uint8_t>;
+  k->qlayer_norm_s8 = qlayer_norm_rows<int8_t, QLnAvx2<int8_t>>;
+  k->qlayer_norm_u8 = qlayer_norm_rows<uint8_t, QLnAvx2<uint8_t>>;
   k->layer_norm_f32 = layer_norm_f32_rows<F32Avx2>;
 }
 
