@@ -184,7 +184,26 @@ void lookup(size_t n, const T* in, const T table[256], T* out);
 
 // outer x axis_size x inner layout; softmax over the middle dimension.
 void softmax_f32(int64_t outer, int32_t axis_size, int64_t inner, const float* in, float* out);
-// Dequantize, softmax in float, quantize to the output params.
+// Quantized softmax (kernels/ref/norm.cc). Along a slice the inputs differ from their
+// maximum m by d_j = m - q_j in [0, 255] steps, so exp(x_j - max) = exp(-s_in * d_j) is
+// one of 256 values, held as integers: the table E[d] = round(2^23 * exp(-s_in * d))
+// (computed in double; E[0] = 2^23). Per slice, in exact integer arithmetic,
+// S = sum_j E[d_j] (uint64), then r = float(1 / (double(S) * double(s_out))) and
+//   y_j = clamp(nearbyint(min(float(E[d_j]) * r, 65536)) + z_out, type range)
+// (one float product, rounded half to even). The zero point of X cancels. Every step
+// is exact or one IEEE float operation, so SIMD kernels match it bit for bit; the
+// table's rounding (2^-24 of the slice's largest probability) is far below an 8-bit
+// output step.
+constexpr int kSoftmaxTableBits = 23;
+void qsoftmax_table(float in_scale, uint32_t table[256]);
+// The quantized softmax over `axis_size` contiguous elements of `rows` rows (inner == 1)
+// with a table from qsoftmax_table(): the function optimized kernels replace.
+template <typename T>
+void qsoftmax_rows(int64_t rows, int32_t row_size, const T* in, const uint32_t table[256], float out_scale,
+                   int32_t out_zero_point, T* out);
+// The per-row multiplier r above (shared with the optimized kernels).
+float qsoftmax_row_multiplier(uint64_t sum, float out_scale);
+// Any layout (outer x axis_size x inner): builds the table and computes as above.
 template <typename T>
 void qsoftmax(int64_t outer, int32_t axis_size, int64_t inner, const T* in, float in_scale,
               int32_t in_zero_point, float out_scale, int32_t out_zero_point, T* out);
@@ -288,6 +307,46 @@ void gather_rows(size_t count, const I* idx, const void* table, size_t row_bytes
 // to nearest even.
 template <typename From, typename To>
 void cast(size_t n, const From* in, To* out);
+
+// ---------------------------------------------------------------- layer normalization
+// (kernels/ref/norm.cc) over the last axis of `channels` elements, `rows` rows.
+//
+// Float: the sums run in 16 lanes, element c added to lane c % 16 in order, the lanes
+// then folded by halves (lane l += lane l + 8, then + 4, + 2, + 1) into lane 0:
+//   mean = sum(x) / float(C); var = sum((x - mean) * (x - mean)) / float(C);
+//   rstd = float(1 / sqrt(double(var) + double(epsilon)));
+//   y = ((x - mean) * rstd) * gamma + beta     (beta absent: 0), each a float operation.
+// 16 lanes are two AVX2 vectors, one AVX-512 vector or four NEON vectors.
+void layer_norm_f32(int64_t rows, int32_t channels, const float* in, const float* gamma, const float* beta,
+                    float epsilon, float* out);
+
+// Quantized (X, Y both int8 or both uint8, per tensor): with q the stored values,
+//   S1 = sum q, S2 = sum q*q (exact integers; X's zero point cancels),
+//   V = C * S2 - S1 * S1 (= C^2 var / s_x^2, exact in int64),
+//   t_c = C * q_c - S1 (= C (x_c - mean) / s_x, exact int32),
+// so (x - mean) / sqrt(var + eps) = t_c * r with, in double rounded once to float,
+//   r = float(s_x / sqrt(s_x^2 V + eps C^2))    (r = 0 when V = 0: a constant row, all t_c 0),
+// r in [0, 1]; with gamma and beta finite after folding nothing below is NaN.
+// gamma and beta are folded at preparation into g_c = gamma_c / s_y and b_c = beta_c / s_y
+// (qlayer_norm_fold). Then per element, each a float operation:
+//   w = (float(t_c) * r) * g_c + b_c, clamped to [qmin - z_y, qmax - z_y],
+//   y = nearbyint(w) + z_y    (rounding half to even).
+// channels <= kQLayerNormMaxChannels (so t_c and the SIMD kernels' int32 lane sums fit).
+constexpr int32_t kQLayerNormMaxChannels = 65536;
+struct QLayerNormParams {
+  float in_scale = 1.f;
+  float epsilon = 0.f;
+  const float* gamma = nullptr;  // g_c, `channels` entries
+  const float* beta = nullptr;   // b_c, `channels` entries
+  int32_t out_zero_point = 0;
+  int32_t qmin = -128, qmax = 127;
+};
+// g_c = gamma_c / out_scale, b_c = beta_c / out_scale (0 without beta), in float.
+void qlayer_norm_fold(int32_t channels, const float* gamma, const float* beta, float out_scale, float* g, float* b);
+// The per-row multiplier r above from the row's exact sums (shared with the optimized kernels).
+float qlayer_norm_row_multiplier(int32_t channels, int64_t sum, int64_t sum_squares, float in_scale, float epsilon);
+template <typename T>
+void qlayer_norm(int64_t rows, int32_t channels, const T* in, const QLayerNormParams& p, T* out);
 
 }  // namespace ref
 }  // namespace edgeq
