@@ -6,11 +6,13 @@ set(EDGEQ_KERNEL_SOURCES
   kernels/ref/elementwise.cc
   kernels/ref/pool.cc
   kernels/ref/data.cc
+  kernels/ref/matmul.cc
   kernels/dispatch.cc
   kernels/memory.cc
   kernels/qconv.cc
   kernels/qdwconv.cc
   kernels/pack_layout.cc
+  kernels/qmatmul.cc
 )
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(EDGEQ_ARCH x86)
