@@ -26,6 +26,33 @@ constexpr size_t kMaxMr = 16, kMaxTile = 16 * 64;
 
 size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
+// round_half_even(v) for |v| < 2^22, without libm's nearbyint (the baseline x86-64 build
+// has no roundss): adding and subtracting 1.5 * 2^23 leaves v rounded to an integer in
+// the default rounding mode, ties to even (no fused or reassociated arithmetic:
+// -ffp-contract=off, no -ffast-math).
+inline float round_small(float v) {
+  constexpr float kMagic = 12582912.f;  // 1.5 * 2^23
+  return (v + kMagic) - kMagic;
+}
+
+// clamp(round_half_even(v) + zp, qmin, qmax) for any v but NaN, given |qmin - zp| and
+// |qmax - zp| below 2^22: v clamped to [qmin - zp, qmax - zp] first (rounding is
+// monotonic and both bounds are integers), then rounded: internal::round_add_saturate's
+// value.
+inline int32_t round_clamp(float v, float lo, float hi, int32_t zp) {
+  v = v < lo ? lo : v;
+  v = v > hi ? hi : v;
+  return static_cast<int32_t>(round_small(v)) + zp;
+}
+
+// The reference's quantize_value(x, scale, zp, qmin, qmax) bit for bit when zp lies in
+// [qmin, qmax] (a NaN gives zp).
+inline int32_t quantize(float x, float scale, int32_t zp, int32_t qmin, int32_t qmax) {
+  float v = x / scale;  // a division, as the reference
+  v = v != v ? 0.f : v;
+  return round_clamp(v, static_cast<float>(qmin - zp), static_cast<float>(qmax - zp), zp);
+}
+
 template <typename T>
 int32_t load_as_i32(const void* p, size_t i) {
   return static_cast<int32_t>(static_cast<const T*>(p)[i]);
@@ -47,6 +74,7 @@ struct QMatMulOp::Impl {
   std::vector<uint32_t> colsum;   // b_batches * n
   std::vector<float> col_scale;   // b_batches * n (dynamic)
   std::vector<uint8_t> col_ok;    // b_batches * n (dynamic)
+  std::vector<uint8_t> cols_ok;   // per B matrix: every column finite
   AlignedBuffer qa;               // dynamic: quantized A, a_batches * m * k (+ slack)
   std::vector<float> row_scale;   // a_batches * m (dynamic)
   std::vector<int32_t> row_zp;
@@ -129,7 +157,7 @@ void QMatMulOp::Impl::pack_matrix(size_t bi) {
   const float* bf = static_cast<const float*>(b);
   if (p.mode == 1) {  // uint8 with the tensor's (s_b, z_b), packed as q - 128
     pack(bi, act_offset, [&](size_t kk, size_t j) {
-      return ref::quantize_value(bf[base + kk * n + j], b_scale, b_zp, 0, 255) - 128;
+      return quantize(bf[base + kk * n + j], b_scale, b_zp, 0, 255) - 128;
     });
     return;
   }
@@ -141,8 +169,9 @@ void QMatMulOp::Impl::pack_matrix(size_t bi) {
     if (!(scale > 0.f) || !std::isfinite(scale)) scale = 1.f;
     col_scale[bi * n + j] = scale;
   }
+  cols_ok[bi] = std::all_of(col_ok.begin() + bi * n, col_ok.begin() + (bi + 1) * n, [](uint8_t ok) { return ok != 0; });
   pack(bi, act_offset, [&](size_t kk, size_t j) {
-    return ref::quantize_value(bf[base + kk * n + j], col_scale[bi * n + j], 0, -127, 127);
+    return quantize(bf[base + kk * n + j], col_scale[bi * n + j], 0, -127, 127);
   });
 }
 
@@ -170,36 +199,57 @@ void QMatMulOp::Impl::finish_tile(int64_t t, int64_t ai, int64_t bi, size_t m0, 
   if (p.mode == 0) {
     const uint32_t za = static_cast<uint32_t>(p.a_zero_point);
     uint8_t* out = static_cast<uint8_t*>(y) + (t * s.m + m0) * n + n0;
+    const bool fp32 = p.rq.scheme == ref::Scheme::kFp32;
+    const float scale = fp32 ? p.rq.scale[0] : 0.f;
+    const float lo = static_cast<float>(p.rq.qmin - p.rq.zero_point), hi = static_cast<float>(p.rq.qmax - p.rq.zero_point);
     for (size_t i = 0; i < mc; ++i) {
       const uint32_t r = dk == 0 ? 0u : dk * (rowsum[ai * s.m + m0 + i] - kk * za);
-      for (size_t j = 0; j < nc; ++j) {
-        const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(acc[i * ldc + j]) + r);
-        const int32_t q = ref::requantize(v, p.rq, 0);
-        out[i * n + j] = p.y_s8 ? static_cast<uint8_t>(static_cast<int8_t>(q)) : static_cast<uint8_t>(q);
+      const int32_t* row = acc + i * ldc;
+      uint8_t* o = out + i * n;
+      if (fp32) {  // ref::requantize_fp32: the scale is finite and positive, so no NaN
+        for (size_t j = 0; j < nc; ++j) {
+          const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(row[j]) + r);
+          o[j] = static_cast<uint8_t>(round_clamp(static_cast<float>(v) * scale, lo, hi, p.rq.zero_point));
+        }
+      } else {
+        for (size_t j = 0; j < nc; ++j) {
+          const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(row[j]) + r);
+          o[j] = static_cast<uint8_t>(ref::requantize(v, p.rq, 0));
+        }
       }
     }
     return;
   }
   float* out = static_cast<float*>(y) + (t * s.m + m0) * n + n0;
   const uint32_t* sums = colsum.data() + bi * n + n0;
+  const float* cs = col_scale.data() + bi * n + n0;
+  const float* bias = fc && p.bias != nullptr ? p.bias + n0 : nullptr;
   for (size_t i = 0; i < mc; ++i) {
     const int64_t row = ai * s.m + static_cast<int64_t>(m0 + i);
     const uint32_t z = static_cast<uint32_t>(row_zp[row]);
     const uint32_t r = dk == 0 ? 0u : dk * (rowsum[row] - kk * z);
     const float rs = row_scale[row];
+    const int32_t* a_row = acc + i * ldc;
+    float* o = out + i * n;
+    if (!row_ok[row] || !cols_ok[bi]) {  // some outputs in double
+      for (size_t j = 0; j < nc; ++j) {
+        if (!row_ok[row] || !col_ok[bi * n + n0 + j]) {
+          o[j] = double_dot(row, bi, n0 + j);
+        } else {  // a MatMul's finite column (a fully connected layer's are all finite)
+          const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(a_row[j]) - z * sums[j] + r);
+          o[j] = static_cast<float>(v) * (rs * cs[j]);
+        }
+      }
+      continue;
+    }
     for (size_t j = 0; j < nc; ++j) {
-      const size_t c = bi * n + n0 + j;
-      if (!row_ok[row] || !col_ok[c]) {
-        out[i * n + j] = double_dot(row, bi, n0 + j);
-        continue;
-      }
-      const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(acc[i * ldc + j]) - z * sums[j] + r);
-      float yv = static_cast<float>(v) * (rs * col_scale[c]);
-      if (fc) {
-        if (p.bias) yv += p.bias[n0 + j];
-        yv = ref::internal::clamp_f32(yv, p.act_min, p.act_max);
-      }
-      out[i * n + j] = yv;
+      const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(a_row[j]) - z * sums[j] + r);
+      o[j] = static_cast<float>(v) * (rs * cs[j]);
+    }
+    if (fc) {
+      if (bias != nullptr)
+        for (size_t j = 0; j < nc; ++j) o[j] += bias[j];
+      for (size_t j = 0; j < nc; ++j) o[j] = ref::internal::clamp_f32(o[j], p.act_min, p.act_max);
     }
   }
 }
@@ -240,6 +290,7 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
   m.direct.assign(bb, 0);
   m.d.assign(bb, 0);
   m.colsum.assign(bb * n, 0);
+  m.cols_ok.assign(bb, 1);
   m.rowsum.assign(rows, 0);
   m.raw_q.int32_output = true;
   if (params.mode == 0) {
@@ -260,7 +311,8 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
     }
     // The x86 fp32 epilogue needs its bounds exact in float (qconv.cc checks the same).
     const int64_t lo = int64_t{params.rq.qmin} - params.rq.zero_point, hi = int64_t{params.rq.qmax} - params.rq.zero_point;
-    if (lo < -(int64_t{1} << 24) || hi > (int64_t{1} << 24)) return InitResult::kDeclined;
+    // (and the int32 tiles' rounding, round_small, below 2^22)
+    if (lo < -(int64_t{1} << 22) || hi > (int64_t{1} << 22)) return InitResult::kDeclined;
   } else {
     m.qa = aligned_buffer(rows * k + round_up(k, m.kr) + kReadSlack, kAlign);
     if (!m.qa) return InitResult::kOutOfMemory;
@@ -343,7 +395,7 @@ void QMatMulOp::prepare_a(size_t begin, size_t end) {
     uint8_t* q = m.qa.get() + r * k;
     uint32_t sum = 0;
     for (size_t kk = 0; kk < k; ++kk) {
-      q[kk] = static_cast<uint8_t>(ref::quantize_value(x[kk], m.row_scale[r], m.row_zp[r], 0, 255));
+      q[kk] = static_cast<uint8_t>(quantize(x[kk], m.row_scale[r], m.row_zp[r], 0, 255));
       sum += q[kk];
     }
     m.rowsum[r] = sum;
