@@ -5,6 +5,7 @@
 // operand types, extreme zero points and scales, both requantization schemes and
 // non-finite inputs; and a session running MatMul nodes end to end at every level.
 #include <gtest/gtest.h>
+#include <pthreadpool.h>
 
 #include <cmath>
 #include <cstring>
@@ -18,6 +19,7 @@
 #include "kernels/kernels.h"
 #include "kernels/qmatmul.h"
 #include "kernels/ref/ref.h"
+#include "runtime/schedule.h"
 #include "runtime/session.h"
 #include "test/gemm_tester.h"
 #include "test/test_graphs.h"
@@ -386,6 +388,51 @@ TEST_P(MatMulLevelTest, DynamicFullyConnectedEqualsReference) {
                                               std::to_string(variant));
             if (HasFailure()) return;
           }
+}
+
+// Large enough for the scheduler to split every phase over a pool of 3 threads.
+TEST_P(MatMulLevelTest, ThreadedEqualsReference) {
+  std::mt19937 rng(14);
+  const ref::MatMulShape s = shape_of({2, 2, 97, 40}, {2, 1, 40, 90});  // 34920 outputs, B shared
+  pthreadpool_t pool = pthreadpool_create(3);
+  ASSERT_NE(pool, nullptr);
+  const Scheduler sched(pool);
+  for (int mode : {0, 1, 2}) {
+    for (int32_t zb : {128, 0}) {
+      if (mode != 0 && zb == 0) continue;
+      kern::QMatMulParams p;
+      p.shape = s;
+      p.mode = mode;
+      kern::QMatMulOp op;
+      if (mode == 0) {
+        const std::vector<uint8_t> a = random_bytes<uint8_t>(static_cast<size_t>(s.a_batches) * s.m * s.k + 128, rng,
+                                                             128, 255);
+        const std::vector<uint8_t> b =
+            random_bytes<uint8_t>(static_cast<size_t>(s.b_batches) * s.k * s.n, rng, zb, zb == 128 ? 127 : 255);
+        const float scale = 0.003f;
+        p.rq.scale = &scale;
+        p.rq.zero_point = 128;
+        p.rq.qmin = 0;
+        p.rq.qmax = 255;
+        p.a_zero_point = 100;
+        p.b_zero_point = zb;
+        std::vector<uint8_t> want(static_cast<size_t>(s.batches) * s.m * s.n), got(want.size());
+        ref::qmatmul<uint8_t, uint8_t, uint8_t>(s, a.data(), 100, b.data(), zb, p.rq, want.data());
+        ASSERT_TRUE(op.init(p, kernel()));
+        sched.run(op, a.data(), b.data(), got.data());
+        EXPECT_EQ(got, want) << "zb " << zb;
+        continue;
+      }
+      const std::vector<float> a = random_floats(static_cast<size_t>(s.a_batches) * s.m * s.k, rng, -1.f, 2.f);
+      const std::vector<float> b = random_floats(static_cast<size_t>(s.b_batches) * s.k * s.n, rng, -3.f, 1.f);
+      const std::vector<float> want = run_dynamic_ref(s, mode, a, b);
+      std::vector<float> got(want.size());
+      ASSERT_TRUE(op.init(p, kernel()));
+      sched.run(op, a.data(), b.data(), got.data());
+      expect_same_floats(got, want, "threaded mode " + std::to_string(mode));
+    }
+  }
+  pthreadpool_destroy(pool);
 }
 
 INSTANTIATE_TEST_SUITE_P(Levels, MatMulLevelTest, ::testing::ValuesIn(kern::arch_levels()),
