@@ -53,6 +53,22 @@ inline int32_t quantize(float x, float scale, int32_t zp, int32_t qmin, int32_t 
   return round_clamp(v, static_cast<float>(qmin - zp), static_cast<float>(qmax - zp), zp);
 }
 
+// internal::finite_range over n contiguous values, in a form that vectorizes: the same
+// comparisons give the same [lo, hi]; v - v is 0 exactly for finite v.
+inline bool range_of(size_t n, const float* x, float* lo, float* hi) {
+  float l = 0.f, h = 0.f;
+  uint32_t finite = 1;
+  for (size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    l = v < l ? v : l;
+    h = v > h ? v : h;
+    finite &= static_cast<uint32_t>(v - v == 0.f);
+  }
+  *lo = l;
+  *hi = h;
+  return finite != 0;
+}
+
 template <typename T>
 int32_t load_as_i32(const void* p, size_t i) {
   return static_cast<int32_t>(static_cast<const T*>(p)[i]);
@@ -75,6 +91,8 @@ struct QMatMulOp::Impl {
   std::vector<float> col_scale;   // b_batches * n (dynamic)
   std::vector<uint8_t> col_ok;    // b_batches * n (dynamic)
   std::vector<uint8_t> cols_ok;   // per B matrix: every column finite
+  std::vector<float> col_lo;      // mode 2: b_batches * n, the columns' minima
+  AlignedBuffer qb;               // dynamic MatMul: quantized B, b_batches * k * n
   AlignedBuffer qa;               // dynamic: quantized A, a_batches * m * k (+ slack)
   std::vector<float> row_scale;   // a_batches * m (dynamic)
   std::vector<int32_t> row_zp;
@@ -154,25 +172,39 @@ void QMatMulOp::Impl::pack_matrix(size_t bi) {
     pack(bi, a_offset, [&](size_t kk, size_t j) { return value(kk, j) - sub; });
     return;
   }
-  const float* bf = static_cast<const float*>(b);
-  if (p.mode == 1) {  // uint8 with the tensor's (s_b, z_b), packed as q - 128
-    pack(bi, act_offset, [&](size_t kk, size_t j) {
-      return quantize(bf[base + kk * n + j], b_scale, b_zp, 0, 255) - 128;
-    });
-    return;
+  // Dynamic: B quantized in order first (loops over contiguous values, which vectorize),
+  // then packed from that int8 copy.
+  const float* bf = static_cast<const float*>(b) + base;
+  const size_t count = static_cast<size_t>(s.k) * n;
+  int8_t* q = reinterpret_cast<int8_t*>(qb.get()) + base;
+  if (p.mode == 1) {  // uint8 with the tensor's (s_b, z_b), kept as q - 128
+    for (size_t i = 0; i < count; ++i) q[i] = static_cast<int8_t>(quantize(bf[i], b_scale, b_zp, 0, 255) - 128);
+  } else {  // mode 2: each column int8, symmetric; its range and finiteness row by row
+    float* hi = col_scale.data() + bi * n;
+    float* lo = col_lo.data() + bi * n;
+    uint8_t* ok = col_ok.data() + bi * n;
+    std::fill(hi, hi + n, 0.f);
+    std::fill(lo, lo + n, 0.f);
+    std::fill(ok, ok + n, uint8_t{1});
+    for (size_t kk = 0; kk < static_cast<size_t>(s.k); ++kk) {
+      const float* row = bf + kk * n;
+      for (size_t j = 0; j < n; ++j) {
+        const float v = row[j];
+        lo[j] = v < lo[j] ? v : lo[j];
+        hi[j] = v > hi[j] ? v : hi[j];
+        ok[j] &= static_cast<uint8_t>(v - v == 0.f);  // false for NaN and infinities
+      }
+    }
+    for (size_t j = 0; j < n; ++j) {
+      float scale = std::max(-lo[j], hi[j]) / 127.f;
+      if (!(scale > 0.f) || !std::isfinite(scale)) scale = 1.f;
+      hi[j] = scale;
+    }
+    cols_ok[bi] = std::all_of(ok, ok + n, [](uint8_t v) { return v != 0; });
+    for (size_t kk = 0; kk < static_cast<size_t>(s.k); ++kk)
+      for (size_t j = 0; j < n; ++j) q[kk * n + j] = static_cast<int8_t>(quantize(bf[kk * n + j], hi[j], 0, -127, 127));
   }
-  // mode 2: each column int8, symmetric
-  for (size_t j = 0; j < n; ++j) {
-    float lo, hi;
-    col_ok[bi * n + j] = ref::internal::finite_range(static_cast<size_t>(s.k), bf + base + j, n, &lo, &hi);
-    float scale = std::max(-lo, hi) / 127.f;
-    if (!(scale > 0.f) || !std::isfinite(scale)) scale = 1.f;
-    col_scale[bi * n + j] = scale;
-  }
-  cols_ok[bi] = std::all_of(col_ok.begin() + bi * n, col_ok.begin() + (bi + 1) * n, [](uint8_t ok) { return ok != 0; });
-  pack(bi, act_offset, [&](size_t kk, size_t j) {
-    return quantize(bf[base + kk * n + j], col_scale[bi * n + j], 0, -127, 127);
-  });
+  pack(bi, act_offset, [&](size_t kk, size_t j) { return int32_t{q[kk * n + j]}; });
 }
 
 float QMatMulOp::Impl::double_dot(int64_t r, int64_t bi, size_t j) const {
@@ -322,6 +354,11 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
     m.row_ok.assign(rows, 1);
     m.col_scale.assign(bb * n, 1.f);
     m.col_ok.assign(bb * n, 1);
+    if (!m.fc) {
+      m.col_lo.assign(bb * n, 0.f);
+      m.qb = aligned_buffer(bb * k * n, kAlign);
+      if (!m.qb) return InitResult::kOutOfMemory;
+    }
     if (m.fc) {  // the constant weights, packed once, their scales per column
       for (size_t j = 0; j < n; ++j) m.col_scale[j] = params.weight_scale[params.per_channel ? j : 0];
       m.pack(0, m.act_offset, [&](size_t kk, size_t j) { return int32_t{params.weight[j * k + kk]}; });
@@ -340,13 +377,10 @@ void QMatMulOp::begin(const void* a, const void* b, void* y) {
   // The tensor-wide DynamicQuantizeLinear parameters of A and of B.
   const ref::MatMulShape& s = m.s;
   float lo, hi;
-  bool ok = ref::internal::finite_range(static_cast<size_t>(s.a_batches * s.m) * s.k, static_cast<const float*>(a),
-                                        1, &lo, &hi);
+  bool ok = range_of(static_cast<size_t>(s.a_batches * s.m) * s.k, static_cast<const float*>(a), &lo, &hi);
   ref::dynamic_uint8_params(lo, hi, &m.a_scale, &m.a_zp);
   if (!m.fc) {
-    ok = ref::internal::finite_range(static_cast<size_t>(s.b_batches * s.k) * s.n, static_cast<const float*>(b), 1,
-                                     &lo, &hi) &&
-         ok;
+    ok = range_of(static_cast<size_t>(s.b_batches * s.k) * s.n, static_cast<const float*>(b), &lo, &hi) && ok;
     ref::dynamic_uint8_params(lo, hi, &m.b_scale, &m.b_zp);
     std::fill(m.d.begin(), m.d.end(), 128 - m.b_zp);
     std::fill(m.col_scale.begin(), m.col_scale.end(), m.b_scale);
@@ -389,7 +423,7 @@ void QMatMulOp::prepare_a(size_t begin, size_t end) {
       m.row_zp[r] = m.a_zp;
     } else {
       float lo, hi;
-      m.row_ok[r] = ref::internal::finite_range(k, x, 1, &lo, &hi);
+      m.row_ok[r] = range_of(k, x, &lo, &hi);
       ref::dynamic_uint8_params(lo, hi, &m.row_scale[r], &m.row_zp[r]);
     }
     uint8_t* q = m.qa.get() + r * k;
