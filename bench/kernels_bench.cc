@@ -349,6 +349,7 @@ void bench_matmul(benchmark::State& state, Isa isa, const MatMulCase& c, int var
   p.a_zero_point = 120;
   p.b_zero_point = variant == 0 ? 128 : 0;
   p.mode = variant == 2 ? 1 : (variant == 3 ? 2 : 0);
+  p.quantize_u8 = edgeq::kern::kernel_set(isa).misc.quantize_u8;
   const double macs = static_cast<double>(ny) * c.k;
   if (variant == 4) {
     const double t0 = thread_seconds();
@@ -386,6 +387,7 @@ void bench_dynamic_fc(benchmark::State& state, Isa isa, int mode) {
   const int32_t a_shape[2] = {kM, kK}, b_shape[2] = {kK, kN};
   edgeq::ref::make_matmul_shape(a_shape, 2, b_shape, 2, &p.shape);
   p.mode = mode;
+  p.quantize_u8 = edgeq::kern::kernel_set(isa).misc.quantize_u8;
   p.weight = w.data();
   p.weight_scale = w_scale.data();
   p.per_channel = true;

@@ -69,6 +69,11 @@ inline bool range_of(size_t n, const float* x, float* lo, float* hi) {
   return finite != 0;
 }
 
+// ref::quantize to uint8 (for levels without a quantize kernel).
+void scalar_quantize_u8(size_t n, const float* in, float scale, int32_t zero_point, uint8_t* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(quantize(in[i], scale, zero_point, 0, 255));
+}
+
 template <typename T>
 int32_t load_as_i32(const void* p, size_t i) {
   return static_cast<int32_t>(static_cast<const T*>(p)[i]);
@@ -80,6 +85,7 @@ struct QMatMulOp::Impl {
   QMatMulParams p;
   ref::MatMulShape s;
   QIgemmUkernel ukernel = nullptr, ukernel_row = nullptr;
+  QuantizeFn<uint8_t> quantize_u8 = nullptr;  // the level's, or scalar_quantize_u8
   size_t mr = 0, nr = 0, kr = 0, blocks = 0, block_bytes = 0, m_tiles = 0;
   bool wide = false, fc = false;
   uint32_t act_offset = 0;  // the kernel's offset for A's type
@@ -178,7 +184,8 @@ void QMatMulOp::Impl::pack_matrix(size_t bi) {
   const size_t count = static_cast<size_t>(s.k) * n;
   int8_t* q = reinterpret_cast<int8_t*>(qb.get()) + base;
   if (p.mode == 1) {  // uint8 with the tensor's (s_b, z_b), kept as q - 128
-    for (size_t i = 0; i < count; ++i) q[i] = static_cast<int8_t>(quantize(bf[i], b_scale, b_zp, 0, 255) - 128);
+    quantize_u8(count, bf, b_scale, b_zp, reinterpret_cast<uint8_t*>(q));
+    for (size_t i = 0; i < count; ++i) q[i] = static_cast<int8_t>(static_cast<uint8_t>(q[i]) - 128);
   } else {  // mode 2: each column int8, symmetric; its range and finiteness row by row
     float* hi = col_scale.data() + bi * n;
     float* lo = col_lo.data() + bi * n;
@@ -305,6 +312,7 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
   m.fc = params.weight != nullptr;
   if (m.fc && (params.mode == 0 || s.batches != 1 || s.b_batches != 1)) return InitResult::kDeclined;
   m.ukernel = a_s8 ? kernel.s8 : kernel.u8;
+  m.quantize_u8 = params.quantize_u8 != nullptr ? params.quantize_u8 : &scalar_quantize_u8;
   const QIgemmUkernel row = a_s8 ? kernel.s8_row : kernel.u8_row;
   m.ukernel_row = row != nullptr ? row : m.ukernel;
   m.mr = kernel.mr;
@@ -427,11 +435,9 @@ void QMatMulOp::prepare_a(size_t begin, size_t end) {
       ref::dynamic_uint8_params(lo, hi, &m.row_scale[r], &m.row_zp[r]);
     }
     uint8_t* q = m.qa.get() + r * k;
+    m.quantize_u8(k, x, m.row_scale[r], m.row_zp[r], q);
     uint32_t sum = 0;
-    for (size_t kk = 0; kk < k; ++kk) {
-      q[kk] = static_cast<uint8_t>(quantize(x[kk], m.row_scale[r], m.row_zp[r], 0, 255));
-      sum += q[kk];
-    }
+    for (size_t kk = 0; kk < k; ++kk) sum += q[kk];
     m.rowsum[r] = sum;
   }
 }

@@ -55,6 +55,9 @@ struct QMatMulParams {
   bool per_channel = false;
   const float* bias = nullptr;
   float act_min = -INFINITY, act_max = INFINITY;
+  // Dynamic modes: the level's float -> uint8 quantize kernel (MiscKernels::quantize_u8,
+  // bit-exact with ref::quantize), or null for a scalar loop.
+  QuantizeFn<uint8_t> quantize_u8 = nullptr;
 };
 
 class QMatMulOp {

@@ -336,6 +336,7 @@ TEST_P(MatMulLevelTest, DynamicEqualsReference) {
         kern::QMatMulParams p;
         p.shape = s;
         p.mode = mode;
+        p.quantize_u8 = kern::kernel_set(GetParam()).misc.quantize_u8;
         kern::QMatMulOp op;
         ASSERT_TRUE(op.init(p, kernel()));
         std::vector<float> got(want.size());
@@ -374,6 +375,7 @@ TEST_P(MatMulLevelTest, DynamicFullyConnectedEqualsReference) {
             kern::QMatMulParams p;
             p.shape = shape_of({m, k}, {k, n});
             p.mode = mode;
+            p.quantize_u8 = kern::kernel_set(GetParam()).misc.quantize_u8;
             p.weight = w.data();
             p.weight_scale = w_scale.data();
             p.per_channel = per_channel;
@@ -403,6 +405,7 @@ TEST_P(MatMulLevelTest, ThreadedEqualsReference) {
       kern::QMatMulParams p;
       p.shape = s;
       p.mode = mode;
+      p.quantize_u8 = kern::kernel_set(GetParam()).misc.quantize_u8;
       kern::QMatMulOp op;
       if (mode == 0) {
         const std::vector<uint8_t> a = random_bytes<uint8_t>(static_cast<size_t>(s.a_batches) * s.m * s.k + 128, rng,

@@ -199,6 +199,7 @@ class DynamicFc : public PreparedOp {
       const int32_t a_shape[2] = {d_.m, d_.k}, b_shape[2] = {d_.k, d_.n};
       ref::make_matmul_shape(a_shape, 2, b_shape, 2, &p.shape);
       p.mode = per_tensor_ ? 1 : 2;
+      p.quantize_u8 = ctx.kernels->misc.quantize_u8;
       p.weight = g.tensors[n_.inputs[1]].as<int8_t>();
       p.weight_scale = w_scale_.data();
       p.per_channel = w_scale_.size() > 1;

@@ -56,6 +56,7 @@ class DynamicMatMul : public PreparedOp {
     kern::QMatMulParams params;
     params.shape = s_;
     params.mode = n_.attrs.dynamic;
+    if (ctx.kernels) params.quantize_u8 = ctx.kernels->misc.quantize_u8;
     EDGEQ_RETURN_IF_ERROR(make_engine(n_, params, ctx, &engine_));
     if (engine_) {
       name_ = ctx.kernels->gemm.name;
