@@ -7,6 +7,10 @@
 // z_i * colsum_j per row in the tile's finish).
 // Tiles run over (Y matrix, row tile, column block), column blocks innermost so that a
 // row tile's A rows stay in cache across the blocks.
+// The dynamic modes quantize A into qa with the level's quantize kernel, and B in order
+// into qb before packing it. Scalar rounding here avoids libm's nearbyint (round_small);
+// the file is compiled at -O3 (kernels/sources.cmake) so that the tiles' finish loops
+// vectorize, which changes no result (no fast-math).
 #include "kernels/qmatmul.h"
 
 #include <algorithm>
@@ -497,7 +501,8 @@ size_t QMatMulOp::scratch_bytes() const {
   const size_t rows = m.rowsum.size(), cols = m.colsum.size();
   return static_cast<size_t>(m.s.b_batches) * m.blocks * m.block_bytes +
          (m.qa ? rows * static_cast<size_t>(m.s.k) + round_up(static_cast<size_t>(m.s.k), m.kr) + kReadSlack : 0) +
-         rows * (sizeof(uint32_t) + sizeof(float) + sizeof(int32_t) + 1) + cols * (sizeof(uint32_t) + sizeof(float) + 1);
+         rows * (sizeof(uint32_t) + sizeof(float) + sizeof(int32_t) + 1) +
+         cols * (sizeof(uint32_t) + 2 * sizeof(float) + 1) + (m.qb ? cols * static_cast<size_t>(m.s.k) : 0);
 }
 
 }  // namespace kern
