@@ -113,10 +113,20 @@ Graph every_options_net() {
   const int32_t logits = g.add_tensor(make_tensor("logits", f, {1, 5}));
   g.nodes.push_back(make_node("fc", OpType::kFullyConnected, {fl, fw, -1}, {logits}));
 
+  // MatMul (its options: `dynamic`): flat[1,3] x gap_out seen as [3,1], added to the logits.
+  const int32_t col = g.add_tensor(make_tensor("gap_col", f, {3, 1}));
+  g.nodes.push_back(make_node("gap_col", OpType::kReshape, {gp}, {col}));
+  const int32_t mm = g.add_tensor(make_tensor("matmul_out", f, {1, 1}));
+  Node matmul = make_node("matmul", OpType::kMatMul, {fl, col}, {mm});
+  matmul.attrs.dynamic = 2;
+  g.nodes.push_back(matmul);
+  const int32_t mixed_logits = g.add_tensor(make_tensor("mixed_logits", f, {1, 5}));
+  g.nodes.push_back(make_node("add_matmul", OpType::kAdd, {logits, mm}, {mixed_logits}));
+
   const int32_t lg = g.add_tensor(constant_f32("ln_gamma", {5}, 15));
   const int32_t lb = g.add_tensor(constant_f32("ln_beta", {5}, 16));
   const int32_t normed = g.add_tensor(make_tensor("normed", f, {1, 5}));
-  Node layer_norm = make_node("layer_norm", OpType::kLayerNorm, {logits, lg, lb}, {normed});
+  Node layer_norm = make_node("layer_norm", OpType::kLayerNorm, {mixed_logits, lg, lb}, {normed});
   layer_norm.attrs.epsilon = 1e-5f;
   g.nodes.push_back(layer_norm);
 

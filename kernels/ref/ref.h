@@ -348,5 +348,62 @@ float qlayer_norm_row_multiplier(int32_t channels, int64_t sum, int64_t sum_squa
 template <typename T>
 void qlayer_norm(int64_t rows, int32_t channels, const T* in, const QLayerNormParams& p, T* out);
 
+// ---------------------------------------------------------------- matrix product of two activations
+
+// Y[..., m, n] = A[..., m, k] x B[..., k, n]; the batch dimensions (all but the last two)
+// broadcast as numpy's do. Matrices are dense and row-major; matrix i of A starts at
+// a + i * m * k. Build with make_matmul_shape().
+struct MatMulShape {
+  int32_t m = 0, n = 0, k = 0;
+  int64_t batches = 1;              // Y's matrices
+  int64_t a_batches = 1, b_batches = 1;
+  int rank = 0;                     // Y's batch rank
+  int32_t batch[kMaxDims] = {};     // Y's batch dimensions
+  int64_t a_stride[kMaxDims] = {};  // A's matrix index step per batch dimension (0: broadcast)
+  int64_t b_stride[kMaxDims] = {};
+};
+// False when a rank is outside [2, kMaxDims], k differs or the batches do not broadcast.
+bool make_matmul_shape(const int32_t* a_shape, int a_rank, const int32_t* b_shape, int b_rank, MatMulShape* s);
+// The A and B matrices of Y's matrix `y_batch`.
+void matmul_operands(const MatMulShape& s, int64_t y_batch, int64_t* a_index, int64_t* b_index);
+
+// Float: y = sum over k in order of a * b, in float (no fused multiply-add).
+void matmul_f32(const MatMulShape& s, const float* a, const float* b, float* y);
+
+// Quantized, A, B and Y each int8 or uint8 per tensor: acc = sum_k (a - za)(b - zb) in
+// int32 (wrapping), y = requantize(acc, rq, 0) (rq per tensor: scale (s_a * s_b) / s_y).
+template <typename TA, typename TB, typename TY>
+void qmatmul(const MatMulShape& s, const TA* a, int32_t a_zero_point, const TB* b, int32_t b_zero_point,
+             const Requant& rq, TY* y);
+
+// ONNX DynamicQuantizeLinear's parameters for values in [lo, hi] (lo <= 0 <= hi, finite):
+// scale (hi - lo) / 255 (1 when that is not a positive finite number), zero point
+// round_half_even(-lo / scale) clamped to [0, 255].
+void dynamic_uint8_params(float lo, float hi, float* scale, int32_t* zero_point);
+
+// Dynamically quantized float matmul (FullyConnected and MatMul `dynamic`, graph/op_table.h).
+//  mode 1, ONNX DynamicQuantizeLinear on A and on B as whole tensors (uint8, scales s_a,
+//    s_b, zero points z_a, z_b), then acc = sum_k (qa - z_a)(qb - z_b) in int32 (wrapping)
+//    and y = float(acc) * (s_a * s_b), that product in float first (ONNX Runtime's
+//    MatMulInteger -> Cast -> Mul). A or B holding a NaN or an infinity: every output is
+//    computed in double instead, y = float(sum_k double(a) * double(b)).
+//  mode 2, edgeq's accuracy mode: each row of each A matrix quantized to uint8 as
+//    dynamic_uint8_params says (s_i, z_i), each column of each B matrix to int8
+//    symmetrically: s_j = max |b| / 127 (1 when 0), qb = quantize_value(b, s_j, 0, -127, 127);
+//    acc = sum_k (qa - z_i) qb, y = float(acc) * (s_i * s_j). An output whose row or
+//    column holds a NaN or an infinity is computed in double as above.
+// `scratch`: dynamic_matmul_scratch_bytes(s, mode) bytes, 4-byte aligned.
+size_t dynamic_matmul_scratch_bytes(const MatMulShape& s, int mode);
+void dynamic_matmul(const MatMulShape& s, int mode, const float* a, const float* b, void* scratch, float* y);
+
+// dynamic_fully_connected with `dynamic` mode 1: the m x k input quantized as ONE tensor
+// (dynamic_uint8_params of its range, as ONNX DynamicQuantizeLinear), then per output
+// acc = sum_k (q - z) w[n][k] and y = clamp(float(acc) * (s * w_scale[n]) + bias[n]). An
+// input holding a NaN or an infinity: every row in double as dynamic_fully_connected
+// does. `q`: scratch for m * k bytes.
+void dynamic_fully_connected_per_tensor(int32_t m, int32_t n, int32_t k, const float* input, const int8_t* weight,
+                                        const float* weight_scale, bool per_channel, const float* bias,
+                                        float act_min, float act_max, uint8_t* q, float* output);
+
 }  // namespace ref
 }  // namespace edgeq
