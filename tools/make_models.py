@@ -807,8 +807,16 @@ def manifest_json(manifest):
     return re.sub(r"\[\s+([-0-9.eE+,\s]+?)\s+\]", one_line, text) + "\n"
 
 
+def in_own_suite(model_path, root):
+    """True when a directory between ROOT and the model has its own manifest.json
+    (a separate suite, e.g. OUT/transformer/ from tools/make_transformer_models.py)."""
+    return any((d / "manifest.json").exists() for d in model_path.parents
+               if d != root and root in d.parents)
+
+
 def write_manifest(root, ort_dir=None, spread=True):
-    """Write ROOT/manifest.json describing every *.onnx below ROOT.
+    """Write ROOT/manifest.json describing every *.onnx below ROOT, except those in a
+    subdirectory with its own manifest.json.
 
     For each model: file, kind (float / qdq / qop), input and golden NPY files
     (paths relative to ROOT, in graph input / output order), and per graph
@@ -821,7 +829,7 @@ def write_manifest(root, ort_dir=None, spread=True):
     Runtime agrees with itself across optimisation levels (see ort_spread).
     """
     root = Path(root)
-    models = sorted(root.rglob("*.onnx"),
+    models = sorted((p for p in root.rglob("*.onnx") if not in_own_suite(p, root)),
                     key=lambda p: (len(p.relative_to(root).parts), natural_key(p.relative_to(root))))
     ort_version = json.loads(ORT_PACKAGE_JSON.read_text())["dependencies"]["onnxruntime-node"]
     manifest = {
