@@ -891,6 +891,34 @@ def parse_args(argv):
     return opts
 
 
+def generator_options(argv, description, out_help):
+    """Command line shared by the generators that write one directory of models under
+    OUT (make_qop_models.py, make_transformer_models.py)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--out", type=Path, help=out_help)
+    ap.add_argument("--only", default="all", help="comma-separated model names (default: all)")
+    ap.add_argument("--list", action="store_true", help="list model names and exit")
+    ap.add_argument("--no-golden", dest="golden", action="store_false",
+                    help="do not run ONNX Runtime (no NAME.ort.npy)")
+    ap.add_argument("--no-manifest", dest="manifest", action="store_false",
+                    help="do not rewrite the manifest")
+    ap.add_argument("--ort-dir", type=Path, default=os.environ.get("EDGEQ_ORT_DIR"),
+                    help="directory holding node_modules/onnxruntime-node")
+    opts = ap.parse_args(argv)
+    if not opts.list and opts.out is None:
+        ap.error("--out is required")
+    return opts
+
+
+def selected_models(only, known, prog):
+    """The names of --only ("all": every name in known), checked against known."""
+    names = list(known) if only == "all" else [n.strip() for n in only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"{prog}: unknown model(s): {', '.join(unknown)} (see --list)")
+    return names
+
+
 def require_torch():
     try:
         import torch  # noqa: F401

@@ -51,11 +51,9 @@ Usage (the system Python with torch 1.13, torchvision, onnx, numpy):
         [--no-golden] [--no-manifest] [--ort-dir DIR] [--list]
 """
 
-import argparse
 import copy
 import json
 import math
-import os
 import sys
 import tempfile
 import warnings
@@ -66,8 +64,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_models import (ORT_PACKAGE_JSON, finish_model, io_file_names, log, manifest_entry,  # noqa: E402
-                         manifest_json, natural_key, run_ort, seed_of)
+from make_models import (ORT_PACKAGE_JSON, finish_model, generator_options, io_file_names, log,  # noqa: E402
+                         manifest_entry, manifest_json, natural_key, run_ort, seed_of, selected_models)
 from make_qop_models import choose_qparams, quantize, weight_qparams  # noqa: E402
 
 D_MODEL = 32
@@ -577,32 +575,12 @@ def write_manifest(root, ort_dir=None):
 # Command line
 # ---------------------------------------------------------------------------
 
-def parse_args(argv):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", type=Path, help="output root; models go to OUT/transformer/")
-    ap.add_argument("--only", default="all", help="comma-separated model names (default: all)")
-    ap.add_argument("--list", action="store_true", help="list model names and exit")
-    ap.add_argument("--no-golden", dest="golden", action="store_false",
-                    help="do not run ONNX Runtime (no NAME.ort.npy; the QDQ models still need it)")
-    ap.add_argument("--no-manifest", dest="manifest", action="store_false",
-                    help="do not rewrite OUT/transformer/manifest.json")
-    ap.add_argument("--ort-dir", type=Path, default=os.environ.get("EDGEQ_ORT_DIR"),
-                    help="directory holding node_modules/onnxruntime-node")
-    opts = ap.parse_args(argv)
-    if not opts.list and opts.out is None:
-        ap.error("--out is required")
-    return opts
-
-
 def main(argv=None):
-    opts = parse_args(argv)
+    opts = generator_options(argv, __doc__.split("\n")[0], "output root; models go to OUT/transformer/")
     if opts.list:
         print("\n".join(MODELS))
         return 0
-    names = list(MODELS) if opts.only == "all" else [n.strip() for n in opts.only.split(",") if n.strip()]
-    unknown = [n for n in names if n not in MODELS]
-    if unknown:
-        raise SystemExit(f"make_transformer_models.py: unknown model(s): {', '.join(unknown)} (see --list)")
+    names = selected_models(opts.only, MODELS, "make_transformer_models.py")
     import torch
 
     torch.set_num_threads(1)
