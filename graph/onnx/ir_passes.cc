@@ -3,6 +3,7 @@
 //  * fold_affine: float Conv2D/FullyConnected followed by a per-output-channel constant
 //    Mul/Add/Sub (batch norm after lowering) -> weights and bias updated.
 //  * fuse_qdq: kDequantize -> op [-> Relu/Clip]* -> kQuantize becomes the quantized op
+//    (MatMul: both operands dequantized runtime tensors, e.g. attention scores)
 //    (int8 weights per-tensor or per-channel, uint8 weights shifted to int8, int32
 //    bias checked against s_x*s_w and rescaled if it differs).
 //  * sink_dequantize / hoist_quantize: pure data movement (Reshape, Transpose, Slice,
@@ -263,10 +264,11 @@ bool fuse_qdq(Graph* g, const GraphUses& u, int i) {
     case OpType::kMaxPool2D:
     case OpType::kAvgPool2D:
     case OpType::kGlobalAvgPool:
-    case OpType::kConcat: break;
+    case OpType::kConcat:
+    case OpType::kMatMul: break;
     default: return false;
   }
-  if (n.outputs.size() != 1 || !is_f32(*g, n.outputs[0])) return false;
+  if (n.outputs.size() != 1 || !is_f32(*g, n.outputs[0]) || n.attrs.dynamic != 0) return false;
   // Output chain: [Relu/Clip]* then kQuantize.
   std::vector<int> chain;
   float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
@@ -299,7 +301,8 @@ bool fuse_qdq(Graph* g, const GraphUses& u, int i) {
     if (src < 0) return false;
     const Tensor& s = g->tensors[src];
     if (s.dtype != dt || !per_tensor_q(s)) return false;
-    if (s.is_constant() && (conv_like || n.op == OpType::kConcat)) return false;
+    if (s.is_constant() && (conv_like || n.op == OpType::kConcat || n.op == OpType::kMatMul))
+      return false;
     new_inputs[k] = src;
   }
   if (conv_like) {
