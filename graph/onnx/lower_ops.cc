@@ -302,7 +302,9 @@ Status Importer::FromOnnxOrder(const onnx::NodeProto& n, int32_t ir_nchw, const 
     return Shape(g_->tensors[t].shape.begin(), g_->tensors[t].shape.end());
   };
   if (perm_is_view(onnx_shape, perm)) {
-    if (shape_of(ir_nchw) == nhwc) {
+    // The same tensor serves when its shape is already the NHWC one, unless it stands for
+    // an ONNX-order value (the IR tensor carries one layout).
+    if (shape_of(ir_nchw) == nhwc && !plain_.count(ir_nchw)) {
       *out = ir_nchw;
       return Status::Ok();
     }
