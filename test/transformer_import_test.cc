@@ -375,6 +375,34 @@ TEST(TransformerImportTest, VitPatchEmbeddingClassTokenAndPooling) {
   EXPECT_EQ(tensor(g, g.outputs[0]).shape, (std::vector<int32_t>{1, 8}));
 }
 
+// ONNX Runtime's quantized embedding: Gather(uint8 table) -> DequantizeLinear.
+TEST(TransformerImportTest, QuantizedEmbeddingTable) {
+  ModelBuilder b;
+  b.input("ids", {1, 3}, TensorProto::INT64);
+  std::vector<int32_t> table(5 * 4);
+  for (size_t k = 0; k < table.size(); ++k) table[k] = static_cast<int32_t>(k * 7 % 256);
+  b.init_int("emb_q", TensorProto::UINT8, {5, 4}, table);
+  b.scalar_f("emb_s", 0.02f);
+  b.scalar_u8("emb_z", 120);
+  b.node("Gather", {"emb_q", "ids"}, {"g"});
+  b.node("DequantizeLinear", {"g", "emb_s", "emb_z"}, {"y"});
+  b.output("y");
+  ImportOptions opts;
+  opts.quantized_io = false;
+  Graph g;
+  Status s = b.import(&g, opts);
+  ASSERT_TRUE(s.ok()) << s.message();
+  expect_valid(g);
+  const Node* ga = find_op(g, OpType::kGather);
+  ASSERT_NE(ga, nullptr);
+  const Tensor& t = tensor(g, ga->inputs[0]);
+  EXPECT_EQ(t.dtype, DType::kU8);
+  EXPECT_EQ(t.quant.zero_point, (std::vector<int32_t>{120}));
+  EXPECT_EQ(t.data[3], 21);
+  EXPECT_EQ(tensor(g, ga->outputs[0]).quant.scale, (std::vector<float>{0.02f}));
+  EXPECT_EQ(count_ops(g, OpType::kDequantize), 1);
+}
+
 // A runtime mask [B,1,1,S] expanded to every head: Concat of copies, ONNX order.
 TEST(TransformerImportTest, ExpandOfRuntimeTensor) {
   ModelBuilder b;

@@ -197,6 +197,7 @@ class Importer {
   Status LowerGather(const onnx::NodeProto& n);
   Status LowerCast(const onnx::NodeProto& n);
   Status LowerExpand(const onnx::NodeProto& n);
+  Status LowerQuantizedGather(const onnx::NodeProto& n, const Value& data, const Value& idx);
   Status LowerLayerNorm(const onnx::NodeProto& n);
   Status LowerDynamicQuantize(const onnx::NodeProto& n);
   Status LowerDynamicInteger(const onnx::NodeProto& n);  // MatMulInteger/ConvInteger of those

@@ -1,7 +1,8 @@
 // Lowering of the ONNX ops transformer encoders add to the CNN set (conventions as in
 // lower_ops.cc):
 //  * Gather: a constant table with runtime indices (token / position / segment
-//    embeddings) -> IR Gather; a runtime tensor at one constant index (the class token,
+//    embeddings) -> IR Gather (an int8/uint8 table followed by DequantizeLinear, as
+//    ONNX Runtime's quantize_dynamic writes embeddings: an int8 Gather); a runtime tensor at one constant index (the class token,
 //    BERT's pooler on the first token) -> Slice (+ Reshape dropping the axis).
 //  * Expand of a runtime tensor -> Concat of copies along each grown axis.
 //  * Cast: runtime int64/int32 <-> float -> IR Cast (attention masks); same-type casts
@@ -75,9 +76,9 @@ Status Importer::LowerGather(const onnx::NodeProto& n) {
                   "indices '" + idx->name + "' must be int64 or int32, not " +
                       onnx_type_name(idx->type));
     Value table = *data;
-    if (table.kind == ValueKind::kConst && !table.c.is_float())
-      return Fail(n, StatusCode::kUnsupported, "an integer table is not supported");
     int32_t t_ir, out;
+    if (table.kind == ValueKind::kConst && !table.c.is_float())
+      return LowerQuantizedGather(n, *data, *idx);
     // The table keeps ONNX order whatever its rank (it is not an image).
     EDGEQ_RETURN_IF_ERROR(MaterializeConst(n, table, data->name, &t_ir));
     if (r == 4) plain_.insert(t_ir);
@@ -137,6 +138,45 @@ Status Importer::LowerGather(const onnx::NodeProto& n) {
   return Fail(n, StatusCode::kUnsupported,
               "only a constant table with runtime indices, or a runtime tensor at constant "
               "indices, is supported");
+}
+
+// ONNX Runtime's quantized embeddings: Gather(int8/uint8 table, ids) -> DequantizeLinear
+// (constant per-tensor scale and zero point) -> an int8 IR Gather whose table and result
+// carry those parameters; the DequantizeLinear then lowers as usual.
+Status Importer::LowerQuantizedGather(const onnx::NodeProto& n, const Value& data,
+                                      const Value& idx) {
+  const std::string pattern =
+      "an integer table must be int8/uint8 and its result used only by a DequantizeLinear";
+  auto it = users_.find(n.output(0));
+  if (data.c.type != TensorProto::INT8 && data.c.type != TensorProto::UINT8)
+    return Fail(n, StatusCode::kUnsupported, pattern);
+  if (it == users_.end() || it->second.size() != 1 || consumers_[n.output(0)] != 1 ||
+      it->second[0]->op_type() != "DequantizeLinear")
+    return Fail(n, StatusCode::kUnsupported, pattern);
+  const onnx::NodeProto& dq = *it->second[0];
+  QuantInfo q;
+  q.type = data.c.type;
+  EDGEQ_RETURN_IF_ERROR(ReadQuant(dq, 1, 2, data.shape, 0, &q));
+  if (!q.per_tensor() || q.type != data.c.type)
+    return Fail(n, StatusCode::kUnsupported,
+                "the table's DequantizeLinear must be per tensor, of the table's type");
+  const DType dt = data.c.type == TensorProto::INT8 ? DType::kS8 : DType::kU8;
+  int32_t t_ir, out;
+  Status s = NewTensor(data.name, true, dt, data.shape, &t_ir);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  std::vector<uint8_t> bytes(data.c.i.size());
+  for (size_t k = 0; k < bytes.size(); ++k) bytes[k] = static_cast<uint8_t>(data.c.i[k]);
+  Tensor& t = g_->tensors[t_ir];
+  t.set_data(std::move(bytes));
+  t.quant.scale = q.scale;
+  t.quant.zero_point = {static_cast<int32_t>(q.zero_point[0])};
+  if (data.shape.size() == 4) plain_.insert(t_ir);
+  Shape out_shape = idx.shape;
+  out_shape.insert(out_shape.end(), data.shape.begin() + 1, data.shape.end());
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, dt, out_shape, &out, false));
+  g_->tensors[out].quant = t.quant;
+  Emit(n, "", OpType::kGather, {t_ir, idx.ir}, {out});
+  return Status::Ok();
 }
 
 // ------------------------------------------------------------------ Expand
