@@ -16,7 +16,8 @@
 //    kRequantize.
 //  * fold_activation: Relu/Clip into the producer's act_min/act_max (float, or
 //    quantized with equal parameters on both sides).
-//  * collapse_movement: Reshape chains, Transpose pairs, identity reshapes.
+//  * collapse_movement: Reshape chains, Transpose pairs, identity reshapes;
+//    collapse_transpose_sandwich: Transpose -> Reshape -> Transpose moving no element.
 // then the graph-boundary rewrites of ImportOptions::quantized_io, folding of
 // dequantized constants left over (weights of ops that stayed float), and removal of
 // everything unused.
@@ -426,6 +427,57 @@ bool fold_activation(Graph* g, const GraphUses& u, int i) {
   return true;
 }
 
+// `vals` (elements of a tensor of `shape`, row-major) permuted by `perm`.
+std::vector<int32_t> permute_elements(const std::vector<int32_t>& vals, std::vector<int32_t>* shape,
+                                      const std::vector<int32_t>& perm) {
+  const size_t r = shape->size();
+  std::vector<int64_t> stride(r, 1);
+  for (size_t d = r; d-- > 1;) stride[d - 1] = stride[d] * (*shape)[d];
+  std::vector<int32_t> out_shape(r);
+  for (size_t d = 0; d < r; ++d) out_shape[d] = (*shape)[perm[d]];
+  std::vector<int32_t> out(vals.size());
+  std::vector<int32_t> idx(r, 0);
+  for (size_t k = 0; k < vals.size(); ++k) {
+    int64_t src = 0;
+    for (size_t d = 0; d < r; ++d) src += idx[d] * stride[perm[d]];
+    out[k] = vals[src];
+    for (size_t d = r; d-- > 0;) {
+      if (++idx[d] < out_shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  *shape = out_shape;
+  return out;
+}
+
+// Transpose -> Reshape -> Transpose that leaves every element where it was (an NHWC
+// image flattened in NCHW order and transposed back to [N, HW, C], as ViT's patch
+// embedding does): one Reshape. Checked by moving the element indices themselves.
+bool collapse_transpose_sandwich(Graph* g, const GraphUses& u, int i) {
+  Node& n = g->nodes[i];
+  if (n.op != OpType::kTranspose || u.producer[n.inputs[0]] < 0) return false;
+  const Node& r = g->nodes[u.producer[n.inputs[0]]];
+  if (r.op != OpType::kReshape || !u.single_use(n.inputs[0]) || u.producer[r.inputs[0]] < 0)
+    return false;
+  const Node& t = g->nodes[u.producer[r.inputs[0]]];
+  if (t.op != OpType::kTranspose || !u.single_use(r.inputs[0])) return false;
+  const Tensor& x = g->tensors[t.inputs[0]];
+  const int64_t cnt = x.num_elements();
+  if (cnt > (int64_t{1} << 22) || !same_q(x, g->tensors[n.outputs[0]])) return false;
+  std::vector<int32_t> vals(static_cast<size_t>(cnt));
+  for (int64_t k = 0; k < cnt; ++k) vals[k] = static_cast<int32_t>(k);
+  std::vector<int32_t> shape = x.shape;
+  vals = permute_elements(vals, &shape, t.attrs.perm);
+  shape = g->tensors[r.outputs[0]].shape;
+  vals = permute_elements(vals, &shape, n.attrs.perm);
+  for (int64_t k = 0; k < cnt; ++k)
+    if (vals[k] != k) return false;
+  n.op = OpType::kReshape;
+  n.attrs.perm.clear();
+  n.inputs[0] = t.inputs[0];
+  return true;
+}
+
 bool collapse_movement(Graph* g, const GraphUses& u, int i) {
   Node& n = g->nodes[i];
   if (n.op != OpType::kReshape && n.op != OpType::kTranspose) return false;
@@ -597,7 +649,7 @@ bool run(Graph* g, Rewrite fn) {
 Status optimize_graph(const ImportOptions& opts, Graph* g) {
   static const Rewrite kPasses[] = {fold_affine,     fuse_hard_swish, fuse_qdq,        fuse_unary_island,
                                     sink_dequantize, hoist_quantize,  cancel_dq_q,     fold_activation,
-                                    collapse_movement};
+                                    collapse_movement, collapse_transpose_sandwich};
   for (int round = 0; round < 64; ++round) {
     bool changed = false;
     for (Rewrite fn : kPasses) changed |= run(g, fn);
