@@ -49,7 +49,7 @@ std::string quant_str(const QuantParams& q) {
 
 #ifdef EDGEQ_HAVE_IMPORTER
 struct ConvertArgs {
-  std::string input, output, requant = "fp32", pack;
+  std::string input, output, requant = "fp32", pack, shapes;
   bool float_io = false;
   int batch = 1;
 };
@@ -59,6 +59,7 @@ int cmd_convert(const ConvertArgs& a) {
   opts.quantized_io = !a.float_io;
   opts.batch = a.batch;
   opts.requant = a.requant == "fixed" ? RequantScheme::kFixedPoint : RequantScheme::kFp32;
+  if (int rc = report(parse_input_shapes(a.shapes, &opts.input_shapes))) return rc;
   Graph g;
   std::fprintf(stderr, "importing %s ...\n", a.input.c_str());
   if (int rc = report(import_onnx_file(a.input, opts, &g))) return rc;
@@ -84,6 +85,8 @@ void add_convert_command(CLI::App& app, cli::Commands* commands) {
       ->check(CLI::IsMember({"fp32", "fixed"}));
   c->add_flag("--float-io", conv->float_io, "keep float graph inputs/outputs (quantize inside the model)");
   c->add_option("--batch", conv->batch, "batch size for a symbolic batch dimension")->check(CLI::Range(1, 4096));
+  c->add_option("--shape", conv->shapes,
+                "shapes of graph inputs with symbolic dimensions (e.g. ids=1x128,mask=1x128)");
   c->add_option("--pack", conv->pack,
                 "store the weights pre-packed for these kernel levels (comma-separated, e.g. avx512vnni,neondot)");
   commands->push_back({c, [conv] { return cmd_convert(*conv); }});
