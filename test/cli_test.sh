@@ -235,6 +235,26 @@ grep -q "'input_ids' s64 \[2,5\] (random, fixed seed, values in \[0, 10))" "$wor
   || bad "bench ids output: $(cat "$work/out")"
 expect_ok "bench ids --json --profile" "$edgeq" bench "$gm" --runs 2 --warmup 0 --json --profile
 
+# A BERT-style encoder (test/data/transformer, tools/make_transformer_models.py): int64
+# ids, mask and token types from NPY through convert and run, equal to ONNX Runtime's
+# outputs; an id past the vocabulary is an error naming the Gather and the tensor.
+td="$data/transformer"
+for bn in bert_tiny bert_tiny_qdq; do
+  expect_ok "convert $bn" "$edgeq" convert "$td/$bn.onnx" -o "$work/$bn.edgeq"
+  expect_ok "run $bn" "$edgeq" run "$work/$bn.edgeq" -i "$td/$bn.input0.npy" -i "$td/$bn.input1.npy" \
+    -i "$td/$bn.input2.npy" -o "$work/$bn.y0.npy" -o "$work/$bn.y1.npy"
+  /usr/bin/python3 - "$work/$bn" "$td/$bn" <<'PY' && ok || bad "$bn outputs differ from ONNX Runtime's"
+import sys, numpy as np
+for k in (0, 1):
+    a, b = np.load(sys.argv[1] + ".y%d.npy" % k), np.load(sys.argv[2] + ".ort%d.npy" % k)
+    assert a.shape == b.shape and np.abs(a - b).max() <= 1e-4, (k, a.shape, b.shape, np.abs(a - b).max())
+PY
+done
+/usr/bin/python3 -c "import numpy as np, sys; i = np.load(sys.argv[1]); i[0, 3] = 1 << 33; np.save(sys.argv[2], i)" \
+  "$td/bert_tiny.input0.npy" "$work/bert_bad_ids.npy" && ok || bad "could not write bad BERT ids"
+expect_error "run bert_tiny bad id" "Gather.*'input_ids'" "$edgeq" run "$work/bert_tiny.edgeq" -i "$work/bert_bad_ids.npy" \
+  -i "$td/bert_tiny.input1.npy" -i "$td/bert_tiny.input2.npy"
+
 # Partial files: a write that fails part-way (here the file size limit, ulimit -f 8,
 # i.e. 8 KiB) must fail with an error and leave nothing behind: no temporary file, no
 # truncated output. The tool ignores SIGXFSZ, so the write fails with EFBIG and the
