@@ -325,5 +325,40 @@ TEST(CommittedModels, ManifestIsPresentAndComplete) {
   }
 }
 
+// The transformer models (tools/make_transformer_models.py) have their own manifest in
+// test/data/transformer/; they do not run here until the importer and the MatMul,
+// LayerNorm, Gather and Cast kernels take them and the harness feeds int64 inputs. This
+// checks that every file such a run needs is there and agrees with the manifest.
+TEST(TransformerModels, ManifestIsPresentAndComplete) {
+  const std::string dir = std::string(EDGEQ_SOURCE_DIR) + "/test/data/transformer";
+  std::ifstream f(dir + "/manifest.json");
+  ASSERT_TRUE(f.good()) << dir << "/manifest.json";
+  const nlohmann::json m = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(m.is_discarded());
+  ASSERT_GE(m["models"].size(), 15u);
+  for (const auto& e : m["models"]) {
+    const std::string name = e["name"].get<std::string>();
+    ASSERT_EQ(e["inputs"].size(), e["graph_inputs"].size()) << name;
+    ASSERT_EQ(e["input_shapes"].size(), e["graph_inputs"].size()) << name;
+    ASSERT_EQ(e["goldens"].size(), e["graph_outputs"].size()) << name;
+    for (size_t i = 0; i < e["inputs"].size(); ++i) {
+      NpyArray a;
+      Status s = read_npy(dir + "/" + e["inputs"][i].get<std::string>(), &a);
+      ASSERT_TRUE(s.ok()) << s.message();
+      const std::string dtype = e["graph_inputs"][i]["dtype"].get<std::string>();
+      EXPECT_EQ(a.dtype, dtype == "int64" ? "i8" : "f4") << name << " input " << i;
+      EXPECT_EQ(a.shape, e["input_shapes"][i].get<std::vector<int64_t>>()) << name << " input " << i;
+    }
+    for (const auto& g : e["goldens"]) {
+      NpyArray a;
+      Status s = read_npy(dir + "/" + g.get<std::string>(), &a);
+      ASSERT_TRUE(s.ok()) << s.message();
+      EXPECT_EQ(a.dtype, "f4") << name;
+    }
+    // Here only the dynamic int8 models are QOperator models.
+    EXPECT_EQ(e["dynamic_quantization"].get<bool>(), e["kind"] == "qop") << name;
+  }
+}
+
 }  // namespace
 }  // namespace edgeq

@@ -23,6 +23,7 @@
 #include "graph/onnx/importer.h"
 #endif
 #include "runtime/session.h"
+#include "tools/bench_measure.h"
 #include "tools/cli.h"
 #include "tools/npy.h"
 
@@ -127,8 +128,12 @@ int cmd_info(const std::string& path) {
   auto io = [&](const char* what, const std::vector<int32_t>& list) {
     for (int32_t i : list) {
       const Tensor& t = g.tensors[i];
+      // Integer inputs: the ids they may hold (what `edgeq bench` draws).
+      const std::string ids = !is_index_type(t.dtype) || &list != &g.inputs
+                                  ? quant_str(t.quant)
+                                  : "values in [0, " + std::to_string(bench::index_input_bound(g, i)) + ")";
       std::printf("  %s '%s' %s %s %s\n", what, t.name.c_str(), dtype_name(t.dtype), shape_string(t.shape).c_str(),
-                  quant_str(t.quant).c_str());
+                  ids.c_str());
     }
   };
   io("input ", g.inputs);
