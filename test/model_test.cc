@@ -47,6 +47,7 @@ struct ModelCase {
   // Runtime's own two execution modes of the model are apart ("ort_spread").
   long tolerance_steps = 1;
   double float_slack = 0;  // absolute error allowed on float outputs besides 1e-4 relative
+  ImportOptions import;    // input_shapes from the manifest's "input_shapes", when given
 };
 
 void PrintTo(const ModelCase& c, std::ostream* os) { *os << c.name; }
@@ -72,6 +73,10 @@ std::vector<ModelCase> read_manifest(const std::string& dir) {
     for (const auto& s : e["goldens"]) c.goldens.push_back(s.get<std::string>());
     for (const auto& o : e["graph_outputs"]) c.output_quant.push_back(o.contains("quant") ? o["quant"] : nullptr);
     if (e.contains("ort_spread")) c.tolerance_steps = std::max(1L, e["ort_spread"]["max_steps"].get<long>());
+    if (e.contains("input_shapes") && e.contains("graph_inputs"))
+      for (size_t i = 0; i < e["input_shapes"].size() && i < e["graph_inputs"].size(); ++i)
+        c.import.input_shapes[e["graph_inputs"][i]["name"].get<std::string>()] =
+            e["input_shapes"][i].get<std::vector<int64_t>>();
     cases.push_back(c);
   }
   return cases;
@@ -160,7 +165,7 @@ std::string int8_nodes_on_ref(const Graph& g, const Session& session, std::strin
 // Imports c's ONNX file, checks the graph and its plan, and loads the .edgeq bytes.
 void import_and_load(const ModelCase& c, std::shared_ptr<const Model>* model) {
   Graph g;
-  Status s = import_onnx_file(c.dir + "/" + c.file, ImportOptions(), &g);
+  Status s = import_onnx_file(c.dir + "/" + c.file, c.import, &g);
   ASSERT_TRUE(s.ok()) << s.message();
   ASSERT_TRUE(validate_graph(g).ok());
   EXPECT_TRUE(check_plan_no_overlap(g));
@@ -207,7 +212,7 @@ void run_case(const ModelCase& case_in) {
   for (size_t i = 0; i < c.inputs.size(); ++i) {
     s = read_npy(c.dir + "/" + c.inputs[i], &inputs[i]);
     ASSERT_TRUE(s.ok()) << s.message();
-    ASSERT_EQ(inputs[i].dtype, "f4");
+    ASSERT_TRUE(inputs[i].dtype == "f4" || inputs[i].dtype == "i8") << inputs[i].dtype;
   }
   if (c.name.find("convinteger_dynamic") != std::string::npos && inputs.size() == 1) {
     c.float_slack = dynamic_conv_slack(mg, inputs[0]);
@@ -232,8 +237,10 @@ void run_case(const ModelCase& case_in) {
     s = Session::create(model, opts, &session);
     ASSERT_TRUE(s.ok()) << s.message();
     for (size_t i = 0; i < inputs.size(); ++i) {
-      s = session->set_input_f32(i, reinterpret_cast<const float*>(inputs[i].data.data()),
-                                 static_cast<size_t>(inputs[i].num_elements()));
+      const size_t cnt = static_cast<size_t>(inputs[i].num_elements());
+      s = inputs[i].dtype == "i8"  // int64 token ids and masks
+              ? session->set_input_s64(i, reinterpret_cast<const int64_t*>(inputs[i].data.data()), cnt)
+              : session->set_input_f32(i, reinterpret_cast<const float*>(inputs[i].data.data()), cnt);
       ASSERT_TRUE(s.ok()) << s.message();
     }
     if (cfg.first != "ref" && c.name.rfind("island_", 0) == 0) {
@@ -258,6 +265,12 @@ TEST_P(ModelTest, MatchesOnnxRuntime) { run_case(GetParam()); }
 
 INSTANTIATE_TEST_SUITE_P(CommittedModels, ModelTest,
                          ::testing::ValuesIn(read_manifest(std::string(EDGEQ_SOURCE_DIR) + "/test/data")),
+                         case_name);
+// The transformer encoders (tools/make_transformer_models.py): float, QDQ and ONNX
+// Runtime's dynamic int8, with int64 token ids and masks.
+INSTANTIATE_TEST_SUITE_P(TransformerModels, ModelTest,
+                         ::testing::ValuesIn(read_manifest(std::string(EDGEQ_SOURCE_DIR) +
+                                                           "/test/data/transformer")),
                          case_name);
 
 class GeneratedModelTest : public ModelTest {};
@@ -326,9 +339,8 @@ TEST(CommittedModels, ManifestIsPresentAndComplete) {
 }
 
 // The transformer models (tools/make_transformer_models.py) have their own manifest in
-// test/data/transformer/; they do not run here until the importer and the MatMul,
-// LayerNorm, Gather and Cast kernels take them and the harness feeds int64 inputs. This
-// checks that every file such a run needs is there and agrees with the manifest.
+// test/data/transformer/ and run as TransformerModels/ModelTest. This checks that every
+// file such a run needs is there and agrees with the manifest.
 TEST(TransformerModels, ManifestIsPresentAndComplete) {
   const std::string dir = std::string(EDGEQ_SOURCE_DIR) + "/test/data/transformer";
   std::ifstream f(dir + "/manifest.json");
