@@ -137,6 +137,15 @@ expect_error "export-onnx no output" "output" "$edgeq" export-onnx "$m"
 expect_error "no subcommand" "subcommand" "$edgeq"
 expect_error "unknown flag" "--frobnicate" "$edgeq" run "$m" --input "$data/small_qdq.input.npy" --frobnicate
 expect_error "convert missing file" "does not exist\|not exist" "$edgeq" convert "$work/nope.onnx" -o "$work/x.edgeq"
+# convert --shape: a BERT export whose batch and sequence are symbolic.
+bert="$data/transformer/bert_tiny_dynamic.onnx"
+expect_error "convert symbolic sequence without --shape" "dimension 1 ('sequence')" \
+  "$edgeq" convert "$bert" -o "$work/bert.edgeq"
+expect_ok "convert --shape" "$edgeq" convert "$bert" -o "$work/bert.edgeq" \
+  --shape input_ids=1x16,attention_mask=1x16,token_type_ids=1x16
+expect_ok "info bert" "$edgeq" info "$work/bert.edgeq"
+grep -q "input  'input_ids' s64 \[1,16\]" "$work/out" && ok || bad "bert input is not s64 [1,16]: $(head -8 "$work/out")"
+expect_error "convert --shape bad" "not a positive integer" "$edgeq" convert "$bert" -o "$work/bert2.edgeq" --shape input_ids=1xq
 echo "this is not protobuf" > "$work/garbage.onnx"
 expect_error "convert garbage" "error" "$edgeq" convert "$work/garbage.onnx" -o "$work/garbage.edgeq"
 [ ! -e "$work/garbage.edgeq" ] && ok || bad "a failed conversion left a file"

@@ -419,6 +419,33 @@ TEST(TransformerImportTest, ExpandOfRuntimeTensor) {
   EXPECT_EQ(tensor(g, g.outputs[0]).shape, (std::vector<int32_t>{1, 3, 2, 4}));
 }
 
+// Scalar math and ranges on constants fold: x + Sqrt(Pow(Cast(Range(0, 4, 1)), 2)) * Max(.5, 2)
+// adds the constant [0, 2, 4, 6].
+TEST(TransformerImportTest, ConstantMathFolds) {
+  ModelBuilder b;
+  b.input("x", {1, 4});
+  b.init_i64("r0", {}, {0});
+  b.init_i64("r1", {}, {4});
+  b.init_i64("r2", {}, {1});
+  b.node("Range", {"r0", "r1", "r2"}, {"r"});
+  auto* c = b.node("Cast", {"r"}, {"rf"});
+  ModelBuilder::int_attr(c, "to", TensorProto::FLOAT);
+  scalar_const(&b, "two", 2.f);
+  scalar_const(&b, "half", 0.5f);
+  b.node("Pow", {"rf", "two"}, {"sq"});
+  b.node("Sqrt", {"sq"}, {"rt"});
+  b.node("Max", {"half", "two"}, {"mx"});
+  b.node("Mul", {"rt", "mx"}, {"k"});
+  b.node("Add", {"x", "k"}, {"y"});
+  b.output("y");
+  Graph g;
+  Status s = b.import(&g);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(g.nodes.size(), 1u);
+  ASSERT_EQ(g.nodes[0].op, OpType::kAdd);
+  EXPECT_EQ(floats(tensor(g, g.nodes[0].inputs[1])), (std::vector<float>{0, 2, 4, 6}));
+}
+
 TEST(TransformerImportTest, EqualOnRuntimeValuesIsRefused) {
   ModelBuilder b;
   b.input("x", {1, 4});

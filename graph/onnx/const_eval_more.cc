@@ -126,6 +126,8 @@ Status eval_const_more(const onnx::NodeProto& n, int opset,
     const ConstTensor *lim = input(1), *delta = input(2);
     if (!lim || !delta || x->numel() != 1 || lim->numel() != 1 || delta->numel() != 1)
       return InvalidModel(label + ": start, limit and delta must be scalars");
+    if (x->is_float() != lim->is_float() || x->is_float() != delta->is_float())
+      return InvalidModel(label + ": start, limit and delta differ in type");
     const double start = x->at(0), stop = lim->at(0), step = delta->at(0);
     if (step == 0 || !std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step))
       return InvalidModel(label + ": invalid range");
@@ -156,6 +158,10 @@ Status eval_const_more(const onnx::NodeProto& n, int opset,
       }
       r = std::move(ea);
     }
+  } else if ((op == "Pow" || op == "Sqrt" || op == "Reciprocal" || op == "Erf" || op == "Tanh" ||
+              op == "Exp" || op == "Log" || op == "Abs" || op == "Sigmoid") &&
+             !x->is_float()) {
+    return Status::Ok();  // integer math is not folded
   } else if (op == "Pow") {
     if (!input(1)) return InvalidModel(label + ": needs two inputs");
     ConstTensor e;
