@@ -311,12 +311,12 @@ TEST(QuantMethods, EntropyKeepsBothSidesOfTwoSidedAffineData) {
 TEST(QuantMethods, EntropyIsNotDraggedToAtomsAndKeepsThem) {
   std::mt19937 rng(12);
   std::uniform_real_distribution<float> u(0.f, 1.f);
-  std::exponential_distribution<float> tail(1.f / 0.8f);
+  std::exponential_distribution<float> tail(1.f / 1.5f);
   const float atoms[] = {0.2f, 0.45f, 0.7f, 1.f};
   std::vector<float> x(400000);
   for (size_t i = 0; i < x.size(); ++i) {
     const float r = u(rng);
-    x[i] = r < 0.4f ? 0.f : r < 0.52f ? atoms[i % 4] : tail(rng);
+    x[i] = r < 0.6f ? 0.f : r < 0.8f ? atoms[i % 4] : tail(rng);
   }
   for (const QScheme& s : {make_scheme(DType::kU8, false), make_scheme(DType::kS8, true)}) {
     SCOPED_TRACE(scheme_string(s));
@@ -324,7 +324,7 @@ TEST(QuantMethods, EntropyIsNotDraggedToAtomsAndKeepsThem) {
     EXPECT_GE(r.hi[0], 1.f);
     size_t clipped = 0;
     for (float v : x) clipped += v > r.hi[0];
-    EXPECT_LT(static_cast<double>(clipped) / x.size(), 0.005) << "hi " << r.hi[0];
+    EXPECT_LT(static_cast<double>(clipped) / x.size(), 0.01) << "hi " << r.hi[0];
   }
 }
 
