@@ -17,6 +17,13 @@
 //  * resnet18_all_layers/<best isa>/threads:N: all of ResNet-18's GEMM layers of one
 //    inference on N threads, wall time (the 1 / 2 thread ratio is the scaling; needs
 //    otherwise idle cores to mean anything).
+//  * matmul/<shape>/<variant>/<isa>: kern::QMatMulOp (kernels/qmatmul.h) on attention's
+//    products (BERT-mini: 4 heads, S 128, d 64; DeiT-tiny: 3 heads, S 197, d 64; QK^T
+//    and scores x V), one thread, B packed every run as a session does: quantized u8
+//    with zb 128 (the kernel's own epilogue) and zb 0 over full-range values (int32
+//    tiles), dynamic modes 1 and 2 (float in and out); matmul/<shape>/f32/ref is the
+//    float reference loop. dynamic_fc/128x256x1024/<mode>/<isa>: the dynamically
+//    quantized fully connected layer. GMAC/s and %peak as above.
 // Every level the CPU runs is registered (the same code on x86 and ARM); a level the
 // CPU lacks is not. Under an emulator the figures mean nothing.
 #include <benchmark/benchmark.h>
@@ -33,6 +40,7 @@
 #include "bench/peak.h"
 #include "kernels/kernels.h"
 #include "kernels/qconv.h"
+#include "kernels/qmatmul.h"
 #include "runtime/schedule.h"
 
 #ifdef EDGEQ_BENCH_XNNPACK
@@ -303,6 +311,100 @@ void bench_xnnpack(benchmark::State& state, const Layer& l) {
 }
 #endif
 
+// ------------------------------------------------------------------ matmul
+
+struct MatMulCase {
+  const char* name;
+  int32_t heads, m, k, n;
+};
+const MatMulCase kMatMuls[] = {
+    {"bert_mini_qk_4x128x64x128", 4, 128, 64, 128},
+    {"bert_mini_sv_4x128x128x64", 4, 128, 128, 64},
+    {"deit_tiny_qk_3x197x64x197", 3, 197, 64, 197},
+    {"deit_tiny_sv_3x197x197x64", 3, 197, 197, 64},
+};
+
+// variant: 0 quantized u8 zb 128, 1 quantized u8 zb 0 full range, 2 and 3 dynamic modes
+// 1 and 2, 4 float reference.
+void bench_matmul(benchmark::State& state, Isa isa, const MatMulCase& c, int variant) {
+  const double peak = variant == 4 ? 0.0 : peak_gmacs(isa);
+  const int32_t a_shape[3] = {c.heads, c.m, c.k}, b_shape[3] = {c.heads, c.k, c.n};
+  edgeq::kern::QMatMulParams p;
+  edgeq::ref::make_matmul_shape(a_shape, 3, b_shape, 3, &p.shape);
+  const size_t na = static_cast<size_t>(c.heads) * c.m * c.k, nb = static_cast<size_t>(c.heads) * c.k * c.n;
+  const size_t ny = static_cast<size_t>(c.heads) * c.m * c.n;
+  std::mt19937 rng(1);
+  std::vector<uint8_t> a8(na + 256), b8(nb), y8(ny);
+  std::vector<float> af(na), bf(nb), yf(ny);
+  for (uint8_t& v : a8) v = static_cast<uint8_t>(rng());
+  for (uint8_t& v : b8) v = static_cast<uint8_t>(variant == 0 ? 128 + static_cast<int>(rng() % 201) - 100 : rng());
+  std::normal_distribution<float> nd(0.f, 1.f);
+  for (float& v : af) v = nd(rng);
+  for (float& v : bf) v = nd(rng);
+  const float scale = 1e-4f;
+  p.rq.scale = &scale;
+  p.rq.zero_point = 128;
+  p.rq.qmin = 0;
+  p.rq.qmax = 255;
+  p.a_zero_point = 120;
+  p.b_zero_point = variant == 0 ? 128 : 0;
+  p.mode = variant == 2 ? 1 : (variant == 3 ? 2 : 0);
+  p.quantize_u8 = edgeq::kern::kernel_set(isa).misc.quantize_u8;
+  const double macs = static_cast<double>(ny) * c.k;
+  if (variant == 4) {
+    const double t0 = thread_seconds();
+    for (auto _ : state) edgeq::ref::matmul_f32(p.shape, af.data(), bf.data(), yf.data());
+    state.counters["GMAC/s"] = macs * static_cast<double>(state.iterations()) / (thread_seconds() - t0) * 1e-9;
+    return;
+  }
+  edgeq::kern::QMatMulOp op;
+  if (!op.init(p, edgeq::kern::kernel_set(isa).gemm)) {
+    state.SkipWithError("QMatMulOp::init refused the product");
+    return;
+  }
+  state.SetLabel(edgeq::kern::kernel_set(isa).gemm.name);
+  const void* a = p.mode == 0 ? static_cast<const void*>(a8.data()) : af.data();
+  const void* b = p.mode == 0 ? static_cast<const void*>(b8.data()) : bf.data();
+  void* y = p.mode == 0 ? static_cast<void*>(y8.data()) : yf.data();
+  const double t0 = thread_seconds();
+  for (auto _ : state) op.run(a, b, y);
+  const double gmacs = macs * static_cast<double>(state.iterations()) / (thread_seconds() - t0) * 1e-9;
+  state.counters["GMAC/s"] = gmacs;
+  if (peak > 0) state.counters["%peak"] = 100.0 * gmacs / peak;
+}
+
+// The dynamically quantized fully connected layer: 128 rows, 256 -> 1024.
+void bench_dynamic_fc(benchmark::State& state, Isa isa, int mode) {
+  const double peak = peak_gmacs(isa);
+  constexpr int32_t kM = 128, kK = 256, kN = 1024;
+  std::mt19937 rng(2);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  std::vector<float> x(static_cast<size_t>(kM) * kK), y(static_cast<size_t>(kM) * kN), w_scale(kN, 0.01f), bias(kN);
+  for (float& v : x) v = nd(rng);
+  std::vector<int8_t> w(static_cast<size_t>(kN) * kK);
+  for (int8_t& v : w) v = static_cast<int8_t>(rng());
+  edgeq::kern::QMatMulParams p;
+  const int32_t a_shape[2] = {kM, kK}, b_shape[2] = {kK, kN};
+  edgeq::ref::make_matmul_shape(a_shape, 2, b_shape, 2, &p.shape);
+  p.mode = mode;
+  p.quantize_u8 = edgeq::kern::kernel_set(isa).misc.quantize_u8;
+  p.weight = w.data();
+  p.weight_scale = w_scale.data();
+  p.per_channel = true;
+  p.bias = bias.data();
+  edgeq::kern::QMatMulOp op;
+  if (!op.init(p, edgeq::kern::kernel_set(isa).gemm)) {
+    state.SkipWithError("QMatMulOp::init refused the layer");
+    return;
+  }
+  state.SetLabel(edgeq::kern::kernel_set(isa).gemm.name);
+  const double t0 = thread_seconds();
+  for (auto _ : state) op.run(x.data(), nullptr, y.data());
+  const double gmacs = double{kM} * kK * kN * static_cast<double>(state.iterations()) / (thread_seconds() - t0) * 1e-9;
+  state.counters["GMAC/s"] = gmacs;
+  if (peak > 0) state.counters["%peak"] = 100.0 * gmacs / peak;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -337,6 +439,23 @@ int main(int argc, char** argv) {
           ->UseRealTime();
     }
   }
+  const char* const variants[] = {"q_u8_zb128", "q_u8_zb0", "dynamic1", "dynamic2"};
+  for (const MatMulCase& c : kMatMuls) {
+    for (int v = 0; v < 4; ++v)
+      for (Isa isa : levels)
+        benchmark::RegisterBenchmark((std::string("matmul/") + c.name + "/" + variants[v] + "/" +
+                                      edgeq::kern::isa_name(isa)).c_str(),
+                                     bench_matmul, isa, c, v)
+            ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark((std::string("matmul/") + c.name + "/f32/ref").c_str(), bench_matmul, Isa::kRef, c, 4)
+        ->Unit(benchmark::kMicrosecond);
+  }
+  for (int mode : {1, 2})
+    for (Isa isa : levels)
+      benchmark::RegisterBenchmark(("dynamic_fc/128x256x1024/dynamic" + std::to_string(mode) + "/" +
+                                    edgeq::kern::isa_name(isa)).c_str(),
+                                   bench_dynamic_fc, isa, mode)
+          ->Unit(benchmark::kMicrosecond);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

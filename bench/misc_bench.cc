@@ -6,7 +6,8 @@
 // = channels (when built with XNNPACK), side by side. Counter GMAC/s: 9 * out_h * out_w * C per run. Misc: same-shape
 // and per-channel int8 add, global average pool, lookup, quantize, dequantize and the
 // input's channels-last transpose, against the reference, labelled
-// with the kernel family's name (kern::MiscKernels::names).
+// with the kernel family's name (kern::MiscKernels::names); the int8 embedding lookup
+// (Gather: the reference at every level).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -233,6 +234,23 @@ void bench_transpose(benchmark::State& state, Isa isa) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n));
 }
 
+// BERT-base's word-embedding lookup: 128 token ids into an int8 30522 x 768 table,
+// the session's index check included (the rows are copied with memcpy at every level).
+void bench_gather(benchmark::State& state) {
+  const int64_t rows = 30522, dim = 768, count = 128;
+  std::vector<int8_t> table(static_cast<size_t>(rows * dim)), y(static_cast<size_t>(count * dim));
+  for (size_t i = 0; i < table.size(); ++i) table[i] = static_cast<int8_t>(i * 13);
+  std::vector<int64_t> ids(count);
+  for (int64_t i = 0; i < count; ++i) ids[i] = (i * 7919) % rows;
+  state.SetLabel("ref");
+  for (auto _ : state) {
+    if (ref::first_index_out_of_range(ids.size(), ids.data(), rows) != ids.size()) state.SkipWithError("bad id");
+    ref::gather_rows(ids.size(), ids.data(), table.data(), dim, y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * y.size()));
+}
+
 void register_all() {
   std::vector<Isa> levels;
   for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDot, Isa::kNeonI8mm}) {
@@ -272,6 +290,7 @@ void register_all() {
     benchmark::RegisterBenchmark(("transpose_nchw_nhwc_u8/3x224x224/" + level).c_str(), bench_transpose, isa)
         ->Unit(benchmark::kMicrosecond);
   }
+  benchmark::RegisterBenchmark("gather_s8/30522x768/128ids/ref", bench_gather)->Unit(benchmark::kMicrosecond);
 }
 
 }  // namespace

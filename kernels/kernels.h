@@ -71,6 +71,10 @@ struct QuantEpilogue {
   const int32_t* exponent = nullptr;    // fixed-point scheme
   int32_t zero_point = 0;
   int32_t qmin = -128, qmax = 127;
+  // Store the raw int32 accumulators instead (only kernels whose QGemmKernel has
+  // int32_output): row i of the tile is nc int32 at c + i * c_stride bytes. For the
+  // products whose correction or scaling is per row (kernels/qmatmul.h).
+  bool int32_output = false;
 };
 
 // ------------------------------------------------------------------ indirect GEMM
@@ -113,6 +117,8 @@ struct QGemmKernel {
   // MR being this struct's mr), only faster. Null: the driver calls u8 / s8 with mr = 1.
   QIgemmUkernel u8_row = nullptr;
   QIgemmUkernel s8_row = nullptr;
+  // The kernels honour QuantEpilogue::int32_output.
+  bool int32_output = false;
 };
 
 // ------------------------------------------------------------------ kernel sets

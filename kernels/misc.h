@@ -99,13 +99,21 @@ template <typename T>
 using QuantizeFn = void (*)(size_t n, const float* in, float scale, int32_t zero_point, T* out);
 template <typename T>
 using DequantizeFn = void (*)(size_t n, const T* in, float scale, int32_t zero_point, float* out);
+template <typename T>
+using QSoftmaxRowsFn = void (*)(int64_t rows, int32_t row_size, const T* in, const uint32_t table[256],
+                                float out_scale, int32_t out_zero_point, T* out);
+template <typename T>
+using QLayerNormFn = void (*)(int64_t rows, int32_t channels, const T* in, const ref::QLayerNormParams& p, T* out);
+using LayerNormF32Fn = void (*)(int64_t rows, int32_t channels, const float* in, const float* gamma,
+                                const float* beta, float epsilon, float* out);
 
 // The names of a level's misc kernels, one per family (its int8 and uint8 functions), by
 // the rule of kernels.h: "q8_vbinary_minmax_ukernel__avx2", "q8_maxpool_minmax_ukernel__avx2",
 // "q8_avgpool_minmax_ukernel__avx2", "q8_gavgpool_minmax_ukernel__avx2",
 // "x8_lut_ukernel__avx2", "xx_concat_ukernel__avx2", "f32_q8_vcvt_ukernel__avx2" (quantize),
 // "q8_f32_vcvt_ukernel__avx2" (dequantize), "xx_transpose_ukernel__avx2",
-// "xx_slice_ukernel__avx2" (__neon on ARM). The suffix is the
+// "xx_slice_ukernel__avx2", "q8_softmax_ukernel__avx2", "q8_layernorm_ukernel__avx2",
+// "f32_layernorm_ukernel__avx2" (__neon on ARM). The suffix is the
 // ISA of the functions, which may be below the level's (the x86 levels all run AVX2's).
 // How the runtime uses them: the kernel name a node reports (profiles, `edgeq bench`)
 // is its family's name here (names.qbinary for Add / Sub / Mul / Div, names.lookup for
@@ -124,6 +132,9 @@ struct MiscKernelNames {
   const char* dequantize = nullptr;  // dequantize_s8, dequantize_u8
   const char* transpose = nullptr;
   const char* slice = nullptr;
+  const char* qsoftmax = nullptr;     // qsoftmax_s8, qsoftmax_u8
+  const char* qlayer_norm = nullptr;  // qlayer_norm_s8, qlayer_norm_u8
+  const char* layer_norm_f32 = nullptr;
 };
 
 // The names of a level whose misc kernels are all of one ISA: isa is a string literal,
@@ -133,7 +144,8 @@ struct MiscKernelNames {
     "q8_vbinary_minmax_ukernel__" isa, "q8_maxpool_minmax_ukernel__" isa, "q8_avgpool_minmax_ukernel__" isa, \
         "q8_gavgpool_minmax_ukernel__" isa, "x8_lut_ukernel__" isa, "xx_concat_ukernel__" isa,               \
         "f32_q8_vcvt_ukernel__" isa, "q8_f32_vcvt_ukernel__" isa, "xx_transpose_ukernel__" isa,              \
-        "xx_slice_ukernel__" isa                                                                             \
+        "xx_slice_ukernel__" isa, "q8_softmax_ukernel__" isa, "q8_layernorm_ukernel__" isa,                   \
+        "f32_layernorm_ukernel__" isa                                                                        \
   }
 
 // Transposes, for the level kernels and for the kernel name a Transpose node reports
@@ -175,6 +187,11 @@ struct MiscKernels {
   DequantizeFn<uint8_t> dequantize_u8 = nullptr;
   TransposeFn transpose = nullptr;  // ref::transpose (transpose_kernel_covers() faster, the rest by it)
   SliceFn slice = nullptr;          // ref::slice
+  QSoftmaxRowsFn<int8_t> qsoftmax_s8 = nullptr;  // ref::qsoftmax_rows
+  QSoftmaxRowsFn<uint8_t> qsoftmax_u8 = nullptr;
+  QLayerNormFn<int8_t> qlayer_norm_s8 = nullptr;  // ref::qlayer_norm
+  QLayerNormFn<uint8_t> qlayer_norm_u8 = nullptr;
+  LayerNormF32Fn layer_norm_f32 = nullptr;  // ref::layer_norm_f32
 };
 
 }  // namespace kern

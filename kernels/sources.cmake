@@ -6,11 +6,15 @@ set(EDGEQ_KERNEL_SOURCES
   kernels/ref/elementwise.cc
   kernels/ref/pool.cc
   kernels/ref/data.cc
+  kernels/ref/gather.cc
+  kernels/ref/norm.cc
+  kernels/ref/matmul.cc
   kernels/dispatch.cc
   kernels/memory.cc
   kernels/qconv.cc
   kernels/qdwconv.cc
   kernels/pack_layout.cc
+  kernels/qmatmul.cc
 )
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(EDGEQ_ARCH x86)
@@ -24,3 +28,6 @@ else()
   list(APPEND EDGEQ_KERNEL_SOURCES kernels/generic_register.cc)
 endif()
 message(STATUS "edgeq: optimized kernels for ${EDGEQ_ARCH}")
+# The run-time-operand GEMM driver's quantize and finish loops vectorize at -O3 (same
+# results: no fast-math).
+set_source_files_properties(kernels/qmatmul.cc PROPERTIES COMPILE_OPTIONS "-O3")

@@ -173,6 +173,25 @@ py::array input_array(const py::handle& value, const Tensor& t, bool raw_ok, boo
   return a;
 }
 
+// An integer input (s32 / s64: token ids, masks) takes an int64 or int32 array of its
+// shape, converted on the way in; a float array is an error, not a silent truncation.
+// *wide: the array is int64.
+py::array int_input_array(const py::handle& value, const Tensor& t, bool* wide) {
+  const std::string what = "input '" + t.name + "'";
+  if (!py::isinstance<py::array>(value))
+    invalid(what + " must be a numpy.ndarray or torch.Tensor, not " + str_of(value.get_type().attr("__name__")));
+  py::array a = py::reinterpret_borrow<py::array>(value);
+  *wide = a.dtype().equal(py::dtype::of<int64_t>());
+  if (!*wide && !a.dtype().equal(py::dtype::of<int32_t>()))
+    invalid(what + " has dtype " + str_of(a.dtype()) + "; it is " + dtype_name(t.dtype) +
+            " and takes int64 or int32 values");
+  if (!same_shape(a, t.shape))
+    invalid(what + " has shape " + shape_of(a) + "; the model's is " + shape_string(t.shape));
+  if (!(a.flags() & py::array::c_style))
+    invalid(what + " is not C-contiguous (numpy.ascontiguousarray makes a contiguous copy)");
+  return a;
+}
+
 // ------------------------------------------------------------------ model
 
 struct PyModel {
@@ -259,18 +278,28 @@ std::vector<py::array> run_session(PySession& ps, const py::sequence& inputs, bo
   if (static_cast<size_t>(py::len(inputs)) != g.inputs.size())
     invalid("the model has " + std::to_string(g.inputs.size()) + " input(s), " + std::to_string(py::len(inputs)) +
             " given");
+  enum Kind : uint8_t { kFloat, kRaw, kInt32, kInt64 };
   std::vector<py::array> arrays;
-  std::vector<uint8_t> f32;
+  std::vector<uint8_t> kind;
   for (size_t i = 0; i < g.inputs.size(); ++i) {
-    bool is_f32 = false;
-    arrays.push_back(input_array(inputs[i], s.input(i), true, &is_f32));
-    f32.push_back(is_f32);
+    bool flag = false;
+    if (is_index_type(s.input(i).dtype)) {
+      arrays.push_back(int_input_array(inputs[i], s.input(i), &flag));
+      kind.push_back(flag ? kInt64 : kInt32);
+    } else {
+      arrays.push_back(input_array(inputs[i], s.input(i), true, &flag));
+      kind.push_back(flag ? kFloat : kRaw);
+    }
   }
+  // Integer outputs (a Cast's) come as int64 whatever `raw` says.
   std::vector<py::array> outputs;
   for (size_t i = 0; i < g.outputs.size(); ++i) {
     const Tensor& t = s.output(i);
     std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end());
-    outputs.emplace_back(raw ? numpy_dtype(t.dtype) : py::dtype::of<float>(), shape);
+    const py::dtype dt = is_index_type(t.dtype) ? py::dtype::of<int64_t>()
+                         : raw                  ? numpy_dtype(t.dtype)
+                                                : py::dtype::of<float>();
+    outputs.emplace_back(dt, shape);
   }
   std::vector<const void*> in_ptrs;
   for (const py::array& a : arrays) in_ptrs.push_back(a.data());
@@ -283,14 +312,21 @@ std::vector<py::array> run_session(PySession& ps, const py::sequence& inputs, bo
     Status st;
     for (size_t i = 0; i < in_ptrs.size() && st.ok(); ++i) {
       const Tensor& t = s.input(i);
-      st = f32[i] ? s.set_input_f32(i, static_cast<const float*>(in_ptrs[i]), static_cast<size_t>(t.num_elements()))
-                  : s.set_input_raw(i, in_ptrs[i], t.byte_size());
+      const size_t n = static_cast<size_t>(t.num_elements());
+      switch (kind[i]) {
+        case kFloat: st = s.set_input_f32(i, static_cast<const float*>(in_ptrs[i]), n); break;
+        case kRaw: st = s.set_input_raw(i, in_ptrs[i], t.byte_size()); break;
+        case kInt32: st = s.set_input_s32(i, static_cast<const int32_t*>(in_ptrs[i]), n); break;
+        case kInt64: st = s.set_input_s64(i, static_cast<const int64_t*>(in_ptrs[i]), n); break;
+      }
     }
-    if (st.ok()) s.run();
+    if (st.ok()) st = s.run();
     for (size_t i = 0; i < out_ptrs.size() && st.ok(); ++i) {
       const Tensor& t = s.output(i);
-      st = raw ? s.get_output_raw(i, out_ptrs[i], t.byte_size())
-               : s.get_output_f32(i, static_cast<float*>(out_ptrs[i]), static_cast<size_t>(t.num_elements()));
+      const size_t n = static_cast<size_t>(t.num_elements());
+      if (is_index_type(t.dtype)) st = s.get_output_s64(i, static_cast<int64_t*>(out_ptrs[i]), n);
+      else if (raw) st = s.get_output_raw(i, out_ptrs[i], t.byte_size());
+      else st = s.get_output_f32(i, static_cast<float*>(out_ptrs[i]), n);
     }
     return st;
   });
@@ -528,8 +564,8 @@ std::string run_bench(const PyModel& m, int threads, const std::string& isa, int
     meas.session_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (st.ok()) st = bench::fill_inputs(*s);
     if (st.ok()) {
-      bench::measure(*s, mo, &meas);
-      json = bench::report_json(m.source, *s, bench::gather_facts(*model, *s), meas, warmup, profile);
+      st = bench::measure(*s, mo, &meas);
+      if (st.ok()) json = bench::report_json(m.source, *s, bench::gather_facts(*model, *s), meas, warmup, profile);
     }
     return st;
   });

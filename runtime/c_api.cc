@@ -188,10 +188,19 @@ edgeq_status edgeq_session_set_input_raw(edgeq_session* s, size_t index, const v
   return to_c(s->session->set_input_raw(index, data, bytes));
 }
 
+edgeq_status edgeq_session_set_input_s64(edgeq_session* s, size_t index, const int64_t* data, size_t count) {
+  if (!s) return fail(EDGEQ_INVALID_ARGUMENT, "null session");
+  return to_c(s->session->set_input_s64(index, data, count));
+}
+
+edgeq_status edgeq_session_set_input_s32(edgeq_session* s, size_t index, const int32_t* data, size_t count) {
+  if (!s) return fail(EDGEQ_INVALID_ARGUMENT, "null session");
+  return to_c(s->session->set_input_s32(index, data, count));
+}
+
 edgeq_status edgeq_session_run(edgeq_session* s) {
   if (!s) return fail(EDGEQ_INVALID_ARGUMENT, "null session");
-  s->session->run();
-  return EDGEQ_OK;
+  return to_c(s->session->run());
 }
 
 edgeq_status edgeq_session_get_output_f32(const edgeq_session* s, size_t index, float* data, size_t count) {
@@ -202,6 +211,11 @@ edgeq_status edgeq_session_get_output_f32(const edgeq_session* s, size_t index, 
 edgeq_status edgeq_session_get_output_raw(const edgeq_session* s, size_t index, void* data, size_t bytes) {
   if (!s) return fail(EDGEQ_INVALID_ARGUMENT, "null session");
   return to_c(s->session->get_output_raw(index, data, bytes));
+}
+
+edgeq_status edgeq_session_get_output_s64(const edgeq_session* s, size_t index, int64_t* data, size_t count) {
+  if (!s) return fail(EDGEQ_INVALID_ARGUMENT, "null session");
+  return to_c(s->session->get_output_s64(index, data, count));
 }
 
 size_t edgeq_session_arena_bytes(const edgeq_session* s) { return s ? s->session->arena_bytes() : 0; }

@@ -23,6 +23,7 @@
 
 #include "kernels/qconv.h"
 #include "kernels/qdwconv.h"
+#include "kernels/qmatmul.h"
 
 namespace edgeq {
 namespace {
@@ -101,6 +102,19 @@ void Scheduler::run(kern::QDwConvOp& op, const void* x, void* y) const {
   op.bind(x, y);
   const kern::QDwConvOp& rows = op;
   each(op.rows(), [&](size_t r) { rows.run_rows(r, r + 1); });
+}
+
+// Each phase of a run-time-operand product in ranges; the phases in order.
+void Scheduler::run(kern::QMatMulOp& op, const void* a, const void* b, void* y) const {
+  op.begin(a, b, y);
+  const int64_t elements = static_cast<int64_t>(op.elements());
+  ranges(static_cast<int64_t>(op.b_parts()), elements,
+         [&](int64_t b0, int64_t b1) { op.pack_b(static_cast<size_t>(b0), static_cast<size_t>(b1)); });
+  ranges(static_cast<int64_t>(op.a_rows()), elements,
+         [&](int64_t r0, int64_t r1) { op.prepare_a(static_cast<size_t>(r0), static_cast<size_t>(r1)); });
+  const kern::QMatMulOp& tiles = op;
+  ranges(static_cast<int64_t>(op.tiles()), elements,
+         [&](int64_t t0, int64_t t1) { tiles.run_tiles(static_cast<size_t>(t0), static_cast<size_t>(t1)); });
 }
 
 }  // namespace edgeq

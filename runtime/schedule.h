@@ -71,6 +71,7 @@ inline void join(void* token) {
 namespace kern {
 class QConvOp;
 class QDwConvOp;
+class QMatMulOp;
 }  // namespace kern
 
 // A session runs at most this many threads per online core (see thread_count()).
@@ -167,6 +168,8 @@ class Scheduler {
   // every output row of a depthwise convolution.
   void run(kern::QConvOp& op, const void* x, void* y) const;
   void run(kern::QDwConvOp& op, const void* x, void* y) const;
+  // The phases of a product with a run-time right operand (kernels/qmatmul.h).
+  void run(kern::QMatMulOp& op, const void* a, const void* b, void* y) const;
 
  private:
   pthreadpool_t pool_ = nullptr;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <new>
 
 #include "graph/format.h"
@@ -217,6 +218,7 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
     std::unique_ptr<PreparedOp> op, ieee;
     EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, ctx, &op));
     if (!op->propagates_nonfinite()) EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, ref_ctx, &ieee));
+    s->checked_.push_back(op->checks_inputs() ? 1 : 0);
     s->ops_.push_back(std::move(op));
     s->ieee_ops_.push_back(std::move(ieee));
   }
@@ -255,7 +257,9 @@ Status Session::set_input_f32(size_t index, const float* data, size_t count) {
       fn(count, data, t.quant.scale[0], t.quant.zero_point[0], dst);
       break;
     }
-    default: return Unsupported("input '" + t.name + "' has dtype " + dtype_name(t.dtype) + ", not settable from float");
+    default:
+      return InvalidArgument("input '" + t.name + "' has dtype " + dtype_name(t.dtype) +
+                             ", not settable from float (give integer values)");
   }
   return Status::Ok();
 }
@@ -271,37 +275,86 @@ Status Session::set_input_raw(size_t index, const void* data, size_t bytes) {
   return Status::Ok();
 }
 
+Status Session::check_index_io(size_t index, bool input, const void* data, size_t count) const {
+  EDGEQ_RETURN_IF_ERROR(check_io(index, input, data));
+  const Tensor& t = input ? this->input(index) : output(index);
+  const char* kind = input ? "input" : "output";
+  if (!is_index_type(t.dtype))
+    return InvalidArgument(std::string(kind) + " '" + t.name + "' has dtype " + dtype_name(t.dtype) +
+                           ", not an integer (s32 / s64) tensor");
+  if (count != static_cast<size_t>(t.num_elements()))
+    return InvalidArgument(std::string(kind) + " '" + t.name + "' has " + std::to_string(t.num_elements()) +
+                           " elements, got " + std::to_string(count));
+  return Status::Ok();
+}
+
+template <typename T>
+Status Session::set_input_int(size_t index, const T* data, size_t count) {
+  EDGEQ_RETURN_IF_ERROR(check_index_io(index, true, data, count));
+  const Tensor& t = input(index);
+  uint8_t* dst = ptrs_[graph().inputs[index]];
+  if (t.dtype == DType::kS64) {
+    int64_t* out = reinterpret_cast<int64_t*>(dst);
+    for (size_t i = 0; i < count; ++i) out[i] = data[i];
+    return Status::Ok();
+  }
+  if constexpr (sizeof(T) > sizeof(int32_t)) {
+    for (size_t i = 0; i < count; ++i)  // checked before anything is written
+      if (data[i] < std::numeric_limits<int32_t>::min() || data[i] > std::numeric_limits<int32_t>::max())
+        return InvalidArgument("input '" + t.name + "' is s32: value " + std::to_string(data[i]) + " at position " +
+                               std::to_string(i) + " does not fit");
+  }
+  int32_t* out = reinterpret_cast<int32_t*>(dst);
+  for (size_t i = 0; i < count; ++i) out[i] = static_cast<int32_t>(data[i]);
+  return Status::Ok();
+}
+
+Status Session::set_input_s64(size_t index, const int64_t* data, size_t count) {
+  return set_input_int(index, data, count);
+}
+Status Session::set_input_s32(size_t index, const int32_t* data, size_t count) {
+  return set_input_int(index, data, count);
+}
+
 bool Session::nonfinite_inputs() const {
   for (uint8_t v : input_nonfinite_)
     if (v) return true;
   return false;
 }
 
-void Session::run() {
+Status Session::run() {
   uint8_t* const* p = ptrs_.data();
   const bool nonfinite = nonfinite_inputs();
-  for (size_t i = 0; i < ops_.size(); ++i) op_to_run(i, nonfinite).run(p);
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    EDGEQ_RETURN_IF_ERROR(check_node(i));
+    op_to_run(i, nonfinite).run(p);
+  }
+  return Status::Ok();
 }
 
-void Session::run_profiled(std::vector<double>* node_seconds) {
+Status Session::run_profiled(std::vector<double>* node_seconds) {
   using Clock = std::chrono::steady_clock;
   node_seconds->resize(ops_.size());
   uint8_t* const* p = ptrs_.data();
   const bool nonfinite = nonfinite_inputs();
   for (size_t i = 0; i < ops_.size(); ++i) {
     const auto t0 = Clock::now();
+    EDGEQ_RETURN_IF_ERROR(check_node(i));
     op_to_run(i, nonfinite).run(p);
     (*node_seconds)[i] = std::chrono::duration<double>(Clock::now() - t0).count();
   }
+  return Status::Ok();
 }
 
-void Session::run_observed(const std::function<void(size_t node)>& after_node) {
+Status Session::run_observed(const std::function<void(size_t node)>& after_node) {
   uint8_t* const* p = ptrs_.data();
   const bool nonfinite = nonfinite_inputs();
   for (size_t i = 0; i < ops_.size(); ++i) {
+    EDGEQ_RETURN_IF_ERROR(check_node(i));
     op_to_run(i, nonfinite).run(p);
     after_node(i);
   }
+  return Status::Ok();
 }
 
 size_t Session::packed_bytes() const {
@@ -343,6 +396,19 @@ Status Session::get_output_raw(size_t index, void* data, size_t bytes) const {
     return InvalidArgument("output '" + t.name + "' has " + std::to_string(t.byte_size()) + " bytes, got room for " +
                            std::to_string(bytes));
   std::memcpy(data, ptrs_[graph().outputs[index]], bytes);
+  return Status::Ok();
+}
+
+Status Session::get_output_s64(size_t index, int64_t* data, size_t count) const {
+  EDGEQ_RETURN_IF_ERROR(check_index_io(index, false, data, count));
+  const Tensor& t = output(index);
+  const uint8_t* src = ptrs_[graph().outputs[index]];
+  if (t.dtype == DType::kS64) {
+    std::memcpy(data, src, count * sizeof(int64_t));
+  } else {
+    const int32_t* in = reinterpret_cast<const int32_t*>(src);
+    for (size_t i = 0; i < count; ++i) data[i] = in[i];
+  }
   return Status::Ok();
 }
 

@@ -87,14 +87,23 @@ class Session {
 
   Status set_input_f32(size_t index, const float* data, size_t count);
   Status set_input_raw(size_t index, const void* data, size_t bytes);
-  void run();
+  // Integer values (token ids, masks) for an s32 or s64 input, converted to its dtype;
+  // a value outside int32 for an s32 input is an error naming the tensor.
+  Status set_input_s64(size_t index, const int64_t* data, size_t count);
+  Status set_input_s32(size_t index, const int32_t* data, size_t count);
+  // Runs every node in order. Fails only when an op's run-time check fails
+  // (PreparedOp::check: a Gather index outside its table), before that op runs; the
+  // outputs are then undefined.
+  Status run();
   // run(), timing every node: node_seconds[i] is node i's wall time (resized to fit).
-  void run_profiled(std::vector<double>* node_seconds);
+  Status run_profiled(std::vector<double>* node_seconds);
   // run(), calling after_node(i) once node i has run, while its outputs are still in
   // the arena (tensor_data()). Calibration observes activations this way, in place.
-  void run_observed(const std::function<void(size_t node)>& after_node);
+  Status run_observed(const std::function<void(size_t node)>& after_node);
   Status get_output_f32(size_t index, float* data, size_t count) const;
   Status get_output_raw(size_t index, void* data, size_t bytes) const;
+  // The values of an s32 or s64 output as int64.
+  Status get_output_s64(size_t index, int64_t* data, size_t count) const;
 
   // Memory of tensor i (null for unused tensors). For tests and tools.
   const uint8_t* tensor_data(size_t i) const { return ptrs_[i]; }
@@ -115,12 +124,18 @@ class Session {
   Session() = default;
   // Checks an input (or output) index and its buffer pointer for the I/O calls.
   Status check_io(size_t index, bool input, const void* data) const;
+  // check_io, and that the tensor is s32 or s64 and has `count` elements.
+  Status check_index_io(size_t index, bool input, const void* data, size_t count) const;
+  template <typename T>
+  Status set_input_int(size_t index, const T* data, size_t count);
   // The op to run for node i: its IEEE reference op when the inputs are not all
   // finite and it has one.
   PreparedOp& op_to_run(size_t i, bool nonfinite) const {
     return nonfinite && ieee_ops_[i] ? *ieee_ops_[i] : *ops_[i];
   }
   bool nonfinite_inputs() const;
+  // Node i's run-time check (PreparedOp::check), when it has one.
+  Status check_node(size_t i) const { return checked_[i] ? ops_[i]->check(ptrs_.data()) : Status::Ok(); }
   std::shared_ptr<const Model> model_;
   GraphMemoryPlan plan_;
   uint8_t* arena_ = nullptr;
@@ -129,6 +144,7 @@ class Session {
   // Per node: the reference op for runs with non-finite inputs, where ops_[i] does not
   // propagate them (PreparedOp::propagates_nonfinite()); else null.
   std::vector<std::unique_ptr<PreparedOp>> ieee_ops_;
+  std::vector<uint8_t> checked_;  // per node: its op checks its inputs at run time
   std::vector<uint8_t> input_nonfinite_;  // per graph input: its last value held NaN or inf
   int32_t num_threads_ = 1;
   double create_seconds_ = 0;

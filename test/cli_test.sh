@@ -193,6 +193,53 @@ expect_error "calibrate bad method" "method" "$edgeq" calibrate "$f32" --data "$
 printf 'garbage\n' > "$work/bad_stats.txt"
 expect_error "calibrate bad stats" "stats\|statistics" "$edgeq" calibrate "$f32" --stats "$work/bad_stats.txt" -o "$work/z.edgeq"
 
+# Integer inputs (token ids, masks): test/data/gather_ids.edgeq (test/gather_test.cc
+# writes it) gathers rows of a 10 x 4 table by s64 ids[2, 5] and casts an s64 mask to
+# float. `run` takes int64 or int32 NPY for them and refuses float; an id outside the
+# table is an error naming the tensor; `bench` draws valid ids and 0/1 masks.
+gm="$data/gather_ids.edgeq"
+/usr/bin/python3 - "$work" <<'PY' && ok || bad "could not write the id NPY files"
+import sys, numpy as np
+w = sys.argv[1]
+ids = np.array([[0, 9, 3, 3, 1], [2, 2, 8, 7, 0]], dtype=np.int64)
+np.save(w + "/ids.npy", np.concatenate([ids, ids[::-1]]))  # two batches
+np.save(w + "/mask.npy", (np.arange(20).reshape(4, 5) % 3 != 0).astype(np.int64))
+np.save(w + "/ids32.npy", np.concatenate([ids, ids[::-1]]).astype(np.int32))
+bad = ids.copy(); bad[1, 2] = 10
+np.save(w + "/ids_bad.npy", bad)
+neg = ids.copy(); neg[0, 0] = -(1 << 40)
+np.save(w + "/ids_neg.npy", neg)
+np.save(w + "/ids_f32.npy", ids.astype(np.float32))
+np.save(w + "/ids_short.npy", ids[:, :4])
+np.save(w + "/mask2.npy", np.ones((2, 5), dtype=np.int64))
+PY
+expect_ok "info s64 inputs" "$edgeq" info "$gm"
+grep -q "input  'input_ids' s64 \[2,5\] values in \[0, 10)" "$work/out" \
+  && grep -q "input  'attention_mask' s64 \[2,5\] values in \[0, 2)" "$work/out" \
+  && grep -q "Gather" "$work/out" && ok || bad "info on s64 inputs: $(cat "$work/out")"
+expect_ok "run int64 ids" "$edgeq" run "$gm" -i "$work/ids.npy" -i "$work/mask.npy" -o "$work/emb.npy" -o "$work/mf.npy"
+expect_ok "run int32 ids" "$edgeq" run "$gm" -i "$work/ids32.npy" -i "$work/mask.npy" -o "$work/emb32.npy" -o "$work/mf32.npy"
+/usr/bin/python3 - "$work" <<'PY' && ok || bad "run on ids: wrong embeddings or mask"
+import sys, numpy as np
+w = sys.argv[1]
+ids, mask = np.load(w + "/ids.npy"), np.load(w + "/mask.npy")
+table = np.arange(10, dtype=np.float32)[:, None] + 0.25 * np.arange(4, dtype=np.float32)[None, :]
+emb, mf = np.load(w + "/emb.npy"), np.load(w + "/mf.npy")
+assert emb.dtype == np.float32 and emb.shape == (4, 5, 4), (emb.dtype, emb.shape)
+assert (emb == table[ids]).all()
+assert (mf == mask.astype(np.float32)).all()
+assert (np.load(w + "/emb32.npy") == emb).all()
+PY
+expect_error "run id == rows" "input_ids.*10\|10.*input_ids" "$edgeq" run "$gm" -i "$work/ids_bad.npy" -i "$work/mask2.npy"
+grep -q "word_embeddings" "$work/err" && grep -q "outside \[0, 10)" "$work/err" && ok || bad "bad id message: $(cat "$work/err")"
+expect_error "run huge negative id" "input_ids" "$edgeq" run "$gm" -i "$work/ids_neg.npy" -i "$work/mask2.npy"
+expect_error "run float ids" "input_ids.*int64" "$edgeq" run "$gm" -i "$work/ids_f32.npy" -i "$work/mask2.npy"
+expect_error "run ids of the wrong shape" "input_ids" "$edgeq" run "$gm" -i "$work/ids_short.npy" -i "$work/mask2.npy"
+expect_ok "bench ids" "$edgeq" bench "$gm" --runs 3 --warmup 1 --threads 2
+grep -q "'input_ids' s64 \[2,5\] (random, fixed seed, values in \[0, 10))" "$work/out" && ok \
+  || bad "bench ids output: $(cat "$work/out")"
+expect_ok "bench ids --json --profile" "$edgeq" bench "$gm" --runs 2 --warmup 0 --json --profile
+
 # Partial files: a write that fails part-way (here the file size limit, ulimit -f 8,
 # i.e. 8 KiB) must fail with an error and leave nothing behind: no temporary file, no
 # truncated output. The tool ignores SIGXFSZ, so the write fails with EFBIG and the

@@ -597,13 +597,13 @@ void check_qsoftmax(uint32_t seed) {
   const float s_in = 0.07f, s_out = 1.f / 256;
   std::vector<T> out(q.size());
   qsoftmax(outer, axis, inner, q.data(), s_in, z_in, s_out, z_out, out.data());
-  // Defined as dequantize -> softmax_f32 -> quantize.
+  // Within one step of dequantize -> softmax_f32 -> quantize (the integer table of
+  // exponentials, kernels/ref/ref.h, rounds each probability by at most 2^-24).
   std::vector<float> x(q.size()), p(q.size());
   dequantize(q.size(), q.data(), s_in, z_in, x.data());
   softmax_f32(outer, axis, inner, x.data(), p.data());
   for (size_t i = 0; i < q.size(); ++i) {
-    ASSERT_EQ(static_cast<int32_t>(out[i]),
-              naive_quantize(p[i], s_out, z_out, tmin<T>(), tmax<T>()));
+    ASSERT_LE(std::abs(static_cast<int32_t>(out[i]) - naive_quantize(p[i], s_out, z_out, tmin<T>(), tmax<T>())), 1);
   }
   // Four equal values: 0.25 each = 64 steps above z_out.
   const T same[4] = {T(5), T(5), T(5), T(5)};

@@ -53,7 +53,8 @@ Tensor constant_f32(const std::string& name, std::vector<int32_t> shape, uint32_
 //   x[1,4,4,2] -Conv3x3 pad 1-> [1,4,4,3] -Relu-> -MaxPool2x2-> [1,2,2,3]
 //   -Pad(h, w +1 before)-> [1,3,3,3] -Slice-> [1,2,2,3] -Transpose(h<->w)->
 //   -ResizeNearest x2-> [1,4,4,3] -Add const-> "mixed" [1,4,4,3] (graph output)
-//   -GlobalAvgPool-> [1,1,1,3] -Reshape-> [1,3] -FC-> [1,5] -Softmax-> "probs" (graph output)
+//   -GlobalAvgPool-> [1,1,1,3] -Reshape-> [1,3] -FC-> [1,5] -LayerNorm-> [1,5] -Softmax-> "probs"
+//   (graph output)
 // A NaN at x[0,0,0,0] reaches conv pixels (0..1, 0..1), pooled pixel (0,0), padded and
 // sliced pixel (1,1), "mixed" pixels (2..3, 2..3), and every element of "probs".
 Graph every_options_net() {
@@ -112,8 +113,25 @@ Graph every_options_net() {
   const int32_t logits = g.add_tensor(make_tensor("logits", f, {1, 5}));
   g.nodes.push_back(make_node("fc", OpType::kFullyConnected, {fl, fw, -1}, {logits}));
 
+  // MatMul (its options: `dynamic`): flat[1,3] x gap_out seen as [3,1], added to the logits.
+  const int32_t col = g.add_tensor(make_tensor("gap_col", f, {3, 1}));
+  g.nodes.push_back(make_node("gap_col", OpType::kReshape, {gp}, {col}));
+  const int32_t mm = g.add_tensor(make_tensor("matmul_out", f, {1, 1}));
+  Node matmul = make_node("matmul", OpType::kMatMul, {fl, col}, {mm});
+  matmul.attrs.dynamic = 2;
+  g.nodes.push_back(matmul);
+  const int32_t mixed_logits = g.add_tensor(make_tensor("mixed_logits", f, {1, 5}));
+  g.nodes.push_back(make_node("add_matmul", OpType::kAdd, {logits, mm}, {mixed_logits}));
+
+  const int32_t lg = g.add_tensor(constant_f32("ln_gamma", {5}, 15));
+  const int32_t lb = g.add_tensor(constant_f32("ln_beta", {5}, 16));
+  const int32_t normed = g.add_tensor(make_tensor("normed", f, {1, 5}));
+  Node layer_norm = make_node("layer_norm", OpType::kLayerNorm, {mixed_logits, lg, lb}, {normed});
+  layer_norm.attrs.epsilon = 1e-5f;
+  g.nodes.push_back(layer_norm);
+
   const int32_t probs = g.add_tensor(make_tensor("probs", f, {1, 5}));
-  Node softmax = make_node("softmax", OpType::kSoftmax, {logits}, {probs});
+  Node softmax = make_node("softmax", OpType::kSoftmax, {normed}, {probs});
   softmax.attrs.axis = 1;
   g.nodes.push_back(softmax);
 

@@ -7,7 +7,9 @@
 // Times model loading and session creation separately (the first session packs the
 // model's weights unless the file carries them pre-packed; --sessions N creates N - 1
 // more, timed, each sharing them, and keeps them alive through the runs), fills every input from a fixed
-// seed (random int8/uint8 bytes, or standard-normal floats), runs W warm-ups, then R
+// seed (random int8/uint8 bytes, standard-normal floats, or valid integers: token ids
+// in [0, V) for an input that indexes Gathers of V rows, 0/1 for other integer inputs
+// such as attention masks: bench::index_input_bound), runs W warm-ups, then R
 // timed runs (and more until --min-time seconds of timed runs have passed). Reports the
 // latency distribution, the arena, packed-weight and peak-RSS bytes, the ISA level and
 // thread count the session chose, and the kernels its ops run.
@@ -94,8 +96,11 @@ void print_text(const BenchArgs& a, const Session& s, const Facts& f, const Meas
   std::printf("model:            %s (%s, %zu nodes)\n", a.model.c_str(), human_bytes(f.model_bytes).c_str(),
               g.nodes.size());
   for (size_t i = 0; i < g.inputs.size(); ++i)
-    std::printf("input:            '%s' %s %s (random, fixed seed)\n", s.input(i).name.c_str(),
-                dtype_name(s.input(i).dtype), shape_string(s.input(i).shape).c_str());
+    std::printf("input:            '%s' %s %s (random, fixed seed%s)\n", s.input(i).name.c_str(),
+                dtype_name(s.input(i).dtype), shape_string(s.input(i).shape).c_str(),
+                is_index_type(s.input(i).dtype)
+                    ? (", values in [0, " + std::to_string(index_input_bound(g, g.inputs[i])) + ")").c_str()
+                    : "");
   if (!f.cpu.empty()) std::printf("cpu:              %s\n", f.cpu.c_str());
   std::printf("isa:              %s\nthreads:          %d\n", s.isa().c_str(), s.num_threads());
   std::string kernels;
@@ -160,7 +165,7 @@ int cmd_bench(const BenchArgs& a) {
   if (int rc = report(fill_inputs(*s))) return rc;
   // One progress line per phase; none for a phase of fewer than two runs.
   std::unique_ptr<Progress> line;
-  measure(*s, a.measure(), &m, [&line](const char* phase, int64_t done, int64_t total) {
+  const Status measured = measure(*s, a.measure(), &m, [&line](const char* phase, int64_t done, int64_t total) {
     if (!line) line = std::make_unique<Progress>(phase, total >= 2 ? total : 0);
     if (done >= 0) {
       line->update(done);
@@ -169,6 +174,8 @@ int cmd_bench(const BenchArgs& a) {
       line.reset();
     }
   });
+  if (line) line->done();  // a failed run ends its phase's line early
+  if (int rc = report(measured)) return rc;
   const Facts f = gather_facts(*model, *s);
   if (a.json)
     print_json(a, *s, f, m);

@@ -110,8 +110,35 @@ double process_cpu_ms() {
   return ms(u.ru_utime) + ms(u.ru_stime);
 }
 
+int64_t index_input_bound(const Graph& g, int32_t tensor) {
+  // Follow the values through ops that keep them (views, movement, integer casts) to
+  // the Gathers that take them as indices; the smallest table bounds them all.
+  int64_t bound = 0;
+  std::vector<int32_t> todo{tensor}, seen;
+  while (!todo.empty()) {
+    const int32_t t = todo.back();
+    todo.pop_back();
+    if (std::find(seen.begin(), seen.end(), t) != seen.end()) continue;
+    seen.push_back(t);
+    for (const Node& n : g.nodes) {
+      for (size_t k = 0; k < n.inputs.size(); ++k) {
+        if (n.inputs[k] != t) continue;
+        if (n.op == OpType::kGather && k == 1) {
+          const int64_t rows = g.tensors[n.inputs[0]].shape[0];
+          bound = bound == 0 ? rows : std::min(bound, rows);
+        } else if (op_has(n.op, kOpMovement) ||
+                   (n.op == OpType::kCast && is_index_type(g.tensors[n.outputs[0]].dtype))) {
+          for (int32_t o : n.outputs) todo.push_back(o);
+        }
+      }
+    }
+  }
+  return bound > 0 ? bound : 2;
+}
+
 // Fills every input from a fixed seed: uniform bytes for int8/uint8 inputs, standard
-// normal values for float ones. Kernel speed does not depend on the values.
+// normal values for float ones, valid values for integer ones (index_input_bound).
+// Kernel speed does not depend on the values.
 Status fill_inputs(Session& s) {
   std::mt19937 rng(20261122);
   for (size_t i = 0; i < s.graph().inputs.size(); ++i) {
@@ -121,6 +148,11 @@ Status fill_inputs(Session& s) {
       std::vector<float> v(static_cast<size_t>(t.num_elements()));
       for (float& x : v) x = normal(rng);
       EDGEQ_RETURN_IF_ERROR(s.set_input_f32(i, v.data(), v.size()));
+    } else if (is_index_type(t.dtype)) {
+      std::uniform_int_distribution<int64_t> id(0, index_input_bound(s.graph(), s.graph().inputs[i]) - 1);
+      std::vector<int64_t> v(static_cast<size_t>(t.num_elements()));
+      for (int64_t& x : v) x = id(rng);
+      EDGEQ_RETURN_IF_ERROR(s.set_input_s64(i, v.data(), v.size()));
     } else {
       std::uniform_int_distribution<int> byte(0, 255);
       std::vector<uint8_t> v(t.byte_size());
@@ -134,15 +166,25 @@ Status fill_inputs(Session& s) {
 // ------------------------------------------------------------------ measuring
 
 
-void measure(Session& s, const MeasureOptions& a, Measurement* m, const ProgressFn& progress) {
+Status measure(Session& s, const MeasureOptions& a, Measurement* m, const ProgressFn& progress) {
+  // The arena reuses an input's memory once its last reader ran, so a run may change
+  // its inputs (a Gather's ids would then be garbage): they are set again before
+  // every run, outside the timed part, as an application does.
+  const Graph& g = s.graph();
+  std::vector<std::vector<uint8_t>> inputs(g.inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const uint8_t* p = s.tensor_data(static_cast<size_t>(g.inputs[i]));
+    if (p) inputs[i].assign(p, p + s.input(i).byte_size());
+  }
   std::vector<double> node_seconds;
   bool first = true;
+  Status failed;  // the first run's error (a run fails on every try or never: same inputs)
   auto one_run = [&](bool profiled) {
+    for (size_t i = 0; i < inputs.size() && failed.ok(); ++i)
+      if (!inputs[i].empty()) failed = s.set_input_raw(i, inputs[i].data(), inputs[i].size());
     const auto t0 = Clock::now();
-    if (profiled)
-      s.run_profiled(&node_seconds);
-    else
-      s.run();
+    Status st = profiled ? s.run_profiled(&node_seconds) : s.run();
+    if (!st.ok() && failed.ok()) failed = st;
     const double ms = ms_since(t0);
     if (first) m->first_run_ms = ms;
     first = false;
@@ -155,6 +197,7 @@ void measure(Session& s, const MeasureOptions& a, Measurement* m, const Progress
   double warm_total = 0;
   for (int i = 0; i < a.warmup; ++i) {
     warm_total += one_run(false);
+    if (!failed.ok()) return failed;
     report("warm-up", i + 1, a.warmup);
   }
   report("warm-up", -1, a.warmup);
@@ -165,12 +208,14 @@ void measure(Session& s, const MeasureOptions& a, Measurement* m, const Progress
   double timed_ms = 0.0;  // min_time counts the timed runs themselves, not the loop around them
   while (static_cast<int>(m->run_ms.size()) < a.runs || timed_ms < 1000.0 * a.min_time) {
     m->run_ms.push_back(one_run(a.profile));
+    if (!failed.ok()) return failed;
     timed_ms += m->run_ms.back();
     for (size_t i = 0; i < m->node_ms.size(); ++i) m->node_ms[i].push_back(1000.0 * node_seconds[i]);
     if (static_cast<int>(m->run_ms.size()) <= a.runs) report("run", static_cast<int64_t>(m->run_ms.size()), a.runs);
   }
   report("run", -1, a.runs);
   m->cpu_ms_per_run = (process_cpu_ms() - cpu_start) / static_cast<double>(m->run_ms.size());
+  return failed;
 }
 
 // ------------------------------------------------------------------ profile

@@ -36,8 +36,16 @@ size_t peak_rss_bytes();
 // CPU time (user + system, all threads) the process has used, in milliseconds.
 double process_cpu_ms();
 
+// The values an integer (s32 / s64) input of g may take, [0, bound): for an input that
+// reaches Gathers as indices (directly or through movement ops and integer casts), the
+// smallest of their tables' row counts; for any other integer input (an attention mask
+// feeding a Cast, say) 2, i.e. 0/1 values.
+int64_t index_input_bound(const Graph& g, int32_t tensor);
+
 // Fills every input from a fixed seed: uniform bytes for int8/uint8 inputs, standard
-// normal values for float ones. Kernel speed does not depend on the values.
+// normal values for float ones, uniform values in [0, index_input_bound) for integer
+// ones (token ids valid for every table they index, 0/1 masks). Kernel speed does not
+// depend on the values.
 Status fill_inputs(Session& s);
 
 struct MeasureOptions {
@@ -62,7 +70,10 @@ struct Measurement {
 // progress(phase, done, total) after each run of a phase ("warm-up", "run"), with
 // done = -1 once the phase ends; may be empty.
 using ProgressFn = std::function<void(const char* phase, int64_t done, int64_t total)>;
-void measure(Session& s, const MeasureOptions& o, Measurement* m, const ProgressFn& progress = {});
+// Sets the session's current inputs again before every run (untimed: a run may
+// overwrite an input whose last reader ran). Fails with the run's error when a run
+// fails (an index outside a Gather's table).
+Status measure(Session& s, const MeasureOptions& o, Measurement* m, const ProgressFn& progress = {});
 
 struct NodeRow {
   size_t index = 0;

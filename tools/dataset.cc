@@ -83,10 +83,18 @@ Status Dataset::open(const std::vector<std::string>& paths, const Tensor& input,
 Status Dataset::add_npy(const std::string& path, const Tensor& input) {
   NpyArray a;
   EDGEQ_RETURN_IF_ERROR(read_npy(path, &a));
-  const bool raw_ok = (a.dtype == "i1" && input.dtype == DType::kS8) || (a.dtype == "u1" && input.dtype == DType::kU8);
-  if (a.dtype != "f4" && !raw_ok)
-    return InvalidArgument("'" + path + "' holds " + a.dtype + ", input '" + input.name + "' takes float32" +
-                           (is_quantized_type(input.dtype) ? std::string(" or ") + dtype_name(input.dtype) : ""));
+  // Integer inputs (token ids, masks) take int64 or int32 only: a float file for
+  // them is a mistake to report, not to truncate.
+  if (is_index_type(input.dtype)) {
+    if (a.dtype != "i8" && a.dtype != "i4")
+      return InvalidArgument("'" + path + "' holds " + a.dtype + ", input '" + input.name + "' is " +
+                             dtype_name(input.dtype) + " and takes int64 or int32 values");
+  } else {
+    const bool raw_ok = (a.dtype == "i1" && input.dtype == DType::kS8) || (a.dtype == "u1" && input.dtype == DType::kU8);
+    if (a.dtype != "f4" && !raw_ok)
+      return InvalidArgument("'" + path + "' holds " + a.dtype + ", input '" + input.name + "' takes float32" +
+                             (is_quantized_type(input.dtype) ? std::string(" or ") + dtype_name(input.dtype) : ""));
+  }
   if (!dtype_.empty() && a.dtype != dtype_)
     return InvalidArgument("'" + path + "' holds " + a.dtype + ", earlier files hold " + dtype_);
   const std::vector<int64_t> dims = sample_dims(input);

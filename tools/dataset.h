@@ -2,8 +2,8 @@
 // `calibrate` and `quant-report`.
 //
 // Sources, given as a list of paths:
-//  * NPY files (float32, or int8/uint8 raw for a quantized input), each holding any
-//    number of samples: the leading dimension counts samples in units of the model's
+//  * NPY files (float32, or int8/uint8 raw for a quantized input, int64/int32 for an
+//    integer s64/s32 input such as token ids), each holding any number of samples: the leading dimension counts samples in units of the model's
 //    batch and the other dimensions must equal the input's;
 //  * directories: every *.npy in them (sorted by name), or, when `images` is set,
 //    every PNG/JPEG/BMP in them (sorted), decoded with stb_image, resized to the
@@ -37,12 +37,14 @@ class Dataset {
   int64_t num_samples() const { return num_samples_; }
   int32_t batch() const { return batch_; }
   int64_t num_batches() const { return num_samples_ / batch_; }
-  // "f4", "i1" or "u1": the dtype of the stored samples.
+  // "f4", "i1", "u1", "i4" or "i8": the dtype of the stored samples.
   const std::string& dtype() const { return dtype_; }
   // The bytes of batch b (batch() samples), in dtype().
   const uint8_t* batch_data(int64_t b) const { return data_.data() + b * batch_bytes(); }
   size_t batch_bytes() const { return sample_bytes_ * static_cast<size_t>(batch_); }
-  size_t batch_elements() const { return batch_bytes() / (dtype_ == "f4" ? 4 : 1); }
+  size_t batch_elements() const {
+    return batch_bytes() / (dtype_ == "i8" ? 8 : dtype_ == "f4" || dtype_ == "i4" ? 4 : 1);
+  }
 
  private:
   Status add_npy(const std::string& path, const Tensor& input);

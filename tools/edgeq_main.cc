@@ -23,6 +23,7 @@
 #include "graph/onnx/importer.h"
 #endif
 #include "runtime/session.h"
+#include "tools/bench_measure.h"
 #include "tools/cli.h"
 #include "tools/npy.h"
 
@@ -48,7 +49,7 @@ std::string quant_str(const QuantParams& q) {
 
 #ifdef EDGEQ_HAVE_IMPORTER
 struct ConvertArgs {
-  std::string input, output, requant = "fp32", pack;
+  std::string input, output, requant = "fp32", pack, shapes;
   bool float_io = false;
   int batch = 1;
 };
@@ -58,6 +59,7 @@ int cmd_convert(const ConvertArgs& a) {
   opts.quantized_io = !a.float_io;
   opts.batch = a.batch;
   opts.requant = a.requant == "fixed" ? RequantScheme::kFixedPoint : RequantScheme::kFp32;
+  if (int rc = report(parse_input_shapes(a.shapes, &opts.input_shapes))) return rc;
   Graph g;
   std::fprintf(stderr, "importing %s ...\n", a.input.c_str());
   if (int rc = report(import_onnx_file(a.input, opts, &g))) return rc;
@@ -83,6 +85,8 @@ void add_convert_command(CLI::App& app, cli::Commands* commands) {
       ->check(CLI::IsMember({"fp32", "fixed"}));
   c->add_flag("--float-io", conv->float_io, "keep float graph inputs/outputs (quantize inside the model)");
   c->add_option("--batch", conv->batch, "batch size for a symbolic batch dimension")->check(CLI::Range(1, 4096));
+  c->add_option("--shape", conv->shapes,
+                "shapes of graph inputs with symbolic dimensions (e.g. ids=1x128,mask=1x128)");
   c->add_option("--pack", conv->pack,
                 "store the weights pre-packed for these kernel levels (comma-separated, e.g. avx512vnni,neondot)");
   commands->push_back({c, [conv] { return cmd_convert(*conv); }});
@@ -124,8 +128,12 @@ int cmd_info(const std::string& path) {
   auto io = [&](const char* what, const std::vector<int32_t>& list) {
     for (int32_t i : list) {
       const Tensor& t = g.tensors[i];
+      // Integer inputs: the ids they may hold (what `edgeq bench` draws).
+      const std::string ids = !is_index_type(t.dtype) || &list != &g.inputs
+                                  ? quant_str(t.quant)
+                                  : "values in [0, " + std::to_string(bench::index_input_bound(g, i)) + ")";
       std::printf("  %s '%s' %s %s %s\n", what, t.name.c_str(), dtype_name(t.dtype), shape_string(t.shape).c_str(),
-                  quant_str(t.quant).c_str());
+                  ids.c_str());
     }
   };
   io("input ", g.inputs);

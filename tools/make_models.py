@@ -807,8 +807,16 @@ def manifest_json(manifest):
     return re.sub(r"\[\s+([-0-9.eE+,\s]+?)\s+\]", one_line, text) + "\n"
 
 
+def in_own_suite(model_path, root):
+    """True when a directory between ROOT and the model has its own manifest.json
+    (a separate suite, e.g. OUT/transformer/ from tools/make_transformer_models.py)."""
+    return any((d / "manifest.json").exists() for d in model_path.parents
+               if d != root and root in d.parents)
+
+
 def write_manifest(root, ort_dir=None, spread=True):
-    """Write ROOT/manifest.json describing every *.onnx below ROOT.
+    """Write ROOT/manifest.json describing every *.onnx below ROOT, except those in a
+    subdirectory with its own manifest.json.
 
     For each model: file, kind (float / qdq / qop), input and golden NPY files
     (paths relative to ROOT, in graph input / output order), and per graph
@@ -821,7 +829,7 @@ def write_manifest(root, ort_dir=None, spread=True):
     Runtime agrees with itself across optimisation levels (see ort_spread).
     """
     root = Path(root)
-    models = sorted(root.rglob("*.onnx"),
+    models = sorted((p for p in root.rglob("*.onnx") if not in_own_suite(p, root)),
                     key=lambda p: (len(p.relative_to(root).parts), natural_key(p.relative_to(root))))
     ort_version = json.loads(ORT_PACKAGE_JSON.read_text())["dependencies"]["onnxruntime-node"]
     manifest = {
@@ -881,6 +889,34 @@ def parse_args(argv):
     if not opts.list and opts.out is None:
         ap.error("--out is required")
     return opts
+
+
+def generator_options(argv, description, out_help):
+    """Command line shared by the generators that write one directory of models under
+    OUT (make_qop_models.py, make_transformer_models.py)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--out", type=Path, help=out_help)
+    ap.add_argument("--only", default="all", help="comma-separated model names (default: all)")
+    ap.add_argument("--list", action="store_true", help="list model names and exit")
+    ap.add_argument("--no-golden", dest="golden", action="store_false",
+                    help="do not run ONNX Runtime (no NAME.ort.npy)")
+    ap.add_argument("--no-manifest", dest="manifest", action="store_false",
+                    help="do not rewrite the manifest")
+    ap.add_argument("--ort-dir", type=Path, default=os.environ.get("EDGEQ_ORT_DIR"),
+                    help="directory holding node_modules/onnxruntime-node")
+    opts = ap.parse_args(argv)
+    if not opts.list and opts.out is None:
+        ap.error("--out is required")
+    return opts
+
+
+def selected_models(only, known, prog):
+    """The names of --only ("all": every name in known), checked against known."""
+    names = list(known) if only == "all" else [n.strip() for n in only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"{prog}: unknown model(s): {', '.join(unknown)} (see --list)")
+    return names
 
 
 def require_torch():

@@ -31,8 +31,6 @@ Usage (Python with numpy and onnx; ONNX Runtime from tools/setup_ort.sh):
         [--no-golden] [--no-manifest] [--ort-dir DIR] [--list]
 """
 
-import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -41,7 +39,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_models import finish_model, log, seed_of, write_manifest  # noqa: E402
+from make_models import (finish_model, generator_options, log, seed_of, selected_models,  # noqa: E402
+                         write_manifest)
 
 QRANGE = {np.uint8: (0, 255), np.int8: (-128, 127)}
 
@@ -364,20 +363,7 @@ MODELS = {
 
 
 def parse_args(argv):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", type=Path, help="output root; models go to OUT/qop/")
-    ap.add_argument("--only", default="all", help="comma-separated model names (default: all)")
-    ap.add_argument("--list", action="store_true", help="list model names and exit")
-    ap.add_argument("--no-golden", dest="golden", action="store_false",
-                    help="do not run ONNX Runtime (no NAME.ort.npy)")
-    ap.add_argument("--no-manifest", dest="manifest", action="store_false",
-                    help="do not rewrite OUT/manifest.json")
-    ap.add_argument("--ort-dir", type=Path, default=os.environ.get("EDGEQ_ORT_DIR"),
-                    help="directory holding node_modules/onnxruntime-node")
-    opts = ap.parse_args(argv)
-    if not opts.list and opts.out is None:
-        ap.error("--out is required")
-    return opts
+    return generator_options(argv, __doc__.split("\n")[0], "output root; models go to OUT/qop/")
 
 
 def main(argv=None):
@@ -385,10 +371,7 @@ def main(argv=None):
     if opts.list:
         print("\n".join(MODELS))
         return 0
-    names = list(MODELS) if opts.only == "all" else [n.strip() for n in opts.only.split(",") if n.strip()]
-    unknown = [n for n in names if n not in MODELS]
-    if unknown:
-        raise SystemExit(f"make_qop_models.py: unknown model(s): {', '.join(unknown)} (see --list)")
+    names = selected_models(opts.only, MODELS, "make_qop_models.py")
     root = opts.out.resolve()
     out_dir = root / "qop"
     out_dir.mkdir(parents=True, exist_ok=True)

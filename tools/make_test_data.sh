@@ -8,7 +8,9 @@
 #   OUT/ops/*.onnx        single-op float models
 #   OUT/qop/*.onnx        hand-built QOperator models
 #   OUT/island/*.onnx     QDQ float islands that become int8 tables (make_island_models.py)
-#   OUT/manifest.json     list of models, inputs, goldens, output qparams
+#   OUT/transformer/*.onnx  transformer encoders, float / dynamic int8 / QDQ, with their
+#                         own OUT/transformer/manifest.json (make_transformer_models.py)
+#   OUT/manifest.json     list of models, inputs, goldens, output qparams (not transformer/)
 # each model with NAME.input*.npy and NAME.ort*.npy (ONNX Runtime's outputs).
 #
 # The large models (MobileNetV2, ResNet-18) are not committed; build them with
@@ -26,12 +28,13 @@ python="${PYTHON:-/usr/bin/python3}"
 "$here/setup_ort.sh" >/dev/null
 
 # Start from a clean tree so stale files never linger in the manifest.
-rm -rf "$out/ops" "$out/qop" "$out/island"
+rm -rf "$out/ops" "$out/qop" "$out/island" "$out/transformer"
 rm -f "$out"/small_*.onnx "$out"/small_*.npy "$out/manifest.json"
 mkdir -p "$out"
 
 "$python" "$here/make_models.py" --out "$out" --only committed --no-manifest
 "$python" "$here/make_qop_models.py" --out "$out" --no-manifest
 "$python" "$here/make_island_models.py" --out "$out"
+"$python" "$here/make_transformer_models.py" --out "$out"
 "$python" "$here/make_models.py" --out "$out" --manifest-only
 du -sh "$out"

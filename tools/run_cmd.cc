@@ -42,6 +42,12 @@ Status set_batch(Session& s, const std::vector<Dataset>& data, int64_t b) {
     if (d.dtype() == "f4")
       EDGEQ_RETURN_IF_ERROR(
           s.set_input_f32(i, reinterpret_cast<const float*>(d.batch_data(b)), d.batch_elements()));
+    else if (d.dtype() == "i8")  // token ids, masks: converted to the input's s64 or s32
+      EDGEQ_RETURN_IF_ERROR(
+          s.set_input_s64(i, reinterpret_cast<const int64_t*>(d.batch_data(b)), d.batch_elements()));
+    else if (d.dtype() == "i4")
+      EDGEQ_RETURN_IF_ERROR(
+          s.set_input_s32(i, reinterpret_cast<const int32_t*>(d.batch_data(b)), d.batch_elements()));
     else
       EDGEQ_RETURN_IF_ERROR(s.set_input_raw(i, d.batch_data(b), d.batch_bytes()));
   }
@@ -54,7 +60,8 @@ Status run_all(Session& s, const std::vector<Dataset>& data, const std::function
   Progress progress("batch", n > 1 ? n : 0);
   for (int64_t b = 0; b < n; ++b) {
     EDGEQ_RETURN_IF_ERROR(set_batch(s, data, b));
-    s.run();
+    Status st = s.run();
+    if (!st.ok()) return Status(st.code(), "batch " + std::to_string(b) + ": " + st.message());
     EDGEQ_RETURN_IF_ERROR(after_run(b));
     progress.update(b + 1);
   }
@@ -107,7 +114,7 @@ int cmd_run(const RunArgs& a) {
   for (size_t i = 0; i < outs.size(); ++i) {
     const Tensor& t = s->output(i);
     const bool raw = a.raw && is_quantized_type(t.dtype);
-    outs[i].dtype = raw ? (t.dtype == DType::kS8 ? "i1" : "u1") : "f4";
+    outs[i].dtype = is_index_type(t.dtype) ? "i8" : raw ? (t.dtype == DType::kS8 ? "i1" : "u1") : "f4";
     outs[i].shape.assign(t.shape.begin(), t.shape.end());
     if (!outs[i].shape.empty()) outs[i].shape[0] *= batches;
     outs[i].data.reserve(static_cast<size_t>(batches) * (raw ? t.byte_size() : t.num_elements() * 4));
@@ -116,9 +123,17 @@ int cmd_run(const RunArgs& a) {
     for (size_t i = 0; i < outs.size(); ++i) {
       const Tensor& t = s->output(i);
       std::vector<float> values(static_cast<size_t>(t.num_elements()));
+      const size_t at = outs[i].data.size();
+      if (outs[i].dtype == "i8") {  // an integer output (a Cast's): int64 values
+        std::vector<int64_t> ints(values.size());
+        EDGEQ_RETURN_IF_ERROR(s->get_output_s64(i, ints.data(), ints.size()));
+        if (b == 0) print_output(std::vector<float>(ints.begin(), ints.end()), t, 0);
+        outs[i].data.resize(at + ints.size() * 8);
+        std::memcpy(outs[i].data.data() + at, ints.data(), ints.size() * 8);
+        continue;
+      }
       EDGEQ_RETURN_IF_ERROR(s->get_output_f32(i, values.data(), values.size()));
       if (b == 0) print_output(values, t, a.top);
-      const size_t at = outs[i].data.size();
       if (outs[i].dtype == "f4") {
         outs[i].data.resize(at + values.size() * 4);
         std::memcpy(outs[i].data.data() + at, values.data(), values.size() * 4);
@@ -211,8 +226,9 @@ void add_run_commands(CLI::App& app, Commands* commands) {
   auto* r = app.add_subcommand("run", "Run a model on NPY inputs (any number of samples, batch by batch)");
   r->add_option("model", run->model, ".edgeq file")->required();
   r->add_option("-i,--input", run->inputs,
-                "input NPY (float32, or int8/uint8 for a quantized input) or a directory of them, one per model "
-                "input; the leading dimension is a multiple of the model's batch")
+                "input NPY (float32, int8/uint8 for a quantized input, int64/int32 for an integer input such as "
+                "token ids) or a directory of them, one per model input; the leading dimension is a multiple of the "
+                "model's batch")
       ->required();
   r->add_option("-o,--output", run->outputs, "output NPY, one per model output (all samples)");
   r->add_flag("--raw", run->raw, "write quantized outputs as int8/uint8 instead of dequantized float32");

@@ -608,6 +608,16 @@ Status ints_of(const ConstTensor* t, const std::string& what, std::vector<int64_
 
 }  // namespace
 
+Status const_broadcast(const ConstTensor& in, const Shape& to, ConstTensor* out) {
+  Shape os;
+  if (!broadcast_shapes(in.dims, to, &os) || os != to)
+    return InvalidModel("shape " + shape_str(in.dims) + " does not broadcast to " + shape_str(to));
+  const int64_t cnt = shape_numel(to);
+  if (cnt < 0 || cnt > kMaxFoldElements) return Unsupported("constant result too large to fold");
+  *out = gather_elems(in, to, broadcast_strides(in.dims, to), 0);
+  return Status::Ok();
+}
+
 Status const_transpose(const ConstTensor& in, const std::vector<int64_t>& perm, ConstTensor* out) {
   const size_t r = in.dims.size();
   if (perm.size() != r) return InvalidModel("transpose: perm has the wrong length");
@@ -904,7 +914,7 @@ Status eval_const_node(const onnx::NodeProto& n, int opset,
       r.i[k] = static_cast<int64_t>(std::min<double>(std::max<double>(v, lo), hi));
     }
   } else {
-    return Status::Ok();
+    return eval_const_more(n, opset, in, outs, handled);
   }
   outs->push_back(std::move(r));
   *handled = true;

@@ -13,6 +13,7 @@
 //     drops everything unused.
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <fstream>
 #include <queue>
 #include <sstream>
@@ -28,6 +29,10 @@ using onnx::TensorProto;
 Shape to_ir_shape(const Shape& s) {
   if (s.size() != 4) return s;
   return {s[0], s[2], s[3], s[1]};
+}
+
+Shape Importer::IrShape(const Shape& onnx_shape, bool nhwc) const {
+  return nhwc ? to_ir_shape(onnx_shape) : onnx_shape;
 }
 
 int64_t to_ir_axis(int64_t axis, size_t rank) { return rank == 4 ? kNchwToNhwcAxis[axis] : axis; }
@@ -95,16 +100,18 @@ void Importer::DefineTensor(const std::string& name, int32_t type, const Shape& 
 }
 
 Status Importer::OutputTensor(const onnx::NodeProto& n, int k, DType dtype, const Shape& onnx_shape,
-                              int32_t* ir) {
+                              int32_t* ir, bool nhwc) {
   if (k >= n.output_size() || n.output(k).empty())
     return Fail(n, StatusCode::kInvalidModel, "missing output " + std::to_string(k));
   const std::string& name = n.output(k);
-  Status s = NewTensor(name, true, dtype, to_ir_shape(onnx_shape), ir);
+  Status s = NewTensor(name, true, dtype, IrShape(onnx_shape, nhwc), ir);
   if (!s.ok()) return Fail(n, s.code(), s.message());
-  int32_t type = dtype == DType::kF32  ? TensorProto::FLOAT
-                 : dtype == DType::kS8 ? TensorProto::INT8
-                 : dtype == DType::kU8 ? TensorProto::UINT8
-                                       : TensorProto::INT32;
+  if (!nhwc && onnx_shape.size() == 4) plain_.insert(*ir);
+  int32_t type = dtype == DType::kF32   ? TensorProto::FLOAT
+                 : dtype == DType::kS8  ? TensorProto::INT8
+                 : dtype == DType::kU8  ? TensorProto::UINT8
+                 : dtype == DType::kS64 ? TensorProto::INT64
+                                        : TensorProto::INT32;
   DefineTensor(name, type, onnx_shape, *ir);
   return Status::Ok();
 }
@@ -152,6 +159,61 @@ Status Importer::AddInitializers(const onnx::GraphProto& graph) {
   return Status::Ok();
 }
 
+// An integer graph input must end, through data movement only, in Gather indices or a
+// Cast (or a Shape, folded): the IR has no integer arithmetic. Returns the first other
+// use found.
+const onnx::NodeProto* Importer::IntegerMisuse(const std::string& value, int depth) const {
+  static const std::set<std::string> kMovement = {"Unsqueeze", "Squeeze", "Reshape",
+                                                  "Flatten",   "Slice",   "Identity"};
+  auto it = users_.find(value);
+  if (it == users_.end()) return nullptr;
+  for (const onnx::NodeProto* u : it->second) {
+    bool live = false;
+    for (const auto& o : u->output()) live |= live_.count(o) > 0;
+    if (!live) continue;
+    if (u->op_type() == "Cast" || u->op_type() == "Shape" || u->op_type() == "Size") continue;
+    if (u->op_type() == "Gather" && u->input_size() > 1 && u->input(1) == value &&
+        u->input(0) != value)
+      continue;
+    if (kMovement.count(u->op_type()) && u->input(0) == value && depth < 16 &&
+        u->output_size() > 0) {
+      if (const onnx::NodeProto* bad = IntegerMisuse(u->output(0), depth + 1)) return bad;
+      continue;
+    }
+    return u;
+  }
+  return nullptr;
+}
+
+// Whether a rank-4 graph input is an image (NHWC in the IR): unless every path from it,
+// through elementwise ops and (de)quantization, ends in ops that read ONNX order
+// (MatMul, Reshape, Transpose, Softmax, ...; attention inputs [B,heads,S,d]), it is.
+bool Importer::InputIsImage(const std::string& value) const {
+  static const std::set<std::string> kThrough = {"QuantizeLinear", "DequantizeLinear", "Identity",
+                                                 "Add", "Sub", "Mul", "Div", "Cast"};
+  static const std::set<std::string> kOnnxOrder = {
+      "MatMul", "Reshape", "Flatten", "Transpose", "Softmax", "LayerNormalization", "Gemm",
+      "Squeeze", "Unsqueeze", "Shape", "DynamicQuantizeLinear", "MatMulInteger"};
+  std::vector<std::string> todo = {value};
+  std::set<std::string> seen;
+  bool any = false;
+  while (!todo.empty()) {
+    const std::string v = todo.back();
+    todo.pop_back();
+    if (!seen.insert(v).second) continue;
+    auto it = users_.find(v);
+    if (it == users_.end()) continue;
+    for (const onnx::NodeProto* u : it->second) {
+      any = true;
+      if (kOnnxOrder.count(u->op_type())) continue;
+      if (!kThrough.count(u->op_type())) return true;
+      for (const auto& o : u->output())
+        if (!o.empty()) todo.push_back(o);
+    }
+  }
+  return !any;
+}
+
 Status Importer::AddGraphInputs(const onnx::GraphProto& graph) {
   for (const auto& in : graph.input()) {
     const std::string& name = in.name();
@@ -165,32 +227,55 @@ Status Importer::AddGraphInputs(const onnx::GraphProto& graph) {
       case TensorProto::FLOAT: dtype = DType::kF32; break;
       case TensorProto::INT8: dtype = DType::kS8; break;
       case TensorProto::UINT8: dtype = DType::kU8; break;
+      case TensorProto::INT64: dtype = DType::kS64; break;
+      case TensorProto::INT32: dtype = DType::kS32; break;
       default:
         return Unsupported(what + " has element type " + onnx_type_name(tt.elem_type()) +
-                           " (supported: float, int8, uint8)");
+                           " (supported: float, int8, uint8, and int64/int32 indices)");
+    }
+    if (dtype == DType::kS64 || dtype == DType::kS32) {
+      if (const onnx::NodeProto* bad = IntegerMisuse(name, 0))
+        return Unsupported(what + " has element type " + onnx_type_name(tt.elem_type()) +
+                           " and feeds " + node_label(*bad) +
+                           "; integer inputs are supported only as Gather indices or into a Cast");
     }
     if (!tt.has_shape()) return Unsupported(what + " has no shape");
+    auto given = opts_.input_shapes.find(name);
+    if (given != opts_.input_shapes.end() &&
+        static_cast<int>(given->second.size()) != tt.shape().dim_size())
+      return InvalidArgument(what + " has rank " + std::to_string(tt.shape().dim_size()) +
+                             ", the shape given for it " + shape_str(given->second) + " has rank " +
+                             std::to_string(given->second.size()));
     Shape shape;
     for (int k = 0; k < tt.shape().dim_size(); ++k) {
       const auto& d = tt.shape().dim(k);
-      if (d.has_dim_value()) {
+      const std::string dim_what = what + ": dimension " + std::to_string(k);
+      if (given != opts_.input_shapes.end()) {
+        const int64_t v = given->second[k];
+        if (v < 1 || v > INT32_MAX)
+          return InvalidArgument(dim_what + " is given the invalid value " + std::to_string(v));
+        if (d.has_dim_value() && d.dim_value() != v)
+          return InvalidArgument(dim_what + " is " + std::to_string(d.dim_value()) +
+                                 " in the model, the shape given says " + std::to_string(v));
+        shape.push_back(v);
+      } else if (d.has_dim_value()) {
         if (d.dim_value() <= 0)
-          return Unsupported(what + ": dimension " + std::to_string(k) + " is " +
-                             std::to_string(d.dim_value()));
+          return Unsupported(dim_what + " is " + std::to_string(d.dim_value()));
         shape.push_back(d.dim_value());
       } else if (k == 0) {
         if (opts_.batch < 1) return InvalidArgument("ImportOptions::batch must be >= 1");
         shape.push_back(opts_.batch);
       } else {
-        return Unsupported(what + ": dimension " + std::to_string(k) + " ('" + d.dim_param() +
-                           "') is symbolic; only the leading (batch) dimension may be");
+        return Unsupported(dim_what + " ('" + d.dim_param() +
+                           "') is symbolic and has no value; give the input's shape (edgeq "
+                           "convert --shape " + name + "=...)");
       }
     }
     int32_t ir;
     EDGEQ_RETURN_IF_ERROR(NewTensor(name, true, dtype, shape, &ir));
     g_->inputs.push_back(ir);
     int32_t type = tt.elem_type();
-    if (shape.size() == 4) {
+    if (shape.size() == 4 && dtype != DType::kS64 && dtype != DType::kS32 && InputIsImage(name)) {
       int32_t nhwc;
       EDGEQ_RETURN_IF_ERROR(NewTensor(name + ".nhwc", false, dtype, to_ir_shape(shape), &nhwc));
       Attrs a;
@@ -205,6 +290,7 @@ Status Importer::AddGraphInputs(const onnx::GraphProto& graph) {
       g_->nodes.push_back(std::move(node));
       ir = nhwc;
     }
+    if (shape.size() == 4 && ir == g_->inputs.back()) plain_.insert(ir);  // kept ONNX order
     DefineTensor(name, type, shape, ir);
   }
   return Status::Ok();
@@ -282,11 +368,27 @@ Status Importer::ProcessNode(const onnx::NodeProto& n) {
   node_name_ =
       UniqueNodeName(n.name().empty() ? n.op_type() + "_" + std::to_string(node_index_) : n.name());
 
+  // Patterns lowered as one op (fuse_patterns.cc): inner nodes are skipped while the
+  // pattern's input is a float runtime tensor (otherwise the pattern is folded as usual).
+  auto inner = fusion_inner_.find(n.output(0));
+  if (inner != fusion_inner_.end()) {
+    auto f = fusions_.find(inner->second);
+    if (f != fusions_.end()) {
+      auto x = values_.find(f->second.x);
+      if (x != values_.end() && x->second.kind == ValueKind::kTensor &&
+          x->second.type == TensorProto::FLOAT)
+        return Status::Ok();
+      fusions_.erase(f);
+    }
+  }
+  auto fusion = fusions_.find(n.output(0));
+  if (fusion != fusions_.end()) return LowerFusion(n, fusion->second);
+
   std::vector<const ConstTensor*> consts(n.input_size(), nullptr);
   std::vector<const Shape*> shapes(n.input_size(), nullptr);
   bool dq_input = false;
   for (int k = 0; k < n.input_size(); ++k) {
-    if (n.input(k).empty()) continue;
+    if (n.input(k).empty() || dynamic_q_.count(n.input(k))) continue;  // lowered with its user
     Value* v;
     EDGEQ_RETURN_IF_ERROR(Input(n, k, &v));
     shapes[k] = &v->shape;
@@ -370,12 +472,13 @@ Status Importer::AddGraphOutputs(const onnx::GraphProto& graph) {
     Tensor& t = g_->tensors[ir];
     const bool is_input = std::count(g_->inputs.begin(), g_->inputs.end(), ir) > 0;
     const bool is_output = std::count(g_->outputs.begin(), g_->outputs.end(), ir) > 0;
-    if (v.shape.size() == 4 || is_input || is_output || t.name != name) {
+    const bool nhwc = v.shape.size() == 4 && !plain_.count(ir);
+    if (nhwc || is_input || is_output || t.name != name) {
       // The output needs its own tensor with the ONNX name: rename whatever holds the
       // name now and copy (rank 4: transpose back to NCHW).
       if (t.name == name) {
         tensor_names_.erase(name);
-        t.name = UniqueTensorName(name + (v.shape.size() == 4 ? ".nhwc" : ".value"));
+        t.name = UniqueTensorName(name + (nhwc ? ".nhwc" : ".value"));
         tensor_names_.insert(t.name);
       }
       int32_t out;
@@ -383,11 +486,11 @@ Status Importer::AddGraphOutputs(const onnx::GraphProto& graph) {
       EDGEQ_RETURN_IF_ERROR(NewTensor(name, true, g_->tensors[ir].dtype, ir_shape, &out));
       g_->tensors[out].quant = g_->tensors[ir].quant;
       Node node;
-      node.name = UniqueNodeName(name + (v.shape.size() == 4 ? "/to_nchw" : "/copy"));
+      node.name = UniqueNodeName(name + (nhwc ? "/to_nchw" : "/copy"));
       node_names_.insert(node.name);
       node.inputs = {ir};
       node.outputs = {out};
-      if (v.shape.size() == 4 && !perm_is_view(to_ir_shape(v.shape), {0, 3, 1, 2})) {
+      if (nhwc && !perm_is_view(to_ir_shape(v.shape), {0, 3, 1, 2})) {
         node.op = OpType::kTranspose;
         node.attrs.perm = {0, 3, 1, 2};
       } else {
@@ -424,6 +527,7 @@ Status Importer::Run(const onnx::ModelProto& model) {
   EDGEQ_RETURN_IF_ERROR(SortNodes(graph, &order));
   EDGEQ_RETURN_IF_ERROR(MarkLive(graph, order));
   EDGEQ_RETURN_IF_ERROR(AddGraphInputs(graph));
+  FindFusions(graph);
   for (int k : order) {
     node_index_ = k;
     EDGEQ_RETURN_IF_ERROR(ProcessNode(graph.node(k)));
@@ -451,6 +555,31 @@ Status import_onnx_bytes(const void* data, size_t size, const ImportOptions& opt
   onnx_import::Importer importer(opts, &g);
   EDGEQ_RETURN_IF_ERROR(importer.Run(model));
   *out = std::move(g);
+  return Status::Ok();
+}
+
+Status parse_input_shapes(const std::string& spec,
+                          std::map<std::string, std::vector<int64_t>>* out) {
+  std::stringstream items(spec);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    if (item.empty()) continue;
+    const size_t eq = item.rfind('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
+      return InvalidArgument("shape '" + item + "' is not name=DxDx...");
+    std::vector<int64_t> dims;
+    std::stringstream ds(item.substr(eq + 1));
+    std::string d;
+    while (std::getline(ds, d, 'x')) {
+      char* end = nullptr;
+      const long long v = d.empty() ? 0 : std::strtoll(d.c_str(), &end, 10);
+      if (d.empty() || *end != '\0' || v < 1 || v > INT32_MAX)
+        return InvalidArgument("shape '" + item + "': dimension '" + d +
+                               "' is not a positive integer");
+      dims.push_back(v);
+    }
+    (*out)[item.substr(0, eq)] = dims;
+  }
   return Status::Ok();
 }
 

@@ -9,7 +9,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "graph/ir.h"
 #include "graph/status.h"
@@ -24,7 +26,15 @@ struct ImportOptions {
   RequantScheme requant = RequantScheme::kFp32;
   // Value given to a symbolic (named or unknown) leading dimension of a graph input.
   int32_t batch = 1;
+  // Shapes of graph inputs by name (e.g. {"ids", {1, 128}}): fix every dimension of the
+  // input, symbolic or not (a fixed ONNX dimension must agree). Other symbolic
+  // dimensions than the leading one need a value from here.
+  std::map<std::string, std::vector<int64_t>> input_shapes;
 };
+
+// Parses "name=1x128,other=1x3x32x32" into ImportOptions::input_shapes.
+Status parse_input_shapes(const std::string& spec,
+                          std::map<std::string, std::vector<int64_t>>* out);
 
 // Imports the model in the file at `path` into `*out` (replaced on success).
 Status import_onnx_file(const std::string& path, const ImportOptions& opts, Graph* out);

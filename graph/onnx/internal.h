@@ -77,7 +77,15 @@ Status eval_const_node(const onnx::NodeProto& n, int opset,
                        const std::vector<const Shape*>& input_shapes,
                        std::vector<ConstTensor>* outputs, bool* handled);
 
+// The ops eval_const_node leaves to const_eval_more.cc (comparisons, Where, Expand,
+// Range, Pow and unary math), called with every input constant.
+Status eval_const_more(const onnx::NodeProto& n, int opset,
+                       const std::vector<const ConstTensor*>& inputs,
+                       std::vector<ConstTensor>* outputs, bool* handled);
+
 // Generic helpers on constants (ONNX order).
+// numpy broadcast of `in` to the shape `to` (which must be the broadcast result).
+Status const_broadcast(const ConstTensor& in, const Shape& to, ConstTensor* out);
 Status const_transpose(const ConstTensor& in, const std::vector<int64_t>& perm, ConstTensor* out);
 // numpy broadcast of shapes; false when they do not broadcast.
 bool broadcast_shapes(const Shape& a, const Shape& b, Shape* out);
@@ -126,7 +134,8 @@ struct QuantInfo {
 enum class ValueKind {
   kConst,    // constant, data in `c`
   kDqConst,  // DequantizeLinear of a constant: integers in `c`, parameters in `q`
-  kTensor,   // runtime tensor: IR tensor `ir` (NHWC when rank 4)
+  kTensor,   // runtime tensor: IR tensor `ir` (rank 4: NHWC, or ONNX order when the IR
+             // tensor is in Importer::plain_)
 };
 
 // What an ONNX value is during lowering. `shape` is the ONNX shape (NCHW for rank 4).
@@ -137,6 +146,7 @@ struct Value {
   ConstTensor c;
   QuantInfo q;
   int32_t ir = -1;   // kTensor: its IR tensor; constants: cached IR tensor once materialized
+  int32_t ir_plain = -1;  // rank-4 constants: cached IR tensor in ONNX order
   std::string name;  // the ONNX name (set when looked up as a node input)
 };
 
@@ -150,6 +160,8 @@ class Importer {
   Status CheckOpsets(const onnx::ModelProto& model);
   Status AddInitializers(const onnx::GraphProto& graph);
   Status AddGraphInputs(const onnx::GraphProto& graph);
+  const onnx::NodeProto* IntegerMisuse(const std::string& value, int depth) const;
+  bool InputIsImage(const std::string& value) const;
   Status SortNodes(const onnx::GraphProto& graph, std::vector<int>* order);
   Status MarkLive(const onnx::GraphProto& graph, const std::vector<int>& order);
   Status ProcessNode(const onnx::NodeProto& n);
@@ -181,6 +193,36 @@ class Importer {
   Status LowerQuantize(const onnx::NodeProto& n);
   Status LowerDequantize(const onnx::NodeProto& n);
 
+  // lower_transformer.cc: the ops of transformer encoders.
+  Status LowerGather(const onnx::NodeProto& n);
+  Status LowerCast(const onnx::NodeProto& n);
+  Status LowerExpand(const onnx::NodeProto& n);
+  Status LowerQuantizedGather(const onnx::NodeProto& n, const Value& data, const Value& idx);
+  Status LowerLayerNorm(const onnx::NodeProto& n);
+  Status LowerDynamicQuantize(const onnx::NodeProto& n);
+  Status LowerDynamicInteger(const onnx::NodeProto& n);  // MatMulInteger/ConvInteger of those
+  // MatMul of two runtime tensors -> IR MatMul (`dynamic` as given).
+  Status MatMulCore(const onnx::NodeProto& n, Value* a, Value* b, int32_t dynamic,
+                    const std::string& out_name, int32_t* out_ir, Shape* out_shape);
+  Status LayerNormCore(const onnx::NodeProto& n, Value* x, Value* gamma, Value* beta, float eps,
+                       const std::string& out_name);
+
+  // fuse_patterns.cc: subgraphs PyTorch writes for one op (GELU from Erf or Tanh, the
+  // decomposed LayerNorm), found before lowering. The pattern's last node lowers the
+  // whole pattern; its inner nodes are skipped while its input is a runtime tensor.
+  struct Fusion {
+    enum Kind { kGelu, kLayerNorm } kind = kGelu;
+    std::string x;            // the pattern's input
+    float alpha = 0.f;        // Gelu: 0 erf form, 1 tanh approximation
+    float epsilon = 1e-5f;    // LayerNorm
+    std::string gamma, beta;  // LayerNorm: constant names ("" when absent)
+    std::vector<std::string> inner;  // outputs of the inner nodes
+  };
+  void FindFusions(const onnx::GraphProto& graph);
+  bool MatchGelu(const onnx::NodeProto& root, Fusion* f) const;
+  bool MatchLayerNorm(const onnx::NodeProto& div, Fusion* f, std::string* root) const;
+  Status LowerFusion(const onnx::NodeProto& n, const Fusion& f);
+
   // Shared pieces of the lowering.
   Status ConvCore(const onnx::NodeProto& n, const Value& x, const Value& w, const Value* b,
                   const std::string& out_name, int32_t* out_ir, Shape* out_shape);
@@ -203,8 +245,23 @@ class Importer {
   // The IR tensor of `v` as a runtime operand (materializing constants: F32 data, or
   // quantized data with a kDequantize node; NHWC for rank 4).
   Status AsTensor(const onnx::NodeProto& n, Value* v, int32_t* ir);
-  // `v` (constant or tensor) broadcast to rank `rank` (leading 1s) as an IR operand.
-  Status BroadcastOperand(const onnx::NodeProto& n, Value* v, size_t rank, int32_t* ir);
+  // `v` (constant or tensor) broadcast to rank `rank` (leading 1s) as an IR operand, in
+  // the layout `nhwc` says when the result has rank 4.
+  Status BroadcastOperand(const onnx::NodeProto& n, Value* v, size_t rank, int32_t* ir,
+                          bool nhwc = true);
+
+  // Layout of rank-4 values. Image tensors (graph inputs, outputs of Conv, pools,
+  // Resize, BatchNorm and of ops on image tensors) are NHWC in the IR; rank-4 values made
+  // from lower-rank ones (Reshape/Unsqueeze/MatMul/Gather in attention: [B,heads,S,d])
+  // keep ONNX order, and their IR tensors are listed in plain_. Each op follows its
+  // inputs' layout and converts only where an operand disagrees or the op needs one.
+  bool Nhwc(const Value& v) const;  // rank 4 and not in ONNX order
+  Shape IrShape(const Shape& onnx_shape, bool nhwc) const;
+  // The layout for an op's rank-4 result from its operands: NHWC when a rank-4 operand
+  // is an NHWC tensor, ONNX order otherwise.
+  bool ResultNhwc(const std::vector<const Value*>& operands) const;
+  // `v` as an IR operand in the given layout (converting a rank-4 tensor when needed).
+  Status AsLayout(const onnx::NodeProto& n, Value* v, bool nhwc, int32_t* ir);
   // Creates an IR constant for a constant value already in IR order.
   Status MaterializeConst(const onnx::NodeProto& n, const Value& v, const std::string& name,
                           int32_t* ir);
@@ -226,7 +283,7 @@ class Importer {
   Status NewTensorLike(int32_t like, const std::string& name, bool exact_name,
                        const Shape& ir_shape, int32_t* ir);
   Status OutputTensor(const onnx::NodeProto& n, int k, DType dtype, const Shape& onnx_shape,
-                      int32_t* ir);
+                      int32_t* ir, bool nhwc = true);
   void DefineTensor(const std::string& name, int32_t type, const Shape& onnx_shape, int32_t ir);
   void Emit(const onnx::NodeProto& n, const std::string& suffix, OpType op,
             std::vector<int32_t> inputs, std::vector<int32_t> outputs, Attrs attrs = Attrs());
@@ -245,6 +302,11 @@ class Importer {
   std::set<std::string> reserved_names_;            // all ONNX value names
   std::set<std::string> tensor_names_, node_names_;
   std::set<std::string> skip_nodes_;  // outputs of nodes folded into an earlier lowering
+  std::set<int32_t> plain_;           // rank-4 IR tensors in ONNX (not NHWC) order
+  std::map<std::string, Fusion> fusions_;            // by the output of the pattern's root
+  std::map<std::string, std::string> fusion_inner_;  // inner output -> root output
+  // DynamicQuantizeLinear outputs: (x_q, x_scale, x_zp) name -> the float input's name.
+  std::map<std::string, std::string> dynamic_q_;
   int node_index_ = 0;
   std::string node_name_;  // IR name of the node being lowered
   const onnx::GraphProto* graph_ = nullptr;
@@ -266,6 +328,9 @@ int64_t to_ir_axis(int64_t axis, size_t rank);
 // True when permuting `shape` by `perm` keeps the order of the non-1 dimensions, so
 // the permutation moves no data (a reshape does it).
 bool perm_is_view(const Shape& shape, const std::vector<int64_t>& perm);
+
+// Permutes a constant Value (data, and the axis of per-axis quantization).
+Status permute_value(Value* v, const std::vector<int64_t>& perm);
 
 // IR-level rewrites run after lowering (ir_passes.cc).
 Status optimize_graph(const ImportOptions& opts, Graph* g);

@@ -3,6 +3,7 @@
 //  * fold_affine: float Conv2D/FullyConnected followed by a per-output-channel constant
 //    Mul/Add/Sub (batch norm after lowering) -> weights and bias updated.
 //  * fuse_qdq: kDequantize -> op [-> Relu/Clip]* -> kQuantize becomes the quantized op
+//    (MatMul: both operands dequantized runtime tensors, e.g. attention scores)
 //    (int8 weights per-tensor or per-channel, uint8 weights shifted to int8, int32
 //    bias checked against s_x*s_w and rescaled if it differs).
 //  * sink_dequantize / hoist_quantize: pure data movement (Reshape, Transpose, Slice,
@@ -15,7 +16,8 @@
 //    kRequantize.
 //  * fold_activation: Relu/Clip into the producer's act_min/act_max (float, or
 //    quantized with equal parameters on both sides).
-//  * collapse_movement: Reshape chains, Transpose pairs, identity reshapes.
+//  * collapse_movement: Reshape chains, Transpose pairs, identity reshapes;
+//    collapse_transpose_sandwich: Transpose -> Reshape -> Transpose moving no element.
 // then the graph-boundary rewrites of ImportOptions::quantized_io, folding of
 // dequantized constants left over (weights of ops that stayed float), and removal of
 // everything unused.
@@ -263,10 +265,11 @@ bool fuse_qdq(Graph* g, const GraphUses& u, int i) {
     case OpType::kMaxPool2D:
     case OpType::kAvgPool2D:
     case OpType::kGlobalAvgPool:
-    case OpType::kConcat: break;
+    case OpType::kConcat:
+    case OpType::kMatMul: break;
     default: return false;
   }
-  if (n.outputs.size() != 1 || !is_f32(*g, n.outputs[0])) return false;
+  if (n.outputs.size() != 1 || !is_f32(*g, n.outputs[0]) || n.attrs.dynamic != 0) return false;
   // Output chain: [Relu/Clip]* then kQuantize.
   std::vector<int> chain;
   float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
@@ -299,7 +302,8 @@ bool fuse_qdq(Graph* g, const GraphUses& u, int i) {
     if (src < 0) return false;
     const Tensor& s = g->tensors[src];
     if (s.dtype != dt || !per_tensor_q(s)) return false;
-    if (s.is_constant() && (conv_like || n.op == OpType::kConcat)) return false;
+    if (s.is_constant() && (conv_like || n.op == OpType::kConcat || n.op == OpType::kMatMul))
+      return false;
     new_inputs[k] = src;
   }
   if (conv_like) {
@@ -420,6 +424,57 @@ bool fold_activation(Graph* g, const GraphUses& u, int i) {
   pn.attrs.act_max = std::min(pn.attrs.act_max, hi);
   pn.outputs[0] = r.outputs[0];
   g->nodes[i].op = kDead;
+  return true;
+}
+
+// `vals` (elements of a tensor of `shape`, row-major) permuted by `perm`.
+std::vector<int32_t> permute_elements(const std::vector<int32_t>& vals, std::vector<int32_t>* shape,
+                                      const std::vector<int32_t>& perm) {
+  const size_t r = shape->size();
+  std::vector<int64_t> stride(r, 1);
+  for (size_t d = r; d-- > 1;) stride[d - 1] = stride[d] * (*shape)[d];
+  std::vector<int32_t> out_shape(r);
+  for (size_t d = 0; d < r; ++d) out_shape[d] = (*shape)[perm[d]];
+  std::vector<int32_t> out(vals.size());
+  std::vector<int32_t> idx(r, 0);
+  for (size_t k = 0; k < vals.size(); ++k) {
+    int64_t src = 0;
+    for (size_t d = 0; d < r; ++d) src += idx[d] * stride[perm[d]];
+    out[k] = vals[src];
+    for (size_t d = r; d-- > 0;) {
+      if (++idx[d] < out_shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  *shape = out_shape;
+  return out;
+}
+
+// Transpose -> Reshape -> Transpose that leaves every element where it was (an NHWC
+// image flattened in NCHW order and transposed back to [N, HW, C], as ViT's patch
+// embedding does): one Reshape. Checked by moving the element indices themselves.
+bool collapse_transpose_sandwich(Graph* g, const GraphUses& u, int i) {
+  Node& n = g->nodes[i];
+  if (n.op != OpType::kTranspose || u.producer[n.inputs[0]] < 0) return false;
+  const Node& r = g->nodes[u.producer[n.inputs[0]]];
+  if (r.op != OpType::kReshape || !u.single_use(n.inputs[0]) || u.producer[r.inputs[0]] < 0)
+    return false;
+  const Node& t = g->nodes[u.producer[r.inputs[0]]];
+  if (t.op != OpType::kTranspose || !u.single_use(r.inputs[0])) return false;
+  const Tensor& x = g->tensors[t.inputs[0]];
+  const int64_t cnt = x.num_elements();
+  if (cnt > (int64_t{1} << 22) || !same_q(x, g->tensors[n.outputs[0]])) return false;
+  std::vector<int32_t> vals(static_cast<size_t>(cnt));
+  for (int64_t k = 0; k < cnt; ++k) vals[k] = static_cast<int32_t>(k);
+  std::vector<int32_t> shape = x.shape;
+  vals = permute_elements(vals, &shape, t.attrs.perm);
+  shape = g->tensors[r.outputs[0]].shape;
+  vals = permute_elements(vals, &shape, n.attrs.perm);
+  for (int64_t k = 0; k < cnt; ++k)
+    if (vals[k] != k) return false;
+  n.op = OpType::kReshape;
+  n.attrs.perm.clear();
+  n.inputs[0] = t.inputs[0];
   return true;
 }
 
@@ -594,7 +649,7 @@ bool run(Graph* g, Rewrite fn) {
 Status optimize_graph(const ImportOptions& opts, Graph* g) {
   static const Rewrite kPasses[] = {fold_affine,     fuse_hard_swish, fuse_qdq,        fuse_unary_island,
                                     sink_dequantize, hoist_quantize,  cancel_dq_q,     fold_activation,
-                                    collapse_movement};
+                                    collapse_movement, collapse_transpose_sandwich};
   for (int round = 0; round < 64; ++round) {
     bool changed = false;
     for (Rewrite fn : kPasses) changed |= run(g, fn);

@@ -27,6 +27,13 @@ Status Importer::LowerConcat(const onnx::NodeProto& n) {
   if (!s.ok()) return Fail(n, s.code(), s.message());
   Shape out_shape = x0->shape;
   out_shape[axis] = 0;
+  std::vector<const Value*> operands;
+  for (int k = 0; k < n.input_size(); ++k) {
+    Value* v;
+    EDGEQ_RETURN_IF_ERROR(Input(n, k, &v));
+    operands.push_back(v);
+  }
+  const bool nhwc = r == 4 && ResultNhwc(operands);
   std::vector<int32_t> ins;
   for (int k = 0; k < n.input_size(); ++k) {
     Value* v;
@@ -38,7 +45,7 @@ Status Importer::LowerConcat(const onnx::NodeProto& n) {
         return Fail(n, StatusCode::kInvalidModel, "input shapes differ off the axis");
     out_shape[axis] += v->shape[axis];
     int32_t ir;
-    EDGEQ_RETURN_IF_ERROR(AsTensor(n, v, &ir));
+    EDGEQ_RETURN_IF_ERROR(AsLayout(n, v, nhwc, &ir));
     ins.push_back(ir);
   }
   if (x0->type != TensorProto::FLOAT) {
@@ -50,11 +57,12 @@ Status Importer::LowerConcat(const onnx::NodeProto& n) {
                     "concatenating quantized tensors with different parameters");
   }
   int32_t out;
-  s = NewTensorLike(ins[0], n.output(0), true, to_ir_shape(out_shape), &out);
+  s = NewTensorLike(ins[0], n.output(0), true, IrShape(out_shape, nhwc), &out);
   if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (r == 4 && !nhwc) plain_.insert(out);
   DefineTensor(n.output(0), x0->type, out_shape, out);
   Attrs a;
-  a.axis = static_cast<int32_t>(to_ir_axis(axis, r));
+  a.axis = static_cast<int32_t>(nhwc ? to_ir_axis(axis, r) : axis);
   Emit(n, "", OpType::kConcat, ins, {out}, a);
   return Status::Ok();
 }
@@ -121,20 +129,23 @@ Status Importer::LowerTranspose(const onnx::NodeProto& n) {
   }
   Shape out_shape(r);
   for (size_t k = 0; k < r; ++k) out_shape[k] = x->shape[perm[k]];
+  // An NHWC image stays NHWC (the permutation is remapped); a value in ONNX order keeps it.
+  const bool nhwc = x->kind == ValueKind::kTensor && Nhwc(*x);
   Ints q = perm;
-  if (r == 4)
+  if (nhwc)
     for (size_t k = 0; k < 4; ++k) q[k] = kNchwToNhwcAxis[perm[kNhwcFromNchw[k]]];
   int32_t x_ir, out;
-  EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
-  const Shape in_ir = to_ir_shape(x->shape);
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, nhwc, &x_ir));
+  const Shape in_ir = IrShape(x->shape, nhwc);
   bool identity = true;
   for (size_t k = 0; k < r; ++k) identity &= q[k] == static_cast<int64_t>(k);
   if (identity) {
     DefineTensor(n.output(0), x->type, out_shape, x_ir);
     return Status::Ok();
   }
-  Status s = NewTensorLike(x_ir, n.output(0), true, to_ir_shape(out_shape), &out);
+  Status s = NewTensorLike(x_ir, n.output(0), true, IrShape(out_shape, nhwc), &out);
   if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (r == 4 && !nhwc) plain_.insert(out);
   if (perm_is_view(in_ir, q)) {
     Emit(n, "", OpType::kReshape, {x_ir}, {out});
   } else {
@@ -206,12 +217,14 @@ Status Importer::LowerPad(const onnx::NodeProto& n) {
     DefineTensor(n.output(0), x->type, x->shape, x_ir);
     return Status::Ok();
   }
-  Status s = NewTensorLike(x_ir, n.output(0), true, to_ir_shape(out_shape), &out);
+  const bool nhwc = Nhwc(*x);
+  Status s = NewTensorLike(x_ir, n.output(0), true, IrShape(out_shape, nhwc), &out);
   if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (r == 4 && !nhwc) plain_.insert(out);
   Attrs a;
   a.pads.resize(2 * r);
   for (size_t k = 0; k < r; ++k) {
-    const size_t src = r == 4 ? static_cast<size_t>(kNhwcFromNchw[k]) : k;
+    const size_t src = nhwc ? static_cast<size_t>(kNhwcFromNchw[k]) : k;
     a.pads[k] = static_cast<int32_t>(pads[src]);
     a.pads[k + r] = static_cast<int32_t>(pads[src + r]);
   }
@@ -273,7 +286,7 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
     return Fail(n, StatusCode::kUnsupported, "only integer upsampling factors are supported");
   const int64_t sh = out_shape[2] / H, sw = out_shape[3] / W;
   int32_t x_ir, out;
-  EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, true, &x_ir));
   if (sh == 1 && sw == 1) {
     DefineTensor(n.output(0), x->type, x->shape, x_ir);
     return Status::Ok();
@@ -336,6 +349,7 @@ Status Importer::LowerSplit(const onnx::NodeProto& n) {
   if (total != dim) return Fail(n, StatusCode::kInvalidModel, "split sizes do not add up");
   int32_t x_ir;
   EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
+  const bool nhwc = Nhwc(*x);
   std::vector<int32_t> outs;
   for (int64_t k = 0; k < cnt; ++k) {
     Shape os = x->shape;
@@ -344,13 +358,14 @@ Status Importer::LowerSplit(const onnx::NodeProto& n) {
                                  ? node_name_ + ".out" + std::to_string(k)
                                  : n.output(static_cast<int>(k));
     int32_t o;
-    s = NewTensorLike(x_ir, name, !n.output(static_cast<int>(k)).empty(), to_ir_shape(os), &o);
+    s = NewTensorLike(x_ir, name, !n.output(static_cast<int>(k)).empty(), IrShape(os, nhwc), &o);
     if (!s.ok()) return Fail(n, s.code(), s.message());
+    if (r == 4 && !nhwc) plain_.insert(o);
     outs.push_back(o);
     if (!n.output(static_cast<int>(k)).empty()) DefineTensor(name, x->type, os, o);
   }
   Attrs a;
-  a.axis = static_cast<int32_t>(to_ir_axis(axis, r));
+  a.axis = static_cast<int32_t>(nhwc ? to_ir_axis(axis, r) : axis);
   Emit(n, "", OpType::kSplit, {x_ir}, outs, a);
   return Status::Ok();
 }
@@ -386,11 +401,13 @@ Status Importer::LowerSlice(const onnx::NodeProto& n) {
     DefineTensor(n.output(0), x->type, x->shape, x_ir);
     return Status::Ok();
   }
-  s = NewTensorLike(x_ir, n.output(0), true, to_ir_shape(out_shape), &out);
+  const bool nhwc = Nhwc(*x);
+  s = NewTensorLike(x_ir, n.output(0), true, IrShape(out_shape, nhwc), &out);
   if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (r == 4 && !nhwc) plain_.insert(out);
   Attrs a;
   for (size_t k = 0; k < r; ++k) {
-    const size_t src = r == 4 ? static_cast<size_t>(kNhwcFromNchw[k]) : k;
+    const size_t src = nhwc ? static_cast<size_t>(kNhwcFromNchw[k]) : k;
     if (sp.step[src] > INT32_MAX || sp.step[src] < -INT32_MAX)
       return Fail(n, StatusCode::kUnsupported, "slice step out of range");
     a.starts.push_back(static_cast<int32_t>(sp.first[src]));
@@ -436,7 +453,7 @@ Status Importer::LowerBatchNorm(const onnx::NodeProto& n) {
   add.name = n.output(0) + ".bn_shift";
   int32_t x_ir, m_ir, a_ir, tmp, out;
   const size_t r = x->shape.size();
-  EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, true, &x_ir));
   EDGEQ_RETURN_IF_ERROR(BroadcastOperand(n, &mul, r, &m_ir));
   EDGEQ_RETURN_IF_ERROR(BroadcastOperand(n, &add, r, &a_ir));
   Status s = NewTensor(n.output(0) + ".scaled", false, DType::kF32, to_ir_shape(x->shape), &tmp);

@@ -49,7 +49,8 @@ QuantParams to_ir_quant(const QuantInfo& q) {
   return p;
 }
 
-// Permutes a constant Value (data and per-axis axis).
+}  // namespace
+
 Status permute_value(Value* v, const Ints& perm) {
   ConstTensor t;
   EDGEQ_RETURN_IF_ERROR(const_transpose(v->c, perm, &t));
@@ -64,6 +65,8 @@ Status permute_value(Value* v, const Ints& perm) {
   }
   return Status::Ok();
 }
+
+namespace {
 
 // Multiplies a constant Value by `s` (float data, or the scales of a dequantized one).
 void scale_value(Value* v, float s) {
@@ -210,31 +213,65 @@ Status Importer::AsTensor(const onnx::NodeProto& n, Value* v, int32_t* ir) {
   return Status::Ok();
 }
 
-Status Importer::BroadcastOperand(const onnx::NodeProto& n, Value* v, size_t rank, int32_t* ir) {
+Status Importer::BroadcastOperand(const onnx::NodeProto& n, Value* v, size_t rank, int32_t* ir,
+                                  bool nhwc) {
   const size_t r = v->shape.size();
-  if (r == rank) return AsTensor(n, v, ir);
+  if (r == rank) return AsLayout(n, v, nhwc, ir);
   if (r > rank) return Fail(n, StatusCode::kInternal, "operand rank above the result's");
   Shape s(rank - r, 1);
   s.insert(s.end(), v->shape.begin(), v->shape.end());
+  const bool to_nhwc = rank == 4 && nhwc;
   if (v->kind != ValueKind::kTensor) {
     Value t = *v;
     t.c.dims = s;
     t.shape = s;
     if (t.kind == ValueKind::kDqConst && !t.q.per_tensor())
       t.q.axis += static_cast<int64_t>(rank - r);
-    if (rank == 4) EDGEQ_RETURN_IF_ERROR(permute_value(&t, Ints(kNhwcFromNchw, kNhwcFromNchw + 4)));
-    return MaterializeConst(n, t, v->name, ir);
+    if (to_nhwc) EDGEQ_RETURN_IF_ERROR(permute_value(&t, Ints(kNhwcFromNchw, kNhwcFromNchw + 4)));
+    EDGEQ_RETURN_IF_ERROR(MaterializeConst(n, t, v->name, ir));
+    if (rank == 4 && !nhwc) plain_.insert(*ir);
+    return Status::Ok();
   }
-  if (rank == 4) return FromOnnxOrder(n, v->ir, s, v->name + ".rank4", ir);
+  if (to_nhwc) return FromOnnxOrder(n, v->ir, s, v->name + ".rank4", ir);
   Status st = NewTensorLike(v->ir, v->name + ".rank" + std::to_string(rank), false, s, ir);
   if (!st.ok()) return Fail(n, st.code(), st.message());
+  if (rank == 4) plain_.insert(*ir);
   Emit(n, "expand_rank", OpType::kReshape, {v->ir}, {*ir});
   return Status::Ok();
 }
 
+bool Importer::Nhwc(const Value& v) const {
+  return v.shape.size() == 4 && (v.kind != ValueKind::kTensor || !plain_.count(v.ir));
+}
+
+bool Importer::ResultNhwc(const std::vector<const Value*>& operands) const {
+  for (const Value* v : operands)
+    if (v && v->kind == ValueKind::kTensor && Nhwc(*v)) return true;
+  return false;
+}
+
+Status Importer::AsLayout(const onnx::NodeProto& n, Value* v, bool nhwc, int32_t* ir) {
+  if (v->shape.size() != 4 || (nhwc && v->kind != ValueKind::kTensor))
+    return AsTensor(n, v, ir);
+  if (v->kind != ValueKind::kTensor) {  // a constant in ONNX order
+    if (v->ir_plain < 0) {
+      EDGEQ_RETURN_IF_ERROR(MaterializeConst(n, *v, v->name + ".onnx_order", &v->ir_plain));
+      plain_.insert(v->ir_plain);
+    }
+    *ir = v->ir_plain;
+    return Status::Ok();
+  }
+  if (Nhwc(*v) == nhwc) {
+    *ir = v->ir;
+    return Status::Ok();
+  }
+  if (nhwc) return FromOnnxOrder(n, v->ir, v->shape, g_->tensors[v->ir].name + ".nhwc", ir);
+  return ToOnnxOrder(n, v->ir, v->shape, false, ir);
+}
+
 Status Importer::ToOnnxOrder(const onnx::NodeProto& n, int32_t ir, const Shape& onnx_shape,
                              bool for_reshape, int32_t* out) {
-  if (onnx_shape.size() != 4) {
+  if (onnx_shape.size() != 4 || plain_.count(ir)) {
     *out = ir;
     return Status::Ok();
   }
@@ -246,6 +283,7 @@ Status Importer::ToOnnxOrder(const onnx::NodeProto& n, int32_t ir, const Shape& 
   }
   Status s = NewTensorLike(ir, g_->tensors[ir].name + ".nchw", false, onnx_shape, out);
   if (!s.ok()) return Fail(n, s.code(), s.message());
+  plain_.insert(*out);
   if (view) {
     Emit(n, "to_nchw", OpType::kReshape, {ir}, {*out});
   } else {
@@ -264,7 +302,9 @@ Status Importer::FromOnnxOrder(const onnx::NodeProto& n, int32_t ir_nchw, const 
     return Shape(g_->tensors[t].shape.begin(), g_->tensors[t].shape.end());
   };
   if (perm_is_view(onnx_shape, perm)) {
-    if (shape_of(ir_nchw) == nhwc) {
+    // The same tensor serves when its shape is already the NHWC one, unless it stands for
+    // an ONNX-order value (the IR tensor carries one layout).
+    if (shape_of(ir_nchw) == nhwc && !plain_.count(ir_nchw)) {
       *out = ir_nchw;
       return Status::Ok();
     }
@@ -291,16 +331,20 @@ Status Importer::ReshapeValue(const onnx::NodeProto& n, const Value& x, const Sh
                               const std::string& out_name, int32_t* out) {
   Value xv = x;
   int32_t src;
-  EDGEQ_RETURN_IF_ERROR(AsTensor(n, &xv, &src));
+  const bool image = x.kind == ValueKind::kTensor && Nhwc(x);
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, &xv, false, &src));
   EDGEQ_RETURN_IF_ERROR(ToOnnxOrder(n, src, x.shape, true, &src));
-  if (out_shape.size() == 4) return FromOnnxOrder(n, src, out_shape, out_name, out);
+  // An image reshaped to rank 4 stays an image; any other rank-4 result keeps ONNX order.
+  if (out_shape.size() == 4 && image) return FromOnnxOrder(n, src, out_shape, out_name, out);
   const auto& cur = g_->tensors[src].shape;
   if (Shape(cur.begin(), cur.end()) == out_shape) {
     *out = src;
+    if (out_shape.size() == 4) plain_.insert(src);
     return Status::Ok();
   }
   Status s = NewTensorLike(src, out_name, true, out_shape, out);
   if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (out_shape.size() == 4) plain_.insert(*out);
   Emit(n, "", OpType::kReshape, {src}, {*out});
   return Status::Ok();
 }
@@ -365,8 +409,10 @@ Status Importer::DequantizeTensor(const onnx::NodeProto& n, const Value& x, cons
                 "tensor '" + t.name +
                     "' is dequantized with parameters other than those it was quantized with");
   }
-  Status s = NewTensor(n.output(0), true, DType::kF32, to_ir_shape(x.shape), out);
+  const bool nhwc = Nhwc(x);
+  Status s = NewTensor(n.output(0), true, DType::kF32, IrShape(x.shape, nhwc), out);
   if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (!nhwc && x.shape.size() == 4) plain_.insert(*out);
   Emit(n, "", OpType::kDequantize, {x.ir}, {*out});
   return Status::Ok();
 }
@@ -379,8 +425,10 @@ Status Importer::QuantizeTo(const onnx::NodeProto& n, int32_t x_ir, const Shape&
   if (q.type != TensorProto::INT8 && q.type != TensorProto::UINT8)
     return Fail(n, StatusCode::kUnsupported,
                 std::string("quantization to ") + onnx_type_name(q.type) + " is not supported");
-  Status s = NewTensor(out_name, true, ir_dtype_of(q.type), to_ir_shape(shape), out);
+  const bool plain = plain_.count(x_ir) > 0;
+  Status s = NewTensor(out_name, true, ir_dtype_of(q.type), IrShape(shape, !plain), out);
   if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (plain) plain_.insert(*out);
   g_->tensors[*out].quant = to_ir_quant(q);
   Emit(n, "", OpType::kQuantize, {x_ir}, {*out});
   DefineTensor(out_name, q.type, shape, *out);
@@ -476,7 +524,7 @@ Status Importer::ConvCore(const onnx::NodeProto& n, const Value& x_in, const Val
   Value w = w_in;
   EDGEQ_RETURN_IF_ERROR(permute_value(&w, {0, 2, 3, 1}));
   int32_t x_ir, w_ir, b_ir = -1;
-  EDGEQ_RETURN_IF_ERROR(AsTensor(n, &x, &x_ir));
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, &x, true, &x_ir));
   EDGEQ_RETURN_IF_ERROR(
       MaterializeConst(n, w, w_in.name.empty() ? out_name + ".weight" : w_in.name, &w_ir));
   if (b_in) {
@@ -594,8 +642,8 @@ Status Importer::FcCore(const onnx::NodeProto& n, const Value& a_in, Value w, co
     return Fail(n, StatusCode::kInvalidModel,
                 "weight " + shape_str(w.shape) + " does not match input " + shape_str(a.shape));
   int32_t a_ir, w_ir, b_ir = -1;
-  EDGEQ_RETURN_IF_ERROR(AsTensor(n, &a, &a_ir));
-  EDGEQ_RETURN_IF_ERROR(ToOnnxOrder(n, a_ir, a.shape, false, &a_ir));
+  const bool image = a.kind == ValueKind::kTensor && Nhwc(a);
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, &a, false, &a_ir));
   EDGEQ_RETURN_IF_ERROR(
       MaterializeConst(n, w, w.name.empty() ? out_name + ".weight" : w.name, &w_ir));
   if (bias) {
@@ -624,7 +672,7 @@ Status Importer::FcCore(const onnx::NodeProto& n, const Value& a_in, Value w, co
   }
   *out_shape = a.shape;
   out_shape->back() = N;
-  if (out_shape->size() == 4) {
+  if (out_shape->size() == 4 && image) {
     int32_t tmp;
     Status s = NewTensor(out_name + ".nchw", false, DType::kF32, *out_shape, &tmp);
     if (!s.ok()) return Fail(n, s.code(), s.message());
@@ -633,6 +681,7 @@ Status Importer::FcCore(const onnx::NodeProto& n, const Value& a_in, Value w, co
   }
   Status s = NewTensor(out_name, true, DType::kF32, *out_shape, out_ir);
   if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (out_shape->size() == 4) plain_.insert(*out_ir);
   Emit(n, "", OpType::kFullyConnected, {a_ir, w_ir, b_ir}, {*out_ir});
   return Status::Ok();
 }
@@ -680,11 +729,30 @@ Status Importer::LowerMatMul(const onnx::NodeProto& n) {
   Value *a, *b;
   EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &a));
   EDGEQ_RETURN_IF_ERROR(Input(n, 1, &b));
-  if (a->kind != ValueKind::kTensor || b->kind == ValueKind::kTensor)
+  if (a->kind == ValueKind::kTensor && b->kind == ValueKind::kTensor) {
+    if (b->type != TensorProto::FLOAT)
+      return Fail(n, StatusCode::kUnsupported, "B must be float");
+    int32_t out;
+    Shape shape;
+    EDGEQ_RETURN_IF_ERROR(MatMulCore(n, a, b, 0, n.output(0), &out, &shape));
+    DefineTensor(n.output(0), TensorProto::FLOAT, shape, out);
+    return Status::Ok();
+  }
+  if (a->kind != ValueKind::kTensor)
     return Fail(n, StatusCode::kUnsupported,
-                "only a runtime tensor times a constant matrix is supported");
-  if (b->shape.size() != 2) return Fail(n, StatusCode::kUnsupported, "B must have rank 2");
+                "a constant times a runtime tensor is not supported (A must be the runtime one)");
   Value w = *b;
+  // Constant B of rank > 2 with leading 1s: the same matrix for every batch.
+  while (w.shape.size() > 2 && w.shape[0] == 1) {
+    w.shape.erase(w.shape.begin());
+    w.c.dims = w.shape;
+    if (w.kind == ValueKind::kDqConst && !w.q.per_tensor()) --w.q.axis;
+  }
+  if (w.shape.size() != 2)
+    return Fail(n, StatusCode::kUnsupported,
+                "a constant B must be a matrix (shape " + shape_str(b->shape) + ")");
+  if (a->shape.size() < w.shape.size())
+    return Fail(n, StatusCode::kUnsupported, "A must have rank 2 or more");
   EDGEQ_RETURN_IF_ERROR(permute_value(&w, {1, 0}));
   int32_t out;
   Shape shape;
@@ -735,6 +803,7 @@ Status Importer::LowerQLinearMatMul(const onnx::NodeProto& n) {
 // fuse_qdq turns it into an int8 op when a QuantizeLinear follows. Other uses of the
 // accumulator (and DynamicQuantizeLinear inputs) are not supported.
 Status Importer::LowerIntegerOp(const onnx::NodeProto& n) {
+  if (n.input_size() > 0 && dynamic_q_.count(n.input(0))) return LowerDynamicInteger(n);
   const bool conv = n.op_type() == "ConvInteger";
   auto sole_user = [&](const std::string& v) -> const onnx::NodeProto* {
     auto it = users_.find(v);
@@ -816,8 +885,10 @@ Status Importer::LowerIntegerOp(const onnx::NodeProto& n) {
   }
   wv.q.axis = conv ? 0 : 1;
   int32_t xf;
-  Status s = NewTensor(n.output(0) + ".input", false, DType::kF32, to_ir_shape(x->shape), &xf);
+  const bool x_nhwc = Nhwc(*x);
+  Status s = NewTensor(n.output(0) + ".input", false, DType::kF32, IrShape(x->shape, x_nhwc), &xf);
   if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (!x_nhwc && x->shape.size() == 4) plain_.insert(xf);
   Emit(n, "dequantize_input", OpType::kDequantize, {x->ir}, {xf});
   Value xfv;
   xfv.kind = ValueKind::kTensor;
@@ -856,9 +927,10 @@ Status Importer::LowerBinary(const onnx::NodeProto& n) {
                    : op == "Mul" ? OpType::kMul
                                  : OpType::kDiv;
   int32_t a_ir, b_ir, out;
-  EDGEQ_RETURN_IF_ERROR(BroadcastOperand(n, a, out_shape.size(), &a_ir));
-  EDGEQ_RETURN_IF_ERROR(BroadcastOperand(n, b, out_shape.size(), &b_ir));
-  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, out_shape, &out));
+  const bool nhwc = ResultNhwc({a, b});
+  EDGEQ_RETURN_IF_ERROR(BroadcastOperand(n, a, out_shape.size(), &a_ir, nhwc));
+  EDGEQ_RETURN_IF_ERROR(BroadcastOperand(n, b, out_shape.size(), &b_ir, nhwc));
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, out_shape, &out, nhwc));
   Emit(n, "", t, {a_ir, b_ir}, {out});
   return Status::Ok();
 }
@@ -928,7 +1000,7 @@ Status Importer::LowerUnary(const onnx::NodeProto& n) {
     return Fail(n, StatusCode::kInvalidModel, "alpha must be finite");
   int32_t x_ir, out;
   EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
-  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, x->shape, &out));
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, x->shape, &out, Nhwc(*x)));
   Emit(n, "", t, {x_ir}, {out}, a);
   return Status::Ok();
 }
@@ -946,9 +1018,10 @@ Status Importer::LowerSoftmax(const onnx::NodeProto& n) {
   int32_t x_ir, out;
   EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
   if (opset_ >= 13 || trailing == 1) {
-    EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, x->shape, &out));
+    const bool nhwc = Nhwc(*x);
+    EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, x->shape, &out, nhwc));
     Attrs a;
-    a.axis = static_cast<int32_t>(to_ir_axis(axis, r));
+    a.axis = static_cast<int32_t>(nhwc ? to_ir_axis(axis, r) : axis);
     Emit(n, "", OpType::kSoftmax, {x_ir}, {out}, a);
     return Status::Ok();
   }
@@ -1027,7 +1100,7 @@ Status Importer::LowerPool(const onnx::NodeProto& n) {
     pads[3] += (ow - 1) * strides[1] + dilations[1] * (kernel[1] - 1) + 1 - (W + pads[1] + pads[3]);
   }
   int32_t x_ir, out;
-  EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, true, &x_ir));
   EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, {x->shape[0], x->shape[1], oh, ow}, &out));
   Attrs a;
   a.kernel_h = static_cast<int32_t>(kernel[0]);
@@ -1051,7 +1124,7 @@ Status Importer::LowerGlobalPool(const onnx::NodeProto& n) {
   if (x->shape.size() != 4)
     return Fail(n, StatusCode::kUnsupported, "only rank-4 inputs are supported");
   int32_t x_ir, out;
-  EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, true, &x_ir));
   EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, {x->shape[0], x->shape[1], 1, 1}, &out));
   if (n.op_type() == "GlobalAveragePool") {
     Emit(n, "", OpType::kGlobalAvgPool, {x_ir}, {out});
@@ -1089,7 +1162,7 @@ Status Importer::LowerReduce(const onnx::NodeProto& n) {
     return Fail(n, StatusCode::kUnsupported,
                 "only a reduction over the spatial axes [2, 3] of a rank-4 tensor is supported");
   int32_t x_ir, pooled;
-  EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, true, &x_ir));
   const Shape kept = {x->shape[0], x->shape[1], 1, 1};
   const std::string pooled_name = keepdims ? n.output(0) : n.output(0) + ".pooled";
   Status s = NewTensor(pooled_name, keepdims != 0, DType::kF32, to_ir_shape(kept), &pooled);
@@ -1168,15 +1241,29 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"BatchNormalization", &Importer::LowerBatchNorm},
       {"Identity", &Importer::LowerPassThrough},
       {"Dropout", &Importer::LowerPassThrough},
-      {"Cast", &Importer::LowerPassThrough},
+      {"Cast", &Importer::LowerCast},
+      {"Gather", &Importer::LowerGather},
+      {"Expand", &Importer::LowerExpand},
+      {"LayerNormalization", &Importer::LowerLayerNorm},
+      {"DynamicQuantizeLinear", &Importer::LowerDynamicQuantize},
       {"QuantizeLinear", &Importer::LowerQuantize},
       {"DequantizeLinear", &Importer::LowerDequantize},
   };
   auto it = kOps.find(n.op_type());
-  if (n.op_type() == "DynamicQuantizeLinear")
+  // Ops the constant evaluator folds but that have no runtime form.
+  static const std::set<std::string> kFoldOnly = {
+      "Equal", "Less",  "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or", "Where",
+      "Range", "Shape",  "ConstantOfShape", "Pow", "Sqrt", "Reciprocal", "Min", "Max"};
+  if (it == kOps.end() && kFoldOnly.count(n.op_type())) {
+    std::string runtime;
+    for (int k = 0; k < n.input_size(); ++k) {
+      auto v = values_.find(n.input(k));
+      if (v != values_.end() && v->second.kind == ValueKind::kTensor) runtime = n.input(k);
+    }
     return Fail(n, StatusCode::kUnsupported,
-                "quantization parameters computed at run time (dynamic quantization) are not "
-                "supported; quantize the model statically (QDQ or QLinearConv/QLinearMatMul)");
+                "operator is supported only on constants (folded at import), and input '" +
+                    runtime + "' is computed at run time");
+  }
   if (it == kOps.end()) return Fail(n, StatusCode::kUnsupported, "operator is not supported");
   if (n.output_size() < 1 || n.output(0).empty())
     return Fail(n, StatusCode::kInvalidModel, "missing output");

@@ -43,7 +43,9 @@ typedef enum edgeq_status {
   EDGEQ_INTERNAL = 6
 } edgeq_status;
 
-typedef enum edgeq_dtype { EDGEQ_F32 = 0, EDGEQ_S8 = 1, EDGEQ_U8 = 2, EDGEQ_S32 = 3 } edgeq_dtype;
+/* EDGEQ_S32 / EDGEQ_S64 graph inputs hold integers (token ids, attention masks): set
+ * them with _set_input_s64 / _s32 (or _raw), not _f32. */
+typedef enum edgeq_dtype { EDGEQ_F32 = 0, EDGEQ_S8 = 1, EDGEQ_U8 = 2, EDGEQ_S32 = 3, EDGEQ_S64 = 4 } edgeq_dtype;
 
 typedef struct edgeq_model edgeq_model;
 typedef struct edgeq_session edgeq_session;
@@ -130,11 +132,24 @@ edgeq_status edgeq_session_find_output(const edgeq_session* session, const char*
 edgeq_status edgeq_session_set_input_f32(edgeq_session* session, size_t index, const float* data, size_t count);
 edgeq_status edgeq_session_set_input_raw(edgeq_session* session, size_t index, const void* data, size_t bytes);
 
+/* Integer inputs (EDGEQ_S32 or EDGEQ_S64: token ids, masks): `count` values converted
+ * to the input's dtype; a value outside int32 for an EDGEQ_S32 input, a float or
+ * quantized input, or a wrong count is EDGEQ_INVALID_ARGUMENT naming the tensor. */
+edgeq_status edgeq_session_set_input_s64(edgeq_session* session, size_t index, const int64_t* data, size_t count);
+edgeq_status edgeq_session_set_input_s32(edgeq_session* session, size_t index, const int32_t* data, size_t count);
+
+/* Runs the model. The arena reuses an input's memory once the last op reading it has
+ * run, so set every input again before each run. Index inputs are checked as the run reaches the op that uses them:
+ * a Gather index outside its table (negative, or >= the table's rows) stops the run
+ * with EDGEQ_INVALID_ARGUMENT and a message naming the node and the index tensor; the
+ * outputs are then undefined. Nothing is ever read outside a table. */
 edgeq_status edgeq_session_run(edgeq_session* session);
 
 /* Outputs. _f32 dequantizes a quantized output; _raw copies the tensor's own bytes. */
 edgeq_status edgeq_session_get_output_f32(const edgeq_session* session, size_t index, float* data, size_t count);
 edgeq_status edgeq_session_get_output_raw(const edgeq_session* session, size_t index, void* data, size_t bytes);
+/* The values of an EDGEQ_S32 or EDGEQ_S64 output as int64. */
+edgeq_status edgeq_session_get_output_s64(const edgeq_session* session, size_t index, int64_t* data, size_t count);
 
 /* Bytes of the planned arena (all intermediate tensors) of this session. */
 size_t edgeq_session_arena_bytes(const edgeq_session* session);

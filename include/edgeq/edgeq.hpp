@@ -11,6 +11,7 @@
 #ifndef EDGEQ_EDGEQ_HPP_
 #define EDGEQ_EDGEQ_HPP_
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -99,11 +100,25 @@ class Session {
   edgeq_status set_input_raw(size_t i, const void* data, size_t bytes) {
     return edgeq_session_set_input_raw(session_, i, data, bytes);
   }
+  // Integer inputs (token ids, masks) of an s32 or s64 tensor.
+  edgeq_status set_input(size_t i, const std::vector<int64_t>& values) {
+    return edgeq_session_set_input_s64(session_, i, values.data(), values.size());
+  }
+  edgeq_status set_input(size_t i, const std::vector<int32_t>& values) {
+    return edgeq_session_set_input_s32(session_, i, values.data(), values.size());
+  }
+  // Fails (see edgeq::api::error()) when a Gather index is outside its table.
   edgeq_status run() { return edgeq_session_run(session_); }
   // Dequantized output values (empty on error; see edgeq::api::error()).
   std::vector<float> output_f32(size_t i) const {
     std::vector<float> v(output_info(i).num_elements);
     if (edgeq_session_get_output_f32(session_, i, v.data(), v.size()) != EDGEQ_OK) v.clear();
+    return v;
+  }
+  // The values of an s32 or s64 output (empty on error).
+  std::vector<int64_t> output_s64(size_t i) const {
+    std::vector<int64_t> v(output_info(i).num_elements);
+    if (edgeq_session_get_output_s64(session_, i, v.data(), v.size()) != EDGEQ_OK) v.clear();
     return v;
   }
   edgeq_status output_raw(size_t i, void* data, size_t bytes) const {

@@ -20,6 +20,7 @@ QGemmKernel make(const char* name, const char* name_s8, uint32_t mr, uint32_t nr
   k.u8_act_offset = u8_act_offset;
   k.u8 = u8;
   k.s8 = s8;
+  k.int32_output = true;  // neon_requantize_store honours QuantEpilogue::int32_output
   return k;
 }
 

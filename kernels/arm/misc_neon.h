@@ -8,6 +8,8 @@ namespace edgeq {
 namespace kern {
 
 MiscKernels misc_kernels_neon();
+// Sets the softmax and layer norm kernels of `k` (kernels/arm/norm_neon.cc).
+void add_norm_kernels_neon(MiscKernels* k);
 
 }  // namespace kern
 }  // namespace edgeq

@@ -107,6 +107,11 @@ inline int32x4_t neon_round_fixed(int32x4_t acc, const NeonFixed& p) {
 template <size_t MR, size_t NV>
 inline void neon_requantize_store(int32x4_t (&acc)[MR][NV], size_t mr, size_t nc, void* c, size_t c_stride, size_t n0,
                                   const QuantEpilogue& q) {
+  if (q.int32_output) {  // the raw accumulators (kernels/qmatmul.h)
+    for (size_t i = 0; i < MR && i < mr; ++i)
+      std::memcpy(static_cast<uint8_t*>(c) + i * c_stride, &acc[i][0], nc * sizeof(int32_t));
+    return;
+  }
   if (q.scheme == ref::Scheme::kFp32) {
     EDGEQ_UNROLL
     for (size_t v = 0; v < NV; ++v) {

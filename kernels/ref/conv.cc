@@ -146,44 +146,89 @@ void fully_connected_f32(int32_t m, int32_t n, int32_t k, const float* input, co
   }
 }
 
+namespace {
+
+// One row of a dynamic fully connected layer in double: float arithmetic that lets NaN
+// and infinities propagate, for rows no quantization can hold.
+void dynamic_fc_row_double(int32_t n, int32_t k, const float* x, const int8_t* weight, const float* weight_scale,
+                           bool per_channel, const float* bias, float act_min, float act_max, float* out) {
+  for (int32_t col = 0; col < n; ++col) {
+    const int8_t* w = weight + static_cast<int64_t>(col) * k;
+    const double ws = weight_scale[per_channel ? col : 0];
+    double sum = 0.0;
+    for (int32_t i = 0; i < k; ++i) sum += static_cast<double>(x[i]) * (static_cast<double>(w[i]) * ws);
+    float y = static_cast<float>(sum);
+    if (bias) y += bias[col];
+    out[col] = internal::clamp_f32(y, act_min, act_max);
+  }
+}
+
+// One row quantized to q with (scale, zp): acc in int32, scaled in float.
+void dynamic_fc_row(int32_t n, int32_t k, const uint8_t* q, float scale, int32_t zp, const int8_t* weight,
+                    const float* weight_scale, bool per_channel, const float* bias, float act_min, float act_max,
+                    float* out) {
+  for (int32_t col = 0; col < n; ++col) {
+    const int8_t* w = weight + static_cast<int64_t>(col) * k;
+    uint32_t acc = 0;  // wraps modulo 2^32
+    for (int32_t i = 0; i < k; ++i)
+      acc += static_cast<uint32_t>((static_cast<int32_t>(q[i]) - zp) * static_cast<int32_t>(w[i]));
+    const float s = scale * weight_scale[per_channel ? col : 0];
+    float y = static_cast<float>(static_cast<int32_t>(acc)) * s;
+    if (bias) y += bias[col];
+    out[col] = internal::clamp_f32(y, act_min, act_max);
+  }
+}
+
+}  // namespace
+
+void dynamic_uint8_params(float lo, float hi, float* scale, int32_t* zero_point) {
+  float s = (hi - lo) / 255.f;
+  if (!(s > 0.f) || !std::isfinite(s)) s = 1.f;
+  *scale = s;
+  *zero_point = static_cast<int32_t>(std::min(255.f, std::max(0.f, std::nearbyint(-lo / s))));
+}
+
 void dynamic_fully_connected(int32_t m, int32_t n, int32_t k, const float* input, const int8_t* weight,
                              const float* weight_scale, bool per_channel, const float* bias, float act_min,
                              float act_max, uint8_t* row, float* output) {
   assert(m >= 0 && n >= 0 && k >= 0);
   for (int32_t r = 0; r < m; ++r) {
     const float* x = input + static_cast<int64_t>(r) * k;
-    float lo = 0.f, hi = 0.f;
-    bool finite = true;
-    for (int32_t i = 0; i < k; ++i) {
-      lo = std::min(lo, x[i]);
-      hi = std::max(hi, x[i]);
-      finite = finite && std::isfinite(x[i]);
-    }
-    if (!finite) {  // no quantization can hold the row: float arithmetic, in double
-      for (int32_t col = 0; col < n; ++col) {
-        const int8_t* w = weight + static_cast<int64_t>(col) * k;
-        const double ws = weight_scale[per_channel ? col : 0];
-        double sum = 0.0;
-        for (int32_t i = 0; i < k; ++i) sum += static_cast<double>(x[i]) * (static_cast<double>(w[i]) * ws);
-        float y = static_cast<float>(sum);
-        if (bias) y += bias[col];
-        output[static_cast<int64_t>(r) * n + col] = internal::clamp_f32(y, act_min, act_max);
-      }
+    float* out = output + static_cast<int64_t>(r) * n;
+    float lo, hi;
+    if (!internal::finite_range(static_cast<size_t>(k), x, 1, &lo, &hi)) {  // no quantization can hold the row
+      dynamic_fc_row_double(n, k, x, weight, weight_scale, per_channel, bias, act_min, act_max, out);
       continue;
     }
-    float scale = (hi - lo) / 255.f;
-    if (!(scale > 0.f) || !std::isfinite(scale)) scale = 1.f;
-    const int32_t zp = static_cast<int32_t>(std::min(255.f, std::max(0.f, std::nearbyint(-lo / scale))));
+    float scale;
+    int32_t zp;
+    dynamic_uint8_params(lo, hi, &scale, &zp);
     for (int32_t i = 0; i < k; ++i) row[i] = static_cast<uint8_t>(quantize_value(x[i], scale, zp, 0, 255));
-    for (int32_t col = 0; col < n; ++col) {
-      const int8_t* w = weight + static_cast<int64_t>(col) * k;
-      uint32_t acc = 0;  // wraps modulo 2^32
-      for (int32_t i = 0; i < k; ++i)
-        acc += static_cast<uint32_t>((static_cast<int32_t>(row[i]) - zp) * static_cast<int32_t>(w[i]));
-      const float s = scale * weight_scale[per_channel ? col : 0];
-      float y = static_cast<float>(static_cast<int32_t>(acc)) * s;
-      if (bias) y += bias[col];
-      output[static_cast<int64_t>(r) * n + col] = internal::clamp_f32(y, act_min, act_max);
+    dynamic_fc_row(n, k, row, scale, zp, weight, weight_scale, per_channel, bias, act_min, act_max, out);
+  }
+}
+
+void dynamic_fully_connected_per_tensor(int32_t m, int32_t n, int32_t k, const float* input, const int8_t* weight,
+                                        const float* weight_scale, bool per_channel, const float* bias,
+                                        float act_min, float act_max, uint8_t* q, float* output) {
+  assert(m >= 0 && n >= 0 && k >= 0);
+  const size_t count = static_cast<size_t>(m) * static_cast<size_t>(k);
+  float lo, hi;
+  const bool finite = internal::finite_range(count, input, 1, &lo, &hi);
+  float scale = 1.f;
+  int32_t zp = 0;
+  if (finite) {
+    dynamic_uint8_params(lo, hi, &scale, &zp);
+    for (size_t i = 0; i < count; ++i) q[i] = static_cast<uint8_t>(quantize_value(input[i], scale, zp, 0, 255));
+  }
+  for (int32_t r = 0; r < m; ++r) {
+    float* out = output + static_cast<int64_t>(r) * n;
+    if (finite) {
+      dynamic_fc_row(n, k, q + static_cast<int64_t>(r) * k, scale, zp, weight, weight_scale, per_channel, bias,
+                     act_min, act_max, out);
+    } else {
+      dynamic_fc_row_double(n, k, input + static_cast<int64_t>(r) * k, weight, weight_scale, per_channel, bias,
+                            act_min, act_max, out);
     }
   }
 }

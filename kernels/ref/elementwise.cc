@@ -26,7 +26,7 @@
 //
 // Softmax: per slice, m = the float maximum; p_j = exp(x_j - m) / sum_k exp(x_k - m)
 // with the differences, exponentials, sum and quotient in double, and p_j rounded
-// once to float. NaN inputs give NaN outputs.
+// once to float. NaN inputs give NaN outputs. (Quantized softmax: kernels/ref/norm.cc.)
 #include <algorithm>
 #include <cassert>
 #include <cmath>
@@ -285,25 +285,6 @@ void softmax_f32(int64_t outer, int32_t axis_size, int64_t inner, const float* i
   }
 }
 
-template <typename T>
-void qsoftmax(int64_t outer, int32_t axis_size, int64_t inner, const T* in, float in_scale,
-              int32_t in_zero_point, float out_scale, int32_t out_zero_point, T* out) {
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t k = 0; k < inner; ++k) {
-      const int64_t base = o * axis_size * inner + k;
-      softmax_slice(
-          axis_size,
-          [&](int32_t j) {
-            return dequantize_value(in[base + j * inner], in_scale, in_zero_point);
-          },
-          [&](int32_t j, float prob) {
-            out[base + j * inner] = static_cast<T>(quantize_value(
-                prob, out_scale, out_zero_point, internal::type_min<T>(), internal::type_max<T>()));
-          });
-    }
-  }
-}
-
 template void qbinary<int8_t>(BinaryOp, const Broadcast&, const int8_t*, const int8_t*,
                               const BinaryQParams&, int8_t*);
 template void qbinary<uint8_t>(BinaryOp, const Broadcast&, const uint8_t*, const uint8_t*,
@@ -314,10 +295,6 @@ template void build_unary_table<uint8_t>(UnaryOp, float, float, float, int32_t, 
                                          uint8_t[256]);
 template void lookup<int8_t>(size_t, const int8_t*, const int8_t[256], int8_t*);
 template void lookup<uint8_t>(size_t, const uint8_t*, const uint8_t[256], uint8_t*);
-template void qsoftmax<int8_t>(int64_t, int32_t, int64_t, const int8_t*, float, int32_t, float,
-                               int32_t, int8_t*);
-template void qsoftmax<uint8_t>(int64_t, int32_t, int64_t, const uint8_t*, float, int32_t, float,
-                                int32_t, uint8_t*);
 
 }  // namespace ref
 }  // namespace edgeq

@@ -84,6 +84,22 @@ inline int32_t round_add_saturate(float v, int32_t zero_point, int32_t qmin, int
 // int32: TFLite's MultiplyByQuantizedMultiplier, without its overflow.
 int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t exponent);
 
+// [min(0, min x), max(0, max x)] over the n values x[0], x[stride], ...: the range
+// ONNX DynamicQuantizeLinear quantizes; false when a value is NaN or infinite.
+inline bool finite_range(size_t n, const float* x, size_t stride, float* lo, float* hi) {
+  float l = 0.f, h = 0.f;
+  bool finite = true;
+  for (size_t i = 0; i < n; ++i) {
+    const float v = x[i * stride];
+    l = v < l ? v : l;
+    h = v > h ? v : h;
+    finite = finite && std::isfinite(v);
+  }
+  *lo = l;
+  *hi = h;
+  return finite;
+}
+
 // Parameters of a quantized tensor op on T asserted to fit T's range.
 template <typename T>
 inline void assert_range(int32_t qmin, int32_t qmax) {

@@ -184,7 +184,26 @@ void lookup(size_t n, const T* in, const T table[256], T* out);
 
 // outer x axis_size x inner layout; softmax over the middle dimension.
 void softmax_f32(int64_t outer, int32_t axis_size, int64_t inner, const float* in, float* out);
-// Dequantize, softmax in float, quantize to the output params.
+// Quantized softmax (kernels/ref/norm.cc). Along a slice the inputs differ from their
+// maximum m by d_j = m - q_j in [0, 255] steps, so exp(x_j - max) = exp(-s_in * d_j) is
+// one of 256 values, held as integers: the table E[d] = round(2^23 * exp(-s_in * d))
+// (computed in double; E[0] = 2^23). Per slice, in exact integer arithmetic,
+// S = sum_j E[d_j] (uint64), then r = float(1 / (double(S) * double(s_out))) and
+//   y_j = clamp(nearbyint(min(float(E[d_j]) * r, 65536)) + z_out, type range)
+// (one float product, rounded half to even). The zero point of X cancels. Every step
+// is exact or one IEEE float operation, so SIMD kernels match it bit for bit; the
+// table's rounding (2^-24 of the slice's largest probability) is far below an 8-bit
+// output step.
+constexpr int kSoftmaxTableBits = 23;
+void qsoftmax_table(float in_scale, uint32_t table[256]);
+// The quantized softmax over `axis_size` contiguous elements of `rows` rows (inner == 1)
+// with a table from qsoftmax_table(): the function optimized kernels replace.
+template <typename T>
+void qsoftmax_rows(int64_t rows, int32_t row_size, const T* in, const uint32_t table[256], float out_scale,
+                   int32_t out_zero_point, T* out);
+// The per-row multiplier r above (shared with the optimized kernels).
+float qsoftmax_row_multiplier(uint64_t sum, float out_scale);
+// Any layout (outer x axis_size x inner): builds the table and computes as above.
 template <typename T>
 void qsoftmax(int64_t outer, int32_t axis_size, int64_t inner, const T* in, float in_scale,
               int32_t in_zero_point, float out_scale, int32_t out_zero_point, T* out);
@@ -273,6 +292,118 @@ void slice(int rank, const int32_t* in_shape, const int32_t* out_shape, const in
 // Nearest-neighbour upsampling of NHWC by integer factors.
 void resize_nearest(int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t scale_h,
                     int32_t scale_w, size_t elem_size, const void* in, void* out);
+
+// ---------------------------------------------------------------- gather and cast (gather.cc)
+
+// Position of the first index outside [0, rows), or `count` when all are inside.
+template <typename I>
+size_t first_index_out_of_range(size_t count, const I* idx, int64_t rows);
+// Row i of out = row idx[i] of table; rows of row_bytes bytes (any dtype). Every index
+// must be in range (checked beforehand with first_index_out_of_range). I: int32/int64.
+template <typename I>
+void gather_rows(size_t count, const I* idx, const void* table, size_t row_bytes, void* out);
+// Value conversion between float, int32 and int64: float -> integer truncates toward
+// zero and saturates (NaN gives 0); int64 -> int32 saturates; integer -> float rounds
+// to nearest even.
+template <typename From, typename To>
+void cast(size_t n, const From* in, To* out);
+
+// ---------------------------------------------------------------- layer normalization
+// (kernels/ref/norm.cc) over the last axis of `channels` elements, `rows` rows.
+//
+// Float: the sums run in 16 lanes, element c added to lane c % 16 in order, the lanes
+// then folded by halves (lane l += lane l + 8, then + 4, + 2, + 1) into lane 0:
+//   mean = sum(x) / float(C); var = sum((x - mean) * (x - mean)) / float(C);
+//   rstd = float(1 / sqrt(double(var) + double(epsilon)));
+//   y = ((x - mean) * rstd) * gamma + beta     (beta absent: 0), each a float operation.
+// 16 lanes are two AVX2 vectors, one AVX-512 vector or four NEON vectors.
+void layer_norm_f32(int64_t rows, int32_t channels, const float* in, const float* gamma, const float* beta,
+                    float epsilon, float* out);
+
+// Quantized (X, Y both int8 or both uint8, per tensor): with q the stored values,
+//   S1 = sum q, S2 = sum q*q (exact integers; X's zero point cancels),
+//   V = C * S2 - S1 * S1 (= C^2 var / s_x^2, exact in int64),
+//   t_c = C * q_c - S1 (= C (x_c - mean) / s_x, exact int32),
+// so (x - mean) / sqrt(var + eps) = t_c * r with, in double rounded once to float,
+//   r = float(s_x / sqrt(s_x^2 V + eps C^2))    (r = 0 when V = 0: a constant row, all t_c 0),
+// r in [0, 1]; with gamma and beta finite after folding nothing below is NaN.
+// gamma and beta are folded at preparation into g_c = gamma_c / s_y and b_c = beta_c / s_y
+// (qlayer_norm_fold). Then per element, each a float operation:
+//   w = (float(t_c) * r) * g_c + b_c, clamped to [qmin - z_y, qmax - z_y],
+//   y = nearbyint(w) + z_y    (rounding half to even).
+// channels <= kQLayerNormMaxChannels (so t_c and the SIMD kernels' int32 lane sums fit).
+constexpr int32_t kQLayerNormMaxChannels = 65536;
+struct QLayerNormParams {
+  float in_scale = 1.f;
+  float epsilon = 0.f;
+  const float* gamma = nullptr;  // g_c, `channels` entries
+  const float* beta = nullptr;   // b_c, `channels` entries
+  int32_t out_zero_point = 0;
+  int32_t qmin = -128, qmax = 127;
+};
+// g_c = gamma_c / out_scale, b_c = beta_c / out_scale (0 without beta), in float.
+void qlayer_norm_fold(int32_t channels, const float* gamma, const float* beta, float out_scale, float* g, float* b);
+// The per-row multiplier r above from the row's exact sums (shared with the optimized kernels).
+float qlayer_norm_row_multiplier(int32_t channels, int64_t sum, int64_t sum_squares, float in_scale, float epsilon);
+template <typename T>
+void qlayer_norm(int64_t rows, int32_t channels, const T* in, const QLayerNormParams& p, T* out);
+
+// ---------------------------------------------------------------- matrix product of two activations
+
+// Y[..., m, n] = A[..., m, k] x B[..., k, n]; the batch dimensions (all but the last two)
+// broadcast as numpy's do. Matrices are dense and row-major; matrix i of A starts at
+// a + i * m * k. Build with make_matmul_shape().
+struct MatMulShape {
+  int32_t m = 0, n = 0, k = 0;
+  int64_t batches = 1;              // Y's matrices
+  int64_t a_batches = 1, b_batches = 1;
+  int rank = 0;                     // Y's batch rank
+  int32_t batch[kMaxDims] = {};     // Y's batch dimensions
+  int64_t a_stride[kMaxDims] = {};  // A's matrix index step per batch dimension (0: broadcast)
+  int64_t b_stride[kMaxDims] = {};
+};
+// False when a rank is outside [2, kMaxDims], k differs or the batches do not broadcast.
+bool make_matmul_shape(const int32_t* a_shape, int a_rank, const int32_t* b_shape, int b_rank, MatMulShape* s);
+// The A and B matrices of Y's matrix `y_batch`.
+void matmul_operands(const MatMulShape& s, int64_t y_batch, int64_t* a_index, int64_t* b_index);
+
+// Float: y = sum over k in order of a * b, in float (no fused multiply-add).
+void matmul_f32(const MatMulShape& s, const float* a, const float* b, float* y);
+
+// Quantized, A, B and Y each int8 or uint8 per tensor: acc = sum_k (a - za)(b - zb) in
+// int32 (wrapping), y = requantize(acc, rq, 0) (rq per tensor: scale (s_a * s_b) / s_y).
+template <typename TA, typename TB, typename TY>
+void qmatmul(const MatMulShape& s, const TA* a, int32_t a_zero_point, const TB* b, int32_t b_zero_point,
+             const Requant& rq, TY* y);
+
+// ONNX DynamicQuantizeLinear's parameters for values in [lo, hi] (lo <= 0 <= hi, finite):
+// scale (hi - lo) / 255 (1 when that is not a positive finite number), zero point
+// round_half_even(-lo / scale) clamped to [0, 255].
+void dynamic_uint8_params(float lo, float hi, float* scale, int32_t* zero_point);
+
+// Dynamically quantized float matmul (FullyConnected and MatMul `dynamic`, graph/op_table.h).
+//  mode 1, ONNX DynamicQuantizeLinear on A and on B as whole tensors (uint8, scales s_a,
+//    s_b, zero points z_a, z_b), then acc = sum_k (qa - z_a)(qb - z_b) in int32 (wrapping)
+//    and y = float(acc) * (s_a * s_b), that product in float first (ONNX Runtime's
+//    MatMulInteger -> Cast -> Mul). A or B holding a NaN or an infinity: every output is
+//    computed in double instead, y = float(sum_k double(a) * double(b)).
+//  mode 2, edgeq's accuracy mode: each row of each A matrix quantized to uint8 as
+//    dynamic_uint8_params says (s_i, z_i), each column of each B matrix to int8
+//    symmetrically: s_j = max |b| / 127 (1 when 0), qb = quantize_value(b, s_j, 0, -127, 127);
+//    acc = sum_k (qa - z_i) qb, y = float(acc) * (s_i * s_j). An output whose row or
+//    column holds a NaN or an infinity is computed in double as above.
+// `scratch`: dynamic_matmul_scratch_bytes(s, mode) bytes, 4-byte aligned.
+size_t dynamic_matmul_scratch_bytes(const MatMulShape& s, int mode);
+void dynamic_matmul(const MatMulShape& s, int mode, const float* a, const float* b, void* scratch, float* y);
+
+// dynamic_fully_connected with `dynamic` mode 1: the m x k input quantized as ONE tensor
+// (dynamic_uint8_params of its range, as ONNX DynamicQuantizeLinear), then per output
+// acc = sum_k (q - z) w[n][k] and y = clamp(float(acc) * (s * w_scale[n]) + bias[n]). An
+// input holding a NaN or an infinity: every row in double as dynamic_fully_connected
+// does. `q`: scratch for m * k bytes.
+void dynamic_fully_connected_per_tensor(int32_t m, int32_t n, int32_t k, const float* input, const int8_t* weight,
+                                        const float* weight_scale, bool per_channel, const float* bias,
+                                        float act_min, float act_max, uint8_t* q, float* output);
 
 }  // namespace ref
 }  // namespace edgeq

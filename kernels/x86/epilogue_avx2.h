@@ -277,9 +277,27 @@ EDGEQ_X86_ALWAYS_INLINE inline void store_tile_x8(const __m256i (&acc)[MR][NV], 
   }
 }
 
+// Stores the raw int32 tile (QuantEpilogue::int32_output): rows i < mr, nc values each.
+template <size_t MR, size_t NV, class I>
+EDGEQ_X86_ALWAYS_INLINE inline void store_int32_tile(const I (&acc)[MR][NV], size_t mr, size_t nc, void* c,
+                                                     size_t c_stride) {
+  constexpr size_t kLanes = sizeof(I) / sizeof(int32_t);
+#pragma GCC unroll 16
+  for (size_t i = 0; i < MR; ++i) {
+    if (i >= mr) break;
+    uint8_t* row = static_cast<uint8_t*>(c) + i * c_stride;
+    if (nc == kLanes * NV) {
+      std::memcpy(row, &acc[i][0], sizeof(acc[i]));
+    } else {
+      std::memcpy(row, &acc[i][0], nc * sizeof(int32_t));
+    }
+  }
+}
+
 template <size_t MR, size_t NV, bool kS8>
 EDGEQ_X86_ALWAYS_INLINE inline void requantize_store_x8(const __m256i (&acc)[MR][NV], size_t mr, size_t nc, void* c,
                                                         size_t c_stride, size_t n0, const QuantEpilogue* q) {
+  if (q->int32_output) return store_int32_tile<MR, NV>(acc, mr, nc, c, c_stride);
   with_epilogue<Lanes8>(*q, [&](auto e) EDGEQ_X86_ALWAYS_INLINE {
     store_tile_x8<MR, NV, kS8>(acc, mr, nc, static_cast<uint8_t*>(c), c_stride, n0, *q, e);
   });

@@ -52,6 +52,7 @@ EDGEQ_X86_ALWAYS_INLINE inline void store_tile_x16(const __m512i (&acc)[MR][NV],
 template <size_t MR, size_t NV>
 EDGEQ_X86_ALWAYS_INLINE inline void requantize_store_x16(const __m512i (&acc)[MR][NV], size_t mr, size_t nc, void* c,
                                                          size_t c_stride, size_t n0, const QuantEpilogue* q) {
+  if (q->int32_output) return store_int32_tile<MR, NV>(acc, mr, nc, c, c_stride);
   with_epilogue<Lanes16>(*q, [&](auto e) EDGEQ_X86_ALWAYS_INLINE {
     store_tile_x16<MR, NV>(acc, mr, nc, static_cast<uint8_t*>(c), c_stride, n0, *q, e);
   });

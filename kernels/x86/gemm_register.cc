@@ -25,6 +25,7 @@ namespace {
     k.s8 = s8_fn;                                                                                    \
     k.u8_row = u8_row_fn;                                                                            \
     k.s8_row = s8_row_fn;                                                                            \
+    k.int32_output = true;                                                                           \
     return k;                                                                                        \
   }
 

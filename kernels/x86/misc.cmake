@@ -2,7 +2,7 @@
 # that ISA's flags; the rest of the project stays at baseline x86-64. No file here may
 # contract a float multiply and add into an FMA (the kernels equal kernels/ref bit for
 # bit), hence -ffp-contract=off.
-set(EDGEQ_X86_MISC_AVX2 kernels/x86/dw_avx2.cc kernels/x86/misc_avx2.cc)
+set(EDGEQ_X86_MISC_AVX2 kernels/x86/dw_avx2.cc kernels/x86/misc_avx2.cc kernels/x86/norm_avx2.cc)
 set(EDGEQ_X86_MISC_AVXVNNI kernels/x86/dw_avxvnni.cc)
 set(EDGEQ_X86_MISC_AVX512VNNI kernels/x86/dw_avx512vnni.cc)
 set_source_files_properties(${EDGEQ_X86_MISC_AVX2} PROPERTIES COMPILE_OPTIONS "-mavx2;-ffp-contract=off")

@@ -11,6 +11,8 @@ DwKernels dw_kernels_avx2();
 DwKernels dw_kernels_avxvnni();
 DwKernels dw_kernels_avx512vnni();
 MiscKernels misc_kernels_avx2();
+// Sets the softmax and layer norm kernels of `k` (kernels/x86/norm_avx2.cc).
+void add_norm_kernels_avx2(MiscKernels* k);
 
 }  // namespace kern
 }  // namespace edgeq

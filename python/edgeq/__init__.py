@@ -15,7 +15,8 @@ runtime, ONNX importer and calibrator; this file gives them their public shape::
 
 Arrays: float32 NumPy arrays (or CPU ``torch.Tensor``s) of each input's exact shape,
 C-contiguous; quantized inputs are quantized for you, or take their own dtype (int8 or
-uint8) as raw values. Errors raise a subclass of ``edgeq.Error`` named after edgeq's
+uint8) as raw values; integer inputs (int64 / int32: token ids, attention masks) take
+int64 or int32 arrays, never float. Errors raise a subclass of ``edgeq.Error`` named after edgeq's
 status (``InvalidArgument``, ``InvalidModel``, ``Unsupported``, ``IoError``,
 ``OutOfMemory``, ``InternalError``) with edgeq's message.
 
@@ -255,10 +256,14 @@ class Session:
 
         ``inputs``: a dict ``{name: array}``, a list or tuple of arrays in input order,
         or the arrays as positional arguments. Each array is float32 (quantized for a
-        quantized input) or, for a quantized input, its own int8 / uint8 values; exactly
-        the input's shape; C-contiguous. Arrays are read in place, never copied on the
-        way. Outputs are float32 (dequantized), or with ``raw=True`` the tensor's own
-        dtype (int8, uint8, int32 or float32)."""
+        quantized input) or, for a quantized input, its own int8 / uint8 values; for an
+        integer input (token ids, masks) int64 or int32 values; exactly the input's
+        shape; C-contiguous. Arrays are read in place, never copied on the way.
+        Outputs are float32 (dequantized), or with ``raw=True`` the tensor's own dtype
+        (int8, uint8, int32 or float32); integer outputs are int64 either way.
+
+        A Gather index outside its table (negative, or at least the table's rows)
+        raises ``InvalidArgument`` naming the node and the index tensor."""
         return self._s.run(self._ordered(inputs, more), raw)
 
     def run_dict(self, inputs: Any, *more: ArrayLike, raw: bool = False) -> Dict[str, np.ndarray]:

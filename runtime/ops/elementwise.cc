@@ -189,30 +189,59 @@ struct AxisDims {
 
 class Softmax : public PreparedOp {
  public:
-  Softmax(const Graph& g, const Node& n)
-      : n_(n), d_(g.tensors[n.inputs[0]].shape, n.attrs.axis), dtype_(g.tensors[n.inputs[0]].dtype) {
-    if (dtype_ != DType::kF32) {
-      in_ = qparam(g.tensors[n.inputs[0]]);
-      out_ = qparam(g.tensors[n.outputs[0]]);
-    }
-  }
+  Softmax(const Graph& g, const Node& n) : n_(n), d_(g.tensors[n.inputs[0]].shape, n.attrs.axis) {}
   void run(uint8_t* const* p) override {
-    const int32_t x = n_.inputs[0], y = n_.outputs[0];
-    if (dtype_ == DType::kF32)
-      ref::softmax_f32(d_.outer, d_.axis_size, d_.inner, at<float>(p, x), at<float>(p, y));
-    else if (dtype_ == DType::kS8)
-      ref::qsoftmax<int8_t>(d_.outer, d_.axis_size, d_.inner, at<int8_t>(p, x), in_.scale, in_.zero_point,
-                            out_.scale, out_.zero_point, at<int8_t>(p, y));
-    else
-      ref::qsoftmax<uint8_t>(d_.outer, d_.axis_size, d_.inner, at<uint8_t>(p, x), in_.scale, in_.zero_point,
-                             out_.scale, out_.zero_point, at<uint8_t>(p, y));
+    ref::softmax_f32(d_.outer, d_.axis_size, d_.inner, at<float>(p, n_.inputs[0]), at<float>(p, n_.outputs[0]));
   }
 
  private:
   const Node& n_;
   AxisDims d_;
-  DType dtype_;
-  QParam in_{1.f, 0}, out_{1.f, 0};
+};
+
+// Quantized softmax (kernels/ref/ref.h): the table of exponentials of the input step
+// built once; over the innermost axis the level's kernel runs on ranges of rows split
+// over the session's threads, along another axis the reference.
+template <typename T>
+class QSoftmax : public PreparedOp {
+ public:
+  QSoftmax(const Graph& g, const Node& n)
+      : n_(n), d_(g.tensors[n.inputs[0]].shape, n.attrs.axis), in_(qparam(g.tensors[n.inputs[0]])),
+        out_(qparam(g.tensors[n.outputs[0]])) {
+    ref::qsoftmax_table(in_.scale, table_);
+  }
+  Status init(const Graph&, const OpContext& ctx) {
+    fn_ = pick<T, kern::QSoftmaxRowsFn>(ctx.kernels->misc.qsoftmax_s8, ctx.kernels->misc.qsoftmax_u8,
+                                        &ref::qsoftmax_rows<T>);
+    name_ = ctx.kernels->misc.names.qsoftmax;
+    scheduler_ = ctx.scheduler;
+    return Status::Ok();
+  }
+  void run(uint8_t* const* p) override {
+    const T* x = at<T>(p, n_.inputs[0]);
+    T* y = at<T>(p, n_.outputs[0]);
+    if (d_.inner != 1) {
+      ref::qsoftmax<T>(d_.outer, d_.axis_size, d_.inner, x, in_.scale, in_.zero_point, out_.scale, out_.zero_point, y);
+      return;
+    }
+    const int32_t n = d_.axis_size;
+    scheduler_->ranges(d_.outer, d_.outer * n, [&](int64_t r0, int64_t r1) {
+      fn_(r1 - r0, n, x + r0 * n, table_, out_.scale, out_.zero_point, y + r0 * n);
+    });
+  }
+  const char* kernel_name() const override {
+    if (d_.inner != 1) return "ref";
+    return misc_kernel_name<kern::QSoftmaxRowsFn<T>>(fn_, &ref::qsoftmax_rows<T>, name_);
+  }
+
+ private:
+  const Node& n_;
+  AxisDims d_;
+  QParam in_, out_;
+  uint32_t table_[256];
+  kern::QSoftmaxRowsFn<T> fn_ = nullptr;
+  const char* name_ = nullptr;
+  const Scheduler* scheduler_ = nullptr;
 };
 
 }  // namespace
@@ -240,7 +269,9 @@ Status prepare_requantize(const Graph& g, const Node& n, const OpContext& ctx, s
 }
 
 Status prepare_softmax(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
-  return own(std::make_unique<Softmax>(g, n), g, ctx, out);
+  const DType t = g.tensors[n.inputs[0]].dtype;
+  if (t == DType::kF32) return own(std::make_unique<Softmax>(g, n), g, ctx, out);
+  return own_typed<QSoftmax>(t, g, ctx, out, g, n);
 }
 
 }  // namespace ops

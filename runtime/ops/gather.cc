@@ -1,15 +1,110 @@
 // Gather (embedding lookup) and Cast: the ops on integer index tensors.
+//
+// Gather copies one row of its constant table per index (ref::gather_rows: a memcpy of
+// the row, whatever the table's dtype), split over the session's threads by ranges of
+// indices. Its indices come from the user or from another op at run time, so it is the
+// one op that checks its input when it runs: check() (PreparedOp) finds the first
+// index outside [0, V) and names the tensor, and the session calls it just before
+// run(), so a bad id is an error of the run, never a read outside the table.
+//
+// Cast converts values between f32, s32 and s64 (ref::cast: truncation toward zero
+// and saturation from float, NaN -> 0; saturation from s64 to s32). The shape rule
+// (graph/shape.cc) rejects quantized operands, so no other dtype reaches it.
 #include "runtime/ops/common.h"
 
 namespace edgeq {
 namespace ops {
+namespace {
 
-Status prepare_gather(const Graph&, const Node& n, const OpContext&, std::unique_ptr<PreparedOp>*) {
-  return op_error(n, "Gather is not implemented yet");
+template <typename I>
+class Gather : public PreparedOp {
+ public:
+  Gather(const Graph& g, const Node& n, const OpContext& ctx)
+      : table_(n.inputs[0]), idx_(n.inputs[1]), y_(n.outputs[0]), scheduler_(ctx.scheduler) {
+    const Tensor &t = g.tensors[table_], &i = g.tensors[idx_];
+    rows_ = t.shape[0];
+    row_bytes_ = t.byte_size() / static_cast<size_t>(rows_);
+    count_ = static_cast<size_t>(i.num_elements());
+    idx_name_ = i.name;
+    node_name_ = n.name;
+  }
+  bool checks_inputs() const override { return true; }
+  Status check(const uint8_t* const* ptrs) const override {
+    const I* idx = reinterpret_cast<const I*>(ptrs[idx_]);
+    const size_t bad = ref::first_index_out_of_range(count_, idx, rows_);
+    if (bad == count_) return Status::Ok();
+    return InvalidArgument("node '" + node_name_ + "' (Gather): index " + std::to_string(idx[bad]) + " at position " +
+                           std::to_string(bad) + " of '" + idx_name_ + "' is outside [0, " + std::to_string(rows_) +
+                           ")");
+  }
+  void run(uint8_t* const* ptrs) override {
+    const I* idx = at<const I>(ptrs, idx_);
+    const uint8_t* table = ptrs[table_];
+    uint8_t* y = ptrs[y_];
+    const size_t row = row_bytes_;
+    const int64_t elements = static_cast<int64_t>(count_ * row);
+    scheduler_->ranges(static_cast<int64_t>(count_), elements, [&](int64_t b, int64_t e) {
+      ref::gather_rows(static_cast<size_t>(e - b), idx + b, table, row, y + static_cast<size_t>(b) * row);
+    });
+  }
+
+ private:
+  int32_t table_, idx_, y_;
+  const Scheduler* scheduler_;
+  int64_t rows_ = 0;
+  size_t row_bytes_ = 0, count_ = 0;
+  std::string idx_name_, node_name_;
+};
+
+template <typename From, typename To>
+class Cast : public PreparedOp {
+ public:
+  Cast(const Graph& g, const Node& n)
+      : x_(n.inputs[0]), y_(n.outputs[0]), count_(static_cast<size_t>(g.tensors[n.inputs[0]].num_elements())) {}
+  void run(uint8_t* const* ptrs) override { ref::cast(count_, at<const From>(ptrs, x_), at<To>(ptrs, y_)); }
+
+ private:
+  int32_t x_, y_;
+  size_t count_;
+};
+
+// *out = the cast From -> To, left null for From == To (the shape rule forbids it).
+template <typename From, typename To>
+void set_cast(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  if constexpr (!std::is_same<From, To>::value) *out = std::make_unique<Cast<From, To>>(g, n);
 }
 
-Status prepare_cast(const Graph&, const Node& n, const OpContext&, std::unique_ptr<PreparedOp>*) {
-  return op_error(n, "Cast is not implemented yet");
+template <typename From>
+void make_cast(const Graph& g, const Node& n, DType to, std::unique_ptr<PreparedOp>* out) {
+  switch (to) {
+    case DType::kF32: set_cast<From, float>(g, n, out); break;
+    case DType::kS32: set_cast<From, int32_t>(g, n, out); break;
+    case DType::kS64: set_cast<From, int64_t>(g, n, out); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+Status prepare_gather(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  const Tensor& idx = g.tensors[n.inputs[1]];
+  if (idx.dtype == DType::kS32) *out = std::make_unique<Gather<int32_t>>(g, n, ctx);
+  else if (idx.dtype == DType::kS64) *out = std::make_unique<Gather<int64_t>>(g, n, ctx);
+  else return op_error(n, "indices '" + idx.name + "' have dtype " + dtype_name(idx.dtype));
+  return Status::Ok();
+}
+
+Status prepare_cast(const Graph& g, const Node& n, const OpContext&, std::unique_ptr<PreparedOp>* out) {
+  const DType from = g.tensors[n.inputs[0]].dtype, to = g.tensors[n.outputs[0]].dtype;
+  out->reset();
+  switch (from) {
+    case DType::kF32: make_cast<float>(g, n, to, out); break;
+    case DType::kS32: make_cast<int32_t>(g, n, to, out); break;
+    case DType::kS64: make_cast<int64_t>(g, n, to, out); break;
+    default: break;
+  }
+  if (!*out) return op_error(n, std::string("no cast from ") + dtype_name(from) + " to " + dtype_name(to));
+  return Status::Ok();
 }
 
 }  // namespace ops

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "kernels/qconv.h"
+#include "kernels/qmatmul.h"
 #include "runtime/ops/common.h"
 
 namespace edgeq {
@@ -183,25 +184,68 @@ class FcF32 : public PreparedOp {
   FcDims d_;
 };
 
-// Dynamically quantized fully connected: float rows quantized at run time, int8 weights.
+// Dynamically quantized fully connected: float rows quantized at run time (each row,
+// or `dynamic` 1: the input as one tensor), int8 weights. On the level's GEMM kernels
+// through kern::QMatMulOp (weights packed once, the input quantized into its scratch),
+// else the reference.
 class DynamicFc : public PreparedOp {
  public:
-  DynamicFc(const Graph& g, const Node& n) : n_(n), d_(g, n), w_scale_(g.tensors[n.inputs[1]].quant.scale) {
-    row_.resize(static_cast<size_t>(d_.k));
+  DynamicFc(const Graph& g, const Node& n) : n_(n), d_(g, n), w_scale_(g.tensors[n.inputs[1]].quant.scale) {}
+  Status init(const Graph& g, const OpContext& ctx) {
+    per_tensor_ = n_.attrs.dynamic == 1;
+    bias_ = n_.inputs.size() > 2 && n_.inputs[2] >= 0 ? g.tensors[n_.inputs[2]].as<float>() : nullptr;
+    if (ctx.kernels) {
+      kern::QMatMulParams p;
+      const int32_t a_shape[2] = {d_.m, d_.k}, b_shape[2] = {d_.k, d_.n};
+      ref::make_matmul_shape(a_shape, 2, b_shape, 2, &p.shape);
+      p.mode = per_tensor_ ? 1 : 2;
+      p.quantize_u8 = ctx.kernels->misc.quantize_u8;
+      p.weight = g.tensors[n_.inputs[1]].as<int8_t>();
+      p.weight_scale = w_scale_.data();
+      p.per_channel = w_scale_.size() > 1;
+      p.bias = bias_;
+      p.act_min = n_.attrs.act_min;
+      p.act_max = n_.attrs.act_max;
+      auto e = std::make_unique<kern::QMatMulOp>();
+      const kern::InitResult r = e->init(p, ctx.kernels->gemm);
+      if (r.code() == kern::InitResult::kOutOfMemory)
+        return OutOfMemory("node '" + n_.name + "' (" + op_name(n_.op) + "): out of memory for the input's scratch");
+      if (r) {
+        engine_ = std::move(e);
+        scheduler_ = ctx.scheduler;
+        name_ = ctx.kernels->gemm.name;
+        return Status::Ok();
+      }
+    }
+    row_.resize(static_cast<size_t>(d_.k) * (per_tensor_ ? static_cast<size_t>(d_.m) : 1));
+    return Status::Ok();
   }
   void run(uint8_t* const* p) override {
-    ref::dynamic_fully_connected(d_.m, d_.n, d_.k, at<float>(p, n_.inputs[0]), at<int8_t>(p, n_.inputs[1]),
-                                 w_scale_.data(), w_scale_.size() > 1,
-                                 n_.inputs.size() > 2 && n_.inputs[2] >= 0 ? at<float>(p, n_.inputs[2]) : nullptr,
-                                 n_.attrs.act_min, n_.attrs.act_max, row_.data(), at<float>(p, n_.outputs[0]));
+    const float* x = at<float>(p, n_.inputs[0]);
+    float* y = at<float>(p, n_.outputs[0]);
+    if (engine_) return scheduler_->run(*engine_, x, nullptr, y);
+    const int8_t* w = at<int8_t>(p, n_.inputs[1]);
+    if (per_tensor_) {
+      ref::dynamic_fully_connected_per_tensor(d_.m, d_.n, d_.k, x, w, w_scale_.data(), w_scale_.size() > 1, bias_,
+                                              n_.attrs.act_min, n_.attrs.act_max, row_.data(), y);
+    } else {
+      ref::dynamic_fully_connected(d_.m, d_.n, d_.k, x, w, w_scale_.data(), w_scale_.size() > 1, bias_,
+                                   n_.attrs.act_min, n_.attrs.act_max, row_.data(), y);
+    }
   }
-  size_t packed_bytes() const override { return row_.size(); }
+  size_t packed_bytes() const override { return engine_ ? engine_->scratch_bytes() : row_.size(); }
+  const char* kernel_name() const override { return name_; }
 
  private:
   const Node& n_;
   FcDims d_;
   std::vector<float> w_scale_;
+  const float* bias_ = nullptr;
+  bool per_tensor_ = false;
   std::vector<uint8_t> row_;
+  std::unique_ptr<kern::QMatMulOp> engine_;
+  const Scheduler* scheduler_ = nullptr;
+  const char* name_ = "ref";
 };
 
 // Quantized fully connected: a 1x1 convolution over m pixels on the GEMM engine when it
@@ -243,7 +287,6 @@ Status prepare_conv(const Graph& g, const Node& n, const OpContext& ctx, std::un
 Status prepare_fully_connected(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
   if (t == DType::kF32 && g.tensors[n.inputs[1]].dtype == DType::kS8) {
-    if (n.attrs.dynamic == 1) return op_error(n, "per-tensor dynamic quantization is not implemented yet");
     return own(std::make_unique<DynamicFc>(g, n), g, ctx, out);
   }
   if (t == DType::kF32) return own(std::make_unique<FcF32>(g, n), g, ctx, out);

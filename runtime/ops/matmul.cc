@@ -1,11 +1,177 @@
 // MatMul: the batched product of two activations (attention's QK^T and scores x V).
+//
+// Float (`dynamic` 0): the reference's loop (ref::matmul_f32; Debian's XNNPACK has no
+// batched product of two activations). Quantized (A, B, Y each int8 or uint8) and
+// dynamically quantized (`dynamic` 1 and 2): the level's int8 GEMM kernels through
+// kern::QMatMulOp, which packs B per run into scratch allocated here, or the reference
+// on levels whose kernels cannot store int32 tiles. Batches broadcast in place: a B
+// shared by every head is packed once and A is never copied. The run's phases (pack B,
+// prepare A's rows, the tiles over batch x rows x column blocks) are each split over
+// the session's scheduler.
+#include <memory>
+
+#include "kernels/qmatmul.h"
 #include "runtime/ops/common.h"
 
 namespace edgeq {
 namespace ops {
+namespace {
 
-Status prepare_matmul(const Graph&, const Node& n, const OpContext&, std::unique_ptr<PreparedOp>*) {
-  return op_error(n, "MatMul of two activations is not implemented yet");
+Status matmul_shape(const Graph& g, const Node& n, ref::MatMulShape* s) {
+  const auto &a = g.tensors[n.inputs[0]].shape, &b = g.tensors[n.inputs[1]].shape;
+  if (!ref::make_matmul_shape(a.data(), static_cast<int>(a.size()), b.data(), static_cast<int>(b.size()), s))
+    return op_error(n, "operand shapes do not multiply");
+  return Status::Ok();
+}
+
+class MatMulF32 : public PreparedOp {
+ public:
+  MatMulF32(const Node& n, const ref::MatMulShape& s) : n_(n), s_(s) {}
+  void run(uint8_t* const* p) override {
+    ref::matmul_f32(s_, at<float>(p, n_.inputs[0]), at<float>(p, n_.inputs[1]), at<float>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  ref::MatMulShape s_;
+};
+
+// The engine for the node's parameters, or null when the level's kernels decline them.
+Status make_engine(const Node& n, const kern::QMatMulParams& params, const OpContext& ctx,
+                   std::unique_ptr<kern::QMatMulOp>* out) {
+  out->reset();
+  if (!ctx.kernels) return Status::Ok();
+  auto e = std::make_unique<kern::QMatMulOp>();
+  const kern::InitResult r = e->init(params, ctx.kernels->gemm);
+  if (r.code() == kern::InitResult::kOutOfMemory)
+    return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory for the product's scratch");
+  if (r) *out = std::move(e);
+  return Status::Ok();
+}
+
+class DynamicMatMul : public PreparedOp {
+ public:
+  DynamicMatMul(const Node& n, const ref::MatMulShape& s) : n_(n), s_(s) {}
+  Status init(const Graph&, const OpContext& ctx) {
+    kern::QMatMulParams params;
+    params.shape = s_;
+    params.mode = n_.attrs.dynamic;
+    if (ctx.kernels) params.quantize_u8 = ctx.kernels->misc.quantize_u8;
+    EDGEQ_RETURN_IF_ERROR(make_engine(n_, params, ctx, &engine_));
+    if (engine_) {
+      name_ = ctx.kernels->gemm.name;
+      scheduler_ = ctx.scheduler;
+      return Status::Ok();
+    }
+    scratch_.resize((ref::dynamic_matmul_scratch_bytes(s_, n_.attrs.dynamic) + 3) / 4);
+    return Status::Ok();
+  }
+  void run(uint8_t* const* p) override {
+    const float *a = at<float>(p, n_.inputs[0]), *b = at<float>(p, n_.inputs[1]);
+    float* y = at<float>(p, n_.outputs[0]);
+    if (engine_) return scheduler_->run(*engine_, a, b, y);
+    ref::dynamic_matmul(s_, n_.attrs.dynamic, a, b, scratch_.data(), y);
+  }
+  size_t packed_bytes() const override {
+    return engine_ ? engine_->scratch_bytes() : scratch_.size() * sizeof(uint32_t);
+  }
+  const char* kernel_name() const override { return name_; }
+
+ private:
+  const Node& n_;
+  ref::MatMulShape s_;
+  std::unique_ptr<kern::QMatMulOp> engine_;
+  const Scheduler* scheduler_ = nullptr;
+  const char* name_ = "ref";
+  std::vector<uint32_t> scratch_;
+};
+
+using QMatMulFn = void (*)(const ref::MatMulShape&, const void*, int32_t, const void*, int32_t, const ref::Requant&,
+                           void*);
+
+template <typename TA, typename TB, typename TY>
+void qmatmul_ref(const ref::MatMulShape& s, const void* a, int32_t za, const void* b, int32_t zb,
+                 const ref::Requant& rq, void* y) {
+  ref::qmatmul<TA, TB, TY>(s, static_cast<const TA*>(a), za, static_cast<const TB*>(b), zb, rq, static_cast<TY*>(y));
+}
+
+template <typename TA, typename TB>
+QMatMulFn pick_y(bool y_s8) {
+  return y_s8 ? &qmatmul_ref<TA, TB, int8_t> : &qmatmul_ref<TA, TB, uint8_t>;
+}
+
+QMatMulFn pick_ref(bool a_s8, bool b_s8, bool y_s8) {
+  if (a_s8) return b_s8 ? pick_y<int8_t, int8_t>(y_s8) : pick_y<int8_t, uint8_t>(y_s8);
+  return b_s8 ? pick_y<uint8_t, int8_t>(y_s8) : pick_y<uint8_t, uint8_t>(y_s8);
+}
+
+class QMatMul : public PreparedOp {
+ public:
+  QMatMul(const Node& n, const ref::MatMulShape& s) : n_(n), s_(s) {}
+  Status init(const Graph& g, const OpContext& ctx) {
+    const Tensor &a = g.tensors[n_.inputs[0]], &b = g.tensors[n_.inputs[1]], &y = g.tensors[n_.outputs[0]];
+    for (const Tensor* t : {&a, &b, &y})
+      if (t->dtype != DType::kS8 && t->dtype != DType::kU8)
+        return op_error(n_, "tensor '" + t->name + "' has dtype " + dtype_name(t->dtype) + " (int8 or uint8 needed)");
+    const bool a_s8 = a.dtype == DType::kS8, b_s8 = b.dtype == DType::kS8, y_s8 = y.dtype == DType::kS8;
+    za_ = qparam(a).zero_point;
+    zb_ = qparam(b).zero_point;
+    EDGEQ_RETURN_IF_ERROR(
+        rs_.init(n_, scheme_of(g), qparam(a).scale, {qparam(b).scale}, y, n_.attrs.act_min, n_.attrs.act_max));
+    fn_ = pick_ref(a_s8, b_s8, y_s8);
+    // The kernels read a little past A's rows: only arena tensors have that slack.
+    if (a.is_constant()) return Status::Ok();
+    kern::QMatMulParams params;
+    params.shape = s_;
+    params.a_s8 = a_s8;
+    params.b_s8 = b_s8;
+    params.y_s8 = y_s8;
+    params.a_zero_point = za_;
+    params.b_zero_point = zb_;
+    params.rq = rs_.rq;
+    EDGEQ_RETURN_IF_ERROR(make_engine(n_, params, ctx, &engine_));
+    if (engine_) {
+      name_ = a_s8 ? ctx.kernels->gemm.name_s8 : ctx.kernels->gemm.name;
+      scheduler_ = ctx.scheduler;
+    }
+    return Status::Ok();
+  }
+  void run(uint8_t* const* p) override {
+    const void *a = p[n_.inputs[0]], *b = p[n_.inputs[1]];
+    void* y = p[n_.outputs[0]];
+    if (engine_) return scheduler_->run(*engine_, a, b, y);
+    fn_(s_, a, za_, b, zb_, rs_.rq, y);
+  }
+  size_t packed_bytes() const override { return engine_ ? engine_->scratch_bytes() : 0; }
+  const char* kernel_name() const override { return name_; }
+
+ private:
+  const Node& n_;
+  ref::MatMulShape s_;
+  int32_t za_ = 0, zb_ = 0;
+  RequantStore rs_;
+  QMatMulFn fn_ = nullptr;
+  std::unique_ptr<kern::QMatMulOp> engine_;
+  const Scheduler* scheduler_ = nullptr;
+  const char* name_ = "ref";
+};
+
+}  // namespace
+
+Status prepare_matmul(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  ref::MatMulShape s;
+  EDGEQ_RETURN_IF_ERROR(matmul_shape(g, n, &s));
+  const bool fl = g.tensors[n.inputs[0]].dtype == DType::kF32;
+  if (fl != (g.tensors[n.inputs[1]].dtype == DType::kF32) || fl != (g.tensors[n.outputs[0]].dtype == DType::kF32))
+    return op_error(n, "operands and result must be all float or all quantized");
+  if (!fl) {
+    if (n.attrs.dynamic != 0) return op_error(n, "dynamic quantization needs float operands");
+    return own(std::make_unique<QMatMul>(n, s), g, ctx, out);
+  }
+  if (n.attrs.dynamic == 0) return own(std::make_unique<MatMulF32>(n, s), g, ctx, out);
+  if (n.attrs.dynamic != 1 && n.attrs.dynamic != 2)
+    return op_error(n, "dynamic quantization mode " + std::to_string(n.attrs.dynamic) + " is not 0, 1 or 2");
+  return own(std::make_unique<DynamicMatMul>(n, s), g, ctx, out);
 }
 
 }  // namespace ops

@@ -125,6 +125,13 @@ class Pad : public PreparedOp {
     elem_ = dtype_size(x.dtype);
     if (x.dtype == DType::kF32) {
       std::memcpy(fill_, &n.attrs.pad_value, 4);
+    } else if (is_index_type(x.dtype)) {  // ids: the fill value truncated (finite: shape rule)
+      int64_t v64 = 0;
+      ref::cast(1, &n.attrs.pad_value, &v64);
+      int32_t v32 = 0;
+      ref::cast(1, &n.attrs.pad_value, &v32);
+      if (x.dtype == DType::kS64) std::memcpy(fill_, &v64, 8);
+      else std::memcpy(fill_, &v32, 4);
     } else {
       const QParam q = qparam(x);
       const int32_t v = ref::quantize_value(n.attrs.pad_value, q.scale, q.zero_point, dtype_min(x.dtype), dtype_max(x.dtype));
@@ -146,7 +153,7 @@ class Pad : public PreparedOp {
   const Node& n_;
   std::vector<int32_t> shape_;
   size_t elem_;
-  uint8_t fill_[4] = {0, 0, 0, 0};
+  uint8_t fill_[8] = {};  // one element of any dtype
 };
 
 class Resize : public PreparedOp {

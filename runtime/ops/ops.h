@@ -37,6 +37,13 @@ class PreparedOp {
   // arithmetic does (XNNPACK's output clamps turn NaN into a bound): the session then
   // runs the node's reference op on inputs that are not all finite (session.h).
   virtual bool propagates_nonfinite() const { return true; }
+  // Run-time validation, for the few ops whose inputs can be wrong in ways preparing
+  // cannot see (Gather's indices, which come from the user or another op): an op that
+  // returns true from checks_inputs() has check() called by the session just before
+  // each run() (its inputs computed by then), and the run stops with its error, which
+  // names the tensor. Other ops pay nothing.
+  virtual bool checks_inputs() const { return false; }
+  virtual Status check(const uint8_t* const* /*ptrs*/) const { return Status::Ok(); }
 };
 
 class PackCache;

@@ -1,6 +1,6 @@
-"""Fashion-MNIST networks and data loading shared by train.py and torch_ptq.py.
+"""Fashion-MNIST networks and data loading shared by train.py, torch_ptq.py and torch_dynamic.py.
 
-Two small float networks, written so that PyTorch FX post-training quantization can
+Three small float networks, the CNNs written so that PyTorch FX post-training quantization can
 trace them (plain modules, `+` for the residual add, torch.flatten) and so that their
 ONNX export uses only ops edgeq imports:
 
@@ -8,6 +8,12 @@ ONNX export uses only ops edgeq imports:
   fmnist_dw   a MobileNet-style network: conv3x3 stride-2 stem, depthwise 3x3 + pointwise
               1x1 blocks with BN and ReLU6 (one with stride 2), one inverted residual block
               (expand 1x1, depthwise 3x3, project 1x1, Add), global average pool, FC.
+  fmnist_vit  a small pre-norm Vision Transformer: 7x7 stride-7 patch convolution (16
+              tokens of width 64), a class token, learned position embeddings, 4 encoder
+              layers (4 heads, GELU MLP of width 128), final LayerNorm, linear head on
+              the class token. Attention is written with plain nn.Linear projections so
+              that torch.quantization.quantize_dynamic quantizes every projection and the
+              ONNX export is MatMul/Add/Softmax/LayerNormalization-style primitives.
 
 Input: float32 NCHW [N, 1, 28, 28], pixels scaled to [0, 1] then normalized with the
 training set's mean and standard deviation (PIXEL_MEAN, PIXEL_STD below, computed
@@ -22,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 DATA_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -138,7 +145,78 @@ class FmnistDw(nn.Module):
         return self.fc(torch.flatten(self.pool(self.features(x)), 1))
 
 
-MODELS = {"fmnist_cnn": FmnistCnn, "fmnist_dw": FmnistDw}
+def token_linear(layer, x):
+    """layer(x) for x [n, tokens, d]; in training, as a 1x1 convolution.
+
+    This PyTorch build's float matrix products go through the reference BLAS, about
+    twice as slow as its oneDNN convolutions, so training runs every Linear of the ViT
+    as the equal 1x1 convolution (same parameters). Inference, quantize_dynamic and the
+    ONNX export see the plain nn.Linear.
+    """
+    if not layer.training or type(layer) is not nn.Linear:  # eval, or quantize_dynamic's Linear
+        return layer(x)
+    n, t, d = x.shape
+    y = F.conv2d(x.reshape(n * t, d, 1, 1), layer.weight[:, :, None, None], layer.bias)
+    return y.reshape(n, t, -1)
+
+
+class VitAttention(nn.Module):
+    """Multi-head self-attention: fused qkv Linear, softmax(q k^T / sqrt(dh)) v, output Linear."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.head_dim = dim // heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        n, t, d = x.shape
+        qkv = token_linear(self.qkv, x).reshape(n, t, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]  # [n, heads, t, head_dim]
+        attn = torch.softmax(torch.matmul(q, k.transpose(-2, -1)) * (self.head_dim ** -0.5), dim=-1)
+        out = torch.matmul(attn, v).transpose(1, 2).reshape(n, t, d)
+        return token_linear(self.proj, out)
+
+
+class VitBlock(nn.Module):
+    """Pre-norm encoder layer: x + attn(ln(x)), then x + mlp(ln(x)) with a GELU MLP."""
+
+    def __init__(self, dim, heads, mlp_dim):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = VitAttention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.fc1 = nn.Linear(dim, mlp_dim)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(mlp_dim, dim)
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + token_linear(self.fc2, self.act(token_linear(self.fc1, self.norm2(x))))
+
+
+class FmnistVit(nn.Module):
+    """28x28 -> 4x4 patches of 7x7 (16 tokens) + class token -> 4 pre-norm layers -> LN -> head."""
+
+    def __init__(self, patch=7, dim=64, depth=4, heads=4, mlp_dim=128):
+        super().__init__()
+        tokens = (28 // patch) ** 2
+        self.patch_embed = nn.Conv2d(1, dim, patch, patch)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embed = nn.Parameter(torch.randn(1, tokens + 1, dim) * 0.02)
+        self.blocks = nn.Sequential(*[VitBlock(dim, heads, mlp_dim) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, NUM_CLASSES)
+
+    def forward(self, x):
+        x = torch.flatten(self.patch_embed(x), 2).transpose(1, 2)  # [n, tokens, dim]
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embed
+        x = self.norm(self.blocks(x))
+        return self.head(x[:, 0])
+
+
+MODELS = {"fmnist_cnn": FmnistCnn, "fmnist_dw": FmnistDw, "fmnist_vit": FmnistVit}
 
 
 def build(name):

@@ -1,0 +1,186 @@
+// More of the constant evaluator (const_eval.cc calls eval_const_more() for the ops it
+// does not know): the shape arithmetic PyTorch writes around transformer layers.
+// Exports of expand(), masks and -1 reshapes carry chains such as
+//   Shape -> ConstantOfShape -> Mul -> Equal -> Where -> Expand
+// that are constant once the input shapes are fixed, and scalar math on constants
+// (Sqrt of the head size, Pow, Reciprocal). Comparisons, Not/And/Or, Where, Expand, Range,
+// Min/Max, Pow and unary math are folded here with numpy broadcasting; all inputs are
+// constants in ONNX order. Results follow ONNX types: comparisons give BOOL, the others
+// their first (Where: second) input's type.
+#include <cmath>
+#include <functional>
+#include <limits>
+
+#include "graph/onnx/internal.h"
+
+namespace edgeq {
+namespace onnx_import {
+
+using onnx::TensorProto;
+
+namespace {
+
+// Both operands broadcast to their common shape, as values of the same kind.
+Status broadcast_pair(const ConstTensor& a, const ConstTensor& b, ConstTensor* ea,
+                      ConstTensor* eb) {
+  Shape os;
+  if (!broadcast_shapes(a.dims, b.dims, &os))
+    return InvalidModel("shapes " + shape_str(a.dims) + " and " + shape_str(b.dims) +
+                        " do not broadcast");
+  EDGEQ_RETURN_IF_ERROR(const_broadcast(a, os, ea));
+  return const_broadcast(b, os, eb);
+}
+
+Status compare(const std::string& op, const ConstTensor& a, const ConstTensor& b,
+               ConstTensor* r) {
+  ConstTensor ea, eb;
+  EDGEQ_RETURN_IF_ERROR(broadcast_pair(a, b, &ea, &eb));
+  r->type = TensorProto::BOOL;
+  r->dims = ea.dims;
+  const int64_t n = ea.numel();
+  r->i.resize(n);
+  for (int64_t k = 0; k < n; ++k) {
+    // Integers compare exactly as int64, floats as double.
+    const bool ints = !ea.is_float() && !eb.is_float();
+    const int64_t xi = ints ? ea.i[k] : 0, yi = ints ? eb.i[k] : 0;
+    const double x = ea.at(k), y = eb.at(k);
+    bool v;
+    if (op == "Equal") v = ints ? xi == yi : x == y;
+    else if (op == "Less") v = ints ? xi < yi : x < y;
+    else if (op == "Greater") v = ints ? xi > yi : x > y;
+    else if (op == "LessOrEqual") v = ints ? xi <= yi : x <= y;
+    else if (op == "GreaterOrEqual") v = ints ? xi >= yi : x >= y;
+    else if (op == "And") v = xi != 0 && yi != 0;
+    else v = xi != 0 || yi != 0;  // Or
+    r->i[k] = v ? 1 : 0;
+  }
+  return Status::Ok();
+}
+
+// Elementwise float math of one or two float operands (a second operand broadcast).
+Status float_math(const ConstTensor& a, const ConstTensor* b,
+                  const std::function<float(float, float)>& fn, ConstTensor* r) {
+  if (!a.is_float() || (b && !b->is_float()))
+    return Unsupported("integer operands are not folded");
+  ConstTensor ea = a, eb;
+  if (b) EDGEQ_RETURN_IF_ERROR(broadcast_pair(a, *b, &ea, &eb));
+  r->type = a.type;
+  r->dims = ea.dims;
+  r->f.resize(ea.f.size());
+  for (size_t k = 0; k < ea.f.size(); ++k) r->f[k] = fn(ea.f[k], b ? eb.f[k] : 0.f);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status eval_const_more(const onnx::NodeProto& n, int opset,
+                       const std::vector<const ConstTensor*>& in,
+                       std::vector<ConstTensor>* outs, bool* handled) {
+  (void)opset;
+  const std::string& op = n.op_type();
+  const std::string label = node_label(n);
+  auto fail = [&](const Status& s) { return Status(s.code(), label + ": " + s.message()); };
+  auto input = [&](size_t k) -> const ConstTensor* { return k < in.size() ? in[k] : nullptr; };
+  const ConstTensor* x = input(0);
+  if (!x) return Status::Ok();
+  ConstTensor r;
+  Status s;
+  if (op == "Equal" || op == "Less" || op == "Greater" || op == "LessOrEqual" ||
+      op == "GreaterOrEqual" || op == "And" || op == "Or") {
+    if (!input(1)) return InvalidModel(label + ": needs two inputs");
+    s = compare(op, *x, *input(1), &r);
+  } else if (op == "Not") {
+    r = *x;
+    r.type = TensorProto::BOOL;
+    for (int64_t& v : r.i) v = v == 0 ? 1 : 0;
+    if (x->is_float()) return InvalidModel(label + ": input must be bool");
+  } else if (op == "Where") {
+    const ConstTensor *a = input(1), *b = input(2);
+    if (!a || !b) return InvalidModel(label + ": needs three inputs");
+    if (a->is_float() != b->is_float()) return InvalidModel(label + ": X and Y types differ");
+    Shape ab, os;
+    if (!broadcast_shapes(a->dims, b->dims, &ab) || !broadcast_shapes(x->dims, ab, &os))
+      return InvalidModel(label + ": shapes do not broadcast");
+    ConstTensor c, ea, eb;
+    s = const_broadcast(*x, os, &c);
+    if (s.ok()) s = const_broadcast(*a, os, &ea);
+    if (s.ok()) s = const_broadcast(*b, os, &eb);
+    if (!s.ok()) return fail(s);
+    r = ea;
+    for (int64_t k = 0; k < r.numel(); ++k) {
+      if (c.at(k) != 0) continue;
+      if (r.is_float())
+        r.f[k] = eb.f[k];
+      else
+        r.i[k] = eb.i[k];
+    }
+  } else if (op == "Expand") {
+    std::vector<int64_t> shape;
+    if (!input(1) || !input(1)->to_ints(&shape)) return InvalidModel(label + ": invalid shape");
+    Shape os;
+    if (!broadcast_shapes(x->dims, shape, &os))
+      return InvalidModel(label + ": " + shape_str(x->dims) + " does not expand to " +
+                          shape_str(shape));
+    s = const_broadcast(*x, os, &r);
+  } else if (op == "Range") {
+    const ConstTensor *lim = input(1), *delta = input(2);
+    if (!lim || !delta || x->numel() != 1 || lim->numel() != 1 || delta->numel() != 1)
+      return InvalidModel(label + ": start, limit and delta must be scalars");
+    const double start = x->at(0), stop = lim->at(0), step = delta->at(0);
+    if (step == 0 || !std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step))
+      return InvalidModel(label + ": invalid range");
+    const double cnt = std::max(0.0, std::ceil((stop - start) / step));
+    if (cnt > kMaxFoldElements) return Unsupported(label + ": constant result too large to fold");
+    r.type = x->type;
+    r.dims = {static_cast<int64_t>(cnt)};
+    for (int64_t k = 0; k < static_cast<int64_t>(cnt); ++k) {
+      if (x->is_float())
+        r.f.push_back(static_cast<float>(start + k * step));
+      else
+        r.i.push_back(x->i[0] + k * delta->i[0]);
+    }
+  } else if (op == "Min" || op == "Max") {
+    const bool mx = op == "Max";
+    r = *x;
+    for (int k = 1; k < n.input_size() && s.ok(); ++k) {
+      const ConstTensor* y = input(k);
+      if (!y || y->is_float() != r.is_float()) return InvalidModel(label + ": invalid inputs");
+      ConstTensor ea, eb;
+      s = broadcast_pair(r, *y, &ea, &eb);
+      if (!s.ok()) break;
+      for (int64_t e = 0; e < ea.numel(); ++e) {
+        if (ea.is_float())
+          ea.f[e] = mx ? std::max(ea.f[e], eb.f[e]) : std::min(ea.f[e], eb.f[e]);
+        else
+          ea.i[e] = mx ? std::max(ea.i[e], eb.i[e]) : std::min(ea.i[e], eb.i[e]);
+      }
+      r = std::move(ea);
+    }
+  } else if (op == "Pow") {
+    if (!input(1)) return InvalidModel(label + ": needs two inputs");
+    ConstTensor e;
+    s = cast_const(*input(1), TensorProto::FLOAT, &e);
+    if (s.ok()) s = float_math(*x, &e, [](float a, float b) { return std::pow(a, b); }, &r);
+  } else if (op == "Sqrt" || op == "Reciprocal" || op == "Erf" || op == "Tanh" || op == "Exp" ||
+             op == "Log" || op == "Abs" || op == "Sigmoid") {
+    std::function<float(float, float)> fn;
+    if (op == "Sqrt") fn = [](float a, float) { return std::sqrt(a); };
+    else if (op == "Reciprocal") fn = [](float a, float) { return 1.f / a; };
+    else if (op == "Erf") fn = [](float a, float) { return std::erf(a); };
+    else if (op == "Tanh") fn = [](float a, float) { return std::tanh(a); };
+    else if (op == "Exp") fn = [](float a, float) { return std::exp(a); };
+    else if (op == "Log") fn = [](float a, float) { return std::log(a); };
+    else if (op == "Sigmoid") fn = [](float a, float) { return 1.f / (1.f + std::exp(-a)); };
+    else fn = [](float a, float) { return std::fabs(a); };
+    s = float_math(*x, nullptr, fn, &r);
+  } else {
+    return Status::Ok();
+  }
+  if (!s.ok()) return fail(s);
+  outs->push_back(std::move(r));
+  *handled = true;
+  return Status::Ok();
+}
+
+}  // namespace onnx_import
+}  // namespace edgeq

@@ -1,0 +1,553 @@
+// Lowering of the ONNX ops transformer encoders add to the CNN set (conventions as in
+// lower_ops.cc):
+//  * Gather: a constant table with runtime indices (token / position / segment
+//    embeddings) -> IR Gather (an int8/uint8 table followed by DequantizeLinear, as
+//    ONNX Runtime's quantize_dynamic writes embeddings: an int8 Gather); a runtime tensor at one constant index (the class token,
+//    BERT's pooler on the first token) -> Slice (+ Reshape dropping the axis).
+//  * Expand of a runtime tensor -> Concat of copies along each grown axis.
+//  * Cast: runtime int64/int32 <-> float -> IR Cast (attention masks); same-type casts
+//    are dropped; casts of constants are folded before lowering.
+//  * MatMul of two runtime tensors (attention scores and context, 3-D and 4-D with
+//    numpy-broadcast batch dimensions) -> IR MatMul.
+//  * LayerNormalization (opset 17) over the last axis -> IR LayerNorm.
+//  * ONNX Runtime's dynamic quantization (quantize_dynamic):
+//      DynamicQuantizeLinear(x) -> (x_q, x_scale, x_zp)
+//      MatMulInteger(x_q, W_q, x_zp, W_zp) -> Cast(float) -> Mul(_, Mul(x_scale, W_scale))
+//    becomes FullyConnected with `dynamic` = 1 (s8 weights, zero point 0), and with a
+//    second DynamicQuantizeLinear in place of the constant, MatMul with `dynamic` = 1.
+//    DynamicQuantizeLinear only records its input here; the integer op lowers the chain.
+// All these results are non-image values: rank-4 ones keep ONNX order.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "graph/onnx/internal.h"
+
+namespace edgeq {
+namespace onnx_import {
+
+using onnx::TensorProto;
+using Ints = std::vector<int64_t>;
+
+namespace {
+
+// Real values of a constant Value (a float constant, or a dequantized one).
+bool real_values(const Value& v, std::vector<float>* out) {
+  if (v.kind == ValueKind::kConst) return v.c.is_float() && v.c.to_floats(out);
+  if (v.kind != ValueKind::kDqConst) return false;
+  const int64_t n = v.c.numel();
+  int64_t inner = 1;
+  for (size_t d = v.q.axis + 1; d < v.shape.size(); ++d) inner *= v.shape[d];
+  out->resize(n);
+  for (int64_t k = 0; k < n; ++k) {
+    const size_t c = v.q.per_tensor() ? 0 : static_cast<size_t>((k / inner) % v.q.scale.size());
+    (*out)[k] = static_cast<float>(v.c.i[k] - v.q.zero_point[c]) * v.q.scale[c];
+  }
+  return true;
+}
+
+DType index_dtype(int32_t onnx_type) {
+  return onnx_type == TensorProto::INT64   ? DType::kS64
+         : onnx_type == TensorProto::INT32 ? DType::kS32
+                                           : DType::kF32;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ Gather
+
+Status Importer::LowerGather(const onnx::NodeProto& n) {
+  Value *data, *idx;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &data));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 1, &idx));
+  int64_t axis;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "axis", 0, &axis));
+  const size_t r = data->shape.size();
+  Status s = normalize_axis(axis, r, &axis);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+
+  if (data->kind != ValueKind::kTensor && idx->kind == ValueKind::kTensor) {
+    // Embedding lookup: a constant table [V, D...] indexed along axis 0.
+    if (axis != 0)
+      return Fail(n, StatusCode::kUnsupported,
+                  "a constant table is supported only when gathered along axis 0");
+    if (idx->type != TensorProto::INT64 && idx->type != TensorProto::INT32)
+      return Fail(n, StatusCode::kUnsupported,
+                  "indices '" + idx->name + "' must be int64 or int32, not " +
+                      onnx_type_name(idx->type));
+    Value table = *data;
+    int32_t t_ir, out;
+    if (table.kind == ValueKind::kConst && !table.c.is_float())
+      return LowerQuantizedGather(n, *data, *idx);
+    // The table keeps ONNX order whatever its rank (it is not an image).
+    EDGEQ_RETURN_IF_ERROR(MaterializeConst(n, table, data->name, &t_ir));
+    if (r == 4) plain_.insert(t_ir);
+    Shape out_shape = idx->shape;
+    out_shape.insert(out_shape.end(), data->shape.begin() + 1, data->shape.end());
+    EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, out_shape, &out, false));
+    Emit(n, "", OpType::kGather, {t_ir, idx->ir}, {out});
+    return Status::Ok();
+  }
+  if (data->kind == ValueKind::kTensor && idx->kind == ValueKind::kConst) {
+    // x[..., i, ...] at constant indices: a Slice when they are consecutive.
+    Ints ids;
+    if (!idx->c.to_ints(&ids) || ids.empty())
+      return Fail(n, StatusCode::kInvalidModel, "indices are not integers");
+    const int64_t dim = data->shape[axis];
+    for (int64_t& v : ids) {
+      if (v < -dim || v >= dim) return Fail(n, StatusCode::kInvalidModel, "index out of range");
+      if (v < 0) v += dim;
+    }
+    for (size_t k = 1; k < ids.size(); ++k)
+      if (ids[k] != ids[0] + static_cast<int64_t>(k))
+        return Fail(n, StatusCode::kUnsupported,
+                    "gathering a runtime tensor at non-consecutive constant indices");
+    int32_t x_ir, sliced;
+    EDGEQ_RETURN_IF_ERROR(AsLayout(n, data, false, &x_ir));
+    Shape slice_shape = data->shape;
+    slice_shape[axis] = static_cast<int64_t>(ids.size());
+    Attrs a;
+    for (size_t d = 0; d < r; ++d) {
+      a.starts.push_back(static_cast<int32_t>(static_cast<int64_t>(d) == axis ? ids[0] : 0));
+      a.steps.push_back(1);
+    }
+    const bool drop_axis = idx->shape.size() == 0;
+    s = NewTensorLike(x_ir, drop_axis ? n.output(0) + ".slice" : n.output(0), !drop_axis,
+                      slice_shape, &sliced);
+    if (!s.ok()) return Fail(n, s.code(), s.message());
+    if (r == 4) plain_.insert(sliced);
+    Emit(n, "", OpType::kSlice, {x_ir}, {sliced}, a);
+    // ONNX: the result has the index tensor's shape in place of the axis.
+    Shape out_shape(data->shape.begin(), data->shape.begin() + axis);
+    out_shape.insert(out_shape.end(), idx->shape.begin(), idx->shape.end());
+    out_shape.insert(out_shape.end(), data->shape.begin() + axis + 1, data->shape.end());
+    if (out_shape == slice_shape) {
+      DefineTensor(n.output(0), data->type, out_shape, sliced);
+      return Status::Ok();
+    }
+    Value sv;
+    sv.kind = ValueKind::kTensor;
+    sv.type = data->type;
+    sv.shape = slice_shape;
+    sv.ir = sliced;
+    int32_t out;
+    EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, sv, out_shape, n.output(0), &out));
+    DefineTensor(n.output(0), data->type, out_shape, out);
+    return Status::Ok();
+  }
+  return Fail(n, StatusCode::kUnsupported,
+              "only a constant table with runtime indices, or a runtime tensor at constant "
+              "indices, is supported");
+}
+
+// ONNX Runtime's quantized embeddings: Gather(int8/uint8 table, ids) -> DequantizeLinear
+// (constant per-tensor scale and zero point) -> an int8 IR Gather whose table and result
+// carry those parameters; the DequantizeLinear then lowers as usual.
+Status Importer::LowerQuantizedGather(const onnx::NodeProto& n, const Value& data,
+                                      const Value& idx) {
+  const std::string pattern =
+      "an integer table must be int8/uint8 and its result used only by a DequantizeLinear";
+  auto it = users_.find(n.output(0));
+  if (data.c.type != TensorProto::INT8 && data.c.type != TensorProto::UINT8)
+    return Fail(n, StatusCode::kUnsupported, pattern);
+  if (it == users_.end() || it->second.size() != 1 || consumers_[n.output(0)] != 1 ||
+      it->second[0]->op_type() != "DequantizeLinear")
+    return Fail(n, StatusCode::kUnsupported, pattern);
+  const onnx::NodeProto& dq = *it->second[0];
+  QuantInfo q;
+  q.type = data.c.type;
+  EDGEQ_RETURN_IF_ERROR(ReadQuant(dq, 1, 2, data.shape, 0, &q));
+  if (!q.per_tensor() || q.type != data.c.type)
+    return Fail(n, StatusCode::kUnsupported,
+                "the table's DequantizeLinear must be per tensor, of the table's type");
+  const DType dt = data.c.type == TensorProto::INT8 ? DType::kS8 : DType::kU8;
+  int32_t t_ir, out;
+  Status s = NewTensor(data.name, true, dt, data.shape, &t_ir);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  std::vector<uint8_t> bytes(data.c.i.size());
+  for (size_t k = 0; k < bytes.size(); ++k) bytes[k] = static_cast<uint8_t>(data.c.i[k]);
+  Tensor& t = g_->tensors[t_ir];
+  t.set_data(std::move(bytes));
+  t.quant.scale = q.scale;
+  t.quant.zero_point = {static_cast<int32_t>(q.zero_point[0])};
+  if (data.shape.size() == 4) plain_.insert(t_ir);
+  Shape out_shape = idx.shape;
+  out_shape.insert(out_shape.end(), data.shape.begin() + 1, data.shape.end());
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, dt, out_shape, &out, false));
+  g_->tensors[out].quant = t.quant;
+  Emit(n, "", OpType::kGather, {t_ir, idx.ir}, {out});
+  return Status::Ok();
+}
+
+// ------------------------------------------------------------------ Expand
+
+// Expand of a runtime tensor (a mask broadcast to every head): each axis it grows is a
+// Concat of copies along that axis, after a reshape to the result's rank.
+Status Importer::LowerExpand(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  Ints spec;
+  bool have;
+  EDGEQ_RETURN_IF_ERROR(ConstInts(n, 1, &spec, &have));
+  Shape out_shape;
+  if (!have || !broadcast_shapes(x->shape, spec, &out_shape))
+    return Fail(n, StatusCode::kInvalidModel,
+                shape_str(x->shape) + " does not expand to " + shape_str(spec));
+  const size_t r = out_shape.size();
+  int32_t cur;
+  EDGEQ_RETURN_IF_ERROR(BroadcastOperand(n, x, r, &cur, false));
+  Shape cur_shape(r - x->shape.size(), 1);
+  cur_shape.insert(cur_shape.end(), x->shape.begin(), x->shape.end());
+  for (size_t d = 0; d < r; ++d) {
+    if (cur_shape[d] == out_shape[d]) continue;
+    if (out_shape[d] > 4096)
+      return Fail(n, StatusCode::kUnsupported, "expanding an axis to more than 4096 copies");
+    cur_shape[d] = out_shape[d];
+    const bool last = cur_shape == out_shape;
+    int32_t next;
+    Status s = NewTensorLike(cur, last ? n.output(0) : n.output(0) + ".expand", last, cur_shape,
+                             &next);
+    if (!s.ok()) return Fail(n, s.code(), s.message());
+    if (r == 4) plain_.insert(next);
+    Attrs a;
+    a.axis = static_cast<int32_t>(d);
+    Emit(n, "axis" + std::to_string(d), OpType::kConcat,
+         std::vector<int32_t>(static_cast<size_t>(out_shape[d]), cur), {next}, a);
+    cur = next;
+  }
+  DefineTensor(n.output(0), x->type, out_shape, cur);
+  return Status::Ok();
+}
+
+// ------------------------------------------------------------------ Cast
+
+Status Importer::LowerCast(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  int64_t to;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "to", 0, &to));
+  if (to == x->type) return LowerPassThrough(n);
+  auto numeric = [](int64_t t) {
+    return t == TensorProto::FLOAT || t == TensorProto::INT64 || t == TensorProto::INT32;
+  };
+  if (x->kind != ValueKind::kTensor || !numeric(x->type) || !numeric(to))
+    return Fail(n, StatusCode::kUnsupported,
+                std::string("casting a runtime tensor from ") + onnx_type_name(x->type) + " to " +
+                    onnx_type_name(static_cast<int32_t>(to)) +
+                    " is not supported (float, int32 and int64 only)");
+  const DType to_dt = to == TensorProto::FLOAT ? DType::kF32 : index_dtype(static_cast<int32_t>(to));
+  int32_t out;
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, to_dt, x->shape, &out, Nhwc(*x)));
+  Emit(n, "", OpType::kCast, {x->ir}, {out});
+  return Status::Ok();
+}
+
+// ------------------------------------------------------------------ MatMul, LayerNorm
+
+Status Importer::MatMulCore(const onnx::NodeProto& n, Value* a, Value* b, int32_t dynamic,
+                            const std::string& out_name, int32_t* out_ir, Shape* out_shape) {
+  if (a->shape.size() < 2 || b->shape.size() < 2)
+    return Fail(n, StatusCode::kUnsupported,
+                "a product of runtime tensors needs operands of rank 2 or more (shapes " +
+                    shape_str(a->shape) + " and " + shape_str(b->shape) + ")");
+  const int64_t M = a->shape[a->shape.size() - 2], K = a->shape.back();
+  const int64_t Kb = b->shape[b->shape.size() - 2], N = b->shape.back();
+  Shape batch_a(a->shape.begin(), a->shape.end() - 2), batch_b(b->shape.begin(), b->shape.end() - 2);
+  Shape batch;
+  if (K != Kb || !broadcast_shapes(batch_a, batch_b, &batch))
+    return Fail(n, StatusCode::kInvalidModel,
+                "shapes " + shape_str(a->shape) + " and " + shape_str(b->shape) + " do not multiply");
+  int32_t a_ir, b_ir;
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, a, false, &a_ir));
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, b, false, &b_ir));
+  *out_shape = batch;
+  out_shape->push_back(M);
+  out_shape->push_back(N);
+  Status s = NewTensor(out_name, true, DType::kF32, *out_shape, out_ir);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (out_shape->size() == 4) plain_.insert(*out_ir);
+  Attrs attrs;
+  attrs.dynamic = dynamic;
+  Emit(n, "", OpType::kMatMul, {a_ir, b_ir}, {*out_ir}, attrs);
+  return Status::Ok();
+}
+
+Status Importer::LayerNormCore(const onnx::NodeProto& n, Value* x, Value* gamma, Value* beta,
+                               float eps, const std::string& out_name) {
+  if (x->type != TensorProto::FLOAT || x->kind != ValueKind::kTensor)
+    return Fail(n, StatusCode::kUnsupported, "the input must be a float runtime tensor");
+  if (x->shape.empty()) return Fail(n, StatusCode::kInvalidModel, "the input has rank 0");
+  if (!(eps >= 0.f) || !std::isfinite(eps))
+    return Fail(n, StatusCode::kInvalidModel, "epsilon must be finite and >= 0");
+  const int64_t C = x->shape.back();
+  std::vector<int32_t> ins(3, -1);
+  for (int k = 0; k < 2; ++k) {
+    const Value* p = k == 0 ? gamma : beta;
+    std::vector<float> vals;
+    if (!p) {
+      if (k == 1) continue;
+      vals.assign(C, 1.f);
+    } else if (!real_values(*p, &vals)) {
+      return Fail(n, StatusCode::kUnsupported,
+                  std::string(k == 0 ? "the scale" : "the bias") + " must be a float constant");
+    }
+    if (vals.size() == 1) vals.assign(C, vals[0]);
+    if (static_cast<int64_t>(vals.size()) != C)
+      return Fail(n, StatusCode::kUnsupported,
+                  std::string(k == 0 ? "the scale" : "the bias") + " must have " +
+                      std::to_string(C) + " values (one per element of the last axis)");
+    Value c;
+    c.kind = ValueKind::kConst;
+    c.c.dims = c.shape = {C};
+    c.c.f = std::move(vals);
+    const std::string name = p && !p->name.empty() ? p->name : out_name + (k ? ".beta" : ".gamma");
+    EDGEQ_RETURN_IF_ERROR(MaterializeConst(n, c, name, &ins[k + 1]));
+  }
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, false, &ins[0]));
+  int32_t out;
+  Status s = NewTensor(out_name, true, DType::kF32, x->shape, &out);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (x->shape.size() == 4) plain_.insert(out);
+  if (ins[2] < 0) ins.pop_back();
+  Attrs a;
+  a.epsilon = eps;
+  Emit(n, "", OpType::kLayerNorm, ins, {out}, a);
+  DefineTensor(out_name, TensorProto::FLOAT, x->shape, out);
+  return Status::Ok();
+}
+
+Status Importer::LowerLayerNorm(const onnx::NodeProto& n) {
+  Value *x, *gamma, *beta;
+  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 1, &gamma));
+  EDGEQ_RETURN_IF_ERROR(OptInput(n, 2, &beta));
+  for (int k = 1; k < n.output_size(); ++k)
+    if (!n.output(k).empty() && live_.count(n.output(k)))
+      return Fail(n, StatusCode::kUnsupported, "the Mean and InvStdDev outputs are not supported");
+  int64_t axis;
+  float eps;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "axis", -1, &axis));
+  EDGEQ_RETURN_IF_ERROR(attr_float(n, "epsilon", 1e-5f, &eps));
+  Status s = normalize_axis(axis, x->shape.size(), &axis);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (axis != static_cast<int64_t>(x->shape.size()) - 1)
+    return Fail(n, StatusCode::kUnsupported, "only normalization over the last axis is supported");
+  if (gamma->kind == ValueKind::kTensor || (beta && beta->kind == ValueKind::kTensor))
+    return Fail(n, StatusCode::kUnsupported, "scale and bias must be constants");
+  return LayerNormCore(n, x, gamma, beta, eps, n.output(0));
+}
+
+// ------------------------------------------------------------------ dynamic quantization
+
+Status Importer::LowerDynamicQuantize(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+  if (x->kind != ValueKind::kTensor)
+    return Fail(n, StatusCode::kUnsupported, "the input must be a runtime tensor");
+  if (n.output_size() != 3)
+    return Fail(n, StatusCode::kInvalidModel, "DynamicQuantizeLinear has three outputs");
+  // Every use must be one the integer ops' lowering understands: x_q and x_zp into
+  // MatMulInteger/ConvInteger, x_scale into the Mul that forms the scale product.
+  for (int k = 0; k < 3; ++k) {
+    auto it = users_.find(n.output(k));
+    if (it == users_.end()) continue;
+    for (const onnx::NodeProto* u : it->second) {
+      const bool ok = k == 1 ? u->op_type() == "Mul"
+                             : u->op_type() == "MatMulInteger" || u->op_type() == "ConvInteger";
+      if (!ok)
+        return Fail(n, StatusCode::kUnsupported,
+                    "output '" + n.output(k) + "' feeds " + node_label(*u) +
+                        "; dynamically quantized tensors are supported only as inputs of "
+                        "MatMulInteger/ConvInteger (and their scale into a Mul)");
+    }
+    dynamic_q_[n.output(k)] = n.input(0);
+    skip_nodes_.insert(n.output(k));
+  }
+  // The scale products Mul(x_scale, w_scale) are read by the integer op's lowering (a Mul
+  // of the Cast result by x_scale itself is the final Mul of the pattern).
+  auto it = users_.find(n.output(1));
+  if (it != users_.end())
+    for (const onnx::NodeProto* u : it->second) {
+      bool of_cast = false;
+      for (const auto& in : u->input()) {
+        auto p = producer_.find(in);
+        of_cast |= p != producer_.end() && p->second->op_type() == "Cast";
+      }
+      if (!of_cast) skip_nodes_.insert(u->output(0));
+    }
+  return Status::Ok();
+}
+
+Status Importer::LowerDynamicInteger(const onnx::NodeProto& n) {
+  const bool conv = n.op_type() == "ConvInteger";
+  const std::string pattern =
+      "with a DynamicQuantizeLinear input, the int32 result must feed only Cast(to=float) -> "
+      "Mul(scale product Mul(x_scale, w_scale))";
+  auto sole_user = [&](const std::string& v) -> const onnx::NodeProto* {
+    auto it = users_.find(v);
+    if (it == users_.end() || it->second.size() != 1 || consumers_[v] != 1) return nullptr;
+    return it->second[0];
+  };
+  const onnx::NodeProto* cast = sole_user(n.output(0));
+  int64_t to = 0;
+  if (cast && cast->op_type() == "Cast") EDGEQ_RETURN_IF_ERROR(attr_int(*cast, "to", 0, &to));
+  const onnx::NodeProto* mul =
+      cast && cast->op_type() == "Cast" && to == TensorProto::FLOAT ? sole_user(cast->output(0))
+                                                                     : nullptr;
+  if (!mul || mul->op_type() != "Mul" || mul->input_size() != 2)
+    return Fail(n, StatusCode::kUnsupported, pattern);
+  const std::string& prod_name = mul->input(0) == cast->output(0) ? mul->input(1) : mul->input(0);
+  auto pit = producer_.find(prod_name);
+  const onnx::NodeProto* prod = pit == producer_.end() ? nullptr : pit->second;
+  const std::string& x_src = dynamic_q_[n.input(0)];
+  // Which factor of the scale product is the input's scale, and what the other one is
+  // ("" when the Cast result is multiplied by x_scale alone: a weight scale of 1).
+  std::string other;
+  bool found = false;
+  auto d0 = dynamic_q_.find(prod_name);
+  if (d0 != dynamic_q_.end() && d0->second == x_src) {
+    found = true;
+  } else if (prod && prod->op_type() == "Mul" && prod->input_size() == 2) {
+    for (int k = 0; k < 2 && !found; ++k) {
+      auto d = dynamic_q_.find(prod->input(k));
+      if (d != dynamic_q_.end() && d->second == x_src) {
+        other = prod->input(1 - k);
+        found = true;
+      }
+    }
+  }
+  if (!found)
+    return Fail(n, StatusCode::kUnsupported, pattern + " (no factor is the input's scale)");
+  if (n.input_size() < 3 || dynamic_q_.count(n.input(2)) == 0 || dynamic_q_[n.input(2)] != x_src)
+    return Fail(n, StatusCode::kUnsupported,
+                "x_zero_point must be the zero point output of the input's DynamicQuantizeLinear");
+  Value* x = &values_[x_src];
+  x->name = x_src;
+  const std::string& out_name = mul->output(0);
+  int32_t out;
+  Shape shape;
+
+  if (dynamic_q_.count(n.input(1))) {  // activation x activation
+    const std::string& b_src = dynamic_q_[n.input(1)];
+    if (conv) return Fail(n, StatusCode::kUnsupported, "the weight must be a constant");
+    if (n.input_size() < 4 || dynamic_q_.count(n.input(3)) == 0 || dynamic_q_[n.input(3)] != b_src)
+      return Fail(n, StatusCode::kUnsupported,
+                  "b_zero_point must be the zero point output of B's DynamicQuantizeLinear");
+    auto d = dynamic_q_.find(other);
+    if (d == dynamic_q_.end() || d->second != b_src)
+      return Fail(n, StatusCode::kUnsupported, pattern + " (the other factor is not B's scale)");
+    Value* b = &values_[b_src];
+    b->name = b_src;
+    EDGEQ_RETURN_IF_ERROR(MatMulCore(n, x, b, 1, out_name, &out, &shape));
+  } else {
+    Value* w;
+    EDGEQ_RETURN_IF_ERROR(Input(n, 1, &w));
+    if (w->kind != ValueKind::kConst ||
+        (w->c.type != TensorProto::INT8 && w->c.type != TensorProto::UINT8))
+      return Fail(n, StatusCode::kUnsupported, "the weight must be an int8/uint8 constant");
+    auto sit = values_.find(other);
+    std::vector<float> w_scale;
+    if (other.empty())
+      w_scale = {1.f};
+    else if (sit == values_.end() || sit->second.kind != ValueKind::kConst ||
+             !sit->second.c.to_floats(&w_scale) || w_scale.empty())
+      return Fail(n, StatusCode::kUnsupported,
+                  pattern + " ('" + other + "' is not a constant weight scale)");
+    Ints w_zp;
+    bool have_wzp;
+    EDGEQ_RETURN_IF_ERROR(ConstInts(n, 3, &w_zp, &have_wzp));
+    if (!have_wzp) w_zp = {0};
+    const int64_t cout = conv ? (w->shape.size() == 4 ? w->shape[0] : 0)
+                              : (w->shape.size() == 2 ? w->shape[1] : 0);
+    if (cout == 0) return Fail(n, StatusCode::kInvalidModel, "weight has the wrong rank");
+    if ((w_scale.size() != 1 && static_cast<int64_t>(w_scale.size()) != cout) ||
+        (w_zp.size() != 1 && static_cast<int64_t>(w_zp.size()) != cout))
+      return Fail(n, StatusCode::kUnsupported,
+                  "weight scale and zero point must be scalars or one per output channel");
+    for (float s : w_scale)
+      if (!(s > 0.f) || !std::isfinite(s))
+        return Fail(n, StatusCode::kInvalidModel, "weight scale must be positive and finite");
+    Value wv;
+    wv.kind = ValueKind::kDqConst;
+    wv.c = w->c;
+    wv.shape = w->shape;
+    wv.name = w->name;
+    wv.q.type = w->c.type;
+    wv.q.scale = w_scale;
+    wv.q.zero_point = w_zp;
+    if (w_scale.size() != w_zp.size()) {
+      const size_t cnt = std::max(w_scale.size(), w_zp.size());
+      wv.q.scale.resize(cnt, w_scale[0]);
+      wv.q.zero_point.resize(cnt, w_zp[0]);
+    }
+    wv.q.axis = conv ? 0 : 1;
+    // The IR's dynamic FullyConnected takes s8 weights with zero point 0: int8 weights
+    // with zero point 0 as they are, uint8 weights with zero point 128 shifted exactly.
+    // Other weights (asymmetric uint8, and all ConvInteger weights, which edgeq has no
+    // dynamic conv for) are dequantized to float: the op then runs in float, more exact
+    // than ORT's int8 arithmetic but not bit-identical to it.
+    const bool s8 = !conv && std::all_of(w_zp.begin(), w_zp.end(), [&](int64_t z) {
+      return z == (w->c.type == TensorProto::INT8 ? 0 : 128);
+    });
+    if (conv) {
+      std::vector<float> real;
+      real_values(wv, &real);
+      Value fw;
+      fw.kind = ValueKind::kConst;
+      fw.c.dims = fw.shape = w->shape;
+      fw.c.f = std::move(real);
+      fw.name = w->name + ".dequantized";
+      EDGEQ_RETURN_IF_ERROR(ConvCore(n, *x, fw, nullptr, out_name, &out, &shape));
+    } else if (!s8) {
+      std::vector<float> real;
+      real_values(wv, &real);
+      Value fw;
+      fw.kind = ValueKind::kConst;
+      fw.c.dims = fw.shape = w->shape;
+      fw.c.f = std::move(real);
+      fw.name = w->name + ".dequantized";
+      EDGEQ_RETURN_IF_ERROR(permute_value(&fw, {1, 0}));
+      EDGEQ_RETURN_IF_ERROR(FcCore(n, *x, fw, nullptr, out_name, &out, &shape));
+    } else {
+      // [K, N] -> [N, K] s8, per output channel along axis 0.
+      const int64_t K = w->shape[0], N = cout;
+      std::vector<uint8_t> bytes(K * N);
+      const int64_t shift = w->c.type == TensorProto::INT8 ? 0 : 128;
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t j = 0; j < N; ++j)
+          bytes[j * K + k] = static_cast<uint8_t>(static_cast<int8_t>(w->c.i[k * N + j] - shift));
+      int32_t w_ir;
+      Status s = NewTensor(w->name.empty() ? out_name + ".weight" : w->name, true, DType::kS8,
+                           {N, K}, &w_ir);
+      if (!s.ok()) return Fail(n, s.code(), s.message());
+      Tensor& wt = g_->tensors[w_ir];
+      wt.set_data(std::move(bytes));
+      wt.quant.scale = wv.q.scale;
+      wt.quant.zero_point.assign(wv.q.scale.size(), 0);
+      wt.quant.axis = 0;
+      if (x->shape.size() < 2)
+        return Fail(n, StatusCode::kUnsupported, "the data input must have rank >= 2");
+      if (x->shape.back() != K)
+        return Fail(n, StatusCode::kInvalidModel,
+                    "weight " + shape_str(w->shape) + " does not match input " + shape_str(x->shape));
+      int32_t x_ir;
+      EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, false, &x_ir));
+      shape = x->shape;
+      shape.back() = N;
+      s = NewTensor(out_name, true, DType::kF32, shape, &out);
+      if (!s.ok()) return Fail(n, s.code(), s.message());
+      if (shape.size() == 4) plain_.insert(out);
+      Attrs a;
+      a.dynamic = 1;
+      Emit(n, "", OpType::kFullyConnected, {x_ir, w_ir, -1}, {out}, a);
+    }
+  }
+  DefineTensor(out_name, TensorProto::FLOAT, shape, out);
+  skip_nodes_.insert(n.output(0));
+  skip_nodes_.insert(cast->output(0));
+  skip_nodes_.insert(mul->output(0));
+  return Status::Ok();
+}
+
+}  // namespace onnx_import
+}  // namespace edgeq

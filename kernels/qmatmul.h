@@ -1,0 +1,95 @@
+// Products whose right operand changes at run time, on the level's int8 GEMM
+// microkernels (kernels.h QIgemmUkernel, ks = 1): MatMul of two activations, quantized
+// or dynamically quantized (ref::qmatmul, ref::dynamic_matmul), and the dynamically
+// quantized fully connected layer (ref::dynamic_fully_connected and its per-tensor
+// sibling), all bit-exact with the reference.
+//
+// The kernels multiply activations (uint8 or int8, any zero point, folded into the
+// packed bias) by int8 weights of zero point 0, so the right operand is packed per run
+// (per B matrix, once for a broadcast B) as w = b - o with o the offset that puts the
+// whole type in int8 (128 for uint8, 0 for int8). What that leaves out,
+//   sum_k (a - za)(b - zb) = sum_k (a - za) w + d sum_k (a - za),   d = o - zb,
+// is a per-ROW term, which a per-column epilogue cannot add. Two ways, chosen per B
+// matrix at packing time:
+//  * direct: every b - zb of the matrix fits int8 (zb = o, or values away from the
+//    far end of the type: the common case of activations around their zero point).
+//    Then w = b - zb, d = 0, and the kernel's own requantizing epilogue writes Y.
+//  * int32: the kernel stores raw accumulators (QuantEpilogue::int32_output) into a
+//    tile on the stack; the driver adds d * (rowsum_i(a) - k * za), precomputed once
+//    per A row, then requantizes (or scales to float) in scalar code.
+// Changing every microkernel's epilogue for a per-row term would cost every
+// convolution a load and an add per tile row; the int32 tile costs only these products.
+// The dynamic modes always take the int32 way (their output is float): per-row zero
+// points z_i of A enter as -z_i * colsum_j(w), colsum from packing.
+//
+// Per run: begin() (serial: binds, and mode 1's tensor-wide ranges), then pack_b over
+// [0, b_parts()), prepare_a over [0, a_rows()), run_tiles over [0, tiles()): each range
+// may be split over threads (runtime/schedule.h) and each phase must end before the
+// next starts. Scratch is allocated by init(), none per run.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "kernels/kernels.h"
+#include "kernels/memory.h"
+
+namespace edgeq {
+namespace kern {
+
+struct QMatMulParams {
+  ref::MatMulShape shape;
+  // 0: quantized (A, B, Y int8/uint8 per tensor); 1: ONNX DynamicQuantizeLinear per
+  // tensor; 2: per row of A and per column of B (a fully connected layer: per row).
+  int mode = 0;
+  // mode 0
+  bool a_s8 = false, b_s8 = false, y_s8 = false;
+  int32_t a_zero_point = 0, b_zero_point = 0;
+  ref::Requant rq;  // per tensor
+  // A fully connected layer (dynamic modes): the constant weights w[n][k] (zero point
+  // 0) packed once; shape is then m x k by k x n with one batch.
+  const int8_t* weight = nullptr;
+  const float* weight_scale = nullptr;
+  bool per_channel = false;
+  const float* bias = nullptr;
+  float act_min = -INFINITY, act_max = INFINITY;
+  // Dynamic modes: the level's float -> uint8 quantize kernel (MiscKernels::quantize_u8,
+  // bit-exact with ref::quantize), or null for a scalar loop.
+  QuantizeFn<uint8_t> quantize_u8 = nullptr;
+};
+
+class QMatMulOp {
+ public:
+  QMatMulOp();
+  ~QMatMulOp();
+  QMatMulOp(const QMatMulOp&) = delete;
+  QMatMulOp& operator=(const QMatMulOp&) = delete;
+
+  // kDeclined when the kernel lacks int32_output or the shape is empty; kOutOfMemory.
+  InitResult init(const QMatMulParams& p, const QGemmKernel& kernel);
+
+  // Binds one run's operands (b ignored for a fully connected layer).
+  void begin(const void* a, const void* b, void* y);
+  size_t b_parts() const;
+  void pack_b(size_t begin, size_t end);
+  size_t a_rows() const;
+  void prepare_a(size_t begin, size_t end);
+  size_t tiles() const;
+  void run_tiles(size_t begin, size_t end) const;
+  // Output elements of a run (to decide whether to split it).
+  size_t elements() const;
+  // begin() through run_tiles(), serially.
+  void run(const void* a, const void* b, void* y);
+
+  // Scratch bytes init() allocated.
+  size_t scratch_bytes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kern
+}  // namespace edgeq

@@ -1,0 +1,572 @@
+// Tests of the importer on the patterns of transformer encoders (BERT, ViT,
+// nn.TransformerEncoder as PyTorch exports them): attention MatMuls of two activations in
+// ONNX order with no layout transposes beyond the model's own, GELU and LayerNorm
+// subgraphs fused to one op, embeddings (int64 ids -> Gather), attention masks (int64 ->
+// Cast), shape chains folded, static QDQ attention, ONNX Runtime's dynamic quantization,
+// named input shapes, and the errors for what stays unsupported.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "graph/onnx/importer.h"
+#include "test/onnx_model_builder.h"
+
+namespace edgeq {
+namespace {
+
+using namespace test_onnx;  // NOLINT: the builder and graph queries
+
+void scalar_const(ModelBuilder* b, const std::string& out, float v) {
+  auto* n = b->node("Constant", {}, {out});
+  ModelBuilder::float_attr(n, "value_float", v);
+}
+
+// One attention head split as PyTorch writes it: [B,S,D] -> MatMul(W) -> Reshape
+// [B,S,H,d] -> Transpose -> [B,H,S,d] (perm) .
+std::string head_split(ModelBuilder* b, const std::string& x, const std::string& tag,
+                       const std::vector<int64_t>& perm) {
+  b->init_f("w_" + tag, {8, 8}, iota_f(64, 0.01f, -0.3f));
+  b->node("MatMul", {x, "w_" + tag}, {tag + "_lin"});
+  b->init_i64("shape4_" + tag, {4}, {1, 4, 2, 4});
+  b->node("Reshape", {tag + "_lin", "shape4_" + tag}, {tag + "_heads"});
+  auto* t = b->node("Transpose", {tag + "_heads"}, {tag + "_t"});
+  ModelBuilder::ints(t, "perm", perm);
+  return tag + "_t";
+}
+
+// Self-attention on x [1,4,8] with 2 heads of 4, an additive mask `mask_add` [1,1,1,4]
+// (empty: none), and the output projection.
+void build_attention(ModelBuilder* b, const std::string& mask_add) {
+  const std::string q = head_split(b, "x", "q", {0, 2, 1, 3});
+  const std::string k = head_split(b, "x", "k", {0, 2, 3, 1});
+  const std::string v = head_split(b, "x", "v", {0, 2, 1, 3});
+  b->node("MatMul", {q, k}, {"scores"});
+  scalar_const(b, "sqrt_d", 2.f);
+  b->node("Div", {"scores", "sqrt_d"}, {"scaled"});
+  std::string logits = "scaled";
+  if (!mask_add.empty()) {
+    b->node("Add", {"scaled", mask_add}, {"masked"});
+    logits = "masked";
+  }
+  auto* sm = b->node("Softmax", {logits}, {"probs"});
+  ModelBuilder::int_attr(sm, "axis", -1);
+  b->node("MatMul", {"probs", v}, {"ctx"});
+  auto* t = b->node("Transpose", {"ctx"}, {"ctx_t"});
+  ModelBuilder::ints(t, "perm", {0, 2, 1, 3});
+  b->init_i64("shape3", {3}, {1, 4, 8});
+  b->node("Reshape", {"ctx_t", "shape3"}, {"ctx3"});
+  b->init_f("w_o", {8, 8}, iota_f(64, -0.01f, 0.2f));
+  b->node("MatMul", {"ctx3", "w_o"}, {"y"});
+  b->output("y");
+}
+
+// The attention's [B,H,S,d] tensors are not images: the import keeps them in ONNX order,
+// so the only transposes are the model's four (and no NHWC conversions).
+TEST(TransformerImportTest, AttentionKeepsOnnxOrderWithoutExtraTransposes) {
+  ModelBuilder b;
+  b.input("x", {1, 4, 8});
+  build_attention(&b, "");
+  Graph g;
+  Status s = b.import(&g);
+  ASSERT_TRUE(s.ok()) << s.message();
+  expect_valid(g);
+  EXPECT_EQ(count_ops(g, OpType::kMatMul), 2);
+  EXPECT_EQ(count_ops(g, OpType::kFullyConnected), 4);
+  EXPECT_EQ(count_ops(g, OpType::kTranspose), 4);
+  const Node* sm = find_op(g, OpType::kSoftmax);
+  ASSERT_NE(sm, nullptr);
+  EXPECT_EQ(sm->attrs.axis, 3);
+  EXPECT_EQ(tensor(g, sm->inputs[0]).shape, (std::vector<int32_t>{1, 2, 4, 4}));
+  for (const Node& n : g.nodes) {
+    if (n.op != OpType::kTranspose) continue;
+    // Each is one of the model's: [0,2,1,3] or [0,2,3,1] on ONNX-order tensors.
+    EXPECT_TRUE(n.attrs.perm == std::vector<int32_t>({0, 2, 1, 3}) ||
+                n.attrs.perm == std::vector<int32_t>({0, 2, 3, 1}))
+        << n.name;
+  }
+  const Node* mm = find_op(g, OpType::kMatMul);
+  EXPECT_EQ(mm->attrs.dynamic, 0);
+  EXPECT_EQ(tensor(g, mm->outputs[0]).shape, (std::vector<int32_t>{1, 2, 4, 4}));
+}
+
+// BERT: int64 ids [1, seq] -> Gather on the embedding tables, the segment ids constant,
+// the int64 mask [1, seq] -> Unsqueeze x2 -> Cast -> (1 - m) * -10000 added to the scores.
+TEST(TransformerImportTest, BertEmbeddingsAndMask) {
+  ModelBuilder b;
+  b.input("ids", {1, 4}, TensorProto::INT64);
+  b.input("mask", {1, 4}, TensorProto::INT64);
+  b.init_f("word_emb", {10, 8}, iota_f(80, 0.01f));
+  b.init_f("pos_emb", {6, 8}, iota_f(48, -0.01f));
+  b.init_i64("pos_ids", {1, 4}, {0, 1, 2, 3});
+  b.node("Gather", {"word_emb", "ids"}, {"we"});
+  b.node("Gather", {"pos_emb", "pos_ids"}, {"pe"});  // constant: folded
+  b.node("Add", {"we", "pe"}, {"x"});
+  b.init_i64("ax1", {1}, {1});
+  b.init_i64("ax2", {1}, {2});
+  b.node("Unsqueeze", {"mask", "ax1"}, {"m1"});
+  b.node("Unsqueeze", {"m1", "ax2"}, {"m2"});
+  auto* c = b.node("Cast", {"m2"}, {"mf"});
+  ModelBuilder::int_attr(c, "to", TensorProto::FLOAT);
+  scalar_const(&b, "one", 1.f);
+  b.node("Sub", {"one", "mf"}, {"inv"});
+  scalar_const(&b, "neg", -10000.f);
+  b.node("Mul", {"inv", "neg"}, {"mask_add"});
+  build_attention(&b, "mask_add");
+  Graph g;
+  Status s = b.import(&g);
+  ASSERT_TRUE(s.ok()) << s.message();
+  expect_valid(g);
+  ASSERT_EQ(count_ops(g, OpType::kGather), 1);
+  const Node* ga = find_op(g, OpType::kGather);
+  EXPECT_EQ(tensor(g, ga->inputs[1]).dtype, DType::kS64);
+  EXPECT_TRUE(tensor(g, ga->inputs[0]).is_constant());
+  EXPECT_EQ(tensor(g, ga->outputs[0]).shape, (std::vector<int32_t>{1, 4, 8}));
+  ASSERT_EQ(count_ops(g, OpType::kCast), 1);
+  const Node* cast = find_op(g, OpType::kCast);
+  EXPECT_EQ(tensor(g, cast->inputs[0]).dtype, DType::kS64);
+  EXPECT_EQ(tensor(g, cast->outputs[0]).dtype, DType::kF32);
+  EXPECT_EQ(tensor(g, cast->outputs[0]).shape, (std::vector<int32_t>{1, 1, 1, 4}));
+  EXPECT_EQ(count_ops(g, OpType::kTranspose), 4);
+  EXPECT_EQ(g.inputs.size(), 2u);
+  EXPECT_EQ(tensor(g, g.inputs[0]).dtype, DType::kS64);
+}
+
+// Symbolic sequence lengths take their value from ImportOptions::input_shapes; without
+// one the error names the input and the dimension.
+TEST(TransformerImportTest, NamedInputShapes) {
+  ModelBuilder b;
+  b.input("ids", {1, 4}, TensorProto::INT64);
+  auto* dim = b.proto().mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()
+                  ->mutable_shape()->mutable_dim(1);
+  dim->set_dim_param("seq");
+  b.init_f("emb", {10, 8}, iota_f(80, 0.01f));
+  b.node("Gather", {"emb", "ids"}, {"y"});
+  b.output("y");
+  Graph g;
+  Status s = b.import(&g);
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported);
+  EXPECT_NE(s.message().find("graph input 'ids': dimension 1 ('seq')"), std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("--shape"), std::string::npos) << s.message();
+
+  ImportOptions opts;
+  ASSERT_TRUE(parse_input_shapes("ids=1x16", &opts.input_shapes).ok());
+  s = b.import(&g, opts);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(tensor(g, g.inputs[0]).shape, (std::vector<int32_t>{1, 16}));
+  EXPECT_EQ(tensor(g, g.outputs[0]).shape, (std::vector<int32_t>{1, 16, 8}));
+
+  // A fixed dimension must agree with the shape given.
+  opts.input_shapes["ids"] = {2, 16};
+  s = b.import(&g, opts);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("dimension 0 is 1 in the model"), std::string::npos) << s.message();
+
+  opts.input_shapes["ids"] = {1, 16, 1};
+  s = b.import(&g, opts);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("rank"), std::string::npos) << s.message();
+
+  std::map<std::string, std::vector<int64_t>> shapes;
+  EXPECT_FALSE(parse_input_shapes("ids=2xq", &shapes).ok());
+  EXPECT_FALSE(parse_input_shapes("ids", &shapes).ok());
+  EXPECT_FALSE(parse_input_shapes("ids=0x4", &shapes).ok());
+  ASSERT_TRUE(parse_input_shapes("a=1x128,mask=1x128", &shapes).ok());
+  EXPECT_EQ(shapes["mask"], (std::vector<int64_t>{1, 128}));
+}
+
+TEST(TransformerImportTest, IntegerInputIntoArithmeticIsRefused) {
+  ModelBuilder b;
+  b.input("ids", {1, 4}, TensorProto::INT64);
+  b.init_i64("one", {}, {1});
+  b.node("Add", {"ids", "one"}, {"y"}, "add_ids");
+  b.output("y");
+  Graph g;
+  Status s = b.import(&g);
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported);
+  EXPECT_NE(s.message().find("graph input 'ids'"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("'add_ids' (Add)"), std::string::npos) << s.message();
+}
+
+// x * 0.5 * (1 + erf(x / sqrt(2))) in the orders PyTorch and hand-written code use.
+TEST(TransformerImportTest, GeluErfPatternsFuse) {
+  for (int order = 0; order < 3; ++order) {
+    SCOPED_TRACE(order);
+    ModelBuilder b;
+    b.input("x", {2, 3, 8});
+    scalar_const(&b, "half", 0.5f);
+    scalar_const(&b, "one", 1.f);
+    if (order == 2) {
+      scalar_const(&b, "rsqrt2", 0.70710678f);
+      b.node("Mul", {"rsqrt2", "x"}, {"d"});
+    } else {
+      scalar_const(&b, "sqrt2", 1.4142135f);
+      b.node("Div", {"x", "sqrt2"}, {"d"});
+    }
+    b.node("Erf", {"d"}, {"e"});
+    b.node("Add", {"e", "one"}, {"a"});
+    if (order == 0) {  // PyTorch: Mul(x, a) -> Mul(_, 0.5)
+      b.node("Mul", {"x", "a"}, {"m"});
+      b.node("Mul", {"m", "half"}, {"y"});
+    } else {  // (x * 0.5) * a
+      b.node("Mul", {"half", "x"}, {"m"});
+      b.node("Mul", {"a", "m"}, {"y"});
+    }
+    b.init_f("w", {8, 4}, iota_f(32, 0.1f));
+    b.node("MatMul", {"y", "w"}, {"out"});
+    b.output("out");
+    Graph g;
+    Status s = b.import(&g);
+    ASSERT_TRUE(s.ok()) << s.message();
+    expect_valid(g);
+    ASSERT_EQ(count_ops(g, OpType::kGelu), 1);
+    EXPECT_EQ(find_op(g, OpType::kGelu)->attrs.alpha, 0.f);
+    EXPECT_EQ(count_ops(g, OpType::kErf), 0);
+    EXPECT_EQ(count_ops(g, OpType::kMul), 0);
+    EXPECT_EQ(count_ops(g, OpType::kAdd), 0);
+  }
+}
+
+// A wrong constant is not a GELU: the ops stay as they are.
+TEST(TransformerImportTest, GeluLookalikeIsNotFused) {
+  ModelBuilder b;
+  b.input("x", {2, 8});
+  scalar_const(&b, "half", 0.25f);
+  scalar_const(&b, "one", 1.f);
+  scalar_const(&b, "sqrt2", 1.4142135f);
+  b.node("Div", {"x", "sqrt2"}, {"d"});
+  b.node("Erf", {"d"}, {"e"});
+  b.node("Add", {"e", "one"}, {"a"});
+  b.node("Mul", {"x", "a"}, {"m"});
+  b.node("Mul", {"m", "half"}, {"y"});
+  b.output("y");
+  Graph g;
+  Status s = b.import(&g);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(count_ops(g, OpType::kGelu), 0);
+  EXPECT_EQ(count_ops(g, OpType::kErf), 1);
+}
+
+// 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))), x^3 as Pow and as x*x*x.
+TEST(TransformerImportTest, GeluTanhPatternsFuse) {
+  for (bool pow : {true, false}) {
+    SCOPED_TRACE(pow);
+    ModelBuilder b;
+    b.input("x", {4, 8});
+    scalar_const(&b, "half", 0.5f);
+    scalar_const(&b, "one", 1.f);
+    scalar_const(&b, "beta", 0.7978845608f);
+    scalar_const(&b, "kappa", 0.044715f);
+    if (pow) {
+      scalar_const(&b, "three", 3.f);
+      b.node("Pow", {"x", "three"}, {"cube"});
+    } else {
+      b.node("Mul", {"x", "x"}, {"sq"});
+      b.node("Mul", {"x", "sq"}, {"cube"});
+    }
+    b.node("Mul", {"kappa", "cube"}, {"kc"});
+    b.node("Add", {"x", "kc"}, {"inner"});
+    b.node("Mul", {"beta", "inner"}, {"arg"});
+    b.node("Tanh", {"arg"}, {"t"});
+    b.node("Add", {"one", "t"}, {"a"});
+    b.node("Mul", {"x", "a"}, {"m"});
+    b.node("Mul", {"half", "m"}, {"y"});
+    b.output("y");
+    Graph g;
+    Status s = b.import(&g);
+    ASSERT_TRUE(s.ok()) << s.message();
+    expect_valid(g);
+    ASSERT_EQ(count_ops(g, OpType::kGelu), 1);
+    EXPECT_EQ(find_op(g, OpType::kGelu)->attrs.alpha, 1.f);
+    EXPECT_EQ(g.nodes.size(), 1u);
+  }
+}
+
+// PyTorch's LayerNorm below opset 17, and LayerNormalization at 17: one IR LayerNorm.
+TEST(TransformerImportTest, LayerNormDecomposedAndOp) {
+  for (int opset : {13, 17}) {
+    SCOPED_TRACE(opset);
+    ModelBuilder b(opset);
+    b.input("x", {1, 5, 8});
+    b.init_f("gamma", {8}, iota_f(8, 0.1f, 1.f));
+    b.init_f("beta", {8}, iota_f(8, -0.1f));
+    if (opset == 17) {
+      auto* n = b.node("LayerNormalization", {"x", "gamma", "beta"}, {"y"});
+      ModelBuilder::float_attr(n, "epsilon", 1e-6f);
+      ModelBuilder::int_attr(n, "axis", -1);
+    } else {
+      auto* m = b.node("ReduceMean", {"x"}, {"mean"});
+      ModelBuilder::ints(m, "axes", {-1});
+      b.node("Sub", {"x", "mean"}, {"d"});
+      scalar_const(&b, "two", 2.f);
+      b.node("Pow", {"d", "two"}, {"d2"});
+      auto* v = b.node("ReduceMean", {"d2"}, {"var"});
+      ModelBuilder::ints(v, "axes", {-1});
+      scalar_const(&b, "eps", 1e-6f);
+      b.node("Add", {"var", "eps"}, {"ve"});
+      b.node("Sqrt", {"ve"}, {"std"});
+      b.node("Div", {"d", "std"}, {"norm"});
+      b.node("Mul", {"norm", "gamma"}, {"scaled"});
+      b.node("Add", {"scaled", "beta"}, {"y"});
+    }
+    b.output("y");
+    Graph g;
+    Status s = b.import(&g);
+    ASSERT_TRUE(s.ok()) << s.message();
+    expect_valid(g);
+    ASSERT_EQ(g.nodes.size(), 1u);
+    const Node& ln = g.nodes[0];
+    EXPECT_EQ(ln.op, OpType::kLayerNorm);
+    EXPECT_FLOAT_EQ(ln.attrs.epsilon, 1e-6f);
+    ASSERT_EQ(ln.inputs.size(), 3u);
+    EXPECT_EQ(floats(tensor(g, ln.inputs[1])), iota_f(8, 0.1f, 1.f));
+    EXPECT_EQ(floats(tensor(g, ln.inputs[2])), iota_f(8, -0.1f));
+  }
+}
+
+// ViT: patch Conv (NHWC) -> Reshape [B,C,HW] -> Transpose [B,HW,C]; a class token
+// expanded through a folded Shape/Equal/Where chain, concatenated, a position embedding
+// added; the first token taken by Gather(axis 1, index 0).
+TEST(TransformerImportTest, VitPatchEmbeddingClassTokenAndPooling) {
+  ModelBuilder b;
+  b.input("img", {1, 3, 8, 8});
+  b.init_f("pw", {8, 3, 4, 4}, iota_f(8 * 3 * 16, 0.001f));
+  b.init_f("pb", {8}, iota_f(8, 0.1f));
+  auto* conv = b.node("Conv", {"img", "pw", "pb"}, {"patches"});
+  ModelBuilder::ints(conv, "kernel_shape", {4, 4});
+  ModelBuilder::ints(conv, "strides", {4, 4});
+  b.init_i64("flat", {3}, {1, 8, 4});
+  b.node("Reshape", {"patches", "flat"}, {"p3"});
+  auto* t = b.node("Transpose", {"p3"}, {"tokens"});
+  ModelBuilder::ints(t, "perm", {0, 2, 1});
+  // expand(cls, [B, -1, -1]) as torch writes it: Where(Equal(shape, -1), 1, shape).
+  b.init_f("cls", {1, 1, 8}, iota_f(8, 0.5f));
+  b.node("Shape", {"tokens"}, {"tshape"});
+  b.init_i64("i0", {}, {0});
+  b.node("Gather", {"tshape", "i0"}, {"batch"});
+  b.init_i64("a0", {1}, {0});
+  b.node("Unsqueeze", {"batch", "a0"}, {"batch1"});
+  b.init_i64("minus", {2}, {-1, -1});
+  auto* cat = b.node("Concat", {"batch1", "minus"}, {"want"});
+  ModelBuilder::int_attr(cat, "axis", 0);
+  b.init_i64("neg1", {}, {-1});
+  b.node("Equal", {"want", "neg1"}, {"is_neg"});
+  b.init_i64("ones3", {3}, {1, 1, 1});
+  b.node("Where", {"is_neg", "ones3", "want"}, {"eshape"});
+  b.node("Expand", {"cls", "eshape"}, {"cls_b"});
+  auto* cc = b.node("Concat", {"cls_b", "tokens"}, {"seq"});
+  ModelBuilder::int_attr(cc, "axis", 1);
+  b.init_f("pos", {1, 5, 8}, iota_f(40, 0.01f));
+  b.node("Add", {"seq", "pos"}, {"emb"});
+  auto* g0 = b.node("Gather", {"emb", "i0"}, {"first"});
+  ModelBuilder::int_attr(g0, "axis", 1);
+  b.output("first");
+  Graph g;
+  Status s = b.import(&g);
+  ASSERT_TRUE(s.ok()) << s.message();
+  expect_valid(g);
+  // Only the input's to-NHWC transpose: the NHWC conv output flattened in NCHW order
+  // and transposed to [1,4,8] is the NHWC data itself (one Reshape).
+  EXPECT_EQ(count_ops(g, OpType::kTranspose), 1);
+  EXPECT_EQ(count_ops(g, OpType::kConcat), 1);
+  EXPECT_EQ(count_ops(g, OpType::kSlice), 1);
+  EXPECT_EQ(tensor(g, g.outputs[0]).shape, (std::vector<int32_t>{1, 8}));
+}
+
+// ONNX Runtime's quantized embedding: Gather(uint8 table) -> DequantizeLinear.
+TEST(TransformerImportTest, QuantizedEmbeddingTable) {
+  ModelBuilder b;
+  b.input("ids", {1, 3}, TensorProto::INT64);
+  std::vector<int32_t> table(5 * 4);
+  for (size_t k = 0; k < table.size(); ++k) table[k] = static_cast<int32_t>(k * 7 % 256);
+  b.init_int("emb_q", TensorProto::UINT8, {5, 4}, table);
+  b.scalar_f("emb_s", 0.02f);
+  b.scalar_u8("emb_z", 120);
+  b.node("Gather", {"emb_q", "ids"}, {"g"});
+  b.node("DequantizeLinear", {"g", "emb_s", "emb_z"}, {"y"});
+  b.output("y");
+  ImportOptions opts;
+  opts.quantized_io = false;
+  Graph g;
+  Status s = b.import(&g, opts);
+  ASSERT_TRUE(s.ok()) << s.message();
+  expect_valid(g);
+  const Node* ga = find_op(g, OpType::kGather);
+  ASSERT_NE(ga, nullptr);
+  const Tensor& t = tensor(g, ga->inputs[0]);
+  EXPECT_EQ(t.dtype, DType::kU8);
+  EXPECT_EQ(t.quant.zero_point, (std::vector<int32_t>{120}));
+  EXPECT_EQ(t.data[3], 21);
+  EXPECT_EQ(tensor(g, ga->outputs[0]).quant.scale, (std::vector<float>{0.02f}));
+  EXPECT_EQ(count_ops(g, OpType::kDequantize), 1);
+}
+
+// A runtime mask [B,1,1,S] expanded to every head: Concat of copies, ONNX order.
+TEST(TransformerImportTest, ExpandOfRuntimeTensor) {
+  ModelBuilder b;
+  b.input("m", {1, 4});
+  b.init_i64("shape", {4}, {1, 3, 2, 4});
+  b.node("Expand", {"m", "shape"}, {"y"});
+  b.output("y");
+  Graph g;
+  Status s = b.import(&g);
+  ASSERT_TRUE(s.ok()) << s.message();
+  expect_valid(g);
+  EXPECT_EQ(count_ops(g, OpType::kConcat), 2);
+  EXPECT_EQ(count_ops(g, OpType::kTranspose), 0);
+  EXPECT_EQ(tensor(g, g.outputs[0]).shape, (std::vector<int32_t>{1, 3, 2, 4}));
+}
+
+TEST(TransformerImportTest, EqualOnRuntimeValuesIsRefused) {
+  ModelBuilder b;
+  b.input("x", {1, 4});
+  b.init_f("zero", {}, {0.f});
+  b.node("Equal", {"x", "zero"}, {"y"}, "eq_x");
+  b.output("y");
+  Graph g;
+  Status s = b.import(&g);
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported);
+  EXPECT_NE(s.message().find("'eq_x' (Equal)"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("'x' is computed at run time"), std::string::npos) << s.message();
+}
+
+// Static QDQ around both inputs of the scores MatMul and its output: quantized MatMul.
+TEST(TransformerImportTest, QdqAttentionMatMulIsQuantized) {
+  ModelBuilder b;
+  b.input("a", {1, 2, 4, 8});
+  b.input("bt", {1, 2, 8, 4});
+  b.scalar_f("sa", 0.05f);
+  b.scalar_i8("za", 3);
+  b.scalar_f("sb", 0.02f);
+  b.scalar_i8("zb", -2);
+  b.scalar_f("sy", 0.1f);
+  b.scalar_i8("zy", 0);
+  b.node("QuantizeLinear", {"a", "sa", "za"}, {"aq"});
+  b.node("DequantizeLinear", {"aq", "sa", "za"}, {"ad"});
+  b.node("QuantizeLinear", {"bt", "sb", "zb"}, {"bq"});
+  b.node("DequantizeLinear", {"bq", "sb", "zb"}, {"bd"});
+  b.node("MatMul", {"ad", "bd"}, {"y"});
+  b.node("QuantizeLinear", {"y", "sy", "zy"}, {"yq"});
+  b.node("DequantizeLinear", {"yq", "sy", "zy"}, {"yd"});
+  b.output("yd");
+  ImportOptions opts;
+  opts.quantized_io = false;
+  Graph g;
+  Status s = b.import(&g, opts);
+  ASSERT_TRUE(s.ok()) << s.message();
+  expect_valid(g);
+  const Node* mm = find_op(g, OpType::kMatMul);
+  ASSERT_NE(mm, nullptr);
+  EXPECT_EQ(tensor(g, mm->inputs[0]).dtype, DType::kS8);
+  EXPECT_EQ(tensor(g, mm->inputs[1]).dtype, DType::kS8);
+  EXPECT_EQ(tensor(g, mm->outputs[0]).dtype, DType::kS8);
+  EXPECT_EQ(tensor(g, mm->inputs[1]).quant.zero_point[0], -2);
+  // The rank-4 inputs feed only a MatMul (through QDQ): not images, no transposes.
+  EXPECT_EQ(tensor(g, mm->outputs[0]).shape, (std::vector<int32_t>{1, 2, 4, 4}));
+  EXPECT_EQ(count_ops(g, OpType::kTranspose), 0);
+}
+
+// ONNX Runtime's quantize_dynamic form of Linear: DynamicQuantizeLinear -> MatMulInteger
+// -> Cast -> Mul(Mul(x_scale, w_scale)) -> Add(bias): FullyConnected dynamic 1.
+void build_dynamic_linear(ModelBuilder* b, int w_type, int w_zp) {
+  b->input("x", {1, 3, 4});
+  b->node("DynamicQuantizeLinear", {"x"}, {"xq", "xs", "xz"}, "dql");
+  std::vector<int32_t> w(8);
+  for (int k = 0; k < 8; ++k) w[k] = (w_type == TensorProto::INT8 ? -4 : 124) + k;
+  b->init_int("w", w_type, {4, 2}, w);
+  b->init_int("wz", w_type, {}, {w_zp});
+  b->node("MatMulInteger", {"xq", "w", "xz", "wz"}, {"acc"}, "mmi");
+  auto* c = b->node("Cast", {"acc"}, {"accf"});
+  ModelBuilder::int_attr(c, "to", TensorProto::FLOAT);
+  b->scalar_f("ws", 0.25f);
+  b->node("Mul", {"xs", "ws"}, {"scale"});
+  b->node("Mul", {"accf", "scale"}, {"mm"});
+  b->init_f("bias", {2}, {0.5f, -1.f});
+  b->node("Add", {"mm", "bias"}, {"y"});
+  b->output("y");
+}
+
+TEST(TransformerImportTest, OrtDynamicLinearBecomesDynamicFullyConnected) {
+  struct Case {
+    int type, zp;
+    bool s8;
+    int first;  // the first stored weight (w[0][0]) as s8
+  };
+  for (const Case& c : {Case{TensorProto::INT8, 0, true, -4}, Case{TensorProto::UINT8, 128, true, -4},
+                        Case{TensorProto::UINT8, 120, false, 0}}) {
+    SCOPED_TRACE(c.zp);
+    ModelBuilder b;
+    build_dynamic_linear(&b, c.type, c.zp);
+    Graph g;
+    Status s = b.import(&g);
+    ASSERT_TRUE(s.ok()) << s.message();
+    expect_valid(g);
+    ASSERT_EQ(g.nodes.size(), 1u);
+    const Node& fc = g.nodes[0];
+    ASSERT_EQ(fc.op, OpType::kFullyConnected);
+    const Tensor& w = tensor(g, fc.inputs[1]);
+    ASSERT_EQ(w.shape, (std::vector<int32_t>{2, 4}));
+    ASSERT_EQ(fc.inputs.size(), 3u);
+    EXPECT_EQ(floats(tensor(g, fc.inputs[2])), (std::vector<float>{0.5f, -1.f}));
+    if (c.s8) {
+      EXPECT_EQ(fc.attrs.dynamic, 1);
+      ASSERT_EQ(w.dtype, DType::kS8);
+      EXPECT_EQ(w.quant.scale, (std::vector<float>{0.25f}));
+      EXPECT_EQ(w.quant.zero_point, (std::vector<int32_t>{0}));
+      // W [K=4, N=2] stored [N, K]: row 0 is column 0 of W: -4, -2, 0, 2.
+      const int8_t* d = reinterpret_cast<const int8_t*>(w.data);
+      EXPECT_EQ(d[0], -4);
+      EXPECT_EQ(d[1], -2);
+      EXPECT_EQ(d[4], -3);
+    } else {
+      // Asymmetric uint8 weights: dequantized, a float FullyConnected.
+      EXPECT_EQ(fc.attrs.dynamic, 0);
+      ASSERT_EQ(w.dtype, DType::kF32);
+      EXPECT_EQ(floats(w)[0], (124 - 120) * 0.25f);
+    }
+  }
+}
+
+// Two dynamically quantized activations into one MatMulInteger: MatMul dynamic 1.
+TEST(TransformerImportTest, OrtDynamicActivationMatMul) {
+  ModelBuilder b;
+  b.input("a", {1, 3, 4});
+  b.input("bb", {1, 4, 5});
+  b.node("DynamicQuantizeLinear", {"a"}, {"aq", "as", "az"});
+  b.node("DynamicQuantizeLinear", {"bb"}, {"bq", "bs", "bz"});
+  b.node("MatMulInteger", {"aq", "bq", "az", "bz"}, {"acc"});
+  auto* c = b.node("Cast", {"acc"}, {"accf"});
+  ModelBuilder::int_attr(c, "to", TensorProto::FLOAT);
+  b.node("Mul", {"as", "bs"}, {"scale"});
+  b.node("Mul", {"accf", "scale"}, {"y"});
+  b.output("y");
+  Graph g;
+  Status s = b.import(&g);
+  ASSERT_TRUE(s.ok()) << s.message();
+  expect_valid(g);
+  ASSERT_EQ(g.nodes.size(), 1u);
+  EXPECT_EQ(g.nodes[0].op, OpType::kMatMul);
+  EXPECT_EQ(g.nodes[0].attrs.dynamic, 1);
+  EXPECT_EQ(tensor(g, g.nodes[0].outputs[0]).shape, (std::vector<int32_t>{1, 3, 5}));
+}
+
+// A dynamically quantized tensor used by anything but the integer ops is refused,
+// naming the DynamicQuantizeLinear node and the user.
+TEST(TransformerImportTest, OrtDynamicOtherUseIsRefused) {
+  ModelBuilder b;
+  b.input("x", {1, 4});
+  b.node("DynamicQuantizeLinear", {"x"}, {"xq", "xs", "xz"}, "dql");
+  auto* c = b.node("Cast", {"xq"}, {"y"}, "cast_q");
+  ModelBuilder::int_attr(c, "to", TensorProto::FLOAT);
+  b.output("y");
+  Graph g;
+  Status s = b.import(&g);
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported);
+  EXPECT_NE(s.message().find("'dql' (DynamicQuantizeLinear)"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("'cast_q' (Cast)"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace edgeq
