@@ -6,8 +6,9 @@
 // converted copy, made once by a Quantize or Dequantize node emitted just before the
 // first node that needs it; later readers reuse it. Weights and biases of quantized
 // Conv2D / FullyConnected nodes are quantized in place of the float constants, as are
-// the constant operands of other quantized ops (a Gather's table, a MatMul's constant
-// side): per tensor in the activation dtype over their own min/max. Integer tensors
+// the float constant operands of other quantized ops (a Gather's table, a MatMul's
+// constant side, a binary op's or a Concat's constant): per tensor in the activation
+// dtype over their own min/max. Integer tensors
 // (indices, Cast results) have no domain to change and are passed through.
 #include "quant/quantize_graph.h"
 
@@ -102,10 +103,12 @@ Tensor quantize_constant(const Tensor& t, DType dtype, const QuantParams& q) {
   return out;
 }
 
-// Constant operands a quantized node takes in the activation dtype: a Gather's table,
-// the constant side of a MatMul.
-bool takes_quantized_constant(const Node& n, size_t input) {
-  return (n.op == OpType::kGather && input == 0) || (n.op == OpType::kMatMul && input < 2);
+// Float constant operands a quantized node takes in the activation dtype: all but the
+// weights and bias of a GEMM (quantize_weight / quantize_bias_tensor) and LayerNorm's
+// gamma and beta (float in the quantized op): a Gather's table, a MatMul's constant
+// side, a binary op's constant (a position embedding, a scale), a Concat's (a class token).
+bool takes_quantized_constant(const Node& n) {
+  return !op_has(n.op, kOpWeights) && n.op != OpType::kLayerNorm;
 }
 
 class Rewriter {
@@ -133,9 +136,7 @@ class Rewriter {
       // Constant operands quantized over their own range (a Gather's output keeps its table's).
       for (size_t k = 0; k < n.inputs.size(); ++k) {
         const int32_t t = n.inputs[k];
-        if (t < 0 || !g_.tensors[t].is_constant() || !is_quantized_node(i) || !takes_quantized_constant(n, k)) continue;
-        if (g_.tensors[t].dtype != DType::kF32)
-          return InvalidArgument("node '" + n.name + "': constant '" + g_.tensors[t].name + "' is not float");
+        if (!is_float_constant(t) || !is_quantized_node(i) || !takes_quantized_constant(n)) continue;
         if (final_q_[t].empty()) EDGEQ_RETURN_IF_ERROR(constant_qparams(g_.tensors[t], opts_.act_dtype, &final_q_[t]));
       }
     }
@@ -158,6 +159,10 @@ class Rewriter {
  private:
   bool is_float_activation(int32_t t) const {
     return t >= 0 && !g_.tensors[t].is_constant() && g_.tensors[t].dtype == DType::kF32;
+  }
+
+  bool is_float_constant(int32_t t) const {
+    return t >= 0 && g_.tensors[t].is_constant() && g_.tensors[t].dtype == DType::kF32;
   }
 
   bool is_quantized_node(size_t i) const {
@@ -206,7 +211,7 @@ class Rewriter {
     const bool q = is_quantized_node(i);
     for (size_t k = 0; k < n.inputs.size(); ++k) {
       const int32_t t = n.inputs[k];
-      if (q && t >= 0 && g_.tensors[t].is_constant() && takes_quantized_constant(n, k)) {
+      if (q && is_float_constant(t) && takes_quantized_constant(n)) {
         n.inputs[k] = quantized_constant(t);
         continue;
       }

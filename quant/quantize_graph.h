@@ -15,7 +15,8 @@
 //    island runs on the float path between int8 neighbours;
 //  * graph inputs and outputs take the domain of the nodes that use or produce them.
 // Concat and binary ops take inputs with different scales: their kernels requantize
-// each input to the output's parameters.
+// each input to the output's parameters. Their float constant inputs (a position
+// embedding, a class token, a scale) are quantized per tensor over their own min/max.
 //
 // Transformer ops:
 //  * MatMul: both operands activations, per tensor in the activation dtype (a constant

@@ -192,6 +192,38 @@ TEST(TransformerQuant, ArithmeticAroundAnIslandJoinsIt) {
   EXPECT_EQ(out_dtype(qg, "fc2"), DType::kU8);
   EXPECT_EQ(count_op(qg, OpType::kDequantize), 1);  // fc1's output, read twice
   EXPECT_EQ(count_op(qg, OpType::kQuantize), 1);
+  // Fully int8: the written-out GELU is a unary island of fc1's output, one Lookup.
+  quant::GraphQuantOptions full;
+  full.full_int8 = true;
+  s = quantize(fg, full, &qg);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(count_op(qg, OpType::kLookup), 1);
+  EXPECT_EQ(count_op(qg, OpType::kErf), 0);
+  EXPECT_EQ(count_op(qg, OpType::kQuantize) + count_op(qg, OpType::kDequantize), 0);
+}
+
+// x -FC-> + position embedding (a constant) -FC-> y: fully int8, the constant operand is
+// quantized over its own range.
+TEST(TransformerQuant, BinaryOpConstantIsQuantizedOverItsOwnRange) {
+  GraphBuilder b(4);
+  const int32_t x = b.input("x", DType::kF32, {1, 4, 8});
+  const int32_t a = b.fc("fc1", x, {1, 4, 8}, 8);
+  const int32_t pos = b.constant("pos", {1, 4, 8}, -0.5f, 2.f);
+  const int32_t e = b.node("add_pos", OpType::kAdd, {a, pos}, {1, 4, 8});
+  const Graph fg = b.finish({b.fc("fc2", e, {1, 4, 8}, 8)});
+  quant::GraphQuantOptions full;
+  full.full_int8 = true;
+  Graph qg;
+  Status s = quantize(fg, full, &qg);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const Node& add = node_named(qg, "add_pos");
+  const Tensor& c = qg.tensors[add.inputs[1]];
+  ASSERT_TRUE(c.is_constant());
+  EXPECT_EQ(c.dtype, DType::kU8);
+  EXPECT_EQ(qg.tensors[add.outputs[0]].dtype, DType::kU8);
+  const std::vector<float> f = floats_of(fg.tensors[pos]);
+  for (size_t i = 0; i < f.size(); ++i)
+    EXPECT_NEAR(c.quant.scale[0] * (c.data[i] - c.quant.zero_point[0]), f[i], 0.5001f * c.quant.scale[0]) << i;
 }
 
 TEST(TransformerQuant, DynamicQuantizesEveryConstantGemmAndMarksMatMuls) {
