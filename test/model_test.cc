@@ -11,8 +11,9 @@
 //                      integer run and its float-simulated (DQ -> op -> Q) run
 //                      of the model differ by k > 1 steps ("ort_spread"), k.
 //   float outputs:     max |edgeq - ort| <= 1e-4 * max(1, max |ort|).
-// The committed models run as the suite CommittedModels. The torchvision models,
-// generated at test time, run as GeneratedModels from the manifest in the directory
+// The committed models run as the suite CommittedModels, the transformer encoders of
+// test/data/transformer/ (int64 inputs, named input shapes) as TransformerModels. The
+// torchvision models, generated at test time, run as GeneratedModels from the manifest in the directory
 // named by EDGEQ_MODEL_DIR (ctest sets it; see test/sources.cmake). The small variants
 // of the model zoo (tools/make_zoo.py --tiny) run as ZooModels from EDGEQ_ZOO_DIR. The
 // zoo and the island_* models (tools/make_island_models.py) have one more check: at
@@ -47,6 +48,8 @@ struct ModelCase {
   // Runtime's own two execution modes of the model are apart ("ort_spread").
   long tolerance_steps = 1;
   double float_slack = 0;  // absolute error allowed on float outputs besides 1e-4 relative
+  // Shapes of the inputs with symbolic dimensions (the manifest's "input_shapes").
+  std::map<std::string, std::vector<int64_t>> input_shapes;
 };
 
 void PrintTo(const ModelCase& c, std::ostream* os) { *os << c.name; }
@@ -72,6 +75,11 @@ std::vector<ModelCase> read_manifest(const std::string& dir) {
     for (const auto& s : e["goldens"]) c.goldens.push_back(s.get<std::string>());
     for (const auto& o : e["graph_outputs"]) c.output_quant.push_back(o.contains("quant") ? o["quant"] : nullptr);
     if (e.contains("ort_spread")) c.tolerance_steps = std::max(1L, e["ort_spread"]["max_steps"].get<long>());
+    for (size_t i = 0; e.contains("input_shapes") && i < e["graph_inputs"].size(); ++i) {
+      const auto& gi = e["graph_inputs"][i];
+      if (std::any_of(gi["shape"].begin(), gi["shape"].end(), [](const nlohmann::json& d) { return d.is_string(); }))
+        c.input_shapes[gi["name"].get<std::string>()] = e["input_shapes"][i].get<std::vector<int64_t>>();
+    }
     cases.push_back(c);
   }
   return cases;
@@ -160,7 +168,9 @@ std::string int8_nodes_on_ref(const Graph& g, const Session& session, std::strin
 // Imports c's ONNX file, checks the graph and its plan, and loads the .edgeq bytes.
 void import_and_load(const ModelCase& c, std::shared_ptr<const Model>* model) {
   Graph g;
-  Status s = import_onnx_file(c.dir + "/" + c.file, ImportOptions(), &g);
+  ImportOptions options;
+  options.input_shapes = c.input_shapes;
+  Status s = import_onnx_file(c.dir + "/" + c.file, options, &g);
   ASSERT_TRUE(s.ok()) << s.message();
   ASSERT_TRUE(validate_graph(g).ok());
   EXPECT_TRUE(check_plan_no_overlap(g));
@@ -207,7 +217,7 @@ void run_case(const ModelCase& case_in) {
   for (size_t i = 0; i < c.inputs.size(); ++i) {
     s = read_npy(c.dir + "/" + c.inputs[i], &inputs[i]);
     ASSERT_TRUE(s.ok()) << s.message();
-    ASSERT_EQ(inputs[i].dtype, "f4");
+    ASSERT_TRUE(inputs[i].dtype == "f4" || inputs[i].dtype == "i8") << c.inputs[i] << ": " << inputs[i].dtype;
   }
   if (c.name.find("convinteger_dynamic") != std::string::npos && inputs.size() == 1) {
     c.float_slack = dynamic_conv_slack(mg, inputs[0]);
@@ -232,8 +242,10 @@ void run_case(const ModelCase& case_in) {
     s = Session::create(model, opts, &session);
     ASSERT_TRUE(s.ok()) << s.message();
     for (size_t i = 0; i < inputs.size(); ++i) {
-      s = session->set_input_f32(i, reinterpret_cast<const float*>(inputs[i].data.data()),
-                                 static_cast<size_t>(inputs[i].num_elements()));
+      const size_t count = static_cast<size_t>(inputs[i].num_elements());
+      s = inputs[i].dtype == "i8"  // token ids, attention masks
+              ? session->set_input_s64(i, reinterpret_cast<const int64_t*>(inputs[i].data.data()), count)
+              : session->set_input_f32(i, reinterpret_cast<const float*>(inputs[i].data.data()), count);
       ASSERT_TRUE(s.ok()) << s.message();
     }
     if (cfg.first != "ref" && c.name.rfind("island_", 0) == 0) {
@@ -258,6 +270,11 @@ TEST_P(ModelTest, MatchesOnnxRuntime) { run_case(GetParam()); }
 
 INSTANTIATE_TEST_SUITE_P(CommittedModels, ModelTest,
                          ::testing::ValuesIn(read_manifest(std::string(EDGEQ_SOURCE_DIR) + "/test/data")),
+                         case_name);
+// The transformer encoders (tools/make_transformer_models.py), float, ONNX Runtime's
+// dynamic int8 and static QDQ, from their own manifest: int64 inputs, named input shapes.
+INSTANTIATE_TEST_SUITE_P(TransformerModels, ModelTest,
+                         ::testing::ValuesIn(read_manifest(std::string(EDGEQ_SOURCE_DIR) + "/test/data/transformer")),
                          case_name);
 
 class GeneratedModelTest : public ModelTest {};
@@ -326,10 +343,9 @@ TEST(CommittedModels, ManifestIsPresentAndComplete) {
 }
 
 // The transformer models (tools/make_transformer_models.py) have their own manifest in
-// test/data/transformer/; they do not run here until the importer and the MatMul,
-// LayerNorm, Gather and Cast kernels take them and the harness feeds int64 inputs. This
-// checks that every file such a run needs is there and agrees with the manifest.
-TEST(TransformerModels, ManifestIsPresentAndComplete) {
+// test/data/transformer/ (run above as TransformerModels): every file a run needs is
+// there and agrees with the manifest.
+TEST(TransformerModelFiles, ManifestIsPresentAndComplete) {
   const std::string dir = std::string(EDGEQ_SOURCE_DIR) + "/test/data/transformer";
   std::ifstream f(dir + "/manifest.json");
   ASSERT_TRUE(f.good()) << dir << "/manifest.json";
