@@ -429,8 +429,9 @@ py::bytes finish(Graph* g, const std::string& producer, const std::string& path)
 
 py::bytes calibrator_quantize(PyCalibrator& c, const std::string& method, bool per_channel, const std::string& act,
                               const std::string& requant, double percentile, const std::vector<std::string>& exclude,
-                              const std::vector<std::string>& float_nodes, const std::string& path) {
+                              const std::vector<std::string>& float_nodes, bool full_int8, const std::string& path) {
   quant::CalibrationOptions o;
+  o.full_int8 = full_int8;
   if (!quant::parse_method(method, &o.method))
     invalid("unknown method '" + method + "' (minmax, ema, histogram, percentile, entropy, mse)");
   if (!(percentile >= 50.0 && percentile <= 100.0)) invalid("percentile must be in [50, 100]");
@@ -447,10 +448,12 @@ py::bytes calibrator_quantize(PyCalibrator& c, const std::string& method, bool p
   return finish(&g, "edgeq.Calibrator " + method + " from " + c.model->graph().producer, path);
 }
 
-py::bytes quantize_dynamic(const PyModel& m, bool per_channel, const std::string& requant, const std::string& path) {
+py::bytes quantize_dynamic(const PyModel& m, bool per_channel, const std::string& requant, const std::string& mode,
+                           const std::string& path) {
   const std::shared_ptr<const Model>& model = m.get();
   quant::GraphQuantOptions o;
   o.dynamic = true;
+  if (!quant::parse_dynamic_mode(mode, &o.dynamic_mode)) invalid("unknown dynamic mode '" + mode + "' (row, tensor)");
   o.per_channel_weights = per_channel;
   o.requant = requant_scheme(requant);
   Graph g;
@@ -631,7 +634,8 @@ PYBIND11_MODULE(_edgeq, m) {
         without_gil([&] { return c.calibrator->load_stats(path); });
       })
       .def("quantize", &calibrator_quantize, py::arg("method"), py::arg("per_channel"), py::arg("act_dtype"),
-           py::arg("requant"), py::arg("percentile"), py::arg("exclude"), py::arg("float_nodes"), py::arg("path"));
+           py::arg("requant"), py::arg("percentile"), py::arg("exclude"), py::arg("float_nodes"), py::arg("full_int8"),
+           py::arg("path"));
 
   py::class_<PyReport>(m, "Report", "Per-layer error of an int8 model against its float model.")
       .def(py::init(&create_report), py::arg("float_model"), py::arg("int8_model"), py::arg("threads") = 1,
@@ -646,7 +650,7 @@ PYBIND11_MODULE(_edgeq, m) {
   m.def("convert", &convert, py::arg("onnx_path"), py::arg("edgeq_path"), py::arg("float_io"), py::arg("batch"),
         py::arg("requant"));
   m.def("quantize_dynamic", &quantize_dynamic, py::arg("model"), py::arg("per_channel"), py::arg("requant"),
-        py::arg("path"));
+        py::arg("mode"), py::arg("path"));
   m.def("bench", &run_bench, py::arg("model"), py::arg("threads"), py::arg("isa"), py::arg("warmup"), py::arg("runs"),
         py::arg("min_time"), py::arg("profile"));
 }

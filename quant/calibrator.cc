@@ -25,11 +25,8 @@ Status Calibrator::create(std::shared_ptr<const Model> float_model, const Sessio
                           const ObserverOptions& collect, std::unique_ptr<Calibrator>* out) {
   if (!float_model) return InvalidArgument("null model");
   const Graph& g = float_model->graph();
-  for (const Node& n : g.nodes)
-    for (int32_t t : n.outputs)
-      if (g.tensors[t].dtype != DType::kF32)
-        return InvalidArgument("calibration needs a float model; node '" + n.name + "' produces " +
-                               dtype_name(g.tensors[t].dtype));
+  Status is_float = check_float_graph(g);
+  if (!is_float.ok()) return Status(is_float.code(), "calibration needs a float model: " + is_float.message());
   std::unique_ptr<Calibrator> c(new Calibrator());
   EDGEQ_RETURN_IF_ERROR(Session::create(std::move(float_model), options, &c->session_));
   std::vector<bool> seen(g.tensors.size(), false);
@@ -122,6 +119,7 @@ Status Calibrator::quantize(const CalibrationOptions& options, Graph* out) const
   go.act_dtype = options.act_dtype;
   go.per_channel_weights = options.per_channel_weights;
   go.requant = options.requant;
+  go.full_int8 = options.full_int8;
   go.float_nodes = options.float_nodes;
   go.float_nodes.resize(g.nodes.size(), false);
   for (const std::string& name : options.exclude) {

@@ -35,6 +35,7 @@ struct CalibrationOptions {
   RequantScheme requant = RequantScheme::kFp32;
   std::vector<std::string> exclude;   // node names kept in float
   std::vector<bool> float_nodes;      // per float-graph node, kept in float (fallback)
+  bool full_int8 = false;             // LayerNorm, Softmax, GELU, residual Adds in int8 too
 };
 
 class Calibrator {

@@ -358,53 +358,126 @@ std::vector<double> fold_abs(const RunningHistogram& h, int32_t bins, float* abs
   return out;
 }
 
+namespace {
+
+// KL(P || Q) of the window [a, b) of `hist` (prefix[k]: the mass of hist[0:k]) with
+// `levels` groups: P is hist[a:b] with the mass below a added to its first bin and the
+// mass from b on added to its last; Q is hist[a:b] merged into `levels` groups of
+// (nearly) equal bin counts, each group's mass spread evenly over its bins where P is
+// non-zero. Infinity when Q is empty. p and q are scratch.
+double window_kl(const std::vector<double>& hist, const std::vector<double>& prefix, int32_t a, int32_t b,
+                 int32_t levels, std::vector<double>* p, std::vector<double>* q) {
+  const int32_t w = b - a;
+  p->assign(hist.begin() + a, hist.begin() + b);
+  (*p)[0] += prefix[a];                         // the clipped lower tail
+  (*p)[w - 1] += prefix.back() - prefix[b];     // the clipped upper tail
+  q->assign(static_cast<size_t>(w), 0.0);
+  for (int32_t g = 0; g < levels; ++g) {
+    const int32_t b0 = static_cast<int32_t>(static_cast<int64_t>(g) * w / levels);
+    const int32_t b1 = static_cast<int32_t>(static_cast<int64_t>(g + 1) * w / levels);
+    double mass = 0.0;
+    int32_t nonzero = 0;
+    for (int32_t k = b0; k < b1; ++k) {
+      mass += hist[a + k];
+      nonzero += (*p)[k] > 0.0;
+    }
+    if (nonzero == 0) continue;
+    for (int32_t k = b0; k < b1; ++k)
+      if ((*p)[k] > 0.0) (*q)[k] = mass / nonzero;
+  }
+  // KL of the normalized distributions. A bin where P has mass and Q none (a tail
+  // landed on an empty group) gets a floor so the divergence stays finite but large.
+  const double p_total = prefix.back();
+  double q_total = 0.0;
+  for (double v : *q) q_total += v;
+  if (!(q_total > 0.0)) return std::numeric_limits<double>::infinity();
+  const double floor_q = 1e-12;
+  double kl = 0.0;
+  for (int32_t k = 0; k < w; ++k) {
+    if (!((*p)[k] > 0.0)) continue;
+    const double pk = (*p)[k] / p_total;
+    const double qk = std::max((*q)[k] / q_total, floor_q);
+    kl += pk * std::log(pk / qk);
+  }
+  return kl;
+}
+
+std::vector<double> prefix_sums(const std::vector<double>& hist) {
+  std::vector<double> prefix(hist.size() + 1, 0.0);
+  for (size_t k = 0; k < hist.size(); ++k) prefix[k + 1] = prefix[k] + hist[k];
+  return prefix;
+}
+
+}  // namespace
+
 int32_t kl_threshold_bin(const std::vector<double>& hist, int32_t levels) {
   const int32_t n = static_cast<int32_t>(hist.size());
   if (levels < 1 || n <= levels) return n;
-  std::vector<double> suffix(static_cast<size_t>(n) + 1, 0.0);
-  for (int32_t k = n - 1; k >= 0; --k) suffix[k] = suffix[k + 1] + hist[k];
-  if (!(suffix[0] > 0.0)) return n;
+  const std::vector<double> prefix = prefix_sums(hist);
+  if (!(prefix.back() > 0.0)) return n;
   std::vector<double> p, q;
   double best_kl = std::numeric_limits<double>::infinity();
   int32_t best = n;
   for (int32_t i = levels; i <= n; ++i) {
-    p.assign(hist.begin(), hist.begin() + i);
-    p[i - 1] += suffix[i];  // the clipped tail saturates into the last kept bin
-    q.assign(static_cast<size_t>(i), 0.0);
-    for (int32_t g = 0; g < levels; ++g) {
-      const int32_t b0 = static_cast<int32_t>(static_cast<int64_t>(g) * i / levels);
-      const int32_t b1 = static_cast<int32_t>(static_cast<int64_t>(g + 1) * i / levels);
-      double mass = 0.0;
-      int32_t nonzero = 0;
-      for (int32_t k = b0; k < b1; ++k) {
-        mass += hist[k];
-        nonzero += p[k] > 0.0;
-      }
-      if (nonzero == 0) continue;
-      for (int32_t k = b0; k < b1; ++k)
-        if (p[k] > 0.0) q[k] = mass / nonzero;
-    }
-    // KL(P || Q) of the normalized distributions. A bin where P has mass and Q none
-    // (the tail landed on an empty group) gets a floor so the divergence stays finite
-    // but large.
-    const double p_total = suffix[0];
-    double q_total = 0.0;
-    for (double v : q) q_total += v;
-    if (!(q_total > 0.0)) continue;
-    const double floor_q = 1e-12;
-    double kl = 0.0;
-    for (int32_t k = 0; k < i; ++k) {
-      if (!(p[k] > 0.0)) continue;
-      const double pk = p[k] / p_total;
-      const double qk = std::max(q[k] / q_total, floor_q);
-      kl += pk * std::log(pk / qk);
-    }
+    const double kl = window_kl(hist, prefix, 0, i, levels, &p, &q);
     if (kl < best_kl) {
       best_kl = kl;
       best = i;
     }
   }
   return best;
+}
+
+void kl_window(const std::vector<double>& hist, int32_t levels, int32_t* first, int32_t* last) {
+  const int32_t n = static_cast<int32_t>(hist.size());
+  *first = 0;
+  *last = n;
+  if (levels < 1 || n <= levels) return;
+  const std::vector<double> prefix = prefix_sums(hist);
+  if (!(prefix.back() > 0.0)) return;
+  std::vector<double> p, q;
+  // KL compares normalized distributions, so a window off the bulk, whose P is nearly
+  // all tail mass piled into one end bin, would score close to 0: windows must hold at
+  // least half of the mass inside them.
+  const double half = 0.5 * prefix.back();
+  auto kl_of = [&](int32_t s, int32_t e) {
+    if (prefix[e] - prefix[s] < half) return std::numeric_limits<double>::infinity();
+    return window_kl(hist, prefix, s, e, levels, &p, &q);
+  };
+  int32_t a = 0, b = n;
+  for (int round = 0; round < 4; ++round) {
+    const int32_t a0 = a, b0 = b;
+    double best = std::numeric_limits<double>::infinity();
+    for (int32_t e = a + levels; e <= n; ++e) {  // the upper end, the lower fixed
+      const double kl = kl_of(a, e);
+      if (kl < best) {
+        best = kl;
+        b = e;
+      }
+    }
+    best = std::numeric_limits<double>::infinity();
+    for (int32_t s = b - levels; s >= 0; --s) {  // the lower end, from the upper one outwards
+      const double kl = kl_of(s, b);
+      if (kl < best) {
+        best = kl;
+        a = s;
+      }
+    }
+    if (a == a0 && b == b0) break;
+  }
+  *first = a;
+  *last = b;
+}
+
+std::vector<double> rebin(const RunningHistogram& h, double lo, double hi, int32_t bins) {
+  std::vector<double> out(static_cast<size_t>(bins), 0.0);
+  const int32_t src_bins = static_cast<int32_t>(h.counts.size());
+  const double ws = (static_cast<double>(h.max) - h.min) / src_bins, wd = (hi - lo) / bins;
+  for (int32_t k = 0; k < src_bins; ++k) {
+    const double a = h.min + k * ws;
+    spread(&out, wd, a - lo, a + ws - lo, h.counts[k]);
+  }
+  return out;
 }
 
 }  // namespace quant

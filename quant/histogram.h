@@ -94,5 +94,19 @@ double histogram_sq_error(const RunningHistogram& h, double scale, double kmin, 
 // Needs levels >= 1; returns hist.size() when hist.size() <= levels.
 int32_t kl_threshold_bin(const std::vector<double>& hist, int32_t levels);
 
+// The same KL criterion on a signed histogram with both ends free (affine schemes on
+// two-sided data): the window [*first, *last) of at least `levels` bins whose P (the
+// window, each tail's mass saturating into its end bin) is closest to Q (the window
+// merged into `levels` groups). Coordinate search from the whole histogram: the upper
+// end with the lower one fixed, then the lower end with the upper one fixed, repeated
+// until neither moves (at most 4 rounds); each line search is exhaustive and keeps the
+// first of equal minima. Windows holding less than half the mass are not candidates
+// (their P is mostly one end bin, which normalized KL would score near 0). Returns [0, hist.size()) when hist.size() <= levels.
+void kl_window(const std::vector<double>& hist, int32_t levels, int32_t* first, int32_t* last);
+
+// `bins` bins over [lo, hi] (lo < hi) holding the running histogram's mass, each source
+// bin spread in proportion to overlap; mass outside [lo, hi] lands in the end bins.
+std::vector<double> rebin(const RunningHistogram& h, double lo, double hi, int32_t bins);
+
 }  // namespace quant
 }  // namespace edgeq

@@ -21,18 +21,29 @@
 //  * kPercentile    affine: [q(1 - p), q(p)], both tails clipped; symmetric: [-T, T]
 //                   with T = q_|x|(p) on the histogram of |x|. q is the histogram's
 //                   quantile with linear interpolation inside a bin; p = 99.999%.
-//  * kEntropy       TensorRT / ncnn KL search (kl_threshold_bin) on the histogram of |x|
-//                   (`entropy_bins` bins over [0, max|x|]) with as many levels as the
-//                   scheme has codes on one side of 0: symmetric (qmax-qmin+1)/2 (128
-//                   for int8), giving [-T, T]. Affine schemes: one-sided data (min >= 0
-//                   after ReLU, or max <= 0) use every code, (qmax-qmin+1) levels, over
-//                   [0, T] (or [-T, 0]); two-sided data use (qmax-qmin+1)/2 levels and
-//                   clip both sides at T: [max(min, -T), min(max, T)]. Exact zeros are
-//                   left out of the histogram first (ncnn does; after ReLU they are a
-//                   spike that would drag the threshold down), and T never exceeds
-//                   max|x| of the data. On light-tailed data (Gaussian, Laplace) with
-//                   128 levels the KL curve keeps falling almost to max|x|, so entropy
-//                   clips little there; it does clip sparse outliers.
+//  * kEntropy       TensorRT / ncnn KL search on the histogram (`entropy_bins` bins),
+//                   with as many levels as the scheme has codes over the range it
+//                   searches. Symmetric: kl_threshold_bin on the histogram of |x| over
+//                   [0, max|x|] with (qmax-qmin+1)/2 levels (128 for int8), giving
+//                   [-T, T]. Affine on one-sided data (min >= 0 after ReLU, or max <= 0):
+//                   the same search with every code, (qmax-qmin+1) levels, over [0, T]
+//                   (or [-T, 0]). Affine on two-sided data: folding |x| would be wrong
+//                   twice over, since the grid then spans [lo, hi] with every code (finer
+//                   than the T/128 the folded search assumes, so T came out too small)
+//                   and the two sides' shapes differ (a residual's long positive tail
+//                   and short negative one get one threshold). So the search runs on
+//                   the signed histogram over [min, max] with every code: the window
+//                   [lo, hi] of least KL (kl_window: the upper end with the lower fixed,
+//                   then the lower end, until neither moves), each side clipped on its
+//                   own; the integer zero point comes from choose_qparams afterwards.
+//                   Exact zeros are left out of the histogram first (ncnn does; after
+//                   ReLU they are a spike that would drag the threshold down), other
+//                   atoms (bins far above their surroundings: a convolution of a
+//                   constant image background) are flattened for the search and then
+//                   kept inside the range (observer.cc, without_atoms), and the range
+//                   never exceeds the data's. On light-tailed data (Gaussian,
+//                   Laplace) the KL curve keeps falling almost to the extremes, so
+//                   entropy clips little there; it does clip sparse outliers.
 //  * kMse           the range whose quantization (with this scheme's exact scale and
 //                   zero point) has the least expected squared error on the histogram
 //                   (histogram_sq_error): symmetric: T = max|x| * k / mse_steps for

@@ -5,7 +5,11 @@
 // quantized node reads them). A node that needs a tensor in the other domain gets a
 // converted copy, made once by a Quantize or Dequantize node emitted just before the
 // first node that needs it; later readers reuse it. Weights and biases of quantized
-// Conv2D / FullyConnected nodes are quantized in place of the float constants.
+// Conv2D / FullyConnected nodes are quantized in place of the float constants, as are
+// the float constant operands of other quantized ops (a Gather's table, a MatMul's
+// constant side, a binary op's or a Concat's constant): per tensor in the activation
+// dtype over their own min/max. Integer tensors
+// (indices, Cast results) have no domain to change and are passed through.
 #include "quant/quantize_graph.h"
 
 #include <algorithm>
@@ -19,6 +23,8 @@
 #include "graph/ir_util.h"
 #include "graph/shape.h"
 #include "graph/unary_island.h"
+#include "kernels/ref/ref.h"
+#include "quant/qparams.h"
 #include "quant/weights.h"
 
 namespace edgeq {
@@ -62,6 +68,49 @@ Status quantize_bias_tensor(const Tensor& b, float s_in, const QuantParams& wq, 
   return Status::Ok();
 }
 
+// Per-tensor qparams of a constant activation operand over its own min/max (0 included).
+Status constant_qparams(const Tensor& t, DType dtype, QuantParams* q) {
+  const std::vector<float> f = floats_of(t);
+  float lo = 0.f, hi = 0.f;
+  for (float v : f) {
+    if (!std::isfinite(v)) return InvalidArgument("constant '" + t.name + "' has a non-finite value");
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  QScheme scheme;
+  scheme.dtype = dtype;
+  float scale = 0.f;
+  int32_t zp = 0;
+  EDGEQ_RETURN_IF_ERROR(choose_qparams(scheme, lo, hi, &scale, &zp));
+  q->scale = {scale};
+  q->zero_point = {zp};
+  return Status::Ok();
+}
+
+// The constant quantized with per-tensor qparams q in `dtype`.
+Tensor quantize_constant(const Tensor& t, DType dtype, const QuantParams& q) {
+  const std::vector<float> f = floats_of(t);
+  const int32_t qmin = dtype == DType::kS8 ? -128 : 0, qmax = dtype == DType::kS8 ? 127 : 255;
+  std::vector<uint8_t> bytes(f.size());
+  for (size_t i = 0; i < f.size(); ++i)
+    bytes[i] = static_cast<uint8_t>(ref::quantize_value(f[i], q.scale[0], q.zero_point[0], qmin, qmax));
+  Tensor out;
+  out.name = t.name + "_quantized";
+  out.dtype = dtype;
+  out.shape = t.shape;
+  out.quant = q;
+  out.set_data(std::move(bytes));
+  return out;
+}
+
+// Float constant operands a quantized node takes in the activation dtype: all but the
+// weights and bias of a GEMM (quantize_weight / quantize_bias_tensor) and LayerNorm's
+// gamma and beta (float in the quantized op): a Gather's table, a MatMul's constant
+// side, a binary op's constant (a position embedding, a scale), a Concat's (a class token).
+bool takes_quantized_constant(const Node& n) {
+  return !op_has(n.op, kOpWeights) && n.op != OpType::kLayerNorm;
+}
+
 class Rewriter {
  public:
   Rewriter(const Graph& g, const std::vector<QuantParams>& q, const GraphQuantOptions& o, Graph* out)
@@ -82,8 +131,14 @@ class Rewriter {
     for (size_t i = 0; i < g_.nodes.size(); ++i) {
       const Node& n = g_.nodes[i];
       for (int32_t t : n.inputs)
-        if (t >= 0 && producer[t] < 0 && !g_.tensors[t].is_constant() && is_quantized_node(i)) quantized_[t] = true;
-      for (int32_t t : n.outputs) quantized_[t] = is_quantized_node(i);
+        if (t >= 0 && producer[t] < 0 && is_float_activation(t) && is_quantized_node(i)) quantized_[t] = true;
+      for (int32_t t : n.outputs) quantized_[t] = is_quantized_node(i) && is_float_activation(t);
+      // Constant operands quantized over their own range (a Gather's output keeps its table's).
+      for (size_t k = 0; k < n.inputs.size(); ++k) {
+        const int32_t t = n.inputs[k];
+        if (!is_float_constant(t) || !is_quantized_node(i) || !takes_quantized_constant(n)) continue;
+        if (final_q_[t].empty()) EDGEQ_RETURN_IF_ERROR(constant_qparams(g_.tensors[t], opts_.act_dtype, &final_q_[t]));
+      }
     }
     // Range-preserving ops pass their input's qparams on, in execution order.
     for (size_t i = 0; i < g_.nodes.size(); ++i) {
@@ -102,6 +157,14 @@ class Rewriter {
   }
 
  private:
+  bool is_float_activation(int32_t t) const {
+    return t >= 0 && !g_.tensors[t].is_constant() && g_.tensors[t].dtype == DType::kF32;
+  }
+
+  bool is_float_constant(int32_t t) const {
+    return t >= 0 && g_.tensors[t].is_constant() && g_.tensors[t].dtype == DType::kF32;
+  }
+
   bool is_quantized_node(size_t i) const {
     if (i < opts_.float_nodes.size() && opts_.float_nodes[i]) return false;
     const Node& n = g_.nodes[i];
@@ -148,7 +211,11 @@ class Rewriter {
     const bool q = is_quantized_node(i);
     for (size_t k = 0; k < n.inputs.size(); ++k) {
       const int32_t t = n.inputs[k];
-      if (t < 0 || g_.tensors[t].is_constant()) continue;
+      if (q && is_float_constant(t) && takes_quantized_constant(n)) {
+        n.inputs[k] = quantized_constant(t);
+        continue;
+      }
+      if (!is_float_activation(t)) continue;  // constants, integer tensors
       if (q && final_q_[t].empty() && !quantized_[t])
         return InvalidArgument("tensor '" + g_.tensors[t].name + "' has no calibrated range");
       n.inputs[k] = in_domain(t, q);
@@ -168,6 +235,12 @@ class Rewriter {
     }
     out_->nodes.push_back(std::move(n));
     return Status::Ok();
+  }
+
+  // The quantized copy of constant t (made once, shared by every reader).
+  int32_t quantized_constant(int32_t t) {
+    if (other_[t] < 0) other_[t] = out_->add_tensor(quantize_constant(g_.tensors[t], opts_.act_dtype, final_q_[t]));
+    return other_[t];
   }
 
   const Graph& g_;
@@ -236,23 +309,108 @@ void fuse_islands(const std::set<std::string>& marked, Graph* g) {
   }
 }
 
-// Dynamic quantization: int8 weights for every FullyConnected, nothing else changes.
+// The float islands of a transformer under default static quantization (see
+// quantize_graph.h): LayerNorm, Softmax, Gelu and Erf, then the elementwise binary ops
+// next to them (an activation input from the island, or a reader in it), to a fixed
+// point.
+void mark_float_islands(const Graph& g, std::vector<bool>* float_nodes) {
+  const GraphUses u = compute_uses(g);
+  float_nodes->resize(g.nodes.size(), false);
+  std::vector<bool> island(g.nodes.size(), false);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const OpType op = g.nodes[i].op;
+    island[i] = op == OpType::kLayerNorm || op == OpType::kSoftmax || op == OpType::kGelu || op == OpType::kErf;
+  }
+  auto elementwise = [](OpType op) {
+    return op == OpType::kAdd || op == OpType::kSub || op == OpType::kMul || op == OpType::kDiv;
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node& n = g.nodes[i];
+      if (island[i] || !elementwise(n.op)) continue;
+      bool join = false;
+      for (int32_t t : n.inputs)
+        if (t >= 0 && !g.tensors[t].is_constant() && u.producer[t] >= 0 && island[u.producer[t]]) join = true;
+      for (int c : u.consumers[n.outputs[0]]) join = join || island[c];
+      if (join) island[i] = changed = true;
+    }
+  }
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (island[i]) (*float_nodes)[i] = true;
+}
+
+// The weight of a GEMM with constant float weights: W[N,K] of a FullyConnected, or B^T
+// of a MatMul whose B is a constant matrix; false for any other node.
+bool constant_gemm_weights(const Graph& g, const Node& n, Tensor* w) {
+  if (n.op == OpType::kFullyConnected) {
+    const Tensor& t = g.tensors[n.inputs[1]];
+    if (!t.is_constant() || t.dtype != DType::kF32) return false;
+    *w = t;
+    return true;
+  }
+  if (n.op != OpType::kMatMul) return false;
+  const Tensor& b = g.tensors[n.inputs[1]];
+  if (!b.is_constant() || b.dtype != DType::kF32 || b.shape.size() != 2) return false;
+  const int32_t k = b.shape[0], nn = b.shape[1];
+  const std::vector<float> f = floats_of(b);
+  std::vector<float> bt(f.size());
+  for (int32_t r = 0; r < k; ++r)
+    for (int32_t c = 0; c < nn; ++c) bt[static_cast<size_t>(c) * k + r] = f[static_cast<size_t>(r) * nn + c];
+  w->name = b.name + "_transposed";
+  w->dtype = DType::kF32;
+  w->shape = {nn, k};
+  w->quant = QuantParams();
+  w->set_data(std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(bt.data()),
+                                   reinterpret_cast<const uint8_t*>(bt.data()) + bt.size() * 4));
+  return true;
+}
+
+// Dynamic quantization: int8 weights for every GEMM with constant weights, the run-time
+// mode on every FullyConnected and MatMul left with float operands.
 Status quantize_dynamic(const Graph& g, const GraphQuantOptions& opts, Graph* out) {
   *out = g;
   out->requant = opts.requant;
+  const bool row = opts.dynamic_mode == DynamicMode::kRow;
   for (Node& n : out->nodes) {
-    if (n.op != OpType::kFullyConnected) continue;
-    const Tensor& w = out->tensors[n.inputs[1]];
-    if (!w.is_constant() || w.dtype != DType::kF32) continue;
-    Tensor wq;
-    EDGEQ_RETURN_IF_ERROR(quantize_weight(w, opts.per_channel_weights, &wq));
-    n.inputs[1] = out->add_tensor(std::move(wq));
+    Tensor w;
+    if (constant_gemm_weights(*out, n, &w)) {
+      Tensor wq;
+      EDGEQ_RETURN_IF_ERROR(quantize_weight(w, opts.per_channel_weights, &wq));
+      n.inputs[1] = out->add_tensor(std::move(wq));
+      n.op = OpType::kFullyConnected;  // a MatMul with constant B becomes one (no bias)
+      n.attrs.dynamic = row ? 0 : 1;
+    } else if (n.op == OpType::kMatMul && out->tensors[n.inputs[0]].dtype == DType::kF32 &&
+               out->tensors[n.inputs[1]].dtype == DType::kF32) {
+      n.attrs.dynamic = row ? 2 : 1;
+    }
   }
   compact_graph(out);
   return validate_graph(*out);
 }
 
 }  // namespace
+
+Status check_float_graph(const Graph& g) {
+  for (const Node& n : g.nodes)
+    for (int32_t t : n.outputs)
+      if (g.tensors[t].dtype != DType::kF32 && !is_index_type(g.tensors[t].dtype))
+        return InvalidArgument("node '" + n.name + "' produces " + dtype_name(g.tensors[t].dtype) +
+                               ": quantize a float model");
+  return Status::Ok();
+}
+
+const char* dynamic_mode_name(DynamicMode m) { return m == DynamicMode::kTensor ? "tensor" : "row"; }
+
+bool parse_dynamic_mode(const std::string& name, DynamicMode* out) {
+  for (DynamicMode m : {DynamicMode::kRow, DynamicMode::kTensor}) {
+    if (name == dynamic_mode_name(m)) {
+      *out = m;
+      return true;
+    }
+  }
+  return false;
+}
 
 Status quantize_graph(const Graph& g, const std::vector<QuantParams>& act_qparams, const GraphQuantOptions& opts,
                       Graph* out) {
@@ -261,18 +419,16 @@ Status quantize_graph(const Graph& g, const std::vector<QuantParams>& act_qparam
     return InvalidArgument("quantize_graph: " + std::to_string(act_qparams.size()) + " qparams for " +
                            std::to_string(g.tensors.size()) + " tensors");
   if (!is_quantized_type(opts.act_dtype)) return InvalidArgument("activation dtype must be int8 or uint8");
-  for (const Node& n : g.nodes)
-    for (int32_t t : n.outputs)
-      if (g.tensors[t].dtype != DType::kF32)
-        return InvalidArgument("node '" + n.name + "' is not a float node: quantize a float model");
+  EDGEQ_RETURN_IF_ERROR(check_float_graph(g));
   *out = Graph();
   GraphQuantOptions with_islands = opts;
+  with_islands.float_nodes.resize(g.nodes.size(), false);
+  if (!opts.full_int8) mark_float_islands(g, &with_islands.float_nodes);
+  const std::vector<bool> kept_float = with_islands.float_nodes;
   mark_unary_islands(g, &with_islands.float_nodes);
-  std::set<std::string> marked;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const bool user_float = i < opts.float_nodes.size() && opts.float_nodes[i];
-    if (with_islands.float_nodes[i] && !user_float) marked.insert(g.nodes[i].name);
-  }
+  std::set<std::string> marked;  // the unary islands' nodes, fused into Lookups below
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (with_islands.float_nodes[i] && !kept_float[i]) marked.insert(g.nodes[i].name);
   Rewriter r(g, act_qparams, with_islands, out);
   EDGEQ_RETURN_IF_ERROR(r.run());
   fuse_islands(marked, out);

@@ -109,7 +109,7 @@ Status ErrorReport::create(std::shared_ptr<const Model> float_model, std::shared
     if (op_has(n.op, kOpConversion)) continue;
     const Tensor& t = qg.tensors[n.outputs[0]];
     const int32_t ft = fg.find_tensor(t.name);
-    if (ft < 0 || fg.tensors[ft].shape != t.shape || t.dtype == DType::kS32) continue;
+    if (ft < 0 || fg.tensors[ft].shape != t.shape || is_index_type(t.dtype)) continue;  // int32 / int64: no error
     LayerError e;
     e.node = n.name;
     e.op = op_name(n.op);

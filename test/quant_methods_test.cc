@@ -244,6 +244,90 @@ TEST(QuantMethods, KlThresholdOnHandmadeHistograms) {
   EXPECT_EQ(kl_threshold_bin(std::vector<double>(64, 1.0), 128), 64);  // fewer bins than levels
 }
 
+TEST(QuantMethods, KlWindowOnHandmadeHistograms) {
+  int32_t a = -1, b = -1;
+  // Mass spread evenly to both ends: the whole range.
+  kl_window(std::vector<double>(512, 1.0), 128, &a, &b);
+  EXPECT_EQ(a, 0);
+  EXPECT_EQ(b, 512);
+  // A smooth bulk off centre with a tiny far tail on each side: each side clipped on
+  // its own (the sides are not mirrored), without cutting into the bulk's shoulders.
+  std::vector<double> h(1000, 0.0);
+  for (int i = 300; i < 600; ++i) h[i] = 100.0 * std::exp(-std::pow((i - 450) / 60.0, 2));
+  h[2] = 1e-3;
+  h[990] = 1e-3;
+  kl_window(h, 128, &a, &b);
+  EXPECT_GT(a, 250);
+  EXPECT_LT(a, 340);
+  EXPECT_GT(b, 560);
+  EXPECT_LT(b, 700);
+  kl_window(std::vector<double>(64, 1.0), 128, &a, &b);  // fewer bins than levels
+  EXPECT_EQ(a, 0);
+  EXPECT_EQ(b, 64);
+}
+
+TEST(QuantMethods, RebinKeepsMassAndClampsToTheEnds) {
+  RunningHistogram h;
+  h.min = -2.f;
+  h.max = 2.f;
+  h.counts.assign(4, 1.f);  // [-2,-1] [-1,0] [0,1] [1,2]
+  const std::vector<double> r = rebin(h, -1.0, 1.0, 4);  // bins of 0.5 over [-1, 1]
+  EXPECT_DOUBLE_EQ(r[0], 1.5);  // [-1, -0.5] plus all of [-2, -1]
+  EXPECT_DOUBLE_EQ(r[1], 0.5);
+  EXPECT_DOUBLE_EQ(r[2], 0.5);
+  EXPECT_DOUBLE_EQ(r[3], 1.5);
+}
+
+// Normalized images, as Fashion-MNIST's (pixel / 255 - mean) / std: half the pixels are
+// background at the lower end, the rest spread up to the bright end. Folding |x| put
+// the background spike at |min| and clipped every pixel above it (a uint8 range of
+// [-0.81, 0.81] for data in [-0.81, 2.02]); the search on the signed histogram keeps
+// the bright end and clips nothing it should not.
+TEST(QuantMethods, EntropyKeepsBothSidesOfTwoSidedAffineData) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  const float mean = 0.2860406f, sd = 0.3530242f;
+  std::vector<float> x(200000);
+  for (float& v : x) {
+    const float pixel = u(rng) < 0.5f ? 0.f : u(rng);
+    v = (pixel - mean) / sd;
+  }
+  for (DType dt : {DType::kU8, DType::kS8}) {
+    const QScheme s = make_scheme(dt, false);
+    SCOPED_TRACE(scheme_string(s));
+    const Result mm = run(Method::kMinMax, x, s);
+    const Result r = run(Method::kEntropy, x, s);
+    EXPECT_EQ(r.lo[0], mm.lo[0]);
+    EXPECT_GT(r.hi[0], 0.97f * mm.hi[0]);
+    EXPECT_LT(quant_mse(x, s, r.scale[0], r.zp[0]), 1.1 * quant_mse(x, s, mm.scale[0], mm.zp[0]));
+  }
+}
+
+// A ReLU output over images with a constant background: besides the zeros, a few
+// values shared by many samples (one per channel: the convolution of the background)
+// and a long tail. The KL search ran to the atoms (each group next to one diverges)
+// and clipped the tail hard; with the atoms flattened for the search and kept inside
+// the range, it clips only the sparse end of the tail.
+TEST(QuantMethods, EntropyIsNotDraggedToAtomsAndKeepsThem) {
+  std::mt19937 rng(12);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  std::exponential_distribution<float> tail(1.f / 1.5f);
+  const float atoms[] = {0.2f, 0.45f, 0.7f, 1.f};
+  std::vector<float> x(400000);
+  for (size_t i = 0; i < x.size(); ++i) {
+    const float r = u(rng);
+    x[i] = r < 0.6f ? 0.f : r < 0.8f ? atoms[i % 4] : tail(rng);
+  }
+  for (const QScheme& s : {make_scheme(DType::kU8, false), make_scheme(DType::kS8, true)}) {
+    SCOPED_TRACE(scheme_string(s));
+    const Result r = run(Method::kEntropy, x, s);
+    EXPECT_GE(r.hi[0], 1.f);
+    size_t clipped = 0;
+    for (float v : x) clipped += v > r.hi[0];
+    EXPECT_LT(static_cast<double>(clipped) / x.size(), 0.01) << "hi " << r.hi[0];
+  }
+}
+
 TEST(QuantMethods, FoldAbsKeepsMassAndMirrors) {
   RunningHistogram h;
   h.min = -2.f;

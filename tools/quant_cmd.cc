@@ -2,7 +2,8 @@
 //
 //   edgeq calibrate model_f32.edgeq --data DIR|FILE.npy [--method M] [--per-channel|--per-tensor]
 //         [--act-dtype uint8|int8] [--samples N] [--stats FILE] [--exclude A,B]
-//         [--fallback N] [--fallback-sqnr DB] [--dynamic] -o model_int8.edgeq
+//         [--fallback N] [--fallback-sqnr DB] [--full-int8] -o model_int8.edgeq
+//   edgeq calibrate model_f32.edgeq --dynamic [--dynamic-mode row|tensor] -o model_int8.edgeq
 //   edgeq quant-report float.edgeq int8.edgeq --data ... [--samples N]
 //
 // calibrate runs the float model over the data with an observer on every activation
@@ -11,6 +12,9 @@
 // --stats of an existing file and no --data, they are read back instead of running the
 // data again. --fallback / --fallback-sqnr measure each layer's isolated error on the
 // data (up to --sensitivity-samples samples) and keep the worst layers in float.
+// Transformers: LayerNorm, Softmax and GELU stay float islands between the int8 GEMMs
+// unless --full-int8; --dynamic quantizes every GEMM with constant weights and marks
+// every MatMul of two activations for run-time quantization (quant/quantize_graph.h).
 // quant-report prints per-layer SQNR and cosine similarity, isolated and propagated,
 // worst first, and top-1 agreement for a classifier.
 #include <sys/stat.h>
@@ -146,7 +150,8 @@ void print_report(const quant::ErrorReport& r, size_t top) {
 
 struct CalibrateArgs {
   std::string model, output, stats, method = "minmax", act_dtype = "uint8", requant = "fp32", exclude;
-  bool per_tensor = false, per_channel = false, dynamic = false;
+  std::string dynamic_mode = "row";
+  bool per_tensor = false, per_channel = false, dynamic = false, full_int8 = false;
   int32_t fallback = 0;
   double fallback_sqnr = std::numeric_limits<double>::quiet_NaN();
   int64_t sensitivity_samples = 200;
@@ -161,7 +166,7 @@ Status calibrate(const CalibrateArgs& a) {
   std::shared_ptr<const Model> model;
   EDGEQ_RETURN_IF_ERROR(load_model(a.model, &model));
   for (int32_t t : model->graph().inputs)
-    if (model->graph().tensors[t].dtype != DType::kF32)
+    if (model->graph().tensors[t].dtype != DType::kF32 && !is_index_type(model->graph().tensors[t].dtype))
       return InvalidArgument("'" + a.model + "' is not a float model (input '" + model->graph().tensors[t].name +
                              "' is " + dtype_name(model->graph().tensors[t].dtype) + ")");
   quant::CalibrationOptions opts;
@@ -174,11 +179,17 @@ Status calibrate(const CalibrateArgs& a) {
   opts.per_channel_weights = !a.per_tensor;
   opts.requant = a.requant == "fixed" ? RequantScheme::kFixedPoint : RequantScheme::kFp32;
   if (a.per_tensor && a.per_channel) return InvalidArgument("--per-channel and --per-tensor exclude each other");
+  opts.full_int8 = a.full_int8;
+  quant::DynamicMode dynamic_mode = quant::DynamicMode::kRow;
+  if (!quant::parse_dynamic_mode(a.dynamic_mode, &dynamic_mode))
+    return InvalidArgument("unknown --dynamic-mode '" + a.dynamic_mode + "'");
+  if (a.dynamic && a.full_int8) return InvalidArgument("--full-int8 is static quantization: drop --dynamic");
 
   Graph out;
   if (a.dynamic) {
     quant::GraphQuantOptions g;
     g.dynamic = true;
+    g.dynamic_mode = dynamic_mode;
     g.per_channel_weights = opts.per_channel_weights;
     g.requant = opts.requant;
     EDGEQ_RETURN_IF_ERROR(quant::quantize_graph(model->graph(), {}, g, &out));
@@ -290,7 +301,13 @@ void add_quant_commands(CLI::App& app, Commands* commands) {
   cal->add_option("--fallback-sqnr", c->fallback_sqnr, "keep every layer whose isolated SQNR (dB) is below this in float");
   cal->add_option("--sensitivity-samples", c->sensitivity_samples, "samples used to measure sensitivity")
       ->check(CLI::Range(1, 1 << 30));
-  cal->add_flag("--dynamic", c->dynamic, "dynamic quantization: int8 FullyConnected weights only, no data needed");
+  cal->add_flag("--dynamic", c->dynamic,
+                "dynamic quantization: int8 weights of every FullyConnected and constant-weight MatMul, no data needed");
+  cal->add_option("--dynamic-mode", c->dynamic_mode,
+                  "--dynamic: run-time activation quantization, row (per row, the default) or tensor (ONNX Runtime's)")
+      ->check(CLI::IsMember({"row", "tensor"}));
+  cal->add_flag("--full-int8", c->full_int8,
+                "static: LayerNorm, Softmax, GELU and residual Adds in int8 too (default: float islands)");
   cal->add_option("--percentile", c->percentile, "percentile method: the percentile kept")->check(CLI::Range(50.0, 100.0));
   cal->add_option("--ema-constant", c->ema, "ema method: averaging constant")->check(CLI::Range(0.0, 1.0));
   cal->add_option("--bins", c->bins, "histogram, percentile, entropy, mse: histogram bins")->check(CLI::Range(16, 1 << 20));

@@ -438,26 +438,29 @@ class Calibrator:
     Options (every ``edgeq calibrate`` option): ``method`` ("minmax", "ema",
     "histogram", "percentile", "entropy", "mse"), ``per_channel`` weights (else per
     tensor), ``act_dtype`` ("uint8" or "int8"), ``requant`` ("fp32" or "fixed"),
-    ``percentile``, ``exclude`` (node names kept in float), ``ema_constant`` and ``bins``
+    ``percentile``, ``exclude`` (node names kept in float), ``full_int8`` (transformers:
+    LayerNorm, Softmax, GELU and residual Adds in int8 too instead of float islands
+    between the int8 GEMMs), ``ema_constant`` and ``bins``
     (how statistics are collected: fixed at construction), ``threads`` and ``isa`` of
     the float runs. The statistics of every activation are kept, so ``quantize`` may be
     called again with other options; ``save_stats`` / ``load_stats`` cache them."""
 
     def __init__(self, model: Union[Model, PathLike], *, method: str = "minmax", per_channel: bool = True,
                  act_dtype: str = "uint8", requant: str = "fp32", percentile: float = 99.999,
-                 exclude: Sequence[str] = (), ema_constant: float = 0.01, bins: int = 2048, threads: int = 1,
-                 isa: Optional[str] = None):
+                 exclude: Sequence[str] = (), full_int8: bool = False, ema_constant: float = 0.01,
+                 bins: int = 2048, threads: int = 1, isa: Optional[str] = None):
         self.model = _model(model)
         self._threads, self._isa = threads, isa or ""
         self._c = _edgeq.Calibrator(self.model._m, threads, self._isa, ema_constant, bins)
         self.options: Dict[str, Any] = {}
         self.options = self._options(dict(method=method, per_channel=per_channel, act_dtype=act_dtype,
-                                          requant=requant, percentile=percentile, exclude=list(exclude)))
+                                          requant=requant, percentile=percentile, exclude=list(exclude),
+                                          full_int8=full_int8))
         self.float_nodes: List[str] = []  # chosen by fallback()
 
     def _options(self, options: Dict[str, Any]) -> Dict[str, Any]:
         """The constructor's options with these overrides, checked."""
-        known = {"method", "per_channel", "act_dtype", "requant", "percentile", "exclude"}
+        known = {"method", "per_channel", "act_dtype", "requant", "percentile", "exclude", "full_int8"}
         unknown = sorted(set(options) - known)
         if unknown:
             raise InvalidArgument("unknown calibration option '%s' (options: %s)" % (unknown[0], sorted(known)))
@@ -505,7 +508,8 @@ class Calibrator:
     def _quantize(self, path: str, float_nodes: Sequence[str], options: Dict[str, Any]) -> bytes:
         o = self._options(options)
         return self._c.quantize(o["method"], bool(o["per_channel"]), o["act_dtype"], o["requant"],
-                                float(o["percentile"]), list(o["exclude"]), list(float_nodes), path)
+                                float(o["percentile"]), list(o["exclude"]), list(float_nodes), bool(o["full_int8"]),
+                                path)
 
     def fallback(self, data: Iterable[Any], count: int = 1, *, sqnr_db: Optional[float] = None,
                  samples: int = 200, progress: bool = True, **options: Any) -> List[str]:
@@ -537,11 +541,15 @@ def _counting(data: Iterable[Any], bar: _Progress) -> Iterator[Any]:
 
 
 def quantize_dynamic(model: Union[Model, PathLike], path: PathLike, *, per_channel: bool = True,
-                     requant: str = "fp32") -> Model:
+                     requant: str = "fp32", mode: str = "row") -> Model:
     """Dynamic quantization (as ``torch.ao.quantization.quantize_dynamic``): int8
-    FullyConnected weights, activations quantized row by row at run time; no data
-    needed. Writes ``path`` and returns the model."""
-    _edgeq.quantize_dynamic(_model(model)._m, per_channel, requant, _fspath(path))
+    weights of every FullyConnected and constant-weight MatMul, activations quantized
+    at run time (also both sides of a MatMul of two activations); no data needed.
+    ``mode``: "row" (each row its own scale, the accurate one) or "tensor" (ONNX
+    Runtime's DynamicQuantizeLinear, per tensor). Writes ``path`` and returns the model."""
+    if mode not in ("row", "tensor"):
+        raise InvalidArgument("unknown dynamic mode '%s' (row, tensor)" % mode)
+    _edgeq.quantize_dynamic(_model(model)._m, per_channel, requant, mode, _fspath(path))
     return Model(path)
 
 

@@ -44,6 +44,7 @@ def test_calibrate_equals_cli_every_method_and_option(small, work, calib, cli):
         dict(method="minmax", act_dtype="int8"),
         dict(method="minmax", requant="fixed"),
         dict(method="percentile", percentile=99.9),
+        dict(method="minmax", full_int8=True),
     ]
     for i, o in enumerate(cases):
         py_out = os.path.join(work, "py_%d.edgeq" % i)
@@ -59,6 +60,8 @@ def test_calibrate_equals_cli_every_method_and_option(small, work, calib, cli):
             flags += ["--requant", o["requant"]]
         if "percentile" in o:
             flags += ["--percentile", o["percentile"]]
+        if o.get("full_int8"):
+            flags.append("--full-int8")
         # The tool reads the package's statistics file: the two share the format.
         cli("calibrate", small["float"], "--stats", stats, *flags, "-o", cli_out)
         assert_same_model(py_out, cli_out, samples[:3])
@@ -167,6 +170,8 @@ def test_exclude_fallback_and_dynamic_equal_cli(small, work, calib, cli):
     dyn = edgeq.quantize_dynamic(small["float"], os.path.join(work, "dyn_py.edgeq"))
     cli("calibrate", small["float"], "--dynamic", "-o", os.path.join(work, "dyn_cli.edgeq"))
     assert_same_model(dyn.path, os.path.join(work, "dyn_cli.edgeq"), samples[:3])
+    with pytest.raises(edgeq.InvalidArgument):
+        edgeq.quantize_dynamic(small["float"], os.path.join(work, "dyn_bad.edgeq"), mode="column")
 
 
 def test_quant_report_equals_cli(small, work, calib, cli):

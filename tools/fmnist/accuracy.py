@@ -11,6 +11,7 @@ same models and data (test/data/fmnist/torch_ptq_accuracy.json, from torch_ptq.p
 With --check (the ctest), fails unless:
   * int8 (histogram, per-channel) top-1 is within 0.3 points of float for fmnist_cnn
     and within 0.5 points for fmnist_dw;
+  * every method, with either weight scheme, is within 0.5 points of float;
   * edgeq's best method is at least as accurate as PyTorch's best PTQ variant.
 
 Usage: /usr/bin/python3 tools/fmnist/accuracy.py --edgeq build/edgeq --work build/fmnist [--check]
@@ -28,6 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DATA = os.path.join(ROOT, "test", "data", "fmnist")
 METHODS = ["minmax", "ema", "histogram", "percentile", "entropy", "mse"]
 LIMITS = {"fmnist_cnn": 0.3, "fmnist_dw": 0.5}
+EVERY_METHOD_LIMIT = 0.5  # every method and weight scheme, both models
 
 
 def run(cmd):
@@ -82,6 +84,10 @@ def main():
         if float_top1 - got > LIMITS[name]:
             failures.append("%s: int8 %.2f%% is more than %.1f points under float %.2f%%"
                             % (name, got, LIMITS[name], float_top1))
+        for (method, weights), top1 in sorted(results.items()):
+            if float_top1 - top1 > EVERY_METHOD_LIMIT:
+                failures.append("%s: %s (%s) %.2f%% is more than %.1f points under float %.2f%%"
+                                % (name, method, weights, top1, EVERY_METHOD_LIMIT, float_top1))
         best = max(results.values())
         if best < torch_best:
             failures.append("%s: edgeq's best %.2f%% is below PyTorch's %.2f%%" % (name, best, torch_best))
