@@ -126,13 +126,12 @@ def mha():
     return Mha()
 
 
-def bert_tiny():
-    """A BERT-style encoder written like Hugging Face's BertModel, at toy size."""
+def bert_tiny(d=D_MODEL, heads=2, ff=64, layers=2, vocab=BERT_VOCAB, positions=64):
+    """A BERT-style encoder written like Hugging Face's BertModel, at toy size by default
+    (the benchmark models of make_transformer_bench_models.py pass larger shapes)."""
     import torch
     from torch import nn
     import torch.nn.functional as F
-
-    d, heads, ff = D_MODEL, 2, 64
 
     class Layer(nn.Module):
         def __init__(self):
@@ -159,13 +158,13 @@ def bert_tiny():
     class Bert(nn.Module):
         def __init__(self):
             super().__init__()
-            self.word = nn.Embedding(BERT_VOCAB, d)
-            self.position = nn.Embedding(64, d)
+            self.word = nn.Embedding(vocab, d)
+            self.position = nn.Embedding(positions, d)
             self.token_type = nn.Embedding(2, d)
             self.emb_norm = nn.LayerNorm(d, eps=1e-12)
-            self.layers = nn.ModuleList([Layer(), Layer()])
+            self.layers = nn.ModuleList([Layer() for _ in range(layers)])
             self.pooler = nn.Linear(d, d)
-            self.register_buffer("position_ids", torch.arange(64).unsqueeze(0))
+            self.register_buffer("position_ids", torch.arange(self.position.num_embeddings).unsqueeze(0))
 
         def forward(self, input_ids, attention_mask, token_type_ids):
             seq = input_ids.shape[1]

@@ -38,6 +38,14 @@ nodes each model runs on edgeq's reference kernels), OUT/zoo_readme.md (the READ
 short table: edgeq's latency over ONNX Runtime's), OUT/zoo.json and OUT/zoo.png (that
 ratio per model and thread count, with the 0.8 target line).
 
+--transformers times transformer encoders instead (bench/peers/transformer_peers.py:
+DeiT-tiny and BERT-mini shapes, made into BUILD/transformers by
+tools/make_transformer_bench_models.py when missing) as ONNX Runtime float / dynamic /
+QDQ and edgeq float / dynamic / static / fully int8, and writes OUT/transformers.md (the
+medians and the ratios edgeq dynamic / ORT dynamic, edgeq static / ORT QDQ, edgeq float /
+edgeq int8 against their targets), OUT/transformers.json and OUT/transformers.png; with
+--profile, also DeiT-tiny int8's per-node profile (top op types, nodes on "ref" kernels).
+
 This takes minutes (edgeq on its scalar reference kernels needs about a second per
 ResNet-18 run): a manual command, not part of the tests.
 """
@@ -52,6 +60,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import transformer_peers
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -392,8 +402,12 @@ def main():
     ap.add_argument("--warmup", type=int, default=5, help="untimed runs before them (default 5)")
     ap.add_argument("--zoo", action="store_true",
                     help="the model zoo of tools/make_zoo.py, on edgeq and ONNX Runtime")
+    ap.add_argument("--transformers", action="store_true",
+                    help="transformer encoders (DeiT-tiny, BERT-mini) on edgeq's and ONNX Runtime's variants")
+    ap.add_argument("--profile", action="store_true",
+                    help="--transformers: add `edgeq bench --profile` of DeiT-tiny's int8 model")
     ap.add_argument("--models", help="resnet18,mobilenet_v2 (default both); with --zoo, zoo names "
-                    "(default all: " + ",".join(ZOO) + ")")
+                    "(default all: " + ",".join(ZOO) + "); with --transformers deit_tiny,bert_mini")
     ap.add_argument("--peers", type=lambda t: parse_list(t, list(PEERS), "--peers"),
                     help="edgeq,onnxruntime,pytorch (default all; with --zoo edgeq,onnxruntime)")
     ap.add_argument("--build-dir", type=Path, default=ROOT / "build", help="edgeq's build directory (default build)")
@@ -405,13 +419,19 @@ def main():
     a = ap.parse_args()
     if a.rounds < 1 or a.runs < 1 or a.warmup < 0:
         ap.error("--rounds and --runs must be >= 1, --warmup >= 0")
-    choices = list(ZOO) if a.zoo else list(ARCHS)
+    if a.zoo and a.transformers:
+        ap.error("--zoo and --transformers exclude each other")
+    if a.profile and not a.transformers:
+        ap.error("--profile goes with --transformers")
+    choices = list(ZOO) if a.zoo else list(transformer_peers.NETWORKS) if a.transformers else list(ARCHS)
     try:
         a.models = parse_list(a.models, choices, "--models") if a.models else choices
     except argparse.ArgumentTypeError as e:
         ap.error(f"--models: {e}")
     if a.peers is None:
-        a.peers = ["edgeq", "onnxruntime"] if a.zoo else list(PEERS)
+        a.peers = ["edgeq", "onnxruntime"] if a.zoo or a.transformers else list(PEERS)
+    if a.transformers and a.peers != ["edgeq", "onnxruntime"]:
+        ap.error("--transformers times edgeq and ONNX Runtime together: drop --peers")
     if a.zoo and "pytorch" in a.peers:
         ap.error("--zoo: PyTorch times only resnet18 and mobilenet_v2; use --peers edgeq,onnxruntime")
     build = a.build_dir.resolve()
@@ -440,6 +460,9 @@ def main():
         "command": "bench/peers/compare.py " + " ".join(sys.argv[1:]),
         "edgeq_isa": "-", "edgeq_kernels": "-",
     }
+    if a.transformers:
+        transformer_peers.compare(a, build, out, dict(os.environ, EDGEQ_ORT_DIR=str(ort_dir)), meta, log)
+        return
     if a.zoo:
         onnx = ensure_zoo(a.models, build / "zoo", ort_dir)
     else:

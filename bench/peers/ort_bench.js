@@ -11,7 +11,9 @@
  * level `all` (default), N intra-op threads, one inter-op thread, sequential execution.
  * Inputs are the NPY files given (in the model's input order) or, without --input,
  * values from a fixed seed shaped by the model's input metadata (symbolic dimensions
- * become 1). After W untimed runs, R runs are timed one by one with the
+ * become 1): float32 in [-1, 1), int8 / uint8 over their range, int64 / int32 in {0, 1}
+ * (valid token ids, masks and token types for any embedding table; pass --input files
+ * for other ids). After W untimed runs, R runs are timed one by one with the
  * monotonic clock around `session.run`.
  *
  * Prints one JSON object on stdout: peer, version, model, threads, opt_level, load_ms
@@ -58,7 +60,16 @@ function makeRandom(seed) {
   };
 }
 
-const RANDOM_ARRAYS = { float32: Float32Array, int8: Int8Array, uint8: Uint8Array };
+const RANDOM_ARRAYS = {
+  float32: Float32Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array, int64: BigInt64Array,
+};
+
+function randomValue(type, random) {
+  if (type === 'float32') return 2 * random() - 1;
+  if (type === 'int64') return BigInt(random() < 0.5 ? 0 : 1);
+  if (type === 'int32') return random() < 0.5 ? 0 : 1;
+  return Math.floor(256 * random()) - (type === 'int8' ? 128 : 0);
+}
 
 function randomTensor(ort, meta, random) {
   const TypedArray = RANDOM_ARRAYS[meta.type];
@@ -68,7 +79,7 @@ function randomTensor(ort, meta, random) {
   const shape = meta.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
   const data = new TypedArray(shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < data.length; i++) {
-    data[i] = meta.type === 'float32' ? 2 * random() - 1 : Math.floor(256 * random()) - (meta.type === 'int8' ? 128 : 0);
+    data[i] = randomValue(meta.type, random);
   }
   return new ort.Tensor(meta.type, data, shape);
 }
