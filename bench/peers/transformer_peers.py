@@ -24,9 +24,9 @@ thread count and variant once, the variants' order rotating.
 Writes OUT/transformers.md (medians, then the ratios with their targets: edgeq dynamic /
 ORT dynamic <= 0.7, edgeq static / ORT QDQ <= 0.6, edgeq float / edgeq int8 >= 2, int8
 being full int8 where it exists, else static), OUT/transformers.json (every sample) and
-OUT/transformers.png (the medians). With --profile, one more `edgeq bench --profile` of
-DeiT-tiny's int8 model (full int8, else static) adds its top-5 op types by time and
-the nodes it runs on the reference kernels.
+OUT/transformers.png (the medians). With --profile, `edgeq bench --profile` of DeiT-tiny's
+int8 models (full int8 and static, one thread) adds their top-5 op types by time and the
+nodes they run on the reference kernels.
 """
 
 import json
@@ -135,7 +135,15 @@ def ratio_rows(results):
     return rows
 
 
-def markdown(results, errors, meta, profile):
+NOISY = 1.25  # a cell whose rounds' medians differ by more than this factor is marked
+
+
+def noisy(answers):
+    meds = [statistics.median(a["samples_ms"]) for a in answers]
+    return len(meds) > 1 and max(meds) > NOISY * min(meds)
+
+
+def markdown(results, errors, meta, profiles):
     present = [v for v in VARIANTS if any(v in r["median_ms"] for r in results)]
     lines = [f"Median latency (ms) of one batch-1 inference. {meta['date']}, {meta['cpu']} "
              f"({meta['cpus']} logical CPUs, shared machine: load average {meta['loadavg']} at the start, "
@@ -145,17 +153,19 @@ def markdown(results, errors, meta, profile):
     head = ["network", "threads"] + [HEADS[v] for v in present]
     lines += ["| " + " | ".join(head) + " |", "|" + "|".join(" --- " for _ in head) + "|"]
     for r in results:
-        cells = [f"{r['median_ms'][v]:.2f}" if v in r["median_ms"] else "-" for v in present]
+        cells = [f"{r['median_ms'][v]:.2f}" + ("*" if noisy(r["answers"][v]) else "") if v in r["median_ms"] else "-"
+                 for v in present]
         lines.append("| " + " | ".join([NETWORKS[r["net"]], str(r["threads"])] + cells) + " |")
-    lines += ["", "Ratios of medians against the targets:", "",
+    lines += ["", f"\\* the rounds' medians of that cell differ by more than {NOISY:g}x: other work on the "
+              "machine disturbed it.", "", "Ratios of medians against the targets:", "",
               "| network | threads | ratio | value | target | met |", "| --- | --- | --- | --- | --- | --- |"]
     for net, threads, name, value, target, ok in ratio_rows(results):
         lines.append(f"| {net} | {threads} | {name} | {value:.2f} | {target} | {'yes' if ok else 'no'} |")
     if errors:
         lines += ["", "Variants that could not be made (left out):", ""]
         lines += [f"- {NETWORKS[net]}, {HEADS.get(v, v)}: {why}" for (net, v), why in errors.items()]
-    if profile:
-        lines += ["", profile_text(profile)]
+    for p in profiles:
+        lines += ["", profile_text(p)]
     lines += ["", f"Command: `{meta['command']}`"]
     return "\n".join(lines) + "\n"
 
@@ -249,24 +259,25 @@ def compare(a, build, out, ort_env, meta, log):
     ort_answers = [ans[0] for r in results for v, ans in r["answers"].items() if v.startswith("ort")]
     meta["edgeq_isa"] = edgeq_answers[0]["isa"] if edgeq_answers else "-"
     meta["ort_version"] = ort_answers[0].get("version", "") if ort_answers else "-"
-    profile = None
+    profiles = []
     if a.profile and "deit_tiny" in nets:
-        v = next((v for v in ("edgeq_full_int8", "edgeq_static") if ("deit_tiny", v) in runner.cmds), None)
-        if v:
+        for v in ("edgeq_full_int8", "edgeq_static"):
+            if ("deit_tiny", v) not in runner.cmds:
+                continue
             log(f"profiling deit_tiny {v} (1 thread) ...")
             try:
                 answer = run(runner.cmds[("deit_tiny", v)] + ["--profile", "--threads", "1", "--warmup",
                                                                 str(a.warmup), "--runs", str(a.runs)],
                              "edgeq bench --profile")
-                profile = {"net": "deit_tiny", "variant": v, "threads": 1, "answer": answer}
+                profiles.append({"net": "deit_tiny", "variant": v, "threads": 1, "answer": answer})
             except Failed as e:
                 runner.errors[("deit_tiny", v + " --profile")] = str(e)
     meta["loadavg_end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    table = markdown(results, runner.errors, meta, profile)
+    table = markdown(results, runner.errors, meta, profiles)
     (out / "transformers.md").write_text(table)
     (out / "transformers.json").write_text(json.dumps(
         {"meta": meta, "results": results, "errors": {f"{n} {v}": e for (n, v), e in runner.errors.items()},
-         "profile": profile}, indent=1, default=str) + "\n")
+         "profiles": profiles}, indent=1, default=str) + "\n")
     drew = chart(results, meta, out / "transformers.png", log)
     print(table)
     log(f"wrote {out / 'transformers.md'}, {out / 'transformers.json'}"
