@@ -46,22 +46,58 @@ class BinaryF32 : public PreparedOp {
   ref::Broadcast bc_;
 };
 
+// The requantization parameters of a quantized binary node.
+ref::BinaryQParams binary_qparams(const Graph& g, const Node& n) {
+  const QParam a = qparam(g.tensors[n.inputs[0]]), b = qparam(g.tensors[n.inputs[1]]);
+  const Tensor& y = g.tensors[n.outputs[0]];
+  ref::BinaryQParams p;
+  p.a_scale = a.scale;
+  p.b_scale = b.scale;
+  p.out_scale = qparam(y).scale;
+  p.a_zero_point = a.zero_point;
+  p.b_zero_point = b.zero_point;
+  p.out_zero_point = qparam(y).zero_point;
+  p.scheme = scheme_of(g);
+  quantized_output_range(y, n.attrs.act_min, n.attrs.act_max, &p.qmin, &p.qmax);
+  return p;
+}
+
+// The input of a quantized binary node that is a one-element constant while the other
+// input has the output's shape (an attention score divided by sqrt(d), a bias added to
+// a whole tensor), or -1. Such a node is a function of one byte: a 256-entry table.
+int scalar_operand(const Graph& g, const Node& n) {
+  const bool binary = n.op == OpType::kAdd || n.op == OpType::kSub || n.op == OpType::kMul || n.op == OpType::kDiv;
+  if (!binary || n.inputs.size() != 2) return -1;
+  const Tensor& y = g.tensors[n.outputs[0]];
+  for (int c = 0; c < 2; ++c) {
+    const Tensor& k = g.tensors[n.inputs[c]];
+    const Tensor& x = g.tensors[n.inputs[1 - c]];
+    if (k.is_constant() && k.num_elements() == 1 && !x.is_constant() && x.shape == y.shape) return c;
+  }
+  return -1;
+}
+
+// The 256 outputs of quantized binary node n whose input c is a one-element constant,
+// indexed by the other input's byte: the reference op on every value of that input
+// (each output element depends on its own inputs only, so a lookup equals the op).
+template <typename T>
+void scalar_binary_table(const Graph& g, const Node& n, int c, T table[256]) {
+  const int32_t many[1] = {256}, one[1] = {1};
+  ref::Broadcast bc;
+  ref::make_broadcast(c == 0 ? one : many, 1, c == 0 ? many : one, 1, many, 1, &bc);
+  T x[256];
+  for (int b = 0; b < 256; ++b) x[b] = static_cast<T>(static_cast<uint8_t>(b));
+  const T* k = g.tensors[n.inputs[c]].as<T>();
+  ref::qbinary<T>(binary_kind(n.op), bc, c == 0 ? k : x, c == 0 ? x : k, binary_qparams(g, n), table);
+}
+
 template <typename T>
 class QBinary : public PreparedOp {
  public:
   explicit QBinary(const Node& n) : n_(n) {}
   Status init(const Graph& g, const OpContext& ctx) {
     EDGEQ_RETURN_IF_ERROR(make_bc(g, n_, &bc_));
-    const QParam a = qparam(g.tensors[n_.inputs[0]]), b = qparam(g.tensors[n_.inputs[1]]);
-    const Tensor& y = g.tensors[n_.outputs[0]];
-    p_.a_scale = a.scale;
-    p_.b_scale = b.scale;
-    p_.out_scale = qparam(y).scale;
-    p_.a_zero_point = a.zero_point;
-    p_.b_zero_point = b.zero_point;
-    p_.out_zero_point = qparam(y).zero_point;
-    p_.scheme = scheme_of(g);
-    quantized_output_range(y, n_.attrs.act_min, n_.attrs.act_max, &p_.qmin, &p_.qmax);
+    p_ = binary_qparams(g, n_);
     fn_ = pick<T, kern::QBinaryFn>(ctx.kernels->misc.qbinary_s8, ctx.kernels->misc.qbinary_u8, &ref::qbinary<T>);
     name_ = ctx.kernels->misc.names.qbinary;
     scheduler_ = ctx.scheduler;
@@ -129,13 +165,20 @@ void requantize_table(const Graph& g, const Node& n, uint8_t table[256]) {
   std::memcpy(table, out, 256);
 }
 
-// A quantized unary op, a Lookup node (its table is its second input), or a Requantize
-// between 8-bit types (as QUnary<uint8_t> on the bytes, whatever their signedness): a
-// table lookup per element.
+// A quantized unary op, a Lookup node (its table is its second input), a Requantize
+// between 8-bit types (as QUnary<uint8_t> on the bytes, whatever their signedness), or
+// a quantized binary op with a one-element constant operand (scalar_operand()): a table
+// lookup per element.
 template <typename T>
 class QUnary : public PreparedOp {
  public:
   QUnary(const Graph& g, const Node& n) : n_(n), count_(static_cast<size_t>(g.tensors[n.outputs[0]].num_elements())) {
+    const int c = scalar_operand(g, n);
+    if (c >= 0) {
+      x_ = n.inputs[1 - c];
+      scalar_binary_table<T>(g, n, c, table_);
+      return;
+    }
     if (n.op == OpType::kLookup) {
       std::memcpy(table_, g.tensors[n.inputs[1]].data, sizeof(table_));
       return;
@@ -161,7 +204,7 @@ class QUnary : public PreparedOp {
     return Status::Ok();
   }
   void run(uint8_t* const* p) override {
-    const T* x = at<T>(p, n_.inputs[0]);
+    const T* x = at<T>(p, x_);
     T* y = at<T>(p, n_.outputs[0]);
     element_ranges(scheduler_, static_cast<int64_t>(count_), kChunk,
                    [&](size_t i0, size_t i1) { fn_(i1 - i0, x + i0, table_, y + i0); });
@@ -171,6 +214,7 @@ class QUnary : public PreparedOp {
  private:
   const Node& n_;
   size_t count_;
+  int32_t x_ = n_.inputs[0];  // the input looked up
   static constexpr int64_t kChunk = 4096;  // elements per range of a split over threads
   kern::LookupFn<T> fn_ = nullptr;
   const char* name_ = nullptr;
@@ -249,6 +293,7 @@ class QSoftmax : public PreparedOp {
 Status prepare_binary(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
   if (t == DType::kF32) return own(std::make_unique<BinaryF32>(n), g, ctx, out);
+  if (scalar_operand(g, n) >= 0) return own_typed<QUnary>(t, g, ctx, out, g, n);
   return own_typed<QBinary>(t, g, ctx, out, n);
 }
 

@@ -84,10 +84,10 @@ def main():
         if float_top1 - got > LIMITS[name]:
             failures.append("%s: int8 %.2f%% is more than %.1f points under float %.2f%%"
                             % (name, got, LIMITS[name], float_top1))
-        for (method, weights), top1 in sorted(results.items()):
-            if float_top1 - top1 > EVERY_METHOD_LIMIT:
+        for (method, weights), acc in sorted(results.items()):
+            if float_top1 - acc > EVERY_METHOD_LIMIT:
                 failures.append("%s: %s (%s) %.2f%% is more than %.1f points under float %.2f%%"
-                                % (name, method, weights, top1, EVERY_METHOD_LIMIT, float_top1))
+                                % (name, method, weights, acc, EVERY_METHOD_LIMIT, float_top1))
         best = max(results.values())
         if best < torch_best:
             failures.append("%s: edgeq's best %.2f%% is below PyTorch's %.2f%%" % (name, best, torch_best))
