@@ -489,25 +489,18 @@ Status Importer::LowerDynamicInteger(const onnx::NodeProto& n) {
     const bool s8 = !conv && std::all_of(w_zp.begin(), w_zp.end(), [&](int64_t z) {
       return z == (w->c.type == TensorProto::INT8 ? 0 : 128);
     });
-    if (conv) {
-      std::vector<float> real;
-      real_values(wv, &real);
+    if (conv || !s8) {
       Value fw;
       fw.kind = ValueKind::kConst;
       fw.c.dims = fw.shape = w->shape;
-      fw.c.f = std::move(real);
+      real_values(wv, &fw.c.f);
       fw.name = w->name + ".dequantized";
-      EDGEQ_RETURN_IF_ERROR(ConvCore(n, *x, fw, nullptr, out_name, &out, &shape));
-    } else if (!s8) {
-      std::vector<float> real;
-      real_values(wv, &real);
-      Value fw;
-      fw.kind = ValueKind::kConst;
-      fw.c.dims = fw.shape = w->shape;
-      fw.c.f = std::move(real);
-      fw.name = w->name + ".dequantized";
-      EDGEQ_RETURN_IF_ERROR(permute_value(&fw, {1, 0}));
-      EDGEQ_RETURN_IF_ERROR(FcCore(n, *x, fw, nullptr, out_name, &out, &shape));
+      if (conv) {
+        EDGEQ_RETURN_IF_ERROR(ConvCore(n, *x, fw, nullptr, out_name, &out, &shape));
+      } else {
+        EDGEQ_RETURN_IF_ERROR(permute_value(&fw, {1, 0}));
+        EDGEQ_RETURN_IF_ERROR(FcCore(n, *x, fw, nullptr, out_name, &out, &shape));
+      }
     } else {
       // [K, N] -> [N, K] s8, per output channel along axis 0.
       const int64_t K = w->shape[0], N = cout;
