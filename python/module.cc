@@ -518,6 +518,17 @@ std::vector<py::dict> report_layers(const PyReport& r) {
   return out;
 }
 
+// Per float model output: its name and the int8 output at the same position against it.
+std::vector<py::dict> report_outputs(const PyReport& r) {
+  std::vector<py::dict> out;
+  for (size_t i = 0; i < r.report->outputs().size(); ++i) {
+    py::dict d = error_sums(r.report->outputs()[i]);
+    d["name"] = r.report->output_names()[i];
+    out.push_back(d);
+  }
+  return out;
+}
+
 // Float-graph node names to keep in float: the `count` most sensitive layers of the
 // report and those under `sqnr_db` (None: no threshold).
 std::vector<std::string> choose_fallback(const PyReport& r, int count, py::object sqnr_db) {
@@ -653,6 +664,7 @@ PYBIND11_MODULE(_edgeq, m) {
            py::arg("isa") = "")
       .def("add_batch", &report_add_batch, py::arg("inputs"))
       .def("layers", &report_layers)
+      .def("outputs", &report_outputs)
       .def("choose_fallback", &choose_fallback, py::arg("count"), py::arg("sqnr_db"))
       .def_property_readonly("classifier", [](const PyReport& r) { return r.report->classifier(); })
       .def_property_readonly("samples", [](const PyReport& r) { return r.report->samples(); })

@@ -592,11 +592,14 @@ class LayerReport:
 @dataclasses.dataclass(frozen=True)
 class QuantReport:
     """Every compared layer in execution order, the samples compared and, for a
-    classifier (one [batch, classes] output), how many agree on the top-1 class."""
+    classifier (one [batch, classes] output), how many agree on the top-1 class.
+    ``outputs``: per float model output name, the int8 model's output at the same
+    position against it (the end-to-end figure; count 0 for an integer output)."""
     layers: List[LayerReport]
     samples: int
     classifier: bool
     top1_agreement: int
+    outputs: Dict[str, ErrorStats] = dataclasses.field(default_factory=dict)
 
     @property
     def top1_agreement_pct(self) -> Optional[float]:
@@ -636,7 +639,8 @@ def quant_report(float_model: Union[Model, PathLike], int8_model: Union[Model, P
 
     layers = [LayerReport(d["node"], d["op"], d["tensor"], bool(d["quantized"]), stats(d["isolated"]),
                           stats(d["propagated"])) for d in r.layers()]
-    return QuantReport(layers, int(r.samples), bool(r.classifier), int(r.top1_agreement))
+    outputs = {d["name"]: stats(d) for d in r.outputs()}
+    return QuantReport(layers, int(r.samples), bool(r.classifier), int(r.top1_agreement), outputs)
 
 
 # --------------------------------------------------------------------------- bench

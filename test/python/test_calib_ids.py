@@ -52,6 +52,10 @@ def test_calibrate_ids_equals_cli_and_tracks_float(work, cli):
     np.testing.assert_array_equal(q32.session().run(b)[0], qs.run(b)[0])
     r = edgeq.quant_report(MODEL, q, id_batches(4, seed=13), progress=False)
     assert r.layers and all(np.isfinite(layer.propagated.sqnr_db) for layer in r.layers)
+    names = [o.name for o in edgeq.Model(MODEL).outputs]
+    assert list(r.outputs) == names and [r.outputs[n].count for n in names] == [4 * 40, 4 * 10]
+    assert r.outputs[names[1]].sqnr_db == float("inf")  # the mask, cast to float: exact
+    assert 40 < r.outputs[names[0]].sqnr_db < float("inf")  # the uint8 table
 
 
 def test_wrong_ids_in_calibration_are_exceptions():
