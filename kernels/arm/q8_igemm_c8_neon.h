@@ -63,6 +63,19 @@ inline int32x4_t reduce4(int32x4_t a, int32x4_t b, int32x4_t c, int32x4_t d) {
 #endif
 }
 
+// The tile's accumulators set to zero.
+EDGEQ_ARM_INLINE void zero_tile(int32x4_t (&acc)[kMr][kNr]) {
+  EDGEQ_UNROLL
+  for (size_t i = 0; i < kMr; ++i) EDGEQ_UNROLL
+  for (size_t j = 0; j < kNr; ++j) acc[i][j] = vdupq_n_s32(0);
+}
+
+// The rows' activation pointers of tap t.
+EDGEQ_ARM_INLINE void tap_rows(const void* const* a, size_t t, const int8_t* (&row)[kMr]) {
+  EDGEQ_UNROLL
+  for (size_t i = 0; i < kMr; ++i) row[i] = static_cast<const int8_t*>(a[t * kMr + i]);
+}
+
 // The tile's 4-lane accumulators reduced to one int32 per (row, channel), plus the
 // packed bias, requantized and stored.
 inline void reduce_requantize_store(const int32x4_t (&acc)[kMr][kNr], const int32_t* bias, size_t mr, size_t nc,
@@ -88,14 +101,10 @@ void igemm_c8(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, 
   const int8x8_t flip = vdup_n_s8(kFlip ? -128 : 0);
 
   int32x4_t acc[kMr][kNr];
-  EDGEQ_UNROLL
-  for (size_t i = 0; i < kMr; ++i) EDGEQ_UNROLL
-  for (size_t j = 0; j < kNr; ++j) acc[i][j] = vdupq_n_s32(0);
-
+  zero_tile(acc);
   for (size_t t = 0; t < ks; ++t) {
     const int8_t* row[kMr];
-    EDGEQ_UNROLL
-    for (size_t i = 0; i < kMr; ++i) row[i] = static_cast<const int8_t*>(a[t * kMr + i]);
+    tap_rows(a, t, row);
     for (size_t kb = 0; kb < blocks; ++kb) {
       int8x16_t x[kMr];  // the row's 8 activations in both halves (for smull2)
       EDGEQ_UNROLL
@@ -193,14 +202,10 @@ void igemm_c16_mlal(size_t mr, size_t nc, size_t kc, size_t ks, const void* cons
   constexpr size_t kBlockBytes = kNr * kKrMlal;
 
   int32x4_t acc[kMr][kNr];
-  EDGEQ_UNROLL
-  for (size_t i = 0; i < kMr; ++i) EDGEQ_UNROLL
-  for (size_t j = 0; j < kNr; ++j) acc[i][j] = vdupq_n_s32(0);
-
+  zero_tile(acc);
   for (size_t t = 0; t < ks; ++t) {
     const int8_t* row[kMr];
-    EDGEQ_UNROLL
-    for (size_t i = 0; i < kMr; ++i) row[i] = static_cast<const int8_t*>(a[t * kMr + i]);
+    tap_rows(a, t, row);
     // Two k steps an iteration (the loads and the loop's compare and branch are what a
     // step adds to its multiplies), then the odd one; the weight pointer counts.
     const int8_t* const pairs_end = b + (blocks & ~size_t{1}) * kBlockBytes;
