@@ -191,13 +191,14 @@ TEST(GemmW127Kernel, PickedOnlyForWeightsWithoutMinus128) {
     ASSERT_NE(set.gemm.w127_name, nullptr);
     EXPECT_STREQ(set.gemm.w127_name, set.gemm_w127.name);
     const int8_t with_min[] = {3, -127, 127, -128, 0}, without_min[] = {3, -127, 127, 0, -1};
-    EXPECT_EQ(&gemm_for_weights(set, with_min, 5), &set.gemm) << isa_name(isa);
-    EXPECT_EQ(&gemm_for_weights(set, with_min, 3), &set.gemm_w127) << isa_name(isa);  // the -128 is past n
-    EXPECT_EQ(&gemm_for_weights(set, without_min, 5), &set.gemm_w127) << isa_name(isa);
-    EXPECT_TRUE(gemm_layout_takes(set.gemm, true));
-    EXPECT_FALSE(gemm_layout_takes(set.gemm, false));
-    EXPECT_TRUE(gemm_layout_takes(set.gemm_w127, false));
-    EXPECT_FALSE(gemm_layout_takes(set.gemm_w127, true));
+    EXPECT_EQ(&gemm_for_weights(set, with_min, 5, 9), &set.gemm) << isa_name(isa);
+    EXPECT_EQ(&gemm_for_weights(set, with_min, 3, 9), &set.gemm_w127) << isa_name(isa);  // the -128 is past n
+    EXPECT_EQ(&gemm_for_weights(set, without_min, 5, 9), &set.gemm_w127) << isa_name(isa);
+    EXPECT_EQ(&gemm_for_weights(set, without_min, 5, 8), &set.gemm) << isa_name(isa);  // k 8: no pairing gain
+    EXPECT_TRUE(gemm_layout_takes(set.gemm, false));
+    EXPECT_FALSE(gemm_layout_takes(set.gemm, true));
+    EXPECT_TRUE(gemm_layout_takes(set.gemm_w127, true));
+    EXPECT_FALSE(gemm_layout_takes(set.gemm_w127, false));
     for (bool act_s8 : {false, true}) {
       const GemmTester t = GemmTester().m(5).n(19).k(64).act_s8(act_s8).fill(GemmTester::Fill::kExtreme);
       EXPECT_TRUE(GemmTester(t).w127(true).Test(set.gemm_w127));

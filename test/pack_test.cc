@@ -367,7 +367,8 @@ TEST(Prepacked, WrongSizeIsAnErrorNamingTheNode) {
     // The conv's segment of the layout this host's session uses (a level may list
     // several layouts: neon has AArch64's and ARMv7's).
     const Tensor& conv_w = g.tensors[g.nodes[0].inputs[1]];
-    const kern::QGemmKernel& k = kern::gemm_for_weights(kern::kernel_set(isa), conv_w.as<int8_t>(), conv_w.nbytes);
+    const kern::QGemmKernel& k = kern::gemm_for_weights(kern::kernel_set(isa), conv_w.as<int8_t>(), conv_w.nbytes,
+                                                     static_cast<size_t>(conv_w.shape.back()));
     auto it = std::find_if(g.packed.begin(), g.packed.end(), [&](const PackedWeights& pw) {
       return (pw.kernel == k.name || pw.kernel == k.name_s8) && g.nodes[pw.node].name == "conv";
     });

@@ -709,7 +709,7 @@ TEST(Session, KernelNames) {
     // The level's exact kernel, or its kernel for weights in [-127, 127] when the
     // convolution's weights allow (kernels/gemm_pick.h).
     const Tensor& w = small->graph().tensors[small->graph().nodes[0].inputs[1]];
-    const kern::QGemmKernel& picked = kern::gemm_for_weights(k, w.as<int8_t>(), w.nbytes);
+    const kern::QGemmKernel& picked = kern::gemm_for_weights(k, w.as<int8_t>(), w.nbytes, static_cast<size_t>(w.shape.back()));
     EXPECT_STREQ(s->op(0).kernel_name(), gemm ? picked.name_s8 : "ref");  // an int8 convolution
     if (gemm) {
       EXPECT_EQ(std::string(picked.name_s8).rfind("qs8_igemm_", 0), 0u) << picked.name_s8;

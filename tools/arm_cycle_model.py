@@ -27,7 +27,8 @@ How a kernel is modeled (nothing is taken from hard-coded offsets):
  * A level may have a second GEMM kernel, valid only for weights in [-127, 127]
    (<level>_mlal objects, KernelSet::gemm_w127: NEON's smull + smlal): the report gives
    both kernels' rows and models the networks on it, assuming weights without -128
-   (what kernels/gemm_pick.h then picks), with the exact kernel's rows beside them.
+   (what kernels/gemm_pick.h then picks, but for layers of at most 8 input channels,
+   which keep the exact kernel), with the exact kernel's rows beside them.
  * A GEMM layer (convolution or fully connected, edgeq's indirect GEMM, kernels/qconv.cc):
    tiles = ceil(M / MR) x ceil(N / NR), M = output pixels, N = output channels, and
        cycles = tiles x (tile + taps x (tap + main x floor(K'/kstep) + rem x ceil(r/kstep_r)))
@@ -510,6 +511,14 @@ def dw_pick(level_models, channels):
     return best[1]
 
 
+def gemm_of(level_models, gemm, layer):
+    """The GEMM model a layer runs on: level_models[gemm], but the exact kernel for the
+    layers kernels/gemm_pick.h keeps on it (at most 8 input channels per group)."""
+    if gemm == "gemm_w127" and layer["cin"] // layer.get("groups", 1) <= 8:
+        return level_models["gemm"]
+    return level_models[gemm]
+
+
 def model_network(layers, level_models, costs_of, gemm="gemm"):
     """[(layer, cycles)] for one network on one level; costs_of(model) -> cost dict; the
     GEMM layers on level_models[gemm] ("gemm_w127": the kernel for weights in [-127, 127])."""
@@ -520,7 +529,7 @@ def model_network(layers, level_models, costs_of, gemm="gemm"):
             km = level_models["dw"].get((layer["k"], layer["stride"], tile))
             cyc = km.layer_cycles(costs_of(km), layer) if km else float("nan")
         else:
-            km = level_models[gemm]
+            km = gemm_of(level_models, gemm, layer)
             cyc = km.layer_cycles(costs_of(km), layer)
         out.append((layer, cyc))
     return out
@@ -636,7 +645,7 @@ def edgeq_loop_only(level_models, costs_of, layer, gemm="gemm"):
         tile = dw_pick(level_models, layer["cout"])
         km = level_models["dw"].get((layer["k"], layer["stride"], tile))
         return macs(layer) / layer["k"] ** 2 / tile * costs_of(km)["pixel"]
-    km = level_models[gemm]
+    km = gemm_of(level_models, gemm, layer)
     return macs(layer) / km.main_macs * costs_of(km)["main"]
 
 

@@ -98,7 +98,8 @@ struct GemmEngine {
   Status init(QWeights& qw, const Graph& g, const Node& n, const ref::ConvShape& shape, const OpContext& ctx) {
     if (!gemm_takes(qw, g, n, ctx) || !ctx.kernels->gemm.u8) return Status::Ok();
     const Tensor& weight = g.tensors[n.inputs[1]];
-    const kern::QGemmKernel& k = kern::gemm_for_weights(*ctx.kernels, weight.as<int8_t>(), weight.nbytes);
+    const kern::QGemmKernel& k = kern::gemm_for_weights(*ctx.kernels, weight.as<int8_t>(), weight.nbytes,
+                                                              static_cast<size_t>(shape.in_c / shape.groups));
     constexpr bool act_s8 = std::is_same<T, int8_t>::value;
     std::shared_ptr<const kern::QConvPacked> packed;
     EDGEQ_RETURN_IF_ERROR((shared_packed<kern::QConvPacked>(
@@ -212,7 +213,8 @@ class DynamicFc : public PreparedOp {
       p.act_max = n_.attrs.act_max;
       // Constant weights: the level's kernel for weights in [-127, 127] when they allow.
       const kern::QGemmKernel& k =
-          kern::gemm_for_weights(*ctx.kernels, p.weight, static_cast<size_t>(d_.n) * static_cast<size_t>(d_.k));
+          kern::gemm_for_weights(*ctx.kernels, p.weight, static_cast<size_t>(d_.n) * static_cast<size_t>(d_.k),
+                                 static_cast<size_t>(d_.k));
       auto e = std::make_unique<kern::QMatMulOp>();
       const kern::InitResult r = e->init(p, k);
       if (r.code() == kern::InitResult::kOutOfMemory)
@@ -315,7 +317,8 @@ Status prepack_gemm(const Graph& g, const kern::QGemmKernel& layout, std::vector
     // Of a level's exact kernel and its kernel for weights in [-127, 127], the one the
     // run time picks for the node (gemm_pick.h); the other layout leaves it out.
     const Tensor& w = g.tensors[n.inputs[1]];
-    if (!kern::gemm_layout_takes(layout, kern::weights_hold_int8_min(w.as<int8_t>(), w.nbytes))) continue;
+    const size_t kc = static_cast<size_t>(shape.in_c / shape.groups);
+    if (!kern::gemm_layout_takes(layout, kern::gemm_w127_suits(w.as<int8_t>(), w.nbytes, kc))) continue;
     const bool act_s8 = g.tensors[n.inputs[0]].dtype == DType::kS8;
     std::shared_ptr<const kern::QConvPacked> packed;
     size_t bytes = 0;
