@@ -119,6 +119,12 @@ struct QGemmKernel {
   QIgemmUkernel s8_row = nullptr;
   // The kernels honour QuantEpilogue::int32_output.
   bool int32_output = false;
+  // Valid only for layers with no weight equal to -128 (it sums two products in int16,
+  // which (-128) * (-128) twice would overflow): a level's KernelSet::gemm_w127.
+  bool w127_only = false;
+  // On a level's exact kernel: the u8 name of its gemm_w127, which takes the layers
+  // without -128 weights in its place (kernels/gemm_pick.h), or null.
+  const char* w127_name = nullptr;
 };
 
 // ------------------------------------------------------------------ kernel sets
@@ -127,6 +133,10 @@ struct QGemmKernel {
 struct KernelSet {
   Isa isa = Isa::kRef;
   QGemmKernel gemm;
+  // A faster GEMM kernel for layers whose constant weights hold no -128 (w127_only),
+  // picked per layer by gemm_for_weights() (kernels/gemm_pick.h); null functions: none.
+  // Operands packed per call from activations (MatMul's B) keep `gemm`.
+  QGemmKernel gemm_w127;
   DwKernels dw;
   MiscKernels misc;
 };

@@ -18,7 +18,9 @@ namespace kern {
 
 // Level `isa`'s GEMM kernels on every architecture that has the level, without their
 // function pointers (mr, nr, kr, offsets, wide weights, names): one for x86 levels,
-// two for neon (AArch64's and ARMv7's kernels differ), none for kRef.
+// four for neon (AArch64's and ARMv7's kernels differ, and each has an exact kernel
+// and one for weights in [-127, 127]: w127_only, w127_name), none for kRef. A layer is
+// packed for one of a pair: gemm_layout_takes() (kernels/gemm_pick.h).
 std::vector<QGemmKernel> gemm_pack_layouts(Isa isa);
 
 }  // namespace kern

@@ -15,7 +15,9 @@
 #include <new>
 
 #include "graph/format.h"
+#include "kernels/gemm_pick.h"
 #include "kernels/memory.h"
+#include "kernels/pack_layout.h"
 #include "kernels/qconv.h"
 #include "kernels/ref/ref.h"
 
@@ -127,12 +129,35 @@ Status Model::load_memory(const void* data, size_t size, std::shared_ptr<const M
   return Status::Ok();
 }
 
+namespace {
+
+// Whether `kernel` names a GEMM layout valid only for weights in [-127, 127].
+bool w127_only_layout(const std::string& kernel) {
+  for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l)
+    for (const kern::QGemmKernel& k : kern::gemm_pack_layouts(static_cast<kern::Isa>(l)))
+      if (k.w127_only && (kernel == k.name || kernel == k.name_s8)) return true;
+  return false;
+}
+
+}  // namespace
+
 void Model::finish_load(const std::string& label) {
-  for (const PackedWeights& pw : graph_.packed)
-    if (pw.layout != kern::kQConvPackLayout)
-      notes_.push_back(label + ": pre-packed weights of node '" + graph_.nodes[pw.node].name + "' for " + pw.kernel +
+  for (const PackedWeights& pw : graph_.packed) {
+    const Node& n = graph_.nodes[pw.node];
+    if (pw.layout != kern::kQConvPackLayout) {
+      notes_.push_back(label + ": pre-packed weights of node '" + n.name + "' for " + pw.kernel +
                        " have layout version " + std::to_string(pw.layout) + ", this build packs version " +
                        std::to_string(kern::kQConvPackLayout) + ": packed at session creation instead");
+      continue;
+    }
+    // Never looked up (the node's weights pick the exact kernel: kernels/gemm_pick.h).
+    const Tensor& w = graph_.tensors[n.inputs[1]];
+    if (w127_only_layout(pw.kernel) && w.dtype == DType::kS8 &&
+        kern::weights_hold_int8_min(w.as<int8_t>(), w.nbytes))
+      notes_.push_back(label + ": pre-packed weights of node '" + n.name + "' for " + pw.kernel +
+                       ", a kernel for weights in [-127, 127], but the node's weights hold -128: ignored (the "
+                       "node runs the level's exact kernel)");
+  }
 }
 
 size_t Model::prepacked_bytes() const {

@@ -60,6 +60,29 @@ inline std::vector<Isa> arch_levels() {
 #endif
 }
 
+// A level's exact GEMM kernel, or (w127) its kernel for weights in [-127, 127]
+// (KernelSet::gemm_w127; suites skip the levels that have none), for suites
+// parameterized by kernel: every level of arch_levels() twice.
+struct GemmCase {
+  Isa isa;
+  bool w127;
+  const QGemmKernel& kernel() const { return w127 ? kernel_set(isa).gemm_w127 : kernel_set(isa).gemm; }
+};
+
+inline std::vector<GemmCase> gemm_cases() {
+  std::vector<GemmCase> out;
+  for (Isa isa : arch_levels()) {
+    out.push_back({isa, false});
+    out.push_back({isa, true});
+  }
+  return out;
+}
+
+// The case's test name: the level's, with _w127 for the kernel for weights in [-127, 127].
+inline std::string gemm_case_name(const ::testing::TestParamInfo<GemmCase>& info) {
+  return std::string(isa_name(info.param.isa)) + (info.param.w127 ? "_w127" : "");
+}
+
 // A convolution shape (groups 1); out_h and out_w follow from the others.
 inline ref::ConvShape conv_shape(int32_t batch, int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_c, int32_t kh,
                                  int32_t kw, int32_t stride, int32_t dilation, int32_t pad_top, int32_t pad_left,
@@ -181,6 +204,8 @@ class GemmTester {
   // [qmin, qmax] a few dozen values around the output zero point instead of the type's range.
   GemmTester& narrow_clamp(bool v) { return set(&narrow_clamp_, v); }
   GemmTester& fill(Fill v) { return set(&fill_, v); }
+  // Weights in [-127, 127], as kernels with w127_only need (kExtreme: mostly -127).
+  GemmTester& w127(bool v) { return set(&w127_, v); }
   // Runs the kernel's single-row function (u8_row / s8_row), one call per row.
   GemmTester& row_variant(bool v) { return set(&row_variant_, v); }
   GemmTester& seed(uint32_t v) { return set(&seed_, v); }
@@ -207,7 +232,7 @@ class GemmTester {
       << (fill_ == Fill::kExtreme ? " extreme"
           : fill_ == Fill::kWrap  ? " wrap"
                                   : "")
-      << (row_variant_ ? " row-variant" : "") << " seed " << seed_;
+      << (w127_ ? " w127" : "") << (row_variant_ ? " row-variant" : "") << " seed " << seed_;
     return o.str();
   }
 
@@ -257,14 +282,15 @@ class GemmTester {
     std::vector<int8_t> weight(n * ks * kc);                          // [n][ks][kc]
     std::vector<int32_t> bias(n);
     int32_t x_zp = uniform(tlo, thi);
+    const int32_t w_lo = w127_ ? -127 : -128;
     if (fill_ == Fill::kExtreme) {
       x_zp = 0;
       for (size_t i = 0; i < in_bytes; ++i) input[i] = static_cast<uint8_t>(uniform(0, 1) ? thi : tlo);
-      for (auto& w : weight) w = static_cast<int8_t>(uniform(0, 7) == 0 ? 127 : -128);
+      for (auto& w : weight) w = static_cast<int8_t>(uniform(0, 7) == 0 ? 127 : w_lo);
       for (auto& b : bias) b = uniform(-1000, 1000);
     } else {
       for (size_t i = 0; i < in_bytes; ++i) input[i] = static_cast<uint8_t>(static_cast<T>(uniform(tlo, thi)));
-      for (auto& w : weight) w = static_cast<int8_t>(uniform(-128, 127));
+      for (auto& w : weight) w = static_cast<int8_t>(uniform(w_lo, 127));
       for (auto& b : bias) {
         b = fill_ == Fill::kWrap ? (uniform(0, 1) ? std::numeric_limits<int32_t>::max() - uniform(0, 20000)
                                                   : std::numeric_limits<int32_t>::min() + uniform(0, 20000))
@@ -410,6 +436,7 @@ class GemmTester {
   bool narrow_clamp_ = false;
   Fill fill_ = Fill::kRandom;
   bool row_variant_ = false;
+  bool w127_ = false;
   uint32_t seed_ = 1;
 };
 

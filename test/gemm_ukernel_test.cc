@@ -14,13 +14,20 @@
 // (-128 x -128 products); biases near INT32_MAX / INT32_MIN (the int32 sum wraps). The
 // single-row functions (u8_row / s8_row) of kernels that have them get the same sweeps
 // of m, n and k.
+//
+// A level's kernel for weights in [-127, 127] (KernelSet::gemm_w127: NEON's smull +
+// smlal kernels) runs every sweep too (suffix _w127), on weights that never hold -128
+// (extremes: -127); and, with -128 weights, must be seen to fail, which is why
+// kernels/gemm_pick.h picks it only for layers without them.
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "kernels/gemm_pick.h"
 #include "kernels/kernels.h"
 #include "test/gemm_tester.h"
 
@@ -28,13 +35,16 @@ namespace edgeq {
 namespace kern {
 namespace {
 
-class GemmUkernelTest : public ::testing::TestWithParam<Isa> {
+class GemmUkernelTest : public ::testing::TestWithParam<GemmCase> {
  protected:
   void SetUp() override {
-    if (!isa_supported(GetParam())) GTEST_SKIP() << isa_name(GetParam()) << " not supported by this CPU";
-    if (kernel().u8 == nullptr) GTEST_SKIP() << isa_name(GetParam()) << " has no GEMM kernel in this build";
+    if (!isa_supported(isa())) GTEST_SKIP() << isa_name(isa()) << " not supported by this CPU";
+    if (kernel().u8 == nullptr)
+      GTEST_SKIP() << isa_name(isa()) << " has no GEMM kernel" << (GetParam().w127 ? " for weights in [-127, 127]" : "")
+                   << " in this build";
   }
-  const QGemmKernel& kernel() const { return kernel_set(GetParam()).gemm; }
+  Isa isa() const { return GetParam().isa; }
+  const QGemmKernel& kernel() const { return GetParam().kernel(); }
 
   // Runs `t` for both activation types, both schemes and both scale layouts; stops at
   // the first failure.
@@ -43,8 +53,9 @@ class GemmUkernelTest : public ::testing::TestWithParam<Isa> {
       t.act_s8(variant & 1)
           .scheme(variant & 2 ? ref::Scheme::kFixedPoint : ref::Scheme::kFp32)
           .per_channel(variant & 4)
+          .w127(GetParam().w127)
           .seed(++seed_);
-      ASSERT_TRUE(t.Test(kernel())) << isa_name(GetParam());
+      ASSERT_TRUE(t.Test(kernel())) << kernel().name;
     }
   }
 
@@ -159,8 +170,63 @@ TEST_P(GemmUkernelTest, SingleRowVariant) {
   test_variants(GemmTester().m(2).n(21).k(29).extreme_requant(true).narrow_clamp(true).row_variant(true));
 }
 
-INSTANTIATE_TEST_SUITE_P(Levels, GemmUkernelTest, ::testing::ValuesIn(arch_levels()),
-                         [](const ::testing::TestParamInfo<Isa>& info) { return std::string(isa_name(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Levels, GemmUkernelTest, ::testing::ValuesIn(gemm_cases()), gemm_case_name);
+
+// The kernel for weights in [-127, 127] is registered beside the exact one and named
+// by it, is picked for weights without -128 only, and is wrong with -128 weights (two
+// (-128) x (-128) products overflow its int16 pair sums): the pick is what keeps the
+// level exact.
+TEST(GemmW127Kernel, PickedOnlyForWeightsWithoutMinus128) {
+  int levels = 0;
+  for (Isa isa : arch_levels()) {
+    if (!isa_supported(isa)) continue;
+    const KernelSet& set = kernel_set(isa);
+    if (set.gemm_w127.u8 == nullptr) {
+      EXPECT_EQ(set.gemm.w127_name, nullptr) << isa_name(isa);
+      continue;
+    }
+    ++levels;
+    EXPECT_TRUE(set.gemm_w127.w127_only);
+    EXPECT_FALSE(set.gemm.w127_only);
+    ASSERT_NE(set.gemm.w127_name, nullptr);
+    EXPECT_STREQ(set.gemm.w127_name, set.gemm_w127.name);
+    const int8_t with_min[] = {3, -127, 127, -128, 0}, without_min[] = {3, -127, 127, 0, -1};
+    EXPECT_EQ(&gemm_for_weights(set, with_min, 5, 9), &set.gemm) << isa_name(isa);
+    EXPECT_EQ(&gemm_for_weights(set, with_min, 3, 9), &set.gemm_w127) << isa_name(isa);  // the -128 is past n
+    EXPECT_EQ(&gemm_for_weights(set, without_min, 5, 9), &set.gemm_w127) << isa_name(isa);
+    EXPECT_EQ(&gemm_for_weights(set, without_min, 5, 8), &set.gemm) << isa_name(isa);  // k 8: no pairing gain
+    EXPECT_TRUE(gemm_layout_takes(set.gemm, false));
+    EXPECT_FALSE(gemm_layout_takes(set.gemm, true));
+    EXPECT_TRUE(gemm_layout_takes(set.gemm_w127, true));
+    EXPECT_FALSE(gemm_layout_takes(set.gemm_w127, false));
+    for (bool act_s8 : {false, true}) {
+      const GemmTester t = GemmTester().m(5).n(19).k(64).act_s8(act_s8).fill(GemmTester::Fill::kExtreme);
+      EXPECT_TRUE(GemmTester(t).w127(true).Test(set.gemm_w127));
+      EXPECT_TRUE(GemmTester(t).Test(set.gemm));
+      // The raw sums of 16 products (-128) x (-128), activations flipped or not: the
+      // exact kernel gives 16 * 16384, the other wraps each pair sum of 32768 in int16.
+      const uint32_t nr = set.gemm_w127.nr;
+      ASSERT_EQ(set.gemm.nr, nr);  // one block fits both kernels: kc 16 is a multiple of either kr
+      std::vector<int32_t> block(nr + nr * 16 / 4, 0);  // bias[NR] = 0, then W[1][NR][16]
+      std::memset(block.data() + nr, 0x80, nr * 16);
+      std::vector<uint8_t> row(16 + 64, act_s8 ? 0x80 : 0x00);  // -128 as int8, or 0 ^ 0x80
+      std::vector<const void*> rows(set.gemm.mr > set.gemm_w127.mr ? set.gemm.mr : set.gemm_w127.mr, row.data());
+      QuantEpilogue q;
+      q.int32_output = true;
+      for (const QGemmKernel* k : {&set.gemm, &set.gemm_w127}) {
+        std::vector<int32_t> out(nr, 0);
+        (act_s8 ? k->s8 : k->u8)(1, nr, 16, 1, rows.data(), block.data(), out.data(), nr * 4, 0, &q);
+        const int32_t want = k == &set.gemm ? 16 * 16384 : -16 * 16384;
+        for (uint32_t j = 0; j < nr; ++j) ASSERT_EQ(out[j], want) << k->name << (act_s8 ? " s8" : " u8") << " channel " << j;
+      }
+    }
+  }
+#if defined(__arm__) || defined(__aarch64__)
+  if (isa_supported(Isa::kNeon)) {
+    EXPECT_GE(levels, 1) << "neon registers a kernel for weights in [-127, 127]";
+  }
+#endif
+}
 
 }  // namespace
 }  // namespace kern

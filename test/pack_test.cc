@@ -13,6 +13,7 @@
 
 #include "edgeq/edgeq.h"
 #include "graph/format.h"
+#include "kernels/gemm_pick.h"
 #include "kernels/memory.h"
 #include "kernels/pack_layout.h"
 #include "runtime/session.h"
@@ -27,14 +28,17 @@ using testing_graphs::make_tensor;
 
 // s8 x[1,12,12,16] -Conv3x3 pad 1-> [1,12,12,40] -depthwise 3x3 pad 1-> -GAP-> -Reshape->
 // [1,40] -FC-> y[1,10]: every driver that packs (GEMM conv, depthwise, GEMM fully
-// connected), channel counts that leave partial blocks at every level.
+// connected), channel counts that leave partial blocks at every level. The conv's
+// weights lie in [-127, 127] and the fc's hold a -128, so on levels with a kernel for
+// weights in [-127, 127] (neon) the two nodes pick different kernels and layouts.
 Graph pack_net() {
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> w8(-127, 127);
-  auto weights = [&](const std::string& name, std::vector<int32_t> shape) {
+  auto weights = [&](const std::string& name, std::vector<int32_t> shape, bool with_min = false) {
     Tensor t = make_tensor(name, DType::kS8, shape, 0.01f, 0);
     std::vector<int8_t> v(static_cast<size_t>(t.num_elements()));
     for (auto& e : v) e = static_cast<int8_t>(w8(rng));
+    if (with_min) v[v.size() / 3] = -128;
     t.set_data(bytes_of(v));
     return t;
   };
@@ -64,7 +68,7 @@ Graph pack_net() {
   g.nodes.push_back(make_node("gap", OpType::kGlobalAvgPool, {c2}, {gp}));
   const int32_t fl = g.add_tensor(make_tensor("flat", q, {1, 40}, 0.05f, 0));
   g.nodes.push_back(make_node("flatten", OpType::kReshape, {gp}, {fl}));
-  const int32_t w3 = g.add_tensor(weights("fc_w", {10, 40})), b3 = g.add_tensor(bias("fc_b", 10));
+  const int32_t w3 = g.add_tensor(weights("fc_w", {10, 40}, true)), b3 = g.add_tensor(bias("fc_b", 10));
   const int32_t y = g.add_tensor(make_tensor("y", q, {1, 10}, 0.1f, 1));
   g.nodes.push_back(make_node("fc", OpType::kFullyConnected, {fl, w3, b3}, {y}));
   g.inputs = {x};
@@ -137,20 +141,25 @@ TEST(PackLayout, TableEqualsTheRegisteredKernels) {
     const std::vector<kern::QGemmKernel> layouts = kern::gemm_pack_layouts(isa);
     EXPECT_FALSE(layouts.empty()) << kern::isa_name(isa);
     if (!kern::isa_supported(isa)) continue;
-    const kern::QGemmKernel& k = kern::kernel_set(isa).gemm;
-    int found = 0;
-    for (const kern::QGemmKernel& p : layouts) {
-      if (std::string(p.name) != k.name) continue;
-      ++found;
-      EXPECT_STREQ(p.name_s8, k.name_s8);
-      EXPECT_EQ(p.mr, k.mr);
-      EXPECT_EQ(p.nr, k.nr);
-      EXPECT_EQ(p.kr, k.kr);
-      EXPECT_EQ(p.s8_act_offset, k.s8_act_offset);
-      EXPECT_EQ(p.u8_act_offset, k.u8_act_offset);
-      EXPECT_EQ(p.wide_weights, k.wide_weights);
+    // The exact kernel and, where the level has one, its kernel for weights in [-127, 127].
+    for (const kern::QGemmKernel* k : {&kern::kernel_set(isa).gemm, &kern::kernel_set(isa).gemm_w127}) {
+      if (k->u8 == nullptr) continue;
+      int found = 0;
+      for (const kern::QGemmKernel& p : layouts) {
+        if (std::string(p.name) != k->name) continue;
+        ++found;
+        EXPECT_STREQ(p.name_s8, k->name_s8);
+        EXPECT_EQ(p.mr, k->mr);
+        EXPECT_EQ(p.nr, k->nr);
+        EXPECT_EQ(p.kr, k->kr);
+        EXPECT_EQ(p.s8_act_offset, k->s8_act_offset);
+        EXPECT_EQ(p.u8_act_offset, k->u8_act_offset);
+        EXPECT_EQ(p.wide_weights, k->wide_weights);
+        EXPECT_EQ(p.w127_only, k->w127_only);
+        EXPECT_STREQ(p.w127_name ? p.w127_name : "", k->w127_name ? k->w127_name : "");
+      }
+      EXPECT_EQ(found, 1) << kern::isa_name(isa) << ": no layout named " << k->name;
     }
-    EXPECT_EQ(found, 1) << kern::isa_name(isa) << ": no layout named " << k.name;
   }
 }
 
@@ -287,7 +296,9 @@ TEST(Prepacked, UsedInPlaceWithTheSameOutputs) {
   std::vector<kern::Isa> all;
   for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l) all.push_back(static_cast<kern::Isa>(l));
   const Graph g = prepacked(all);
-  EXPECT_EQ(g.packed.size(), 2 * 7u);  // conv and fc for every layout (neon has two)
+  // conv and fc for every level: neon has four layouts (AArch64's and ARMv7's, exact
+  // and for weights in [-127, 127]), each node in the one its weights pick.
+  EXPECT_EQ(g.packed.size(), 2 * 7u);
   const std::vector<uint8_t> file = serialize(g);
   const std::vector<int8_t> want = reference_output();
   for (const std::string& level : levels) {
@@ -303,7 +314,9 @@ TEST(Prepacked, UsedInPlaceWithTheSameOutputs) {
     ASSERT_TRUE(kern::parse_isa(level, &isa));
     size_t in_place = 0;
     for (const PackedWeights& pw : packed->graph().packed)
-      if (pw.kernel == kern::kernel_set(isa).gemm.name_s8) in_place += pw.nbytes;
+      if (pw.kernel == kern::kernel_set(isa).gemm.name_s8 ||
+          (kern::kernel_set(isa).gemm_w127.name_s8 && pw.kernel == kern::kernel_set(isa).gemm_w127.name_s8))
+        in_place += pw.nbytes;
     EXPECT_GT(in_place, 0u);
     EXPECT_EQ(packed->pack_cache().heap_bytes() + in_place, plain->pack_cache().heap_bytes());
     EXPECT_EQ(packed->pack_cache().builds(), plain->pack_cache().builds());
@@ -353,7 +366,9 @@ TEST(Prepacked, WrongSizeIsAnErrorNamingTheNode) {
     Graph g = prepacked({isa});
     // The conv's segment of the layout this host's session uses (a level may list
     // several layouts: neon has AArch64's and ARMv7's).
-    const kern::QGemmKernel& k = kern::kernel_set(isa).gemm;
+    const Tensor& conv_w = g.tensors[g.nodes[0].inputs[1]];
+    const kern::QGemmKernel& k = kern::gemm_for_weights(kern::kernel_set(isa), conv_w.as<int8_t>(), conv_w.nbytes,
+                                                     static_cast<size_t>(conv_w.shape.back()));
     auto it = std::find_if(g.packed.begin(), g.packed.end(), [&](const PackedWeights& pw) {
       return (pw.kernel == k.name || pw.kernel == k.name_s8) && g.nodes[pw.node].name == "conv";
     });
@@ -373,6 +388,50 @@ TEST(Prepacked, WrongSizeIsAnErrorNamingTheNode) {
     EXPECT_NE(st.message().find("pre-packed"), std::string::npos) << st.message();
     EXPECT_EQ(run(m, "ref"), reference_output());
   }
+}
+
+// neon packs each node for the kernel its weights pick: the conv (no -128) for the
+// kernels for weights in [-127, 127], the fc (a -128) for the exact ones, on any host.
+// A segment of a [-127, 127] layout on a node whose weights hold -128 is ignored with a
+// note, and the outputs do not change.
+TEST(Prepacked, NeonNodesGoToTheLayoutTheirWeightsPick) {
+  const Graph g = prepacked({kern::Isa::kNeon});
+  std::set<std::pair<std::string, std::string>> got;
+  for (const PackedWeights& pw : g.packed) got.insert({g.nodes[pw.node].name, pw.kernel});
+  const std::set<std::pair<std::string, std::string>> want = {
+      {"conv", "qs8_igemm_minmax_ukernel_2x8c16__neon_mlal"},
+      {"conv", "qs8_igemm_minmax_ukernel_2x4c16__neon_mlal"},
+      {"fc", "qs8_igemm_minmax_ukernel_2x8c8__neon"},
+      {"fc", "qs8_igemm_minmax_ukernel_2x4c8__neon"},
+  };
+  EXPECT_EQ(got, want);
+
+  // The fc's weights packed for the [-127, 127] kernels anyway (a packer that ignored
+  // the rule): the loader notes it and sessions do not read the segment.
+  Graph bad = pack_net();
+  for (const kern::QGemmKernel& layout : kern::gemm_pack_layouts(kern::Isa::kNeon)) {
+    if (!layout.w127_only) continue;
+    kern::QGemmKernel as_exact = layout;
+    as_exact.w127_only = false;  // takes every node
+    std::vector<PackedWeights> segs;
+    ASSERT_TRUE(prepack_gemm(bad, as_exact, &segs).ok());
+    for (PackedWeights& pw : segs) {
+      if (bad.nodes[pw.node].name != "fc") continue;
+      auto junk = std::make_shared<std::vector<uint8_t>>(pw.nbytes + 64, 0x5a);
+      pw.data = junk->data() + (64 - reinterpret_cast<uintptr_t>(junk->data()) % 64) % 64;
+      pw.owner = junk;
+      bad.packed.push_back(pw);
+    }
+  }
+  ASSERT_EQ(bad.packed.size(), 2u);
+  std::shared_ptr<const Model> m;
+  ASSERT_TRUE(load(serialize(bad), &m).ok());
+  ASSERT_EQ(m->notes().size(), 2u);
+  for (const std::string& note : m->notes()) {
+    EXPECT_NE(note.find("'fc'"), std::string::npos) << note;
+    EXPECT_NE(note.find("hold -128: ignored"), std::string::npos) << note;
+  }
+  for (const std::string& level : optimized_levels()) EXPECT_EQ(run(m, level), reference_output()) << level;
 }
 
 // What the loader checks itself: node index, node kind, layout name, duplicates, bounds.

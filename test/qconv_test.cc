@@ -6,7 +6,8 @@
 // in m and n; 1x1, 3x3, 5x5, 7x7 kernels; strides, dilation, asymmetric padding;
 // batch 2; fully connected; clamps; fp32 and fixed-point requantization with ties,
 // saturating and extreme parameters; int8 and uint8 activations; per-tensor and
-// per-channel; weights including -128; extreme zero points; bias null and non-null;
+// per-channel; weights including -128 (for the exact kernels; the kernels for weights
+// in [-127, 127], suffix _w127, get -127 where the others get -128); extreme zero points; bias null and non-null;
 // a second input buffer (the indirection buffer follows it); 2 and 3 threads equal to 1;
 // grouped convolutions (groups below, equal to and above the tile sizes, channel
 // multipliers, 1x1 and spatial), and the kernel size beyond which groups are declined.
@@ -101,12 +102,14 @@ std::vector<Variant> all_variants() {
   return v;
 }
 
-Problem make_problem(const ref::ConvShape& shape, const Variant& v, std::mt19937& rng) {
+// w127: weights in [-127, 127] (for the kernels valid only there), -127 in place of -128.
+Problem make_problem(const ref::ConvShape& shape, const Variant& v, std::mt19937& rng, bool w127) {
   Problem p;
   p.shape = shape;
   p.act_s8 = v.act_s8;
   const int32_t lo = v.act_s8 ? -128 : 0, hi = v.act_s8 ? 127 : 255;
-  std::uniform_int_distribution<int32_t> byte(0, 255), type_value(lo, hi), weight(-128, 127);
+  const int32_t w_min = w127 ? -127 : -128;
+  std::uniform_int_distribution<int32_t> byte(0, 255), type_value(lo, hi), weight(w_min, 127);
   p.x.resize(p.in_bytes() + kSlack);
   for (uint8_t& b : p.x) b = static_cast<uint8_t>(byte(rng));
   const int32_t zp_choices[] = {lo, hi, type_value(rng), type_value(rng)};
@@ -115,10 +118,10 @@ Problem make_problem(const ref::ConvShape& shape, const Variant& v, std::mt19937
   p.w.resize(static_cast<size_t>(shape.out_c) * k);
   for (size_t i = 0; i < p.w.size(); ++i) {
     const uint32_t r = rng() % 16;  // some runs of the extremes, -128 included
-    p.w[i] = static_cast<int8_t>(r == 0 ? -128 : r == 1 ? 127 : weight(rng));
+    p.w[i] = static_cast<int8_t>(r == 0 ? w_min : r == 1 ? 127 : weight(rng));
   }
   if (!p.w.empty() && shape.out_c > 1) {  // one channel entirely -128: the largest |sum|
-    for (size_t i = 0; i < k; ++i) p.w[k + i] = -128;
+    for (size_t i = 0; i < k; ++i) p.w[k + i] = static_cast<int8_t>(w_min);
   }
   if (v.bias) {
     std::uniform_int_distribution<int32_t> b(-100000, 100000);
@@ -157,9 +160,10 @@ std::string describe(const ref::ConvShape& s, const Variant& v) {
 
 // Runs `p` through QConvOp on `isa` and compares with the reference; the output
 // buffer has guard bytes that must stay untouched.
-void expect_equal_to_reference(Isa isa, const Problem& p, pthreadpool_t pool, const std::string& what) {
+void expect_equal_to_reference(const QGemmKernel& kernel, const Problem& p, pthreadpool_t pool,
+                               const std::string& what) {
   QConvOp op;
-  ASSERT_TRUE(op.init(p.params(), kernel_set(isa).gemm)) << what;
+  ASSERT_TRUE(op.init(p.params(), kernel)) << what;
   EXPECT_GT(op.packed_bytes(), 0u);
   const std::vector<uint8_t> want = p.reference();
   constexpr size_t kGuard = 64;
@@ -168,7 +172,7 @@ void expect_equal_to_reference(Isa isa, const Problem& p, pthreadpool_t pool, co
   for (size_t i = 0; i < want.size(); ++i) {
     if (got[i] != want[i]) {
       const size_t c = i % p.shape.out_c;
-      ADD_FAILURE() << isa_name(isa) << " " << what << ": output " << i << " (pixel " << i / p.shape.out_c
+      ADD_FAILURE() << kernel.name << " " << what << ": output " << i << " (pixel " << i / p.shape.out_c
                     << ", channel " << c << ") is " << int(got[i]) << ", reference " << int(want[i]);
       return;
     }
@@ -180,21 +184,25 @@ void expect_equal_to_reference(Isa isa, const Problem& p, pthreadpool_t pool, co
   for (uint8_t& b : q.x) b = static_cast<uint8_t>(rng());
   std::vector<uint8_t> got2(p.out_bytes());
   Scheduler(pool).run(op, q.x.data(), got2.data());
-  ASSERT_EQ(got2, q.reference()) << isa_name(isa) << " " << what << " (second input)";
+  ASSERT_EQ(got2, q.reference()) << kernel.name << " " << what << " (second input)";
 }
 
-class QConvTest : public ::testing::TestWithParam<Isa> {
+class QConvTest : public ::testing::TestWithParam<GemmCase> {
  protected:
   void SetUp() override {
-    if (!isa_supported(GetParam())) GTEST_SKIP() << isa_name(GetParam()) << " not supported by this CPU";
+    if (!isa_supported(GetParam().isa)) GTEST_SKIP() << isa_name(GetParam().isa) << " not supported by this CPU";
+    if (kernel().u8 == nullptr) GTEST_SKIP() << isa_name(GetParam().isa) << " has no such GEMM kernel";
   }
-  const QGemmKernel& kernel() const { return kernel_set(GetParam()).gemm; }
+  const QGemmKernel& kernel() const { return GetParam().kernel(); }
+  Problem make_problem(const ref::ConvShape& shape, const Variant& v, std::mt19937& rng) const {
+    return kern::make_problem(shape, v, rng, GetParam().w127);
+  }
   void sweep(const std::vector<ref::ConvShape>& shapes, uint32_t seed) {
     std::mt19937 rng(seed);
     for (const ref::ConvShape& s : shapes)
       for (const Variant& v : all_variants()) {
         const Problem p = make_problem(s, v, rng);
-        expect_equal_to_reference(GetParam(), p, nullptr, describe(s, v));
+        expect_equal_to_reference(kernel(), p, nullptr, describe(s, v));
         if (HasFailure()) return;
       }
   }
@@ -239,7 +247,7 @@ TEST_P(QConvTest, FullyConnected) {
           if (v.clamp) continue;
           Problem p = make_problem(s, v, rng);
           p.fc = true;
-          expect_equal_to_reference(GetParam(), p, nullptr, "fc " + describe(s, v));
+          expect_equal_to_reference(kernel(), p, nullptr, "fc " + describe(s, v));
           if (HasFailure()) return;
         }
       }
@@ -256,7 +264,7 @@ TEST_P(QConvTest, ExtremeZeroPoints) {
     for (int32_t x_zp : {-(1 << 30), 1000, INT32_MAX, INT32_MIN}) {
       Problem p = make_problem(valid, v, rng);
       p.x_zp = x_zp;
-      expect_equal_to_reference(GetParam(), p, nullptr, "x_zp " + std::to_string(x_zp) + " " + describe(valid, v));
+      expect_equal_to_reference(kernel(), p, nullptr, "x_zp " + std::to_string(x_zp) + " " + describe(valid, v));
       Problem q = make_problem(padded, v, rng);
       q.x_zp = x_zp;
       QConvOp op;
@@ -266,7 +274,7 @@ TEST_P(QConvTest, ExtremeZeroPoints) {
     for (int32_t y_zp : {-100000, 100000, (1 << 24) - 300}) {
       Problem p = make_problem(valid, v, rng);
       p.rq.rq.zero_point = y_zp;
-      expect_equal_to_reference(GetParam(), p, nullptr, "y_zp " + std::to_string(y_zp) + " " + describe(valid, v));
+      expect_equal_to_reference(kernel(), p, nullptr, "y_zp " + std::to_string(y_zp) + " " + describe(valid, v));
     }
     if (HasFailure()) return;
   }
@@ -278,7 +286,7 @@ TEST_P(QConvTest, ExtremeZeroPoints) {
       Problem p = make_problem(valid, v, rng);
       p.rq.rq.zero_point = y_zp;
       if (scheme == ref::Scheme::kFixedPoint) {
-        expect_equal_to_reference(GetParam(), p, nullptr, "fixed y_zp " + std::to_string(y_zp));
+        expect_equal_to_reference(kernel(), p, nullptr, "fixed y_zp " + std::to_string(y_zp));
       } else {
         QConvOp op;
         EXPECT_FALSE(op.init(p.params(), kernel()));
@@ -320,7 +328,7 @@ TEST_P(QConvTest, DeclinesGroupsWithTooManyTaps) {
   QConvOp op;
   EXPECT_FALSE(op.init(p.params(), kernel()));
   EXPECT_EQ(op.packed_bytes(), 0u);
-  expect_equal_to_reference(GetParam(), make_problem(big, all_variants()[0], rng), nullptr, "33x33 ungrouped");
+  expect_equal_to_reference(kernel(), make_problem(big, all_variants()[0], rng), nullptr, "33x33 ungrouped");
 }
 
 // 2 and 3 threads equal 1 thread (and the reference), on shapes with many tiles in
@@ -345,15 +353,14 @@ TEST_P(QConvTest, ThreadsEqualOneThread) {
         op.run(p.x.data(), one.data());
         Scheduler(pool).run(op, p.x.data(), many.data());
         EXPECT_EQ(one, many) << threads << " threads, " << describe(s, v);
-        expect_equal_to_reference(GetParam(), p, pool, std::to_string(threads) + " threads " + describe(s, v));
+        expect_equal_to_reference(kernel(), p, pool, std::to_string(threads) + " threads " + describe(s, v));
       }
     }
     pthreadpool_destroy(pool);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Levels, QConvTest, ::testing::ValuesIn(arch_levels()),
-                         [](const ::testing::TestParamInfo<Isa>& info) { return std::string(isa_name(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Levels, QConvTest, ::testing::ValuesIn(gemm_cases()), gemm_case_name);
 
 }  // namespace
 }  // namespace kern

@@ -24,6 +24,11 @@ How a kernel is modeled (nothing is taken from hard-coded offsets):
    (200 copies back to back), i.e. as if they overlapped with their neighbours.
  * The k step of a loop (k per iteration) is its multiply-accumulates per iteration
    divided by the tile's MR x NR, counted from the instructions themselves.
+ * A level may have a second GEMM kernel, valid only for weights in [-127, 127]
+   (<level>_mlal objects, KernelSet::gemm_w127: NEON's smull + smlal): the report gives
+   both kernels' rows and models the networks on it, assuming weights without -128
+   (what kernels/gemm_pick.h then picks, but for layers of at most 8 input channels,
+   which keep the exact kernel), with the exact kernel's rows beside them.
  * A GEMM layer (convolution or fully connected, edgeq's indirect GEMM, kernels/qconv.cc):
    tiles = ceil(M / MR) x ceil(N / NR), M = output pixels, N = output channels, and
        cycles = tiles x (tile + taps x (tap + main x floor(K'/kstep) + rem x ceil(r/kstep_r)))
@@ -474,7 +479,9 @@ def edgeq_kernels(build, act="signed char"):
         want = "qs8" if act == "signed char" else "qu8"
         entry = next(n for n in funcs if re.search(rf"\b{want}_igemm_minmax_ukernel_{mr}x{nr}c{kr}__{isa}\(", n))
         body = follow_body(funcs, entry)
-        levels[isa] = {"gemm": GemmModel(f"{want}_igemm_{mr}x{nr}c{kr}__{isa}", funcs, body, mr, nr, kr)}
+        # <level>_mlal: the level's kernel for weights in [-127, 127] (KernelSet::gemm_w127).
+        level, key = (isa[:-len("_mlal")], "gemm_w127") if isa.endswith("_mlal") else (isa, "gemm")
+        levels.setdefault(level, {})[key] = GemmModel(f"{want}_igemm_{mr}x{nr}c{kr}__{isa}", funcs, body, mr, nr, kr)
     for level in list(levels):
         src = os.path.join(ROOT, "kernels", "arm", DW_FILE[level] + ".cc")
         obj = os.path.join(objdir, DW_FILE[level] + ".cc.o")
@@ -504,8 +511,17 @@ def dw_pick(level_models, channels):
     return best[1]
 
 
-def model_network(layers, level_models, costs_of):
-    """[(layer, cycles)] for one network on one level; costs_of(model) -> cost dict."""
+def gemm_of(level_models, gemm, layer):
+    """The GEMM model a layer runs on: level_models[gemm], but the exact kernel for the
+    layers kernels/gemm_pick.h keeps on it (at most 8 input channels per group)."""
+    if gemm == "gemm_w127" and layer["cin"] // layer.get("groups", 1) <= 8:
+        return level_models["gemm"]
+    return level_models[gemm]
+
+
+def model_network(layers, level_models, costs_of, gemm="gemm"):
+    """[(layer, cycles)] for one network on one level; costs_of(model) -> cost dict; the
+    GEMM layers on level_models[gemm] ("gemm_w127": the kernel for weights in [-127, 127])."""
     out = []
     for layer in layers:
         if layer["dw"]:
@@ -513,7 +529,7 @@ def model_network(layers, level_models, costs_of):
             km = level_models["dw"].get((layer["k"], layer["stride"], tile))
             cyc = km.layer_cycles(costs_of(km), layer) if km else float("nan")
         else:
-            km = level_models["gemm"]
+            km = gemm_of(level_models, gemm, layer)
             cyc = km.layer_cycles(costs_of(km), layer)
         out.append((layer, cyc))
     return out
@@ -623,13 +639,13 @@ def xnnpack_layer_cycles(loops, costs, layer):
     return macs(layer) / loop_macs(loop) * costs[kind]
 
 
-def edgeq_loop_only(level_models, costs_of, layer):
+def edgeq_loop_only(level_models, costs_of, layer, gemm="gemm"):
     """edgeq's layer from its main loops alone, the same bound as xnnpack_layer_cycles."""
     if layer["dw"]:
         tile = dw_pick(level_models, layer["cout"])
         km = level_models["dw"].get((layer["k"], layer["stride"], tile))
         return macs(layer) / layer["k"] ** 2 / tile * costs_of(km)["pixel"]
-    km = level_models["gemm"]
+    km = gemm_of(level_models, gemm, layer)
     return macs(layer) / km.main_macs * costs_of(km)["main"]
 
 
@@ -658,48 +674,53 @@ def report(args):
                     if id(km) not in cache:
                         cache[id(km)] = km.costs(mca, cpu)
                     return cache[id(km)]
-                g = models["gemm"]
-                gc = costs_of(g)
                 xc = {}
                 if xl:
                     for kind, v in xl.items():
                         if v:
                             xc[kind] = xmca.cycles([clean(x) for x in v[0]], cpu, True)
                 tag = f"{arch} {level} {cpu}"
-                row = [tag, g.name, f"{g.main_macs / len(g.main[2]):.2f}",
-                       f"{gc['main'] / g.main_macs * 1000:.1f}"]
-                if xl and xl.get("igemm"):
-                    loop = xl["igemm"][0]
-                    row += [f"{loop_macs(loop) / len(loop):.2f}", f"{xc['igemm'] / loop_macs(loop) * 1000:.1f}"]
-                else:
-                    row += ["-", "-"]
-                for k in (3, 5):
-                    tile = dw_pick(models, 144)
-                    km = models["dw"].get((k, 1, tile))
-                    if km:
-                        dc = costs_of(km)
-                        row.append(f"{(dc['pixel'] + dc['build']) / tile:.2f}")
+                # A level with a kernel for weights in [-127, 127] (neon) gets a row for it
+                # and one for its exact kernel; the networks are modeled on the former
+                # (their weights assumed free of -128) and, for comparison, on the latter.
+                variants = [("gemm_w127", ""), ("gemm", " (exact kernel)")] if "gemm_w127" in models else [("gemm", "")]
+                for key, note in variants:
+                    g = models[key]
+                    gc = costs_of(g)
+                    row = [tag + note, g.name, f"{g.main_macs / len(g.main[2]):.2f}",
+                           f"{gc['main'] / g.main_macs * 1000:.1f}"]
+                    if xl and xl.get("igemm"):
+                        loop = xl["igemm"][0]
+                        row += [f"{loop_macs(loop) / len(loop):.2f}", f"{xc['igemm'] / loop_macs(loop) * 1000:.1f}"]
                     else:
-                        row.append("-")
-                    kind = f"dw{k}s1"
-                    if xl and xl.get(kind):
-                        row.append(f"{xc[kind] / (loop_macs(xl[kind][0]) / k ** 2):.2f}")
-                    else:
-                        row.append("-")
-                kernel_rows.append(row)
-                for net, make in NETWORKS.items():
-                    per = model_network(make(), models, costs_of)
-                    total = sum(c for _, c in per)
-                    loops_only = sum(edgeq_loop_only(models, costs_of, l) for l, _ in per)
-                    x_total = sum(xnnpack_layer_cycles(xl, xc, l) for l, _ in per) if xc else float("nan")
-                    net_rows.append([net, tag, f"{total / ghz / 1e6:.2f}", f"{loops_only / ghz / 1e6:.2f}",
-                                     f"{x_total / ghz / 1e6:.2f}" if xc else "-"])
-                    if args.layers:
-                        for l, c in per:
-                            x = xnnpack_layer_cycles(xl, xc, l) if xc else float("nan")
-                            layer_rows.append([net, tag, l["name"], f"{macs(l) / 1e6:.1f}", f"{c / ghz / 1e3:.1f}",
-                                               f"{edgeq_loop_only(models, costs_of, l) / ghz / 1e3:.1f}",
-                                               f"{x / ghz / 1e3:.1f}" if xc else "-"])
+                        row += ["-", "-"]
+                    for k in (3, 5):
+                        tile = dw_pick(models, 144)
+                        km = models["dw"].get((k, 1, tile))
+                        if km:
+                            dc = costs_of(km)
+                            row.append(f"{(dc['pixel'] + dc['build']) / tile:.2f}")
+                        else:
+                            row.append("-")
+                        kind = f"dw{k}s1"
+                        if xl and xl.get(kind):
+                            row.append(f"{xc[kind] / (loop_macs(xl[kind][0]) / k ** 2):.2f}")
+                        else:
+                            row.append("-")
+                    kernel_rows.append(row)
+                    for net, make in NETWORKS.items():
+                        per = model_network(make(), models, costs_of, key)
+                        total = sum(c for _, c in per)
+                        loops_only = sum(edgeq_loop_only(models, costs_of, l, key) for l, _ in per)
+                        x_total = sum(xnnpack_layer_cycles(xl, xc, l) for l, _ in per) if xc else float("nan")
+                        net_rows.append([net, tag + note, f"{total / ghz / 1e6:.2f}", f"{loops_only / ghz / 1e6:.2f}",
+                                         f"{x_total / ghz / 1e6:.2f}" if xc else "-"])
+                        if args.layers and not note:
+                            for l, c in per:
+                                x = xnnpack_layer_cycles(xl, xc, l) if xc else float("nan")
+                                layer_rows.append([net, tag, l["name"], f"{macs(l) / 1e6:.1f}", f"{c / ghz / 1e3:.1f}",
+                                                   f"{edgeq_loop_only(models, costs_of, l, key) / ghz / 1e3:.1f}",
+                                                   f"{x / ghz / 1e3:.1f}" if xc else "-"])
     lines += table(["arch level CPU", "edgeq GEMM kernel", "MACs/instr", "edgeq cycles/kMAC",
                     "XNNPACK MACs/instr", "XNNPACK cycles/kMAC", "edgeq dw3x3 cycles/output",
                     "XNNPACK dw3x3", "edgeq dw5x5", "XNNPACK dw5x5"], kernel_rows)
@@ -724,7 +745,9 @@ def kernels_cmd(args):
         if not build or not os.path.isdir(build):
             continue
         for level, models in edgeq_kernels(build).items():
-            print(f"{arch} {level}: {models['gemm'].name}: {models['gemm'].describe()}")
+            for key in ("gemm", "gemm_w127"):
+                if key in models:
+                    print(f"{arch} {level}: {models[key].name}: {models[key].describe()}")
             for key, km in sorted(models.get("dw", {}).items()):
                 print(f"    {km.name} (tile {key[2]}): {km.describe()}")
 

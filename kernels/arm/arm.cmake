@@ -2,7 +2,7 @@
 # the rest of the project stays at the target's baseline, and dispatch.cc picks a level
 # at run time (EDGEQ_ISA=neon|neondot|neoni8mm forces one).
 # GEMM kernel files are named after their functions (kernels/arm/gemm_ukernels.h); the
-# NEON one has a tile per target: 2x8c8 on AArch64, 2x4c8 on ARMv7.
+# NEON ones have a tile per target: 2x8c8 / 2x8c16 (mlal) on AArch64, 2x4c8 / 2x4c16 on ARMv7.
 list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/gemm_register.cc kernels/arm/misc_register.cc kernels/arm/dw_neon.cc)
 # GCC's first scheduling pass hoists every multiply of an unrolled tile ahead of its
 # accumulations and runs out of the 32 vector registers (spills in the inner loop);
@@ -18,15 +18,19 @@ list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/misc_neon.cc kernels/arm/norm_neon.
 set(EDGEQ_ARM_MISC_FLAGS -ffp-contract=off)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
   list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/q8_igemm_minmax_ukernel_2x8c8__neon.cc
+    kernels/arm/q8_igemm_minmax_ukernel_2x8c16__neon_mlal.cc
     kernels/arm/q8_igemm_minmax_ukernel_4x16c4__neondot.cc kernels/arm/q8_igemm_minmax_ukernel_4x16c8__neoni8mm.cc
     kernels/arm/dw_neondot.cc)
-  set_source_files_properties(kernels/arm/q8_igemm_minmax_ukernel_2x8c8__neon.cc PROPERTIES COMPILE_OPTIONS "${EDGEQ_ARM_GEMM_FLAGS}")
+  set_source_files_properties(kernels/arm/q8_igemm_minmax_ukernel_2x8c8__neon.cc
+    kernels/arm/q8_igemm_minmax_ukernel_2x8c16__neon_mlal.cc PROPERTIES COMPILE_OPTIONS "${EDGEQ_ARM_GEMM_FLAGS}")
   set_source_files_properties(kernels/arm/q8_igemm_minmax_ukernel_4x16c4__neondot.cc kernels/arm/dw_neondot.cc PROPERTIES COMPILE_OPTIONS "-march=armv8.2-a+dotprod;${EDGEQ_ARM_GEMM_FLAGS}")
   set_source_files_properties(kernels/arm/q8_igemm_minmax_ukernel_4x16c8__neoni8mm.cc PROPERTIES COMPILE_OPTIONS "-march=armv8.2-a+i8mm;${EDGEQ_ARM_GEMM_FLAGS}")
 else()
-  list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/q8_igemm_minmax_ukernel_2x4c8__neon.cc)
+  list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/q8_igemm_minmax_ukernel_2x4c8__neon.cc
+    kernels/arm/q8_igemm_minmax_ukernel_2x4c16__neon_mlal.cc)
   # Debian's armhf baseline has no NEON: only these files get it.
-  set_source_files_properties(kernels/arm/q8_igemm_minmax_ukernel_2x4c8__neon.cc kernels/arm/dw_neon.cc PROPERTIES COMPILE_OPTIONS "-mfpu=neon;${EDGEQ_ARM_GEMM_FLAGS}")
+  set_source_files_properties(kernels/arm/q8_igemm_minmax_ukernel_2x4c8__neon.cc
+    kernels/arm/q8_igemm_minmax_ukernel_2x4c16__neon_mlal.cc kernels/arm/dw_neon.cc PROPERTIES COMPILE_OPTIONS "-mfpu=neon;${EDGEQ_ARM_GEMM_FLAGS}")
   set(EDGEQ_ARM_MISC_FLAGS -mfpu=neon -ffp-contract=off)
 endif()
 set_source_files_properties(kernels/arm/misc_neon.cc kernels/arm/norm_neon.cc PROPERTIES COMPILE_OPTIONS "${EDGEQ_ARM_MISC_FLAGS}")

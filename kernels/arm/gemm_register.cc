@@ -1,6 +1,7 @@
 // ARM GEMM kernels per level: expands the one kernel list (gemm_ukernels.h) into the
 // KernelSet of the requested level, each kernel registered under its u8 function's
-// name. AArch64 has neon, neondot and neoni8mm; ARMv7 has neon.
+// name. AArch64 has neon, neondot and neoni8mm; ARMv7 has neon. The neon level also
+// registers its kernel for weights in [-127, 127] (KernelSet::gemm_w127).
 #include "kernels/arm/gemm_ukernels.h"
 #include "kernels/kernels.h"
 
@@ -32,11 +33,23 @@ QGemmKernel gemm_kernel(Isa isa) {
   return QGemmKernel();
 }
 
+QGemmKernel gemm_w127_kernel(Isa isa) {
+  EDGEQ_ARM_GEMM_W127_UKERNELS(EDGEQ_ARM_GEMM_ENTRY)
+  return QGemmKernel();
+}
+
 #undef EDGEQ_ARM_GEMM_ENTRY
 
 }  // namespace
 
-void register_gemm_kernels(Isa isa, KernelSet* set) { set->gemm = gemm_kernel(isa); }
+void register_gemm_kernels(Isa isa, KernelSet* set) {
+  set->gemm = gemm_kernel(isa);
+  set->gemm_w127 = gemm_w127_kernel(isa);
+  if (set->gemm_w127.u8 != nullptr) {
+    set->gemm_w127.w127_only = true;
+    set->gemm.w127_name = set->gemm_w127.name;
+  }
+}
 
 }  // namespace kern
 }  // namespace edgeq

@@ -16,6 +16,10 @@
 //  * neon (smull + sadalp) and neondot (sdot) multiply int8 by int8: uint8 activations
 //    are flipped to int8 with x ^ 0x80 (= x - 128), so u8_act_offset = -128;
 //  * neoni8mm multiplies uint8 by int8 natively (usmmla) and int8 by int8 (smmla).
+//
+// EDGEQ_ARM_GEMM_W127_UKERNELS lists the kernels valid only for weights in [-127, 127]
+// (neon_mlal: smull + smlal sum two products in int16), registered as a level's
+// KernelSet::gemm_w127 beside its exact kernel (kernels/gemm_pick.h picks per layer).
 #pragma once
 
 #include "kernels/kernels.h"
@@ -40,6 +44,8 @@ namespace kern {
 #if defined(__aarch64__)
 void qu8_igemm_minmax_ukernel_2x8c8__neon(EDGEQ_ARM_IGEMM_ARGS);
 void qs8_igemm_minmax_ukernel_2x8c8__neon(EDGEQ_ARM_IGEMM_ARGS);
+void qu8_igemm_minmax_ukernel_2x8c16__neon_mlal(EDGEQ_ARM_IGEMM_ARGS);
+void qs8_igemm_minmax_ukernel_2x8c16__neon_mlal(EDGEQ_ARM_IGEMM_ARGS);
 void qu8_igemm_minmax_ukernel_4x16c4__neondot(EDGEQ_ARM_IGEMM_ARGS);
 void qs8_igemm_minmax_ukernel_4x16c4__neondot(EDGEQ_ARM_IGEMM_ARGS);
 void qu8_igemm_minmax_ukernel_4x16c8__neoni8mm(EDGEQ_ARM_IGEMM_ARGS);
@@ -51,13 +57,20 @@ void qs8_igemm_minmax_ukernel_4x16c8__neoni8mm(EDGEQ_ARM_IGEMM_ARGS);
   X(Isa::kNeon, 2, 8, 8, -128, qu8_igemm_minmax_ukernel_2x8c8__neon, qs8_igemm_minmax_ukernel_2x8c8__neon)             \
   X(Isa::kNeonDot, 4, 16, 4, -128, qu8_igemm_minmax_ukernel_4x16c4__neondot, qs8_igemm_minmax_ukernel_4x16c4__neondot) \
   X(Isa::kNeonI8mm, 4, 16, 8, 0, qu8_igemm_minmax_ukernel_4x16c8__neoni8mm, qs8_igemm_minmax_ukernel_4x16c8__neoni8mm)
+// The kernels for weights in [-127, 127] (KernelSet::gemm_w127), the same X arguments.
+#define EDGEQ_ARM_GEMM_W127_UKERNELS(X) \
+  X(Isa::kNeon, 2, 8, 16, -128, qu8_igemm_minmax_ukernel_2x8c16__neon_mlal, qs8_igemm_minmax_ukernel_2x8c16__neon_mlal)
 #else
 // ARMv7: NEON only (its dotprod needs ARMv8.2 AArch32, not a target of this build).
 void qu8_igemm_minmax_ukernel_2x4c8__neon(EDGEQ_ARM_IGEMM_ARGS);
 void qs8_igemm_minmax_ukernel_2x4c8__neon(EDGEQ_ARM_IGEMM_ARGS);
+void qu8_igemm_minmax_ukernel_2x4c16__neon_mlal(EDGEQ_ARM_IGEMM_ARGS);
+void qs8_igemm_minmax_ukernel_2x4c16__neon_mlal(EDGEQ_ARM_IGEMM_ARGS);
 
 #define EDGEQ_ARM_GEMM_UKERNELS(X) \
   X(Isa::kNeon, 2, 4, 8, -128, qu8_igemm_minmax_ukernel_2x4c8__neon, qs8_igemm_minmax_ukernel_2x4c8__neon)
+#define EDGEQ_ARM_GEMM_W127_UKERNELS(X) \
+  X(Isa::kNeon, 2, 4, 16, -128, qu8_igemm_minmax_ukernel_2x4c16__neon_mlal, qs8_igemm_minmax_ukernel_2x4c16__neon_mlal)
 #endif
 
 }  // namespace kern

@@ -102,14 +102,27 @@ inline int32x4_t neon_round_fixed(int32x4_t acc, const NeonFixed& p) {
   return vrshlq_s32(x, p.right);
 }
 
+// Stores the first mr rows and nc columns of an MR x (4 * NV) tile of int32 as they
+// are. Vector by vector through a small buffer: copying from acc itself would take its
+// address, and GCC then keeps the accumulators of the calling loop in memory (the
+// neondot main loop grew from 88 to 100 instructions).
+template <size_t MR, size_t NV>
+inline void neon_store_int32(const int32x4_t (&acc)[MR][NV], size_t mr, size_t nc, void* c, size_t c_stride) {
+  for (size_t i = 0; i < MR && i < mr; ++i) {
+    int32_t row[4 * NV];
+    EDGEQ_UNROLL
+    for (size_t v = 0; v < NV; ++v) vst1q_s32(row + 4 * v, acc[i][v]);
+    std::memcpy(static_cast<uint8_t*>(c) + i * c_stride, row, nc * sizeof(int32_t));
+  }
+}
+
 // Requantizes an MR x (4 * NV) tile of accumulators (acc[i][v] holds row i, channels
 // 4v..4v+3 of the tile) and stores its first mr rows and nc columns.
 template <size_t MR, size_t NV>
 inline void neon_requantize_store(int32x4_t (&acc)[MR][NV], size_t mr, size_t nc, void* c, size_t c_stride, size_t n0,
                                   const QuantEpilogue& q) {
   if (q.int32_output) {  // the raw accumulators (kernels/qmatmul.h)
-    for (size_t i = 0; i < MR && i < mr; ++i)
-      std::memcpy(static_cast<uint8_t*>(c) + i * c_stride, &acc[i][0], nc * sizeof(int32_t));
+    neon_store_int32(acc, mr, nc, c, c_stride);
     return;
   }
   if (q.scheme == ref::Scheme::kFp32) {

@@ -4,6 +4,7 @@
 // A depthwise Conv2D goes to depthwise.cc first.
 #include <memory>
 
+#include "kernels/gemm_pick.h"
 #include "kernels/qconv.h"
 #include "kernels/qmatmul.h"
 #include "runtime/ops/common.h"
@@ -85,6 +86,8 @@ bool gemm_takes(const QWeights& qw, const Graph& g, const Node& n, const OpConte
 // that takes the node (zero weight zero points, constant weights), with the
 // name it reports and the scheduler that spreads its tiles; empty otherwise, and the
 // op runs the reference. The packed weights are the model's, shared by its sessions.
+// The level's kernel for weights in [-127, 127] runs the node when it has one and the
+// weights allow (kern::gemm_for_weights).
 template <typename T>
 struct GemmEngine {
   std::unique_ptr<kern::QConvOp> op;
@@ -93,8 +96,10 @@ struct GemmEngine {
 
   // An error only when the engine runs out of memory or a pre-packed segment is bad.
   Status init(QWeights& qw, const Graph& g, const Node& n, const ref::ConvShape& shape, const OpContext& ctx) {
-    const kern::QGemmKernel& k = ctx.kernels->gemm;
-    if (!gemm_takes(qw, g, n, ctx) || !k.u8) return Status::Ok();
+    if (!gemm_takes(qw, g, n, ctx) || !ctx.kernels->gemm.u8) return Status::Ok();
+    const Tensor& weight = g.tensors[n.inputs[1]];
+    const kern::QGemmKernel& k = kern::gemm_for_weights(*ctx.kernels, weight.as<int8_t>(), weight.nbytes,
+                                                              static_cast<size_t>(shape.in_c / shape.groups));
     constexpr bool act_s8 = std::is_same<T, int8_t>::value;
     std::shared_ptr<const kern::QConvPacked> packed;
     EDGEQ_RETURN_IF_ERROR((shared_packed<kern::QConvPacked>(
@@ -206,14 +211,18 @@ class DynamicFc : public PreparedOp {
       p.bias = bias_;
       p.act_min = n_.attrs.act_min;
       p.act_max = n_.attrs.act_max;
+      // Constant weights: the level's kernel for weights in [-127, 127] when they allow.
+      const kern::QGemmKernel& k =
+          kern::gemm_for_weights(*ctx.kernels, p.weight, static_cast<size_t>(d_.n) * static_cast<size_t>(d_.k),
+                                 static_cast<size_t>(d_.k));
       auto e = std::make_unique<kern::QMatMulOp>();
-      const kern::InitResult r = e->init(p, ctx.kernels->gemm);
+      const kern::InitResult r = e->init(p, k);
       if (r.code() == kern::InitResult::kOutOfMemory)
         return OutOfMemory("node '" + n_.name + "' (" + op_name(n_.op) + "): out of memory for the input's scratch");
       if (r) {
         engine_ = std::move(e);
         scheduler_ = ctx.scheduler;
-        name_ = ctx.kernels->gemm.name;
+        name_ = k.name;
         return Status::Ok();
       }
     }
@@ -307,6 +316,11 @@ Status prepack_gemm(const Graph& g, const kern::QGemmKernel& layout, std::vector
     if (!ops::gemm_takes(qw, g, n, ctx)) continue;
     // Depthwise nodes go to the depthwise engine, which packs at run time.
     if (shape.groups > 1 && shape.groups == shape.in_c && shape.out_c == shape.in_c) continue;
+    // Of a level's exact kernel and its kernel for weights in [-127, 127], the one the
+    // run time picks for the node (gemm_pick.h); the other layout leaves it out.
+    const Tensor& w = g.tensors[n.inputs[1]];
+    const size_t kc = static_cast<size_t>(shape.in_c / shape.groups);
+    if (!kern::gemm_layout_takes(layout, kern::gemm_w127_suits(w.as<int8_t>(), w.nbytes, kc))) continue;
     const bool act_s8 = g.tensors[n.inputs[0]].dtype == DType::kS8;
     std::shared_ptr<const kern::QConvPacked> packed;
     size_t bytes = 0;

@@ -67,7 +67,9 @@ struct OpContext {
 };
 
 // The weights of every node of `g` that the GEMM engine of `layout` takes, packed for
-// it (a pre-packed file: graph/ir.h, PackedWeights), appended to *out. `layout` needs
+// it (a pre-packed file: graph/ir.h, PackedWeights), appended to *out. Of a level's exact
+// layout and its layout for weights in [-127, 127], each node goes to the one the run
+// time picks for it (kern::gemm_layout_takes). `layout` needs
 // the packing parameters and names only (kern::gemm_pack_layouts gives those of any
 // level, so the host packs for ARM).
 Status prepack_gemm(const Graph& g, const kern::QGemmKernel& layout, std::vector<PackedWeights>* out);
