@@ -423,6 +423,8 @@ void bench_fmatmul(benchmark::State& state, Isa isa, const MatMulCase& c) {
     state.SkipWithError("FMatMulOp::init refused the product");
     return;
   }
+  const edgeq::kern::AlignedBuffer workspace = edgeq::kern::aligned_buffer(op.workspace_bytes());
+  op.set_workspace(workspace.get());
   state.SetLabel(kernel.name);
   const double t0 = thread_seconds();
   for (auto _ : state) op.run(a.data(), b.data(), y.data());

@@ -15,9 +15,7 @@ InitResult FMatMulOp::init(const ref::MatMulShape& s, const FGemmKernel& kernel)
   panels_ = (static_cast<size_t>(s.n) + kernel.nr - 1) / kernel.nr;
   m_blocks_ = (static_cast<size_t>(s.m) + kernel.mr - 1) / kernel.mr;
   panel_floats_ = static_cast<size_t>(s.k) * kernel.nr;
-  scratch_bytes_ = std::max<size_t>(1, b_parts() * panel_floats_ * sizeof(float));
-  packed_ = aligned_buffer(scratch_bytes_);
-  if (!packed_) return InitResult::kOutOfMemory;
+  workspace_bytes_ = b_parts() * panel_floats_ * sizeof(float);
   return InitResult::kReady;
 }
 
@@ -29,7 +27,7 @@ void FMatMulOp::begin(const float* a, const float* b, float* y) {
 
 void FMatMulOp::pack_b(size_t begin, size_t end) {
   const size_t n = static_cast<size_t>(s_.n), k = static_cast<size_t>(s_.k), nr = kernel_.nr;
-  float* packed = reinterpret_cast<float*>(packed_.get());
+  float* packed = packed_;
   for (size_t part = begin; part < end; ++part) {
     const size_t matrix = part / panels_, col0 = part % panels_ * nr;
     const size_t cols = std::min(nr, n - col0);
@@ -45,7 +43,7 @@ void FMatMulOp::pack_b(size_t begin, size_t end) {
 void FMatMulOp::run_rows(size_t begin, size_t end) const {
   const size_t m = static_cast<size_t>(s_.m), n = static_cast<size_t>(s_.n), k = static_cast<size_t>(s_.k);
   const size_t mr = kernel_.mr, nr = kernel_.nr;
-  const float* packed = reinterpret_cast<const float*>(packed_.get());
+  const float* packed = packed_;
   for (size_t block = begin; block < end; ++block) {
     const size_t t = block / m_blocks_, row0 = block % m_blocks_ * mr;
     int64_t ai, bi;

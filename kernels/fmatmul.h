@@ -10,7 +10,9 @@
 // The tiles are fixed by the shape, and each output's sum runs in k order inside one
 // kernel call, so results never depend on the split or the thread count. No K blocking:
 // attention's k (a head's width, or the sequence length) fits the cache as a whole.
-// Scratch (the packed panels of every B matrix) is allocated by init(), none per run.
+// The packed panels of every B matrix live in a workspace the caller provides
+// (workspace_bytes(), set_workspace(): a session plans it into its arena, alive at the
+// node's step only, runtime/ops/ops.h); the op allocates nothing.
 #pragma once
 
 #include <cstddef>
@@ -25,8 +27,11 @@ namespace kern {
 
 class FMatMulOp {
  public:
-  // kDeclined when the kernel is null or the product is empty; kOutOfMemory.
+  // kDeclined when the kernel is null or the product is empty.
   InitResult init(const ref::MatMulShape& s, const FGemmKernel& kernel);
+  // The packed panels' bytes, and where they go (64-byte aligned), before the first run.
+  size_t workspace_bytes() const { return workspace_bytes_; }
+  void set_workspace(uint8_t* workspace) { packed_ = reinterpret_cast<float*>(workspace); }
 
   void begin(const float* a, const float* b, float* y);
   size_t b_parts() const { return static_cast<size_t>(s_.b_batches) * panels_; }
@@ -38,14 +43,12 @@ class FMatMulOp {
   // begin() through run_rows(), serially.
   void run(const float* a, const float* b, float* y);
 
-  size_t scratch_bytes() const { return scratch_bytes_; }
-
  private:
   ref::MatMulShape s_;
   FGemmKernel kernel_;
   size_t panels_ = 0, m_blocks_ = 0, panel_floats_ = 0;
-  AlignedBuffer packed_;
-  size_t scratch_bytes_ = 0;
+  size_t workspace_bytes_ = 0;
+  float* packed_ = nullptr;
   const float *a_ = nullptr, *b_ = nullptr;
   float* y_ = nullptr;
 };

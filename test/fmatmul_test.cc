@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -28,6 +29,7 @@
 #include "graph/format.h"
 #include "kernels/fmatmul.h"
 #include "kernels/kernels.h"
+#include "kernels/memory.h"
 #include "kernels/ref/ref.h"
 #include "runtime/session.h"
 #include "test/test_graphs.h"
@@ -93,6 +95,18 @@ class Guarded {
   float* data_;
 };
 
+// The engine with its workspace (a session's arena gives it one; here, the heap).
+struct Engine {
+  kern::FMatMulOp op;
+  kern::AlignedBuffer workspace;
+  bool init(const ref::MatMulShape& s, const kern::FGemmKernel& k) {
+    if (!op.init(s, k)) return false;
+    workspace = kern::aligned_buffer(std::max<size_t>(1, op.workspace_bytes()));
+    op.set_workspace(workspace.get());
+    return true;
+  }
+};
+
 ref::MatMulShape shape_of(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
   ref::MatMulShape s;
   EXPECT_TRUE(ref::make_matmul_shape(a.data(), static_cast<int>(a.size()), b.data(), static_cast<int>(b.size()), &s));
@@ -156,10 +170,10 @@ std::vector<float> check(const Labeled& kl, const std::vector<int32_t>& a_shape,
   fill(a.data(), a.size(), b.data(), b.size());
   std::vector<float> want(y.size());
   ref::matmul_f32(s, a.data(), b.data(), want.data());
-  kern::FMatMulOp op;
-  EXPECT_TRUE(op.init(s, kl.kernel));
+  Engine e;
+  EXPECT_TRUE(e.init(s, kl.kernel));
   std::fill(y.data(), y.data() + y.size(), -7.f);
-  op.run(a.data(), b.data(), y.data());
+  e.op.run(a.data(), b.data(), y.data());
   expect_close(kl, s, a.data(), b.data(), y.data(), want.data(), what);
   return std::vector<float>(y.data(), y.data() + y.size());
 }
@@ -261,8 +275,9 @@ TEST(FMatMul, AnySplitGivesTheSameBytes) {
     const ref::MatMulShape s = shape_of({2, 3, 29, 45}, {3, 45, 37});
     std::vector<float> a(2 * 3 * 29 * 45), b(3 * 45 * 37);
     random_fill(a.data(), a.size(), b.data(), b.size(), 9);
-    kern::FMatMulOp op;
-    ASSERT_TRUE(op.init(s, kl.kernel));
+    Engine e;
+    ASSERT_TRUE(e.init(s, kl.kernel));
+    kern::FMatMulOp& op = e.op;
     std::vector<float> whole(static_cast<size_t>(s.batches) * s.m * s.n), split(whole.size());
     op.run(a.data(), b.data(), whole.data());
     op.begin(a.data(), b.data(), split.data());

@@ -1,8 +1,8 @@
 // MatMul: the batched product of two activations (attention's QK^T and scores x V).
 //
 // Float (`dynamic` 0): the level's float GEMM microkernel through kern::FMatMulOp
-// (kernels/fmatmul.h: B packed per run into panels, once for a broadcast B; the packing
-// and the row blocks each split over the session's scheduler), or the reference's loop
+// (kernels/fmatmul.h: B packed per run into panels in the node's workspace, once for a
+// broadcast B; the packing and the row blocks each split over the session's scheduler), or the reference's loop
 // (ref::matmul_f32) on levels without one. Debian's XNNPACK has no batched product of
 // two activations. Quantized (A, B, Y each int8 or uint8) and
 // dynamically quantized (`dynamic` 1 and 2): the level's int8 GEMM kernels through
@@ -33,10 +33,7 @@ class MatMulF32 : public PreparedOp {
   MatMulF32(const Node& n, const ref::MatMulShape& s) : n_(n), s_(s) {}
   Status init(const Graph&, const OpContext& ctx) {
     if (!ctx.kernels) return Status::Ok();
-    const kern::InitResult r = engine_.init(s_, ctx.kernels->fgemm);
-    if (r.code() == kern::InitResult::kOutOfMemory)
-      return OutOfMemory("node '" + n_.name + "' (" + op_name(n_.op) + "): out of memory for the product's scratch");
-    if (r) {
+    if (engine_.init(s_, ctx.kernels->fgemm)) {
       name_ = ctx.kernels->fgemm.name;
       scheduler_ = ctx.scheduler;
     }
@@ -56,7 +53,8 @@ class MatMulF32 : public PreparedOp {
       rows.run_rows(static_cast<size_t>(r0), static_cast<size_t>(r1));
     });
   }
-  size_t packed_bytes() const override { return scheduler_ != nullptr ? engine_.scratch_bytes() : 0; }
+  size_t workspace_bytes() const override { return scheduler_ != nullptr ? engine_.workspace_bytes() : 0; }
+  void set_workspace(uint8_t* workspace) override { engine_.set_workspace(workspace); }
   const char* kernel_name() const override { return name_; }
 
  private:
