@@ -22,7 +22,9 @@
 //    and scores x V), one thread, B packed every run as a session does: quantized u8
 //    with zb 128 (the kernel's own epilogue) and zb 0 over full-range values (int32
 //    tiles), dynamic modes 1 and 2 (float in and out); matmul/<shape>/f32/ref is the
-//    float reference loop. dynamic_fc/128x256x1024/<mode>/<isa>: the dynamically
+//    float reference loop, matmul/<shape>/f32/<isa> kern::FMatMulOp (kernels/fmatmul.h)
+//    on the level's float GEMM kernel (GFLOP/s, 2 per multiply-add; %peak of the level's
+//    float multiply-add peak, bench/peak_f32.cc, also shown as peak_f32/<isa>). dynamic_fc/128x256x1024/<mode>/<isa>: the dynamically
 //    quantized fully connected layer. GMAC/s and %peak as above.
 // Every level the CPU runs is registered (the same code on x86 and ARM); a level the
 // CPU lacks is not. Under an emulator the figures mean nothing.
@@ -40,6 +42,7 @@
 #include "bench/peak.h"
 #include "kernels/kernels.h"
 #include "kernels/qconv.h"
+#include "kernels/fmatmul.h"
 #include "kernels/qmatmul.h"
 #include "runtime/schedule.h"
 
@@ -91,24 +94,53 @@ double thread_seconds() {
 
 // GMAC/s of `isa`, measured once (best of 5 runs); 0 when this build has no peak
 // loop for it.
-double peak_gmacs(Isa isa) {
-  static double cache[static_cast<size_t>(Isa::kCount)] = {};
-  double& peak = cache[static_cast<size_t>(isa)];
-  const PeakLoop loop = peak_loop(isa);
-  if (peak == 0.0 && loop != nullptr) {
-    constexpr uint64_t kIters = 2000000;
-    loop(kIters / 10);  // warm up
-    for (int run = 0; run < 5; ++run) {
-      const double t0 = thread_seconds();
-      const double macs = loop(kIters) * kIters;
-      peak = std::max(peak, macs / (thread_seconds() - t0) * 1e-9);
-    }
+// Multiply-accumulates of `loop` per second, in billions (best of 5 runs).
+double measure_peak(PeakLoop loop) {
+  constexpr uint64_t kIters = 2000000;
+  double peak = 0.0;
+  loop(kIters / 10);  // warm up
+  for (int run = 0; run < 5; ++run) {
+    const double t0 = thread_seconds();
+    const double macs = loop(kIters) * kIters;
+    peak = std::max(peak, macs / (thread_seconds() - t0) * 1e-9);
   }
   return peak;
 }
 
-void bench_peak(benchmark::State& state, Isa isa) {
+double peak_gmacs(Isa isa) {
+  static double cache[static_cast<size_t>(Isa::kCount)] = {};
+  double& peak = cache[static_cast<size_t>(isa)];
   const PeakLoop loop = peak_loop(isa);
+  if (peak == 0.0 && loop != nullptr) peak = measure_peak(loop);
+  return peak;
+}
+
+// The float multiply-add loop of `isa`'s float GEMM kernel (bench/peak_f32.cc), or null
+// (the unfused 256-bit kernel of CPUs without FMA3).
+PeakLoop f32_peak_loop(Isa isa) {
+  const char* name = edgeq::kern::kernel_set(isa).fgemm.name;
+  if (name == nullptr) return nullptr;
+  const std::string n(name);
+#if defined(__x86_64__)
+  if (n.find("__avx512f") != std::string::npos) return edgeq::bench::peak_loop_f32_avx512;
+  if (n.find("__fma3") != std::string::npos) return edgeq::bench::peak_loop_f32_fma3;
+#elif defined(__aarch64__) || defined(__arm__)
+  if (n.find("__neon") != std::string::npos) return edgeq::bench::peak_loop_f32_neon;
+#endif
+  return nullptr;
+}
+
+// Float GFLOP/s peak of `isa` (2 per multiply-add), measured once; 0 without a loop.
+double f32_peak_gflops(Isa isa) {
+  static double cache[static_cast<size_t>(Isa::kCount)] = {};
+  double& peak = cache[static_cast<size_t>(isa)];
+  const PeakLoop loop = f32_peak_loop(isa);
+  if (peak == 0.0 && loop != nullptr) peak = 2.0 * measure_peak(loop);
+  return peak;
+}
+
+// GMAC/s of a peak loop (peak/<isa>: int8; peak_f32/<isa>: float multiply-adds).
+void bench_peak(benchmark::State& state, PeakLoop loop) {
   constexpr uint64_t kIters = 100000;
   double macs = 0;
   const double t0 = thread_seconds();
@@ -373,6 +405,35 @@ void bench_matmul(benchmark::State& state, Isa isa, const MatMulCase& c, int var
   if (peak > 0) state.counters["%peak"] = 100.0 * gmacs / peak;
 }
 
+// The float product on the level's float GEMM kernel, B packed every run as a session does.
+void bench_fmatmul(benchmark::State& state, Isa isa, const MatMulCase& c) {
+  const double peak = f32_peak_gflops(isa);
+  const int32_t a_shape[3] = {c.heads, c.m, c.k}, b_shape[3] = {c.heads, c.k, c.n};
+  edgeq::ref::MatMulShape s;
+  edgeq::ref::make_matmul_shape(a_shape, 3, b_shape, 3, &s);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  std::vector<float> a(static_cast<size_t>(c.heads) * c.m * c.k), b(static_cast<size_t>(c.heads) * c.k * c.n);
+  std::vector<float> y(static_cast<size_t>(c.heads) * c.m * c.n);
+  for (float& v : a) v = nd(rng);
+  for (float& v : b) v = nd(rng);
+  const edgeq::kern::FGemmKernel& kernel = edgeq::kern::kernel_set(isa).fgemm;
+  edgeq::kern::FMatMulOp op;
+  if (!op.init(s, kernel)) {
+    state.SkipWithError("FMatMulOp::init refused the product");
+    return;
+  }
+  const edgeq::kern::AlignedBuffer workspace = edgeq::kern::aligned_buffer(op.workspace_bytes());
+  op.set_workspace(workspace.get());
+  state.SetLabel(kernel.name);
+  const double t0 = thread_seconds();
+  for (auto _ : state) op.run(a.data(), b.data(), y.data());
+  const double gflops =
+      2.0 * static_cast<double>(y.size()) * c.k * static_cast<double>(state.iterations()) / (thread_seconds() - t0) * 1e-9;
+  state.counters["GFLOP/s"] = gflops;
+  if (peak > 0) state.counters["%peak"] = 100.0 * gflops / peak;
+}
+
 // The dynamically quantized fully connected layer: 128 rows, 256 -> 1024.
 void bench_dynamic_fc(benchmark::State& state, Isa isa, int mode) {
   const double peak = peak_gmacs(isa);
@@ -416,9 +477,15 @@ int main(int argc, char** argv) {
   }
   for (Isa isa : levels) {
     if (peak_loop(isa) == nullptr) continue;
-    benchmark::RegisterBenchmark((std::string("peak/") + edgeq::kern::isa_name(isa)).c_str(), bench_peak, isa)
+    benchmark::RegisterBenchmark((std::string("peak/") + edgeq::kern::isa_name(isa)).c_str(), bench_peak,
+                                 peak_loop(isa))
         ->Unit(benchmark::kMicrosecond);
   }
+  for (Isa isa : levels)
+    if (f32_peak_loop(isa) != nullptr)
+      benchmark::RegisterBenchmark((std::string("peak_f32/") + edgeq::kern::isa_name(isa)).c_str(), bench_peak,
+                                   f32_peak_loop(isa))
+          ->Unit(benchmark::kMicrosecond);
   for (const Layer& l : kLayers) {
     const std::string base = std::string(l.net) + "/" + l.name + "/";
     for (Isa isa : levels) {
@@ -449,6 +516,11 @@ int main(int argc, char** argv) {
             ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark((std::string("matmul/") + c.name + "/f32/ref").c_str(), bench_matmul, Isa::kRef, c, 4)
         ->Unit(benchmark::kMicrosecond);
+    for (Isa isa : levels)
+      if (edgeq::kern::kernel_set(isa).fgemm.fn != nullptr)
+        benchmark::RegisterBenchmark((std::string("matmul/") + c.name + "/f32/" + edgeq::kern::isa_name(isa)).c_str(),
+                                     bench_fmatmul, isa, c)
+            ->Unit(benchmark::kMicrosecond);
   }
   for (int mode : {1, 2})
     for (Isa isa : levels)

@@ -23,5 +23,10 @@ double peak_loop_neon(uint64_t iters);      // smull + sadalp (vmull.s8 + vpadal
 double peak_loop_neondot(uint64_t iters);   // sdot: 16 MACs
 double peak_loop_neoni8mm(uint64_t iters);  // smmla: 32 MACs
 
+// Float multiply-add loops (peak_f32.cc), returning the multiply-adds of one iteration.
+double peak_loop_f32_fma3(uint64_t iters);    // x86: ymm vfmadd231ps, 8
+double peak_loop_f32_avx512(uint64_t iters);  // x86: zmm vfmadd231ps, 16
+double peak_loop_f32_neon(uint64_t iters);    // ARM: fmla .4s (vmla.f32 on ARMv7), 4
+
 }  // namespace bench
 }  // namespace edgeq

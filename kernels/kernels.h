@@ -41,6 +41,7 @@
 #include <cstdint>
 #include <string>
 
+#include "kernels/fgemm.h"
 #include "kernels/misc.h"
 #include "kernels/ref/ref.h"
 
@@ -139,6 +140,7 @@ struct KernelSet {
   QGemmKernel gemm_w127;
   DwKernels dw;
   MiscKernels misc;
+  FGemmKernel fgemm;  // float MatMul of two activations (kernels/fgemm.h)
 };
 
 // The kernels of a supported level (isa_supported(isa) must hold). kRef gives a set of

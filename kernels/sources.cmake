@@ -17,11 +17,13 @@ set(EDGEQ_KERNEL_SOURCES
   kernels/qmatmul.cc
   kernels/ref/qgemm_float.cc
   kernels/gemm_pick.cc
+  kernels/fmatmul.cc
 )
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(EDGEQ_ARCH x86)
   include(kernels/x86/gemm.cmake)
   include(kernels/x86/misc.cmake)
+  include(kernels/x86/fgemm.cmake)
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|armv7.*|arm)$" AND EXISTS ${CMAKE_CURRENT_LIST_DIR}/arm/arm.cmake)
   set(EDGEQ_ARCH arm)
   include(kernels/arm/arm.cmake)

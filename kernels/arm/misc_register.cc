@@ -1,6 +1,7 @@
-// ARM depthwise, elementwise, pooling, lookup and concat kernels per level. The
-// elementwise, pooling, lookup and concat kernels are NEON at every level.
+// ARM depthwise, elementwise, pooling, lookup, concat and float GEMM kernels per level.
+// The elementwise, pooling, lookup, concat and float GEMM kernels are NEON at every level.
 #include "kernels/arm/dw_kernels.h"
+#include "kernels/arm/fgemm_neon.h"
 #include "kernels/arm/misc_neon.h"
 #include "kernels/kernels.h"
 
@@ -24,6 +25,7 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   set->misc = misc_kernels_neon();
   add_norm_kernels_neon(&set->misc);
   set->misc.names = EDGEQ_MISC_KERNEL_NAMES("neon");  // misc.h: how profiles use them
+  set->fgemm = fgemm_kernel_neon();  // float MatMul, the same at every level
 }
 
 }  // namespace kern

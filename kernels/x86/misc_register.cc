@@ -1,6 +1,9 @@
-// x86 depthwise, elementwise, pooling, lookup and concat kernels per level. The misc
-// kernels are AVX2 at every level; the depthwise kernel has one version per level.
+// x86 depthwise, elementwise, pooling, lookup, concat and float GEMM kernels per level.
+// The misc kernels are AVX2 at every level; the depthwise kernel has one version per level.
+#include <cpuinfo.h>
+
 #include "kernels/kernels.h"
+#include "kernels/x86/fgemm_x86.h"
 #include "kernels/x86/misc_x86.h"
 
 namespace edgeq {
@@ -23,6 +26,9 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   set->misc = misc_kernels_avx2();
   add_norm_kernels_avx2(&set->misc);
   set->misc.names = EDGEQ_MISC_KERNEL_NAMES("avx2");  // misc.h: how profiles use them
+  // Float MatMul: AVX-512F at its level; below, FMA3 where the CPU has it (AVX2 does not
+  // imply it; cpuinfo is initialized: dispatch checked the level first).
+  set->fgemm = isa == Isa::kAvx512Vnni ? fgemm_kernel_avx512() : fgemm_kernel_avx2(cpuinfo_has_x86_fma3());
 }
 
 }  // namespace kern

@@ -1,7 +1,10 @@
 // MatMul: the batched product of two activations (attention's QK^T and scores x V).
 //
-// Float (`dynamic` 0): the reference's loop (ref::matmul_f32; Debian's XNNPACK has no
-// batched product of two activations). Quantized (A, B, Y each int8 or uint8) and
+// Float (`dynamic` 0): the level's float GEMM microkernel through kern::FMatMulOp
+// (kernels/fmatmul.h: B packed per run into panels in the node's workspace, once for a
+// broadcast B; the packing and the row blocks each split over the session's scheduler), or the reference's loop
+// (ref::matmul_f32) on levels without one. Debian's XNNPACK has no batched product of
+// two activations. Quantized (A, B, Y each int8 or uint8) and
 // dynamically quantized (`dynamic` 1 and 2): the level's int8 GEMM kernels through
 // kern::QMatMulOp, which packs B per run into scratch allocated here, or the reference
 // on levels whose kernels cannot store int32 tiles. Batches broadcast in place: a B
@@ -10,6 +13,7 @@
 // the session's scheduler.
 #include <memory>
 
+#include "kernels/fmatmul.h"
 #include "kernels/qmatmul.h"
 #include "runtime/ops/common.h"
 
@@ -27,13 +31,38 @@ Status matmul_shape(const Graph& g, const Node& n, ref::MatMulShape* s) {
 class MatMulF32 : public PreparedOp {
  public:
   MatMulF32(const Node& n, const ref::MatMulShape& s) : n_(n), s_(s) {}
-  void run(uint8_t* const* p) override {
-    ref::matmul_f32(s_, at<float>(p, n_.inputs[0]), at<float>(p, n_.inputs[1]), at<float>(p, n_.outputs[0]));
+  Status init(const Graph&, const OpContext& ctx) {
+    if (!ctx.kernels) return Status::Ok();
+    if (engine_.init(s_, ctx.kernels->fgemm)) {
+      name_ = ctx.kernels->fgemm.name;
+      scheduler_ = ctx.scheduler;
+    }
+    return Status::Ok();
   }
+  void run(uint8_t* const* p) override {
+    const float *a = at<float>(p, n_.inputs[0]), *b = at<float>(p, n_.inputs[1]);
+    float* y = at<float>(p, n_.outputs[0]);
+    if (scheduler_ == nullptr) return ref::matmul_f32(s_, a, b, y);
+    engine_.begin(a, b, y);
+    const int64_t elements = static_cast<int64_t>(engine_.elements());
+    scheduler_->ranges(static_cast<int64_t>(engine_.b_parts()), elements, [&](int64_t b0, int64_t b1) {
+      engine_.pack_b(static_cast<size_t>(b0), static_cast<size_t>(b1));
+    });
+    const kern::FMatMulOp& rows = engine_;
+    scheduler_->ranges(static_cast<int64_t>(engine_.row_blocks()), elements, [&](int64_t r0, int64_t r1) {
+      rows.run_rows(static_cast<size_t>(r0), static_cast<size_t>(r1));
+    });
+  }
+  size_t workspace_bytes() const override { return scheduler_ != nullptr ? engine_.workspace_bytes() : 0; }
+  void set_workspace(uint8_t* workspace) override { engine_.set_workspace(workspace); }
+  const char* kernel_name() const override { return name_; }
 
  private:
   const Node& n_;
   ref::MatMulShape s_;
+  kern::FMatMulOp engine_;
+  const Scheduler* scheduler_ = nullptr;  // null: the reference runs
+  const char* name_ = "ref";
 };
 
 // The engine for the node's parameters, or null when the level's kernels decline them.

@@ -1,0 +1,67 @@
+// The float MatMul driver (see fmatmul.h): packing B into panels, and the row blocks.
+#include "kernels/fmatmul.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace edgeq {
+namespace kern {
+
+InitResult FMatMulOp::init(const ref::MatMulShape& s, const FGemmKernel& kernel) {
+  if (kernel.fn == nullptr || kernel.mr == 0 || kernel.nr == 0) return InitResult::kDeclined;
+  if (s.m <= 0 || s.n <= 0 || s.k < 0 || s.batches <= 0) return InitResult::kDeclined;
+  s_ = s;
+  kernel_ = kernel;
+  panels_ = (static_cast<size_t>(s.n) + kernel.nr - 1) / kernel.nr;
+  m_blocks_ = (static_cast<size_t>(s.m) + kernel.mr - 1) / kernel.mr;
+  panel_floats_ = static_cast<size_t>(s.k) * kernel.nr;
+  workspace_bytes_ = b_parts() * panel_floats_ * sizeof(float);
+  return InitResult::kReady;
+}
+
+void FMatMulOp::begin(const float* a, const float* b, float* y) {
+  a_ = a;
+  b_ = b;
+  y_ = y;
+}
+
+void FMatMulOp::pack_b(size_t begin, size_t end) {
+  const size_t n = static_cast<size_t>(s_.n), k = static_cast<size_t>(s_.k), nr = kernel_.nr;
+  float* packed = packed_;
+  for (size_t part = begin; part < end; ++part) {
+    const size_t matrix = part / panels_, col0 = part % panels_ * nr;
+    const size_t cols = std::min(nr, n - col0);
+    const float* src = b_ + matrix * k * n + col0;
+    float* dst = packed + part * panel_floats_;
+    for (size_t kk = 0; kk < k; ++kk, src += n, dst += nr) {
+      std::memcpy(dst, src, cols * sizeof(float));
+      std::fill(dst + cols, dst + nr, 0.f);
+    }
+  }
+}
+
+void FMatMulOp::run_rows(size_t begin, size_t end) const {
+  const size_t m = static_cast<size_t>(s_.m), n = static_cast<size_t>(s_.n), k = static_cast<size_t>(s_.k);
+  const size_t mr = kernel_.mr, nr = kernel_.nr;
+  const float* packed = packed_;
+  for (size_t block = begin; block < end; ++block) {
+    const size_t t = block / m_blocks_, row0 = block % m_blocks_ * mr;
+    int64_t ai, bi;
+    ref::matmul_operands(s_, static_cast<int64_t>(t), &ai, &bi);
+    const float* a = a_ + static_cast<size_t>(ai) * m * k + row0 * k;
+    const float* w = packed + static_cast<size_t>(bi) * panels_ * panel_floats_;
+    float* y = y_ + t * m * n + row0 * n;
+    const size_t rows = std::min(mr, m - row0);
+    for (size_t p = 0; p < panels_; ++p)
+      kernel_.fn(rows, std::min(nr, n - p * nr), k, a, k, w + p * panel_floats_, y + p * nr, n);
+  }
+}
+
+void FMatMulOp::run(const float* a, const float* b, float* y) {
+  begin(a, b, y);
+  pack_b(0, b_parts());
+  run_rows(0, row_blocks());
+}
+
+}  // namespace kern
+}  // namespace edgeq
