@@ -30,3 +30,7 @@ else()
   set(EDGEQ_ARM_MISC_FLAGS -mfpu=neon -ffp-contract=off)
 endif()
 set_source_files_properties(kernels/arm/misc_neon.cc kernels/arm/norm_neon.cc PROPERTIES COMPILE_OPTIONS "${EDGEQ_ARM_MISC_FLAGS}")
+# The float unary kernel (kernels/unary_f32_math.h): NEON at every level, no fused
+# multiply-add.
+list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/unary_f32_neon.cc)
+set_source_files_properties(kernels/arm/unary_f32_neon.cc PROPERTIES COMPILE_OPTIONS "${EDGEQ_ARM_MISC_FLAGS}")

@@ -24,6 +24,7 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   set->misc = misc_kernels_neon();
   add_norm_kernels_neon(&set->misc);
   set->misc.names = EDGEQ_MISC_KERNEL_NAMES("neon");  // misc.h: how profiles use them
+  add_unary_kernels_neon(&set->misc);
 }
 
 }  // namespace kern

@@ -23,6 +23,7 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   set->misc = misc_kernels_avx2();
   add_norm_kernels_avx2(&set->misc);
   set->misc.names = EDGEQ_MISC_KERNEL_NAMES("avx2");  // misc.h: how profiles use them
+  add_unary_kernels_avx2(&set->misc);
 }
 
 }  // namespace kern
