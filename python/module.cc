@@ -333,30 +333,41 @@ std::vector<py::array> run_session(PySession& ps, const py::sequence& inputs, bo
   return outputs;
 }
 
-// Float inputs of one batch for the calibrator and the report, checked against the
-// float model's inputs; the pointers stay valid while `arrays` lives.
-std::vector<const float*> float_batch(const Graph& g, const py::sequence& inputs, std::vector<py::array>* arrays) {
+// The inputs of one batch for the calibrator and the report, checked against the
+// float model's inputs: float32 for a float input, int64 or int32 for an integer one
+// (token ids, masks); the pointers stay valid while `arrays` lives.
+std::vector<quant::InputBuffer> typed_batch(const Graph& g, const py::sequence& inputs,
+                                            std::vector<py::array>* arrays) {
   if (static_cast<size_t>(py::len(inputs)) != g.inputs.size())
     invalid("the model has " + std::to_string(g.inputs.size()) + " input(s), a batch of " +
             std::to_string(py::len(inputs)) + " given");
-  std::vector<const float*> ptrs;
+  std::vector<quant::InputBuffer> buffers;
   for (size_t i = 0; i < g.inputs.size(); ++i) {
-    bool is_f32 = false;
-    arrays->push_back(input_array(inputs[i], g.tensors[g.inputs[i]], false, &is_f32));
-    ptrs.push_back(static_cast<const float*>(arrays->back().data()));
+    const Tensor& t = g.tensors[g.inputs[i]];
+    const size_t n = static_cast<size_t>(t.num_elements());
+    bool flag = false;
+    if (is_index_type(t.dtype)) {
+      arrays->push_back(int_input_array(inputs[i], t, &flag));
+      const void* p = arrays->back().data();
+      buffers.push_back(flag ? quant::InputBuffer::s64(static_cast<const int64_t*>(p), n)
+                             : quant::InputBuffer::s32(static_cast<const int32_t*>(p), n));
+    } else {
+      arrays->push_back(input_array(inputs[i], t, false, &flag));
+      buffers.push_back(quant::InputBuffer::f32(static_cast<const float*>(arrays->back().data()), n));
+    }
   }
-  return ptrs;
+  return buffers;
 }
 
-// Checks one batch of float inputs and gives it to add(pointers) with the GIL
-// released; one thread at a time (`what` names the object in the error).
+// Checks one batch of inputs and gives it to add(buffers) with the GIL released; one
+// thread at a time (`what` names the object in the error).
 template <typename F>
-void add_float_batch(std::mutex& busy, const Graph& g, const py::sequence& inputs, const char* what, F&& add) {
+void add_typed_batch(std::mutex& busy, const Graph& g, const py::sequence& inputs, const char* what, F&& add) {
   std::vector<py::array> arrays;
-  const std::vector<const float*> ptrs = float_batch(g, inputs, &arrays);
+  const std::vector<quant::InputBuffer> buffers = typed_batch(g, inputs, &arrays);
   std::unique_lock<std::mutex> lock(busy, std::try_to_lock);
   if (!lock.owns_lock()) invalid(std::string("the ") + what + " is in use on another thread");
-  without_gil([&] { return add(ptrs); });
+  without_gil([&] { return add(buffers); });
 }
 
 // ------------------------------------------------------------------ calibrator
@@ -375,7 +386,7 @@ std::unique_ptr<PyCalibrator> create_calibrator(const PyModel& m, int threads, c
   auto c = std::make_unique<PyCalibrator>();
   c->model = m.get();
   for (int32_t t : c->model->graph().inputs)
-    if (c->model->graph().tensors[t].dtype != DType::kF32)
+    if (c->model->graph().tensors[t].dtype != DType::kF32 && !is_index_type(c->model->graph().tensors[t].dtype))
       invalid("model " + m.source + " is not a float model (input '" + c->model->graph().tensors[t].name + "' is " +
               dtype_name(c->model->graph().tensors[t].dtype) + ")");
   c->collect.averaging_constant = static_cast<float>(ema_constant);
@@ -387,8 +398,8 @@ std::unique_ptr<PyCalibrator> create_calibrator(const PyModel& m, int threads, c
 }
 
 void calibrator_add_batch(PyCalibrator& c, const py::sequence& inputs) {
-  add_float_batch(c.busy, c.model->graph(), inputs, "calibrator",
-                  [&c](const std::vector<const float*>& p) { return c.calibrator->add_batch(p); });
+  add_typed_batch(c.busy, c.model->graph(), inputs, "calibrator",
+                  [&c](const std::vector<quant::InputBuffer>& b) { return c.calibrator->add_batch(b); });
 }
 
 // Node indices of the float graph for these names (each must exist).
@@ -479,8 +490,8 @@ std::unique_ptr<PyReport> create_report(const PyModel& f, const PyModel& q, int 
 }
 
 void report_add_batch(PyReport& r, const py::sequence& inputs) {
-  add_float_batch(r.busy, r.float_model->graph(), inputs, "report",
-                  [&r](const std::vector<const float*>& p) { return r.report->add_batch(p); });
+  add_typed_batch(r.busy, r.float_model->graph(), inputs, "report",
+                  [&r](const std::vector<quant::InputBuffer>& b) { return r.report->add_batch(b); });
 }
 
 py::dict error_sums(const quant::ErrorSums& e) {
@@ -502,6 +513,17 @@ std::vector<py::dict> report_layers(const PyReport& r) {
     d["quantized"] = l.quantized;
     d["isolated"] = error_sums(l.isolated);
     d["propagated"] = error_sums(l.propagated);
+    out.push_back(d);
+  }
+  return out;
+}
+
+// Per float model output: its name and the int8 output at the same position against it.
+std::vector<py::dict> report_outputs(const PyReport& r) {
+  std::vector<py::dict> out;
+  for (size_t i = 0; i < r.report->outputs().size(); ++i) {
+    py::dict d = error_sums(r.report->outputs()[i]);
+    d["name"] = r.report->output_names()[i];
     out.push_back(d);
   }
   return out;
@@ -642,6 +664,7 @@ PYBIND11_MODULE(_edgeq, m) {
            py::arg("isa") = "")
       .def("add_batch", &report_add_batch, py::arg("inputs"))
       .def("layers", &report_layers)
+      .def("outputs", &report_outputs)
       .def("choose_fallback", &choose_fallback, py::arg("count"), py::arg("sqnr_db"))
       .def_property_readonly("classifier", [](const PyReport& r) { return r.report->classifier(); })
       .def_property_readonly("samples", [](const PyReport& r) { return r.report->samples(); })

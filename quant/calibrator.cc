@@ -47,25 +47,37 @@ Status Calibrator::create(std::shared_ptr<const Model> float_model, const Sessio
 }
 
 Status Calibrator::add_batch(const std::vector<const float*>& inputs) {
+  std::vector<InputBuffer> typed;
+  EDGEQ_RETURN_IF_ERROR(float_batch(graph(), inputs, &typed));
+  return add_batch(typed);
+}
+
+Status Calibrator::add_batch(const std::vector<InputBuffer>& inputs) {
   const Graph& g = graph();
-  if (inputs.size() != g.inputs.size())
-    return InvalidArgument("the model has " + std::to_string(g.inputs.size()) + " inputs, " +
-                           std::to_string(inputs.size()) + " given");
-  for (size_t i = 0; i < inputs.size(); ++i)
-    EDGEQ_RETURN_IF_ERROR(
-        session_->set_input_f32(i, inputs[i], static_cast<size_t>(g.tensors[g.inputs[i]].num_elements())));
+  EDGEQ_RETURN_IF_ERROR(set_batch(session_.get(), inputs));
   std::vector<int32_t> slot(g.tensors.size(), -1);
   for (size_t i = 0; i < observed_.size(); ++i) slot[observed_[i]] = static_cast<int32_t>(i);
+  // Each record as it was before this batch, so a failed run (an id outside its
+  // embedding table, found just before the Gather runs) leaves the statistics untouched.
+  std::vector<std::pair<int32_t, TensorStats>> before;
   Status st;
   auto observe = [&](int32_t t) {
     if (slot[t] < 0 || !st.ok()) return;
+    before.emplace_back(slot[t], observers_[slot[t]]->stats());
     st = observers_[slot[t]]->observe(reinterpret_cast<const float*>(session_->tensor_data(t)), g.tensors[t].shape);
   };
   for (int32_t t : g.inputs) observe(t);
-  session_->run_observed([&](size_t node) {
+  Status run = session_->run_observed([&](size_t node) {
     for (int32_t t : g.nodes[node].outputs) observe(t);
   });
-  EDGEQ_RETURN_IF_ERROR(st);
+  if (!run.ok() || !st.ok()) {
+    for (auto it = before.rbegin(); it != before.rend(); ++it) {
+      Observer& o = *observers_[it->first];
+      if (it->second.batches == 0) o.reset();  // an empty record: as created
+      else EDGEQ_RETURN_IF_ERROR(o.set_stats(std::move(it->second)));  // valid: it was the record
+    }
+    return run.ok() ? st : run;
+  }
   ++batches_;
   return Status::Ok();
 }

@@ -19,6 +19,7 @@
 
 #include "graph/ir.h"
 #include "graph/status.h"
+#include "quant/batch.h"
 #include "quant/observer.h"
 #include "quant/quantize_graph.h"
 #include "quant/report.h"
@@ -47,7 +48,11 @@ class Calibrator {
   ~Calibrator();
 
   const Graph& graph() const;
-  // One batch: inputs[i] holds graph input i (float32, the input's shape).
+  // One batch: inputs[i] holds graph input i in the input's shape, float32 for a float
+  // input and int64 / int32 for an integer one (token ids, masks: see batch.h). Ids
+  // outside an embedding table fail the run with an error naming the Gather node.
+  Status add_batch(const std::vector<InputBuffer>& inputs);
+  // The same for a model whose inputs are all float: inputs[i] holds input i as float32.
   Status add_batch(const std::vector<const float*>& inputs);
   int64_t batches() const { return batches_; }
 

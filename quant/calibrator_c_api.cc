@@ -60,6 +60,26 @@ edgeq_status edgeq_calibrator_add_batch(edgeq_calibrator* calibrator, const floa
   });
 }
 
+edgeq_status edgeq_calibrator_add_batch_typed(edgeq_calibrator* calibrator, const edgeq_input_buffer* inputs,
+                                              size_t input_count) {
+  if (!calibrator || (!inputs && input_count)) return fail(EDGEQ_INVALID_ARGUMENT, "null argument");
+  std::vector<edgeq::quant::InputBuffer> buffers;
+  for (size_t i = 0; i < input_count; ++i) {
+    if (!inputs[i].data) return fail(EDGEQ_INVALID_ARGUMENT, "null input data");
+    edgeq::DType t;
+    switch (inputs[i].dtype) {
+      case EDGEQ_F32: t = edgeq::DType::kF32; break;
+      case EDGEQ_S8: t = edgeq::DType::kS8; break;
+      case EDGEQ_U8: t = edgeq::DType::kU8; break;
+      case EDGEQ_S32: t = edgeq::DType::kS32; break;
+      case EDGEQ_S64: t = edgeq::DType::kS64; break;
+      default: return fail(EDGEQ_INVALID_ARGUMENT, ("input " + std::to_string(i) + ": unknown dtype").c_str());
+    }
+    buffers.push_back({inputs[i].data, t, inputs[i].count});
+  }
+  return guarded([&] { return to_c(calibrator->calibrator->add_batch(buffers)); });
+}
+
 edgeq_status edgeq_calibrator_save_stats(const edgeq_calibrator* calibrator, const char* path) {
   if (!calibrator || !path) return fail(EDGEQ_INVALID_ARGUMENT, "null argument");
   return guarded([&] { return to_c(calibrator->calibrator->save_stats(path)); });

@@ -4,6 +4,8 @@
 // (its output for the comparison, its inputs for the isolated run) out of the arena;
 // the int8 model runs with a hook that dequantizes each compared tensor and adds it to
 // the sums. Isolated runs use a one-node model per layer, built once at creation.
+// Integer tensors (token ids, the s32 indices a Cast makes for a Gather) are kept as
+// int64 for the isolated runs that take them; they are never compared.
 #include "quant/report.h"
 
 #include <algorithm>
@@ -96,9 +98,23 @@ Status ErrorReport::create(std::shared_ptr<const Model> float_model, std::shared
   const Graph& qg = int8_model->graph();
   if (fg.inputs.size() != qg.inputs.size() || fg.outputs.size() != qg.outputs.size())
     return InvalidArgument("the float and int8 models have different inputs or outputs");
-  for (size_t i = 0; i < fg.inputs.size(); ++i)
-    if (fg.tensors[fg.inputs[i]].shape != qg.tensors[qg.inputs[i]].shape)
-      return InvalidArgument("input " + std::to_string(i) + " has different shapes in the float and int8 models");
+  for (size_t i = 0; i < fg.inputs.size(); ++i) {
+    const Tensor &f = fg.tensors[fg.inputs[i]], &q = qg.tensors[qg.inputs[i]];
+    if (f.shape != q.shape)
+      return InvalidArgument("input " + std::to_string(i) + " ('" + f.name +
+                             "') has different shapes in the float and int8 models");
+    if (is_index_type(f.dtype) != is_index_type(q.dtype))
+      return InvalidArgument("input " + std::to_string(i) + " ('" + f.name + "') is " + dtype_name(f.dtype) +
+                             " in the float model, " + dtype_name(q.dtype) + " in the int8 model");
+  }
+  for (size_t i = 0; i < fg.outputs.size(); ++i) {
+    const Tensor &f = fg.tensors[fg.outputs[i]], &q = qg.tensors[qg.outputs[i]];
+    if (f.num_elements() != q.num_elements())
+      return InvalidArgument("output " + std::to_string(i) + " ('" + f.name +
+                             "') has different sizes in the float and int8 models");
+    r->output_names_.push_back(f.name);
+  }
+  r->outputs_.resize(fg.outputs.size());
   EDGEQ_RETURN_IF_ERROR(Session::create(float_model, options, &r->float_));
   EDGEQ_RETURN_IF_ERROR(Session::create(int8_model, options, &r->int8_));
   const Tensor& y = fg.tensors[fg.outputs[0]];
@@ -164,51 +180,79 @@ Status ErrorReport::create(std::shared_ptr<const Model> float_model, std::shared
 }
 
 Status ErrorReport::add_batch(const std::vector<const float*>& inputs) {
+  std::vector<InputBuffer> typed;
+  EDGEQ_RETURN_IF_ERROR(float_batch(float_->graph(), inputs, &typed));
+  return add_batch(typed);
+}
+
+Status ErrorReport::add_batch(const std::vector<InputBuffer>& inputs) {
   const Graph& fg = float_->graph();
   const Graph& qg = int8_->graph();
-  if (inputs.size() != fg.inputs.size()) return InvalidArgument("wrong number of inputs");
+  EDGEQ_RETURN_IF_ERROR(set_batch(float_.get(), inputs));
+  EDGEQ_RETURN_IF_ERROR(set_batch(int8_.get(), inputs));
 
-  // Which float tensors to keep, and their values for this batch.
+  // Which float tensors to keep, and their values for this batch: float tensors as
+  // float, integer ones as int64.
   std::vector<bool> keep(fg.tensors.size(), false);
   for (int32_t t : float_tensor_) keep[t] = true;
   for (const auto& iso : isolated_)
     if (iso)
       for (int32_t t : iso->sources) keep[t] = true;
   std::vector<std::vector<float>> values(fg.tensors.size());
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const Tensor& t = fg.tensors[fg.inputs[i]];
-    const size_t n = static_cast<size_t>(t.num_elements());
-    EDGEQ_RETURN_IF_ERROR(float_->set_input_f32(i, inputs[i], n));
-    EDGEQ_RETURN_IF_ERROR(int8_->set_input_f32(i, inputs[i], n));
-    values[fg.inputs[i]].assign(inputs[i], inputs[i] + n);
-  }
-  float_->run_observed([&](size_t node) {
+  std::vector<std::vector<int64_t>> ints(fg.tensors.size());
+  auto save = [&](int32_t t) {
+    const Tensor& tensor = fg.tensors[t];
+    if (!is_index_type(tensor.dtype)) {
+      to_float(tensor, float_->tensor_data(t), &values[t]);
+      return;
+    }
+    std::vector<int64_t>& v = ints[t];
+    v.resize(static_cast<size_t>(tensor.num_elements()));
+    const uint8_t* p = float_->tensor_data(t);
+    for (size_t k = 0; k < v.size(); ++k)
+      v[k] = tensor.dtype == DType::kS64 ? reinterpret_cast<const int64_t*>(p)[k] : reinterpret_cast<const int32_t*>(p)[k];
+  };
+  for (int32_t t : fg.inputs) save(t);
+  EDGEQ_RETURN_IF_ERROR(float_->run_observed([&](size_t node) {
     for (int32_t t : fg.nodes[node].outputs)
-      if (keep[t]) to_float(fg.tensors[t], float_->tensor_data(t), &values[t]);
-  });
+      if (keep[t]) save(t);
+  }));
 
   // Propagated: the int8 model end to end.
   std::vector<int32_t> layer_of(qg.nodes.size(), -1);
   for (size_t l = 0; l < layers_.size(); ++l) layer_of[layers_[l].node_index] = static_cast<int32_t>(l);
   std::vector<float> q;
-  int8_->run_observed([&](size_t node) {
+  EDGEQ_RETURN_IF_ERROR(int8_->run_observed([&](size_t node) {
     const int32_t l = layer_of[node];
     if (l < 0) return;
     const int32_t t = qg.nodes[node].outputs[0];
     to_float(qg.tensors[t], int8_->tensor_data(t), &q);
     const std::vector<float>& f = values[float_tensor_[l]];
     layers_[l].propagated.add(f.data(), q.data(), std::min(f.size(), q.size()));
-  });
+  }));
+  std::vector<float> out;
+  for (size_t i = 0; i < fg.outputs.size(); ++i) {
+    if (is_index_type(fg.tensors[fg.outputs[i]].dtype) || is_index_type(qg.tensors[qg.outputs[i]].dtype)) continue;
+    out.resize(static_cast<size_t>(fg.tensors[fg.outputs[i]].num_elements()));
+    q.resize(out.size());
+    EDGEQ_RETURN_IF_ERROR(float_->get_output_f32(i, out.data(), out.size()));
+    EDGEQ_RETURN_IF_ERROR(int8_->get_output_f32(i, q.data(), q.size()));
+    outputs_[i].add(out.data(), q.data(), out.size());
+  }
 
   // Isolated: each int8 layer on float inputs.
   for (size_t l = 0; l < layers_.size(); ++l) {
     Isolated* iso = isolated_[l].get();
     if (!iso) continue;
     for (size_t i = 0; i < iso->sources.size(); ++i) {
-      const std::vector<float>& v = values[iso->sources[i]];
-      EDGEQ_RETURN_IF_ERROR(iso->session->set_input_f32(i, v.data(), v.size()));
+      const int32_t src = iso->sources[i];
+      if (is_index_type(fg.tensors[src].dtype)) {
+        EDGEQ_RETURN_IF_ERROR(iso->session->set_input_s64(i, ints[src].data(), ints[src].size()));
+      } else {
+        EDGEQ_RETURN_IF_ERROR(iso->session->set_input_f32(i, values[src].data(), values[src].size()));
+      }
     }
-    iso->session->run();
+    EDGEQ_RETURN_IF_ERROR(iso->session->run());
     const std::vector<float>& f = values[float_tensor_[l]];
     q.resize(f.size());
     EDGEQ_RETURN_IF_ERROR(iso->session->get_output_f32(0, q.data(), q.size()));

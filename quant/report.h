@@ -8,7 +8,8 @@
 //    (quantized with the int8 model's input qparams), so the figure is that layer's own
 //    error. Its mean squared error is the sensitivity mixed precision ranks layers by.
 // Figures: SQNR in dB, 10 log10(sum f^2 / sum (f - q)^2) (infinite when equal), cosine
-// similarity, and MSE. For a classifier (one [batch, classes] output) the share of
+// similarity, and MSE. Each float graph output is also compared as a whole, by
+// position (whatever the int8 model names it): the end-to-end figure of a route. For a classifier (one [batch, classes] output) the share of
 // samples whose top-1 class agrees between the two models is counted too.
 #pragma once
 
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "graph/status.h"
+#include "quant/batch.h"
 #include "runtime/session.h"
 
 namespace edgeq {
@@ -45,11 +47,19 @@ class ErrorReport {
                        const SessionOptions& options, std::unique_ptr<ErrorReport>* out);
   ~ErrorReport();
 
-  // One batch: inputs[i] holds graph input i of the float model (float32, its shape).
+  // One batch: inputs[i] holds graph input i of the float model in its shape and
+  // dtype (float32, or int64 / int32 for an integer input: batch.h); both models get
+  // the same values. A run that fails (an id outside its embedding table) is an error.
+  Status add_batch(const std::vector<InputBuffer>& inputs);
+  // The same for a model whose inputs are all float.
   Status add_batch(const std::vector<const float*>& inputs);
 
   // Every compared layer, in int8 execution order.
   const std::vector<LayerError>& layers() const { return layers_; }
+  // Per graph output of the float model: its name and the int8 model's output at the
+  // same position against it (count 0 for an integer output, not compared).
+  const std::vector<std::string>& output_names() const { return output_names_; }
+  const std::vector<ErrorSums>& outputs() const { return outputs_; }
   bool classifier() const { return classifier_; }
   int64_t samples() const { return samples_; }
   int64_t top1_agreement() const { return top1_agree_; }
@@ -61,6 +71,8 @@ class ErrorReport {
   std::vector<std::unique_ptr<Isolated>> isolated_;  // per layer, may be null
   std::vector<LayerError> layers_;
   std::vector<int32_t> float_tensor_;  // per layer: its output tensor in the float graph
+  std::vector<std::string> output_names_;
+  std::vector<ErrorSums> outputs_;
   bool classifier_ = false;
   int64_t samples_ = 0, top1_agree_ = 0;
 };

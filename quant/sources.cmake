@@ -11,6 +11,7 @@ set(EDGEQ_QUANT_SOURCES
   quant/stats_io.cc
   quant/weights.cc
   quant/quantize_graph.cc
+  quant/batch.cc
   quant/report.cc
   quant/calibrator.cc
   quant/calibrator_c_api.cc

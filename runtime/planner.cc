@@ -60,7 +60,7 @@ MemoryPlan plan_buffers(const std::vector<BufferRequest>& requests) {
   return plan;
 }
 
-GraphMemoryPlan plan_graph(const Graph& g) {
+GraphMemoryPlan plan_graph(const Graph& g, const std::vector<size_t>& workspace) {
   GraphMemoryPlan gp;
   const size_t nt = g.tensors.size();
   const int32_t last_step = static_cast<int32_t>(g.nodes.size()) - 1;
@@ -99,6 +99,15 @@ GraphMemoryPlan plan_graph(const Graph& g) {
     for (int32_t t : g.nodes[s].outputs) touch(t, static_cast<int32_t>(s));
   }
   for (int32_t t : g.outputs) touch(t, std::max(last_step, 0));
+  gp.node_workspace.assign(g.nodes.size(), -1);
+  for (size_t s = 0; s < g.nodes.size() && s < workspace.size(); ++s) {
+    if (workspace[s] == 0) continue;
+    gp.node_workspace[s] = static_cast<int32_t>(gp.buffers.size());
+    BufferRequest r;
+    r.size = workspace[s];
+    r.first = r.last = static_cast<int32_t>(s);
+    gp.buffers.push_back(r);
+  }
   gp.plan = plan_buffers(gp.buffers);
   return gp;
 }

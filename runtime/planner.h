@@ -41,13 +41,19 @@ struct GraphMemoryPlan {
   // For every tensor: the buffer holding it, or -1 for constants and for views of
   // constants (tensor_alias gives the constant they view).
   std::vector<int32_t> tensor_buffer;
+  // For every node: the buffer of its workspace (memory it needs only while it runs),
+  // or -1 for none.
+  std::vector<int32_t> node_workspace;
   std::vector<int32_t> tensor_alias;  // view -> the tensor whose memory it shares, else itself
   std::vector<BufferRequest> buffers;
   MemoryPlan plan;
 };
 
 // Steps are node indices; graph inputs are alive from step 0, graph outputs to the
-// last step, so nothing overwrites them.
-GraphMemoryPlan plan_graph(const Graph& g);
+// last step, so nothing overwrites them. `workspace[i]` (optional; missing or 0: none)
+// is the bytes node i needs while it runs and never after (a product's packed
+// operand, a dynamic quantization's int8 copy): a buffer alive at step i only, so the
+// workspaces of all nodes share the arena with each other and with the tensors.
+GraphMemoryPlan plan_graph(const Graph& g, const std::vector<size_t>& workspace = {});
 
 }  // namespace edgeq

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -190,7 +191,32 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
   if (s->num_threads_ > 1) EDGEQ_RETURN_IF_ERROR(create_thread_pool(s->num_threads_, &s->pool_));
   const Graph& g = s->model_->graph();
 
-  s->plan_ = plan_graph(g);
+  s->ops_.reserve(g.nodes.size());
+  s->ieee_ops_.reserve(g.nodes.size());
+  s->input_nonfinite_.assign(g.inputs.size(), 0);
+  OpContext ctx;
+  ctx.kernels = &kern::kernel_set(isa);
+  s->kernels_ = ctx.kernels;
+  s->scheduler_ = Scheduler(s->pool_);
+  ctx.scheduler = &s->scheduler_;
+  ctx.cache = &s->model_->pack_cache();
+  OpContext ref_ctx = ctx;
+  ref_ctx.kernels = &kern::kernel_set(kern::Isa::kRef);
+  // Ops first: the arena holds their workspaces too. A node's op and its reference
+  // twin (for non-finite inputs) never run together, so they share one workspace.
+  std::vector<size_t> workspace(g.nodes.size(), 0);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    std::unique_ptr<PreparedOp> op, ieee;
+    EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, ctx, &op));
+    if (!op->propagates_nonfinite()) EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, ref_ctx, &ieee));
+    workspace[i] = std::max(op->workspace_bytes(), ieee ? ieee->workspace_bytes() : size_t{0});
+    s->checked_.push_back(op->checks_inputs() ? 1 : 0);
+    s->ops_.push_back(std::move(op));
+    s->ieee_ops_.push_back(std::move(ieee));
+  }
+
+  s->plan_ = plan_graph(g, workspace);
   // Zeroed without a pass over it: its pages come as the first run touches them.
   s->arena_ = kern::zeroed_alloc(s->plan_.plan.arena_size);
   if (!s->arena_) return OutOfMemory("cannot allocate a " + std::to_string(s->plan_.plan.arena_size) + "-byte arena");
@@ -203,24 +229,12 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
     else if (s->plan_.tensor_buffer[i] >= 0)
       s->ptrs_[i] = s->arena_ + s->plan_.plan.offsets[s->plan_.tensor_buffer[i]];
   }
-  s->ops_.reserve(g.nodes.size());
-  s->ieee_ops_.reserve(g.nodes.size());
-  s->input_nonfinite_.assign(g.inputs.size(), 0);
-  OpContext ctx;
-  ctx.kernels = &kern::kernel_set(isa);
-  s->kernels_ = ctx.kernels;
-  s->scheduler_ = Scheduler(s->pool_);
-  ctx.scheduler = &s->scheduler_;
-  ctx.cache = &s->model_->pack_cache();
-  OpContext ref_ctx = ctx;
-  ref_ctx.kernels = &kern::kernel_set(kern::Isa::kRef);
-  for (const Node& n : g.nodes) {
-    std::unique_ptr<PreparedOp> op, ieee;
-    EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, ctx, &op));
-    if (!op->propagates_nonfinite()) EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, ref_ctx, &ieee));
-    s->checked_.push_back(op->checks_inputs() ? 1 : 0);
-    s->ops_.push_back(std::move(op));
-    s->ieee_ops_.push_back(std::move(ieee));
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const int32_t b = s->plan_.node_workspace[i];
+    if (b < 0) continue;
+    uint8_t* w = s->arena_ + s->plan_.plan.offsets[b];
+    s->ops_[i]->set_workspace(w);
+    if (s->ieee_ops_[i]) s->ieee_ops_[i]->set_workspace(w);
   }
   s->create_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   *out = std::move(s);

@@ -198,6 +198,66 @@ expect_ok "run calibrated" "$edgeq" run "$work/q_fb.edgeq" --input "$work/calib.
 expect_error "calibrate without data" "--data" "$edgeq" calibrate "$f32" -o "$work/z.edgeq"
 expect_error "calibrate int8 model" "not a float model" "$edgeq" calibrate "$m" --data "$work/calib.npy" -o "$work/z.edgeq"
 expect_error "calibrate bad exclude" "no node named" "$edgeq" calibrate "$f32" --data "$work/calib.npy" --exclude nope -o "$work/z.edgeq"
+
+# Several and integer inputs: a BERT encoder (int64 input_ids, attention_mask,
+# token_type_ids, vocabulary 100) calibrated from one NPY file per input, in graph
+# input order or as NAME=FILE, statically (every method, --full-int8), dynamically,
+# and reported; a missing input, mismatched sample counts, a wrong dtype or shape, an
+# unknown name and an id outside the vocabulary are errors.
+mi="$work/multi"; mkdir -p "$mi"
+bert="$mi/bert_tiny.edgeq"
+expect_ok "convert bert" "$edgeq" convert "$data/transformer/bert_tiny.onnx" -o "$bert"
+/usr/bin/python3 - "$mi" <<'PY' && ok || bad "could not make BERT calibration data"
+import sys, numpy as np
+w = sys.argv[1]
+rng = np.random.default_rng(0)
+n, s = 12, 16
+ids = rng.integers(1, 100, (n, s)).astype(np.int64)
+mask = (np.arange(s)[None, :] < rng.integers(8, s + 1, (n, 1))).astype(np.int64)
+types = (np.arange(s)[None, :] >= s // 2).astype(np.int64).repeat(n, axis=0)
+np.save(w + "/ids.npy", ids); np.save(w + "/mask.npy", mask); np.save(w + "/types.npy", types)
+np.save(w + "/types10.npy", types[:10])
+np.save(w + "/ids_f32.npy", ids.astype(np.float32))
+np.save(w + "/ids_short.npy", ids[:, :8])
+bad = ids.copy(); bad[3, 5] = 100
+np.save(w + "/ids_bad.npy", bad)
+PY
+for method in minmax histogram entropy percentile mse ema; do
+  expect_ok "calibrate bert $method" "$edgeq" calibrate "$bert" --data "$mi/ids.npy" "$mi/mask.npy" "$mi/types.npy" \
+    --method "$method" -o "$mi/bert_$method.edgeq" --stats "$mi/bert_stats.txt"
+  grep -q "int8 ops" "$work/out" && ok || bad "calibrate bert $method: $(cat "$work/out")"
+done
+grep -q "observed 12 batches of 1" "$work/err" && ok || bad "calibrate bert did not observe 12 batches: $(cat "$work/err")"
+expect_ok "calibrate bert named" "$edgeq" calibrate "$bert" --data "token_type_ids=$mi/types.npy" \
+  "input_ids=$mi/ids.npy" "attention_mask=$mi/mask.npy" --method ema -o "$mi/bert_named.edgeq"
+cmp -s "$mi/bert_named.edgeq" "$mi/bert_ema.edgeq" && ok || bad "NAME=FILE gave another model than graph order"
+expect_ok "calibrate bert full-int8" "$edgeq" calibrate "$bert" --stats "$mi/bert_stats.txt" --full-int8 -o "$mi/bert_full.edgeq"
+expect_ok "calibrate bert fallback" "$edgeq" calibrate "$bert" --data "$mi/ids.npy" "$mi/mask.npy" "$mi/types.npy" \
+  --fallback 1 -o "$mi/bert_fb.edgeq"
+expect_ok "calibrate bert dynamic" "$edgeq" calibrate "$bert" --dynamic -o "$mi/bert_dyn.edgeq"
+for q in bert_minmax bert_full bert_fb bert_dyn; do
+  expect_ok "quant-report $q" "$edgeq" quant-report "$bert" "$mi/$q.edgeq" --data "$mi/ids.npy" "$mi/mask.npy" "$mi/types.npy"
+  grep -q "output 'sequence_output': SQNR [0-9]" "$work/out" && ok || bad "quant-report $q output: $(cat "$work/out")"
+done
+expect_ok "run bert full-int8" "$edgeq" run "$mi/bert_full.edgeq" -i "$mi/ids.npy" -i "$mi/mask.npy" -i "$mi/types.npy"
+expect_error "bert two files for three inputs" "3 inputs" \
+  "$edgeq" calibrate "$bert" --data "$mi/ids.npy" "$mi/mask.npy" -o "$mi/z.edgeq"
+expect_error "bert named input missing" "no data for input 'token_type_ids'" \
+  "$edgeq" calibrate "$bert" --data "input_ids=$mi/ids.npy" "attention_mask=$mi/mask.npy" -o "$mi/z.edgeq"
+expect_error "bert missing file" "nope.npy" \
+  "$edgeq" calibrate "$bert" --data "$mi/ids.npy" "$mi/mask.npy" "$mi/nope.npy" -o "$mi/z.edgeq"
+expect_error "bert mismatched samples" "same number" \
+  "$edgeq" calibrate "$bert" --data "$mi/ids.npy" "$mi/mask.npy" "$mi/types10.npy" -o "$mi/z.edgeq"
+expect_error "bert float ids" "int64" \
+  "$edgeq" calibrate "$bert" --data "$mi/ids_f32.npy" "$mi/mask.npy" "$mi/types.npy" -o "$mi/z.edgeq"
+expect_error "bert wrong shape" "shape" \
+  "$edgeq" quant-report "$bert" "$mi/bert_minmax.edgeq" --data "$mi/ids_short.npy" "$mi/mask.npy" "$mi/types.npy"
+expect_error "bert unknown name" "no input named 'ids'" \
+  "$edgeq" calibrate "$bert" --data "ids=$mi/ids.npy" "attention_mask=$mi/mask.npy" "token_type_ids=$mi/types.npy" -o "$mi/z.edgeq"
+expect_error "bert mixed named and plain" "NAME=FILE" \
+  "$edgeq" calibrate "$bert" --data "input_ids=$mi/ids.npy" "$mi/mask.npy" "$mi/types.npy" -o "$mi/z.edgeq"
+expect_error "bert id outside the vocabulary" "outside" \
+  "$edgeq" calibrate "$bert" --data "$mi/ids_bad.npy" "$mi/mask.npy" "$mi/types.npy" -o "$mi/z.edgeq"
 expect_error "calibrate bad method" "method" "$edgeq" calibrate "$f32" --data "$work/calib.npy" --method magic -o "$work/z.edgeq"
 printf 'garbage\n' > "$work/bad_stats.txt"
 expect_error "calibrate bad stats" "stats\|statistics" "$edgeq" calibrate "$f32" --stats "$work/bad_stats.txt" -o "$work/z.edgeq"

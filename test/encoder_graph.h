@@ -9,11 +9,16 @@
 //   -FC-> -Add r-> y[1,S,D]
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "graph/format.h"
 #include "graph/ir.h"
+#include "runtime/session.h"
 #include "test/test_graphs.h"
 
 namespace edgeq {
@@ -78,13 +83,23 @@ class GraphBuilder {
   uint32_t seed_;
 };
 
+// g serialized and loaded back, as a model file is (a failure is a test failure).
+inline std::shared_ptr<const Model> as_model(const Graph& g) {
+  std::vector<uint8_t> bytes;
+  Status s = serialize_graph(g, &bytes);
+  EXPECT_TRUE(s.ok()) << s.message();
+  std::shared_ptr<const Model> m;
+  s = Model::load_memory(bytes.data(), bytes.size(), &m);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return m;
+}
+
 constexpr int32_t kSeq = 4, kWidth = 8, kHeads = 2, kHeadWidth = 4, kFfn = 16;
 
-// One pre-LayerNorm encoder block (see the top of the file); input "x", output "y".
-inline Graph encoder_block(uint32_t seed = 1) {
-  GraphBuilder b(seed);
+// One pre-LayerNorm encoder block (see the top of the file) on x [1,S,D] in b's
+// graph; returns its output.
+inline int32_t encoder_layers(GraphBuilder& b, int32_t x) {
   const int32_t S = kSeq, D = kWidth, H = kHeads, Dh = kHeadWidth, F = kFfn;
-  const int32_t x = b.input("x", DType::kF32, {1, S, D});
   const int32_t h = b.layer_norm("ln1", x, D);
   auto heads = [&](const std::string& name, std::vector<int32_t> perm) {
     const int32_t p = b.fc(name, h, {1, S, D}, D);
@@ -105,7 +120,13 @@ inline Graph encoder_block(uint32_t seed = 1) {
   const int32_t f1 = b.fc("ffn1", h2, {1, S, F}, D);
   const int32_t g = b.node("gelu", OpType::kGelu, {f1}, {1, S, F});
   const int32_t f2 = b.fc("ffn2", g, {1, S, D}, F);
-  const int32_t y = b.node("residual2", OpType::kAdd, {f2, r}, {1, S, D});
+  return b.node("residual2", OpType::kAdd, {f2, r}, {1, S, D});
+}
+
+// The block as a graph of its own: input "x", output "y".
+inline Graph encoder_block(uint32_t seed = 1) {
+  GraphBuilder b(seed);
+  const int32_t y = encoder_layers(b, b.input("x", DType::kF32, {1, kSeq, kWidth}));
   b.graph().tensors[y].name = "y";
   return b.finish({y});
 }

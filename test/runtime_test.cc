@@ -262,6 +262,40 @@ TEST(Planner, GraphTensorsAliveTogetherDoNotOverlap) {
   }
 }
 
+// A node's workspace is alive at its own step only: it never overlaps the tensors that
+// node reads or writes, and workspaces of different nodes may share memory.
+TEST(Planner, WorkspacesLiveOnlyAtTheirNode) {
+  const Graph g = small_net(true);
+  std::vector<size_t> ws(g.nodes.size(), 0);
+  for (size_t i = 0; i < ws.size(); ++i) ws[i] = 3000 + 100 * i;
+  const GraphMemoryPlan p = plan_graph(g, ws);
+  ASSERT_EQ(p.node_workspace.size(), g.nodes.size());
+  auto overlaps = [&](int32_t a, int32_t b) {
+    const size_t oa = p.plan.offsets[a], ob = p.plan.offsets[b];
+    return oa < ob + p.buffers[b].size && ob < oa + p.buffers[a].size;
+  };
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const int32_t w = p.node_workspace[i];
+    ASSERT_GE(w, 0);
+    EXPECT_EQ(p.buffers[w].size, ws[i]);
+    EXPECT_EQ(p.buffers[w].first, static_cast<int32_t>(i));
+    EXPECT_EQ(p.buffers[w].last, static_cast<int32_t>(i));
+    for (const auto* list : {&g.nodes[i].inputs, &g.nodes[i].outputs})
+      for (int32_t t : *list)
+        if (t >= 0 && p.tensor_buffer[t] >= 0) {
+          EXPECT_FALSE(overlaps(w, p.tensor_buffer[t])) << "node " << i;
+        }
+  }
+  // Only the largest workspace counts towards the arena: the others reuse its memory.
+  const GraphMemoryPlan none = plan_graph(g);
+  const size_t largest = (ws.back() + kArenaAlign - 1) / kArenaAlign * kArenaAlign;
+  EXPECT_LE(p.plan.arena_size, none.plan.arena_size + largest);
+  std::vector<size_t> no_ws(g.nodes.size(), 0);
+  const GraphMemoryPlan zero = plan_graph(g, no_ws);
+  for (int32_t w : zero.node_workspace) EXPECT_EQ(w, -1);
+  EXPECT_EQ(zero.plan.arena_size, none.plan.arena_size);
+}
+
 // Float reference of small_net, written out directly (double accumulation).
 std::vector<float> small_net_float_reference(const Graph& g, const std::vector<float>& x) {
   auto deq = [&](const Tensor& t, size_t i) -> float {

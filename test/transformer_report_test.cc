@@ -18,15 +18,7 @@
 namespace edgeq {
 namespace {
 
-std::shared_ptr<const Model> as_model(const Graph& g) {
-  std::vector<uint8_t> bytes;
-  Status s = serialize_graph(g, &bytes);
-  EXPECT_TRUE(s.ok()) << s.message();
-  std::shared_ptr<const Model> m;
-  s = Model::load_memory(bytes.data(), bytes.size(), &m);
-  EXPECT_TRUE(s.ok()) << s.message();
-  return m;
-}
+using testing_graphs::as_model;
 
 std::vector<float> batch(uint32_t seed) {
   const size_t n = testing_graphs::kSeq * testing_graphs::kWidth;

@@ -118,6 +118,36 @@ void add_onnx_refusals(CLI::App& app, cli::Commands* commands) {
 
 // ------------------------------------------------------------------ info
 
+// The step where the most bytes are alive, and the largest buffers alive there, each
+// with the tensor (or node workspace) it holds and the steps it lives: where a
+// transformer keeps its attention scores.
+void print_peak(const Graph& g, const GraphMemoryPlan& plan) {
+  if (g.nodes.empty() || plan.buffers.empty()) return;
+  std::vector<size_t> alive(g.nodes.size(), 0);
+  for (const BufferRequest& b : plan.buffers)
+    for (int32_t s = std::max(b.first, 0); s <= b.last && s < static_cast<int32_t>(alive.size()); ++s) alive[s] += b.size;
+  const size_t peak = static_cast<size_t>(std::max_element(alive.begin(), alive.end()) - alive.begin());
+  std::vector<std::string> what(plan.buffers.size());
+  for (size_t t = 0; t < plan.tensor_buffer.size(); ++t) {
+    const int32_t b = plan.tensor_buffer[t];
+    if (b >= 0 && static_cast<int32_t>(t) == plan.tensor_alias[t] && what[b].empty())
+      what[b] = "'" + g.tensors[t].name + "' " + dtype_name(g.tensors[t].dtype) + " " + shape_string(g.tensors[t].shape);
+  }
+  for (size_t i = 0; i < plan.node_workspace.size(); ++i)
+    if (plan.node_workspace[i] >= 0) what[plan.node_workspace[i]] = "workspace of node " + std::to_string(i);
+  std::vector<size_t> live;
+  for (size_t b = 0; b < plan.buffers.size(); ++b)
+    if (plan.buffers[b].first <= static_cast<int32_t>(peak) && static_cast<int32_t>(peak) <= plan.buffers[b].last)
+      live.push_back(b);
+  std::sort(live.begin(), live.end(), [&](size_t a, size_t b) { return plan.buffers[a].size > plan.buffers[b].size; });
+  std::printf("  peak at node %zu '%s' (%s): %zu buffers alive, the largest:\n", peak, g.nodes[peak].name.c_str(),
+              op_name(g.nodes[peak].op), live.size());
+  for (size_t i = 0; i < live.size() && i < 4; ++i) {
+    const BufferRequest& b = plan.buffers[live[i]];
+    std::printf("    %12zu bytes  %s, nodes %d-%d\n", b.size, what[live[i]].c_str(), b.first, b.last);
+  }
+}
+
 int cmd_info(const std::string& path) {
   std::shared_ptr<const Model> model;
   if (int rc = report(Model::load_file(path, &model))) return rc;
@@ -165,15 +195,38 @@ int cmd_info(const std::string& path) {
                 quant_str(t.quant).c_str(), t.is_constant() ? (" const " + human_bytes(t.nbytes)).c_str() : "");
   }
 
-  const GraphMemoryPlan plan = plan_graph(g);
+  // The plan a session of the default level makes: the tensors and the nodes'
+  // workspaces (memory a node needs only while it runs). Without a session (a level
+  // that cannot prepare the graph), the tensors' plan alone.
+  std::unique_ptr<Session> session;
+  const Status made = Session::create(model, SessionOptions{}, &session);
+  const GraphMemoryPlan plan = made.ok() ? session->memory_plan() : plan_graph(g);
+  size_t workspaces = 0, largest_ws = 0;
+  int32_t largest_ws_node = -1;
+  for (size_t i = 0; i < plan.node_workspace.size(); ++i) {
+    const int32_t b = plan.node_workspace[i];
+    if (b < 0) continue;
+    ++workspaces;
+    if (plan.buffers[b].size > largest_ws) {
+      largest_ws = plan.buffers[b].size;
+      largest_ws_node = static_cast<int32_t>(i);
+    }
+  }
   std::printf("\nmemory:\n  constants        %12zu bytes (%s, used in place from the file)\n", weights,
               human_bytes(weights).c_str());
-  std::printf("  arena (planned)  %12zu bytes (%s, %zu buffers, incl. %zu bytes read slack)\n",
-              plan.plan.arena_size, human_bytes(plan.plan.arena_size).c_str(), plan.buffers.size(), kArenaSlack);
+  std::printf("  arena (planned)  %12zu bytes (%s, %zu buffers, incl. %zu bytes read slack; %s)\n",
+              plan.plan.arena_size, human_bytes(plan.plan.arena_size).c_str(), plan.buffers.size(), kArenaSlack,
+              made.ok() ? ("a session at " + session->isa() + " plans it").c_str()
+                        : ("tensors only: " + made.message()).c_str());
+  if (workspaces > 0)
+    std::printf("  workspaces       %12zu nodes  (alive only while their node runs; the largest %s, node %d '%s')\n",
+                workspaces, human_bytes(largest_ws).c_str(), largest_ws_node,
+                g.nodes[static_cast<size_t>(largest_ws_node)].name.c_str());
   std::printf("  naive sum        %12zu bytes (%s, every intermediate in its own buffer)\n", plan.plan.naive_size,
               human_bytes(plan.plan.naive_size).c_str());
   std::printf("  lower bound      %12zu bytes (%s, most bytes alive at one step)\n", plan.plan.lower_bound,
               human_bytes(plan.plan.lower_bound).c_str());
+  print_peak(g, plan);
   return 0;
 }
 

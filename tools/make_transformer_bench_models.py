@@ -21,9 +21,9 @@ on the values), each written as three ONNX files into OUT/:
                       make_transformer_models.quantize_qdq
 
 plus NAME.input*.npy (one example input per graph input, the inputs both peers are fed
-with where a peer takes files) and NAME.calib.npy (CALIB_COUNT random samples stacked,
-for `edgeq calibrate --data`; deit_tiny only: edgeq's calibration data feeds a single
-model input).
+with where a peer takes files) and NAME.calib*.npy (per graph input, in input order, the
+CALIB_COUNT random samples ONNX Runtime's QDQ calibration saw, stacked: the files of
+`edgeq calibrate --data`).
 
 Usage (the system Python with torch 1.13, torchvision, onnx, numpy; ONNX Runtime from
 tools/setup_ort.sh for the QDQ calibration):
@@ -76,9 +76,22 @@ NETWORKS = {
 
 
 def file_names(out_dir, name):
-    """{variant: NAME_VARIANT.onnx}, the example inputs and the calibration file."""
-    inputs = [out_dir / f"{name}.input{'' if i == 0 else i}.npy" for i in range(len(NETWORKS[name][2]))]
-    return {v: out_dir / f"{name}_{v}.onnx" for v in VARIANTS}, inputs, out_dir / f"{name}.calib.npy"
+    """{variant: NAME_VARIANT.onnx}, the example inputs and the calibration files (one
+    per input)."""
+    count = len(NETWORKS[name][2])
+    inputs = [out_dir / f"{name}.input{'' if i == 0 else i}.npy" for i in range(count)]
+    calib = [out_dir / f"{name}.calib{'' if i == 0 else i}.npy" for i in range(count)]
+    return {v: out_dir / f"{name}_{v}.onnx" for v in VARIANTS}, inputs, calib
+
+
+def calibration_samples(name):
+    make_inputs = NETWORKS[name][1]
+    return [make_inputs(seed_of("calib") + i) for i in range(CALIB_COUNT)]
+
+
+def save_calibration(name, calib, paths):
+    for i, path in enumerate(paths):
+        np.save(path, np.concatenate([c[i] for c in calib]))
 
 
 def make_network(name, out_dir, ort_dir):
@@ -101,14 +114,13 @@ def make_network(name, out_dir, ort_dir):
     dyn.graph.name = f"{name}_dynamic"
     onnx.save(dyn, str(onnx_paths["dynamic"]))
     log(f"  {name}: QDQ calibration on {CALIB_COUNT} random inputs in ONNX Runtime ...")
-    calib = [make_inputs(seed_of("calib") + i) for i in range(CALIB_COUNT)]
+    calib = calibration_samples(name)
     qdq = quantize_qdq(model, calib, per_channel=True, opts=argparse.Namespace(ort_dir=ort_dir))
     qdq.graph.name = f"{name}_qdq"
     onnx.save(qdq, str(onnx_paths["qdq"]))
     for path, array in zip(input_paths, example):
         np.save(path, array)
-    if len(input_names) == 1:
-        np.save(calib_path, np.concatenate([c[0] for c in calib]))
+    save_calibration(name, calib, calib_path)
     for v, p in onnx_paths.items():
         log(f"  {p.name}: {p.stat().st_size / 2**20:.1f} MB")
 
@@ -116,9 +128,11 @@ def make_network(name, out_dir, ort_dir):
 def ensure(names, out_dir, ort_dir=None):
     """Makes the networks whose files are missing; returns {name: (onnx paths, inputs, calib)}."""
     for name in names:
-        onnx_paths, inputs, _ = file_names(out_dir, name)
+        onnx_paths, inputs, calib = file_names(out_dir, name)
         if not all(p.exists() for p in list(onnx_paths.values()) + inputs):
             make_network(name, out_dir, ort_dir)
+        elif not all(p.exists() for p in calib):  # made before the files existed: no re-export
+            save_calibration(name, calibration_samples(name), calib)
     return {name: file_names(out_dir, name) for name in names}
 
 

@@ -1,11 +1,14 @@
 // `edgeq calibrate` and `edgeq quant-report`.
 //
-//   edgeq calibrate model_f32.edgeq --data DIR|FILE.npy [--method M] [--per-channel|--per-tensor]
+//   edgeq calibrate model_f32.edgeq --data DIR|FILE.npy|NAME=FILE.npy... [--method M] [--per-channel|--per-tensor]
 //         [--act-dtype uint8|int8] [--samples N] [--stats FILE] [--exclude A,B]
 //         [--fallback N] [--fallback-sqnr DB] [--full-int8] -o model_int8.edgeq
 //   edgeq calibrate model_f32.edgeq --dynamic [--dynamic-mode row|tensor] -o model_int8.edgeq
 //   edgeq quant-report float.edgeq int8.edgeq --data ... [--samples N]
 //
+// --data feeds every model input (tools/input_data.h): for several inputs, one file per
+// input in graph input order or NAME=FILE pairs, e.g. a BERT encoder's int64
+// input_ids=ids.npy attention_mask=mask.npy token_type_ids=types.npy.
 // calibrate runs the float model over the data with an observer on every activation
 // (a progress line with ETA on stderr), computes qparams with the chosen method and
 // writes the int8 model. With --stats FILE the statistics are saved there; given
@@ -16,7 +19,9 @@
 // unless --full-int8; --dynamic quantizes every GEMM with constant weights and marks
 // every MatMul of two activations for run-time quantization (quant/quantize_graph.h).
 // quant-report prints per-layer SQNR and cosine similarity, isolated and propagated,
-// worst first, and top-1 agreement for a classifier.
+// worst first, then each model output's SQNR and cosine (matched by position, so an
+// int8 file imported from elsewhere, with other tensor names, still gets its end-to-end
+// figure), and top-1 agreement for a classifier.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -29,7 +34,7 @@
 #include "quant/calibrator.h"
 #include "quant/report.h"
 #include "tools/cli.h"
-#include "tools/dataset.h"
+#include "tools/input_data.h"
 
 namespace edgeq {
 namespace cli {
@@ -43,8 +48,10 @@ struct DataArgs {
 
   void add_to(CLI::App* app, bool required) {
     auto* o = app->add_option("--data", paths,
-                              "calibration data: NPY files (any number of samples each) or directories of NPY "
-                              "files or, with --images, of PNG/JPEG images");
+                              "data: NPY files (samples along axis 0; int64/int32 for integer inputs such as token "
+                              "ids) or directories of NPY files or, with --images, of PNG/JPEG images. Models with "
+                              "several inputs: one file per input in graph input order, or NAME=FILE for each input "
+                              "(e.g. input_ids=ids.npy attention_mask=mask.npy); every input the same sample count");
     if (required) o->required();
     app->add_option("--samples", samples, "use at most N samples (default: all)")->check(CLI::Range(1, 1 << 30));
     app->add_flag("--images", images, "directories hold images (PNG/JPEG/BMP), decoded and normalized");
@@ -69,9 +76,7 @@ Status parse_floats(const std::string& text, const char* what, std::vector<float
   return Status::Ok();
 }
 
-Status open_data(const DataArgs& a, const Session& s, Dataset* out) {
-  if (s.graph().inputs.size() != 1)
-    return Unsupported("calibration data for models with several inputs is not supported yet");
+Status open_data(const DataArgs& a, const Graph& g, InputData* out) {
   ImageOptions o;
   o.images = a.images;
   o.nchw = a.layout == "nchw";
@@ -85,12 +90,10 @@ Status open_data(const DataArgs& a, const Session& s, Dataset* out) {
   }
   if (!a.mean.empty()) EDGEQ_RETURN_IF_ERROR(parse_floats(a.mean, "--mean", &o.mean));
   if (!a.stddev.empty()) EDGEQ_RETURN_IF_ERROR(parse_floats(a.stddev, "--std", &o.stddev));
-  EDGEQ_RETURN_IF_ERROR(Dataset::open(a.paths, s.input(0), o, out));
-  if (out->dtype() != "f4") return InvalidArgument("calibration data must be float32");
-  return Status::Ok();
+  return InputData::open(a.paths, g, o, out);
 }
 
-int64_t batch_count(const DataArgs& a, const Dataset& d) {
+int64_t batch_count(const DataArgs& a, const InputData& d) {
   int64_t n = d.num_batches();
   if (a.samples > 0) n = std::min<int64_t>(n, (a.samples + d.batch() - 1) / d.batch());
   return n;
@@ -104,10 +107,10 @@ bool file_exists(const std::string& path) {
 Status load_model(const std::string& path, std::shared_ptr<const Model>* out) { return Model::load_file(path, out); }
 
 // Runs the report over the data's batches, with a progress line.
-Status fill_report(quant::ErrorReport* r, const Dataset& d, int64_t batches, const char* label) {
+Status fill_report(quant::ErrorReport* r, const InputData& d, int64_t batches, const char* label) {
   Progress p(label, batches);
   for (int64_t b = 0; b < batches; ++b) {
-    EDGEQ_RETURN_IF_ERROR(r->add_batch({reinterpret_cast<const float*>(d.batch_data(b))}));
+    EDGEQ_RETURN_IF_ERROR(r->add_batch(d.batch_buffers(b)));
     p.update(b + 1);
   }
   p.done();
@@ -140,6 +143,10 @@ void print_report(const quant::ErrorReport& r, size_t top) {
       std::printf("%-32s %-16s %10s %9s %10s %9.5f %11s\n", name.c_str(), (l.op + " (f32)").c_str(), "-", "-",
                   db(l.propagated.sqnr_db()).c_str(), l.propagated.cosine(), "-");
   }
+  for (size_t i = 0; i < r.outputs().size(); ++i)
+    if (r.outputs()[i].count > 0)
+      std::printf("output '%s': SQNR %s dB, cosine %.5f against the float model\n", r.output_names()[i].c_str(),
+                  db(r.outputs()[i].sqnr_db()).c_str(), r.outputs()[i].cosine());
   if (r.classifier())
     std::printf("top-1 agreement with the float model: %.2f%% (%lld of %lld samples)\n",
                 100.0 * static_cast<double>(r.top1_agreement()) / static_cast<double>(std::max<int64_t>(1, r.samples())),
@@ -196,18 +203,16 @@ Status calibrate(const CalibrateArgs& a) {
   } else {
     std::unique_ptr<quant::Calibrator> cal;
     EDGEQ_RETURN_IF_ERROR(quant::Calibrator::create(model, a.session.options(), opts.observer, &cal));
-    Dataset data;
+    InputData data;
     const bool have_data = !a.data.paths.empty();
     if (!have_data && (a.stats.empty() || !file_exists(a.stats)))
       return InvalidArgument("give --data, or --stats with a statistics file saved by an earlier calibration");
     if (have_data) {
-      std::unique_ptr<Session> probe;
-      EDGEQ_RETURN_IF_ERROR(Session::create(model, a.session.options(), &probe));
-      EDGEQ_RETURN_IF_ERROR(open_data(a.data, *probe, &data));
+      EDGEQ_RETURN_IF_ERROR(open_data(a.data, model->graph(), &data));
       const int64_t batches = batch_count(a.data, data);
       Progress p("calibrating", batches);
       for (int64_t b = 0; b < batches; ++b) {
-        EDGEQ_RETURN_IF_ERROR(cal->add_batch({reinterpret_cast<const float*>(data.batch_data(b))}));
+        EDGEQ_RETURN_IF_ERROR(cal->add_batch(data.batch_buffers(b)));
         p.update(b + 1);
       }
       p.done();
@@ -272,10 +277,8 @@ Status quant_report(const ReportArgs& a) {
   EDGEQ_RETURN_IF_ERROR(load_model(a.int8_model, &qm));
   std::unique_ptr<quant::ErrorReport> r;
   EDGEQ_RETURN_IF_ERROR(quant::ErrorReport::create(fm, qm, a.session.options(), &r));
-  std::unique_ptr<Session> probe;
-  EDGEQ_RETURN_IF_ERROR(Session::create(fm, a.session.options(), &probe));
-  Dataset data;
-  EDGEQ_RETURN_IF_ERROR(open_data(a.data, *probe, &data));
+  InputData data;
+  EDGEQ_RETURN_IF_ERROR(open_data(a.data, fm->graph(), &data));
   EDGEQ_RETURN_IF_ERROR(fill_report(r.get(), data, batch_count(a.data, data), "comparing"));
   print_report(*r, a.top);
   return Status::Ok();

@@ -12,8 +12,11 @@ timed at every thread count:
   edgeq_dynamic   `edgeq convert NAME_dynamic.onnx` (the same graph as ort_dynamic)
   edgeq_calib_dynamic  `edgeq calibrate --dynamic` of edgeq_float (row mode, the default)
   edgeq_static    `edgeq convert NAME_qdq.onnx` (the same graph as ort_qdq)
-  edgeq_full_int8 `edgeq calibrate --full-int8 --data NAME.calib.npy` of edgeq_float
-                  (random calibration samples; LayerNorm, Softmax and GELU in int8 too)
+  edgeq_calib_static  `edgeq calibrate --data NAME.calib*.npy` of edgeq_float (static
+                  int8 GEMMs; LayerNorm, Softmax and GELU float, as in the QDQ file)
+  edgeq_full_int8 `edgeq calibrate --full-int8 --data NAME.calib*.npy` of edgeq_float
+                  (the random samples of the QDQ calibration, one file per input;
+                  LayerNorm, Softmax and GELU in int8 too)
 
 A variant that cannot be made (a conversion or calibration that fails) is left out of the
 rounds and its error is quoted under the table. ONNX Runtime is fed the network's example
@@ -42,10 +45,11 @@ sys.path.insert(0, str(HERE.parents[1] / "tools"))
 
 NETWORKS = {"deit_tiny": "DeiT-tiny (ViT, 197 tokens)", "bert_mini": "BERT-mini (128 tokens)"}
 VARIANTS = ("ort_float", "ort_dynamic", "ort_qdq", "edgeq_float", "edgeq_dynamic", "edgeq_calib_dynamic",
-            "edgeq_static", "edgeq_full_int8")
+            "edgeq_static", "edgeq_calib_static", "edgeq_full_int8")
 HEADS = {"ort_float": "ORT float", "ort_dynamic": "ORT dynamic", "ort_qdq": "ORT QDQ", "edgeq_float": "edgeq float",
          "edgeq_dynamic": "edgeq dynamic (ORT form)", "edgeq_calib_dynamic": "edgeq calibrate --dynamic",
-         "edgeq_static": "edgeq static (QDQ)", "edgeq_full_int8": "edgeq --full-int8"}
+         "edgeq_static": "edgeq static (QDQ)", "edgeq_calib_static": "edgeq calibrate (static)",
+         "edgeq_full_int8": "edgeq --full-int8"}
 # (numerator, denominator, target, "<=" or ">=", label)
 RATIOS = (
     ("edgeq_dynamic", "ort_dynamic", 0.7, "<=", "edgeq dynamic / ORT dynamic"),
@@ -93,10 +97,9 @@ class Runner:
             ("edgeq_static", ["convert", onnx_paths["qdq"], "-o", self.out / f"{net}_static.edgeq"]),
             ("edgeq_calib_dynamic", ["calibrate", edgeq_float, "--dynamic",
                                      "-o", self.out / f"{net}_calib_dynamic.edgeq"]),
-            # edgeq's calibration data feeds one model input: BERT's three id inputs get
-            # its first example input, and the error says what edgeq makes of that.
-            ("edgeq_full_int8", ["calibrate", edgeq_float, "--full-int8",
-                                 "--data", calib if calib.exists() else inputs[0],
+            ("edgeq_calib_static", ["calibrate", edgeq_float, "--data", *calib,
+                                    "-o", self.out / f"{net}_calib_static.edgeq"]),
+            ("edgeq_full_int8", ["calibrate", edgeq_float, "--full-int8", "--data", *calib,
                                  "-o", self.out / f"{net}_full_int8.edgeq"]),
         ]
         for variant, args in steps:

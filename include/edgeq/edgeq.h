@@ -216,6 +216,19 @@ edgeq_status edgeq_calibrator_create(const edgeq_model* float_model, const edgeq
 /* One batch: inputs[i] holds graph input i as float32 in the input's shape. */
 edgeq_status edgeq_calibrator_add_batch(edgeq_calibrator* calibrator, const float* const* inputs,
                                         size_t input_count);
+/* One batch of a model with integer inputs (a BERT encoder's int64 input_ids,
+ * attention_mask, token_type_ids): inputs[i] holds graph input i in its shape, `count`
+ * elements of `dtype`: EDGEQ_F32 for a float input, EDGEQ_S64 or EDGEQ_S32 for an
+ * integer one. A wrong count, dtype or number of inputs is EDGEQ_INVALID_ARGUMENT
+ * naming the input; an id outside an embedding table fails naming the Gather node,
+ * and the batch is not counted. */
+typedef struct edgeq_input_buffer {
+  const void* data;
+  edgeq_dtype dtype;
+  size_t count;
+} edgeq_input_buffer;
+edgeq_status edgeq_calibrator_add_batch_typed(edgeq_calibrator* calibrator, const edgeq_input_buffer* inputs,
+                                              size_t input_count);
 edgeq_status edgeq_calibrator_save_stats(const edgeq_calibrator* calibrator, const char* path);
 edgeq_status edgeq_calibrator_load_stats(edgeq_calibrator* calibrator, const char* path);
 edgeq_status edgeq_calibrator_write(const edgeq_calibrator* calibrator, const edgeq_calibration_options* options,

@@ -376,12 +376,21 @@ def _batch_inputs(batch: Any, names: List[str]) -> List[Any]:
     return [batch]
 
 
-def _float32(x: Any, name: str) -> np.ndarray:
+def _calibration_array(x: Any, info: TensorInfo) -> np.ndarray:
+    """Data for one input as calibration takes it: float32 for a float input, int64 or
+    int32 (kept as given) for an integer input such as token ids or a mask."""
     a = np.asarray(_as_array(x))
+    if np.issubdtype(info.dtype, np.integer):
+        if a.dtype in (np.int64, np.int32):
+            return a
+        if not np.issubdtype(a.dtype, np.integer):
+            raise InvalidArgument("data for input '%s' has dtype %s; it is %s and takes integer data"
+                                  % (info.name, a.dtype, info.dtype))
+        return a.astype(np.int64)
     if a.dtype == np.float32:
         return a
     if not np.issubdtype(a.dtype, np.floating):
-        raise InvalidArgument("data for input '%s' has dtype %s; calibration takes float data" % (name, a.dtype))
+        raise InvalidArgument("data for input '%s' has dtype %s; calibration takes float data" % (info.name, a.dtype))
     return a.astype(np.float32)
 
 
@@ -394,7 +403,7 @@ def _model_batches(data: Iterable[Any], infos: List[TensorInfo], samples: Option
     pending: List[List[np.ndarray]] = [[] for _ in infos]
     have, used = 0, 0
     for item in data:
-        arrays = [_float32(x, n) for x, n in zip(_batch_inputs(item, names), names)]
+        arrays = [_calibration_array(x, i) for x, i in zip(_batch_inputs(item, names), infos)]
         for a, info in zip(arrays, infos):
             if a.shape == info.shape:
                 continue
@@ -481,8 +490,9 @@ class Calibrator:
 
         ``data``: any iterable of batches (a ``torch.utils.data.DataLoader``, a list of
         arrays, a generator); a batch is an array or tensor, a tuple/list whose first
-        items are the inputs (``(images, labels)``), or a dict by input name. Batches of
-        any size are cut to the model's batch size. ``samples`` stops after that many
+        items are the inputs (``(images, labels)``), or a dict by input name. Float
+        inputs take float data, integer inputs (token ids, masks) int64 or int32 arrays.
+        Batches of any size are cut to the model's batch size. ``samples`` stops after that many
         samples. Shows a progress bar on stderr unless ``progress=False``. Returns the
         number of model runs observed."""
         bar = _Progress("calibrating", _length(data), progress)
@@ -582,11 +592,14 @@ class LayerReport:
 @dataclasses.dataclass(frozen=True)
 class QuantReport:
     """Every compared layer in execution order, the samples compared and, for a
-    classifier (one [batch, classes] output), how many agree on the top-1 class."""
+    classifier (one [batch, classes] output), how many agree on the top-1 class.
+    ``outputs``: per float model output name, the int8 model's output at the same
+    position against it (the end-to-end figure; count 0 for an integer output)."""
     layers: List[LayerReport]
     samples: int
     classifier: bool
     top1_agreement: int
+    outputs: Dict[str, ErrorStats] = dataclasses.field(default_factory=dict)
 
     @property
     def top1_agreement_pct(self) -> Optional[float]:
@@ -626,7 +639,8 @@ def quant_report(float_model: Union[Model, PathLike], int8_model: Union[Model, P
 
     layers = [LayerReport(d["node"], d["op"], d["tensor"], bool(d["quantized"]), stats(d["isolated"]),
                           stats(d["propagated"])) for d in r.layers()]
-    return QuantReport(layers, int(r.samples), bool(r.classifier), int(r.top1_agreement))
+    outputs = {d["name"]: stats(d) for d in r.outputs()}
+    return QuantReport(layers, int(r.samples), bool(r.classifier), int(r.top1_agreement), outputs)
 
 
 # --------------------------------------------------------------------------- bench

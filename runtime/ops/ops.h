@@ -31,6 +31,13 @@ class PreparedOp {
   // Bytes the op allocated at preparation for itself (tables, indirection buffers),
   // not counting packed weights it shares with the model's other sessions.
   virtual size_t packed_bytes() const { return 0; }
+  // Memory the op needs only while it runs (a product's packed run-time operand): the
+  // session plans it into its arena, alive at this node's step only, and hands it over
+  // with set_workspace() before the first run (64-byte aligned; its contents are
+  // whatever the previous user left). Ops own no such memory themselves, so a session
+  // holds one arena's worth however many nodes need it.
+  virtual size_t workspace_bytes() const { return 0; }
+  virtual void set_workspace(uint8_t* /*workspace*/) {}
   // Name of the optimized kernel the op runs, or "ref".
   virtual const char* kernel_name() const { return "ref"; }
   // False when the op's kernel does not propagate NaN and infinities as IEEE float

@@ -8,11 +8,19 @@ training images and evaluates each int8 model (`edgeq calibrate`, `edgeq eval`).
 Prints a Markdown table with PyTorch's FX post-training quantization (qnnpack) on the
 same models and data (test/data/fmnist/torch_ptq_accuracy.json, from torch_ptq.py).
 
+Then the ViT (test/data/fmnist/fmnist_vit.onnx) the same way, per-channel weights: every
+method with LayerNorm, Softmax and GELU left float (the default) and fully int8
+(--full-int8), and dynamic quantization per row and per tensor, beside PyTorch's dynamic
+quantization (test/data/fmnist/torch_dynamic_accuracy.json, from torch_dynamic.py).
+
 With --check (the ctest), fails unless:
   * int8 (histogram, per-channel) top-1 is within 0.3 points of float for fmnist_cnn
     and within 0.5 points for fmnist_dw;
   * every method, with either weight scheme, is within 0.5 points of float;
-  * edgeq's best method is at least as accurate as PyTorch's best PTQ variant.
+  * edgeq's best method is at least as accurate as PyTorch's best PTQ variant;
+  * ViT: every static method, with and without --full-int8, within 0.5 points of float,
+    both dynamic modes within 0.3, and edgeq's best static and best dynamic at least as
+    accurate as PyTorch's best dynamic variant.
 
 Usage: /usr/bin/python3 tools/fmnist/accuracy.py --edgeq build/edgeq --work build/fmnist [--check]
 (the data comes from `tools/fmnist/train.py prepare-data --out WORK`, run here when missing).
@@ -30,6 +38,8 @@ DATA = os.path.join(ROOT, "test", "data", "fmnist")
 METHODS = ["minmax", "ema", "histogram", "percentile", "entropy", "mse"]
 LIMITS = {"fmnist_cnn": 0.3, "fmnist_dw": 0.5}
 EVERY_METHOD_LIMIT = 0.5  # every method and weight scheme, both models
+VIT_STATIC_LIMIT = 0.5
+VIT_DYNAMIC_LIMIT = 0.3
 
 
 def run(cmd):
@@ -99,10 +109,62 @@ def main():
             cells = " | ".join("%.2f" % results[(m, weights)] for m in METHODS)
             torch_cell = "%.2f" % t[key] if key in t else "-"
             print("| %s | %.2f | %s | %s | %s |" % (name, float_top1, weights, cells, torch_cell))
+    failures += vit(a)
     for f in failures:
         print("FAIL: " + f)
     if a.check and failures:
         sys.exit(1)
+
+
+def vit(a):
+    """The ViT's table and its failures (see the module comment)."""
+    name = "fmnist_vit"
+    f32 = os.path.join(a.work, name + "_f32.edgeq")
+    run([a.edgeq, "convert", os.path.join(DATA, name + ".onnx"), "-o", f32])
+    float_top1 = top1(a.edgeq, f32, a.work)
+    stats = os.path.join(a.work, name + ".stats")
+    variants = [(m, full) for full in (False, True) for m in METHODS] + [("row", None), ("tensor", None)]
+    results = {}
+    for k, (method, full) in enumerate(variants, 1):
+        label = ("dynamic " + method) if full is None else (method + (" --full-int8" if full else ""))
+        print("[%s %2d/%d] %s" % (name, k, len(variants), label), file=sys.stderr, flush=True)
+        q = os.path.join(a.work, "%s_%s.edgeq" % (name, label.replace(" --", "_").replace(" ", "_")))
+        if full is None:
+            run([a.edgeq, "calibrate", f32, "--dynamic", "--dynamic-mode", method, "-o", q])
+        else:
+            data = ["--data", os.path.join(a.work, "calib_x.npy")] if k == 1 else []
+            run([a.edgeq, "calibrate", f32, *data, "--stats", stats, "--method", method,
+                 *(["--full-int8"] if full else []), "-o", q])
+        results[(method, full)] = top1(a.edgeq, q, a.work)
+    with open(os.path.join(DATA, "torch_dynamic_accuracy.json")) as f:
+        td = json.load(f)["models"][name]
+    torch = {k: 100.0 * td[k]["top1"] for k in ("per_tensor", "per_channel")}
+
+    print()
+    print("| ViT | float | " + " | ".join(METHODS) + " |")
+    print("| --- | --- | " + " | ".join("---" for _ in METHODS) + " |")
+    for full, label in ((False, "static, LayerNorm/Softmax/GELU float"), (True, "static --full-int8")):
+        print("| %s | %.2f | %s |" % (label, float_top1, " | ".join("%.2f" % results[(m, full)] for m in METHODS)))
+    print("| dynamic row / tensor | %.2f | %.2f / %.2f |" % (float_top1, results[("row", None)],
+                                                          results[("tensor", None)]))
+    print("| PyTorch dynamic (qnnpack) per tensor / per channel | %.2f | %.2f / %.2f |"
+          % (float_top1, torch["per_tensor"], torch["per_channel"]))
+
+    failures = []
+    for (method, full), acc in sorted(results.items(), key=str):
+        limit = VIT_DYNAMIC_LIMIT if full is None else VIT_STATIC_LIMIT
+        if float_top1 - acc > limit:
+            failures.append("%s: %s%s %.2f%% is more than %.1f points under float %.2f%%"
+                            % (name, "dynamic " if full is None else "", method + (" --full-int8" if full else ""),
+                               acc, limit, float_top1))
+    torch_best = max(torch.values())
+    best_static = max(v for (m, full), v in results.items() if full is not None)
+    best_dynamic = max(v for (m, full), v in results.items() if full is None)
+    for kind, best in (("static", best_static), ("dynamic", best_dynamic)):
+        if best < torch_best:
+            failures.append("%s: edgeq's best %s %.2f%% is below PyTorch's dynamic %.2f%%"
+                            % (name, kind, best, torch_best))
+    return failures
 
 
 if __name__ == "__main__":
