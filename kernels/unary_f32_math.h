@@ -13,7 +13,7 @@
 // The approximations (coefficients are Chebyshev interpolants, converted to the monomial
 // basis and rounded to float; test/unary_f32_test.cc measures the errors against the
 // double-precision functions):
-//  * exp(x), x clamped to [-103.9, 80]: n = round(x / ln 2), r = x - n ln 2 (ln 2 in two
+//  * exp(x), x clamped to [-110, 80]: n = round(x / ln 2), r = x - n ln 2 (ln 2 in two
 //    parts), e^r = 1 + r + r^2 q(r) with q of degree 4 (|r| <= ln 2 / 2), times 2^n in
 //    two factors so that results down to the denormals keep their bits.
 //  * tanh |x| < 0.625: x + x^3 p(x^2), p of degree 4; above, 1 - 2 / (exp(2|x|) + 1)
@@ -68,7 +68,7 @@ inline ExpParts<V> exp_parts(typename V::F x) {
   using F = typename V::F;
   static const float q[5] = {0.5f, 0.16666577756404877f, 0.041666556149721146f, 0.008363173343241215f,
                              0.0013926175888627768f};
-  x = V::max(V::min(x, V::set(80.f)), V::set(-103.9f));
+  x = V::max(V::min(x, V::set(80.f)), V::set(-110.f));
   const F magic = V::set(12582912.f);  // 1.5 * 2^23: adding it rounds to an integer
   const F n = V::sub(V::add(V::mul(x, V::set(1.44269502162933349609f)), magic), magic);
   // ln 2 = 0.693145751953125 (exact in 15 bits, so n * it is exact) + 1.4286068203e-06.
