@@ -23,6 +23,11 @@
 //  FullyConnected  in: X[..., K], W[N,K], B[N] (optional). Out: Y[..., N]. act_min/max.
 //                  Float X and Y with S8 W (zero point 0) and F32 B: dynamically quantized,
 //                  each row of X quantized at run time (ref::dynamic_fully_connected).
+//                  S8/U8 X (per tensor) with an F32 Y (ONNX Runtime's MatMulIntegerToFloat):
+//                  S8 W (per tensor or per channel along axis 0, any zero points), F32 B;
+//                  acc = sum_k (x - zx)(w - zw[c]) exactly in int32 (wrapping), then in float
+//                  y = clamp(float(acc) * (sx * sw[c]) + B[c]): the scale product rounded
+//                  first, the multiply and the add each rounded (ref::qfully_connected_float).
 //  Add Sub Mul Div numpy broadcasting of A and B. act_min/max.
 //  Relu Clip LeakyRelu Sigmoid HardSigmoid HardSwish Tanh Erf Softplus Elu Gelu Mish
 //                  elementwise; Clip: [alpha, beta] = [min, max]; LeakyRelu: alpha;
@@ -51,7 +56,9 @@
 //  MatMul          in: A[..., M, K], B[..., K, N], both activations; the batch dimensions
 //                  broadcast (numpy). Out: Y[..., M, N]. Float: A, B, Y F32 (`dynamic` 0).
 //                  Quantized: A and B each S8 or U8 per tensor with their own zero points,
-//                  Y S8/U8: requantized sum over k of (a - za)(b - zb).
+//                  Y S8/U8: requantized sum over k of (a - za)(b - zb). Y F32: that sum
+//                  exactly in int32, then float(acc) * (sa * sb), the scale product rounded
+//                  first (ref::qmatmul_float).
 //                  Dynamically quantized (A, B, Y F32, `dynamic` != 0): see FullyConnected.
 //  FullyConnected and MatMul `dynamic`: how float activations are quantized at run time.
 //                  1: ONNX DynamicQuantizeLinear exactly (uint8, per tensor: the range

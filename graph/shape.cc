@@ -134,7 +134,9 @@ Status infer_fully_connected(const NodeChecker& c, const Node& n, std::vector<Sh
       return c.fail("bias must be a constant of shape [" + std::to_string(cout) + "]");
   }
   EDGEQ_RETURN_IF_ERROR(c.activation(x));
-  EDGEQ_RETURN_IF_ERROR(c.same_kind(x, y));
+  // Quantized input, float output: ref::qfully_connected_float.
+  const bool float_out = is_quantized_type(x.dtype) && y.dtype == DType::kF32;
+  if (!float_out) EDGEQ_RETURN_IF_ERROR(c.same_kind(x, y));
   if (x.dtype == DType::kF32 && w.dtype == DType::kS8) {
     // Dynamically quantized: float activations, int8 weights with zero point 0, float bias.
     if (!(w.quant.per_tensor() || (w.quant.axis == 0 && w.quant.scale.size() == static_cast<size_t>(cout))))
@@ -149,6 +151,13 @@ Status infer_fully_connected(const NodeChecker& c, const Node& n, std::vector<Sh
   } else if (x.dtype == DType::kF32) {
     if (w.dtype != DType::kF32 || (c.has_in(2) && c.in(2).dtype != DType::kF32))
       return c.fail("a float fully-connected op needs f32 (or, dynamically quantized, s8) weights and f32 bias");
+  } else if (float_out) {
+    if (w.dtype != DType::kS8) return c.fail("a quantized fully-connected op needs s8 weights");
+    if (!(w.quant.per_tensor() || (w.quant.axis == 0 && w.quant.scale.size() == static_cast<size_t>(cout))) ||
+        w.quant.zero_point.size() != w.quant.scale.size())
+      return c.fail("weights must be quantized per tensor or per output channel (axis 0)");
+    if (c.has_in(2) && c.in(2).dtype != DType::kF32)
+      return c.fail("a quantized fully-connected op with a float output needs an f32 bias");
   } else {
     if (w.dtype != DType::kS8) return c.fail("a quantized fully-connected op needs s8 weights");
     if (!(w.quant.per_tensor() || (w.quant.axis == 0 && w.quant.scale.size() == static_cast<size_t>(cout))))
@@ -408,8 +417,9 @@ Status infer_matmul(const NodeChecker& c, const Node& n, std::vector<Shape>* out
     return c.fail("batch dimensions of " + shape_string(a.shape) + " and " + shape_string(b.shape) +
                   " do not broadcast");
   const bool fl = a.dtype == DType::kF32;
-  if ((b.dtype == DType::kF32) != fl || (y.dtype == DType::kF32) != fl)
-    return c.fail("operands and result must be all float or all quantized");
+  // Quantized operands may give a float result (ref::qmatmul_float).
+  if ((b.dtype == DType::kF32) != fl || ((y.dtype == DType::kF32) != fl && fl))
+    return c.fail("operands and result must be all float, all quantized, or quantized with a float result");
   if (n.attrs.dynamic < 0 || n.attrs.dynamic > 2 || (n.attrs.dynamic != 0 && !fl))
     return c.fail("dynamic quantization mode " + std::to_string(n.attrs.dynamic) + " needs float operands");
   s.push_back(m);

@@ -170,12 +170,13 @@ void QMatMulOp::Impl::pack_matrix(size_t bi) {
       return p.b_s8 ? load_as_i32<int8_t>(b, base + kk * n + j) : load_as_i32<uint8_t>(b, base + kk * n + j);
     };
     // direct: every b - zb fits int8 (and A's type is Y's, the kernel's epilogue writing Y).
-    bool fits = p.a_s8 == p.y_s8;
+    // A float Y takes the int32 tile always, without the row term when b - zb fits.
+    bool fits = p.y_f32 || p.a_s8 == p.y_s8;
     for (size_t i = 0; fits && i < static_cast<size_t>(s.k) * n; ++i) {
       const int32_t v = (p.b_s8 ? load_as_i32<int8_t>(b, base + i) : load_as_i32<uint8_t>(b, base + i)) - zb;
       fits = v >= -128 && v <= 127;
     }
-    direct[bi] = fits;
+    direct[bi] = fits && !p.y_f32;
     d[bi] = fits ? 0 : o - zb;
     const int32_t sub = fits ? zb : o;
     const uint32_t a_offset = static_cast<uint32_t>(p.a_zero_point) + act_offset;
@@ -239,6 +240,27 @@ void QMatMulOp::Impl::finish_tile(int64_t t, int64_t ai, int64_t bi, size_t m0, 
   const size_t n = static_cast<size_t>(s.n);
   const uint32_t dk = static_cast<uint32_t>(d[bi]);
   const uint32_t kk = static_cast<uint32_t>(s.k);
+  if (p.mode == 0 && p.y_f32) {  // ref::qmatmul_float, ref::qfully_connected_float
+    const uint32_t za = static_cast<uint32_t>(p.a_zero_point);
+    float* out = static_cast<float*>(y) + (t * s.m + m0) * n + n0;
+    const float* cs = col_scale.data() + bi * n + n0;
+    const float* bias = fc && p.bias != nullptr ? p.bias + n0 : nullptr;
+    for (size_t i = 0; i < mc; ++i) {
+      const uint32_t r = dk == 0 ? 0u : dk * (rowsum[ai * s.m + m0 + i] - kk * za);
+      const int32_t* row = acc + i * ldc;
+      float* o = out + i * n;
+      for (size_t j = 0; j < nc; ++j) {
+        const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(row[j]) + r);
+        o[j] = static_cast<float>(v) * cs[j];
+      }
+      if (fc) {
+        if (bias != nullptr)
+          for (size_t j = 0; j < nc; ++j) o[j] += bias[j];
+        for (size_t j = 0; j < nc; ++j) o[j] = ref::internal::clamp_f32(o[j], p.act_min, p.act_max);
+      }
+    }
+    return;
+  }
   if (p.mode == 0) {
     const uint32_t za = static_cast<uint32_t>(p.a_zero_point);
     uint8_t* out = static_cast<uint8_t*>(y) + (t * s.m + m0) * n + n0;
@@ -308,13 +330,15 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
       size_t{kernel.mr} * kernel.nr > kMaxTile || (a_s8 ? kernel.s8 : kernel.u8) == nullptr)
     return InitResult::kDeclined;
   if (s.m <= 0 || s.n <= 0 || s.k <= 0 || s.batches <= 0) return InitResult::kDeclined;
-  if (params.mode == 0 && params.rq.per_channel) return InitResult::kDeclined;
+  if (params.mode == 0 && !params.y_f32 && params.rq.per_channel) return InitResult::kDeclined;
+  if (params.y_f32 && params.mode != 0) return InitResult::kDeclined;
   auto impl = std::make_unique<Impl>();
   Impl& m = *impl;
   m.p = params;
   m.s = s;
   m.fc = params.weight != nullptr;
-  if (m.fc && (params.mode == 0 || s.batches != 1 || s.b_batches != 1)) return InitResult::kDeclined;
+  if (m.fc && ((params.mode == 0 && !params.y_f32) || s.batches != 1 || s.b_batches != 1))
+    return InitResult::kDeclined;
   m.ukernel = a_s8 ? kernel.s8 : kernel.u8;
   m.quantize_u8 = params.quantize_u8 != nullptr ? params.quantize_u8 : &scalar_quantize_u8;
   const QIgemmUkernel row = a_s8 ? kernel.s8_row : kernel.u8_row;
@@ -337,7 +361,17 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
   m.cols_ok.assign(bb, 1);
   m.rowsum.assign(rows, 0);
   m.raw_q.int32_output = true;
-  if (params.mode == 0) {
+  if (params.y_f32) {
+    // The scales per column, each product rounded to float as the reference does; a
+    // fully connected layer's weights packed once (zero point 0, A's in the bias).
+    m.col_scale.resize(bb * n);
+    for (size_t j = 0; j < bb * n; ++j)
+      m.col_scale[j] = params.a_scale * (m.fc ? params.weight_scale[params.per_channel ? j : 0] : params.b_scale);
+    if (m.fc) {
+      const uint32_t a_offset = static_cast<uint32_t>(params.a_zero_point) + m.act_offset;
+      m.pack(0, a_offset, [&](size_t kk, size_t j) { return int32_t{params.weight[j * k + kk]}; });
+    }
+  } else if (params.mode == 0) {
     // The direct epilogue: per-tensor parameters copied over the padded columns.
     const size_t padded = m.blocks * m.nr;
     m.direct_q.scheme = params.rq.scheme;

@@ -19,7 +19,9 @@
 //    per A row, then requantizes (or scales to float) in scalar code.
 // Changing every microkernel's epilogue for a per-row term would cost every
 // convolution a load and an add per tile row; the int32 tile costs only these products.
-// The dynamic modes always take the int32 way (their output is float): per-row zero
+// The float-output mode 0 (y_f32) takes the int32 way too, with d = 0 whenever every
+// b - zb fits int8 (no row term then), and scales the tile to float like the dynamic
+// modes. The dynamic modes always take the int32 way (their output is float): per-row zero
 // points z_i of A enter as -z_i * colsum_j(w), colsum from packing.
 //
 // Per run: begin() (serial: binds, and mode 1's tensor-wide ranges), then pack_b over
@@ -47,9 +49,14 @@ struct QMatMulParams {
   // mode 0
   bool a_s8 = false, b_s8 = false, y_s8 = false;
   int32_t a_zero_point = 0, b_zero_point = 0;
-  ref::Requant rq;  // per tensor
-  // A fully connected layer (dynamic modes): the constant weights w[n][k] (zero point
-  // 0) packed once; shape is then m x k by k x n with one batch.
+  ref::Requant rq;  // per tensor (unused when y_f32)
+  // mode 0 with a float Y (ref::qmatmul_float, ref::qfully_connected_float): the int32
+  // sum times a_scale * b_scale (a fully connected layer: a_scale * weight_scale[c], then
+  // + bias, then the clamp).
+  bool y_f32 = false;
+  float a_scale = 1.f, b_scale = 1.f;
+  // A fully connected layer (dynamic modes, or mode 0 with y_f32): the constant weights
+  // w[n][k] (zero point 0) packed once; shape is then m x k by k x n with one batch.
   const int8_t* weight = nullptr;
   const float* weight_scale = nullptr;
   bool per_channel = false;

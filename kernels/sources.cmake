@@ -15,6 +15,7 @@ set(EDGEQ_KERNEL_SOURCES
   kernels/qdwconv.cc
   kernels/pack_layout.cc
   kernels/qmatmul.cc
+  kernels/ref/qgemm_float.cc
 )
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(EDGEQ_ARCH x86)

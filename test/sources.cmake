@@ -21,7 +21,8 @@ file(GLOB EDGEQ_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/test/
 set(EDGEQ_IMPORTER_TEST_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test/importer_test.cc
                                 ${CMAKE_CURRENT_SOURCE_DIR}/test/model_test.cc
                                 ${CMAKE_CURRENT_SOURCE_DIR}/test/export_test.cc
-                                ${CMAKE_CURRENT_SOURCE_DIR}/test/transformer_import_test.cc)
+                                ${CMAKE_CURRENT_SOURCE_DIR}/test/transformer_import_test.cc
+                                ${CMAKE_CURRENT_SOURCE_DIR}/test/qdq_float_out_import_test.cc)
 if(NOT EDGEQ_BUILD_IMPORTER)
   list(REMOVE_ITEM EDGEQ_TEST_SOURCES ${EDGEQ_IMPORTER_TEST_SOURCES})
 endif()

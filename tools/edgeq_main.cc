@@ -182,6 +182,10 @@ int cmd_info(const std::string& path) {
       std::snprintf(buf, sizeof(buf), " clamp[%g, %g]", n.attrs.act_min, n.attrs.act_max);
       act = buf;
     }
+    // A GEMM on int8 inputs writing float (op_table.h: ONNX Runtime's MatMulIntegerToFloat).
+    if ((n.op == OpType::kFullyConnected || n.op == OpType::kMatMul) && y.dtype == DType::kF32 &&
+        is_quantized_type(g.tensors[n.inputs[0]].dtype))
+      act += std::string(" (") + dtype_name(g.tensors[n.inputs[0]].dtype) + " in)";
     std::printf("  %4zu %-15s %-40s (%s) -> (%s) %s %s%s\n", i, op_name(n.op), n.name.c_str(), ins.c_str(),
                 outs.c_str(), dtype_name(y.dtype), shape_string(y.shape).c_str(), act.c_str());
   }

@@ -6,6 +6,11 @@
 //    (MatMul: both operands dequantized runtime tensors, e.g. attention scores)
 //    (int8 weights per-tensor or per-channel, uint8 weights shifted to int8, int32
 //    bias checked against s_x*s_w and rescaled if it differs).
+//  * fuse_float_out (after the others reach their fixed point): kDequantize -> FullyConnected
+//    (constant dequantized weights) or MatMul (two dequantized activations) with no
+//    kQuantize after becomes the op on the int8 inputs with a float output (ONNX
+//    Runtime's QDQ files quantize a Linear's inputs but not its output when the consumer
+//    is float: residual Add, LayerNorm, Softmax, GELU).
 //  * sink_dequantize / hoist_quantize: pure data movement (Reshape, Transpose, Slice,
 //    Split, ResizeNearest, zero Pad) commutes with (de)quantization, so it moves to the
 //    int8 side.
@@ -335,6 +340,49 @@ bool fuse_qdq(Graph* g, const GraphUses& u, int i) {
   return true;
 }
 
+// The int8/uint8 per-tensor runtime tensor behind float tensor t, or -1.
+int32_t dq_activation(const Graph& g, const GraphUses& u, int32_t t) {
+  const int32_t src = dq_source(g, u, t);
+  if (src < 0) return -1;
+  const Tensor& s = g.tensors[src];
+  if (s.is_constant() || (s.dtype != DType::kS8 && s.dtype != DType::kU8) || !per_tensor_q(s)) return -1;
+  return src;
+}
+
+bool fuse_float_out(Graph* g, const GraphUses& u, int i) {
+  const Node& n = g->nodes[i];
+  if ((n.op != OpType::kFullyConnected && n.op != OpType::kMatMul) || n.attrs.dynamic != 0 ||
+      n.outputs.size() != 1 || !is_f32(*g, n.outputs[0]))
+    return false;
+  const int32_t x = dq_activation(*g, u, n.inputs[0]);
+  if (x < 0) return false;
+  std::vector<int32_t> new_inputs = n.inputs;
+  new_inputs[0] = x;
+  if (n.op == OpType::kMatMul) {
+    new_inputs[1] = dq_activation(*g, u, n.inputs[1]);
+    if (new_inputs[1] < 0) return false;
+  } else {
+    const int32_t w = dq_source(*g, u, n.inputs[1]);
+    if (w < 0) return false;
+    const Tensor& wt = g->tensors[w];
+    if (!wt.is_constant() || (wt.dtype != DType::kS8 && wt.dtype != DType::kU8) || wt.shape.size() != 2) return false;
+    const int64_t cout = wt.shape[0];
+    if (!wt.quant.per_tensor() && (wt.quant.axis != 0 || static_cast<int64_t>(wt.quant.scale.size()) != cout))
+      return false;
+    // The bias stays float: a float constant, or a dequantized constant that
+    // fold_const_dequantize turns into one.
+    if (n.inputs.size() > 2 && n.inputs[2] >= 0) {
+      const int32_t b = n.inputs[2];
+      const int32_t bq = dq_source(*g, u, b);
+      if (!(g->tensors[b].is_constant() && is_f32(*g, b)) && !(bq >= 0 && g->tensors[bq].is_constant())) return false;
+    }
+    new_inputs[1] = weight_to_s8(g, w);
+  }
+  Node& nn = g->nodes[i];
+  nn.inputs = new_inputs;
+  return true;
+}
+
 bool sink_dequantize(Graph* g, const GraphUses& u, int i) {
   const Node& n = g->nodes[i];
   if (!is_data_movement(n) || !is_f32(*g, n.inputs[0])) return false;
@@ -655,6 +703,7 @@ Status optimize_graph(const ImportOptions& opts, Graph* g) {
     for (Rewrite fn : kPasses) changed |= run(g, fn);
     if (!changed) break;
   }
+  run(g, fuse_float_out);
   if (opts.quantized_io) {
     run(g, quantized_io);
     run(g, collapse_movement);

@@ -405,5 +405,26 @@ void dynamic_fully_connected_per_tensor(int32_t m, int32_t n, int32_t k, const f
                                         const float* weight_scale, bool per_channel, const float* bias,
                                         float act_min, float act_max, uint8_t* q, float* output);
 
+// ---------------------------------------------------------------- int8 products with a float output
+
+// FullyConnected with a quantized input (int8/uint8 per tensor) and an F32 output (ONNX
+// Runtime's MatMulIntegerToFloat): per output, in int32 (wrapping),
+// acc = sum_k (x[m][k] - input_zp) * (w[n][k] - w_zp[n]), then
+// y = clamp(float(acc) * (input_scale * w_scale[n]) + bias[n], act_min, act_max): the
+// scale product rounded to float first, then the multiply, then the addition (two
+// roundings, no fused multiply-add). w_zp and w_scale are per channel when per_channel.
+template <typename T>
+void qfully_connected_float(int32_t m, int32_t n, int32_t k, const T* input, int32_t input_zero_point,
+                            float input_scale, const int8_t* weight, const int32_t* weight_zero_point,
+                            const float* weight_scale, bool per_channel, const float* bias, float act_min,
+                            float act_max, float* output);
+
+// MatMul of two quantized activations (each int8 or uint8 per tensor) with an F32
+// output: acc = sum_k (a - za)(b - zb) in int32 (wrapping), y = float(acc) * (s_a * s_b),
+// the scale product rounded to float first.
+template <typename TA, typename TB>
+void qmatmul_float(const MatMulShape& s, const TA* a, int32_t a_zero_point, float a_scale, const TB* b,
+                   int32_t b_zero_point, float b_scale, float* y);
+
 }  // namespace ref
 }  // namespace edgeq

@@ -290,6 +290,7 @@ Status prepare_fully_connected(const Graph& g, const Node& n, const OpContext& c
     return own(std::make_unique<DynamicFc>(g, n), g, ctx, out);
   }
   if (t == DType::kF32) return own(std::make_unique<FcF32>(g, n), g, ctx, out);
+  if (g.tensors[n.outputs[0]].dtype == DType::kF32) return prepare_fc_float_out(g, n, ctx, out);
   return own_typed<QFc>(t, g, ctx, out, g, n);
 }
 
@@ -299,6 +300,7 @@ Status prepack_gemm(const Graph& g, const kern::QGemmKernel& layout, std::vector
   for (const Node& n : g.nodes) {
     if (n.op != OpType::kConv2D && n.op != OpType::kFullyConnected) continue;
     if (g.tensors[n.inputs[0]].dtype == DType::kF32) continue;
+    if (g.tensors[n.outputs[0]].dtype == DType::kF32) continue;  // packed by qgemm_float.cc's op
     const ref::ConvShape shape = n.op == OpType::kConv2D ? ops::conv_shape(g, n) : ops::fc_shape(ops::FcDims(g, n));
     ops::QWeights qw;
     EDGEQ_RETURN_IF_ERROR(qw.init(g, n));

@@ -162,8 +162,11 @@ Status prepare_matmul(const Graph& g, const Node& n, const OpContext& ctx, std::
   ref::MatMulShape s;
   EDGEQ_RETURN_IF_ERROR(matmul_shape(g, n, &s));
   const bool fl = g.tensors[n.inputs[0]].dtype == DType::kF32;
-  if (fl != (g.tensors[n.inputs[1]].dtype == DType::kF32) || fl != (g.tensors[n.outputs[0]].dtype == DType::kF32))
-    return op_error(n, "operands and result must be all float or all quantized");
+  const bool y_fl = g.tensors[n.outputs[0]].dtype == DType::kF32;
+  if (!fl && y_fl && g.tensors[n.inputs[1]].dtype != DType::kF32)  // qgemm_float.cc
+    return prepare_matmul_float_out(g, n, s, ctx, out);
+  if (fl != (g.tensors[n.inputs[1]].dtype == DType::kF32) || fl != y_fl)
+    return op_error(n, "operands and result must be all float, all quantized, or quantized with a float result");
   if (!fl) {
     if (n.attrs.dynamic != 0) return op_error(n, "dynamic quantization needs float operands");
     return own(std::make_unique<QMatMul>(n, s), g, ctx, out);
