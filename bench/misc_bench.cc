@@ -1,4 +1,5 @@
-// Kernel benchmarks of the depthwise convolution and the misc kernels, single thread.
+// Kernel benchmarks of the depthwise convolution and the misc kernels (float unary ops
+// included), single thread.
 //   edgeq_misc_bench [--benchmark_filter=dw/...] [--benchmark_* flags]
 // Depthwise: MobileNetV2's depthwise layers (3x3, pad 1, int8 activations, per-channel
 // weights, fp32 requantization, ReLU6-like clamp) on every depthwise kernel the host
@@ -190,6 +191,21 @@ void bench_lookup(benchmark::State& state, Isa isa) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n));
 }
 
+// A float unary op on a DeiT-tiny activation (197 tokens x 768: its Gelu), inputs in
+// [-8, 8]; items/s = elements/s.
+void bench_unary_f32(benchmark::State& state, Isa isa, ref::UnaryOp op, float alpha) {
+  const size_t n = 197 * 768;
+  std::vector<float> x(n), y(n);
+  for (size_t i = 0; i < n; ++i) x[i] = static_cast<float>(static_cast<int>(i * 7919 % 4001) - 2000) / 250.f;
+  auto fn = isa == Isa::kRef ? ref::unary_f32 : kern::kernel_set(isa).misc.unary_f32;
+  state.SetLabel(isa == Isa::kRef ? "ref" : kern::kernel_set(isa).misc.names.unary_f32);
+  for (auto _ : state) {
+    fn(op, alpha, 0.f, n, x.data(), y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
+}
+
 // A 224x224 RGB image: quantized (float -> uint8), its NCHW -> NHWC transpose, and a
 // 56x56x24 tensor dequantized (int8 -> float).
 void bench_quantize(benchmark::State& state, Isa isa) {
@@ -289,6 +305,22 @@ void register_all() {
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("transpose_nchw_nhwc_u8/3x224x224/" + level).c_str(), bench_transpose, isa)
         ->Unit(benchmark::kMicrosecond);
+  }
+  const struct {
+    const char* name;
+    ref::UnaryOp op;
+    float alpha;
+  } unary[] = {{"gelu_erf", ref::UnaryOp::kGelu, 0.f},  {"gelu_tanh", ref::UnaryOp::kGelu, 1.f},
+               {"tanh", ref::UnaryOp::kTanh, 0.f},      {"erf", ref::UnaryOp::kErf, 0.f},
+               {"sigmoid", ref::UnaryOp::kSigmoid, 0.f}, {"softplus", ref::UnaryOp::kSoftplus, 0.f},
+               {"mish", ref::UnaryOp::kMish, 0.f},      {"elu", ref::UnaryOp::kElu, 1.f}};
+  for (Isa isa : levels) {
+    if (isa != Isa::kRef && kern::kernel_set(isa).misc.unary_f32 == nullptr) continue;
+    for (const auto& u : unary) {
+      benchmark::RegisterBenchmark(("unary_f32/" + std::string(u.name) + "/197x768/" + kern::isa_name(isa)).c_str(),
+                                   bench_unary_f32, isa, u.op, u.alpha)
+          ->Unit(benchmark::kMicrosecond);
+    }
   }
   benchmark::RegisterBenchmark("gather_s8/30522x768/128ids/ref", bench_gather)->Unit(benchmark::kMicrosecond);
 }

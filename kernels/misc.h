@@ -106,6 +106,24 @@ template <typename T>
 using QLayerNormFn = void (*)(int64_t rows, int32_t channels, const T* in, const ref::QLayerNormParams& p, T* out);
 using LayerNormF32Fn = void (*)(int64_t rows, int32_t channels, const float* in, const float* gamma,
                                 const float* beta, float epsilon, float* out);
+using UnaryF32Fn = void (*)(ref::UnaryOp op, float alpha, float beta, size_t n, const float* in, float* out);
+
+// The float unary ops the unary_f32 kernels compute themselves (kernels/unary_f32_math.h);
+// they hand the others to ref::unary_f32.
+inline bool unary_f32_kernel_covers(ref::UnaryOp op) {
+  switch (op) {
+    case ref::UnaryOp::kTanh:
+    case ref::UnaryOp::kErf:
+    case ref::UnaryOp::kGelu:
+    case ref::UnaryOp::kSigmoid:
+    case ref::UnaryOp::kSoftplus:
+    case ref::UnaryOp::kMish:
+    case ref::UnaryOp::kElu:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // The names of a level's misc kernels, one per family (its int8 and uint8 functions), by
 // the rule of kernels.h: "q8_vbinary_minmax_ukernel__avx2", "q8_maxpool_minmax_ukernel__avx2",
@@ -135,6 +153,7 @@ struct MiscKernelNames {
   const char* qsoftmax = nullptr;     // qsoftmax_s8, qsoftmax_u8
   const char* qlayer_norm = nullptr;  // qlayer_norm_s8, qlayer_norm_u8
   const char* layer_norm_f32 = nullptr;
+  const char* unary_f32 = nullptr;  // "f32_vunary_ukernel__<isa>", for the ops unary_f32_kernel_covers()
 };
 
 // The names of a level whose misc kernels are all of one ISA: isa is a string literal,
@@ -192,6 +211,8 @@ struct MiscKernels {
   QLayerNormFn<int8_t> qlayer_norm_s8 = nullptr;  // ref::qlayer_norm
   QLayerNormFn<uint8_t> qlayer_norm_u8 = nullptr;
   LayerNormF32Fn layer_norm_f32 = nullptr;  // ref::layer_norm_f32
+  // ref::unary_f32, within the tolerance test/unary_f32_test.cc states (not bit for bit).
+  UnaryF32Fn unary_f32 = nullptr;
 };
 
 }  // namespace kern

@@ -43,3 +43,7 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
 else()
   set_source_files_properties(kernels/arm/fgemm_neon.cc PROPERTIES COMPILE_OPTIONS "-O3;-mfpu=neon;-ffp-contract=off")
 endif()
+# The float unary kernel (kernels/unary_f32_math.h): NEON at every level, no fused
+# multiply-add.
+list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/unary_f32_neon.cc)
+set_source_files_properties(kernels/arm/unary_f32_neon.cc PROPERTIES COMPILE_OPTIONS "${EDGEQ_ARM_MISC_FLAGS}")

@@ -10,6 +10,8 @@ namespace kern {
 MiscKernels misc_kernels_neon();
 // Sets the softmax and layer norm kernels of `k` (kernels/arm/norm_neon.cc).
 void add_norm_kernels_neon(MiscKernels* k);
+// Sets the float unary kernel of `k` (kernels/arm/unary_f32_neon.cc).
+void add_unary_kernels_neon(MiscKernels* k);
 
 }  // namespace kern
 }  // namespace edgeq

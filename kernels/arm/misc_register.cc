@@ -26,6 +26,7 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   add_norm_kernels_neon(&set->misc);
   set->misc.names = EDGEQ_MISC_KERNEL_NAMES("neon");  // misc.h: how profiles use them
   set->fgemm = fgemm_kernel_neon();  // float MatMul, the same at every level
+  add_unary_kernels_neon(&set->misc);
 }
 
 }  // namespace kern

@@ -238,6 +238,7 @@ float unary_value(UnaryOp op, float x, float alpha, float beta) {
     }
     case UnaryOp::kGelu: {
       const double xd = static_cast<double>(x);
+      if (std::isinf(xd)) return xd < 0.0 ? 0.f : x;  // -inf * 0 would be NaN: the limit is 0
       if (alpha == 0.f) return static_cast<float>(0.5 * xd * (1.0 + std::erf(xd / std::sqrt(2.0))));
       const double k = std::sqrt(2.0 / 3.14159265358979323846);
       return static_cast<float>(0.5 * xd * (1.0 + std::tanh(k * (xd + 0.044715 * xd * xd * xd))));

@@ -10,5 +10,8 @@ set_source_files_properties(${EDGEQ_X86_MISC_AVXVNNI} PROPERTIES COMPILE_OPTIONS
 # GCC 12's avx512fintrin.h trips -Wmaybe-uninitialized in its own intrinsics.
 set_source_files_properties(${EDGEQ_X86_MISC_AVX512VNNI} PROPERTIES
   COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512vnni;-ffp-contract=off;-Wno-maybe-uninitialized")
+# The float unary kernel: AVX2 without FMA at every level (kernels/unary_f32_math.h).
+set_source_files_properties(kernels/x86/unary_f32_avx2.cc PROPERTIES COMPILE_OPTIONS "-mavx2;-ffp-contract=off")
+list(APPEND EDGEQ_KERNEL_SOURCES kernels/x86/unary_f32_avx2.cc)
 list(APPEND EDGEQ_KERNEL_SOURCES kernels/x86/misc_register.cc ${EDGEQ_X86_MISC_AVX2} ${EDGEQ_X86_MISC_AVXVNNI}
   ${EDGEQ_X86_MISC_AVX512VNNI})

@@ -29,6 +29,7 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   // Float MatMul: AVX-512F at its level; below, FMA3 where the CPU has it (AVX2 does not
   // imply it; cpuinfo is initialized: dispatch checked the level first).
   set->fgemm = isa == Isa::kAvx512Vnni ? fgemm_kernel_avx512() : fgemm_kernel_avx2(cpuinfo_has_x86_fma3());
+  add_unary_kernels_avx2(&set->misc);
 }
 
 }  // namespace kern

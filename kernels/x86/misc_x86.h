@@ -13,6 +13,8 @@ DwKernels dw_kernels_avx512vnni();
 MiscKernels misc_kernels_avx2();
 // Sets the softmax and layer norm kernels of `k` (kernels/x86/norm_avx2.cc).
 void add_norm_kernels_avx2(MiscKernels* k);
+// Sets the float unary kernel of `k` (kernels/x86/unary_f32_avx2.cc).
+void add_unary_kernels_avx2(MiscKernels* k);
 
 }  // namespace kern
 }  // namespace edgeq

@@ -1,8 +1,8 @@
 // The elementwise family of the op layer: binary ops with broadcasting (Add, Sub,
-// Mul, Div), unary ops (float on the reference, quantized as a 256-entry lookup table
-// built here), Lookup (a table the importer computed), and Softmax. Quantized binary
-// ops split their outermost output dimension, table lookups their elements, over the
-// session's threads through the scheduler.
+// Mul, Div), unary ops (float on the level's unary kernel or the reference, quantized
+// as a 256-entry lookup table built here), Lookup (a table the importer computed), and
+// Softmax. Quantized binary ops split their outermost output dimension, float unary ops
+// and table lookups their elements, over the session's threads through the scheduler.
 #include <cstring>
 #include <memory>
 
@@ -138,17 +138,35 @@ ref::UnaryOp unary_kind(OpType op) {
   return kind;
 }
 
+// A float unary op: the level's unary_f32 kernel for the ops it covers
+// (kern::unary_f32_kernel_covers), else the reference; elements split over the threads.
 class UnaryF32 : public PreparedOp {
  public:
   UnaryF32(const Graph& g, const Node& n) : n_(n), count_(static_cast<size_t>(g.tensors[n.outputs[0]].num_elements())) {}
-  void run(uint8_t* const* p) override {
-    ref::unary_f32(unary_kind(n_.op), n_.attrs.alpha, n_.attrs.beta, count_, at<float>(p, n_.inputs[0]),
-                   at<float>(p, n_.outputs[0]));
+  Status init(const Graph&, const OpContext& ctx) {
+    kind_ = unary_kind(n_.op);
+    if (ctx.kernels->misc.unary_f32 != nullptr && kern::unary_f32_kernel_covers(kind_)) fn_ = ctx.kernels->misc.unary_f32;
+    name_ = ctx.kernels->misc.names.unary_f32;
+    scheduler_ = ctx.scheduler;
+    return Status::Ok();
   }
+  void run(uint8_t* const* p) override {
+    const float* x = at<float>(p, n_.inputs[0]);
+    float* y = at<float>(p, n_.outputs[0]);
+    element_ranges(scheduler_, static_cast<int64_t>(count_), kChunk, [&](size_t i0, size_t i1) {
+      fn_(kind_, n_.attrs.alpha, n_.attrs.beta, i1 - i0, x + i0, y + i0);
+    });
+  }
+  const char* kernel_name() const override { return misc_kernel_name<kern::UnaryF32Fn>(fn_, &ref::unary_f32, name_); }
 
  private:
   const Node& n_;
   size_t count_;
+  static constexpr int64_t kChunk = 4096;  // elements per range of a split over threads (whole vectors)
+  ref::UnaryOp kind_ = ref::UnaryOp::kRelu;
+  kern::UnaryF32Fn fn_ = &ref::unary_f32;
+  const char* name_ = nullptr;
+  const Scheduler* scheduler_ = nullptr;
 };
 
 // The 256 output bytes of a Requantize from TI to TO, indexed by the input's byte: the
