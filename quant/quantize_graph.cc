@@ -367,7 +367,7 @@ bool constant_gemm_weights(const Graph& g, const Node& n, Tensor* w) {
 }
 
 // Dynamic quantization: int8 weights for every GEMM with constant weights, the run-time
-// mode on every FullyConnected and MatMul left with float operands.
+// mode on every FullyConnected, and on MatMuls of two activations when asked.
 Status quantize_dynamic(const Graph& g, const GraphQuantOptions& opts, Graph* out) {
   *out = g;
   out->requant = opts.requant;
@@ -380,7 +380,7 @@ Status quantize_dynamic(const Graph& g, const GraphQuantOptions& opts, Graph* ou
       n.inputs[1] = out->add_tensor(std::move(wq));
       n.op = OpType::kFullyConnected;  // a MatMul with constant B becomes one (no bias)
       n.attrs.dynamic = row ? 0 : 1;
-    } else if (n.op == OpType::kMatMul && out->tensors[n.inputs[0]].dtype == DType::kF32 &&
+    } else if (opts.dynamic_attention && n.op == OpType::kMatMul && out->tensors[n.inputs[0]].dtype == DType::kF32 &&
                out->tensors[n.inputs[1]].dtype == DType::kF32) {
       n.attrs.dynamic = row ? 2 : 1;
     }

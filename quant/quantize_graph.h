@@ -65,9 +65,12 @@ struct GraphQuantOptions {
   // tensor); activations stay float and are quantized at run time. No activation
   // qparams are needed. Every FullyConnected with constant weights (any input rank)
   // and every MatMul whose B is a constant matrix (rewritten as a FullyConnected with
-  // W = B^T) get int8 weights; a MatMul of two activations keeps float operands and is
-  // quantized at run time on both sides. `dynamic_mode` sets Attrs::dynamic on them.
+  // W = B^T) get int8 weights. A MatMul of two activations (attention) stays float, as
+  // ONNX Runtime's dynamic quantization leaves it: the float kernel is exact and, with
+  // no operand to quantize per run, faster; with `dynamic_attention` it is quantized at
+  // run time on both sides instead. `dynamic_mode` sets Attrs::dynamic on them.
   bool dynamic = false;
+  bool dynamic_attention = false;
   DynamicMode dynamic_mode = DynamicMode::kRow;
 };
 

@@ -236,10 +236,12 @@ TEST(TransformerQuant, DynamicQuantizesEveryConstantGemmAndMarksMatMuls) {
   const int32_t z = b.node("proj_mm", OpType::kMatMul, {y, w}, {1, testing_graphs::kSeq, 5});
   const Graph g2 = b.finish({z});
   const std::vector<float> bf = floats_of(g2.tensors[w]);
+  for (const bool attention : {false, true})
   for (quant::DynamicMode mode : {quant::DynamicMode::kRow, quant::DynamicMode::kTensor}) {
-    SCOPED_TRACE(quant::dynamic_mode_name(mode));
+    SCOPED_TRACE(std::string(quant::dynamic_mode_name(mode)) + (attention ? ", dynamic attention" : ""));
     quant::GraphQuantOptions opts;
     opts.dynamic = true;
+    opts.dynamic_attention = attention;
     opts.dynamic_mode = mode;
     Graph qg;
     Status s = quant::quantize_graph(g2, {}, opts, &qg);
@@ -250,7 +252,7 @@ TEST(TransformerQuant, DynamicQuantizesEveryConstantGemmAndMarksMatMuls) {
         EXPECT_EQ(qg.tensors[n.inputs[1]].dtype, DType::kS8) << n.name;
         EXPECT_EQ(n.attrs.dynamic, mode == quant::DynamicMode::kRow ? 0 : 1) << n.name;
       } else if (n.op == OpType::kMatMul) {
-        EXPECT_EQ(n.attrs.dynamic, mode == quant::DynamicMode::kRow ? 2 : 1) << n.name;
+        EXPECT_EQ(n.attrs.dynamic, !attention ? 0 : mode == quant::DynamicMode::kRow ? 2 : 1) << n.name;
       }
     }
     EXPECT_EQ(count_op(qg, OpType::kMatMul), 2);  // qk and pv: two activations

@@ -158,7 +158,7 @@ void print_report(const quant::ErrorReport& r, size_t top) {
 struct CalibrateArgs {
   std::string model, output, stats, method = "minmax", act_dtype = "uint8", requant = "fp32", exclude;
   std::string dynamic_mode = "row";
-  bool per_tensor = false, per_channel = false, dynamic = false, full_int8 = false;
+  bool per_tensor = false, per_channel = false, dynamic = false, dynamic_attention = false, full_int8 = false;
   int32_t fallback = 0;
   double fallback_sqnr = std::numeric_limits<double>::quiet_NaN();
   int64_t sensitivity_samples = 200;
@@ -191,12 +191,14 @@ Status calibrate(const CalibrateArgs& a) {
   if (!quant::parse_dynamic_mode(a.dynamic_mode, &dynamic_mode))
     return InvalidArgument("unknown --dynamic-mode '" + a.dynamic_mode + "'");
   if (a.dynamic && a.full_int8) return InvalidArgument("--full-int8 is static quantization: drop --dynamic");
+  if (a.dynamic_attention && !a.dynamic) return InvalidArgument("--dynamic-attention needs --dynamic");
 
   Graph out;
   if (a.dynamic) {
     quant::GraphQuantOptions g;
     g.dynamic = true;
     g.dynamic_mode = dynamic_mode;
+    g.dynamic_attention = a.dynamic_attention;
     g.per_channel_weights = opts.per_channel_weights;
     g.requant = opts.requant;
     EDGEQ_RETURN_IF_ERROR(quant::quantize_graph(model->graph(), {}, g, &out));
@@ -309,6 +311,8 @@ void add_quant_commands(CLI::App& app, Commands* commands) {
   cal->add_option("--dynamic-mode", c->dynamic_mode,
                   "--dynamic: run-time activation quantization, row (per row, the default) or tensor (ONNX Runtime's)")
       ->check(CLI::IsMember({"row", "tensor"}));
+  cal->add_flag("--dynamic-attention", c->dynamic_attention,
+                "--dynamic: also quantize MatMuls of two activations at run time (default: they stay float)");
   cal->add_flag("--full-int8", c->full_int8,
                 "static: LayerNorm, Softmax, GELU and residual Adds in int8 too (default: float islands)");
   cal->add_option("--percentile", c->percentile, "percentile method: the percentile kept")->check(CLI::Range(50.0, 100.0));
