@@ -94,7 +94,17 @@ struct QMatMulOp::Impl {
   bool wide = false, fc = false;
   uint32_t act_offset = 0;  // the kernel's offset for A's type
 
-  AlignedBuffer packed;           // b_batches * blocks * block_bytes
+  // The memory of the packed B, and of the dynamic modes' quantized A and B. A fully
+  // connected layer's packed weights are the op's own; what a run rewrites (a
+  // run-time B packed, the quantized copies) is the op's own too unless the caller
+  // asked for an external workspace (QMatMulParams::external_workspace).
+  struct Region {
+    AlignedBuffer own;
+    uint8_t* p = nullptr;
+    size_t bytes = 0, offset = 0;  // offset: in the workspace, for per-run regions
+    bool per_run = false;
+  };
+  Region packed;                  // b_batches * blocks * block_bytes
   std::vector<uint8_t> direct;    // per B matrix: w = b - zb (mode 0)
   std::vector<int32_t> d;         // per B matrix: o - zb, the row term's factor
   std::vector<uint32_t> colsum;   // b_batches * n
@@ -102,8 +112,9 @@ struct QMatMulOp::Impl {
   std::vector<uint8_t> col_ok;    // b_batches * n (dynamic)
   std::vector<uint8_t> cols_ok;   // per B matrix: every column finite
   std::vector<float> col_lo;      // mode 2: b_batches * n, the columns' minima
-  AlignedBuffer qb;               // dynamic MatMul: quantized B, b_batches * k * n
-  AlignedBuffer qa;               // dynamic: quantized A, a_batches * m * k (+ slack)
+  Region qb;                      // dynamic MatMul: quantized B, b_batches * k * n
+  Region qa;                      // dynamic: quantized A, a_batches * m * k (+ slack)
+  size_t workspace_bytes = 0;     // external workspace: the per-run regions' total
   std::vector<float> row_scale;   // a_batches * m (dynamic)
   std::vector<int32_t> row_zp;
   std::vector<uint8_t> row_ok;
@@ -130,7 +141,7 @@ struct QMatMulOp::Impl {
 
 template <typename Get>
 void QMatMulOp::Impl::pack(size_t matrix, uint32_t a_offset, const Get& get) {
-  uint8_t* base = packed.get() + matrix * blocks * block_bytes;
+  uint8_t* base = packed.p + matrix * blocks * block_bytes;
   std::memset(base, 0, blocks * block_bytes);
   const size_t k = static_cast<size_t>(s.k), n = static_cast<size_t>(s.n);
   uint32_t* sums = colsum.data() + matrix * n;
@@ -187,7 +198,7 @@ void QMatMulOp::Impl::pack_matrix(size_t bi) {
   // then packed from that int8 copy.
   const float* bf = static_cast<const float*>(b) + base;
   const size_t count = static_cast<size_t>(s.k) * n;
-  int8_t* q = reinterpret_cast<int8_t*>(qb.get()) + base;
+  int8_t* q = reinterpret_cast<int8_t*>(qb.p) + base;
   if (p.mode == 1) {  // uint8 with the tensor's (s_b, z_b), kept as q - 128
     quantize_u8(count, bf, b_scale, b_zp, reinterpret_cast<uint8_t*>(q));
     for (size_t i = 0; i < count; ++i) q[i] = static_cast<int8_t>(static_cast<uint8_t>(q[i]) - 128);
@@ -353,8 +364,29 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
   m.block_bytes = round_up(m.nr * sizeof(int32_t) + round_up(k, m.kr) * m.nr * (m.wide ? 2 : 1), kAlign);
   m.m_tiles = (static_cast<size_t>(s.m) + m.mr - 1) / m.mr;
   const size_t bb = static_cast<size_t>(s.b_batches), rows = static_cast<size_t>(s.a_batches) * s.m;
-  m.packed = aligned_buffer(bb * m.blocks * m.block_bytes, kAlign);
-  if (!m.packed) return InitResult::kOutOfMemory;
+  const bool dynamic = !params.y_f32 && params.mode != 0;
+  m.packed.bytes = bb * m.blocks * m.block_bytes;
+  m.packed.per_run = !m.fc;
+  if (dynamic) {
+    m.qa.bytes = rows * k + round_up(k, m.kr) + kReadSlack;
+    m.qa.per_run = true;
+    if (!m.fc) {
+      m.qb.bytes = bb * k * n;
+      m.qb.per_run = true;
+    }
+  }
+  for (Impl::Region* r : {&m.packed, &m.qa, &m.qb}) {
+    if (r->bytes == 0) continue;
+    if (params.external_workspace && r->per_run) {
+      r->offset = m.workspace_bytes;
+      m.workspace_bytes += round_up(r->bytes, kAlign);
+      continue;
+    }
+    r->own = aligned_buffer(r->bytes, kAlign);
+    if (!r->own) return InitResult::kOutOfMemory;
+    r->p = r->own.get();
+    r->per_run = false;  // the op's own
+  }
   m.direct.assign(bb, 0);
   m.d.assign(bb, 0);
   m.colsum.assign(bb * n, 0);
@@ -392,9 +424,9 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
     // (and the int32 tiles' rounding, round_small, below 2^22)
     if (lo < -(int64_t{1} << 22) || hi > (int64_t{1} << 22)) return InitResult::kDeclined;
   } else {
-    m.qa = aligned_buffer(rows * k + round_up(k, m.kr) + kReadSlack, kAlign);
-    if (!m.qa) return InitResult::kOutOfMemory;
-    std::memset(m.qa.get(), 0, rows * k + round_up(k, m.kr) + kReadSlack);
+    // Bytes past a row's k meet zero weights: whatever they hold adds nothing (an own
+    // copy is zeroed all the same; a workspace holds what its last user left).
+    if (m.qa.p != nullptr) std::memset(m.qa.p, 0, m.qa.bytes);
     m.row_scale.assign(rows, 1.f);
     m.row_zp.assign(rows, 0);
     m.row_ok.assign(rows, 1);
@@ -402,8 +434,6 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
     m.col_ok.assign(bb * n, 1);
     if (!m.fc) {
       m.col_lo.assign(bb * n, 0.f);
-      m.qb = aligned_buffer(bb * k * n, kAlign);
-      if (!m.qb) return InitResult::kOutOfMemory;
     }
     if (m.fc) {  // the constant weights, packed once, their scales per column
       for (size_t j = 0; j < n; ++j) m.col_scale[j] = params.weight_scale[params.per_channel ? j : 0];
@@ -472,7 +502,7 @@ void QMatMulOp::prepare_a(size_t begin, size_t end) {
       m.row_ok[r] = range_of(k, x, &lo, &hi);
       ref::dynamic_uint8_params(lo, hi, &m.row_scale[r], &m.row_zp[r]);
     }
-    uint8_t* q = m.qa.get() + r * k;
+    uint8_t* q = m.qa.p + r * k;
     m.quantize_u8(k, x, m.row_scale[r], m.row_zp[r], q);
     uint32_t sum = 0;
     for (size_t kk = 0; kk < k; ++kk) sum += q[kk];
@@ -507,10 +537,10 @@ void QMatMulOp::run_tiles(size_t begin, size_t end) const {
       continue;
     }
     const uint8_t* rows = m.p.mode == 0 ? m.a + (static_cast<size_t>(ai) * ms + m0) * k
-                                        : m.qa.get() + (static_cast<size_t>(ai) * ms + m0) * k;
+                                        : m.qa.p + (static_cast<size_t>(ai) * ms + m0) * k;
     const void* a[kMaxMr];
     for (size_t i = 0; i < m.mr; ++i) a[i] = rows + std::min(i, mc - 1) * k;
-    const uint8_t* w = m.packed.get() + (static_cast<size_t>(bi) * m.blocks + nb) * m.block_bytes;
+    const uint8_t* w = m.packed.p + (static_cast<size_t>(bi) * m.blocks + nb) * m.block_bytes;
     const QIgemmUkernel uk = mc == 1 ? m.ukernel_row : m.ukernel;
     if (m.p.mode == 0 && m.direct[bi]) {
       uint8_t* c = static_cast<uint8_t*>(m.y) + (static_cast<size_t>(yb) * ms + m0) * n + n0;
@@ -533,10 +563,19 @@ size_t QMatMulOp::scratch_bytes() const {
   if (!impl_) return 0;
   const Impl& m = *impl_;
   const size_t rows = m.rowsum.size(), cols = m.colsum.size();
-  return static_cast<size_t>(m.s.b_batches) * m.blocks * m.block_bytes +
-         (m.qa ? rows * static_cast<size_t>(m.s.k) + round_up(static_cast<size_t>(m.s.k), m.kr) + kReadSlack : 0) +
-         rows * (sizeof(uint32_t) + sizeof(float) + sizeof(int32_t) + 1) +
-         cols * (sizeof(uint32_t) + 2 * sizeof(float) + 1) + (m.qb ? cols * static_cast<size_t>(m.s.k) : 0);
+  size_t own = 0;
+  for (const Impl::Region* r : {&m.packed, &m.qa, &m.qb})
+    if (r->own) own += r->bytes;
+  return own + rows * (sizeof(uint32_t) + sizeof(float) + sizeof(int32_t) + 1) +
+         cols * (sizeof(uint32_t) + 2 * sizeof(float) + 1);
+}
+
+size_t QMatMulOp::workspace_bytes() const { return impl_ ? impl_->workspace_bytes : 0; }
+
+void QMatMulOp::set_workspace(uint8_t* workspace) {
+  if (!impl_) return;
+  for (Impl::Region* r : {&impl_->packed, &impl_->qa, &impl_->qb})
+    if (r->per_run) r->p = workspace + r->offset;
 }
 
 }  // namespace kern

@@ -27,7 +27,8 @@
 // Per run: begin() (serial: binds, and mode 1's tensor-wide ranges), then pack_b over
 // [0, b_parts()), prepare_a over [0, a_rows()), run_tiles over [0, tiles()): each range
 // may be split over threads (runtime/schedule.h) and each phase must end before the
-// next starts. Scratch is allocated by init(), none per run.
+// next starts. Scratch is allocated by init() (or, what a run rewrites, is the caller's
+// workspace), none per run.
 #pragma once
 
 #include <cmath>
@@ -54,6 +55,9 @@ struct QMatMulParams {
   // sum times a_scale * b_scale (a fully connected layer: a_scale * weight_scale[c], then
   // + bias, then the clamp).
   bool y_f32 = false;
+  // The memory a run rewrites comes from the caller (workspace_bytes(), set_workspace():
+  // a session's arena) instead of init()'s allocations.
+  bool external_workspace = false;
   float a_scale = 1.f, b_scale = 1.f;
   // A fully connected layer (dynamic modes, or mode 0 with y_f32): the constant weights
   // w[n][k] (zero point 0) packed once; shape is then m x k by k x n with one batch.
@@ -92,6 +96,12 @@ class QMatMulOp {
 
   // Scratch bytes init() allocated.
   size_t scratch_bytes() const;
+  // With QMatMulParams::external_workspace: the bytes of memory a run rewrites (a
+  // run-time B packed, the dynamic modes' quantized copies), which the caller provides
+  // with set_workspace() before the first begin() (64-byte aligned; it may hold
+  // anything between runs). 0 otherwise: init() allocated them.
+  size_t workspace_bytes() const;
+  void set_workspace(uint8_t* workspace);
 
  private:
   struct Impl;

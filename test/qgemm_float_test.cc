@@ -293,6 +293,11 @@ TEST(QGemmFloatSession, EveryLevelEqualsTheReferenceAndNamesItsKernel) {
       const bool optimized = isa != Isa::kRef && kern::kernel_set(isa).gemm.int32_output;
       EXPECT_EQ(std::string(s->op(1).kernel_name()) != "ref", optimized && weight_zp == 0) << kern::isa_name(isa);
       EXPECT_EQ(std::string(s->op(3).kernel_name()) != "ref", optimized) << kern::isa_name(isa);
+      // The product's packed right operand is a workspace in the arena, not the op's own.
+      if (optimized) {
+        EXPECT_GT(s->op(3).workspace_bytes(), 0u) << kern::isa_name(isa);
+        EXPECT_GE(s->memory_plan().node_workspace[3], 0) << kern::isa_name(isa);
+      }
       if (want.empty()) {
         want = outs;
         // Loosely against float arithmetic on the dequantized input: the clamp applies.

@@ -211,6 +211,7 @@ class DynamicFc : public PreparedOp {
       p.bias = bias_;
       p.act_min = n_.attrs.act_min;
       p.act_max = n_.attrs.act_max;
+      p.external_workspace = true;  // the quantized input: the session's arena
       // Constant weights: the level's kernel for weights in [-127, 127] when they allow.
       const kern::QGemmKernel& k =
           kern::gemm_for_weights(*ctx.kernels, p.weight, static_cast<size_t>(d_.n) * static_cast<size_t>(d_.k),
@@ -243,6 +244,10 @@ class DynamicFc : public PreparedOp {
     }
   }
   size_t packed_bytes() const override { return engine_ ? engine_->scratch_bytes() : row_.size(); }
+  size_t workspace_bytes() const override { return engine_ ? engine_->workspace_bytes() : 0; }
+  void set_workspace(uint8_t* w) override {
+    if (engine_) engine_->set_workspace(w);
+  }
   const char* kernel_name() const override { return name_; }
 
  private:

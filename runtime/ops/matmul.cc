@@ -71,7 +71,9 @@ Status make_engine(const Node& n, const kern::QMatMulParams& params, const OpCon
   out->reset();
   if (!ctx.kernels) return Status::Ok();
   auto e = std::make_unique<kern::QMatMulOp>();
-  const kern::InitResult r = e->init(params, ctx.kernels->gemm);
+  kern::QMatMulParams p = params;
+  p.external_workspace = true;  // the run's packed B and quantized copies: the session's arena
+  const kern::InitResult r = e->init(p, ctx.kernels->gemm);
   if (r.code() == kern::InitResult::kOutOfMemory)
     return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory for the product's scratch");
   if (r) *out = std::move(e);
@@ -103,6 +105,10 @@ class DynamicMatMul : public PreparedOp {
   }
   size_t packed_bytes() const override {
     return engine_ ? engine_->scratch_bytes() : scratch_.size() * sizeof(uint32_t);
+  }
+  size_t workspace_bytes() const override { return engine_ ? engine_->workspace_bytes() : 0; }
+  void set_workspace(uint8_t* w) override {
+    if (engine_) engine_->set_workspace(w);
   }
   const char* kernel_name() const override { return name_; }
 
@@ -172,6 +178,10 @@ class QMatMul : public PreparedOp {
     fn_(s_, a, za_, b, zb_, rs_.rq, y);
   }
   size_t packed_bytes() const override { return engine_ ? engine_->scratch_bytes() : 0; }
+  size_t workspace_bytes() const override { return engine_ ? engine_->workspace_bytes() : 0; }
+  void set_workspace(uint8_t* w) override {
+    if (engine_) engine_->set_workspace(w);
+  }
   const char* kernel_name() const override { return name_; }
 
  private:

@@ -22,7 +22,9 @@ Status float_out_engine(const Node& n, const kern::QMatMulParams& params, const 
   out->reset();
   if (!ctx.kernels) return Status::Ok();
   auto e = std::make_unique<kern::QMatMulOp>();
-  const kern::InitResult r = e->init(params, ctx.kernels->gemm);
+  kern::QMatMulParams p = params;
+  p.external_workspace = true;  // a run-time B packed: the session's arena
+  const kern::InitResult r = e->init(p, ctx.kernels->gemm);
   if (r.code() == kern::InitResult::kOutOfMemory)
     return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory for the product's buffers");
   if (r) *out = std::move(e);
@@ -86,6 +88,10 @@ class QFcFloat : public PreparedOp {
                                    n_.attrs.act_max, y);
   }
   size_t packed_bytes() const override { return engine_ ? engine_->scratch_bytes() : 0; }
+  size_t workspace_bytes() const override { return engine_ ? engine_->workspace_bytes() : 0; }
+  void set_workspace(uint8_t* w) override {
+    if (engine_) engine_->set_workspace(w);
+  }
   const char* kernel_name() const override { return name_; }
 
  private:
@@ -146,6 +152,10 @@ class QMatMulFloat : public PreparedOp {
     fn_(s_, a, qa_, b, qb_, y);
   }
   size_t packed_bytes() const override { return engine_ ? engine_->scratch_bytes() : 0; }
+  size_t workspace_bytes() const override { return engine_ ? engine_->workspace_bytes() : 0; }
+  void set_workspace(uint8_t* w) override {
+    if (engine_) engine_->set_workspace(w);
+  }
   const char* kernel_name() const override { return name_; }
 
  private:
