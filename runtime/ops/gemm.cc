@@ -6,8 +6,7 @@
 
 #include "kernels/gemm_pick.h"
 #include "kernels/qconv.h"
-#include "kernels/qmatmul.h"
-#include "runtime/ops/common.h"
+#include "runtime/ops/qmatmul_op.h"
 
 namespace edgeq {
 namespace ops {
@@ -193,7 +192,7 @@ class FcF32 : public PreparedOp {
 // or `dynamic` 1: the input as one tensor), int8 weights. On the level's GEMM kernels
 // through kern::QMatMulOp (weights packed once, the input quantized into its scratch),
 // else the reference.
-class DynamicFc : public PreparedOp {
+class DynamicFc : public QMatMulEngineOp {
  public:
   DynamicFc(const Graph& g, const Node& n) : n_(n), d_(g, n), w_scale_(g.tensors[n.inputs[1]].quant.scale) {}
   Status init(const Graph& g, const OpContext& ctx) {
@@ -211,21 +210,12 @@ class DynamicFc : public PreparedOp {
       p.bias = bias_;
       p.act_min = n_.attrs.act_min;
       p.act_max = n_.attrs.act_max;
-      p.external_workspace = true;  // the quantized input: the session's arena
       // Constant weights: the level's kernel for weights in [-127, 127] when they allow.
       const kern::QGemmKernel& k =
           kern::gemm_for_weights(*ctx.kernels, p.weight, static_cast<size_t>(d_.n) * static_cast<size_t>(d_.k),
                                  static_cast<size_t>(d_.k));
-      auto e = std::make_unique<kern::QMatMulOp>();
-      const kern::InitResult r = e->init(p, k);
-      if (r.code() == kern::InitResult::kOutOfMemory)
-        return OutOfMemory("node '" + n_.name + "' (" + op_name(n_.op) + "): out of memory for the input's scratch");
-      if (r) {
-        engine_ = std::move(e);
-        scheduler_ = ctx.scheduler;
-        name_ = k.name;
-        return Status::Ok();
-      }
+      EDGEQ_RETURN_IF_ERROR(make_engine(n_, p, k, k.name, ctx));
+      if (engine()) return Status::Ok();
     }
     row_.resize(static_cast<size_t>(d_.k) * (per_tensor_ ? static_cast<size_t>(d_.m) : 1));
     return Status::Ok();
@@ -233,7 +223,7 @@ class DynamicFc : public PreparedOp {
   void run(uint8_t* const* p) override {
     const float* x = at<float>(p, n_.inputs[0]);
     float* y = at<float>(p, n_.outputs[0]);
-    if (engine_) return scheduler_->run(*engine_, x, nullptr, y);
+    if (engine()) return run_engine(x, nullptr, y);
     const int8_t* w = at<int8_t>(p, n_.inputs[1]);
     if (per_tensor_) {
       ref::dynamic_fully_connected_per_tensor(d_.m, d_.n, d_.k, x, w, w_scale_.data(), w_scale_.size() > 1, bias_,
@@ -243,12 +233,7 @@ class DynamicFc : public PreparedOp {
                                    n_.attrs.act_min, n_.attrs.act_max, row_.data(), y);
     }
   }
-  size_t packed_bytes() const override { return engine_ ? engine_->scratch_bytes() : row_.size(); }
-  size_t workspace_bytes() const override { return engine_ ? engine_->workspace_bytes() : 0; }
-  void set_workspace(uint8_t* w) override {
-    if (engine_) engine_->set_workspace(w);
-  }
-  const char* kernel_name() const override { return name_; }
+  size_t reference_bytes() const override { return row_.size(); }
 
  private:
   const Node& n_;
@@ -257,9 +242,6 @@ class DynamicFc : public PreparedOp {
   const float* bias_ = nullptr;
   bool per_tensor_ = false;
   std::vector<uint8_t> row_;
-  std::unique_ptr<kern::QMatMulOp> engine_;
-  const Scheduler* scheduler_ = nullptr;
-  const char* name_ = "ref";
 };
 
 // Quantized fully connected: a 1x1 convolution over m pixels on the GEMM engine when it

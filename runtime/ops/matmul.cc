@@ -14,8 +14,7 @@
 #include <memory>
 
 #include "kernels/fmatmul.h"
-#include "kernels/qmatmul.h"
-#include "runtime/ops/common.h"
+#include "runtime/ops/qmatmul_op.h"
 
 namespace edgeq {
 namespace ops {
@@ -65,22 +64,7 @@ class MatMulF32 : public PreparedOp {
   const char* name_ = "ref";
 };
 
-// The engine for the node's parameters, or null when the level's kernels decline them.
-Status make_engine(const Node& n, const kern::QMatMulParams& params, const OpContext& ctx,
-                   std::unique_ptr<kern::QMatMulOp>* out) {
-  out->reset();
-  if (!ctx.kernels) return Status::Ok();
-  auto e = std::make_unique<kern::QMatMulOp>();
-  kern::QMatMulParams p = params;
-  p.external_workspace = true;  // the run's packed B and quantized copies: the session's arena
-  const kern::InitResult r = e->init(p, ctx.kernels->gemm);
-  if (r.code() == kern::InitResult::kOutOfMemory)
-    return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory for the product's scratch");
-  if (r) *out = std::move(e);
-  return Status::Ok();
-}
-
-class DynamicMatMul : public PreparedOp {
+class DynamicMatMul : public QMatMulEngineOp {
  public:
   DynamicMatMul(const Node& n, const ref::MatMulShape& s) : n_(n), s_(s) {}
   Status init(const Graph&, const OpContext& ctx) {
@@ -88,36 +72,22 @@ class DynamicMatMul : public PreparedOp {
     params.shape = s_;
     params.mode = n_.attrs.dynamic;
     if (ctx.kernels) params.quantize_u8 = ctx.kernels->misc.quantize_u8;
-    EDGEQ_RETURN_IF_ERROR(make_engine(n_, params, ctx, &engine_));
-    if (engine_) {
-      name_ = ctx.kernels->gemm.name;
-      scheduler_ = ctx.scheduler;
-      return Status::Ok();
-    }
+    EDGEQ_RETURN_IF_ERROR(make_engine(n_, params, ctx.kernels->gemm, ctx.kernels->gemm.name, ctx));
+    if (engine()) return Status::Ok();
     scratch_.resize((ref::dynamic_matmul_scratch_bytes(s_, n_.attrs.dynamic) + 3) / 4);
     return Status::Ok();
   }
   void run(uint8_t* const* p) override {
     const float *a = at<float>(p, n_.inputs[0]), *b = at<float>(p, n_.inputs[1]);
     float* y = at<float>(p, n_.outputs[0]);
-    if (engine_) return scheduler_->run(*engine_, a, b, y);
+    if (engine()) return run_engine(a, b, y);
     ref::dynamic_matmul(s_, n_.attrs.dynamic, a, b, scratch_.data(), y);
   }
-  size_t packed_bytes() const override {
-    return engine_ ? engine_->scratch_bytes() : scratch_.size() * sizeof(uint32_t);
-  }
-  size_t workspace_bytes() const override { return engine_ ? engine_->workspace_bytes() : 0; }
-  void set_workspace(uint8_t* w) override {
-    if (engine_) engine_->set_workspace(w);
-  }
-  const char* kernel_name() const override { return name_; }
+  size_t reference_bytes() const override { return scratch_.size() * sizeof(uint32_t); }
 
  private:
   const Node& n_;
   ref::MatMulShape s_;
-  std::unique_ptr<kern::QMatMulOp> engine_;
-  const Scheduler* scheduler_ = nullptr;
-  const char* name_ = "ref";
   std::vector<uint32_t> scratch_;
 };
 
@@ -140,7 +110,7 @@ QMatMulFn pick_ref(bool a_s8, bool b_s8, bool y_s8) {
   return b_s8 ? pick_y<uint8_t, int8_t>(y_s8) : pick_y<uint8_t, uint8_t>(y_s8);
 }
 
-class QMatMul : public PreparedOp {
+class QMatMul : public QMatMulEngineOp {
  public:
   QMatMul(const Node& n, const ref::MatMulShape& s) : n_(n), s_(s) {}
   Status init(const Graph& g, const OpContext& ctx) {
@@ -164,25 +134,14 @@ class QMatMul : public PreparedOp {
     params.a_zero_point = za_;
     params.b_zero_point = zb_;
     params.rq = rs_.rq;
-    EDGEQ_RETURN_IF_ERROR(make_engine(n_, params, ctx, &engine_));
-    if (engine_) {
-      name_ = a_s8 ? ctx.kernels->gemm.name_s8 : ctx.kernels->gemm.name;
-      scheduler_ = ctx.scheduler;
-    }
-    return Status::Ok();
+    return make_engine(n_, params, ctx.kernels->gemm, a_s8 ? ctx.kernels->gemm.name_s8 : ctx.kernels->gemm.name, ctx);
   }
   void run(uint8_t* const* p) override {
     const void *a = p[n_.inputs[0]], *b = p[n_.inputs[1]];
     void* y = p[n_.outputs[0]];
-    if (engine_) return scheduler_->run(*engine_, a, b, y);
+    if (engine()) return run_engine(a, b, y);
     fn_(s_, a, za_, b, zb_, rs_.rq, y);
   }
-  size_t packed_bytes() const override { return engine_ ? engine_->scratch_bytes() : 0; }
-  size_t workspace_bytes() const override { return engine_ ? engine_->workspace_bytes() : 0; }
-  void set_workspace(uint8_t* w) override {
-    if (engine_) engine_->set_workspace(w);
-  }
-  const char* kernel_name() const override { return name_; }
 
  private:
   const Node& n_;
@@ -190,9 +149,6 @@ class QMatMul : public PreparedOp {
   int32_t za_ = 0, zb_ = 0;
   RequantStore rs_;
   QMatMulFn fn_ = nullptr;
-  std::unique_ptr<kern::QMatMulOp> engine_;
-  const Scheduler* scheduler_ = nullptr;
-  const char* name_ = "ref";
 };
 
 }  // namespace

@@ -9,27 +9,11 @@
 // (ref::qfully_connected_float, ref::qmatmul_float), which the kernels equal bit for bit.
 #include <memory>
 
-#include "kernels/qmatmul.h"
-#include "runtime/ops/common.h"
+#include "runtime/ops/qmatmul_op.h"
 
 namespace edgeq {
 namespace ops {
 namespace {
-
-// The engine for `params`, or null when the level's kernels decline them.
-Status float_out_engine(const Node& n, const kern::QMatMulParams& params, const OpContext& ctx,
-                        std::unique_ptr<kern::QMatMulOp>* out) {
-  out->reset();
-  if (!ctx.kernels) return Status::Ok();
-  auto e = std::make_unique<kern::QMatMulOp>();
-  kern::QMatMulParams p = params;
-  p.external_workspace = true;  // a run-time B packed: the session's arena
-  const kern::InitResult r = e->init(p, ctx.kernels->gemm);
-  if (r.code() == kern::InitResult::kOutOfMemory)
-    return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory for the product's buffers");
-  if (r) *out = std::move(e);
-  return Status::Ok();
-}
 
 Status check_int8(const Node& n, const Tensor& t) {
   if (t.dtype != DType::kS8 && t.dtype != DType::kU8)
@@ -39,7 +23,7 @@ Status check_int8(const Node& n, const Tensor& t) {
 }
 
 template <typename T>
-class QFcFloat : public PreparedOp {
+class QFcFloat : public QMatMulEngineOp {
  public:
   explicit QFcFloat(const Node& n) : n_(n) {}
   Status init(const Graph& g, const OpContext& ctx) {
@@ -72,27 +56,16 @@ class QFcFloat : public PreparedOp {
     p.bias = bias_;
     p.act_min = n_.attrs.act_min;
     p.act_max = n_.attrs.act_max;
-    EDGEQ_RETURN_IF_ERROR(float_out_engine(n_, p, ctx, &engine_));
-    if (engine_) {
-      name_ = gemm_kernel_name<T>(ctx.kernels->gemm);
-      scheduler_ = ctx.scheduler;
-    }
-    return Status::Ok();
+    return make_engine(n_, p, ctx.kernels->gemm, gemm_kernel_name<T>(ctx.kernels->gemm), ctx);
   }
   void run(uint8_t* const* p) override {
     const T* x = at<T>(p, n_.inputs[0]);
     float* y = at<float>(p, n_.outputs[0]);
-    if (engine_) return scheduler_->run(*engine_, x, nullptr, y);
+    if (engine()) return run_engine(x, nullptr, y);
     ref::qfully_connected_float<T>(m_, n_out_, k_, x, x_.zero_point, x_.scale, at<int8_t>(p, n_.inputs[1]),
                                    w_zp_.data(), w_scale_.data(), per_channel_, bias_, n_.attrs.act_min,
                                    n_.attrs.act_max, y);
   }
-  size_t packed_bytes() const override { return engine_ ? engine_->scratch_bytes() : 0; }
-  size_t workspace_bytes() const override { return engine_ ? engine_->workspace_bytes() : 0; }
-  void set_workspace(uint8_t* w) override {
-    if (engine_) engine_->set_workspace(w);
-  }
-  const char* kernel_name() const override { return name_; }
 
  private:
   const Node& n_;
@@ -102,9 +75,6 @@ class QFcFloat : public PreparedOp {
   std::vector<float> w_scale_;
   bool per_channel_ = false;
   const float* bias_ = nullptr;
-  std::unique_ptr<kern::QMatMulOp> engine_;
-  const Scheduler* scheduler_ = nullptr;
-  const char* name_ = "ref";
 };
 
 using QMatMulFloatFn = void (*)(const ref::MatMulShape&, const void*, QParam, const void*, QParam, float*);
@@ -115,7 +85,7 @@ void qmatmul_float_ref(const ref::MatMulShape& s, const void* a, QParam qa, cons
                              qb.zero_point, qb.scale, y);
 }
 
-class QMatMulFloat : public PreparedOp {
+class QMatMulFloat : public QMatMulEngineOp {
  public:
   QMatMulFloat(const Node& n, const ref::MatMulShape& s) : n_(n), s_(s) {}
   Status init(const Graph& g, const OpContext& ctx) {
@@ -138,34 +108,20 @@ class QMatMulFloat : public PreparedOp {
     p.b_zero_point = qb_.zero_point;
     p.a_scale = qa_.scale;
     p.b_scale = qb_.scale;
-    EDGEQ_RETURN_IF_ERROR(float_out_engine(n_, p, ctx, &engine_));
-    if (engine_) {
-      name_ = a_s8 ? ctx.kernels->gemm.name_s8 : ctx.kernels->gemm.name;
-      scheduler_ = ctx.scheduler;
-    }
-    return Status::Ok();
+    return make_engine(n_, p, ctx.kernels->gemm, a_s8 ? ctx.kernels->gemm.name_s8 : ctx.kernels->gemm.name, ctx);
   }
   void run(uint8_t* const* p) override {
     const void *a = p[n_.inputs[0]], *b = p[n_.inputs[1]];
     float* y = at<float>(p, n_.outputs[0]);
-    if (engine_) return scheduler_->run(*engine_, a, b, y);
+    if (engine()) return run_engine(a, b, y);
     fn_(s_, a, qa_, b, qb_, y);
   }
-  size_t packed_bytes() const override { return engine_ ? engine_->scratch_bytes() : 0; }
-  size_t workspace_bytes() const override { return engine_ ? engine_->workspace_bytes() : 0; }
-  void set_workspace(uint8_t* w) override {
-    if (engine_) engine_->set_workspace(w);
-  }
-  const char* kernel_name() const override { return name_; }
 
  private:
   const Node& n_;
   ref::MatMulShape s_;
   QParam qa_{1.f, 0}, qb_{1.f, 0};
   QMatMulFloatFn fn_ = nullptr;
-  std::unique_ptr<kern::QMatMulOp> engine_;
-  const Scheduler* scheduler_ = nullptr;
-  const char* name_ = "ref";
 };
 
 }  // namespace
