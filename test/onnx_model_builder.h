@@ -172,5 +172,16 @@ inline void expect_valid(const Graph& g) {
   EXPECT_TRUE(s.ok()) << s.message();
 }
 
+// Imports `b` with float graph inputs and outputs (quantized_io off): a fatal failure
+// when the import fails, a failure when the graph is not valid. Call it inside
+// ASSERT_NO_FATAL_FAILURE.
+inline void import_float_io(const ModelBuilder& b, Graph* g) {
+  ImportOptions opts;
+  opts.quantized_io = false;
+  const Status s = b.import(g, opts);
+  ASSERT_TRUE(s.ok()) << s.message();
+  expect_valid(*g);
+}
+
 }  // namespace test_onnx
 }  // namespace edgeq

@@ -78,12 +78,8 @@ void build_linear(ModelBuilder* b, bool q_after) {
 TEST(QdqFloatOutImport, LinearWithoutQuantizeAfterIsInt8InFloatOut) {
   ModelBuilder b;
   build_linear(&b, false);
-  ImportOptions opts;
-  opts.quantized_io = false;
   Graph g;
-  Status s = b.import(&g, opts);
-  ASSERT_TRUE(s.ok()) << s.message();
-  expect_valid(g);
+  ASSERT_NO_FATAL_FAILURE(import_float_io(b, &g));
   EXPECT_EQ(count_ops(g, OpType::kDequantize), 0);
   const Node* fc = find_op(g, OpType::kFullyConnected);
   ASSERT_NE(fc, nullptr);
@@ -113,12 +109,8 @@ TEST(QdqFloatOutImport, LinearWithoutQuantizeAfterIsInt8InFloatOut) {
 TEST(QdqFloatOutImport, LinearWithQuantizeAfterStaysInt8Out) {
   ModelBuilder b;
   build_linear(&b, true);
-  ImportOptions opts;
-  opts.quantized_io = false;
   Graph g;
-  Status s = b.import(&g, opts);
-  ASSERT_TRUE(s.ok()) << s.message();
-  expect_valid(g);
+  ASSERT_NO_FATAL_FAILURE(import_float_io(b, &g));
   const Node* fc = find_op(g, OpType::kFullyConnected);
   ASSERT_NE(fc, nullptr);
   EXPECT_EQ(tensor(g, fc->outputs[0]).dtype, DType::kU8);
@@ -144,12 +136,8 @@ TEST(QdqFloatOutImport, GemmWithUint8WeightsAndInt32Bias) {
   auto* gemm = b.node("Gemm", {"xd", "wd", "bd"}, {"y"});
   ModelBuilder::int_attr(gemm, "transB", 1);
   b.output("y");
-  ImportOptions opts;
-  opts.quantized_io = false;
   Graph g;
-  Status s = b.import(&g, opts);
-  ASSERT_TRUE(s.ok()) << s.message();
-  expect_valid(g);
+  ASSERT_NO_FATAL_FAILURE(import_float_io(b, &g));
   const Node* fc = find_op(g, OpType::kFullyConnected);
   ASSERT_NE(fc, nullptr);
   EXPECT_EQ(tensor(g, fc->outputs[0]).dtype, DType::kF32);
@@ -187,12 +175,8 @@ TEST(QdqFloatOutImport, ActivationMatMulWithoutQuantizeAfter) {
   auto* sm = b.node("Softmax", {"s"}, {"y"});
   ModelBuilder::int_attr(sm, "axis", -1);
   b.output("y");
-  ImportOptions opts;
-  opts.quantized_io = false;
   Graph g;
-  Status s = b.import(&g, opts);
-  ASSERT_TRUE(s.ok()) << s.message();
-  expect_valid(g);
+  ASSERT_NO_FATAL_FAILURE(import_float_io(b, &g));
   const Node* mm = find_op(g, OpType::kMatMul);
   ASSERT_NE(mm, nullptr);
   EXPECT_EQ(tensor(g, mm->inputs[0]).dtype, DType::kU8);

@@ -387,12 +387,8 @@ TEST(TransformerImportTest, QuantizedEmbeddingTable) {
   b.node("Gather", {"emb_q", "ids"}, {"g"});
   b.node("DequantizeLinear", {"g", "emb_s", "emb_z"}, {"y"});
   b.output("y");
-  ImportOptions opts;
-  opts.quantized_io = false;
   Graph g;
-  Status s = b.import(&g, opts);
-  ASSERT_TRUE(s.ok()) << s.message();
-  expect_valid(g);
+  ASSERT_NO_FATAL_FAILURE(import_float_io(b, &g));
   const Node* ga = find_op(g, OpType::kGather);
   ASSERT_NE(ga, nullptr);
   const Tensor& t = tensor(g, ga->inputs[0]);
@@ -478,12 +474,8 @@ TEST(TransformerImportTest, QdqAttentionMatMulIsQuantized) {
   b.node("QuantizeLinear", {"y", "sy", "zy"}, {"yq"});
   b.node("DequantizeLinear", {"yq", "sy", "zy"}, {"yd"});
   b.output("yd");
-  ImportOptions opts;
-  opts.quantized_io = false;
   Graph g;
-  Status s = b.import(&g, opts);
-  ASSERT_TRUE(s.ok()) << s.message();
-  expect_valid(g);
+  ASSERT_NO_FATAL_FAILURE(import_float_io(b, &g));
   const Node* mm = find_op(g, OpType::kMatMul);
   ASSERT_NE(mm, nullptr);
   EXPECT_EQ(tensor(g, mm->inputs[0]).dtype, DType::kS8);
