@@ -116,7 +116,7 @@ struct GemmEngine {
     auto engine = std::make_unique<kern::QConvOp>();
     const kern::InitResult r = engine->init(std::move(packed), shape, act_s8, k);
     if (r.code() == kern::InitResult::kOutOfMemory)
-      return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory for the indirection buffer");
+      return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory");
     if (!r) return Status::Ok();
     op = std::move(engine);
     name = gemm_kernel_name<T>(k);
