@@ -113,27 +113,6 @@ struct QWeights {
       if (z != 0) return false;
     return true;
   }
-  // Builds and initializes an engine (kern::QConvOp or kern::QDwConvOp) from this
-  // node's parameters into *out; *out null when it declines them, an out-of-memory
-  // error naming the node when it cannot allocate its packed buffers.
-  template <typename Op, typename Params, typename Kernels>
-  Status make_engine(const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8, const Kernels& kernels,
-                     std::unique_ptr<Op>* out) {
-    out->reset();
-    Params p;
-    p.shape = shape;
-    p.act_s8 = act_s8;
-    p.x_zero_point = x_zero_point;
-    p.weight = g.tensors[n.inputs[1]].as<int8_t>();
-    p.bias = bias;
-    p.rq = rs.rq;
-    auto op = std::make_unique<Op>();
-    const kern::InitResult r = op->init(p, kernels);
-    if (r.code() == kern::InitResult::kOutOfMemory)
-      return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory packing the weights");
-    if (r) *out = std::move(op);
-    return Status::Ok();
-  }
 };
 
 inline int32_t node_index(const Graph& g, const Node& n) { return static_cast<int32_t>(&n - g.nodes.data()); }
