@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <set>
 #include <string>
@@ -418,66 +419,44 @@ TEST(Prepacked, OtherLayoutVersionIsIgnoredWithANote) {
 
 // A pre-packed segment whose size does not fit its node and layout is an error naming
 // the node, at session creation; the reference level, which does not read it, runs.
+// For the conv's segment of the layout this host's session uses (a level may list
+// several layouts: neon has AArch64's and ARMv7's) and for the depthwise node's.
 TEST(Prepacked, WrongSizeIsAnErrorNamingTheNode) {
   const std::vector<std::string> levels = optimized_levels();
   if (levels.empty()) GTEST_SKIP() << "no optimized level on this host";
   kern::Isa isa;
   ASSERT_TRUE(kern::parse_isa(levels.back(), &isa));
-  for (int64_t delta : {-64, 64}) {
-    Graph g = prepacked({isa});
-    // The conv's segment of the layout this host's session uses (a level may list
-    // several layouts: neon has AArch64's and ARMv7's).
-    const Tensor& conv_w = g.tensors[g.nodes[0].inputs[1]];
-    const kern::QGemmKernel& k = kern::gemm_for_weights(kern::kernel_set(isa), conv_w.as<int8_t>(), conv_w.nbytes,
-                                                     static_cast<size_t>(conv_w.shape.back()));
-    auto it = std::find_if(g.packed.begin(), g.packed.end(), [&](const PackedWeights& pw) {
-      return (pw.kernel == k.name || pw.kernel == k.name_s8) && g.nodes[pw.node].name == "conv";
-    });
-    ASSERT_NE(it, g.packed.end()) << k.name;
-    PackedWeights& pw = *it;
-    auto bytes = std::make_shared<std::vector<uint8_t>>(pw.nbytes + 128, 0);
-    std::memcpy(bytes->data(), pw.data, pw.nbytes);
-    pw.nbytes = static_cast<size_t>(static_cast<int64_t>(pw.nbytes) + delta);
-    pw.data = bytes->data();
-    pw.owner = bytes;
-    std::shared_ptr<const Model> m;
-    ASSERT_TRUE(load(serialize(g), &m).ok());
-    Status st;
-    run(m, levels.back(), &st);
-    EXPECT_EQ(st.code(), StatusCode::kInvalidModel);
-    EXPECT_NE(st.message().find("'conv'"), std::string::npos) << st.message();
-    EXPECT_NE(st.message().find("pre-packed"), std::string::npos) << st.message();
-    EXPECT_EQ(run(m, "ref"), reference_output());
-  }
-}
-
-// The same for the depthwise node's segment: an error naming it; a segment of another
-// layout version is ignored with a note.
-TEST(Prepacked, DepthwiseWrongSizeIsAnErrorNamingTheNode) {
-  const std::vector<std::string> levels = optimized_levels();
-  if (levels.empty()) GTEST_SKIP() << "no optimized level on this host";
-  kern::Isa isa;
-  ASSERT_TRUE(kern::parse_isa(levels.back(), &isa));
-  for (int64_t delta : {-64, 64}) {
-    Graph g = prepacked({isa});
-    auto it = std::find_if(g.packed.begin(), g.packed.end(),
-                           [&](const PackedWeights& pw) { return is_level_dw_segment(pw, isa); });
-    ASSERT_NE(it, g.packed.end());
-    EXPECT_EQ(g.nodes[it->node].name, "dw");
-    auto bytes = std::make_shared<std::vector<uint8_t>>(it->nbytes + 192, 0);
-    uint8_t* aligned = bytes->data() + (64 - reinterpret_cast<uintptr_t>(bytes->data()) % 64) % 64;
-    std::memcpy(aligned, it->data, it->nbytes);
-    it->nbytes = static_cast<size_t>(static_cast<int64_t>(it->nbytes) + delta);
-    it->data = aligned;
-    it->owner = bytes;
-    std::shared_ptr<const Model> m;
-    ASSERT_TRUE(load(serialize(g), &m).ok());
-    Status st;
-    run(m, levels.back(), &st);
-    EXPECT_EQ(st.code(), StatusCode::kInvalidModel);
-    EXPECT_NE(st.message().find("'dw'"), std::string::npos) << st.message();
-    EXPECT_NE(st.message().find("pre-packed"), std::string::npos) << st.message();
-    EXPECT_EQ(run(m, "ref"), reference_output());
+  const Graph plain = pack_net();
+  const Tensor& conv_w = plain.tensors[plain.nodes[0].inputs[1]];
+  const kern::QGemmKernel& k = kern::gemm_for_weights(kern::kernel_set(isa), conv_w.as<int8_t>(), conv_w.nbytes,
+                                                   static_cast<size_t>(conv_w.shape.back()));
+  auto conv_segment = [&](const PackedWeights& pw) { return pw.kernel == k.name || pw.kernel == k.name_s8; };
+  auto dw_segment = [&](const PackedWeights& pw) { return is_level_dw_segment(pw, isa); };
+  for (const auto& [node, is_segment] :
+       {std::pair<std::string, std::function<bool(const PackedWeights&)>>{"conv", conv_segment}, {"dw", dw_segment}}) {
+    for (int64_t delta : {-64, 64}) {
+      SCOPED_TRACE(node + " " + std::to_string(delta));
+      Graph g = prepacked({isa});
+      auto it = std::find_if(g.packed.begin(), g.packed.end(), [&](const PackedWeights& pw) {
+        return is_segment(pw) && g.nodes[pw.node].name == node;
+      });
+      ASSERT_NE(it, g.packed.end());
+      // A 64-byte aligned copy, so that only the size is wrong.
+      auto bytes = std::make_shared<std::vector<uint8_t>>(it->nbytes + 192, 0);
+      uint8_t* aligned = bytes->data() + (64 - reinterpret_cast<uintptr_t>(bytes->data()) % 64) % 64;
+      std::memcpy(aligned, it->data, it->nbytes);
+      it->nbytes = static_cast<size_t>(static_cast<int64_t>(it->nbytes) + delta);
+      it->data = aligned;
+      it->owner = bytes;
+      std::shared_ptr<const Model> m;
+      ASSERT_TRUE(load(serialize(g), &m).ok());
+      Status st;
+      run(m, levels.back(), &st);
+      EXPECT_EQ(st.code(), StatusCode::kInvalidModel);
+      EXPECT_NE(st.message().find("'" + node + "'"), std::string::npos) << st.message();
+      EXPECT_NE(st.message().find("pre-packed"), std::string::npos) << st.message();
+      EXPECT_EQ(run(m, "ref"), reference_output());
+    }
   }
 }
 
