@@ -113,6 +113,18 @@ struct QWeights {
       if (z != 0) return false;
     return true;
   }
+  // The parameters of an engine (kern::QConvParams, kern::QDwConvParams) for node n.
+  template <typename Params>
+  Params engine_params(const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8) const {
+    Params p;
+    p.shape = shape;
+    p.act_s8 = act_s8;
+    p.x_zero_point = x_zero_point;
+    p.weight = g.tensors[n.inputs[1]].as<int8_t>();
+    p.bias = bias;
+    p.rq = rs.rq;
+    return p;
+  }
 };
 
 inline int32_t node_index(const Graph& g, const Node& n) { return static_cast<int32_t>(&n - g.nodes.data()); }

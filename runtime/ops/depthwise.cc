@@ -30,19 +30,6 @@ class QDwConv : public PreparedOp {
   const Scheduler* scheduler_;
 };
 
-// Node n's parameters for the depthwise engine.
-kern::QDwConvParams dw_params(const QWeights& qw, const Graph& g, const Node& n, const ref::ConvShape& s,
-                              bool act_s8) {
-  kern::QDwConvParams p;
-  p.shape = s;
-  p.act_s8 = act_s8;
-  p.x_zero_point = qw.x_zero_point;
-  p.weight = g.tensors[n.inputs[1]].as<int8_t>();
-  p.bias = qw.bias;
-  p.rq = qw.rs.rq;
-  return p;
-}
-
 // Whether the depthwise engine may take node n (prepare_depthwise's conditions); *s
 // its shape.
 bool depthwise_node(const Graph& g, const Node& n, ref::ConvShape* s) {
@@ -72,7 +59,8 @@ Status make_dw(const QWeights& qw, const Graph& g, const Node& n, const ref::Con
     return InvalidModel("node '" + n.name + "' (" + op_name(n.op) + "): its pre-packed weights for " + kernel.name +
                         " hold " + std::to_string(pre->nbytes) + " bytes, which is not the size of its packed layout");
   auto op = std::make_unique<kern::QDwConvOp>();
-  const kern::InitResult r = op->init(dw_params(qw, g, n, s, act_s8), kernel, pre ? pre->data : nullptr, pack_only);
+  const kern::InitResult r = op->init(qw.engine_params<kern::QDwConvParams>(g, n, s, act_s8), kernel,
+                                      pre ? pre->data : nullptr, pack_only);
   if (r.code() == kern::InitResult::kOutOfMemory)
     return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory packing the weights");
   if (r) *out = std::move(op);
