@@ -15,22 +15,31 @@
 //    act_offset being the kernel's s8_act_offset or u8_act_offset (kernels.h);
 //  * the requantization parameters into per-channel arrays padded to a multiple of NR;
 //  * the zero buffer (in_c rounded up to kr, plus the kernels' read slack).
-// QConvOp::init() only sizes its indirection buffer over that shared data.
-// bind() rebuilds the indirection buffer only when the input pointer changed (the
-// session's arena keeps it stable); the output is then cut into MR x NR tiles, one
-// microkernel call per tile, which the scheduler (runtime/schedule.h) spreads over
-// the thread pool.
+// The indirection of one tile of MR pixels (ks x MR pointers, at most
+// kMaxTilePointers) is built on the stack by the task that runs it, then used for
+// every channel block of the task (pixel-outer layers: m >= n). A whole-image
+// indirection buffer would cost a pointer per tap per output pixel and session (4.9
+// MiB for ResNet-18's 7x7 stem). Building it per tile costs ks x MR pointer stores
+// against ks x MR x n x in_c multiply-adds. Channel-outer layers (n > m: few pixels)
+// run a task per tile and channel block, which would build each tile's pointers once
+// per block: they keep the whole-image buffer, built by bind() when the input pointer
+// changes, which holds fewer than n x ks pointers (a fraction 8 / in_c of their
+// weights' bytes). The build is kept cheap (build_tile): a 1x1 stride-1
+// convolution (and a fully connected layer) reads pixel p at p x in_c; a full tile
+// whose pixels lie on one output row with their whole windows inside the input (most
+// tiles of the other convolutions) is its window origin plus a per-op table of ks x MR
+// offsets; only border tiles look at every tap. Pointer rows past the last pixel point
+// at the zero buffer (the kernels read all MR rows, store mc).
 //
 // A grouped convolution (groups G > 1) is G independent GEMMs with K = taps x in_c / G
 // and N = out_c / G. Each group's channels are packed into blocks of their own (a
 // block never straddles two groups), so the tile grid runs over G x blocks-per-group
 // "virtual" columns; the requantization arrays are expanded over the same virtual
-// columns. The indirection buffer points at pixel starts, as for G = 1; a tile of
-// group g calls the microkernel with a copy of its tile's pointers moved by
-// g x in_c / G bytes (the padding taps keep pointing at the zero buffer). That copy
-// is ks x MR pointers per tile, against ks x MR x NR x in_c / G multiply-adds.
+// columns. A tile of group g points at its pixels' rows moved by g x in_c / G bytes
+// (the padding taps keep pointing at the zero buffer).
 // grid() says which order keeps the larger operand in cache: pixel tiles outer when
-// the weights are smaller than the gathered activations, channel blocks outer otherwise.
+// the weights are smaller than the gathered activations (a task then runs one pixel
+// tile over every channel block, sharing its pointers), channel blocks outer otherwise.
 #include "kernels/qconv.h"
 
 #include <algorithm>
@@ -44,11 +53,17 @@ namespace {
 
 constexpr size_t kAlign = 64;
 constexpr size_t kReadSlack = 64;  // kernels read up to 64 bytes past round_up(kc, kr)
-// The tile's moved pointers of a grouped convolution live on the stack: taps x MR of at
-// most this many (an 11x11 kernel with MR 8 fits).
-constexpr size_t kMaxGroupedTilePointers = 1024;
+// A tile's pointers live on the stack of the task that runs it: taps x MR of at most
+// this many (32 KiB; a 15x15 kernel with MR 16 fits).
+constexpr size_t kMaxTilePointers = 4096;
 
 size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
+
+// a[j] = base + off[j], j < n: a tile's pointers from its window origin (vectorized at
+// -O3, kernels/sources.cmake).
+void add_offsets(const uint8_t* base, const ptrdiff_t* __restrict off, size_t n, const void** __restrict a) {
+  for (size_t j = 0; j < n; ++j) a[j] = base + off[j];
+}
 
 // The fp32 epilogue rounds after clamping the product to [qmin - zp, qmax - zp] in
 // float, which needs both bounds to be exact floats.
@@ -91,17 +106,24 @@ struct QConvOp::Impl {
   QIgemmUkernel ukernel = nullptr;
   QIgemmUkernel ukernel_row = nullptr;  // for tiles of one row
   size_t mr = 0, nr = 0;
-  size_t m = 0, n = 0, kc = 0, ks = 0, m_tiles = 0;
+  size_t m = 0, n = 0, kc = 0, ks = 0;
   bool n_outer = false;
-
-  // [m_tiles][ks][mr], every entry written by build_indirection() before a run reads
-  // it: left uninitialized, so creating an op costs no pass over it.
+  bool pointwise = false;  // 1x1, stride 1, no padding: pixel p reads input pixel p
+  // [ks][mr]: the byte offset of tap t of a tile's pixel i from the tile's first
+  // pixel's window origin, for tiles on one output row with every window inside.
+  std::unique_ptr<ptrdiff_t[]> inner;
+  // Channel-outer layers only: [m_tiles][ks][mr], every tile's pointers, built by
+  // bind() when the input pointer changes (see the file comment).
   std::unique_ptr<const void*[]> indirection;
   size_t indirection_size = 0;
   const void* indirect_x = nullptr;
+
+  const void* x = nullptr;
   uint8_t* y = nullptr;
 
-  void build_indirection(const void* x);
+  // a[t * mr + i]: the input row of tap t of pixel m0 + i (i < mc) moved by `offset`
+  // bytes, or the zero buffer (padding taps, i >= mc).
+  void build_tile(size_t m0, size_t mc, size_t offset, const void** a) const;
   void run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const;
 };
 
@@ -166,43 +188,85 @@ void QConvPacked::Impl::pack_epilogue(const ref::Requant& rq) {
   }
 }
 
-void QConvOp::Impl::build_indirection(const void* x) {
-  const uint8_t* in = static_cast<const uint8_t*>(x);
-  const size_t pixels = static_cast<size_t>(s.out_h) * s.out_w;
-  for (size_t mt = 0; mt < m_tiles; ++mt) {
-    for (size_t i = 0; i < mr; ++i) {
-      const size_t pix = std::min(mt * mr + i, m - 1);  // rows past m repeat the last pixel
-      const int64_t b = static_cast<int64_t>(pix / pixels);
-      const int64_t oh = static_cast<int64_t>(pix % pixels) / s.out_w;
-      const int64_t ow = static_cast<int64_t>(pix % pixels) % s.out_w;
-      for (size_t t = 0; t < ks; ++t) {
-        const int64_t ih = oh * s.stride_h - s.pad_top + static_cast<int64_t>(t / s.kernel_w) * s.dilation_h;
-        const int64_t iw = ow * s.stride_w - s.pad_left + static_cast<int64_t>(t % s.kernel_w) * s.dilation_w;
-        const void* row = pk->zero.get();
-        if (ih >= 0 && ih < s.in_h && iw >= 0 && iw < s.in_w) row = in + ((b * s.in_h + ih) * s.in_w + iw) * s.in_c;
-        indirection[(mt * ks + t) * mr + i] = row;
+void QConvOp::Impl::build_tile(size_t m0, size_t mc, size_t offset, const void** a) const {
+  const uint8_t* in = static_cast<const uint8_t*>(x) + offset;
+  const void* zero = pk->zero.get();
+  const int64_t in_c = s.in_c, in_w = s.in_w, in_h = s.in_h, kw = s.kernel_w;
+  if (mc < mr)
+    for (size_t t = 0; t < ks; ++t)
+      for (size_t i = mc; i < mr; ++i) a[t * mr + i] = zero;
+  if (pointwise) {
+    const uint8_t* first = in + m0 * static_cast<size_t>(in_c);
+    for (size_t i = 0; i < mc; ++i) a[i] = first + i * static_cast<size_t>(in_c);
+    return;
+  }
+  const size_t q = m0 / static_cast<size_t>(s.out_w), oh_all = q;
+  const int64_t ow = static_cast<int64_t>(m0 - q * static_cast<size_t>(s.out_w));
+  const int64_t b = static_cast<int64_t>(oh_all / static_cast<size_t>(s.out_h));
+  const int64_t oh = static_cast<int64_t>(oh_all) - b * s.out_h;
+  const int64_t ih0 = oh * s.stride_h - s.pad_top, iw0 = ow * s.stride_w - s.pad_left;
+  const int64_t last_iw = (ow + static_cast<int64_t>(mc) - 1) * s.stride_w - s.pad_left + (kw - 1) * s.dilation_w;
+  if (mc == mr && ow + static_cast<int64_t>(mc) <= s.out_w && ih0 >= 0 &&
+      ih0 + (s.kernel_h - 1) * int64_t{s.dilation_h} < in_h && iw0 >= 0 && last_iw < in_w) {
+    // One output row, every window inside: the tile's window origin plus fixed offsets.
+    const uint8_t* origin = in + ((b * in_h + ih0) * in_w + iw0) * in_c;
+    add_offsets(origin, inner.get(), ks * mr, a);
+    return;
+  }
+  for (size_t i = 0; i < mc; ++i) {
+    const size_t pix = m0 + i;
+    const size_t pq = pix / static_cast<size_t>(s.out_w);
+    const int64_t pow = static_cast<int64_t>(pix - pq * static_cast<size_t>(s.out_w));
+    const int64_t pb = static_cast<int64_t>(pq / static_cast<size_t>(s.out_h));
+    const int64_t poh = static_cast<int64_t>(pq) - pb * s.out_h;
+    const int64_t pih = poh * s.stride_h - s.pad_top, piw = pow * s.stride_w - s.pad_left;
+    size_t t = 0;
+    for (int64_t th = 0; th < s.kernel_h; ++th) {
+      const int64_t ih = pih + th * s.dilation_h;
+      if (ih < 0 || ih >= in_h) {
+        for (int64_t tw = 0; tw < kw; ++tw, ++t) a[t * mr + i] = zero;
+        continue;
+      }
+      const uint8_t* row = in + (pb * in_h + ih) * in_w * in_c;
+      for (int64_t tw = 0; tw < kw; ++tw, ++t) {
+        const int64_t iw = piw + tw * s.dilation_w;
+        a[t * mr + i] = iw >= 0 && iw < in_w ? static_cast<const void*>(row + iw * in_c) : zero;
       }
     }
   }
-  indirect_x = x;
 }
 
 void QConvOp::Impl::run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const {
   const QIgemmUkernel k = mc == 1 ? ukernel_row : ukernel;
-  const void* const* a = indirection.get() + (m0 / mr) * ks * mr;
-  const uint8_t* w = pk->packed + (n0 / nr) * pk->block_bytes;
+  const void* built[kMaxTilePointers];
+  // The tile's pointers kept by bind() (channel-outer layers), or none.
+  const void* const* kept = indirection ? indirection.get() + (m0 / mr) * ks * mr : nullptr;
   if (pk->groups == 1) {
-    k(mc, nc, kc, ks, a, w, y + m0 * n + n0, n, n0, &pk->q);
+    const void* const* a = kept;
+    if (a == nullptr) {
+      build_tile(m0, mc, 0, built);
+      a = built;
+    }
+    for (size_t c = n0; c < n0 + nc; c += nr)
+      k(mc, std::min(nr, n0 + nc - c), kc, ks, a, pk->packed + (c / nr) * pk->block_bytes, y + m0 * n + c, n, c,
+        &pk->q);
     return;
   }
-  // n0 is a virtual column: group g, its channel `first` (see the file comment).
+  // Virtual column c: group c / group_cols, its channel c % group_cols (see the file
+  // comment); the pointers are moved again when the group changes.
   const size_t group_cols = pk->group_blocks * nr;
-  const size_t g = n0 / group_cols, first = n0 % group_cols;
-  const void* moved[kMaxGroupedTilePointers];
-  const size_t offset = g * kc;
-  for (size_t i = 0; i < ks * mr; ++i)
-    moved[i] = a[i] == pk->zero.get() ? a[i] : static_cast<const uint8_t*>(a[i]) + offset;
-  k(mc, std::min(nc, pk->group_n - first), kc, ks, moved, w, y + m0 * n + g * pk->group_n + first, n, n0, &pk->q);
+  const void* zero = pk->zero.get();
+  size_t current = pk->groups;
+  for (size_t c = n0; c < n0 + nc; c += nr) {
+    const size_t g = c / group_cols, first = c % group_cols;
+    if (g != current && kept == nullptr) build_tile(m0, mc, g * kc, built);
+    if (g != current && kept != nullptr)
+      for (size_t i = 0; i < ks * mr; ++i)
+        built[i] = kept[i] == zero ? zero : static_cast<const uint8_t*>(kept[i]) + g * kc;
+    current = g;
+    k(mc, std::min(std::min(nr, n0 + nc - c), pk->group_n - first), kc, ks, built,
+      pk->packed + (c / nr) * pk->block_bytes, y + m0 * n + g * pk->group_n + first, n, c, &pk->q);
+  }
 }
 
 QConvPacked::QConvPacked() = default;
@@ -217,8 +281,8 @@ QConvPacked::Result QConvPacked::init(const QConvParams& p, const QGemmKernel& k
       s.out_w <= 0 || s.out_c <= 0 || s.in_c <= 0 || s.in_h <= 0 || s.in_w <= 0 || s.kernel_h <= 0 ||
       s.kernel_w <= 0 || p.weight == nullptr)
     return kDeclined;
-  // A grouped tile's moved pointers are on the stack (run_tile).
-  if (s.groups > 1 && static_cast<size_t>(s.kernel_h) * s.kernel_w * kernel.mr > kMaxGroupedTilePointers)
+  // A tile's pointers are on the stack (run_tile).
+  if (static_cast<size_t>(s.kernel_h) * s.kernel_w * kernel.mr > kMaxTilePointers)
     return kDeclined;
   if (p.rq.scheme == ref::Scheme::kFp32 ? p.rq.scale == nullptr || !fp32_bounds_exact(p.rq)
                                         : p.rq.multiplier == nullptr || p.rq.exponent == nullptr)
@@ -291,7 +355,7 @@ InitResult QConvOp::init(std::shared_ptr<const QConvPacked> packed, const ref::C
   impl_.reset();
   const QIgemmUkernel ukernel = act_s8 ? kernel.s8 : kernel.u8;
   if (!packed || !packed->impl_ || ukernel == nullptr || kernel.mr == 0 || kernel.nr != packed->impl_->nr ||
-      (packed->impl_->groups > 1 && packed->impl_->ks * kernel.mr > kMaxGroupedTilePointers))
+      packed->impl_->ks * kernel.mr > kMaxTilePointers)
     return InitResult::kDeclined;
   auto impl = std::make_unique<Impl>();
   impl->pk = packed->impl_.get();
@@ -306,11 +370,24 @@ InitResult QConvOp::init(std::shared_ptr<const QConvPacked> packed, const ref::C
   impl->n = impl->pk->n;
   impl->kc = impl->pk->kc;
   impl->ks = impl->pk->ks;
-  impl->m_tiles = (impl->m + impl->mr - 1) / impl->mr;
   impl->n_outer = impl->n > impl->m;
-  impl->indirection_size = impl->m_tiles * impl->ks * impl->mr;
-  impl->indirection.reset(new (std::nothrow) const void*[impl->indirection_size]);
-  if (!impl->indirection) return InitResult::kOutOfMemory;
+  if (impl->n_outer) {
+    impl->indirection_size = (impl->m + impl->mr - 1) / impl->mr * impl->ks * impl->mr;
+    impl->indirection.reset(new (std::nothrow) const void*[impl->indirection_size]);
+    if (!impl->indirection) return InitResult::kOutOfMemory;
+  }
+  impl->pointwise = s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
+                    s.pad_left == 0 && s.in_h == s.out_h && s.in_w == s.out_w;
+  if (!impl->pointwise) {
+    impl->inner.reset(new (std::nothrow) ptrdiff_t[impl->ks * impl->mr]);
+    if (!impl->inner) return InitResult::kOutOfMemory;
+    for (size_t t = 0; t < impl->ks; ++t)
+      for (size_t i = 0; i < impl->mr; ++i)
+        impl->inner[t * impl->mr + i] =
+            ((static_cast<ptrdiff_t>(t) / s.kernel_w) * s.dilation_h * s.in_w +
+             (static_cast<ptrdiff_t>(t) % s.kernel_w) * s.dilation_w + static_cast<ptrdiff_t>(i) * s.stride_w) *
+            s.in_c;
+  }
   impl_ = std::move(impl);
   return InitResult::kReady;
 }
@@ -322,8 +399,13 @@ QConvOp::Grid QConvOp::grid() const {
 
 void QConvOp::bind(const void* x, void* y) {
   Impl& impl = *impl_;
-  if (x != impl.indirect_x) impl.build_indirection(x);
+  impl.x = x;
   impl.y = static_cast<uint8_t*>(y);
+  if (impl.indirection && x != impl.indirect_x) {
+    for (size_t m0 = 0; m0 < impl.m; m0 += impl.mr)
+      impl.build_tile(m0, std::min(impl.mr, impl.m - m0), 0, impl.indirection.get() + m0 * impl.ks);
+    impl.indirect_x = x;
+  }
 }
 
 void QConvOp::run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const { impl_->run_tile(m0, n0, mc, nc); }
@@ -332,11 +414,13 @@ void QConvOp::run(const void* x, void* y) {
   bind(x, y);
   const Impl& impl = *impl_;
   const Grid g = grid();
-  for (size_t m0 = 0; m0 < g.m; m0 += g.mr)
-    for (size_t n0 = 0; n0 < g.n; n0 += g.nr) impl.run_tile(m0, n0, std::min(g.mr, g.m - m0), std::min(g.nr, g.n - n0));
+  for (size_t m0 = 0; m0 < g.m; m0 += g.mr) impl.run_tile(m0, 0, std::min(g.mr, g.m - m0), g.n);
 }
 
-size_t QConvOp::own_bytes() const { return impl_ ? impl_->indirection_size * sizeof(const void*) : 0; }
+size_t QConvOp::own_bytes() const {
+  if (!impl_) return 0;
+  return (impl_->inner ? impl_->ks * impl_->mr * sizeof(ptrdiff_t) : 0) + impl_->indirection_size * sizeof(const void*);
+}
 
 size_t QConvOp::packed_bytes() const {
   return impl_ ? impl_->shared->weight_bytes() + impl_->pk->side_bytes() + own_bytes() : 0;

@@ -5,10 +5,11 @@
 // requantization parameters expanded to padded per-channel arrays, the zero buffer),
 // built once and shared by every session of a model on any thread (the model owns it,
 // runtime/pack_cache.h), or read in place from a pre-packed file; and QConvOp, one
-// session's state over it (the indirection buffer and the bound pointers). Per
-// inference, bind() (rebuilds the indirection buffer only when the input pointer
-// changed), then run_tile() for every tile of grid(). The driver has no threads:
-// runtime/schedule.h spreads the tiles over a pool; run() is the serial equivalent.
+// session's state over it (the bound pointers and a table of taps x mr offsets; no
+// indirection buffer: each tile's pointers are built on the stack of the task that
+// runs it). Per inference, bind(), then run_tile()
+// over grid(). The driver has no threads: runtime/schedule.h spreads the tiles over a
+// pool; run() is the serial equivalent.
 //
 // A fully connected layer is a 1x1 convolution over m "pixels": batch 1, in_h 1,
 // in_w m, in_c k, out_c n.
@@ -54,7 +55,7 @@ class QConvPacked {
   // as long as this object): used in place when it holds exactly weight_bytes(), else
   // kBadSize. kDeclined when the kernel cannot run these parameters (then the caller
   // keeps the reference kernel): input zero points outside the type with padding,
-  // grouped kernels of more than 1024 / mr taps, unsupported requantization;
+  // kernels of more than 4096 / mr taps, unsupported requantization;
   // kOutOfMemory when a buffer cannot be allocated.
   enum Result { kReady, kDeclined, kOutOfMemory, kBadSize };
   Result init(const QConvParams& params, const QGemmKernel& kernel, const uint8_t* prepacked = nullptr,
@@ -84,15 +85,16 @@ class QConvOp {
   // activation type, or as QConvPacked::init; kOutOfMemory when the packed buffers
   // cannot be allocated.
   InitResult init(const QConvParams& params, const QGemmKernel& kernel);
-  // Runs on weights packed for `kernel`'s layout (shared with other ops), allocating
-  // the indirection buffer. kDeclined when `kernel` lacks the activation type or has
-  // another layout; kOutOfMemory.
+  // Runs on weights packed for `kernel`'s layout (shared with other ops); allocates
+  // the tile offsets table (taps x mr). kDeclined when `kernel` lacks the activation
+  // type or has another layout; kOutOfMemory.
   // `shape` and `act_s8` those `packed` was built from.
   InitResult init(std::shared_ptr<const QConvPacked> packed, const ref::ConvShape& shape, bool act_s8,
                   const QGemmKernel& kernel);
   // The output as a grid of tiles: m rows (pixels) by n columns (channels) in tiles of
   // mr x nr. n_outer: the channel blocks should be the outer loop (the weights are the
-  // larger operand), else the pixel tiles.
+  // larger operand), one tile a task; else the pixel tiles, a task running one pixel
+  // tile over all n columns (its pointers built once for all of them).
   struct Grid {
     size_t m, n, mr, nr;
     bool n_outer;
@@ -100,14 +102,14 @@ class QConvOp {
   Grid grid() const;
   // x: NHWC input of shape.batch x in_h x in_w x in_c; y: NHWC output.
   void bind(const void* x, void* y);
-  // Output rows [m0, m0 + mc), channels [n0, n0 + nc) of the bound tensors; m0 and n0
-  // multiples of mr and nr, mc <= mr, nc <= nr. Tiles may run concurrently.
+  // Output rows [m0, m0 + mc), columns [n0, n0 + nc) of the bound tensors; m0 and n0
+  // multiples of mr and nr, mc <= mr, n0 + nc <= grid().n (any number of nr-column
+  // blocks). Tiles may run concurrently.
   void run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const;
   // bind(), then every tile on the calling thread.
   void run(const void* x, void* y);
-  // Bytes of packed weights, bias and requantization arrays plus the indirection
-  // buffer (for edgeq bench); own_bytes(): the indirection buffer only, what this op
-  // adds to weights it shares.
+  // Bytes of packed weights, bias and requantization arrays (for edgeq bench);
+  // own_bytes(): what this op adds to the data it shares (the offsets table).
   size_t packed_bytes() const;
   size_t own_bytes() const;
 

@@ -1,4 +1,5 @@
-// Depthwise convolution driver (see qdwconv.h): weight packing and row scheduling.
+// Depthwise convolution driver (see qdwconv.h): weight packing (or pre-packed weights
+// used in place) and row scheduling.
 #include "kernels/qdwconv.h"
 
 #include <cmath>
@@ -12,9 +13,22 @@ namespace kern {
 namespace {
 
 constexpr int32_t kMaxRows = 64;  // kernel rows, rounded up to whole groups
+constexpr size_t kSlack = 64;     // bytes the row kernels may read past the end
 
-// n bytes and 64 bytes of slack the row kernels may read past the end.
-AlignedBuffer aligned_bytes(size_t n) { return aligned_buffer(n + 64); }
+// n bytes and the slack.
+AlignedBuffer aligned_bytes(size_t n) { return aligned_buffer(n + kSlack); }
+
+// Kernel rows per group of the layout, rounded up: the groups of a kernel_h-row window.
+int32_t row_groups(const ref::ConvShape& s, const DwKernel& k) {
+  const int32_t group = static_cast<int32_t>(k.group);
+  return (s.kernel_h + group - 1) / group;
+}
+
+// One tile's packed block: bias and three requantization words per channel, then the
+// weights of every group and column.
+size_t tile_block_bytes(const ref::ConvShape& s, const DwKernel& k) {
+  return static_cast<size_t>(k.tile) * 4 * (4 + static_cast<size_t>(row_groups(s, k)) * s.kernel_w);
+}
 
 // Whether the vector epilogue reproduces ref::requantize for every channel.
 bool epilogue_supported(const ref::Requant& rq, int32_t channels) {
@@ -42,8 +56,9 @@ struct QDwConvOp::Impl {
   ref::Scheme scheme = ref::Scheme::kFp32;
   int32_t zero_point = 0, qmin = 0, qmax = 0;
   bool act_s8 = false;
-  size_t packed_size = 0, zero_size = 0;
-  AlignedBuffer packed;
+  size_t packed_size = 0, zero_size = 0;  // packed_size: without the slack
+  AlignedBuffer owned;                    // packed here, or null
+  const uint8_t* packed = nullptr;        // owned, or a pre-packed file's bytes
   AlignedBuffer zero_row;  // in_w * channels bytes of x_zp
 
   // False when the packed buffer cannot be allocated.
@@ -54,15 +69,15 @@ struct QDwConvOp::Impl {
 bool QDwConvOp::Impl::pack(const QDwConvParams& p, int32_t act_offset) {
   const int32_t c_total = s.in_c, kh_n = s.kernel_h, kw_n = s.kernel_w;
   const int32_t tile = static_cast<int32_t>(kernel.tile), group = static_cast<int32_t>(kernel.group);
-  const size_t block = static_cast<size_t>(tile) * 4 * (4 + static_cast<size_t>(groups) * kw_n);
+  const size_t block = tile_block_bytes(s, kernel);
   const int32_t tiles = (c_total + tile - 1) / tile;
-  packed_size = block * static_cast<size_t>(tiles);
-  packed = aligned_bytes(packed_size);
-  if (!packed) return false;
-  std::memset(packed.get(), 0, packed_size);
+  owned = aligned_bytes(packed_size);
+  if (!owned) return false;
+  packed = owned.get();
+  std::memset(owned.get(), 0, packed_size + kSlack);  // the slack too: a pre-packed file stores it
   const ref::Requant& rq = p.rq;
   for (int32_t t = 0; t < tiles; ++t) {
-    uint8_t* b = packed.get() + block * static_cast<size_t>(t);
+    uint8_t* b = owned.get() + block * static_cast<size_t>(t);
     int32_t* bias = reinterpret_cast<int32_t*>(b);
     int32_t* rq0 = bias + tile;
     int32_t* rq1 = rq0 + tile;
@@ -120,7 +135,7 @@ void QDwConvOp::Impl::run_row(size_t row, const uint8_t* x, uint8_t* y) const {
   DwArgs a;
   a.rows = rows;
   a.zero = zero_row.get();
-  a.packed = packed.get();
+  a.packed = packed;
   a.out = y + row * static_cast<size_t>(s.out_w) * c;
   a.channels = c;
   a.in_w = s.in_w;
@@ -141,11 +156,14 @@ void QDwConvOp::Impl::run_row(size_t row, const uint8_t* x, uint8_t* y) const {
 QDwConvOp::QDwConvOp() = default;
 QDwConvOp::~QDwConvOp() = default;
 
-InitResult QDwConvOp::init(const QDwConvParams& p, const DwKernel& kernel) {
+InitResult QDwConvOp::init(const QDwConvParams& p, const DwKernel& kernel, const uint8_t* prepacked,
+                           bool pack_only) {
   impl_.reset();
   const ref::ConvShape& s = p.shape;
   const DwRowUkernel uk = p.act_s8 ? kernel.s8 : kernel.u8;
-  if (uk == nullptr || kernel.tile == 0 || (kernel.group != 2 && kernel.group != 4)) return InitResult::kDeclined;
+  if ((uk == nullptr && !pack_only) || kernel.tile == 0 || kernel.order == nullptr ||
+      (kernel.group != 2 && kernel.group != 4))
+    return InitResult::kDeclined;
   if (s.groups != s.in_c || s.out_c != s.in_c || s.in_c < 1 || p.weight == nullptr) return InitResult::kDeclined;
   if (s.kernel_h < 1 || s.kernel_w < 1 || s.stride_h < 1 || s.stride_w < 1 || s.dilation_h < 1 || s.dilation_w < 1 ||
       s.batch < 0 || s.in_h < 0 || s.in_w < 0 || s.out_h < 0 || s.out_w < 0) {
@@ -172,7 +190,12 @@ InitResult QDwConvOp::init(const QDwConvParams& p, const DwKernel& kernel) {
   impl->qmin = p.rq.qmin;
   impl->qmax = p.rq.qmax;
   impl->act_s8 = p.act_s8;
-  if (!impl->pack(p, p.act_s8 ? kernel.s8_act_offset : kernel.u8_act_offset)) return InitResult::kOutOfMemory;
+  impl->packed_size = packed_weight_bytes(s, kernel) - kSlack;
+  if (prepacked != nullptr) {
+    impl->packed = prepacked;
+  } else if (!impl->pack(p, p.act_s8 ? kernel.s8_act_offset : kernel.u8_act_offset)) {
+    return InitResult::kOutOfMemory;
+  }
   impl->zero_size = static_cast<size_t>(s.in_w > 0 ? s.in_w : 1) * static_cast<size_t>(s.in_c);
   impl->zero_row = aligned_bytes(impl->zero_size);
   if (!impl->zero_row) return InitResult::kOutOfMemory;
@@ -206,23 +229,40 @@ void QDwConvOp::run(const void* x, void* y) {
   run_rows(0, rows());
 }
 
-InitResult QDwConvOp::init(const QDwConvParams& p, const DwKernels& set) {
+const DwKernel* pick_dw_kernel(const DwKernels& set, int32_t channels) {
   const DwKernel* best = nullptr;
   size_t best_cost = 0;
-  const size_t c = p.shape.in_c > 0 ? static_cast<size_t>(p.shape.in_c) : 1;
+  const size_t c = channels > 0 ? static_cast<size_t>(channels) : 1;
   for (const DwKernel& k : set.kernel) {
-    if ((p.act_s8 ? k.s8 : k.u8) == nullptr || k.tile == 0) continue;
+    if (k.tile == 0) continue;
     const size_t cost = (c + k.tile - 1) / k.tile * k.tile_cost;
     if (best == nullptr || cost < best_cost) {
       best = &k;
       best_cost = cost;
     }
   }
-  if (best == nullptr) return InitResult::kDeclined;
-  return init(p, *best);
+  return best;
 }
 
-size_t QDwConvOp::packed_bytes() const { return impl_ ? impl_->packed_size + impl_->zero_size : 0; }
+InitResult QDwConvOp::init(const QDwConvParams& p, const DwKernels& set, const uint8_t* prepacked) {
+  const DwKernel* best = pick_dw_kernel(set, p.shape.in_c);
+  if (best == nullptr) return InitResult::kDeclined;
+  return init(p, *best, prepacked);
+}
+
+size_t QDwConvOp::packed_weight_bytes(const ref::ConvShape& s, const DwKernel& kernel) {
+  if (kernel.tile == 0 || kernel.group == 0 || s.in_c < 1) return 0;
+  const size_t tiles = (static_cast<size_t>(s.in_c) + kernel.tile - 1) / kernel.tile;
+  return tile_block_bytes(s, kernel) * tiles + kSlack;
+}
+
+const uint8_t* QDwConvOp::weights() const { return impl_ ? impl_->packed : nullptr; }
+
+size_t QDwConvOp::weight_bytes() const { return impl_ ? impl_->packed_size + kSlack : 0; }
+
+size_t QDwConvOp::packed_bytes() const {
+  return impl_ ? (impl_->owned ? impl_->packed_size + kSlack : 0) + impl_->zero_size : 0;
+}
 
 const char* QDwConvOp::kernel_name() const { return impl_ ? impl_->kernel.name : "ref"; }
 

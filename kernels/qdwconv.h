@@ -8,6 +8,11 @@
 // skipped taps), and expands the requantization to per-channel arrays. Per inference,
 // bind(), then run_rows() over the rows() output rows (batch * out_h), which the
 // scheduler (runtime/schedule.h) spreads over a pool; run() is the serial equivalent.
+//
+// The packed weights (per tile: bias, requantization arrays, weights; then 64 bytes of
+// zero slack the row kernels may read) depend only on the node and the kernel's
+// layout (tile, group, order, activation offsets: dw_pack_layout.h), so a pre-packed
+// file stores them (layout version kQDwPackLayout) and init() uses them in place.
 #pragma once
 
 #include <cstddef>
@@ -29,6 +34,15 @@ struct QDwConvParams {
   ref::Requant rq;                 // per-tensor or per-channel, qmin/qmax = the fused activation
 };
 
+// Version of the packed layout: a pre-packed file records it, and a file packed with
+// another version is packed again at run time.
+constexpr uint32_t kQDwPackLayout = 1;
+
+// The kernel of `set` a layer of `channels` channels runs: the least tiles *
+// tile_cost, the widest on a tie (null: the set is empty). Reads only the layouts, so
+// a set without function pointers (dw_pack_layouts) picks the same.
+const DwKernel* pick_dw_kernel(const DwKernels& set, int32_t channels);
+
 class QDwConvOp {
  public:
   QDwConvOp();
@@ -42,9 +56,20 @@ class QDwConvOp {
   // what the vector epilogue reproduces (a zero point beyond +-2^24, a fixed-point
   // multiplier of INT32_MIN or a right shift above 31, a scale that is not finite);
   // kOutOfMemory when the packed buffers cannot be allocated.
-  InitResult init(const QDwConvParams& params, const DwKernel& kernel);
-  // The same with the kernel of `set` that is fastest for the channel count (misc.h).
-  InitResult init(const QDwConvParams& params, const DwKernels& set);
+  // `prepacked`, when not null, is the packed bytes of `kernel`'s layout made earlier
+  // (a pre-packed file: 64-byte aligned, exactly packed_weight_bytes(), living as
+  // long as this op and those share() makes), used in place. `pack_only`: packs for a
+  // kernel without function pointers (another architecture's layout, to write a
+  // pre-packed file); such an op only reports weights() and weight_bytes().
+  InitResult init(const QDwConvParams& params, const DwKernel& kernel, const uint8_t* prepacked = nullptr,
+                  bool pack_only = false);
+  // The same with pick_dw_kernel(set, channels).
+  InitResult init(const QDwConvParams& params, const DwKernels& set, const uint8_t* prepacked = nullptr);
+  // Bytes of the packed weights of `shape` for `kernel`'s layout (slack included).
+  static size_t packed_weight_bytes(const ref::ConvShape& shape, const DwKernel& kernel);
+  // The packed weights and their size (what a pre-packed file stores).
+  const uint8_t* weights() const;
+  size_t weight_bytes() const;
   // x: NHWC input of shape.batch x in_h x in_w x in_c; y: NHWC output.
   void bind(const void* x, void* y);
   // Output rows (batch * out_h; 0 when there is nothing to compute).
@@ -57,8 +82,8 @@ class QDwConvOp {
   // it, runtime/pack_cache.h), with its own bound pointers; null when out of memory.
   // Must be initialized.
   std::unique_ptr<QDwConvOp> share() const;
-  // Bytes of packed weights, bias, requantization arrays and the x_zp row (shared by
-  // the ops share() made).
+  // Heap bytes of packed weights, bias, requantization arrays (not when used in place)
+  // and the x_zp row (shared by the ops share() made).
   size_t packed_bytes() const;
   const char* kernel_name() const;
 

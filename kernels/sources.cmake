@@ -18,6 +18,7 @@ set(EDGEQ_KERNEL_SOURCES
   kernels/ref/qgemm_float.cc
   kernels/gemm_pick.cc
   kernels/fmatmul.cc
+  kernels/dw_pack_layout.cc
 )
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(EDGEQ_ARCH x86)
@@ -35,3 +36,5 @@ message(STATUS "edgeq: optimized kernels for ${EDGEQ_ARCH}")
 # The run-time-operand GEMM driver's quantize and finish loops vectorize at -O3 (same
 # results: no fast-math).
 set_source_files_properties(kernels/qmatmul.cc PROPERTIES COMPILE_OPTIONS "-O3")
+# The convolution driver's per-tile pointer loop (qconv.cc, add_offsets) likewise.
+set_source_files_properties(kernels/qconv.cc PROPERTIES COMPILE_OPTIONS "-O3")

@@ -15,10 +15,12 @@
 #include <new>
 
 #include "graph/format.h"
+#include "kernels/dw_pack_layout.h"
 #include "kernels/gemm_pick.h"
 #include "kernels/memory.h"
 #include "kernels/pack_layout.h"
 #include "kernels/qconv.h"
+#include "kernels/qdwconv.h"
 #include "kernels/ref/ref.h"
 
 namespace edgeq {
@@ -139,15 +141,25 @@ bool w127_only_layout(const std::string& kernel) {
   return false;
 }
 
+// The layout version this build packs for the kernel named `kernel`: a depthwise
+// layout's or the GEMM layouts'.
+uint32_t layout_version(const std::string& kernel) {
+  for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l)
+    for (const kern::DwKernel& k : kern::dw_pack_layouts(static_cast<kern::Isa>(l)).kernel)
+      if (k.name != nullptr && kernel == k.name) return kern::kQDwPackLayout;
+  return kern::kQConvPackLayout;
+}
+
 }  // namespace
 
 void Model::finish_load(const std::string& label) {
   for (const PackedWeights& pw : graph_.packed) {
     const Node& n = graph_.nodes[pw.node];
-    if (pw.layout != kern::kQConvPackLayout) {
+    const uint32_t version = layout_version(pw.kernel);
+    if (pw.layout != version) {
       notes_.push_back(label + ": pre-packed weights of node '" + n.name + "' for " + pw.kernel +
                        " have layout version " + std::to_string(pw.layout) + ", this build packs version " +
-                       std::to_string(kern::kQConvPackLayout) + ": packed at session creation instead");
+                       std::to_string(version) + ": packed at session creation instead");
       continue;
     }
     // Never looked up (the node's weights pick the exact kernel: kernels/gemm_pick.h).
@@ -163,7 +175,7 @@ void Model::finish_load(const std::string& label) {
 size_t Model::prepacked_bytes() const {
   size_t total = 0;
   for (const PackedWeights& pw : graph_.packed)
-    if (pw.layout == kern::kQConvPackLayout) total += pw.nbytes;
+    if (pw.layout == layout_version(pw.kernel)) total += pw.nbytes;
   return total;
 }
 

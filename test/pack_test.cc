@@ -1,10 +1,12 @@
 // Packed weights owned by the model: one packed copy per (node, kernel layout) shared by
 // every session of a model on any thread, pre-packed files (edgeq pack / convert
-// --pack) used in place, and what happens with pre-packed segments that do not fit.
+// --pack; GEMM and depthwise weights) used in place, and what happens with pre-packed
+// segments that do not fit.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <set>
 #include <string>
@@ -13,9 +15,11 @@
 
 #include "edgeq/edgeq.h"
 #include "graph/format.h"
+#include "kernels/dw_pack_layout.h"
 #include "kernels/gemm_pick.h"
 #include "kernels/memory.h"
 #include "kernels/pack_layout.h"
+#include "kernels/qdwconv.h"
 #include "runtime/session.h"
 #include "test/test_graphs.h"
 
@@ -126,13 +130,26 @@ std::vector<int8_t> reference_output() {
   return run(m, "ref");
 }
 
-// The graph with weights pre-packed for `levels`' layouts.
+// The graph with weights pre-packed for `levels`' layouts, GEMM and depthwise (a
+// depthwise layout shared by two levels, neondot's and neoni8mm's, once).
 Graph prepacked(const std::vector<kern::Isa>& levels) {
   Graph g = pack_net();
-  for (kern::Isa isa : levels)
+  for (kern::Isa isa : levels) {
     for (const kern::QGemmKernel& layout : kern::gemm_pack_layouts(isa))
       EXPECT_TRUE(prepack_gemm(g, layout, &g.packed).ok());
+    std::vector<PackedWeights> dw;
+    EXPECT_TRUE(prepack_depthwise(g, isa, &dw).ok());
+    for (PackedWeights& pw : dw)
+      if (std::none_of(g.packed.begin(), g.packed.end(), [&](const PackedWeights& o) { return o.kernel == pw.kernel; }))
+        g.packed.push_back(std::move(pw));
+  }
   return g;
+}
+
+// The depthwise segment of the kernel a session on `isa` runs the dw node with.
+bool is_level_dw_segment(const PackedWeights& pw, kern::Isa isa) {
+  const kern::DwKernel* k = kern::pick_dw_kernel(kern::kernel_set(isa).dw, 40);
+  return k != nullptr && pw.kernel == k->name;
 }
 
 TEST(PackLayout, TableEqualsTheRegisteredKernels) {
@@ -160,6 +177,31 @@ TEST(PackLayout, TableEqualsTheRegisteredKernels) {
       }
       EXPECT_EQ(found, 1) << kern::isa_name(isa) << ": no layout named " << k->name;
     }
+  }
+}
+
+TEST(PackLayout, DepthwiseTableEqualsTheRegisteredKernels) {
+  for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l) {
+    const kern::Isa isa = static_cast<kern::Isa>(l);
+    const kern::DwKernels layouts = kern::dw_pack_layouts(isa);
+    EXPECT_NE(layouts.kernel[0].name, nullptr) << kern::isa_name(isa);
+    if (!kern::isa_supported(isa)) continue;
+    const kern::DwKernels& set = kern::kernel_set(isa).dw;
+    for (int i = 0; i < kern::DwKernels::kMax; ++i) {
+      SCOPED_TRACE(std::string(kern::isa_name(isa)) + " kernel " + std::to_string(i));
+      const kern::DwKernel &p = layouts.kernel[i], &k = set.kernel[i];
+      EXPECT_STREQ(p.name ? p.name : "", k.name ? k.name : "");
+      EXPECT_EQ(p.tile, k.tile);
+      if (k.tile == 0) continue;
+      EXPECT_EQ(p.group, k.group);
+      EXPECT_EQ(p.s8_act_offset, k.s8_act_offset);
+      EXPECT_EQ(p.u8_act_offset, k.u8_act_offset);
+      EXPECT_EQ(p.tile_cost, k.tile_cost);
+      EXPECT_TRUE(std::equal(p.order, p.order + p.tile, k.order));
+    }
+    // Both pick the same kernel for every channel count.
+    for (int32_t c = 1; c <= 200; ++c)
+      EXPECT_STREQ(kern::pick_dw_kernel(layouts, c)->name, kern::pick_dw_kernel(set, c)->name) << c << " channels";
   }
 }
 
@@ -191,9 +233,14 @@ TEST(SharedPacking, FourSessionsHoldOnePackedCopy) {
     ASSERT_EQ(edgeq_session_get_stats(sessions[i], &ss), EDGEQ_OK);
     EXPECT_GT(ss.create_seconds, 0.0);
     EXPECT_EQ(ss.arena_bytes, edgeq_session_arena_bytes(sessions[i]));
-    if (i == 0) own = ss.own_bytes;
-    EXPECT_GT(ss.own_bytes, 0u);  // the indirection buffers: each session its own
-    EXPECT_EQ(ss.own_bytes, own) << "session " << i;
+    // Beside the arena only the conv's tile offsets (taps x mr): the tiles' pointers
+    // are built per task on the stack.
+    EXPECT_GT(ss.own_bytes, 0u) << "session " << i;
+    EXPECT_LE(ss.own_bytes, 9u * 16 * sizeof(ptrdiff_t)) << "session " << i;
+    if (i > 0) {
+      EXPECT_EQ(ss.own_bytes, own) << "session " << i;
+    }
+    own = ss.own_bytes;
   }
   // The conv's weights alone, packed: at least 40 x 144 bytes.
   EXPECT_GE(after_first, 40u * 144u);
@@ -288,8 +335,9 @@ TEST(SharedPacking, OutOfMemoryWhilePackingLeavesTheModelUsable) {
 }
 
 // A file pre-packed for the host's levels (and for ARM's, unused here): the sessions
-// use the GEMM weights in place, so the model packs only what the file lacks (the
-// depthwise node, requantization arrays, zero buffers), and outputs are unchanged.
+// use the GEMM and depthwise weights in place, so the model packs only what the file
+// lacks (requantization arrays of the GEMM nodes, zero buffers), and outputs are
+// unchanged.
 TEST(Prepacked, UsedInPlaceWithTheSameOutputs) {
   const std::vector<std::string> levels = optimized_levels();
   if (levels.empty()) GTEST_SKIP() << "no optimized level on this host";
@@ -297,8 +345,9 @@ TEST(Prepacked, UsedInPlaceWithTheSameOutputs) {
   for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l) all.push_back(static_cast<kern::Isa>(l));
   const Graph g = prepacked(all);
   // conv and fc for every level: neon has four layouts (AArch64's and ARMv7's, exact
-  // and for weights in [-127, 127]), each node in the one its weights pick.
-  EXPECT_EQ(g.packed.size(), 2 * 7u);
+  // and for weights in [-127, 127]), each node in the one its weights pick; the
+  // depthwise node for avx2, avxvnni, avx512vnni, neon and neondot (= neoni8mm's).
+  EXPECT_EQ(g.packed.size(), 2 * 7u + 5u);
   const std::vector<uint8_t> file = serialize(g);
   const std::vector<int8_t> want = reference_output();
   for (const std::string& level : levels) {
@@ -309,15 +358,28 @@ TEST(Prepacked, UsedInPlaceWithTheSameOutputs) {
     EXPECT_TRUE(packed->notes().empty());
     EXPECT_EQ(run(plain, level), want);
     EXPECT_EQ(run(packed, level), want);
-    // Exactly the GEMM weight blocks of this level are not on the heap.
+    // Exactly the GEMM weight blocks and the depthwise weights of this level are not on
+    // the heap.
     kern::Isa isa;
     ASSERT_TRUE(kern::parse_isa(level, &isa));
     size_t in_place = 0;
     for (const PackedWeights& pw : packed->graph().packed)
       if (pw.kernel == kern::kernel_set(isa).gemm.name_s8 ||
-          (kern::kernel_set(isa).gemm_w127.name_s8 && pw.kernel == kern::kernel_set(isa).gemm_w127.name_s8))
+          (kern::kernel_set(isa).gemm_w127.name_s8 && pw.kernel == kern::kernel_set(isa).gemm_w127.name_s8) ||
+          is_level_dw_segment(pw, isa))
         in_place += pw.nbytes;
     EXPECT_GT(in_place, 0u);
+    // The depthwise node's packed bytes: the segment's, byte for byte.
+    const PackedWeights* dw_seg = nullptr;
+    for (const PackedWeights& pw : packed->graph().packed)
+      if (is_level_dw_segment(pw, isa)) dw_seg = &pw;
+    ASSERT_NE(dw_seg, nullptr);
+    // Packed again here from the node (as a session without the file would).
+    std::vector<PackedWeights> again;
+    ASSERT_TRUE(prepack_depthwise(packed->graph(), isa, &again).ok());
+    ASSERT_EQ(again.size(), 1u);
+    ASSERT_EQ(again[0].nbytes, dw_seg->nbytes);
+    EXPECT_EQ(std::memcmp(again[0].data, dw_seg->data, dw_seg->nbytes), 0);
     EXPECT_EQ(packed->pack_cache().heap_bytes() + in_place, plain->pack_cache().heap_bytes());
     EXPECT_EQ(packed->pack_cache().builds(), plain->pack_cache().builds());
   }
@@ -357,36 +419,44 @@ TEST(Prepacked, OtherLayoutVersionIsIgnoredWithANote) {
 
 // A pre-packed segment whose size does not fit its node and layout is an error naming
 // the node, at session creation; the reference level, which does not read it, runs.
+// For the conv's segment of the layout this host's session uses (a level may list
+// several layouts: neon has AArch64's and ARMv7's) and for the depthwise node's.
 TEST(Prepacked, WrongSizeIsAnErrorNamingTheNode) {
   const std::vector<std::string> levels = optimized_levels();
   if (levels.empty()) GTEST_SKIP() << "no optimized level on this host";
   kern::Isa isa;
   ASSERT_TRUE(kern::parse_isa(levels.back(), &isa));
-  for (int64_t delta : {-64, 64}) {
-    Graph g = prepacked({isa});
-    // The conv's segment of the layout this host's session uses (a level may list
-    // several layouts: neon has AArch64's and ARMv7's).
-    const Tensor& conv_w = g.tensors[g.nodes[0].inputs[1]];
-    const kern::QGemmKernel& k = kern::gemm_for_weights(kern::kernel_set(isa), conv_w.as<int8_t>(), conv_w.nbytes,
-                                                     static_cast<size_t>(conv_w.shape.back()));
-    auto it = std::find_if(g.packed.begin(), g.packed.end(), [&](const PackedWeights& pw) {
-      return (pw.kernel == k.name || pw.kernel == k.name_s8) && g.nodes[pw.node].name == "conv";
-    });
-    ASSERT_NE(it, g.packed.end()) << k.name;
-    PackedWeights& pw = *it;
-    auto bytes = std::make_shared<std::vector<uint8_t>>(pw.nbytes + 128, 0);
-    std::memcpy(bytes->data(), pw.data, pw.nbytes);
-    pw.nbytes = static_cast<size_t>(static_cast<int64_t>(pw.nbytes) + delta);
-    pw.data = bytes->data();
-    pw.owner = bytes;
-    std::shared_ptr<const Model> m;
-    ASSERT_TRUE(load(serialize(g), &m).ok());
-    Status st;
-    run(m, levels.back(), &st);
-    EXPECT_EQ(st.code(), StatusCode::kInvalidModel);
-    EXPECT_NE(st.message().find("'conv'"), std::string::npos) << st.message();
-    EXPECT_NE(st.message().find("pre-packed"), std::string::npos) << st.message();
-    EXPECT_EQ(run(m, "ref"), reference_output());
+  const Graph plain = pack_net();
+  const Tensor& conv_w = plain.tensors[plain.nodes[0].inputs[1]];
+  const kern::QGemmKernel& k = kern::gemm_for_weights(kern::kernel_set(isa), conv_w.as<int8_t>(), conv_w.nbytes,
+                                                   static_cast<size_t>(conv_w.shape.back()));
+  auto conv_segment = [&](const PackedWeights& pw) { return pw.kernel == k.name || pw.kernel == k.name_s8; };
+  auto dw_segment = [&](const PackedWeights& pw) { return is_level_dw_segment(pw, isa); };
+  for (const auto& [node, is_segment] :
+       {std::pair<std::string, std::function<bool(const PackedWeights&)>>{"conv", conv_segment}, {"dw", dw_segment}}) {
+    for (int64_t delta : {-64, 64}) {
+      SCOPED_TRACE(node + " " + std::to_string(delta));
+      Graph g = prepacked({isa});
+      auto it = std::find_if(g.packed.begin(), g.packed.end(), [&](const PackedWeights& pw) {
+        return is_segment(pw) && g.nodes[pw.node].name == node;
+      });
+      ASSERT_NE(it, g.packed.end());
+      // A 64-byte aligned copy, so that only the size is wrong.
+      auto bytes = std::make_shared<std::vector<uint8_t>>(it->nbytes + 192, 0);
+      uint8_t* aligned = bytes->data() + (64 - reinterpret_cast<uintptr_t>(bytes->data()) % 64) % 64;
+      std::memcpy(aligned, it->data, it->nbytes);
+      it->nbytes = static_cast<size_t>(static_cast<int64_t>(it->nbytes) + delta);
+      it->data = aligned;
+      it->owner = bytes;
+      std::shared_ptr<const Model> m;
+      ASSERT_TRUE(load(serialize(g), &m).ok());
+      Status st;
+      run(m, levels.back(), &st);
+      EXPECT_EQ(st.code(), StatusCode::kInvalidModel);
+      EXPECT_NE(st.message().find("'" + node + "'"), std::string::npos) << st.message();
+      EXPECT_NE(st.message().find("pre-packed"), std::string::npos) << st.message();
+      EXPECT_EQ(run(m, "ref"), reference_output());
+    }
   }
 }
 
@@ -403,6 +473,7 @@ TEST(Prepacked, NeonNodesGoToTheLayoutTheirWeightsPick) {
       {"conv", "qs8_igemm_minmax_ukernel_2x4c16__neon_mlal"},
       {"fc", "qs8_igemm_minmax_ukernel_2x8c8__neon"},
       {"fc", "qs8_igemm_minmax_ukernel_2x4c8__neon"},
+      {"dw", "q8_dwconv_minmax_ukernel_8c2__neon"},  // 40 channels: 5 tiles of 8 cost less than 3 of 16
   };
   EXPECT_EQ(got, want);
 

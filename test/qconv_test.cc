@@ -8,9 +8,11 @@
 // saturating and extreme parameters; int8 and uint8 activations; per-tensor and
 // per-channel; weights including -128 (for the exact kernels; the kernels for weights
 // in [-127, 127], suffix _w127, get -127 where the others get -128); extreme zero points; bias null and non-null;
-// a second input buffer (the indirection buffer follows it); 2 and 3 threads equal to 1;
-// grouped convolutions (groups below, equal to and above the tile sizes, channel
-// multipliers, 1x1 and spatial), and the kernel size beyond which groups are declined.
+// a second input buffer (the tile pointers follow it); tiles whose windows lie inside
+// the input beside tiles at the borders and tiles straddling output rows (the two ways
+// a tile's pointers are built); 2 and 3 threads equal to 1; grouped convolutions
+// (groups below, equal to and above the tile sizes, channel multipliers, 1x1 and
+// spatial), and the kernel size beyond which a tile's pointers do not fit the stack.
 #include "kernels/qconv.h"
 
 #include <gtest/gtest.h>
@@ -178,7 +180,7 @@ void expect_equal_to_reference(const QGemmKernel& kernel, const Problem& p, pthr
     }
   }
   for (size_t i = want.size(); i < got.size(); ++i) ASSERT_EQ(got[i], 0xA5) << what << ": wrote past the output";
-  // A second input buffer: the indirection buffer must follow the new pointer.
+  // A second input buffer: the tiles' pointers must follow the new pointer.
   Problem q = p;
   std::mt19937 rng(7);
   for (uint8_t& b : q.x) b = static_cast<uint8_t>(rng());
@@ -235,6 +237,21 @@ TEST_P(QConvTest, SpatialKernels) {
       conv_shape(1, 3, 3, 2, 5, 3, 3, 1, 1, 1, 1, 1, 1),     // everything tiny
   };
   sweep(shapes, 2);
+}
+
+// Larger images, whose inner tiles have every window inside the input (their pointers
+// are one add each, qconv.cc) beside border tiles; output widths that are not a
+// multiple of mr, so tiles straddle rows; 7x7 / 2 on 3 channels (the stem of ResNets).
+TEST_P(QConvTest, InnerAndBorderTiles) {
+  const int32_t mr = static_cast<int32_t>(kernel().mr);
+  std::vector<ref::ConvShape> shapes = {
+      conv_shape(1, 40, 37, 3, 20, 7, 7, 2, 1, 3, 3, 2, 3),            // stem-like, out 19 x 19
+      conv_shape(1, 12, 4 * mr + 2, 8, 17, 3, 3, 1, 1, 1, 1, 1, 1),     // 3x3 same, rows of 4 mr + 2
+      conv_shape(1, 11, 3 * mr, 5, 9, 3, 3, 1, 1, 0, 0, 0, 0),          // valid: only the last rows' tiles border
+      conv_shape(2, 13, 2 * mr + 5, 6, 7, 3, 5, 1, 2, 2, 4, 2, 4),       // dilation 2, batch 2, 3x5
+      conv_shape(1, 9, 5 * mr + 1, 4, 33, 1, 1, 2, 1, 0, 0, 0, 0),       // 1x1 stride 2
+  };
+  sweep(shapes, 9);
 }
 
 TEST_P(QConvTest, FullyConnected) {
@@ -318,17 +335,21 @@ TEST_P(QConvTest, GroupedConvolutions) {
   sweep(shapes, 5);
 }
 
-// The pointers of one tile of a grouped convolution are moved on the stack: kernels
-// with more taps than fit are declined (the caller keeps the reference), ungrouped
-// ones with the same kernel are not.
-TEST_P(QConvTest, DeclinesGroupsWithTooManyTaps) {
+// The pointers of one tile live on the stack: kernels of more than 4096 / mr taps are
+// declined (the caller keeps the reference), grouped or not; the largest that fits runs.
+TEST_P(QConvTest, DeclinesKernelsWithTooManyTaps) {
   std::mt19937 rng(8);
-  const ref::ConvShape big = conv_shape(1, 33, 33, 4, 4, 33, 33, 1, 1, 0, 0, 0, 0);
-  Problem p = make_problem(grouped(big, 2), all_variants()[0], rng);
-  QConvOp op;
-  EXPECT_FALSE(op.init(p.params(), kernel()));
-  EXPECT_EQ(op.packed_bytes(), 0u);
-  expect_equal_to_reference(kernel(), make_problem(big, all_variants()[0], rng), nullptr, "33x33 ungrouped");
+  const int32_t taps = static_cast<int32_t>(4096 / kernel().mr);
+  for (int32_t groups : {1, 2}) {
+    const ref::ConvShape fits = grouped(conv_shape(1, 2, taps + 1, 4, 4, 1, taps, 1, 1, 0, 0, 0, 0), groups);
+    const ref::ConvShape too_big = grouped(conv_shape(1, 2, taps + 1, 4, 4, 1, taps + 1, 1, 1, 0, 0, 0, 0), groups);
+    Problem p = make_problem(too_big, all_variants()[0], rng);
+    QConvOp op;
+    EXPECT_FALSE(op.init(p.params(), kernel())) << groups << " groups";
+    EXPECT_EQ(op.packed_bytes(), 0u);
+    expect_equal_to_reference(kernel(), make_problem(fits, all_variants()[0], rng), nullptr,
+                              "1x" + std::to_string(taps) + ", " + std::to_string(groups) + " groups");
+  }
 }
 
 // 2 and 3 threads equal 1 thread (and the reference), on shapes with many tiles in
@@ -339,6 +360,7 @@ TEST_P(QConvTest, ThreadsEqualOneThread) {
       conv_shape(2, 13, 11, 24, 70, 3, 3, 1, 1, 1, 1, 1, 1),  // many pixels: pixel tiles outer
       conv_shape(1, 3, 3, 40, 200, 3, 3, 1, 1, 1, 1, 1, 1),   // few pixels: channel blocks outer
       grouped(conv_shape(1, 10, 10, 48, 96, 3, 3, 1, 1, 1, 1, 1, 1), 6),  // grouped
+      conv_shape(1, 30, 29, 3, 16, 7, 7, 2, 1, 3, 3, 3, 3),                // stem-like, inner tiles
   };
   for (size_t threads : {2, 3}) {
     pthreadpool_t pool = pthreadpool_create(threads);

@@ -117,7 +117,7 @@ void print_text(const BenchArgs& a, const Session& s, const Facts& f, const Meas
   const size_t packed = s.model().pack_cache().heap_bytes(), prepacked = s.model().prepacked_bytes();
   std::printf("packed weights:   %s packed by the model (%zu bytes), %s pre-packed in the file; shared by its sessions\n",
               human_bytes(packed).c_str(), packed, human_bytes(prepacked).c_str());
-  std::printf("per session:      arena %s (%zu bytes) + %s (%zu bytes) of its own (indirection, tables)\n",
+  std::printf("per session:      arena %s (%zu bytes) + %s (%zu bytes) of its own (op tables)\n",
               human_bytes(s.arena_bytes()).c_str(), s.arena_bytes(), human_bytes(s.packed_bytes()).c_str(),
               s.packed_bytes());
   std::printf("constants:        %s (used in place from the file)\n", human_bytes(f.constant_bytes).c_str());

@@ -1,6 +1,7 @@
 // Shared pieces of the `edgeq` command-line tool (see cli.h).
 #include "tools/cli.h"
 
+#include "kernels/dw_pack_layout.h"
 #include "kernels/pack_layout.h"
 
 #include <unistd.h>
@@ -68,6 +69,16 @@ Status add_packed_levels(const std::string& levels, Graph* g, size_t* bytes) {
       EDGEQ_RETURN_IF_ERROR(prepack_gemm(*g, layout, &g->packed));
       for (size_t i = first; i < g->packed.size(); ++i) *bytes += g->packed[i].nbytes;
     }
+    const kern::DwKernels dw = kern::dw_pack_layouts(isa);
+    auto dw_layout = [&](const PackedWeights& pw) {
+      for (const kern::DwKernel& k : dw.kernel)
+        if (k.name != nullptr && pw.kernel == k.name) return true;
+      return false;
+    };
+    g->packed.erase(std::remove_if(g->packed.begin(), g->packed.end(), dw_layout), g->packed.end());
+    const size_t first = g->packed.size();
+    EDGEQ_RETURN_IF_ERROR(prepack_depthwise(*g, isa, &g->packed));
+    for (size_t i = first; i < g->packed.size(); ++i) *bytes += g->packed[i].nbytes;
   }
   return Status::Ok();
 }

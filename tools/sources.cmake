@@ -33,3 +33,10 @@ if(EDGEQ_BUILD_CLI)
   endif()
   set_target_properties(edgeq_cli PROPERTIES OUTPUT_NAME edgeq)
 endif()
+
+# The start-up probe: load + session creation stopped at a chosen step, for counting
+# their instructions under qemu (tools/arm_startup_count.sh).
+if(EDGEQ_BUILD_CLI)
+  add_executable(edgeq_startup_probe tools/startup_probe.c)
+  target_link_libraries(edgeq_startup_probe PRIVATE edgeq_runtime)
+endif()

@@ -176,7 +176,7 @@ typedef struct edgeq_session_stats {
   uint32_t struct_size;  /* sizeof(edgeq_session_stats), set by the caller */
   double create_seconds; /* edgeq_session_create, packing included when it packed */
   size_t arena_bytes;    /* as edgeq_session_arena_bytes */
-  size_t own_bytes;      /* allocated for this session alone (indirection buffers, tables) */
+  size_t own_bytes;      /* allocated for this session alone (op tables, conv tile offsets) */
 } edgeq_session_stats;
 edgeq_status edgeq_session_get_stats(const edgeq_session* session, edgeq_session_stats* stats);
 

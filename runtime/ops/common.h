@@ -113,13 +113,9 @@ struct QWeights {
       if (z != 0) return false;
     return true;
   }
-  // Builds and initializes an engine (kern::QConvOp or kern::QDwConvOp) from this
-  // node's parameters into *out; *out null when it declines them, an out-of-memory
-  // error naming the node when it cannot allocate its packed buffers.
-  template <typename Op, typename Params, typename Kernels>
-  Status make_engine(const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8, const Kernels& kernels,
-                     std::unique_ptr<Op>* out) {
-    out->reset();
+  // The parameters of an engine (kern::QConvParams, kern::QDwConvParams) for node n.
+  template <typename Params>
+  Params engine_params(const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8) const {
     Params p;
     p.shape = shape;
     p.act_s8 = act_s8;
@@ -127,12 +123,7 @@ struct QWeights {
     p.weight = g.tensors[n.inputs[1]].as<int8_t>();
     p.bias = bias;
     p.rq = rs.rq;
-    auto op = std::make_unique<Op>();
-    const kern::InitResult r = op->init(p, kernels);
-    if (r.code() == kern::InitResult::kOutOfMemory)
-      return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory packing the weights");
-    if (r) *out = std::move(op);
-    return Status::Ok();
+    return p;
   }
 };
 

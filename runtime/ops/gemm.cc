@@ -51,13 +51,7 @@ const PackedWeights* find_prepacked(const Graph& g, const Node& n, const std::st
 Status pack_gemm(const QWeights& qw, const Graph& g, const Node& n, const ref::ConvShape& shape, bool act_s8,
                  const kern::QGemmKernel& layout, std::shared_ptr<const kern::QConvPacked>* out, size_t* heap_bytes) {
   out->reset();
-  kern::QConvParams p;
-  p.shape = shape;
-  p.act_s8 = act_s8;
-  p.x_zero_point = qw.x_zero_point;
-  p.weight = g.tensors[n.inputs[1]].as<int8_t>();
-  p.bias = qw.bias;
-  p.rq = qw.rs.rq;
+  const kern::QConvParams p = qw.engine_params<kern::QConvParams>(g, n, shape, act_s8);
   const std::string key = act_s8 ? layout.name_s8 : layout.name;
   const PackedWeights* pre = find_prepacked(g, n, key);
   auto packed = std::make_shared<kern::QConvPacked>();
@@ -116,7 +110,7 @@ struct GemmEngine {
     auto engine = std::make_unique<kern::QConvOp>();
     const kern::InitResult r = engine->init(std::move(packed), shape, act_s8, k);
     if (r.code() == kern::InitResult::kOutOfMemory)
-      return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory for the indirection buffer");
+      return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory");
     if (!r) return Status::Ok();
     op = std::move(engine);
     name = gemm_kernel_name<T>(k);

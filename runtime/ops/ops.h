@@ -74,6 +74,11 @@ struct OpContext {
 // level, so the host packs for ARM).
 Status prepack_gemm(const Graph& g, const kern::QGemmKernel& layout, std::vector<PackedWeights>* out);
 
+// The weights of every depthwise node of `g` that level `isa`'s depthwise engine
+// takes, packed for the layout it picks for the node (kern::dw_pack_layouts: any
+// level on any host), appended to *out.
+Status prepack_depthwise(const Graph& g, kern::Isa isa, std::vector<PackedWeights>* out);
+
 // Prepares node `n` of validated graph `g`.
 Status prepare_op(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
 
