@@ -15,6 +15,11 @@ MiscKernels misc_kernels_avx2();
 void add_norm_kernels_avx2(MiscKernels* k);
 // Sets the float unary kernel of `k` (kernels/x86/unary_f32_avx2.cc).
 void add_unary_kernels_avx2(MiscKernels* k);
+// Sets the quantized softmax of `k` to the AVX-512 VBMI kernel (softmax_avx512vbmi.cc).
+void add_softmax_kernels_avx512vbmi(MiscKernels* k);
+// Set the float softmax of `k` (softmax_f32_avx2.cc, softmax_f32_avx512.cc).
+void add_softmax_kernels_avx2_fma(MiscKernels* k);
+void add_softmax_kernels_avx512(MiscKernels* k);
 
 }  // namespace kern
 }  // namespace edgeq
