@@ -23,17 +23,13 @@
 #include <limits>
 
 #include "kernels/norm_blocks.h"
+#include "kernels/x86/byte_max.h"
 #include "kernels/ref/ref.h"
 #include "kernels/x86/misc_x86.h"
 
 namespace edgeq {
 namespace kern {
 namespace {
-
-template <typename T>
-constexpr bool is_signed() {
-  return static_cast<T>(-1) < 0;
-}
 
 // 8 values of T widened to int32.
 template <typename T>
@@ -57,11 +53,6 @@ __m256i max_bytes(__m256i a, __m256i b) {
   return is_signed<T>() ? _mm256_max_epi8(a, b) : _mm256_max_epu8(a, b);
 }
 
-template <typename T>
-__m128i max_bytes(__m128i a, __m128i b) {
-  return is_signed<T>() ? _mm_max_epi8(a, b) : _mm_max_epu8(a, b);
-}
-
 // The row maximum: 32 bytes at a time, the last partial 32 through a buffer of the
 // type's lowest value, the 32 lanes folded by shifts.
 template <typename T>
@@ -76,12 +67,7 @@ int32_t row_max(const T* x, int32_t n) {
     std::memcpy(rest, x + j, static_cast<size_t>(n - j) * sizeof(T));
     v = max_bytes<T>(v, _mm256_load_si256(reinterpret_cast<const __m256i*>(rest)));
   }
-  __m128i m = max_bytes<T>(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  m = max_bytes<T>(m, _mm_srli_si128(m, 8));
-  m = max_bytes<T>(m, _mm_srli_si128(m, 4));
-  m = max_bytes<T>(m, _mm_srli_si128(m, 2));
-  m = max_bytes<T>(m, _mm_srli_si128(m, 1));
-  return static_cast<T>(_mm_cvtsi128_si32(m));
+  return fold_max_bytes<T>(max_bytes<T>(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
 }
 
 // The sum of 8 int32 lanes read as L (uint32_t or int32_t), in 64 bits.

@@ -25,16 +25,12 @@
 #include <limits>
 
 #include "kernels/ref/ref.h"
+#include "kernels/x86/byte_max.h"
 #include "kernels/x86/misc_x86.h"
 
 namespace edgeq {
 namespace kern {
 namespace {
-
-template <typename T>
-constexpr bool is_signed() {
-  return static_cast<T>(-1) < 0;
-}
 
 // The first `count` of 64 lanes (count in [0, 64]).
 __mmask64 first_lanes(int32_t count) { return count >= 64 ? ~__mmask64{0} : (__mmask64{1} << count) - 1; }
@@ -78,11 +74,6 @@ __m512i max_bytes(__m512i a, __m512i b) {
 }
 
 template <typename T>
-__m128i max_bytes(__m128i a, __m128i b) {
-  return is_signed<T>() ? _mm_max_epi8(a, b) : _mm_max_epu8(a, b);
-}
-
-template <typename T>
 T row_max(const T* x, int32_t n) {
   const __m512i lowest = _mm512_set1_epi8(static_cast<char>(std::numeric_limits<T>::lowest()));
   __m512i m = lowest;
@@ -90,12 +81,7 @@ T row_max(const T* x, int32_t n) {
   for (; j + 64 <= n; j += 64) m = max_bytes<T>(m, _mm512_loadu_si512(x + j));
   if (j < n) m = max_bytes<T>(m, _mm512_mask_loadu_epi8(lowest, first_lanes(n - j), x + j));
   const __m256i m256 = _mm512_castsi512_si256(max_bytes<T>(m, _mm512_shuffle_i64x2(m, m, 0xEE)));
-  __m128i v = max_bytes<T>(_mm256_castsi256_si128(m256), _mm256_extracti128_si256(m256, 1));
-  v = max_bytes<T>(v, _mm_srli_si128(v, 8));
-  v = max_bytes<T>(v, _mm_srli_si128(v, 4));
-  v = max_bytes<T>(v, _mm_srli_si128(v, 2));
-  v = max_bytes<T>(v, _mm_srli_si128(v, 1));
-  return static_cast<T>(_mm_cvtsi128_si32(v));
+  return fold_max_bytes<T>(max_bytes<T>(_mm256_castsi256_si128(m256), _mm256_extracti128_si256(m256, 1)));
 }
 
 // The exact sum of the table entries of a row with maximum max_q.
