@@ -102,6 +102,21 @@ struct QuantEpilogue {
 using QIgemmUkernel = void (*)(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a,
                                const void* w, void* c, size_t c_stride, size_t n0, const QuantEpilogue* q);
 
+// The vector loops of the int32-tile products (kernels/qmatmul.h), per level; a null
+// pointer means qmatmul.cc's portable loop. Each gives the portable loop's result bit for
+// bit (no fused multiply-add, the same comparisons).
+// RangeF32Fn: internal::finite_range(n, x, 1, lo, hi): lo = min(0, x...), hi = max(0,
+// x...) with NaN never taken, and whether every x is finite.
+using RangeF32Fn = bool (*)(size_t n, const float* x, float* lo, float* hi);
+// TileFinishF32Fn: a tile row of int32 sums to float, for j < n:
+//   v = int32(acc[j] - z * colsum[j] + r)   (modulo 2^32)
+//   out[j] = clamp(float(v) * (rs * cs[j]) [+ bias[j] when bias], lo, hi)
+// where clamp(x, lo, hi) = x < lo ? lo : (x > hi ? hi : x) (ref::internal::clamp_f32).
+using TileFinishF32Fn = void (*)(size_t n, const int32_t* acc, const uint32_t* colsum, uint32_t z, uint32_t r,
+                                 float rs, const float* cs, const float* bias, float lo, float hi, float* out);
+// SumU8Fn: the sum of n bytes.
+using SumU8Fn = uint32_t (*)(size_t n, const uint8_t* x);
+
 struct QGemmKernel {
   const char* name = nullptr;     // the u8 function's symbol, e.g. "qu8_igemm_minmax_ukernel_8x32c4__avx512vnni"
   const char* name_s8 = nullptr;  // the s8 function's symbol ("qs8_igemm_minmax_ukernel_8x32c4__avx512vnni")
@@ -126,6 +141,10 @@ struct QGemmKernel {
   // On a level's exact kernel: the u8 name of its gemm_w127, which takes the layers
   // without -128 weights in its place (kernels/gemm_pick.h), or null.
   const char* w127_name = nullptr;
+  // The int32-tile products' loops (see RangeF32Fn); null: the portable ones.
+  RangeF32Fn range_f32 = nullptr;
+  TileFinishF32Fn finish_f32 = nullptr;
+  SumU8Fn sum_u8 = nullptr;
 };
 
 // ------------------------------------------------------------------ kernel sets

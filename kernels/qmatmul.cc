@@ -57,20 +57,38 @@ inline int32_t quantize(float x, float scale, int32_t zp, int32_t qmin, int32_t 
   return round_clamp(v, static_cast<float>(qmin - zp), static_cast<float>(qmax - zp), zp);
 }
 
-// internal::finite_range over n contiguous values, in a form that vectorizes: the same
-// comparisons give the same [lo, hi]; v - v is 0 exactly for finite v.
-inline bool range_of(size_t n, const float* x, float* lo, float* hi) {
+// The portable loops of kernels.h's RangeF32Fn, TileFinishF32Fn and SumU8Fn, for levels
+// without their own (written so that they vectorize; finiteness from the exponent bits).
+bool range_portable(size_t n, const float* x, float* lo, float* hi) {
   float l = 0.f, h = 0.f;
-  uint32_t finite = 1;
+  uint32_t bad = 0;
   for (size_t i = 0; i < n; ++i) {
     const float v = x[i];
     l = v < l ? v : l;
     h = v > h ? v : h;
-    finite &= static_cast<uint32_t>(v - v == 0.f);
+    uint32_t bits;
+    std::memcpy(&bits, &v, sizeof(bits));
+    bad |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
   }
   *lo = l;
   *hi = h;
-  return finite != 0;
+  return bad == 0;
+}
+
+void finish_portable(size_t n, const int32_t* acc, const uint32_t* colsum, uint32_t z, uint32_t r, float rs,
+                     const float* cs, const float* bias, float lo, float hi, float* out) {
+  for (size_t j = 0; j < n; ++j) {
+    const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(acc[j]) - z * colsum[j] + r);
+    float o = static_cast<float>(v) * (rs * cs[j]);
+    if (bias != nullptr) o += bias[j];
+    out[j] = ref::internal::clamp_f32(o, lo, hi);
+  }
+}
+
+uint32_t sum_portable(size_t n, const uint8_t* x) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += x[i];
+  return sum;
 }
 
 // ref::quantize to uint8 (for levels without a quantize kernel).
@@ -90,6 +108,9 @@ struct QMatMulOp::Impl {
   ref::MatMulShape s;
   QIgemmUkernel ukernel = nullptr, ukernel_row = nullptr;
   QuantizeFn<uint8_t> quantize_u8 = nullptr;  // the level's, or scalar_quantize_u8
+  RangeF32Fn range = nullptr;                 // the level's loops, or the portable ones
+  TileFinishF32Fn finish = nullptr;
+  SumU8Fn sum_u8 = nullptr;
   size_t mr = 0, nr = 0, kr = 0, blocks = 0, block_bytes = 0, m_tiles = 0;
   bool wide = false, fc = false;
   uint32_t act_offset = 0;  // the kernel's offset for A's type
@@ -256,19 +277,12 @@ void QMatMulOp::Impl::finish_tile(int64_t t, int64_t ai, int64_t bi, size_t m0, 
     float* out = static_cast<float*>(y) + (t * s.m + m0) * n + n0;
     const float* cs = col_scale.data() + bi * n + n0;
     const float* bias = fc && p.bias != nullptr ? p.bias + n0 : nullptr;
+    // A MatMul has no clamp: the infinite bounds change no value (NaN included).
+    const float lo = fc ? p.act_min : -INFINITY, hi = fc ? p.act_max : INFINITY;
     for (size_t i = 0; i < mc; ++i) {
       const uint32_t r = dk == 0 ? 0u : dk * (rowsum[ai * s.m + m0 + i] - kk * za);
-      const int32_t* row = acc + i * ldc;
-      float* o = out + i * n;
-      for (size_t j = 0; j < nc; ++j) {
-        const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(row[j]) + r);
-        o[j] = static_cast<float>(v) * cs[j];
-      }
-      if (fc) {
-        if (bias != nullptr)
-          for (size_t j = 0; j < nc; ++j) o[j] += bias[j];
-        for (size_t j = 0; j < nc; ++j) o[j] = ref::internal::clamp_f32(o[j], p.act_min, p.act_max);
-      }
+      // rs = 1: 1 * cs[j] is cs[j]; z = 0: no column term.
+      finish(nc, acc + i * ldc, colsum.data() + bi * n + n0, 0u, r, 1.f, cs, bias, lo, hi, out + i * n);
     }
     return;
   }
@@ -300,6 +314,7 @@ void QMatMulOp::Impl::finish_tile(int64_t t, int64_t ai, int64_t bi, size_t m0, 
   const uint32_t* sums = colsum.data() + bi * n + n0;
   const float* cs = col_scale.data() + bi * n + n0;
   const float* bias = fc && p.bias != nullptr ? p.bias + n0 : nullptr;
+  const float lo = fc ? p.act_min : -INFINITY, hi = fc ? p.act_max : INFINITY;
   for (size_t i = 0; i < mc; ++i) {
     const int64_t row = ai * s.m + static_cast<int64_t>(m0 + i);
     const uint32_t z = static_cast<uint32_t>(row_zp[row]);
@@ -318,15 +333,7 @@ void QMatMulOp::Impl::finish_tile(int64_t t, int64_t ai, int64_t bi, size_t m0, 
       }
       continue;
     }
-    for (size_t j = 0; j < nc; ++j) {
-      const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(a_row[j]) - z * sums[j] + r);
-      o[j] = static_cast<float>(v) * (rs * cs[j]);
-    }
-    if (fc) {
-      if (bias != nullptr)
-        for (size_t j = 0; j < nc; ++j) o[j] += bias[j];
-      for (size_t j = 0; j < nc; ++j) o[j] = ref::internal::clamp_f32(o[j], p.act_min, p.act_max);
-    }
+    finish(nc, a_row, sums, z, r, rs, cs, bias, lo, hi, o);
   }
 }
 
@@ -352,6 +359,9 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
     return InitResult::kDeclined;
   m.ukernel = a_s8 ? kernel.s8 : kernel.u8;
   m.quantize_u8 = params.quantize_u8 != nullptr ? params.quantize_u8 : &scalar_quantize_u8;
+  m.range = kernel.range_f32 != nullptr ? kernel.range_f32 : &range_portable;
+  m.finish = kernel.finish_f32 != nullptr ? kernel.finish_f32 : &finish_portable;
+  m.sum_u8 = kernel.sum_u8 != nullptr ? kernel.sum_u8 : &sum_portable;
   const QIgemmUkernel row = a_s8 ? kernel.s8_row : kernel.u8_row;
   m.ukernel_row = row != nullptr ? row : m.ukernel;
   m.mr = kernel.mr;
@@ -453,10 +463,10 @@ void QMatMulOp::begin(const void* a, const void* b, void* y) {
   // The tensor-wide DynamicQuantizeLinear parameters of A and of B.
   const ref::MatMulShape& s = m.s;
   float lo, hi;
-  bool ok = range_of(static_cast<size_t>(s.a_batches * s.m) * s.k, static_cast<const float*>(a), &lo, &hi);
+  bool ok = m.range(static_cast<size_t>(s.a_batches * s.m) * s.k, static_cast<const float*>(a), &lo, &hi);
   ref::dynamic_uint8_params(lo, hi, &m.a_scale, &m.a_zp);
   if (!m.fc) {
-    ok = range_of(static_cast<size_t>(s.b_batches * s.k) * s.n, static_cast<const float*>(b), &lo, &hi) && ok;
+    ok = m.range(static_cast<size_t>(s.b_batches * s.k) * s.n, static_cast<const float*>(b), &lo, &hi) && ok;
     ref::dynamic_uint8_params(lo, hi, &m.b_scale, &m.b_zp);
     std::fill(m.d.begin(), m.d.end(), 128 - m.b_zp);
     std::fill(m.col_scale.begin(), m.col_scale.end(), m.b_scale);
@@ -499,14 +509,12 @@ void QMatMulOp::prepare_a(size_t begin, size_t end) {
       m.row_zp[r] = m.a_zp;
     } else {
       float lo, hi;
-      m.row_ok[r] = range_of(k, x, &lo, &hi);
+      m.row_ok[r] = m.range(k, x, &lo, &hi);
       ref::dynamic_uint8_params(lo, hi, &m.row_scale[r], &m.row_zp[r]);
     }
     uint8_t* q = m.qa.p + r * k;
     m.quantize_u8(k, x, m.row_scale[r], m.row_zp[r], q);
-    uint32_t sum = 0;
-    for (size_t kk = 0; kk < k; ++kk) sum += q[kk];
-    m.rowsum[r] = sum;
+    m.rowsum[r] = m.sum_u8(k, q);
   }
 }
 

@@ -17,3 +17,9 @@ list(APPEND EDGEQ_KERNEL_SOURCES
   ${EDGEQ_X86_GEMM_AVX2_SOURCES}
   ${EDGEQ_X86_GEMM_AVXVNNI_SOURCES}
   ${EDGEQ_X86_GEMM_AVX512VNNI_SOURCES})
+# The int32-tile products' loops (kernels/x86/tile_loops_x86.h): no FMA contraction,
+# they equal the portable loops of kernels/qmatmul.cc bit for bit.
+set_source_files_properties(kernels/x86/tile_loops_avx2.cc PROPERTIES COMPILE_OPTIONS "-O3;-mavx2;-ffp-contract=off")
+set_source_files_properties(kernels/x86/tile_loops_avx512.cc
+  PROPERTIES COMPILE_OPTIONS "-O3;-mavx512f;-mavx512bw;-mavx512vl;-ffp-contract=off;${EDGEQ_X86_INTRINSIC_WARNINGS_LIST}")
+list(APPEND EDGEQ_KERNEL_SOURCES kernels/x86/tile_loops_avx2.cc kernels/x86/tile_loops_avx512.cc)

@@ -3,6 +3,7 @@
 // levels the CPU runs.
 #include "kernels/kernels.h"
 #include "kernels/x86/gemm_ukernels.h"
+#include "kernels/x86/tile_loops_x86.h"
 
 namespace edgeq {
 namespace kern {
@@ -40,7 +41,14 @@ QGemmKernel gemm_kernel(Isa isa) {
 }  // namespace
 }  // namespace x86
 
-void register_gemm_kernels(Isa isa, KernelSet* set) { set->gemm = x86::gemm_kernel(isa); }
+void register_gemm_kernels(Isa isa, KernelSet* set) {
+  set->gemm = x86::gemm_kernel(isa);
+  QGemmKernel& k = set->gemm;
+  const bool avx512 = isa == Isa::kAvx512Vnni;
+  k.range_f32 = avx512 ? x86::range_f32_avx512 : x86::range_f32_avx2;
+  k.finish_f32 = avx512 ? x86::finish_f32_avx512 : x86::finish_f32_avx2;
+  k.sum_u8 = avx512 ? x86::sum_u8_avx512 : x86::sum_u8_avx2;
+}
 
 }  // namespace kern
 }  // namespace edgeq

@@ -1,0 +1,25 @@
+// The int32-tile products' vector loops on x86 (kernels.h RangeF32Fn, TileFinishF32Fn,
+// SumU8Fn): an AVX2 set for the AVX2 and AVX-VNNI levels (tile_loops_avx2.cc) and an
+// AVX-512 set (tile_loops_avx512.cc), each compiled with its ISA's flags and no
+// contraction into FMA, so each equals qmatmul.cc's portable loop bit for bit.
+#pragma once
+
+#include "kernels/kernels.h"
+
+namespace edgeq {
+namespace kern {
+namespace x86 {
+
+bool range_f32_avx2(size_t n, const float* x, float* lo, float* hi);
+void finish_f32_avx2(size_t n, const int32_t* acc, const uint32_t* colsum, uint32_t z, uint32_t r, float rs,
+                     const float* cs, const float* bias, float lo, float hi, float* out);
+uint32_t sum_u8_avx2(size_t n, const uint8_t* x);
+
+bool range_f32_avx512(size_t n, const float* x, float* lo, float* hi);
+void finish_f32_avx512(size_t n, const int32_t* acc, const uint32_t* colsum, uint32_t z, uint32_t r, float rs,
+                       const float* cs, const float* bias, float lo, float hi, float* out);
+uint32_t sum_u8_avx512(size_t n, const uint8_t* x);
+
+}  // namespace x86
+}  // namespace kern
+}  // namespace edgeq
