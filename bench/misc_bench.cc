@@ -19,6 +19,9 @@
 #include "kernels/kernels.h"
 #include "kernels/qdwconv.h"
 #include "kernels/ref/ref.h"
+#if defined(__x86_64__) || defined(__i386__)
+#include "kernels/x86/misc_x86.h"
+#endif
 
 #ifdef EDGEQ_HAVE_XNNPACK
 #include <xnnpack.h>
@@ -192,13 +195,13 @@ void bench_lookup(benchmark::State& state, Isa isa) {
 }
 
 // A float unary op on a DeiT-tiny activation (197 tokens x 768: its Gelu), inputs in
-// [-8, 8]; items/s = elements/s.
-void bench_unary_f32(benchmark::State& state, Isa isa, ref::UnaryOp op, float alpha) {
+// [-8, 8]; items/s = elements/s. `fn` labelled `name`: a level's kernel, the reference,
+// or (x86) one of the 256- / 512-bit variants, side by side.
+void bench_unary_f32(benchmark::State& state, kern::UnaryF32Fn fn, const char* name, ref::UnaryOp op, float alpha) {
   const size_t n = 197 * 768;
   std::vector<float> x(n), y(n);
   for (size_t i = 0; i < n; ++i) x[i] = static_cast<float>(static_cast<int>(i * 7919 % 4001) - 2000) / 250.f;
-  auto fn = isa == Isa::kRef ? ref::unary_f32 : kern::kernel_set(isa).misc.unary_f32;
-  state.SetLabel(isa == Isa::kRef ? "ref" : kern::kernel_set(isa).misc.names.unary_f32);
+  state.SetLabel(name);
   for (auto _ : state) {
     fn(op, alpha, 0.f, n, x.data(), y.data());
     benchmark::ClobberMemory();
@@ -314,11 +317,37 @@ void register_all() {
                {"tanh", ref::UnaryOp::kTanh, 0.f},      {"erf", ref::UnaryOp::kErf, 0.f},
                {"sigmoid", ref::UnaryOp::kSigmoid, 0.f}, {"softplus", ref::UnaryOp::kSoftplus, 0.f},
                {"mish", ref::UnaryOp::kMish, 0.f},      {"elu", ref::UnaryOp::kElu, 1.f}};
+  struct UnaryKernel {
+    std::string tag;
+    kern::UnaryF32Fn fn;
+    const char* name;
+  };
+  std::vector<UnaryKernel> unary_kernels;
   for (Isa isa : levels) {
-    if (isa != Isa::kRef && kern::kernel_set(isa).misc.unary_f32 == nullptr) continue;
+    if (isa == Isa::kRef) {
+      unary_kernels.push_back({"ref", ref::unary_f32, "ref"});
+    } else if (kern::kernel_set(isa).misc.unary_f32 != nullptr) {
+      const kern::MiscKernels& k = kern::kernel_set(isa).misc;
+      unary_kernels.push_back({kern::isa_name(isa), k.unary_f32, k.names.unary_f32});
+    }
+  }
+#if defined(__x86_64__) || defined(__i386__)
+  // Each x86 variant the CPU runs, whichever the levels picked.
+  auto add_variant = [&](void (*fill)(kern::MiscKernels*)) {
+    kern::MiscKernels k;
+    fill(&k);
+    unary_kernels.push_back({k.names.unary_f32, k.unary_f32, k.names.unary_f32});
+  };
+  if (kern::isa_supported(Isa::kAvx2)) {
+    add_variant(kern::add_unary_kernels_avx2);
+    if (__builtin_cpu_supports("fma")) add_variant(kern::add_unary_kernels_fma3);
+    if (__builtin_cpu_supports("avx512f")) add_variant(kern::add_unary_kernels_avx512);
+  }
+#endif
+  for (const UnaryKernel& k : unary_kernels) {
     for (const auto& u : unary) {
-      benchmark::RegisterBenchmark(("unary_f32/" + std::string(u.name) + "/197x768/" + kern::isa_name(isa)).c_str(),
-                                   bench_unary_f32, isa, u.op, u.alpha)
+      benchmark::RegisterBenchmark(("unary_f32/" + std::string(u.name) + "/197x768/" + k.tag).c_str(), bench_unary_f32,
+                                   k.fn, k.name, u.op, u.alpha)
           ->Unit(benchmark::kMicrosecond);
     }
   }

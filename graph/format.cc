@@ -63,7 +63,7 @@ flatbuffers::Offset<void> build_options(flatbuffers::FlatBufferBuilder& b, const
     case fb::Options::Conv2DOptions:
       return fb::CreateConv2DOptions(b, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w,
                                      a.pad_top, a.pad_left, a.pad_bottom, a.pad_right, a.groups,
-                                     &act).Union();
+                                     &act, static_cast<uint8_t>(a.dynamic)).Union();
     case fb::Options::FullyConnectedOptions:
       return fb::CreateFullyConnectedOptions(b, &act, static_cast<uint8_t>(a.dynamic)).Union();
     case fb::Options::MatMulOptions:
@@ -122,6 +122,7 @@ Status read_options(const fb::Node* fn, Node* n) {
       a.pad_bottom = o->pad_bottom(); a.pad_right = o->pad_right();
       a.groups = o->groups();
       read_act(o->act(), &a);
+      a.dynamic = o->dynamic();
       break;
     }
     case fb::Options::FullyConnectedOptions:

@@ -127,7 +127,7 @@ struct Attrs {
   std::vector<int32_t> starts;  // kSlice
   std::vector<int32_t> steps;   // kSlice
   int32_t scale_h = 1, scale_w = 1;  // kResizeNearest
-  int32_t dynamic = 0;          // kFullyConnected, kMatMul: run-time quantization mode
+  int32_t dynamic = 0;          // kFullyConnected, kMatMul, kConv2D: run-time quantization mode
   float epsilon = 1e-5f;        // kLayerNorm
 };
 

@@ -20,6 +20,9 @@
 //                  one). W is S8 (per-tensor or per-channel along axis 0) when quantized.
 //                  Padding is filled with X's zero point. Out: Y[N,OH,OW,Cout].
 //                  attrs: stride, dilation, pad_*, groups, act_min/max.
+//                  Float X and Y with S8 W (zero point 0) and F32 B, `dynamic` 1: X quantized
+//                  at run time as one tensor, as ONNX DynamicQuantizeLinear does (ONNX
+//                  Runtime's ConvInteger form; ref::dynamic_conv2d).
 //  FullyConnected  in: X[..., K], W[N,K], B[N] (optional). Out: Y[..., N]. act_min/max.
 //                  Float X and Y with S8 W (zero point 0) and F32 B: dynamically quantized,
 //                  each row of X quantized at run time (ref::dynamic_fully_connected).

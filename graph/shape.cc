@@ -51,6 +51,12 @@ class NodeChecker {
     return Status::Ok();
   }
   // Activation tensors of a node: all float, or all the same quantized dtype, per-tensor.
+  // Quantized weights: per tensor, or per output channel along axis 0.
+  Status weights_per_channel(const Tensor& w, int32_t cout) const {
+    if (!(w.quant.per_tensor() || (w.quant.axis == 0 && w.quant.scale.size() == static_cast<size_t>(cout))))
+      return fail("weights must be quantized per tensor or per output channel (axis 0)");
+    return Status::Ok();
+  }
   Status same_kind(const Tensor& a, const Tensor& b) const {
     if (a.dtype != b.dtype)
       return fail("tensors '" + a.name + "' (" + dtype_name(a.dtype) + ") and '" + b.name + "' (" +
@@ -103,13 +109,22 @@ Status infer_conv(const NodeChecker& c, const Node& n, std::vector<Shape>* outs)
   }
   EDGEQ_RETURN_IF_ERROR(c.activation(x));
   EDGEQ_RETURN_IF_ERROR(c.same_kind(x, y));
-  if (x.dtype == DType::kF32) {
+  if (x.dtype == DType::kF32 && w.dtype == DType::kS8) {
+    // Dynamically quantized (ONNX Runtime's ConvInteger): the input as one tensor, mode 1.
+    if (n.attrs.dynamic != 1) return c.fail("a convolution with f32 input and s8 weights needs dynamic mode 1");
+    EDGEQ_RETURN_IF_ERROR(c.weights_per_channel(w, cout));
+    for (int32_t z : w.quant.zero_point)
+      if (z != 0) return c.fail("a dynamically quantized convolution needs weight zero point 0");
+    if (c.has_in(2) && c.in(2).dtype != DType::kF32)
+      return c.fail("a dynamically quantized convolution needs an f32 bias");
+  } else if (n.attrs.dynamic != 0) {
+    return c.fail("dynamic quantization needs f32 activations and s8 weights");
+  } else if (x.dtype == DType::kF32) {
     if (w.dtype != DType::kF32 || (c.has_in(2) && c.in(2).dtype != DType::kF32))
       return c.fail("a float convolution needs f32 weights and bias");
   } else {
     if (w.dtype != DType::kS8) return c.fail("a quantized convolution needs s8 weights");
-    if (!(w.quant.per_tensor() || (w.quant.axis == 0 && w.quant.scale.size() == static_cast<size_t>(cout))))
-      return c.fail("weights must be quantized per tensor or per output channel (axis 0)");
+    EDGEQ_RETURN_IF_ERROR(c.weights_per_channel(w, cout));
     if (c.has_in(2) && c.in(2).dtype != DType::kS32) return c.fail("a quantized convolution needs an s32 bias");
   }
   const int32_t oh = conv_out(x.shape[1], w.shape[1], a.stride_h, a.dilation_h, a.pad_top, a.pad_bottom);
@@ -139,8 +154,7 @@ Status infer_fully_connected(const NodeChecker& c, const Node& n, std::vector<Sh
   if (!float_out) EDGEQ_RETURN_IF_ERROR(c.same_kind(x, y));
   if (x.dtype == DType::kF32 && w.dtype == DType::kS8) {
     // Dynamically quantized: float activations, int8 weights with zero point 0, float bias.
-    if (!(w.quant.per_tensor() || (w.quant.axis == 0 && w.quant.scale.size() == static_cast<size_t>(cout))))
-      return c.fail("weights must be quantized per tensor or per output channel (axis 0)");
+    EDGEQ_RETURN_IF_ERROR(c.weights_per_channel(w, cout));
     for (int32_t z : w.quant.zero_point)
       if (z != 0) return c.fail("a dynamically quantized fully-connected op needs weight zero point 0");
     if (c.has_in(2) && c.in(2).dtype != DType::kF32)
@@ -160,8 +174,7 @@ Status infer_fully_connected(const NodeChecker& c, const Node& n, std::vector<Sh
       return c.fail("a quantized fully-connected op with a float output needs an f32 bias");
   } else {
     if (w.dtype != DType::kS8) return c.fail("a quantized fully-connected op needs s8 weights");
-    if (!(w.quant.per_tensor() || (w.quant.axis == 0 && w.quant.scale.size() == static_cast<size_t>(cout))))
-      return c.fail("weights must be quantized per tensor or per output channel (axis 0)");
+    EDGEQ_RETURN_IF_ERROR(c.weights_per_channel(w, cout));
     if (c.has_in(2) && c.in(2).dtype != DType::kS32) return c.fail("a quantized fully-connected op needs an s32 bias");
   }
   Shape s(x.shape.begin(), x.shape.end() - 1);

@@ -148,6 +148,7 @@ struct QMatMulOp::Impl {
   const uint8_t* a = nullptr;
   const void* b = nullptr;
   void* y = nullptr;
+  const uint8_t* a_rows_q = nullptr;   // the dynamic modes' quantized A rows: qa, or A itself
   float a_scale = 1.f, b_scale = 1.f;  // mode 1
   int32_t a_zp = 0, b_zp = 0;
   bool finite = true;
@@ -375,9 +376,10 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
   m.m_tiles = (static_cast<size_t>(s.m) + m.mr - 1) / m.mr;
   const size_t bb = static_cast<size_t>(s.b_batches), rows = static_cast<size_t>(s.a_batches) * s.m;
   const bool dynamic = !params.y_f32 && params.mode != 0;
+  if (params.a_prequantized && !(m.fc && params.mode == 1)) return InitResult::kDeclined;
   m.packed.bytes = bb * m.blocks * m.block_bytes;
   m.packed.per_run = !m.fc;
-  if (dynamic) {
+  if (dynamic && !params.a_prequantized) {
     m.qa.bytes = rows * k + round_up(k, m.kr) + kReadSlack;
     m.qa.per_run = true;
     if (!m.fc) {
@@ -459,6 +461,12 @@ void QMatMulOp::begin(const void* a, const void* b, void* y) {
   m.a = static_cast<const uint8_t*>(a);
   m.b = b;
   m.y = y;
+  if (m.p.a_prequantized) {  // set_a_quantization() gave the parameters
+    m.a_rows_q = m.a;
+    m.finite = true;
+    return;
+  }
+  m.a_rows_q = m.qa.p;
   if (m.p.mode != 1) return;
   // The tensor-wide DynamicQuantizeLinear parameters of A and of B.
   const ref::MatMulShape& s = m.s;
@@ -473,6 +481,11 @@ void QMatMulOp::begin(const void* a, const void* b, void* y) {
   }
   m.finite = ok;
   std::fill(m.row_ok.begin(), m.row_ok.end(), static_cast<uint8_t>(ok));
+}
+
+void QMatMulOp::set_a_quantization(float scale, int32_t zero_point) {
+  impl_->a_scale = scale;
+  impl_->a_zp = zero_point;
 }
 
 size_t QMatMulOp::b_parts() const { return impl_->fc ? 0 : static_cast<size_t>(impl_->s.b_batches); }
@@ -497,6 +510,13 @@ void QMatMulOp::prepare_a(size_t begin, size_t end) {
                                                 : load_as_i32<uint8_t>(m.a, r * k + kk));
         m.rowsum[r] = sum;
       }
+    }
+    return;
+  }
+  if (m.p.a_prequantized) {
+    for (size_t r = begin; r < end; ++r) {
+      m.row_scale[r] = m.a_scale;
+      m.row_zp[r] = m.a_zp;
     }
     return;
   }
@@ -545,7 +565,7 @@ void QMatMulOp::run_tiles(size_t begin, size_t end) const {
       continue;
     }
     const uint8_t* rows = m.p.mode == 0 ? m.a + (static_cast<size_t>(ai) * ms + m0) * k
-                                        : m.qa.p + (static_cast<size_t>(ai) * ms + m0) * k;
+                                        : m.a_rows_q + (static_cast<size_t>(ai) * ms + m0) * k;
     const void* a[kMaxMr];
     for (size_t i = 0; i < m.mr; ++i) a[i] = rows + std::min(i, mc - 1) * k;
     const uint8_t* w = m.packed.p + (static_cast<size_t>(bi) * m.blocks + nb) * m.block_bytes;

@@ -66,6 +66,11 @@ struct QMatMulParams {
   bool per_channel = false;
   const float* bias = nullptr;
   float act_min = -INFINITY, act_max = INFINITY;
+  // Mode 1 fully connected layer whose A arrives quantized (a dynamically quantized
+  // convolution's im2col rows, kernels/ref dynamic_conv2d): begin() takes uint8 rows of
+  // k bytes (readable for round_up(k, kr) + 64 past each row's start) and the
+  // parameters of set_a_quantization(); no range scan and no quantized copy here.
+  bool a_prequantized = false;
   // Dynamic modes: the level's float -> uint8 quantize kernel (MiscKernels::quantize_u8,
   // bit-exact with ref::quantize), or null for a scalar loop.
   QuantizeFn<uint8_t> quantize_u8 = nullptr;
@@ -91,6 +96,9 @@ class QMatMulOp {
   void run_tiles(size_t begin, size_t end) const;
   // Output elements of a run (to decide whether to split it).
   size_t elements() const;
+  // With QMatMulParams::a_prequantized: the scale and zero point of the next begin()'s A
+  // (finite, as ref::dynamic_uint8_params gives them).
+  void set_a_quantization(float scale, int32_t zero_point);
   // begin() through run_tiles(), serially.
   void run(const void* a, const void* b, void* y);
 

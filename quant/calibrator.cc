@@ -114,6 +114,39 @@ Status Calibrator::load_stats(const std::string& path) {
   return Status::Ok();
 }
 
+namespace {
+
+// An int8 Softmax sees its input through one scale, so a range that reaches far below the
+// rows' maxima spends its 256 steps on values whose weight is nil: an additive attention
+// mask (-10000 at padded positions) leaves the unmasked scores a handful of steps. Under
+// --full-int8 the range of a Softmax input is cut to its top kSoftmaxInputSpan: the values
+// below saturate there, at exp(-kSoftmaxInputSpan) = 1.3e-14 of the range's top, which no
+// int8 output step can see, while the kept values keep a step of 32 / 255.
+constexpr float kSoftmaxInputSpan = 32.f;
+
+// top: the largest value observed in each tensor (NaN where none was).
+Status clip_softmax_inputs(const Graph& g, const QScheme& scheme, const std::vector<float>& top,
+                           std::vector<QuantParams>* q) {
+  int32_t qmin, qmax;
+  EDGEQ_RETURN_IF_ERROR(quant_range(scheme, &qmin, &qmax));
+  for (const Node& n : g.nodes) {
+    if (n.op != OpType::kSoftmax || n.inputs.empty() || n.inputs[0] < 0) continue;
+    const size_t t = static_cast<size_t>(n.inputs[0]);
+    QuantParams& p = (*q)[t];
+    if (p.scale.size() != 1 || p.zero_point.size() != 1 || std::isnan(top[t])) continue;
+    const float span = static_cast<float>(qmax - qmin) * p.scale[0];
+    if (!(span > kSoftmaxInputSpan)) continue;
+    float scale;
+    int32_t zp;
+    EDGEQ_RETURN_IF_ERROR(choose_qparams(scheme, top[t] - kSoftmaxInputSpan, top[t], &scale, &zp));
+    p.scale = {scale};
+    p.zero_point = {zp};
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status Calibrator::quantize(const CalibrationOptions& options, Graph* out) const {
   const Graph& g = graph();
   if (batches_ == 0) return InvalidArgument("no calibration data observed");
@@ -126,6 +159,14 @@ Status Calibrator::quantize(const CalibrationOptions& options, Graph* out) const
     QuantParams& p = q[observed_[i]];
     Status s = compute_qparams(options.method, stats, options.observer, scheme, &p.scale, &p.zero_point);
     if (!s.ok()) return Status(s.code(), "tensor '" + g.tensors[observed_[i]].name + "': " + s.message());
+  }
+  if (options.full_int8) {
+    std::vector<float> top(g.tensors.size(), std::nanf(""));
+    for (size_t i = 0; i < observed_.size(); ++i) {
+      const TensorStats& stats = observers_[i]->stats();
+      if (!stats.channels.empty() && stats.channels[0].count > 0) top[observed_[i]] = stats.channels[0].max;
+    }
+    EDGEQ_RETURN_IF_ERROR(clip_softmax_inputs(g, scheme, top, &q));
   }
   GraphQuantOptions go;
   go.act_dtype = options.act_dtype;

@@ -14,6 +14,8 @@ Every model comes from fixed seeds, so a re-run gives the same files. Models (OU
   mha_kv                      nn.MultiheadAttention with separate query [1,6,32], key and value [1,10,32] inputs
   vit_tiny                    torchvision VisionTransformer: 32x32 image, 8x8 patches, 2 layers, 2 heads, d 32, MLP 64
   vit_tiny_qdq                vit_tiny with static QDQ (per-tensor int8 weights, uint8 activations)
+  vit_tiny_dynamic            vit_tiny dynamically quantized as ORT's quantize_dynamic writes it with
+                              op_types ["MatMul", "Conv"]: the patch embedding becomes ConvInteger
   bert_tiny                   BERT-style encoder: int64 ids / attention mask / token types [1,16], 2 GELU layers, pooler
   bert_tiny_dynamic           bert_tiny exported with dynamic batch and sequence axes (needs the importer's --shape)
   bert_tiny_dynamic_q8        bert_tiny dynamically quantized as ORT's quantize_dynamic writes it (weight MatMuls)
@@ -253,13 +255,52 @@ def weight_initializers(w_name, w, axis=None):
     return names, tensors, scale
 
 
-def quantize_dynamic(model, const_b_only=True):
-    """The graph ORT's quantize_dynamic(op_types_to_quantize=["MatMul"]) writes (see the top)."""
+def conv_integer_nodes(node, done, graph, inits):
+    """ORT's ConvInteger rewrite of a Conv (quantize_dynamic with "Conv" in op_types):
+    DynamicQuantizeLinear(X) -> ConvInteger(X_q, W_q, X_zp, W_zp) -> Cast(float) ->
+    Mul(by Mul(X_scale, W_scale)) [-> Add(Reshape(B, [1, -1, 1, 1]))], W int8 per tensor."""
+    nodes = []
+    x, w = node.input[0], node.input[1]
+    if x not in done:
+        done[x] = (x + "_quantized", x + "_scale", x + "_zero_point")
+        nodes.append(helper.make_node("DynamicQuantizeLinear", [x], list(done[x]), x + "_QuantizeLinear"))
+    if w not in done:
+        names, tensors, _ = weight_initializers(w, inits[w])
+        graph.initializer.extend(tensors)
+        done[w] = names
+    (qx, sx, zx), (qw, sw, zw) = done[x], done[w]
+    name, out = node.name + "_quant", node.output[0]
+    acc = out + "_output_quantized"
+    scaled = out if len(node.input) < 3 else out + "_scaled_output"
+    conv = helper.make_node("ConvInteger", [qx, qw, zx, zw], [acc], name)
+    conv.attribute.extend(node.attribute)
+    nodes += [
+        conv,
+        helper.make_node("Cast", [acc], [acc + "_cast_output"], acc + "_cast", to=TensorProto.FLOAT),
+        helper.make_node("Mul", [sx, sw], [name + "_scales_mul:0"], name + "_scales_mul"),
+        helper.make_node("Mul", [acc + "_cast_output", name + "_scales_mul:0"], [scaled], name + "_output_scale_mul"),
+    ]
+    if len(node.input) >= 3:
+        shape = name + "_bias_reshape_shape"
+        graph.initializer.append(numpy_helper.from_array(np.array([1, -1, 1, 1], np.int64), shape))
+        nodes += [
+            helper.make_node("Reshape", [node.input[2], shape], [name + "_bias_reshape_output"], name + "_bias_reshape"),
+            helper.make_node("Add", [scaled, name + "_bias_reshape_output"], [out], name + "_bias_add"),
+        ]
+    return nodes
+
+
+def quantize_dynamic(model, const_b_only=True, conv=False):
+    """The graph ORT's quantize_dynamic(op_types_to_quantize=["MatMul"]) writes (see the top);
+    conv: ["MatMul", "Conv"], Conv nodes rewritten by conv_integer_nodes."""
     model = copy.deepcopy(model)
     graph = model.graph
     inits = init_arrays(graph)
     nodes, done = [], {}  # done: tensor -> (quantized, scale, zero point)
     for node in graph.node:
+        if conv and node.op_type == "Conv" and node.input[1] in inits:
+            nodes += conv_integer_nodes(node, done, graph, inits)
+            continue
         if node.op_type != "MatMul" or (const_b_only and node.input[1] not in inits):
             nodes.append(node)
             continue
@@ -454,7 +495,7 @@ BERT_AXES = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "ba
              "pooled_output": {0: "batch"}}
 
 # Model name -> (base network, variant): "float" (opset 13), "opset17", "dynamic_axes",
-# "dynamic" / "dynamic_all" (QOperator rewrite), "qdq" / "qdq_pertensor" (static QDQ rewrite).
+# "dynamic" / "dynamic_all" / "dynamic_conv" (QOperator rewrite), "qdq" / "qdq_pertensor" (static QDQ rewrite).
 MODELS = {
     "encoder_post_relu": ("encoder_post_relu", "float"),
     "encoder_post_relu_opset17": ("encoder_post_relu", "opset17"),
@@ -467,6 +508,7 @@ MODELS = {
     "mha_kv": ("mha_kv", "float"),
     "vit_tiny": ("vit_tiny", "float"),
     "vit_tiny_qdq": ("vit_tiny", "qdq_pertensor"),
+    "vit_tiny_dynamic": ("vit_tiny", "dynamic_conv"),
     "bert_tiny": ("bert_tiny", "float"),
     "bert_tiny_dynamic": ("bert_tiny", "dynamic_axes"),
     "bert_tiny_dynamic_q8": ("bert_tiny", "dynamic"),
@@ -511,8 +553,8 @@ def make_model(name, out_dir, opts, tmp):
     base_variant = variant if variant in ("opset17", "dynamic_axes") else "float"
     base, reference = make_base(spec, tmp, base_variant)
     model = onnx.load(str(base))
-    if variant in ("dynamic", "dynamic_all"):
-        model = quantize_dynamic(model, const_b_only=(variant == "dynamic"))
+    if variant in ("dynamic", "dynamic_all", "dynamic_conv"):
+        model = quantize_dynamic(model, const_b_only=(variant != "dynamic_all"), conv=(variant == "dynamic_conv"))
     elif variant.startswith("qdq"):
         model = quantize_qdq(model, spec.calib, per_channel=(variant == "qdq"), opts=opts)
     model.graph.name = name

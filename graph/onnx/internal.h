@@ -225,7 +225,7 @@ class Importer {
 
   // Shared pieces of the lowering.
   Status ConvCore(const onnx::NodeProto& n, const Value& x, const Value& w, const Value* b,
-                  const std::string& out_name, int32_t* out_ir, Shape* out_shape);
+                  const std::string& out_name, int32_t* out_ir, Shape* out_shape, bool dynamic = false);
   Status FcCore(const onnx::NodeProto& n, const Value& a, Value w_kn, const Value* bias,
                 const std::string& out_name, int32_t* out_ir, Shape* out_shape);
   Status ReadQuant(const onnx::NodeProto& n, int scale_idx, int zp_idx, const Shape& x_shape,

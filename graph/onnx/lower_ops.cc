@@ -486,7 +486,7 @@ Status Importer::LowerDequantize(const onnx::NodeProto& n) {
 
 Status Importer::ConvCore(const onnx::NodeProto& n, const Value& x_in, const Value& w_in,
                           const Value* b_in, const std::string& out_name, int32_t* out_ir,
-                          Shape* out_shape) {
+                          Shape* out_shape, bool dynamic) {
   Value x = x_in;
   if (x.shape.size() != 4)
     return Fail(n, StatusCode::kUnsupported,
@@ -525,8 +525,18 @@ Status Importer::ConvCore(const onnx::NodeProto& n, const Value& x_in, const Val
   EDGEQ_RETURN_IF_ERROR(permute_value(&w, {0, 2, 3, 1}));
   int32_t x_ir, w_ir, b_ir = -1;
   EDGEQ_RETURN_IF_ERROR(AsLayout(n, &x, true, &x_ir));
-  EDGEQ_RETURN_IF_ERROR(
-      MaterializeConst(n, w, w_in.name.empty() ? out_name + ".weight" : w_in.name, &w_ir));
+  if (dynamic) {
+    // A dynamically quantized conv reads its int8 weights (zero point 0) itself.
+    std::vector<uint8_t> bytes(w.c.i.size());
+    for (size_t k = 0; k < bytes.size(); ++k) bytes[k] = static_cast<uint8_t>(static_cast<int8_t>(w.c.i[k]));
+    Status ws = NewTensor(w_in.name.empty() ? out_name + ".weight" : w_in.name, true, DType::kS8, w.c.dims, &w_ir);
+    if (!ws.ok()) return Fail(n, ws.code(), ws.message());
+    g_->tensors[w_ir].set_data(std::move(bytes));
+    g_->tensors[w_ir].quant = to_ir_quant(w.q);
+  } else {
+    EDGEQ_RETURN_IF_ERROR(
+        MaterializeConst(n, w, w_in.name.empty() ? out_name + ".weight" : w_in.name, &w_ir));
+  }
   if (b_in) {
     if (b_in->kind == ValueKind::kTensor)
       return Fail(n, StatusCode::kUnsupported, "the bias must be a constant");
@@ -554,6 +564,7 @@ Status Importer::ConvCore(const onnx::NodeProto& n, const Value& x_in, const Val
   a.pad_bottom = static_cast<int32_t>(pads[2]);
   a.pad_right = static_cast<int32_t>(pads[3]);
   a.groups = static_cast<int32_t>(group);
+  a.dynamic = dynamic ? 1 : 0;
   Emit(n, "", OpType::kConv2D, {x_ir, w_ir, b_ir}, {*out_ir}, a);
   return Status::Ok();
 }

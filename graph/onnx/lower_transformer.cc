@@ -481,15 +481,21 @@ Status Importer::LowerDynamicInteger(const onnx::NodeProto& n) {
       wv.q.zero_point.resize(cnt, w_zp[0]);
     }
     wv.q.axis = conv ? 0 : 1;
-    // The IR's dynamic FullyConnected takes s8 weights with zero point 0: int8 weights
-    // with zero point 0 as they are, uint8 weights with zero point 128 shifted exactly.
-    // Other weights (asymmetric uint8, and all ConvInteger weights, which edgeq has no
-    // dynamic conv for) are dequantized to float: the op then runs in float, more exact
-    // than ORT's int8 arithmetic but not bit-identical to it.
-    const bool s8 = !conv && std::all_of(w_zp.begin(), w_zp.end(), [&](int64_t z) {
+    // The IR's dynamic FullyConnected and Conv2D take s8 weights with zero point 0: int8
+    // weights with zero point 0 as they are, uint8 weights with zero point 128 shifted
+    // exactly. Other weights (asymmetric) are dequantized to float: the op then runs in
+    // float, more exact than ORT's int8 arithmetic but not bit-identical to it.
+    const bool s8 = std::all_of(w_zp.begin(), w_zp.end(), [&](int64_t z) {
       return z == (w->c.type == TensorProto::INT8 ? 0 : 128);
     });
-    if (conv || !s8) {
+    if (conv && s8) {
+      Value qw = wv;
+      const int64_t shift = w->c.type == TensorProto::INT8 ? 0 : 128;
+      for (int64_t& v : qw.c.i) v -= shift;
+      qw.c.type = qw.q.type = TensorProto::INT8;
+      qw.q.zero_point.assign(qw.q.scale.size(), 0);
+      EDGEQ_RETURN_IF_ERROR(ConvCore(n, *x, qw, nullptr, out_name, &out, &shape, /*dynamic=*/true));
+    } else if (conv || !s8) {
       Value fw;
       fw.kind = ValueKind::kConst;
       fw.c.dims = fw.shape = w->shape;

@@ -1,7 +1,8 @@
 // The float unary kernel (kernels/unary_f32_math.h) on NEON vectors of 4 floats, for
-// every ARM level. AArch64 rounds each operation as x86 does (the same floats); ARMv7's
-// NEON has no division (a reciprocal estimate refined by three Newton steps, within an
-// ulp or two) and flushes denormals to zero.
+// every ARM level. AArch64 fuses V::fma (vfmaq, as x86 FMA3 / AVX-512 do); ARMv7's NEON
+// has no fused float multiply-add (a multiply and an add, as x86 AVX2), no division (a
+// reciprocal estimate refined by three Newton steps, within an ulp or two) and flushes
+// denormals to zero.
 #include <arm_neon.h>
 
 #include "kernels/arm/misc_neon.h"
@@ -13,7 +14,9 @@ namespace {
 
 struct VNeon {
   using F = float32x4_t;
+  using M = float32x4_t;
   static constexpr size_t kWidth = 4;
+  static constexpr bool kMaskedTail = false;
   static F set(float v) { return vdupq_n_f32(v); }
   static F load(const float* p) { return vld1q_f32(p); }
   static void store(float* p, F v) { vst1q_f32(p, v); }
@@ -29,6 +32,14 @@ struct VNeon {
     r = vmulq_f32(r, vrecpsq_f32(b, r));
     r = vmulq_f32(r, vrecpsq_f32(b, r));
     return vmulq_f32(a, r);
+#endif
+  }
+  // AArch64: fused; ARMv7 NEON has no fused float multiply-add (vmla rounds twice).
+  static F fma(F a, F b, F c) {
+#if defined(__aarch64__)
+    return vfmaq_f32(c, a, b);
+#else
+    return vaddq_f32(vmulq_f32(a, b), c);
 #endif
   }
   static F min(F a, F b) { return vminq_f32(a, b); }

@@ -208,19 +208,29 @@ void dynamic_fully_connected(int32_t m, int32_t n, int32_t k, const float* input
   }
 }
 
+namespace {
+
+// ONNX DynamicQuantizeLinear of `count` values into q: false (q untouched, scale 1, zero
+// point 0) when one of them is not finite.
+bool quantize_tensor_u8(size_t count, const float* input, uint8_t* q, float* scale, int32_t* zp) {
+  float lo, hi;
+  *scale = 1.f;
+  *zp = 0;
+  if (!internal::finite_range(count, input, 1, &lo, &hi)) return false;
+  dynamic_uint8_params(lo, hi, scale, zp);
+  for (size_t i = 0; i < count; ++i) q[i] = static_cast<uint8_t>(quantize_value(input[i], *scale, *zp, 0, 255));
+  return true;
+}
+
+}  // namespace
+
 void dynamic_fully_connected_per_tensor(int32_t m, int32_t n, int32_t k, const float* input, const int8_t* weight,
                                         const float* weight_scale, bool per_channel, const float* bias,
                                         float act_min, float act_max, uint8_t* q, float* output) {
   assert(m >= 0 && n >= 0 && k >= 0);
-  const size_t count = static_cast<size_t>(m) * static_cast<size_t>(k);
-  float lo, hi;
-  const bool finite = internal::finite_range(count, input, 1, &lo, &hi);
-  float scale = 1.f;
-  int32_t zp = 0;
-  if (finite) {
-    dynamic_uint8_params(lo, hi, &scale, &zp);
-    for (size_t i = 0; i < count; ++i) q[i] = static_cast<uint8_t>(quantize_value(input[i], scale, zp, 0, 255));
-  }
+  float scale;
+  int32_t zp;
+  const bool finite = quantize_tensor_u8(static_cast<size_t>(m) * static_cast<size_t>(k), input, q, &scale, &zp);
   for (int32_t r = 0; r < m; ++r) {
     float* out = output + static_cast<int64_t>(r) * n;
     if (finite) {
@@ -231,6 +241,45 @@ void dynamic_fully_connected_per_tensor(int32_t m, int32_t n, int32_t k, const f
                             act_min, act_max, out);
     }
   }
+}
+
+void dynamic_conv2d(const ConvShape& s, const float* input, const int8_t* weight, const float* weight_scale,
+                    bool per_channel, const float* bias, float act_min, float act_max, uint8_t* q, float* output) {
+  float scale;
+  int32_t zp;
+  const bool finite =
+      quantize_tensor_u8(static_cast<size_t>(s.batch) * s.in_h * s.in_w * s.in_c, input, q, &scale, &zp);
+  const int32_t cg = s.in_c / s.groups, og = s.out_c / s.groups;
+  for (int32_t b = 0; b < s.batch; ++b)
+    for (int32_t oy = 0; oy < s.out_h; ++oy)
+      for (int32_t ox = 0; ox < s.out_w; ++ox)
+        for (int32_t c = 0; c < s.out_c; ++c) {
+          const int32_t g = c / og;
+          const int8_t* w = weight + static_cast<int64_t>(c) * s.kernel_h * s.kernel_w * cg;
+          uint32_t acc = 0;  // wraps modulo 2^32
+          double sum = 0.0;
+          const double ws = weight_scale[per_channel ? c : 0];
+          for (int32_t ky = 0; ky < s.kernel_h; ++ky) {
+            const int32_t iy = oy * s.stride_h - s.pad_top + ky * s.dilation_h;
+            for (int32_t kx = 0; kx < s.kernel_w; ++kx) {
+              const int32_t ix = ox * s.stride_w - s.pad_left + kx * s.dilation_w;
+              if (iy < 0 || iy >= s.in_h || ix < 0 || ix >= s.in_w) continue;
+              const int64_t at = ((static_cast<int64_t>(b) * s.in_h + iy) * s.in_w + ix) * s.in_c + g * cg;
+              const int8_t* wk = w + (static_cast<int64_t>(ky) * s.kernel_w + kx) * cg;
+              for (int32_t i = 0; i < cg; ++i) {
+                if (finite)
+                  acc += static_cast<uint32_t>((static_cast<int32_t>(q[at + i]) - zp) * static_cast<int32_t>(wk[i]));
+                else
+                  sum += static_cast<double>(input[at + i]) * (static_cast<double>(wk[i]) * ws);
+              }
+            }
+          }
+          float y = finite ? static_cast<float>(static_cast<int32_t>(acc)) * (scale * weight_scale[per_channel ? c : 0])
+                           : static_cast<float>(sum);
+          if (bias) y += bias[c];
+          output[((static_cast<int64_t>(b) * s.out_h + oy) * s.out_w + ox) * s.out_c + c] =
+              internal::clamp_f32(y, act_min, act_max);
+        }
 }
 
 template void qconv2d<int8_t>(const ConvShape&, const int8_t*, int32_t, const int8_t*,

@@ -10,9 +10,14 @@ set_source_files_properties(${EDGEQ_X86_MISC_AVXVNNI} PROPERTIES COMPILE_OPTIONS
 # GCC 12's avx512fintrin.h trips -Wmaybe-uninitialized in its own intrinsics.
 set_source_files_properties(${EDGEQ_X86_MISC_AVX512VNNI} PROPERTIES
   COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512vnni;-ffp-contract=off;-Wno-maybe-uninitialized")
-# The float unary kernel: AVX2 without FMA at every level (kernels/unary_f32_math.h).
+# The float unary kernel (kernels/unary_f32_math.h): AVX2 without FMA, with FMA3, and
+# AVX-512F; its only fused operations are the explicit ones, hence -ffp-contract=off.
 set_source_files_properties(kernels/x86/unary_f32_avx2.cc PROPERTIES COMPILE_OPTIONS "-mavx2;-ffp-contract=off")
-list(APPEND EDGEQ_KERNEL_SOURCES kernels/x86/unary_f32_avx2.cc)
+set_source_files_properties(kernels/x86/unary_f32_fma3.cc PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-ffp-contract=off")
+set_source_files_properties(kernels/x86/unary_f32_avx512.cc PROPERTIES
+  COMPILE_OPTIONS "-mavx512f;-ffp-contract=off;-Wno-uninitialized;-Wno-maybe-uninitialized")
+list(APPEND EDGEQ_KERNEL_SOURCES kernels/x86/unary_f32_avx2.cc kernels/x86/unary_f32_fma3.cc
+  kernels/x86/unary_f32_avx512.cc)
 list(APPEND EDGEQ_KERNEL_SOURCES kernels/x86/misc_register.cc ${EDGEQ_X86_MISC_AVX2} ${EDGEQ_X86_MISC_AVXVNNI}
   ${EDGEQ_X86_MISC_AVX512VNNI})
 # Softmax: the int8 kernel without gathers (AVX-512 VBMI) and the float kernels (AVX2 with

@@ -1,5 +1,6 @@
 // x86 depthwise, elementwise, pooling, lookup, concat and float GEMM kernels per level.
-// The misc kernels are AVX2 at every level; the depthwise kernel has one version per level.
+// The misc kernels are AVX2 at every level (the float unary one: FMA3 or AVX-512F where
+// the CPU has them); the depthwise kernel has one version per level.
 #include <cpuinfo.h>
 
 #include "kernels/kernels.h"
@@ -29,7 +30,14 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   // Float MatMul: AVX-512F at its level; below, FMA3 where the CPU has it (AVX2 does not
   // imply it; cpuinfo is initialized: dispatch checked the level first).
   set->fgemm = isa == Isa::kAvx512Vnni ? fgemm_kernel_avx512() : fgemm_kernel_avx2(cpuinfo_has_x86_fma3());
-  add_unary_kernels_avx2(&set->misc);
+  // Float unary ops: likewise AVX-512F at its level, FMA3 below where the CPU has it.
+  if (isa == Isa::kAvx512Vnni) {
+    add_unary_kernels_avx512(&set->misc);
+  } else if (cpuinfo_has_x86_fma3()) {
+    add_unary_kernels_fma3(&set->misc);
+  } else {
+    add_unary_kernels_avx2(&set->misc);
+  }
   // Softmax: the int8 table lookups without gathers where the CPU has VBMI (not every
   // AVX-512 CPU does); the float kernel on AVX-512F at its level, else AVX2 with FMA3.
   if (isa == Isa::kAvx512Vnni && cpuinfo_has_x86_avx512vbmi()) add_softmax_kernels_avx512vbmi(&set->misc);

@@ -13,8 +13,12 @@ DwKernels dw_kernels_avx512vnni();
 MiscKernels misc_kernels_avx2();
 // Sets the softmax and layer norm kernels of `k` (kernels/x86/norm_avx2.cc).
 void add_norm_kernels_avx2(MiscKernels* k);
-// Sets the float unary kernel of `k` (kernels/x86/unary_f32_avx2.cc).
+// Set the float unary kernel of `k` (kernels/unary_f32_math.h): 256-bit without FMA
+// (unary_f32_avx2.cc, CPUs with AVX2 but no FMA3), 256-bit with FMA3 (unary_f32_fma3.cc),
+// 512-bit with FMA (unary_f32_avx512.cc, AVX-512F).
 void add_unary_kernels_avx2(MiscKernels* k);
+void add_unary_kernels_fma3(MiscKernels* k);
+void add_unary_kernels_avx512(MiscKernels* k);
 // Sets the quantized softmax of `k` to the AVX-512 VBMI kernel (softmax_avx512vbmi.cc).
 void add_softmax_kernels_avx512vbmi(MiscKernels* k);
 // Set the float softmax of `k` (softmax_f32_avx2.cc, softmax_f32_avx512.cc).

@@ -204,12 +204,7 @@ class DynamicFc : public QMatMulEngineOp {
       ref::make_matmul_shape(a_shape, 2, b_shape, 2, &p.shape);
       p.mode = per_tensor_ ? 1 : 2;
       p.quantize_u8 = ctx.kernels->misc.quantize_u8;
-      p.weight = g.tensors[n_.inputs[1]].as<int8_t>();
-      p.weight_scale = w_scale_.data();
-      p.per_channel = w_scale_.size() > 1;
-      p.bias = bias_;
-      p.act_min = n_.attrs.act_min;
-      p.act_max = n_.attrs.act_max;
+      set_dynamic_weights(g, n_, w_scale_, bias_, &p);
       // Constant weights: the level's kernel for weights in [-127, 127] when they allow.
       const kern::QGemmKernel& k =
           kern::gemm_for_weights(*ctx.kernels, p.weight, static_cast<size_t>(d_.n) * static_cast<size_t>(d_.k),
@@ -274,6 +269,7 @@ class QFc : public PreparedOp {
 
 Status prepare_conv(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
+  if (t == DType::kF32 && g.tensors[n.inputs[1]].dtype == DType::kS8) return prepare_dynamic_conv(g, n, ctx, out);
   if (t == DType::kF32) return own(std::make_unique<ConvF32>(g, n), g, ctx, out);
   EDGEQ_RETURN_IF_ERROR(prepare_depthwise(g, n, ctx, out));
   if (*out) return Status::Ok();

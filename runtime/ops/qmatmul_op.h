@@ -8,12 +8,25 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kernels/qmatmul.h"
 #include "runtime/ops/common.h"
 
 namespace edgeq {
 namespace ops {
+
+// The constant-weight part of a dynamically quantized layer's engine parameters: node n's
+// int8 weights (input 1) with their scales, its float bias and its output clamp.
+inline void set_dynamic_weights(const Graph& g, const Node& n, const std::vector<float>& w_scale, const float* bias,
+                                kern::QMatMulParams* p) {
+  p->weight = g.tensors[n.inputs[1]].as<int8_t>();
+  p->weight_scale = w_scale.data();
+  p->per_channel = w_scale.size() > 1;
+  p->bias = bias;
+  p->act_min = n.attrs.act_min;
+  p->act_max = n.attrs.act_max;
+}
 
 class QMatMulEngineOp : public PreparedOp {
  public:
@@ -48,6 +61,7 @@ class QMatMulEngineOp : public PreparedOp {
   // The engine's run (engine() must be set).
   void run_engine(const void* a, const void* b, void* y) const { scheduler_->run(*engine_, a, b, y); }
   bool engine() const { return engine_ != nullptr; }
+  kern::QMatMulOp& engine_op() const { return *engine_; }
 
  private:
   std::unique_ptr<kern::QMatMulOp> engine_;
