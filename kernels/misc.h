@@ -216,7 +216,7 @@ struct MiscKernels {
   LayerNormF32Fn layer_norm_f32 = nullptr;  // ref::layer_norm_f32
   // ref::unary_f32, within the tolerance test/unary_f32_test.cc states (not bit for bit).
   UnaryF32Fn unary_f32 = nullptr;
-  // ref::softmax_f32 with inner == 1, within the tolerance test/softmax_f32_test.cc states.
+  // ref::softmax_f32 with inner == 1, within the tolerance test/softmax_test.cc states.
   SoftmaxF32RowsFn softmax_f32 = nullptr;
 };
 

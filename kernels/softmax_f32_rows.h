@@ -1,7 +1,7 @@
 // Float softmax over contiguous rows (kernels/misc.h, SoftmaxF32RowsFn), written once over
 // an ISA's vector type; kernels/x86/softmax_f32_avx2.cc and softmax_f32_avx512.cc
 // instantiate it. It agrees with ref::softmax_f32 within the tolerance
-// test/softmax_f32_test.cc checks (not bit for bit: the reference works in double).
+// test/softmax_test.cc checks (not bit for bit: the reference works in double).
 //
 // Per row, three passes over data that stays in L1 (rows in small batches, each pass
 // over the batch: see softmax_f32_rows):
