@@ -48,6 +48,11 @@ endif()
 # Layer norm and softmax kernels of transformer encoders (bench/norm_bench.cc).
 add_executable(edgeq_norm_bench bench/norm_bench.cc)
 target_link_libraries(edgeq_norm_bench PRIVATE edgeq_internal benchmark::benchmark)
+if(EDGEQ_HAVE_XNNPACK)  # XNNPACK's float softmax side by side
+  target_include_directories(edgeq_norm_bench PRIVATE ${XNNPACK_INCLUDE_DIR} ${PTHREADPOOL_INCLUDE_DIR})
+  target_link_libraries(edgeq_norm_bench PRIVATE ${XNNPACK_LIBRARY} ${PTHREADPOOL_LIBRARY} ${CPUINFO_LINK_LIBRARIES})
+  target_compile_definitions(edgeq_norm_bench PRIVATE EDGEQ_HAVE_XNNPACK)
+endif()
 
 # The soak benchmark (docs/reliability.md): a million inferences, the resident set sampled.
 add_executable(edgeq_soak bench/soak.cc)

@@ -107,6 +107,8 @@ using QLayerNormFn = void (*)(int64_t rows, int32_t channels, const T* in, const
 using LayerNormF32Fn = void (*)(int64_t rows, int32_t channels, const float* in, const float* gamma,
                                 const float* beta, float epsilon, float* out);
 using UnaryF32Fn = void (*)(ref::UnaryOp op, float alpha, float beta, size_t n, const float* in, float* out);
+// Float softmax over each of `rows` contiguous rows of row_size >= 1 elements.
+using SoftmaxF32RowsFn = void (*)(int64_t rows, int32_t row_size, const float* in, float* out);
 
 // The float unary ops the unary_f32 kernels compute themselves (kernels/unary_f32_math.h);
 // they hand the others to ref::unary_f32.
@@ -154,6 +156,7 @@ struct MiscKernelNames {
   const char* qlayer_norm = nullptr;  // qlayer_norm_s8, qlayer_norm_u8
   const char* layer_norm_f32 = nullptr;
   const char* unary_f32 = nullptr;  // "f32_vunary_ukernel__<isa>", for the ops unary_f32_kernel_covers()
+  const char* softmax_f32 = nullptr;  // "f32_softmax_ukernel__<isa>"
 };
 
 // The names of a level whose misc kernels are all of one ISA: isa is a string literal,
@@ -213,6 +216,8 @@ struct MiscKernels {
   LayerNormF32Fn layer_norm_f32 = nullptr;  // ref::layer_norm_f32
   // ref::unary_f32, within the tolerance test/unary_f32_test.cc states (not bit for bit).
   UnaryF32Fn unary_f32 = nullptr;
+  // ref::softmax_f32 with inner == 1, within the tolerance test/softmax_test.cc states.
+  SoftmaxF32RowsFn softmax_f32 = nullptr;
 };
 
 }  // namespace kern

@@ -47,3 +47,7 @@ endif()
 # multiply-add.
 list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/unary_f32_neon.cc)
 set_source_files_properties(kernels/arm/unary_f32_neon.cc PROPERTIES COMPILE_OPTIONS "${EDGEQ_ARM_MISC_FLAGS}")
+# The float softmax (kernels/softmax_f32_rows.h): AArch64 only (it needs FMA, vrndn, vmaxnm).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+  list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/softmax_f32_neon.cc)
+endif()

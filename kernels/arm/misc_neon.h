@@ -12,6 +12,8 @@ MiscKernels misc_kernels_neon();
 void add_norm_kernels_neon(MiscKernels* k);
 // Sets the float unary kernel of `k` (kernels/arm/unary_f32_neon.cc).
 void add_unary_kernels_neon(MiscKernels* k);
+// Sets the float softmax of `k` (kernels/arm/softmax_f32_neon.cc; AArch64 only).
+void add_softmax_kernels_neon(MiscKernels* k);
 
 }  // namespace kern
 }  // namespace edgeq

@@ -27,6 +27,9 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   set->misc.names = EDGEQ_MISC_KERNEL_NAMES("neon");  // misc.h: how profiles use them
   set->fgemm = fgemm_kernel_neon();  // float MatMul, the same at every level
   add_unary_kernels_neon(&set->misc);
+#if defined(__aarch64__)
+  add_softmax_kernels_neon(&set->misc);  // ARMv7: the reference (softmax_f32_neon.cc)
+#endif
 }
 
 }  // namespace kern

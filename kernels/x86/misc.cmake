@@ -20,3 +20,13 @@ list(APPEND EDGEQ_KERNEL_SOURCES kernels/x86/unary_f32_avx2.cc kernels/x86/unary
   kernels/x86/unary_f32_avx512.cc)
 list(APPEND EDGEQ_KERNEL_SOURCES kernels/x86/misc_register.cc ${EDGEQ_X86_MISC_AVX2} ${EDGEQ_X86_MISC_AVXVNNI}
   ${EDGEQ_X86_MISC_AVX512VNNI})
+# Softmax: the int8 kernel without gathers (AVX-512 VBMI) and the float kernels (AVX2 with
+# FMA3, AVX-512F; kernels/softmax_f32_rows.h).
+set(EDGEQ_X86_SOFTMAX_AVX512VBMI kernels/x86/softmax_avx512vbmi.cc)
+set_source_files_properties(${EDGEQ_X86_SOFTMAX_AVX512VBMI} PROPERTIES
+  COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512vbmi;-ffp-contract=off;${EDGEQ_X86_INTRINSIC_WARNINGS_LIST}")
+set_source_files_properties(kernels/x86/softmax_f32_avx2.cc PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
+set_source_files_properties(kernels/x86/softmax_f32_avx512.cc PROPERTIES
+  COMPILE_OPTIONS "-mavx512f;${EDGEQ_X86_INTRINSIC_WARNINGS_LIST}")
+list(APPEND EDGEQ_KERNEL_SOURCES ${EDGEQ_X86_SOFTMAX_AVX512VBMI} kernels/x86/softmax_f32_avx2.cc
+  kernels/x86/softmax_f32_avx512.cc)

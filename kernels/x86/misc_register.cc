@@ -38,6 +38,14 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   } else {
     add_unary_kernels_avx2(&set->misc);
   }
+  // Softmax: the int8 table lookups without gathers where the CPU has VBMI (not every
+  // AVX-512 CPU does); the float kernel on AVX-512F at its level, else AVX2 with FMA3.
+  if (isa == Isa::kAvx512Vnni && cpuinfo_has_x86_avx512vbmi()) add_softmax_kernels_avx512vbmi(&set->misc);
+  if (isa == Isa::kAvx512Vnni) {
+    add_softmax_kernels_avx512(&set->misc);
+  } else if (cpuinfo_has_x86_fma3()) {
+    add_softmax_kernels_avx2_fma(&set->misc);
+  }
 }
 
 }  // namespace kern

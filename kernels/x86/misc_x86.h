@@ -19,6 +19,11 @@ void add_norm_kernels_avx2(MiscKernels* k);
 void add_unary_kernels_avx2(MiscKernels* k);
 void add_unary_kernels_fma3(MiscKernels* k);
 void add_unary_kernels_avx512(MiscKernels* k);
+// Sets the quantized softmax of `k` to the AVX-512 VBMI kernel (softmax_avx512vbmi.cc).
+void add_softmax_kernels_avx512vbmi(MiscKernels* k);
+// Set the float softmax of `k` (softmax_f32_avx2.cc, softmax_f32_avx512.cc).
+void add_softmax_kernels_avx2_fma(MiscKernels* k);
+void add_softmax_kernels_avx512(MiscKernels* k);
 
 }  // namespace kern
 }  // namespace edgeq

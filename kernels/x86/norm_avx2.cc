@@ -2,7 +2,8 @@
 // layer normalization (int8, uint8, float), each equal to its kernels/ref/norm.cc
 // function bit for bit (the numerics are in kernels/ref/ref.h).
 //
-//  * softmax: the row maximum 32 bytes at a time; the sum of table entries with one
+//  * softmax: the row maximum 32 bytes at a time (the maxima of 8 rows before their
+//    sums, so that short rows' reductions overlap); the sum of table entries with one
 //    8-lane gather per 8 elements into uint32 lanes (at most 256 additions of 2^23 per
 //    lane before they are added to the uint64 sum: integer sums, so any order is
 //    exact), the entries kept for the outputs (a gather again past 2048 elements);
@@ -22,17 +23,13 @@
 #include <limits>
 
 #include "kernels/norm_blocks.h"
+#include "kernels/x86/byte_max.h"
 #include "kernels/ref/ref.h"
 #include "kernels/x86/misc_x86.h"
 
 namespace edgeq {
 namespace kern {
 namespace {
-
-template <typename T>
-constexpr bool is_signed() {
-  return static_cast<T>(-1) < 0;
-}
 
 // 8 values of T widened to int32.
 template <typename T>
@@ -56,19 +53,21 @@ __m256i max_bytes(__m256i a, __m256i b) {
   return is_signed<T>() ? _mm256_max_epi8(a, b) : _mm256_max_epu8(a, b);
 }
 
+// The row maximum: 32 bytes at a time, the last partial 32 through a buffer of the
+// type's lowest value, the 32 lanes folded by shifts.
 template <typename T>
 int32_t row_max(const T* x, int32_t n) {
-  int32_t m = std::numeric_limits<T>::lowest();
+  const T lowest = std::numeric_limits<T>::lowest();
+  __m256i v = _mm256_set1_epi8(static_cast<char>(lowest));
   int32_t j = 0;
-  if (n >= 32) {
-    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
-    for (j = 32; j + 32 <= n; j += 32) v = max_bytes<T>(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j)));
-    alignas(32) T lanes[32];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), v);
-    for (T l : lanes) m = std::max<int32_t>(m, l);
+  for (; j + 32 <= n; j += 32) v = max_bytes<T>(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j)));
+  if (j < n) {
+    alignas(32) T rest[32];
+    std::fill(rest, rest + 32, lowest);
+    std::memcpy(rest, x + j, static_cast<size_t>(n - j) * sizeof(T));
+    v = max_bytes<T>(v, _mm256_load_si256(reinterpret_cast<const __m256i*>(rest)));
   }
-  for (; j < n; ++j) m = std::max<int32_t>(m, x[j]);
-  return m;
+  return fold_max_bytes<T>(max_bytes<T>(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
 }
 
 // The sum of 8 int32 lanes read as L (uint32_t or int32_t), in 64 bits.
@@ -96,9 +95,15 @@ void qsoftmax_rows_avx2(int64_t rows, int32_t n, const T* in, const uint32_t tab
   // kBuffered elements of the row (one gather per element instead of two).
   constexpr int32_t kBuffered = 2048;  // also <= 256 entries of 2^23 a uint32 lane
   alignas(32) uint32_t e_buf[kBuffered + 8];
+  // The maxima of a batch of rows first: independent chains that overlap.
+  constexpr int64_t kBatch = 8;
+  int32_t batch_max[kBatch];
   for (int64_t r = 0; r < rows; ++r) {
     const T* x = in + r * n;
-    const int32_t max_q = row_max(x, n);
+    if (r % kBatch == 0) {
+      for (int64_t i = r; i < std::min(rows, r + kBatch); ++i) batch_max[i - r] = row_max(in + i * n, n);
+    }
+    const int32_t max_q = batch_max[r % kBatch];
     const __m256i vmax = _mm256_set1_epi32(max_q);
     uint64_t sum = 0;
     int32_t j = 0;

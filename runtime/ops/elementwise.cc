@@ -249,16 +249,36 @@ struct AxisDims {
       : outer(product(s, 0, axis)), inner(product(s, axis + 1, s.size())), axis_size(s[axis]) {}
 };
 
+// Float softmax: over the innermost axis the level's kernel (kernels/softmax_f32_rows.h)
+// on ranges of rows split over the session's threads, along another axis (or without a
+// kernel) the reference.
 class Softmax : public PreparedOp {
  public:
   Softmax(const Graph& g, const Node& n) : n_(n), d_(g.tensors[n.inputs[0]].shape, n.attrs.axis) {}
-  void run(uint8_t* const* p) override {
-    ref::softmax_f32(d_.outer, d_.axis_size, d_.inner, at<float>(p, n_.inputs[0]), at<float>(p, n_.outputs[0]));
+  Status init(const Graph&, const OpContext& ctx) {
+    if (d_.inner == 1 && d_.axis_size > 0) fn_ = ctx.kernels->misc.softmax_f32;
+    name_ = ctx.kernels->misc.names.softmax_f32;
+    scheduler_ = ctx.scheduler;
+    return Status::Ok();
   }
+  void run(uint8_t* const* p) override {
+    const float* x = at<float>(p, n_.inputs[0]);
+    float* y = at<float>(p, n_.outputs[0]);
+    if (fn_ == nullptr) {
+      ref::softmax_f32(d_.outer, d_.axis_size, d_.inner, x, y);
+      return;
+    }
+    const int32_t n = d_.axis_size;
+    scheduler_->ranges(d_.outer, d_.outer * n, [&](int64_t r0, int64_t r1) { fn_(r1 - r0, n, x + r0 * n, y + r0 * n); });
+  }
+  const char* kernel_name() const override { return fn_ != nullptr && name_ != nullptr ? name_ : "ref"; }
 
  private:
   const Node& n_;
   AxisDims d_;
+  kern::SoftmaxF32RowsFn fn_ = nullptr;
+  const char* name_ = nullptr;
+  const Scheduler* scheduler_ = nullptr;
 };
 
 // Quantized softmax (kernels/ref/ref.h): the table of exponentials of the input step

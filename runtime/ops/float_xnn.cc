@@ -407,6 +407,9 @@ Status prepare_xnn_float_op(const Graph& g, const Node& n, const OpContext& ctx,
   if (!float_node(g, n) || !xnn_float_available()) return Status::Ok();
   const auto i = static_cast<size_t>(n.op);
   if (i >= static_cast<size_t>(OpType::kCount) || kXnnOps[i] == nullptr) return Status::Ok();
+  // Softmax runs on the level's own kernel where it has one: several times faster than
+  // XNNPACK's on attention rows (bench/norm_bench.cc, softmax_f32).
+  if (n.op == OpType::kSoftmax && ctx.kernels->misc.softmax_f32 != nullptr) return Status::Ok();
   return kXnnOps[i](Prep{g, n, ctx.scheduler->pool(), out});
 }
 
