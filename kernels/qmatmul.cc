@@ -101,7 +101,96 @@ int32_t load_as_i32(const void* p, size_t i) {
   return static_cast<int32_t>(static_cast<const T*>(p)[i]);
 }
 
+// Packs a k x n matrix, get(kk, j) in [-128, 127], into `blocks` blocks of NR columns
+// at base (block_bytes each: int32 bias[nr], then W[k / kr][nr][kr], int16 when wide),
+// zero beyond k and n, with the column sums in sums[0, n) and the bias
+// -a_offset * colsum mod 2^32.
+template <typename Get>
+void pack_blocks(uint8_t* base, uint32_t* sums, size_t blocks, size_t block_bytes, size_t nr, size_t kr, bool wide,
+                 size_t k, size_t n, uint32_t a_offset, const Get& get) {
+  std::memset(base, 0, blocks * block_bytes);
+  std::fill(sums, sums + n, 0u);
+  for (size_t nb = 0; nb < blocks; ++nb) {
+    uint8_t* block = base + nb * block_bytes;
+    int8_t* wp = reinterpret_cast<int8_t*>(block + nr * sizeof(int32_t));
+    int16_t* wp16 = reinterpret_cast<int16_t*>(wp);
+    const size_t j0 = nb * nr, nj = std::min(nr, n - j0);
+    for (size_t kk = 0; kk < k; ++kk) {
+      const size_t row = (kk / kr) * nr * kr + kk % kr;
+      for (size_t jj = 0; jj < nj; ++jj) {
+        const int32_t v = get(kk, j0 + jj);
+        assert(v >= -128 && v <= 127);
+        if (wide) {
+          wp16[row + jj * kr] = static_cast<int16_t>(v);
+        } else {
+          wp[row + jj * kr] = static_cast<int8_t>(v);
+        }
+        sums[j0 + jj] += static_cast<uint32_t>(v);
+      }
+    }
+    for (size_t jj = 0; jj < nj; ++jj) {
+      const uint32_t bias = 0u - a_offset * sums[j0 + jj];
+      std::memcpy(block + jj * sizeof(int32_t), &bias, sizeof(bias));
+    }
+  }
+}
+
+// The layout of a kernel's packed B for k x n: NR-column blocks of block_bytes.
+struct BlockLayout {
+  size_t blocks, block_bytes;
+  BlockLayout(const QGemmKernel& kernel, size_t k, size_t n)
+      : blocks((n + kernel.nr - 1) / kernel.nr),
+        block_bytes(round_up(kernel.nr * sizeof(int32_t) + round_up(k, kernel.kr) * kernel.nr *
+                                                               (kernel.wide_weights ? 2 : 1),
+                             kAlign)) {}
+};
+
+// What init() declines whatever the packed weights (a null ukernel: declined).
+QIgemmUkernel accepted_ukernel(const QMatMulParams& params, const QGemmKernel& kernel) {
+  const ref::MatMulShape& s = params.shape;
+  const bool a_s8 = params.mode == 0 && params.a_s8;
+  if (!kernel.int32_output || kernel.mr == 0 || kernel.mr > kMaxMr || kernel.nr == 0 || kernel.kr == 0 ||
+      size_t{kernel.mr} * kernel.nr > kMaxTile || (a_s8 ? kernel.s8 : kernel.u8) == nullptr)
+    return nullptr;
+  if (s.m <= 0 || s.n <= 0 || s.k <= 0 || s.batches <= 0) return nullptr;
+  if (params.mode == 0 && !params.y_f32 && params.rq.per_channel) return nullptr;
+  if (params.y_f32 && params.mode != 0) return nullptr;
+  if (params.weight != nullptr && ((params.mode == 0 && !params.y_f32) || s.batches != 1 || s.b_batches != 1))
+    return nullptr;
+  if (params.a_prequantized && !(params.weight != nullptr && params.mode == 1)) return nullptr;
+  return a_s8 ? kernel.s8 : kernel.u8;
+}
+
 }  // namespace
+
+uint32_t QMatMulPacked::a_offset(const QMatMulParams& params, const QGemmKernel& kernel) {
+  const bool a_s8 = params.mode == 0 && params.a_s8;
+  const uint32_t act = static_cast<uint32_t>(a_s8 ? kernel.s8_act_offset : kernel.u8_act_offset);
+  return params.y_f32 ? static_cast<uint32_t>(params.a_zero_point) + act : act;
+}
+
+InitResult QMatMulPacked::pack_weights(const QMatMulParams& params, const QGemmKernel& kernel,
+                                       std::shared_ptr<const QMatMulPacked>* out) {
+  out->reset();
+  const QIgemmUkernel uk = accepted_ukernel(params, kernel);
+  if (uk == nullptr || params.weight == nullptr) return InitResult::kDeclined;
+  const size_t k = static_cast<size_t>(params.shape.k), n = static_cast<size_t>(params.shape.n);
+  const BlockLayout layout(kernel, k, n);
+  auto packed = std::make_shared<QMatMulPacked>();
+  packed->bytes_ = layout.blocks * layout.block_bytes;
+  packed->data_ = aligned_buffer(packed->bytes_, kAlign);
+  if (!packed->data_) return InitResult::kOutOfMemory;
+  packed->colsum_.resize(n);
+  packed->ukernel_ = reinterpret_cast<const void*>(uk);
+  packed->a_offset_ = a_offset(params, kernel);
+  packed->k_ = params.shape.k;
+  packed->n_ = params.shape.n;
+  const int8_t* w = params.weight;
+  pack_blocks(packed->data_.get(), packed->colsum_.data(), layout.blocks, layout.block_bytes, kernel.nr, kernel.kr,
+              kernel.wide_weights, k, n, packed->a_offset_, [&](size_t kk, size_t j) { return int32_t{w[j * k + kk]}; });
+  *out = std::move(packed);
+  return InitResult::kReady;
+}
 
 struct QMatMulOp::Impl {
   QMatMulParams p;
@@ -125,10 +214,13 @@ struct QMatMulOp::Impl {
     size_t bytes = 0, offset = 0;  // offset: in the workspace, for per-run regions
     bool per_run = false;
   };
-  Region packed;                  // b_batches * blocks * block_bytes
+  Region packed;                  // b_batches * blocks * block_bytes (not for a fully connected layer)
+  // A fully connected layer's weights and column sums, packed once (maybe shared).
+  std::shared_ptr<const QMatMulPacked> fc_packed;
+  bool fc_packed_here = false;  // init() packed it (the op's own bytes)
   std::vector<uint8_t> direct;    // per B matrix: w = b - zb (mode 0)
   std::vector<int32_t> d;         // per B matrix: o - zb, the row term's factor
-  std::vector<uint32_t> colsum;   // b_batches * n
+  std::vector<uint32_t> colsum;   // b_batches * n (a fully connected layer: fc_packed's)
   std::vector<float> col_scale;   // b_batches * n (dynamic)
   std::vector<uint8_t> col_ok;    // b_batches * n (dynamic)
   std::vector<uint8_t> cols_ok;   // per B matrix: every column finite
@@ -159,38 +251,15 @@ struct QMatMulOp::Impl {
   void finish_tile(int64_t t, int64_t ai, int64_t bi, size_t m0, size_t mc, size_t n0, size_t nc,
                    const int32_t* acc, size_t ldc) const;
   float double_dot(int64_t r, int64_t bi, size_t j) const;
+  const uint32_t* colsums() const { return fc ? fc_packed->colsum() : colsum.data(); }
+  const uint8_t* packed_b() const { return fc ? fc_packed->weights() : packed.p; }
 };
 
 template <typename Get>
 void QMatMulOp::Impl::pack(size_t matrix, uint32_t a_offset, const Get& get) {
-  uint8_t* base = packed.p + matrix * blocks * block_bytes;
-  std::memset(base, 0, blocks * block_bytes);
-  const size_t k = static_cast<size_t>(s.k), n = static_cast<size_t>(s.n);
-  uint32_t* sums = colsum.data() + matrix * n;
-  std::fill(sums, sums + n, 0u);
-  for (size_t nb = 0; nb < blocks; ++nb) {
-    uint8_t* block = base + nb * block_bytes;
-    int8_t* wp = reinterpret_cast<int8_t*>(block + nr * sizeof(int32_t));
-    int16_t* wp16 = reinterpret_cast<int16_t*>(wp);
-    const size_t j0 = nb * nr, nj = std::min(nr, n - j0);
-    for (size_t kk = 0; kk < k; ++kk) {
-      const size_t row = (kk / kr) * nr * kr + kk % kr;
-      for (size_t jj = 0; jj < nj; ++jj) {
-        const int32_t v = get(kk, j0 + jj);
-        assert(v >= -128 && v <= 127);
-        if (wide) {
-          wp16[row + jj * kr] = static_cast<int16_t>(v);
-        } else {
-          wp[row + jj * kr] = static_cast<int8_t>(v);
-        }
-        sums[j0 + jj] += static_cast<uint32_t>(v);
-      }
-    }
-    for (size_t jj = 0; jj < nj; ++jj) {
-      const uint32_t bias = 0u - a_offset * sums[j0 + jj];
-      std::memcpy(block + jj * sizeof(int32_t), &bias, sizeof(bias));
-    }
-  }
+  const size_t n = static_cast<size_t>(s.n);
+  pack_blocks(packed.p + matrix * blocks * block_bytes, colsum.data() + matrix * n, blocks, block_bytes, nr, kr, wide,
+              static_cast<size_t>(s.k), n, a_offset, get);
 }
 
 // Packs B matrix bi for this run.
@@ -283,7 +352,7 @@ void QMatMulOp::Impl::finish_tile(int64_t t, int64_t ai, int64_t bi, size_t m0, 
     for (size_t i = 0; i < mc; ++i) {
       const uint32_t r = dk == 0 ? 0u : dk * (rowsum[ai * s.m + m0 + i] - kk * za);
       // rs = 1: 1 * cs[j] is cs[j]; z = 0: no column term.
-      finish(nc, acc + i * ldc, colsum.data() + bi * n + n0, 0u, r, 1.f, cs, bias, lo, hi, out + i * n);
+      finish(nc, acc + i * ldc, colsums() + bi * n + n0, 0u, r, 1.f, cs, bias, lo, hi, out + i * n);
     }
     return;
   }
@@ -312,7 +381,7 @@ void QMatMulOp::Impl::finish_tile(int64_t t, int64_t ai, int64_t bi, size_t m0, 
     return;
   }
   float* out = static_cast<float*>(y) + (t * s.m + m0) * n + n0;
-  const uint32_t* sums = colsum.data() + bi * n + n0;
+  const uint32_t* sums = colsums() + bi * n + n0;
   const float* cs = col_scale.data() + bi * n + n0;
   const float* bias = fc && p.bias != nullptr ? p.bias + n0 : nullptr;
   const float lo = fc ? p.act_min : -INFINITY, hi = fc ? p.act_max : INFINITY;
@@ -341,24 +410,30 @@ void QMatMulOp::Impl::finish_tile(int64_t t, int64_t ai, int64_t bi, size_t m0, 
 QMatMulOp::QMatMulOp() = default;
 QMatMulOp::~QMatMulOp() = default;
 
-InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kernel) {
+InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kernel,
+                           std::shared_ptr<const QMatMulPacked> fc_packed) {
   impl_.reset();
   const ref::MatMulShape& s = params.shape;
   const bool a_s8 = params.mode == 0 && params.a_s8;
-  if (!kernel.int32_output || kernel.mr == 0 || kernel.mr > kMaxMr || kernel.nr == 0 || kernel.kr == 0 ||
-      size_t{kernel.mr} * kernel.nr > kMaxTile || (a_s8 ? kernel.s8 : kernel.u8) == nullptr)
-    return InitResult::kDeclined;
-  if (s.m <= 0 || s.n <= 0 || s.k <= 0 || s.batches <= 0) return InitResult::kDeclined;
-  if (params.mode == 0 && !params.y_f32 && params.rq.per_channel) return InitResult::kDeclined;
-  if (params.y_f32 && params.mode != 0) return InitResult::kDeclined;
+  const QIgemmUkernel uk = accepted_ukernel(params, kernel);
+  if (uk == nullptr) return InitResult::kDeclined;
   auto impl = std::make_unique<Impl>();
   Impl& m = *impl;
   m.p = params;
   m.s = s;
   m.fc = params.weight != nullptr;
-  if (m.fc && ((params.mode == 0 && !params.y_f32) || s.batches != 1 || s.b_batches != 1))
-    return InitResult::kDeclined;
-  m.ukernel = a_s8 ? kernel.s8 : kernel.u8;
+  if (m.fc) {  // the weights packed once: given (for this layout and offset), or here
+    if (fc_packed == nullptr) {
+      const InitResult r = QMatMulPacked::pack_weights(params, kernel, &fc_packed);
+      if (!r) return r;
+      m.fc_packed_here = true;
+    }
+    if (fc_packed->ukernel_ != reinterpret_cast<const void*>(uk) || fc_packed->k_ != s.k || fc_packed->n_ != s.n ||
+        fc_packed->a_offset_ != QMatMulPacked::a_offset(params, kernel))
+      return InitResult::kDeclined;
+    m.fc_packed = std::move(fc_packed);
+  }
+  m.ukernel = uk;
   m.quantize_u8 = params.quantize_u8 != nullptr ? params.quantize_u8 : &scalar_quantize_u8;
   m.range = kernel.range_f32 != nullptr ? kernel.range_f32 : &range_portable;
   m.finish = kernel.finish_f32 != nullptr ? kernel.finish_f32 : &finish_portable;
@@ -371,13 +446,13 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
   m.wide = kernel.wide_weights;
   m.act_offset = static_cast<uint32_t>(a_s8 ? kernel.s8_act_offset : kernel.u8_act_offset);
   const size_t k = static_cast<size_t>(s.k), n = static_cast<size_t>(s.n);
-  m.blocks = (n + m.nr - 1) / m.nr;
-  m.block_bytes = round_up(m.nr * sizeof(int32_t) + round_up(k, m.kr) * m.nr * (m.wide ? 2 : 1), kAlign);
+  const BlockLayout layout(kernel, k, n);
+  m.blocks = layout.blocks;
+  m.block_bytes = layout.block_bytes;
   m.m_tiles = (static_cast<size_t>(s.m) + m.mr - 1) / m.mr;
   const size_t bb = static_cast<size_t>(s.b_batches), rows = static_cast<size_t>(s.a_batches) * s.m;
   const bool dynamic = !params.y_f32 && params.mode != 0;
-  if (params.a_prequantized && !(m.fc && params.mode == 1)) return InitResult::kDeclined;
-  m.packed.bytes = bb * m.blocks * m.block_bytes;
+  m.packed.bytes = m.fc ? 0 : bb * m.blocks * m.block_bytes;
   m.packed.per_run = !m.fc;
   if (dynamic && !params.a_prequantized) {
     m.qa.bytes = rows * k + round_up(k, m.kr) + kReadSlack;
@@ -401,20 +476,16 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
   }
   m.direct.assign(bb, 0);
   m.d.assign(bb, 0);
-  m.colsum.assign(bb * n, 0);
+  if (!m.fc) m.colsum.assign(bb * n, 0);
   m.cols_ok.assign(bb, 1);
   m.rowsum.assign(rows, 0);
   m.raw_q.int32_output = true;
   if (params.y_f32) {
-    // The scales per column, each product rounded to float as the reference does; a
-    // fully connected layer's weights packed once (zero point 0, A's in the bias).
+    // The scales per column, each product rounded to float as the reference does (a
+    // fully connected layer's weights are packed, A's zero point in the bias).
     m.col_scale.resize(bb * n);
     for (size_t j = 0; j < bb * n; ++j)
       m.col_scale[j] = params.a_scale * (m.fc ? params.weight_scale[params.per_channel ? j : 0] : params.b_scale);
-    if (m.fc) {
-      const uint32_t a_offset = static_cast<uint32_t>(params.a_zero_point) + m.act_offset;
-      m.pack(0, a_offset, [&](size_t kk, size_t j) { return int32_t{params.weight[j * k + kk]}; });
-    }
   } else if (params.mode == 0) {
     // The direct epilogue: per-tensor parameters copied over the padded columns.
     const size_t padded = m.blocks * m.nr;
@@ -447,9 +518,8 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
     if (!m.fc) {
       m.col_lo.assign(bb * n, 0.f);
     }
-    if (m.fc) {  // the constant weights, packed once, their scales per column
+    if (m.fc) {  // the constant weights' scales per column (the weights are packed)
       for (size_t j = 0; j < n; ++j) m.col_scale[j] = params.weight_scale[params.per_channel ? j : 0];
-      m.pack(0, m.act_offset, [&](size_t kk, size_t j) { return int32_t{params.weight[j * k + kk]}; });
     }
   }
   impl_ = std::move(impl);
@@ -568,7 +638,7 @@ void QMatMulOp::run_tiles(size_t begin, size_t end) const {
                                         : m.a_rows_q + (static_cast<size_t>(ai) * ms + m0) * k;
     const void* a[kMaxMr];
     for (size_t i = 0; i < m.mr; ++i) a[i] = rows + std::min(i, mc - 1) * k;
-    const uint8_t* w = m.packed.p + (static_cast<size_t>(bi) * m.blocks + nb) * m.block_bytes;
+    const uint8_t* w = m.packed_b() + (static_cast<size_t>(bi) * m.blocks + nb) * m.block_bytes;
     const QIgemmUkernel uk = mc == 1 ? m.ukernel_row : m.ukernel;
     if (m.p.mode == 0 && m.direct[bi]) {
       uint8_t* c = static_cast<uint8_t*>(m.y) + (static_cast<size_t>(yb) * ms + m0) * n + n0;
@@ -590,12 +660,14 @@ void QMatMulOp::run(const void* a, const void* b, void* y) {
 size_t QMatMulOp::scratch_bytes() const {
   if (!impl_) return 0;
   const Impl& m = *impl_;
-  const size_t rows = m.rowsum.size(), cols = m.colsum.size();
+  const size_t rows = m.rowsum.size();
   size_t own = 0;
   for (const Impl::Region* r : {&m.packed, &m.qa, &m.qb})
     if (r->own) own += r->bytes;
+  // A fully connected layer's packed weights: the op's only when it packed them.
+  if (m.fc_packed_here) own += m.fc_packed->heap_bytes();
   return own + rows * (sizeof(uint32_t) + sizeof(float) + sizeof(int32_t) + 1) +
-         cols * (sizeof(uint32_t) + 2 * sizeof(float) + 1);
+         (m.colsum.size() + m.col_scale.size() + m.col_lo.size()) * sizeof(float) + m.col_ok.size();
 }
 
 size_t QMatMulOp::workspace_bytes() const { return impl_ ? impl_->workspace_bytes : 0; }

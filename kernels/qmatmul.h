@@ -35,6 +35,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "kernels/kernels.h"
 #include "kernels/memory.h"
@@ -76,6 +77,37 @@ struct QMatMulParams {
   QuantizeFn<uint8_t> quantize_u8 = nullptr;
 };
 
+// A fully connected layer's constant weights packed for one kernel layout (NR-column
+// blocks, qmatmul.cc) with their column sums: immutable once made, so every op built
+// from it (the sessions of one model, runtime/pack_cache.h) shares the bytes. They
+// depend on the layout (mr/nr/kr/wide of the kernel), on the weights and on the
+// offset folded into the packed bias, a_offset(params, kernel): A's zero point plus
+// the kernel's act offset in the float-output mode 0, the act offset alone in the
+// dynamic modes.
+class QMatMulPacked {
+ public:
+  // kDeclined when QMatMulOp::init() would decline the (fully connected) params with
+  // this kernel; kOutOfMemory.
+  static InitResult pack_weights(const QMatMulParams& params, const QGemmKernel& kernel,
+                                 std::shared_ptr<const QMatMulPacked>* out);
+  // The offset the packed bias folds in (above).
+  static uint32_t a_offset(const QMatMulParams& params, const QGemmKernel& kernel);
+
+  size_t heap_bytes() const { return bytes_ + colsum_.size() * sizeof(uint32_t); }
+  const uint8_t* weights() const { return data_.get(); }
+  const uint32_t* colsum() const { return colsum_.data(); }
+
+ private:
+  friend class QMatMulOp;
+  AlignedBuffer data_;
+  size_t bytes_ = 0;
+  std::vector<uint32_t> colsum_;
+  // What the bytes were made for, checked by QMatMulOp::init().
+  const void* ukernel_ = nullptr;
+  uint32_t a_offset_ = 0;
+  int32_t k_ = 0, n_ = 0;
+};
+
 class QMatMulOp {
  public:
   QMatMulOp();
@@ -84,7 +116,11 @@ class QMatMulOp {
   QMatMulOp& operator=(const QMatMulOp&) = delete;
 
   // kDeclined when the kernel lacks int32_output or the shape is empty; kOutOfMemory.
-  InitResult init(const QMatMulParams& p, const QGemmKernel& kernel);
+  // A fully connected layer (QMatMulParams::weight set) takes its packed weights from
+  // `packed` (made by QMatMulPacked::pack_weights for the same params and kernel,
+  // shared, never written) or, when null, packs its own copy.
+  InitResult init(const QMatMulParams& p, const QGemmKernel& kernel,
+                  std::shared_ptr<const QMatMulPacked> packed = nullptr);
 
   // Binds one run's operands (b ignored for a fully connected layer).
   void begin(const void* a, const void* b, void* y);
@@ -102,7 +138,7 @@ class QMatMulOp {
   // begin() through run_tiles(), serially.
   void run(const void* a, const void* b, void* y);
 
-  // Scratch bytes init() allocated.
+  // Bytes init() allocated for this op (not the shared packed weights it was given).
   size_t scratch_bytes() const;
   // With QMatMulParams::external_workspace: the bytes of memory a run rewrites (a
   // run-time B packed, the dynamic modes' quantized copies), which the caller provides

@@ -48,7 +48,7 @@ class DynamicConv : public QMatMulEngineOp {
       p.a_prequantized = true;
       set_dynamic_weights(g, n_, w_scale_, bias_, &p);
       const kern::QGemmKernel& k = ctx.kernels->gemm;
-      EDGEQ_RETURN_IF_ERROR(make_engine(n_, p, k, k.name, ctx));
+      EDGEQ_RETURN_IF_ERROR(make_fc_engine(g, n_, p, k, k.name, ctx));
     }
     if (engine()) {
       quantize_ = ctx.kernels->misc.quantize_u8 ? ctx.kernels->misc.quantize_u8 : &ref::quantize<uint8_t>;

@@ -184,8 +184,8 @@ class FcF32 : public PreparedOp {
 
 // Dynamically quantized fully connected: float rows quantized at run time (each row,
 // or `dynamic` 1: the input as one tensor), int8 weights. On the level's GEMM kernels
-// through kern::QMatMulOp (weights packed once, the input quantized into its scratch),
-// else the reference.
+// through kern::QMatMulOp (weights packed once per model, the input quantized into its
+// workspace), else the reference.
 class DynamicFc : public QMatMulEngineOp {
  public:
   DynamicFc(const Graph& g, const Node& n) : n_(n), d_(g, n), w_scale_(g.tensors[n.inputs[1]].quant.scale) {}
@@ -203,7 +203,7 @@ class DynamicFc : public QMatMulEngineOp {
       const kern::QGemmKernel& k =
           kern::gemm_for_weights(*ctx.kernels, p.weight, static_cast<size_t>(d_.n) * static_cast<size_t>(d_.k),
                                  static_cast<size_t>(d_.k));
-      EDGEQ_RETURN_IF_ERROR(make_engine(n_, p, k, k.name, ctx));
+      EDGEQ_RETURN_IF_ERROR(make_fc_engine(g, n_, p, k, k.name, ctx));
       if (engine()) return Status::Ok();
     }
     row_.resize(static_cast<size_t>(d_.k) * (per_tensor_ ? static_cast<size_t>(d_.m) : 1));

@@ -3,7 +3,7 @@
 //
 // Both run on the level's int8 GEMM microkernels through kern::QMatMulOp in its
 // float-output mode (the int32 tile scaled per column in the driver): a fully connected
-// layer's constant weights packed once here, a MatMul's right operand packed per run.
+// layer's constant weights packed once per model, a MatMul's right operand per run.
 // A level whose kernels cannot store int32 tiles, weights with a zero point other than
 // 0, or a constant left operand (no read slack past its rows) run the reference
 // (ref::qfully_connected_float, ref::qmatmul_float), which the kernels equal bit for bit.
@@ -56,7 +56,7 @@ class QFcFloat : public QMatMulEngineOp {
     p.bias = bias_;
     p.act_min = n_.attrs.act_min;
     p.act_max = n_.attrs.act_max;
-    return make_engine(n_, p, ctx.kernels->gemm, gemm_kernel_name<T>(ctx.kernels->gemm), ctx);
+    return make_fc_engine(g, n_, p, ctx.kernels->gemm, gemm_kernel_name<T>(ctx.kernels->gemm), ctx);
   }
   void run(uint8_t* const* p) override {
     const T* x = at<T>(p, n_.inputs[0]);

@@ -3,6 +3,9 @@
 // run-time quantized input or a float output. One base holds the engine, makes it with
 // the session's memory rules (what a run rewrites is a workspace in the arena) and
 // reports its kernel, bytes and workspace; each op keeps its reference path.
+// A fully connected layer's packed weights and column sums (kern::QMatMulPacked) are the
+// model's, shared by its sessions through its PackCache (runtime/pack_cache.h): the
+// session's op holds only what a run needs besides them.
 // Included by runtime/ops/*.cc only.
 #pragma once
 
@@ -42,13 +45,14 @@ class QMatMulEngineOp : public PreparedOp {
   virtual size_t reference_bytes() const { return 0; }
 
   // Makes the engine of `kernel` for `params` (left null when the kernel declines
-  // them); `name` is what the profile calls it.
+  // them); `name` is what the profile calls it. A fully connected layer
+  // (params.weight set) is made by make_fc_engine() instead.
   Status make_engine(const Node& n, kern::QMatMulParams params, const kern::QGemmKernel& kernel, const char* name,
-                     const OpContext& ctx) {
+                     const OpContext& ctx, std::shared_ptr<const kern::QMatMulPacked> packed = nullptr) {
     engine_.reset();
     auto e = std::make_unique<kern::QMatMulOp>();
     params.external_workspace = true;  // what a run rewrites: the session's arena
-    const kern::InitResult r = e->init(params, kernel);
+    const kern::InitResult r = e->init(params, kernel, std::move(packed));
     if (r.code() == kern::InitResult::kOutOfMemory)
       return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory for the product's buffers");
     if (!r) return Status::Ok();
@@ -56,6 +60,36 @@ class QMatMulEngineOp : public PreparedOp {
     scheduler_ = ctx.scheduler;
     name_ = name;
     return Status::Ok();
+  }
+
+  // The engine of a fully connected layer (params.weight: node n's constant weights),
+  // its weights packed once per model for the kernel's layout and the offset folded
+  // into their bias (the cache key names both, kern::QMatMulPacked::a_offset). Once
+  // packed from the raw weights, their pages of a mapped file are dropped: a reference
+  // path that reads them (a ref-level session, a non-finite input's exact path) faults
+  // them back in from the file.
+  Status make_fc_engine(const Graph& g, const Node& n, const kern::QMatMulParams& params,
+                        const kern::QGemmKernel& kernel, const char* name, const OpContext& ctx) {
+    engine_.reset();
+    if (name == nullptr || (kernel.u8 == nullptr && kernel.s8 == nullptr)) return Status::Ok();  // no GEMM
+    const std::string key =
+        std::string("qmatmul/") + name + "/" + std::to_string(kern::QMatMulPacked::a_offset(params, kernel));
+    std::shared_ptr<const kern::QMatMulPacked> packed;
+    EDGEQ_RETURN_IF_ERROR((shared_packed<kern::QMatMulPacked>(
+        g, n, ctx, key,
+        [&](std::shared_ptr<const kern::QMatMulPacked>* out, size_t* bytes) {
+          const kern::InitResult r = kern::QMatMulPacked::pack_weights(params, kernel, out);
+          if (r.code() == kern::InitResult::kOutOfMemory)
+            return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory packing the weights");
+          if (!*out) return Status::Ok();  // declined: the reference runs the node
+          *bytes = (*out)->heap_bytes();
+          if (ctx.cache != nullptr)
+            ctx.cache->drop_pages(params.weight, static_cast<size_t>(params.shape.k) * params.shape.n);
+          return Status::Ok();
+        },
+        &packed)));
+    if (!packed) return Status::Ok();
+    return make_engine(n, params, kernel, name, ctx, std::move(packed));
   }
 
   // The engine's run (engine() must be set).
