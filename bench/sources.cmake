@@ -57,3 +57,12 @@ endif()
 # The soak benchmark (docs/reliability.md): a million inferences, the resident set sampled.
 add_executable(edgeq_soak bench/soak.cc)
 target_link_libraries(edgeq_soak PRIVATE edgeq_runtime)
+
+# Float fully connected layers: edgeq's float GEMM kernels beside XNNPACK's (bench/float_fc_bench.cc).
+add_executable(edgeq_float_fc_bench bench/float_fc_bench.cc)
+target_link_libraries(edgeq_float_fc_bench PRIVATE edgeq_internal benchmark::benchmark)
+if(EDGEQ_HAVE_XNNPACK)
+  target_include_directories(edgeq_float_fc_bench PRIVATE ${XNNPACK_INCLUDE_DIR} ${PTHREADPOOL_INCLUDE_DIR})
+  target_link_libraries(edgeq_float_fc_bench PRIVATE ${XNNPACK_LIBRARY} ${PTHREADPOOL_LIBRARY} ${CPUINFO_LINK_LIBRARIES})
+  target_compile_definitions(edgeq_float_fc_bench PRIVATE EDGEQ_HAVE_XNNPACK)
+endif()
