@@ -20,6 +20,7 @@
 #include "edgeq/edgeq.h"
 #include "graph/format.h"
 #include "kernels/kernels.h"
+#include "kernels/memory.h"
 #include "kernels/qmatmul.h"
 #include "runtime/session.h"
 #include "test/test_graphs.h"
@@ -195,6 +196,7 @@ TEST(SharedFcPacking, SharedWeightsEqualOwnBitForBit) {
                           {"dynamic per tensor", 1, false, false, 0},
                           {"float out u8", 0, true, false, 37},
                           {"float out s8", 0, true, true, -5}};
+  int ran = 0;
   for (const auto& [level, kernel] : kernels) {
     for (const FcCase& c : cases) {
       SCOPED_TRACE(level + " " + kernel->name + " " + c.name);
@@ -230,6 +232,7 @@ TEST(SharedFcPacking, SharedWeightsEqualOwnBitForBit) {
       shared2.run(a, nullptr, y2.data());
       expect_same(y1, y_own, "first op on the shared weights");
       expect_same(y2, y_own, "second op on the shared weights");
+      ++ran;
       // Weights packed for another offset (another A zero point, or a dynamic mode's
       // offset for a float-output layer) do not fit: declined, never a wrong answer.
       kern::QMatMulParams other = p;
@@ -244,6 +247,7 @@ TEST(SharedFcPacking, SharedWeightsEqualOwnBitForBit) {
       EXPECT_EQ(mismatched.init(other, *kernel, packed).code(), kern::InitResult::kDeclined);
     }
   }
+  EXPECT_GE(ran, 3 * static_cast<int>(kernels.size()));
 }
 
 // ------------------------------------------------------------------ sessions
@@ -305,6 +309,41 @@ TEST(SharedFcPacking, FourSessionsPerLevelPackOnceAndEqualTheReference) {
   ASSERT_NE(ref_again, nullptr);
   expect_same(run_session(*ref_again), want, "reference level after packing");
   std::remove(path.c_str());
+}
+
+// A failed allocation while a session packs keeps nothing in the model: the session
+// fails with kOutOfMemory, and the next one packs, runs and equals the reference.
+TEST(SharedFcPacking, OutOfMemoryWhilePackingLeavesTheModelUsable) {
+  const std::vector<std::string> levels = optimized_levels();
+  if (levels.empty()) GTEST_SKIP() << "no optimized level on this host";
+  const Graph g = fc_net();
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(serialize_graph(g, &bytes).ok());
+  std::shared_ptr<const Model> plain;
+  ASSERT_TRUE(Model::load_memory(bytes.data(), bytes.size(), &plain).ok());
+  const std::vector<float> want = run_session(*session(plain, "ref"));
+  int failures = 0;
+  for (int64_t n = 1; n <= 12; ++n) {
+    std::shared_ptr<const Model> m;
+    ASSERT_TRUE(Model::load_memory(bytes.data(), bytes.size(), &m).ok());
+    SessionOptions o;
+    o.isa = levels.back();
+    std::unique_ptr<Session> s;
+    kern::fail_nth_allocation(n);
+    const Status st = Session::create(m, o, &s);
+    const bool failed = kern::allocation_failure_happened();
+    kern::fail_nth_allocation(0);
+    if (!failed) {
+      EXPECT_TRUE(st.ok()) << st.message();
+      continue;
+    }
+    ++failures;
+    EXPECT_EQ(st.code(), StatusCode::kOutOfMemory) << "allocation " << n << ": " << st.message();
+    std::unique_ptr<Session> again = session(m, levels.back());
+    ASSERT_NE(again, nullptr);
+    expect_same(run_session(*again), want, "after a failed allocation " + std::to_string(n));
+  }
+  EXPECT_GT(failures, 4);  // the four nodes' packed weights at least
 }
 
 // Through the C API: four sessions of one model hold one packed copy (the model's bytes
