@@ -14,8 +14,8 @@
 //  * <net>/<layer>/xnnpack: XNNPACK's qc8 convolution / qs8 fully-connected operator on
 //    the same shape, one thread (when the build found XNNPACK), so ratios come from
 //    one run.
-//    <net>/<layer>/<best isa>_unblocked: the same without the driver's cache blocking
-//    (kernels/gemm_blocking.h), to compare with in one run.
+//    <net>/<layer>/<best isa>_blocked: the same with the driver's cache blocking for the
+//    host's caches (kernels/gemm_blocking.h, opt-in in sessions), to compare in one run.
 //  * resnet18_all_layers/<best isa>/threads:N: all of ResNet-18's GEMM layers of one
 //    inference on N threads, wall time (the 1 / 2 thread ratio is the scaling; needs
 //    otherwise idle cores to mean anything).
@@ -246,7 +246,7 @@ void report(benchmark::State& state, const Layer& l, double seconds, double peak
 }
 
 // QConvOp for layer `l` on `isa` over `d`'s operands (uint8, per-channel fp32), blocked
-// for `caches` (kernels/gemm_blocking.h; null: the host's).
+// for `caches` (kernels/gemm_blocking.h; null: as a session).
 bool init_layer(edgeq::kern::QConvOp* op, Isa isa, const Layer& l, const Operands& d,
                 const edgeq::kern::CacheSizes* caches = nullptr) {
   edgeq::kern::QConvParams p;
@@ -274,14 +274,14 @@ bool init_layer(edgeq::kern::QConvOp* op, Isa isa, const Layer& l, const Operand
   return static_cast<bool>(op->init(p, edgeq::kern::kernel_set(isa).gemm, caches));
 }
 
-// unblocked: the driver without cache blocking (caches too large to block anything),
-// the comparison for the blocking (<level>_unblocked).
-void bench_qconv(benchmark::State& state, Isa isa, const Layer& l, bool unblocked) {
+// blocked: the driver's cache blocking for the host's caches (<level>_blocked), else
+// as a session runs the layer.
+void bench_qconv(benchmark::State& state, Isa isa, const Layer& l, bool blocked) {
   const double peak = peak_gmacs(isa);
   Operands d(l);
   edgeq::kern::QConvOp op;
-  const edgeq::kern::CacheSizes huge{size_t{1} << 40, size_t{1} << 40};
-  if (!init_layer(&op, isa, l, d, unblocked ? &huge : nullptr)) {
+  const edgeq::kern::CacheSizes host = edgeq::kern::host_cache_sizes();
+  if (!init_layer(&op, isa, l, d, blocked ? &host : nullptr)) {
     state.SkipWithError("QConvOp::init refused the layer");
     return;
   }
@@ -513,7 +513,7 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMicrosecond);
     }
     if (!levels.empty())
-      benchmark::RegisterBenchmark((base + edgeq::kern::isa_name(levels.back()) + "_unblocked").c_str(), bench_qconv,
+      benchmark::RegisterBenchmark((base + edgeq::kern::isa_name(levels.back()) + "_blocked").c_str(), bench_qconv,
                                    levels.back(), l, true)
           ->Unit(benchmark::kMicrosecond);
 #ifdef EDGEQ_BENCH_XNNPACK

@@ -14,9 +14,19 @@
 //
 // host_cache_sizes() reads cpuinfo once: the L1 data cache of processor 0 and its
 // share of the L2 (the L2 size times the logical processors sharing the L1, over those
-// sharing the L2, so a cluster-shared L2 is divided among its cores). When cpuinfo
-// reports nothing, kFallbackCaches: 32 KiB L1 and 256 KiB L2, the smallest of the
-// cores this project runs on, so blocking errs on the side of smaller chunks.
+// sharing the L2, so a cluster-shared L2 is divided among its cores). Where cpuinfo
+// reports nothing (virtual machines hiding CPUID leaves 4 and 0x8000001D, Debian's
+// cpuinfo on new cores), x86 reads CPUID 0x80000005 (AMD's L1d) and 0x80000006 (the
+// L2, AMD and Intel); what is still unknown is kFallbackCaches: 32 KiB L1 and 256 KiB
+// L2, the smallest of the cores this project runs on.
+//
+// Sessions block only when EDGEQ_GEMM_BLOCKING=1 (blocking_enabled()): on AMD Zen 5
+// (48 KiB L1, 1 MiB L2) the blocked driver measured 5-10% below the unblocked one on
+// ResNet-18's and ResNet-50's layers (its L2 feeds the kernels' weight stream at full
+// rate, and the chunks cost an int32 round trip and the pointer sharing across channel
+// blocks), so it stays opt-in until a CPU shows a gain (`edgeq_kernels_bench`
+// <layer>/<level>_blocked beside <layer>/<level>). Tests and benchmarks pass caches
+// explicitly (QConvOp::init).
 #pragma once
 
 #include <cstddef>
@@ -33,8 +43,11 @@ struct CacheSizes {
 
 constexpr CacheSizes kFallbackCaches{32 * 1024, 256 * 1024};
 
-// The host's cache sizes (cpuinfo; kFallbackCaches for what it does not report).
+// The host's cache sizes (cpuinfo, CPUID; kFallbackCaches for what neither reports).
 CacheSizes host_cache_sizes();
+
+// Whether sessions block layers (EDGEQ_GEMM_BLOCKING=1; see the file comment).
+bool blocking_enabled();
 
 // Largest number of pixel tiles of a group (the accumulators live on the stack of the
 // task: at most kMaxGroupAcc int32).

@@ -42,7 +42,7 @@
 // tile over every channel block, sharing its pointers), channel blocks outer otherwise.
 //
 // Blocked layers (kernels/gemm_blocking.h: one block's weights exceed half the L1, on
-// kernels with QGemmKernel::acc_input) run channel blocks outer too, a task being one
+// kernels with QGemmKernel::acc_input, when blocking is asked for) run channel blocks outer too, a task being one
 // channel block over a group of pixel tiles (Grid::m_step rows): for every K chunk
 // (whole taps, or a channel slice of one tap) every tile of the group runs the kernel
 // on the chunk's weights, the first chunk from the packed bias, the others from the
@@ -444,7 +444,7 @@ InitResult QConvOp::init(std::shared_ptr<const QConvPacked> packed, const ref::C
   impl->n = impl->pk->n;
   impl->kc = impl->pk->kc;
   impl->ks = impl->pk->ks;
-  if (impl->pk->groups == 1 && kernel.mr <= kMaxBlockedMr)
+  if (impl->pk->groups == 1 && kernel.mr <= kMaxBlockedMr && (caches != nullptr || blocking_enabled()))
     impl->blocking = conv_blocking(caches != nullptr ? *caches : host_cache_sizes(), impl->m, impl->kc, impl->ks, kernel);
   if (impl->blocking.tiles_per_task != 0 && impl->n <= impl->m) {
     // The group's pointers are built on the stack (see the file comment).
@@ -508,6 +508,14 @@ void QConvOp::run(const void* x, void* y) {
   bind(x, y);
   const Impl& impl = *impl_;
   const Grid g = grid();
+  // The order of the scheduler's tasks (runtime/schedule.cc): channel blocks outer when
+  // the grid says so, each block's weights then loaded once for all its pixel tiles.
+  if (g.n_outer) {
+    for (size_t n0 = 0; n0 < g.n; n0 += g.nr)
+      for (size_t m0 = 0; m0 < g.m; m0 += g.m_step)
+        impl.run_tile(m0, n0, std::min(g.m_step, g.m - m0), std::min(g.nr, g.n - n0));
+    return;
+  }
   for (size_t m0 = 0; m0 < g.m; m0 += g.m_step) impl.run_tile(m0, 0, std::min(g.m_step, g.m - m0), g.n);
 }
 

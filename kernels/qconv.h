@@ -86,7 +86,7 @@ class QConvOp {
   // activation type, or as QConvPacked::init; kOutOfMemory when the packed buffers
   // cannot be allocated.
   // `caches`: the cache sizes the blocking derives from (kernels/gemm_blocking.h);
-  // null: the host's.
+  // null: the host's when blocking_enabled(), else no blocking.
   InitResult init(const QConvParams& params, const QGemmKernel& kernel, const CacheSizes* caches = nullptr);
   // Runs on weights packed for `kernel`'s layout (shared with other ops); allocates
   // the tile offsets table (taps x mr). kDeclined when `kernel` lacks the activation
@@ -112,7 +112,7 @@ class QConvOp {
   // multiples of grid().m_step and nr, mc <= m_step, n0 + nc <= grid().n (any number
   // of nr-column blocks). Tiles may run concurrently.
   void run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const;
-  // bind(), then every tile on the calling thread.
+  // bind(), then every tile on the calling thread, in the scheduler's order.
   void run(const void* x, void* y);
   // Bytes of packed weights, bias and requantization arrays (for edgeq bench);
   // own_bytes(): what this op adds to the data it shares (the offsets table).
