@@ -94,8 +94,11 @@ struct DwQuadsNeonDot : DwNeonBase<NV> {
 
 DwKernels dw_kernels_neondot() {
   DwKernels set;
-  set.kernel[0] = dw_kernel_of<DwQuadsNeonDot<8>>("q8_dwconv_minmax_ukernel_32c4__neondot", 0, -128, 2);
-  set.kernel[1] = dw_kernel_of<DwQuadsNeonDot<4>>("q8_dwconv_minmax_ukernel_16c4__neondot", 0, -128, 1);
+  // Tile costs 9 : 5: with the weights in registers a 32-channel tile models at 1.6-1.9x
+  // the cycles of a 16-channel one (tools/arm_cycle_model.py), so 32-channel tiles
+  // serve multiples of 32 (and 144 channels), 16-channel ones 16, 48, 80...
+  set.kernel[0] = dw_kernel_of<DwQuadsNeonDot<8>>("q8_dwconv_minmax_ukernel_32c4__neondot", 0, -128, 9);
+  set.kernel[1] = dw_kernel_of<DwQuadsNeonDot<4>>("q8_dwconv_minmax_ukernel_16c4__neondot", 0, -128, 5);
   return set;
 }
 
