@@ -57,7 +57,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 prefix="${EDGEQ_ARM_BUILD_PREFIX:-$root/build}"
 jobs="${EDGEQ_JOBS:-$(nproc)}"
 host_edgeq="${EDGEQ_HOST_EDGEQ:-$root/build/edgeq}"
-step() { printf '\n== %s\n' "$*"; }
+# shellcheck source=tools/steps.sh
+source "$root/tools/steps.sh"
 
 # smoke BUILD TRIPLET QEMU CPU ISA: runs the tool and the benchmarks of BUILD once each
 # under qemu on tiny work (see the top of this file); returns non-zero on a failure.
@@ -151,6 +152,7 @@ for arch in "${arches[@]}"; do
   generator=()
   [ -f "$build/CMakeCache.txt" ] || generator=(-G Ninja)
   cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
     -DCMAKE_TOOLCHAIN_FILE="$root/toolchains/$toolchain.cmake" -DEDGEQ_SYSROOT="$build/sysroot" >/dev/null
   # QEMU_CPU also applies to the GoogleTest discovery that runs after linking.
   QEMU_CPU="${runs[0]%% *}" cmake --build "$build" -j "$jobs"

@@ -27,7 +27,8 @@ jobs="${EDGEQ_JOBS:-$(nproc)}"
 runs="${EDGEQ_FUZZ_RUNS:-20000}"
 asan_dir="$dirs/build-asan"
 tsan_dir="$dirs/build-tsan"
-step() { printf '\n== %s\n' "$*"; }
+# shellcheck source=tools/steps.sh
+source "$root/tools/steps.sh"
 timed() {
   local start=$SECONDS
   "$@"

@@ -6,7 +6,10 @@
 #   tools/setup.sh test   install what is missing (Debian packages, and ONNX Runtime from
 #                         npm for the peer comparison), build, run every test with ctest,
 #                         then cross-build for AArch64 and ARMv7 and run the tests under
-#                         qemu (tools/arm_test.sh)
+#                         qemu (tools/arm_test.sh), then build edgeq twice more with
+#                         clang and run the unit and tool tests under ASan + UBSan,
+#                         each fuzzer on its seed corpus, and the unit tests under TSan
+#                         (tools/sanitize.sh)
 #
 # Environment: EDGEQ_BUILD_DIR (default: build), EDGEQ_JOBS (default: nproc).
 # Packages are installed with apt-get only when missing (root, or sudo).
@@ -21,7 +24,8 @@ esac
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${EDGEQ_BUILD_DIR:-$root/build}"
 jobs="${EDGEQ_JOBS:-$(nproc)}"
-step() { printf '\n== %s\n' "$*"; }
+# shellcheck source=tools/steps.sh
+source "$root/tools/steps.sh"
 
 # ---- Debian packages
 packages=(cmake ninja-build g++ pkg-config
@@ -33,7 +37,8 @@ if [ "$mode" = test ]; then
   # Model making (PyTorch), the ONNX Runtime peer (node + npm), the Python package's
   # tests (pytest) and its `pip install .` into a venv (setuptools, wheel, venv).
   packages+=(python3 python3-torch python3-torchvision python3-onnx
-    python3-pytest python3-setuptools python3-wheel python3-venv python3-pybind11)
+    python3-pytest python3-setuptools python3-wheel python3-venv python3-pybind11
+    clang libclang-rt-dev)  # tools/sanitize.sh: ASan, UBSan, TSan, libFuzzer
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
@@ -45,7 +50,10 @@ apt_install "${packages[@]}"
 step "configuring and building in $build"
 generator=()
 [ -f "$build/CMakeCache.txt" ] || generator=(-G Ninja)
-cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# Line tables only (-g1): readable stacks and profiles at a fraction of full debug
+# information's compile time (test/sources.cmake compiles the suites at -O1 -g1).
+cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >/dev/null
 cmake --build "$build" -j "$jobs"
 
 edgeq="$build/edgeq"
@@ -69,3 +77,6 @@ cd "$build"
 EDGEQ_ORT_DIR="$build/ort" ctest --output-on-failure -j "$jobs" --timeout 1200
 step "ARM: cross builds (AArch64, ARMv7) and the test suite under qemu"
 EDGEQ_HOST_EDGEQ="$edgeq" bash "$root/tools/arm_test.sh" all
+step "sanitizers (tools/sanitize.sh): ASan + UBSan, the fuzzers, TSan"
+bash "$root/tools/sanitize.sh" all
+step "all tests passed"
