@@ -7,13 +7,15 @@
 //    zmm vpdpbusd, 64 MACs each; AVX-VNNI ymm vpdpbusd, 32; exact AVX2 vpmaddwd +
 //    vpaddd, 16. ARM: i8mm smmla, 32; dotprod sdot, 16; NEON smull + sadalp, 8).
 //  * <net>/<layer>/<isa>: QConvOp (kernels/qconv.h) on the real layer shapes of
-//    ResNet-18 and MobileNetV2 at 224x224 (uint8 activations, per-channel fp32
+//    ResNet-18, MobileNetV2 and ResNet-50 at 224x224 (uint8 activations, per-channel fp32
 //    requantization, one thread), for every level the CPU runs, labelled with the
 //    level's kernel (its registered name, the u8 function's symbol: kernels/kernels.h).
 //    Counters: GMAC/s and %peak of that level's peak (measured once in this binary).
 //  * <net>/<layer>/xnnpack: XNNPACK's qc8 convolution / qs8 fully-connected operator on
 //    the same shape, one thread (when the build found XNNPACK), so ratios come from
 //    one run.
+//    <net>/<layer>/<best isa>_blocked: the same with the driver's cache blocking for the
+//    host's caches (kernels/gemm_blocking.h, opt-in in sessions), to compare in one run.
 //  * resnet18_all_layers/<best isa>/threads:N: all of ResNet-18's GEMM layers of one
 //    inference on N threads, wall time (the 1 / 2 thread ratio is the scaling; needs
 //    otherwise idle cores to mean anything).
@@ -193,6 +195,19 @@ const Layer kLayers[] = {
     {"mobilenetv2", "b16_project_7x960x320", 7, 960, 320, 1, 1, 0, false},
     {"mobilenetv2", "conv_last_7x320x1280", 7, 320, 1280, 1, 1, 0, false},
     {"mobilenetv2", "fc_1280x1000", 1, 1280, 1000, 1, 1, 0, true},
+    // ResNet-50 (torchvision: the stride on the 3x3): its 3x3 layers and the 1x1 layers
+    // of the most input channels, whose blocks exceed an L1 (kernels/gemm_blocking.h).
+    {"resnet50", "l1_3x3_56x64x64", 56, 64, 64, 3, 1, 1, false},
+    {"resnet50", "l2_3x3s2_56x128x128", 56, 128, 128, 3, 2, 1, false},
+    {"resnet50", "l2_3x3_28x128x128", 28, 128, 128, 3, 1, 1, false},
+    {"resnet50", "l3_3x3s2_28x256x256", 28, 256, 256, 3, 2, 1, false},
+    {"resnet50", "l3_3x3_14x256x256", 14, 256, 256, 3, 1, 1, false},
+    {"resnet50", "l3_1x1_14x1024x256", 14, 1024, 256, 1, 1, 0, false},
+    {"resnet50", "l4_1x1_14x1024x512", 14, 1024, 512, 1, 1, 0, false},
+    {"resnet50", "l4_3x3s2_14x512x512", 14, 512, 512, 3, 2, 1, false},
+    {"resnet50", "l4_3x3_7x512x512", 7, 512, 512, 3, 1, 1, false},
+    {"resnet50", "l4_1x1_7x2048x512", 7, 2048, 512, 1, 1, 0, false},
+    {"resnet50", "l4_1x1_7x512x2048", 7, 512, 2048, 1, 1, 0, false},
 };
 
 int32_t out_size(const Layer& l) { return l.fc ? 1 : (l.in_hw + 2 * l.pad - l.kernel) / l.stride + 1; }
@@ -230,8 +245,10 @@ void report(benchmark::State& state, const Layer& l, double seconds, double peak
   if (peak > 0) state.counters["%peak"] = 100.0 * gmacs / peak;
 }
 
-// QConvOp for layer `l` on `isa` over `d`'s operands (uint8, per-channel fp32).
-bool init_layer(edgeq::kern::QConvOp* op, Isa isa, const Layer& l, const Operands& d) {
+// QConvOp for layer `l` on `isa` over `d`'s operands (uint8, per-channel fp32), blocked
+// for `caches` (kernels/gemm_blocking.h; null: as a session).
+bool init_layer(edgeq::kern::QConvOp* op, Isa isa, const Layer& l, const Operands& d,
+                const edgeq::kern::CacheSizes* caches = nullptr) {
   edgeq::kern::QConvParams p;
   edgeq::ref::ConvShape& s = p.shape;
   s.batch = 1;
@@ -254,14 +271,17 @@ bool init_layer(edgeq::kern::QConvOp* op, Isa isa, const Layer& l, const Operand
   p.rq.zero_point = 128;
   p.rq.qmin = 0;
   p.rq.qmax = 255;
-  return static_cast<bool>(op->init(p, edgeq::kern::kernel_set(isa).gemm));
+  return static_cast<bool>(op->init(p, edgeq::kern::kernel_set(isa).gemm, caches));
 }
 
-void bench_qconv(benchmark::State& state, Isa isa, const Layer& l) {
+// blocked: the driver's cache blocking for the host's caches (<level>_blocked), else
+// as a session runs the layer.
+void bench_qconv(benchmark::State& state, Isa isa, const Layer& l, bool blocked) {
   const double peak = peak_gmacs(isa);
   Operands d(l);
   edgeq::kern::QConvOp op;
-  if (!init_layer(&op, isa, l, d)) {
+  const edgeq::kern::CacheSizes host = edgeq::kern::host_cache_sizes();
+  if (!init_layer(&op, isa, l, d, blocked ? &host : nullptr)) {
     state.SkipWithError("QConvOp::init refused the layer");
     return;
   }
@@ -489,9 +509,13 @@ int main(int argc, char** argv) {
   for (const Layer& l : kLayers) {
     const std::string base = std::string(l.net) + "/" + l.name + "/";
     for (Isa isa : levels) {
-      benchmark::RegisterBenchmark((base + edgeq::kern::isa_name(isa)).c_str(), bench_qconv, isa, l)
+      benchmark::RegisterBenchmark((base + edgeq::kern::isa_name(isa)).c_str(), bench_qconv, isa, l, false)
           ->Unit(benchmark::kMicrosecond);
     }
+    if (!levels.empty())
+      benchmark::RegisterBenchmark((base + edgeq::kern::isa_name(levels.back()) + "_blocked").c_str(), bench_qconv,
+                                   levels.back(), l, true)
+          ->Unit(benchmark::kMicrosecond);
 #ifdef EDGEQ_BENCH_XNNPACK
     benchmark::RegisterBenchmark((base + "xnnpack").c_str(), bench_xnnpack, l)->Unit(benchmark::kMicrosecond);
 #endif

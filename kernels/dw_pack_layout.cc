@@ -65,8 +65,8 @@ DwKernels dw_pack_layouts(Isa isa) {
       break;
     case Isa::kNeonDot:
     case Isa::kNeonI8mm:  // the dotprod kernels (every i8mm core has dotprod)
-      set.kernel[0] = layout("q8_dwconv_minmax_ukernel_32c4__neondot", 32, 4, 0, -128, o.identity, 2);
-      set.kernel[1] = layout("q8_dwconv_minmax_ukernel_16c4__neondot", 16, 4, 0, -128, o.identity, 1);
+      set.kernel[0] = layout("q8_dwconv_minmax_ukernel_32c4__neondot", 32, 4, 0, -128, o.identity, 9);
+      set.kernel[1] = layout("q8_dwconv_minmax_ukernel_16c4__neondot", 16, 4, 0, -128, o.identity, 5);
       break;
     default:
       break;

@@ -20,6 +20,19 @@
 // loads and stores (build_masked, store_masked) instead. No byte outside the rows is
 // read and none outside the output's channels written.
 //
+// Weights in registers (traits with kRegWeights, the 3x3 and 5x5 fast paths): before
+// a tile's pixel loop the weights of the first reg_pairs() (group, column) pairs go
+// into registers (K::Wreg, K::load_w), and every pixel multiplies its columns by them
+// (K::mac_w) instead of reloading them; the pairs past the traits' register budget
+// (kWeightRegs vector registers) are read from memory as before. KH, the kernel height
+// when it is known at compile time (else 0), tells which group holds a single kernel
+// row (kernel_h % kGroup == 1: the rows after it have zero weights); traits whose
+// pair_regs(true) is smaller multiply by that row only, and traits with build_one
+// build only its columns. When the budget leaves room (split()), the products go to two
+// accumulator sets in turn, added before the requantization (int32 addition wraps the
+// same in any order, so the sums equal the reference's): two dependency chains per
+// vector instead of one, for the in-order cores' multiply latency.
+//
 // Traits with kRuntimeActType = true take the activation type at run time instead:
 // one function serves int8 and uint8 (DwKernel::u8 == s8, reading DwArgs::act_s8),
 // with build(src, dst, flip) given flip_of(act_s8), so that only the column build
@@ -69,9 +82,64 @@ struct RuntimeActType : std::false_type {};
 template <class K>
 struct RuntimeActType<K, std::void_t<decltype(K::kRuntimeActType)>> : std::bool_constant<K::kRuntimeActType> {};
 
+template <class K, class = void>
+struct RegWeights : std::false_type {};
+template <class K>
+struct RegWeights<K, std::void_t<decltype(K::kRegWeights)>> : std::bool_constant<K::kRegWeights> {};
+
+// Whether group g of an NG-group window of KH kernel rows (0: not known) holds a
+// single row.
+template <class K, int NG, int KH>
+constexpr bool one_row_group(int g) {
+  return KH > 0 && g == NG - 1 && KH % K::kGroup == 1;
+}
+
+template <class K, class = void>
+struct HasBuildOne : std::false_type {};
+template <class K>
+struct HasBuildOne<K, std::void_t<decltype(&K::build_one)>> : std::true_type {};
+
+// Whether the column build of a window with a single-row group builds that row only
+// (K::build_one, runtime activation type: the group's other rows in the scratch are
+// left unread or multiplied by zero weights).
+template <class K, int NG, int KH>
+struct OneRowBuild : std::bool_constant<(HasBuildOne<K>::value && NG > 0 && one_row_group<K, NG, KH>(NG - 1))> {};
+
+// The (group, column) pairs, in packed order (g * KW + kw), whose weights fit
+// K::kWeightRegs registers.
+template <class K, int KW, int NG, int KH>
+constexpr int reg_pairs() {
+  int regs = 0, n = 0;
+  for (int i = 0; i < NG * KW; ++i) {
+    const int r = K::pair_regs(one_row_group<K, NG, KH>(i / KW));
+    if (regs + r > K::kWeightRegs) break;
+    regs += r;
+    ++n;
+  }
+  return n;
+}
+
+template <class K, int KW, int NG, int KH>
+constexpr int reg_pair_regs() {
+  int regs = 0;
+  for (int i = 0; i < reg_pairs<K, KW, NG, KH>(); ++i) regs += K::pair_regs(one_row_group<K, NG, KH>(i / KW));
+  return regs;
+}
+
+template <int... I, class F>
+inline void static_for_impl(std::integer_sequence<int, I...>, F&& f) {
+  (f(std::integral_constant<int, I>()), ...);
+}
+
+// f(std::integral_constant<int, i>) for i in [0, N), unrolled.
+template <int N, class F>
+inline void static_for(F&& f) {
+  static_for_impl(std::make_integer_sequence<int, N>(), f);
+}
+
 // KW, NG, SW: kernel width, groups and stride fixed at compile time, or 0 to read them
-// from the arguments.
-template <class K, typename T, int KW, int NG, int SW>
+// from the arguments; KH: the kernel height, or 0 when not fixed.
+template <class K, typename T, int KW, int NG, int SW, int KH>
 void dw_rows(const DwArgs* args) {
   const DwArgs& a = *args;
   constexpr int kTile = K::kTile;
@@ -139,6 +207,12 @@ void dw_rows(const DwArgs* args) {
               continue;
             }
           }
+          if constexpr (OneRowBuild<K, NG, KH>::value) {
+            if (one_row_group<K, NG, KH>(g)) {
+              K::build_one(src, dst, flip);
+              continue;
+            }
+          }
           if constexpr (RuntimeActType<K>::value) {
             K::build(src, dst, flip);
           } else {
@@ -149,31 +223,66 @@ void dw_rows(const DwArgs* args) {
       const int32_t* bias = reinterpret_cast<const int32_t*>(pk);
       const uint8_t* rq = pk + kColGroup;
       const uint8_t* w = pk + 4 * kColGroup;
+      // Requantizes and stores pixel ow's accumulators.
+      const auto finish = [&](typename K::Acc& acc, int ow, auto scheme) {
+        K::requant(acc, rq, decltype(scheme)::value, epi);
+        T* dst = out + static_cast<size_t>(ow) * c + c0;
+        if (!partial) {
+          K::template store<T>(acc, dst);
+        } else if constexpr (K::kMaskedTail) {
+          K::template store_masked<T>(acc, dst, valid);
+        } else {
+          static_assert(K::kTile <= 64, "copy_short copies fewer than 64 bytes");
+          K::template store<T>(acc, out_tail);
+          copy_short(dst, out_tail, valid);
+        }
+      };
       // One loop per requantization scheme, so that each holds only its own epilogue.
       const auto pixels = [&](auto fixed_point) {
-        constexpr ref::Scheme kScheme = decltype(fixed_point)::value ? ref::Scheme::kFixedPoint : ref::Scheme::kFp32;
-        for (int ow = ow0; ow < ow1; ++ow) {
-          typename K::Acc acc;
-          K::load_bias(acc, bias);
-          const uint8_t* col = scratch + static_cast<size_t>(ow - ow0) * sw * col_bytes;
-#pragma GCC unroll 8
-          for (int kw = 0; kw < kw_n; ++kw) {
-#pragma GCC unroll 4
-            for (int g = 0; g < ng; ++g) {
-              K::mac(acc, col + static_cast<size_t>(kw) * dw * col_bytes + g * kColGroup,
-                     w + (static_cast<size_t>(g) * kw_n + kw) * kColGroup);
-            }
+        using Scheme = std::integral_constant<ref::Scheme, decltype(fixed_point)::value ? ref::Scheme::kFixedPoint
+                                                                                       : ref::Scheme::kFp32>;
+        if constexpr (RegWeights<K>::value && KW > 0 && NG > 0) {
+          constexpr int kRegPairs = reg_pairs<K, KW, NG, KH>();
+          constexpr bool kSplit = K::split(reg_pair_regs<K, KW, NG, KH>());
+          typename K::Wreg wr[kRegPairs > 0 ? kRegPairs : 1];
+          static_for<kRegPairs>([&](auto i) {
+            K::template load_w<one_row_group<K, NG, KH>(i / KW)>(wr[i], w + static_cast<size_t>(i) * kColGroup);
+          });
+          for (int ow = ow0; ow < ow1; ++ow) {
+            typename K::Acc acc[2];
+            K::load_bias(acc[0], bias);
+            if constexpr (kSplit) K::zero(acc[1]);
+            const uint8_t* col = scratch + static_cast<size_t>(ow - ow0) * sw * col_bytes;
+            static_for<NG * KW>([&](auto i) {
+              constexpr int kG = i / KW, kKw = i % KW;
+              constexpr bool kOne = one_row_group<K, NG, KH>(kG);
+              typename K::Acc& to = acc[kSplit ? i % 2 : 0];
+              const uint8_t* x = col + static_cast<size_t>(kKw) * dw * col_bytes + kG * kColGroup;
+              if constexpr (i < kRegPairs) {
+                K::template mac_w<kOne>(to, x, wr[i]);
+              } else {
+                typename K::Wreg m;
+                K::template load_w<kOne>(m, w + static_cast<size_t>(i) * kColGroup);
+                K::template mac_w<kOne>(to, x, m);
+              }
+            });
+            if constexpr (kSplit) K::add(acc[0], acc[1]);
+            finish(acc[0], ow, Scheme());
           }
-          K::requant(acc, rq, kScheme, epi);
-          T* dst = out + static_cast<size_t>(ow) * c + c0;
-          if (!partial) {
-            K::template store<T>(acc, dst);
-          } else if constexpr (K::kMaskedTail) {
-            K::template store_masked<T>(acc, dst, valid);
-          } else {
-            static_assert(K::kTile <= 64, "copy_short copies fewer than 64 bytes");
-            K::template store<T>(acc, out_tail);
-            copy_short(dst, out_tail, valid);
+        } else {
+          for (int ow = ow0; ow < ow1; ++ow) {
+            typename K::Acc acc;
+            K::load_bias(acc, bias);
+            const uint8_t* col = scratch + static_cast<size_t>(ow - ow0) * sw * col_bytes;
+#pragma GCC unroll 8
+            for (int kw = 0; kw < kw_n; ++kw) {
+#pragma GCC unroll 4
+              for (int g = 0; g < ng; ++g) {
+                K::mac(acc, col + static_cast<size_t>(kw) * dw * col_bytes + g * kColGroup,
+                       w + (static_cast<size_t>(g) * kw_n + kw) * kColGroup);
+              }
+            }
+            finish(acc, ow, Scheme());
           }
         }
       };
@@ -186,17 +295,36 @@ void dw_rows(const DwArgs* args) {
   }
 }
 
+// The fixed-window row kernel: with the kernel height too (square windows) for traits
+// that keep their weights in registers, where it can save the zero rows' products.
+template <class K, int KW>
+constexpr bool kh_instance() {
+  if constexpr (RegWeights<K>::value) {
+    return KW % K::kGroup == 1 && (K::pair_regs(true) < K::pair_regs(false) || HasBuildOne<K>::value);
+  } else {
+    return false;
+  }
+}
+
+template <class K, typename T, int KW, int NG, int SW>
+void dw_rows_window(const DwArgs* a) {
+  if constexpr (kh_instance<K, KW>()) {
+    if (a->kernel_h == KW) return dw_rows<K, T, KW, NG, SW, KW>(a);
+  }
+  return dw_rows<K, T, KW, NG, SW, 0>(a);
+}
+
 // The row kernel for activation type T: specialised for 3x3 and 5x5 windows with
 // stride 1 or 2 (any dilation), generic otherwise.
 template <class K, typename T>
 void dw_rows_dispatch(const DwArgs* a) {
   constexpr int kG3 = (3 + K::kGroup - 1) / K::kGroup;
   constexpr int kG5 = (5 + K::kGroup - 1) / K::kGroup;
-  if (a->kernel_w == 3 && a->groups == kG3 && a->stride_w == 1) return dw_rows<K, T, 3, kG3, 1>(a);
-  if (a->kernel_w == 3 && a->groups == kG3 && a->stride_w == 2) return dw_rows<K, T, 3, kG3, 2>(a);
-  if (a->kernel_w == 5 && a->groups == kG5 && a->stride_w == 1) return dw_rows<K, T, 5, kG5, 1>(a);
-  if (a->kernel_w == 5 && a->groups == kG5 && a->stride_w == 2) return dw_rows<K, T, 5, kG5, 2>(a);
-  return dw_rows<K, T, 0, 0, 0>(a);
+  if (a->kernel_w == 3 && a->groups == kG3 && a->stride_w == 1) return dw_rows_window<K, T, 3, kG3, 1>(a);
+  if (a->kernel_w == 3 && a->groups == kG3 && a->stride_w == 2) return dw_rows_window<K, T, 3, kG3, 2>(a);
+  if (a->kernel_w == 5 && a->groups == kG5 && a->stride_w == 1) return dw_rows_window<K, T, 5, kG5, 1>(a);
+  if (a->kernel_w == 5 && a->groups == kG5 && a->stride_w == 2) return dw_rows_window<K, T, 5, kG5, 2>(a);
+  return dw_rows<K, T, 0, 0, 0, 0>(a);
 }
 
 template <class K>

@@ -76,6 +76,10 @@ struct QuantEpilogue {
   // int32_output): row i of the tile is nc int32 at c + i * c_stride bytes. For the
   // products whose correction or scaling is per row (kernels/qmatmul.h).
   bool int32_output = false;
+  // When not null (only kernels whose QGemmKernel has acc_input): the accumulators start
+  // at acc_in, MR rows of NR int32 (row stride NR), instead of the packed bias, which is
+  // then not read. With int32_output this lets a driver split K into chunks (qconv.cc).
+  const int32_t* acc_in = nullptr;
 };
 
 // ------------------------------------------------------------------ indirect GEMM
@@ -145,6 +149,9 @@ struct QGemmKernel {
   RangeF32Fn range_f32 = nullptr;
   TileFinishF32Fn finish_f32 = nullptr;
   SumU8Fn sum_u8 = nullptr;
+  // The kernels honour QuantEpilogue::acc_in (and int32_output): QConvOp may split a
+  // layer's K into chunks that stay in the L1 cache (kernels/gemm_blocking.h).
+  bool acc_input = false;
 };
 
 // ------------------------------------------------------------------ kernel sets

@@ -50,6 +50,7 @@ struct DwArgs {
   ref::Scheme scheme;
   int32_t zero_point, qmin, qmax;  // output zero point and clamp
   bool act_s8;                     // int8 activations (else uint8), for kernels that take both
+  int32_t kernel_h;                // kernel rows (rows past them, up to groups * group, are x_zp rows)
 };
 using DwRowUkernel = void (*)(const DwArgs* args);
 

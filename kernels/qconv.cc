@@ -40,6 +40,21 @@
 // grid() says which order keeps the larger operand in cache: pixel tiles outer when
 // the weights are smaller than the gathered activations (a task then runs one pixel
 // tile over every channel block, sharing its pointers), channel blocks outer otherwise.
+//
+// Blocked layers (kernels/gemm_blocking.h: one block's weights exceed half the L1, on
+// kernels with QGemmKernel::acc_input, when blocking is asked for) run channel blocks outer too, a task being one
+// channel block over a group of pixel tiles (Grid::m_step rows): for every K chunk
+// (whole taps, or a channel slice of one tap) every tile of the group runs the kernel
+// on the chunk's weights, the first chunk from the packed bias, the others from the
+// tile's int32 accumulators (QuantEpilogue::acc_in) kept on the task's stack, each but
+// the last storing them back (int32_output), the last requantizing. The chunk's
+// weights are the block's bytes from its first tap and channel on (the layout is
+// tap-major, k-block-major within a tap), so nothing is packed again; the kernel is
+// given those bytes minus NR int32 as its block, the bias it skips. Integer addition
+// wraps, so the split sums equal the whole one bit for bit. A chunk's pointers are a
+// slice of its tile's (a channel slice moves them by its first channel): the
+// whole-image buffer of channel-outer layers, else the group's tiles built on the
+// task's stack (groups capped at kMaxTilePointers pointers), once per channel block.
 #include "kernels/qconv.h"
 
 #include <algorithm>
@@ -56,6 +71,8 @@ constexpr size_t kReadSlack = 64;  // kernels read up to 64 bytes past round_up(
 // A tile's pointers live on the stack of the task that runs it: taps x MR of at most
 // this many (32 KiB; a 15x15 kernel with MR 16 fits).
 constexpr size_t kMaxTilePointers = 4096;
+// Blocked layers (see the file comment) need kernels of at most this many rows.
+constexpr size_t kMaxBlockedMr = 64;
 
 size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
@@ -109,6 +126,13 @@ struct QConvOp::Impl {
   size_t m = 0, n = 0, kc = 0, ks = 0;
   bool n_outer = false;
   bool pointwise = false;  // 1x1, stride 1, no padding: pixel p reads input pixel p
+  // Blocked layers (see the file comment): tiles_per_task > 0, and the K chunks.
+  ConvBlocking blocking;
+  struct Chunk {
+    size_t tap0, taps, k0, kc;
+    size_t w_offset;  // bytes from the block's start to the chunk's weights minus NR int32
+  };
+  std::vector<Chunk> chunks;
   // [ks][mr]: the byte offset of tap t of a tile's pixel i from the tile's first
   // pixel's window origin, for tiles on one output row with every window inside.
   std::unique_ptr<ptrdiff_t[]> inner;
@@ -125,6 +149,8 @@ struct QConvOp::Impl {
   // bytes, or the zero buffer (padding taps, i >= mc).
   void build_tile(size_t m0, size_t mc, size_t offset, const void** a) const;
   void run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const;
+  // Blocked layers: rows [m0, m0 + mc) (mc <= tiles_per_task x mr) of columns [n0, n0 + nc).
+  void run_blocked(size_t m0, size_t n0, size_t mc, size_t nc) const;
 };
 
 bool QConvPacked::Impl::pack_weights(const QConvParams& p, size_t kr, bool wide, int32_t act_offset) {
@@ -213,30 +239,78 @@ void QConvOp::Impl::build_tile(size_t m0, size_t mc, size_t offset, const void**
     add_offsets(origin, inner.get(), ks * mr, a);
     return;
   }
-  for (size_t i = 0; i < mc; ++i) {
+  // Border tiles, a run of pixels on one output row at a time (one division per run).
+  for (size_t i = 0; i < mc;) {
     const size_t pix = m0 + i;
     const size_t pq = pix / static_cast<size_t>(s.out_w);
     const int64_t pow = static_cast<int64_t>(pix - pq * static_cast<size_t>(s.out_w));
     const int64_t pb = static_cast<int64_t>(pq / static_cast<size_t>(s.out_h));
     const int64_t poh = static_cast<int64_t>(pq) - pb * s.out_h;
-    const int64_t pih = poh * s.stride_h - s.pad_top, piw = pow * s.stride_w - s.pad_left;
+    const size_t run = std::min(mc - i, static_cast<size_t>(s.out_w - pow));
+    const int64_t pih = poh * s.stride_h - s.pad_top;
     size_t t = 0;
-    for (int64_t th = 0; th < s.kernel_h; ++th) {
+    for (int64_t th = 0; th < s.kernel_h; ++th, t += static_cast<size_t>(kw)) {
       const int64_t ih = pih + th * s.dilation_h;
+      const void** tap_row = a + t * mr + i;  // tap_row[tw * mr + r]: pixel i + r, tap t + tw
       if (ih < 0 || ih >= in_h) {
-        for (int64_t tw = 0; tw < kw; ++tw, ++t) a[t * mr + i] = zero;
+        for (int64_t tw = 0; tw < kw; ++tw)
+          for (size_t r = 0; r < run; ++r) tap_row[tw * mr + r] = zero;
         continue;
       }
       const uint8_t* row = in + (pb * in_h + ih) * in_w * in_c;
-      for (int64_t tw = 0; tw < kw; ++tw, ++t) {
-        const int64_t iw = piw + tw * s.dilation_w;
-        a[t * mr + i] = iw >= 0 && iw < in_w ? static_cast<const void*>(row + iw * in_c) : zero;
+      for (size_t r = 0; r < run; ++r) {
+        const int64_t piw = (pow + static_cast<int64_t>(r)) * s.stride_w - s.pad_left;
+        for (int64_t tw = 0; tw < kw; ++tw) {
+          const int64_t iw = piw + tw * s.dilation_w;
+          tap_row[tw * mr + r] = iw >= 0 && iw < in_w ? static_cast<const void*>(row + iw * in_c) : zero;
+        }
+      }
+    }
+    i += run;
+  }
+}
+
+void QConvOp::Impl::run_blocked(size_t m0, size_t n0, size_t mc, size_t nc) const {
+  alignas(64) int32_t acc[kMaxGroupAcc];  // [tile][mr][nr]
+  const void* moved[kMaxBlockedMr];       // a channel slice's pointers
+  const void* built[kMaxTilePointers];    // [tile][ks][mr] of the group, or the whole-image buffer
+  const size_t tile_acc = mr * nr;
+  const void* const* group = indirection ? indirection.get() + (m0 / mr) * ks * mr : built;
+  if (!indirection)
+    for (size_t r0 = m0, t = 0; r0 < m0 + mc; r0 += mr, ++t)
+      build_tile(r0, std::min(mr, m0 + mc - r0), 0, built + t * ks * mr);
+  QuantEpilogue mid = pk->q, last = pk->q;
+  mid.int32_output = true;
+  for (size_t c = n0; c < n0 + nc; c += nr) {
+    const size_t cols = std::min(nr, n0 + nc - c);
+    const uint8_t* block = pk->packed + (c / nr) * pk->block_bytes;
+    for (size_t ci = 0; ci < chunks.size(); ++ci) {
+      const Chunk& ch = chunks[ci];
+      const bool final = ci + 1 == chunks.size();
+      QuantEpilogue& q = final ? last : mid;
+      for (size_t r0 = m0, t = 0; r0 < m0 + mc; r0 += mr, ++t) {
+        const size_t rows = std::min(mr, m0 + mc - r0);
+        const QIgemmUkernel k = rows == 1 ? ukernel_row : ukernel;
+        int32_t* tile = acc + t * tile_acc;
+        const void* const* a = group + t * ks * mr + ch.tap0 * mr;
+        if (ch.k0 != 0) {
+          for (size_t i = 0; i < mr; ++i) moved[i] = static_cast<const uint8_t*>(a[i]) + ch.k0;
+          a = moved;
+        }
+        q.acc_in = ci == 0 ? nullptr : tile;
+        if (final) {
+          k(rows, cols, ch.kc, ch.taps, a, block + ch.w_offset, y + r0 * n + c, n, c, &q);
+        } else {
+          // Every row the next chunk reads: the single-row kernel reads row 0, the others all mr.
+          k(k == ukernel ? mr : 1, nr, ch.kc, ch.taps, a, block + ch.w_offset, tile, nr * sizeof(int32_t), c, &q);
+        }
       }
     }
   }
 }
 
 void QConvOp::Impl::run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const {
+  if (blocking.tiles_per_task != 0) return run_blocked(m0, n0, mc, nc);
   const QIgemmUkernel k = mc == 1 ? ukernel_row : ukernel;
   const void* built[kMaxTilePointers];
   // The tile's pointers kept by bind() (channel-outer layers), or none.
@@ -338,7 +412,7 @@ size_t QConvPacked::heap_bytes() const {
 QConvOp::QConvOp() = default;
 QConvOp::~QConvOp() = default;
 
-InitResult QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
+InitResult QConvOp::init(const QConvParams& p, const QGemmKernel& kernel, const CacheSizes* caches) {
   impl_.reset();
   if ((p.act_s8 ? kernel.s8 : kernel.u8) == nullptr) return InitResult::kDeclined;
   auto packed = std::make_shared<QConvPacked>();
@@ -347,11 +421,11 @@ InitResult QConvOp::init(const QConvParams& p, const QGemmKernel& kernel) {
     case QConvPacked::kOutOfMemory: return InitResult::kOutOfMemory;
     default: return InitResult::kDeclined;
   }
-  return init(std::move(packed), p.shape, p.act_s8, kernel);
+  return init(std::move(packed), p.shape, p.act_s8, kernel, caches);
 }
 
 InitResult QConvOp::init(std::shared_ptr<const QConvPacked> packed, const ref::ConvShape& s, bool act_s8,
-                         const QGemmKernel& kernel) {
+                         const QGemmKernel& kernel, const CacheSizes* caches) {
   impl_.reset();
   const QIgemmUkernel ukernel = act_s8 ? kernel.s8 : kernel.u8;
   if (!packed || !packed->impl_ || ukernel == nullptr || kernel.mr == 0 || kernel.nr != packed->impl_->nr ||
@@ -370,8 +444,26 @@ InitResult QConvOp::init(std::shared_ptr<const QConvPacked> packed, const ref::C
   impl->n = impl->pk->n;
   impl->kc = impl->pk->kc;
   impl->ks = impl->pk->ks;
-  impl->n_outer = impl->n > impl->m;
-  if (impl->n_outer) {
+  if (impl->pk->groups == 1 && kernel.mr <= kMaxBlockedMr && (caches != nullptr || blocking_enabled()))
+    impl->blocking = conv_blocking(caches != nullptr ? *caches : host_cache_sizes(), impl->m, impl->kc, impl->ks, kernel);
+  if (impl->blocking.tiles_per_task != 0 && impl->n <= impl->m) {
+    // The group's pointers are built on the stack (see the file comment).
+    const size_t cap = kMaxTilePointers / (impl->ks * impl->mr), tiles = (impl->m + impl->mr - 1) / impl->mr;
+    size_t& group = impl->blocking.tiles_per_task;
+    if (cap < 2) impl->blocking = ConvBlocking();
+    if (group > cap) group = (tiles + (tiles + cap - 1) / cap - 1) / ((tiles + cap - 1) / cap);
+  }
+  if (impl->blocking.tiles_per_task != 0) {
+    const ConvBlocking& b = impl->blocking;
+    const size_t col_bytes = impl->nr * (kernel.wide_weights ? 2 : 1);
+    const size_t kc_r = round_up(impl->kc, kernel.kr);
+    for (size_t t0 = 0; t0 < impl->ks; t0 += b.chunk_taps)
+      for (size_t k0 = 0; k0 < impl->kc; k0 += b.chunk_k)
+        impl->chunks.push_back({t0, std::min(b.chunk_taps, impl->ks - t0), k0, std::min(b.chunk_k, impl->kc - k0),
+                                (t0 * kc_r + k0) * col_bytes});
+  }
+  impl->n_outer = impl->n > impl->m || impl->blocking.tiles_per_task != 0;
+  if (impl->n > impl->m) {
     impl->indirection_size = (impl->m + impl->mr - 1) / impl->mr * impl->ks * impl->mr;
     impl->indirection.reset(new (std::nothrow) const void*[impl->indirection_size]);
     if (!impl->indirection) return InitResult::kOutOfMemory;
@@ -394,7 +486,9 @@ InitResult QConvOp::init(std::shared_ptr<const QConvPacked> packed, const ref::C
 
 QConvOp::Grid QConvOp::grid() const {
   const Impl& impl = *impl_;
-  return Grid{impl.m, impl.pk->groups == 1 ? impl.n : impl.pk->n_blocks * impl.nr, impl.mr, impl.nr, impl.n_outer};
+  const size_t m_step = impl.blocking.tiles_per_task != 0 ? impl.blocking.tiles_per_task * impl.mr : impl.mr;
+  return Grid{impl.m, impl.pk->groups == 1 ? impl.n : impl.pk->n_blocks * impl.nr, impl.mr, impl.nr, impl.n_outer,
+              m_step};
 }
 
 void QConvOp::bind(const void* x, void* y) {
@@ -414,7 +508,15 @@ void QConvOp::run(const void* x, void* y) {
   bind(x, y);
   const Impl& impl = *impl_;
   const Grid g = grid();
-  for (size_t m0 = 0; m0 < g.m; m0 += g.mr) impl.run_tile(m0, 0, std::min(g.mr, g.m - m0), g.n);
+  // The order of the scheduler's tasks (runtime/schedule.cc): channel blocks outer when
+  // the grid says so, each block's weights then loaded once for all its pixel tiles.
+  if (g.n_outer) {
+    for (size_t n0 = 0; n0 < g.n; n0 += g.nr)
+      for (size_t m0 = 0; m0 < g.m; m0 += g.m_step)
+        impl.run_tile(m0, n0, std::min(g.m_step, g.m - m0), std::min(g.nr, g.n - n0));
+    return;
+  }
+  for (size_t m0 = 0; m0 < g.m; m0 += g.m_step) impl.run_tile(m0, 0, std::min(g.m_step, g.m - m0), g.n);
 }
 
 size_t QConvOp::own_bytes() const {

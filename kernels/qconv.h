@@ -20,6 +20,7 @@
 #include <memory>
 #include <vector>
 
+#include "kernels/gemm_blocking.h"
 #include "kernels/kernels.h"
 #include "kernels/memory.h"
 
@@ -84,29 +85,34 @@ class QConvOp {
   // parameters (then the caller keeps the reference kernel): a kernel without the
   // activation type, or as QConvPacked::init; kOutOfMemory when the packed buffers
   // cannot be allocated.
-  InitResult init(const QConvParams& params, const QGemmKernel& kernel);
+  // `caches`: the cache sizes the blocking derives from (kernels/gemm_blocking.h);
+  // null: the host's when blocking_enabled(), else no blocking.
+  InitResult init(const QConvParams& params, const QGemmKernel& kernel, const CacheSizes* caches = nullptr);
   // Runs on weights packed for `kernel`'s layout (shared with other ops); allocates
   // the tile offsets table (taps x mr). kDeclined when `kernel` lacks the activation
   // type or has another layout; kOutOfMemory.
   // `shape` and `act_s8` those `packed` was built from.
   InitResult init(std::shared_ptr<const QConvPacked> packed, const ref::ConvShape& shape, bool act_s8,
-                  const QGemmKernel& kernel);
+                  const QGemmKernel& kernel, const CacheSizes* caches = nullptr);
   // The output as a grid of tiles: m rows (pixels) by n columns (channels) in tiles of
   // mr x nr. n_outer: the channel blocks should be the outer loop (the weights are the
   // larger operand), one tile a task; else the pixel tiles, a task running one pixel
   // tile over all n columns (its pointers built once for all of them).
+  // m_step: rows of a task, mr, or a group of pixel tiles on a blocked layer
+  // (kernels/gemm_blocking.h; then n_outer, one channel block a task).
   struct Grid {
     size_t m, n, mr, nr;
     bool n_outer;
+    size_t m_step;
   };
   Grid grid() const;
   // x: NHWC input of shape.batch x in_h x in_w x in_c; y: NHWC output.
   void bind(const void* x, void* y);
   // Output rows [m0, m0 + mc), columns [n0, n0 + nc) of the bound tensors; m0 and n0
-  // multiples of mr and nr, mc <= mr, n0 + nc <= grid().n (any number of nr-column
-  // blocks). Tiles may run concurrently.
+  // multiples of grid().m_step and nr, mc <= m_step, n0 + nc <= grid().n (any number
+  // of nr-column blocks). Tiles may run concurrently.
   void run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const;
-  // bind(), then every tile on the calling thread.
+  // bind(), then every tile on the calling thread, in the scheduler's order.
   void run(const void* x, void* y);
   // Bytes of packed weights, bias and requantization arrays (for edgeq bench);
   // own_bytes(): what this op adds to the data it shares (the offsets table).

@@ -150,6 +150,7 @@ void QDwConvOp::Impl::run_row(size_t row, const uint8_t* x, uint8_t* y) const {
   a.qmin = qmin;
   a.qmax = qmax;
   a.act_s8 = act_s8;
+  a.kernel_h = s.kernel_h;
   ukernel(&a);
 }
 

@@ -19,6 +19,7 @@ set(EDGEQ_KERNEL_SOURCES
   kernels/gemm_pick.cc
   kernels/fmatmul.cc
   kernels/dw_pack_layout.cc
+  kernels/gemm_blocking.cc
 )
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(EDGEQ_ARCH x86)

@@ -92,10 +92,12 @@ void Scheduler::run(kern::QConvOp& op, const void* x, void* y) const {
   const kern::QConvOp::Grid g = op.grid();
   const kern::QConvOp& tiles = op;
   if (g.n_outer) {
-    tiles_2d(g.n, g.m, g.nr, g.mr, [&](size_t n0, size_t m0, size_t nc, size_t mc) { tiles.run_tile(m0, n0, mc, nc); });
+    tiles_2d(g.n, g.m, g.nr, g.m_step,
+             [&](size_t n0, size_t m0, size_t nc, size_t mc) { tiles.run_tile(m0, n0, mc, nc); });
   } else {
     // A task per pixel tile over every column: its pointers are built once (qconv.cc).
-    tiles_2d(g.m, g.n, g.mr, g.n, [&](size_t m0, size_t n0, size_t mc, size_t nc) { tiles.run_tile(m0, n0, mc, nc); });
+    tiles_2d(g.m, g.n, g.m_step, g.n,
+             [&](size_t m0, size_t n0, size_t mc, size_t nc) { tiles.run_tile(m0, n0, mc, nc); });
   }
 }
 

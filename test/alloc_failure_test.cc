@@ -65,6 +65,11 @@ std::atomic<bool> g_new_failed{false};
 }  // namespace
 
 #ifndef EDGEQ_NO_NEW_HOOK
+// These replace the global operators, so new and free() do pair here; GCC sees the
+// standard operator new at the call sites it inlines into and says otherwise.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void* operator new(size_t n) { return throwing_new(n, 0); }
 void* operator new[](size_t n) { return throwing_new(n, 0); }
 void* operator new(size_t n, std::align_val_t a) { return throwing_new(n, static_cast<size_t>(a)); }

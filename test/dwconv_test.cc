@@ -6,10 +6,12 @@
 // 7x7, 4x1, 3x5...), dilation, asymmetric padding (including windows entirely in
 // padding), batch 2, both schemes, int8 and uint8, per-tensor and per-channel,
 // narrow clamps, extreme scales, multipliers, exponents, biases that wrap int32, and
-// weights of -128. Threaded runs (2 and 3 threads) must equal the inline run.
+// weights of -128; the fixed 3- and 5-wide windows at every output width from 1 to 12.
+// Threaded runs (2 and 3 threads) must equal the inline run.
 #include <gtest/gtest.h>
 #include <pthreadpool.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -281,6 +283,54 @@ TEST_F(DwConvTest, MobileNetLayers) {
         k.narrow = variant == 0;
         k.seed = seed++;
         check_case(k, dk, {nullptr, pool3_});
+      }
+    }
+  }
+}
+
+// The fixed 3- and 5-wide windows (weights in registers on ARM, dw_rows.h) with every
+// output width from 1, kernel heights around the width (square windows, whose
+// single-row last group the NEON and dotprod kernels treat apart, and others), both
+// strides, dilation, uneven padding and channel counts around the 8/16/32 tiles.
+TEST_F(DwConvTest, FixedWindowsEveryWidth) {
+  const int32_t channels[] = {1, 7, 8, 9, 16, 17, 24, 31, 33, 48};
+  uint32_t seed = 7000;
+  for (const kern::DwKernel* dk : kernels_) {
+    int n = 0;
+    for (int32_t kw : {3, 5}) {
+      for (int32_t kh : {kw - 1, kw, kw + 1}) {
+        for (int32_t sw : {1, 2}) {
+          for (int32_t out_w = 1; out_w <= 12; ++out_w, ++n) {
+            DwCase k;
+            k.c = channels[n % 10];
+            k.kh = kh;
+            k.kw = kw;
+            k.sh = 1 + n % 2;
+            k.sw = sw;
+            k.dw = n % 5 == 4 ? 2 : 1;
+            k.pt = n % 3;
+            k.pb = (n + 1) % 3;
+            k.pl = n % (kw + 1);
+            k.pr = (n / 2) % kw;
+            // in_w giving out_w output columns: (in_w + pl + pr - span) / sw + 1 = out_w.
+            const int32_t span = (kw - 1) * k.dw + 1;
+            k.in_w = (out_w - 1) * sw + span - k.pl - k.pr;
+            if (k.in_w < 1) {  // more padding than a window: none on the right
+              k.pr = 0;
+              k.in_w = (out_w - 1) * sw + span - k.pl;
+              if (k.in_w < 1) k.pl = 0, k.in_w = (out_w - 1) * sw + span;
+            }
+            ASSERT_EQ((k.in_w + k.pl + k.pr - span) / sw + 1, out_w);
+            k.in_h = kh + n % 3;
+            k.s8 = n & 1;
+            k.fixed = n & 2;
+            k.per_channel = n & 4;
+            k.narrow = n % 7 == 0;
+            k.extreme = n % 11 == 0;
+            k.seed = seed++;
+            check_case(k, dk, {nullptr});
+          }
+        }
       }
     }
   }

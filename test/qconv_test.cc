@@ -12,7 +12,10 @@
 // the input beside tiles at the borders and tiles straddling output rows (the two ways
 // a tile's pointers are built); 2 and 3 threads equal to 1; grouped convolutions
 // (groups below, equal to and above the tile sizes, channel multipliers, 1x1 and
-// spatial), and the kernel size beyond which a tile's pointers do not fit the stack.
+// spatial), and the kernel size beyond which a tile's pointers do not fit the stack;
+// cache-blocked layers (kernels/gemm_blocking.h, forced with small caches): K split in
+// whole taps and in channel slices of one tap, pixel groups with partial and
+// single-row tiles, partial channel blocks, 1 to 3 threads.
 #include "kernels/qconv.h"
 
 #include <gtest/gtest.h>
@@ -162,10 +165,11 @@ std::string describe(const ref::ConvShape& s, const Variant& v) {
 
 // Runs `p` through QConvOp on `isa` and compares with the reference; the output
 // buffer has guard bytes that must stay untouched.
+// `caches`: the cache sizes the driver's blocking derives from (null: the host's).
 void expect_equal_to_reference(const QGemmKernel& kernel, const Problem& p, pthreadpool_t pool,
-                               const std::string& what) {
+                               const std::string& what, const CacheSizes* caches = nullptr) {
   QConvOp op;
-  ASSERT_TRUE(op.init(p.params(), kernel)) << what;
+  ASSERT_TRUE(op.init(p.params(), kernel, caches)) << what;
   EXPECT_GT(op.packed_bytes(), 0u);
   const std::vector<uint8_t> want = p.reference();
   constexpr size_t kGuard = 64;
@@ -377,6 +381,51 @@ TEST_P(QConvTest, ThreadsEqualOneThread) {
         EXPECT_EQ(one, many) << threads << " threads, " << describe(s, v);
         expect_equal_to_reference(kernel(), p, pool, std::to_string(threads) + " threads " + describe(s, v));
       }
+    }
+    pthreadpool_destroy(pool);
+  }
+}
+
+// Blocked layers (kernels/gemm_blocking.h) on caches small enough to block small
+// shapes: each shape must really be blocked (a task runs a group of pixel tiles) and
+// equal the reference, serially and on 2 and 3 threads.
+TEST_P(QConvTest, CacheBlockedLayers) {
+  if (!kernel().acc_input) GTEST_SKIP() << kernel().name << " cannot continue from int32 accumulators";
+  const CacheSizes small{8 * 1024, 256 * 1024};
+  const size_t col = kernel().nr * (kernel().wide_weights ? 2 : 1);  // weight bytes per input channel of a block
+  // Input channels whose one tap fits a chunk (K split in whole taps), and whose one
+  // tap does not (channel slices, two to three of them).
+  const int32_t taps_kc = static_cast<int32_t>(small.l1d / 2 / col / 3);
+  const int32_t slice_kc = static_cast<int32_t>(small.l1d / 2 / col * 5 / 2 + 3);
+  const std::vector<ref::ConvShape> shapes = {
+      conv_shape(1, 7, 7, taps_kc, 70, 3, 3, 1, 1, 1, 1, 1, 1),           // 49 pixels, taps split
+      conv_shape(1, 14, 14, taps_kc + 1, 40, 3, 3, 2, 1, 1, 1, 1, 1),     // stride 2, border tiles
+      conv_shape(2, 5, 6, slice_kc, 33, 1, 1, 1, 1, 0, 0, 0, 0),          // 1x1, channel slices, batch 2
+      conv_shape(1, 6, 5, slice_kc, 17, 3, 3, 1, 1, 1, 1, 1, 1),          // 3x3, channel slices of each tap
+      conv_shape(1, 9, 9, taps_kc, 2 * static_cast<int32_t>(kernel().nr), 5, 5, 1, 2, 4, 3, 4, 5),  // dilation
+  };
+  std::mt19937 rng(12);
+  std::vector<Variant> variants = all_variants();
+  for (const ref::ConvShape& shape : shapes) {
+    QConvOp probe;
+    const Problem first = make_problem(shape, variants[0], rng);
+    ASSERT_TRUE(probe.init(first.params(), kernel(), &small));
+    const QConvOp::Grid g = probe.grid();
+    EXPECT_GT(g.m_step, g.mr) << describe(shape, variants[0]) << ": not blocked";
+    EXPECT_TRUE(g.n_outer);
+    for (size_t i = 0; i < variants.size(); i += 3) {
+      const Problem p = make_problem(shape, variants[i], rng);
+      expect_equal_to_reference(kernel(), p, nullptr, "blocked " + describe(shape, variants[i]), &small);
+      if (HasFailure()) return;
+    }
+  }
+  for (size_t threads : {2, 3}) {
+    pthreadpool_t pool = pthreadpool_create(threads);
+    ASSERT_NE(pool, nullptr);
+    for (const ref::ConvShape& shape : shapes) {
+      const Problem p = make_problem(shape, variants[5], rng);
+      expect_equal_to_reference(kernel(), p, pool, std::to_string(threads) + " threads blocked " + describe(shape, variants[5]),
+                                &small);
     }
     pthreadpool_destroy(pool);
   }

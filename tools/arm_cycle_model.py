@@ -493,8 +493,11 @@ def edgeq_kernels(build, act="signed char"):
         for traits, tile, _ in levels[level]["dw_choice"]:
             for k in (3, 5):
                 for s in (1, 2):
-                    pat = re.compile(rf"dw_rows<[^<]*::{re.escape(traits)}, (signed|unsigned) char, {k}, \d+, {s}>")
+                    # dw_rows<Traits, T, KW, NG, SW, KH>: KH = k (a square window) where the
+                    # traits have such an instance, else 0; the KH-less name of older builds.
+                    pat = re.compile(rf"dw_rows<[^<]*::{re.escape(traits)}, (signed|unsigned) char, {k}, \d+, {s}(, ({k}|0))?>")
                     cands = [n for n in funcs if pat.search(n)]
+                    cands = [n for n in cands if pat.search(n).group(3) == str(k)] or cands
                     pick = [n for n in cands if f", {act}," in n] or cands
                     if pick:
                         dws[(k, s, tile)] = DwModel(f"dw {traits} {k}x{k}/{s}", funcs, pick[0], tile)

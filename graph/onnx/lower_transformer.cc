@@ -174,7 +174,8 @@ Status Importer::LowerQuantizedGather(const onnx::NodeProto& n, const Value& dat
   Shape out_shape = idx.shape;
   out_shape.insert(out_shape.end(), data.shape.begin() + 1, data.shape.end());
   EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, dt, out_shape, &out, false));
-  g_->tensors[out].quant = t.quant;
+  // OutputTensor() may grow g_->tensors, so `t` is not used past it.
+  g_->tensors[out].quant = g_->tensors[t_ir].quant;
   Emit(n, "", OpType::kGather, {t_ir, idx.ir}, {out});
   return Status::Ok();
 }

@@ -40,6 +40,16 @@ struct DwNeonBase {
     return kOrder.v;
   }
 
+  static void zero(Acc& acc) {
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) acc.v[v] = vdupq_n_s32(0);
+  }
+
+  static void add(Acc& acc, const Acc& b) {
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) acc.v[v] = vaddq_s32(acc.v[v], b.v[v]);
+  }
+
   static void load_bias(Acc& acc, const int32_t* bias) {
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) acc.v[v] = vld1q_s32(bias + 4 * v);

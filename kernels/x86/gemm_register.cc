@@ -27,6 +27,7 @@ namespace {
     k.u8_row = u8_row_fn;                                                                            \
     k.s8_row = s8_row_fn;                                                                            \
     k.int32_output = true;                                                                           \
+    k.acc_input = true;                                                                              \
     return k;                                                                                        \
   }
 

@@ -8,7 +8,8 @@
 // sums of product pairs
 // (|pair sum| <= 2 * 255 * 128) that vpaddd accumulates modulo 2^32. Each of the 4
 // accumulators per row holds 2 channels x 4 partial sums; after the last tap three
-// vphaddd and a vpermd turn them into the row's 8 channel sums, plus the packed bias.
+// vphaddd and a vpermd turn them into the row's 8 channel sums, plus the packed bias
+// (or the row of QuantEpilogue::acc_in, a later K chunk of a blocked layer).
 // 3 rows x 4 = 12 accumulators, 3 activation vectors and one weight vector: the
 // 16 ymm registers.
 // Epilogue: epilogue_avx2.h. Compiled with -mavx2 (kernels/x86/gemm.cmake).
@@ -68,14 +69,18 @@ void igemm(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, con
 
   // acc[i][p] = [channel 2p: 4 partial sums | channel 2p+1: 4 partial sums].
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  // The packed bias, or row i of acc_in (QuantEpilogue::acc_in: a later K chunk).
+  const int32_t* acc_in = q->acc_in;
   const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias));
   __m256i sums[MR][1];
 #pragma GCC unroll 16
   for (size_t i = 0; i < MR; ++i) {
+    const __m256i start =
+        acc_in != nullptr ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc_in + i * kNr)) : b;
     const __m256i h =
         _mm256_hadd_epi32(_mm256_hadd_epi32(acc[i][0], acc[i][1]), _mm256_hadd_epi32(acc[i][2], acc[i][3]));
     // h = [c0 c2 c4 c6 | c1 c3 c5 c7]
-    sums[i][0] = _mm256_add_epi32(_mm256_permutevar8x32_epi32(h, order), b);
+    sums[i][0] = _mm256_add_epi32(_mm256_permutevar8x32_epi32(h, order), start);
   }
   requantize_store_x8<MR, 1, kS8>(sums, mr, nc, c, c_stride, n0, q);
 }

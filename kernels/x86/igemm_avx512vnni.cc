@@ -38,7 +38,7 @@ template <size_t MR, size_t NV, bool kFlip>
 void igemm(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c, size_t c_stride,
            size_t n0, const QuantEpilogue* q) {
   __m512i acc[MR][NV];
-  accumulate_c4<Zmm, MR, NV, kFlip>(kc, ks, a, w, acc);
+  accumulate_c4<Zmm, MR, NV, kFlip>(kc, ks, a, w, q->acc_in, acc);
   requantize_store_x16<MR, NV>(acc, mr, nc, c, c_stride, n0, q);
 }
 
@@ -47,7 +47,7 @@ template <size_t MR, size_t NV, bool kFlip>
 void igemm_row(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c,
                size_t c_stride, size_t n0, const QuantEpilogue* q) {
   __m512i acc[1][NV];
-  accumulate_c4_row<Zmm, MR, NV, kFlip, 4>(kc, ks, a, w, acc);
+  accumulate_c4_row<Zmm, MR, NV, kFlip, 4>(kc, ks, a, w, q->acc_in, acc);
   requantize_store_x16<1, NV>(acc, 1, nc, c, c_stride, n0, q);
 }
 

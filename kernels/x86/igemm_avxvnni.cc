@@ -35,7 +35,7 @@ template <size_t MR, size_t NV, bool kS8>
 void igemm(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c, size_t c_stride,
            size_t n0, const QuantEpilogue* q) {
   __m256i acc[MR][NV];
-  accumulate_c4<Ymm, MR, NV, kS8>(kc, ks, a, w, acc);
+  accumulate_c4<Ymm, MR, NV, kS8>(kc, ks, a, w, q->acc_in, acc);
   requantize_store_x8<MR, NV, kS8>(acc, mr, nc, c, c_stride, n0, q);
 }
 
@@ -44,7 +44,7 @@ template <size_t MR, size_t NV, bool kS8>
 void igemm_row(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c,
                size_t c_stride, size_t n0, const QuantEpilogue* q) {
   __m256i acc[1][NV];
-  accumulate_c4_row<Ymm, MR, NV, kS8, 4>(kc, ks, a, w, acc);
+  accumulate_c4_row<Ymm, MR, NV, kS8, 4>(kc, ks, a, w, q->acc_in, acc);
   requantize_store_x8<1, NV, kS8>(acc, 1, nc, c, c_stride, n0, q);
 }
 

@@ -9,7 +9,8 @@
 //
 // For every tap, each row's pointer is read once; for every group of 4 input channels,
 // the NV weight vectors are loaded once and each row's broadcast activations meet
-// them in NV vpdpbusd. The accumulators start at the packed bias.
+// them in NV vpdpbusd. The accumulators start at the packed bias, or at acc_in (MR x
+// NR int32, QuantEpilogue::acc_in: a later K chunk of a blocked layer, qconv.cc).
 // The single-row loop (mr == 1, e.g. a fully connected layer on one row) has only NV
 // dependency chains, too few to hide vpdpbusd's latency, so it keeps U accumulator
 // sets for U consecutive k groups and adds them at the end (integer addition wraps,
@@ -34,15 +35,23 @@ inline int32_t load_i32(const uint8_t* p) {
 }
 
 template <class V, size_t MR, size_t NV, bool kFlip>
-inline void accumulate_c4(size_t kc, size_t ks, const void* const* a, const void* w, typename V::Vec (&acc)[MR][NV]) {
+inline void accumulate_c4(size_t kc, size_t ks, const void* const* a, const void* w, const int32_t* acc_in,
+                          typename V::Vec (&acc)[MR][NV]) {
   constexpr size_t kNr = V::kLanes * NV;
   const int32_t* bias = static_cast<const int32_t*>(w);
+  if (acc_in != nullptr) {
 #pragma GCC unroll 16
-  for (size_t j = 0; j < NV; ++j) acc[0][j] = V::load(bias + V::kLanes * j);
+    for (size_t i = 0; i < MR; ++i)
 #pragma GCC unroll 16
-  for (size_t i = 1; i < MR; ++i)
+      for (size_t j = 0; j < NV; ++j) acc[i][j] = V::load(acc_in + i * kNr + V::kLanes * j);
+  } else {
 #pragma GCC unroll 16
-    for (size_t j = 0; j < NV; ++j) acc[i][j] = acc[0][j];
+    for (size_t j = 0; j < NV; ++j) acc[0][j] = V::load(bias + V::kLanes * j);
+#pragma GCC unroll 16
+    for (size_t i = 1; i < MR; ++i)
+#pragma GCC unroll 16
+      for (size_t j = 0; j < NV; ++j) acc[i][j] = acc[0][j];
+  }
 
   const int8_t* wp = reinterpret_cast<const int8_t*>(bias + kNr);
   const size_t kc4 = (kc + 3) & ~size_t{3};
@@ -68,15 +77,16 @@ inline void accumulate_c4(size_t kc, size_t ks, const void* const* a, const void
 }
 
 template <class V, size_t MR, size_t NV, bool kFlip, size_t U>
-inline void accumulate_c4_row(size_t kc, size_t ks, const void* const* a, const void* w,
+inline void accumulate_c4_row(size_t kc, size_t ks, const void* const* a, const void* w, const int32_t* acc_in,
                               typename V::Vec (&out)[1][NV]) {
   constexpr size_t kNr = V::kLanes * NV;
   const int32_t* bias = static_cast<const int32_t*>(w);
+  const int32_t* start = acc_in != nullptr ? acc_in : bias;  // row 0 of acc_in
   typename V::Vec acc[U][NV];
 #pragma GCC unroll 16
   for (size_t u = 0; u < U; ++u)
 #pragma GCC unroll 16
-    for (size_t j = 0; j < NV; ++j) acc[u][j] = u == 0 ? V::load(bias + V::kLanes * j) : V::zero();
+    for (size_t j = 0; j < NV; ++j) acc[u][j] = u == 0 ? V::load(start + V::kLanes * j) : V::zero();
 
   const int8_t* wp = reinterpret_cast<const int8_t*>(bias + kNr);
   const size_t kc4 = (kc + 3) & ~size_t{3};
