@@ -432,8 +432,11 @@ TEST(Prepacked, WrongSizeIsAnErrorNamingTheNode) {
                                                    static_cast<size_t>(conv_w.shape.back()));
   auto conv_segment = [&](const PackedWeights& pw) { return pw.kernel == k.name || pw.kernel == k.name_s8; };
   auto dw_segment = [&](const PackedWeights& pw) { return is_level_dw_segment(pw, isa); };
-  for (const auto& [node, is_segment] :
+  for (const auto& which :
        {std::pair<std::string, std::function<bool(const PackedWeights&)>>{"conv", conv_segment}, {"dw", dw_segment}}) {
+    // Plain names: a lambda may not capture a structured binding before C++20 (clang).
+    const std::string& node = which.first;
+    const std::function<bool(const PackedWeights&)>& is_segment = which.second;
     for (int64_t delta : {-64, 64}) {
       SCOPED_TRACE(node + " " + std::to_string(delta));
       Graph g = prepacked({isa});

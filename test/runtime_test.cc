@@ -373,7 +373,8 @@ TEST(Session, RequantizeEqualsTheReferenceAtEveryLevel) {
   constexpr int32_t kCount = 256 * 2 + 37;
   std::vector<uint8_t> x(kCount);
   for (int32_t i = 0; i < kCount; ++i) x[i] = static_cast<uint8_t>(i * 7 + i / 256);
-  for (const auto& [ti, to] : pairs) {
+  for (const auto& pair : pairs) {
+    const DType ti = pair.first, to = pair.second;  // (the lambda below captures them)
     Graph g;
     g.tensors.push_back(make_tensor("x", ti, {1, kCount}, 0.037f, ti == DType::kS8 ? -3 : 131));
     g.tensors.push_back(make_tensor("y", to, {1, kCount}, 0.05f, to == DType::kS8 ? 9 : 120));
