@@ -69,8 +69,11 @@ RunningHistogram without_zeros(const ChannelStats& ch) {
   RunningHistogram h = ch.hist;
   if (ch.zeros == 0 || !(h.min <= 0.f && h.max >= 0.f) || !(h.max > h.min)) return h;
   const int64_t bins = static_cast<int64_t>(h.counts.size());
-  const int64_t k =
-      std::min<int64_t>(static_cast<int64_t>(((0.f - h.min) * static_cast<float>(bins)) / (h.max - h.min)), bins - 1);
+  // In double: with a range near the float limits, (0 - min) * bins and max - min
+  // overflow float (inf / inf is NaN). The quotient lies in [0, bins].
+  const double pos = (0.0 - static_cast<double>(h.min)) * static_cast<double>(bins) /
+                     (static_cast<double>(h.max) - static_cast<double>(h.min));
+  const int64_t k = std::min<int64_t>(static_cast<int64_t>(pos), bins - 1);
   h.counts[k] = std::max(0.f, h.counts[k] - static_cast<float>(ch.zeros));
   return h;
 }
