@@ -50,9 +50,12 @@ void histc(const ChannelView& v, int32_t bins, float lo, float hi, std::vector<u
       // NaN), and converting that to an integer is undefined: such a value's position
       // is computed in double, where neither overflows.
       const float q = ((x - lo) * fb) / range;
-      const double pos = std::isfinite(q) ? static_cast<double>(q)
-                                          : (static_cast<double>(x) - lo) * fb / (static_cast<double>(hi) - lo);
-      ++cnt[std::min(static_cast<int64_t>(pos), last)];
+      double pos = std::isfinite(q) ? static_cast<double>(q)
+                                    : (static_cast<double>(x) - lo) * fb / (static_cast<double>(hi) - lo);
+      // Still NaN when lo == hi (0 / 0: every value is lo, bin 0) or a bound is
+      // infinite; clamped in double, so that the conversion is always defined.
+      if (!(pos >= 0.0)) pos = 0.0;
+      ++cnt[static_cast<int64_t>(std::min(pos, static_cast<double>(last)))];
     }
   }
   out->resize(static_cast<size_t>(bins));

@@ -191,6 +191,31 @@ TEST(QuantMethods, EntropyOfARangeNearTheFloatLimits) {
   }
 }
 
+// A constant batch far from 0: torch.histc widens an empty range to [x - 1, x + 1], which
+// in float is still [x, x] for |x| >= 2^24, so every value's bin position was 0 / 0 =
+// NaN, converted to an index (undefined; in practice INT64_MIN, a write far outside the
+// counts). Found by the calibrator's fuzzer. Every value must land in a bin.
+TEST(QuantMethods, HistogramOfAConstantBatchFarFromZero) {
+  for (float v : {1.0e30f, -3.0e9f, 3.4e38f}) {
+    for (bool int_edges : {false, true}) {
+      SCOPED_TRACE(std::to_string(v) + (int_edges ? " int edges" : ""));
+      const std::vector<float> x(100, v);
+      HistogramOptions o;
+      o.torch_1_13_int_edges = int_edges;
+      RunningHistogram h;
+      std::vector<uint32_t> scratch;
+      ChannelView view;
+      view.base = x.data();
+      view.blocks = 1;
+      view.len = x.size();
+      view.stride = x.size();
+      h.add(o, view, v, v, &scratch);
+      h.add(o, view, v, v, &scratch);  // same values again: the min == max branch
+      EXPECT_EQ(h.total(), 100.0);
+    }
+  }
+}
+
 TEST(QuantMethods, EntropyUsesAllCodesForOneSidedUnsignedData) {
   std::vector<float> x = gaussian(200000, 6);
   for (float& v : x) v = std::max(v, 0.f);  // after ReLU
