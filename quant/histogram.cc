@@ -32,6 +32,13 @@ void histc_edges(double lo, double hi, float data_min, float data_max, float* fl
   *fhi = static_cast<float>(hi);
 }
 
+// The bin of position pos (in bins) among n, clamped to [0, n - 1] in double before the
+// conversion, so that it is defined for any pos: NaN (0 / 0, inf / inf) gives bin 0.
+int64_t bin_index(double pos, int64_t n) {
+  if (!(pos > 0.0)) return 0;
+  return static_cast<int64_t>(std::min(pos, static_cast<double>(n - 1)));
+}
+
 // torch.histc's binning: bin = trunc((x - lo) * bins / (hi - lo)) in float32; values
 // outside [lo, hi] (and NaN) are skipped; hi falls into the last bin.
 void histc(const ChannelView& v, int32_t bins, float lo, float hi, std::vector<uint32_t>* scratch,
@@ -50,12 +57,11 @@ void histc(const ChannelView& v, int32_t bins, float lo, float hi, std::vector<u
       // NaN), and converting that to an integer is undefined: such a value's position
       // is computed in double, where neither overflows.
       const float q = ((x - lo) * fb) / range;
-      double pos = std::isfinite(q) ? static_cast<double>(q)
-                                    : (static_cast<double>(x) - lo) * fb / (static_cast<double>(hi) - lo);
+      const double pos = std::isfinite(q) ? static_cast<double>(q)
+                                          : (static_cast<double>(x) - lo) * fb / (static_cast<double>(hi) - lo);
       // Still NaN when lo == hi (0 / 0: every value is lo, bin 0) or a bound is
-      // infinite; clamped in double, so that the conversion is always defined.
-      if (!(pos >= 0.0)) pos = 0.0;
-      ++cnt[static_cast<int64_t>(std::min(pos, static_cast<double>(last)))];
+      // infinite: bin_index() makes the conversion defined.
+      ++cnt[bin_index(pos, last + 1)];
     }
   }
   out->resize(static_cast<size_t>(bins));
@@ -67,13 +73,13 @@ void spread(std::vector<double>* dst, double w, double x0, double x1, double mas
   const int64_t n = static_cast<int64_t>(dst->size());
   if (mass == 0.0) return;
   if (!(x1 > x0) || !(w > 0.0)) {
-    const int64_t k = std::min<int64_t>(std::max<int64_t>(static_cast<int64_t>(x0 / w), 0), n - 1);
+    const int64_t k = bin_index(x0 / w, n);
     (*dst)[k] += mass;
     return;
   }
   const double density = mass / (x1 - x0);
-  int64_t k0 = std::min<int64_t>(std::max<int64_t>(static_cast<int64_t>(std::floor(x0 / w)), 0), n - 1);
-  int64_t k1 = std::min<int64_t>(std::max<int64_t>(static_cast<int64_t>(std::floor(x1 / w)), 0), n - 1);
+  const int64_t k0 = bin_index(std::floor(x0 / w), n);
+  const int64_t k1 = bin_index(std::floor(x1 / w), n);
   for (int64_t k = k0; k <= k1; ++k) {
     const double a = k == k0 ? x0 : k * w;
     const double b = k == k1 ? x1 : (k + 1) * w;
