@@ -51,7 +51,7 @@ void bench_fgemm(benchmark::State& state, kern::Isa isa, int32_t m, int32_t k, i
   std::vector<float> y(static_cast<size_t>(m) * n);
   std::shared_ptr<const kern::FFcPacked> packed;
   kern::FFcOp op;
-  if (!kern::FFcPacked::pack(w.data(), n, k, kernel, &packed) ||
+  if (!kern::FFcPacked::pack(w.data(), n, k, kernel.nr, &packed) ||
       !op.init(m, packed, kernel, bias.data(), -INFINITY, INFINITY)) {
     state.SkipWithError("the kernel declines the shape");
     return;

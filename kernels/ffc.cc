@@ -6,27 +6,56 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/kernels.h"
+
 namespace edgeq {
 namespace kern {
+
+namespace {
+constexpr char kFFcLayoutPrefix[] = "f32_fc_panels_";
+}  // namespace
+
+std::string ffc_layout_name(uint32_t nr) { return kFFcLayoutPrefix + std::to_string(nr); }
+
+bool is_ffc_layout(const std::string& name) { return name.rfind(kFFcLayoutPrefix, 0) == 0; }
+
+uint32_t ffc_pack_nr(Isa isa) {
+  // The registered kernels' NR (kernels/x86/fgemm_*.cc, kernels/arm/fgemm_neon.cc),
+  // known on any host; test/float_fc_test.cc checks the table against them.
+  switch (isa) {
+    case Isa::kAvx2:
+    case Isa::kAvxVnni:
+      return 16;  // f32_gemm_ukernel_6x16__fma3 / __avx2
+    case Isa::kAvx512Vnni:
+      return 32;  // f32_gemm_ukernel_8x32__avx512f
+    case Isa::kNeon:
+    case Isa::kNeonDot:
+    case Isa::kNeonI8mm:
+      return 8;  // f32_gemm_ukernel_8x8__neonfma (AArch64), 4x8__neon (ARMv7)
+    default:
+      return 0;
+  }
+}
 
 size_t FFcPacked::packed_bytes(int32_t n, int32_t k, uint32_t nr) {
   const size_t panels = (static_cast<size_t>(n) + nr - 1) / nr;
   return panels * static_cast<size_t>(k) * nr * sizeof(float);
 }
 
-InitResult FFcPacked::pack(const float* weight, int32_t n, int32_t k, const FGemmKernel& kernel,
+InitResult FFcPacked::pack(const float* weight, int32_t n, int32_t k, uint32_t panel_nr,
                            std::shared_ptr<const FFcPacked>* out) {
   out->reset();
-  if (kernel.fn == nullptr || kernel.nr == 0 || n <= 0 || k <= 0) return InitResult::kDeclined;
+  if (panel_nr == 0 || n <= 0 || k <= 0) return InitResult::kDeclined;
   auto p = std::make_shared<FFcPacked>();
-  const size_t nr = kernel.nr, kk = static_cast<size_t>(k), nn = static_cast<size_t>(n);
-  p->bytes_ = packed_bytes(n, k, kernel.nr);
+  const size_t nr = panel_nr, kk = static_cast<size_t>(k), nn = static_cast<size_t>(n);
+  p->bytes_ = packed_bytes(n, k, panel_nr);
   p->data_ = aligned_buffer(p->bytes_, 64);
   if (!p->data_) return InitResult::kOutOfMemory;
   p->n_ = n;
   p->k_ = k;
-  p->nr_ = kernel.nr;
+  p->nr_ = panel_nr;
   float* dst = reinterpret_cast<float*>(p->data_.get());
+  p->panels_ = dst;
   // Panel j, row kk, lane c holds W[j * NR + c][kk] (zero past n): a transpose by panels.
   for (size_t col0 = 0; col0 < nn; col0 += nr) {
     const size_t cols = std::min(nr, nn - col0);
@@ -35,6 +64,22 @@ InitResult FFcPacked::pack(const float* weight, int32_t n, int32_t k, const FGem
       std::fill(dst + cols, dst + nr, 0.f);
     }
   }
+  *out = std::move(p);
+  return InitResult::kReady;
+}
+
+InitResult FFcPacked::wrap(const uint8_t* data, size_t nbytes, int32_t n, int32_t k, uint32_t nr,
+                           std::shared_ptr<const FFcPacked>* out) {
+  out->reset();
+  if (nr == 0 || n <= 0 || k <= 0) return InitResult::kDeclined;
+  if (data == nullptr || nbytes != packed_bytes(n, k, nr) || reinterpret_cast<uintptr_t>(data) % 64 != 0)
+    return InitResult::kDeclined;
+  auto p = std::make_shared<FFcPacked>();
+  p->panels_ = reinterpret_cast<const float*>(data);
+  p->bytes_ = nbytes;
+  p->n_ = n;
+  p->k_ = k;
+  p->nr_ = nr;
   *out = std::move(p);
   return InitResult::kReady;
 }

@@ -11,11 +11,17 @@
 // results never depend on the split. Numerics: the sum in float (FMA where the kernel
 // has it) plus the bias, where ref::fully_connected_f32 sums in double; the clamp is the
 // reference's (a NaN stays NaN), so NaN and infinities propagate as in the reference.
+//
+// The panels depend on NR only, so every kernel of one NR shares a layout, named
+// ffc_layout_name(NR); a pre-packed file (graph/format.h) stores it per node for the
+// levels it names (ffc_pack_nr: any level on any host) and FFcPacked::wrap() uses
+// those bytes in place.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "kernels/fgemm.h"
 #include "kernels/memory.h"
@@ -23,23 +29,40 @@
 namespace edgeq {
 namespace kern {
 
+enum class Isa : uint8_t;
+
+// Version of the panel layout a pre-packed file stores: bumped when the panels change.
+constexpr uint32_t kFFcPackLayout = 1;
+// The layout of panels NR floats wide: "f32_fc_panels_<NR>"; whether `name` is one.
+std::string ffc_layout_name(uint32_t nr);
+bool is_ffc_layout(const std::string& name);
+// The NR of level `isa`'s float GEMM kernel, on any host (0: the level has none).
+uint32_t ffc_pack_nr(Isa isa);
+
 class FFcPacked {
  public:
-  // Packs weight[n][k] for `kernel`: *out null when the kernel declines (none, or an
-  // empty layer), kOutOfMemory when an allocation fails.
-  static InitResult pack(const float* weight, int32_t n, int32_t k, const FGemmKernel& kernel,
-                         std::shared_ptr<const FFcPacked>* out);
+  // Packs weight[n][k] into panels `nr` floats wide (a kernel's NR, on any host):
+  // kDeclined (*out null) for nr 0 or an empty layer, kOutOfMemory when an allocation
+  // fails.
+  static InitResult pack(const float* weight, int32_t n, int32_t k, uint32_t nr, std::shared_ptr<const FFcPacked>* out);
   // Bytes of packed weights a layer takes for a kernel's NR.
   static size_t packed_bytes(int32_t n, int32_t k, uint32_t nr);
+  // Panels packed ahead of time (a pre-packed file's segment, 64-byte aligned, alive as
+  // long as *out), used in place: kDeclined as pack() declines, or when `nbytes` is not
+  // packed_bytes() or the data is misaligned (the caller reports that).
+  static InitResult wrap(const uint8_t* data, size_t nbytes, int32_t n, int32_t k, uint32_t nr,
+                         std::shared_ptr<const FFcPacked>* out);
 
-  const float* panels() const { return reinterpret_cast<const float*>(data_.get()); }
-  size_t heap_bytes() const { return bytes_; }
+  const float* panels() const { return panels_; }
+  // Bytes allocated (0 for wrapped panels).
+  size_t heap_bytes() const { return data_ ? bytes_ : 0; }
   int32_t n() const { return n_; }
   int32_t k() const { return k_; }
   uint32_t nr() const { return nr_; }
 
  private:
-  AlignedBuffer data_;
+  AlignedBuffer data_;  // null for wrapped panels
+  const float* panels_ = nullptr;
   size_t bytes_ = 0;
   int32_t n_ = 0, k_ = 0;
   uint32_t nr_ = 0;

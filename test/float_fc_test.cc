@@ -9,9 +9,12 @@
 // agree with the reference level, equal each other bit for bit, and the reference level
 // still reads the raw weights whose pages the packing dropped; with XNNPACK switched
 // off (EDGEQ_XNNPACK=0) every level's kernel runs the layers. Through the C API, four
-// sessions hold one packed copy.
+// sessions hold one packed copy. Pre-packed files (prepack_float_fc): used in place
+// with the same outputs bit for bit, another layout version ignored with a note, a
+// wrong size an error naming the node.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -122,7 +125,7 @@ TEST(FloatFc, AgreesWithTheReferenceOnEveryLevel) {
         const float lo = clamp ? -0.5f : -kInf, hi = clamp ? 0.75f : kInf;
         const float* bias = with_bias ? b.data() : nullptr;
         std::shared_ptr<const kern::FFcPacked> packed;
-        ASSERT_EQ(kern::FFcPacked::pack(w.data(), s.n, s.k, kernel, &packed).code(), kern::InitResult::kReady);
+        ASSERT_EQ(kern::FFcPacked::pack(w.data(), s.n, s.k, kernel.nr, &packed).code(), kern::InitResult::kReady);
         EXPECT_EQ(packed->heap_bytes(), kern::FFcPacked::packed_bytes(s.n, s.k, kernel.nr));
         kern::FFcOp op1, op2;
         ASSERT_TRUE(op1.init(s.m, packed, kernel, bias, lo, hi));
@@ -166,7 +169,7 @@ TEST(FloatFc, PropagatesNanAndInfinityAsTheReference) {
       SCOPED_TRACE(std::string(kern::isa_name(isa)) + (clamp ? " clamped" : ""));
       const kern::FGemmKernel& kernel = kern::kernel_set(isa).fgemm;
       std::shared_ptr<const kern::FFcPacked> packed;
-      ASSERT_EQ(kern::FFcPacked::pack(w.data(), n, k, kernel, &packed).code(), kern::InitResult::kReady);
+      ASSERT_EQ(kern::FFcPacked::pack(w.data(), n, k, kernel.nr, &packed).code(), kern::InitResult::kReady);
       kern::FFcOp op;
       ASSERT_TRUE(op.init(m, packed, kernel, b.data(), lo, hi));
       std::vector<float> got(want.size());
@@ -182,10 +185,10 @@ TEST(FloatFc, DeclinesWhatItCannotRun) {
   const kern::FGemmKernel& kernel = kern::kernel_set(levels[0]).fgemm;
   const std::vector<float> w(64, 1.f);
   std::shared_ptr<const kern::FFcPacked> packed;
-  EXPECT_EQ(kern::FFcPacked::pack(w.data(), 4, 0, kernel, &packed).code(), kern::InitResult::kDeclined);
+  EXPECT_EQ(kern::FFcPacked::pack(w.data(), 4, 0, kernel.nr, &packed).code(), kern::InitResult::kDeclined);
   EXPECT_EQ(packed, nullptr);
-  EXPECT_EQ(kern::FFcPacked::pack(w.data(), 4, 4, kern::FGemmKernel(), &packed).code(), kern::InitResult::kDeclined);
-  ASSERT_EQ(kern::FFcPacked::pack(w.data(), 4, 4, kernel, &packed).code(), kern::InitResult::kReady);
+  EXPECT_EQ(kern::FFcPacked::pack(w.data(), 4, 4, 0, &packed).code(), kern::InitResult::kDeclined);
+  ASSERT_EQ(kern::FFcPacked::pack(w.data(), 4, 4, kernel.nr, &packed).code(), kern::InitResult::kReady);
   kern::FFcOp op;
   EXPECT_EQ(op.init(0, packed, kernel, nullptr, -kInf, kInf).code(), kern::InitResult::kDeclined);
   kern::FGemmKernel other = kernel;
@@ -400,6 +403,139 @@ TEST(FloatFc, CApiReportsOnePackedCopyForFourSessions) {
   for (edgeq_session* s : sessions) edgeq_session_destroy(s);
   edgeq_model_release(model);
   std::remove(path.c_str());
+}
+
+// ------------------------------------------------------------------ pre-packed files
+
+// Every level's float GEMM kernel has the NR that a pre-packed file packs for it.
+TEST(FloatFcPrepacked, LayoutTableEqualsTheRegisteredKernels) {
+  for (kern::Isa isa : levels_with_fgemm()) {
+    SCOPED_TRACE(kern::isa_name(isa));
+    EXPECT_EQ(kern::ffc_pack_nr(isa), kern::kernel_set(isa).fgemm.nr);
+  }
+  EXPECT_EQ(kern::ffc_pack_nr(kern::Isa::kRef), 0u);
+  EXPECT_TRUE(kern::is_ffc_layout(kern::ffc_layout_name(16)));
+  EXPECT_FALSE(kern::is_ffc_layout("f32_gemm_ukernel_6x16__fma3"));
+}
+
+// float_net() with its float FC panels pre-packed for every level (ARM's too).
+Graph prepacked_float_net() {
+  Graph g = float_net();
+  for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l) {
+    std::vector<PackedWeights> more;
+    EXPECT_TRUE(prepack_float_fc(g, static_cast<kern::Isa>(l), &more).ok());
+    for (PackedWeights& pw : more)
+      if (std::none_of(g.packed.begin(), g.packed.end(),
+                       [&](const PackedWeights& o) { return o.kernel == pw.kernel && o.node == pw.node; }))
+        g.packed.push_back(std::move(pw));
+  }
+  return g;
+}
+
+std::shared_ptr<const Model> load_bytes(const Graph& g) {
+  std::vector<uint8_t> bytes;
+  EXPECT_TRUE(serialize_graph(g, &bytes).ok());
+  std::shared_ptr<const Model> m;
+  const Status st = Model::load_memory(bytes.data(), bytes.size(), &m);
+  EXPECT_TRUE(st.ok()) << st.message();
+  return m;
+}
+
+// The outputs of a session on `level`; *status its creation's (error: empty outputs).
+std::vector<float> run_level(const std::shared_ptr<const Model>& m, const std::string& level, const std::vector<float>& x,
+                             Status* status = nullptr) {
+  SessionOptions o;
+  o.isa = level;
+  std::unique_ptr<Session> s;
+  const Status st = Session::create(m, o, &s);
+  if (status != nullptr) *status = st;
+  if (!st.ok()) return {};
+  return run_session(*s, x);
+}
+
+// Used in place: the same outputs, bit for bit, as the layers packed at session
+// creation, and nothing packed or allocated for them.
+TEST(FloatFcPrepacked, UsedInPlaceWithTheSameOutputs) {
+  ScopedEnv off("EDGEQ_XNNPACK", "0");
+  const auto levels = levels_with_fgemm();
+  if (levels.empty()) GTEST_SKIP() << "no level with a float GEMM kernel on this host";
+  const Graph g = prepacked_float_net();
+  EXPECT_EQ(g.packed.size(), kFcNodes * 3);  // panels of 16 (avx2, avxvnni), 32, 8 (neon*)
+  const std::vector<float> x = random_floats(kIn, 12, -1.f, 1.f);
+  for (kern::Isa isa : levels) {
+    SCOPED_TRACE(kern::isa_name(isa));
+    std::shared_ptr<const Model> plain = load_bytes(float_net()), packed = load_bytes(g);
+    ASSERT_NE(packed, nullptr);
+    EXPECT_TRUE(packed->notes().empty());
+    EXPECT_GT(packed->prepacked_bytes(), 0u);
+    const std::vector<float> want = run_level(plain, kern::isa_name(isa), x);
+    expect_same(run_level(packed, kern::isa_name(isa), x), want, "pre-packed");
+    EXPECT_EQ(plain->pack_cache().builds(), kFcNodes);
+    EXPECT_GT(plain->pack_cache().heap_bytes(), 0u);
+    EXPECT_EQ(packed->pack_cache().builds(), kFcNodes);  // entries, wrapping the file's bytes
+    EXPECT_EQ(packed->pack_cache().heap_bytes(), 0u);
+  }
+  // The reference level ignores them.
+  std::shared_ptr<const Model> m = load_bytes(g);
+  const std::vector<float> x2 = random_floats(kIn, 13, -1.f, 1.f);
+  expect_same(run_level(m, "ref", x2), run_level(load_bytes(float_net()), "ref", x2), "reference level");
+}
+
+// Another layout version is ignored with a note (its bytes would change the outputs).
+TEST(FloatFcPrepacked, OtherLayoutVersionIsIgnoredWithANote) {
+  ScopedEnv off("EDGEQ_XNNPACK", "0");
+  const auto levels = levels_with_fgemm();
+  if (levels.empty()) GTEST_SKIP() << "no level with a float GEMM kernel on this host";
+  Graph g = prepacked_float_net();
+  for (PackedWeights& pw : g.packed) {
+    pw.layout += 1;
+    auto junk = std::make_shared<std::vector<uint8_t>>(pw.nbytes + 64, 0x5a);
+    pw.data = junk->data() + (64 - reinterpret_cast<uintptr_t>(junk->data()) % 64) % 64;
+    pw.owner = junk;
+  }
+  std::shared_ptr<const Model> m = load_bytes(g);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->notes().size(), g.packed.size());
+  EXPECT_NE(m->notes()[0].find("layout version"), std::string::npos) << m->notes()[0];
+  EXPECT_EQ(m->prepacked_bytes(), 0u);
+  const std::vector<float> x = random_floats(kIn, 14, -1.f, 1.f);
+  const std::string level = kern::isa_name(levels.back());
+  expect_same(run_level(m, level, x), run_level(load_bytes(float_net()), level, x), "version ignored");
+}
+
+// A segment whose size is not the layout's: an error naming the node at session
+// creation on a level that reads it; the reference level runs.
+TEST(FloatFcPrepacked, WrongSizeIsAnErrorNamingTheNode) {
+  ScopedEnv off("EDGEQ_XNNPACK", "0");
+  const auto levels = levels_with_fgemm();
+  if (levels.empty()) GTEST_SKIP() << "no level with a float GEMM kernel on this host";
+  const kern::Isa isa = levels.back();
+  const std::string layout = kern::ffc_layout_name(kern::kernel_set(isa).fgemm.nr);
+  for (int64_t delta : {-64, 64}) {
+    SCOPED_TRACE(delta);
+    Graph g = prepacked_float_net();
+    auto it = std::find_if(g.packed.begin(), g.packed.end(), [&](const PackedWeights& pw) {
+      return pw.kernel == layout && g.nodes[pw.node].name == "fc2";
+    });
+    ASSERT_NE(it, g.packed.end());
+    auto bytes = std::make_shared<std::vector<uint8_t>>(it->nbytes + 192, 0);
+    uint8_t* aligned = bytes->data() + (64 - reinterpret_cast<uintptr_t>(bytes->data()) % 64) % 64;
+    std::memcpy(aligned, it->data, it->nbytes);
+    it->nbytes = static_cast<size_t>(static_cast<int64_t>(it->nbytes) + delta);
+    it->data = aligned;
+    it->owner = bytes;
+    std::shared_ptr<const Model> m = load_bytes(g);
+    ASSERT_NE(m, nullptr);
+    const std::vector<float> x = random_floats(kIn, 15, -1.f, 1.f);
+    Status st;
+    run_level(m, kern::isa_name(isa), x, &st);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidModel);
+    EXPECT_NE(st.message().find("'fc2'"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("pre-packed"), std::string::npos) << st.message();
+    Status ref_status;
+    EXPECT_FALSE(run_level(m, "ref", x, &ref_status).empty());
+    EXPECT_TRUE(ref_status.ok()) << ref_status.message();
+  }
 }
 
 }  // namespace
