@@ -1,9 +1,8 @@
 // Float fully connected layers with constant weights, single thread: edgeq's float GEMM
-// microkernel (kernels/fgemm.h through kern::FMatMulOp, the weights packed into panels
-// once before timing, as a model-owned packed copy would be) beside XNNPACK's
-// fully_connected_nc_f32 (weights packed at creation, what float_xnn.cc runs today).
-// It decides whether edgeq's float FC can move off XNNPACK (README, packed weights):
-// only if the fgemm panels are at least as fast on the transformers' shapes.
+// microkernel (kernels/fgemm.h through kern::FFcOp, the weights packed into panels once
+// before timing, as the model's packed copy is) beside XNNPACK's fully_connected_nc_f32
+// (weights packed at creation). It decides on which levels float_fc.cc runs the layers
+// rather than XNNPACK (kern::FGemmKernel::fc_over_xnnpack, README's memory section).
 //   fc_f32/MxKxN/<level>:<kernel>, fc_f32/MxKxN/xnnpack: Y[M][N] = X[M][K] * W^T
 //                        (XNNPACK adds its bias and an unbounded clamp)
 //   edgeq_float_fc_bench [--benchmark_filter=...] [--benchmark_repetitions=5]
@@ -12,6 +11,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -20,7 +20,7 @@
 #include <xnnpack.h>
 #endif
 
-#include "kernels/fmatmul.h"
+#include "kernels/ffc.h"
 #include "kernels/kernels.h"
 #include "kernels/memory.h"
 
@@ -42,25 +42,22 @@ void set_flops(benchmark::State& state, int32_t m, int32_t k, int32_t n) {
       benchmark::Counter(2.0 * m * k * n * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-// The fgemm kernel of a level on X * W^T, W^T (k x n) packed once, the rows timed.
+// The float fully connected driver of a level (kern::FFcOp: its fgemm kernel, the bias
+// and an unbounded clamp in the epilogue), W packed once, the rows timed.
 void bench_fgemm(benchmark::State& state, kern::Isa isa, int32_t m, int32_t k, int32_t n) {
   const kern::FGemmKernel& kernel = kern::kernel_set(isa).fgemm;
-  const std::vector<float> x = random_floats(static_cast<size_t>(m) * k, 1), wt = random_floats(size_t(k) * n, 2);
+  const std::vector<float> x = random_floats(static_cast<size_t>(m) * k, 1), w = random_floats(size_t(n) * k, 2);
+  const std::vector<float> bias = random_floats(static_cast<size_t>(n), 3);
   std::vector<float> y(static_cast<size_t>(m) * n);
-  ref::MatMulShape s;
-  const int32_t a_shape[2] = {m, k}, b_shape[2] = {k, n};
-  ref::make_matmul_shape(a_shape, 2, b_shape, 2, &s);
-  kern::FMatMulOp op;
-  if (!op.init(s, kernel)) {
+  std::shared_ptr<const kern::FFcPacked> packed;
+  kern::FFcOp op;
+  if (!kern::FFcPacked::pack(w.data(), n, k, kernel.nr, &packed) ||
+      !op.init(m, packed, kernel, bias.data(), -INFINITY, INFINITY)) {
     state.SkipWithError("the kernel declines the shape");
     return;
   }
-  kern::AlignedBuffer ws = kern::aligned_buffer(op.workspace_bytes() + 64, 64);
-  op.set_workspace(ws.get());
-  op.begin(x.data(), wt.data(), y.data());
-  op.pack_b(0, op.b_parts());
   for (auto _ : state) {
-    op.run_rows(0, op.row_blocks());
+    op.run_rows(x.data(), y.data(), 0, op.row_blocks());
     benchmark::DoNotOptimize(y.data());
   }
   set_flops(state, m, k, n);

@@ -1,5 +1,6 @@
 // Contract of the float GEMM microkernels: MatMul of two float activations (attention's
-// QK^T and scores x V), driven by kern::FMatMulOp (kernels/fmatmul.h).
+// QK^T and scores x V), driven by kern::FMatMulOp (kernels/fmatmul.h), and float fully
+// connected layers with constant weights, driven by kern::FFcOp (kernels/ffc.h).
 //
 // A kernel computes one mr x nc tile (mr <= MR rows, nc <= NR columns) of C = A * W,
 // summing the k terms of every output in order from 0, one multiply-add per term:
@@ -31,6 +32,10 @@ struct FGemmKernel {
   const char* name = nullptr;
   uint32_t mr = 0, nr = 0;
   FGemmUkernel fn = nullptr;  // null: the level has none (ref::matmul_f32 runs)
+  // Whether float fully connected layers run here (kernels/ffc.h) rather than on
+  // XNNPACK where both are available: true where this kernel is the faster of the two
+  // on the CPU (set at registration from what cpuinfo reports).
+  bool fc_over_xnnpack = false;
 };
 
 }  // namespace kern

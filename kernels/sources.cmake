@@ -20,6 +20,7 @@ set(EDGEQ_KERNEL_SOURCES
   kernels/fmatmul.cc
   kernels/dw_pack_layout.cc
   kernels/gemm_blocking.cc
+  kernels/ffc.cc
 )
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(EDGEQ_ARCH x86)

@@ -16,6 +16,7 @@
 
 #include "graph/format.h"
 #include "kernels/dw_pack_layout.h"
+#include "kernels/ffc.h"
 #include "kernels/gemm_pick.h"
 #include "kernels/memory.h"
 #include "kernels/pack_layout.h"
@@ -141,9 +142,10 @@ bool w127_only_layout(const std::string& kernel) {
   return false;
 }
 
-// The layout version this build packs for the kernel named `kernel`: a depthwise
-// layout's or the GEMM layouts'.
+// The layout version this build packs for the kernel named `kernel`: a float fully
+// connected panel layout's, a depthwise layout's or the GEMM layouts'.
 uint32_t layout_version(const std::string& kernel) {
+  if (kern::is_ffc_layout(kernel)) return kern::kFFcPackLayout;
   for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l)
     for (const kern::DwKernel& k : kern::dw_pack_layouts(static_cast<kern::Isa>(l)).kernel)
       if (k.name != nullptr && kernel == k.name) return kern::kQDwPackLayout;

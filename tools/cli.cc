@@ -2,6 +2,7 @@
 #include "tools/cli.h"
 
 #include "kernels/dw_pack_layout.h"
+#include "kernels/ffc.h"
 #include "kernels/pack_layout.h"
 
 #include <unistd.h>
@@ -53,6 +54,7 @@ SessionOptions SessionArgs::options() const {
 
 Status add_packed_levels(const std::string& levels, Graph* g, size_t* bytes) {
   *bytes = 0;
+  std::vector<kern::Isa> ffc_levels;
   size_t begin = 0;
   while (begin <= levels.size()) {
     const size_t comma = std::min(levels.find(',', begin), levels.size());
@@ -78,6 +80,20 @@ Status add_packed_levels(const std::string& levels, Graph* g, size_t* bytes) {
     g->packed.erase(std::remove_if(g->packed.begin(), g->packed.end(), dw_layout), g->packed.end());
     const size_t first = g->packed.size();
     EDGEQ_RETURN_IF_ERROR(prepack_depthwise(*g, isa, &g->packed));
+    for (size_t i = first; i < g->packed.size(); ++i) *bytes += g->packed[i].nbytes;
+    // Float fully connected panels: one layout per NR, shared by levels (avx2 and
+    // avxvnni; the neon levels), packed once below.
+    if (std::none_of(ffc_levels.begin(), ffc_levels.end(),
+                     [&](kern::Isa other) { return kern::ffc_pack_nr(other) == kern::ffc_pack_nr(isa); }))
+      ffc_levels.push_back(isa);
+  }
+  for (kern::Isa isa : ffc_levels) {
+    const std::string ffc = kern::ffc_layout_name(kern::ffc_pack_nr(isa));
+    g->packed.erase(std::remove_if(g->packed.begin(), g->packed.end(),
+                                   [&](const PackedWeights& pw) { return pw.kernel == ffc; }),
+                    g->packed.end());
+    const size_t first = g->packed.size();
+    EDGEQ_RETURN_IF_ERROR(prepack_float_fc(*g, isa, &g->packed));
     for (size_t i = first; i < g->packed.size(); ++i) *bytes += g->packed[i].nbytes;
   }
   return Status::Ok();

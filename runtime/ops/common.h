@@ -206,6 +206,9 @@ Status prepare_depthwise(const Graph& g, const Node& n, const OpContext& ctx, st
 // Conv2D with a float input and int8 weights, `dynamic` 1 (dynamic_conv.cc).
 Status prepare_dynamic_conv(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
 
+// FullyConnected with every operand float (float_fc.cc).
+Status prepare_float_fc(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
+
 // FullyConnected and MatMul with quantized inputs and a float output (qgemm_float.cc).
 Status prepare_fc_float_out(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
 Status prepare_matmul_float_out(const Graph& g, const Node& n, const ref::MatMulShape& s, const OpContext& ctx,

@@ -410,6 +410,10 @@ Status prepare_xnn_float_op(const Graph& g, const Node& n, const OpContext& ctx,
   // Softmax runs on the level's own kernel where it has one: several times faster than
   // XNNPACK's on attention rows (bench/norm_bench.cc, softmax_f32).
   if (n.op == OpType::kSoftmax && ctx.kernels->misc.softmax_f32 != nullptr) return Status::Ok();
+  // Fully connected layers run on the level's float GEMM where it is the faster choice
+  // (float_fc.cc: weights packed once per model, where XNNPACK packs per session).
+  if (n.op == OpType::kFullyConnected && ctx.kernels->fgemm.fn != nullptr && ctx.kernels->fgemm.fc_over_xnnpack)
+    return Status::Ok();
   return kXnnOps[i](Prep{g, n, ctx.scheduler->pool(), out});
 }
 

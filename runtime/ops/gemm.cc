@@ -1,4 +1,4 @@
-// The GEMM family of the op layer: Conv2D and FullyConnected, float (reference),
+// The GEMM family of the op layer: Conv2D and FullyConnected, float (float_fc.cc; conv: reference),
 // dynamically quantized fully connected, and quantized ones on the level's
 // indirect-GEMM engine (kernels/qconv.h) run through the scheduler, or the reference.
 // A depthwise Conv2D goes to depthwise.cc first.
@@ -168,20 +168,6 @@ struct FcDims {
 // A fully connected layer as a 1x1 convolution over m pixels.
 ref::ConvShape fc_shape(const FcDims& d) { return {1, 1, d.m, d.k, 1, d.m, d.n, 1, 1, 1, 1, 1, 1, 0, 0, 1}; }
 
-class FcF32 : public PreparedOp {
- public:
-  FcF32(const Graph& g, const Node& n) : n_(n), d_(g, n) {}
-  void run(uint8_t* const* p) override {
-    ref::fully_connected_f32(d_.m, d_.n, d_.k, at<float>(p, n_.inputs[0]), at<float>(p, n_.inputs[1]),
-                             n_.inputs.size() > 2 && n_.inputs[2] >= 0 ? at<float>(p, n_.inputs[2]) : nullptr,
-                             n_.attrs.act_min, n_.attrs.act_max, at<float>(p, n_.outputs[0]));
-  }
-
- private:
-  const Node& n_;
-  FcDims d_;
-};
-
 // Dynamically quantized fully connected: float rows quantized at run time (each row,
 // or `dynamic` 1: the input as one tensor), int8 weights. On the level's GEMM kernels
 // through kern::QMatMulOp (weights packed once per model, the input quantized into its
@@ -275,7 +261,7 @@ Status prepare_fully_connected(const Graph& g, const Node& n, const OpContext& c
   if (t == DType::kF32 && g.tensors[n.inputs[1]].dtype == DType::kS8) {
     return own(std::make_unique<DynamicFc>(g, n), g, ctx, out);
   }
-  if (t == DType::kF32) return own(std::make_unique<FcF32>(g, n), g, ctx, out);
+  if (t == DType::kF32) return prepare_float_fc(g, n, ctx, out);
   if (g.tensors[n.outputs[0]].dtype == DType::kF32) return prepare_fc_float_out(g, n, ctx, out);
   return own_typed<QFc>(t, g, ctx, out, g, n);
 }

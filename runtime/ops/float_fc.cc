@@ -1,0 +1,146 @@
+// Float FullyConnected (every operand float): the level's float GEMM microkernel through
+// kern::FFcOp (kernels/ffc.h) when the weights are a constant, else the reference
+// (ref::fully_connected_f32).
+//
+// The packed weights belong to the model: the first session on a panel layout packs
+// them through the model's PackCache (runtime/pack_cache.h; key "ffc/<layout>", one
+// layout per kernel NR: kern::ffc_layout_name) and every later session on any thread
+// shares that copy. Once packed from weights read in place from a mapped file, their
+// pages are dropped: a reference path that reads them (a session on the reference
+// level) faults them back in from the file. A pre-packed file's segment for the layout
+// (prepack_float_fc(), `edgeq convert --pack`) is used in place instead; one whose size
+// is not the layout's is an error naming the node.
+//
+// Where XNNPACK is available, float_xnn.cc leaves a float FullyConnected to this op on
+// levels whose float GEMM says it is the faster choice there (kern::FGemmKernel::
+// fc_over_xnnpack, set per CPU at registration); elsewhere XNNPACK runs it (and packs
+// per session). The op's clamp keeps NaN as the reference does, so it propagates
+// non-finite values and a session needs no IEEE fallback for it.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/ffc.h"
+#include "runtime/ops/common.h"
+
+namespace edgeq {
+namespace ops {
+namespace {
+
+// Whether the float FC node n has constant weights (and bias): what this op packs.
+bool constant_operands(const Graph& g, const Node& n) {
+  const bool has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0;
+  return g.tensors[n.inputs[1]].is_constant() && (!has_bias || g.tensors[n.inputs[2]].is_constant());
+}
+
+// The pre-packed segment of node n for panel layout `layout` at this build's version, or null.
+const PackedWeights* find_prepacked_ffc(const Graph& g, const Node& n, const std::string& layout) {
+  for (const PackedWeights& pw : g.packed)
+    if (pw.node == node_index(g, n) && pw.layout == kern::kFFcPackLayout && pw.kernel == layout) return &pw;
+  return nullptr;
+}
+
+class FloatFc : public PreparedOp {
+ public:
+  explicit FloatFc(const Graph& g, const Node& n) : n_(n) {
+    const auto& x = g.tensors[n.inputs[0]].shape;
+    const auto& w = g.tensors[n.inputs[1]].shape;
+    k_ = w[1];
+    n_out_ = w[0];
+    m_ = static_cast<int32_t>(product(x, 0, x.size() - 1));
+  }
+
+  Status init(const Graph& g, const OpContext& ctx) {
+    const Tensor& w = g.tensors[n_.inputs[1]];
+    const bool has_bias = n_.inputs.size() > 2 && n_.inputs[2] >= 0;
+    if (!ctx.kernels || !constant_operands(g, n_)) return Status::Ok();
+    const kern::FGemmKernel& kernel = ctx.kernels->fgemm;
+    if (kernel.fn == nullptr || m_ <= 0) return Status::Ok();
+    const std::string layout = kern::ffc_layout_name(kernel.nr);
+    std::shared_ptr<const kern::FFcPacked> packed;
+    EDGEQ_RETURN_IF_ERROR((shared_packed<kern::FFcPacked>(
+        g, n_, ctx, "ffc/" + layout,
+        [&](std::shared_ptr<const kern::FFcPacked>* out, size_t* bytes) {
+          if (const PackedWeights* pre = find_prepacked_ffc(g, n_, layout)) {
+            if (!kern::FFcPacked::wrap(pre->data, pre->nbytes, n_out_, k_, kernel.nr, out))
+              return InvalidModel("node '" + n_.name + "' (" + op_name(n_.op) + "): its pre-packed weights for " +
+                                  layout + " hold " + std::to_string(pre->nbytes) +
+                                  " bytes, which is not the size of its packed layout");
+            return Status::Ok();  // in place: nothing allocated, the raw pages never read
+          }
+          if (kern::FFcPacked::pack(w.as<float>(), n_out_, k_, kernel.nr, out).code() ==
+              kern::InitResult::kOutOfMemory)
+            return OutOfMemory("node '" + n_.name + "' (" + op_name(n_.op) + "): out of memory packing the weights");
+          if (!*out) return Status::Ok();  // declined: the reference runs the node
+          *bytes = (*out)->heap_bytes();
+          if (ctx.cache != nullptr) ctx.cache->drop_pages(w.data, w.nbytes);
+          return Status::Ok();
+        },
+        &packed)));
+    if (!packed) return Status::Ok();
+    const float* bias = has_bias ? g.tensors[n_.inputs[2]].as<float>() : nullptr;
+    if (!engine_.init(m_, std::move(packed), kernel, bias, n_.attrs.act_min, n_.attrs.act_max)) return Status::Ok();
+    scheduler_ = ctx.scheduler;
+    name_ = kernel.name;
+    return Status::Ok();
+  }
+
+  void run(uint8_t* const* p) override {
+    const float* x = at<float>(p, n_.inputs[0]);
+    float* y = at<float>(p, n_.outputs[0]);
+    if (scheduler_ == nullptr) {
+      ref::fully_connected_f32(m_, n_out_, k_, x, at<float>(p, n_.inputs[1]),
+                               n_.inputs.size() > 2 && n_.inputs[2] >= 0 ? at<float>(p, n_.inputs[2]) : nullptr,
+                               n_.attrs.act_min, n_.attrs.act_max, y);
+      return;
+    }
+    scheduler_->ranges(static_cast<int64_t>(engine_.row_blocks()), static_cast<int64_t>(engine_.elements()),
+                       [&](int64_t r0, int64_t r1) {
+                         engine_.run_rows(x, y, static_cast<size_t>(r0), static_cast<size_t>(r1));
+                       });
+  }
+  const char* kernel_name() const override { return name_; }
+
+ private:
+  const Node& n_;
+  int32_t m_ = 0, n_out_ = 0, k_ = 0;
+  kern::FFcOp engine_;
+  const Scheduler* scheduler_ = nullptr;  // null: the reference runs
+  const char* name_ = "ref";
+};
+
+}  // namespace
+
+Status prepare_float_fc(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<FloatFc>(g, n), g, ctx, out);
+}
+
+}  // namespace ops
+
+Status prepack_float_fc(const Graph& g, kern::Isa isa, std::vector<PackedWeights>* out) {
+  const uint32_t nr = kern::ffc_pack_nr(isa);
+  if (nr == 0) return Status::Ok();
+  for (const Node& n : g.nodes) {
+    if (n.op != OpType::kFullyConnected || n.inputs.size() < 2 || n.outputs.size() != 1) continue;
+    bool all_float = g.tensors[n.outputs[0]].dtype == DType::kF32;
+    for (int32_t t : n.inputs) all_float = all_float && (t < 0 || g.tensors[t].dtype == DType::kF32);
+    if (!all_float || !ops::constant_operands(g, n)) continue;
+    const Tensor& w = g.tensors[n.inputs[1]];
+    std::shared_ptr<const kern::FFcPacked> packed;
+    const kern::InitResult r = kern::FFcPacked::pack(w.as<float>(), w.shape[0], w.shape[1], nr, &packed);
+    if (r.code() == kern::InitResult::kOutOfMemory)
+      return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory packing the weights");
+    if (!packed) continue;
+    PackedWeights pw;
+    pw.node = ops::node_index(g, n);
+    pw.kernel = kern::ffc_layout_name(nr);
+    pw.layout = kern::kFFcPackLayout;
+    pw.data = reinterpret_cast<const uint8_t*>(packed->panels());
+    pw.nbytes = packed->heap_bytes();
+    pw.owner = packed;
+    out->push_back(std::move(pw));
+  }
+  return Status::Ok();
+}
+
+}  // namespace edgeq
