@@ -5,6 +5,7 @@
 // invalid file. The first batch holds a NaN and an infinity (skipped by observers).
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <memory>
@@ -14,6 +15,16 @@
 #include "graph/format.h"
 #include "quant/calibrator.h"
 #include "runtime/session.h"
+
+namespace {
+
+// A broken promise: say which step refused the calibrator's own output, then abort.
+void fail(const char* step, const edgeq::Status& status) {
+  std::fprintf(stderr, "calibrate fuzzer: %s refused the int8 model: %s\n", step, status.message().c_str());
+  std::abort();
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace edgeq;
@@ -48,15 +59,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Graph quantized;
   if (!cal->quantize(options, &quantized).ok()) return 0;
   std::vector<uint8_t> file;
-  if (!serialize_graph(quantized, &file).ok()) std::abort();
+  Status st = serialize_graph(quantized, &file);
+  if (!st.ok()) fail("serialize_graph", st);
   std::shared_ptr<const Model> q;
-  if (!Model::load_memory(file.data(), file.size(), &q).ok()) std::abort();
+  st = Model::load_memory(file.data(), file.size(), &q);
+  if (!st.ok()) fail("Model::load_memory", st);
   std::unique_ptr<Session> session;
-  if (!Session::create(q, SessionOptions(), &session).ok()) std::abort();
+  st = Session::create(q, SessionOptions(), &session);
+  if (!st.ok()) fail("Session::create", st);
   for (size_t i = 0; i < q->graph().inputs.size(); ++i) {
     const std::vector<float> x =
         fuzz::floats_from_seed(static_cast<size_t>(session->input(i).num_elements()), static_cast<uint32_t>(i));
-    if (!session->set_input_f32(i, x.data(), x.size()).ok()) std::abort();
+    st = session->set_input_f32(i, x.data(), x.size());
+    if (!st.ok()) fail("set_input_f32", st);
   }
   session->run();
   return 0;

@@ -369,52 +369,96 @@ std::vector<double> fold_abs(const RunningHistogram& h, int32_t bins, float* abs
 
 namespace {
 
-// KL(P || Q) of the window [a, b) of `hist` (prefix[k]: the mass of hist[0:k]) with
-// `levels` groups: P is hist[a:b] with the mass below a added to its first bin and the
-// mass from b on added to its last; Q is hist[a:b] merged into `levels` groups of
-// (nearly) equal bin counts, each group's mass spread evenly over its bins where P is
-// non-zero. Infinity when Q is empty. p and q are scratch.
-double window_kl(const std::vector<double>& hist, const std::vector<double>& prefix, int32_t a, int32_t b,
-                 int32_t levels, std::vector<double>* p, std::vector<double>* q) {
-  const int32_t w = b - a;
-  p->assign(hist.begin() + a, hist.begin() + b);
-  (*p)[0] += prefix[a];                         // the clipped lower tail
-  (*p)[w - 1] += prefix.back() - prefix[b];     // the clipped upper tail
-  q->assign(static_cast<size_t>(w), 0.0);
-  for (int32_t g = 0; g < levels; ++g) {
-    const int32_t b0 = static_cast<int32_t>(static_cast<int64_t>(g) * w / levels);
-    const int32_t b1 = static_cast<int32_t>(static_cast<int64_t>(g + 1) * w / levels);
-    double mass = 0.0;
-    int32_t nonzero = 0;
-    for (int32_t k = b0; k < b1; ++k) {
-      mass += hist[a + k];
-      nonzero += (*p)[k] > 0.0;
-    }
-    if (nonzero == 0) continue;
-    for (int32_t k = b0; k < b1; ++k)
-      if ((*p)[k] > 0.0) (*q)[k] = mass / nonzero;
+// What the KL searches below reuse across windows, as prefix sums over the bins (entry
+// k covers hist[0:k]): the mass, the count of non-empty bins, and the sum of h log h,
+// so that each group of a window costs O(1) and one log, whatever its width.
+struct KlTables {
+  std::vector<double> prefix, hlogh;
+  std::vector<int32_t> nonzero;
+};
+
+double xlogx(double x) { return x > 0.0 ? x * std::log(x) : 0.0; }
+
+KlTables kl_tables(const std::vector<double>& hist) {
+  KlTables t;
+  t.prefix.assign(hist.size() + 1, 0.0);
+  t.hlogh.assign(hist.size() + 1, 0.0);
+  t.nonzero.assign(hist.size() + 1, 0);
+  for (size_t k = 0; k < hist.size(); ++k) {
+    t.prefix[k + 1] = t.prefix[k] + hist[k];
+    t.hlogh[k + 1] = t.hlogh[k] + xlogx(hist[k]);
+    t.nonzero[k + 1] = t.nonzero[k] + (hist[k] > 0.0);
   }
-  // KL of the normalized distributions. A bin where P has mass and Q none (a tail
-  // landed on an empty group) gets a floor so the divergence stays finite but large.
-  const double p_total = prefix.back();
-  double q_total = 0.0;
-  for (double v : *q) q_total += v;
-  if (!(q_total > 0.0)) return std::numeric_limits<double>::infinity();
-  const double floor_q = 1e-12;
-  double kl = 0.0;
-  for (int32_t k = 0; k < w; ++k) {
-    if (!((*p)[k] > 0.0)) continue;
-    const double pk = (*p)[k] / p_total;
-    const double qk = std::max((*q)[k] / q_total, floor_q);
-    kl += pk * std::log(pk / qk);
-  }
-  return kl;
+  return t;
 }
 
-std::vector<double> prefix_sums(const std::vector<double>& hist) {
-  std::vector<double> prefix(hist.size() + 1, 0.0);
-  for (size_t k = 0; k < hist.size(); ++k) prefix[k + 1] = prefix[k] + hist[k];
-  return prefix;
+// One group of Q in a window: its mass, and P's bins > 0 in it (count, sum, sum p log p).
+struct KlGroup {
+  double mass, s_p, s_plogp;
+  int32_t nonzero;
+};
+
+// KL(P || Q) of the window [a, b) of `hist`, normalized: P is hist[a:b] with the mass
+// below a added to its first bin and the mass from b on added to its last; Q is
+// hist[a:b] merged into `levels` groups of (nearly) equal bin counts, each group's
+// mass spread evenly over its bins where P is non-zero. Infinity when Q is empty. A bin
+// where P has mass and Q none (a tail landed on an empty group) gets a floor, so the
+// divergence stays finite but large.
+//
+// Within a group every bin of P > 0 has the same q = mass / nonzero, so the group's
+// terms sum to  S_plogp - S_p * log(q / Q)  (S_p, S_plogp: the sums of p and p log p
+// over its bins), and the whole is (1/P) * sum_g [...] - log P. P equals hist except
+// in the two end bins, which the group sums correct. `groups` is scratch.
+double window_kl(const std::vector<double>& hist, const KlTables& t, int32_t a, int32_t b, int32_t levels,
+                 std::vector<KlGroup>* groups) {
+  const int32_t w = b - a;
+  const double p_total = t.prefix.back();
+  const double lower_tail = t.prefix[a], upper_tail = p_total - t.prefix[b];
+  // Replaces bin j's hist value h by P's value p in a group's sums.
+  auto correct = [&](KlGroup* gr, int32_t j, double p) {
+    const double h = hist[j];
+    gr->nonzero += static_cast<int32_t>(p > 0.0) - static_cast<int32_t>(h > 0.0);
+    gr->s_p += p - h;
+    gr->s_plogp += xlogx(p) - xlogx(h);
+  };
+  double q_total = 0.0;
+  groups->clear();
+  // Group g covers [a + floor(g w / levels), a + floor((g + 1) w / levels)), stepped
+  // without a division: j1 advances by w / levels, and one more when the remainder wraps.
+  const int32_t step = w / levels, rem = w % levels;
+  int32_t j1 = a, frac = 0;
+  for (int32_t g = 0; g < levels; ++g) {
+    const int32_t j0 = j1;
+    j1 += step;
+    frac += rem;
+    if (frac >= levels) {
+      frac -= levels;
+      ++j1;
+    }
+    if (j1 == j0) continue;
+    KlGroup gr;
+    gr.mass = t.prefix[j1] - t.prefix[j0];
+    gr.s_p = gr.mass;
+    gr.s_plogp = t.hlogh[j1] - t.hlogh[j0];
+    gr.nonzero = t.nonzero[j1] - t.nonzero[j0];
+    if (w == 1) {
+      correct(&gr, a, hist[a] + lower_tail + upper_tail);
+    } else {
+      if (j0 == a) correct(&gr, a, hist[a] + lower_tail);
+      if (j1 == b) correct(&gr, b - 1, hist[b - 1] + upper_tail);
+    }
+    if (gr.nonzero == 0) continue;
+    q_total += gr.mass;  // spread over its bins of P > 0, all of it
+    groups->push_back(gr);
+  }
+  if (!(q_total > 0.0)) return std::numeric_limits<double>::infinity();
+  const double floor_q = 1e-12;
+  double sum = 0.0;
+  for (const KlGroup& gr : *groups) {
+    const double qk = std::max(gr.mass / gr.nonzero / q_total, floor_q);
+    sum += gr.s_plogp - gr.s_p * std::log(qk);
+  }
+  return sum / p_total - std::log(p_total);
 }
 
 }  // namespace
@@ -422,13 +466,13 @@ std::vector<double> prefix_sums(const std::vector<double>& hist) {
 int32_t kl_threshold_bin(const std::vector<double>& hist, int32_t levels) {
   const int32_t n = static_cast<int32_t>(hist.size());
   if (levels < 1 || n <= levels) return n;
-  const std::vector<double> prefix = prefix_sums(hist);
-  if (!(prefix.back() > 0.0)) return n;
-  std::vector<double> p, q;
+  const KlTables t = kl_tables(hist);
+  if (!(t.prefix.back() > 0.0)) return n;
+  std::vector<KlGroup> groups;
   double best_kl = std::numeric_limits<double>::infinity();
   int32_t best = n;
   for (int32_t i = levels; i <= n; ++i) {
-    const double kl = window_kl(hist, prefix, 0, i, levels, &p, &q);
+    const double kl = window_kl(hist, t, 0, i, levels, &groups);
     if (kl < best_kl) {
       best_kl = kl;
       best = i;
@@ -442,16 +486,16 @@ void kl_window(const std::vector<double>& hist, int32_t levels, int32_t* first, 
   *first = 0;
   *last = n;
   if (levels < 1 || n <= levels) return;
-  const std::vector<double> prefix = prefix_sums(hist);
-  if (!(prefix.back() > 0.0)) return;
-  std::vector<double> p, q;
+  const KlTables t = kl_tables(hist);
+  if (!(t.prefix.back() > 0.0)) return;
+  std::vector<KlGroup> groups;
   // KL compares normalized distributions, so a window off the bulk, whose P is nearly
   // all tail mass piled into one end bin, would score close to 0: windows must hold at
   // least half of the mass inside them.
-  const double half = 0.5 * prefix.back();
+  const double half = 0.5 * t.prefix.back();
   auto kl_of = [&](int32_t s, int32_t e) {
-    if (prefix[e] - prefix[s] < half) return std::numeric_limits<double>::infinity();
-    return window_kl(hist, prefix, s, e, levels, &p, &q);
+    if (t.prefix[e] - t.prefix[s] < half) return std::numeric_limits<double>::infinity();
+    return window_kl(hist, t, s, e, levels, &groups);
   };
   int32_t a = 0, b = n;
   for (int round = 0; round < 4; ++round) {

@@ -233,7 +233,30 @@ class Rewriter {
       }
       n.inputs[1] = out_->add_tensor(std::move(wq));
     }
+    if (q) EDGEQ_RETURN_IF_ERROR(check_requant(n));
     out_->nodes.push_back(std::move(n));
+    return Status::Ok();
+  }
+
+  // A quantized GEMM (Conv2D, FullyConnected, MatMul) rescales its int32 sums by
+  // s_in * s_w / s_out: refuse to write one the runtime would refuse (weights or ranges
+  // so large that the ratio overflows float, or the fixed-point exponent), naming the
+  // node and the way out.
+  Status check_requant(const Node& n) const {
+    if (!op_has(n.op, kOpWeights) && n.op != OpType::kMatMul) return Status::Ok();
+    const Tensor &x = out_->tensors[n.inputs[0]], &w = out_->tensors[n.inputs[1]], &y = out_->tensors[n.outputs[0]];
+    if (!is_quantized_type(x.dtype) || !is_quantized_type(y.dtype) || x.quant.empty() || y.quant.empty()) {
+      return Status::Ok();
+    }
+    const ref::Scheme scheme = opts_.requant == RequantScheme::kFixedPoint ? ref::Scheme::kFixedPoint : ref::Scheme::kFp32;
+    for (float sw : w.quant.scale) {
+      if (const char* why = ref::requant_unrepresentable(x.quant.scale[0], sw, y.quant.scale[0], scheme)) {
+        return InvalidArgument("node '" + n.name + "': requantization scale " + std::to_string(x.quant.scale[0]) +
+                               " * " + std::to_string(sw) + " / " + std::to_string(y.quant.scale[0]) + " " + why +
+                               " (input or weights too large for the output's range); keep the node float with "
+                               "--exclude " + n.name);
+      }
+    }
     return Status::Ok();
   }
 

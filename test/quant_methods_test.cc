@@ -314,6 +314,78 @@ TEST(QuantMethods, KlWindowOnHandmadeHistograms) {
   EXPECT_EQ(b, 64);
 }
 
+// The KL of one window straight from its definition, bin by bin (quant/histogram.h):
+// the searches sum it per group from prefix sums instead.
+double direct_kl(const std::vector<double>& hist, int32_t a, int32_t b, int32_t levels) {
+  const int32_t w = b - a;
+  double below = 0, above = 0, total = 0;
+  for (int32_t k = 0; k < static_cast<int32_t>(hist.size()); ++k) {
+    total += hist[k];
+    if (k < a) below += hist[k];
+    if (k >= b) above += hist[k];
+  }
+  std::vector<double> p(hist.begin() + a, hist.begin() + b), q(static_cast<size_t>(w), 0.0);
+  p[0] += below;
+  p[w - 1] += above;
+  for (int32_t g = 0; g < levels; ++g) {
+    const int32_t b0 = static_cast<int32_t>(int64_t{g} * w / levels), b1 = static_cast<int32_t>(int64_t{g + 1} * w / levels);
+    double mass = 0;
+    int32_t nonzero = 0;
+    for (int32_t k = b0; k < b1; ++k) {
+      mass += hist[a + k];
+      nonzero += p[k] > 0;
+    }
+    for (int32_t k = b0; k < b1; ++k)
+      if (p[k] > 0) q[k] = mass / nonzero;
+  }
+  double q_total = 0;
+  for (double v : q) q_total += v;
+  if (!(q_total > 0)) return std::numeric_limits<double>::infinity();
+  double kl = 0;
+  for (int32_t k = 0; k < w; ++k)
+    if (p[k] > 0) kl += p[k] / total * std::log((p[k] / total) / std::max(q[k] / q_total, 1e-12));
+  return kl;
+}
+
+// Random histograms with empty runs, spikes and far tails: the threshold search returns
+// a window whose KL (by definition) is the smallest of all, and the two-sided search a
+// window whose lower end is the best for its upper end among the windows holding half
+// the mass (its last sweep), both within rounding.
+TEST(QuantMethods, KlSearchesMatchTheDefinition) {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 12; ++trial) {
+    SCOPED_TRACE(trial);
+    const int32_t n = 150 + trial * 17, levels = trial % 2 ? 32 : 7;
+    std::vector<double> h(static_cast<size_t>(n), 0.0);
+    std::normal_distribution<double> bulk(n * (0.3 + 0.04 * trial), n / 10.0);
+    for (int i = 0; i < 4000; ++i) {
+      const double x = bulk(rng);
+      if (x >= 0 && x < n) h[static_cast<size_t>(x)] += 1.0;
+    }
+    for (int32_t k = 0; k < n; k += 11) h[k] = 0.0;             // empty runs inside the bulk
+    h[static_cast<size_t>(rng() % n)] += 300.0;                  // a spike
+    h[0] += 0.25 * (trial % 3);                                   // tails, some fractional
+    h[n - 1] += 0.5 * (trial % 2);
+    const int32_t t = kl_threshold_bin(h, levels);
+    double best = std::numeric_limits<double>::infinity();
+    for (int32_t i = levels; i <= n; ++i) best = std::min(best, direct_kl(h, 0, i, levels));
+    EXPECT_LE(direct_kl(h, 0, t, levels), best + 1e-9 * std::fabs(best) + 1e-12) << "threshold " << t;
+
+    int32_t a = -1, b = -1;
+    kl_window(h, levels, &a, &b);
+    double total = 0;
+    for (double v : h) total += v;
+    const double at = direct_kl(h, a, b, levels);
+    for (int32_t s = 0; s + levels <= b; ++s) {
+      double inside = 0;
+      for (int32_t k = s; k < b; ++k) inside += h[k];
+      if (inside < 0.5 * total) continue;
+      EXPECT_GE(direct_kl(h, s, b, levels), at - 1e-9 * std::fabs(at) - 1e-12) << "window [" << a << ", " << b
+                                                                               << ") against lower end " << s;
+    }
+  }
+}
+
 TEST(QuantMethods, RebinKeepsMassAndClampsToTheEnds) {
   RunningHistogram h;
   h.min = -2.f;

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "graph/format.h"
+#include "graph/ir_util.h"
 #include "graph/shape.h"
 #include "runtime/session.h"
 #include "test/test_graphs.h"
@@ -238,6 +239,53 @@ TEST(QuantizeGraph, MissingRangesAndBadArgumentsAreErrors) {
   const Graph already = small_net(true);
   EXPECT_EQ(quant::quantize_graph(already, std::vector<QuantParams>(already.tensors.size()), {}, &qg).code(),
             StatusCode::kInvalidArgument);
+}
+
+// Weights so large that s_in * s_w / s_out overflows float (fp32 scheme) or needs an
+// exponent above 31 (fixed point): the runtime refuses such a node, so the rewrite must
+// not write it. It is an error naming the node and --exclude; with the node kept float
+// the model quantizes and loads. Found by the calibrator's fuzzer: before, the int8 file
+// was written and Session::create refused it.
+TEST(QuantizeGraph, UnrepresentableRequantizationIsAnErrorNamingTheNode) {
+  struct Case {
+    float weight_gain, out_scale;
+    RequantScheme scheme;
+  };
+  // Input scale 2/255, weights up to 0.5 * gain: ratios of about 2.5e40 and 3e10.
+  for (const Case& c : {Case{1.0e38f, 1.2e-7f, RequantScheme::kFp32}, Case{1.0e12f, 1e-3f, RequantScheme::kFixedPoint}}) {
+    SCOPED_TRACE(c.weight_gain);
+    Graph fg = small_net(false);
+    const int32_t conv = 0;
+    ASSERT_EQ(fg.nodes[conv].name, "conv");
+    Tensor& w = fg.tensors[fg.nodes[conv].inputs[1]];
+    std::vector<float> wv = floats_of(w);
+    for (float& v : wv) v *= c.weight_gain;
+    w.set_data(testing_graphs::bytes_of(wv));
+    std::vector<QuantParams> q = calibrate_minmax(small_net(false), 1);
+    q[fg.nodes[conv].outputs[0]].scale = {c.out_scale};
+    quant::GraphQuantOptions o;
+    o.requant = c.scheme;
+    Graph qg;
+    Status s = quant::quantize_graph(fg, q, o, &qg);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(s.message().find("node 'conv': requantization scale"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("--exclude conv"), std::string::npos) << s.message();
+    // The node kept float quantizes and loads.
+    o.float_nodes.assign(fg.nodes.size(), false);
+    o.float_nodes[conv] = true;
+    ASSERT_TRUE(quant::quantize_graph(fg, q, o, &qg).ok());
+    EXPECT_TRUE(make_session(qg) != nullptr);
+  }
+  Graph fg = small_net(false);
+  Tensor& w = fg.tensors[fg.nodes[0].inputs[1]];
+  std::vector<float> wv = floats_of(w);
+  for (float& v : wv) v *= 1.0e12f;
+  w.set_data(testing_graphs::bytes_of(wv));
+  std::vector<QuantParams> q = calibrate_minmax(small_net(false), 1);
+  q[fg.nodes[0].outputs[0]].scale = {1e-3f};
+  Graph qg;
+  ASSERT_TRUE(quant::quantize_graph(fg, q, {}, &qg).ok());  // fp32: 3e10 ratios run
+  EXPECT_TRUE(make_session(qg) != nullptr);
 }
 
 // x -MaxPool 2x2-> a -Sigmoid-> s, Mul(a, s) = SiLU(a) -Add(m, m)-> y: the SiLU island

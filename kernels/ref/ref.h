@@ -32,6 +32,12 @@ enum class Scheme : uint8_t { kFp32 = 0, kFixedPoint = 1 };
 // represent give (0, 0); callers reject a real <= 0 or not finite beforehand.
 void quantize_multiplier(double real, int32_t* multiplier, int32_t* exponent);
 
+// Why a requantization with real multiplier s_in * s_w / s_out cannot run, or nullptr
+// when it can: the float ratio, computed in that order as every kernel does, must be a
+// positive finite number, and under the fixed-point scheme its exponent at most 31.
+// The runtime refuses such a node; the calibrator checks before it writes one.
+const char* requant_unrepresentable(float s_in, float s_w, float s_out, Scheme scheme);
+
 int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b);
 int32_t rounding_divide_by_pot(int32_t x, int32_t exponent);
 

@@ -58,6 +58,17 @@ void quantize_multiplier(double real, int32_t* multiplier, int32_t* exponent) {
   *exponent = e;
 }
 
+const char* requant_unrepresentable(float s_in, float s_w, float s_out, Scheme scheme) {
+  const float s = (s_in * s_w) / s_out;
+  if (!std::isfinite(s) || !(s > 0.f)) return "is not a positive finite number";
+  if (scheme == Scheme::kFixedPoint) {
+    int32_t m = 0, e = 0;
+    quantize_multiplier(static_cast<double>(s_in) * s_w / s_out, &m, &e);
+    if (e > 31) return "is too large for the fixed-point scheme";
+  }
+  return nullptr;
+}
+
 // The high 32 bits of 2*a*b, rounded: floor((a*b + 2^30) / 2^31), i.e. a*b / 2^31
 // rounded to nearest with ties toward +infinity. This equals gemmlowp's
 // "(ab + nudge) / 2^31 with truncation" formula, whose negative nudge 1 - 2^30

@@ -67,13 +67,11 @@ struct RequantStore {
     const QParam out = qparam(y);
     for (float sw : s_w) {
       const float s = (s_in * sw) / out.scale;  // float, in this order, as ONNX Runtime does
-      if (!std::isfinite(s) || !(s > 0.f))
-        return op_error(n, "requantization scale " + std::to_string(s) + " is not a positive finite number");
+      if (const char* why = ref::requant_unrepresentable(s_in, sw, out.scale, scheme))
+        return op_error(n, "requantization scale " + std::to_string(s) + " " + why);
       scale.push_back(s);
       int32_t m = 0, e = 0;
       ref::quantize_multiplier(static_cast<double>(s_in) * sw / out.scale, &m, &e);
-      if (scheme == ref::Scheme::kFixedPoint && e > 31)
-        return op_error(n, "requantization scale too large for the fixed-point scheme");
       multiplier.push_back(m);
       exponent.push_back(e);
     }
