@@ -15,6 +15,11 @@
 namespace edgeq {
 namespace quant {
 
+int64_t bin_index(double pos, int64_t n) {
+  if (!(pos > 0.0)) return 0;
+  return static_cast<int64_t>(std::min(pos, static_cast<double>(n - 1)));
+}
+
 namespace {
 
 // torch.histc's choice of the outer edges for a requested [lo, hi]: equal requests take
@@ -30,13 +35,6 @@ void histc_edges(double lo, double hi, float data_min, float data_max, float* fl
   }
   *flo = static_cast<float>(lo);
   *fhi = static_cast<float>(hi);
-}
-
-// The bin of position pos (in bins) among n, clamped to [0, n - 1] in double before the
-// conversion, so that it is defined for any pos: NaN (0 / 0, inf / inf) gives bin 0.
-int64_t bin_index(double pos, int64_t n) {
-  if (!(pos > 0.0)) return 0;
-  return static_cast<int64_t>(std::min(pos, static_cast<double>(n - 1)));
 }
 
 // torch.histc's binning: bin = trunc((x - lo) * bins / (hi - lo)) in float32; values

@@ -58,6 +58,10 @@ struct RunningHistogram {
            std::vector<uint32_t>* scratch);
 };
 
+// The bin of position pos (in bins) among n, clamped to [0, n - 1] in double before the
+// conversion, so that it is defined for any pos: NaN (0 / 0, inf / inf) gives bin 0.
+int64_t bin_index(double pos, int64_t n);
+
 // PyTorch's HistogramObserver._non_linear_param_search (itself caffe2's
 // NormMinimization): moves the start or end bin inward by quantile steps of 1e-5 and
 // stops as soon as the approximate L2 quantization error into dst_bins levels grows.

@@ -73,7 +73,7 @@ RunningHistogram without_zeros(const ChannelStats& ch) {
   // overflow float (inf / inf is NaN). The quotient lies in [0, bins].
   const double pos = (0.0 - static_cast<double>(h.min)) * static_cast<double>(bins) /
                      (static_cast<double>(h.max) - static_cast<double>(h.min));
-  const int64_t k = std::min<int64_t>(static_cast<int64_t>(pos), bins - 1);
+  const int64_t k = bin_index(pos, bins);
   h.counts[k] = std::max(0.f, h.counts[k] - static_cast<float>(ch.zeros));
   return h;
 }

@@ -11,7 +11,8 @@
 #                                            wrong pick fails)
 # The suites left out of the last two (Ref*, Quant{Methods,Stats,Goldens}, Format,
 # Validate, Planner) run scalar code only, the same on every CPU; they are the slow ones
-# under qemu.
+# under qemu. So are CalibInputs (the observers' searches) and AllocationFailure (the
+# same scenario once per allocation), whose kernels the suites left in cover.
 # armhf (build-armhf/, toolchains/arm-linux-gnueabihf.cmake) runs the whole suite once,
 # ARMv7-A with NEON (-cpu cortex-a15) -> neon.
 # Cross builds have no ONNX importer, so the suites that need it (importer, model files,
@@ -182,7 +183,8 @@ for arch in "${arches[@]}"; do
   for run in "${runs[@]}"; do
     read -r cpu isa which_tests <<<"$run"
     select=()
-    [ "$which_tests" = all ] || select=(-E '^(Ref|QuantMethods|QuantStats|QuantGoldens|Format|Validate|Planner)[A-Za-z0-9]*\.')
+    [ "$which_tests" = all ] ||
+      select=(-E '^(Ref|QuantMethods|QuantStats|QuantGoldens|Format|Validate|Planner|CalibInputs|AllocationFailure)[A-Za-z0-9]*\.')
     step "$arch: ctest under qemu -cpu $cpu (dispatch must pick $isa; $which_tests tests)"
     if ! (cd "$build" && QEMU_CPU="$cpu" EDGEQ_EXPECT_ISA="$isa" ctest --output-on-failure -j "$jobs" --timeout 300 "${select[@]}"); then
       echo "FAILED: $arch -cpu $cpu" >&2

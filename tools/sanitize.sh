@@ -87,8 +87,31 @@ tsan() {
   step "TSan: building in $tsan_dir"
   configure "$tsan_dir" thread -DEDGEQ_BUILD_IMPORTER=OFF -DEDGEQ_BUILD_CLI=OFF
   timed cmake --build "$tsan_dir" -j "$jobs" --target edgeq_tests
-  step "TSan: edgeq_tests"
-  timed "$tsan_dir/edgeq_tests" --gtest_brief=1
+  step "TSan: edgeq_tests in $jobs shards at once"
+  timed tsan_shards
+}
+
+# edgeq_tests split by GoogleTest's sharding into one process per job, run together;
+# fails when any shard does (its output is printed then).
+tsan_shards() {
+  local work i status=0
+  work="$(mktemp -d)"
+  local pids=()
+  for ((i = 0; i < jobs; i++)); do
+    GTEST_TOTAL_SHARDS="$jobs" GTEST_SHARD_INDEX="$i" "$tsan_dir/edgeq_tests" --gtest_brief=1 >"$work/$i.log" 2>&1 &
+    pids+=($!)
+  done
+  for ((i = 0; i < jobs; i++)); do
+    if wait "${pids[$i]}"; then
+      grep -E '^\[  (PASSED|SKIPPED) ' "$work/$i.log" | sed "s/^/shard $i: /"
+    else
+      status=1
+      echo "TSan: shard $i of edgeq_tests failed:" >&2
+      tail -n 80 "$work/$i.log" >&2
+    fi
+  done
+  rm -rf "$work"
+  return "$status"
 }
 
 case "$mode" in

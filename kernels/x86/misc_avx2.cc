@@ -26,17 +26,13 @@
 
 #include "kernels/misc_loops.h"
 #include "kernels/ref/ref.h"
+#include "kernels/x86/byte_max.h"
 #include "kernels/x86/epilogue_avx2.h"
 #include "kernels/x86/misc_x86.h"
 
 namespace edgeq {
 namespace kern {
 namespace {
-
-template <typename T>
-constexpr bool is_signed() {
-  return static_cast<T>(-1) < 0;
-}
 
 template <typename T>
 int32_t type_min() {
