@@ -327,8 +327,9 @@ void dw_rows_dispatch(const DwArgs* a) {
   return dw_rows<K, T, 0, 0, 0, 0>(a);
 }
 
+// The kernel's layout fields (no function pointers yet).
 template <class K>
-DwKernel dw_kernel_of(const char* name, int32_t s8_act_offset, int32_t u8_act_offset, uint32_t tile_cost) {
+DwKernel dw_kernel_layout_of(const char* name, int32_t s8_act_offset, int32_t u8_act_offset, uint32_t tile_cost) {
   DwKernel k;
   k.tile_cost = tile_cost;
   k.name = name;
@@ -337,6 +338,12 @@ DwKernel dw_kernel_of(const char* name, int32_t s8_act_offset, int32_t u8_act_of
   k.s8_act_offset = s8_act_offset;
   k.u8_act_offset = u8_act_offset;
   k.order = K::order();
+  return k;
+}
+
+template <class K>
+DwKernel dw_kernel_of(const char* name, int32_t s8_act_offset, int32_t u8_act_offset, uint32_t tile_cost) {
+  DwKernel k = dw_kernel_layout_of<K>(name, s8_act_offset, u8_act_offset, tile_cost);
   if constexpr (RuntimeActType<K>::value) {
     k.u8 = k.s8 = dw_rows_dispatch<K, uint8_t>;  // outputs are written as bytes either way
   } else {

@@ -336,6 +336,44 @@ TEST_F(DwConvTest, FixedWindowsEveryWidth) {
   }
 }
 
+// Long rows for the AArch64 direct kernel (kernels/arm/dw_direct_neon.h): its fast
+// pixel range between the row's ends, with padding up to beyond a window, dilation,
+// and channel counts whose last 8-channel half is partial, full or absent (a
+// partial half's reads near the row's end go through a copy).
+TEST_F(DwConvTest, FixedWindowsLongRows) {
+  const int32_t channels[] = {2, 5, 12, 20, 23, 40};
+  uint32_t seed = 9000;
+  for (const kern::DwKernel* dk : kernels_) {
+    int count = 0;
+    for (int32_t kw : {3, 5}) {
+      for (int32_t sw : {1, 2}) {
+        for (int32_t dw : {1, 3}) {
+          for (int32_t pl : {0, 1, 4, 7}) {
+            const int n = count++;
+            DwCase k;
+            k.c = channels[n % 6];
+            k.kh = kw;
+            k.kw = kw;
+            k.sw = sw;
+            k.dw = dw;
+            k.pl = pl;
+            k.pr = (n + 2) % 5;
+            k.pt = k.pb = 1;
+            k.in_w = 24 + n % 9;
+            k.in_h = 4;
+            k.s8 = n & 1;
+            k.fixed = n & 2;
+            k.per_channel = !(n & 4);
+            k.seed = seed++;
+            if ((k.in_w + k.pl + k.pr - ((kw - 1) * dw + 1)) < 0) continue;
+            check_case(k, dk, {nullptr});
+          }
+        }
+      }
+    }
+  }
+}
+
 // What init refuses: not depthwise, weight zero point ranges the epilogue cannot
 // reproduce, x_zp outside the activation type.
 TEST_F(DwConvTest, InitRefuses) {

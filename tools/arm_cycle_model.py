@@ -315,7 +315,7 @@ def walk(funcs, func, skip, depth=0, limit=600):
 class DwModel:
     """The pixel loop and the column build loop of one depthwise row kernel instance."""
 
-    def __init__(self, name, funcs, func, tile):
+    def __init__(self, name, funcs, func, tile, k):
         self.name, self.tile = name, tile
         ins = funcs[func]
         loops = loops_of(ins)
@@ -330,7 +330,10 @@ class DwModel:
         fp32 = [l for l in pix if any(x.mn in ("scvtf", "vcvt.f32.s32", "cvtdq2ps", "vcvtdq2ps") for x in l[2])]
         self.pixel = (fp32 or pix)[0]
         self.pixel_macs = best
-        if best % tile:
+        # Channels per pixel-loop iteration: the tile, or (kernels/arm/dw_direct_neon.h,
+        # no column build) an 8-channel part of it, one iteration per window of k x k taps.
+        self.per_loop = tile if best % tile == 0 and best >= tile * k * k else best // (k * k)
+        if self.per_loop * k * k > best or tile % self.per_loop:
             raise RuntimeError(f"{name}: the pixel loop found ({best} MACs) does not fit a {tile}-channel tile")
         # The column build: the nearest loop before the pixel loop that stores and multiplies nothing.
         builds = [l for l in inner if not mul_count(l[2]) and l[1] < self.pixel[0]
@@ -349,7 +352,8 @@ class DwModel:
         out_w = layer["out_hw"]
         tiles = math.ceil(layer["cout"] / self.tile)
         ncols = (out_w - 1) * layer["stride"] + layer["k"]
-        return layer["out_hw"] * tiles * (ncols * c["build"] + out_w * c["pixel"])
+        parts = math.ceil(layer["cout"] / self.per_loop)  # pixel-loop runs per pixel (parts past the channels skipped)
+        return layer["out_hw"] * (tiles * ncols * c["build"] + parts * out_w * c["pixel"])
 
 
 # ---------------------------------------------------------------- networks
@@ -463,7 +467,7 @@ def dw_registry(source):
     """[(traits template, tile, tile_cost)] of an ARM depthwise source, in its order."""
     text = open(source).read()
     return [(m.group(1), int(m.group(3)), int(m.group(4)))
-            for m in re.finditer(r'dw_kernel_of<(\w+<\d+>)>\("(\w+?_(\d+)c\d+__\w+)",[^,]+,[^,]+,\s*(\d+)\)', text)]
+            for m in re.finditer(r'dw_(?:direct_)?kernel_of<(\w+<\d+>)>\("(\w+?_(\d+)c\d+__\w+)",[^,]+,[^,]+,\s*(\d+)\)', text)]
 
 
 def edgeq_kernels(build, act="signed char"):
@@ -499,8 +503,14 @@ def edgeq_kernels(build, act="signed char"):
                     cands = [n for n in funcs if pat.search(n)]
                     cands = [n for n in cands if pat.search(n).group(3) == str(k)] or cands
                     pick = [n for n in cands if f", {act}," in n] or cands
-                    if pick:
-                        dws[(k, s, tile)] = DwModel(f"dw {traits} {k}x{k}/{s}", funcs, pick[0], tile)
+                    # The direct kernel (kernels/arm/dw_direct_neon.h): its fp32 pixel loop
+                    # is in dw_direct_half<Traits, T, KW, NG, SW, KH, false>.
+                    direct = re.compile(rf"dw_direct_half<[^<]*::{re.escape(traits)}, {act}, {k}, \d+, {s}, {k}, false>\(")
+                    dpick = [n for n in funcs if direct.search(n) and "lambda" not in n]
+                    if dpick:
+                        dws[(k, s, tile)] = DwModel(f"dw direct {traits} {k}x{k}/{s}", funcs, dpick[0], tile, k)
+                    elif pick:
+                        dws[(k, s, tile)] = DwModel(f"dw {traits} {k}x{k}/{s}", funcs, pick[0], tile, k)
         levels[level]["dw"] = dws
     return levels
 
@@ -647,7 +657,7 @@ def edgeq_loop_only(level_models, costs_of, layer, gemm="gemm"):
     if layer["dw"]:
         tile = dw_pick(level_models, layer["cout"])
         km = level_models["dw"].get((layer["k"], layer["stride"], tile))
-        return macs(layer) / layer["k"] ** 2 / tile * costs_of(km)["pixel"]
+        return macs(layer) / layer["k"] ** 2 / km.per_loop * costs_of(km)["pixel"]
     km = gemm_of(level_models, gemm, layer)
     return macs(layer) / km.main_macs * costs_of(km)["main"]
 
@@ -702,7 +712,7 @@ def report(args):
                         km = models["dw"].get((k, 1, tile))
                         if km:
                             dc = costs_of(km)
-                            row.append(f"{(dc['pixel'] + dc['build']) / tile:.2f}")
+                            row.append(f"{(dc['pixel'] + dc['build']) / km.per_loop:.2f}")
                         else:
                             row.append("-")
                         kind = f"dw{k}s1"

@@ -66,16 +66,18 @@ for line in sys.stdin:
         funcs[cur].append((int(m.group(1), 16), m.group(2), m.group(3)))
 
 def macs(mn, ops):
-    if mn in ("smlal", "smlal2"):
+    if mn in ("smlal", "smlal2", "smull", "smull2"):
         dest = ops.split(",")[0]
         return 8 if dest.endswith(".8h") else 4 if dest.endswith(".4s") else 0  # int8 / int16 operands
     return MACS.get(mn, 0)
 
 DW = re.compile(r"dw_rows<[^<]*::(\w+)<(\d+)>, (signed|unsigned) char, ([35]), \d+, 1>")
+# The AArch64 NEON direct kernel (kernels/arm/dw_direct_neon.h): its fp32 pixel loop, 8 channels.
+DW_DIRECT = re.compile(r"dw_direct_half<[^<]*::(\w+)<(\d+)>, (signed|unsigned) char, ([35]), \d+, 1, \4, false>")
 
 rows = []
 for name, ins in funcs.items():
-    dw = DW.search(name)
+    dw = DW.search(name) or DW_DIRECT.search(name)
     if ("igemm" not in name or "requantize" in name) and not dw:
         continue
     loops = []
@@ -89,7 +91,9 @@ for name, ins in funcs.items():
     inner = [l for l in loops if not any(o is not l and l[0] <= o[0] and o[1] < l[1] for o in loops)]
     if not inner:
         continue
-    start, end, body = max(inner, key=lambda l: sum(macs(mn, ops) > 0 for _, mn, ops in l[2]))
+    # The loop with the most multiplies; of equals, the shortest (the direct depthwise
+    # kernel has a second pixel loop, for a partial 8-channel half, that stores through a buffer).
+    start, end, body = max(inner, key=lambda l: (sum(macs(mn, ops) > 0 for _, mn, ops in l[2]), -len(l[2])))
     total = sum(macs(mn, ops) for _, mn, ops in body)
     if total == 0:
         continue
@@ -102,6 +106,9 @@ for name, ins in funcs.items():
         group = "c4" if "Quads" in traits else "c2"
         short = (f"q8_dwconv_minmax_ukernel_{4 * int(nv)}{group}__{isa} {k}x{k} stride 1 "
                  "(int8 and uint8 activations; one output pixel)")
+        if "dw_direct_half" in name:
+            short = (f"q8_dwconv_minmax_ukernel_{4 * int(nv)}{group}__{isa} {k}x{k} stride 1 direct "
+                     f"({sign} char activations; one output pixel of 8 channels)")
         ideal = 16 if "Dot" in traits else 8
     else:
         short = re.sub(r"\(anonymous namespace\)::|^void |edgeq::kern::", "", name).split("(")[0]

@@ -28,6 +28,7 @@
 
 #include <cstdint>
 
+#include "kernels/arm/dw_direct_neon.h"
 #include "kernels/arm/dw_kernels.h"
 #include "kernels/arm/dw_neon.h"
 #include "kernels/dw_rows.h"
@@ -145,8 +146,14 @@ struct DwPairsNeon : DwNeonBase<NV> {
 
 DwKernels dw_kernels_neon() {
   DwKernels set;
+#if defined(__aarch64__)
+  // 3x3 and 5x5 windows on the direct kernel (dw_direct_neon.h), the same packed layout.
+  set.kernel[0] = dw_direct_kernel_of<DwPairsNeon<4>>("q8_dwconv_minmax_ukernel_16c2__neon", 0, -128, 2);
+  set.kernel[1] = dw_direct_kernel_of<DwPairsNeon<2>>("q8_dwconv_minmax_ukernel_8c2__neon", 0, -128, 1);
+#else
   set.kernel[0] = dw_kernel_of<DwPairsNeon<4>>("q8_dwconv_minmax_ukernel_16c2__neon", 0, -128, 2);
   set.kernel[1] = dw_kernel_of<DwPairsNeon<2>>("q8_dwconv_minmax_ukernel_8c2__neon", 0, -128, 1);
+#endif
   return set;
 }
 
