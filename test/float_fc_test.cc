@@ -32,6 +32,7 @@
 #include "kernels/ref/ref.h"
 #include "runtime/ops/float_xnn.h"
 #include "runtime/session.h"
+#include "test/scoped_env.h"
 #include "test/test_graphs.h"
 
 namespace edgeq {
@@ -44,30 +45,7 @@ using testing_graphs::random_floats;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-// Sets (or, with null, unsets) an environment variable for a scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    const char* old = std::getenv(name);
-    had_ = old != nullptr;
-    if (had_) old_ = old;
-    if (value != nullptr)
-      setenv(name, value, 1);
-    else
-      unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (had_)
-      setenv(name_, old_.c_str(), 1);
-    else
-      unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  bool had_ = false;
-  std::string old_;
-};
+using testing_env::ScopedEnv;
 
 std::vector<kern::Isa> levels_with_fgemm() {
   std::vector<kern::Isa> out;

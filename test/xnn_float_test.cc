@@ -37,6 +37,7 @@
 
 #include "graph/shape.h"
 #include "runtime/ops/ops.h"
+#include "test/scoped_env.h"
 
 #ifndef EDGEQ_HAVE_XNNPACK
 #define EDGEQ_HAVE_XNNPACK 0
@@ -49,30 +50,7 @@ constexpr bool kBuiltWithXnnpack = EDGEQ_HAVE_XNNPACK;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr double kTiny = 4.7019774032891500e-38;  // 2^-124
 
-// Sets (or, with null, unsets) an environment variable for a scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    const char* old = std::getenv(name);
-    had_ = old != nullptr;
-    if (had_) old_ = old;
-    if (value != nullptr)
-      setenv(name, value, 1);
-    else
-      unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (had_)
-      setenv(name_, old_.c_str(), 1);
-    else
-      unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  bool had_ = false;
-  std::string old_;
-};
+using testing_env::ScopedEnv;
 
 std::vector<uint8_t> bytes_of(const std::vector<float>& v) {
   std::vector<uint8_t> b(v.size() * sizeof(float));
