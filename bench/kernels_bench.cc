@@ -70,6 +70,8 @@ PeakLoop peak_loop(Isa isa) {
       return edgeq::bench::peak_loop_avxvnni;
     case Isa::kAvx512Vnni:
       return edgeq::bench::peak_loop_avx512vnni;
+    case Isa::kAmx:
+      return edgeq::bench::peak_loop_amx;
 #elif defined(__aarch64__)
     case Isa::kNeon:
       return edgeq::bench::peak_loop_neon;

@@ -17,6 +17,7 @@ using PeakLoop = double (*)(uint64_t iters);
 double peak_loop_avx2(uint64_t iters);        // vpmaddwd + vpaddd: 16 MACs per pair
 double peak_loop_avxvnni(uint64_t iters);     // ymm vpdpbusd: 32 MACs
 double peak_loop_avx512vnni(uint64_t iters);  // zmm vpdpbusd: 64 MACs
+double peak_loop_amx(uint64_t iters);         // tdpbusd on 16 x 64 tiles: 16,384 MACs
 
 // ARM (peak_arm_neon.cc; the other two on AArch64 only).
 double peak_loop_neon(uint64_t iters);      // smull + sadalp (vmull.s8 + vpadal.s16 on ARMv7): 8 MACs per pair

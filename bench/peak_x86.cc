@@ -1,4 +1,5 @@
-// x86 peak loops (bench/peak.h): AVX512-VNNI (zmm vpdpbusd, 64 MACs each), AVX-VNNI
+// x86 peak loops (bench/peak.h): AMX (tdpbusd, 16,384 MACs each), AVX512-VNNI (zmm
+// vpdpbusd, 64 MACs each), AVX-VNNI
 // (ymm vpdpbusd, 32) and exact AVX2 (ymm vpmaddwd + vpaddd, counted as the 16 int8
 // products of a vpmaddwd). Built on x86-64 only; the AVX-512 loop carries its own
 // target attribute, the others need none (the assembler takes every encoding).
@@ -26,6 +27,39 @@ __attribute__((target("avx512f,avx512vnni"))) double peak_loop_avx512vnni(uint64
         "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm30",
         "xmm31");
   return 24.0 * 64.0;
+}
+
+// AMX: four independent 16 x 16 accumulator tiles, each tdpbusd 16 x 64 by 64 x 16
+// bytes. Only called once dispatch reported the amx level (tile state permitted).
+__attribute__((target("amx-tile,amx-int8"))) double peak_loop_amx(uint64_t iters) {
+  alignas(64) unsigned char cfg[64] = {};
+  cfg[0] = 1;  // palette 1; every tile 16 rows of 64 bytes
+  for (int t = 0; t < 8; ++t) {
+    cfg[16 + 2 * t] = 64;
+    cfg[48 + t] = 16;
+  }
+  asm volatile(
+      "ldtilecfg %1\n\t"
+      "tilezero %%tmm0\n\t"
+      "tilezero %%tmm1\n\t"
+      "tilezero %%tmm2\n\t"
+      "tilezero %%tmm3\n\t"
+      "tilezero %%tmm4\n\t"
+      "tilezero %%tmm5\n\t"
+      "tilezero %%tmm6\n\t"
+      "tilezero %%tmm7\n\t"
+      "1:\n\t"
+      "tdpbusd %%tmm6, %%tmm4, %%tmm0\n\t"
+      "tdpbusd %%tmm7, %%tmm4, %%tmm1\n\t"
+      "tdpbusd %%tmm6, %%tmm5, %%tmm2\n\t"
+      "tdpbusd %%tmm7, %%tmm5, %%tmm3\n\t"
+      "dec %0\n\t"
+      "jnz 1b\n\t"
+      "tilerelease\n\t"
+      : "+r"(iters)
+      : "m"(cfg)
+      : "cc", "memory");
+  return 4.0 * 16 * 16 * 64;
 }
 
 double peak_loop_avxvnni(uint64_t iters) {

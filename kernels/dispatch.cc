@@ -1,8 +1,15 @@
 // Run-time dispatch: detects the CPU once with cpuinfo and builds one KernelSet per
 // supported level on first use.
 //
-// Debian's cpuinfo predates AVX-VNNI and i8mm, so those two are read directly: CPUID
-// leaf 7 sub-leaf 1 (EAX bit 4) on x86, getauxval(AT_HWCAP2) on AArch64 Linux.
+// Debian's cpuinfo predates AVX-VNNI, AMX and i8mm, so those are read directly: CPUID
+// leaf 7 sub-leaf 1 (EAX bit 4) and leaf 7 (EDX bits 24, 25) on x86, getauxval(AT_HWCAP2)
+// on AArch64 Linux.
+//
+// AMX: Linux enables a process's tile data state only on request (arch_prctl
+// ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA, kernel 5.16 and later); without it the
+// first tile instruction faults. The amx level asks once and is supported only when the
+// CPU has AMX-TILE and AMX-INT8, the OS enabled both tile state components in XCR0, and
+// the request succeeded.
 #include <cpuinfo.h>
 
 #include <mutex>
@@ -12,6 +19,10 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #endif
@@ -20,7 +31,7 @@ namespace edgeq {
 namespace kern {
 namespace {
 
-constexpr const char* kNames[] = {"ref", "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "neoni8mm"};
+constexpr const char* kNames[] = {"ref", "avx2", "avxvnni", "avx512vnni", "amx", "neon", "neondot", "neoni8mm"};
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(Isa::kCount), "one name per level");
 
 bool cpu_ready() {
@@ -33,6 +44,29 @@ bool x86_avxvnni() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) return false;
   return (eax >> 4) & 1u;
+}
+#endif
+
+#if defined(__x86_64__) && defined(__linux__)
+bool x86_amx_int8_usable() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  const bool tile = (edx >> 24) & 1u, int8 = (edx >> 25) & 1u;
+  if (!tile || !int8) return false;
+  // OSXSAVE (leaf 1 ECX bit 27) before reading XCR0; XCR0 bits 17 (XTILECFG) and 18
+  // (XTILEDATA) say the OS manages the tile state.
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !((ecx >> 27) & 1u)) return false;
+  unsigned xcr0_lo = 0, xcr0_hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  if ((xcr0_lo & (3u << 17)) != (3u << 17)) return false;
+  constexpr long kArchReqXcompPerm = 0x1023;  // ARCH_REQ_XCOMP_PERM (asm/prctl.h)
+  constexpr long kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+}
+
+bool x86_amx() {
+  static const bool ok = x86_amx_int8_usable();  // the request is made once per process
+  return ok;
 }
 #endif
 
@@ -54,6 +88,9 @@ bool host_runs(Isa isa) {
     case Isa::kAvx512Vnni:
       return cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx512vl() &&
              cpuinfo_has_x86_avx512vnni();
+#endif
+#if defined(__x86_64__) && defined(__linux__)
+    case Isa::kAmx: return host_runs(Isa::kAvx512Vnni) && x86_amx();
 #endif
 #if defined(__aarch64__) || defined(__arm__)
     case Isa::kNeon: return cpuinfo_has_arm_neon();

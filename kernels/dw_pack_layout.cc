@@ -56,6 +56,7 @@ DwKernels dw_pack_layouts(Isa isa) {
       set.kernel[0] = layout("q8_dwconv_minmax_ukernel_32c4__avxvnni", 32, 4, 128, 0, o.quads_ymm, 1);
       break;
     case Isa::kAvx512Vnni:
+    case Isa::kAmx:  // the AVX512-VNNI depthwise kernels
       set.kernel[0] = layout("q8_dwconv_minmax_ukernel_64c4__avx512vnni", 64, 4, 128, 0, o.quads_zmm, 5);
       set.kernel[1] = layout("q8_dwconv_minmax_ukernel_32c4__avx512vnni", 32, 4, 128, 0, o.quads_ymm, 4);
       break;

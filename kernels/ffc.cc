@@ -27,6 +27,7 @@ uint32_t ffc_pack_nr(Isa isa) {
     case Isa::kAvxVnni:
       return 16;  // f32_gemm_ukernel_6x16__fma3 / __avx2
     case Isa::kAvx512Vnni:
+    case Isa::kAmx:
       return 32;  // f32_gemm_ukernel_8x32__avx512f
     case Isa::kNeon:
     case Isa::kNeonDot:

@@ -22,7 +22,7 @@
 //               weight group; depthwise <tile>c<group>: channels per tile, kernel rows
 //               summed per lane (2: int16 pairs, 4: byte quads); none for kernels that
 //               have no tile (elementwise, pooling, lookup, concat)
-//   isa         the instructions the code uses: avx2, avxvnni, avx512vnni, neon, neondot,
+//   isa         the instructions the code uses: avx2, avxvnni, avx512vnni, amx, neon, neondot,
 //               neoni8mm (a level may run a lower ISA's kernel: the x86 misc kernels are
 //               AVX2 at every x86 level)
 // A registered name is what a profile prints and a benchmark is called, and it can be
@@ -48,9 +48,11 @@
 namespace edgeq {
 namespace kern {
 
-enum class Isa : uint8_t { kRef, kAvx2, kAvxVnni, kAvx512Vnni, kNeon, kNeonDot, kNeonI8mm, kCount };
+// kAmx: the AVX512-VNNI level with its GEMM on AMX tiles (kernels/x86/igemm_amx.cc).
+enum class Isa : uint8_t { kRef, kAvx2, kAvxVnni, kAvx512Vnni, kAmx, kNeon, kNeonDot, kNeonI8mm, kCount };
 
-const char* isa_name(Isa isa);  // "ref", "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "neoni8mm"
+const char* isa_name(Isa isa);  // "ref", "avx2", "avxvnni", "avx512vnni", "amx", "neon", "neondot",
+                                 // "neoni8mm"
 bool parse_isa(const std::string& name, Isa* out);
 // True when this build has kernels for `isa` and the host CPU runs them (kRef: always).
 bool isa_supported(Isa isa);

@@ -22,6 +22,8 @@ constexpr Layout kLayouts[] = {
      128, 0, false},
     {Isa::kAvx512Vnni, "qu8_igemm_minmax_ukernel_8x32c4__avx512vnni", "qs8_igemm_minmax_ukernel_8x32c4__avx512vnni", 8,
      32, 4, 128, 0, false},
+    {Isa::kAmx, "qu8_igemm_minmax_ukernel_32x32c4__amx", "qs8_igemm_minmax_ukernel_32x32c4__amx", 32, 32, 4, 128, 0,
+     false},
     {Isa::kNeon, "qu8_igemm_minmax_ukernel_2x8c8__neon", "qs8_igemm_minmax_ukernel_2x8c8__neon", 2, 8, 8, 0, -128,
      false, "qu8_igemm_minmax_ukernel_2x8c16__neon_mlal"},  // AArch64
     {Isa::kNeon, "qu8_igemm_minmax_ukernel_2x4c8__neon", "qs8_igemm_minmax_ukernel_2x4c8__neon", 2, 4, 8, 0, -128,

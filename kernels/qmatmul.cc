@@ -26,7 +26,7 @@ namespace {
 
 constexpr size_t kAlign = 64;
 constexpr size_t kReadSlack = 64;  // kernels read up to 64 bytes past round_up(k, kr) of a row
-constexpr size_t kMaxMr = 16, kMaxTile = 16 * 64;
+constexpr size_t kMaxMr = 32, kMaxTile = 32 * 64;  // up to the AMX kernel's 32 x 32
 
 size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,39 @@ TEST(DispatchTest, PicksTheExpectedLevel) {
   if (best == Isa::kNeonI8mm) {
     EXPECT_TRUE(isa_supported(Isa::kNeonDot));
   }
+}
+
+// The amx level is registered exactly when the CPU has AMX-INT8 (read here from the
+// kernel's /proc/cpuinfo flags, not from dispatch's CPUID): an AMX CPU whose level
+// went missing fails, and a CPU without it says so rather than passing silently.
+TEST(DispatchTest, AmxLevelFollowsTheCpu) {
+#if defined(__x86_64__) && defined(__linux__)
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  bool amx_int8 = false, amx_tile = false;
+  while (std::getline(in, line)) {
+    if (line.compare(0, 5, "flags") != 0) continue;
+    std::istringstream words(line);
+    for (std::string w; words >> w;) {
+      amx_int8 = amx_int8 || w == "amx_int8";
+      amx_tile = amx_tile || w == "amx_tile";
+    }
+    break;
+  }
+  if (!amx_int8 || !amx_tile) {
+    EXPECT_FALSE(isa_supported(Isa::kAmx));
+    GTEST_SKIP() << "this CPU has no AMX-INT8 (no amx_int8 in /proc/cpuinfo): the amx level is not registered, "
+                    "its kernel is not tested here";
+  }
+  ASSERT_TRUE(isa_supported(Isa::kAmx)) << "the CPU has AMX-INT8 but the amx level is not supported (tile data "
+                                            "permission refused by the kernel?); supported: "
+                                         << supported_isa_names();
+  EXPECT_EQ(best_isa(), Isa::kAmx);
+  EXPECT_STREQ(kernel_set(Isa::kAmx).gemm.name, "qu8_igemm_minmax_ukernel_32x32c4__amx");
+#else
+  EXPECT_FALSE(isa_supported(Isa::kAmx));
+  GTEST_SKIP() << "AMX is an x86-64 Linux level";
+#endif
 }
 
 // A GEMM kernel is qu8_igemm_minmax_ukernel_<MR>x<NR>c<KR>__<isa>, with the registered

@@ -56,7 +56,7 @@ inline std::vector<Isa> arch_levels() {
 #elif defined(__arm__)
   return {Isa::kNeon};  // ARMv7: no dotprod or i8mm build
 #else
-  return {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni};
+  return {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kAmx};
 #endif
 }
 

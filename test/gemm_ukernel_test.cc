@@ -105,6 +105,18 @@ TEST_P(GemmUkernelTest, SingleTile) {
       }
 }
 
+// Long K, a tap or three: across the AMX kernel's 64-byte tile step and 512-byte
+// gather chunk (exact, one past, one short) and its in-place path (one tap, rows at one
+// stride: whole tiles) beside the gathered one (partial tiles repeat rows).
+TEST_P(GemmUkernelTest, LongK) {
+  const size_t mr = kernel().mr, nr = kernel().nr;
+  for (size_t ks : {1, 3})
+    for (size_t k : {63, 64, 65, 100, 511, 512, 513, 1283}) {
+      test_variants(GemmTester().m(2 * mr + 3).n(nr + 5).k(k).ks(ks));
+      if (HasFatalFailure()) return;
+    }
+}
+
 // Several taps, each with its own rows: ks 2..9 and 25 over partial and whole tiles.
 TEST_P(GemmUkernelTest, Taps) {
   const size_t mr = kernel().mr, nr = kernel().nr, kr = kernel().kr;

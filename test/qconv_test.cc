@@ -391,17 +391,23 @@ TEST_P(QConvTest, ThreadsEqualOneThread) {
 // equal the reference, serially and on 2 and 3 threads.
 TEST_P(QConvTest, CacheBlockedLayers) {
   if (!kernel().acc_input) GTEST_SKIP() << kernel().name << " cannot continue from int32 accumulators";
-  const CacheSizes small{8 * 1024, 256 * 1024};
+  // 8 KiB of L1 and 256 KiB of L2 for a tile of 256 accumulators (the AVX512-VNNI
+  // kernel's 8 x 32), scaled for larger tiles so that a group holds two tiles or more:
+  // the L1 by the tile's growth, the L2 by its square (a tile's gathered rows grow
+  // with mr, and the shapes' K below with the L1).
+  const size_t scale = std::max<size_t>(1, kernel().mr * kernel().nr / 256);
+  const CacheSizes small{8 * 1024 * scale, 256 * 1024 * scale * scale};
   const size_t col = kernel().nr * (kernel().wide_weights ? 2 : 1);  // weight bytes per input channel of a block
   // Input channels whose one tap fits a chunk (K split in whole taps), and whose one
   // tap does not (channel slices, two to three of them).
   const int32_t taps_kc = static_cast<int32_t>(small.l1d / 2 / col / 3);
   const int32_t slice_kc = static_cast<int32_t>(small.l1d / 2 / col * 5 / 2 + 3);
+  const int32_t rows = 6 * static_cast<int32_t>(std::max<size_t>(1, kernel().mr / 8));  // 4 tiles or more
   const std::vector<ref::ConvShape> shapes = {
       conv_shape(1, 7, 7, taps_kc, 70, 3, 3, 1, 1, 1, 1, 1, 1),           // 49 pixels, taps split
       conv_shape(1, 14, 14, taps_kc + 1, 40, 3, 3, 2, 1, 1, 1, 1, 1),     // stride 2, border tiles
       conv_shape(2, 5, 6, slice_kc, 33, 1, 1, 1, 1, 0, 0, 0, 0),          // 1x1, channel slices, batch 2
-      conv_shape(1, 6, 5, slice_kc, 17, 3, 3, 1, 1, 1, 1, 1, 1),          // 3x3, channel slices of each tap
+      conv_shape(1, rows, 5, slice_kc, 17, 3, 3, 1, 1, 1, 1, 1, 1),       // 3x3, channel slices of each tap
       conv_shape(1, 9, 9, taps_kc, 2 * static_cast<int32_t>(kernel().nr), 5, 5, 1, 2, 4, 3, 4, 5),  // dilation
   };
   std::mt19937 rng(12);

@@ -278,7 +278,7 @@ TEST(QGemmFloatSession, EveryLevelEqualsTheReferenceAndNamesItsKernel) {
     ASSERT_TRUE(ls.ok()) << ls.message();
     const std::vector<float> x = testing_graphs::random_floats(2 * 9 * 40, 9, -2.f, 3.f);
     std::vector<std::vector<float>> want;
-    for (Isa isa : {Isa::kRef, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDot, Isa::kNeonI8mm}) {
+    for (Isa isa : {Isa::kRef, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kAmx, Isa::kNeon, Isa::kNeonDot, Isa::kNeonI8mm}) {
       if (!kern::isa_supported(isa)) continue;
       SessionOptions o;
       o.isa = kern::isa_name(isa);

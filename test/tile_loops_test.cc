@@ -143,7 +143,7 @@ TEST(TileLoops, WhichLevelsHaveThem) {
     const Isa isa = static_cast<Isa>(i);
     if (!isa_supported(isa)) continue;
     const QGemmKernel& k = kernel_set(isa).gemm;
-    const bool x86 = isa == Isa::kAvx2 || isa == Isa::kAvxVnni || isa == Isa::kAvx512Vnni;
+    const bool x86 = isa == Isa::kAvx2 || isa == Isa::kAvxVnni || isa == Isa::kAvx512Vnni || isa == Isa::kAmx;
     EXPECT_EQ(k.range_f32 != nullptr, x86) << isa_name(isa);
     EXPECT_EQ(k.finish_f32 != nullptr, x86) << isa_name(isa);
     EXPECT_EQ(k.sum_u8 != nullptr, x86) << isa_name(isa);

@@ -3,6 +3,7 @@
 set(EDGEQ_X86_GEMM_AVX2_SOURCES kernels/x86/igemm_avx2.cc)
 set(EDGEQ_X86_GEMM_AVXVNNI_SOURCES kernels/x86/igemm_avxvnni.cc)
 set(EDGEQ_X86_GEMM_AVX512VNNI_SOURCES kernels/x86/igemm_avx512vnni.cc)
+set(EDGEQ_X86_GEMM_AMX_SOURCES kernels/x86/igemm_amx.cc)
 # GCC 12 flags the _mm*_undefined_*() placeholders inside its own intrinsic headers as
 # (maybe-)uninitialized; those two warnings are off for these files only.
 set(EDGEQ_X86_INTRINSIC_WARNINGS_LIST "-Wno-uninitialized;-Wno-maybe-uninitialized")
@@ -12,8 +13,11 @@ set_source_files_properties(${EDGEQ_X86_GEMM_AVXVNNI_SOURCES}
   PROPERTIES COMPILE_OPTIONS "-mavx2;-mavxvnni;${EDGEQ_X86_INTRINSIC_WARNINGS_LIST}")
 set_source_files_properties(${EDGEQ_X86_GEMM_AVX512VNNI_SOURCES}
   PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512vnni;${EDGEQ_X86_INTRINSIC_WARNINGS_LIST}")
+set_source_files_properties(${EDGEQ_X86_GEMM_AMX_SOURCES} PROPERTIES COMPILE_OPTIONS
+  "-mavx512f;-mavx512bw;-mavx512vl;-mavx512vnni;-mamx-tile;-mamx-int8;${EDGEQ_X86_INTRINSIC_WARNINGS_LIST}")
 list(APPEND EDGEQ_KERNEL_SOURCES
   kernels/x86/gemm_register.cc
+  ${EDGEQ_X86_GEMM_AMX_SOURCES}
   ${EDGEQ_X86_GEMM_AVX2_SOURCES}
   ${EDGEQ_X86_GEMM_AVXVNNI_SOURCES}
   ${EDGEQ_X86_GEMM_AVX512VNNI_SOURCES})

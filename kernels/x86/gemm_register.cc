@@ -45,7 +45,7 @@ QGemmKernel gemm_kernel(Isa isa) {
 void register_gemm_kernels(Isa isa, KernelSet* set) {
   set->gemm = x86::gemm_kernel(isa);
   QGemmKernel& k = set->gemm;
-  const bool avx512 = isa == Isa::kAvx512Vnni;
+  const bool avx512 = isa == Isa::kAvx512Vnni || isa == Isa::kAmx;
   k.range_f32 = avx512 ? x86::range_f32_avx512 : x86::range_f32_avx2;
   k.finish_f32 = avx512 ? x86::finish_f32_avx512 : x86::finish_f32_avx2;
   k.sum_u8 = avx512 ? x86::sum_u8_avx512 : x86::sum_u8_avx2;

@@ -39,6 +39,15 @@ EDGEQ_X86_DECLARE_IGEMM(qu8_igemm_minmax_ukernel_8x32c4__avx512vnni);
 EDGEQ_X86_DECLARE_IGEMM(qs8_igemm_minmax_ukernel_8x32c4__avx512vnni);
 EDGEQ_X86_DECLARE_IGEMM(qu8_igemm_minmax_ukernel_1x32c4__avx512vnni);
 EDGEQ_X86_DECLARE_IGEMM(qs8_igemm_minmax_ukernel_1x32c4__avx512vnni);
+// AMX: 32x32 tiles of tdpbusd on the AVX512-VNNI packing (igemm_amx.cc); its short-K
+// calls and single-row variants are the AVX512-VNNI loops over its 32-row pointer
+// layout (the _mr32 functions).
+EDGEQ_X86_DECLARE_IGEMM(qu8_igemm_minmax_ukernel_32x32c4__amx);
+EDGEQ_X86_DECLARE_IGEMM(qs8_igemm_minmax_ukernel_32x32c4__amx);
+EDGEQ_X86_DECLARE_IGEMM(qu8_igemm_minmax_ukernel_8x32c4__avx512vnni_mr32);
+EDGEQ_X86_DECLARE_IGEMM(qs8_igemm_minmax_ukernel_8x32c4__avx512vnni_mr32);
+EDGEQ_X86_DECLARE_IGEMM(qu8_igemm_minmax_ukernel_1x32c4__avx512vnni_mr32);
+EDGEQ_X86_DECLARE_IGEMM(qs8_igemm_minmax_ukernel_1x32c4__avx512vnni_mr32);
 
 #undef EDGEQ_X86_DECLARE_IGEMM
 
@@ -52,7 +61,9 @@ EDGEQ_X86_DECLARE_IGEMM(qs8_igemm_minmax_ukernel_1x32c4__avx512vnni);
     qs8_igemm_minmax_ukernel_1x16c4__avxvnni)                                                                          \
   X(Isa::kAvx512Vnni, 8, 32, 4, 128, false, qu8_igemm_minmax_ukernel_8x32c4__avx512vnni,                               \
     qs8_igemm_minmax_ukernel_8x32c4__avx512vnni, qu8_igemm_minmax_ukernel_1x32c4__avx512vnni,                          \
-    qs8_igemm_minmax_ukernel_1x32c4__avx512vnni)
+    qs8_igemm_minmax_ukernel_1x32c4__avx512vnni)                                                                       \
+  X(Isa::kAmx, 32, 32, 4, 128, false, qu8_igemm_minmax_ukernel_32x32c4__amx, qs8_igemm_minmax_ukernel_32x32c4__amx,    \
+    qu8_igemm_minmax_ukernel_1x32c4__avx512vnni_mr32, qs8_igemm_minmax_ukernel_1x32c4__avx512vnni_mr32)
 
 }  // namespace x86
 }  // namespace kern

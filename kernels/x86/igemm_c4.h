@@ -34,7 +34,9 @@ inline int32_t load_i32(const uint8_t* p) {
   return v;
 }
 
-template <class V, size_t MR, size_t NV, bool kFlip>
+// kTapStride: pointers per tap in `a` (MR, or a taller kernel's MR when this loop runs
+// its first MR rows: the AMX kernel's short-K calls).
+template <class V, size_t MR, size_t NV, bool kFlip, size_t kTapStride = MR>
 inline void accumulate_c4(size_t kc, size_t ks, const void* const* a, const void* w, const int32_t* acc_in,
                           typename V::Vec (&acc)[MR][NV]) {
   constexpr size_t kNr = V::kLanes * NV;
@@ -59,7 +61,7 @@ inline void accumulate_c4(size_t kc, size_t ks, const void* const* a, const void
     const uint8_t* ap[MR];
 #pragma GCC unroll 16
     for (size_t i = 0; i < MR; ++i) ap[i] = static_cast<const uint8_t*>(a[i]);
-    a += MR;
+    a += kTapStride;
     for (size_t k = 0; k < kc4; k += 4) {
       typename V::Vec wv[NV];
 #pragma GCC unroll 16

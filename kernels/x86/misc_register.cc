@@ -11,6 +11,7 @@ namespace edgeq {
 namespace kern {
 
 void register_misc_kernels(Isa isa, KernelSet* set) {
+  if (isa == Isa::kAmx) isa = Isa::kAvx512Vnni;  // AMX changes the GEMM only (gemm_register.cc)
   switch (isa) {
     case Isa::kAvx2:
       set->dw = dw_kernels_avx2();
