@@ -14,7 +14,7 @@
 //  * <net>/<layer>/xnnpack: XNNPACK's qc8 convolution / qs8 fully-connected operator on
 //    the same shape, one thread (when the build found XNNPACK), so ratios come from
 //    one run.
-//    <net>/<layer>/<best isa>_blocked: the same with the driver's cache blocking for the
+//    <net>/<layer>/<level>_blocked (the two best levels): the same with the driver's cache blocking for the
 //    host's caches (kernels/gemm_blocking.h, opt-in in sessions), to compare in one run.
 //  * resnet18_all_layers/<best isa>/threads:N: all of ResNet-18's GEMM layers of one
 //    inference on N threads, wall time (the 1 / 2 thread ratio is the scaling; needs
@@ -514,9 +514,10 @@ int main(int argc, char** argv) {
       benchmark::RegisterBenchmark((base + edgeq::kern::isa_name(isa)).c_str(), bench_qconv, isa, l, false)
           ->Unit(benchmark::kMicrosecond);
     }
-    if (!levels.empty())
-      benchmark::RegisterBenchmark((base + edgeq::kern::isa_name(levels.back()) + "_blocked").c_str(), bench_qconv,
-                                   levels.back(), l, true)
+    // Blocked: the two best levels (on an AMX CPU, amx and avx512vnni).
+    for (size_t b = levels.size() > 2 ? levels.size() - 2 : 0; b < levels.size(); ++b)
+      benchmark::RegisterBenchmark((base + edgeq::kern::isa_name(levels[b]) + "_blocked").c_str(), bench_qconv,
+                                   levels[b], l, true)
           ->Unit(benchmark::kMicrosecond);
 #ifdef EDGEQ_BENCH_XNNPACK
     benchmark::RegisterBenchmark((base + "xnnpack").c_str(), bench_xnnpack, l)->Unit(benchmark::kMicrosecond);

@@ -30,7 +30,7 @@ int report(const Status& s) {
 void SessionArgs::add_to(CLI::App* app) {
   app->add_option("--threads", threads, "threads (0: one per core)")->check(CLI::Range(0, 256));
   app->add_option("--isa", isa,
-                  "force a kernel level: ref, avx2, avxvnni, avx512vnni, neon, neondot, neoni8mm "
+                  "force a kernel level: ref, avx2, avxvnni, avx512vnni, amx, neon, neondot, neoni8mm "
                   "(default: EDGEQ_ISA, else the best the CPU runs)");
 }
 
@@ -63,7 +63,7 @@ Status add_packed_levels(const std::string& levels, Graph* g, size_t* bytes) {
     kern::Isa isa;
     if (!kern::parse_isa(name, &isa) || isa == kern::Isa::kRef)
       return InvalidArgument("--pack: unknown kernel level '" + name +
-                             "' (avx2, avxvnni, avx512vnni, neon, neondot, neoni8mm)");
+                             "' (avx2, avxvnni, avx512vnni, amx, neon, neondot, neoni8mm)");
     for (const kern::QGemmKernel& layout : kern::gemm_pack_layouts(isa)) {
       auto same_layout = [&](const PackedWeights& pw) { return pw.kernel == layout.name || pw.kernel == layout.name_s8; };
       g->packed.erase(std::remove_if(g->packed.begin(), g->packed.end(), same_layout), g->packed.end());

@@ -37,7 +37,7 @@ struct SessionArgs {
 };
 
 // Packs the weights of `g` for the comma-separated kernel levels `levels` (avx2,
-// avxvnni, avx512vnni, neon, neondot, neoni8mm; ARM ones too on an x86 host) into
+// avxvnni, avx512vnni, amx, neon, neondot, neoni8mm; ARM ones too on an x86 host) into
 // pre-packed segments (graph/ir.h, PackedWeights), replacing any for the same layouts.
 // *bytes: the bytes added.
 Status add_packed_levels(const std::string& levels, Graph* g, size_t* bytes);

@@ -159,7 +159,7 @@ class Model:
 
     def session(self, threads: int = 1, isa: Optional[str] = None) -> "Session":
         """A new session: ``threads`` 1 runs on the calling thread, 0 one per core;
-        ``isa`` forces a kernel level ("ref", "avx2", "avxvnni", "avx512vnni", "neon",
+        ``isa`` forces a kernel level ("ref", "avx2", "avxvnni", "avx512vnni", "amx", "neon",
         "neondot", "neoni8mm"), None picks the best the CPU runs."""
         return Session(self, threads=threads, isa=isa)
 
