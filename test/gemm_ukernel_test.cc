@@ -107,7 +107,10 @@ TEST_P(GemmUkernelTest, SingleTile) {
 
 // Long K, a tap or three: across the AMX kernel's 64-byte tile step and 512-byte
 // gather chunk (exact, one past, one short) and its in-place path (one tap, rows at one
-// stride: whole tiles) beside the gathered one (partial tiles repeat rows).
+// stride: whole tiles) beside the gathered one (partial tiles repeat rows); then
+// convolutions whose per-tap K is whole tile steps, with rows of 40 and 35 output pixels
+// so that groups of 16 pixels lie on one row (loaded in place), cross rows, or reach
+// into the padding (gathered).
 TEST_P(GemmUkernelTest, LongK) {
   const size_t mr = kernel().mr, nr = kernel().nr;
   for (size_t ks : {1, 3})
@@ -115,6 +118,12 @@ TEST_P(GemmUkernelTest, LongK) {
       test_variants(GemmTester().m(2 * mr + 3).n(nr + 5).k(k).ks(ks));
       if (HasFatalFailure()) return;
     }
+  for (const ref::ConvShape& s : {square_conv_shape(1, 5, 40, 64, 40, 3, 1, 1, 1),
+                                  square_conv_shape(1, 6, 70, 128, 33, 3, 2, 1, 1),
+                                  square_conv_shape(2, 3, 35, 192, 17, 1, 1, 1, 0)}) {
+    test_variants(GemmTester().conv(s));
+    if (HasFatalFailure()) return;
+  }
 }
 
 // Several taps, each with its own rows: ks 2..9 and 25 over partial and whole tiles.

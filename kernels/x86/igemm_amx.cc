@@ -25,7 +25,7 @@
 //    that is not (it crosses an output row, or a tap falls into the padding), and every
 //    group of int8 activations (flipped on the way), is copied 64 bytes of K at a time
 //    into a 16 x 64 buffer first.
-//  * otherwise K steps straddle taps: one tap with rows at one stride (a 1x1 stride-1
+//  * otherwise (64 < kc4, not a multiple of 64) K steps straddle taps: one tap with rows at one stride (a 1x1 stride-1
 //    convolution, a fully connected layer, a matrix product's A) is loaded in place
 //    (uint8); every other call gathers, K chunk by K chunk, its rows into a 32 x 512-byte
 //    buffer (masked zmm copies, int8 flipped). K's last partial step reads zeros in the
@@ -37,16 +37,18 @@
 // same), or QuantEpilogue::acc_in. The sums are stored to an int32 tile on the stack and
 // requantized by the AVX-512 epilogue (epilogue_avx512.h), 16 rows at a time.
 //
-// Calls whose per-tap K is short (round_up(kc, 4) < 16: a network's first convolution on
-// 3 channels, grouped convolutions of few channels per group) would gather in slivers
-// and fill a fraction of each tile row: they run on the AVX512-VNNI kernel, 8 rows at a
-// time, with its pointer layout rebuilt from this kernel's. Single-row calls use
-// the AVX512-VNNI single-row loop instantiated for this kernel's pointer layout
-// (igemm_avx512vnni.cc).
+// Calls whose per-tap K is under one tile step (round_up(kc, 4) < 64: a network's first
+// convolution on 3 channels, grouped convolutions of few channels per group, the 1x1
+// expansions of narrow inverted residuals) run on the AVX512-VNNI loop, 8 rows at a time
+// over this kernel's pointer layout: on tiles they would fill a fraction of each tile row
+// (and gather taps in slivers), and the tile stores and reloads before the epilogue
+// cost more than they save (measured on MobileNetV2's and RegNetX's layers). Single-row
+// calls use the AVX512-VNNI single-row loop likewise (igemm_avx512vnni.cc).
 //
 // Linux enables tile state per process (dispatch.cc requests it before the level is
-// reported supported). Each call loads its tile configuration (ldtilecfg), so other
-// code using tiles on the thread between calls cannot leave a wrong shape behind.
+// reported supported). Each call checks the thread's tile configuration (sttilecfg)
+// and loads its own when it differs, so other code using tiles on the thread between
+// calls (or a tilerelease) cannot leave a wrong shape behind.
 // Compiled with the AVX512-VNNI flags plus -mamx-tile -mamx-int8 (kernels/x86/gemm.cmake).
 #include <immintrin.h>
 
@@ -67,8 +69,6 @@ constexpr size_t kStep = 64;          // K bytes per tile multiply: one tile row
 constexpr size_t kChunk = 512;        // K bytes gathered per pass: a 32 x 512 buffer (16 KiB)
 constexpr size_t kWeightRow = kNr * 4;  // bytes of one packed group of 4 k (32 channels)
 constexpr size_t kVnniMr = 8;         // the AVX512-VNNI kernel's rows
-// Per-tap K (round_up(kc, 4)) below which a call runs on the AVX512-VNNI kernel.
-constexpr size_t kMinTapK = 16;
 
 // Tile numbers: macros, since GCC's tile intrinsics paste their literal text into asm.
 #define EDGEQ_TMM_C00 0
@@ -88,15 +88,19 @@ struct alignas(64) TileConfig {
   uint8_t rows[16];
 };
 
+// Loads the configuration unless the thread's tiles already have it: ldtilecfg costs
+// about ten times sttilecfg plus a 64-byte compare (46 against 4.5 ns, Xeon).
 inline void configure_tiles() {
-  TileConfig cfg;
-  std::memset(&cfg, 0, sizeof(cfg));
-  cfg.palette = 1;
+  TileConfig want;
+  std::memset(&want, 0, sizeof(want));
+  want.palette = 1;
   for (int t = 0; t < 8; ++t) {
-    cfg.colsb[t] = 64;
-    cfg.rows[t] = 16;
+    want.colsb[t] = 64;
+    want.rows[t] = 16;
   }
-  _tile_loadconfig(&cfg);
+  TileConfig have;
+  _tile_storeconfig(&have);
+  if (_mm512_cmpneq_epi32_mask(_mm512_load_si512(&have), _mm512_load_si512(&want)) != 0) _tile_loadconfig(&want);
 }
 
 inline __mmask64 low_bytes(size_t n) { return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1; }
@@ -292,7 +296,7 @@ void igemm_vnni(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a
 template <bool kFlip>
 void igemm(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c, size_t c_stride,
            size_t n0, const QuantEpilogue* q) {
-  if (((kc + 3) & ~size_t{3}) < kMinTapK)
+  if (((kc + 3) & ~size_t{3}) < kStep)
     return igemm_vnni<kFlip>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
   if (mr > 16) return igemm_tiles<2, kFlip>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
   igemm_tiles<1, kFlip>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
