@@ -69,8 +69,8 @@ namespace {
 constexpr size_t kAlign = 64;
 constexpr size_t kReadSlack = 64;  // kernels read up to 64 bytes past round_up(kc, kr)
 // A tile's pointers live on the stack of the task that runs it: taps x MR of at most
-// this many (32 KiB; a 15x15 kernel with MR 16 fits).
-constexpr size_t kMaxTilePointers = 4096;
+// this many (64 KiB; a 16x16 kernel with MR 32 fits).
+constexpr size_t kMaxTilePointers = kQConvMaxTilePointers;
 // Blocked layers (see the file comment) need kernels of at most this many rows.
 constexpr size_t kMaxBlockedMr = 64;
 
@@ -91,6 +91,19 @@ bool fp32_bounds_exact(const ref::Requant& rq) {
 }
 
 }  // namespace
+
+ref::ConvShape fold_window_columns(const ref::ConvShape& s) {
+  const bool right_padded = int64_t{s.out_w - 1} * s.stride_w + s.kernel_w > s.in_w;
+  if (s.kernel_w <= 1 || s.stride_w != s.kernel_w || s.dilation_w != 1 || s.pad_left != 0 || right_padded ||
+      s.in_w % s.kernel_w != 0 || s.groups != 1 || s.out_w != s.in_w / s.kernel_w)
+    return s;
+  ref::ConvShape f = s;
+  f.in_c = s.in_c * s.kernel_w;
+  f.in_w = s.in_w / s.kernel_w;
+  f.kernel_w = 1;
+  f.stride_w = 1;
+  return f;
+}
 
 // The immutable part: shared by every QConvOp over the same node and layout.
 struct QConvPacked::Impl {
@@ -349,7 +362,7 @@ QConvPacked::~QConvPacked() = default;
 QConvPacked::Result QConvPacked::init(const QConvParams& p, const QGemmKernel& kernel, const uint8_t* prepacked,
                                       size_t prepacked_bytes) {
   impl_.reset();
-  const ref::ConvShape& s = p.shape;
+  const ref::ConvShape s = fold_window_columns(p.shape);
   if (kernel.nr == 0 || kernel.kr == 0) return kDeclined;
   if (s.groups <= 0 || s.in_c % s.groups != 0 || s.out_c % s.groups != 0 || s.batch <= 0 || s.out_h <= 0 ||
       s.out_w <= 0 || s.out_c <= 0 || s.in_c <= 0 || s.in_h <= 0 || s.in_w <= 0 || s.kernel_h <= 0 ||
@@ -424,9 +437,10 @@ InitResult QConvOp::init(const QConvParams& p, const QGemmKernel& kernel, const 
   return init(std::move(packed), p.shape, p.act_s8, kernel, caches);
 }
 
-InitResult QConvOp::init(std::shared_ptr<const QConvPacked> packed, const ref::ConvShape& s, bool act_s8,
+InitResult QConvOp::init(std::shared_ptr<const QConvPacked> packed, const ref::ConvShape& shape, bool act_s8,
                          const QGemmKernel& kernel, const CacheSizes* caches) {
   impl_.reset();
+  const ref::ConvShape s = fold_window_columns(shape);
   const QIgemmUkernel ukernel = act_s8 ? kernel.s8 : kernel.u8;
   if (!packed || !packed->impl_ || ukernel == nullptr || kernel.mr == 0 || kernel.nr != packed->impl_->nr ||
       packed->impl_->ks * kernel.mr > kMaxTilePointers)

@@ -37,8 +37,23 @@ struct QConvParams {
 };
 
 // Version of the packed weight layout below (qconv.cc): a pre-packed file records it,
-// and a file packed with another version is packed again at run time.
-constexpr uint32_t kQConvPackLayout = 1;
+// and a file packed with another version is packed again at run time. Version 2:
+// convolutions whose stride equals their width are packed with the window's columns
+// folded into the channels (fold_window_columns).
+constexpr uint32_t kQConvPackLayout = 2;
+
+// A tile's pointers (taps x the kernel's MR) live on the stack of the task that runs
+// it: layers of more taps than kQConvMaxTilePointers / MR are declined.
+constexpr size_t kQConvMaxTilePointers = 8192;
+
+// The same convolution with the window's kernel_w columns folded into the channels when
+// that is exact: stride_w == kernel_w, dilation_w 1, no left or right padding, in_w a
+// multiple of kernel_w and one group (ViT's patch embedding, 16x16 stride 16 on 3
+// channels, becomes 16x1 on 48 channels: 16 taps instead of 256). A window's kernel_w
+// columns are then kernel_w * in_c consecutive input bytes, and the weights
+// [out_c][kernel_h][kernel_w][in_c] are the same bytes as [out_c][kernel_h][1][kernel_w
+// * in_c]. Any other shape is returned unchanged.
+ref::ConvShape fold_window_columns(const ref::ConvShape& s);
 
 // The packed, immutable data of one convolution for one kernel layout: what depends
 // only on the node and on the kernel's nr, kr, wide_weights and activation offset.

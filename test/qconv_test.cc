@@ -339,11 +339,39 @@ TEST_P(QConvTest, GroupedConvolutions) {
   sweep(shapes, 5);
 }
 
-// The pointers of one tile live on the stack: kernels of more than 4096 / mr taps are
-// declined (the caller keeps the reference), grouped or not; the largest that fits runs.
+// Patch embeddings (stride = kernel, ViT's 16x16 / 16 on 3 channels) run with the
+// window's columns folded into the channels; shapes that must not fold (input width
+// not a multiple of the window, padding, dilation, groups) beside them.
+TEST_P(QConvTest, PatchifyConvolutions) {
+  const ref::ConvShape vit = conv_shape(1, 32, 48, 3, 40, 16, 16, 16, 1, 0, 0, 0, 0);
+  const ref::ConvShape folded = fold_window_columns(vit);
+  EXPECT_EQ(folded.kernel_w, 1);
+  EXPECT_EQ(folded.in_c, 48);
+  EXPECT_EQ(folded.in_w, 3);
+  EXPECT_EQ(folded.stride_w, 1);
+  EXPECT_EQ(folded.out_w, 3);
+  const ref::ConvShape odd_width = conv_shape(1, 8, 18, 5, 9, 4, 4, 4, 1, 0, 0, 0, 0);  // 2 columns left over
+  EXPECT_EQ(fold_window_columns(odd_width).kernel_w, 4);
+  const ref::ConvShape padded = conv_shape(1, 8, 8, 3, 9, 2, 2, 2, 1, 1, 1, 1, 1);
+  EXPECT_EQ(fold_window_columns(padded).kernel_w, 2);
+  const std::vector<ref::ConvShape> shapes = {
+      vit,
+      conv_shape(2, 12, 24, 7, 33, 4, 4, 4, 1, 0, 0, 0, 0),  // batch 2, 28 channels folded
+      conv_shape(1, 9, 20, 3, 17, 3, 2, 2, 1, 0, 0, 0, 0),   // 3x2, stride 2 (stride_h 2 too)
+      odd_width,
+      padded,
+      conv_shape(1, 8, 16, 4, 8, 2, 2, 2, 2, 0, 0, 0, 0),    // dilation 2: not folded
+      grouped(conv_shape(1, 8, 16, 4, 8, 2, 2, 2, 1, 0, 0, 0, 0), 2),  // groups: not folded
+  };
+  sweep(shapes, 12);
+}
+
+// The pointers of one tile live on the stack: kernels of more than
+// kQConvMaxTilePointers / mr taps are declined (the caller keeps the reference),
+// grouped or not; the largest that fits runs.
 TEST_P(QConvTest, DeclinesKernelsWithTooManyTaps) {
   std::mt19937 rng(8);
-  const int32_t taps = static_cast<int32_t>(4096 / kernel().mr);
+  const int32_t taps = static_cast<int32_t>(kQConvMaxTilePointers / kernel().mr);
   for (int32_t groups : {1, 2}) {
     const ref::ConvShape fits = grouped(conv_shape(1, 2, taps + 1, 4, 4, 1, taps, 1, 1, 0, 0, 0, 0), groups);
     const ref::ConvShape too_big = grouped(conv_shape(1, 2, taps + 1, 4, 4, 1, taps + 1, 1, 1, 0, 0, 0, 0), groups);
