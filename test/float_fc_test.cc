@@ -32,6 +32,7 @@
 #include "kernels/ref/ref.h"
 #include "runtime/ops/float_xnn.h"
 #include "runtime/session.h"
+#include "test/model_helpers.h"
 #include "test/scoped_env.h"
 #include "test/test_graphs.h"
 
@@ -219,29 +220,10 @@ std::vector<float> run_session(Session& s, const std::vector<float>& x) {
   return out;
 }
 
-std::unique_ptr<Session> session(const std::shared_ptr<const Model>& m, const std::string& level, int threads = 1) {
-  SessionOptions o;
-  o.isa = level;
-  o.num_threads = threads;
-  std::unique_ptr<Session> s;
-  const Status st = Session::create(m, o, &s);
-  EXPECT_TRUE(st.ok()) << level << ": " << st.message();
-  return s;
-}
-
-std::shared_ptr<const Model> load_from_file(const Graph& g, const std::string& path) {
-  std::vector<uint8_t> bytes;
-  EXPECT_TRUE(serialize_graph(g, &bytes).ok());
-  FILE* f = std::fopen(path.c_str(), "wb");
-  EXPECT_NE(f, nullptr);
-  if (f == nullptr) return nullptr;
-  EXPECT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
-  std::fclose(f);
-  std::shared_ptr<const Model> m;
-  const Status st = Model::load_file(path, &m);
-  EXPECT_TRUE(st.ok()) << st.message();
-  return m;
-}
+using test_models::load_in_memory;
+using test_models::load_via_file;
+using test_models::expect_same_floats;
+using test_models::session_at;
 
 // |got - want| <= 1e-4 relative to the output's largest magnitude (three layers deep).
 void expect_close(const std::vector<float>& got, const std::vector<float>& want, const std::string& what) {
@@ -256,10 +238,6 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
   EXPECT_EQ(failures, 0) << what;
 }
 
-void expect_same(const std::vector<float>& got, const std::vector<float>& want, const std::string& what) {
-  ASSERT_EQ(got.size(), want.size());
-  EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0) << what;
-}
 
 // Four sessions per level: the level's float GEMM runs the layers where it is preferred
 // to XNNPACK, or with XNNPACK off (`xnnpack_off`); each node packed once per layout.
@@ -270,10 +248,10 @@ void four_sessions_per_level(bool xnnpack_off) {
   ASSERT_TRUE(serialize_graph(g, &bytes).ok());
   std::shared_ptr<const Model> plain;
   ASSERT_TRUE(Model::load_memory(bytes.data(), bytes.size(), &plain).ok());
-  const std::vector<float> want = run_session(*session(plain, "ref"), x);
+  const std::vector<float> want = run_session(*session_at(plain, "ref"), x);
 
   const std::string path = testing::TempDir() + "float_fc_" + (xnnpack_off ? "own" : "default") + ".edgeq";
-  std::shared_ptr<const Model> m = load_from_file(g, path);
+  std::shared_ptr<const Model> m = load_via_file(g, path);
   ASSERT_NE(m, nullptr);
   std::set<std::string> packed_layouts;
   for (kern::Isa isa : levels_with_fgemm()) {
@@ -285,7 +263,7 @@ void four_sessions_per_level(bool xnnpack_off) {
     std::vector<std::unique_ptr<Session>> sessions;
     std::vector<float> first;
     for (int i = 0; i < 4; ++i) {
-      sessions.push_back(session(m, kern::isa_name(isa), i % 2 + 1));
+      sessions.push_back(session_at(m, kern::isa_name(isa), i % 2 + 1));
       ASSERT_NE(sessions.back(), nullptr);
       Session& s = *sessions.back();
       if (i == 0) {
@@ -304,11 +282,11 @@ void four_sessions_per_level(bool xnnpack_off) {
       const std::vector<float> y = run_session(s, x);
       expect_close(y, want, "session " + std::to_string(i));
       if (i == 0) first = y;
-      expect_same(y, first, "session " + std::to_string(i) + " against the first");
+      expect_same_floats(y, first, "session " + std::to_string(i) + " against the first");
     }
   }
   // The reference level reads the raw weights, whose pages the packing dropped.
-  expect_same(run_session(*session(m, "ref"), x), want, "reference level after packing");
+  expect_same_floats(run_session(*session_at(m, "ref"), x), want, "reference level after packing");
   std::remove(path.c_str());
 }
 
@@ -330,10 +308,10 @@ TEST(FloatFc, SessionPropagatesNonFiniteInputs) {
   std::vector<float> x = random_floats(kIn, 10, -1.f, 1.f);
   x[3 * 24 + 5] = std::numeric_limits<float>::quiet_NaN();
   x[30 * 24 + 2] = kInf;
-  const std::vector<float> want = run_session(*session(m, "ref"), x);
+  const std::vector<float> want = run_session(*session_at(m, "ref"), x);
   for (kern::Isa isa : levels_with_fgemm()) {
     SCOPED_TRACE(kern::isa_name(isa));
-    const std::vector<float> got = run_session(*session(m, kern::isa_name(isa)), x);
+    const std::vector<float> got = run_session(*session_at(m, kern::isa_name(isa)), x);
     int nan_rows = 0;
     for (size_t i = 0; i < got.size(); ++i) {
       EXPECT_EQ(std::isnan(got[i]), std::isnan(want[i])) << "element " << i;
@@ -351,7 +329,7 @@ TEST(FloatFc, CApiReportsOnePackedCopyForFourSessions) {
   ScopedEnv off("EDGEQ_XNNPACK", "0");  // the best level's float GEMM, on any CPU
   const Graph g = float_net();
   const std::string path = testing::TempDir() + "float_fc_capi.edgeq";
-  { ASSERT_NE(load_from_file(g, path), nullptr); }
+  { ASSERT_NE(load_via_file(g, path), nullptr); }
   edgeq_model* model = nullptr;
   ASSERT_EQ(edgeq_model_load_file(path.c_str(), &model), EDGEQ_OK) << edgeq_last_error();
   const bool has_kernel = kern::kernel_set(kern::best_isa()).fgemm.fn != nullptr;
@@ -410,14 +388,6 @@ Graph prepacked_float_net() {
   return g;
 }
 
-std::shared_ptr<const Model> load_bytes(const Graph& g) {
-  std::vector<uint8_t> bytes;
-  EXPECT_TRUE(serialize_graph(g, &bytes).ok());
-  std::shared_ptr<const Model> m;
-  const Status st = Model::load_memory(bytes.data(), bytes.size(), &m);
-  EXPECT_TRUE(st.ok()) << st.message();
-  return m;
-}
 
 // The outputs of a session on `level`; *status its creation's (error: empty outputs).
 std::vector<float> run_level(const std::shared_ptr<const Model>& m, const std::string& level, const std::vector<float>& x,
@@ -442,21 +412,21 @@ TEST(FloatFcPrepacked, UsedInPlaceWithTheSameOutputs) {
   const std::vector<float> x = random_floats(kIn, 12, -1.f, 1.f);
   for (kern::Isa isa : levels) {
     SCOPED_TRACE(kern::isa_name(isa));
-    std::shared_ptr<const Model> plain = load_bytes(float_net()), packed = load_bytes(g);
+    std::shared_ptr<const Model> plain = load_in_memory(float_net()), packed = load_in_memory(g);
     ASSERT_NE(packed, nullptr);
     EXPECT_TRUE(packed->notes().empty());
     EXPECT_GT(packed->prepacked_bytes(), 0u);
     const std::vector<float> want = run_level(plain, kern::isa_name(isa), x);
-    expect_same(run_level(packed, kern::isa_name(isa), x), want, "pre-packed");
+    expect_same_floats(run_level(packed, kern::isa_name(isa), x), want, "pre-packed");
     EXPECT_EQ(plain->pack_cache().builds(), kFcNodes);
     EXPECT_GT(plain->pack_cache().heap_bytes(), 0u);
     EXPECT_EQ(packed->pack_cache().builds(), kFcNodes);  // entries, wrapping the file's bytes
     EXPECT_EQ(packed->pack_cache().heap_bytes(), 0u);
   }
   // The reference level ignores them.
-  std::shared_ptr<const Model> m = load_bytes(g);
+  std::shared_ptr<const Model> m = load_in_memory(g);
   const std::vector<float> x2 = random_floats(kIn, 13, -1.f, 1.f);
-  expect_same(run_level(m, "ref", x2), run_level(load_bytes(float_net()), "ref", x2), "reference level");
+  expect_same_floats(run_level(m, "ref", x2), run_level(load_in_memory(float_net()), "ref", x2), "reference level");
 }
 
 // Another layout version is ignored with a note (its bytes would change the outputs).
@@ -471,14 +441,14 @@ TEST(FloatFcPrepacked, OtherLayoutVersionIsIgnoredWithANote) {
     pw.data = junk->data() + (64 - reinterpret_cast<uintptr_t>(junk->data()) % 64) % 64;
     pw.owner = junk;
   }
-  std::shared_ptr<const Model> m = load_bytes(g);
+  std::shared_ptr<const Model> m = load_in_memory(g);
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->notes().size(), g.packed.size());
   EXPECT_NE(m->notes()[0].find("layout version"), std::string::npos) << m->notes()[0];
   EXPECT_EQ(m->prepacked_bytes(), 0u);
   const std::vector<float> x = random_floats(kIn, 14, -1.f, 1.f);
   const std::string level = kern::isa_name(levels.back());
-  expect_same(run_level(m, level, x), run_level(load_bytes(float_net()), level, x), "version ignored");
+  expect_same_floats(run_level(m, level, x), run_level(load_in_memory(float_net()), level, x), "version ignored");
 }
 
 // A segment whose size is not the layout's: an error naming the node at session
@@ -496,13 +466,8 @@ TEST(FloatFcPrepacked, WrongSizeIsAnErrorNamingTheNode) {
       return pw.kernel == layout && g.nodes[pw.node].name == "fc2";
     });
     ASSERT_NE(it, g.packed.end());
-    auto bytes = std::make_shared<std::vector<uint8_t>>(it->nbytes + 192, 0);
-    uint8_t* aligned = bytes->data() + (64 - reinterpret_cast<uintptr_t>(bytes->data()) % 64) % 64;
-    std::memcpy(aligned, it->data, it->nbytes);
-    it->nbytes = static_cast<size_t>(static_cast<int64_t>(it->nbytes) + delta);
-    it->data = aligned;
-    it->owner = bytes;
-    std::shared_ptr<const Model> m = load_bytes(g);
+    test_models::resize_segment(&*it, delta);
+    std::shared_ptr<const Model> m = load_in_memory(g);
     ASSERT_NE(m, nullptr);
     const std::vector<float> x = random_floats(kIn, 15, -1.f, 1.f);
     Status st;

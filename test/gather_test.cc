@@ -26,6 +26,7 @@
 #include "graph/write_file.h"
 #include "kernels/ref/ref.h"
 #include "runtime/session.h"
+#include "test/model_helpers.h"
 #include "test/test_graphs.h"
 
 namespace edgeq {
@@ -137,14 +138,7 @@ Graph gather_graph(DType table_type, DType id_type, int32_t rows, std::vector<in
   return g;
 }
 
-std::shared_ptr<const Model> load(const Graph& g) {
-  std::vector<uint8_t> bytes;
-  EXPECT_TRUE(serialize_graph(g, &bytes).ok());
-  std::shared_ptr<const Model> m;
-  const Status st = Model::load_memory(bytes.data(), bytes.size(), &m);
-  EXPECT_TRUE(st.ok()) << st.message();
-  return m;
-}
+std::shared_ptr<const Model> load(const Graph& g) { return test_models::load_in_memory(g); }
 
 // Load status of a graph that may be invalid.
 Status load_status(const Graph& g) {

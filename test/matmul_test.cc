@@ -21,6 +21,7 @@
 #include "kernels/ref/ref.h"
 #include "runtime/schedule.h"
 #include "runtime/session.h"
+#include "test/model_helpers.h"
 #include "test/gemm_tester.h"
 #include "test/test_graphs.h"
 
@@ -476,21 +477,14 @@ Graph attention_like(int dynamic) {
 TEST(MatMulSession, EveryLevelEqualsTheReferenceAndNamesItsKernel) {
   for (int dynamic : {0, 1, 2}) {
     const Graph g = attention_like(dynamic);
-    std::vector<uint8_t> bytes;
-    ASSERT_TRUE(serialize_graph(g, &bytes).ok());
-    std::shared_ptr<const Model> model;
-    const Status ls = Model::load_memory(bytes.data(), bytes.size(), &model);
-    ASSERT_TRUE(ls.ok()) << ls.message();
+    const std::shared_ptr<const Model> model = test_models::load_in_memory(g);
+    ASSERT_NE(model, nullptr);
     const std::vector<float> x = testing_graphs::random_floats(2 * 8 * 24, 9, -1.f, 1.5f);
     std::vector<std::vector<float>> want;
-    for (Isa isa : {Isa::kRef, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kAmx, Isa::kNeon, Isa::kNeonDot, Isa::kNeonI8mm}) {
+    for (Isa isa : test_models::every_level()) {
       if (!kern::isa_supported(isa)) continue;
-      SessionOptions o;
-      o.isa = kern::isa_name(isa);
-      o.num_threads = isa == Isa::kRef ? 1 : 2;
-      std::unique_ptr<Session> s;
-      const Status st = Session::create(model, o, &s);
-      ASSERT_TRUE(st.ok()) << st.message();
+      const std::unique_ptr<Session> s = test_models::session_at(model, kern::isa_name(isa), isa == Isa::kRef ? 1 : 2);
+      ASSERT_NE(s, nullptr);
       ASSERT_TRUE(s->set_input_f32(0, x.data(), x.size()).ok());
       s->run();
       std::vector<std::vector<float>> outs(2, std::vector<float>(128));

@@ -21,6 +21,7 @@
 #include "kernels/pack_layout.h"
 #include "kernels/qdwconv.h"
 #include "runtime/session.h"
+#include "test/model_helpers.h"
 #include "test/test_graphs.h"
 
 namespace edgeq {
@@ -91,12 +92,7 @@ Status load(const std::vector<uint8_t>& file, std::shared_ptr<const Model>* m) {
   return Model::load_memory(file.data(), file.size(), m);
 }
 
-std::vector<std::string> optimized_levels() {
-  std::vector<std::string> levels;
-  for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l)
-    if (kern::isa_supported(static_cast<kern::Isa>(l))) levels.push_back(kern::isa_name(static_cast<kern::Isa>(l)));
-  return levels;
-}
+using test_models::optimized_levels;
 
 const std::vector<int8_t>& input() {
   static const std::vector<int8_t> x = [] {
@@ -445,13 +441,7 @@ TEST(Prepacked, WrongSizeIsAnErrorNamingTheNode) {
         return is_segment(pw) && g.nodes[pw.node].name == node;
       });
       ASSERT_NE(it, g.packed.end());
-      // A 64-byte aligned copy, so that only the size is wrong.
-      auto bytes = std::make_shared<std::vector<uint8_t>>(it->nbytes + 192, 0);
-      uint8_t* aligned = bytes->data() + (64 - reinterpret_cast<uintptr_t>(bytes->data()) % 64) % 64;
-      std::memcpy(aligned, it->data, it->nbytes);
-      it->nbytes = static_cast<size_t>(static_cast<int64_t>(it->nbytes) + delta);
-      it->data = aligned;
-      it->owner = bytes;
+      test_models::resize_segment(&*it, delta);  // only the size is wrong
       std::shared_ptr<const Model> m;
       ASSERT_TRUE(load(serialize(g), &m).ok());
       Status st;

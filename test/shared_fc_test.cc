@@ -23,6 +23,7 @@
 #include "kernels/memory.h"
 #include "kernels/qmatmul.h"
 #include "runtime/session.h"
+#include "test/model_helpers.h"
 #include "test/test_graphs.h"
 
 namespace edgeq {
@@ -120,43 +121,15 @@ std::vector<float> run_session(Session& s) {
   return out;
 }
 
-std::unique_ptr<Session> session(const std::shared_ptr<const Model>& m, const std::string& level, int threads = 1) {
-  SessionOptions o;
-  o.isa = level;
-  o.num_threads = threads;
-  std::unique_ptr<Session> s;
-  const Status st = Session::create(m, o, &s);
-  EXPECT_TRUE(st.ok()) << level << ": " << st.message();
-  return s;
-}
+using test_models::optimized_levels;
+using test_models::expect_same_floats;
+using test_models::session_at;
 
-// Bit for bit (NaN equal to NaN of the same bits).
-void expect_same(const std::vector<float>& got, const std::vector<float>& want, const std::string& what) {
-  ASSERT_EQ(got.size(), want.size());
-  EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0) << what;
-}
-
-std::vector<std::string> optimized_levels() {
-  std::vector<std::string> levels;
-  for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l)
-    if (kern::isa_supported(static_cast<kern::Isa>(l))) levels.push_back(kern::isa_name(static_cast<kern::Isa>(l)));
-  return levels;
-}
 
 // The model written to a file and loaded from it (mapped: packing may drop pages).
 std::shared_ptr<const Model> load_from_file(const Graph& g, std::string* path) {
-  std::vector<uint8_t> bytes;
-  EXPECT_TRUE(serialize_graph(g, &bytes).ok());
   *path = testing::TempDir() + "shared_fc_" + std::to_string(reinterpret_cast<uintptr_t>(&g)) + ".edgeq";
-  FILE* f = std::fopen(path->c_str(), "wb");
-  EXPECT_NE(f, nullptr);
-  if (f == nullptr) return nullptr;
-  EXPECT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
-  std::fclose(f);
-  std::shared_ptr<const Model> m;
-  const Status st = Model::load_file(*path, &m);
-  EXPECT_TRUE(st.ok()) << st.message();
-  return m;
+  return test_models::load_via_file(g, *path);
 }
 
 // ------------------------------------------------------------------ the kernel layer
@@ -230,8 +203,8 @@ TEST(SharedFcPacking, SharedWeightsEqualOwnBitForBit) {
       own.run(a, nullptr, y_own.data());
       shared1.run(a, nullptr, y1.data());
       shared2.run(a, nullptr, y2.data());
-      expect_same(y1, y_own, "first op on the shared weights");
-      expect_same(y2, y_own, "second op on the shared weights");
+      expect_same_floats(y1, y_own, "first op on the shared weights");
+      expect_same_floats(y2, y_own, "second op on the shared weights");
       ++ran;
       // Weights packed for another offset (another A zero point, or a dynamic mode's
       // offset for a float-output layer) do not fit: declined, never a wrong answer.
@@ -262,7 +235,7 @@ TEST(SharedFcPacking, FourSessionsPerLevelPackOnceAndEqualTheReference) {
   ASSERT_TRUE(serialize_graph(g, &bytes).ok());
   std::shared_ptr<const Model> plain;
   ASSERT_TRUE(Model::load_memory(bytes.data(), bytes.size(), &plain).ok());
-  std::unique_ptr<Session> ref_session = session(plain, "ref");
+  std::unique_ptr<Session> ref_session = session_at(plain, "ref");
   ASSERT_NE(ref_session, nullptr);
   const std::vector<float> want = run_session(*ref_session);
   bool some_nonzero = false;
@@ -280,7 +253,7 @@ TEST(SharedFcPacking, FourSessionsPerLevelPackOnceAndEqualTheReference) {
     size_t after_first = 0, heap_after_first = 0, own = 0;
     std::vector<std::unique_ptr<Session>> sessions;
     for (int i = 0; i < 4; ++i) {
-      sessions.push_back(session(m, level, i % 2 + 1));
+      sessions.push_back(session_at(m, level, i % 2 + 1));
       ASSERT_NE(sessions.back(), nullptr);
       Session& s = *sessions.back();
       if (i == 0) {
@@ -300,14 +273,14 @@ TEST(SharedFcPacking, FourSessionsPerLevelPackOnceAndEqualTheReference) {
         EXPECT_EQ(m->pack_cache().heap_bytes(), heap_after_first) << "session " << i;
         EXPECT_EQ(s.packed_bytes(), own) << "session " << i;
       }
-      expect_same(run_session(s), want, "session " + std::to_string(i));
+      expect_same_floats(run_session(s), want, "session " + std::to_string(i));
     }
     // Sessions run again, in another order: still the same.
-    for (auto it = sessions.rbegin(); it != sessions.rend(); ++it) expect_same(run_session(**it), want, "again");
+    for (auto it = sessions.rbegin(); it != sessions.rend(); ++it) expect_same_floats(run_session(**it), want, "again");
   }
-  std::unique_ptr<Session> ref_again = session(m, "ref");
+  std::unique_ptr<Session> ref_again = session_at(m, "ref");
   ASSERT_NE(ref_again, nullptr);
-  expect_same(run_session(*ref_again), want, "reference level after packing");
+  expect_same_floats(run_session(*ref_again), want, "reference level after packing");
   std::remove(path.c_str());
 }
 
@@ -321,7 +294,7 @@ TEST(SharedFcPacking, OutOfMemoryWhilePackingLeavesTheModelUsable) {
   ASSERT_TRUE(serialize_graph(g, &bytes).ok());
   std::shared_ptr<const Model> plain;
   ASSERT_TRUE(Model::load_memory(bytes.data(), bytes.size(), &plain).ok());
-  const std::vector<float> want = run_session(*session(plain, "ref"));
+  const std::vector<float> want = run_session(*session_at(plain, "ref"));
   int failures = 0;
   for (int64_t n = 1; n <= 12; ++n) {
     std::shared_ptr<const Model> m;
@@ -339,9 +312,9 @@ TEST(SharedFcPacking, OutOfMemoryWhilePackingLeavesTheModelUsable) {
     }
     ++failures;
     EXPECT_EQ(st.code(), StatusCode::kOutOfMemory) << "allocation " << n << ": " << st.message();
-    std::unique_ptr<Session> again = session(m, levels.back());
+    std::unique_ptr<Session> again = session_at(m, levels.back());
     ASSERT_NE(again, nullptr);
-    expect_same(run_session(*again), want, "after a failed allocation " + std::to_string(n));
+    expect_same_floats(run_session(*again), want, "after a failed allocation " + std::to_string(n));
   }
   EXPECT_GT(failures, 4);  // the four nodes' packed weights at least
 }
@@ -388,7 +361,7 @@ TEST(SharedFcPacking, CApiReportsOnePackedCopyForFourSessions) {
     ASSERT_EQ(edgeq_session_run(s), EDGEQ_OK);
     ASSERT_EQ(edgeq_session_get_output_f32(s, 1, y.data(), y.size()), EDGEQ_OK);
     if (first.empty()) first = y;
-    expect_same(y, first, "C API session");
+    expect_same_floats(y, first, "C API session");
   }
   for (edgeq_session* s : sessions) edgeq_session_destroy(s);
   edgeq_model_release(model);

@@ -1,0 +1,100 @@
+// Helpers of the model-level suites: a graph serialized and loaded (from memory, or
+// through a file so that it is mapped), sessions at a named level, the levels this CPU
+// runs, bit-exact float comparison, and a pre-packed segment given a wrong size.
+// Failures are reported with EXPECT (the caller's test fails and goes on).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "graph/format.h"
+#include "graph/ir.h"
+#include "kernels/kernels.h"
+#include "runtime/session.h"
+
+namespace edgeq {
+namespace test_models {
+
+// Every kernel level, the reference first (levels the CPU lacks included: callers skip
+// them with kern::isa_supported).
+inline std::vector<kern::Isa> every_level() {
+  std::vector<kern::Isa> levels;
+  for (int l = 0; l < static_cast<int>(kern::Isa::kCount); ++l) levels.push_back(static_cast<kern::Isa>(l));
+  return levels;
+}
+
+// The names of the optimized levels this CPU runs.
+inline std::vector<std::string> optimized_levels() {
+  std::vector<std::string> levels;
+  for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l)
+    if (kern::isa_supported(static_cast<kern::Isa>(l))) levels.push_back(kern::isa_name(static_cast<kern::Isa>(l)));
+  return levels;
+}
+
+inline std::vector<uint8_t> serialized(const Graph& g) {
+  std::vector<uint8_t> bytes;
+  const Status st = serialize_graph(g, &bytes);
+  EXPECT_TRUE(st.ok()) << st.message();
+  return bytes;
+}
+
+// `g` serialized and loaded from memory; null (and a failure) when either step fails.
+inline std::shared_ptr<const Model> load_in_memory(const Graph& g) {
+  const std::vector<uint8_t> bytes = serialized(g);
+  std::shared_ptr<const Model> m;
+  const Status st = Model::load_memory(bytes.data(), bytes.size(), &m);
+  EXPECT_TRUE(st.ok()) << st.message();
+  return m;
+}
+
+// `g` written to `path` and loaded from the file (mapped: packing may drop its pages).
+inline std::shared_ptr<const Model> load_via_file(const Graph& g, const std::string& path) {
+  const std::vector<uint8_t> bytes = serialized(g);
+  FILE* f = std::fopen(path.c_str(), "wb");
+  EXPECT_NE(f, nullptr) << path;
+  if (f == nullptr) return nullptr;
+  EXPECT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+  std::fclose(f);
+  std::shared_ptr<const Model> m;
+  const Status st = Model::load_file(path, &m);
+  EXPECT_TRUE(st.ok()) << st.message();
+  return m;
+}
+
+// A session on `level` ("" or a level name) with `threads` threads; null on failure.
+inline std::unique_ptr<Session> session_at(const std::shared_ptr<const Model>& m, const std::string& level,
+                                           int threads = 1) {
+  SessionOptions o;
+  o.isa = level;
+  o.num_threads = threads;
+  std::unique_ptr<Session> s;
+  const Status st = Session::create(m, o, &s);
+  EXPECT_TRUE(st.ok()) << level << ": " << st.message();
+  return s;
+}
+
+// Bit for bit (NaN equal to NaN of the same bits).
+inline void expect_same_floats(const std::vector<float>& got, const std::vector<float>& want, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0) << what;
+}
+
+// Points `pw` at a 64-byte aligned copy of its bytes and changes its size by `delta`
+// bytes, so that only the size is wrong.
+inline void resize_segment(PackedWeights* pw, int64_t delta) {
+  auto bytes = std::make_shared<std::vector<uint8_t>>(pw->nbytes + 192, 0);
+  uint8_t* aligned = bytes->data() + (64 - reinterpret_cast<uintptr_t>(bytes->data()) % 64) % 64;
+  std::memcpy(aligned, pw->data, pw->nbytes);
+  pw->nbytes = static_cast<size_t>(static_cast<int64_t>(pw->nbytes) + delta);
+  pw->data = aligned;
+  pw->owner = bytes;
+}
+
+}  // namespace test_models
+}  // namespace edgeq
