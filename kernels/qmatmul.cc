@@ -145,19 +145,26 @@ struct BlockLayout {
                              kAlign)) {}
 };
 
+// What init() declines whatever the packed weights and the kernel's functions: the
+// layout's parameters and the params.
+bool layout_accepts(const QMatMulParams& params, const QGemmKernel& kernel) {
+  const ref::MatMulShape& s = params.shape;
+  if (kernel.mr == 0 || kernel.mr > kMaxMr || kernel.nr == 0 || kernel.kr == 0 ||
+      size_t{kernel.mr} * kernel.nr > kMaxTile)
+    return false;
+  if (s.m <= 0 || s.n <= 0 || s.k <= 0 || s.batches <= 0) return false;
+  if (params.mode == 0 && !params.y_f32 && params.rq.per_channel) return false;
+  if (params.y_f32 && params.mode != 0) return false;
+  if (params.weight != nullptr && ((params.mode == 0 && !params.y_f32) || s.batches != 1 || s.b_batches != 1))
+    return false;
+  return !params.a_prequantized || (params.weight != nullptr && params.mode == 1);
+}
+
 // What init() declines whatever the packed weights (a null ukernel: declined).
 QIgemmUkernel accepted_ukernel(const QMatMulParams& params, const QGemmKernel& kernel) {
-  const ref::MatMulShape& s = params.shape;
   const bool a_s8 = params.mode == 0 && params.a_s8;
-  if (!kernel.int32_output || kernel.mr == 0 || kernel.mr > kMaxMr || kernel.nr == 0 || kernel.kr == 0 ||
-      size_t{kernel.mr} * kernel.nr > kMaxTile || (a_s8 ? kernel.s8 : kernel.u8) == nullptr)
+  if (!kernel.int32_output || (a_s8 ? kernel.s8 : kernel.u8) == nullptr || !layout_accepts(params, kernel))
     return nullptr;
-  if (s.m <= 0 || s.n <= 0 || s.k <= 0 || s.batches <= 0) return nullptr;
-  if (params.mode == 0 && !params.y_f32 && params.rq.per_channel) return nullptr;
-  if (params.y_f32 && params.mode != 0) return nullptr;
-  if (params.weight != nullptr && ((params.mode == 0 && !params.y_f32) || s.batches != 1 || s.b_batches != 1))
-    return nullptr;
-  if (params.a_prequantized && !(params.weight != nullptr && params.mode == 1)) return nullptr;
   return a_s8 ? kernel.s8 : kernel.u8;
 }
 
@@ -169,27 +176,71 @@ uint32_t QMatMulPacked::a_offset(const QMatMulParams& params, const QGemmKernel&
   return params.y_f32 ? static_cast<uint32_t>(params.a_zero_point) + act : act;
 }
 
+std::string qmatmul_layout_prefix(const char* kernel) { return std::string("qmatmul/") + kernel + "/"; }
+
+std::string qmatmul_layout_name(const char* kernel, uint32_t a_offset) {
+  return qmatmul_layout_prefix(kernel) + std::to_string(a_offset);
+}
+
+bool is_qmatmul_layout(const std::string& name) { return name.rfind("qmatmul/", 0) == 0; }
+
+size_t QMatMulPacked::segment_bytes(const QMatMulParams& params, const QGemmKernel& layout) {
+  if (!layout_accepts(params, layout) || params.weight == nullptr) return 0;
+  const BlockLayout blocks(layout, static_cast<size_t>(params.shape.k), static_cast<size_t>(params.shape.n));
+  return blocks.blocks * blocks.block_bytes + static_cast<size_t>(params.shape.n) * sizeof(uint32_t);
+}
+
+InitResult QMatMulPacked::make(const QMatMulParams& params, const QGemmKernel& layout, const void* ukernel,
+                               const uint8_t* segment, size_t segment_nbytes,
+                               std::shared_ptr<const QMatMulPacked>* out) {
+  out->reset();
+  const size_t size = segment_bytes(params, layout);
+  if (size == 0) return InitResult::kDeclined;
+  const size_t k = static_cast<size_t>(params.shape.k), n = static_cast<size_t>(params.shape.n);
+  const BlockLayout blocks(layout, k, n);
+  auto packed = std::make_shared<QMatMulPacked>();
+  packed->bytes_ = blocks.blocks * blocks.block_bytes;
+  packed->segment_size_ = size;
+  packed->ukernel_ = ukernel;
+  packed->a_offset_ = a_offset(params, layout);
+  packed->k_ = params.shape.k;
+  packed->n_ = params.shape.n;
+  if (segment != nullptr) {
+    if (segment_nbytes != size || reinterpret_cast<uintptr_t>(segment) % kAlign != 0) return InitResult::kDeclined;
+    packed->base_ = segment;
+    *out = std::move(packed);
+    return InitResult::kReady;
+  }
+  packed->data_ = aligned_buffer(size, kAlign);
+  if (!packed->data_) return InitResult::kOutOfMemory;
+  packed->base_ = packed->data_.get();
+  const int8_t* w = params.weight;
+  pack_blocks(packed->data_.get(), reinterpret_cast<uint32_t*>(packed->data_.get() + packed->bytes_), blocks.blocks,
+              blocks.block_bytes, layout.nr, layout.kr, layout.wide_weights, k, n, packed->a_offset_,
+              [&](size_t kk, size_t j) { return int32_t{w[j * k + kk]}; });
+  *out = std::move(packed);
+  return InitResult::kReady;
+}
+
 InitResult QMatMulPacked::pack_weights(const QMatMulParams& params, const QGemmKernel& kernel,
                                        std::shared_ptr<const QMatMulPacked>* out) {
   out->reset();
   const QIgemmUkernel uk = accepted_ukernel(params, kernel);
   if (uk == nullptr || params.weight == nullptr) return InitResult::kDeclined;
-  const size_t k = static_cast<size_t>(params.shape.k), n = static_cast<size_t>(params.shape.n);
-  const BlockLayout layout(kernel, k, n);
-  auto packed = std::make_shared<QMatMulPacked>();
-  packed->bytes_ = layout.blocks * layout.block_bytes;
-  packed->data_ = aligned_buffer(packed->bytes_, kAlign);
-  if (!packed->data_) return InitResult::kOutOfMemory;
-  packed->colsum_.resize(n);
-  packed->ukernel_ = reinterpret_cast<const void*>(uk);
-  packed->a_offset_ = a_offset(params, kernel);
-  packed->k_ = params.shape.k;
-  packed->n_ = params.shape.n;
-  const int8_t* w = params.weight;
-  pack_blocks(packed->data_.get(), packed->colsum_.data(), layout.blocks, layout.block_bytes, kernel.nr, kernel.kr,
-              kernel.wide_weights, k, n, packed->a_offset_, [&](size_t kk, size_t j) { return int32_t{w[j * k + kk]}; });
-  *out = std::move(packed);
-  return InitResult::kReady;
+  return make(params, kernel, reinterpret_cast<const void*>(uk), nullptr, 0, out);
+}
+
+InitResult QMatMulPacked::pack_layout(const QMatMulParams& params, const QGemmKernel& layout,
+                                      std::shared_ptr<const QMatMulPacked>* out) {
+  return make(params, layout, nullptr, nullptr, 0, out);
+}
+
+InitResult QMatMulPacked::from_segment(const QMatMulParams& params, const QGemmKernel& kernel, const uint8_t* data,
+                                       size_t nbytes, std::shared_ptr<const QMatMulPacked>* out) {
+  out->reset();
+  const QIgemmUkernel uk = accepted_ukernel(params, kernel);
+  if (uk == nullptr || params.weight == nullptr || data == nullptr) return InitResult::kDeclined;
+  return make(params, kernel, reinterpret_cast<const void*>(uk), data, nbytes, out);
 }
 
 struct QMatMulOp::Impl {

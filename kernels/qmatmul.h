@@ -84,24 +84,58 @@ struct QMatMulParams {
 // offset folded into the packed bias, a_offset(params, kernel): A's zero point plus
 // the kernel's act offset in the float-output mode 0, the act offset alone in the
 // dynamic modes.
+//
+// The packed blocks are followed by the n column sums (uint32): those bytes together are
+// what a pre-packed file stores (segment_bytes(), layout version kQMatMulPackLayout,
+// under the name qmatmul_layout_name()), used in place by from_segment().
+// Version of QMatMulPacked's segment layout (below): a pre-packed file records it, and a
+// segment of another version is packed again at run time.
+constexpr uint32_t kQMatMulPackLayout = 1;
+
+// The name a fully connected layer's QMatMulPacked is stored and cached under: the
+// kernel's name and the offset folded into the packed bias, "qmatmul/<kernel>/<offset>".
+std::string qmatmul_layout_name(const char* kernel, uint32_t a_offset);
+// "qmatmul/<kernel>/": what every such name of the kernel starts with.
+std::string qmatmul_layout_prefix(const char* kernel);
+bool is_qmatmul_layout(const std::string& name);
+
 class QMatMulPacked {
  public:
   // kDeclined when QMatMulOp::init() would decline the (fully connected) params with
   // this kernel; kOutOfMemory.
   static InitResult pack_weights(const QMatMulParams& params, const QGemmKernel& kernel,
                                  std::shared_ptr<const QMatMulPacked>* out);
+  // The same bytes for a layout's packing parameters alone (its functions may be null:
+  // kern::gemm_pack_layouts gives any level's), for a pre-packed file; such a packing
+  // is for segment_data() only, never for an op.
+  static InitResult pack_layout(const QMatMulParams& params, const QGemmKernel& layout,
+                                std::shared_ptr<const QMatMulPacked>* out);
+  // Pre-packed bytes (64-byte aligned, living as long as the result) used in place:
+  // kDeclined when the kernel declines the params, or the bytes are misaligned or not
+  // segment_bytes() long.
+  static InitResult from_segment(const QMatMulParams& params, const QGemmKernel& kernel, const uint8_t* data,
+                                 size_t nbytes, std::shared_ptr<const QMatMulPacked>* out);
+  // The size of the segment of these params for this layout (0: the layout declines them).
+  static size_t segment_bytes(const QMatMulParams& params, const QGemmKernel& layout);
   // The offset the packed bias folds in (above).
   static uint32_t a_offset(const QMatMulParams& params, const QGemmKernel& kernel);
 
-  size_t heap_bytes() const { return bytes_ + colsum_.size() * sizeof(uint32_t); }
-  const uint8_t* weights() const { return data_.get(); }
-  const uint32_t* colsum() const { return colsum_.data(); }
+  // Heap bytes this object holds (none for a segment used in place).
+  size_t heap_bytes() const { return data_ ? segment_size_ : 0; }
+  const uint8_t* weights() const { return base_; }
+  const uint32_t* colsum() const { return reinterpret_cast<const uint32_t*>(base_ + bytes_); }
+  // The segment: weights() then colsum(), segment_size() bytes.
+  const uint8_t* segment_data() const { return base_; }
+  size_t segment_size() const { return segment_size_; }
 
  private:
   friend class QMatMulOp;
-  AlignedBuffer data_;
-  size_t bytes_ = 0;
-  std::vector<uint32_t> colsum_;
+  static InitResult make(const QMatMulParams& params, const QGemmKernel& layout, const void* ukernel,
+                         const uint8_t* segment, size_t segment_nbytes, std::shared_ptr<const QMatMulPacked>* out);
+  AlignedBuffer data_;      // packed here, or null (a segment in place)
+  const uint8_t* base_ = nullptr;
+  size_t bytes_ = 0;         // the packed blocks; the column sums follow
+  size_t segment_size_ = 0;
   // What the bytes were made for, checked by QMatMulOp::init().
   const void* ukernel_ = nullptr;
   uint32_t a_offset_ = 0;

@@ -22,6 +22,7 @@
 #include "kernels/pack_layout.h"
 #include "kernels/qconv.h"
 #include "kernels/qdwconv.h"
+#include "kernels/qmatmul.h"
 #include "kernels/ref/ref.h"
 
 namespace edgeq {
@@ -143,9 +144,11 @@ bool w127_only_layout(const std::string& kernel) {
 }
 
 // The layout version this build packs for the kernel named `kernel`: a float fully
-// connected panel layout's, a depthwise layout's or the GEMM layouts'.
+// connected panel layout's, a dynamically quantized fully connected layer's
+// (kern::qmatmul_layout_name), a depthwise layout's or the GEMM layouts'.
 uint32_t layout_version(const std::string& kernel) {
   if (kern::is_ffc_layout(kernel)) return kern::kFFcPackLayout;
+  if (kern::is_qmatmul_layout(kernel)) return kern::kQMatMulPackLayout;
   for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l)
     for (const kern::DwKernel& k : kern::dw_pack_layouts(static_cast<kern::Isa>(l)).kernel)
       if (k.name != nullptr && kernel == k.name) return kern::kQDwPackLayout;

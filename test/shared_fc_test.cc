@@ -21,7 +21,9 @@
 #include "graph/format.h"
 #include "kernels/kernels.h"
 #include "kernels/memory.h"
+#include "kernels/pack_layout.h"
 #include "kernels/qmatmul.h"
+#include "runtime/ops/ops.h"
 #include "runtime/session.h"
 #include "test/model_helpers.h"
 #include "test/test_graphs.h"
@@ -282,6 +284,112 @@ TEST(SharedFcPacking, FourSessionsPerLevelPackOnceAndEqualTheReference) {
   ASSERT_NE(ref_again, nullptr);
   expect_same_floats(run_session(*ref_again), want, "reference level after packing");
   std::remove(path.c_str());
+}
+
+// fc_net() with its two dynamically quantized fully connected layers pre-packed for every
+// level's layouts (prepack_dynamic_fc, as `edgeq pack` does).
+Graph prepacked_fc_net() {
+  Graph g = fc_net();
+  for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l)
+    for (const kern::QGemmKernel& layout : kern::gemm_pack_layouts(static_cast<kern::Isa>(l)))
+      EXPECT_TRUE(prepack_dynamic_fc(g, layout, &g.packed).ok());
+  return g;
+}
+
+// The pre-packed segments of a level: used in place (the model packs nothing for those
+// two nodes: its heap is the plain model's less their packed bytes), outputs equal to
+// the reference level bit for bit; a segment of the wrong size is an error naming the
+// node, one of another layout version is ignored with a note, and a segment's bytes
+// are what the layer computes with.
+TEST(SharedFcPacking, PrepackedDynamicLayersRunInPlace) {
+  Graph g = prepacked_fc_net();
+  // fc_row and fc_tensor for every x86 level (one layout each) and for the neon level
+  // (AArch64's and ARMv7's layouts, each node in the exact or the [-127, 127] one);
+  // at least one per level.
+  for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l) {
+    size_t found = 0;
+    for (const kern::QGemmKernel& layout : kern::gemm_pack_layouts(static_cast<kern::Isa>(l)))
+      for (const PackedWeights& pw : g.packed)
+        if (pw.kernel.rfind(kern::qmatmul_layout_prefix(layout.name), 0) == 0) ++found;
+    EXPECT_GE(found, 2u) << kern::isa_name(static_cast<kern::Isa>(l));
+  }
+  const std::shared_ptr<const Model> plain = test_models::load_in_memory(fc_net());
+  ASSERT_NE(plain, nullptr);
+  const std::vector<float> want = run_session(*session_at(plain, "ref"));
+  std::string path;
+  const std::shared_ptr<const Model> m = load_from_file(g, &path);
+  ASSERT_NE(m, nullptr);
+  EXPECT_TRUE(m->notes().empty());
+  for (const std::string& level : optimized_levels()) {
+    SCOPED_TRACE(level);
+    kern::Isa isa;
+    ASSERT_TRUE(kern::parse_isa(level, &isa));
+    if (!kern::kernel_set(isa).gemm.int32_output) continue;
+    const size_t plain_heap = plain->pack_cache().heap_bytes(), heap = m->pack_cache().heap_bytes();
+    std::unique_ptr<Session> a = session_at(plain, level), b = session_at(m, level);
+    ASSERT_NE(a, nullptr);
+    ASSERT_NE(b, nullptr);
+    size_t in_place = 0;
+    for (const PackedWeights& pw : g.packed)
+      for (const kern::QGemmKernel* k : {&kern::kernel_set(isa).gemm, &kern::kernel_set(isa).gemm_w127})
+        if (k->name != nullptr && pw.kernel.rfind(kern::qmatmul_layout_prefix(k->name), 0) == 0) in_place += pw.nbytes;
+    EXPECT_GT(in_place, 0u);
+    EXPECT_EQ((m->pack_cache().heap_bytes() - heap) + in_place, plain->pack_cache().heap_bytes() - plain_heap);
+    expect_same_floats(run_session(*b), want, "pre-packed");
+  }
+  std::remove(path.c_str());
+
+  const std::vector<std::string> levels = optimized_levels();
+  if (levels.empty()) return;
+  kern::Isa best;
+  ASSERT_TRUE(kern::parse_isa(levels.back(), &best));
+  const kern::QGemmKernel& exact = kern::kernel_set(best).gemm;
+  if (!exact.int32_output) return;
+  // fc_row's weights hold -128: the exact kernel's segment is the one looked up.
+  auto fc_row_segment = [&](Graph& graph) {
+    for (PackedWeights& pw : graph.packed)
+      if (graph.nodes[pw.node].name == "fc_row" && pw.kernel.rfind(kern::qmatmul_layout_prefix(exact.name), 0) == 0)
+        return &pw;
+    return static_cast<PackedWeights*>(nullptr);
+  };
+  for (int64_t delta : {-64, 64}) {
+    Graph bad = prepacked_fc_net();
+    PackedWeights* pw = fc_row_segment(bad);
+    ASSERT_NE(pw, nullptr);
+    test_models::resize_segment(pw, delta);
+    const std::shared_ptr<const Model> mb = test_models::load_in_memory(bad);
+    ASSERT_NE(mb, nullptr);
+    SessionOptions o;
+    o.isa = levels.back();
+    std::unique_ptr<Session> s;
+    const Status st = Session::create(mb, o, &s);
+    EXPECT_FALSE(st.ok()) << delta;
+    EXPECT_NE(st.message().find("fc_row"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("pre-packed"), std::string::npos) << st.message();
+  }
+  {
+    Graph other = prepacked_fc_net();
+    PackedWeights* pw = fc_row_segment(other);
+    ASSERT_NE(pw, nullptr);
+    pw->layout = kern::kQMatMulPackLayout + 1;
+    const std::shared_ptr<const Model> mo = test_models::load_in_memory(other);
+    ASSERT_NE(mo, nullptr);
+    ASSERT_EQ(mo->notes().size(), 1u);
+    EXPECT_NE(mo->notes()[0].find("layout version"), std::string::npos) << mo->notes()[0];
+    expect_same_floats(run_session(*session_at(mo, levels.back())), want, "another layout version");
+  }
+  {
+    // Zeroed weight blocks: the layer computes with the segment's bytes, not the raw weights.
+    Graph zeroed = prepacked_fc_net();
+    PackedWeights* pw = fc_row_segment(zeroed);
+    ASSERT_NE(pw, nullptr);
+    test_models::resize_segment(pw, 0);
+    std::memset(const_cast<uint8_t*>(pw->data), 0, pw->nbytes / 2);
+    const std::shared_ptr<const Model> mz = test_models::load_in_memory(zeroed);
+    ASSERT_NE(mz, nullptr);
+    const std::vector<float> got = run_session(*session_at(mz, levels.back()));
+    EXPECT_NE(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0);
+  }
 }
 
 // A failed allocation while a session packs keeps nothing in the model: the session

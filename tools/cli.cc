@@ -4,6 +4,7 @@
 #include "kernels/dw_pack_layout.h"
 #include "kernels/ffc.h"
 #include "kernels/pack_layout.h"
+#include "kernels/qmatmul.h"
 
 #include <unistd.h>
 
@@ -65,10 +66,14 @@ Status add_packed_levels(const std::string& levels, Graph* g, size_t* bytes) {
       return InvalidArgument("--pack: unknown kernel level '" + name +
                              "' (avx2, avxvnni, avx512vnni, amx, neon, neondot, neoni8mm)");
     for (const kern::QGemmKernel& layout : kern::gemm_pack_layouts(isa)) {
-      auto same_layout = [&](const PackedWeights& pw) { return pw.kernel == layout.name || pw.kernel == layout.name_s8; };
+      const std::string dynamic = kern::qmatmul_layout_prefix(layout.name);
+      auto same_layout = [&](const PackedWeights& pw) {
+        return pw.kernel == layout.name || pw.kernel == layout.name_s8 || pw.kernel.rfind(dynamic, 0) == 0;
+      };
       g->packed.erase(std::remove_if(g->packed.begin(), g->packed.end(), same_layout), g->packed.end());
       const size_t first = g->packed.size();
       EDGEQ_RETURN_IF_ERROR(prepack_gemm(*g, layout, &g->packed));
+      EDGEQ_RETURN_IF_ERROR(prepack_dynamic_fc(*g, layout, &g->packed));
       for (size_t i = first; i < g->packed.size(); ++i) *bytes += g->packed[i].nbytes;
     }
     const kern::DwKernels dw = kern::dw_pack_layouts(isa);

@@ -168,6 +168,26 @@ struct FcDims {
 // A fully connected layer as a 1x1 convolution over m pixels.
 ref::ConvShape fc_shape(const FcDims& d) { return {1, 1, d.m, d.k, 1, d.m, d.n, 1, 1, 1, 1, 1, 1, 0, 0, 1}; }
 
+// The engine parameters of dynamically quantized fully connected node n (`per_tensor`:
+// attribute dynamic 1), but for the level's quantize kernel; w_scale and bias must
+// outlive them.
+kern::QMatMulParams dynamic_fc_params(const Graph& g, const Node& n, const FcDims& d, bool per_tensor,
+                                      const std::vector<float>& w_scale, const float* bias) {
+  kern::QMatMulParams p;
+  const int32_t a_shape[2] = {d.m, d.k}, b_shape[2] = {d.k, d.n};
+  ref::make_matmul_shape(a_shape, 2, b_shape, 2, &p.shape);
+  p.mode = per_tensor ? 1 : 2;
+  set_dynamic_weights(g, n, w_scale, bias, &p);
+  return p;
+}
+
+// Whether node n is a dynamically quantized fully connected layer (float input, int8
+// constant weights).
+bool is_dynamic_fc(const Graph& g, const Node& n) {
+  return n.op == OpType::kFullyConnected && n.inputs.size() >= 2 && g.tensors[n.inputs[0]].dtype == DType::kF32 &&
+         g.tensors[n.inputs[1]].dtype == DType::kS8 && g.tensors[n.inputs[1]].is_constant();
+}
+
 // Dynamically quantized fully connected: float rows quantized at run time (each row,
 // or `dynamic` 1: the input as one tensor), int8 weights. On the level's GEMM kernels
 // through kern::QMatMulOp (weights packed once per model, the input quantized into its
@@ -179,12 +199,8 @@ class DynamicFc : public QMatMulEngineOp {
     per_tensor_ = n_.attrs.dynamic == 1;
     bias_ = n_.inputs.size() > 2 && n_.inputs[2] >= 0 ? g.tensors[n_.inputs[2]].as<float>() : nullptr;
     if (ctx.kernels) {
-      kern::QMatMulParams p;
-      const int32_t a_shape[2] = {d_.m, d_.k}, b_shape[2] = {d_.k, d_.n};
-      ref::make_matmul_shape(a_shape, 2, b_shape, 2, &p.shape);
-      p.mode = per_tensor_ ? 1 : 2;
+      kern::QMatMulParams p = dynamic_fc_params(g, n_, d_, per_tensor_, w_scale_, bias_);
       p.quantize_u8 = ctx.kernels->misc.quantize_u8;
-      set_dynamic_weights(g, n_, w_scale_, bias_, &p);
       // Constant weights: the level's kernel for weights in [-127, 127] when they allow.
       const kern::QGemmKernel& k =
           kern::gemm_for_weights(*ctx.kernels, p.weight, static_cast<size_t>(d_.n) * static_cast<size_t>(d_.k),
@@ -295,6 +311,33 @@ Status prepack_gemm(const Graph& g, const kern::QGemmKernel& layout, std::vector
     pw.layout = kern::kQConvPackLayout;
     pw.data = packed->weights();
     pw.nbytes = packed->weight_bytes();
+    pw.owner = packed;
+    out->push_back(std::move(pw));
+  }
+  return Status::Ok();
+}
+
+Status prepack_dynamic_fc(const Graph& g, const kern::QGemmKernel& layout, std::vector<PackedWeights>* out) {
+  for (const Node& n : g.nodes) {
+    if (!ops::is_dynamic_fc(g, n)) continue;
+    const ops::FcDims d(g, n);
+    const Tensor& w = g.tensors[n.inputs[1]];
+    // The kernel the run time picks for the node (gemm_pick.h), as prepack_gemm.
+    if (!kern::gemm_layout_takes(layout, kern::gemm_w127_suits(w.as<int8_t>(), w.nbytes, static_cast<size_t>(d.k))))
+      continue;
+    const std::vector<float> w_scale = w.quant.scale;
+    const kern::QMatMulParams p = ops::dynamic_fc_params(g, n, d, n.attrs.dynamic == 1, w_scale, nullptr);
+    std::shared_ptr<const kern::QMatMulPacked> packed;
+    const kern::InitResult r = kern::QMatMulPacked::pack_layout(p, layout, &packed);
+    if (r.code() == kern::InitResult::kOutOfMemory)
+      return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory packing the weights");
+    if (!packed) continue;
+    PackedWeights pw;
+    pw.node = ops::node_index(g, n);
+    pw.kernel = kern::qmatmul_layout_name(layout.name, kern::QMatMulPacked::a_offset(p, layout));
+    pw.layout = kern::kQMatMulPackLayout;
+    pw.data = packed->segment_data();
+    pw.nbytes = packed->segment_size();
     pw.owner = packed;
     out->push_back(std::move(pw));
   }

@@ -64,20 +64,30 @@ class QMatMulEngineOp : public PreparedOp {
 
   // The engine of a fully connected layer (params.weight: node n's constant weights),
   // its weights packed once per model for the kernel's layout and the offset folded
-  // into their bias (the cache key names both, kern::QMatMulPacked::a_offset). Once
-  // packed from the raw weights, their pages of a mapped file are dropped: a reference
-  // path that reads them (a ref-level session, a non-finite input's exact path) faults
-  // them back in from the file.
+  // into their bias (the cache key names both: kern::qmatmul_layout_name), or used in
+  // place from the graph's pre-packed segment of that name (an error when its size
+  // does not fit). Once packed from the raw weights, their pages of a mapped file are
+  // dropped: a reference path that reads them (a ref-level session, a non-finite
+  // input's exact path) faults them back in from the file.
   Status make_fc_engine(const Graph& g, const Node& n, const kern::QMatMulParams& params,
                         const kern::QGemmKernel& kernel, const char* name, const OpContext& ctx) {
     engine_.reset();
     if (name == nullptr || (kernel.u8 == nullptr && kernel.s8 == nullptr)) return Status::Ok();  // no GEMM
-    const std::string key =
-        std::string("qmatmul/") + name + "/" + std::to_string(kern::QMatMulPacked::a_offset(params, kernel));
+    const std::string key = kern::qmatmul_layout_name(name, kern::QMatMulPacked::a_offset(params, kernel));
     std::shared_ptr<const kern::QMatMulPacked> packed;
     EDGEQ_RETURN_IF_ERROR((shared_packed<kern::QMatMulPacked>(
         g, n, ctx, key,
         [&](std::shared_ptr<const kern::QMatMulPacked>* out, size_t* bytes) {
+          for (const PackedWeights& pw : g.packed) {
+            if (pw.node != node_index(g, n) || pw.kernel != key || pw.layout != kern::kQMatMulPackLayout) continue;
+            if (pw.nbytes != kern::QMatMulPacked::segment_bytes(params, kernel))
+              return InvalidModel("node '" + n.name + "' (" + op_name(n.op) + "): its pre-packed weights for " + key +
+                                  " hold " + std::to_string(pw.nbytes) +
+                                  " bytes, which is not the size of its packed layout");
+            kern::QMatMulPacked::from_segment(params, kernel, pw.data, pw.nbytes, out);
+            *bytes = 0;
+            return Status::Ok();  // declined (misaligned, which the loader rules out): the reference runs
+          }
           const kern::InitResult r = kern::QMatMulPacked::pack_weights(params, kernel, out);
           if (r.code() == kern::InitResult::kOutOfMemory)
             return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory packing the weights");
