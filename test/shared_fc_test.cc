@@ -286,32 +286,32 @@ TEST(SharedFcPacking, FourSessionsPerLevelPackOnceAndEqualTheReference) {
   std::remove(path.c_str());
 }
 
-// fc_net() with its two dynamically quantized fully connected layers pre-packed for every
-// level's layouts (prepack_dynamic_fc, as `edgeq pack` does).
+// fc_net() with its layers on kern::QMatMulOp pre-packed for every level's layouts
+// (prepack_qmatmul, as `edgeq pack` does).
 Graph prepacked_fc_net() {
   Graph g = fc_net();
   for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l)
     for (const kern::QGemmKernel& layout : kern::gemm_pack_layouts(static_cast<kern::Isa>(l)))
-      EXPECT_TRUE(prepack_dynamic_fc(g, layout, &g.packed).ok());
+      EXPECT_TRUE(prepack_qmatmul(g, layout, &g.packed).ok());
   return g;
 }
 
 // The pre-packed segments of a level: used in place (the model packs nothing for those
-// two nodes: its heap is the plain model's less their packed bytes), outputs equal to
+// nodes: its heap is the plain model's less their packed bytes), outputs equal to
 // the reference level bit for bit; a segment of the wrong size is an error naming the
 // node, one of another layout version is ignored with a note, and a segment's bytes
 // are what the layer computes with.
-TEST(SharedFcPacking, PrepackedDynamicLayersRunInPlace) {
+TEST(SharedFcPacking, PrepackedEngineLayersRunInPlace) {
   Graph g = prepacked_fc_net();
-  // fc_row and fc_tensor for every x86 level (one layout each) and for the neon level
-  // (AArch64's and ARMv7's layouts, each node in the exact or the [-127, 127] one);
-  // at least one per level.
+  // The four nodes on kern::QMatMulOp (conv, fc_row, fc_tensor, fc_float) for every x86
+  // level (one layout each) and for the neon level (AArch64's and ARMv7's layouts, each
+  // node in the exact or the [-127, 127] one).
   for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l) {
     size_t found = 0;
     for (const kern::QGemmKernel& layout : kern::gemm_pack_layouts(static_cast<kern::Isa>(l)))
       for (const PackedWeights& pw : g.packed)
         if (pw.kernel.rfind(kern::qmatmul_layout_prefix(layout.name), 0) == 0) ++found;
-    EXPECT_GE(found, 2u) << kern::isa_name(static_cast<kern::Isa>(l));
+    EXPECT_GE(found, kEngineNodes) << kern::isa_name(static_cast<kern::Isa>(l));
   }
   const std::shared_ptr<const Model> plain = test_models::load_in_memory(fc_net());
   ASSERT_NE(plain, nullptr);

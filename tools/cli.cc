@@ -73,7 +73,7 @@ Status add_packed_levels(const std::string& levels, Graph* g, size_t* bytes) {
       g->packed.erase(std::remove_if(g->packed.begin(), g->packed.end(), same_layout), g->packed.end());
       const size_t first = g->packed.size();
       EDGEQ_RETURN_IF_ERROR(prepack_gemm(*g, layout, &g->packed));
-      EDGEQ_RETURN_IF_ERROR(prepack_dynamic_fc(*g, layout, &g->packed));
+      EDGEQ_RETURN_IF_ERROR(prepack_qmatmul(*g, layout, &g->packed));
       for (size_t i = first; i < g->packed.size(); ++i) *bytes += g->packed[i].nbytes;
     }
     const kern::DwKernels dw = kern::dw_pack_layouts(isa);

@@ -39,14 +39,9 @@ class DynamicConv : public QMatMulEngineOp {
     rows_ = static_cast<size_t>(s_.batch) * s_.out_h * s_.out_w;
     direct_ = s_.kernel_h == 1 && s_.kernel_w == 1 && s_.stride_h == 1 && s_.stride_w == 1 && s_.pad_top == 0 &&
               s_.pad_left == 0 && s_.out_h == s_.in_h && s_.out_w == s_.in_w;
-    if (s_.groups == 1) {
-      kern::QMatMulParams p;
-      const int32_t a_shape[2] = {static_cast<int32_t>(rows_), static_cast<int32_t>(k_)};
-      const int32_t b_shape[2] = {static_cast<int32_t>(k_), s_.out_c};
-      ref::make_matmul_shape(a_shape, 2, b_shape, 2, &p.shape);
-      p.mode = 1;
-      p.a_prequantized = true;
-      set_dynamic_weights(g, n_, w_scale_, bias_, &p);
+    bool ok = false;
+    const kern::QMatMulParams p = dynamic_conv_engine_params(g, n_, w_scale_, &ok);
+    if (ok) {
       const kern::QGemmKernel& k = ctx.kernels->gemm;
       EDGEQ_RETURN_IF_ERROR(make_fc_engine(g, n_, p, k, k.name, ctx));
     }
@@ -133,6 +128,22 @@ class DynamicConv : public QMatMulEngineOp {
 };
 
 }  // namespace
+
+kern::QMatMulParams dynamic_conv_engine_params(const Graph& g, const Node& n, const std::vector<float>& w_scale,
+                                               bool* ok) {
+  kern::QMatMulParams p;
+  const ref::ConvShape s = conv_shape(g, n);
+  *ok = s.groups == 1;
+  if (!*ok) return p;
+  const int32_t rows = s.batch * s.out_h * s.out_w, k = s.kernel_h * s.kernel_w * s.in_c;
+  const int32_t a_shape[2] = {rows, k}, b_shape[2] = {k, s.out_c};
+  ref::make_matmul_shape(a_shape, 2, b_shape, 2, &p.shape);
+  p.mode = 1;
+  p.a_prequantized = true;
+  set_dynamic_weights(g, n, w_scale, n.inputs.size() > 2 && n.inputs[2] >= 0 ? g.tensors[n.inputs[2]].as<float>() : nullptr,
+                      &p);
+  return p;
+}
 
 Status prepare_dynamic_conv(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<DynamicConv>(g, n), g, ctx, out);

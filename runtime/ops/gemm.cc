@@ -168,26 +168,6 @@ struct FcDims {
 // A fully connected layer as a 1x1 convolution over m pixels.
 ref::ConvShape fc_shape(const FcDims& d) { return {1, 1, d.m, d.k, 1, d.m, d.n, 1, 1, 1, 1, 1, 1, 0, 0, 1}; }
 
-// The engine parameters of dynamically quantized fully connected node n (`per_tensor`:
-// attribute dynamic 1), but for the level's quantize kernel; w_scale and bias must
-// outlive them.
-kern::QMatMulParams dynamic_fc_params(const Graph& g, const Node& n, const FcDims& d, bool per_tensor,
-                                      const std::vector<float>& w_scale, const float* bias) {
-  kern::QMatMulParams p;
-  const int32_t a_shape[2] = {d.m, d.k}, b_shape[2] = {d.k, d.n};
-  ref::make_matmul_shape(a_shape, 2, b_shape, 2, &p.shape);
-  p.mode = per_tensor ? 1 : 2;
-  set_dynamic_weights(g, n, w_scale, bias, &p);
-  return p;
-}
-
-// Whether node n is a dynamically quantized fully connected layer (float input, int8
-// constant weights).
-bool is_dynamic_fc(const Graph& g, const Node& n) {
-  return n.op == OpType::kFullyConnected && n.inputs.size() >= 2 && g.tensors[n.inputs[0]].dtype == DType::kF32 &&
-         g.tensors[n.inputs[1]].dtype == DType::kS8 && g.tensors[n.inputs[1]].is_constant();
-}
-
 // Dynamically quantized fully connected: float rows quantized at run time (each row,
 // or `dynamic` 1: the input as one tensor), int8 weights. On the level's GEMM kernels
 // through kern::QMatMulOp (weights packed once per model, the input quantized into its
@@ -199,7 +179,8 @@ class DynamicFc : public QMatMulEngineOp {
     per_tensor_ = n_.attrs.dynamic == 1;
     bias_ = n_.inputs.size() > 2 && n_.inputs[2] >= 0 ? g.tensors[n_.inputs[2]].as<float>() : nullptr;
     if (ctx.kernels) {
-      kern::QMatMulParams p = dynamic_fc_params(g, n_, d_, per_tensor_, w_scale_, bias_);
+      bool ok = false;
+      kern::QMatMulParams p = dynamic_fc_engine_params(g, n_, w_scale_, &ok);
       p.quantize_u8 = ctx.kernels->misc.quantize_u8;
       // Constant weights: the level's kernel for weights in [-127, 127] when they allow.
       const kern::QGemmKernel& k =
@@ -263,6 +244,19 @@ class QFc : public PreparedOp {
 
 }  // namespace
 
+kern::QMatMulParams dynamic_fc_engine_params(const Graph& g, const Node& n, const std::vector<float>& w_scale,
+                                             bool* ok) {
+  const FcDims d(g, n);
+  kern::QMatMulParams p;
+  const int32_t a_shape[2] = {d.m, d.k}, b_shape[2] = {d.k, d.n};
+  ref::make_matmul_shape(a_shape, 2, b_shape, 2, &p.shape);
+  p.mode = n.attrs.dynamic == 1 ? 1 : 2;
+  set_dynamic_weights(g, n, w_scale, n.inputs.size() > 2 && n.inputs[2] >= 0 ? g.tensors[n.inputs[2]].as<float>() : nullptr,
+                      &p);
+  *ok = true;
+  return p;
+}
+
 Status prepare_conv(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
   if (t == DType::kF32 && g.tensors[n.inputs[1]].dtype == DType::kS8) return prepare_dynamic_conv(g, n, ctx, out);
@@ -317,29 +311,35 @@ Status prepack_gemm(const Graph& g, const kern::QGemmKernel& layout, std::vector
   return Status::Ok();
 }
 
-Status prepack_dynamic_fc(const Graph& g, const kern::QGemmKernel& layout, std::vector<PackedWeights>* out) {
+Status prepack_qmatmul(const Graph& g, const kern::QGemmKernel& layout, std::vector<PackedWeights>* out) {
   for (const Node& n : g.nodes) {
-    if (!ops::is_dynamic_fc(g, n)) continue;
-    const ops::FcDims d(g, n);
+    if ((n.op != OpType::kFullyConnected && n.op != OpType::kConv2D) || n.inputs.size() < 2) continue;
+    const Tensor& x = g.tensors[n.inputs[0]];
     const Tensor& w = g.tensors[n.inputs[1]];
-    // The kernel the run time picks for the node (gemm_pick.h), as prepack_gemm.
-    if (!kern::gemm_layout_takes(layout, kern::gemm_w127_suits(w.as<int8_t>(), w.nbytes, static_cast<size_t>(d.k))))
-      continue;
+    if (w.dtype != DType::kS8 || !w.is_constant()) continue;
     const std::vector<float> w_scale = w.quant.scale;
-    const kern::QMatMulParams p = ops::dynamic_fc_params(g, n, d, n.attrs.dynamic == 1, w_scale, nullptr);
-    std::shared_ptr<const kern::QMatMulPacked> packed;
-    const kern::InitResult r = kern::QMatMulPacked::pack_layout(p, layout, &packed);
-    if (r.code() == kern::InitResult::kOutOfMemory)
-      return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory packing the weights");
-    if (!packed) continue;
-    PackedWeights pw;
-    pw.node = ops::node_index(g, n);
-    pw.kernel = kern::qmatmul_layout_name(layout.name, kern::QMatMulPacked::a_offset(p, layout));
-    pw.layout = kern::kQMatMulPackLayout;
-    pw.data = packed->segment_data();
-    pw.nbytes = packed->segment_size();
-    pw.owner = packed;
-    out->push_back(std::move(pw));
+    bool ok = false;
+    kern::QMatMulParams p;
+    bool a_s8 = false;
+    if (n.op == OpType::kConv2D) {
+      if (x.dtype != DType::kF32) continue;
+      p = ops::dynamic_conv_engine_params(g, n, w_scale, &ok);
+      // Run time: the level's exact kernel.
+      if (!ok || !kern::gemm_layout_takes(layout, false)) continue;
+    } else if (x.dtype == DType::kF32) {
+      p = ops::dynamic_fc_engine_params(g, n, w_scale, &ok);
+      // Run time: the level's exact kernel or its kernel for weights in [-127, 127]
+      // (gemm_pick.h), as prepack_gemm.
+      const size_t k = static_cast<size_t>(p.shape.k);
+      if (!ok || !kern::gemm_layout_takes(layout, kern::gemm_w127_suits(w.as<int8_t>(), w.nbytes, k))) continue;
+    } else if (g.tensors[n.outputs[0]].dtype == DType::kF32) {
+      p = ops::float_out_fc_engine_params(g, n, w_scale, &ok);
+      if (!ok || !kern::gemm_layout_takes(layout, false)) continue;
+      a_s8 = x.dtype == DType::kS8;
+    } else {
+      continue;  // int8 in and out: prepack_gemm's
+    }
+    EDGEQ_RETURN_IF_ERROR(ops::prepack_fc_engine(g, n, p, layout, a_s8 ? layout.name_s8 : layout.name, out));
   }
   return Status::Ok();
 }

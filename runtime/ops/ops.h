@@ -74,11 +74,12 @@ struct OpContext {
 // level, so the host packs for ARM).
 Status prepack_gemm(const Graph& g, const kern::QGemmKernel& layout, std::vector<PackedWeights>* out);
 
-// The weights of every dynamically quantized FullyConnected node of `g` (float input,
-// int8 constant weights) that `layout` takes, packed for it with their column sums
+// The weights of every node of `g` that runs on kern::QMatMulOp with constant weights
+// (dynamically quantized FullyConnected and Conv2D, int8 FullyConnected with a float
+// output) and that `layout` takes, packed for it with their column sums
 // (kern::QMatMulPacked, named kern::qmatmul_layout_name), appended to *out; `layout`
-// as for prepack_gemm.
-Status prepack_dynamic_fc(const Graph& g, const kern::QGemmKernel& layout, std::vector<PackedWeights>* out);
+// as for prepack_gemm (runtime/ops/gemm.cc).
+Status prepack_qmatmul(const Graph& g, const kern::QGemmKernel& layout, std::vector<PackedWeights>* out);
 
 // The weights of every depthwise node of `g` that level `isa`'s depthwise engine
 // takes, packed for the layout it picks for the node (kern::dw_pack_layouts: any

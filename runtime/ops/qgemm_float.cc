@@ -40,22 +40,9 @@ class QFcFloat : public QMatMulEngineOp {
     per_channel_ = w_scale_.size() > 1;
     if (w_zp_.size() != w_scale_.size()) return op_error(n_, "weights have unequal scale and zero point counts");
     bias_ = n_.inputs.size() > 2 && n_.inputs[2] >= 0 ? g.tensors[n_.inputs[2]].as<float>() : nullptr;
-    bool zero_zp = true;
-    for (int32_t z : w_zp_) zero_zp = zero_zp && z == 0;
-    if (!zero_zp || x.is_constant()) return Status::Ok();
-    kern::QMatMulParams p;
-    const int32_t a_shape[2] = {m_, k_}, b_shape[2] = {k_, n_out_};
-    ref::make_matmul_shape(a_shape, 2, b_shape, 2, &p.shape);
-    p.y_f32 = true;
-    p.a_s8 = std::is_same<T, int8_t>::value;
-    p.a_zero_point = x_.zero_point;
-    p.a_scale = x_.scale;
-    p.weight = w.as<int8_t>();
-    p.weight_scale = w_scale_.data();
-    p.per_channel = per_channel_;
-    p.bias = bias_;
-    p.act_min = n_.attrs.act_min;
-    p.act_max = n_.attrs.act_max;
+    bool ok = false;
+    const kern::QMatMulParams p = float_out_fc_engine_params(g, n_, w_scale_, &ok);
+    if (!ok) return Status::Ok();
     return make_fc_engine(g, n_, p, ctx.kernels->gemm, gemm_kernel_name<T>(ctx.kernels->gemm), ctx);
   }
   void run(uint8_t* const* p) override {
@@ -125,6 +112,34 @@ class QMatMulFloat : public QMatMulEngineOp {
 };
 
 }  // namespace
+
+kern::QMatMulParams float_out_fc_engine_params(const Graph& g, const Node& n, const std::vector<float>& w_scale,
+                                               bool* ok) {
+  kern::QMatMulParams p;
+  const Tensor &x = g.tensors[n.inputs[0]], &w = g.tensors[n.inputs[1]];
+  *ok = false;
+  if ((x.dtype != DType::kS8 && x.dtype != DType::kU8) || !x.quant.per_tensor() || x.is_constant() ||
+      w.dtype != DType::kS8 || !w.is_constant() || w.shape.size() != 2 || w.quant.zero_point.size() != w_scale.size())
+    return p;
+  for (int32_t z : w.quant.zero_point)
+    if (z != 0) return p;
+  const int32_t k = w.shape[1], n_out = w.shape[0], m = static_cast<int32_t>(product(x.shape, 0, x.shape.size() - 1));
+  const int32_t a_shape[2] = {m, k}, b_shape[2] = {k, n_out};
+  ref::make_matmul_shape(a_shape, 2, b_shape, 2, &p.shape);
+  const QParam xq = qparam(x);
+  p.y_f32 = true;
+  p.a_s8 = x.dtype == DType::kS8;
+  p.a_zero_point = xq.zero_point;
+  p.a_scale = xq.scale;
+  p.weight = w.as<int8_t>();
+  p.weight_scale = w_scale.data();
+  p.per_channel = w_scale.size() > 1;
+  p.bias = n.inputs.size() > 2 && n.inputs[2] >= 0 ? g.tensors[n.inputs[2]].as<float>() : nullptr;
+  p.act_min = n.attrs.act_min;
+  p.act_max = n.attrs.act_max;
+  *ok = true;
+  return p;
+}
 
 Status prepare_fc_float_out(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   if (n.attrs.dynamic != 0) return op_error(n, "dynamic quantization needs float activations");

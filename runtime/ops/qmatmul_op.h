@@ -31,6 +31,41 @@ inline void set_dynamic_weights(const Graph& g, const Node& n, const std::vector
   p->act_max = n.attrs.act_max;
 }
 
+// Node n's constant weights packed for `layout` as a pre-packed segment (graph/ir.h,
+// PackedWeights) named for the kernel function `name` reading them (the layout's u8 or
+// s8 name) and the offset folded into their bias, appended to *out; nothing when the
+// layout declines the params.
+inline Status prepack_fc_engine(const Graph& g, const Node& n, const kern::QMatMulParams& params,
+                                const kern::QGemmKernel& layout, const char* name, std::vector<PackedWeights>* out) {
+  std::shared_ptr<const kern::QMatMulPacked> packed;
+  const kern::InitResult r = kern::QMatMulPacked::pack_layout(params, layout, &packed);
+  if (r.code() == kern::InitResult::kOutOfMemory)
+    return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory packing the weights");
+  if (!packed) return Status::Ok();
+  PackedWeights pw;
+  pw.node = node_index(g, n);
+  pw.kernel = kern::qmatmul_layout_name(name, kern::QMatMulPacked::a_offset(params, layout));
+  pw.layout = kern::kQMatMulPackLayout;
+  pw.data = packed->segment_data();
+  pw.nbytes = packed->segment_size();
+  pw.owner = packed;
+  out->push_back(std::move(pw));
+  return Status::Ok();
+}
+
+// The engine parameters of the nodes whose constant weights kern::QMatMulOp packs (for
+// prepack_qmatmul, ops.h): *ok false when the node's op does not run them on the engine
+// (it runs the reference). `w_scale` is the storage params.weight_scale points into.
+// A dynamically quantized fully connected layer (gemm.cc).
+kern::QMatMulParams dynamic_fc_engine_params(const Graph& g, const Node& n, const std::vector<float>& w_scale,
+                                             bool* ok);
+// An int8 fully connected layer with a float output (qgemm_float.cc).
+kern::QMatMulParams float_out_fc_engine_params(const Graph& g, const Node& n, const std::vector<float>& w_scale,
+                                               bool* ok);
+// A dynamically quantized convolution (dynamic_conv.cc).
+kern::QMatMulParams dynamic_conv_engine_params(const Graph& g, const Node& n, const std::vector<float>& w_scale,
+                                               bool* ok);
+
 class QMatMulEngineOp : public PreparedOp {
  public:
   size_t packed_bytes() const override { return engine_ ? engine_->scratch_bytes() : reference_bytes(); }
