@@ -25,10 +25,10 @@
 //    that is not (it crosses an output row, or a tap falls into the padding), and every
 //    group of int8 activations (flipped on the way), is copied 64 bytes of K at a time
 //    into a 16 x 64 buffer first.
-//  * otherwise (64 < kc4, not a multiple of 64) K steps straddle taps: one tap with rows at one stride (a 1x1 stride-1
-//    convolution, a fully connected layer, a matrix product's A) is loaded in place
-//    (uint8); every other call gathers, K chunk by K chunk, its rows into a 32 x 512-byte
-//    buffer (masked zmm copies, int8 flipped). K's last partial step reads zeros in the
+//  * otherwise (kc4 over 64, not a multiple of it) K steps straddle taps: one tap with
+//    rows at one stride (a 1x1 stride-1 convolution, a fully connected layer, a matrix
+//    product's A) is loaded in place (uint8); every other call gathers, K chunk by K
+//    chunk, its rows into a 32 x 512-byte buffer (masked zmm copies, int8 flipped). K's last partial step reads zeros in the
 //    buffer (or, in place, bytes past kc4 within the contract's 64-byte read slack)
 //    against weight rows copied into a zeroed buffer, so nothing is read past the
 //    packed weights.
@@ -65,10 +65,10 @@ namespace x86 {
 namespace {
 
 constexpr size_t kMr = 32, kNr = 32;
-constexpr size_t kStep = 64;          // K bytes per tile multiply: one tile row
-constexpr size_t kChunk = 512;        // K bytes gathered per pass: a 32 x 512 buffer (16 KiB)
+constexpr size_t kStep = 64;            // K bytes per tile multiply: one tile row
+constexpr size_t kChunk = 512;          // K bytes gathered per pass: a 32 x 512 buffer (16 KiB)
 constexpr size_t kWeightRow = kNr * 4;  // bytes of one packed group of 4 k (32 channels)
-constexpr size_t kVnniMr = 8;         // the AVX512-VNNI kernel's rows
+constexpr size_t kVnniMr = 8;           // the AVX512-VNNI kernel's rows
 
 // Tile numbers: macros, since GCC's tile intrinsics paste their literal text into asm.
 #define EDGEQ_TMM_C00 0
@@ -296,8 +296,7 @@ void igemm_vnni(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a
 template <bool kFlip>
 void igemm(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c, size_t c_stride,
            size_t n0, const QuantEpilogue* q) {
-  if (((kc + 3) & ~size_t{3}) < kStep)
-    return igemm_vnni<kFlip>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
+  if (((kc + 3) & ~size_t{3}) < kStep) return igemm_vnni<kFlip>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
   if (mr > 16) return igemm_tiles<2, kFlip>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
   igemm_tiles<1, kFlip>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
 }
@@ -314,14 +313,12 @@ void igemm(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, con
 }  // namespace
 
 void qu8_igemm_minmax_ukernel_32x32c4__amx(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a,
-                                           const void* w, void* c, size_t c_stride, size_t n0,
-                                           const QuantEpilogue* q) {
+                                           const void* w, void* c, size_t c_stride, size_t n0, const QuantEpilogue* q) {
   igemm<false>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
 }
 
 void qs8_igemm_minmax_ukernel_32x32c4__amx(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a,
-                                           const void* w, void* c, size_t c_stride, size_t n0,
-                                           const QuantEpilogue* q) {
+                                           const void* w, void* c, size_t c_stride, size_t n0, const QuantEpilogue* q) {
   igemm<true>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
 }
 

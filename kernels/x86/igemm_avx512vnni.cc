@@ -79,27 +79,27 @@ void qs8_igemm_minmax_ukernel_1x32c4__avx512vnni(size_t mr, size_t nc, size_t kc
 
 // The AMX level's short-K calls, 8 rows at a time over its 32-row pointer layout, and
 // its single-row variants (igemm_amx.cc).
-void qu8_igemm_minmax_ukernel_8x32c4__avx512vnni_mr32(size_t mr, size_t nc, size_t kc, size_t ks,
-                                                      const void* const* a, const void* w, void* c, size_t c_stride,
-                                                      size_t n0, const QuantEpilogue* q) {
+void qu8_igemm_minmax_ukernel_8x32c4__avx512vnni_mr32(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a,
+                                                      const void* w, void* c, size_t c_stride, size_t n0,
+                                                      const QuantEpilogue* q) {
   igemm<8, 2, false, 32>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
 }
 
-void qs8_igemm_minmax_ukernel_8x32c4__avx512vnni_mr32(size_t mr, size_t nc, size_t kc, size_t ks,
-                                                      const void* const* a, const void* w, void* c, size_t c_stride,
-                                                      size_t n0, const QuantEpilogue* q) {
+void qs8_igemm_minmax_ukernel_8x32c4__avx512vnni_mr32(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a,
+                                                      const void* w, void* c, size_t c_stride, size_t n0,
+                                                      const QuantEpilogue* q) {
   igemm<8, 2, true, 32>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
 }
 
-void qu8_igemm_minmax_ukernel_1x32c4__avx512vnni_mr32(size_t mr, size_t nc, size_t kc, size_t ks,
-                                                      const void* const* a, const void* w, void* c, size_t c_stride,
-                                                      size_t n0, const QuantEpilogue* q) {
+void qu8_igemm_minmax_ukernel_1x32c4__avx512vnni_mr32(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a,
+                                                      const void* w, void* c, size_t c_stride, size_t n0,
+                                                      const QuantEpilogue* q) {
   igemm_row<32, 2, false>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
 }
 
-void qs8_igemm_minmax_ukernel_1x32c4__avx512vnni_mr32(size_t mr, size_t nc, size_t kc, size_t ks,
-                                                      const void* const* a, const void* w, void* c, size_t c_stride,
-                                                      size_t n0, const QuantEpilogue* q) {
+void qs8_igemm_minmax_ukernel_1x32c4__avx512vnni_mr32(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a,
+                                                      const void* w, void* c, size_t c_stride, size_t n0,
+                                                      const QuantEpilogue* q) {
   igemm_row<32, 2, true>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
 }
 
