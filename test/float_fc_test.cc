@@ -324,6 +324,60 @@ TEST(FloatFc, SessionPropagatesNonFiniteInputs) {
   }
 }
 
+// Float patch embeddings (stride = window, no padding) run on the level's float GEMM as
+// a fully connected layer over the windows: batch 2, windows of 4x3 on 5 channels,
+// rows and columns left over past the last window, a bias and a clamp; 1 and 2 threads
+// within 1e-4 of the reference level, and the op names the float GEMM. A padded one
+// keeps another op.
+TEST(FloatFc, PatchEmbeddingRunsOnTheFloatGemm) {
+  ScopedEnv off("EDGEQ_XNNPACK", "0");  // the level's float GEMM wherever it runs float FCs
+  for (int32_t pad : {0, 1}) {
+    SCOPED_TRACE("pad " + std::to_string(pad));
+    Graph g;
+    g.producer = "test";
+    const DType f = DType::kF32;
+    const int32_t in_h = 14, in_w = 17, c = 5, kh = 4, kw = 3, oc = 37;
+    const int32_t out_h = (in_h + 2 * pad - kh) / kh + 1, out_w = (in_w + 2 * pad - kw) / kw + 1;
+    const int32_t x = g.add_tensor(make_tensor("x", f, {2, in_h, in_w, c}));
+    const int32_t w = g.add_tensor(float_const("w", {oc, kh, kw, c}, 21));
+    const int32_t b = g.add_tensor(float_const("b", {oc}, 22));
+    const int32_t y = g.add_tensor(make_tensor("y", f, {2, out_h, out_w, oc}));
+    Node conv = make_node("patch", OpType::kConv2D, {x, w, b}, {y});
+    conv.attrs.kernel_h = kh;
+    conv.attrs.kernel_w = kw;
+    conv.attrs.stride_h = kh;
+    conv.attrs.stride_w = kw;
+    conv.attrs.pad_top = conv.attrs.pad_left = conv.attrs.pad_bottom = conv.attrs.pad_right = pad;
+    conv.attrs.act_min = -0.2f;
+    conv.attrs.act_max = 0.25f;
+    g.nodes.push_back(conv);
+    g.inputs = {x};
+    g.outputs = {y};
+    const std::shared_ptr<const Model> m = load_in_memory(g);
+    ASSERT_NE(m, nullptr);
+    const std::vector<float> in = random_floats(2 * in_h * in_w * c, 23, -1.f, 1.f);
+    const size_t out_count = static_cast<size_t>(2 * out_h * out_w * oc);
+    auto run = [&](Session& s) {
+      EXPECT_TRUE(s.set_input_f32(0, in.data(), in.size()).ok());
+      s.run();
+      std::vector<float> out(out_count);
+      EXPECT_TRUE(s.get_output_f32(0, out.data(), out.size()).ok());
+      return out;
+    };
+    const std::vector<float> want = run(*session_at(m, "ref"));
+    for (kern::Isa isa : levels_with_fgemm()) {
+      for (int threads : {1, 2}) {
+        SCOPED_TRACE(std::string(kern::isa_name(isa)) + " threads " + std::to_string(threads));
+        std::unique_ptr<Session> s = session_at(m, kern::isa_name(isa), threads);
+        ASSERT_NE(s, nullptr);
+        expect_close(run(*s), want, "patch embedding");
+        EXPECT_EQ(std::string(s->op(0).kernel_name()) == kern::kernel_set(isa).fgemm.name, pad == 0)
+            << s->op(0).kernel_name();
+      }
+    }
+  }
+}
+
 // Through the C API: four sessions of a float model hold one packed copy.
 TEST(FloatFc, CApiReportsOnePackedCopyForFourSessions) {
   ScopedEnv off("EDGEQ_XNNPACK", "0");  // the best level's float GEMM, on any CPU

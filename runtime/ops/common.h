@@ -206,6 +206,13 @@ Status prepare_depthwise(const Graph& g, const Node& n, const OpContext& ctx, st
 // Conv2D with a float input and int8 weights, `dynamic` 1 (dynamic_conv.cc).
 Status prepare_dynamic_conv(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
 
+// Whether float Conv2D node n is a patch embedding (stride = window, no padding, one
+// group, constant weights) that the level's float GEMM can run as a fully connected
+// layer over the windows (float_fc.cc), and that op for it. XNNPACK keeps the node on
+// levels whose float GEMM does not say it is faster (fc_over_xnnpack).
+bool float_patch_conv_takes(const Graph& g, const Node& n, const OpContext& ctx);
+Status prepare_float_patch_conv(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
+
 // FullyConnected with every operand float (float_fc.cc).
 Status prepare_float_fc(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
 

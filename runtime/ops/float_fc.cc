@@ -16,6 +16,16 @@
 // fc_over_xnnpack, set per CPU at registration); elsewhere XNNPACK runs it (and packs
 // per session). The op's clamp keeps NaN as the reference does, so it propagates
 // non-finite values and a session needs no IEEE fallback for it.
+//
+// A float patch embedding (Conv2D with stride equal to its window, no padding, no
+// dilation, one group: ViT's 16x16 stride 16) is the same product: each output pixel's
+// window is a row of kernel_h x kernel_w x in_c floats, and the weights [out_c][kh][kw]
+// [in_c] are already the FC's [n][k]. FloatPatchConv copies the windows' rows into a
+// workspace of the session's arena (kernel_h runs of kernel_w x in_c floats each) and
+// runs them through the same FFcOp, on the same CPUs (fc_over_xnnpack), with the
+// weights packed once per model, where XNNPACK's convolution packed them per session
+// (without XNNPACK, on every level with a float GEMM).
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -109,7 +119,107 @@ class FloatFc : public PreparedOp {
   const char* name_ = "ref";
 };
 
+// FloatPatchConv: see the file comment. The window rows of output pixel r go to row r
+// of the workspace; every block of rows is copied by the task that multiplies it.
+class FloatPatchConv : public PreparedOp {
+ public:
+  FloatPatchConv(const Graph& g, const Node& n) : n_(n), s_(conv_shape(g, n)) {
+    k_ = s_.kernel_h * s_.kernel_w * s_.in_c;
+    m_ = s_.batch * s_.out_h * s_.out_w;
+  }
+
+  Status init(const Graph& g, const OpContext& ctx) {
+    const kern::FGemmKernel& kernel = ctx.kernels->fgemm;
+    const Tensor& w = g.tensors[n_.inputs[1]];
+    std::shared_ptr<const kern::FFcPacked> packed;
+    EDGEQ_RETURN_IF_ERROR((shared_packed<kern::FFcPacked>(
+        g, n_, ctx, "ffc/" + kern::ffc_layout_name(kernel.nr),
+        [&](std::shared_ptr<const kern::FFcPacked>* out, size_t* bytes) {
+          if (kern::FFcPacked::pack(w.as<float>(), s_.out_c, k_, kernel.nr, out).code() ==
+              kern::InitResult::kOutOfMemory)
+            return OutOfMemory("node '" + n_.name + "' (" + op_name(n_.op) + "): out of memory packing the weights");
+          if (!*out) return Status::Ok();
+          *bytes = (*out)->heap_bytes();
+          if (ctx.cache != nullptr) ctx.cache->drop_pages(w.data, w.nbytes);
+          return Status::Ok();
+        },
+        &packed)));
+    if (!packed) return Status::Ok();
+    const bool has_bias = n_.inputs.size() > 2 && n_.inputs[2] >= 0;
+    const float* bias = has_bias ? g.tensors[n_.inputs[2]].as<float>() : nullptr;
+    if (!engine_.init(m_, std::move(packed), kernel, bias, n_.attrs.act_min, n_.attrs.act_max)) return Status::Ok();
+    scheduler_ = ctx.scheduler;
+    name_ = kernel.name;
+    mr_ = kernel.mr;
+    return Status::Ok();
+  }
+  size_t workspace_bytes() const override {
+    return scheduler_ != nullptr ? static_cast<size_t>(m_) * static_cast<size_t>(k_) * sizeof(float) : 0;
+  }
+  void set_workspace(uint8_t* workspace) override { rows_ = reinterpret_cast<float*>(workspace); }
+
+  void run(uint8_t* const* p) override {
+    const float* x = at<float>(p, n_.inputs[0]);
+    float* y = at<float>(p, n_.outputs[0]);
+    if (scheduler_ == nullptr) {
+      ref::conv2d_f32(s_, x, at<float>(p, n_.inputs[1]),
+                      n_.inputs.size() > 2 && n_.inputs[2] >= 0 ? at<float>(p, n_.inputs[2]) : nullptr,
+                      n_.attrs.act_min, n_.attrs.act_max, y);
+      return;
+    }
+    scheduler_->ranges(static_cast<int64_t>(engine_.row_blocks()), static_cast<int64_t>(engine_.elements()),
+                       [&](int64_t b0, int64_t b1) {
+                         const size_t r0 = static_cast<size_t>(b0) * mr_;
+                         const size_t r1 = std::min(static_cast<size_t>(b1) * mr_, static_cast<size_t>(m_));
+                         copy_windows(x, r0, r1);
+                         engine_.run_rows(rows_, y, static_cast<size_t>(b0), static_cast<size_t>(b1));
+                       });
+  }
+  const char* kernel_name() const override { return name_; }
+
+ private:
+  // Rows [r0, r1) of the windows (NHWC input, no padding: every window inside).
+  void copy_windows(const float* x, size_t r0, size_t r1) const {
+    const size_t run = static_cast<size_t>(s_.kernel_w) * s_.in_c;  // one window row: contiguous floats
+    const size_t row_floats = static_cast<size_t>(s_.in_w) * s_.in_c;
+    for (size_t r = r0; r < r1; ++r) {
+      const size_t ow = r % static_cast<size_t>(s_.out_w), q = r / static_cast<size_t>(s_.out_w);
+      const size_t oh = q % static_cast<size_t>(s_.out_h), b = q / static_cast<size_t>(s_.out_h);
+      const float* src = x + (b * static_cast<size_t>(s_.in_h) + oh * static_cast<size_t>(s_.stride_h)) * row_floats +
+                         ow * static_cast<size_t>(s_.stride_w) * s_.in_c;
+      float* dst = rows_ + r * static_cast<size_t>(k_);
+      for (int32_t th = 0; th < s_.kernel_h; ++th) std::memcpy(dst + th * run, src + th * row_floats, run * sizeof(float));
+    }
+  }
+
+  const Node& n_;
+  ref::ConvShape s_;
+  int32_t m_ = 0, k_ = 0;
+  kern::FFcOp engine_;
+  const Scheduler* scheduler_ = nullptr;  // null: the reference runs
+  const char* name_ = "ref";
+  size_t mr_ = 1;
+  float* rows_ = nullptr;
+};
+
 }  // namespace
+
+bool float_patch_conv_takes(const Graph& g, const Node& n, const OpContext& ctx) {
+  if (n.op != OpType::kConv2D || n.inputs.size() < 2 || ctx.kernels == nullptr) return false;
+  if (ctx.kernels->fgemm.fn == nullptr) return false;
+  for (int32_t t : n.inputs)
+    if (t >= 0 && g.tensors[t].dtype != DType::kF32) return false;
+  if (g.tensors[n.outputs[0]].dtype != DType::kF32 || !constant_operands(g, n)) return false;
+  const ref::ConvShape s = conv_shape(g, n);
+  const int64_t k = int64_t{s.kernel_h} * s.kernel_w * s.in_c;
+  return s.groups == 1 && s.kernel_h * s.kernel_w >= 4 && s.stride_h == s.kernel_h && s.stride_w == s.kernel_w &&
+         s.dilation_h == 1 && s.dilation_w == 1 && s.pad_top == 0 && s.pad_left == 0 && n.attrs.pad_bottom == 0 &&
+         n.attrs.pad_right == 0 && k <= (int64_t{1} << 24) && s.out_h > 0 && s.out_w > 0;
+}
+
+Status prepare_float_patch_conv(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<FloatPatchConv>(g, n), g, ctx, out);
+}
 
 Status prepare_float_fc(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<FloatFc>(g, n), g, ctx, out);

@@ -24,6 +24,8 @@
 // (runtime/session.h).
 #include "runtime/ops/float_xnn.h"
 
+#include "runtime/ops/common.h"
+
 #include <xnnpack.h>
 
 #include <algorithm>
@@ -414,6 +416,8 @@ Status prepare_xnn_float_op(const Graph& g, const Node& n, const OpContext& ctx,
   // (float_fc.cc: weights packed once per model, where XNNPACK packs per session).
   if (n.op == OpType::kFullyConnected && ctx.kernels->fgemm.fn != nullptr && ctx.kernels->fgemm.fc_over_xnnpack)
     return Status::Ok();
+  // Patch embeddings likewise (float_fc.cc: the windows as rows of a fully connected layer).
+  if (ctx.kernels->fgemm.fc_over_xnnpack && ops::float_patch_conv_takes(g, n, ctx)) return Status::Ok();
   return kXnnOps[i](Prep{g, n, ctx.scheduler->pool(), out});
 }
 
