@@ -127,6 +127,20 @@ struct QWeights {
 
 inline int32_t node_index(const Graph& g, const Node& n) { return static_cast<int32_t>(&n - g.nodes.data()); }
 
+// Node n's pre-packed segment (graph/ir.h, PackedWeights) for layout `kernel` at layout
+// version `version` (this build's for that layout), or null.
+inline const PackedWeights* find_prepacked(const Graph& g, const Node& n, const std::string& kernel,
+                                           uint32_t version) {
+  for (const PackedWeights& pw : g.packed)
+    if (pw.node == node_index(g, n) && pw.layout == version && pw.kernel == kernel) return &pw;
+  return nullptr;
+}
+
+// Node n's optional float input i (a bias) when present, else null.
+inline const float* optional_f32(const Graph& g, const Node& n, size_t i) {
+  return n.inputs.size() > i && n.inputs[i] >= 0 ? g.tensors[static_cast<size_t>(n.inputs[i])].as<float>() : nullptr;
+}
+
 // Node n's packed data for layout `key`: the model's shared copy (ctx.cache), built by
 // make(&value, &heap_bytes) on first use, or without a cache built here for this op.
 template <typename T, typename Make>

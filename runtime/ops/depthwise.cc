@@ -40,14 +40,6 @@ bool depthwise_node(const Graph& g, const Node& n, ref::ConvShape* s) {
   return s->groups > 1 && s->groups == s->in_c && s->out_c == s->in_c;
 }
 
-// The pre-packed segment of node n for depthwise layout `name` at this build's layout
-// version, or null.
-const PackedWeights* find_prepacked_dw(const Graph& g, const Node& n, const char* name) {
-  for (const PackedWeights& pw : g.packed)
-    if (pw.node == node_index(g, n) && pw.layout == kern::kQDwPackLayout && pw.kernel == name) return &pw;
-  return nullptr;
-}
-
 // The engine of node n on `kernel` (its weights in place from `pre` when not null);
 // *out null when the kernel declines the node.
 Status make_dw(const QWeights& qw, const Graph& g, const Node& n, const ref::ConvShape& s, bool act_s8,
@@ -88,7 +80,7 @@ Status prepare_depthwise(const Graph& g, const Node& n, const OpContext& ctx, st
   EDGEQ_RETURN_IF_ERROR((shared_packed<kern::QDwConvOp>(
       g, n, ctx, key,
       [&](std::shared_ptr<const kern::QDwConvOp>* engine, size_t* bytes) {
-        const PackedWeights* pre = find_prepacked_dw(g, n, kernel->name);
+        const PackedWeights* pre = find_prepacked(g, n, kernel->name, kern::kQDwPackLayout);
         std::unique_ptr<kern::QDwConvOp> dw;
         EDGEQ_RETURN_IF_ERROR(make_dw(qw, g, n, s, act_s8, *kernel, pre, false, &dw));
         *bytes = dw ? dw->packed_bytes() : 0;

@@ -33,7 +33,7 @@ class DynamicConv : public QMatMulEngineOp {
       : n_(n), s_(conv_shape(g, n)), w_scale_(g.tensors[n.inputs[1]].quant.scale) {}
 
   Status init(const Graph& g, const OpContext& ctx) {
-    bias_ = n_.inputs.size() > 2 && n_.inputs[2] >= 0 ? g.tensors[n_.inputs[2]].as<float>() : nullptr;
+    bias_ = optional_f32(g, n_, 2);
     in_count_ = static_cast<size_t>(s_.batch) * s_.in_h * s_.in_w * s_.in_c;
     k_ = static_cast<size_t>(s_.kernel_h) * s_.kernel_w * s_.in_c;
     rows_ = static_cast<size_t>(s_.batch) * s_.out_h * s_.out_w;
@@ -140,8 +140,7 @@ kern::QMatMulParams dynamic_conv_engine_params(const Graph& g, const Node& n, co
   ref::make_matmul_shape(a_shape, 2, b_shape, 2, &p.shape);
   p.mode = 1;
   p.a_prequantized = true;
-  set_dynamic_weights(g, n, w_scale, n.inputs.size() > 2 && n.inputs[2] >= 0 ? g.tensors[n.inputs[2]].as<float>() : nullptr,
-                      &p);
+  set_dynamic_weights(g, n, w_scale, optional_f32(g, n, 2), &p);
   return p;
 }
 

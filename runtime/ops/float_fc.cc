@@ -43,11 +43,17 @@ bool constant_operands(const Graph& g, const Node& n) {
   return g.tensors[n.inputs[1]].is_constant() && (!has_bias || g.tensors[n.inputs[2]].is_constant());
 }
 
-// The pre-packed segment of node n for panel layout `layout` at this build's version, or null.
-const PackedWeights* find_prepacked_ffc(const Graph& g, const Node& n, const std::string& layout) {
-  for (const PackedWeights& pw : g.packed)
-    if (pw.node == node_index(g, n) && pw.layout == kern::kFFcPackLayout && pw.kernel == layout) return &pw;
-  return nullptr;
+// Node n's constant float weights w ([n_out][k]) packed into panels of width nr for the
+// model's PackCache: an error only when out of memory; once packed, the raw weights'
+// pages of a mapped file are dropped (a reference path faults them back in).
+Status pack_ffc_weights(const Node& n, const Tensor& w, int32_t n_out, int32_t k, uint32_t nr, const OpContext& ctx,
+                        std::shared_ptr<const kern::FFcPacked>* out, size_t* bytes) {
+  if (kern::FFcPacked::pack(w.as<float>(), n_out, k, nr, out).code() == kern::InitResult::kOutOfMemory)
+    return OutOfMemory("node '" + n.name + "' (" + op_name(n.op) + "): out of memory packing the weights");
+  if (!*out) return Status::Ok();  // declined: the reference runs the node
+  *bytes = (*out)->heap_bytes();
+  if (ctx.cache != nullptr) ctx.cache->drop_pages(w.data, w.nbytes);
+  return Status::Ok();
 }
 
 class FloatFc : public PreparedOp {
@@ -62,7 +68,6 @@ class FloatFc : public PreparedOp {
 
   Status init(const Graph& g, const OpContext& ctx) {
     const Tensor& w = g.tensors[n_.inputs[1]];
-    const bool has_bias = n_.inputs.size() > 2 && n_.inputs[2] >= 0;
     if (!ctx.kernels || !constant_operands(g, n_)) return Status::Ok();
     const kern::FGemmKernel& kernel = ctx.kernels->fgemm;
     if (kernel.fn == nullptr || m_ <= 0) return Status::Ok();
@@ -71,25 +76,19 @@ class FloatFc : public PreparedOp {
     EDGEQ_RETURN_IF_ERROR((shared_packed<kern::FFcPacked>(
         g, n_, ctx, "ffc/" + layout,
         [&](std::shared_ptr<const kern::FFcPacked>* out, size_t* bytes) {
-          if (const PackedWeights* pre = find_prepacked_ffc(g, n_, layout)) {
+          if (const PackedWeights* pre = find_prepacked(g, n_, layout, kern::kFFcPackLayout)) {
             if (!kern::FFcPacked::wrap(pre->data, pre->nbytes, n_out_, k_, kernel.nr, out))
               return InvalidModel("node '" + n_.name + "' (" + op_name(n_.op) + "): its pre-packed weights for " +
                                   layout + " hold " + std::to_string(pre->nbytes) +
                                   " bytes, which is not the size of its packed layout");
             return Status::Ok();  // in place: nothing allocated, the raw pages never read
           }
-          if (kern::FFcPacked::pack(w.as<float>(), n_out_, k_, kernel.nr, out).code() ==
-              kern::InitResult::kOutOfMemory)
-            return OutOfMemory("node '" + n_.name + "' (" + op_name(n_.op) + "): out of memory packing the weights");
-          if (!*out) return Status::Ok();  // declined: the reference runs the node
-          *bytes = (*out)->heap_bytes();
-          if (ctx.cache != nullptr) ctx.cache->drop_pages(w.data, w.nbytes);
-          return Status::Ok();
+          return pack_ffc_weights(n_, w, n_out_, k_, kernel.nr, ctx, out, bytes);
         },
         &packed)));
     if (!packed) return Status::Ok();
-    const float* bias = has_bias ? g.tensors[n_.inputs[2]].as<float>() : nullptr;
-    if (!engine_.init(m_, std::move(packed), kernel, bias, n_.attrs.act_min, n_.attrs.act_max)) return Status::Ok();
+    if (!engine_.init(m_, std::move(packed), kernel, optional_f32(g, n_, 2), n_.attrs.act_min, n_.attrs.act_max))
+      return Status::Ok();
     scheduler_ = ctx.scheduler;
     name_ = kernel.name;
     return Status::Ok();
@@ -135,19 +134,12 @@ class FloatPatchConv : public PreparedOp {
     EDGEQ_RETURN_IF_ERROR((shared_packed<kern::FFcPacked>(
         g, n_, ctx, "ffc/" + kern::ffc_layout_name(kernel.nr),
         [&](std::shared_ptr<const kern::FFcPacked>* out, size_t* bytes) {
-          if (kern::FFcPacked::pack(w.as<float>(), s_.out_c, k_, kernel.nr, out).code() ==
-              kern::InitResult::kOutOfMemory)
-            return OutOfMemory("node '" + n_.name + "' (" + op_name(n_.op) + "): out of memory packing the weights");
-          if (!*out) return Status::Ok();
-          *bytes = (*out)->heap_bytes();
-          if (ctx.cache != nullptr) ctx.cache->drop_pages(w.data, w.nbytes);
-          return Status::Ok();
+          return pack_ffc_weights(n_, w, s_.out_c, k_, kernel.nr, ctx, out, bytes);
         },
         &packed)));
     if (!packed) return Status::Ok();
-    const bool has_bias = n_.inputs.size() > 2 && n_.inputs[2] >= 0;
-    const float* bias = has_bias ? g.tensors[n_.inputs[2]].as<float>() : nullptr;
-    if (!engine_.init(m_, std::move(packed), kernel, bias, n_.attrs.act_min, n_.attrs.act_max)) return Status::Ok();
+    if (!engine_.init(m_, std::move(packed), kernel, optional_f32(g, n_, 2), n_.attrs.act_min, n_.attrs.act_max))
+      return Status::Ok();
     scheduler_ = ctx.scheduler;
     name_ = kernel.name;
     mr_ = kernel.mr;

@@ -36,14 +36,6 @@ class ConvF32 : public PreparedOp {
   ref::ConvShape s_;
 };
 
-// The pre-packed segment of node n for layout `key` at this build's layout version,
-// or null.
-const PackedWeights* find_prepacked(const Graph& g, const Node& n, const std::string& key) {
-  for (const PackedWeights& pw : g.packed)
-    if (pw.node == node_index(g, n) && pw.layout == kern::kQConvPackLayout && pw.kernel == key) return &pw;
-  return nullptr;
-}
-
 // Node n's weights packed for `layout` (its s8 or u8 layout as act_s8 says), in place
 // from the graph's pre-packed segment for it when there is one: *out null when the
 // layout declines the node; an error when out of memory or when the segment's size
@@ -53,7 +45,7 @@ Status pack_gemm(const QWeights& qw, const Graph& g, const Node& n, const ref::C
   out->reset();
   const kern::QConvParams p = qw.engine_params<kern::QConvParams>(g, n, shape, act_s8);
   const std::string key = act_s8 ? layout.name_s8 : layout.name;
-  const PackedWeights* pre = find_prepacked(g, n, key);
+  const PackedWeights* pre = find_prepacked(g, n, key, kern::kQConvPackLayout);
   auto packed = std::make_shared<kern::QConvPacked>();
   switch (packed->init(p, layout, pre ? pre->data : nullptr, pre ? pre->nbytes : 0)) {
     case kern::QConvPacked::kReady: break;
@@ -101,7 +93,7 @@ struct GemmEngine {
           EDGEQ_RETURN_IF_ERROR(pack_gemm(qw, g, n, shape, act_s8, k, out, bytes));
           // Packed from the raw weights: the sessions read the packed copy only.
           const Tensor& w = g.tensors[n.inputs[1]];
-          if (*out && ctx.cache != nullptr && !find_prepacked(g, n, gemm_kernel_name<T>(k)))
+          if (*out && ctx.cache != nullptr && !find_prepacked(g, n, gemm_kernel_name<T>(k), kern::kQConvPackLayout))
             ctx.cache->drop_pages(w.data, w.nbytes);
           return Status::Ok();
         },
@@ -177,7 +169,7 @@ class DynamicFc : public QMatMulEngineOp {
   DynamicFc(const Graph& g, const Node& n) : n_(n), d_(g, n), w_scale_(g.tensors[n.inputs[1]].quant.scale) {}
   Status init(const Graph& g, const OpContext& ctx) {
     per_tensor_ = n_.attrs.dynamic == 1;
-    bias_ = n_.inputs.size() > 2 && n_.inputs[2] >= 0 ? g.tensors[n_.inputs[2]].as<float>() : nullptr;
+    bias_ = optional_f32(g, n_, 2);
     if (ctx.kernels) {
       bool ok = false;
       kern::QMatMulParams p = dynamic_fc_engine_params(g, n_, w_scale_, &ok);
@@ -251,8 +243,7 @@ kern::QMatMulParams dynamic_fc_engine_params(const Graph& g, const Node& n, cons
   const int32_t a_shape[2] = {d.m, d.k}, b_shape[2] = {d.k, d.n};
   ref::make_matmul_shape(a_shape, 2, b_shape, 2, &p.shape);
   p.mode = n.attrs.dynamic == 1 ? 1 : 2;
-  set_dynamic_weights(g, n, w_scale, n.inputs.size() > 2 && n.inputs[2] >= 0 ? g.tensors[n.inputs[2]].as<float>() : nullptr,
-                      &p);
+  set_dynamic_weights(g, n, w_scale, optional_f32(g, n, 2), &p);
   *ok = true;
   return p;
 }

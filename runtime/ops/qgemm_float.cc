@@ -39,7 +39,7 @@ class QFcFloat : public QMatMulEngineOp {
     w_scale_ = w.quant.scale;
     per_channel_ = w_scale_.size() > 1;
     if (w_zp_.size() != w_scale_.size()) return op_error(n_, "weights have unequal scale and zero point counts");
-    bias_ = n_.inputs.size() > 2 && n_.inputs[2] >= 0 ? g.tensors[n_.inputs[2]].as<float>() : nullptr;
+    bias_ = optional_f32(g, n_, 2);
     bool ok = false;
     const kern::QMatMulParams p = float_out_fc_engine_params(g, n_, w_scale_, &ok);
     if (!ok) return Status::Ok();
@@ -134,7 +134,7 @@ kern::QMatMulParams float_out_fc_engine_params(const Graph& g, const Node& n, co
   p.weight = w.as<int8_t>();
   p.weight_scale = w_scale.data();
   p.per_channel = w_scale.size() > 1;
-  p.bias = n.inputs.size() > 2 && n.inputs[2] >= 0 ? g.tensors[n.inputs[2]].as<float>() : nullptr;
+  p.bias = optional_f32(g, n, 2);
   p.act_min = n.attrs.act_min;
   p.act_max = n.attrs.act_max;
   *ok = true;

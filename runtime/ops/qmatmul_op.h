@@ -113,13 +113,12 @@ class QMatMulEngineOp : public PreparedOp {
     EDGEQ_RETURN_IF_ERROR((shared_packed<kern::QMatMulPacked>(
         g, n, ctx, key,
         [&](std::shared_ptr<const kern::QMatMulPacked>* out, size_t* bytes) {
-          for (const PackedWeights& pw : g.packed) {
-            if (pw.node != node_index(g, n) || pw.kernel != key || pw.layout != kern::kQMatMulPackLayout) continue;
-            if (pw.nbytes != kern::QMatMulPacked::segment_bytes(params, kernel))
+          if (const PackedWeights* pw = find_prepacked(g, n, key, kern::kQMatMulPackLayout)) {
+            if (pw->nbytes != kern::QMatMulPacked::segment_bytes(params, kernel))
               return InvalidModel("node '" + n.name + "' (" + op_name(n.op) + "): its pre-packed weights for " + key +
-                                  " hold " + std::to_string(pw.nbytes) +
+                                  " hold " + std::to_string(pw->nbytes) +
                                   " bytes, which is not the size of its packed layout");
-            kern::QMatMulPacked::from_segment(params, kernel, pw.data, pw.nbytes, out);
+            kern::QMatMulPacked::from_segment(params, kernel, pw->data, pw->nbytes, out);
             *bytes = 0;
             return Status::Ok();  // declined (misaligned, which the loader rules out): the reference runs
           }
