@@ -114,12 +114,14 @@ using QIgemmUkernel = void (*)(size_t mr, size_t nc, size_t kc, size_t ks, const
 // RangeF32Fn: internal::finite_range(n, x, 1, lo, hi): lo = min(0, x...), hi = max(0,
 // x...) with NaN never taken, and whether every x is finite.
 using RangeF32Fn = bool (*)(size_t n, const float* x, float* lo, float* hi);
-// TileFinishF32Fn: a tile row of int32 sums to float, for j < n:
-//   v = int32(acc[j] - z * colsum[j] + r)   (modulo 2^32)
-//   out[j] = clamp(float(v) * (rs * cs[j]) [+ bias[j] when bias], lo, hi)
+// TileFinishF32Fn: an mc x nc tile of int32 sums to float, for i < mc, j < nc:
+//   v = int32(acc[i * acc_stride + j] - z[i] * colsum[j] + r[i])   (modulo 2^32)
+//   out[i * out_stride + j] = clamp(float(v) * (rs[i] * cs[j]) [+ bias[j] when bias], lo, hi)
 // where clamp(x, lo, hi) = x < lo ? lo : (x > hi ? hi : x) (ref::internal::clamp_f32).
-using TileFinishF32Fn = void (*)(size_t n, const int32_t* acc, const uint32_t* colsum, uint32_t z, uint32_t r,
-                                 float rs, const float* cs, const float* bias, float lo, float hi, float* out);
+// One call per tile, so the column terms are loaded once for all its rows.
+using TileFinishF32Fn = void (*)(size_t mc, size_t nc, const int32_t* acc, size_t acc_stride, const uint32_t* colsum,
+                                 const uint32_t* z, const uint32_t* r, const float* rs, const float* cs,
+                                 const float* bias, float lo, float hi, float* out, size_t out_stride);
 // SumU8Fn: the sum of n bytes.
 using SumU8Fn = uint32_t (*)(size_t n, const uint8_t* x);
 

@@ -75,13 +75,18 @@ bool range_portable(size_t n, const float* x, float* lo, float* hi) {
   return bad == 0;
 }
 
-void finish_portable(size_t n, const int32_t* acc, const uint32_t* colsum, uint32_t z, uint32_t r, float rs,
-                     const float* cs, const float* bias, float lo, float hi, float* out) {
-  for (size_t j = 0; j < n; ++j) {
-    const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(acc[j]) - z * colsum[j] + r);
-    float o = static_cast<float>(v) * (rs * cs[j]);
-    if (bias != nullptr) o += bias[j];
-    out[j] = ref::internal::clamp_f32(o, lo, hi);
+void finish_portable(size_t mc, size_t nc, const int32_t* acc, size_t acc_stride, const uint32_t* colsum,
+                     const uint32_t* z, const uint32_t* r, const float* rs, const float* cs, const float* bias,
+                     float lo, float hi, float* out, size_t out_stride) {
+  for (size_t i = 0; i < mc; ++i) {
+    const int32_t* a = acc + i * acc_stride;
+    float* o = out + i * out_stride;
+    for (size_t j = 0; j < nc; ++j) {
+      const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(a[j]) - z[i] * colsum[j] + r[i]);
+      float x = static_cast<float>(v) * (rs[i] * cs[j]);
+      if (bias != nullptr) x += bias[j];
+      o[j] = ref::internal::clamp_f32(x, lo, hi);
+    }
   }
 }
 
@@ -400,11 +405,15 @@ void QMatMulOp::Impl::finish_tile(int64_t t, int64_t ai, int64_t bi, size_t m0, 
     const float* bias = fc && p.bias != nullptr ? p.bias + n0 : nullptr;
     // A MatMul has no clamp: the infinite bounds change no value (NaN included).
     const float lo = fc ? p.act_min : -INFINITY, hi = fc ? p.act_max : INFINITY;
+    // rs = 1: 1 * cs[j] is cs[j]; z = 0: no column term.
+    uint32_t z[kMaxMr], r[kMaxMr];
+    float rs[kMaxMr];
     for (size_t i = 0; i < mc; ++i) {
-      const uint32_t r = dk == 0 ? 0u : dk * (rowsum[ai * s.m + m0 + i] - kk * za);
-      // rs = 1: 1 * cs[j] is cs[j]; z = 0: no column term.
-      finish(nc, acc + i * ldc, colsums() + bi * n + n0, 0u, r, 1.f, cs, bias, lo, hi, out + i * n);
+      z[i] = 0;
+      r[i] = dk == 0 ? 0u : dk * (rowsum[ai * s.m + m0 + i] - kk * za);
+      rs[i] = 1.f;
     }
+    finish(mc, nc, acc, ldc, colsums() + bi * n + n0, z, r, rs, cs, bias, lo, hi, out, n);
     return;
   }
   if (p.mode == 0) {
@@ -436,26 +445,48 @@ void QMatMulOp::Impl::finish_tile(int64_t t, int64_t ai, int64_t bi, size_t m0, 
   const float* cs = col_scale.data() + bi * n + n0;
   const float* bias = fc && p.bias != nullptr ? p.bias + n0 : nullptr;
   const float lo = fc ? p.act_min : -INFINITY, hi = fc ? p.act_max : INFINITY;
+  const int64_t row0 = ai * s.m + static_cast<int64_t>(m0);
+  if (dk == 0 && cols_ok[bi] && std::all_of(&row_ok[row0], &row_ok[row0] + mc, [](uint8_t v) { return v != 0; })) {
+    // No row term (a fully connected layer's): the rows' own parameters, in place.
+    static const uint32_t kNoRowTerm[kMaxMr] = {};
+    finish(mc, nc, acc, ldc, sums, reinterpret_cast<const uint32_t*>(&row_zp[row0]), kNoRowTerm, &row_scale[row0], cs,
+           bias, lo, hi, out, n);
+    return;
+  }
+  // Rows whose outputs all take the int32 path go to the level's tile loop in runs.
+  uint32_t z[kMaxMr], r[kMaxMr];
+  float rs[kMaxMr];
+  size_t run0 = 0, run = 0;  // rows [run0, run0 + run) wait for the tile loop
+  auto flush = [&]() {
+    if (run != 0) finish(run, nc, acc + run0 * ldc, ldc, sums, z, r, rs, cs, bias, lo, hi, out + run0 * n, n);
+    run = 0;
+  };
   for (size_t i = 0; i < mc; ++i) {
     const int64_t row = ai * s.m + static_cast<int64_t>(m0 + i);
-    const uint32_t z = static_cast<uint32_t>(row_zp[row]);
-    const uint32_t r = dk == 0 ? 0u : dk * (rowsum[row] - kk * z);
-    const float rs = row_scale[row];
-    const int32_t* a_row = acc + i * ldc;
-    float* o = out + i * n;
-    if (!row_ok[row] || !cols_ok[bi]) {  // some outputs in double
-      for (size_t j = 0; j < nc; ++j) {
-        if (!row_ok[row] || !col_ok[bi * n + n0 + j]) {
-          o[j] = double_dot(row, bi, n0 + j);
-        } else {  // a MatMul's finite column (a fully connected layer's are all finite)
-          const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(a_row[j]) - z * sums[j] + r);
-          o[j] = static_cast<float>(v) * (rs * cs[j]);
-        }
-      }
+    const uint32_t zi = static_cast<uint32_t>(row_zp[row]);
+    const uint32_t ri = dk == 0 ? 0u : dk * (rowsum[row] - kk * zi);
+    const float rsi = row_scale[row];
+    if (row_ok[row] && cols_ok[bi]) {
+      if (run == 0) run0 = i;
+      z[run] = zi;
+      r[run] = ri;
+      rs[run] = rsi;
+      ++run;
       continue;
     }
-    finish(nc, a_row, sums, z, r, rs, cs, bias, lo, hi, o);
+    flush();
+    const int32_t* a_row = acc + i * ldc;
+    float* o = out + i * n;
+    for (size_t j = 0; j < nc; ++j) {  // some outputs in double
+      if (!row_ok[row] || !col_ok[bi * n + n0 + j]) {
+        o[j] = double_dot(row, bi, n0 + j);
+      } else {  // a MatMul's finite column (a fully connected layer's are all finite)
+        const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(a_row[j]) - zi * sums[j] + ri);
+        o[j] = static_cast<float>(v) * (rsi * cs[j]);
+      }
+    }
   }
+  flush();
 }
 
 QMatMulOp::QMatMulOp() = default;

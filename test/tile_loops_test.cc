@@ -80,6 +80,8 @@ TEST(TileLoops, RangeEqualsFiniteRange) {
   }
 }
 
+// A tile of mc rows: the column terms are shared, every row has its own z, r and rs;
+// the rows sit at a stride wider than the tile, and nothing between them is touched.
 TEST(TileLoops, FinishEqualsScalarDefinition) {
   std::mt19937 rng(12);
   std::uniform_int_distribution<int32_t> any_i32(std::numeric_limits<int32_t>::min(),
@@ -87,35 +89,46 @@ TEST(TileLoops, FinishEqualsScalarDefinition) {
   std::uniform_real_distribution<float> scale(1e-4f, 1e-1f);
   for (Isa isa : levels_with_loops()) {
     const QGemmKernel& k = kernel_set(isa).gemm;
-    for (size_t n = 0; n <= 80; ++n) {
-      for (int variant = 0; variant < 6; ++variant) {
-        std::vector<int32_t> acc(n);
-        std::vector<uint32_t> colsum(n);
-        std::vector<float> cs(n), bias(n), got(n + 1, 7.f), want(n + 1, 7.f);
-        for (size_t j = 0; j < n; ++j) {
-          // variant 0, 1: small sums; others: anything (the int32 sum wraps).
-          acc[j] = variant < 2 ? static_cast<int32_t>(rng() % 200001) - 100000 : any_i32(rng);
-          colsum[j] = variant < 2 ? rng() % 30000 : static_cast<uint32_t>(any_i32(rng));
-          cs[j] = scale(rng);
-          bias[j] = variant == 3 ? -0.f : static_cast<float>(static_cast<int32_t>(rng() % 2001) - 1000) * 0.01f;
+    for (size_t mc : {size_t{1}, size_t{3}, size_t{32}}) {
+      for (size_t n = 0; n <= 80; ++n) {
+        for (int variant = 0; variant < 6; ++variant) {
+          const size_t acc_stride = n + 3, out_stride = n + 5;
+          std::vector<int32_t> acc(mc * acc_stride);
+          std::vector<uint32_t> colsum(n), z(mc), r(mc);
+          std::vector<float> cs(n), bias(n), rs(mc), got(mc * out_stride, 7.f), want(mc * out_stride, 7.f);
+          for (size_t j = 0; j < n; ++j) {
+            colsum[j] = variant < 2 ? rng() % 30000 : static_cast<uint32_t>(any_i32(rng));
+            cs[j] = scale(rng);
+            bias[j] = variant == 3 ? -0.f : static_cast<float>(static_cast<int32_t>(rng() % 2001) - 1000) * 0.01f;
+          }
+          for (size_t i = 0; i < mc; ++i) {
+            // variant 0, 1: small sums; others: anything (the int32 sum wraps).
+            for (size_t j = 0; j < n; ++j)
+              acc[i * acc_stride + j] = variant < 2 ? static_cast<int32_t>(rng() % 200001) - 100000 : any_i32(rng);
+            z[i] = variant == 0 ? 0u : rng() % 256;
+            r[i] = variant < 2 ? rng() % 1000 : rng();
+            rs[i] = variant == 5 && i % 2 == 0 ? std::numeric_limits<float>::infinity() : scale(rng);
+          }
+          float lo = -INFINITY, hi = INFINITY;
+          if (variant == 2) lo = 0.f;               // ReLU
+          if (variant == 4) lo = -0.5f, hi = 0.5f;  // a narrow clamp
+          if (variant == 5) lo = 0.f, hi = 6.f;     // infinities and NaN (0 * inf) clamped
+          const float* b = variant == 1 ? nullptr : bias.data();
+          for (size_t i = 0; i < mc; ++i) {
+            for (size_t j = 0; j < n; ++j) {
+              const int32_t v =
+                  static_cast<int32_t>(static_cast<uint32_t>(acc[i * acc_stride + j]) - z[i] * colsum[j] + r[i]);
+              float o = static_cast<float>(v) * (rs[i] * cs[j]);
+              if (b != nullptr) o += b[j];
+              want[i * out_stride + j] = ref::internal::clamp_f32(o, lo, hi);
+            }
+          }
+          k.finish_f32(mc, n, acc.data(), acc_stride, colsum.data(), z.data(), r.data(), rs.data(), cs.data(), b, lo,
+                       hi, got.data(), out_stride);
+          for (size_t j = 0; j < got.size(); ++j)  // the elements between rows stay untouched
+            ASSERT_EQ(bits_of(got[j]), bits_of(want[j]))
+                << isa_name(isa) << " mc " << mc << " n " << n << " variant " << variant << " at " << j;
         }
-        const uint32_t z = variant == 0 ? 0u : rng() % 256, r = variant < 2 ? rng() % 1000 : rng();
-        const float rs = variant == 5 ? std::numeric_limits<float>::infinity() : scale(rng);
-        float lo = -INFINITY, hi = INFINITY;
-        if (variant == 2) lo = 0.f;                // ReLU
-        if (variant == 4) lo = -0.5f, hi = 0.5f;   // a narrow clamp
-        if (variant == 5) lo = 0.f, hi = 6.f;      // infinities and NaN (0 * inf) clamped
-        const float* b = variant == 1 ? nullptr : bias.data();
-        for (size_t j = 0; j < n; ++j) {
-          const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(acc[j]) - z * colsum[j] + r);
-          float o = static_cast<float>(v) * (rs * cs[j]);
-          if (b != nullptr) o += b[j];
-          want[j] = ref::internal::clamp_f32(o, lo, hi);
-        }
-        k.finish_f32(n, acc.data(), colsum.data(), z, r, rs, cs.data(), b, lo, hi, got.data());
-        for (size_t j = 0; j <= n; ++j)  // j == n: the element past the row stays untouched
-          ASSERT_EQ(bits_of(got[j]), bits_of(want[j])) << isa_name(isa) << " n " << n << " variant " << variant
-                                                       << " j " << j;
       }
     }
   }

@@ -47,26 +47,34 @@ bool range_f32_avx2(size_t n, const float* x, float* lo, float* hi) {
   return finite;
 }
 
-void finish_f32_avx2(size_t n, const int32_t* acc, const uint32_t* colsum, uint32_t z, uint32_t r, float rs,
-                     const float* cs, const float* bias, float lo, float hi, float* out) {
-  const __m256i vz = _mm256_set1_epi32(static_cast<int32_t>(z)), vr = _mm256_set1_epi32(static_cast<int32_t>(r));
-  const __m256 vrs = _mm256_set1_ps(rs), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+void finish_f32_avx2(size_t mc, size_t nc, const int32_t* acc, size_t acc_stride, const uint32_t* colsum,
+                     const uint32_t* z, const uint32_t* r, const float* rs, const float* cs, const float* bias,
+                     float lo, float hi, float* out, size_t out_stride) {
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
   size_t j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + j));
+  for (; j + 8 <= nc; j += 8) {
+    // The column terms of these 8 columns, loaded once for every row of the tile.
     const __m256i s = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(colsum + j));
-    const __m256i v = _mm256_add_epi32(_mm256_sub_epi32(a, _mm256_mullo_epi32(vz, s)), vr);
-    __m256 o = _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(vrs, _mm256_loadu_ps(cs + j)));
-    if (bias != nullptr) o = _mm256_add_ps(o, _mm256_loadu_ps(bias + j));
-    o = _mm256_min_ps(vhi, _mm256_max_ps(vlo, o));  // lo > o ? lo : o, then hi < o ? hi : o
-    _mm256_storeu_ps(out + j, o);
+    const __m256 c = _mm256_loadu_ps(cs + j);
+    const __m256 b = bias != nullptr ? _mm256_loadu_ps(bias + j) : _mm256_setzero_ps();
+    for (size_t i = 0; i < mc; ++i) {
+      const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i * acc_stride + j));
+      const __m256i zs = _mm256_mullo_epi32(_mm256_set1_epi32(static_cast<int32_t>(z[i])), s);
+      const __m256i v = _mm256_add_epi32(_mm256_sub_epi32(a, zs), _mm256_set1_epi32(static_cast<int32_t>(r[i])));
+      __m256 o = _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(_mm256_set1_ps(rs[i]), c));
+      if (bias != nullptr) o = _mm256_add_ps(o, b);
+      o = _mm256_min_ps(vhi, _mm256_max_ps(vlo, o));  // lo > o ? lo : o, then hi < o ? hi : o
+      _mm256_storeu_ps(out + i * out_stride + j, o);
+    }
   }
-  for (; j < n; ++j) {
-    const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(acc[j]) - z * colsum[j] + r);
-    float o = static_cast<float>(v) * (rs * cs[j]);
-    if (bias != nullptr) o += bias[j];
-    o = o < lo ? lo : o;
-    out[j] = o > hi ? hi : o;
+  for (size_t i = 0; i < mc; ++i) {
+    for (size_t jj = j; jj < nc; ++jj) {
+      const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(acc[i * acc_stride + jj]) - z[i] * colsum[jj] + r[i]);
+      float o = static_cast<float>(v) * (rs[i] * cs[jj]);
+      if (bias != nullptr) o += bias[jj];
+      o = o < lo ? lo : o;
+      out[i * out_stride + jj] = o > hi ? hi : o;
+    }
   }
 }
 

@@ -36,19 +36,25 @@ bool range_f32_avx512(size_t n, const float* x, float* lo, float* hi) {
   return bad == 0;
 }
 
-void finish_f32_avx512(size_t n, const int32_t* acc, const uint32_t* colsum, uint32_t z, uint32_t r, float rs,
-                       const float* cs, const float* bias, float lo, float hi, float* out) {
-  const __m512i vz = _mm512_set1_epi32(static_cast<int32_t>(z)), vr = _mm512_set1_epi32(static_cast<int32_t>(r));
-  const __m512 vrs = _mm512_set1_ps(rs), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-  for (size_t j = 0; j < n; j += 16) {
-    const __mmask16 m = tail_mask(n - j);
-    const __m512i a = _mm512_maskz_loadu_epi32(m, acc + j);
+void finish_f32_avx512(size_t mc, size_t nc, const int32_t* acc, size_t acc_stride, const uint32_t* colsum,
+                       const uint32_t* z, const uint32_t* r, const float* rs, const float* cs, const float* bias,
+                       float lo, float hi, float* out, size_t out_stride) {
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  for (size_t j = 0; j < nc; j += 16) {
+    // The column terms of these 16 columns, loaded once for every row of the tile.
+    const __mmask16 m = tail_mask(nc - j);
     const __m512i s = _mm512_maskz_loadu_epi32(m, colsum + j);
-    const __m512i v = _mm512_add_epi32(_mm512_sub_epi32(a, _mm512_mullo_epi32(vz, s)), vr);
-    __m512 o = _mm512_mul_ps(_mm512_cvtepi32_ps(v), _mm512_mul_ps(vrs, _mm512_maskz_loadu_ps(m, cs + j)));
-    if (bias != nullptr) o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(m, bias + j));
-    o = _mm512_min_ps(vhi, _mm512_max_ps(vlo, o));  // lo > o ? lo : o, then hi < o ? hi : o
-    _mm512_mask_storeu_ps(out + j, m, o);
+    const __m512 c = _mm512_maskz_loadu_ps(m, cs + j);
+    const __m512 b = bias != nullptr ? _mm512_maskz_loadu_ps(m, bias + j) : _mm512_setzero_ps();
+    for (size_t i = 0; i < mc; ++i) {
+      const __m512i a = _mm512_maskz_loadu_epi32(m, acc + i * acc_stride + j);
+      const __m512i zs = _mm512_mullo_epi32(_mm512_set1_epi32(static_cast<int32_t>(z[i])), s);
+      const __m512i v = _mm512_add_epi32(_mm512_sub_epi32(a, zs), _mm512_set1_epi32(static_cast<int32_t>(r[i])));
+      __m512 o = _mm512_mul_ps(_mm512_cvtepi32_ps(v), _mm512_mul_ps(_mm512_set1_ps(rs[i]), c));
+      if (bias != nullptr) o = _mm512_add_ps(o, b);
+      o = _mm512_min_ps(vhi, _mm512_max_ps(vlo, o));  // lo > o ? lo : o, then hi < o ? hi : o
+      _mm512_mask_storeu_ps(out + i * out_stride + j, m, o);
+    }
   }
 }
 

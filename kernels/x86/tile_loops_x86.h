@@ -11,13 +11,15 @@ namespace kern {
 namespace x86 {
 
 bool range_f32_avx2(size_t n, const float* x, float* lo, float* hi);
-void finish_f32_avx2(size_t n, const int32_t* acc, const uint32_t* colsum, uint32_t z, uint32_t r, float rs,
-                     const float* cs, const float* bias, float lo, float hi, float* out);
+void finish_f32_avx2(size_t mc, size_t nc, const int32_t* acc, size_t acc_stride, const uint32_t* colsum,
+                      const uint32_t* z, const uint32_t* r, const float* rs, const float* cs, const float* bias,
+                      float lo, float hi, float* out, size_t out_stride);
 uint32_t sum_u8_avx2(size_t n, const uint8_t* x);
 
 bool range_f32_avx512(size_t n, const float* x, float* lo, float* hi);
-void finish_f32_avx512(size_t n, const int32_t* acc, const uint32_t* colsum, uint32_t z, uint32_t r, float rs,
-                       const float* cs, const float* bias, float lo, float hi, float* out);
+void finish_f32_avx512(size_t mc, size_t nc, const int32_t* acc, size_t acc_stride, const uint32_t* colsum,
+                        const uint32_t* z, const uint32_t* r, const float* rs, const float* cs, const float* bias,
+                        float lo, float hi, float* out, size_t out_stride);
 uint32_t sum_u8_avx512(size_t n, const uint8_t* x);
 
 }  // namespace x86
