@@ -129,6 +129,12 @@ struct Attrs {
   int32_t scale_h = 1, scale_w = 1;  // kResizeNearest
   int32_t dynamic = 0;          // kFullyConnected, kMatMul, kConv2D: run-time quantization mode
   float epsilon = 1e-5f;        // kLayerNorm
+  // kMatMul, set only by the runtime's view fold (runtime/view_fold.h), never read from
+  // or written to a file: the operands' logical shapes, and ref::MatMulViews as three
+  // groups (A, B, Y) of offset, row step, column step and kMaxDims batch steps, in
+  // elements of the tensors the node now reads and writes. Empty: dense operands.
+  std::vector<int32_t> matmul_a_shape, matmul_b_shape;
+  std::vector<int64_t> matmul_views;
 };
 
 struct Node {

@@ -8,9 +8,15 @@ namespace edgeq {
 namespace kern {
 
 InitResult FMatMulOp::init(const ref::MatMulShape& s, const FGemmKernel& kernel) {
+  return init(s, ref::dense_matmul_views(s), kernel);
+}
+
+InitResult FMatMulOp::init(const ref::MatMulShape& s, const ref::MatMulViews& views, const FGemmKernel& kernel) {
   if (kernel.fn == nullptr || kernel.mr == 0 || kernel.nr == 0) return InitResult::kDeclined;
   if (s.m <= 0 || s.n <= 0 || s.k < 0 || s.batches <= 0) return InitResult::kDeclined;
+  if (views.a.col != 1 || views.y.col != 1) return InitResult::kDeclined;
   s_ = s;
+  v_ = views;
   kernel_ = kernel;
   panels_ = (static_cast<size_t>(s.n) + kernel.nr - 1) / kernel.nr;
   m_blocks_ = (static_cast<size_t>(s.m) + kernel.mr - 1) / kernel.mr;
@@ -27,15 +33,24 @@ void FMatMulOp::begin(const float* a, const float* b, float* y) {
 
 void FMatMulOp::pack_b(size_t begin, size_t end) {
   const size_t n = static_cast<size_t>(s_.n), k = static_cast<size_t>(s_.k), nr = kernel_.nr;
+  const int64_t row = v_.b.row, col = v_.b.col;
   float* packed = packed_;
   for (size_t part = begin; part < end; ++part) {
     const size_t matrix = part / panels_, col0 = part % panels_ * nr;
     const size_t cols = std::min(nr, n - col0);
-    const float* src = b_ + matrix * k * n + col0;
+    const float* src =
+        b_ + ref::view_b_matrix_offset(s_, v_.b, static_cast<int64_t>(matrix)) + static_cast<int64_t>(col0) * col;
     float* dst = packed + part * panel_floats_;
-    for (size_t kk = 0; kk < k; ++kk, src += n, dst += nr) {
-      std::memcpy(dst, src, cols * sizeof(float));
-      std::fill(dst + cols, dst + nr, 0.f);
+    if (col == 1) {
+      for (size_t kk = 0; kk < k; ++kk, src += row, dst += nr) {
+        std::memcpy(dst, src, cols * sizeof(float));
+        std::fill(dst + cols, dst + nr, 0.f);
+      }
+    } else {  // a gather: B's columns are rows of the tensor read (K^T read from K)
+      for (size_t kk = 0; kk < k; ++kk, src += row, dst += nr) {
+        for (size_t j = 0; j < cols; ++j) dst[j] = src[static_cast<int64_t>(j) * col];
+        std::fill(dst + cols, dst + nr, 0.f);
+      }
     }
   }
 }
@@ -43,17 +58,18 @@ void FMatMulOp::pack_b(size_t begin, size_t end) {
 void FMatMulOp::run_rows(size_t begin, size_t end) const {
   const size_t m = static_cast<size_t>(s_.m), n = static_cast<size_t>(s_.n), k = static_cast<size_t>(s_.k);
   const size_t mr = kernel_.mr, nr = kernel_.nr;
+  const size_t a_row = static_cast<size_t>(v_.a.row), y_row = static_cast<size_t>(v_.y.row);
   const float* packed = packed_;
   for (size_t block = begin; block < end; ++block) {
     const size_t t = block / m_blocks_, row0 = block % m_blocks_ * mr;
     int64_t ai, bi;
     ref::matmul_operands(s_, static_cast<int64_t>(t), &ai, &bi);
-    const float* a = a_ + static_cast<size_t>(ai) * m * k + row0 * k;
+    const float* a = a_ + ref::view_matrix_offset(s_, v_.a, static_cast<int64_t>(t)) + row0 * a_row;
     const float* w = packed + static_cast<size_t>(bi) * panels_ * panel_floats_;
-    float* y = y_ + t * m * n + row0 * n;
+    float* y = y_ + ref::view_matrix_offset(s_, v_.y, static_cast<int64_t>(t)) + row0 * y_row;
     const size_t rows = std::min(mr, m - row0);
     for (size_t p = 0; p < panels_; ++p)
-      kernel_.fn(rows, std::min(nr, n - p * nr), k, a, k, w + p * panel_floats_, y + p * nr, n);
+      kernel_.fn(rows, std::min(nr, n - p * nr), k, a, a_row, w + p * panel_floats_, y + p * nr, y_row);
   }
 }
 

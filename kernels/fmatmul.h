@@ -10,6 +10,9 @@
 // The tiles are fixed by the shape, and each output's sum runs in k order inside one
 // kernel call, so results never depend on the split or the thread count. No K blocking:
 // attention's k (a head's width, or the sequence length) fits the cache as a whole.
+// Operands may lie in views (ref::MatMulViews: a Slice / Reshape / Transpose chain read
+// or written in place): B with any strides (the packing gathers it), A and Y with
+// contiguous rows (column step 1) at any row and batch steps.
 // The packed panels of every B matrix live in a workspace the caller provides
 // (workspace_bytes(), set_workspace(): a session plans it into its arena, alive at the
 // node's step only, runtime/ops/ops.h); the op allocates nothing.
@@ -27,8 +30,10 @@ namespace kern {
 
 class FMatMulOp {
  public:
-  // kDeclined when the kernel is null or the product is empty.
+  // kDeclined when the kernel is null, the product is empty, or A's or Y's columns are
+  // not contiguous in `views`.
   InitResult init(const ref::MatMulShape& s, const FGemmKernel& kernel);
+  InitResult init(const ref::MatMulShape& s, const ref::MatMulViews& views, const FGemmKernel& kernel);
   // The packed panels' bytes, and where they go (64-byte aligned), before the first run.
   size_t workspace_bytes() const { return workspace_bytes_; }
   void set_workspace(uint8_t* workspace) { packed_ = reinterpret_cast<float*>(workspace); }
@@ -45,6 +50,7 @@ class FMatMulOp {
 
  private:
   ref::MatMulShape s_;
+  ref::MatMulViews v_;
   FGemmKernel kernel_;
   size_t panels_ = 0, m_blocks_ = 0, panel_floats_ = 0;
   size_t workspace_bytes_ = 0;

@@ -28,7 +28,9 @@ Status Calibrator::create(std::shared_ptr<const Model> float_model, const Sessio
   Status is_float = check_float_graph(g);
   if (!is_float.ok()) return Status(is_float.code(), "calibration needs a float model: " + is_float.message());
   std::unique_ptr<Calibrator> c(new Calibrator());
-  EDGEQ_RETURN_IF_ERROR(Session::create(std::move(float_model), options, &c->session_));
+  SessionOptions observed = options;
+  observed.fold_views = false;  // every activation is observed, none folded away
+  EDGEQ_RETURN_IF_ERROR(Session::create(std::move(float_model), observed, &c->session_));
   std::vector<bool> seen(g.tensors.size(), false);
   auto add = [&](int32_t t) {
     if (t < 0 || seen[t] || g.tensors[t].is_constant() || g.tensors[t].dtype != DType::kF32) return;

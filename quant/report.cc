@@ -115,8 +115,10 @@ Status ErrorReport::create(std::shared_ptr<const Model> float_model, std::shared
     r->output_names_.push_back(f.name);
   }
   r->outputs_.resize(fg.outputs.size());
-  EDGEQ_RETURN_IF_ERROR(Session::create(float_model, options, &r->float_));
-  EDGEQ_RETURN_IF_ERROR(Session::create(int8_model, options, &r->int8_));
+  SessionOptions observed = options;
+  observed.fold_views = false;  // both sessions' activations are compared, none folded away
+  EDGEQ_RETURN_IF_ERROR(Session::create(float_model, observed, &r->float_));
+  EDGEQ_RETURN_IF_ERROR(Session::create(int8_model, observed, &r->int8_));
   const Tensor& y = fg.tensors[fg.outputs[0]];
   r->classifier_ = fg.outputs.size() == 1 && y.shape.size() == 2 && y.shape[1] > 1;
 

@@ -24,6 +24,7 @@
 #include "kernels/qdwconv.h"
 #include "kernels/qmatmul.h"
 #include "kernels/ref/ref.h"
+#include "runtime/view_fold.h"
 
 namespace edgeq {
 namespace {
@@ -158,6 +159,7 @@ uint32_t layout_version(const std::string& kernel) {
 }  // namespace
 
 void Model::finish_load(const std::string& label) {
+  folded_ = fold_matmul_views(graph_);
   for (const PackedWeights& pw : graph_.packed) {
     const Node& n = graph_.nodes[pw.node];
     const uint32_t version = layout_version(pw.kernel);
@@ -217,6 +219,17 @@ Status choose_isa(const std::string& option, kern::Isa* out) {
 
 }  // namespace
 
+namespace {
+
+// A node the view fold folded into a MatMul: it runs nothing.
+class FoldedNode : public PreparedOp {
+ public:
+  void run(uint8_t* const*) override {}
+  const char* kernel_name() const override { return "folded"; }
+};
+
+}  // namespace
+
 Status Session::create(std::shared_ptr<const Model> model, const SessionOptions& options,
                        std::unique_ptr<Session>* out) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -231,7 +244,8 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
   // One thread runs on the caller with no pool at all; more share a pthreadpool.
   s->num_threads_ = thread_count(options.num_threads);
   if (s->num_threads_ > 1) EDGEQ_RETURN_IF_ERROR(create_thread_pool(s->num_threads_, &s->pool_));
-  const Graph& g = s->model_->graph();
+  const Graph& g = options.fold_views && s->model_->folded_graph() ? *s->model_->folded_graph() : s->model_->graph();
+  s->exec_ = &g;
 
   s->ops_.reserve(g.nodes.size());
   s->ieee_ops_.reserve(g.nodes.size());
@@ -250,8 +264,12 @@ Status Session::create(std::shared_ptr<const Model> model, const SessionOptions&
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
     std::unique_ptr<PreparedOp> op, ieee;
-    EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, ctx, &op));
-    if (!op->propagates_nonfinite()) EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, ref_ctx, &ieee));
+    if (n.op == OpType::kCount && n.inputs.empty() && n.outputs.empty()) {
+      op = std::make_unique<FoldedNode>();  // folded into a neighbour by the view fold
+    } else {
+      EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, ctx, &op));
+      if (!op->propagates_nonfinite()) EDGEQ_RETURN_IF_ERROR(prepare_op(g, n, ref_ctx, &ieee));
+    }
     workspace[i] = std::max(op->workspace_bytes(), ieee ? ieee->workspace_bytes() : size_t{0});
     s->checked_.push_back(op->checks_inputs() ? 1 : 0);
     s->ops_.push_back(std::move(op));
@@ -403,6 +421,8 @@ Status Session::run_profiled(std::vector<double>* node_seconds) {
 }
 
 Status Session::run_observed(const std::function<void(size_t node)>& after_node) {
+  if (exec_ != &model_->graph())
+    return InvalidArgument("run_observed needs every tensor: create the session with fold_views off");
   uint8_t* const* p = ptrs_.data();
   const bool nonfinite = nonfinite_inputs();
   for (size_t i = 0; i < ops_.size(); ++i) {

@@ -55,11 +55,16 @@ class Model {
   size_t prepacked_bytes() const;
   // Why pre-packed weights of the file go unused (another layout version), one line each.
   const std::vector<std::string>& notes() const { return notes_; }
+  // The graph with its float MatMuls' Slice / Reshape / Transpose chains folded into
+  // strided operands (runtime/view_fold.h), which sessions run unless told otherwise;
+  // null when nothing folds. Same tensors and node indices as graph().
+  const std::shared_ptr<const Graph>& folded_graph() const { return folded_; }
 
  private:
   Model() = default;
   void finish_load(const std::string& label);
   Graph graph_;
+  std::shared_ptr<const Graph> folded_;
   mutable PackCache cache_;
   std::vector<std::string> notes_;
   double load_seconds_ = 0;
@@ -73,6 +78,10 @@ struct SessionOptions {
   // "" or "auto": the EDGEQ_ISA environment variable if set, else the best level the
   // CPU runs; otherwise a level name (kern::isa_name), which must be supported.
   std::string isa;
+  // Run the model's folded graph (Model::folded_graph()): the folded nodes' outputs are
+  // then never computed. Off for callers that read every intermediate tensor
+  // (run_observed: calibration, error reports).
+  bool fold_views = true;
 };
 
 class Session {
@@ -82,6 +91,9 @@ class Session {
   ~Session();
 
   const Graph& graph() const { return model_->graph(); }
+  // The graph this session runs: graph(), or the model's folded graph (whose folded
+  // nodes are OpType::kCount no-ops). Node indices are the same in both.
+  const Graph& exec_graph() const { return *exec_; }
   const Tensor& input(size_t i) const { return graph().tensors[graph().inputs[i]]; }
   const Tensor& output(size_t i) const { return graph().tensors[graph().outputs[i]]; }
 
@@ -137,6 +149,7 @@ class Session {
   // Node i's run-time check (PreparedOp::check), when it has one.
   Status check_node(size_t i) const { return checked_[i] ? ops_[i]->check(ptrs_.data()) : Status::Ok(); }
   std::shared_ptr<const Model> model_;
+  const Graph* exec_ = nullptr;  // model_'s graph or folded graph
   GraphMemoryPlan plan_;
   uint8_t* arena_ = nullptr;
   std::vector<uint8_t*> ptrs_;

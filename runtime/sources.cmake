@@ -4,6 +4,7 @@ set(EDGEQ_RUNTIME_SOURCES
   runtime/planner.cc
   runtime/schedule.cc
   runtime/session.cc
+  runtime/view_fold.cc
   runtime/pack_cache.cc
   runtime/c_api.cc
   runtime/ops/registry.cc

@@ -32,6 +32,7 @@
 #include "kernels/memory.h"
 #include "kernels/ref/ref.h"
 #include "runtime/session.h"
+#include "test/model_helpers.h"
 #include "test/test_graphs.h"
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/x86/fgemm_x86.h"
@@ -107,11 +108,7 @@ struct Engine {
   }
 };
 
-ref::MatMulShape shape_of(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
-  ref::MatMulShape s;
-  EXPECT_TRUE(ref::make_matmul_shape(a.data(), static_cast<int>(a.size()), b.data(), static_cast<int>(b.size()), &s));
-  return s;
-}
+using test_models::shape_of;
 
 size_t count(const std::vector<int32_t>& shape) {
   size_t c = 1;

@@ -32,11 +32,7 @@ using kern::Isa;
 using testing_graphs::make_node;
 using testing_graphs::make_tensor;
 
-ref::MatMulShape shape_of(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
-  ref::MatMulShape s;
-  EXPECT_TRUE(ref::make_matmul_shape(a.data(), static_cast<int>(a.size()), b.data(), static_cast<int>(b.size()), &s));
-  return s;
-}
+using test_models::shape_of;
 
 std::vector<float> run_dynamic_ref(const ref::MatMulShape& s, int mode, const std::vector<float>& a,
                                    const std::vector<float>& b) {

@@ -1,6 +1,7 @@
 // Helpers of the model-level suites: a graph serialized and loaded (from memory, or
 // through a file so that it is mapped), sessions at a named level, the levels this CPU
-// runs, bit-exact float comparison, and a pre-packed segment given a wrong size.
+// runs, MatMul shapes, bit-exact float comparison, and a pre-packed segment given a
+// wrong size.
 // Failures are reported with EXPECT (the caller's test fails and goes on).
 #pragma once
 
@@ -16,6 +17,7 @@
 #include "graph/format.h"
 #include "graph/ir.h"
 #include "kernels/kernels.h"
+#include "kernels/ref/ref.h"
 #include "runtime/session.h"
 
 namespace edgeq {
@@ -76,6 +78,13 @@ inline std::unique_ptr<Session> session_at(const std::shared_ptr<const Model>& m
   std::unique_ptr<Session> s;
   const Status st = Session::create(m, o, &s);
   EXPECT_TRUE(st.ok()) << level << ": " << st.message();
+  return s;
+}
+
+// The MatMul shape of operands shaped `a` and `b` (a failure when they do not multiply).
+inline ref::MatMulShape shape_of(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  ref::MatMulShape s;
+  EXPECT_TRUE(ref::make_matmul_shape(a.data(), static_cast<int>(a.size()), b.data(), static_cast<int>(b.size()), &s));
   return s;
 }
 

@@ -188,24 +188,63 @@ void dynamic_per_row(const MatMulShape& s, const float* a, const float* b, const
 
 }  // namespace
 
-void matmul_f32(const MatMulShape& s, const float* a, const float* b, float* y) {
+MatMulViews dense_matmul_views(const MatMulShape& s) {
+  MatMulViews v;
+  v.a.row = s.k;
+  v.b.row = s.n;
+  v.y.row = s.n;
+  int64_t y_step = 1;
+  for (int d = s.rank - 1; d >= 0; --d) {
+    v.a.batch[d] = s.a_stride[d] * a_size(s);
+    v.b.batch[d] = s.b_stride[d] * b_size(s);
+    v.y.batch[d] = y_step * y_size(s);
+    y_step *= s.batch[d];
+  }
+  return v;
+}
+
+int64_t view_matrix_offset(const MatMulShape& s, const MatMulView& v, int64_t t) {
+  int64_t offset = v.offset;
+  for (int d = s.rank - 1; d >= 0; --d) {
+    offset += t % s.batch[d] * v.batch[d];
+    t /= s.batch[d];
+  }
+  return offset;
+}
+
+int64_t view_b_matrix_offset(const MatMulShape& s, const MatMulView& v, int64_t bi) {
+  // bi = sum_d index_d * b_stride[d] over B's own dimensions (mixed radix).
+  int64_t offset = v.offset;
+  for (int d = s.rank - 1; d >= 0; --d)
+    if (s.b_stride[d] != 0) offset += bi / s.b_stride[d] % s.batch[d] * v.batch[d];
+  return offset;
+}
+
+void matmul_f32(const MatMulShape& s, const MatMulViews& v, const float* a, const float* b, float* y) {
   // i-k-j order: row i of Y accumulates a[i][k] * B's row k, which the compiler
-  // vectorizes over j; each y[i][j] still sums its k terms in order.
+  // vectorizes over j (dense rows); each y[i][j] still sums its k terms in order.
   for (int64_t t = 0; t < s.batches; ++t) {
-    int64_t ai, bi;
-    matmul_operands(s, t, &ai, &bi);
-    const float* am = a + ai * a_size(s);
-    const float* bm = b + bi * b_size(s);
+    const float* am = a + view_matrix_offset(s, v.a, t);
+    const float* bm = b + view_matrix_offset(s, v.b, t);
+    float* ym = y + view_matrix_offset(s, v.y, t);
     for (int32_t i = 0; i < s.m; ++i) {
-      float* out = y + t * y_size(s) + int64_t{i} * s.n;
-      std::fill(out, out + s.n, 0.f);
+      float* out = ym + int64_t{i} * v.y.row;
+      for (int32_t j = 0; j < s.n; ++j) out[j * v.y.col] = 0.f;
       for (int32_t k = 0; k < s.k; ++k) {
-        const float av = am[int64_t{i} * s.k + k];
-        const float* brow = bm + int64_t{k} * s.n;
-        for (int32_t j = 0; j < s.n; ++j) out[j] += av * brow[j];
+        const float av = am[int64_t{i} * v.a.row + int64_t{k} * v.a.col];
+        const float* brow = bm + int64_t{k} * v.b.row;
+        if (v.y.col == 1 && v.b.col == 1) {
+          for (int32_t j = 0; j < s.n; ++j) out[j] += av * brow[j];
+        } else {
+          for (int32_t j = 0; j < s.n; ++j) out[j * v.y.col] += av * brow[j * v.b.col];
+        }
       }
     }
   }
+}
+
+void matmul_f32(const MatMulShape& s, const float* a, const float* b, float* y) {
+  matmul_f32(s, dense_matmul_views(s), a, b, y);
 }
 
 template <typename TA, typename TB, typename TY>

@@ -373,8 +373,30 @@ bool make_matmul_shape(const int32_t* a_shape, int a_rank, const int32_t* b_shap
 // The A and B matrices of Y's matrix `y_batch`.
 void matmul_operands(const MatMulShape& s, int64_t y_batch, int64_t* a_index, int64_t* b_index);
 
+// Where a float MatMul's operands and result lie in memory. Dense by default; the
+// runtime's view fold (runtime/view_fold.h) reads a Slice / Reshape / Transpose chain in
+// place instead of copying it. Element (Y batch t, row i, column j) of an operand is at
+//   offset + sum_d index_d(t) * batch[d] + i * row + j * col
+// where index_d(t) is t's index along Y's batch dimension d (as in matmul_operands) and
+// batch[d] is 0 where the operand broadcasts along d.
+struct MatMulView {
+  int64_t offset = 0, row = 0, col = 1;
+  int64_t batch[kMaxDims] = {};
+};
+struct MatMulViews {
+  MatMulView a, b, y;
+};
+// The dense row-major layouts of make_matmul_shape's operands and result.
+MatMulViews dense_matmul_views(const MatMulShape& s);
+// The element offset of Y matrix t's origin in view v.
+int64_t view_matrix_offset(const MatMulShape& s, const MatMulView& v, int64_t t);
+// The element offset of B matrix bi's origin (bi as matmul_operands gives it) in view v.
+int64_t view_b_matrix_offset(const MatMulShape& s, const MatMulView& v, int64_t bi);
+
 // Float: y = sum over k in order of a * b, in float (no fused multiply-add).
 void matmul_f32(const MatMulShape& s, const float* a, const float* b, float* y);
+// The same through views (the dense views give matmul_f32's result bit for bit).
+void matmul_f32(const MatMulShape& s, const MatMulViews& v, const float* a, const float* b, float* y);
 
 // Quantized, A, B and Y each int8 or uint8 per tensor: acc = sum_k (a - za)(b - zb) in
 // int32 (wrapping), y = requantize(acc, rq, 0) (rq per tensor: scale (s_a * s_b) / s_y).

@@ -20,19 +20,37 @@ namespace edgeq {
 namespace ops {
 namespace {
 
+// The operands' logical shapes: the view fold's (runtime/view_fold.h), else the tensors'.
 Status matmul_shape(const Graph& g, const Node& n, ref::MatMulShape* s) {
-  const auto &a = g.tensors[n.inputs[0]].shape, &b = g.tensors[n.inputs[1]].shape;
+  const bool folded = !n.attrs.matmul_views.empty();
+  const auto& a = folded ? n.attrs.matmul_a_shape : g.tensors[n.inputs[0]].shape;
+  const auto& b = folded ? n.attrs.matmul_b_shape : g.tensors[n.inputs[1]].shape;
   if (!ref::make_matmul_shape(a.data(), static_cast<int>(a.size()), b.data(), static_cast<int>(b.size()), s))
     return op_error(n, "operand shapes do not multiply");
   return Status::Ok();
 }
 
+// The view fold's strides (ir.h, Attrs::matmul_views), else the dense layouts.
+ref::MatMulViews matmul_views(const Node& n, const ref::MatMulShape& s) {
+  const std::vector<int64_t>& v = n.attrs.matmul_views;
+  if (v.empty()) return ref::dense_matmul_views(s);
+  ref::MatMulViews out;
+  size_t i = 0;
+  for (ref::MatMulView* view : {&out.a, &out.b, &out.y}) {
+    view->offset = v[i++];
+    view->row = v[i++];
+    view->col = v[i++];
+    for (int d = 0; d < ref::kMaxDims; ++d) view->batch[d] = v[i++];
+  }
+  return out;
+}
+
 class MatMulF32 : public PreparedOp {
  public:
-  MatMulF32(const Node& n, const ref::MatMulShape& s) : n_(n), s_(s) {}
+  MatMulF32(const Node& n, const ref::MatMulShape& s) : n_(n), s_(s), v_(matmul_views(n, s)) {}
   Status init(const Graph&, const OpContext& ctx) {
     if (!ctx.kernels) return Status::Ok();
-    if (engine_.init(s_, ctx.kernels->fgemm)) {
+    if (engine_.init(s_, v_, ctx.kernels->fgemm)) {
       name_ = ctx.kernels->fgemm.name;
       scheduler_ = ctx.scheduler;
     }
@@ -41,7 +59,7 @@ class MatMulF32 : public PreparedOp {
   void run(uint8_t* const* p) override {
     const float *a = at<float>(p, n_.inputs[0]), *b = at<float>(p, n_.inputs[1]);
     float* y = at<float>(p, n_.outputs[0]);
-    if (scheduler_ == nullptr) return ref::matmul_f32(s_, a, b, y);
+    if (scheduler_ == nullptr) return ref::matmul_f32(s_, v_, a, b, y);
     engine_.begin(a, b, y);
     const int64_t elements = static_cast<int64_t>(engine_.elements());
     scheduler_->ranges(static_cast<int64_t>(engine_.b_parts()), elements, [&](int64_t b0, int64_t b1) {
@@ -59,6 +77,7 @@ class MatMulF32 : public PreparedOp {
  private:
   const Node& n_;
   ref::MatMulShape s_;
+  ref::MatMulViews v_;
   kern::FMatMulOp engine_;
   const Scheduler* scheduler_ = nullptr;  // null: the reference runs
   const char* name_ = "ref";
