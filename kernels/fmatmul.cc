@@ -4,8 +4,57 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#elif defined(__ARM_NEON)
+#include <arm_neon.h>
+#endif
+
 namespace edgeq {
 namespace kern {
+
+namespace {
+
+// dst[kk][j] = src[j * step + kk] for kk < k, j < cols, zero for cols <= j < nr: a
+// transpose of `cols` contiguous rows into a panel, 4 x 4 blocks at a time in registers
+// where the baseline ISA has them (SSE2, NEON), the rest element by element.
+void transpose_into_panel(const float* src, int64_t step, size_t k, size_t cols, float* dst, size_t nr) {
+  size_t kk = 0;
+#if defined(__SSE2__) || defined(__ARM_NEON)
+  for (; kk + 4 <= k; kk += 4) {
+    size_t j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const float* s = src + static_cast<int64_t>(j) * step + static_cast<int64_t>(kk);
+#if defined(__SSE2__)
+      __m128 r0 = _mm_loadu_ps(s), r1 = _mm_loadu_ps(s + step), r2 = _mm_loadu_ps(s + 2 * step),
+             r3 = _mm_loadu_ps(s + 3 * step);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      _mm_storeu_ps(dst + kk * nr + j, r0);
+      _mm_storeu_ps(dst + (kk + 1) * nr + j, r1);
+      _mm_storeu_ps(dst + (kk + 2) * nr + j, r2);
+      _mm_storeu_ps(dst + (kk + 3) * nr + j, r3);
+#else
+      const float32x4x2_t a = vtrnq_f32(vld1q_f32(s), vld1q_f32(s + step));
+      const float32x4x2_t b = vtrnq_f32(vld1q_f32(s + 2 * step), vld1q_f32(s + 3 * step));
+      vst1q_f32(dst + kk * nr + j, vcombine_f32(vget_low_f32(a.val[0]), vget_low_f32(b.val[0])));
+      vst1q_f32(dst + (kk + 1) * nr + j, vcombine_f32(vget_low_f32(a.val[1]), vget_low_f32(b.val[1])));
+      vst1q_f32(dst + (kk + 2) * nr + j, vcombine_f32(vget_high_f32(a.val[0]), vget_high_f32(b.val[0])));
+      vst1q_f32(dst + (kk + 3) * nr + j, vcombine_f32(vget_high_f32(a.val[1]), vget_high_f32(b.val[1])));
+#endif
+    }
+    for (size_t t = kk; t < kk + 4; ++t) {
+      for (size_t jj = j; jj < cols; ++jj) dst[t * nr + jj] = src[static_cast<int64_t>(jj) * step + static_cast<int64_t>(t)];
+      std::fill(dst + t * nr + cols, dst + (t + 1) * nr, 0.f);
+    }
+  }
+#endif
+  for (; kk < k; ++kk) {
+    for (size_t j = 0; j < cols; ++j) dst[kk * nr + j] = src[static_cast<int64_t>(j) * step + static_cast<int64_t>(kk)];
+    std::fill(dst + kk * nr + cols, dst + (kk + 1) * nr, 0.f);
+  }
+}
+
+}  // namespace
 
 InitResult FMatMulOp::init(const ref::MatMulShape& s, const FGemmKernel& kernel) {
   return init(s, ref::dense_matmul_views(s), kernel);
@@ -46,7 +95,9 @@ void FMatMulOp::pack_b(size_t begin, size_t end) {
         std::memcpy(dst, src, cols * sizeof(float));
         std::fill(dst + cols, dst + nr, 0.f);
       }
-    } else {  // a gather: B's columns are rows of the tensor read (K^T read from K)
+    } else if (row == 1) {  // B's columns are contiguous rows of the tensor (K^T read from K)
+      transpose_into_panel(src, col, k, cols, dst, nr);
+    } else {
       for (size_t kk = 0; kk < k; ++kk, src += row, dst += nr) {
         for (size_t j = 0; j < cols; ++j) dst[j] = src[static_cast<int64_t>(j) * col];
         std::fill(dst + cols, dst + nr, 0.f);
