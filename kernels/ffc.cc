@@ -153,8 +153,11 @@ void FFcOp::run_rows(const float* x, float* y, size_t begin, size_t end) const {
     const size_t row0 = block * mr, rows = std::min(mr, m - row0);
     const float* a = x + row0 * k;
     float* c = y + row0 * n;
-    for (size_t p = 0; p < panels_; ++p)
-      kernel_.fn(rows, std::min(nr, n - p * nr), k, a, k, w + p * panel_floats, c + p * nr, n);
+    for (size_t p = 0; p < panels_; ++p) {
+      const size_t cols = std::min(nr, n - p * nr);
+      const FGemmUkernel fn = cols <= nr / 2 && kernel_.fn_half != nullptr ? kernel_.fn_half : kernel_.fn;
+      fn(rows, cols, k, a, k, w + p * panel_floats, c + p * nr, n);
+    }
     for (size_t i = 0; i < rows; ++i) {
       float* row = c + i * n;
       if (bias_ != nullptr && clamp_) {

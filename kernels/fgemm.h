@@ -32,6 +32,9 @@ struct FGemmKernel {
   const char* name = nullptr;
   uint32_t mr = 0, nr = 0;
   FGemmUkernel fn = nullptr;  // null: the level has none (ref::matmul_f32 runs)
+  // Optional: the same contract for nc <= NR / 2 only (a last, narrow panel: the upper
+  // half of its columns is zero and neither multiplied nor stored). Null: fn.
+  FGemmUkernel fn_half = nullptr;
   // Whether float fully connected layers run here (kernels/ffc.h) rather than on
   // XNNPACK where both are available: true where this kernel is the faster of the two
   // on the CPU (set at registration from what cpuinfo reports).

@@ -119,8 +119,11 @@ void FMatMulOp::run_rows(size_t begin, size_t end) const {
     const float* w = packed + static_cast<size_t>(bi) * panels_ * panel_floats_;
     float* y = y_ + ref::view_matrix_offset(s_, v_.y, static_cast<int64_t>(t)) + row0 * y_row;
     const size_t rows = std::min(mr, m - row0);
-    for (size_t p = 0; p < panels_; ++p)
-      kernel_.fn(rows, std::min(nr, n - p * nr), k, a, a_row, w + p * panel_floats_, y + p * nr, y_row);
+    for (size_t p = 0; p < panels_; ++p) {
+      const size_t cols = std::min(nr, n - p * nr);
+      const FGemmUkernel fn = cols <= nr / 2 && kernel_.fn_half != nullptr ? kernel_.fn_half : kernel_.fn;
+      fn(rows, cols, k, a, a_row, w + p * panel_floats_, y + p * nr, y_row);
+    }
   }
 }
 

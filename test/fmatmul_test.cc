@@ -215,6 +215,32 @@ TEST(FMatMul, SizesAroundTheTiles) {
   }
 }
 
+// A narrow last panel runs the level's half-width kernel where it has one: the same
+// sums as the full kernel, bit for bit, for every column count it takes, and nothing
+// stored past nc.
+TEST(FMatMul, HalfWidthKernelEqualsTheFullOne) {
+  int checked = 0;
+  for (const Labeled& kl : host_kernels()) {
+    const kern::FGemmKernel& k = kl.kernel;
+    if (k.fn_half == nullptr) continue;
+    const size_t mr = k.mr, nr = k.nr, kc = 37;
+    std::vector<float> a(mr * kc), w(kc * nr, 0.f);
+    random_fill(a.data(), a.size(), w.data(), w.size(), 5);
+    for (size_t nc = 1; nc <= nr / 2; ++nc) {
+      for (size_t kk = 0; kk < kc; ++kk) std::fill(w.begin() + kk * nr + nc, w.begin() + (kk + 1) * nr, 0.f);
+      for (size_t rows = 1; rows <= mr; ++rows) {
+        std::vector<float> full(mr * nr, 9.f), half(mr * nr, 9.f);
+        k.fn(rows, nc, kc, a.data(), kc, w.data(), full.data(), nr);
+        k.fn_half(rows, nc, kc, a.data(), kc, w.data(), half.data(), nr);
+        ASSERT_EQ(std::memcmp(full.data(), half.data(), full.size() * sizeof(float)), 0)
+            << kl.label << " nc " << nc << " rows " << rows;
+        ++checked;
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no level here has a half-width float kernel";
+}
+
 TEST(FMatMul, LongKAndAttentionShapes) {
   for (const Labeled& kl : host_kernels()) {
     auto fill = [](float* a, size_t na, float* b, size_t nb) { random_fill(a, na, b, nb, 77); };

@@ -33,6 +33,7 @@ FGemmKernel fgemm_kernel_avx512() {
   k.mr = kMr;
   k.nr = 2 * F32x16::kLanes;
   k.fn = &fgemm_tile<F32x16, kMr>;
+  k.fn_half = &fgemm_tile<F32x16, kMr, 1>;
   return k;
 }
 

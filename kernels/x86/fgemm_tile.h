@@ -12,23 +12,27 @@
 namespace edgeq {
 namespace kern {
 
-template <typename V, size_t kMr>
+// kVecs vectors per row: 2 (the tile), or 1 for a last panel of at most kLanes
+// columns (its upper half, all zero, is then neither multiplied nor stored).
+template <typename V, size_t kMr, size_t kVecs = 2>
 void fgemm_tile(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
                 size_t c_stride) {
+  static_assert(kVecs == 1 || kVecs == 2, "one or two vectors per row");
   constexpr size_t kLanes = V::kLanes, kNr = 2 * kLanes;
   const float* rows[kMr];
 #pragma GCC unroll 16
   for (size_t i = 0; i < kMr; ++i) rows[i] = a + (i < mr ? i : mr - 1) * a_stride;
-  typename V::Reg acc[kMr][2];
+  typename V::Reg acc[kMr][kVecs];
 #pragma GCC unroll 16
-  for (size_t i = 0; i < kMr; ++i) acc[i][0] = acc[i][1] = V::zero();
+  for (size_t i = 0; i < kMr; ++i)
+    for (size_t v = 0; v < kVecs; ++v) acc[i][v] = V::zero();
   for (size_t k = 0; k < kc; ++k, w += kNr) {
-    const typename V::Reg b0 = V::load(w), b1 = V::load(w + kLanes);
+    typename V::Reg b[kVecs];
+    for (size_t v = 0; v < kVecs; ++v) b[v] = V::load(w + v * kLanes);
 #pragma GCC unroll 16
     for (size_t i = 0; i < kMr; ++i) {
       const typename V::Reg va = V::broadcast(rows[i] + k);
-      acc[i][0] = V::madd(va, b0, acc[i][0]);
-      acc[i][1] = V::madd(va, b1, acc[i][1]);
+      for (size_t v = 0; v < kVecs; ++v) acc[i][v] = V::madd(va, b[v], acc[i][v]);
     }
   }
   const size_t n0 = nc < kLanes ? nc : kLanes, n1 = nc - n0;
@@ -36,7 +40,7 @@ void fgemm_tile(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride
   for (size_t i = 0; i < kMr; ++i) {
     if (i >= mr) break;
     V::store(c + i * c_stride, acc[i][0], n0);
-    V::store(c + i * c_stride + kLanes, acc[i][1], n1);
+    if (kVecs == 2) V::store(c + i * c_stride + kLanes, acc[i][kVecs - 1], n1);
   }
 }
 
