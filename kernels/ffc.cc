@@ -149,24 +149,25 @@ void FFcOp::run_rows(const float* x, float* y, size_t begin, size_t end) const {
   const size_t m = static_cast<size_t>(m_), n = static_cast<size_t>(packed_->n()), k = static_cast<size_t>(packed_->k());
   const size_t mr = kernel_.mr, nr = kernel_.nr, panel_floats = k * nr;
   const float* w = packed_->panels();
-  for (size_t block = begin; block < end; ++block) {
-    const size_t row0 = block * mr, rows = std::min(mr, m - row0);
-    const float* a = x + row0 * k;
-    float* c = y + row0 * n;
-    for (size_t p = 0; p < panels_; ++p) {
-      const size_t cols = std::min(nr, n - p * nr);
-      const FGemmUkernel fn = cols <= nr / 2 && kernel_.fn_half != nullptr ? kernel_.fn_half : kernel_.fn;
-      fn(rows, cols, k, a, k, w + p * panel_floats, c + p * nr, n);
+  // Panel by panel over the range's row blocks, as FMatMulOp::run_rows: a panel of W
+  // stays in L1 while the rows stream past it.
+  for (size_t p = 0; p < panels_; ++p) {
+    const size_t cols = std::min(nr, n - p * nr);
+    const FGemmUkernel fn = cols <= nr / 2 && kernel_.fn_half != nullptr ? kernel_.fn_half : kernel_.fn;
+    for (size_t block = begin; block < end; ++block) {
+      const size_t row0 = block * mr, rows = std::min(mr, m - row0);
+      fn(rows, cols, k, x + row0 * k, k, w + p * panel_floats, y + row0 * n + p * nr, n);
     }
-    for (size_t i = 0; i < rows; ++i) {
-      float* row = c + i * n;
-      if (bias_ != nullptr && clamp_) {
-        epilogue_row<true, true>(row, bias_, n, act_min_, act_max_);
-      } else if (bias_ != nullptr) {
-        epilogue_row<true, false>(row, bias_, n, act_min_, act_max_);
-      } else if (clamp_) {
-        epilogue_row<false, true>(row, nullptr, n, act_min_, act_max_);
-      }
+  }
+  if (bias_ == nullptr && !clamp_) return;
+  for (size_t i = begin * mr, rows_end = std::min(end * mr, m); i < rows_end; ++i) {
+    float* row = y + i * n;
+    if (bias_ != nullptr && clamp_) {
+      epilogue_row<true, true>(row, bias_, n, act_min_, act_max_);
+    } else if (bias_ != nullptr) {
+      epilogue_row<true, false>(row, bias_, n, act_min_, act_max_);
+    } else {
+      epilogue_row<false, true>(row, nullptr, n, act_min_, act_max_);
     }
   }
 }

@@ -110,20 +110,26 @@ void FMatMulOp::run_rows(size_t begin, size_t end) const {
   const size_t m = static_cast<size_t>(s_.m), n = static_cast<size_t>(s_.n), k = static_cast<size_t>(s_.k);
   const size_t mr = kernel_.mr, nr = kernel_.nr;
   const size_t a_row = static_cast<size_t>(v_.a.row), y_row = static_cast<size_t>(v_.y.row);
-  const float* packed = packed_;
-  for (size_t block = begin; block < end; ++block) {
-    const size_t t = block / m_blocks_, row0 = block % m_blocks_ * mr;
+  // Panel by panel within each matrix's blocks of the range: a panel (k x NR floats)
+  // stays in L1 while the blocks' rows stream past it. Block by block, every panel of
+  // B would stream from L2 again for each block: attention's B (K^T or V, about 50 KB
+  // a head) does not fit L1, and the kernel would wait on L2.
+  for (size_t first = begin; first < end;) {
+    const size_t t = first / m_blocks_, last = std::min(end, (t + 1) * m_blocks_);
     int64_t ai, bi;
     ref::matmul_operands(s_, static_cast<int64_t>(t), &ai, &bi);
-    const float* a = a_ + ref::view_matrix_offset(s_, v_.a, static_cast<int64_t>(t)) + row0 * a_row;
-    const float* w = packed + static_cast<size_t>(bi) * panels_ * panel_floats_;
-    float* y = y_ + ref::view_matrix_offset(s_, v_.y, static_cast<int64_t>(t)) + row0 * y_row;
-    const size_t rows = std::min(mr, m - row0);
+    const float* a = a_ + ref::view_matrix_offset(s_, v_.a, static_cast<int64_t>(t));
+    const float* w = packed_ + static_cast<size_t>(bi) * panels_ * panel_floats_;
+    float* y = y_ + ref::view_matrix_offset(s_, v_.y, static_cast<int64_t>(t));
     for (size_t p = 0; p < panels_; ++p) {
       const size_t cols = std::min(nr, n - p * nr);
       const FGemmUkernel fn = cols <= nr / 2 && kernel_.fn_half != nullptr ? kernel_.fn_half : kernel_.fn;
-      fn(rows, cols, k, a, a_row, w + p * panel_floats_, y + p * nr, y_row);
+      for (size_t block = first; block < last; ++block) {
+        const size_t row0 = block % m_blocks_ * mr, rows = std::min(mr, m - row0);
+        fn(rows, cols, k, a + row0 * a_row, a_row, w + p * panel_floats_, y + row0 * y_row + p * nr, y_row);
+      }
     }
+    first = last;
   }
 }
 

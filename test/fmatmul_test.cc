@@ -224,14 +224,16 @@ TEST(FMatMul, HalfWidthKernelEqualsTheFullOne) {
     const kern::FGemmKernel& k = kl.kernel;
     if (k.fn_half == nullptr) continue;
     const size_t mr = k.mr, nr = k.nr, kc = 37;
-    std::vector<float> a(mr * kc), w(kc * nr, 0.f);
-    random_fill(a.data(), a.size(), w.data(), w.size(), 5);
+    std::vector<float> a(mr * kc);
+    const kern::AlignedBuffer panel = kern::aligned_buffer(kc * nr * sizeof(float));  // panels are 64-byte aligned
+    float* w = reinterpret_cast<float*>(panel.get());
+    random_fill(a.data(), a.size(), w, kc * nr, 5);
     for (size_t nc = 1; nc <= nr / 2; ++nc) {
-      for (size_t kk = 0; kk < kc; ++kk) std::fill(w.begin() + kk * nr + nc, w.begin() + (kk + 1) * nr, 0.f);
+      for (size_t kk = 0; kk < kc; ++kk) std::fill(w + kk * nr + nc, w + (kk + 1) * nr, 0.f);
       for (size_t rows = 1; rows <= mr; ++rows) {
         std::vector<float> full(mr * nr, 9.f), half(mr * nr, 9.f);
-        k.fn(rows, nc, kc, a.data(), kc, w.data(), full.data(), nr);
-        k.fn_half(rows, nc, kc, a.data(), kc, w.data(), half.data(), nr);
+        k.fn(rows, nc, kc, a.data(), kc, w, full.data(), nr);
+        k.fn_half(rows, nc, kc, a.data(), kc, w, half.data(), nr);
         ASSERT_EQ(std::memcmp(full.data(), half.data(), full.size() * sizeof(float)), 0)
             << kl.label << " nc " << nc << " rows " << rows;
         ++checked;
