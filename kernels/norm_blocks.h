@@ -73,32 +73,45 @@ void qlayer_norm_rows(int64_t rows, int32_t channels, const T* in, const ref::QL
 // V::add_squares(acc, x, mean) ((x - mean)^2 likewise), V::store(acc, lane[16]), and
 // V::normalize(x, channels, mean, rstd, gamma, beta, y): ((x - mean) * rstd) * gamma + beta
 // over whole vectors from 0, returning the count done; the rest is done here.
+// Rows go in batches of 4, each step for the whole batch before the next: the rows'
+// reductions (mean, variance) are independent, so their latencies overlap instead of
+// stalling each row in turn. Each row's arithmetic is unchanged.
 template <typename V>
 void layer_norm_f32_rows(int64_t rows, int32_t channels, const float* in, const float* gamma, const float* beta,
                          float epsilon, float* out) {
+  constexpr int64_t kBatch = 4;
   const int32_t body = channels & ~15;
   const float count = static_cast<float>(channels);
   alignas(64) float lane[16];
   float rest[16];
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* x = in + r * channels;
-    float* y = out + r * channels;
-    typename V::Acc acc = V::zero();
-    for (int32_t c = 0; c < body; c += 16) V::add(acc, x + c);
-    V::store(acc, lane);
-    const float mean = fold_lanes16(lane, x + body, channels - body) / count;
-    acc = V::zero();
-    for (int32_t c = 0; c < body; c += 16) V::add_squares(acc, x + c, mean);
-    for (int32_t c = body; c < channels; ++c) {
-      const float d = x[c] - mean;
-      rest[c - body] = d * d;
+  for (int64_t r0 = 0; r0 < rows; r0 += kBatch) {
+    const int batch = static_cast<int>(std::min(kBatch, rows - r0));
+    float mean[kBatch], rstd[kBatch];
+    for (int b = 0; b < batch; ++b) {
+      const float* x = in + (r0 + b) * channels;
+      typename V::Acc acc = V::zero();
+      for (int32_t c = 0; c < body; c += 16) V::add(acc, x + c);
+      V::store(acc, lane);
+      mean[b] = fold_lanes16(lane, x + body, channels - body) / count;
     }
-    V::store(acc, lane);
-    const float var = fold_lanes16(lane, rest, channels - body) / count;
-    const float rstd =
-        static_cast<float>(1.0 / std::sqrt(static_cast<double>(var) + static_cast<double>(epsilon)));
-    for (int32_t c = V::normalize(x, channels, mean, rstd, gamma, beta, y); c < channels; ++c) {
-      y[c] = ((x[c] - mean) * rstd) * gamma[c] + (beta != nullptr ? beta[c] : 0.f);
+    for (int b = 0; b < batch; ++b) {
+      const float* x = in + (r0 + b) * channels;
+      typename V::Acc acc = V::zero();
+      for (int32_t c = 0; c < body; c += 16) V::add_squares(acc, x + c, mean[b]);
+      for (int32_t c = body; c < channels; ++c) {
+        const float d = x[c] - mean[b];
+        rest[c - body] = d * d;
+      }
+      V::store(acc, lane);
+      const float var = fold_lanes16(lane, rest, channels - body) / count;
+      rstd[b] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var) + static_cast<double>(epsilon)));
+    }
+    for (int b = 0; b < batch; ++b) {
+      const float* x = in + (r0 + b) * channels;
+      float* y = out + (r0 + b) * channels;
+      for (int32_t c = V::normalize(x, channels, mean[b], rstd[b], gamma, beta, y); c < channels; ++c) {
+        y[c] = ((x[c] - mean[b]) * rstd[b]) * gamma[c] + (beta != nullptr ? beta[c] : 0.f);
+      }
     }
   }
 }

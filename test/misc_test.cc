@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -578,6 +579,67 @@ TEST_F(MiscTest, Quantize) {
   for (Isa isa : levels_) {
     check_quantize<int8_t>(this, isa);
     check_quantize<uint8_t>(this, isa);
+  }
+}
+
+// The AVX-512 kernel quantizes without dividing (kernels/x86/quantize_avx512.cc): its
+// quotient must be the division's on every value, most of all next to the ties that
+// round half to even decides. For scales across the range it takes and at its edges:
+// the float nearest each tie (n + 1/2) * s and its neighbours up to 4 ulps away, and
+// random floats of every binade. EDGEQ_EXHAUSTIVE=1 adds every one of the 2^32 floats
+// for 16 scales, int8 and uint8 (about 20 minutes of one core).
+template <typename T>
+void check_quantize_ties(MiscTest* t, Isa isa, bool exhaustive) {
+  const kern::QuantizeFn<T> fn = quantize_fn<T>(kern::kernel_set(isa).misc);
+  if (fn == nullptr) return;
+  std::vector<float> scales = {0x1p-60f, std::nextafter(0x1p-60f, 0.f), 0x1p60f, std::nextafter(0x1p60f, INFINITY),
+                               1.f / 255.f, 0.1f, 1.f, 3.f, 6.f / 255.f, 0x1.fffffep-1f, 0x1.000002p0f};
+  for (int i = 0; i < 40; ++i) scales.push_back(t->log_uniform(-60.f, 60.f));
+  for (int i = 0; i < 40; ++i) scales.push_back(t->log_uniform(-12.f, 2.f));
+  std::vector<float> x;
+  for (float s : scales) {
+    x.clear();
+    for (int n = -400; n <= 400; ++n) {
+      float v = (static_cast<float>(n) + 0.5f) * s;
+      for (int u = 0; u < 4; ++u) v = std::nextafter(v, -INFINITY);
+      for (int u = 0; u <= 8; ++u, v = std::nextafter(v, INFINITY)) x.push_back(v);
+    }
+    for (int e = -149; e < 128; ++e) {
+      for (int i = 0; i < 16; ++i) {
+        const float m = std::ldexp(1.f + static_cast<float>(t->uni(0, (1 << 23) - 1)) * 0x1p-23f, e);
+        x.push_back(t->uni(0, 1) != 0 ? m : -m);
+      }
+    }
+    const int32_t zp = t->uni(std::numeric_limits<T>::lowest(), std::numeric_limits<T>::max());
+    std::vector<T> want(x.size()), got(x.size());
+    ref::quantize(x.size(), x.data(), s, zp, want.data());
+    fn(x.size(), x.data(), s, zp, got.data());
+    for (size_t i = 0; i < x.size(); ++i)
+      ASSERT_EQ(int(got[i]), int(want[i])) << kern::isa_name(isa) << " x " << x[i] << " scale " << s << " zp " << zp;
+  }
+  if (!exhaustive) return;
+  x.resize(size_t{1} << 24);
+  std::vector<T> want(x.size()), got(x.size());
+  for (size_t k = 0; k < 16; ++k) {
+    const float s = k < 11 ? scales[k] : scales[11 + (k - 11) * 14];
+    for (uint64_t base = 0; base < (uint64_t{1} << 32); base += x.size()) {
+      for (size_t i = 0; i < x.size(); ++i) {
+        const uint32_t bits = static_cast<uint32_t>(base + i);
+        std::memcpy(&x[i], &bits, 4);
+      }
+      ref::quantize(x.size(), x.data(), s, 0, want.data());
+      fn(x.size(), x.data(), s, 0, got.data());
+      ASSERT_EQ(got, want) << kern::isa_name(isa) << " scale " << s << " from bits " << base;
+    }
+  }
+}
+
+TEST_F(MiscTest, QuantizeTiesEqualTheDivision) {
+  const char* env = std::getenv("EDGEQ_EXHAUSTIVE");
+  const bool exhaustive = env != nullptr && std::string(env) == "1";
+  for (Isa isa : levels_) {
+    check_quantize_ties<int8_t>(this, isa, exhaustive);
+    check_quantize_ties<uint8_t>(this, isa, exhaustive);
   }
 }
 

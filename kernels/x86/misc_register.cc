@@ -38,6 +38,8 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   // Float unary ops: likewise AVX-512F at its level, FMA3 below where the CPU has it.
   if (isa == Isa::kAvx512Vnni) {
     add_unary_kernels_avx512(&set->misc);
+    add_quantize_kernels_avx512(&set->misc);
+    add_norm_kernels_avx512(&set->misc);
   } else if (cpuinfo_has_x86_fma3()) {
     add_unary_kernels_fma3(&set->misc);
   } else {

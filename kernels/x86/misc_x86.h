@@ -24,6 +24,10 @@ void add_softmax_kernels_avx512vbmi(MiscKernels* k);
 // Set the float softmax of `k` (softmax_f32_avx2.cc, softmax_f32_avx512.cc).
 void add_softmax_kernels_avx2_fma(MiscKernels* k);
 void add_softmax_kernels_avx512(MiscKernels* k);
+// Sets the float layer norm of `k` to the AVX-512F kernel (norm_avx512.cc).
+void add_norm_kernels_avx512(MiscKernels* k);
+// Sets QuantizeLinear of `k` to the AVX-512F kernel without a division (quantize_avx512.cc).
+void add_quantize_kernels_avx512(MiscKernels* k);
 
 }  // namespace kern
 }  // namespace edgeq
