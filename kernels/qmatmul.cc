@@ -673,20 +673,27 @@ void QMatMulOp::prepare_a(size_t begin, size_t end) {
     return;
   }
   const float* af = reinterpret_cast<const float*>(m.a);
+  // Row sums feed only the row term, which a product without one (every fully
+  // connected layer: d is 0) never reads.
+  const bool sums = std::any_of(m.d.begin(), m.d.end(), [](int32_t v) { return v != 0; });
+  if (m.p.mode == 1) {  // one tensor's parameters: the range's rows in one call
+    if (!m.finite) return;
+    std::fill(m.row_scale.begin() + static_cast<std::ptrdiff_t>(begin),
+              m.row_scale.begin() + static_cast<std::ptrdiff_t>(end), m.a_scale);
+    std::fill(m.row_zp.begin() + static_cast<std::ptrdiff_t>(begin), m.row_zp.begin() + static_cast<std::ptrdiff_t>(end),
+              m.a_zp);
+    m.quantize_u8((end - begin) * k, af + begin * k, m.a_scale, m.a_zp, m.qa.p + begin * k);
+    for (size_t r = begin; sums && r < end; ++r) m.rowsum[r] = m.sum_u8(k, m.qa.p + r * k);
+    return;
+  }
   for (size_t r = begin; r < end; ++r) {
     const float* x = af + r * k;
-    if (m.p.mode == 1) {
-      if (!m.finite) continue;
-      m.row_scale[r] = m.a_scale;
-      m.row_zp[r] = m.a_zp;
-    } else {
-      float lo, hi;
-      m.row_ok[r] = m.range(k, x, &lo, &hi);
-      ref::dynamic_uint8_params(lo, hi, &m.row_scale[r], &m.row_zp[r]);
-    }
+    float lo, hi;
+    m.row_ok[r] = m.range(k, x, &lo, &hi);
+    ref::dynamic_uint8_params(lo, hi, &m.row_scale[r], &m.row_zp[r]);
     uint8_t* q = m.qa.p + r * k;
     m.quantize_u8(k, x, m.row_scale[r], m.row_zp[r], q);
-    m.rowsum[r] = m.sum_u8(k, q);
+    if (sums) m.rowsum[r] = m.sum_u8(k, q);
   }
 }
 
