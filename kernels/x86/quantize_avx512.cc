@@ -20,9 +20,10 @@
 #include <immintrin.h>
 
 #include <cmath>
+#include <cstring>
+#include <type_traits>
 
 #include "kernels/misc_loops.h"
-#include "kernels/ref/internal.h"
 #include "kernels/x86/misc_x86.h"
 
 namespace edgeq {
@@ -37,8 +38,7 @@ void quantize_avx512(size_t n, const float* in, float scale, int32_t zero_point,
   // Scales this rare leave the reference to divide.
   if (!(scale >= kMinScale && scale <= kMaxScale) || !convert_supported(zero_point))
     return ref::quantize(n, in, scale, zero_point, out);
-  const int32_t qmin = ref::internal::type_min<T>(), qmax = ref::internal::type_max<T>();
-  const __m512i zp = _mm512_set1_epi32(zero_point), vmin = _mm512_set1_epi32(qmin), vmax = _mm512_set1_epi32(qmax);
+  const __m512i zp = _mm512_set1_epi32(zero_point);
   // x beyond c = 2^26 s (exact: a power of two times s) saturates whatever its quotient:
   // clamped to +-c, it divides exactly into +-2^26, and infinities need no case of
   // their own. Every quotient then converts to int32 and takes the zero point exactly.
@@ -50,21 +50,30 @@ void quantize_avx512(size_t n, const float* in, float scale, int32_t zero_point,
     const __m512 q0 = _mm512_mul_ps(x, y);
     const __m512 q1 = _mm512_fmadd_ps(_mm512_fnmadd_ps(q0, s, x), y, q0);
     const __m512 q = _mm512_fmadd_ps(_mm512_fnmadd_ps(q1, s, x), y, q1);
-    // Round half to even, add the zero point, saturate.
-    const __m512i v = _mm512_add_epi32(_mm512_cvt_roundps_epi32(q, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zp);
-    return _mm512_min_epi32(_mm512_max_epi32(v, vmin), vmax);
+    // Round half to even and add the zero point (|q| <= 2^26, |zp| <= 2^24: no overflow).
+    return _mm512_add_epi32(_mm512_cvt_roundps_epi32(q, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zp);
+  };
+  // Saturate to T while narrowing: int8 with signed saturation; uint8 with unsigned
+  // saturation after the negative values are raised to 0.
+  auto narrow = [](__m512i v) {
+    if constexpr (std::is_signed<T>::value) {
+      return _mm512_cvtsepi32_epi8(v);
+    } else {
+      return _mm512_cvtusepi32_epi8(_mm512_max_epi32(v, _mm512_setzero_si512()));
+    }
   };
   size_t i = 0;
   for (; i + 32 <= n; i += 32) {
     const __m512i a = one(_mm512_loadu_ps(in + i)), b = one(_mm512_loadu_ps(in + i + 16));
-    // Every value is within [qmin, qmax]: the truncating narrowings are exact.
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm512_cvtepi32_epi8(a));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 16), _mm512_cvtepi32_epi8(b));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), narrow(a));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 16), narrow(b));
   }
   for (; i < n; i += 16) {
     const size_t left = n - i < 16 ? n - i : 16;
     const __mmask16 m = static_cast<__mmask16>((1u << left) - 1u);
-    _mm512_mask_cvtepi32_storeu_epi8(out + i, m, one(_mm512_maskz_loadu_ps(m, in + i)));
+    uint8_t bytes[16];
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(bytes), narrow(one(_mm512_maskz_loadu_ps(m, in + i))));
+    std::memcpy(out + i, bytes, left);
   }
 }
 
