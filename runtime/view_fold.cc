@@ -212,7 +212,8 @@ Hoist hoist_scalar_op(const Graph& g, const GraphUses& uses, int32_t x) {
     return Hoist{};
   Hoist h;
   h.chain = fold_input(g, uses, n.inputs[0], false);
-  if (h.chain.tensor < 0) return Hoist{};
+  // The op on src must give src's shape: the constant may not add dimensions.
+  if (h.chain.tensor < 0 || c.shape.size() > g.tensors[h.chain.tensor].shape.size()) return Hoist{};
   h.node = p;
   return h;
 }
