@@ -1,7 +1,9 @@
 #include "runtime/view_fold.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "graph/ir_util.h"
@@ -269,6 +271,20 @@ void drop(Graph* g, const std::vector<int>& nodes) {
 
 }  // namespace
 
+// For a one-element float constant c = +-2^e whose reciprocal is a normal float: that
+// reciprocal (exact), else 0.
+float exact_reciprocal(const Tensor& c) {
+  if (!c.is_constant() || c.dtype != DType::kF32 || c.num_elements() != 1 || c.nbytes != sizeof(float)) return 0.f;
+  float v;
+  std::memcpy(&v, c.data, sizeof(float));
+  if (!std::isnormal(v)) return 0.f;
+  int e = 0;
+  const float m = std::frexp(v, &e);  // v = m 2^e, |m| in [0.5, 1)
+  if (m != 0.5f && m != -0.5f) return 0.f;
+  const float r = std::ldexp(m > 0.f ? 1.f : -1.f, 1 - e);
+  return std::isnormal(r) ? r : 0.f;
+}
+
 std::shared_ptr<const Graph> fold_matmul_views(const Graph& g) {
   const GraphUses uses = compute_uses(g);
   std::shared_ptr<Graph> out;
@@ -315,6 +331,28 @@ std::shared_ptr<const Graph> fold_matmul_views(const Graph& g) {
     drop(out.get(), fa.nodes);
     drop(out.get(), fb.nodes);
     drop(out.get(), fy.nodes);
+  }
+  // A float Div by a power of two is a Mul by its reciprocal, exactly: both round the
+  // same real x 2^-e (attention's 1 / sqrt(64) = 1/8). A multiply is the cheaper op.
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    if (n.op != OpType::kDiv || n.inputs.size() != 2 || n.outputs.size() != 1 || !f32(g, n.inputs[0]) ||
+        !f32(g, n.outputs[0]))
+      continue;
+    const float r = exact_reciprocal(g.tensors[n.inputs[1]]);
+    if (r == 0.f) continue;
+    if (!out) out = copy_graph(g);
+    Tensor t;
+    t.name = g.tensors[n.inputs[1]].name + "/reciprocal";
+    t.dtype = DType::kF32;
+    t.shape = g.tensors[n.inputs[1]].shape;
+    std::vector<uint8_t> bytes(sizeof(float));
+    std::memcpy(bytes.data(), &r, sizeof(float));
+    t.set_data(std::move(bytes));
+    const int32_t c = out->add_tensor(std::move(t));
+    Node& m = out->nodes[i];
+    m.op = OpType::kMul;
+    m.inputs[1] = c;
   }
   return out;
 }

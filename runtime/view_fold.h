@@ -20,6 +20,8 @@
 // node indices, and with them pre-packed weights, the pack cache and profiles, stay
 // those of the file. Results are bit for bit those of the unfolded graph: the same sums
 // in the same order, only read from and written to other addresses.
+// The same copy also turns every float Div by a power of two (1 / sqrt(64) = 1/8) into
+// a Mul by its reciprocal: both round the same real value, and a multiply is cheaper.
 #pragma once
 
 #include <memory>
