@@ -23,6 +23,8 @@ namespace {
 constexpr char kMagic[8] = {'E', 'D', 'G', 'E', 'Q', 'M', 'D', 'L'};
 constexpr size_t kHeaderSize = 64;
 constexpr size_t kAlign = 64;
+constexpr size_t kRegionAlign = size_t{2} << 20;   // a huge page: see serialize_graph
+constexpr size_t kSmallConstant = size_t{64} << 10;  // constants below it are read at run time
 constexpr int64_t kMaxElements = int64_t{1} << 31;
 
 size_t align_up(size_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
@@ -243,48 +245,81 @@ Status read_packed(const fb::Model* m, const uint8_t* data, uint64_t data_size, 
 Status serialize_graph(const Graph& g, std::vector<uint8_t>* out) {
   flatbuffers::FlatBufferBuilder b(1 << 16);
   std::vector<fb::Segment> segments;
-  size_t data_size = 0;
-  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
-  for (const Tensor& t : g.tensors) {
-    int32_t segment = -1;
-    if (t.is_constant()) {
-      if (t.nbytes != t.byte_size())
-        return InvalidArgument("tensor '" + t.name + "': data size " + std::to_string(t.nbytes) +
-                               " does not match its shape (" + std::to_string(t.byte_size()) + ")");
-      segment = static_cast<int32_t>(segments.size());
-      segments.emplace_back(data_size, t.nbytes);
-      data_size = align_up(data_size + t.nbytes);
+  // Where each part of the data section goes. A kernel may map a file in 2 MiB folios,
+  // so reading one byte brings the whole 2 MiB around it into memory. In a file with
+  // pre-packed weights (and at least 2 MiB of raw weights), the sessions that use the
+  // packed copies never read the large raw weights, but do read the small constants
+  // (biases, norms, scalars): those go first, then the large raw weights from a 2 MiB
+  // boundary of the file, then the packed segments from another, so that the large
+  // raw weights share no folio with what runs. Other files keep tensor order.
+  const bool separate = !g.packed.empty();
+  size_t small_size = 0, large_size = 0;
+  std::vector<bool> small(g.tensors.size(), true);
+  for (size_t i = 0; i < g.tensors.size(); ++i) {
+    const Tensor& t = g.tensors[i];
+    if (!t.is_constant()) continue;
+    if (t.nbytes != t.byte_size())
+      return InvalidArgument("tensor '" + t.name + "': data size " + std::to_string(t.nbytes) +
+                             " does not match its shape (" + std::to_string(t.byte_size()) + ")");
+    small[i] = !separate || t.nbytes < kSmallConstant;
+    (small[i] ? small_size : large_size) = align_up((small[i] ? small_size : large_size) + t.nbytes);
+  }
+  const bool pad = separate && large_size >= kRegionAlign;
+  // The FlatBuffer's size does not depend on the offsets it holds (fixed-size structs),
+  // so the padding comes from a first build and the second has the same size.
+  auto build = [&](flatbuffers::FlatBufferBuilder& fbb, size_t pad_large, size_t pad_packed) {
+    segments.clear();
+    std::vector<flatbuffers::Offset<fb::Tensor>> ts;
+    size_t small_end = 0, large_end = small_size + pad_large;
+    for (const Tensor& t : g.tensors) {
+      const size_t i = static_cast<size_t>(&t - g.tensors.data());
+      int32_t segment = -1;
+      if (t.is_constant()) {
+        size_t& end = small[i] ? small_end : large_end;
+        segment = static_cast<int32_t>(segments.size());
+        segments.emplace_back(end, t.nbytes);
+        end = align_up(end + t.nbytes);
+      }
+      flatbuffers::Offset<fb::Quantization> quant = 0;
+      if (!t.quant.empty())
+        quant = fb::CreateQuantization(fbb, fbb.CreateVector(t.quant.scale), fbb.CreateVector(t.quant.zero_point),
+                                       t.quant.axis);
+      ts.push_back(fb::CreateTensor(fbb, fbb.CreateString(t.name), static_cast<fb::DType>(t.dtype),
+                                    fbb.CreateVector(t.shape), quant, segment));
     }
-    flatbuffers::Offset<fb::Quantization> quant = 0;
-    if (!t.quant.empty())
-      quant = fb::CreateQuantization(b, b.CreateVector(t.quant.scale),
-                                     b.CreateVector(t.quant.zero_point), t.quant.axis);
-    tensors.push_back(fb::CreateTensor(b, b.CreateString(t.name), static_cast<fb::DType>(t.dtype),
-                                       b.CreateVector(t.shape), quant, segment));
-  }
-  std::vector<flatbuffers::Offset<fb::PackedWeights>> packed;
-  for (const PackedWeights& pw : g.packed) {
-    const fb::Segment seg(data_size, pw.nbytes);
-    data_size = align_up(data_size + pw.nbytes);
-    packed.push_back(fb::CreatePackedWeights(b, pw.node, b.CreateString(pw.kernel), pw.layout, &seg));
-  }
-  std::vector<flatbuffers::Offset<fb::Node>> nodes;
-  for (const Node& n : g.nodes) {
-    fb::Options type = options_type(n.op);
-    nodes.push_back(fb::CreateNode(b, b.CreateString(n.name), static_cast<fb::OpType>(n.op),
-                                   b.CreateVector(n.inputs), b.CreateVector(n.outputs), type,
-                                   build_options(b, n)));
-  }
-  auto model = fb::CreateModel(b, kFormatVersion, b.CreateString(g.producer),
-                               static_cast<fb::RequantScheme>(g.requant), b.CreateVector(tensors),
-                               b.CreateVector(nodes), b.CreateVector(g.inputs),
-                               b.CreateVector(g.outputs), b.CreateVectorOfStructs(segments),
-                               g.packed.empty() ? 0 : b.CreateVector(packed));
-  b.Finish(model, fb::ModelIdentifier());
-
+    std::vector<flatbuffers::Offset<fb::PackedWeights>> packed;
+    size_t end = large_end + pad_packed;
+    for (const PackedWeights& pw : g.packed) {
+      const fb::Segment seg(end, pw.nbytes);
+      end = align_up(end + pw.nbytes);
+      packed.push_back(fb::CreatePackedWeights(fbb, pw.node, fbb.CreateString(pw.kernel), pw.layout, &seg));
+    }
+    std::vector<flatbuffers::Offset<fb::Node>> nodes;
+    for (const Node& n : g.nodes) {
+      fb::Options type = options_type(n.op);
+      nodes.push_back(fb::CreateNode(fbb, fbb.CreateString(n.name), static_cast<fb::OpType>(n.op),
+                                     fbb.CreateVector(n.inputs), fbb.CreateVector(n.outputs), type,
+                                     build_options(fbb, n)));
+    }
+    auto model = fb::CreateModel(fbb, kFormatVersion, fbb.CreateString(g.producer),
+                                 static_cast<fb::RequantScheme>(g.requant), fbb.CreateVector(ts),
+                                 fbb.CreateVector(nodes), fbb.CreateVector(g.inputs), fbb.CreateVector(g.outputs),
+                                 fbb.CreateVectorOfStructs(segments), g.packed.empty() ? 0 : fbb.CreateVector(packed));
+    fbb.Finish(model, fb::ModelIdentifier());
+    return end;
+  };
+  size_t data_size = build(b, 0, 0);
   const size_t fb_offset = kHeaderSize;
   const size_t fb_size = b.GetSize();
   const size_t data_offset = align_up(fb_offset + fb_size);
+  if (pad) {
+    auto up = [](size_t x) { return (kRegionAlign - x % kRegionAlign) % kRegionAlign; };
+    const size_t pad_large = up(data_offset + small_size);
+    const size_t pad_packed = up(data_offset + small_size + pad_large + large_size);
+    b.Clear();
+    data_size = build(b, pad_large, pad_packed);
+    if (b.GetSize() != fb_size) return InvalidArgument("serializing: the FlatBuffer changed size with its offsets");
+  }
   out->assign(data_offset + data_size, 0);
   uint8_t* p = out->data();
   std::memcpy(p, kMagic, 8);

@@ -20,6 +20,7 @@
 #include "kernels/memory.h"
 #include "kernels/pack_layout.h"
 #include "kernels/qdwconv.h"
+#include "runtime/ops/ops.h"
 #include "runtime/session.h"
 #include "test/model_helpers.h"
 #include "test/test_graphs.h"
@@ -388,6 +389,66 @@ TEST(Prepacked, UsedInPlaceWithTheSameOutputs) {
   Graph copy = m->graph();
   const std::vector<uint8_t> again = serialize(copy);
   EXPECT_EQ(again, file);
+}
+
+// A pre-packed file keeps its large raw weights off the folios that sessions read: the
+// small constants first, the large raw weights from a 2 MiB boundary of the file, the
+// packed segments from another. (A kernel that maps the file in 2 MiB folios would
+// otherwise bring the raw weights in beside a bias or a packed segment.)
+TEST(Prepacked, LargeRawWeightsShareNoHugePageWithWhatRuns) {
+  const std::vector<std::string> levels = optimized_levels();
+  if (levels.empty()) GTEST_SKIP() << "no optimized level on this host";
+  Graph g;
+  g.producer = "test";
+  const int32_t k = 1024, n_out = 1024;  // 4 MiB of float weights
+  const int32_t x = g.add_tensor(testing_graphs::make_tensor("x", DType::kF32, {4, k}));
+  Tensor w = testing_graphs::make_tensor("w", DType::kF32, {n_out, k});
+  w.set_data(testing_graphs::bytes_of(testing_graphs::random_floats(static_cast<size_t>(n_out) * k, 3, -1.f, 1.f)));
+  Tensor b = testing_graphs::make_tensor("b", DType::kF32, {n_out});
+  b.set_data(testing_graphs::bytes_of(testing_graphs::random_floats(n_out, 4, -1.f, 1.f)));
+  const int32_t wi = g.add_tensor(std::move(w)), bi = g.add_tensor(std::move(b));
+  const int32_t y = g.add_tensor(testing_graphs::make_tensor("y", DType::kF32, {4, n_out}));
+  g.nodes.push_back(testing_graphs::make_node("fc", OpType::kFullyConnected, {x, wi, bi}, {y}));
+  g.inputs = {x};
+  g.outputs = {y};
+  const std::vector<uint8_t> plain = serialize(g);
+  kern::Isa isa;
+  ASSERT_TRUE(kern::parse_isa(levels[0], &isa));
+  ASSERT_TRUE(prepack_float_fc(g, isa, &g.packed).ok());
+  ASSERT_FALSE(g.packed.empty());
+  const std::vector<uint8_t> file = serialize(g);
+  const kern::AlignedBuffer mem = kern::aligned_buffer(file.size());  // parse_graph wants 64-byte alignment
+  std::memcpy(mem.get(), file.data(), file.size());
+  Graph back;
+  ASSERT_TRUE(parse_graph(mem.get(), file.size(), &back).ok());
+  auto offset = [&](const uint8_t* p) { return static_cast<size_t>(p - mem.get()); };
+  constexpr size_t kHuge = size_t{2} << 20;
+  EXPECT_LT(offset(back.tensors[bi].data), offset(back.tensors[wi].data));
+  EXPECT_EQ(offset(back.tensors[wi].data) % kHuge, 0u);
+  for (const PackedWeights& pw : back.packed) EXPECT_GE(offset(pw.data), offset(back.tensors[wi].data) + 4u * n_out * k);
+  EXPECT_EQ(offset(back.packed[0].data) % kHuge, 0u);
+  EXPECT_EQ(std::memcmp(back.tensors[wi].data, g.tensors[wi].data, g.tensors[wi].nbytes), 0);
+  // A file without pre-packed weights keeps tensor order and no padding.
+  const kern::AlignedBuffer plain_mem = kern::aligned_buffer(plain.size());
+  std::memcpy(plain_mem.get(), plain.data(), plain.size());
+  Graph plain_back;
+  ASSERT_TRUE(parse_graph(plain_mem.get(), plain.size(), &plain_back).ok());
+  EXPECT_GT(plain_back.tensors[bi].data, plain_back.tensors[wi].data);
+  EXPECT_LT(plain.size(), g.tensors[wi].nbytes + kHuge / 4);
+  // Both run to the same outputs.
+  std::shared_ptr<const Model> a, c;
+  ASSERT_TRUE(load(plain, &a).ok());
+  ASSERT_TRUE(load(file, &c).ok());
+  const std::vector<float> in = testing_graphs::random_floats(4 * k, 5, -1.f, 1.f);
+  std::vector<float> ya(4 * n_out), yc(4 * n_out);
+  for (auto [m, out] : {std::make_pair(a, &ya), std::make_pair(c, &yc)}) {
+    const std::unique_ptr<Session> s = test_models::session_at(m, levels[0]);
+    ASSERT_NE(s, nullptr);
+    ASSERT_TRUE(s->set_input_f32(0, in.data(), in.size()).ok());
+    ASSERT_TRUE(s->run().ok());
+    ASSERT_TRUE(s->get_output_f32(0, out->data(), out->size()).ok());
+  }
+  test_models::expect_same_floats(yc, ya, levels[0]);
 }
 
 // Pre-packed weights of another layout version are ignored with a note; outputs do not
