@@ -153,7 +153,7 @@ void FFcOp::run_rows(const float* x, float* y, size_t begin, size_t end) const {
   // stays in L1 while the rows stream past it.
   for (size_t p = 0; p < panels_; ++p) {
     const size_t cols = std::min(nr, n - p * nr);
-    const FGemmUkernel fn = cols <= nr / 2 && kernel_.fn_half != nullptr ? kernel_.fn_half : kernel_.fn;
+    const FGemmUkernel fn = kernel_.for_columns(cols);
     for (size_t block = begin; block < end; ++block) {
       const size_t row0 = block * mr, rows = std::min(mr, m - row0);
       fn(rows, cols, k, x + row0 * k, k, w + p * panel_floats, y + row0 * n + p * nr, n);

@@ -35,6 +35,8 @@ struct FGemmKernel {
   // Optional: the same contract for nc <= NR / 2 only (a last, narrow panel: the upper
   // half of its columns is zero and neither multiplied nor stored). Null: fn.
   FGemmUkernel fn_half = nullptr;
+  // The function for a panel of `cols` columns: fn_half where it takes them, else fn.
+  FGemmUkernel for_columns(size_t cols) const { return cols <= nr / 2 && fn_half != nullptr ? fn_half : fn; }
   // Whether float fully connected layers run here (kernels/ffc.h) rather than on
   // XNNPACK where both are available: true where this kernel is the faster of the two
   // on the CPU (set at registration from what cpuinfo reports).

@@ -123,7 +123,7 @@ void FMatMulOp::run_rows(size_t begin, size_t end) const {
     float* y = y_ + ref::view_matrix_offset(s_, v_.y, static_cast<int64_t>(t));
     for (size_t p = 0; p < panels_; ++p) {
       const size_t cols = std::min(nr, n - p * nr);
-      const FGemmUkernel fn = cols <= nr / 2 && kernel_.fn_half != nullptr ? kernel_.fn_half : kernel_.fn;
+      const FGemmUkernel fn = kernel_.for_columns(cols);
       for (size_t block = first; block < last; ++block) {
         const size_t row0 = block % m_blocks_ * mr, rows = std::min(mr, m - row0);
         fn(rows, cols, k, a + row0 * a_row, a_row, w + p * panel_floats_, y + row0 * y_row + p * nr, y_row);
