@@ -175,8 +175,30 @@ Status decode_tensor(const TensorProto& t, const std::string& what, ConstTensor*
   if (n < 0) return InvalidModel(what + ": invalid or too large dims " + shape_str(out->dims));
   out->f.clear();
   out->i.clear();
-  const bool flt = is_float_type(type);
-  if (flt)
+  // The values must be there before any memory is taken for them: dims alone may claim
+  // billions of elements.
+  auto count_error = [&](int64_t have) {
+    return InvalidModel(what + ": holds " + std::to_string(have) + " values, expected " +
+                        std::to_string(n));
+  };
+  if (t.has_raw_data()) {
+    const size_t eb = elem_bytes(type);
+    if (t.raw_data().size() != static_cast<size_t>(n) * eb)
+      return InvalidModel(what + ": raw_data holds " + std::to_string(t.raw_data().size()) +
+                          " bytes, expected " + std::to_string(n * eb));
+  } else {
+    int64_t have = 0;
+    switch (type) {
+      case TensorProto::FLOAT: have = t.float_data_size(); break;
+      case TensorProto::DOUBLE: have = t.double_data_size(); break;
+      case TensorProto::INT64: have = t.int64_data_size(); break;
+      case TensorProto::UINT32:
+      case TensorProto::UINT64: have = t.uint64_data_size(); break;
+      default: have = t.int32_data_size(); break;  // float16, bfloat16, 8/16/32-bit integers, bool
+    }
+    if (have != n) return count_error(have);
+  }
+  if (is_float_type(type))
     out->f.resize(n);
   else
     out->i.resize(n);
@@ -184,9 +206,6 @@ Status decode_tensor(const TensorProto& t, const std::string& what, ConstTensor*
   if (t.has_raw_data()) {
     const std::string& raw = t.raw_data();
     const size_t eb = elem_bytes(type);
-    if (raw.size() != static_cast<size_t>(n) * eb)
-      return InvalidModel(what + ": raw_data holds " + std::to_string(raw.size()) +
-                          " bytes, expected " + std::to_string(n * eb));
     const char* p = raw.data();
     for (int64_t k = 0; k < n; ++k, p += eb) {
       switch (type) {
@@ -209,39 +228,29 @@ Status decode_tensor(const TensorProto& t, const std::string& what, ConstTensor*
     return Status::Ok();
   }
 
-  auto count_error = [&](int64_t have) {
-    return InvalidModel(what + ": holds " + std::to_string(have) + " values, expected " +
-                        std::to_string(n));
-  };
-  switch (type) {
+  switch (type) {  // counts checked above
     case TensorProto::FLOAT:
-      if (t.float_data_size() != n) return count_error(t.float_data_size());
       for (int64_t k = 0; k < n; ++k) out->f[k] = t.float_data(k);
       break;
     case TensorProto::DOUBLE:
-      if (t.double_data_size() != n) return count_error(t.double_data_size());
       for (int64_t k = 0; k < n; ++k) out->f[k] = static_cast<float>(t.double_data(k));
       break;
     case TensorProto::FLOAT16:
     case TensorProto::BFLOAT16:
-      if (t.int32_data_size() != n) return count_error(t.int32_data_size());
       for (int64_t k = 0; k < n; ++k) {
         auto bits = static_cast<uint16_t>(t.int32_data(k));
         out->f[k] = type == TensorProto::FLOAT16 ? half_to_float(bits) : bf16_to_float(bits);
       }
       break;
     case TensorProto::INT64:
-      if (t.int64_data_size() != n) return count_error(t.int64_data_size());
       for (int64_t k = 0; k < n; ++k) out->i[k] = t.int64_data(k);
       break;
     case TensorProto::UINT32:
     case TensorProto::UINT64:
-      if (t.uint64_data_size() != n) return count_error(t.uint64_data_size());
       for (int64_t k = 0; k < n; ++k)
         out->i[k] = wrap_int(static_cast<int64_t>(t.uint64_data(k)), type);
       break;
     default:  // 8/16/32-bit integers and bool live in int32_data
-      if (t.int32_data_size() != n) return count_error(t.int32_data_size());
       for (int64_t k = 0; k < n; ++k) out->i[k] = wrap_int(t.int32_data(k), type);
       break;
   }
