@@ -46,6 +46,12 @@ medians and the ratios edgeq dynamic / ORT dynamic, edgeq static / ORT QDQ, edge
 edgeq int8 against their targets), OUT/transformers.json and OUT/transformers.png; with
 --profile, also DeiT-tiny int8's per-node profile (top op types, nodes on "ref" kernels).
 
+--no-amx denies AMX tiles to every process of the comparison (bench/peers/no_amx.py: a
+seccomp filter on Linux's tile-permission request, which every AMX user makes and
+falls back from): on an AMX machine, both peers then run as on the same core without
+AMX, edgeq at avx512vnni and ONNX Runtime's MLAS on its AVX-512 VNNI kernels. (--isa
+avx512vnni alone would set edgeq without AMX against an ONNX Runtime still using it.)
+
 This takes minutes (edgeq on its scalar reference kernels needs about a second per
 ResNet-18 run): a manual command, not part of the tests.
 """
@@ -61,6 +67,7 @@ import sys
 import time
 from pathlib import Path
 
+import no_amx
 import transformer_peers
 
 HERE = Path(__file__).resolve().parent
@@ -414,6 +421,9 @@ def main():
     ap.add_argument("--out", type=Path, help="where the table, JSON and chart go (default BUILD/peers)")
     ap.add_argument("--ort-dir", type=Path, help="onnxruntime-node install (default BUILD/ort)")
     ap.add_argument("--isa", help="force edgeq's kernel level (edgeq bench --isa), e.g. avx2")
+    ap.add_argument("--no-amx", action="store_true",
+                    help="deny AMX tiles to every peer (bench/peers/no_amx.py): both run as on the same "
+                         "core without AMX, edgeq at its best other level, ONNX Runtime on AVX-512 VNNI")
     ap.add_argument("--baseline-build", type=Path,
                     help="another edgeq build directory, timed as one more peer ('edgeq baseline')")
     a = ap.parse_args()
@@ -450,10 +460,15 @@ def main():
     if need_ort and not (ort_dir / "node_modules" / "onnxruntime-node").exists():
         die(f"ONNX Runtime is not installed in {ort_dir}: run tools/setup_ort.sh {ort_dir}")
     out.mkdir(parents=True, exist_ok=True)
+    if a.no_amx:
+        try:
+            no_amx.preexec()  # inherited by every process started from here on
+        except OSError as e:
+            die(f"--no-amx: {e}")
 
     meta = {
         "date": datetime.date.today().isoformat(),
-        "cpu": cpu_model_name(),
+        "cpu": cpu_model_name() + (" with AMX denied to every peer (--no-amx)" if a.no_amx else ""),
         "cpus": os.cpu_count(),
         "loadavg": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "rounds": a.rounds, "runs": a.runs, "warmup": a.warmup,
