@@ -51,17 +51,31 @@ void finish_f32_avx2(size_t mc, size_t nc, const int32_t* acc, size_t acc_stride
                      const uint32_t* z, const uint32_t* r, const float* rs, const float* cs, const float* bias,
                      float lo, float hi, float* out, size_t out_stride) {
   const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  // Rows sharing z, r and rs (a per-tensor quantized A) take the column terms made once
+  // per 8 columns: a + (r - z * s) is a - z * s + r in int32's wrapping arithmetic.
+  const bool shared = rows_share_terms(mc, z, r, rs);
   size_t j = 0;
   for (; j + 8 <= nc; j += 8) {
     // The column terms of these 8 columns, loaded once for every row of the tile.
     const __m256i s = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(colsum + j));
     const __m256 c = _mm256_loadu_ps(cs + j);
     const __m256 b = bias != nullptr ? _mm256_loadu_ps(bias + j) : _mm256_setzero_ps();
+    const __m256i t0 = _mm256_sub_epi32(_mm256_set1_epi32(static_cast<int32_t>(r[0])),
+                                        _mm256_mullo_epi32(_mm256_set1_epi32(static_cast<int32_t>(z[0])), s));
+    const __m256 c0 = _mm256_mul_ps(_mm256_set1_ps(rs[0]), c);
     for (size_t i = 0; i < mc; ++i) {
       const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i * acc_stride + j));
-      const __m256i zs = _mm256_mullo_epi32(_mm256_set1_epi32(static_cast<int32_t>(z[i])), s);
-      const __m256i v = _mm256_add_epi32(_mm256_sub_epi32(a, zs), _mm256_set1_epi32(static_cast<int32_t>(r[i])));
-      __m256 o = _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(_mm256_set1_ps(rs[i]), c));
+      __m256i v;
+      __m256 ci;
+      if (shared) {
+        v = _mm256_add_epi32(a, t0);
+        ci = c0;
+      } else {
+        const __m256i zs = _mm256_mullo_epi32(_mm256_set1_epi32(static_cast<int32_t>(z[i])), s);
+        v = _mm256_add_epi32(_mm256_sub_epi32(a, zs), _mm256_set1_epi32(static_cast<int32_t>(r[i])));
+        ci = _mm256_mul_ps(_mm256_set1_ps(rs[i]), c);
+      }
+      __m256 o = _mm256_mul_ps(_mm256_cvtepi32_ps(v), ci);
       if (bias != nullptr) o = _mm256_add_ps(o, b);
       o = _mm256_min_ps(vhi, _mm256_max_ps(vlo, o));  // lo > o ? lo : o, then hi < o ? hi : o
       _mm256_storeu_ps(out + i * out_stride + j, o);
