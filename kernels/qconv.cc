@@ -105,6 +105,42 @@ ref::ConvShape fold_window_columns(const ref::ConvShape& s) {
   return f;
 }
 
+WindowRowFold fold_window_rows(const ref::ConvShape& s, size_t kr) {
+  WindowRowFold f;
+  if (kr == 0 || s.groups != 1 || s.kernel_w < kRowFoldMinWidth || s.dilation_w != 1 || s.in_c <= 0 ||
+      static_cast<size_t>(s.in_c) > kr || s.in_w <= 0 || s.out_w <= 0 || s.stride_w <= 0 || s.pad_left < 0)
+    return f;
+  const int64_t out_w = s.out_w, stride = s.stride_w;
+  // Window x covers columns [x * stride - pad_left, ... + kernel_w).
+  const int64_t begin = std::min<int64_t>((int64_t{s.pad_left} + stride - 1) / stride, out_w);
+  const int64_t last_start = int64_t{s.in_w} + s.pad_left - s.kernel_w;  // the last x * stride that fits
+  const int64_t end = std::max(begin, std::min<int64_t>(last_start < 0 ? 0 : last_start / stride + 1, out_w));
+  f.active = true;
+  f.source = s;
+  f.inside_begin = static_cast<size_t>(begin);
+  f.inside_end = static_cast<size_t>(end);
+  f.edge_windows = static_cast<size_t>(out_w - (end - begin));
+  f.shape = s;
+  f.shape.in_c = s.in_c * s.kernel_w;
+  f.shape.in_w = s.out_w;
+  f.shape.kernel_w = 1;
+  f.shape.stride_w = 1;
+  f.shape.pad_left = 0;
+  return f;
+}
+
+namespace {
+
+// The shape the packed weights and the tiles are laid out for: fold_window_columns, or
+// else fold_window_rows for this kr, or the shape itself.
+ref::ConvShape packed_shape(const ref::ConvShape& s, size_t kr) {
+  const ref::ConvShape cols = fold_window_columns(s);
+  const WindowRowFold rows = fold_window_rows(cols, kr);
+  return rows.active ? rows.shape : cols;
+}
+
+}  // namespace
+
 // The immutable part: shared by every QConvOp over the same node and layout.
 struct QConvPacked::Impl {
   size_t nr = 0, n = 0, kc = 0, ks = 0, n_blocks = 0;
@@ -139,6 +175,23 @@ struct QConvOp::Impl {
   size_t m = 0, n = 0, kc = 0, ks = 0;
   bool n_outer = false;
   bool pointwise = false;  // 1x1, stride 1, no padding: pixel p reads input pixel p
+  // Input pixel (b, h, w) of s, w in [px_begin, px_end), is at x + (b * in_h + h) *
+  // row_bytes + px_offset + w * px_bytes: in_w * in_c, 0 and in_c, or a window-row
+  // fold's window w (stride_w * in_c bytes apart, from -pad_left * in_c). The fold's
+  // other windows are in `edges`: edge_windows slots of round_up(kc, kr) bytes per input
+  // row, then kReadSlack; others read the zero buffer.
+  size_t row_bytes = 0, px_bytes = 0;
+  ptrdiff_t px_offset = 0;
+  int64_t px_begin = 0, px_end = 0;
+  WindowRowFold rows;
+  AlignedBuffer edges;
+  size_t edge_bytes = 0, edge_slot = 0;
+  // The edge slot of window w (outside [px_begin, px_end)) of input row r.
+  const uint8_t* edge_window(size_t r, int64_t w) const {
+    const size_t slot = w < px_begin ? static_cast<size_t>(w) : static_cast<size_t>(px_begin + (w - px_end));
+    return edges.get() + (r * rows.edge_windows + slot) * edge_slot;
+  }
+  void build_edges(const uint8_t* x) const;
   // Blocked layers (see the file comment): tiles_per_task > 0, and the K chunks.
   ConvBlocking blocking;
   struct Chunk {
@@ -231,6 +284,7 @@ void QConvOp::Impl::build_tile(size_t m0, size_t mc, size_t offset, const void**
   const uint8_t* in = static_cast<const uint8_t*>(x) + offset;
   const void* zero = pk->zero.get();
   const int64_t in_c = s.in_c, in_w = s.in_w, in_h = s.in_h, kw = s.kernel_w;
+  const int64_t row_bytes = static_cast<int64_t>(this->row_bytes), px_bytes = static_cast<int64_t>(this->px_bytes);
   if (mc < mr)
     for (size_t t = 0; t < ks; ++t)
       for (size_t i = mc; i < mr; ++i) a[t * mr + i] = zero;
@@ -246,9 +300,9 @@ void QConvOp::Impl::build_tile(size_t m0, size_t mc, size_t offset, const void**
   const int64_t ih0 = oh * s.stride_h - s.pad_top, iw0 = ow * s.stride_w - s.pad_left;
   const int64_t last_iw = (ow + static_cast<int64_t>(mc) - 1) * s.stride_w - s.pad_left + (kw - 1) * s.dilation_w;
   if (mc == mr && ow + static_cast<int64_t>(mc) <= s.out_w && ih0 >= 0 &&
-      ih0 + (s.kernel_h - 1) * int64_t{s.dilation_h} < in_h && iw0 >= 0 && last_iw < in_w) {
+      ih0 + (s.kernel_h - 1) * int64_t{s.dilation_h} < in_h && iw0 >= px_begin && last_iw < px_end) {
     // One output row, every window inside: the tile's window origin plus fixed offsets.
-    const uint8_t* origin = in + ((b * in_h + ih0) * in_w + iw0) * in_c;
+    const uint8_t* origin = in + (b * in_h + ih0) * row_bytes + px_offset + iw0 * px_bytes;
     add_offsets(origin, inner.get(), ks * mr, a);
     return;
   }
@@ -270,16 +324,41 @@ void QConvOp::Impl::build_tile(size_t m0, size_t mc, size_t offset, const void**
           for (size_t r = 0; r < run; ++r) tap_row[tw * mr + r] = zero;
         continue;
       }
-      const uint8_t* row = in + (pb * in_h + ih) * in_w * in_c;
+      const uint8_t* row = in + (pb * in_h + ih) * row_bytes + px_offset;
+      const size_t row_index = static_cast<size_t>(pb * in_h + ih);
       for (size_t r = 0; r < run; ++r) {
         const int64_t piw = (pow + static_cast<int64_t>(r)) * s.stride_w - s.pad_left;
         for (int64_t tw = 0; tw < kw; ++tw) {
           const int64_t iw = piw + tw * s.dilation_w;
-          tap_row[tw * mr + r] = iw >= 0 && iw < in_w ? static_cast<const void*>(row + iw * in_c) : zero;
+          if (iw >= px_begin && iw < px_end) {
+            tap_row[tw * mr + r] = row + iw * px_bytes;
+          } else {
+            tap_row[tw * mr + r] = edges && iw >= 0 && iw < in_w ? static_cast<const void*>(edge_window(row_index, iw)) : zero;
+          }
         }
       }
     }
     i += run;
+  }
+}
+
+void QConvOp::Impl::build_edges(const uint8_t* x) const {
+  const ref::ConvShape& o = rows.source;
+  const size_t in_c = static_cast<size_t>(o.in_c), n_rows = static_cast<size_t>(o.batch) * static_cast<size_t>(o.in_h);
+  for (size_t r = 0; r < n_rows; ++r) {
+    const uint8_t* row = x + r * row_bytes;
+    for (int64_t w = 0; w < s.out_w; ++w) {
+      if (w == px_begin) w = px_end;
+      if (w >= s.out_w) break;
+      uint8_t* slot = edges.get() + (r * rows.edge_windows + (w < px_begin ? static_cast<size_t>(w)
+                                                                           : static_cast<size_t>(px_begin + w - px_end))) *
+                                        edge_slot;
+      const int64_t col0 = w * o.stride_w - o.pad_left;
+      const int64_t lo = std::max<int64_t>(col0, 0), hi = std::min<int64_t>(col0 + o.kernel_w, o.in_w);
+      if (lo < hi)  // the columns inside the input; the others keep the zero point
+        std::memcpy(slot + static_cast<size_t>(lo - col0) * in_c, row + static_cast<size_t>(lo) * in_c,
+                    static_cast<size_t>(hi - lo) * in_c);
+    }
   }
 }
 
@@ -362,8 +441,8 @@ QConvPacked::~QConvPacked() = default;
 QConvPacked::Result QConvPacked::init(const QConvParams& p, const QGemmKernel& kernel, const uint8_t* prepacked,
                                       size_t prepacked_bytes) {
   impl_.reset();
-  const ref::ConvShape s = fold_window_columns(p.shape);
   if (kernel.nr == 0 || kernel.kr == 0) return kDeclined;
+  const ref::ConvShape s = packed_shape(p.shape, kernel.kr);
   if (s.groups <= 0 || s.in_c % s.groups != 0 || s.out_c % s.groups != 0 || s.batch <= 0 || s.out_h <= 0 ||
       s.out_w <= 0 || s.out_c <= 0 || s.in_c <= 0 || s.in_h <= 0 || s.in_w <= 0 || s.kernel_h <= 0 ||
       s.kernel_w <= 0 || p.weight == nullptr)
@@ -377,10 +456,11 @@ QConvPacked::Result QConvPacked::init(const QConvParams& p, const QGemmKernel& k
   // Padding taps read the zero buffer, whose bytes must equal the input zero point.
   const int32_t zp_lo = p.act_s8 ? -128 : 0, zp_hi = p.act_s8 ? 127 : 255;
   if (p.x_zero_point < zp_lo || p.x_zero_point > zp_hi) {
+    const ref::ConvShape& o = p.shape;  // a window-row fold pads the rows of its copy too
     const bool padded =
-        s.pad_top > 0 || s.pad_left > 0 ||
-        int64_t{s.out_h - 1} * s.stride_h + int64_t{s.kernel_h - 1} * s.dilation_h - s.pad_top >= s.in_h ||
-        int64_t{s.out_w - 1} * s.stride_w + int64_t{s.kernel_w - 1} * s.dilation_w - s.pad_left >= s.in_w;
+        o.pad_top > 0 || o.pad_left > 0 ||
+        int64_t{o.out_h - 1} * o.stride_h + int64_t{o.kernel_h - 1} * o.dilation_h - o.pad_top >= o.in_h ||
+        int64_t{o.out_w - 1} * o.stride_w + int64_t{o.kernel_w - 1} * o.dilation_w - o.pad_left >= o.in_w;
     if (padded) return kDeclined;
   }
 
@@ -440,7 +520,9 @@ InitResult QConvOp::init(const QConvParams& p, const QGemmKernel& kernel, const 
 InitResult QConvOp::init(std::shared_ptr<const QConvPacked> packed, const ref::ConvShape& shape, bool act_s8,
                          const QGemmKernel& kernel, const CacheSizes* caches) {
   impl_.reset();
-  const ref::ConvShape s = fold_window_columns(shape);
+  const ref::ConvShape cols = fold_window_columns(shape);
+  const WindowRowFold rows = fold_window_rows(cols, kernel.kr);
+  const ref::ConvShape s = rows.active ? rows.shape : cols;
   const QIgemmUkernel ukernel = act_s8 ? kernel.s8 : kernel.u8;
   if (!packed || !packed->impl_ || ukernel == nullptr || kernel.mr == 0 || kernel.nr != packed->impl_->nr ||
       packed->impl_->ks * kernel.mr > kMaxTilePointers)
@@ -449,6 +531,30 @@ InitResult QConvOp::init(std::shared_ptr<const QConvPacked> packed, const ref::C
   impl->pk = packed->impl_.get();
   impl->shared = std::move(packed);
   impl->s = s;
+  impl->rows = rows;
+  if (rows.active) {
+    const size_t in_c = static_cast<size_t>(rows.source.in_c);
+    impl->row_bytes = static_cast<size_t>(rows.source.in_w) * in_c;
+    impl->px_bytes = static_cast<size_t>(rows.source.stride_w) * in_c;
+    impl->px_offset = -static_cast<ptrdiff_t>(rows.source.pad_left) * static_cast<ptrdiff_t>(in_c);
+    impl->px_begin = static_cast<int64_t>(rows.inside_begin);
+    impl->px_end = static_cast<int64_t>(rows.inside_end);
+    if (rows.edge_windows != 0) {
+      // The slots' padding columns are the zero point (the zero buffer's byte), written
+      // once; bind() rewrites only the input's columns.
+      impl->edge_slot = round_up(impl->pk->kc, kernel.kr);
+      impl->edge_bytes = static_cast<size_t>(s.batch) * static_cast<size_t>(s.in_h) * rows.edge_windows *
+                             impl->edge_slot + kReadSlack;
+      impl->edges = aligned_buffer(impl->edge_bytes, kAlign);
+      if (!impl->edges) return InitResult::kOutOfMemory;
+      std::memset(impl->edges.get(), impl->pk->zero.get()[0], impl->edge_bytes);
+    }
+  } else {
+    impl->row_bytes = static_cast<size_t>(s.in_w) * static_cast<size_t>(s.in_c);
+    impl->px_bytes = static_cast<size_t>(s.in_c);
+    impl->px_begin = 0;
+    impl->px_end = s.in_w;
+  }
   impl->ukernel = ukernel;
   impl->ukernel_row =
       (act_s8 ? kernel.s8_row : kernel.u8_row) != nullptr ? (act_s8 ? kernel.s8_row : kernel.u8_row) : ukernel;
@@ -482,17 +588,17 @@ InitResult QConvOp::init(std::shared_ptr<const QConvPacked> packed, const ref::C
     impl->indirection.reset(new (std::nothrow) const void*[impl->indirection_size]);
     if (!impl->indirection) return InitResult::kOutOfMemory;
   }
-  impl->pointwise = s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
-                    s.pad_left == 0 && s.in_h == s.out_h && s.in_w == s.out_w;
+  impl->pointwise = !rows.active && s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
+                    s.pad_top == 0 && s.pad_left == 0 && s.in_h == s.out_h && s.in_w == s.out_w;
   if (!impl->pointwise) {
     impl->inner.reset(new (std::nothrow) ptrdiff_t[impl->ks * impl->mr]);
     if (!impl->inner) return InitResult::kOutOfMemory;
     for (size_t t = 0; t < impl->ks; ++t)
       for (size_t i = 0; i < impl->mr; ++i)
         impl->inner[t * impl->mr + i] =
-            ((static_cast<ptrdiff_t>(t) / s.kernel_w) * s.dilation_h * s.in_w +
-             (static_cast<ptrdiff_t>(t) % s.kernel_w) * s.dilation_w + static_cast<ptrdiff_t>(i) * s.stride_w) *
-            s.in_c;
+            (static_cast<ptrdiff_t>(t) / s.kernel_w) * s.dilation_h * static_cast<ptrdiff_t>(impl->row_bytes) +
+            ((static_cast<ptrdiff_t>(t) % s.kernel_w) * s.dilation_w + static_cast<ptrdiff_t>(i) * s.stride_w) *
+                static_cast<ptrdiff_t>(impl->px_bytes);
   }
   impl_ = std::move(impl);
   return InitResult::kReady;
@@ -509,6 +615,7 @@ void QConvOp::bind(const void* x, void* y) {
   Impl& impl = *impl_;
   impl.x = x;
   impl.y = static_cast<uint8_t*>(y);
+  if (impl.edges) impl.build_edges(static_cast<const uint8_t*>(x));
   if (impl.indirection && x != impl.indirect_x) {
     for (size_t m0 = 0; m0 < impl.m; m0 += impl.mr)
       impl.build_tile(m0, std::min(impl.mr, impl.m - m0), 0, impl.indirection.get() + m0 * impl.ks);
@@ -535,7 +642,8 @@ void QConvOp::run(const void* x, void* y) {
 
 size_t QConvOp::own_bytes() const {
   if (!impl_) return 0;
-  return (impl_->inner ? impl_->ks * impl_->mr * sizeof(ptrdiff_t) : 0) + impl_->indirection_size * sizeof(const void*);
+  return (impl_->inner ? impl_->ks * impl_->mr * sizeof(ptrdiff_t) : 0) + impl_->indirection_size * sizeof(const void*) +
+         impl_->edge_bytes;
 }
 
 size_t QConvOp::packed_bytes() const {

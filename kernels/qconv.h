@@ -39,8 +39,9 @@ struct QConvParams {
 // Version of the packed weight layout below (qconv.cc): a pre-packed file records it,
 // and a file packed with another version is packed again at run time. Version 2:
 // convolutions whose stride equals their width are packed with the window's columns
-// folded into the channels (fold_window_columns).
-constexpr uint32_t kQConvPackLayout = 2;
+// folded into the channels (fold_window_columns). Version 3: convolutions over at most
+// kr channels are packed with their window rows folded (fold_window_rows).
+constexpr uint32_t kQConvPackLayout = 3;
 
 // A tile's pointers (taps x the kernel's MR) live on the stack of the task that runs
 // it: layers of more taps than kQConvMaxTilePointers / MR are declined.
@@ -54,6 +55,34 @@ constexpr size_t kQConvMaxTilePointers = 8192;
 // [out_c][kernel_h][kernel_w][in_c] are the same bytes as [out_c][kernel_h][1][kernel_w
 // * in_c]. Any other shape is returned unchanged.
 ref::ConvShape fold_window_columns(const ref::ConvShape& s);
+
+// The window-row fold, for convolutions over few channels (in_c <= the kernel's kr: a
+// tap is then a single k step of the kernel, whose MR pointer loads cost as much as its
+// multiply-adds; image stems, such as ResNet's 7x7 stride 2 on 3 channels) with one
+// group, kernel_w >= kRowFoldMinWidth and dilation_w 1, which fold_window_columns leaves
+// as they are. A
+// window's row inside the input is kernel_w * in_c consecutive input bytes, so the
+// convolution runs as kernel_h taps of kernel_w * in_c channels: the "pixels" of the
+// folded shape are the windows, pixel x at x * stride_w - pad_left input columns. The
+// windows that cross the left or right edge (a few per row) are assembled with the zero
+// point into an edge buffer by QConvOp::bind. The weights [out_c][kernel_h][kernel_w]
+// [in_c] are the same bytes as [out_c][kernel_h][1][kernel_w * in_c], and the sums the
+// same integers: the outputs do not change.
+// Narrower windows are not folded: on 3x3 stems (MobileNetV2, EfficientNet-B0) the
+// fold's kernel gain (126 -> 106 us at avx512vnni) was lost at two threads, the serial
+// edge assembly reading lines of the input the other core had just written.
+constexpr int32_t kRowFoldMinWidth = 5;
+struct WindowRowFold {
+  bool active = false;
+  ref::ConvShape source{};  // the convolution as given
+  // The folded convolution: kernel_w 1, in_c kernel_w * in_c, stride_w 1, no left
+  // padding, in_w = out_w (one pixel per window).
+  ref::ConvShape shape{};
+  // Windows [inside_begin, inside_end) of a row lie inside the input; the others
+  // (edge_windows per input row) come from the edge buffer.
+  size_t inside_begin = 0, inside_end = 0, edge_windows = 0;
+};
+WindowRowFold fold_window_rows(const ref::ConvShape& s, size_t kr);
 
 // The packed, immutable data of one convolution for one kernel layout: what depends
 // only on the node and on the kernel's nr, kr, wide_weights and activation offset.

@@ -7,7 +7,9 @@
 // placed largest first, each at the lowest 64-byte-aligned offset that overlaps no
 // already-placed buffer whose lifetime intersects its own (greedy by size, first fit).
 // The arena ends with kArenaSlack bytes so kernels may read (never write) past a
-// tensor's end.
+// tensor's end: the GEMM kernels' 64 bytes past round_up(kc, kr) of a row (kernels.h),
+// where a row may end up to kr - 1 bytes before round_up(kc, kr) (a window-row fold's
+// last window, kernels/qconv.h), kr <= 64.
 #pragma once
 
 #include <cstddef>
@@ -19,7 +21,7 @@
 namespace edgeq {
 
 constexpr size_t kArenaAlign = 64;
-constexpr size_t kArenaSlack = 64;
+constexpr size_t kArenaSlack = 128;
 
 struct BufferRequest {
   size_t size = 0;

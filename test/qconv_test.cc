@@ -366,15 +366,62 @@ TEST_P(QConvTest, PatchifyConvolutions) {
   sweep(shapes, 12);
 }
 
+// Convolutions over at most kr channels run with their window rows folded into taps
+// of kernel_w * in_c bytes over a padded copy of the input (fold_window_rows): image
+// stems, left and right padding, strides below and above the width, dilated rows,
+// batches, and the shapes that must not fold.
+TEST_P(QConvTest, WindowRowFolds) {
+  const int32_t kr = static_cast<int32_t>(kernel().kr);
+  const ref::ConvShape stem = conv_shape(1, 30, 29, 3, 16, 7, 7, 2, 1, 3, 3, 3, 3);  // ResNet's, 30x29
+  const WindowRowFold f = fold_window_rows(stem, kernel().kr);
+  if (kr >= 3) {
+    ASSERT_TRUE(f.active);
+    EXPECT_EQ(f.shape.kernel_w, 1);
+    EXPECT_EQ(f.shape.in_c, 21);
+    EXPECT_EQ(f.shape.in_w, stem.out_w);
+    EXPECT_EQ(f.shape.stride_w, 1);
+    EXPECT_EQ(f.shape.pad_left, 0);
+    // out_w 15: windows 0 and 1 start left of the input, 13 and 14 end right of it
+    // (window x covers columns 2x - 3 to 2x + 3 of 0 to 28).
+    EXPECT_EQ(f.inside_begin, 2u);
+    EXPECT_EQ(f.inside_end, 13u);
+    EXPECT_EQ(f.edge_windows, 4u);
+  }
+  EXPECT_FALSE(fold_window_rows(conv_shape(1, 8, 8, kr + 1, 8, 5, 5, 1, 1, 2, 2, 2, 2), kernel().kr).active);
+  EXPECT_FALSE(fold_window_rows(conv_shape(1, 12, 12, 2, 8, 5, 5, 1, 2, 4, 4, 4, 4), kernel().kr).active);
+  EXPECT_FALSE(fold_window_rows(grouped(conv_shape(1, 8, 8, 2, 8, 5, 5, 1, 1, 2, 2, 2, 2), 2), kernel().kr).active);
+  EXPECT_FALSE(fold_window_rows(conv_shape(1, 8, 8, 2, 8, 3, 3, 1, 1, 1, 1, 1, 1), kernel().kr).active);
+  ref::ConvShape dilated_rows = conv_shape(1, 13, 11, 2, 9, 3, 5, 1, 1, 2, 2, 2, 2);
+  dilated_rows.dilation_h = 2;
+  dilated_rows.out_h = 13;  // (13 + 2 + 2 - 5) / 1 + 1
+  const std::vector<ref::ConvShape> shapes = {
+      stem,
+      conv_shape(2, 17, 23, 3, 40, 5, 5, 2, 1, 2, 2, 2, 2),   // 5x5 stride 2, odd width, batch 2
+      conv_shape(1, 9, 31, 1, 8, 5, 5, 1, 1, 2, 2, 2, 2),     // one channel, stride 1
+      conv_shape(1, 6, 19, kr, 33, 3, 5, 1, 1, 0, 0, 0, 0),   // kr channels, no padding
+      conv_shape(1, 7, 20, 2, 12, 3, 6, 2, 1, 0, 0, 1, 2),    // right padding only
+      conv_shape(1, 10, 36, 3, 16, 5, 5, 6, 1, 1, 1, 1, 1),   // stride above the width: gaps
+      conv_shape(1, 4, 3, 2, 8, 3, 5, 1, 1, 1, 2, 1, 2),      // every window crosses an edge
+      conv_shape(1, 5, 4, 3, 70, 5, 5, 1, 1, 2, 2, 2, 2),     // few pixels: channel blocks outer
+      dilated_rows,
+      conv_shape(1, 8, 16, kr + 1, 8, 5, 5, 1, 1, 2, 2, 2, 2),  // more channels: not folded
+      conv_shape(1, 9, 14, 3, 8, 3, 3, 2, 1, 1, 1, 1, 1),       // 3x3: not folded
+  };
+  sweep(shapes, 14);
+}
+
 // The pointers of one tile live on the stack: kernels of more than
 // kQConvMaxTilePointers / mr taps are declined (the caller keeps the reference),
 // grouped or not; the largest that fits runs.
 TEST_P(QConvTest, DeclinesKernelsWithTooManyTaps) {
   std::mt19937 rng(8);
   const int32_t taps = static_cast<int32_t>(kQConvMaxTilePointers / kernel().mr);
+  // More channels than kr: the window's rows are not folded (fold_window_rows).
+  const int32_t in_c = 2 * (static_cast<int32_t>(kernel().kr) + 1);
   for (int32_t groups : {1, 2}) {
-    const ref::ConvShape fits = grouped(conv_shape(1, 2, taps + 1, 4, 4, 1, taps, 1, 1, 0, 0, 0, 0), groups);
-    const ref::ConvShape too_big = grouped(conv_shape(1, 2, taps + 1, 4, 4, 1, taps + 1, 1, 1, 0, 0, 0, 0), groups);
+    const ref::ConvShape fits = grouped(conv_shape(1, 2, taps + 1, in_c, 4, 1, taps, 1, 1, 0, 0, 0, 0), groups);
+    const ref::ConvShape too_big =
+        grouped(conv_shape(1, 2, taps + 1, in_c, 4, 1, taps + 1, 1, 1, 0, 0, 0, 0), groups);
     Problem p = make_problem(too_big, all_variants()[0], rng);
     QConvOp op;
     EXPECT_FALSE(op.init(p.params(), kernel())) << groups << " groups";
@@ -437,6 +484,8 @@ TEST_P(QConvTest, CacheBlockedLayers) {
       conv_shape(2, 5, 6, slice_kc, 33, 1, 1, 1, 1, 0, 0, 0, 0),          // 1x1, channel slices, batch 2
       conv_shape(1, rows, 5, slice_kc, 17, 3, 3, 1, 1, 1, 1, 1, 1),       // 3x3, channel slices of each tap
       conv_shape(1, 9, 9, taps_kc, 2 * static_cast<int32_t>(kernel().nr), 5, 5, 1, 2, 4, 3, 4, 5),  // dilation
+      // 3 channels: window rows folded (16 taps of 33 bytes), the taps split.
+      conv_shape(1, 20, 24, 3, 2 * static_cast<int32_t>(kernel().nr), 16, 11, 2, 1, 5, 5, 5, 5),
   };
   std::mt19937 rng(12);
   std::vector<Variant> variants = all_variants();
