@@ -214,6 +214,11 @@ class Mca:
 
 # ---------------------------------------------------------------- kernel analysis
 
+# kernels/qconv.h kRowFoldMinWidth: convolutions over at most kr input channels and at
+# least this wide run with each window row folded into one tap.
+ROW_FOLD_MIN_WIDTH = 5
+
+
 class GemmModel:
     """The loops and straight-line parts of one GEMM microkernel."""
 
@@ -261,11 +266,15 @@ class GemmModel:
         m = layer["out_hw"] ** 2 if not layer.get("fc") else 1
         tiles = math.ceil(m / self.mr) * math.ceil(layer["cout"] / self.nr) * layer.get("groups", 1)
         kc = layer["cin"] // layer.get("groups", 1)
+        taps = layer["k"] ** 2
+        if (not layer.get("fc") and layer.get("groups", 1) == 1 and layer["k"] >= ROW_FOLD_MIN_WIDTH
+                and kc <= self.kr):
+            # kernels/qconv.h fold_window_rows: a window row of k x in_c bytes is one tap.
+            kc, taps = layer["k"] * kc, layer["k"]
         kp = math.ceil(kc / self.kr) * self.kr
         main_iters = int(kp // self.kstep)
         left = kp - main_iters * self.kstep
         rem_iters = math.ceil(left / self.kstep_rem) if left > 0 else 0
-        taps = layer["k"] ** 2
         return tiles * (c["tile"] + taps * (c["tap"] + main_iters * c["main"] + rem_iters * c["rem"]))
 
 
