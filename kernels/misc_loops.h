@@ -17,6 +17,12 @@
 #include "kernels/misc.h"
 #include "kernels/ref/ref.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#elif defined(__ARM_NEON)
+#include <arm_neon.h>
+#endif
+
 namespace edgeq {
 namespace kern {
 namespace {
@@ -175,9 +181,143 @@ void move_channels(int64_t hw, const E* in, int64_t in_k, int64_t in_i, E* out, 
   }
 }
 
+// dst[j * ds + i] = src[i * ss + j] for i < rows, j < cols, one element at a time.
+template <typename E>
+void transpose_scalar(int64_t rows, int64_t cols, const E* src, int64_t ss, E* dst, int64_t ds) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) dst[j * ds + i] = src[i * ss + j];
+}
+
+// One kB x kB block of a matrix transpose in registers (the baseline ISA's: SSE2 on x86,
+// NEON on ARM), for bytes and for 4-byte elements; only moves, so any bits (NaN payloads
+// of floats included) arrive unchanged. kB 0: none (scalar loops only).
+template <typename E>
+struct TransposeBlock {
+  static constexpr int64_t kB = 0;
+  static void run(const E*, int64_t, E*, int64_t) {}
+};
+
+#if defined(__SSE2__)
+template <>
+struct TransposeBlock<uint8_t> {
+  static constexpr int64_t kB = 16;
+  // Four rounds of unpacks: rows paired into 16-bit, 32-bit, 64-bit and 128-bit units.
+  static void run(const uint8_t* src, int64_t ss, uint8_t* dst, int64_t ds) {
+    __m128i r[16], s1[8][2], s2[4][2][2], s3[2][2][2][2];
+    for (int i = 0; i < 16; ++i) r[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * ss));
+    for (int p = 0; p < 8; ++p) {  // rows 2p, 2p + 1; columns 8h .. 8h + 7
+      s1[p][0] = _mm_unpacklo_epi8(r[2 * p], r[2 * p + 1]);
+      s1[p][1] = _mm_unpackhi_epi8(r[2 * p], r[2 * p + 1]);
+    }
+    for (int q = 0; q < 4; ++q)  // rows 4q .. 4q + 3; columns 8h + 4g ..
+      for (int h = 0; h < 2; ++h) {
+        s2[q][h][0] = _mm_unpacklo_epi16(s1[2 * q][h], s1[2 * q + 1][h]);
+        s2[q][h][1] = _mm_unpackhi_epi16(s1[2 * q][h], s1[2 * q + 1][h]);
+      }
+    for (int o = 0; o < 2; ++o)  // rows 8o .. 8o + 7; columns 8h + 4g + 2f ..
+      for (int h = 0; h < 2; ++h)
+        for (int g = 0; g < 2; ++g) {
+          s3[o][h][g][0] = _mm_unpacklo_epi32(s2[2 * o][h][g], s2[2 * o + 1][h][g]);
+          s3[o][h][g][1] = _mm_unpackhi_epi32(s2[2 * o][h][g], s2[2 * o + 1][h][g]);
+        }
+    for (int h = 0; h < 2; ++h)  // column 8h + 4g + 2f + e: all 16 rows
+      for (int g = 0; g < 2; ++g)
+        for (int f = 0; f < 2; ++f) {
+          const int c = 8 * h + 4 * g + 2 * f;
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + c * ds), _mm_unpacklo_epi64(s3[0][h][g][f], s3[1][h][g][f]));
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (c + 1) * ds),
+                           _mm_unpackhi_epi64(s3[0][h][g][f], s3[1][h][g][f]));
+        }
+  }
+};
+
+template <>
+struct TransposeBlock<uint32_t> {
+  static constexpr int64_t kB = 4;
+  static void run(const uint32_t* src, int64_t ss, uint32_t* dst, int64_t ds) {
+    __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+    __m128i r1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + ss));
+    __m128i r2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * ss));
+    __m128i r3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 3 * ss));
+    const __m128i t0 = _mm_unpacklo_epi32(r0, r1), t1 = _mm_unpackhi_epi32(r0, r1);
+    const __m128i t2 = _mm_unpacklo_epi32(r2, r3), t3 = _mm_unpackhi_epi32(r2, r3);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_unpacklo_epi64(t0, t2));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + ds), _mm_unpackhi_epi64(t0, t2));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * ds), _mm_unpacklo_epi64(t1, t3));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 3 * ds), _mm_unpackhi_epi64(t1, t3));
+  }
+};
+#elif defined(__ARM_NEON)
+template <>
+struct TransposeBlock<uint8_t> {
+  static constexpr int64_t kB = 8;
+  // vtrn of rows in pairs at 8, 16 and 32 bits.
+  static void run(const uint8_t* src, int64_t ss, uint8_t* dst, int64_t ds) {
+    uint8x8_t r[8];
+    for (int i = 0; i < 8; ++i) r[i] = vld1_u8(src + i * ss);
+    const uint8x8x2_t a0 = vtrn_u8(r[0], r[1]), a1 = vtrn_u8(r[2], r[3]);
+    const uint8x8x2_t a2 = vtrn_u8(r[4], r[5]), a3 = vtrn_u8(r[6], r[7]);
+    // columns 0, 4 (val[0]) and 2, 6 (val[1]) of rows 0-3 / 4-7; then 1, 5 and 3, 7
+    const uint16x4x2_t b0 = vtrn_u16(vreinterpret_u16_u8(a0.val[0]), vreinterpret_u16_u8(a1.val[0]));
+    const uint16x4x2_t b1 = vtrn_u16(vreinterpret_u16_u8(a0.val[1]), vreinterpret_u16_u8(a1.val[1]));
+    const uint16x4x2_t b2 = vtrn_u16(vreinterpret_u16_u8(a2.val[0]), vreinterpret_u16_u8(a3.val[0]));
+    const uint16x4x2_t b3 = vtrn_u16(vreinterpret_u16_u8(a2.val[1]), vreinterpret_u16_u8(a3.val[1]));
+    const uint32x2x2_t c0 = vtrn_u32(vreinterpret_u32_u16(b0.val[0]), vreinterpret_u32_u16(b2.val[0]));  // 0, 4
+    const uint32x2x2_t c1 = vtrn_u32(vreinterpret_u32_u16(b1.val[0]), vreinterpret_u32_u16(b3.val[0]));  // 1, 5
+    const uint32x2x2_t c2 = vtrn_u32(vreinterpret_u32_u16(b0.val[1]), vreinterpret_u32_u16(b2.val[1]));  // 2, 6
+    const uint32x2x2_t c3 = vtrn_u32(vreinterpret_u32_u16(b1.val[1]), vreinterpret_u32_u16(b3.val[1]));  // 3, 7
+    vst1_u8(dst, vreinterpret_u8_u32(c0.val[0]));
+    vst1_u8(dst + ds, vreinterpret_u8_u32(c1.val[0]));
+    vst1_u8(dst + 2 * ds, vreinterpret_u8_u32(c2.val[0]));
+    vst1_u8(dst + 3 * ds, vreinterpret_u8_u32(c3.val[0]));
+    vst1_u8(dst + 4 * ds, vreinterpret_u8_u32(c0.val[1]));
+    vst1_u8(dst + 5 * ds, vreinterpret_u8_u32(c1.val[1]));
+    vst1_u8(dst + 6 * ds, vreinterpret_u8_u32(c2.val[1]));
+    vst1_u8(dst + 7 * ds, vreinterpret_u8_u32(c3.val[1]));
+  }
+};
+
+template <>
+struct TransposeBlock<uint32_t> {
+  static constexpr int64_t kB = 4;
+  static void run(const uint32_t* src, int64_t ss, uint32_t* dst, int64_t ds) {
+    const uint32x4x2_t a = vtrnq_u32(vld1q_u32(src), vld1q_u32(src + ss));
+    const uint32x4x2_t b = vtrnq_u32(vld1q_u32(src + 2 * ss), vld1q_u32(src + 3 * ss));
+    vst1q_u32(dst, vcombine_u32(vget_low_u32(a.val[0]), vget_low_u32(b.val[0])));
+    vst1q_u32(dst + ds, vcombine_u32(vget_low_u32(a.val[1]), vget_low_u32(b.val[1])));
+    vst1q_u32(dst + 2 * ds, vcombine_u32(vget_high_u32(a.val[0]), vget_high_u32(b.val[0])));
+    vst1q_u32(dst + 3 * ds, vcombine_u32(vget_high_u32(a.val[1]), vget_high_u32(b.val[1])));
+  }
+};
+#endif
+
+// dst[j * ds + i] = src[i * ss + j] for i < rows, j < cols: register blocks of
+// TransposeBlock<E>, column blocks inner (a block row of the source is kB lines read
+// in order), the edges by scalar loops.
+template <typename E>
+void transpose_matrix(int64_t rows, int64_t cols, const E* src, int64_t ss, E* dst, int64_t ds) {
+  constexpr int64_t kB = TransposeBlock<E>::kB;
+  if constexpr (kB == 0) {
+    transpose_scalar(rows, cols, src, ss, dst, ds);
+  } else {
+    const int64_t rb = rows - rows % kB, cb = cols - cols % kB;
+    for (int64_t i = 0; i < rb; i += kB) {
+      for (int64_t j = 0; j < cb; j += kB) TransposeBlock<E>::run(src + i * ss + j, ss, dst + j * ds + i, ds);
+      transpose_scalar(kB, cols - cb, src + i * ss + cb, ss, dst + cb * ds + i, ds);
+    }
+    transpose_scalar(rows - rb, cols, src + rb * ss, ss, dst + rb, ds);
+  }
+}
+
 template <typename E>
 void move_channels_tiled(int64_t hw, int32_t c, const E* in, int64_t in_k, int64_t in_i, E* out, int64_t out_k,
                          int64_t out_i) {
+  // One side is contiguous in channels (in_k or out_k 1), the other in pixels: a matrix
+  // transpose of c x hw (planar input) or hw x c (interleaved input).
+  if constexpr (TransposeBlock<E>::kB != 0) {
+    if (in_i == 1) return transpose_matrix<E>(c, hw, in, in_k, out, out_i);
+    return transpose_matrix<E>(hw, c, in, in_i, out, out_k);
+  }
   constexpr int32_t kTile = 32;
   for (int64_t i0 = 0; i0 < hw; i0 += kTile) {
     const int64_t i1 = std::min<int64_t>(hw, i0 + kTile);
