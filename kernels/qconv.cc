@@ -187,7 +187,7 @@ struct QConvOp::Impl {
   AlignedBuffer edges;
   size_t edge_bytes = 0, edge_slot = 0;
   // The edge slot of window w (outside [px_begin, px_end)) of input row r.
-  const uint8_t* edge_window(size_t r, int64_t w) const {
+  uint8_t* edge_window(size_t r, int64_t w) const {
     const size_t slot = w < px_begin ? static_cast<size_t>(w) : static_cast<size_t>(px_begin + (w - px_end));
     return edges.get() + (r * rows.edge_windows + slot) * edge_slot;
   }
@@ -350,9 +350,7 @@ void QConvOp::Impl::build_edges(const uint8_t* x) const {
     for (int64_t w = 0; w < s.out_w; ++w) {
       if (w == px_begin) w = px_end;
       if (w >= s.out_w) break;
-      uint8_t* slot = edges.get() + (r * rows.edge_windows + (w < px_begin ? static_cast<size_t>(w)
-                                                                           : static_cast<size_t>(px_begin + w - px_end))) *
-                                        edge_slot;
+      uint8_t* slot = edge_window(r, w);
       const int64_t col0 = w * o.stride_w - o.pad_left;
       const int64_t lo = std::max<int64_t>(col0, 0), hi = std::min<int64_t>(col0 + o.kernel_w, o.in_w);
       if (lo < hi)  // the columns inside the input; the others keep the zero point
@@ -456,7 +454,7 @@ QConvPacked::Result QConvPacked::init(const QConvParams& p, const QGemmKernel& k
   // Padding taps read the zero buffer, whose bytes must equal the input zero point.
   const int32_t zp_lo = p.act_s8 ? -128 : 0, zp_hi = p.act_s8 ? 127 : 255;
   if (p.x_zero_point < zp_lo || p.x_zero_point > zp_hi) {
-    const ref::ConvShape& o = p.shape;  // a window-row fold pads the rows of its copy too
+    const ref::ConvShape& o = p.shape;  // a window-row fold's edge windows hold the zero point too
     const bool padded =
         o.pad_top > 0 || o.pad_left > 0 ||
         int64_t{o.out_h - 1} * o.stride_h + int64_t{o.kernel_h - 1} * o.dilation_h - o.pad_top >= o.in_h ||
