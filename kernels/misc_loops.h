@@ -172,8 +172,8 @@ void for_each_block(size_t n, const TI* in, TO* out, const Fn& block) {
 // One image of hw pixels and c channels: in[k * in_k + i * in_i] -> out[k * out_k +
 // i * out_i] for channel k and pixel i, one side planar (stride hw per channel), the
 // other interleaved (stride c per pixel). A fixed small channel count (images have 1
-// to 4) lets the compiler unroll and vectorize the (de)interleave; wider ones go in
-// square tiles so that reads and writes both stay in cache lines.
+// to 4) lets the compiler unroll and vectorize the (de)interleave; wider ones are a
+// matrix transpose in register blocks (transpose_matrix below).
 template <typename E, int kC>
 void move_channels(int64_t hw, const E* in, int64_t in_k, int64_t in_i, E* out, int64_t out_k, int64_t out_i) {
   for (int64_t i = 0; i < hw; ++i) {
@@ -309,25 +309,14 @@ void transpose_matrix(int64_t rows, int64_t cols, const E* src, int64_t ss, E* d
   }
 }
 
+// Channel counts above 4: one side is contiguous in channels (in_k or out_k 1), the
+// other in pixels, so this is a matrix transpose of c x hw (planar input) or hw x c
+// (interleaved input).
 template <typename E>
 void move_channels_tiled(int64_t hw, int32_t c, const E* in, int64_t in_k, int64_t in_i, E* out, int64_t out_k,
                          int64_t out_i) {
-  // One side is contiguous in channels (in_k or out_k 1), the other in pixels: a matrix
-  // transpose of c x hw (planar input) or hw x c (interleaved input).
-  if constexpr (TransposeBlock<E>::kB != 0) {
-    if (in_i == 1) return transpose_matrix<E>(c, hw, in, in_k, out, out_i);
-    return transpose_matrix<E>(hw, c, in, in_i, out, out_k);
-  }
-  constexpr int32_t kTile = 32;
-  for (int64_t i0 = 0; i0 < hw; i0 += kTile) {
-    const int64_t i1 = std::min<int64_t>(hw, i0 + kTile);
-    for (int32_t c0 = 0; c0 < c; c0 += kTile) {
-      const int32_t c1 = std::min(c, c0 + kTile);
-      for (int64_t i = i0; i < i1; ++i) {
-        for (int32_t k = c0; k < c1; ++k) out[k * out_k + i * out_i] = in[k * in_k + i * in_i];
-      }
-    }
-  }
+  if (in_i == 1) return transpose_matrix<E>(c, hw, in, in_k, out, out_i);
+  transpose_matrix<E>(hw, c, in, in_i, out, out_k);
 }
 
 // Planar -> interleaved (to_last) or back, image by image.

@@ -5,7 +5,6 @@
 #include <immintrin.h>
 
 #include <cmath>
-#include <cstring>
 
 #include "kernels/x86/tile_loops_x86.h"
 
