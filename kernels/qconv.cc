@@ -306,7 +306,13 @@ void QConvOp::Impl::build_tile(size_t m0, size_t mc, size_t offset, const void**
     add_offsets(origin, inner.get(), ks * mr, a);
     return;
   }
-  // Border tiles, a run of pixels on one output row at a time (one division per run).
+  // Border tiles, a run of pixels on one output row at a time (one division per run):
+  // every pointer as if the window were inside (the origin plus the inner offsets, in
+  // integer arithmetic: the address may lie outside the input, and is then replaced),
+  // then the taps on rows outside the input become the zero buffer, and those left or
+  // right of the inside columns (only the run's first and last few pixels have them)
+  // the zero buffer or their edge window.
+  const uintptr_t base = reinterpret_cast<uintptr_t>(in);
   for (size_t i = 0; i < mc;) {
     const size_t pix = m0 + i;
     const size_t pq = pix / static_cast<size_t>(s.out_w);
@@ -314,29 +320,38 @@ void QConvOp::Impl::build_tile(size_t m0, size_t mc, size_t offset, const void**
     const int64_t pb = static_cast<int64_t>(pq / static_cast<size_t>(s.out_h));
     const int64_t poh = static_cast<int64_t>(pq) - pb * s.out_h;
     const size_t run = std::min(mc - i, static_cast<size_t>(s.out_w - pow));
-    const int64_t pih = poh * s.stride_h - s.pad_top;
-    size_t t = 0;
-    for (int64_t th = 0; th < s.kernel_h; ++th, t += static_cast<size_t>(kw)) {
+    const int64_t pih = poh * s.stride_h - s.pad_top, piw = pow * s.stride_w - s.pad_left;
+    const uintptr_t origin =
+        base + static_cast<uintptr_t>((pb * in_h + pih) * row_bytes + static_cast<int64_t>(px_offset) + piw * px_bytes);
+    for (size_t t = 0; t < ks; ++t)
+      for (size_t r = 0; r < run; ++r)
+        a[t * mr + i + r] = reinterpret_cast<const void*>(origin + static_cast<uintptr_t>(inner[t * mr + r]));
+    // The run's pixels r < left have a tap left of the inside columns, those r >= right
+    // one right of them (iw grows with r and tw).
+    size_t left = 0, right = run;
+    while (left < run && piw + static_cast<int64_t>(left) * s.stride_w < px_begin) ++left;
+    while (right > left &&
+           piw + static_cast<int64_t>(right - 1) * s.stride_w + (kw - 1) * s.dilation_w >= px_end)
+      --right;
+    for (int64_t th = 0; th < s.kernel_h; ++th) {
       const int64_t ih = pih + th * s.dilation_h;
-      const void** tap_row = a + t * mr + i;  // tap_row[tw * mr + r]: pixel i + r, tap t + tw
+      const void** tap_row = a + static_cast<size_t>(th * kw) * mr + i;  // tap_row[tw * mr + r]
       if (ih < 0 || ih >= in_h) {
         for (int64_t tw = 0; tw < kw; ++tw)
           for (size_t r = 0; r < run; ++r) tap_row[tw * mr + r] = zero;
         continue;
       }
-      const uint8_t* row = in + (pb * in_h + ih) * row_bytes + px_offset;
       const size_t row_index = static_cast<size_t>(pb * in_h + ih);
-      for (size_t r = 0; r < run; ++r) {
-        const int64_t piw = (pow + static_cast<int64_t>(r)) * s.stride_w - s.pad_left;
+      auto patch = [&](size_t r) {
+        const int64_t piw_r = piw + static_cast<int64_t>(r) * s.stride_w;
         for (int64_t tw = 0; tw < kw; ++tw) {
-          const int64_t iw = piw + tw * s.dilation_w;
-          if (iw >= px_begin && iw < px_end) {
-            tap_row[tw * mr + r] = row + iw * px_bytes;
-          } else {
-            tap_row[tw * mr + r] = edges && iw >= 0 && iw < in_w ? static_cast<const void*>(edge_window(row_index, iw)) : zero;
-          }
+          const int64_t iw = piw_r + tw * s.dilation_w;
+          if (iw >= px_begin && iw < px_end) continue;
+          tap_row[tw * mr + r] = edges && iw >= 0 && iw < in_w ? static_cast<const void*>(edge_window(row_index, iw)) : zero;
         }
-      }
+      };
+      for (size_t r = 0; r < left; ++r) patch(r);
+      for (size_t r = std::max(right, left); r < run; ++r) patch(r);
     }
     i += run;
   }
