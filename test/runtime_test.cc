@@ -416,6 +416,65 @@ TEST(Session, RequantizeEqualsTheReferenceAtEveryLevel) {
   }
 }
 
+// Concat whose inputs have other parameters than its output (Inception's branches
+// joined, as PyTorch's FX quantization leaves them): each such input goes through its
+// requantization table on the level's lookup kernel, the others are copied; the bytes
+// are the reference's requantization of every value, at every level, and no level
+// above the reference runs a `ref` kernel.
+TEST(Session, RequantizingConcatEqualsTheReferenceAtEveryLevel) {
+  for (DType t : {DType::kU8, DType::kS8}) {
+    const int32_t sizes[3] = {3, 37, 64};  // channels of the three inputs
+    const float scales[3] = {0.05f, 0.037f, 0.11f};
+    const int32_t zps[3] = {t == DType::kS8 ? 9 : 120, t == DType::kS8 ? -3 : 131, t == DType::kS8 ? 0 : 7};
+    constexpr int32_t kPixels = 2 * 5 * 7;
+    Graph g;
+    std::vector<std::vector<uint8_t>> x(3);
+    for (int i = 0; i < 3; ++i) {
+      g.tensors.push_back(make_tensor("x" + std::to_string(i), t, {2, 5, 7, sizes[i]}, scales[i], zps[i]));
+      x[i].resize(static_cast<size_t>(kPixels * sizes[i]));
+      for (size_t e = 0; e < x[i].size(); ++e) x[i][e] = static_cast<uint8_t>(e * 7 + e / 256 + i);
+    }
+    g.tensors.push_back(make_tensor("y", t, {2, 5, 7, 104}, scales[0], zps[0]));  // input 0's parameters
+    Node n = make_node("cat", OpType::kConcat, {0, 1, 2}, {3});
+    n.attrs.axis = 3;
+    g.nodes.push_back(n);
+    g.inputs = {0, 1, 2};
+    g.outputs = {3};
+    std::vector<uint8_t> want(kPixels * 104);
+    for (int i = 0, offset = 0; i < 3; offset += sizes[i], ++i) {
+      for (int32_t p = 0; p < kPixels; ++p) {
+        const uint8_t* src = x[i].data() + p * sizes[i];
+        uint8_t* dst = want.data() + p * 104 + offset;
+        if (t == DType::kS8) {
+          ref::requantize_tensor<int8_t, int8_t>(sizes[i], reinterpret_cast<const int8_t*>(src), scales[i], zps[i],
+                                                 scales[0], zps[0], -128, 127, reinterpret_cast<int8_t*>(dst));
+        } else {
+          ref::requantize_tensor<uint8_t, uint8_t>(sizes[i], src, scales[i], zps[i], scales[0], zps[0], 0, 255, dst);
+        }
+      }
+    }
+    auto m = load(g);
+    ASSERT_NE(m, nullptr);
+    for (int l = 0; l < static_cast<int>(kern::Isa::kCount); ++l) {
+      const auto isa = static_cast<kern::Isa>(l);
+      if (!kern::isa_supported(isa)) continue;
+      SCOPED_TRACE(std::string(kern::isa_name(isa)) + " " + dtype_name(t));
+      SessionOptions opts;
+      opts.isa = kern::isa_name(isa);
+      std::unique_ptr<Session> s;
+      ASSERT_TRUE(Session::create(m, opts, &s).ok());
+      if (isa != kern::Isa::kRef) {
+        EXPECT_STRNE(s->op(0).kernel_name(), "ref");
+      }
+      for (int i = 0; i < 3; ++i) ASSERT_TRUE(s->set_input_raw(i, x[i].data(), x[i].size()).ok());
+      ASSERT_TRUE(s->run().ok());
+      std::vector<uint8_t> got(want.size());
+      ASSERT_TRUE(s->get_output_raw(0, got.data(), got.size()).ok());
+      EXPECT_EQ(got, want);
+    }
+  }
+}
+
 TEST(Session, QuantizedNetTracksFloatWithinAFewSteps) {
   const Graph g = small_net(true);
   auto m = load(g);

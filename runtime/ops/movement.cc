@@ -1,5 +1,5 @@
-// The data-movement family of the op layer: Concat (requantizing inputs whose
-// parameters differ from the output's), Reshape (a view: the planner aliases its
+// The data-movement family of the op layer: Concat (inputs whose parameters differ
+// from the output's through a 256-entry requantization table each), Reshape (a view: the planner aliases its
 // output, nothing runs), Transpose, Pad, ResizeNearest, Split and Slice, on the
 // reference kernels (Concat on the level's copy kernel, Transpose on the level's
 // transpose kernel, which is faster for the channels-last change of a model's input,
@@ -28,6 +28,7 @@ class Concat : public PreparedOp {
       const bool same = !is_quantized_type(y.dtype) ||
                         (t.quant.scale == y.quant.scale && t.quant.zero_point == y.quant.zero_point);
       if (!same) requant_ = true;
+      same_q_.push_back(same ? 1 : 0);
       in_q_.push_back(is_quantized_type(t.dtype) ? qparam(t) : QParam{1.f, 0});
     }
     if (is_quantized_type(y.dtype)) out_q_ = qparam(y);
@@ -36,43 +37,75 @@ class Concat : public PreparedOp {
   Status init(const Graph&, const OpContext& ctx) {
     if (ctx.kernels->misc.concat) concat_ = ctx.kernels->misc.concat;
     name_ = ctx.kernels->misc.names.concat;
+    if (requant_) {
+      // Requantizing a byte to other parameters is a function of the byte: one
+      // 256-entry table per such input, its values the reference's.
+      tables_.assign(in_q_.size() * 256, 0);
+      for (size_t i = 0; i < in_q_.size(); ++i) {
+        if (same_q_[i]) continue;
+        uint8_t bytes[256];
+        for (int b = 0; b < 256; ++b) bytes[b] = static_cast<uint8_t>(b);
+        if (dtype_ == DType::kS8) {
+          ref::requantize_tensor<int8_t, int8_t>(256, reinterpret_cast<const int8_t*>(bytes), in_q_[i].scale,
+                                                 in_q_[i].zero_point, out_q_.scale, out_q_.zero_point,
+                                                 dtype_min(dtype_), dtype_max(dtype_),
+                                                 reinterpret_cast<int8_t*>(&tables_[i * 256]));
+        } else {
+          ref::requantize_tensor<uint8_t, uint8_t>(256, bytes, in_q_[i].scale, in_q_[i].zero_point, out_q_.scale,
+                                                   out_q_.zero_point, dtype_min(dtype_), dtype_max(dtype_),
+                                                   &tables_[i * 256]);
+        }
+      }
+      lookup_s8_ = ctx.kernels->misc.lookup_s8 ? ctx.kernels->misc.lookup_s8 : &ref::lookup<int8_t>;
+      lookup_u8_ = ctx.kernels->misc.lookup_u8 ? ctx.kernels->misc.lookup_u8 : &ref::lookup<uint8_t>;
+    }
     return Status::Ok();
   }
+  // Requantizing: the level's lookup kernel (with its copies), or the reference's.
   const char* kernel_name() const override {
-    return requant_ ? "ref" : misc_kernel_name<kern::ConcatFn>(concat_, &ref::concat, name_);
+    if (requant_ && lookup_u8_ == &ref::lookup<uint8_t>) return "ref";
+    return misc_kernel_name<kern::ConcatFn>(concat_, &ref::concat, name_);
   }
   void run(uint8_t* const* p) override {
     for (size_t i = 0; i < inputs_.size(); ++i) inputs_[i] = p[n_.inputs[i]];
     uint8_t* y = p[n_.outputs[0]];
     if (!requant_) {
       concat_(outer_, inner_, static_cast<int>(inputs_.size()), sizes_.data(), inputs_.data(), elem_, y);
-    } else if (dtype_ == DType::kS8) {
-      requant_concat<int8_t>(y);
     } else {
-      requant_concat<uint8_t>(y);
+      requant_concat(y);
     }
   }
+  size_t packed_bytes() const override { return tables_.size(); }
 
  private:
   kern::ConcatFn concat_ = &ref::concat;
   const char* name_ = nullptr;
-  // Inputs with other quantization than the output are requantized into their slice.
-  template <typename T>
-  void requant_concat(uint8_t* y_bytes) {
-    T* y = reinterpret_cast<T*>(y_bytes);
+  // Inputs with other quantization than the output go through their table into their
+  // slice of every outer row; the others are copied.
+  void requant_concat(uint8_t* y) const {
     int64_t total = 0;
     for (int32_t s : sizes_) total += s;
     int64_t offset = 0;
     for (size_t i = 0; i < inputs_.size(); ++i) {
       const int64_t row = sizes_[i] * inner_;
-      const T* x = static_cast<const T*>(inputs_[i]);
-      for (int64_t o = 0; o < outer_; ++o)
-        ref::requantize_tensor<T, T>(static_cast<size_t>(row), x + o * row, in_q_[i].scale, in_q_[i].zero_point,
-                                     out_q_.scale, out_q_.zero_point, dtype_min(dtype_), dtype_max(dtype_),
-                                     y + o * total * inner_ + offset);
+      const uint8_t* x = static_cast<const uint8_t*>(inputs_[i]);
+      for (int64_t o = 0; o < outer_; ++o) {
+        uint8_t* dst = y + o * total * inner_ + offset;
+        if (same_q_[i]) {
+          std::memcpy(dst, x + o * row, static_cast<size_t>(row));
+        } else if (dtype_ == DType::kS8) {
+          lookup_s8_(static_cast<size_t>(row), reinterpret_cast<const int8_t*>(x + o * row),
+                     reinterpret_cast<const int8_t*>(&tables_[i * 256]), reinterpret_cast<int8_t*>(dst));
+        } else {
+          lookup_u8_(static_cast<size_t>(row), x + o * row, &tables_[i * 256], dst);
+        }
+      }
       offset += row;
     }
   }
+  std::vector<uint8_t> tables_;  // 256 bytes per input (used for the requantized ones)
+  kern::LookupFn<int8_t> lookup_s8_ = nullptr;
+  kern::LookupFn<uint8_t> lookup_u8_ = nullptr;
 
   const Node& n_;
   int64_t outer_ = 1, inner_ = 1;
@@ -81,6 +114,7 @@ class Concat : public PreparedOp {
   bool requant_ = false;
   std::vector<int32_t> sizes_;
   std::vector<QParam> in_q_;
+  std::vector<uint8_t> same_q_;  // per input: its parameters are the output's
   QParam out_q_{1.f, 0};
   std::vector<const void*> inputs_;
 };
