@@ -96,6 +96,8 @@ using TransposeFn = void (*)(int rank, const int32_t* in_shape, const int32_t* p
                              const void* in, void* out);
 using SliceFn = void (*)(int rank, const int32_t* in_shape, const int32_t* out_shape, const int32_t* starts,
                          const int32_t* steps, size_t elem_size, const void* in, void* out);
+using PadFn = void (*)(int rank, const int32_t* in_shape, const int32_t* pads, size_t elem_size, const void* fill,
+                       const void* in, void* out);
 template <typename T>
 using QuantizeFn = void (*)(size_t n, const float* in, float scale, int32_t zero_point, T* out);
 template <typename T>
@@ -133,7 +135,7 @@ inline bool unary_f32_kernel_covers(ref::UnaryOp op) {
 // "q8_avgpool_minmax_ukernel__avx2", "q8_gavgpool_minmax_ukernel__avx2",
 // "x8_lut_ukernel__avx2", "xx_concat_ukernel__avx2", "f32_q8_vcvt_ukernel__avx2" (quantize),
 // "q8_f32_vcvt_ukernel__avx2" (dequantize), "xx_transpose_ukernel__avx2",
-// "xx_slice_ukernel__avx2", "q8_softmax_ukernel__avx2", "q8_layernorm_ukernel__avx2",
+// "xx_slice_ukernel__avx2", "xx_pad_ukernel__avx2", "q8_softmax_ukernel__avx2", "q8_layernorm_ukernel__avx2",
 // "f32_layernorm_ukernel__avx2" (__neon on ARM). The suffix is the
 // ISA of the functions, which may be below the level's (the x86 levels all run AVX2's).
 // How the runtime uses them: the kernel name a node reports (profiles, `edgeq bench`)
@@ -153,6 +155,7 @@ struct MiscKernelNames {
   const char* dequantize = nullptr;  // dequantize_s8, dequantize_u8
   const char* transpose = nullptr;
   const char* slice = nullptr;
+  const char* pad = nullptr;
   const char* qsoftmax = nullptr;     // qsoftmax_s8, qsoftmax_u8
   const char* qlayer_norm = nullptr;  // qlayer_norm_s8, qlayer_norm_u8
   const char* layer_norm_f32 = nullptr;
@@ -167,7 +170,8 @@ struct MiscKernelNames {
     "q8_vbinary_minmax_ukernel__" isa, "q8_maxpool_minmax_ukernel__" isa, "q8_avgpool_minmax_ukernel__" isa, \
         "q8_gavgpool_minmax_ukernel__" isa, "x8_lut_ukernel__" isa, "xx_concat_ukernel__" isa,               \
         "f32_q8_vcvt_ukernel__" isa, "q8_f32_vcvt_ukernel__" isa, "xx_transpose_ukernel__" isa,              \
-        "xx_slice_ukernel__" isa, "q8_softmax_ukernel__" isa, "q8_layernorm_ukernel__" isa,                   \
+        "xx_slice_ukernel__" isa, "xx_pad_ukernel__" isa, "q8_softmax_ukernel__" isa,                        \
+        "q8_layernorm_ukernel__" isa,                                                                        \
         "f32_layernorm_ukernel__" isa                                                                        \
   }
 
@@ -210,6 +214,7 @@ struct MiscKernels {
   DequantizeFn<uint8_t> dequantize_u8 = nullptr;
   TransposeFn transpose = nullptr;  // ref::transpose (transpose_kernel_covers() faster, the rest by it)
   SliceFn slice = nullptr;          // ref::slice
+  PadFn pad = nullptr;              // ref::pad (constant)
   QSoftmaxRowsFn<int8_t> qsoftmax_s8 = nullptr;  // ref::qsoftmax_rows
   QSoftmaxRowsFn<uint8_t> qsoftmax_u8 = nullptr;
   QLayerNormFn<int8_t> qlayer_norm_s8 = nullptr;  // ref::qlayer_norm

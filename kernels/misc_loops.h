@@ -450,6 +450,53 @@ inline void slice_runs(int rank, const int32_t* in_shape, const int32_t* out_sha
   }
 }
 
+// ref::pad (constant) in runs of bytes: the output is first filled with the fill
+// element (memset when its bytes are all equal, else the element doubled by memcpy),
+// then the input is copied in: the innermost dimensions without padding, and the
+// padded one outside them, form one contiguous run of the input, placed at its
+// padded offset in the output; the dimensions outside the run are walked with an
+// odometer, one memcpy a run. An NHWC image padded on H and W is one memcpy a row.
+inline void pad_runs(int rank, const int32_t* in_shape, const int32_t* pads, size_t elem_size, const void* fill,
+                     const void* in, void* out) {
+  int64_t out_stride[ref::kMaxDims] = {}, in_stride[ref::kMaxDims] = {};
+  int64_t out_bytes = static_cast<int64_t>(elem_size), in_bytes = static_cast<int64_t>(elem_size);
+  for (int d = rank - 1; d >= 0; --d) {
+    out_stride[d] = out_bytes;
+    in_stride[d] = in_bytes;
+    out_bytes *= in_shape[d] + pads[d] + pads[rank + d];
+    in_bytes *= in_shape[d];
+  }
+  if (out_bytes == 0) return;  // nothing to write; the buffers may be null
+  uint8_t* dst = static_cast<uint8_t*>(out);
+  const uint8_t* f = static_cast<const uint8_t*>(fill);
+  bool uniform = true;
+  for (size_t b = 1; b < elem_size; ++b) uniform = uniform && f[b] == f[0];
+  if (uniform) {
+    std::memset(dst, f[0], static_cast<size_t>(out_bytes));
+  } else {
+    std::memcpy(dst, f, elem_size);
+    for (int64_t done = static_cast<int64_t>(elem_size); done < out_bytes; done *= 2)
+      std::memcpy(dst + done, dst, static_cast<size_t>(std::min(done, out_bytes - done)));
+  }
+  if (in_bytes == 0) return;
+  int outer = rank;  // dimensions [outer, rank) have no padding
+  while (outer > 0 && pads[outer - 1] == 0 && pads[rank + outer - 1] == 0) --outer;
+  int64_t run = in_bytes, base = 0;  // no padding at all: one run
+  if (outer > 0) {
+    --outer;  // the padded dimension: its whole input extent is part of the run
+    run = in_stride[outer] * in_shape[outer];
+    base = pads[outer] * out_stride[outer];
+  }
+  const uint8_t* src = static_cast<const uint8_t*>(in);
+  int64_t idx[ref::kMaxDims] = {};
+  for (int64_t done = 0; done < in_bytes; done += run) {
+    int64_t at = base;
+    for (int d = 0; d < outer; ++d) at += (idx[d] + pads[d]) * out_stride[d];
+    std::memcpy(dst + at, src + done, static_cast<size_t>(run));
+    for (int d = outer - 1; d >= 0 && ++idx[d] == in_shape[d]; --d) idx[d] = 0;
+  }
+}
+
 }  // namespace
 }  // namespace kern
 }  // namespace edgeq

@@ -147,6 +147,7 @@ TEST(DispatchTest, MiscKernelNames) {
         {"dequantize", m.names.dequantize, m.dequantize_s8 && m.dequantize_u8, "q8_f32_vcvt_ukernel__"},
         {"transpose", m.names.transpose, m.transpose != nullptr, "xx_transpose_ukernel__"},
         {"slice", m.names.slice, m.slice != nullptr, "xx_slice_ukernel__"},
+        {"pad", m.names.pad, m.pad != nullptr, "xx_pad_ukernel__"},
     };
     for (const Family& f : families) {
       if (!f.has_functions) {

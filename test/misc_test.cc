@@ -196,7 +196,7 @@ TEST_F(MiscTest, EveryLevelHasKernels) {
     const kern::MiscKernels& m = kern::kernel_set(isa).misc;
     EXPECT_TRUE(m.qbinary_s8 && m.qbinary_u8 && m.qmaxpool_s8 && m.qmaxpool_u8 && m.qavgpool_s8 && m.qavgpool_u8 &&
                 m.qglobal_avgpool_s8 && m.qglobal_avgpool_u8 && m.lookup_s8 && m.lookup_u8 && m.concat &&
-                m.quantize_s8 && m.quantize_u8 && m.dequantize_s8 && m.dequantize_u8 && m.transpose && m.slice)
+                m.quantize_s8 && m.quantize_u8 && m.dequantize_s8 && m.dequantize_u8 && m.transpose && m.slice && m.pad)
         << kern::isa_name(isa);
   }
 }
@@ -760,6 +760,40 @@ TEST_F(MiscTest, Slice) {
       std::vector<uint8_t> want(bytes_n), got(bytes_n + 1, 0x5A);
       ref::slice(rank, in.data(), out.data(), starts.data(), steps.data(), elem, x.data(), want.data());
       fn(rank, in.data(), out.data(), starts.data(), steps.data(), elem, x.data(), got.data());
+      ASSERT_EQ(got[bytes_n], 0x5A) << "wrote past the end";
+      got.pop_back();
+      ASSERT_EQ(got, want) << kern::isa_name(isa) << " case " << i;
+    }
+  }
+}
+
+// Constant pads of ranks 1 to 5 against ref::pad: no padding, padding on the inner or
+// the outer dimensions only, on every one, zero-sized inputs, 1-, 2-, 4- and 8-byte
+// elements, fill elements of equal and of different bytes.
+TEST_F(MiscTest, Pad) {
+  for (Isa isa : levels_) {
+    const kern::PadFn fn = kern::kernel_set(isa).misc.pad;
+    if (fn == nullptr) continue;
+    for (int i = 0; i < 400; ++i) {
+      const int rank = uni(1, 5);
+      std::vector<int32_t> in(rank), pads(2 * rank);
+      const int where = uni(0, 3);  // none, inner dims, outer dims, anywhere
+      for (int d = 0; d < rank; ++d) {
+        in[d] = i % 23 == 0 && d == 0 ? 0 : uni(1, 7);
+        const bool padded = where == 3 || (where == 1 && d >= rank / 2) || (where == 2 && d < rank / 2);
+        pads[d] = padded ? uni(0, 3) : 0;
+        pads[rank + d] = padded ? uni(0, 3) : 0;
+      }
+      std::vector<int32_t> out(rank);
+      for (int d = 0; d < rank; ++d) out[d] = in[d] + pads[d] + pads[rank + d];
+      const size_t elem = std::vector<size_t>{1, 4, 2, 8}[i % 4];
+      uint8_t fill[8];
+      for (size_t b = 0; b < 8; ++b) fill[b] = static_cast<uint8_t>(i % 3 == 0 ? 0x7B : uni(0, 255));
+      const std::vector<uint8_t> x = this->bytes<uint8_t>(static_cast<size_t>(count(in)) * elem);
+      const size_t bytes_n = static_cast<size_t>(count(out)) * elem;
+      std::vector<uint8_t> want(bytes_n), got(bytes_n + 1, 0x5A);
+      ref::pad(rank, in.data(), pads.data(), elem, fill, x.data(), want.data());
+      fn(rank, in.data(), pads.data(), elem, fill, x.data(), got.data());
       ASSERT_EQ(got[bytes_n], 0x5A) << "wrote past the end";
       got.pop_back();
       ASSERT_EQ(got, want) << kern::isa_name(isa) << " case " << i;

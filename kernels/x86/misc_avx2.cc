@@ -398,6 +398,7 @@ MiscKernels misc_kernels_avx2() {
   k.dequantize_u8 = dequantize_avx2<uint8_t>;
   k.transpose = transpose_channels_last;  // kernels/misc_loops.h, compiled with this file's flags
   k.slice = slice_runs;                   // likewise
+  k.pad = pad_runs;                       // likewise
   return k;
 }
 

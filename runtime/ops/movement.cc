@@ -3,7 +3,7 @@
 // output, nothing runs), Transpose, Pad, ResizeNearest, Split and Slice, on the
 // reference kernels (Concat on the level's copy kernel, Transpose on the level's
 // transpose kernel, which is faster for the channels-last change of a model's input,
-// Slice on the level's slice kernel, which copies contiguous runs).
+// Slice and Pad on the level's slice and pad kernels, which copy contiguous runs).
 #include <cstring>
 #include <memory>
 
@@ -178,16 +178,24 @@ class Pad : public PreparedOp {
       }
     }
   }
-  void run(uint8_t* const* p) override {
-    ref::pad(static_cast<int>(shape_.size()), shape_.data(), n_.attrs.pads.data(), elem_, fill_, p[n_.inputs[0]],
-             p[n_.outputs[0]]);
+  Status init(const Graph&, const OpContext& ctx) {
+    fn_ = ctx.kernels->misc.pad ? ctx.kernels->misc.pad : &ref::pad;
+    name_ = ctx.kernels->misc.names.pad;
+    return Status::Ok();
   }
+  void run(uint8_t* const* p) override {
+    fn_(static_cast<int>(shape_.size()), shape_.data(), n_.attrs.pads.data(), elem_, fill_, p[n_.inputs[0]],
+        p[n_.outputs[0]]);
+  }
+  const char* kernel_name() const override { return misc_kernel_name<kern::PadFn>(fn_, &ref::pad, name_); }
 
  private:
   const Node& n_;
   std::vector<int32_t> shape_;
   size_t elem_;
   uint8_t fill_[8] = {};  // one element of any dtype
+  kern::PadFn fn_ = &ref::pad;
+  const char* name_ = nullptr;
 };
 
 class Resize : public PreparedOp {
