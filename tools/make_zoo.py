@@ -20,6 +20,8 @@ resnet18_int8 and mobilenet_v2_int8. What each one brings to the zoo:
   mnasnet1_0          inverted residual, 5x5 depthwise convolution
   squeezenet1_1       fire modules (concatenation), no batch norm
   googlenet           inception blocks: parallel branches, 5x5 and pooling branches
+  inception_v3        factorized 1x7 / 7x1 convolutions, padded average pools (exported
+                      as Pad -> AveragePool), branches quantized apart and concatenated
 
 Two variants of every architecture:
   full  (default)  torchvision's network, batch 1, 3x224x224: the benchmark models
@@ -27,7 +29,8 @@ Two variants of every architecture:
   tiny  (--tiny)   the same torchvision classes built narrower and shallower (fewer
                    blocks per stage, smaller widths, 100 classes; squeezenet1_1 and
                    googlenet as they are but for the classes, mnasnet as mnasnet0_5),
-                   batch 1, 3x32x32: the test models
+                   batch 1, 3x32x32 (inception_v3: 3x75x75, the smallest input its
+                   stride-2 stem and reductions take): the test models
                    (ctest make_zoo_models + zoo_vs_onnxruntime), made in seconds.
 
 Two changes to the torchvision code, both because torch 1.13 cannot trace or export
@@ -68,6 +71,7 @@ import make_models as mm  # noqa: E402  (shared helpers: quantization, export, g
 
 FULL_SIZE = 224
 TINY_SIZE = 32
+TINY_SIZES = {"inception_v3": 75}  # tiny inputs other than TINY_SIZE
 
 
 # ---------------------------------------------------------------------------
@@ -238,6 +242,10 @@ ZOO = {
                   lambda: tv().googlenet(weights=None, aux_logits=False, init_weights=True),
                   lambda: tv().googlenet(weights=None, aux_logits=False, init_weights=True,
                                          num_classes=TINY_CLASSES)),
+    "inception_v3": ("factorized convolutions, padded average pools",
+                     lambda: tv().inception_v3(weights=None, aux_logits=False, init_weights=True),
+                     lambda: tv().inception_v3(weights=None, aux_logits=False, init_weights=True,
+                                               num_classes=TINY_CLASSES)),
 }
 
 
@@ -256,7 +264,7 @@ def build_float(name, tiny, seed, size):
 
 def make_one(name, out_dir, tiny, opts):
     seed = mm.seed_of(name)
-    size = TINY_SIZE if tiny else FULL_SIZE
+    size = TINY_SIZES.get(name, TINY_SIZE) if tiny else FULL_SIZE
     start = time.time()
     model = build_float(name, tiny, seed, size)
     x = mm.synthetic_images(1, size, seed + 2)
@@ -333,9 +341,10 @@ def main(argv=None):
         for name in names:
             make_scaling(name, out_dir, opts.sizes, opts.batches)
         return 0
-    variant = f"tiny, 3x{TINY_SIZE}x{TINY_SIZE}" if opts.tiny else f"full, 3x{FULL_SIZE}x{FULL_SIZE}"
     start = time.time()
     for i, name in enumerate(names, 1):
+        size = TINY_SIZES.get(name, TINY_SIZE) if opts.tiny else FULL_SIZE
+        variant = f"{'tiny' if opts.tiny else 'full'}, 3x{size}x{size}"
         mm.log(f"[{i}/{len(names)}] {name} ({variant}; {ZOO[name][0]}) ...")
         secs = make_one(name, out_dir, opts.tiny, opts)
         mm.log(f"[{i}/{len(names)}] {name} done in {secs:.1f} s (total {time.time() - start:.0f} s)")

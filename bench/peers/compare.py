@@ -30,7 +30,7 @@ runs of all rounds. Writes OUT/peers.md (a Markdown table: date, CPU model, edge
 ISA, medians in ms and each peer's ratio to edgeq), OUT/peers.json (every sample) and
 OUT/peers.png (a bar chart, with python3-matplotlib), and prints the table.
 
---zoo times the int8 model zoo instead (tools/make_zoo.py: thirteen torchvision
+--zoo times the int8 model zoo instead (tools/make_zoo.py: fourteen torchvision
 architectures, batch 1, 3x224x224, made into BUILD/zoo when missing) on edgeq and ONNX
 Runtime only (PyTorch's worker knows only the two networks above), and writes
 OUT/zoo.md (the same table, a column saying what each model covers, and the number of
@@ -84,14 +84,14 @@ ZOO = {
     "mobilenet_v3_small": "SE, hardswish", "mobilenet_v3_large": "SE, hardswish",
     "efficientnet_b0": "SiLU, SE", "regnet_x_400mf": "grouped conv", "regnet_y_400mf": "grouped conv, SE",
     "shufflenet_v2_x1_0": "channel shuffle", "densenet121": "dense concat", "mnasnet1_0": "inverted residual",
-    "squeezenet1_1": "fire (concat)", "googlenet": "inception",
+    "squeezenet1_1": "fire (concat)", "googlenet": "inception", "inception_v3": "inception v3, padded pools",
 }
 # Whole-graph names of the networks above, in the tables.
 TITLES = dict(ARCHS, resnet50="ResNet-50", mobilenet_v3_small="MobileNetV3-small",
               mobilenet_v3_large="MobileNetV3-large", efficientnet_b0="EfficientNet-B0",
               regnet_x_400mf="RegNetX-400MF", regnet_y_400mf="RegNetY-400MF",
               shufflenet_v2_x1_0="ShuffleNetV2 x1.0", densenet121="DenseNet-121", mnasnet1_0="MnasNet 1.0",
-              squeezenet1_1="SqueezeNet 1.1", googlenet="GoogLeNet")
+              squeezenet1_1="SqueezeNet 1.1", googlenet="GoogLeNet", inception_v3="Inception v3")
 
 
 def log(msg):
