@@ -1085,6 +1085,42 @@ TEST(ImporterTest, UnsupportedOpsetAndDomain) {
   EXPECT_NE(s.message().find("com.example"), std::string::npos);
 }
 
+// ONNX Runtime's com.microsoft quantized ops with inputs missing give a clear error
+// naming the node and op (never a crash); a com.microsoft op edgeq does not rewrite is
+// reported as an unsupported domain, as any other.
+TEST(ImporterTest, ContribQLinearOpsMissingInputs) {
+  struct Case {
+    const char* op;
+    std::vector<std::string> inputs;
+  };
+  const Case cases[] = {{"QLinearAdd", {"x", "s", "z"}},
+                        {"QLinearMul", {"x", "s", "z", "", "s", "z", "s", "z"}},
+                        {"QLinearSigmoid", {"x", "s"}},
+                        {"QLinearAveragePool", {"x", "", "z", "s", "z"}},
+                        {"QLinearConcat", {"s", "z", "x", "s"}},
+                        {"QGemm", {"x", "s", "z", "", "s", "z"}}};
+  for (const Case& c : cases) {
+    ModelBuilder b;
+    b.input("x", {1, 4}, onnx::TensorProto::UINT8);
+    b.scalar_f("s", 0.1f);
+    b.scalar_u8("z", 128);
+    b.node(c.op, c.inputs, {"y"}, "q")->set_domain("com.microsoft");
+    b.output("y");
+    Graph g;
+    const Status s = b.import(&g);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidModel) << c.op << ": " << s.message();
+    EXPECT_NE(s.message().find(c.op), std::string::npos) << s.message();
+  }
+  ModelBuilder b;
+  b.input("x", {1, 4});
+  b.node("QAttention", {"x"}, {"y"}, "att")->set_domain("com.microsoft");
+  b.output("y");
+  Graph g;
+  const Status s = b.import(&g);
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported);
+  EXPECT_NE(s.message().find("com.microsoft"), std::string::npos) << s.message();
+}
+
 // ------------------------------------------------------------------ committed models
 
 #ifdef EDGEQ_SOURCE_DIR

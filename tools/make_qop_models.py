@@ -22,6 +22,12 @@ records the output's scale / zero point for step-wise comparison. Models:
                                  DynamicQuantizeLinear -> MatMulInteger -> Cast ->
                                  Mul(Mul(x_scale, w_scale)) -> Add; float output
   convinteger_dynamic            the same for Conv
+  qlinear_contrib_u8 / _s8       ONNX Runtime's com.microsoft QOperator ops, as its
+                                 quantize_static writes them: QLinearConv branches joined by
+                                 QLinearAdd, QLinearLeakyRelu, QLinearAveragePool, QLinearConcat
+                                 of differently quantized inputs, QLinearSigmoid, QLinearMul,
+                                 QLinearGlobalAveragePool, Flatten and QGemm (per-channel
+                                 weights, int32 bias); uint8 / int8 activations
 
 Files go to OUT/qop/ (NAME.onnx, NAME.input.npy, NAME.ort.npy) and
 OUT/manifest.json is rewritten (see make_models.write_manifest).
@@ -140,6 +146,7 @@ class QopBuilder:
         self.rng = np.random.RandomState(seed_of(name))
         self.nodes, self.inits, self.inputs, self.outputs = [], [], [], []
         self.feeds = []
+        self.opsets = [helper.make_operatorsetid("", 13)]
         self.reference = None  # float reference output, for a sanity check
         self.out_qparams = None  # (scale, zero point) of the output grid, if any
 
@@ -173,8 +180,10 @@ class QopBuilder:
     def save(self, out_dir, opts):
         graph = helper.make_graph(self.nodes, self.name, self.inputs, self.outputs, self.inits)
         model = helper.make_model(graph, producer_name="edgeq-tools",
-                                  opset_imports=[helper.make_operatorsetid("", 13)])
-        onnx.checker.check_model(model, full_check=True)
+                                  opset_imports=self.opsets)
+        # The checker knows no com.microsoft schemas: it checks models without them.
+        if len(self.opsets) == 1:
+            onnx.checker.check_model(model, full_check=True)
         path = out_dir / f"{self.name}.onnx"
         onnx.save(model, str(path))
         finish_model(path, self.feeds, opts)
@@ -330,6 +339,69 @@ def matmulinteger(name, a_shape, n, wtype, dynamic=False):
 
 
 # ---------------------------------------------------------------------------
+# ONNX Runtime's quantized contrib operators (domain com.microsoft)
+# ---------------------------------------------------------------------------
+
+def qlinear_contrib(name, act):
+    """A small residual CNN in ONNX Runtime's QOperator form, every op quantized.
+
+    Activation scales are fixed generous ranges (the golden is ONNX Runtime's output;
+    the float reference is not needed to choose them)."""
+    b = QopBuilder(name)
+    x_name, x = b.input("x", [1, 8, 12, 12])
+    xq, xs, xzp = b.quantize_input(x_name, x, act)
+    qmin, _ = QRANGE[act]
+    zero = 0 if act == np.int8 else 128
+
+    def act_q(tag, scale, zp=zero):
+        return b.const(f"{tag}_scale", np.float32(scale)), b.const(f"{tag}_zero_point", act(zp))
+
+    def conv(tag, src, src_q, cin, cout, k, pads):
+        w = (b.rng.standard_normal((cout, cin, k, k)) * 0.3).astype(np.float32)
+        ws, wzp = weight_qparams(w, np.int8, True)
+        wq = quantize(w, ws, wzp, np.int8, 0)
+        bias = (b.rng.standard_normal(cout) * 0.5).astype(np.float32)
+        bias_q = np.round(bias / (np.float32(src_q[0]) * np.asarray(ws, np.float32))).astype(np.int32)
+        ys, yzp = act_q(tag, 0.08)
+        return b.node("QLinearConv", [src, src_q[1], src_q[2], b.const(f"{tag}_w", wq), b.const(f"{tag}_w_scale", ws),
+                                      b.const(f"{tag}_w_zero_point", wzp), ys, yzp, b.const(f"{tag}_bias", bias_q)],
+                      [f"{tag}_q"], kernel_shape=[k, k], pads=list(pads)), ys, yzp
+
+    xin = (xs, "x_scale", "x_zero_point")
+    a, a_s, a_z = conv("a", xq, xin, 8, 8, 3, (1, 1, 1, 1))
+    s_, s_s, s_z = conv("s", xq, xin, 8, 8, 1, (0, 0, 0, 0))
+    ms = dict(domain="com.microsoft")
+    r_s, r_z = act_q("r", 0.1)
+    r = b.node("QLinearAdd", [a, a_s, a_z, s_, s_s, s_z, r_s, r_z], ["r_q"], **ms)
+    l_s, l_z = act_q("l", 0.07, zero - 40 if act == np.uint8 else -40)
+    lr = b.node("QLinearLeakyRelu", [r, r_s, r_z, l_s, l_z], ["l_q"], alpha=0.1, **ms)
+    p_s, p_z = act_q("p", 0.05, zero - 20 if act == np.uint8 else -20)
+    pool = b.node("QLinearAveragePool", [lr, l_s, l_z, p_s, p_z], ["p_q"], kernel_shape=[3, 3],
+                  pads=[1, 1, 1, 1], strides=[1, 1], count_include_pad=1, **ms)
+    c_s, c_z = act_q("c", 0.06, zero - 30 if act == np.uint8 else -30)
+    cat = b.node("QLinearConcat", [c_s, c_z, pool, p_s, p_z, lr, l_s, l_z], ["c_q"], axis=1, **ms)
+    g_s, g_z = act_q("sig", 1.0 / 255, qmin)
+    sig = b.node("QLinearSigmoid", [cat, c_s, c_z, g_s, g_z], ["sig_q"], **ms)
+    m_s, m_z = act_q("m", 0.04, zero - 30 if act == np.uint8 else -30)
+    mul = b.node("QLinearMul", [cat, c_s, c_z, sig, g_s, g_z, m_s, m_z], ["m_q"], **ms)
+    v_s, v_z = act_q("v", 0.02, zero - 30 if act == np.uint8 else -30)
+    gap = b.node("QLinearGlobalAveragePool", [mul, m_s, m_z, v_s, v_z], ["v_q"], channels_last=0, **ms)
+    flat = b.node("Flatten", [gap], ["flat_q"], axis=1)
+    w = (b.rng.standard_normal((10, 16)) * 0.3).astype(np.float32)
+    ws, wzp = weight_qparams(w, np.int8, True)
+    wq = quantize(w, ws, wzp, np.int8, 0)
+    bias_q = np.round((b.rng.standard_normal(10) * 0.2).astype(np.float32) /
+                      (np.float32(0.02) * np.asarray(ws, np.float32))).astype(np.int32)
+    y_s, y_z = act_q("y", 0.03)
+    yq = b.node("QGemm", [flat, v_s, v_z, b.const("fc_w", wq), b.const("fc_w_scale", ws),
+                          b.const("fc_w_zero_point", wzp), b.const("fc_bias", bias_q), y_s, y_z],
+                ["y_q"], transB=1, **ms)
+    b.opsets.append(helper.make_operatorsetid("com.microsoft", 1))
+    b.dequantize_output(yq, y_s, y_z, [1, 10])
+    return b
+
+
+# ---------------------------------------------------------------------------
 # Model list and command line
 # ---------------------------------------------------------------------------
 
@@ -359,6 +431,8 @@ MODELS = {
                                                    np.int8, dynamic=True),
     "convinteger_dynamic": lambda: convinteger("convinteger_dynamic", [1, 4, 8, 8], 8, 3,
                                                np.uint8, dynamic=True),
+    "qlinear_contrib_u8": lambda: qlinear_contrib("qlinear_contrib_u8", np.uint8),
+    "qlinear_contrib_s8": lambda: qlinear_contrib("qlinear_contrib_s8", np.int8),
 }
 
 

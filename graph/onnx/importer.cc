@@ -551,6 +551,7 @@ Status import_onnx_bytes(const void* data, size_t size, const ImportOptions& opt
   onnx::ModelProto model;
   if (!model.ParseFromArray(data, static_cast<int>(size)))
     return InvalidModel("not a valid ONNX model (protobuf parse failed)");
+  EDGEQ_RETURN_IF_ERROR(onnx_import::expand_contrib_qlinear(&model));
   Graph g;
   onnx_import::Importer importer(opts, &g);
   EDGEQ_RETURN_IF_ERROR(importer.Run(model));

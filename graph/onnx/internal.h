@@ -61,6 +61,12 @@ struct ConstTensor {
   bool to_floats(std::vector<float>* out) const;
 };
 
+// Rewrites ONNX Runtime's quantized com.microsoft operators (QLinearAdd, QLinearMul,
+// QLinearSigmoid, QLinearLeakyRelu, QLinearGlobalAveragePool, QLinearAveragePool,
+// QLinearConcat, QGemm) into DequantizeLinear -> float op -> QuantizeLinear
+// (contrib_ops.cc); other nodes are kept.
+Status expand_contrib_qlinear(onnx::ModelProto* model);
+
 // Decodes an initializer or attribute tensor (raw_data or typed fields), checking
 // sizes. `what` names it in errors.
 Status decode_tensor(const onnx::TensorProto& t, const std::string& what, ConstTensor* out);

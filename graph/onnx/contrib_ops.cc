@@ -1,0 +1,218 @@
+// ONNX Runtime's quantized contrib operators (domain com.microsoft), which its
+// quantize_static writes in QOperator form and which the ONNX Model Zoo's int8 models
+// hold, rewritten into standard ONNX before the import: each becomes
+// DequantizeLinear on its quantized inputs, the float operator, and QuantizeLinear to
+// its output's parameters, which is how the contrib operators are defined (e.g.
+// QLinearAdd: C = (A_scale (A - A_zp) + B_scale (B - B_zp)) / C_scale + C_zp). The
+// importer's passes then fuse each such island back into one quantized op
+// (ir_passes.cc, fuse_qdq), as they do for QDQ files. Taken:
+//   QLinearAdd, QLinearMul          A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp
+//   QLinearSigmoid, QLinearLeakyRelu X, X_scale, X_zp, Y_scale, Y_zp (LeakyRelu: alpha)
+//   QLinearGlobalAveragePool       the same; channels_last 0 only
+//   QLinearAveragePool             the same, AveragePool's attributes; channels_last 0
+//   QLinearConcat                  Y_scale, Y_zp, then (X, X_scale, X_zp) per input; axis
+//   QGemm                          A, A_scale, A_zp, B, B_scale, B_zp, [C int32 bias of
+//                                  scale A_scale * B_scale], [Y_scale, Y_zp] (absent: a
+//                                  float output); alpha, transA, transB
+// A missing zero point is 0: on the inputs DequantizeLinear's own default; on the
+// output a zero constant of the first input's zero-point type (uint8 when that is
+// missing too), since QuantizeLinear without one would give uint8. Other com.microsoft
+// operators are left as they are (the importer then names them as unsupported).
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "graph/onnx/internal.h"
+
+namespace edgeq {
+namespace onnx_import {
+namespace {
+
+using onnx::NodeProto;
+using onnx::TensorProto;
+
+class Expander {
+ public:
+  explicit Expander(onnx::GraphProto* g) : g_(g) {
+    for (const auto& t : g->initializer()) names_.insert(t.name()), init_[t.name()] = &t;
+    for (const auto& i : g->input()) names_.insert(i.name());
+    for (const auto& n : g->node())
+      for (const auto& o : n.output()) names_.insert(o);
+  }
+
+  Status Run() {
+    std::vector<NodeProto> out;
+    out.reserve(static_cast<size_t>(g_->node_size()));
+    for (const NodeProto& n : g_->node()) {
+      if (n.domain() != "com.microsoft") {
+        out.push_back(n);
+        continue;
+      }
+      bool taken = false;
+      EDGEQ_RETURN_IF_ERROR(Expand(n, &out, &taken));
+      if (!taken) out.push_back(n);
+    }
+    g_->clear_node();
+    for (NodeProto& n : out) *g_->add_node() = std::move(n);
+    return Status::Ok();
+  }
+
+ private:
+  static std::string In(const NodeProto& n, int k) { return k < n.input_size() ? n.input(k) : std::string(); }
+
+  std::string Fresh(const std::string& base) {
+    std::string name = base;
+    for (int k = 1; names_.count(name); ++k) name = base + "_" + std::to_string(k);
+    names_.insert(name);
+    return name;
+  }
+
+  NodeProto& Add(std::vector<NodeProto>* out, const NodeProto& from, const std::string& op,
+                 const std::vector<std::string>& inputs, const std::string& output) {
+    out->emplace_back();
+    NodeProto& m = out->back();
+    m.set_op_type(op);
+    m.set_name(Fresh((from.name().empty() ? from.output(0) : from.name()) + "/" + op));
+    for (const auto& i : inputs) m.add_input(i);
+    m.add_output(output);
+    return m;
+  }
+
+  // x (quantized) to float: a DequantizeLinear; axis for per-axis scales.
+  std::string Dq(std::vector<NodeProto>* out, const NodeProto& n, const std::string& x, const std::string& scale,
+                 const std::string& zp, int64_t axis = 1) {
+    const std::string y = Fresh(x + "/dequantized");
+    std::vector<std::string> in = {x, scale};
+    if (!zp.empty()) in.push_back(zp);
+    NodeProto& m = Add(out, n, "DequantizeLinear", in, y);
+    if (axis != 1) {
+      auto* a = m.add_attribute();
+      a->set_name("axis");
+      a->set_type(onnx::AttributeProto::INT);
+      a->set_i(axis);
+    }
+    return y;
+  }
+
+  // The output's zero point, or a zero constant of the type of `like` (a zero point
+  // of an input; uint8 when absent).
+  std::string OutZp(const NodeProto& n, const std::string& zp, const std::string& like) {
+    if (!zp.empty()) return zp;
+    int32_t type = TensorProto::UINT8;
+    auto it = init_.find(like);
+    if (!like.empty() && it != init_.end()) type = it->second->data_type();
+    TensorProto* t = g_->add_initializer();
+    t->set_name(Fresh(n.output(0) + "/zero_point"));
+    t->set_data_type(type);
+    t->add_int32_data(0);
+    init_[t->name()] = t;
+    return t->name();
+  }
+
+  void Q(std::vector<NodeProto>* out, const NodeProto& n, const std::string& x, const std::string& scale,
+         const std::string& zp, const std::string& y) {
+    Add(out, n, "QuantizeLinear", {x, scale, zp}, y);
+  }
+
+  static void CopyAttributes(const NodeProto& from, NodeProto* to, const std::set<std::string>& skip) {
+    for (const auto& a : from.attribute())
+      if (!skip.count(a.name())) *to->add_attribute() = a;
+  }
+
+  static int64_t IntAttr(const NodeProto& n, const std::string& name, int64_t dflt) {
+    for (const auto& a : n.attribute())
+      if (a.name() == name) return a.i();
+    return dflt;
+  }
+
+  Status Expand(const NodeProto& n, std::vector<NodeProto>* out, bool* taken) {
+    const std::string& op = n.op_type();
+    *taken = true;
+    if (n.output_size() < 1 || n.output(0).empty())
+      return InvalidModel("node '" + n.name() + "' (" + op + ") has no output");
+    const std::string y = n.output(0);
+    if (op == "QLinearAdd" || op == "QLinearMul") {
+      if (n.input_size() < 7 || In(n, 0).empty() || In(n, 1).empty() || In(n, 3).empty() || In(n, 4).empty() ||
+          In(n, 6).empty())
+        return InvalidModel("node '" + n.name() + "' (" + op + ") needs A, A_scale, B, B_scale and C_scale");
+      const std::string a = Dq(out, n, In(n, 0), In(n, 1), In(n, 2));
+      const std::string b = Dq(out, n, In(n, 3), In(n, 4), In(n, 5));
+      const std::string c = Fresh(y + "/float");
+      Add(out, n, op == "QLinearAdd" ? "Add" : "Mul", {a, b}, c);
+      Q(out, n, c, In(n, 6), OutZp(n, In(n, 7), In(n, 2)), y);
+      return Status::Ok();
+    }
+    if (op == "QLinearSigmoid" || op == "QLinearLeakyRelu" || op == "QLinearGlobalAveragePool" ||
+        op == "QLinearAveragePool") {
+      if (n.input_size() < 4 || In(n, 0).empty() || In(n, 1).empty() || In(n, 3).empty())
+        return InvalidModel("node '" + n.name() + "' (" + op + ") needs X, X_scale and Y_scale");
+      if (IntAttr(n, "channels_last", 0) != 0)
+        return Unsupported("node '" + n.name() + "' (" + op + "): channels_last inputs are not supported");
+      const std::string x = Dq(out, n, In(n, 0), In(n, 1), In(n, 2));
+      const std::string f = Fresh(y + "/float");
+      const std::string fop = op.substr(std::string("QLinear").size());
+      NodeProto& m = Add(out, n, fop, {x}, f);
+      CopyAttributes(n, &m, {"channels_last"});
+      Q(out, n, f, In(n, 3), OutZp(n, In(n, 4), In(n, 2)), y);
+      return Status::Ok();
+    }
+    if (op == "QLinearConcat") {
+      if (n.input_size() < 5 || (n.input_size() - 2) % 3 != 0 || In(n, 0).empty())
+        return InvalidModel("node '" + n.name() + "' (QLinearConcat) needs Y_scale, Y_zero_point and (X, scale, "
+                            "zero point) triples");
+      std::vector<std::string> xs;
+      for (int k = 2; k < n.input_size(); k += 3) {
+        if (In(n, k).empty() || In(n, k + 1).empty())
+          return InvalidModel("node '" + n.name() + "' (QLinearConcat): input " + std::to_string(k) +
+                              " or its scale is missing");
+        xs.push_back(Dq(out, n, In(n, k), In(n, k + 1), In(n, k + 2)));
+      }
+      const std::string f = Fresh(y + "/float");
+      NodeProto& m = Add(out, n, "Concat", xs, f);
+      CopyAttributes(n, &m, {});
+      Q(out, n, f, In(n, 0), OutZp(n, In(n, 1), In(n, 4)), y);
+      return Status::Ok();
+    }
+    if (op == "QGemm") {
+      if (n.input_size() < 5 || In(n, 0).empty() || In(n, 1).empty() || In(n, 3).empty() || In(n, 4).empty())
+        return InvalidModel("node '" + n.name() + "' (QGemm) needs A, A_scale, B and B_scale");
+      const bool trans_b = IntAttr(n, "transB", 0) != 0;
+      const std::string a = Dq(out, n, In(n, 0), In(n, 1), In(n, 2));
+      // Per-column B scales lie along B's output axis: 0 when B is [N, K], else 1.
+      const std::string b = Dq(out, n, In(n, 3), In(n, 4), In(n, 5), trans_b ? 0 : 1);
+      std::vector<std::string> gemm_in = {a, b};
+      if (!In(n, 6).empty()) {
+        // The int32 bias's scale is A_scale * B_scale (a constant the importer folds).
+        const std::string scale = Fresh(y + "/bias_scale");
+        Add(out, n, "Mul", {In(n, 1), In(n, 4)}, scale);
+        gemm_in.push_back(Dq(out, n, In(n, 6), scale, "", 0));
+      }
+      const bool quantized_out = !In(n, 7).empty();
+      const std::string f = quantized_out ? Fresh(y + "/float") : y;
+      NodeProto& m = Add(out, n, "Gemm", gemm_in, f);
+      CopyAttributes(n, &m, {});
+      if (quantized_out) Q(out, n, f, In(n, 7), OutZp(n, In(n, 8), In(n, 2)), y);
+      return Status::Ok();
+    }
+    *taken = false;
+    return Status::Ok();
+  }
+
+  onnx::GraphProto* g_;
+  std::set<std::string> names_;
+  std::map<std::string, const TensorProto*> init_;
+};
+
+}  // namespace
+
+Status expand_contrib_qlinear(onnx::ModelProto* model) {
+  if (!model->has_graph()) return Status::Ok();
+  bool any = false;
+  for (const auto& n : model->graph().node()) any = any || n.domain() == "com.microsoft";
+  if (!any) return Status::Ok();
+  return Expander(model->mutable_graph()).Run();
+}
+
+}  // namespace onnx_import
+}  // namespace edgeq
