@@ -23,7 +23,8 @@ records the output's scale / zero point for step-wise comparison. Models:
                                  Mul(Mul(x_scale, w_scale)) -> Add; float output
   convinteger_dynamic            the same for Conv
   qlinear_contrib_u8 / _s8       ONNX Runtime's com.microsoft QOperator ops, as its
-                                 quantize_static writes them: QLinearConv branches joined by
+                                 quantize_static writes them: QLinearConv branches (one
+                                 through a MaxPool on the quantized tensor) joined by
                                  QLinearAdd, QLinearLeakyRelu, QLinearAveragePool, QLinearConcat
                                  of differently quantized inputs, QLinearSigmoid, QLinearMul,
                                  QLinearGlobalAveragePool, Flatten and QGemm (per-channel
@@ -372,6 +373,8 @@ def qlinear_contrib(name, act):
     s_, s_s, s_z = conv("s", xq, xin, 8, 8, 1, (0, 0, 0, 0))
     ms = dict(domain="com.microsoft")
     r_s, r_z = act_q("r", 0.1)
+    # A standard MaxPool on the uint8 / int8 tensor itself, as these files have them.
+    a = b.node("MaxPool", [a], ["a_pool_q"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1])
     r = b.node("QLinearAdd", [a, a_s, a_z, s_, s_s, s_z, r_s, r_z], ["r_q"], **ms)
     l_s, l_z = act_q("l", 0.07, zero - 40 if act == np.uint8 else -40)
     lr = b.node("QLinearLeakyRelu", [r, r_s, r_z, l_s, l_z], ["l_q"], alpha=0.1, **ms)

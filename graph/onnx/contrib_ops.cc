@@ -14,6 +14,9 @@
 //   QGemm                          A, A_scale, A_zp, B, B_scale, B_zp, [C int32 bias of
 //                                  scale A_scale * B_scale], [Y_scale, Y_zp] (absent: a
 //                                  float output); alpha, transA, transB
+// A standard MaxPool on such files' quantized tensors (ONNX runs it on int8 and uint8)
+// is rewritten the same way, with the parameters their input was
+// quantized with (found through the ops that move values unchanged).
 // A missing zero point is 0: on the inputs DequantizeLinear's own default; on the
 // output a zero constant of the first input's zero-point type (uint8 when that is
 // missing too), since QuantizeLinear without one would give uint8. Other com.microsoft
@@ -53,8 +56,30 @@ class Expander {
       EDGEQ_RETURN_IF_ERROR(Expand(n, &out, &taken));
       if (!taken) out.push_back(n);
     }
+    // Max pools read quantized tensors directly in these files (ONNX's MaxPool takes
+    // int8 and uint8): each becomes DequantizeLinear -> MaxPool -> QuantizeLinear with
+    // the parameters its input was quantized with, which the passes fuse into the int8
+    // pool (max commutes with the monotonic (de)quantization: the same bytes).
+    for (const NodeProto& n : out) {
+      for (const auto& o : n.output()) producer_[o] = &n;
+    }
+    std::vector<NodeProto> final_nodes;
+    final_nodes.reserve(out.size());
+    for (const NodeProto& n : out) {
+      std::string scale, zp;
+      if (n.op_type() == "MaxPool" && n.domain().empty() && n.input_size() >= 1 &&
+          n.output_size() >= 1 && QuantizedBy(n.input(0), &scale, &zp, 0)) {
+        const std::string x = Dq(&final_nodes, n, n.input(0), scale, zp);
+        const std::string f = Fresh(n.output(0) + "/float");
+        NodeProto& m = Add(&final_nodes, n, n.op_type(), {x}, f);
+        CopyAttributes(n, &m, {});
+        Q(&final_nodes, n, f, scale, zp.empty() ? OutZp(n, zp, "") : zp, n.output(0));
+        continue;
+      }
+      final_nodes.push_back(n);
+    }
     g_->clear_node();
-    for (NodeProto& n : out) *g_->add_node() = std::move(n);
+    for (NodeProto& n : final_nodes) *g_->add_node() = std::move(n);
     return Status::Ok();
   }
 
@@ -199,7 +224,39 @@ class Expander {
     return Status::Ok();
   }
 
+  // Whether tensor `t` is the output of a QuantizeLinear (or a QLinearConv /
+  // QLinearMatMul), possibly through ops that move its values unchanged, with per-tensor
+  // parameters: *scale, *zp their names (zp empty: absent).
+  bool QuantizedBy(const std::string& t, std::string* scale, std::string* zp, int depth) const {
+    auto it = producer_.find(t);
+    if (it == producer_.end() || depth > 64) return false;
+    const NodeProto& p = *it->second;
+    if (!p.domain().empty()) return false;
+    const std::string& op = p.op_type();
+    int s = -1;
+    if (op == "QuantizeLinear") s = 1;
+    if (op == "QLinearConv" || op == "QLinearMatMul") s = 6;
+    if (s >= 0) {
+      if (p.input_size() <= s || p.input(s).empty() || !PerTensor(p.input(s))) return false;
+      *scale = p.input(s);
+      *zp = In(p, s + 1);
+      return true;
+    }
+    static const std::set<std::string> kMoves = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose",
+                                                  "Identity", "MaxPool", "Slice", "Split"};
+    if (kMoves.count(op) && p.input_size() >= 1) return QuantizedBy(p.input(0), scale, zp, depth + 1);
+    return false;
+  }
+  bool PerTensor(const std::string& name) const {
+    auto it = init_.find(name);
+    if (it == init_.end()) return false;
+    int64_t count = 1;
+    for (int64_t d : it->second->dims()) count *= d;
+    return count == 1;
+  }
+
   onnx::GraphProto* g_;
+  std::map<std::string, const NodeProto*> producer_;
   std::set<std::string> names_;
   std::map<std::string, const TensorProto*> init_;
 };
@@ -208,8 +265,10 @@ class Expander {
 
 Status expand_contrib_qlinear(onnx::ModelProto* model) {
   if (!model->has_graph()) return Status::Ok();
+  // Only graphs with something to rewrite are copied.
   bool any = false;
-  for (const auto& n : model->graph().node()) any = any || n.domain() == "com.microsoft";
+  for (const auto& n : model->graph().node())
+    any = any || n.domain() == "com.microsoft" || n.op_type() == "MaxPool";
   if (!any) return Status::Ok();
   return Expander(model->mutable_graph()).Run();
 }

@@ -63,8 +63,9 @@ struct ConstTensor {
 
 // Rewrites ONNX Runtime's quantized com.microsoft operators (QLinearAdd, QLinearMul,
 // QLinearSigmoid, QLinearLeakyRelu, QLinearGlobalAveragePool, QLinearAveragePool,
-// QLinearConcat, QGemm) into DequantizeLinear -> float op -> QuantizeLinear
-// (contrib_ops.cc); other nodes are kept.
+// QLinearConcat, QGemm) into DequantizeLinear -> float op -> QuantizeLinear, and max
+// pools reading a quantized tensor directly likewise (contrib_ops.cc); other nodes are
+// kept.
 Status expand_contrib_qlinear(onnx::ModelProto* model);
 
 // Decodes an initializer or attribute tensor (raw_data or typed fields), checking
