@@ -1124,6 +1124,36 @@ TEST(ImporterTest, ContribQLinearOpsMissingInputs) {
 // ------------------------------------------------------------------ committed models
 
 #ifdef EDGEQ_SOURCE_DIR
+// A zero Pad read only by a Conv or an AveragePool becomes their padding (ir_passes.cc,
+// fold_pad): no Pad node is left, and the padding adds up (the outputs are checked
+// against ONNX Runtime by the committed-model tests).
+TEST(ImporterTest, ZeroPadFoldsIntoConvAndAveragePool) {
+  const std::string dir = std::string(EDGEQ_SOURCE_DIR) + "/test/data/ops/";
+  Graph g;
+  ASSERT_TRUE(import_onnx_file(dir + "pad_conv.onnx", ImportOptions(), &g).ok());
+  int convs = 0;
+  for (const Node& n : g.nodes) {
+    EXPECT_NE(n.op, OpType::kPad) << n.name;
+    if (n.op != OpType::kConv2D) continue;
+    ++convs;  // ONNX pads [1, 2] begin / [2, 1] end on H / W, plus the Conv's [1, 0] / [0, 1]
+    EXPECT_EQ(n.attrs.pad_top, 2);
+    EXPECT_EQ(n.attrs.pad_left, 2);
+    EXPECT_EQ(n.attrs.pad_bottom, 2);
+    EXPECT_EQ(n.attrs.pad_right, 2);
+  }
+  EXPECT_EQ(convs, 1);
+  ASSERT_TRUE(import_onnx_file(dir + "pad_avgpool.onnx", ImportOptions(), &g).ok());
+  int pools = 0;
+  for (const Node& n : g.nodes) {
+    EXPECT_NE(n.op, OpType::kPad) << n.name;
+    if (n.op != OpType::kAvgPool2D) continue;
+    ++pools;
+    EXPECT_TRUE(n.attrs.count_include_pad);
+    EXPECT_EQ(n.attrs.pad_top + n.attrs.pad_bottom + n.attrs.pad_left + n.attrs.pad_right, 4);
+  }
+  EXPECT_EQ(pools, 1);
+}
+
 TEST(ImporterTest, CommittedModelsImport) {
   const std::string dir = std::string(EDGEQ_SOURCE_DIR) + "/test/data/";
   const std::vector<std::string> files = {"small_f32.onnx",

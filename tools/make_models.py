@@ -596,6 +596,23 @@ def op_models():
     m.output("y")
     models.append(m)
 
+    # A zero Pad read by a Conv (asymmetric, beside the Conv's own pads) and by an
+    # AveragePool without pads: the importer folds it into their padding.
+    m = OpModel("pad_conv")
+    m.node("Pad", [m.input("x", [1, 4, 9, 9]),
+                   m.const("pads", np.array([0, 0, 1, 2, 0, 0, 2, 1], np.int64))], ["xp"], mode="constant")
+    m.node("Conv", ["xp", m.weight("w", [6, 4, 3, 3]), m.weight("b", [6])], ["y"], kernel_shape=[3, 3],
+           strides=[2, 2], pads=[1, 0, 0, 1])
+    m.output("y")
+    models.append(m)
+
+    m = OpModel("pad_avgpool")
+    m.node("Pad", [m.input("x", [1, 4, 7, 7]),
+                   m.const("pads", np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64))], ["xp"], mode="constant")
+    m.node("AveragePool", ["xp"], ["y"], kernel_shape=[3, 3], strides=[1, 1])
+    m.output("y")
+    models.append(m)
+
     m = OpModel("resize_nearest_x2")
     m.node("Resize", [m.input("x", [1, 3, 4, 5]), "",
                       m.const("scales", np.array([1, 1, 2, 2], np.float32))], ["y"],

@@ -23,6 +23,8 @@
 //    quantized with equal parameters on both sides).
 //  * collapse_movement: Reshape chains, Transpose pairs, identity reshapes;
 //    collapse_transpose_sandwich: Transpose -> Reshape -> Transpose moving no element.
+//  * fold_pad: a zero Pad on H and W read only by a Conv2D or an AvgPool2D becomes the
+//    consumer's padding.
 // then the graph-boundary rewrites of ImportOptions::quantized_io, folding of
 // dequantized constants left over (weights of ops that stayed float), and removal of
 // everything unused.
@@ -475,6 +477,44 @@ bool fold_activation(Graph* g, const GraphUses& u, int i) {
   return true;
 }
 
+// Pad (constant, zero in real units, on H and W of an NHWC tensor) read only by a
+// Conv2D or an AvgPool2D: the padding becomes the consumer's own. A convolution's
+// padding reads X's zero point, real 0, as the Pad's fill; an average pool without
+// padding of its own gets the Pad's with count_include_pad, so every window keeps its
+// divisor (the kernel's area, each window lying inside the padded tensor) and its sum
+// (a zero term adds nothing). Inception v3's average pools are exported this way, and
+// Keras / TensorFlow ports pad before strided convolutions; the Pad's copy of the whole
+// tensor disappears. Dynamically quantized convolutions keep their Pad.
+bool fold_pad(Graph* g, const GraphUses& u, int i) {
+  Node& c = g->nodes[i];
+  if (c.op != OpType::kConv2D && c.op != OpType::kAvgPool2D) return false;
+  const int32_t t = c.inputs[0];
+  const int p = u.producer[t];
+  if (p < 0 || g->nodes[p].op != OpType::kPad || !u.single_use(t)) return false;
+  const Node& pad = g->nodes[p];
+  const Tensor& x = g->tensors[pad.inputs[0]];
+  const Tensor& y = g->tensors[t];
+  const std::vector<int32_t>& pads = pad.attrs.pads;
+  if (pad.attrs.pad_value != 0.f || x.shape.size() != 4 || pads.size() != 8) return false;
+  if (pads[0] != 0 || pads[3] != 0 || pads[4] != 0 || pads[7] != 0) return false;  // N and C unpadded
+  if (x.dtype != y.dtype || (is_quantized_type(x.dtype) && !same_q(x, y))) return false;
+  Attrs& a = c.attrs;
+  if (c.op == OpType::kConv2D) {
+    if (a.dynamic != 0) return false;
+  } else {
+    if (a.pad_top != 0 || a.pad_left != 0 || a.pad_bottom != 0 || a.pad_right != 0) return false;
+    if (pads[1] >= a.kernel_h || pads[5] >= a.kernel_h || pads[2] >= a.kernel_w || pads[6] >= a.kernel_w)
+      return false;  // a window would lie wholly in the padding
+    a.count_include_pad = true;
+  }
+  a.pad_top += pads[1];
+  a.pad_bottom += pads[5];
+  a.pad_left += pads[2];
+  a.pad_right += pads[6];
+  c.inputs[0] = pad.inputs[0];
+  return true;
+}
+
 // `vals` (elements of a tensor of `shape`, row-major) permuted by `perm`.
 std::vector<int32_t> permute_elements(const std::vector<int32_t>& vals, std::vector<int32_t>* shape,
                                       const std::vector<int32_t>& perm) {
@@ -697,7 +737,7 @@ bool run(Graph* g, Rewrite fn) {
 Status optimize_graph(const ImportOptions& opts, Graph* g) {
   static const Rewrite kPasses[] = {fold_affine,     fuse_hard_swish, fuse_qdq,        fuse_unary_island,
                                     sink_dequantize, hoist_quantize,  cancel_dq_q,     fold_activation,
-                                    collapse_movement, collapse_transpose_sandwich};
+                                    collapse_movement, collapse_transpose_sandwich, fold_pad};
   for (int round = 0; round < 64; ++round) {
     bool changed = false;
     for (Rewrite fn : kPasses) changed |= run(g, fn);
