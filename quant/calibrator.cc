@@ -158,6 +158,7 @@ Status Calibrator::quantize(const CalibrationOptions& options, Graph* out) const
   for (size_t i = 0; i < observed_.size(); ++i) {
     const TensorStats& stats = observers_[i]->stats();
     if (stats.channels.empty() || stats.channels[0].count == 0) continue;  // never saw a finite value
+    if (stats.nonfinite > 0) continue;  // stays float (nonfinite_nodes)
     QuantParams& p = q[observed_[i]];
     Status s = compute_qparams(options.method, stats, options.observer, scheme, &p.scale, &p.zero_point);
     if (!s.ok()) return Status(s.code(), "tensor '" + g.tensors[observed_[i]].name + "': " + s.message());
@@ -177,12 +178,34 @@ Status Calibrator::quantize(const CalibrationOptions& options, Graph* out) const
   go.full_int8 = options.full_int8;
   go.float_nodes = options.float_nodes;
   go.float_nodes.resize(g.nodes.size(), false);
+  for (const auto& node_tensor : nonfinite_nodes()) {
+    const auto it = std::find_if(g.nodes.begin(), g.nodes.end(),
+                                 [&](const Node& n) { return n.name == node_tensor.first; });
+    if (it != g.nodes.end()) go.float_nodes[static_cast<size_t>(it - g.nodes.begin())] = true;
+  }
   for (const std::string& name : options.exclude) {
     const auto it = std::find_if(g.nodes.begin(), g.nodes.end(), [&](const Node& n) { return n.name == name; });
     if (it == g.nodes.end()) return InvalidArgument("--exclude: the model has no node named '" + name + "'");
     go.float_nodes[static_cast<size_t>(it - g.nodes.begin())] = true;
   }
   return quantize_graph(g, q, go, out);
+}
+
+std::vector<std::pair<std::string, std::string>> Calibrator::nonfinite_nodes() const {
+  const Graph& g = graph();
+  std::vector<int32_t> bad_tensor(g.tensors.size(), 0);
+  for (size_t i = 0; i < observed_.size(); ++i)
+    if (observers_[i]->stats().nonfinite > 0) bad_tensor[static_cast<size_t>(observed_[i])] = 1;
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Node& n : g.nodes) {
+    for (const auto* list : {&n.inputs, &n.outputs}) {
+      const auto t = std::find_if(list->begin(), list->end(), [&](int32_t x) { return x >= 0 && bad_tensor[x]; });
+      if (t == list->end()) continue;
+      out.emplace_back(n.name, g.tensors[static_cast<size_t>(*t)].name);
+      break;
+    }
+  }
+  return out;
 }
 
 std::vector<bool> choose_fallback(const Graph& float_graph, const ErrorReport& report, int32_t count,

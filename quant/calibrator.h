@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -59,8 +60,13 @@ class Calibrator {
   Status save_stats(const std::string& path) const;
   Status load_stats(const std::string& path);
 
-  // The int8 graph for these options from the statistics gathered so far.
+  // The int8 graph for these options from the statistics gathered so far. A tensor
+  // that held non-finite values (an additive attention mask of 0 and -inf) has no int8
+  // form: it stays float, and so do the nodes that read or write it (named in
+  // nonfinite_nodes(); -inf quantized to the lowest level would drop the mask).
   Status quantize(const CalibrationOptions& options, Graph* out) const;
+  // Nodes quantize() keeps in float for their non-finite tensors, with one such tensor each.
+  std::vector<std::pair<std::string, std::string>> nonfinite_nodes() const;
 
  private:
   Calibrator() = default;

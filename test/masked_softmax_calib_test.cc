@@ -6,6 +6,7 @@
 // fell to a few dB.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <memory>
 #include <random>
 #include <vector>
@@ -35,14 +36,14 @@ Graph masked_softmax() {
 // Scores in [-4, 4]; the last `pad` columns masked (pad from the seed, 0 to 10).
 struct Batch {
   std::vector<float> scores, mask;
-  explicit Batch(uint32_t seed) {
+  explicit Batch(uint32_t seed, float masked = -10000.f) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> u(-4.f, 4.f);
     scores.resize(kRows * kCols);
     for (float& v : scores) v = u(rng);
     const int32_t pad = static_cast<int32_t>(rng() % 11);
     mask.assign(kCols, 0.f);
-    for (int32_t c = kCols - pad; c < kCols; ++c) mask[static_cast<size_t>(c)] = -10000.f;
+    for (int32_t c = kCols - pad; c < kCols; ++c) mask[static_cast<size_t>(c)] = masked;
   }
 };
 
@@ -78,6 +79,52 @@ TEST(MaskedSoftmaxCalibration, FullInt8KeepsTheUnmaskedScoresPrecise) {
     ASSERT_TRUE(s.ok()) << s.message();
   }
   // Without the cut, 1.5 dB.
+  EXPECT_GT(r->outputs()[0].sqnr_db(), 25.0) << r->outputs()[0].sqnr_db();
+}
+
+// A mask of 0 and -inf (PyTorch's float key_padding_mask, a causal mask) has no int8
+// form: quantized over its finite values (all 0) the -inf became 0 and the padding
+// vanished from the model without a word. Calibration keeps such tensors, and the nodes
+// that read or write them, in float, and says which; even with full_int8.
+TEST(MaskedSoftmaxCalibration, InfiniteMaskStaysFloat) {
+  const Graph fg = masked_softmax();
+  const std::shared_ptr<const Model> fm = testing_graphs::as_model(fg);
+  std::unique_ptr<quant::Calibrator> cal;
+  Status s = quant::Calibrator::create(fm, SessionOptions(), quant::ObserverOptions(), &cal);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const float inf = std::numeric_limits<float>::infinity();
+  for (uint32_t i = 0; i < 32; ++i) {
+    const Batch b(100 + i, -inf);
+    s = cal->add_batch(std::vector<const float*>{b.scores.data(), b.mask.data()});
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+  const auto kept = cal->nonfinite_nodes();
+  ASSERT_FALSE(kept.empty());
+  EXPECT_EQ(kept[0].first, "add_mask");
+  quant::CalibrationOptions o;
+  o.full_int8 = true;
+  Graph qg;
+  s = cal->quantize(o, &qg);
+  ASSERT_TRUE(s.ok()) << s.message();
+  for (int32_t t : qg.inputs) {
+    if (qg.tensors[t].name == "mask") {
+      EXPECT_EQ(qg.tensors[t].dtype, DType::kF32);
+    }
+  }
+  for (const Node& n : qg.nodes) {
+    if (n.name == "add_mask") {
+      EXPECT_EQ(qg.tensors[n.outputs[0]].dtype, DType::kF32);
+    }
+  }
+  std::unique_ptr<quant::ErrorReport> r;
+  s = quant::ErrorReport::create(fm, testing_graphs::as_model(qg), SessionOptions(), &r);
+  ASSERT_TRUE(s.ok()) << s.message();
+  for (uint32_t i = 0; i < 16; ++i) {
+    const Batch b(9000 + i, -inf);
+    s = r->add_batch(std::vector<const float*>{b.scores.data(), b.mask.data()});
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+  // With the mask lost, the padded columns take weight: about 6 dB.
   EXPECT_GT(r->outputs()[0].sqnr_db(), 25.0) << r->outputs()[0].sqnr_db();
 }
 

@@ -229,6 +229,12 @@ Status calibrate(const CalibrateArgs& a) {
     for (std::string name; std::getline(ex, name, ',');)
       if (!name.empty()) opts.exclude.push_back(name);
     EDGEQ_RETURN_IF_ERROR(cal->quantize(opts, &out));
+    const auto nonfinite = cal->nonfinite_nodes();
+    if (!nonfinite.empty()) {
+      std::fprintf(stderr, "kept in float (their tensors held non-finite values, e.g. a -inf mask):");
+      for (const auto& nt : nonfinite) std::fprintf(stderr, " %s (%s)", nt.first.c_str(), nt.second.c_str());
+      std::fprintf(stderr, "\n");
+    }
 
     if (a.fallback > 0 || !std::isnan(a.fallback_sqnr)) {
       if (!have_data) return InvalidArgument("--fallback and --fallback-sqnr need --data to measure sensitivity");
