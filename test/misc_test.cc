@@ -683,6 +683,29 @@ TEST_F(MiscTest, Transpose) {
   }
 }
 
+// The layout change at an image model's input, three byte planes interleaved (16
+// pixels a register on x86 and ARM): pixel counts around the vector width and a full
+// 224 x 224 image, batches of 1 and 2, against ref::transpose.
+TEST_F(MiscTest, TransposeRgbBytesToChannelsLast) {
+  for (Isa isa : levels_) {
+    const kern::TransposeFn fn = kern::kernel_set(isa).misc.transpose;
+    if (fn == nullptr) continue;
+    for (int32_t w : {1, 5, 15, 16, 17, 31, 32, 48, 224}) {
+      for (int32_t batch : {1, 2}) {
+        const int32_t shape[4] = {batch, 3, w == 224 ? 224 : 3, w}, perm[4] = {0, 2, 3, 1};
+        const size_t n = static_cast<size_t>(batch) * 3 * static_cast<size_t>(shape[2]) * static_cast<size_t>(w);
+        const std::vector<uint8_t> x = this->bytes<uint8_t>(n);
+        std::vector<uint8_t> want(n), got(n + 1, 0x5A);
+        ref::transpose(4, shape, perm, 1, x.data(), want.data());
+        fn(4, shape, perm, 1, x.data(), got.data());
+        ASSERT_EQ(got[n], 0x5A) << "wrote past the end";
+        got.pop_back();
+        ASSERT_EQ(got, want) << kern::isa_name(isa) << " width " << w << " batch " << batch;
+      }
+    }
+  }
+}
+
 // Transposes that keep the innermost rows (ShuffleNet's channel shuffle, transposes
 // with size-1 dimensions) move runs of bytes, and those that collapse to a batched
 // matrix transpose move it tile by tile: against ref::transpose, and the collapsed
