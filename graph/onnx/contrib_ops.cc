@@ -15,8 +15,8 @@
 //                                  scale A_scale * B_scale], [Y_scale, Y_zp] (absent: a
 //                                  float output); alpha, transA, transB
 // A standard MaxPool on such files' quantized tensors (ONNX runs it on int8 and uint8)
-// is rewritten the same way, with the parameters their input was
-// quantized with (found through the ops that move values unchanged).
+// is rewritten the same way, with the parameters its input was quantized with (found
+// through the ops that move values unchanged); one whose Indices output is used is not.
 // A missing zero point is 0: on the inputs DequantizeLinear's own default; on the
 // output a zero constant of the first input's zero-point type (uint8 when that is
 // missing too), since QuantizeLinear without one would give uint8. Other com.microsoft
@@ -67,8 +67,9 @@ class Expander {
     final_nodes.reserve(out.size());
     for (const NodeProto& n : out) {
       std::string scale, zp;
-      if (n.op_type() == "MaxPool" && n.domain().empty() && n.input_size() >= 1 &&
-          n.output_size() >= 1 && QuantizedBy(n.input(0), &scale, &zp, 0)) {
+      const bool no_indices = n.output_size() == 1 || (n.output_size() == 2 && n.output(1).empty());
+      if (n.op_type() == "MaxPool" && n.domain().empty() && n.input_size() >= 1 && no_indices &&
+          QuantizedBy(n.input(0), &scale, &zp, 0)) {
         const std::string x = Dq(&final_nodes, n, n.input(0), scale, zp);
         const std::string f = Fresh(n.output(0) + "/float");
         NodeProto& m = Add(&final_nodes, n, n.op_type(), {x}, f);
