@@ -364,6 +364,31 @@ TEST(Session, FloatNetMatchesDirectComputation) {
   for (int i = 0; i < 4; ++i) EXPECT_NEAR(y[i], ref[i], 1e-4f * (1 + std::fabs(ref[i]))) << i;
 }
 
+// Graph g (one node) on raw inputs x at every level the host runs: output 0's bytes
+// equal `want`, and above the reference level the node reports a kernel of the level.
+void expect_every_level(const Graph& g, const std::vector<std::vector<uint8_t>>& x, const std::vector<uint8_t>& want,
+                        const std::string& label) {
+  auto m = load(g);
+  ASSERT_NE(m, nullptr);
+  for (int l = 0; l < static_cast<int>(kern::Isa::kCount); ++l) {
+    const auto isa = static_cast<kern::Isa>(l);
+    if (!kern::isa_supported(isa)) continue;
+    SCOPED_TRACE(std::string(kern::isa_name(isa)) + " " + label);
+    SessionOptions opts;
+    opts.isa = kern::isa_name(isa);
+    std::unique_ptr<Session> s;
+    ASSERT_TRUE(Session::create(m, opts, &s).ok());
+    if (isa != kern::Isa::kRef) {
+      EXPECT_STRNE(s->op(0).kernel_name(), "ref");
+    }
+    for (size_t i = 0; i < x.size(); ++i) ASSERT_TRUE(s->set_input_raw(i, x[i].data(), x[i].size()).ok());
+    ASSERT_TRUE(s->run().ok());
+    std::vector<uint8_t> got(want.size());
+    ASSERT_TRUE(s->get_output_raw(0, got.data(), got.size()).ok());
+    EXPECT_EQ(got, want);
+  }
+}
+
 // Requantize between every pair of 8-bit types, at every level the host runs: each of
 // the 256 input bytes (and a second pass, so that the lookup kernels' vector and tail
 // paths both run) gives the reference's requantization; the level runs no `ref` kernel.
@@ -394,25 +419,7 @@ TEST(Session, RequantizeEqualsTheReferenceAtEveryLevel) {
     if (ti == DType::kS8 && to == DType::kU8) reference(int8_t{}, uint8_t{});
     if (ti == DType::kU8 && to == DType::kS8) reference(uint8_t{}, int8_t{});
     if (ti == DType::kU8 && to == DType::kU8) reference(uint8_t{}, uint8_t{});
-    auto m = load(g);
-    ASSERT_NE(m, nullptr);
-    for (int l = 0; l < static_cast<int>(kern::Isa::kCount); ++l) {
-      const auto isa = static_cast<kern::Isa>(l);
-      if (!kern::isa_supported(isa)) continue;
-      SCOPED_TRACE(std::string(kern::isa_name(isa)) + " " + dtype_name(ti) + " -> " + dtype_name(to));
-      SessionOptions opts;
-      opts.isa = kern::isa_name(isa);
-      std::unique_ptr<Session> s;
-      ASSERT_TRUE(Session::create(m, opts, &s).ok());
-      if (isa != kern::Isa::kRef) {
-        EXPECT_STRNE(s->op(0).kernel_name(), "ref");
-      }
-      ASSERT_TRUE(s->set_input_raw(0, x.data(), x.size()).ok());
-      s->run();
-      std::vector<uint8_t> got(kCount);
-      ASSERT_TRUE(s->get_output_raw(0, got.data(), got.size()).ok());
-      EXPECT_EQ(got, want);
-    }
+    expect_every_level(g, {x}, want, std::string(dtype_name(ti)) + " -> " + dtype_name(to));
   }
 }
 
@@ -453,25 +460,7 @@ TEST(Session, RequantizingConcatEqualsTheReferenceAtEveryLevel) {
         }
       }
     }
-    auto m = load(g);
-    ASSERT_NE(m, nullptr);
-    for (int l = 0; l < static_cast<int>(kern::Isa::kCount); ++l) {
-      const auto isa = static_cast<kern::Isa>(l);
-      if (!kern::isa_supported(isa)) continue;
-      SCOPED_TRACE(std::string(kern::isa_name(isa)) + " " + dtype_name(t));
-      SessionOptions opts;
-      opts.isa = kern::isa_name(isa);
-      std::unique_ptr<Session> s;
-      ASSERT_TRUE(Session::create(m, opts, &s).ok());
-      if (isa != kern::Isa::kRef) {
-        EXPECT_STRNE(s->op(0).kernel_name(), "ref");
-      }
-      for (int i = 0; i < 3; ++i) ASSERT_TRUE(s->set_input_raw(i, x[i].data(), x[i].size()).ok());
-      ASSERT_TRUE(s->run().ok());
-      std::vector<uint8_t> got(want.size());
-      ASSERT_TRUE(s->get_output_raw(0, got.data(), got.size()).ok());
-      EXPECT_EQ(got, want);
-    }
+    expect_every_level(g, x, want, dtype_name(t));
   }
 }
 
