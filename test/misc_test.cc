@@ -166,6 +166,49 @@ TEST_F(MiscTest, BinaryBroadcasts) {
   }
 }
 
+// Every pair of input bytes, fp32 scheme, on scales whose quotients often fall on exact
+// ties (powers of two, and 3 * 2^k, whose results end in .5 for many pairs) or near
+// them (0.1, 0.3: the quotients of decimal scales), and on extreme scales (2^-61 to
+// 2^60, products that overflow to infinity): the level's kernel rounds as the reference.
+TEST_F(MiscTest, BinaryEveryBytePair) {
+  const int32_t shape[1] = {256 * 256};
+  ref::Broadcast bc;
+  ASSERT_TRUE(ref::make_broadcast(shape, 1, shape, 1, shape, 1, &bc));
+  std::vector<uint8_t> a(256 * 256), b(256 * 256);
+  for (int i = 0; i < 256 * 256; ++i) {
+    a[i] = static_cast<uint8_t>(i >> 8);
+    b[i] = static_cast<uint8_t>(i & 255);
+  }
+  const float scales[][3] = {{0.5f, 0.25f, 1.f},        {0.125f, 0.125f, 0.5f},  {0.75f, 0.25f, 1.5f},
+                             {0.1f, 0.3f, 0.2f},         {0.3f, 0.1f, 0.7f},      {0.02f, 0.05f, 0.1f},
+                             {1.f, 1.f, 0x1p-60f},       {1.f, 1.f, 0x1p60f},     {0x1p40f, 0x1p40f, 0x1p60f},
+                             {0x1p-61f, 0x1p-61f, 0x1p-61f}, {3e37f, 3e37f, 0x1p-20f}};
+  for (Isa isa : levels_) {
+    const kern::MiscKernels& m = kern::kernel_set(isa).misc;
+    for (const auto& sc : scales) {
+      for (ref::BinaryOp op : {ref::BinaryOp::kAdd, ref::BinaryOp::kSub, ref::BinaryOp::kMul}) {
+        for (int zp : {0, 128, 37}) {
+          ref::BinaryQParams p{sc[0], sc[1], sc[2], zp, 255 - zp, zp / 2, 0, 255, ref::Scheme::kFp32};
+          std::vector<uint8_t> want(a.size()), got(a.size());
+          ref::qbinary(op, bc, a.data(), b.data(), p, want.data());
+          m.qbinary_u8(op, bc, a.data(), b.data(), p, got.data());
+          ASSERT_EQ(got, want) << kern::isa_name(isa) << " op " << int(op) << " scales " << sc[0] << " " << sc[1]
+                               << " " << sc[2] << " zp " << zp;
+          // The same bytes as int8, with a clamp inside the type.
+          p = ref::BinaryQParams{sc[0], sc[1], sc[2], zp - 128, 127 - zp, -zp / 3, -100, 90, ref::Scheme::kFp32};
+          const int8_t* sa = reinterpret_cast<const int8_t*>(a.data());
+          const int8_t* sb = reinterpret_cast<const int8_t*>(b.data());
+          std::vector<int8_t> want8(a.size()), got8(a.size());
+          ref::qbinary(op, bc, sa, sb, p, want8.data());
+          m.qbinary_s8(op, bc, sa, sb, p, got8.data());
+          ASSERT_EQ(got8, want8) << kern::isa_name(isa) << " int8 op " << int(op) << " scales " << sc[0] << " "
+                                 << sc[1] << " " << sc[2] << " zp " << zp;
+        }
+      }
+    }
+  }
+}
+
 // Fixed-point add with every zero point the vector path accepts at its limits, and
 // beyond them (the reference then runs).
 TEST_F(MiscTest, BinaryZeroPointLimits) {
