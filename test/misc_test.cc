@@ -694,6 +694,21 @@ TEST_F(MiscTest, Dequantize) {
   }
 }
 
+// A data-movement kernel against its reference on n output bytes: ref(want) and
+// kernel(got), got one byte longer with a sentinel: the same bytes, none past the end.
+template <typename Ref, typename Kernel>
+::testing::AssertionResult moves_like_ref(size_t n, const Ref& ref, const Kernel& kernel) {
+  std::vector<uint8_t> want(n), got(n + 1, 0x5A);
+  ref(want.data());
+  kernel(got.data());
+  if (got[n] != 0x5A) return ::testing::AssertionFailure() << "wrote past the end";
+  for (size_t i = 0; i < n; ++i)
+    if (got[i] != want[i])
+      return ::testing::AssertionFailure() << "byte " << i << " of " << n << ": " << int(got[i]) << " instead of "
+                                           << int(want[i]);
+  return ::testing::AssertionSuccess();
+}
+
 // The channels-last permutation and its inverse (every channel count up to 40, 1-, 2-
 // and 4-byte elements, ranks 3 to 5) and other permutations (the reference's path)
 // against ref::transpose.
@@ -716,12 +731,10 @@ TEST_F(MiscTest, Transpose) {
       const size_t elem = std::vector<size_t>{1, 4, 2}[i % 3];
       const size_t bytes_n = static_cast<size_t>(count(shape)) * elem;
       const std::vector<uint8_t> x = this->bytes<uint8_t>(bytes_n);
-      std::vector<uint8_t> want(bytes_n), got(bytes_n + 1, 0x5A);
-      ref::transpose(rank, shape.data(), perm.data(), elem, x.data(), want.data());
-      fn(rank, shape.data(), perm.data(), elem, x.data(), got.data());
-      ASSERT_EQ(got[bytes_n], 0x5A) << "wrote past the end";
-      got.pop_back();
-      ASSERT_EQ(got, want) << kern::isa_name(isa) << " case " << i;
+      ASSERT_TRUE(moves_like_ref(
+          bytes_n, [&](uint8_t* o) { ref::transpose(rank, shape.data(), perm.data(), elem, x.data(), o); },
+          [&](uint8_t* o) { fn(rank, shape.data(), perm.data(), elem, x.data(), o); }))
+          << kern::isa_name(isa) << " case " << i;
     }
   }
 }
@@ -738,12 +751,10 @@ TEST_F(MiscTest, TransposeRgbBytesToChannelsLast) {
         const int32_t shape[4] = {batch, 3, w == 224 ? 224 : 3, w}, perm[4] = {0, 2, 3, 1};
         const size_t n = static_cast<size_t>(batch) * 3 * static_cast<size_t>(shape[2]) * static_cast<size_t>(w);
         const std::vector<uint8_t> x = this->bytes<uint8_t>(n);
-        std::vector<uint8_t> want(n), got(n + 1, 0x5A);
-        ref::transpose(4, shape, perm, 1, x.data(), want.data());
-        fn(4, shape, perm, 1, x.data(), got.data());
-        ASSERT_EQ(got[n], 0x5A) << "wrote past the end";
-        got.pop_back();
-        ASSERT_EQ(got, want) << kern::isa_name(isa) << " width " << w << " batch " << batch;
+        ASSERT_TRUE(moves_like_ref(
+            n, [&](uint8_t* o) { ref::transpose(4, shape, perm, 1, x.data(), o); },
+            [&](uint8_t* o) { fn(4, shape, perm, 1, x.data(), o); }))
+            << kern::isa_name(isa) << " width " << w << " batch " << batch;
       }
     }
   }
@@ -823,12 +834,11 @@ TEST_F(MiscTest, Slice) {
       const size_t elem = std::vector<size_t>{1, 4, 2}[i % 3];
       const std::vector<uint8_t> x = this->bytes<uint8_t>(static_cast<size_t>(count(in)) * elem);
       const size_t bytes_n = static_cast<size_t>(count(out)) * elem;
-      std::vector<uint8_t> want(bytes_n), got(bytes_n + 1, 0x5A);
-      ref::slice(rank, in.data(), out.data(), starts.data(), steps.data(), elem, x.data(), want.data());
-      fn(rank, in.data(), out.data(), starts.data(), steps.data(), elem, x.data(), got.data());
-      ASSERT_EQ(got[bytes_n], 0x5A) << "wrote past the end";
-      got.pop_back();
-      ASSERT_EQ(got, want) << kern::isa_name(isa) << " case " << i;
+      ASSERT_TRUE(moves_like_ref(
+          bytes_n,
+          [&](uint8_t* o) { ref::slice(rank, in.data(), out.data(), starts.data(), steps.data(), elem, x.data(), o); },
+          [&](uint8_t* o) { fn(rank, in.data(), out.data(), starts.data(), steps.data(), elem, x.data(), o); }))
+          << kern::isa_name(isa) << " case " << i;
     }
   }
 }
@@ -857,12 +867,10 @@ TEST_F(MiscTest, Pad) {
       for (size_t b = 0; b < 8; ++b) fill[b] = static_cast<uint8_t>(i % 3 == 0 ? 0x7B : uni(0, 255));
       const std::vector<uint8_t> x = this->bytes<uint8_t>(static_cast<size_t>(count(in)) * elem);
       const size_t bytes_n = static_cast<size_t>(count(out)) * elem;
-      std::vector<uint8_t> want(bytes_n), got(bytes_n + 1, 0x5A);
-      ref::pad(rank, in.data(), pads.data(), elem, fill, x.data(), want.data());
-      fn(rank, in.data(), pads.data(), elem, fill, x.data(), got.data());
-      ASSERT_EQ(got[bytes_n], 0x5A) << "wrote past the end";
-      got.pop_back();
-      ASSERT_EQ(got, want) << kern::isa_name(isa) << " case " << i;
+      ASSERT_TRUE(moves_like_ref(
+          bytes_n, [&](uint8_t* o) { ref::pad(rank, in.data(), pads.data(), elem, fill, x.data(), o); },
+          [&](uint8_t* o) { fn(rank, in.data(), pads.data(), elem, fill, x.data(), o); }))
+          << kern::isa_name(isa) << " case " << i;
     }
   }
 }
