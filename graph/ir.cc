@@ -10,6 +10,7 @@ const char* dtype_name(DType t) {
     case DType::kU8: return "u8";
     case DType::kS32: return "s32";
     case DType::kS64: return "s64";
+    case DType::kBool: return "bool";
   }
   return "?";
 }
@@ -21,6 +22,7 @@ size_t dtype_size(DType t) {
     case DType::kU8: return 1;
     case DType::kS32: return 4;
     case DType::kS64: return 8;
+    case DType::kBool: return 1;
   }
   return 0;
 }

@@ -30,8 +30,12 @@
 
 namespace edgeq {
 
-enum class DType : uint8_t { kF32 = 0, kS8 = 1, kU8 = 2, kS32 = 3, kS64 = 4 };
+// kBool: one byte per element, 0 false and 1 true (ops read any non-zero byte as true
+// and write 0 or 1).
+enum class DType : uint8_t { kF32 = 0, kS8 = 1, kU8 = 2, kS32 = 3, kS64 = 4, kBool = 5 };
 inline bool is_index_type(DType t) { return t == DType::kS32 || t == DType::kS64; }
+// Tensors of integers or bools without quantization: token ids and masks.
+inline bool is_integer_valued(DType t) { return is_index_type(t) || t == DType::kBool; }
 
 const char* dtype_name(DType t);
 // "[1,3,224,224]": how messages and tools print a shape.

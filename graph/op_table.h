@@ -77,8 +77,22 @@
 //                  indices. Out: Y[I.shape..., D...] = T[I[...]], with T's dtype and
 //                  quantization (an embedding lookup). An index outside [0, V) is a run-time
 //                  error naming the tensor, never a read outside the table.
-//  Cast            value conversion between F32, S32, S64 (and S8/U8 without quantization):
-//                  float -> integer truncates toward zero and saturates.
+//  Cast            value conversion between F32, S32, S64, Bool (and S8/U8 without
+//                  quantization): float -> integer truncates toward zero and saturates;
+//                  -> Bool gives x != 0 (NaN: true); Bool -> a number gives 0 or 1.
+//  Sqrt Reciprocal Pow Exp Log Neg Abs  elementwise float functions (IEEE: sqrt of a
+//                  negative and log of a negative are NaN, 1/0 is inf); Pow: x^alpha, the
+//                  exponent a constant (alpha 2: x*x exactly; 0.5: sqrt). Quantized: a
+//                  256-entry table, as the other unary ops.
+//  ReduceMean ReduceSum  Y has X's rank; the reduced axes are those where Y's dimension
+//                  is 1 and X's is not (keepdims; ONNX's keepdims=0 adds a Reshape). The
+//                  reduced axes must be contiguous once size-1 axes are ignored. Float only:
+//                  the sum in float in index order, the mean that sum / float(count).
+//  Equal Less Greater  numpy broadcasting of A and B (both F32, S32, S64 or Bool; not
+//                  quantized) -> Bool.
+//  And Or Xor Not  Bool -> Bool (Not: one input); And/Or/Xor broadcast.
+//  Where           in: C (Bool), X, Y (same dtype; quantized: equal parameters, which Y
+//                  keeps). Out[i] = C[i] ? X[i] : Y[i], the three broadcast (numpy).
 //
 // Adding an op: docs/adding-an-op.md.
 #pragma once
@@ -151,6 +165,23 @@ enum OpFlag : uint32_t {
   X(MatMul, MatMulOptions, matmul, matmul, kOpQuantizable)                                                       \
   X(LayerNorm, LayerNormOptions, layer_norm, layer_norm, kOpQuantizable)                                         \
   X(Gather, NONE, gather, gather, kOpRangePreserving | kOpQuantizable)                                           \
-  X(Cast, NONE, cast, cast, kOpConversion)
+  X(Cast, NONE, cast, cast, kOpConversion)                                                                       \
+  X(Sqrt, UnaryOptions, unary, unary, kOpQuantizable)                                                            \
+  X(Reciprocal, UnaryOptions, unary, unary, kOpQuantizable)                                                      \
+  X(Pow, UnaryOptions, unary, unary, kOpQuantizable)                                                             \
+  X(Exp, UnaryOptions, unary, unary, kOpQuantizable)                                                             \
+  X(Log, UnaryOptions, unary, unary, kOpQuantizable)                                                             \
+  X(Neg, UnaryOptions, unary, unary, kOpQuantizable)                                                             \
+  X(Abs, UnaryOptions, unary, unary, kOpQuantizable)                                                             \
+  X(ReduceMean, NONE, reduce, reduce, 0)                                                                         \
+  X(ReduceSum, NONE, reduce, reduce, 0)                                                                          \
+  X(Equal, NONE, logical, logical, 0)                                                                            \
+  X(Less, NONE, logical, logical, 0)                                                                             \
+  X(Greater, NONE, logical, logical, 0)                                                                          \
+  X(And, NONE, logical, logical, 0)                                                                              \
+  X(Or, NONE, logical, logical, 0)                                                                               \
+  X(Xor, NONE, logical, logical, 0)                                                                              \
+  X(Not, NONE, logical, logical, 0)                                                                              \
+  X(Where, NONE, where, where, 0)
 
 }  // namespace edgeq

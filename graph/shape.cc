@@ -69,6 +69,12 @@ class NodeChecker {
     if (!t.quant.per_tensor()) return fail("tensor '" + t.name + "' needs per-tensor quantization");
     return Status::Ok();
   }
+  // A tensor that data-movement ops copy: an activation, or a bool / integer tensor
+  // without quantization (masks, ids).
+  Status movable(const Tensor& t) const {
+    if (t.dtype == DType::kBool || is_index_type(t.dtype)) return Status::Ok();
+    return activation(t);
+  }
   Status same_quant(const Tensor& a, const Tensor& b) const {
     if (a.dtype != b.dtype || (is_quantized_type(a.dtype) &&
                                (a.quant.scale != b.quant.scale || a.quant.zero_point != b.quant.zero_point)))
@@ -183,6 +189,21 @@ Status infer_fully_connected(const NodeChecker& c, const Node& n, std::vector<Sh
   return Status::Ok();
 }
 
+// numpy broadcasting of a and b into *s (rank at most 6).
+Status broadcast_shape(const NodeChecker& c, const Shape& a, const Shape& b, Shape* s) {
+  const size_t r = std::max(a.size(), b.size());
+  if (r > 6) return c.fail("rank above 6");
+  s->assign(r, 1);
+  for (size_t i = 0; i < r; ++i) {
+    const int32_t da = i < r - a.size() ? 1 : a[i - (r - a.size())];
+    const int32_t db = i < r - b.size() ? 1 : b[i - (r - b.size())];
+    if (da != db && da != 1 && db != 1)
+      return c.fail("shapes " + shape_string(a) + " and " + shape_string(b) + " do not broadcast");
+    (*s)[i] = std::max(da, db);
+  }
+  return Status::Ok();
+}
+
 Status infer_binary(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(2, 2, 1, 1));
   const Tensor &a = c.in(0), &b = c.in(1), &y = c.out(0);
@@ -190,16 +211,8 @@ Status infer_binary(const NodeChecker& c, const Node& n, std::vector<Shape>* out
   EDGEQ_RETURN_IF_ERROR(c.same_kind(a, y));
   EDGEQ_RETURN_IF_ERROR(c.same_kind(b, y));
   EDGEQ_RETURN_IF_ERROR(c.act_range());
-  const size_t r = std::max(a.shape.size(), b.shape.size());
-  if (r > 6) return c.fail("rank above 6");
-  Shape s(r);
-  for (size_t i = 0; i < r; ++i) {
-    const int32_t da = i < r - a.shape.size() ? 1 : a.shape[i - (r - a.shape.size())];
-    const int32_t db = i < r - b.shape.size() ? 1 : b.shape[i - (r - b.shape.size())];
-    if (da != db && da != 1 && db != 1)
-      return c.fail("shapes " + shape_string(a.shape) + " and " + shape_string(b.shape) + " do not broadcast");
-    s[i] = std::max(da, db);
-  }
+  Shape s;
+  EDGEQ_RETURN_IF_ERROR(broadcast_shape(c, a.shape, b.shape, &s));
   outs->push_back(s);
   return Status::Ok();
 }
@@ -280,14 +293,14 @@ Status infer_concat(const NodeChecker& c, const Node& n, std::vector<Shape>* out
   const Attrs& a = n.attrs;
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1024, 1, 1));
   const Tensor& y = c.out(0);
-  EDGEQ_RETURN_IF_ERROR(c.activation(y));
+  EDGEQ_RETURN_IF_ERROR(c.movable(y));
   const Shape& s0 = c.in(0).shape;
   EDGEQ_RETURN_IF_ERROR(normalize_axis(c, a.axis, s0.size()));
   Shape s = s0;
   s[a.axis] = 0;
   for (size_t i = 0; i < n.inputs.size(); ++i) {
     const Tensor& t = c.in(i);
-    EDGEQ_RETURN_IF_ERROR(c.activation(t));
+    EDGEQ_RETURN_IF_ERROR(c.movable(t));
     EDGEQ_RETURN_IF_ERROR(c.same_kind(t, y));
     if (t.shape.size() != s0.size()) return c.fail("inputs differ in rank");
     for (size_t d = 0; d < s0.size(); ++d)
@@ -477,6 +490,70 @@ Status infer_gather(const NodeChecker& c, const Node&, std::vector<Shape>* outs)
   return Status::Ok();
 }
 
+Status infer_reduce(const NodeChecker& c, const Node&, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+  const Tensor &x = c.in(0), &y = c.out(0);
+  if (x.dtype != DType::kF32 || y.dtype != DType::kF32) return c.fail("float input and output only");
+  if (x.shape.empty() || x.shape.size() > 6 || y.shape.size() != x.shape.size())
+    return c.fail("the output must have the input's rank (1 to 6), keeping reduced axes as 1");
+  // Reduced axes (Y 1, X not): one contiguous block once size-1 axes are ignored.
+  int first = -1, last = -1;
+  for (size_t d = 0; d < x.shape.size(); ++d) {
+    if (y.shape[d] != x.shape[d] && y.shape[d] != 1)
+      return c.fail("output " + shape_string(y.shape) + " does not reduce input " + shape_string(x.shape));
+    if (y.shape[d] == 1 && x.shape[d] != 1) {
+      if (first < 0) first = static_cast<int>(d);
+      last = static_cast<int>(d);
+    }
+  }
+  for (int d = first + 1; d < last; ++d)
+    if (y.shape[d] != 1 && x.shape[d] != 1) return c.fail("the reduced axes are not contiguous");
+  outs->push_back(y.shape);
+  return Status::Ok();
+}
+
+bool comparable(DType t) { return t == DType::kF32 || is_index_type(t) || t == DType::kBool; }
+
+Status infer_logical(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  const bool unary = n.op == OpType::kNot;
+  EDGEQ_RETURN_IF_ERROR(c.counts(unary ? 1 : 2, unary ? 1 : 2, 1, 1));
+  const bool compare = n.op == OpType::kEqual || n.op == OpType::kLess || n.op == OpType::kGreater;
+  const Tensor& a = c.in(0);
+  for (size_t i = 0; i < (unary ? 1u : 2u); ++i) {
+    const Tensor& t = c.in(i);
+    if (compare ? !comparable(t.dtype) || !t.quant.empty() : t.dtype != DType::kBool)
+      return c.fail("tensor '" + t.name + "' has dtype " + dtype_name(t.dtype) +
+                    (compare ? " (compared: f32, s32, s64 or bool)" : " (needs bool)"));
+  }
+  if (c.out(0).dtype != DType::kBool) return c.fail("the output must be bool");
+  if (unary) {
+    outs->push_back(a.shape);
+    return Status::Ok();
+  }
+  EDGEQ_RETURN_IF_ERROR(c.same_kind(a, c.in(1)));
+  Shape s;
+  EDGEQ_RETURN_IF_ERROR(broadcast_shape(c, a.shape, c.in(1).shape, &s));
+  outs->push_back(s);
+  return Status::Ok();
+}
+
+Status infer_where(const NodeChecker& c, const Node&, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(3, 3, 1, 1));
+  const Tensor &cond = c.in(0), &x = c.in(1), &y = c.in(2), &out = c.out(0);
+  if (cond.dtype != DType::kBool) return c.fail("the condition '" + cond.name + "' must be bool");
+  if (!comparable(x.dtype) && !is_quantized_type(x.dtype))
+    return c.fail("tensor '" + x.name + "' has dtype " + dtype_name(x.dtype));
+  if (is_quantized_type(x.dtype) && !x.quant.per_tensor())
+    return c.fail("tensor '" + x.name + "' needs per-tensor quantization");
+  EDGEQ_RETURN_IF_ERROR(c.same_quant(x, y));
+  EDGEQ_RETURN_IF_ERROR(c.same_quant(x, out));
+  Shape s, t;
+  EDGEQ_RETURN_IF_ERROR(broadcast_shape(c, cond.shape, x.shape, &s));
+  EDGEQ_RETURN_IF_ERROR(broadcast_shape(c, s, y.shape, &t));
+  outs->push_back(t);
+  return Status::Ok();
+}
+
 Status infer_cast(const NodeChecker& c, const Node&, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
   const Tensor &x = c.in(0), &y = c.out(0);
@@ -509,7 +586,7 @@ Status check_quant(const Tensor& t, size_t i) {
     if (!q.zero_point.empty()) return InvalidModel(label + ": zero points without scales");
     return Status::Ok();
   }
-  if (t.dtype == DType::kF32 || t.dtype == DType::kS64)
+  if (t.dtype == DType::kF32 || t.dtype == DType::kS64 || t.dtype == DType::kBool)
     return InvalidModel(label + ": " + dtype_name(t.dtype) + " tensor with quantization");
   if (q.zero_point.size() != q.scale.size()) return InvalidModel(label + ": scale and zero point counts differ");
   if (q.scale.size() > 1) {

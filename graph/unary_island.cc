@@ -75,6 +75,13 @@ bool unary_op_kind(OpType op, ref::UnaryOp* kind) {
     case OpType::kElu: *kind = ref::UnaryOp::kElu; return true;
     case OpType::kGelu: *kind = ref::UnaryOp::kGelu; return true;
     case OpType::kMish: *kind = ref::UnaryOp::kMish; return true;
+    case OpType::kSqrt: *kind = ref::UnaryOp::kSqrt; return true;
+    case OpType::kReciprocal: *kind = ref::UnaryOp::kReciprocal; return true;
+    case OpType::kPow: *kind = ref::UnaryOp::kPow; return true;
+    case OpType::kExp: *kind = ref::UnaryOp::kExp; return true;
+    case OpType::kLog: *kind = ref::UnaryOp::kLog; return true;
+    case OpType::kNeg: *kind = ref::UnaryOp::kNeg; return true;
+    case OpType::kAbs: *kind = ref::UnaryOp::kAbs; return true;
     default: return false;
   }
 }

@@ -116,6 +116,7 @@ py::dtype numpy_dtype(DType t) {
     case DType::kU8: return py::dtype::of<uint8_t>();
     case DType::kS32: return py::dtype::of<int32_t>();
     case DType::kS64: return py::dtype::of<int64_t>();
+    case DType::kBool: return py::dtype::of<bool>();
   }
   return py::dtype::of<float>();
 }
@@ -181,10 +182,13 @@ py::array int_input_array(const py::handle& value, const Tensor& t, bool* wide) 
   if (!py::isinstance<py::array>(value))
     invalid(what + " must be a numpy.ndarray or torch.Tensor, not " + str_of(value.get_type().attr("__name__")));
   py::array a = py::reinterpret_borrow<py::array>(value);
+  if (t.dtype == DType::kBool && a.dtype().equal(py::dtype::of<bool>()))  // a mask: as 0/1 int64
+    a = a.attr("astype")(py::dtype::of<int64_t>()).cast<py::array>();
   *wide = a.dtype().equal(py::dtype::of<int64_t>());
   if (!*wide && !a.dtype().equal(py::dtype::of<int32_t>()))
     invalid(what + " has dtype " + str_of(a.dtype()) + "; it is " + dtype_name(t.dtype) +
-            " and takes int64 or int32 values");
+            " and takes int64 or int32 values" +
+            (t.dtype == DType::kBool ? " or bools" : ""));
   if (!same_shape(a, t.shape))
     invalid(what + " has shape " + shape_of(a) + "; the model's is " + shape_string(t.shape));
   if (!(a.flags() & py::array::c_style))
@@ -283,7 +287,7 @@ std::vector<py::array> run_session(PySession& ps, const py::sequence& inputs, bo
   std::vector<uint8_t> kind;
   for (size_t i = 0; i < g.inputs.size(); ++i) {
     bool flag = false;
-    if (is_index_type(s.input(i).dtype)) {
+    if (is_integer_valued(s.input(i).dtype)) {
       arrays.push_back(int_input_array(inputs[i], s.input(i), &flag));
       kind.push_back(flag ? kInt64 : kInt32);
     } else {
@@ -296,7 +300,7 @@ std::vector<py::array> run_session(PySession& ps, const py::sequence& inputs, bo
   for (size_t i = 0; i < g.outputs.size(); ++i) {
     const Tensor& t = s.output(i);
     std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end());
-    const py::dtype dt = is_index_type(t.dtype) ? py::dtype::of<int64_t>()
+    const py::dtype dt = is_integer_valued(t.dtype) ? py::dtype::of<int64_t>()
                          : raw                  ? numpy_dtype(t.dtype)
                                                 : py::dtype::of<float>();
     outputs.emplace_back(dt, shape);
@@ -324,7 +328,7 @@ std::vector<py::array> run_session(PySession& ps, const py::sequence& inputs, bo
     for (size_t i = 0; i < out_ptrs.size() && st.ok(); ++i) {
       const Tensor& t = s.output(i);
       const size_t n = static_cast<size_t>(t.num_elements());
-      if (is_index_type(t.dtype)) st = s.get_output_s64(i, static_cast<int64_t*>(out_ptrs[i]), n);
+      if (is_integer_valued(t.dtype)) st = s.get_output_s64(i, static_cast<int64_t*>(out_ptrs[i]), n);
       else if (raw) st = s.get_output_raw(i, out_ptrs[i], t.byte_size());
       else st = s.get_output_f32(i, static_cast<float*>(out_ptrs[i]), n);
     }
@@ -346,7 +350,7 @@ std::vector<quant::InputBuffer> typed_batch(const Graph& g, const py::sequence& 
     const Tensor& t = g.tensors[g.inputs[i]];
     const size_t n = static_cast<size_t>(t.num_elements());
     bool flag = false;
-    if (is_index_type(t.dtype)) {
+    if (is_integer_valued(t.dtype)) {
       arrays->push_back(int_input_array(inputs[i], t, &flag));
       const void* p = arrays->back().data();
       buffers.push_back(flag ? quant::InputBuffer::s64(static_cast<const int64_t*>(p), n)
@@ -386,7 +390,7 @@ std::unique_ptr<PyCalibrator> create_calibrator(const PyModel& m, int threads, c
   auto c = std::make_unique<PyCalibrator>();
   c->model = m.get();
   for (int32_t t : c->model->graph().inputs)
-    if (c->model->graph().tensors[t].dtype != DType::kF32 && !is_index_type(c->model->graph().tensors[t].dtype))
+    if (c->model->graph().tensors[t].dtype != DType::kF32 && !is_integer_valued(c->model->graph().tensors[t].dtype))
       invalid("model " + m.source + " is not a float model (input '" + c->model->graph().tensors[t].name + "' is " +
               dtype_name(c->model->graph().tensors[t].dtype) + ")");
   c->collect.averaging_constant = static_cast<float>(ema_constant);

@@ -22,12 +22,12 @@ Status set_batch(Session* s, const std::vector<InputBuffer>& inputs) {
     const Tensor& t = s->input(i);
     const InputBuffer& b = inputs[i];
     if (!b.data) return InvalidArgument(describe(t) + ": null data");
-    const bool ok = b.dtype == DType::kF32 ? !is_index_type(t.dtype)
-                    : is_index_type(b.dtype) ? is_index_type(t.dtype)
-                                             : is_quantized_type(b.dtype) && b.dtype == t.dtype;
+    const bool ok = b.dtype == DType::kF32 ? !is_integer_valued(t.dtype)
+                    : is_index_type(b.dtype) ? is_integer_valued(t.dtype)
+                                             : (is_quantized_type(b.dtype) || b.dtype == DType::kBool) && b.dtype == t.dtype;
     if (!ok)
       return InvalidArgument(describe(t) + " cannot take " + dtype_name(b.dtype) + " data" +
-                             (is_index_type(t.dtype) ? ": give its values as int64 or int32" : ""));
+                             (is_integer_valued(t.dtype) ? ": give its values as int64 or int32" : ""));
     if (b.count != static_cast<size_t>(t.num_elements()))
       return InvalidArgument(describe(t) + " has " + std::to_string(t.num_elements()) + " elements, " +
                              std::to_string(b.count) + " given");
@@ -50,7 +50,7 @@ Status float_batch(const Graph& g, const std::vector<const float*>& inputs, std:
                            std::to_string(inputs.size()) + " given");
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& t = g.tensors[g.inputs[i]];
-    if (is_index_type(t.dtype))
+    if (is_integer_valued(t.dtype))
       return InvalidArgument(describe(t) + " is an integer input: give its values as int64 or int32 "
                              "(quant::InputBuffer), not float");
     out->push_back(InputBuffer::f32(inputs[i], static_cast<size_t>(t.num_elements())));

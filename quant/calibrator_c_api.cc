@@ -73,6 +73,7 @@ edgeq_status edgeq_calibrator_add_batch_typed(edgeq_calibrator* calibrator, cons
       case EDGEQ_U8: t = edgeq::DType::kU8; break;
       case EDGEQ_S32: t = edgeq::DType::kS32; break;
       case EDGEQ_S64: t = edgeq::DType::kS64; break;
+      case EDGEQ_BOOL: t = edgeq::DType::kBool; break;
       default: return fail(EDGEQ_INVALID_ARGUMENT, ("input " + std::to_string(i) + ": unknown dtype").c_str());
     }
     buffers.push_back({inputs[i].data, t, inputs[i].count});

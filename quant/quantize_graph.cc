@@ -417,7 +417,7 @@ Status quantize_dynamic(const Graph& g, const GraphQuantOptions& opts, Graph* ou
 Status check_float_graph(const Graph& g) {
   for (const Node& n : g.nodes)
     for (int32_t t : n.outputs)
-      if (g.tensors[t].dtype != DType::kF32 && !is_index_type(g.tensors[t].dtype))
+      if (g.tensors[t].dtype != DType::kF32 && !is_integer_valued(g.tensors[t].dtype))
         return InvalidArgument("node '" + n.name + "' produces " + dtype_name(g.tensors[t].dtype) +
                                ": quantize a float model");
   return Status::Ok();

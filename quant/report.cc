@@ -103,7 +103,7 @@ Status ErrorReport::create(std::shared_ptr<const Model> float_model, std::shared
     if (f.shape != q.shape)
       return InvalidArgument("input " + std::to_string(i) + " ('" + f.name +
                              "') has different shapes in the float and int8 models");
-    if (is_index_type(f.dtype) != is_index_type(q.dtype))
+    if (is_integer_valued(f.dtype) != is_integer_valued(q.dtype))
       return InvalidArgument("input " + std::to_string(i) + " ('" + f.name + "') is " + dtype_name(f.dtype) +
                              " in the float model, " + dtype_name(q.dtype) + " in the int8 model");
   }
@@ -127,7 +127,7 @@ Status ErrorReport::create(std::shared_ptr<const Model> float_model, std::shared
     if (op_has(n.op, kOpConversion)) continue;
     const Tensor& t = qg.tensors[n.outputs[0]];
     const int32_t ft = fg.find_tensor(t.name);
-    if (ft < 0 || fg.tensors[ft].shape != t.shape || is_index_type(t.dtype)) continue;  // int32 / int64: no error
+    if (ft < 0 || fg.tensors[ft].shape != t.shape || is_integer_valued(t.dtype)) continue;  // int32 / int64: no error
     LayerError e;
     e.node = n.name;
     e.op = op_name(n.op);
@@ -204,7 +204,7 @@ Status ErrorReport::add_batch(const std::vector<InputBuffer>& inputs) {
   std::vector<std::vector<int64_t>> ints(fg.tensors.size());
   auto save = [&](int32_t t) {
     const Tensor& tensor = fg.tensors[t];
-    if (!is_index_type(tensor.dtype)) {
+    if (!is_integer_valued(tensor.dtype)) {
       to_float(tensor, float_->tensor_data(t), &values[t]);
       return;
     }
@@ -212,7 +212,9 @@ Status ErrorReport::add_batch(const std::vector<InputBuffer>& inputs) {
     v.resize(static_cast<size_t>(tensor.num_elements()));
     const uint8_t* p = float_->tensor_data(t);
     for (size_t k = 0; k < v.size(); ++k)
-      v[k] = tensor.dtype == DType::kS64 ? reinterpret_cast<const int64_t*>(p)[k] : reinterpret_cast<const int32_t*>(p)[k];
+      v[k] = tensor.dtype == DType::kS64    ? reinterpret_cast<const int64_t*>(p)[k]
+             : tensor.dtype == DType::kBool ? int64_t{p[k] != 0}
+                                            : reinterpret_cast<const int32_t*>(p)[k];
   };
   for (int32_t t : fg.inputs) save(t);
   EDGEQ_RETURN_IF_ERROR(float_->run_observed([&](size_t node) {
@@ -234,7 +236,7 @@ Status ErrorReport::add_batch(const std::vector<InputBuffer>& inputs) {
   }));
   std::vector<float> out;
   for (size_t i = 0; i < fg.outputs.size(); ++i) {
-    if (is_index_type(fg.tensors[fg.outputs[i]].dtype) || is_index_type(qg.tensors[qg.outputs[i]].dtype)) continue;
+    if (is_integer_valued(fg.tensors[fg.outputs[i]].dtype) || is_integer_valued(qg.tensors[qg.outputs[i]].dtype)) continue;
     out.resize(static_cast<size_t>(fg.tensors[fg.outputs[i]].num_elements()));
     q.resize(out.size());
     EDGEQ_RETURN_IF_ERROR(float_->get_output_f32(i, out.data(), out.size()));
@@ -248,7 +250,7 @@ Status ErrorReport::add_batch(const std::vector<InputBuffer>& inputs) {
     if (!iso) continue;
     for (size_t i = 0; i < iso->sources.size(); ++i) {
       const int32_t src = iso->sources[i];
-      if (is_index_type(fg.tensors[src].dtype)) {
+      if (is_integer_valued(fg.tensors[src].dtype)) {
         EDGEQ_RETURN_IF_ERROR(iso->session->set_input_s64(i, ints[src].data(), ints[src].size()));
       } else {
         EDGEQ_RETURN_IF_ERROR(iso->session->set_input_f32(i, values[src].data(), values[src].size()));

@@ -61,6 +61,13 @@ using edgeq::capi::fail;
 using edgeq::capi::guarded;
 using edgeq::capi::to_c;
 
+// edgeq_dtype is edgeq::DType value for value.
+static_assert(EDGEQ_F32 == static_cast<int>(edgeq::DType::kF32) && EDGEQ_S8 == static_cast<int>(edgeq::DType::kS8) &&
+                  EDGEQ_U8 == static_cast<int>(edgeq::DType::kU8) && EDGEQ_S32 == static_cast<int>(edgeq::DType::kS32) &&
+                  EDGEQ_S64 == static_cast<int>(edgeq::DType::kS64) &&
+                  EDGEQ_BOOL == static_cast<int>(edgeq::DType::kBool),
+              "edgeq_dtype and DType differ");
+
 void fill_info(const edgeq::Tensor& t, edgeq_tensor_info* info) {
   info->name = t.name.c_str();
   info->dtype = static_cast<edgeq_dtype>(t.dtype);

@@ -353,9 +353,9 @@ Status Session::check_index_io(size_t index, bool input, const void* data, size_
   EDGEQ_RETURN_IF_ERROR(check_io(index, input, data));
   const Tensor& t = input ? this->input(index) : output(index);
   const char* kind = input ? "input" : "output";
-  if (!is_index_type(t.dtype))
+  if (!is_integer_valued(t.dtype))
     return InvalidArgument(std::string(kind) + " '" + t.name + "' has dtype " + dtype_name(t.dtype) +
-                           ", not an integer (s32 / s64) tensor");
+                           ", not an integer (s32 / s64) or bool tensor");
   if (count != static_cast<size_t>(t.num_elements()))
     return InvalidArgument(std::string(kind) + " '" + t.name + "' has " + std::to_string(t.num_elements()) +
                            " elements, got " + std::to_string(count));
@@ -367,6 +367,10 @@ Status Session::set_input_int(size_t index, const T* data, size_t count) {
   EDGEQ_RETURN_IF_ERROR(check_index_io(index, true, data, count));
   const Tensor& t = input(index);
   uint8_t* dst = ptrs_[graph().inputs[index]];
+  if (t.dtype == DType::kBool) {  // non-zero is true
+    for (size_t i = 0; i < count; ++i) dst[i] = data[i] != 0;
+    return Status::Ok();
+  }
   if (t.dtype == DType::kS64) {
     int64_t* out = reinterpret_cast<int64_t*>(dst);
     for (size_t i = 0; i < count; ++i) out[i] = data[i];
@@ -481,6 +485,8 @@ Status Session::get_output_s64(size_t index, int64_t* data, size_t count) const 
   const uint8_t* src = ptrs_[graph().outputs[index]];
   if (t.dtype == DType::kS64) {
     std::memcpy(data, src, count * sizeof(int64_t));
+  } else if (t.dtype == DType::kBool) {
+    for (size_t i = 0; i < count; ++i) data[i] = src[i] != 0;
   } else {
     const int32_t* in = reinterpret_cast<const int32_t*>(src);
     for (size_t i = 0; i < count; ++i) data[i] = in[i];

@@ -17,6 +17,7 @@ set(EDGEQ_RUNTIME_SOURCES
   runtime/ops/matmul.cc
   runtime/ops/layer_norm.cc
   runtime/ops/gather.cc
+  runtime/ops/logical.cc
   runtime/ops/qgemm_float.cc
   runtime/ops/dynamic_conv.cc
   runtime/ops/float_fc.cc

@@ -839,14 +839,24 @@ TEST(ImporterTest, HardSwishPatternAndReduceMean) {
   EXPECT_EQ(count_ops(g, OpType::kGlobalAvgPool), 1);
   EXPECT_EQ(tensor(g, g.outputs[0]).shape, (std::vector<int32_t>{1, 4}));
 
+  // Over the channels: a ReduceMean in ONNX order, not a pool.
+  ModelBuilder channels;
+  channels.input("x", {1, 4, 3, 3});
+  ModelBuilder::ints(channels.node("ReduceMean", {"x"}, {"y"}, "rm"), "axes", {1});
+  channels.output("y");
+  s = channels.import(&g);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(count_ops(g, OpType::kReduceMean), 1);
+  EXPECT_EQ(tensor(g, g.outputs[0]).shape, (std::vector<int32_t>{1, 1, 3, 3}));
+
   ModelBuilder bad;
   bad.input("x", {1, 4, 3, 3});
-  auto* r = bad.node("ReduceMean", {"x"}, {"y"}, "rm");
+  auto* r = bad.node("ReduceMax", {"x"}, {"y"}, "rm");
   ModelBuilder::ints(r, "axes", {1});
   bad.output("y");
   s = bad.import(&g);
   EXPECT_EQ(s.code(), StatusCode::kUnsupported);
-  EXPECT_NE(s.message().find("'rm' (ReduceMean)"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("'rm' (ReduceMax)"), std::string::npos) << s.message();
 }
 
 // Static ConvInteger -> Cast -> Mul(scale) -> Add(bias) -> Q becomes one int8 conv.

@@ -217,7 +217,8 @@ void run_case(const ModelCase& case_in) {
   for (size_t i = 0; i < c.inputs.size(); ++i) {
     s = read_npy(c.dir + "/" + c.inputs[i], &inputs[i]);
     ASSERT_TRUE(s.ok()) << s.message();
-    ASSERT_TRUE(inputs[i].dtype == "f4" || inputs[i].dtype == "i8") << c.inputs[i] << ": " << inputs[i].dtype;
+    ASSERT_TRUE(inputs[i].dtype == "f4" || inputs[i].dtype == "i8" || inputs[i].dtype == "b1")
+        << c.inputs[i] << ": " << inputs[i].dtype;
   }
   if (c.name.find("convinteger_dynamic") != std::string::npos && inputs.size() == 1) {
     c.float_slack = dynamic_conv_slack(mg, inputs[0]);
@@ -243,9 +244,12 @@ void run_case(const ModelCase& case_in) {
     ASSERT_TRUE(s.ok()) << s.message();
     for (size_t i = 0; i < inputs.size(); ++i) {
       const size_t count = static_cast<size_t>(inputs[i].num_elements());
-      s = inputs[i].dtype == "i8"  // token ids, attention masks
-              ? session->set_input_s64(i, reinterpret_cast<const int64_t*>(inputs[i].data.data()), count)
-              : session->set_input_f32(i, reinterpret_cast<const float*>(inputs[i].data.data()), count);
+      if (inputs[i].dtype == "b1")  // bool padding masks: their bytes
+        s = session->set_input_raw(i, inputs[i].data.data(), inputs[i].data.size());
+      else if (inputs[i].dtype == "i8")  // token ids, attention masks
+        s = session->set_input_s64(i, reinterpret_cast<const int64_t*>(inputs[i].data.data()), count);
+      else
+        s = session->set_input_f32(i, reinterpret_cast<const float*>(inputs[i].data.data()), count);
       ASSERT_TRUE(s.ok()) << s.message();
     }
     if (cfg.first != "ref" && c.name.rfind("island_", 0) == 0) {
@@ -362,7 +366,7 @@ TEST(TransformerModelFiles, ManifestIsPresentAndComplete) {
       Status s = read_npy(dir + "/" + e["inputs"][i].get<std::string>(), &a);
       ASSERT_TRUE(s.ok()) << s.message();
       const std::string dtype = e["graph_inputs"][i]["dtype"].get<std::string>();
-      EXPECT_EQ(a.dtype, dtype == "int64" ? "i8" : "f4") << name << " input " << i;
+      EXPECT_EQ(a.dtype, dtype == "int64" ? "i8" : dtype == "bool" ? "b1" : "f4") << name << " input " << i;
       EXPECT_EQ(a.shape, e["input_shapes"][i].get<std::vector<int64_t>>()) << name << " input " << i;
     }
     for (const auto& g : e["goldens"]) {

@@ -40,9 +40,13 @@ TEST(OpTable, PropertiesAreConsistent) {
       EXPECT_TRUE(op_has(op, kOpRangePreserving));
     }
     // Conversions are already in the integer domain; everything else has an int8 form,
-    // but Lookup, which exists only in int8 (the importer makes it from float islands)
-    // and is neither.
-    if (op == OpType::kLookup) {
+    // but Lookup, which exists only in int8 (the importer makes it from float islands),
+    // and the mask and reduction ops, which work on bools, integers and floats only:
+    // they are neither.
+    const bool no_int8_form = op == OpType::kReduceMean || op == OpType::kReduceSum || op == OpType::kEqual ||
+                              op == OpType::kLess || op == OpType::kGreater || op == OpType::kAnd ||
+                              op == OpType::kOr || op == OpType::kXor || op == OpType::kNot || op == OpType::kWhere;
+    if (op == OpType::kLookup || no_int8_form) {
       EXPECT_EQ(op_flags(op), 0u);
     } else {
       EXPECT_NE(op_has(op, kOpConversion), op_has(op, kOpQuantizable));

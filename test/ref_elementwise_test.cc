@@ -467,11 +467,47 @@ TEST(RefUnary, CloseToFloatFormulas) {
         case UnaryOp::kMish:
           e = v * std::tanh(std::log(1.0 + std::exp(v)));
           break;
+        default:
+          FAIL() << "no formula for op " << static_cast<int>(op);
       }
       ASSERT_NEAR(y[i], e, 1e-6 * (1 + std::fabs(e))) << static_cast<int>(op) << " x=" << v;
       ASSERT_EQ(y[i], unary_value(op, x[i], alpha, beta));
     }
   }
+}
+
+// The elementwise functions of normalizations written out (RMSNorm's pow and rsqrt, an
+// unfused LayerNorm): IEEE results, the exponents PyTorch writes computed exactly.
+TEST(RefUnary, MathFunctions) {
+  EXPECT_EQ(unary_value(UnaryOp::kSqrt, 2.25f, 0, 0), 1.5f);
+  EXPECT_TRUE(std::isnan(unary_value(UnaryOp::kSqrt, -1.f, 0, 0)));
+  EXPECT_EQ(unary_value(UnaryOp::kReciprocal, 4.f, 0, 0), 0.25f);
+  EXPECT_EQ(unary_value(UnaryOp::kReciprocal, 0.f, 0, 0), kInf);
+  EXPECT_EQ(unary_value(UnaryOp::kReciprocal, -0.f, 0, 0), -kInf);
+  EXPECT_EQ(unary_value(UnaryOp::kExp, 0.f, 0, 0), 1.f);
+  EXPECT_EQ(unary_value(UnaryOp::kExp, -kInf, 0, 0), 0.f);
+  EXPECT_EQ(unary_value(UnaryOp::kLog, 1.f, 0, 0), 0.f);
+  EXPECT_EQ(unary_value(UnaryOp::kLog, 0.f, 0, 0), -kInf);
+  EXPECT_TRUE(std::isnan(unary_value(UnaryOp::kLog, -1.f, 0, 0)));
+  EXPECT_EQ(unary_value(UnaryOp::kNeg, 3.f, 0, 0), -3.f);
+  EXPECT_EQ(unary_value(UnaryOp::kAbs, -3.f, 0, 0), 3.f);
+  EXPECT_EQ(unary_value(UnaryOp::kPow, -3.f, 2.f, 0), 9.f);
+  EXPECT_EQ(unary_value(UnaryOp::kPow, -2.f, 3.f, 0), -8.f);
+  EXPECT_EQ(unary_value(UnaryOp::kPow, 5.f, 1.f, 0), 5.f);
+  EXPECT_EQ(unary_value(UnaryOp::kPow, 2.25f, 0.5f, 0), 1.5f);
+  EXPECT_TRUE(std::isnan(unary_value(UnaryOp::kPow, -2.f, 0.5f, 0)));
+  std::mt19937 rng(204);
+  for (float x : random_floats(&rng, 2000, -8.f, 8.f)) {
+    const float sq = x * x;  // x * x is exact in float here: the square PyTorch's x.pow(2) gives
+    ASSERT_EQ(unary_value(UnaryOp::kPow, x, 2.f, 0), sq) << x;
+    ASSERT_EQ(unary_value(UnaryOp::kSqrt, sq, 0, 0), std::fabs(x)) << x;
+    ASSERT_NEAR(unary_value(UnaryOp::kExp, x, 0, 0), std::exp(static_cast<double>(x)),
+                1e-7 * std::exp(static_cast<double>(x)));
+    ASSERT_EQ(unary_value(UnaryOp::kPow, std::fabs(x), 1.5f, 0), std::pow(std::fabs(x), 1.5f)) << x;
+  }
+  for (UnaryOp op : {UnaryOp::kSqrt, UnaryOp::kReciprocal, UnaryOp::kExp, UnaryOp::kLog, UnaryOp::kNeg,
+                     UnaryOp::kAbs, UnaryOp::kPow})
+    EXPECT_TRUE(std::isnan(unary_value(op, kNaN, 2.f, 0))) << static_cast<int>(op);
 }
 
 // The table entry for each byte, from its definition, with the byte reinterpreted

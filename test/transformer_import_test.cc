@@ -11,12 +11,17 @@
 #include <vector>
 
 #include "graph/onnx/importer.h"
+#include "runtime/session.h"
+#include "test/model_helpers.h"
 #include "test/onnx_model_builder.h"
 
 namespace edgeq {
 namespace {
 
 using namespace test_onnx;  // NOLINT: the builder and graph queries
+using test_models::every_level;
+using test_models::load_in_memory;
+using test_models::session_at;
 
 void scalar_const(ModelBuilder* b, const std::string& out, float v) {
   auto* n = b->node("Constant", {}, {out});
@@ -442,17 +447,141 @@ TEST(TransformerImportTest, ConstantMathFolds) {
   EXPECT_EQ(floats(tensor(g, g.nodes[0].inputs[1])), (std::vector<float>{0, 2, 4, 6}));
 }
 
-TEST(TransformerImportTest, EqualOnRuntimeValuesIsRefused) {
+// Masks built at run time, as PyTorch exports them: an int64 attention mask compared
+// with 0 (DistilBERT), merged with a bool padding mask input, inverted, and applied to
+// float scores with Where; every level gives the masked values.
+TEST(TransformerImportTest, RuntimeMasksFromIntAndBoolInputs) {
   ModelBuilder b;
-  b.input("x", {1, 4});
-  b.init_f("zero", {}, {0.f});
-  b.node("Equal", {"x", "zero"}, {"y"}, "eq_x");
+  b.input("x", {2, 3});
+  b.input("m", {2, 3}, TensorProto::INT64);
+  b.input("pad", {1, 3}, TensorProto::BOOL);
+  b.init_i64("zero", {}, {0});
+  b.init_f("neg", {}, {-1000.f});
+  b.node("Equal", {"m", "zero"}, {"unmasked"}, "eq_m");
+  b.node("Or", {"unmasked", "pad"}, {"drop"});
+  b.node("Not", {"drop"}, {"keep"});
+  b.node("Where", {"keep", "x", "neg"}, {"y"});
+  b.node("LessOrEqual", {"x", "neg"}, {"le"});
+  ModelBuilder::int_attr(b.node("Cast", {"le"}, {"le_f"}), "to", TensorProto::FLOAT);
+  b.output("y");
+  b.output("le_f");
+  Graph g;
+  Status s = b.import(&g);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(tensor(g, g.inputs[2]).dtype, DType::kBool);
+  const Node* eq = find_op(g, OpType::kEqual);
+  ASSERT_NE(eq, nullptr);
+  EXPECT_EQ(tensor(g, eq->inputs[0]).dtype, DType::kS64);
+  EXPECT_EQ(tensor(g, eq->outputs[0]).dtype, DType::kBool);
+  ASSERT_NE(find_op(g, OpType::kWhere), nullptr);
+  const std::shared_ptr<const Model> m = load_in_memory(g);
+  ASSERT_NE(m, nullptr);
+  const float x[6] = {1, 2, 3, 4, 5, -1000};
+  const int64_t mask[6] = {1, 1, 0, 1, 7, 1};
+  const uint8_t pad[3] = {0, 1, 0};
+  for (kern::Isa isa : every_level()) {
+    if (!kern::isa_supported(isa)) continue;
+    SCOPED_TRACE(kern::isa_name(isa));
+    std::unique_ptr<Session> sess = session_at(m, kern::isa_name(isa));
+    ASSERT_NE(sess, nullptr);
+    ASSERT_TRUE(sess->set_input_f32(0, x, 6).ok());
+    ASSERT_TRUE(sess->set_input_s64(1, mask, 6).ok());
+    ASSERT_TRUE(sess->set_input_raw(2, pad, 3).ok());
+    ASSERT_TRUE(sess->run().ok());
+    std::vector<float> y(6), le(6);
+    ASSERT_TRUE(sess->get_output_f32(0, y.data(), 6).ok());
+    ASSERT_TRUE(sess->get_output_f32(1, le.data(), 6).ok());
+    EXPECT_EQ(y, (std::vector<float>{1, -1000, -1000, 4, -1000, -1000}));
+    EXPECT_EQ(le, (std::vector<float>{0, 0, 0, 0, 0, 1}));
+  }
+}
+
+// RMSNorm as T5 / LLaMA write it: Pow(x, 2), ReduceMean over the last axis, Sqrt,
+// Reciprocal; the ops run at every level and agree with the formula.
+TEST(TransformerImportTest, RmsNormFromItsPieces) {
+  ModelBuilder b;
+  b.input("x", {2, 4});
+  b.init_f("two", {}, {2.f});
+  b.init_f("eps", {}, {1e-6f});
+  b.node("Pow", {"x", "two"}, {"sq"});
+  ModelBuilder::ints(b.node("ReduceMean", {"sq"}, {"ms"}), "axes", {-1});
+  b.node("Add", {"ms", "eps"}, {"ms_eps"});
+  b.node("Sqrt", {"ms_eps"}, {"rms"});
+  b.node("Reciprocal", {"rms"}, {"inv"});
+  b.node("Mul", {"x", "inv"}, {"y"});
   b.output("y");
   Graph g;
   Status s = b.import(&g);
-  EXPECT_EQ(s.code(), StatusCode::kUnsupported);
-  EXPECT_NE(s.message().find("'eq_x' (Equal)"), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("'x' is computed at run time"), std::string::npos) << s.message();
+  ASSERT_TRUE(s.ok()) << s.message();
+  const Node* pow = find_op(g, OpType::kPow);
+  ASSERT_NE(pow, nullptr);
+  EXPECT_EQ(pow->attrs.alpha, 2.f);
+  ASSERT_NE(find_op(g, OpType::kReduceMean), nullptr);
+  const std::shared_ptr<const Model> m = load_in_memory(g);
+  ASSERT_NE(m, nullptr);
+  const float x[8] = {1, -2, 3, -4, 0.5f, 0.5f, 0.5f, 0.5f};
+  for (kern::Isa isa : every_level()) {
+    if (!kern::isa_supported(isa)) continue;
+    std::unique_ptr<Session> sess = session_at(m, kern::isa_name(isa));
+    ASSERT_NE(sess, nullptr);
+    ASSERT_TRUE(sess->set_input_f32(0, x, 8).ok());
+    ASSERT_TRUE(sess->run().ok());
+    std::vector<float> y(8);
+    ASSERT_TRUE(sess->get_output_f32(0, y.data(), 8).ok());
+    for (int r = 0; r < 2; ++r) {
+      float ms = 0.f;
+      for (int c = 0; c < 4; ++c) ms += x[r * 4 + c] * x[r * 4 + c];
+      const float inv = 1.f / std::sqrt(ms / 4.f + 1e-6f);
+      for (int c = 0; c < 4; ++c) EXPECT_EQ(y[r * 4 + c], x[r * 4 + c] * inv) << kern::isa_name(isa);
+    }
+  }
+}
+
+TEST(TransformerImportTest, UnsupportedMaskAndReduceFormsAreRefused) {
+  {
+    ModelBuilder b;  // a run-time exponent
+    b.input("x", {1, 4});
+    b.input("e", {1, 4});
+    b.node("Pow", {"x", "e"}, {"y"}, "pow_x");
+    b.output("y");
+    Graph g;
+    Status s = b.import(&g);
+    EXPECT_EQ(s.code(), StatusCode::kUnsupported);
+    EXPECT_NE(s.message().find("'pow_x' (Pow)"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("input 'e' must be a constant"), std::string::npos) << s.message();
+  }
+  {
+    ModelBuilder b;  // axes 0 and 2 of [2,3,4]: not one block
+    b.input("x", {2, 3, 4});
+    ModelBuilder::ints(b.node("ReduceSum", {"x"}, {"y"}, "sum_x"), "axes", {0, 2});
+    b.output("y");
+    Graph g;
+    Status s = b.import(&g);
+    EXPECT_EQ(s.code(), StatusCode::kUnsupported);
+    EXPECT_NE(s.message().find("reduced axes must be contiguous"), std::string::npos) << s.message();
+  }
+  {
+    ModelBuilder b;  // Min of a run-time value has no run-time form
+    b.input("x", {1, 4});
+    b.init_f("zero", {}, {0.f});
+    b.node("Min", {"x", "zero"}, {"y"}, "min_x");
+    b.output("y");
+    Graph g;
+    Status s = b.import(&g);
+    EXPECT_EQ(s.code(), StatusCode::kUnsupported);
+    EXPECT_NE(s.message().find("'x' is computed at run time"), std::string::npos) << s.message();
+  }
+  {
+    ModelBuilder b;  // a float condition
+    b.input("c", {1, 4});
+    b.input("x", {1, 4});
+    b.node("Where", {"c", "x", "x"}, {"y"}, "where_x");
+    b.output("y");
+    Graph g;
+    Status s = b.import(&g);
+    EXPECT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("is not bool"), std::string::npos) << s.message();
+  }
 }
 
 // Static QDQ around both inputs of the scores MatMul and its output: quantized MatMul.

@@ -100,7 +100,7 @@ void print_text(const BenchArgs& a, const Session& s, const Facts& f, const Meas
                 dtype_name(s.input(i).dtype), shape_string(s.input(i).shape).c_str(),
                 is_index_type(s.input(i).dtype)
                     ? (", values in [0, " + std::to_string(index_input_bound(g, g.inputs[i])) + ")").c_str()
-                    : "");
+                    : s.input(i).dtype == DType::kBool ? ", all false" : "");
   if (!f.cpu.empty()) std::printf("cpu:              %s\n", f.cpu.c_str());
   std::printf("isa:              %s\nthreads:          %d\n", s.isa().c_str(), s.num_threads());
   std::string kernels;

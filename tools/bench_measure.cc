@@ -137,7 +137,8 @@ int64_t index_input_bound(const Graph& g, int32_t tensor) {
 }
 
 // Fills every input from a fixed seed: uniform bytes for int8/uint8 inputs, standard
-// normal values for float ones, valid values for integer ones (index_input_bound).
+// normal values for float ones, valid values for integer ones (index_input_bound), false
+// for bool ones.
 // Kernel speed does not depend on the values.
 Status fill_inputs(Session& s) {
   std::mt19937 rng(20261122);
@@ -148,6 +149,9 @@ Status fill_inputs(Session& s) {
       std::vector<float> v(static_cast<size_t>(t.num_elements()));
       for (float& x : v) x = normal(rng);
       EDGEQ_RETURN_IF_ERROR(s.set_input_f32(i, v.data(), v.size()));
+    } else if (t.dtype == DType::kBool) {  // masks: all false (for a padding mask, no padding)
+      const std::vector<uint8_t> v(t.byte_size(), 0);
+      EDGEQ_RETURN_IF_ERROR(s.set_input_raw(i, v.data(), v.size()));
     } else if (is_index_type(t.dtype)) {
       std::uniform_int_distribution<int64_t> id(0, index_input_bound(s.graph(), s.graph().inputs[i]) - 1);
       std::vector<int64_t> v(static_cast<size_t>(t.num_elements()));

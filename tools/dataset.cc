@@ -85,10 +85,11 @@ Status Dataset::add_npy(const std::string& path, const Tensor& input) {
   EDGEQ_RETURN_IF_ERROR(read_npy(path, &a));
   // Integer inputs (token ids, masks) take int64 or int32 only: a float file for
   // them is a mistake to report, not to truncate.
-  if (is_index_type(input.dtype)) {
-    if (a.dtype != "i8" && a.dtype != "i4")
+  if (is_integer_valued(input.dtype)) {
+    if (a.dtype != "i8" && a.dtype != "i4" && !(a.dtype == "b1" && input.dtype == DType::kBool))
       return InvalidArgument("'" + path + "' holds " + a.dtype + ", input '" + input.name + "' is " +
-                             dtype_name(input.dtype) + " and takes int64 or int32 values");
+                             dtype_name(input.dtype) + " and takes int64 or int32 values" +
+                             (input.dtype == DType::kBool ? " or bools" : ""));
   } else {
     const bool raw_ok = (a.dtype == "i1" && input.dtype == DType::kS8) || (a.dtype == "u1" && input.dtype == DType::kU8);
     if (a.dtype != "f4" && !raw_ok)

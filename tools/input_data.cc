@@ -36,6 +36,7 @@ DType buffer_dtype(const std::string& npy) {
   if (npy == "i4") return DType::kS32;
   if (npy == "i1") return DType::kS8;
   if (npy == "u1") return DType::kU8;
+  if (npy == "b1") return DType::kBool;
   return DType::kF32;
 }
 

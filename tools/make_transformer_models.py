@@ -20,6 +20,12 @@ Every model comes from fixed seeds, so a re-run gives the same files. Models (OU
   bert_tiny_dynamic           bert_tiny exported with dynamic batch and sequence axes (needs the importer's --shape)
   bert_tiny_dynamic_q8        bert_tiny dynamically quantized as ORT's quantize_dynamic writes it (weight MatMuls)
   bert_tiny_qdq               bert_tiny with static QDQ (per-channel int8 weights, uint8 activations)
+  encoder_padmask             encoder_post_relu with a bool src_key_padding_mask input [1,12] (Equal, Where, Expand on bools)
+  mha_masks                   nn.MultiheadAttention with a bool key_padding_mask input and a bool causal attn_mask (Or)
+  distilbert_tiny             DistilBERT-style attention: int64 ids and mask, (mask == 0) expanded over the scores and
+                              applied with masked_fill(finfo.min) (Equal on int64, Where on the scores), GELU FF
+  distilbert_tiny_dynamic     distilbert_tiny dynamically quantized as ORT's quantize_dynamic writes it
+  rmsnorm_mlp                 T5/LLaMA-style RMSNorm (x.pow(2).mean(-1), rsqrt) around a SiLU MLP, d 32, S 12
 
 Dynamic int8 (ONNX Runtime's quantize_dynamic, QOperator form, op_types_to_quantize=["MatMul"],
 weight_type QInt8, per-tensor): each MatMul whose B is an initializer becomes
@@ -77,7 +83,7 @@ CALIB_COUNT = 6
 QUANT_TOLERANCE = 0.1
 BERT_VOCAB = 100
 BERT_SEQ = 16
-NP_DTYPES = {TensorProto.FLOAT: "float32", TensorProto.INT64: "int64", TensorProto.INT32: "int32",
+NP_DTYPES = {TensorProto.FLOAT: "float32", TensorProto.INT64: "int64", TensorProto.INT32: "int32", TensorProto.BOOL: "bool",
              TensorProto.UINT8: "uint8", TensorProto.INT8: "int8"}
 
 
@@ -181,6 +187,111 @@ def bert_tiny(d=D_MODEL, heads=2, ff=64, layers=2, vocab=BERT_VOCAB, positions=6
     return Bert()
 
 
+def encoder_padmask():
+    """encoder_post_relu's network taking a bool src_key_padding_mask (True: padding)."""
+    from torch import nn
+
+    class Padded(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = encoder(False, "relu", 4)
+
+        def forward(self, x, pad):
+            return self.enc(x, src_key_padding_mask=pad)
+
+    return Padded()
+
+
+def mha_masks(seq=10):
+    """Self-attention with a bool key_padding_mask input and a bool causal attn_mask,
+    which nn.MultiheadAttention merges with a logical or."""
+    import torch
+    from torch import nn
+
+    class Masked(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = nn.MultiheadAttention(D_MODEL, 4, dropout=0.0, batch_first=True)
+            self.register_buffer("causal", torch.triu(torch.ones(seq, seq, dtype=torch.bool), 1))
+
+        def forward(self, x, pad):
+            return self.attn(x, x, x, key_padding_mask=pad, attn_mask=self.causal, need_weights=False)[0]
+
+    return Masked()
+
+
+def distilbert_tiny(d=D_MODEL, heads=2, ff=64, layers=2, vocab=BERT_VOCAB, positions=64):
+    """Attention written like Hugging Face's DistilBERT: the int64 attention mask is
+    compared with 0, expanded over the scores and applied with masked_fill."""
+    import torch
+    from torch import nn
+    import torch.nn.functional as F
+
+    class Layer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.q, self.k, self.v, self.out = (nn.Linear(d, d) for _ in range(4))
+            self.sa_norm = nn.LayerNorm(d, eps=1e-12)
+            self.lin1, self.lin2 = nn.Linear(d, ff), nn.Linear(ff, d)
+            self.out_norm = nn.LayerNorm(d, eps=1e-12)
+
+        def forward(self, x, mask):
+            bs, k_len = mask.shape
+            shape = lambda t: t.view(bs, -1, heads, d // heads).transpose(1, 2)
+            q = shape(self.q(x)) / math.sqrt(d // heads)
+            scores = torch.matmul(q, shape(self.k(x)).transpose(2, 3))
+            masked = (mask == 0).view(bs, 1, 1, k_len).expand_as(scores)
+            scores = scores.masked_fill(masked, torch.tensor(torch.finfo(scores.dtype).min))
+            ctx = torch.matmul(torch.softmax(scores, dim=-1), shape(self.v(x)))
+            ctx = ctx.transpose(1, 2).reshape(bs, -1, d)
+            x = self.sa_norm(x + self.out(ctx))
+            return self.out_norm(x + self.lin2(F.gelu(self.lin1(x))))
+
+    class DistilBert(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.word = nn.Embedding(vocab, d)
+            self.position = nn.Embedding(positions, d)
+            self.norm = nn.LayerNorm(d, eps=1e-12)
+            self.layers = nn.ModuleList([Layer() for _ in range(layers)])
+            self.register_buffer("position_ids", torch.arange(positions).unsqueeze(0))
+
+        def forward(self, input_ids, attention_mask):
+            x = self.norm(self.word(input_ids) + self.position(self.position_ids[:, :input_ids.shape[1]]))
+            for layer in self.layers:
+                x = layer(x, attention_mask)
+            return x
+
+    return DistilBert()
+
+
+def rmsnorm_mlp(d=D_MODEL, ff=64):
+    """RMSNorm as T5 and LLaMA write it (x * rsqrt(mean(x^2) + eps) * w) around a SiLU MLP."""
+    import torch
+    from torch import nn
+    import torch.nn.functional as F
+
+    class RMSNorm(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(torch.ones(d))
+
+        def forward(self, x):
+            return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6))
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm1, self.norm2 = RMSNorm(), RMSNorm()
+            self.up, self.down = nn.Linear(d, ff), nn.Linear(ff, d)
+
+        def forward(self, x):
+            x = x + self.down(F.silu(self.up(self.norm1(x))))
+            return self.norm2(x)
+
+    return Block()
+
+
 def vit_tiny():
     import torchvision
 
@@ -206,6 +317,15 @@ def export(model, args, path, input_names, output_names, opset=13, dynamic_axes=
 def float_inputs(shapes, seed):
     rng = np.random.default_rng(seed)
     return [rng.standard_normal(s).astype(np.float32) for s in shapes]
+
+
+def padded_inputs(seq, seed):
+    """x [1,seq,32] and a bool padding mask [1,seq] with the last 1..4 positions True."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((1, seq, D_MODEL)).astype(np.float32)
+    pad = np.zeros((1, seq), bool)
+    pad[0, seq - int(rng.integers(1, 5)):] = True
+    return [x, pad]
 
 
 def bert_inputs(seed):
@@ -484,6 +604,14 @@ def specs():
                        ["query", "key", "value"], ["output"]),
         "vit_tiny": Spec("vit_tiny", vit_tiny, img(seed_of("vit_tiny")), ["input"], ["output"],
                          [img(seed_of("calib") + i) for i in range(CALIB_COUNT)]),
+        "encoder_padmask": Spec("encoder_padmask", encoder_padmask, padded_inputs(s_post, seed_of("encoder_padmask")),
+                                ["input", "pad"], ["output"]),
+        "mha_masks": Spec("mha_masks", mha_masks, padded_inputs(10, seed_of("mha_masks")), ["input", "pad"],
+                          ["output"]),
+        "distilbert_tiny": Spec("distilbert_tiny", distilbert_tiny, bert_inputs(seed_of("distilbert_tiny"))[:2],
+                                ["input_ids", "attention_mask"], ["output"]),
+        "rmsnorm_mlp": Spec("rmsnorm_mlp", rmsnorm_mlp, float_inputs([[1, s_post, D_MODEL]], seed_of("rmsnorm_mlp")),
+                            ["input"], ["output"]),
         "bert_tiny": Spec("bert_tiny", bert_tiny, bert_inputs(seed_of("bert_tiny")),
                           ["input_ids", "attention_mask", "token_type_ids"], ["sequence_output", "pooled_output"],
                           [bert_inputs(seed_of("calib") + i) for i in range(CALIB_COUNT)]),
@@ -513,6 +641,11 @@ MODELS = {
     "bert_tiny_dynamic": ("bert_tiny", "dynamic_axes"),
     "bert_tiny_dynamic_q8": ("bert_tiny", "dynamic"),
     "bert_tiny_qdq": ("bert_tiny", "qdq"),
+    "encoder_padmask": ("encoder_padmask", "float"),
+    "mha_masks": ("mha_masks", "float"),
+    "distilbert_tiny": ("distilbert_tiny", "float"),
+    "distilbert_tiny_dynamic": ("distilbert_tiny", "dynamic"),
+    "rmsnorm_mlp": ("rmsnorm_mlp", "float"),
 }
 
 
@@ -527,9 +660,10 @@ def make_base(spec, tmp, variant):
     axes = BERT_AXES if variant == "dynamic_axes" else None
     path = Path(tmp) / f"{spec.name}_{variant}.onnx"
     export(net, spec.inputs, path, spec.input_names, spec.output_names, opset, axes)
-    with torch.no_grad():
-        out = net(*(torch.from_numpy(a) for a in spec.inputs))
-    return path, [t.numpy() for t in (out if isinstance(out, tuple) else (out,))]
+    # Autograd on, as for the export: with it off, nn.TransformerEncoder's fast path
+    # drops the padded positions of a src_key_padding_mask from its output.
+    out = net(*(torch.from_numpy(a) for a in spec.inputs))
+    return path, [t.detach().numpy() for t in (out if isinstance(out, tuple) else (out,))]
 
 
 def check_goldens(path, reference, quantized):

@@ -13,7 +13,7 @@ namespace {
 
 size_t dtype_bytes(const std::string& d) {
   if (d == "f4" || d == "i4") return 4;
-  if (d == "i1" || d == "u1") return 1;
+  if (d == "i1" || d == "u1" || d == "b1") return 1;
   if (d == "i8") return 8;
   return 0;
 }
@@ -75,10 +75,10 @@ Status parse_npy(const uint8_t* bytes, size_t size, NpyArray* out) {
     return InvalidArgument("malformed NPY header");
   if (fortran.find("False") == std::string::npos) return Unsupported("Fortran-order NPY arrays are not supported");
   if (descr.size() != 3 || (descr[0] != '<' && descr[0] != '|'))
-    return Unsupported("NPY dtype '" + descr + "' is not supported (little-endian f4, i1, u1, i4, i8)");
+    return Unsupported("NPY dtype '" + descr + "' is not supported (little-endian f4, i1, u1, b1, i4, i8)");
   NpyArray a;
   a.dtype = descr.substr(1);
-  if (!dtype_bytes(a.dtype)) return Unsupported("NPY dtype '" + descr + "' is not supported (f4, i1, u1, i4, i8)");
+  if (!dtype_bytes(a.dtype)) return Unsupported("NPY dtype '" + descr + "' is not supported (f4, i1, u1, b1, i4, i8)");
   int64_t count = 1;
   size_t p = 0;
   while (p < shape.size()) {
@@ -116,7 +116,7 @@ Status read_npy(const std::string& path, NpyArray* out) {
 }
 
 Status write_npy(const std::string& path, const NpyArray& a) {
-  const char prefix = a.dtype == "i1" || a.dtype == "u1" ? '|' : '<';
+  const char prefix = a.dtype == "i1" || a.dtype == "u1" || a.dtype == "b1" ? '|' : '<';
   // Python tuple syntax: "()", "(3,)", "(2, 3)".
   std::string shape;
   for (size_t i = 0; i < a.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(a.shape[i]);

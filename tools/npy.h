@@ -1,5 +1,5 @@
 // Minimal NPY (NumPy array file) reading and writing for the CLI and tests.
-// Supports format versions 1-3, C order, little-endian dtypes f4, i1, u1, i4, i8.
+// Supports format versions 1-3, C order, little-endian dtypes f4, i1, u1, b1 (bool), i4, i8.
 // Reading validates the header completely: a malformed or truncated file is an error,
 // never a crash.
 #pragma once
@@ -13,7 +13,7 @@
 namespace edgeq {
 
 struct NpyArray {
-  std::string dtype;             // "f4", "i1", "u1", "i4", "i8"
+  std::string dtype;             // "f4", "i1", "u1", "b1", "i4", "i8"
   std::vector<int64_t> shape;
   std::vector<uint8_t> data;     // little-endian, C order
   int64_t num_elements() const;

@@ -173,7 +173,7 @@ Status calibrate(const CalibrateArgs& a) {
   std::shared_ptr<const Model> model;
   EDGEQ_RETURN_IF_ERROR(load_model(a.model, &model));
   for (int32_t t : model->graph().inputs)
-    if (model->graph().tensors[t].dtype != DType::kF32 && !is_index_type(model->graph().tensors[t].dtype))
+    if (model->graph().tensors[t].dtype != DType::kF32 && !is_integer_valued(model->graph().tensors[t].dtype))
       return InvalidArgument("'" + a.model + "' is not a float model (input '" + model->graph().tensors[t].name +
                              "' is " + dtype_name(model->graph().tensors[t].dtype) + ")");
   quant::CalibrationOptions opts;

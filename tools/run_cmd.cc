@@ -114,7 +114,7 @@ int cmd_run(const RunArgs& a) {
   for (size_t i = 0; i < outs.size(); ++i) {
     const Tensor& t = s->output(i);
     const bool raw = a.raw && is_quantized_type(t.dtype);
-    outs[i].dtype = is_index_type(t.dtype) ? "i8" : raw ? (t.dtype == DType::kS8 ? "i1" : "u1") : "f4";
+    outs[i].dtype = is_integer_valued(t.dtype) ? "i8" : raw ? (t.dtype == DType::kS8 ? "i1" : "u1") : "f4";
     outs[i].shape.assign(t.shape.begin(), t.shape.end());
     if (!outs[i].shape.empty()) outs[i].shape[0] *= batches;
     outs[i].data.reserve(static_cast<size_t>(batches) * (raw ? t.byte_size() : t.num_elements() * 4));
@@ -124,7 +124,7 @@ int cmd_run(const RunArgs& a) {
       const Tensor& t = s->output(i);
       std::vector<float> values(static_cast<size_t>(t.num_elements()));
       const size_t at = outs[i].data.size();
-      if (outs[i].dtype == "i8") {  // an integer output (a Cast's): int64 values
+      if (outs[i].dtype == "i8") {  // an integer or bool output: int64 values
         std::vector<int64_t> ints(values.size());
         EDGEQ_RETURN_IF_ERROR(s->get_output_s64(i, ints.data(), ints.size()));
         if (b == 0) print_output(std::vector<float>(ints.begin(), ints.end()), t, 0);

@@ -643,6 +643,24 @@ Status Exporter::ExportNode(const Node& n) {
       return simple("Elu", 1);
     case OpType::kSoftmax:
       return simple("Softmax", 1);
+    case OpType::kSqrt:
+      return simple("Sqrt", 1);
+    case OpType::kReciprocal:
+      return simple("Reciprocal", 1);
+    case OpType::kExp:
+      return simple("Exp", 1);
+    case OpType::kLog:
+      return simple("Log", 1);
+    case OpType::kNeg:
+      return simple("Neg", 1);
+    case OpType::kAbs:
+      return simple("Abs", 1);
+    case OpType::kPow: {
+      EDGEQ_RETURN_IF_ERROR(floats(1));
+      ins.push_back(FloatsConst(g_.tensors[y].name + "_exponent", {a.alpha}, true));
+      onnx::NodeProto* o = Add("Pow", ins, {Target(y, p)});
+      return Finish(y, o->output(0), p);
+    }
     case OpType::kConcat:
       return simple("Concat", n.inputs.size());
     case OpType::kClip: {

@@ -111,6 +111,7 @@ Status Importer::OutputTensor(const onnx::NodeProto& n, int k, DType dtype, cons
                  : dtype == DType::kS8  ? TensorProto::INT8
                  : dtype == DType::kU8  ? TensorProto::UINT8
                  : dtype == DType::kS64 ? TensorProto::INT64
+                 : dtype == DType::kBool ? TensorProto::BOOL
                                         : TensorProto::INT32;
   DefineTensor(name, type, onnx_shape, *ir);
   return Status::Ok();
@@ -171,7 +172,9 @@ const onnx::NodeProto* Importer::IntegerMisuse(const std::string& value, int dep
     bool live = false;
     for (const auto& o : u->output()) live |= live_.count(o) > 0;
     if (!live) continue;
-    if (u->op_type() == "Cast" || u->op_type() == "Shape" || u->op_type() == "Size") continue;
+    static const std::set<std::string> kTakesIntegers = {"Cast", "Shape", "Size", "Equal", "Less", "Greater",
+                                                         "LessOrEqual", "GreaterOrEqual", "Where", "Expand"};
+    if (kTakesIntegers.count(u->op_type())) continue;
     if (u->op_type() == "Gather" && u->input_size() > 1 && u->input(1) == value &&
         u->input(0) != value)
       continue;
@@ -229,15 +232,16 @@ Status Importer::AddGraphInputs(const onnx::GraphProto& graph) {
       case TensorProto::UINT8: dtype = DType::kU8; break;
       case TensorProto::INT64: dtype = DType::kS64; break;
       case TensorProto::INT32: dtype = DType::kS32; break;
+      case TensorProto::BOOL: dtype = DType::kBool; break;
       default:
         return Unsupported(what + " has element type " + onnx_type_name(tt.elem_type()) +
-                           " (supported: float, int8, uint8, and int64/int32 indices)");
+                           " (supported: float, int8, uint8, bool, and int64/int32 ids and masks)");
     }
     if (dtype == DType::kS64 || dtype == DType::kS32) {
       if (const onnx::NodeProto* bad = IntegerMisuse(name, 0))
         return Unsupported(what + " has element type " + onnx_type_name(tt.elem_type()) +
                            " and feeds " + node_label(*bad) +
-                           "; integer inputs are supported only as Gather indices or into a Cast");
+                           "; integer inputs are supported only as Gather indices, into a Cast or a comparison");
     }
     if (!tt.has_shape()) return Unsupported(what + " has no shape");
     auto given = opts_.input_shapes.find(name);
@@ -275,7 +279,7 @@ Status Importer::AddGraphInputs(const onnx::GraphProto& graph) {
     EDGEQ_RETURN_IF_ERROR(NewTensor(name, true, dtype, shape, &ir));
     g_->inputs.push_back(ir);
     int32_t type = tt.elem_type();
-    if (shape.size() == 4 && dtype != DType::kS64 && dtype != DType::kS32 && InputIsImage(name)) {
+    if (shape.size() == 4 && dtype != DType::kS64 && dtype != DType::kS32 && dtype != DType::kBool && InputIsImage(name)) {
       int32_t nhwc;
       EDGEQ_RETURN_IF_ERROR(NewTensor(name + ".nhwc", false, dtype, to_ir_shape(shape), &nhwc));
       Attrs a;

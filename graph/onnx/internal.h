@@ -204,6 +204,13 @@ class Importer {
   Status LowerGather(const onnx::NodeProto& n);
   Status LowerCast(const onnx::NodeProto& n);
   Status LowerExpand(const onnx::NodeProto& n);
+  // lower_masks.cc: comparisons, logical ops, Where, Pow, reductions over any axes.
+  Status MaskOperands(const onnx::NodeProto& n, const std::vector<Value*>& in, Shape* out_shape,
+                      std::vector<int32_t>* irs);
+  Status LowerLogical(const onnx::NodeProto& n);
+  Status LowerWhere(const onnx::NodeProto& n);
+  Status LowerPow(const onnx::NodeProto& n);
+  Status LowerReduceAxes(const onnx::NodeProto& n, std::vector<int64_t> axes, bool keepdims);
   Status LowerQuantizedGather(const onnx::NodeProto& n, const Value& data, const Value& idx);
   Status LowerLayerNorm(const onnx::NodeProto& n);
   Status LowerDynamicQuantize(const onnx::NodeProto& n);

@@ -165,10 +165,29 @@ Status Importer::NewTensorLike(int32_t like, const std::string& name, bool exact
 
 Status Importer::MaterializeConst(const onnx::NodeProto& n, const Value& v, const std::string& name,
                                   int32_t* ir) {
-  if (v.kind == ValueKind::kConst) {
-    if (!v.c.is_float())
+  if (v.kind == ValueKind::kConst && !v.c.is_float()) {
+    // Integer and bool constants (masks, ids) become tensors of their own type.
+    const DType dt = v.c.type == TensorProto::BOOL    ? DType::kBool
+                     : v.c.type == TensorProto::INT64 ? DType::kS64
+                     : v.c.type == TensorProto::INT32 ? DType::kS32
+                                                      : DType::kF32;
+    if (dt == DType::kF32)
       return Fail(n, StatusCode::kUnsupported,
-                  "integer constant '" + name + "' cannot be used as a tensor operand");
+                  std::string(onnx_type_name(v.c.type)) + " constant '" + name + "' cannot be used as a tensor operand");
+    Status s = NewTensor(name, true, dt, v.c.dims, ir);
+    if (!s.ok()) return Fail(n, s.code(), s.message());
+    std::vector<uint8_t> bytes(v.c.i.size() * dtype_size(dt));
+    for (size_t k = 0; k < v.c.i.size(); ++k) {
+      if (dt == DType::kS64) std::memcpy(&bytes[k * 8], &v.c.i[k], 8);
+      else if (dt == DType::kS32) {
+        const int32_t x = static_cast<int32_t>(v.c.i[k]);
+        std::memcpy(&bytes[k * 4], &x, 4);
+      } else bytes[k] = v.c.i[k] != 0;
+    }
+    g_->tensors[*ir].set_data(std::move(bytes));
+    return Status::Ok();
+  }
+  if (v.kind == ValueKind::kConst) {
     Status s = NewTensor(name, true, DType::kF32, v.c.dims, ir);
     if (!s.ok()) return Fail(n, s.code(), s.message());
     g_->tensors[*ir].set_data(float_bytes(v.c.f));
@@ -966,6 +985,18 @@ Status Importer::LowerUnary(const onnx::NodeProto& n) {
     t = OpType::kSoftplus;
   } else if (op == "Mish") {
     t = OpType::kMish;
+  } else if (op == "Sqrt") {
+    t = OpType::kSqrt;
+  } else if (op == "Reciprocal") {
+    t = OpType::kReciprocal;
+  } else if (op == "Exp") {
+    t = OpType::kExp;
+  } else if (op == "Log") {
+    t = OpType::kLog;
+  } else if (op == "Neg") {
+    t = OpType::kNeg;
+  } else if (op == "Abs") {
+    t = OpType::kAbs;
   } else if (op == "Elu") {
     t = OpType::kElu;
     EDGEQ_RETURN_IF_ERROR(attr_float(n, "alpha", 1.f, &a.alpha));
@@ -1169,9 +1200,13 @@ Status Importer::LowerReduce(const onnx::NodeProto& n) {
     if (!s.ok()) return Fail(n, s.code(), s.message());
   }
   std::sort(axes.begin(), axes.end());
-  if (r != 4 || axes != Ints{2, 3} || noop_empty)
+  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  if (noop_empty && axes.empty()) return LowerPassThrough(n);
+  const bool spatial = r == 4 && axes == Ints{2, 3} && Nhwc(*x);
+  if (!spatial && n.op_type() != "ReduceMax") return LowerReduceAxes(n, axes, keepdims != 0);
+  if (r != 4 || axes != Ints{2, 3})
     return Fail(n, StatusCode::kUnsupported,
-                "only a reduction over the spatial axes [2, 3] of a rank-4 tensor is supported");
+                "ReduceMax: only a reduction over the spatial axes [2, 3] of a rank-4 tensor is supported");
   int32_t x_ir, pooled;
   EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, true, &x_ir));
   const Shape kept = {x->shape[0], x->shape[1], 1, 1};
@@ -1231,6 +1266,24 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"Elu", &Importer::LowerUnary},
       {"Gelu", &Importer::LowerUnary},
       {"Mish", &Importer::LowerUnary},
+      {"Sqrt", &Importer::LowerUnary},
+      {"Reciprocal", &Importer::LowerUnary},
+      {"Exp", &Importer::LowerUnary},
+      {"Log", &Importer::LowerUnary},
+      {"Neg", &Importer::LowerUnary},
+      {"Abs", &Importer::LowerUnary},
+      {"Pow", &Importer::LowerPow},
+      {"Equal", &Importer::LowerLogical},
+      {"Less", &Importer::LowerLogical},
+      {"Greater", &Importer::LowerLogical},
+      {"LessOrEqual", &Importer::LowerLogical},
+      {"GreaterOrEqual", &Importer::LowerLogical},
+      {"And", &Importer::LowerLogical},
+      {"Or", &Importer::LowerLogical},
+      {"Xor", &Importer::LowerLogical},
+      {"Not", &Importer::LowerLogical},
+      {"Where", &Importer::LowerWhere},
+      {"ReduceSum", &Importer::LowerReduce},
       {"Softmax", &Importer::LowerSoftmax},
       {"MaxPool", &Importer::LowerPool},
       {"AveragePool", &Importer::LowerPool},
@@ -1263,8 +1316,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
   auto it = kOps.find(n.op_type());
   // Ops the constant evaluator folds but that have no runtime form.
   static const std::set<std::string> kFoldOnly = {
-      "Equal", "Less",  "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or", "Where",
-      "Range", "Shape",  "ConstantOfShape", "Pow", "Sqrt", "Reciprocal", "Min", "Max"};
+      "Range", "Shape", "ConstantOfShape", "Min", "Max"};
   if (it == kOps.end() && kFoldOnly.count(n.op_type())) {
     std::string runtime;
     for (int k = 0; k < n.input_size(); ++k) {

@@ -229,14 +229,16 @@ Status Importer::LowerCast(const onnx::NodeProto& n) {
   EDGEQ_RETURN_IF_ERROR(attr_int(n, "to", 0, &to));
   if (to == x->type) return LowerPassThrough(n);
   auto numeric = [](int64_t t) {
-    return t == TensorProto::FLOAT || t == TensorProto::INT64 || t == TensorProto::INT32;
+    return t == TensorProto::FLOAT || t == TensorProto::INT64 || t == TensorProto::INT32 || t == TensorProto::BOOL;
   };
   if (x->kind != ValueKind::kTensor || !numeric(x->type) || !numeric(to))
     return Fail(n, StatusCode::kUnsupported,
                 std::string("casting a runtime tensor from ") + onnx_type_name(x->type) + " to " +
                     onnx_type_name(static_cast<int32_t>(to)) +
-                    " is not supported (float, int32 and int64 only)");
-  const DType to_dt = to == TensorProto::FLOAT ? DType::kF32 : index_dtype(static_cast<int32_t>(to));
+                    " is not supported (float, int32, int64 and bool only)");
+  const DType to_dt = to == TensorProto::FLOAT  ? DType::kF32
+                      : to == TensorProto::BOOL ? DType::kBool
+                                                : index_dtype(static_cast<int32_t>(to));
   int32_t out;
   EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, to_dt, x->shape, &out, Nhwc(*x)));
   Emit(n, "", OpType::kCast, {x->ir}, {out});

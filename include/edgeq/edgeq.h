@@ -44,8 +44,17 @@ typedef enum edgeq_status {
 } edgeq_status;
 
 /* EDGEQ_S32 / EDGEQ_S64 graph inputs hold integers (token ids, attention masks): set
- * them with _set_input_s64 / _s32 (or _raw), not _f32. */
-typedef enum edgeq_dtype { EDGEQ_F32 = 0, EDGEQ_S8 = 1, EDGEQ_U8 = 2, EDGEQ_S32 = 3, EDGEQ_S64 = 4 } edgeq_dtype;
+ * them with _set_input_s64 / _s32 (or _raw), not _f32. EDGEQ_BOOL inputs (a padding
+ * mask) hold one byte per element: set them with _set_input_s64 / _s32 (non-zero is
+ * true) or _raw (bytes, non-zero true). */
+typedef enum edgeq_dtype {
+  EDGEQ_F32 = 0,
+  EDGEQ_S8 = 1,
+  EDGEQ_U8 = 2,
+  EDGEQ_S32 = 3,
+  EDGEQ_S64 = 4,
+  EDGEQ_BOOL = 5
+} edgeq_dtype;
 
 typedef struct edgeq_model edgeq_model;
 typedef struct edgeq_session edgeq_session;
@@ -132,8 +141,8 @@ edgeq_status edgeq_session_find_output(const edgeq_session* session, const char*
 edgeq_status edgeq_session_set_input_f32(edgeq_session* session, size_t index, const float* data, size_t count);
 edgeq_status edgeq_session_set_input_raw(edgeq_session* session, size_t index, const void* data, size_t bytes);
 
-/* Integer inputs (EDGEQ_S32 or EDGEQ_S64: token ids, masks): `count` values converted
- * to the input's dtype; a value outside int32 for an EDGEQ_S32 input, a float or
+/* Integer and bool inputs (EDGEQ_S32, EDGEQ_S64, EDGEQ_BOOL: token ids, masks): `count`
+ * values converted to the input's dtype (bool: non-zero is true); a value outside int32 for an EDGEQ_S32 input, a float or
  * quantized input, or a wrong count is EDGEQ_INVALID_ARGUMENT naming the tensor. */
 edgeq_status edgeq_session_set_input_s64(edgeq_session* session, size_t index, const int64_t* data, size_t count);
 edgeq_status edgeq_session_set_input_s32(edgeq_session* session, size_t index, const int32_t* data, size_t count);
@@ -148,7 +157,7 @@ edgeq_status edgeq_session_run(edgeq_session* session);
 /* Outputs. _f32 dequantizes a quantized output; _raw copies the tensor's own bytes. */
 edgeq_status edgeq_session_get_output_f32(const edgeq_session* session, size_t index, float* data, size_t count);
 edgeq_status edgeq_session_get_output_raw(const edgeq_session* session, size_t index, void* data, size_t bytes);
-/* The values of an EDGEQ_S32 or EDGEQ_S64 output as int64. */
+/* The values of an EDGEQ_S32, EDGEQ_S64 or EDGEQ_BOOL (0 / 1) output as int64. */
 edgeq_status edgeq_session_get_output_s64(const edgeq_session* session, size_t index, int64_t* data, size_t count);
 
 /* Bytes of the planned arena (all intermediate tensors) of this session. */

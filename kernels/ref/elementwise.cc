@@ -248,6 +248,24 @@ float unary_value(UnaryOp op, float x, float alpha, float beta) {
       if (std::isinf(xd)) return xd < 0.0 ? 0.f : x;  // -inf * tanh(0) would be NaN
       return static_cast<float>(xd * std::tanh(softplus(xd)));
     }
+    case UnaryOp::kSqrt:
+      return std::sqrt(x);
+    case UnaryOp::kReciprocal:
+      return 1.f / x;
+    case UnaryOp::kPow:
+      if (alpha == 1.f) return x;
+      if (alpha == 2.f) return x * x;
+      if (alpha == 3.f) return x * x * x;
+      if (alpha == 0.5f) return std::sqrt(x);
+      return std::pow(x, alpha);
+    case UnaryOp::kExp:
+      return static_cast<float>(std::exp(static_cast<double>(x)));
+    case UnaryOp::kLog:
+      return static_cast<float>(std::log(static_cast<double>(x)));
+    case UnaryOp::kNeg:
+      return -x;
+    case UnaryOp::kAbs:
+      return std::fabs(x);
   }
   assert(false && "unknown UnaryOp");
   return 0.f;

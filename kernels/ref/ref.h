@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace edgeq {
 namespace ref {
@@ -168,7 +169,14 @@ enum class UnaryOp : uint8_t {
   kSoftplus,  // log(1 + exp(x))
   kElu,       // x < 0: alpha * (exp(x) - 1)
   kGelu,      // alpha 0: x/2 * (1 + erf(x/sqrt(2))); 1: x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
-  kMish       // x * tanh(softplus(x))
+  kMish,      // x * tanh(softplus(x))
+  kSqrt,
+  kReciprocal,
+  kPow,       // x^alpha (alpha 1: x; 2: x * x; 3: x * x * x; 0.5: sqrt(x); else powf)
+  kExp,
+  kLog,
+  kNeg,
+  kAbs
 };
 
 // The float function, for both the float kernel and table construction, computed in
@@ -313,6 +321,43 @@ void gather_rows(size_t count, const I* idx, const void* table, size_t row_bytes
 // to nearest even.
 template <typename From, typename To>
 void cast(size_t n, const From* in, To* out);
+
+// ---------------------------------------------------------------- masks and reductions (logical.cc)
+// Bool tensors hold one byte per element: any non-zero byte reads as true, and these
+// kernels write 0 or 1.
+
+enum class LogicalOp : uint8_t { kEqual, kLess, kGreater, kAnd, kOr, kXor, kNot };
+
+// Output index -> offsets of K inputs for numpy broadcasting, right-aligned to kMaxDims
+// (dims of size 1 in an input get stride 0), walked a row of the innermost dimension at
+// a time.
+template <int K>
+struct BroadcastN {
+  int32_t out_shape[kMaxDims];
+  int64_t stride[K][kMaxDims];
+};
+// Returns false as make_broadcast() does, for any input.
+template <int K>
+bool make_broadcast_n(const std::vector<int32_t>* const in_shapes[K], const std::vector<int32_t>& out_shape,
+                      BroadcastN<K>* bc);
+
+// out[i] = (a op b) as 0/1; op kEqual, kLess or kGreater (IEEE: a NaN compares false).
+// T: float, int32_t, int64_t, or uint8_t holding bools (compared as 0/1).
+template <typename T>
+void compare(LogicalOp op, const BroadcastN<2>& bc, const T* a, const T* b, uint8_t* out);
+// kAnd, kOr, kXor on bools; kNot of `a` (b unused, bc's second input ignored).
+void logical(LogicalOp op, const BroadcastN<2>& bc, const uint8_t* a, const uint8_t* b, uint8_t* out);
+// out[i] = cond[i] ? x[i] : y[i] for elements of `elem_size` bytes (inputs in that order).
+void where(const BroadcastN<3>& bc, size_t elem_size, const uint8_t* cond, const void* x, const void* y,
+           void* out);
+// Over `count` consecutive blocks of `inner` elements of each of `outer` slices:
+// out[o, i] = the float sum of in[o, 0.., i] in index order (mean: that sum / float(count)).
+void reduce_f32(bool mean, int64_t outer, int64_t count, int64_t inner, const float* in, float* out);
+// Casts to and from bool: x != 0 (NaN: true), and 0/1.
+template <typename From>
+void cast_to_bool(size_t n, const From* in, uint8_t* out);
+template <typename To>
+void cast_from_bool(size_t n, const uint8_t* in, To* out);
 
 // ---------------------------------------------------------------- layer normalization
 // (kernels/ref/norm.cc) over the last axis of `channels` elements, `rows` rows.

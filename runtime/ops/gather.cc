@@ -74,14 +74,36 @@ void set_cast(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
   if constexpr (!std::is_same<From, To>::value) *out = std::make_unique<Cast<From, To>>(g, n);
 }
 
+// A cast to bool (x != 0) or from bool (0 / 1).
+template <typename T, bool kToBool>
+class BoolCast : public PreparedOp {
+ public:
+  BoolCast(const Graph& g, const Node& n)
+      : x_(n.inputs[0]), y_(n.outputs[0]), count_(static_cast<size_t>(g.tensors[n.inputs[0]].num_elements())) {}
+  void run(uint8_t* const* ptrs) override {
+    if constexpr (kToBool) ref::cast_to_bool(count_, at<const T>(ptrs, x_), at<uint8_t>(ptrs, y_));
+    else ref::cast_from_bool(count_, at<const uint8_t>(ptrs, x_), at<T>(ptrs, y_));
+  }
+
+ private:
+  int32_t x_, y_;
+  size_t count_;
+};
+
 template <typename From>
 void make_cast(const Graph& g, const Node& n, DType to, std::unique_ptr<PreparedOp>* out) {
   switch (to) {
     case DType::kF32: set_cast<From, float>(g, n, out); break;
     case DType::kS32: set_cast<From, int32_t>(g, n, out); break;
     case DType::kS64: set_cast<From, int64_t>(g, n, out); break;
+    case DType::kBool: *out = std::make_unique<BoolCast<From, true>>(g, n); break;
     default: break;
   }
+}
+
+template <typename To>
+void set_from_bool(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* out) {
+  *out = std::make_unique<BoolCast<To, false>>(g, n);
 }
 
 }  // namespace
@@ -101,6 +123,11 @@ Status prepare_cast(const Graph& g, const Node& n, const OpContext&, std::unique
     case DType::kF32: make_cast<float>(g, n, to, out); break;
     case DType::kS32: make_cast<int32_t>(g, n, to, out); break;
     case DType::kS64: make_cast<int64_t>(g, n, to, out); break;
+    case DType::kBool:
+      if (to == DType::kF32) set_from_bool<float>(g, n, out);
+      else if (to == DType::kS32) set_from_bool<int32_t>(g, n, out);
+      else if (to == DType::kS64) set_from_bool<int64_t>(g, n, out);
+      break;
     default: break;
   }
   if (!*out) return op_error(n, std::string("no cast from ") + dtype_name(from) + " to " + dtype_name(to));

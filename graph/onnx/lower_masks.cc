@@ -1,0 +1,193 @@
+// Lowering of the ONNX ops attention masks and unfused normalizations are built from
+// (conventions as in lower_ops.cc), when an input is computed at run time (on constants
+// the constant evaluator folds them first):
+//  * Equal, Less, Greater, LessOrEqual, GreaterOrEqual (float, int32, int64 or bool
+//    operands) -> IR Equal / Less / Greater (the -OrEqual forms as Or of two), bool out:
+//    DistilBERT's `mask == 0`, a bool key_padding_mask compared with true.
+//  * And, Or, Xor, Not -> the IR logical ops: a padding mask merged with a causal one.
+//  * Where(cond, X, Y) -> IR Where: a bool mask turned into -inf / 0 scores, or applied
+//    to the scores directly (masked_fill).
+//  * Pow with a constant scalar exponent, Sqrt, Reciprocal, Exp, Log, Neg, Abs -> the IR
+//    unary ops (RMSNorm's x.pow(2) and rsqrt, a LayerNorm whose pieces are used
+//    elsewhere and so stay unfused).
+//  * ReduceMean / ReduceSum over any block of contiguous axes other than an image's
+//    spatial pair (that one stays a global pool: lower_ops.cc) -> IR ReduceMean /
+//    ReduceSum with keepdims, plus a Reshape for keepdims = 0.
+// Bool values are IR kBool tensors: one byte each. All results here keep ONNX order.
+#include <algorithm>
+#include <cmath>
+
+#include "graph/onnx/internal.h"
+
+namespace edgeq {
+namespace onnx_import {
+
+using onnx::TensorProto;
+using Ints = std::vector<int64_t>;
+
+namespace {
+
+bool mask_operand_type(int32_t t) {
+  return t == TensorProto::FLOAT || t == TensorProto::INT64 || t == TensorProto::INT32 || t == TensorProto::BOOL;
+}
+
+DType mask_dtype(int32_t t) {
+  switch (t) {
+    case TensorProto::INT64: return DType::kS64;
+    case TensorProto::INT32: return DType::kS32;
+    case TensorProto::BOOL: return DType::kBool;
+    default: return DType::kF32;
+  }
+}
+
+}  // namespace
+
+// Operands of an elementwise mask op brought to the result's rank in ONNX order.
+Status Importer::MaskOperands(const onnx::NodeProto& n, const std::vector<Value*>& in, Shape* out_shape,
+                              std::vector<int32_t>* irs) {
+  *out_shape = in[0]->shape;
+  for (size_t k = 1; k < in.size(); ++k) {
+    Shape s;
+    if (!broadcast_shapes(*out_shape, in[k]->shape, &s))
+      return Fail(n, StatusCode::kInvalidModel,
+                  "shapes " + shape_str(*out_shape) + " and " + shape_str(in[k]->shape) + " do not broadcast");
+    *out_shape = s;
+  }
+  if (out_shape->size() > 6) return Fail(n, StatusCode::kUnsupported, "rank above 6");
+  irs->clear();
+  for (Value* v : in) {
+    if (v->kind == ValueKind::kTensor && Nhwc(*v))
+      return Fail(n, StatusCode::kUnsupported, "input '" + v->name + "' is an image tensor (NHWC)");
+    int32_t ir;
+    EDGEQ_RETURN_IF_ERROR(BroadcastOperand(n, v, out_shape->size(), &ir, false));
+    irs->push_back(ir);
+  }
+  return Status::Ok();
+}
+
+Status Importer::LowerLogical(const onnx::NodeProto& n) {
+  const std::string& op = n.op_type();
+  const bool unary = op == "Not";
+  std::vector<Value*> in(unary ? 1 : 2);
+  for (size_t k = 0; k < in.size(); ++k) {
+    EDGEQ_RETURN_IF_ERROR(Input(n, static_cast<int>(k), &in[k]));
+    if (!mask_operand_type(in[k]->type) || (op != "Equal" && op != "Less" && op != "Greater" &&
+                                             op != "LessOrEqual" && op != "GreaterOrEqual" &&
+                                             in[k]->type != TensorProto::BOOL))
+      return Fail(n, StatusCode::kUnsupported,
+                  "input '" + in[k]->name + "' has type " + onnx_type_name(in[k]->type) +
+                      " (supported: float, int32, int64 and bool; logical ops: bool)");
+  }
+  if (!unary && in[0]->type != in[1]->type)
+    return Fail(n, StatusCode::kInvalidModel, "the inputs differ in element type");
+  Shape shape;
+  std::vector<int32_t> irs;
+  EDGEQ_RETURN_IF_ERROR(MaskOperands(n, in, &shape, &irs));
+  static const std::map<std::string, OpType> kOps = {
+      {"Equal", OpType::kEqual}, {"Less", OpType::kLess}, {"Greater", OpType::kGreater},
+      {"And", OpType::kAnd},     {"Or", OpType::kOr},     {"Xor", OpType::kXor},
+      {"Not", OpType::kNot}};
+  int32_t out;
+  if (op == "LessOrEqual" || op == "GreaterOrEqual") {
+    // a <= b is (a < b) or (a == b): false when either is NaN, as ONNX defines it.
+    int32_t strict, equal;
+    Status s = NewTensor(n.output(0) + ".strict", false, DType::kBool, shape, &strict);
+    if (s.ok()) s = NewTensor(n.output(0) + ".equal", false, DType::kBool, shape, &equal);
+    if (!s.ok()) return Fail(n, s.code(), s.message());
+    if (shape.size() == 4) plain_.insert({strict, equal});
+    Emit(n, "strict", op == "LessOrEqual" ? OpType::kLess : OpType::kGreater, irs, {strict});
+    Emit(n, "equal", OpType::kEqual, irs, {equal});
+    EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kBool, shape, &out, false));
+    Emit(n, "", OpType::kOr, {strict, equal}, {out});
+    return Status::Ok();
+  }
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kBool, shape, &out, false));
+  Emit(n, "", kOps.at(op), irs, {out});
+  return Status::Ok();
+}
+
+Status Importer::LowerWhere(const onnx::NodeProto& n) {
+  std::vector<Value*> in(3);
+  for (int k = 0; k < 3; ++k) EDGEQ_RETURN_IF_ERROR(Input(n, k, &in[k]));
+  if (in[0]->type != TensorProto::BOOL)
+    return Fail(n, StatusCode::kInvalidModel, "the condition '" + in[0]->name + "' is not bool");
+  if (!mask_operand_type(in[1]->type) || in[1]->type != in[2]->type)
+    return Fail(n, StatusCode::kUnsupported,
+                "the values have types " + std::string(onnx_type_name(in[1]->type)) + " and " +
+                    onnx_type_name(in[2]->type) + " (supported: both float, int32, int64 or bool)");
+  Shape shape;
+  std::vector<int32_t> irs;
+  EDGEQ_RETURN_IF_ERROR(MaskOperands(n, in, &shape, &irs));
+  int32_t out;
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, mask_dtype(in[1]->type), shape, &out, false));
+  Emit(n, "", OpType::kWhere, irs, {out});
+  return Status::Ok();
+}
+
+// Pow(x, constant scalar) -> unary Pow with the exponent as alpha.
+Status Importer::LowerPow(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+  std::vector<float> e;
+  bool have = false;
+  EDGEQ_RETURN_IF_ERROR(ConstFloats(n, 1, &e, &have));
+  if (!have || e.size() != 1 || !std::isfinite(e[0]))
+    return Fail(n, StatusCode::kUnsupported, "the exponent must be a finite constant scalar");
+  Attrs a;
+  a.alpha = e[0];
+  int32_t x_ir, out;
+  EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, x->shape, &out, Nhwc(*x)));
+  Emit(n, "", OpType::kPow, {x_ir}, {out}, a);
+  return Status::Ok();
+}
+
+// ReduceMean / ReduceSum over contiguous axes (axes given, or all), not the spatial
+// pair of an image (LowerReduce keeps that one).
+Status Importer::LowerReduceAxes(const onnx::NodeProto& n, Ints axes, bool keepdims) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+  const size_t r = x->shape.size();
+  if (r == 0 || r > 6) return Fail(n, StatusCode::kUnsupported, "input rank must be 1 to 6");
+  if (axes.empty())
+    for (size_t d = 0; d < r; ++d) axes.push_back(static_cast<int64_t>(d));
+  std::vector<bool> reduced(r, false);
+  for (int64_t a : axes) reduced[a] = true;
+  Shape kept = x->shape, dropped;
+  for (size_t d = 0; d < r; ++d) {
+    if (reduced[d]) kept[d] = 1;
+    else dropped.push_back(x->shape[d]);
+  }
+  int64_t first = -1, last = -1;
+  for (size_t d = 0; d < r; ++d)
+    if (reduced[d] && x->shape[d] != 1) {
+      if (first < 0) first = static_cast<int64_t>(d);
+      last = static_cast<int64_t>(d);
+    }
+  for (int64_t d = first + 1; d < last; ++d)
+    if (!reduced[d] && x->shape[d] != 1)
+      return Fail(n, StatusCode::kUnsupported, "the reduced axes must be contiguous");
+  int32_t x_ir, out;
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, false, &x_ir));
+  const OpType t = n.op_type() == "ReduceSum" ? OpType::kReduceSum : OpType::kReduceMean;
+  if (keepdims) {
+    EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, kept, &out, false));
+    Emit(n, "", t, {x_ir}, {out});
+    return Status::Ok();
+  }
+  int32_t k_ir;
+  Status s = NewTensor(n.output(0) + ".keepdims", false, DType::kF32, kept, &k_ir);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (kept.size() == 4) plain_.insert(k_ir);
+  Emit(n, "", t, {x_ir}, {k_ir});
+  Value kv;
+  kv.kind = ValueKind::kTensor;
+  kv.shape = kept;
+  kv.ir = k_ir;
+  EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, kv, dropped, n.output(0), &out));
+  DefineTensor(n.output(0), TensorProto::FLOAT, dropped, out);
+  return Status::Ok();
+}
+
+}  // namespace onnx_import
+}  // namespace edgeq

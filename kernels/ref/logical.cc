@@ -1,0 +1,158 @@
+// Reference kernels for masks and reductions: comparisons, logical ops and Where with
+// numpy broadcasting, sums and means over a block of axes, and casts to and from bool.
+// These run on the small tensors attention masks are made of (and on a score tensor
+// when a mask is applied with Where), so the walk goes a row of the innermost output
+// dimension at a time: one offset update per row, a strided loop inside.
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/ref/ref.h"
+
+namespace edgeq {
+namespace ref {
+namespace {
+
+// Calls fn(out_offset, in_offsets, count, inner_strides) for every row of the output's
+// innermost dimension, in row-major order.
+template <int K, typename Fn>
+void for_each_row(const BroadcastN<K>& bc, const Fn& fn) {
+  const int64_t inner = bc.out_shape[kMaxDims - 1];
+  int64_t rows = 1;
+  for (int d = 0; d < kMaxDims - 1; ++d) rows *= bc.out_shape[d];
+  if (rows == 0 || inner == 0) return;
+  int64_t inner_stride[K], off[K] = {};
+  for (int k = 0; k < K; ++k) inner_stride[k] = bc.stride[k][kMaxDims - 1];
+  int32_t coord[kMaxDims] = {};
+  for (int64_t r = 0; r < rows; ++r) {
+    fn(r * inner, off, inner, inner_stride);
+    for (int d = kMaxDims - 2; d >= 0; --d) {  // odometer over the outer dimensions
+      if (++coord[d] < bc.out_shape[d]) {
+        for (int k = 0; k < K; ++k) off[k] += bc.stride[k][d];
+        break;
+      }
+      coord[d] = 0;
+      for (int k = 0; k < K; ++k) off[k] -= bc.stride[k][d] * (bc.out_shape[d] - 1);
+    }
+  }
+}
+
+template <typename T>
+bool compare_one(LogicalOp op, T a, T b) {
+  switch (op) {
+    case LogicalOp::kLess: return a < b;
+    case LogicalOp::kGreater: return a > b;
+    default: return a == b;
+  }
+}
+
+}  // namespace
+
+template <int K>
+bool make_broadcast_n(const std::vector<int32_t>* const in_shapes[K], const std::vector<int32_t>& out_shape,
+                      BroadcastN<K>* bc) {
+  const int out_rank = static_cast<int>(out_shape.size());
+  if (out_rank > kMaxDims) return false;
+  for (int d = 0; d < kMaxDims; ++d) {
+    const int from_end = kMaxDims - 1 - d;
+    bc->out_shape[d] = from_end < out_rank ? out_shape[out_rank - 1 - from_end] : 1;
+  }
+  for (int k = 0; k < K; ++k) {
+    const std::vector<int32_t>& s = *in_shapes[k];
+    const int rank = static_cast<int>(s.size());
+    if (rank > out_rank) return false;
+    int64_t running = 1;
+    for (int d = kMaxDims - 1; d >= 0; --d) {
+      const int from_end = kMaxDims - 1 - d;
+      const int32_t dim = from_end < rank ? s[rank - 1 - from_end] : 1;
+      if (dim != bc->out_shape[d] && dim != 1) return false;
+      bc->stride[k][d] = dim == 1 ? 0 : running;
+      running *= dim;
+    }
+  }
+  return true;
+}
+
+template <typename T>
+void compare(LogicalOp op, const BroadcastN<2>& bc, const T* a, const T* b, uint8_t* out) {
+  for_each_row(bc, [&](int64_t o, const int64_t* off, int64_t n, const int64_t* st) {
+    const T* pa = a + off[0];
+    const T* pb = b + off[1];
+    for (int64_t i = 0; i < n; ++i) {
+      T va = pa[i * st[0]], vb = pb[i * st[1]];
+      if constexpr (std::is_same<T, uint8_t>::value) {  // bools: any non-zero byte is true
+        va = va != 0;
+        vb = vb != 0;
+      }
+      out[o + i] = compare_one(op, va, vb) ? 1 : 0;
+    }
+  });
+}
+
+void logical(LogicalOp op, const BroadcastN<2>& bc, const uint8_t* a, const uint8_t* b, uint8_t* out) {
+  for_each_row(bc, [&](int64_t o, const int64_t* off, int64_t n, const int64_t* st) {
+    for (int64_t i = 0; i < n; ++i) {
+      const bool va = a[off[0] + i * st[0]] != 0;
+      const bool vb = op == LogicalOp::kNot ? false : b[off[1] + i * st[1]] != 0;
+      bool r;
+      switch (op) {
+        case LogicalOp::kAnd: r = va && vb; break;
+        case LogicalOp::kOr: r = va || vb; break;
+        case LogicalOp::kXor: r = va != vb; break;
+        default: r = !va; break;  // kNot
+      }
+      out[o + i] = r ? 1 : 0;
+    }
+  });
+}
+
+void where(const BroadcastN<3>& bc, size_t elem_size, const uint8_t* cond, const void* x, const void* y,
+           void* out) {
+  const uint8_t* px = static_cast<const uint8_t*>(x);
+  const uint8_t* py = static_cast<const uint8_t*>(y);
+  uint8_t* po = static_cast<uint8_t*>(out);
+  for_each_row(bc, [&](int64_t o, const int64_t* off, int64_t n, const int64_t* st) {
+    for (int64_t i = 0; i < n; ++i) {
+      const uint8_t* src = cond[off[0] + i * st[0]] != 0 ? px + (off[1] + i * st[1]) * elem_size
+                                                          : py + (off[2] + i * st[2]) * elem_size;
+      std::memcpy(po + (o + i) * elem_size, src, elem_size);
+    }
+  });
+}
+
+void reduce_f32(bool mean, int64_t outer, int64_t count, int64_t inner, const float* in, float* out) {
+  for (int64_t o = 0; o < outer; ++o) {
+    const float* x = in + o * count * inner;
+    for (int64_t i = 0; i < inner; ++i) {
+      float sum = 0.f;
+      for (int64_t k = 0; k < count; ++k) sum += x[k * inner + i];
+      out[o * inner + i] = mean ? sum / static_cast<float>(count) : sum;
+    }
+  }
+}
+
+template <typename From>
+void cast_to_bool(size_t n, const From* in, uint8_t* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = in[i] != From(0) ? 1 : 0;  // NaN != 0: true
+}
+
+template <typename To>
+void cast_from_bool(size_t n, const uint8_t* in, To* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = in[i] != 0 ? To(1) : To(0);
+}
+
+template bool make_broadcast_n<2>(const std::vector<int32_t>* const[2], const std::vector<int32_t>&, BroadcastN<2>*);
+template bool make_broadcast_n<3>(const std::vector<int32_t>* const[3], const std::vector<int32_t>&, BroadcastN<3>*);
+template void compare<float>(LogicalOp, const BroadcastN<2>&, const float*, const float*, uint8_t*);
+template void compare<int32_t>(LogicalOp, const BroadcastN<2>&, const int32_t*, const int32_t*, uint8_t*);
+template void compare<int64_t>(LogicalOp, const BroadcastN<2>&, const int64_t*, const int64_t*, uint8_t*);
+template void compare<uint8_t>(LogicalOp, const BroadcastN<2>&, const uint8_t*, const uint8_t*, uint8_t*);
+template void cast_to_bool<float>(size_t, const float*, uint8_t*);
+template void cast_to_bool<int32_t>(size_t, const int32_t*, uint8_t*);
+template void cast_to_bool<int64_t>(size_t, const int64_t*, uint8_t*);
+template void cast_from_bool<float>(size_t, const uint8_t*, float*);
+template void cast_from_bool<int32_t>(size_t, const uint8_t*, int32_t*);
+template void cast_from_bool<int64_t>(size_t, const uint8_t*, int64_t*);
+
+}  // namespace ref
+}  // namespace edgeq

@@ -1,0 +1,148 @@
+// The mask family of the op layer: comparisons (Equal, Less, Greater), logical ops
+// (And, Or, Xor, Not), Where, and the reductions ReduceMean / ReduceSum. They build
+// attention masks from token ids or bool padding masks, apply them, and compute the
+// statistics of normalizations the importer does not fuse; all on the reference
+// kernels (kernels/ref/logical.cc), whose row-at-a-time walk keeps them cheap on the
+// small tensors they see. Where splits its output rows over the session's threads.
+#include "runtime/ops/common.h"
+
+namespace edgeq {
+namespace ops {
+namespace {
+
+ref::LogicalOp logical_kind(OpType op) {
+  switch (op) {
+    case OpType::kEqual: return ref::LogicalOp::kEqual;
+    case OpType::kLess: return ref::LogicalOp::kLess;
+    case OpType::kGreater: return ref::LogicalOp::kGreater;
+    case OpType::kAnd: return ref::LogicalOp::kAnd;
+    case OpType::kOr: return ref::LogicalOp::kOr;
+    case OpType::kXor: return ref::LogicalOp::kXor;
+    default: return ref::LogicalOp::kNot;
+  }
+}
+
+template <int K>
+Status broadcast_of(const Graph& g, const Node& n, ref::BroadcastN<K>* bc) {
+  const std::vector<int32_t>* shapes[K];
+  for (int k = 0; k < K; ++k) {
+    // Not: its one input stands for both operands.
+    const size_t i = static_cast<size_t>(k) < n.inputs.size() ? k : 0;
+    shapes[k] = &g.tensors[n.inputs[i]].shape;
+  }
+  if (!ref::make_broadcast_n<K>(shapes, g.tensors[n.outputs[0]].shape, bc))
+    return op_error(n, "shapes do not broadcast");
+  return Status::Ok();
+}
+
+class Logical : public PreparedOp {
+ public:
+  Logical(const Graph& g, const Node& n) : n_(n), type_(g.tensors[n.inputs[0]].dtype), op_(logical_kind(n.op)) {}
+  Status init(const Graph& g, const OpContext&) { return broadcast_of<2>(g, n_, &bc_); }
+  void run(uint8_t* const* p) override {
+    const uint8_t* a = p[n_.inputs[0]];
+    const uint8_t* b = p[n_.inputs[n_.inputs.size() > 1 ? 1 : 0]];
+    uint8_t* y = p[n_.outputs[0]];
+    if (op_ != ref::LogicalOp::kEqual && op_ != ref::LogicalOp::kLess && op_ != ref::LogicalOp::kGreater) {
+      ref::logical(op_, bc_, a, b, y);
+      return;
+    }
+    switch (type_) {
+      case DType::kF32: compare<float>(a, b, y); break;
+      case DType::kS32: compare<int32_t>(a, b, y); break;
+      case DType::kS64: compare<int64_t>(a, b, y); break;
+      default: compare<uint8_t>(a, b, y); break;  // bool (the shape rule allows no other)
+    }
+  }
+
+ private:
+  template <typename T>
+  void compare(const uint8_t* a, const uint8_t* b, uint8_t* y) const {
+    ref::compare<T>(op_, bc_, reinterpret_cast<const T*>(a), reinterpret_cast<const T*>(b), y);
+  }
+  const Node& n_;
+  DType type_;
+  ref::LogicalOp op_;
+  ref::BroadcastN<2> bc_;
+};
+
+class Where : public PreparedOp {
+ public:
+  Where(const Graph& g, const Node& n) : n_(n), elem_(dtype_size(g.tensors[n.outputs[0]].dtype)) {}
+  Status init(const Graph& g, const OpContext& ctx) {
+    EDGEQ_RETURN_IF_ERROR(broadcast_of<3>(g, n_, &bc_));
+    scheduler_ = ctx.scheduler;
+    while (split_ < ref::kMaxDims - 1 && bc_.out_shape[split_] == 1) ++split_;
+    for (int d = split_ + 1; d < ref::kMaxDims; ++d) inner_ *= bc_.out_shape[d];
+    return Status::Ok();
+  }
+  void run(uint8_t* const* p) override {
+    const uint8_t* c = p[n_.inputs[0]];
+    const uint8_t* x = p[n_.inputs[1]];
+    const uint8_t* y = p[n_.inputs[2]];
+    uint8_t* out = p[n_.outputs[0]];
+    const int64_t n = bc_.out_shape[split_];
+    // Split along the outermost output dimension larger than 1.
+    scheduler_->ranges(n, n * inner_, [&](int64_t i0, int64_t i1) {
+      ref::BroadcastN<3> bc = bc_;
+      bc.out_shape[split_] = static_cast<int32_t>(i1 - i0);
+      ref::where(bc, elem_, c + i0 * bc_.stride[0][split_], x + i0 * bc_.stride[1][split_] * elem_,
+                 y + i0 * bc_.stride[2][split_] * elem_, out + i0 * inner_ * elem_);
+    });
+  }
+
+ private:
+  const Node& n_;
+  size_t elem_;
+  ref::BroadcastN<3> bc_;
+  const Scheduler* scheduler_ = nullptr;
+  int split_ = 0;
+  int64_t inner_ = 1;
+};
+
+class Reduce : public PreparedOp {
+ public:
+  Reduce(const Graph& g, const Node& n) : n_(n) {
+    const std::vector<int32_t>& x = g.tensors[n.inputs[0]].shape;
+    const std::vector<int32_t>& y = g.tensors[n.outputs[0]].shape;
+    // The reduced block (the shape rule checked it is contiguous): [first, last].
+    size_t first = x.size(), last = 0;
+    for (size_t d = 0; d < x.size(); ++d)
+      if (y[d] == 1 && x[d] != 1) {
+        first = std::min(first, d);
+        last = d;
+      }
+    if (first == x.size()) {  // nothing reduced: a copy
+      outer_ = product(x, 0, x.size());
+      return;
+    }
+    outer_ = product(x, 0, first);
+    count_ = product(x, first, last + 1);
+    inner_ = product(x, last + 1, x.size());
+  }
+  void run(uint8_t* const* p) override {
+    ref::reduce_f32(n_.op == OpType::kReduceMean, outer_, count_, inner_, at<float>(p, n_.inputs[0]),
+                    at<float>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  int64_t outer_ = 1, count_ = 1, inner_ = 1;
+};
+
+}  // namespace
+
+Status prepare_logical(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Logical>(g, n), g, ctx, out);
+}
+
+Status prepare_where(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Where>(g, n), g, ctx, out);
+}
+
+Status prepare_reduce(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<Reduce>(g, n), g, ctx, out);
+}
+
+}  // namespace ops
+}  // namespace edgeq
