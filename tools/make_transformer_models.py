@@ -25,6 +25,7 @@ Every model comes from fixed seeds, so a re-run gives the same files. Models (OU
   distilbert_tiny             DistilBERT-style attention: int64 ids and mask, (mask == 0) expanded over the scores and
                               applied with masked_fill(finfo.min) (Equal on int64, Where on the scores), GELU FF
   distilbert_tiny_dynamic     distilbert_tiny dynamically quantized as ORT's quantize_dynamic writes it
+  distilbert_tiny_qdq         distilbert_tiny with static QDQ (per-channel int8 weights, uint8 activations)
   rmsnorm_mlp                 T5/LLaMA-style RMSNorm (x.pow(2).mean(-1), rsqrt) around a SiLU MLP, d 32, S 12
 
 Dynamic int8 (ONNX Runtime's quantize_dynamic, QOperator form, op_types_to_quantize=["MatMul"],
@@ -609,7 +610,8 @@ def specs():
         "mha_masks": Spec("mha_masks", mha_masks, padded_inputs(10, seed_of("mha_masks")), ["input", "pad"],
                           ["output"]),
         "distilbert_tiny": Spec("distilbert_tiny", distilbert_tiny, bert_inputs(seed_of("distilbert_tiny"))[:2],
-                                ["input_ids", "attention_mask"], ["output"]),
+                                ["input_ids", "attention_mask"], ["output"],
+                                [bert_inputs(seed_of("calib") + i)[:2] for i in range(CALIB_COUNT)]),
         "rmsnorm_mlp": Spec("rmsnorm_mlp", rmsnorm_mlp, float_inputs([[1, s_post, D_MODEL]], seed_of("rmsnorm_mlp")),
                             ["input"], ["output"]),
         "bert_tiny": Spec("bert_tiny", bert_tiny, bert_inputs(seed_of("bert_tiny")),
@@ -645,6 +647,7 @@ MODELS = {
     "mha_masks": ("mha_masks", "float"),
     "distilbert_tiny": ("distilbert_tiny", "float"),
     "distilbert_tiny_dynamic": ("distilbert_tiny", "dynamic"),
+    "distilbert_tiny_qdq": ("distilbert_tiny", "qdq"),
     "rmsnorm_mlp": ("rmsnorm_mlp", "float"),
 }
 
