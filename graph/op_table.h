@@ -84,10 +84,11 @@
 //                  negative and log of a negative are NaN, 1/0 is inf); Pow: x^alpha, the
 //                  exponent a constant (alpha 2: x*x exactly; 0.5: sqrt). Quantized: a
 //                  256-entry table, as the other unary ops.
-//  ReduceMean ReduceSum  Y has X's rank; the reduced axes are those where Y's dimension
+//  ReduceMean ReduceSum ReduceMax ReduceMin  Y has X's rank; the reduced axes are those where Y's dimension
 //                  is 1 and X's is not (keepdims; ONNX's keepdims=0 adds a Reshape). The
 //                  reduced axes must be contiguous once size-1 axes are ignored. Float only:
-//                  the sum in float in index order, the mean that sum / float(count).
+//                  the sum in float (kernels/ref/ref.h, reduce_f32), the mean that sum /
+//                  float(count); max / min: NaN if any element is NaN.
 //  Equal Less Greater  numpy broadcasting of A and B (both F32, S32, S64 or Bool; not
 //                  quantized) -> Bool.
 //  And Or Xor Not  Bool -> Bool (Not: one input); And/Or/Xor broadcast.
@@ -182,6 +183,8 @@ enum OpFlag : uint32_t {
   X(Or, NONE, logical, logical, 0)                                                                               \
   X(Xor, NONE, logical, logical, 0)                                                                              \
   X(Not, NONE, logical, logical, 0)                                                                              \
-  X(Where, NONE, where, where, 0)
+  X(Where, NONE, where, where, 0)                                                                              \
+  X(ReduceMax, NONE, reduce, reduce, 0)                                                                          \
+  X(ReduceMin, NONE, reduce, reduce, 0)
 
 }  // namespace edgeq

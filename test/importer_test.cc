@@ -851,12 +851,12 @@ TEST(ImporterTest, HardSwishPatternAndReduceMean) {
 
   ModelBuilder bad;
   bad.input("x", {1, 4, 3, 3});
-  auto* r = bad.node("ReduceMax", {"x"}, {"y"}, "rm");
+  auto* r = bad.node("ReduceProd", {"x"}, {"y"}, "rm");
   ModelBuilder::ints(r, "axes", {1});
   bad.output("y");
   s = bad.import(&g);
   EXPECT_EQ(s.code(), StatusCode::kUnsupported);
-  EXPECT_NE(s.message().find("'rm' (ReduceMax)"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("'rm' (ReduceProd)"), std::string::npos) << s.message();
 }
 
 // Static ConvInteger -> Cast -> Mul(scale) -> Add(bias) -> Q becomes one int8 conv.

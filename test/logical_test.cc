@@ -145,14 +145,48 @@ TEST(Logical, ReduceOverAMiddleBlock) {
   std::vector<float> x(24);
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i) * 0.5f;
   std::vector<float> s(8), m(8);
-  ref::reduce_f32(false, 2, 3, 4, x.data(), s.data());
-  ref::reduce_f32(true, 2, 3, 4, x.data(), m.data());
+  ref::reduce_f32(ref::ReduceOp::kSum, 2, 3, 4, x.data(), s.data());
+  ref::reduce_f32(ref::ReduceOp::kMean, 2, 3, 4, x.data(), m.data());
   for (int o = 0; o < 2; ++o)
     for (int i = 0; i < 4; ++i) {
       const float e = (x[o * 12 + i] + x[o * 12 + 4 + i]) + x[o * 12 + 8 + i];
       EXPECT_EQ(s[o * 4 + i], e);
       EXPECT_EQ(m[o * 4 + i], e / 3.f);
     }
+}
+
+TEST(Logical, ReduceRowsInSixteenLanes) {
+  std::mt19937 rng(33);
+  for (int64_t count : {1, 5, 16, 37, 512}) {
+    std::vector<float> x(static_cast<size_t>(count) * 2);
+    for (float& v : x) v = std::uniform_real_distribution<float>(-3.f, 3.f)(rng);
+    float got[2];
+    ref::reduce_f32(ref::ReduceOp::kMean, 2, count, 1, x.data(), got);
+    for (int o = 0; o < 2; ++o) {
+      float lane[16] = {};
+      for (int64_t k = 0; k < count; ++k) lane[k % 16] += x[o * count + k];
+      for (int half = 8; half >= 1; half /= 2)
+        for (int l = 0; l < half; ++l) lane[l] += lane[l + half];
+      EXPECT_EQ(got[o], lane[0] / static_cast<float>(count)) << count;
+    }
+  }
+}
+
+TEST(Logical, ReduceMaxAndMin) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  // [2, 3, 2] over axis 1.
+  const float x[12] = {1, -5, 4, 2, -3, 9, nan, 0, 2, 7, 1, -1};
+  float mx[4], mn[4];
+  ref::reduce_f32(ref::ReduceOp::kMax, 2, 3, 2, x, mx);
+  ref::reduce_f32(ref::ReduceOp::kMin, 2, 3, 2, x, mn);
+  EXPECT_EQ(mx[0], 4.f);
+  EXPECT_EQ(mx[1], 9.f);
+  EXPECT_TRUE(std::isnan(mx[2]));
+  EXPECT_EQ(mx[3], 7.f);
+  EXPECT_EQ(mn[0], -3.f);
+  EXPECT_EQ(mn[1], -5.f);
+  EXPECT_TRUE(std::isnan(mn[2]));
+  EXPECT_EQ(mn[3], -1.f);
 }
 
 TEST(Logical, CastsToAndFromBool) {

@@ -45,7 +45,8 @@ TEST(OpTable, PropertiesAreConsistent) {
     // they are neither.
     const bool no_int8_form = op == OpType::kReduceMean || op == OpType::kReduceSum || op == OpType::kEqual ||
                               op == OpType::kLess || op == OpType::kGreater || op == OpType::kAnd ||
-                              op == OpType::kOr || op == OpType::kXor || op == OpType::kNot || op == OpType::kWhere;
+                              op == OpType::kOr || op == OpType::kXor || op == OpType::kNot || op == OpType::kWhere ||
+                              op == OpType::kReduceMax || op == OpType::kReduceMin;
     if (op == OpType::kLookup || no_int8_form) {
       EXPECT_EQ(op_flags(op), 0u);
     } else {

@@ -27,6 +27,9 @@ Every model comes from fixed seeds, so a re-run gives the same files. Models (OU
   distilbert_tiny_dynamic     distilbert_tiny dynamically quantized as ORT's quantize_dynamic writes it
   distilbert_tiny_qdq         distilbert_tiny with static QDQ (per-channel int8 weights, uint8 activations)
   rmsnorm_mlp                 T5/LLaMA-style RMSNorm (x.pow(2).mean(-1), rsqrt) around a SiLU MLP, d 32, S 12
+  pooling_heads               sentence-embedding and classifier heads on [2,12,32] with a float mask [2,12]:
+                              masked mean pooling (ReduceSum with axes as an input), F.normalize (ReduceL2), max
+                              pooling (ReduceMax), log_softmax, logsumexp, L1 normalize, a stable softmax by hand
 
 Dynamic int8 (ONNX Runtime's quantize_dynamic, QOperator form, op_types_to_quantize=["MatMul"],
 weight_type QInt8, per-tensor): each MatMul whose B is an initializer becomes
@@ -293,6 +296,29 @@ def rmsnorm_mlp(d=D_MODEL, ff=64):
     return Block()
 
 
+def pooling_heads(d=D_MODEL):
+    """Heads that reduce over the sequence or the features, as sentence-embedding and
+    classifier code writes them (opset 13: ReduceSum's axes are an input)."""
+    import torch
+    from torch import nn
+    import torch.nn.functional as F
+
+    class Heads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = nn.Linear(d, d)
+
+        def forward(self, x, mask):
+            h = self.proj(x)
+            m = mask.unsqueeze(-1)
+            mean_pooled = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            stable = torch.exp(h - h.amax(-1, keepdim=True))
+            return (F.normalize(mean_pooled, p=2, dim=1), h.max(1)[0], F.log_softmax(h, -1),
+                    torch.logsumexp(h, -1), F.normalize(h, p=1, dim=-1), stable / stable.sum(-1, keepdim=True))
+
+    return Heads()
+
+
 def vit_tiny():
     import torchvision
 
@@ -327,6 +353,15 @@ def padded_inputs(seq, seed):
     pad = np.zeros((1, seq), bool)
     pad[0, seq - int(rng.integers(1, 5)):] = True
     return [x, pad]
+
+
+def pooling_inputs(seed):
+    """x [2,12,32] and a float mask [2,12] of ones with the last 3 (row 0) and 6 (row 1) zeros."""
+    rng = np.random.default_rng(seed)
+    mask = np.ones((2, 12), np.float32)
+    mask[0, 9:] = 0
+    mask[1, 6:] = 0
+    return [rng.standard_normal((2, 12, D_MODEL)).astype(np.float32), mask]
 
 
 def bert_inputs(seed):
@@ -614,6 +649,8 @@ def specs():
                                 [bert_inputs(seed_of("calib") + i)[:2] for i in range(CALIB_COUNT)]),
         "rmsnorm_mlp": Spec("rmsnorm_mlp", rmsnorm_mlp, float_inputs([[1, s_post, D_MODEL]], seed_of("rmsnorm_mlp")),
                             ["input"], ["output"]),
+        "pooling_heads": Spec("pooling_heads", pooling_heads, pooling_inputs(seed_of("pooling_heads")),
+                              ["input", "mask"], ["embedding", "max_pooled", "log_probs", "logsumexp", "l1", "probs"]),
         "bert_tiny": Spec("bert_tiny", bert_tiny, bert_inputs(seed_of("bert_tiny")),
                           ["input_ids", "attention_mask", "token_type_ids"], ["sequence_output", "pooled_output"],
                           [bert_inputs(seed_of("calib") + i) for i in range(CALIB_COUNT)]),
@@ -649,6 +686,7 @@ MODELS = {
     "distilbert_tiny_dynamic": ("distilbert_tiny", "dynamic"),
     "distilbert_tiny_qdq": ("distilbert_tiny", "qdq"),
     "rmsnorm_mlp": ("rmsnorm_mlp", "float"),
+    "pooling_heads": ("pooling_heads", "float"),
 }
 
 

@@ -158,6 +158,9 @@ Status eval_const_more(const onnx::NodeProto& n, int opset,
       }
       r = std::move(ea);
     }
+  } else if (op == "Abs" && !x->is_float()) {  // integers: exact (T5's relative positions)
+    r = *x;
+    for (int64_t& v : r.i) v = v < 0 ? static_cast<int64_t>(0 - static_cast<uint64_t>(v)) : v;
   } else if ((op == "Pow" || op == "Sqrt" || op == "Reciprocal" || op == "Erf" || op == "Tanh" ||
               op == "Exp" || op == "Log" || op == "Abs" || op == "Sigmoid") &&
              !x->is_float()) {

@@ -10,9 +10,10 @@
 //  * Pow with a constant scalar exponent, Sqrt, Reciprocal, Exp, Log, Neg, Abs -> the IR
 //    unary ops (RMSNorm's x.pow(2) and rsqrt, a LayerNorm whose pieces are used
 //    elsewhere and so stay unfused).
-//  * ReduceMean / ReduceSum over any block of contiguous axes other than an image's
-//    spatial pair (that one stays a global pool: lower_ops.cc) -> IR ReduceMean /
-//    ReduceSum with keepdims, plus a Reshape for keepdims = 0.
+//  * ReduceMean / Sum / Max / Min over any block of contiguous axes other than an
+//    image's spatial pair (that one stays a global pool: lower_ops.cc) -> the IR reduce
+//    ops with keepdims, plus a Reshape for keepdims = 0; ReduceL1, ReduceL2,
+//    ReduceSumSquare and ReduceLogSumExp, and LogSoftmax, as their pieces.
 // Bool values are IR kBool tensors: one byte each. All results here keep ONNX order.
 #include <algorithm>
 #include <cmath>
@@ -142,8 +143,11 @@ Status Importer::LowerPow(const onnx::NodeProto& n) {
   return Status::Ok();
 }
 
-// ReduceMean / ReduceSum over contiguous axes (axes given, or all), not the spatial
-// pair of an image (LowerReduce keeps that one).
+// The reductions over contiguous axes (axes given, or all), not the spatial pair of an
+// image (LowerReduce keeps that one): ReduceMean / Sum / Max / Min as one IR op;
+// ReduceL1 (Abs, sum), ReduceL2 (x*x, sum, Sqrt), ReduceSumSquare (x*x, sum) and
+// ReduceLogSumExp (max m, then m + log(sum(exp(x - m))), ONNX Runtime's stable form) as
+// their pieces. keepdims = 0 adds a Reshape.
 Status Importer::LowerReduceAxes(const onnx::NodeProto& n, Ints axes, bool keepdims) {
   Value* x;
   EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
@@ -167,25 +171,103 @@ Status Importer::LowerReduceAxes(const onnx::NodeProto& n, Ints axes, bool keepd
   for (int64_t d = first + 1; d < last; ++d)
     if (!reduced[d] && x->shape[d] != 1)
       return Fail(n, StatusCode::kUnsupported, "the reduced axes must be contiguous");
-  int32_t x_ir, out;
+  int32_t x_ir;
   EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, false, &x_ir));
-  const OpType t = n.op_type() == "ReduceSum" ? OpType::kReduceSum : OpType::kReduceMean;
-  if (keepdims) {
-    EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, kept, &out, false));
-    Emit(n, "", t, {x_ir}, {out});
+  const std::string& op = n.op_type();
+  auto piece = [&](const std::string& suffix, const Shape& s, int32_t* ir) -> Status {
+    Status st = NewTensor(n.output(0) + "." + suffix, false, DType::kF32, s, ir);
+    if (!st.ok()) return Fail(n, st.code(), st.message());
+    if (s.size() == 4) plain_.insert(*ir);
     return Status::Ok();
+  };
+  // The reduction's value with kept dimensions: the node's output, or a piece before
+  // the Reshape that drops them.
+  int32_t result;
+  auto result_tensor = [&]() -> Status {
+    return keepdims ? OutputTensor(n, 0, DType::kF32, kept, &result, false) : piece("keepdims", kept, &result);
+  };
+  if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" || op == "ReduceMin") {
+    const OpType t = op == "ReduceMean"  ? OpType::kReduceMean
+                     : op == "ReduceSum" ? OpType::kReduceSum
+                     : op == "ReduceMax" ? OpType::kReduceMax
+                                         : OpType::kReduceMin;
+    EDGEQ_RETURN_IF_ERROR(result_tensor());
+    Emit(n, "", t, {x_ir}, {result});
+  } else if (op == "ReduceL1" || op == "ReduceL2" || op == "ReduceSumSquare") {
+    int32_t e;
+    EDGEQ_RETURN_IF_ERROR(piece(op == "ReduceL1" ? "abs" : "square", x->shape, &e));
+    Attrs square;
+    square.alpha = 2.f;  // Pow 2: x * x exactly
+    if (op == "ReduceL1") Emit(n, "abs", OpType::kAbs, {x_ir}, {e});
+    else Emit(n, "square", OpType::kPow, {x_ir}, {e}, square);
+    if (op == "ReduceL2") {
+      int32_t sum;
+      EDGEQ_RETURN_IF_ERROR(piece("sum", kept, &sum));
+      Emit(n, "sum", OpType::kReduceSum, {e}, {sum});
+      EDGEQ_RETURN_IF_ERROR(result_tensor());
+      Emit(n, "", OpType::kSqrt, {sum}, {result});
+    } else {
+      EDGEQ_RETURN_IF_ERROR(result_tensor());
+      Emit(n, "", OpType::kReduceSum, {e}, {result});
+    }
+  } else if (op == "ReduceLogSumExp") {
+    int32_t m, d, e, sum, lg;
+    EDGEQ_RETURN_IF_ERROR(piece("max", kept, &m));
+    EDGEQ_RETURN_IF_ERROR(piece("shifted", x->shape, &d));
+    EDGEQ_RETURN_IF_ERROR(piece("exp", x->shape, &e));
+    EDGEQ_RETURN_IF_ERROR(piece("sum", kept, &sum));
+    EDGEQ_RETURN_IF_ERROR(piece("log", kept, &lg));
+    Emit(n, "max", OpType::kReduceMax, {x_ir}, {m});
+    Emit(n, "shift", OpType::kSub, {x_ir, m}, {d});
+    Emit(n, "exp", OpType::kExp, {d}, {e});
+    Emit(n, "sum", OpType::kReduceSum, {e}, {sum});
+    Emit(n, "log", OpType::kLog, {sum}, {lg});
+    EDGEQ_RETURN_IF_ERROR(result_tensor());
+    Emit(n, "", OpType::kAdd, {lg, m}, {result});
+  } else {
+    return Fail(n, StatusCode::kUnsupported, "operator is not supported");
   }
-  int32_t k_ir;
-  Status s = NewTensor(n.output(0) + ".keepdims", false, DType::kF32, kept, &k_ir);
-  if (!s.ok()) return Fail(n, s.code(), s.message());
-  if (kept.size() == 4) plain_.insert(k_ir);
-  Emit(n, "", t, {x_ir}, {k_ir});
+  if (keepdims) return Status::Ok();
   Value kv;
   kv.kind = ValueKind::kTensor;
   kv.shape = kept;
-  kv.ir = k_ir;
+  kv.ir = result;
+  int32_t out;
   EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, kv, dropped, n.output(0), &out));
   DefineTensor(n.output(0), TensorProto::FLOAT, dropped, out);
+  return Status::Ok();
+}
+
+// LogSoftmax as its stable pieces: d = x - max(x), y = d - log(sum(exp(d))) over the
+// axis (before opset 13: over every axis from `axis` on, the input seen as 2-D).
+Status Importer::LowerLogSoftmax(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+  const size_t r = x->shape.size();
+  if (r == 0 || r > 6) return Fail(n, StatusCode::kUnsupported, "input rank must be 1 to 6");
+  int64_t axis;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "axis", opset_ >= 13 ? -1 : 1, &axis));
+  Status s = normalize_axis(axis, r, &axis);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  Shape kept = x->shape;
+  for (size_t d = static_cast<size_t>(axis); d < (opset_ >= 13 ? static_cast<size_t>(axis) + 1 : r); ++d) kept[d] = 1;
+  int32_t x_ir, m, d, e, sum, lg, out;
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, false, &x_ir));
+  const std::pair<const char*, std::pair<const Shape*, int32_t*>> pieces[] = {
+      {"max", {&kept, &m}}, {"shifted", {&x->shape, &d}}, {"exp", {&x->shape, &e}},
+      {"sum", {&kept, &sum}}, {"log", {&kept, &lg}}};
+  for (const auto& p : pieces) {
+    s = NewTensor(n.output(0) + "." + p.first, false, DType::kF32, *p.second.first, p.second.second);
+    if (!s.ok()) return Fail(n, s.code(), s.message());
+    if (r == 4) plain_.insert(*p.second.second);
+  }
+  Emit(n, "max", OpType::kReduceMax, {x_ir}, {m});
+  Emit(n, "shift", OpType::kSub, {x_ir, m}, {d});
+  Emit(n, "exp", OpType::kExp, {d}, {e});
+  Emit(n, "sum", OpType::kReduceSum, {e}, {sum});
+  Emit(n, "log", OpType::kLog, {sum}, {lg});
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, x->shape, &out, false));
+  Emit(n, "", OpType::kSub, {d, lg}, {out});
   return Status::Ok();
 }
 

@@ -1188,7 +1188,8 @@ Status Importer::LowerReduce(const onnx::NodeProto& n) {
   const size_t r = x->shape.size();
   Ints axes;
   bool have = false;
-  if (opset_ >= 18)
+  // Axes are an input from opset 13 for ReduceSum, from opset 18 for the others.
+  if (opset_ >= 18 || (n.op_type() == "ReduceSum" && opset_ >= 13))
     EDGEQ_RETURN_IF_ERROR(ConstInts(n, 1, &axes, &have));
   else
     EDGEQ_RETURN_IF_ERROR(attr_ints(n, "axes", &axes, &have));
@@ -1203,10 +1204,8 @@ Status Importer::LowerReduce(const onnx::NodeProto& n) {
   axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
   if (noop_empty && axes.empty()) return LowerPassThrough(n);
   const bool spatial = r == 4 && axes == Ints{2, 3} && Nhwc(*x);
-  if (!spatial && n.op_type() != "ReduceMax") return LowerReduceAxes(n, axes, keepdims != 0);
-  if (r != 4 || axes != Ints{2, 3})
-    return Fail(n, StatusCode::kUnsupported,
-                "ReduceMax: only a reduction over the spatial axes [2, 3] of a rank-4 tensor is supported");
+  if (!spatial || (n.op_type() != "ReduceMean" && n.op_type() != "ReduceMax"))
+    return LowerReduceAxes(n, axes, keepdims != 0);
   int32_t x_ir, pooled;
   EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, true, &x_ir));
   const Shape kept = {x->shape[0], x->shape[1], 1, 1};
@@ -1284,6 +1283,12 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"Not", &Importer::LowerLogical},
       {"Where", &Importer::LowerWhere},
       {"ReduceSum", &Importer::LowerReduce},
+      {"ReduceMin", &Importer::LowerReduce},
+      {"ReduceL1", &Importer::LowerReduce},
+      {"ReduceL2", &Importer::LowerReduce},
+      {"ReduceSumSquare", &Importer::LowerReduce},
+      {"ReduceLogSumExp", &Importer::LowerReduce},
+      {"LogSoftmax", &Importer::LowerLogSoftmax},
       {"Softmax", &Importer::LowerSoftmax},
       {"MaxPool", &Importer::LowerPool},
       {"AveragePool", &Importer::LowerPool},

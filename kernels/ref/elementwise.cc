@@ -272,6 +272,30 @@ float unary_value(UnaryOp op, float x, float alpha, float beta) {
 }
 
 void unary_f32(UnaryOp op, float alpha, float beta, size_t n, const float* in, float* out) {
+  // The one-instruction functions as plain loops (the expressions of unary_value, so the
+  // same values), the others through unary_value.
+  switch (op) {
+    case UnaryOp::kNeg:
+      for (size_t i = 0; i < n; ++i) out[i] = -in[i];
+      return;
+    case UnaryOp::kAbs:
+      for (size_t i = 0; i < n; ++i) out[i] = std::fabs(in[i]);
+      return;
+    case UnaryOp::kSqrt:
+      for (size_t i = 0; i < n; ++i) out[i] = std::sqrt(in[i]);
+      return;
+    case UnaryOp::kReciprocal:
+      for (size_t i = 0; i < n; ++i) out[i] = 1.f / in[i];
+      return;
+    case UnaryOp::kPow:
+      if (alpha == 2.f) {
+        for (size_t i = 0; i < n; ++i) out[i] = in[i] * in[i];
+        return;
+      }
+      break;
+    default:
+      break;
+  }
   for (size_t i = 0; i < n; ++i) out[i] = unary_value(op, in[i], alpha, beta);
 }
 

@@ -3,6 +3,7 @@
 // These run on the small tensors attention masks are made of (and on a score tensor
 // when a mask is applied with Where), so the walk goes a row of the innermost output
 // dimension at a time: one offset update per row, a strided loop inside.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -106,21 +107,103 @@ void logical(LogicalOp op, const BroadcastN<2>& bc, const uint8_t* a, const uint
   });
 }
 
-void where(const BroadcastN<3>& bc, size_t elem_size, const uint8_t* cond, const void* x, const void* y,
-           void* out) {
-  const uint8_t* px = static_cast<const uint8_t*>(x);
-  const uint8_t* py = static_cast<const uint8_t*>(y);
-  uint8_t* po = static_cast<uint8_t*>(out);
+namespace {
+
+// One row with unit condition stride and compile-time value strides of 0 or 1 (a
+// constant fill or a contiguous row): a loop the compiler turns into vector blends.
+template <typename T, int kSx, int kSy>
+void where_row(const uint8_t* c, const T* x, const T* y, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = c[i] != 0 ? x[i * kSx] : y[i * kSy];
+}
+
+// Where on elements of type T (a copy of the chosen element: any bit pattern, NaN
+// included, passes unchanged).
+template <typename T>
+void where_typed(const BroadcastN<3>& bc, const uint8_t* cond, const T* x, const T* y, T* out) {
   for_each_row(bc, [&](int64_t o, const int64_t* off, int64_t n, const int64_t* st) {
-    for (int64_t i = 0; i < n; ++i) {
-      const uint8_t* src = cond[off[0] + i * st[0]] != 0 ? px + (off[1] + i * st[1]) * elem_size
-                                                          : py + (off[2] + i * st[2]) * elem_size;
-      std::memcpy(po + (o + i) * elem_size, src, elem_size);
+    const uint8_t* c = cond + off[0];
+    const T* px = x + off[1];
+    const T* py = y + off[2];
+    T* po = out + o;
+    if (st[0] == 0) {  // one condition for the row (a mask broadcast over the scores' rows)
+      const T* src = *c != 0 ? px : py;
+      const int64_t s = *c != 0 ? st[1] : st[2];
+      if (s == 0) {
+        std::fill(po, po + n, *src);
+      } else {
+        for (int64_t i = 0; i < n; ++i) po[i] = src[i * s];
+      }
+      return;
     }
+    if (st[0] == 1 && st[1] <= 1 && st[2] <= 1) {
+      if (st[1] == 1 && st[2] == 1) where_row<T, 1, 1>(c, px, py, po, n);
+      else if (st[1] == 1) where_row<T, 1, 0>(c, px, py, po, n);
+      else if (st[2] == 1) where_row<T, 0, 1>(c, px, py, po, n);
+      else where_row<T, 0, 0>(c, px, py, po, n);
+      return;
+    }
+    for (int64_t i = 0; i < n; ++i) po[i] = c[i * st[0]] != 0 ? px[i * st[1]] : py[i * st[2]];
   });
 }
 
-void reduce_f32(bool mean, int64_t outer, int64_t count, int64_t inner, const float* in, float* out) {
+}  // namespace
+
+void where(const BroadcastN<3>& bc, size_t elem_size, const uint8_t* cond, const void* x, const void* y,
+           void* out) {
+  switch (elem_size) {
+    case 1:
+      where_typed(bc, cond, static_cast<const uint8_t*>(x), static_cast<const uint8_t*>(y), static_cast<uint8_t*>(out));
+      break;
+    case 4:
+      where_typed(bc, cond, static_cast<const uint32_t*>(x), static_cast<const uint32_t*>(y),
+                  static_cast<uint32_t*>(out));
+      break;
+    default:
+      where_typed(bc, cond, static_cast<const uint64_t*>(x), static_cast<const uint64_t*>(y),
+                  static_cast<uint64_t*>(out));
+      break;
+  }
+}
+
+namespace {
+
+// The largest (kMax) or smallest element of a slice, NaN when any is NaN.
+template <typename Get>
+float extreme(bool max, int64_t count, const Get& get) {
+  float m = get(0);
+  for (int64_t k = 1; k < count && !std::isnan(m); ++k) {
+    const float v = get(k);
+    if (std::isnan(v) || (max ? v > m : v < m)) m = v;
+  }
+  return m;
+}
+
+}  // namespace
+
+void reduce_f32(ReduceOp op, int64_t outer, int64_t count, int64_t inner, const float* in, float* out) {
+  if (op == ReduceOp::kMax || op == ReduceOp::kMin) {
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        const float* x = in + o * count * inner + i;
+        out[o * inner + i] = extreme(op == ReduceOp::kMax, count, [&](int64_t k) { return x[k * inner]; });
+      }
+    return;
+  }
+  const bool mean = op == ReduceOp::kMean;
+  if (inner == 1) {  // rows: 16 lanes, folded by halves (as layer_norm_f32 sums)
+    for (int64_t o = 0; o < outer; ++o) {
+      const float* x = in + o * count;
+      float lane[16] = {};
+      int64_t k = 0;
+      for (; k + 16 <= count; k += 16)
+        for (int l = 0; l < 16; ++l) lane[l] += x[k + l];
+      for (int l = 0; k + l < count; ++l) lane[l] += x[k + l];
+      for (int half = 8; half >= 1; half /= 2)
+        for (int l = 0; l < half; ++l) lane[l] += lane[l + half];
+      out[o] = mean ? lane[0] / static_cast<float>(count) : lane[0];
+    }
+    return;
+  }
   for (int64_t o = 0; o < outer; ++o) {
     const float* x = in + o * count * inner;
     for (int64_t i = 0; i < inner; ++i) {

@@ -347,12 +347,17 @@ template <typename T>
 void compare(LogicalOp op, const BroadcastN<2>& bc, const T* a, const T* b, uint8_t* out);
 // kAnd, kOr, kXor on bools; kNot of `a` (b unused, bc's second input ignored).
 void logical(LogicalOp op, const BroadcastN<2>& bc, const uint8_t* a, const uint8_t* b, uint8_t* out);
-// out[i] = cond[i] ? x[i] : y[i] for elements of `elem_size` bytes (inputs in that order).
+// out[i] = cond[i] ? x[i] : y[i] for elements of `elem_size` bytes, 1, 4 or 8 (inputs in
+// that order): the chosen element's bits are copied.
 void where(const BroadcastN<3>& bc, size_t elem_size, const uint8_t* cond, const void* x, const void* y,
            void* out);
 // Over `count` consecutive blocks of `inner` elements of each of `outer` slices:
-// out[o, i] = the float sum of in[o, 0.., i] in index order (mean: that sum / float(count)).
-void reduce_f32(bool mean, int64_t outer, int64_t count, int64_t inner, const float* in, float* out);
+// out[o, i] = the float sum of in[o, 0.., i] in index order (mean: that sum / float(count)),
+// except for inner == 1 (a row), summed as layer_norm_f32 sums: element k added to lane
+// k % 16 in order, the lanes folded by halves into lane 0. Max and min: the largest /
+// smallest element, NaN when any element is NaN (-0 and +0 as the first met).
+enum class ReduceOp : uint8_t { kSum, kMean, kMax, kMin };
+void reduce_f32(ReduceOp op, int64_t outer, int64_t count, int64_t inner, const float* in, float* out);
 // Casts to and from bool: x != 0 (NaN: true), and 0/1.
 template <typename From>
 void cast_to_bool(size_t n, const From* in, uint8_t* out);

@@ -121,8 +121,11 @@ class Reduce : public PreparedOp {
     inner_ = product(x, last + 1, x.size());
   }
   void run(uint8_t* const* p) override {
-    ref::reduce_f32(n_.op == OpType::kReduceMean, outer_, count_, inner_, at<float>(p, n_.inputs[0]),
-                    at<float>(p, n_.outputs[0]));
+    const ref::ReduceOp op = n_.op == OpType::kReduceMean  ? ref::ReduceOp::kMean
+                             : n_.op == OpType::kReduceMax ? ref::ReduceOp::kMax
+                             : n_.op == OpType::kReduceMin ? ref::ReduceOp::kMin
+                                                           : ref::ReduceOp::kSum;
+    ref::reduce_f32(op, outer_, count_, inner_, at<float>(p, n_.inputs[0]), at<float>(p, n_.outputs[0]));
   }
 
  private:
