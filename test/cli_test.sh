@@ -146,6 +146,24 @@ expect_ok "convert --shape" "$edgeq" convert "$bert" -o "$work/bert.edgeq" \
 expect_ok "info bert" "$edgeq" info "$work/bert.edgeq"
 grep -q "input  'input_ids' s64 \[1,16\]" "$work/out" && ok || bad "bert input is not s64 [1,16]: $(head -8 "$work/out")"
 expect_error "convert --shape bad" "not a positive integer" "$edgeq" convert "$bert" -o "$work/bert2.edgeq" --shape input_ids=1xq
+expect_ok "convert --shape once per input" "$edgeq" convert "$bert" -o "$work/bert3.edgeq" \
+  --shape input_ids=1x16 --shape attention_mask=1x16 --shape token_type_ids=1x16
+cmp -s "$work/bert.edgeq" "$work/bert3.edgeq" && ok || bad "--shape given once per input wrote another file"
+
+# A bool padding mask: NPY 'b1' data for a bool input, and bench's all-false mask.
+padmask="$data/transformer/encoder_padmask"
+expect_ok "convert bool mask model" "$edgeq" convert "$padmask.onnx" -o "$work/padmask.edgeq"
+expect_ok "run bool mask" "$edgeq" run "$work/padmask.edgeq" -i "$padmask.input0.npy" "$padmask.input1.npy" \
+  -o "$work/padmask_out.npy"
+/usr/bin/python3 -c "
+import numpy as np, sys
+a, b = np.load('$work/padmask_out.npy'), np.load('$padmask.ort.npy')
+sys.exit(0 if a.shape == b.shape and np.abs(a - b).max() <= 1e-4 * max(1, np.abs(b).max()) else 1)" \
+  && ok || bad "edgeq run on the bool mask model differs from ONNX Runtime"
+expect_error "run bool mask with float data" "takes int64 or int32 values or bools" \
+  "$edgeq" run "$work/padmask.edgeq" -i "$padmask.input0.npy" "$padmask.input0.npy"
+expect_ok "bench bool mask" "$edgeq" bench "$work/padmask.edgeq" --runs 2
+grep -q "'pad' bool \[1,12\] (random, fixed seed, all false)" "$work/out" && ok || bad "bench does not say the mask is all false: $(grep input "$work/out")"
 echo "this is not protobuf" > "$work/garbage.onnx"
 expect_error "convert garbage" "error" "$edgeq" convert "$work/garbage.onnx" -o "$work/garbage.edgeq"
 [ ! -e "$work/garbage.edgeq" ] && ok || bad "a failed conversion left a file"

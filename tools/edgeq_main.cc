@@ -86,7 +86,9 @@ void add_convert_command(CLI::App& app, cli::Commands* commands) {
   c->add_flag("--float-io", conv->float_io, "keep float graph inputs/outputs (quantize inside the model)");
   c->add_option("--batch", conv->batch, "batch size for a symbolic batch dimension")->check(CLI::Range(1, 4096));
   c->add_option("--shape", conv->shapes,
-                "shapes of graph inputs with symbolic dimensions (e.g. ids=1x128,mask=1x128)");
+                "shapes of graph inputs with symbolic dimensions (e.g. ids=1x128,mask=1x128, or the flag "
+                "once per input)")
+      ->join(',');
   c->add_option("--pack", conv->pack,
                 "store the weights pre-packed for these kernel levels (comma-separated, e.g. avx512vnni,neondot)");
   commands->push_back({c, [conv] { return cmd_convert(*conv); }});
