@@ -31,7 +31,9 @@
 //                  acc = sum_k (x - zx)(w - zw[c]) exactly in int32 (wrapping), then in float
 //                  y = clamp(float(acc) * (sx * sw[c]) + B[c]): the scale product rounded
 //                  first, the multiply and the add each rounded (ref::qfully_connected_float).
-//  Add Sub Mul Div numpy broadcasting of A and B. act_min/max.
+//  Add Sub Mul Div numpy broadcasting of A and B. act_min/max. Add, Sub and Mul also on S32
+//                  or S64 A, B and Y (ids and positions: wrapping two's-complement arithmetic,
+//                  act_min/max unbounded).
 //  Relu Clip LeakyRelu Sigmoid HardSigmoid HardSwish Tanh Erf Softplus Elu Gelu Mish
 //                  elementwise; Clip: [alpha, beta] = [min, max]; LeakyRelu: alpha;
 //                  HardSigmoid: max(0, min(1, alpha*x + beta)); Elu: alpha; Gelu: alpha 0
@@ -92,6 +94,8 @@
 //  Equal Less Greater  numpy broadcasting of A and B (both F32, S32, S64 or Bool; not
 //                  quantized) -> Bool.
 //  And Or Xor Not  Bool -> Bool (Not: one input); And/Or/Xor broadcast.
+//  CumSum          running sums along `axis` (F32 in float in index order; S32/S64 wrapping):
+//                  Y[.., i, ..] = X[.., 0, ..] + ... + X[.., i, ..] (RoBERTa's position ids).
 //  Where           in: C (Bool), X, Y (same dtype; quantized: equal parameters, which Y
 //                  keeps). Out[i] = C[i] ? X[i] : Y[i], the three broadcast (numpy).
 //
@@ -185,6 +189,7 @@ enum OpFlag : uint32_t {
   X(Not, NONE, logical, logical, 0)                                                                              \
   X(Where, NONE, where, where, 0)                                                                              \
   X(ReduceMax, NONE, reduce, reduce, 0)                                                                          \
-  X(ReduceMin, NONE, reduce, reduce, 0)
+  X(ReduceMin, NONE, reduce, reduce, 0)                                                                          \
+  X(CumSum, AxisOptions, cumsum, cumsum, 0)
 
 }  // namespace edgeq

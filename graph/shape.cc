@@ -207,6 +207,18 @@ Status broadcast_shape(const NodeChecker& c, const Shape& a, const Shape& b, Sha
 Status infer_binary(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(2, 2, 1, 1));
   const Tensor &a = c.in(0), &b = c.in(1), &y = c.out(0);
+  if (is_index_type(a.dtype)) {  // integer arithmetic on ids and positions
+    EDGEQ_RETURN_IF_ERROR(c.same_kind(a, b));
+    EDGEQ_RETURN_IF_ERROR(c.same_kind(a, y));
+    if (n.op == OpType::kDiv) return c.fail("integer division is not supported");
+    if (!std::isinf(n.attrs.act_min) || !std::isinf(n.attrs.act_max)) return c.fail("integer ops take no clamp");
+    for (const Tensor* t : {&a, &b, &y})
+      if (!t->quant.empty()) return c.fail("tensor '" + t->name + "' is quantized");
+    Shape s;
+    EDGEQ_RETURN_IF_ERROR(broadcast_shape(c, a.shape, b.shape, &s));
+    outs->push_back(s);
+    return Status::Ok();
+  }
   for (const Tensor* t : {&a, &b, &y}) EDGEQ_RETURN_IF_ERROR(c.activation(*t));
   EDGEQ_RETURN_IF_ERROR(c.same_kind(a, y));
   EDGEQ_RETURN_IF_ERROR(c.same_kind(b, y));
@@ -551,6 +563,18 @@ Status infer_where(const NodeChecker& c, const Node&, std::vector<Shape>* outs) 
   EDGEQ_RETURN_IF_ERROR(broadcast_shape(c, cond.shape, x.shape, &s));
   EDGEQ_RETURN_IF_ERROR(broadcast_shape(c, s, y.shape, &t));
   outs->push_back(t);
+  return Status::Ok();
+}
+
+Status infer_cumsum(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+  const Tensor &x = c.in(0), &y = c.out(0);
+  if ((x.dtype != DType::kF32 && !is_index_type(x.dtype)) || !x.quant.empty())
+    return c.fail("tensor '" + x.name + "' has dtype " + dtype_name(x.dtype) + " (f32, s32 or s64)");
+  EDGEQ_RETURN_IF_ERROR(c.same_kind(x, y));
+  if (x.shape.empty() || x.shape.size() > 6) return c.fail("rank must be 1 to 6");
+  EDGEQ_RETURN_IF_ERROR(normalize_axis(c, n.attrs.axis, x.shape.size()));
+  outs->push_back(x.shape);
   return Status::Ok();
 }
 

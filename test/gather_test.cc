@@ -435,12 +435,13 @@ TEST(IntegerInputs, LoaderRefusesIntegerTensorsInArithmetic) {
     const int32_t x = g.add_tensor(make_tensor("x", in, shape));
     const int32_t y = g.add_tensor(make_tensor("y", out, shape));
     g.nodes.push_back(make_node("n", op, {x}, {y}));
-    if (op == OpType::kAdd || op == OpType::kMatMul) g.nodes[0].inputs.push_back(x);
+    if (op == OpType::kDiv || op == OpType::kMatMul) g.nodes[0].inputs.push_back(x);
     g.inputs = {x};
     g.outputs = {y};
     return g;
   };
-  for (OpType op : {OpType::kRelu, OpType::kSigmoid, OpType::kAdd, OpType::kSoftmax, OpType::kMaxPool2D,
+  // (Integer Add, Sub and Mul are allowed: position ids. Division is not.)
+  for (OpType op : {OpType::kRelu, OpType::kSigmoid, OpType::kDiv, OpType::kSoftmax, OpType::kMaxPool2D,
                     OpType::kGlobalAvgPool, OpType::kDequantize, OpType::kLookup, OpType::kMatMul,
                     OpType::kLayerNorm}) {
     for (DType t : {DType::kS64, DType::kS32}) {

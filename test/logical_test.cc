@@ -189,6 +189,39 @@ TEST(Logical, ReduceMaxAndMin) {
   EXPECT_EQ(mn[3], -1.f);
 }
 
+TEST(Logical, IntegerArithmeticWrapsAndBroadcasts) {
+  const Shape a_shape = {2, 3}, b_shape = {3}, out = {2, 3};
+  const ref::BroadcastN<2> bc = broadcast<2>({a_shape, b_shape}, out);
+  const int64_t big = std::numeric_limits<int64_t>::max();
+  const int64_t a[6] = {1, 2, 3, big, -4, 5};
+  const int64_t b[3] = {10, 1, -2};
+  int64_t y[6];
+  ref::binary_int<int64_t>(ref::BinaryOp::kAdd, bc, a, b, y);
+  EXPECT_EQ(std::vector<int64_t>(y, y + 6), (std::vector<int64_t>{11, 3, 1, std::numeric_limits<int64_t>::min() + 9, -3, 3}));
+  ref::binary_int<int64_t>(ref::BinaryOp::kMul, bc, a, b, y);
+  const int64_t wrapped = static_cast<int64_t>(static_cast<uint64_t>(big) * 10u);  // -10 in two's complement
+  EXPECT_EQ(std::vector<int64_t>(y, y + 6), (std::vector<int64_t>{10, 2, -6, wrapped, -4, -10}));
+  const int32_t a32[6] = {7, 0, -1, 2, 2, 2};
+  const int32_t b32[3] = {1, 2, 3};
+  int32_t y32[6];
+  ref::binary_int<int32_t>(ref::BinaryOp::kSub, bc, a32, b32, y32);
+  EXPECT_EQ(std::vector<int32_t>(y32, y32 + 6), (std::vector<int32_t>{6, -2, -4, 1, 0, -1}));
+}
+
+// RoBERTa's position ids: cumsum of the non-padding flags along the sequence.
+TEST(Logical, CumSumAlongAnAxis) {
+  const int32_t flags[8] = {1, 1, 1, 0, 1, 0, 1, 1};  // [2, 4], along axis 1
+  int32_t y[8];
+  ref::cumsum<int32_t>(2, 4, 1, flags, y);
+  EXPECT_EQ(std::vector<int32_t>(y, y + 8), (std::vector<int32_t>{1, 2, 3, 3, 1, 1, 2, 3}));
+  ref::cumsum<int32_t>(1, 2, 4, flags, y);  // along axis 0 of [2, 4]
+  EXPECT_EQ(std::vector<int32_t>(y, y + 8), (std::vector<int32_t>{1, 1, 1, 0, 2, 1, 2, 1}));
+  const float f[4] = {0.5f, 0.25f, -1.f, 1e8f};
+  float fy[4];
+  ref::cumsum<float>(1, 4, 1, f, fy);
+  EXPECT_EQ(std::vector<float>(fy, fy + 4), (std::vector<float>{0.5f, 0.75f, -0.25f, -0.25f + 1e8f}));
+}
+
 TEST(Logical, CastsToAndFromBool) {
   const float f[4] = {0.f, -0.f, std::numeric_limits<float>::quiet_NaN(), -2.5f};
   uint8_t b[4];

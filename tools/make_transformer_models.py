@@ -27,6 +27,9 @@ Every model comes from fixed seeds, so a re-run gives the same files. Models (OU
   distilbert_tiny_dynamic     distilbert_tiny dynamically quantized as ORT's quantize_dynamic writes it
   distilbert_tiny_qdq         distilbert_tiny with static QDQ (per-channel int8 weights, uint8 activations)
   rmsnorm_mlp                 T5/LLaMA-style RMSNorm (x.pow(2).mean(-1), rsqrt) around a SiLU MLP, d 32, S 12
+  roberta_tiny                bert_tiny written as RobertaModel: position ids from the ids (ne(pad), CumSum, integer
+                              Mul and Add at run time), inputs ids with padding tokens and the attention mask
+  roberta_tiny_dynamic        roberta_tiny dynamically quantized as ORT's quantize_dynamic writes it
   pooling_heads               sentence-embedding and classifier heads on [2,12,32] with a float mask [2,12]:
                               masked mean pooling (ReduceSum with axes as an input), F.normalize (ReduceL2), max
                               pooling (ReduceMax), log_softmax, logsumexp, L1 normalize, a stable softmax by hand
@@ -138,9 +141,11 @@ def mha():
     return Mha()
 
 
-def bert_tiny(d=D_MODEL, heads=2, ff=64, layers=2, vocab=BERT_VOCAB, positions=64):
+def bert_tiny(d=D_MODEL, heads=2, ff=64, layers=2, vocab=BERT_VOCAB, positions=64, roberta=False):
     """A BERT-style encoder written like Hugging Face's BertModel, at toy size by default
-    (the benchmark models of make_transformer_bench_models.py pass larger shapes)."""
+    (the benchmark models of make_transformer_bench_models.py pass larger shapes).
+    roberta: position ids computed from the token ids as RobertaModel does (a running
+    count of the non-padding tokens after padding_idx 1), no token types."""
     import torch
     from torch import nn
     import torch.nn.functional as F
@@ -178,10 +183,15 @@ def bert_tiny(d=D_MODEL, heads=2, ff=64, layers=2, vocab=BERT_VOCAB, positions=6
             self.pooler = nn.Linear(d, d)
             self.register_buffer("position_ids", torch.arange(self.position.num_embeddings).unsqueeze(0))
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
             seq = input_ids.shape[1]
-            x = (self.word(input_ids) + self.position(self.position_ids[:, :seq])
-                 + self.token_type(token_type_ids))
+            if roberta:
+                not_pad = input_ids.ne(1).int()
+                position_ids = (torch.cumsum(not_pad, dim=1).type_as(not_pad) * not_pad).long() + 1
+                x = self.word(input_ids) + self.position(position_ids)
+            else:
+                x = (self.word(input_ids) + self.position(self.position_ids[:, :seq])
+                     + self.token_type(token_type_ids))
             x = self.emb_norm(x)
             ext_mask = (1.0 - attention_mask[:, None, None, :].float()) * -10000.0
             for layer in self.layers:
@@ -353,6 +363,14 @@ def padded_inputs(seq, seed):
     pad = np.zeros((1, seq), bool)
     pad[0, seq - int(rng.integers(1, 5)):] = True
     return [x, pad]
+
+
+def roberta_inputs(seed):
+    """bert_inputs' ids and mask with the masked positions holding the padding id 1."""
+    ids, mask, _ = bert_inputs(seed)
+    ids[ids == 1] = 2
+    ids[mask == 0] = 1
+    return [ids, mask]
 
 
 def pooling_inputs(seed):
@@ -649,6 +667,9 @@ def specs():
                                 [bert_inputs(seed_of("calib") + i)[:2] for i in range(CALIB_COUNT)]),
         "rmsnorm_mlp": Spec("rmsnorm_mlp", rmsnorm_mlp, float_inputs([[1, s_post, D_MODEL]], seed_of("rmsnorm_mlp")),
                             ["input"], ["output"]),
+        "roberta_tiny": Spec("roberta_tiny", lambda: bert_tiny(roberta=True), roberta_inputs(seed_of("roberta_tiny")),
+                             ["input_ids", "attention_mask"], ["sequence_output", "pooled_output"],
+                             [roberta_inputs(seed_of("calib") + i) for i in range(CALIB_COUNT)]),
         "pooling_heads": Spec("pooling_heads", pooling_heads, pooling_inputs(seed_of("pooling_heads")),
                               ["input", "mask"], ["embedding", "max_pooled", "log_probs", "logsumexp", "l1", "probs"]),
         "bert_tiny": Spec("bert_tiny", bert_tiny, bert_inputs(seed_of("bert_tiny")),
@@ -687,6 +708,8 @@ MODELS = {
     "distilbert_tiny_qdq": ("distilbert_tiny", "qdq"),
     "rmsnorm_mlp": ("rmsnorm_mlp", "float"),
     "pooling_heads": ("pooling_heads", "float"),
+    "roberta_tiny": ("roberta_tiny", "float"),
+    "roberta_tiny_dynamic": ("roberta_tiny", "dynamic"),
 }
 
 

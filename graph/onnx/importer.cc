@@ -173,7 +173,8 @@ const onnx::NodeProto* Importer::IntegerMisuse(const std::string& value, int dep
     for (const auto& o : u->output()) live |= live_.count(o) > 0;
     if (!live) continue;
     static const std::set<std::string> kTakesIntegers = {"Cast", "Shape", "Size", "Equal", "Less", "Greater",
-                                                         "LessOrEqual", "GreaterOrEqual", "Where", "Expand"};
+                                                         "LessOrEqual", "GreaterOrEqual", "Where", "Expand",
+                                                         "CumSum", "Add", "Sub", "Mul"};
     if (kTakesIntegers.count(u->op_type())) continue;
     if (u->op_type() == "Gather" && u->input_size() > 1 && u->input(1) == value &&
         u->input(0) != value)

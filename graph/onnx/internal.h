@@ -212,6 +212,8 @@ class Importer {
   Status LowerPow(const onnx::NodeProto& n);
   Status LowerReduceAxes(const onnx::NodeProto& n, std::vector<int64_t> axes, bool keepdims);
   Status LowerLogSoftmax(const onnx::NodeProto& n);
+  Status LowerIntegerBinary(const onnx::NodeProto& n, Value* a, Value* b);
+  Status LowerCumSum(const onnx::NodeProto& n);
   Status LowerQuantizedGather(const onnx::NodeProto& n, const Value& data, const Value& idx);
   Status LowerLayerNorm(const onnx::NodeProto& n);
   Status LowerDynamicQuantize(const onnx::NodeProto& n);

@@ -238,6 +238,48 @@ Status Importer::LowerReduceAxes(const onnx::NodeProto& n, Ints axes, bool keepd
   return Status::Ok();
 }
 
+// Add, Sub, Mul of two int32 or two int64 values, at least one computed at run time
+// (position ids from token ids, as RoBERTa computes them): wrapping integer ops.
+Status Importer::LowerIntegerBinary(const onnx::NodeProto& n, Value* a, Value* b) {
+  const std::string& op = n.op_type();
+  if (op == "Div") return Fail(n, StatusCode::kUnsupported, "integer division of a run-time value is not supported");
+  Shape shape;
+  std::vector<int32_t> irs;
+  EDGEQ_RETURN_IF_ERROR(MaskOperands(n, {a, b}, &shape, &irs));
+  int32_t out;
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, mask_dtype(a->type), shape, &out, false));
+  Emit(n, "", op == "Add" ? OpType::kAdd : op == "Sub" ? OpType::kSub : OpType::kMul, irs, {out});
+  return Status::Ok();
+}
+
+// CumSum along a constant axis (float, int32 or int64), not exclusive, not reversed.
+Status Importer::LowerCumSum(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  if (x->type != TensorProto::FLOAT && x->type != TensorProto::INT64 && x->type != TensorProto::INT32)
+    return Fail(n, StatusCode::kUnsupported, std::string("input type ") + onnx_type_name(x->type) +
+                                                 " (supported: float, int32, int64)");
+  Ints axis;
+  bool have = false;
+  EDGEQ_RETURN_IF_ERROR(ConstInts(n, 1, &axis, &have));
+  if (!have || axis.size() != 1) return Fail(n, StatusCode::kInvalidModel, "the axis must be a constant scalar");
+  int64_t exclusive, reverse;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "exclusive", 0, &exclusive));
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "reverse", 0, &reverse));
+  if (exclusive || reverse) return Fail(n, StatusCode::kUnsupported, "exclusive or reverse sums are not supported");
+  const size_t r = x->shape.size();
+  if (r == 0 || r > 6) return Fail(n, StatusCode::kUnsupported, "input rank must be 1 to 6");
+  Status s = normalize_axis(axis[0], r, &axis[0]);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  int32_t x_ir, out;
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, false, &x_ir));
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, mask_dtype(x->type), x->shape, &out, false));
+  Attrs a;
+  a.axis = static_cast<int32_t>(axis[0]);
+  Emit(n, "", OpType::kCumSum, {x_ir}, {out}, a);
+  return Status::Ok();
+}
+
 // LogSoftmax as its stable pieces: d = x - max(x), y = d - log(sum(exp(d))) over the
 // axis (before opset 13: over every axis from `axis` on, the input seen as 2-D).
 Status Importer::LowerLogSoftmax(const onnx::NodeProto& n) {

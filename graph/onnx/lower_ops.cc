@@ -944,6 +944,10 @@ Status Importer::LowerIntegerOp(const onnx::NodeProto& n) {
 
 Status Importer::LowerBinary(const onnx::NodeProto& n) {
   Value *a, *b;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &a));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 1, &b));
+  if ((a->type == TensorProto::INT64 || a->type == TensorProto::INT32) && b->type == a->type)
+    return LowerIntegerBinary(n, a, b);
   EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &a));
   EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 1, &b));
   Shape out_shape;
@@ -1289,6 +1293,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"ReduceSumSquare", &Importer::LowerReduce},
       {"ReduceLogSumExp", &Importer::LowerReduce},
       {"LogSoftmax", &Importer::LowerLogSoftmax},
+      {"CumSum", &Importer::LowerCumSum},
       {"Softmax", &Importer::LowerSoftmax},
       {"MaxPool", &Importer::LowerPool},
       {"AveragePool", &Importer::LowerPool},

@@ -214,6 +214,47 @@ void reduce_f32(ReduceOp op, int64_t outer, int64_t count, int64_t inner, const 
   }
 }
 
+template <typename T>
+void binary_int(BinaryOp op, const BroadcastN<2>& bc, const T* a, const T* b, T* out) {
+  using U = typename std::make_unsigned<T>::type;  // wrapping arithmetic without overflow
+  for_each_row(bc, [&](int64_t o, const int64_t* off, int64_t n, const int64_t* st) {
+    for (int64_t i = 0; i < n; ++i) {
+      const U x = static_cast<U>(a[off[0] + i * st[0]]), y = static_cast<U>(b[off[1] + i * st[1]]);
+      const U r = op == BinaryOp::kAdd ? x + y : op == BinaryOp::kSub ? x - y : static_cast<U>(x * y);
+      out[o + i] = static_cast<T>(r);
+    }
+  });
+}
+
+namespace {
+
+// The type a running sum of T accumulates in: T itself for floats, the unsigned type of
+// the same width for integers (wrapping without overflow).
+template <typename T, bool kIntegral = std::is_integral<T>::value>
+struct SumType {
+  using type = T;
+};
+template <typename T>
+struct SumType<T, true> {
+  using type = typename std::make_unsigned<T>::type;
+};
+
+}  // namespace
+
+template <typename T>
+void cumsum(int64_t outer, int64_t count, int64_t inner, const T* in, T* out) {
+  using Acc = typename SumType<T>::type;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      Acc sum = 0;
+      for (int64_t k = 0; k < count; ++k) {
+        const int64_t at = (o * count + k) * inner + i;
+        sum = static_cast<Acc>(sum + static_cast<Acc>(in[at]));
+        out[at] = static_cast<T>(sum);
+      }
+    }
+}
+
 template <typename From>
 void cast_to_bool(size_t n, const From* in, uint8_t* out) {
   for (size_t i = 0; i < n; ++i) out[i] = in[i] != From(0) ? 1 : 0;  // NaN != 0: true
@@ -230,6 +271,11 @@ template void compare<float>(LogicalOp, const BroadcastN<2>&, const float*, cons
 template void compare<int32_t>(LogicalOp, const BroadcastN<2>&, const int32_t*, const int32_t*, uint8_t*);
 template void compare<int64_t>(LogicalOp, const BroadcastN<2>&, const int64_t*, const int64_t*, uint8_t*);
 template void compare<uint8_t>(LogicalOp, const BroadcastN<2>&, const uint8_t*, const uint8_t*, uint8_t*);
+template void binary_int<int32_t>(BinaryOp, const BroadcastN<2>&, const int32_t*, const int32_t*, int32_t*);
+template void binary_int<int64_t>(BinaryOp, const BroadcastN<2>&, const int64_t*, const int64_t*, int64_t*);
+template void cumsum<float>(int64_t, int64_t, int64_t, const float*, float*);
+template void cumsum<int32_t>(int64_t, int64_t, int64_t, const int32_t*, int32_t*);
+template void cumsum<int64_t>(int64_t, int64_t, int64_t, const int64_t*, int64_t*);
 template void cast_to_bool<float>(size_t, const float*, uint8_t*);
 template void cast_to_bool<int32_t>(size_t, const int32_t*, uint8_t*);
 template void cast_to_bool<int64_t>(size_t, const int64_t*, uint8_t*);

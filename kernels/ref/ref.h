@@ -358,6 +358,15 @@ void where(const BroadcastN<3>& bc, size_t elem_size, const uint8_t* cond, const
 // smallest element, NaN when any element is NaN (-0 and +0 as the first met).
 enum class ReduceOp : uint8_t { kSum, kMean, kMax, kMin };
 void reduce_f32(ReduceOp op, int64_t outer, int64_t count, int64_t inner, const float* in, float* out);
+// Integer Add, Sub, Mul (op kAdd, kSub, kMul) with numpy broadcasting, wrapping as
+// two's-complement arithmetic does. T: int32_t, int64_t.
+template <typename T>
+void binary_int(BinaryOp op, const BroadcastN<2>& bc, const T* a, const T* b, T* out);
+// Running sums over the middle dimension of [outer, count, inner]: out[o, k, i] =
+// in[o, 0, i] + ... + in[o, k, i], in index order (floats rounded at each step, integers
+// wrapping). T: float, int32_t, int64_t.
+template <typename T>
+void cumsum(int64_t outer, int64_t count, int64_t inner, const T* in, T* out);
 // Casts to and from bool: x != 0 (NaN: true), and 0/1.
 template <typename From>
 void cast_to_bool(size_t n, const From* in, uint8_t* out);

@@ -210,6 +210,9 @@ Status own_typed(DType t, const Graph& g, const OpContext& ctx, std::unique_ptr<
 EDGEQ_OPS(EDGEQ_OP_PREPARE_DECL)
 #undef EDGEQ_OP_PREPARE_DECL
 
+// Add, Sub, Mul on int32 / int64 tensors (logical.cc).
+Status prepare_integer_binary(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
+
 // A Conv2D node's shape for the kernels (gemm.cc).
 ref::ConvShape conv_shape(const Graph& g, const Node& n);
 

@@ -331,6 +331,7 @@ class QSoftmax : public PreparedOp {
 Status prepare_binary(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const DType t = g.tensors[n.inputs[0]].dtype;
   if (t == DType::kF32) return own(std::make_unique<BinaryF32>(n), g, ctx, out);
+  if (is_index_type(t)) return prepare_integer_binary(g, n, ctx, out);
   if (scalar_operand(g, n) >= 0) return own_typed<QUnary>(t, g, ctx, out, g, n);
   return own_typed<QBinary>(t, g, ctx, out, n);
 }

@@ -1,5 +1,6 @@
 // The mask family of the op layer: comparisons (Equal, Less, Greater), logical ops
-// (And, Or, Xor, Not), Where, and the reductions ReduceMean / ReduceSum. They build
+// (And, Or, Xor, Not), Where, the reductions (ReduceMean / Sum / Max / Min), CumSum, and
+// integer Add / Sub / Mul (position ids computed from token ids). They build
 // attention masks from token ids or bool padding masks, apply them, and compute the
 // statistics of normalizations the importer does not fuse; all on the reference
 // kernels (kernels/ref/logical.cc), whose row-at-a-time walk keeps them cheap on the
@@ -100,6 +101,43 @@ class Where : public PreparedOp {
   int64_t inner_ = 1;
 };
 
+// Add, Sub, Mul on int32 / int64 tensors (position ids).
+template <typename T>
+class BinaryInt : public PreparedOp {
+ public:
+  explicit BinaryInt(const Node& n) : n_(n) {}
+  Status init(const Graph& g, const OpContext&) { return broadcast_of<2>(g, n_, &bc_); }
+  void run(uint8_t* const* p) override {
+    const ref::BinaryOp op = n_.op == OpType::kSub   ? ref::BinaryOp::kSub
+                             : n_.op == OpType::kMul ? ref::BinaryOp::kMul
+                                                     : ref::BinaryOp::kAdd;
+    ref::binary_int<T>(op, bc_, at<T>(p, n_.inputs[0]), at<T>(p, n_.inputs[1]), at<T>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  ref::BroadcastN<2> bc_;
+};
+
+template <typename T>
+class CumSum : public PreparedOp {
+ public:
+  CumSum(const Graph& g, const Node& n) : n_(n) {
+    const std::vector<int32_t>& x = g.tensors[n.inputs[0]].shape;
+    const size_t axis = static_cast<size_t>(n.attrs.axis);
+    outer_ = product(x, 0, axis);
+    count_ = x[axis];
+    inner_ = product(x, axis + 1, x.size());
+  }
+  void run(uint8_t* const* p) override {
+    ref::cumsum<T>(outer_, count_, inner_, at<T>(p, n_.inputs[0]), at<T>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  int64_t outer_ = 1, count_ = 1, inner_ = 1;
+};
+
 class Reduce : public PreparedOp {
  public:
   Reduce(const Graph& g, const Node& n) : n_(n) {
@@ -141,6 +179,19 @@ Status prepare_logical(const Graph& g, const Node& n, const OpContext& ctx, std:
 
 Status prepare_where(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<Where>(g, n), g, ctx, out);
+}
+
+Status prepare_integer_binary(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  if (g.tensors[n.inputs[0]].dtype == DType::kS32) return own(std::make_unique<BinaryInt<int32_t>>(n), g, ctx, out);
+  return own(std::make_unique<BinaryInt<int64_t>>(n), g, ctx, out);
+}
+
+Status prepare_cumsum(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  switch (g.tensors[n.inputs[0]].dtype) {
+    case DType::kS32: return own(std::make_unique<CumSum<int32_t>>(g, n), g, ctx, out);
+    case DType::kS64: return own(std::make_unique<CumSum<int64_t>>(g, n), g, ctx, out);
+    default: return own(std::make_unique<CumSum<float>>(g, n), g, ctx, out);
+  }
 }
 
 Status prepare_reduce(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
