@@ -63,3 +63,22 @@ def test_wrong_ids_are_exceptions():
 def test_bench_draws_valid_ids():
     r = edgeq.bench(MODEL, warmup=1, runs=3)
     assert r.runs == 3 and r.nodes == 2 and len(r.samples_ms) == 3
+
+
+def test_bool_padding_mask(cli, work):
+    """A bool key-padding-mask input (nn.TransformerEncoder's src_key_padding_mask) takes
+    a numpy bool array (or 0/1 integers) and gives ONNX Runtime's output."""
+    base = os.path.join(DATA, "transformer", "encoder_padmask")
+    path = os.path.join(work, "encoder_padmask.edgeq")
+    cli("convert", base + ".onnx", "-o", path)
+    x, pad = np.load(base + ".input0.npy"), np.load(base + ".input1.npy")
+    gold = np.load(base + ".ort.npy")
+    s = edgeq.Model(path).session()
+    assert [t.dtype for t in s.inputs] == [np.float32, np.bool_]
+    y = s.run(x, pad)[0]
+    np.testing.assert_allclose(y, gold, atol=1e-5)
+    np.testing.assert_array_equal(s.run(x, pad.astype(np.int64))[0], y)
+    unpadded = s.run(x, np.zeros_like(pad))[0]
+    assert np.abs(unpadded - y).max() > 1e-3  # the mask changes the output
+    with pytest.raises(edgeq.InvalidArgument, match="'pad'.*int64 or int32 values or bools"):
+        s.run(x, pad.astype(np.float32))
