@@ -50,6 +50,7 @@ import numpy as np
 out = sys.argv[1]
 for dtype in ("<f4", "i1", "u1", "<i4", "<i8"):
     np.save(f"{out}/dtype_{dtype.strip('<')}.npy", np.arange(24, dtype=dtype).reshape(2, 3, 4))
+np.save(f"{out}/dtype_b1.npy", np.arange(24).reshape(2, 3, 4) % 3 == 0)
 np.save(f"{out}/scalar.npy", np.float32(1.5))
 np.save(f"{out}/empty.npy", np.zeros((0, 3), dtype="<f4"))
 PY

@@ -405,12 +405,17 @@ class OpModel:
         self.nodes = []
         self.outputs = []
 
-    def input(self, name, shape, low=None, high=None):
-        if low is None:
+    def input(self, name, shape, low=None, high=None, array=None):
+        """A float input (standard normal, or uniform in [low, high]), or `array` itself
+        (any dtype: bool masks, int64 ids)."""
+        if array is not None:
+            arr = np.asarray(array)
+        elif low is None:
             arr = self.rng.standard_normal(shape).astype(np.float32)
         else:
             arr = self.rng.uniform(low, high, shape).astype(np.float32)
-        self.inputs.append((helper.make_tensor_value_info(name, TensorProto.FLOAT, list(shape)), arr))
+        elem = onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[arr.dtype]
+        self.inputs.append((helper.make_tensor_value_info(name, elem, list(arr.shape)), arr))
         return name
 
     def const(self, name, arr):
@@ -641,6 +646,26 @@ def op_models():
                      m.const("axes", np.array([1, 2, 3], np.int64)),
                      m.const("steps", np.array([1, 2, 1], np.int64))], ["y"])
     m.output("y")
+    models.append(m)
+
+    # Masks and heads at run time, small enough for a fuzzer seed: a bool padding mask
+    # or'ed with ids == 0, applied with Where, then LogSoftmax, a ReduceSum with its axes
+    # as an input, and position ids as a running count (CumSum) of the kept tokens.
+    m = OpModel("mask_ops")
+    pad = np.zeros((2, 6), bool)
+    pad[0, 4:] = True
+    ids = np.array([[3, 0, 5, 2, 7, 1], [4, 4, 0, 9, 0, 6]], np.int64)
+    drop = m.node("Or", [m.node("Equal", [m.input("ids", [2, 6], array=ids), m.const("zero", np.int64(0))],
+                                ["is_zero"]), m.input("pad", [2, 6], array=pad)], ["drop"])
+    scores = m.node("Where", [drop, m.const("fill", np.float32(-1e4)), m.input("x", [2, 6])], ["scores"])
+    m.node("LogSoftmax", [scores], ["log_probs"], axis=-1)
+    m.node("ReduceSum", [m.node("Pow", ["x", m.const("two", np.float32(2))], ["sq"]),
+                         m.const("axes", np.array([1], np.int64))], ["sum_sq"], keepdims=0)
+    kept = m.node("Cast", [m.node("Not", [drop], ["kept_b"])], ["kept"], to=TensorProto.INT64)
+    m.node("Cast", [m.node("Mul", [m.node("CumSum", [kept, m.const("axis", np.int64(1))], ["count"]), kept],
+                           ["positions_i"])], ["positions"], to=TensorProto.FLOAT)
+    for out in ("log_probs", "sum_sq", "positions"):
+        m.output(out)
     models.append(m)
 
     m = OpModel("batchnorm")

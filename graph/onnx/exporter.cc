@@ -734,6 +734,9 @@ Status Exporter::Run(onnx::ModelProto* model) {
   }
   for (int32_t t : g_.inputs) {
     if (t < 0 || t >= static_cast<int32_t>(g_.tensors.size())) return InvalidModel("graph input out of range");
+    if (is_integer_valued(g_.tensors[t].dtype))
+      return Unsupported("graph input '" + g_.tensors[t].name + "' is " + dtype_name(g_.tensors[t].dtype) +
+                         ": the export writes graphs of float and int8 inputs only");
     const Tensor& x = g_.tensors[t];
     if (x.is_constant()) return InvalidModel("graph input '" + x.name + "' is a constant");
     set_value_info(gp_->add_input(), x.name, x);
