@@ -150,6 +150,18 @@ expect_ok "convert --shape once per input" "$edgeq" convert "$bert" -o "$work/be
   --shape input_ids=1x16 --shape attention_mask=1x16 --shape token_type_ids=1x16
 cmp -s "$work/bert.edgeq" "$work/bert3.edgeq" && ok || bad "--shape given once per input wrote another file"
 
+# A keyword spotter of 1-D convolutions, calibrated: every level gives the same bytes,
+# and no int8 node runs on the reference kernels.
+expect_ok "convert kws1d" "$edgeq" convert "$data/kws1d_f32.onnx" -o "$work/kws.edgeq"
+expect_ok "calibrate kws1d" "$edgeq" calibrate "$work/kws.edgeq" --data "$data/kws1d_f32.input.npy" -o "$work/kws_q.edgeq"
+for isa in ref avx2 avx512vnni amx; do
+  "$edgeq" run "$work/kws_q.edgeq" --isa "$isa" --raw -i "$data/kws1d_f32.input.npy" -o "$work/kws_$isa.npy" \
+    >/dev/null 2>&1 || continue  # a level this CPU lacks
+  cmp -s "$work/kws_ref.npy" "$work/kws_$isa.npy" && ok || bad "kws1d int8 at $isa differs from ref"
+done
+expect_ok "bench kws1d int8" "$edgeq" bench "$work/kws_q.edgeq" --runs 2
+grep "^kernels:" "$work/out" | grep -q "ref x" && bad "kws1d int8 runs nodes on ref: $(grep '^kernels:' "$work/out")" || ok
+
 # A bool padding mask: NPY 'b1' data for a bool input, and bench's all-false mask.
 padmask="$data/transformer/encoder_padmask"
 expect_ok "convert bool mask model" "$edgeq" convert "$padmask.onnx" -o "$work/padmask.edgeq"

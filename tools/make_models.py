@@ -17,7 +17,8 @@ Model groups (use with --only; single model names work too, see --list):
          images) and exported to ONNX opset 13 in QDQ form; batch 1, 3x224x224.
          Too big to commit: they are made at test time into a build directory.
   small  small_qdq (batch 2), small_qdq_perchannel (batch 1, per-channel
-         weights) and small_f32 (batch 2): a small CNN made the same way.
+         weights) and small_f32 (batch 2): a small CNN made the same way; kws1d_f32:
+         a keyword spotter of 1-D convolutions.
   ops    single-op / few-op float models for importer coverage, in OUT/ops/.
   committed = small + ops (what lives in test/data; tools/make_test_data.sh
          also runs tools/make_qop_models.py for OUT/qop/).
@@ -167,7 +168,7 @@ def randomize_norm_and_bias(model, seed):
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for mod in model.modules():
-            if isinstance(mod, torch.nn.BatchNorm2d):
+            if isinstance(mod, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
                 mod.weight.copy_(0.8 + 0.4 * torch.rand(mod.weight.shape, generator=gen))
                 mod.bias.copy_(0.2 * torch.randn(mod.bias.shape, generator=gen))
             elif isinstance(mod, torch.nn.Linear) and mod.bias is not None:
@@ -191,11 +192,12 @@ def recalibrate_batchnorm(model, images):
 
     def set_stats(bn, inputs):
         x = inputs[0]
-        bn.running_mean.copy_(x.mean(dim=(0, 2, 3)))
-        bn.running_var.fill_(float(x.var(dim=(0, 2, 3), unbiased=False).mean()))
+        dims = tuple(d for d in range(x.dim()) if d != 1)  # all but the channels
+        bn.running_mean.copy_(x.mean(dim=dims))
+        bn.running_var.fill_(float(x.var(dim=dims, unbiased=False).mean()))
 
     hooks = [m.register_forward_pre_hook(set_stats)
-             for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+             for m in model.modules() if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d))]
     model.eval()
     with torch.no_grad():
         model(images)
@@ -364,6 +366,57 @@ def small_net():
             return self.fc(x)
 
     return SmallNet()
+
+
+def kws_net():
+    """A keyword spotter of 1-D convolutions over 40 MFCC bands x 49 frames (TC-ResNet
+    style): a stem, a residual block, a strided and a grouped conv, max and average
+    pooling, 12 classes."""
+    import torch
+    from torch import nn
+
+    def conv_bn(cin, cout, k, stride=1, groups=1, relu=True):
+        layers = [nn.Conv1d(cin, cout, k, stride, k // 2, groups=groups, bias=False), nn.BatchNorm1d(cout)]
+        return nn.Sequential(*(layers + [nn.ReLU()] if relu else layers))
+
+    class Kws(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = conv_bn(40, 32, 3)
+            self.a = conv_bn(32, 32, 9)
+            self.b = conv_bn(32, 32, 9, relu=False)
+            self.relu = nn.ReLU()
+            self.down = conv_bn(32, 48, 9, stride=2, groups=4)
+            self.maxpool = nn.MaxPool1d(2)
+            self.avgpool = nn.AvgPool1d(3, stride=1, padding=1)
+            self.gap = nn.AdaptiveAvgPool1d(1)
+            self.fc = nn.Linear(48, 12)
+
+        def forward(self, x):
+            x = self.stem(x)
+            x = self.relu(x + self.b(self.a(x)))
+            x = self.avgpool(self.maxpool(self.down(x)))
+            return self.fc(torch.flatten(self.gap(x), 1))
+
+    return Kws()
+
+
+def make_kws(out_dir, opts, want):
+    """kws1d_f32: the 1-D keyword spotter, batch 1. (No QDQ form: PyTorch 1.13 cannot
+    export quantized::conv1d to ONNX; `edgeq calibrate` makes the int8 model.)"""
+    import torch
+
+    torch.manual_seed(SEED_SMALL + 40)
+    gen = torch.Generator().manual_seed(SEED_SMALL + 41)
+    model = kws_net()
+    randomize_norm_and_bias(model, SEED_SMALL + 40)
+    recalibrate_batchnorm(model, torch.randn(32, 40, 49, generator=gen))
+    model.eval()
+    x = torch.randn(1, 40, 49, generator=gen)
+    if "kws1d_f32" in want:
+        path = out_dir / "kws1d_f32.onnx"
+        export_onnx(model, x, path)
+        finish_model(path, [x.numpy()], opts)
 
 
 def make_small(out_dir, opts, want):
@@ -648,6 +701,34 @@ def op_models():
     m.output("y")
     models.append(m)
 
+    # 1-D convolution and pooling (keyword spotters): grouped, strided, padded, then a
+    # padded max pool; and a QDQ form with per-channel int8 weights and an int32 bias,
+    # as ONNX Runtime's quantize_static writes a Conv1d.
+    m = OpModel("conv1d")
+    y = m.node("Conv", [m.input("x", [1, 6, 20]), m.weight("w", [8, 3, 5]), m.weight("b", [8])], ["c"],
+               group=2, strides=[2], pads=[2, 1], kernel_shape=[5])
+    m.node("MaxPool", [y], ["y"], kernel_shape=[3], strides=[2], pads=[1, 1])
+    m.output("y")
+    models.append(m)
+
+    m = OpModel("conv1d_qdq")
+    w = (0.3 * m.rng.standard_normal((8, 6, 3))).astype(np.float32)
+    w_scale = (np.abs(w).reshape(8, -1).max(1) / 127).astype(np.float32)
+    w_q = np.clip(np.round(w / w_scale[:, None, None]), -127, 127).astype(np.int8)
+    x_scale, x_zp = np.float32(0.03), np.uint8(128)
+    bias = np.round(0.1 * m.rng.standard_normal(8) / (x_scale * w_scale)).astype(np.int32)
+    xq = m.node("QuantizeLinear", [m.input("x", [1, 6, 16]), m.const("x_scale", x_scale), m.const("x_zp", x_zp)], ["xq"])
+    xd = m.node("DequantizeLinear", [xq, "x_scale", "x_zp"], ["xd"])
+    wd = m.node("DequantizeLinear", [m.const("w_q", w_q), m.const("w_scale", w_scale),
+                                     m.const("w_zp", np.zeros(8, np.int8))], ["wd"], axis=0)
+    bd = m.node("DequantizeLinear", [m.const("b_q", bias), m.const("b_scale", (x_scale * w_scale).astype(np.float32)),
+                                     m.const("b_zp", np.zeros(8, np.int32))], ["bd"], axis=0)
+    c = m.node("Relu", [m.node("Conv", [xd, wd, bd], ["c"], pads=[1, 1], kernel_shape=[3])], ["r"])
+    yq = m.node("QuantizeLinear", [c, m.const("y_scale", np.float32(0.02)), m.const("y_zp", np.uint8(0))], ["yq"])
+    m.node("DequantizeLinear", [yq, "y_scale", "y_zp"], ["y"])
+    m.output("y")
+    models.append(m)
+
     # Masks and heads at run time, small enough for a fuzzer seed: a bool padding mask
     # or'ed with ids == 0, applied with Where, then LogSoftmax, a ReduceSum with its axes
     # as an input, and position ids as a running count (CumSum) of the kept tokens.
@@ -888,7 +969,7 @@ def write_manifest(root, ort_dir=None, spread=True):
 # ---------------------------------------------------------------------------
 
 BIG = ["mobilenet_v2_int8", "resnet18_int8", "mobilenet_v2_f32", "resnet18_f32"]
-SMALL = ["small_qdq", "small_qdq_perchannel", "small_f32"]
+SMALL = ["small_qdq", "small_qdq_perchannel", "small_f32", "kws1d_f32"]
 
 
 def groups():
@@ -986,6 +1067,7 @@ def main(argv=None):
         if want & set(SMALL):
             log("small CNN")
             make_small(out_dir, opts, want)
+            make_kws(out_dir, opts, want)
         if want & set(groups()["ops"]):
             log("single-op models")
             make_ops(out_dir, opts, want)

@@ -557,6 +557,7 @@ Status import_onnx_bytes(const void* data, size_t size, const ImportOptions& opt
   if (!model.ParseFromArray(data, static_cast<int>(size)))
     return InvalidModel("not a valid ONNX model (protobuf parse failed)");
   EDGEQ_RETURN_IF_ERROR(onnx_import::expand_contrib_qlinear(&model));
+  onnx_import::expand_1d_ops(&model);
   Graph g;
   onnx_import::Importer importer(opts, &g);
   EDGEQ_RETURN_IF_ERROR(importer.Run(model));

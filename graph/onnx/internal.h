@@ -68,6 +68,10 @@ struct ConstTensor {
 // kept.
 Status expand_contrib_qlinear(onnx::ModelProto* model);
 
+// Rewrites 1-D Conv, MaxPool and AveragePool (rank-3 inputs) into their 2-D forms on a
+// height of 1 between an Unsqueeze and a Squeeze (expand_1d.cc).
+void expand_1d_ops(onnx::ModelProto* model);
+
 // Decodes an initializer or attribute tensor (raw_data or typed fields), checking
 // sizes. `what` names it in errors.
 Status decode_tensor(const onnx::TensorProto& t, const std::string& what, ConstTensor* out);

@@ -186,11 +186,12 @@ Status Importer::LowerReduceAxes(const onnx::NodeProto& n, Ints axes, bool keepd
   auto result_tensor = [&]() -> Status {
     return keepdims ? OutputTensor(n, 0, DType::kF32, kept, &result, false) : piece("keepdims", kept, &result);
   };
-  if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" || op == "ReduceMin") {
-    const OpType t = op == "ReduceMean"  ? OpType::kReduceMean
-                     : op == "ReduceSum" ? OpType::kReduceSum
-                     : op == "ReduceMax" ? OpType::kReduceMax
-                                         : OpType::kReduceMin;
+  if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" || op == "ReduceMin" ||
+      op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+    const OpType t = op == "ReduceMean" || op == "GlobalAveragePool" ? OpType::kReduceMean
+                     : op == "ReduceSum"                             ? OpType::kReduceSum
+                     : op == "ReduceMax" || op == "GlobalMaxPool"    ? OpType::kReduceMax
+                                                                     : OpType::kReduceMin;
     EDGEQ_RETURN_IF_ERROR(result_tensor());
     Emit(n, "", t, {x_ir}, {result});
   } else if (op == "ReduceL1" || op == "ReduceL2" || op == "ReduceSumSquare") {

@@ -1167,8 +1167,12 @@ Status Importer::LowerPool(const onnx::NodeProto& n) {
 Status Importer::LowerGlobalPool(const onnx::NodeProto& n) {
   Value* x;
   EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
-  if (x->shape.size() != 4)
-    return Fail(n, StatusCode::kUnsupported, "only rank-4 inputs are supported");
+  if (x->shape.size() != 4) {  // [N, C, L...]: a reduction over the axes after C, dimensions kept
+    if (x->shape.size() < 3) return Fail(n, StatusCode::kInvalidModel, "the input needs a rank of 3 or more");
+    Ints spatial;
+    for (size_t d = 2; d < x->shape.size(); ++d) spatial.push_back(static_cast<int64_t>(d));
+    return LowerReduceAxes(n, spatial, true);
+  }
   int32_t x_ir, out;
   EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, true, &x_ir));
   EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, {x->shape[0], x->shape[1], 1, 1}, &out));
