@@ -49,6 +49,10 @@
 //  Pad             constant mode; `pads` = [begin_0..begin_{r-1}, end_0..end_{r-1}],
 //                  all >= 0; fill `pad_value` (real units; quantized: round(v/s)+zp).
 //  ResizeNearest   X[N,H,W,C] -> Y[N,H*scale_h,W*scale_w,C], Y[n,y,x,c] = X[n,y/sh,x/sw,c].
+//  ResizeLinear    X[N,H,W,C] F32 -> Y[N,OH,OW,C] (any sizes), bilinear: per output row / column
+//                  a source coordinate by `coord_mode` (0 half_pixel, 1 pytorch_half_pixel,
+//                  2 align_corners, 3 asymmetric; scale = out / in), clamped to the input,
+//                  and the two nearest rows / columns weighted (kernels/ref/ref.h).
 //  Split           along `axis`; sizes are the outputs' sizes along it.
 //  Slice           `starts`, `steps` per dimension (full rank, normalized: 0 <= start <
 //                  dim, step != 0); the output's shape gives the count per dimension.
@@ -190,6 +194,7 @@ enum OpFlag : uint32_t {
   X(Where, NONE, where, where, 0)                                                                              \
   X(ReduceMax, NONE, reduce, reduce, 0)                                                                          \
   X(ReduceMin, NONE, reduce, reduce, 0)                                                                          \
-  X(CumSum, AxisOptions, cumsum, cumsum, 0)
+  X(CumSum, AxisOptions, cumsum, cumsum, 0)                                                                      \
+  X(ResizeLinear, ResizeOptions, resize_linear, resize_linear, 0)
 
 }  // namespace edgeq

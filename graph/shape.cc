@@ -578,6 +578,20 @@ Status infer_cumsum(const NodeChecker& c, const Node& n, std::vector<Shape>* out
   return Status::Ok();
 }
 
+Status infer_resize_linear(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+  const Tensor &x = c.in(0), &y = c.out(0);
+  if (x.dtype != DType::kF32 || y.dtype != DType::kF32) return c.fail("float input and output only");
+  EDGEQ_RETURN_IF_ERROR(c.rank(x, 4));
+  EDGEQ_RETURN_IF_ERROR(c.rank(y, 4));
+  if (y.shape[0] != x.shape[0] || y.shape[3] != x.shape[3] || y.shape[1] < 1 || y.shape[2] < 1 ||
+      y.shape[1] > kMaxAttr * 16 || y.shape[2] > kMaxAttr * 16)
+    return c.fail("resizes " + shape_string(x.shape) + " to " + shape_string(y.shape));
+  if (n.attrs.coord_mode < 0 || n.attrs.coord_mode > 3) return c.fail("unknown coordinate mode");
+  outs->push_back(y.shape);
+  return Status::Ok();
+}
+
 Status infer_cast(const NodeChecker& c, const Node&, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
   const Tensor &x = c.in(0), &y = c.out(0);

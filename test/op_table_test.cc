@@ -46,7 +46,8 @@ TEST(OpTable, PropertiesAreConsistent) {
     const bool no_int8_form = op == OpType::kReduceMean || op == OpType::kReduceSum || op == OpType::kEqual ||
                               op == OpType::kLess || op == OpType::kGreater || op == OpType::kAnd ||
                               op == OpType::kOr || op == OpType::kXor || op == OpType::kNot || op == OpType::kWhere ||
-                              op == OpType::kReduceMax || op == OpType::kReduceMin || op == OpType::kCumSum;
+                              op == OpType::kReduceMax || op == OpType::kReduceMin || op == OpType::kCumSum ||
+                              op == OpType::kResizeLinear;
     if (op == OpType::kLookup || no_int8_form) {
       EXPECT_EQ(op_flags(op), 0u);
     } else {

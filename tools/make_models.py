@@ -701,6 +701,21 @@ def op_models():
     m.output("y")
     models.append(m)
 
+    # Bilinear resizes as segmentation heads write them (torchvision's LR-ASPP and
+    # DeepLabV3 upsample with F.interpolate): every coordinate mode edgeq takes, up and
+    # down, from sizes and from scales.
+    m = OpModel("resize_linear")
+    x = m.input("x", [1, 4, 10, 12])
+    for out, ctm, scales, sizes in (("a", "align_corners", None, [1, 4, 13, 7]),
+                                    ("b", "half_pixel", [1, 1, 0.5, 0.5], None),
+                                    ("c", "pytorch_half_pixel", None, [1, 4, 20, 30]),
+                                    ("d", "asymmetric", [1, 1, 2, 2], None)):
+        ins = [x, "", m.const(out + "_scales", np.array(scales, np.float32))] if scales else \
+              [x, "", "", m.const(out + "_sizes", np.array(sizes, np.int64))]
+        m.node("Resize", ins, [out], mode="linear", coordinate_transformation_mode=ctm)
+        m.output(out)
+    models.append(m)
+
     # 1-D convolution and pooling (keyword spotters): grouped, strided, padded, then a
     # padded max pool; and a QDQ form with per-channel int8 weights and an int32 bias,
     # as ONNX Runtime's quantize_static writes a Conv1d.

@@ -478,7 +478,7 @@ Status Exporter::Window(const Node& n) {
   return Finish(y, o->output(0), p);
 }
 
-// Reshape, Transpose, Pad, ResizeNearest, Split, Slice: on the raw values when every
+// Reshape, Transpose, Pad, ResizeNearest, ResizeLinear (float), Split, Slice: on the raw values when every
 // output has the input's element type and parameters, else DQ -> op -> Q.
 Status Exporter::Movement(const Node& n) {
   const Tensor& xt = g_.tensors[n.inputs[0]];
@@ -489,7 +489,7 @@ Status Exporter::Movement(const Node& n) {
   std::string x;
   Post p;
   p.quantize = !raw;
-  if (n.op == OpType::kResizeNearest) {
+  if (n.op == OpType::kResizeNearest || n.op == OpType::kResizeLinear) {
     if (xt.shape.size() != 4) return Fail(n, "the input must have rank 4");
     if (raw) {
       EDGEQ_RETURN_IF_ERROR(Raw(n.inputs[0], &x));
@@ -528,6 +528,15 @@ Status Exporter::Movement(const Node& n) {
       AttrString(rs, "mode", "nearest");
       AttrString(rs, "coordinate_transformation_mode", "asymmetric");
       AttrString(rs, "nearest_mode", "floor");
+      break;
+    }
+    case OpType::kResizeLinear: {
+      static const char* const kCoord[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"};
+      if (a.coord_mode < 0 || a.coord_mode > 3) return Fail(n, "unknown coordinate mode");
+      const Ints sizes = {y_shape[0], y_shape[3], y_shape[1], y_shape[2]};  // NCHW
+      onnx::NodeProto* rs = Add("Resize", {x, "", "", IntsConst(base + "_sizes", sizes)}, outs);
+      AttrString(rs, "mode", "linear");
+      AttrString(rs, "coordinate_transformation_mode", kCoord[a.coord_mode]);
       break;
     }
     case OpType::kSplit: {
@@ -678,6 +687,7 @@ Status Exporter::ExportNode(const Node& n) {
     case OpType::kTranspose:
     case OpType::kPad:
     case OpType::kResizeNearest:
+    case OpType::kResizeLinear:
     case OpType::kSplit:
     case OpType::kSlice:
       return Movement(n);

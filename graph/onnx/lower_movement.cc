@@ -246,7 +246,8 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
   EDGEQ_RETURN_IF_ERROR(
       attr_string(n, "nearest_mode", opset_ >= 11 ? "round_prefer_floor" : "floor", &nearest));
   if (opset_ < 11) nearest = "floor", ctm = "asymmetric";
-  if (mode != "nearest")
+  if (mode == "bilinear") mode = "linear";  // Upsample before opset 9's spelling
+  if (mode != "nearest" && mode != "linear")
     return Fail(n, StatusCode::kUnsupported, "resize mode '" + mode + "' is not supported");
   int64_t antialias = 0;
   EDGEQ_RETURN_IF_ERROR(attr_int(n, "antialias", 0, &antialias));
@@ -280,6 +281,26 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
   if (out_shape[0] != x->shape[0] || out_shape[1] != x->shape[1])
     return Fail(n, StatusCode::kUnsupported, "only the H and W dimensions may be resized");
   const int64_t H = x->shape[2], W = x->shape[3];
+  if (mode == "linear") {
+    // The kernel's scale is out / in: scales that floor to another size are refused.
+    if (have_scales && (std::fabs(scales[2] - static_cast<double>(out_shape[2]) / H) > 1e-6 * scales[2] ||
+                        std::fabs(scales[3] - static_cast<double>(out_shape[3]) / W) > 1e-6 * scales[3]))
+      return Fail(n, StatusCode::kUnsupported, "linear resize with scales that are not output / input sizes");
+    static const std::map<std::string, int32_t> kCoord = {
+        {"half_pixel", 0}, {"pytorch_half_pixel", 1}, {"align_corners", 2}, {"asymmetric", 3}};
+    auto it = kCoord.find(ctm);
+    if (it == kCoord.end())
+      return Fail(n, StatusCode::kUnsupported, "linear resize with coordinate_transformation_mode '" + ctm + "'");
+    if (x->type != TensorProto::FLOAT)
+      return Fail(n, StatusCode::kUnsupported, "linear resize of a " + std::string(onnx_type_name(x->type)) + " tensor");
+    int32_t x_ir, out;
+    EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, true, &x_ir));
+    EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, out_shape, &out, true));
+    Attrs a;
+    a.coord_mode = it->second;
+    Emit(n, "", OpType::kResizeLinear, {x_ir}, {out}, a);
+    return Status::Ok();
+  }
   if (out_shape[2] % H != 0 || out_shape[3] % W != 0 ||
       (have_scales && (scales[2] != static_cast<float>(out_shape[2] / H) ||
                        scales[3] != static_cast<float>(out_shape[3] / W))))

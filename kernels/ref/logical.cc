@@ -255,6 +255,65 @@ void cumsum(int64_t outer, int64_t count, int64_t inner, const T* in, T* out) {
     }
 }
 
+namespace {
+
+struct Tap {
+  int32_t i0, i1;
+  float w;
+};
+
+Tap source(ResizeCoord mode, int32_t o, int32_t in_len, int32_t out_len) {
+  const float scale = static_cast<float>(out_len) / static_cast<float>(in_len);
+  float r;
+  switch (mode) {
+    case ResizeCoord::kAlignCorners:
+      r = out_len == 1 ? 0.f : static_cast<float>(o) * static_cast<float>(in_len - 1) / static_cast<float>(out_len - 1);
+      break;
+    case ResizeCoord::kAsymmetric:
+      r = static_cast<float>(o) / scale;
+      break;
+    case ResizeCoord::kPytorchHalfPixel:
+      r = out_len == 1 ? 0.f : (static_cast<float>(o) + 0.5f) / scale - 0.5f;
+      break;
+    default:
+      r = (static_cast<float>(o) + 0.5f) / scale - 0.5f;
+      break;
+  }
+  r = std::min(std::max(r, 0.f), static_cast<float>(in_len - 1));
+  Tap t;
+  t.i0 = static_cast<int32_t>(r);  // r >= 0: truncation is floor
+  t.i1 = std::min(t.i0 + 1, in_len - 1);
+  t.w = r - static_cast<float>(t.i0);
+  return t;
+}
+
+}  // namespace
+
+void resize_linear_f32(ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
+                       int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out) {
+  (void)batch;
+  std::vector<Tap> cols(static_cast<size_t>(out_w));
+  for (int32_t x = 0; x < out_w; ++x) cols[x] = source(mode, x, in_w, out_w);
+  const int64_t c = channels;
+  for (int64_t row = row0; row < row1; ++row) {
+    const int64_t n = row / out_h;
+    const Tap ty = source(mode, static_cast<int32_t>(row % out_h), in_h, out_h);
+    const float* r0 = in + (n * in_h + ty.i0) * in_w * c;
+    const float* r1 = in + (n * in_h + ty.i1) * in_w * c;
+    float* o = out + row * out_w * c;
+    for (int32_t x = 0; x < out_w; ++x) {
+      const Tap tx = cols[x];
+      const float *a00 = r0 + tx.i0 * c, *a01 = r0 + tx.i1 * c, *a10 = r1 + tx.i0 * c, *a11 = r1 + tx.i1 * c;
+      const float wx = tx.w, wy = ty.w, ux = 1.f - wx, uy = 1.f - wy;
+      for (int64_t k = 0; k < c; ++k) {
+        const float top = ux * a00[k] + wx * a01[k];
+        const float bottom = ux * a10[k] + wx * a11[k];
+        o[x * c + k] = uy * top + wy * bottom;
+      }
+    }
+  }
+}
+
 template <typename From>
 void cast_to_bool(size_t n, const From* in, uint8_t* out) {
   for (size_t i = 0; i < n; ++i) out[i] = in[i] != From(0) ? 1 : 0;  // NaN != 0: true

@@ -367,6 +367,16 @@ void binary_int(BinaryOp op, const BroadcastN<2>& bc, const T* a, const T* b, T*
 // wrapping). T: float, int32_t, int64_t.
 template <typename T>
 void cumsum(int64_t outer, int64_t count, int64_t inner, const T* in, T* out);
+// Bilinear resize of NHWC float: for each output row o (columns alike), with s = out / in
+// (float), the source coordinate r = (o + 0.5) / s - 0.5 (kHalfPixel; kPytorchHalfPixel
+// the same but 0 when out is 1), o * (in - 1) / (out - 1) (kAlignCorners; 0 when out is
+// 1) or o / s (kAsymmetric), clamped to [0, in - 1]; i0 = floor(r), i1 = min(i0 + 1,
+// in - 1), w = r - i0; y = (1 - wy) * ((1 - wx) * a00 + wx * a01) + wy * ((1 - wx) * a10
+// + wx * a11), each a float operation in that order.
+enum class ResizeCoord : uint8_t { kHalfPixel = 0, kPytorchHalfPixel = 1, kAlignCorners = 2, kAsymmetric = 3 };
+// Output rows [row0, row1) of the flattened [N * out_h] rows.
+void resize_linear_f32(ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
+                       int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out);
 // Casts to and from bool: x != 0 (NaN: true), and 0/1.
 template <typename From>
 void cast_to_bool(size_t n, const From* in, uint8_t* out);

@@ -138,6 +138,31 @@ class CumSum : public PreparedOp {
   int64_t outer_ = 1, count_ = 1, inner_ = 1;
 };
 
+// Bilinear resize, float, output rows split over the session's threads.
+class ResizeLinear : public PreparedOp {
+ public:
+  ResizeLinear(const Graph& g, const Node& n)
+      : n_(n), x_(g.tensors[n.inputs[0]].shape), y_(g.tensors[n.outputs[0]].shape) {}
+  Status init(const Graph&, const OpContext& ctx) {
+    scheduler_ = ctx.scheduler;
+    return Status::Ok();
+  }
+  void run(uint8_t* const* p) override {
+    const float* x = at<float>(p, n_.inputs[0]);
+    float* y = at<float>(p, n_.outputs[0]);
+    const int64_t rows = int64_t{y_[0]} * y_[1];
+    scheduler_->ranges(rows, rows * y_[2] * y_[3], [&](int64_t r0, int64_t r1) {
+      ref::resize_linear_f32(static_cast<ref::ResizeCoord>(n_.attrs.coord_mode), x_[0], x_[1], x_[2], x_[3], y_[1],
+                             y_[2], r0, r1, x, y);
+    });
+  }
+
+ private:
+  const Node& n_;
+  std::vector<int32_t> x_, y_;
+  const Scheduler* scheduler_ = nullptr;
+};
+
 class Reduce : public PreparedOp {
  public:
   Reduce(const Graph& g, const Node& n) : n_(n) {
@@ -192,6 +217,10 @@ Status prepare_cumsum(const Graph& g, const Node& n, const OpContext& ctx, std::
     case DType::kS64: return own(std::make_unique<CumSum<int64_t>>(g, n), g, ctx, out);
     default: return own(std::make_unique<CumSum<float>>(g, n), g, ctx, out);
   }
+}
+
+Status prepare_resize_linear(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<ResizeLinear>(g, n), g, ctx, out);
 }
 
 Status prepare_reduce(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
