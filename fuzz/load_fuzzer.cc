@@ -34,9 +34,9 @@ std::vector<uint8_t> run_at(const edgeq_model* model, const char* isa, size_t se
     edgeq_tensor_info info;
     if (edgeq_session_input_info(session, i, &info) != EDGEQ_OK) std::abort();
     const std::vector<float> x = edgeq::fuzz::floats_from_seed(info.num_elements, static_cast<uint32_t>(seed + i));
-    if (info.dtype == EDGEQ_S32 || info.dtype == EDGEQ_S64) {
-      std::vector<int64_t> ids(x.size());
-      for (size_t k = 0; k < x.size(); ++k) ids[k] = static_cast<int64_t>(x[k] * 8.f);  // [-16, 16)
+    if (info.dtype == EDGEQ_S32 || info.dtype == EDGEQ_S64 || info.dtype == EDGEQ_BOOL) {
+      std::vector<int64_t> ids(x.size());  // ids in [-16, 16); bools: non-zero is true
+      for (size_t k = 0; k < x.size(); ++k) ids[k] = static_cast<int64_t>(x[k] * 8.f);
       if (edgeq_session_set_input_s64(session, i, ids.data(), ids.size()) != EDGEQ_OK) std::abort();
     } else if (edgeq_session_set_input_f32(session, i, x.data(), x.size()) != EDGEQ_OK) {
       std::abort();

@@ -716,6 +716,32 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # PReLU (per-channel slope [C,1,1], as PyTorch exports nn.PReLU), pixel shuffle both
+    # ways, and instance / group normalization (GroupNorm: a rank-3 InstanceNorm).
+    m = OpModel("prelu")
+    m.node("PRelu", [m.input("x", [1, 8, 5, 5]), m.weight("slope", [8, 1, 1])], ["y"])
+    m.output("y")
+    models.append(m)
+
+    m = OpModel("depth_to_space")
+    x = m.input("x", [1, 8, 3, 4])
+    m.node("DepthToSpace", [x], ["dcr"], blocksize=2, mode="DCR")
+    m.node("DepthToSpace", [x], ["crd"], blocksize=2, mode="CRD")
+    m.node("SpaceToDepth", ["dcr"], ["back"], blocksize=2)
+    for out in ("dcr", "crd", "back"):
+        m.output(out)
+    models.append(m)
+
+    m = OpModel("instance_norm")
+    m.node("InstanceNormalization", [m.input("x", [2, 6, 5, 4]), m.weight("scale", [6], low=0.5),
+                                     m.weight("bias", [6])], ["y"], epsilon=1e-5)
+    m.node("InstanceNormalization", [m.node("Reshape", ["x", m.const("groups", np.array([2, 3, -1], np.int64))],
+                                            ["g"]), m.weight("g_scale", [3], low=0.5), m.weight("g_bias", [3])],
+           ["gn"], epsilon=1e-3)
+    m.output("y")
+    m.output("gn")
+    models.append(m)
+
     # 1-D convolution and pooling (keyword spotters): grouped, strided, padded, then a
     # padded max pool; and a QDQ form with per-channel int8 weights and an int32 bias,
     # as ONNX Runtime's quantize_static writes a Conv1d.

@@ -664,6 +664,30 @@ Status Exporter::ExportNode(const Node& n) {
       return simple("Neg", 1);
     case OpType::kAbs:
       return simple("Abs", 1);
+    case OpType::kReduceMean:
+    case OpType::kReduceSum:
+    case OpType::kReduceMax:
+    case OpType::kReduceMin: {
+      // The reduced axes are those where the output is 1 and the input is not; kept.
+      EDGEQ_RETURN_IF_ERROR(floats(1));
+      const Tensor& xt = g_.tensors[n.inputs[0]];
+      Ints axes;
+      for (size_t d = 0; d < xt.shape.size(); ++d)
+        if (g_.tensors[y].shape[d] == 1 && xt.shape[d] != 1) axes.push_back(static_cast<int64_t>(d));
+      if (axes.empty()) {  // nothing reduced (ONNX would read no axes as all of them)
+        onnx::NodeProto* o = Add("Identity", ins, {Target(y, p)});
+        return Finish(y, o->output(0), p);
+      }
+      const char* op = n.op == OpType::kReduceMean  ? "ReduceMean"
+                       : n.op == OpType::kReduceSum ? "ReduceSum"
+                       : n.op == OpType::kReduceMax ? "ReduceMax"
+                                                    : "ReduceMin";
+      if (n.op == OpType::kReduceSum) ins.push_back(IntsConst(g_.tensors[y].name + "_axes", axes));  // an input from opset 13
+      onnx::NodeProto* o = Add(op, ins, {Target(y, p)});
+      if (n.op != OpType::kReduceSum) AttrInts(o, "axes", axes);
+      AttrInt(o, "keepdims", 1);
+      return Finish(y, o->output(0), p);
+    }
     case OpType::kPow: {
       EDGEQ_RETURN_IF_ERROR(floats(1));
       ins.push_back(FloatsConst(g_.tensors[y].name + "_exponent", {a.alpha}, true));

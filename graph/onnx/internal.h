@@ -218,6 +218,11 @@ class Importer {
   Status LowerLogSoftmax(const onnx::NodeProto& n);
   Status LowerIntegerBinary(const onnx::NodeProto& n, Value* a, Value* b);
   Status LowerCumSum(const onnx::NodeProto& n);
+  // lower_cnn_extra.cc: PRelu, DepthToSpace / SpaceToDepth, InstanceNormalization.
+  Status LowerPRelu(const onnx::NodeProto& n);
+  Status LowerDepthToSpace(const onnx::NodeProto& n);
+  Status LowerInstanceNorm(const onnx::NodeProto& n);
+  Status Piece(const onnx::NodeProto& n, const std::string& suffix, int32_t like, const Shape& ir_shape, int32_t* ir);
   Status LowerQuantizedGather(const onnx::NodeProto& n, const Value& data, const Value& idx);
   Status LowerLayerNorm(const onnx::NodeProto& n);
   Status LowerDynamicQuantize(const onnx::NodeProto& n);
