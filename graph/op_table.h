@@ -98,6 +98,8 @@
 //  Equal Less Greater  numpy broadcasting of A and B (both F32, S32, S64 or Bool; not
 //                  quantized) -> Bool.
 //  And Or Xor Not  Bool -> Bool (Not: one input); And/Or/Xor broadcast.
+//  Max Min         elementwise of A and B with numpy broadcasting (F32, S32 or S64, not
+//                  quantized); a NaN operand gives NaN.
 //  CumSum          running sums along `axis` (F32 in float in index order; S32/S64 wrapping):
 //                  Y[.., i, ..] = X[.., 0, ..] + ... + X[.., i, ..] (RoBERTa's position ids).
 //  Where           in: C (Bool), X, Y (same dtype; quantized: equal parameters, which Y
@@ -195,6 +197,8 @@ enum OpFlag : uint32_t {
   X(ReduceMax, NONE, reduce, reduce, 0)                                                                          \
   X(ReduceMin, NONE, reduce, reduce, 0)                                                                          \
   X(CumSum, AxisOptions, cumsum, cumsum, 0)                                                                      \
-  X(ResizeLinear, ResizeOptions, resize_linear, resize_linear, 0)
+  X(ResizeLinear, ResizeOptions, resize_linear, resize_linear, 0)                                                \
+  X(Max, NONE, minmax, minmax, 0)                                                                                \
+  X(Min, NONE, minmax, minmax, 0)
 
 }  // namespace edgeq

@@ -566,6 +566,19 @@ Status infer_where(const NodeChecker& c, const Node&, std::vector<Shape>* outs) 
   return Status::Ok();
 }
 
+Status infer_minmax(const NodeChecker& c, const Node&, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(2, 2, 1, 1));
+  const Tensor &a = c.in(0), &b = c.in(1), &y = c.out(0);
+  if ((a.dtype != DType::kF32 && !is_index_type(a.dtype)) || !a.quant.empty())
+    return c.fail("tensor '" + a.name + "' has dtype " + dtype_name(a.dtype) + " (f32, s32 or s64, not quantized)");
+  EDGEQ_RETURN_IF_ERROR(c.same_quant(a, b));
+  EDGEQ_RETURN_IF_ERROR(c.same_quant(a, y));
+  Shape s;
+  EDGEQ_RETURN_IF_ERROR(broadcast_shape(c, a.shape, b.shape, &s));
+  outs->push_back(s);
+  return Status::Ok();
+}
+
 Status infer_cumsum(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
   const Tensor &x = c.in(0), &y = c.out(0);

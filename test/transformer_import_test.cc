@@ -563,10 +563,11 @@ TEST(TransformerImportTest, UnsupportedMaskAndReduceFormsAreRefused) {
     EXPECT_NE(s.message().find("reduced axes must be contiguous"), std::string::npos) << s.message();
   }
   {
-    ModelBuilder b;  // Min of a run-time value has no run-time form
-    b.input("x", {1, 4});
-    b.init_f("zero", {}, {0.f});
-    b.node("Min", {"x", "zero"}, {"y"}, "min_x");
+    ModelBuilder b;  // Range from a run-time value has no run-time form
+    b.input("x", {});
+    b.init_f("ten", {}, {10.f});
+    b.init_f("one", {}, {1.f});
+    b.node("Range", {"x", "ten", "one"}, {"y"}, "range_x");
     b.output("y");
     Graph g;
     Status s = b.import(&g);

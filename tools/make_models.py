@@ -716,6 +716,17 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # Elementwise Max / Min of run-time values (two and three inputs, broadcasting, an
+    # NCHW image and a constant): hand-written clamps and leaky activations.
+    m = OpModel("max_min")
+    a, b = m.input("a", [1, 3, 4, 5]), m.input("b", [1, 3, 4, 5])
+    m.node("Max", [a, m.node("Mul", [b, m.const("k", np.float32(0.3))], ["b3"])], ["hi"])
+    m.node("Min", [a, b, m.input("c", [5])], ["lo"])
+    m.node("Max", [a, m.weight("floor", [3, 1, 1])], ["floored"])
+    for out in ("hi", "lo", "floored"):
+        m.output(out)
+    models.append(m)
+
     # PReLU (per-channel slope [C,1,1], as PyTorch exports nn.PReLU), pixel shuffle both
     # ways, and instance / group normalization (GroupNorm: a rank-3 InstanceNorm).
     m = OpModel("prelu")

@@ -654,6 +654,10 @@ Status Exporter::ExportNode(const Node& n) {
       return simple("Softmax", 1);
     case OpType::kSqrt:
       return simple("Sqrt", 1);
+    case OpType::kMax:
+      return simple("Max", 2);
+    case OpType::kMin:
+      return simple("Min", 2);
     case OpType::kReciprocal:
       return simple("Reciprocal", 1);
     case OpType::kExp:

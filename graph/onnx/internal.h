@@ -218,6 +218,7 @@ class Importer {
   Status LowerLogSoftmax(const onnx::NodeProto& n);
   Status LowerIntegerBinary(const onnx::NodeProto& n, Value* a, Value* b);
   Status LowerCumSum(const onnx::NodeProto& n);
+  Status LowerMinMax(const onnx::NodeProto& n);
   // lower_cnn_extra.cc: PRelu, DepthToSpace / SpaceToDepth, InstanceNormalization.
   Status LowerPRelu(const onnx::NodeProto& n);
   Status LowerDepthToSpace(const onnx::NodeProto& n);

@@ -253,6 +253,54 @@ Status Importer::LowerIntegerBinary(const onnx::NodeProto& n, Value* a, Value* b
   return Status::Ok();
 }
 
+// Max / Min of two or more float, int32 or int64 values (at least one computed at run
+// time): a chain of the binary IR ops, numpy broadcasting.
+Status Importer::LowerMinMax(const onnx::NodeProto& n) {
+  if (n.input_size() < 1) return Fail(n, StatusCode::kInvalidModel, "no inputs");
+  std::vector<Value*> in(static_cast<size_t>(n.input_size()));
+  for (int k = 0; k < n.input_size(); ++k) {
+    EDGEQ_RETURN_IF_ERROR(Input(n, k, &in[k]));
+    if ((in[k]->type != TensorProto::FLOAT && in[k]->type != TensorProto::INT64 && in[k]->type != TensorProto::INT32) ||
+        in[k]->type != in[0]->type)
+      return Fail(n, StatusCode::kUnsupported, "input '" + in[k]->name + "' has type " + onnx_type_name(in[k]->type) +
+                                                   " (supported: float, int32, int64, all the same)");
+  }
+  if (in.size() == 1) return LowerPassThrough(n);
+  Shape shape = in[0]->shape;
+  for (size_t k = 1; k < in.size(); ++k) {
+    Shape s;
+    if (!broadcast_shapes(shape, in[k]->shape, &s))
+      return Fail(n, StatusCode::kInvalidModel, "shapes " + shape_str(shape) + " and " + shape_str(in[k]->shape) +
+                                                    " do not broadcast");
+    shape = s;
+  }
+  if (shape.size() > 6) return Fail(n, StatusCode::kUnsupported, "rank above 6");
+  // Elementwise: an image operand keeps the result NHWC, as Add does.
+  const bool nhwc = ResultNhwc(std::vector<const Value*>(in.begin(), in.end()));
+  std::vector<int32_t> irs;
+  for (Value* v : in) {
+    int32_t ir;
+    EDGEQ_RETURN_IF_ERROR(BroadcastOperand(n, v, shape.size(), &ir, nhwc));
+    irs.push_back(ir);
+  }
+  const OpType t = n.op_type() == "Max" ? OpType::kMax : OpType::kMin;
+  int32_t acc = irs[0];
+  for (size_t k = 1; k < irs.size(); ++k) {
+    int32_t out;
+    if (k + 1 == irs.size()) {
+      EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, mask_dtype(in[0]->type), shape, &out, nhwc));
+    } else {
+      Status s = NewTensor(n.output(0) + "." + std::to_string(k), false, mask_dtype(in[0]->type),
+                           IrShape(shape, nhwc), &out);
+      if (!s.ok()) return Fail(n, s.code(), s.message());
+      if (shape.size() == 4 && !nhwc) plain_.insert(out);
+    }
+    Emit(n, k + 1 == irs.size() ? "" : std::to_string(k), t, {acc, irs[k]}, {out});
+    acc = out;
+  }
+  return Status::Ok();
+}
+
 // CumSum along a constant axis (float, int32 or int64), not exclusive, not reversed.
 Status Importer::LowerCumSum(const onnx::NodeProto& n) {
   Value* x;

@@ -1298,6 +1298,8 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"ReduceLogSumExp", &Importer::LowerReduce},
       {"LogSoftmax", &Importer::LowerLogSoftmax},
       {"CumSum", &Importer::LowerCumSum},
+      {"Max", &Importer::LowerMinMax},
+      {"Min", &Importer::LowerMinMax},
       {"PRelu", &Importer::LowerPRelu},
       {"DepthToSpace", &Importer::LowerDepthToSpace},
       {"SpaceToDepth", &Importer::LowerDepthToSpace},
@@ -1334,7 +1336,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
   auto it = kOps.find(n.op_type());
   // Ops the constant evaluator folds but that have no runtime form.
   static const std::set<std::string> kFoldOnly = {
-      "Range", "Shape", "ConstantOfShape", "Min", "Max"};
+      "Range", "Shape", "ConstantOfShape"};
   if (it == kOps.end() && kFoldOnly.count(n.op_type())) {
     std::string runtime;
     for (int k = 0; k < n.input_size(); ++k) {

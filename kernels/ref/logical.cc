@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "kernels/ref/ref.h"
@@ -226,6 +227,20 @@ void binary_int(BinaryOp op, const BroadcastN<2>& bc, const T* a, const T* b, T*
   });
 }
 
+template <typename T>
+void min_max(bool is_max, const BroadcastN<2>& bc, const T* a, const T* b, T* out) {
+  for_each_row(bc, [&](int64_t o, const int64_t* off, int64_t n, const int64_t* st) {
+    for (int64_t i = 0; i < n; ++i) {
+      const T x = a[off[0] + i * st[0]], y = b[off[1] + i * st[1]];
+      T r = is_max ? (x < y ? y : x) : (y < x ? y : x);
+      if constexpr (std::is_floating_point<T>::value) {
+        if (std::isnan(x) || std::isnan(y)) r = std::numeric_limits<T>::quiet_NaN();
+      }
+      out[o + i] = r;
+    }
+  });
+}
+
 namespace {
 
 // The type a running sum of T accumulates in: T itself for floats, the unsigned type of
@@ -332,6 +347,9 @@ template void compare<int64_t>(LogicalOp, const BroadcastN<2>&, const int64_t*, 
 template void compare<uint8_t>(LogicalOp, const BroadcastN<2>&, const uint8_t*, const uint8_t*, uint8_t*);
 template void binary_int<int32_t>(BinaryOp, const BroadcastN<2>&, const int32_t*, const int32_t*, int32_t*);
 template void binary_int<int64_t>(BinaryOp, const BroadcastN<2>&, const int64_t*, const int64_t*, int64_t*);
+template void min_max<float>(bool, const BroadcastN<2>&, const float*, const float*, float*);
+template void min_max<int32_t>(bool, const BroadcastN<2>&, const int32_t*, const int32_t*, int32_t*);
+template void min_max<int64_t>(bool, const BroadcastN<2>&, const int64_t*, const int64_t*, int64_t*);
 template void cumsum<float>(int64_t, int64_t, int64_t, const float*, float*);
 template void cumsum<int32_t>(int64_t, int64_t, int64_t, const int32_t*, int32_t*);
 template void cumsum<int64_t>(int64_t, int64_t, int64_t, const int64_t*, int64_t*);

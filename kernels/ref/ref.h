@@ -362,6 +362,10 @@ void reduce_f32(ReduceOp op, int64_t outer, int64_t count, int64_t inner, const 
 // two's-complement arithmetic does. T: int32_t, int64_t.
 template <typename T>
 void binary_int(BinaryOp op, const BroadcastN<2>& bc, const T* a, const T* b, T* out);
+// out[i] = max(a, b) (is_max) or min(a, b), numpy broadcasting; NaN when either is NaN.
+// T: float, int32_t, int64_t.
+template <typename T>
+void min_max(bool is_max, const BroadcastN<2>& bc, const T* a, const T* b, T* out);
 // Running sums over the middle dimension of [outer, count, inner]: out[o, k, i] =
 // in[o, 0, i] + ... + in[o, k, i], in index order (floats rounded at each step, integers
 // wrapping). T: float, int32_t, int64_t.

@@ -120,6 +120,20 @@ class BinaryInt : public PreparedOp {
 };
 
 template <typename T>
+class MinMax : public PreparedOp {
+ public:
+  explicit MinMax(const Node& n) : n_(n) {}
+  Status init(const Graph& g, const OpContext&) { return broadcast_of<2>(g, n_, &bc_); }
+  void run(uint8_t* const* p) override {
+    ref::min_max<T>(n_.op == OpType::kMax, bc_, at<T>(p, n_.inputs[0]), at<T>(p, n_.inputs[1]), at<T>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  ref::BroadcastN<2> bc_;
+};
+
+template <typename T>
 class CumSum : public PreparedOp {
  public:
   CumSum(const Graph& g, const Node& n) : n_(n) {
@@ -209,6 +223,14 @@ Status prepare_where(const Graph& g, const Node& n, const OpContext& ctx, std::u
 Status prepare_integer_binary(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   if (g.tensors[n.inputs[0]].dtype == DType::kS32) return own(std::make_unique<BinaryInt<int32_t>>(n), g, ctx, out);
   return own(std::make_unique<BinaryInt<int64_t>>(n), g, ctx, out);
+}
+
+Status prepare_minmax(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  switch (g.tensors[n.inputs[0]].dtype) {
+    case DType::kS32: return own(std::make_unique<MinMax<int32_t>>(n), g, ctx, out);
+    case DType::kS64: return own(std::make_unique<MinMax<int64_t>>(n), g, ctx, out);
+    default: return own(std::make_unique<MinMax<float>>(n), g, ctx, out);
+  }
 }
 
 Status prepare_cumsum(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
