@@ -938,6 +938,22 @@ TEST(ImporterTest, MissingInitializer) {
   EXPECT_NE(s.message().find("conv0"), std::string::npos) << s.message();
 }
 
+// A node without outputs (here a Mul reading DynamicQuantizeLinear's scale, which
+// the dynamic pattern matcher follows) is an error, never a read past the outputs.
+TEST(ImporterTest, NodeWithoutOutputsIsRefused) {
+  ModelBuilder b;
+  b.input("x", {1, 4});
+  b.node("DynamicQuantizeLinear", {"x"}, {"xq", "xs", "xz"}, "dql");
+  onnx::NodeProto* mul = b.node("Mul", {"xs", "xs"}, {"unused"}, "no_outputs");
+  mul->clear_output();
+  b.node("Identity", {"x"}, {"y"});
+  b.output("y");
+  Graph g;
+  Status s = b.import(&g);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidModel);
+  EXPECT_NE(s.message().find("'no_outputs' (Mul) has no (first) output"), std::string::npos) << s.message();
+}
+
 TEST(ImporterTest, OutOfRangeAttributes) {
   struct Case {
     const char* what;

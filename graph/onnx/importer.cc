@@ -307,6 +307,9 @@ Status Importer::SortNodes(const onnx::GraphProto& graph, std::vector<int>* orde
   for (const auto& in : graph.input()) graph_inputs.insert(in.name());
   std::map<std::string, int> producer_index;
   for (int k = 0; k < n; ++k) {
+    // Every pattern matcher reads its nodes' first output: a node without one is refused here.
+    if (graph.node(k).output_size() == 0 || graph.node(k).output(0).empty())
+      return InvalidModel(node_label(graph.node(k)) + " has no (first) output");
     for (const auto& o : graph.node(k).output()) {
       if (o.empty()) continue;
       if (producer_index.count(o) || values_.count(o) || graph_inputs.count(o))
