@@ -162,12 +162,18 @@ Status histogram_range(Method method, const ChannelStats& ch, const ObserverOpti
     }
     case Method::kEntropy: {
       if (options.entropy_bins < 2) return InvalidArgument("entropy_bins must be at least 2");
-      const bool one_sided = ch.min >= 0.f || ch.max <= 0.f;
+      // One-sided at zero: the data start at 0 (after ReLU) or end there. Data on one
+      // side away from zero (a sigmoid, log-probabilities, x + 1) take the window search
+      // too: the folded search over [0, T] would look for T below the data's own start.
+      const bool one_sided = ch.min == 0.f || ch.max == 0.f;
+      const bool away_from_zero = ch.min > 0.f || ch.max < 0.f;
       const int32_t codes = qmax - qmin + 1;
       AtomRange atoms;
       const RunningHistogram smooth = without_atoms(without_zeros(ch), &atoms);
-      if (!scheme.symmetric && !one_sided && ch.max > ch.min) {
-        // Two-sided data, affine scheme: every code over a window of the signed histogram.
+      if (((!scheme.symmetric && !one_sided) || (scheme.symmetric && away_from_zero)) && ch.max > ch.min) {
+        // Affine scheme, data not anchored at 0 (and a symmetric one on data away from
+        // 0, which then takes [-T, T] around the window): every code over a window of the
+        // signed histogram.
         const std::vector<double> signed_hist = rebin(smooth, ch.min, ch.max, options.entropy_bins);
         int32_t first = 0, last = 0;
         kl_window(signed_hist, codes, &first, &last);
@@ -177,6 +183,11 @@ Status histogram_range(Method method, const ChannelStats& ch, const ObserverOpti
         if (atoms.any) {
           *lo = std::max(ch.min, std::min(*lo, atoms.lo));
           *hi = std::min(ch.max, std::max(*hi, atoms.hi));
+        }
+        if (scheme.symmetric) {
+          const float t = std::max(std::fabs(*lo), std::fabs(*hi));
+          *lo = -t;
+          *hi = t;
         }
         return Status::Ok();
       }

@@ -25,9 +25,12 @@
 //                   with as many levels as the scheme has codes over the range it
 //                   searches. Symmetric: kl_threshold_bin on the histogram of |x| over
 //                   [0, max|x|] with (qmax-qmin+1)/2 levels (128 for int8), giving
-//                   [-T, T]. Affine on one-sided data (min >= 0 after ReLU, or max <= 0):
-//                   the same search with every code, (qmax-qmin+1) levels, over [0, T]
-//                   (or [-T, 0]). Affine on two-sided data: folding |x| would be wrong
+//                   [-T, T] (on data on one side away from 0: T the larger end of the
+//                   window search below). Affine on data anchored at zero (min == 0 after
+//                   ReLU, or max == 0): the same search with every code, (qmax-qmin+1)
+//                   levels, over [0, T] (or [-T, 0]). Affine on other data (two-sided,
+//                   or on one side away from zero: a sigmoid, log-probabilities, whose
+//                   folded search would put T below the data): folding |x| would be wrong
 //                   twice over, since the grid then spans [lo, hi] with every code (finer
 //                   than the T/128 the folded search assumes, so T came out too small)
 //                   and the two sides' shapes differ (a residual's long positive tail

@@ -228,6 +228,25 @@ TEST(QuantMethods, EntropyUsesAllCodesForOneSidedUnsignedData) {
   EXPECT_EQ(u8.zp[0], 0);
 }
 
+// Data on one side away from zero (x + 1 of a sigmoid, log-probabilities): the folded
+// search put T below the data's start, so every value quantized to one code (11 dB) or
+// the range came out with min > max. Every scheme now keeps the bulk of the data.
+TEST(QuantMethods, EntropyKeepsDataOnOneSideAwayFromZero) {
+  std::vector<float> pos = gaussian(100000, 7, 3.f);
+  for (float& v : pos) v = 1.f + 1.f / (1.f + std::exp(-v));  // 1 + sigmoid: in (1, 2), dense at both ends
+  std::vector<float> neg(pos);
+  for (float& v : neg) v = -v;
+  for (const std::vector<float>* x : {&pos, &neg}) {
+    for (const QScheme& s : {make_scheme(DType::kU8, false), make_scheme(DType::kS8, false), make_scheme(DType::kS8, true)}) {
+      SCOPED_TRACE(scheme_string(s) + (x == &pos ? " positive" : " negative"));
+      const Result mm = run(Method::kMinMax, *x, s);
+      const Result r = run(Method::kEntropy, *x, s);
+      ASSERT_LE(r.lo[0], r.hi[0]);
+      EXPECT_LT(quant_mse(*x, s, r.scale[0], r.zp[0]), 2.0 * quant_mse(*x, s, mm.scale[0], mm.zp[0]));
+    }
+  }
+}
+
 TEST(QuantMethods, PercentileLandsOnTheQuantile) {
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-1.f, 3.f);
