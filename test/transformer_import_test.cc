@@ -552,10 +552,9 @@ TEST(TransformerImportTest, UnsupportedMaskAndReduceFormsAreRefused) {
     EXPECT_NE(s.message().find("input 'e' must be a constant"), std::string::npos) << s.message();
   }
   {
-    ModelBuilder b;  // axes 0 and 2 of [2,3,4]: not one block (ReduceSum takes them as an input)
+    ModelBuilder b;  // an L2 norm over axes 0 and 2 of [2,3,4]: not one block
     b.input("x", {2, 3, 4});
-    b.init_i64("axes", {2}, {0, 2});
-    b.node("ReduceSum", {"x", "axes"}, {"y"}, "sum_x");
+    ModelBuilder::ints(b.node("ReduceL2", {"x"}, {"y"}, "sum_x"), "axes", {0, 2});
     b.output("y");
     Graph g;
     Status s = b.import(&g);

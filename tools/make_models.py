@@ -727,6 +727,21 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # Masks and reductions on an NCHW image (NHWC inside edgeq): a leaky activation by
+    # Greater + Where, sums and means over axes that are not one block, and LayerNorm
+    # over the last two axes (opset 17's LayerNormalization, axis -2).
+    m = OpModel("image_masks", opset=17)
+    x = m.input("x", [2, 4, 6, 5])
+    m.node("Where", [m.node("Greater", [x, m.const("t", np.float32(0.1))], ["pos"]), x,
+                     m.node("Mul", [x, m.const("k", np.float32(0.2))], ["leak"])], ["leaky"])
+    m.node("ReduceSum", [x, m.const("axes13", np.array([1, 3], np.int64))], ["sum13"], keepdims=0)
+    m.node("ReduceMean", [x], ["mean02"], axes=[0, 2], keepdims=1)
+    m.node("LayerNormalization", [x, m.weight("ln_scale", [6, 5], low=0.5), m.weight("ln_bias", [6, 5])],
+           ["ln"], axis=-2, epsilon=1e-5)
+    for out in ("leaky", "sum13", "mean02", "ln"):
+        m.output(out)
+    models.append(m)
+
     # PReLU (per-channel slope [C,1,1], as PyTorch exports nn.PReLU), pixel shuffle both
     # ways, and instance / group normalization (GroupNorm: a rank-3 InstanceNorm).
     m = OpModel("prelu")

@@ -210,7 +210,7 @@ class Importer {
   Status LowerExpand(const onnx::NodeProto& n);
   // lower_masks.cc: comparisons, logical ops, Where, Pow, reductions over any axes.
   Status MaskOperands(const onnx::NodeProto& n, const std::vector<Value*>& in, Shape* out_shape,
-                      std::vector<int32_t>* irs);
+                      std::vector<int32_t>* irs, bool* nhwc);
   Status LowerLogical(const onnx::NodeProto& n);
   Status LowerWhere(const onnx::NodeProto& n);
   Status LowerPow(const onnx::NodeProto& n);

@@ -43,9 +43,10 @@ DType mask_dtype(int32_t t) {
 
 }  // namespace
 
-// Operands of an elementwise mask op brought to the result's rank in ONNX order.
+// Operands of an elementwise mask op brought to the result's rank: NHWC when one of them
+// is an image tensor (as Add does), else ONNX order; *nhwc says which.
 Status Importer::MaskOperands(const onnx::NodeProto& n, const std::vector<Value*>& in, Shape* out_shape,
-                              std::vector<int32_t>* irs) {
+                              std::vector<int32_t>* irs, bool* nhwc) {
   *out_shape = in[0]->shape;
   for (size_t k = 1; k < in.size(); ++k) {
     Shape s;
@@ -56,11 +57,10 @@ Status Importer::MaskOperands(const onnx::NodeProto& n, const std::vector<Value*
   }
   if (out_shape->size() > 6) return Fail(n, StatusCode::kUnsupported, "rank above 6");
   irs->clear();
+  *nhwc = ResultNhwc(std::vector<const Value*>(in.begin(), in.end()));
   for (Value* v : in) {
-    if (v->kind == ValueKind::kTensor && Nhwc(*v))
-      return Fail(n, StatusCode::kUnsupported, "input '" + v->name + "' is an image tensor (NHWC)");
     int32_t ir;
-    EDGEQ_RETURN_IF_ERROR(BroadcastOperand(n, v, out_shape->size(), &ir, false));
+    EDGEQ_RETURN_IF_ERROR(BroadcastOperand(n, v, out_shape->size(), &ir, *nhwc));
     irs->push_back(ir);
   }
   return Status::Ok();
@@ -83,7 +83,8 @@ Status Importer::LowerLogical(const onnx::NodeProto& n) {
     return Fail(n, StatusCode::kInvalidModel, "the inputs differ in element type");
   Shape shape;
   std::vector<int32_t> irs;
-  EDGEQ_RETURN_IF_ERROR(MaskOperands(n, in, &shape, &irs));
+  bool nhwc;
+  EDGEQ_RETURN_IF_ERROR(MaskOperands(n, in, &shape, &irs, &nhwc));
   static const std::map<std::string, OpType> kOps = {
       {"Equal", OpType::kEqual}, {"Less", OpType::kLess}, {"Greater", OpType::kGreater},
       {"And", OpType::kAnd},     {"Or", OpType::kOr},     {"Xor", OpType::kXor},
@@ -92,17 +93,17 @@ Status Importer::LowerLogical(const onnx::NodeProto& n) {
   if (op == "LessOrEqual" || op == "GreaterOrEqual") {
     // a <= b is (a < b) or (a == b): false when either is NaN, as ONNX defines it.
     int32_t strict, equal;
-    Status s = NewTensor(n.output(0) + ".strict", false, DType::kBool, shape, &strict);
-    if (s.ok()) s = NewTensor(n.output(0) + ".equal", false, DType::kBool, shape, &equal);
+    Status s = NewTensor(n.output(0) + ".strict", false, DType::kBool, IrShape(shape, nhwc), &strict);
+    if (s.ok()) s = NewTensor(n.output(0) + ".equal", false, DType::kBool, IrShape(shape, nhwc), &equal);
     if (!s.ok()) return Fail(n, s.code(), s.message());
-    if (shape.size() == 4) plain_.insert({strict, equal});
+    if (shape.size() == 4 && !nhwc) plain_.insert({strict, equal});
     Emit(n, "strict", op == "LessOrEqual" ? OpType::kLess : OpType::kGreater, irs, {strict});
     Emit(n, "equal", OpType::kEqual, irs, {equal});
-    EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kBool, shape, &out, false));
+    EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kBool, shape, &out, nhwc));
     Emit(n, "", OpType::kOr, {strict, equal}, {out});
     return Status::Ok();
   }
-  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kBool, shape, &out, false));
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kBool, shape, &out, nhwc));
   Emit(n, "", kOps.at(op), irs, {out});
   return Status::Ok();
 }
@@ -118,9 +119,10 @@ Status Importer::LowerWhere(const onnx::NodeProto& n) {
                     onnx_type_name(in[2]->type) + " (supported: both float, int32, int64 or bool)");
   Shape shape;
   std::vector<int32_t> irs;
-  EDGEQ_RETURN_IF_ERROR(MaskOperands(n, in, &shape, &irs));
+  bool nhwc;
+  EDGEQ_RETURN_IF_ERROR(MaskOperands(n, in, &shape, &irs, &nhwc));
   int32_t out;
-  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, mask_dtype(in[1]->type), shape, &out, false));
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, mask_dtype(in[1]->type), shape, &out, nhwc));
   Emit(n, "", OpType::kWhere, irs, {out});
   return Status::Ok();
 }
@@ -162,18 +164,29 @@ Status Importer::LowerReduceAxes(const onnx::NodeProto& n, Ints axes, bool keepd
     if (reduced[d]) kept[d] = 1;
     else dropped.push_back(x->shape[d]);
   }
-  int64_t first = -1, last = -1;
-  for (size_t d = 0; d < r; ++d)
-    if (reduced[d] && x->shape[d] != 1) {
-      if (first < 0) first = static_cast<int64_t>(d);
-      last = static_cast<int64_t>(d);
+  const std::string& op = n.op_type();
+  const bool chainable = op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" || op == "ReduceMin" ||
+                         op == "GlobalAveragePool" || op == "GlobalMaxPool";
+  // Blocks of contiguous reduced axes (size-1 axes between join them): a mean, sum, max
+  // or min over several blocks is the same reduction block after block (the mean of
+  // equal-sized means is the mean).
+  std::vector<std::pair<size_t, size_t>> blocks;
+  for (size_t d = 0; d < r; ++d) {
+    if (!reduced[d] || x->shape[d] == 1) continue;
+    if (!blocks.empty()) {
+      bool joined = true;
+      for (size_t k = blocks.back().second + 1; k < d; ++k) joined &= x->shape[k] == 1;
+      if (joined) {
+        blocks.back().second = d;
+        continue;
+      }
     }
-  for (int64_t d = first + 1; d < last; ++d)
-    if (!reduced[d] && x->shape[d] != 1)
-      return Fail(n, StatusCode::kUnsupported, "the reduced axes must be contiguous");
+    blocks.push_back({d, d});
+  }
+  if (blocks.size() > 1 && !chainable)
+    return Fail(n, StatusCode::kUnsupported, "the reduced axes must be contiguous");
   int32_t x_ir;
   EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, false, &x_ir));
-  const std::string& op = n.op_type();
   auto piece = [&](const std::string& suffix, const Shape& s, int32_t* ir) -> Status {
     Status st = NewTensor(n.output(0) + "." + suffix, false, DType::kF32, s, ir);
     if (!st.ok()) return Fail(n, st.code(), st.message());
@@ -192,8 +205,17 @@ Status Importer::LowerReduceAxes(const onnx::NodeProto& n, Ints axes, bool keepd
                      : op == "ReduceSum"                             ? OpType::kReduceSum
                      : op == "ReduceMax" || op == "GlobalMaxPool"    ? OpType::kReduceMax
                                                                      : OpType::kReduceMin;
+    int32_t cur = x_ir;
+    Shape cur_shape = x->shape;
+    for (size_t b = 0; b + 1 < blocks.size(); ++b) {  // every block but the last into a piece
+      for (size_t d = blocks[b].first; d <= blocks[b].second; ++d) cur_shape[d] = 1;
+      int32_t next;
+      EDGEQ_RETURN_IF_ERROR(piece("block" + std::to_string(b), cur_shape, &next));
+      Emit(n, "block" + std::to_string(b), t, {cur}, {next});
+      cur = next;
+    }
     EDGEQ_RETURN_IF_ERROR(result_tensor());
-    Emit(n, "", t, {x_ir}, {result});
+    Emit(n, "", t, {cur}, {result});
   } else if (op == "ReduceL1" || op == "ReduceL2" || op == "ReduceSumSquare") {
     int32_t e;
     EDGEQ_RETURN_IF_ERROR(piece(op == "ReduceL1" ? "abs" : "square", x->shape, &e));
@@ -246,9 +268,10 @@ Status Importer::LowerIntegerBinary(const onnx::NodeProto& n, Value* a, Value* b
   if (op == "Div") return Fail(n, StatusCode::kUnsupported, "integer division of a run-time value is not supported");
   Shape shape;
   std::vector<int32_t> irs;
-  EDGEQ_RETURN_IF_ERROR(MaskOperands(n, {a, b}, &shape, &irs));
+  bool nhwc;
+  EDGEQ_RETURN_IF_ERROR(MaskOperands(n, {a, b}, &shape, &irs, &nhwc));
   int32_t out;
-  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, mask_dtype(a->type), shape, &out, false));
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, mask_dtype(a->type), shape, &out, nhwc));
   Emit(n, "", op == "Add" ? OpType::kAdd : op == "Sub" ? OpType::kSub : OpType::kMul, irs, {out});
   return Status::Ok();
 }

@@ -333,11 +333,31 @@ Status Importer::LowerLayerNorm(const onnx::NodeProto& n) {
   EDGEQ_RETURN_IF_ERROR(attr_float(n, "epsilon", 1e-5f, &eps));
   Status s = normalize_axis(axis, x->shape.size(), &axis);
   if (!s.ok()) return Fail(n, s.code(), s.message());
-  if (axis != static_cast<int64_t>(x->shape.size()) - 1)
-    return Fail(n, StatusCode::kUnsupported, "only normalization over the last axis is supported");
   if (gamma->kind == ValueKind::kTensor || (beta && beta->kind == ValueKind::kTensor))
     return Fail(n, StatusCode::kUnsupported, "scale and bias must be constants");
-  return LayerNormCore(n, x, gamma, beta, eps, n.output(0));
+  const size_t r = x->shape.size();
+  if (axis == static_cast<int64_t>(r) - 1) return LayerNormCore(n, x, gamma, beta, eps, n.output(0));
+  // Over several trailing axes (nn.LayerNorm([H, W])): the same normalization of the
+  // axes flattened into one, between two views.
+  Shape flat(x->shape.begin(), x->shape.begin() + axis);
+  int64_t inner = 1;
+  for (size_t d = static_cast<size_t>(axis); d < r; ++d) inner *= x->shape[d];
+  flat.push_back(inner);
+  Value fv;
+  fv.kind = ValueKind::kTensor;
+  fv.type = TensorProto::FLOAT;
+  fv.shape = flat;
+  EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, *x, flat, n.output(0) + ".flat", &fv.ir));
+  EDGEQ_RETURN_IF_ERROR(LayerNormCore(n, &fv, gamma, beta, eps, n.output(0) + ".normalized"));
+  Value nv;
+  nv.kind = ValueKind::kTensor;
+  nv.type = TensorProto::FLOAT;
+  nv.shape = flat;
+  nv.ir = values_.at(n.output(0) + ".normalized").ir;
+  int32_t out;
+  EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, nv, x->shape, n.output(0), &out));
+  DefineTensor(n.output(0), TensorProto::FLOAT, x->shape, out);
+  return Status::Ok();
 }
 
 // ------------------------------------------------------------------ dynamic quantization
