@@ -85,7 +85,9 @@ flatbuffers::Offset<void> build_options(flatbuffers::FlatBufferBuilder& b, const
     case fb::Options::SliceOptions:
       return fb::CreateSliceOptions(b, b.CreateVector(a.starts), b.CreateVector(a.steps)).Union();
     case fb::Options::ResizeOptions:
-      return fb::CreateResizeOptions(b, a.scale_h, a.scale_w, static_cast<uint8_t>(a.coord_mode)).Union();
+      return fb::CreateResizeOptions(b, a.scale_h, a.scale_w, static_cast<uint8_t>(a.coord_mode),
+                                     static_cast<uint8_t>(a.nearest_mode))
+          .Union();
     default: return 0;
   }
 }
@@ -170,6 +172,7 @@ Status read_options(const fb::Node* fn, Node* n) {
       auto* o = fn->options_as_ResizeOptions();
       a.scale_h = o->scale_h(); a.scale_w = o->scale_w();
       a.coord_mode = o->coord();
+      a.nearest_mode = o->nearest();
       break;
     }
     default: break;

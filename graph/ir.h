@@ -131,7 +131,8 @@ struct Attrs {
   std::vector<int32_t> starts;  // kSlice
   std::vector<int32_t> steps;   // kSlice
   int32_t scale_h = 1, scale_w = 1;  // kResizeNearest
-  int32_t coord_mode = 0;             // kResizeLinear: ref::ResizeCoord
+  int32_t coord_mode = 0;             // kResizeLinear, kResizeNearestTo: ref::ResizeCoord
+  int32_t nearest_mode = 0;           // kResizeNearestTo: ref::NearestRound
   int32_t dynamic = 0;          // kFullyConnected, kMatMul, kConv2D: run-time quantization mode
   float epsilon = 1e-5f;        // kLayerNorm
   // kMatMul, set only by the runtime's view fold (runtime/view_fold.h), never read from

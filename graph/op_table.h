@@ -53,6 +53,10 @@
 //                  a source coordinate by `coord_mode` (0 half_pixel, 1 pytorch_half_pixel,
 //                  2 align_corners, 3 asymmetric; scale = out / in), clamped to the input,
 //                  and the two nearest rows / columns weighted (kernels/ref/ref.h).
+//  ResizeNearestTo X[N,H,W,C] -> Y[N,OH,OW,C] (any sizes, any dtype): Y[n,y,x,c] =
+//                  X[n, r(y), r(x), c], r from `coord_mode` (ResizeLinear's, and 4
+//                  tf_half_pixel_for_nn) and `nearest_mode` (0 round_prefer_floor, 1
+//                  round_prefer_ceil, 2 floor, 3 ceil), clamped (kernels/ref/ref.h).
 //  Split           along `axis`; sizes are the outputs' sizes along it.
 //  Slice           `starts`, `steps` per dimension (full rank, normalized: 0 <= start <
 //                  dim, step != 0); the output's shape gives the count per dimension.
@@ -199,6 +203,8 @@ enum OpFlag : uint32_t {
   X(CumSum, AxisOptions, cumsum, cumsum, 0)                                                                      \
   X(ResizeLinear, ResizeOptions, resize_linear, resize_linear, 0)                                                \
   X(Max, NONE, minmax, minmax, 0)                                                                                \
-  X(Min, NONE, minmax, minmax, 0)
+  X(Min, NONE, minmax, minmax, 0)                                                                                \
+  X(ResizeNearestTo, ResizeOptions, resize_nearest_to, resize_nearest_to,                                        \
+    kOpMovement | kOpRangePreserving | kOpQuantizable)
 
 }  // namespace edgeq

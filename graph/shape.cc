@@ -605,6 +605,21 @@ Status infer_resize_linear(const NodeChecker& c, const Node& n, std::vector<Shap
   return Status::Ok();
 }
 
+Status infer_resize_nearest_to(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+  const Tensor &x = c.in(0), &y = c.out(0);
+  EDGEQ_RETURN_IF_ERROR(c.same_quant(x, y));
+  EDGEQ_RETURN_IF_ERROR(c.rank(x, 4));
+  EDGEQ_RETURN_IF_ERROR(c.rank(y, 4));
+  if (y.shape[0] != x.shape[0] || y.shape[3] != x.shape[3] || y.shape[1] < 1 || y.shape[2] < 1 ||
+      y.shape[1] > kMaxAttr * 16 || y.shape[2] > kMaxAttr * 16)
+    return c.fail("resizes " + shape_string(x.shape) + " to " + shape_string(y.shape));
+  if (n.attrs.coord_mode < 0 || n.attrs.coord_mode > 4 || n.attrs.nearest_mode < 0 || n.attrs.nearest_mode > 3)
+    return c.fail("unknown coordinate or rounding mode");
+  outs->push_back(y.shape);
+  return Status::Ok();
+}
+
 Status infer_cast(const NodeChecker& c, const Node&, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
   const Tensor &x = c.in(0), &y = c.out(0);

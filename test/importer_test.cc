@@ -391,10 +391,18 @@ TEST(ImporterTest, ResizeNearestModes) {
   EXPECT_EQ(r->attrs.scale_h, 2);
   EXPECT_EQ(r->attrs.scale_w, 3);
   EXPECT_TRUE(build("half_pixel", "round_prefer_floor", &g).ok());
-  Status s = build("align_corners", "round_prefer_floor", &g);
+  EXPECT_NE(find_op(g, OpType::kResizeNearest), nullptr);
+  // Other roundings read other pixels than a plain upsampling: index tables.
+  ASSERT_TRUE(build("align_corners", "round_prefer_floor", &g).ok());
+  const Node* t = find_op(g, OpType::kResizeNearestTo);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->attrs.coord_mode, 2);
+  EXPECT_EQ(t->attrs.nearest_mode, 0);
+  ASSERT_TRUE(build("asymmetric", "round_prefer_ceil", &g).ok());
+  EXPECT_NE(find_op(g, OpType::kResizeNearestTo), nullptr);
+  Status s = build("tf_crop_and_resize", "floor", &g);
   EXPECT_EQ(s.code(), StatusCode::kUnsupported);
-  EXPECT_NE(s.message().find("resize"), std::string::npos) << s.message();
-  EXPECT_EQ(build("asymmetric", "round_prefer_ceil", &g).code(), StatusCode::kUnsupported);
+  EXPECT_NE(s.message().find("tf_crop_and_resize"), std::string::npos) << s.message();
 }
 
 TEST(ImporterTest, MaxPoolCeilModeAndAvgPoolRejection) {

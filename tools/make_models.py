@@ -768,6 +768,20 @@ def op_models():
     m.output("gn")
     models.append(m)
 
+    # Nearest resizes that are not plain integer upsamplings: FPN-style to an odd size,
+    # downsampling, and the align_corners / round_prefer_ceil / ceil roundings.
+    m = OpModel("resize_nearest_sizes")
+    x = m.input("x", [1, 3, 8, 6])
+    for out, ctm, rnd, scales, sizes in (("a", "asymmetric", "floor", None, [1, 3, 15, 11]),
+                                         ("b", "half_pixel", "round_prefer_floor", [1, 1, 0.5, 0.5], None),
+                                         ("c", "align_corners", "round_prefer_ceil", None, [1, 3, 5, 13]),
+                                         ("d", "pytorch_half_pixel", "ceil", None, [1, 3, 12, 9])):
+        ins = [x, "", m.const(out + "_scales", np.array(scales, np.float32))] if scales else \
+              [x, "", "", m.const(out + "_sizes", np.array(sizes, np.int64))]
+        m.node("Resize", ins, [out], mode="nearest", coordinate_transformation_mode=ctm, nearest_mode=rnd)
+        m.output(out)
+    models.append(m)
+
     # 1-D convolution and pooling (keyword spotters): grouped, strided, padded, then a
     # padded max pool; and a QDQ form with per-channel int8 weights and an int32 bias,
     # as ONNX Runtime's quantize_static writes a Conv1d.

@@ -489,7 +489,7 @@ Status Exporter::Movement(const Node& n) {
   std::string x;
   Post p;
   p.quantize = !raw;
-  if (n.op == OpType::kResizeNearest || n.op == OpType::kResizeLinear) {
+  if (n.op == OpType::kResizeNearest || n.op == OpType::kResizeLinear || n.op == OpType::kResizeNearestTo) {
     if (xt.shape.size() != 4) return Fail(n, "the input must have rank 4");
     if (raw) {
       EDGEQ_RETURN_IF_ERROR(Raw(n.inputs[0], &x));
@@ -537,6 +537,19 @@ Status Exporter::Movement(const Node& n) {
       onnx::NodeProto* rs = Add("Resize", {x, "", "", IntsConst(base + "_sizes", sizes)}, outs);
       AttrString(rs, "mode", "linear");
       AttrString(rs, "coordinate_transformation_mode", kCoord[a.coord_mode]);
+      break;
+    }
+    case OpType::kResizeNearestTo: {
+      static const char* const kCoord[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+                                           "tf_half_pixel_for_nn"};
+      static const char* const kRound[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+      if (a.coord_mode < 0 || a.coord_mode > 4 || a.nearest_mode < 0 || a.nearest_mode > 3)
+        return Fail(n, "unknown coordinate or rounding mode");
+      const Ints sizes = {y_shape[0], y_shape[3], y_shape[1], y_shape[2]};  // NCHW
+      onnx::NodeProto* rs = Add("Resize", {x, "", "", IntsConst(base + "_sizes", sizes)}, outs);
+      AttrString(rs, "mode", "nearest");
+      AttrString(rs, "coordinate_transformation_mode", kCoord[a.coord_mode]);
+      AttrString(rs, "nearest_mode", kRound[a.nearest_mode]);
       break;
     }
     case OpType::kSplit: {
@@ -716,6 +729,7 @@ Status Exporter::ExportNode(const Node& n) {
     case OpType::kPad:
     case OpType::kResizeNearest:
     case OpType::kResizeLinear:
+    case OpType::kResizeNearestTo:
     case OpType::kSplit:
     case OpType::kSlice:
       return Movement(n);

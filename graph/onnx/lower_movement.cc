@@ -281,10 +281,11 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
   if (out_shape[0] != x->shape[0] || out_shape[1] != x->shape[1])
     return Fail(n, StatusCode::kUnsupported, "only the H and W dimensions may be resized");
   const int64_t H = x->shape[2], W = x->shape[3];
+  // The kernels' scale is out / in: scales that floor to another size are refused.
+  const bool exact_scales = !have_scales || (std::fabs(scales[2] - static_cast<double>(out_shape[2]) / H) <= 1e-6 * scales[2] &&
+                                             std::fabs(scales[3] - static_cast<double>(out_shape[3]) / W) <= 1e-6 * scales[3]);
   if (mode == "linear") {
-    // The kernel's scale is out / in: scales that floor to another size are refused.
-    if (have_scales && (std::fabs(scales[2] - static_cast<double>(out_shape[2]) / H) > 1e-6 * scales[2] ||
-                        std::fabs(scales[3] - static_cast<double>(out_shape[3]) / W) > 1e-6 * scales[3]))
+    if (!exact_scales)
       return Fail(n, StatusCode::kUnsupported, "linear resize with scales that are not output / input sizes");
     static const std::map<std::string, int32_t> kCoord = {
         {"half_pixel", 0}, {"pytorch_half_pixel", 1}, {"align_corners", 2}, {"asymmetric", 3}};
@@ -301,10 +302,41 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
     Emit(n, "", OpType::kResizeLinear, {x_ir}, {out}, a);
     return Status::Ok();
   }
-  if (out_shape[2] % H != 0 || out_shape[3] % W != 0 ||
-      (have_scales && (scales[2] != static_cast<float>(out_shape[2] / H) ||
-                       scales[3] != static_cast<float>(out_shape[3] / W))))
-    return Fail(n, StatusCode::kUnsupported, "only integer upsampling factors are supported");
+  const bool integer_factors = out_shape[2] % H == 0 && out_shape[3] % W == 0 &&
+                               (!have_scales || (scales[2] == static_cast<float>(out_shape[2] / H) &&
+                                                 scales[3] == static_cast<float>(out_shape[3] / W)));
+  // With an integer factor s, output index o = k*s + r (0 <= r < s) must read input k:
+  // asymmetric o/s floors to k; half_pixel (o+0.5)/s-0.5 lies within 0.5 of k, so both
+  // round_prefer_* pick k; tf_half_pixel_for_nn (o+0.5)/s floors to k.
+  const bool plain = (ctm == "asymmetric" && nearest == "floor") ||
+                     ((ctm == "half_pixel" || ctm == "pytorch_half_pixel") &&
+                      (nearest == "round_prefer_floor" || nearest == "round_prefer_ceil")) ||
+                     (ctm == "tf_half_pixel_for_nn" && nearest == "floor");
+  if (!integer_factors || !plain) {
+    // Any other size or rounding: a resize through index tables (data movement, any dtype).
+    static const std::map<std::string, int32_t> kCoord = {{"half_pixel", 0},    {"pytorch_half_pixel", 1},
+                                                          {"align_corners", 2}, {"asymmetric", 3},
+                                                          {"tf_half_pixel_for_nn", 4}};
+    static const std::map<std::string, int32_t> kRound = {
+        {"round_prefer_floor", 0}, {"round_prefer_ceil", 1}, {"floor", 2}, {"ceil", 3}};
+    auto c = kCoord.find(ctm);
+    auto r = kRound.find(nearest);
+    if (c == kCoord.end() || r == kRound.end())
+      return Fail(n, StatusCode::kUnsupported,
+                  "nearest resize with coordinate_transformation_mode '" + ctm + "' and nearest_mode '" + nearest + "'");
+    if (!exact_scales)
+      return Fail(n, StatusCode::kUnsupported, "nearest resize with scales that are not output / input sizes");
+    int32_t x_ir, out;
+    EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, true, &x_ir));
+    Status st = NewTensorLike(x_ir, n.output(0), true, to_ir_shape(out_shape), &out);
+    if (!st.ok()) return Fail(n, st.code(), st.message());
+    Attrs a;
+    a.coord_mode = c->second;
+    a.nearest_mode = r->second;
+    Emit(n, "", OpType::kResizeNearestTo, {x_ir}, {out}, a);
+    DefineTensor(n.output(0), x->type, out_shape, out);
+    return Status::Ok();
+  }
   const int64_t sh = out_shape[2] / H, sw = out_shape[3] / W;
   int32_t x_ir, out;
   EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, true, &x_ir));
@@ -312,17 +344,6 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
     DefineTensor(n.output(0), x->type, x->shape, x_ir);
     return Status::Ok();
   }
-  // With an integer factor s, output index o = k*s + r (0 <= r < s) must read input k:
-  // asymmetric o/s floors to k; half_pixel (o+0.5)/s-0.5 lies within 0.5 of k, so both
-  // round_prefer_* pick k; tf_half_pixel_for_nn (o+0.5)/s floors to k.
-  const bool ok = (ctm == "asymmetric" && nearest == "floor") ||
-                  ((ctm == "half_pixel" || ctm == "pytorch_half_pixel") &&
-                   (nearest == "round_prefer_floor" || nearest == "round_prefer_ceil")) ||
-                  (ctm == "tf_half_pixel_for_nn" && nearest == "floor");
-  if (!ok)
-    return Fail(n, StatusCode::kUnsupported,
-                "coordinate_transformation_mode '" + ctm + "' with nearest_mode '" + nearest +
-                    "' is not a plain nearest upsampling");
   Status s = NewTensorLike(x_ir, n.output(0), true, to_ir_shape(out_shape), &out);
   if (!s.ok()) return Fail(n, s.code(), s.message());
   Attrs a;

@@ -304,6 +304,54 @@ Tap source(ResizeCoord mode, int32_t o, int32_t in_len, int32_t out_len) {
 
 }  // namespace
 
+int32_t nearest_source(uint8_t coord, NearestRound round, int32_t o, int32_t in_len, int32_t out_len) {
+  const float scale = static_cast<float>(out_len) / static_cast<float>(in_len);
+  const float of = static_cast<float>(o);
+  float r;
+  switch (coord) {
+    case static_cast<uint8_t>(ResizeCoord::kAlignCorners):
+      r = out_len == 1 ? 0.f : of * static_cast<float>(in_len - 1) / static_cast<float>(out_len - 1);
+      break;
+    case static_cast<uint8_t>(ResizeCoord::kAsymmetric):
+      r = of / scale;
+      break;
+    case static_cast<uint8_t>(ResizeCoord::kPytorchHalfPixel):
+      r = out_len == 1 ? 0.f : (of + 0.5f) / scale - 0.5f;
+      break;
+    case kTfHalfPixelForNn:
+      r = (of + 0.5f) / scale;
+      break;
+    default:
+      r = (of + 0.5f) / scale - 0.5f;
+      break;
+  }
+  float i;
+  switch (round) {
+    case NearestRound::kFloor: i = std::floor(r); break;
+    case NearestRound::kCeil: i = std::ceil(r); break;
+    case NearestRound::kRoundPreferCeil: i = std::floor(r + 0.5f); break;
+    default: i = r == std::floor(r) + 0.5f ? std::floor(r) : std::round(r); break;
+  }
+  return static_cast<int32_t>(std::min(std::max(i, 0.f), static_cast<float>(in_len - 1)));
+}
+
+void resize_nearest_indexed(int32_t batch, int32_t in_h, int32_t in_w, int32_t out_h, int32_t out_w,
+                            size_t pixel_bytes, const int32_t* rows, const int32_t* cols, const void* in, void* out) {
+  const uint8_t* x = static_cast<const uint8_t*>(in);
+  uint8_t* y = static_cast<uint8_t*>(out);
+  const size_t out_row = static_cast<size_t>(out_w) * pixel_bytes;
+  for (int32_t n = 0; n < batch; ++n)
+    for (int32_t r = 0; r < out_h; ++r) {
+      uint8_t* dst = y + (static_cast<size_t>(n) * out_h + r) * out_row;
+      if (r > 0 && rows[r] == rows[r - 1]) {  // the row above again
+        std::memcpy(dst, dst - out_row, out_row);
+        continue;
+      }
+      const uint8_t* src = x + (static_cast<size_t>(n) * in_h + rows[r]) * in_w * pixel_bytes;
+      for (int32_t c = 0; c < out_w; ++c) std::memcpy(dst + c * pixel_bytes, src + cols[c] * pixel_bytes, pixel_bytes);
+    }
+}
+
 void resize_linear_f32(ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
                        int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out) {
   (void)batch;

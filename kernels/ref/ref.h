@@ -378,6 +378,15 @@ void cumsum(int64_t outer, int64_t count, int64_t inner, const T* in, T* out);
 // in - 1), w = r - i0; y = (1 - wy) * ((1 - wx) * a00 + wx * a01) + wy * ((1 - wx) * a10
 // + wx * a11), each a float operation in that order.
 enum class ResizeCoord : uint8_t { kHalfPixel = 0, kPytorchHalfPixel = 1, kAlignCorners = 2, kAsymmetric = 3 };
+// Nearest: the source coordinate as above (kTfHalfPixelForNn: (o + 0.5) / s), rounded
+// by NearestRound (round_prefer_floor: a .5 goes down; round_prefer_ceil: up), clamped
+// to [0, in - 1]; computed in float as ONNX Runtime does.
+enum class NearestRound : uint8_t { kRoundPreferFloor = 0, kRoundPreferCeil = 1, kFloor = 2, kCeil = 3 };
+constexpr uint8_t kTfHalfPixelForNn = 4;  // a ResizeCoord value nearest resizing takes too
+int32_t nearest_source(uint8_t coord, NearestRound round, int32_t o, int32_t in_len, int32_t out_len);
+// Y[n, y, x] = X[n, rows[y], cols[x]] for pixels of `pixel_bytes` bytes (NHWC, any dtype).
+void resize_nearest_indexed(int32_t batch, int32_t in_h, int32_t in_w, int32_t out_h, int32_t out_w,
+                            size_t pixel_bytes, const int32_t* rows, const int32_t* cols, const void* in, void* out);
 // Output rows [row0, row1) of the flattened [N * out_h] rows.
 void resize_linear_f32(ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
                        int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out);

@@ -214,6 +214,29 @@ class Resize : public PreparedOp {
   size_t elem_;
 };
 
+// Nearest resizing to any size: index tables built once, then copies of pixels and of
+// repeated rows.
+class ResizeNearestTo : public PreparedOp {
+ public:
+  ResizeNearestTo(const Graph& g, const Node& n)
+      : n_(n), x_(g.tensors[n.inputs[0]].shape), y_(g.tensors[n.outputs[0]].shape) {
+    pixel_ = dtype_size(g.tensors[n.inputs[0]].dtype) * static_cast<size_t>(x_[3]);
+    const auto round = static_cast<ref::NearestRound>(n.attrs.nearest_mode);
+    const auto coord = static_cast<uint8_t>(n.attrs.coord_mode);
+    for (int32_t r = 0; r < y_[1]; ++r) rows_.push_back(ref::nearest_source(coord, round, r, x_[1], y_[1]));
+    for (int32_t c = 0; c < y_[2]; ++c) cols_.push_back(ref::nearest_source(coord, round, c, x_[2], y_[2]));
+  }
+  void run(uint8_t* const* p) override {
+    ref::resize_nearest_indexed(x_[0], x_[1], x_[2], y_[1], y_[2], pixel_, rows_.data(), cols_.data(), p[n_.inputs[0]],
+                                p[n_.outputs[0]]);
+  }
+
+ private:
+  const Node& n_;
+  std::vector<int32_t> x_, y_, rows_, cols_;
+  size_t pixel_ = 0;
+};
+
 class Split : public PreparedOp {
  public:
   Split(const Graph& g, const Node& n) : n_(n) {
@@ -280,6 +303,9 @@ Status prepare_pad(const Graph& g, const Node& n, const OpContext& ctx, std::uni
 }
 Status prepare_resize_nearest(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<Resize>(g, n), g, ctx, out);
+}
+Status prepare_resize_nearest_to(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<ResizeNearestTo>(g, n), g, ctx, out);
 }
 Status prepare_split(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<Split>(g, n), g, ctx, out);
