@@ -406,13 +406,17 @@ TEST(ImporterTest, ResizeNearestModes) {
 }
 
 TEST(ImporterTest, MaxPoolCeilModeAndAvgPoolRejection) {
-  auto build = [](const std::string& op, Graph* g) {
+  auto build = [](const std::string& op, Graph* g, bool padded_include = false) {
     ModelBuilder b;
     b.input("x", {1, 1, 6, 6});
     auto* p = b.node(op, {"x"}, {"y"}, "pool");
     ModelBuilder::ints(p, "kernel_shape", {3, 3});
     ModelBuilder::ints(p, "strides", {2, 2});
     ModelBuilder::int_attr(p, "ceil_mode", 1);
+    if (padded_include) {
+      ModelBuilder::ints(p, "pads", {1, 1, 1, 1});
+      ModelBuilder::int_attr(p, "count_include_pad", 1);
+    }
     b.output("y");
     return b.import(g);
   };
@@ -421,7 +425,14 @@ TEST(ImporterTest, MaxPoolCeilModeAndAvgPoolRejection) {
   const Node* mp = find_op(g, OpType::kMaxPool2D);
   EXPECT_EQ(tensor(g, mp->outputs[0]).shape, (std::vector<int32_t>{1, 3, 3, 1}));
   EXPECT_EQ(mp->attrs.pad_bottom, 1);
-  Status s = build("AveragePool", &g);
+  // Average pooling: the extra window's divisor counts in-image taps (the end padding
+  // is added with count_include_pad off) ...
+  ASSERT_TRUE(build("AveragePool", &g).ok());
+  const Node* ap = find_op(g, OpType::kAvgPool2D);
+  EXPECT_EQ(ap->attrs.pad_bottom, 1);
+  EXPECT_FALSE(ap->attrs.count_include_pad);
+  // ... which declared pads counted in the divisor would contradict.
+  Status s = build("AveragePool", &g, true);
   EXPECT_EQ(s.code(), StatusCode::kUnsupported);
   EXPECT_NE(s.message().find("'pool' (AveragePool)"), std::string::npos) << s.message();
 }

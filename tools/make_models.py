@@ -782,6 +782,18 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # Average pooling whose ceil_mode adds a last window (ResNet-D's AvgPool2d(2, 2,
+    # ceil_mode=True, count_include_pad=False)), with and without declared pads.
+    m = OpModel("avgpool_ceil")
+    x = m.input("x", [1, 4, 7, 9])
+    m.node("AveragePool", [x], ["a"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1, count_include_pad=0)
+    m.node("AveragePool", [x], ["b"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1,
+           count_include_pad=0)
+    m.node("AveragePool", [x], ["c"], kernel_shape=[3, 2], strides=[2, 2], ceil_mode=1, count_include_pad=1)
+    for out in ("a", "b", "c"):
+        m.output(out)
+    models.append(m)
+
     # 1-D convolution and pooling (keyword spotters): grouped, strided, padded, then a
     # padded max pool; and a QDQ form with per-channel int8 weights and an int32 bias,
     # as ONNX Runtime's quantize_static writes a Conv1d.

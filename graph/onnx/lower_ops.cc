@@ -1136,10 +1136,17 @@ Status Importer::LowerPool(const onnx::NodeProto& n) {
   if (oh != oh_floor || ow != ow_floor) {
     // ceil_mode adds a last window that runs past the end padding. For max pooling
     // that is the same as more end padding (padding never wins), as long as the window
-    // starts inside the input or its begin padding.
-    if (!is_max)
-      return Fail(n, StatusCode::kUnsupported,
-                  "ceil_mode=1 changes the output size of average pooling; not supported");
+    // starts inside the input or its begin padding. For average pooling it is too when
+    // the divisor counts the in-image taps only: count_include_pad 0, or 1 without
+    // declared pads (the window is then clipped to the input, as PyTorch and ONNX
+    // Runtime divide; ResNet-D's AvgPool2d(2, 2, ceil_mode=True)).
+    if (!is_max) {
+      if (include_pad && (pf[0] || pf[1] || pf[2] || pf[3]))
+        return Fail(n, StatusCode::kUnsupported,
+                    "ceil_mode=1 with count_include_pad=1 and padding changes the divisor of the last windows; "
+                    "not supported");
+      include_pad = 0;
+    }
     if ((oh - 1) * strides[0] >= H + pads[0] || (ow - 1) * strides[1] >= W + pads[1])
       return Fail(n, StatusCode::kUnsupported, "ceil_mode window starts in the padding");
     pads[2] += (oh - 1) * strides[0] + dilations[0] * (kernel[0] - 1) + 1 - (H + pads[0] + pads[2]);
