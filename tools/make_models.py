@@ -794,6 +794,21 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # Transposed convolutions as decoders use them: k4 s2 p1, k3 s2 p1 with
+    # output_padding 1, k2 s2 without bias, and a rectangular kernel with unequal strides.
+    m = OpModel("conv_transpose")
+    x = m.input("x", [1, 6, 5, 4])
+    m.node("ConvTranspose", [x, m.weight("w1", [6, 4, 4, 4]), m.weight("b1", [4])], ["a"],
+           strides=[2, 2], pads=[1, 1, 1, 1])
+    m.node("ConvTranspose", [x, m.weight("w2", [6, 3, 3, 3]), m.weight("b2", [3])], ["b"],
+           strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1])
+    m.node("ConvTranspose", [x, m.weight("w3", [6, 2, 2, 2])], ["c"], strides=[2, 2])
+    m.node("ConvTranspose", [x, m.weight("w4", [6, 3, 3, 4]), m.weight("b4", [3])], ["d"],
+           strides=[1, 2], pads=[1, 1, 1, 1], kernel_shape=[3, 4])
+    for out in ("a", "b", "c", "d"):
+        m.output(out)
+    models.append(m)
+
     # 1-D convolution and pooling (keyword spotters): grouped, strided, padded, then a
     # padded max pool; and a QDQ form with per-channel int8 weights and an int32 bias,
     # as ONNX Runtime's quantize_static writes a Conv1d.

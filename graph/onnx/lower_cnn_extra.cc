@@ -10,6 +10,16 @@
 //    it) -> mean and variance with ReduceMean over the spatial axes, (x - mean) /
 //    sqrt(var + epsilon) * scale + bias with the elementwise ops, on the image's NHWC
 //    tensor, or in ONNX order for other ranks.
+//  * ConvTranspose (U-Net and pose decoders, GAN generators) -> its sub-pixel form: with
+//    stride s and k taps along an axis, the full output at o = q * s + p (phase p) is
+//      y[q * s + p] = sum_j x[q - j] * W[p + s * j],  j = 0 .. K - 1,  K = ceil(k / s)
+//    (taps p + s * j >= k being 0): per phase a correlation of x padded by K - 1 on both
+//    sides with g_p[t] = W[p + s * (K - 1 - t)]. All s_h * s_w phases are one Conv2D
+//    with s_h * s_w * Cout outputs (channel (p_h * s_w + p_w) * Cout + c), stride 1, Q =
+//    H + K - 1 rows per phase; Reshape / Transpose / Reshape interleave the phases and a
+//    Slice keeps [pad_begin, pad_begin + output size) (the conv's end padding grows when
+//    output_padding reaches past Q * s). So it runs on the conv engine, int8 too.
+//    Group 1, dilation 1, no auto_pad or output_shape.
 #include "graph/onnx/internal.h"
 
 namespace edgeq {
@@ -154,6 +164,132 @@ Status Importer::LowerInstanceNorm(const onnx::NodeProto& n) {
   Emit(n, "scale", OpType::kMul, {norm, sc_ir}, {scaled});
   EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, x->shape, &out, nhwc));
   Emit(n, "", OpType::kAdd, {scaled, bi_ir}, {out});
+  return Status::Ok();
+}
+
+Status Importer::LowerConvTranspose(const onnx::NodeProto& n) {
+  Value *x, *w, *b;
+  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 1, &w));
+  EDGEQ_RETURN_IF_ERROR(OptInput(n, 2, &b));
+  if (x->shape.size() != 4) return Fail(n, StatusCode::kUnsupported, "only 2-D (rank-4) inputs are supported");
+  if (w->kind == ValueKind::kTensor || w->shape.size() != 4)
+    return Fail(n, StatusCode::kUnsupported, "the weight must be a rank-4 constant");
+  int64_t group;
+  std::string auto_pad;
+  Ints strides, pads, out_pad, dilations, kernel, output_shape;
+  bool have_kernel, have_output_shape;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "group", 1, &group));
+  EDGEQ_RETURN_IF_ERROR(attr_string(n, "auto_pad", "NOTSET", &auto_pad));
+  EDGEQ_RETURN_IF_ERROR(attr_ints(n, "strides", &strides, nullptr));
+  EDGEQ_RETURN_IF_ERROR(attr_ints(n, "pads", &pads, nullptr));
+  EDGEQ_RETURN_IF_ERROR(attr_ints(n, "output_padding", &out_pad, nullptr));
+  EDGEQ_RETURN_IF_ERROR(attr_ints(n, "dilations", &dilations, nullptr));
+  EDGEQ_RETURN_IF_ERROR(attr_ints(n, "kernel_shape", &kernel, &have_kernel));
+  EDGEQ_RETURN_IF_ERROR(attr_ints(n, "output_shape", &output_shape, &have_output_shape));
+  if (strides.empty()) strides = {1, 1};
+  if (pads.empty()) pads = {0, 0, 0, 0};
+  if (out_pad.empty()) out_pad = {0, 0};
+  if (dilations.empty()) dilations = {1, 1};
+  const int64_t cin = w->shape[0], cout = w->shape[1], kh = w->shape[2], kw = w->shape[3];
+  if (group != 1) return Fail(n, StatusCode::kUnsupported, "only group 1 is supported");
+  if (auto_pad != "NOTSET" || have_output_shape)
+    return Fail(n, StatusCode::kUnsupported, "auto_pad and output_shape are not supported (give pads)");
+  if (strides.size() != 2 || pads.size() != 4 || out_pad.size() != 2 || dilations != Ints{1, 1})
+    return Fail(n, StatusCode::kUnsupported, "only 2-D windows without dilation are supported");
+  if (have_kernel && kernel != Ints{kh, kw})
+    return Fail(n, StatusCode::kInvalidModel, "kernel_shape does not match the weight");
+  const int64_t sh = strides[0], sw = strides[1];
+  if (cin != x->shape[1]) return Fail(n, StatusCode::kInvalidModel, "the weight does not match the input channels");
+  if (sh < 1 || sw < 1 || sh > 16 || sw > 16 || kh < 1 || kw < 1 || kh > 64 || kw > 64)
+    return Fail(n, StatusCode::kUnsupported, "stride or kernel out of range");
+  for (int64_t p : pads)
+    if (p < 0 || p > (int64_t{1} << 16)) return Fail(n, StatusCode::kInvalidModel, "pad out of range");
+  if (out_pad[0] < 0 || out_pad[1] < 0 || out_pad[0] >= sh || out_pad[1] >= sw)
+    return Fail(n, StatusCode::kInvalidModel, "output_padding must be below the stride");
+  const int64_t H = x->shape[2], W = x->shape[3];
+  const int64_t oh = (H - 1) * sh + kh - pads[0] - pads[2] + out_pad[0];
+  const int64_t ow = (W - 1) * sw + kw - pads[1] - pads[3] + out_pad[1];
+  if (oh < 1 || ow < 1) return Fail(n, StatusCode::kInvalidModel, "the output would be empty");
+  if (cin * cout * sh * sw * kh * kw > (int64_t{1} << 26)) return Fail(n, StatusCode::kUnsupported, "weight too large");
+  // The weight's real values (a float constant, or a dequantized one) [Cin, Cout, kh, kw].
+  std::vector<float> wv;
+  if (w->kind == ValueKind::kConst && w->c.is_float()) {
+    wv = w->c.f;
+  } else if (w->kind == ValueKind::kDqConst) {
+    const int64_t count = w->c.numel(), inner = w->q.per_tensor() ? 1 : [&] {
+      int64_t p = 1;
+      for (size_t d = static_cast<size_t>(w->q.axis) + 1; d < 4; ++d) p *= w->shape[d];
+      return p;
+    }();
+    wv.resize(static_cast<size_t>(count));
+    for (int64_t k = 0; k < count; ++k) {
+      const size_t c = w->q.per_tensor() ? 0 : static_cast<size_t>((k / inner) % static_cast<int64_t>(w->q.scale.size()));
+      wv[k] = static_cast<float>(w->c.i[k] - w->q.zero_point[c]) * w->q.scale[c];
+    }
+  } else {
+    return Fail(n, StatusCode::kUnsupported, "the weight must be a float or dequantized constant");
+  }
+  std::vector<float> bias(static_cast<size_t>(cout), 0.f);
+  if (b) {
+    if (b->kind != ValueKind::kConst || !b->c.is_float() || b->c.numel() != cout)
+      return Fail(n, StatusCode::kUnsupported, "the bias must be a float constant of Cout values");
+    bias = b->c.f;
+  }
+  const int64_t Kh = (kh + sh - 1) / sh, Kw = (kw + sw - 1) / sw, phases = sh * sw;
+  Value wp;
+  wp.kind = ValueKind::kConst;
+  wp.name = n.output(0) + ".phase_weights";
+  wp.c.dims = wp.shape = {phases * cout, cin, Kh, Kw};
+  wp.c.f.assign(static_cast<size_t>(phases * cout * cin * Kh * Kw), 0.f);
+  for (int64_t ph = 0; ph < sh; ++ph)
+    for (int64_t pw = 0; pw < sw; ++pw)
+      for (int64_t co = 0; co < cout; ++co)
+        for (int64_t ci = 0; ci < cin; ++ci)
+          for (int64_t th = 0; th < Kh; ++th)
+            for (int64_t tw = 0; tw < Kw; ++tw) {
+              const int64_t yy = ph + sh * (Kh - 1 - th), xx = pw + sw * (Kw - 1 - tw);
+              if (yy >= kh || xx >= kw) continue;
+              const int64_t o = (ph * sw + pw) * cout + co;
+              wp.c.f[static_cast<size_t>(((o * cin + ci) * Kh + th) * Kw + tw)] =
+                  wv[static_cast<size_t>(((ci * cout + co) * kh + yy) * kw + xx)];
+            }
+  Value bp;
+  bp.kind = ValueKind::kConst;
+  bp.name = n.output(0) + ".phase_bias";
+  bp.c.dims = bp.shape = {phases * cout};
+  for (int64_t p = 0; p < phases; ++p) bp.c.f.insert(bp.c.f.end(), bias.begin(), bias.end());
+  // Rows the crop reads: pads[0] + oh <= Q * s with Q = H + K - 1 + extra.
+  const int64_t extra_h = std::max<int64_t>(0, (pads[0] + oh - (H + Kh - 1) * sh + sh - 1) / sh);
+  const int64_t extra_w = std::max<int64_t>(0, (pads[1] + ow - (W + Kw - 1) * sw + sw - 1) / sw);
+  onnx::NodeProto conv;
+  conv.set_op_type("Conv");
+  conv.set_name(n.name());
+  conv.add_output(n.output(0) + ".phases");
+  auto* pa = conv.add_attribute();
+  pa->set_name("pads");
+  pa->set_type(onnx::AttributeProto::INTS);
+  for (int64_t v : {Kh - 1, Kw - 1, Kh - 1 + extra_h, Kw - 1 + extra_w}) pa->add_ints(v);
+  int32_t c_ir;
+  Shape c_shape;  // [N, phases * Cout, Qh, Qw]
+  EDGEQ_RETURN_IF_ERROR(ConvCore(conv, *x, wp, &bp, n.output(0) + ".phases", &c_ir, &c_shape));
+  const int64_t N = x->shape[0], Qh = c_shape[2], Qw = c_shape[3];
+  int32_t split, moved, full, out;
+  Status s = NewTensorLike(c_ir, n.output(0) + ".phase_split", false, {N, Qh, Qw, sh, sw, cout}, &split);
+  if (s.ok()) s = NewTensorLike(c_ir, n.output(0) + ".interleaved", false, {N, Qh, sh, Qw, sw, cout}, &moved);
+  if (s.ok()) s = NewTensorLike(c_ir, n.output(0) + ".full", false, {N, Qh * sh, Qw * sw, cout}, &full);
+  if (s.ok()) s = NewTensorLike(c_ir, n.output(0), true, {N, oh, ow, cout}, &out);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  Emit(n, "phase_split", OpType::kReshape, {c_ir}, {split});
+  Attrs t;
+  t.perm = {0, 1, 3, 2, 4, 5};
+  Emit(n, "interleave", OpType::kTranspose, {split}, {moved}, t);
+  Emit(n, "full", OpType::kReshape, {moved}, {full});
+  Attrs crop;
+  crop.starts = {0, static_cast<int32_t>(pads[0]), static_cast<int32_t>(pads[1]), 0};
+  crop.steps = {1, 1, 1, 1};
+  Emit(n, "", OpType::kSlice, {full}, {out}, crop);
+  DefineTensor(n.output(0), TensorProto::FLOAT, {N, cout, oh, ow}, out);
   return Status::Ok();
 }
 

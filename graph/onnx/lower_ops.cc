@@ -1311,6 +1311,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"DepthToSpace", &Importer::LowerDepthToSpace},
       {"SpaceToDepth", &Importer::LowerDepthToSpace},
       {"InstanceNormalization", &Importer::LowerInstanceNorm},
+      {"ConvTranspose", &Importer::LowerConvTranspose},
       {"Softmax", &Importer::LowerSoftmax},
       {"MaxPool", &Importer::LowerPool},
       {"AveragePool", &Importer::LowerPool},
