@@ -104,6 +104,9 @@
 //  And Or Xor Not  Bool -> Bool (Not: one input); And/Or/Xor broadcast.
 //  Max Min         elementwise of A and B with numpy broadcasting (F32, S32 or S64, not
 //                  quantized); a NaN operand gives NaN.
+//  ArgMax          index along `axis` of the largest value (the first when equal; a NaN
+//                  counts as the largest), X F32 or S8/U8 (the stored bytes order as the
+//                  real values), Y S64 with X's shape and 1 on the axis.
 //  CumSum          running sums along `axis` (F32 in float in index order; S32/S64 wrapping):
 //                  Y[.., i, ..] = X[.., 0, ..] + ... + X[.., i, ..] (RoBERTa's position ids).
 //  Where           in: C (Bool), X, Y (same dtype; quantized: equal parameters, which Y
@@ -205,6 +208,7 @@ enum OpFlag : uint32_t {
   X(Max, NONE, minmax, minmax, 0)                                                                                \
   X(Min, NONE, minmax, minmax, 0)                                                                                \
   X(ResizeNearestTo, ResizeOptions, resize_nearest_to, resize_nearest_to,                                        \
-    kOpMovement | kOpRangePreserving | kOpQuantizable)
+    kOpMovement | kOpRangePreserving | kOpQuantizable)                                                           \
+  X(ArgMax, AxisOptions, argmax, argmax, 0)
 
 }  // namespace edgeq

@@ -579,6 +579,19 @@ Status infer_minmax(const NodeChecker& c, const Node&, std::vector<Shape>* outs)
   return Status::Ok();
 }
 
+Status infer_argmax(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
+  const Tensor &x = c.in(0), &y = c.out(0);
+  EDGEQ_RETURN_IF_ERROR(c.activation(x));
+  if (y.dtype != DType::kS64) return c.fail("the output must be s64");
+  if (x.shape.empty() || x.shape.size() > 6) return c.fail("rank must be 1 to 6");
+  EDGEQ_RETURN_IF_ERROR(normalize_axis(c, n.attrs.axis, x.shape.size()));
+  Shape s = x.shape;
+  s[n.attrs.axis] = 1;
+  outs->push_back(s);
+  return Status::Ok();
+}
+
 Status infer_cumsum(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
   const Tensor &x = c.in(0), &y = c.out(0);

@@ -222,6 +222,20 @@ TEST(Logical, CumSumAlongAnAxis) {
   EXPECT_EQ(std::vector<float>(fy, fy + 4), (std::vector<float>{0.5f, 0.75f, -0.25f, -0.25f + 1e8f}));
 }
 
+TEST(Logical, ArgMaxTakesTheFirstLargestAndNaN) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float x[8] = {1, 3, 3, 2, 0, nan, 5, nan};  // [2, 4] along axis 1
+  int64_t y[2];
+  ref::argmax<float>(2, 4, 1, x, y);
+  EXPECT_EQ(y[0], 1);  // the first of the equal largest
+  EXPECT_EQ(y[1], 1);  // the first NaN
+  const int8_t q[6] = {-5, 7, 7, 100, -128, 127};  // [1, 3, 2] along axis 1: columns (-5, 7, -128), (7, 100, 127)
+  int64_t yq[2];
+  ref::argmax<int8_t>(1, 3, 2, q, yq);
+  EXPECT_EQ(yq[0], 1);
+  EXPECT_EQ(yq[1], 2);
+}
+
 TEST(Logical, CastsToAndFromBool) {
   const float f[4] = {0.f, -0.f, std::numeric_limits<float>::quiet_NaN(), -2.5f};
   uint8_t b[4];

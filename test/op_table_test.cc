@@ -47,7 +47,8 @@ TEST(OpTable, PropertiesAreConsistent) {
                               op == OpType::kLess || op == OpType::kGreater || op == OpType::kAnd ||
                               op == OpType::kOr || op == OpType::kXor || op == OpType::kNot || op == OpType::kWhere ||
                               op == OpType::kReduceMax || op == OpType::kReduceMin || op == OpType::kCumSum ||
-                              op == OpType::kResizeLinear || op == OpType::kMax || op == OpType::kMin;  // ResizeNearestTo: movement
+                              op == OpType::kResizeLinear || op == OpType::kMax || op == OpType::kMin ||
+                              op == OpType::kArgMax;  // ResizeNearestTo: movement
     if (op == OpType::kLookup || no_int8_form) {
       EXPECT_EQ(op_flags(op), 0u);
     } else {

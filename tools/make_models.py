@@ -809,6 +809,16 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # ArgMax of a segmentation map over its classes (an image's channels) and over the
+    # last axis with kept dimensions, cast to float outputs.
+    m = OpModel("argmax")
+    x = m.input("x", [2, 4, 5, 6])
+    m.node("Cast", [m.node("ArgMax", [x], ["cls"], axis=1, keepdims=0)], ["classes"], to=TensorProto.FLOAT)
+    m.node("Cast", [m.node("ArgMax", [x], ["col"], axis=-1, keepdims=1)], ["columns"], to=TensorProto.FLOAT)
+    m.output("classes")
+    m.output("columns")
+    models.append(m)
+
     # 1-D convolution and pooling (keyword spotters): grouped, strided, padded, then a
     # padded max pool; and a QDQ form with per-channel int8 weights and an int32 bias,
     # as ONNX Runtime's quantize_static writes a Conv1d.

@@ -167,6 +167,49 @@ Status Importer::LowerInstanceNorm(const onnx::NodeProto& n) {
   return Status::Ok();
 }
 
+// ArgMax over one axis (segmentation maps' classes), on the tensor's own layout: an
+// image's channel axis is its last in NHWC; keepdims 0 adds a Reshape.
+Status Importer::LowerArgMax(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+  const size_t r = x->shape.size();
+  if (r == 0 || r > 6) return Fail(n, StatusCode::kUnsupported, "input rank must be 1 to 6");
+  int64_t axis, keepdims, last;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "axis", 0, &axis));
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "keepdims", 1, &keepdims));
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "select_last_index", 0, &last));
+  if (last) return Fail(n, StatusCode::kUnsupported, "select_last_index is not supported");
+  Status s = normalize_axis(axis, r, &axis);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  const bool nhwc = Nhwc(*x);
+  int32_t x_ir, out;
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, nhwc, &x_ir));
+  Shape kept = x->shape, dropped;
+  kept[axis] = 1;
+  for (size_t d = 0; d < r; ++d)
+    if (d != static_cast<size_t>(axis)) dropped.push_back(x->shape[d]);
+  Attrs a;
+  a.axis = static_cast<int32_t>(nhwc ? to_ir_axis(axis, r) : axis);
+  if (keepdims) {
+    EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kS64, kept, &out, nhwc));
+    Emit(n, "", OpType::kArgMax, {x_ir}, {out}, a);
+    return Status::Ok();
+  }
+  int32_t k_ir;
+  s = NewTensor(n.output(0) + ".keepdims", false, DType::kS64, IrShape(kept, nhwc), &k_ir);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (r == 4 && !nhwc) plain_.insert(k_ir);
+  Emit(n, "", OpType::kArgMax, {x_ir}, {k_ir}, a);
+  Value kv;
+  kv.kind = ValueKind::kTensor;
+  kv.type = TensorProto::INT64;
+  kv.shape = kept;
+  kv.ir = k_ir;
+  EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, kv, dropped, n.output(0), &out));
+  DefineTensor(n.output(0), TensorProto::INT64, dropped, out);
+  return Status::Ok();
+}
+
 Status Importer::LowerConvTranspose(const onnx::NodeProto& n) {
   Value *x, *w, *b;
   EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));

@@ -1312,6 +1312,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"SpaceToDepth", &Importer::LowerDepthToSpace},
       {"InstanceNormalization", &Importer::LowerInstanceNorm},
       {"ConvTranspose", &Importer::LowerConvTranspose},
+      {"ArgMax", &Importer::LowerArgMax},
       {"Softmax", &Importer::LowerSoftmax},
       {"MaxPool", &Importer::LowerPool},
       {"AveragePool", &Importer::LowerPool},

@@ -241,6 +241,24 @@ void min_max(bool is_max, const BroadcastN<2>& bc, const T* a, const T* b, T* ou
   });
 }
 
+template <typename T>
+void argmax(int64_t outer, int64_t count, int64_t inner, const T* in, int64_t* out) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const T* x = in + o * count * inner + i;
+      int64_t best = 0;
+      for (int64_t k = 1; k < count; ++k) {
+        if constexpr (std::is_floating_point<T>::value) {
+          if (std::isnan(x[best * inner])) break;
+          if (std::isnan(x[k * inner]) || x[k * inner] > x[best * inner]) best = k;
+        } else {
+          if (x[k * inner] > x[best * inner]) best = k;
+        }
+      }
+      out[o * inner + i] = best;
+    }
+}
+
 namespace {
 
 // The type a running sum of T accumulates in: T itself for floats, the unsigned type of
@@ -398,6 +416,9 @@ template void binary_int<int64_t>(BinaryOp, const BroadcastN<2>&, const int64_t*
 template void min_max<float>(bool, const BroadcastN<2>&, const float*, const float*, float*);
 template void min_max<int32_t>(bool, const BroadcastN<2>&, const int32_t*, const int32_t*, int32_t*);
 template void min_max<int64_t>(bool, const BroadcastN<2>&, const int64_t*, const int64_t*, int64_t*);
+template void argmax<float>(int64_t, int64_t, int64_t, const float*, int64_t*);
+template void argmax<int8_t>(int64_t, int64_t, int64_t, const int8_t*, int64_t*);
+template void argmax<uint8_t>(int64_t, int64_t, int64_t, const uint8_t*, int64_t*);
 template void cumsum<float>(int64_t, int64_t, int64_t, const float*, float*);
 template void cumsum<int32_t>(int64_t, int64_t, int64_t, const int32_t*, int32_t*);
 template void cumsum<int64_t>(int64_t, int64_t, int64_t, const int64_t*, int64_t*);

@@ -366,6 +366,10 @@ void binary_int(BinaryOp op, const BroadcastN<2>& bc, const T* a, const T* b, T*
 // T: float, int32_t, int64_t.
 template <typename T>
 void min_max(bool is_max, const BroadcastN<2>& bc, const T* a, const T* b, T* out);
+// Over the middle dimension of [outer, count, inner]: out[o, i] = the first k with the
+// largest in[o, k, i] (a NaN wins; T: float, or int8 / uint8 bytes compared as stored).
+template <typename T>
+void argmax(int64_t outer, int64_t count, int64_t inner, const T* in, int64_t* out);
 // Running sums over the middle dimension of [outer, count, inner]: out[o, k, i] =
 // in[o, 0, i] + ... + in[o, k, i], in index order (floats rounded at each step, integers
 // wrapping). T: float, int32_t, int64_t.

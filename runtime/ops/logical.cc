@@ -134,6 +134,25 @@ class MinMax : public PreparedOp {
 };
 
 template <typename T>
+class ArgMax : public PreparedOp {
+ public:
+  ArgMax(const Graph& g, const Node& n) : n_(n) {
+    const std::vector<int32_t>& x = g.tensors[n.inputs[0]].shape;
+    const size_t axis = static_cast<size_t>(n.attrs.axis);
+    outer_ = product(x, 0, axis);
+    count_ = x[axis];
+    inner_ = product(x, axis + 1, x.size());
+  }
+  void run(uint8_t* const* p) override {
+    ref::argmax<T>(outer_, count_, inner_, at<T>(p, n_.inputs[0]), at<int64_t>(p, n_.outputs[0]));
+  }
+
+ private:
+  const Node& n_;
+  int64_t outer_ = 1, count_ = 1, inner_ = 1;
+};
+
+template <typename T>
 class CumSum : public PreparedOp {
  public:
   CumSum(const Graph& g, const Node& n) : n_(n) {
@@ -230,6 +249,14 @@ Status prepare_minmax(const Graph& g, const Node& n, const OpContext& ctx, std::
     case DType::kS32: return own(std::make_unique<MinMax<int32_t>>(n), g, ctx, out);
     case DType::kS64: return own(std::make_unique<MinMax<int64_t>>(n), g, ctx, out);
     default: return own(std::make_unique<MinMax<float>>(n), g, ctx, out);
+  }
+}
+
+Status prepare_argmax(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  switch (g.tensors[n.inputs[0]].dtype) {
+    case DType::kS8: return own(std::make_unique<ArgMax<int8_t>>(g, n), g, ctx, out);
+    case DType::kU8: return own(std::make_unique<ArgMax<uint8_t>>(g, n), g, ctx, out);
+    default: return own(std::make_unique<ArgMax<float>>(g, n), g, ctx, out);
   }
 }
 
