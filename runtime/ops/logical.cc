@@ -133,10 +133,12 @@ class MinMax : public PreparedOp {
   ref::BroadcastN<2> bc_;
 };
 
-template <typename T>
-class ArgMax : public PreparedOp {
+// An op over one axis of its input, seen as [outer, count, inner]: Kernel(outer, count,
+// inner, x, y) with X of type T and Y of type Out (ArgMax: int64; CumSum: T).
+template <typename T, typename Out, void (*Kernel)(int64_t, int64_t, int64_t, const T*, Out*)>
+class AlongAxis : public PreparedOp {
  public:
-  ArgMax(const Graph& g, const Node& n) : n_(n) {
+  AlongAxis(const Graph& g, const Node& n) : n_(n) {
     const std::vector<int32_t>& x = g.tensors[n.inputs[0]].shape;
     const size_t axis = static_cast<size_t>(n.attrs.axis);
     outer_ = product(x, 0, axis);
@@ -144,32 +146,17 @@ class ArgMax : public PreparedOp {
     inner_ = product(x, axis + 1, x.size());
   }
   void run(uint8_t* const* p) override {
-    ref::argmax<T>(outer_, count_, inner_, at<T>(p, n_.inputs[0]), at<int64_t>(p, n_.outputs[0]));
+    Kernel(outer_, count_, inner_, at<T>(p, n_.inputs[0]), at<Out>(p, n_.outputs[0]));
   }
 
  private:
   const Node& n_;
   int64_t outer_ = 1, count_ = 1, inner_ = 1;
 };
-
 template <typename T>
-class CumSum : public PreparedOp {
- public:
-  CumSum(const Graph& g, const Node& n) : n_(n) {
-    const std::vector<int32_t>& x = g.tensors[n.inputs[0]].shape;
-    const size_t axis = static_cast<size_t>(n.attrs.axis);
-    outer_ = product(x, 0, axis);
-    count_ = x[axis];
-    inner_ = product(x, axis + 1, x.size());
-  }
-  void run(uint8_t* const* p) override {
-    ref::cumsum<T>(outer_, count_, inner_, at<T>(p, n_.inputs[0]), at<T>(p, n_.outputs[0]));
-  }
-
- private:
-  const Node& n_;
-  int64_t outer_ = 1, count_ = 1, inner_ = 1;
-};
+using ArgMax = AlongAxis<T, int64_t, &ref::argmax<T>>;
+template <typename T>
+using CumSum = AlongAxis<T, T, &ref::cumsum<T>>;
 
 // Bilinear resize, float, output rows split over the session's threads.
 class ResizeLinear : public PreparedOp {
