@@ -809,6 +809,19 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # Resizes of [N, C, L] (audio upsampling): linear by scales, nearest to a size,
+    # linear with align_corners down.
+    m = OpModel("resize_1d")
+    x = m.input("x", [2, 4, 15])
+    m.node("Resize", [x, "", m.const("s2", np.array([1, 1, 2], np.float32))], ["up"], mode="linear")
+    m.node("Resize", [x, "", "", m.const("to23", np.array([2, 4, 23], np.int64))], ["near"], mode="nearest",
+           coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    m.node("Resize", [x, "", "", m.const("to9", np.array([2, 4, 9], np.int64))], ["down"], mode="linear",
+           coordinate_transformation_mode="align_corners")
+    for out in ("up", "near", "down"):
+        m.output(out)
+    models.append(m)
+
     # ArgMax of a segmentation map over its classes (an image's channels) and over the
     # last axis with kept dimensions, cast to float outputs.
     m = OpModel("argmax")

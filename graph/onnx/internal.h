@@ -225,6 +225,7 @@ class Importer {
   Status LowerInstanceNorm(const onnx::NodeProto& n);
   Status LowerConvTranspose(const onnx::NodeProto& n);
   Status LowerArgMax(const onnx::NodeProto& n);
+  Status LowerResize1d(const onnx::NodeProto& n, const Value& x);
   Status Piece(const onnx::NodeProto& n, const std::string& suffix, int32_t like, const Shape& ir_shape, int32_t* ir);
   Status LowerQuantizedGather(const onnx::NodeProto& n, const Value& data, const Value& idx);
   Status LowerLayerNorm(const onnx::NodeProto& n);

@@ -237,8 +237,9 @@ Status Importer::LowerPad(const onnx::NodeProto& n) {
 Status Importer::LowerResize(const onnx::NodeProto& n) {
   Value* x;
   EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  if (x->shape.size() == 3 && opset_ >= 11) return LowerResize1d(n, *x);
   if (x->shape.size() != 4)
-    return Fail(n, StatusCode::kUnsupported, "only rank-4 inputs are supported");
+    return Fail(n, StatusCode::kUnsupported, "only rank-4 inputs (and rank 3 from opset 11) are supported");
   std::string mode, ctm, nearest;
   EDGEQ_RETURN_IF_ERROR(attr_string(n, "mode", "nearest", &mode));
   EDGEQ_RETURN_IF_ERROR(attr_string(n, "coordinate_transformation_mode",
@@ -351,6 +352,49 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
   a.scale_w = static_cast<int32_t>(sw);
   Emit(n, "", OpType::kResizeNearest, {x_ir}, {out}, a);
   DefineTensor(n.output(0), x->type, out_shape, out);
+  return Status::Ok();
+}
+
+// A Resize of [N, C, L] (audio upsampling): the same Resize of [N, C, 1, L] between two
+// views, its scales / sizes given a 1 for the height.
+Status Importer::LowerResize1d(const onnx::NodeProto& n, const Value& x) {
+  std::vector<float> scales;
+  Ints sizes;
+  bool have_scales = false, have_sizes = false;
+  EDGEQ_RETURN_IF_ERROR(ConstFloats(n, 2, &scales, &have_scales));
+  EDGEQ_RETURN_IF_ERROR(ConstInts(n, 3, &sizes, &have_sizes));
+  if (have_scales && scales.empty()) have_scales = false;
+  if ((have_scales && scales.size() != 3) || (have_sizes && sizes.size() != 3) || (!have_scales && !have_sizes))
+    return Fail(n, StatusCode::kInvalidModel, "a rank-3 resize needs 3 scales or 3 sizes");
+  onnx::NodeProto n4 = n;
+  const std::string x4 = n.output(0) + ".as_2d";
+  int32_t x4_ir;
+  EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, x, {x.shape[0], x.shape[1], 1, x.shape[2]}, x4, &x4_ir));
+  DefineTensor(x4, x.type, {x.shape[0], x.shape[1], 1, x.shape[2]}, x4_ir);
+  n4.set_input(0, x4);
+  Value c;
+  c.kind = ValueKind::kConst;
+  c.c.dims = c.shape = {4};
+  if (have_scales) {
+    c.type = c.c.type = TensorProto::FLOAT;
+    c.c.f = {scales[0], scales[1], 1.f, scales[2]};
+    values_[n.output(0) + ".scales_2d"] = c;
+    while (n4.input_size() < 3) n4.add_input("");
+    n4.set_input(2, n.output(0) + ".scales_2d");
+  } else {
+    c.type = c.c.type = TensorProto::INT64;
+    c.c.i = {sizes[0], sizes[1], 1, sizes[2]};
+    values_[n.output(0) + ".sizes_2d"] = c;
+    n4.set_input(2, "");
+    n4.set_input(3, n.output(0) + ".sizes_2d");
+  }
+  n4.set_output(0, n.output(0) + ".2d");
+  EDGEQ_RETURN_IF_ERROR(LowerResize(n4));
+  const Value y4 = values_.at(n.output(0) + ".2d");
+  const Shape y_shape = {y4.shape[0], y4.shape[1], y4.shape[3]};
+  int32_t out;
+  EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, y4, y_shape, n.output(0), &out));
+  DefineTensor(n.output(0), x.type, y_shape, out);
   return Status::Ok();
 }
 
