@@ -48,6 +48,8 @@
 //  Transpose       `perm`: Y.shape[i] = X.shape[perm[i]].
 //  Pad             constant mode; `pads` = [begin_0..begin_{r-1}, end_0..end_{r-1}],
 //                  all >= 0; fill `pad_value` (real units; quantized: round(v/s)+zp).
+//  PadReflect PadEdge  `pads` as Pad; the new elements mirror the input around its edge
+//                  element (reflect: a pad of p needs p < dim) or repeat it (edge).
 //  ResizeNearest   X[N,H,W,C] -> Y[N,H*scale_h,W*scale_w,C], Y[n,y,x,c] = X[n,y/sh,x/sw,c].
 //  ResizeLinear    X[N,H,W,C] F32 -> Y[N,OH,OW,C] (any sizes), bilinear: per output row / column
 //                  a source coordinate by `coord_mode` (0 half_pixel, 1 pytorch_half_pixel,
@@ -209,6 +211,8 @@ enum OpFlag : uint32_t {
   X(Min, NONE, minmax, minmax, 0)                                                                                \
   X(ResizeNearestTo, ResizeOptions, resize_nearest_to, resize_nearest_to,                                        \
     kOpMovement | kOpRangePreserving | kOpQuantizable)                                                           \
-  X(ArgMax, AxisOptions, argmax, argmax, 0)
+  X(ArgMax, AxisOptions, argmax, argmax, 0)                                                                      \
+  X(PadReflect, PadOptions, pad, pad_mode, kOpMovement | kOpRangePreserving | kOpQuantizable)                    \
+  X(PadEdge, PadOptions, pad, pad_mode, kOpMovement | kOpRangePreserving | kOpQuantizable)
 
 }  // namespace edgeq

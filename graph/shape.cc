@@ -361,6 +361,11 @@ Status infer_pad(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) 
   for (size_t d = 0; d < x.size(); ++d) {
     EDGEQ_RETURN_IF_ERROR(c.non_negative(a.pads[d], "pad"));
     EDGEQ_RETURN_IF_ERROR(c.non_negative(a.pads[d + x.size()], "pad"));
+    if (n.op == OpType::kPadReflect && (a.pads[d] >= x[d] || a.pads[d + x.size()] >= x[d]) &&
+        (a.pads[d] > 0 || a.pads[d + x.size()] > 0))
+      return c.fail("a reflect pad must be below the dimension it pads");
+    if (n.op == OpType::kPadEdge && x[d] == 0 && (a.pads[d] > 0 || a.pads[d + x.size()] > 0))
+      return c.fail("an edge pad of an empty dimension");
     s[d] += a.pads[d] + a.pads[d + x.size()];
   }
   outs->push_back(s);

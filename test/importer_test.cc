@@ -973,6 +973,20 @@ TEST(ImporterTest, NodeWithoutOutputsIsRefused) {
   EXPECT_NE(s.message().find("'no_outputs' (Mul) has no (first) output"), std::string::npos) << s.message();
 }
 
+// A reflect pad as wide as the dimension has nothing to mirror: an error naming the node.
+TEST(ImporterTest, ReflectPadWiderThanItsDimensionIsRefused) {
+  ModelBuilder b;
+  b.input("x", {1, 2, 3, 3});
+  b.init_i64("pads", {8}, {0, 0, 3, 0, 0, 0, 0, 0});
+  ModelBuilder::string_attr(b.node("Pad", {"x", "pads"}, {"y"}, "reflect_pad"), "mode", "reflect");
+  b.output("y");
+  Graph g;
+  Status s = b.import(&g);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidModel);
+  EXPECT_NE(s.message().find("'reflect_pad' (Pad)"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("below the dimension"), std::string::npos) << s.message();
+}
+
 TEST(ImporterTest, OutOfRangeAttributes) {
   struct Case {
     const char* what;

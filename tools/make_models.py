@@ -822,6 +822,16 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # Reflect and edge (replicate) padding: style-transfer and super-resolution nets,
+    # Conv2d(padding_mode="reflect").
+    m = OpModel("pad_reflect_edge")
+    x = m.input("x", [1, 3, 6, 7])
+    m.node("Pad", [x, m.const("p1", np.array([0, 0, 2, 1, 0, 0, 1, 3], np.int64))], ["reflect"], mode="reflect")
+    m.node("Pad", [x, m.const("p2", np.array([0, 0, 3, 0, 0, 0, 1, 2], np.int64))], ["edge"], mode="edge")
+    m.output("reflect")
+    m.output("edge")
+    models.append(m)
+
     # ArgMax of a segmentation map over its classes (an image's channels) and over the
     # last axis with kept dimensions, cast to float outputs.
     m = OpModel("argmax")

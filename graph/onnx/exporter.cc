@@ -521,6 +521,13 @@ Status Exporter::Movement(const Node& n) {
       Add("Pad", {x, pads, FloatsConst(base + "_pad_value", {a.pad_value}, true)}, outs);
       break;
     }
+    case OpType::kPadReflect:
+    case OpType::kPadEdge: {
+      if (static_cast<int64_t>(a.pads.size()) != 2 * r) return Fail(n, "pads do not match the rank");
+      onnx::NodeProto* pd = Add("Pad", {x, IntsConst(base + "_pads", Ints(a.pads.begin(), a.pads.end()))}, outs);
+      AttrString(pd, "mode", n.op == OpType::kPadReflect ? "reflect" : "edge");
+      break;
+    }
     case OpType::kResizeNearest: {
       const std::vector<float> scales = {1.f, 1.f, static_cast<float>(a.scale_h), static_cast<float>(a.scale_w)};
       onnx::NodeProto* rs = Add("Resize", {x, "", FloatsConst(base + "_scales", scales, false)}, outs);
@@ -727,6 +734,8 @@ Status Exporter::ExportNode(const Node& n) {
     case OpType::kReshape:
     case OpType::kTranspose:
     case OpType::kPad:
+    case OpType::kPadReflect:
+    case OpType::kPadEdge:
     case OpType::kResizeNearest:
     case OpType::kResizeLinear:
     case OpType::kResizeNearestTo:

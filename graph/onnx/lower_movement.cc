@@ -163,7 +163,7 @@ Status Importer::LowerPad(const onnx::NodeProto& n) {
   const size_t r = x->shape.size();
   std::string mode;
   EDGEQ_RETURN_IF_ERROR(attr_string(n, "mode", "constant", &mode));
-  if (mode != "constant")
+  if (mode != "constant" && mode != "reflect" && mode != "edge")
     return Fail(n, StatusCode::kUnsupported, "pad mode '" + mode + "' is not supported");
   Ints pads;
   float value = 0.f;
@@ -208,6 +208,8 @@ Status Importer::LowerPad(const onnx::NodeProto& n) {
       return Fail(n, StatusCode::kUnsupported, "negative pads are not supported");
     if (pads[k] > kMaxElements || pads[k + r] > kMaxElements)
       return Fail(n, StatusCode::kInvalidModel, "pad out of range");
+    if (mode == "reflect" && (pads[k] > 0 || pads[k + r] > 0) && (pads[k] >= x->shape[k] || pads[k + r] >= x->shape[k]))
+      return Fail(n, StatusCode::kInvalidModel, "a reflect pad must be below the dimension it pads");
     out_shape[k] += pads[k] + pads[k + r];
     zero &= pads[k] == 0 && pads[k + r] == 0;
   }
@@ -228,8 +230,9 @@ Status Importer::LowerPad(const onnx::NodeProto& n) {
     a.pads[k] = static_cast<int32_t>(pads[src]);
     a.pads[k + r] = static_cast<int32_t>(pads[src + r]);
   }
-  a.pad_value = value;
-  Emit(n, "", OpType::kPad, {x_ir}, {out}, a);
+  a.pad_value = mode == "constant" ? value : 0.f;
+  Emit(n, "", mode == "reflect" ? OpType::kPadReflect : mode == "edge" ? OpType::kPadEdge : OpType::kPad, {x_ir}, {out},
+       a);
   DefineTensor(n.output(0), x->type, out_shape, out);
   return Status::Ok();
 }

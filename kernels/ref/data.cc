@@ -181,6 +181,34 @@ void slice(int rank, const int32_t* in_shape, const int32_t* out_shape, const in
   });
 }
 
+void pad_mode(bool reflect, int rank, const int32_t* in_shape, const int32_t* pads, size_t elem_size, const void* in,
+              void* out) {
+  int64_t out_shape[6], count = 1;
+  for (int d = 0; d < rank; ++d) {
+    out_shape[d] = int64_t{in_shape[d]} + pads[d] + pads[d + rank];
+    count *= out_shape[d];
+  }
+  const uint8_t* x = static_cast<const uint8_t*>(in);
+  uint8_t* y = static_cast<uint8_t*>(out);
+  for (int64_t o = 0; o < count; ++o) {
+    int64_t rest = o, src = 0, stride = 1;
+    for (int d = rank - 1; d >= 0; --d) {
+      const int64_t n = in_shape[d];
+      int64_t i = rest % out_shape[d] - pads[d];
+      rest /= out_shape[d];
+      if (reflect) {
+        if (i < 0) i = -i;
+        if (i >= n) i = 2 * (n - 1) - i;
+      } else {
+        i = std::min<int64_t>(std::max<int64_t>(i, 0), n - 1);
+      }
+      src += i * stride;
+      stride *= n;
+    }
+    std::memcpy(y + o * elem_size, x + src * elem_size, elem_size);
+  }
+}
+
 void resize_nearest(int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t scale_h,
                     int32_t scale_w, size_t elem_size, const void* in, void* out) {
   assert(scale_h >= 1 && scale_w >= 1);

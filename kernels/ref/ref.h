@@ -303,6 +303,10 @@ void pad(int rank, const int32_t* in_shape, const int32_t* pads, size_t elem_siz
 // out[i] = in[start + i*step] per dimension, out_shape gives the counts.
 void slice(int rank, const int32_t* in_shape, const int32_t* out_shape, const int32_t* starts,
            const int32_t* steps, size_t elem_size, const void* in, void* out);
+// Pad by mirroring (reflect: source index -i before the start, 2(n-1) - i past the end)
+// or by repeating the edge element (clamped index); pads as pad().
+void pad_mode(bool reflect, int rank, const int32_t* in_shape, const int32_t* pads, size_t elem_size, const void* in,
+              void* out);
 // Nearest-neighbour upsampling of NHWC by integer factors.
 void resize_nearest(int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t scale_h,
                     int32_t scale_w, size_t elem_size, const void* in, void* out);

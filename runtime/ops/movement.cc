@@ -237,6 +237,21 @@ class ResizeNearestTo : public PreparedOp {
   size_t pixel_ = 0;
 };
 
+class PadMode : public PreparedOp {
+ public:
+  PadMode(const Graph& g, const Node& n)
+      : n_(n), shape_(g.tensors[n.inputs[0]].shape), elem_(dtype_size(g.tensors[n.inputs[0]].dtype)) {}
+  void run(uint8_t* const* p) override {
+    ref::pad_mode(n_.op == OpType::kPadReflect, static_cast<int>(shape_.size()), shape_.data(), n_.attrs.pads.data(),
+                  elem_, p[n_.inputs[0]], p[n_.outputs[0]]);
+  }
+
+ private:
+  const Node& n_;
+  std::vector<int32_t> shape_;
+  size_t elem_;
+};
+
 class Split : public PreparedOp {
  public:
   Split(const Graph& g, const Node& n) : n_(n) {
@@ -306,6 +321,9 @@ Status prepare_resize_nearest(const Graph& g, const Node& n, const OpContext& ct
 }
 Status prepare_resize_nearest_to(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<ResizeNearestTo>(g, n), g, ctx, out);
+}
+Status prepare_pad_mode(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<PadMode>(g, n), g, ctx, out);
 }
 Status prepare_split(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<Split>(g, n), g, ctx, out);
