@@ -507,10 +507,12 @@ Status infer_gather(const NodeChecker& c, const Node&, std::vector<Shape>* outs)
   return Status::Ok();
 }
 
-Status infer_reduce(const NodeChecker& c, const Node&, std::vector<Shape>* outs) {
+Status infer_reduce(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
   const Tensor &x = c.in(0), &y = c.out(0);
-  if (x.dtype != DType::kF32 || y.dtype != DType::kF32) return c.fail("float input and output only");
+  const bool integer_ok = n.op != OpType::kReduceMean && is_index_type(x.dtype) && x.quant.empty();
+  if ((x.dtype != DType::kF32 && !integer_ok) || y.dtype != x.dtype)
+    return c.fail("float input and output (or int32 / int64 for sum, max, min) only");
   if (x.shape.empty() || x.shape.size() > 6 || y.shape.size() != x.shape.size())
     return c.fail("the output must have the input's rank (1 to 6), keeping reduced axes as 1");
   // Reduced axes (Y 1, X not): one contiguous block once size-1 axes are ignored.

@@ -832,6 +832,20 @@ def op_models():
     m.output("edge")
     models.append(m)
 
+    # Sequence lengths from an int64 mask (mask.sum(1), as Hugging Face code computes
+    # them) and the largest id: integer ReduceSum / ReduceMax at run time.
+    m = OpModel("int_reduce")
+    ids = np.array([[3, 0, 5, 2, 7, 0], [4, 4, 0, 9, 0, 0]], np.int64)
+    kept = m.node("Cast", [m.node("Not", [m.node("Equal", [m.input("ids", [2, 6], array=ids),
+                                                             m.const("zero", np.int64(0))], ["pad"])], ["keep"])],
+                  ["keep_i"], to=TensorProto.INT64)
+    m.node("Cast", [m.node("ReduceSum", [kept, m.const("axis1", np.array([1], np.int64))], ["len_i"], keepdims=0)],
+           ["lengths"], to=TensorProto.FLOAT)
+    m.node("Cast", [m.node("ReduceMax", ["ids"], ["max_i"], axes=[1], keepdims=1)], ["largest"], to=TensorProto.FLOAT)
+    m.output("lengths")
+    m.output("largest")
+    models.append(m)
+
     # ArgMax of a segmentation map over its classes (an image's channels) and over the
     # last axis with kept dimensions, cast to float outputs.
     m = OpModel("argmax")

@@ -152,7 +152,10 @@ Status Importer::LowerPow(const onnx::NodeProto& n) {
 // their pieces. keepdims = 0 adds a Reshape.
 Status Importer::LowerReduceAxes(const onnx::NodeProto& n, Ints axes, bool keepdims) {
   Value* x;
-  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  const bool integer = x->type == TensorProto::INT64 || x->type == TensorProto::INT32;
+  if (!integer) EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+  const DType dt = mask_dtype(x->type);  // F32, or the integers' own type (sum / max / min)
   const size_t r = x->shape.size();
   if (r == 0 || r > 6) return Fail(n, StatusCode::kUnsupported, "input rank must be 1 to 6");
   if (axes.empty())
@@ -188,7 +191,7 @@ Status Importer::LowerReduceAxes(const onnx::NodeProto& n, Ints axes, bool keepd
   int32_t x_ir;
   EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, false, &x_ir));
   auto piece = [&](const std::string& suffix, const Shape& s, int32_t* ir) -> Status {
-    Status st = NewTensor(n.output(0) + "." + suffix, false, DType::kF32, s, ir);
+    Status st = NewTensor(n.output(0) + "." + suffix, false, dt, s, ir);
     if (!st.ok()) return Fail(n, st.code(), st.message());
     if (s.size() == 4) plain_.insert(*ir);
     return Status::Ok();
@@ -197,7 +200,7 @@ Status Importer::LowerReduceAxes(const onnx::NodeProto& n, Ints axes, bool keepd
   // the Reshape that drops them.
   int32_t result;
   auto result_tensor = [&]() -> Status {
-    return keepdims ? OutputTensor(n, 0, DType::kF32, kept, &result, false) : piece("keepdims", kept, &result);
+    return keepdims ? OutputTensor(n, 0, dt, kept, &result, false) : piece("keepdims", kept, &result);
   };
   if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" || op == "ReduceMin" ||
       op == "GlobalAveragePool" || op == "GlobalMaxPool") {
@@ -253,11 +256,12 @@ Status Importer::LowerReduceAxes(const onnx::NodeProto& n, Ints axes, bool keepd
   if (keepdims) return Status::Ok();
   Value kv;
   kv.kind = ValueKind::kTensor;
+  kv.type = x->type;
   kv.shape = kept;
   kv.ir = result;
   int32_t out;
   EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, kv, dropped, n.output(0), &out));
-  DefineTensor(n.output(0), TensorProto::FLOAT, dropped, out);
+  DefineTensor(n.output(0), x->type, dropped, out);
   return Status::Ok();
 }
 

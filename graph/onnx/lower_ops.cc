@@ -1199,7 +1199,7 @@ Status Importer::LowerGlobalPool(const onnx::NodeProto& n) {
 // ReduceMean / ReduceMax over the spatial axes of a rank-4 tensor: global pooling.
 Status Importer::LowerReduce(const onnx::NodeProto& n) {
   Value* x;
-  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
   const size_t r = x->shape.size();
   Ints axes;
   bool have = false;
@@ -1218,6 +1218,12 @@ Status Importer::LowerReduce(const onnx::NodeProto& n) {
   std::sort(axes.begin(), axes.end());
   axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
   if (noop_empty && axes.empty()) return LowerPassThrough(n);
+  if (x->type == TensorProto::INT64 || x->type == TensorProto::INT32) {  // lengths of masks: sums, max, min
+    if (n.op_type() != "ReduceSum" && n.op_type() != "ReduceMax" && n.op_type() != "ReduceMin")
+      return Fail(n, StatusCode::kUnsupported, "integer input; only ReduceSum, ReduceMax and ReduceMin take one");
+    return LowerReduceAxes(n, axes, keepdims != 0);
+  }
+  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
   const bool spatial = r == 4 && axes == Ints{2, 3} && Nhwc(*x);
   if (!spatial || (n.op_type() != "ReduceMean" && n.op_type() != "ReduceMax"))
     return LowerReduceAxes(n, axes, keepdims != 0);

@@ -216,6 +216,23 @@ void reduce_f32(ReduceOp op, int64_t outer, int64_t count, int64_t inner, const 
 }
 
 template <typename T>
+void reduce_int(ReduceOp op, int64_t outer, int64_t count, int64_t inner, const T* in, T* out) {
+  using U = typename std::make_unsigned<T>::type;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const T* x = in + o * count * inner + i;
+      T acc = count == 0 ? T(0) : x[0];
+      for (int64_t k = 1; k < count; ++k) {
+        const T v = x[k * inner];
+        if (op == ReduceOp::kMax) acc = v > acc ? v : acc;
+        else if (op == ReduceOp::kMin) acc = v < acc ? v : acc;
+        else acc = static_cast<T>(static_cast<U>(acc) + static_cast<U>(v));
+      }
+      out[o * inner + i] = acc;
+    }
+}
+
+template <typename T>
 void binary_int(BinaryOp op, const BroadcastN<2>& bc, const T* a, const T* b, T* out) {
   using U = typename std::make_unsigned<T>::type;  // wrapping arithmetic without overflow
   for_each_row(bc, [&](int64_t o, const int64_t* off, int64_t n, const int64_t* st) {
@@ -411,6 +428,8 @@ template void compare<float>(LogicalOp, const BroadcastN<2>&, const float*, cons
 template void compare<int32_t>(LogicalOp, const BroadcastN<2>&, const int32_t*, const int32_t*, uint8_t*);
 template void compare<int64_t>(LogicalOp, const BroadcastN<2>&, const int64_t*, const int64_t*, uint8_t*);
 template void compare<uint8_t>(LogicalOp, const BroadcastN<2>&, const uint8_t*, const uint8_t*, uint8_t*);
+template void reduce_int<int32_t>(ReduceOp, int64_t, int64_t, int64_t, const int32_t*, int32_t*);
+template void reduce_int<int64_t>(ReduceOp, int64_t, int64_t, int64_t, const int64_t*, int64_t*);
 template void binary_int<int32_t>(BinaryOp, const BroadcastN<2>&, const int32_t*, const int32_t*, int32_t*);
 template void binary_int<int64_t>(BinaryOp, const BroadcastN<2>&, const int64_t*, const int64_t*, int64_t*);
 template void min_max<float>(bool, const BroadcastN<2>&, const float*, const float*, float*);

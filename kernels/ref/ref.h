@@ -362,6 +362,9 @@ void where(const BroadcastN<3>& bc, size_t elem_size, const uint8_t* cond, const
 // smallest element, NaN when any element is NaN (-0 and +0 as the first met).
 enum class ReduceOp : uint8_t { kSum, kMean, kMax, kMin };
 void reduce_f32(ReduceOp op, int64_t outer, int64_t count, int64_t inner, const float* in, float* out);
+// The same on integers (kSum wrapping, kMax, kMin; not kMean). T: int32_t, int64_t.
+template <typename T>
+void reduce_int(ReduceOp op, int64_t outer, int64_t count, int64_t inner, const T* in, T* out);
 // Integer Add, Sub, Mul (op kAdd, kSub, kMul) with numpy broadcasting, wrapping as
 // two's-complement arithmetic does. T: int32_t, int64_t.
 template <typename T>

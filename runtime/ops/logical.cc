@@ -185,7 +185,7 @@ class ResizeLinear : public PreparedOp {
 
 class Reduce : public PreparedOp {
  public:
-  Reduce(const Graph& g, const Node& n) : n_(n) {
+  Reduce(const Graph& g, const Node& n) : n_(n), dtype_(g.tensors[n.inputs[0]].dtype) {
     const std::vector<int32_t>& x = g.tensors[n.inputs[0]].shape;
     const std::vector<int32_t>& y = g.tensors[n.outputs[0]].shape;
     // The reduced block (the shape rule checked it is contiguous): [first, last].
@@ -208,11 +208,22 @@ class Reduce : public PreparedOp {
                              : n_.op == OpType::kReduceMax ? ref::ReduceOp::kMax
                              : n_.op == OpType::kReduceMin ? ref::ReduceOp::kMin
                                                            : ref::ReduceOp::kSum;
-    ref::reduce_f32(op, outer_, count_, inner_, at<float>(p, n_.inputs[0]), at<float>(p, n_.outputs[0]));
+    switch (dtype_) {
+      case DType::kS32:
+        ref::reduce_int(op, outer_, count_, inner_, at<int32_t>(p, n_.inputs[0]), at<int32_t>(p, n_.outputs[0]));
+        break;
+      case DType::kS64:
+        ref::reduce_int(op, outer_, count_, inner_, at<int64_t>(p, n_.inputs[0]), at<int64_t>(p, n_.outputs[0]));
+        break;
+      default:
+        ref::reduce_f32(op, outer_, count_, inner_, at<float>(p, n_.inputs[0]), at<float>(p, n_.outputs[0]));
+        break;
+    }
   }
 
  private:
   const Node& n_;
+  DType dtype_;
   int64_t outer_ = 1, count_ = 1, inner_ = 1;
 };
 
