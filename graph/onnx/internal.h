@@ -303,6 +303,10 @@ class Importer {
   Status FromOnnxOrder(const onnx::NodeProto& n, int32_t ir_nchw, const Shape& onnx_shape,
                        const std::string& out_name, int32_t* out);
   // Reshape of a tensor value to `out_shape` (ONNX order) named `out_name`.
+  // IR tensor `ir` (ONNX element type `type`, ONNX shape `shape`) seen with `out_shape` as
+  // node n's first output.
+  Status ReshapeToOutput(const onnx::NodeProto& n, int32_t ir, int32_t type, const Shape& shape,
+                         const Shape& out_shape);
   Status ReshapeValue(const onnx::NodeProto& n, const Value& x, const Shape& out_shape,
                       const std::string& out_name, int32_t* out);
 

@@ -200,14 +200,7 @@ Status Importer::LowerArgMax(const onnx::NodeProto& n) {
   if (!s.ok()) return Fail(n, s.code(), s.message());
   if (r == 4 && !nhwc) plain_.insert(k_ir);
   Emit(n, "", OpType::kArgMax, {x_ir}, {k_ir}, a);
-  Value kv;
-  kv.kind = ValueKind::kTensor;
-  kv.type = TensorProto::INT64;
-  kv.shape = kept;
-  kv.ir = k_ir;
-  EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, kv, dropped, n.output(0), &out));
-  DefineTensor(n.output(0), TensorProto::INT64, dropped, out);
-  return Status::Ok();
+  return ReshapeToOutput(n, k_ir, TensorProto::INT64, kept, dropped);
 }
 
 Status Importer::LowerConvTranspose(const onnx::NodeProto& n) {

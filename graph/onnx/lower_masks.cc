@@ -254,15 +254,7 @@ Status Importer::LowerReduceAxes(const onnx::NodeProto& n, Ints axes, bool keepd
     return Fail(n, StatusCode::kUnsupported, "operator is not supported");
   }
   if (keepdims) return Status::Ok();
-  Value kv;
-  kv.kind = ValueKind::kTensor;
-  kv.type = x->type;
-  kv.shape = kept;
-  kv.ir = result;
-  int32_t out;
-  EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, kv, dropped, n.output(0), &out));
-  DefineTensor(n.output(0), x->type, dropped, out);
-  return Status::Ok();
+  return ReshapeToOutput(n, result, x->type, kept, dropped);
 }
 
 // Add, Sub, Mul of two int32 or two int64 values, at least one computed at run time

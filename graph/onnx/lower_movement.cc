@@ -393,12 +393,8 @@ Status Importer::LowerResize1d(const onnx::NodeProto& n, const Value& x) {
   }
   n4.set_output(0, n.output(0) + ".2d");
   EDGEQ_RETURN_IF_ERROR(LowerResize(n4));
-  const Value y4 = values_.at(n.output(0) + ".2d");
-  const Shape y_shape = {y4.shape[0], y4.shape[1], y4.shape[3]};
-  int32_t out;
-  EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, y4, y_shape, n.output(0), &out));
-  DefineTensor(n.output(0), x.type, y_shape, out);
-  return Status::Ok();
+  const Value& y4 = values_.at(n.output(0) + ".2d");
+  return ReshapeToOutput(n, y4.ir, x.type, y4.shape, {y4.shape[0], y4.shape[1], y4.shape[3]});
 }
 
 Status Importer::LowerSplit(const onnx::NodeProto& n) {

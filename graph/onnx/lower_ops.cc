@@ -346,6 +346,19 @@ Status Importer::FromOnnxOrder(const onnx::NodeProto& n, int32_t ir_nchw, const 
   return Status::Ok();
 }
 
+Status Importer::ReshapeToOutput(const onnx::NodeProto& n, int32_t ir, int32_t type, const Shape& shape,
+                                 const Shape& out_shape) {
+  Value v;
+  v.kind = ValueKind::kTensor;
+  v.type = type;
+  v.shape = shape;
+  v.ir = ir;
+  int32_t out;
+  EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, v, out_shape, n.output(0), &out));
+  DefineTensor(n.output(0), type, out_shape, out);
+  return Status::Ok();
+}
+
 Status Importer::ReshapeValue(const onnx::NodeProto& n, const Value& x, const Shape& out_shape,
                               const std::string& out_name, int32_t* out) {
   Value xv = x;
@@ -1082,13 +1095,7 @@ Status Importer::LowerSoftmax(const onnx::NodeProto& n) {
   Attrs a;
   a.axis = 1;
   Emit(n, "", OpType::kSoftmax, {flat_ir}, {sm_ir}, a);
-  Value sm;
-  sm.kind = ValueKind::kTensor;
-  sm.shape = flat;
-  sm.ir = sm_ir;
-  EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, sm, x->shape, n.output(0), &out));
-  DefineTensor(n.output(0), TensorProto::FLOAT, x->shape, out);
-  return Status::Ok();
+  return ReshapeToOutput(n, sm_ir, TensorProto::FLOAT, flat, x->shape);
 }
 
 // ------------------------------------------------------------------ pooling
@@ -1247,15 +1254,7 @@ Status Importer::LowerReduce(const onnx::NodeProto& n) {
     DefineTensor(n.output(0), TensorProto::FLOAT, kept, pooled);
     return Status::Ok();
   }
-  Value pv;
-  pv.kind = ValueKind::kTensor;
-  pv.shape = kept;
-  pv.ir = pooled;
-  const Shape out_shape = {x->shape[0], x->shape[1]};
-  int32_t out;
-  EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, pv, out_shape, n.output(0), &out));
-  DefineTensor(n.output(0), TensorProto::FLOAT, out_shape, out);
-  return Status::Ok();
+  return ReshapeToOutput(n, pooled, TensorProto::FLOAT, kept, {x->shape[0], x->shape[1]});
 }
 
 // ------------------------------------------------------------------ dispatch

@@ -125,15 +125,7 @@ Status Importer::LowerGather(const onnx::NodeProto& n) {
       DefineTensor(n.output(0), data->type, out_shape, sliced);
       return Status::Ok();
     }
-    Value sv;
-    sv.kind = ValueKind::kTensor;
-    sv.type = data->type;
-    sv.shape = slice_shape;
-    sv.ir = sliced;
-    int32_t out;
-    EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, sv, out_shape, n.output(0), &out));
-    DefineTensor(n.output(0), data->type, out_shape, out);
-    return Status::Ok();
+    return ReshapeToOutput(n, sliced, data->type, slice_shape, out_shape);
   }
   return Fail(n, StatusCode::kUnsupported,
               "only a constant table with runtime indices, or a runtime tensor at constant "
@@ -349,15 +341,7 @@ Status Importer::LowerLayerNorm(const onnx::NodeProto& n) {
   fv.shape = flat;
   EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, *x, flat, n.output(0) + ".flat", &fv.ir));
   EDGEQ_RETURN_IF_ERROR(LayerNormCore(n, &fv, gamma, beta, eps, n.output(0) + ".normalized"));
-  Value nv;
-  nv.kind = ValueKind::kTensor;
-  nv.type = TensorProto::FLOAT;
-  nv.shape = flat;
-  nv.ir = values_.at(n.output(0) + ".normalized").ir;
-  int32_t out;
-  EDGEQ_RETURN_IF_ERROR(ReshapeValue(n, nv, x->shape, n.output(0), &out));
-  DefineTensor(n.output(0), TensorProto::FLOAT, x->shape, out);
-  return Status::Ok();
+  return ReshapeToOutput(n, values_.at(n.output(0) + ".normalized").ir, TensorProto::FLOAT, flat, x->shape);
 }
 
 // ------------------------------------------------------------------ dynamic quantization
