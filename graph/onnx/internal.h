@@ -72,6 +72,11 @@ Status expand_contrib_qlinear(onnx::ModelProto* model);
 // height of 1 between an Unsqueeze and a Squeeze (expand_1d.cc).
 void expand_1d_ops(onnx::ModelProto* model);
 
+// Real values of a constant Value (a float constant, or a dequantized one); false for
+// anything else (lower_transformer.cc).
+struct Value;
+bool real_values(const Value& v, std::vector<float>* out);
+
 // Decodes an initializer or attribute tensor (raw_data or typed fields), checking
 // sizes. `what` names it in errors.
 Status decode_tensor(const onnx::TensorProto& t, const std::string& what, ConstTensor* out);

@@ -250,22 +250,8 @@ Status Importer::LowerConvTranspose(const onnx::NodeProto& n) {
   if (cin * cout * sh * sw * kh * kw > (int64_t{1} << 26)) return Fail(n, StatusCode::kUnsupported, "weight too large");
   // The weight's real values (a float constant, or a dequantized one) [Cin, Cout, kh, kw].
   std::vector<float> wv;
-  if (w->kind == ValueKind::kConst && w->c.is_float()) {
-    wv = w->c.f;
-  } else if (w->kind == ValueKind::kDqConst) {
-    const int64_t count = w->c.numel(), inner = w->q.per_tensor() ? 1 : [&] {
-      int64_t p = 1;
-      for (size_t d = static_cast<size_t>(w->q.axis) + 1; d < 4; ++d) p *= w->shape[d];
-      return p;
-    }();
-    wv.resize(static_cast<size_t>(count));
-    for (int64_t k = 0; k < count; ++k) {
-      const size_t c = w->q.per_tensor() ? 0 : static_cast<size_t>((k / inner) % static_cast<int64_t>(w->q.scale.size()));
-      wv[k] = static_cast<float>(w->c.i[k] - w->q.zero_point[c]) * w->q.scale[c];
-    }
-  } else {
+  if (!real_values(*w, &wv))
     return Fail(n, StatusCode::kUnsupported, "the weight must be a float or dequantized constant");
-  }
   std::vector<float> bias(static_cast<size_t>(cout), 0.f);
   if (b) {
     if (b->kind != ValueKind::kConst || !b->c.is_float() || b->c.numel() != cout)

@@ -29,9 +29,6 @@ namespace onnx_import {
 using onnx::TensorProto;
 using Ints = std::vector<int64_t>;
 
-namespace {
-
-// Real values of a constant Value (a float constant, or a dequantized one).
 bool real_values(const Value& v, std::vector<float>* out) {
   if (v.kind == ValueKind::kConst) return v.c.is_float() && v.c.to_floats(out);
   if (v.kind != ValueKind::kDqConst) return false;
@@ -45,6 +42,8 @@ bool real_values(const Value& v, std::vector<float>* out) {
   }
   return true;
 }
+
+namespace {
 
 DType index_dtype(int32_t onnx_type) {
   return onnx_type == TensorProto::INT64   ? DType::kS64

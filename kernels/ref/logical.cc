@@ -312,24 +312,28 @@ struct Tap {
   float w;
 };
 
-Tap source(ResizeCoord mode, int32_t o, int32_t in_len, int32_t out_len) {
+// The source coordinate of output index o along an axis (ref.h: ResizeCoord, and
+// kTfHalfPixelForNn), in float as ONNX Runtime computes it, before clamping.
+float source_coordinate(uint8_t coord, int32_t o, int32_t in_len, int32_t out_len) {
   const float scale = static_cast<float>(out_len) / static_cast<float>(in_len);
-  float r;
-  switch (mode) {
-    case ResizeCoord::kAlignCorners:
-      r = out_len == 1 ? 0.f : static_cast<float>(o) * static_cast<float>(in_len - 1) / static_cast<float>(out_len - 1);
-      break;
-    case ResizeCoord::kAsymmetric:
-      r = static_cast<float>(o) / scale;
-      break;
-    case ResizeCoord::kPytorchHalfPixel:
-      r = out_len == 1 ? 0.f : (static_cast<float>(o) + 0.5f) / scale - 0.5f;
-      break;
+  const float of = static_cast<float>(o);
+  switch (coord) {
+    case static_cast<uint8_t>(ResizeCoord::kAlignCorners):
+      return out_len == 1 ? 0.f : of * static_cast<float>(in_len - 1) / static_cast<float>(out_len - 1);
+    case static_cast<uint8_t>(ResizeCoord::kAsymmetric):
+      return of / scale;
+    case static_cast<uint8_t>(ResizeCoord::kPytorchHalfPixel):
+      return out_len == 1 ? 0.f : (of + 0.5f) / scale - 0.5f;
+    case kTfHalfPixelForNn:
+      return (of + 0.5f) / scale;
     default:
-      r = (static_cast<float>(o) + 0.5f) / scale - 0.5f;
-      break;
+      return (of + 0.5f) / scale - 0.5f;
   }
-  r = std::min(std::max(r, 0.f), static_cast<float>(in_len - 1));
+}
+
+Tap source(ResizeCoord mode, int32_t o, int32_t in_len, int32_t out_len) {
+  const float r = std::min(std::max(source_coordinate(static_cast<uint8_t>(mode), o, in_len, out_len), 0.f),
+                           static_cast<float>(in_len - 1));
   Tap t;
   t.i0 = static_cast<int32_t>(r);  // r >= 0: truncation is floor
   t.i1 = std::min(t.i0 + 1, in_len - 1);
@@ -340,26 +344,7 @@ Tap source(ResizeCoord mode, int32_t o, int32_t in_len, int32_t out_len) {
 }  // namespace
 
 int32_t nearest_source(uint8_t coord, NearestRound round, int32_t o, int32_t in_len, int32_t out_len) {
-  const float scale = static_cast<float>(out_len) / static_cast<float>(in_len);
-  const float of = static_cast<float>(o);
-  float r;
-  switch (coord) {
-    case static_cast<uint8_t>(ResizeCoord::kAlignCorners):
-      r = out_len == 1 ? 0.f : of * static_cast<float>(in_len - 1) / static_cast<float>(out_len - 1);
-      break;
-    case static_cast<uint8_t>(ResizeCoord::kAsymmetric):
-      r = of / scale;
-      break;
-    case static_cast<uint8_t>(ResizeCoord::kPytorchHalfPixel):
-      r = out_len == 1 ? 0.f : (of + 0.5f) / scale - 0.5f;
-      break;
-    case kTfHalfPixelForNn:
-      r = (of + 0.5f) / scale;
-      break;
-    default:
-      r = (of + 0.5f) / scale - 0.5f;
-      break;
-  }
+  const float r = source_coordinate(coord, o, in_len, out_len);
   float i;
   switch (round) {
     case NearestRound::kFloor: i = std::floor(r); break;
