@@ -86,7 +86,7 @@ flatbuffers::Offset<void> build_options(flatbuffers::FlatBufferBuilder& b, const
       return fb::CreateSliceOptions(b, b.CreateVector(a.starts), b.CreateVector(a.steps)).Union();
     case fb::Options::ResizeOptions:
       return fb::CreateResizeOptions(b, a.scale_h, a.scale_w, static_cast<uint8_t>(a.coord_mode),
-                                     static_cast<uint8_t>(a.nearest_mode))
+                                     static_cast<uint8_t>(a.nearest_mode), a.coord_scale_h, a.coord_scale_w)
           .Union();
     default: return 0;
   }
@@ -173,6 +173,7 @@ Status read_options(const fb::Node* fn, Node* n) {
       a.scale_h = o->scale_h(); a.scale_w = o->scale_w();
       a.coord_mode = o->coord();
       a.nearest_mode = o->nearest();
+      a.coord_scale_h = o->coord_scale_h(); a.coord_scale_w = o->coord_scale_w();
       break;
     }
     default: break;

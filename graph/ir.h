@@ -133,6 +133,10 @@ struct Attrs {
   int32_t scale_h = 1, scale_w = 1;  // kResizeNearest
   int32_t coord_mode = 0;             // kResizeLinear, kResizeNearestTo: ref::ResizeCoord
   int32_t nearest_mode = 0;           // kResizeNearestTo: ref::NearestRound
+  // kResizeLinear, kResizeNearestTo: the scale s of the coordinate transform along H and
+  // W when the model gave one (ONNX Resize's `scales`, whose output size is floor(in * s),
+  // so s need not be out / in); 0: out / in.
+  float coord_scale_h = 0.f, coord_scale_w = 0.f;
   int32_t dynamic = 0;          // kFullyConnected, kMatMul, kConv2D: run-time quantization mode
   float epsilon = 1e-5f;        // kLayerNorm
   // kMatMul, set only by the runtime's view fold (runtime/view_fold.h), never read from

@@ -611,6 +611,13 @@ Status infer_cumsum(const NodeChecker& c, const Node& n, std::vector<Shape>* out
   return Status::Ok();
 }
 
+// A resize's coordinate scales: 0 (out / in) or a finite positive number.
+Status check_coord_scales(const NodeChecker& c, const Node& n) {
+  for (float s : {n.attrs.coord_scale_h, n.attrs.coord_scale_w})
+    if (!(s == 0.f || (std::isfinite(s) && s > 0.f))) return c.fail("invalid coordinate scale");
+  return Status::Ok();
+}
+
 Status infer_resize_linear(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
   const Tensor &x = c.in(0), &y = c.out(0);
@@ -621,6 +628,7 @@ Status infer_resize_linear(const NodeChecker& c, const Node& n, std::vector<Shap
       y.shape[1] > kMaxAttr * 16 || y.shape[2] > kMaxAttr * 16)
     return c.fail("resizes " + shape_string(x.shape) + " to " + shape_string(y.shape));
   if (n.attrs.coord_mode < 0 || n.attrs.coord_mode > 3) return c.fail("unknown coordinate mode");
+  EDGEQ_RETURN_IF_ERROR(check_coord_scales(c, n));
   outs->push_back(y.shape);
   return Status::Ok();
 }
@@ -636,6 +644,7 @@ Status infer_resize_nearest_to(const NodeChecker& c, const Node& n, std::vector<
     return c.fail("resizes " + shape_string(x.shape) + " to " + shape_string(y.shape));
   if (n.attrs.coord_mode < 0 || n.attrs.coord_mode > 4 || n.attrs.nearest_mode < 0 || n.attrs.nearest_mode > 3)
     return c.fail("unknown coordinate or rounding mode");
+  EDGEQ_RETURN_IF_ERROR(check_coord_scales(c, n));
   outs->push_back(y.shape);
   return Status::Ok();
 }

@@ -822,6 +822,26 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # Resizes by scales that do not give whole sizes (F.interpolate(scale_factor=1.5) on
+    # an odd size): the output is floor(in * scale), and the coordinates use the given
+    # scale, not out / in. Linear and nearest, up and down, and a rank-3 one.
+    m = OpModel("resize_scales")
+    x = m.input("x", [1, 3, 7, 9])
+    for out, mode, ctm, rnd, scales in (("a", "linear", "half_pixel", None, [1.5, 1.5]),
+                                        ("b", "linear", "pytorch_half_pixel", None, [0.5, 0.5]),
+                                        ("c", "linear", "asymmetric", None, [2.5, 0.7]),
+                                        ("d", "nearest", "asymmetric", "floor", [1.7, 2.3]),
+                                        ("e", "nearest", "half_pixel", "round_prefer_floor", [0.6, 0.75])):
+        attrs = dict(mode=mode, coordinate_transformation_mode=ctm)
+        if rnd:
+            attrs["nearest_mode"] = rnd
+        m.node("Resize", [x, "", m.const(out + "_scales", np.array([1, 1] + scales, np.float32))], [out], **attrs)
+        m.output(out)
+    m.node("Resize", [m.input("s", [2, 4, 15]), "", m.const("s_scales", np.array([1, 1, 1.5], np.float32))],
+           ["f"], mode="linear")
+    m.output("f")
+    models.append(m)
+
     # Reflect and edge (replicate) padding: style-transfer and super-resolution nets,
     # Conv2d(padding_mode="reflect").
     m = OpModel("pad_reflect_edge")

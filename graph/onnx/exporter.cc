@@ -106,6 +106,9 @@ class Exporter {
   Status FullyConnected(const Node& n);
   Status Window(const Node& n);
   Status Movement(const Node& n);
+  // A ResizeLinear / ResizeNearestTo's `scales` (when the node has coordinate scales) or
+  // `sizes` input (NCHW), the other left empty.
+  Status ResizeTarget(const Node& n, const Ints& y_shape, std::string* scales, std::string* sizes);
   Status Fail(const Node& n, const std::string& msg) const {
     return Unsupported("node '" + n.name + "' (" + op_name(n.op) + "): " + msg);
   }
@@ -480,6 +483,30 @@ Status Exporter::Window(const Node& n) {
 
 // Reshape, Transpose, Pad, ResizeNearest, ResizeLinear (float), Split, Slice: on the raw values when every
 // output has the input's element type and parameters, else DQ -> op -> Q.
+Status Exporter::ResizeTarget(const Node& n, const Ints& y_shape, std::string* scales, std::string* sizes) {
+  const Attrs& a = n.attrs;
+  const Ints x_shape(g_.tensors[n.inputs[0]].shape.begin(), g_.tensors[n.inputs[0]].shape.end());
+  const std::string& base = g_.tensors[n.outputs[0]].name;
+  scales->clear();
+  sizes->clear();
+  if (a.coord_scale_h == 0.f && a.coord_scale_w == 0.f) {
+    *sizes = IntsConst(base + "_sizes", {y_shape[0], y_shape[3], y_shape[1], y_shape[2]});
+    return Status::Ok();
+  }
+  // ONNX Runtime sizes the output as floor(scale * in) in float: the scales must give
+  // this node's sizes (an axis without a scale of its own takes out / in).
+  float s[2];
+  for (int k = 0; k < 2; ++k) {
+    const float given = k == 0 ? a.coord_scale_h : a.coord_scale_w;
+    const int64_t in = x_shape[1 + k], out = y_shape[1 + k];
+    s[k] = given > 0.f ? given : static_cast<float>(out) / static_cast<float>(in);
+    if (static_cast<int64_t>(std::floor(s[k] * static_cast<float>(in))) != out)
+      return Fail(n, "its coordinate scales do not give its output size");
+  }
+  *scales = FloatsConst(base + "_scales", {1.f, 1.f, s[0], s[1]}, false);
+  return Status::Ok();
+}
+
 Status Exporter::Movement(const Node& n) {
   const Tensor& xt = g_.tensors[n.inputs[0]];
   bool raw = n.op != OpType::kPad || xt.dtype == DType::kF32;  // a quantized pad fills in real units
@@ -540,8 +567,9 @@ Status Exporter::Movement(const Node& n) {
     case OpType::kResizeLinear: {
       static const char* const kCoord[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"};
       if (a.coord_mode < 0 || a.coord_mode > 3) return Fail(n, "unknown coordinate mode");
-      const Ints sizes = {y_shape[0], y_shape[3], y_shape[1], y_shape[2]};  // NCHW
-      onnx::NodeProto* rs = Add("Resize", {x, "", "", IntsConst(base + "_sizes", sizes)}, outs);
+      std::string scales, sizes;
+      EDGEQ_RETURN_IF_ERROR(ResizeTarget(n, y_shape, &scales, &sizes));
+      onnx::NodeProto* rs = Add("Resize", {x, "", scales, sizes}, outs);
       AttrString(rs, "mode", "linear");
       AttrString(rs, "coordinate_transformation_mode", kCoord[a.coord_mode]);
       break;
@@ -552,8 +580,9 @@ Status Exporter::Movement(const Node& n) {
       static const char* const kRound[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
       if (a.coord_mode < 0 || a.coord_mode > 4 || a.nearest_mode < 0 || a.nearest_mode > 3)
         return Fail(n, "unknown coordinate or rounding mode");
-      const Ints sizes = {y_shape[0], y_shape[3], y_shape[1], y_shape[2]};  // NCHW
-      onnx::NodeProto* rs = Add("Resize", {x, "", "", IntsConst(base + "_sizes", sizes)}, outs);
+      std::string scales, sizes;
+      EDGEQ_RETURN_IF_ERROR(ResizeTarget(n, y_shape, &scales, &sizes));
+      onnx::NodeProto* rs = Add("Resize", {x, "", scales, sizes}, outs);
       AttrString(rs, "mode", "nearest");
       AttrString(rs, "coordinate_transformation_mode", kCoord[a.coord_mode]);
       AttrString(rs, "nearest_mode", kRound[a.nearest_mode]);

@@ -269,7 +269,8 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
   if (have_scales) {
     if (scales.size() != 4) return Fail(n, StatusCode::kInvalidModel, "scales must have 4 values");
     for (size_t k = 0; k < 4; ++k) {
-      const double o = std::floor(static_cast<double>(x->shape[k]) * scales[k]);
+      // In float, as ONNX Runtime sizes its output (scale * in, truncated).
+      const double o = std::floor(static_cast<double>(scales[k] * static_cast<float>(x->shape[k])));
       if (!(o >= 1 && o <= kMaxElements))
         return Fail(n, StatusCode::kInvalidModel, "invalid scale");
       out_shape.push_back(static_cast<int64_t>(o));
@@ -285,12 +286,10 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
   if (out_shape[0] != x->shape[0] || out_shape[1] != x->shape[1])
     return Fail(n, StatusCode::kUnsupported, "only the H and W dimensions may be resized");
   const int64_t H = x->shape[2], W = x->shape[3];
-  // The kernels' scale is out / in: scales that floor to another size are refused.
-  const bool exact_scales = !have_scales || (std::fabs(scales[2] - static_cast<double>(out_shape[2]) / H) <= 1e-6 * scales[2] &&
-                                             std::fabs(scales[3] - static_cast<double>(out_shape[3]) / W) <= 1e-6 * scales[3]);
+  // Given scales are the coordinate transform's (ONNX Runtime's too), which out / in
+  // equals only when in * scale is a whole number.
+  const float coord_scale_h = have_scales ? scales[2] : 0.f, coord_scale_w = have_scales ? scales[3] : 0.f;
   if (mode == "linear") {
-    if (!exact_scales)
-      return Fail(n, StatusCode::kUnsupported, "linear resize with scales that are not output / input sizes");
     static const std::map<std::string, int32_t> kCoord = {
         {"half_pixel", 0}, {"pytorch_half_pixel", 1}, {"align_corners", 2}, {"asymmetric", 3}};
     auto it = kCoord.find(ctm);
@@ -303,6 +302,8 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
     EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, out_shape, &out, true));
     Attrs a;
     a.coord_mode = it->second;
+    a.coord_scale_h = coord_scale_h;
+    a.coord_scale_w = coord_scale_w;
     Emit(n, "", OpType::kResizeLinear, {x_ir}, {out}, a);
     return Status::Ok();
   }
@@ -328,8 +329,6 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
     if (c == kCoord.end() || r == kRound.end())
       return Fail(n, StatusCode::kUnsupported,
                   "nearest resize with coordinate_transformation_mode '" + ctm + "' and nearest_mode '" + nearest + "'");
-    if (!exact_scales)
-      return Fail(n, StatusCode::kUnsupported, "nearest resize with scales that are not output / input sizes");
     int32_t x_ir, out;
     EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, true, &x_ir));
     Status st = NewTensorLike(x_ir, n.output(0), true, to_ir_shape(out_shape), &out);
@@ -337,6 +336,8 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
     Attrs a;
     a.coord_mode = c->second;
     a.nearest_mode = r->second;
+    a.coord_scale_h = coord_scale_h;
+    a.coord_scale_w = coord_scale_w;
     Emit(n, "", OpType::kResizeNearestTo, {x_ir}, {out}, a);
     DefineTensor(n.output(0), x->type, out_shape, out);
     return Status::Ok();

@@ -313,9 +313,10 @@ struct Tap {
 };
 
 // The source coordinate of output index o along an axis (ref.h: ResizeCoord, and
-// kTfHalfPixelForNn), in float as ONNX Runtime computes it, before clamping.
-float source_coordinate(uint8_t coord, int32_t o, int32_t in_len, int32_t out_len) {
-  const float scale = static_cast<float>(out_len) / static_cast<float>(in_len);
+// kTfHalfPixelForNn), in float as ONNX Runtime computes it, before clamping; `given`: the
+// model's scale, or 0 for out / in.
+float source_coordinate(uint8_t coord, int32_t o, int32_t in_len, int32_t out_len, float given) {
+  const float scale = given > 0.f ? given : static_cast<float>(out_len) / static_cast<float>(in_len);
   const float of = static_cast<float>(o);
   switch (coord) {
     case static_cast<uint8_t>(ResizeCoord::kAlignCorners):
@@ -331,8 +332,8 @@ float source_coordinate(uint8_t coord, int32_t o, int32_t in_len, int32_t out_le
   }
 }
 
-Tap source(ResizeCoord mode, int32_t o, int32_t in_len, int32_t out_len) {
-  const float r = std::min(std::max(source_coordinate(static_cast<uint8_t>(mode), o, in_len, out_len), 0.f),
+Tap source(ResizeCoord mode, int32_t o, int32_t in_len, int32_t out_len, float scale) {
+  const float r = std::min(std::max(source_coordinate(static_cast<uint8_t>(mode), o, in_len, out_len, scale), 0.f),
                            static_cast<float>(in_len - 1));
   Tap t;
   t.i0 = static_cast<int32_t>(r);  // r >= 0: truncation is floor
@@ -343,8 +344,8 @@ Tap source(ResizeCoord mode, int32_t o, int32_t in_len, int32_t out_len) {
 
 }  // namespace
 
-int32_t nearest_source(uint8_t coord, NearestRound round, int32_t o, int32_t in_len, int32_t out_len) {
-  const float r = source_coordinate(coord, o, in_len, out_len);
+int32_t nearest_source(uint8_t coord, NearestRound round, int32_t o, int32_t in_len, int32_t out_len, float scale) {
+  const float r = source_coordinate(coord, o, in_len, out_len, scale);
   float i;
   switch (round) {
     case NearestRound::kFloor: i = std::floor(r); break;
@@ -373,14 +374,15 @@ void resize_nearest_indexed(int32_t batch, int32_t in_h, int32_t in_w, int32_t o
 }
 
 void resize_linear_f32(ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
-                       int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out) {
+                       int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out, float scale_h,
+                       float scale_w) {
   (void)batch;
   std::vector<Tap> cols(static_cast<size_t>(out_w));
-  for (int32_t x = 0; x < out_w; ++x) cols[x] = source(mode, x, in_w, out_w);
+  for (int32_t x = 0; x < out_w; ++x) cols[x] = source(mode, x, in_w, out_w, scale_w);
   const int64_t c = channels;
   for (int64_t row = row0; row < row1; ++row) {
     const int64_t n = row / out_h;
-    const Tap ty = source(mode, static_cast<int32_t>(row % out_h), in_h, out_h);
+    const Tap ty = source(mode, static_cast<int32_t>(row % out_h), in_h, out_h, scale_h);
     const float* r0 = in + (n * in_h + ty.i0) * in_w * c;
     const float* r1 = in + (n * in_h + ty.i1) * in_w * c;
     float* o = out + row * out_w * c;

@@ -382,8 +382,8 @@ void argmax(int64_t outer, int64_t count, int64_t inner, const T* in, int64_t* o
 // wrapping). T: float, int32_t, int64_t.
 template <typename T>
 void cumsum(int64_t outer, int64_t count, int64_t inner, const T* in, T* out);
-// Bilinear resize of NHWC float: for each output row o (columns alike), with s = out / in
-// (float), the source coordinate r = (o + 0.5) / s - 0.5 (kHalfPixel; kPytorchHalfPixel
+// Bilinear resize of NHWC float: for each output row o (columns alike), with s the
+// axis's given coordinate scale, or out / in (float) when that is 0, the source coordinate r = (o + 0.5) / s - 0.5 (kHalfPixel; kPytorchHalfPixel
 // the same but 0 when out is 1), o * (in - 1) / (out - 1) (kAlignCorners; 0 when out is
 // 1) or o / s (kAsymmetric), clamped to [0, in - 1]; i0 = floor(r), i1 = min(i0 + 1,
 // in - 1), w = r - i0; y = (1 - wy) * ((1 - wx) * a00 + wx * a01) + wy * ((1 - wx) * a10
@@ -394,13 +394,17 @@ enum class ResizeCoord : uint8_t { kHalfPixel = 0, kPytorchHalfPixel = 1, kAlign
 // to [0, in - 1]; computed in float as ONNX Runtime does.
 enum class NearestRound : uint8_t { kRoundPreferFloor = 0, kRoundPreferCeil = 1, kFloor = 2, kCeil = 3 };
 constexpr uint8_t kTfHalfPixelForNn = 4;  // a ResizeCoord value nearest resizing takes too
-int32_t nearest_source(uint8_t coord, NearestRound round, int32_t o, int32_t in_len, int32_t out_len);
+// `scale`: the coordinate scale s (0: out / in).
+int32_t nearest_source(uint8_t coord, NearestRound round, int32_t o, int32_t in_len, int32_t out_len,
+                       float scale = 0.f);
 // Y[n, y, x] = X[n, rows[y], cols[x]] for pixels of `pixel_bytes` bytes (NHWC, any dtype).
 void resize_nearest_indexed(int32_t batch, int32_t in_h, int32_t in_w, int32_t out_h, int32_t out_w,
                             size_t pixel_bytes, const int32_t* rows, const int32_t* cols, const void* in, void* out);
-// Output rows [row0, row1) of the flattened [N * out_h] rows.
+// Output rows [row0, row1) of the flattened [N * out_h] rows; scale_h / scale_w: the
+// coordinate scales (0: out / in).
 void resize_linear_f32(ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
-                       int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out);
+                       int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out, float scale_h = 0.f,
+                       float scale_w = 0.f);
 // Casts to and from bool: x != 0 (NaN: true), and 0/1.
 template <typename From>
 void cast_to_bool(size_t n, const From* in, uint8_t* out);

@@ -173,7 +173,7 @@ class ResizeLinear : public PreparedOp {
     const int64_t rows = int64_t{y_[0]} * y_[1];
     scheduler_->ranges(rows, rows * y_[2] * y_[3], [&](int64_t r0, int64_t r1) {
       ref::resize_linear_f32(static_cast<ref::ResizeCoord>(n_.attrs.coord_mode), x_[0], x_[1], x_[2], x_[3], y_[1],
-                             y_[2], r0, r1, x, y);
+                             y_[2], r0, r1, x, y, n_.attrs.coord_scale_h, n_.attrs.coord_scale_w);
     });
   }
 

@@ -223,8 +223,10 @@ class ResizeNearestTo : public PreparedOp {
     pixel_ = dtype_size(g.tensors[n.inputs[0]].dtype) * static_cast<size_t>(x_[3]);
     const auto round = static_cast<ref::NearestRound>(n.attrs.nearest_mode);
     const auto coord = static_cast<uint8_t>(n.attrs.coord_mode);
-    for (int32_t r = 0; r < y_[1]; ++r) rows_.push_back(ref::nearest_source(coord, round, r, x_[1], y_[1]));
-    for (int32_t c = 0; c < y_[2]; ++c) cols_.push_back(ref::nearest_source(coord, round, c, x_[2], y_[2]));
+    for (int32_t r = 0; r < y_[1]; ++r)
+      rows_.push_back(ref::nearest_source(coord, round, r, x_[1], y_[1], n.attrs.coord_scale_h));
+    for (int32_t c = 0; c < y_[2]; ++c)
+      cols_.push_back(ref::nearest_source(coord, round, c, x_[2], y_[2], n.attrs.coord_scale_w));
   }
   void run(uint8_t* const* p) override {
     ref::resize_nearest_indexed(x_[0], x_[1], x_[2], y_[1], y_[2], pixel_, rows_.data(), cols_.data(), p[n_.inputs[0]],
