@@ -126,14 +126,59 @@ namespace {
 // int8 output step can see, while the kept values keep a step of 32 / 255.
 constexpr float kSoftmaxInputSpan = 32.f;
 
+//
+// The same cut applies to the terms summed into a Softmax input, which a mask reaches
+// before the scores do: T5's position bias plus its padding mask, (1 - m) * -1e4, is one
+// tensor added to the scores. Its int8 range would span the mask's -1e4 and leave the
+// bias none of its 256 steps; cut to its top kSoftmaxInputSpan, the masked entries
+// saturate 32 below the bias's top, which the Softmax still weighs at most exp(-32)
+// after the scores are added. A tensor gets the cut when every reader is an Add, or a
+// data movement op, whose output gets it, and it is not a graph output (so no other use
+// sees the saturated values).
+std::vector<char> softmax_feeds(const Graph& g) {
+  std::vector<char> cut(g.tensors.size(), 0);
+  std::vector<std::vector<const Node*>> readers(g.tensors.size());
+  std::vector<const Node*> producer(g.tensors.size(), nullptr);
+  for (const Node& n : g.nodes) {
+    for (int32_t t : n.inputs)
+      if (t >= 0) readers[static_cast<size_t>(t)].push_back(&n);
+    for (int32_t t : n.outputs) producer[static_cast<size_t>(t)] = &n;
+    if (n.op == OpType::kSoftmax && !n.inputs.empty() && n.inputs[0] >= 0) cut[static_cast<size_t>(n.inputs[0])] = 1;
+  }
+  const auto passes_cut = [&](const Node& n) {
+    return n.outputs.size() == 1 && (n.op == OpType::kAdd || op_has(n.op, kOpMovement)) &&
+           cut[static_cast<size_t>(n.outputs[0])];
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t t = 0; t < cut.size(); ++t) {
+      const Node* p = producer[t];
+      if (!cut[t] || p == nullptr || !(p->op == OpType::kAdd || op_has(p->op, kOpMovement))) continue;
+      const size_t terms = p->op == OpType::kAdd ? p->inputs.size() : 1;
+      for (size_t i = 0; i < terms; ++i) {
+        const int32_t o = p->inputs[i];
+        if (o < 0 || cut[static_cast<size_t>(o)] || g.tensors[static_cast<size_t>(o)].is_constant() ||
+            std::find(g.outputs.begin(), g.outputs.end(), o) != g.outputs.end())
+          continue;
+        const auto& rd = readers[static_cast<size_t>(o)];
+        if (std::all_of(rd.begin(), rd.end(), [&](const Node* r) { return passes_cut(*r); })) {
+          cut[static_cast<size_t>(o)] = 1;
+          changed = true;
+        }
+      }
+    }
+  }
+  return cut;
+}
+
 // top: the largest value observed in each tensor (NaN where none was).
 Status clip_softmax_inputs(const Graph& g, const QScheme& scheme, const std::vector<float>& top,
                            std::vector<QuantParams>* q) {
   int32_t qmin, qmax;
   EDGEQ_RETURN_IF_ERROR(quant_range(scheme, &qmin, &qmax));
-  for (const Node& n : g.nodes) {
-    if (n.op != OpType::kSoftmax || n.inputs.empty() || n.inputs[0] < 0) continue;
-    const size_t t = static_cast<size_t>(n.inputs[0]);
+  const std::vector<char> cut = softmax_feeds(g);
+  for (size_t t = 0; t < cut.size(); ++t) {
+    if (!cut[t]) continue;
     QuantParams& p = (*q)[t];
     if (p.scale.size() != 1 || p.zero_point.size() != 1 || std::isnan(top[t])) continue;
     const float span = static_cast<float>(qmax - qmin) * p.scale[0];
