@@ -842,6 +842,27 @@ def op_models():
     m.output("f")
     models.append(m)
 
+    # Causal masks as GPT-2 and CLIP write them with torch.triu / tril of a constant
+    # matrix (ONNX Trilu, opset 14): a bool mask filling -inf, and a float -1e4 matrix
+    # added to the scores; and an output size computed with Floor, as
+    # F.interpolate(recompute_scale_factor=True) exports it. Folded at import.
+    m = OpModel("trilu_masks", opset=14)
+    s_ = m.input("s", [1, 2, 5, 5])
+    causal = m.node("Trilu", [m.const("ones", np.ones((5, 5), bool)), m.const("k1", np.array(1, np.int64))],
+                    ["causal"], upper=1)
+    m.node("Softmax", [m.node("Where", [causal, m.const("ninf", np.float32(-np.inf)), s_], ["filled"])], ["p_bool"],
+           axis=-1)
+    low = m.node("Trilu", [m.const("big", np.full((5, 5), -1e4, np.float32)), m.const("km1", np.array(-1, np.int64))],
+                 ["low"], upper=0)
+    m.node("Softmax", [m.node("Add", [s_, low], ["added"])], ["p_add"], axis=-1)
+    sizes = m.node("Cast", [m.node("Floor", [m.const("sizes_f", np.array([1, 3, 7.5, 10.6], np.float32))], ["fl"])],
+                   ["sizes"], to=7)
+    m.node("Resize", [m.input("x", [1, 3, 5, 7]), "", "", sizes], ["up"], mode="nearest",
+           coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    for out in ("p_bool", "p_add", "up"):
+        m.output(out)
+    models.append(m)
+
     # Reflect and edge (replicate) padding: style-transfer and super-resolution nets,
     # Conv2d(padding_mode="reflect").
     m = OpModel("pad_reflect_edge")

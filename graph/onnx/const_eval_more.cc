@@ -4,7 +4,8 @@
 //   Shape -> ConstantOfShape -> Mul -> Equal -> Where -> Expand
 // that are constant once the input shapes are fixed, and scalar math on constants
 // (Sqrt of the head size, Pow, Reciprocal). Comparisons, Not/And/Or, Where, Expand, Range,
-// Min/Max, Pow and unary math are folded here with numpy broadcasting; all inputs are
+// Min/Max, Pow, unary math, Floor/Ceil/Round and Trilu (causal masks) are folded here with
+// numpy broadcasting; all inputs are
 // constants in ONNX order. Results follow ONNX types: comparisons give BOOL, the others
 // their first (Where: second) input's type.
 #include <cmath>
@@ -158,6 +159,35 @@ Status eval_const_more(const onnx::NodeProto& n, int opset,
       }
       r = std::move(ea);
     }
+  } else if (op == "Trilu") {  // causal masks: torch.triu / tril of a constant matrix
+    int64_t upper = 1, k = 0;
+    s = attr_int(n, "upper", 1, &upper);
+    if (!s.ok()) return s;
+    if (input(1) != nullptr) {
+      std::vector<int64_t> kv;
+      if (!input(1)->to_ints(&kv) || kv.size() != 1) return InvalidModel(label + ": k must be one integer");
+      k = kv[0];
+    }
+    if (x->dims.size() < 2) return InvalidModel(label + ": the input must have rank 2 or more");
+    r = *x;
+    const int64_t rows = x->dims[x->dims.size() - 2], cols = x->dims.back();
+    const int64_t count = r.numel();
+    for (int64_t e = 0; e < count; ++e) {
+      const int64_t i = e / cols % rows, j = e % cols;
+      // Kept: j - i >= k (upper) or j - i <= k (lower); the rest becomes 0.
+      if (upper != 0 ? j - i >= k : j - i <= k) continue;
+      if (r.is_float())
+        r.f[e] = 0.f;
+      else
+        r.i[e] = 0;
+    }
+  } else if ((op == "Floor" || op == "Ceil" || op == "Round") && x->is_float()) {
+    // F.interpolate(recompute_scale_factor=True) sizes its output with Floor.
+    std::function<float(float, float)> fn;
+    if (op == "Floor") fn = [](float a, float) { return std::floor(a); };
+    else if (op == "Ceil") fn = [](float a, float) { return std::ceil(a); };
+    else fn = [](float a, float) { return std::nearbyint(a); };  // half to even (the default rounding mode)
+    s = float_math(*x, nullptr, fn, &r);
   } else if (op == "Abs" && !x->is_float()) {  // integers: exact (T5's relative positions)
     r = *x;
     for (int64_t& v : r.i) v = v < 0 ? static_cast<int64_t>(0 - static_cast<uint64_t>(v)) : v;
