@@ -264,7 +264,7 @@ void bench_gather(benchmark::State& state) {
   state.SetLabel("ref");
   for (auto _ : state) {
     if (ref::first_index_out_of_range(ids.size(), ids.data(), rows) != ids.size()) state.SkipWithError("bad id");
-    ref::gather_rows(ids.size(), ids.data(), table.data(), dim, y.data());
+    ref::gather_rows(ids.size(), ids.data(), table.data(), rows, dim, y.data());
     benchmark::ClobberMemory();
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * y.size()));

@@ -494,9 +494,9 @@ Status infer_layer_norm(const NodeChecker& c, const Node& n, std::vector<Shape>*
 Status infer_gather(const NodeChecker& c, const Node&, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(2, 2, 1, 1));
   const Tensor &t = c.in(0), &i = c.in(1), &y = c.out(0);
-  if (!t.is_constant() || t.shape.empty() || t.shape[0] < 1)
-    return c.fail("the table must be a constant of rank 1 or more");
-  EDGEQ_RETURN_IF_ERROR(c.activation(t));
+  if (t.shape.empty() || t.shape[0] < 1) return c.fail("the table must have rank 1 or more");
+  // A constant table (an embedding), or a run-time tensor (CLIP's x[arange(B), eos]).
+  EDGEQ_RETURN_IF_ERROR(t.is_constant() ? c.activation(t) : c.movable(t));
   EDGEQ_RETURN_IF_ERROR(c.same_quant(t, y));
   if (!is_index_type(i.dtype)) return c.fail("indices '" + i.name + "' must be s32 or s64");
   if (i.is_constant()) return c.fail("indices are constant (fold the lookup when importing)");
@@ -589,7 +589,7 @@ Status infer_minmax(const NodeChecker& c, const Node&, std::vector<Shape>* outs)
 Status infer_argmax(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
   const Tensor &x = c.in(0), &y = c.out(0);
-  EDGEQ_RETURN_IF_ERROR(c.activation(x));
+  if (!is_index_type(x.dtype) || !x.quant.empty()) EDGEQ_RETURN_IF_ERROR(c.activation(x));  // or ids
   if (y.dtype != DType::kS64) return c.fail("the output must be s64");
   if (x.shape.empty() || x.shape.size() > 6) return c.fail("rank must be 1 to 6");
   EDGEQ_RETURN_IF_ERROR(normalize_axis(c, n.attrs.axis, x.shape.size()));

@@ -207,7 +207,7 @@ TEST(CalibInputs, IdOutsideTheTableFailsTheBatchAndLeavesTheStatistics) {
   const std::string before = ::testing::TempDir() + "/calib_inputs_before.txt";
   const std::string after = ::testing::TempDir() + "/calib_inputs_after.txt";
   ASSERT_TRUE(cal->save_stats(before).ok());
-  for (int64_t bad : {int64_t{kVocab}, int64_t{-1}, int64_t{1} << 40}) {
+  for (int64_t bad : {int64_t{kVocab}, -int64_t{kVocab} - 1, int64_t{1} << 40}) {
     Batch b(7);
     b.ids[S - 1] = bad;
     expect_error(cal->add_batch(b.buffers()), "'ids'");

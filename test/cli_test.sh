@@ -330,7 +330,7 @@ assert (mf == mask.astype(np.float32)).all()
 assert (np.load(w + "/emb32.npy") == emb).all()
 PY
 expect_error "run id == rows" "input_ids.*10\|10.*input_ids" "$edgeq" run "$gm" -i "$work/ids_bad.npy" -i "$work/mask2.npy"
-grep -q "word_embeddings" "$work/err" && grep -q "outside \[0, 10)" "$work/err" && ok || bad "bad id message: $(cat "$work/err")"
+grep -q "word_embeddings" "$work/err" && grep -q "outside \[-10, 10)" "$work/err" && ok || bad "bad id message: $(cat "$work/err")"
 expect_error "run huge negative id" "input_ids" "$edgeq" run "$gm" -i "$work/ids_neg.npy" -i "$work/mask2.npy"
 expect_error "run float ids" "input_ids.*int64" "$edgeq" run "$gm" -i "$work/ids_f32.npy" -i "$work/mask2.npy"
 expect_error "run ids of the wrong shape" "input_ids" "$edgeq" run "$gm" -i "$work/ids_short.npy" -i "$work/mask2.npy"

@@ -45,22 +45,24 @@ constexpr int32_t kI32Min = std::numeric_limits<int32_t>::min();
 
 TEST(RefGather, RowsOfAnyDtype) {
   const std::vector<float> table = {0, 1, 10, 11, 20, 21};  // 3 rows of 2
-  const std::vector<int64_t> ids = {2, 0, 2, 1};
-  std::vector<float> out(8, -1.f);
-  ref::gather_rows(ids.size(), ids.data(), table.data(), 2 * sizeof(float), out.data());
-  EXPECT_EQ(out, (std::vector<float>{20, 21, 0, 1, 20, 21, 10, 11}));
+  const std::vector<int64_t> ids = {2, 0, -1, 1, -3};  // negative: from the end (ONNX)
+  std::vector<float> out(10, -1.f);
+  ref::gather_rows(ids.size(), ids.data(), table.data(), 3, 2 * sizeof(float), out.data());
+  EXPECT_EQ(out, (std::vector<float>{20, 21, 0, 1, 20, 21, 10, 11, 0, 1}));
 
   const std::vector<int8_t> t8 = {-128, 127, 5, -5, 0, 1};  // 2 rows of 3
   const std::vector<int32_t> ids32 = {1, 1, 0};
   std::vector<int8_t> out8(9, 99);
-  ref::gather_rows(ids32.size(), ids32.data(), t8.data(), 3, out8.data());
+  ref::gather_rows(ids32.size(), ids32.data(), t8.data(), 2, 3, out8.data());
   EXPECT_EQ(out8, (std::vector<int8_t>{-5, 0, 1, -5, 0, 1, -128, 127, 5}));
 }
 
 TEST(RefGather, FirstIndexOutOfRange) {
   const std::vector<int64_t> ok = {0, 9, 5};
   EXPECT_EQ(ref::first_index_out_of_range(ok.size(), ok.data(), 10), ok.size());
-  for (int64_t bad : {int64_t{-1}, int64_t{10}, int64_t{1} << 40, kI64Min, kI64Max}) {
+  const std::vector<int64_t> from_end = {-1, -10};  // ONNX: counted from the end
+  EXPECT_EQ(ref::first_index_out_of_range(from_end.size(), from_end.data(), 10), from_end.size());
+  for (int64_t bad : {int64_t{-11}, int64_t{10}, int64_t{1} << 40, kI64Min, kI64Max}) {
     const std::vector<int64_t> v = {3, 4, bad, -7};
     EXPECT_EQ(ref::first_index_out_of_range(v.size(), v.data(), 10), 2u) << bad;
   }
@@ -235,7 +237,7 @@ TEST(GatherSession, OutOfRangeIdIsAnErrorNamingTheTensor) {
     const Graph g = gather_graph(DType::kF32, id_type, 10, {4}, {2, 5});
     auto s = session(load(g), 2);
     ASSERT_TRUE(s);
-    std::vector<int64_t> bad_values = {-1, 10, kI32Max, kI32Min};
+    std::vector<int64_t> bad_values = {-11, 10, kI32Max, kI32Min};  // -1 .. -10 count from the end
     if (id_type == DType::kS64) bad_values.insert(bad_values.end(), {int64_t{1} << 40, kI64Max, kI64Min, 10 + (int64_t{1} << 32)});
     for (int64_t bad : bad_values) {
       std::vector<int64_t> ids = some_ids(10, 10);
@@ -401,11 +403,11 @@ TEST(IntegerInputs, ThroughTheCApiAndWrapper) {
   const std::vector<uint8_t> want = expected_rows(g, ids);
   EXPECT_EQ(std::memcmp(y.data(), want.data(), want.size()), 0);
 
-  ids[3] = -2;
+  ids[3] = -12;  // -10 .. -1 count from the end
   ASSERT_EQ(s.set_input(0, ids), EDGEQ_OK);
   EXPECT_EQ(s.run(), EDGEQ_INVALID_ARGUMENT);
   EXPECT_NE(api::error().find("'ids'"), std::string::npos) << api::error();
-  EXPECT_NE(api::error().find("-2"), std::string::npos) << api::error();
+  EXPECT_NE(api::error().find("-12"), std::string::npos) << api::error();
   ids[3] = kI64Max;
   ASSERT_EQ(edgeq_session_set_input_s64(s.get(), 0, ids.data(), ids.size()), EDGEQ_OK);
   EXPECT_EQ(edgeq_session_run(s.get()), EDGEQ_INVALID_ARGUMENT);

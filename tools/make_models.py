@@ -863,6 +863,24 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # CLIP's text pooling: the features at each row's end token, x[arange(B),
+    # ids.argmax(-1)], a Gather of the flattened run-time features at run-time indices;
+    # ArgMax of int64 and int32 ids; and negative run-time indices into a constant table
+    # (counted from the end, as ONNX Gather's).
+    m = OpModel("clip_pool")
+    ids = m.input("ids", [2, 5], array=np.array([[3, 9, 1, 0, 0], [2, 4, 6, 8, 1]], np.int64))
+    am = m.node("ArgMax", [ids], ["am"], axis=-1, keepdims=0)
+    flat = m.node("Reshape", [m.input("x", [2, 5, 3]), m.const("flat_shape", np.array([10, 3], np.int64))], ["xf"])
+    m.node("Gather", [flat, m.node("Add", [am, m.const("row_base", np.array([0, 5], np.int64))], ["rows"])],
+           ["pooled"], axis=0)
+    m.node("Cast", [m.node("ArgMax", [m.node("Cast", [ids], ["ids32"], to=6)], ["am32_i"], axis=1, keepdims=1)],
+           ["am32"], to=1)
+    m.node("Gather", [m.weight("table", [5, 3]), m.node("Sub", [am, m.const("five", np.int64(5))], ["neg"])],
+           ["from_end"], axis=0)
+    for out in ("pooled", "am32", "from_end"):
+        m.output(out)
+    models.append(m)
+
     # Reflect and edge (replicate) padding: style-transfer and super-resolution nets,
     # Conv2d(padding_mode="reflect").
     m = OpModel("pad_reflect_edge")

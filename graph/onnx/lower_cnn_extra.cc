@@ -171,7 +171,9 @@ Status Importer::LowerInstanceNorm(const onnx::NodeProto& n) {
 // image's channel axis is its last in NHWC; keepdims 0 adds a Reshape.
 Status Importer::LowerArgMax(const onnx::NodeProto& n) {
   Value* x;
-  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  // Float, or token ids (CLIP pools its text features at ids.argmax(-1), the end token).
+  if (x->type != TensorProto::INT64 && x->type != TensorProto::INT32) EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
   const size_t r = x->shape.size();
   if (r == 0 || r > 6) return Fail(n, StatusCode::kUnsupported, "input rank must be 1 to 6");
   int64_t axis, keepdims, last;

@@ -126,6 +126,26 @@ Status Importer::LowerGather(const onnx::NodeProto& n) {
     }
     return ReshapeToOutput(n, sliced, data->type, slice_shape, out_shape);
   }
+  if (data->kind == ValueKind::kTensor && idx->kind == ValueKind::kTensor) {
+    // Rows of a run-time tensor at run-time indices: CLIP pools its text features with
+    // x[arange(B), ids.argmax(-1)], a Gather on x flattened to [B * T, C].
+    if (axis != 0)
+      return Fail(n, StatusCode::kUnsupported, "a run-time tensor at run-time indices is gathered along axis 0 only");
+    if (idx->type != TensorProto::INT64 && idx->type != TensorProto::INT32)
+      return Fail(n, StatusCode::kUnsupported,
+                  "indices '" + idx->name + "' must be int64 or int32, not " + onnx_type_name(idx->type));
+    int32_t x_ir, out;
+    EDGEQ_RETURN_IF_ERROR(AsLayout(n, data, false, &x_ir));
+    Shape out_shape = idx->shape;
+    out_shape.insert(out_shape.end(), data->shape.begin() + 1, data->shape.end());
+    if (out_shape.size() > 6) return Fail(n, StatusCode::kUnsupported, "result rank above 6");
+    s = NewTensorLike(x_ir, n.output(0), true, out_shape, &out);
+    if (!s.ok()) return Fail(n, s.code(), s.message());
+    if (out_shape.size() == 4) plain_.insert(out);
+    Emit(n, "", OpType::kGather, {x_ir, idx->ir}, {out});
+    DefineTensor(n.output(0), data->type, out_shape, out);
+    return Status::Ok();
+  }
   return Fail(n, StatusCode::kUnsupported,
               "only a constant table with runtime indices, or a runtime tensor at constant "
               "indices, is supported");

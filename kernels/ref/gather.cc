@@ -51,17 +51,18 @@ To convert(From x) {
 template <typename I>
 size_t first_index_out_of_range(size_t count, const I* idx, int64_t rows) {
   for (size_t i = 0; i < count; ++i)
-    if (idx[i] < 0 || static_cast<int64_t>(idx[i]) >= rows) return i;
+    if (static_cast<int64_t>(idx[i]) < -rows || static_cast<int64_t>(idx[i]) >= rows) return i;
   return count;
 }
 
 template <typename I>
-void gather_rows(size_t count, const I* idx, const void* table, size_t row_bytes, void* out) {
+void gather_rows(size_t count, const I* idx, const void* table, size_t rows, size_t row_bytes, void* out) {
   const uint8_t* t = static_cast<const uint8_t*>(table);
   uint8_t* o = static_cast<uint8_t*>(out);
   for (size_t i = 0; i < count; ++i) {
-    assert(idx[i] >= 0);
-    std::memcpy(o + i * row_bytes, t + static_cast<size_t>(idx[i]) * row_bytes, row_bytes);
+    const int64_t k = idx[i] < 0 ? static_cast<int64_t>(idx[i]) + static_cast<int64_t>(rows) : idx[i];
+    assert(k >= 0 && static_cast<size_t>(k) < rows);
+    std::memcpy(o + i * row_bytes, t + static_cast<size_t>(k) * row_bytes, row_bytes);
   }
 }
 
@@ -72,8 +73,8 @@ void cast(size_t n, const From* in, To* out) {
 
 template size_t first_index_out_of_range<int32_t>(size_t, const int32_t*, int64_t);
 template size_t first_index_out_of_range<int64_t>(size_t, const int64_t*, int64_t);
-template void gather_rows<int32_t>(size_t, const int32_t*, const void*, size_t, void*);
-template void gather_rows<int64_t>(size_t, const int64_t*, const void*, size_t, void*);
+template void gather_rows<int32_t>(size_t, const int32_t*, const void*, size_t, size_t, void*);
+template void gather_rows<int64_t>(size_t, const int64_t*, const void*, size_t, size_t, void*);
 template void cast<float, int32_t>(size_t, const float*, int32_t*);
 template void cast<float, int64_t>(size_t, const float*, int64_t*);
 template void cast<int32_t, float>(size_t, const int32_t*, float*);

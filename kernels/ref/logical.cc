@@ -425,6 +425,8 @@ template void min_max<int64_t>(bool, const BroadcastN<2>&, const int64_t*, const
 template void argmax<float>(int64_t, int64_t, int64_t, const float*, int64_t*);
 template void argmax<int8_t>(int64_t, int64_t, int64_t, const int8_t*, int64_t*);
 template void argmax<uint8_t>(int64_t, int64_t, int64_t, const uint8_t*, int64_t*);
+template void argmax<int32_t>(int64_t, int64_t, int64_t, const int32_t*, int64_t*);
+template void argmax<int64_t>(int64_t, int64_t, int64_t, const int64_t*, int64_t*);
 template void cumsum<float>(int64_t, int64_t, int64_t, const float*, float*);
 template void cumsum<int32_t>(int64_t, int64_t, int64_t, const int32_t*, int32_t*);
 template void cumsum<int64_t>(int64_t, int64_t, int64_t, const int64_t*, int64_t*);

@@ -313,13 +313,14 @@ void resize_nearest(int32_t batch, int32_t in_h, int32_t in_w, int32_t channels,
 
 // ---------------------------------------------------------------- gather and cast (gather.cc)
 
-// Position of the first index outside [0, rows), or `count` when all are inside.
+// Position of the first index outside [-rows, rows), or `count` when all are inside.
 template <typename I>
 size_t first_index_out_of_range(size_t count, const I* idx, int64_t rows);
-// Row i of out = row idx[i] of table; rows of row_bytes bytes (any dtype). Every index
+// Row i of out = row idx[i] of table (a negative index counts from the end, as ONNX
+// Gather's: row idx[i] + rows); `rows` rows of row_bytes bytes (any dtype). Every index
 // must be in range (checked beforehand with first_index_out_of_range). I: int32/int64.
 template <typename I>
-void gather_rows(size_t count, const I* idx, const void* table, size_t row_bytes, void* out);
+void gather_rows(size_t count, const I* idx, const void* table, size_t rows, size_t row_bytes, void* out);
 // Value conversion between float, int32 and int64: float -> integer truncates toward
 // zero and saturates (NaN gives 0); int64 -> int32 saturates; integer -> float rounds
 // to nearest even.

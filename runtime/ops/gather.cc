@@ -34,8 +34,8 @@ class Gather : public PreparedOp {
     const size_t bad = ref::first_index_out_of_range(count_, idx, rows_);
     if (bad == count_) return Status::Ok();
     return InvalidArgument("node '" + node_name_ + "' (Gather): index " + std::to_string(idx[bad]) + " at position " +
-                           std::to_string(bad) + " of '" + idx_name_ + "' is outside [0, " + std::to_string(rows_) +
-                           ")");
+                           std::to_string(bad) + " of '" + idx_name_ + "' is outside [" + std::to_string(-rows_) + ", " +
+                           std::to_string(rows_) + ")");
   }
   void run(uint8_t* const* ptrs) override {
     const I* idx = at<const I>(ptrs, idx_);
@@ -44,7 +44,8 @@ class Gather : public PreparedOp {
     const size_t row = row_bytes_;
     const int64_t elements = static_cast<int64_t>(count_ * row);
     scheduler_->ranges(static_cast<int64_t>(count_), elements, [&](int64_t b, int64_t e) {
-      ref::gather_rows(static_cast<size_t>(e - b), idx + b, table, row, y + static_cast<size_t>(b) * row);
+      ref::gather_rows(static_cast<size_t>(e - b), idx + b, table, static_cast<size_t>(rows_), row,
+                       y + static_cast<size_t>(b) * row);
     });
   }
 

@@ -254,6 +254,8 @@ Status prepare_argmax(const Graph& g, const Node& n, const OpContext& ctx, std::
   switch (g.tensors[n.inputs[0]].dtype) {
     case DType::kS8: return own(std::make_unique<ArgMax<int8_t>>(g, n), g, ctx, out);
     case DType::kU8: return own(std::make_unique<ArgMax<uint8_t>>(g, n), g, ctx, out);
+    case DType::kS32: return own(std::make_unique<ArgMax<int32_t>>(g, n), g, ctx, out);
+    case DType::kS64: return own(std::make_unique<ArgMax<int64_t>>(g, n), g, ctx, out);
     default: return own(std::make_unique<ArgMax<float>>(g, n), g, ctx, out);
   }
 }

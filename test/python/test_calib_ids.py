@@ -66,7 +66,7 @@ def test_wrong_ids_in_calibration_are_exceptions():
                       progress=False)
     bad = dict(good, input_ids=good["input_ids"].copy())
     bad["input_ids"][0, 0] = 10
-    with pytest.raises(edgeq.InvalidArgument, match=r"'input_ids'.*outside \[0, 10\)"):
+    with pytest.raises(edgeq.InvalidArgument, match=r"'input_ids'.*outside \[-10, 10\)"):
         cal.calibrate([bad], progress=False)
     with pytest.raises(edgeq.InvalidArgument, match="no entry for input 'attention_mask'"):
         cal.calibrate([{"input_ids": good["input_ids"]}], progress=False)

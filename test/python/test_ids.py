@@ -34,12 +34,12 @@ def test_ids_and_mask_as_int64_and_int32():
     np.testing.assert_array_equal(s.run(torch.from_numpy(IDS), torch.from_numpy(MASK))[0], emb)
 
 
-@pytest.mark.parametrize("bad", [10, -1, 1 << 40, -(1 << 62), np.iinfo(np.int64).max])
+@pytest.mark.parametrize("bad", [10, -11, 1 << 40, -(1 << 62), np.iinfo(np.int64).max])  # -10..-1: from the end
 def test_id_outside_the_table_raises(bad):
     s = edgeq.Model(MODEL).session()
     ids = IDS.copy()
     ids[1, 3] = bad
-    with pytest.raises(edgeq.InvalidArgument, match=r"'input_ids'.*outside \[0, 10\)") as e:
+    with pytest.raises(edgeq.InvalidArgument, match=r"'input_ids'.*outside \[-10, 10\)") as e:
         s.run(ids, MASK)
     assert "word_embeddings" in str(e.value) and str(bad) in str(e.value)
     s.run(IDS, MASK)  # the session still runs valid ids
