@@ -98,6 +98,13 @@ using SliceFn = void (*)(int rank, const int32_t* in_shape, const int32_t* out_s
                          const int32_t* steps, size_t elem_size, const void* in, void* out);
 using PadFn = void (*)(int rank, const int32_t* in_shape, const int32_t* pads, size_t elem_size, const void* fill,
                        const void* in, void* out);
+using SplitFn = void (*)(int64_t outer, int64_t inner, int32_t in_axis, int count, const int32_t* out_axis_sizes,
+                         const void* in, size_t elem_size, void* const* outputs);
+using PadModeFn = void (*)(bool reflect, int rank, const int32_t* in_shape, const int32_t* pads, size_t elem_size,
+                           const void* in, void* out);
+using ResizeIndexedFn = void (*)(int32_t batch, int32_t in_h, int32_t in_w, int32_t out_h, int32_t out_w,
+                                 size_t pixel_bytes, const int32_t* rows, const int32_t* cols, const void* in,
+                                 void* out);
 template <typename T>
 using QuantizeFn = void (*)(size_t n, const float* in, float scale, int32_t zero_point, T* out);
 template <typename T>
@@ -161,6 +168,9 @@ struct MiscKernelNames {
   const char* layer_norm_f32 = nullptr;
   const char* unary_f32 = nullptr;  // "f32_vunary_ukernel__<isa>", for the ops unary_f32_kernel_covers()
   const char* softmax_f32 = nullptr;  // "f32_softmax_ukernel__<isa>"
+  const char* split = nullptr;        // "xx_split_ukernel__<isa>"
+  const char* pad_mode = nullptr;     // "xx_padmode_ukernel__<isa>" (reflect, edge)
+  const char* resize = nullptr;       // "xx_resize_nearest_ukernel__<isa>" (any nearest resize)
 };
 
 // The names of a level whose misc kernels are all of one ISA: isa is a string literal,
@@ -224,6 +234,9 @@ struct MiscKernels {
   UnaryF32Fn unary_f32 = nullptr;
   // ref::softmax_f32 with inner == 1, within the tolerance test/softmax_test.cc states.
   SoftmaxF32RowsFn softmax_f32 = nullptr;
+  SplitFn split = nullptr;                // ref::split
+  PadModeFn pad_mode = nullptr;           // ref::pad_mode
+  ResizeIndexedFn resize_nearest = nullptr;  // ref::resize_nearest_indexed (integer factors as index tables too)
 };
 
 }  // namespace kern

@@ -551,6 +551,101 @@ inline void pad_runs(int rank, const int32_t* in_shape, const int32_t* pads, siz
   }
 }
 
+// ------------------------------------------------------------------ split, mode pads, nearest resizes
+
+// The copies of the three kernels below: the ISA's memcpy for short runs.
+using CopyBytesFn = void (*)(char* dst, const char* src, size_t n);
+
+// ref::split's copies in its order, each by copy(dst, src, bytes) (a channel split of an
+// NHWC tensor copies a few bytes a pixel).
+template <CopyBytesFn copy>
+void split_copies(int64_t outer, int64_t inner, int32_t in_axis, int count, const int32_t* out_axis_sizes,
+                  const void* in, size_t elem_size, void* const* outputs) {
+  (void)in_axis;
+  const char* src = static_cast<const char*>(in);
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int i = 0; i < count; ++i) {
+      const size_t bytes = static_cast<size_t>(out_axis_sizes[i] * inner) * elem_size;
+      copy(static_cast<char*>(outputs[i]) + static_cast<size_t>(o) * bytes, src, bytes);
+      src += bytes;
+    }
+  }
+}
+
+// ref::pad_mode (reflect or edge) by runs: the innermost dimensions without padding form
+// a block of bytes; along the innermost padded dimension the input's blocks are one run
+// copied to its padded offset, and each padded position copies the block it mirrors
+// (reflect: -i before, 2(n-1) - i after) or repeats (edge: the first or last); the
+// dimensions outside are walked recursively, a padded index reading the input slice it
+// maps to. An NHWC image padded on H and W is one copy a row and two pixels a side.
+template <CopyBytesFn copy>
+void pad_mode_runs(bool reflect, int rank, const int32_t* in_shape, const int32_t* pads, size_t elem_size,
+                   const void* in, void* out) {
+  int64_t total = 1;
+  for (int d = 0; d < rank; ++d) total *= int64_t{in_shape[d]} + pads[d] + pads[rank + d];
+  if (total == 0) return;  // nothing to write; the buffers may be null
+  int inner = rank;        // dimensions [inner, rank) have no padding
+  size_t block = elem_size;
+  while (inner > 0 && pads[inner - 1] == 0 && pads[rank + inner - 1] == 0) block *= static_cast<size_t>(in_shape[--inner]);
+  if (inner == 0) {
+    copy(static_cast<char*>(out), static_cast<const char*>(in), block);
+    return;
+  }
+  size_t in_stride[ref::kMaxDims], out_stride[ref::kMaxDims];
+  size_t is = block, os = block;
+  for (int d = inner - 1; d >= 0; --d) {
+    in_stride[d] = is;
+    out_stride[d] = os;
+    is *= static_cast<size_t>(in_shape[d]);
+    os *= static_cast<size_t>(int64_t{in_shape[d]} + pads[d] + pads[rank + d]);
+  }
+  const auto source = [&](int d, int64_t i) {  // the input index output index i - pad maps to
+    const int64_t n = in_shape[d];
+    if (reflect) {
+      if (i < 0) i = -i;
+      if (i >= n) i = 2 * (n - 1) - i;
+      return i;
+    }
+    return std::min<int64_t>(std::max<int64_t>(i, 0), n - 1);
+  };
+  const int last = inner - 1;
+  const auto walk = [&](const auto& self, int d, const char* src, char* dst) -> void {
+    const int64_t n = in_shape[d], before = pads[d], after = pads[rank + d];
+    if (d == last) {
+      copy(dst + static_cast<size_t>(before) * block, src, static_cast<size_t>(n) * block);
+      for (int64_t o = 0; o < before; ++o)
+        copy(dst + static_cast<size_t>(o) * block, src + static_cast<size_t>(source(d, o - before)) * block, block);
+      for (int64_t o = before + n; o < before + n + after; ++o)
+        copy(dst + static_cast<size_t>(o) * block, src + static_cast<size_t>(source(d, o - before)) * block, block);
+      return;
+    }
+    for (int64_t o = 0; o < before + n + after; ++o)
+      self(self, d + 1, src + static_cast<size_t>(source(d, o - before)) * in_stride[d],
+           dst + static_cast<size_t>(o) * out_stride[d]);
+  };
+  walk(walk, 0, static_cast<const char*>(in), static_cast<char*>(out));
+}
+
+// ref::resize_nearest_indexed with its copies by copy(dst, src, bytes): a row the row
+// above also read is that output row again, the others a copy a pixel.
+template <CopyBytesFn copy>
+void resize_indexed_copies(int32_t batch, int32_t in_h, int32_t in_w, int32_t out_h, int32_t out_w, size_t pixel_bytes,
+                           const int32_t* rows, const int32_t* cols, const void* in, void* out) {
+  const char* x = static_cast<const char*>(in);
+  char* y = static_cast<char*>(out);
+  const size_t out_row = static_cast<size_t>(out_w) * pixel_bytes;
+  for (int32_t n = 0; n < batch; ++n)
+    for (int32_t r = 0; r < out_h; ++r) {
+      char* dst = y + (static_cast<size_t>(n) * out_h + r) * out_row;
+      if (r > 0 && rows[r] == rows[r - 1]) {
+        copy(dst, dst - out_row, out_row);
+        continue;
+      }
+      const char* src = x + (static_cast<size_t>(n) * in_h + rows[r]) * in_w * pixel_bytes;
+      for (int32_t c = 0; c < out_w; ++c) copy(dst + c * pixel_bytes, src + cols[c] * pixel_bytes, pixel_bytes);
+    }
+}
+
 }  // namespace
 }  // namespace kern
 }  // namespace edgeq

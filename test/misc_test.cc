@@ -239,7 +239,8 @@ TEST_F(MiscTest, EveryLevelHasKernels) {
     const kern::MiscKernels& m = kern::kernel_set(isa).misc;
     EXPECT_TRUE(m.qbinary_s8 && m.qbinary_u8 && m.qmaxpool_s8 && m.qmaxpool_u8 && m.qavgpool_s8 && m.qavgpool_u8 &&
                 m.qglobal_avgpool_s8 && m.qglobal_avgpool_u8 && m.lookup_s8 && m.lookup_u8 && m.concat &&
-                m.quantize_s8 && m.quantize_u8 && m.dequantize_s8 && m.dequantize_u8 && m.transpose && m.slice && m.pad)
+                m.quantize_s8 && m.quantize_u8 && m.dequantize_s8 && m.dequantize_u8 && m.transpose && m.slice && m.pad &&
+                m.split && m.pad_mode && m.resize_nearest)
         << kern::isa_name(isa);
   }
 }
@@ -871,6 +872,108 @@ TEST_F(MiscTest, Pad) {
           bytes_n, [&](uint8_t* o) { ref::pad(rank, in.data(), pads.data(), elem, fill, x.data(), o); },
           [&](uint8_t* o) { fn(rank, in.data(), pads.data(), elem, fill, x.data(), o); }))
           << kern::isa_name(isa) << " case " << i;
+    }
+  }
+}
+
+// Reflect and edge padding (every rank to 5, pads on inner, outer or any dimensions;
+// reflect pads below the dimension, as the op requires) against ref::pad_mode.
+TEST_F(MiscTest, PadMode) {
+  for (Isa isa : levels_) {
+    const kern::PadModeFn fn = kern::kernel_set(isa).misc.pad_mode;
+    ASSERT_NE(fn, nullptr) << kern::isa_name(isa);
+    for (int i = 0; i < 600; ++i) {
+      const bool reflect = i % 2 == 0;
+      const int rank = uni(1, 5);
+      std::vector<int32_t> in(rank), pads(2 * rank);
+      const int where = uni(0, 3);  // none, inner dims, outer dims, anywhere
+      for (int d = 0; d < rank; ++d) {
+        in[d] = uni(1, 7);
+        const bool padded = where == 3 || (where == 1 && d >= rank / 2) || (where == 2 && d < rank / 2);
+        const int32_t most = reflect ? in[d] - 1 : 4;
+        pads[d] = padded ? uni(0, std::min(most, 4)) : 0;
+        pads[rank + d] = padded ? uni(0, std::min(most, 4)) : 0;
+      }
+      std::vector<int32_t> out(rank);
+      for (int d = 0; d < rank; ++d) out[d] = in[d] + pads[d] + pads[rank + d];
+      const size_t elem = std::vector<size_t>{1, 4, 2, 8, 3}[i % 5];
+      const std::vector<uint8_t> x = this->bytes<uint8_t>(static_cast<size_t>(count(in)) * elem);
+      const size_t bytes_n = static_cast<size_t>(count(out)) * elem;
+      ASSERT_TRUE(moves_like_ref(
+          bytes_n, [&](uint8_t* o) { ref::pad_mode(reflect, rank, in.data(), pads.data(), elem, x.data(), o); },
+          [&](uint8_t* o) { fn(reflect, rank, in.data(), pads.data(), elem, x.data(), o); }))
+          << kern::isa_name(isa) << " case " << i;
+    }
+  }
+}
+
+// Nearest resizes by index tables (integer factors and arbitrary maps, pixels of 1 to 70
+// bytes) against ref::resize_nearest_indexed, and the integer factors against
+// ref::resize_nearest.
+TEST_F(MiscTest, ResizeNearest) {
+  for (Isa isa : levels_) {
+    const kern::ResizeIndexedFn fn = kern::kernel_set(isa).misc.resize_nearest;
+    ASSERT_NE(fn, nullptr) << kern::isa_name(isa);
+    for (int i = 0; i < 200; ++i) {
+      const int32_t batch = uni(1, 2), in_h = uni(1, 6), in_w = uni(1, 6), channels = uni(1, 70);
+      const bool factors = i % 2 == 0;
+      const int32_t sh = uni(1, 3), sw = uni(1, 3);
+      const int32_t out_h = factors ? in_h * sh : uni(1, 12), out_w = factors ? in_w * sw : uni(1, 12);
+      std::vector<int32_t> rows(out_h), cols(out_w);
+      for (int32_t r = 0; r < out_h; ++r) rows[r] = factors ? r / sh : uni(0, in_h - 1);
+      for (int32_t c = 0; c < out_w; ++c) cols[c] = factors ? c / sw : uni(0, in_w - 1);
+      const size_t pixel = static_cast<size_t>(channels);
+      const std::vector<uint8_t> x = this->bytes<uint8_t>(static_cast<size_t>(batch * in_h * in_w) * pixel);
+      const size_t bytes_n = static_cast<size_t>(batch * out_h * out_w) * pixel;
+      const auto kernel = [&](uint8_t* o) {
+        fn(batch, in_h, in_w, out_h, out_w, pixel, rows.data(), cols.data(), x.data(), o);
+      };
+      ASSERT_TRUE(moves_like_ref(
+          bytes_n,
+          [&](uint8_t* o) {
+            ref::resize_nearest_indexed(batch, in_h, in_w, out_h, out_w, pixel, rows.data(), cols.data(), x.data(), o);
+          },
+          kernel))
+          << kern::isa_name(isa) << " case " << i;
+      if (factors) {
+        ASSERT_TRUE(moves_like_ref(
+            bytes_n,
+            [&](uint8_t* o) { ref::resize_nearest(batch, in_h, in_w, channels, sh, sw, 1, x.data(), o); }, kernel))
+            << kern::isa_name(isa) << " factors, case " << i;
+      }
+    }
+  }
+}
+
+// Splits along any axis into 1 to 4 parts (empty ones too) against ref::split.
+TEST_F(MiscTest, Split) {
+  for (Isa isa : levels_) {
+    const kern::SplitFn fn = kern::kernel_set(isa).misc.split;
+    ASSERT_NE(fn, nullptr) << kern::isa_name(isa);
+    for (int i = 0; i < 80; ++i) {
+      const int parts = uni(1, 4);
+      const int64_t outer = uni(1, 5), inner = uni(1, 9);
+      const size_t elem = std::vector<size_t>{1, 2, 4}[uni(0, 2)];
+      std::vector<int32_t> axis(parts);
+      int32_t total = 0;
+      for (int k = 0; k < parts; ++k) total += axis[k] = uni(0, 1) ? uni(0, 4) : uni(5, 40);
+      const std::vector<uint8_t> x = bytes<uint8_t>(static_cast<size_t>(outer * total * inner) * elem);
+      std::vector<std::vector<uint8_t>> want(parts), got(parts);
+      std::vector<void*> want_p(parts), got_p(parts);
+      for (int k = 0; k < parts; ++k) {
+        const size_t n = static_cast<size_t>(outer * axis[k] * inner) * elem;
+        want[k].assign(n, 0);
+        got[k].assign(n + 1, 0x5A);
+        want_p[k] = want[k].data();
+        got_p[k] = got[k].data();
+      }
+      ref::split(outer, inner, total, parts, axis.data(), x.data(), elem, want_p.data());
+      fn(outer, inner, total, parts, axis.data(), x.data(), elem, got_p.data());
+      for (int k = 0; k < parts; ++k) {
+        ASSERT_EQ(got[k].back(), 0x5A) << "part " << k << " written past its end";
+        got[k].pop_back();
+        ASSERT_EQ(got[k], want[k]) << kern::isa_name(isa) << " case " << i << " part " << k;
+      }
     }
   }
 }

@@ -491,6 +491,9 @@ MiscKernels misc_kernels_neon() {
   k.lookup_s8 = lookup_neon<int8_t>;
   k.lookup_u8 = lookup_neon<uint8_t>;
   k.concat = concat_neon;
+  k.split = split_copies<copy_bytes>;  // kernels/misc_loops.h, with this file's short copies
+  k.pad_mode = pad_mode_runs<copy_bytes>;
+  k.resize_nearest = resize_indexed_copies<copy_bytes>;
   k.quantize_s8 = quantize_neon<int8_t>;
   k.quantize_u8 = quantize_neon<uint8_t>;
   k.dequantize_s8 = dequantize_neon<int8_t>;

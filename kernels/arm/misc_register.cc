@@ -25,6 +25,9 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   set->misc = misc_kernels_neon();
   add_norm_kernels_neon(&set->misc);
   set->misc.names = EDGEQ_MISC_KERNEL_NAMES("neon");  // misc.h: how profiles use them
+  set->misc.names.split = "xx_split_ukernel__neon";
+  set->misc.names.pad_mode = "xx_padmode_ukernel__neon";
+  set->misc.names.resize = "xx_resize_nearest_ukernel__neon";
   set->fgemm = fgemm_kernel_neon();  // float MatMul, the same at every level
   add_unary_kernels_neon(&set->misc);
 #if defined(__aarch64__)

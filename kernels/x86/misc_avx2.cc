@@ -392,6 +392,9 @@ MiscKernels misc_kernels_avx2() {
   k.lookup_s8 = lookup_avx2<int8_t>;
   k.lookup_u8 = lookup_avx2<uint8_t>;
   k.concat = concat_avx2;
+  k.split = split_copies<copy_bytes>;  // kernels/misc_loops.h, with this file's short copies
+  k.pad_mode = pad_mode_runs<copy_bytes>;
+  k.resize_nearest = resize_indexed_copies<copy_bytes>;
   k.quantize_s8 = quantize_avx2<int8_t>;
   k.quantize_u8 = quantize_avx2<uint8_t>;
   k.dequantize_s8 = dequantize_avx2<int8_t>;

@@ -28,6 +28,9 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   set->misc = misc_kernels_avx2();
   add_norm_kernels_avx2(&set->misc);
   set->misc.names = EDGEQ_MISC_KERNEL_NAMES("avx2");  // misc.h: how profiles use them
+  set->misc.names.split = "xx_split_ukernel__avx2";
+  set->misc.names.pad_mode = "xx_padmode_ukernel__avx2";
+  set->misc.names.resize = "xx_resize_nearest_ukernel__avx2";
   // Float MatMul: AVX-512F at its level; below, FMA3 where the CPU has it (AVX2 does not
   // imply it; cpuinfo is initialized: dispatch checked the level first).
   set->fgemm = isa == Isa::kAvx512Vnni ? fgemm_kernel_avx512() : fgemm_kernel_avx2(cpuinfo_has_x86_fma3());

@@ -200,25 +200,42 @@ class Pad : public PreparedOp {
   const char* name_ = nullptr;
 };
 
+// Integer upsampling: the level's kernel over index tables (output index / factor), or
+// the reference.
 class Resize : public PreparedOp {
  public:
-  Resize(const Graph& g, const Node& n) : n_(n), shape_(g.tensors[n.inputs[0]].shape), elem_(dtype_size(g.tensors[n.inputs[0]].dtype)) {}
+  Resize(const Graph& g, const Node& n, const OpContext& ctx)
+      : n_(n), shape_(g.tensors[n.inputs[0]].shape), elem_(dtype_size(g.tensors[n.inputs[0]].dtype)) {
+    fn_ = ctx.kernels->misc.resize_nearest;
+    name_ = ctx.kernels->misc.names.resize;
+    if (fn_ == nullptr) return;
+    for (int32_t r = 0; r < shape_[1] * n.attrs.scale_h; ++r) rows_.push_back(r / n.attrs.scale_h);
+    for (int32_t c = 0; c < shape_[2] * n.attrs.scale_w; ++c) cols_.push_back(c / n.attrs.scale_w);
+  }
   void run(uint8_t* const* p) override {
+    if (fn_ != nullptr) {
+      fn_(shape_[0], shape_[1], shape_[2], static_cast<int32_t>(rows_.size()), static_cast<int32_t>(cols_.size()),
+          elem_ * static_cast<size_t>(shape_[3]), rows_.data(), cols_.data(), p[n_.inputs[0]], p[n_.outputs[0]]);
+      return;
+    }
     ref::resize_nearest(shape_[0], shape_[1], shape_[2], shape_[3], n_.attrs.scale_h, n_.attrs.scale_w, elem_,
                         p[n_.inputs[0]], p[n_.outputs[0]]);
   }
+  const char* kernel_name() const override { return fn_ != nullptr && name_ != nullptr ? name_ : "ref"; }
 
  private:
   const Node& n_;
-  std::vector<int32_t> shape_;
+  std::vector<int32_t> shape_, rows_, cols_;
   size_t elem_;
+  kern::ResizeIndexedFn fn_ = nullptr;
+  const char* name_ = nullptr;
 };
 
 // Nearest resizing to any size: index tables built once, then copies of pixels and of
 // repeated rows.
 class ResizeNearestTo : public PreparedOp {
  public:
-  ResizeNearestTo(const Graph& g, const Node& n)
+  ResizeNearestTo(const Graph& g, const Node& n, const OpContext& ctx)
       : n_(n), x_(g.tensors[n.inputs[0]].shape), y_(g.tensors[n.outputs[0]].shape) {
     pixel_ = dtype_size(g.tensors[n.inputs[0]].dtype) * static_cast<size_t>(x_[3]);
     const auto round = static_cast<ref::NearestRound>(n.attrs.nearest_mode);
@@ -227,36 +244,50 @@ class ResizeNearestTo : public PreparedOp {
       rows_.push_back(ref::nearest_source(coord, round, r, x_[1], y_[1], n.attrs.coord_scale_h));
     for (int32_t c = 0; c < y_[2]; ++c)
       cols_.push_back(ref::nearest_source(coord, round, c, x_[2], y_[2], n.attrs.coord_scale_w));
+    fn_ = ctx.kernels->misc.resize_nearest ? ctx.kernels->misc.resize_nearest : &ref::resize_nearest_indexed;
+    name_ = ctx.kernels->misc.names.resize;
   }
   void run(uint8_t* const* p) override {
-    ref::resize_nearest_indexed(x_[0], x_[1], x_[2], y_[1], y_[2], pixel_, rows_.data(), cols_.data(), p[n_.inputs[0]],
-                                p[n_.outputs[0]]);
+    fn_(x_[0], x_[1], x_[2], y_[1], y_[2], pixel_, rows_.data(), cols_.data(), p[n_.inputs[0]], p[n_.outputs[0]]);
+  }
+  const char* kernel_name() const override {
+    return misc_kernel_name<kern::ResizeIndexedFn>(fn_, &ref::resize_nearest_indexed, name_);
   }
 
  private:
   const Node& n_;
   std::vector<int32_t> x_, y_, rows_, cols_;
   size_t pixel_ = 0;
+  kern::ResizeIndexedFn fn_ = &ref::resize_nearest_indexed;
+  const char* name_ = nullptr;
 };
 
 class PadMode : public PreparedOp {
  public:
-  PadMode(const Graph& g, const Node& n)
-      : n_(n), shape_(g.tensors[n.inputs[0]].shape), elem_(dtype_size(g.tensors[n.inputs[0]].dtype)) {}
-  void run(uint8_t* const* p) override {
-    ref::pad_mode(n_.op == OpType::kPadReflect, static_cast<int>(shape_.size()), shape_.data(), n_.attrs.pads.data(),
-                  elem_, p[n_.inputs[0]], p[n_.outputs[0]]);
+  PadMode(const Graph& g, const Node& n, const OpContext& ctx)
+      : n_(n), shape_(g.tensors[n.inputs[0]].shape), elem_(dtype_size(g.tensors[n.inputs[0]].dtype)) {
+    fn_ = ctx.kernels->misc.pad_mode ? ctx.kernels->misc.pad_mode : &ref::pad_mode;
+    name_ = ctx.kernels->misc.names.pad_mode;
   }
+  void run(uint8_t* const* p) override {
+    fn_(n_.op == OpType::kPadReflect, static_cast<int>(shape_.size()), shape_.data(), n_.attrs.pads.data(), elem_,
+        p[n_.inputs[0]], p[n_.outputs[0]]);
+  }
+  const char* kernel_name() const override { return misc_kernel_name<kern::PadModeFn>(fn_, &ref::pad_mode, name_); }
 
  private:
   const Node& n_;
   std::vector<int32_t> shape_;
   size_t elem_;
+  kern::PadModeFn fn_ = &ref::pad_mode;
+  const char* name_ = nullptr;
 };
 
 class Split : public PreparedOp {
  public:
-  Split(const Graph& g, const Node& n) : n_(n) {
+  Split(const Graph& g, const Node& n, const OpContext& ctx) : n_(n) {
+    fn_ = ctx.kernels->misc.split ? ctx.kernels->misc.split : &ref::split;
+    name_ = ctx.kernels->misc.names.split;
     const Tensor& x = g.tensors[n.inputs[0]];
     outer_ = product(x.shape, 0, n.attrs.axis);
     inner_ = product(x.shape, n.attrs.axis + 1, x.shape.size());
@@ -267,12 +298,15 @@ class Split : public PreparedOp {
   }
   void run(uint8_t* const* p) override {
     for (size_t i = 0; i < outputs_.size(); ++i) outputs_[i] = p[n_.outputs[i]];
-    ref::split(outer_, inner_, in_axis_, static_cast<int>(outputs_.size()), sizes_.data(), p[n_.inputs[0]], elem_,
-               outputs_.data());
+    fn_(outer_, inner_, in_axis_, static_cast<int>(outputs_.size()), sizes_.data(), p[n_.inputs[0]], elem_,
+        outputs_.data());
   }
+  const char* kernel_name() const override { return misc_kernel_name<kern::SplitFn>(fn_, &ref::split, name_); }
 
  private:
   const Node& n_;
+  kern::SplitFn fn_ = &ref::split;
+  const char* name_ = nullptr;
   int64_t outer_ = 1, inner_ = 1;
   int32_t in_axis_ = 0;
   size_t elem_ = 1;
@@ -319,16 +353,16 @@ Status prepare_pad(const Graph& g, const Node& n, const OpContext& ctx, std::uni
   return own(std::make_unique<Pad>(g, n), g, ctx, out);
 }
 Status prepare_resize_nearest(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
-  return own(std::make_unique<Resize>(g, n), g, ctx, out);
+  return own(std::make_unique<Resize>(g, n, ctx), g, ctx, out);
 }
 Status prepare_resize_nearest_to(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
-  return own(std::make_unique<ResizeNearestTo>(g, n), g, ctx, out);
+  return own(std::make_unique<ResizeNearestTo>(g, n, ctx), g, ctx, out);
 }
 Status prepare_pad_mode(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
-  return own(std::make_unique<PadMode>(g, n), g, ctx, out);
+  return own(std::make_unique<PadMode>(g, n, ctx), g, ctx, out);
 }
 Status prepare_split(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
-  return own(std::make_unique<Split>(g, n), g, ctx, out);
+  return own(std::make_unique<Split>(g, n, ctx), g, ctx, out);
 }
 Status prepare_slice(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<Slice>(g, n), g, ctx, out);
