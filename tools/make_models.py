@@ -809,6 +809,22 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # Grouped and dilated transposed convolutions: two groups (k4 s2 p1), depthwise (a
+    # group per channel, k3 s2 with output_padding), dilation 2 (k3 s1), and dilations 3 x 2
+    # and strides 1 x 2 in three groups, with output_padding.
+    m = OpModel("conv_transpose_groups")
+    x = m.input("x", [1, 6, 5, 4])
+    m.node("ConvTranspose", [x, m.weight("w1", [6, 2, 4, 4]), m.weight("b1", [4])], ["a"],
+           strides=[2, 2], pads=[1, 1, 1, 1], group=2)
+    m.node("ConvTranspose", [x, m.weight("w2", [6, 1, 3, 3]), m.weight("b2", [6])], ["b"],
+           strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1], group=6)
+    m.node("ConvTranspose", [x, m.weight("w3", [6, 3, 3, 3])], ["c"], dilations=[2, 2], pads=[1, 2, 1, 0])
+    m.node("ConvTranspose", [x, m.weight("w4", [6, 2, 3, 2]), m.weight("b4", [6])], ["d"],
+           strides=[1, 2], dilations=[3, 2], output_padding=[0, 1], group=3)
+    for out in ("a", "b", "c", "d"):
+        m.output(out)
+    models.append(m)
+
     # Resizes of [N, C, L] (audio upsampling): linear by scales, nearest to a size,
     # linear with align_corners down.
     m = OpModel("resize_1d")

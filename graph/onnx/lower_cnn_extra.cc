@@ -229,18 +229,23 @@ Status Importer::LowerConvTranspose(const onnx::NodeProto& n) {
   if (pads.empty()) pads = {0, 0, 0, 0};
   if (out_pad.empty()) out_pad = {0, 0};
   if (dilations.empty()) dilations = {1, 1};
-  const int64_t cin = w->shape[0], cout = w->shape[1], kh = w->shape[2], kw = w->shape[3];
-  if (group != 1) return Fail(n, StatusCode::kUnsupported, "only group 1 is supported");
+  // W is [Cin, Cout / group, kh, kw]: group g maps input channels [g Cin/G, (g+1) Cin/G)
+  // to output channels [g Cout/G, (g+1) Cout/G).
+  const int64_t cin = w->shape[0], cout_g = w->shape[1], kh0 = w->shape[2], kw0 = w->shape[3];
   if (auto_pad != "NOTSET" || have_output_shape)
     return Fail(n, StatusCode::kUnsupported, "auto_pad and output_shape are not supported (give pads)");
-  if (strides.size() != 2 || pads.size() != 4 || out_pad.size() != 2 || dilations != Ints{1, 1})
-    return Fail(n, StatusCode::kUnsupported, "only 2-D windows without dilation are supported");
-  if (have_kernel && kernel != Ints{kh, kw})
+  if (strides.size() != 2 || pads.size() != 4 || out_pad.size() != 2 || dilations.size() != 2)
+    return Fail(n, StatusCode::kUnsupported, "only 2-D windows are supported");
+  if (have_kernel && kernel != Ints{kh0, kw0})
     return Fail(n, StatusCode::kInvalidModel, "kernel_shape does not match the weight");
-  const int64_t sh = strides[0], sw = strides[1];
+  const int64_t sh = strides[0], sw = strides[1], dh = dilations[0], dw = dilations[1];
   if (cin != x->shape[1]) return Fail(n, StatusCode::kInvalidModel, "the weight does not match the input channels");
-  if (sh < 1 || sw < 1 || sh > 16 || sw > 16 || kh < 1 || kw < 1 || kh > 64 || kw > 64)
-    return Fail(n, StatusCode::kUnsupported, "stride or kernel out of range");
+  if (group < 1 || cin % group != 0) return Fail(n, StatusCode::kInvalidModel, "group does not divide the input channels");
+  if (sh < 1 || sw < 1 || sh > 16 || sw > 16 || kh0 < 1 || kw0 < 1 || kh0 > 64 || kw0 > 64 || dh < 1 || dw < 1 ||
+      dh > 16 || dw > 16)
+    return Fail(n, StatusCode::kUnsupported, "stride, dilation or kernel out of range");
+  // A dilated window is the dense one with zeros between its taps.
+  const int64_t kh = (kh0 - 1) * dh + 1, kw = (kw0 - 1) * dw + 1, G = group, cin_g = cin / G, cout = cout_g * G;
   for (int64_t p : pads)
     if (p < 0 || p > (int64_t{1} << 16)) return Fail(n, StatusCode::kInvalidModel, "pad out of range");
   if (out_pad[0] < 0 || out_pad[1] < 0 || out_pad[0] >= sh || out_pad[1] >= sw)
@@ -249,8 +254,8 @@ Status Importer::LowerConvTranspose(const onnx::NodeProto& n) {
   const int64_t oh = (H - 1) * sh + kh - pads[0] - pads[2] + out_pad[0];
   const int64_t ow = (W - 1) * sw + kw - pads[1] - pads[3] + out_pad[1];
   if (oh < 1 || ow < 1) return Fail(n, StatusCode::kInvalidModel, "the output would be empty");
-  if (cin * cout * sh * sw * kh * kw > (int64_t{1} << 26)) return Fail(n, StatusCode::kUnsupported, "weight too large");
-  // The weight's real values (a float constant, or a dequantized one) [Cin, Cout, kh, kw].
+  if (cin * cout_g * sh * sw * kh * kw > (int64_t{1} << 26)) return Fail(n, StatusCode::kUnsupported, "weight too large");
+  // The weight's real values (a float constant, or a dequantized one) [Cin, Cout / G, kh0, kw0].
   std::vector<float> wv;
   if (!real_values(*w, &wv))
     return Fail(n, StatusCode::kUnsupported, "the weight must be a float or dequantized constant");
@@ -260,29 +265,39 @@ Status Importer::LowerConvTranspose(const onnx::NodeProto& n) {
       return Fail(n, StatusCode::kUnsupported, "the bias must be a float constant of Cout values");
     bias = b->c.f;
   }
+  // Tap (yy, xx) of the dense window: the weight's tap (yy / dh, xx / dw) where both
+  // divide, else 0.
+  const auto weight = [&](int64_t ci, int64_t co, int64_t yy, int64_t xx) {
+    if (yy % dh != 0 || xx % dw != 0) return 0.f;
+    return wv[static_cast<size_t>(((ci * cout_g + co) * kh0 + yy / dh) * kw0 + xx / dw)];
+  };
+  // The phases' convolution: output channel (g, phase, co) for each group g, so that a
+  // group's outputs are contiguous (a grouped convolution of G groups).
   const int64_t Kh = (kh + sh - 1) / sh, Kw = (kw + sw - 1) / sw, phases = sh * sw;
   Value wp;
   wp.kind = ValueKind::kConst;
   wp.name = n.output(0) + ".phase_weights";
-  wp.c.dims = wp.shape = {phases * cout, cin, Kh, Kw};
-  wp.c.f.assign(static_cast<size_t>(phases * cout * cin * Kh * Kw), 0.f);
-  for (int64_t ph = 0; ph < sh; ++ph)
-    for (int64_t pw = 0; pw < sw; ++pw)
-      for (int64_t co = 0; co < cout; ++co)
-        for (int64_t ci = 0; ci < cin; ++ci)
-          for (int64_t th = 0; th < Kh; ++th)
-            for (int64_t tw = 0; tw < Kw; ++tw) {
-              const int64_t yy = ph + sh * (Kh - 1 - th), xx = pw + sw * (Kw - 1 - tw);
-              if (yy >= kh || xx >= kw) continue;
-              const int64_t o = (ph * sw + pw) * cout + co;
-              wp.c.f[static_cast<size_t>(((o * cin + ci) * Kh + th) * Kw + tw)] =
-                  wv[static_cast<size_t>(((ci * cout + co) * kh + yy) * kw + xx)];
-            }
+  wp.c.dims = wp.shape = {G * phases * cout_g, cin_g, Kh, Kw};
+  wp.c.f.assign(static_cast<size_t>(G * phases * cout_g * cin_g * Kh * Kw), 0.f);
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t ph = 0; ph < sh; ++ph)
+      for (int64_t pw = 0; pw < sw; ++pw)
+        for (int64_t co = 0; co < cout_g; ++co)
+          for (int64_t ci = 0; ci < cin_g; ++ci)
+            for (int64_t th = 0; th < Kh; ++th)
+              for (int64_t tw = 0; tw < Kw; ++tw) {
+                const int64_t yy = ph + sh * (Kh - 1 - th), xx = pw + sw * (Kw - 1 - tw);
+                if (yy >= kh || xx >= kw) continue;
+                const int64_t o = (g * phases + ph * sw + pw) * cout_g + co;
+                wp.c.f[static_cast<size_t>(((o * cin_g + ci) * Kh + th) * Kw + tw)] = weight(g * cin_g + ci, co, yy, xx);
+              }
   Value bp;
   bp.kind = ValueKind::kConst;
   bp.name = n.output(0) + ".phase_bias";
-  bp.c.dims = bp.shape = {phases * cout};
-  for (int64_t p = 0; p < phases; ++p) bp.c.f.insert(bp.c.f.end(), bias.begin(), bias.end());
+  bp.c.dims = bp.shape = {G * phases * cout_g};
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t p = 0; p < phases; ++p)
+      bp.c.f.insert(bp.c.f.end(), bias.begin() + g * cout_g, bias.begin() + (g + 1) * cout_g);
   // Rows the crop reads: pads[0] + oh <= Q * s with Q = H + K - 1 + extra.
   const int64_t extra_h = std::max<int64_t>(0, (pads[0] + oh - (H + Kh - 1) * sh + sh - 1) / sh);
   const int64_t extra_w = std::max<int64_t>(0, (pads[1] + ow - (W + Kw - 1) * sw + sw - 1) / sw);
@@ -294,19 +309,25 @@ Status Importer::LowerConvTranspose(const onnx::NodeProto& n) {
   pa->set_name("pads");
   pa->set_type(onnx::AttributeProto::INTS);
   for (int64_t v : {Kh - 1, Kw - 1, Kh - 1 + extra_h, Kw - 1 + extra_w}) pa->add_ints(v);
+  auto* ga = conv.add_attribute();
+  ga->set_name("group");
+  ga->set_type(onnx::AttributeProto::INT);
+  ga->set_i(G);
   int32_t c_ir;
-  Shape c_shape;  // [N, phases * Cout, Qh, Qw]
+  Shape c_shape;  // [N, G * phases * Cout / G, Qh, Qw]
   EDGEQ_RETURN_IF_ERROR(ConvCore(conv, *x, wp, &bp, n.output(0) + ".phases", &c_ir, &c_shape));
   const int64_t N = x->shape[0], Qh = c_shape[2], Qw = c_shape[3];
+  // [N Qh, Qw, G, sh, sw, Cout / G] -> [N Qh, sh, Qw, sw, G, Cout / G]: the phases
+  // interleaved into rows and columns, the groups' channels side by side.
   int32_t split, moved, full, out;
-  Status s = NewTensorLike(c_ir, n.output(0) + ".phase_split", false, {N, Qh, Qw, sh, sw, cout}, &split);
-  if (s.ok()) s = NewTensorLike(c_ir, n.output(0) + ".interleaved", false, {N, Qh, sh, Qw, sw, cout}, &moved);
+  Status s = NewTensorLike(c_ir, n.output(0) + ".phase_split", false, {N * Qh, Qw, G, sh, sw, cout_g}, &split);
+  if (s.ok()) s = NewTensorLike(c_ir, n.output(0) + ".interleaved", false, {N * Qh, sh, Qw, sw, G, cout_g}, &moved);
   if (s.ok()) s = NewTensorLike(c_ir, n.output(0) + ".full", false, {N, Qh * sh, Qw * sw, cout}, &full);
   if (s.ok()) s = NewTensorLike(c_ir, n.output(0), true, {N, oh, ow, cout}, &out);
   if (!s.ok()) return Fail(n, s.code(), s.message());
   Emit(n, "phase_split", OpType::kReshape, {c_ir}, {split});
   Attrs t;
-  t.perm = {0, 1, 3, 2, 4, 5};
+  t.perm = {0, 3, 1, 4, 2, 5};
   Emit(n, "interleave", OpType::kTranspose, {split}, {moved}, t);
   Emit(n, "full", OpType::kReshape, {moved}, {full});
   Attrs crop;
