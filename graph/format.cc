@@ -71,6 +71,10 @@ flatbuffers::Offset<void> build_options(flatbuffers::FlatBufferBuilder& b, const
     case fb::Options::MatMulOptions:
       return fb::CreateMatMulOptions(b, static_cast<uint8_t>(a.dynamic)).Union();
     case fb::Options::LayerNormOptions: return fb::CreateLayerNormOptions(b, a.epsilon).Union();
+    case fb::Options::RecurrentOptions:
+      return fb::CreateRecurrentOptions(b, a.hidden_size, static_cast<uint8_t>(a.direction),
+                                        static_cast<uint8_t>(a.linear_before_reset), a.clip)
+          .Union();
     case fb::Options::BinaryOptions: return fb::CreateBinaryOptions(b, &act).Union();
     case fb::Options::UnaryOptions: return fb::CreateUnaryOptions(b, a.alpha, a.beta).Union();
     case fb::Options::AxisOptions: return fb::CreateAxisOptions(b, a.axis).Union();
@@ -135,6 +139,14 @@ Status read_options(const fb::Node* fn, Node* n) {
       break;
     case fb::Options::MatMulOptions: a.dynamic = fn->options_as_MatMulOptions()->dynamic(); break;
     case fb::Options::LayerNormOptions: a.epsilon = fn->options_as_LayerNormOptions()->epsilon(); break;
+    case fb::Options::RecurrentOptions: {
+      auto* o = fn->options_as_RecurrentOptions();
+      a.hidden_size = o->hidden_size();
+      a.direction = o->direction();
+      a.linear_before_reset = o->linear_before_reset();
+      a.clip = o->clip();
+      break;
+    }
     case fb::Options::BinaryOptions: read_act(fn->options_as_BinaryOptions()->act(), &a); break;
     case fb::Options::UnaryOptions: {
       auto* o = fn->options_as_UnaryOptions();

@@ -139,6 +139,10 @@ struct Attrs {
   float coord_scale_h = 0.f, coord_scale_w = 0.f;
   int32_t dynamic = 0;          // kFullyConnected, kMatMul, kConv2D: run-time quantization mode
   float epsilon = 1e-5f;        // kLayerNorm
+  // kLSTM, kGRU: hidden size, direction (0 forward, 1 reverse, 2 both), GRU's
+  // linear_before_reset, and the gates' input clip (0: none).
+  int32_t hidden_size = 0, direction = 0, linear_before_reset = 0;
+  float clip = 0.f;
   // kMatMul, set only by the runtime's view fold (runtime/view_fold.h), never read from
   // or written to a file: the operands' logical shapes, and ref::MatMulViews as three
   // groups (A, B, Y) of offset, row step, column step and kMaxDims batch steps, in

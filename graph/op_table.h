@@ -113,6 +113,13 @@
 //                  Y[.., i, ..] = X[.., 0, ..] + ... + X[.., i, ..] (RoBERTa's position ids).
 //  Where           in: C (Bool), X, Y (same dtype; quantized: equal parameters, which Y
 //                  keeps). Out[i] = C[i] ? X[i] : Y[i], the three broadcast (numpy).
+//  LSTM GRU        ONNX's, float, sequence-major: in X[S, B, I], W[D, G*H, I], R[D, G*H, H]
+//                  (G: 4 gates i, o, f, c for LSTM; 3, z, r, h, for GRU), then optional
+//                  (-1 when absent) B[D, 2*G*H], initial_h[D, B, H], and for LSTM
+//                  initial_c[D, B, H] and peepholes P[D, 3*H]. Out: Y[S, D, B, H], Y_h[D, B, H]
+//                  (and LSTM's Y_c[D, B, H]). `direction` 0 forward, 1 reverse, 2 both
+//                  (D = 2); `clip` > 0 clamps the gates' inputs; GRU's
+//                  `linear_before_reset`. Sigmoid and tanh activations (ref::lstm_f32).
 //
 // Adding an op: docs/adding-an-op.md.
 #pragma once
@@ -213,6 +220,8 @@ enum OpFlag : uint32_t {
     kOpMovement | kOpRangePreserving | kOpQuantizable)                                                           \
   X(ArgMax, AxisOptions, argmax, argmax, 0)                                                                      \
   X(PadReflect, PadOptions, pad, pad_mode, kOpMovement | kOpRangePreserving | kOpQuantizable)                    \
-  X(PadEdge, PadOptions, pad, pad_mode, kOpMovement | kOpRangePreserving | kOpQuantizable)
+  X(PadEdge, PadOptions, pad, pad_mode, kOpMovement | kOpRangePreserving | kOpQuantizable)                      \
+  X(LSTM, RecurrentOptions, lstm, recurrent, 0)                                                                  \
+  X(GRU, RecurrentOptions, gru, recurrent, 0)
 
 }  // namespace edgeq

@@ -599,6 +599,50 @@ Status infer_argmax(const NodeChecker& c, const Node& n, std::vector<Shape>* out
   return Status::Ok();
 }
 
+// LSTM (gates 4) and GRU (gates 3): every input present (the importer gives zeros for
+// ONNX's absent ones), float, the weights constant.
+Status infer_recurrent(const NodeChecker& c, const Node& n, int32_t gates, std::vector<Shape>* outs) {
+  const bool lstm = gates == 4;
+  EDGEQ_RETURN_IF_ERROR(lstm ? c.counts(7, 7, 3, 3) : c.counts(5, 5, 2, 2));
+  const Attrs& a = n.attrs;
+  EDGEQ_RETURN_IF_ERROR(c.positive(a.hidden_size, "hidden_size"));
+  if (a.direction < 0 || a.direction > 2) return c.fail("direction must be 0, 1 or 2");
+  if (!(std::isfinite(a.clip) && a.clip >= 0.f)) return c.fail("clip must be finite and not negative");
+  if (a.linear_before_reset != 0 && (lstm || a.linear_before_reset != 1)) return c.fail("invalid linear_before_reset");
+  const int32_t d = a.direction == 2 ? 2 : 1, h = a.hidden_size;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const Tensor& t = c.in(i);
+    if (t.dtype != DType::kF32 || !t.quant.empty()) return c.fail("tensor '" + t.name + "' must be float");
+    if (i != 0 && i != 4 && i != 5 && !t.is_constant()) return c.fail("tensor '" + t.name + "' must be a constant");
+  }
+  const Tensor& x = c.in(0);
+  EDGEQ_RETURN_IF_ERROR(c.rank(x, 3));
+  const int32_t seq = x.shape[0], batch = x.shape[1], input = x.shape[2];
+  const auto expect = [&](size_t i, const Shape& want) -> Status {
+    if (c.in(i).shape != want)
+      return c.fail("tensor '" + c.in(i).name + "' has shape " + shape_string(c.in(i).shape) + ", expected " +
+                    shape_string(want));
+    return Status::Ok();
+  };
+  EDGEQ_RETURN_IF_ERROR(expect(1, {d, gates * h, input}));
+  EDGEQ_RETURN_IF_ERROR(expect(2, {d, gates * h, h}));
+  EDGEQ_RETURN_IF_ERROR(expect(3, {d, 2 * gates * h}));
+  EDGEQ_RETURN_IF_ERROR(expect(4, {d, batch, h}));
+  if (lstm) {
+    EDGEQ_RETURN_IF_ERROR(expect(5, {d, batch, h}));
+    EDGEQ_RETURN_IF_ERROR(expect(6, {d, 3 * h}));
+  }
+  for (size_t k = 0; k < n.outputs.size(); ++k)
+    if (c.out(k).dtype != DType::kF32 || !c.out(k).quant.empty()) return c.fail("the outputs must be float");
+  outs->push_back({seq, d, batch, h});
+  outs->push_back({d, batch, h});
+  if (lstm) outs->push_back({d, batch, h});
+  return Status::Ok();
+}
+
+Status infer_lstm(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) { return infer_recurrent(c, n, 4, outs); }
+Status infer_gru(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) { return infer_recurrent(c, n, 3, outs); }
+
 Status infer_cumsum(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
   const Tensor &x = c.in(0), &y = c.out(0);

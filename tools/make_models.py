@@ -825,6 +825,26 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # Recurrent layers as nn.LSTM / nn.GRU export them and as other tools write them:
+    # a bidirectional LSTM with initial states from the graph and peepholes, clip and
+    # a whole-length sequence_lens; a reverse LSTM without bias; GRUs with
+    # linear_before_reset 1 (PyTorch's) and 0, bidirectional, with a given initial state.
+    m = OpModel("recurrent", opset=14)
+    x = m.input("x", [6, 2, 5])
+    h0, c0 = m.input("h0", [2, 2, 4]), m.input("c0", [2, 2, 4])
+    m.node("LSTM", [x, m.weight("lw", [2, 16, 5]), m.weight("lr", [2, 16, 4]), m.weight("lb", [2, 32]),
+                    m.const("lens", np.array([6, 6], np.int32)), h0, c0, m.weight("lp", [2, 12])],
+           ["ly", "lh", "lc"], hidden_size=4, direction="bidirectional", clip=2.5)
+    m.node("LSTM", [x, m.weight("bw", [1, 12, 5]), m.weight("br", [1, 12, 3])], ["by", "bh"], hidden_size=3,
+           direction="reverse")
+    m.node("GRU", [x, m.weight("gw", [2, 12, 5]), m.weight("gr", [2, 12, 4]), m.weight("gb", [2, 24]), "", h0],
+           ["gy", "gh"], hidden_size=4, direction="bidirectional", linear_before_reset=1)
+    m.node("GRU", [x, m.weight("hw", [1, 9, 5]), m.weight("hr", [1, 9, 3]), m.weight("hb", [1, 18])],
+           ["hy"], hidden_size=3, linear_before_reset=0)
+    for out in ("ly", "lh", "lc", "by", "bh", "gy", "gh", "hy"):
+        m.output(out)
+    models.append(m)
+
     # Resizes of [N, C, L] (audio upsampling): linear by scales, nearest to a size,
     # linear with align_corners down.
     m = OpModel("resize_1d")

@@ -756,6 +756,23 @@ Status Exporter::ExportNode(const Node& n) {
       onnx::NodeProto* o = Add("Clip", ins, {Target(y, p)});
       return Finish(y, o->output(0), p);
     }
+    case OpType::kLSTM:
+    case OpType::kGRU: {  // every input present (graph/shape.cc); no sequence_lens
+      const bool lstm = n.op == OpType::kLSTM;
+      if (a.direction < 0 || a.direction > 2) return Fail(n, "unknown direction");
+      EDGEQ_RETURN_IF_ERROR(floats(n.inputs.size()));
+      ins.insert(ins.begin() + 4, "");
+      std::vector<std::string> outs;
+      for (int32_t t : n.outputs) outs.push_back(Target(t, p));
+      onnx::NodeProto* o = Add(lstm ? "LSTM" : "GRU", ins, outs);
+      static const char* const kDirection[] = {"forward", "reverse", "bidirectional"};
+      AttrInt(o, "hidden_size", a.hidden_size);
+      AttrString(o, "direction", kDirection[a.direction]);
+      if (a.clip > 0.f) AttrFloat(o, "clip", a.clip);
+      if (!lstm) AttrInt(o, "linear_before_reset", a.linear_before_reset);
+      for (size_t k = 0; k < outs.size(); ++k) EDGEQ_RETURN_IF_ERROR(Finish(n.outputs[k], outs[k], p));
+      return Status::Ok();
+    }
     case OpType::kMaxPool2D:
     case OpType::kAvgPool2D:
     case OpType::kGlobalAvgPool:

@@ -230,6 +230,8 @@ class Importer {
   Status LowerInstanceNorm(const onnx::NodeProto& n);
   Status LowerConvTranspose(const onnx::NodeProto& n);
   Status LowerArgMax(const onnx::NodeProto& n);
+  // lower_recurrent.cc: LSTM and GRU.
+  Status LowerRecurrent(const onnx::NodeProto& n);
   Status LowerResize1d(const onnx::NodeProto& n, const Value& x);
   Status Piece(const onnx::NodeProto& n, const std::string& suffix, int32_t like, const Shape& ir_shape, int32_t* ir);
   Status LowerQuantizedGather(const onnx::NodeProto& n, const Value& data, const Value& idx);

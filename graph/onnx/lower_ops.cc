@@ -1318,6 +1318,8 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"InstanceNormalization", &Importer::LowerInstanceNorm},
       {"ConvTranspose", &Importer::LowerConvTranspose},
       {"ArgMax", &Importer::LowerArgMax},
+      {"LSTM", &Importer::LowerRecurrent},
+      {"GRU", &Importer::LowerRecurrent},
       {"Softmax", &Importer::LowerSoftmax},
       {"MaxPool", &Importer::LowerPool},
       {"AveragePool", &Importer::LowerPool},

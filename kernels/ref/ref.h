@@ -412,6 +412,30 @@ void cast_to_bool(size_t n, const From* in, uint8_t* out);
 template <typename To>
 void cast_from_bool(size_t n, const uint8_t* in, To* out);
 
+// ---------------------------------------------------------------- recurrent (recurrent.cc)
+
+// ONNX's LSTM and GRU in float, sequence-major: x[seq][batch][input], W[D][G*H][input],
+// R[D][G*H][H], B[D][2*G*H] (the input biases, then the recurrent ones), h0 / c0
+// [D][batch][H], LSTM peepholes p[D][3*H] (i, o, f); y[seq][D][batch][H], yh / yc
+// [D][batch][H]. Gates in ONNX order (LSTM i, o, f, c; GRU z, r, h); D = 2 when
+// direction is 2 (the second direction runs backwards in time), direction 1 runs the
+// one direction backwards. LSTM: i = s(.. + p_i c), f = s(.. + p_f c), c' = tanh(..),
+// c = f c + i c', o = s(.. + p_o c), h = o tanh(c). GRU: z = s(..), r = s(..),
+// h' = tanh(x W_h + r (h R_h + Rb_h) + Wb_h) with linear_before_reset, else
+// tanh(x W_h + (r h) R_h + Rb_h + Wb_h); h = (1 - z) h' + z h. s(v) = 1 / (1 + exp(-v));
+// clip > 0 clamps every activation's input to [-clip, clip]. Each gate's input is the
+// input product, the recurrent product and the two biases added in that order, each
+// product summed in index order.
+struct RecurrentShape {
+  int32_t seq = 0, batch = 0, input = 0, hidden = 0;
+  int32_t direction = 0;  // 0 forward, 1 reverse, 2 both
+  float clip = 0.f;
+};
+void lstm_f32(const RecurrentShape& s, const float* x, const float* w, const float* r, const float* b,
+              const float* h0, const float* c0, const float* p, float* y, float* yh, float* yc);
+void gru_f32(const RecurrentShape& s, bool linear_before_reset, const float* x, const float* w, const float* r,
+             const float* b, const float* h0, float* y, float* yh);
+
 // ---------------------------------------------------------------- layer normalization
 // (kernels/ref/norm.cc) over the last axis of `channels` elements, `rows` rows.
 //
