@@ -91,7 +91,8 @@
 //                  error naming the tensor, never a read outside the table.
 //  Cast            value conversion between F32, S32, S64, Bool (and S8/U8 without
 //                  quantization): float -> integer truncates toward zero and saturates;
-//                  -> Bool gives x != 0 (NaN: true); Bool -> a number gives 0 or 1.
+//                  -> Bool gives x != 0 (NaN: true); Bool -> a number gives 0 or 1. An S8/U8
+//                  tensor, quantized or not, -> S32/S64: its stored integers.
 //  Sqrt Reciprocal Pow Exp Log Neg Abs  elementwise float functions (IEEE: sqrt of a
 //                  negative and log of a negative are NaN, 1/0 is inf); Pow: x^alpha, the
 //                  exponent a constant (alpha 2: x*x exactly; 0.5: sqrt). Quantized: a

@@ -696,8 +696,12 @@ Status infer_resize_nearest_to(const NodeChecker& c, const Node& n, std::vector<
 Status infer_cast(const NodeChecker& c, const Node&, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
   const Tensor &x = c.in(0), &y = c.out(0);
+  // A quantized 8-bit tensor casts to int32 / int64 as its stored integers (ONNX's Cast
+  // of the uint8 / int8 tensor); other quantized operands need Quantize / Dequantize.
+  const bool stored = is_quantized_type(x.dtype) && is_index_type(y.dtype);
   for (const Tensor* t : {&x, &y})
-    if (!t->quant.empty()) return c.fail("tensor '" + t->name + "' is quantized: use Quantize/Dequantize");
+    if (!t->quant.empty() && !(stored && t == &x))
+      return c.fail("tensor '" + t->name + "' is quantized: use Quantize/Dequantize");
   if (x.dtype == y.dtype) return c.fail("casts to its own dtype");
   outs->push_back(x.shape);
   return Status::Ok();

@@ -41,14 +41,15 @@ TEST(OpTable, PropertiesAreConsistent) {
     }
     // Conversions are already in the integer domain; everything else has an int8 form,
     // but Lookup, which exists only in int8 (the importer makes it from float islands),
-    // and the mask and reduction ops, which work on bools, integers and floats only:
-    // they are neither.
+    // and the mask and reduction ops, which work on bools, integers and floats only, and
+    // the float recurrent layers: they are neither.
     const bool no_int8_form = op == OpType::kReduceMean || op == OpType::kReduceSum || op == OpType::kEqual ||
                               op == OpType::kLess || op == OpType::kGreater || op == OpType::kAnd ||
                               op == OpType::kOr || op == OpType::kXor || op == OpType::kNot || op == OpType::kWhere ||
                               op == OpType::kReduceMax || op == OpType::kReduceMin || op == OpType::kCumSum ||
                               op == OpType::kResizeLinear || op == OpType::kMax || op == OpType::kMin ||
-                              op == OpType::kArgMax;  // ResizeNearestTo: movement
+                              op == OpType::kArgMax || op == OpType::kLSTM ||
+                              op == OpType::kGRU;  // ResizeNearestTo: movement
     if (op == OpType::kLookup || no_int8_form) {
       EXPECT_EQ(op_flags(op), 0u);
     } else {

@@ -136,8 +136,22 @@ Graph every_options_net() {
   softmax.attrs.axis = 1;
   g.nodes.push_back(softmax);
 
+  // A GRU (RecurrentOptions) over the probabilities as one step of one sequence.
+  const int32_t seq = g.add_tensor(make_tensor("probs_seq", f, {1, 1, 5}));
+  g.nodes.push_back(make_node("probs_seq", OpType::kReshape, {probs}, {seq}));
+  const int32_t gw = g.add_tensor(constant_f32("gru_w", {1, 6, 5}, 17));
+  const int32_t gr = g.add_tensor(constant_f32("gru_r", {1, 6, 2}, 18));
+  const int32_t gb = g.add_tensor(constant_f32("gru_b", {1, 12}, 19));
+  const int32_t gh0 = g.add_tensor(constant_f32("gru_h0", {1, 1, 2}, 20));
+  const int32_t gy = g.add_tensor(make_tensor("gru_y", f, {1, 1, 1, 2}));
+  const int32_t gh = g.add_tensor(make_tensor("gru_h", f, {1, 1, 2}));
+  Node gru = make_node("gru", OpType::kGRU, {seq, gw, gr, gb, gh0}, {gy, gh});
+  gru.attrs.hidden_size = 2;
+  gru.attrs.linear_before_reset = 1;
+  g.nodes.push_back(gru);
+
   g.inputs = {x};
-  g.outputs = {mixed, probs};
+  g.outputs = {mixed, gh};
   return g;
 }
 

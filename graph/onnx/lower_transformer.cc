@@ -83,8 +83,14 @@ Status Importer::LowerGather(const onnx::NodeProto& n) {
     if (r == 4) plain_.insert(t_ir);
     Shape out_shape = idx->shape;
     out_shape.insert(out_shape.end(), data->shape.begin() + 1, data->shape.end());
-    EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, out_shape, &out, false));
-    Emit(n, "", OpType::kGather, {t_ir, idx->ir}, {out});
+    // A table of single values maps indices elementwise: the result keeps the indices'
+    // layout (an NHWC image of byte indices, as edgeq exports a Lookup). Rows of more
+    // values are gathered from indices in ONNX order.
+    const bool nhwc = r == 1 && Nhwc(*idx);
+    int32_t idx_ir;
+    EDGEQ_RETURN_IF_ERROR(AsLayout(n, idx, nhwc, &idx_ir));
+    EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, out_shape, &out, nhwc));
+    Emit(n, "", OpType::kGather, {t_ir, idx_ir}, {out});
     return Status::Ok();
   }
   if (data->kind == ValueKind::kTensor && idx->kind == ValueKind::kConst) {
@@ -242,7 +248,11 @@ Status Importer::LowerCast(const onnx::NodeProto& n) {
   auto numeric = [](int64_t t) {
     return t == TensorProto::FLOAT || t == TensorProto::INT64 || t == TensorProto::INT32 || t == TensorProto::BOOL;
   };
-  if (x->kind != ValueKind::kTensor || !numeric(x->type) || !numeric(to))
+  // An 8-bit tensor's stored integers as indices (edgeq's exporter writes a Lookup as Cast
+  // then Gather of its table).
+  const bool stored = x->kind == ValueKind::kTensor && (x->type == TensorProto::UINT8 || x->type == TensorProto::INT8) &&
+                      (to == TensorProto::INT32 || to == TensorProto::INT64);
+  if (!stored && (x->kind != ValueKind::kTensor || !numeric(x->type) || !numeric(to)))
     return Fail(n, StatusCode::kUnsupported,
                 std::string("casting a runtime tensor from ") + onnx_type_name(x->type) + " to " +
                     onnx_type_name(static_cast<int32_t>(to)) +

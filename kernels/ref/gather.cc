@@ -81,6 +81,10 @@ template void cast<int32_t, float>(size_t, const int32_t*, float*);
 template void cast<int64_t, float>(size_t, const int64_t*, float*);
 template void cast<int32_t, int64_t>(size_t, const int32_t*, int64_t*);
 template void cast<int64_t, int32_t>(size_t, const int64_t*, int32_t*);
+template void cast<uint8_t, int32_t>(size_t, const uint8_t*, int32_t*);
+template void cast<uint8_t, int64_t>(size_t, const uint8_t*, int64_t*);
+template void cast<int8_t, int32_t>(size_t, const int8_t*, int32_t*);
+template void cast<int8_t, int64_t>(size_t, const int8_t*, int64_t*);
 
 }  // namespace ref
 }  // namespace edgeq

@@ -124,6 +124,16 @@ Status prepare_cast(const Graph& g, const Node& n, const OpContext&, std::unique
     case DType::kF32: make_cast<float>(g, n, to, out); break;
     case DType::kS32: make_cast<int32_t>(g, n, to, out); break;
     case DType::kS64: make_cast<int64_t>(g, n, to, out); break;
+    // The stored integers of an 8-bit tensor (a table's indices, as edgeq's exporter
+    // writes a Lookup: Cast then Gather).
+    case DType::kU8:
+      if (to == DType::kS32) set_cast<uint8_t, int32_t>(g, n, out);
+      else if (to == DType::kS64) set_cast<uint8_t, int64_t>(g, n, out);
+      break;
+    case DType::kS8:
+      if (to == DType::kS32) set_cast<int8_t, int32_t>(g, n, out);
+      else if (to == DType::kS64) set_cast<int8_t, int64_t>(g, n, out);
+      break;
     case DType::kBool:
       if (to == DType::kF32) set_from_bool<float>(g, n, out);
       else if (to == DType::kS32) set_from_bool<int32_t>(g, n, out);
