@@ -119,6 +119,10 @@ using LayerNormF32Fn = void (*)(int64_t rows, int32_t channels, const float* in,
 using UnaryF32Fn = void (*)(ref::UnaryOp op, float alpha, float beta, size_t n, const float* in, float* out);
 // Float softmax over each of `rows` contiguous rows of row_size >= 1 elements.
 using SoftmaxF32RowsFn = void (*)(int64_t rows, int32_t row_size, const float* in, float* out);
+// The same along a middle axis: in / out [outer][count][stride], stride > 1, for the
+// `columns` columns starting at in / out (columns <= stride).
+using SoftmaxF32ColumnsFn = void (*)(int64_t outer, int32_t count, int32_t columns, int64_t stride, const float* in,
+                                     float* out);
 
 // The float unary ops the unary_f32 kernels compute themselves (kernels/unary_f32_math.h);
 // they hand the others to ref::unary_f32.
@@ -234,6 +238,8 @@ struct MiscKernels {
   UnaryF32Fn unary_f32 = nullptr;
   // ref::softmax_f32 with inner == 1, within the tolerance test/softmax_test.cc states.
   SoftmaxF32RowsFn softmax_f32 = nullptr;
+  // ref::softmax_f32 with inner > 1 (names.softmax_f32 too), within the same tolerance.
+  SoftmaxF32ColumnsFn softmax_f32_columns = nullptr;
   SplitFn split = nullptr;                // ref::split
   PadModeFn pad_mode = nullptr;           // ref::pad_mode
   ResizeIndexedFn resize_nearest = nullptr;  // ref::resize_nearest_indexed (integer factors as index tables too)

@@ -130,6 +130,59 @@ void softmax_f32_rows(int64_t rows, int32_t n, const float* in, float* out) {
   }
 }
 
+// Softmax along a middle axis: in [outer][count][stride] with stride > 1 (YOLOv8's
+// distribution head, softmax over 16 bins of [1, 16, 4, anchors]), for the `columns`
+// columns starting at in / out (a range of them, so that threads can split a slice). The same three passes,
+// V::kWidth neighbouring columns at a time (each lane a column's softmax): the maximum
+// down the column, exp(x - m) stored and summed in float lanes, flushed into a double per
+// lane every kBlock elements, then each lane scaled by 1 / sum computed in double and
+// rounded once. The last columns of a slice are read with -inf past the end and written
+// partially.
+template <typename V>
+void softmax_f32_columns(int64_t outer, int32_t count, int32_t columns, int64_t stride, const float* in, float* out) {
+  using F = typename V::F;
+  constexpr int32_t w = static_cast<int32_t>(V::kWidth);
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  const size_t inner = static_cast<size_t>(stride), plane = static_cast<size_t>(count) * inner;
+  for (int64_t o = 0; o < outer; ++o) {
+    const float* x = in + static_cast<size_t>(o) * plane;
+    float* y = out + static_cast<size_t>(o) * plane;
+    for (int32_t i = 0; i < columns; i += w) {
+      const int32_t lanes = std::min(w, columns - i);
+      const auto load = [&](const float* p, float fill) { return lanes == w ? V::load(p) : V::load_tail(p, lanes, fill); };
+      const auto store = [&](float* p, F v) {
+        if (lanes == w) V::store(p, v);
+        else V::store_tail(p, lanes, v);
+      };
+      F m = V::set(neg_inf);
+      for (int32_t k = 0; k < count; ++k) m = V::max_skip_nan(m, load(x + static_cast<size_t>(k) * inner + i, neg_inf));
+      double sum[w] = {};
+      const auto flush = [&](F acc) {
+        alignas(64) float lane[w];
+        V::store(lane, acc);
+        for (int32_t l = 0; l < w; ++l) sum[l] += static_cast<double>(lane[l]);
+      };
+      for (int32_t k = 0; k < count;) {
+        F acc = V::set(0.f);
+        for (const int32_t end = std::min(count, k + kBlock); k < end; ++k) {
+          const size_t at = static_cast<size_t>(k) * inner + i;
+          const F e = exp_nonpositive<V>(V::sub(load(x + at, neg_inf), m));
+          store(y + at, e);
+          acc = V::add(acc, e);
+        }
+        flush(acc);
+      }
+      alignas(64) float inv[w];
+      for (int32_t l = 0; l < w; ++l) inv[l] = static_cast<float>(1.0 / sum[l]);
+      const F scale = V::load(inv);
+      for (int32_t k = 0; k < count; ++k) {
+        float* p = y + static_cast<size_t>(k) * inner + i;
+        store(p, V::mul(load(p, 0.f), scale));
+      }
+    }
+  }
+}
+
 }  // namespace softmax_f32
 }  // namespace kern
 }  // namespace edgeq

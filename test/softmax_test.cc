@@ -182,6 +182,42 @@ class SoftmaxF32Levels : public ::testing::Test {
       for (size_t i = size; i < got.size(); ++i) ASSERT_EQ(got[i], 12345.f) << kern::isa_name(isa) << " wrote past n " << n;
     }
   }
+  // Every level's column kernel against the reference on x [outer][count][inner]: all
+  // columns at once, and columns [c0, c0 + c) of each slice (a thread's range).
+  void check_columns(int64_t outer, int32_t count, int32_t inner, const std::vector<float>& x) {
+    const size_t size = static_cast<size_t>(outer) * count * inner;
+    std::vector<float> want(size), got(size);
+    ref::softmax_f32(outer, count, inner, x.data(), want.data());
+    const int32_t c0 = inner / 3, c = std::max(1, inner / 2);
+    for (Isa isa : levels_) {
+      const kern::SoftmaxF32ColumnsFn fn = kern::kernel_set(isa).misc.softmax_f32_columns;
+      ASSERT_NE(fn, nullptr) << kern::isa_name(isa);
+      for (bool part : {false, true}) {
+        std::fill(got.begin(), got.end(), 12345.f);
+        if (part) {
+          for (int64_t o = 0; o < outer; ++o)
+            fn(1, count, c, inner, x.data() + o * count * inner + c0, got.data() + o * count * inner + c0);
+        } else {
+          fn(outer, count, inner, inner, x.data(), got.data());
+        }
+        for (size_t i = 0; i < size; ++i) {
+          const int32_t col = static_cast<int32_t>(i % static_cast<size_t>(inner));
+          if (part && (col < c0 || col >= c0 + c)) {
+            ASSERT_EQ(got[i], 12345.f) << kern::isa_name(isa) << " wrote outside its columns, element " << i;
+            continue;
+          }
+          const double w = want[i], g = got[i];
+          ASSERT_EQ(std::isnan(w), std::isnan(g)) << kern::isa_name(isa) << " element " << i << ": " << g << " vs " << w;
+          if (std::isnan(w)) continue;
+          ASSERT_LE(std::fabs(g - w), kAbsTol + kRelTol * std::fabs(w))
+              << kern::isa_name(isa) << " count " << count << " inner " << inner << " element " << i << ": " << g
+              << " vs " << w << " (x " << x[i] << ")";
+          if (w >= FLT_MIN) worst_ = std::max(worst_, std::fabs(g - w) / w);
+          ++checks_;
+        }
+      }
+    }
+  }
   std::vector<float> normal(size_t count, float sigma) {
     std::normal_distribution<float> g(0.f, sigma);
     std::vector<float> v(count);
@@ -230,6 +266,29 @@ TEST_F(SoftmaxF32Levels, ExtremeValues) {
   }
 }
 
+// Softmax along a middle axis (YOLOv8's distribution head: 16 bins of [1, 16, 4, A]):
+// every column count around the vector widths, with masked, extreme and non-finite
+// columns.
+TEST_F(SoftmaxF32Levels, ColumnsAlongAMiddleAxis) {
+  for (int32_t inner : {2, 3, 4, 7, 8, 15, 16, 17, 31, 33, 64, 100}) {
+    for (int32_t count : {1, 2, 16, 37}) {
+      const int64_t outer = 3;
+      std::vector<float> x = normal(static_cast<size_t>(outer) * count * inner, 4.f);
+      const auto at = [&](int64_t o, int32_t k, int32_t i) -> float& {
+        return x[static_cast<size_t>((o * count + k) * inner + i)];
+      };
+      for (int32_t k = 0; k < count; ++k) {
+        if (k % 3 == 2) at(1, k, 0) -= 10000.f;           // a masked column
+        at(1, k, inner - 1) = 2.5f;                        // all equal
+        if (k % 4 == 1) at(2, k, inner / 2) = -kInf;       // -inf entries (never the whole column)
+      }
+      at(2, 0, 0) = kNaN;        // a NaN: the column is NaN
+      at(0, count - 1, 1 % inner) = 80.f;  // one far above the rest
+      check_columns(outer, count, inner, x);
+    }
+  }
+}
+
 // NaN and infinities: NaN exactly where the reference gives it (check() compares), and
 // the cases spelled out.
 TEST_F(SoftmaxF32Levels, NonFinite) {
@@ -257,9 +316,9 @@ TEST_F(SoftmaxF32Levels, NonFinite) {
   }
 }
 
-// A float Softmax node over the innermost axis runs the level's kernel (1 and 3
-// threads, the rows split between them) within the tolerance of the reference level;
-// over another axis it keeps the reference.
+// A float Softmax node runs the level's kernel over the innermost axis (rows) and over
+// a middle one (columns), at 1 and 3 threads (the work split between them), within the
+// tolerance of the reference level.
 TEST(SoftmaxF32Session, RunsTheKernelAtEveryLevel) {
   for (int32_t axis : {2, 1}) {
     Graph g;
@@ -295,10 +354,12 @@ TEST(SoftmaxF32Session, RunsTheKernelAtEveryLevel) {
         for (size_t i = 0; i < out.size(); ++i) {
           ASSERT_NEAR(out[i], want[i], kAbsTol + kRelTol * want[i]) << opts.isa << " axis " << axis << " element " << i;
         }
-        const char* kernel = kern::kernel_set(isa).misc.names.softmax_f32;
-        if (isa != Isa::kRef && axis == 2 && kernel != nullptr) {
-          EXPECT_STREQ(s->op(0).kernel_name(), kernel) << opts.isa;
-        } else if (axis == 1) {
+        // Over the last axis the rows kernel, over the middle one the columns kernel.
+        const kern::MiscKernels& misc = kern::kernel_set(isa).misc;
+        const bool has = axis == 2 ? misc.softmax_f32 != nullptr : misc.softmax_f32_columns != nullptr;
+        if (isa != Isa::kRef && has && misc.names.softmax_f32 != nullptr) {
+          EXPECT_STREQ(s->op(0).kernel_name(), misc.names.softmax_f32) << opts.isa;
+        } else {
           EXPECT_STREQ(s->op(0).kernel_name(), "ref") << opts.isa;
         }
       }

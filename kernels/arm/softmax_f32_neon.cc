@@ -50,6 +50,7 @@ struct VNeon {
 
 void add_softmax_kernels_neon(MiscKernels* k) {
   k->softmax_f32 = softmax_f32::softmax_f32_rows<VNeon>;
+  k->softmax_f32_columns = softmax_f32::softmax_f32_columns<VNeon>;
   k->names.softmax_f32 = "f32_softmax_ukernel__neon";
 }
 

@@ -54,6 +54,7 @@ struct VAvx2Fma {
 
 void add_softmax_kernels_avx2_fma(MiscKernels* k) {
   k->softmax_f32 = softmax_f32::softmax_f32_rows<VAvx2Fma>;
+  k->softmax_f32_columns = softmax_f32::softmax_f32_columns<VAvx2Fma>;
   k->names.softmax_f32 = "f32_softmax_ukernel__avx2_fma";
 }
 

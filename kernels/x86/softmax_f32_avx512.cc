@@ -38,6 +38,7 @@ struct VAvx512 {
 
 void add_softmax_kernels_avx512(MiscKernels* k) {
   k->softmax_f32 = softmax_f32::softmax_f32_rows<VAvx512>;
+  k->softmax_f32_columns = softmax_f32::softmax_f32_columns<VAvx512>;
   k->names.softmax_f32 = "f32_softmax_ukernel__avx512f";
 }
 

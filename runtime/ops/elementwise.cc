@@ -249,14 +249,15 @@ struct AxisDims {
       : outer(product(s, 0, axis)), inner(product(s, axis + 1, s.size())), axis_size(s[axis]) {}
 };
 
-// Float softmax: over the innermost axis the level's kernel (kernels/softmax_f32_rows.h)
-// on ranges of rows split over the session's threads, along another axis (or without a
-// kernel) the reference.
+// Float softmax: the level's kernels (kernels/softmax_f32_rows.h), over the innermost
+// axis on ranges of rows, along another axis on ranges of its outer slices, split over the
+// session's threads; without a kernel the reference.
 class Softmax : public PreparedOp {
  public:
   Softmax(const Graph& g, const Node& n) : n_(n), d_(g.tensors[n.inputs[0]].shape, n.attrs.axis) {}
   Status init(const Graph&, const OpContext& ctx) {
     if (d_.inner == 1 && d_.axis_size > 0) fn_ = ctx.kernels->misc.softmax_f32;
+    if (d_.inner > 1 && d_.axis_size > 0) columns_ = ctx.kernels->misc.softmax_f32_columns;
     name_ = ctx.kernels->misc.names.softmax_f32;
     scheduler_ = ctx.scheduler;
     return Status::Ok();
@@ -264,19 +265,33 @@ class Softmax : public PreparedOp {
   void run(uint8_t* const* p) override {
     const float* x = at<float>(p, n_.inputs[0]);
     float* y = at<float>(p, n_.outputs[0]);
+    const int32_t n = d_.axis_size;
+    if (columns_ != nullptr) {
+      // Each slice's columns in ranges of 64 (YOLOv8's head is one slice of many columns).
+      const int64_t plane = n * d_.inner, chunks = (d_.inner + 63) / 64;
+      scheduler_->ranges(d_.outer * chunks, d_.outer * plane, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t o = t / chunks, c0 = t % chunks * 64, c = std::min<int64_t>(64, d_.inner - c0);
+          columns_(1, n, static_cast<int32_t>(c), d_.inner, x + o * plane + c0, y + o * plane + c0);
+        }
+      });
+      return;
+    }
     if (fn_ == nullptr) {
       ref::softmax_f32(d_.outer, d_.axis_size, d_.inner, x, y);
       return;
     }
-    const int32_t n = d_.axis_size;
     scheduler_->ranges(d_.outer, d_.outer * n, [&](int64_t r0, int64_t r1) { fn_(r1 - r0, n, x + r0 * n, y + r0 * n); });
   }
-  const char* kernel_name() const override { return fn_ != nullptr && name_ != nullptr ? name_ : "ref"; }
+  const char* kernel_name() const override {
+    return (fn_ != nullptr || columns_ != nullptr) && name_ != nullptr ? name_ : "ref";
+  }
 
  private:
   const Node& n_;
   AxisDims d_;
   kern::SoftmaxF32RowsFn fn_ = nullptr;
+  kern::SoftmaxF32ColumnsFn columns_ = nullptr;
   const char* name_ = nullptr;
   const Scheduler* scheduler_ = nullptr;
 };
