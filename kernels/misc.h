@@ -102,6 +102,10 @@ using SplitFn = void (*)(int64_t outer, int64_t inner, int32_t in_axis, int coun
                          const void* in, size_t elem_size, void* const* outputs);
 using PadModeFn = void (*)(bool reflect, int rank, const int32_t* in_shape, const int32_t* pads, size_t elem_size,
                            const void* in, void* out);
+// ref::resize_linear_f32's signature.
+using ResizeLinearF32Fn = void (*)(ref::ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in_w, int32_t channels,
+                                   int32_t out_h, int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out,
+                                   float scale_h, float scale_w);
 using ResizeIndexedFn = void (*)(int32_t batch, int32_t in_h, int32_t in_w, int32_t out_h, int32_t out_w,
                                  size_t pixel_bytes, const int32_t* rows, const int32_t* cols, const void* in,
                                  void* out);
@@ -175,6 +179,7 @@ struct MiscKernelNames {
   const char* split = nullptr;        // "xx_split_ukernel__<isa>"
   const char* pad_mode = nullptr;     // "xx_padmode_ukernel__<isa>" (reflect, edge)
   const char* resize = nullptr;       // "xx_resize_nearest_ukernel__<isa>" (any nearest resize)
+  const char* resize_linear_f32 = nullptr;  // "f32_resize_bilinear_ukernel__<isa>"
 };
 
 // The names of a level whose misc kernels are all of one ISA: isa is a string literal,
@@ -243,6 +248,7 @@ struct MiscKernels {
   SplitFn split = nullptr;                // ref::split
   PadModeFn pad_mode = nullptr;           // ref::pad_mode
   ResizeIndexedFn resize_nearest = nullptr;  // ref::resize_nearest_indexed (integer factors as index tables too)
+  ResizeLinearF32Fn resize_linear_f32 = nullptr;  // ref::resize_linear_f32, bit for bit
 };
 
 }  // namespace kern

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "kernels/misc.h"
 #include "kernels/ref/ref.h"
@@ -624,6 +625,34 @@ void pad_mode_runs(bool reflect, int rank, const int32_t* in_shape, const int32_
            dst + static_cast<size_t>(o) * out_stride[d]);
   };
   walk(walk, 0, static_cast<const char*>(in), static_cast<char*>(out));
+}
+
+// ref::resize_linear_f32 with the blend of a pixel's channels by blend(channels, the four
+// source pixels, wx, wy, out), which computes the reference's
+//   (1 - wy) * ((1 - wx) * a00 + wx * a01) + wy * ((1 - wx) * a10 + wx * a11)
+// in the same order, each a float operation (no fused multiply-add), a vector of
+// channels at a time: the same bits.
+using BlendFn = void (*)(int64_t channels, const float* a00, const float* a01, const float* a10, const float* a11,
+                         float wx, float wy, float* out);
+template <BlendFn blend>
+void resize_linear_rows(ref::ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in_w, int32_t channels,
+                        int32_t out_h, int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out,
+                        float scale_h, float scale_w) {
+  (void)batch;
+  std::vector<ref::LinearTap> cols(static_cast<size_t>(out_w));
+  for (int32_t x = 0; x < out_w; ++x) cols[x] = ref::linear_tap(mode, x, in_w, out_w, scale_w);
+  const int64_t c = channels;
+  for (int64_t row = row0; row < row1; ++row) {
+    const int64_t n = row / out_h;
+    const ref::LinearTap ty = ref::linear_tap(mode, static_cast<int32_t>(row % out_h), in_h, out_h, scale_h);
+    const float* r0 = in + (n * in_h + ty.i0) * in_w * c;
+    const float* r1 = in + (n * in_h + ty.i1) * in_w * c;
+    float* o = out + row * out_w * c;
+    for (int32_t x = 0; x < out_w; ++x) {
+      const ref::LinearTap tx = cols[x];
+      blend(c, r0 + tx.i0 * c, r0 + tx.i1 * c, r1 + tx.i0 * c, r1 + tx.i1 * c, tx.w, ty.w, o + x * c);
+    }
+  }
 }
 
 // ref::resize_nearest_indexed with its copies by copy(dst, src, bytes): a row the row

@@ -240,7 +240,7 @@ TEST_F(MiscTest, EveryLevelHasKernels) {
     EXPECT_TRUE(m.qbinary_s8 && m.qbinary_u8 && m.qmaxpool_s8 && m.qmaxpool_u8 && m.qavgpool_s8 && m.qavgpool_u8 &&
                 m.qglobal_avgpool_s8 && m.qglobal_avgpool_u8 && m.lookup_s8 && m.lookup_u8 && m.concat &&
                 m.quantize_s8 && m.quantize_u8 && m.dequantize_s8 && m.dequantize_u8 && m.transpose && m.slice && m.pad &&
-                m.split && m.pad_mode && m.resize_nearest)
+                m.split && m.pad_mode && m.resize_nearest && m.resize_linear_f32)
         << kern::isa_name(isa);
   }
 }
@@ -941,6 +941,31 @@ TEST_F(MiscTest, ResizeNearest) {
             [&](uint8_t* o) { ref::resize_nearest(batch, in_h, in_w, channels, sh, sw, 1, x.data(), o); }, kernel))
             << kern::isa_name(isa) << " factors, case " << i;
       }
+    }
+  }
+}
+
+// Bilinear resizes (every coordinate mode, up and down, given scales or out / in, 1 to
+// 40 channels, row ranges) equal ref::resize_linear_f32 bit for bit.
+TEST_F(MiscTest, ResizeLinear) {
+  for (Isa isa : levels_) {
+    const kern::ResizeLinearF32Fn fn = kern::kernel_set(isa).misc.resize_linear_f32;
+    ASSERT_NE(fn, nullptr) << kern::isa_name(isa);
+    for (int i = 0; i < 120; ++i) {
+      const auto mode = static_cast<ref::ResizeCoord>(i % 4);
+      const int32_t batch = uni(1, 2), in_h = uni(1, 7), in_w = uni(1, 7), c = uni(1, 40);
+      const int32_t out_h = uni(1, 15), out_w = uni(1, 15);
+      const float sh = i % 3 == 0 ? static_cast<float>(uni(3, 30)) / 10.f : 0.f;
+      const float sw = i % 3 == 0 ? static_cast<float>(uni(3, 30)) / 10.f : 0.f;
+      std::vector<float> x(static_cast<size_t>(batch * in_h * in_w * c));
+      for (float& v : x) v = static_cast<float>(uni(-1000, 1000)) / 37.f;
+      const size_t n = static_cast<size_t>(batch * out_h * out_w * c);
+      std::vector<float> want(n, -7.f), got(n, -7.f);
+      const int64_t rows = int64_t{batch} * out_h, r0 = uni(0, static_cast<int32_t>(rows) - 1);
+      const int64_t r1 = uni(static_cast<int32_t>(r0) + 1, static_cast<int32_t>(rows));
+      ref::resize_linear_f32(mode, batch, in_h, in_w, c, out_h, out_w, r0, r1, x.data(), want.data(), sh, sw);
+      fn(mode, batch, in_h, in_w, c, out_h, out_w, r0, r1, x.data(), got.data(), sh, sw);
+      ASSERT_EQ(std::memcmp(got.data(), want.data(), n * sizeof(float)), 0) << kern::isa_name(isa) << " case " << i;
     }
   }
 }

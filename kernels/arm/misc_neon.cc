@@ -445,6 +445,26 @@ inline void copy_bytes(char* dst_chars, const char* src_chars, size_t n) {
   }
 }
 
+// A pixel's bilinear blend (misc_loops.h, resize_linear_rows), 4 channels at a time;
+// the last ones as the scalar code, the same float operations (vmulq / vaddq, never a
+// fused multiply-add).
+void blend_neon(int64_t channels, const float* a00, const float* a01, const float* a10, const float* a11, float wx,
+                float wy, float* out) {
+  const float ux = 1.f - wx, uy = 1.f - wy;
+  const float32x4_t vux = vdupq_n_f32(ux), vwx = vdupq_n_f32(wx), vuy = vdupq_n_f32(uy), vwy = vdupq_n_f32(wy);
+  int64_t k = 0;
+  for (; k + 4 <= channels; k += 4) {
+    const float32x4_t top = vaddq_f32(vmulq_f32(vux, vld1q_f32(a00 + k)), vmulq_f32(vwx, vld1q_f32(a01 + k)));
+    const float32x4_t bottom = vaddq_f32(vmulq_f32(vux, vld1q_f32(a10 + k)), vmulq_f32(vwx, vld1q_f32(a11 + k)));
+    vst1q_f32(out + k, vaddq_f32(vmulq_f32(vuy, top), vmulq_f32(vwy, bottom)));
+  }
+  for (; k < channels; ++k) {
+    const float top = ux * a00[k] + wx * a01[k];
+    const float bottom = ux * a10[k] + wx * a11[k];
+    out[k] = uy * top + wy * bottom;
+  }
+}
+
 void concat_neon(int64_t outer, int64_t inner, int count, const int32_t* in_axis_sizes, const void* const* inputs,
                  size_t elem_size, void* out) {
   concat_copies(outer, inner, count, in_axis_sizes, inputs, elem_size, out, copy_bytes);
@@ -494,6 +514,7 @@ MiscKernels misc_kernels_neon() {
   k.split = split_copies<copy_bytes>;  // kernels/misc_loops.h, with this file's short copies
   k.pad_mode = pad_mode_runs<copy_bytes>;
   k.resize_nearest = resize_indexed_copies<copy_bytes>;
+  k.resize_linear_f32 = resize_linear_rows<blend_neon>;
   k.quantize_s8 = quantize_neon<int8_t>;
   k.quantize_u8 = quantize_neon<uint8_t>;
   k.dequantize_s8 = dequantize_neon<int8_t>;

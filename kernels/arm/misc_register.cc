@@ -28,6 +28,7 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   set->misc.names.split = "xx_split_ukernel__neon";
   set->misc.names.pad_mode = "xx_padmode_ukernel__neon";
   set->misc.names.resize = "xx_resize_nearest_ukernel__neon";
+  set->misc.names.resize_linear_f32 = "f32_resize_bilinear_ukernel__neon";
   set->fgemm = fgemm_kernel_neon();  // float MatMul, the same at every level
   add_unary_kernels_neon(&set->misc);
 #if defined(__aarch64__)

@@ -307,11 +307,6 @@ void cumsum(int64_t outer, int64_t count, int64_t inner, const T* in, T* out) {
 
 namespace {
 
-struct Tap {
-  int32_t i0, i1;
-  float w;
-};
-
 // The source coordinate of output index o along an axis (ref.h: ResizeCoord, and
 // kTfHalfPixelForNn), in float as ONNX Runtime computes it, before clamping; `given`: the
 // model's scale, or 0 for out / in.
@@ -332,17 +327,17 @@ float source_coordinate(uint8_t coord, int32_t o, int32_t in_len, int32_t out_le
   }
 }
 
-Tap source(ResizeCoord mode, int32_t o, int32_t in_len, int32_t out_len, float scale) {
+}  // namespace
+
+LinearTap linear_tap(ResizeCoord mode, int32_t o, int32_t in_len, int32_t out_len, float scale) {
   const float r = std::min(std::max(source_coordinate(static_cast<uint8_t>(mode), o, in_len, out_len, scale), 0.f),
                            static_cast<float>(in_len - 1));
-  Tap t;
+  LinearTap t;
   t.i0 = static_cast<int32_t>(r);  // r >= 0: truncation is floor
   t.i1 = std::min(t.i0 + 1, in_len - 1);
   t.w = r - static_cast<float>(t.i0);
   return t;
 }
-
-}  // namespace
 
 int32_t nearest_source(uint8_t coord, NearestRound round, int32_t o, int32_t in_len, int32_t out_len, float scale) {
   const float r = source_coordinate(coord, o, in_len, out_len, scale);
@@ -377,17 +372,17 @@ void resize_linear_f32(ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in
                        int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out, float scale_h,
                        float scale_w) {
   (void)batch;
-  std::vector<Tap> cols(static_cast<size_t>(out_w));
-  for (int32_t x = 0; x < out_w; ++x) cols[x] = source(mode, x, in_w, out_w, scale_w);
+  std::vector<LinearTap> cols(static_cast<size_t>(out_w));
+  for (int32_t x = 0; x < out_w; ++x) cols[x] = linear_tap(mode, x, in_w, out_w, scale_w);
   const int64_t c = channels;
   for (int64_t row = row0; row < row1; ++row) {
     const int64_t n = row / out_h;
-    const Tap ty = source(mode, static_cast<int32_t>(row % out_h), in_h, out_h, scale_h);
+    const LinearTap ty = linear_tap(mode, static_cast<int32_t>(row % out_h), in_h, out_h, scale_h);
     const float* r0 = in + (n * in_h + ty.i0) * in_w * c;
     const float* r1 = in + (n * in_h + ty.i1) * in_w * c;
     float* o = out + row * out_w * c;
     for (int32_t x = 0; x < out_w; ++x) {
-      const Tap tx = cols[x];
+      const LinearTap tx = cols[x];
       const float *a00 = r0 + tx.i0 * c, *a01 = r0 + tx.i1 * c, *a10 = r1 + tx.i0 * c, *a11 = r1 + tx.i1 * c;
       const float wx = tx.w, wy = ty.w, ux = 1.f - wx, uy = 1.f - wy;
       for (int64_t k = 0; k < c; ++k) {

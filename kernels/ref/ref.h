@@ -401,6 +401,12 @@ int32_t nearest_source(uint8_t coord, NearestRound round, int32_t o, int32_t in_
 // Y[n, y, x] = X[n, rows[y], cols[x]] for pixels of `pixel_bytes` bytes (NHWC, any dtype).
 void resize_nearest_indexed(int32_t batch, int32_t in_h, int32_t in_w, int32_t out_h, int32_t out_w,
                             size_t pixel_bytes, const int32_t* rows, const int32_t* cols, const void* in, void* out);
+// One output index's taps: i0 = floor(r), i1 and the weight w of i1 (ResizeLinear's).
+struct LinearTap {
+  int32_t i0, i1;
+  float w;
+};
+LinearTap linear_tap(ResizeCoord mode, int32_t o, int32_t in_len, int32_t out_len, float scale);
 // Output rows [row0, row1) of the flattened [N * out_h] rows; scale_h / scale_w: the
 // coordinate scales (0: out / in).
 void resize_linear_f32(ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,

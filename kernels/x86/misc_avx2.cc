@@ -343,6 +343,30 @@ inline void copy_bytes(char* dst, const char* src, size_t n) {
   }
 }
 
+// A pixel's bilinear blend (misc_loops.h, resize_linear_rows), 8 channels at a time,
+// the last ones under a mask: the reference's float operations lane by lane.
+void blend_avx2(int64_t channels, const float* a00, const float* a01, const float* a10, const float* a11, float wx,
+                float wy, float* out) {
+  const float ux = 1.f - wx, uy = 1.f - wy;
+  const __m256 vux = _mm256_set1_ps(ux), vwx = _mm256_set1_ps(wx), vuy = _mm256_set1_ps(uy), vwy = _mm256_set1_ps(wy);
+  int64_t k = 0;
+  for (; k + 8 <= channels; k += 8) {
+    const __m256 top = _mm256_add_ps(_mm256_mul_ps(vux, _mm256_loadu_ps(a00 + k)), _mm256_mul_ps(vwx, _mm256_loadu_ps(a01 + k)));
+    const __m256 bottom =
+        _mm256_add_ps(_mm256_mul_ps(vux, _mm256_loadu_ps(a10 + k)), _mm256_mul_ps(vwx, _mm256_loadu_ps(a11 + k)));
+    _mm256_storeu_ps(out + k, _mm256_add_ps(_mm256_mul_ps(vuy, top), _mm256_mul_ps(vwy, bottom)));
+  }
+  if (k < channels) {  // the last 1-7 channels under a mask (masked-off lanes neither load nor store)
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(channels - k)), lane);
+    const __m256 top =
+        _mm256_add_ps(_mm256_mul_ps(vux, _mm256_maskload_ps(a00 + k, m)), _mm256_mul_ps(vwx, _mm256_maskload_ps(a01 + k, m)));
+    const __m256 bottom =
+        _mm256_add_ps(_mm256_mul_ps(vux, _mm256_maskload_ps(a10 + k, m)), _mm256_mul_ps(vwx, _mm256_maskload_ps(a11 + k, m)));
+    _mm256_maskstore_ps(out + k, m, _mm256_add_ps(_mm256_mul_ps(vuy, top), _mm256_mul_ps(vwy, bottom)));
+  }
+}
+
 void concat_avx2(int64_t outer, int64_t inner, int count, const int32_t* in_axis_sizes, const void* const* inputs,
                  size_t elem_size, void* out) {
   concat_copies(outer, inner, count, in_axis_sizes, inputs, elem_size, out, copy_bytes);
@@ -395,6 +419,7 @@ MiscKernels misc_kernels_avx2() {
   k.split = split_copies<copy_bytes>;  // kernels/misc_loops.h, with this file's short copies
   k.pad_mode = pad_mode_runs<copy_bytes>;
   k.resize_nearest = resize_indexed_copies<copy_bytes>;
+  k.resize_linear_f32 = resize_linear_rows<blend_avx2>;
   k.quantize_s8 = quantize_avx2<int8_t>;
   k.quantize_u8 = quantize_avx2<uint8_t>;
   k.dequantize_s8 = dequantize_avx2<int8_t>;

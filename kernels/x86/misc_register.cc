@@ -31,6 +31,7 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   set->misc.names.split = "xx_split_ukernel__avx2";
   set->misc.names.pad_mode = "xx_padmode_ukernel__avx2";
   set->misc.names.resize = "xx_resize_nearest_ukernel__avx2";
+  set->misc.names.resize_linear_f32 = "f32_resize_bilinear_ukernel__avx2";
   // Float MatMul: AVX-512F at its level; below, FMA3 where the CPU has it (AVX2 does not
   // imply it; cpuinfo is initialized: dispatch checked the level first).
   set->fgemm = isa == Isa::kAvx512Vnni ? fgemm_kernel_avx512() : fgemm_kernel_avx2(cpuinfo_has_x86_fma3());

@@ -158,13 +158,17 @@ using ArgMax = AlongAxis<T, int64_t, &ref::argmax<T>>;
 template <typename T>
 using CumSum = AlongAxis<T, T, &ref::cumsum<T>>;
 
-// Bilinear resize, float, output rows split over the session's threads.
+// Bilinear resize, float: the level's kernel (the reference's arithmetic a vector of
+// channels at a time, the same bits) or the reference, output rows split over the
+// session's threads.
 class ResizeLinear : public PreparedOp {
  public:
   ResizeLinear(const Graph& g, const Node& n)
       : n_(n), x_(g.tensors[n.inputs[0]].shape), y_(g.tensors[n.outputs[0]].shape) {}
   Status init(const Graph&, const OpContext& ctx) {
     scheduler_ = ctx.scheduler;
+    fn_ = ctx.kernels->misc.resize_linear_f32 ? ctx.kernels->misc.resize_linear_f32 : &ref::resize_linear_f32;
+    name_ = ctx.kernels->misc.names.resize_linear_f32;
     return Status::Ok();
   }
   void run(uint8_t* const* p) override {
@@ -172,15 +176,20 @@ class ResizeLinear : public PreparedOp {
     float* y = at<float>(p, n_.outputs[0]);
     const int64_t rows = int64_t{y_[0]} * y_[1];
     scheduler_->ranges(rows, rows * y_[2] * y_[3], [&](int64_t r0, int64_t r1) {
-      ref::resize_linear_f32(static_cast<ref::ResizeCoord>(n_.attrs.coord_mode), x_[0], x_[1], x_[2], x_[3], y_[1],
-                             y_[2], r0, r1, x, y, n_.attrs.coord_scale_h, n_.attrs.coord_scale_w);
+      fn_(static_cast<ref::ResizeCoord>(n_.attrs.coord_mode), x_[0], x_[1], x_[2], x_[3], y_[1], y_[2], r0, r1, x, y,
+          n_.attrs.coord_scale_h, n_.attrs.coord_scale_w);
     });
+  }
+  const char* kernel_name() const override {
+    return misc_kernel_name<kern::ResizeLinearF32Fn>(fn_, &ref::resize_linear_f32, name_);
   }
 
  private:
   const Node& n_;
   std::vector<int32_t> x_, y_;
   const Scheduler* scheduler_ = nullptr;
+  kern::ResizeLinearF32Fn fn_ = &ref::resize_linear_f32;
+  const char* name_ = nullptr;
 };
 
 class Reduce : public PreparedOp {
