@@ -90,7 +90,8 @@ flatbuffers::Offset<void> build_options(flatbuffers::FlatBufferBuilder& b, const
       return fb::CreateSliceOptions(b, b.CreateVector(a.starts), b.CreateVector(a.steps)).Union();
     case fb::Options::ResizeOptions:
       return fb::CreateResizeOptions(b, a.scale_h, a.scale_w, static_cast<uint8_t>(a.coord_mode),
-                                     static_cast<uint8_t>(a.nearest_mode), a.coord_scale_h, a.coord_scale_w)
+                                     static_cast<uint8_t>(a.nearest_mode), a.coord_scale_h, a.coord_scale_w, a.cubic_a,
+                                     static_cast<uint8_t>(a.exclude_outside))
           .Union();
     default: return 0;
   }
@@ -186,6 +187,8 @@ Status read_options(const fb::Node* fn, Node* n) {
       a.coord_mode = o->coord();
       a.nearest_mode = o->nearest();
       a.coord_scale_h = o->coord_scale_h(); a.coord_scale_w = o->coord_scale_w();
+      a.cubic_a = o->cubic_a();
+      a.exclude_outside = o->exclude_outside();
       break;
     }
     default: break;

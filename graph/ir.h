@@ -137,6 +137,8 @@ struct Attrs {
   // W when the model gave one (ONNX Resize's `scales`, whose output size is floor(in * s),
   // so s need not be out / in); 0: out / in.
   float coord_scale_h = 0.f, coord_scale_w = 0.f;
+  float cubic_a = -0.75f;       // kResizeCubic: Keys' coefficient
+  int32_t exclude_outside = 0;  // kResizeCubic: taps outside the input weigh 0 (renormalized)
   int32_t dynamic = 0;          // kFullyConnected, kMatMul, kConv2D: run-time quantization mode
   float epsilon = 1e-5f;        // kLayerNorm
   // kLSTM, kGRU: hidden size, direction (0 forward, 1 reverse, 2 both), GRU's

@@ -55,6 +55,11 @@
 //                  a source coordinate by `coord_mode` (0 half_pixel, 1 pytorch_half_pixel,
 //                  2 align_corners, 3 asymmetric; scale = out / in), clamped to the input,
 //                  and the two nearest rows / columns weighted (kernels/ref/ref.h).
+//  ResizeCubic     X[N,H,W,C] F32 -> Y[N,OH,OW,C], bicubic as ONNX Resize's cubic mode: the
+//                  source coordinate as ResizeLinear's (not clamped), the 4 x 4 nearest
+//                  input pixels weighted by Keys' cubic with `cubic_a` (-0.75 as PyTorch),
+//                  indices clamped to the input or, with `exclude_outside`, outside taps
+//                  weighted 0 and the rest renormalized (kernels/ref/ref.h).
 //  ResizeNearestTo X[N,H,W,C] -> Y[N,OH,OW,C] (any sizes, any dtype): Y[n,y,x,c] =
 //                  X[n, r(y), r(x), c], r from `coord_mode` (ResizeLinear's, and 4
 //                  tf_half_pixel_for_nn) and `nearest_mode` (0 round_prefer_floor, 1
@@ -223,6 +228,7 @@ enum OpFlag : uint32_t {
   X(PadReflect, PadOptions, pad, pad_mode, kOpMovement | kOpRangePreserving | kOpQuantizable)                    \
   X(PadEdge, PadOptions, pad, pad_mode, kOpMovement | kOpRangePreserving | kOpQuantizable)                      \
   X(LSTM, RecurrentOptions, lstm, recurrent, 0)                                                                  \
-  X(GRU, RecurrentOptions, gru, recurrent, 0)
+  X(GRU, RecurrentOptions, gru, recurrent, 0)                                                                    \
+  X(ResizeCubic, ResizeOptions, resize_cubic, resize_linear, 0)
 
 }  // namespace edgeq

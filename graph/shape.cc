@@ -677,6 +677,13 @@ Status infer_resize_linear(const NodeChecker& c, const Node& n, std::vector<Shap
   return Status::Ok();
 }
 
+Status infer_resize_cubic(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(infer_resize_linear(c, n, outs));
+  if (!std::isfinite(n.attrs.cubic_a) || std::fabs(n.attrs.cubic_a) > 16.f) return c.fail("invalid cubic coefficient");
+  if (n.attrs.exclude_outside != 0 && n.attrs.exclude_outside != 1) return c.fail("exclude_outside must be 0 or 1");
+  return Status::Ok();
+}
+
 Status infer_resize_nearest_to(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
   const Tensor &x = c.in(0), &y = c.out(0);

@@ -47,7 +47,8 @@ TEST(OpTable, PropertiesAreConsistent) {
                               op == OpType::kLess || op == OpType::kGreater || op == OpType::kAnd ||
                               op == OpType::kOr || op == OpType::kXor || op == OpType::kNot || op == OpType::kWhere ||
                               op == OpType::kReduceMax || op == OpType::kReduceMin || op == OpType::kCumSum ||
-                              op == OpType::kResizeLinear || op == OpType::kMax || op == OpType::kMin ||
+                              op == OpType::kResizeLinear || op == OpType::kResizeCubic || op == OpType::kMax ||
+                              op == OpType::kMin ||
                               op == OpType::kArgMax || op == OpType::kLSTM ||
                               op == OpType::kGRU;  // ResizeNearestTo: movement
     if (op == OpType::kLookup || no_int8_form) {

@@ -845,6 +845,22 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # Bicubic resizes (F.interpolate(mode="bicubic") and other tools'): PyTorch's
+    # pytorch_half_pixel and align_corners with a = -0.75 up x2, half_pixel by scales 1.5
+    # with a = -0.5 and exclude_outside, and asymmetric down to a size.
+    m = OpModel("resize_cubic")
+    x = m.input("x", [1, 3, 7, 9])
+    for out, ctm, a, excl, scales, sizes in (("a", "pytorch_half_pixel", -0.75, 0, [1, 1, 2, 2], None),
+                                             ("b", "align_corners", -0.75, 0, [1, 1, 2, 2], None),
+                                             ("c", "half_pixel", -0.5, 1, [1, 1, 1.5, 1.5], None),
+                                             ("d", "asymmetric", -0.75, 0, None, [1, 3, 4, 5])):
+        ins = [x, "", m.const(out + "_scales", np.array(scales, np.float32))] if scales else \
+              [x, "", "", m.const(out + "_sizes", np.array(sizes, np.int64))]
+        m.node("Resize", ins, [out], mode="cubic", coordinate_transformation_mode=ctm, cubic_coeff_a=a,
+               exclude_outside=excl)
+        m.output(out)
+    models.append(m)
+
     # Resizes of [N, C, L] (audio upsampling): linear by scales, nearest to a size,
     # linear with align_corners down.
     m = OpModel("resize_1d")

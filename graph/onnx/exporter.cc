@@ -516,7 +516,8 @@ Status Exporter::Movement(const Node& n) {
   std::string x;
   Post p;
   p.quantize = !raw;
-  if (n.op == OpType::kResizeNearest || n.op == OpType::kResizeLinear || n.op == OpType::kResizeNearestTo) {
+  if (n.op == OpType::kResizeNearest || n.op == OpType::kResizeLinear || n.op == OpType::kResizeNearestTo ||
+      n.op == OpType::kResizeCubic) {
     if (xt.shape.size() != 4) return Fail(n, "the input must have rank 4");
     if (raw) {
       EDGEQ_RETURN_IF_ERROR(Raw(n.inputs[0], &x));
@@ -564,14 +565,19 @@ Status Exporter::Movement(const Node& n) {
       AttrString(rs, "nearest_mode", "floor");
       break;
     }
-    case OpType::kResizeLinear: {
+    case OpType::kResizeLinear:
+    case OpType::kResizeCubic: {
       static const char* const kCoord[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"};
       if (a.coord_mode < 0 || a.coord_mode > 3) return Fail(n, "unknown coordinate mode");
       std::string scales, sizes;
       EDGEQ_RETURN_IF_ERROR(ResizeTarget(n, y_shape, &scales, &sizes));
       onnx::NodeProto* rs = Add("Resize", {x, "", scales, sizes}, outs);
-      AttrString(rs, "mode", "linear");
+      AttrString(rs, "mode", n.op == OpType::kResizeCubic ? "cubic" : "linear");
       AttrString(rs, "coordinate_transformation_mode", kCoord[a.coord_mode]);
+      if (n.op == OpType::kResizeCubic) {
+        AttrFloat(rs, "cubic_coeff_a", a.cubic_a);
+        AttrInt(rs, "exclude_outside", a.exclude_outside);
+      }
       break;
     }
     case OpType::kResizeNearestTo: {
@@ -784,6 +790,7 @@ Status Exporter::ExportNode(const Node& n) {
     case OpType::kPadEdge:
     case OpType::kResizeNearest:
     case OpType::kResizeLinear:
+    case OpType::kResizeCubic:
     case OpType::kResizeNearestTo:
     case OpType::kSplit:
     case OpType::kSlice:

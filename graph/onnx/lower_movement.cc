@@ -240,7 +240,13 @@ Status Importer::LowerPad(const onnx::NodeProto& n) {
 Status Importer::LowerResize(const onnx::NodeProto& n) {
   Value* x;
   EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
-  if (x->shape.size() == 3 && opset_ >= 11) return LowerResize1d(n, *x);
+  if (x->shape.size() == 3 && opset_ >= 11) {
+    std::string mode;
+    EDGEQ_RETURN_IF_ERROR(attr_string(n, "mode", "nearest", &mode));
+    if (mode == "cubic")  // ONNX Runtime refuses it too
+      return Fail(n, StatusCode::kUnsupported, "cubic resize of a rank-3 tensor is not supported");
+    return LowerResize1d(n, *x);
+  }
   if (x->shape.size() != 4)
     return Fail(n, StatusCode::kUnsupported, "only rank-4 inputs (and rank 3 from opset 11) are supported");
   std::string mode, ctm, nearest;
@@ -251,7 +257,7 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
       attr_string(n, "nearest_mode", opset_ >= 11 ? "round_prefer_floor" : "floor", &nearest));
   if (opset_ < 11) nearest = "floor", ctm = "asymmetric";
   if (mode == "bilinear") mode = "linear";  // Upsample before opset 9's spelling
-  if (mode != "nearest" && mode != "linear")
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
     return Fail(n, StatusCode::kUnsupported, "resize mode '" + mode + "' is not supported");
   int64_t antialias = 0;
   EDGEQ_RETURN_IF_ERROR(attr_int(n, "antialias", 0, &antialias));
@@ -289,14 +295,14 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
   // Given scales are the coordinate transform's (ONNX Runtime's too), which out / in
   // equals only when in * scale is a whole number.
   const float coord_scale_h = have_scales ? scales[2] : 0.f, coord_scale_w = have_scales ? scales[3] : 0.f;
-  if (mode == "linear") {
+  if (mode == "linear" || mode == "cubic") {
     static const std::map<std::string, int32_t> kCoord = {
         {"half_pixel", 0}, {"pytorch_half_pixel", 1}, {"align_corners", 2}, {"asymmetric", 3}};
     auto it = kCoord.find(ctm);
     if (it == kCoord.end())
-      return Fail(n, StatusCode::kUnsupported, "linear resize with coordinate_transformation_mode '" + ctm + "'");
+      return Fail(n, StatusCode::kUnsupported, mode + " resize with coordinate_transformation_mode '" + ctm + "'");
     if (x->type != TensorProto::FLOAT)
-      return Fail(n, StatusCode::kUnsupported, "linear resize of a " + std::string(onnx_type_name(x->type)) + " tensor");
+      return Fail(n, StatusCode::kUnsupported, mode + " resize of a " + std::string(onnx_type_name(x->type)) + " tensor");
     int32_t x_ir, out;
     EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, true, &x_ir));
     EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, out_shape, &out, true));
@@ -304,7 +310,15 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
     a.coord_mode = it->second;
     a.coord_scale_h = coord_scale_h;
     a.coord_scale_w = coord_scale_w;
-    Emit(n, "", OpType::kResizeLinear, {x_ir}, {out}, a);
+    if (mode == "cubic") {
+      int64_t exclude = 0;
+      EDGEQ_RETURN_IF_ERROR(attr_float(n, "cubic_coeff_a", -0.75f, &a.cubic_a));
+      EDGEQ_RETURN_IF_ERROR(attr_int(n, "exclude_outside", 0, &exclude));
+      if (!std::isfinite(a.cubic_a) || std::fabs(a.cubic_a) > 16.f || (exclude != 0 && exclude != 1))
+        return Fail(n, StatusCode::kInvalidModel, "invalid cubic_coeff_a or exclude_outside");
+      a.exclude_outside = static_cast<int32_t>(exclude);
+    }
+    Emit(n, "", mode == "cubic" ? OpType::kResizeCubic : OpType::kResizeLinear, {x_ir}, {out}, a);
     return Status::Ok();
   }
   const bool integer_factors = out_shape[2] % H == 0 && out_shape[3] % W == 0 &&

@@ -394,6 +394,70 @@ void resize_linear_f32(ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in
   }
 }
 
+void cubic_weights(float s, float a, float w[4]) {
+  const float t = std::fabs(s);
+  w[0] = ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a;
+  w[1] = ((a + 2) * t - (a + 3)) * t * t + 1;
+  w[2] = ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1;
+  w[3] = ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a;
+}
+
+namespace {
+
+// An axis's 4 taps for output index o: clamped indices and their weights.
+struct CubicTaps {
+  int32_t idx[4];
+  float w[4];
+};
+
+CubicTaps cubic_taps(ResizeCoord mode, int32_t o, int32_t in_len, int32_t out_len, float scale, float a,
+                     bool exclude_outside) {
+  const float r = source_coordinate(static_cast<uint8_t>(mode), o, in_len, out_len, scale);
+  const float fl = std::floor(r);
+  CubicTaps t;
+  cubic_weights(r - fl, a, t.w);
+  const int64_t i = static_cast<int64_t>(std::max(std::min(fl, 1e9f), -1e9f));
+  float sum = 0.f;
+  for (int k = 0; k < 4; ++k) {
+    const int64_t at = i - 1 + k;
+    if (exclude_outside && (at < 0 || at >= in_len)) t.w[k] = 0.f;
+    sum += t.w[k];
+    t.idx[k] = static_cast<int32_t>(std::min<int64_t>(std::max<int64_t>(at, 0), in_len - 1));
+  }
+  if (exclude_outside)
+    for (float& w : t.w) w = sum != 0.f ? w / sum : 0.f;
+  return t;
+}
+
+}  // namespace
+
+void resize_cubic_f32(ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
+                      int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out, float scale_h, float scale_w,
+                      float a, bool exclude_outside) {
+  (void)batch;
+  std::vector<CubicTaps> cols(static_cast<size_t>(out_w));
+  for (int32_t x = 0; x < out_w; ++x) cols[x] = cubic_taps(mode, x, in_w, out_w, scale_w, a, exclude_outside);
+  const int64_t c = channels;
+  for (int64_t row = row0; row < row1; ++row) {
+    const int64_t n = row / out_h;
+    const CubicTaps ty = cubic_taps(mode, static_cast<int32_t>(row % out_h), in_h, out_h, scale_h, a, exclude_outside);
+    float* o = out + row * out_w * c;
+    for (int32_t x = 0; x < out_w; ++x) {
+      const CubicTaps& tx = cols[x];
+      for (int64_t k = 0; k < c; ++k) {
+        float result = 0.f;
+        for (int i = 0; i < 4; ++i) {
+          const float* line = in + (n * in_h + ty.idx[i]) * in_w * c;
+          float v = 0.f;
+          for (int j = 0; j < 4; ++j) v += tx.w[j] * line[tx.idx[j] * c + k];
+          result += ty.w[i] * v;
+        }
+        o[x * c + k] = result;
+      }
+    }
+  }
+}
+
 template <typename From>
 void cast_to_bool(size_t n, const From* in, uint8_t* out) {
   for (size_t i = 0; i < n; ++i) out[i] = in[i] != From(0) ? 1 : 0;  // NaN != 0: true

@@ -412,6 +412,18 @@ LinearTap linear_tap(ResizeCoord mode, int32_t o, int32_t in_len, int32_t out_le
 void resize_linear_f32(ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
                        int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out, float scale_h = 0.f,
                        float scale_w = 0.f);
+// Bicubic resize of NHWC float, ONNX Resize's cubic mode as ONNX Runtime computes it: per
+// output row / column the source coordinate r as resize_linear_f32's (not clamped),
+// i = floor(r), s = r - i, taps i-1 .. i+2 with Keys' weights for distances 1+s, s, 1-s,
+// 2-s and coefficient a (cubic_weights); a tap outside [0, in) reads the nearest edge
+// pixel, or with exclude_outside weighs 0 and the others are divided by their sum. A
+// pixel: for each of the 4 rows the sum of its 4 taps' weight * value (in tap order),
+// then the sum of the rows' weight * that (in row order), in float. Output rows [row0,
+// row1) of the flattened [N * out_h] rows.
+void cubic_weights(float s, float a, float w[4]);
+void resize_cubic_f32(ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
+                      int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out, float scale_h, float scale_w,
+                      float a, bool exclude_outside);
 // Casts to and from bool: x != 0 (NaN: true), and 0/1.
 template <typename From>
 void cast_to_bool(size_t n, const From* in, uint8_t* out);

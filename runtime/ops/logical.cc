@@ -158,7 +158,7 @@ using ArgMax = AlongAxis<T, int64_t, &ref::argmax<T>>;
 template <typename T>
 using CumSum = AlongAxis<T, T, &ref::cumsum<T>>;
 
-// Bilinear resize, float: the level's kernel (the reference's arithmetic a vector of
+// Bilinear resize, float (and bicubic, on the reference): the level's kernel (the reference's arithmetic a vector of
 // channels at a time, the same bits) or the reference, output rows split over the
 // session's threads.
 class ResizeLinear : public PreparedOp {
@@ -175,12 +175,19 @@ class ResizeLinear : public PreparedOp {
     const float* x = at<float>(p, n_.inputs[0]);
     float* y = at<float>(p, n_.outputs[0]);
     const int64_t rows = int64_t{y_[0]} * y_[1];
+    const auto mode = static_cast<ref::ResizeCoord>(n_.attrs.coord_mode);
+    const Attrs& a = n_.attrs;
     scheduler_->ranges(rows, rows * y_[2] * y_[3], [&](int64_t r0, int64_t r1) {
-      fn_(static_cast<ref::ResizeCoord>(n_.attrs.coord_mode), x_[0], x_[1], x_[2], x_[3], y_[1], y_[2], r0, r1, x, y,
-          n_.attrs.coord_scale_h, n_.attrs.coord_scale_w);
+      if (n_.op == OpType::kResizeCubic) {
+        ref::resize_cubic_f32(mode, x_[0], x_[1], x_[2], x_[3], y_[1], y_[2], r0, r1, x, y, a.coord_scale_h,
+                              a.coord_scale_w, a.cubic_a, a.exclude_outside != 0);
+      } else {
+        fn_(mode, x_[0], x_[1], x_[2], x_[3], y_[1], y_[2], r0, r1, x, y, a.coord_scale_h, a.coord_scale_w);
+      }
     });
   }
   const char* kernel_name() const override {
+    if (n_.op == OpType::kResizeCubic) return "ref";
     return misc_kernel_name<kern::ResizeLinearF32Fn>(fn_, &ref::resize_linear_f32, name_);
   }
 
