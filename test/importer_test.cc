@@ -973,6 +973,35 @@ TEST(ImporterTest, NodeWithoutOutputsIsRefused) {
   EXPECT_NE(s.message().find("'no_outputs' (Mul) has no (first) output"), std::string::npos) << s.message();
 }
 
+// An input no output depends on stays a graph input, in its place, so that inputs given
+// in the model's order keep their meaning (it was dropped, and a caller's second input
+// went to the first); its symbolic dimensions take 1. An input listed twice is an error.
+TEST(ImporterTest, UnusedInputsKeepTheirPlace) {
+  ModelBuilder b;
+  b.input("u", {2, -1});
+  b.input("x", {2, 4});
+  b.input("ids", {3}, TensorProto::INT64);
+  b.node("Relu", {"x"}, {"y"});
+  b.output("y");
+  Graph g;
+  ASSERT_TRUE(b.import(&g).ok());
+  ASSERT_EQ(g.inputs.size(), 3u);
+  EXPECT_EQ(g.tensors[g.inputs[0]].name, "u");
+  EXPECT_EQ(g.tensors[g.inputs[0]].shape, (std::vector<int32_t>{2, 1}));
+  EXPECT_EQ(g.tensors[g.inputs[1]].name, "x");
+  EXPECT_EQ(g.tensors[g.inputs[2]].dtype, DType::kS64);
+  ASSERT_TRUE(validate_graph(g).ok());
+
+  ModelBuilder twice;
+  twice.input("x", {2, 4});
+  twice.input("x", {2, 4});
+  twice.node("Relu", {"x"}, {"y"});
+  twice.output("y");
+  const Status s = twice.import(&g);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidModel);
+  EXPECT_NE(s.message().find("'x' is listed twice"), std::string::npos) << s.message();
+}
+
 // A reflect pad as wide as the dimension has nothing to mirror: an error naming the node.
 TEST(ImporterTest, ReflectPadWiderThanItsDimensionIsRefused) {
   ModelBuilder b;

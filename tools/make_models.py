@@ -933,6 +933,24 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # Selu and Celu (an Elu between scalings), torch.var's element count as ReduceProd of
+    # a Shape (folded), and an input no output depends on (kept in its place).
+    m = OpModel("selu_var_unused")
+    m.input("unused", [2, 3])
+    x = m.input("x", [1, 3, 4, 5])
+    m.node("Selu", [x], ["selu"])
+    m.node("Celu", [x], ["celu"], alpha=1.3)
+    count = m.node("Cast", [m.node("ReduceProd", [m.node("Gather", [m.node("Shape", [x], ["shape"]),
+                                                                     m.const("last", np.array([3], np.int64))],
+                                                             ["dims"])], ["n"], keepdims=0)], ["nf"], to=1)
+    dev = m.node("Sub", [x, m.node("ReduceMean", [x], ["mean"], axes=[3], keepdims=1)], ["dev"])
+    m.node("Div", [m.node("ReduceSum", [m.node("Mul", [dev, dev], ["sq"]), m.const("ax3", np.array([3], np.int64))],
+                          ["ss"], keepdims=1),
+                   m.node("Sub", [count, m.const("one", np.float32(1))], ["n1"])], ["var"])
+    for out in ("selu", "celu", "var"):
+        m.output(out)
+    models.append(m)
+
     # Reflect and edge (replicate) padding: style-transfer and super-resolution nets,
     # Conv2d(padding_mode="reflect").
     m = OpModel("pad_reflect_edge")

@@ -77,7 +77,6 @@ Status float_math(const ConstTensor& a, const ConstTensor* b,
 Status eval_const_more(const onnx::NodeProto& n, int opset,
                        const std::vector<const ConstTensor*>& in,
                        std::vector<ConstTensor>* outs, bool* handled) {
-  (void)opset;
   const std::string& op = n.op_type();
   const std::string label = node_label(n);
   auto fail = [&](const Status& s) { return Status(s.code(), label + ": " + s.message()); };
@@ -158,6 +157,53 @@ Status eval_const_more(const onnx::NodeProto& n, int opset,
           ea.i[e] = mx ? std::max(ea.i[e], eb.i[e]) : std::min(ea.i[e], eb.i[e]);
       }
       r = std::move(ea);
+    }
+  } else if (op == "ReduceProd" || (op == "ReduceSum" && !x->is_float())) {
+    // Shape arithmetic: torch.std / var count their elements as ReduceProd of a Shape.
+    std::vector<int64_t> axes;
+    bool have_axes = false;
+    if (op == "ReduceSum" ? opset >= 13 : opset >= 18) {  // axes became an input
+      if (input(1) != nullptr) {
+        if (!input(1)->to_ints(&axes)) return InvalidModel(label + ": invalid axes");
+        have_axes = true;
+      }
+    } else {
+      const onnx::AttributeProto* a = find_attr(n, "axes");
+      if (a != nullptr) {
+        axes.assign(a->ints().begin(), a->ints().end());
+        have_axes = true;
+      }
+    }
+    int64_t keepdims = 1, noop = 0;
+    s = attr_int(n, "keepdims", 1, &keepdims);
+    if (s.ok()) s = attr_int(n, "noop_with_empty_axes", 0, &noop);
+    if (!s.ok()) return s;
+    const size_t rank = x->dims.size();
+    std::vector<bool> reduced(rank, !have_axes || axes.empty());
+    if (have_axes && axes.empty() && noop) std::fill(reduced.begin(), reduced.end(), false);
+    for (int64_t axis : axes) {
+      int64_t a;
+      if (!normalize_axis(axis, rank, &a).ok()) return InvalidModel(label + ": axis out of range");
+      reduced[static_cast<size_t>(a)] = true;
+    }
+    Shape out_dims;
+    for (size_t d = 0; d < rank; ++d)
+      if (!reduced[d] || keepdims) out_dims.push_back(reduced[d] ? 1 : x->dims[d]);
+    r.type = x->type;
+    r.dims = out_dims;
+    int64_t count = 1;
+    for (int64_t d : out_dims) count *= d;
+    const bool prod = op == "ReduceProd";
+    if (x->is_float()) r.f.assign(static_cast<size_t>(count), prod ? 1.f : 0.f);
+    else r.i.assign(static_cast<size_t>(count), prod ? 1 : 0);
+    std::vector<int64_t> idx(rank, 0);
+    for (int64_t e = 0; e < x->numel(); ++e) {
+      int64_t o = 0;  // the output element of input element e (idx its index)
+      for (size_t d = 0; d < rank; ++d) o = o * (reduced[d] ? 1 : x->dims[d]) + (reduced[d] ? 0 : idx[d]);
+      if (x->is_float()) r.f[static_cast<size_t>(o)] = prod ? r.f[o] * x->f[e] : r.f[o] + x->f[e];
+      else r.i[static_cast<size_t>(o)] = static_cast<int64_t>(prod ? static_cast<uint64_t>(r.i[o]) * static_cast<uint64_t>(x->i[e])
+                                                                   : static_cast<uint64_t>(r.i[o]) + static_cast<uint64_t>(x->i[e]));
+      for (size_t d = rank; d-- > 0 && ++idx[d] == x->dims[d];) idx[d] = 0;
     }
   } else if (op == "Trilu") {  // causal masks: torch.triu / tril of a constant matrix
     int64_t upper = 1, k = 0;

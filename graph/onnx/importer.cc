@@ -220,10 +220,15 @@ bool Importer::InputIsImage(const std::string& value) const {
 }
 
 Status Importer::AddGraphInputs(const onnx::GraphProto& graph) {
+  std::set<std::string> seen;
   for (const auto& in : graph.input()) {
     const std::string& name = in.name();
+    if (!seen.insert(name).second) return InvalidModel("graph input '" + name + "' is listed twice");
     if (values_.count(name)) continue;  // an initializer listed as input (IR version < 4)
-    if (!live_.count(name)) continue;   // unused input: dropped
+    // An input no output depends on stays an input (nothing reads it), so that the
+    // inputs keep the model's order and count: a caller giving them in ONNX order must
+    // not have its second input taken for the first.
+    const bool unused = !live_.count(name);
     const std::string what = "graph input '" + name + "'";
     if (!in.type().has_tensor_type()) return Unsupported(what + " is not a tensor");
     const auto& tt = in.type().tensor_type();
@@ -239,7 +244,7 @@ Status Importer::AddGraphInputs(const onnx::GraphProto& graph) {
         return Unsupported(what + " has element type " + onnx_type_name(tt.elem_type()) +
                            " (supported: float, int8, uint8, bool, and int64/int32 ids and masks)");
     }
-    if (dtype == DType::kS64 || dtype == DType::kS32) {
+    if (!unused && (dtype == DType::kS64 || dtype == DType::kS32)) {
       if (const onnx::NodeProto* bad = IntegerMisuse(name, 0))
         return Unsupported(what + " has element type " + onnx_type_name(tt.elem_type()) +
                            " and feeds " + node_label(*bad) +
@@ -272,6 +277,8 @@ Status Importer::AddGraphInputs(const onnx::GraphProto& graph) {
       } else if (k == 0) {
         if (opts_.batch < 1) return InvalidArgument("ImportOptions::batch must be >= 1");
         shape.push_back(opts_.batch);
+      } else if (unused) {
+        shape.push_back(1);  // nothing reads it: any size will do
       } else {
         return Unsupported(dim_what + " ('" + d.dim_param() +
                            "') is symbolic and has no value; give the input's shape (edgeq "
@@ -281,6 +288,7 @@ Status Importer::AddGraphInputs(const onnx::GraphProto& graph) {
     int32_t ir;
     EDGEQ_RETURN_IF_ERROR(NewTensor(name, true, dtype, shape, &ir));
     g_->inputs.push_back(ir);
+    if (unused) continue;
     int32_t type = tt.elem_type();
     if (shape.size() == 4 && dtype != DType::kS64 && dtype != DType::kS32 && dtype != DType::kBool && InputIsImage(name)) {
       int32_t nhwc;

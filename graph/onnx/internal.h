@@ -230,6 +230,7 @@ class Importer {
   Status LowerInstanceNorm(const onnx::NodeProto& n);
   Status LowerConvTranspose(const onnx::NodeProto& n);
   Status LowerArgMax(const onnx::NodeProto& n);
+  Status LowerScaledElu(const onnx::NodeProto& n, Value* x);  // Selu, Celu (lower_ops.cc)
   // lower_recurrent.cc: LSTM and GRU.
   Status LowerRecurrent(const onnx::NodeProto& n);
   Status LowerResize1d(const onnx::NodeProto& n, const Value& x);

@@ -1017,6 +1017,8 @@ Status Importer::LowerUnary(const onnx::NodeProto& n) {
   } else if (op == "Elu") {
     t = OpType::kElu;
     EDGEQ_RETURN_IF_ERROR(attr_float(n, "alpha", 1.f, &a.alpha));
+  } else if (op == "Selu" || op == "Celu") {
+    return LowerScaledElu(n, x);
   } else if (op == "Gelu") {
     t = OpType::kGelu;
     std::string approximate;
@@ -1062,6 +1064,45 @@ Status Importer::LowerUnary(const onnx::NodeProto& n) {
   EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, x->shape, &out, Nhwc(*x)));
   Emit(n, "", t, {x_ir}, {out}, a);
   return Status::Ok();
+}
+
+// Selu(x) = gamma * Elu(x, alpha); Celu(x) = alpha * Elu(x / alpha, 1): an Elu between
+// multiplications by scalars (within float rounding of ONNX's formulas).
+Status Importer::LowerScaledElu(const onnx::NodeProto& n, Value* x) {
+  const bool selu = n.op_type() == "Selu";
+  float alpha, gamma = 1.f;
+  EDGEQ_RETURN_IF_ERROR(attr_float(n, "alpha", selu ? 1.67326319217681884765625f : 1.f, &alpha));
+  if (selu) EDGEQ_RETURN_IF_ERROR(attr_float(n, "gamma", 1.05070102214813232421875f, &gamma));
+  if (!std::isfinite(alpha) || !std::isfinite(gamma) || (!selu && alpha == 0.f))
+    return Fail(n, StatusCode::kInvalidModel, "alpha and gamma must be finite (Celu: alpha not 0)");
+  const bool nhwc = Nhwc(*x);
+  const Shape ir_shape = IrShape(x->shape, nhwc);
+  const auto scale = [&](int32_t in, float k, const std::string& suffix, int32_t* out_ir, bool last) -> Status {
+    Value c;
+    c.kind = ValueKind::kConst;
+    c.c.dims = c.shape = {1};
+    c.c.f = {k};
+    c.name = n.output(0) + "." + suffix;
+    int32_t k_ir;
+    EDGEQ_RETURN_IF_ERROR(BroadcastOperand(n, &c, x->shape.size(), &k_ir, nhwc));
+    if (last) {
+      EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, x->shape, out_ir, nhwc));
+    } else {
+      EDGEQ_RETURN_IF_ERROR(Piece(n, suffix + "d", in, ir_shape, out_ir));  // in's layout
+    }
+    Emit(n, suffix, OpType::kMul, {in, k_ir}, {*out_ir});
+    return Status::Ok();
+  };
+  int32_t cur;
+  EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &cur));
+  if (!selu) EDGEQ_RETURN_IF_ERROR(scale(cur, 1.f / alpha, "inv_alpha", &cur, false));
+  int32_t elu;
+  EDGEQ_RETURN_IF_ERROR(Piece(n, "elu", cur, ir_shape, &elu));
+  Attrs a;
+  a.alpha = selu ? alpha : 1.f;
+  Emit(n, "elu", OpType::kElu, {cur}, {elu}, a);
+  int32_t out;
+  return scale(elu, selu ? gamma : alpha, selu ? "gamma" : "alpha", &out, true);
 }
 
 Status Importer::LowerSoftmax(const onnx::NodeProto& n) {
@@ -1283,6 +1324,8 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"Erf", &Importer::LowerUnary},
       {"Softplus", &Importer::LowerUnary},
       {"Elu", &Importer::LowerUnary},
+      {"Selu", &Importer::LowerUnary},
+      {"Celu", &Importer::LowerUnary},
       {"Gelu", &Importer::LowerUnary},
       {"Mish", &Importer::LowerUnary},
       {"Sqrt", &Importer::LowerUnary},
