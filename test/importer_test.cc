@@ -1002,6 +1002,31 @@ TEST(ImporterTest, UnusedInputsKeepTheirPlace) {
   EXPECT_NE(s.message().find("'x' is listed twice"), std::string::npos) << s.message();
 }
 
+// Einsums with no MatMul form are refused naming the node and the reason.
+TEST(ImporterTest, EinsumWithoutAMatMulFormIsRefused) {
+  struct Case {
+    const char* equation;
+    int inputs;
+    const char* message;
+  };
+  for (const Case& c : {Case{"ii->i", 1, "repeats in one operand"}, Case{"ij,jk,kl->il", 3, "more than two operands"},
+                        Case{"ij,kl->il", 2, "summed within one operand"}}) {
+    ModelBuilder b(13);
+    std::vector<std::string> ins;
+    for (int i = 0; i < c.inputs; ++i) {
+      ins.push_back("x" + std::to_string(i));
+      b.input(ins.back(), {3, 3});
+    }
+    ModelBuilder::string_attr(b.node("Einsum", ins, {"y"}, "ein"), "equation", c.equation);
+    b.output("y");
+    Graph g;
+    const Status s = b.import(&g);
+    EXPECT_EQ(s.code(), StatusCode::kUnsupported) << c.equation << ": " << s.message();
+    EXPECT_NE(s.message().find("'ein' (Einsum)"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find(c.message), std::string::npos) << s.message();
+  }
+}
+
 // A reflect pad as wide as the dimension has nothing to mirror: an error naming the node.
 TEST(ImporterTest, ReflectPadWiderThanItsDimensionIsRefused) {
   ModelBuilder b;

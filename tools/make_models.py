@@ -951,6 +951,23 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # Einsum as attention code writes it: scores and context per head, batched products,
+    # a constant projection, an ellipsis, an outer product, a permutation, a sum and an
+    # implicit output.
+    m = OpModel("einsum", opset=13)
+    q, k = m.input("q", [2, 3, 5, 4]), m.input("k", [2, 3, 6, 4])
+    m.node("Einsum", [q, k], ["scores"], equation="bhid,bhjd->bhij")
+    m.node("Einsum", ["scores", m.input("v", [2, 3, 6, 4])], ["context"], equation="bhij,bhjd->bhid")
+    m.node("Einsum", [q, m.weight("proj", [4, 7])], ["projected"], equation="bhnd,dk->bhnk")
+    m.node("Einsum", [q, m.input("w", [2, 3, 4, 2])], ["ellipsis"], equation="...ij,...jk->...ik")
+    m.node("Einsum", [m.input("a", [5]), m.input("b", [3])], ["outer"], equation="i,j->ij")
+    m.node("Einsum", [q], ["perm"], equation="bhid->bdhi")
+    m.node("Einsum", [k], ["summed"], equation="bhjd->bd")
+    m.node("Einsum", [m.input("x", [4, 6]), m.input("y", [6, 3])], ["implicit"], equation="ij,jk")
+    for out in ("scores", "context", "projected", "ellipsis", "outer", "perm", "summed", "implicit"):
+        m.output(out)
+    models.append(m)
+
     # Reflect and edge (replicate) padding: style-transfer and super-resolution nets,
     # Conv2d(padding_mode="reflect").
     m = OpModel("pad_reflect_edge")

@@ -753,6 +753,12 @@ Status Exporter::ExportNode(const Node& n) {
       onnx::NodeProto* o = Add("Pow", ins, {Target(y, p)});
       return Finish(y, o->output(0), p);
     }
+    case OpType::kMatMul:
+      // Two activations: a float MatMul on the (dequantized) operands, quantized after
+      // when the output is; a dynamically quantized product becomes the float one, as a
+      // dynamic fully connected layer becomes a float Gemm.
+      if (!a.matmul_views.empty()) return Fail(n, "a run-time view of its operands has no ONNX form");
+      return simple("MatMul", 2);
     case OpType::kConcat:
       return simple("Concat", n.inputs.size());
     case OpType::kClip: {

@@ -1362,6 +1362,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"ConvTranspose", &Importer::LowerConvTranspose},
       {"ArgMax", &Importer::LowerArgMax},
       {"LSTM", &Importer::LowerRecurrent},
+      {"Einsum", &Importer::LowerEinsum},
       {"GRU", &Importer::LowerRecurrent},
       {"Softmax", &Importer::LowerSoftmax},
       {"MaxPool", &Importer::LowerPool},
