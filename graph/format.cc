@@ -71,6 +71,8 @@ flatbuffers::Offset<void> build_options(flatbuffers::FlatBufferBuilder& b, const
     case fb::Options::MatMulOptions:
       return fb::CreateMatMulOptions(b, static_cast<uint8_t>(a.dynamic)).Union();
     case fb::Options::LayerNormOptions: return fb::CreateLayerNormOptions(b, a.epsilon).Union();
+    case fb::Options::TopKOptions:
+      return fb::CreateTopKOptions(b, a.axis, a.k, static_cast<uint8_t>(a.largest)).Union();
     case fb::Options::RecurrentOptions:
       return fb::CreateRecurrentOptions(b, a.hidden_size, static_cast<uint8_t>(a.direction),
                                         static_cast<uint8_t>(a.linear_before_reset), a.clip)
@@ -140,6 +142,13 @@ Status read_options(const fb::Node* fn, Node* n) {
       break;
     case fb::Options::MatMulOptions: a.dynamic = fn->options_as_MatMulOptions()->dynamic(); break;
     case fb::Options::LayerNormOptions: a.epsilon = fn->options_as_LayerNormOptions()->epsilon(); break;
+    case fb::Options::TopKOptions: {
+      auto* o = fn->options_as_TopKOptions();
+      a.axis = o->axis();
+      a.k = o->k();
+      a.largest = o->largest();
+      break;
+    }
     case fb::Options::RecurrentOptions: {
       auto* o = fn->options_as_RecurrentOptions();
       a.hidden_size = o->hidden_size();

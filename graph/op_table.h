@@ -60,6 +60,11 @@
 //                  input pixels weighted by Keys' cubic with `cubic_a` (-0.75 as PyTorch),
 //                  indices clamped to the input or, with `exclude_outside`, outside taps
 //                  weighted 0 and the rest renormalized (kernels/ref/ref.h).
+//  TopK            the `k` largest (`largest` 1) or smallest values along `axis` and their
+//                  indices, in that order (equal values: the lower index first; a NaN counts
+//                  as the largest). In: X (F32, S32, S64, or S8/U8: the stored bytes order as
+//                  the real values). Out: Values (X's dtype and quantization), Indices S64,
+//                  X's shape with k on the axis.
 //  ResizeNearestTo X[N,H,W,C] -> Y[N,OH,OW,C] (any sizes, any dtype): Y[n,y,x,c] =
 //                  X[n, r(y), r(x), c], r from `coord_mode` (ResizeLinear's, and 4
 //                  tf_half_pixel_for_nn) and `nearest_mode` (0 round_prefer_floor, 1
@@ -229,6 +234,7 @@ enum OpFlag : uint32_t {
   X(PadEdge, PadOptions, pad, pad_mode, kOpMovement | kOpRangePreserving | kOpQuantizable)                      \
   X(LSTM, RecurrentOptions, lstm, recurrent, 0)                                                                  \
   X(GRU, RecurrentOptions, gru, recurrent, 0)                                                                    \
-  X(ResizeCubic, ResizeOptions, resize_cubic, resize_linear, 0)
+  X(ResizeCubic, ResizeOptions, resize_cubic, resize_linear, 0)                                                 \
+  X(TopK, TopKOptions, topk, topk, 0)
 
 }  // namespace edgeq

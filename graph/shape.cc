@@ -643,6 +643,23 @@ Status infer_recurrent(const NodeChecker& c, const Node& n, int32_t gates, std::
 Status infer_lstm(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) { return infer_recurrent(c, n, 4, outs); }
 Status infer_gru(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) { return infer_recurrent(c, n, 3, outs); }
 
+Status infer_topk(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 2, 2));
+  const Tensor &x = c.in(0), &v = c.out(0), &i = c.out(1);
+  if (!is_index_type(x.dtype) || !x.quant.empty()) EDGEQ_RETURN_IF_ERROR(c.activation(x));
+  EDGEQ_RETURN_IF_ERROR(c.same_quant(x, v));
+  if (i.dtype != DType::kS64 || !i.quant.empty()) return c.fail("the indices must be s64");
+  if (x.shape.empty() || x.shape.size() > 6) return c.fail("rank must be 1 to 6");
+  EDGEQ_RETURN_IF_ERROR(normalize_axis(c, n.attrs.axis, x.shape.size()));
+  if (n.attrs.k < 1 || n.attrs.k > x.shape[n.attrs.axis]) return c.fail("k is outside [1, the axis's size]");
+  if (n.attrs.largest != 0 && n.attrs.largest != 1) return c.fail("largest must be 0 or 1");
+  Shape s = x.shape;
+  s[n.attrs.axis] = n.attrs.k;
+  outs->push_back(s);
+  outs->push_back(s);
+  return Status::Ok();
+}
+
 Status infer_cumsum(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
   const Tensor &x = c.in(0), &y = c.out(0);

@@ -150,6 +150,14 @@ Graph every_options_net() {
   gru.attrs.linear_before_reset = 1;
   g.nodes.push_back(gru);
 
+  // A TopK (TopKOptions) of the probabilities.
+  const int32_t top = g.add_tensor(make_tensor("top", f, {1, 2}));
+  const int32_t top_i = g.add_tensor(make_tensor("top_i", DType::kS64, {1, 2}));
+  Node topk = make_node("topk", OpType::kTopK, {probs}, {top, top_i});
+  topk.attrs.axis = 1;
+  topk.attrs.k = 2;
+  g.nodes.push_back(topk);
+
   g.inputs = {x};
   g.outputs = {mixed, gh};
   return g;

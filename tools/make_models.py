@@ -968,6 +968,25 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # TopK as detection heads and classifiers use it: the largest scores along the last
+    # axis (ties in index order), the smallest along a middle axis of an image, int64
+    # values, and a K from opset 10's input.
+    m = OpModel("topk", opset=13)
+    scores = m.input("scores", [2, 3, 40])
+    m.node("TopK", [scores, m.const("k5", np.array([5], np.int64))], ["top", "top_i"], axis=-1, largest=1)
+    m.node("TopK", [m.node("Conv", [m.input("img", [1, 2, 6, 5]), m.weight("cw", [4, 2, 1, 1])], ["feat"]),
+                    m.const("k3", np.array([3], np.int64))], ["low", "low_i"], axis=2, largest=0)
+    ties = m.node("Cast", [m.node("Mul", [scores, m.const("two", np.float32(2))], ["s2"])], ["ints"], to=7)
+    m.node("TopK", [ties, m.const("k4", np.array([4], np.int64))], ["tie", "tie_i"], axis=2)
+    for out in ("top", "low"):
+        m.output(out)
+    for out in ("top_i", "low_i", "tie_i"):
+        m.node("Cast", [out], [out + "_f"], to=1)
+        m.output(out + "_f")
+    m.node("Cast", ["tie"], ["tie_f"], to=1)
+    m.output("tie_f")
+    models.append(m)
+
     # Reflect and edge (replicate) padding: style-transfer and super-resolution nets,
     # Conv2d(padding_mode="reflect").
     m = OpModel("pad_reflect_edge")

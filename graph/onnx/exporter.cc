@@ -753,6 +753,22 @@ Status Exporter::ExportNode(const Node& n) {
       onnx::NodeProto* o = Add("Pow", ins, {Target(y, p)});
       return Finish(y, o->output(0), p);
     }
+    case OpType::kTopK: {
+      // On the input's own values (8-bit: its bytes, whose order is the real values').
+      if (n.outputs.size() != 2) return Fail(n, "missing outputs");
+      std::string x;
+      EDGEQ_RETURN_IF_ERROR(g_.tensors[n.inputs[0]].dtype == DType::kF32 ? Float(n.inputs[0], &x)
+                                                                          : Raw(n.inputs[0], &x));
+      Post as_is;
+      as_is.quantize = false;
+      const std::vector<std::string> outs = {Target(n.outputs[0], as_is), Target(n.outputs[1], as_is)};
+      onnx::NodeProto* o = Add("TopK", {x, IntsConst(g_.tensors[y].name + "_k", {a.k})}, outs);
+      AttrInt(o, "axis", a.axis);
+      AttrInt(o, "largest", a.largest);
+      AttrInt(o, "sorted", 1);
+      for (size_t k = 0; k < outs.size(); ++k) EDGEQ_RETURN_IF_ERROR(Finish(n.outputs[k], outs[k], as_is));
+      return Status::Ok();
+    }
     case OpType::kMatMul:
       // Two activations: a float MatMul on the (dequantized) operands, quantized after
       // when the output is; a dynamically quantized product becomes the float one, as a

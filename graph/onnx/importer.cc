@@ -175,7 +175,7 @@ const onnx::NodeProto* Importer::IntegerMisuse(const std::string& value, int dep
     static const std::set<std::string> kTakesIntegers = {"Cast", "Shape", "Size", "Equal", "Less", "Greater",
                                                          "LessOrEqual", "GreaterOrEqual", "Where", "Expand",
                                                          "CumSum", "Add", "Sub", "Mul", "Max", "Min",
-                                                         "ReduceSum", "ReduceMax", "ReduceMin", "ArgMax"};
+                                                         "ReduceSum", "ReduceMax", "ReduceMin", "ArgMax", "TopK"};
     if (kTakesIntegers.count(u->op_type())) continue;
     if (u->op_type() == "Gather" && u->input_size() > 1 && u->input(1) == value &&
         u->input(0) != value)
@@ -249,7 +249,7 @@ Status Importer::AddGraphInputs(const onnx::GraphProto& graph) {
         return Unsupported(what + " has element type " + onnx_type_name(tt.elem_type()) +
                            " and feeds " + node_label(*bad) +
                            "; integer inputs are supported only as Gather indices and in Cast, comparisons, "
-                           "Where, Expand, CumSum, Add/Sub/Mul, Max/Min, ReduceSum/Max/Min and ArgMax");
+                           "Where, Expand, CumSum, Add/Sub/Mul, Max/Min, ReduceSum/Max/Min, ArgMax and TopK");
     }
     if (!tt.has_shape()) return Unsupported(what + " has no shape");
     auto given = opts_.input_shapes.find(name);

@@ -232,6 +232,7 @@ class Importer {
   Status LowerArgMax(const onnx::NodeProto& n);
   Status LowerScaledElu(const onnx::NodeProto& n, Value* x);  // Selu, Celu (lower_ops.cc)
   Status LowerEinsum(const onnx::NodeProto& n);  // lower_einsum.cc
+  Status LowerTopK(const onnx::NodeProto& n);    // lower_cnn_extra.cc
   // lower_recurrent.cc: LSTM and GRU.
   Status LowerRecurrent(const onnx::NodeProto& n);
   Status LowerResize1d(const onnx::NodeProto& n, const Value& x);

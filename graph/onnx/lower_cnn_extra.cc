@@ -205,6 +205,58 @@ Status Importer::LowerArgMax(const onnx::NodeProto& n) {
   return ReshapeToOutput(n, k_ir, TensorProto::INT64, kept, dropped);
 }
 
+// TopK (detection heads' candidates, top-5 classes): values and int64 indices along one
+// axis, in the input's layout; `sorted` 0 allows any order, and the sorted one is given.
+Status Importer::LowerTopK(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  const int32_t t = x->type;
+  if (x->kind != ValueKind::kTensor || !(t == TensorProto::FLOAT || t == TensorProto::INT32 || t == TensorProto::INT64 ||
+                                         t == TensorProto::UINT8 || t == TensorProto::INT8))
+    return Fail(n, StatusCode::kUnsupported, "the input must be a float, integer or 8-bit run-time tensor");
+  const size_t r = x->shape.size();
+  if (r == 0 || r > 6) return Fail(n, StatusCode::kUnsupported, "input rank must be 1 to 6");
+  int64_t axis, largest, k = 0;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "axis", -1, &axis));
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "largest", 1, &largest));
+  if (opset_ < 10) {
+    EDGEQ_RETURN_IF_ERROR(attr_int(n, "k", 0, &k));
+  } else {
+    Ints kv;
+    bool have;
+    EDGEQ_RETURN_IF_ERROR(ConstInts(n, 1, &kv, &have));
+    if (!have || kv.size() != 1) return Fail(n, StatusCode::kUnsupported, "K must be a constant of one value");
+    k = kv[0];
+  }
+  Status s = normalize_axis(axis, r, &axis);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (k < 1 || k > x->shape[static_cast<size_t>(axis)])
+    return Fail(n, StatusCode::kInvalidModel, "k is outside [1, the axis's size]");
+  if (largest != 0 && largest != 1) return Fail(n, StatusCode::kInvalidModel, "largest must be 0 or 1");
+  const bool nhwc = Nhwc(*x);
+  int32_t x_ir, values, indices;
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, nhwc, &x_ir));
+  Shape out_shape = x->shape;
+  out_shape[static_cast<size_t>(axis)] = k;
+  s = NewTensorLike(x_ir, n.output(0), true, IrShape(out_shape, nhwc), &values);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (r == 4 && !nhwc) plain_.insert(values);
+  DefineTensor(n.output(0), t, out_shape, values);
+  if (n.output_size() > 1 && !n.output(1).empty()) {
+    EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 1, DType::kS64, out_shape, &indices, nhwc));
+  } else {
+    s = NewTensor(n.output(0) + ".indices", false, DType::kS64, IrShape(out_shape, nhwc), &indices);
+    if (!s.ok()) return Fail(n, s.code(), s.message());
+    if (r == 4 && !nhwc) plain_.insert(indices);
+  }
+  Attrs a;
+  a.axis = static_cast<int32_t>(nhwc ? to_ir_axis(axis, r) : axis);
+  a.k = static_cast<int32_t>(k);
+  a.largest = static_cast<int32_t>(largest);
+  Emit(n, "", OpType::kTopK, {x_ir}, {values, indices}, a);
+  return Status::Ok();
+}
+
 Status Importer::LowerConvTranspose(const onnx::NodeProto& n) {
   Value *x, *w, *b;
   EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));

@@ -1363,6 +1363,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"ArgMax", &Importer::LowerArgMax},
       {"LSTM", &Importer::LowerRecurrent},
       {"Einsum", &Importer::LowerEinsum},
+      {"TopK", &Importer::LowerTopK},
       {"GRU", &Importer::LowerRecurrent},
       {"Softmax", &Importer::LowerSoftmax},
       {"MaxPool", &Importer::LowerPool},

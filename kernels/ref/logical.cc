@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <numeric>
 #include <type_traits>
 
 #include "kernels/ref/ref.h"
@@ -393,6 +394,42 @@ void resize_linear_f32(ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in
     }
   }
 }
+
+template <typename T>
+void topk(int64_t outer, int64_t count, int64_t inner, int64_t k, bool largest, const T* in, T* values,
+          int64_t* indices) {
+  std::vector<int64_t> order(static_cast<size_t>(count));
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const T* x = in + o * count * inner + i;
+      const auto at = [&](int64_t j) { return x[j * inner]; };
+      // a before b: larger (smaller) first, NaN as the largest, then the lower index.
+      const auto before = [&](int64_t a, int64_t b) {
+        const T va = at(a), vb = at(b);
+        if constexpr (std::is_floating_point<T>::value) {
+          const bool na = std::isnan(va), nb = std::isnan(vb);
+          if (na || nb) {
+            if (na && nb) return a < b;
+            return largest ? na : nb;
+          }
+        }
+        if (va != vb) return largest ? va > vb : va < vb;
+        return a < b;
+      };
+      std::iota(order.begin(), order.end(), int64_t{0});
+      std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
+      for (int64_t r = 0; r < k; ++r) {
+        values[(o * k + r) * inner + i] = at(order[static_cast<size_t>(r)]);
+        indices[(o * k + r) * inner + i] = order[static_cast<size_t>(r)];
+      }
+    }
+}
+
+template void topk<float>(int64_t, int64_t, int64_t, int64_t, bool, const float*, float*, int64_t*);
+template void topk<int32_t>(int64_t, int64_t, int64_t, int64_t, bool, const int32_t*, int32_t*, int64_t*);
+template void topk<int64_t>(int64_t, int64_t, int64_t, int64_t, bool, const int64_t*, int64_t*, int64_t*);
+template void topk<int8_t>(int64_t, int64_t, int64_t, int64_t, bool, const int8_t*, int8_t*, int64_t*);
+template void topk<uint8_t>(int64_t, int64_t, int64_t, int64_t, bool, const uint8_t*, uint8_t*, int64_t*);
 
 void cubic_weights(float s, float a, float w[4]) {
   const float t = std::fabs(s);

@@ -412,6 +412,13 @@ LinearTap linear_tap(ResizeCoord mode, int32_t o, int32_t in_len, int32_t out_le
 void resize_linear_f32(ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
                        int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out, float scale_h = 0.f,
                        float scale_w = 0.f);
+// TopK along the middle dimension of [outer, count, inner]: for each (o, i), the k
+// largest (or smallest) of the count values and their indices, in that order; equal
+// values in index order; a NaN (float) orders above every number, NaNs by index.
+// values / indices: [outer, k, inner]. T: float, int32_t, int64_t, int8_t, uint8_t.
+template <typename T>
+void topk(int64_t outer, int64_t count, int64_t inner, int64_t k, bool largest, const T* in, T* values,
+          int64_t* indices);
 // Bicubic resize of NHWC float, ONNX Resize's cubic mode as ONNX Runtime computes it: per
 // output row / column the source coordinate r as resize_linear_f32's (not clamped),
 // i = floor(r), s = r - i, taps i-1 .. i+2 with Keys' weights for distances 1+s, s, 1-s,

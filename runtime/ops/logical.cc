@@ -158,9 +158,30 @@ using ArgMax = AlongAxis<T, int64_t, &ref::argmax<T>>;
 template <typename T>
 using CumSum = AlongAxis<T, T, &ref::cumsum<T>>;
 
-// Bilinear resize, float (and bicubic, on the reference): the level's kernel (the reference's arithmetic a vector of
-// channels at a time, the same bits) or the reference, output rows split over the
-// session's threads.
+// TopK on the reference: values and indices along the axis.
+template <typename T>
+class TopK : public PreparedOp {
+ public:
+  TopK(const Graph& g, const Node& n) : n_(n) {
+    const std::vector<int32_t>& x = g.tensors[n.inputs[0]].shape;
+    const size_t axis = static_cast<size_t>(n.attrs.axis);
+    outer_ = product(x, 0, axis);
+    count_ = x[axis];
+    inner_ = product(x, axis + 1, x.size());
+  }
+  void run(uint8_t* const* p) override {
+    ref::topk<T>(outer_, count_, inner_, n_.attrs.k, n_.attrs.largest != 0, at<T>(p, n_.inputs[0]),
+                 at<T>(p, n_.outputs[0]), at<int64_t>(p, n_.outputs[1]));
+  }
+
+ private:
+  const Node& n_;
+  int64_t outer_ = 1, count_ = 1, inner_ = 1;
+};
+
+// Bilinear resize, float (and bicubic, on the reference): the level's kernel (the
+// reference's arithmetic a vector of channels at a time, the same bits) or the
+// reference, output rows split over the session's threads.
 class ResizeLinear : public PreparedOp {
  public:
   ResizeLinear(const Graph& g, const Node& n)
@@ -273,6 +294,16 @@ Status prepare_argmax(const Graph& g, const Node& n, const OpContext& ctx, std::
     case DType::kS32: return own(std::make_unique<ArgMax<int32_t>>(g, n), g, ctx, out);
     case DType::kS64: return own(std::make_unique<ArgMax<int64_t>>(g, n), g, ctx, out);
     default: return own(std::make_unique<ArgMax<float>>(g, n), g, ctx, out);
+  }
+}
+
+Status prepare_topk(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  switch (g.tensors[n.inputs[0]].dtype) {
+    case DType::kS8: return own(std::make_unique<TopK<int8_t>>(g, n), g, ctx, out);
+    case DType::kU8: return own(std::make_unique<TopK<uint8_t>>(g, n), g, ctx, out);
+    case DType::kS32: return own(std::make_unique<TopK<int32_t>>(g, n), g, ctx, out);
+    case DType::kS64: return own(std::make_unique<TopK<int64_t>>(g, n), g, ctx, out);
+    default: return own(std::make_unique<TopK<float>>(g, n), g, ctx, out);
   }
 }
 
