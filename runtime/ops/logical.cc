@@ -135,16 +135,19 @@ class MinMax : public PreparedOp {
 
 // An op over one axis of its input, seen as [outer, count, inner]: Kernel(outer, count,
 // inner, x, y) with X of type T and Y of type Out (ArgMax: int64; CumSum: T).
+// The first input's shape as [outer, count, inner] around the node's axis.
+void split_axis(const Graph& g, const Node& n, int64_t* outer, int64_t* count, int64_t* inner) {
+  const std::vector<int32_t>& x = g.tensors[n.inputs[0]].shape;
+  const size_t axis = static_cast<size_t>(n.attrs.axis);
+  *outer = product(x, 0, axis);
+  *count = x[axis];
+  *inner = product(x, axis + 1, x.size());
+}
+
 template <typename T, typename Out, void (*Kernel)(int64_t, int64_t, int64_t, const T*, Out*)>
 class AlongAxis : public PreparedOp {
  public:
-  AlongAxis(const Graph& g, const Node& n) : n_(n) {
-    const std::vector<int32_t>& x = g.tensors[n.inputs[0]].shape;
-    const size_t axis = static_cast<size_t>(n.attrs.axis);
-    outer_ = product(x, 0, axis);
-    count_ = x[axis];
-    inner_ = product(x, axis + 1, x.size());
-  }
+  AlongAxis(const Graph& g, const Node& n) : n_(n) { split_axis(g, n, &outer_, &count_, &inner_); }
   void run(uint8_t* const* p) override {
     Kernel(outer_, count_, inner_, at<T>(p, n_.inputs[0]), at<Out>(p, n_.outputs[0]));
   }
@@ -162,13 +165,7 @@ using CumSum = AlongAxis<T, T, &ref::cumsum<T>>;
 template <typename T>
 class TopK : public PreparedOp {
  public:
-  TopK(const Graph& g, const Node& n) : n_(n) {
-    const std::vector<int32_t>& x = g.tensors[n.inputs[0]].shape;
-    const size_t axis = static_cast<size_t>(n.attrs.axis);
-    outer_ = product(x, 0, axis);
-    count_ = x[axis];
-    inner_ = product(x, axis + 1, x.size());
-  }
+  TopK(const Graph& g, const Node& n) : n_(n) { split_axis(g, n, &outer_, &count_, &inner_); }
   void run(uint8_t* const* p) override {
     ref::topk<T>(outer_, count_, inner_, n_.attrs.k, n_.attrs.largest != 0, at<T>(p, n_.inputs[0]),
                  at<T>(p, n_.outputs[0]), at<int64_t>(p, n_.outputs[1]));
