@@ -970,8 +970,10 @@ def op_models():
 
     # TopK as detection heads and classifiers use it: the largest scores along the last
     # axis (ties in index order), the smallest along a middle axis of an image, int64
-    # values, and a K from opset 10's input.
+    # values, and a K from opset 10's input; and a Tile (x.repeat).
     m = OpModel("topk", opset=13)
+    m.node("Tile", [m.input("tile_x", [2, 3, 4]), m.const("reps", np.array([1, 2, 3], np.int64))], ["tiled"])
+    m.output("tiled")
     scores = m.input("scores", [2, 3, 40])
     m.node("TopK", [scores, m.const("k5", np.array([5], np.int64))], ["top", "top_i"], axis=-1, largest=1)
     m.node("TopK", [m.node("Conv", [m.input("img", [1, 2, 6, 5]), m.weight("cw", [4, 2, 1, 1])], ["feat"]),

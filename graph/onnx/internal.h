@@ -213,6 +213,8 @@ class Importer {
   Status LowerGather(const onnx::NodeProto& n);
   Status LowerCast(const onnx::NodeProto& n);
   Status LowerExpand(const onnx::NodeProto& n);
+  Status LowerTile(const onnx::NodeProto& n);
+  Status ConcatCopies(const onnx::NodeProto& n, int32_t type, int32_t cur, Shape cur_shape, const Shape& out_shape);
   // lower_masks.cc: comparisons, logical ops, Where, Pow, reductions over any axes.
   Status MaskOperands(const onnx::NodeProto& n, const std::vector<Value*>& in, Shape* out_shape,
                       std::vector<int32_t>* irs, bool* nhwc);

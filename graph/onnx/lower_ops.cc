@@ -1389,6 +1389,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"Cast", &Importer::LowerCast},
       {"Gather", &Importer::LowerGather},
       {"Expand", &Importer::LowerExpand},
+      {"Tile", &Importer::LowerTile},
       {"LayerNormalization", &Importer::LowerLayerNorm},
       {"DynamicQuantizeLinear", &Importer::LowerDynamicQuantize},
       {"QuantizeLinear", &Importer::LowerQuantize},

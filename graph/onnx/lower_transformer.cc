@@ -216,25 +216,54 @@ Status Importer::LowerExpand(const onnx::NodeProto& n) {
   EDGEQ_RETURN_IF_ERROR(BroadcastOperand(n, x, r, &cur, false));
   Shape cur_shape(r - x->shape.size(), 1);
   cur_shape.insert(cur_shape.end(), x->shape.begin(), x->shape.end());
+  for (size_t d = 0; d < r; ++d)
+    if (cur_shape[d] != out_shape[d] && out_shape[d] > 4096)
+      return Fail(n, StatusCode::kUnsupported, "expanding an axis to more than 4096 copies");
+  return ConcatCopies(n, x->type, cur, cur_shape, out_shape);
+}
+
+// Node n's output: IR tensor `cur` (ONNX order, shape cur_shape) grown axis by axis to
+// out_shape (each a multiple of cur's) by Concats of copies along the axis.
+Status Importer::ConcatCopies(const onnx::NodeProto& n, int32_t type, int32_t cur, Shape cur_shape,
+                              const Shape& out_shape) {
+  const size_t r = out_shape.size();
   for (size_t d = 0; d < r; ++d) {
     if (cur_shape[d] == out_shape[d]) continue;
-    if (out_shape[d] > 4096)
-      return Fail(n, StatusCode::kUnsupported, "expanding an axis to more than 4096 copies");
+    const int64_t copies = out_shape[d] / cur_shape[d];
     cur_shape[d] = out_shape[d];
     const bool last = cur_shape == out_shape;
     int32_t next;
-    Status s = NewTensorLike(cur, last ? n.output(0) : n.output(0) + ".expand", last, cur_shape,
-                             &next);
+    Status s = NewTensorLike(cur, last ? n.output(0) : n.output(0) + ".copies", last, cur_shape, &next);
     if (!s.ok()) return Fail(n, s.code(), s.message());
     if (r == 4) plain_.insert(next);
     Attrs a;
     a.axis = static_cast<int32_t>(d);
-    Emit(n, "axis" + std::to_string(d), OpType::kConcat,
-         std::vector<int32_t>(static_cast<size_t>(out_shape[d]), cur), {next}, a);
+    Emit(n, "axis" + std::to_string(d), OpType::kConcat, std::vector<int32_t>(static_cast<size_t>(copies), cur), {next}, a);
     cur = next;
   }
-  DefineTensor(n.output(0), x->type, out_shape, cur);
+  DefineTensor(n.output(0), type, out_shape, cur);
   return Status::Ok();
+}
+
+// Tile (x.repeat(...)): per axis with a repeat count above 1, a Concat of that many copies
+// along it, as Expand's.
+Status Importer::LowerTile(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  Ints repeats;
+  bool have;
+  EDGEQ_RETURN_IF_ERROR(ConstInts(n, 1, &repeats, &have));
+  const size_t r = x->shape.size();
+  if (!have || repeats.size() != r) return Fail(n, StatusCode::kInvalidModel, "repeats must be a constant, one per axis");
+  int32_t cur;
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, false, &cur));
+  Shape out_shape = x->shape;
+  for (size_t d = 0; d < r; ++d) {
+    if (repeats[d] < 1 || repeats[d] > 4096)
+      return Fail(n, StatusCode::kUnsupported, "repeats must be 1 to 4096 (an empty result is not supported)");
+    out_shape[d] *= repeats[d];
+  }
+  return ConcatCopies(n, x->type, cur, x->shape, out_shape);
 }
 
 // ------------------------------------------------------------------ Cast
