@@ -153,6 +153,10 @@ struct QGemmKernel {
   RangeF32Fn range_f32 = nullptr;
   TileFinishF32Fn finish_f32 = nullptr;
   SumU8Fn sum_u8 = nullptr;
+  // The u8 and s8 functions differ only in flipping the activations (x ^ 0x80) and store
+  // the same bytes for the same clamped results (their epilogues are type-agnostic): a
+  // driver may flip an input once and run the other function (QConvOp::flip_bytes).
+  bool flip_swappable = false;
   // The kernels honour QuantEpilogue::acc_in (and int32_output): QConvOp may split a
   // layer's K into chunks that stay in the L1 cache (kernels/gemm_blocking.h).
   bool acc_input = false;

@@ -208,6 +208,16 @@ struct QConvOp::Impl {
   size_t indirection_size = 0;
   const void* indirect_x = nullptr;
 
+  // Activations flipped once (see QConvOp::flip_bytes): the other type's kernels, which
+  // do not flip, run on a copy of the input with every byte xor 0x80 and a zero buffer
+  // flipped alike; `ukernel`, `ukernel_row` and `zero` are bind()'s choice for the run.
+  QIgemmUkernel native = nullptr, native_row = nullptr, flipped = nullptr, flipped_row = nullptr;
+  AlignedBuffer flip_zero;
+  uint8_t* flip_buf = nullptr;
+  size_t in_bytes = 0;
+  bool flipping = false;
+  const void* zero = nullptr;
+
   const void* x = nullptr;
   uint8_t* y = nullptr;
 
@@ -282,7 +292,6 @@ void QConvPacked::Impl::pack_epilogue(const ref::Requant& rq) {
 
 void QConvOp::Impl::build_tile(size_t m0, size_t mc, size_t offset, const void** a) const {
   const uint8_t* in = static_cast<const uint8_t*>(x) + offset;
-  const void* zero = pk->zero.get();
   const int64_t in_c = s.in_c, in_w = s.in_w, in_h = s.in_h, kw = s.kernel_w;
   const int64_t row_bytes = static_cast<int64_t>(this->row_bytes), px_bytes = static_cast<int64_t>(this->px_bytes);
   if (mc < mr)
@@ -434,7 +443,6 @@ void QConvOp::Impl::run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const {
   // Virtual column c: group c / group_cols, its channel c % group_cols (see the file
   // comment); the pointers are moved again when the group changes.
   const size_t group_cols = pk->group_blocks * nr;
-  const void* zero = pk->zero.get();
   size_t current = pk->groups;
   for (size_t c = n0; c < n0 + nc; c += nr) {
     const size_t g = c / group_cols, first = c % group_cols;
@@ -568,9 +576,26 @@ InitResult QConvOp::init(std::shared_ptr<const QConvPacked> packed, const ref::C
     impl->px_begin = 0;
     impl->px_end = s.in_w;
   }
-  impl->ukernel = ukernel;
-  impl->ukernel_row =
+  impl->ukernel = impl->native = ukernel;
+  impl->ukernel_row = impl->native_row =
       (act_s8 ? kernel.s8_row : kernel.u8_row) != nullptr ? (act_s8 ? kernel.s8_row : kernel.u8_row) : ukernel;
+  impl->zero = impl->pk->zero.get();
+  // A kernel that flips its activations' sign bit (x ^ 0x80) for every multiply while the
+  // other type's kernel multiplies them as they are: flipping the input once instead gives
+  // the same sums (the packing already folded the offset in) at the other kernel's speed.
+  // Not with a window-row fold, whose edge windows hold the zero point as it is.
+  const bool s8_flips = act_s8 && kernel.s8_act_offset == 128 && kernel.u8_act_offset == 0 && kernel.u8 != nullptr;
+  const bool u8_flips = !act_s8 && kernel.u8_act_offset == -128 && kernel.s8_act_offset == 0 && kernel.s8 != nullptr;
+  if ((s8_flips || u8_flips) && kernel.flip_swappable && !rows.active) {
+    impl->flipped = act_s8 ? kernel.u8 : kernel.s8;
+    const QIgemmUkernel row = act_s8 ? kernel.u8_row : kernel.s8_row;
+    impl->flipped_row = row != nullptr ? row : impl->flipped;
+    impl->flip_zero = aligned_buffer(impl->pk->zero_bytes, kAlign);
+    if (!impl->flip_zero) return InitResult::kOutOfMemory;
+    for (size_t b = 0; b < impl->pk->zero_bytes; ++b) impl->flip_zero.get()[b] = impl->pk->zero.get()[b] ^ 0x80u;
+    impl->in_bytes = static_cast<size_t>(shape.batch) * static_cast<size_t>(shape.in_h) *
+                     static_cast<size_t>(shape.in_w) * static_cast<size_t>(shape.in_c);
+  }
   impl->mr = kernel.mr;
   impl->nr = kernel.nr;
   impl->m = static_cast<size_t>(s.batch) * s.out_h * s.out_w;
@@ -626,6 +651,25 @@ QConvOp::Grid QConvOp::grid() const {
 
 void QConvOp::bind(const void* x, void* y) {
   Impl& impl = *impl_;
+  const bool flip = impl.flipped != nullptr && impl.flip_buf != nullptr;
+  if (flip) {
+    const uint8_t* in = static_cast<const uint8_t*>(x);
+    uint8_t* out = impl.flip_buf;
+    size_t i = 0;
+    for (; i + 8 <= impl.in_bytes; i += 8) {
+      uint64_t v;
+      std::memcpy(&v, in + i, 8);
+      v ^= 0x8080808080808080ull;
+      std::memcpy(out + i, &v, 8);
+    }
+    for (; i < impl.in_bytes; ++i) out[i] = in[i] ^ 0x80u;
+    x = out;
+  }
+  if (flip != impl.flipping) impl.indirect_x = nullptr;  // its pointers name the other zero buffer
+  impl.flipping = flip;
+  impl.ukernel = flip ? impl.flipped : impl.native;
+  impl.ukernel_row = flip ? impl.flipped_row : impl.native_row;
+  impl.zero = flip ? static_cast<const void*>(impl.flip_zero.get()) : impl.pk->zero.get();
   impl.x = x;
   impl.y = static_cast<uint8_t*>(y);
   if (impl.edges) impl.build_edges(static_cast<const uint8_t*>(x));
@@ -656,7 +700,13 @@ void QConvOp::run(const void* x, void* y) {
 size_t QConvOp::own_bytes() const {
   if (!impl_) return 0;
   return (impl_->inner ? impl_->ks * impl_->mr * sizeof(ptrdiff_t) : 0) + impl_->indirection_size * sizeof(const void*) +
-         impl_->edge_bytes;
+         impl_->edge_bytes + (impl_->flip_zero ? impl_->pk->zero_bytes : 0);
+}
+
+size_t QConvOp::flip_bytes() const { return impl_ && impl_->flipped != nullptr ? impl_->in_bytes : 0; }
+
+void QConvOp::set_flip_buffer(void* buffer) {
+  if (impl_) impl_->flip_buf = static_cast<uint8_t*>(buffer);
 }
 
 size_t QConvOp::packed_bytes() const {

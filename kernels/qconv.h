@@ -158,6 +158,15 @@ class QConvOp {
   void run_tile(size_t m0, size_t n0, size_t mc, size_t nc) const;
   // bind(), then every tile on the calling thread, in the scheduler's order.
   void run(const void* x, void* y);
+  // Bytes of a buffer for the input flipped once (0: the op does not flip). A kernel that
+  // flips its activations' sign bit for every multiply (int8 activations on AVX512-VNNI
+  // and AMX, uint8 on NEON and dotprod) is replaced, when the caller hands such a buffer
+  // over, by the other type's kernel on the input copied with every byte xor 0x80 (and
+  // the zero point flipped alike): the same sums, bit for bit, without the flips. Without
+  // a buffer the op runs its own kernel. The buffer (64-byte aligned, read up to 64
+  // bytes past its end like any input) must stay valid while the op runs.
+  size_t flip_bytes() const;
+  void set_flip_buffer(void* buffer);
   // Bytes of packed weights, bias and requantization arrays (for edgeq bench);
   // own_bytes(): what this op adds to the data it shares (the offsets table).
   size_t packed_bytes() const;

@@ -230,10 +230,12 @@ TEST(SharedPacking, FourSessionsHoldOnePackedCopy) {
     ASSERT_EQ(edgeq_session_get_stats(sessions[i], &ss), EDGEQ_OK);
     EXPECT_GT(ss.create_seconds, 0.0);
     EXPECT_EQ(ss.arena_bytes, edgeq_session_arena_bytes(sessions[i]));
-    // Beside the arena only the conv's tile offsets (taps x mr, mr at most 32) and the
-    // fc's one tile of pointers (1 x mr): the others are built per task on the stack.
+    // Beside the arena only the conv's tile offsets (taps x mr, mr at most 32), the fc's
+    // one tile of pointers (1 x mr) and, on levels that flip an int8 input once, a
+    // flipped zero buffer per GEMM node (its K rounded up plus 64 bytes of slack): the
+    // others are built per task on the stack.
     EXPECT_GT(ss.own_bytes, 0u) << "session " << i;
-    EXPECT_LE(ss.own_bytes, (9u + 1) * 32 * sizeof(ptrdiff_t)) << "session " << i;
+    EXPECT_LE(ss.own_bytes, (9u + 1) * 32 * sizeof(ptrdiff_t) + 2 * 192) << "session " << i;
     if (i > 0) {
       EXPECT_EQ(ss.own_bytes, own) << "session " << i;
     }

@@ -22,6 +22,7 @@ QGemmKernel make(const char* name, const char* name_s8, uint32_t mr, uint32_t nr
   k.u8 = u8;
   k.s8 = s8;
   k.int32_output = true;  // neon_requantize_store honours QuantEpilogue::int32_output
+  k.flip_swappable = true;  // neon_requantize_store clamps in int32, then narrows without saturating
   return k;
 }
 

@@ -28,6 +28,8 @@ namespace {
     k.s8_row = s8_row_fn;                                                                            \
     k.int32_output = true;                                                                           \
     k.acc_input = true;                                                                              \
+    /* epilogue_avx512.h clamps in int32 and truncates (vpmovdb); AVX-VNNI's packs saturate by type */ \
+    k.flip_swappable = level == Isa::kAvx512Vnni || level == Isa::kAmx;                              \
     return k;                                                                                        \
   }
 

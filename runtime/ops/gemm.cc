@@ -116,6 +116,11 @@ struct GemmEngine {
     return true;
   }
   size_t packed_bytes() const { return op ? op->own_bytes() : 0; }
+  // The flipped input copy (kern::QConvOp::flip_bytes), a workspace of the node's step.
+  size_t workspace_bytes() const { return op ? op->flip_bytes() : 0; }
+  void set_workspace(uint8_t* workspace) {
+    if (op) op->set_flip_buffer(workspace);
+  }
 };
 
 // Quantized convolution: the ISA's indirect-GEMM engine (kern::QConvOp) when it takes
@@ -135,6 +140,8 @@ class QConv : public PreparedOp {
                     qw_.w_zero_point.data(), qw_.per_channel(), qw_.bias, qw_.rs.rq, at<T>(p, n_.outputs[0]));
   }
   size_t packed_bytes() const override { return gemm_.packed_bytes(); }
+  size_t workspace_bytes() const override { return gemm_.workspace_bytes(); }
+  void set_workspace(uint8_t* workspace) override { gemm_.set_workspace(workspace); }
   const char* kernel_name() const override { return gemm_.name; }
 
  private:
@@ -219,6 +226,8 @@ class QFc : public PreparedOp {
     return gemm_.init(qw_, g, n_, fc_shape(d_), ctx);
   }
   size_t packed_bytes() const override { return gemm_.packed_bytes(); }
+  size_t workspace_bytes() const override { return gemm_.workspace_bytes(); }
+  void set_workspace(uint8_t* workspace) override { gemm_.set_workspace(workspace); }
   const char* kernel_name() const override { return gemm_.name; }
   void run(uint8_t* const* p) override {
     if (gemm_.run(p, n_)) return;
