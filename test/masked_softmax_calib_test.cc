@@ -84,6 +84,16 @@ void calibrate(const std::shared_ptr<const Model>& fm, float masked, std::unique
   }
 }
 
+// The --full-int8 graph calibrated on 32 batches (masked columns: `masked`).
+void full_int8(const std::shared_ptr<const Model>& fm, float masked, Graph* qg) {
+  std::unique_ptr<quant::Calibrator> cal;
+  ASSERT_NO_FATAL_FAILURE(calibrate(fm, masked, &cal));
+  quant::CalibrationOptions o;
+  o.full_int8 = true;
+  const Status s = cal->quantize(o, qg);
+  ASSERT_TRUE(s.ok()) << s.message();
+}
+
 // The int8 graph's output SQNR against the float model's on 16 batches calibration did
 // not see (masked columns: `masked`); NaN when the report fails.
 double unseen_sqnr(const std::shared_ptr<const Model>& fm, const Graph& qg, float masked) {
@@ -103,13 +113,8 @@ double unseen_sqnr(const std::shared_ptr<const Model>& fm, const Graph& qg, floa
 TEST(MaskedSoftmaxCalibration, FullInt8KeepsTheUnmaskedScoresPrecise) {
   const Graph fg = masked_softmax();
   const std::shared_ptr<const Model> fm = testing_graphs::as_model(fg);
-  std::unique_ptr<quant::Calibrator> cal;
-  ASSERT_NO_FATAL_FAILURE(calibrate(fm, -10000.f, &cal));
-  quant::CalibrationOptions o;
-  o.full_int8 = true;
   Graph qg;
-  Status s = cal->quantize(o, &qg);
-  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_NO_FATAL_FAILURE(full_int8(fm, -10000.f, &qg));
   // The Softmax input: the top 32 of its range (observed max about 4), not [-10004, 4].
   const Node& sm = qg.nodes.back();
   ASSERT_EQ(sm.op, OpType::kSoftmax);
@@ -130,13 +135,8 @@ TEST(MaskedSoftmaxCalibration, FullInt8CutsTheMaskedBiasFeedingTheSoftmax) {
   for (bool bias_is_output : {false, true}) {
     const Graph fg = biased_masked_softmax(bias_is_output);
     const std::shared_ptr<const Model> fm = testing_graphs::as_model(fg);
-    std::unique_ptr<quant::Calibrator> cal;
-    ASSERT_NO_FATAL_FAILURE(calibrate(fm, -10000.f, &cal));
-    quant::CalibrationOptions o;
-    o.full_int8 = true;
     Graph qg;
-    Status s = cal->quantize(o, &qg);
-    ASSERT_TRUE(s.ok()) << s.message();
+    ASSERT_NO_FATAL_FAILURE(full_int8(fm, -10000.f, &qg));
     for (const Node& n : qg.nodes) {
       if (n.name != "bias_mask") continue;
       const Tensor& bm = qg.tensors[n.outputs[0]];
