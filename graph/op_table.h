@@ -60,6 +60,10 @@
 //                  input pixels weighted by Keys' cubic with `cubic_a` (-0.75 as PyTorch),
 //                  indices clamped to the input or, with `exclude_outside`, outside taps
 //                  weighted 0 and the rest renormalized (kernels/ref/ref.h).
+//  GatherElements  in: X (any dtype), I (S32/S64) of X's rank, I's dimensions at most X's
+//                  except on `axis`. Out: Y with I's shape and X's dtype and quantization,
+//                  Y[.., j, ..] = X[.., I[.., j, ..], ..] along `axis` (torch.gather); an index
+//                  in [-X.dim, 0) counts from the end, others are a run-time error.
 //  TopK            the `k` largest (`largest` 1) or smallest values along `axis` and their
 //                  indices, in that order (equal values: the lower index first; a NaN counts
 //                  as the largest). In: X (F32, S32, S64, or S8/U8: the stored bytes order as
@@ -235,6 +239,7 @@ enum OpFlag : uint32_t {
   X(LSTM, RecurrentOptions, lstm, recurrent, 0)                                                                  \
   X(GRU, RecurrentOptions, gru, recurrent, 0)                                                                    \
   X(ResizeCubic, ResizeOptions, resize_cubic, resize_linear, 0)                                                 \
-  X(TopK, TopKOptions, topk, topk, 0)
+  X(TopK, TopKOptions, topk, topk, 0)                                                                            \
+  X(GatherElements, AxisOptions, gather_elements, gather_elements, 0)
 
 }  // namespace edgeq

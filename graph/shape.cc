@@ -643,6 +643,22 @@ Status infer_recurrent(const NodeChecker& c, const Node& n, int32_t gates, std::
 Status infer_lstm(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) { return infer_recurrent(c, n, 4, outs); }
 Status infer_gru(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) { return infer_recurrent(c, n, 3, outs); }
 
+Status infer_gather_elements(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(2, 2, 1, 1));
+  const Tensor &x = c.in(0), &i = c.in(1), &y = c.out(0);
+  EDGEQ_RETURN_IF_ERROR(c.movable(x));
+  EDGEQ_RETURN_IF_ERROR(c.same_quant(x, y));
+  if (!is_index_type(i.dtype) || !i.quant.empty()) return c.fail("indices '" + i.name + "' must be s32 or s64");
+  if (x.shape.empty() || x.shape.size() > 6 || i.shape.size() != x.shape.size())
+    return c.fail("the input and the indices must have one rank, 1 to 6");
+  EDGEQ_RETURN_IF_ERROR(normalize_axis(c, n.attrs.axis, x.shape.size()));
+  for (size_t d = 0; d < x.shape.size(); ++d)
+    if (static_cast<int>(d) != n.attrs.axis && i.shape[d] > x.shape[d])
+      return c.fail("indices " + shape_string(i.shape) + " exceed the input " + shape_string(x.shape));
+  outs->push_back(i.shape);
+  return Status::Ok();
+}
+
 Status infer_topk(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 2, 2));
   const Tensor &x = c.in(0), &v = c.out(0), &i = c.out(1);

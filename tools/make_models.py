@@ -980,7 +980,12 @@ def op_models():
                     m.const("k3", np.array([3], np.int64))], ["low", "low_i"], axis=2, largest=0)
     ties = m.node("Cast", [m.node("Mul", [scores, m.const("two", np.float32(2))], ["s2"])], ["ints"], to=7)
     m.node("TopK", [ties, m.const("k4", np.array([4], np.int64))], ["tie", "tie_i"], axis=2)
-    for out in ("top", "low"):
+    # GatherElements (torch.gather): the scores at TopK's indices, and an image's rows at
+    # constant indices, some counted from the end.
+    m.node("GatherElements", [scores, "top_i"], ["gathered"], axis=2)
+    rows = np.array([[[[0, -1, 2, 5, -6], [1, 1, 0, -2, 3], [4, 3, -3, 0, 1]]] * 4], np.int64)
+    m.node("GatherElements", ["feat", m.const("rows", rows)], ["picked"], axis=2)
+    for out in ("top", "low", "gathered", "picked"):
         m.output(out)
     for out in ("top_i", "low_i", "tie_i"):
         m.node("Cast", [out], [out + "_f"], to=1)

@@ -769,6 +769,17 @@ Status Exporter::ExportNode(const Node& n) {
       for (size_t k = 0; k < outs.size(); ++k) EDGEQ_RETURN_IF_ERROR(Finish(n.outputs[k], outs[k], as_is));
       return Status::Ok();
     }
+    case OpType::kGatherElements: {  // on the input's own values, as TopK
+      std::string x, idx;
+      EDGEQ_RETURN_IF_ERROR(g_.tensors[n.inputs[0]].dtype == DType::kF32 ? Float(n.inputs[0], &x)
+                                                                          : Raw(n.inputs[0], &x));
+      EDGEQ_RETURN_IF_ERROR(Raw(n.inputs[1], &idx));
+      Post as_is;
+      as_is.quantize = false;
+      const std::string out = Target(y, as_is);
+      AttrInt(Add("GatherElements", {x, idx}, {out}), "axis", a.axis);
+      return Finish(y, out, as_is);
+    }
     case OpType::kMatMul:
       // Two activations: a float MatMul on the (dequantized) operands, quantized after
       // when the output is; a dynamically quantized product becomes the float one, as a

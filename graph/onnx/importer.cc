@@ -175,7 +175,8 @@ const onnx::NodeProto* Importer::IntegerMisuse(const std::string& value, int dep
     static const std::set<std::string> kTakesIntegers = {"Cast", "Shape", "Size", "Equal", "Less", "Greater",
                                                          "LessOrEqual", "GreaterOrEqual", "Where", "Expand",
                                                          "CumSum", "Add", "Sub", "Mul", "Max", "Min",
-                                                         "ReduceSum", "ReduceMax", "ReduceMin", "ArgMax", "TopK"};
+                                                         "ReduceSum", "ReduceMax", "ReduceMin", "ArgMax", "TopK",
+                                                         "GatherElements"};
     if (kTakesIntegers.count(u->op_type())) continue;
     if (u->op_type() == "Gather" && u->input_size() > 1 && u->input(1) == value &&
         u->input(0) != value)

@@ -1390,6 +1390,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"Gather", &Importer::LowerGather},
       {"Expand", &Importer::LowerExpand},
       {"Tile", &Importer::LowerTile},
+      {"GatherElements", &Importer::LowerGatherElements},
       {"LayerNormalization", &Importer::LowerLayerNorm},
       {"DynamicQuantizeLinear", &Importer::LowerDynamicQuantize},
       {"QuantizeLinear", &Importer::LowerQuantize},

@@ -245,6 +245,44 @@ Status Importer::ConcatCopies(const onnx::NodeProto& n, int32_t type, int32_t cu
   return Status::Ok();
 }
 
+// GatherElements (torch.gather): the IR op on ONNX-order operands; constant indices become
+// an int64 tensor. Indices are checked when the node runs.
+Status Importer::LowerGatherElements(const onnx::NodeProto& n) {
+  Value *x, *idx;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 1, &idx));
+  if (idx->type != TensorProto::INT64 && idx->type != TensorProto::INT32)
+    return Fail(n, StatusCode::kUnsupported, "indices must be int64 or int32");
+  int64_t axis;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "axis", 0, &axis));
+  const size_t r = x->shape.size();
+  if (r == 0 || r > 6 || idx->shape.size() != r)
+    return Fail(n, StatusCode::kUnsupported, "the input and the indices must have one rank, 1 to 6");
+  Status s = normalize_axis(axis, r, &axis);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  int32_t x_ir, i_ir, out;
+  if (x->kind == ValueKind::kTensor) {
+    EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, false, &x_ir));
+  } else {
+    EDGEQ_RETURN_IF_ERROR(MaterializeConst(n, *x, UniqueTensorName(n.output(0) + ".data"), &x_ir));
+    if (r == 4) plain_.insert(x_ir);
+  }
+  if (idx->kind == ValueKind::kTensor) {
+    EDGEQ_RETURN_IF_ERROR(AsLayout(n, idx, false, &i_ir));
+  } else {
+    EDGEQ_RETURN_IF_ERROR(MaterializeConst(n, *idx, UniqueTensorName(n.output(0) + ".indices"), &i_ir));
+    if (r == 4) plain_.insert(i_ir);
+  }
+  s = NewTensorLike(x_ir, n.output(0), true, idx->shape, &out);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (r == 4) plain_.insert(out);
+  Attrs a;
+  a.axis = static_cast<int32_t>(axis);
+  Emit(n, "", OpType::kGatherElements, {x_ir, i_ir}, {out}, a);
+  DefineTensor(n.output(0), x->type, idx->shape, out);
+  return Status::Ok();
+}
+
 // Tile (x.repeat(...)): per axis with a repeat count above 1, a Concat of that many copies
 // along it, as Expand's.
 Status Importer::LowerTile(const onnx::NodeProto& n) {

@@ -313,6 +313,12 @@ void resize_nearest(int32_t batch, int32_t in_h, int32_t in_w, int32_t channels,
 
 // ---------------------------------------------------------------- gather and cast (gather.cc)
 
+// GatherElements along `axis` (rank <= kMaxDims): out (the indices' shape) [.., j, ..] =
+// in [.., idx[.., j, ..], ..], elements of elem_size bytes; every index must be in
+// [-in_shape[axis], in_shape[axis]) (negative: from the end; checked beforehand).
+template <typename I>
+void gather_elements(int rank, const int32_t* in_shape, const int32_t* idx_shape, int axis, size_t elem_size,
+                     const void* in, const I* idx, void* out);
 // Position of the first index outside [-rows, rows), or `count` when all are inside.
 template <typename I>
 size_t first_index_out_of_range(size_t count, const I* idx, int64_t rows);

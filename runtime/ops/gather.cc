@@ -57,6 +57,40 @@ class Gather : public PreparedOp {
   std::string idx_name_, node_name_;
 };
 
+// GatherElements on the reference, its indices checked before each run (as Gather's).
+template <typename I>
+class GatherElements : public PreparedOp {
+ public:
+  GatherElements(const Graph& g, const Node& n) : n_(n) {
+    const Tensor &x = g.tensors[n.inputs[0]], &i = g.tensors[n.inputs[1]];
+    x_shape_ = x.shape;
+    i_shape_ = i.shape;
+    elem_ = dtype_size(x.dtype);
+    count_ = static_cast<size_t>(i.num_elements());
+    idx_name_ = i.name;
+  }
+  bool checks_inputs() const override { return true; }
+  Status check(const uint8_t* const* ptrs) const override {
+    const I* idx = reinterpret_cast<const I*>(ptrs[n_.inputs[1]]);
+    const int64_t dim = x_shape_[static_cast<size_t>(n_.attrs.axis)];
+    const size_t bad = ref::first_index_out_of_range(count_, idx, dim);
+    if (bad == count_) return Status::Ok();
+    return InvalidArgument("node '" + n_.name + "' (GatherElements): index " + std::to_string(idx[bad]) +
+                           " at position " + std::to_string(bad) + " of '" + idx_name_ + "' is outside [" +
+                           std::to_string(-dim) + ", " + std::to_string(dim) + ")");
+  }
+  void run(uint8_t* const* p) override {
+    ref::gather_elements<I>(static_cast<int>(x_shape_.size()), x_shape_.data(), i_shape_.data(), n_.attrs.axis, elem_,
+                            p[n_.inputs[0]], at<const I>(p, n_.inputs[1]), p[n_.outputs[0]]);
+  }
+
+ private:
+  const Node& n_;
+  std::vector<int32_t> x_shape_, i_shape_;
+  size_t elem_ = 1, count_ = 0;
+  std::string idx_name_;
+};
+
 template <typename From, typename To>
 class Cast : public PreparedOp {
  public:
@@ -108,6 +142,14 @@ void set_from_bool(const Graph& g, const Node& n, std::unique_ptr<PreparedOp>* o
 }
 
 }  // namespace
+
+Status prepare_gather_elements(const Graph& g, const Node& n, const OpContext&, std::unique_ptr<PreparedOp>* out) {
+  const Tensor& idx = g.tensors[n.inputs[1]];
+  if (idx.dtype == DType::kS32) *out = std::make_unique<GatherElements<int32_t>>(g, n);
+  else if (idx.dtype == DType::kS64) *out = std::make_unique<GatherElements<int64_t>>(g, n);
+  else return op_error(n, "indices '" + idx.name + "' have dtype " + dtype_name(idx.dtype));
+  return Status::Ok();
+}
 
 Status prepare_gather(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   const Tensor& idx = g.tensors[n.inputs[1]];
