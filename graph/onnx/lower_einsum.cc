@@ -110,6 +110,7 @@ Status Importer::LowerEinsum(const onnx::NodeProto& n) {
   // Synthetic nodes lowered as usual; their values live under the Einsum's output name.
   int counter = 0;
   const auto fresh = [&](const std::string& what) { return n.output(0) + ".einsum_" + what + std::to_string(counter++); };
+  // `perm`: a Transpose's; otherwise a ReduceSum gets keepdims 0.
   const auto lower = [&](const std::string& op, const std::vector<std::string>& ins, const std::string& output,
                          const Ints* perm) -> Status {
     onnx::NodeProto s;
@@ -122,6 +123,12 @@ Status Importer::LowerEinsum(const onnx::NodeProto& n) {
       a->set_name("perm");
       a->set_type(onnx::AttributeProto::INTS);
       for (int64_t p : *perm) a->add_ints(p);
+    }
+    if (op == "ReduceSum") {
+      auto* a = s.add_attribute();
+      a->set_name("keepdims");
+      a->set_type(onnx::AttributeProto::INT);
+      a->set_i(0);
     }
     live_.insert(output);
     const std::string name = node_name_;
@@ -140,16 +147,20 @@ Status Importer::LowerEinsum(const onnx::NodeProto& n) {
     *result = fresh("t");
     return lower("Transpose", {x}, *result, &perm);
   };
-  const auto reshape = [&](const std::string& x, const Shape& shape, std::string* result) -> Status {
+  // A 1-D int64 constant (a Reshape's shape, a ReduceSum's axes), named.
+  const auto int_const = [&](const Ints& v, const std::string& what) {
     Value c;
     c.kind = ValueKind::kConst;
     c.type = c.c.type = TensorProto::INT64;
-    c.c.dims = c.shape = {static_cast<int64_t>(shape.size())};
-    c.c.i = shape;
-    const std::string name = fresh("shape");
+    c.c.dims = c.shape = {static_cast<int64_t>(v.size())};
+    c.c.i = v;
+    const std::string name = fresh(what);
     values_[name] = c;
+    return name;
+  };
+  const auto reshape = [&](const std::string& x, const Shape& shape, std::string* result) -> Status {
     *result = fresh("r");
-    return lower("Reshape", {x, name}, *result, nullptr);
+    return lower("Reshape", {x, int_const(shape, "shape")}, *result, nullptr);
   };
   const auto dims_of = [&](const std::string& ls) {
     Shape s;
@@ -171,28 +182,9 @@ Status Importer::LowerEinsum(const onnx::NodeProto& n) {
       Ints axes;
       for (size_t d = 0; d < cur.size(); ++d)
         if (out.find(cur[d]) == std::string::npos) axes.push_back(static_cast<int64_t>(d));
-      Value c;
-      c.kind = ValueKind::kConst;
-      c.type = c.c.type = TensorProto::INT64;
-      c.c.dims = c.shape = {static_cast<int64_t>(axes.size())};
-      c.c.i = axes;
-      const std::string name = fresh("axes"), summed = fresh("sum");
-      values_[name] = c;
-      onnx::NodeProto s;
-      s.set_op_type("ReduceSum");
-      s.set_name(n.name());
-      s.add_input(x);
-      s.add_input(name);
-      s.add_output(summed);
-      auto* k = s.add_attribute();
-      k->set_name("keepdims");
-      k->set_type(onnx::AttributeProto::INT);
-      k->set_i(0);
-      live_.insert(summed);
       if (opset_ < 13) return Fail(n, StatusCode::kUnsupported, "einsum sums need opset 13 or later");
-      const std::string node = node_name_;
-      EDGEQ_RETURN_IF_ERROR(ProcessNode(s));
-      node_name_ = node;
+      const std::string summed = fresh("sum");
+      EDGEQ_RETURN_IF_ERROR(lower("ReduceSum", {x, int_const(axes, "axes")}, summed, nullptr));
       x = summed;
       cur = kept;
     }
