@@ -73,6 +73,8 @@ flatbuffers::Offset<void> build_options(flatbuffers::FlatBufferBuilder& b, const
     case fb::Options::LayerNormOptions: return fb::CreateLayerNormOptions(b, a.epsilon).Union();
     case fb::Options::TopKOptions:
       return fb::CreateTopKOptions(b, a.axis, a.k, static_cast<uint8_t>(a.largest)).Union();
+    case fb::Options::ScatterOptions:
+      return fb::CreateScatterOptions(b, a.axis, static_cast<uint8_t>(a.reduction)).Union();
     case fb::Options::RecurrentOptions:
       return fb::CreateRecurrentOptions(b, a.hidden_size, static_cast<uint8_t>(a.direction),
                                         static_cast<uint8_t>(a.linear_before_reset), a.clip)
@@ -142,6 +144,12 @@ Status read_options(const fb::Node* fn, Node* n) {
       break;
     case fb::Options::MatMulOptions: a.dynamic = fn->options_as_MatMulOptions()->dynamic(); break;
     case fb::Options::LayerNormOptions: a.epsilon = fn->options_as_LayerNormOptions()->epsilon(); break;
+    case fb::Options::ScatterOptions: {
+      auto* o = fn->options_as_ScatterOptions();
+      a.axis = o->axis();
+      a.reduction = o->reduction();
+      break;
+    }
     case fb::Options::TopKOptions: {
       auto* o = fn->options_as_TopKOptions();
       a.axis = o->axis();

@@ -146,6 +146,7 @@ struct Attrs {
   int32_t hidden_size = 0, direction = 0, linear_before_reset = 0;
   float clip = 0.f;
   int32_t k = 0, largest = 1;   // kTopK (with `axis`)
+  int32_t reduction = 0;        // kScatterElements, kScatterND: ref::ScatterReduction
   // kMatMul, set only by the runtime's view fold (runtime/view_fold.h), never read from
   // or written to a file: the operands' logical shapes, and ref::MatMulViews as three
   // groups (A, B, Y) of offset, row step, column step and kMaxDims batch steps, in

@@ -64,6 +64,16 @@
 //                  except on `axis`. Out: Y with I's shape and X's dtype and quantization,
 //                  Y[.., j, ..] = X[.., I[.., j, ..], ..] along `axis` (torch.gather); an index
 //                  in [-X.dim, 0) counts from the end, others are a run-time error.
+//  ScatterElements in: data X (any dtype), I (S32/S64) of X's rank, U with I's shape and X's
+//                  dtype and quantization, I's dimensions at most X's except on `axis`.
+//                  Out: Y like X, Y = X then Y[.., I[.., j, ..], ..] = U[.., j, ..] along
+//                  `axis` in U's order (torch.scatter), or combined by `reduction` (1 add,
+//                  2 mul, 3 max, 4 min: F32, S32 and S64 only). Indices as GatherElements'.
+//  ScatterND       in: data X, I (S32/S64) [..., q] (q <= X's rank), U [I's dims but the
+//                  last, X's dims from q on] of X's dtype and quantization. Out: Y = X, then
+//                  per index tuple t the slice Y[I[t]] = U[t] (or combined by `reduction`,
+//                  as ScatterElements), in order (torch's slice assignment, index_put_);
+//                  an entry in [-X.dim, 0) counts from the end, others are a run-time error.
 //  TopK            the `k` largest (`largest` 1) or smallest values along `axis` and their
 //                  indices, in that order (equal values: the lower index first; a NaN counts
 //                  as the largest). In: X (F32, S32, S64, or S8/U8: the stored bytes order as
@@ -240,6 +250,8 @@ enum OpFlag : uint32_t {
   X(GRU, RecurrentOptions, gru, recurrent, 0)                                                                    \
   X(ResizeCubic, ResizeOptions, resize_cubic, resize_linear, 0)                                                 \
   X(TopK, TopKOptions, topk, topk, 0)                                                                            \
-  X(GatherElements, AxisOptions, gather_elements, gather_elements, 0)
+  X(GatherElements, AxisOptions, gather_elements, gather_elements, 0)                                           \
+  X(ScatterElements, ScatterOptions, scatter_elements, scatter, 0)                                               \
+  X(ScatterND, ScatterOptions, scatter_nd, scatter, 0)
 
 }  // namespace edgeq

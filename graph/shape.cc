@@ -659,6 +659,49 @@ Status infer_gather_elements(const NodeChecker& c, const Node& n, std::vector<Sh
   return Status::Ok();
 }
 
+// ScatterElements / ScatterND: data and updates of one dtype and quantization; a reduction
+// only on float and integer tensors (ref::ScatterReduction).
+Status check_scatter(const NodeChecker& c, const Node& n) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(3, 3, 1, 1));
+  const Tensor &x = c.in(0), &i = c.in(1), &u = c.in(2), &y = c.out(0);
+  EDGEQ_RETURN_IF_ERROR(c.movable(x));
+  EDGEQ_RETURN_IF_ERROR(c.same_quant(x, u));
+  EDGEQ_RETURN_IF_ERROR(c.same_quant(x, y));
+  if (!is_index_type(i.dtype) || !i.quant.empty()) return c.fail("indices '" + i.name + "' must be s32 or s64");
+  if (x.shape.empty() || x.shape.size() > 6) return c.fail("the data must have rank 1 to 6");
+  if (n.attrs.reduction < 0 || n.attrs.reduction > 4)
+    return c.fail("reduction " + std::to_string(n.attrs.reduction) + " is not 0 to 4");
+  if (n.attrs.reduction != 0 && x.dtype != DType::kF32 && x.dtype != DType::kS32 && x.dtype != DType::kS64)
+    return c.fail("a reduction needs f32, s32 or s64 data, not " + std::string(dtype_name(x.dtype)));
+  return Status::Ok();
+}
+
+Status infer_scatter_elements(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(check_scatter(c, n));
+  const Tensor &x = c.in(0), &i = c.in(1), &u = c.in(2);
+  if (i.shape.size() != x.shape.size() || u.shape != i.shape)
+    return c.fail("the indices and the updates must have the data's rank and one shape");
+  EDGEQ_RETURN_IF_ERROR(normalize_axis(c, n.attrs.axis, x.shape.size()));
+  for (size_t d = 0; d < x.shape.size(); ++d)
+    if (static_cast<int>(d) != n.attrs.axis && i.shape[d] > x.shape[d])
+      return c.fail("indices " + shape_string(i.shape) + " exceed the data " + shape_string(x.shape));
+  outs->push_back(x.shape);
+  return Status::Ok();
+}
+
+Status infer_scatter_nd(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(check_scatter(c, n));
+  const Tensor &x = c.in(0), &i = c.in(1), &u = c.in(2);
+  if (i.shape.empty() || i.shape.back() < 1 || static_cast<size_t>(i.shape.back()) > x.shape.size())
+    return c.fail("the indices' last dimension must be 1 to the data's rank");
+  Shape want(i.shape.begin(), i.shape.end() - 1);
+  want.insert(want.end(), x.shape.begin() + i.shape.back(), x.shape.end());
+  if (u.shape != want)
+    return c.fail("updates " + shape_string(u.shape) + " must have the shape " + shape_string(want));
+  outs->push_back(x.shape);
+  return Status::Ok();
+}
+
 Status infer_topk(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 2, 2));
   const Tensor &x = c.in(0), &v = c.out(0), &i = c.out(1);

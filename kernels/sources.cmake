@@ -7,6 +7,7 @@ set(EDGEQ_KERNEL_SOURCES
   kernels/ref/pool.cc
   kernels/ref/data.cc
   kernels/ref/gather.cc
+  kernels/ref/scatter.cc
   kernels/ref/logical.cc
   kernels/ref/recurrent.cc
   kernels/ref/norm.cc

@@ -10,6 +10,7 @@
 // float); EDGEQ_WRITE_GATHER_MODEL=path writes it anew from gather_ids_graph().
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -69,6 +70,54 @@ TEST(RefGather, FirstIndexOutOfRange) {
   const std::vector<int32_t> v32 = {0, kI32Min};
   EXPECT_EQ(ref::first_index_out_of_range(v32.size(), v32.data(), 10), 1u);
   EXPECT_EQ(ref::first_index_out_of_range(0, v32.data(), 10), 0u);
+}
+
+TEST(RefScatter, ElementsAlongAnAxisWithEachReduction) {
+  // data 2 x 3, indices / updates 2 x 2 along axis 1; row 1 repeats column 2.
+  const std::vector<int32_t> shape = {2, 3}, ishape = {2, 2};
+  const std::vector<float> data = {1, 2, 3, 4, 5, 6}, upd = {10, 20, 30, 40};
+  const std::vector<int64_t> idx = {2, -3, 2, 2};  // -3: column 0
+  auto run = [&](ref::ScatterReduction r) {
+    std::vector<float> out(6, -1.f);
+    ref::scatter_elements(2, shape.data(), ishape.data(), 1, ref::ScatterType::kF32, r, sizeof(float), data.data(),
+                          idx.data(), upd.data(), out.data());
+    return out;
+  };
+  EXPECT_EQ(run(ref::ScatterReduction::kNone), (std::vector<float>{20, 2, 10, 4, 5, 40}));  // the last write wins
+  EXPECT_EQ(run(ref::ScatterReduction::kAdd), (std::vector<float>{21, 2, 13, 4, 5, 76}));
+  EXPECT_EQ(run(ref::ScatterReduction::kMul), (std::vector<float>{20, 2, 30, 4, 5, 7200}));
+  EXPECT_EQ(run(ref::ScatterReduction::kMax), (std::vector<float>{20, 2, 10, 4, 5, 40}));
+  EXPECT_EQ(run(ref::ScatterReduction::kMin), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  // Integers wrap instead of overflowing.
+  const std::vector<int32_t> d32 = {kI32Max, 0, 0, 0, 0, 0}, u32 = {1, 0, 0, 0};
+  const std::vector<int32_t> i32 = {0, 1, 1, 1};
+  std::vector<int32_t> o32(6);
+  ref::scatter_elements(2, shape.data(), ishape.data(), 1, ref::ScatterType::kS32, ref::ScatterReduction::kAdd, 4,
+                        d32.data(), i32.data(), u32.data(), o32.data());
+  EXPECT_EQ(o32[0], kI32Min);
+}
+
+TEST(RefScatter, NdSlicesAndTheirRangeCheck) {
+  // data 3 x 2 x 2; tuples of depth 1 write 2 x 2 slices, of depth 3 single elements.
+  const std::vector<int32_t> shape = {3, 2, 2};
+  std::vector<int8_t> data(12);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<int8_t>(i);
+  const std::vector<int64_t> rows = {2, -3};  // slices 2 and 0
+  const std::vector<int8_t> upd = {-1, -2, -3, -4, -5, -6, -7, -8};
+  std::vector<int8_t> out(12);
+  ref::scatter_nd(3, shape.data(), 2, 1, ref::ScatterType::kBytes, ref::ScatterReduction::kNone, 1, data.data(),
+                  rows.data(), upd.data(), out.data());
+  EXPECT_EQ(out, (std::vector<int8_t>{-5, -6, -7, -8, 4, 5, 6, 7, -1, -2, -3, -4}));
+  const std::vector<float> fdata(12, 1.f), fupd = {2.f, 3.f};
+  const std::vector<int32_t> cells = {1, 0, 1, 1, 0, 1};  // (1, 0, 1) twice: multiplied twice
+  std::vector<float> fout(12);
+  ref::scatter_nd(3, shape.data(), 2, 3, ref::ScatterType::kF32, ref::ScatterReduction::kMul, 4, fdata.data(),
+                  cells.data(), fupd.data(), fout.data());
+  EXPECT_EQ(fout[5], 6.f);
+  EXPECT_EQ(std::count(fout.begin(), fout.end(), 1.f), 11);
+  EXPECT_EQ(ref::first_tuple_out_of_range(2, 3, shape.data(), cells.data()), 6u);
+  const std::vector<int64_t> bad = {0, 1, 1, 2, -3, 0};  // entry 4 (-3) is outside [-2, 2)
+  EXPECT_EQ(ref::first_tuple_out_of_range(2, 3, shape.data(), bad.data()), 4u);
 }
 
 TEST(RefCast, FloatToIntegerTruncatesAndSaturates) {
@@ -258,6 +307,42 @@ TEST(GatherSession, OutOfRangeIdIsAnErrorNamingTheTensor) {
     const std::vector<int64_t> ids = some_ids(10, 10);
     ASSERT_TRUE(set_ids(*s, id_type, ids).ok());
     EXPECT_TRUE(s->run().ok());
+  }
+}
+
+TEST(ScatterSession, OutOfRangeIndexIsAnErrorNamingTheTensor) {
+  // y = ScatterND(x[4, 3], rows[2, 1], u[2, 3]): rows is a graph input.
+  for (OpType op : {OpType::kScatterND, OpType::kScatterElements}) {
+    Graph g;
+    g.producer = "test";
+    const bool nd = op == OpType::kScatterND;
+    const int32_t x = g.add_tensor(make_tensor("x", DType::kF32, {4, 3}));
+    const int32_t i = g.add_tensor(make_tensor("rows", DType::kS64, nd ? std::vector<int32_t>{2, 1} : std::vector<int32_t>{2, 3}));
+    const int32_t u = g.add_tensor(make_tensor("u", DType::kF32, {2, 3}));
+    const int32_t y = g.add_tensor(make_tensor("y", DType::kF32, {4, 3}));
+    Node node = make_node("put", op, {x, i, u}, {y});
+    node.attrs.axis = 0;
+    g.nodes.push_back(node);
+    g.inputs = {x, i, u};
+    g.outputs = {y};
+    auto s = session(load(g), 2);
+    ASSERT_TRUE(s);
+    const std::vector<float> xv(12, 0.f), uv = {1, 2, 3, 4, 5, 6};
+    ASSERT_TRUE(s->set_input_raw(0, xv.data(), xv.size() * 4).ok());
+    ASSERT_TRUE(s->set_input_raw(2, uv.data(), uv.size() * 4).ok());
+    std::vector<int64_t> rows = nd ? std::vector<int64_t>{3, -4} : std::vector<int64_t>{3, 3, 3, -4, -4, -4};
+    ASSERT_TRUE(s->set_input_raw(1, rows.data(), rows.size() * 8).ok());
+    ASSERT_TRUE(s->run().ok());
+    std::vector<float> out(12);
+    ASSERT_TRUE(s->get_output_raw(0, out.data(), out.size() * 4).ok());
+    EXPECT_EQ(out, (std::vector<float>{4, 5, 6, 0, 0, 0, 0, 0, 0, 1, 2, 3}));
+    rows[1] = 4;
+    ASSERT_TRUE(s->set_input_raw(1, rows.data(), rows.size() * 8).ok());
+    const Status st = s->run();
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(st.message().find("'rows'"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("put"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("[-4, 4)"), std::string::npos) << st.message();
   }
 }
 

@@ -158,6 +158,13 @@ Graph every_options_net() {
   topk.attrs.k = 2;
   g.nodes.push_back(topk);
 
+  // A ScatterElements (ScatterOptions) adding the top values back at their indices.
+  const int32_t boosted = g.add_tensor(make_tensor("boosted", f, {1, 5}));
+  Node scatter = make_node("scatter", OpType::kScatterElements, {probs, top_i, top}, {boosted});
+  scatter.attrs.axis = 1;
+  scatter.attrs.reduction = 1;
+  g.nodes.push_back(scatter);
+
   g.inputs = {x};
   g.outputs = {mixed, gh};
   return g;

@@ -1076,6 +1076,62 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # Slice assignment as PyTorch exports it (ScatterND, no reduction): YOLOv5's in-place
+    # head on a 5-D tensor, constant and negative indices; torch.scatter at constant indices
+    # on an image after a Conv (ScatterElements); Gather at non-consecutive constant
+    # indices: a BGR -> RGB swap before a Conv, and a 2-D index tensor with a repeated
+    # index. Float inputs only, so that the export round trip covers it too.
+    m = OpModel("scatter_assign")
+    head = m.node("Sigmoid", [m.input("head", [1, 3, 4, 4, 9])], ["head_s"])
+    xy = m.node("Sub", [m.node("Mul", [head, m.const("two", np.float32(2))], ["h2"]),
+                        m.const("half", np.float32(0.5))], ["xy"])
+    picks = np.array([[0, 2], [0, -3]], np.int64)  # anchors 2 and 0 of image 0
+    upd = m.node("Gather", [xy, m.const("anchors", np.array([2, 0], np.int64))], ["xy_a"], axis=1)
+    m.node("ScatterND", [head, m.const("picks", picks),
+                         m.node("Squeeze", [upd, m.const("ax0", np.array([0], np.int64))], ["xy_s"])], ["head_out"])
+    feat = m.node("Conv", [m.input("img", [1, 2, 5, 6]), m.weight("cw", [4, 2, 1, 1])], ["feat"])
+    spots = np.array([[[[0, 1, 4, -5, 2, 3], [3, 0, 1, 2, -1, 4]]] * 4], np.int64)
+    m.node("ScatterElements", [feat, m.const("spots", spots), m.weight("marks", [1, 4, 2, 6])], ["marked"], axis=2)
+    rgb = m.node("Gather", [m.input("bgr", [1, 3, 5, 4]), m.const("swap", np.array([2, 1, 0], np.int64))], ["rgb"],
+                 axis=1)
+    m.node("Conv", [rgb, m.weight("rgb_w", [4, 3, 3, 3])], ["rgb_conv"], pads=[1, 1, 1, 1])
+    m.node("Gather", [feat, m.const("cols", np.array([[0, 0], [5, 2]], np.int64))], ["cols_out"], axis=3)
+    for out in ("head_out", "marked", "rgb_conv", "cols_out"):
+        m.output(out)
+    models.append(m)
+
+    # Scatter with every reduction (opset 18): torch.scatter_add / scatter_reduce
+    # (ScatterElements) and index_put_ with accumulate (ScatterND); constant and run-time
+    # indices, int64 and (ScatterElements) int32, negative ones, repeated ones under a
+    # reduction, on an image after a Conv (in edgeq's NHWC and transposed) and on int64
+    # counts.
+    m = OpModel("scatter", opset=18)
+    feat = m.node("Conv", [m.input("img", [1, 2, 5, 6]), m.weight("cw", [4, 2, 1, 1])], ["feat"])
+    chans = np.array([[0, 1], [0, 3], [0, 1], [0, -1]], np.int64)  # channel 1 twice: the updates add up
+    m.node("ScatterND", [feat, m.const("chans", chans), m.weight("chan_upd", [4, 5, 6])], ["feat_add"],
+           reduction="add")
+    m.node("Transpose", [feat], ["feat_t"], perm=[0, 2, 3, 1])
+    cells = np.array([[0, 1, 2, 3], [0, -1, 0, 0], [0, 1, 2, 3]], np.int64)
+    m.node("ScatterND", ["feat_t", m.const("cells", cells), m.weight("cell_upd", [3], low=1.0)], ["feat_mul"],
+           reduction="mul")
+    table = m.input("table", [5, 7])
+    perm = np.array([[3, 0, 6, 1, 5, 2, 4], [6, 5, 4, 3, 2, 1, 0], [0, 1, 2, 3, 4, 5, 6]], np.int64)
+    m.node("ScatterElements", [table, m.input("perm", [3, 7], array=perm), m.input("src", [3, 7])], ["scattered"],
+           axis=1)
+    spots = np.array([[[[0, 1, 1, -5, 2, 0], [0, 3, 1, 0, 2, 4]]] * 4], np.int32)  # rows, some repeated
+    m.node("ScatterElements", [feat, m.const("spots", spots), m.weight("hi", [1, 4, 2, 6])], ["feat_max"],
+           axis=-2, reduction="max")
+    m.node("ScatterElements", [feat, m.const("spots2", spots), m.weight("lo", [1, 4, 2, 6])], ["feat_min"],
+           axis=2, reduction="min")
+    ids = np.array([[1, 4, 4, 0, 2], [3, 3, 3, 3, 0]], np.int64)
+    counts = m.node("ScatterElements", [m.const("zeros", np.zeros((2, 5), np.int64)), m.input("ids", [2, 5], array=ids),
+                                        m.const("ones", np.ones((2, 5), np.int64))], ["counts"], axis=1,
+                    reduction="add")
+    m.node("Cast", [counts], ["counts_f"], to=TensorProto.FLOAT)
+    for out in ("feat_add", "feat_mul", "scattered", "feat_max", "feat_min", "counts_f"):
+        m.output(out)
+    models.append(m)
+
     m = OpModel("batchnorm")
     m.node("BatchNormalization",
            [m.input("x", [1, 8, 5, 5]), m.weight("scale", [8], low=0.5), m.weight("bias", [8]),

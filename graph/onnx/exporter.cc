@@ -49,6 +49,10 @@ int32_t onnx_type(DType t) {
       return TensorProto::UINT8;
     case DType::kS32:
       return TensorProto::INT32;
+    case DType::kS64:
+      return TensorProto::INT64;
+    case DType::kBool:
+      return TensorProto::BOOL;
     default:
       return TensorProto::FLOAT;
   }
@@ -778,6 +782,22 @@ Status Exporter::ExportNode(const Node& n) {
       as_is.quantize = false;
       const std::string out = Target(y, as_is);
       AttrInt(Add("GatherElements", {x, idx}, {out}), "axis", a.axis);
+      return Finish(y, out, as_is);
+    }
+    case OpType::kScatterElements:
+    case OpType::kScatterND: {  // on the stored values: data and updates share parameters
+      if (a.reduction != 0)
+        return Fail(n, "a reduction has no ONNX form at opset " + std::to_string(kExportOpset) + " (from opset 16)");
+      std::string x, idx, upd;
+      const bool f32 = g_.tensors[n.inputs[0]].dtype == DType::kF32;
+      EDGEQ_RETURN_IF_ERROR(f32 ? Float(n.inputs[0], &x) : Raw(n.inputs[0], &x));
+      EDGEQ_RETURN_IF_ERROR(Raw(n.inputs[1], &idx));
+      EDGEQ_RETURN_IF_ERROR(f32 ? Float(n.inputs[2], &upd) : Raw(n.inputs[2], &upd));
+      Post as_is;
+      as_is.quantize = false;
+      const std::string out = Target(y, as_is);
+      onnx::NodeProto* e = Add(n.op == OpType::kScatterND ? "ScatterND" : "ScatterElements", {x, idx, upd}, {out});
+      if (n.op == OpType::kScatterElements) AttrInt(e, "axis", a.axis);
       return Finish(y, out, as_is);
     }
     case OpType::kMatMul:

@@ -176,7 +176,8 @@ const onnx::NodeProto* Importer::IntegerMisuse(const std::string& value, int dep
                                                          "LessOrEqual", "GreaterOrEqual", "Where", "Expand",
                                                          "CumSum", "Add", "Sub", "Mul", "Max", "Min",
                                                          "ReduceSum", "ReduceMax", "ReduceMin", "ArgMax", "TopK",
-                                                         "GatherElements"};
+                                                         "GatherElements", "ScatterElements", "Scatter",
+                                                         "ScatterND"};
     if (kTakesIntegers.count(u->op_type())) continue;
     if (u->op_type() == "Gather" && u->input_size() > 1 && u->input(1) == value &&
         u->input(0) != value)

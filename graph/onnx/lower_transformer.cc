@@ -103,25 +103,49 @@ Status Importer::LowerGather(const onnx::NodeProto& n) {
       if (v < -dim || v >= dim) return Fail(n, StatusCode::kInvalidModel, "index out of range");
       if (v < 0) v += dim;
     }
-    for (size_t k = 1; k < ids.size(); ++k)
-      if (ids[k] != ids[0] + static_cast<int64_t>(k))
-        return Fail(n, StatusCode::kUnsupported,
-                    "gathering a runtime tensor at non-consecutive constant indices");
+    // Runs of consecutive indices: one Slice each, joined by a Concat along the axis when
+    // there are several (x[:, [2, 1, 0]], a BGR -> RGB swap; repeated indices too).
+    std::vector<std::pair<int64_t, int64_t>> runs;  // (first index, length)
+    for (int64_t v : ids) {
+      if (!runs.empty() && v == runs.back().first + runs.back().second) {
+        ++runs.back().second;
+      } else {
+        runs.emplace_back(v, 1);
+      }
+    }
     int32_t x_ir, sliced;
     EDGEQ_RETURN_IF_ERROR(AsLayout(n, data, false, &x_ir));
     Shape slice_shape = data->shape;
     slice_shape[axis] = static_cast<int64_t>(ids.size());
-    Attrs a;
-    for (size_t d = 0; d < r; ++d) {
-      a.starts.push_back(static_cast<int32_t>(static_cast<int64_t>(d) == axis ? ids[0] : 0));
-      a.steps.push_back(1);
-    }
     const bool drop_axis = idx->shape.size() == 0;
-    s = NewTensorLike(x_ir, drop_axis ? n.output(0) + ".slice" : n.output(0), !drop_axis,
-                      slice_shape, &sliced);
-    if (!s.ok()) return Fail(n, s.code(), s.message());
-    if (r == 4) plain_.insert(sliced);
-    Emit(n, "", OpType::kSlice, {x_ir}, {sliced}, a);
+    const std::string name = drop_axis ? n.output(0) + ".slice" : n.output(0);
+    std::vector<int32_t> parts;
+    for (size_t k = 0; k < runs.size(); ++k) {
+      Attrs a;
+      for (size_t d = 0; d < r; ++d) {
+        a.starts.push_back(static_cast<int32_t>(static_cast<int64_t>(d) == axis ? runs[k].first : 0));
+        a.steps.push_back(1);
+      }
+      Shape part_shape = data->shape;
+      part_shape[axis] = runs[k].second;
+      int32_t part;
+      const bool last = runs.size() == 1;
+      s = NewTensorLike(x_ir, last ? name : n.output(0) + ".run" + std::to_string(k), last && !drop_axis, part_shape,
+                        &part);
+      if (!s.ok()) return Fail(n, s.code(), s.message());
+      if (r == 4) plain_.insert(part);
+      Emit(n, "", OpType::kSlice, {x_ir}, {part}, a);
+      parts.push_back(part);
+    }
+    sliced = parts[0];
+    if (parts.size() > 1) {
+      s = NewTensorLike(x_ir, name, !drop_axis, slice_shape, &sliced);
+      if (!s.ok()) return Fail(n, s.code(), s.message());
+      if (r == 4) plain_.insert(sliced);
+      Attrs a;
+      a.axis = static_cast<int32_t>(axis);
+      Emit(n, "", OpType::kConcat, parts, {sliced}, a);
+    }
     // ONNX: the result has the index tensor's shape in place of the axis.
     Shape out_shape(data->shape.begin(), data->shape.begin() + axis);
     out_shape.insert(out_shape.end(), idx->shape.begin(), idx->shape.end());
@@ -280,6 +304,60 @@ Status Importer::LowerGatherElements(const onnx::NodeProto& n) {
   a.axis = static_cast<int32_t>(axis);
   Emit(n, "", OpType::kGatherElements, {x_ir, i_ir}, {out}, a);
   DefineTensor(n.output(0), x->type, idx->shape, out);
+  return Status::Ok();
+}
+
+// ScatterElements (torch.scatter, scatter_add, scatter_reduce) and ScatterND (slice
+// assignment, index_put_): the IR ops on ONNX-order operands, constants materialized; the
+// indices are checked when the node runs. Data and updates meet in one dtype (and, when
+// quantized, one quantization: a different one is refused by the shape rule).
+Status Importer::LowerScatter(const onnx::NodeProto& n) {
+  const bool nd = n.op_type() == "ScatterND";
+  Value *x, *idx, *upd;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 1, &idx));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 2, &upd));
+  if (idx->type != TensorProto::INT64 && idx->type != TensorProto::INT32)
+    return Fail(n, StatusCode::kUnsupported, "indices must be int64 or int32");
+  if (upd->type != x->type) return Fail(n, StatusCode::kInvalidModel, "the updates' element type is not the data's");
+  std::string reduction = "none";
+  EDGEQ_RETURN_IF_ERROR(attr_string(n, "reduction", "none", &reduction));
+  static const char* const kReductions[] = {"none", "add", "mul", "max", "min"};
+  int32_t red = -1;
+  for (int32_t k = 0; k < 5; ++k)
+    if (reduction == kReductions[k]) red = k;
+  if (red < 0) return Fail(n, StatusCode::kUnsupported, "reduction '" + reduction + "' is not none, add, mul, max or min");
+  const size_t r = x->shape.size();
+  if (r == 0 || r > 6) return Fail(n, StatusCode::kUnsupported, "the data must have rank 1 to 6");
+  int64_t axis = 0;
+  if (!nd) {
+    EDGEQ_RETURN_IF_ERROR(attr_int(n, "axis", 0, &axis));
+    if (idx->shape.size() != r) return Fail(n, StatusCode::kInvalidModel, "the indices must have the data's rank");
+    Status s = normalize_axis(axis, r, &axis);
+    if (!s.ok()) return Fail(n, s.code(), s.message());
+  }
+  const std::string base = n.output(0);
+  int32_t ir[3];
+  Value* const vals[3] = {x, idx, upd};
+  const char* const suffix[3] = {".data", ".indices", ".updates"};
+  for (int k = 0; k < 3; ++k) {
+    Value* v = vals[k];
+    if (v->kind == ValueKind::kTensor) {
+      EDGEQ_RETURN_IF_ERROR(AsLayout(n, v, false, &ir[k]));
+    } else {
+      EDGEQ_RETURN_IF_ERROR(MaterializeConst(n, *v, UniqueTensorName(base + suffix[k]), &ir[k]));
+      if (v->shape.size() == 4) plain_.insert(ir[k]);
+    }
+  }
+  int32_t out;
+  Status s = NewTensorLike(ir[0], base, true, x->shape, &out);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (r == 4) plain_.insert(out);
+  Attrs a;
+  a.axis = static_cast<int32_t>(axis);
+  a.reduction = red;
+  Emit(n, "", nd ? OpType::kScatterND : OpType::kScatterElements, {ir[0], ir[1], ir[2]}, {out}, a);
+  DefineTensor(base, x->type, x->shape, out);
   return Status::Ok();
 }
 

@@ -319,6 +319,29 @@ void resize_nearest(int32_t batch, int32_t in_h, int32_t in_w, int32_t channels,
 template <typename I>
 void gather_elements(int rank, const int32_t* in_shape, const int32_t* idx_shape, int axis, size_t elem_size,
                      const void* in, const I* idx, void* out);
+// ScatterElements / ScatterND (scatter.cc): out = data, then each update written at its
+// index, or combined with the value there by the reduction (ONNX's `reduction`: add and
+// mul wrap on integers; max / min as std::max / std::min), in the updates' order (a
+// repeated index: the last write wins without a reduction). kBytes: any element type,
+// no reduction (8-bit tensors of one quantization, bool). out may be data.
+enum class ScatterReduction : uint8_t { kNone = 0, kAdd = 1, kMul = 2, kMax = 3, kMin = 4 };
+enum class ScatterType : uint8_t { kBytes, kF32, kS32, kS64 };
+// ScatterElements along `axis`: updates and indices have idx_shape (rank <= kMaxDims, at
+// most `shape` on every axis but `axis`); out[.., idx[.., j, ..], ..] (op)= updates[.., j, ..].
+// Indices in [-shape[axis], shape[axis]) (negative: from the end).
+template <typename I>
+void scatter_elements(int rank, const int32_t* shape, const int32_t* idx_shape, int axis, ScatterType type,
+                      ScatterReduction r, size_t elem_size, const void* data, const I* idx, const void* updates,
+                      void* out);
+// ScatterND: `tuples` index tuples of `depth` entries (idx: [tuples, depth], depth <= rank),
+// each addressing a slice of data's last rank - depth axes; updates: [tuples, slice].
+// Entry d in [-shape[d], shape[d]).
+template <typename I>
+void scatter_nd(int rank, const int32_t* shape, size_t tuples, int depth, ScatterType type, ScatterReduction r,
+                size_t elem_size, const void* data, const I* idx, const void* updates, void* out);
+// Position (in idx) of the first ScatterND index entry out of range, or tuples * depth.
+template <typename I>
+size_t first_tuple_out_of_range(size_t tuples, int depth, const int32_t* shape, const I* idx);
 // Position of the first index outside [-rows, rows), or `count` when all are inside.
 template <typename I>
 size_t first_index_out_of_range(size_t count, const I* idx, int64_t rows);

@@ -57,11 +57,12 @@ class Gather : public PreparedOp {
   std::string idx_name_, node_name_;
 };
 
-// GatherElements on the reference, its indices checked before each run (as Gather's).
+// The element-indexed ops on the reference (GatherElements, ScatterElements, ScatterND):
+// input 0's shape, input 1 the indices, checked before each run (as Gather's).
 template <typename I>
-class GatherElements : public PreparedOp {
+class ElementIndexed : public PreparedOp {
  public:
-  GatherElements(const Graph& g, const Node& n) : n_(n) {
+  ElementIndexed(const Graph& g, const Node& n) : n_(n) {
     const Tensor &x = g.tensors[n.inputs[0]], &i = g.tensors[n.inputs[1]];
     x_shape_ = x.shape;
     i_shape_ = i.shape;
@@ -70,25 +71,81 @@ class GatherElements : public PreparedOp {
     idx_name_ = i.name;
   }
   bool checks_inputs() const override { return true; }
-  Status check(const uint8_t* const* ptrs) const override {
-    const I* idx = reinterpret_cast<const I*>(ptrs[n_.inputs[1]]);
-    const int64_t dim = x_shape_[static_cast<size_t>(n_.attrs.axis)];
-    const size_t bad = ref::first_index_out_of_range(count_, idx, dim);
+
+ protected:
+  const I* indices(const uint8_t* const* ptrs) const { return reinterpret_cast<const I*>(ptrs[n_.inputs[1]]); }
+  // Ok when bad == count_, else the error naming index `bad` and its range [-dim, dim).
+  Status index_status(const I* idx, size_t bad, int64_t dim) const {
     if (bad == count_) return Status::Ok();
-    return InvalidArgument("node '" + n_.name + "' (GatherElements): index " + std::to_string(idx[bad]) +
+    return InvalidArgument("node '" + n_.name + "' (" + op_name(n_.op) + "): index " + std::to_string(idx[bad]) +
                            " at position " + std::to_string(bad) + " of '" + idx_name_ + "' is outside [" +
                            std::to_string(-dim) + ", " + std::to_string(dim) + ")");
   }
-  void run(uint8_t* const* p) override {
-    ref::gather_elements<I>(static_cast<int>(x_shape_.size()), x_shape_.data(), i_shape_.data(), n_.attrs.axis, elem_,
-                            p[n_.inputs[0]], at<const I>(p, n_.inputs[1]), p[n_.outputs[0]]);
-  }
 
- private:
   const Node& n_;
   std::vector<int32_t> x_shape_, i_shape_;
   size_t elem_ = 1, count_ = 0;
   std::string idx_name_;
+};
+
+template <typename I>
+class GatherElements : public ElementIndexed<I> {
+ public:
+  using ElementIndexed<I>::ElementIndexed;
+  Status check(const uint8_t* const* ptrs) const override {
+    const I* idx = this->indices(ptrs);
+    const int64_t dim = this->x_shape_[static_cast<size_t>(this->n_.attrs.axis)];
+    return this->index_status(idx, ref::first_index_out_of_range(this->count_, idx, dim), dim);
+  }
+  void run(uint8_t* const* p) override {
+    const Node& n = this->n_;
+    ref::gather_elements<I>(static_cast<int>(this->x_shape_.size()), this->x_shape_.data(), this->i_shape_.data(),
+                            n.attrs.axis, this->elem_, p[n.inputs[0]], at<const I>(p, n.inputs[1]), p[n.outputs[0]]);
+  }
+};
+
+// ScatterElements and ScatterND (input 2: the updates).
+template <typename I>
+class Scatter : public ElementIndexed<I> {
+ public:
+  Scatter(const Graph& g, const Node& n) : ElementIndexed<I>(g, n) {
+    const Tensor& x = g.tensors[n.inputs[0]];
+    if (n.attrs.reduction != 0) {
+      type_ = x.dtype == DType::kF32 ? ref::ScatterType::kF32
+              : x.dtype == DType::kS32 ? ref::ScatterType::kS32
+                                       : ref::ScatterType::kS64;
+    }
+    nd_ = n.op == OpType::kScatterND;
+    if (nd_) depth_ = g.tensors[n.inputs[1]].shape.back();
+  }
+  Status check(const uint8_t* const* ptrs) const override {
+    const I* idx = this->indices(ptrs);
+    const std::vector<int32_t>& shape = this->x_shape_;
+    if (!nd_) {
+      const int64_t dim = shape[static_cast<size_t>(this->n_.attrs.axis)];
+      return this->index_status(idx, ref::first_index_out_of_range(this->count_, idx, dim), dim);
+    }
+    const size_t bad = ref::first_tuple_out_of_range(tuples(), depth_, shape.data(), idx);
+    return this->index_status(idx, bad, bad == this->count_ ? 0 : shape[bad % static_cast<size_t>(depth_)]);
+  }
+  void run(uint8_t* const* p) override {
+    const Node& n = this->n_;
+    const auto r = static_cast<ref::ScatterReduction>(n.attrs.reduction);
+    const int rank = static_cast<int>(this->x_shape_.size());
+    if (nd_) {
+      ref::scatter_nd<I>(rank, this->x_shape_.data(), tuples(), depth_, type_, r, this->elem_, p[n.inputs[0]],
+                         at<const I>(p, n.inputs[1]), p[n.inputs[2]], p[n.outputs[0]]);
+    } else {
+      ref::scatter_elements<I>(rank, this->x_shape_.data(), this->i_shape_.data(), n.attrs.axis, type_, r, this->elem_,
+                               p[n.inputs[0]], at<const I>(p, n.inputs[1]), p[n.inputs[2]], p[n.outputs[0]]);
+    }
+  }
+
+ private:
+  size_t tuples() const { return this->count_ / static_cast<size_t>(depth_); }
+  int depth_ = 0;
+  bool nd_ = false;
+  ref::ScatterType type_ = ref::ScatterType::kBytes;
 };
 
 template <typename From, typename To>
@@ -147,6 +204,14 @@ Status prepare_gather_elements(const Graph& g, const Node& n, const OpContext&, 
   const Tensor& idx = g.tensors[n.inputs[1]];
   if (idx.dtype == DType::kS32) *out = std::make_unique<GatherElements<int32_t>>(g, n);
   else if (idx.dtype == DType::kS64) *out = std::make_unique<GatherElements<int64_t>>(g, n);
+  else return op_error(n, "indices '" + idx.name + "' have dtype " + dtype_name(idx.dtype));
+  return Status::Ok();
+}
+
+Status prepare_scatter(const Graph& g, const Node& n, const OpContext&, std::unique_ptr<PreparedOp>* out) {
+  const Tensor& idx = g.tensors[n.inputs[1]];
+  if (idx.dtype == DType::kS32) *out = std::make_unique<Scatter<int32_t>>(g, n);
+  else if (idx.dtype == DType::kS64) *out = std::make_unique<Scatter<int64_t>>(g, n);
   else return op_error(n, "indices '" + idx.name + "' have dtype " + dtype_name(idx.dtype));
   return Status::Ok();
 }
