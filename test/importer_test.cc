@@ -405,7 +405,7 @@ TEST(ImporterTest, ResizeNearestModes) {
   EXPECT_NE(s.message().find("tf_crop_and_resize"), std::string::npos) << s.message();
 }
 
-TEST(ImporterTest, MaxPoolCeilModeAndAvgPoolRejection) {
+TEST(ImporterTest, MaxPoolAndAvgPoolCeilMode) {
   auto build = [](const std::string& op, Graph* g, bool padded_include = false) {
     ModelBuilder b;
     b.input("x", {1, 1, 6, 6});
@@ -431,10 +431,18 @@ TEST(ImporterTest, MaxPoolCeilModeAndAvgPoolRejection) {
   const Node* ap = find_op(g, OpType::kAvgPool2D);
   EXPECT_EQ(ap->attrs.pad_bottom, 1);
   EXPECT_FALSE(ap->attrs.count_include_pad);
-  // ... which declared pads counted in the divisor would contradict.
-  Status s = build("AveragePool", &g, true);
-  EXPECT_EQ(s.code(), StatusCode::kUnsupported);
-  EXPECT_NE(s.message().find("'pool' (AveragePool)"), std::string::npos) << s.message();
+  // ... and declared pads counted in the divisor become an explicit zero Pad, the pool
+  // counting the taps of the padded input only (not the last window's overhang).
+  ASSERT_TRUE(build("AveragePool", &g, true).ok());
+  const Node* pad = find_op(g, OpType::kPad);
+  ASSERT_NE(pad, nullptr);
+  EXPECT_EQ(pad->attrs.pads, (std::vector<int32_t>{0, 1, 1, 0, 0, 1, 1, 0}));
+  ap = find_op(g, OpType::kAvgPool2D);
+  EXPECT_EQ(ap->inputs[0], pad->outputs[0]);
+  EXPECT_EQ(ap->attrs.pad_top, 0);
+  EXPECT_EQ(ap->attrs.pad_bottom, 1);
+  EXPECT_FALSE(ap->attrs.count_include_pad);
+  EXPECT_EQ(tensor(g, ap->outputs[0]).shape, (std::vector<int32_t>{1, 4, 4, 1}));
 }
 
 // ------------------------------------------------------------------ quantized graphs

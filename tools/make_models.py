@@ -1132,6 +1132,24 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # AveragePool with ceil_mode, count_include_pad and padding together (PyTorch's
+    # AvgPool2d(3, 2, padding=1, ceil_mode=True)): the last windows' divisor counts the
+    # padding but not their overhang past it. Odd and even sizes, unequal pads.
+    m = OpModel("avgpool_ceil_include_pad")
+    x = m.input("x", [1, 3, 7, 8])
+    m.node("AveragePool", [x], ["a"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1,
+           count_include_pad=1)
+    m.node("AveragePool", [x], ["b"], kernel_shape=[2, 3], strides=[2, 2], pads=[1, 0, 0, 1], ceil_mode=1,
+           count_include_pad=1)
+    m.node("AveragePool", [m.node("Conv", [x, m.weight("cw", [4, 3, 1, 1])], ["c"])], ["d"], kernel_shape=[3, 3],
+           strides=[3, 3], pads=[1, 1, 1, 1], ceil_mode=1, count_include_pad=1)
+    # A ceil_mode window that would start in the end padding is left out (W: 8 + 2 pads,
+    # stride 3), in average and max pooling.
+    m.node("MaxPool", ["c"], ["e"], kernel_shape=[3, 3], strides=[3, 3], pads=[1, 1, 1, 1], ceil_mode=1)
+    for out in ("a", "b", "d", "e"):
+        m.output(out)
+    models.append(m)
+
     m = OpModel("batchnorm")
     m.node("BatchNormalization",
            [m.input("x", [1, 8, 5, 5]), m.weight("scale", [8], low=0.5), m.weight("bias", [8]),

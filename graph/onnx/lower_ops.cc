@@ -93,6 +93,8 @@ Status pool_dims(int64_t in, int64_t k, int64_t s, int64_t d, int64_t* pb, int64
   const int64_t span = in + *pb + *pe - eff;
   if (span < 0) return InvalidModel("kernel larger than the padded input");
   *out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+  // A ceil_mode window that would start in the end padding is left out (ONNX, PyTorch).
+  if (ceil_mode && (*out - 1) * s >= in + *pb) --*out;
   return Status::Ok();
 }
 
@@ -1181,27 +1183,39 @@ Status Importer::LowerPool(const onnx::NodeProto& n) {
     s = pool_dims(W, kernel[1], strides[1], dilations[1], &pf[1], &pf[3], auto_pad, false,
                   &ow_floor);
   if (!s.ok()) return Fail(n, s.code(), s.message());
+  // ceil_mode with count_include_pad and declared padding: the divisor counts the
+  // declared padding but not the last windows' overhang past it (PyTorch, ONNX Runtime).
+  // The padding becomes an explicit zero Pad (real 0: the zero point when quantized) and
+  // the pool counts the taps inside the padded input only.
+  bool explicit_pad = false;
   if (oh != oh_floor || ow != ow_floor) {
     // ceil_mode adds a last window that runs past the end padding. For max pooling
-    // that is the same as more end padding (padding never wins), as long as the window
-    // starts inside the input or its begin padding. For average pooling it is too when
+    // that is the same as more end padding (padding never wins): the window starts
+    // inside the input or its begin padding (pool_dims leaves out one that would not). For average pooling it is too when
     // the divisor counts the in-image taps only: count_include_pad 0, or 1 without
     // declared pads (the window is then clipped to the input, as PyTorch and ONNX
     // Runtime divide; ResNet-D's AvgPool2d(2, 2, ceil_mode=True)).
     if (!is_max) {
-      if (include_pad && (pf[0] || pf[1] || pf[2] || pf[3]))
-        return Fail(n, StatusCode::kUnsupported,
-                    "ceil_mode=1 with count_include_pad=1 and padding changes the divisor of the last windows; "
-                    "not supported");
+      explicit_pad = include_pad && (pf[0] || pf[1] || pf[2] || pf[3]);
       include_pad = 0;
     }
-    if ((oh - 1) * strides[0] >= H + pads[0] || (ow - 1) * strides[1] >= W + pads[1])
-      return Fail(n, StatusCode::kUnsupported, "ceil_mode window starts in the padding");
     pads[2] += (oh - 1) * strides[0] + dilations[0] * (kernel[0] - 1) + 1 - (H + pads[0] + pads[2]);
     pads[3] += (ow - 1) * strides[1] + dilations[1] * (kernel[1] - 1) + 1 - (W + pads[1] + pads[3]);
   }
   int32_t x_ir, out;
   EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, true, &x_ir));
+  if (explicit_pad) {
+    Attrs pa;
+    pa.pads = {0, static_cast<int32_t>(pf[0]), static_cast<int32_t>(pf[1]), 0,
+               0, static_cast<int32_t>(pf[2]), static_cast<int32_t>(pf[3]), 0};
+    int32_t padded;
+    const Shape padded_shape = {x->shape[0], H + pf[0] + pf[2], W + pf[1] + pf[3], x->shape[1]};
+    s = NewTensorLike(x_ir, n.output(0) + ".padded", false, padded_shape, &padded);
+    if (!s.ok()) return Fail(n, s.code(), s.message());
+    Emit(n, "pad", OpType::kPad, {x_ir}, {padded}, pa);
+    x_ir = padded;
+    for (int k = 0; k < 4; ++k) pads[k] -= pf[k];  // what is left: the ceil overhang
+  }
   EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, {x->shape[0], x->shape[1], oh, ow}, &out));
   Attrs a;
   a.kernel_h = static_cast<int32_t>(kernel[0]);
