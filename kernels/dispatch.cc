@@ -215,7 +215,7 @@ bool transpose_kernel_covers(int rank, const int32_t* in_shape, const int32_t* p
     return true;
   int32_t shape[ref::kMaxDims], p[ref::kMaxDims];
   const int r = collapse_transpose(rank, in_shape, perm, shape, p);
-  return r <= 1 || p[r - 1] == r - 1 || ((elem_size == 1 || elem_size == 4) && is_batched_matrix_transpose(r, p));
+  return r <= 1 || p[r - 1] == r - 1 || elem_size == 1 || elem_size == 2 || elem_size == 4 || elem_size == 8;
 }
 
 }  // namespace kern

@@ -208,10 +208,11 @@ int collapse_transpose(int rank, const int32_t* in_shape, const int32_t* perm, i
 // A collapsed permutation that swaps the last two of two or three dimensions:
 // [rows][cols] -> [cols][rows], or the same for each of a leading batch dimension.
 bool is_batched_matrix_transpose(int rank, const int32_t* perm);
-// Whether the level transpose kernels move this transpose themselves: the channels-last
-// change and its inverse (1- and 4-byte elements), every transpose whose collapsed
-// innermost dimension stays innermost (runs of bytes), and, on 1- and 4-byte elements,
-// every one that collapses to a (batched) matrix transpose. Others go to ref::transpose.
+// Whether the level transpose kernels move this transpose themselves: every transpose
+// whose collapsed innermost dimension stays innermost (runs of bytes), and every one on
+// 1-, 2-, 4- and 8-byte elements (the channels-last change and its inverse and (batched)
+// matrix transposes of 1- and 4-byte elements in register blocks, others in strided
+// blocks). Others go to ref::transpose.
 bool transpose_kernel_covers(int rank, const int32_t* in_shape, const int32_t* perm, size_t elem_size);
 
 struct MiscKernels {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/misc.h"
@@ -417,10 +418,67 @@ inline void transpose_runs(int rank, const int32_t* shape, const int32_t* perm, 
   }
 }
 
+// Any other collapsed transpose (rank r >= 2, the innermost input dimension moved), on
+// elements of E: the output in order, the two innermost output dimensions as one block
+// of strided reads per position of the outer ones (a pixel shuffle's
+// [N,H,W,C,r,r] -> [N,H,r,W,r,C] reads 3 x 3 blocks), so the outer index arithmetic is
+// paid once a block instead of once a row.
+template <typename E>
+void transpose_blocks(int rank, const int32_t* shape, const int32_t* perm, const E* in, E* out) {
+  int64_t stride[ref::kMaxDims] = {};  // elements of one step of each input dimension
+  int64_t elements = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    stride[d] = elements;
+    elements *= shape[d];
+  }
+  const int32_t n1 = shape[perm[rank - 1]], n2 = shape[perm[rank - 2]];
+  const int64_t s1 = stride[perm[rank - 1]], s2 = stride[perm[rank - 2]];
+  // The third innermost output dimension as a plain loop (none: one pass), the rest an
+  // odometer stepped once per pass.
+  const int32_t n3 = rank >= 3 ? shape[perm[rank - 3]] : 1;
+  const int64_t s3 = rank >= 3 ? stride[perm[rank - 3]] : 0;
+  const int outer = rank >= 3 ? rank - 3 : 0;
+  int64_t ostride[ref::kMaxDims], oshape[ref::kMaxDims], idx[ref::kMaxDims] = {};
+  for (int d = 0; d < outer; ++d) {
+    ostride[d] = stride[perm[d]];
+    oshape[d] = shape[perm[d]];
+  }
+  // Short innermost rows (a pixel shuffle's channels) with their count known.
+  auto rows = [&](auto count, const E* src, E* o) {
+    for (int32_t c = 0; c < n3; ++c, src += s3 - n2 * s2)
+      for (int32_t a = 0; a < n2; ++a, src += s2)
+        for (int32_t b = 0; b < decltype(count)::value; ++b) *o++ = src[b * s1];
+  };
+  const int64_t pass = int64_t{n1} * n2 * n3;
+  int64_t at = 0;  // the input offset of idx, kept as it steps
+  for (int64_t done = 0; done < elements; done += pass) {
+    E* o = out + done;
+    const E* src = in + at;
+    switch (n1) {
+      case 1: rows(std::integral_constant<int32_t, 1>(), src, o); break;
+      case 2: rows(std::integral_constant<int32_t, 2>(), src, o); break;
+      case 3: rows(std::integral_constant<int32_t, 3>(), src, o); break;
+      case 4: rows(std::integral_constant<int32_t, 4>(), src, o); break;
+      default:
+        for (int32_t c = 0; c < n3; ++c, src += s3 - n2 * s2)
+          for (int32_t a = 0; a < n2; ++a, src += s2)
+            for (int32_t b = 0; b < n1; ++b) *o++ = src[b * s1];
+        break;
+    }
+    for (int d = outer - 1; d >= 0; --d) {
+      at += ostride[d];
+      if (++idx[d] < oshape[d]) break;
+      at -= ostride[d] * oshape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
 // ref::transpose: the channels-last permutation and its inverse on 1- and 4-byte
 // elements, transposes that keep the innermost rows (transpose_runs) and, on 1- and
-// 4-byte elements, those that collapse to a (batched) matrix transpose, here; every
-// other case by the reference (transpose_kernel_covers in misc.h says which).
+// 4-byte elements, those that collapse to a (batched) matrix transpose, here, and every
+// other one on 1-, 2-, 4- and 8-byte elements by transpose_blocks; other element sizes
+// by the reference (transpose_kernel_covers in misc.h says which).
 inline void transpose_channels_last(int rank, const int32_t* in_shape, const int32_t* perm, size_t elem_size,
                                     const void* in, void* out) {
   const bool to_last = is_channels_last_perm(rank, perm);
@@ -441,7 +499,17 @@ inline void transpose_channels_last(int rank, const int32_t* in_shape, const int
       return change_layout(true, batch, shape[r - 2], shape[r - 1], static_cast<const uint32_t*>(in),
                            static_cast<uint32_t*>(out));
     }
-    return ref::transpose(rank, in_shape, perm, elem_size, in, out);
+    switch (elem_size) {
+      case 1:
+        return transpose_blocks(r, shape, p, static_cast<const uint8_t*>(in), static_cast<uint8_t*>(out));
+      case 2:
+        return transpose_blocks(r, shape, p, static_cast<const uint16_t*>(in), static_cast<uint16_t*>(out));
+      case 4:
+        return transpose_blocks(r, shape, p, static_cast<const uint32_t*>(in), static_cast<uint32_t*>(out));
+      case 8:
+        return transpose_blocks(r, shape, p, static_cast<const uint64_t*>(in), static_cast<uint64_t*>(out));
+      default: return ref::transpose(rank, in_shape, perm, elem_size, in, out);
+    }
   }
   const int32_t c = to_last ? in_shape[1] : in_shape[rank - 1];
   int64_t hw = 1;

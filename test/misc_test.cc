@@ -776,7 +776,7 @@ TEST_F(MiscTest, TransposeRuns) {
       for (int d = 0; d < rank; ++d) perm[d] = d;
       std::swap(perm[rank - 1], perm[rank - 2]);
     }
-    const size_t elem = std::vector<size_t>{1, 2, 4}[i % 3];
+    const size_t elem = std::vector<size_t>{1, 2, 4, 8}[(i / 2) % 4];
     const size_t bytes_n = static_cast<size_t>(count(shape)) * elem;
     const std::vector<uint8_t> x = this->bytes<uint8_t>(bytes_n);
     std::vector<uint8_t> want(bytes_n), collapsed(bytes_n);
@@ -799,12 +799,35 @@ TEST_F(MiscTest, TransposeRuns) {
       ASSERT_EQ(got, want) << kern::isa_name(isa) << " case " << i;
     }
   }
-  // A permutation that collapses to neither form is not covered (the reference moves it),
-  // nor is a matrix transpose of 2-byte elements.
-  const int32_t shape[] = {2, 3, 4, 5}, rotate[] = {2, 0, 3, 1}, swap_last[] = {0, 1, 3, 2};
-  EXPECT_FALSE(kern::transpose_kernel_covers(4, shape, rotate, 1));
-  EXPECT_TRUE(kern::transpose_kernel_covers(4, shape, swap_last, 1));
-  EXPECT_FALSE(kern::transpose_kernel_covers(4, shape, swap_last, 2));
+  // Any permutation of 1-, 2-, 4- and 8-byte elements is covered (strided blocks where it
+  // collapses to neither form); other element sizes only keep their innermost rows.
+  const int32_t shape[] = {2, 3, 4, 5}, rotate[] = {2, 0, 3, 1}, swap_last[] = {0, 1, 3, 2}, keep[] = {1, 0, 2, 3};
+  for (size_t elem : {1, 2, 4, 8}) {
+    EXPECT_TRUE(kern::transpose_kernel_covers(4, shape, rotate, elem));
+    EXPECT_TRUE(kern::transpose_kernel_covers(4, shape, swap_last, elem));
+  }
+  EXPECT_FALSE(kern::transpose_kernel_covers(4, shape, rotate, 3));
+  EXPECT_TRUE(kern::transpose_kernel_covers(4, shape, keep, 3));
+}
+
+// A pixel shuffle (PyTorch's PixelShuffle, ONNX DepthToSpace CRD) on an NHWC tensor:
+// [N, H, W, C, r, r] -> [N, H, r, W, r, C], whose innermost dimension moves, through the
+// strided blocks, against the reference.
+TEST_F(MiscTest, TransposePixelShuffleBlocks) {
+  const int32_t shape[] = {2, 5, 7, 3, 2, 2}, perm[] = {0, 1, 4, 2, 5, 3};
+  for (size_t elem : {1, 4}) {
+    const size_t n = static_cast<size_t>(count(std::vector<int32_t>(shape, shape + 6))) * elem;
+    const std::vector<uint8_t> x = this->bytes<uint8_t>(n);
+    std::vector<uint8_t> want(n);
+    ref::transpose(6, shape, perm, elem, x.data(), want.data());
+    for (Isa isa : levels_) {
+      const kern::TransposeFn fn = kern::kernel_set(isa).misc.transpose;
+      if (fn == nullptr) continue;
+      std::vector<uint8_t> got(n, 0);
+      fn(6, shape, perm, elem, x.data(), got.data());
+      EXPECT_EQ(got, want) << kern::isa_name(isa) << " elem " << elem;
+    }
+  }
 }
 
 // Slices of ranks 1 to 5 against ref::slice: whole inner dimensions (one long run),
