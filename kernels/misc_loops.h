@@ -47,9 +47,10 @@ inline bool convert_supported(int32_t zero_point) { return zero_point_within(zer
 
 inline bool misc_finite_positive(float s) { return std::isfinite(s) && s > 0.f; }
 
-// The binary ops and parameters the vector kernels reproduce (kDiv never).
-inline bool binary_supported(ref::BinaryOp op, const ref::BinaryQParams& p) {
-  return op != ref::BinaryOp::kDiv && std::abs(p.a_zero_point) <= kMiscInZpLimit &&
+// The binary ops and parameters the vector kernels reproduce: kDiv only where `div` (a
+// kernel that divides in float as the reference does, whatever the scheme).
+inline bool binary_supported(ref::BinaryOp op, const ref::BinaryQParams& p, bool div) {
+  return (op != ref::BinaryOp::kDiv || div) && std::abs(p.a_zero_point) <= kMiscInZpLimit &&
          std::abs(p.b_zero_point) <= kMiscInZpLimit && std::abs(p.out_zero_point) <= kMiscZpLimit &&
          misc_finite_positive(p.a_scale) && misc_finite_positive(p.b_scale) && misc_finite_positive(p.out_scale);
 }

@@ -170,6 +170,7 @@ TEST_F(MiscTest, BinaryBroadcasts) {
 // ties (powers of two, and 3 * 2^k, whose results end in .5 for many pairs) or near
 // them (0.1, 0.3: the quotients of decimal scales), and on extreme scales (2^-61 to
 // 2^60, products that overflow to infinity): the level's kernel rounds as the reference.
+// Division meets every divisor, zero (x / 0 saturates, 0 / 0 gives the zero point) too.
 TEST_F(MiscTest, BinaryEveryBytePair) {
   const int32_t shape[1] = {256 * 256};
   ref::Broadcast bc;
@@ -186,7 +187,7 @@ TEST_F(MiscTest, BinaryEveryBytePair) {
   for (Isa isa : levels_) {
     const kern::MiscKernels& m = kern::kernel_set(isa).misc;
     for (const auto& sc : scales) {
-      for (ref::BinaryOp op : {ref::BinaryOp::kAdd, ref::BinaryOp::kSub, ref::BinaryOp::kMul}) {
+      for (ref::BinaryOp op : {ref::BinaryOp::kAdd, ref::BinaryOp::kSub, ref::BinaryOp::kMul, ref::BinaryOp::kDiv}) {
         for (int zp : {0, 128, 37}) {
           ref::BinaryQParams p{sc[0], sc[1], sc[2], zp, 255 - zp, zp / 2, 0, 255, ref::Scheme::kFp32};
           std::vector<uint8_t> want(a.size()), got(a.size());
@@ -221,7 +222,7 @@ TEST_F(MiscTest, BinaryZeroPointLimits) {
     std::vector<uint8_t> a = bytes<uint8_t>(300), b = bytes<uint8_t>(300), want(300), got(300);
     for (int32_t zp : {-1024, 1024, -1025, 5000, -(1 << 24), 1 << 25}) {
       for (ref::Scheme scheme : {ref::Scheme::kFp32, ref::Scheme::kFixedPoint}) {
-        for (ref::BinaryOp op : {ref::BinaryOp::kAdd, ref::BinaryOp::kSub, ref::BinaryOp::kMul}) {
+        for (ref::BinaryOp op : {ref::BinaryOp::kAdd, ref::BinaryOp::kSub, ref::BinaryOp::kMul, ref::BinaryOp::kDiv}) {
           const ref::BinaryQParams p{0.5f, 0.25f, 0.125f, zp, -zp, zp / 3, 0, 255, scheme};
           ref::qbinary(op, bc, a.data(), b.data(), p, want.data());
           fn(op, bc, a.data(), b.data(), p, got.data());

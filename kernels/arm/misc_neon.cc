@@ -114,6 +114,19 @@ inline float32x4_t div_n(float32x4_t a, float d) {
 #endif
 }
 
+// a / b in every lane, correctly rounded (ARMv7: lane by lane in VFP, which does not
+// flush denormals).
+inline float32x4_t div_v(float32x4_t a, float32x4_t b) {
+#if defined(__aarch64__)
+  return vdivq_f32(a, b);
+#else
+  a = vsetq_lane_f32(vgetq_lane_f32(a, 0) / vgetq_lane_f32(b, 0), a, 0);
+  a = vsetq_lane_f32(vgetq_lane_f32(a, 1) / vgetq_lane_f32(b, 1), a, 1);
+  a = vsetq_lane_f32(vgetq_lane_f32(a, 2) / vgetq_lane_f32(b, 2), a, 2);
+  return vsetq_lane_f32(vgetq_lane_f32(a, 3) / vgetq_lane_f32(b, 3), a, 3);
+#endif
+}
+
 // Output zero point (added saturating) and clamp. A saturated int32 plus |zp| <= 2^24
 // lands beyond the clamp bounds like the reference's exact sum.
 struct OutClamp {
@@ -131,8 +144,9 @@ constexpr bool kFlushesDenormals =
     true;
 #endif
 
-bool flush_safe_binary(const ref::BinaryQParams& p) {
-  return !kFlushesDenormals || p.scheme == ref::Scheme::kFixedPoint ||
+bool flush_safe_binary(ref::BinaryOp op, const ref::BinaryQParams& p) {
+  // (kDiv computes in float under both schemes.)
+  return !kFlushesDenormals || (p.scheme == ref::Scheme::kFixedPoint && op != ref::BinaryOp::kDiv) ||
          (p.a_scale >= FLT_MIN && p.b_scale >= FLT_MIN && p.out_scale >= 0x1p-124f);
 }
 
@@ -149,7 +163,9 @@ struct BinaryNeon {
   NeonFixed fa, fb, fy;  // fixed point: operand rescales (add/sub), output
 
   BinaryNeon(ref::BinaryOp o, const ref::BinaryQParams& p)
-      : op(o), fixed(p.scheme == ref::Scheme::kFixedPoint), e(p.out_zero_point, p.qmin, p.qmax) {
+      : op(o),
+        fixed(p.scheme == ref::Scheme::kFixedPoint && o != ref::BinaryOp::kDiv),  // kDiv: in float, as the reference
+        e(p.out_zero_point, p.qmin, p.qmax) {
     za = vdupq_n_s32(p.a_zero_point);
     zb = vdupq_n_s32(p.b_zero_point);
     sa = vdupq_n_f32(p.a_scale);
@@ -194,8 +210,10 @@ struct BinaryNeon {
       r = vaddq_f32(ra, rb);
     } else if (op == ref::BinaryOp::kSub) {
       r = vsubq_f32(ra, rb);
-    } else {
+    } else if (op == ref::BinaryOp::kMul) {
       r = vmulq_f32(ra, rb);
+    } else {
+      r = div_v(ra, rb);  // IEEE: x / 0 is an infinity (saturates), 0 / 0 NaN (the zero point)
     }
     return e(neon_round_nearest(div_n(r, sy)));
   }
@@ -227,7 +245,7 @@ void binary_row(const BinaryNeon& f, size_t n, const T* a, bool a_step, const T*
 template <typename T>
 void qbinary_neon(ref::BinaryOp op, const ref::Broadcast& bc, const T* a, const T* b, const ref::BinaryQParams& p,
                   T* out) {
-  if (!binary_supported(op, p) || !flush_safe_binary(p)) return ref::qbinary(op, bc, a, b, p, out);
+  if (!binary_supported(op, p, true) || !flush_safe_binary(op, p)) return ref::qbinary(op, bc, a, b, p, out);
   const BinaryNeon f(op, p);
   for_each_binary_row(bc, a, b, out, [&](size_t n, const T* ra, bool a_step, const T* rb, bool b_step, T* o) {
     binary_row(f, n, ra, a_step, rb, b_step, o);

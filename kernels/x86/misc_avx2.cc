@@ -4,8 +4,9 @@
 //  * qbinary: the broadcast is collapsed to rows in which each operand is either
 //    contiguous or one repeated element; a row is computed 16 elements at a time with
 //    the reference's formulas (fp32 scheme: dequantize, op and divide in float;
-//    fixed point: the TFLite steps with epilogue_avx2.h's FixedPoint). kDiv, and zero
-//    points or scales outside what the vector code reproduces, go to ref::qbinary.
+//    fixed point: the TFLite steps with epilogue_avx2.h's FixedPoint; kDiv in float
+//    under both schemes, as the reference). Zero points or scales outside what the
+//    vector code reproduces go to ref::qbinary.
 //  * pools: vectorized across channels, so every channel's sum keeps the reference's
 //    order (average pool: float sum in window order).
 //  * lookup: 32 bytes at a time with 16 vpshufb on 16-entry slices of the table (two
@@ -75,7 +76,9 @@ struct BinaryMath {
   Fixed ym;           // fixed: the output multiplier
 
   explicit BinaryMath(ref::BinaryOp o, const ref::BinaryQParams& p)
-      : op(o), fixed(p.scheme == ref::Scheme::kFixedPoint), e(p.out_zero_point, p.qmin, p.qmax) {
+      : op(o),
+        fixed(p.scheme == ref::Scheme::kFixedPoint && o != ref::BinaryOp::kDiv),  // kDiv: in float, as the reference
+        e(p.out_zero_point, p.qmin, p.qmax) {
     za = _mm256_set1_epi32(p.a_zero_point);
     zb = _mm256_set1_epi32(p.b_zero_point);
     sa = _mm256_set1_ps(p.a_scale);
@@ -121,8 +124,10 @@ struct BinaryMath {
       r = _mm256_add_ps(ra, rb);
     } else if (op == ref::BinaryOp::kSub) {
       r = _mm256_sub_ps(ra, rb);
-    } else {
+    } else if (op == ref::BinaryOp::kMul) {
       r = _mm256_mul_ps(ra, rb);
+    } else {
+      r = _mm256_div_ps(ra, rb);  // IEEE: x / 0 is an infinity (saturates), 0 / 0 NaN (the zero point)
     }
     return round_add_clamp(_mm256_div_ps(r, sy), e);
   }
@@ -153,7 +158,7 @@ void binary_row(const BinaryMath& f, size_t n, const T* a, bool a_step, const T*
 template <typename T>
 void qbinary_avx2(ref::BinaryOp op, const ref::Broadcast& bc, const T* a, const T* b, const ref::BinaryQParams& p,
                   T* out) {
-  if (!binary_supported(op, p)) return ref::qbinary(op, bc, a, b, p, out);
+  if (!binary_supported(op, p, true)) return ref::qbinary(op, bc, a, b, p, out);
   const BinaryMath f(op, p);
   for_each_binary_row(bc, a, b, out, [&](size_t n, const T* ra, bool a_step, const T* rb, bool b_step, T* o) {
     binary_row(f, n, ra, a_step, rb, b_step, o);
