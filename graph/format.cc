@@ -75,6 +75,7 @@ flatbuffers::Offset<void> build_options(flatbuffers::FlatBufferBuilder& b, const
       return fb::CreateTopKOptions(b, a.axis, a.k, static_cast<uint8_t>(a.largest)).Union();
     case fb::Options::ScatterOptions:
       return fb::CreateScatterOptions(b, a.axis, static_cast<uint8_t>(a.reduction)).Union();
+    case fb::Options::ModOptions: return fb::CreateModOptions(b, static_cast<uint8_t>(a.fmod)).Union();
     case fb::Options::RecurrentOptions:
       return fb::CreateRecurrentOptions(b, a.hidden_size, static_cast<uint8_t>(a.direction),
                                         static_cast<uint8_t>(a.linear_before_reset), a.clip)
@@ -144,6 +145,7 @@ Status read_options(const fb::Node* fn, Node* n) {
       break;
     case fb::Options::MatMulOptions: a.dynamic = fn->options_as_MatMulOptions()->dynamic(); break;
     case fb::Options::LayerNormOptions: a.epsilon = fn->options_as_LayerNormOptions()->epsilon(); break;
+    case fb::Options::ModOptions: a.fmod = fn->options_as_ModOptions()->fmod(); break;
     case fb::Options::ScatterOptions: {
       auto* o = fn->options_as_ScatterOptions();
       a.axis = o->axis();

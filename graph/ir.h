@@ -147,6 +147,7 @@ struct Attrs {
   float clip = 0.f;
   int32_t k = 0, largest = 1;   // kTopK (with `axis`)
   int32_t reduction = 0;        // kScatterElements, kScatterND: ref::ScatterReduction
+  int32_t fmod = 0;             // kMod: 1 takes the dividend's sign
   // kMatMul, set only by the runtime's view fold (runtime/view_fold.h), never read from
   // or written to a file: the operands' logical shapes, and ref::MatMulViews as three
   // groups (A, B, Y) of offset, row step, column step and kMaxDims batch steps, in

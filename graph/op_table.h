@@ -31,9 +31,12 @@
 //                  acc = sum_k (x - zx)(w - zw[c]) exactly in int32 (wrapping), then in float
 //                  y = clamp(float(acc) * (sx * sw[c]) + B[c]): the scale product rounded
 //                  first, the multiply and the add each rounded (ref::qfully_connected_float).
-//  Add Sub Mul Div numpy broadcasting of A and B. act_min/max. Add, Sub and Mul also on S32
-//                  or S64 A, B and Y (ids and positions: wrapping two's-complement arithmetic,
-//                  act_min/max unbounded).
+//  Add Sub Mul Div numpy broadcasting of A and B. act_min/max. Also on S32 or S64 A, B and
+//                  Y (ids and positions: wrapping two's-complement arithmetic, act_min/max
+//                  unbounded; Div truncates, x / 0 is 0).
+//  Mod             numpy broadcasting of A and B, both S32, S64 or (fmod 1) F32, not
+//                  quantized: the remainder with the divisor's sign (fmod 0, Python's %) or
+//                  the dividend's (fmod 1); an integer x mod 0 is 0 (ref::mod).
 //  Relu Clip LeakyRelu Sigmoid HardSigmoid HardSwish Tanh Erf Softplus Elu Gelu Mish
 //                  elementwise; Clip: [alpha, beta] = [min, max]; LeakyRelu: alpha;
 //                  HardSigmoid: max(0, min(1, alpha*x + beta)); Elu: alpha; Gelu: alpha 0
@@ -252,6 +255,7 @@ enum OpFlag : uint32_t {
   X(TopK, TopKOptions, topk, topk, 0)                                                                            \
   X(GatherElements, AxisOptions, gather_elements, gather_elements, 0)                                           \
   X(ScatterElements, ScatterOptions, scatter_elements, scatter, 0)                                               \
-  X(ScatterND, ScatterOptions, scatter_nd, scatter, 0)
+  X(ScatterND, ScatterOptions, scatter_nd, scatter, 0)                                                           \
+  X(Mod, ModOptions, mod, mod, 0)
 
 }  // namespace edgeq

@@ -210,7 +210,6 @@ Status infer_binary(const NodeChecker& c, const Node& n, std::vector<Shape>* out
   if (is_index_type(a.dtype)) {  // integer arithmetic on ids and positions
     EDGEQ_RETURN_IF_ERROR(c.same_kind(a, b));
     EDGEQ_RETURN_IF_ERROR(c.same_kind(a, y));
-    if (n.op == OpType::kDiv) return c.fail("integer division is not supported");
     if (!std::isinf(n.attrs.act_min) || !std::isinf(n.attrs.act_max)) return c.fail("integer ops take no clamp");
     for (const Tensor* t : {&a, &b, &y})
       if (!t->quant.empty()) return c.fail("tensor '" + t->name + "' is quantized");
@@ -570,6 +569,16 @@ Status infer_where(const NodeChecker& c, const Node&, std::vector<Shape>* outs) 
   EDGEQ_RETURN_IF_ERROR(broadcast_shape(c, cond.shape, x.shape, &s));
   EDGEQ_RETURN_IF_ERROR(broadcast_shape(c, s, y.shape, &t));
   outs->push_back(t);
+  return Status::Ok();
+}
+
+Status infer_minmax(const NodeChecker& c, const Node&, std::vector<Shape>* outs);
+
+// Mod: Max / Min's operands, and fmod 1 for floats.
+Status infer_mod(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(infer_minmax(c, n, outs));
+  if (n.attrs.fmod != 0 && n.attrs.fmod != 1) return c.fail("fmod must be 0 or 1");
+  if (c.in(0).dtype == DType::kF32 && n.attrs.fmod != 1) return c.fail("a float Mod needs fmod 1");
   return Status::Ok();
 }
 

@@ -527,8 +527,8 @@ TEST(IntegerInputs, LoaderRefusesIntegerTensorsInArithmetic) {
     g.outputs = {y};
     return g;
   };
-  // (Integer Add, Sub and Mul are allowed: position ids. Division is not.)
-  for (OpType op : {OpType::kRelu, OpType::kSigmoid, OpType::kDiv, OpType::kSoftmax, OpType::kMaxPool2D,
+  // (Integer Add, Sub, Mul and Div are allowed: position ids, a heatmap's argmax split.)
+  for (OpType op : {OpType::kRelu, OpType::kSigmoid, OpType::kSoftmax, OpType::kMaxPool2D,
                     OpType::kGlobalAvgPool, OpType::kDequantize, OpType::kLookup, OpType::kMatMul,
                     OpType::kLayerNorm}) {
     for (DType t : {DType::kS64, DType::kS32}) {

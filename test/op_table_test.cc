@@ -50,7 +50,8 @@ TEST(OpTable, PropertiesAreConsistent) {
                               op == OpType::kResizeLinear || op == OpType::kResizeCubic || op == OpType::kMax ||
                               op == OpType::kMin ||
                               op == OpType::kArgMax || op == OpType::kTopK || op == OpType::kGatherElements ||
-                              op == OpType::kScatterElements || op == OpType::kScatterND || op == OpType::kLSTM ||
+                              op == OpType::kScatterElements || op == OpType::kScatterND || op == OpType::kMod ||
+                              op == OpType::kLSTM ||
                               op == OpType::kGRU;  // ResizeNearestTo: movement
     if (op == OpType::kLookup || no_int8_form) {
       EXPECT_EQ(op_flags(op), 0u);

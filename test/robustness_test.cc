@@ -165,6 +165,17 @@ Graph every_options_net() {
   scatter.attrs.reduction = 1;
   g.nodes.push_back(scatter);
 
+  // A Mod (ModOptions) of the top indices by 3.
+  const int32_t three = g.add_tensor(make_tensor("three", DType::kS64, {1}));
+  {
+    const std::vector<int64_t> v = {3};
+    g.tensors[three].set_data(testing_graphs::bytes_of(v));
+  }
+  const int32_t rem = g.add_tensor(make_tensor("top_i_mod3", DType::kS64, {1, 2}));
+  Node mod = make_node("mod", OpType::kMod, {top_i, three}, {rem});
+  mod.attrs.fmod = 0;
+  g.nodes.push_back(mod);
+
   g.inputs = {x};
   g.outputs = {mixed, gh};
   return g;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -182,18 +183,55 @@ TEST(TransformerImportTest, NamedInputShapes) {
   EXPECT_EQ(shapes["mask"], (std::vector<int64_t>{1, 128}));
 }
 
-// Integer Add / Sub / Mul run (position ids); integer division does not.
-TEST(TransformerImportTest, IntegerInputIntoDivisionIsRefused) {
+// Integer Div and Mod of run-time values (a heatmap's argmax split into row and column,
+// PyTorch's floor division written as Div, Mod and a correction): Div truncates, Mod
+// takes the divisor's sign with fmod 0 and the dividend's with fmod 1, x / 0 and x mod 0
+// are 0; float Mod with fmod 1 is std::fmod.
+TEST(TransformerImportTest, IntegerDivisionAndModRun) {
   ModelBuilder b;
-  b.input("ids", {1, 4}, TensorProto::INT64);
-  b.init_i64("two", {}, {2});
-  b.node("Div", {"ids", "two"}, {"y"}, "div_ids");
-  b.output("y");
+  b.input("ids", {1, 6}, TensorProto::INT64);
+  b.input("den", {1, 6}, TensorProto::INT64);
+  b.input("x", {1, 6});
+  b.init_i64("three", {}, {3});
+  b.node("Div", {"ids", "den"}, {"q"}, "div_ids");
+  auto* py = b.node("Mod", {"ids", "three"}, {"py"}, "mod_py");
+  ModelBuilder::int_attr(py, "fmod", 0);
+  auto* c = b.node("Mod", {"ids", "den"}, {"c"}, "mod_c");
+  ModelBuilder::int_attr(c, "fmod", 1);
+  b.init_f("f_den", {}, {0.75f});
+  auto* fm = b.node("Mod", {"x", "f_den"}, {"fm"}, "mod_f");
+  ModelBuilder::int_attr(fm, "fmod", 1);
+  for (const char* out : {"q", "py", "c", "fm"}) b.output(out);
   Graph g;
   Status s = b.import(&g);
-  EXPECT_EQ(s.code(), StatusCode::kUnsupported);
-  EXPECT_NE(s.message().find("graph input 'ids'"), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("'div_ids' (Div)"), std::string::npos) << s.message();
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_NE(find_op(g, OpType::kDiv), nullptr);
+  ASSERT_NE(find_op(g, OpType::kMod), nullptr);
+  const std::shared_ptr<const Model> m = load_in_memory(g);
+  ASSERT_NE(m, nullptr);
+  const int64_t ids[6] = {7, -7, 7, -7, 5, INT64_MIN};
+  const int64_t den[6] = {2, 2, -2, -2, 0, -1};
+  const float x[6] = {2.f, -2.f, 0.5f, -0.5f, 1.5f, 7.f};
+  for (kern::Isa isa : every_level()) {
+    if (!kern::isa_supported(isa)) continue;
+    SCOPED_TRACE(kern::isa_name(isa));
+    std::unique_ptr<Session> sess = session_at(m, kern::isa_name(isa));
+    ASSERT_NE(sess, nullptr);
+    ASSERT_TRUE(sess->set_input_s64(0, ids, 6).ok());
+    ASSERT_TRUE(sess->set_input_s64(1, den, 6).ok());
+    ASSERT_TRUE(sess->set_input_f32(2, x, 6).ok());
+    ASSERT_TRUE(sess->run().ok());
+    std::vector<int64_t> q(6), py(6), c(6);
+    std::vector<float> fm(6);
+    ASSERT_TRUE(sess->get_output_s64(0, q.data(), 6).ok());
+    ASSERT_TRUE(sess->get_output_s64(1, py.data(), 6).ok());
+    ASSERT_TRUE(sess->get_output_s64(2, c.data(), 6).ok());
+    ASSERT_TRUE(sess->get_output_f32(3, fm.data(), 6).ok());
+    EXPECT_EQ(q, (std::vector<int64_t>{3, -3, -3, 3, 0, INT64_MIN}));
+    EXPECT_EQ(py, (std::vector<int64_t>{1, 2, 1, 2, 2, 1}));  // INT64_MIN = -3074457345618258603 * 3 + 1
+    EXPECT_EQ(c, (std::vector<int64_t>{1, -1, 1, -1, 0, 0}));
+    EXPECT_EQ(fm, (std::vector<float>{0.5f, -0.5f, 0.5f, -0.5f, 0.f, 0.25f}));
+  }
 }
 
 // x * 0.5 * (1 + erf(x / sqrt(2))) in the orders PyTorch and hand-written code use.

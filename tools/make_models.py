@@ -1150,6 +1150,27 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # A heatmap's argmax split into row and column (SimpleBaseline-style pose decoding:
+    # idx % W, idx // W as PyTorch writes them, Div and Mod on int64), and Mod of negative
+    # values with both fmod signs; float Mod with fmod 1.
+    m = OpModel("int_div_mod")
+    heat = m.node("Reshape", [m.node("Conv", [m.input("img", [1, 3, 6, 5]), m.weight("hw", [2, 3, 1, 1])], ["heat"]),
+                              m.const("flat", np.array([1, 2, 30], np.int64))], ["heat_flat"])
+    idx = m.node("ArgMax", [heat], ["idx"], axis=2, keepdims=0)
+    five = m.const("five", np.int64(5))
+    m.node("Cast", [m.node("Mod", [idx, five], ["col_i"])], ["col"], to=TensorProto.FLOAT)
+    m.node("Cast", [m.node("Div", [idx, five], ["row_i"])], ["row"], to=TensorProto.FLOAT)
+    shifted = m.node("Sub", [idx, m.const("seventeen", np.int64(17))], ["shifted"])
+    m.node("Cast", [m.node("Mod", [shifted, m.const("minus4", np.int64(-4))], ["py_i"], fmod=0)], ["py"],
+           to=TensorProto.FLOAT)
+    m.node("Cast", [m.node("Mod", [shifted, m.const("four", np.int64(4))], ["c_i"], fmod=1)], ["c"],
+           to=TensorProto.FLOAT)
+    m.node("Cast", [m.node("Div", [shifted, m.const("minus3", np.int64(-3))], ["q_i"])], ["q"], to=TensorProto.FLOAT)
+    m.node("Mod", [m.input("x", [2, 7]), m.const("period", np.float32(0.7))], ["fm"], fmod=1)
+    for out in ("col", "row", "py", "c", "q", "fm"):
+        m.output(out)
+    models.append(m)
+
     m = OpModel("batchnorm")
     m.node("BatchNormalization",
            [m.input("x", [1, 8, 5, 5]), m.weight("scale", [8], low=0.5), m.weight("bias", [8]),

@@ -141,6 +141,27 @@ Status eval_const_more(const onnx::NodeProto& n, int opset,
       else
         r.i.push_back(x->i[0] + k * delta->i[0]);
     }
+  } else if (op == "Mod") {  // as ref::mod (an integer x mod 0 is 0)
+    int64_t fmod = 0;
+    s = attr_int(n, "fmod", 0, &fmod);
+    if (!s.ok()) return fail(s);
+    const ConstTensor* y = input(1);
+    if (!y || y->is_float() != x->is_float() || (x->is_float() && fmod != 1))
+      return InvalidModel(label + ": invalid inputs");
+    ConstTensor ea, eb;
+    s = broadcast_pair(*x, *y, &ea, &eb);
+    if (!s.ok()) return fail(s);
+    for (int64_t e = 0; e < ea.numel(); ++e) {
+      if (ea.is_float()) {
+        ea.f[e] = std::fmod(ea.f[e], eb.f[e]);
+        continue;
+      }
+      const int64_t a = ea.i[e], b = eb.i[e];
+      int64_t m = b == 0 || b == -1 ? 0 : a % b;
+      if (fmod == 0 && m != 0 && ((m < 0) != (b < 0))) m += b;
+      ea.i[e] = m;
+    }
+    r = std::move(ea);
   } else if (op == "Min" || op == "Max") {
     const bool mx = op == "Max";
     r = *x;

@@ -660,6 +660,23 @@ Status Exporter::ExportNode(const Node& n) {
     if (op == "Softmax" || op == "Concat") AttrInt(o, "axis", a.axis);
     return Finish(y, o->output(0), p);
   };
+  // Integer arithmetic (ids, positions) and Mod: on the stored values, nothing dequantized.
+  const bool integer_op = (n.op == OpType::kAdd || n.op == OpType::kSub || n.op == OpType::kMul ||
+                           n.op == OpType::kDiv || n.op == OpType::kMod) &&
+                          is_index_type(g_.tensors[n.inputs[0]].dtype);
+  if (integer_op || n.op == OpType::kMod) {
+    std::string x0, x1;
+    EDGEQ_RETURN_IF_ERROR(Raw(n.inputs[0], &x0));
+    EDGEQ_RETURN_IF_ERROR(Raw(n.inputs[1], &x1));
+    Post as_is;
+    as_is.quantize = false;
+    const std::string out = Target(y, as_is);
+    const char* op = n.op == OpType::kAdd ? "Add" : n.op == OpType::kSub ? "Sub" : n.op == OpType::kMul ? "Mul"
+                     : n.op == OpType::kDiv ? "Div" : "Mod";
+    onnx::NodeProto* e = Add(op, {x0, x1}, {out});
+    if (n.op == OpType::kMod) AttrInt(e, "fmod", a.fmod);
+    return Finish(y, out, as_is);
+  }
   switch (n.op) {
     case OpType::kConv2D:
       return Conv(n);

@@ -174,7 +174,7 @@ const onnx::NodeProto* Importer::IntegerMisuse(const std::string& value, int dep
     if (!live) continue;
     static const std::set<std::string> kTakesIntegers = {"Cast", "Shape", "Size", "Equal", "Less", "Greater",
                                                          "LessOrEqual", "GreaterOrEqual", "Where", "Expand",
-                                                         "CumSum", "Add", "Sub", "Mul", "Max", "Min",
+                                                         "CumSum", "Add", "Sub", "Mul", "Div", "Mod", "Max", "Min",
                                                          "ReduceSum", "ReduceMax", "ReduceMin", "ArgMax", "TopK",
                                                          "GatherElements", "ScatterElements", "Scatter",
                                                          "ScatterND"};

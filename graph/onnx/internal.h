@@ -226,6 +226,8 @@ class Importer {
   Status LowerReduceAxes(const onnx::NodeProto& n, std::vector<int64_t> axes, bool keepdims);
   Status LowerLogSoftmax(const onnx::NodeProto& n);
   Status LowerIntegerBinary(const onnx::NodeProto& n, Value* a, Value* b);
+  Status LowerMod(const onnx::NodeProto& n);
+  Status EmitElementwise(const onnx::NodeProto& n, const std::vector<Value*>& in, OpType op, const Attrs& attrs);
   Status LowerCumSum(const onnx::NodeProto& n);
   Status LowerMinMax(const onnx::NodeProto& n);
   // lower_cnn_extra.cc: PRelu, DepthToSpace / SpaceToDepth, InstanceNormalization.

@@ -257,18 +257,48 @@ Status Importer::LowerReduceAxes(const onnx::NodeProto& n, Ints axes, bool keepd
   return ReshapeToOutput(n, result, x->type, kept, dropped);
 }
 
-// Add, Sub, Mul of two int32 or two int64 values, at least one computed at run time
-// (position ids from token ids, as RoBERTa computes them): wrapping integer ops.
+// Add, Sub, Mul, Div of two int32 or two int64 values, at least one computed at run time
+// (position ids from token ids, as RoBERTa computes them; a heatmap's argmax split into
+// row and column): wrapping integer ops, Div truncating.
 Status Importer::LowerIntegerBinary(const onnx::NodeProto& n, Value* a, Value* b) {
   const std::string& op = n.op_type();
-  if (op == "Div") return Fail(n, StatusCode::kUnsupported, "integer division of a run-time value is not supported");
+  return EmitElementwise(n, {a, b},
+                         op == "Add"   ? OpType::kAdd
+                         : op == "Sub" ? OpType::kSub
+                         : op == "Mul" ? OpType::kMul
+                                       : OpType::kDiv,
+                         Attrs());
+}
+
+// Mod (idx % W: a heatmap's argmax split into row and column) of two int32 / int64 values,
+// or of floats with fmod 1 (std::fmod), at least one computed at run time.
+Status Importer::LowerMod(const onnx::NodeProto& n) {
+  Value *a, *b;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &a));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 1, &b));
+  int64_t fmod;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "fmod", 0, &fmod));
+  if (fmod != 0 && fmod != 1) return Fail(n, StatusCode::kInvalidModel, "fmod must be 0 or 1");
+  const bool ints = a->type == TensorProto::INT64 || a->type == TensorProto::INT32;
+  if ((!ints && a->type != TensorProto::FLOAT) || b->type != a->type)
+    return Fail(n, StatusCode::kUnsupported, "operands must both be int32, int64 or float");
+  if (!ints && fmod != 1) return Fail(n, StatusCode::kInvalidModel, "a float Mod needs fmod 1");
+  Attrs at;
+  at.fmod = static_cast<int32_t>(fmod);
+  return EmitElementwise(n, {a, b}, OpType::kMod, at);
+}
+
+// One broadcasting IR op on float / integer operands in a common layout (MaskOperands),
+// its output of the first operand's type.
+Status Importer::EmitElementwise(const onnx::NodeProto& n, const std::vector<Value*>& in, OpType op,
+                                 const Attrs& attrs) {
   Shape shape;
   std::vector<int32_t> irs;
   bool nhwc;
-  EDGEQ_RETURN_IF_ERROR(MaskOperands(n, {a, b}, &shape, &irs, &nhwc));
+  EDGEQ_RETURN_IF_ERROR(MaskOperands(n, in, &shape, &irs, &nhwc));
   int32_t out;
-  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, mask_dtype(a->type), shape, &out, nhwc));
-  Emit(n, "", op == "Add" ? OpType::kAdd : op == "Sub" ? OpType::kSub : OpType::kMul, irs, {out});
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, mask_dtype(in[0]->type), shape, &out, nhwc));
+  Emit(n, "", op, irs, {out}, attrs);
   return Status::Ok();
 }
 

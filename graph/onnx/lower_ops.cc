@@ -1368,6 +1368,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"LogSoftmax", &Importer::LowerLogSoftmax},
       {"CumSum", &Importer::LowerCumSum},
       {"Max", &Importer::LowerMinMax},
+      {"Mod", &Importer::LowerMod},
       {"Min", &Importer::LowerMinMax},
       {"PRelu", &Importer::LowerPRelu},
       {"DepthToSpace", &Importer::LowerDepthToSpace},

@@ -238,9 +238,31 @@ void binary_int(BinaryOp op, const BroadcastN<2>& bc, const T* a, const T* b, T*
   using U = typename std::make_unsigned<T>::type;  // wrapping arithmetic without overflow
   for_each_row(bc, [&](int64_t o, const int64_t* off, int64_t n, const int64_t* st) {
     for (int64_t i = 0; i < n; ++i) {
-      const U x = static_cast<U>(a[off[0] + i * st[0]]), y = static_cast<U>(b[off[1] + i * st[1]]);
+      const T sx = a[off[0] + i * st[0]], sy = b[off[1] + i * st[1]];
+      if (op == BinaryOp::kDiv) {  // truncating; x / 0 -> 0; MIN / -1 -> MIN (wraps)
+        out[o + i] = sy == 0 ? T{0} : sy == -1 ? static_cast<T>(U{0} - static_cast<U>(sx)) : static_cast<T>(sx / sy);
+        continue;
+      }
+      const U x = static_cast<U>(sx), y = static_cast<U>(sy);
       const U r = op == BinaryOp::kAdd ? x + y : op == BinaryOp::kSub ? x - y : static_cast<U>(x * y);
       out[o + i] = static_cast<T>(r);
+    }
+  });
+}
+
+template <typename T>
+void mod(bool fmod, const BroadcastN<2>& bc, const T* a, const T* b, T* out) {
+  for_each_row(bc, [&](int64_t o, const int64_t* off, int64_t n, const int64_t* st) {
+    for (int64_t i = 0; i < n; ++i) {
+      const T x = a[off[0] + i * st[0]], y = b[off[1] + i * st[1]];
+      if constexpr (std::is_floating_point<T>::value) {
+        out[o + i] = std::fmod(x, y);
+      } else {
+        // y == -1 first: MIN % -1 overflows in C++; every x mod -1 is 0.
+        T r = y == 0 || y == -1 ? T{0} : static_cast<T>(x % y);
+        if (!fmod && r != 0 && ((r < 0) != (y < 0))) r = static_cast<T>(r + y);  // the divisor's sign
+        out[o + i] = r;
+      }
     }
   });
 }
@@ -515,6 +537,9 @@ template void reduce_int<int32_t>(ReduceOp, int64_t, int64_t, int64_t, const int
 template void reduce_int<int64_t>(ReduceOp, int64_t, int64_t, int64_t, const int64_t*, int64_t*);
 template void binary_int<int32_t>(BinaryOp, const BroadcastN<2>&, const int32_t*, const int32_t*, int32_t*);
 template void binary_int<int64_t>(BinaryOp, const BroadcastN<2>&, const int64_t*, const int64_t*, int64_t*);
+template void mod<float>(bool, const BroadcastN<2>&, const float*, const float*, float*);
+template void mod<int32_t>(bool, const BroadcastN<2>&, const int32_t*, const int32_t*, int32_t*);
+template void mod<int64_t>(bool, const BroadcastN<2>&, const int64_t*, const int64_t*, int64_t*);
 template void min_max<float>(bool, const BroadcastN<2>&, const float*, const float*, float*);
 template void min_max<int32_t>(bool, const BroadcastN<2>&, const int32_t*, const int32_t*, int32_t*);
 template void min_max<int64_t>(bool, const BroadcastN<2>&, const int64_t*, const int64_t*, int64_t*);

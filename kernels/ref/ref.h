@@ -395,10 +395,16 @@ void reduce_f32(ReduceOp op, int64_t outer, int64_t count, int64_t inner, const 
 // The same on integers (kSum wrapping, kMax, kMin; not kMean). T: int32_t, int64_t.
 template <typename T>
 void reduce_int(ReduceOp op, int64_t outer, int64_t count, int64_t inner, const T* in, T* out);
-// Integer Add, Sub, Mul (op kAdd, kSub, kMul) with numpy broadcasting, wrapping as
-// two's-complement arithmetic does. T: int32_t, int64_t.
+// Integer Add, Sub, Mul, Div with numpy broadcasting, wrapping as two's-complement
+// arithmetic does; Div truncates toward zero (ONNX Div on integers), x / 0 is 0 and
+// MIN / -1 wraps to MIN. T: int32_t, int64_t.
 template <typename T>
 void binary_int(BinaryOp op, const BroadcastN<2>& bc, const T* a, const T* b, T* out);
+// ONNX Mod with numpy broadcasting. Integers: fmod 0 takes the divisor's sign (Python's
+// %), fmod 1 the dividend's (C's %); x mod 0 is 0 and MIN mod -1 is 0. float (fmod 1):
+// std::fmod. T: float, int32_t, int64_t.
+template <typename T>
+void mod(bool fmod, const BroadcastN<2>& bc, const T* a, const T* b, T* out);
 // out[i] = max(a, b) (is_max) or min(a, b), numpy broadcasting; NaN when either is NaN.
 // T: float, int32_t, int64_t.
 template <typename T>

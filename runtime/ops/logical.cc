@@ -110,6 +110,7 @@ class BinaryInt : public PreparedOp {
   void run(uint8_t* const* p) override {
     const ref::BinaryOp op = n_.op == OpType::kSub   ? ref::BinaryOp::kSub
                              : n_.op == OpType::kMul ? ref::BinaryOp::kMul
+                             : n_.op == OpType::kDiv ? ref::BinaryOp::kDiv
                                                      : ref::BinaryOp::kAdd;
     ref::binary_int<T>(op, bc_, at<T>(p, n_.inputs[0]), at<T>(p, n_.inputs[1]), at<T>(p, n_.outputs[0]));
   }
@@ -119,19 +120,26 @@ class BinaryInt : public PreparedOp {
   ref::BroadcastN<2> bc_;
 };
 
-template <typename T>
-class MinMax : public PreparedOp {
+// A broadcasting binary kernel with one flag: Max / Min (ref::min_max, is_max) and Mod
+// (ref::mod, fmod).
+template <typename T, void (*Kernel)(bool, const ref::BroadcastN<2>&, const T*, const T*, T*)>
+class FlaggedBinary : public PreparedOp {
  public:
-  explicit MinMax(const Node& n) : n_(n) {}
+  FlaggedBinary(const Node& n, bool flag) : n_(n), flag_(flag) {}
   Status init(const Graph& g, const OpContext&) { return broadcast_of<2>(g, n_, &bc_); }
   void run(uint8_t* const* p) override {
-    ref::min_max<T>(n_.op == OpType::kMax, bc_, at<T>(p, n_.inputs[0]), at<T>(p, n_.inputs[1]), at<T>(p, n_.outputs[0]));
+    Kernel(flag_, bc_, at<T>(p, n_.inputs[0]), at<T>(p, n_.inputs[1]), at<T>(p, n_.outputs[0]));
   }
 
  private:
   const Node& n_;
+  bool flag_;
   ref::BroadcastN<2> bc_;
 };
+template <typename T>
+using MinMax = FlaggedBinary<T, ref::min_max<T>>;
+template <typename T>
+using Mod = FlaggedBinary<T, ref::mod<T>>;
 
 // An op over one axis of its input, seen as [outer, count, inner]: Kernel(outer, count,
 // inner, x, y) with X of type T and Y of type Out (ArgMax: int64; CumSum: T).
@@ -276,11 +284,19 @@ Status prepare_integer_binary(const Graph& g, const Node& n, const OpContext& ct
   return own(std::make_unique<BinaryInt<int64_t>>(n), g, ctx, out);
 }
 
+Status prepare_mod(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  switch (g.tensors[n.inputs[0]].dtype) {
+    case DType::kS32: return own(std::make_unique<Mod<int32_t>>(n, n.attrs.fmod != 0), g, ctx, out);
+    case DType::kS64: return own(std::make_unique<Mod<int64_t>>(n, n.attrs.fmod != 0), g, ctx, out);
+    default: return own(std::make_unique<Mod<float>>(n, n.attrs.fmod != 0), g, ctx, out);
+  }
+}
+
 Status prepare_minmax(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   switch (g.tensors[n.inputs[0]].dtype) {
-    case DType::kS32: return own(std::make_unique<MinMax<int32_t>>(n), g, ctx, out);
-    case DType::kS64: return own(std::make_unique<MinMax<int64_t>>(n), g, ctx, out);
-    default: return own(std::make_unique<MinMax<float>>(n), g, ctx, out);
+    case DType::kS32: return own(std::make_unique<MinMax<int32_t>>(n, n.op == OpType::kMax), g, ctx, out);
+    case DType::kS64: return own(std::make_unique<MinMax<int64_t>>(n, n.op == OpType::kMax), g, ctx, out);
+    default: return own(std::make_unique<MinMax<float>>(n, n.op == OpType::kMax), g, ctx, out);
   }
 }
 
