@@ -206,6 +206,16 @@ bool has_unexportable_op(const Graph& g) {
   for (OpType op : {OpType::kEqual, OpType::kLess, OpType::kGreater, OpType::kAnd, OpType::kOr, OpType::kXor,
                     OpType::kNot, OpType::kWhere, OpType::kLayerNorm, OpType::kCumSum, OpType::kCast})
     if (has_op(g, op)) return true;
+  // A resize whose coordinate scale does not give its output size (opset 18's
+  // keep_aspect_ratio_policy rounds the size): at the export's opset, scales fix the size.
+  for (const Node& n : g.nodes) {
+    if (n.op != OpType::kResizeLinear && n.op != OpType::kResizeNearestTo && n.op != OpType::kResizeCubic) continue;
+    const std::vector<int32_t>&x = g.tensors[n.inputs[0]].shape, &y = g.tensors[n.outputs[0]].shape;
+    for (int k = 0; k < 2; ++k) {
+      const float s = k == 0 ? n.attrs.coord_scale_h : n.attrs.coord_scale_w;
+      if (s > 0.f && static_cast<int64_t>(std::floor(s * static_cast<float>(x[1 + k]))) != y[1 + k]) return true;
+    }
+  }
   return false;
 }
 

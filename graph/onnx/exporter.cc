@@ -505,7 +505,8 @@ Status Exporter::ResizeTarget(const Node& n, const Ints& y_shape, std::string* s
     const int64_t in = x_shape[1 + k], out = y_shape[1 + k];
     s[k] = given > 0.f ? given : static_cast<float>(out) / static_cast<float>(in);
     if (static_cast<int64_t>(std::floor(s[k] * static_cast<float>(in))) != out)
-      return Fail(n, "its coordinate scales do not give its output size");
+      return Fail(n, "a coordinate scale that does not give the output size (keep_aspect_ratio_policy) has no "
+                     "ONNX form at opset " + std::to_string(kExportOpset));
   }
   *scales = FloatsConst(base + "_scales", {1.f, 1.f, s[0], s[1]}, false);
   return Status::Ok();

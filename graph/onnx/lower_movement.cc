@@ -249,21 +249,6 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
   }
   if (x->shape.size() != 4)
     return Fail(n, StatusCode::kUnsupported, "only rank-4 inputs (and rank 3 from opset 11) are supported");
-  std::string mode, ctm, nearest;
-  EDGEQ_RETURN_IF_ERROR(attr_string(n, "mode", "nearest", &mode));
-  EDGEQ_RETURN_IF_ERROR(attr_string(n, "coordinate_transformation_mode",
-                                    opset_ >= 11 ? "half_pixel" : "asymmetric", &ctm));
-  EDGEQ_RETURN_IF_ERROR(
-      attr_string(n, "nearest_mode", opset_ >= 11 ? "round_prefer_floor" : "floor", &nearest));
-  if (opset_ < 11) nearest = "floor", ctm = "asymmetric";
-  if (mode == "bilinear") mode = "linear";  // Upsample before opset 9's spelling
-  if (mode != "nearest" && mode != "linear" && mode != "cubic")
-    return Fail(n, StatusCode::kUnsupported, "resize mode '" + mode + "' is not supported");
-  int64_t antialias = 0;
-  EDGEQ_RETURN_IF_ERROR(attr_int(n, "antialias", 0, &antialias));
-  if (antialias) return Fail(n, StatusCode::kUnsupported, "antialias is not supported");
-  if (find_attr(n, "axes"))
-    return Fail(n, StatusCode::kUnsupported, "the axes attribute is not supported");
   std::vector<float> scales;
   Ints sizes;
   bool have_scales = false, have_sizes = false;
@@ -271,6 +256,66 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
   EDGEQ_RETURN_IF_ERROR(ConstFloats(n, scales_idx, &scales, &have_scales));
   if (opset_ >= 11) EDGEQ_RETURN_IF_ERROR(ConstInts(n, 3, &sizes, &have_sizes));
   if (have_scales && scales.empty()) have_scales = false;  // empty scales: sizes is used
+  std::string mode, ctm, nearest;
+  EDGEQ_RETURN_IF_ERROR(attr_string(n, "mode", "nearest", &mode));
+  EDGEQ_RETURN_IF_ERROR(attr_string(n, "coordinate_transformation_mode",
+                                    opset_ >= 11 ? "half_pixel" : "asymmetric", &ctm));
+  EDGEQ_RETURN_IF_ERROR(
+      attr_string(n, "nearest_mode", opset_ >= 11 ? "round_prefer_floor" : "floor", &nearest));
+  if (opset_ < 11) nearest = "floor", ctm = "asymmetric";  // and see below
+  if (mode == "bilinear") mode = "linear";  // Upsample before opset 9's spelling
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
+    return Fail(n, StatusCode::kUnsupported, "resize mode '" + mode + "' is not supported");
+  int64_t antialias = 0;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "antialias", 0, &antialias));
+  if (antialias) return Fail(n, StatusCode::kUnsupported, "antialias is not supported");
+  // Opset 18: `axes` names the axes that scales / sizes give (the others keep their size),
+  // and keep_aspect_ratio_policy turns sizes into one scale over those axes.
+  Ints axes;
+  bool have_axes = false;
+  EDGEQ_RETURN_IF_ERROR(attr_ints(n, "axes", &axes, &have_axes));
+  if (have_axes) {
+    if (axes.empty() || axes.size() > 4) return Fail(n, StatusCode::kInvalidModel, "invalid axes");
+    for (int64_t& ax : axes) {
+      Status s = normalize_axis(ax, 4, &ax);
+      if (!s.ok()) return Fail(n, s.code(), s.message());
+    }
+    Ints sorted = axes;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+      return Fail(n, StatusCode::kInvalidModel, "axes repeat an axis");
+    if ((have_scales && scales.size() != axes.size()) || (have_sizes && sizes.size() != axes.size()))
+      return Fail(n, StatusCode::kInvalidModel, "scales or sizes do not match axes");
+    std::vector<float> full_scales(4, 1.f);
+    Ints full_sizes(x->shape.begin(), x->shape.end());
+    for (size_t k = 0; k < axes.size(); ++k) {
+      if (have_scales) full_scales[static_cast<size_t>(axes[k])] = scales[k];
+      if (have_sizes) full_sizes[static_cast<size_t>(axes[k])] = sizes[k];
+    }
+    if (have_scales) scales = full_scales;
+    if (have_sizes) sizes = full_sizes;
+  } else {
+    for (int64_t d = 0; d < 4; ++d) axes.push_back(d);
+  }
+  std::string policy;
+  float policy_scale = 0.f;
+  EDGEQ_RETURN_IF_ERROR(attr_string(n, "keep_aspect_ratio_policy", "stretch", &policy));
+  if (policy != "stretch" && policy != "not_larger" && policy != "not_smaller")
+    return Fail(n, StatusCode::kInvalidModel, "unknown keep_aspect_ratio_policy '" + policy + "'");
+  if (policy != "stretch" && have_sizes && !(have_scales && !scales.empty())) {
+    if (sizes.size() != 4) return Fail(n, StatusCode::kInvalidModel, "sizes must have 4 values");
+    // One scale for the named axes: the smallest (not_larger) or largest (not_smaller)
+    // sizes[d] / in[d], in float; each of those axes is then round(scale * in[d]), and
+    // that scale (not out / in) drives the coordinate transform, as in ONNX Runtime.
+    float scale = policy == "not_larger" ? INFINITY : 0.f;
+    for (int64_t d : axes) {
+      if (x->shape[d] < 1 || sizes[d] < 1) return Fail(n, StatusCode::kInvalidModel, "invalid output size");
+      const float r = static_cast<float>(sizes[d]) / static_cast<float>(x->shape[d]);
+      scale = policy == "not_larger" ? std::min(scale, r) : std::max(scale, r);
+    }
+    for (int64_t d : axes) sizes[d] = static_cast<int64_t>(std::round(scale * static_cast<float>(x->shape[d])));
+    policy_scale = scale;
+  }
   Shape out_shape;
   if (have_scales) {
     if (scales.size() != 4) return Fail(n, StatusCode::kInvalidModel, "scales must have 4 values");
@@ -291,10 +336,28 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
     if (d < 1 || d > kMaxElements) return Fail(n, StatusCode::kInvalidModel, "invalid output size");
   if (out_shape[0] != x->shape[0] || out_shape[1] != x->shape[1])
     return Fail(n, StatusCode::kUnsupported, "only the H and W dimensions may be resized");
+  if (opset_ < 11 && mode == "nearest" && have_scales) {
+    // Upsample and Resize-10 round a coordinate o / scale as ONNX Runtime's "simple" mode
+    // does: down where the axis is enlarged, up where it is shrunk (ONNX's
+    // resize_downsample_nearest). Only axes whose coordinates are not all whole differ.
+    bool up = false, down = false;
+    for (size_t k = 2; k < 4; ++k) {
+      bool whole = true;
+      for (int64_t o = 0; o < out_shape[k] && whole; ++o) {
+        const float v = static_cast<float>(o) / scales[k];
+        whole = v == std::floor(v);
+      }
+      if (whole) continue;
+      (scales[k] < 1.f ? down : up) = true;
+    }
+    if (down && up)
+      return Fail(n, StatusCode::kUnsupported, "a nearest resize that enlarges one axis and shrinks the other");
+    if (down) nearest = "ceil";
+  }
   const int64_t H = x->shape[2], W = x->shape[3];
   // Given scales are the coordinate transform's (ONNX Runtime's too), which out / in
   // equals only when in * scale is a whole number.
-  const float coord_scale_h = have_scales ? scales[2] : 0.f, coord_scale_w = have_scales ? scales[3] : 0.f;
+  const float coord_scale_h = have_scales ? scales[2] : policy_scale, coord_scale_w = have_scales ? scales[3] : policy_scale;
   if (mode == "linear" || mode == "cubic") {
     static const std::map<std::string, int32_t> kCoord = {
         {"half_pixel", 0}, {"pytorch_half_pixel", 1}, {"align_corners", 2}, {"asymmetric", 3}};

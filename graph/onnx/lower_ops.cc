@@ -1279,7 +1279,32 @@ Status Importer::LowerReduce(const onnx::NodeProto& n) {
   }
   std::sort(axes.begin(), axes.end());
   axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
-  if (noop_empty && axes.empty()) return LowerPassThrough(n);
+  if (noop_empty && axes.empty()) {
+    // No reduction, but the per-element function still applies, as ONNX Runtime computes
+    // it: |x| (L1), x * x (SumSquare), sqrt(x * x) (L2); the others give x.
+    const std::string& op = n.op_type();
+    if (op != "ReduceL1" && op != "ReduceL2" && op != "ReduceSumSquare") return LowerPassThrough(n);
+    EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+    int32_t x_ir, out, sq = -1;
+    EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, false, &x_ir));
+    if (op == "ReduceL2") {
+      Status s = NewTensorLike(x_ir, n.output(0) + ".square", false, x->shape, &sq);
+      if (!s.ok()) return Fail(n, s.code(), s.message());
+      if (r == 4) plain_.insert(sq);
+    }
+    EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, x->shape, &out, false));
+    Attrs square;
+    square.alpha = 2.f;  // Pow 2: x * x exactly
+    if (op == "ReduceL1") {
+      Emit(n, "", OpType::kAbs, {x_ir}, {out});
+    } else if (op == "ReduceSumSquare") {
+      Emit(n, "", OpType::kPow, {x_ir}, {out}, square);
+    } else {
+      Emit(n, "square", OpType::kPow, {x_ir}, {sq}, square);
+      Emit(n, "", OpType::kSqrt, {sq}, {out});
+    }
+    return Status::Ok();
+  }
   if (x->type == TensorProto::INT64 || x->type == TensorProto::INT32) {  // lengths of masks: sums, max, min
     if (n.op_type() != "ReduceSum" && n.op_type() != "ReduceMax" && n.op_type() != "ReduceMin")
       return Fail(n, StatusCode::kUnsupported, "integer input; only ReduceSum, ReduceMax and ReduceMin take one");
