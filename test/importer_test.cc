@@ -1245,6 +1245,22 @@ TEST(ImporterTest, ContribQLinearOpsMissingInputs) {
 // ------------------------------------------------------------------ committed models
 
 #ifdef EDGEQ_SOURCE_DIR
+// A BatchNormalization that is a ConvTranspose's only reader folds into its weights and
+// bias (grouped too); one after a ConvTranspose read elsewhere stays a Mul and an Add
+// (the outputs are checked against ONNX Runtime by the committed-model tests).
+TEST(ImporterTest, BatchNormFoldsIntoConvTranspose) {
+  const std::string dir = std::string(EDGEQ_SOURCE_DIR) + "/test/data/ops/";
+  Graph g;
+  ASSERT_TRUE(import_onnx_file(dir + "conv_transpose_bn.onnx", ImportOptions(), &g).ok());
+  int muls = 0, adds = 0;
+  for (const Node& n : g.nodes) {
+    muls += n.op == OpType::kMul;
+    adds += n.op == OpType::kAdd;
+  }
+  EXPECT_EQ(muls, 1);
+  EXPECT_EQ(adds, 1);
+}
+
 // A zero Pad read only by a Conv or an AveragePool becomes their padding (ir_passes.cc,
 // fold_pad): no Pad node is left, and the padding adds up (the outputs are checked
 // against ONNX Runtime by the committed-model tests).

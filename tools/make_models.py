@@ -1212,6 +1212,29 @@ def op_models():
     m.output("l2_channels")
     models.append(m)
 
+    # ConvTranspose -> BatchNormalization (pose and segmentation decoders): folded into the
+    # transposed convolution's weights and bias when it is the only reader, grouped too;
+    # a ConvTranspose also read elsewhere keeps its BatchNormalization.
+    m = OpModel("conv_transpose_bn")
+    x = m.input("x", [1, 4, 5, 6])
+
+    def bn(name, src, c):
+        return m.node("BatchNormalization",
+                      [src, m.weight(name + "_g", [c], low=0.5), m.weight(name + "_b", [c]),
+                       m.weight(name + "_m", [c], scale=0.2), m.weight(name + "_v", [c], low=0.5)], [name], epsilon=1e-5)
+
+    up = m.node("ConvTranspose", [x, m.weight("w1", [4, 6, 4, 4]), m.weight("b1", [6])], ["up"], strides=[2, 2],
+                pads=[1, 1, 1, 1])
+    m.node("Relu", [bn("bn1", up, 6)], ["folded"])
+    grp = m.node("ConvTranspose", [x, m.weight("w2", [4, 3, 3, 3])], ["grp"], strides=[2, 2], group=2,
+                 output_padding=[1, 1])
+    bn("bn2", grp, 6)
+    shared = m.node("ConvTranspose", [x, m.weight("w3", [4, 2, 2, 2])], ["shared"], strides=[2, 2])
+    bn("bn3", shared, 2)
+    for out in ("folded", "bn2", "bn3", "shared"):
+        m.output(out)
+    models.append(m)
+
     m = OpModel("batchnorm")
     m.node("BatchNormalization",
            [m.input("x", [1, 8, 5, 5]), m.weight("scale", [8], low=0.5), m.weight("bias", [8]),

@@ -235,6 +235,9 @@ class Importer {
   Status LowerDepthToSpace(const onnx::NodeProto& n);
   Status LowerInstanceNorm(const onnx::NodeProto& n);
   Status LowerConvTranspose(const onnx::NodeProto& n);
+  Status BatchNormAffine(const onnx::NodeProto& n, int64_t C, std::vector<float>* scale, std::vector<float>* shift);
+  std::string FoldableBatchNorm(const onnx::NodeProto& n, int64_t C, std::vector<float>* scale,
+                                std::vector<float>* bias);
   Status LowerArgMax(const onnx::NodeProto& n);
   Status LowerScaledElu(const onnx::NodeProto& n, Value* x);  // Selu, Celu (lower_ops.cc)
   Status LowerEinsum(const onnx::NodeProto& n);  // lower_einsum.cc

@@ -317,6 +317,14 @@ Status Importer::LowerConvTranspose(const onnx::NodeProto& n) {
       return Fail(n, StatusCode::kUnsupported, "the bias must be a float constant of Cout values");
     bias = b->c.f;
   }
+  // A BatchNormalization reading only this output (pose and segmentation decoders:
+  // ConvTranspose -> BN -> ReLU) folds into the weights and bias, as a Conv's does: the
+  // lowered form's reshapes and crop would keep it a separate Mul and Add otherwise.
+  std::vector<float> bn_scale;
+  const std::string out_name = FoldableBatchNorm(n, cout, &bn_scale, &bias);
+  if (!bn_scale.empty())
+    for (size_t i = 0; i < wv.size(); ++i) wv[i] *= bn_scale[(i / static_cast<size_t>(kh0 * kw0)) % cout_g +
+                                                             i / static_cast<size_t>(cin_g * cout_g * kh0 * kw0) * cout_g];
   // Tap (yy, xx) of the dense window: the weight's tap (yy / dh, xx / dw) where both
   // divide, else 0.
   const auto weight = [&](int64_t ci, int64_t co, int64_t yy, int64_t xx) {
@@ -328,7 +336,7 @@ Status Importer::LowerConvTranspose(const onnx::NodeProto& n) {
   const int64_t Kh = (kh + sh - 1) / sh, Kw = (kw + sw - 1) / sw, phases = sh * sw;
   Value wp;
   wp.kind = ValueKind::kConst;
-  wp.name = n.output(0) + ".phase_weights";
+  wp.name = out_name + ".phase_weights";
   wp.c.dims = wp.shape = {G * phases * cout_g, cin_g, Kh, Kw};
   wp.c.f.assign(static_cast<size_t>(G * phases * cout_g * cin_g * Kh * Kw), 0.f);
   for (int64_t g = 0; g < G; ++g)
@@ -345,7 +353,7 @@ Status Importer::LowerConvTranspose(const onnx::NodeProto& n) {
               }
   Value bp;
   bp.kind = ValueKind::kConst;
-  bp.name = n.output(0) + ".phase_bias";
+  bp.name = out_name + ".phase_bias";
   bp.c.dims = bp.shape = {G * phases * cout_g};
   for (int64_t g = 0; g < G; ++g)
     for (int64_t p = 0; p < phases; ++p)
@@ -356,7 +364,7 @@ Status Importer::LowerConvTranspose(const onnx::NodeProto& n) {
   onnx::NodeProto conv;
   conv.set_op_type("Conv");
   conv.set_name(n.name());
-  conv.add_output(n.output(0) + ".phases");
+  conv.add_output(out_name + ".phases");
   auto* pa = conv.add_attribute();
   pa->set_name("pads");
   pa->set_type(onnx::AttributeProto::INTS);
@@ -367,15 +375,15 @@ Status Importer::LowerConvTranspose(const onnx::NodeProto& n) {
   ga->set_i(G);
   int32_t c_ir;
   Shape c_shape;  // [N, G * phases * Cout / G, Qh, Qw]
-  EDGEQ_RETURN_IF_ERROR(ConvCore(conv, *x, wp, &bp, n.output(0) + ".phases", &c_ir, &c_shape));
+  EDGEQ_RETURN_IF_ERROR(ConvCore(conv, *x, wp, &bp, out_name + ".phases", &c_ir, &c_shape));
   const int64_t N = x->shape[0], Qh = c_shape[2], Qw = c_shape[3];
   // [N Qh, Qw, G, sh, sw, Cout / G] -> [N Qh, sh, Qw, sw, G, Cout / G]: the phases
   // interleaved into rows and columns, the groups' channels side by side.
   int32_t split, moved, full, out;
-  Status s = NewTensorLike(c_ir, n.output(0) + ".phase_split", false, {N * Qh, Qw, G, sh, sw, cout_g}, &split);
-  if (s.ok()) s = NewTensorLike(c_ir, n.output(0) + ".interleaved", false, {N * Qh, sh, Qw, sw, G, cout_g}, &moved);
-  if (s.ok()) s = NewTensorLike(c_ir, n.output(0) + ".full", false, {N, Qh * sh, Qw * sw, cout}, &full);
-  if (s.ok()) s = NewTensorLike(c_ir, n.output(0), true, {N, oh, ow, cout}, &out);
+  Status s = NewTensorLike(c_ir, out_name + ".phase_split", false, {N * Qh, Qw, G, sh, sw, cout_g}, &split);
+  if (s.ok()) s = NewTensorLike(c_ir, out_name + ".interleaved", false, {N * Qh, sh, Qw, sw, G, cout_g}, &moved);
+  if (s.ok()) s = NewTensorLike(c_ir, out_name + ".full", false, {N, Qh * sh, Qw * sw, cout}, &full);
+  if (s.ok()) s = NewTensorLike(c_ir, out_name, true, {N, oh, ow, cout}, &out);
   if (!s.ok()) return Fail(n, s.code(), s.message());
   Emit(n, "phase_split", OpType::kReshape, {c_ir}, {split});
   Attrs t;
@@ -386,7 +394,7 @@ Status Importer::LowerConvTranspose(const onnx::NodeProto& n) {
   crop.starts = {0, static_cast<int32_t>(pads[0]), static_cast<int32_t>(pads[1]), 0};
   crop.steps = {1, 1, 1, 1};
   Emit(n, "", OpType::kSlice, {full}, {out}, crop);
-  DefineTensor(n.output(0), TensorProto::FLOAT, {N, cout, oh, ow}, out);
+  DefineTensor(out_name, TensorProto::FLOAT, {N, cout, oh, ow}, out);
   return Status::Ok();
 }
 

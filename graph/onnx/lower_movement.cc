@@ -581,9 +581,10 @@ Status Importer::LowerSlice(const onnx::NodeProto& n) {
   return Status::Ok();
 }
 
-Status Importer::LowerBatchNorm(const onnx::NodeProto& n) {
-  Value* x;
-  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+// An inference BatchNormalization of C channels as y = x * scale[c] + shift[c]:
+// scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
+Status Importer::BatchNormAffine(const onnx::NodeProto& n, int64_t C, std::vector<float>* scale,
+                                 std::vector<float>* shift) {
   int64_t training = 0;
   EDGEQ_RETURN_IF_ERROR(attr_int(n, "training_mode", 0, &training));
   if (training) return Fail(n, StatusCode::kUnsupported, "training_mode=1 is not supported");
@@ -592,8 +593,6 @@ Status Importer::LowerBatchNorm(const onnx::NodeProto& n) {
       return Fail(n, StatusCode::kUnsupported, "training outputs are not supported");
   float eps;
   EDGEQ_RETURN_IF_ERROR(attr_float(n, "epsilon", 1e-5f, &eps));
-  if (x->shape.size() < 2) return Fail(n, StatusCode::kInvalidModel, "input rank must be >= 2");
-  const int64_t C = x->shape[1];
   std::vector<float> p[4];
   for (int k = 0; k < 4; ++k) {
     bool have;
@@ -602,16 +601,47 @@ Status Importer::LowerBatchNorm(const onnx::NodeProto& n) {
       return Fail(n, StatusCode::kInvalidModel,
                   "scale, B, mean and var must be constants of " + std::to_string(C) + " values");
   }
+  scale->clear();
+  shift->clear();
+  for (int64_t c = 0; c < C; ++c) {
+    const float a = p[0][c] / std::sqrt(p[3][c] + eps);
+    scale->push_back(a);
+    shift->push_back(p[1][c] - p[2][c] * a);
+  }
+  return Status::Ok();
+}
+
+// The output name of op node n (C output channels, bias `bias`), and the fold of a
+// BatchNormalization that is its only reader: then its output's name, *scale per channel
+// (empty when nothing folds) and bias * scale + shift, and the BatchNormalization is
+// skipped.
+std::string Importer::FoldableBatchNorm(const onnx::NodeProto& n, int64_t C, std::vector<float>* scale,
+                                        std::vector<float>* bias) {
+  scale->clear();
+  auto users = users_.find(n.output(0));
+  if (users == users_.end() || users->second.size() != 1 || consumers_[n.output(0)] != 1) return n.output(0);
+  const onnx::NodeProto& bn = *users->second[0];
+  if (bn.op_type() != "BatchNormalization" || bn.input_size() < 5 || bn.input(0) != n.output(0)) return n.output(0);
+  std::vector<float> a, shift;
+  if (!BatchNormAffine(bn, C, &a, &shift).ok()) return n.output(0);  // lowered (or refused) on its own
+  for (int64_t c = 0; c < C; ++c) (*bias)[c] = (*bias)[c] * a[c] + shift[c];
+  *scale = std::move(a);
+  skip_nodes_.insert(bn.output(0));
+  skip_nodes_.insert(n.output(0));  // never defined: the BatchNormalization was its only reader
+  return bn.output(0);
+}
+
+Status Importer::LowerBatchNorm(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+  if (x->shape.size() < 2) return Fail(n, StatusCode::kInvalidModel, "input rank must be >= 2");
+  const int64_t C = x->shape[1];
   Value mul, add;
   mul.kind = add.kind = ValueKind::kConst;
   Shape cs(x->shape.size() - 1, 1);
   cs[0] = C;
   mul.shape = add.shape = mul.c.dims = add.c.dims = cs;
-  for (int64_t c = 0; c < C; ++c) {
-    const float a = p[0][c] / std::sqrt(p[3][c] + eps);
-    mul.c.f.push_back(a);
-    add.c.f.push_back(p[1][c] - p[2][c] * a);
-  }
+  EDGEQ_RETURN_IF_ERROR(BatchNormAffine(n, C, &mul.c.f, &add.c.f));
   mul.name = n.output(0) + ".bn_scale";
   add.name = n.output(0) + ".bn_shift";
   int32_t x_ir, m_ir, a_ir, tmp, out;
