@@ -12,6 +12,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "graph/ir_util.h"
 #include "quant/report.h"
 
 namespace edgeq {
@@ -192,14 +193,88 @@ Status clip_softmax_inputs(const Graph& g, const QScheme& scheme, const std::vec
   return Status::Ok();
 }
 
+// A Log reads its input relatively: int8 gives a non-negative tensor one absolute step, and
+// the values below half of it become 0, whose log is the clamp's floor (or -inf). A
+// log-mel front end's power spectrum and mel energies span orders of magnitude, so most
+// of them fall there: an audio keyword spotter calibrated with them in int8 kept 3-20 dB.
+// Where more than kLogLostFraction of a Log input's observed values are lost so (exact
+// zeros are exact in int8 and do not count), the Log runs in float, and so does every
+// producer on the way back whose own output loses as much (a mel MatMul, the power's
+// squares and sum) and the producers of squared tensors (the STFT), until tensors that
+// int8 keeps (a float graph input, the waveform). The Log's output, a well-scaled
+// log-energy, stays int8 for what follows.
+constexpr double kLogLostFraction = 0.02;
+
+// The fraction of the observed values of tensor stats s, non-negative, that round to 0
+// with the int8 step `step` without being 0.
+double lost_below_step(const TensorStats& s, float step) {
+  if (s.channels.size() != 1 || s.channels[0].count == 0 || !(step > 0.f)) return 0.0;
+  const ChannelStats& c = s.channels[0];
+  const RunningHistogram& h = c.hist;
+  if (!(c.min >= 0.f) || !h.initialized() || !(h.max > h.min)) return 0.0;
+  const double width = (static_cast<double>(h.max) - h.min) / static_cast<double>(h.counts.size());
+  double below = 0.0;
+  for (size_t b = 0; b < h.counts.size(); ++b) {
+    const double hi = h.min + width * static_cast<double>(b + 1);
+    if (hi > 0.5 * step) break;
+    below += h.counts[b];
+  }
+  const double total = h.total();
+  return total > 0.0 ? std::max(0.0, below - static_cast<double>(c.zeros)) / total : 0.0;
+}
+
 }  // namespace
 
-Status Calibrator::quantize(const CalibrationOptions& options, Graph* out) const {
+std::vector<bool> log_input_float_nodes(const Graph& g, const std::vector<const TensorStats*>& stats,
+                                        const std::vector<QuantParams>& q) {
+  std::vector<bool> float_nodes(g.nodes.size(), false);
+  const GraphUses uses = compute_uses(g);
+  const auto lossy = [&](int32_t t) {
+    const size_t i = static_cast<size_t>(t);
+    return t >= 0 && stats[i] != nullptr && q[i].scale.size() == 1 &&
+           lost_below_step(*stats[i], q[i].scale[0]) > kLogLostFraction;
+  };
+  // (tensor, forced): forced where a square reads it, through data movement.
+  std::vector<std::pair<int32_t, bool>> todo;
+  for (size_t k = 0; k < g.nodes.size(); ++k) {
+    const Node& n = g.nodes[k];
+    if (n.op != OpType::kLog || n.inputs.empty() || !lossy(n.inputs[0])) continue;
+    float_nodes[k] = true;
+    todo.push_back({n.inputs[0], false});
+  }
+  std::vector<char> seen(g.tensors.size(), 0);  // bit 1: seen, bit 2: seen forced
+  while (!todo.empty()) {
+    const auto [t, forced] = todo.back();
+    todo.pop_back();
+    char& mark = seen[static_cast<size_t>(t)];
+    if (mark & (forced ? 2 : 1)) continue;
+    mark = static_cast<char>(mark | (forced ? 2 : 1));
+    const int p = uses.producer[static_cast<size_t>(t)];
+    if (p < 0) continue;
+    float_nodes[static_cast<size_t>(p)] = true;
+    // A square (Mul of a tensor by itself, Pow) doubles its input's relative error where
+    // that input is small: the walk goes on into it whatever its own statistics, through
+    // data movement (an STFT's real and imaginary slices) to the op that computes it.
+    const Node& pn = g.nodes[static_cast<size_t>(p)];
+    const bool square = (pn.op == OpType::kMul && pn.inputs.size() == 2 && pn.inputs[0] == pn.inputs[1]) ||
+                        pn.op == OpType::kPow;
+    const bool pass = square || (forced && op_has(pn.op, kOpMovement));
+    for (int32_t in : pn.inputs) {
+      if (in < 0 || g.tensors[static_cast<size_t>(in)].is_constant()) continue;
+      if (pass) todo.push_back({in, true});
+      else if (lossy(in)) todo.push_back({in, false});
+    }
+  }
+  return float_nodes;
+}
+
+Status Calibrator::activation_qparams(const CalibrationOptions& options, std::vector<QuantParams>* out) const {
   const Graph& g = graph();
   if (batches_ == 0) return InvalidArgument("no calibration data observed");
   QScheme scheme;
   scheme.dtype = options.act_dtype;
-  std::vector<QuantParams> q(g.tensors.size());
+  std::vector<QuantParams>& q = *out;
+  q.assign(g.tensors.size(), QuantParams());
   for (size_t i = 0; i < observed_.size(); ++i) {
     const TensorStats& stats = observers_[i]->stats();
     if (stats.channels.empty() || stats.channels[0].count == 0) continue;  // never saw a finite value
@@ -216,6 +291,29 @@ Status Calibrator::quantize(const CalibrationOptions& options, Graph* out) const
     }
     EDGEQ_RETURN_IF_ERROR(clip_softmax_inputs(g, scheme, top, &q));
   }
+  return Status::Ok();
+}
+
+std::vector<bool> Calibrator::log_input_nodes(const std::vector<QuantParams>& q) const {
+  std::vector<const TensorStats*> stats(graph().tensors.size(), nullptr);
+  for (size_t i = 0; i < observed_.size(); ++i) stats[static_cast<size_t>(observed_[i])] = &observers_[i]->stats();
+  return log_input_float_nodes(graph(), stats, q);
+}
+
+std::vector<std::string> Calibrator::log_input_nodes(const CalibrationOptions& options) const {
+  std::vector<QuantParams> q;
+  std::vector<std::string> names;
+  if (!activation_qparams(options, &q).ok()) return names;
+  const std::vector<bool> keep = log_input_nodes(q);
+  for (size_t k = 0; k < keep.size(); ++k)
+    if (keep[k]) names.push_back(graph().nodes[k].name);
+  return names;
+}
+
+Status Calibrator::quantize(const CalibrationOptions& options, Graph* out) const {
+  const Graph& g = graph();
+  std::vector<QuantParams> q;
+  EDGEQ_RETURN_IF_ERROR(activation_qparams(options, &q));
   GraphQuantOptions go;
   go.act_dtype = options.act_dtype;
   go.per_channel_weights = options.per_channel_weights;
@@ -223,6 +321,9 @@ Status Calibrator::quantize(const CalibrationOptions& options, Graph* out) const
   go.full_int8 = options.full_int8;
   go.float_nodes = options.float_nodes;
   go.float_nodes.resize(g.nodes.size(), false);
+  const std::vector<bool> logs = log_input_nodes(q);
+  for (size_t k = 0; k < logs.size(); ++k)
+    if (logs[k]) go.float_nodes[k] = true;
   for (const auto& node_tensor : nonfinite_nodes()) {
     const auto it = std::find_if(g.nodes.begin(), g.nodes.end(),
                                  [&](const Node& n) { return n.name == node_tensor.first; });
