@@ -252,12 +252,12 @@ std::vector<bool> log_input_float_nodes(const Graph& g, const std::vector<const 
     const int p = uses.producer[static_cast<size_t>(t)];
     if (p < 0) continue;
     float_nodes[static_cast<size_t>(p)] = true;
-    // A square (Mul of a tensor by itself, Pow) doubles its input's relative error where
+    // A square (Mul of a tensor by itself, Pow 2) doubles its input's relative error where
     // that input is small: the walk goes on into it whatever its own statistics, through
     // data movement (an STFT's real and imaginary slices) to the op that computes it.
     const Node& pn = g.nodes[static_cast<size_t>(p)];
     const bool square = (pn.op == OpType::kMul && pn.inputs.size() == 2 && pn.inputs[0] == pn.inputs[1]) ||
-                        pn.op == OpType::kPow;
+                        (pn.op == OpType::kPow && pn.attrs.alpha == 2.f);
     const bool pass = square || (forced && op_has(pn.op, kOpMovement));
     for (int32_t in : pn.inputs) {
       if (in < 0 || g.tensors[static_cast<size_t>(in)].is_constant()) continue;
