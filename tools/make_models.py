@@ -1189,7 +1189,7 @@ def op_models():
 
     # Opset 18 forms: Resize's `axes` and keep_aspect_ratio_policy (one scale for the named
     # axes, which also drives the coordinates), and ReduceL1 / L2 / SumSquare with
-    # noop_with_empty_axes, which still apply their per-element function.
+    # noop_with_empty_axes, which still apply their per-element function; GroupNormalization.
     m = OpModel("opset18_forms", opset=18)
     m.checked = False  # the onnx package of Debian 12 (1.13) knows Resize-18 without `axes`
     img = m.node("Conv", [m.input("x", [1, 3, 7, 9]), m.weight("w", [4, 3, 3, 3])], ["c"], pads=[1, 1, 1, 1])
@@ -1205,6 +1205,10 @@ def op_models():
         m.node(op, [seq, none], [op.lower() + "_noop"], noop_with_empty_axes=1)
         m.output(op.lower() + "_noop")
     m.node("ReduceL2", [img, m.const("ax1", np.array([1], np.int64))], ["l2_channels"], keepdims=1)
+    # GroupNormalization-18 (scale and bias per group) on the image.
+    m.node("GroupNormalization", [img, m.weight("gn_scale", [2], low=0.5), m.weight("gn_bias", [2])], ["grouped"],
+           num_groups=2, epsilon=1e-3)
+    m.output("grouped", [1, 4, 7, 9])
     # (ONNX's shape inference does not follow Resize's axes: the shapes are given.)
     m.output("larger", [1, 4, 8, 10])
     m.output("smaller", [1, 4, 10, 13])

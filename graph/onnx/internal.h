@@ -235,6 +235,7 @@ class Importer {
   Status LowerDepthToSpace(const onnx::NodeProto& n);
   Status LowerInstanceNorm(const onnx::NodeProto& n);
   Status LowerConvTranspose(const onnx::NodeProto& n);
+  Status LowerGroupNorm(const onnx::NodeProto& n);
   Status BatchNormAffine(const onnx::NodeProto& n, int64_t C, std::vector<float>* scale, std::vector<float>* shift);
   std::string FoldableBatchNorm(const onnx::NodeProto& n, int64_t C, std::vector<float>* scale,
                                 std::vector<float>* bias);

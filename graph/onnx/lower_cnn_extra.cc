@@ -167,6 +167,87 @@ Status Importer::LowerInstanceNorm(const onnx::NodeProto& n) {
   return Status::Ok();
 }
 
+// GroupNormalization (opset 18: scale and bias per group; [C] is taken too, as opset 21
+// has it) as PyTorch writes GroupNorm: Reshape to [N, G, -1], InstanceNormalization,
+// Reshape back, then the per-channel scale and bias. Synthetic nodes lowered as usual.
+Status Importer::LowerGroupNorm(const onnx::NodeProto& n) {
+  Value *x, *scale, *bias;
+  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 1, &scale));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 2, &bias));
+  int64_t groups;
+  float eps;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "num_groups", 0, &groups));
+  EDGEQ_RETURN_IF_ERROR(attr_float(n, "epsilon", 1e-5f, &eps));
+  const size_t r = x->shape.size();
+  if (r < 3 || r > 6) return Fail(n, StatusCode::kUnsupported, "input rank must be 3 to 6");
+  const int64_t N = x->shape[0], C = x->shape[1];
+  if (groups < 1 || C % groups != 0) return Fail(n, StatusCode::kInvalidModel, "num_groups must divide the channels");
+  std::vector<float> sv, bv;
+  if (!real_values(*scale, &sv) || !real_values(*bias, &bv) || scale->kind == ValueKind::kTensor ||
+      bias->kind == ValueKind::kTensor)
+    return Fail(n, StatusCode::kUnsupported, "scale and bias must be constants");
+  if ((sv.size() != static_cast<size_t>(groups) && sv.size() != static_cast<size_t>(C)) || bv.size() != sv.size())
+    return Fail(n, StatusCode::kInvalidModel, "scale and bias must have num_groups (or C) values");
+  int counter = 0;
+  const auto fresh = [&](const std::string& what) { return n.output(0) + ".group_norm_" + what + std::to_string(counter++); };
+  const auto constant = [&](const std::string& what, int32_t type, const Shape& dims, std::vector<float> f,
+                            Ints i) {
+    Value c;
+    c.kind = ValueKind::kConst;
+    c.type = c.c.type = type;
+    c.c.dims = c.shape = dims;
+    c.c.f = std::move(f);
+    c.c.i = std::move(i);
+    const std::string name = fresh(what);
+    values_[name] = c;
+    return name;
+  };
+  const auto lower = [&](const std::string& op, const std::vector<std::string>& ins, const std::string& output,
+                         float epsilon) -> Status {
+    onnx::NodeProto s;
+    s.set_op_type(op);
+    s.set_name(n.name());
+    for (const std::string& i : ins) s.add_input(i);
+    s.add_output(output);
+    if (op == "InstanceNormalization") {
+      auto* a = s.add_attribute();
+      a->set_name("epsilon");
+      a->set_type(onnx::AttributeProto::FLOAT);
+      a->set_f(epsilon);
+    }
+    live_.insert(output);
+    const std::string name = node_name_;
+    const Status st = ProcessNode(s);
+    node_name_ = name;
+    return st;
+  };
+  const int64_t per_group = shape_numel(Shape(x->shape.begin() + 1, x->shape.end())) / groups;
+  const std::string grouped = fresh("grouped"), normed = fresh("normalized"), back = fresh("back"),
+                    scaled = fresh("scaled");
+  EDGEQ_RETURN_IF_ERROR(
+      lower("Reshape", {x->name, constant("shape", TensorProto::INT64, {3}, {}, {N, groups, per_group})}, grouped, 0));
+  EDGEQ_RETURN_IF_ERROR(lower("InstanceNormalization",
+                              {grouped,
+                               constant("ones", TensorProto::FLOAT, {groups}, std::vector<float>(groups, 1.f), {}),
+                               constant("zeros", TensorProto::FLOAT, {groups}, std::vector<float>(groups, 0.f), {})},
+                              normed, eps));
+  EDGEQ_RETURN_IF_ERROR(lower("Reshape", {normed, constant("back", TensorProto::INT64, {static_cast<int64_t>(r)}, {},
+                                                           Ints(x->shape.begin(), x->shape.end()))},
+                              back, 0));
+  // Per channel [C, 1, ...]: a group's value for each of its channels.
+  std::vector<float> sc(static_cast<size_t>(C)), bc(static_cast<size_t>(C));
+  for (int64_t c = 0; c < C; ++c) {
+    const size_t k = sv.size() == static_cast<size_t>(C) ? static_cast<size_t>(c) : static_cast<size_t>(c / (C / groups));
+    sc[static_cast<size_t>(c)] = sv[k];
+    bc[static_cast<size_t>(c)] = bv[k];
+  }
+  Shape per_channel(r - 1, 1);
+  per_channel[0] = C;
+  EDGEQ_RETURN_IF_ERROR(lower("Mul", {back, constant("scale", TensorProto::FLOAT, per_channel, sc, {})}, scaled, 0));
+  return lower("Add", {scaled, constant("bias", TensorProto::FLOAT, per_channel, bc, {})}, n.output(0), 0);
+}
+
 // ArgMax over one axis (segmentation maps' classes), on the tensor's own layout: an
 // image's channel axis is its last in NHWC; keepdims 0 adds a Reshape.
 Status Importer::LowerArgMax(const onnx::NodeProto& n) {

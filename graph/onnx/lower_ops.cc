@@ -1399,6 +1399,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"DepthToSpace", &Importer::LowerDepthToSpace},
       {"SpaceToDepth", &Importer::LowerDepthToSpace},
       {"InstanceNormalization", &Importer::LowerInstanceNorm},
+      {"GroupNormalization", &Importer::LowerGroupNorm},
       {"ConvTranspose", &Importer::LowerConvTranspose},
       {"ArgMax", &Importer::LowerArgMax},
       {"LSTM", &Importer::LowerRecurrent},
