@@ -124,6 +124,7 @@
 //                  negative and log of a negative are NaN, 1/0 is inf); Pow: x^alpha, the
 //                  exponent a constant (alpha 2: x*x exactly; 0.5: sqrt). Quantized: a
 //                  256-entry table, as the other unary ops.
+//  Floor Ceil Round  elementwise (Round: half to even, as ONNX); quantized: a table.
 //  ReduceMean ReduceSum ReduceMax ReduceMin  Y has X's rank; the reduced axes are those where Y's dimension
 //                  is 1 and X's is not (keepdims; ONNX's keepdims=0 adds a Reshape). The
 //                  reduced axes must be contiguous once size-1 axes are ignored. Float only:
@@ -256,6 +257,9 @@ enum OpFlag : uint32_t {
   X(GatherElements, AxisOptions, gather_elements, gather_elements, 0)                                           \
   X(ScatterElements, ScatterOptions, scatter_elements, scatter, 0)                                               \
   X(ScatterND, ScatterOptions, scatter_nd, scatter, 0)                                                           \
-  X(Mod, ModOptions, mod, mod, 0)
+  X(Mod, ModOptions, mod, mod, 0)                                                                                \
+  X(Floor, UnaryOptions, unary, unary, kOpQuantizable)                                                           \
+  X(Ceil, UnaryOptions, unary, unary, kOpQuantizable)                                                            \
+  X(Round, UnaryOptions, unary, unary, kOpQuantizable)
 
 }  // namespace edgeq

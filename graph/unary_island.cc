@@ -82,6 +82,9 @@ bool unary_op_kind(OpType op, ref::UnaryOp* kind) {
     case OpType::kLog: *kind = ref::UnaryOp::kLog; return true;
     case OpType::kNeg: *kind = ref::UnaryOp::kNeg; return true;
     case OpType::kAbs: *kind = ref::UnaryOp::kAbs; return true;
+    case OpType::kFloor: *kind = ref::UnaryOp::kFloor; return true;
+    case OpType::kCeil: *kind = ref::UnaryOp::kCeil; return true;
+    case OpType::kRound: *kind = ref::UnaryOp::kRound; return true;
     default: return false;
   }
 }

@@ -1239,6 +1239,26 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # ArgMin (as TopK's one smallest, ties to the first index) on a sequence and across
+    # an image's channels; variadic Sum and Mean with broadcasting; Floor, Ceil and Round
+    # at run time.
+    m = OpModel("argmin_sum_mean")
+    seq = m.input("seq", [2, 5, 6])
+    ties = m.node("Floor", [m.node("Mul", [seq, m.const("three", np.float32(3))], ["s3"])], ["ties"])
+    m.node("Cast", [m.node("ArgMin", [ties], ["amin_i"], axis=1, keepdims=0)], ["amin"], to=TensorProto.FLOAT)
+    img = m.node("Conv", [m.input("img", [1, 3, 4, 5]), m.weight("w", [6, 3, 1, 1])], ["c"])
+    m.node("Cast", [m.node("ArgMin", [img], ["cmin_i"], axis=1, keepdims=1)], ["cmin"], to=TensorProto.FLOAT)
+    row = m.input("row", [6])
+    m.node("Sum", [seq, row, m.const("bias", np.float32(0.25))], ["total"])
+    m.node("Mean", [seq, row, m.node("Neg", [seq], ["neg"])], ["avg"])
+    # Floor above; Round (half to even) and Ceil of run-time halves.
+    halves = m.input("halves", [8], array=np.array([0.5, 1.5, 2.5, -0.5, -1.5, 3.2, -2.7, 7.0], np.float32))
+    m.node("Round", [halves], ["rounded"])
+    m.node("Ceil", [halves], ["ceiled"])
+    for out in ("amin", "cmin", "total", "avg", "rounded", "ceiled"):
+        m.output(out)
+    models.append(m)
+
     m = OpModel("batchnorm")
     m.node("BatchNormalization",
            [m.input("x", [1, 8, 5, 5]), m.weight("scale", [8], low=0.5), m.weight("bias", [8]),

@@ -745,6 +745,12 @@ Status Exporter::ExportNode(const Node& n) {
       return simple("Neg", 1);
     case OpType::kAbs:
       return simple("Abs", 1);
+    case OpType::kFloor:
+      return simple("Floor", 1);
+    case OpType::kCeil:
+      return simple("Ceil", 1);
+    case OpType::kRound:
+      return simple("Round", 1);
     case OpType::kReduceMean:
     case OpType::kReduceSum:
     case OpType::kReduceMax:

@@ -175,7 +175,7 @@ const onnx::NodeProto* Importer::IntegerMisuse(const std::string& value, int dep
     static const std::set<std::string> kTakesIntegers = {"Cast", "Shape", "Size", "Equal", "Less", "Greater",
                                                          "LessOrEqual", "GreaterOrEqual", "Where", "Expand",
                                                          "CumSum", "Add", "Sub", "Mul", "Div", "Mod", "Max", "Min",
-                                                         "ReduceSum", "ReduceMax", "ReduceMin", "ArgMax", "TopK",
+                                                         "ReduceSum", "ReduceMax", "ReduceMin", "ArgMax", "ArgMin", "TopK", "Sum",
                                                          "GatherElements", "ScatterElements", "Scatter",
                                                          "ScatterND"};
     if (kTakesIntegers.count(u->op_type())) continue;
@@ -376,6 +376,22 @@ Status Importer::MarkLive(const onnx::GraphProto& graph, const std::vector<int>&
       if (!in.empty()) live_.insert(in);
   }
   return Status::Ok();
+}
+
+Status Importer::LowerSynthetic(const onnx::NodeProto& parent, const std::string& op,
+                                const std::vector<std::string>& inputs, const std::string& output,
+                                const std::vector<onnx::AttributeProto>& attrs) {
+  onnx::NodeProto s;
+  s.set_op_type(op);
+  s.set_name(parent.name());
+  for (const std::string& i : inputs) s.add_input(i);
+  s.add_output(output);
+  for (const onnx::AttributeProto& a : attrs) *s.add_attribute() = a;
+  live_.insert(output);
+  const std::string name = node_name_;
+  const Status st = ProcessNode(s);
+  node_name_ = name;
+  return st;
 }
 
 Status Importer::ProcessNode(const onnx::NodeProto& n) {

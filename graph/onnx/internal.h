@@ -181,6 +181,11 @@ class Importer {
   Status SortNodes(const onnx::GraphProto& graph, std::vector<int>* order);
   Status MarkLive(const onnx::GraphProto& graph, const std::vector<int>& order);
   Status ProcessNode(const onnx::NodeProto& n);
+  // One node made while lowering `parent` (Einsum, GroupNormalization, Sum): op on the
+  // named inputs into `output`, with `attrs`, processed as a node of the file would be
+  // (folded when its inputs are constants), under the parent's IR name.
+  Status LowerSynthetic(const onnx::NodeProto& parent, const std::string& op, const std::vector<std::string>& inputs,
+                        const std::string& output, const std::vector<onnx::AttributeProto>& attrs = {});
   Status AddGraphOutputs(const onnx::GraphProto& graph);
 
   // lower_ops.cc: one function per ONNX op (or family).
@@ -227,6 +232,7 @@ class Importer {
   Status LowerLogSoftmax(const onnx::NodeProto& n);
   Status LowerIntegerBinary(const onnx::NodeProto& n, Value* a, Value* b);
   Status LowerMod(const onnx::NodeProto& n);
+  Status LowerSumMean(const onnx::NodeProto& n);
   Status EmitElementwise(const onnx::NodeProto& n, const std::vector<Value*>& in, OpType op, const Attrs& attrs);
   Status LowerCumSum(const onnx::NodeProto& n);
   Status LowerMinMax(const onnx::NodeProto& n);

@@ -205,22 +205,12 @@ Status Importer::LowerGroupNorm(const onnx::NodeProto& n) {
   };
   const auto lower = [&](const std::string& op, const std::vector<std::string>& ins, const std::string& output,
                          float epsilon) -> Status {
-    onnx::NodeProto s;
-    s.set_op_type(op);
-    s.set_name(n.name());
-    for (const std::string& i : ins) s.add_input(i);
-    s.add_output(output);
-    if (op == "InstanceNormalization") {
-      auto* a = s.add_attribute();
-      a->set_name("epsilon");
-      a->set_type(onnx::AttributeProto::FLOAT);
-      a->set_f(epsilon);
-    }
-    live_.insert(output);
-    const std::string name = node_name_;
-    const Status st = ProcessNode(s);
-    node_name_ = name;
-    return st;
+    if (op != "InstanceNormalization") return LowerSynthetic(n, op, ins, output);
+    onnx::AttributeProto a;
+    a.set_name("epsilon");
+    a.set_type(onnx::AttributeProto::FLOAT);
+    a.set_f(epsilon);
+    return LowerSynthetic(n, op, ins, output, {a});
   };
   const int64_t per_group = shape_numel(Shape(x->shape.begin() + 1, x->shape.end())) / groups;
   const std::string grouped = fresh("grouped"), normed = fresh("normalized"), back = fresh("back"),
@@ -273,16 +263,31 @@ Status Importer::LowerArgMax(const onnx::NodeProto& n) {
     if (d != static_cast<size_t>(axis)) dropped.push_back(x->shape[d]);
   Attrs a;
   a.axis = static_cast<int32_t>(nhwc ? to_ir_axis(axis, r) : axis);
+  // ArgMin: the index of TopK's one smallest value (equal values: the first, as ArgMin).
+  const auto emit = [&](int32_t index) -> Status {
+    if (n.op_type() == "ArgMax") {
+      Emit(n, "", OpType::kArgMax, {x_ir}, {index}, a);
+      return Status::Ok();
+    }
+    int32_t values;
+    const Status st = NewTensorLike(x_ir, n.output(0) + ".min_values", false, IrShape(kept, nhwc), &values);
+    if (!st.ok()) return Fail(n, st.code(), st.message());
+    if (r == 4 && !nhwc) plain_.insert(values);
+    Attrs t = a;
+    t.k = 1;
+    t.largest = 0;
+    Emit(n, "", OpType::kTopK, {x_ir}, {values, index}, t);
+    return Status::Ok();
+  };
   if (keepdims) {
     EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kS64, kept, &out, nhwc));
-    Emit(n, "", OpType::kArgMax, {x_ir}, {out}, a);
-    return Status::Ok();
+    return emit(out);
   }
   int32_t k_ir;
   s = NewTensor(n.output(0) + ".keepdims", false, DType::kS64, IrShape(kept, nhwc), &k_ir);
   if (!s.ok()) return Fail(n, s.code(), s.message());
   if (r == 4 && !nhwc) plain_.insert(k_ir);
-  Emit(n, "", OpType::kArgMax, {x_ir}, {k_ir}, a);
+  EDGEQ_RETURN_IF_ERROR(emit(k_ir));
   return ReshapeToOutput(n, k_ir, TensorProto::INT64, kept, dropped);
 }
 

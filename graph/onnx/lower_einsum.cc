@@ -113,28 +113,18 @@ Status Importer::LowerEinsum(const onnx::NodeProto& n) {
   // `perm`: a Transpose's; otherwise a ReduceSum gets keepdims 0.
   const auto lower = [&](const std::string& op, const std::vector<std::string>& ins, const std::string& output,
                          const Ints* perm) -> Status {
-    onnx::NodeProto s;
-    s.set_op_type(op);
-    s.set_name(n.name());
-    for (const std::string& i : ins) s.add_input(i);
-    s.add_output(output);
+    onnx::AttributeProto a;
     if (perm != nullptr) {
-      auto* a = s.add_attribute();
-      a->set_name("perm");
-      a->set_type(onnx::AttributeProto::INTS);
-      for (int64_t p : *perm) a->add_ints(p);
+      a.set_name("perm");
+      a.set_type(onnx::AttributeProto::INTS);
+      for (int64_t p : *perm) a.add_ints(p);
+    } else if (op == "ReduceSum") {
+      a.set_name("keepdims");
+      a.set_type(onnx::AttributeProto::INT);
+      a.set_i(0);
     }
-    if (op == "ReduceSum") {
-      auto* a = s.add_attribute();
-      a->set_name("keepdims");
-      a->set_type(onnx::AttributeProto::INT);
-      a->set_i(0);
-    }
-    live_.insert(output);
-    const std::string name = node_name_;
-    const Status st = ProcessNode(s);  // folded when its inputs are constants (a weight)
-    node_name_ = name;
-    return st;
+    // (folded when its inputs are constants: a weight)
+    return LowerSynthetic(n, op, ins, output, a.name().empty() ? std::vector<onnx::AttributeProto>{} : std::vector<onnx::AttributeProto>{a});
   };
   const auto transpose = [&](const std::string& x, const std::string& from, const std::string& to,
                              std::string* result) -> Status {

@@ -302,6 +302,29 @@ Status Importer::EmitElementwise(const onnx::NodeProto& n, const std::vector<Val
   return Status::Ok();
 }
 
+// Sum and Mean of one or more values (numpy broadcasting): a chain of Adds in input
+// order, Mean then divided by the count; one input is passed through.
+Status Importer::LowerSumMean(const onnx::NodeProto& n) {
+  if (n.input_size() < 1) return Fail(n, StatusCode::kInvalidModel, "no inputs");
+  if (n.input_size() == 1) return LowerPassThrough(n);
+  const bool mean = n.op_type() == "Mean";
+  std::string acc = n.input(0);
+  for (int k = 1; k < n.input_size(); ++k) {
+    const bool last = k + 1 == n.input_size() && !mean;
+    const std::string next = last ? n.output(0) : n.output(0) + ".sum" + std::to_string(k);
+    EDGEQ_RETURN_IF_ERROR(LowerSynthetic(n, "Add", {acc, n.input(k)}, next));
+    acc = next;
+  }
+  if (!mean) return Status::Ok();
+  Value count;
+  count.kind = ValueKind::kConst;
+  count.type = count.c.type = TensorProto::FLOAT;
+  count.c.f = {static_cast<float>(n.input_size())};
+  const std::string count_name = n.output(0) + ".count";
+  values_[count_name] = count;
+  return LowerSynthetic(n, "Div", {acc, count_name}, n.output(0));
+}
+
 // Max / Min of two or more float, int32 or int64 values (at least one computed at run
 // time): a chain of the binary IR ops, numpy broadcasting.
 Status Importer::LowerMinMax(const onnx::NodeProto& n) {

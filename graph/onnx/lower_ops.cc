@@ -1016,6 +1016,12 @@ Status Importer::LowerUnary(const onnx::NodeProto& n) {
     t = OpType::kNeg;
   } else if (op == "Abs") {
     t = OpType::kAbs;
+  } else if (op == "Floor") {
+    t = OpType::kFloor;
+  } else if (op == "Ceil") {
+    t = OpType::kCeil;
+  } else if (op == "Round") {
+    t = OpType::kRound;
   } else if (op == "Elu") {
     t = OpType::kElu;
     EDGEQ_RETURN_IF_ERROR(attr_float(n, "alpha", 1.f, &a.alpha));
@@ -1373,6 +1379,9 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"Log", &Importer::LowerUnary},
       {"Neg", &Importer::LowerUnary},
       {"Abs", &Importer::LowerUnary},
+      {"Floor", &Importer::LowerUnary},
+      {"Ceil", &Importer::LowerUnary},
+      {"Round", &Importer::LowerUnary},
       {"Pow", &Importer::LowerPow},
       {"Equal", &Importer::LowerLogical},
       {"Less", &Importer::LowerLogical},
@@ -1394,6 +1403,8 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"CumSum", &Importer::LowerCumSum},
       {"Max", &Importer::LowerMinMax},
       {"Mod", &Importer::LowerMod},
+      {"Sum", &Importer::LowerSumMean},
+      {"Mean", &Importer::LowerSumMean},
       {"Min", &Importer::LowerMinMax},
       {"PRelu", &Importer::LowerPRelu},
       {"DepthToSpace", &Importer::LowerDepthToSpace},
@@ -1402,6 +1413,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"GroupNormalization", &Importer::LowerGroupNorm},
       {"ConvTranspose", &Importer::LowerConvTranspose},
       {"ArgMax", &Importer::LowerArgMax},
+      {"ArgMin", &Importer::LowerArgMax},
       {"LSTM", &Importer::LowerRecurrent},
       {"Einsum", &Importer::LowerEinsum},
       {"TopK", &Importer::LowerTopK},

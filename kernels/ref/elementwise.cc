@@ -266,6 +266,12 @@ float unary_value(UnaryOp op, float x, float alpha, float beta) {
       return -x;
     case UnaryOp::kAbs:
       return std::fabs(x);
+    case UnaryOp::kFloor:
+      return std::floor(x);
+    case UnaryOp::kCeil:
+      return std::ceil(x);
+    case UnaryOp::kRound:
+      return std::nearbyint(x);  // the default rounding mode: half to even
   }
   assert(false && "unknown UnaryOp");
   return 0.f;

@@ -176,7 +176,10 @@ enum class UnaryOp : uint8_t {
   kExp,
   kLog,
   kNeg,
-  kAbs
+  kAbs,
+  kFloor,
+  kCeil,
+  kRound  // half to even (ONNX Round)
 };
 
 // The float function, for both the float kernel and table construction, computed in
