@@ -200,11 +200,11 @@ bool has_op(const Graph& g, OpType op) {
   return std::any_of(g.nodes.begin(), g.nodes.end(), [&](const Node& n) { return n.op == op; });
 }
 
-// Ops the export has no ONNX form for (masks, LayerNorm): a model holding one is refused
+// Ops the export has no ONNX form for (masks, integer ops): a model holding one is refused
 // with the node named, which the round trips below check instead of the bytes.
 bool has_unexportable_op(const Graph& g) {
   for (OpType op : {OpType::kEqual, OpType::kLess, OpType::kGreater, OpType::kAnd, OpType::kOr, OpType::kXor,
-                    OpType::kNot, OpType::kWhere, OpType::kLayerNorm, OpType::kCumSum, OpType::kCast})
+                    OpType::kNot, OpType::kWhere, OpType::kCumSum, OpType::kCast})
     if (has_op(g, op)) return true;
   // A resize whose coordinate scale does not give its output size (opset 18's
   // keep_aspect_ratio_policy rounds the size): at the export's opset, scales fix the size.

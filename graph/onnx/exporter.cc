@@ -797,6 +797,63 @@ Status Exporter::ExportNode(const Node& n) {
       for (size_t k = 0; k < outs.size(); ++k) EDGEQ_RETURN_IF_ERROR(Finish(n.outputs[k], outs[k], as_is));
       return Status::Ok();
     }
+    case OpType::kArgMax: {  // on the input's own values (8-bit: its bytes order as the real values)
+      std::string x;
+      EDGEQ_RETURN_IF_ERROR(g_.tensors[n.inputs[0]].dtype == DType::kF32 ? Float(n.inputs[0], &x)
+                                                                          : Raw(n.inputs[0], &x));
+      Post as_is;
+      as_is.quantize = false;
+      const std::string out = Target(y, as_is);
+      onnx::NodeProto* o = Add("ArgMax", {x}, {out});
+      AttrInt(o, "axis", a.axis);
+      AttrInt(o, "keepdims", 1);
+      return Finish(y, out, as_is);
+    }
+    case OpType::kGelu: {
+      // The float function as PyTorch writes it (ONNX Runtime fuses it back into its Gelu):
+      // x * 0.5 * (1 + erf(x / sqrt(2))), or with tanh(sqrt(2 / pi) (x + 0.044715 x^3)).
+      EDGEQ_RETURN_IF_ERROR(floats(1));
+      const std::string& x = ins[0];
+      const std::string base = g_.tensors[y].name + "_gelu";
+      const auto op2 = [&](const std::string& op, const std::string& l, const std::string& r) {
+        return Add(op, {l, r}, {Fresh(base)})->output(0);
+      };
+      const auto scalar = [&](float v) { return FloatsConst(base + "_c", {v}, true); };
+      std::string t;
+      if (a.alpha == 0.f) {
+        t = Add("Erf", {op2("Div", x, scalar(1.41421356f))}, {Fresh(base)})->output(0);
+      } else {
+        const std::string cube = op2("Mul", op2("Mul", x, x), x);
+        const std::string inner = op2("Add", x, op2("Mul", cube, scalar(0.044715f)));
+        t = Add("Tanh", {op2("Mul", inner, scalar(0.7978845608f))}, {Fresh(base)})->output(0);
+      }
+      const std::string out = Target(y, p);
+      Add("Mul", {op2("Mul", x, op2("Add", t, scalar(1.f))), scalar(0.5f)}, {out});
+      return Finish(y, out, p);
+    }
+    case OpType::kLayerNorm: {
+      // Over the last axis, as PyTorch writes it below opset 17 (ONNX Runtime fuses it):
+      // d = x - mean(x); y = d / sqrt(mean(d * d) + eps) * gamma [+ beta].
+      EDGEQ_RETURN_IF_ERROR(floats(n.inputs.size() > 2 && n.inputs[2] >= 0 ? 3 : 2));
+      const std::string base = g_.tensors[y].name + "_layer_norm";
+      const auto op2 = [&](const std::string& op, const std::string& l, const std::string& r) {
+        return Add(op, {l, r}, {Fresh(base)})->output(0);
+      };
+      const auto mean = [&](const std::string& v) {
+        onnx::NodeProto* m = Add("ReduceMean", {v}, {Fresh(base)});
+        AttrInts(m, "axes", {-1});
+        AttrInt(m, "keepdims", 1);
+        return m->output(0);
+      };
+      const std::string d = op2("Sub", ins[0], mean(ins[0]));
+      const std::string sd = Add("Sqrt", {op2("Add", mean(op2("Mul", d, d)), FloatsConst(base + "_eps", {a.epsilon}, true))},
+                                 {Fresh(base)})->output(0);
+      const std::string scaled = op2("Mul", op2("Div", d, sd), ins[1]);
+      const std::string out = Target(y, p);
+      if (ins.size() > 2) Add("Add", {scaled, ins[2]}, {out});
+      else Add("Identity", {scaled}, {out});
+      return Finish(y, out, p);
+    }
     case OpType::kGatherElements: {  // on the input's own values, as TopK
       std::string x, idx;
       EDGEQ_RETURN_IF_ERROR(g_.tensors[n.inputs[0]].dtype == DType::kF32 ? Float(n.inputs[0], &x)
