@@ -1241,7 +1241,7 @@ def op_models():
 
     # ArgMin (as TopK's one smallest, ties to the first index) on a sequence and across
     # an image's channels; variadic Sum and Mean with broadcasting; Floor, Ceil and Round
-    # at run time.
+    # at run time; negative pads.
     m = OpModel("argmin_sum_mean")
     seq = m.input("seq", [2, 5, 6])
     ties = m.node("Floor", [m.node("Mul", [seq, m.const("three", np.float32(3))], ["s3"])], ["ties"])
@@ -1255,7 +1255,10 @@ def op_models():
     halves = m.input("halves", [8], array=np.array([0.5, 1.5, 2.5, -0.5, -1.5, 3.2, -2.7, 7.0], np.float32))
     m.node("Round", [halves], ["rounded"])
     m.node("Ceil", [halves], ["ceiled"])
-    for out in ("amin", "cmin", "total", "avg", "rounded", "ceiled"):
+    # A constant Pad with negative pads (a crop) on some sides of the image.
+    m.node("Pad", [img, m.const("crop_pads", np.array([0, -1, 1, -2, 0, 2, -1, 1], np.int64)),
+                   m.const("pad_value", np.float32(0.5))], ["cropped"])
+    for out in ("amin", "cmin", "total", "avg", "rounded", "ceiled", "cropped"):
         m.output(out)
     models.append(m)
 

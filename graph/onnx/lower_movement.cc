@@ -201,11 +201,46 @@ Status Importer::LowerPad(const onnx::NodeProto& n) {
     return Fail(n, StatusCode::kInvalidModel,
                 "pads must have " + std::to_string(2 * r) + " values");
   if (!std::isfinite(value)) return Fail(n, StatusCode::kUnsupported, "non-finite pad value");
+  // Negative pads (a constant Pad) crop: a Slice first, then the pad of what is positive.
+  Ints crop(2 * r, 0);
+  bool cropped = false;
+  for (size_t k = 0; k < 2 * r; ++k) {
+    if (pads[k] >= 0) continue;
+    if (mode != "constant") return Fail(n, StatusCode::kUnsupported, "negative pads are supported in constant mode only");
+    if (pads[k] < -x->shape[k % r]) return Fail(n, StatusCode::kInvalidModel, "a negative pad beyond its dimension");
+    crop[k] = -pads[k];
+    pads[k] = 0;
+    cropped = true;
+  }
+  Value cropped_value;
+  if (cropped) {
+    Shape kept = x->shape;
+    for (size_t k = 0; k < r; ++k) kept[k] -= crop[k] + crop[k + r];
+    for (int64_t d : kept)
+      if (d < 1) return Fail(n, StatusCode::kInvalidModel, "the pads crop a dimension to nothing");
+    int32_t x_ir, sliced;
+    EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));
+    const bool nhwc = Nhwc(*x);
+    Status s = NewTensorLike(x_ir, n.output(0) + ".cropped", false, IrShape(kept, nhwc), &sliced);
+    if (!s.ok()) return Fail(n, s.code(), s.message());
+    if (r == 4 && !nhwc) plain_.insert(sliced);
+    Attrs sa;
+    for (size_t k = 0; k < r; ++k) {
+      const size_t src = nhwc ? static_cast<size_t>(kNhwcFromNchw[k]) : k;
+      sa.starts.push_back(static_cast<int32_t>(crop[src]));
+      sa.steps.push_back(1);
+    }
+    Emit(n, "crop", OpType::kSlice, {x_ir}, {sliced}, sa);
+    cropped_value.kind = ValueKind::kTensor;
+    cropped_value.type = x->type;
+    cropped_value.shape = kept;
+    cropped_value.ir = sliced;
+    cropped_value.name = n.output(0) + ".cropped";
+    x = &cropped_value;
+  }
   Shape out_shape = x->shape;
   bool zero = true;
   for (size_t k = 0; k < r; ++k) {
-    if (pads[k] < 0 || pads[k + r] < 0)
-      return Fail(n, StatusCode::kUnsupported, "negative pads are not supported");
     if (pads[k] > kMaxElements || pads[k + r] > kMaxElements)
       return Fail(n, StatusCode::kInvalidModel, "pad out of range");
     if (mode == "reflect" && (pads[k] > 0 || pads[k + r] > 0) && (pads[k] >= x->shape[k] || pads[k + r] >= x->shape[k]))
