@@ -444,27 +444,31 @@ void transpose_blocks(int rank, const int32_t* shape, const int32_t* perm, const
     ostride[d] = stride[perm[d]];
     oshape[d] = shape[perm[d]];
   }
-  // Short innermost rows (a pixel shuffle's channels) with their count known.
-  auto rows = [&](auto count, const E* src, E* o) {
-    for (int32_t c = 0; c < n3; ++c, src += s3 - n2 * s2)
-      for (int32_t a = 0; a < n2; ++a, src += s2)
-        for (int32_t b = 0; b < decltype(count)::value; ++b) *o++ = src[b * s1];
+  // Short innermost rows (a pixel shuffle's channels) with their count known. Offsets
+  // step as int64 (a pointer may not be formed past the input, even unused).
+  auto rows = [&](auto count, int64_t at0, E* o) {
+    int32_t m;
+    if constexpr (std::is_integral<decltype(count)>::value) {
+      m = count;  // any other count, at run time
+    } else {
+      m = decltype(count)::value;
+    }
+    for (int32_t c = 0; c < n3; ++c)
+      for (int32_t a = 0; a < n2; ++a) {
+        const int64_t row = at0 + c * s3 + a * s2;
+        for (int32_t b = 0; b < m; ++b) *o++ = in[row + b * s1];
+      }
   };
   const int64_t pass = int64_t{n1} * n2 * n3;
   int64_t at = 0;  // the input offset of idx, kept as it steps
   for (int64_t done = 0; done < elements; done += pass) {
     E* o = out + done;
-    const E* src = in + at;
     switch (n1) {
-      case 1: rows(std::integral_constant<int32_t, 1>(), src, o); break;
-      case 2: rows(std::integral_constant<int32_t, 2>(), src, o); break;
-      case 3: rows(std::integral_constant<int32_t, 3>(), src, o); break;
-      case 4: rows(std::integral_constant<int32_t, 4>(), src, o); break;
-      default:
-        for (int32_t c = 0; c < n3; ++c, src += s3 - n2 * s2)
-          for (int32_t a = 0; a < n2; ++a, src += s2)
-            for (int32_t b = 0; b < n1; ++b) *o++ = src[b * s1];
-        break;
+      case 1: rows(std::integral_constant<int32_t, 1>(), at, o); break;
+      case 2: rows(std::integral_constant<int32_t, 2>(), at, o); break;
+      case 3: rows(std::integral_constant<int32_t, 3>(), at, o); break;
+      case 4: rows(std::integral_constant<int32_t, 4>(), at, o); break;
+      default: rows(n1, at, o); break;
     }
     for (int d = outer - 1; d >= 0; --d) {
       at += ostride[d];

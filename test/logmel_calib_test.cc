@@ -72,8 +72,8 @@ TEST(LogMelCalibration, LogAndItsPowerSpectrumStayFloat) {
   ASSERT_TRUE(s.ok()) << s.message();
   for (const Node& n : qg.nodes) {
     const DType out = qg.tensors[n.outputs[0]].dtype;
-    if (n.name == "log" || n.name == "mel" || n.name == "power" || n.name == "re2" || n.name == "stft_re" ||
-        n.name == "stft_im") {
+    if (n.name == "log" || n.name == "mel" || n.name == "power" || n.name == "re2" || n.name == "im2" ||
+        n.name == "stft_re" || n.name == "stft_im") {
       EXPECT_EQ(out, DType::kF32) << n.name;
     }
     if (n.name == "head") {

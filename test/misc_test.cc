@@ -816,7 +816,7 @@ TEST_F(MiscTest, TransposeRuns) {
 // strided blocks, against the reference.
 TEST_F(MiscTest, TransposePixelShuffleBlocks) {
   const int32_t shape[] = {2, 5, 7, 3, 2, 2}, perm[] = {0, 1, 4, 2, 5, 3};
-  for (size_t elem : {1, 4}) {
+  for (size_t elem : {1, 2, 4, 8}) {
     const size_t n = static_cast<size_t>(count(std::vector<int32_t>(shape, shape + 6))) * elem;
     const std::vector<uint8_t> x = this->bytes<uint8_t>(n);
     std::vector<uint8_t> want(n);

@@ -1199,6 +1199,9 @@ def op_models():
            keep_aspect_ratio_policy="not_smaller")
     m.node("Resize", [img, "", m.const("wh_scales", np.array([0.5, 1.5], np.float32))], ["by_axes"], mode="nearest",
            axes=[3, 2])
+    # A policy over W alone: H keeps its size and its coordinates.
+    m.node("Resize", [img, "", "", m.const("w_size", np.array([12], np.int64))], ["w_only"], mode="linear", axes=[3],
+           keep_aspect_ratio_policy="not_larger")
     seq = m.input("seq", [2, 5, 6])
     none = m.const("no_axes", np.array([], np.int64))
     for op in ("ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceMean"):
@@ -1213,6 +1216,7 @@ def op_models():
     m.output("larger", [1, 4, 8, 10])
     m.output("smaller", [1, 4, 10, 13])
     m.output("by_axes", [1, 4, 10, 4])
+    m.output("w_only", [1, 4, 7, 12])
     m.output("l2_channels")
     models.append(m)
 

@@ -392,7 +392,10 @@ Status Importer::LowerResize(const onnx::NodeProto& n) {
   const int64_t H = x->shape[2], W = x->shape[3];
   // Given scales are the coordinate transform's (ONNX Runtime's too), which out / in
   // equals only when in * scale is a whole number.
-  const float coord_scale_h = have_scales ? scales[2] : policy_scale, coord_scale_w = have_scales ? scales[3] : policy_scale;
+  // (The policy's scale only on the axes it names; the others keep their size: out / in.)
+  const auto named = [&](int64_t d) { return std::find(axes.begin(), axes.end(), d) != axes.end(); };
+  const float coord_scale_h = have_scales ? scales[2] : named(2) ? policy_scale : 0.f;
+  const float coord_scale_w = have_scales ? scales[3] : named(3) ? policy_scale : 0.f;
   if (mode == "linear" || mode == "cubic") {
     static const std::map<std::string, int32_t> kCoord = {
         {"half_pixel", 0}, {"pytorch_half_pixel", 1}, {"align_corners", 2}, {"asymmetric", 3}};
@@ -480,6 +483,7 @@ Status Importer::LowerResize1d(const onnx::NodeProto& n, const Value& x) {
   EDGEQ_RETURN_IF_ERROR(ConstFloats(n, 2, &scales, &have_scales));
   EDGEQ_RETURN_IF_ERROR(ConstInts(n, 3, &sizes, &have_sizes));
   if (have_scales && scales.empty()) have_scales = false;
+  if (find_attr(n, "axes")) return Fail(n, StatusCode::kUnsupported, "a rank-3 resize with the axes attribute");
   if ((have_scales && scales.size() != 3) || (have_sizes && sizes.size() != 3) || (!have_scales && !have_sizes))
     return Fail(n, StatusCode::kInvalidModel, "a rank-3 resize needs 3 scales or 3 sizes");
   onnx::NodeProto n4 = n;
