@@ -125,6 +125,9 @@
 //                  exponent a constant (alpha 2: x*x exactly; 0.5: sqrt). Quantized: a
 //                  256-entry table, as the other unary ops.
 //  Floor Ceil Round  elementwise (Round: half to even, as ONNX); quantized: a table.
+//  Sin Cos Softsign ThresholdedRelu Shrink  elementwise (Sin, Cos in double rounded to
+//                  float; Softsign x / (1 + |x|); ThresholdedRelu: x > alpha ? x : 0;
+//                  Shrink: alpha = lambd, beta = bias); quantized: a table.
 //  ReduceMean ReduceSum ReduceMax ReduceMin  Y has X's rank; the reduced axes are those where Y's dimension
 //                  is 1 and X's is not (keepdims; ONNX's keepdims=0 adds a Reshape). The
 //                  reduced axes must be contiguous once size-1 axes are ignored. Float only:
@@ -260,6 +263,11 @@ enum OpFlag : uint32_t {
   X(Mod, ModOptions, mod, mod, 0)                                                                                \
   X(Floor, UnaryOptions, unary, unary, kOpQuantizable)                                                           \
   X(Ceil, UnaryOptions, unary, unary, kOpQuantizable)                                                            \
-  X(Round, UnaryOptions, unary, unary, kOpQuantizable)
+  X(Round, UnaryOptions, unary, unary, kOpQuantizable)                                                           \
+  X(Sin, UnaryOptions, unary, unary, kOpQuantizable)                                                             \
+  X(Cos, UnaryOptions, unary, unary, kOpQuantizable)                                                             \
+  X(Softsign, UnaryOptions, unary, unary, kOpQuantizable)                                                        \
+  X(ThresholdedRelu, UnaryOptions, unary, unary, kOpQuantizable)                                                 \
+  X(Shrink, UnaryOptions, unary, unary, kOpQuantizable)
 
 }  // namespace edgeq

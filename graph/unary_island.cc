@@ -85,6 +85,11 @@ bool unary_op_kind(OpType op, ref::UnaryOp* kind) {
     case OpType::kFloor: *kind = ref::UnaryOp::kFloor; return true;
     case OpType::kCeil: *kind = ref::UnaryOp::kCeil; return true;
     case OpType::kRound: *kind = ref::UnaryOp::kRound; return true;
+    case OpType::kSin: *kind = ref::UnaryOp::kSin; return true;
+    case OpType::kCos: *kind = ref::UnaryOp::kCos; return true;
+    case OpType::kSoftsign: *kind = ref::UnaryOp::kSoftsign; return true;
+    case OpType::kThresholdedRelu: *kind = ref::UnaryOp::kThresholdedRelu; return true;
+    case OpType::kShrink: *kind = ref::UnaryOp::kShrink; return true;
     default: return false;
   }
 }

@@ -1266,6 +1266,23 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # Sin, Cos (run time, and folded on constant positions: a sinusoidal encoding),
+    # Softsign, ThresholdedRelu, Shrink.
+    m = OpModel("trig_shrink")
+    x = m.input("x", [2, 7], low=-4.0, high=4.0)
+    for op, attrs in (("Sin", {}), ("Cos", {}), ("Softsign", {}), ("ThresholdedRelu", {"alpha": 0.3}),
+                      ("Shrink", {"lambd": 0.4, "bias": 0.1})):
+        m.node(op, [x], [op.lower()], **attrs)
+        m.output(op.lower())
+    freq = m.node("Mul", [m.const("positions", np.arange(7, dtype=np.float32)), m.const("rate", np.float32(0.37))],
+                  ["angles"])
+    m.node("Add", [x, m.node("Sin", [freq], ["encoding"])], ["encoded"])
+    m.node("Cos", [m.node("Conv", [m.input("img", [1, 2, 4, 5]), m.weight("cw", [3, 2, 1, 1], scale=2.0)], ["c"])],
+           ["img_cos"])
+    m.output("encoded")
+    m.output("img_cos")
+    models.append(m)
+
     m = OpModel("batchnorm")
     m.node("BatchNormalization",
            [m.input("x", [1, 8, 5, 5]), m.weight("scale", [8], low=0.5), m.weight("bias", [8]),

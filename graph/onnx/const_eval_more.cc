@@ -267,6 +267,11 @@ Status eval_const_more(const onnx::NodeProto& n, int opset,
     ConstTensor e;
     s = cast_const(*input(1), TensorProto::FLOAT, &e);
     if (s.ok()) s = float_math(*x, &e, [](float a, float b) { return std::pow(a, b); }, &r);
+  } else if ((op == "Sin" || op == "Cos") && x->is_float()) {  // positional encodings from constant positions
+    s = float_math(*x, nullptr,
+                   op == "Sin" ? std::function<float(float, float)>([](float a, float) { return std::sin(a); })
+                               : std::function<float(float, float)>([](float a, float) { return std::cos(a); }),
+                   &r);
   } else if (op == "Sqrt" || op == "Reciprocal" || op == "Erf" || op == "Tanh" || op == "Exp" ||
              op == "Log" || op == "Abs" || op == "Sigmoid") {
     std::function<float(float, float)> fn;

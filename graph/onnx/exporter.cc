@@ -653,7 +653,11 @@ Status Exporter::ExportNode(const Node& n) {
   auto simple = [&](const std::string& op, size_t count) -> Status {
     EDGEQ_RETURN_IF_ERROR(floats(count));
     onnx::NodeProto* o = Add(op, ins, {Target(y, p)});
-    if (op == "LeakyRelu" || op == "Elu") AttrFloat(o, "alpha", a.alpha);
+    if (op == "LeakyRelu" || op == "Elu" || op == "ThresholdedRelu") AttrFloat(o, "alpha", a.alpha);
+    if (op == "Shrink") {
+      AttrFloat(o, "lambd", a.alpha);
+      AttrFloat(o, "bias", a.beta);
+    }
     if (op == "HardSigmoid") {
       AttrFloat(o, "alpha", a.alpha);
       AttrFloat(o, "beta", a.beta);
@@ -751,6 +755,16 @@ Status Exporter::ExportNode(const Node& n) {
       return simple("Ceil", 1);
     case OpType::kRound:
       return simple("Round", 1);
+    case OpType::kSin:
+      return simple("Sin", 1);
+    case OpType::kCos:
+      return simple("Cos", 1);
+    case OpType::kSoftsign:
+      return simple("Softsign", 1);
+    case OpType::kThresholdedRelu:
+      return simple("ThresholdedRelu", 1);
+    case OpType::kShrink:
+      return simple("Shrink", 1);
     case OpType::kReduceMean:
     case OpType::kReduceSum:
     case OpType::kReduceMax:

@@ -1022,6 +1022,19 @@ Status Importer::LowerUnary(const onnx::NodeProto& n) {
     t = OpType::kCeil;
   } else if (op == "Round") {
     t = OpType::kRound;
+  } else if (op == "Sin") {
+    t = OpType::kSin;
+  } else if (op == "Cos") {
+    t = OpType::kCos;
+  } else if (op == "Softsign") {
+    t = OpType::kSoftsign;
+  } else if (op == "ThresholdedRelu") {
+    t = OpType::kThresholdedRelu;
+    EDGEQ_RETURN_IF_ERROR(attr_float(n, "alpha", 1.f, &a.alpha));
+  } else if (op == "Shrink") {
+    t = OpType::kShrink;
+    EDGEQ_RETURN_IF_ERROR(attr_float(n, "lambd", 0.5f, &a.alpha));
+    EDGEQ_RETURN_IF_ERROR(attr_float(n, "bias", 0.f, &a.beta));
   } else if (op == "Elu") {
     t = OpType::kElu;
     EDGEQ_RETURN_IF_ERROR(attr_float(n, "alpha", 1.f, &a.alpha));
@@ -1382,6 +1395,11 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"Floor", &Importer::LowerUnary},
       {"Ceil", &Importer::LowerUnary},
       {"Round", &Importer::LowerUnary},
+      {"Sin", &Importer::LowerUnary},
+      {"Cos", &Importer::LowerUnary},
+      {"Softsign", &Importer::LowerUnary},
+      {"ThresholdedRelu", &Importer::LowerUnary},
+      {"Shrink", &Importer::LowerUnary},
       {"Pow", &Importer::LowerPow},
       {"Equal", &Importer::LowerLogical},
       {"Less", &Importer::LowerLogical},

@@ -272,6 +272,16 @@ float unary_value(UnaryOp op, float x, float alpha, float beta) {
       return std::ceil(x);
     case UnaryOp::kRound:
       return std::nearbyint(x);  // the default rounding mode: half to even
+    case UnaryOp::kSin:
+      return static_cast<float>(std::sin(static_cast<double>(x)));
+    case UnaryOp::kCos:
+      return static_cast<float>(std::cos(static_cast<double>(x)));
+    case UnaryOp::kSoftsign:
+      return x / (1.f + std::fabs(x));
+    case UnaryOp::kThresholdedRelu:
+      return x > alpha ? x : 0.f;
+    case UnaryOp::kShrink:
+      return x < -alpha ? x + beta : (x > alpha ? x - beta : 0.f);
   }
   assert(false && "unknown UnaryOp");
   return 0.f;

@@ -179,7 +179,12 @@ enum class UnaryOp : uint8_t {
   kAbs,
   kFloor,
   kCeil,
-  kRound  // half to even (ONNX Round)
+  kRound,           // half to even (ONNX Round)
+  kSin,
+  kCos,
+  kSoftsign,        // x / (1 + |x|)
+  kThresholdedRelu, // x > alpha ? x : 0
+  kShrink           // x < -alpha: x + beta; x > alpha: x - beta; else 0 (alpha: lambd, beta: bias)
 };
 
 // The float function, for both the float kernel and table construction, computed in
