@@ -25,14 +25,7 @@ int64_t num_elements(int rank, const int32_t* shape) {
   return total;
 }
 
-// Row-major element strides of `shape`.
-void row_major_strides(int rank, const int32_t* shape, int64_t* strides) {
-  int64_t running = 1;
-  for (int d = rank - 1; d >= 0; --d) {
-    strides[d] = running;
-    running *= shape[d];
-  }
-}
+using internal::row_major_strides;
 
 // Calls fn(flat_index, idx) for every index of `shape` in row-major order.
 template <typename Fn>

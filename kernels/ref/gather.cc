@@ -69,29 +69,11 @@ void gather_rows(size_t count, const I* idx, const void* table, size_t rows, siz
 template <typename I>
 void gather_elements(int rank, const int32_t* in_shape, const int32_t* idx_shape, int axis, size_t elem_size,
                      const void* in, const I* idx, void* out) {
-  int64_t in_stride[kMaxDims], count = 1;
-  int64_t s = 1;
-  for (int d = rank - 1; d >= 0; --d) {
-    in_stride[d] = s;
-    s *= in_shape[d];
-  }
-  for (int d = 0; d < rank; ++d) count *= idx_shape[d];
   const uint8_t* x = static_cast<const uint8_t*>(in);
   uint8_t* y = static_cast<uint8_t*>(out);
-  int64_t pos[kMaxDims] = {};
-  for (int64_t e = 0; e < count; ++e) {
-    int64_t src = 0;
-    for (int d = 0; d < rank; ++d) {
-      int64_t at = pos[d];
-      if (d == axis) {
-        at = static_cast<int64_t>(idx[e]);
-        if (at < 0) at += in_shape[d];
-      }
-      src += at * in_stride[d];
-    }
+  internal::for_each_axis_indexed(rank, in_shape, idx_shape, axis, idx, [&](int64_t e, int64_t src) {
     std::memcpy(y + static_cast<size_t>(e) * elem_size, x + static_cast<size_t>(src) * elem_size, elem_size);
-    for (int d = rank - 1; d >= 0 && ++pos[d] == idx_shape[d]; --d) pos[d] = 0;
-  }
+  });
 }
 
 template <typename From, typename To>

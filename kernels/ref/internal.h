@@ -109,6 +109,41 @@ inline void assert_range(int32_t qmin, int32_t qmax) {
   (void)qmax;
 }
 
+// Row-major element strides of `shape`.
+inline void row_major_strides(int rank, const int32_t* shape, int64_t* strides) {
+  int64_t running = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    strides[d] = running;
+    running *= shape[d];
+  }
+}
+
+// GatherElements' and ScatterElements' walk: for every element e of the indices (shape
+// idx_shape, row-major), fn(e, offset) with the offset of the element of a tensor of
+// `shape` at e's position but idx[e] along `axis` (negative: from the end). Indices are
+// trusted (checked beforehand).
+template <typename I, typename Fn>
+void for_each_axis_indexed(int rank, const int32_t* shape, const int32_t* idx_shape, int axis, const I* idx,
+                           const Fn& fn) {
+  int64_t stride[kMaxDims], count = 1;
+  row_major_strides(rank, shape, stride);
+  for (int d = 0; d < rank; ++d) count *= idx_shape[d];
+  int64_t pos[kMaxDims] = {};
+  for (int64_t e = 0; e < count; ++e) {
+    int64_t offset = 0;
+    for (int d = 0; d < rank; ++d) {
+      int64_t at = pos[d];
+      if (d == axis) {
+        at = static_cast<int64_t>(idx[e]);
+        if (at < 0) at += shape[d];
+      }
+      offset += at * stride[d];
+    }
+    fn(e, offset);
+    for (int d = rank - 1; d >= 0 && ++pos[d] == idx_shape[d]; --d) pos[d] = 0;
+  }
+}
+
 }  // namespace internal
 }  // namespace ref
 }  // namespace edgeq

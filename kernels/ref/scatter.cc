@@ -6,6 +6,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/ref/internal.h"
 #include "kernels/ref/ref.h"
 
 namespace edgeq {
@@ -51,51 +52,28 @@ void combine_run(ScatterType type, ScatterReduction r, size_t count, uint8_t* ds
   }
 }
 
-void strides_of(int rank, const int32_t* shape, int64_t* strides) {
-  int64_t s = 1;
-  for (int d = rank - 1; d >= 0; --d) {
-    strides[d] = s;
-    s *= shape[d];
-  }
-}
-
 }  // namespace
 
 template <typename I>
 void scatter_elements(int rank, const int32_t* shape, const int32_t* idx_shape, int axis, ScatterType type,
                       ScatterReduction r, size_t elem_size, const void* data, const I* idx, const void* updates,
                       void* out) {
-  int64_t stride[kMaxDims], total = 1, count = 1;
-  strides_of(rank, shape, stride);
-  for (int d = 0; d < rank; ++d) {
-    total *= shape[d];
-    count *= idx_shape[d];
-  }
+  int64_t total = 1;
+  for (int d = 0; d < rank; ++d) total *= shape[d];
   uint8_t* y = static_cast<uint8_t*>(out);
   if (out != data) std::memcpy(y, data, static_cast<size_t>(total) * elem_size);
   const uint8_t* u = static_cast<const uint8_t*>(updates);
-  int64_t pos[kMaxDims] = {};
-  for (int64_t e = 0; e < count; ++e) {
-    int64_t dst = 0;
-    for (int d = 0; d < rank; ++d) {
-      int64_t at = pos[d];
-      if (d == axis) {
-        at = static_cast<int64_t>(idx[e]);
-        if (at < 0) at += shape[d];
-      }
-      dst += at * stride[d];
-    }
+  internal::for_each_axis_indexed(rank, shape, idx_shape, axis, idx, [&](int64_t e, int64_t dst) {
     combine_run(type, r, 1, y + static_cast<size_t>(dst) * elem_size, u + static_cast<size_t>(e) * elem_size,
                 elem_size);
-    for (int d = rank - 1; d >= 0 && ++pos[d] == idx_shape[d]; --d) pos[d] = 0;
-  }
+  });
 }
 
 template <typename I>
 void scatter_nd(int rank, const int32_t* shape, size_t tuples, int depth, ScatterType type, ScatterReduction r,
                 size_t elem_size, const void* data, const I* idx, const void* updates, void* out) {
   int64_t stride[kMaxDims], total = 1;
-  strides_of(rank, shape, stride);
+  internal::row_major_strides(rank, shape, stride);
   for (int d = 0; d < rank; ++d) total *= shape[d];
   const size_t slice = static_cast<size_t>(depth == 0 ? total : stride[depth - 1]);
   uint8_t* y = static_cast<uint8_t*>(out);
