@@ -42,8 +42,13 @@
 // expansions of narrow inverted residuals) run on the AVX512-VNNI loop, 8 rows at a time
 // over this kernel's pointer layout: on tiles they would fill a fraction of each tile row
 // (and gather taps in slivers), and the tile stores and reloads before the epilogue
-// cost more than they save (measured on MobileNetV2's and RegNetX's layers). Single-row
-// calls use the AVX512-VNNI single-row loop likewise (igemm_avx512vnni.cc).
+// cost more than they save (measured on MobileNetV2's and RegNetX's layers). Except
+// calls that fill a whole 32-channel block and whose whole K spans two tile steps or
+// more (ResNet's 7x7 stem with its window rows folded: 7 taps of 24 bytes): those
+// gather the taps into the K-contiguous buffer above, which costs less than the VNNI
+// loop's per-tap broadcasts (edgeq_kernels_bench resnet18/conv1 at amx: 538 -> 422 us on
+// an Intel Xeon with AMX). Single-row calls use the AVX512-VNNI single-row loop likewise
+// (igemm_avx512vnni.cc).
 //
 // Linux enables tile state per process (dispatch.cc requests it before the level is
 // reported supported). Each call checks the thread's tile configuration (sttilecfg)
@@ -296,7 +301,9 @@ void igemm_vnni(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a
 template <bool kFlip>
 void igemm(size_t mr, size_t nc, size_t kc, size_t ks, const void* const* a, const void* w, void* c, size_t c_stride,
            size_t n0, const QuantEpilogue* q) {
-  if (((kc + 3) & ~size_t{3}) < kStep) return igemm_vnni<kFlip>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
+  const size_t kc4 = (kc + 3) & ~size_t{3};
+  if (kc4 < kStep && (nc < kNr || ks * kc4 < 2 * kStep))
+    return igemm_vnni<kFlip>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
   if (mr > 16) return igemm_tiles<2, kFlip>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
   igemm_tiles<1, kFlip>(mr, nc, kc, ks, a, w, c, c_stride, n0, q);
 }
