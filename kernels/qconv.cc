@@ -82,6 +82,12 @@ void add_offsets(const uint8_t* base, const ptrdiff_t* __restrict off, size_t n,
   for (size_t j = 0; j < n; ++j) a[j] = base + off[j];
 }
 
+// The same in integer arithmetic, for addresses that may lie outside the input (a
+// border tile's, replaced afterwards): no out-of-bounds pointer is ever formed.
+void add_offsets_wrapping(uintptr_t base, const ptrdiff_t* __restrict off, size_t n, const void** __restrict a) {
+  for (size_t j = 0; j < n; ++j) a[j] = reinterpret_cast<const void*>(base + static_cast<uintptr_t>(off[j]));
+}
+
 // The fp32 epilogue rounds after clamping the product to [qmin - zp, qmax - zp] in
 // float, which needs both bounds to be exact floats.
 bool fp32_bounds_exact(const ref::Requant& rq) {
@@ -332,9 +338,8 @@ void QConvOp::Impl::build_tile(size_t m0, size_t mc, size_t offset, const void**
     const int64_t pih = poh * s.stride_h - s.pad_top, piw = pow * s.stride_w - s.pad_left;
     const uintptr_t origin =
         base + static_cast<uintptr_t>((pb * in_h + pih) * row_bytes + static_cast<int64_t>(px_offset) + piw * px_bytes);
-    for (size_t t = 0; t < ks; ++t)
-      for (size_t r = 0; r < run; ++r)
-        a[t * mr + i + r] = reinterpret_cast<const void*>(origin + static_cast<uintptr_t>(inner[t * mr + r]));
+    const ptrdiff_t* offsets = inner.get();
+    for (size_t t = 0; t < ks; ++t) add_offsets_wrapping(origin, offsets + t * mr, run, a + t * mr + i);
     // The run's pixels r < left have a tap left of the inside columns, those r >= right
     // one right of them (iw grows with r and tw).
     size_t left = 0, right = run;
