@@ -20,8 +20,12 @@ set_source_files_properties(kernels/x86/unary_f32_avx512.cc PROPERTIES
 # are the explicit ones) and the float layer norm on one 16-lane vector (norm_avx512.cc).
 set_source_files_properties(kernels/x86/quantize_avx512.cc kernels/x86/norm_avx512.cc PROPERTIES
   COMPILE_OPTIONS "-mavx512f;-ffp-contract=off;${EDGEQ_X86_INTRINSIC_WARNINGS_LIST}")
+# Quantized Add / Sub / Mul / Div requantized without a division (binary_avx512.cc).
+set_source_files_properties(kernels/x86/binary_avx512.cc PROPERTIES
+  COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-ffp-contract=off;${EDGEQ_X86_INTRINSIC_WARNINGS_LIST}")
 list(APPEND EDGEQ_KERNEL_SOURCES kernels/x86/unary_f32_avx2.cc kernels/x86/unary_f32_fma3.cc
-  kernels/x86/unary_f32_avx512.cc kernels/x86/quantize_avx512.cc kernels/x86/norm_avx512.cc)
+  kernels/x86/unary_f32_avx512.cc kernels/x86/quantize_avx512.cc kernels/x86/norm_avx512.cc
+  kernels/x86/binary_avx512.cc)
 list(APPEND EDGEQ_KERNEL_SOURCES kernels/x86/misc_register.cc ${EDGEQ_X86_MISC_AVX2} ${EDGEQ_X86_MISC_AVXVNNI}
   ${EDGEQ_X86_MISC_AVX512VNNI})
 # Softmax: the int8 kernel without gathers (AVX-512 VBMI) and the float kernels (AVX2 with

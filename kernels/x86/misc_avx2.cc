@@ -156,7 +156,7 @@ void binary_row(const BinaryMath& f, size_t n, const T* a, bool a_step, const T*
 }
 
 template <typename T>
-void qbinary_avx2(ref::BinaryOp op, const ref::Broadcast& bc, const T* a, const T* b, const ref::BinaryQParams& p,
+void qbinary_rows(ref::BinaryOp op, const ref::Broadcast& bc, const T* a, const T* b, const ref::BinaryQParams& p,
                   T* out) {
   if (!binary_supported(op, p, true)) return ref::qbinary(op, bc, a, b, p, out);
   const BinaryMath f(op, p);
@@ -408,10 +408,20 @@ void dequantize_avx2(size_t n, const T* in, float scale, int32_t zero_point, flo
 
 }  // namespace
 
+void qbinary_avx2(ref::BinaryOp op, const ref::Broadcast& bc, const int8_t* a, const int8_t* b,
+                  const ref::BinaryQParams& p, int8_t* out) {
+  qbinary_rows(op, bc, a, b, p, out);
+}
+
+void qbinary_avx2(ref::BinaryOp op, const ref::Broadcast& bc, const uint8_t* a, const uint8_t* b,
+                  const ref::BinaryQParams& p, uint8_t* out) {
+  qbinary_rows(op, bc, a, b, p, out);
+}
+
 MiscKernels misc_kernels_avx2() {
   MiscKernels k;
-  k.qbinary_s8 = qbinary_avx2<int8_t>;
-  k.qbinary_u8 = qbinary_avx2<uint8_t>;
+  k.qbinary_s8 = qbinary_rows<int8_t>;
+  k.qbinary_u8 = qbinary_rows<uint8_t>;
   k.qmaxpool_s8 = qmaxpool_avx2<int8_t>;
   k.qmaxpool_u8 = qmaxpool_avx2<uint8_t>;
   k.qavgpool_s8 = qavgpool_avx2<int8_t>;

@@ -1,6 +1,7 @@
 // x86 depthwise, elementwise, pooling, lookup, concat and float GEMM kernels per level.
 // The misc kernels are AVX2 at every level (the float unary one: FMA3 or AVX-512F where
-// the CPU has them); the depthwise kernel has one version per level.
+// the CPU has them; QuantizeLinear, the binary ops, the float norms and softmax: AVX-512
+// at its level); the depthwise kernel has one version per level.
 #include <cpuinfo.h>
 
 #include "kernels/kernels.h"
@@ -43,6 +44,7 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   if (isa == Isa::kAvx512Vnni) {
     add_unary_kernels_avx512(&set->misc);
     add_quantize_kernels_avx512(&set->misc);
+    add_binary_kernels_avx512(&set->misc);
     add_norm_kernels_avx512(&set->misc);
   } else if (cpuinfo_has_x86_fma3()) {
     add_unary_kernels_fma3(&set->misc);

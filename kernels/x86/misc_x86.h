@@ -11,6 +11,14 @@ DwKernels dw_kernels_avx2();
 DwKernels dw_kernels_avxvnni();
 DwKernels dw_kernels_avx512vnni();
 MiscKernels misc_kernels_avx2();
+// The AVX2 quantized Add / Sub / Mul / Div (misc_avx2.cc), to which the AVX-512 kernel
+// hands what it leaves.
+void qbinary_avx2(ref::BinaryOp op, const ref::Broadcast& bc, const int8_t* a, const int8_t* b,
+                  const ref::BinaryQParams& p, int8_t* out);
+void qbinary_avx2(ref::BinaryOp op, const ref::Broadcast& bc, const uint8_t* a, const uint8_t* b,
+                  const ref::BinaryQParams& p, uint8_t* out);
+// Sets the quantized Add / Sub / Mul / Div of `k` to the AVX-512 kernel (binary_avx512.cc).
+void add_binary_kernels_avx512(MiscKernels* k);
 // Sets the softmax and layer norm kernels of `k` (kernels/x86/norm_avx2.cc).
 void add_norm_kernels_avx2(MiscKernels* k);
 // Set the float unary kernel of `k` (kernels/unary_f32_math.h): 256-bit without FMA
