@@ -225,7 +225,7 @@ double lost_below_step(const TensorStats& s, float step) {
 
 }  // namespace
 
-std::vector<bool> log_input_float_nodes(const Graph& g, const std::vector<const TensorStats*>& stats,
+std::vector<bool> lossy_input_float_nodes(const Graph& g, const std::vector<const TensorStats*>& stats,
                                         const std::vector<QuantParams>& q) {
   std::vector<bool> float_nodes(g.nodes.size(), false);
   const GraphUses uses = compute_uses(g);
@@ -242,6 +242,42 @@ std::vector<bool> log_input_float_nodes(const Graph& g, const std::vector<const 
     float_nodes[k] = true;
     todo.push_back({n.inputs[0], false});
   }
+  // A root (Pow with an exponent in (0, 1), Sqrt) that undoes a power above one through
+  // means, sums and data movement: a generalized-mean pooling (GeM: x^p, average pool,
+  // x^(1/p)) or a root mean square. The power's output spans its input's range to the
+  // p-th power, so int8 rounds most of it to 0 where it is lossy, and the mean and the
+  // root of what is left are wrong (a re-identification head kept 15 dB). The root, the
+  // means between and the power run in float, from the power's int8 input: the mean is
+  // dominated by the large values, whose relative error int8 keeps small.
+  const auto power_above_one = [](const Node& n) {
+    return (n.op == OpType::kMul && n.inputs.size() == 2 && n.inputs[0] == n.inputs[1]) ||
+           (n.op == OpType::kPow && n.attrs.alpha > 1.f);
+  };
+  const auto passes_mean = [&](const Node& n) {
+    const bool kind = n.op == OpType::kAvgPool2D || n.op == OpType::kGlobalAvgPool || n.op == OpType::kReduceMean ||
+                      n.op == OpType::kReduceSum || op_has(n.op, kOpMovement);
+    return kind && !n.inputs.empty() && n.inputs[0] >= 0 && !g.tensors[static_cast<size_t>(n.inputs[0])].is_constant();
+  };
+  for (size_t k = 0; k < g.nodes.size(); ++k) {
+    const Node& n = g.nodes[k];
+    const bool root = n.op == OpType::kSqrt || (n.op == OpType::kPow && n.attrs.alpha > 0.f && n.attrs.alpha < 1.f);
+    if (!root || n.inputs.empty() || n.inputs[0] < 0) continue;
+    std::vector<size_t> chain = {k};
+    for (int32_t t = n.inputs[0]; t >= 0;) {
+      const int p = uses.producer[static_cast<size_t>(t)];
+      if (p < 0) break;
+      const Node& pn = g.nodes[static_cast<size_t>(p)];
+      if (power_above_one(pn)) {
+        if (!lossy(pn.outputs[0])) break;
+        for (size_t c : chain) float_nodes[c] = true;
+        float_nodes[static_cast<size_t>(p)] = true;  // its input stays int8: a mean of powers
+        break;                                       // hardly feels its small values' error
+      }
+      if (!passes_mean(pn)) break;
+      chain.push_back(static_cast<size_t>(p));
+      t = pn.inputs[0];
+    }
+  }
   std::vector<char> seen(g.tensors.size(), 0);  // bit 1: seen, bit 2: seen forced
   while (!todo.empty()) {
     const auto [t, forced] = todo.back();
@@ -252,12 +288,12 @@ std::vector<bool> log_input_float_nodes(const Graph& g, const std::vector<const 
     const int p = uses.producer[static_cast<size_t>(t)];
     if (p < 0) continue;
     float_nodes[static_cast<size_t>(p)] = true;
-    // A square (Mul of a tensor by itself, Pow 2) doubles its input's relative error where
-    // that input is small: the walk goes on into it whatever its own statistics, through
-    // data movement (an STFT's real and imaginary slices) to the op that computes it.
+    // A power above one (a square: Mul of a tensor by itself, Pow 2; GeM's cube)
+    // multiplies its input's relative error where that input is small: the walk goes on
+    // into it whatever its own statistics, through data movement (an STFT's real and
+    // imaginary slices) to the op that computes it.
     const Node& pn = g.nodes[static_cast<size_t>(p)];
-    const bool square = (pn.op == OpType::kMul && pn.inputs.size() == 2 && pn.inputs[0] == pn.inputs[1]) ||
-                        (pn.op == OpType::kPow && pn.attrs.alpha == 2.f);
+    const bool square = power_above_one(pn);
     const bool pass = square || (forced && op_has(pn.op, kOpMovement));
     for (int32_t in : pn.inputs) {
       if (in < 0 || g.tensors[static_cast<size_t>(in)].is_constant()) continue;
@@ -294,17 +330,17 @@ Status Calibrator::activation_qparams(const CalibrationOptions& options, std::ve
   return Status::Ok();
 }
 
-std::vector<bool> Calibrator::log_input_nodes(const std::vector<QuantParams>& q) const {
+std::vector<bool> Calibrator::lossy_input_nodes(const std::vector<QuantParams>& q) const {
   std::vector<const TensorStats*> stats(graph().tensors.size(), nullptr);
   for (size_t i = 0; i < observed_.size(); ++i) stats[static_cast<size_t>(observed_[i])] = &observers_[i]->stats();
-  return log_input_float_nodes(graph(), stats, q);
+  return lossy_input_float_nodes(graph(), stats, q);
 }
 
-std::vector<std::string> Calibrator::log_input_nodes(const CalibrationOptions& options) const {
+std::vector<std::string> Calibrator::lossy_input_nodes(const CalibrationOptions& options) const {
   std::vector<QuantParams> q;
   std::vector<std::string> names;
   if (!activation_qparams(options, &q).ok()) return names;
-  const std::vector<bool> keep = log_input_nodes(q);
+  const std::vector<bool> keep = lossy_input_nodes(q);
   for (size_t k = 0; k < keep.size(); ++k)
     if (keep[k]) names.push_back(graph().nodes[k].name);
   return names;
@@ -321,7 +357,7 @@ Status Calibrator::quantize(const CalibrationOptions& options, Graph* out) const
   go.full_int8 = options.full_int8;
   go.float_nodes = options.float_nodes;
   go.float_nodes.resize(g.nodes.size(), false);
-  const std::vector<bool> logs = log_input_nodes(q);
+  const std::vector<bool> logs = lossy_input_nodes(q);
   for (size_t k = 0; k < logs.size(); ++k)
     if (logs[k]) go.float_nodes[k] = true;
   for (const auto& node_tensor : nonfinite_nodes()) {

@@ -40,11 +40,13 @@ struct CalibrationOptions {
   bool full_int8 = false;             // LayerNorm, Softmax, GELU, residual Adds in int8 too
 };
 
-// The nodes a Log's input keeps in float (calibrator.cc: a log-mel front end): the Log
-// and its producers back to the tensors int8 represents. stats per tensor (null where
-// none), q the activations' parameters.
-std::vector<bool> log_input_float_nodes(const Graph& g, const std::vector<const TensorStats*>& stats,
-                                        const std::vector<QuantParams>& q);
+// The nodes kept in float because int8 would round most of a tensor they read to 0
+// (calibrator.cc): a Log's input (a log-mel front end: the Log and its producers back to
+// the tensors int8 represents), and a power above one undone by a root through means
+// (generalized-mean pooling, root mean squares: the power, the means and the root).
+// stats per tensor (null where none), q the activations' parameters.
+std::vector<bool> lossy_input_float_nodes(const Graph& g, const std::vector<const TensorStats*>& stats,
+                                          const std::vector<QuantParams>& q);
 
 class Calibrator {
  public:
@@ -73,13 +75,14 @@ class Calibrator {
   Status quantize(const CalibrationOptions& options, Graph* out) const;
   // Nodes quantize() keeps in float for their non-finite tensors, with one such tensor each.
   std::vector<std::pair<std::string, std::string>> nonfinite_nodes() const;
-  // Nodes quantize() keeps in float for a Log's input (log_input_float_nodes: a log-mel
-  // front end), under these options.
-  std::vector<std::string> log_input_nodes(const CalibrationOptions& options) const;
+  // Nodes quantize() keeps in float for what int8 would round to 0 before a Log or a root
+  // (lossy_input_float_nodes: a log-mel front end, a generalized-mean pooling), under
+  // these options.
+  std::vector<std::string> lossy_input_nodes(const CalibrationOptions& options) const;
 
  private:
   Status activation_qparams(const CalibrationOptions& options, std::vector<QuantParams>* q) const;
-  std::vector<bool> log_input_nodes(const std::vector<QuantParams>& q) const;
+  std::vector<bool> lossy_input_nodes(const std::vector<QuantParams>& q) const;
   Calibrator() = default;
   std::unique_ptr<Session> session_;
   std::vector<int32_t> observed_;  // activation tensors with a statistics record

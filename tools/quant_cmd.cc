@@ -235,10 +235,12 @@ Status calibrate(const CalibrateArgs& a) {
       for (const auto& nt : nonfinite) std::fprintf(stderr, " %s (%s)", nt.first.c_str(), nt.second.c_str());
       std::fprintf(stderr, "\n");
     }
-    const auto log_inputs = cal->log_input_nodes(opts);
-    if (!log_inputs.empty()) {
-      std::fprintf(stderr, "kept in float (a Log's input that int8 would round to 0, e.g. a log-mel front end):");
-      for (const std::string& name : log_inputs) std::fprintf(stderr, " %s", name.c_str());
+    const auto lossy = cal->lossy_input_nodes(opts);
+    if (!lossy.empty()) {
+      std::fprintf(stderr,
+                   "kept in float (values int8 would round to 0 before a Log or a root, e.g. a log-mel front end, "
+                   "a generalized-mean pooling):");
+      for (const std::string& name : lossy) std::fprintf(stderr, " %s", name.c_str());
       std::fprintf(stderr, "\n");
     }
 
