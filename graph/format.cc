@@ -76,6 +76,10 @@ flatbuffers::Offset<void> build_options(flatbuffers::FlatBufferBuilder& b, const
     case fb::Options::ScatterOptions:
       return fb::CreateScatterOptions(b, a.axis, static_cast<uint8_t>(a.reduction)).Union();
     case fb::Options::ModOptions: return fb::CreateModOptions(b, static_cast<uint8_t>(a.fmod)).Union();
+    case fb::Options::GridSampleOptions:
+      return fb::CreateGridSampleOptions(b, static_cast<uint8_t>(a.grid_mode), static_cast<uint8_t>(a.grid_padding),
+                                         static_cast<uint8_t>(a.align_corners))
+          .Union();
     case fb::Options::RecurrentOptions:
       return fb::CreateRecurrentOptions(b, a.hidden_size, static_cast<uint8_t>(a.direction),
                                         static_cast<uint8_t>(a.linear_before_reset), a.clip)
@@ -146,6 +150,13 @@ Status read_options(const fb::Node* fn, Node* n) {
     case fb::Options::MatMulOptions: a.dynamic = fn->options_as_MatMulOptions()->dynamic(); break;
     case fb::Options::LayerNormOptions: a.epsilon = fn->options_as_LayerNormOptions()->epsilon(); break;
     case fb::Options::ModOptions: a.fmod = fn->options_as_ModOptions()->fmod(); break;
+    case fb::Options::GridSampleOptions: {
+      auto* o = fn->options_as_GridSampleOptions();
+      a.grid_mode = o->mode();
+      a.grid_padding = o->padding();
+      a.align_corners = o->align_corners();
+      break;
+    }
     case fb::Options::ScatterOptions: {
       auto* o = fn->options_as_ScatterOptions();
       a.axis = o->axis();

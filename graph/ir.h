@@ -148,6 +148,8 @@ struct Attrs {
   int32_t k = 0, largest = 1;   // kTopK (with `axis`)
   int32_t reduction = 0;        // kScatterElements, kScatterND: ref::ScatterReduction
   int32_t fmod = 0;             // kMod: 1 takes the dividend's sign
+  // kGridSample: ref::GridMode, ref::GridPadding, and align_corners (0 or 1).
+  int32_t grid_mode = 0, grid_padding = 0, align_corners = 0;
   // kMatMul, set only by the runtime's view fold (runtime/view_fold.h), never read from
   // or written to a file: the operands' logical shapes, and ref::MatMulViews as three
   // groups (A, B, Y) of offset, row step, column step and kMaxDims batch steps, in

@@ -128,6 +128,14 @@
 //  Sin Cos Softsign ThresholdedRelu Shrink  elementwise (Sin, Cos in double rounded to
 //                  float; Softsign x / (1 + |x|); ThresholdedRelu: x > alpha ? x : 0;
 //                  Shrink: alpha = lambd, beta = bias); quantized: a table.
+//  GridSample      X[N,H,W,C] F32, grid[N,OH,OW,2] F32 (ONNX order: x then y, each in
+//                  [-1, 1] across the input) -> Y[N,OH,OW,C] F32: each output pixel samples
+//                  X at its grid point as ONNX Runtime's GridSample: the point mapped to
+//                  pixels (`align_corners`: -1 and 1 the centres of the edge pixels, else
+//                  their outer edges), then `grid_mode` 0 bilinear, 1 nearest (half to
+//                  even), 2 bicubic (Keys, a = -0.75), reading pixels outside the input by
+//                  `grid_padding` 0 zeros, 1 border (the index clamped), 2 reflection (the
+//                  index reflected at the edges) (kernels/ref/ref.h grid_sample_f32).
 //  ReduceMean ReduceSum ReduceMax ReduceMin  Y has X's rank; the reduced axes are those where Y's dimension
 //                  is 1 and X's is not (keepdims; ONNX's keepdims=0 adds a Reshape). The
 //                  reduced axes must be contiguous once size-1 axes are ignored. Float only:
@@ -268,6 +276,7 @@ enum OpFlag : uint32_t {
   X(Cos, UnaryOptions, unary, unary, kOpQuantizable)                                                             \
   X(Softsign, UnaryOptions, unary, unary, kOpQuantizable)                                                        \
   X(ThresholdedRelu, UnaryOptions, unary, unary, kOpQuantizable)                                                 \
-  X(Shrink, UnaryOptions, unary, unary, kOpQuantizable)
+  X(Shrink, UnaryOptions, unary, unary, kOpQuantizable)                                                          \
+  X(GridSample, GridSampleOptions, grid_sample, grid_sample, 0)
 
 }  // namespace edgeq

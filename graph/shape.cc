@@ -769,6 +769,23 @@ Status infer_resize_cubic(const NodeChecker& c, const Node& n, std::vector<Shape
   return Status::Ok();
 }
 
+Status infer_grid_sample(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
+  EDGEQ_RETURN_IF_ERROR(c.counts(2, 2, 1, 1));
+  const Tensor &x = c.in(0), &grid = c.in(1), &y = c.out(0);
+  for (const Tensor* t : {&x, &grid, &y})
+    if (t->dtype != DType::kF32 || !t->quant.empty()) return c.fail("float input, grid and output only");
+  EDGEQ_RETURN_IF_ERROR(c.rank(x, 4));
+  EDGEQ_RETURN_IF_ERROR(c.rank(grid, 4));
+  if (grid.shape[0] != x.shape[0] || grid.shape[3] != 2 || x.shape[1] < 1 || x.shape[2] < 1)
+    return c.fail("samples " + shape_string(x.shape) + " at grid " + shape_string(grid.shape) +
+                  " (expected [N, H, W, C] and [N, OH, OW, 2])");
+  if (n.attrs.grid_mode < 0 || n.attrs.grid_mode > 2) return c.fail("unknown sampling mode");
+  if (n.attrs.grid_padding < 0 || n.attrs.grid_padding > 2) return c.fail("unknown padding mode");
+  if (n.attrs.align_corners != 0 && n.attrs.align_corners != 1) return c.fail("align_corners must be 0 or 1");
+  outs->push_back({x.shape[0], grid.shape[1], grid.shape[2], x.shape[3]});
+  return Status::Ok();
+}
+
 Status infer_resize_nearest_to(const NodeChecker& c, const Node& n, std::vector<Shape>* outs) {
   EDGEQ_RETURN_IF_ERROR(c.counts(1, 1, 1, 1));
   const Tensor &x = c.in(0), &y = c.out(0);

@@ -8,6 +8,7 @@ set(EDGEQ_KERNEL_SOURCES
   kernels/ref/data.cc
   kernels/ref/gather.cc
   kernels/ref/scatter.cc
+  kernels/ref/grid_sample.cc
   kernels/ref/logical.cc
   kernels/ref/recurrent.cc
   kernels/ref/norm.cc

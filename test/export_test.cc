@@ -204,7 +204,7 @@ bool has_op(const Graph& g, OpType op) {
 // with the node named, which the round trips below check instead of the bytes.
 bool has_unexportable_op(const Graph& g) {
   for (OpType op : {OpType::kEqual, OpType::kLess, OpType::kGreater, OpType::kAnd, OpType::kOr, OpType::kXor,
-                    OpType::kNot, OpType::kWhere, OpType::kCumSum, OpType::kCast})
+                    OpType::kNot, OpType::kWhere, OpType::kCumSum, OpType::kCast, OpType::kGridSample})
     if (has_op(g, op)) return true;
   // A resize whose coordinate scale does not give its output size (opset 18's
   // keep_aspect_ratio_policy rounds the size): at the export's opset, scales fix the size.

@@ -51,6 +51,7 @@ TEST(OpTable, PropertiesAreConsistent) {
                               op == OpType::kMin ||
                               op == OpType::kArgMax || op == OpType::kTopK || op == OpType::kGatherElements ||
                               op == OpType::kScatterElements || op == OpType::kScatterND || op == OpType::kMod ||
+                              op == OpType::kGridSample ||
                               op == OpType::kLSTM ||
                               op == OpType::kGRU;  // ResizeNearestTo: movement
     if (op == OpType::kLookup || no_int8_form) {

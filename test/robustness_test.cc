@@ -176,6 +176,15 @@ Graph every_options_net() {
   mod.attrs.fmod = 0;
   g.nodes.push_back(mod);
 
+  // A GridSample (GridSampleOptions) of "mixed" at a constant grid of 2 x 2 points.
+  const int32_t grid = g.add_tensor(constant_f32("grid", {1, 2, 2, 2}, 21));
+  const int32_t sampled = g.add_tensor(make_tensor("sampled", f, {1, 2, 2, 3}));
+  Node grid_sample = make_node("grid_sample", OpType::kGridSample, {mixed, grid}, {sampled});
+  grid_sample.attrs.grid_mode = 2;
+  grid_sample.attrs.grid_padding = 2;
+  grid_sample.attrs.align_corners = 1;
+  g.nodes.push_back(grid_sample);
+
   g.inputs = {x};
   g.outputs = {mixed, gh};
   return g;

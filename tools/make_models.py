@@ -1283,6 +1283,32 @@ def op_models():
     m.output("img_cos")
     models.append(m)
 
+    # GridSample (F.grid_sample, opset 16): every mode with every padding on a grid
+    # reaching past the input, align_corners for three of them, and a flow field computed
+    # in the graph (a convolution, tanh, then [N, 2, H, W] -> [N, H, W, 2], as flow-warping
+    # networks build it).
+    m = OpModel("grid_sample", opset=16)
+    x = m.input("x", [1, 3, 6, 7])
+    grid = m.input("grid", [1, 5, 4, 2], low=-1.3, high=1.3)
+    outs = []
+    for mode in ("bilinear", "nearest", "bicubic"):
+        for padding in ("zeros", "border", "reflection"):
+            out = f"{mode}_{padding}"
+            m.node("GridSample", [x, grid], [out], mode=mode, padding_mode=padding, align_corners=0)
+            outs.append(out)
+    for mode, padding in (("bilinear", "zeros"), ("nearest", "reflection"), ("bicubic", "border")):
+        out = f"{mode}_{padding}_aligned"
+        m.node("GridSample", [x, grid], [out], mode=mode, padding_mode=padding, align_corners=1)
+        outs.append(out)
+    flow = m.node("Conv", [x, m.weight("fw", [2, 3, 3, 3]), m.weight("fb", [2])], ["flow"], pads=[1, 1, 1, 1])
+    flow = m.node("Tanh", [flow], ["flow_t"])
+    flow = m.node("Transpose", [flow], ["flow_nhwc"], perm=[0, 2, 3, 1])
+    m.node("GridSample", [x, flow], ["warped"], mode="bilinear", padding_mode="border", align_corners=0)
+    outs.append("warped")
+    for out in outs:
+        m.output(out)
+    models.append(m)
+
     m = OpModel("batchnorm")
     m.node("BatchNormalization",
            [m.input("x", [1, 8, 5, 5]), m.weight("scale", [8], low=0.5), m.weight("bias", [8]),

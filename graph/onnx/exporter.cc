@@ -958,6 +958,8 @@ Status Exporter::ExportNode(const Node& n) {
       defined_.insert(y);
       return Status::Ok();
     }
+    case OpType::kGridSample:
+      return Fail(n, "GridSample has no ONNX form at opset " + std::to_string(kExportOpset) + " (from opset 16)");
     default:
       return Fail(n, "the op has no ONNX form");
   }

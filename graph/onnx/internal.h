@@ -220,6 +220,7 @@ class Importer {
   Status LowerExpand(const onnx::NodeProto& n);
   Status LowerTile(const onnx::NodeProto& n);
   Status LowerGatherElements(const onnx::NodeProto& n);
+  Status LowerGridSample(const onnx::NodeProto& n);
   Status LowerScatter(const onnx::NodeProto& n);
   Status ConcatCopies(const onnx::NodeProto& n, int32_t type, int32_t cur, Shape cur_shape, const Shape& out_shape);
   // lower_masks.cc: comparisons, logical ops, Where, Pow, reductions over any axes.

@@ -1462,6 +1462,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"Expand", &Importer::LowerExpand},
       {"Tile", &Importer::LowerTile},
       {"GatherElements", &Importer::LowerGatherElements},
+      {"GridSample", &Importer::LowerGridSample},
       {"ScatterElements", &Importer::LowerScatter},
       {"Scatter", &Importer::LowerScatter},
       {"ScatterND", &Importer::LowerScatter},

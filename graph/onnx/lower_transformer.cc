@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include "graph/onnx/internal.h"
 
@@ -304,6 +305,51 @@ Status Importer::LowerGatherElements(const onnx::NodeProto& n) {
   a.axis = static_cast<int32_t>(axis);
   Emit(n, "", OpType::kGatherElements, {x_ir, i_ir}, {out}, a);
   DefineTensor(n.output(0), x->type, idx->shape, out);
+  return Status::Ok();
+}
+
+// GridSample (opset 16: F.grid_sample's flow warping and spatial transformers): the IR op
+// on the NHWC image and the ONNX-order grid, into an NHWC image. Opset 20 renamed the
+// modes (linear, cubic); both spellings are taken. Volumetric (5-D) inputs are refused.
+Status Importer::LowerGridSample(const onnx::NodeProto& n) {
+  Value *x, *grid;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 1, &grid));
+  if (x->shape.size() != 4 || grid->shape.size() != 4)
+    return Fail(n, StatusCode::kUnsupported, "only 2-D sampling (rank-4 input and grid) is supported");
+  if (x->type != TensorProto::FLOAT || grid->type != TensorProto::FLOAT)
+    return Fail(n, StatusCode::kUnsupported, "the input and the grid must be float");
+  if (grid->shape[0] != x->shape[0] || grid->shape[3] != 2)
+    return Fail(n, StatusCode::kInvalidModel,
+                "the grid " + shape_str(grid->shape) + " does not fit the input " + shape_str(x->shape));
+  std::string mode, padding;
+  int64_t align = 0;
+  EDGEQ_RETURN_IF_ERROR(attr_string(n, "mode", opset_ >= 20 ? "linear" : "bilinear", &mode));
+  EDGEQ_RETURN_IF_ERROR(attr_string(n, "padding_mode", "zeros", &padding));
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "align_corners", 0, &align));
+  static const std::map<std::string, int32_t> kModes = {
+      {"bilinear", 0}, {"linear", 0}, {"nearest", 1}, {"bicubic", 2}, {"cubic", 2}};
+  static const std::map<std::string, int32_t> kPadding = {{"zeros", 0}, {"border", 1}, {"reflection", 2}};
+  const auto m = kModes.find(mode);
+  const auto p = kPadding.find(padding);
+  if (m == kModes.end()) return Fail(n, StatusCode::kUnsupported, "sampling mode '" + mode + "' is not supported");
+  if (p == kPadding.end()) return Fail(n, StatusCode::kUnsupported, "padding mode '" + padding + "' is not supported");
+  if (align != 0 && align != 1) return Fail(n, StatusCode::kInvalidModel, "align_corners must be 0 or 1");
+  int32_t x_ir, g_ir, out;
+  EDGEQ_RETURN_IF_ERROR(AsLayout(n, x, true, &x_ir));
+  if (grid->kind == ValueKind::kTensor) {
+    EDGEQ_RETURN_IF_ERROR(AsLayout(n, grid, false, &g_ir));
+  } else {
+    EDGEQ_RETURN_IF_ERROR(MaterializeConst(n, *grid, UniqueTensorName(n.output(0) + ".grid"), &g_ir));
+    plain_.insert(g_ir);
+  }
+  const Shape out_shape = {x->shape[0], x->shape[1], grid->shape[1], grid->shape[2]};
+  EDGEQ_RETURN_IF_ERROR(OutputTensor(n, 0, DType::kF32, out_shape, &out, true));
+  Attrs a;
+  a.grid_mode = m->second;
+  a.grid_padding = p->second;
+  a.align_corners = static_cast<int32_t>(align);
+  Emit(n, "", OpType::kGridSample, {x_ir, g_ir}, {out}, a);
   return Status::Ok();
 }
 

@@ -474,6 +474,29 @@ void cubic_weights(float s, float a, float w[4]);
 void resize_cubic_f32(ResizeCoord mode, int32_t batch, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
                       int32_t out_w, int64_t row0, int64_t row1, const float* in, float* out, float scale_h, float scale_w,
                       float a, bool exclude_outside);
+// ONNX GridSample on NHWC float (grid_sample.cc), as ONNX Runtime computes it: output
+// pixel (n, oy, ox) samples X[n] at grid[n][oy][ox] = (gx, gy) in [-1, 1], mapped to
+// pixel coordinates x = (gx + 1) / 2 * (W - 1) with align_corners, else
+// ((gx + 1) * W - 1) / 2 (y likewise with H); then
+//  * kBilinear: x1 = floor(x), x2 = x1 + 1 (y alike), the result
+//    dy2 * (dx2 * p11 + dx1 * p12) + dy1 * (dx2 * p21 + dx1 * p22) in float, with
+//    dx1 = x - x1, dx2 = x2 - x, p_ij = pixel (y_i, x_j);
+//  * kNearest: the pixel at (nearbyint(y), nearbyint(x)), halves to even;
+//  * kBicubic: the 4 x 4 pixels from (floor(y) - 1, floor(x) - 1), Keys' weights with
+//    a = -0.75 for the fractions, each row's 4 taps summed in order, then the rows.
+// A pixel index outside the input reads by `padding`: kZeros 0, kBorder the index
+// clamped, kReflection the index reflected at the edges (-0.5 and W - 0.5, or 0 and
+// W - 1 with align_corners, as many times as it takes) and truncated. A coordinate
+// that is NaN gives NaN (so does an infinite grid value on a one-pixel axis with
+// align_corners: 0 * inf); the others are first held within +-2^22 pixels (zeros and
+// border padding sample such far points alike; where reflection lands them is not
+// meaningful at that distance). Output rows [row0, row1) of the flattened [N * out_h]
+// rows.
+enum class GridMode : int32_t { kBilinear = 0, kNearest = 1, kBicubic = 2 };
+enum class GridPadding : int32_t { kZeros = 0, kBorder = 1, kReflection = 2 };
+void grid_sample_f32(GridMode mode, GridPadding padding, bool align_corners, int32_t in_h, int32_t in_w,
+                     int32_t channels, int32_t out_h, int32_t out_w, int64_t row0, int64_t row1, const float* in,
+                     const float* grid, float* out);
 // Casts to and from bool: x != 0 (NaN: true), and 0/1.
 template <typename From>
 void cast_to_bool(size_t n, const From* in, uint8_t* out);

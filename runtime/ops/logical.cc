@@ -225,6 +225,33 @@ class ResizeLinear : public PreparedOp {
   const char* name_ = nullptr;
 };
 
+// GridSample on the reference, output rows split over the session's threads.
+class GridSample : public PreparedOp {
+ public:
+  GridSample(const Graph& g, const Node& n)
+      : n_(n), x_(g.tensors[n.inputs[0]].shape), y_(g.tensors[n.outputs[0]].shape) {}
+  Status init(const Graph&, const OpContext& ctx) {
+    scheduler_ = ctx.scheduler;
+    return Status::Ok();
+  }
+  void run(uint8_t* const* p) override {
+    const float* x = at<float>(p, n_.inputs[0]);
+    const float* grid = at<float>(p, n_.inputs[1]);
+    float* y = at<float>(p, n_.outputs[0]);
+    const int64_t rows = int64_t{y_[0]} * y_[1];
+    const Attrs& a = n_.attrs;
+    scheduler_->ranges(rows, rows * y_[2] * y_[3], [&](int64_t r0, int64_t r1) {
+      ref::grid_sample_f32(static_cast<ref::GridMode>(a.grid_mode), static_cast<ref::GridPadding>(a.grid_padding),
+                           a.align_corners != 0, x_[1], x_[2], x_[3], y_[1], y_[2], r0, r1, x, grid, y);
+    });
+  }
+
+ private:
+  const Node& n_;
+  std::vector<int32_t> x_, y_;
+  const Scheduler* scheduler_ = nullptr;
+};
+
 class Reduce : public PreparedOp {
  public:
   Reduce(const Graph& g, const Node& n) : n_(n), dtype_(g.tensors[n.inputs[0]].dtype) {
@@ -330,6 +357,10 @@ Status prepare_cumsum(const Graph& g, const Node& n, const OpContext& ctx, std::
 
 Status prepare_resize_linear(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<ResizeLinear>(g, n), g, ctx, out);
+}
+
+Status prepare_grid_sample(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
+  return own(std::make_unique<GridSample>(g, n), g, ctx, out);
 }
 
 Status prepare_reduce(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
