@@ -128,6 +128,8 @@
 //  Sin Cos Softsign ThresholdedRelu Shrink  elementwise (Sin, Cos in double rounded to
 //                  float; Softsign x / (1 + |x|); ThresholdedRelu: x > alpha ? x : 0;
 //                  Shrink: alpha = lambd, beta = bias); quantized: a table.
+//  Tan Asin Acos Atan Sinh Cosh Asinh Acosh Atanh  elementwise, in double rounded to
+//                  float (outside the domain: NaN; Atanh(+-1): +-inf); quantized: a table.
 //  GridSample      X[N,H,W,C] F32, grid[N,OH,OW,2] F32 (ONNX order: x then y, each in
 //                  [-1, 1] across the input) -> Y[N,OH,OW,C] F32: each output pixel samples
 //                  X at its grid point as ONNX Runtime's GridSample: the point mapped to
@@ -277,6 +279,15 @@ enum OpFlag : uint32_t {
   X(Softsign, UnaryOptions, unary, unary, kOpQuantizable)                                                        \
   X(ThresholdedRelu, UnaryOptions, unary, unary, kOpQuantizable)                                                 \
   X(Shrink, UnaryOptions, unary, unary, kOpQuantizable)                                                          \
-  X(GridSample, GridSampleOptions, grid_sample, grid_sample, 0)
+  X(GridSample, GridSampleOptions, grid_sample, grid_sample, 0)                                                 \
+  X(Tan, UnaryOptions, unary, unary, kOpQuantizable)                                                           \
+  X(Asin, UnaryOptions, unary, unary, kOpQuantizable)                                                          \
+  X(Acos, UnaryOptions, unary, unary, kOpQuantizable)                                                          \
+  X(Atan, UnaryOptions, unary, unary, kOpQuantizable)                                                          \
+  X(Sinh, UnaryOptions, unary, unary, kOpQuantizable)                                                          \
+  X(Cosh, UnaryOptions, unary, unary, kOpQuantizable)                                                          \
+  X(Asinh, UnaryOptions, unary, unary, kOpQuantizable)                                                         \
+  X(Acosh, UnaryOptions, unary, unary, kOpQuantizable)                                                         \
+  X(Atanh, UnaryOptions, unary, unary, kOpQuantizable)
 
 }  // namespace edgeq

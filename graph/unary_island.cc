@@ -90,6 +90,15 @@ bool unary_op_kind(OpType op, ref::UnaryOp* kind) {
     case OpType::kSoftsign: *kind = ref::UnaryOp::kSoftsign; return true;
     case OpType::kThresholdedRelu: *kind = ref::UnaryOp::kThresholdedRelu; return true;
     case OpType::kShrink: *kind = ref::UnaryOp::kShrink; return true;
+    case OpType::kTan: *kind = ref::UnaryOp::kTan; return true;
+    case OpType::kAsin: *kind = ref::UnaryOp::kAsin; return true;
+    case OpType::kAcos: *kind = ref::UnaryOp::kAcos; return true;
+    case OpType::kAtan: *kind = ref::UnaryOp::kAtan; return true;
+    case OpType::kSinh: *kind = ref::UnaryOp::kSinh; return true;
+    case OpType::kCosh: *kind = ref::UnaryOp::kCosh; return true;
+    case OpType::kAsinh: *kind = ref::UnaryOp::kAsinh; return true;
+    case OpType::kAcosh: *kind = ref::UnaryOp::kAcosh; return true;
+    case OpType::kAtanh: *kind = ref::UnaryOp::kAtanh; return true;
     default: return false;
   }
 }

@@ -1283,6 +1283,22 @@ def op_models():
     m.output("img_cos")
     models.append(m)
 
+    # The other trigonometric and hyperbolic functions, each on inputs inside its domain
+    # (the quantized export's goldens would hold ONNX Runtime's quantized NaN otherwise),
+    # and on an image after a convolution; torch.atan2's export builds on Atan.
+    m = OpModel("trig_more")
+    x = m.input("x", [2, 9], low=-0.95, high=0.95)
+    wide = m.input("wide", [2, 9], low=-3.0, high=3.0)
+    above_one = m.input("above_one", [2, 9], low=1.05, high=3.0)
+    for op, src in (("Tan", x), ("Asin", x), ("Acos", x), ("Atan", wide), ("Sinh", wide), ("Cosh", wide),
+                    ("Asinh", wide), ("Acosh", above_one), ("Atanh", x)):
+        m.node(op, [src], [op.lower()])
+        m.output(op.lower())
+    m.node("Atan", [m.node("Conv", [m.input("img", [1, 2, 4, 5]), m.weight("cw", [3, 2, 1, 1], scale=2.0)], ["c"])],
+           ["img_atan"])
+    m.output("img_atan")
+    models.append(m)
+
     # GridSample (F.grid_sample, opset 16): every mode with every padding on a grid
     # reaching past the input, align_corners for three of them, and a flow field computed
     # in the graph (a convolution, tanh, then [N, 2, H, W] -> [N, H, W, 2], as flow-warping

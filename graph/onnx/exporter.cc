@@ -765,6 +765,24 @@ Status Exporter::ExportNode(const Node& n) {
       return simple("ThresholdedRelu", 1);
     case OpType::kShrink:
       return simple("Shrink", 1);
+    case OpType::kTan:
+      return simple("Tan", 1);
+    case OpType::kAsin:
+      return simple("Asin", 1);
+    case OpType::kAcos:
+      return simple("Acos", 1);
+    case OpType::kAtan:
+      return simple("Atan", 1);
+    case OpType::kSinh:
+      return simple("Sinh", 1);
+    case OpType::kCosh:
+      return simple("Cosh", 1);
+    case OpType::kAsinh:
+      return simple("Asinh", 1);
+    case OpType::kAcosh:
+      return simple("Acosh", 1);
+    case OpType::kAtanh:
+      return simple("Atanh", 1);
     case OpType::kReduceMean:
     case OpType::kReduceSum:
     case OpType::kReduceMax:

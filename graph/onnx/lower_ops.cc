@@ -10,6 +10,7 @@
 // and QLinearMatMul expand to DQ -> float op -> Q. ir_passes.cc fuses them afterwards.
 // Data-movement ops are in lower_movement.cc.
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -990,44 +991,20 @@ Status Importer::LowerUnary(const onnx::NodeProto& n) {
   const std::string& op = n.op_type();
   Attrs a;
   OpType t;
-  if (op == "Relu") {
-    t = OpType::kRelu;
-  } else if (op == "Sigmoid") {
-    t = OpType::kSigmoid;
-  } else if (op == "Tanh") {
-    t = OpType::kTanh;
-  } else if (op == "HardSwish") {
-    t = OpType::kHardSwish;
-  } else if (op == "Erf") {
-    t = OpType::kErf;
-  } else if (op == "Softplus") {
-    t = OpType::kSoftplus;
-  } else if (op == "Mish") {
-    t = OpType::kMish;
-  } else if (op == "Sqrt") {
-    t = OpType::kSqrt;
-  } else if (op == "Reciprocal") {
-    t = OpType::kReciprocal;
-  } else if (op == "Exp") {
-    t = OpType::kExp;
-  } else if (op == "Log") {
-    t = OpType::kLog;
-  } else if (op == "Neg") {
-    t = OpType::kNeg;
-  } else if (op == "Abs") {
-    t = OpType::kAbs;
-  } else if (op == "Floor") {
-    t = OpType::kFloor;
-  } else if (op == "Ceil") {
-    t = OpType::kCeil;
-  } else if (op == "Round") {
-    t = OpType::kRound;
-  } else if (op == "Sin") {
-    t = OpType::kSin;
-  } else if (op == "Cos") {
-    t = OpType::kCos;
-  } else if (op == "Softsign") {
-    t = OpType::kSoftsign;
+  // The unary ops without attributes.
+  static const std::map<std::string, OpType> kPlain = {
+      {"Relu", OpType::kRelu}, {"Sigmoid", OpType::kSigmoid}, {"Tanh", OpType::kTanh},
+      {"HardSwish", OpType::kHardSwish}, {"Erf", OpType::kErf}, {"Softplus", OpType::kSoftplus},
+      {"Mish", OpType::kMish}, {"Sqrt", OpType::kSqrt}, {"Reciprocal", OpType::kReciprocal},
+      {"Exp", OpType::kExp}, {"Log", OpType::kLog}, {"Neg", OpType::kNeg},
+      {"Abs", OpType::kAbs}, {"Floor", OpType::kFloor}, {"Ceil", OpType::kCeil},
+      {"Round", OpType::kRound}, {"Sin", OpType::kSin}, {"Cos", OpType::kCos},
+      {"Softsign", OpType::kSoftsign}, {"Tan", OpType::kTan}, {"Asin", OpType::kAsin},
+      {"Acos", OpType::kAcos}, {"Atan", OpType::kAtan}, {"Sinh", OpType::kSinh},
+      {"Cosh", OpType::kCosh}, {"Asinh", OpType::kAsinh}, {"Acosh", OpType::kAcosh},
+      {"Atanh", OpType::kAtanh}};
+  if (const auto it = kPlain.find(op); it != kPlain.end()) {
+    t = it->second;
   } else if (op == "ThresholdedRelu") {
     t = OpType::kThresholdedRelu;
     EDGEQ_RETURN_IF_ERROR(attr_float(n, "alpha", 1.f, &a.alpha));
@@ -1400,6 +1377,15 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"Softsign", &Importer::LowerUnary},
       {"ThresholdedRelu", &Importer::LowerUnary},
       {"Shrink", &Importer::LowerUnary},
+      {"Tan", &Importer::LowerUnary},
+      {"Asin", &Importer::LowerUnary},
+      {"Acos", &Importer::LowerUnary},
+      {"Atan", &Importer::LowerUnary},
+      {"Sinh", &Importer::LowerUnary},
+      {"Cosh", &Importer::LowerUnary},
+      {"Asinh", &Importer::LowerUnary},
+      {"Acosh", &Importer::LowerUnary},
+      {"Atanh", &Importer::LowerUnary},
       {"Pow", &Importer::LowerPow},
       {"Equal", &Importer::LowerLogical},
       {"Less", &Importer::LowerLogical},

@@ -282,6 +282,24 @@ float unary_value(UnaryOp op, float x, float alpha, float beta) {
       return x > alpha ? x : 0.f;
     case UnaryOp::kShrink:
       return x < -alpha ? x + beta : (x > alpha ? x - beta : 0.f);
+    case UnaryOp::kTan:
+      return static_cast<float>(std::tan(static_cast<double>(x)));
+    case UnaryOp::kAsin:
+      return static_cast<float>(std::asin(static_cast<double>(x)));
+    case UnaryOp::kAcos:
+      return static_cast<float>(std::acos(static_cast<double>(x)));
+    case UnaryOp::kAtan:
+      return static_cast<float>(std::atan(static_cast<double>(x)));
+    case UnaryOp::kSinh:
+      return static_cast<float>(std::sinh(static_cast<double>(x)));
+    case UnaryOp::kCosh:
+      return static_cast<float>(std::cosh(static_cast<double>(x)));
+    case UnaryOp::kAsinh:
+      return static_cast<float>(std::asinh(static_cast<double>(x)));
+    case UnaryOp::kAcosh:
+      return static_cast<float>(std::acosh(static_cast<double>(x)));
+    case UnaryOp::kAtanh:
+      return static_cast<float>(std::atanh(static_cast<double>(x)));
   }
   assert(false && "unknown UnaryOp");
   return 0.f;

@@ -184,7 +184,16 @@ enum class UnaryOp : uint8_t {
   kCos,
   kSoftsign,        // x / (1 + |x|)
   kThresholdedRelu, // x > alpha ? x : 0
-  kShrink           // x < -alpha: x + beta; x > alpha: x - beta; else 0 (alpha: lambd, beta: bias)
+  kShrink,          // x < -alpha: x + beta; x > alpha: x - beta; else 0 (alpha: lambd, beta: bias)
+  kTan,             // Tan .. Atanh: in double, rounded to float
+  kAsin,
+  kAcos,
+  kAtan,
+  kSinh,
+  kCosh,
+  kAsinh,
+  kAcosh,
+  kAtanh
 };
 
 // The float function, for both the float kernel and table construction, computed in
