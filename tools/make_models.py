@@ -1325,6 +1325,24 @@ def op_models():
         m.output(out)
     models.append(m)
 
+    # CastLike (opset 15, as onnxscript-based exporters write type_as): int64 ids to the
+    # float input's type and a float through int64 (truncation) and back; Hardmax along
+    # the last axis, a middle one with ties (rounded values: the first largest wins) and
+    # the channels of an image after a convolution.
+    m = OpModel("castlike_hardmax", opset=15)
+    x = m.input("x", [2, 3, 5])
+    ids = m.input("ids", [2, 3, 5], array=np.random.RandomState(5).randint(-4, 9, (2, 3, 5)).astype(np.int64))
+    m.node("Add", [x, m.node("CastLike", [ids, x], ["ids_f"])], ["shifted"])
+    as_int = m.node("CastLike", [m.node("Mul", [x, m.const("three", np.float32(3.0))], ["x3"]), ids], ["x3_i"])
+    m.node("CastLike", [as_int, x], ["truncated"])
+    m.node("Hardmax", [x], ["hard_last"])
+    m.node("Hardmax", [m.node("Round", ["x3"], ["x3_r"])], ["hard_mid"], axis=1)
+    m.node("Hardmax", [m.node("Conv", [m.input("img", [1, 3, 4, 5]), m.weight("hw", [4, 3, 1, 1])], ["hc"])],
+           ["hard_img"], axis=1)
+    for out in ("shifted", "truncated", "hard_last", "hard_mid", "hard_img"):
+        m.output(out)
+    models.append(m)
+
     m = OpModel("batchnorm")
     m.node("BatchNormalization",
            [m.input("x", [1, 8, 5, 5]), m.weight("scale", [8], low=0.5), m.weight("bias", [8]),

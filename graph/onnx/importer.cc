@@ -172,8 +172,8 @@ const onnx::NodeProto* Importer::IntegerMisuse(const std::string& value, int dep
     bool live = false;
     for (const auto& o : u->output()) live |= live_.count(o) > 0;
     if (!live) continue;
-    static const std::set<std::string> kTakesIntegers = {"Cast", "Shape", "Size", "Equal", "Less", "Greater",
-                                                         "LessOrEqual", "GreaterOrEqual", "Where", "Expand",
+    static const std::set<std::string> kTakesIntegers = {"Cast", "CastLike", "Shape", "Size", "Equal", "Less",
+                                                         "Greater", "LessOrEqual", "GreaterOrEqual", "Where", "Expand",
                                                          "CumSum", "Add", "Sub", "Mul", "Div", "Mod", "Max", "Min",
                                                          "ReduceSum", "ReduceMax", "ReduceMin", "ArgMax", "ArgMin", "TopK", "Sum",
                                                          "GatherElements", "ScatterElements", "Scatter",
@@ -251,7 +251,7 @@ Status Importer::AddGraphInputs(const onnx::GraphProto& graph) {
         return Unsupported(what + " has element type " + onnx_type_name(tt.elem_type()) +
                            " and feeds " + node_label(*bad) +
                            "; integer inputs are supported only as Gather indices and in Cast, comparisons, "
-                           "Where, Expand, CumSum, Add/Sub/Mul, Max/Min, ReduceSum/Max/Min, ArgMax and TopK");
+                           "Where, Expand, CumSum, Add/Sub/Mul, Max/Min, ReduceSum/Max/Min, ArgMax, TopK and CastLike");
     }
     if (!tt.has_shape()) return Unsupported(what + " has no shape");
     auto given = opts_.input_shapes.find(name);
@@ -392,6 +392,18 @@ Status Importer::LowerSynthetic(const onnx::NodeProto& parent, const std::string
   const Status st = ProcessNode(s);
   node_name_ = name;
   return st;
+}
+
+std::string Importer::DefineConst(const std::string& name, int32_t type, const Shape& dims, std::vector<float> f,
+                                  std::vector<int64_t> i) {
+  Value c;
+  c.kind = ValueKind::kConst;
+  c.type = c.c.type = type;
+  c.c.dims = c.shape = dims;
+  c.c.f = std::move(f);
+  c.c.i = std::move(i);
+  values_[name] = std::move(c);
+  return name;
 }
 
 Status Importer::ProcessNode(const onnx::NodeProto& n) {

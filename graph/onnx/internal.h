@@ -186,6 +186,10 @@ class Importer {
   // (folded when its inputs are constants), under the parent's IR name.
   Status LowerSynthetic(const onnx::NodeProto& parent, const std::string& op, const std::vector<std::string>& inputs,
                         const std::string& output, const std::vector<onnx::AttributeProto>& attrs = {});
+  // A constant value named `name` for synthetic nodes to read: of ONNX element `type`,
+  // its values in `f` (float types) or `i` (integer types). Returns the name.
+  std::string DefineConst(const std::string& name, int32_t type, const Shape& dims, std::vector<float> f,
+                          std::vector<int64_t> i);
   Status AddGraphOutputs(const onnx::GraphProto& graph);
 
   // lower_ops.cc: one function per ONNX op (or family).
@@ -221,6 +225,8 @@ class Importer {
   Status LowerTile(const onnx::NodeProto& n);
   Status LowerGatherElements(const onnx::NodeProto& n);
   Status LowerGridSample(const onnx::NodeProto& n);
+  Status LowerCastLike(const onnx::NodeProto& n);
+  Status LowerHardmax(const onnx::NodeProto& n);
   Status LowerScatter(const onnx::NodeProto& n);
   Status ConcatCopies(const onnx::NodeProto& n, int32_t type, int32_t cur, Shape cur_shape, const Shape& out_shape);
   // lower_masks.cc: comparisons, logical ops, Where, Pow, reductions over any axes.

@@ -192,17 +192,7 @@ Status Importer::LowerGroupNorm(const onnx::NodeProto& n) {
   int counter = 0;
   const auto fresh = [&](const std::string& what) { return n.output(0) + ".group_norm_" + what + std::to_string(counter++); };
   const auto constant = [&](const std::string& what, int32_t type, const Shape& dims, std::vector<float> f,
-                            Ints i) {
-    Value c;
-    c.kind = ValueKind::kConst;
-    c.type = c.c.type = type;
-    c.c.dims = c.shape = dims;
-    c.c.f = std::move(f);
-    c.c.i = std::move(i);
-    const std::string name = fresh(what);
-    values_[name] = c;
-    return name;
-  };
+                            Ints i) { return DefineConst(fresh(what), type, dims, std::move(f), std::move(i)); };
   const auto lower = [&](const std::string& op, const std::vector<std::string>& ins, const std::string& output,
                          float epsilon) -> Status {
     if (op != "InstanceNormalization") return LowerSynthetic(n, op, ins, output);

@@ -139,14 +139,7 @@ Status Importer::LowerEinsum(const onnx::NodeProto& n) {
   };
   // A 1-D int64 constant (a Reshape's shape, a ReduceSum's axes), named.
   const auto int_const = [&](const Ints& v, const std::string& what) {
-    Value c;
-    c.kind = ValueKind::kConst;
-    c.type = c.c.type = TensorProto::INT64;
-    c.c.dims = c.shape = {static_cast<int64_t>(v.size())};
-    c.c.i = v;
-    const std::string name = fresh(what);
-    values_[name] = c;
-    return name;
+    return DefineConst(fresh(what), TensorProto::INT64, {static_cast<int64_t>(v.size())}, {}, v);
   };
   const auto reshape = [&](const std::string& x, const Shape& shape, std::string* result) -> Status {
     *result = fresh("r");

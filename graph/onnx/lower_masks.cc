@@ -302,6 +302,56 @@ Status Importer::EmitElementwise(const onnx::NodeProto& n, const std::vector<Val
   return Status::Ok();
 }
 
+// CastLike (opset 15; exporters built on onnxscript write it for type_as): the Cast to
+// its second input's element type.
+Status Importer::LowerCastLike(const onnx::NodeProto& n) {
+  if (n.input_size() != 2 || n.input(1).empty()) return Fail(n, StatusCode::kInvalidModel, "needs two inputs");
+  Value* like;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 1, &like));
+  onnx::AttributeProto to;
+  to.set_name("to");
+  to.set_type(onnx::AttributeProto::INT);
+  to.set_i(like->type);
+  return LowerSynthetic(n, "Cast", {n.input(0)}, n.output(0), {to});
+}
+
+// Hardmax (opset 13: along one axis): 1 at the first largest value of each slice, 0
+// elsewhere, as the ArgMax along the axis compared with the indices 0 .. n-1 there and
+// cast to float. Before opset 13 the input was flattened to 2-D at the axis; there
+// only the last axis, where both agree, is taken.
+Status Importer::LowerHardmax(const onnx::NodeProto& n) {
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x));
+  const int64_t rank = static_cast<int64_t>(x->shape.size());
+  if (rank == 0) return Fail(n, StatusCode::kInvalidModel, "the input needs a rank of 1 or more");
+  int64_t axis;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "axis", opset_ >= 13 ? -1 : 1, &axis));
+  Status s = normalize_axis(axis, static_cast<size_t>(rank), &axis);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  if (opset_ < 13 && axis != rank - 1)
+    return Fail(n, StatusCode::kUnsupported, "Hardmax before opset 13 on an axis other than the last");
+  const int64_t count = x->shape[static_cast<size_t>(axis)];
+  Shape iota_shape(static_cast<size_t>(rank), 1);
+  iota_shape[static_cast<size_t>(axis)] = count;
+  std::vector<int64_t> iota(static_cast<size_t>(count));
+  for (int64_t k = 0; k < count; ++k) iota[static_cast<size_t>(k)] = k;
+  const std::string base = n.output(0) + ".hardmax_";
+  const std::string indices = DefineConst(base + "indices", TensorProto::INT64, iota_shape, {}, iota);
+  onnx::AttributeProto ax, keep, to;
+  ax.set_name("axis");
+  ax.set_type(onnx::AttributeProto::INT);
+  ax.set_i(axis);
+  keep.set_name("keepdims");
+  keep.set_type(onnx::AttributeProto::INT);
+  keep.set_i(1);
+  to.set_name("to");
+  to.set_type(onnx::AttributeProto::INT);
+  to.set_i(x->type);
+  EDGEQ_RETURN_IF_ERROR(LowerSynthetic(n, "ArgMax", {n.input(0)}, base + "argmax", {ax, keep}));
+  EDGEQ_RETURN_IF_ERROR(LowerSynthetic(n, "Equal", {base + "argmax", indices}, base + "onehot"));
+  return LowerSynthetic(n, "Cast", {base + "onehot"}, n.output(0), {to});
+}
+
 // Sum and Mean of one or more values (numpy broadcasting): a chain of Adds in input
 // order, Mean then divided by the count; one input is passed through.
 Status Importer::LowerSumMean(const onnx::NodeProto& n) {
@@ -316,13 +366,9 @@ Status Importer::LowerSumMean(const onnx::NodeProto& n) {
     acc = next;
   }
   if (!mean) return Status::Ok();
-  Value count;
-  count.kind = ValueKind::kConst;
-  count.type = count.c.type = TensorProto::FLOAT;
-  count.c.f = {static_cast<float>(n.input_size())};
-  const std::string count_name = n.output(0) + ".count";
-  values_[count_name] = count;
-  return LowerSynthetic(n, "Div", {acc, count_name}, n.output(0));
+  const std::string count =
+      DefineConst(n.output(0) + ".count", TensorProto::FLOAT, {}, {static_cast<float>(n.input_size())}, {});
+  return LowerSynthetic(n, "Div", {acc, count}, n.output(0));
 }
 
 // Max / Min of two or more float, int32 or int64 values (at least one computed at run

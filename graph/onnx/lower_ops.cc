@@ -1449,6 +1449,8 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"Tile", &Importer::LowerTile},
       {"GatherElements", &Importer::LowerGatherElements},
       {"GridSample", &Importer::LowerGridSample},
+      {"CastLike", &Importer::LowerCastLike},
+      {"Hardmax", &Importer::LowerHardmax},
       {"ScatterElements", &Importer::LowerScatter},
       {"Scatter", &Importer::LowerScatter},
       {"ScatterND", &Importer::LowerScatter},
