@@ -1242,6 +1242,43 @@ TEST(ImporterTest, ContribQLinearOpsMissingInputs) {
   EXPECT_NE(s.message().find("com.microsoft"), std::string::npos) << s.message();
 }
 
+// The transformer contrib ops (contrib_ops.cc) with inputs missing, or outputs edgeq
+// does not give, are errors naming the node and op.
+TEST(ImporterTest, ContribTransformerOpsBadUses) {
+  struct Case {
+    const char* op;
+    std::vector<std::string> inputs, outputs;
+    StatusCode code;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"SkipLayerNormalization", {"x", "x"}, {"y"}, StatusCode::kInvalidModel, "missing input 2"},
+      {"SkipLayerNormalization", {"x", "x", "g"}, {"y", "mean"}, StatusCode::kUnsupported, "mean"},
+      {"BiasGelu", {"x"}, {"y"}, StatusCode::kInvalidModel, "missing input 1"},
+      {"MatMulIntegerToFloat", {"x", "x", "g"}, {"y"}, StatusCode::kInvalidModel, "missing input 3"},
+      {"FusedMatMul", {"x", "x"}, {"y"}, StatusCode::kUnsupported, "transBatch"},
+  };
+  for (const Case& c : cases) {
+    ModelBuilder b;
+    b.input("x", {2, 4});
+    b.init_f("g", {4}, {1.f, 1.f, 1.f, 1.f});
+    onnx::NodeProto* n = b.node(c.op, c.inputs, c.outputs, "contrib");
+    n->set_domain("com.microsoft");
+    if (std::string(c.op) == "FusedMatMul") {
+      auto* a = n->add_attribute();
+      a->set_name("transBatchA");
+      a->set_type(onnx::AttributeProto::INT);
+      a->set_i(1);
+    }
+    b.output("y");
+    Graph g;
+    const Status s = b.import(&g);
+    EXPECT_EQ(s.code(), c.code) << c.op << ": " << s.message();
+    EXPECT_NE(s.message().find(c.op), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find(c.says), std::string::npos) << s.message();
+  }
+}
+
 // ------------------------------------------------------------------ committed models
 
 #ifdef EDGEQ_SOURCE_DIR

@@ -460,6 +460,8 @@ class OpModel:
         # False for a model using attributes newer than the installed onnx package knows
         # (ONNX Runtime still runs it and makes the goldens).
         self.checked = True
+        # Other operator domains, (domain, version): ONNX Runtime's com.microsoft.
+        self.extra_opsets = []
 
     def input(self, name, shape, low=None, high=None, array=None):
         """A float input (standard normal, or uniform in [low, high]), or `array` itself
@@ -498,8 +500,9 @@ class OpModel:
     def build(self):
         graph = helper.make_graph(self.nodes, self.name, [vi for vi, _ in self.inputs],
                                   self.outputs, self.initializers)
-        model = helper.make_model(graph, producer_name="edgeq-tools",
-                                  opset_imports=[helper.make_operatorsetid("", self.opset)])
+        imports = [helper.make_operatorsetid("", self.opset)]
+        imports += [helper.make_operatorsetid(domain, version) for domain, version in self.extra_opsets]
+        model = helper.make_model(graph, producer_name="edgeq-tools", opset_imports=imports)
         model = onnx.shape_inference.infer_shapes(model)
         if self.checked:
             onnx.checker.check_model(model, full_check=True)
@@ -1341,6 +1344,50 @@ def op_models():
            ["hard_img"], axis=1)
     for out in ("shifted", "truncated", "hard_last", "hard_mid", "hard_img"):
         m.output(out)
+    models.append(m)
+
+    # ONNX Runtime's transformer contrib operators (com.microsoft), as its transformer
+    # optimizer and its dynamic quantization fuse them into a saved optimized model:
+    # SkipLayerNormalization with and without beta, bias and the sum output, the Gelu
+    # family and FusedMatMul (constant and run-time operands, transposed, scaled); then
+    # DynamicQuantizeMatMul (per-column scales) and MatMulIntegerToFloat (zero points; uint8
+    # weights around 128, which the dynamic fully connected layer takes exactly).
+    def contrib_model(name):  # a model on x and skip [2, 5, 8] with the com.microsoft domain
+        m = OpModel(name, opset=13)
+        m.extra_opsets = [("com.microsoft", 1)]
+        m.checked = False
+        return m, m.input("x", [2, 5, 8]), m.input("skip", [2, 5, 8]), {"domain": "com.microsoft"}
+
+    m, x, skip, ms = contrib_model("ort_contrib_transformer")
+    gamma, beta, bias = m.weight("gamma", [8], low=0.5), m.weight("beta", [8]), m.weight("bias", [8])
+    m.node("SkipLayerNormalization", [x, skip, gamma, beta, bias], ["sln", "", "", "sln_sum"], epsilon=1e-5, **ms)
+    m.node("SkipLayerNormalization", [x, skip, gamma], ["sln_plain"], **ms)
+    m.node("Gelu", [x], ["gelu"], **ms)
+    m.node("FastGelu", [x, bias], ["fast_gelu"], **ms)
+    m.node("FastGelu", [skip], ["fast_gelu_plain"], **ms)
+    m.node("BiasGelu", [x, bias], ["bias_gelu"], **ms)
+    m.node("QuickGelu", [x], ["quick_gelu"], alpha=1.5, **ms)
+    m.node("FusedMatMul", [x, m.weight("fw", [6, 8])], ["fused_const"], transB=1, alpha=0.5, **ms)
+    m.node("FusedMatMul", [x, skip], ["fused_scores"], transB=1, alpha=0.125, **ms)
+    for out, shape in (("sln", [2, 5, 8]), ("sln_sum", [2, 5, 8]), ("sln_plain", [2, 5, 8]), ("gelu", [2, 5, 8]),
+                       ("fast_gelu", [2, 5, 8]), ("fast_gelu_plain", [2, 5, 8]), ("bias_gelu", [2, 5, 8]),
+                       ("quick_gelu", [2, 5, 8]), ("fused_const", [2, 5, 6]),
+                       ("fused_scores", [2, 5, 5])):
+        m.output(out, shape)
+    models.append(m)
+
+    # The same file's dynamically quantized products (the name's _dynamic: their export is
+    # the float product, which does not read back bit for bit).
+    m, x, skip, ms = contrib_model("ort_contrib_dynamic")
+    bq = m.const("bq", np.random.RandomState(3).randint(-127, 128, (8, 6)).astype(np.int8))
+    bq_scale = m.const("bq_scale", np.random.RandomState(4).uniform(0.002, 0.01, 6).astype(np.float32))
+    m.node("DynamicQuantizeMatMul", [x, bq, bq_scale, "", m.weight("dq_bias", [6])], ["dq_matmul"], **ms)
+    m.node("DynamicQuantizeLinear", [skip], ["sq", "sq_scale", "sq_zp"])
+    bu = m.const("bu", np.random.RandomState(5).randint(0, 256, (8, 6)).astype(np.uint8))
+    m.node("MatMulIntegerToFloat", ["sq", bu, "sq_scale", m.const("bu_scale", np.float32(0.004)), "sq_zp",
+                                    m.const("bu_zp", np.uint8(128)), m.weight("mi_bias", [6])], ["int_to_float"], **ms)
+    m.output("dq_matmul", [2, 5, 6])
+    m.output("int_to_float", [2, 5, 6])
     models.append(m)
 
     m = OpModel("batchnorm")

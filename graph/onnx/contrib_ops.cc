@@ -19,8 +19,30 @@
 // through the ops that move values unchanged); one whose Indices output is used is not.
 // A missing zero point is 0: on the inputs DequantizeLinear's own default; on the
 // output a zero constant of the first input's zero-point type (uint8 when that is
-// missing too), since QuantizeLinear without one would give uint8. Other com.microsoft
-// operators are left as they are (the importer then names them as unsupported).
+// missing too), since QuantizeLinear without one would give uint8.
+//
+// The operators ONNX Runtime's transformer optimizer and its dynamic quantization fuse
+// in memory, which a file saved after optimization holds, become the standard graphs
+// they fuse, which the importer runs (and recognizes as its own ops: LayerNorm, Gelu,
+// the dynamically quantized fully connected layer):
+//   Gelu                           X: Gelu (erf)
+//   FastGelu                       X, [bias]: Gelu (tanh approximation) of X + bias
+//   BiasGelu                       A, B: Gelu (erf) of A + B
+//   QuickGelu                      X; alpha (1.702): X * Sigmoid(alpha X)
+//   SkipLayerNormalization         input, skip, gamma, [beta], [bias]; epsilon: the
+//                                  LayerNormalization (last axis) of (input + skip) +
+//                                  bias, and that sum as output 3 when named (the
+//                                  mean and inverse deviation outputs are refused)
+//   FusedMatMul                    A, B; alpha, transA, transB: a MatMul of the
+//                                  operands with their last two axes swapped where asked,
+//                                  times alpha (lowered by the importer, which knows the
+//                                  ranks; transBatchA / transBatchB are refused)
+//   MatMulIntegerToFloat           A, B, a_scale, b_scale, [a_zp], [b_zp], [bias]:
+//                                  MatMulInteger, Cast, Mul by a_scale * b_scale, Add bias
+//   DynamicQuantizeMatMul          A (float), B, b_scale, [b_zp], [bias]: the same after
+//                                  DynamicQuantizeLinear of A
+// Other com.microsoft operators are left as they are (the importer then names them as
+// unsupported).
 #include <map>
 #include <set>
 #include <string>
@@ -146,6 +168,136 @@ class Expander {
       if (!skip.count(a.name())) *to->add_attribute() = a;
   }
 
+  static float FloatAttr(const NodeProto& n, const std::string& name, float dflt) {
+    for (const auto& a : n.attribute())
+      if (a.name() == name) return a.f();
+    return dflt;
+  }
+
+  // A float scalar initializer holding v.
+  std::string FloatConst(const NodeProto& n, const std::string& what, float v) {
+    TensorProto* t = g_->add_initializer();
+    t->set_name(Fresh(n.output(0) + "/" + what));
+    t->set_data_type(TensorProto::FLOAT);
+    t->add_float_data(v);
+    init_[t->name()] = t;
+    return t->name();
+  }
+
+  void StringAttr(NodeProto* m, const std::string& name, const std::string& v) {
+    auto* a = m->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(v);
+  }
+
+  // The transformer ops of the file comment; *taken false for any other op.
+  Status ExpandTransformer(const NodeProto& n, std::vector<NodeProto>* out, bool* taken) {
+    const std::string& op = n.op_type();
+    const std::string y = n.output(0);
+    const auto need = [&](int count) -> Status {
+      for (int k = 0; k < count; ++k)
+        if (In(n, k).empty())
+          return InvalidModel("node '" + n.name() + "' (" + op + ") is missing input " + std::to_string(k));
+      return Status::Ok();
+    };
+    *taken = true;
+    if (op == "Gelu" || op == "FastGelu" || op == "BiasGelu") {
+      EDGEQ_RETURN_IF_ERROR(need(op == "BiasGelu" ? 2 : 1));
+      std::string x = In(n, 0);
+      if (!In(n, 1).empty()) {
+        x = Fresh(y + "/biased");
+        Add(out, n, "Add", {In(n, 0), In(n, 1)}, x);
+      }
+      NodeProto& m = Add(out, n, "Gelu", {x}, y);
+      if (op == "FastGelu") StringAttr(&m, "approximate", "tanh");
+      return Status::Ok();
+    }
+    if (op == "QuickGelu") {
+      EDGEQ_RETURN_IF_ERROR(need(1));
+      const std::string scaled = Fresh(y + "/scaled"), gate = Fresh(y + "/gate");
+      Add(out, n, "Mul", {In(n, 0), FloatConst(n, "alpha", FloatAttr(n, "alpha", 1.702f))}, scaled);
+      Add(out, n, "Sigmoid", {scaled}, gate);
+      Add(out, n, "Mul", {In(n, 0), gate}, y);
+      return Status::Ok();
+    }
+    if (op == "SkipLayerNormalization") {
+      EDGEQ_RETURN_IF_ERROR(need(3));
+      if ((n.output_size() > 1 && !n.output(1).empty()) || (n.output_size() > 2 && !n.output(2).empty()))
+        return Unsupported("node '" + n.name() + "' (SkipLayerNormalization): its mean and inverse standard "
+                           "deviation outputs are not supported");
+      const std::string sum_out = n.output_size() > 3 ? n.output(3) : std::string();
+      std::string sum = In(n, 4).empty() && !sum_out.empty() ? sum_out : Fresh(y + "/sum");
+      Add(out, n, "Add", {In(n, 0), In(n, 1)}, sum);
+      if (!In(n, 4).empty()) {
+        const std::string biased = sum_out.empty() ? Fresh(y + "/biased") : sum_out;
+        Add(out, n, "Add", {sum, In(n, 4)}, biased);
+        sum = biased;
+      }
+      std::vector<std::string> ln_in = {sum, In(n, 2)};
+      if (!In(n, 3).empty()) ln_in.push_back(In(n, 3));
+      NodeProto& m = Add(out, n, "LayerNormalization", ln_in, y);
+      auto* eps = m.add_attribute();
+      eps->set_name("epsilon");
+      eps->set_type(onnx::AttributeProto::FLOAT);
+      eps->set_f(FloatAttr(n, "epsilon", 1e-12f));
+      return Status::Ok();
+    }
+    if (op == "FusedMatMul") {
+      EDGEQ_RETURN_IF_ERROR(need(2));
+      if (IntAttr(n, "transBatchA", 0) != 0 || IntAttr(n, "transBatchB", 0) != 0)
+        return Unsupported("node '" + n.name() + "' (FusedMatMul): transBatchA / transBatchB are not supported");
+      NodeProto& m = Add(out, n, "FusedMatMul", {In(n, 0), In(n, 1)}, y);
+      CopyAttributes(n, &m, {});  // the importer's LowerFusedMatMul (standard domain)
+      return Status::Ok();
+    }
+    if (op == "MatMulIntegerToFloat" || op == "DynamicQuantizeMatMul") {
+      const bool dynamic = op == "DynamicQuantizeMatMul";
+      EDGEQ_RETURN_IF_ERROR(need(dynamic ? 3 : 4));
+      std::string a = In(n, 0), a_scale, a_zp;
+      const std::string b = In(n, 1);
+      std::string b_scale, b_zp, bias;
+      if (dynamic) {
+        a = Fresh(y + "/a_quantized");
+        a_scale = Fresh(y + "/a_scale");
+        a_zp = Fresh(y + "/a_zero_point");
+        out->emplace_back();
+        NodeProto& q = out->back();
+        q.set_op_type("DynamicQuantizeLinear");
+        q.set_name(Fresh((n.name().empty() ? y : n.name()) + "/DynamicQuantizeLinear"));
+        q.add_input(In(n, 0));
+        q.add_output(a);
+        q.add_output(a_scale);
+        q.add_output(a_zp);
+        b_scale = In(n, 2);
+        b_zp = In(n, 3);
+        bias = In(n, 4);
+      } else {
+        a_scale = In(n, 2);
+        b_scale = In(n, 3);
+        a_zp = In(n, 4);
+        b_zp = In(n, 5);
+        bias = In(n, 6);
+      }
+      const std::string acc = Fresh(y + "/int32"), acc_f = Fresh(y + "/acc"), scale = Fresh(y + "/scale");
+      NodeProto& mm = Add(out, n, "MatMulInteger", {a, b}, acc);
+      if (!a_zp.empty() || !b_zp.empty()) mm.add_input(a_zp);
+      if (!b_zp.empty()) mm.add_input(b_zp);
+      NodeProto& cast = Add(out, n, "Cast", {acc}, acc_f);
+      auto* to = cast.add_attribute();
+      to->set_name("to");
+      to->set_type(onnx::AttributeProto::INT);
+      to->set_i(TensorProto::FLOAT);
+      Add(out, n, "Mul", {a_scale, b_scale}, scale);
+      const std::string scaled = bias.empty() ? y : Fresh(y + "/scaled");
+      Add(out, n, "Mul", {acc_f, scale}, scaled);
+      if (!bias.empty()) Add(out, n, "Add", {scaled, bias}, y);
+      return Status::Ok();
+    }
+    *taken = false;
+    return Status::Ok();
+  }
+
   static int64_t IntAttr(const NodeProto& n, const std::string& name, int64_t dflt) {
     for (const auto& a : n.attribute())
       if (a.name() == name) return a.i();
@@ -199,6 +351,11 @@ class Expander {
       CopyAttributes(n, &m, {});
       Q(out, n, f, In(n, 0), OutZp(n, In(n, 1), In(n, 4)), y);
       return Status::Ok();
+    }
+    {
+      bool transformer = false;
+      EDGEQ_RETURN_IF_ERROR(ExpandTransformer(n, out, &transformer));
+      if (transformer) return Status::Ok();
     }
     if (op == "QGemm") {
       if (n.input_size() < 5 || In(n, 0).empty() || In(n, 1).empty() || In(n, 3).empty() || In(n, 4).empty())

@@ -225,7 +225,8 @@ bool Importer::MatchLayerNorm(const onnx::NodeProto& div, Fusion* f, std::string
   if (div.op_type() != "Div" || div.input_size() != 2) return false;
   const std::string& d = div.input(0);
   const onnx::NodeProto* sub = prod(d);
-  if (!sub || sub->op_type() != "Sub" || sub->input_size() != 2 || uses(d) != 2) return false;
+  // d feeds the Div and the square: Pow(d, 2) (2 uses) or Mul(d, d) (3), checked below.
+  if (!sub || sub->op_type() != "Sub" || sub->input_size() != 2 || (uses(d) != 2 && uses(d) != 3)) return false;
   const std::string& x = sub->input(0);
   const onnx::NodeProto* m = prod(sub->input(1));
   if (!mean_last(m) || m->input(0) != x || uses(sub->input(1)) != 1) return false;
@@ -247,7 +248,7 @@ bool Importer::MatchLayerNorm(const onnx::NodeProto& div, Fusion* f, std::string
   double e;
   if (!pw || uses(sqd) != 1) return false;
   if (!((pw->op_type() == "Pow" && pw->input_size() == 2 && pw->input(0) == d &&
-         scalar(pw->input(1), &e) && e == 2) ||
+         scalar(pw->input(1), &e) && e == 2 && uses(d) == 2) ||
         (pw->op_type() == "Mul" && pw->input_size() == 2 && pw->input(0) == d &&
          pw->input(1) == d && uses(d) == 3)))
     return false;

@@ -315,6 +315,38 @@ Status Importer::LowerCastLike(const onnx::NodeProto& n) {
   return LowerSynthetic(n, "Cast", {n.input(0)}, n.output(0), {to});
 }
 
+// ONNX Runtime's FusedMatMul (contrib_ops.cc hands it over in the standard domain):
+// alpha * op(A) op(B), op swapping the last two axes where transA / transB ask: the
+// Transposes, the MatMul and the Mul as synthetic nodes.
+Status Importer::LowerFusedMatMul(const onnx::NodeProto& n) {
+  if (n.input_size() < 2) return Fail(n, StatusCode::kInvalidModel, "needs two inputs");
+  float alpha;
+  int64_t trans_a, trans_b;
+  EDGEQ_RETURN_IF_ERROR(attr_float(n, "alpha", 1.f, &alpha));
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "transA", 0, &trans_a));
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "transB", 0, &trans_b));
+  const std::string base = n.output(0) + ".fused_matmul_";
+  std::string operands[2];
+  for (int k = 0; k < 2; ++k) {
+    operands[k] = n.input(k);
+    if ((k == 0 ? trans_a : trans_b) == 0) continue;
+    Value* v;
+    EDGEQ_RETURN_IF_ERROR(Input(n, k, &v));
+    const size_t rank = v->shape.size();
+    if (rank < 2) return Fail(n, StatusCode::kInvalidModel, "a transposed operand needs a rank of 2 or more");
+    onnx::AttributeProto perm;
+    perm.set_name("perm");
+    perm.set_type(onnx::AttributeProto::INTS);
+    for (size_t d = 0; d < rank; ++d) perm.add_ints(static_cast<int64_t>(d < rank - 2 ? d : 2 * rank - 3 - d));
+    operands[k] = base + (k == 0 ? "a_t" : "b_t");
+    EDGEQ_RETURN_IF_ERROR(LowerSynthetic(n, "Transpose", {n.input(k)}, operands[k], {perm}));
+  }
+  if (alpha == 1.f) return LowerSynthetic(n, "MatMul", {operands[0], operands[1]}, n.output(0));
+  EDGEQ_RETURN_IF_ERROR(LowerSynthetic(n, "MatMul", {operands[0], operands[1]}, base + "product"));
+  const std::string a = DefineConst(base + "alpha", TensorProto::FLOAT, {}, {alpha}, {});
+  return LowerSynthetic(n, "Mul", {base + "product", a}, n.output(0));
+}
+
 // Hardmax (opset 13: along one axis): 1 at the first largest value of each slice, 0
 // elsewhere, as the ArgMax along the axis compared with the indices 0 .. n-1 there and
 // cast to float. Before opset 13 the input was flattened to 2-D at the axis; there

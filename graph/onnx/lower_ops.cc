@@ -1450,6 +1450,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"GatherElements", &Importer::LowerGatherElements},
       {"GridSample", &Importer::LowerGridSample},
       {"CastLike", &Importer::LowerCastLike},
+      {"FusedMatMul", &Importer::LowerFusedMatMul},  // com.microsoft's, as contrib_ops.cc renames it
       {"Hardmax", &Importer::LowerHardmax},
       {"ScatterElements", &Importer::LowerScatter},
       {"Scatter", &Importer::LowerScatter},
