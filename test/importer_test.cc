@@ -1257,6 +1257,9 @@ TEST(ImporterTest, ContribTransformerOpsBadUses) {
       {"BiasGelu", {"x"}, {"y"}, StatusCode::kInvalidModel, "missing input 1"},
       {"MatMulIntegerToFloat", {"x", "x", "g"}, {"y"}, StatusCode::kInvalidModel, "missing input 3"},
       {"FusedMatMul", {"x", "x"}, {"y"}, StatusCode::kUnsupported, "transBatch"},
+      {"Attention", {"x"}, {"y"}, StatusCode::kInvalidModel, "weights"},
+      {"Attention", {"x", "g"}, {"y", "present"}, StatusCode::kUnsupported, "present"},
+      {"Attention", {"x", "x"}, {"y"}, StatusCode::kUnsupported, "initializer"},
   };
   for (const Case& c : cases) {
     ModelBuilder b;

@@ -217,7 +217,8 @@ void run_case(const ModelCase& case_in) {
   for (size_t i = 0; i < c.inputs.size(); ++i) {
     s = read_npy(c.dir + "/" + c.inputs[i], &inputs[i]);
     ASSERT_TRUE(s.ok()) << s.message();
-    ASSERT_TRUE(inputs[i].dtype == "f4" || inputs[i].dtype == "i8" || inputs[i].dtype == "b1")
+    ASSERT_TRUE(inputs[i].dtype == "f4" || inputs[i].dtype == "i8" || inputs[i].dtype == "i4" ||
+                inputs[i].dtype == "b1")
         << c.inputs[i] << ": " << inputs[i].dtype;
   }
   if (c.name.find("convinteger_dynamic") != std::string::npos && inputs.size() == 1) {
@@ -248,6 +249,8 @@ void run_case(const ModelCase& case_in) {
         s = session->set_input_raw(i, inputs[i].data.data(), inputs[i].data.size());
       else if (inputs[i].dtype == "i8")  // token ids, attention masks
         s = session->set_input_s64(i, reinterpret_cast<const int64_t*>(inputs[i].data.data()), count);
+      else if (inputs[i].dtype == "i4")  // int32 masks (ONNX Runtime's Attention)
+        s = session->set_input_s32(i, reinterpret_cast<const int32_t*>(inputs[i].data.data()), count);
       else
         s = session->set_input_f32(i, reinterpret_cast<const float*>(inputs[i].data.data()), count);
       ASSERT_TRUE(s.ok()) << s.message();

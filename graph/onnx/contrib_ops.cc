@@ -41,8 +41,16 @@
 //                                  MatMulInteger, Cast, Mul by a_scale * b_scale, Add bias
 //   DynamicQuantizeMatMul          A (float), B, b_scale, [b_zp], [bias]: the same after
 //                                  DynamicQuantizeLinear of A
+//   Attention                      input [B, S, D], weights [D, 3H] (an initializer),
+//                                  [bias], [mask_index: a raw [B, S] 0 / 1 mask]; num_heads,
+//                                  scale (1 / sqrt(H / num_heads)), mask_filter_value
+//                                  (-10000): Q, K, V = input weights + bias split in
+//                                  three, softmax(Q K^T scale + (1 - mask) filter) V per
+//                                  head (bidirectional; unidirectional, past state,
+//                                  attention bias and other mask forms are refused)
 // Other com.microsoft operators are left as they are (the importer then names them as
 // unsupported).
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
@@ -191,6 +199,96 @@ class Expander {
     a->set_s(v);
   }
 
+  // An int64 vector initializer.
+  std::string IntsConst(const NodeProto& n, const std::string& what, const std::vector<int64_t>& v) {
+    TensorProto* t = g_->add_initializer();
+    t->set_name(Fresh(n.output(0) + "/" + what));
+    t->set_data_type(TensorProto::INT64);
+    t->add_dims(static_cast<int64_t>(v.size()));
+    for (int64_t x : v) t->add_int64_data(x);
+    init_[t->name()] = t;
+    return t->name();
+  }
+
+  void IntsAttr(NodeProto* m, const std::string& name, const std::vector<int64_t>& v) {
+    auto* a = m->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t x : v) a->add_ints(x);
+  }
+
+  // Attention (the file comment) as MatMul, Slices, Reshapes, Transposes, MatMul, Mul,
+  // the mask's Add, Softmax, MatMul, Transpose and Reshape.
+  Status ExpandAttention(const NodeProto& n, std::vector<NodeProto>* out) {
+    const std::string what = "node '" + n.name() + "' (Attention): ";
+    if (In(n, 0).empty() || In(n, 1).empty()) return InvalidModel(what + "needs the input and the weights");
+    for (int k = 4; k < n.input_size(); ++k)
+      if (!In(n, k).empty())
+        return Unsupported(what + "past state and attention bias inputs are not supported");
+    for (int k = 1; k < n.output_size(); ++k)
+      if (!n.output(k).empty()) return Unsupported(what + "the present output is not supported");
+    if (IntAttr(n, "unidirectional", 0) != 0) return Unsupported(what + "unidirectional attention is not supported");
+    for (const auto& a : n.attribute())
+      if (a.name() == "qkv_hidden_sizes" || a.name() == "do_rotary" || a.name() == "past_present_share_buffer")
+        return Unsupported(what + "attribute '" + a.name() + "' is not supported");
+    auto w = init_.find(In(n, 1));
+    if (w == init_.end() || w->second->dims_size() != 2 || w->second->dims(1) % 3 != 0)
+      return Unsupported(what + "the weights must be an initializer of shape [D, 3H]");
+    const int64_t hidden = w->second->dims(1) / 3, heads = IntAttr(n, "num_heads", 0);
+    if (heads <= 0 || hidden % heads != 0)
+      return InvalidModel(what + "num_heads must divide the hidden size " + std::to_string(hidden));
+    const int64_t head = hidden / heads;
+    const std::string y = n.output(0);
+    std::string qkv = Fresh(y + "/qkv");
+    Add(out, n, "MatMul", {In(n, 0), In(n, 1)}, qkv);
+    if (!In(n, 2).empty()) {
+      const std::string biased = Fresh(y + "/qkv_biased");
+      Add(out, n, "Add", {qkv, In(n, 2)}, biased);
+      qkv = biased;
+    }
+    const std::string axes = IntsConst(n, "axes", {2}), split = IntsConst(n, "heads_shape", {0, 0, heads, head});
+    std::string parts[3];
+    for (int64_t k = 0; k < 3; ++k) {
+      const std::string slice = Fresh(y + "/qkv" + std::to_string(k)), heads4 = Fresh(y + "/heads" + std::to_string(k));
+      Add(out, n, "Slice",
+          {qkv, IntsConst(n, "start", {k * hidden}), IntsConst(n, "end", {(k + 1) * hidden}), axes}, slice);
+      Add(out, n, "Reshape", {slice, split}, heads4);
+      parts[k] = Fresh(y + "/heads_t" + std::to_string(k));
+      // Q and V to [B, N, S, h]; K to [B, N, h, S] (K^T).
+      IntsAttr(&Add(out, n, "Transpose", {heads4}, parts[k]), "perm", k == 1 ? std::vector<int64_t>{0, 2, 3, 1}
+                                                                              : std::vector<int64_t>{0, 2, 1, 3});
+    }
+    const std::string product = Fresh(y + "/scores_raw"), scores = Fresh(y + "/scores");
+    Add(out, n, "MatMul", {parts[0], parts[1]}, product);
+    const float scale = FloatAttr(n, "scale", 1.f / std::sqrt(static_cast<float>(head)));
+    Add(out, n, "Mul", {product, FloatConst(n, "scale", scale)}, scores);
+    std::string logits = scores;
+    if (n.input_size() > 3 && !In(n, 3).empty()) {
+      // A raw mask [B, S]: 1 keeps a key, 0 adds mask_filter_value.
+      const std::string mf = Fresh(y + "/mask_f"), drop = Fresh(y + "/mask_drop"), bias = Fresh(y + "/mask_bias"),
+                        bias4 = Fresh(y + "/mask_bias4");
+      NodeProto& cast = Add(out, n, "Cast", {In(n, 3)}, mf);
+      auto* to = cast.add_attribute();
+      to->set_name("to");
+      to->set_type(onnx::AttributeProto::INT);
+      to->set_i(TensorProto::FLOAT);
+      Add(out, n, "Sub", {FloatConst(n, "one", 1.f), mf}, drop);
+      Add(out, n, "Mul", {drop, FloatConst(n, "mask_filter", FloatAttr(n, "mask_filter_value", -10000.f))}, bias);
+      Add(out, n, "Reshape", {bias, IntsConst(n, "mask_shape", {0, 1, 1, -1})}, bias4);
+      logits = Fresh(y + "/masked");
+      Add(out, n, "Add", {scores, bias4}, logits);
+    }
+    const std::string probs = Fresh(y + "/probs"), context = Fresh(y + "/context"), merged = Fresh(y + "/merged");
+    auto* ax = Add(out, n, "Softmax", {logits}, probs).add_attribute();
+    ax->set_name("axis");
+    ax->set_type(onnx::AttributeProto::INT);
+    ax->set_i(-1);
+    Add(out, n, "MatMul", {probs, parts[2]}, context);
+    IntsAttr(&Add(out, n, "Transpose", {context}, merged), "perm", {0, 2, 1, 3});
+    Add(out, n, "Reshape", {merged, IntsConst(n, "out_shape", {0, 0, hidden})}, y);
+    return Status::Ok();
+  }
+
   // The transformer ops of the file comment; *taken false for any other op.
   Status ExpandTransformer(const NodeProto& n, std::vector<NodeProto>* out, bool* taken) {
     const std::string& op = n.op_type();
@@ -202,6 +300,7 @@ class Expander {
       return Status::Ok();
     };
     *taken = true;
+    if (op == "Attention") return ExpandAttention(n, out);
     if (op == "Gelu" || op == "FastGelu" || op == "BiasGelu") {
       EDGEQ_RETURN_IF_ERROR(need(op == "BiasGelu" ? 2 : 1));
       std::string x = In(n, 0);
