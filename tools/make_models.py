@@ -1391,6 +1391,26 @@ def op_models():
         m.output(out, [2, 5, 8])
     models.append(m)
 
+    # EmbedLayerNormalization feeding Attention its mask_index (key lengths), as the
+    # optimizer fuses BERT's embeddings: int32 token and segment ids, a padding mask.
+    m = OpModel("ort_contrib_bert_embed", opset=13)
+    m.extra_opsets = [("com.microsoft", 1)]
+    m.checked = False
+    ms = {"domain": "com.microsoft"}
+    rng = np.random.RandomState(11)
+    ids = m.input("ids", [2, 6], array=rng.randint(0, 30, (2, 6)).astype(np.int32))
+    seg = m.input("seg", [2, 6], array=np.array([[0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 0, 0]], np.int32))
+    mask = m.input("mask", [2, 6], array=np.array([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]], np.int32))
+    m.node("EmbedLayerNormalization", [ids, seg, m.weight("word", [30, 8]), m.weight("pos", [16, 8]),
+                                       m.weight("segw", [2, 8]), m.weight("lng", [8], low=0.5), m.weight("lnb", [8]),
+                                       mask], ["emb", "mask_index", "emb_sum"], epsilon=1e-12, **ms)
+    m.node("Attention", ["emb", m.weight("aw", [8, 24]), m.weight("ab", [24]), "mask_index"], ["ctx"], num_heads=2,
+           **ms)
+    m.node("Cast", ["mask_index"], ["mask_index_f"], to=TensorProto.FLOAT)
+    for out, shape in (("emb", [2, 6, 8]), ("emb_sum", [2, 6, 8]), ("ctx", [2, 6, 8]), ("mask_index_f", [2])):
+        m.output(out, shape)
+    models.append(m)
+
     m, x, skip, ms = contrib_model("ort_contrib_dynamic")
     bq = m.const("bq", np.random.RandomState(3).randint(-127, 128, (8, 6)).astype(np.int8))
     bq_scale = m.const("bq_scale", np.random.RandomState(4).uniform(0.002, 0.01, 6).astype(np.float32))

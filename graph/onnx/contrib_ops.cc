@@ -46,8 +46,16 @@
 //                                  scale (1 / sqrt(H / num_heads)), mask_filter_value
 //                                  (-10000): Q, K, V = input weights + bias split in
 //                                  three, softmax(Q K^T scale + (1 - mask) filter) V per
-//                                  head (bidirectional; unidirectional, past state,
-//                                  attention bias and other mask forms are refused)
+//                                  head; the mask a raw [B, S] one, or key lengths [B]
+//                                  (EmbedLayerNormalization's mask_index: keys at or past
+//                                  the length masked) (bidirectional; unidirectional, past
+//                                  state, attention bias and other mask forms are refused)
+//   EmbedLayerNormalization        input_ids, [segment_ids], word, position and [segment]
+//                                  embeddings, gamma, beta, [mask], [position_ids];
+//                                  epsilon: the LayerNormalization of (word[ids] +
+//                                  position[0 .. S-1 or position_ids]) + segment[ids];
+//                                  mask_index = the count of 1s in each mask row; the sum
+//                                  as output 2
 // Other com.microsoft operators are left as they are (the importer then names them as
 // unsupported).
 #include <cmath>
@@ -67,7 +75,7 @@ using onnx::TensorProto;
 
 class Expander {
  public:
-  explicit Expander(onnx::GraphProto* g) : g_(g) {
+  Expander(onnx::GraphProto* g, int64_t opset) : g_(g), opset_(opset) {
     for (const auto& t : g->initializer()) names_.insert(t.name()), init_[t.name()] = &t;
     for (const auto& i : g->input()) names_.insert(i.name());
     for (const auto& n : g->node())
@@ -158,11 +166,8 @@ class Expander {
     int32_t type = TensorProto::UINT8;
     auto it = init_.find(like);
     if (!like.empty() && it != init_.end()) type = it->second->data_type();
-    TensorProto* t = g_->add_initializer();
-    t->set_name(Fresh(n.output(0) + "/zero_point"));
-    t->set_data_type(type);
+    TensorProto* t = NewInit(n, "zero_point", type);
     t->add_int32_data(0);
-    init_[t->name()] = t;
     return t->name();
   }
 
@@ -182,13 +187,20 @@ class Expander {
     return dflt;
   }
 
-  // A float scalar initializer holding v.
-  std::string FloatConst(const NodeProto& n, const std::string& what, float v) {
+  // A new initializer of element `type` named after node n's output and `what` (its
+  // values and dims to be filled in).
+  TensorProto* NewInit(const NodeProto& n, const std::string& what, int32_t type) {
     TensorProto* t = g_->add_initializer();
     t->set_name(Fresh(n.output(0) + "/" + what));
-    t->set_data_type(TensorProto::FLOAT);
-    t->add_float_data(v);
+    t->set_data_type(type);
     init_[t->name()] = t;
+    return t;
+  }
+
+  // A float scalar initializer holding v.
+  std::string FloatConst(const NodeProto& n, const std::string& what, float v) {
+    TensorProto* t = NewInit(n, what, TensorProto::FLOAT);
+    t->add_float_data(v);
     return t->name();
   }
 
@@ -201,13 +213,24 @@ class Expander {
 
   // An int64 vector initializer.
   std::string IntsConst(const NodeProto& n, const std::string& what, const std::vector<int64_t>& v) {
-    TensorProto* t = g_->add_initializer();
-    t->set_name(Fresh(n.output(0) + "/" + what));
-    t->set_data_type(TensorProto::INT64);
+    TensorProto* t = NewInit(n, what, TensorProto::INT64);
     t->add_dims(static_cast<int64_t>(v.size()));
     for (int64_t x : v) t->add_int64_data(x);
-    init_[t->name()] = t;
     return t->name();
+  }
+
+  static void FloatAttrSet(NodeProto* m, const std::string& name, float v) {
+    auto* a = m->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(v);
+  }
+
+  static void IntAttrSet(NodeProto* m, const std::string& name, int64_t v) {
+    auto* a = m->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
   }
 
   void IntsAttr(NodeProto* m, const std::string& name, const std::vector<int64_t>& v) {
@@ -215,6 +238,30 @@ class Expander {
     a->set_name(name);
     a->set_type(onnx::AttributeProto::INTS);
     for (int64_t x : v) a->add_ints(x);
+  }
+
+  // A rank-0 int64 initializer.
+  std::string IntScalar(const NodeProto& n, const std::string& what, int64_t v) {
+    TensorProto* t = NewInit(n, what, TensorProto::INT64);
+    t->add_int64_data(v);
+    return t->name();
+  }
+
+  NodeProto& CastTo(std::vector<NodeProto>* out, const NodeProto& n, const std::string& x, int32_t type,
+                    const std::string& y) {
+    NodeProto& c = Add(out, n, "Cast", {x}, y);
+    IntAttrSet(&c, "to", type);
+    return c;
+  }
+
+  // The rank of Attention's mask `name`: 1 (key lengths) when an EmbedLayerNormalization
+  // makes it or a graph input of rank 1 is it, 2 for a graph input of rank 2, else 0.
+  int MaskRank(const std::string& name) const {
+    for (const auto& m : g_->node())
+      if (m.op_type() == "EmbedLayerNormalization" && m.output_size() > 1 && m.output(1) == name) return 1;
+    for (const auto& i : g_->input())
+      if (i.name() == name && i.type().tensor_type().has_shape()) return i.type().tensor_type().shape().dim_size();
+    return 0;
   }
 
   // Attention (the file comment) as MatMul, Slices, Reshapes, Transposes, MatMul, Mul,
@@ -264,14 +311,28 @@ class Expander {
     Add(out, n, "Mul", {product, FloatConst(n, "scale", scale)}, scores);
     std::string logits = scores;
     if (n.input_size() > 3 && !In(n, 3).empty()) {
-      // A raw mask [B, S]: 1 keeps a key, 0 adds mask_filter_value.
+      // A raw mask [B, S]: 1 keeps a key, 0 adds mask_filter_value. Key lengths [B]
+      // become that mask first: key j is kept where j < length.
+      const int rank = MaskRank(In(n, 3));
+      if (rank != 1 && rank != 2)
+        return Unsupported(what + "the mask must be a raw [B, S] mask or key lengths [B] (of a known rank)");
       const std::string mf = Fresh(y + "/mask_f"), drop = Fresh(y + "/mask_drop"), bias = Fresh(y + "/mask_bias"),
                         bias4 = Fresh(y + "/mask_bias4");
-      NodeProto& cast = Add(out, n, "Cast", {In(n, 3)}, mf);
-      auto* to = cast.add_attribute();
-      to->set_name("to");
-      to->set_type(onnx::AttributeProto::INT);
-      to->set_i(TensorProto::FLOAT);
+      if (rank == 2) {
+        CastTo(out, n, In(n, 3), TensorProto::FLOAT, mf);
+      } else {
+        const std::string shape = Fresh(y + "/input_shape"), length = Fresh(y + "/seq_len"),
+                          pos = Fresh(y + "/key_pos"), pos_f = Fresh(y + "/key_pos_f"), len_f = Fresh(y + "/len_f"),
+                          len_col = Fresh(y + "/len_col"), keep = Fresh(y + "/keep");
+        Add(out, n, "Shape", {In(n, 0)}, shape);
+        Add(out, n, "Gather", {shape, IntScalar(n, "seq_axis", 1)}, length);
+        Add(out, n, "Range", {IntScalar(n, "zero", 0), length, IntScalar(n, "step", 1)}, pos);
+        CastTo(out, n, pos, TensorProto::FLOAT, pos_f);
+        CastTo(out, n, In(n, 3), TensorProto::FLOAT, len_f);
+        Add(out, n, "Reshape", {len_f, IntsConst(n, "len_shape", {-1, 1})}, len_col);
+        Add(out, n, "Less", {pos_f, len_col}, keep);
+        CastTo(out, n, keep, TensorProto::FLOAT, mf);
+      }
       Add(out, n, "Sub", {FloatConst(n, "one", 1.f), mf}, drop);
       Add(out, n, "Mul", {drop, FloatConst(n, "mask_filter", FloatAttr(n, "mask_filter_value", -10000.f))}, bias);
       Add(out, n, "Reshape", {bias, IntsConst(n, "mask_shape", {0, 1, 1, -1})}, bias4);
@@ -279,14 +340,67 @@ class Expander {
       Add(out, n, "Add", {scores, bias4}, logits);
     }
     const std::string probs = Fresh(y + "/probs"), context = Fresh(y + "/context"), merged = Fresh(y + "/merged");
-    auto* ax = Add(out, n, "Softmax", {logits}, probs).add_attribute();
-    ax->set_name("axis");
-    ax->set_type(onnx::AttributeProto::INT);
-    ax->set_i(-1);
+    IntAttrSet(&Add(out, n, "Softmax", {logits}, probs), "axis", -1);
     Add(out, n, "MatMul", {probs, parts[2]}, context);
     IntsAttr(&Add(out, n, "Transpose", {context}, merged), "perm", {0, 2, 1, 3});
     Add(out, n, "Reshape", {merged, IntsConst(n, "out_shape", {0, 0, hidden})}, y);
     return Status::Ok();
+  }
+
+  // EmbedLayerNormalization (the file comment).
+  Status ExpandEmbedLayerNorm(const NodeProto& n, std::vector<NodeProto>* out) {
+    const std::string what = "node '" + n.name() + "' (EmbedLayerNormalization): ";
+    for (int k : {0, 2, 3, 5, 6})
+      if (In(n, k).empty()) return InvalidModel(what + "is missing input " + std::to_string(k));
+    const std::string y = n.output(0);
+    const std::string word = Fresh(y + "/word"), pos = Fresh(y + "/position"), sum1 = Fresh(y + "/word_pos");
+    Add(out, n, "Gather", {In(n, 2), In(n, 0)}, word);
+    if (!In(n, 8).empty()) {
+      Add(out, n, "Gather", {In(n, 3), In(n, 8)}, pos);
+    } else {  // positions 0 .. S-1: the table's first S rows
+      const std::string shape = Fresh(y + "/ids_shape"), length = Fresh(y + "/seq_len");
+      Add(out, n, "Shape", {In(n, 0)}, shape);
+      Add(out, n, "Slice", {shape, IntsConst(n, "one", {1}), IntsConst(n, "two", {2})}, length);
+      Add(out, n, "Slice", {In(n, 3), IntsConst(n, "zero", {0}), length}, pos);
+    }
+    const std::string sum_out = n.output_size() > 2 ? n.output(2) : std::string();
+    const bool segment = !In(n, 1).empty() && !In(n, 4).empty();
+    Add(out, n, "Add", {word, pos}, segment || sum_out.empty() ? sum1 : sum_out);
+    std::string sum = segment || sum_out.empty() ? sum1 : sum_out;
+    if (segment) {
+      const std::string seg = Fresh(y + "/segment");
+      sum = sum_out.empty() ? Fresh(y + "/sum") : sum_out;
+      Add(out, n, "Gather", {In(n, 4), In(n, 1)}, seg);
+      Add(out, n, "Add", {sum1, seg}, sum);
+    }
+    FloatAttrSet(&Add(out, n, "LayerNormalization", {sum, In(n, 5), In(n, 6)}, y), "epsilon",
+                 FloatAttr(n, "epsilon", 1e-12f));
+    if (n.output_size() > 1 && !n.output(1).empty()) {
+      if (In(n, 7).empty()) return Unsupported(what + "a mask_index output without a mask is not supported");
+      const std::string ones = Fresh(y + "/mask_ones"), ones_i = Fresh(y + "/mask_ones_i");
+      Add(out, n, "Equal", {In(n, 7), OneLike(n, In(n, 7))}, ones);
+      CastTo(out, n, ones, TensorProto::INT32, ones_i);
+      // ReduceSum's axes: an input from opset 13, an attribute before.
+      NodeProto& r = opset_ >= 13 ? Add(out, n, "ReduceSum", {ones_i, IntsConst(n, "mask_axis", {1})}, n.output(1))
+                                  : Add(out, n, "ReduceSum", {ones_i}, n.output(1));
+      if (opset_ < 13) IntsAttr(&r, "axes", {1});
+      IntAttrSet(&r, "keepdims", 0);
+    }
+    return Status::Ok();
+  }
+
+  // A scalar 1 of the element type of graph input or initializer `like` (int32 if unknown).
+  std::string OneLike(const NodeProto& n, const std::string& like) {
+    int32_t type = TensorProto::INT32;
+    for (const auto& i : g_->input())
+      if (i.name() == like) type = i.type().tensor_type().elem_type();
+    TensorProto* t = NewInit(n, "one", type);
+    if (type == TensorProto::INT64) {
+      t->add_int64_data(1);
+    } else {
+      t->add_int32_data(1);
+    }
+    return t->name();
   }
 
   // The transformer ops of the file comment; *taken false for any other op.
@@ -301,6 +415,7 @@ class Expander {
     };
     *taken = true;
     if (op == "Attention") return ExpandAttention(n, out);
+    if (op == "EmbedLayerNormalization") return ExpandEmbedLayerNorm(n, out);
     if (op == "Gelu" || op == "FastGelu" || op == "BiasGelu") {
       EDGEQ_RETURN_IF_ERROR(need(op == "BiasGelu" ? 2 : 1));
       std::string x = In(n, 0);
@@ -335,11 +450,7 @@ class Expander {
       }
       std::vector<std::string> ln_in = {sum, In(n, 2)};
       if (!In(n, 3).empty()) ln_in.push_back(In(n, 3));
-      NodeProto& m = Add(out, n, "LayerNormalization", ln_in, y);
-      auto* eps = m.add_attribute();
-      eps->set_name("epsilon");
-      eps->set_type(onnx::AttributeProto::FLOAT);
-      eps->set_f(FloatAttr(n, "epsilon", 1e-12f));
+      FloatAttrSet(&Add(out, n, "LayerNormalization", ln_in, y), "epsilon", FloatAttr(n, "epsilon", 1e-12f));
       return Status::Ok();
     }
     if (op == "FusedMatMul") {
@@ -382,11 +493,7 @@ class Expander {
       NodeProto& mm = Add(out, n, "MatMulInteger", {a, b}, acc);
       if (!a_zp.empty() || !b_zp.empty()) mm.add_input(a_zp);
       if (!b_zp.empty()) mm.add_input(b_zp);
-      NodeProto& cast = Add(out, n, "Cast", {acc}, acc_f);
-      auto* to = cast.add_attribute();
-      to->set_name("to");
-      to->set_type(onnx::AttributeProto::INT);
-      to->set_i(TensorProto::FLOAT);
+      CastTo(out, n, acc, TensorProto::FLOAT, acc_f);
       Add(out, n, "Mul", {a_scale, b_scale}, scale);
       const std::string scaled = bias.empty() ? y : Fresh(y + "/scaled");
       Add(out, n, "Mul", {acc_f, scale}, scaled);
@@ -513,6 +620,7 @@ class Expander {
   }
 
   onnx::GraphProto* g_;
+  int64_t opset_;  // the default domain's
   std::map<std::string, const NodeProto*> producer_;
   std::set<std::string> names_;
   std::map<std::string, const TensorProto*> init_;
@@ -527,7 +635,10 @@ Status expand_contrib_qlinear(onnx::ModelProto* model) {
   for (const auto& n : model->graph().node())
     any = any || n.domain() == "com.microsoft" || n.op_type() == "MaxPool";
   if (!any) return Status::Ok();
-  return Expander(model->mutable_graph()).Run();
+  int64_t opset = 0;
+  for (const auto& o : model->opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx") opset = o.version();
+  return Expander(model->mutable_graph(), opset).Run();
 }
 
 }  // namespace onnx_import
