@@ -1411,6 +1411,38 @@ def op_models():
         m.output(out, shape)
     models.append(m)
 
+    # One encoder layer of a BERT as ONNX Runtime's transformer optimizer saves it:
+    # EmbedLayerNormalization -> Attention (mask_index) -> output MatMul + bias ->
+    # SkipLayerNormalization -> MatMul -> BiasGelu -> MatMul -> SkipLayerNormalization
+    # (bias), then a tanh pooler on the first token.
+    m = OpModel("ort_optimized_bert_layer", opset=13)
+    m.extra_opsets = [("com.microsoft", 1)]
+    m.checked = False
+    ms = {"domain": "com.microsoft"}
+    rng = np.random.RandomState(12)
+    ids = m.input("ids", [2, 7], array=rng.randint(0, 40, (2, 7)).astype(np.int32))
+    seg = m.input("seg", [2, 7], array=np.zeros((2, 7), np.int32))
+    mask = m.input("mask", [2, 7], array=np.array([[1] * 7, [1] * 5 + [0] * 2], np.int32))
+    m.node("EmbedLayerNormalization", [ids, seg, m.weight("word", [40, 16]), m.weight("pos", [32, 16]),
+                                       m.weight("segw", [2, 16]), m.weight("g0", [16], low=0.5), m.weight("b0", [16]),
+                                       mask], ["h0", "mask_index"], epsilon=1e-12, **ms)
+    m.node("Attention", ["h0", m.weight("qkv", [16, 48], scale=0.25), m.weight("qkv_b", [48]), "mask_index"],
+           ["att"], num_heads=4, **ms)
+    m.node("MatMul", ["att", m.weight("o_w", [16, 16], scale=0.25)], ["att_o"])
+    m.node("SkipLayerNormalization", ["att_o", "h0", m.weight("g1", [16], low=0.5), m.weight("b1", [16]),
+                                      m.weight("o_b", [16])], ["h1"], epsilon=1e-12, **ms)
+    m.node("MatMul", ["h1", m.weight("f1_w", [16, 32], scale=0.25)], ["f1"])
+    m.node("BiasGelu", ["f1", m.weight("f1_b", [32])], ["f1_act"], **ms)
+    m.node("MatMul", ["f1_act", m.weight("f2_w", [32, 16], scale=0.2)], ["f2"])
+    m.node("SkipLayerNormalization", ["f2", "h1", m.weight("g2", [16], low=0.5), m.weight("b2", [16]),
+                                      m.weight("f2_b", [16])], ["h2"], epsilon=1e-12, **ms)
+    m.node("Gather", ["h2", m.const("first", np.array(0, np.int64))], ["cls"], axis=1)
+    m.node("Gemm", ["cls", m.weight("pool_w", [16, 16], scale=0.25), m.weight("pool_b", [16])], ["pooled_lin"])
+    m.node("Tanh", ["pooled_lin"], ["pooled"])
+    m.output("h2", [2, 7, 16])
+    m.output("pooled", [2, 16])
+    models.append(m)
+
     m, x, skip, ms = contrib_model("ort_contrib_dynamic")
     bq = m.const("bq", np.random.RandomState(3).randint(-127, 128, (8, 6)).astype(np.int8))
     bq_scale = m.const("bq_scale", np.random.RandomState(4).uniform(0.002, 0.01, 6).astype(np.float32))
