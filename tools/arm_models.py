@@ -21,7 +21,9 @@ host's outputs byte for byte.
       one, and every float case at `ref` (the reference float path is the same C++ on
       both; the optimized float path is XNNPACK, whose kernels differ by architecture),
       through the emulator, and compares each output file with the host's byte for
-      byte. Big models run at the last level only (--every-level: at every level too).
+      byte: a run at `ref` with the host's run at `ref`, the others with the host's
+      best level (they differ where a quantized model holds float ops whose level
+      kernels approximate the reference's functions, as a float GELU's does). Big models run at the last level only (--every-level: at every level too).
       Exits 1 on any difference. tools/compare_builds.sh uses the same two steps to hold
       one x86 build to another's outputs.
 """
@@ -111,11 +113,17 @@ def prepare(args):
         cases.append({"name": c["name"] + ".prepacked", "model": packed, "inputs": c["inputs"], "float": False,
                       "big": c["name"].startswith(BIG), "same_as": c["name"]})
 
-    # The host's outputs: quantized ones raw (int8/uint8), float ones float32; a
-    # pre-packed case expects its unpacked model's.
+    # The host's outputs: quantized ones raw (int8/uint8), float ones float32, at the
+    # host's best level and, for the quantized models, at ref too; a pre-packed case
+    # expects its unpacked model's.
     by_name = {}
     for c in cases:
-        c["expected"] = by_name[c["same_as"]]["expected"] if "same_as" in c else host_outputs(edgeq, c, out)
+        if "same_as" in c:
+            c["expected"] = by_name[c["same_as"]]["expected"]
+            c["expected_ref"] = by_name[c["same_as"]]["expected_ref"]
+        else:
+            c["expected"] = host_outputs(edgeq, c, out)
+            c["expected_ref"] = c["expected"] if c["float"] else host_outputs(edgeq, c, out, ref=True)
         by_name[c["name"]] = c
         print(f"  host: {c['name']} ({len(c['expected'])} output(s))", flush=True)
     with open(os.path.join(out, "cases.json"), "w") as f:
@@ -141,11 +149,11 @@ def output_count(edgeq, model):
     return n
 
 
-def host_outputs(edgeq, case, out):
+def host_outputs(edgeq, case, out, ref=False):
     n = output_count(edgeq, case["model"])
     stem = os.path.join(out, case["name"].replace("/", "_"))
-    files = [f"{stem}.host{k}.npy" for k in range(n)]
-    isa = ["--isa", "ref"] if case["float"] else []
+    files = [f"{stem}.host{'ref' if ref else ''}{k}.npy" for k in range(n)]
+    isa = ["--isa", "ref"] if case["float"] or ref else []
     cmd = [edgeq, "run", case["model"], "--raw", *isa]
     for i in case["inputs"]:
         cmd += ["--input", i]
@@ -184,7 +192,8 @@ def check(args):
         p = subprocess.run(cmd, capture_output=True, text=True)
         if p.returncode != 0:
             return f"{c['name']} at {level}, {threads} thread(s): exit {p.returncode}: {p.stderr.strip()[-400:]}"
-        for k, (mine, host) in enumerate(zip(files, c["expected"])):
+        expected = c.get("expected_ref", c["expected"]) if level == "ref" else c["expected"]
+        for k, (mine, host) in enumerate(zip(files, expected)):
             with open(mine, "rb") as a, open(host, "rb") as b:
                 if a.read() != b.read():
                     return f"{c['name']} at {level}, {threads} thread(s): output {k} differs from the host's"
