@@ -244,7 +244,8 @@ std::vector<bool> lossy_input_float_nodes(const Graph& g, const std::vector<cons
   }
   // A root (Pow with an exponent in (0, 1), Sqrt) that undoes a power above one through
   // means, sums and data movement: a generalized-mean pooling (GeM: x^p, average pool,
-  // x^(1/p)) or a root mean square. The power's output spans its input's range to the
+  // x^(1/p)) or an L2 norm (sqrt(sum(x^2)); an eps added before the root, as RMSNorm's,
+  // ends the walk). The power's output spans its input's range to the
   // p-th power, so int8 rounds most of it to 0 where it is lossy, and the mean and the
   // root of what is left are wrong (a re-identification head kept 15 dB). The root, the
   // means between and the power run in float, from the power's int8 input: the mean is

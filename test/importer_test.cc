@@ -1260,18 +1260,25 @@ TEST(ImporterTest, ContribTransformerOpsBadUses) {
       {"Attention", {"x"}, {"y"}, StatusCode::kInvalidModel, "weights"},
       {"Attention", {"x", "g"}, {"y", "present"}, StatusCode::kUnsupported, "present"},
       {"Attention", {"x", "x"}, {"y"}, StatusCode::kUnsupported, "initializer"},
+      {"Attention", {"x", "w", "", "lengths"}, {"y"}, StatusCode::kUnsupported, "mask"},
+      {"EmbedLayerNormalization", {"ids", "ids", "g", "g", "", "g", "g"}, {"y"}, StatusCode::kInvalidModel,
+       "together"},
   };
   for (const Case& c : cases) {
     ModelBuilder b;
     b.input("x", {2, 4});
+    b.input("lengths", {2}, onnx::TensorProto::INT32);  // [B] or ORT's [2B] form: refused
+    b.input("ids", {2, 4}, onnx::TensorProto::INT32);
     b.init_f("g", {4}, {1.f, 1.f, 1.f, 1.f});
+    b.init_f("w", {4, 12}, std::vector<float>(48, 0.1f));
     onnx::NodeProto* n = b.node(c.op, c.inputs, c.outputs, "contrib");
     n->set_domain("com.microsoft");
-    if (std::string(c.op) == "FusedMatMul") {
+    const std::string op = c.op;
+    if (op == "FusedMatMul" || op == "Attention") {
       auto* a = n->add_attribute();
-      a->set_name("transBatchA");
+      a->set_name(op == "Attention" ? "num_heads" : "transBatchA");
       a->set_type(onnx::AttributeProto::INT);
-      a->set_i(1);
+      a->set_i(op == "Attention" ? 2 : 1);
     }
     b.output("y");
     Graph g;

@@ -45,11 +45,12 @@
 //                                  [bias], [mask_index: a raw [B, S] 0 / 1 mask]; num_heads,
 //                                  scale (1 / sqrt(H / num_heads)), mask_filter_value
 //                                  (-10000): Q, K, V = input weights + bias split in
-//                                  three, softmax(Q K^T scale + (1 - mask) filter) V per
-//                                  head; the mask a raw [B, S] one, or key lengths [B]
-//                                  (EmbedLayerNormalization's mask_index: keys at or past
-//                                  the length masked) (bidirectional; unidirectional, past
-//                                  state, attention bias and other mask forms are refused)
+//                                  three, softmax(Q K^T scale + (1 - keep) filter) V per
+//                                  head (scale 0 as absent); keep: a raw [B, S] mask
+//                                  graph input above 0, or key lengths [B] from an
+//                                  EmbedLayerNormalization (keys before the length)
+//                                  (bidirectional; unidirectional, past state, attention
+//                                  bias and other mask forms are refused)
 //   EmbedLayerNormalization        input_ids, [segment_ids], word, position and [segment]
 //                                  embeddings, gamma, beta, [mask], [position_ids];
 //                                  epsilon: the LayerNormalization of (word[ids] +
@@ -254,13 +255,16 @@ class Expander {
     return c;
   }
 
-  // The rank of Attention's mask `name`: 1 (key lengths) when an EmbedLayerNormalization
-  // makes it or a graph input of rank 1 is it, 2 for a graph input of rank 2, else 0.
+  // The form of Attention's mask `name`: 1 (key lengths [B]) when an
+  // EmbedLayerNormalization makes it, 2 (a raw [B, S] mask) for a graph input of rank 2,
+  // else 0 (unknown: a rank-1 graph input may also be ONNX Runtime's [2B] end / start
+  // form, which cannot be told from [B] here).
   int MaskRank(const std::string& name) const {
     for (const auto& m : g_->node())
       if (m.op_type() == "EmbedLayerNormalization" && m.output_size() > 1 && m.output(1) == name) return 1;
     for (const auto& i : g_->input())
-      if (i.name() == name && i.type().tensor_type().has_shape()) return i.type().tensor_type().shape().dim_size();
+      if (i.name() == name && i.type().tensor_type().has_shape() && i.type().tensor_type().shape().dim_size() == 2)
+        return 2;
     return 0;
   }
 
@@ -307,7 +311,9 @@ class Expander {
     }
     const std::string product = Fresh(y + "/scores_raw"), scores = Fresh(y + "/scores");
     Add(out, n, "MatMul", {parts[0], parts[1]}, product);
-    const float scale = FloatAttr(n, "scale", 1.f / std::sqrt(static_cast<float>(head)));
+    // scale 0, as absent: 1 / sqrt(head size) (ONNX Runtime reads it so).
+    float scale = FloatAttr(n, "scale", 0.f);
+    if (scale == 0.f) scale = 1.f / std::sqrt(static_cast<float>(head));
     Add(out, n, "Mul", {product, FloatConst(n, "scale", scale)}, scores);
     std::string logits = scores;
     if (n.input_size() > 3 && !In(n, 3).empty()) {
@@ -315,11 +321,14 @@ class Expander {
       // become that mask first: key j is kept where j < length.
       const int rank = MaskRank(In(n, 3));
       if (rank != 1 && rank != 2)
-        return Unsupported(what + "the mask must be a raw [B, S] mask or key lengths [B] (of a known rank)");
+        return Unsupported(what + "the mask must be a raw [B, S] graph input or an EmbedLayerNormalization's "
+                                  "mask_index");
       const std::string mf = Fresh(y + "/mask_f"), drop = Fresh(y + "/mask_drop"), bias = Fresh(y + "/mask_bias"),
                         bias4 = Fresh(y + "/mask_bias4");
-      if (rank == 2) {
-        CastTo(out, n, In(n, 3), TensorProto::FLOAT, mf);
+      if (rank == 2) {  // a key is kept where its mask value is above 0, as ONNX Runtime reads it
+        const std::string kept = Fresh(y + "/kept");
+        Add(out, n, "Greater", {In(n, 3), ZeroLike(n, In(n, 3))}, kept);
+        CastTo(out, n, kept, TensorProto::FLOAT, mf);
       } else {
         const std::string shape = Fresh(y + "/input_shape"), length = Fresh(y + "/seq_len"),
                           pos = Fresh(y + "/key_pos"), pos_f = Fresh(y + "/key_pos_f"), len_f = Fresh(y + "/len_f"),
@@ -365,6 +374,8 @@ class Expander {
     }
     const std::string sum_out = n.output_size() > 2 ? n.output(2) : std::string();
     const bool segment = !In(n, 1).empty() && !In(n, 4).empty();
+    if (In(n, 1).empty() != In(n, 4).empty())
+      return InvalidModel(what + "segment_ids and segment_embedding must be given together");
     Add(out, n, "Add", {word, pos}, segment || sum_out.empty() ? sum1 : sum_out);
     std::string sum = segment || sum_out.empty() ? sum1 : sum_out;
     if (segment) {
@@ -389,16 +400,22 @@ class Expander {
     return Status::Ok();
   }
 
-  // A scalar 1 of the element type of graph input or initializer `like` (int32 if unknown).
-  std::string OneLike(const NodeProto& n, const std::string& like) {
+  // A scalar 0 of the element type of graph input `like` (int32 if unknown).
+  std::string ZeroLike(const NodeProto& n, const std::string& like) { return ScalarLike(n, like, 0); }
+  // A scalar 1 likewise.
+  std::string OneLike(const NodeProto& n, const std::string& like) { return ScalarLike(n, like, 1); }
+
+  std::string ScalarLike(const NodeProto& n, const std::string& like, int32_t v) {
     int32_t type = TensorProto::INT32;
     for (const auto& i : g_->input())
       if (i.name() == like) type = i.type().tensor_type().elem_type();
-    TensorProto* t = NewInit(n, "one", type);
+    TensorProto* t = NewInit(n, v == 0 ? "zero" : "one", type);
     if (type == TensorProto::INT64) {
-      t->add_int64_data(1);
+      t->add_int64_data(v);
+    } else if (type == TensorProto::FLOAT) {
+      t->add_float_data(static_cast<float>(v));
     } else {
-      t->add_int32_data(1);
+      t->add_int32_data(v);
     }
     return t->name();
   }

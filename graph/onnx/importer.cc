@@ -394,8 +394,10 @@ Status Importer::LowerSynthetic(const onnx::NodeProto& parent, const std::string
   return st;
 }
 
-std::string Importer::DefineConst(const std::string& name, int32_t type, const Shape& dims, std::vector<float> f,
+std::string Importer::DefineConst(const std::string& base, int32_t type, const Shape& dims, std::vector<float> f,
                                   std::vector<int64_t> i) {
+  std::string name = base;  // never a value of the file's
+  for (int k = 1; values_.count(name) || live_.count(name); ++k) name = base + "_" + std::to_string(k);
   Value c;
   c.kind = ValueKind::kConst;
   c.type = c.c.type = type;

@@ -186,9 +186,10 @@ class Importer {
   // (folded when its inputs are constants), under the parent's IR name.
   Status LowerSynthetic(const onnx::NodeProto& parent, const std::string& op, const std::vector<std::string>& inputs,
                         const std::string& output, const std::vector<onnx::AttributeProto>& attrs = {});
-  // A constant value named `name` for synthetic nodes to read: of ONNX element `type`,
-  // its values in `f` (float types) or `i` (integer types). Returns the name.
-  std::string DefineConst(const std::string& name, int32_t type, const Shape& dims, std::vector<float> f,
+  // A constant value for synthetic nodes to read, named `base` (or base_k when the file
+  // has a value of that name): of ONNX element `type`, its values in `f` (float types) or
+  // `i` (integer types). Returns its name.
+  std::string DefineConst(const std::string& base, int32_t type, const Shape& dims, std::vector<float> f,
                           std::vector<int64_t> i);
   Status AddGraphOutputs(const onnx::GraphProto& graph);
 

@@ -363,6 +363,8 @@ Status Importer::LowerHardmax(const onnx::NodeProto& n) {
   if (opset_ < 13 && axis != rank - 1)
     return Fail(n, StatusCode::kUnsupported, "Hardmax before opset 13 on an axis other than the last");
   const int64_t count = x->shape[static_cast<size_t>(axis)];
+  if (count > (int64_t{1} << 24))
+    return Fail(n, StatusCode::kUnsupported, "Hardmax over more than 2^24 values is not supported");
   Shape iota_shape(static_cast<size_t>(rank), 1);
   iota_shape[static_cast<size_t>(axis)] = count;
   std::vector<int64_t> iota(static_cast<size_t>(count));
