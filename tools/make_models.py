@@ -1352,11 +1352,15 @@ def op_models():
     # family and FusedMatMul (constant and run-time operands, transposed, scaled); then
     # DynamicQuantizeMatMul (per-column scales) and MatMulIntegerToFloat (zero points; uint8
     # weights around 128, which the dynamic fully connected layer takes exactly).
-    def contrib_model(name):  # a model on x and skip [2, 5, 8] with the com.microsoft domain
+    def contrib_opmodel(name):  # a model with the com.microsoft domain, and its node attributes
         m = OpModel(name, opset=13)
         m.extra_opsets = [("com.microsoft", 1)]
         m.checked = False
-        return m, m.input("x", [2, 5, 8]), m.input("skip", [2, 5, 8]), {"domain": "com.microsoft"}
+        return m, {"domain": "com.microsoft"}
+
+    def contrib_model(name):  # the same on inputs x and skip [2, 5, 8]
+        m, ms = contrib_opmodel(name)
+        return m, m.input("x", [2, 5, 8]), m.input("skip", [2, 5, 8]), ms
 
     m, x, skip, ms = contrib_model("ort_contrib_transformer")
     gamma, beta, bias = m.weight("gamma", [8], low=0.5), m.weight("beta", [8]), m.weight("bias", [8])
@@ -1395,10 +1399,7 @@ def op_models():
 
     # EmbedLayerNormalization feeding Attention its mask_index (key lengths), as the
     # optimizer fuses BERT's embeddings: int32 token and segment ids, a padding mask.
-    m = OpModel("ort_contrib_bert_embed", opset=13)
-    m.extra_opsets = [("com.microsoft", 1)]
-    m.checked = False
-    ms = {"domain": "com.microsoft"}
+    m, ms = contrib_opmodel("ort_contrib_bert_embed")
     rng = np.random.RandomState(11)
     ids = m.input("ids", [2, 6], array=rng.randint(0, 30, (2, 6)).astype(np.int32))
     seg = m.input("seg", [2, 6], array=np.array([[0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 0, 0]], np.int32))
@@ -1417,10 +1418,7 @@ def op_models():
     # EmbedLayerNormalization -> Attention (mask_index) -> output MatMul + bias ->
     # SkipLayerNormalization -> MatMul -> BiasGelu -> MatMul -> SkipLayerNormalization
     # (bias), then a tanh pooler on the first token.
-    m = OpModel("ort_optimized_bert_layer", opset=13)
-    m.extra_opsets = [("com.microsoft", 1)]
-    m.checked = False
-    ms = {"domain": "com.microsoft"}
+    m, ms = contrib_opmodel("ort_optimized_bert_layer")
     rng = np.random.RandomState(12)
     ids = m.input("ids", [2, 7], array=rng.randint(0, 40, (2, 7)).astype(np.int32))
     seg = m.input("seg", [2, 7], array=np.zeros((2, 7), np.int32))

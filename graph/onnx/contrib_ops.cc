@@ -151,12 +151,7 @@ class Expander {
     std::vector<std::string> in = {x, scale};
     if (!zp.empty()) in.push_back(zp);
     NodeProto& m = Add(out, n, "DequantizeLinear", in, y);
-    if (axis != 1) {
-      auto* a = m.add_attribute();
-      a->set_name("axis");
-      a->set_type(onnx::AttributeProto::INT);
-      a->set_i(axis);
-    }
+    if (axis != 1) *m.add_attribute() = int_attr("axis", axis);
     return y;
   }
 
@@ -205,40 +200,12 @@ class Expander {
     return t->name();
   }
 
-  void StringAttr(NodeProto* m, const std::string& name, const std::string& v) {
-    auto* a = m->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::STRING);
-    a->set_s(v);
-  }
-
   // An int64 vector initializer.
   std::string IntsConst(const NodeProto& n, const std::string& what, const std::vector<int64_t>& v) {
     TensorProto* t = NewInit(n, what, TensorProto::INT64);
     t->add_dims(static_cast<int64_t>(v.size()));
     for (int64_t x : v) t->add_int64_data(x);
     return t->name();
-  }
-
-  static void FloatAttrSet(NodeProto* m, const std::string& name, float v) {
-    auto* a = m->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::FLOAT);
-    a->set_f(v);
-  }
-
-  static void IntAttrSet(NodeProto* m, const std::string& name, int64_t v) {
-    auto* a = m->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(v);
-  }
-
-  void IntsAttr(NodeProto* m, const std::string& name, const std::vector<int64_t>& v) {
-    auto* a = m->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (int64_t x : v) a->add_ints(x);
   }
 
   // A rank-0 int64 initializer.
@@ -251,7 +218,7 @@ class Expander {
   NodeProto& CastTo(std::vector<NodeProto>* out, const NodeProto& n, const std::string& x, int32_t type,
                     const std::string& y) {
     NodeProto& c = Add(out, n, "Cast", {x}, y);
-    IntAttrSet(&c, "to", type);
+    *c.add_attribute() = int_attr("to", type);
     return c;
   }
 
@@ -306,8 +273,8 @@ class Expander {
       Add(out, n, "Reshape", {slice, split}, heads4);
       parts[k] = Fresh(y + "/heads_t" + std::to_string(k));
       // Q and V to [B, N, S, h]; K to [B, N, h, S] (K^T).
-      IntsAttr(&Add(out, n, "Transpose", {heads4}, parts[k]), "perm", k == 1 ? std::vector<int64_t>{0, 2, 3, 1}
-                                                                              : std::vector<int64_t>{0, 2, 1, 3});
+      *Add(out, n, "Transpose", {heads4}, parts[k]).add_attribute() =
+          ints_attr("perm", k == 1 ? std::vector<int64_t>{0, 2, 3, 1} : std::vector<int64_t>{0, 2, 1, 3});
     }
     const std::string product = Fresh(y + "/scores_raw"), scores = Fresh(y + "/scores");
     Add(out, n, "MatMul", {parts[0], parts[1]}, product);
@@ -349,9 +316,9 @@ class Expander {
       Add(out, n, "Add", {scores, bias4}, logits);
     }
     const std::string probs = Fresh(y + "/probs"), context = Fresh(y + "/context"), merged = Fresh(y + "/merged");
-    IntAttrSet(&Add(out, n, "Softmax", {logits}, probs), "axis", -1);
+    *Add(out, n, "Softmax", {logits}, probs).add_attribute() = int_attr("axis", -1);
     Add(out, n, "MatMul", {probs, parts[2]}, context);
-    IntsAttr(&Add(out, n, "Transpose", {context}, merged), "perm", {0, 2, 1, 3});
+    *Add(out, n, "Transpose", {context}, merged).add_attribute() = ints_attr("perm", {0, 2, 1, 3});
     Add(out, n, "Reshape", {merged, IntsConst(n, "out_shape", {0, 0, hidden})}, y);
     return Status::Ok();
   }
@@ -384,8 +351,8 @@ class Expander {
       Add(out, n, "Gather", {In(n, 4), In(n, 1)}, seg);
       Add(out, n, "Add", {sum1, seg}, sum);
     }
-    FloatAttrSet(&Add(out, n, "LayerNormalization", {sum, In(n, 5), In(n, 6)}, y), "epsilon",
-                 FloatAttr(n, "epsilon", 1e-12f));
+    *Add(out, n, "LayerNormalization", {sum, In(n, 5), In(n, 6)}, y).add_attribute() =
+        float_attr("epsilon", FloatAttr(n, "epsilon", 1e-12f));
     if (n.output_size() > 1 && !n.output(1).empty()) {
       if (In(n, 7).empty()) return Unsupported(what + "a mask_index output without a mask is not supported");
       const std::string ones = Fresh(y + "/mask_ones"), ones_i = Fresh(y + "/mask_ones_i");
@@ -394,8 +361,8 @@ class Expander {
       // ReduceSum's axes: an input from opset 13, an attribute before.
       NodeProto& r = opset_ >= 13 ? Add(out, n, "ReduceSum", {ones_i, IntsConst(n, "mask_axis", {1})}, n.output(1))
                                   : Add(out, n, "ReduceSum", {ones_i}, n.output(1));
-      if (opset_ < 13) IntsAttr(&r, "axes", {1});
-      IntAttrSet(&r, "keepdims", 0);
+      if (opset_ < 13) *r.add_attribute() = ints_attr("axes", {1});
+      *r.add_attribute() = int_attr("keepdims", 0);
     }
     return Status::Ok();
   }
@@ -441,7 +408,7 @@ class Expander {
         Add(out, n, "Add", {In(n, 0), In(n, 1)}, x);
       }
       NodeProto& m = Add(out, n, "Gelu", {x}, y);
-      if (op == "FastGelu") StringAttr(&m, "approximate", "tanh");
+      if (op == "FastGelu") *m.add_attribute() = string_attr("approximate", "tanh");
       return Status::Ok();
     }
     if (op == "QuickGelu") {
@@ -467,7 +434,8 @@ class Expander {
       }
       std::vector<std::string> ln_in = {sum, In(n, 2)};
       if (!In(n, 3).empty()) ln_in.push_back(In(n, 3));
-      FloatAttrSet(&Add(out, n, "LayerNormalization", ln_in, y), "epsilon", FloatAttr(n, "epsilon", 1e-12f));
+      *Add(out, n, "LayerNormalization", ln_in, y).add_attribute() =
+          float_attr("epsilon", FloatAttr(n, "epsilon", 1e-12f));
       return Status::Ok();
     }
     if (op == "FusedMatMul") {

@@ -115,6 +115,11 @@ Status attr_ints(const onnx::NodeProto& n, const std::string& name, std::vector<
                  bool* present);
 Status attr_string(const onnx::NodeProto& n, const std::string& name, const std::string& def,
                    std::string* v);
+// Attributes for nodes the importer makes (synthetic nodes, contrib_ops.cc's rewrites).
+onnx::AttributeProto int_attr(const std::string& name, int64_t v);
+onnx::AttributeProto ints_attr(const std::string& name, const std::vector<int64_t>& v);
+onnx::AttributeProto float_attr(const std::string& name, float v);
+onnx::AttributeProto string_attr(const std::string& name, const std::string& v);
 
 // Shape rules shared by the evaluator and the lowering (ONNX order, axes may be
 // negative; errors describe the problem, callers prefix the node).

@@ -196,11 +196,7 @@ Status Importer::LowerGroupNorm(const onnx::NodeProto& n) {
   const auto lower = [&](const std::string& op, const std::vector<std::string>& ins, const std::string& output,
                          float epsilon) -> Status {
     if (op != "InstanceNormalization") return LowerSynthetic(n, op, ins, output);
-    onnx::AttributeProto a;
-    a.set_name("epsilon");
-    a.set_type(onnx::AttributeProto::FLOAT);
-    a.set_f(epsilon);
-    return LowerSynthetic(n, op, ins, output, {a});
+    return LowerSynthetic(n, op, ins, output, {float_attr("epsilon", epsilon)});
   };
   const int64_t per_group = shape_numel(Shape(x->shape.begin() + 1, x->shape.end())) / groups;
   const std::string grouped = fresh("grouped"), normed = fresh("normalized"), back = fresh("back"),

@@ -113,18 +113,14 @@ Status Importer::LowerEinsum(const onnx::NodeProto& n) {
   // `perm`: a Transpose's; otherwise a ReduceSum gets keepdims 0.
   const auto lower = [&](const std::string& op, const std::vector<std::string>& ins, const std::string& output,
                          const Ints* perm) -> Status {
-    onnx::AttributeProto a;
+    std::vector<onnx::AttributeProto> attrs;
     if (perm != nullptr) {
-      a.set_name("perm");
-      a.set_type(onnx::AttributeProto::INTS);
-      for (int64_t p : *perm) a.add_ints(p);
+      attrs.push_back(ints_attr("perm", *perm));
     } else if (op == "ReduceSum") {
-      a.set_name("keepdims");
-      a.set_type(onnx::AttributeProto::INT);
-      a.set_i(0);
+      attrs.push_back(int_attr("keepdims", 0));
     }
     // (folded when its inputs are constants: a weight)
-    return LowerSynthetic(n, op, ins, output, a.name().empty() ? std::vector<onnx::AttributeProto>{} : std::vector<onnx::AttributeProto>{a});
+    return LowerSynthetic(n, op, ins, output, attrs);
   };
   const auto transpose = [&](const std::string& x, const std::string& from, const std::string& to,
                              std::string* result) -> Status {

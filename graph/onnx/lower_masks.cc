@@ -308,11 +308,7 @@ Status Importer::LowerCastLike(const onnx::NodeProto& n) {
   if (n.input_size() != 2 || n.input(1).empty()) return Fail(n, StatusCode::kInvalidModel, "needs two inputs");
   Value* like;
   EDGEQ_RETURN_IF_ERROR(Input(n, 1, &like));
-  onnx::AttributeProto to;
-  to.set_name("to");
-  to.set_type(onnx::AttributeProto::INT);
-  to.set_i(like->type);
-  return LowerSynthetic(n, "Cast", {n.input(0)}, n.output(0), {to});
+  return LowerSynthetic(n, "Cast", {n.input(0)}, n.output(0), {int_attr("to", like->type)});
 }
 
 // ONNX Runtime's FusedMatMul (contrib_ops.cc hands it over in the standard domain):
@@ -334,12 +330,10 @@ Status Importer::LowerFusedMatMul(const onnx::NodeProto& n) {
     EDGEQ_RETURN_IF_ERROR(Input(n, k, &v));
     const size_t rank = v->shape.size();
     if (rank < 2) return Fail(n, StatusCode::kInvalidModel, "a transposed operand needs a rank of 2 or more");
-    onnx::AttributeProto perm;
-    perm.set_name("perm");
-    perm.set_type(onnx::AttributeProto::INTS);
-    for (size_t d = 0; d < rank; ++d) perm.add_ints(static_cast<int64_t>(d < rank - 2 ? d : 2 * rank - 3 - d));
+    std::vector<int64_t> perm(rank);  // the last two axes swapped
+    for (size_t d = 0; d < rank; ++d) perm[d] = static_cast<int64_t>(d < rank - 2 ? d : 2 * rank - 3 - d);
     operands[k] = base + (k == 0 ? "a_t" : "b_t");
-    EDGEQ_RETURN_IF_ERROR(LowerSynthetic(n, "Transpose", {n.input(k)}, operands[k], {perm}));
+    EDGEQ_RETURN_IF_ERROR(LowerSynthetic(n, "Transpose", {n.input(k)}, operands[k], {ints_attr("perm", perm)}));
   }
   if (alpha == 1.f) return LowerSynthetic(n, "MatMul", {operands[0], operands[1]}, n.output(0));
   EDGEQ_RETURN_IF_ERROR(LowerSynthetic(n, "MatMul", {operands[0], operands[1]}, base + "product"));
@@ -371,19 +365,10 @@ Status Importer::LowerHardmax(const onnx::NodeProto& n) {
   for (int64_t k = 0; k < count; ++k) iota[static_cast<size_t>(k)] = k;
   const std::string base = n.output(0) + ".hardmax_";
   const std::string indices = DefineConst(base + "indices", TensorProto::INT64, iota_shape, {}, iota);
-  onnx::AttributeProto ax, keep, to;
-  ax.set_name("axis");
-  ax.set_type(onnx::AttributeProto::INT);
-  ax.set_i(axis);
-  keep.set_name("keepdims");
-  keep.set_type(onnx::AttributeProto::INT);
-  keep.set_i(1);
-  to.set_name("to");
-  to.set_type(onnx::AttributeProto::INT);
-  to.set_i(x->type);
-  EDGEQ_RETURN_IF_ERROR(LowerSynthetic(n, "ArgMax", {n.input(0)}, base + "argmax", {ax, keep}));
+  EDGEQ_RETURN_IF_ERROR(
+      LowerSynthetic(n, "ArgMax", {n.input(0)}, base + "argmax", {int_attr("axis", axis), int_attr("keepdims", 1)}));
   EDGEQ_RETURN_IF_ERROR(LowerSynthetic(n, "Equal", {base + "argmax", indices}, base + "onehot"));
-  return LowerSynthetic(n, "Cast", {base + "onehot"}, n.output(0), {to});
+  return LowerSynthetic(n, "Cast", {base + "onehot"}, n.output(0), {int_attr("to", x->type)});
 }
 
 // Sum and Mean of one or more values (numpy broadcasting): a chain of Adds in input
