@@ -114,6 +114,25 @@ def run_json(cmd, what, env=None):
         die(f"{what} printed no JSON ({e}):\n{res.stdout[:500]}")
 
 
+def ort_int8_saturates():
+    """True on an x86 CPU without VNNI (AVX512-VNNI or AVX-VNNI), where ONNX Runtime's
+    int8 kernels (MLAS) multiply uint8 by int8 with vpmaddubsw, whose int16 pair sums
+    saturate: its int8 answers are then not exact, and its times are those of that path."""
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return False
+    try:
+        flags = next(l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("flags")).split()
+    except (OSError, StopIteration):
+        return False
+    return "avx512_vnni" not in flags and "avx_vnni" not in flags
+
+
+ORT_SATURATES_NOTE = ("This CPU has no VNNI: ONNX Runtime's int8 kernels multiply uint8 by int8 with vpmaddubsw, "
+                      "whose int16 pair sums saturate (its quantization guide says so), so its int8 outputs are not "
+                      "exact and its int8 times are those of that inexact path; edgeq's kernels stay exact "
+                      "(vpmaddwd on int16).")
+
+
 def cpu_model_name():
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -238,6 +257,8 @@ def markdown(results, meta, peers, zoo=False):
         f"(load average {meta['loadavg']} at the start).",
         "",
     ]
+    if meta.get("ort_note") and "onnxruntime" in peers:
+        lines += [meta["ort_note"], ""]
     head = ["model", "covers", "threads"] if zoo else ["model", "threads"]
     for p in peers:
         head.append(labels[p])
@@ -306,8 +327,10 @@ def zoo_summary(results, meta):
     by = {(r["arch"], r["threads"]): r["median_ms"] for r in results}
     head = ["model", "covers"] + [f"{t} thread{'s' if t > 1 else ''}: edgeq / ORT (ms)" for t in threads]
     lines = [f"{meta['date']}, {meta['cpu']}, edgeq {meta['edgeq_isa']}, ONNX Runtime "
-             f"{meta.get('ort_version', '')}.".replace(" .", "."), "",
-             "| " + " | ".join(head) + " |", "|" + "|".join(" --- " for _ in head) + "|"]
+             f"{meta.get('ort_version', '')}.".replace(" .", "."), ""]
+    if meta.get("ort_note"):
+        lines += [meta["ort_note"], ""]
+    lines += ["| " + " | ".join(head) + " |", "|" + "|".join(" --- " for _ in head) + "|"]
     for arch in dict.fromkeys(r["arch"] for r in results):
         row = [TITLES[arch], ZOO[arch]]
         for t in threads:
@@ -474,6 +497,7 @@ def main():
         "rounds": a.rounds, "runs": a.runs, "warmup": a.warmup,
         "command": "bench/peers/compare.py " + " ".join(sys.argv[1:]),
         "edgeq_isa": "-", "edgeq_kernels": "-",
+        "ort_note": ORT_SATURATES_NOTE if ort_int8_saturates() else "",
     }
     if a.transformers:
         transformer_peers.compare(a, build, out, dict(os.environ, EDGEQ_ORT_DIR=str(ort_dir)), meta, log)

@@ -153,6 +153,8 @@ def markdown(results, errors, meta, profiles):
              f"{meta['loadavg_end']} at the end), edgeq ISA {meta['edgeq_isa']}, ONNX Runtime "
              f"{meta['ort_version']}; {meta['rounds']} interleaved rounds x {meta['runs']} timed runs "
              f"({meta['warmup']} warm-ups) per variant.", ""]
+    if meta.get("ort_note"):
+        lines += [meta["ort_note"], ""]
     head = ["network", "threads"] + [HEADS[v] for v in present]
     lines += ["| " + " | ".join(head) + " |", "|" + "|".join(" --- " for _ in head) + "|"]
     for r in results:
