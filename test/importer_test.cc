@@ -1234,7 +1234,7 @@ TEST(ImporterTest, ContribQLinearOpsMissingInputs) {
   }
   ModelBuilder b;
   b.input("x", {1, 4});
-  b.node("QAttention", {"x"}, {"y"}, "att")->set_domain("com.microsoft");
+  b.node("MultiHeadAttention", {"x"}, {"y"}, "att")->set_domain("com.microsoft");
   b.output("y");
   Graph g;
   const Status s = b.import(&g);
@@ -1261,6 +1261,9 @@ TEST(ImporterTest, ContribTransformerOpsBadUses) {
       {"Attention", {"x", "g"}, {"y", "present"}, StatusCode::kUnsupported, "present"},
       {"Attention", {"x", "x"}, {"y"}, StatusCode::kUnsupported, "initializer"},
       {"Attention", {"x", "w", "", "lengths"}, {"y"}, StatusCode::kUnsupported, "mask"},
+      {"QAttention", {"x", "w", "g", "s"}, {"y"}, StatusCode::kInvalidModel, "weight_scale"},
+      {"QAttention", {"x", "w", "g", "s", "s", "", "", "", "g"}, {"y"}, StatusCode::kUnsupported, "past"},
+      {"QAttention", {"x", "w", "g", "s", "s", "lengths"}, {"y"}, StatusCode::kUnsupported, "mask"},
       {"EmbedLayerNormalization", {"ids", "ids", "g", "g", "", "g", "g"}, {"y"}, StatusCode::kInvalidModel,
        "together"},
   };
@@ -1271,14 +1274,16 @@ TEST(ImporterTest, ContribTransformerOpsBadUses) {
     b.input("ids", {2, 4}, onnx::TensorProto::INT32);
     b.init_f("g", {4}, {1.f, 1.f, 1.f, 1.f});
     b.init_f("w", {4, 12}, std::vector<float>(48, 0.1f));
+    b.scalar_f("s", 0.1f);
     onnx::NodeProto* n = b.node(c.op, c.inputs, c.outputs, "contrib");
     n->set_domain("com.microsoft");
     const std::string op = c.op;
-    if (op == "FusedMatMul" || op == "Attention") {
+    const bool attention = op == "Attention" || op == "QAttention";
+    if (op == "FusedMatMul" || attention) {
       auto* a = n->add_attribute();
-      a->set_name(op == "Attention" ? "num_heads" : "transBatchA");
+      a->set_name(attention ? "num_heads" : "transBatchA");
       a->set_type(onnx::AttributeProto::INT);
-      a->set_i(op == "Attention" ? 2 : 1);
+      a->set_i(attention ? 2 : 1);
     }
     b.output("y");
     Graph g;

@@ -1443,6 +1443,32 @@ def op_models():
     m.output("pooled", [2, 16])
     models.append(m)
 
+    # QAttention, as ONNX Runtime's dynamic quantization writes an optimized model's
+    # Attention: the input from DynamicQuantizeLinear, 8-bit packed QKV weights, float
+    # bias; int8 weights with one scale and a raw key mask, uint8 weights around a zero
+    # point of 128 without a mask, and per-column weight scales and zero points. The int8
+    # weights are 7-bit (quantize_dynamic's reduce_range): on an x86 CPU without VNNI,
+    # ONNX Runtime multiplies uint8 by int8 with vpmaddubsw, which saturates on full-range
+    # weights, and its goldens would not be exact.
+    m, x, skip, ms = contrib_model("ort_contrib_qattention")
+    mask = m.input("mask", [2, 5], array=np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], np.int32))
+    m.node("DynamicQuantizeLinear", [x], ["xq", "xq_scale", "xq_zp"])
+    m.node("DynamicQuantizeLinear", [skip], ["sq", "sq_scale", "sq_zp"])
+    rs = np.random.RandomState(21)
+    wq = m.const("qa_w", rs.randint(-64, 64, (8, 24)).astype(np.int8))
+    wu = m.const("qa_wu", rs.randint(60, 197, (8, 24)).astype(np.uint8))
+    qb = m.weight("qa_b", [24])
+    m.node("QAttention", ["xq", wq, qb, "xq_scale", m.const("qa_ws", np.float32(0.01)), mask, "xq_zp"],
+           ["qattended"], num_heads=2, **ms)
+    m.node("QAttention", ["sq", wu, qb, "sq_scale", m.const("qa_wus", np.float32(0.008)), "", "sq_zp",
+                          m.const("qa_wzp", np.uint8(128))], ["qattended_u8"], num_heads=4, **ms)
+    m.node("QAttention", ["xq", wq, qb, "xq_scale",
+                          m.const("qa_wcs", rs.uniform(0.004, 0.012, 24).astype(np.float32)), mask, "xq_zp",
+                          m.const("qa_wczp", np.zeros(24, np.int8))], ["qattended_cols"], num_heads=2, **ms)
+    for out in ("qattended", "qattended_u8", "qattended_cols"):
+        m.output(out, [2, 5, 8])
+    models.append(m)
+
     m, x, skip, ms = contrib_model("ort_contrib_dynamic")
     bq = m.const("bq", np.random.RandomState(3).randint(-127, 128, (8, 6)).astype(np.int8))
     bq_scale = m.const("bq_scale", np.random.RandomState(4).uniform(0.002, 0.01, 6).astype(np.float32))

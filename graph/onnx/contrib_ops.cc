@@ -51,6 +51,14 @@
 //                                  EmbedLayerNormalization (keys before the length)
 //                                  (bidirectional; unidirectional, past state, attention
 //                                  bias and other mask forms are refused)
+//   QAttention                     input (8-bit, from a DynamicQuantizeLinear as ONNX
+//                                  Runtime's dynamic quantization writes it), weights
+//                                  (8-bit initializer [D, 3H]), bias, input_scale,
+//                                  weight_scale (scalar or per column), [mask_index],
+//                                  [input_zp], [weight_zp]: Attention whose projection is
+//                                  MatMulInteger, Cast and Mul by input_scale *
+//                                  weight_scale (the dynamic fully connected layer when
+//                                  the input is DynamicQuantizeLinear's)
 //   EmbedLayerNormalization        input_ids, [segment_ids], word, position and [segment]
 //                                  embeddings, gamma, beta, [mask], [position_ids];
 //                                  epsilon: the LayerNormalization of (word[ids] +
@@ -237,10 +245,15 @@ class Expander {
 
   // Attention (the file comment) as MatMul, Slices, Reshapes, Transposes, MatMul, Mul,
   // the mask's Add, Softmax, MatMul, Transpose and Reshape.
-  Status ExpandAttention(const NodeProto& n, std::vector<NodeProto>* out) {
-    const std::string what = "node '" + n.name() + "' (Attention): ";
+  // quantized: QAttention, whose input and weights are 8-bit (the file comment): the
+  // projection is then MatMulInteger, Cast and Mul by input_scale * weight_scale.
+  Status ExpandAttention(const NodeProto& n, std::vector<NodeProto>* out, bool quantized) {
+    const std::string what = "node '" + n.name() + "' (" + n.op_type() + "): ";
     if (In(n, 0).empty() || In(n, 1).empty()) return InvalidModel(what + "needs the input and the weights");
-    for (int k = 4; k < n.input_size(); ++k)
+    if (quantized && (In(n, 2).empty() || In(n, 3).empty() || In(n, 4).empty()))
+      return InvalidModel(what + "needs the bias, input_scale and weight_scale");
+    const int mask_input = quantized ? 5 : 3;
+    for (int k = quantized ? 8 : 4; k < n.input_size(); ++k)
       if (!In(n, k).empty())
         return Unsupported(what + "past state and attention bias inputs are not supported");
     for (int k = 1; k < n.output_size(); ++k)
@@ -258,7 +271,17 @@ class Expander {
     const int64_t head = hidden / heads;
     const std::string y = n.output(0);
     std::string qkv = Fresh(y + "/qkv");
-    Add(out, n, "MatMul", {In(n, 0), In(n, 1)}, qkv);
+    if (quantized) {
+      const std::string acc = Fresh(y + "/qkv_int32"), acc_f = Fresh(y + "/qkv_acc"), scale = Fresh(y + "/qkv_scale");
+      NodeProto& mm = Add(out, n, "MatMulInteger", {In(n, 0), In(n, 1)}, acc);
+      if (!In(n, 6).empty() || !In(n, 7).empty()) mm.add_input(In(n, 6));
+      if (!In(n, 7).empty()) mm.add_input(In(n, 7));
+      CastTo(out, n, acc, TensorProto::FLOAT, acc_f);
+      Add(out, n, "Mul", {In(n, 3), In(n, 4)}, scale);
+      Add(out, n, "Mul", {acc_f, scale}, qkv);
+    } else {
+      Add(out, n, "MatMul", {In(n, 0), In(n, 1)}, qkv);
+    }
     if (!In(n, 2).empty()) {
       const std::string biased = Fresh(y + "/qkv_biased");
       Add(out, n, "Add", {qkv, In(n, 2)}, biased);
@@ -283,10 +306,11 @@ class Expander {
     if (scale == 0.f) scale = 1.f / std::sqrt(static_cast<float>(head));
     Add(out, n, "Mul", {product, FloatConst(n, "scale", scale)}, scores);
     std::string logits = scores;
-    if (n.input_size() > 3 && !In(n, 3).empty()) {
+    const std::string mask = In(n, mask_input);
+    if (!mask.empty()) {
       // A raw mask [B, S]: 1 keeps a key, 0 adds mask_filter_value. Key lengths [B]
       // become that mask first: key j is kept where j < length.
-      const int rank = MaskRank(In(n, 3));
+      const int rank = MaskRank(mask);
       if (rank != 1 && rank != 2)
         return Unsupported(what + "the mask must be a raw [B, S] graph input or an EmbedLayerNormalization's "
                                   "mask_index");
@@ -294,7 +318,7 @@ class Expander {
                         bias4 = Fresh(y + "/mask_bias4");
       if (rank == 2) {  // a key is kept where its mask value is above 0, as ONNX Runtime reads it
         const std::string kept = Fresh(y + "/kept");
-        Add(out, n, "Greater", {In(n, 3), ZeroLike(n, In(n, 3))}, kept);
+        Add(out, n, "Greater", {mask, ZeroLike(n, mask)}, kept);
         CastTo(out, n, kept, TensorProto::FLOAT, mf);
       } else {
         const std::string shape = Fresh(y + "/input_shape"), length = Fresh(y + "/seq_len"),
@@ -304,7 +328,7 @@ class Expander {
         Add(out, n, "Gather", {shape, IntScalar(n, "seq_axis", 1)}, length);
         Add(out, n, "Range", {IntScalar(n, "zero", 0), length, IntScalar(n, "step", 1)}, pos);
         CastTo(out, n, pos, TensorProto::FLOAT, pos_f);
-        CastTo(out, n, In(n, 3), TensorProto::FLOAT, len_f);
+        CastTo(out, n, mask, TensorProto::FLOAT, len_f);
         Add(out, n, "Reshape", {len_f, IntsConst(n, "len_shape", {-1, 1})}, len_col);
         Add(out, n, "Less", {pos_f, len_col}, keep);
         CastTo(out, n, keep, TensorProto::FLOAT, mf);
@@ -398,7 +422,7 @@ class Expander {
       return Status::Ok();
     };
     *taken = true;
-    if (op == "Attention") return ExpandAttention(n, out);
+    if (op == "Attention" || op == "QAttention") return ExpandAttention(n, out, op == "QAttention");
     if (op == "EmbedLayerNormalization") return ExpandEmbedLayerNorm(n, out);
     if (op == "Gelu" || op == "FastGelu" || op == "BiasGelu") {
       EDGEQ_RETURN_IF_ERROR(need(op == "BiasGelu" ? 2 : 1));
