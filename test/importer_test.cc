@@ -1234,7 +1234,7 @@ TEST(ImporterTest, ContribQLinearOpsMissingInputs) {
   }
   ModelBuilder b;
   b.input("x", {1, 4});
-  b.node("MultiHeadAttention", {"x"}, {"y"}, "att")->set_domain("com.microsoft");
+  b.node("GroupQueryAttention", {"x"}, {"y"}, "att")->set_domain("com.microsoft");
   b.output("y");
   Graph g;
   const Status s = b.import(&g);
@@ -1266,6 +1266,12 @@ TEST(ImporterTest, ContribTransformerOpsBadUses) {
       {"QAttention", {"x", "w", "g", "s", "s", "lengths"}, {"y"}, StatusCode::kUnsupported, "mask"},
       {"EmbedLayerNormalization", {"ids", "ids", "g", "g", "", "g", "g"}, {"y"}, StatusCode::kInvalidModel,
        "together"},
+      {"MultiHeadAttention", {"q"}, {"y"}, StatusCode::kUnsupported, "packed"},
+      {"MultiHeadAttention", {"q", "q", "q", "", "", "", "q"}, {"y"}, StatusCode::kUnsupported, "past"},
+      {"MultiHeadAttention", {"q", "q", "q"}, {"y", "present"}, StatusCode::kUnsupported, "present"},
+      {"MultiHeadAttention", {"q", "q", "q", "", "ends"}, {"y"}, StatusCode::kUnsupported, "key_padding_mask"},
+      {"MultiHeadAttention", {"q", "q", "q", "g"}, {"y"}, StatusCode::kInvalidModel, "bias"},
+      {"MultiHeadAttention", {"q", "x", "x"}, {"y"}, StatusCode::kUnsupported, "key and value"},
   };
   for (const Case& c : cases) {
     ModelBuilder b;
@@ -1275,10 +1281,12 @@ TEST(ImporterTest, ContribTransformerOpsBadUses) {
     b.init_f("g", {4}, {1.f, 1.f, 1.f, 1.f});
     b.init_f("w", {4, 12}, std::vector<float>(48, 0.1f));
     b.scalar_f("s", 0.1f);
+    b.input("q", {2, 3, 4});
+    b.input("ends", {6}, onnx::TensorProto::INT32);  // ONNX Runtime's [3B + 2] mask form: refused
     onnx::NodeProto* n = b.node(c.op, c.inputs, c.outputs, "contrib");
     n->set_domain("com.microsoft");
     const std::string op = c.op;
-    const bool attention = op == "Attention" || op == "QAttention";
+    const bool attention = op == "Attention" || op == "QAttention" || op == "MultiHeadAttention";
     if (op == "FusedMatMul" || attention) {
       auto* a = n->add_attribute();
       a->set_name(attention ? "num_heads" : "transBatchA");

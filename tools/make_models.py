@@ -1469,6 +1469,25 @@ def op_models():
         m.output(out, [2, 5, 8])
     models.append(m)
 
+    # MultiHeadAttention, which ONNX Runtime's optimizer writes for encoder-decoder and
+    # CLIP-style attention: self-attention with a packed bias and a [B, L] key mask, cross
+    # attention over 3 keys with a given scale, key lengths [B] with a T5-style additive
+    # attention bias, and key and value already split into heads [B, N, L, h].
+    m, x, skip, ms = contrib_model("ort_contrib_mha")
+    mask = m.input("mask", [2, 5], array=np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], np.int32))
+    mem = m.input("mem", [2, 3, 8])
+    lengths = m.input("lengths", [2], array=np.array([5, 3], np.int32))
+    kh, vh = m.input("kh", [2, 2, 4, 4]), m.input("vh", [2, 2, 4, 4])
+    m.node("MultiHeadAttention", [x, x, x, m.weight("mha_b", [24]), mask], ["self_att"], num_heads=2, **ms)
+    m.node("MultiHeadAttention", [x, mem, mem], ["cross_att"], num_heads=4, scale=0.3, **ms)
+    m.node("MultiHeadAttention", [x, skip, skip, "", lengths, m.weight("rel_bias", [1, 2, 5, 5])], ["biased_att"],
+           num_heads=2, **ms)
+    m.node("MultiHeadAttention", [x, kh, vh], ["split_att"], num_heads=2, **ms)
+    for out, shape in (("self_att", [2, 5, 8]), ("cross_att", [2, 5, 8]), ("biased_att", [2, 5, 8]),
+                       ("split_att", [2, 5, 8])):
+        m.output(out, shape)
+    models.append(m)
+
     m, x, skip, ms = contrib_model("ort_contrib_dynamic")
     bq = m.const("bq", np.random.RandomState(3).randint(-127, 128, (8, 6)).astype(np.int8))
     bq_scale = m.const("bq_scale", np.random.RandomState(4).uniform(0.002, 0.01, 6).astype(np.float32))

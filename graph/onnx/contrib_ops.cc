@@ -59,6 +59,8 @@
 //                                  MatMulInteger, Cast and Mul by input_scale *
 //                                  weight_scale (the dynamic fully connected layer when
 //                                  the input is DynamicQuantizeLinear's)
+//   MultiHeadAttention             handed to the importer in the standard domain
+//                                  (lower_transformer.cc says what it takes)
 //   EmbedLayerNormalization        input_ids, [segment_ids], word, position and [segment]
 //                                  embeddings, gamma, beta, [mask], [position_ids];
 //                                  epsilon: the LayerNormalization of (word[ids] +
@@ -460,6 +462,11 @@ class Expander {
       if (!In(n, 3).empty()) ln_in.push_back(In(n, 3));
       *Add(out, n, "LayerNormalization", ln_in, y).add_attribute() =
           float_attr("epsilon", FloatAttr(n, "epsilon", 1e-12f));
+      return Status::Ok();
+    }
+    if (op == "MultiHeadAttention") {  // the importer's LowerMultiHeadAttention, which knows the ranks
+      out->push_back(n);
+      out->back().clear_domain();
       return Status::Ok();
     }
     if (op == "FusedMatMul") {

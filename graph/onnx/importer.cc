@@ -179,6 +179,8 @@ const onnx::NodeProto* Importer::IntegerMisuse(const std::string& value, int dep
                                                          "GatherElements", "ScatterElements", "Scatter",
                                                          "ScatterND"};
     if (kTakesIntegers.count(u->op_type())) continue;
+    // MultiHeadAttention's key_padding_mask (input 4; its lowering casts or compares it).
+    if (u->op_type() == "MultiHeadAttention" && u->input_size() > 4 && u->input(4) == value) continue;
     if (u->op_type() == "Gather" && u->input_size() > 1 && u->input(1) == value &&
         u->input(0) != value)
       continue;

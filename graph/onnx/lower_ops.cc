@@ -1451,6 +1451,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"GridSample", &Importer::LowerGridSample},
       {"CastLike", &Importer::LowerCastLike},
       {"FusedMatMul", &Importer::LowerFusedMatMul},  // com.microsoft's, as contrib_ops.cc renames it
+      {"MultiHeadAttention", &Importer::LowerMultiHeadAttention},  // likewise
       {"Hardmax", &Importer::LowerHardmax},
       {"ScatterElements", &Importer::LowerScatter},
       {"Scatter", &Importer::LowerScatter},

@@ -353,6 +353,142 @@ Status Importer::LowerGridSample(const onnx::NodeProto& n) {
   return Status::Ok();
 }
 
+// ------------------------------------------------------------------ MultiHeadAttention
+
+// ONNX Runtime's MultiHeadAttention (com.microsoft; contrib_ops.cc hands it over in the
+// standard domain): query [B, S, D]; key and value [B, L, D] and [B, L, Dv], or both
+// already split into heads, [B, N, L, D / N] (as ONNX Runtime, the same shape); [bias [D + D + Dv], with
+// [B, L, *] key and value]; [key_padding_mask: key lengths [B] (key j kept where j <
+// length), or [B, L] / [B, S, L] (kept where above 0)]; [attention_bias, broadcasting to
+// [B, N, S, L]]; num_heads, scale (0 or absent: 1 / sqrt(D / N)), mask_filter_value
+// (-10000, added where a key is not kept). Per head: softmax(Q K^T scale +
+// attention_bias + mask) V, the heads merged into [B, S, Dv]. Synthetic Slices, Adds,
+// Reshapes, Transposes, MatMuls, Mul, Softmax, which lower as the file's own would.
+// Refused with the reason: packed QKV / KV, past and present state, the qk output,
+// unidirectional attention, other mask forms (ONNX Runtime's [3B + 2]).
+Status Importer::LowerMultiHeadAttention(const onnx::NodeProto& n) {
+  const auto in = [&](int k) { return k < n.input_size() ? n.input(k) : std::string(); };
+  if (in(0).empty() || in(1).empty() || in(2).empty())
+    return Fail(n, StatusCode::kUnsupported, "packed query, key and value are not supported (give all three)");
+  for (int k = 6; k < n.input_size(); ++k)
+    if (!in(k).empty()) return Fail(n, StatusCode::kUnsupported, "past state inputs are not supported");
+  for (int k = 1; k < n.output_size(); ++k)
+    if (!n.output(k).empty()) return Fail(n, StatusCode::kUnsupported, "present state and qk outputs are not supported");
+  int64_t heads, unidirectional;
+  float scale, filter;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "num_heads", 0, &heads));
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "unidirectional", 0, &unidirectional));
+  EDGEQ_RETURN_IF_ERROR(attr_float(n, "scale", 0.f, &scale));
+  EDGEQ_RETURN_IF_ERROR(attr_float(n, "mask_filter_value", -10000.f, &filter));
+  if (unidirectional != 0) return Fail(n, StatusCode::kUnsupported, "unidirectional attention is not supported");
+  Value *q, *k, *v;
+  EDGEQ_RETURN_IF_ERROR(Input(n, 0, &q));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 1, &k));
+  EDGEQ_RETURN_IF_ERROR(Input(n, 2, &v));
+  if (q->shape.size() != 3) return Fail(n, StatusCode::kUnsupported, "the query must be [batch, sequence, hidden]");
+  const int64_t batch = q->shape[0], seq = q->shape[1], hidden = q->shape[2];
+  if (heads <= 0 || hidden % heads != 0)
+    return Fail(n, StatusCode::kInvalidModel, "num_heads must divide the query's hidden size " + std::to_string(hidden));
+  const int64_t head = hidden / heads;
+  const size_t kv_rank = k->shape.size();
+  const bool split = kv_rank == 4;  // [B, N, L, h]
+  if ((kv_rank != 3 && kv_rank != 4) || v->shape.size() != kv_rank)
+    return Fail(n, StatusCode::kUnsupported, "key and value must both be [batch, length, hidden] or both "
+                                             "[batch, heads, length, head size] (packed forms are not supported)");
+  const int64_t keys = k->shape[split ? 2 : 1], v_width = split ? v->shape[3] * heads : v->shape[2];
+  const bool shapes_ok = k->shape[0] == batch && v->shape[0] == batch && v->shape[split ? 2 : 1] == keys &&
+                         (split ? k->shape[1] == heads && k->shape[3] == head && v->shape == k->shape
+                                : k->shape[2] == hidden && v_width % heads == 0);
+  if (!shapes_ok)
+    return Fail(n, StatusCode::kInvalidModel, "the query, key and value shapes do not agree with num_heads " +
+                                                  std::to_string(heads));
+  const std::string bias = in(3);
+  if (!bias.empty()) {
+    Value* b;
+    EDGEQ_RETURN_IF_ERROR(Input(n, 3, &b));
+    if (split) return Fail(n, StatusCode::kUnsupported, "a bias with key and value split into heads is not supported");
+    if (b->shape != Shape{2 * hidden + v_width})
+      return Fail(n, StatusCode::kInvalidModel, "the bias must have 2 * hidden + value hidden elements");
+  }
+  const std::string base = n.output(0) + ".mha_";
+  const auto ints = [&](const std::string& what, Ints values) {
+    return DefineConst(base + what, TensorProto::INT64, {static_cast<int64_t>(values.size())}, {}, std::move(values));
+  };
+  const auto emit = [&](const std::string& op, const std::vector<std::string>& inputs, const std::string& what,
+                        std::vector<onnx::AttributeProto> attrs = {}) {
+    return LowerSynthetic(n, op, inputs, base + what, attrs);
+  };
+  // Input `input` (+ bias[offset, offset + width)) to heads [B, N, T, h], or [B, N, h, T]
+  // for the key (K^T).
+  const auto heads_of = [&](int input, const char* what, int64_t offset, int64_t width, bool key) -> Status {
+    const std::string w = what;
+    std::string x = in(input);
+    if (split && input != 0) {  // the key and value are [B, N, L, h] already
+      if (key) return emit("Transpose", {x}, w + "_heads", {ints_attr("perm", {0, 1, 3, 2})});
+      return emit("Identity", {x}, w + "_heads");
+    }
+    if (!bias.empty()) {
+      EDGEQ_RETURN_IF_ERROR(
+          emit("Slice", {bias, ints(w + "_start", {offset}), ints(w + "_end", {offset + width}), ints(w + "_axes", {0})},
+               w + "_bias"));
+      EDGEQ_RETURN_IF_ERROR(emit("Add", {x, base + w + "_bias"}, w + "_biased"));
+      x = base + w + "_biased";
+    }
+    EDGEQ_RETURN_IF_ERROR(emit("Reshape", {x, ints(w + "_shape", {0, 0, heads, width / heads})}, w + "_split"));
+    return emit("Transpose", {base + w + "_split"}, w + "_heads",
+                {ints_attr("perm", key ? Ints{0, 2, 3, 1} : Ints{0, 2, 1, 3})});
+  };
+  EDGEQ_RETURN_IF_ERROR(heads_of(0, "q", 0, hidden, false));
+  EDGEQ_RETURN_IF_ERROR(heads_of(1, "k", hidden, hidden, true));
+  EDGEQ_RETURN_IF_ERROR(heads_of(2, "v", 2 * hidden, v_width, false));
+  EDGEQ_RETURN_IF_ERROR(emit("MatMul", {base + "q_heads", base + "k_heads"}, "scores_raw"));
+  if (scale == 0.f) scale = 1.f / std::sqrt(static_cast<float>(head));
+  EDGEQ_RETURN_IF_ERROR(
+      emit("Mul", {base + "scores_raw", DefineConst(base + "scale", TensorProto::FLOAT, {}, {scale}, {})}, "scores"));
+  std::string logits = base + "scores";
+  if (!in(5).empty()) {
+    EDGEQ_RETURN_IF_ERROR(emit("Add", {logits, in(5)}, "biased_scores"));
+    logits = base + "biased_scores";
+  }
+  if (!in(4).empty()) {
+    Value* m;
+    EDGEQ_RETURN_IF_ERROR(Input(n, 4, &m));
+    const Shape& ms = m->shape;
+    const bool lengths = ms == Shape{batch}, raw = ms == Shape{batch, keys} || ms == Shape{batch, seq, keys};
+    if (!lengths && !raw)
+      return Fail(n, StatusCode::kUnsupported, "key_padding_mask must be key lengths [batch], [batch, keys] or "
+                                               "[batch, sequence, keys]");
+    if (lengths) {  // key j is kept where j < length
+      std::vector<float> iota(static_cast<size_t>(keys));
+      for (int64_t j = 0; j < keys; ++j) iota[static_cast<size_t>(j)] = static_cast<float>(j);
+      EDGEQ_RETURN_IF_ERROR(emit("Cast", {in(4)}, "lengths_f", {int_attr("to", TensorProto::FLOAT)}));
+      EDGEQ_RETURN_IF_ERROR(emit("Reshape", {base + "lengths_f", ints("lengths_shape", {-1, 1})}, "lengths_col"));
+      EDGEQ_RETURN_IF_ERROR(emit(
+          "Less", {DefineConst(base + "key_pos", TensorProto::FLOAT, {1, keys}, iota, {}), base + "lengths_col"},
+          "kept"));
+    } else {  // kept where above 0
+      const bool real = m->type == TensorProto::FLOAT;
+      const std::string zero = DefineConst(base + "zero", m->type, {}, real ? std::vector<float>{0.f} : std::vector<float>{},
+                                           real ? Ints{} : Ints{0});
+      EDGEQ_RETURN_IF_ERROR(emit("Greater", {in(4), zero}, "kept"));
+    }
+    EDGEQ_RETURN_IF_ERROR(emit("Cast", {base + "kept"}, "kept_f", {int_attr("to", TensorProto::FLOAT)}));
+    EDGEQ_RETURN_IF_ERROR(
+        emit("Sub", {DefineConst(base + "one", TensorProto::FLOAT, {}, {1.f}, {}), base + "kept_f"}, "dropped"));
+    EDGEQ_RETURN_IF_ERROR(
+        emit("Mul", {base + "dropped", DefineConst(base + "filter", TensorProto::FLOAT, {}, {filter}, {})}, "mask"));
+    // [B, L] -> [B, 1, 1, L]; [B, S, L] -> [B, 1, S, L]
+    EDGEQ_RETURN_IF_ERROR(emit("Reshape", {base + "mask", ints("mask_shape", {batch, 1, ms.size() == 3 ? seq : 1, keys})},
+                               "mask4"));
+    EDGEQ_RETURN_IF_ERROR(emit("Add", {logits, base + "mask4"}, "masked_scores"));
+    logits = base + "masked_scores";
+  }
+  EDGEQ_RETURN_IF_ERROR(emit("Softmax", {logits}, "probs", {int_attr("axis", -1)}));
+  EDGEQ_RETURN_IF_ERROR(emit("MatMul", {base + "probs", base + "v_heads"}, "context"));
+  EDGEQ_RETURN_IF_ERROR(emit("Transpose", {base + "context"}, "merged", {ints_attr("perm", {0, 2, 1, 3})}));
+  return LowerSynthetic(n, "Reshape", {base + "merged", ints("out_shape", {0, 0, v_width})}, n.output(0));
+}
+
 // ScatterElements (torch.scatter, scatter_add, scatter_reduce) and ScatterND (slice
 // assignment, index_put_): the IR ops on ONNX-order operands, constants materialized; the
 // indices are checked when the node runs. Data and updates meet in one dtype (and, when
