@@ -1385,7 +1385,8 @@ def op_models():
     # Attention (BERT's fused self-attention): packed QKV weights and bias, two heads, a raw
     # key mask with padding in the second sequence (and a 2, which keeps its key as a 1
     # does), without a mask, with four heads and a given scale, and with scale 0 (the
-    # default's). ONNX Runtime 1.30 faults on an Attention without bias.
+    # default's), unidirectional (GPT-2's causal mask) with the key mask, and key lengths
+    # [B] as a graph input. ONNX Runtime 1.30 faults on an Attention without bias.
     m, x, skip, ms = contrib_model("ort_contrib_attention")
     mask = m.input("mask", [2, 5], array=np.array([[1, 1, 1, 1, 1], [1, 2, 1, 0, 0]], np.int32))
     w, b = m.weight("qkv_w", [8, 24]), m.weight("qkv_b", [24])
@@ -1393,7 +1394,11 @@ def op_models():
     m.node("Attention", [skip, w, b], ["attended_nomask"], num_heads=2, **ms)
     m.node("Attention", [x, w, b, mask], ["attended_scaled"], num_heads=4, scale=0.3, **ms)
     m.node("Attention", [x, w, b, mask], ["attended_scale0"], num_heads=2, scale=0.0, **ms)
-    for out in ("attended", "attended_nomask", "attended_scaled", "attended_scale0"):
+    m.node("Attention", [x, w, b, mask], ["attended_causal"], num_heads=2, unidirectional=1, **ms)
+    m.node("Attention", [skip, w, b, m.input("lengths", [2], array=np.array([5, 2], np.int32))], ["attended_lengths"],
+           num_heads=2, **ms)
+    for out in ("attended", "attended_nomask", "attended_scaled", "attended_scale0", "attended_causal",
+                "attended_lengths"):
         m.output(out, [2, 5, 8])
     models.append(m)
 

@@ -42,15 +42,13 @@
 //   DynamicQuantizeMatMul          A (float), B, b_scale, [b_zp], [bias]: the same after
 //                                  DynamicQuantizeLinear of A
 //   Attention                      input [B, S, D], weights [D, 3H] (an initializer),
-//                                  [bias], [mask_index: a raw [B, S] 0 / 1 mask]; num_heads,
-//                                  scale (1 / sqrt(H / num_heads)), mask_filter_value
-//                                  (-10000): Q, K, V = input weights + bias split in
-//                                  three, softmax(Q K^T scale + (1 - keep) filter) V per
-//                                  head (scale 0 as absent); keep: a raw [B, S] mask
-//                                  graph input above 0, or key lengths [B] from an
-//                                  EmbedLayerNormalization (keys before the length)
-//                                  (bidirectional; unidirectional, past state, attention
-//                                  bias and other mask forms are refused)
+//                                  [bias], [mask_index]; num_heads, scale,
+//                                  mask_filter_value, unidirectional: Q, K, V = input
+//                                  weights + bias split in three, then MultiHeadAttention
+//                                  on them (below: the mask forms it takes, key lengths
+//                                  [B], [B, S] or [B, S, S], and the causal mask of
+//                                  unidirectional; past state and attention bias are
+//                                  refused)
 //   QAttention                     input (8-bit, from a DynamicQuantizeLinear as ONNX
 //                                  Runtime's dynamic quantization writes it), weights
 //                                  (8-bit initializer [D, 3H]), bias, input_scale,
@@ -59,8 +57,9 @@
 //                                  MatMulInteger, Cast and Mul by input_scale *
 //                                  weight_scale (the dynamic fully connected layer when
 //                                  the input is DynamicQuantizeLinear's)
-//   MultiHeadAttention             handed to the importer in the standard domain
-//                                  (lower_transformer.cc says what it takes)
+//   MultiHeadAttention             handed to the importer in the standard domain, which
+//                                  knows the shapes (lower_transformer.cc says what it
+//                                  takes)
 //   EmbedLayerNormalization        input_ids, [segment_ids], word, position and [segment]
 //                                  embeddings, gamma, beta, [mask], [position_ids];
 //                                  epsilon: the LayerNormalization of (word[ids] +
@@ -218,13 +217,6 @@ class Expander {
     return t->name();
   }
 
-  // A rank-0 int64 initializer.
-  std::string IntScalar(const NodeProto& n, const std::string& what, int64_t v) {
-    TensorProto* t = NewInit(n, what, TensorProto::INT64);
-    t->add_int64_data(v);
-    return t->name();
-  }
-
   NodeProto& CastTo(std::vector<NodeProto>* out, const NodeProto& n, const std::string& x, int32_t type,
                     const std::string& y) {
     NodeProto& c = Add(out, n, "Cast", {x}, y);
@@ -232,23 +224,10 @@ class Expander {
     return c;
   }
 
-  // The form of Attention's mask `name`: 1 (key lengths [B]) when an
-  // EmbedLayerNormalization makes it, 2 (a raw [B, S] mask) for a graph input of rank 2,
-  // else 0 (unknown: a rank-1 graph input may also be ONNX Runtime's [2B] end / start
-  // form, which cannot be told from [B] here).
-  int MaskRank(const std::string& name) const {
-    for (const auto& m : g_->node())
-      if (m.op_type() == "EmbedLayerNormalization" && m.output_size() > 1 && m.output(1) == name) return 1;
-    for (const auto& i : g_->input())
-      if (i.name() == name && i.type().tensor_type().has_shape() && i.type().tensor_type().shape().dim_size() == 2)
-        return 2;
-    return 0;
-  }
-
-  // Attention (the file comment) as MatMul, Slices, Reshapes, Transposes, MatMul, Mul,
-  // the mask's Add, Softmax, MatMul, Transpose and Reshape.
-  // quantized: QAttention, whose input and weights are 8-bit (the file comment): the
-  // projection is then MatMulInteger, Cast and Mul by input_scale * weight_scale.
+  // Attention (the file comment): the packed projection (MatMul, or for QAttention
+  // MatMulInteger, Cast and Mul by input_scale * weight_scale), its bias, Q, K and V
+  // sliced from it, and a MultiHeadAttention in the standard domain, which the importer
+  // lowers knowing the shapes (its mask forms, scale and causal mask are the same).
   Status ExpandAttention(const NodeProto& n, std::vector<NodeProto>* out, bool quantized) {
     const std::string what = "node '" + n.name() + "' (" + n.op_type() + "): ";
     if (In(n, 0).empty() || In(n, 1).empty()) return InvalidModel(what + "needs the input and the weights");
@@ -260,17 +239,13 @@ class Expander {
         return Unsupported(what + "past state and attention bias inputs are not supported");
     for (int k = 1; k < n.output_size(); ++k)
       if (!n.output(k).empty()) return Unsupported(what + "the present output is not supported");
-    if (IntAttr(n, "unidirectional", 0) != 0) return Unsupported(what + "unidirectional attention is not supported");
     for (const auto& a : n.attribute())
       if (a.name() == "qkv_hidden_sizes" || a.name() == "do_rotary" || a.name() == "past_present_share_buffer")
         return Unsupported(what + "attribute '" + a.name() + "' is not supported");
     auto w = init_.find(In(n, 1));
     if (w == init_.end() || w->second->dims_size() != 2 || w->second->dims(1) % 3 != 0)
       return Unsupported(what + "the weights must be an initializer of shape [D, 3H]");
-    const int64_t hidden = w->second->dims(1) / 3, heads = IntAttr(n, "num_heads", 0);
-    if (heads <= 0 || hidden % heads != 0)
-      return InvalidModel(what + "num_heads must divide the hidden size " + std::to_string(hidden));
-    const int64_t head = hidden / heads;
+    const int64_t hidden = w->second->dims(1) / 3;
     const std::string y = n.output(0);
     std::string qkv = Fresh(y + "/qkv");
     if (quantized) {
@@ -289,63 +264,17 @@ class Expander {
       Add(out, n, "Add", {qkv, In(n, 2)}, biased);
       qkv = biased;
     }
-    const std::string axes = IntsConst(n, "axes", {2}), split = IntsConst(n, "heads_shape", {0, 0, heads, head});
-    std::string parts[3];
+    const std::string axes = IntsConst(n, "axes", {2});
+    std::vector<std::string> parts;
     for (int64_t k = 0; k < 3; ++k) {
-      const std::string slice = Fresh(y + "/qkv" + std::to_string(k)), heads4 = Fresh(y + "/heads" + std::to_string(k));
-      Add(out, n, "Slice",
-          {qkv, IntsConst(n, "start", {k * hidden}), IntsConst(n, "end", {(k + 1) * hidden}), axes}, slice);
-      Add(out, n, "Reshape", {slice, split}, heads4);
-      parts[k] = Fresh(y + "/heads_t" + std::to_string(k));
-      // Q and V to [B, N, S, h]; K to [B, N, h, S] (K^T).
-      *Add(out, n, "Transpose", {heads4}, parts[k]).add_attribute() =
-          ints_attr("perm", k == 1 ? std::vector<int64_t>{0, 2, 3, 1} : std::vector<int64_t>{0, 2, 1, 3});
+      parts.push_back(Fresh(y + "/qkv" + std::to_string(k)));
+      Add(out, n, "Slice", {qkv, IntsConst(n, "start", {k * hidden}), IntsConst(n, "end", {(k + 1) * hidden}), axes},
+          parts.back());
     }
-    const std::string product = Fresh(y + "/scores_raw"), scores = Fresh(y + "/scores");
-    Add(out, n, "MatMul", {parts[0], parts[1]}, product);
-    // scale 0, as absent: 1 / sqrt(head size) (ONNX Runtime reads it so).
-    float scale = FloatAttr(n, "scale", 0.f);
-    if (scale == 0.f) scale = 1.f / std::sqrt(static_cast<float>(head));
-    Add(out, n, "Mul", {product, FloatConst(n, "scale", scale)}, scores);
-    std::string logits = scores;
-    const std::string mask = In(n, mask_input);
-    if (!mask.empty()) {
-      // A raw mask [B, S]: 1 keeps a key, 0 adds mask_filter_value. Key lengths [B]
-      // become that mask first: key j is kept where j < length.
-      const int rank = MaskRank(mask);
-      if (rank != 1 && rank != 2)
-        return Unsupported(what + "the mask must be a raw [B, S] graph input or an EmbedLayerNormalization's "
-                                  "mask_index");
-      const std::string mf = Fresh(y + "/mask_f"), drop = Fresh(y + "/mask_drop"), bias = Fresh(y + "/mask_bias"),
-                        bias4 = Fresh(y + "/mask_bias4");
-      if (rank == 2) {  // a key is kept where its mask value is above 0, as ONNX Runtime reads it
-        const std::string kept = Fresh(y + "/kept");
-        Add(out, n, "Greater", {mask, ZeroLike(n, mask)}, kept);
-        CastTo(out, n, kept, TensorProto::FLOAT, mf);
-      } else {
-        const std::string shape = Fresh(y + "/input_shape"), length = Fresh(y + "/seq_len"),
-                          pos = Fresh(y + "/key_pos"), pos_f = Fresh(y + "/key_pos_f"), len_f = Fresh(y + "/len_f"),
-                          len_col = Fresh(y + "/len_col"), keep = Fresh(y + "/keep");
-        Add(out, n, "Shape", {In(n, 0)}, shape);
-        Add(out, n, "Gather", {shape, IntScalar(n, "seq_axis", 1)}, length);
-        Add(out, n, "Range", {IntScalar(n, "zero", 0), length, IntScalar(n, "step", 1)}, pos);
-        CastTo(out, n, pos, TensorProto::FLOAT, pos_f);
-        CastTo(out, n, mask, TensorProto::FLOAT, len_f);
-        Add(out, n, "Reshape", {len_f, IntsConst(n, "len_shape", {-1, 1})}, len_col);
-        Add(out, n, "Less", {pos_f, len_col}, keep);
-        CastTo(out, n, keep, TensorProto::FLOAT, mf);
-      }
-      Add(out, n, "Sub", {FloatConst(n, "one", 1.f), mf}, drop);
-      Add(out, n, "Mul", {drop, FloatConst(n, "mask_filter", FloatAttr(n, "mask_filter_value", -10000.f))}, bias);
-      Add(out, n, "Reshape", {bias, IntsConst(n, "mask_shape", {0, 1, 1, -1})}, bias4);
-      logits = Fresh(y + "/masked");
-      Add(out, n, "Add", {scores, bias4}, logits);
-    }
-    const std::string probs = Fresh(y + "/probs"), context = Fresh(y + "/context"), merged = Fresh(y + "/merged");
-    *Add(out, n, "Softmax", {logits}, probs).add_attribute() = int_attr("axis", -1);
-    Add(out, n, "MatMul", {probs, parts[2]}, context);
-    *Add(out, n, "Transpose", {context}, merged).add_attribute() = ints_attr("perm", {0, 2, 1, 3});
-    Add(out, n, "Reshape", {merged, IntsConst(n, "out_shape", {0, 0, hidden})}, y);
+    parts.push_back("");  // no bias: added above
+    parts.push_back(In(n, mask_input));
+    NodeProto& mha = Add(out, n, "MultiHeadAttention", parts, y);
+    CopyAttributes(n, &mha, {});
     return Status::Ok();
   }
 
@@ -393,9 +322,7 @@ class Expander {
     return Status::Ok();
   }
 
-  // A scalar 0 of the element type of graph input `like` (int32 if unknown).
-  std::string ZeroLike(const NodeProto& n, const std::string& like) { return ScalarLike(n, like, 0); }
-  // A scalar 1 likewise.
+  // A scalar 1 of the element type of graph input `like` (int32 if unknown).
   std::string OneLike(const NodeProto& n, const std::string& like) { return ScalarLike(n, like, 1); }
 
   std::string ScalarLike(const NodeProto& n, const std::string& like, int32_t v) {

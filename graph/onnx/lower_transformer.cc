@@ -361,11 +361,13 @@ Status Importer::LowerGridSample(const onnx::NodeProto& n) {
 // [B, L, *] key and value]; [key_padding_mask: key lengths [B] (key j kept where j <
 // length), or [B, L] / [B, S, L] (kept where above 0)]; [attention_bias, broadcasting to
 // [B, N, S, L]]; num_heads, scale (0 or absent: 1 / sqrt(D / N)), mask_filter_value
-// (-10000, added where a key is not kept). Per head: softmax(Q K^T scale +
-// attention_bias + mask) V, the heads merged into [B, S, Dv]. Synthetic Slices, Adds,
+// (-10000, added where a key is not kept), unidirectional (query i sees keys up to
+// i + L - S; mask_filter_value added beyond, as ONNX Runtime's causal mask). Per head:
+// softmax(Q K^T scale + attention_bias + masks) V, the heads merged into [B, S, Dv]. Also
+// the core of Attention and QAttention (contrib_ops.cc). Synthetic Slices, Adds,
 // Reshapes, Transposes, MatMuls, Mul, Softmax, which lower as the file's own would.
 // Refused with the reason: packed QKV / KV, past and present state, the qk output,
-// unidirectional attention, other mask forms (ONNX Runtime's [3B + 2]).
+// other mask forms (ONNX Runtime's [2B] and [3B + 2]).
 Status Importer::LowerMultiHeadAttention(const onnx::NodeProto& n) {
   const auto in = [&](int k) { return k < n.input_size() ? n.input(k) : std::string(); };
   if (in(0).empty() || in(1).empty() || in(2).empty())
@@ -380,7 +382,6 @@ Status Importer::LowerMultiHeadAttention(const onnx::NodeProto& n) {
   EDGEQ_RETURN_IF_ERROR(attr_int(n, "unidirectional", 0, &unidirectional));
   EDGEQ_RETURN_IF_ERROR(attr_float(n, "scale", 0.f, &scale));
   EDGEQ_RETURN_IF_ERROR(attr_float(n, "mask_filter_value", -10000.f, &filter));
-  if (unidirectional != 0) return Fail(n, StatusCode::kUnsupported, "unidirectional attention is not supported");
   Value *q, *k, *v;
   EDGEQ_RETURN_IF_ERROR(Input(n, 0, &q));
   EDGEQ_RETURN_IF_ERROR(Input(n, 1, &k));
@@ -482,6 +483,15 @@ Status Importer::LowerMultiHeadAttention(const onnx::NodeProto& n) {
                                "mask4"));
     EDGEQ_RETURN_IF_ERROR(emit("Add", {logits, base + "mask4"}, "masked_scores"));
     logits = base + "masked_scores";
+  }
+  if (unidirectional != 0) {  // query i sees keys 0 .. i + L - S (the last S keys are the query's own)
+    std::vector<float> causal(static_cast<size_t>(seq * keys), 0.f);
+    for (int64_t i = 0; i < seq; ++i)
+      for (int64_t j = i + keys - seq + 1; j < keys; ++j) causal[static_cast<size_t>(i * keys + j)] = filter;
+    EDGEQ_RETURN_IF_ERROR(
+        emit("Add", {logits, DefineConst(base + "causal", TensorProto::FLOAT, {1, 1, seq, keys}, causal, {})},
+             "causal_scores"));
+    logits = base + "causal_scores";
   }
   EDGEQ_RETURN_IF_ERROR(emit("Softmax", {logits}, "probs", {int_attr("axis", -1)}));
   EDGEQ_RETURN_IF_ERROR(emit("MatMul", {base + "probs", base + "v_heads"}, "context"));
