@@ -1219,7 +1219,8 @@ TEST(ImporterTest, ContribQLinearOpsMissingInputs) {
                         {"QLinearSigmoid", {"x", "s"}},
                         {"QLinearAveragePool", {"x", "", "z", "s", "z"}},
                         {"QLinearConcat", {"s", "z", "x", "s"}},
-                        {"QGemm", {"x", "s", "z", "", "s", "z"}}};
+                        {"QGemm", {"x", "s", "z", "", "s", "z"}},
+                        {"QLinearSoftmax", {"x", "s"}}};
   for (const Case& c : cases) {
     ModelBuilder b;
     b.input("x", {1, 4}, onnx::TensorProto::UINT8);
@@ -1265,6 +1266,12 @@ TEST(ImporterTest, ContribTransformerOpsBadUses) {
       {"QAttention", {"x", "w", "g", "s", "s", "", "", "", "g"}, {"y"}, StatusCode::kUnsupported, "past"},
       {"EmbedLayerNormalization", {"ids", "ids", "g", "g", "", "g", "g"}, {"y"}, StatusCode::kInvalidModel,
        "together"},
+      {"SkipSimplifiedLayerNormalization", {"x", "x"}, {"y"}, StatusCode::kInvalidModel, "missing input 2"},
+      {"SkipSimplifiedLayerNormalization", {"x", "x", "g"}, {"y", "mean"}, StatusCode::kUnsupported, "mean"},
+      {"SimplifiedLayerNormalization", {"x", "g"}, {"y", "inv_std"}, StatusCode::kUnsupported, "inverse"},
+      {"SimplifiedLayerNormalization", {"x"}, {"y"}, StatusCode::kInvalidModel, "scale"},
+      {"QEmbedLayerNormalization", {"ids", "", "g", "g", "", "g", "g", "", "", "s", "", "s", "s"}, {"y"},
+       StatusCode::kInvalidModel, "no scale"},
       {"MultiHeadAttention", {"q"}, {"y"}, StatusCode::kUnsupported, "packed"},
       {"MultiHeadAttention", {"q", "q", "q", "", "", "", "q"}, {"y"}, StatusCode::kUnsupported, "past"},
       {"MultiHeadAttention", {"q", "q", "q"}, {"y", "present"}, StatusCode::kUnsupported, "present"},

@@ -1493,6 +1493,42 @@ def op_models():
         m.output(out, shape)
     models.append(m)
 
+    # More of what ONNX Runtime's optimizer and quantizer write: RMS normalization
+    # (SimplifiedLayerNormalization, standard domain; SkipSimplifiedLayerNormalization, T5-
+    # and LLaMA-style), QLinearSoftmax with both Softmax semantics (the opset attribute), and
+    # QEmbedLayerNormalization (uint8 tables) feeding its mask_index out.
+    m, x, skip, ms = contrib_model("ort_contrib_norms_qops")
+    gamma, bias = m.weight("rms_g", [8], low=0.5), m.weight("rms_bias", [8])
+    m.node("SimplifiedLayerNormalization", [x, gamma], ["rms"], epsilon=1e-6)
+    m.node("SimplifiedLayerNormalization", [skip, m.weight("rms_g2", [5, 8], low=0.5)], ["rms_axis1"], axis=1)
+    m.node("SkipSimplifiedLayerNormalization", [x, skip, gamma, bias], ["srms", "", "", "srms_sum"], epsilon=1e-5,
+           **ms)
+    m.node("SkipSimplifiedLayerNormalization", [x, skip, gamma], ["srms_plain"], **ms)
+    m.node("QuantizeLinear", [x, m.const("sm_xs", np.float32(0.05)), m.const("sm_xz", np.uint8(128))], ["sm_xq"])
+    m.node("QLinearSoftmax", ["sm_xq", "sm_xs", "sm_xz", m.const("sm_ys", np.float32(1 / 256)),
+                              m.const("sm_yz", np.uint8(0))], ["sm_q"], axis=-1, opset=13, **ms)
+    m.node("DequantizeLinear", ["sm_q", "sm_ys", "sm_yz"], ["qsoftmax"])
+    m.node("QuantizeLinear", [skip, m.const("sm_ss", np.float32(0.04)), m.const("sm_sz", np.int8(0))], ["sm_sq"])
+    m.node("QLinearSoftmax", ["sm_sq", "sm_ss", "sm_sz", m.const("sm_ys8", np.float32(1 / 256)),
+                              m.const("sm_yz8", np.int8(-128))], ["sm_q8"], axis=1, opset=12, **ms)
+    m.node("DequantizeLinear", ["sm_q8", "sm_ys8", "sm_yz8"], ["qsoftmax_flat"])
+    rq = np.random.RandomState(13)
+    ids = m.input("ids", [2, 6], array=rq.randint(0, 30, (2, 6)).astype(np.int32))
+    seg = m.input("seg", [2, 6], array=np.array([[0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 0, 0]], np.int32))
+    mask = m.input("mask", [2, 6], array=np.array([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]], np.int32))
+    tables = [m.const("qe_" + t, rq.randint(0, 256, shape).astype(np.uint8))
+              for t, shape in (("word", (30, 8)), ("pos", (16, 8)), ("seg", (2, 8)), ("gamma", (8,)), ("beta", (8,)))]
+    scales = [m.const("qe_s" + str(k), np.float32(v)) for k, v in enumerate((0.01, 0.008, 0.02, 0.004, 0.003))]
+    zps = [m.const("qe_z" + str(k), np.uint8(v)) for k, v in enumerate((128, 120, 130, 0, 128))]
+    m.node("QEmbedLayerNormalization", [ids, seg] + tables + [mask] + scales + zps, ["qemb", "qe_mask_index"],
+           epsilon=1e-12, **ms)
+    m.node("Cast", ["qe_mask_index"], ["qe_mask_index_f"], to=TensorProto.FLOAT)
+    for out, shape in (("rms", [2, 5, 8]), ("rms_axis1", [2, 5, 8]), ("srms", [2, 5, 8]), ("srms_sum", [2, 5, 8]),
+                       ("srms_plain", [2, 5, 8]), ("qsoftmax", [2, 5, 8]), ("qsoftmax_flat", [2, 5, 8]),
+                       ("qemb", [2, 6, 8]), ("qe_mask_index_f", [2])):
+        m.output(out, shape)
+    models.append(m)
+
     m, x, skip, ms = contrib_model("ort_contrib_dynamic")
     bq = m.const("bq", np.random.RandomState(3).randint(-127, 128, (8, 6)).astype(np.int8))
     bq_scale = m.const("bq_scale", np.random.RandomState(4).uniform(0.002, 0.01, 6).astype(np.float32))

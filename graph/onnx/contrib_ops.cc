@@ -11,6 +11,8 @@
 //   QLinearGlobalAveragePool       the same; channels_last 0 only
 //   QLinearAveragePool             the same, AveragePool's attributes; channels_last 0
 //   QLinearConcat                  Y_scale, Y_zp, then (X, X_scale, X_zp) per input; axis
+//   QLinearSoftmax                 X, X_scale, [X_zp], Y_scale, [Y_zp]; axis, opset (the
+//                                  Softmax semantics: before 13 flattened at the axis)
 //   QGemm                          A, A_scale, A_zp, B, B_scale, B_zp, [C int32 bias of
 //                                  scale A_scale * B_scale], [Y_scale, Y_zp] (absent: a
 //                                  float output); alpha, transA, transB
@@ -66,6 +68,13 @@
 //                                  position[0 .. S-1 or position_ids]) + segment[ids];
 //                                  mask_index = the count of 1s in each mask row; the sum
 //                                  as output 2
+//   QEmbedLayerNormalization       the same with 8-bit word, position and segment tables,
+//                                  gamma and beta (inputs 2-6), their scales (8-12) and
+//                                  zero points (13-17): DequantizeLinear of each, then
+//                                  EmbedLayerNormalization
+//   SkipSimplifiedLayerNormalization input, skip, gamma, [bias]; epsilon: RMS normalization
+//                                  (SimplifiedLayerNormalization, which the importer
+//                                  lowers) of input + skip + bias, the sum as output 3
 // Other com.microsoft operators are left as they are (the importer then names them as
 // unsupported).
 #include <cmath>
@@ -322,6 +331,21 @@ class Expander {
     return Status::Ok();
   }
 
+  // QEmbedLayerNormalization (the file comment): its five 8-bit tables dequantized, then
+  // EmbedLayerNormalization.
+  Status ExpandQEmbedLayerNorm(const NodeProto& n, std::vector<NodeProto>* out) {
+    const std::string what = "node '" + n.name() + "' (QEmbedLayerNormalization): ";
+    NodeProto e = n;  // inputs 0-7 as EmbedLayerNormalization's, with the tables dequantized
+    e.clear_input();
+    for (int k = 0; k < 8; ++k) e.add_input(In(n, k));
+    for (int k = 2; k <= 6; ++k) {  // word, position, segment, gamma, beta: scale k + 6, zero point k + 11
+      if (In(n, k).empty()) continue;
+      if (In(n, k + 6).empty()) return InvalidModel(what + "input " + std::to_string(k) + " has no scale");
+      e.set_input(k, Dq(out, n, In(n, k), In(n, k + 6), In(n, k + 11)));
+    }
+    return ExpandEmbedLayerNorm(e, out);
+  }
+
   // A scalar 1 of the element type of graph input `like` (int32 if unknown).
   std::string OneLike(const NodeProto& n, const std::string& like) { return ScalarLike(n, like, 1); }
 
@@ -353,6 +377,7 @@ class Expander {
     *taken = true;
     if (op == "Attention" || op == "QAttention") return ExpandAttention(n, out, op == "QAttention");
     if (op == "EmbedLayerNormalization") return ExpandEmbedLayerNorm(n, out);
+    if (op == "QEmbedLayerNormalization") return ExpandQEmbedLayerNorm(n, out);
     if (op == "Gelu" || op == "FastGelu" || op == "BiasGelu") {
       EDGEQ_RETURN_IF_ERROR(need(op == "BiasGelu" ? 2 : 1));
       std::string x = In(n, 0);
@@ -372,26 +397,33 @@ class Expander {
       Add(out, n, "Mul", {In(n, 0), gate}, y);
       return Status::Ok();
     }
-    if (op == "SkipLayerNormalization") {
+    if (op == "SkipLayerNormalization" || op == "SkipSimplifiedLayerNormalization") {
+      // LayerNorm, or RMSNorm (SimplifiedLayerNormalization, which has no beta), of input +
+      // skip (+ bias).
+      const bool rms = op == "SkipSimplifiedLayerNormalization";
+      const int bias_input = rms ? 3 : 4;
       EDGEQ_RETURN_IF_ERROR(need(3));
       if ((n.output_size() > 1 && !n.output(1).empty()) || (n.output_size() > 2 && !n.output(2).empty()))
-        return Unsupported("node '" + n.name() + "' (SkipLayerNormalization): its mean and inverse standard "
-                           "deviation outputs are not supported");
+        return Unsupported("node '" + n.name() + "' (" + op + "): its mean and inverse standard deviation outputs "
+                           "are not supported");
       const std::string sum_out = n.output_size() > 3 ? n.output(3) : std::string();
-      std::string sum = In(n, 4).empty() && !sum_out.empty() ? sum_out : Fresh(y + "/sum");
+      std::string sum = In(n, bias_input).empty() && !sum_out.empty() ? sum_out : Fresh(y + "/sum");
       Add(out, n, "Add", {In(n, 0), In(n, 1)}, sum);
-      if (!In(n, 4).empty()) {
+      if (!In(n, bias_input).empty()) {
         const std::string biased = sum_out.empty() ? Fresh(y + "/biased") : sum_out;
-        Add(out, n, "Add", {sum, In(n, 4)}, biased);
+        Add(out, n, "Add", {sum, In(n, bias_input)}, biased);
         sum = biased;
       }
-      std::vector<std::string> ln_in = {sum, In(n, 2)};
-      if (!In(n, 3).empty()) ln_in.push_back(In(n, 3));
-      *Add(out, n, "LayerNormalization", ln_in, y).add_attribute() =
+      std::vector<std::string> norm_in = {sum, In(n, 2)};
+      if (!rms && !In(n, 3).empty()) norm_in.push_back(In(n, 3));
+      *Add(out, n, rms ? "SimplifiedLayerNormalization" : "LayerNormalization", norm_in, y).add_attribute() =
           float_attr("epsilon", FloatAttr(n, "epsilon", 1e-12f));
       return Status::Ok();
     }
-    if (op == "MultiHeadAttention") {  // the importer's LowerMultiHeadAttention, which knows the ranks
+    // The importer's LowerMultiHeadAttention, which knows the ranks, and its
+    // SimplifiedLayerNormalization (ONNX Runtime registers it in the standard domain;
+    // some writers put it in com.microsoft).
+    if (op == "MultiHeadAttention" || op == "SimplifiedLayerNormalization") {
       out->push_back(n);
       out->back().clear_domain();
       return Status::Ok();
@@ -481,6 +513,30 @@ class Expander {
       const std::string fop = op.substr(std::string("QLinear").size());
       NodeProto& m = Add(out, n, fop, {x}, f);
       CopyAttributes(n, &m, {"channels_last"});
+      Q(out, n, f, In(n, 3), OutZp(n, In(n, 4), In(n, 2)), y);
+      return Status::Ok();
+    }
+    if (op == "QLinearSoftmax") {
+      if (n.input_size() < 4 || In(n, 0).empty() || In(n, 1).empty() || In(n, 3).empty())
+        return InvalidModel("node '" + n.name() + "' (QLinearSoftmax) needs X, X_scale and y_scale");
+      // `opset`: the Softmax semantics it follows. Before 13 the input is flattened to 2-D
+      // at the axis (the default 1); from 13 the axis alone (the default -1).
+      const bool flat = IntAttr(n, "opset", opset_) < 13;
+      const int64_t axis = IntAttr(n, "axis", flat ? 1 : -1);
+      const std::string x = Dq(out, n, In(n, 0), In(n, 1), In(n, 2));
+      const std::string f = Fresh(y + "/float");
+      if (flat == (opset_ < 13)) {
+        *Add(out, n, "Softmax", {x}, f).add_attribute() = int_attr("axis", axis);
+      } else if (flat) {  // the file's opset reads Softmax per axis: flatten around it
+        const std::string shape = Fresh(y + "/shape"), x2 = Fresh(y + "/flat"), f2 = Fresh(y + "/flat_softmax");
+        Add(out, n, "Shape", {x}, shape);
+        *Add(out, n, "Flatten", {x}, x2).add_attribute() = int_attr("axis", axis);
+        *Add(out, n, "Softmax", {x2}, f2).add_attribute() = int_attr("axis", 1);
+        Add(out, n, "Reshape", {f2, shape}, f);
+      } else {
+        return Unsupported("node '" + n.name() + "' (QLinearSoftmax): per-axis semantics (opset 13) in a file of "
+                           "opset " + std::to_string(opset_) + " are not supported");
+      }
       Q(out, n, f, In(n, 3), OutZp(n, In(n, 4), In(n, 2)), y);
       return Status::Ok();
     }

@@ -234,6 +234,7 @@ class Importer {
   Status LowerCastLike(const onnx::NodeProto& n);
   Status LowerFusedMatMul(const onnx::NodeProto& n);
   Status LowerMultiHeadAttention(const onnx::NodeProto& n);
+  Status LowerSimplifiedLayerNorm(const onnx::NodeProto& n);
   Status LowerHardmax(const onnx::NodeProto& n);
   Status LowerScatter(const onnx::NodeProto& n);
   Status ConcatCopies(const onnx::NodeProto& n, int32_t type, int32_t cur, Shape cur_shape, const Shape& out_shape);

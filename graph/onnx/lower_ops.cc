@@ -1452,6 +1452,7 @@ Status Importer::Lower(const onnx::NodeProto& n) {
       {"CastLike", &Importer::LowerCastLike},
       {"FusedMatMul", &Importer::LowerFusedMatMul},  // com.microsoft's, as contrib_ops.cc renames it
       {"MultiHeadAttention", &Importer::LowerMultiHeadAttention},  // likewise
+      {"SimplifiedLayerNormalization", &Importer::LowerSimplifiedLayerNorm},  // ONNX Runtime's RMSNorm
       {"Hardmax", &Importer::LowerHardmax},
       {"ScatterElements", &Importer::LowerScatter},
       {"Scatter", &Importer::LowerScatter},

@@ -353,6 +353,44 @@ Status Importer::LowerGridSample(const onnx::NodeProto& n) {
   return Status::Ok();
 }
 
+// ------------------------------------------------------------------ SimplifiedLayerNormalization
+
+// ONNX Runtime's SimplifiedLayerNormalization (RMS normalization, registered in the
+// standard domain; SkipSimplifiedLayerNormalization reaches it through contrib_ops.cc):
+// x / sqrt(mean(x^2 over the axes from `axis` on) + epsilon) * scale, as synthetic Mul,
+// ReduceMean, Add, Sqrt, Div and Mul in float. Its inverse deviation output is refused.
+Status Importer::LowerSimplifiedLayerNorm(const onnx::NodeProto& n) {
+  if (n.input_size() < 2 || n.input(1).empty()) return Fail(n, StatusCode::kInvalidModel, "needs X and scale");
+  for (int k = 1; k < n.output_size(); ++k)
+    if (!n.output(k).empty())
+      return Fail(n, StatusCode::kUnsupported, "the inverse standard deviation output is not supported");
+  Value* x;
+  EDGEQ_RETURN_IF_ERROR(RequireTensor(n, 0, &x));
+  int64_t axis;
+  float eps;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "axis", -1, &axis));
+  EDGEQ_RETURN_IF_ERROR(attr_float(n, "epsilon", 1e-5f, &eps));
+  const Status s = normalize_axis(axis, x->shape.size(), &axis);
+  if (!s.ok()) return Fail(n, s.code(), s.message());
+  Ints axes;
+  for (int64_t d = axis; d < static_cast<int64_t>(x->shape.size()); ++d) axes.push_back(d);
+  const std::string base = n.output(0) + ".rms_norm_";
+  EDGEQ_RETURN_IF_ERROR(LowerSynthetic(n, "Mul", {n.input(0), n.input(0)}, base + "square"));
+  if (opset_ >= 18) {  // ReduceMean's axes: an input from opset 18, an attribute before
+    const std::string a = DefineConst(base + "axes", TensorProto::INT64, {static_cast<int64_t>(axes.size())}, {}, axes);
+    EDGEQ_RETURN_IF_ERROR(
+        LowerSynthetic(n, "ReduceMean", {base + "square", a}, base + "mean", {int_attr("keepdims", 1)}));
+  } else {
+    EDGEQ_RETURN_IF_ERROR(LowerSynthetic(n, "ReduceMean", {base + "square"}, base + "mean",
+                                         {ints_attr("axes", axes), int_attr("keepdims", 1)}));
+  }
+  EDGEQ_RETURN_IF_ERROR(LowerSynthetic(
+      n, "Add", {base + "mean", DefineConst(base + "epsilon", TensorProto::FLOAT, {}, {eps}, {})}, base + "var"));
+  EDGEQ_RETURN_IF_ERROR(LowerSynthetic(n, "Sqrt", {base + "var"}, base + "rms"));
+  EDGEQ_RETURN_IF_ERROR(LowerSynthetic(n, "Div", {n.input(0), base + "rms"}, base + "normalized"));
+  return LowerSynthetic(n, "Mul", {base + "normalized", n.input(1)}, n.output(0));
+}
+
 // ------------------------------------------------------------------ MultiHeadAttention
 
 // ONNX Runtime's MultiHeadAttention (com.microsoft; contrib_ops.cc hands it over in the
