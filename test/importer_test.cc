@@ -1307,6 +1307,27 @@ TEST(ImporterTest, ContribTransformerOpsBadUses) {
   }
 }
 
+// A unidirectional MultiHeadAttention whose keys are fewer than its queries (cross
+// attention) imports: the causal mask's rows before the first key hold only the filter
+// (and no index leaves the mask, which the sanitizer builds check).
+TEST(ImporterTest, CausalAttentionOverFewerKeys) {
+  ModelBuilder b;
+  b.input("q", {1, 4, 4});
+  b.input("kv", {1, 2, 4});
+  onnx::NodeProto* n = b.node("MultiHeadAttention", {"q", "kv", "kv"}, {"y"}, "mha");
+  n->set_domain("com.microsoft");
+  for (const char* name : {"num_heads", "unidirectional"}) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(std::string(name) == "num_heads" ? 2 : 1);
+  }
+  b.output("y");
+  Graph g;
+  const Status s = b.import(&g);
+  ASSERT_TRUE(s.ok()) << s.message();
+}
+
 // ------------------------------------------------------------------ committed models
 
 #ifdef EDGEQ_SOURCE_DIR

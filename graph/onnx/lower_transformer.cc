@@ -523,9 +523,11 @@ Status Importer::LowerMultiHeadAttention(const onnx::NodeProto& n) {
     logits = base + "masked_scores";
   }
   if (unidirectional != 0) {  // query i sees keys 0 .. i + L - S (the last S keys are the query's own)
+    if (seq * keys > (int64_t{1} << 26))
+      return Fail(n, StatusCode::kUnsupported, "a causal mask over more than 2^26 query-key pairs is not supported");
     std::vector<float> causal(static_cast<size_t>(seq * keys), 0.f);
     for (int64_t i = 0; i < seq; ++i)
-      for (int64_t j = i + keys - seq + 1; j < keys; ++j) causal[static_cast<size_t>(i * keys + j)] = filter;
+      for (int64_t j = std::max<int64_t>(0, i + keys - seq + 1); j < keys; ++j) causal[static_cast<size_t>(i * keys + j)] = filter;
     EDGEQ_RETURN_IF_ERROR(
         emit("Add", {logits, DefineConst(base + "causal", TensorProto::FLOAT, {1, 1, seq, keys}, causal, {})},
              "causal_scores"));
