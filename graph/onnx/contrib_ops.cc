@@ -289,7 +289,7 @@ class Expander {
 
   // EmbedLayerNormalization (the file comment).
   Status ExpandEmbedLayerNorm(const NodeProto& n, std::vector<NodeProto>* out) {
-    const std::string what = "node '" + n.name() + "' (EmbedLayerNormalization): ";
+    const std::string what = "node '" + n.name() + "' (" + n.op_type() + "): ";  // or QEmbedLayerNormalization
     for (int k : {0, 2, 3, 5, 6})
       if (In(n, k).empty()) return InvalidModel(what + "is missing input " + std::to_string(k));
     const std::string y = n.output(0);
