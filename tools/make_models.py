@@ -1397,8 +1397,13 @@ def op_models():
     m.node("Attention", [x, w, b, mask], ["attended_causal"], num_heads=2, unidirectional=1, **ms)
     m.node("Attention", [skip, w, b, m.input("lengths", [2], array=np.array([5, 2], np.int32))], ["attended_lengths"],
            num_heads=2, **ms)
+    # Left padding under the causal mask (row 0 sees no kept key) with a filter of -inf:
+    # the causal keys take the lowest float in place of the padding's value.
+    left = m.input("left_mask", [2, 5], array=np.array([[0, 1, 1, 1, 1], [0, 0, 1, 1, 1]], np.int32))
+    m.node("Attention", [x, w, b, left], ["attended_causal_inf"], num_heads=2, unidirectional=1,
+           mask_filter_value=float("-inf"), **ms)
     for out in ("attended", "attended_nomask", "attended_scaled", "attended_scale0", "attended_causal",
-                "attended_lengths"):
+                "attended_lengths", "attended_causal_inf"):
         m.output(out, [2, 5, 8])
     models.append(m)
 
@@ -1488,8 +1493,9 @@ def op_models():
     m.node("MultiHeadAttention", [x, skip, skip, "", lengths, m.weight("rel_bias", [1, 2, 5, 5])], ["biased_att"],
            num_heads=2, **ms)
     m.node("MultiHeadAttention", [x, kh, vh], ["split_att"], num_heads=2, **ms)
+    m.node("MultiHeadAttention", [x, mem, mem], ["cross_causal"], num_heads=2, unidirectional=1, **ms)
     for out, shape in (("self_att", [2, 5, 8]), ("cross_att", [2, 5, 8]), ("biased_att", [2, 5, 8]),
-                       ("split_att", [2, 5, 8])):
+                       ("split_att", [2, 5, 8]), ("cross_causal", [2, 5, 8])):
         m.output(out, shape)
     models.append(m)
 
@@ -1539,6 +1545,23 @@ def op_models():
                                     m.const("bu_zp", np.uint8(128)), m.weight("mi_bias", [6])], ["int_to_float"], **ms)
     m.output("dq_matmul", [2, 5, 6])
     m.output("int_to_float", [2, 5, 6])
+    models.append(m)
+
+    # Empty slices, which rotary code makes when the rotary width is the whole head
+    # (NeoX/LLaMA: cat(rotate(x[..., :d]), x[..., d:])): dropped from the Concat they feed,
+    # at the end, at the start and in the middle of three inputs.
+    m = OpModel("empty_slice_concat")
+    x = m.input("x", [2, 5, 8])
+    ints = lambda name, v: m.const(name, np.array(v, np.int64))
+    m.node("Slice", [x, ints("from8", [8]), ints("to_end", [100]), ints("last", [-1])], ["pass_empty"])
+    m.node("Slice", [x, ints("from0", [0]), ints("to0", [0]), ints("axis1", [1])], ["rows_empty"])
+    m.node("Mul", [x, m.const("two", np.float32(2))], ["rot"])
+    m.node("Concat", ["rot", "pass_empty"], ["rope"], axis=-1)
+    m.node("Concat", ["rows_empty", "rot"], ["rows"], axis=1)
+    m.node("Concat", ["rot", "pass_empty", x], ["three"], axis=2)
+    m.output("rope", [2, 5, 8])
+    m.output("rows", [2, 5, 8])
+    m.output("three", [2, 5, 16])
     models.append(m)
 
     m = OpModel("batchnorm")

@@ -18,11 +18,22 @@ using Ints = std::vector<int64_t>;
 
 Status Importer::LowerConcat(const onnx::NodeProto& n) {
   if (n.input_size() < 1) return Fail(n, StatusCode::kInvalidModel, "no inputs");
+  int64_t axis;
+  EDGEQ_RETURN_IF_ERROR(attr_int(n, "axis", 0, &axis));
+  // Inputs with no elements (an empty Slice) add nothing: the Concat of the others.
+  std::vector<std::string> filled;
+  for (int k = 0; k < n.input_size(); ++k) {
+    Value* v;
+    EDGEQ_RETURN_IF_ERROR(Input(n, k, &v));
+    if (shape_numel(v->shape) != 0) filled.push_back(n.input(k));
+  }
+  if (filled.empty()) return Fail(n, StatusCode::kUnsupported, "a Concat of empty tensors is not supported");
+  if (filled.size() == 1) return LowerSynthetic(n, "Identity", filled, n.output(0));
+  if (filled.size() < static_cast<size_t>(n.input_size()))
+    return LowerSynthetic(n, "Concat", filled, n.output(0), {int_attr("axis", axis)});
   Value* x0;
   EDGEQ_RETURN_IF_ERROR(Input(n, 0, &x0));
   const size_t r = x0->shape.size();
-  int64_t axis;
-  EDGEQ_RETURN_IF_ERROR(attr_int(n, "axis", 0, &axis));
   Status s = normalize_axis(axis, r, &axis);
   if (!s.ok()) return Fail(n, s.code(), s.message());
   Shape out_shape = x0->shape;
@@ -590,11 +601,19 @@ Status Importer::LowerSlice(const onnx::NodeProto& n) {
   SliceParams sp;
   Status s = slice_params(x->shape, starts, ends, axes, steps, &sp);
   if (!s.ok()) return Fail(n, s.code(), s.message());
-  bool identity = true;
+  bool identity = true, empty = false;
   for (size_t k = 0; k < r; ++k) {
-    if (sp.count[k] == 0)
-      return Fail(n, StatusCode::kUnsupported, "empty slices are not supported");
+    empty |= sp.count[k] == 0;
     identity &= sp.first[k] == 0 && sp.step[k] == 1 && sp.count[k] == x->shape[k];
+  }
+  if (empty) {  // no elements (rotary code's x[..., d:] when d is the whole head): a
+                // constant of that shape, which Concat drops (LowerConcat)
+    Value c;
+    c.kind = ValueKind::kConst;
+    c.type = c.c.type = x->type;
+    c.c.dims = c.shape = sp.count;
+    values_[n.output(0)] = std::move(c);
+    return Status::Ok();
   }
   int32_t x_ir, out;
   EDGEQ_RETURN_IF_ERROR(AsTensor(n, x, &x_ir));

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 
 #include "graph/onnx/internal.h"
@@ -399,8 +400,9 @@ Status Importer::LowerSimplifiedLayerNorm(const onnx::NodeProto& n) {
 // [B, L, *] key and value]; [key_padding_mask: key lengths [B] (key j kept where j <
 // length), or [B, L] / [B, S, L] (kept where above 0)]; [attention_bias, broadcasting to
 // [B, N, S, L]]; num_heads, scale (0 or absent: 1 / sqrt(D / N)), mask_filter_value
-// (-10000, added where a key is not kept), unidirectional (query i sees keys up to
-// i + L - S; mask_filter_value added beyond, as ONNX Runtime's causal mask). Per head:
+// (-10000, added where a key is not kept), unidirectional (ONNX Runtime's causal mask
+// without past state: query i < S - 1 does not see keys j > i, which take the lowest
+// float in place of the key mask's value). Per head:
 // softmax(Q K^T scale + attention_bias + masks) V, the heads merged into [B, S, Dv]. Also
 // the core of Attention and QAttention (contrib_ops.cc). Synthetic Slices, Adds,
 // Reshapes, Transposes, MatMuls, Mul, Softmax, which lower as the file's own would.
@@ -489,6 +491,7 @@ Status Importer::LowerMultiHeadAttention(const onnx::NodeProto& n) {
     EDGEQ_RETURN_IF_ERROR(emit("Add", {logits, in(5)}, "biased_scores"));
     logits = base + "biased_scores";
   }
+  std::string mask;  // the additive mask, [B, 1, 1 or S, L] or [1, 1, S, L], if any
   if (!in(4).empty()) {
     Value* m;
     EDGEQ_RETURN_IF_ERROR(Input(n, 4, &m));
@@ -511,27 +514,44 @@ Status Importer::LowerMultiHeadAttention(const onnx::NodeProto& n) {
                                            real ? Ints{} : Ints{0});
       EDGEQ_RETURN_IF_ERROR(emit("Greater", {in(4), zero}, "kept"));
     }
-    EDGEQ_RETURN_IF_ERROR(emit("Cast", {base + "kept"}, "kept_f", {int_attr("to", TensorProto::FLOAT)}));
-    EDGEQ_RETURN_IF_ERROR(
-        emit("Sub", {DefineConst(base + "one", TensorProto::FLOAT, {}, {1.f}, {}), base + "kept_f"}, "dropped"));
-    EDGEQ_RETURN_IF_ERROR(
-        emit("Mul", {base + "dropped", DefineConst(base + "filter", TensorProto::FLOAT, {}, {filter}, {})}, "mask"));
+    // mask_filter_value where a key is not kept, 0 where it is (a Where: a filter of -inf
+    // stays -inf, where (1 - kept) * filter would make 0 * -inf = NaN).
+    EDGEQ_RETURN_IF_ERROR(emit("Where",
+                               {base + "kept", DefineConst(base + "zero_f", TensorProto::FLOAT, {}, {0.f}, {}),
+                                DefineConst(base + "filter", TensorProto::FLOAT, {}, {filter}, {})},
+                               "mask"));
     // [B, L] -> [B, 1, 1, L]; [B, S, L] -> [B, 1, S, L]
     EDGEQ_RETURN_IF_ERROR(emit("Reshape", {base + "mask", ints("mask_shape", {batch, 1, ms.size() == 3 ? seq : 1, keys})},
                                "mask4"));
-    EDGEQ_RETURN_IF_ERROR(emit("Add", {logits, base + "mask4"}, "masked_scores"));
-    logits = base + "masked_scores";
+    mask = base + "mask4";
   }
-  if (unidirectional != 0) {  // query i sees keys 0 .. i + L - S (the last S keys are the query's own)
+  if (unidirectional != 0) {
+    // ONNX Runtime's causal mask (without past state): query i < S - 1 does not see keys
+    // j > i, which take the lowest float in place of the key mask's value.
     if (seq * keys > (int64_t{1} << 26))
       return Fail(n, StatusCode::kUnsupported, "a causal mask over more than 2^26 query-key pairs is not supported");
+    const float lowest = std::numeric_limits<float>::lowest();
+    Ints hidden_keys(static_cast<size_t>(seq * keys), 0);
     std::vector<float> causal(static_cast<size_t>(seq * keys), 0.f);
-    for (int64_t i = 0; i < seq; ++i)
-      for (int64_t j = std::max<int64_t>(0, i + keys - seq + 1); j < keys; ++j) causal[static_cast<size_t>(i * keys + j)] = filter;
-    EDGEQ_RETURN_IF_ERROR(
-        emit("Add", {logits, DefineConst(base + "causal", TensorProto::FLOAT, {1, 1, seq, keys}, causal, {})},
-             "causal_scores"));
-    logits = base + "causal_scores";
+    for (int64_t i = 0; i + 1 < seq; ++i)
+      for (int64_t j = i + 1; j < keys; ++j) {
+        hidden_keys[static_cast<size_t>(i * keys + j)] = 1;
+        causal[static_cast<size_t>(i * keys + j)] = lowest;
+      }
+    const Shape causal_shape{1, 1, seq, keys};
+    if (mask.empty()) {
+      mask = DefineConst(base + "causal", TensorProto::FLOAT, causal_shape, causal, {});
+    } else {
+      EDGEQ_RETURN_IF_ERROR(emit("Where",
+                                 {DefineConst(base + "hidden_keys", TensorProto::BOOL, causal_shape, {}, hidden_keys),
+                                  DefineConst(base + "lowest", TensorProto::FLOAT, {}, {lowest}, {}), mask},
+                                 "causal_mask"));
+      mask = base + "causal_mask";
+    }
+  }
+  if (!mask.empty()) {
+    EDGEQ_RETURN_IF_ERROR(emit("Add", {logits, mask}, "masked_scores"));
+    logits = base + "masked_scores";
   }
   EDGEQ_RETURN_IF_ERROR(emit("Softmax", {logits}, "probs", {int_attr("axis", -1)}));
   EDGEQ_RETURN_IF_ERROR(emit("MatMul", {base + "probs", base + "v_heads"}, "context"));
