@@ -1564,6 +1564,14 @@ def op_models():
     m.output("three", [2, 5, 16])
     models.append(m)
 
+    # Gemm with transA (A given as [K, M]): a Transpose before the fully connected layer,
+    # with transB, alpha and beta too.
+    m = OpModel("gemm_trans_a")
+    m.node("Gemm", [m.input("a_t", [6, 3]), m.weight("gw", [4, 6]), m.weight("gc", [4])], ["y"], transA=1, transB=1,
+           alpha=0.5, beta=2.0)
+    m.output("y", [3, 4])
+    models.append(m)
+
     m = OpModel("batchnorm")
     m.node("BatchNormalization",
            [m.input("x", [1, 8, 5, 5]), m.weight("scale", [8], low=0.5), m.weight("bias", [8]),

@@ -269,10 +269,17 @@ Status calibrate(const CalibrateArgs& a) {
   }
   out.producer = "edgeq calibrate " + a.method + " from " + model->graph().producer;
   EDGEQ_RETURN_IF_ERROR(write_graph_file(out, a.output));
+  // An op is int8 when a tensor it reads or writes is: a dynamically quantized fully
+  // connected layer reads and writes float around its int8 weights.
   int quantized = 0, floating = 0;
+  const auto int8 = [&](int32_t t) {
+    return t >= 0 && (out.tensors[t].dtype == DType::kS8 || out.tensors[t].dtype == DType::kU8);
+  };
   for (const Node& n : out.nodes) {
     if (op_has(n.op, kOpConversion)) continue;
-    (out.tensors[n.outputs[0]].dtype == DType::kF32 ? floating : quantized)++;
+    bool q = int8(n.outputs[0]);
+    for (int32_t t : n.inputs) q |= int8(t);
+    (q ? quantized : floating)++;
   }
   std::printf("wrote '%s': %d int8 ops, %d float ops\n", a.output.c_str(), quantized, floating);
   return Status::Ok();

@@ -743,8 +743,17 @@ Status Importer::LowerGemm(const onnx::NodeProto& n) {
   EDGEQ_RETURN_IF_ERROR(attr_int(n, "transB", 0, &trans_b));
   EDGEQ_RETURN_IF_ERROR(attr_float(n, "alpha", 1.f, &alpha));
   EDGEQ_RETURN_IF_ERROR(attr_float(n, "beta", 1.f, &beta));
-  if (trans_a) return Fail(n, StatusCode::kUnsupported, "transA=1 is not supported");
   if (a->shape.size() != 2) return Fail(n, StatusCode::kInvalidModel, "A must have rank 2");
+  if (trans_a) {  // A^T as a Transpose, then this Gemm without transA
+    const std::string at = n.output(0) + ".gemm_a_t";
+    EDGEQ_RETURN_IF_ERROR(LowerSynthetic(n, "Transpose", {n.input(0)}, at, {ints_attr("perm", {1, 0})}));
+    std::vector<std::string> inputs(n.input().begin(), n.input().end());
+    inputs[0] = at;
+    std::vector<onnx::AttributeProto> attrs;
+    for (const auto& attr : n.attribute())
+      if (attr.name() != "transA") attrs.push_back(attr);
+    return LowerSynthetic(n, "Gemm", inputs, n.output(0), attrs);
+  }
   if (b->kind == ValueKind::kTensor)
     return Fail(n, StatusCode::kUnsupported, "B must be a constant");
   if (b->shape.size() != 2) return Fail(n, StatusCode::kInvalidModel, "B must have rank 2");
