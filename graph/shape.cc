@@ -159,10 +159,15 @@ Status infer_fully_connected(const NodeChecker& c, const Node& n, std::vector<Sh
   const bool float_out = is_quantized_type(x.dtype) && y.dtype == DType::kF32;
   if (!float_out) EDGEQ_RETURN_IF_ERROR(c.same_kind(x, y));
   if (x.dtype == DType::kF32 && w.dtype == DType::kS8) {
-    // Dynamically quantized: float activations, int8 weights with zero point 0, float bias.
+    // Dynamically quantized: float activations, int8 weights, float bias. Their zero point
+    // is 0, or in mode 1 (ONNX Runtime's DynamicQuantizeLinear form) one value for all.
     EDGEQ_RETURN_IF_ERROR(c.weights_per_channel(w, cout));
-    for (int32_t z : w.quant.zero_point)
-      if (z != 0) return c.fail("a dynamically quantized fully-connected op needs weight zero point 0");
+    for (int32_t z : w.quant.zero_point) {
+      if (z != 0 && n.attrs.dynamic != 1)
+        return c.fail("a dynamically quantized fully-connected op needs weight zero point 0 (any one value in mode 1)");
+      if (z != w.quant.zero_point[0] || z < -128 || z > 127)
+        return c.fail("a dynamically quantized fully-connected op needs one weight zero point in [-128, 127]");
+    }
     if (c.has_in(2) && c.in(2).dtype != DType::kF32)
       return c.fail("a dynamically quantized fully-connected op needs an f32 bias");
     if (n.attrs.dynamic < 0 || n.attrs.dynamic > 2) return c.fail("unknown dynamic quantization mode");

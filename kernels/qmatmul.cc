@@ -383,7 +383,8 @@ float QMatMulOp::Impl::double_dot(int64_t r, int64_t bi, size_t j) const {
   if (fc) {  // as ref::dynamic_fully_connected's rows in double
     const int8_t* w = p.weight + j * static_cast<size_t>(s.k);
     const double ws = p.weight_scale[p.per_channel ? j : 0];
-    for (int32_t k = 0; k < s.k; ++k) sum += static_cast<double>(x[k]) * (static_cast<double>(w[k]) * ws);
+    for (int32_t k = 0; k < s.k; ++k)
+      sum += static_cast<double>(x[k]) * (static_cast<double>(w[k] - p.weight_zero_point) * ws);
     float v = static_cast<float>(sum);
     if (p.bias) v += p.bias[j];
     return ref::internal::clamp_f32(v, p.act_min, p.act_max);
@@ -499,6 +500,7 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
   const bool a_s8 = params.mode == 0 && params.a_s8;
   const QIgemmUkernel uk = accepted_ukernel(params, kernel);
   if (uk == nullptr) return InitResult::kDeclined;
+  if (params.weight_zero_point != 0 && (params.weight == nullptr || params.mode != 1)) return InitResult::kDeclined;
   auto impl = std::make_unique<Impl>();
   Impl& m = *impl;
   m.p = params;
@@ -557,7 +559,9 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
     r->per_run = false;  // the op's own
   }
   m.direct.assign(bb, 0);
-  m.d.assign(bb, 0);
+  // The row term's factor: a fully connected layer's weights w - wz give
+  // sum (q - z)(w - wz) = [sum (q - z) w] - wz (rowsum - k z).
+  m.d.assign(bb, m.fc ? -params.weight_zero_point : 0);
   if (!m.fc) m.colsum.assign(bb * n, 0);
   m.cols_ok.assign(bb, 1);
   m.rowsum.assign(rows, 0);
@@ -673,8 +677,8 @@ void QMatMulOp::prepare_a(size_t begin, size_t end) {
     return;
   }
   const float* af = reinterpret_cast<const float*>(m.a);
-  // Row sums feed only the row term, which a product without one (every fully
-  // connected layer: d is 0) never reads.
+  // Row sums feed only the row term, which a product without one (a fully connected
+  // layer whose weights' zero point is 0: d is 0) never reads.
   const bool sums = std::any_of(m.d.begin(), m.d.end(), [](int32_t v) { return v != 0; });
   if (m.p.mode == 1) {  // one tensor's parameters: the range's rows in one call
     if (!m.finite) return;

@@ -19,6 +19,7 @@
 
 #include "edgeq/edgeq.h"
 #include "graph/format.h"
+#include "graph/shape.h"
 #include "kernels/kernels.h"
 #include "kernels/memory.h"
 #include "kernels/pack_layout.h"
@@ -67,7 +68,8 @@ Tensor float_const(const std::string& name, int32_t n, uint32_t seed) {
 }
 
 // f32 x[1,6,6,8] -dynamic Conv3x3 pad 1-> [1,6,6,16] -Reshape-> [36,16] -dynamic FC per
-// row (mode 2, ReLU)-> d[36,20] -dynamic FC per tensor (mode 1)-> e[36,12] (output 0)
+// row (mode 2, ReLU)-> d[36,20] -dynamic FC per tensor (mode 1, asymmetric weights: zero
+// point -3, ONNX Runtime's QUInt8 weights shifted)-> e[36,12] (output 0)
 // -Quantize u8-> -FC with a float output-> y[36,10] (output 1): the three kinds of node
 // on kern::QMatMulOp, odd sizes leaving partial blocks at every level.
 Graph fc_net() {
@@ -92,6 +94,7 @@ Graph fc_net() {
   fc_row.attrs.act_min = 0.f;
   g.nodes.push_back(fc_row);
   const int32_t w1 = g.add_tensor(weight_tensor("fc_tensor_w", {12, 20}, false, 5));
+  g.tensors[w1].quant.zero_point = {-3};
   const int32_t e = g.add_tensor(make_tensor("fc_tensor_out", f, {36, 12}));
   Node fc_tensor = make_node("fc_tensor", OpType::kFullyConnected, {d, w1, -1}, {e});
   fc_tensor.attrs.dynamic = 1;
@@ -155,6 +158,18 @@ struct FcCase {
   bool y_f32, a_s8;
   int32_t a_zero_point;
 };
+
+// A dynamic fully connected layer's weight zero point: any one in [-128, 127] for the
+// tensor in mode 1 (fc_net's fc_tensor has -3), only 0 in mode 2.
+TEST(SharedFcPacking, WeightZeroPointOnlyPerTensorInModeOne) {
+  ASSERT_TRUE(validate_graph(fc_net()).ok());
+  Graph row = fc_net();  // fc_row: mode 2, a zero point per channel
+  row.tensors[row.nodes[2].inputs[1]].quant.zero_point[5] = 1;
+  EXPECT_FALSE(validate_graph(row).ok());
+  Graph far = fc_net();
+  far.tensors[far.nodes[3].inputs[1]].quant.zero_point = {-200};
+  EXPECT_FALSE(validate_graph(far).ok());
+}
 
 TEST(SharedFcPacking, SharedWeightsEqualOwnBitForBit) {
   const auto kernels = matmul_kernels();

@@ -1535,6 +1535,34 @@ def op_models():
         m.output(out, shape)
     models.append(m)
 
+    # Asymmetric weights (one zero point per tensor), as quantize_dynamic writes them with
+    # weight_type QUInt8 (and transformers.js-style "quantized" models hold): MatMulInteger
+    # with uint8 weights around 117, MatMulIntegerToFloat with 7-bit int8 weights around
+    # -5, DynamicQuantizeMatMul with uint8 weights around 130 and a bias, QAttention with
+    # uint8 weights around 121. They run as the int8 fully connected layer with the zero
+    # point's row term, exactly.
+    m, x, skip, ms = contrib_model("ort_dynamic_asym_weights")
+    ra = np.random.RandomState(17)
+    m.node("DynamicQuantizeLinear", [x], ["xq", "xs", "xz"])
+    m.node("MatMulInteger", ["xq", m.const("aw_u8", ra.randint(40, 200, (8, 6)).astype(np.uint8)), "xz",
+                             m.const("aw_u8_zp", np.uint8(117))], ["mmi"])
+    m.node("Cast", ["mmi"], ["mmi_f"], to=TensorProto.FLOAT)
+    m.node("Mul", ["xs", m.const("aw_u8_s", np.float32(0.006))], ["mmi_scale"])
+    m.node("Mul", ["mmi_f", "mmi_scale"], ["mmi_out"])
+    m.node("MatMulIntegerToFloat", ["xq", m.const("aw_s8", ra.randint(-64, 64, (8, 6)).astype(np.int8)), "xs",
+                                    m.const("aw_s8_s", np.float32(0.01)), "xz", m.const("aw_s8_zp", np.int8(-5))],
+           ["mitf_out"], **ms)
+    m.node("DynamicQuantizeMatMul", [skip, m.const("aw_dq", ra.randint(30, 230, (8, 6)).astype(np.uint8)),
+                                     m.const("aw_dq_s", np.float32(0.005)), m.const("aw_dq_zp", np.uint8(130)),
+                                     m.weight("aw_dq_b", [6])], ["dqmm_out"], **ms)
+    m.node("QAttention", ["xq", m.const("aw_qa", ra.randint(50, 190, (8, 24)).astype(np.uint8)), m.weight("aw_qa_b", [24]),
+                          "xs", m.const("aw_qa_s", np.float32(0.008)), "", "xz", m.const("aw_qa_zp", np.uint8(121))],
+           ["qa_out"], num_heads=2, **ms)
+    for out, shape in (("mmi_out", [2, 5, 6]), ("mitf_out", [2, 5, 6]), ("dqmm_out", [2, 5, 6]),
+                       ("qa_out", [2, 5, 8])):
+        m.output(out, shape)
+    models.append(m)
+
     m, x, skip, ms = contrib_model("ort_contrib_dynamic")
     bq = m.const("bq", np.random.RandomState(3).randint(-127, 128, (8, 6)).astype(np.int8))
     bq_scale = m.const("bq_scale", np.random.RandomState(4).uniform(0.002, 0.01, 6).astype(np.float32))

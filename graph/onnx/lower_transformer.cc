@@ -914,13 +914,15 @@ Status Importer::LowerDynamicInteger(const onnx::NodeProto& n) {
       wv.q.zero_point.resize(cnt, w_zp[0]);
     }
     wv.q.axis = conv ? 0 : 1;
-    // The IR's dynamic FullyConnected and Conv2D take s8 weights with zero point 0: int8
-    // weights with zero point 0 as they are, uint8 weights with zero point 128 shifted
-    // exactly. Other weights (asymmetric) are dequantized to float: the op then runs in
-    // float, more exact than ORT's int8 arithmetic but not bit-identical to it.
-    const bool s8 = std::all_of(w_zp.begin(), w_zp.end(), [&](int64_t z) {
-      return z == (w->c.type == TensorProto::INT8 ? 0 : 128);
-    });
+    // The IR's dynamic FullyConnected and Conv2D take s8 weights: int8 weights as they
+    // are, uint8 ones shifted by 128 exactly. Their zero point must become 0 (int8 0,
+    // uint8 128), except in a FullyConnected, which (mode 1) takes one zero point for the
+    // tensor, shifted alike. Other weights (per-column asymmetric; a convolution's
+    // asymmetric) are dequantized to float: the op then runs in float, more exact than ORT's
+    // int8 arithmetic but not bit-identical to it.
+    const int64_t w_shift = w->c.type == TensorProto::INT8 ? 0 : 128;
+    const bool one_zp = std::all_of(w_zp.begin(), w_zp.end(), [&](int64_t z) { return z == w_zp[0]; });
+    const bool s8 = one_zp && (w_zp[0] == w_shift || !conv);
     if (conv && s8) {
       Value qw = wv;
       const int64_t shift = w->c.type == TensorProto::INT8 ? 0 : 128;
@@ -955,7 +957,7 @@ Status Importer::LowerDynamicInteger(const onnx::NodeProto& n) {
       Tensor& wt = g_->tensors[w_ir];
       wt.set_data(std::move(bytes));
       wt.quant.scale = wv.q.scale;
-      wt.quant.zero_point.assign(wv.q.scale.size(), 0);
+      wt.quant.zero_point.assign(wv.q.scale.size(), static_cast<int32_t>(w_zp[0] - shift));
       wt.quant.axis = 0;
       if (x->shape.size() < 2)
         return Fail(n, StatusCode::kUnsupported, "the data input must have rank >= 2");

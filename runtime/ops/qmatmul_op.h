@@ -24,6 +24,8 @@ namespace ops {
 inline void set_dynamic_weights(const Graph& g, const Node& n, const std::vector<float>& w_scale, const float* bias,
                                 kern::QMatMulParams* p) {
   p->weight = g.tensors[n.inputs[1]].as<int8_t>();
+  const std::vector<int32_t>& wz = g.tensors[n.inputs[1]].quant.zero_point;
+  p->weight_zero_point = wz.empty() ? 0 : wz[0];  // one per tensor (graph/shape.cc)
   p->weight_scale = w_scale.data();
   p->per_channel = w_scale.size() > 1;
   p->bias = bias;
