@@ -1402,9 +1402,16 @@ def op_models():
     left = m.input("left_mask", [2, 5], array=np.array([[0, 1, 1, 1, 1], [0, 0, 1, 1, 1]], np.int32))
     m.node("Attention", [x, w, b, left], ["attended_causal_inf"], num_heads=2, unidirectional=1,
            mask_filter_value=float("-inf"), **ms)
+    # An additive attention bias (input 5: relative positions) with the mask, and Q, K, V
+    # of their own widths (qkv_hidden_sizes: V 12 wide).
+    m.node("Attention", [x, w, b, mask, "", m.weight("att_bias", [1, 2, 5, 5])], ["attended_biased"], num_heads=2,
+           **ms)
+    m.node("Attention", [skip, m.weight("qkv_w_wide", [8, 28]), m.weight("qkv_b_wide", [28])], ["attended_wide_v"],
+           num_heads=2, qkv_hidden_sizes=[8, 8, 12], **ms)
     for out in ("attended", "attended_nomask", "attended_scaled", "attended_scale0", "attended_causal",
-                "attended_lengths", "attended_causal_inf"):
+                "attended_lengths", "attended_causal_inf", "attended_biased"):
         m.output(out, [2, 5, 8])
+    m.output("attended_wide_v", [2, 5, 12])
     models.append(m)
 
     # EmbedLayerNormalization feeding Attention its mask_index (key lengths), as the

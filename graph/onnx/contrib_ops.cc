@@ -49,8 +49,9 @@
 //                                  weights + bias split in three, then MultiHeadAttention
 //                                  on them (below: the mask forms it takes, key lengths
 //                                  [B], [B, S] or [B, S, S], and the causal mask of
-//                                  unidirectional; past state and attention bias are
-//                                  refused)
+//                                  unidirectional), an additive attention bias (input
+//                                  5), qkv_hidden_sizes (Q = K, V of its own width);
+//                                  past state is refused
 //   QAttention                     input (8-bit, from a DynamicQuantizeLinear as ONNX
 //                                  Runtime's dynamic quantization writes it), weights
 //                                  (8-bit initializer [D, 3H]), bias, input_scale,
@@ -242,19 +243,27 @@ class Expander {
     if (In(n, 0).empty() || In(n, 1).empty()) return InvalidModel(what + "needs the input and the weights");
     if (quantized && (In(n, 2).empty() || In(n, 3).empty() || In(n, 4).empty()))
       return InvalidModel(what + "needs the bias, input_scale and weight_scale");
-    const int mask_input = quantized ? 5 : 3;
+    // Attention: input 4 is the past state, 5 an additive attention bias (MultiHeadAttention's
+    // input 5), 6 the past length; QAttention: 8 the past state.
+    const int mask_input = quantized ? 5 : 3, bias_input = quantized ? -1 : 5;
     for (int k = quantized ? 8 : 4; k < n.input_size(); ++k)
-      if (!In(n, k).empty())
-        return Unsupported(what + "past state and attention bias inputs are not supported");
+      if (!In(n, k).empty() && k != bias_input) return Unsupported(what + "past state inputs are not supported");
     for (int k = 1; k < n.output_size(); ++k)
       if (!n.output(k).empty()) return Unsupported(what + "the present output is not supported");
-    for (const auto& a : n.attribute())
-      if (a.name() == "qkv_hidden_sizes" || a.name() == "do_rotary" || a.name() == "past_present_share_buffer")
+    std::vector<int64_t> sizes;  // qkv_hidden_sizes: Q, K and V widths (Q's and K's equal)
+    for (const auto& a : n.attribute()) {
+      if (a.name() == "do_rotary" || a.name() == "past_present_share_buffer")
         return Unsupported(what + "attribute '" + a.name() + "' is not supported");
+      if (a.name() == "qkv_hidden_sizes") sizes.assign(a.ints().begin(), a.ints().end());
+    }
     auto w = init_.find(In(n, 1));
-    if (w == init_.end() || w->second->dims_size() != 2 || w->second->dims(1) % 3 != 0)
-      return Unsupported(what + "the weights must be an initializer of shape [D, 3H]");
-    const int64_t hidden = w->second->dims(1) / 3;
+    if (w == init_.end() || w->second->dims_size() != 2)
+      return Unsupported(what + "the weights must be an initializer of shape [D, Q + K + V]");
+    if (sizes.empty()) sizes.assign(3, w->second->dims(1) / 3);
+    if (sizes.size() != 3 || sizes[0] != sizes[1] || sizes[0] <= 0 || sizes[2] <= 0 ||
+        sizes[0] + sizes[1] + sizes[2] != w->second->dims(1))
+      return InvalidModel(what + "qkv_hidden_sizes (or thirds of the weights' width " +
+                          std::to_string(w->second->dims(1)) + ") must be Q = K and V widths summing to it");
     const std::string y = n.output(0);
     std::string qkv = Fresh(y + "/qkv");
     if (quantized) {
@@ -275,15 +284,17 @@ class Expander {
     }
     const std::string axes = IntsConst(n, "axes", {2});
     std::vector<std::string> parts;
-    for (int64_t k = 0; k < 3; ++k) {
+    for (int64_t k = 0, start = 0; k < 3; start += sizes[static_cast<size_t>(k)], ++k) {
       parts.push_back(Fresh(y + "/qkv" + std::to_string(k)));
-      Add(out, n, "Slice", {qkv, IntsConst(n, "start", {k * hidden}), IntsConst(n, "end", {(k + 1) * hidden}), axes},
+      Add(out, n, "Slice",
+          {qkv, IntsConst(n, "start", {start}), IntsConst(n, "end", {start + sizes[static_cast<size_t>(k)]}), axes},
           parts.back());
     }
     parts.push_back("");  // no bias: added above
     parts.push_back(In(n, mask_input));
+    parts.push_back(bias_input < 0 ? std::string() : In(n, bias_input));
     NodeProto& mha = Add(out, n, "MultiHeadAttention", parts, y);
-    CopyAttributes(n, &mha, {});
+    CopyAttributes(n, &mha, {"qkv_hidden_sizes"});
     return Status::Ok();
   }
 
