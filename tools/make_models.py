@@ -1406,10 +1406,13 @@ def op_models():
     # of their own widths (qkv_hidden_sizes: V 12 wide).
     m.node("Attention", [x, w, b, mask, "", m.weight("att_bias", [1, 2, 5, 5])], ["attended_biased"], num_heads=2,
            **ms)
+    # ONNX Runtime's [2B] mask: end positions, then start positions (left padding).
+    m.node("Attention", [x, w, b, m.input("end_start", [4], array=np.array([5, 4, 0, 2], np.int32))],
+           ["attended_end_start"], num_heads=2, unidirectional=1, **ms)
     m.node("Attention", [skip, m.weight("qkv_w_wide", [8, 28]), m.weight("qkv_b_wide", [28])], ["attended_wide_v"],
            num_heads=2, qkv_hidden_sizes=[8, 8, 12], **ms)
     for out in ("attended", "attended_nomask", "attended_scaled", "attended_scale0", "attended_causal",
-                "attended_lengths", "attended_causal_inf", "attended_biased"):
+                "attended_lengths", "attended_causal_inf", "attended_biased", "attended_end_start"):
         m.output(out, [2, 5, 8])
     m.output("attended_wide_v", [2, 5, 12])
     models.append(m)

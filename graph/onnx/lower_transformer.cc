@@ -398,7 +398,8 @@ Status Importer::LowerSimplifiedLayerNorm(const onnx::NodeProto& n) {
 // standard domain): query [B, S, D]; key and value [B, L, D] and [B, L, Dv], or both
 // already split into heads, [B, N, L, D / N] (as ONNX Runtime, the same shape); [bias [D + D + Dv], with
 // [B, L, *] key and value]; [key_padding_mask: key lengths [B] (key j kept where j <
-// length), or [B, L] / [B, S, L] (kept where above 0)]; [attention_bias, broadcasting to
+// length), Attention's end and start positions [2B] (kept where start <= j < end), or
+// [B, L] / [B, S, L] (kept where above 0)]; [attention_bias, broadcasting to
 // [B, N, S, L]]; num_heads, scale (0 or absent: 1 / sqrt(D / N)), mask_filter_value
 // (-10000, added where a key is not kept), unidirectional (ONNX Runtime's causal mask
 // without past state: query i < S - 1 does not see keys j > i, which take the lowest
@@ -407,7 +408,7 @@ Status Importer::LowerSimplifiedLayerNorm(const onnx::NodeProto& n) {
 // the core of Attention and QAttention (contrib_ops.cc). Synthetic Slices, Adds,
 // Reshapes, Transposes, MatMuls, Mul, Softmax, which lower as the file's own would.
 // Refused with the reason: packed QKV / KV, past and present state, the qk output,
-// other mask forms (ONNX Runtime's [2B] and [3B + 2]).
+// other mask forms (ONNX Runtime's [3B + 2]).
 Status Importer::LowerMultiHeadAttention(const onnx::NodeProto& n) {
   const auto in = [&](int k) { return k < n.input_size() ? n.input(k) : std::string(); };
   if (in(0).empty() || in(1).empty() || in(2).empty())
@@ -496,18 +497,35 @@ Status Importer::LowerMultiHeadAttention(const onnx::NodeProto& n) {
     Value* m;
     EDGEQ_RETURN_IF_ERROR(Input(n, 4, &m));
     const Shape& ms = m->shape;
-    const bool lengths = ms == Shape{batch}, raw = ms == Shape{batch, keys} || ms == Shape{batch, seq, keys};
-    if (!lengths && !raw)
-      return Fail(n, StatusCode::kUnsupported, "key_padding_mask must be key lengths [batch], [batch, keys] or "
-                                               "[batch, sequence, keys]");
-    if (lengths) {  // key j is kept where j < length
+    // Key lengths [B]; Attention's end and start positions [2B] (left padding: key j kept
+    // where start <= j < end); or a raw mask.
+    const bool lengths = ms == Shape{batch}, ends = ms == Shape{2 * batch},
+               raw = ms == Shape{batch, keys} || ms == Shape{batch, seq, keys};
+    if (!lengths && !ends && !raw)
+      return Fail(n, StatusCode::kUnsupported, "key_padding_mask must be key lengths [batch], end and start "
+                                               "positions [2 * batch], [batch, keys] or [batch, sequence, keys]");
+    if (lengths || ends) {
       std::vector<float> iota(static_cast<size_t>(keys));
       for (int64_t j = 0; j < keys; ++j) iota[static_cast<size_t>(j)] = static_cast<float>(j);
+      const std::string pos = DefineConst(base + "key_pos", TensorProto::FLOAT, {1, keys}, iota, {});
       EDGEQ_RETURN_IF_ERROR(emit("Cast", {in(4)}, "lengths_f", {int_attr("to", TensorProto::FLOAT)}));
-      EDGEQ_RETURN_IF_ERROR(emit("Reshape", {base + "lengths_f", ints("lengths_shape", {-1, 1})}, "lengths_col"));
-      EDGEQ_RETURN_IF_ERROR(emit(
-          "Less", {DefineConst(base + "key_pos", TensorProto::FLOAT, {1, keys}, iota, {}), base + "lengths_col"},
-          "kept"));
+      // [B] or [2B] -> [B, 1] or [2, B, 1]: row 0 the ends (lengths), row 1 the starts
+      EDGEQ_RETURN_IF_ERROR(emit("Reshape", {base + "lengths_f", ints("lengths_shape", ends ? Ints{2, -1, 1} : Ints{-1, 1})},
+                                 "lengths_col"));
+      if (lengths) {
+        EDGEQ_RETURN_IF_ERROR(emit("Less", {pos, base + "lengths_col"}, "kept"));
+      } else {
+        const std::string axis0 = ints("pair_axis", {0});
+        EDGEQ_RETURN_IF_ERROR(emit("Slice", {base + "lengths_col", ints("end_from", {0}), ints("end_to", {1}), axis0},
+                                   "ends3"));
+        EDGEQ_RETURN_IF_ERROR(emit("Slice", {base + "lengths_col", ints("start_from", {1}), ints("start_to", {2}), axis0},
+                                   "starts3"));
+        EDGEQ_RETURN_IF_ERROR(emit("Reshape", {base + "ends3", ints("ends_shape", {-1, 1})}, "ends"));
+        EDGEQ_RETURN_IF_ERROR(emit("Reshape", {base + "starts3", ints("starts_shape", {-1, 1})}, "starts"));
+        EDGEQ_RETURN_IF_ERROR(emit("Less", {pos, base + "ends"}, "before_end"));
+        EDGEQ_RETURN_IF_ERROR(emit("GreaterOrEqual", {pos, base + "starts"}, "from_start"));
+        EDGEQ_RETURN_IF_ERROR(emit("And", {base + "before_end", base + "from_start"}, "kept"));
+      }
     } else {  // kept where above 0
       const bool real = m->type == TensorProto::FLOAT;
       const std::string zero = DefineConst(base + "zero", m->type, {}, real ? std::vector<float>{0.f} : std::vector<float>{},
