@@ -234,6 +234,20 @@ class Expander {
     return c;
   }
 
+  // ONNX Runtime's dynamic product written out: MatMulInteger(a, b, [a_zp], [b_zp]), Cast
+  // to float, Mul by a_scale * b_scale, into y (the dynamic fully connected layer's pattern).
+  void ScaledIntegerProduct(std::vector<NodeProto>* out, const NodeProto& n, const std::string& a,
+                            const std::string& b, const std::string& a_zp, const std::string& b_zp,
+                            const std::string& a_scale, const std::string& b_scale, const std::string& y) {
+    const std::string acc = Fresh(y + "/int32"), acc_f = Fresh(y + "/acc"), scale = Fresh(y + "/scale");
+    NodeProto& mm = Add(out, n, "MatMulInteger", {a, b}, acc);
+    if (!a_zp.empty() || !b_zp.empty()) mm.add_input(a_zp);
+    if (!b_zp.empty()) mm.add_input(b_zp);
+    CastTo(out, n, acc, TensorProto::FLOAT, acc_f);
+    Add(out, n, "Mul", {a_scale, b_scale}, scale);
+    Add(out, n, "Mul", {acc_f, scale}, y);
+  }
+
   // Attention (the file comment): the packed projection (MatMul, or for QAttention
   // MatMulInteger, Cast and Mul by input_scale * weight_scale), its bias, Q, K and V
   // sliced from it, and a MultiHeadAttention in the standard domain, which the importer
@@ -267,13 +281,7 @@ class Expander {
     const std::string y = n.output(0);
     std::string qkv = Fresh(y + "/qkv");
     if (quantized) {
-      const std::string acc = Fresh(y + "/qkv_int32"), acc_f = Fresh(y + "/qkv_acc"), scale = Fresh(y + "/qkv_scale");
-      NodeProto& mm = Add(out, n, "MatMulInteger", {In(n, 0), In(n, 1)}, acc);
-      if (!In(n, 6).empty() || !In(n, 7).empty()) mm.add_input(In(n, 6));
-      if (!In(n, 7).empty()) mm.add_input(In(n, 7));
-      CastTo(out, n, acc, TensorProto::FLOAT, acc_f);
-      Add(out, n, "Mul", {In(n, 3), In(n, 4)}, scale);
-      Add(out, n, "Mul", {acc_f, scale}, qkv);
+      ScaledIntegerProduct(out, n, In(n, 0), In(n, 1), In(n, 6), In(n, 7), In(n, 3), In(n, 4), qkv);
     } else {
       Add(out, n, "MatMul", {In(n, 0), In(n, 1)}, qkv);
     }
@@ -475,14 +483,8 @@ class Expander {
         b_zp = In(n, 5);
         bias = In(n, 6);
       }
-      const std::string acc = Fresh(y + "/int32"), acc_f = Fresh(y + "/acc"), scale = Fresh(y + "/scale");
-      NodeProto& mm = Add(out, n, "MatMulInteger", {a, b}, acc);
-      if (!a_zp.empty() || !b_zp.empty()) mm.add_input(a_zp);
-      if (!b_zp.empty()) mm.add_input(b_zp);
-      CastTo(out, n, acc, TensorProto::FLOAT, acc_f);
-      Add(out, n, "Mul", {a_scale, b_scale}, scale);
       const std::string scaled = bias.empty() ? y : Fresh(y + "/scaled");
-      Add(out, n, "Mul", {acc_f, scale}, scaled);
+      ScaledIntegerProduct(out, n, a, b, a_zp, b_zp, a_scale, b_scale, scaled);
       if (!bias.empty()) Add(out, n, "Add", {scaled, bias}, y);
       return Status::Ok();
     }
