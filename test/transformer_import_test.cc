@@ -658,13 +658,14 @@ TEST(TransformerImportTest, QdqAttentionMatMulIsQuantized) {
 
 // ONNX Runtime's quantize_dynamic form of Linear: DynamicQuantizeLinear -> MatMulInteger
 // -> Cast -> Mul(Mul(x_scale, w_scale)) -> Add(bias): FullyConnected dynamic 1.
-void build_dynamic_linear(ModelBuilder* b, int w_type, int w_zp) {
+void build_dynamic_linear(ModelBuilder* b, int w_type, std::vector<int32_t> w_zp) {
   b->input("x", {1, 3, 4});
   b->node("DynamicQuantizeLinear", {"x"}, {"xq", "xs", "xz"}, "dql");
   std::vector<int32_t> w(8);
   for (int k = 0; k < 8; ++k) w[k] = (w_type == TensorProto::INT8 ? -4 : 124) + k;
   b->init_int("w", w_type, {4, 2}, w);
-  b->init_int("wz", w_type, {}, {w_zp});
+  const std::vector<int64_t> zp_shape = w_zp.size() == 1 ? std::vector<int64_t>{} : std::vector<int64_t>{2};
+  b->init_int("wz", w_type, zp_shape, w_zp);
   b->node("MatMulInteger", {"xq", "w", "xz", "wz"}, {"acc"}, "mmi");
   auto* c = b->node("Cast", {"acc"}, {"accf"});
   ModelBuilder::int_attr(c, "to", TensorProto::FLOAT);
@@ -677,14 +678,17 @@ void build_dynamic_linear(ModelBuilder* b, int w_type, int w_zp) {
 }
 
 TEST(TransformerImportTest, OrtDynamicLinearBecomesDynamicFullyConnected) {
+  // int8 around 0, uint8 around 128, uint8 around 120 (one zero point: s8 weights with
+  // zero point -8), uint8 with a zero point per column (the float path).
   struct Case {
-    int type, zp;
+    int type;
+    std::vector<int32_t> zp;
     bool s8;
-    int first;  // the first stored weight (w[0][0]) as s8
+    int32_t stored_zp;  // the s8 weights' zero point
   };
-  for (const Case& c : {Case{TensorProto::INT8, 0, true, -4}, Case{TensorProto::UINT8, 128, true, -4},
-                        Case{TensorProto::UINT8, 120, false, 0}}) {
-    SCOPED_TRACE(c.zp);
+  for (const Case& c : {Case{TensorProto::INT8, {0}, true, 0}, Case{TensorProto::UINT8, {128}, true, 0},
+                        Case{TensorProto::UINT8, {120}, true, -8}, Case{TensorProto::UINT8, {120, 121}, false, 0}}) {
+    SCOPED_TRACE(c.zp[0]);
     ModelBuilder b;
     build_dynamic_linear(&b, c.type, c.zp);
     Graph g;
@@ -702,14 +706,14 @@ TEST(TransformerImportTest, OrtDynamicLinearBecomesDynamicFullyConnected) {
       EXPECT_EQ(fc.attrs.dynamic, 1);
       ASSERT_EQ(w.dtype, DType::kS8);
       EXPECT_EQ(w.quant.scale, (std::vector<float>{0.25f}));
-      EXPECT_EQ(w.quant.zero_point, (std::vector<int32_t>{0}));
+      EXPECT_EQ(w.quant.zero_point, (std::vector<int32_t>{c.stored_zp}));
       // W [K=4, N=2] stored [N, K]: row 0 is column 0 of W: -4, -2, 0, 2.
       const int8_t* d = reinterpret_cast<const int8_t*>(w.data);
       EXPECT_EQ(d[0], -4);
       EXPECT_EQ(d[1], -2);
       EXPECT_EQ(d[4], -3);
     } else {
-      // Asymmetric uint8 weights: dequantized, a float FullyConnected.
+      // A zero point per column: dequantized, a float FullyConnected.
       EXPECT_EQ(fc.attrs.dynamic, 0);
       ASSERT_EQ(w.dtype, DType::kF32);
       EXPECT_EQ(floats(w)[0], (124 - 120) * 0.25f);
