@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Cross-builds edgeq for ARM and runs its whole ctest suite under qemu-user.
+# Cross-builds edgeq for ARM and runs its unit tests (edgeq_tests, the whole ctest suite
+# of a cross build) under qemu-user, in one process per job (tools/gtest_shards.sh).
 #
 #   tools/arm_test.sh [arm64|armhf|all]      (default: all)
 #
@@ -60,6 +61,8 @@ jobs="${EDGEQ_JOBS:-$(nproc)}"
 host_edgeq="${EDGEQ_HOST_EDGEQ:-$root/build/edgeq}"
 # shellcheck source=tools/steps.sh
 source "$root/tools/steps.sh"
+# shellcheck source=tools/gtest_shards.sh
+source "$root/tools/gtest_shards.sh"
 
 # smoke BUILD TRIPLET QEMU CPU ISA: runs the tool and the benchmarks of BUILD once each
 # under qemu on tiny work (see the top of this file); returns non-zero on a failure.
@@ -182,11 +185,13 @@ for arch in "${arches[@]}"; do
   fi
   for run in "${runs[@]}"; do
     read -r cpu isa which_tests <<<"$run"
-    select=()
+    filter=()
     [ "$which_tests" = all ] ||
-      select=(-E '^(Ref|QuantMethods|QuantStats|QuantGoldens|Format|Validate|Planner|CalibInputs|AllocationFailure)[A-Za-z0-9]*\.')
-    step "$arch: ctest under qemu -cpu $cpu (dispatch must pick $isa; $which_tests tests)"
-    if ! (cd "$build" && QEMU_CPU="$cpu" EDGEQ_EXPECT_ISA="$isa" ctest --output-on-failure -j "$jobs" --timeout 300 "${select[@]}"); then
+      filter=(--gtest_filter='-Ref*:QuantMethods*:QuantStats*:QuantGoldens*:Format*:Validate*:Planner*:CalibInputs*:AllocationFailure*')
+    step "$arch: edgeq_tests under qemu -cpu $cpu in $jobs shards (dispatch must pick $isa; $which_tests tests)"
+    if ! EDGEQ_EXPECT_ISA="$isa" gtest_shards "$arch-$cpu" "$jobs" \
+        "$qemu" -L "/usr/$toolchain" -E "LD_LIBRARY_PATH=$build/sysroot/usr/lib/$toolchain" -cpu "$cpu" \
+        "$build/edgeq_tests" "${filter[@]}"; then
       echo "FAILED: $arch -cpu $cpu" >&2
       failed=1
     fi

@@ -3,8 +3,9 @@
 # with clang (Debian's clang and libclang-rt-dev; tools/setup.sh installs them):
 #
 #   tools/sanitize.sh asan   build-asan: every target with ASan + UBSan (any report
-#                            fatal); runs the unit tests and the tool's tests (ctest -L
-#                            'unit|cli'), leaks checked at every exit
+#                            fatal); runs the unit tests (edgeq_tests, one process per
+#                            job: tools/gtest_shards.sh) and the tool's tests (ctest -L
+#                            cli), leaks checked at every exit
 #   tools/sanitize.sh fuzz   the fuzzers of build-asan (fuzz/) on their committed seed
 #                            corpora for EDGEQ_FUZZ_RUNS runs each (default 20000);
 #                            any finding fails
@@ -29,10 +30,13 @@ asan_dir="$dirs/build-asan"
 tsan_dir="$dirs/build-tsan"
 # shellcheck source=tools/steps.sh
 source "$root/tools/steps.sh"
-timed() {
-  local start=$SECONDS
-  "$@"
+# shellcheck source=tools/gtest_shards.sh
+source "$root/tools/gtest_shards.sh"
+timed() {  # CMD...: runs CMD, prints its wall time, returns its status
+  local start=$SECONDS status=0
+  "$@" || status=$?
   echo "-- $((SECONDS - start)) s"
+  return "$status"
 }
 
 # Every report ends the process with a signal (abort), so a tool test that expects a
@@ -56,8 +60,18 @@ asan() {
   step "ASan + UBSan: building in $asan_dir"
   configure "$asan_dir" address,undefined -DEDGEQ_FUZZ=ON
   timed cmake --build "$asan_dir" -j "$jobs"
-  step "ASan + UBSan: ctest -L 'unit|cli'"
-  (cd "$asan_dir" && timed ctest --output-on-failure -j "$jobs" -L 'unit|cli' --timeout 600)
+  step "ASan + UBSan: edgeq_tests in $jobs shards, and the tool's tests (ctest -L cli) beside them"
+  local cli_log status=0
+  cli_log="$(mktemp)"
+  (cd "$asan_dir" && ctest --output-on-failure -L cli --timeout 600 >"$cli_log" 2>&1) &
+  local cli_pid=$!
+  timed gtest_shards ASan "$jobs" "$asan_dir/edgeq_tests" || status=1
+  if wait "$cli_pid"; then grep -E 'tests passed' "$cli_log"; else
+    status=1
+    cat "$cli_log" >&2
+  fi
+  rm -f "$cli_log"
+  return "$status"
 }
 
 fuzz() {
@@ -88,30 +102,7 @@ tsan() {
   configure "$tsan_dir" thread -DEDGEQ_BUILD_IMPORTER=OFF -DEDGEQ_BUILD_CLI=OFF
   timed cmake --build "$tsan_dir" -j "$jobs" --target edgeq_tests
   step "TSan: edgeq_tests in $jobs shards at once"
-  timed tsan_shards
-}
-
-# edgeq_tests split by GoogleTest's sharding into one process per job, run together;
-# fails when any shard does (its output is printed then).
-tsan_shards() {
-  local work i status=0
-  work="$(mktemp -d)"
-  local pids=()
-  for ((i = 0; i < jobs; i++)); do
-    GTEST_TOTAL_SHARDS="$jobs" GTEST_SHARD_INDEX="$i" "$tsan_dir/edgeq_tests" --gtest_brief=1 >"$work/$i.log" 2>&1 &
-    pids+=($!)
-  done
-  for ((i = 0; i < jobs; i++)); do
-    if wait "${pids[$i]}"; then
-      grep -E '^\[  (PASSED|SKIPPED) ' "$work/$i.log" | sed "s/^/shard $i: /"
-    else
-      status=1
-      echo "TSan: shard $i of edgeq_tests failed:" >&2
-      tail -n 80 "$work/$i.log" >&2
-    fi
-  done
-  rm -rf "$work"
-  return "$status"
+  timed gtest_shards TSan "$jobs" "$tsan_dir/edgeq_tests"
 }
 
 case "$mode" in
