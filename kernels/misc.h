@@ -51,6 +51,9 @@ struct DwArgs {
   int32_t zero_point, qmin, qmax;  // output zero point and clamp
   bool act_s8;                     // int8 activations (else uint8), for kernels that take both
   int32_t kernel_h;                // kernel rows (rows past them, up to groups * group, are x_zp rows)
+  // No packed weight is -128 (int16 layouts only, else false): two int8 x int8 products
+  // then fit int16, which the AArch64 NEON direct kernel uses (dw_direct_neon.h).
+  bool w127;
 };
 using DwRowUkernel = void (*)(const DwArgs* args);
 

@@ -30,6 +30,22 @@ size_t tile_block_bytes(const ref::ConvShape& s, const DwKernel& k) {
   return static_cast<size_t>(k.tile) * 4 * (4 + static_cast<size_t>(row_groups(s, k)) * s.kernel_w);
 }
 
+// Whether no weight of an int16 layout (group 2) is -128, read from the packed blocks
+// (so that a pre-packed file's raw weights stay untouched); false for int8 layouts.
+bool packed_w127(const uint8_t* packed, const ref::ConvShape& s, const DwKernel& k) {
+  if (k.group != 2) return false;
+  const size_t block = tile_block_bytes(s, k), tiles = (static_cast<size_t>(s.in_c) + k.tile - 1) / k.tile;
+  for (size_t t = 0; t < tiles; ++t) {
+    const uint8_t* b = packed + block * t;
+    for (size_t o = static_cast<size_t>(k.tile) * 16; o < block; o += 2) {
+      int16_t v;
+      std::memcpy(&v, b + o, sizeof(v));
+      if (v == -128) return false;
+    }
+  }
+  return true;
+}
+
 // Whether the vector epilogue reproduces ref::requantize for every channel.
 bool epilogue_supported(const ref::Requant& rq, int32_t channels) {
   constexpr int32_t kZpLimit = 1 << 24;  // qmin - zp and qmax - zp stay exact floats
@@ -56,6 +72,7 @@ struct QDwConvOp::Impl {
   ref::Scheme scheme = ref::Scheme::kFp32;
   int32_t zero_point = 0, qmin = 0, qmax = 0;
   bool act_s8 = false;
+  bool w127 = false;                      // DwArgs::w127
   size_t packed_size = 0, zero_size = 0;  // packed_size: without the slack
   AlignedBuffer owned;                    // packed here, or null
   const uint8_t* packed = nullptr;        // owned, or a pre-packed file's bytes
@@ -151,6 +168,7 @@ void QDwConvOp::Impl::run_row(size_t row, const uint8_t* x, uint8_t* y) const {
   a.qmax = qmax;
   a.act_s8 = act_s8;
   a.kernel_h = s.kernel_h;
+  a.w127 = w127;
   ukernel(&a);
 }
 
@@ -197,6 +215,7 @@ InitResult QDwConvOp::init(const QDwConvParams& p, const DwKernel& kernel, const
   } else if (!impl->pack(p, p.act_s8 ? kernel.s8_act_offset : kernel.u8_act_offset)) {
     return InitResult::kOutOfMemory;
   }
+  impl->w127 = packed_w127(impl->packed, s, kernel);
   impl->zero_size = static_cast<size_t>(s.in_w > 0 ? s.in_w : 1) * static_cast<size_t>(s.in_c);
   impl->zero_row = aligned_bytes(impl->zero_size);
   if (!impl->zero_row) return InitResult::kOutOfMemory;

@@ -7,6 +7,8 @@
 // padding), batch 2, both schemes, int8 and uint8, per-tensor and per-channel,
 // narrow clamps, extreme scales, multipliers, exponents, biases that wrap int32, and
 // weights of -128; the fixed 3- and 5-wide windows at every output width from 1 to 12.
+// Layers without a -128 weight (w127: half of the fixed-window cases) take the NEON
+// direct kernel's narrow variant on AArch64, at its int16 bound.
 // Threaded runs (2 and 3 threads) must equal the inline run.
 #include <gtest/gtest.h>
 #include <pthreadpool.h>
@@ -49,13 +51,14 @@ struct DwCase {
   bool per_channel = false;
   bool extreme = false;  // saturating scales / exponents, wrapping biases
   bool narrow = false;   // a narrow clamp range
+  bool w127 = false;     // weights in [-127, 127] (DwArgs::w127), many at +-127, and extreme inputs
   uint32_t seed = 1;
 
   std::string str() const {
     char buf[256];
-    std::snprintf(buf, sizeof(buf), "n%d %dx%dx%d k%dx%d s%d,%d d%d,%d pad %d,%d,%d,%d %s %s %s%s%s seed %u", batch,
+    std::snprintf(buf, sizeof(buf), "n%d %dx%dx%d k%dx%d s%d,%d d%d,%d pad %d,%d,%d,%d %s %s %s%s%s%s seed %u", batch,
                   in_h, in_w, c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, s8 ? "s8" : "u8", fixed ? "fixed" : "fp32",
-                  per_channel ? "per-channel" : "per-tensor", extreme ? " extreme" : "", narrow ? " narrow" : "", seed);
+                  per_channel ? "per-channel" : "per-tensor", extreme ? " extreme" : "", narrow ? " narrow" : "", w127 ? " w127" : "", seed);
     return buf;
   }
 };
@@ -94,7 +97,13 @@ Prepared prepare(const DwCase& k) {
   p.x.resize(static_cast<size_t>(k.batch) * k.in_h * k.in_w * k.c);
   for (auto& v : p.x) v = static_cast<uint8_t>(uni(lo, hi));
   p.w.resize(static_cast<size_t>(k.c) * k.kh * k.kw);
-  for (auto& v : p.w) v = static_cast<int8_t>(uni(0, 9) == 0 ? -128 : uni(-128, 127));
+  if (k.w127) {
+    // The narrow NEON kernel's int16 pair sums at their bound: |(-128) x (-127)| twice.
+    for (auto& v : p.x) v = static_cast<uint8_t>(uni(0, 2) == 0 ? (uni(0, 1) ? lo : hi) : uni(lo, hi));
+    for (auto& v : p.w) v = static_cast<int8_t>(uni(0, 2) == 0 ? (uni(0, 1) ? -127 : 127) : uni(-127, 127));
+  } else {
+    for (auto& v : p.w) v = static_cast<int8_t>(uni(0, 9) == 0 ? -128 : uni(-128, 127));
+  }
   p.bias.resize(static_cast<size_t>(k.c));
   for (auto& v : p.bias) {
     v = uni(-100000, 100000);
@@ -281,6 +290,7 @@ TEST_F(DwConvTest, MobileNetLayers) {
         k.fixed = variant & 2;
         k.per_channel = true;
         k.narrow = variant == 0;
+        k.w127 = variant == 1 || variant == 2;
         k.seed = seed++;
         check_case(k, dk, {nullptr, pool3_});
       }
@@ -327,6 +337,7 @@ TEST_F(DwConvTest, FixedWindowsEveryWidth) {
             k.per_channel = n & 4;
             k.narrow = n % 7 == 0;
             k.extreme = n % 11 == 0;
+            k.w127 = n % 4 < 2;
             k.seed = seed++;
             check_case(k, dk, {nullptr});
           }
@@ -364,6 +375,7 @@ TEST_F(DwConvTest, FixedWindowsLongRows) {
             k.s8 = n & 1;
             k.fixed = n & 2;
             k.per_channel = !(n & 4);
+            k.w127 = n % 4 < 2;
             k.seed = seed++;
             if ((k.in_w + k.pl + k.pr - ((kw - 1) * dw + 1)) < 0) continue;
             check_case(k, dk, {nullptr});

@@ -339,11 +339,18 @@ class DwModel:
         fp32 = [l for l in pix if any(x.mn in ("scvtf", "vcvt.f32.s32", "cvtdq2ps", "vcvtdq2ps") for x in l[2])]
         self.pixel = (fp32 or pix)[0]
         self.pixel_macs = best
-        # Channels per pixel-loop iteration: the tile, or (kernels/arm/dw_direct_neon.h,
-        # no column build) an 8-channel part of it, one iteration per window of k x k taps.
-        self.per_loop = tile if best % tile == 0 and best >= tile * k * k else best // (k * k)
-        if self.per_loop * k * k > best or tile % self.per_loop:
-            raise RuntimeError(f"{name}: the pixel loop found ({best} MACs) does not fit a {tile}-channel tile")
+        # Outputs per pixel-loop iteration: the tile (one pixel of it), or for the direct
+        # kernel (kernels/arm/dw_direct_neon.h, no column build) 8 channels of one or two
+        # pixels (8 x pixels), one window of k x k taps each.
+        self.direct = " direct " in name
+        if self.direct:
+            self.per_loop = best // (k * k)
+            if self.per_loop % 8 or self.per_loop * k * k != best:
+                raise RuntimeError(f"{name}: the pixel loop found ({best} MACs) is not 8 channels x whole pixels")
+        else:
+            self.per_loop = tile if best % tile == 0 and best >= tile * k * k else best // (k * k)
+            if self.per_loop * k * k > best or tile % self.per_loop:
+                raise RuntimeError(f"{name}: the pixel loop found ({best} MACs) does not fit a {tile}-channel tile")
         # The column build: the nearest loop before the pixel loop that stores and multiplies nothing.
         builds = [l for l in inner if not mul_count(l[2]) and l[1] < self.pixel[0]
                   and any(x.mn.startswith(("st", "vst")) for x in l[2])]
@@ -359,6 +366,9 @@ class DwModel:
 
     def layer_cycles(self, c, layer):
         out_w = layer["out_hw"]
+        if self.direct:  # per 8-channel half (halves past the channels skipped), out_w / pixels iterations
+            halves = math.ceil(layer["cout"] / 8)
+            return layer["out_hw"] * halves * out_w / (self.per_loop // 8) * c["pixel"]
         tiles = math.ceil(layer["cout"] / self.tile)
         ncols = (out_w - 1) * layer["stride"] + layer["k"]
         parts = math.ceil(layer["cout"] / self.per_loop)  # pixel-loop runs per pixel (parts past the channels skipped)
@@ -502,7 +512,7 @@ def edgeq_kernels(build, act="signed char"):
             continue
         funcs = disassemble(obj)
         levels[level]["dw_choice"] = dw_registry(src)
-        dws = {}
+        dws, dws127 = {}, {}
         for traits, tile, _ in levels[level]["dw_choice"]:
             for k in (3, 5):
                 for s in (1, 2):
@@ -513,14 +523,22 @@ def edgeq_kernels(build, act="signed char"):
                     cands = [n for n in cands if pat.search(n).group(3) == str(k)] or cands
                     pick = [n for n in cands if f", {act}," in n] or cands
                     # The direct kernel (kernels/arm/dw_direct_neon.h): its fp32 pixel loop
-                    # is in dw_direct_half<Traits, T, KW, NG, SW, KH, false>.
-                    direct = re.compile(rf"dw_direct_half<[^<]*::{re.escape(traits)}, {act}, {k}, \d+, {s}, {k}, false>\(")
+                    # is in dw_direct_half<Traits, T, KW, NG, SW, KH, false, kNarrow>; the
+                    # narrow variant (kNarrow true) runs the layers without a -128 weight.
+                    direct = re.compile(rf"dw_direct_half<[^<]*::{re.escape(traits)}, {act}, {k}, \d+, {s}, {k}, false(, (true|false))?>\(")
                     dpick = [n for n in funcs if direct.search(n) and "lambda" not in n]
-                    if dpick:
-                        dws[(k, s, tile)] = DwModel(f"dw direct {traits} {k}x{k}/{s}", funcs, dpick[0], tile, k)
+                    exact = [n for n in dpick if direct.search(n).group(2) != "true"]
+                    narrow = [n for n in dpick if direct.search(n).group(2) == "true"]
+                    if exact:
+                        dws[(k, s, tile)] = DwModel(f"dw direct {traits} {k}x{k}/{s}", funcs, exact[0], tile, k)
                     elif pick:
                         dws[(k, s, tile)] = DwModel(f"dw {traits} {k}x{k}/{s}", funcs, pick[0], tile, k)
+                    if narrow:
+                        dws127[(k, s, tile)] = DwModel(f"dw direct narrow {traits} {k}x{k}/{s}", funcs, narrow[0], tile, k)
         levels[level]["dw"] = dws
+        # The depthwise kernels for weights in [-127, 127] (DwArgs::w127): the narrow
+        # variants where the level has them, else its exact ones.
+        levels[level]["dw_w127"] = {**dws, **dws127}
     return levels
 
 
@@ -541,14 +559,21 @@ def gemm_of(level_models, gemm, layer):
     return level_models[gemm]
 
 
+def dw_key(level_models, gemm):
+    """The depthwise models that go with the GEMM kernel `gemm`: the ones for weights in
+    [-127, 127] beside gemm_w127, else the exact ones."""
+    return "dw_w127" if gemm == "gemm_w127" and "dw_w127" in level_models else "dw"
+
+
 def model_network(layers, level_models, costs_of, gemm="gemm"):
     """[(layer, cycles)] for one network on one level; costs_of(model) -> cost dict; the
-    GEMM layers on level_models[gemm] ("gemm_w127": the kernel for weights in [-127, 127])."""
+    GEMM layers on level_models[gemm] ("gemm_w127": the kernels for weights in [-127, 127],
+    the depthwise layers then on level_models["dw_w127"])."""
     out = []
     for layer in layers:
         if layer["dw"]:
             tile = dw_pick(level_models, layer["cout"])
-            km = level_models["dw"].get((layer["k"], layer["stride"], tile))
+            km = level_models[dw_key(level_models, gemm)].get((layer["k"], layer["stride"], tile))
             cyc = km.layer_cycles(costs_of(km), layer) if km else float("nan")
         else:
             km = gemm_of(level_models, gemm, layer)
@@ -665,7 +690,7 @@ def edgeq_loop_only(level_models, costs_of, layer, gemm="gemm"):
     """edgeq's layer from its main loops alone, the same bound as xnnpack_layer_cycles."""
     if layer["dw"]:
         tile = dw_pick(level_models, layer["cout"])
-        km = level_models["dw"].get((layer["k"], layer["stride"], tile))
+        km = level_models[dw_key(level_models, gemm)].get((layer["k"], layer["stride"], tile))
         return macs(layer) / layer["k"] ** 2 / km.per_loop * costs_of(km)["pixel"]
     km = gemm_of(level_models, gemm, layer)
     return macs(layer) / km.main_macs * costs_of(km)["main"]
@@ -703,8 +728,9 @@ def report(args):
                             xc[kind] = xmca.cycles([clean(x) for x in v[0]], cpu, True)
                 tag = f"{arch} {level} {cpu}"
                 # A level with a kernel for weights in [-127, 127] (neon) gets a row for it
-                # and one for its exact kernel; the networks are modeled on the former
-                # (their weights assumed free of -128) and, for comparison, on the latter.
+                # (and its depthwise kernels for such weights) and one for its exact
+                # kernels; the networks are modeled on the former (their weights assumed
+                # free of -128) and, for comparison, on the latter.
                 variants = [("gemm_w127", ""), ("gemm", " (exact kernel)")] if "gemm_w127" in models else [("gemm", "")]
                 for key, note in variants:
                     g = models[key]
@@ -718,7 +744,7 @@ def report(args):
                         row += ["-", "-"]
                     for k in (3, 5):
                         tile = dw_pick(models, 144)
-                        km = models["dw"].get((k, 1, tile))
+                        km = models[dw_key(models, key)].get((k, 1, tile))
                         if km:
                             dc = costs_of(km)
                             row.append(f"{(dc['pixel'] + dc['build']) / km.per_loop:.2f}")
@@ -772,6 +798,9 @@ def kernels_cmd(args):
                     print(f"{arch} {level}: {models[key].name}: {models[key].describe()}")
             for key, km in sorted(models.get("dw", {}).items()):
                 print(f"    {km.name} (tile {key[2]}): {km.describe()}")
+            for key, km in sorted(models.get("dw_w127", {}).items()):
+                if km is not models["dw"].get(key):  # the narrow variants (weights in [-127, 127])
+                    print(f"    {km.name} (tile {key[2]}): {km.describe()}")
 
 
 # ---------------------------------------------------------------- x86 validation

@@ -12,6 +12,14 @@
 // taps alternate between two accumulator sets (added before the requantization: int32
 // sums wrap alike in any order), two multiply chains for the in-order cores.
 //
+// Layers whose packed weights hold no -128 (DwArgs::w127: TFLite's and ONNX Runtime's
+// symmetric int8 weights are in [-127, 127]) take a narrow variant instead: the weights
+// are narrowed to int8 in registers once per output row, the input bytes are taken as
+// int8 as they are (uint8: x ^ 0x80, which is x - 128 as int8), and two taps' products
+// are summed in int16 (smull + smlal: |x * w| <= 128 * 127, two of them fit) before one
+// saddw / saddw2 pair adds them to the int32 accumulators. Per 8 channels and two taps
+// that is four NEON operations instead of six (two widenings, four smlal).
+//
 // A 3x3 holds 9 weight registers per half; a 5x5 25, more than fit beside the
 // accumulators and the epilogue's constants: GCC keeps what it can and reloads the rest
 // from the stack in the pixel loop (one ldr q each, as cheap as the packed weights'
@@ -22,7 +30,8 @@
 // taps outside the image at DwArgs::zero and copy a partial half's last bytes to a
 // buffer. A partial half (channels % 8) stores through a buffer; halves past the
 // channel count are skipped. Bit-exact with kernels/ref: every product fits int16 x
-// int16 -> int32 exactly and the sums wrap like the reference's.
+// int16 -> int32 exactly (in the narrow variant a pair of int8 products fits int16
+// exactly) and the sums wrap like the reference's.
 #pragma once
 
 #if defined(__aarch64__)
@@ -67,6 +76,18 @@ inline int16x8_t dw_direct_widen<int8_t>(const uint8_t* p) {
 template <>
 inline int16x8_t dw_direct_widen<uint8_t>(const uint8_t* p) {
   return vreinterpretq_s16_u16(vsubl_u8(vld1_u8(p), vdup_n_u8(128)));
+}
+
+// 8 activations at p as int8: int8 as they are, uint8 minus 128 (x ^ 0x80).
+template <typename T>
+inline int8x8_t dw_direct_s8(const uint8_t* p);
+template <>
+inline int8x8_t dw_direct_s8<int8_t>(const uint8_t* p) {
+  return vld1_s8(reinterpret_cast<const int8_t*>(p));
+}
+template <>
+inline int8x8_t dw_direct_s8<uint8_t>(const uint8_t* p) {
+  return vreinterpret_s8_u8(veor_u8(vld1_u8(p), vdup_n_u8(0x80)));
 }
 
 // The requantization of 8 channels, its parameters loaded once per half.
@@ -115,10 +136,12 @@ struct DwDirectRq {
 // alias anything whose address escaped, and GCC then reloads the weights per pixel).
 // K: the traits (DwPairsNeon, for the tile); KR: the kernel rows multiplied (KH when the
 // window is square, else every row of the groups).
-template <class K, int KW, int NG, int KR, bool kFixed>
+// kNarrow: the variant for weights in [-127, 127] (see the top of this file).
+template <class K, int KW, int NG, int KR, bool kFixed, bool kNarrow>
 struct DwDirectHalf {
   static constexpr size_t kColGroup = static_cast<size_t>(K::kTile) * 4;
-  int16x8_t wt[KR * KW];  // [row][column]
+  using Weights = std::conditional_t<kNarrow, int8x8_t, int16x8_t>;
+  Weights wt[KR * KW];  // [row][column]
   // The bias: in registers for a 3x3 (two register moves per pixel); for a 5x5, whose
   // weights already spill, loaded per pixel (a load instead of the moves, which
   // models 2-7% faster on the in-order cores and slower for the 3x3).
@@ -136,42 +159,69 @@ struct DwDirectHalf {
       constexpr int kG = i / KW, kKw = i % KW;
       const int16x8x2_t k01 =
           vld2q_s16(reinterpret_cast<const int16_t*>(pk + 4 * kColGroup + i * kColGroup) + 16 * h);
-      if constexpr (2 * kG < KR) wt[2 * kG * KW + kKw] = k01.val[0];
-      if constexpr (2 * kG + 1 < KR) wt[(2 * kG + 1) * KW + kKw] = k01.val[1];
+      if constexpr (2 * kG < KR) wt[2 * kG * KW + kKw] = narrowed(k01.val[0]);
+      if constexpr (2 * kG + 1 < KR) wt[(2 * kG + 1) * KW + kKw] = narrowed(k01.val[1]);
     });
+  }
+
+  static EDGEQ_DW_INLINE Weights narrowed(int16x8_t w) {
+    if constexpr (kNarrow) {
+      return vmovn_s16(w);
+    } else {
+      return w;
+    }
+  }
+
+  // The narrow variant's sum: taps in pairs, each pair's two products summed in int16.
+  template <typename T>
+  EDGEQ_DW_INLINE uint8x8_t sum_narrow(const uint8_t* const* p) const {
+    constexpr int kTaps = KR * KW;
+    int32x4_t a0 = kBiasRegs ? b0 : vld1q_s32(bias);
+    int32x4_t a1 = kBiasRegs ? b1 : vld1q_s32(bias + 4);
+    dw_unroll<0, (kTaps + 1) / 2>([&](auto j) EDGEQ_DW_INLINE {
+      constexpr int i = 2 * j;
+      int16x8_t prod = vmull_s8(dw_direct_s8<T>(p[i]), wt[i]);
+      if constexpr (i + 1 < kTaps) prod = vmlal_s8(prod, dw_direct_s8<T>(p[i + 1]), wt[i + 1]);
+      a0 = vaddw_s16(a0, vget_low_s16(prod));
+      a1 = vaddw_high_s16(a1, prod);
+    });
+    return rq.apply(a0, a1);
   }
 
   // The 8 outputs of the pixel whose taps start at p[r * KW + kw].
   template <typename T>
   EDGEQ_DW_INLINE uint8x8_t sum(const uint8_t* const* p) const {
-    constexpr int kSets = 2;
-    int32x4_t acc[kSets][2];
-    dw_unroll<0, KR * KW>([&](auto i) EDGEQ_DW_INLINE {
-      const int16x8_t x = dw_direct_widen<T>(p[i]);
-      int32x4_t* to = acc[i % kSets];
-      if constexpr (i == 0) {  // set 0 starts from the bias
-        to[0] = kBiasRegs ? b0 : vld1q_s32(bias);
-        to[1] = kBiasRegs ? b1 : vld1q_s32(bias + 4);
-      }
-      if constexpr (i > 0 && i < kSets) {  // the other sets' first product
-        to[0] = vmull_s16(vget_low_s16(x), vget_low_s16(wt[i]));
-        to[1] = vmull_high_s16(x, wt[i]);
-      } else {
-        // smlal on the low halves of the q registers. With vmlal_s16(vget_low_s16(w))
-        // GCC hoists the weights' low halves out of the pixel loop as separate registers
-        // (twice the weight registers, and spills).
-        __asm__("smlal %0.4s, %1.4h, %2.4h" : "+w"(to[0]) : "w"(x), "w"(wt[i]));
-        to[1] = vmlal_high_s16(to[1], x, wt[i]);
-      }
-    });
-    int32x4_t a0 = acc[0][0], a1 = acc[0][1];
-    dw_unroll<1, kSets>([&](auto j) EDGEQ_DW_INLINE {
-      a0 = vaddq_s32(a0, acc[j][0]);
-      a1 = vaddq_s32(a1, acc[j][1]);
-    });
-    return rq.apply(a0, a1);
+    if constexpr (kNarrow) {
+      return sum_narrow<T>(p);
+    } else {
+      constexpr int kSets = 2;
+      int32x4_t acc[kSets][2];
+      dw_unroll<0, KR * KW>([&](auto i) EDGEQ_DW_INLINE {
+        const int16x8_t x = dw_direct_widen<T>(p[i]);
+        int32x4_t* to = acc[i % kSets];
+        if constexpr (i == 0) {  // set 0 starts from the bias
+          to[0] = kBiasRegs ? b0 : vld1q_s32(bias);
+          to[1] = kBiasRegs ? b1 : vld1q_s32(bias + 4);
+        }
+        if constexpr (i > 0 && i < kSets) {  // the other sets' first product
+          to[0] = vmull_s16(vget_low_s16(x), vget_low_s16(wt[i]));
+          to[1] = vmull_high_s16(x, wt[i]);
+        } else {
+          // smlal on the low halves of the q registers. With vmlal_s16(vget_low_s16(w))
+          // GCC hoists the weights' low halves out of the pixel loop as separate registers
+          // (twice the weight registers, and spills).
+          __asm__("smlal %0.4s, %1.4h, %2.4h" : "+w"(to[0]) : "w"(x), "w"(wt[i]));
+          to[1] = vmlal_high_s16(to[1], x, wt[i]);
+        }
+      });
+      int32x4_t a0 = acc[0][0], a1 = acc[0][1];
+      dw_unroll<1, kSets>([&](auto j) EDGEQ_DW_INLINE {
+        a0 = vaddq_s32(a0, acc[j][0]);
+        a1 = vaddq_s32(a1, acc[j][1]);
+      });
+      return rq.apply(a0, a1);
+    }
   }
-
 };
 
 // Stores the valid (< 8) first bytes of y.
@@ -186,9 +236,9 @@ EDGEQ_DW_INLINE inline void dw_direct_store_partial(uint8_t* dst, uint8x8_t y, s
 
 // One pixel at the row's ends: taps outside the image read DwArgs::zero, a partial
 // half's reads near the row's end a copy.
-template <class K, typename T, int KW, int NG, int SW, int KR, bool kFixed>
+template <class K, typename T, int KW, int NG, int SW, int KR, bool kFixed, bool kNarrow>
 __attribute__((noinline)) void dw_direct_edge(const DwArgs& a, const uint8_t* pk, size_t c0, size_t valid, int ow) {
-  const DwDirectHalf<K, KW, NG, KR, kFixed> half(pk, (c0 % K::kTile) / 8, a);
+  const DwDirectHalf<K, KW, NG, KR, kFixed, kNarrow> half(pk, (c0 % K::kTile) / 8, a);
   const size_t c = a.channels;
   const size_t row_bytes = static_cast<size_t>(a.in_w) * c;
   const uint8_t* const* rows = reinterpret_cast<const uint8_t* const*>(a.rows);
@@ -219,10 +269,10 @@ __attribute__((noinline)) void dw_direct_edge(const DwArgs& a, const uint8_t* pk
 }
 
 // The fast pixels [lo, hi) of one half: every tap inside the row and 8 bytes readable there.
-template <class K, typename T, int KW, int NG, int SW, int KR, bool kFixed, bool kPartial>
+template <class K, typename T, int KW, int NG, int SW, int KR, bool kFixed, bool kNarrow, bool kPartial>
 EDGEQ_DW_INLINE inline void dw_direct_fast(const DwArgs& a, const uint8_t* pk, size_t c0, size_t valid, int64_t lo,
                                            int64_t hi) {
-  const DwDirectHalf<K, KW, NG, KR, kFixed> half(pk, (c0 % K::kTile) / 8, a);
+  const DwDirectHalf<K, KW, NG, KR, kFixed, kNarrow> half(pk, (c0 % K::kTile) / 8, a);
   // Locals only: the byte stores of the loop may alias DwArgs.
   const size_t c = a.channels;
   const size_t col_step = static_cast<size_t>(a.dilation_w) * c;
@@ -232,7 +282,33 @@ EDGEQ_DW_INLINE inline void dw_direct_fast(const DwArgs& a, const uint8_t* pk, s
   const uint8_t* row[KR];
   dw_unroll<0, KR>([&](auto r) EDGEQ_DW_INLINE { row[r] = rows[r] + base; });
   uint8_t* out = static_cast<uint8_t*>(a.out) + static_cast<size_t>(lo) * c + c0;
-  for (int64_t n = hi - lo; n > 0; --n) {
+  int64_t n = hi - lo;
+  if constexpr (kNarrow || KR * KW <= 9) {
+    // Two pixels per iteration: their chains (the pair sums' adds, then the
+    // requantization, each step waiting on the last) interleave, which the in-order
+    // cores cannot do across iterations. The weights stay in registers for both (the
+    // exact 5x5's int16 weights spill so much more that it keeps one pixel).
+    for (; n >= 2; n -= 2) {
+      const uint8_t* p0[KR * KW];
+      const uint8_t* p1[KR * KW];
+      dw_unroll<0, KR * KW>([&](auto i) EDGEQ_DW_INLINE {
+        p0[i] = row[i / KW] + (i % KW) * col_step;
+        p1[i] = p0[i] + in_step;
+      });
+      const uint8x8_t y0 = half.template sum<T>(p0);
+      const uint8x8_t y1 = half.template sum<T>(p1);
+      if (kPartial) {
+        dw_direct_store_partial(out, y0, valid);
+        dw_direct_store_partial(out + c, y1, valid);
+      } else {
+        vst1_u8(out, y0);
+        vst1_u8(out + c, y1);
+      }
+      out += 2 * c;
+      dw_unroll<0, KR>([&](auto r) EDGEQ_DW_INLINE { row[r] += 2 * in_step; });
+    }
+  }
+  for (; n > 0; --n) {
     const uint8_t* p[KR * KW];
     dw_unroll<0, KR * KW>([&](auto i) EDGEQ_DW_INLINE { p[i] = row[i / KW] + (i % KW) * col_step; });
     const uint8x8_t y = half.template sum<T>(p);
@@ -247,7 +323,7 @@ EDGEQ_DW_INLINE inline void dw_direct_fast(const DwArgs& a, const uint8_t* pk, s
 }
 
 // One 8-channel half (valid of its channels exist) over the pixels of one output row.
-template <class K, typename T, int KW, int NG, int SW, int KR, bool kFixed>
+template <class K, typename T, int KW, int NG, int SW, int KR, bool kFixed, bool kNarrow>
 void dw_direct_half(const DwArgs& a, const uint8_t* pk, size_t c0, size_t valid) {
   const size_t c = a.channels;
   const bool partial = valid < 8;
@@ -260,15 +336,15 @@ void dw_direct_half(const DwArgs& a, const uint8_t* pk, size_t c0, size_t valid)
   const int64_t lo = std::min<int64_t>(a.out_w, (a.pad_left + SW - 1) / SW);
   int64_t hi = last_col - span + a.pad_left >= 0 ? (last_col - span + a.pad_left) / SW + 1 : 0;
   hi = std::max(lo, std::min<int64_t>(hi, a.out_w));
-  for (int64_t ow = 0; ow < lo; ++ow) dw_direct_edge<K, T, KW, NG, SW, KR, kFixed>(a, pk, c0, valid, static_cast<int>(ow));
+  for (int64_t ow = 0; ow < lo; ++ow) dw_direct_edge<K, T, KW, NG, SW, KR, kFixed, kNarrow>(a, pk, c0, valid, static_cast<int>(ow));
   if (hi > lo) {
     if (partial) {
-      dw_direct_fast<K, T, KW, NG, SW, KR, kFixed, true>(a, pk, c0, valid, lo, hi);
+      dw_direct_fast<K, T, KW, NG, SW, KR, kFixed, kNarrow, true>(a, pk, c0, valid, lo, hi);
     } else {
-      dw_direct_fast<K, T, KW, NG, SW, KR, kFixed, false>(a, pk, c0, valid, lo, hi);
+      dw_direct_fast<K, T, KW, NG, SW, KR, kFixed, kNarrow, false>(a, pk, c0, valid, lo, hi);
     }
   }
-  for (int64_t ow = hi; ow < a.out_w; ++ow) dw_direct_edge<K, T, KW, NG, SW, KR, kFixed>(a, pk, c0, valid, static_cast<int>(ow));
+  for (int64_t ow = hi; ow < a.out_w; ++ow) dw_direct_edge<K, T, KW, NG, SW, KR, kFixed, kNarrow>(a, pk, c0, valid, static_cast<int>(ow));
 }
 
 // The row kernel: every half of every tile.
@@ -282,10 +358,17 @@ void dw_direct(const DwArgs* args) {
   for (size_t c0 = 0; c0 < a.channels; c0 += 8) {
     const uint8_t* pk = packed + block * (c0 / kTile);
     const size_t valid = std::min<size_t>(8, a.channels - c0);
-    if (a.scheme == ref::Scheme::kFixedPoint) {
-      dw_direct_half<K, T, KW, NG, SW, kRows, true>(a, pk, c0, valid);
+    const bool fixed = a.scheme == ref::Scheme::kFixedPoint;
+    if (a.w127) {
+      if (fixed) {
+        dw_direct_half<K, T, KW, NG, SW, kRows, true, true>(a, pk, c0, valid);
+      } else {
+        dw_direct_half<K, T, KW, NG, SW, kRows, false, true>(a, pk, c0, valid);
+      }
+    } else if (fixed) {
+      dw_direct_half<K, T, KW, NG, SW, kRows, true, false>(a, pk, c0, valid);
     } else {
-      dw_direct_half<K, T, KW, NG, SW, kRows, false>(a, pk, c0, valid);
+      dw_direct_half<K, T, KW, NG, SW, kRows, false, false>(a, pk, c0, valid);
     }
   }
 }
