@@ -44,3 +44,8 @@ message(STATUS "edgeq: optimized kernels for ${EDGEQ_ARCH}")
 set_source_files_properties(kernels/qmatmul.cc PROPERTIES COMPILE_OPTIONS "-O3")
 # The convolution driver's per-tile pointer loop (qconv.cc, add_offsets) likewise.
 set_source_files_properties(kernels/qconv.cc PROPERTIES COMPILE_OPTIONS "-O3")
+# Sanitizer builds (cmake/Sanitizers.cmake): the kernels at their own optimization level,
+# after every other flag of theirs.
+if(EDGEQ_SANITIZE AND EDGEQ_SANITIZE_KERNEL_OPT)
+  set_property(SOURCE ${EDGEQ_KERNEL_SOURCES} APPEND PROPERTY COMPILE_OPTIONS ${EDGEQ_SANITIZE_KERNEL_OPT})
+endif()

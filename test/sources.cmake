@@ -26,6 +26,24 @@ set(EDGEQ_IMPORTER_TEST_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test/importer_test.c
 if(NOT EDGEQ_BUILD_IMPORTER)
   list(REMOVE_ITEM EDGEQ_TEST_SOURCES ${EDGEQ_IMPORTER_TEST_SOURCES})
 endif()
+# EDGEQ_TEST_SUITES (a list of names: "runtime;pack" for test/runtime_test.cc and
+# test/pack_test.cc) builds edgeq_tests of those suites only; tools/sanitize.sh gives
+# its TSan build the suites that start threads.
+set(EDGEQ_TEST_SUITES "" CACHE STRING "Build edgeq_tests of only these test/<name>_test.cc suites (empty: all)")
+if(EDGEQ_TEST_SUITES)
+  set(_edgeq_wanted)
+  foreach(_suite IN LISTS EDGEQ_TEST_SUITES)
+    set(_file ${CMAKE_CURRENT_SOURCE_DIR}/test/${_suite}_test.cc)
+    if(NOT EXISTS ${_file})
+      message(FATAL_ERROR "EDGEQ_TEST_SUITES: there is no test/${_suite}_test.cc")
+    elseif(_file IN_LIST EDGEQ_TEST_SOURCES)
+      list(APPEND _edgeq_wanted ${_file})
+    else()
+      message(STATUS "EDGEQ_TEST_SUITES: ${_suite} is not in this build (it needs the importer)")
+    endif()
+  endforeach()
+  set(EDGEQ_TEST_SOURCES ${_edgeq_wanted})
+endif()
 add_executable(edgeq_tests ${EDGEQ_TEST_SOURCES})
 target_include_directories(edgeq_tests PRIVATE ${NLOHMANN_JSON_INCLUDE_DIR})
 target_link_libraries(edgeq_tests PRIVATE edgeq_internal edgeq_npy GTest::gtest GTest::gtest_main)
@@ -48,9 +66,10 @@ endif()
 # only, GCC/clang -g1, in RelWithDebInfo): with the precompiled header that takes their
 # compile time from 286 to 156 CPU seconds against -O1 without it, and the unit tests
 # run no slower (the code they test is the libraries', built with the build type's own
-# flags). Cross builds and sanitizer builds keep -O1: under qemu the suites' own loops
-# at -O0 took 1.6x the CPU time (108.7 against 67.2 s for the MiscTest, QuantStats and
-# DwConvTest suites at -cpu max). A Debug build keeps -O0 -g.
+# flags). Cross builds keep -O1: under qemu the suites' own loops at -O0 took 1.6x the
+# CPU time (108.7 against 67.2 s for the MiscTest, QuantStats and DwConvTest suites at
+# -cpu max). Sanitizer builds have their own flags (tools/sanitize.sh). A Debug build
+# keeps -O0 -g.
 if(CMAKE_CROSSCOMPILING)
   set(EDGEQ_TEST_OPT -O1)
 else()
