@@ -160,13 +160,17 @@ Status infer_fully_connected(const NodeChecker& c, const Node& n, std::vector<Sh
   if (!float_out) EDGEQ_RETURN_IF_ERROR(c.same_kind(x, y));
   if (x.dtype == DType::kF32 && w.dtype == DType::kS8) {
     // Dynamically quantized: float activations, int8 weights, float bias. Their zero point
-    // is 0, or in mode 1 (ONNX Runtime's DynamicQuantizeLinear form) one value for all.
+    // is 0, or in mode 1 (ONNX Runtime's DynamicQuantizeLinear form) any in [-128, 127],
+    // one for the tensor or one per output channel.
     EDGEQ_RETURN_IF_ERROR(c.weights_per_channel(w, cout));
+    const size_t zps = w.quant.zero_point.size();
+    if (zps > 1 && zps != static_cast<size_t>(cout))
+      return c.fail("a dynamically quantized fully-connected op needs one weight zero point or one per output channel");
     for (int32_t z : w.quant.zero_point) {
       if (z != 0 && n.attrs.dynamic != 1)
-        return c.fail("a dynamically quantized fully-connected op needs weight zero point 0 (any one value in mode 1)");
-      if (z != w.quant.zero_point[0] || z < -128 || z > 127)
-        return c.fail("a dynamically quantized fully-connected op needs one weight zero point in [-128, 127]");
+        return c.fail("a dynamically quantized fully-connected op needs weight zero point 0 (any in mode 1)");
+      if (z < -128 || z > 127)
+        return c.fail("a dynamically quantized fully-connected op needs weight zero points in [-128, 127]");
     }
     if (c.has_in(2) && c.in(2).dtype != DType::kF32)
       return c.fail("a dynamically quantized fully-connected op needs an f32 bias");

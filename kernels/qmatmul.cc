@@ -276,6 +276,7 @@ struct QMatMulOp::Impl {
   bool fc_packed_here = false;  // init() packed it (the op's own bytes)
   std::vector<uint8_t> direct;    // per B matrix: w = b - zb (mode 0)
   std::vector<int32_t> d;         // per B matrix: o - zb, the row term's factor
+  std::vector<uint32_t> col_wz;   // a fully connected layer's zero points per column (n), or empty
   std::vector<uint32_t> colsum;   // b_batches * n (a fully connected layer: fc_packed's)
   std::vector<float> col_scale;   // b_batches * n (dynamic)
   std::vector<uint8_t> col_ok;    // b_batches * n (dynamic)
@@ -306,6 +307,8 @@ struct QMatMulOp::Impl {
   void pack_matrix(size_t bi);
   void finish_tile(int64_t t, int64_t ai, int64_t bi, size_t m0, size_t mc, size_t n0, size_t nc,
                    const int32_t* acc, size_t ldc) const;
+  void column_zero_points(int64_t ai, size_t m0, size_t mc, size_t n0, size_t nc, int32_t* acc, size_t ldc) const;
+  int32_t weight_zero_point(size_t j) const { return col_wz.empty() ? p.weight_zero_point : p.weight_zero_points[j]; }
   float double_dot(int64_t r, int64_t bi, size_t j) const;
   const uint32_t* colsums() const { return fc ? fc_packed->colsum() : colsum.data(); }
   const uint8_t* packed_b() const { return fc ? fc_packed->weights() : packed.p; }
@@ -384,7 +387,7 @@ float QMatMulOp::Impl::double_dot(int64_t r, int64_t bi, size_t j) const {
     const int8_t* w = p.weight + j * static_cast<size_t>(s.k);
     const double ws = p.weight_scale[p.per_channel ? j : 0];
     for (int32_t k = 0; k < s.k; ++k)
-      sum += static_cast<double>(x[k]) * (static_cast<double>(w[k] - p.weight_zero_point) * ws);
+      sum += static_cast<double>(x[k]) * (static_cast<double>(w[k] - weight_zero_point(j)) * ws);
     float v = static_cast<float>(sum);
     if (p.bias) v += p.bias[j];
     return ref::internal::clamp_f32(v, p.act_min, p.act_max);
@@ -392,6 +395,22 @@ float QMatMulOp::Impl::double_dot(int64_t r, int64_t bi, size_t j) const {
   const float* col = static_cast<const float*>(b) + bi * int64_t{s.k} * s.n + j;
   for (int32_t k = 0; k < s.k; ++k) sum += static_cast<double>(x[k]) * static_cast<double>(col[int64_t{k} * s.n]);
   return static_cast<float>(sum);
+}
+
+// Zero points per column wz[j] (ONNX Runtime's per-channel asymmetric weights): the
+// tile holds sum_k q w, and sum_k (q - z)(w - wz[j]) = [sum_k (q - z) w] - wz[j] (rowsum -
+// k z), so each row's term times each column's zero point comes off before the finish,
+// modulo 2^32 as the reference's sum.
+void QMatMulOp::Impl::column_zero_points(int64_t ai, size_t m0, size_t mc, size_t n0, size_t nc, int32_t* acc,
+                                         size_t ldc) const {
+  const uint32_t kk = static_cast<uint32_t>(s.k);
+  const uint32_t* wz = col_wz.data() + n0;
+  for (size_t i = 0; i < mc; ++i) {
+    const size_t row = static_cast<size_t>(ai * s.m) + m0 + i;
+    const uint32_t r = rowsum[row] - kk * static_cast<uint32_t>(row_zp[row]);
+    int32_t* a = acc + i * ldc;
+    for (size_t j = 0; j < nc; ++j) a[j] = static_cast<int32_t>(static_cast<uint32_t>(a[j]) - wz[j] * r);
+  }
 }
 
 void QMatMulOp::Impl::finish_tile(int64_t t, int64_t ai, int64_t bi, size_t m0, size_t mc, size_t n0, size_t nc,
@@ -500,7 +519,9 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
   const bool a_s8 = params.mode == 0 && params.a_s8;
   const QIgemmUkernel uk = accepted_ukernel(params, kernel);
   if (uk == nullptr) return InitResult::kDeclined;
-  if (params.weight_zero_point != 0 && (params.weight == nullptr || params.mode != 1)) return InitResult::kDeclined;
+  if ((params.weight_zero_point != 0 || params.weight_zero_points != nullptr) &&
+      (params.weight == nullptr || params.mode != 1))
+    return InitResult::kDeclined;
   auto impl = std::make_unique<Impl>();
   Impl& m = *impl;
   m.p = params;
@@ -562,6 +583,16 @@ InitResult QMatMulOp::init(const QMatMulParams& params, const QGemmKernel& kerne
   // The row term's factor: a fully connected layer's weights w - wz give
   // sum (q - z)(w - wz) = [sum (q - z) w] - wz (rowsum - k z).
   m.d.assign(bb, m.fc ? -params.weight_zero_point : 0);
+  if (params.weight_zero_points != nullptr) {  // per column: one value is the row term's
+    const int32_t* wz = params.weight_zero_points;
+    if (std::all_of(wz, wz + n, [&](int32_t z) { return z == wz[0]; })) {
+      m.p.weight_zero_point = wz[0];
+      m.d.assign(bb, -wz[0]);
+    } else {
+      m.d.assign(bb, 0);
+      m.col_wz.assign(wz, wz + n);
+    }
+  }
   if (!m.fc) m.colsum.assign(bb * n, 0);
   m.cols_ok.assign(bb, 1);
   m.rowsum.assign(rows, 0);
@@ -669,17 +700,18 @@ void QMatMulOp::prepare_a(size_t begin, size_t end) {
     }
     return;
   }
+  // Row sums feed only the row term, which a product without one (a fully connected
+  // layer whose weights' zero point is 0: d is 0) never reads.
+  const bool sums = !m.col_wz.empty() || std::any_of(m.d.begin(), m.d.end(), [](int32_t v) { return v != 0; });
   if (m.p.a_prequantized) {
     for (size_t r = begin; r < end; ++r) {
       m.row_scale[r] = m.a_scale;
       m.row_zp[r] = m.a_zp;
+      if (sums) m.rowsum[r] = m.sum_u8(k, m.a + r * k);
     }
     return;
   }
   const float* af = reinterpret_cast<const float*>(m.a);
-  // Row sums feed only the row term, which a product without one (a fully connected
-  // layer whose weights' zero point is 0: d is 0) never reads.
-  const bool sums = std::any_of(m.d.begin(), m.d.end(), [](int32_t v) { return v != 0; });
   if (m.p.mode == 1) {  // one tensor's parameters: the range's rows in one call
     if (!m.finite) return;
     std::fill(m.row_scale.begin() + static_cast<std::ptrdiff_t>(begin),
@@ -739,6 +771,7 @@ void QMatMulOp::run_tiles(size_t begin, size_t end) const {
       continue;
     }
     uk(mc, nc, k, 1, a, w, tile, m.nr * sizeof(int32_t), n0, &m.raw_q);
+    if (!m.col_wz.empty()) m.column_zero_points(ai, m0, mc, n0, nc, tile, m.nr);
     m.finish_tile(yb, ai, bi, m0, mc, n0, nc, tile, m.nr);
   }
 }

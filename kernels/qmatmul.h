@@ -63,9 +63,12 @@ struct QMatMulParams {
   // A fully connected layer (dynamic modes, or mode 0 with y_f32): the constant weights
   // w[n][k] (zero point 0) packed once; shape is then m x k by k x n with one batch.
   const int8_t* weight = nullptr;
-  // Mode 1 only: the weights' zero point, one per tensor (ONNX Runtime's asymmetric
-  // weights), taken in the tiles' finish as a row term; other modes decline a non-zero one.
+  // Mode 1 only: the weights' zero point (ONNX Runtime's asymmetric weights), one for the
+  // tensor, or with weight_zero_points one per column (n values, weight_zero_point then
+  // unused); other modes decline non-zero ones. One for the tensor is the tiles' row term;
+  // zero points per column correct the int32 tile before its finish.
   int32_t weight_zero_point = 0;
+  const int32_t* weight_zero_points = nullptr;
   const float* weight_scale = nullptr;
   bool per_channel = false;
   const float* bias = nullptr;

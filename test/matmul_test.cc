@@ -179,13 +179,18 @@ TEST(MatMulRef, DynamicFullyConnectedPerTensor) {
   const float w_scale[] = {0.5f, 0.25f}, bias[] = {0.f, 1.f};
   std::vector<uint8_t> q(4);
   std::vector<float> y(4);
-  for (const int32_t wz : {0, -7}) {  // the weights' zero point (ONNX Runtime's asymmetric weights)
-    ref::dynamic_fully_connected_per_tensor(2, 2, 2, x.data(), w.data(), wz, w_scale, true, bias, -INFINITY,
-                                            INFINITY, q.data(), y.data());
+  // The weights' zero points (ONNX Runtime's asymmetric weights): none, one for the
+  // tensor, one per column.
+  const std::vector<std::vector<int32_t>> zero_points = {{}, {-7}, {-7, 120}};
+  for (const std::vector<int32_t>& wzs : zero_points) {
+    ref::dynamic_fully_connected_per_tensor(2, 2, 2, x.data(), w.data(), wzs.empty() ? nullptr : wzs.data(),
+                                            wzs.size() > 1, w_scale, true, bias, -INFINITY, INFINITY, q.data(),
+                                            y.data());
     const Dql d = dql(x);
     EXPECT_EQ(d.zp, 85);
     for (int r = 0; r < 2; ++r)
       for (int c = 0; c < 2; ++c) {
+        const int32_t wz = wzs.empty() ? 0 : wzs[wzs.size() > 1 ? c : 0];
         const int32_t acc = (d.q[r * 2] - d.zp) * (w[c * 2] - wz) + (d.q[r * 2 + 1] - d.zp) * (w[c * 2 + 1] - wz);
         const float want = static_cast<float>(acc) * (d.scale * w_scale[c]) + bias[c];
         EXPECT_TRUE(same_bits(y[r * 2 + c], want)) << r << c << " wz " << wz;
@@ -364,11 +369,17 @@ TEST_P(MatMulLevelTest, DynamicFullyConnectedEqualsReference) {
             const float lo = variant == 1 ? -0.5f : -INFINITY, hi = variant == 1 ? 0.5f : INFINITY;
             std::vector<float> want(static_cast<size_t>(m) * n), got(want.size());
             std::vector<uint8_t> scratch(static_cast<size_t>(m) * k);
-            // Mode 1 takes a weight zero point (ONNX Runtime's asymmetric weights).
-            const int32_t wz = mode == 1 && m != 5 ? (variant == 1 ? -100 : 37) : 0;
+            // Mode 1 takes weight zero points (ONNX Runtime's asymmetric weights): one for the
+            // tensor (m 1), none (m 5), or one per column from -128 to 127 (m 17).
+            const int32_t wz = mode == 1 && m == 1 ? (variant == 1 ? -100 : 37) : 0;
+            std::vector<int32_t> wzs;
+            if (mode == 1 && m == 17) {
+              for (int32_t j = 0; j < n; ++j) wzs.push_back(j == 0 ? -128 : j == 1 ? 127 : static_cast<int32_t>(rng() % 256) - 128);
+            }
             if (mode == 1) {
-              ref::dynamic_fully_connected_per_tensor(m, n, k, x.data(), w.data(), wz, w_scale.data(), per_channel,
-                                                      bias.data(), lo, hi, scratch.data(), want.data());
+              ref::dynamic_fully_connected_per_tensor(m, n, k, x.data(), w.data(), wzs.empty() ? &wz : wzs.data(),
+                                                      !wzs.empty(), w_scale.data(), per_channel, bias.data(), lo, hi,
+                                                      scratch.data(), want.data());
             } else {
               ref::dynamic_fully_connected(m, n, k, x.data(), w.data(), w_scale.data(), per_channel, bias.data(), lo,
                                            hi, scratch.data(), want.data());
@@ -379,6 +390,7 @@ TEST_P(MatMulLevelTest, DynamicFullyConnectedEqualsReference) {
             p.quantize_u8 = kern::kernel_set(GetParam()).misc.quantize_u8;
             p.weight = w.data();
             p.weight_zero_point = wz;
+            if (!wzs.empty()) p.weight_zero_points = wzs.data();
             p.weight_scale = w_scale.data();
             p.per_channel = per_channel;
             p.bias = bias.data();

@@ -159,9 +159,9 @@ struct FcCase {
   int32_t a_zero_point;
 };
 
-// A dynamic fully connected layer's weight zero point: any one in [-128, 127] for the
-// tensor in mode 1 (fc_net's fc_tensor has -3), only 0 in mode 2.
-TEST(SharedFcPacking, WeightZeroPointOnlyPerTensorInModeOne) {
+// A dynamic fully connected layer's weight zero points: in mode 1 any in [-128, 127], one
+// for the tensor (fc_net's fc_tensor has -3) or one per output channel; only 0 in mode 2.
+TEST(SharedFcPacking, WeightZeroPointsOnlyInModeOne) {
   ASSERT_TRUE(validate_graph(fc_net()).ok());
   Graph row = fc_net();  // fc_row: mode 2, a zero point per channel
   row.tensors[row.nodes[2].inputs[1]].quant.zero_point[5] = 1;
@@ -169,6 +169,14 @@ TEST(SharedFcPacking, WeightZeroPointOnlyPerTensorInModeOne) {
   Graph far = fc_net();
   far.tensors[far.nodes[3].inputs[1]].quant.zero_point = {-200};
   EXPECT_FALSE(validate_graph(far).ok());
+  Graph cols = fc_net();  // fc_tensor: 12 output channels
+  Tensor& w = cols.tensors[cols.nodes[3].inputs[1]];
+  w.quant.scale.assign(12, w.quant.scale[0]);
+  w.quant.zero_point.assign(12, 5);
+  w.quant.zero_point[11] = -128;
+  EXPECT_TRUE(validate_graph(cols).ok()) << validate_graph(cols).message();
+  w.quant.zero_point.resize(2);  // neither one nor one per channel
+  EXPECT_FALSE(validate_graph(cols).ok());
 }
 
 TEST(SharedFcPacking, SharedWeightsEqualOwnBitForBit) {

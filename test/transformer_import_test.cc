@@ -679,16 +679,16 @@ void build_dynamic_linear(ModelBuilder* b, int w_type, std::vector<int32_t> w_zp
 
 TEST(TransformerImportTest, OrtDynamicLinearBecomesDynamicFullyConnected) {
   // int8 around 0, uint8 around 128, uint8 around 120 (one zero point: s8 weights with
-  // zero point -8), uint8 with a zero point per column (the float path).
+  // zero point -8), uint8 with a zero point per column (s8 weights with -8 and -7, the
+  // scale repeated per column).
   struct Case {
     int type;
     std::vector<int32_t> zp;
-    bool s8;
-    int32_t stored_zp;  // the s8 weights' zero point
+    std::vector<int32_t> stored_zp;  // the s8 weights' zero points
   };
-  for (const Case& c : {Case{TensorProto::INT8, {0}, true, 0}, Case{TensorProto::UINT8, {128}, true, 0},
-                        Case{TensorProto::UINT8, {120}, true, -8}, Case{TensorProto::UINT8, {120, 121}, false, 0}}) {
-    SCOPED_TRACE(c.zp[0]);
+  for (const Case& c : {Case{TensorProto::INT8, {0}, {0}}, Case{TensorProto::UINT8, {128}, {0}},
+                        Case{TensorProto::UINT8, {120}, {-8}}, Case{TensorProto::UINT8, {120, 121}, {-8, -7}}}) {
+    SCOPED_TRACE(c.zp.size() > 1 ? -1 : c.zp[0]);
     ModelBuilder b;
     build_dynamic_linear(&b, c.type, c.zp);
     Graph g;
@@ -702,22 +702,15 @@ TEST(TransformerImportTest, OrtDynamicLinearBecomesDynamicFullyConnected) {
     ASSERT_EQ(w.shape, (std::vector<int32_t>{2, 4}));
     ASSERT_EQ(fc.inputs.size(), 3u);
     EXPECT_EQ(floats(tensor(g, fc.inputs[2])), (std::vector<float>{0.5f, -1.f}));
-    if (c.s8) {
-      EXPECT_EQ(fc.attrs.dynamic, 1);
-      ASSERT_EQ(w.dtype, DType::kS8);
-      EXPECT_EQ(w.quant.scale, (std::vector<float>{0.25f}));
-      EXPECT_EQ(w.quant.zero_point, (std::vector<int32_t>{c.stored_zp}));
-      // W [K=4, N=2] stored [N, K]: row 0 is column 0 of W: -4, -2, 0, 2.
-      const int8_t* d = reinterpret_cast<const int8_t*>(w.data);
-      EXPECT_EQ(d[0], -4);
-      EXPECT_EQ(d[1], -2);
-      EXPECT_EQ(d[4], -3);
-    } else {
-      // A zero point per column: dequantized, a float FullyConnected.
-      EXPECT_EQ(fc.attrs.dynamic, 0);
-      ASSERT_EQ(w.dtype, DType::kF32);
-      EXPECT_EQ(floats(w)[0], (124 - 120) * 0.25f);
-    }
+    EXPECT_EQ(fc.attrs.dynamic, 1);
+    ASSERT_EQ(w.dtype, DType::kS8);
+    EXPECT_EQ(w.quant.scale, std::vector<float>(c.stored_zp.size(), 0.25f));
+    EXPECT_EQ(w.quant.zero_point, c.stored_zp);
+    // W [K=4, N=2] stored [N, K]: row 0 is column 0 of W: -4, -2, 0, 2.
+    const int8_t* d = reinterpret_cast<const int8_t*>(w.data);
+    EXPECT_EQ(d[0], -4);
+    EXPECT_EQ(d[1], -2);
+    EXPECT_EQ(d[4], -3);
   }
 }
 

@@ -1573,6 +1573,40 @@ def op_models():
         m.output(out, shape)
     models.append(m)
 
+    # Zero points per column, as quantize_dynamic writes them with per_channel=True and
+    # weight_type QUInt8 (transformers.js's "quantized" models, with reduce_range's 7-bit
+    # weights in [0, 127]): MatMulInteger with a scale per column; MatMulIntegerToFloat with
+    # int8 weights in [-64, 63] (ONNX Runtime's AVX2 u8 x s8 kernel saturates pairs of
+    # products beyond: its answer would depend on the CPU) and one scale for the tensor;
+    # DynamicQuantizeMatMul with a bias; QAttention
+    # with 24 zero points and scales. One column's zero point is 0 and one is the extreme
+    # (255 / -128), so the column terms reach both ends.
+    m, x, skip, ms = contrib_model("ort_dynamic_percol_weights")
+    rc = np.random.RandomState(29)
+    m.node("DynamicQuantizeLinear", [x], ["xq", "xs", "xz"])
+    pz = np.array([64, 0, 90, 255, 31, 127], np.uint8)
+    m.node("MatMulInteger", ["xq", m.const("pw_u8", rc.randint(0, 128, (8, 6)).astype(np.uint8)), "xz",
+                             m.const("pw_u8_zp", pz)], ["pmmi"])
+    m.node("Cast", ["pmmi"], ["pmmi_f"], to=TensorProto.FLOAT)
+    m.node("Mul", ["xs", m.const("pw_u8_s", rc.uniform(0.002, 0.01, 6).astype(np.float32))], ["pmmi_scale"])
+    m.node("Mul", ["pmmi_f", "pmmi_scale"], ["pmmi_out"])
+    m.node("MatMulIntegerToFloat", ["xq", m.const("pw_s8", rc.randint(-64, 64, (8, 6)).astype(np.int8)), "xs",
+                                    m.const("pw_s8_s", np.float32(0.004)), "xz",
+                                    m.const("pw_s8_zp", np.array([-128, 0, 17, -40, 127, 3], np.int8))],
+           ["pmitf_out"], **ms)
+    m.node("DynamicQuantizeMatMul", [skip, m.const("pw_dq", rc.randint(0, 256, (8, 6)).astype(np.uint8)),
+                                     m.const("pw_dq_s", rc.uniform(0.002, 0.008, 6).astype(np.float32)),
+                                     m.const("pw_dq_zp", np.array([128, 10, 200, 0, 255, 77], np.uint8)),
+                                     m.weight("pw_dq_b", [6])], ["pdqmm_out"], **ms)
+    m.node("QAttention", ["xq", m.const("pw_qa", rc.randint(0, 128, (8, 24)).astype(np.uint8)), m.weight("pw_qa_b", [24]),
+                          "xs", m.const("pw_qa_s", rc.uniform(0.004, 0.012, 24).astype(np.float32)), "", "xz",
+                          m.const("pw_qa_zp", rc.randint(40, 90, 24).astype(np.uint8))],
+           ["pqa_out"], num_heads=2, **ms)
+    for out, shape in (("pmmi_out", [2, 5, 6]), ("pmitf_out", [2, 5, 6]), ("pdqmm_out", [2, 5, 6]),
+                       ("pqa_out", [2, 5, 8])):
+        m.output(out, shape)
+    models.append(m)
+
     m, x, skip, ms = contrib_model("ort_contrib_dynamic")
     bq = m.const("bq", np.random.RandomState(3).randint(-127, 128, (8, 6)).astype(np.int8))
     bq_scale = m.const("bq_scale", np.random.RandomState(4).uniform(0.002, 0.01, 6).astype(np.float32))

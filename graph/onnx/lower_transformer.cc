@@ -933,14 +933,14 @@ Status Importer::LowerDynamicInteger(const onnx::NodeProto& n) {
     }
     wv.q.axis = conv ? 0 : 1;
     // The IR's dynamic FullyConnected and Conv2D take s8 weights: int8 weights as they
-    // are, uint8 ones shifted by 128 exactly. Their zero point must become 0 (int8 0,
-    // uint8 128), except in a FullyConnected, which (mode 1) takes one zero point for the
-    // tensor, shifted alike. Other weights (per-column asymmetric; a convolution's
-    // asymmetric) are dequantized to float: the op then runs in float, more exact than ORT's
-    // int8 arithmetic but not bit-identical to it.
+    // are, uint8 ones shifted by 128 exactly. A convolution's zero point must become 0
+    // (int8 0, uint8 128); a FullyConnected (mode 1) takes any zero points, one for the
+    // tensor or one per column, shifted alike. A convolution's asymmetric weights are
+    // dequantized to float: the op then runs in float, more exact than ORT's int8
+    // arithmetic but not bit-identical to it.
     const int64_t w_shift = w->c.type == TensorProto::INT8 ? 0 : 128;
     const bool one_zp = std::all_of(w_zp.begin(), w_zp.end(), [&](int64_t z) { return z == w_zp[0]; });
-    const bool s8 = one_zp && (w_zp[0] == w_shift || !conv);
+    const bool s8 = !conv || (one_zp && w_zp[0] == w_shift);
     if (conv && s8) {
       Value qw = wv;
       const int64_t shift = w->c.type == TensorProto::INT8 ? 0 : 128;
@@ -975,7 +975,8 @@ Status Importer::LowerDynamicInteger(const onnx::NodeProto& n) {
       Tensor& wt = g_->tensors[w_ir];
       wt.set_data(std::move(bytes));
       wt.quant.scale = wv.q.scale;
-      wt.quant.zero_point.assign(wv.q.scale.size(), static_cast<int32_t>(w_zp[0] - shift));
+      wt.quant.zero_point.clear();
+      for (int64_t z : wv.q.zero_point) wt.quant.zero_point.push_back(static_cast<int32_t>(z - shift));
       wt.quant.axis = 0;
       if (x->shape.size() < 2)
         return Fail(n, StatusCode::kUnsupported, "the data input must have rank >= 2");

@@ -150,12 +150,18 @@ namespace {
 
 // One row of a dynamic fully connected layer in double: float arithmetic that lets NaN
 // and infinities propagate, for rows no quantization can hold.
-void dynamic_fc_row_double(int32_t n, int32_t k, const float* x, const int8_t* weight, int32_t wz,
-                           const float* weight_scale, bool per_channel, const float* bias, float act_min,
-                           float act_max, float* out) {
+// The weights' zero point of column col: none (0), one for the tensor, or one per column.
+int32_t weight_zero_point(const int32_t* wz, bool wz_per_channel, int32_t col) {
+  return wz == nullptr ? 0 : wz[wz_per_channel ? col : 0];
+}
+
+void dynamic_fc_row_double(int32_t n, int32_t k, const float* x, const int8_t* weight, const int32_t* wz_in,
+                           bool wz_per_channel, const float* weight_scale, bool per_channel, const float* bias,
+                           float act_min, float act_max, float* out) {
   for (int32_t col = 0; col < n; ++col) {
     const int8_t* w = weight + static_cast<int64_t>(col) * k;
     const double ws = weight_scale[per_channel ? col : 0];
+    const int32_t wz = weight_zero_point(wz_in, wz_per_channel, col);
     double sum = 0.0;
     for (int32_t i = 0; i < k; ++i) sum += static_cast<double>(x[i]) * (static_cast<double>(w[i] - wz) * ws);
     float y = static_cast<float>(sum);
@@ -166,10 +172,11 @@ void dynamic_fc_row_double(int32_t n, int32_t k, const float* x, const int8_t* w
 
 // One row quantized to q with (scale, zp): acc in int32, scaled in float.
 void dynamic_fc_row(int32_t n, int32_t k, const uint8_t* q, float scale, int32_t zp, const int8_t* weight,
-                    int32_t wz, const float* weight_scale, bool per_channel, const float* bias, float act_min,
-                    float act_max, float* out) {
+                    const int32_t* wz_in, bool wz_per_channel, const float* weight_scale, bool per_channel,
+                    const float* bias, float act_min, float act_max, float* out) {
   for (int32_t col = 0; col < n; ++col) {
     const int8_t* w = weight + static_cast<int64_t>(col) * k;
+    const int32_t wz = weight_zero_point(wz_in, wz_per_channel, col);
     uint32_t acc = 0;  // wraps modulo 2^32
     for (int32_t i = 0; i < k; ++i)
       acc += static_cast<uint32_t>((static_cast<int32_t>(q[i]) - zp) * (static_cast<int32_t>(w[i]) - wz));
@@ -198,14 +205,14 @@ void dynamic_fully_connected(int32_t m, int32_t n, int32_t k, const float* input
     float* out = output + static_cast<int64_t>(r) * n;
     float lo, hi;
     if (!internal::finite_range(static_cast<size_t>(k), x, 1, &lo, &hi)) {  // no quantization can hold the row
-      dynamic_fc_row_double(n, k, x, weight, 0, weight_scale, per_channel, bias, act_min, act_max, out);
+      dynamic_fc_row_double(n, k, x, weight, nullptr, false, weight_scale, per_channel, bias, act_min, act_max, out);
       continue;
     }
     float scale;
     int32_t zp;
     dynamic_uint8_params(lo, hi, &scale, &zp);
     for (int32_t i = 0; i < k; ++i) row[i] = static_cast<uint8_t>(quantize_value(x[i], scale, zp, 0, 255));
-    dynamic_fc_row(n, k, row, scale, zp, weight, 0, weight_scale, per_channel, bias, act_min, act_max, out);
+    dynamic_fc_row(n, k, row, scale, zp, weight, nullptr, false, weight_scale, per_channel, bias, act_min, act_max, out);
   }
 }
 
@@ -226,8 +233,9 @@ bool quantize_tensor_u8(size_t count, const float* input, uint8_t* q, float* sca
 }  // namespace
 
 void dynamic_fully_connected_per_tensor(int32_t m, int32_t n, int32_t k, const float* input, const int8_t* weight,
-                                        int32_t weight_zero_point, const float* weight_scale, bool per_channel,
-                                        const float* bias, float act_min, float act_max, uint8_t* q, float* output) {
+                                        const int32_t* weight_zero_point, bool zero_point_per_channel,
+                                        const float* weight_scale, bool per_channel, const float* bias, float act_min,
+                                        float act_max, uint8_t* q, float* output) {
   assert(m >= 0 && n >= 0 && k >= 0);
   float scale;
   int32_t zp;
@@ -235,11 +243,11 @@ void dynamic_fully_connected_per_tensor(int32_t m, int32_t n, int32_t k, const f
   for (int32_t r = 0; r < m; ++r) {
     float* out = output + static_cast<int64_t>(r) * n;
     if (finite) {
-      dynamic_fc_row(n, k, q + static_cast<int64_t>(r) * k, scale, zp, weight, weight_zero_point, weight_scale,
-                     per_channel, bias, act_min, act_max, out);
+      dynamic_fc_row(n, k, q + static_cast<int64_t>(r) * k, scale, zp, weight, weight_zero_point,
+                     zero_point_per_channel, weight_scale, per_channel, bias, act_min, act_max, out);
     } else {
-      dynamic_fc_row_double(n, k, input + static_cast<int64_t>(r) * k, weight, weight_zero_point, weight_scale,
-                            per_channel, bias, act_min, act_max, out);
+      dynamic_fc_row_double(n, k, input + static_cast<int64_t>(r) * k, weight, weight_zero_point,
+                            zero_point_per_channel, weight_scale, per_channel, bias, act_min, act_max, out);
     }
   }
 }

@@ -648,13 +648,15 @@ void dynamic_matmul(const MatMulShape& s, int mode, const float* a, const float*
 
 // dynamic_fully_connected with `dynamic` mode 1: the m x k input quantized as ONE tensor
 // (dynamic_uint8_params of its range, as ONNX DynamicQuantizeLinear), then per output
-// acc = sum_k (q - z)(w[n][k] - wz) and y = clamp(float(acc) * (s * w_scale[n]) +
-// bias[n]), wz being the weights' zero point (one per tensor: ONNX Runtime's asymmetric
-// weights). An input holding a NaN or an infinity: every row in double as
-// dynamic_fully_connected does, with w - wz. `q`: scratch for m * k bytes.
+// acc = sum_k (q - z)(w[n][k] - wz[n]) and y = clamp(float(acc) * (s * w_scale[n]) +
+// bias[n]), wz being the weights' zero points (ONNX Runtime's asymmetric weights):
+// weight_zero_point[0] for every column, or weight_zero_point[n] with
+// zero_point_per_channel; nullptr for 0. An input holding a NaN or an infinity: every row
+// in double as dynamic_fully_connected does, with w - wz. `q`: scratch for m * k bytes.
 void dynamic_fully_connected_per_tensor(int32_t m, int32_t n, int32_t k, const float* input, const int8_t* weight,
-                                        int32_t weight_zero_point, const float* weight_scale, bool per_channel,
-                                        const float* bias, float act_min, float act_max, uint8_t* q, float* output);
+                                        const int32_t* weight_zero_point, bool zero_point_per_channel,
+                                        const float* weight_scale, bool per_channel, const float* bias, float act_min,
+                                        float act_max, uint8_t* q, float* output);
 
 // Dynamically quantized 2D convolution (ONNX Runtime's DynamicQuantizeLinear ->
 // ConvInteger -> Cast -> Mul(x_scale * w_scale) [-> Add bias]): float input and output,

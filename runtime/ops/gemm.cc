@@ -175,7 +175,7 @@ class DynamicFc : public QMatMulEngineOp {
  public:
   DynamicFc(const Graph& g, const Node& n)
       : n_(n), d_(g, n), w_scale_(g.tensors[n.inputs[1]].quant.scale),
-        w_zero_point_(g.tensors[n.inputs[1]].quant.zero_point.empty() ? 0 : g.tensors[n.inputs[1]].quant.zero_point[0]) {}
+        w_zero_point_(g.tensors[n.inputs[1]].quant.zero_point) {}
   Status init(const Graph& g, const OpContext& ctx) {
     per_tensor_ = n_.attrs.dynamic == 1;
     bias_ = optional_f32(g, n_, 2);
@@ -199,7 +199,8 @@ class DynamicFc : public QMatMulEngineOp {
     if (engine()) return run_engine(x, nullptr, y);
     const int8_t* w = at<int8_t>(p, n_.inputs[1]);
     if (per_tensor_) {
-      ref::dynamic_fully_connected_per_tensor(d_.m, d_.n, d_.k, x, w, w_zero_point_, w_scale_.data(), w_scale_.size() > 1, bias_,
+      ref::dynamic_fully_connected_per_tensor(d_.m, d_.n, d_.k, x, w, w_zero_point_.empty() ? nullptr : w_zero_point_.data(),
+                                              w_zero_point_.size() > 1, w_scale_.data(), w_scale_.size() > 1, bias_,
                                               n_.attrs.act_min, n_.attrs.act_max, row_.data(), y);
     } else {
       ref::dynamic_fully_connected(d_.m, d_.n, d_.k, x, w, w_scale_.data(), w_scale_.size() > 1, bias_,
@@ -212,7 +213,7 @@ class DynamicFc : public QMatMulEngineOp {
   const Node& n_;
   FcDims d_;
   std::vector<float> w_scale_;
-  int32_t w_zero_point_ = 0;  // per tensor; mode 1 only (graph/shape.cc)
+  std::vector<int32_t> w_zero_point_;  // one, or one per column; not 0 in mode 1 only (graph/shape.cc)
   const float* bias_ = nullptr;
   bool per_tensor_ = false;
   std::vector<uint8_t> row_;

@@ -9,6 +9,7 @@
 // Included by runtime/ops/*.cc only.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,7 +26,11 @@ inline void set_dynamic_weights(const Graph& g, const Node& n, const std::vector
                                 kern::QMatMulParams* p) {
   p->weight = g.tensors[n.inputs[1]].as<int8_t>();
   const std::vector<int32_t>& wz = g.tensors[n.inputs[1]].quant.zero_point;
-  p->weight_zero_point = wz.empty() ? 0 : wz[0];  // one per tensor (graph/shape.cc)
+  // Mode 1 only (graph/shape.cc): one for the tensor, or one per column.
+  if (!wz.empty() && std::any_of(wz.begin(), wz.end(), [&](int32_t z) { return z != wz[0]; }))
+    p->weight_zero_points = wz.data();
+  else
+    p->weight_zero_point = wz.empty() ? 0 : wz[0];
   p->weight_scale = w_scale.data();
   p->per_channel = w_scale.size() > 1;
   p->bias = bias;
