@@ -57,6 +57,17 @@ class NodeChecker {
       return fail("weights must be quantized per tensor or per output channel (axis 0)");
     return Status::Ok();
   }
+  // A dynamically quantized layer's s8 weights: their zero points (ONNX Runtime's
+  // asymmetric weights, shifted to s8) one for the tensor or one per output channel, each
+  // in [-128, 127].
+  Status dynamic_weight_zero_points(const Tensor& w, int32_t cout, const char* what) const {
+    const size_t zps = w.quant.zero_point.size();
+    if (zps > 1 && zps != static_cast<size_t>(cout))
+      return fail(std::string(what) + " needs one weight zero point or one per output channel");
+    for (int32_t z : w.quant.zero_point)
+      if (z < -128 || z > 127) return fail(std::string(what) + " needs weight zero points in [-128, 127]");
+    return Status::Ok();
+  }
   Status same_kind(const Tensor& a, const Tensor& b) const {
     if (a.dtype != b.dtype)
       return fail("tensors '" + a.name + "' (" + dtype_name(a.dtype) + ") and '" + b.name + "' (" +
@@ -119,8 +130,7 @@ Status infer_conv(const NodeChecker& c, const Node& n, std::vector<Shape>* outs)
     // Dynamically quantized (ONNX Runtime's ConvInteger): the input as one tensor, mode 1.
     if (n.attrs.dynamic != 1) return c.fail("a convolution with f32 input and s8 weights needs dynamic mode 1");
     EDGEQ_RETURN_IF_ERROR(c.weights_per_channel(w, cout));
-    for (int32_t z : w.quant.zero_point)
-      if (z != 0) return c.fail("a dynamically quantized convolution needs weight zero point 0");
+    EDGEQ_RETURN_IF_ERROR(c.dynamic_weight_zero_points(w, cout, "a dynamically quantized convolution"));
     if (c.has_in(2) && c.in(2).dtype != DType::kF32)
       return c.fail("a dynamically quantized convolution needs an f32 bias");
   } else if (n.attrs.dynamic != 0) {
@@ -163,15 +173,10 @@ Status infer_fully_connected(const NodeChecker& c, const Node& n, std::vector<Sh
     // is 0, or in mode 1 (ONNX Runtime's DynamicQuantizeLinear form) any in [-128, 127],
     // one for the tensor or one per output channel.
     EDGEQ_RETURN_IF_ERROR(c.weights_per_channel(w, cout));
-    const size_t zps = w.quant.zero_point.size();
-    if (zps > 1 && zps != static_cast<size_t>(cout))
-      return c.fail("a dynamically quantized fully-connected op needs one weight zero point or one per output channel");
-    for (int32_t z : w.quant.zero_point) {
+    EDGEQ_RETURN_IF_ERROR(c.dynamic_weight_zero_points(w, cout, "a dynamically quantized fully-connected op"));
+    for (int32_t z : w.quant.zero_point)
       if (z != 0 && n.attrs.dynamic != 1)
         return c.fail("a dynamically quantized fully-connected op needs weight zero point 0 (any in mode 1)");
-      if (z < -128 || z > 127)
-        return c.fail("a dynamically quantized fully-connected op needs weight zero points in [-128, 127]");
-    }
     if (c.has_in(2) && c.in(2).dtype != DType::kF32)
       return c.fail("a dynamically quantized fully-connected op needs an f32 bias");
     if (n.attrs.dynamic < 0 || n.attrs.dynamic > 2) return c.fail("unknown dynamic quantization mode");

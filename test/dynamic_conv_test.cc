@@ -3,7 +3,8 @@
 // level this CPU runs against the reference, bit for bit, over shapes that take each
 // path of runtime/ops/dynamic_conv.cc (1x1 direct rows, gathered windows with padding,
 // stride and dilation, a grouped conv on the reference), per-tensor and per-channel
-// weight scales, a bias and a clamp, and inputs with a NaN or an infinity. The model test
+// weight scales, weight zero points (none, one, one per channel: ONNX Runtime's asymmetric
+// weights), a bias and a clamp, and inputs with a NaN or an infinity. The model test
 // (test/data/transformer/vit_tiny_dynamic.onnx) checks the whole form against ONNX Runtime.
 #include <gtest/gtest.h>
 
@@ -36,24 +37,29 @@ void expect_same_floats(const std::vector<float>& got, const std::vector<float>&
         << what << " at " << i << ": " << got[i] << " vs " << want[i];
 }
 
+enum class Wz { kNone, kTensor, kChannel };  // the weights' zero points
+
 struct Case {
   const char* name;
   ref::ConvShape s;
   bool per_channel, bias, clamp;
+  Wz wz;
 };
 
 // batch, in_h, in_w, in_c, out_h, out_w, out_c, kh, kw, sh, sw, dh, dw, pad_top, pad_left, groups
 const Case kCases[] = {
-    {"pointwise", {1, 5, 7, 24, 5, 7, 40, 1, 1, 1, 1, 1, 1, 0, 0, 1}, false, true, false},
-    {"patch_embed", {1, 16, 16, 3, 4, 4, 33, 4, 4, 4, 4, 1, 1, 0, 0, 1}, true, true, false},
-    {"padded_3x3", {2, 9, 8, 13, 9, 8, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1}, true, false, true},
-    {"strided_dilated", {1, 11, 10, 6, 5, 4, 17, 3, 3, 2, 2, 2, 2, 1, 0, 1}, false, true, true},
-    {"grouped", {1, 6, 6, 8, 6, 6, 12, 3, 3, 1, 1, 1, 1, 1, 1, 2}, true, true, false},
+    {"pointwise", {1, 5, 7, 24, 5, 7, 40, 1, 1, 1, 1, 1, 1, 0, 0, 1}, false, true, false, Wz::kTensor},
+    {"patch_embed", {1, 16, 16, 3, 4, 4, 33, 4, 4, 4, 4, 1, 1, 0, 0, 1}, true, true, false, Wz::kChannel},
+    {"padded_3x3", {2, 9, 8, 13, 9, 8, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1}, true, false, true, Wz::kChannel},
+    {"strided_dilated", {1, 11, 10, 6, 5, 4, 17, 3, 3, 2, 2, 2, 2, 1, 0, 1}, false, true, true, Wz::kNone},
+    {"grouped", {1, 6, 6, 8, 6, 6, 12, 3, 3, 1, 1, 1, 1, 1, 1, 2}, true, true, false, Wz::kChannel},
+    {"padded_3x3_tensor_zp", {1, 7, 6, 5, 7, 6, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1}, true, true, false, Wz::kTensor},
 };
 
 struct Data {
   std::vector<float> x, w_scale, bias;
   std::vector<int8_t> w;
+  std::vector<int32_t> wz;  // empty, one, or one per output channel
 };
 
 Data make_data(const Case& c, uint32_t seed) {
@@ -66,6 +72,10 @@ Data make_data(const Case& c, uint32_t seed) {
   for (float& v : d.x) v = nd(rng);
   d.w.resize(static_cast<size_t>(s.out_c) * s.kernel_h * s.kernel_w * (s.in_c / s.groups));
   for (int8_t& v : d.w) v = static_cast<int8_t>(w8(rng));
+  if (c.wz == Wz::kTensor) d.wz = {-37};
+  if (c.wz == Wz::kChannel) {  // the extremes, then spread
+    for (int32_t co = 0; co < s.out_c; ++co) d.wz.push_back(co == 0 ? -128 : co == 1 ? 127 : w8(rng));
+  }
   d.w_scale.resize(c.per_channel ? s.out_c : 1);
   for (size_t i = 0; i < d.w_scale.size(); ++i) d.w_scale[i] = 0.002f + 0.0005f * static_cast<float>(i % 7);
   if (c.bias) {
@@ -79,8 +89,9 @@ std::vector<float> run_ref(const Case& c, const Data& d) {
   const ref::ConvShape& s = c.s;
   std::vector<uint8_t> q(d.x.size());
   std::vector<float> y(static_cast<size_t>(s.batch) * s.out_h * s.out_w * s.out_c);
-  ref::dynamic_conv2d(s, d.x.data(), d.w.data(), d.w_scale.data(), c.per_channel, c.bias ? d.bias.data() : nullptr,
-                      c.clamp ? 0.f : -INFINITY, c.clamp ? 6.f : INFINITY, q.data(), y.data());
+  ref::dynamic_conv2d(s, d.x.data(), d.w.data(), d.wz.empty() ? nullptr : d.wz.data(), d.wz.size() > 1,
+                      d.w_scale.data(), c.per_channel, c.bias ? d.bias.data() : nullptr, c.clamp ? 0.f : -INFINITY,
+                      c.clamp ? 6.f : INFINITY, q.data(), y.data());
   return y;
 }
 
@@ -91,7 +102,8 @@ Graph conv_graph(const Case& c, const Data& d) {
   const int32_t x = g.add_tensor(make_tensor("x", DType::kF32, {s.batch, s.in_h, s.in_w, s.in_c}));
   Tensor wt = make_tensor("w", DType::kS8, {s.out_c, s.kernel_h, s.kernel_w, s.in_c / s.groups});
   wt.quant.scale = d.w_scale;
-  wt.quant.zero_point.assign(d.w_scale.size(), 0);
+  wt.quant.zero_point.assign(d.w_scale.size(), d.wz.empty() ? 0 : d.wz[0]);
+  if (d.wz.size() > 1) wt.quant.zero_point = d.wz;
   wt.quant.axis = 0;
   wt.set_data(testing_graphs::bytes_of(d.w));
   const int32_t w = g.add_tensor(std::move(wt));
@@ -145,7 +157,9 @@ TEST(DynamicConvRef, EqualsItsDefinition) {
               for (int32_t i = 0; i < cg; ++i) {
                 const float xv = d.x[(static_cast<size_t>(iy) * s.in_w + ix) * s.in_c + (co / og) * cg + i];
                 const int32_t q = std::clamp(static_cast<int32_t>(std::nearbyint(xv / scale)) + zp, 0, 255);
-                acc += int64_t{q - zp} * d.w[((static_cast<size_t>(co) * s.kernel_h + ky) * s.kernel_w + kx) * cg + i];
+                const int32_t wz = d.wz.empty() ? 0 : d.wz[d.wz.size() > 1 ? co : 0];
+                acc += int64_t{q - zp} *
+                       (d.w[((static_cast<size_t>(co) * s.kernel_h + ky) * s.kernel_w + kx) * cg + i] - wz);
               }
             }
           float want = static_cast<float>(acc) * (scale * d.w_scale[c.per_channel ? co : 0]);
@@ -167,7 +181,7 @@ TEST(DynamicConvRef, NonFiniteInputsPropagate) {
   d.x[3] = std::numeric_limits<float>::infinity();
   y = run_ref(c, d);
   for (int32_t co = 0; co < c.s.out_c; ++co) {
-    if (d.w[static_cast<size_t>(co) * c.s.in_c + 3] != 0) {
+    if (d.w[static_cast<size_t>(co) * c.s.in_c + 3] != (d.wz.empty() ? 0 : d.wz[0])) {  // w - wz
       EXPECT_TRUE(std::isinf(y[co])) << co;
     }
   }
@@ -222,12 +236,21 @@ TEST(DynamicConvSession, ValidationNamesTheProblem) {
   Status ls = Model::load_memory(bytes.data(), bytes.size(), &model);
   ASSERT_FALSE(ls.ok());
   EXPECT_NE(ls.message().find("dynamic mode 1"), std::string::npos) << ls.message();
-  g = conv_graph(c, d);
-  g.tensors[g.nodes[0].inputs[1]].quant.zero_point[0] = 3;
+  // Zero points: one, or one per output channel, each in [-128, 127].
+  const Case& pc = kCases[1];  // per-channel scales and zero points
+  const Data pd = make_data(pc, 8);
+  g = conv_graph(pc, pd);
+  g.tensors[g.nodes[0].inputs[1]].quant.zero_point[0] = 300;
   ASSERT_TRUE(serialize_graph(g, &bytes).ok());
   ls = Model::load_memory(bytes.data(), bytes.size(), &model);
   ASSERT_FALSE(ls.ok());
-  EXPECT_NE(ls.message().find("zero point 0"), std::string::npos) << ls.message();
+  EXPECT_NE(ls.message().find("zero point 300"), std::string::npos) << ls.message();
+  g = conv_graph(pc, pd);
+  g.tensors[g.nodes[0].inputs[1]].quant.zero_point.resize(2);  // neither one nor one per channel
+  ASSERT_TRUE(serialize_graph(g, &bytes).ok());
+  ls = Model::load_memory(bytes.data(), bytes.size(), &model);
+  ASSERT_FALSE(ls.ok());
+  EXPECT_NE(ls.message().find("zero point"), std::string::npos) << ls.message();
 }
 
 }  // namespace

@@ -561,7 +561,7 @@ Status Importer::ConvCore(const onnx::NodeProto& n, const Value& x_in, const Val
   int32_t x_ir, w_ir, b_ir = -1;
   EDGEQ_RETURN_IF_ERROR(AsLayout(n, &x, true, &x_ir));
   if (dynamic) {
-    // A dynamically quantized conv reads its int8 weights (zero point 0) itself.
+    // A dynamically quantized conv reads its int8 weights (and their zero points) itself.
     std::vector<uint8_t> bytes(w.c.i.size());
     for (size_t k = 0; k < bytes.size(); ++k) bytes[k] = static_cast<uint8_t>(static_cast<int8_t>(w.c.i[k]));
     Status ws = NewTensor(w_in.name.empty() ? out_name + ".weight" : w_in.name, true, DType::kS8, w.c.dims, &w_ir);

@@ -933,33 +933,16 @@ Status Importer::LowerDynamicInteger(const onnx::NodeProto& n) {
     }
     wv.q.axis = conv ? 0 : 1;
     // The IR's dynamic FullyConnected and Conv2D take s8 weights: int8 weights as they
-    // are, uint8 ones shifted by 128 exactly. A convolution's zero point must become 0
-    // (int8 0, uint8 128); a FullyConnected (mode 1) takes any zero points, one for the
-    // tensor or one per column, shifted alike. A convolution's asymmetric weights are
-    // dequantized to float: the op then runs in float, more exact than ORT's int8
-    // arithmetic but not bit-identical to it.
-    const int64_t w_shift = w->c.type == TensorProto::INT8 ? 0 : 128;
-    const bool one_zp = std::all_of(w_zp.begin(), w_zp.end(), [&](int64_t z) { return z == w_zp[0]; });
-    const bool s8 = !conv || (one_zp && w_zp[0] == w_shift);
-    if (conv && s8) {
+    // are, uint8 ones shifted by 128 exactly, and their zero points (asymmetric weights,
+    // as weight_type=QUInt8 writes them), one for the tensor or one per output channel,
+    // shifted alike: the ops take them exactly as ONNX Runtime's integer sums do.
+    if (conv) {
       Value qw = wv;
       const int64_t shift = w->c.type == TensorProto::INT8 ? 0 : 128;
       for (int64_t& v : qw.c.i) v -= shift;
+      for (int64_t& z : qw.q.zero_point) z -= shift;
       qw.c.type = qw.q.type = TensorProto::INT8;
-      qw.q.zero_point.assign(qw.q.scale.size(), 0);
       EDGEQ_RETURN_IF_ERROR(ConvCore(n, *x, qw, nullptr, out_name, &out, &shape, /*dynamic=*/true));
-    } else if (conv || !s8) {
-      Value fw;
-      fw.kind = ValueKind::kConst;
-      fw.c.dims = fw.shape = w->shape;
-      real_values(wv, &fw.c.f);
-      fw.name = w->name + ".dequantized";
-      if (conv) {
-        EDGEQ_RETURN_IF_ERROR(ConvCore(n, *x, fw, nullptr, out_name, &out, &shape));
-      } else {
-        EDGEQ_RETURN_IF_ERROR(permute_value(&fw, {1, 0}));
-        EDGEQ_RETURN_IF_ERROR(FcCore(n, *x, fw, nullptr, out_name, &out, &shape));
-      }
     } else {
       // [K, N] -> [N, K] s8, per output channel along axis 0.
       const int64_t K = w->shape[0], N = cout;

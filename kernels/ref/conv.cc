@@ -151,7 +151,7 @@ namespace {
 // One row of a dynamic fully connected layer in double: float arithmetic that lets NaN
 // and infinities propagate, for rows no quantization can hold.
 // The weights' zero point of column col: none (0), one for the tensor, or one per column.
-int32_t weight_zero_point(const int32_t* wz, bool wz_per_channel, int32_t col) {
+int32_t zero_point_of(const int32_t* wz, bool wz_per_channel, int32_t col) {
   return wz == nullptr ? 0 : wz[wz_per_channel ? col : 0];
 }
 
@@ -161,7 +161,7 @@ void dynamic_fc_row_double(int32_t n, int32_t k, const float* x, const int8_t* w
   for (int32_t col = 0; col < n; ++col) {
     const int8_t* w = weight + static_cast<int64_t>(col) * k;
     const double ws = weight_scale[per_channel ? col : 0];
-    const int32_t wz = weight_zero_point(wz_in, wz_per_channel, col);
+    const int32_t wz = zero_point_of(wz_in, wz_per_channel, col);
     double sum = 0.0;
     for (int32_t i = 0; i < k; ++i) sum += static_cast<double>(x[i]) * (static_cast<double>(w[i] - wz) * ws);
     float y = static_cast<float>(sum);
@@ -176,7 +176,7 @@ void dynamic_fc_row(int32_t n, int32_t k, const uint8_t* q, float scale, int32_t
                     const float* bias, float act_min, float act_max, float* out) {
   for (int32_t col = 0; col < n; ++col) {
     const int8_t* w = weight + static_cast<int64_t>(col) * k;
-    const int32_t wz = weight_zero_point(wz_in, wz_per_channel, col);
+    const int32_t wz = zero_point_of(wz_in, wz_per_channel, col);
     uint32_t acc = 0;  // wraps modulo 2^32
     for (int32_t i = 0; i < k; ++i)
       acc += static_cast<uint32_t>((static_cast<int32_t>(q[i]) - zp) * (static_cast<int32_t>(w[i]) - wz));
@@ -252,8 +252,9 @@ void dynamic_fully_connected_per_tensor(int32_t m, int32_t n, int32_t k, const f
   }
 }
 
-void dynamic_conv2d(const ConvShape& s, const float* input, const int8_t* weight, const float* weight_scale,
-                    bool per_channel, const float* bias, float act_min, float act_max, uint8_t* q, float* output) {
+void dynamic_conv2d(const ConvShape& s, const float* input, const int8_t* weight, const int32_t* weight_zero_point,
+                    bool zero_point_per_channel, const float* weight_scale, bool per_channel, const float* bias,
+                    float act_min, float act_max, uint8_t* q, float* output) {
   float scale;
   int32_t zp;
   const bool finite =
@@ -268,6 +269,7 @@ void dynamic_conv2d(const ConvShape& s, const float* input, const int8_t* weight
           uint32_t acc = 0;  // wraps modulo 2^32
           double sum = 0.0;
           const double ws = weight_scale[per_channel ? c : 0];
+          const int32_t wz = zero_point_of(weight_zero_point, zero_point_per_channel, c);
           for (int32_t ky = 0; ky < s.kernel_h; ++ky) {
             const int32_t iy = oy * s.stride_h - s.pad_top + ky * s.dilation_h;
             for (int32_t kx = 0; kx < s.kernel_w; ++kx) {
@@ -277,9 +279,9 @@ void dynamic_conv2d(const ConvShape& s, const float* input, const int8_t* weight
               const int8_t* wk = w + (static_cast<int64_t>(ky) * s.kernel_w + kx) * cg;
               for (int32_t i = 0; i < cg; ++i) {
                 if (finite)
-                  acc += static_cast<uint32_t>((static_cast<int32_t>(q[at + i]) - zp) * static_cast<int32_t>(wk[i]));
+                  acc += static_cast<uint32_t>((static_cast<int32_t>(q[at + i]) - zp) * (static_cast<int32_t>(wk[i]) - wz));
                 else
-                  sum += static_cast<double>(input[at + i]) * (static_cast<double>(wk[i]) * ws);
+                  sum += static_cast<double>(input[at + i]) * (static_cast<double>(wk[i] - wz) * ws);
               }
             }
           }

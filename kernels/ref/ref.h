@@ -660,16 +660,17 @@ void dynamic_fully_connected_per_tensor(int32_t m, int32_t n, int32_t k, const f
 
 // Dynamically quantized 2D convolution (ONNX Runtime's DynamicQuantizeLinear ->
 // ConvInteger -> Cast -> Mul(x_scale * w_scale) [-> Add bias]): float input and output,
-// NHWC, int8 weights [out_c][kernel_h][kernel_w][in_c/groups] with zero point 0 (scale per
-// tensor or per output channel). The whole input is quantized as ONE tensor as
-// dynamic_fully_connected_per_tensor does (s, z from its range), positions outside the
-// image count as z (contribute zero); per output, in int32 (wrapping),
-// acc = sum (q - z) * w, and y = clamp(float(acc) * (s * w_scale[c]) + bias[c], act_min,
-// act_max). An input holding a NaN or an infinity is computed in double instead,
-// y = clamp(float(sum x * w * w_scale[c]) + bias[c]). `q`: scratch for the input's
-// batch * in_h * in_w * in_c bytes.
-void dynamic_conv2d(const ConvShape& s, const float* input, const int8_t* weight, const float* weight_scale,
-                    bool per_channel, const float* bias, float act_min, float act_max, uint8_t* q, float* output);
+// NHWC, int8 weights [out_c][kernel_h][kernel_w][in_c/groups] (scale per tensor or per
+// output channel) with zero points wz as dynamic_fully_connected_per_tensor takes them
+// (nullptr: 0). The whole input is quantized as ONE tensor as that function does (s, z
+// from its range), positions outside the image count as z (contribute zero); per output,
+// in int32 (wrapping), acc = sum (q - z) * (w - wz[c]), and y = clamp(float(acc) * (s *
+// w_scale[c]) + bias[c], act_min, act_max). An input holding a NaN or an infinity is
+// computed in double instead, y = clamp(float(sum x * (w - wz[c]) * w_scale[c]) +
+// bias[c]). `q`: scratch for the input's batch * in_h * in_w * in_c bytes.
+void dynamic_conv2d(const ConvShape& s, const float* input, const int8_t* weight, const int32_t* weight_zero_point,
+                    bool zero_point_per_channel, const float* weight_scale, bool per_channel, const float* bias,
+                    float act_min, float act_max, uint8_t* q, float* output);
 
 // ---------------------------------------------------------------- int8 products with a float output
 

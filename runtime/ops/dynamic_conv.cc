@@ -8,7 +8,8 @@
 // each output pixel's row of kernel_h * kernel_w * in_c bytes is gathered from it (the
 // zero point where the window leaves the image; a 1x1 stride-1 unpadded conv uses the
 // quantized input itself). kern::QMatMulOp then runs it as a mode 1 layer on those
-// pre-quantized rows: weights [out_c][kh][kw][in_c] are already its [n][k] rows. Both
+// pre-quantized rows: weights [out_c][kh][kw][in_c] are already its [n][k] rows, their
+// zero points (asymmetric weights) taken as the layer's (kern::QMatMulParams). Both
 // buffers are the node's workspace in the arena. An input with a NaN or an infinity, a
 // grouped conv, and levels without a GEMM kernel take the reference (exact, slower).
 #include <algorithm>
@@ -30,7 +31,8 @@ size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 class DynamicConv : public QMatMulEngineOp {
  public:
   DynamicConv(const Graph& g, const Node& n)
-      : n_(n), s_(conv_shape(g, n)), w_scale_(g.tensors[n.inputs[1]].quant.scale) {}
+      : n_(n), s_(conv_shape(g, n)), w_scale_(g.tensors[n.inputs[1]].quant.scale),
+        w_zero_point_(g.tensors[n.inputs[1]].quant.zero_point) {}
 
   Status init(const Graph& g, const OpContext& ctx) {
     bias_ = optional_f32(g, n_, 2);
@@ -78,8 +80,8 @@ class DynamicConv : public QMatMulEngineOp {
                                                        : ref::internal::finite_range(in_count_, x, 1, &lo, &hi));
     if (!finite) {  // no GEMM, or no quantization holds the input: the reference
       uint8_t* q = engine() ? q_ws_ : q_.data();
-      ref::dynamic_conv2d(s_, x, w, w_scale_.data(), w_scale_.size() > 1, bias_, n_.attrs.act_min,
-                          n_.attrs.act_max, q, y);
+      ref::dynamic_conv2d(s_, x, w, w_zero_point_.empty() ? nullptr : w_zero_point_.data(), w_zero_point_.size() > 1,
+                          w_scale_.data(), w_scale_.size() > 1, bias_, n_.attrs.act_min, n_.attrs.act_max, q, y);
       return;
     }
     float scale;
@@ -117,6 +119,7 @@ class DynamicConv : public QMatMulEngineOp {
   const Node& n_;
   ref::ConvShape s_;
   std::vector<float> w_scale_;
+  std::vector<int32_t> w_zero_point_;  // one, or one per output channel (ONNX Runtime's asymmetric weights)
   const float* bias_ = nullptr;
   size_t in_count_ = 0, k_ = 0, rows_ = 0, q_bytes_ = 0, rows_bytes_ = 0;
   bool direct_ = false;
