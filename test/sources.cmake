@@ -91,12 +91,15 @@ if(EDGEQ_BUILD_IMPORTER AND NOT CMAKE_CROSSCOMPILING)
   if(NOT EDGEQ_SYSTEM_PYTHON)
     find_program(EDGEQ_SYSTEM_PYTHON python3)
   endif()
+  # COST (about the seconds each takes on 2 cores): with -j, ctest starts the long tests
+  # first, beside the unit tests, instead of last with a core idle at the end (a fresh
+  # build has no measured costs; the torchvision models head the export test's chain).
   set(EDGEQ_MODEL_DIR ${CMAKE_CURRENT_BINARY_DIR}/models)
   set(EDGEQ_ORT_DIR_DEFAULT ${CMAKE_CURRENT_BINARY_DIR}/ort)
   add_test(NAME make_torchvision_models
     COMMAND ${EDGEQ_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/tools/make_models.py
             --out ${EDGEQ_MODEL_DIR} --only big --ort-dir ${EDGEQ_ORT_DIR_DEFAULT})
-  set_tests_properties(make_torchvision_models PROPERTIES FIXTURES_SETUP torchvision LABELS e2e TIMEOUT 1500)
+  set_tests_properties(make_torchvision_models PROPERTIES FIXTURES_SETUP torchvision LABELS e2e TIMEOUT 1500 COST 120)
   add_test(NAME torchvision_vs_onnxruntime COMMAND edgeq_tests --gtest_filter=GeneratedModels/*)
   set_tests_properties(torchvision_vs_onnxruntime PROPERTIES FIXTURES_REQUIRED torchvision LABELS e2e TIMEOUT 900
     ENVIRONMENT EDGEQ_MODEL_DIR=${EDGEQ_MODEL_DIR})
@@ -104,7 +107,7 @@ if(EDGEQ_BUILD_IMPORTER AND NOT CMAKE_CROSSCOMPILING)
   add_test(NAME make_zoo_models
     COMMAND ${EDGEQ_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/tools/make_zoo.py
             --out ${EDGEQ_ZOO_DIR} --tiny --ort-dir ${EDGEQ_ORT_DIR_DEFAULT})
-  set_tests_properties(make_zoo_models PROPERTIES FIXTURES_SETUP zoo LABELS e2e TIMEOUT 1500)
+  set_tests_properties(make_zoo_models PROPERTIES FIXTURES_SETUP zoo LABELS e2e TIMEOUT 1500 COST 70)
   add_test(NAME zoo_vs_onnxruntime COMMAND edgeq_tests --gtest_filter=ZooModels/*)
   set_tests_properties(zoo_vs_onnxruntime PROPERTIES FIXTURES_REQUIRED zoo LABELS e2e TIMEOUT 600
     ENVIRONMENT EDGEQ_ZOO_DIR=${EDGEQ_ZOO_DIR})
@@ -121,7 +124,7 @@ if(EDGEQ_CLI_CONVERTS)
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test/export_ort_test.sh $<TARGET_FILE:edgeq_cli> $<TARGET_FILE:edgeq_tests>
             ${CMAKE_CURRENT_SOURCE_DIR}/test/data ${EDGEQ_MODEL_DIR} ${EDGEQ_ORT_DIR_DEFAULT}
             ${CMAKE_CURRENT_BINARY_DIR}/export_ort_test)
-  set_tests_properties(export_vs_onnxruntime PROPERTIES FIXTURES_REQUIRED torchvision LABELS e2e TIMEOUT 900)
+  set_tests_properties(export_vs_onnxruntime PROPERTIES FIXTURES_REQUIRED torchvision LABELS e2e TIMEOUT 900 COST 80)
 endif()
 
 # Calibration on real data: Fashion-MNIST (Debian's dataset-fashion-mnist), both committed
@@ -133,7 +136,7 @@ if(EDGEQ_CLI_CONVERTS)
   add_test(NAME fmnist_accuracy
     COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tools/fmnist/accuracy.py --edgeq $<TARGET_FILE:edgeq_cli>
             --work ${CMAKE_CURRENT_BINARY_DIR}/fmnist --check)
-  set_tests_properties(fmnist_accuracy PROPERTIES LABELS e2e TIMEOUT 900)
+  set_tests_properties(fmnist_accuracy PROPERTIES LABELS e2e TIMEOUT 900 COST 95)
 endif()
 
 if(EDGEQ_CLI_CONVERTS)
