@@ -21,7 +21,9 @@ records the output's scale / zero point for step-wise comparison. Models:
   matmulinteger_dynamic          what ONNX Runtime's dynamic quantizer writes:
                                  DynamicQuantizeLinear -> MatMulInteger -> Cast ->
                                  Mul(Mul(x_scale, w_scale)) -> Add; float output
-  convinteger_dynamic            the same for Conv
+  convinteger_dynamic            the same for Conv (uint8 weights, zero point not 128)
+  convinteger_dynamic_1d         the same for a 1-D Conv (an audio front end: Whisper's,
+                                 wav2vec2's), stride 2
   qlinear_contrib_u8 / _s8       ONNX Runtime's com.microsoft QOperator ops, as its
                                  quantize_static writes them: QLinearConv branches (one
                                  through a MaxPool on the quantized tensor) joined by
@@ -322,6 +324,24 @@ def convinteger(name, x_shape, cout, k, wtype, pads=(1, 1, 1, 1), dynamic=False)
     return b
 
 
+def convinteger_1d(name, x_shape, cout, k, stride, pads):
+    """A dynamically quantized 1-D ConvInteger (uint8 weights, one zero point), x [N, C, L]."""
+    b = QopBuilder(name)
+    x_name, x = b.input("x", x_shape)
+    w = (b.rng.standard_normal((cout, x_shape[1], k)) * 0.4).astype(np.float32)
+    bias = (b.rng.standard_normal((1, cout, 1)) * 0.5).astype(np.float32)
+    ws, wzp = weight_qparams(w, np.uint8, per_channel=False)
+    wq = quantize(w, ws, wzp, np.uint8)
+    xq, scale, xs, xzp = quantize_activation(b, x_name, x, True, ws)
+    acc = b.node("ConvInteger", [xq, b.const("w", wq), "x_zero_point", b.const("w_zero_point", wzp)],
+                 ["acc"], kernel_shape=[k], strides=[stride], pads=list(pads))
+    y = integer_tail(b, acc, scale, bias, "y")
+    x2 = dequantize(quantize(x, xs, xzp, np.uint8), xs, xzp)[:, :, None, :]
+    y_ref = conv_ref(x2, dequantize(wq, ws, wzp)[:, :, None, :], None, (1, stride), (0, pads[0], 0, pads[1]), 1)
+    finish_integer_model(b, y, y_ref[:, :, 0, :] + bias, True)
+    return b
+
+
 def matmulinteger(name, a_shape, n, wtype, dynamic=False):
     b = QopBuilder(name)
     x_name, x = b.input("x", a_shape)
@@ -434,6 +454,7 @@ MODELS = {
                                                    np.int8, dynamic=True),
     "convinteger_dynamic": lambda: convinteger("convinteger_dynamic", [1, 4, 8, 8], 8, 3,
                                                np.uint8, dynamic=True),
+    "convinteger_dynamic_1d": lambda: convinteger_1d("convinteger_dynamic_1d", [2, 6, 21], 10, 3, 2, (1, 1)),
     "qlinear_contrib_u8": lambda: qlinear_contrib("qlinear_contrib_u8", np.uint8),
     "qlinear_contrib_s8": lambda: qlinear_contrib("qlinear_contrib_s8", np.int8),
 }

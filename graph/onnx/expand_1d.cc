@@ -15,6 +15,12 @@
 // without a layout change between layers. A convolution whose weight is
 // not such an initializer used by it alone, or a max pool whose Indices output is
 // used, is left as it is (the importer then names it).
+// A dynamically quantized 1-D ConvInteger (DynamicQuantizeLinear -> ConvInteger -> Cast
+// -> Mul by the scale product, as ONNX Runtime's quantize_dynamic writes an audio front
+// end) is rewritten the same way, and then keeps the form the importer's dynamic pattern
+// reads: the Unsqueeze of its uint8 input goes above the DynamicQuantizeLinear (whose
+// per-tensor range a reshape leaves unchanged), and its Squeeze sinks below the Cast and
+// the Mul by a scalar.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -42,6 +48,11 @@ class Expander1d {
       for (const auto& in : n.input()) ++uses_[in];
       for (const auto& o : n.output()) names_[o] = 1;
       if (n.op_type() == "DequantizeLinear" && n.output_size() > 0) dq_[n.output(0)] = &n;
+      if (n.op_type() == "DynamicQuantizeLinear" && n.output_size() == 3 && n.input_size() == 1) {
+        dynamic_q_[n.output(0)] = n.input(0);
+        dynamic_scalars_.insert(n.output(1));
+        dynamic_scalars_.insert(n.output(2));
+      }
       if (n.op_type() == "Constant" && n.output_size() == 1)
         for (const auto& a : n.attribute())
           if (a.name() == "value" && a.has_t()) constants_[n.output(0)] = &a.t();
@@ -62,7 +73,7 @@ class Expander1d {
       }
     }
     if (!changed) return;
-    while (SinkSqueeze(&out) || CancelPairs(&out)) {
+    while (SinkSqueeze(&out) || CancelPairs(&out) || LiftOverDynamicQuantize(&out)) {
     }
     g_->clear_node();
     for (NodeProto& n : out) *g_->add_node() = std::move(n);
@@ -87,6 +98,9 @@ class Expander1d {
 
   bool Takes(const NodeProto& n) {
     if (n.op_type() == "Conv") return n.input_size() >= 2 && ConvWeight(n) != nullptr && OneD(n, true);
+    if (n.op_type() == "ConvInteger")  // its uint8 input from a DynamicQuantizeLinear that feeds it alone
+      return n.input_size() >= 2 && ConvWeight(n) != nullptr && OneD(n, true) && dynamic_q_.count(n.input(0)) &&
+             uses_[n.input(0)] == 1;
     if (n.op_type() == "MaxPool" || n.op_type() == "AveragePool") {
       if (n.output_size() > 1 && !n.output(1).empty() && uses_[n.output(1)] > 0) return false;
       return OneD(n, false);
@@ -157,7 +171,7 @@ class Expander1d {
   static bool Elementwise(const NodeProto& n) {
     static const char* const kOps[] = {"Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid",
                                        "Elu", "Softplus", "Erf", "Mish", "Identity",
-                                       "QuantizeLinear", "DequantizeLinear", "BatchNormalization",
+                                       "QuantizeLinear", "DequantizeLinear", "BatchNormalization", "Cast",
                                        "GlobalAveragePool", "GlobalMaxPool"};
     bool known = false;
     for (const char* op : kOps) known |= n.op_type() == op;
@@ -216,6 +230,8 @@ class Expander1d {
         inputs = {0};
       if (Binary(n) && squeeze_of.count(n.input(0)) && squeeze_of.count(n.input(1)) && n.input(0) != n.input(1))
         inputs = {0, 1};
+      for (int k = 0; k < 2 && inputs.empty(); ++k)  // with a scalar, which broadcasts alike
+        if (Binary(n) && squeeze_of.count(n.input(k)) && Scalar(*nodes, n.input(1 - k), 3)) inputs = {k};
       if (inputs.empty()) continue;
       bool single = true;
       for (int k : inputs) single &= uses[n.input(k)] == 1;
@@ -233,6 +249,49 @@ class Expander1d {
       std::sort(gone.rbegin(), gone.rend());
       for (size_t s : gone) nodes->erase(nodes->begin() + static_cast<long>(s));
       return true;
+    }
+    return false;
+  }
+
+  // Whether `name` holds one value: a one-element initializer or Constant, a
+  // DynamicQuantizeLinear's scale or zero point, or a binary op of such (depth levels).
+  bool Scalar(const std::vector<NodeProto>& nodes, const std::string& name, int depth) const {
+    auto one = [](const TensorProto* t) {
+      int64_t n = 1;
+      for (int64_t d : t->dims()) n *= d;
+      return n == 1;
+    };
+    if (auto it = init_.find(name); it != init_.end()) return one(it->second);
+    if (auto it = constants_.find(name); it != constants_.end()) return one(it->second);
+    if (dynamic_scalars_.count(name)) return true;
+    if (depth == 0) return false;
+    for (const NodeProto& n : nodes)
+      if (n.output_size() == 1 && n.output(0) == name)
+        return Binary(n) && Scalar(nodes, n.input(0), depth - 1) && Scalar(nodes, n.input(1), depth - 1);
+    return false;
+  }
+
+  // An Unsqueeze of ours reading the uint8 output of a DynamicQuantizeLinear that feeds
+  // it alone: the DynamicQuantizeLinear reads the Unsqueeze of its input instead (the
+  // same range, scale and zero point), so that a ConvInteger reads the quantized value
+  // directly, as the importer's dynamic pattern needs. True when it moved one.
+  bool LiftOverDynamicQuantize(std::vector<NodeProto>* nodes) {
+    std::map<std::string, int> uses = Uses(*nodes);
+    for (size_t i = 0; i < nodes->size(); ++i) {
+      NodeProto& un = (*nodes)[i];
+      if (!ours_.count(un.name()) || un.op_type() != "Unsqueeze" || uses[un.input(0)] != 1) continue;
+      for (size_t j = 0; j < nodes->size(); ++j) {
+        NodeProto& dq = (*nodes)[j];
+        if (dq.op_type() != "DynamicQuantizeLinear" || dq.output_size() < 1 || dq.output(0) != un.input(0)) continue;
+        const std::string x = dq.input(0), q4 = un.output(0), x4 = Fresh(x + "_as_2d");
+        dq.set_input(0, x4);
+        dq.set_output(0, q4);
+        NodeProto lifted = Axis2("Unsqueeze", x, x4);
+        nodes->erase(nodes->begin() + static_cast<long>(i));
+        const size_t at = j < i ? j : j - 1;  // the DynamicQuantizeLinear's index now
+        nodes->insert(nodes->begin() + static_cast<long>(at), lifted);
+        return true;
+      }
     }
     return false;
   }
@@ -267,7 +326,7 @@ class Expander1d {
   }
 
   void Rewrite(const NodeProto& n, std::vector<NodeProto>* out) {
-    if (n.op_type() == "Conv") {
+    if (n.op_type() == "Conv" || n.op_type() == "ConvInteger") {
       TensorProto* w = ConvWeight(n);
       const int64_t k = w->dims(2);
       w->set_dims(2, 1);
@@ -300,6 +359,8 @@ class Expander1d {
   std::map<std::string, TensorProto*> init_;
   std::map<std::string, int> uses_, names_;
   std::map<std::string, const NodeProto*> dq_;
+  std::map<std::string, std::string> dynamic_q_;  // a DynamicQuantizeLinear's quantized output -> its input
+  std::set<std::string> dynamic_scalars_;         // DynamicQuantizeLinear's scale and zero point outputs
   std::map<std::string, const TensorProto*> constants_;  // Constant nodes' values
   std::string axes_;
   std::set<std::string> ours_;  // the Squeeze / Unsqueeze nodes this pass made
