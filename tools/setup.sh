@@ -4,7 +4,9 @@
 #   tools/setup.sh demo   install what is missing, build, convert the int8 model shipped
 #                         in test/data to .edgeq, run it on the shipped input, print it
 #   tools/setup.sh test   install what is missing (Debian packages, and ONNX Runtime from
-#                         npm for the peer comparison), build, run every test with ctest,
+#                         npm for the peer comparison), build, run every test: ctest for
+#                         all but the unit tests, which run as edgeq_tests in one process
+#                         per job (tools/gtest_shards.sh; ctest starts one per test),
 #                         then cross-build for AArch64 and ARMv7 and run the tests under
 #                         qemu (tools/arm_test.sh), then build edgeq twice more with
 #                         clang and run the unit and tool tests under ASan + UBSan,
@@ -72,9 +74,15 @@ fi
 
 step "installing ONNX Runtime (npm onnxruntime-node) into $build/ort"
 bash "$root/tools/setup_ort.sh" "$build/ort"
-step "running the tests"
+step "running the tests: ctest for all but the unit tests"
 cd "$build"
-EDGEQ_ORT_DIR="$build/ort" ctest --output-on-failure -j "$jobs" --timeout 1200
+EDGEQ_ORT_DIR="$build/ort" ctest --output-on-failure -j "$jobs" --timeout 1200 -LE '^unit$'
+# The unit tests (ctest's label unit) in one process per job: ctest's process per test
+# took their CPU time from about 26 s to 117 s.
+step "running the unit tests: edgeq_tests in $jobs shards"
+# shellcheck source=tools/gtest_shards.sh
+source "$root/tools/gtest_shards.sh"
+EDGEQ_ORT_DIR="$build/ort" gtest_shards unit "$jobs" "$build/edgeq_tests"
 step "ARM: cross builds (AArch64, ARMv7) and the test suite under qemu"
 EDGEQ_HOST_EDGEQ="$edgeq" bash "$root/tools/arm_test.sh" all
 step "sanitizers (tools/sanitize.sh): ASan + UBSan, the fuzzers, TSan"
