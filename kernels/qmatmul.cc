@@ -308,7 +308,9 @@ struct QMatMulOp::Impl {
   void finish_tile(int64_t t, int64_t ai, int64_t bi, size_t m0, size_t mc, size_t n0, size_t nc,
                    const int32_t* acc, size_t ldc) const;
   void column_zero_points(int64_t ai, size_t m0, size_t mc, size_t n0, size_t nc, int32_t* acc, size_t ldc) const;
-  int32_t weight_zero_point(size_t j) const { return col_wz.empty() ? p.weight_zero_point : p.weight_zero_points[j]; }
+  int32_t weight_zero_point(size_t j) const {
+    return col_wz.empty() ? p.weight_zero_point : static_cast<int32_t>(col_wz[j]);
+  }
   float double_dot(int64_t r, int64_t bi, size_t j) const;
   const uint32_t* colsums() const { return fc ? fc_packed->colsum() : colsum.data(); }
   const uint8_t* packed_b() const { return fc ? fc_packed->weights() : packed.p; }
