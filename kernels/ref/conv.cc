@@ -148,13 +148,13 @@ void fully_connected_f32(int32_t m, int32_t n, int32_t k, const float* input, co
 
 namespace {
 
-// One row of a dynamic fully connected layer in double: float arithmetic that lets NaN
-// and infinities propagate, for rows no quantization can hold.
 // The weights' zero point of column col: none (0), one for the tensor, or one per column.
 int32_t zero_point_of(const int32_t* wz, bool wz_per_channel, int32_t col) {
   return wz == nullptr ? 0 : wz[wz_per_channel ? col : 0];
 }
 
+// One row of a dynamic fully connected layer in double: float arithmetic that lets NaN
+// and infinities propagate, for rows no quantization can hold.
 void dynamic_fc_row_double(int32_t n, int32_t k, const float* x, const int8_t* weight, const int32_t* wz_in,
                            bool wz_per_channel, const float* weight_scale, bool per_channel, const float* bias,
                            float act_min, float act_max, float* out) {
