@@ -242,9 +242,8 @@ std::string tensor_label(const Tensor& t, size_t i) {
 }
 
 // The pre-packed weights (graph/ir.h, PackedWeights): each on a quantized Conv2D or
-// FullyConnected node, a float FullyConnected node (float or int8 weights: a
-// dynamically quantized one) or a dynamically quantized Conv2D (float input, int8
-// weights), with constant weights, a named layout, a 64-byte aligned range
+// FullyConnected node, or a float one (float weights, or int8 weights: a dynamically
+// quantized one), with constant weights, a named layout, a 64-byte aligned range
 // of the data section, one per (node, layout). Whether the bytes fit the node and the
 // layout's version is for the runtime, which knows the layouts.
 Status read_packed(const fb::Model* m, const uint8_t* data, uint64_t data_size, Graph* g) {
@@ -257,19 +256,16 @@ Status read_packed(const fb::Model* m, const uint8_t* data, uint64_t data_size, 
     if (node < 0 || static_cast<size_t>(node) >= g->nodes.size())
       return InvalidModel(label + ": node index " + std::to_string(node) + " out of range");
     const Node& n = g->nodes[static_cast<size_t>(node)];
-    // Float fully connected layers carry their weights packed too (float panels), and
-    // dynamically quantized fully connected layers and convolutions (float input, int8
+    // Float fully connected layers and convolutions carry their weights packed too
+    // (float panels, depthwise taps), and dynamically quantized ones (float input, int8
     // weights) theirs.
     const DType wt = n.inputs.size() >= 2 ? g->tensors[static_cast<size_t>(n.inputs[1])].dtype : DType::kF32;
-    const bool float_fc = (n.op == OpType::kFullyConnected && n.inputs.size() >= 2 &&
-                           (wt == DType::kF32 || wt == DType::kS8)) ||
-                          (n.op == OpType::kConv2D && n.inputs.size() >= 2 && wt == DType::kS8);
+    const bool float_weights_ok = wt == DType::kF32 || wt == DType::kS8;
     if ((n.op != OpType::kConv2D && n.op != OpType::kFullyConnected) || n.inputs.size() < 2 ||
         g->tensors[static_cast<size_t>(n.inputs[1])].data == nullptr ||
-        (g->tensors[static_cast<size_t>(n.inputs[0])].dtype == DType::kF32 && !float_fc))
-      return InvalidModel(label + ": node '" + n.name + "' is not a quantized convolution or fully connected "
-                          "node, a float fully connected node or a dynamically quantized convolution, with constant "
-                          "weights");
+        (g->tensors[static_cast<size_t>(n.inputs[0])].dtype == DType::kF32 && !float_weights_ok))
+      return InvalidModel(label + ": node '" + n.name + "' is not a convolution or fully connected node with "
+                          "constant float or int8 weights");
     if (!fp->kernel() || fp->kernel()->size() == 0) return InvalidModel(label + ": no layout name");
     if (!fp->segment()) return InvalidModel(label + ": no segment");
     fb::Segment s;

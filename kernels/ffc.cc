@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/f32x4.h"
 #include "kernels/kernels.h"
 
 namespace edgeq {
@@ -103,42 +104,21 @@ InitResult FFcOp::init(int32_t m, std::shared_ptr<const FFcPacked> packed, const
 
 namespace {
 
-// Four floats at a time in GCC / Clang vector extensions (SSE2 on x86's baseline, NEON
-// on ARM: the compiler's -O2 cost model leaves the plain loops scalar), then a tail.
-typedef float F4 __attribute__((vector_size(16)));
-
-inline F4 load4(const float* p) {
-  F4 v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-inline void store4(float* p, F4 v) { std::memcpy(p, &v, sizeof(v)); }
-
-// The reference's clamp (ref::internal::clamp_f32): a NaN compares false and stays.
-inline float clamp1(float v, float lo, float hi) {
-  v = v < lo ? lo : v;
-  return v > hi ? hi : v;
-}
-inline F4 clamp4(F4 v, F4 lo, F4 hi) {
-  v = v < lo ? lo : v;
-  return v > hi ? hi : v;
-}
-
 // y[j] = y[j] + b[j] (b null: nothing added), then the clamp when `clamp`.
 template <bool kBias, bool kClamp>
 void epilogue_row(float* y, const float* b, size_t n, float lo, float hi) {
-  const F4 lo4 = {lo, lo, lo, lo}, hi4 = {hi, hi, hi, hi};
+  const F32x4 lo4 = splat_f32x4(lo), hi4 = splat_f32x4(hi);
   size_t j = 0;
   for (; j + 4 <= n; j += 4) {
-    F4 v = load4(y + j);
-    if (kBias) v += load4(b + j);
-    if (kClamp) v = clamp4(v, lo4, hi4);
-    store4(y + j, v);
+    F32x4 v = load_f32x4(y + j);
+    if (kBias) v += load_f32x4(b + j);
+    if (kClamp) v = clamp_f32x4(v, lo4, hi4);
+    store_f32x4(y + j, v);
   }
   for (; j < n; ++j) {
     float v = y[j];
     if (kBias) v += b[j];
-    if (kClamp) v = clamp1(v, lo, hi);
+    if (kClamp) v = clamp_f32(v, lo, hi);
     y[j] = v;
   }
 }
@@ -146,28 +126,35 @@ void epilogue_row(float* y, const float* b, size_t n, float lo, float hi) {
 }  // namespace
 
 void FFcOp::run_rows(const float* x, float* y, size_t begin, size_t end) const {
-  const size_t m = static_cast<size_t>(m_), n = static_cast<size_t>(packed_->n()), k = static_cast<size_t>(packed_->k());
+  const size_t m = static_cast<size_t>(m_), mr = kernel_.mr;
+  const size_t row0 = begin * mr, rows = std::min(end * mr, m) - row0;
+  run_tile(x + row0 * static_cast<size_t>(packed_->k()), static_cast<size_t>(packed_->k()),
+           y + row0 * static_cast<size_t>(packed_->n()), rows, 0, panels_);
+}
+
+void FFcOp::run_tile(const float* a, size_t a_stride, float* y, size_t rows, size_t p0, size_t p1) const {
+  const size_t n = static_cast<size_t>(packed_->n()), k = static_cast<size_t>(packed_->k());
   const size_t mr = kernel_.mr, nr = kernel_.nr, panel_floats = k * nr;
   const float* w = packed_->panels();
-  // Panel by panel over the range's row blocks, as FMatMulOp::run_rows: a panel of W
-  // stays in L1 while the rows stream past it.
-  for (size_t p = 0; p < panels_; ++p) {
+  // Panel by panel over the rows' blocks, as FMatMulOp::run_rows: a panel of W stays in
+  // L1 while the rows stream past it.
+  for (size_t p = p0; p < p1; ++p) {
     const size_t cols = std::min(nr, n - p * nr);
     const FGemmUkernel fn = kernel_.for_columns(cols);
-    for (size_t block = begin; block < end; ++block) {
-      const size_t row0 = block * mr, rows = std::min(mr, m - row0);
-      fn(rows, cols, k, x + row0 * k, k, w + p * panel_floats, y + row0 * n + p * nr, n);
-    }
+    for (size_t i = 0; i < rows; i += mr)
+      fn(std::min(mr, rows - i), cols, k, a + i * a_stride, a_stride, w + p * panel_floats, y + i * n + p * nr, n);
   }
   if (bias_ == nullptr && !clamp_) return;
-  for (size_t i = begin * mr, rows_end = std::min(end * mr, m); i < rows_end; ++i) {
-    float* row = y + i * n;
-    if (bias_ != nullptr && clamp_) {
-      epilogue_row<true, true>(row, bias_, n, act_min_, act_max_);
-    } else if (bias_ != nullptr) {
-      epilogue_row<true, false>(row, bias_, n, act_min_, act_max_);
+  const size_t c0 = p0 * nr, c1 = std::min(p1 * nr, n);
+  const float* bias = bias_ != nullptr ? bias_ + c0 : nullptr;
+  for (size_t i = 0; i < rows; ++i) {
+    float* row = y + i * n + c0;
+    if (bias != nullptr && clamp_) {
+      epilogue_row<true, true>(row, bias, c1 - c0, act_min_, act_max_);
+    } else if (bias != nullptr) {
+      epilogue_row<true, false>(row, bias, c1 - c0, act_min_, act_max_);
     } else {
-      epilogue_row<false, true>(row, nullptr, n, act_min_, act_max_);
+      epilogue_row<false, true>(row, nullptr, c1 - c0, act_min_, act_max_);
     }
   }
 }

@@ -74,10 +74,16 @@ class FFcOp {
   InitResult init(int32_t m, std::shared_ptr<const FFcPacked> packed, const FGemmKernel& kernel, const float* bias,
                   float act_min, float act_max);
   size_t row_blocks() const { return m_blocks_; }
+  size_t panels() const { return panels_; }
   // Output elements of a run (to decide whether to split it).
   size_t elements() const { return static_cast<size_t>(m_) * static_cast<size_t>(packed_->n()); }
   // Blocks [begin, end) of rows of y = x * W^T + bias, clamped.
   void run_rows(const float* x, float* y, size_t begin, size_t end) const;
+  // The columns of panels [p0, p1) of `rows` rows of y = a * W^T + bias, clamped, for a
+  // driver that builds the rows itself (a convolution's windows): row i of a at
+  // a + i * a_stride (k floats read), row i of y at y + i * n. Panel by panel over the
+  // rows' blocks, as run_rows(); the same sums whatever the split.
+  void run_tile(const float* a, size_t a_stride, float* y, size_t rows, size_t p0, size_t p1) const;
 
  private:
   std::shared_ptr<const FFcPacked> packed_;

@@ -41,6 +41,7 @@
 #include <cstdint>
 #include <string>
 
+#include "kernels/fdw_kernel.h"
 #include "kernels/fgemm.h"
 #include "kernels/misc.h"
 #include "kernels/ref/ref.h"
@@ -175,6 +176,7 @@ struct KernelSet {
   DwKernels dw;
   MiscKernels misc;
   FGemmKernel fgemm;  // float MatMul of two activations (kernels/fgemm.h)
+  FDwKernel fdw;      // float depthwise convolution (kernels/fdw_kernel.h); null: portable
 };
 
 // The kernels of a supported level (isa_supported(isa) must hold). kRef gives a set of

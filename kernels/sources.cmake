@@ -25,6 +25,7 @@ set(EDGEQ_KERNEL_SOURCES
   kernels/dw_pack_layout.cc
   kernels/gemm_blocking.cc
   kernels/ffc.cc
+  kernels/fdwconv.cc
 )
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(EDGEQ_ARCH x86)

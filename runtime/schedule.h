@@ -12,6 +12,7 @@
 #include <pthreadpool.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -146,6 +147,26 @@ class Scheduler {
         },
         &fn, n, 0);
     pool_sync::join(&fn);
+  }
+
+  // fn(slot, t) for every task t in [0, tasks), the tasks taken in order by at most
+  // threads() workers as each finishes its last; `slot` (< threads()) is the worker's,
+  // for a scratch of its own that no other task uses meanwhile. On the caller (slot 0)
+  // when there is no pool, tasks < 2 or the op writes fewer than kMinParallelElements
+  // `elements`.
+  template <typename Fn>
+  void slots(size_t tasks, int64_t elements, Fn&& fn) const {
+    const size_t workers = std::min(threads(), tasks);
+    if (workers <= 1 || elements < kMinParallelElements) {
+      for (size_t t = 0; t < tasks; ++t) fn(size_t{0}, t);
+      return;
+    }
+    std::atomic<size_t> next{0};
+    each(workers, [&](size_t slot) {
+      for (size_t t = next.fetch_add(1, std::memory_order_relaxed); t < tasks;
+           t = next.fetch_add(1, std::memory_order_relaxed))
+        fn(slot, t);
+    });
   }
 
   // fn(i0, j0, ni, nj) for every tile of [0, range_i) x [0, range_j) in tiles of

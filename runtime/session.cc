@@ -16,6 +16,7 @@
 
 #include "graph/format.h"
 #include "kernels/dw_pack_layout.h"
+#include "kernels/fdwconv.h"
 #include "kernels/ffc.h"
 #include "kernels/gemm_pick.h"
 #include "kernels/memory.h"
@@ -145,10 +146,11 @@ bool w127_only_layout(const std::string& kernel) {
 }
 
 // The layout version this build packs for the kernel named `kernel`: a float fully
-// connected panel layout's, a dynamically quantized fully connected layer's
+// connected panel layout's, the float depthwise layout's, a dynamically quantized fully connected layer's
 // (kern::qmatmul_layout_name), a depthwise layout's or the GEMM layouts'.
 uint32_t layout_version(const std::string& kernel) {
   if (kern::is_ffc_layout(kernel)) return kern::kFFcPackLayout;
+  if (kernel == kern::kFDwLayoutName) return kern::kFDwPackLayout;
   if (kern::is_qmatmul_layout(kernel)) return kern::kQMatMulPackLayout;
   for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l)
     for (const kern::DwKernel& k : kern::dw_pack_layouts(static_cast<kern::Isa>(l)).kernel)

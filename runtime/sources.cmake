@@ -21,6 +21,7 @@ set(EDGEQ_RUNTIME_SOURCES
   runtime/ops/qgemm_float.cc
   runtime/ops/dynamic_conv.cc
   runtime/ops/float_fc.cc
+  runtime/ops/float_dw.cc
   runtime/ops/recurrent.cc
 )
 # The float path on XNNPACK (runtime/ops/float_xnn.h), or its stand-in that handles no

@@ -33,6 +33,7 @@
 #include "runtime/ops/float_xnn.h"
 #include "runtime/session.h"
 #include "test/model_helpers.h"
+#include "test/float_conv_graphs.h"
 #include "test/scoped_env.h"
 #include "test/test_graphs.h"
 
@@ -40,6 +41,9 @@ namespace edgeq {
 namespace {
 
 using testing_graphs::bytes_of;
+using testing_graphs::float_const;
+using testing_graphs::FloatConvSpec;
+using testing_graphs::levels_with_fgemm;
 using testing_graphs::make_node;
 using testing_graphs::make_tensor;
 using testing_graphs::random_floats;
@@ -47,15 +51,6 @@ using testing_graphs::random_floats;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 using testing_env::ScopedEnv;
-
-std::vector<kern::Isa> levels_with_fgemm() {
-  std::vector<kern::Isa> out;
-  for (int l = 1; l < static_cast<int>(kern::Isa::kCount); ++l) {
-    const kern::Isa isa = static_cast<kern::Isa>(l);
-    if (kern::isa_supported(isa) && kern::kernel_set(isa).fgemm.fn != nullptr) out.push_back(isa);
-  }
-  return out;
-}
 
 // |got - want| <= 1e-5 * (sum_k |x w| + |bias|) per element; NaN where the reference
 // has NaN, the same infinity where it has one.
@@ -176,14 +171,6 @@ TEST(FloatFc, DeclinesWhatItCannotRun) {
 }
 
 // ------------------------------------------------------------------ sessions
-
-Tensor float_const(const std::string& name, std::vector<int32_t> shape, uint32_t seed) {
-  Tensor t = make_tensor(name, DType::kF32, shape);
-  size_t count = 1;
-  for (int32_t d : shape) count *= static_cast<size_t>(d);
-  t.set_data(bytes_of(random_floats(count, seed, -0.5f, 0.5f)));
-  return t;
-}
 
 // x[2,21,24] -FC+bias-> [2,21,37] -FC ReLU6 clamp-> [2,21,20] -FC no bias-> y[2,21,9]:
 // 42 rows (partial row tiles at every MR), odd widths (partial column tiles).
@@ -324,39 +311,39 @@ TEST(FloatFc, SessionPropagatesNonFiniteInputs) {
   }
 }
 
-// Float patch embeddings (stride = window, no padding) run on the level's float GEMM as
-// a fully connected layer over the windows: batch 2, windows of 4x3 on 5 channels,
-// rows and columns left over past the last window, a bias and a clamp; 1 and 2 threads
-// within 1e-4 of the reference level, and the op names the float GEMM. A padded one
-// keeps another op.
-TEST(FloatFc, PatchEmbeddingRunsOnTheFloatGemm) {
+// Float convolutions of one group run on the level's float GEMM as a fully connected
+// layer over their windows: patch embeddings (stride = window, with rows and columns
+// left over past the last window), padded 3x3 at strides 1 and 2, dilation, a 7x7
+// stem, 1x1 read in place and 1x1 at stride 2, a 2x2 image with 70 output channels
+// (fewer row chunks than tasks: the panels are split over the threads too) and 64
+// input channels (several row chunks on a 256 KiB-1 MiB L2); batch 2, a bias and a
+// clamp. 1 and 2 threads within 1e-4 of the reference level and equal bit for bit to
+// each other (each output's sum runs in k order in one kernel call, whatever the
+// split); the op names the float GEMM. Two groups keep another op.
+TEST(FloatFc, ConvolutionsRunOnTheFloatGemm) {
   ScopedEnv off("EDGEQ_XNNPACK", "0");  // the level's float GEMM wherever it runs float FCs
-  for (int32_t pad : {0, 1}) {
-    SCOPED_TRACE("pad " + std::to_string(pad));
-    Graph g;
-    g.producer = "test";
-    const DType f = DType::kF32;
-    const int32_t in_h = 14, in_w = 17, c = 5, kh = 4, kw = 3, oc = 37;
-    const int32_t out_h = (in_h + 2 * pad - kh) / kh + 1, out_w = (in_w + 2 * pad - kw) / kw + 1;
-    const int32_t x = g.add_tensor(make_tensor("x", f, {2, in_h, in_w, c}));
-    const int32_t w = g.add_tensor(float_const("w", {oc, kh, kw, c}, 21));
-    const int32_t b = g.add_tensor(float_const("b", {oc}, 22));
-    const int32_t y = g.add_tensor(make_tensor("y", f, {2, out_h, out_w, oc}));
-    Node conv = make_node("patch", OpType::kConv2D, {x, w, b}, {y});
-    conv.attrs.kernel_h = kh;
-    conv.attrs.kernel_w = kw;
-    conv.attrs.stride_h = kh;
-    conv.attrs.stride_w = kw;
-    conv.attrs.pad_top = conv.attrs.pad_left = conv.attrs.pad_bottom = conv.attrs.pad_right = pad;
-    conv.attrs.act_min = -0.2f;
-    conv.attrs.act_max = 0.25f;
-    g.nodes.push_back(conv);
-    g.inputs = {x};
-    g.outputs = {y};
+  // in_h, in_w, c, oc, kh, kw, stride_h, stride_w, pads (top, left, bottom, right),
+  // dilation, groups, bias
+  const FloatConvSpec cases[] = {
+      {14, 17, 5, 37, 4, 3, 4, 3, 0, 0, 0, 0, 1, 1, true},   // patch embedding: stride = window
+      {14, 17, 5, 37, 4, 3, 4, 3, 1, 1, 1, 1, 1, 1, true},   // padded patch embedding
+      {13, 11, 6, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true},   // 3x3, padding 1
+      {13, 11, 6, 21, 3, 3, 2, 2, 1, 0, 0, 1, 1, 1, false},  // 3x3, stride 2, uneven padding, no bias
+      {15, 12, 4, 19, 3, 3, 1, 1, 2, 2, 2, 2, 2, 1, true},   // 3x3, dilation 2
+      {23, 20, 3, 16, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, true},   // 7x7 stem
+      {9, 10, 24, 33, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, true},   // 1x1, input rows in place
+      {9, 10, 24, 33, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, true},   // 1x1, stride 2
+      {2, 2, 48, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true},    // a tiny image: panels split over threads
+      {12, 12, 64, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true},  // several row chunks
+      {8, 8, 8, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2, true},     // two groups: not this op
+  };
+  for (const FloatConvSpec& k : cases) {
+    SCOPED_TRACE(testing_graphs::describe(k));
+    size_t out_count = 0;
+    const Graph g = testing_graphs::float_conv_graph(k, 2, -0.2f, 0.25f, &out_count);
     const std::shared_ptr<const Model> m = load_in_memory(g);
     ASSERT_NE(m, nullptr);
-    const std::vector<float> in = random_floats(2 * in_h * in_w * c, 23, -1.f, 1.f);
-    const size_t out_count = static_cast<size_t>(2 * out_h * out_w * oc);
+    const std::vector<float> in = random_floats(static_cast<size_t>(2 * k.in_h * k.in_w * k.c), 23, -1.f, 1.f);
     auto run = [&](Session& s) {
       EXPECT_TRUE(s.set_input_f32(0, in.data(), in.size()).ok());
       s.run();
@@ -366,12 +353,16 @@ TEST(FloatFc, PatchEmbeddingRunsOnTheFloatGemm) {
     };
     const std::vector<float> want = run(*session_at(m, "ref"));
     for (kern::Isa isa : levels_with_fgemm()) {
+      std::vector<float> one_thread;
       for (int threads : {1, 2}) {
         SCOPED_TRACE(std::string(kern::isa_name(isa)) + " threads " + std::to_string(threads));
         std::unique_ptr<Session> s = session_at(m, kern::isa_name(isa), threads);
         ASSERT_NE(s, nullptr);
-        expect_close(run(*s), want, "patch embedding");
-        EXPECT_EQ(std::string(s->op(0).kernel_name()) == kern::kernel_set(isa).fgemm.name, pad == 0)
+        const std::vector<float> got = run(*s);
+        expect_close(got, want, "convolution");
+        if (threads == 1) one_thread = got;
+        expect_same_floats(got, one_thread, "2 threads against 1");
+        EXPECT_EQ(std::string(s->op(0).kernel_name()) == kern::kernel_set(isa).fgemm.name, k.groups == 1)
             << s->op(0).kernel_name();
       }
     }

@@ -2,6 +2,7 @@
 #include "tools/cli.h"
 
 #include "kernels/dw_pack_layout.h"
+#include "kernels/fdwconv.h"
 #include "kernels/ffc.h"
 #include "kernels/pack_layout.h"
 #include "kernels/qmatmul.h"
@@ -99,6 +100,15 @@ Status add_packed_levels(const std::string& levels, Graph* g, size_t* bytes) {
                     g->packed.end());
     const size_t first = g->packed.size();
     EDGEQ_RETURN_IF_ERROR(prepack_float_fc(*g, isa, &g->packed));
+    for (size_t i = first; i < g->packed.size(); ++i) *bytes += g->packed[i].nbytes;
+  }
+  // Float depthwise weights: one layout for every level.
+  if (!ffc_levels.empty()) {
+    g->packed.erase(std::remove_if(g->packed.begin(), g->packed.end(),
+                                   [&](const PackedWeights& pw) { return pw.kernel == kern::kFDwLayoutName; }),
+                    g->packed.end());
+    const size_t first = g->packed.size();
+    EDGEQ_RETURN_IF_ERROR(prepack_float_dw(*g, &g->packed));
     for (size_t i = first; i < g->packed.size(); ++i) *bytes += g->packed[i].nbytes;
   }
   return Status::Ok();

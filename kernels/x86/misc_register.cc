@@ -5,6 +5,7 @@
 #include <cpuinfo.h>
 
 #include "kernels/kernels.h"
+#include "kernels/x86/fdw_x86.h"
 #include "kernels/x86/fgemm_x86.h"
 #include "kernels/x86/misc_x86.h"
 
@@ -40,6 +41,13 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   // own kernel by CPU, when XNNPACK's is no wider (bench/float_fc_bench.cc, README):
   // at the AVX-512 level, and below it on CPUs without AVX-512F.
   set->fgemm.fc_over_xnnpack = isa == Isa::kAvx512Vnni || !cpuinfo_has_x86_avx512f();
+  // Float depthwise convolutions: AVX-512F at its level, FMA3 below where the CPU has it,
+  // else the portable kernel (kernels/fdwconv.h).
+  if (isa == Isa::kAvx512Vnni) {
+    set->fdw = fdw_kernel_avx512();
+  } else if (cpuinfo_has_x86_fma3()) {
+    set->fdw = fdw_kernel_fma3();
+  }
   // Float unary ops: likewise AVX-512F at its level, FMA3 below where the CPU has it.
   if (isa == Isa::kAvx512Vnni) {
     add_unary_kernels_avx512(&set->misc);

@@ -416,8 +416,12 @@ Status prepare_xnn_float_op(const Graph& g, const Node& n, const OpContext& ctx,
   // (float_fc.cc: weights packed once per model, where XNNPACK packs per session).
   if (n.op == OpType::kFullyConnected && ctx.kernels->fgemm.fn != nullptr && ctx.kernels->fgemm.fc_over_xnnpack)
     return Status::Ok();
-  // Patch embeddings likewise (float_fc.cc: the windows as rows of a fully connected layer).
-  if (ctx.kernels->fgemm.fc_over_xnnpack && ops::float_patch_conv_takes(g, n, ctx)) return Status::Ok();
+  // Convolutions of one group likewise (float_fc.cc: the windows as rows of a fully
+  // connected layer).
+  if (ctx.kernels->fgemm.fc_over_xnnpack && ops::float_conv_takes(g, n, ctx)) return Status::Ok();
+  // And depthwise convolutions on the levels that do so (float_dw.cc).
+  if (ctx.kernels->fgemm.fc_over_xnnpack && ctx.kernels->fgemm.fn != nullptr && ops::float_dw_takes(g, n))
+    return Status::Ok();
   return kXnnOps[i](Prep{g, n, ctx.scheduler->pool(), out});
 }
 

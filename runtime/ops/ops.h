@@ -86,10 +86,16 @@ Status prepack_qmatmul(const Graph& g, const kern::QGemmKernel& layout, std::vec
 // level on any host), appended to *out.
 Status prepack_depthwise(const Graph& g, kern::Isa isa, std::vector<PackedWeights>* out);
 
-// The weights of every float FullyConnected node of `g` with constant weights, packed
-// into the panels of level `isa`'s float GEMM (kern::ffc_pack_nr: any level on any
-// host), appended to *out (runtime/ops/float_fc.cc).
+// The weights of every float FullyConnected node of `g` with constant weights, and of
+// every float Conv2D of one group, packed into the panels of level `isa`'s float GEMM
+// (kern::ffc_pack_nr: any level on any host), appended to *out
+// (runtime/ops/float_fc.cc).
 Status prepack_float_fc(const Graph& g, kern::Isa isa, std::vector<PackedWeights>* out);
+
+// The weights and bias of every float depthwise Conv2D of `g` with constant weights,
+// in kern::FDwPacked's layout (one for every level), appended to *out
+// (runtime/ops/float_dw.cc).
+Status prepack_float_dw(const Graph& g, std::vector<PackedWeights>* out);
 
 // Prepares node `n` of validated graph `g`.
 Status prepare_op(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
