@@ -41,14 +41,16 @@ else()
   set(EDGEQ_ARM_MISC_FLAGS -mfpu=neon -ffp-contract=off)
 endif()
 set_source_files_properties(kernels/arm/misc_neon.cc kernels/arm/norm_neon.cc PROPERTIES COMPILE_OPTIONS "${EDGEQ_ARM_MISC_FLAGS}")
-# Float GEMM microkernel (kernels/fgemm.h) at every level: AArch64 FMA by lane, ARMv7
-# NEON multiply-then-add (-mfpu=neon: Debian's armhf baseline has none). -O3 unrolls the
-# tile loops into registers in every build type.
-list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/fgemm_neon.cc)
+# Float GEMM and depthwise microkernels (kernels/fgemm.h, kernels/fdw_kernel.h) at every
+# level: AArch64 FMA, ARMv7 NEON multiply-then-add (-mfpu=neon: Debian's armhf baseline
+# has none). -O3 unrolls the tile loops into registers in every build type.
+list(APPEND EDGEQ_KERNEL_SOURCES kernels/arm/fgemm_neon.cc kernels/arm/fdw_neon.cc)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
-  set_source_files_properties(kernels/arm/fgemm_neon.cc PROPERTIES COMPILE_OPTIONS "-O3;-ffp-contract=off")
+  set_source_files_properties(kernels/arm/fgemm_neon.cc kernels/arm/fdw_neon.cc PROPERTIES
+    COMPILE_OPTIONS "-O3;-ffp-contract=off")
 else()
-  set_source_files_properties(kernels/arm/fgemm_neon.cc PROPERTIES COMPILE_OPTIONS "-O3;-mfpu=neon;-ffp-contract=off")
+  set_source_files_properties(kernels/arm/fgemm_neon.cc kernels/arm/fdw_neon.cc PROPERTIES
+    COMPILE_OPTIONS "-O3;-mfpu=neon;-ffp-contract=off")
 endif()
 # The float unary kernel (kernels/unary_f32_math.h): NEON at every level, no fused
 # multiply-add.
