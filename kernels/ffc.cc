@@ -44,20 +44,8 @@ size_t FFcPacked::packed_bytes(int32_t n, int32_t k, uint32_t nr) {
   return panels * static_cast<size_t>(k) * nr * sizeof(float);
 }
 
-InitResult FFcPacked::pack(const float* weight, int32_t n, int32_t k, uint32_t panel_nr,
-                           std::shared_ptr<const FFcPacked>* out) {
-  out->reset();
-  if (panel_nr == 0 || n <= 0 || k <= 0) return InitResult::kDeclined;
-  auto p = std::make_shared<FFcPacked>();
+void FFcPacked::write_panels(const float* weight, int32_t n, int32_t k, uint32_t panel_nr, float* dst) {
   const size_t nr = panel_nr, kk = static_cast<size_t>(k), nn = static_cast<size_t>(n);
-  p->bytes_ = packed_bytes(n, k, panel_nr);
-  p->data_ = aligned_buffer(p->bytes_, 64);
-  if (!p->data_) return InitResult::kOutOfMemory;
-  p->n_ = n;
-  p->k_ = k;
-  p->nr_ = panel_nr;
-  float* dst = reinterpret_cast<float*>(p->data_.get());
-  p->panels_ = dst;
   // Panel j, row kk, lane c holds W[j * NR + c][kk] (zero past n): a transpose by panels.
   for (size_t col0 = 0; col0 < nn; col0 += nr) {
     const size_t cols = std::min(nr, nn - col0);
@@ -66,6 +54,22 @@ InitResult FFcPacked::pack(const float* weight, int32_t n, int32_t k, uint32_t p
       std::fill(dst + cols, dst + nr, 0.f);
     }
   }
+}
+
+InitResult FFcPacked::pack(const float* weight, int32_t n, int32_t k, uint32_t panel_nr,
+                           std::shared_ptr<const FFcPacked>* out) {
+  out->reset();
+  if (panel_nr == 0 || n <= 0 || k <= 0) return InitResult::kDeclined;
+  auto p = std::make_shared<FFcPacked>();
+  p->bytes_ = packed_bytes(n, k, panel_nr);
+  p->data_ = aligned_buffer(p->bytes_, 64);
+  if (!p->data_) return InitResult::kOutOfMemory;
+  p->n_ = n;
+  p->k_ = k;
+  p->nr_ = panel_nr;
+  float* dst = reinterpret_cast<float*>(p->data_.get());
+  p->panels_ = dst;
+  write_panels(weight, n, k, panel_nr, dst);
   *out = std::move(p);
   return InitResult::kReady;
 }
@@ -128,11 +132,12 @@ void epilogue_row(float* y, const float* b, size_t n, float lo, float hi) {
 void FFcOp::run_rows(const float* x, float* y, size_t begin, size_t end) const {
   const size_t m = static_cast<size_t>(m_), mr = kernel_.mr;
   const size_t row0 = begin * mr, rows = std::min(end * mr, m) - row0;
-  run_tile(x + row0 * static_cast<size_t>(packed_->k()), static_cast<size_t>(packed_->k()),
-           y + row0 * static_cast<size_t>(packed_->n()), rows, 0, panels_);
+  const size_t n = static_cast<size_t>(packed_->n()), k = static_cast<size_t>(packed_->k());
+  run_tile(x + row0 * k, k, y + row0 * n, n, rows, 0, panels_);
 }
 
-void FFcOp::run_tile(const float* a, size_t a_stride, float* y, size_t rows, size_t p0, size_t p1) const {
+void FFcOp::run_tile(const float* a, size_t a_stride, float* y, size_t y_stride, size_t rows, size_t p0,
+                     size_t p1) const {
   const size_t n = static_cast<size_t>(packed_->n()), k = static_cast<size_t>(packed_->k());
   const size_t mr = kernel_.mr, nr = kernel_.nr, panel_floats = k * nr;
   const float* w = packed_->panels();
@@ -142,13 +147,14 @@ void FFcOp::run_tile(const float* a, size_t a_stride, float* y, size_t rows, siz
     const size_t cols = std::min(nr, n - p * nr);
     const FGemmUkernel fn = kernel_.for_columns(cols);
     for (size_t i = 0; i < rows; i += mr)
-      fn(std::min(mr, rows - i), cols, k, a + i * a_stride, a_stride, w + p * panel_floats, y + i * n + p * nr, n);
+      fn(std::min(mr, rows - i), cols, k, a + i * a_stride, a_stride, w + p * panel_floats, y + i * y_stride + p * nr,
+         y_stride);
   }
   if (bias_ == nullptr && !clamp_) return;
   const size_t c0 = p0 * nr, c1 = std::min(p1 * nr, n);
   const float* bias = bias_ != nullptr ? bias_ + c0 : nullptr;
   for (size_t i = 0; i < rows; ++i) {
-    float* row = y + i * n + c0;
+    float* row = y + i * y_stride + c0;
     if (bias != nullptr && clamp_) {
       epilogue_row<true, true>(row, bias, c1 - c0, act_min_, act_max_);
     } else if (bias != nullptr) {

@@ -47,6 +47,8 @@ class FFcPacked {
   static InitResult pack(const float* weight, int32_t n, int32_t k, uint32_t nr, std::shared_ptr<const FFcPacked>* out);
   // Bytes of packed weights a layer takes for a kernel's NR.
   static size_t packed_bytes(int32_t n, int32_t k, uint32_t nr);
+  // Writes the panels of weight[n][k] (packed_bytes() of them) to dst.
+  static void write_panels(const float* weight, int32_t n, int32_t k, uint32_t nr, float* dst);
   // Panels packed ahead of time (a pre-packed file's segment, 64-byte aligned, alive as
   // long as *out), used in place: kDeclined as pack() declines, or when `nbytes` is not
   // packed_bytes() or the data is misaligned (the caller reports that).
@@ -81,9 +83,10 @@ class FFcOp {
   void run_rows(const float* x, float* y, size_t begin, size_t end) const;
   // The columns of panels [p0, p1) of `rows` rows of y = a * W^T + bias, clamped, for a
   // driver that builds the rows itself (a convolution's windows): row i of a at
-  // a + i * a_stride (k floats read), row i of y at y + i * n. Panel by panel over the
-  // rows' blocks, as run_rows(); the same sums whatever the split.
-  void run_tile(const float* a, size_t a_stride, float* y, size_t rows, size_t p0, size_t p1) const;
+  // a + i * a_stride (k floats read), row i of y at y + i * y_stride. Panel by panel
+  // over the rows' blocks, as run_rows(); the same sums whatever the split.
+  void run_tile(const float* a, size_t a_stride, float* y, size_t y_stride, size_t rows, size_t p0,
+                size_t p1) const;
 
  private:
   std::shared_ptr<const FFcPacked> packed_;

@@ -311,15 +311,16 @@ TEST(FloatFc, SessionPropagatesNonFiniteInputs) {
   }
 }
 
-// Float convolutions of one group run on the level's float GEMM as a fully connected
-// layer over their windows: patch embeddings (stride = window, with rows and columns
-// left over past the last window), padded 3x3 at strides 1 and 2, dilation, a 7x7
-// stem, 1x1 read in place and 1x1 at stride 2, a 2x2 image with 70 output channels
-// (fewer row chunks than tasks: the panels are split over the threads too) and 64
-// input channels (several row chunks on a 256 KiB-1 MiB L2); batch 2, a bias and a
-// clamp. 1 and 2 threads within 1e-4 of the reference level and equal bit for bit to
-// each other (each output's sum runs in k order in one kernel call, whatever the
-// split); the op names the float GEMM. Two groups keep another op.
+// Float convolutions (not depthwise) run on the level's float GEMM as a fully connected
+// layer per group over their windows: patch embeddings (stride = window, with rows and
+// columns left over past the last window), padded 3x3 at strides 1 and 2, dilation, a
+// 7x7 stem, 1x1 read in place and 1x1 at stride 2, a 2x2 image with 70 output channels
+// (fewer row chunks than tasks: the panels are split over the threads too), 64 input
+// channels (several row chunks on a 256 KiB-1 MiB L2), two, three and four groups, and
+// a depthwise convolution with a channel multiplier of 2; batch 2, with and without a
+// bias, a clamp. 1 and 2 threads within 1e-4 of the reference level and equal bit for
+// bit to each other (each output's sum runs in k order in one kernel call, whatever the
+// split); the op names the float GEMM.
 TEST(FloatFc, ConvolutionsRunOnTheFloatGemm) {
   ScopedEnv off("EDGEQ_XNNPACK", "0");  // the level's float GEMM wherever it runs float FCs
   // in_h, in_w, c, oc, kh, kw, stride_h, stride_w, pads (top, left, bottom, right),
@@ -335,7 +336,10 @@ TEST(FloatFc, ConvolutionsRunOnTheFloatGemm) {
       {9, 10, 24, 33, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, true},   // 1x1, stride 2
       {2, 2, 48, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true},    // a tiny image: panels split over threads
       {12, 12, 64, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true},  // several row chunks
-      {8, 8, 8, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2, true},     // two groups: not this op
+      {8, 8, 8, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2, true},     // two groups
+      {9, 7, 24, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 4, true},    // four groups, 1x1 in place
+      {11, 10, 12, 36, 3, 3, 2, 2, 1, 1, 1, 1, 1, 3, false},  // three groups, stride 2
+      {7, 8, 6, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 6, true},     // depthwise, multiplier 2
   };
   for (const FloatConvSpec& k : cases) {
     SCOPED_TRACE(testing_graphs::describe(k));
@@ -362,8 +366,7 @@ TEST(FloatFc, ConvolutionsRunOnTheFloatGemm) {
         expect_close(got, want, "convolution");
         if (threads == 1) one_thread = got;
         expect_same_floats(got, one_thread, "2 threads against 1");
-        EXPECT_EQ(std::string(s->op(0).kernel_name()) == kern::kernel_set(isa).fgemm.name, k.groups == 1)
-            << s->op(0).kernel_name();
+        EXPECT_STREQ(s->op(0).kernel_name(), kern::kernel_set(isa).fgemm.name);
       }
     }
   }
@@ -523,6 +526,53 @@ TEST(FloatFcPrepacked, WrongSizeIsAnErrorNamingTheNode) {
     Status ref_status;
     EXPECT_FALSE(run_level(m, "ref", x, &ref_status).empty());
     EXPECT_TRUE(ref_status.ok()) << ref_status.message();
+  }
+}
+
+// A grouped convolution's pre-packed segment (the groups' panels one after another,
+// each from a 64-byte boundary): used in place with the same outputs bit for bit; one of
+// the wrong size is an error naming the node.
+TEST(FloatFcPrepacked, GroupedConvolutionInPlace) {
+  ScopedEnv off("EDGEQ_XNNPACK", "0");
+  const auto levels = levels_with_fgemm();
+  if (levels.empty()) GTEST_SKIP() << "no level with a float GEMM kernel on this host";
+  const FloatConvSpec k{9, 8, 15, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3, true};
+  size_t out_count = 0;
+  const Graph plain = testing_graphs::float_conv_graph(k, 1, -0.2f, 0.25f, &out_count);
+  const std::vector<float> in = random_floats(static_cast<size_t>(k.in_h * k.in_w * k.c), 41, -1.f, 1.f);
+  auto run = [&](const std::shared_ptr<const Model>& m, const std::string& level, Status* st) {
+    SessionOptions o;
+    o.isa = level;
+    std::unique_ptr<Session> s;
+    *st = Session::create(m, o, &s);
+    std::vector<float> out(out_count);
+    if (!st->ok()) return out;
+    EXPECT_TRUE(s->set_input_f32(0, in.data(), in.size()).ok());
+    s->run();
+    EXPECT_TRUE(s->get_output_f32(0, out.data(), out.size()).ok());
+    return out;
+  };
+  for (kern::Isa isa : levels) {
+    SCOPED_TRACE(kern::isa_name(isa));
+    Graph packed = plain;
+    ASSERT_TRUE(prepack_float_fc(packed, isa, &packed.packed).ok());
+    ASSERT_EQ(packed.packed.size(), 1u);
+    std::shared_ptr<const Model> a = load_in_memory(plain), b = load_in_memory(packed);
+    ASSERT_NE(b, nullptr);
+    EXPECT_TRUE(b->notes().empty());
+    Status st;
+    const std::vector<float> want = run(a, kern::isa_name(isa), &st);
+    ASSERT_TRUE(st.ok()) << st.message();
+    expect_same_floats(run(b, kern::isa_name(isa), &st), want, "pre-packed");
+    ASSERT_TRUE(st.ok()) << st.message();
+    EXPECT_EQ(b->pack_cache().heap_bytes(), 0u);
+    EXPECT_GT(a->pack_cache().heap_bytes(), 0u);
+    test_models::resize_segment(&packed.packed[0], -64);
+    std::shared_ptr<const Model> bad = load_in_memory(packed);
+    ASSERT_NE(bad, nullptr);
+    run(bad, kern::isa_name(isa), &st);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidModel);
+    EXPECT_NE(st.message().find("'conv'"), std::string::npos) << st.message();
   }
 }
 
