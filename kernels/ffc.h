@@ -76,6 +76,7 @@ class FFcOp {
   InitResult init(int32_t m, std::shared_ptr<const FFcPacked> packed, const FGemmKernel& kernel, const float* bias,
                   float act_min, float act_max);
   size_t row_blocks() const { return m_blocks_; }
+  size_t row_block_rows() const { return kernel_.mr; }
   size_t panels() const { return panels_; }
   // Output elements of a run (to decide whether to split it).
   size_t elements() const { return static_cast<size_t>(m_) * static_cast<size_t>(packed_->n()); }

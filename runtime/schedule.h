@@ -152,12 +152,12 @@ class Scheduler {
   // fn(slot, t) for every task t in [0, tasks), the tasks taken in order by at most
   // threads() workers as each finishes its last; `slot` (< threads()) is the worker's,
   // for a scratch of its own that no other task uses meanwhile. On the caller (slot 0)
-  // when there is no pool, tasks < 2 or the op writes fewer than kMinParallelElements
-  // `elements`.
+  // when there is no pool, tasks < 2 or the op does fewer than kMinParallelElements
+  // `macs` (multiply-accumulates, or output elements for an op without any).
   template <typename Fn>
-  void slots(size_t tasks, int64_t elements, Fn&& fn) const {
+  void slots(size_t tasks, int64_t macs, Fn&& fn) const {
     const size_t workers = std::min(threads(), tasks);
-    if (workers <= 1 || elements < kMinParallelElements) {
+    if (workers <= 1 || macs < kMinParallelElements) {
       for (size_t t = 0; t < tasks; ++t) fn(size_t{0}, t);
       return;
     }

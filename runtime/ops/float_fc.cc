@@ -136,10 +136,19 @@ class FloatFc : public PreparedOp {
                                n_.attrs.act_min, n_.attrs.act_max, y);
       return;
     }
-    scheduler_->ranges(static_cast<int64_t>(engine_.row_blocks()), static_cast<int64_t>(engine_.elements()),
-                       [&](int64_t r0, int64_t r1) {
-                         engine_.run_rows(x, y, static_cast<size_t>(r0), static_cast<size_t>(r1));
-                       });
+    // About four ranges of row blocks a worker (panel by panel over a range's blocks),
+    // and with fewer blocks than that (a classifier's single row) the panels split too,
+    // so that every thread streams its share of the weights.
+    const size_t blocks = engine_.row_blocks(), panels = engine_.panels(), threads = scheduler_->threads();
+    const size_t chunks = std::min(blocks, 4 * threads);
+    const size_t splits = threads > 1 && blocks < 4 * threads ? std::min(panels, (4 * threads + blocks - 1) / blocks) : 1;
+    const size_t n = static_cast<size_t>(n_out_), k = static_cast<size_t>(k_), m = static_cast<size_t>(m_);
+    const size_t mr = engine_.row_block_rows();
+    scheduler_->slots(chunks * splits, static_cast<int64_t>(m * n * k), [&](size_t, size_t t) {
+      const size_t chunk = t / splits, split = t % splits;
+      const size_t r0 = blocks * chunk / chunks * mr, r1 = std::min(m, blocks * (chunk + 1) / chunks * mr);
+      engine_.run_tile(x + r0 * k, k, y + r0 * n, n, r1 - r0, panels * split / splits, panels * (split + 1) / splits);
+    });
   }
   const char* kernel_name() const override { return name_; }
 
@@ -202,8 +211,8 @@ class FloatConv : public PreparedOp {
     const size_t k = static_cast<size_t>(k_), m = static_cast<size_t>(m_), groups = engines_.size();
     const size_t in_c = static_cast<size_t>(s_.in_c), out_c = static_cast<size_t>(s_.out_c);
     const size_t chunk_rows = chunk_blocks_ * mr_;
-    const int64_t elements = static_cast<int64_t>(m * out_c);
-    scheduler_->slots(chunks_ * groups * splits_, elements, [&](size_t slot, size_t t) {
+    const int64_t macs = static_cast<int64_t>(m * out_c * k);
+    scheduler_->slots(chunks_ * groups * splits_, macs, [&](size_t slot, size_t t) {
       const size_t chunk = t / (groups * splits_), gi = t / splits_ % groups, split = t % splits_;
       const kern::FFcOp& engine = engines_[gi];
       const size_t r0 = chunk * chunk_rows, rows = std::min(chunk_rows, m - r0);
