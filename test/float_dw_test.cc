@@ -7,20 +7,25 @@
 // channels against tiles of 4 / 16, 8 / 32 and 16 / 64), batch 2, with and without a
 // bias, a clamp: within 1e-4 of the output's scale of the reference level, 1 and 2
 // threads equal bit for bit, NaN and infinities where the reference has them; the op
-// names the level's microkernel. Four sessions of a model pack each node once; a
+// names the level's microkernel. Four sessions of a model pack each node once (and,
+// through the C API, a model of a convolution, a depthwise and a grouped convolution
+// holds one packed copy for four sessions on the default float path); a
 // pre-packed file's segments are used in place with the same outputs, and one of the
 // wrong size is an error naming the node.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "edgeq/edgeq.h"
 #include "kernels/fdwconv.h"
 #include "kernels/kernels.h"
+#include "runtime/ops/float_xnn.h"
 #include "runtime/ops/ops.h"
 #include "runtime/session.h"
 #include "test/float_conv_graphs.h"
@@ -201,6 +206,63 @@ TEST(FloatDw, PrepackedSegmentInPlaceAndWrongSizeRefused) {
     EXPECT_NE(st.message().find("'conv'"), std::string::npos) << st.message();
     EXPECT_NE(session_at(m, "ref"), nullptr);
   }
+}
+
+// Through the C API, with the default float path: four sessions of a float model with
+// a convolution, a depthwise convolution and a grouped convolution hold one packed copy
+// (three packed layers) where the best level runs float layers on edgeq's kernels.
+TEST(FloatDw, CApiReportsOnePackedCopyForFourSessions) {
+  size_t count = 0;
+  Graph g = testing_graphs::float_conv_graph({10, 9, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true}, 1, -1.f, 1.f, &count);
+  // conv [1,10,9,16] -> depthwise 3x3 -> grouped 1x1 (4 groups) -> y
+  const int32_t mid = g.outputs[0];
+  const int32_t dw_w = g.add_tensor(testing_graphs::float_const("dw_w", {16, 3, 3, 1}, 51));
+  const int32_t dw_y = g.add_tensor(testing_graphs::make_tensor("dw_y", DType::kF32, {1, 10, 9, 16}));
+  Node dwn = testing_graphs::make_node("dw", OpType::kConv2D, {mid, dw_w}, {dw_y});
+  dwn.attrs.kernel_h = dwn.attrs.kernel_w = 3;
+  dwn.attrs.pad_top = dwn.attrs.pad_left = dwn.attrs.pad_bottom = dwn.attrs.pad_right = 1;
+  dwn.attrs.groups = 16;
+  g.nodes.push_back(dwn);
+  const int32_t gw = g.add_tensor(testing_graphs::float_const("g_w", {12, 1, 1, 4}, 52));
+  const int32_t y = g.add_tensor(testing_graphs::make_tensor("y2", DType::kF32, {1, 10, 9, 12}));
+  Node grouped = testing_graphs::make_node("grouped", OpType::kConv2D, {dw_y, gw}, {y});
+  grouped.attrs.groups = 4;
+  g.nodes.push_back(grouped);
+  g.outputs = {y};
+  const std::string path = testing::TempDir() + "float_conv_capi.edgeq";
+  { ASSERT_NE(test_models::load_via_file(g, path), nullptr); }
+  edgeq_model* model = nullptr;
+  ASSERT_EQ(edgeq_model_load_file(path.c_str(), &model), EDGEQ_OK) << edgeq_last_error();
+  const kern::KernelSet& best = kern::kernel_set(kern::best_isa());
+  const bool own = best.fgemm.fn != nullptr && (best.fgemm.fc_over_xnnpack || !xnn_float_available());
+  edgeq_model_stats ms;
+  ms.struct_size = sizeof(ms);
+  edgeq_session* sessions[4] = {};
+  size_t packed = 0, own_bytes = 0;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(edgeq_session_create(model, nullptr, &sessions[i]), EDGEQ_OK) << edgeq_last_error();
+    ASSERT_EQ(edgeq_model_get_stats(model, &ms), EDGEQ_OK);
+    edgeq_session_stats ss;
+    ss.struct_size = sizeof(ss);
+    ASSERT_EQ(edgeq_session_get_stats(sessions[i], &ss), EDGEQ_OK);
+    if (i == 0) {
+      packed = ms.packed_bytes;
+      own_bytes = ss.own_bytes;
+      if (own) {
+        EXPECT_EQ(ms.packed_layers, 3u);
+        // Panels of the first convolution, the depthwise taps and bias, the grouped panels.
+        EXPECT_GE(packed, sizeof(float) * (16 * 72 + 17 * 9 + 12 * 4));
+        EXPECT_EQ(own_bytes, 0u);
+      }
+      continue;
+    }
+    EXPECT_EQ(ms.packed_bytes, packed) << "session " << i;
+    EXPECT_EQ(ss.own_bytes, own_bytes) << "session " << i;
+  }
+  if (!own) std::printf("the best level leaves float layers to XNNPACK here: only the sharing is checked\n");
+  for (edgeq_session* s : sessions) edgeq_session_destroy(s);
+  edgeq_model_release(model);
+  std::remove(path.c_str());
 }
 
 }  // namespace
