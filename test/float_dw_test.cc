@@ -235,30 +235,16 @@ TEST(FloatDw, CApiReportsOnePackedCopyForFourSessions) {
   ASSERT_EQ(edgeq_model_load_file(path.c_str(), &model), EDGEQ_OK) << edgeq_last_error();
   const kern::KernelSet& best = kern::kernel_set(kern::best_isa());
   const bool own = best.fgemm.fn != nullptr && (best.fgemm.fc_over_xnnpack || !xnn_float_available());
-  edgeq_model_stats ms;
-  ms.struct_size = sizeof(ms);
-  edgeq_session* sessions[4] = {};
-  size_t packed = 0, own_bytes = 0;
-  for (int i = 0; i < 4; ++i) {
-    ASSERT_EQ(edgeq_session_create(model, nullptr, &sessions[i]), EDGEQ_OK) << edgeq_last_error();
-    ASSERT_EQ(edgeq_model_get_stats(model, &ms), EDGEQ_OK);
-    edgeq_session_stats ss;
-    ss.struct_size = sizeof(ss);
-    ASSERT_EQ(edgeq_session_get_stats(sessions[i], &ss), EDGEQ_OK);
-    if (i == 0) {
-      packed = ms.packed_bytes;
-      own_bytes = ss.own_bytes;
-      if (own) {
-        EXPECT_EQ(ms.packed_layers, 3u);
-        // Panels of the first convolution, the depthwise taps and bias, the grouped panels.
-        EXPECT_GE(packed, sizeof(float) * (16 * 72 + 17 * 9 + 12 * 4));
-        EXPECT_EQ(own_bytes, 0u);
-      }
-      continue;
-    }
-    EXPECT_EQ(ms.packed_bytes, packed) << "session " << i;
-    EXPECT_EQ(ss.own_bytes, own_bytes) << "session " << i;
+  std::vector<edgeq_session*> sessions;
+  const std::vector<test_models::CapiStats> stats = test_models::capi_session_stats(model, 4, &sessions);
+  ASSERT_EQ(stats.size(), 4u);
+  if (own) {
+    EXPECT_EQ(stats[0].packed_layers, 3u);
+    // Panels of the first convolution, the depthwise taps and bias, the grouped panels.
+    EXPECT_GE(stats[0].packed_bytes, sizeof(float) * (16 * 72 + 17 * 9 + 12 * 4));
+    EXPECT_EQ(stats[0].own_bytes, 0u);
   }
+  test_models::expect_later_sessions_share(stats);
   if (!own) std::printf("the best level leaves float layers to XNNPACK here: only the sharing is checked\n");
   for (edgeq_session* s : sessions) edgeq_session_destroy(s);
   edgeq_model_release(model);

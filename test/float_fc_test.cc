@@ -381,29 +381,15 @@ TEST(FloatFc, CApiReportsOnePackedCopyForFourSessions) {
   edgeq_model* model = nullptr;
   ASSERT_EQ(edgeq_model_load_file(path.c_str(), &model), EDGEQ_OK) << edgeq_last_error();
   const bool has_kernel = kern::kernel_set(kern::best_isa()).fgemm.fn != nullptr;
-  edgeq_model_stats ms;
-  ms.struct_size = sizeof(ms);
-  edgeq_session* sessions[4] = {};
-  size_t packed = 0, own = 0;
-  for (int i = 0; i < 4; ++i) {
-    ASSERT_EQ(edgeq_session_create(model, nullptr, &sessions[i]), EDGEQ_OK) << edgeq_last_error();
-    ASSERT_EQ(edgeq_model_get_stats(model, &ms), EDGEQ_OK);
-    edgeq_session_stats ss;
-    ss.struct_size = sizeof(ss);
-    ASSERT_EQ(edgeq_session_get_stats(sessions[i], &ss), EDGEQ_OK);
-    if (i == 0) {
-      packed = ms.packed_bytes;
-      own = ss.own_bytes;
-      if (has_kernel) {
-        EXPECT_EQ(ms.packed_layers, kFcNodes);
-        EXPECT_GE(packed, sizeof(float) * (37 * 24 + 20 * 37 + 9 * 20));
-        EXPECT_LT(own, packed);
-      }
-      continue;
-    }
-    EXPECT_EQ(ms.packed_bytes, packed) << "session " << i;
-    EXPECT_EQ(ss.own_bytes, own) << "session " << i;
+  std::vector<edgeq_session*> sessions;
+  const std::vector<test_models::CapiStats> stats = test_models::capi_session_stats(model, 4, &sessions);
+  ASSERT_EQ(stats.size(), 4u);
+  if (has_kernel) {
+    EXPECT_EQ(stats[0].packed_layers, kFcNodes);
+    EXPECT_GE(stats[0].packed_bytes, sizeof(float) * (37 * 24 + 20 * 37 + 9 * 20));
+    EXPECT_LT(stats[0].own_bytes, stats[0].packed_bytes);
   }
+  test_models::expect_later_sessions_share(stats);
   for (edgeq_session* s : sessions) edgeq_session_destroy(s);
   edgeq_model_release(model);
   std::remove(path.c_str());

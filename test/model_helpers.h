@@ -1,7 +1,7 @@
 // Helpers of the model-level suites: a graph serialized and loaded (from memory, or
 // through a file so that it is mapped), sessions at a named level, the levels this CPU
-// runs, MatMul shapes, bit-exact float comparison, and a pre-packed segment given a
-// wrong size.
+// runs, MatMul shapes, bit-exact float comparison, a pre-packed segment given a wrong
+// size, and what the C API reports as sessions of one model are created.
 // Failures are reported with EXPECT (the caller's test fails and goes on).
 #pragma once
 
@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "edgeq/edgeq.h"
 #include "graph/format.h"
 #include "graph/ir.h"
 #include "kernels/kernels.h"
@@ -103,6 +104,43 @@ inline void resize_segment(PackedWeights* pw, int64_t delta) {
   pw->nbytes = static_cast<size_t>(static_cast<int64_t>(pw->nbytes) + delta);
   pw->data = aligned;
   pw->owner = bytes;
+}
+
+// What the C API reports after each of `count` sessions is created on `model`: the
+// model's packed bytes and packed layers, the new session's own bytes. The sessions
+// are appended to *sessions (the caller destroys them); a failed call is a test
+// failure and ends the list.
+struct CapiStats {
+  size_t packed_bytes = 0, packed_layers = 0, own_bytes = 0;
+};
+inline std::vector<CapiStats> capi_session_stats(edgeq_model* model, int count, std::vector<edgeq_session*>* sessions) {
+  std::vector<CapiStats> out;
+  for (int i = 0; i < count; ++i) {
+    edgeq_session* s = nullptr;
+    if (edgeq_session_create(model, nullptr, &s) != EDGEQ_OK) {
+      ADD_FAILURE() << "session " << i << ": " << edgeq_last_error();
+      break;
+    }
+    sessions->push_back(s);
+    edgeq_model_stats ms;
+    ms.struct_size = sizeof(ms);
+    edgeq_session_stats ss;
+    ss.struct_size = sizeof(ss);
+    EXPECT_EQ(edgeq_model_get_stats(model, &ms), EDGEQ_OK);
+    EXPECT_EQ(edgeq_session_get_stats(s, &ss), EDGEQ_OK);
+    out.push_back(CapiStats{ms.packed_bytes, ms.packed_layers, ss.own_bytes});
+  }
+  return out;
+}
+
+// Later sessions added nothing to the model's packed weights and hold what the first
+// one holds.
+inline void expect_later_sessions_share(const std::vector<CapiStats>& stats) {
+  for (size_t i = 1; i < stats.size(); ++i) {
+    EXPECT_EQ(stats[i].packed_bytes, stats[0].packed_bytes) << "session " << i;
+    EXPECT_EQ(stats[i].packed_layers, stats[0].packed_layers) << "session " << i;
+    EXPECT_EQ(stats[i].own_bytes, stats[0].own_bytes) << "session " << i;
+  }
 }
 
 }  // namespace test_models

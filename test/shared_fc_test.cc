@@ -126,6 +126,9 @@ std::vector<float> run_session(Session& s) {
   return out;
 }
 
+using test_models::capi_session_stats;
+using test_models::CapiStats;
+using test_models::expect_later_sessions_share;
 using test_models::optimized_levels;
 using test_models::expect_same_floats;
 using test_models::session_at;
@@ -458,33 +461,17 @@ TEST(SharedFcPacking, CApiReportsOnePackedCopyForFourSessions) {
   { ASSERT_NE(load_from_file(g, &path), nullptr); }
   edgeq_model* model = nullptr;
   ASSERT_EQ(edgeq_model_load_file(path.c_str(), &model), EDGEQ_OK) << edgeq_last_error();
-  edgeq_model_stats ms;
-  ms.struct_size = sizeof(ms);
-  edgeq_session* sessions[4] = {};
-  size_t packed = 0, layers = 0, own = 0;
-  for (int i = 0; i < 4; ++i) {
-    ASSERT_EQ(edgeq_session_create(model, nullptr, &sessions[i]), EDGEQ_OK) << edgeq_last_error();
-    ASSERT_EQ(edgeq_model_get_stats(model, &ms), EDGEQ_OK);
-    edgeq_session_stats ss;
-    ss.struct_size = sizeof(ss);
-    ASSERT_EQ(edgeq_session_get_stats(sessions[i], &ss), EDGEQ_OK);
-    if (i == 0) {
-      packed = ms.packed_bytes;
-      layers = ms.packed_layers;
-      own = ss.own_bytes;
-      if (!optimized_levels().empty() && kern::kernel_set(kern::best_isa()).gemm.int32_output) {
-        EXPECT_EQ(layers, kEngineNodes);
-        // At least the weights, one byte each.
-        EXPECT_GE(packed, size_t{16 * 72 + 20 * 16 + 12 * 20 + 10 * 12});
-        // A session holds per-run state only: less than the packed weights.
-        EXPECT_LT(own, packed);
-      }
-      continue;
-    }
-    EXPECT_EQ(ms.packed_bytes, packed) << "session " << i;
-    EXPECT_EQ(ms.packed_layers, layers) << "session " << i;
-    EXPECT_EQ(ss.own_bytes, own) << "session " << i;
+  std::vector<edgeq_session*> sessions;
+  const std::vector<CapiStats> stats = capi_session_stats(model, 4, &sessions);
+  ASSERT_EQ(stats.size(), 4u);
+  if (!optimized_levels().empty() && kern::kernel_set(kern::best_isa()).gemm.int32_output) {
+    EXPECT_EQ(stats[0].packed_layers, kEngineNodes);
+    // At least the weights, one byte each.
+    EXPECT_GE(stats[0].packed_bytes, size_t{16 * 72 + 20 * 16 + 12 * 20 + 10 * 12});
+    // A session holds per-run state only: less than the packed weights.
+    EXPECT_LT(stats[0].own_bytes, stats[0].packed_bytes);
   }
+  expect_later_sessions_share(stats);
   std::vector<float> first;
   for (edgeq_session* s : sessions) {
     std::vector<float> y(kOut1);
