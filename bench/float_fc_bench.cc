@@ -1,8 +1,7 @@
 // Float fully connected layers with constant weights, single thread: edgeq's float GEMM
 // microkernel (kernels/fgemm.h through kern::FFcOp, the weights packed into panels once
 // before timing, as the model's packed copy is) beside XNNPACK's fully_connected_nc_f32
-// (weights packed at creation). It decides on which levels float_fc.cc runs the layers
-// rather than XNNPACK (kern::FGemmKernel::fc_over_xnnpack, README's memory section).
+// (weights packed at creation, per operator, so per session), README's memory section.
 //   fc_f32/MxKxN/<level>:<kernel>, fc_f32/MxKxN/xnnpack: Y[M][N] = X[M][K] * W^T
 //                        (XNNPACK adds its bias and an unbounded clamp)
 //   edgeq_float_fc_bench [--benchmark_filter=...] [--benchmark_repetitions=5]

@@ -37,10 +37,6 @@ struct FGemmKernel {
   FGemmUkernel fn_half = nullptr;
   // The function for a panel of `cols` columns: fn_half where it takes them, else fn.
   FGemmUkernel for_columns(size_t cols) const { return cols <= nr / 2 && fn_half != nullptr ? fn_half : fn; }
-  // Whether float fully connected layers run here (kernels/ffc.h) rather than on
-  // XNNPACK where both are available: true where this kernel is the faster of the two
-  // on the CPU (set at registration from what cpuinfo reports).
-  bool fc_over_xnnpack = false;
 };
 
 }  // namespace kern

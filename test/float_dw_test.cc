@@ -25,7 +25,6 @@
 #include "edgeq/edgeq.h"
 #include "kernels/fdwconv.h"
 #include "kernels/kernels.h"
-#include "runtime/ops/float_xnn.h"
 #include "runtime/ops/ops.h"
 #include "runtime/session.h"
 #include "test/float_conv_graphs.h"
@@ -234,7 +233,7 @@ TEST(FloatDw, CApiReportsOnePackedCopyForFourSessions) {
   edgeq_model* model = nullptr;
   ASSERT_EQ(edgeq_model_load_file(path.c_str(), &model), EDGEQ_OK) << edgeq_last_error();
   const kern::KernelSet& best = kern::kernel_set(kern::best_isa());
-  const bool own = best.fgemm.fn != nullptr && (best.fgemm.fc_over_xnnpack || !xnn_float_available());
+  const bool own = best.fgemm.fn != nullptr;
   std::vector<edgeq_session*> sessions;
   const std::vector<test_models::CapiStats> stats = test_models::capi_session_stats(model, 4, &sessions);
   ASSERT_EQ(stats.size(), 4u);

@@ -30,7 +30,6 @@
 #include "kernels/ffc.h"
 #include "kernels/kernels.h"
 #include "kernels/ref/ref.h"
-#include "runtime/ops/float_xnn.h"
 #include "runtime/session.h"
 #include "test/model_helpers.h"
 #include "test/float_conv_graphs.h"
@@ -226,8 +225,8 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
 }
 
 
-// Four sessions per level: the level's float GEMM runs the layers where it is preferred
-// to XNNPACK, or with XNNPACK off (`xnnpack_off`); each node packed once per layout.
+// Four sessions per level: the level's float GEMM runs the layers, XNNPACK on or off
+// (`xnnpack_off`); each node packed once per layout.
 void four_sessions_per_level(bool xnnpack_off) {
   const Graph g = float_net();
   const std::vector<float> x = random_floats(kIn, 9, -1.f, 1.f);
@@ -244,7 +243,6 @@ void four_sessions_per_level(bool xnnpack_off) {
   for (kern::Isa isa : levels_with_fgemm()) {
     const kern::FGemmKernel& kernel = kern::kernel_set(isa).fgemm;
     SCOPED_TRACE(std::string(kern::isa_name(isa)) + " " + kernel.name);
-    const bool own_gemm = xnnpack_off || kernel.fc_over_xnnpack || !xnn_float_available();
     const size_t builds = m->pack_cache().builds();
     size_t after_first = 0, heap_after_first = 0;
     std::vector<std::unique_ptr<Session>> sessions;
@@ -259,7 +257,7 @@ void four_sessions_per_level(bool xnnpack_off) {
         size_t on_kernel = 0;
         for (size_t node = 0; node < g.nodes.size(); ++node)
           if (std::string(s.op(node).kernel_name()) == kernel.name) ++on_kernel;
-        EXPECT_EQ(on_kernel, own_gemm ? kFcNodes : 0);
+        EXPECT_EQ(on_kernel, kFcNodes);
         // Levels with the same kernel share its layout: packed by the first of them.
         EXPECT_EQ(after_first - builds, packed_layouts.insert(kernel.name).second ? on_kernel : 0);
       } else {

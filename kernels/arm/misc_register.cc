@@ -30,11 +30,10 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   set->misc.names.resize = "xx_resize_nearest_ukernel__neon";
   set->misc.names.resize_linear_f32 = "f32_resize_bilinear_ukernel__neon";
   set->fgemm = fgemm_kernel_neon();  // float MatMul, the same at every level
-  // Float fully connected layers and convolutions on edgeq's kernels rather than
-  // XNNPACK's, their weights packed once per model: the 8x8 main loop models at 97-98%
-  // of the FMA ceiling of the Cortex-A76 and Neoverse N1, 78% on the Cortex-A55
-  // (docs/arm-cycle-model.md, "The float GEMM").
-  set->fgemm.fc_over_xnnpack = true;
+  // Float fully connected layers and convolutions run on it (float_xnn.cc leaves them
+  // to edgeq's kernels): its 8x8 main loop models at 97-98% of the FMA ceiling of the
+  // Cortex-A76 and Neoverse N1, 78% on the Cortex-A55 (docs/arm-cycle-model.md, "The
+  // float GEMM").
   set->fdw = fdw_kernel_neon();
   add_unary_kernels_neon(&set->misc);
 #if defined(__aarch64__)

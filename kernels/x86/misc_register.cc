@@ -37,10 +37,6 @@ void register_misc_kernels(Isa isa, KernelSet* set) {
   // Float MatMul: AVX-512F at its level; below, FMA3 where the CPU has it (AVX2 does not
   // imply it; cpuinfo is initialized: dispatch checked the level first).
   set->fgemm = isa == Isa::kAvx512Vnni ? fgemm_kernel_avx512() : fgemm_kernel_avx2(cpuinfo_has_x86_fma3());
-  // Float fully connected layers: on this kernel rather than XNNPACK's, which picks its
-  // own kernel by CPU, when XNNPACK's is no wider (bench/float_fc_bench.cc, README):
-  // at the AVX-512 level, and below it on CPUs without AVX-512F.
-  set->fgemm.fc_over_xnnpack = isa == Isa::kAvx512Vnni || !cpuinfo_has_x86_avx512f();
   // Float depthwise convolutions: AVX-512F at its level, FMA3 below where the CPU has it,
   // else the portable kernel (kernels/fdwconv.h).
   if (isa == Isa::kAvx512Vnni) {

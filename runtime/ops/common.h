@@ -223,17 +223,17 @@ Status prepare_depthwise(const Graph& g, const Node& n, const OpContext& ctx, st
 // Conv2D with a float input and int8 weights, `dynamic` 1 (dynamic_conv.cc).
 Status prepare_dynamic_conv(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
 
-// Whether the level's float GEMM runs float Conv2D node n (one group, constant
-// weights) as a fully connected layer over its windows, with the weights packed once
-// per model (float_fc.cc), and that op for it. XNNPACK keeps the node on levels whose
-// float GEMM does not say it is faster (fc_over_xnnpack).
+// Whether the level's float GEMM runs float Conv2D node n (not depthwise, constant
+// weights) as a fully connected layer per group over its windows, with the weights
+// packed once per model (float_fc.cc), and that op for it: on every level with a float
+// GEMM (all but the reference level).
 bool float_conv_takes(const Graph& g, const Node& n, const OpContext& ctx);
 Status prepare_float_conv(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
 
 // Whether float Conv2D node n is a depthwise convolution (groups == in_c == out_c,
 // constant weights) that kern::FDwConvOp runs with its weights packed once per model
-// (float_dw.cc), and that op for it. On the levels with a float GEMM (the ones that run
-// float convolutions on edgeq's kernels); XNNPACK keeps the node where it keeps those.
+// (float_dw.cc), and that op for it: on the levels with a float GEMM (the ones that run
+// float convolutions on edgeq's kernels).
 bool float_dw_takes(const Graph& g, const Node& n);
 Status prepare_float_dw(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
 

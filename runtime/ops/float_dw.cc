@@ -9,9 +9,8 @@
 // file's segment (prepack_float_dw(), `edgeq convert --pack`) is used in place instead;
 // one whose size is not the layout's is an error naming the node.
 //
-// Where XNNPACK is available, float_xnn.cc leaves these nodes to this op on the levels
-// whose float GEMM runs the float convolutions (kern::FGemmKernel::fc_over_xnnpack);
-// elsewhere XNNPACK runs them (and packs per session).
+// Where XNNPACK is available, float_xnn.cc leaves these nodes to this op on every level
+// with a float GEMM (all but the reference level).
 #include <memory>
 #include <string>
 #include <vector>

@@ -12,10 +12,9 @@
 // is not the layout's is an error naming the node.
 //
 // Where XNNPACK is available, float_xnn.cc leaves a float FullyConnected to this op on
-// levels whose float GEMM says it is the faster choice there (kern::FGemmKernel::
-// fc_over_xnnpack, set per CPU at registration); elsewhere XNNPACK runs it (and packs
-// per session). The op's clamp keeps NaN as the reference does, so it propagates
-// non-finite values and a session needs no IEEE fallback for it.
+// every level with a float GEMM, never to XNNPACK, which would pack per session. The
+// op's clamp keeps NaN as the reference does, so it propagates non-finite values and a
+// session needs no IEEE fallback for it.
 //
 // A float Conv2D (Conv2D with constant weights that is not depthwise, float_dw.cc) is
 // the same product per group: each output pixel's window is a row of kernel_h x

@@ -412,15 +412,12 @@ Status prepare_xnn_float_op(const Graph& g, const Node& n, const OpContext& ctx,
   // Softmax runs on the level's own kernel where it has one: several times faster than
   // XNNPACK's on attention rows (bench/norm_bench.cc, softmax_f32).
   if (n.op == OpType::kSoftmax && ctx.kernels->misc.softmax_f32 != nullptr) return Status::Ok();
-  // Fully connected layers run on the level's float GEMM where it is the faster choice
-  // (float_fc.cc: weights packed once per model, where XNNPACK packs per session).
-  if (n.op == OpType::kFullyConnected && ctx.kernels->fgemm.fn != nullptr && ctx.kernels->fgemm.fc_over_xnnpack)
-    return Status::Ok();
-  // Convolutions of one group likewise (float_fc.cc: the windows as rows of a fully
-  // connected layer).
-  if (ctx.kernels->fgemm.fc_over_xnnpack && ops::float_conv_takes(g, n, ctx)) return Status::Ok();
-  // And depthwise convolutions on the levels that do so (float_dw.cc).
-  if (ctx.kernels->fgemm.fc_over_xnnpack && ctx.kernels->fgemm.fn != nullptr && ops::float_dw_takes(g, n))
+  // Layers with weights never go to XNNPACK, which packs them per operator, so per
+  // session: on every level with a float GEMM, fully connected layers and convolutions
+  // run on it (float_fc.cc) and depthwise convolutions on edgeq's float depthwise
+  // kernels (float_dw.cc), their weights packed once per model.
+  if (ctx.kernels->fgemm.fn != nullptr &&
+      (n.op == OpType::kFullyConnected || ops::float_conv_takes(g, n, ctx) || ops::float_dw_takes(g, n)))
     return Status::Ok();
   return kXnnOps[i](Prep{g, n, ctx.scheduler->pool(), out});
 }
