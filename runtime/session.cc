@@ -146,8 +146,9 @@ bool w127_only_layout(const std::string& kernel) {
 }
 
 // The layout version this build packs for the kernel named `kernel`: a float fully
-// connected panel layout's, the float depthwise layout's, a dynamically quantized fully connected layer's
-// (kern::qmatmul_layout_name), a depthwise layout's or the GEMM layouts'.
+// connected panel layout's, the float depthwise layout's, a dynamically quantized fully
+// connected layer's (kern::qmatmul_layout_name), a depthwise layout's or the GEMM
+// layouts'.
 uint32_t layout_version(const std::string& kernel) {
   if (kern::is_ffc_layout(kernel)) return kern::kFFcPackLayout;
   if (kernel == kern::kFDwLayoutName) return kern::kFDwPackLayout;

@@ -56,6 +56,15 @@ SessionOptions SessionArgs::options() const {
 
 Status add_packed_levels(const std::string& levels, Graph* g, size_t* bytes) {
   *bytes = 0;
+  // Drops the segments `stale` matches and appends what `prepack` packs in their place,
+  // counting its bytes.
+  auto repack = [&](auto stale, auto prepack) -> Status {
+    g->packed.erase(std::remove_if(g->packed.begin(), g->packed.end(), stale), g->packed.end());
+    const size_t first = g->packed.size();
+    EDGEQ_RETURN_IF_ERROR(prepack());
+    for (size_t i = first; i < g->packed.size(); ++i) *bytes += g->packed[i].nbytes;
+    return Status::Ok();
+  };
   std::vector<kern::Isa> ffc_levels;
   size_t begin = 0;
   while (begin <= levels.size()) {
@@ -68,49 +77,38 @@ Status add_packed_levels(const std::string& levels, Graph* g, size_t* bytes) {
                              "' (avx2, avxvnni, avx512vnni, amx, neon, neondot, neoni8mm)");
     for (const kern::QGemmKernel& layout : kern::gemm_pack_layouts(isa)) {
       const std::string dynamic = kern::qmatmul_layout_prefix(layout.name);
-      auto same_layout = [&](const PackedWeights& pw) {
-        return pw.kernel == layout.name || pw.kernel == layout.name_s8 || pw.kernel.rfind(dynamic, 0) == 0;
-      };
-      g->packed.erase(std::remove_if(g->packed.begin(), g->packed.end(), same_layout), g->packed.end());
-      const size_t first = g->packed.size();
-      EDGEQ_RETURN_IF_ERROR(prepack_gemm(*g, layout, &g->packed));
-      EDGEQ_RETURN_IF_ERROR(prepack_qmatmul(*g, layout, &g->packed));
-      for (size_t i = first; i < g->packed.size(); ++i) *bytes += g->packed[i].nbytes;
+      EDGEQ_RETURN_IF_ERROR(repack(
+          [&](const PackedWeights& pw) {
+            return pw.kernel == layout.name || pw.kernel == layout.name_s8 || pw.kernel.rfind(dynamic, 0) == 0;
+          },
+          [&] {
+            EDGEQ_RETURN_IF_ERROR(prepack_gemm(*g, layout, &g->packed));
+            return prepack_qmatmul(*g, layout, &g->packed);
+          }));
     }
     const kern::DwKernels dw = kern::dw_pack_layouts(isa);
-    auto dw_layout = [&](const PackedWeights& pw) {
-      for (const kern::DwKernel& k : dw.kernel)
-        if (k.name != nullptr && pw.kernel == k.name) return true;
-      return false;
-    };
-    g->packed.erase(std::remove_if(g->packed.begin(), g->packed.end(), dw_layout), g->packed.end());
-    const size_t first = g->packed.size();
-    EDGEQ_RETURN_IF_ERROR(prepack_depthwise(*g, isa, &g->packed));
-    for (size_t i = first; i < g->packed.size(); ++i) *bytes += g->packed[i].nbytes;
-    // Float fully connected panels: one layout per NR, shared by levels (avx2 and
-    // avxvnni; the neon levels), packed once below.
+    EDGEQ_RETURN_IF_ERROR(repack(
+        [&](const PackedWeights& pw) {
+          for (const kern::DwKernel& k : dw.kernel)
+            if (k.name != nullptr && pw.kernel == k.name) return true;
+          return false;
+        },
+        [&] { return prepack_depthwise(*g, isa, &g->packed); }));
+    // Float fully connected and convolution panels: one layout per NR, shared by levels
+    // (avx2 and avxvnni; the neon levels), packed once below.
     if (std::none_of(ffc_levels.begin(), ffc_levels.end(),
                      [&](kern::Isa other) { return kern::ffc_pack_nr(other) == kern::ffc_pack_nr(isa); }))
       ffc_levels.push_back(isa);
   }
   for (kern::Isa isa : ffc_levels) {
     const std::string ffc = kern::ffc_layout_name(kern::ffc_pack_nr(isa));
-    g->packed.erase(std::remove_if(g->packed.begin(), g->packed.end(),
-                                   [&](const PackedWeights& pw) { return pw.kernel == ffc; }),
-                    g->packed.end());
-    const size_t first = g->packed.size();
-    EDGEQ_RETURN_IF_ERROR(prepack_float_fc(*g, isa, &g->packed));
-    for (size_t i = first; i < g->packed.size(); ++i) *bytes += g->packed[i].nbytes;
+    EDGEQ_RETURN_IF_ERROR(repack([&](const PackedWeights& pw) { return pw.kernel == ffc; },
+                                 [&] { return prepack_float_fc(*g, isa, &g->packed); }));
   }
   // Float depthwise weights: one layout for every level.
-  if (!ffc_levels.empty()) {
-    g->packed.erase(std::remove_if(g->packed.begin(), g->packed.end(),
-                                   [&](const PackedWeights& pw) { return pw.kernel == kern::kFDwLayoutName; }),
-                    g->packed.end());
-    const size_t first = g->packed.size();
-    EDGEQ_RETURN_IF_ERROR(prepack_float_dw(*g, &g->packed));
-    for (size_t i = first; i < g->packed.size(); ++i) *bytes += g->packed[i].nbytes;
-  }
+  if (!ffc_levels.empty())
+    EDGEQ_RETURN_IF_ERROR(repack([&](const PackedWeights& pw) { return pw.kernel == kern::kFDwLayoutName; },
+                                 [&] { return prepack_float_dw(*g, &g->packed); }));
   return Status::Ok();
 }
 

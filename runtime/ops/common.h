@@ -234,7 +234,7 @@ Status prepare_float_conv(const Graph& g, const Node& n, const OpContext& ctx, s
 // constant weights) that kern::FDwConvOp runs with its weights packed once per model
 // (float_dw.cc), and that op for it: on the levels with a float GEMM (the ones that run
 // float convolutions on edgeq's kernels).
-bool float_dw_takes(const Graph& g, const Node& n);
+bool float_dw_takes(const Graph& g, const Node& n, const OpContext& ctx);
 Status prepare_float_dw(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out);
 
 // FullyConnected with every operand float (float_fc.cc).

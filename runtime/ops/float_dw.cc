@@ -94,7 +94,9 @@ class FloatDw : public PreparedOp {
 
 }  // namespace
 
-bool float_dw_takes(const Graph& g, const Node& n) { return float_dw_node(g, n); }
+bool float_dw_takes(const Graph& g, const Node& n, const OpContext& ctx) {
+  return ctx.kernels != nullptr && ctx.kernels->fgemm.fn != nullptr && float_dw_node(g, n);
+}
 
 Status prepare_float_dw(const Graph& g, const Node& n, const OpContext& ctx, std::unique_ptr<PreparedOp>* out) {
   return own(std::make_unique<FloatDw>(g, n), g, ctx, out);

@@ -416,8 +416,8 @@ Status prepare_xnn_float_op(const Graph& g, const Node& n, const OpContext& ctx,
   // session: on every level with a float GEMM, fully connected layers and convolutions
   // run on it (float_fc.cc) and depthwise convolutions on edgeq's float depthwise
   // kernels (float_dw.cc), their weights packed once per model.
-  if (ctx.kernels->fgemm.fn != nullptr &&
-      (n.op == OpType::kFullyConnected || ops::float_conv_takes(g, n, ctx) || ops::float_dw_takes(g, n)))
+  if ((n.op == OpType::kFullyConnected && ctx.kernels->fgemm.fn != nullptr) || ops::float_conv_takes(g, n, ctx) ||
+      ops::float_dw_takes(g, n, ctx))
     return Status::Ok();
   return kXnnOps[i](Prep{g, n, ctx.scheduler->pool(), out});
 }

@@ -265,8 +265,7 @@ Status prepare_conv(const Graph& g, const Node& n, const OpContext& ctx, std::un
   const DType t = g.tensors[n.inputs[0]].dtype;
   if (t == DType::kF32 && g.tensors[n.inputs[1]].dtype == DType::kS8) return prepare_dynamic_conv(g, n, ctx, out);
   if (t == DType::kF32 && float_conv_takes(g, n, ctx)) return prepare_float_conv(g, n, ctx, out);
-  if (t == DType::kF32 && ctx.kernels->fgemm.fn != nullptr && float_dw_takes(g, n))
-    return prepare_float_dw(g, n, ctx, out);
+  if (t == DType::kF32 && float_dw_takes(g, n, ctx)) return prepare_float_dw(g, n, ctx, out);
   if (t == DType::kF32) return own(std::make_unique<ConvF32>(g, n), g, ctx, out);
   EDGEQ_RETURN_IF_ERROR(prepare_depthwise(g, n, ctx, out));
   if (*out) return Status::Ok();
