@@ -351,8 +351,10 @@ class DwModel:
             self.per_loop = tile if best % tile == 0 and best >= tile * k * k else best // (k * k)
             if self.per_loop * k * k > best or tile % self.per_loop:
                 raise RuntimeError(f"{name}: the pixel loop found ({best} MACs) does not fit a {tile}-channel tile")
-        # The column build: the nearest loop before the pixel loop that stores and multiplies nothing.
-        builds = [l for l in inner if not mul_count(l[2]) and l[1] < self.pixel[0]
+        # The column build: the nearest loop before the pixel loop that stores and multiplies
+        # nothing. The direct kernel has none (a loop of its partial-store or edge code
+        # would be taken for one).
+        builds = [l for l in inner if not self.direct and not mul_count(l[2]) and l[1] < self.pixel[0]
                   and any(x.mn.startswith(("st", "vst")) for x in l[2])]
         self.build = max(builds, key=lambda l: l[0]) if builds else None
 

@@ -1,5 +1,5 @@
-// The AArch64 NEON depthwise row kernel for 3x3 and 5x5 windows at stride 1 and 2
-// (kernels/misc.h, DwArgs): no column build, the input is widened in registers.
+// The NEON depthwise row kernel (AArch64 and ARMv7) for 3x3 and 5x5 windows at stride 1
+// and 2 (kernels/misc.h, DwArgs): no column build, the input is widened in registers.
 //
 // The 16c2 / 8c2 packed layout is read as it is (kernels/dw_pack_layout.cc, unchanged):
 // a tile is worked in 8-channel halves. For each half the kernel loads the window's
@@ -20,6 +20,10 @@
 // saddw / saddw2 pair adds them to the int32 accumulators. Per 8 channels and two taps
 // that is four NEON operations instead of six (two widenings, four smlal).
 //
+// ARMv7 (16 q registers) runs it too, one pixel per iteration; its fp32 epilogue is
+// NeonFp32Clamp's one-add rounding (neon_epilogue.h), without which the rounding's
+// constants pushed the weights onto the stack.
+//
 // A 3x3 holds 9 weight registers per half; a 5x5 25, more than fit beside the
 // accumulators and the epilogue's constants: GCC keeps what it can and reloads the rest
 // from the stack in the pixel loop (one ldr q each, as cheap as the packed weights'
@@ -33,8 +37,6 @@
 // int16 -> int32 exactly (in the narrow variant a pair of int8 products fits int16
 // exactly) and the sums wrap like the reference's.
 #pragma once
-
-#if defined(__aarch64__)
 
 #include <arm_neon.h>
 
@@ -66,6 +68,41 @@ EDGEQ_DW_INLINE inline void dw_unroll(F&& f) {
   }
 }
 
+// The high halves' widening operations: AArch64 has them as instructions on the q
+// register; ARMv7 names the upper d register of the pair (vget_high_s16 costs nothing).
+EDGEQ_DW_INLINE inline int32x4_t dw_addw_high(int32x4_t acc, int16x8_t x) {
+#if defined(__aarch64__)
+  return vaddw_high_s16(acc, x);
+#else
+  return vaddw_s16(acc, vget_high_s16(x));
+#endif
+}
+EDGEQ_DW_INLINE inline int32x4_t dw_mull_high(int16x8_t x, int16x8_t w) {
+#if defined(__aarch64__)
+  return vmull_high_s16(x, w);
+#else
+  return vmull_s16(vget_high_s16(x), vget_high_s16(w));
+#endif
+}
+EDGEQ_DW_INLINE inline int32x4_t dw_mlal_high(int32x4_t acc, int16x8_t x, int16x8_t w) {
+#if defined(__aarch64__)
+  return vmlal_high_s16(acc, x, w);
+#else
+  return vmlal_s16(acc, vget_high_s16(x), vget_high_s16(w));
+#endif
+}
+// acc += the low halves' products. On AArch64 smlal on the low halves of the q registers:
+// with vmlal_s16(vget_low_s16(w)) GCC hoists the weights' low halves out of the pixel
+// loop as separate registers (twice the weight registers, and spills).
+EDGEQ_DW_INLINE inline int32x4_t dw_mlal_low(int32x4_t acc, int16x8_t x, int16x8_t w) {
+#if defined(__aarch64__)
+  __asm__("smlal %0.4s, %1.4h, %2.4h" : "+w"(acc) : "w"(x), "w"(w));
+  return acc;
+#else
+  return vmlal_s16(acc, vget_low_s16(x), vget_low_s16(w));
+#endif
+}
+
 // 8 activations at p as int16: int8 as they are, uint8 minus 128.
 template <typename T>
 inline int16x8_t dw_direct_widen(const uint8_t* p);
@@ -95,10 +132,11 @@ template <bool kFixed>
 struct DwDirectRq {
   float32x4_t scale[2];
   NeonFixed fixed[2];
-  int32x4_t zp, lo, hi;
+  int32x4_t zp, lo, hi;  // the fixed-point scheme's
+  NeonFp32Clamp fp32;
 
   // rq: the tile's three arrays of `tile` entries each, at the half's first channel.
-  DwDirectRq(const uint8_t* rq, size_t tile, const DwArgs& a) {
+  DwDirectRq(const uint8_t* rq, size_t tile, const DwArgs& a) : fp32(a.zero_point, a.qmin, a.qmax) {
     const int32_t* p = reinterpret_cast<const int32_t*>(rq);
     for (int v = 0; v < 2; ++v) {
       if (kFixed) {
@@ -119,14 +157,12 @@ struct DwDirectRq {
   // The 8 outputs as bytes (the clamp put them in the type's range).
   uint8x8_t apply(int32x4_t a0, int32x4_t a1) const {
     if (kFixed) {
-      a0 = neon_round_fixed(a0, fixed[0]);
-      a1 = neon_round_fixed(a1, fixed[1]);
+      a0 = vminq_s32(vmaxq_s32(vqaddq_s32(neon_round_fixed(a0, fixed[0]), zp), lo), hi);
+      a1 = vminq_s32(vmaxq_s32(vqaddq_s32(neon_round_fixed(a1, fixed[1]), zp), lo), hi);
     } else {
-      a0 = neon_round_fp32(a0, scale[0]);
-      a1 = neon_round_fp32(a1, scale[1]);
+      a0 = fp32.apply(a0, scale[0]);
+      a1 = fp32.apply(a1, scale[1]);
     }
-    a0 = vminq_s32(vmaxq_s32(vqaddq_s32(a0, zp), lo), hi);
-    a1 = vminq_s32(vmaxq_s32(vqaddq_s32(a1, zp), lo), hi);
     return vreinterpret_u8_s8(vmovn_s16(vcombine_s16(vmovn_s32(a0), vmovn_s32(a1))));
   }
 };
@@ -183,7 +219,7 @@ struct DwDirectHalf {
       int16x8_t prod = vmull_s8(dw_direct_s8<T>(p[i]), wt[i]);
       if constexpr (i + 1 < kTaps) prod = vmlal_s8(prod, dw_direct_s8<T>(p[i + 1]), wt[i + 1]);
       a0 = vaddw_s16(a0, vget_low_s16(prod));
-      a1 = vaddw_high_s16(a1, prod);
+      a1 = dw_addw_high(a1, prod);
     });
     return rq.apply(a0, a1);
   }
@@ -205,13 +241,10 @@ struct DwDirectHalf {
         }
         if constexpr (i > 0 && i < kSets) {  // the other sets' first product
           to[0] = vmull_s16(vget_low_s16(x), vget_low_s16(wt[i]));
-          to[1] = vmull_high_s16(x, wt[i]);
+          to[1] = dw_mull_high(x, wt[i]);
         } else {
-          // smlal on the low halves of the q registers. With vmlal_s16(vget_low_s16(w))
-          // GCC hoists the weights' low halves out of the pixel loop as separate registers
-          // (twice the weight registers, and spills).
-          __asm__("smlal %0.4s, %1.4h, %2.4h" : "+w"(to[0]) : "w"(x), "w"(wt[i]));
-          to[1] = vmlal_high_s16(to[1], x, wt[i]);
+          to[0] = dw_mlal_low(to[0], x, wt[i]);
+          to[1] = dw_mlal_high(to[1], x, wt[i]);
         }
       });
       int32x4_t a0 = acc[0][0], a1 = acc[0][1];
@@ -283,7 +316,12 @@ EDGEQ_DW_INLINE inline void dw_direct_fast(const DwArgs& a, const uint8_t* pk, s
   dw_unroll<0, KR>([&](auto r) EDGEQ_DW_INLINE { row[r] = rows[r] + base; });
   uint8_t* out = static_cast<uint8_t*>(a.out) + static_cast<size_t>(lo) * c + c0;
   int64_t n = hi - lo;
-  if constexpr (kNarrow || KR * KW <= 9) {
+#if defined(__aarch64__)
+  constexpr bool kTwoPixels = kNarrow || KR * KW <= 9;
+#else
+  constexpr bool kTwoPixels = false;  // one pixel models faster on ARMv7 (Cortex-A57: 3.03 against 3.39 cycles per output)
+#endif
+  if constexpr (kTwoPixels) {
     // Two pixels per iteration: their chains (the pair sums' adds, then the
     // requantization, each step waiting on the last) interleave, which the in-order
     // cores cannot do across iterations. The weights stay in registers for both (the
@@ -402,5 +440,3 @@ DwKernel dw_direct_kernel_of(const char* name, int32_t s8_act_offset, int32_t u8
 }  // namespace
 }  // namespace kern
 }  // namespace edgeq
-
-#endif  // __aarch64__

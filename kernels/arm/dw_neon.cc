@@ -22,7 +22,9 @@
 // are live together), so kWeightRegs = 16 keeps the first group and 3 columns of the
 // second, and the rest is loaded per pixel. The 16-channel tile keeps the first group
 // and 2 columns of the second in 3x3 and 5x5 alike. ARMv7 has 16 q registers: 8 for
-// weights (the 8-channel 3x3: 5 of its 6 pairs), one accumulator set.
+// weights (the 8-channel 3x3: 5 of its 6 pairs), one accumulator set. On both, 3x3 and
+// 5x5 windows at stride 1 and 2 run the direct kernel (dw_direct_neon.h) instead; these
+// row kernels take the other windows.
 // The single-row group of an odd kernel height also builds only that row's columns.
 #include <arm_neon.h>
 
@@ -146,14 +148,9 @@ struct DwPairsNeon : DwNeonBase<NV> {
 
 DwKernels dw_kernels_neon() {
   DwKernels set;
-#if defined(__aarch64__)
   // 3x3 and 5x5 windows on the direct kernel (dw_direct_neon.h), the same packed layout.
   set.kernel[0] = dw_direct_kernel_of<DwPairsNeon<4>>("q8_dwconv_minmax_ukernel_16c2__neon", 0, -128, 2);
   set.kernel[1] = dw_direct_kernel_of<DwPairsNeon<2>>("q8_dwconv_minmax_ukernel_8c2__neon", 0, -128, 1);
-#else
-  set.kernel[0] = dw_kernel_of<DwPairsNeon<4>>("q8_dwconv_minmax_ukernel_16c2__neon", 0, -128, 2);
-  set.kernel[1] = dw_kernel_of<DwPairsNeon<2>>("q8_dwconv_minmax_ukernel_8c2__neon", 0, -128, 1);
-#endif
   return set;
 }
 

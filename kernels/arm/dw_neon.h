@@ -24,9 +24,10 @@ struct DwNeonBase {
     int32x4_t v[NV];
   };
   struct Epilogue {
-    int32x4_t zp, lo, hi;
+    int32x4_t zp, lo, hi;  // the fixed-point scheme's
+    NeonFp32Clamp fp32;
     Epilogue(int32_t zero_point, int32_t qmin, int32_t qmax)
-        : zp(vdupq_n_s32(zero_point)), lo(vdupq_n_s32(qmin)), hi(vdupq_n_s32(qmax)) {}
+        : zp(vdupq_n_s32(zero_point)), lo(vdupq_n_s32(qmin)), hi(vdupq_n_s32(qmax)), fp32(zero_point, qmin, qmax) {}
   };
 
   static const uint8_t* order() {
@@ -62,7 +63,8 @@ struct DwNeonBase {
     if (scheme == ref::Scheme::kFp32) {
       const float* scale = reinterpret_cast<const float*>(rq);
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) acc.v[v] = neon_round_fp32(acc.v[v], vld1q_f32(scale + 4 * v));
+      for (int v = 0; v < NV; ++v) acc.v[v] = e.fp32.apply(acc.v[v], vld1q_f32(scale + 4 * v));
+      return;  // zero point and clamp included
     } else {
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) {
