@@ -72,8 +72,9 @@ def macs(mn, ops):
     return MACS.get(mn, 0)
 
 DW = re.compile(r"dw_rows<[^<]*::(\w+)<(\d+)>, (signed|unsigned) char, ([35]), \d+, 1>")
-# The AArch64 NEON direct kernel (kernels/arm/dw_direct_neon.h): its fp32 pixel loop, 8 channels.
-DW_DIRECT = re.compile(r"dw_direct_half<[^<]*::(\w+)<(\d+)>, (signed|unsigned) char, ([35]), \d+, 1, \4, false>")
+# The NEON direct kernel (kernels/arm/dw_direct_neon.h): its fp32 pixel loop, 8 channels;
+# the exact variant and the narrow one (weights in [-127, 127], the last template flag).
+DW_DIRECT = re.compile(r"dw_direct_half<[^<]*::(\w+)<(\d+)>, (signed|unsigned) char, ([35]), \d+, 1, \4, false(?:, (true|false))?>")
 
 rows = []
 for name, ins in funcs.items():
@@ -101,14 +102,16 @@ for name, ins in funcs.items():
     ideal = max([v for k, v in IDEAL if k in kinds] or [8])
     spills = sum("[sp" in ops or "sp]" in ops or ", sp" in ops for _, mn, ops in body)
     if dw:
-        traits, nv, sign, k = dw.groups()
+        traits, nv, sign, k = dw.groups()[:4]
+        narrow = dw.re is DW_DIRECT and dw.group(5) == "true"
         isa = "neondot" if "Dot" in traits else "neon"
         group = "c4" if "Quads" in traits else "c2"
         short = (f"q8_dwconv_minmax_ukernel_{4 * int(nv)}{group}__{isa} {k}x{k} stride 1 "
                  "(int8 and uint8 activations; one output pixel)")
         if "dw_direct_half" in name:
-            short = (f"q8_dwconv_minmax_ukernel_{4 * int(nv)}{group}__{isa} {k}x{k} stride 1 direct "
-                     f"({sign} char activations; one output pixel of 8 channels)")
+            variant = " narrow (weights in [-127, 127])" if narrow else ""
+            short = (f"q8_dwconv_minmax_ukernel_{4 * int(nv)}{group}__{isa} {k}x{k} stride 1 direct{variant} "
+                     f"({sign} char activations; pixels of 8 channels per loop)")
         ideal = 16 if "Dot" in traits else 8
     else:
         short = re.sub(r"\(anonymous namespace\)::|^void |edgeq::kern::", "", name).split("(")[0]
