@@ -49,7 +49,7 @@ bool packed_w127(const uint8_t* packed, const ref::ConvShape& s, const DwKernel&
 // Whether the vector epilogue reproduces ref::requantize for every channel.
 bool epilogue_supported(const ref::Requant& rq, int32_t channels) {
   // |qmin - zp| and |qmax - zp| stay at most 2^22: exact floats, and the range of ARM's
-  // rounding by one add (NeonFp32Clamp, kernels/arm/neon_epilogue.h).
+  // rounding by one add (NeonOutputClamp, kernels/arm/neon_epilogue.h).
   constexpr int32_t kLimit = 1 << 21;
   const auto within = [](int32_t v) { return v >= -kLimit && v <= kLimit; };
   if (!within(rq.zero_point) || !within(rq.qmin) || !within(rq.qmax) || rq.qmin > rq.qmax) return false;

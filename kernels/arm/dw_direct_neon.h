@@ -21,7 +21,7 @@
 // that is four NEON operations instead of six (two widenings, four smlal).
 //
 // ARMv7 (16 q registers) runs it too, one pixel per iteration; its fp32 epilogue is
-// NeonFp32Clamp's one-add rounding (neon_epilogue.h), without which the rounding's
+// NeonOutputClamp's one-add rounding (neon_epilogue.h), without which the rounding's
 // constants pushed the weights onto the stack.
 //
 // A 3x3 holds 9 weight registers per half; a 5x5 25, more than fit beside the
@@ -132,11 +132,10 @@ template <bool kFixed>
 struct DwDirectRq {
   float32x4_t scale[2];
   NeonFixed fixed[2];
-  int32x4_t zp, lo, hi;  // the fixed-point scheme's
-  NeonFp32Clamp fp32;
+  NeonOutputClamp out;
 
   // rq: the tile's three arrays of `tile` entries each, at the half's first channel.
-  DwDirectRq(const uint8_t* rq, size_t tile, const DwArgs& a) : fp32(a.zero_point, a.qmin, a.qmax) {
+  DwDirectRq(const uint8_t* rq, size_t tile, const DwArgs& a) : out(a.zero_point, a.qmin, a.qmax) {
     const int32_t* p = reinterpret_cast<const int32_t*>(rq);
     for (int v = 0; v < 2; ++v) {
       if (kFixed) {
@@ -149,19 +148,16 @@ struct DwDirectRq {
         scale[v] = vld1q_f32(reinterpret_cast<const float*>(p) + 4 * v);
       }
     }
-    zp = vdupq_n_s32(a.zero_point);
-    lo = vdupq_n_s32(a.qmin);
-    hi = vdupq_n_s32(a.qmax);
   }
 
   // The 8 outputs as bytes (the clamp put them in the type's range).
   uint8x8_t apply(int32x4_t a0, int32x4_t a1) const {
     if (kFixed) {
-      a0 = vminq_s32(vmaxq_s32(vqaddq_s32(neon_round_fixed(a0, fixed[0]), zp), lo), hi);
-      a1 = vminq_s32(vmaxq_s32(vqaddq_s32(neon_round_fixed(a1, fixed[1]), zp), lo), hi);
+      a0 = out.fixed(neon_round_fixed(a0, fixed[0]));
+      a1 = out.fixed(neon_round_fixed(a1, fixed[1]));
     } else {
-      a0 = fp32.apply(a0, scale[0]);
-      a1 = fp32.apply(a1, scale[1]);
+      a0 = out.fp32(a0, scale[0]);
+      a1 = out.fp32(a1, scale[1]);
     }
     return vreinterpret_u8_s8(vmovn_s16(vcombine_s16(vmovn_s32(a0), vmovn_s32(a1))));
   }

@@ -23,12 +23,7 @@ struct DwNeonBase {
   struct Acc {
     int32x4_t v[NV];
   };
-  struct Epilogue {
-    int32x4_t zp, lo, hi;  // the fixed-point scheme's
-    NeonFp32Clamp fp32;
-    Epilogue(int32_t zero_point, int32_t qmin, int32_t qmax)
-        : zp(vdupq_n_s32(zero_point)), lo(vdupq_n_s32(qmin)), hi(vdupq_n_s32(qmax)), fp32(zero_point, qmin, qmax) {}
-  };
+  using Epilogue = NeonOutputClamp;
 
   static const uint8_t* order() {
     struct Identity {
@@ -63,8 +58,7 @@ struct DwNeonBase {
     if (scheme == ref::Scheme::kFp32) {
       const float* scale = reinterpret_cast<const float*>(rq);
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) acc.v[v] = e.fp32.apply(acc.v[v], vld1q_f32(scale + 4 * v));
-      return;  // zero point and clamp included
+      for (int v = 0; v < NV; ++v) acc.v[v] = e.fp32(acc.v[v], vld1q_f32(scale + 4 * v));
     } else {
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) {
@@ -74,11 +68,9 @@ struct DwNeonBase {
         f.left = vminq_s32(vld1q_s32(p + kTile + 4 * v), vdupq_n_s32(32));
         f.right = vnegq_s32(vminq_s32(right, vdupq_n_s32(63)));  // vrshl shifts right by -amount
         f.negative_fixup = vreinterpretq_s32_u32(vcgtq_s32(right, vdupq_n_s32(0)));
-        acc.v[v] = neon_round_fixed(acc.v[v], f);
+        acc.v[v] = e.fixed(neon_round_fixed(acc.v[v], f));
       }
     }
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) acc.v[v] = vminq_s32(vmaxq_s32(vqaddq_s32(acc.v[v], e.zp), e.lo), e.hi);
   }
 
   // The clamp put every value in T's range: the low byte is the int8 or uint8 result.

@@ -77,38 +77,47 @@ inline int32x4_t neon_round_fp32(int32x4_t acc, float32x4_t scale) {
   return neon_round_nearest(vmulq_f32(vcvtq_f32_s32(acc), scale));
 }
 
-// The fp32 scheme's output value, zero point and clamp included:
-// clamp(round_half_even(float(acc) * scale) + zero_point, qmin, qmax), for callers whose
-// scales are finite and whose zero point lies within 2^21 of the output range (the
-// depthwise op's init refuses the rest, kernels/qdwconv.cc). AArch64: vcvtnq, then the
-// saturating add and the clamp in int32, as neon_round_fp32. ARMv7 clamps first, in
-// float, to [qmin - zp, qmax - zp] (integers, so clamping and rounding commute; an
-// infinite product clamps like the reference's saturated one, and with finite scales no
-// product is NaN), then rounds with one add: |f| <= 2^22, so f + 1.5 * 2^23 lies in
-// [2^23, 2^24], where floats are the integers, and the addition rounds half to even; the
-// sum's bits are 0x4B400000 + round(f), so one integer subtract of 0x4B400000 - zp
-// leaves round(f) + zp. Five operations per 4 outputs instead of about twenty.
-struct NeonFp32Clamp {
-#if defined(__aarch64__)
+// An output's zero point and clamp, for callers whose scales are finite and whose zero
+// point, qmin and qmax lie within 2^21 (the depthwise op's init refuses the rest,
+// kernels/qdwconv.cc): clamp(rounded + zero_point, qmin, qmax).
+//  * fixed(): a fixed-point result, saturating add and clamp in int32.
+//  * fp32(): the fp32 scheme whole, clamp(round_half_even(float(acc) * scale) + zp, ...).
+//    AArch64: vcvtnq, then as fixed(). ARMv7 clamps first, in float, to
+//    [qmin - zp, qmax - zp] (integers, so clamping and rounding commute; an infinite
+//    product clamps like the reference's saturated one, and with finite scales no
+//    product is NaN), then rounds with one add: |f| <= 2^22, so f + 1.5 * 2^23 lies in
+//    [2^23, 2^24], where floats are the integers, and the addition rounds half to even;
+//    the sum's bits are 0x4B400000 + round(f), so one integer subtract of
+//    0x4B400000 - zp leaves round(f) + zp. Five operations per 4 outputs instead of
+//    about twenty.
+struct NeonOutputClamp {
   int32x4_t zp, lo, hi;
-  NeonFp32Clamp(int32_t zero_point, int32_t qmin, int32_t qmax)
-      : zp(vdupq_n_s32(zero_point)), lo(vdupq_n_s32(qmin)), hi(vdupq_n_s32(qmax)) {}
-  int32x4_t apply(int32x4_t acc, float32x4_t scale) const {
-    return vminq_s32(vmaxq_s32(vqaddq_s32(vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(acc), scale)), zp), lo), hi);
-  }
-#else
-  float32x4_t lo, hi, magic;
+#if !defined(__aarch64__)
+  float32x4_t flo, fhi, magic;
   int32x4_t magic_less_zp;
-  NeonFp32Clamp(int32_t zero_point, int32_t qmin, int32_t qmax)
-      : lo(vdupq_n_f32(static_cast<float>(qmin - zero_point))),
-        hi(vdupq_n_f32(static_cast<float>(qmax - zero_point))),
-        magic(vdupq_n_f32(12582912.0f)),  // 1.5 * 2^23, bits 0x4B400000
-        magic_less_zp(vdupq_n_s32(0x4B400000 - zero_point)) {}
-  int32x4_t apply(int32x4_t acc, float32x4_t scale) const {
-    const float32x4_t f = vminq_f32(vmaxq_f32(vmulq_f32(vcvtq_f32_s32(acc), scale), lo), hi);
-    return vsubq_s32(vreinterpretq_s32_f32(vaddq_f32(f, magic)), magic_less_zp);
-  }
 #endif
+  NeonOutputClamp(int32_t zero_point, int32_t qmin, int32_t qmax)
+      : zp(vdupq_n_s32(zero_point)),
+        lo(vdupq_n_s32(qmin)),
+        hi(vdupq_n_s32(qmax))
+#if !defined(__aarch64__)
+        ,
+        flo(vdupq_n_f32(static_cast<float>(qmin - zero_point))),
+        fhi(vdupq_n_f32(static_cast<float>(qmax - zero_point))),
+        magic(vdupq_n_f32(12582912.0f)),  // 1.5 * 2^23, bits 0x4B400000
+        magic_less_zp(vdupq_n_s32(0x4B400000 - zero_point))
+#endif
+  {
+  }
+  int32x4_t fixed(int32x4_t rounded) const { return vminq_s32(vmaxq_s32(vqaddq_s32(rounded, zp), lo), hi); }
+  int32x4_t fp32(int32x4_t acc, float32x4_t scale) const {
+#if defined(__aarch64__)
+    return fixed(vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(acc), scale)));
+#else
+    const float32x4_t f = vminq_f32(vmaxq_f32(vmulq_f32(vcvtq_f32_s32(acc), scale), flo), fhi);
+    return vsubq_s32(vreinterpretq_s32_f32(vaddq_f32(f, magic)), magic_less_zp);
+#endif
+  }
 };
 
 // Fixed-point parameters of 4 channels, prepared once per tile.
